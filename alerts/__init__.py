@@ -1,0 +1,1 @@
+"""Alerts: rule types, evaluation, incidents and notifiers."""

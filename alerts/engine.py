@@ -1,0 +1,157 @@
+"""Evaluates rules as of a time, applies cool-downs, opens incidents and notifies.
+
+Live evaluation, ``sadap alerts check --at`` and the ingest-time path all go through
+:meth:`AlertEngine.check`: time is a parameter, never read from the clock inside."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime
+
+from alerts.incidents import open_or_update
+from alerts.message import build_payload, build_text
+from alerts.model import FiredAlert
+from alerts.notifiers import Notification, Notifier
+from alerts.rules.base import EvalContext, Rule
+from sadap.errors import NotifyError
+from sadap.incident import IncidentEvent
+from sadap.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def _stopwords() -> frozenset[str]:
+    from pythainlp.corpus import thai_stopwords
+
+    return frozenset(thai_stopwords())
+
+
+class AlertEngine:
+    def __init__(
+        self,
+        store: Store,
+        rules: list[Rule],
+        playbooks: list | None = None,
+        notifiers: list[Notifier] | None = None,
+        custom_words: tuple[str, ...] = (),
+    ):
+        self.store = store
+        self.rules = rules
+        self.playbooks = playbooks or []
+        self.notifiers = notifiers or []
+        self.custom_words = tuple(custom_words)
+        self._stop: frozenset[str] | None = None
+
+    @classmethod
+    def from_config(cls, config, store: Store, notifiers: list[Notifier] | None = None) -> "AlertEngine":
+        from alerts.notifiers import build_notifiers
+        from playbooks.loader import load_playbooks
+
+        rules = config.alert_rules
+        playbooks = load_playbooks(
+            [config.base_dir / p for p in config.playbooks.paths],
+            shipped=config.playbooks.shipped,
+            known_rules={r.id for r in rules},
+        )
+        known = {p.id for p in playbooks}
+        from sadap.errors import ConfigError
+
+        for rule in rules:
+            if rule.options.playbook and rule.options.playbook not in known:
+                raise ConfigError(
+                    f"rule {rule.id!r}: playbook {rule.options.playbook!r} does not exist "
+                    f"(loaded: {', '.join(sorted(known))})"
+                )
+        if notifiers is None:
+            notifiers = build_notifiers(config.notifiers)
+        return cls(store, rules, playbooks, notifiers, tuple(config.custom_words()))
+
+    # -- evaluation --------------------------------------------------------
+    def check(self, at: datetime, *, ids: list[str] | None = None, notify: bool = True) -> list[FiredAlert]:
+        """Evaluate enabled rules as of ``at``. With ``ids`` (a just-stored batch), only the
+        ingest-time rules, and only over those mentions."""
+        if ids is not None and not ids:
+            return []
+        ctx = EvalContext(self.store, at, self.custom_words, tuple(ids) if ids is not None else None)
+        fired: list[FiredAlert] = []
+        for rule in self.rules:
+            if not rule.options.enabled or (ids is not None and not rule.at_ingest):
+                continue
+            try:
+                matches = rule.evaluate(ctx)
+            except Exception:  # one broken rule must not stop the others
+                log.exception("rule %s failed to evaluate", rule.id)
+                continue
+            for match in matches:
+                alert = self._fire(rule, match, at, notify)
+                if alert is not None:
+                    fired.append(alert)
+        return fired
+
+    def _fire(self, rule: Rule, match, at: datetime, notify: bool) -> FiredAlert | None:
+        o = rule.options
+        key = match.key or "*"
+        last = self.store.last_fired(rule.id, key)
+        if last is not None and at - last < o.cooldown and last <= at:
+            return None
+        examples = [m for m in (self.store.get(i) for i in match.mention_ids) if m is not None]
+        alert = FiredAlert(
+            rule=rule.id,
+            rule_type=rule.type_name,
+            title_th=o.title.th,
+            title_en=o.title.en,
+            severity=o.severity,
+            key=match.key,
+            group_by=o.group_by,
+            count=match.count,
+            mention_ids=match.mention_ids,
+            window_start=match.window_start,
+            window_end=match.window_end,
+            query=o.query,
+            terms=self._top_terms(examples),
+            entities=sorted({e for m in examples for e in m.entities}),
+            playbook_hint=o.playbook,
+        )
+        from playbooks.match import match_playbook
+
+        playbook = match_playbook(alert, self.playbooks)
+        incident = None
+        if playbook is not None:
+            incident, _ = open_or_update(self.store, alert, playbook, at)
+            alert.playbook = playbook.id
+            alert.incident = incident.id
+        self.store.set_last_fired(rule.id, key, at)
+        self.store.record_alert(alert.model_dump_json(), rule.id, key, at, alert.incident)
+        if notify:
+            self._notify(alert, incident, playbook, examples, at)
+        return alert
+
+    def _top_terms(self, mentions, n: int = 8) -> list[str]:
+        if self._stop is None:
+            self._stop = _stopwords()
+        counts: Counter[str] = Counter()
+        for m in mentions:
+            counts.update({t for t in m.tokens if len(t) > 1 and t not in self._stop and not t.isdigit()})
+        return [t for t, _ in counts.most_common(n)]
+
+    def _notify(self, alert: FiredAlert, incident, playbook, examples, at: datetime) -> None:
+        if not self.notifiers:
+            return
+        note = Notification(
+            text_th=build_text(alert, incident, playbook, examples, "th"),
+            text_en=build_text(alert, incident, playbook, examples, "en"),
+            payload=build_payload(alert, incident, playbook, examples),
+        )
+        for notifier in self.notifiers:
+            try:
+                notifier.send(note)
+                kind, text = "notified", notifier.id
+            except NotifyError as err:
+                log.error("%s", err)
+                kind, text = "notify_failed", str(err)
+            except Exception as err:  # never let a notifier crash the scheduler
+                log.exception("notifier %s crashed", notifier.id)
+                kind, text = "notify_failed", f"{notifier.id}: {type(err).__name__}"
+            if incident is not None:
+                self.store.add_event(incident.id, IncidentEvent(at=at, kind=kind, text=text))

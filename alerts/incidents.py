@@ -1,0 +1,71 @@
+"""Incident lifecycle: open → acknowledged → resolved (reopen allowed), with a timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from alerts.model import FiredAlert
+from sadap.errors import InputError
+from sadap.incident import Incident, IncidentEvent
+from sadap.store import Store
+from sadap.timeutil import now_utc
+
+_ALLOWED = {
+    "acknowledged": ("open",),
+    "resolved": ("open", "acknowledged"),
+    "open": ("resolved",),  # reopen
+}
+
+
+def open_or_update(store: Store, alert: FiredAlert, playbook, at: datetime) -> tuple[Incident, bool]:
+    """The incident for this playbook and key: an active one gets the alert added, else a new one.
+
+    Returns (incident, opened_now)."""
+    incident = store.find_incident(playbook.id, alert.key)
+    event_data = {"rule": alert.rule, "count": alert.count, "mentions": alert.mention_ids}
+    if incident is None:
+        title = playbook.title.th + (f" — {alert.key}" if alert.key else "")
+        incident = Incident(
+            playbook=playbook.id,
+            rule=alert.rule,
+            key=alert.key,
+            severity=min(playbook.severity, alert.severity),  # "P1" < "P2": the more severe
+            title=title,
+            opened_at=at,
+            updated_at=at,
+            mention_ids=list(alert.mention_ids),
+        )
+        store.save_incident(incident)
+        store.add_event(incident.id, IncidentEvent(at=at, kind="opened", text=alert.title_th, data=event_data))
+        return incident, True
+    incident.alert_count += 1
+    incident.updated_at = at
+    incident.severity = min(incident.severity, alert.severity)
+    incident.mention_ids = list(dict.fromkeys(alert.mention_ids + incident.mention_ids))[:50]
+    store.save_incident(incident)
+    store.add_event(incident.id, IncidentEvent(at=at, kind="alert", text=alert.title_th, data=event_data))
+    return incident, False
+
+
+def transition(store: Store, incident_id: str, state: str, actor: str, note: str = "", at: datetime | None = None) -> Incident:
+    incident = store.get_incident(incident_id)
+    if incident is None:
+        raise InputError(f"no incident {incident_id!r} (see `sadap incidents list`)")
+    allowed_from = _ALLOWED[state]
+    if incident.state not in allowed_from:
+        raise InputError(
+            f"incident {incident_id} is {incident.state}; it can become {state} only from: {', '.join(allowed_from)}"
+        )
+    at = at or now_utc()
+    kind = {"acknowledged": "acknowledged", "resolved": "resolved", "open": "reopened"}[state]
+    incident.state = state
+    incident.updated_at = at
+    store.save_incident(incident)
+    store.add_event(incident_id, IncidentEvent(at=at, kind=kind, actor=actor, text=note))
+    return incident
+
+
+def add_note(store: Store, incident_id: str, actor: str, text: str, at: datetime | None = None) -> None:
+    if store.get_incident(incident_id) is None:
+        raise InputError(f"no incident {incident_id!r} (see `sadap incidents list`)")
+    store.add_event(incident_id, IncidentEvent(at=at or now_utc(), kind="note", actor=actor, text=text))

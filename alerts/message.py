@@ -1,0 +1,85 @@
+"""What a notification says: Thai first, the numbers, example mentions, the playbook's first steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alerts.model import FiredAlert
+from sadap.incident import Incident
+from sadap.mention import Mention
+from sadap.timeutil import show
+
+_SEVERITY_TH = {"P1": "วิกฤต", "P2": "สูง", "P3": "ปานกลาง", "P4": "ต่ำ", "P5": "แจ้งเพื่อทราบ"}
+
+
+def _snippet(text: str, size: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def build_payload(alert: FiredAlert, incident: Incident | None, playbook, examples: list[Mention]) -> dict[str, Any]:
+    """The machine-readable alert (what webhooks receive)."""
+    from playbooks.render import first_steps
+
+    return {
+        "rule": alert.rule,
+        "rule_type": alert.rule_type,
+        "title": {"th": alert.title_th, "en": alert.title_en},
+        "severity": alert.severity,
+        "key": alert.key,
+        "count": alert.count,
+        "window": {"start": alert.window_start.isoformat(), "end": alert.window_end.isoformat()},
+        "terms": alert.terms,
+        "playbook": (
+            {
+                "id": playbook.id,
+                "title": {"th": playbook.title.th, "en": playbook.title.en},
+                "first_steps": first_steps(playbook, 3, "th"),
+            }
+            if playbook
+            else None
+        ),
+        "incident": {"id": incident.id, "state": incident.state, "ack": f"sadap incidents ack {incident.id}"} if incident else None,
+        "mentions": [
+            {
+                "id": m.id,
+                "source": m.source_name,
+                "url": m.url,
+                "published_at": m.published_at.isoformat(),
+                "sentiment": m.sentiment.label if m.sentiment else None,
+                "text": _snippet(m.text, 280),
+            }
+            for m in examples
+        ],
+    }
+
+
+def build_text(alert: FiredAlert, incident: Incident | None, playbook, examples: list[Mention], lang: str = "th") -> str:
+    """The human-readable alert (console, chat, e-mail)."""
+    from playbooks.render import first_steps
+
+    th = lang == "th"
+    sev = f"{alert.severity} {_SEVERITY_TH[alert.severity]}" if th else alert.severity
+    title = alert.title_th if th else alert.title_en
+    lines = [f"[{sev}] {title}" + (f" — {alert.key}" if alert.key else "")]
+    window = f"{show(alert.window_start)} – {show(alert.window_end)}"
+    lines.append(
+        (f"{alert.count} ข้อความ ช่วง {window} (เวลาไทย)" if th else f"{alert.count} mentions, {window} (Bangkok time)")
+    )
+    if alert.terms:
+        lines.append(("คำที่พบบ่อย: " if th else "Top terms: ") + ", ".join(alert.terms[:8]))
+    if examples:
+        lines.append("ตัวอย่าง:" if th else "Examples:")
+        for m in examples[:5]:
+            link = f" {m.url}" if m.url else ""
+            lines.append(f"  • [{m.source_name}] {_snippet(m.text)}{link}")
+    if playbook:
+        lines.append((f"แผนรับมือ: {playbook.title.th} ({playbook.id})" if th else f"Playbook: {playbook.title.en} ({playbook.id})"))
+        for step in first_steps(playbook, 3, "th" if th else "en"):
+            lines.append(f"  {step}")
+    if incident:
+        lines.append(
+            (f"เหตุการณ์ {incident.id} — รับทราบด้วย: sadap incidents ack {incident.id}" if th
+             else f"Incident {incident.id} — acknowledge: sadap incidents ack {incident.id}")
+        )
+    return "\n".join(lines)

@@ -1,0 +1,64 @@
+"""Rule types registered by name, and building rules from config with file:line errors."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from alerts.rules.base import Rule
+from sadap.errors import ConfigError, InputError
+from sadap.yamlsource import LineMap, format_loc, validation_lines
+
+RULE_TYPES: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    RULE_TYPES[cls.type_name] = cls
+    return cls
+
+
+def rule_types() -> dict[str, type[Rule]]:
+    import alerts.rules  # noqa: F401  (registers the built-in types)
+
+    return RULE_TYPES
+
+
+def build_rules(raw_rules: list[dict], path: str | None, lines: LineMap) -> list[Rule]:
+    """Validate every rule; collect all errors into one ConfigError (one line each).
+
+    ``lines`` is the whole config file's line map (rules sit under ``rules``)."""
+    types = rule_types()
+    rules: list[Rule] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    where = path or "config"
+    for i, raw in enumerate(raw_rules):
+        line = lines.line(("rules", i))
+        if not isinstance(raw, dict):
+            errors.append(f"{where}:{line}: rules[{i}]: a rule must be a mapping of options")
+            continue
+        type_name = raw.get("type")
+        cls = types.get(type_name) if isinstance(type_name, str) else None
+        if cls is None:
+            allowed = ", ".join(sorted(types))
+            what = "missing `type`" if type_name is None else f"unknown rule type {type_name!r}"
+            errors.append(f"{where}:{lines.line(("rules", i, "type"))}: rules[{i}].type: {what} (allowed: {allowed})")
+            continue
+        try:
+            options = cls.Options.model_validate(raw)
+        except ValidationError as err:
+            errors.extend(validation_lines(err, where, lines, cls.Options, prefix=("rules", i)))
+            continue
+        except InputError as err:
+            errors.append(f"{where}:{line}: rules[{i}]: {err}")
+            continue
+        if options.id in seen:
+            errors.append(f"{where}:{line}: rules[{i}].id: duplicate rule id {options.id!r} (first at line {seen[options.id]})")
+            continue
+        seen[options.id] = line or 0
+        rules.append(cls(options))
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return rules
+
+
+__all__ = ["RULE_TYPES", "register", "rule_types", "build_rules", "format_loc"]

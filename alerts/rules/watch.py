@@ -1,0 +1,42 @@
+"""``watch``: a mention matching a query. Evaluated on every stored batch (seconds after
+ingest) and, on schedule, over the mentions collected in the last ``window``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from pydantic import Field
+
+from alerts.registry import register
+from alerts.rules.base import EvalContext, Match, Rule, RuleOptions
+from sadap.config import Duration
+
+
+class WatchOptions(RuleOptions):
+    window: Duration = Field(timedelta(hours=1), description="On schedule: look at mentions collected this recently.")
+    min_count: int = Field(1, ge=1, description="Fire only when at least this many mentions match (per key).")
+
+
+@register
+class WatchRule(Rule):
+    type_name = "watch"
+    Options = WatchOptions
+    at_ingest = True
+
+    def evaluate(self, ctx: EvalContext) -> list[Match]:
+        o: WatchOptions = self.options
+        start = ctx.at - o.window
+        flt = self.base_filter(ctx, since=start, until=ctx.at + timedelta(microseconds=1), time_field="collected_at")
+        window = replace(flt, ids=())
+        if ctx.ids is not None:
+            # At ingest: fire for keys that the new batch touches, counting the whole window.
+            triggered = self.groups(ctx, flt)
+            counts = {key: self.count_key(ctx, window, key) for key in triggered}
+        else:
+            counts = self.groups(ctx, window)
+        matches = []
+        for key, n in counts.items():
+            if n >= o.min_count:
+                matches.append(Match(key, n, self.sample(ctx, window, key), start, ctx.at))
+        return matches

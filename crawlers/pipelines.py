@@ -1,0 +1,152 @@
+"""Item pipelines: validate each item as a RawMention, drop repeats, hand batches to Sadap.
+
+Order (see ``ITEM_PIPELINES``): :class:`ValidatePipeline` → :class:`DuplicatesPipeline`
+→ :class:`SadapIngestPipeline`. Items that pass flow on unchanged to feed exports.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from pydantic import ValidationError
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.logformatter import LogFormatter
+
+from sadap.config import Config, load_config_file
+from sadap.mention import RawMention, mention_id
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def raw_mention(item: Any) -> RawMention:
+    """The item as a :class:`RawMention`; raises pydantic's ValidationError."""
+    data = {key: value for key, value in ItemAdapter(item).items() if value is not None}
+    return RawMention.model_validate(data)
+
+
+def _where(item: Any) -> str:
+    adapter = ItemAdapter(item)
+    return str(adapter.get("url") or adapter.get("native_id") or adapter.get("source_name") or "item")
+
+
+class ValidatePipeline:
+    """Drop items that are not valid RawMentions or have no text."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        try:
+            raw = raw_mention(item)
+        except ValidationError as err:
+            first = err.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "item"
+            self.stats.inc_value("sadap/invalid")
+            raise DropItem(f"{_where(item)}: {field}: {first['msg']}") from None
+        if not raw.text.strip():
+            self.stats.inc_value("sadap/invalid")
+            raise DropItem(f"{_where(item)}: text: empty, nothing to store")
+        return item
+
+
+class DuplicatesPipeline:
+    """Drop items whose mention id was already seen in this crawl."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+        self.seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DuplicatesPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        key = mention_id(adapter["source_name"], adapter.get("native_id"), adapter.get("url"), adapter.get("text") or "")
+        if key in self.seen:
+            self.stats.inc_value("sadap/repeated")
+            # Expected on feeds and forums that repeat entries: not worth a warning.
+            raise DropItem(f"{_where(item)}: already seen in this crawl (id {key})", log_level="INFO")
+        self.seen.add(key)
+        return item
+
+
+class SadapIngestPipeline:
+    """Hand validated mentions, in batches, to ``sadap.ingest.IngestPipeline``.
+
+    Needs the ``SADAP_CONFIG`` setting (a :class:`~sadap.config.Config` or a path to
+    ``sadap.yaml``); without it the pipeline is off and items only reach feed exports.
+    """
+
+    def __init__(self, crawler: Crawler, config: Config, batch_size: int) -> None:
+        self.stats = crawler.stats
+        self.config = config
+        self.batch_size = batch_size
+        self.batch: list[RawMention] = []
+        self.ingest: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SadapIngestPipeline:
+        value = crawler.settings.get("SADAP_CONFIG")
+        if not value:
+            raise NotConfigured("SADAP_CONFIG is not set: items go to feed exports only")
+        config = value if isinstance(value, Config) else load_config_file(Path(value))
+        batch_size = crawler.settings.getint("SADAP_BATCH_SIZE", 50)
+        if batch_size < 1:
+            raise ValueError(f"SADAP_BATCH_SIZE must be at least 1 (got {batch_size})")
+        return cls(crawler, config, batch_size)
+
+    def open_spider(self) -> None:
+        # Imported here: enrichment is heavy and standalone crawls never need it.
+        from sadap.ingest import IngestPipeline
+
+        self.ingest = IngestPipeline(self.config)
+
+    def process_item(self, item: Any) -> Any:
+        self.batch.append(raw_mention(item))
+        if len(self.batch) >= self.batch_size:
+            self.flush()
+        return item
+
+    def close_spider(self) -> None:
+        try:
+            self.flush()
+        finally:
+            if self.ingest is not None:
+                self.ingest.close()
+                self.ingest = None
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        batch, self.batch = self.batch, []
+        result = self.ingest.process(batch)
+        self.stats.inc_value("sadap/read", result.read)
+        self.stats.inc_value("sadap/stored", result.stored)
+        self.stats.inc_value("sadap/duplicates", result.duplicates)
+        self.stats.inc_value("sadap/near_duplicates", result.near_duplicates)
+        self.stats.inc_value("sadap/alerts", len(result.alerts))
+        logger.info(
+            "ingested %d mentions: %d stored, %d duplicates, %d near-duplicates, %d alerts",
+            result.read, result.stored, result.duplicates, result.near_duplicates, len(result.alerts),
+        )
+
+
+class SadapLogFormatter(LogFormatter):
+    """Log a dropped item as its one-line reason, without dumping the whole item."""
+
+    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> dict[str, Any]:
+        entry = dict(super().dropped(item, exception, response, spider))
+        entry["msg"] = "Dropped: %(exception)s"
+        entry["args"] = {"exception": exception}
+        return entry

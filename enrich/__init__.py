@@ -1,0 +1,1 @@
+"""Enrichment: turn a raw mention into an enriched one (Thai NLP). Importing loads no model."""

@@ -1,0 +1,66 @@
+"""Exact and near-duplicate detection: a hash of the normalised text and a 64-bit SimHash
+over character shingles, with a banded index for fast lookups."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+BITS = 64
+BANDS = 8  # 8 bands of 8 bits: any two hashes within 7 bits share at least one band.
+MIN_LENGTH = 30  # shorter texts have too few shingles for SimHash to mean anything.
+
+
+def _compact(normalised_text: str) -> str:
+    return _NOT_WORD.sub("", normalised_text.lower())
+
+
+def text_hash(normalised_text: str) -> str:
+    """Same for texts that differ only in spacing, punctuation and case."""
+    return hashlib.sha1(_compact(normalised_text).encode("utf-8")).hexdigest()
+
+
+def simhash(normalised_text: str, shingle: int = 4) -> int | None:
+    text = _compact(normalised_text)
+    if len(text) < MIN_LENGTH:
+        return None
+    weights = [0] * BITS
+    for i in range(len(text) - shingle + 1):
+        h = int.from_bytes(hashlib.blake2b(text[i : i + shingle].encode("utf-8"), digest_size=8).digest(), "big")
+        for bit in range(BITS):
+            weights[bit] += 1 if (h >> bit) & 1 else -1
+    return sum(1 << bit for bit in range(BITS) if weights[bit] > 0)
+
+
+def distance(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+class SimHashIndex:
+    """Finds a stored hash within ``max_distance`` bits (``max_distance`` < BANDS)."""
+
+    def __init__(self, max_distance: int = 6):
+        self.max_distance = min(max_distance, BANDS - 1)
+        self._bands: list[dict[int, list[tuple[int, str]]]] = [defaultdict(list) for _ in range(BANDS)]
+
+    @staticmethod
+    def _parts(value: int):
+        width = BITS // BANDS
+        mask = (1 << width) - 1
+        for band in range(BANDS):
+            yield band, (value >> (band * width)) & mask
+
+    def add(self, value: int, mention_id: str) -> None:
+        for band, part in self._parts(value):
+            self._bands[band][part].append((value, mention_id))
+
+    def find(self, value: int) -> str | None:
+        best: tuple[int, str] | None = None
+        for band, part in self._parts(value):
+            for other, mention_id in self._bands[band].get(part, ()):
+                d = distance(value, other)
+                if d <= self.max_distance and (best is None or d < best[0]):
+                    best = (d, mention_id)
+        return best[1] if best else None

@@ -1,0 +1,86 @@
+"""The enrichment stage: normalise, tokenise, detect language, hashtags, entities, duplicates'
+fingerprints and sentiment. Stateless about the store; the ingest pipeline links duplicates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from enrich.dedup import simhash, text_hash
+from enrich.entities import Entity, EntityMatcher
+from enrich.language import detect_language
+from enrich.normalize import normalize
+from enrich.tokenize import tokenize
+from sadap.mention import Mention, Sentiment
+
+_HASHTAG = re.compile(r"#([0-9A-Za-z_\u0e00-\u0e7f]+)")
+MAX_TEXT = 20_000  # characters analysed per mention; the full text is still stored.
+
+
+def hashtags(text: str) -> list[str]:
+    seen: list[str] = []
+    for tag in _HASHTAG.findall(text):
+        tag = tag.lower()
+        if tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+class Enricher:
+    def __init__(
+        self,
+        entities: Iterable[Entity] = (),
+        custom_words: Iterable[str] = (),
+        sentiment_model: str = "linear-v1",
+    ):
+        entities = list(entities)
+        self.matcher = EntityMatcher(entities)
+        words = set(custom_words)
+        for e in entities:
+            words.add(e.name)
+            words.update(e.aliases)
+        self.custom_words = tuple(sorted(words))
+        self.sentiment_model = sentiment_model
+
+    @classmethod
+    def from_config(cls, config) -> "Enricher":
+        return cls(
+            entities=[Entity(e.name, tuple(e.aliases)) for e in config.watch],
+            custom_words=config.enrich.custom_words,
+            sentiment_model=config.enrich.sentiment_model,
+        )
+
+    def enrich(self, mentions: Sequence[Mention]) -> list[Mention]:
+        from enrich.sentiment import predict
+
+        out: list[Mention] = []
+        texts: list[str] = []
+        token_lists: list[list[str]] = []
+        for m in mentions:
+            body = normalize(m.text[:MAX_TEXT])
+            title = normalize(m.title or "")
+            tokens = tokenize(body, self.custom_words)
+            title_tokens = tokenize(title, self.custom_words) if title else []
+            full = f"{title}\n{body}" if title else body
+            extras = dict(m.extras)
+            if title_tokens:
+                extras["title_tokens"] = title_tokens
+            out.append(
+                m.model_copy(
+                    update={
+                        "language": detect_language(full),
+                        "tokens": tokens,
+                        "hashtags": hashtags(full),
+                        "entities": self.matcher.find(full),
+                        "text_hash": text_hash(body),
+                        "simhash": simhash(body),
+                        "extras": extras,
+                    }
+                )
+            )
+            texts.append(body)
+            token_lists.append(tokens)
+        labels = predict(texts, token_lists, engine=self.sentiment_model) if texts else []
+        for m, (label, score) in zip(out, labels):
+            m.sentiment = Sentiment(label=label, score=round(float(score), 4))
+        return out

@@ -1,0 +1,178 @@
+"""Load playbooks from YAML files and folders, collecting every error before raising.
+
+All problems across all files are gathered and raised as one ``ConfigError`` whose
+message has one line per problem: ``file:line: where: what (allowed: ...)``.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+from pydantic import ValidationError
+
+from playbooks.schema import Playbook
+from sadap.errors import ConfigError
+from sadap.yamlsource import LineMap, format_loc, load_yaml, validation_lines
+
+SUFFIXES = (".yaml", ".yml")
+
+
+def shipped_dir() -> Path:
+    """The folder of the shipped Thai playbook library."""
+    return Path(str(resources.files("playbooks").joinpath("library")))
+
+
+def _where(path: Path, lines: LineMap, loc: tuple) -> str:
+    line = lines.line(loc)
+    return f"{path}:{line}" if line else str(path)
+
+
+_GOT = re.compile(r" \(got (.*)\)$", re.S)
+
+
+def _shorten(line: str, limit: int = 80) -> str:
+    """Keep ``(got '...')`` short: a long template need not be repeated in full."""
+    match = _GOT.search(line)
+    if match and len(match.group(1)) > limit:
+        return line[: match.start()] + f" (got {match.group(1)[: limit - 1]}…)"
+    return line
+
+
+def _parse(path: Path, known_rules: set[str] | None, errors: list[str]) -> Playbook | None:
+    """One file → a Playbook, or None with its problems appended to ``errors`` (in line order)."""
+    found: list[str] = []
+    playbook = _check(path, known_rules, found)
+    line_of = re.compile(re.escape(str(path)) + r":(\d+):")
+
+    def by_line(message: str) -> int:
+        match = line_of.match(message)
+        return int(match.group(1)) if match else 0
+
+    errors.extend(sorted(found, key=by_line))
+    return playbook
+
+
+def _check(path: Path, known_rules: set[str] | None, errors: list[str]) -> Playbook | None:
+    try:
+        data, lines = load_yaml(path)
+    except ConfigError as err:
+        errors.append(str(err))
+        return None
+    allowed = ", ".join(Playbook.model_fields)
+    if data is None:
+        errors.append(f"{path}:1: (top level): the file is empty; a playbook is a mapping with keys: {allowed}")
+        return None
+    if not isinstance(data, dict):
+        errors.append(
+            f"{_where(path, lines, ())}: (top level): a playbook must be a mapping of keys, "
+            f"not a {type(data).__name__} (allowed keys: {allowed})"
+        )
+        return None
+    try:
+        playbook = Playbook.model_validate(data)
+    except ValidationError as err:
+        errors.extend(_shorten(line) for line in validation_lines(err, str(path), lines, Playbook))
+        playbook = None
+    # checks across fields, done on the raw data so they are reported with the schema errors
+    owners = data.get("owners")
+    steps = data.get("steps")
+    if isinstance(owners, list) and owners and isinstance(steps, list):
+        owner_names = [str(o) for o in owners]
+        for i, step in enumerate(steps):
+            if isinstance(step, dict) and isinstance(step.get("owner"), str) and step["owner"] not in owner_names:
+                loc = ("steps", i, "owner")
+                errors.append(
+                    f"{_where(path, lines, loc)}: {format_loc(loc)}: owner {step['owner']!r} is not one of "
+                    f"the playbook's owners (allowed: {', '.join(owner_names)})"
+                )
+                playbook = None
+    when = data.get("when")
+    rules = when.get("rules") if isinstance(when, dict) else None
+    if known_rules is not None and isinstance(rules, list):
+        known = ", ".join(sorted(known_rules)) or "none configured"
+        for i, rule in enumerate(rules):
+            if isinstance(rule, str) and rule.strip() not in known_rules:
+                loc = ("when", "rules", i)
+                errors.append(
+                    f"{_where(path, lines, loc)}: {format_loc(loc)}: rule {rule!r} does not exist (known rules: {known})"
+                )
+                playbook = None
+    if playbook is not None:
+        playbook._source = str(path)
+        playbook._line = lines.line(("id",))
+    return playbook
+
+
+def _files(paths: Iterable[str | Path], errors: list[str]) -> list[Path]:
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES))
+        elif path.is_file():
+            out.append(path)
+        else:
+            errors.append(f"{path}: playbook file or folder not found")
+    return out
+
+
+def _load(
+    files: list[tuple[Path, bool]], known_rules: set[str] | None, errors: list[str]
+) -> list[Playbook]:
+    playbooks: list[Playbook] = []
+    first: dict[str, Playbook] = {}
+    seen_files: set[Path] = set()
+    for path, shipped in files:
+        resolved = path.resolve()
+        if resolved in seen_files:  # the same file named twice (e.g. a file and its folder)
+            continue
+        seen_files.add(resolved)
+        playbook = _parse(path, known_rules, errors)
+        if playbook is None:
+            continue
+        playbook._shipped = shipped
+        other = first.get(playbook.id)
+        if other is not None:
+            hint = ""
+            if other.shipped or shipped:
+                hint = " (to change a shipped playbook, copy it under a new id, or copy the library and set playbooks.shipped: false)"
+            errors.append(
+                f"{path}:{playbook.line or 1}: id: duplicate playbook id {playbook.id!r} "
+                f"(already defined in {other.source}:{other.line or 1}){hint}"
+            )
+            continue
+        first[playbook.id] = playbook
+        playbooks.append(playbook)
+    return playbooks
+
+
+def load_playbook_file(path: str | Path, known_rules: set[str] | None = None) -> Playbook:
+    """Load and validate one playbook file. Raises ConfigError listing every problem in it."""
+    errors: list[str] = []
+    playbooks = _load([(Path(path), False)], known_rules, errors)
+    if errors or not playbooks:
+        raise ConfigError("\n".join(errors) or f"{path}: no playbook loaded")
+    return playbooks[0]
+
+
+def load_playbooks(
+    paths: Iterable[str | Path] = (), shipped: bool = True, known_rules: set[str] | None = None
+) -> list[Playbook]:
+    """Load the organisation's playbooks (``paths``: files, or folders of ``*.yaml``/``*.yml``),
+    then, with ``shipped``, the shipped library.
+
+    Order matters for matching: the given paths in the order given (a folder's files by
+    name), then the shipped library (by file name). Every problem in every file is
+    collected; if there is any, one ConfigError is raised with one line per problem.
+    """
+    errors: list[str] = []
+    files = [(p, False) for p in _files(paths, errors)]
+    if shipped:
+        files += [(p, True) for p in _files([shipped_dir()], errors)]
+    playbooks = _load(files, known_rules, errors)
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return playbooks

@@ -1,0 +1,271 @@
+"""Sadap's configuration: one YAML file (``sadap.yaml``), each setting declared once here.
+
+Found via ``--config``, then ``$SADAP_CONFIG``, then ``./sadap.yaml``; with none, the
+built-in defaults apply. Secrets never live in the file: settings ending in ``_env``
+name the environment variable that holds them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+
+from sadap.errors import ConfigError, InputError
+from sadap.timeutil import parse_duration
+from sadap.yamlsource import LineMap, load_yaml, validation_lines
+
+CONFIG_ENV = "SADAP_CONFIG"
+CONFIG_NAME = "sadap.yaml"
+
+
+def _duration(value: Any) -> timedelta:
+    try:
+        return parse_duration(value)
+    except InputError as err:
+        raise ValueError(str(err)) from None
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreConfig(Strict):
+    """Where mentions, alerts and incidents are kept."""
+
+    backend: Literal["sqlite"] = Field("sqlite", description="Storage backend: `sqlite` (embedded default).")
+    path: str = Field("sadap.db", description="SQLite file, relative to `data_dir` unless absolute.")
+
+
+class PrivacyConfig(Strict):
+    """Personal data handling (PDPA)."""
+
+    keep_author_names: bool = Field(
+        False, description="Store authors' display names. Off by default: only a keyed pseudonym is stored."
+    )
+    pseudonym_key_env: str = Field(
+        "SADAP_PSEUDONYM_KEY",
+        description="Environment variable holding the key for author pseudonyms; if unset, a random key "
+        "is created once in `data_dir/pseudonym.key`.",
+    )
+
+
+class EntityConfig(Strict):
+    """Something the organisation watches: a brand, product, person or topic, with its spellings."""
+
+    name: str = Field(description="Canonical name, used as the entity's key in alerts and search.")
+    aliases: list[str] = Field(default_factory=list, description="Other spellings: Thai, English, short forms.")
+    kind: Literal["brand", "product", "person", "organisation", "topic"] = "brand"
+
+
+class EnrichConfig(Strict):
+    """The Thai enrichment stage."""
+
+    sentiment_model: str = Field("linear-v1", description="Sentiment engine (see `docs/enrichment.md`).")
+    near_duplicate_distance: int = Field(
+        6, ge=0, le=16, description="Largest SimHash bit distance at which two texts count as near-duplicates."
+    )
+    custom_words: list[str] = Field(
+        default_factory=list, description="Extra words kept whole by the tokeniser (entity names are added automatically)."
+    )
+
+
+class SourceConfig(Strict):
+    """A place to collect mentions from."""
+
+    name: str = Field(description="Unique source name (letters, digits, - and _).")
+    kind: Literal["rss", "article", "forum", "file"] = Field(description="Which spider (or importer) reads it.")
+    url: str = Field(description="Feed URL, index or article URL, forum thread-list URL, or file path for `file`.")
+    follow: str | None = Field(
+        None, description="`article` only: regular expression; links on the page matching it are crawled as articles."
+    )
+    every: Duration = Field(timedelta(minutes=15), description="How often `sadap run` crawls it.")
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", value):
+            raise ValueError("use only letters, digits, - and _")
+        return value
+
+    @field_validator("follow")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as err:
+                raise ValueError(f"not a regular expression: {err}") from None
+        return value
+
+
+class ConsoleNotifierConfig(Strict):
+    id: str
+    type: Literal["console"]
+    lang: Literal["th", "en"] = Field("th", description="Language of the message.")
+
+
+class WebhookNotifierConfig(Strict):
+    id: str
+    type: Literal["webhook"]
+    url: str | None = Field(None, description="Receiver URL (if it holds no secret).")
+    url_env: str | None = Field(None, description="Environment variable holding the URL (when it holds a token).")
+    timeout: Duration = Field(timedelta(seconds=10), description="Time allowed per attempt.")
+    retries: int = Field(3, ge=0, le=10, description="Extra attempts after a failure, with exponential backoff.")
+    lang: Literal["th", "en"] = "th"
+
+    def resolved_url(self) -> str:
+        if self.url_env:
+            value = os.environ.get(self.url_env)
+            if not value:
+                raise ConfigError(f"notifier {self.id!r}: environment variable {self.url_env} is not set")
+            return value
+        if not self.url:
+            raise ConfigError(f"notifier {self.id!r}: set `url` or `url_env`")
+        return self.url
+
+
+NotifierConfig = Annotated[ConsoleNotifierConfig | WebhookNotifierConfig, Field(discriminator="type")]
+
+
+class PlaybooksConfig(Strict):
+    shipped: bool = Field(True, description="Load the shipped Thai playbook library.")
+    paths: list[str] = Field(default_factory=list, description="Extra playbook files or folders (YAML).")
+
+
+class ScheduleConfig(Strict):
+    alerts_every: Duration = Field(timedelta(minutes=1), description="How often `sadap run` evaluates windowed rules.")
+
+
+class Config(Strict):
+    """The whole ``sadap.yaml``."""
+
+    data_dir: str = Field("sadap-data", description="Folder for the store and keys, relative to the config file.")
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    enrich: EnrichConfig = Field(default_factory=EnrichConfig)
+    watch: list[EntityConfig] = Field(default_factory=list, description="Brands, products, people and topics to watch.")
+    sources: list[SourceConfig] = Field(default_factory=list)
+    rules: list[dict[str, Any]] = Field(default_factory=list, description="Alert rules (see `docs/alerts.md`).")
+    notifiers: list[NotifierConfig] = Field(default_factory=lambda: [ConsoleNotifierConfig(id="console", type="console")])
+    playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+
+    _path: Path | None = PrivateAttr(None)
+    _lines: LineMap = PrivateAttr(default_factory=LineMap)
+    _rules: list | None = PrivateAttr(None)
+
+    # -- where things are -------------------------------------------------
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def base_dir(self) -> Path:
+        return self._path.parent if self._path else Path.cwd()
+
+    @property
+    def data_path(self) -> Path:
+        p = Path(self.data_dir)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def store_path(self) -> Path:
+        p = Path(self.store.path)
+        return p if p.is_absolute() else self.data_path / p
+
+    def source(self, name: str) -> SourceConfig:
+        for src in self.sources:
+            if src.name == name:
+                return src
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(f"unknown source {name!r} (configured: {known})")
+
+    def pseudonym_key(self) -> bytes:
+        value = os.environ.get(self.privacy.pseudonym_key_env)
+        if value:
+            return value.encode("utf-8")
+        key_file = self.data_path / "pseudonym.key"
+        if key_file.exists():
+            return key_file.read_bytes().strip()
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32).encode("ascii")
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        return key
+
+    def custom_words(self) -> list[str]:
+        words = list(self.enrich.custom_words)
+        for entity in self.watch:
+            words.append(entity.name)
+            words.extend(entity.aliases)
+        return words
+
+    # -- rules, validated against the registered rule types -----------------
+    @property
+    def alert_rules(self) -> list:
+        if self._rules is None:
+            from alerts.registry import build_rules
+
+            self._rules = build_rules(self.rules, str(self._path) if self._path else None, self._lines)
+        return self._rules
+
+    def validate_all(self) -> None:
+        """Validate the parts checked lazily (rules, notifier secrets are checked at use)."""
+        _ = self.alert_rules
+
+
+def find_config_path(explicit: str | Path | None = None) -> Path | None:
+    if explicit:
+        path = Path(explicit)
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found")
+        return path
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        path = Path(env)
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found (from ${CONFIG_ENV})")
+        return path
+    local = Path.cwd() / CONFIG_NAME
+    return local if local.exists() else None
+
+
+def load_config(explicit: str | Path | None = None, *, validate: bool = True) -> Config:
+    """Find and load the configuration; with no file, the built-in defaults."""
+    path = find_config_path(explicit)
+    if path is None:
+        return Config()
+    return load_config_file(path, validate=validate)
+
+
+def load_config_file(path: str | Path, *, validate: bool = True) -> Config:
+    path = Path(path)
+    data, lines = load_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the config must be a mapping of settings (got {type(data).__name__})")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError("\n".join(validation_lines(err, str(path), lines, Config))) from None
+    config._path = path.resolve()
+    config._lines = lines
+    names = [s.name for s in config.sources]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise ConfigError(f"{path}:{lines.line(('sources', i, 'name'))}: sources[{i}].name: duplicate source name {name!r}")
+    if validate:
+        config.validate_all()
+    return config

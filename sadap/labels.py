@@ -1,0 +1,31 @@
+"""Thai (and English) labels for what people read."""
+
+SENTIMENT = {
+    "pos": ("เชิงบวก", "positive"),
+    "neu": ("เป็นกลาง", "neutral"),
+    "neg": ("เชิงลบ", "negative"),
+    "q": ("คำถาม", "question"),
+}
+EXPECTATION = {
+    "delighted": ("ประทับใจ", "delighted"),
+    "satisfied": ("พอใจ", "satisfied"),
+    "disappointed": ("ผิดหวัง", "disappointed"),
+    "none": ("ไม่ได้ประเมิน", "none"),
+}
+SOURCE_KIND = {
+    "rss": ("ฟีดข่าว", "news feed"),
+    "article": ("บทความข่าว", "news article"),
+    "forum": ("เว็บบอร์ด", "forum"),
+    "file": ("นำเข้าจากไฟล์", "file import"),
+}
+INCIDENT_STATE = {
+    "open": ("เปิดอยู่", "open"),
+    "acknowledged": ("รับทราบแล้ว", "acknowledged"),
+    "resolved": ("ปิดแล้ว", "resolved"),
+}
+
+
+def th(table: dict, key: str | None) -> str:
+    if key is None:
+        return "-"
+    return table.get(key, (key, key))[0]

@@ -1,0 +1,16 @@
+"""Store backends behind one interface."""
+
+from __future__ import annotations
+
+from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult
+
+__all__ = ["GROUP_FIELDS", "Fingerprint", "MentionFilter", "Store", "UpsertResult", "open_store"]
+
+
+def open_store(config) -> Store:
+    """The store named by ``config.store``."""
+    if config.store.backend == "sqlite":
+        from sadap.store.sqlite import SQLiteStore
+
+        return SQLiteStore(config.store_path)
+    raise ValueError(f"unknown store backend {config.store.backend!r}")

@@ -1,0 +1,139 @@
+"""The store interface. SQLite (embedded) and Elasticsearch backends implement it and
+pass the same contract tests (``tests/test_store_contract.py``)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sadap.incident import Incident, IncidentEvent
+from sadap.mention import Mention
+from sadap.query import Query
+
+TimeField = Literal["published_at", "collected_at"]
+# Fields mentions can be counted by. entity and hashtag are multi-valued.
+GROUP_FIELDS = ("entity", "hashtag", "source_name", "source_kind", "sentiment", "category", "complaint_type", "author_id", "language", "expectation")
+
+
+@dataclass(frozen=True)
+class MentionFilter:
+    """Which mentions a query or aggregation looks at. Empty tuples mean no restriction."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    time_field: TimeField = "published_at"
+    # "As of": only mentions already collected by then (replays and backtests see what was known).
+    collected_until: datetime | None = None
+    query: Query | None = None
+    sentiment: tuple[str, ...] = ()
+    source_names: tuple[str, ...] = ()
+    source_kinds: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    complaint: bool | None = None
+    ids: tuple[str, ...] = ()
+    include_duplicates: bool = True
+
+
+@dataclass
+class UpsertResult:
+    inserted: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    id: str
+    text_hash: str | None
+    simhash: int | None
+
+
+class Store(ABC):
+    """Mentions, alert state and incidents."""
+
+    # -- mentions ---------------------------------------------------------
+    @abstractmethod
+    def upsert(self, mentions: Sequence[Mention]) -> UpsertResult:
+        """Insert or replace by id (idempotent)."""
+
+    @abstractmethod
+    def existing_ids(self, ids: Iterable[str]) -> set[str]: ...
+
+    @abstractmethod
+    def get(self, mention_id: str) -> Mention | None: ...
+
+    @abstractmethod
+    def search(self, flt: MentionFilter, limit: int = 20) -> list[Mention]:
+        """Matching mentions, newest first (by the filter's time field)."""
+
+    @abstractmethod
+    def ids(self, flt: MentionFilter, limit: int = 20) -> list[str]:
+        """Ids of matching mentions, newest first."""
+
+    @abstractmethod
+    def count(self, flt: MentionFilter) -> int: ...
+
+    @abstractmethod
+    def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
+        """Mentions per value of ``group_by`` (one of GROUP_FIELDS), largest first."""
+
+    @abstractmethod
+    def count_distinct(self, flt: MentionFilter, fld: str) -> int: ...
+
+    @abstractmethod
+    def histogram(self, flt: MentionFilter, interval: timedelta) -> list[tuple[datetime, int]]:
+        """Counts per time bucket; buckets aligned to Asia/Bangkok time, returned as UTC."""
+
+    @abstractmethod
+    def find_by_text_hash(self, text_hash: str) -> str | None:
+        """Id of the earliest stored mention with this normalised-text hash."""
+
+    @abstractmethod
+    def fingerprints_since(self, since: datetime) -> list[Fingerprint]:
+        """Fingerprints of mentions collected since ``since`` (for near-duplicate detection)."""
+
+    # -- alert state -------------------------------------------------------
+    @abstractmethod
+    def last_fired(self, rule_id: str, key: str) -> datetime | None: ...
+
+    @abstractmethod
+    def set_last_fired(self, rule_id: str, key: str, at: datetime) -> None: ...
+
+    @abstractmethod
+    def record_alert(self, alert_json: str, rule_id: str, key: str, fired_at: datetime, incident_id: str | None) -> None: ...
+
+    @abstractmethod
+    def alerts_since(self, since: datetime) -> list[dict]: ...
+
+    # -- incidents -------------------------------------------------------
+    @abstractmethod
+    def save_incident(self, incident: Incident) -> None:
+        """Insert or replace."""
+
+    @abstractmethod
+    def get_incident(self, incident_id: str) -> Incident | None: ...
+
+    @abstractmethod
+    def find_incident(self, playbook: str, key: str | None, states: tuple[str, ...] = ("open", "acknowledged")) -> Incident | None: ...
+
+    @abstractmethod
+    def list_incidents(self, states: tuple[str, ...] = ()) -> list[Incident]: ...
+
+    @abstractmethod
+    def add_event(self, incident_id: str, event: IncidentEvent) -> None: ...
+
+    @abstractmethod
+    def events(self, incident_id: str) -> list[IncidentEvent]: ...
+
+    # -- lifecycle -------------------------------------------------------
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,403 @@
+"""SQLite backend: the embedded default. One file, WAL mode, FTS5 over pre-tokenised Thai."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sadap.errors import InputError, StoreError
+from sadap.incident import Incident, IncidentEvent
+from sadap.mention import Mention
+from sadap.query import Query
+from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult
+from sadap.timeutil import UTC
+
+SCHEMA_VERSION = 1
+BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS mentions (
+    id TEXT PRIMARY KEY,
+    source_kind TEXT NOT NULL,
+    source_name TEXT NOT NULL,
+    url TEXT,
+    author_id TEXT,
+    published_at REAL NOT NULL,
+    collected_at REAL NOT NULL,
+    language TEXT,
+    sentiment TEXT,
+    sentiment_score REAL,
+    expectation TEXT,
+    category TEXT,
+    is_complaint INTEGER NOT NULL DEFAULT 0,
+    complaint_type TEXT,
+    text_hash TEXT,
+    simhash INTEGER,
+    duplicate_of TEXT,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mentions_published ON mentions(published_at);
+CREATE INDEX IF NOT EXISTS mentions_collected ON mentions(collected_at);
+CREATE INDEX IF NOT EXISTS mentions_text_hash ON mentions(text_hash);
+CREATE TABLE IF NOT EXISTS mention_terms (
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    mention_id TEXT NOT NULL,
+    PRIMARY KEY (field, value, mention_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mention_terms_mention ON mention_terms(mention_id);
+-- Text is tokenised by PyThaiNLP before it gets here; the ascii tokenizer then only
+-- splits on spaces and ASCII punctuation and keeps Thai words (marks included) whole.
+CREATE VIRTUAL TABLE IF NOT EXISTS mention_fts USING fts5(tokens, tokenize = 'ascii');
+CREATE TABLE IF NOT EXISTS rule_state (
+    rule_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    last_fired_at REAL NOT NULL,
+    PRIMARY KEY (rule_id, key)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    rule_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fired_at REAL NOT NULL,
+    incident_id TEXT,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_fired ON alerts(fired_at);
+CREATE TABLE IF NOT EXISTS incidents (
+    id TEXT PRIMARY KEY,
+    playbook TEXT NOT NULL,
+    key TEXT,
+    state TEXT NOT NULL,
+    opened_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incidents_lookup ON incidents(playbook, key, state);
+CREATE TABLE IF NOT EXISTS incident_events (
+    id INTEGER PRIMARY KEY,
+    incident_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incident_events_incident ON incident_events(incident_id, id);
+"""
+
+_COLUMNS = {
+    "source_name": "source_name",
+    "source_kind": "source_kind",
+    "sentiment": "sentiment",
+    "category": "category",
+    "complaint_type": "complaint_type",
+    "author_id": "author_id",
+    "language": "language",
+    "expectation": "expectation",
+}
+_MULTI = {"entity": "entity", "hashtag": "hashtag"}
+
+
+def _ts(value: datetime) -> float:
+    return value.astimezone(UTC).timestamp()
+
+
+def _dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _fts_phrase(phrase: tuple[str, ...]) -> str:
+    return '"' + " ".join(phrase).replace('"', '""') + '"'
+
+
+def _fts_expr(query: Query) -> str | None:
+    if not query.all_of:
+        return None
+    groups = []
+    for group in query.all_of:
+        alts = [_fts_phrase(p) for p in group]
+        groups.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
+    return " AND ".join(groups)
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: made by a newer Sadap (schema {version}); upgrade Sadap")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path}: cannot open the SQLite store: {err}") from None
+        self._lock = threading.RLock()
+
+    # -- helpers -----------------------------------------------------------
+    def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _where(self, flt: MentionFilter) -> tuple[str, list]:
+        clauses: list[str] = []
+        params: list = []
+        tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
+        if flt.since is not None:
+            clauses.append(f"m.{tcol} >= ?")
+            params.append(_ts(flt.since))
+        if flt.until is not None:
+            clauses.append(f"m.{tcol} < ?")
+            params.append(_ts(flt.until))
+        if flt.collected_until is not None:
+            clauses.append("m.collected_at <= ?")
+            params.append(_ts(flt.collected_until))
+        for column, values in (
+            ("sentiment", flt.sentiment),
+            ("source_name", flt.source_names),
+            ("source_kind", flt.source_kinds),
+            ("category", flt.categories),
+            ("id", flt.ids),
+        ):
+            if values:
+                clauses.append(f"m.{column} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        if flt.entities:
+            clauses.append(
+                "m.id IN (SELECT mention_id FROM mention_terms WHERE field='entity' "
+                f"AND value IN ({','.join('?' * len(flt.entities))}))"
+            )
+            params.extend(flt.entities)
+        if flt.complaint is not None:
+            clauses.append("m.is_complaint = ?")
+            params.append(1 if flt.complaint else 0)
+        if not flt.include_duplicates:
+            clauses.append("m.duplicate_of IS NULL")
+        if flt.query is not None and not flt.query.empty:
+            expr = _fts_expr(flt.query)
+            if expr:
+                clauses.append("m.rowid IN (SELECT rowid FROM mention_fts WHERE mention_fts MATCH ?)")
+                params.append(expr)
+            for phrase in flt.query.none_of:
+                clauses.append("m.rowid NOT IN (SELECT rowid FROM mention_fts WHERE mention_fts MATCH ?)")
+                params.append(_fts_phrase(phrase))
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    # -- mentions -------------------------------------------------------------
+    def upsert(self, mentions: Sequence[Mention]) -> UpsertResult:
+        result = UpsertResult()
+        if not mentions:
+            return result
+        by_id = {m.id: m for m in mentions}  # last one wins within a batch
+        with self._lock:
+            existing = self.existing_ids(by_id)
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                for m in by_id.values():
+                    self._write(m)
+                    (result.updated if m.id in existing else result.inserted).append(m.id)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return result
+
+    def _write(self, m: Mention) -> None:
+        row = (
+            m.id, m.source_kind, m.source_name, m.url, m.author_id,
+            _ts(m.published_at), _ts(m.collected_at), m.language,
+            m.sentiment.label if m.sentiment else None,
+            m.sentiment.score if m.sentiment else None,
+            m.expectation, m.category, 1 if m.complaint.is_complaint else 0, m.complaint.type,
+            m.text_hash, _signed(m.simhash), m.duplicate_of, m.model_dump_json(),
+        )
+        db = self._db
+        db.execute(
+            """INSERT INTO mentions (id, source_kind, source_name, url, author_id, published_at, collected_at,
+                   language, sentiment, sentiment_score, expectation, category, is_complaint, complaint_type,
+                   text_hash, simhash, duplicate_of, doc)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(id) DO UPDATE SET source_kind=excluded.source_kind, source_name=excluded.source_name,
+                   url=excluded.url, author_id=excluded.author_id, published_at=excluded.published_at,
+                   language=excluded.language, sentiment=excluded.sentiment, sentiment_score=excluded.sentiment_score,
+                   expectation=excluded.expectation, category=excluded.category, is_complaint=excluded.is_complaint,
+                   complaint_type=excluded.complaint_type, text_hash=excluded.text_hash, simhash=excluded.simhash,
+                   duplicate_of=excluded.duplicate_of, doc=excluded.doc""",
+            row,
+        )
+        rowid = db.execute("SELECT rowid FROM mentions WHERE id=?", (m.id,)).fetchone()[0]
+        db.execute("DELETE FROM mention_fts WHERE rowid=?", (rowid,))
+        title_tokens = m.extras.get("title_tokens", [])
+        db.execute("INSERT INTO mention_fts (rowid, tokens) VALUES (?, ?)", (rowid, " ".join(list(title_tokens) + m.tokens)))
+        db.execute("DELETE FROM mention_terms WHERE mention_id=?", (m.id,))
+        terms = [("entity", e, m.id) for e in set(m.entities)] + [("hashtag", h, m.id) for h in set(m.hashtags)]
+        if terms:
+            db.executemany("INSERT OR IGNORE INTO mention_terms (field, value, mention_id) VALUES (?,?,?)", terms)
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows = self._query(f"SELECT id FROM mentions WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            found.update(r[0] for r in rows)
+        return found
+
+    def get(self, mention_id: str) -> Mention | None:
+        rows = self._query("SELECT doc FROM mentions WHERE id=?", (mention_id,))
+        return Mention.model_validate_json(rows[0][0]) if rows else None
+
+    def search(self, flt: MentionFilter, limit: int = 20) -> list[Mention]:
+        where, params = self._where(flt)
+        tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
+        rows = self._query(f"SELECT m.doc FROM mentions m{where} ORDER BY m.{tcol} DESC, m.id LIMIT ?", [*params, int(limit)])
+        return [Mention.model_validate_json(r[0]) for r in rows]
+
+    def ids(self, flt: MentionFilter, limit: int = 20) -> list[str]:
+        where, params = self._where(flt)
+        tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
+        rows = self._query(f"SELECT m.id FROM mentions m{where} ORDER BY m.{tcol} DESC, m.id LIMIT ?", [*params, int(limit)])
+        return [r[0] for r in rows]
+
+    def count(self, flt: MentionFilter) -> int:
+        where, params = self._where(flt)
+        return self._query(f"SELECT COUNT(*) FROM mentions m{where}", params)[0][0]
+
+    def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
+        where, params = self._where(flt)
+        if group_by in _COLUMNS:
+            col = _COLUMNS[group_by]
+            sql = (
+                f"SELECT m.{col}, COUNT(*) AS n FROM mentions m{where}"
+                f"{' AND' if where else ' WHERE'} m.{col} IS NOT NULL GROUP BY m.{col} ORDER BY n DESC, m.{col} LIMIT ?"
+            )
+        elif group_by in _MULTI:
+            sql = (
+                "SELECT t.value, COUNT(*) AS n FROM mention_terms t JOIN mentions m ON m.id = t.mention_id"
+                f"{where}{' AND' if where else ' WHERE'} t.field = ? GROUP BY t.value ORDER BY n DESC, t.value LIMIT ?"
+            )
+            params = [*params, _MULTI[group_by]]
+        else:
+            raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
+        return {value: n for value, n in self._query(sql, [*params, int(limit)])}
+
+    def count_distinct(self, flt: MentionFilter, fld: str) -> int:
+        if fld not in _COLUMNS:
+            raise InputError(f"cannot count distinct {fld!r} (allowed: {', '.join(_COLUMNS)})")
+        where, params = self._where(flt)
+        return self._query(f"SELECT COUNT(DISTINCT m.{_COLUMNS[fld]}) FROM mentions m{where}", params)[0][0]
+
+    def histogram(self, flt: MentionFilter, interval: timedelta) -> list[tuple[datetime, int]]:
+        step = interval.total_seconds()
+        if step <= 0:
+            raise InputError("histogram interval must be positive")
+        where, params = self._where(flt)
+        tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
+        sql = (
+            f"SELECT CAST((m.{tcol} + {BANGKOK_OFFSET}) / ? AS INTEGER) AS b, COUNT(*) FROM mentions m{where} "
+            "GROUP BY b ORDER BY b"
+        )
+        rows = self._query(sql, [step, *params])
+        return [(_dt(b * step - BANGKOK_OFFSET), n) for b, n in rows]
+
+    def find_by_text_hash(self, text_hash: str) -> str | None:
+        rows = self._query(
+            "SELECT id FROM mentions WHERE text_hash=? ORDER BY collected_at, id LIMIT 1", (text_hash,)
+        )
+        return rows[0][0] if rows else None
+
+    def fingerprints_since(self, since: datetime) -> list[Fingerprint]:
+        rows = self._query(
+            "SELECT id, text_hash, simhash FROM mentions WHERE collected_at >= ? AND duplicate_of IS NULL "
+            "ORDER BY collected_at, id",
+            (_ts(since),),
+        )
+        return [Fingerprint(i, h, _unsigned(s)) for i, h, s in rows]
+
+    # -- alert state -------------------------------------------------------------
+    def last_fired(self, rule_id: str, key: str) -> datetime | None:
+        rows = self._query("SELECT last_fired_at FROM rule_state WHERE rule_id=? AND key=?", (rule_id, key))
+        return _dt(rows[0][0]) if rows else None
+
+    def set_last_fired(self, rule_id: str, key: str, at: datetime) -> None:
+        self._query(
+            "INSERT INTO rule_state (rule_id, key, last_fired_at) VALUES (?,?,?) "
+            "ON CONFLICT(rule_id, key) DO UPDATE SET last_fired_at=excluded.last_fired_at",
+            (rule_id, key, _ts(at)),
+        )
+
+    def record_alert(self, alert_json: str, rule_id: str, key: str, fired_at: datetime, incident_id: str | None) -> None:
+        self._query(
+            "INSERT INTO alerts (rule_id, key, fired_at, incident_id, doc) VALUES (?,?,?,?,?)",
+            (rule_id, key, _ts(fired_at), incident_id, alert_json),
+        )
+
+    def alerts_since(self, since: datetime) -> list[dict]:
+        rows = self._query("SELECT doc FROM alerts WHERE fired_at >= ? ORDER BY fired_at, id", (_ts(since),))
+        return [json.loads(r[0]) for r in rows]
+
+    # -- incidents ------------------------------------------------------------------
+    def save_incident(self, incident: Incident) -> None:
+        self._query(
+            "INSERT INTO incidents (id, playbook, key, state, opened_at, updated_at, doc) VALUES (?,?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET state=excluded.state, updated_at=excluded.updated_at, doc=excluded.doc",
+            (
+                incident.id, incident.playbook, incident.key, incident.state,
+                _ts(incident.opened_at), _ts(incident.updated_at), incident.model_dump_json(),
+            ),
+        )
+
+    def get_incident(self, incident_id: str) -> Incident | None:
+        rows = self._query("SELECT doc FROM incidents WHERE id=?", (incident_id,))
+        return Incident.model_validate_json(rows[0][0]) if rows else None
+
+    def find_incident(self, playbook: str, key: str | None, states: tuple[str, ...] = ("open", "acknowledged")) -> Incident | None:
+        rows = self._query(
+            f"SELECT doc FROM incidents WHERE playbook=? AND key IS ? AND state IN ({','.join('?' * len(states))}) "
+            "ORDER BY opened_at DESC LIMIT 1",
+            (playbook, key, *states),
+        )
+        return Incident.model_validate_json(rows[0][0]) if rows else None
+
+    def list_incidents(self, states: tuple[str, ...] = ()) -> list[Incident]:
+        if states:
+            rows = self._query(
+                f"SELECT doc FROM incidents WHERE state IN ({','.join('?' * len(states))}) ORDER BY opened_at DESC",
+                states,
+            )
+        else:
+            rows = self._query("SELECT doc FROM incidents ORDER BY opened_at DESC")
+        return [Incident.model_validate_json(r[0]) for r in rows]
+
+    def add_event(self, incident_id: str, event: IncidentEvent) -> None:
+        self._query(
+            "INSERT INTO incident_events (incident_id, at, doc) VALUES (?,?,?)",
+            (incident_id, _ts(event.at), event.model_dump_json()),
+        )
+
+    def events(self, incident_id: str) -> list[IncidentEvent]:
+        rows = self._query("SELECT doc FROM incident_events WHERE incident_id=? ORDER BY id", (incident_id,))
+        return [IncidentEvent.model_validate_json(r[0]) for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _signed(value: int | None) -> int | None:
+    """SQLite integers are signed 64-bit; store unsigned SimHashes shifted into range."""
+    if value is None:
+        return None
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+def _unsigned(value: int | None) -> int | None:
+    if value is None:
+        return None
+    return value + (1 << 64) if value < 0 else value

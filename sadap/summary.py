@@ -1,0 +1,19 @@
+"""Counts that the demo summary, the console and the API share."""
+
+from __future__ import annotations
+
+from sadap.store import MentionFilter, Store
+
+
+def overview(store: Store) -> dict:
+    everything = MentionFilter()
+    return {
+        "total": store.count(everything),
+        "near_duplicates": store.count(everything) - store.count(MentionFilter(include_duplicates=False)),
+        "by_sentiment": store.count_by(everything, "sentiment"),
+        "by_source": store.count_by(everything, "source_name"),
+        "by_source_kind": store.count_by(everything, "source_kind"),
+        "by_entity": store.count_by(everything, "entity", limit=10),
+        "by_language": store.count_by(everything, "language"),
+        "top_hashtags": store.count_by(everything, "hashtag", limit=10),
+    }
