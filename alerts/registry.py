@@ -17,7 +17,8 @@ def register(cls: type[Rule]) -> type[Rule]:
 
 
 def rule_types() -> dict[str, type[Rule]]:
-    import alerts.rules  # noqa: F401  (registers the built-in types)
+    import alerts.rules.threshold  # noqa: F401  (registers the built-in types)
+    import alerts.rules.watch  # noqa: F401
 
     return RULE_TYPES
 
@@ -41,7 +42,8 @@ def build_rules(raw_rules: list[dict], path: str | None, lines: LineMap) -> list
         if cls is None:
             allowed = ", ".join(sorted(types))
             what = "missing `type`" if type_name is None else f"unknown rule type {type_name!r}"
-            errors.append(f"{where}:{lines.line(("rules", i, "type"))}: rules[{i}].type: {what} (allowed: {allowed})")
+            type_line = lines.line(("rules", i, "type"))
+            errors.append(f"{where}:{type_line}: rules[{i}].type: {what} (allowed: {allowed})")
             continue
         try:
             options = cls.Options.model_validate(raw)

@@ -31,8 +31,12 @@ def raw_mention(item: Any) -> RawMention:
 
 
 def _where(item: Any) -> str:
+    """Where an item came from, for one-line messages: its URL and native id."""
     adapter = ItemAdapter(item)
-    return str(adapter.get("url") or adapter.get("native_id") or adapter.get("source_name") or "item")
+    url, native_id = adapter.get("url"), adapter.get("native_id")
+    if url and native_id:
+        return f"{url} [{native_id}]"
+    return str(url or native_id or adapter.get("source_name") or "item")
 
 
 class ValidatePipeline:

@@ -51,3 +51,7 @@ LOG_LEVEL = "INFO"
 
 # Dropped items are logged as their one-line reason, not as a dump of the whole item.
 LOG_FORMATTER = "crawlers.pipelines.SadapLogFormatter"
+
+# Scrapy 2.19's remote-control server runs Python sent to it over HTTP: not wanted in a
+# monitoring service (like the Telnet console, off).
+REMOTE_CONTROL_ENABLED = False

@@ -161,6 +161,7 @@ class Config(Strict):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
 
     _path: Path | None = PrivateAttr(None)
+    _shown_path: str | None = PrivateAttr(None)
     _lines: LineMap = PrivateAttr(default_factory=LineMap)
     _rules: list | None = PrivateAttr(None)
 
@@ -217,7 +218,7 @@ class Config(Strict):
         if self._rules is None:
             from alerts.registry import build_rules
 
-            self._rules = build_rules(self.rules, str(self._path) if self._path else None, self._lines)
+            self._rules = build_rules(self.rules, self._shown_path, self._lines)
         return self._rules
 
     def validate_all(self) -> None:
@@ -261,6 +262,7 @@ def load_config_file(path: str | Path, *, validate: bool = True) -> Config:
     except ValidationError as err:
         raise ConfigError("\n".join(validation_lines(err, str(path), lines, Config))) from None
     config._path = path.resolve()
+    config._shown_path = str(path)
     config._lines = lines
     names = [s.name for s in config.sources]
     for i, name in enumerate(names):

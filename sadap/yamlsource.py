@@ -142,7 +142,7 @@ def validation_lines(
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, "):]
             what = msg
-            if "input" in e and e["type"] not in ("missing",) and not isinstance(e["input"], (dict, list)):
+            if "input" in e and not isinstance(e["input"], (dict, list)) and repr(e["input"]) not in what:
                 what += f" (got {e['input']!r})"
         prefix_txt = f"{path}:{line}" if path and line else (path or f"line {line}")
         out.append(f"{prefix_txt}: {where}: {what}")

@@ -1,3 +1,1 @@
-"""Rule types. Importing this package registers the built-in ones."""
-
-from alerts.rules import threshold, watch  # noqa: F401  (registration)
+"""Rule types, one module each; `alerts.registry.rule_types()` loads and lists them."""

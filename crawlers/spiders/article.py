@@ -20,10 +20,11 @@ from sadap.timeutil import BANGKOK
 # Where pages print their date when it is not in the metadata. Looked for inside the
 # article first: headers often print today's date and sidebars other stories' dates.
 _DATE_SCOPES = ("//article", "//main", "//*[@role='main']", "/html")
+_NOT_CHROME = "[not(ancestor-or-self::header or ancestor-or-self::nav or ancestor-or-self::footer or ancestor-or-self::aside)]"
 _DATE_XPATH = (
-    ".//time/@datetime | .//time"
-    " | .//*[contains(@class, 'date') or contains(@class, 'published')]"
-    " | .//*[@itemprop='datePublished']/@content"
+    f".//time{_NOT_CHROME}/@datetime | .//time{_NOT_CHROME}"
+    f" | .//*[contains(@class, 'date') or contains(@class, 'published')]{_NOT_CHROME}"
+    f" | .//*[@itemprop='datePublished']{_NOT_CHROME}/@content"
 )
 _BYLINE_XPATH = (
     "//*[@rel='author'] | //*[contains(@class, 'byline')]"
@@ -33,7 +34,7 @@ _BY_PREFIX = re.compile(r"^(?:เขียนโดย|โดย|ผู้เข
 # Short blocks of text that start with "วันที่" ("date"), e.g. "วันที่ 20 พ.ย. 69 เวลา 18.45 น.".
 _DATE_LINE_XPATH = (
     ".//*[not(self::script or self::style)]"
-    "[starts-with(normalize-space(.), 'วันที่') and string-length(normalize-space(.)) < 120]"
+    "[starts-with(normalize-space(.), 'วันที่') and string-length(normalize-space(.)) < 120]" + _NOT_CHROME
 )
 
 
@@ -49,6 +50,11 @@ class ArticleSpider(SourceSpider):
 
     def __init__(self, url: str | None = None, source: str | None = None, follow: str | None = None, **kwargs: Any):
         super().__init__(url=url, source=source, **kwargs)
+        if follow:
+            try:
+                re.compile(follow)
+            except re.error as err:
+                raise ValueError(f"spider 'article': follow={follow!r} is not a regular expression ({err})") from None
         self.follow = follow
         self._links = LinkExtractor(allow=follow, unique=True) if follow else None
 
@@ -73,7 +79,8 @@ class ArticleSpider(SourceSpider):
             # Markup only: no guessing from free text, which picks up copyright years.
             date_extraction_params={"extensive_search": False, "original_date": True},
         )
-        text = tidy(doc.text) if doc is not None else ""
+        title = _title(response) or (tidy(doc.title) if doc is not None else "") or None
+        text = _body_text(doc.text if doc is not None else None, title)
         if not text:
             self.logger.warning("%s: no main text found, page skipped", response.url)
             self.count("empty_pages")
@@ -84,7 +91,7 @@ class ArticleSpider(SourceSpider):
             extras["site_name"] = tidy(site)
         yield self.mention(
             url=response.url,
-            title=_title(response) or (tidy(doc.title) or None),
+            title=title,
             text=text,
             author=_author(response) or (tidy(doc.author) or None),
             published_at=iso(self._published(response, doc.date)),
@@ -118,6 +125,15 @@ class ArticleSpider(SourceSpider):
         except InputError as err:
             self.logger.warning("%s: %s", where, err)
             return None
+
+
+def _body_text(extracted: str | None, title: str | None) -> str:
+    # Extractors often repeat the headline as the first line; a page that is only its
+    # headline (a video or gallery page) has no text of its own.
+    lines = tidy(extracted).splitlines()
+    if title:
+        lines = [line for line in lines if line != title]
+    return "\n".join(lines)
 
 
 def _node_text(node: Any) -> str:

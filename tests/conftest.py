@@ -1,0 +1,59 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@dataclass
+class SiteServer:
+    """A local HTTP server over saved pages, recording every path requested."""
+
+    base_url: str
+    requests: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url + "/" + path.lstrip("/")
+
+    def requested(self, path: str) -> bool:
+        return any(r.split("?")[0] == path for r in self.requests)
+
+
+def _handler(root: Path, log: list[str], lock: threading.Lock) -> type[SimpleHTTPRequestHandler]:
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_request(self, code="-", size="-") -> None:
+            with lock:
+                log.append(self.path)
+
+        def log_message(self, format, *args) -> None:  # keep test output quiet
+            pass
+
+    return Handler
+
+
+@pytest.fixture(scope="module")
+def site_server() -> Iterator[SiteServer]:
+    """Serves ``tests/data/site`` on 127.0.0.1 (free port) for the module's tests."""
+    log: list[str] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(DATA / "site", log, threading.Lock()))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    site = SiteServer(base_url=f"http://127.0.0.1:{server.server_address[1]}", requests=log)
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,137 @@
+"""sadap.yaml: found, validated, and every error is one line naming file, line and what is allowed."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from sadap.config import Config, load_config, load_config_file
+from sadap.errors import ConfigError, InputError
+from sadap.starter import write_starter
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sadap.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_starter_config_is_valid_and_has_default_rules(tmp_path):
+    path = write_starter(tmp_path)
+    config = load_config_file(path)
+    assert {r.id for r in config.alert_rules} == {"outage-keywords", "data-leak-rumour", "brand-negative-surge", "brand-volume"}
+    assert config.watch[0].name == "บริษัทตัวอย่าง"
+    assert config.store_path == tmp_path / "sadap-data" / "sadap.db"
+    with pytest.raises(InputError, match="already exists"):
+        write_starter(tmp_path)
+
+
+def test_discovery_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SADAP_CONFIG", raising=False)
+    assert load_config().path is None  # built-in defaults
+    local = write(tmp_path, "data_dir: here\n")
+    assert load_config().path == local.resolve()
+    other = tmp_path / "other.yaml"
+    other.write_text("data_dir: there\n", encoding="utf-8")
+    monkeypatch.setenv("SADAP_CONFIG", str(other))
+    assert load_config().data_dir == "there"
+    assert load_config(local).data_dir == "here"  # --config wins
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_unknown_key_names_line_and_allowed_keys(tmp_path):
+    path = write(tmp_path, "data_dir: x\nenrich:\n  sentiment_modle: linear-v1\n")
+    with pytest.raises(ConfigError) as err:
+        load_config_file(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:3: enrich.sentiment_modle: unknown key 'sentiment_modle'")
+    assert "allowed: sentiment_model, near_duplicate_distance, custom_words" in message
+
+
+def test_wrong_type_and_bad_duration(tmp_path):
+    path = write(
+        tmp_path,
+        "privacy:\n  keep_author_names: perhaps\nsources:\n  - name: news\n    kind: rss\n    url: http://x\n    every: 15 mins\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config_file(path)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{path}:2: privacy.keep_author_names:")
+    assert lines[1].startswith(f"{path}:7: sources[0].every: cannot read duration '15 mins'")
+    assert "15m, 24h, 7d" in lines[1]
+
+
+def test_bad_source_kind_lists_allowed(tmp_path):
+    path = write(tmp_path, "sources:\n  - name: x\n    kind: twitter\n    url: http://x\n")
+    with pytest.raises(ConfigError, match=r":3: sources\[0\]\.kind: .*'rss', 'article', 'forum' or 'file'"):
+        load_config_file(path)
+
+
+def test_duplicate_source_names(tmp_path):
+    path = write(tmp_path, "sources:\n  - {name: a, kind: rss, url: 'http://x'}\n  - {name: a, kind: rss, url: 'http://y'}\n")
+    with pytest.raises(ConfigError, match=r":3: sources\[1\]\.name: duplicate source name 'a'"):
+        load_config_file(path)
+
+
+def test_rule_errors_are_all_reported_with_lines(tmp_path):
+    path = write(
+        tmp_path,
+        """rules:
+  - id: r1
+    type: threshhold
+  - id: r2
+    type: threshold
+    title: x
+  - id: r3
+    type: watch
+    title: t
+    window: 15 mins
+    colour: red
+""",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config_file(path)
+    lines = str(err.value).splitlines()
+    assert lines[0] == f"{path}:3: rules[0].type: unknown rule type 'threshhold' (allowed: threshold, watch)"
+    assert any(line.startswith(f"{path}:4: rules[1].limit: required but missing") for line in lines)
+    assert any(line.startswith(f"{path}:10: rules[2].window: cannot read duration") for line in lines)
+    assert any(line.startswith(f"{path}:11: rules[2].colour: unknown key 'colour' (allowed: id, type, title") for line in lines)
+
+
+def test_yaml_syntax_error_has_line(tmp_path):
+    path = write(tmp_path, "data_dir: x\nstore: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"sadap.yaml:\d+: YAML syntax error"):
+        load_config_file(path)
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "sadap.yaml"
+    path.write_bytes("data_dir: ข้อมูล\n".encode("tis-620"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config_file(path)
+
+
+def test_pseudonym_key_is_created_once_private_and_env_wins(tmp_path, monkeypatch):
+    monkeypatch.delenv("SADAP_PSEUDONYM_KEY", raising=False)
+    config = load_config_file(write(tmp_path, "data_dir: data\n"))
+    key = config.pseudonym_key()
+    assert key == config.pseudonym_key() and len(key) == 64
+    mode = stat.S_IMODE(os.stat(tmp_path / "data" / "pseudonym.key").st_mode)
+    assert mode == 0o600
+    monkeypatch.setenv("SADAP_PSEUDONYM_KEY", "from-env")
+    assert config.pseudonym_key() == b"from-env"
+
+
+def test_webhook_secret_from_environment_only(monkeypatch):
+    config = Config.model_validate({"notifiers": [{"id": "hook", "type": "webhook", "url_env": "HOOK_URL"}]})
+    monkeypatch.delenv("HOOK_URL", raising=False)
+    with pytest.raises(ConfigError, match="HOOK_URL is not set"):
+        config.notifiers[0].resolved_url()
+    monkeypatch.setenv("HOOK_URL", "http://127.0.0.1:9/secret-token")
+    assert config.notifiers[0].resolved_url().endswith("secret-token")

@@ -1,0 +1,457 @@
+"""Playbooks: schema, loading with clear errors, the shipped Thai library, matching, rendering."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from alerts.model import FiredAlert
+from playbooks import (
+    TEMPLATE_VARIABLES,
+    alert_variables,
+    duration_words,
+    first_steps,
+    load_playbook_file,
+    load_playbooks,
+    match_playbook,
+    render_template,
+    shipped_dir,
+)
+from sadap.errors import ConfigError
+
+SAMPLE = {
+    "brand": "ธนาคารสยามตัวอย่าง",
+    "key": "แอป SiamPay",
+    "count": 342,
+    "rule": "outage-keywords",
+    "window": "15 นาที",
+    "top_terms": "ล่ม, โอนเงินไม่ได้, เข้าแอปไม่ได้",
+    "since": "2026-11-21 09:30",
+    "playbook": "ระบบบริการขัดข้อง",
+}
+
+GOOD = """\
+id: {id}
+version: 1
+title:
+  th: ระบบจองคิวขัดข้อง
+  en: Booking system outage
+description:
+  th: ผู้ป่วยจองคิวออนไลน์ไม่ได้
+when:
+  keywords: [จองคิวไม่ได้]
+severity: P2
+owners: [on-call, pr-lead]
+acknowledge_within: 15m
+steps:
+  - title: {{th: ยืนยันเหตุกับทีมไอที, en: Confirm with IT}}
+    owner: on-call
+    due: 15m
+    checklist: [โทรหาเวรไอที]
+  - title: {{th: แจ้งผู้ป่วยทางเพจ}}
+    owner: pr-lead
+    due: 1h
+responses:
+  - channel: social
+    lang: th
+    template: "{{brand}} ขออภัย ระบบจองคิวขัดข้อง ({{count}} ข้อความ)"
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def good(pid: str = "booking-outage") -> str:
+    return GOOD.format(id=pid)
+
+
+def load_error(*args, **kwargs) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_playbooks(*args, **kwargs)
+    return str(info.value)
+
+
+def line_of(text: str, needle: str) -> int:
+    for i, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return i
+    raise AssertionError(needle)
+
+
+def alert(**kw) -> FiredAlert:
+    now = datetime(2026, 11, 21, 2, 30, tzinfo=timezone.utc)
+    data = dict(
+        rule="custom-rule",
+        rule_type="watch",
+        title_th="ลูกค้าโพสต์ถึงแบรนด์",
+        title_en="Brand mentions",
+        severity="P3",
+        key="ธนาคารสยามตัวอย่าง",
+        count=12,
+        window_start=now - timedelta(minutes=15),
+        window_end=now,
+    )
+    data.update(kw)
+    return FiredAlert(**data)
+
+
+# -- the shipped library -------------------------------------------------------
+
+
+def test_shipped_library_loads_with_unique_ids():
+    playbooks = load_playbooks()
+    ids = [p.id for p in playbooks]
+    assert len(ids) >= 5
+    assert len(set(ids)) == len(ids)
+    for required in ("service-outage", "complaint-surge", "rumour-fake-news", "data-leak-pdpa", "negative-news"):
+        assert required in ids
+    assert all(p.shipped and p.source for p in playbooks)
+    assert Path(playbooks[0].source).parent == shipped_dir()
+
+
+def test_shipped_playbooks_are_complete():
+    for p in load_playbooks():
+        assert 4 <= len(p.steps) <= 7, p.id
+        assert p.title.th and p.title.en
+        assert all(s.owner in p.owners and s.checklist for s in p.steps), p.id
+        # steps are in order of their due times
+        assert [s.due for s in p.steps] == sorted(s.due for s in p.steps), p.id
+        have = {(r.channel, r.lang) for r in p.responses}
+        assert {("social", "th"), ("social", "en"), ("press", "th")} <= have, p.id
+        # Thai text where people read
+        assert re.search(r"[\u0e00-\u0e7f]", p.title.th + p.description.th + p.steps[0].checklist[0])
+        assert not p.when.rules  # shipped playbooks never name rules (users may delete them)
+
+
+def test_every_shipped_template_renders():
+    for p in load_playbooks():
+        for r in p.responses:
+            text = render_template(r.template, SAMPLE)
+            assert "{" not in text and "}" not in text, (p.id, r.channel, r.lang)
+            if "{brand}" in r.template:
+                assert "ธนาคารสยามตัวอย่าง" in text
+
+
+def test_shipped_conditions_from_brief():
+    by_id = {p.id: p for p in load_playbooks()}
+    outage = by_id["service-outage"].when
+    assert {"ล่ม", "เข้าแอปไม่ได้", "โอนเงินไม่ได้", "ระบบขัดข้อง", "ใช้งานไม่ได้"} <= set(outage.keywords)
+    assert outage.min_severity == "P3" and set(outage.rule_types) == {"watch", "threshold"}
+    surge = by_id["complaint-surge"].when
+    assert surge.rule_types == ["threshold"] and surge.min_severity == "P3" and not surge.keywords
+    assert {"ข่าวลือ", "ข่าวปลอม", "รั่ว", "หลุด", "แฮก"} <= set(by_id["rumour-fake-news"].when.keywords)
+    leak = by_id["data-leak-pdpa"]
+    assert leak.when.min_severity == "P2"
+    assert any(s.due == timedelta(hours=72) and "สคส." in s.title.th for s in leak.steps)
+
+
+# -- loading a good file -------------------------------------------------------
+
+
+def test_load_good_file(tmp_path):
+    path = write(tmp_path, "booking.yaml", good())
+    p = load_playbook_file(path)
+    assert p.id == "booking-outage"
+    assert p.acknowledge_within == timedelta(minutes=15)
+    assert p.steps[1].due == timedelta(hours=1)
+    assert p.close_reasons == ["resolved", "false_alarm", "duplicate"]
+    assert p.source == str(path) and p.line == 1 and not p.shipped
+
+
+def test_user_playbooks_load_before_shipped_and_from_folders(tmp_path):
+    write(tmp_path, "b.yml", good("b-outage"))
+    write(tmp_path, "a.yaml", good("a-outage"))
+    write(tmp_path, "notes.txt", "ไม่ใช่คู่มือ")
+    ids = [p.id for p in load_playbooks([tmp_path])]
+    assert ids[:2] == ["a-outage", "b-outage"]
+    assert "service-outage" in ids[2:]
+    assert [p.id for p in load_playbooks([tmp_path], shipped=False)] == ["a-outage", "b-outage"]
+
+
+# -- errors --------------------------------------------------------------------
+
+
+def test_unknown_key_names_line_and_allowed_keys(tmp_path):
+    text = good().replace("severity: P2\n", "severity: P2\nowner: [on-call]\n")
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False)
+    assert f"{path}:{line_of(text, 'owner: [on-call]')}: owner: unknown key 'owner'" in msg
+    assert "allowed: id, version, title, description, when, severity, owners, acknowledge_within, steps" in msg
+
+
+def test_unknown_nested_key_lists_that_models_keys(tmp_path):
+    text = good().replace("  keywords: [จองคิวไม่ได้]", "  keyword: [จองคิวไม่ได้]")
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False)
+    assert f"{path}:{line_of(text, 'keyword:')}: when.keyword: unknown key 'keyword'" in msg
+    assert "(allowed: rules, rule_types, min_severity, entities, keywords)" in msg
+
+
+def test_bad_duration_names_line_and_allowed_form(tmp_path):
+    text = good().replace("    due: 1h", "    due: 15 mins")
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False)
+    assert f"{path}:{line_of(text, '15 mins')}: steps[1].due:" in msg
+    assert "'15 mins'" in msg
+    assert "a number and a unit: s, m, h, d or w (for example 15m, 24h, 7d)" in msg
+
+
+def test_unknown_rule_id_names_known_rules(tmp_path):
+    text = good().replace("  keywords: [จองคิวไม่ได้]", "  rules: [outage-keyword]")
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False, known_rules={"outage-keywords", "brand-volume"})
+    assert f"{path}:{line_of(text, 'rules:')}: when.rules[0]: rule 'outage-keyword' does not exist" in msg
+    assert "(known rules: brand-volume, outage-keywords)" in msg
+    # without known_rules, rule ids are not checked
+    assert load_playbook_file(path).when.rules == ["outage-keyword"]
+    # and with the rule known, it loads
+    assert load_playbook_file(path, known_rules={"outage-keyword"}).id == "booking-outage"
+
+
+def test_unknown_template_variable_lists_allowed(tmp_path):
+    text = good().replace("({count} ข้อความ)", "({จำนวน} ข้อความ)")
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False)
+    assert f"{path}:{line_of(text, 'template:')}: responses[0].template: unknown template variable {{จำนวน}}" in msg
+    assert "{brand}, {key}, {count}, {rule}, {window}, {top_terms}, {since}, {playbook}" in msg
+
+
+def test_broken_brace_in_template(tmp_path):
+    text = good().replace("({count} ข้อความ)", "({count ข้อความ)")
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False)
+    assert "responses[0].template: broken brace" in msg
+    assert "{brand}" in msg
+
+
+def test_errors_from_two_files_in_one_error(tmp_path):
+    a = write(tmp_path, "a.yaml", good("a-outage").replace("severity: P2", "severity: P9"))
+    b = write(tmp_path, "b.yaml", good("b-outage").replace("acknowledge_within: 15m", "acknowledge_within: ครึ่งชั่วโมง"))
+    msg = load_error([tmp_path], shipped=False)
+    lines = msg.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{a}:{line_of(a.read_text('utf-8'), 'severity')}: severity:")
+    assert "'P1', 'P2', 'P3', 'P4' or 'P5'" in lines[0]
+    assert lines[1].startswith(f"{b}:{line_of(b.read_text('utf-8'), 'acknowledge_within')}: acknowledge_within:")
+
+
+def test_duplicate_id_names_both_files(tmp_path):
+    a = write(tmp_path, "a.yaml", good("same-id"))
+    b = write(tmp_path, "b.yaml", good("same-id"))
+    msg = load_error([a, b], shipped=False)
+    assert f"{b}:1: id: duplicate playbook id 'same-id' (already defined in {a}:1)" in msg
+
+
+def test_duplicate_of_shipped_id(tmp_path):
+    path = write(tmp_path, "mine.yaml", good("service-outage"))
+    msg = load_error([path])
+    assert "duplicate playbook id 'service-outage'" in msg
+    assert str(path) in msg and str(shipped_dir()) in msg
+
+
+def test_step_owner_must_be_an_owner(tmp_path):
+    text = good().replace("    owner: pr-lead", "    owner: โฆษก")
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False)
+    assert f"{path}:{line_of(text, 'owner: โฆษก')}: steps[1].owner: owner 'โฆษก' is not one of the playbook's owners" in msg
+    assert "(allowed: on-call, pr-lead)" in msg
+
+
+def test_empty_steps(tmp_path):
+    text = good().split("steps:")[0] + "steps: []\n"
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False)
+    assert f"{path}:{line_of(text, 'steps:')}: steps: a playbook needs at least one step" in msg
+
+
+def test_missing_required_keys(tmp_path):
+    path = write(tmp_path, "p.yaml", "id: half-done\ntitle: {th: ยังไม่เสร็จ}\n")
+    msg = load_error([path], shipped=False)
+    for key in ("description", "severity", "owners", "acknowledge_within", "steps"):
+        assert f": {key}: required but missing" in msg
+
+
+def test_non_utf8_file(tmp_path):
+    path = tmp_path / "tis620.yaml"
+    path.write_bytes(good().encode("utf-8").replace("ระบบจองคิวขัดข้อง".encode("utf-8"), "ระบบจองคิวขัดข้อง".encode("tis-620")))
+    msg = load_error([path], shipped=False)
+    assert f"{path}: not UTF-8 text" in msg
+
+
+def test_yaml_syntax_error_has_line(tmp_path):
+    path = write(tmp_path, "p.yaml", "id: broken\ntitle: {th: เสีย\nseverity: P2\n")
+    msg = load_error([path], shipped=False)
+    assert re.search(re.escape(str(path)) + r":\d+: YAML syntax error", msg)
+
+
+def test_top_level_must_be_mapping(tmp_path):
+    path = write(tmp_path, "p.yaml", "- id: a\n- id: b\n")
+    msg = load_error([path], shipped=False)
+    assert f"{path}:1: (top level): a playbook must be a mapping" in msg
+    assert "allowed keys: id, version" in msg
+
+
+def test_missing_path(tmp_path):
+    msg = load_error([tmp_path / "nope.yaml"], shipped=False)
+    assert "nope.yaml: playbook file or folder not found" in msg
+
+
+def test_bad_id(tmp_path):
+    path = write(tmp_path, "p.yaml", good("Service_Outage"))
+    msg = load_error([path], shipped=False)
+    assert f"{path}:1: id: use only lowercase letters a-z, digits and -" in msg
+
+
+# -- matching ------------------------------------------------------------------
+
+
+@pytest.fixture()
+def library(tmp_path):
+    write(
+        tmp_path,
+        "10-named.yaml",
+        good("named-rule").replace("  keywords: [จองคิวไม่ได้]", "  rules: [queue-rule]"),
+    )
+    write(
+        tmp_path,
+        "20-severe.yaml",
+        good("severe-only").replace("  keywords: [จองคิวไม่ได้]", "  keywords: [ไฟไหม้]\n  min_severity: P2"),
+    )
+    write(
+        tmp_path,
+        "30-threshold.yaml",
+        good("threshold-only").replace("  keywords: [จองคิวไม่ได้]", "  rule_types: [threshold]"),
+    )
+    write(
+        tmp_path,
+        "40-entity.yaml",
+        good("entity").replace("  keywords: [จองคิวไม่ได้]", "  entities: [โรงพยาบาลตัวอย่าง]\n  rules: [queue-rule]"),
+    )
+    write(tmp_path, "50-hint-only.yaml", good("hint-only").replace("when:\n  keywords: [จองคิวไม่ได้]\n", ""))
+    write(tmp_path, "60-keyword.yaml", good("keyword"))
+    return load_playbooks([tmp_path], shipped=False)
+
+
+def test_hint_wins(library):
+    a = alert(rule="queue-rule", playbook_hint="hint-only")
+    assert match_playbook(a, library).id == "hint-only"
+    # an unknown hint falls back to matching
+    assert match_playbook(alert(rule="queue-rule", playbook_hint="ไม่มี"), library).id == "named-rule"
+
+
+def test_playbooks_naming_the_rule_come_first(library):
+    # 'entity' is loaded after 'keyword' but names the rule; 'named-rule' names it too and loads first
+    assert match_playbook(alert(rule="queue-rule"), library).id == "named-rule"
+    rest = [p for p in library if p.id != "named-rule"]
+    a = alert(rule="queue-rule", key="โรงพยาบาลตัวอย่าง", title_th="จองคิวไม่ได้")
+    assert match_playbook(a, rest).id == "entity"
+
+
+def test_keyword_match(library):
+    a = alert(query="ระบบ จองคิวไม่ได้ OR ล่ม")
+    assert match_playbook(a, library).id == "keyword"
+    assert match_playbook(alert(terms=["โรงพยาบาล", "จองคิวไม่ได้อีกแล้ว"]), library).id == "keyword"
+    assert match_playbook(alert(title_th="ผู้ป่วยบ่นจองคิวไม่ได้"), library).id == "keyword"
+
+
+def test_min_severity_filter(library):
+    assert match_playbook(alert(terms=["ไฟไหม้"], severity="P3"), library) is None
+    assert match_playbook(alert(terms=["ไฟไหม้"], severity="P2"), library).id == "severe-only"
+    assert match_playbook(alert(terms=["ไฟไหม้"], severity="P1"), library).id == "severe-only"
+
+
+def test_rule_types_filter(library):
+    assert match_playbook(alert(rule_type="threshold"), library).id == "threshold-only"
+    assert match_playbook(alert(rule_type="spike"), library) is None
+
+
+def test_entities_are_case_insensitive(tmp_path):
+    write(tmp_path, "e.yaml", good("brand-x").replace("  keywords: [จองคิวไม่ได้]", "  entities: [SiamPay]"))
+    playbooks = load_playbooks([tmp_path], shipped=False)
+    assert match_playbook(alert(key=None, entities=["siampay"]), playbooks).id == "brand-x"
+    assert match_playbook(alert(key="SIAMPAY"), playbooks).id == "brand-x"
+    assert match_playbook(alert(key="อื่น"), playbooks) is None
+
+
+def test_empty_when_never_auto_matches(library):
+    hint_only = [p for p in library if p.id == "hint-only"]
+    assert hint_only and hint_only[0].when.is_empty()
+    assert match_playbook(alert(), hint_only) is None
+
+
+def test_no_match_is_none(library):
+    assert match_playbook(alert(title_th="ขอบคุณค่ะ", title_en="Thanks"), library) is None
+
+
+def test_shipped_library_matching():
+    playbooks = load_playbooks()
+    outage = alert(rule="outage-keywords", rule_type="watch", severity="P2", query="ล่ม OR เข้าแอปไม่ได้")
+    assert match_playbook(outage, playbooks).id == "service-outage"
+    assert match_playbook(outage.model_copy(update={"severity": "P4"}), playbooks) is None
+    leak = alert(rule="x", severity="P1", terms=["ข้อมูลรั่ว", "ลูกค้า"])
+    assert match_playbook(leak, playbooks).id == "data-leak-pdpa"
+    rumour = alert(rule="x", severity="P3", title_th="ข่าวลือระบบถูกแฮก")
+    assert match_playbook(rumour, playbooks).id == "rumour-fake-news"
+    surge = alert(rule="brand-negative-surge", rule_type="threshold", severity="P2", title_th="ข้อความเชิงลบพุ่ง")
+    assert match_playbook(surge, playbooks).id == "complaint-surge"
+    news = alert(rule="x", rule_type="watch", severity="P4", terms=["สำนักข่าว", "ผู้บริหาร"])
+    assert match_playbook(news, playbooks).id == "negative-news"
+    hinted = alert(rule="data-leak-rumour", severity="P1", playbook_hint="rumour-fake-news", terms=["ข้อมูลรั่ว"])
+    assert match_playbook(hinted, playbooks).id == "rumour-fake-news"
+
+
+# -- rendering -----------------------------------------------------------------
+
+
+def test_render_template_fills_and_keeps_missing_visible():
+    text = render_template("{brand} ขออภัย ({count} ข้อความ) {top_terms}", {"brand": "การไฟฟ้าตัวอย่าง", "count": 7})
+    assert text == "การไฟฟ้าตัวอย่าง ขออภัย (7 ข้อความ) {top_terms}"
+    assert render_template("{{ไม่ใช่ตัวแปร}} {brand}", {"brand": "ก", "อื่น": 1}) == "{ไม่ใช่ตัวแปร} ก"
+    assert render_template("{top_terms}", {"top_terms": ["ล่ม", "ช้า"]}) == "ล่ม, ช้า"
+    with pytest.raises(ConfigError, match=r"unknown template variable \{author\}.*\{brand\}"):
+        render_template("{author} ขออภัย", SAMPLE)
+    assert set(TEMPLATE_VARIABLES) == {"brand", "key", "count", "rule", "window", "top_terms", "since", "playbook"}
+
+
+def test_alert_variables():
+    playbook = next(p for p in load_playbooks() if p.id == "service-outage")
+    a = alert(terms=["ล่ม", "แอป"], count=42)
+    values = alert_variables(a, brand="ธนาคารสยามตัวอย่าง", playbook=playbook)
+    assert values["window"] == "15 นาที"
+    text = render_template("{playbook}: {brand} {count} ข้อความ ตั้งแต่ {since} ({top_terms})", values)
+    assert text == "ระบบบริการขัดข้อง: ธนาคารสยามตัวอย่าง 42 ข้อความ ตั้งแต่ 2026-11-21 09:15 (ล่ม, แอป)"
+
+
+def test_duration_words():
+    assert duration_words(timedelta(minutes=15)) == "15 นาที"
+    assert duration_words(timedelta(minutes=90)) == "1 ชั่วโมง 30 นาที"
+    assert duration_words(timedelta(hours=24)) == "24 ชั่วโมง"
+    assert duration_words(timedelta(hours=72)) == "72 ชั่วโมง"
+    assert duration_words(timedelta(days=7)) == "7 วัน"
+    assert duration_words(timedelta(hours=1), "en") == "1 hour"
+    assert duration_words(timedelta(days=30), "en") == "30 days"
+
+
+def test_first_steps_thai_and_english(tmp_path):
+    p = load_playbook_file(write(tmp_path, "p.yaml", good()))
+    assert first_steps(p) == [
+        "1. ยืนยันเหตุกับทีมไอที (on-call, ภายใน 15 นาที)",
+        "2. แจ้งผู้ป่วยทางเพจ (pr-lead, ภายใน 1 ชั่วโมง)",
+    ]
+    assert first_steps(p, n=1, lang="en") == ["1. Confirm with IT (on-call, within 15 minutes)"]
+    # no English title → the Thai one
+    assert first_steps(p, lang="en")[1] == "2. แจ้งผู้ป่วยทางเพจ (pr-lead, within 1 hour)"
+
+
+def test_first_steps_of_shipped_outage():
+    p = next(p for p in load_playbooks() if p.id == "service-outage")
+    steps = first_steps(p)
+    assert len(steps) == 3
+    assert steps[0] == "1. ยืนยันเหตุขัดข้องกับทีมไอที (on-call, ภายใน 15 นาที)"
+    assert all(re.fullmatch(r"\d\. .+ \([a-z-]+, ภายใน \d+ (นาที|ชั่วโมง|วัน)\)", s) for s in steps)

@@ -1,0 +1,164 @@
+"""The store contract: every backend must pass these (SQLite now; Elasticsearch later)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from enrich.normalize import normalize
+from enrich.tokenize import tokenize
+from sadap.incident import Incident, IncidentEvent
+from sadap.mention import Complaint, Mention, Sentiment, mention_id
+from sadap.query import parse_query
+from sadap.store import MentionFilter
+from sadap.timeutil import UTC
+
+T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 10:00 Bangkok
+
+TEXTS = [
+    ("แอปแสงทองล่มอีกแล้ว โอนเงินไม่ได้เลยค่ะ", "neg", ["แสงทอง"], ["แอปล่ม"]),
+    ("เข้าแอปไม่ได้ตั้งแต่เช้า ธนาคารแสงทองช่วยด้วย", "neg", ["แสงทอง"], []),
+    ("พนักงานสาขาขอนแก่นบริการดีมาก ประทับใจค่ะ", "pos", ["แสงทอง"], []),
+    ("ดอกเบี้ยเงินฝากประจำปีนี้เท่าไหร่คะ", "q", [], []),
+    ("ตลาดหุ้นวันนี้ปิดบวกเล็กน้อย", "neu", [], ["หุ้น"]),
+]
+
+
+def make(i: int, text: str, label: str, entities, tags, minutes: int, source: str = "forum-a") -> Mention:
+    norm = normalize(text)
+    return Mention(
+        id=mention_id(source, f"n{i}"),
+        source_kind="forum",
+        source_name=source,
+        native_id=f"n{i}",
+        author_id=f"a_{i % 3}",
+        published_at=T0 + timedelta(minutes=minutes),
+        collected_at=T0 + timedelta(minutes=minutes + 5),
+        text=text,
+        tokens=tokenize(norm, ["แสงทอง"]),
+        sentiment=Sentiment(label=label, score=0.9),
+        entities=list(entities),
+        hashtags=list(tags),
+        complaint=Complaint(is_complaint=label == "neg", type="digital_outage" if label == "neg" else None),
+        text_hash=f"h{i}",
+        simhash=(1 << 63) + i,  # exercises unsigned 64-bit storage
+    )
+
+
+@pytest.fixture(params=["sqlite"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        from sadap.store.sqlite import SQLiteStore
+
+        s = SQLiteStore(tmp_path / "contract.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def filled(store):
+    store.upsert([make(i, *row, minutes=i * 30) for i, row in enumerate(TEXTS)])
+    return store
+
+
+def q(text: str):
+    return parse_query(text, ("แสงทอง",))
+
+
+def test_upsert_is_idempotent(store):
+    ms = [make(i, *row, minutes=i) for i, row in enumerate(TEXTS)]
+    first = store.upsert(ms)
+    assert len(first.inserted) == 5 and not first.updated
+    again = store.upsert(ms)
+    assert not again.inserted and len(again.updated) == 5
+    assert store.count(MentionFilter()) == 5
+    assert store.existing_ids([ms[0].id, "nope"]) == {ms[0].id}
+
+
+def test_round_trip_keeps_every_field(filled):
+    m = make(0, *TEXTS[0], minutes=0)
+    got = filled.get(m.id)
+    assert got == m
+    assert got.published_at.tzinfo is not None
+    assert filled.get("missing") is None
+
+
+def test_thai_full_text_search(filled):
+    assert filled.count(MentionFilter(query=q("ล่ม"))) == 1
+    assert filled.count(MentionFilter(query=q("แอป"))) == 2
+    assert filled.count(MentionFilter(query=q("แสงทองล่ม"))) == 1  # unspaced Thai = phrase of its words
+    assert filled.count(MentionFilter(query=q("ล่มแสงทอง"))) == 0
+    assert filled.count(MentionFilter(query=q("ล่ม OR ประทับใจ"))) == 2
+    assert filled.count(MentionFilter(query=q("แอป -ล่ม"))) == 1
+    assert filled.count(MentionFilter(query=q('"โอน เงิน"'))) == 1
+    assert filled.count(MentionFilter(query=q("ไม่มีคำนี้แน่นอน"))) == 0
+
+
+def test_search_newest_first_with_filters(filled):
+    found = filled.search(MentionFilter(sentiment=("neg",)), limit=10)
+    assert [m.text for m in found] == [TEXTS[1][0], TEXTS[0][0]]
+    assert len(filled.search(MentionFilter(), limit=2)) == 2
+
+
+def test_time_windows_and_as_of(filled):
+    # published at T0, +30, +60, +90, +120 minutes; collected 5 minutes later
+    assert filled.count(MentionFilter(since=T0 + timedelta(minutes=30), until=T0 + timedelta(minutes=90))) == 2
+    assert filled.count(MentionFilter(since=T0 + timedelta(minutes=35), time_field="collected_at")) == 4
+    assert filled.count(MentionFilter(collected_until=T0 + timedelta(minutes=40))) == 2
+
+
+def test_count_by_single_and_multi_valued_fields(filled):
+    assert filled.count_by(MentionFilter(), "sentiment") == {"neg": 2, "neu": 1, "pos": 1, "q": 1}
+    assert filled.count_by(MentionFilter(), "entity") == {"แสงทอง": 3}
+    assert filled.count_by(MentionFilter(sentiment=("neg",)), "entity") == {"แสงทอง": 2}
+    assert filled.count_by(MentionFilter(), "hashtag") == {"หุ้น": 1, "แอปล่ม": 1}
+    assert filled.count_by(MentionFilter(), "complaint_type") == {"digital_outage": 2}
+    assert filled.count(MentionFilter(entities=("แสงทอง",), query=q("แอป"))) == 2
+    assert filled.count(MentionFilter(complaint=True)) == 2
+    assert filled.count_distinct(MentionFilter(), "author_id") == 3
+
+
+def test_histogram_buckets_align_to_bangkok_days(store):
+    # 23:30 and 00:30 Bangkok time fall on two Bangkok days.
+    a = make(1, *TEXTS[0], minutes=0)
+    b = make(2, *TEXTS[1], minutes=0)
+    a.published_at = datetime(2026, 11, 20, 16, 30, tzinfo=UTC)
+    b.published_at = datetime(2026, 11, 20, 17, 30, tzinfo=UTC)
+    store.upsert([a, b])
+    buckets = store.histogram(MentionFilter(), timedelta(days=1))
+    assert buckets == [(datetime(2026, 11, 19, 17, 0, tzinfo=UTC), 1), (datetime(2026, 11, 20, 17, 0, tzinfo=UTC), 1)]
+    hourly = store.histogram(MentionFilter(), timedelta(hours=1))
+    assert [n for _, n in hourly] == [1, 1]
+
+
+def test_duplicates_and_fingerprints(filled):
+    assert filled.find_by_text_hash("h3") == make(3, *TEXTS[3], minutes=90).id
+    assert filled.find_by_text_hash("nope") is None
+    fps = filled.fingerprints_since(T0)
+    assert len(fps) == 5 and fps[0].simhash == (1 << 63)
+    copy = make(9, *TEXTS[0], minutes=200)
+    copy.duplicate_of = make(0, *TEXTS[0], minutes=0).id
+    filled.upsert([copy])
+    assert filled.count(MentionFilter(include_duplicates=False)) == 5
+    assert filled.count(MentionFilter()) == 6
+
+
+def test_alert_state_and_incidents(store):
+    assert store.last_fired("r1", "แสงทอง") is None
+    store.set_last_fired("r1", "แสงทอง", T0)
+    store.set_last_fired("r1", "แสงทอง", T0 + timedelta(hours=1))
+    assert store.last_fired("r1", "แสงทอง") == T0 + timedelta(hours=1)
+    store.record_alert('{"rule": "r1"}', "r1", "แสงทอง", T0, None)
+    assert store.alerts_since(T0 - timedelta(minutes=1)) == [{"rule": "r1"}]
+
+    inc = Incident(playbook="service-outage", rule="r1", key="แสงทอง", severity="P2", title="ระบบล่ม", opened_at=T0, updated_at=T0)
+    store.save_incident(inc)
+    assert store.find_incident("service-outage", "แสงทอง").id == inc.id
+    assert store.find_incident("service-outage", None) is None
+    store.add_event(inc.id, IncidentEvent(at=T0, kind="opened", text="เปิด"))
+    inc.state = "resolved"
+    store.save_incident(inc)
+    assert store.find_incident("service-outage", "แสงทอง") is None
+    assert [i.id for i in store.list_incidents(("resolved",))] == [inc.id]
+    assert [e.kind for e in store.events(inc.id)] == ["opened"]
