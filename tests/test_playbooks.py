@@ -455,3 +455,16 @@ def test_first_steps_of_shipped_outage():
     assert len(steps) == 3
     assert steps[0] == "1. ยืนยันเหตุขัดข้องกับทีมไอที (on-call, ภายใน 15 นาที)"
     assert all(re.fullmatch(r"\d\. .+ \([a-z-]+, ภายใน \d+ (นาที|ชั่วโมง|วัน)\)", s) for s in steps)
+
+
+def test_docs_cover_schema_variables_and_library():
+    from playbooks.schema import Playbook, Response, Step, Text, When
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "playbooks.md").read_text(encoding="utf-8")
+    for model in (Playbook, When, Step, Response, Text):
+        for name in model.model_fields:
+            assert f"`{name}`" in docs, f"docs/playbooks.md does not describe {model.__name__}.{name}"
+    for name in TEMPLATE_VARIABLES:
+        assert f"`{{{name}}}`" in docs
+    for p in load_playbooks():
+        assert f"`{p.id}`" in docs and p.title.th in docs and Path(p.source).name in docs
