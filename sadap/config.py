@@ -63,7 +63,7 @@ class EntityConfig(Strict):
 
     name: str = Field(description="Canonical name, used as the entity's key in alerts and search.")
     aliases: list[str] = Field(default_factory=list, description="Other spellings: Thai, English, short forms.")
-    kind: Literal["brand", "product", "person", "organisation", "topic"] = "brand"
+    kind: Literal["brand", "product", "person", "organisation", "topic"] = Field("brand", description="What it is.")
 
 
 class EnrichConfig(Strict):
@@ -88,7 +88,7 @@ class SourceConfig(Strict):
         None, description="`article` only: regular expression; links on the page matching it are crawled as articles."
     )
     every: Duration = Field(timedelta(minutes=15), description="How often `sadap run` crawls it.")
-    enabled: bool = True
+    enabled: bool = Field(True, description="Set false to stop crawling it without deleting it.")
 
     @field_validator("name")
     @classmethod
@@ -109,19 +109,23 @@ class SourceConfig(Strict):
 
 
 class ConsoleNotifierConfig(Strict):
-    id: str
+    """Print alerts on standard output."""
+
+    id: str = Field(description="Notifier id.")
     type: Literal["console"]
     lang: Literal["th", "en"] = Field("th", description="Language of the message.")
 
 
 class WebhookNotifierConfig(Strict):
-    id: str
+    """POST each alert as JSON to a URL."""
+
+    id: str = Field(description="Notifier id.")
     type: Literal["webhook"]
     url: str | None = Field(None, description="Receiver URL (if it holds no secret).")
     url_env: str | None = Field(None, description="Environment variable holding the URL (when it holds a token).")
     timeout: Duration = Field(timedelta(seconds=10), description="Time allowed per attempt.")
     retries: int = Field(3, ge=0, le=10, description="Extra attempts after a failure, with exponential backoff.")
-    lang: Literal["th", "en"] = "th"
+    lang: Literal["th", "en"] = Field("th", description="Language of the `text` field.")
 
     def resolved_url(self) -> str:
         if self.url_env:
@@ -138,11 +142,15 @@ NotifierConfig = Annotated[ConsoleNotifierConfig | WebhookNotifierConfig, Field(
 
 
 class PlaybooksConfig(Strict):
+    """Situation playbooks (see docs/playbooks.md)."""
+
     shipped: bool = Field(True, description="Load the shipped Thai playbook library.")
     paths: list[str] = Field(default_factory=list, description="Extra playbook files or folders (YAML).")
 
 
 class ScheduleConfig(Strict):
+    """The service's schedule."""
+
     alerts_every: Duration = Field(timedelta(minutes=1), description="How often `sadap run` evaluates windowed rules.")
 
 
@@ -150,15 +158,18 @@ class Config(Strict):
     """The whole ``sadap.yaml``."""
 
     data_dir: str = Field("sadap-data", description="Folder for the store and keys, relative to the config file.")
-    store: StoreConfig = Field(default_factory=StoreConfig)
-    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
-    enrich: EnrichConfig = Field(default_factory=EnrichConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig, description="Storage backend and file.")
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, description="Personal data handling (PDPA).")
+    enrich: EnrichConfig = Field(default_factory=EnrichConfig, description="Thai enrichment settings.")
     watch: list[EntityConfig] = Field(default_factory=list, description="Brands, products, people and topics to watch.")
-    sources: list[SourceConfig] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list, description="Where mentions are collected from.")
     rules: list[dict[str, Any]] = Field(default_factory=list, description="Alert rules (see `docs/alerts.md`).")
-    notifiers: list[NotifierConfig] = Field(default_factory=lambda: [ConsoleNotifierConfig(id="console", type="console")])
-    playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig)
-    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    notifiers: list[NotifierConfig] = Field(
+        default_factory=lambda: [ConsoleNotifierConfig(id="console", type="console")],
+        description="Where alerts are sent (default: the console).",
+    )
+    playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig, description="Which situation playbooks to load.")
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="How often `sadap run` evaluates rules.")
 
     _path: Path | None = PrivateAttr(None)
     _shown_path: str | None = PrivateAttr(None)
