@@ -50,6 +50,13 @@ class Enricher:
             sentiment_model=config.enrich.sentiment_model,
         )
 
+    @staticmethod
+    def _context(full: str, m: Mention) -> str:
+        # A forum comment is about what its thread is about: "เข้าไม่ได้เหมือนกันค่ะ" under a
+        # thread titled "แอปแสงทองล่ม" mentions the bank without naming it.
+        thread = m.extras.get("thread_title")
+        return f"{normalize(thread)}\n{full}" if isinstance(thread, str) and thread else full
+
     def enrich(self, mentions: Sequence[Mention]) -> list[Mention]:
         from enrich.sentiment import predict
 
@@ -71,7 +78,7 @@ class Enricher:
                         "language": detect_language(full),
                         "tokens": tokens,
                         "hashtags": hashtags(full),
-                        "entities": self.matcher.find(full),
+                        "entities": self.matcher.find(self._context(full, m)),
                         "text_hash": text_hash(body),
                         "simhash": simhash(body),
                         "extras": extras,
