@@ -76,7 +76,9 @@ class DuplicatesPipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        key = mention_id(adapter["source_name"], adapter.get("native_id"), adapter.get("url"), adapter.get("text") or "")
+        key = mention_id(
+            adapter["source_name"], adapter.get("native_id"), adapter.get("url"), adapter.get("text") or ""
+        )
         if key in self.seen:
             self.stats.inc_value("sadap/repeated")
             # Expected on feeds and forums that repeat entries: not worth a warning.

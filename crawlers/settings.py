@@ -27,7 +27,10 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 DEFAULT_REQUEST_HEADERS = {
-    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml,application/json;q=0.8,*/*;q=0.5",
+    "Accept": (
+        "text/html,application/xhtml+xml,application/xml;q=0.9,"
+        "application/rss+xml,application/atom+xml,application/json;q=0.8,*/*;q=0.5"
+    ),
     "Accept-Language": "th,en;q=0.8",
 }
 

@@ -72,7 +72,10 @@ def _month_table() -> tuple[str, dict[str, int], dict[str, int]]:
 
 
 _THAI_MONTH_RE, _THAI_FULL, _THAI_ABBR = _month_table()
-_EN_MONTH_RE = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_EN_MONTH_RE = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
 
 _ZONE = r"(?P<tz>[Zz]|[+-]\d{2}:?\d{2}|(?:GMT|UTC)\s?[+-]\d{1,2}(?::?\d{2})?|\b(?:UTC|GMT|UT|ICT|[ECMP][SD]T)\b)"
 # A time: "09:30", "09:30:15", "9.30 น.", "เวลา 9.30", optional zone.
@@ -89,8 +92,12 @@ _TIME_RE = re.compile(r"(?<![\d.:])" + _TIME, re.IGNORECASE)
 _YEAR = r"(?P<year>\d{4}|\d{2})(?![\d:]|\.\d)"
 _ERA = r"(?:(?P<era>พ\.?\s?ศ\.?|ค\.?\s?ศ\.?|B\.?E\.?|A\.?D\.?|C\.?E\.?)\s*)?"
 
+# Years a numeric date can plausibly have, common or Buddhist era: keeps ids and phone
+# numbers ("0812-34-5678") from reading as impossible dates.
+_PLAUSIBLE_YEAR = r"(?:19|20|24|25|26)\d{2}"
+
 _ISO_RE = re.compile(
-    r"(?<![\d/.-])(?P<year>\d{4})(?P<sep>[-/])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})"
+    r"(?<![\d/.-])(?P<year>" + _PLAUSIBLE_YEAR + r")(?P<sep>[-/])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})"
     r"(?:[T\s]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?"
     r"\s*(?P<tz>[Zz]|[+-]\d{2}:?\d{2})?)?(?!\d)"
 )
@@ -103,7 +110,9 @@ _MONTH_DAY_YEAR_RE = re.compile(
     r"\b(?P<month>" + _EN_MONTH_RE + r")\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+" + _YEAR,
     re.IGNORECASE,
 )
-_NUMERIC_RE = re.compile(r"(?<![\d/.-])(?P<day>\d{1,2})([/.-])(?P<month>\d{1,2})\2" + _ERA + r"(?P<year>\d{4})(?!\d)")
+_NUMERIC_RE = re.compile(
+    r"(?<![\d/.-])(?P<day>\d{1,2})([/.-])(?P<month>\d{1,2})\2" + _ERA + r"(?P<year>" + _PLAUSIBLE_YEAR + r")(?!\d)"
+)
 
 
 @dataclass
@@ -189,7 +198,8 @@ def _find_date(text: str) -> _Parts | None:
         if match and (best is None or match.start() < best.start):
             month, thai = _month_number(match.group("month"))
             era = match.groupdict().get("era")
-            best = _Parts(_year(match.group("year"), era, thai), month, int(match.group("day")), match.end(), match.start())
+            year = _year(match.group("year"), era, thai)
+            best = _Parts(year, month, int(match.group("day")), match.end(), match.start())
     if best:
         return best
     numeric = _NUMERIC_RE.search(text)
@@ -213,13 +223,17 @@ def _iso_datetime(source: str, match: re.Match[str]) -> datetime:
     return value.astimezone(UTC)
 
 
+# How far from the date its time may be printed ("21 พ.ย. 69 | อัปเดต เวลา 09:30 น.").
+_TIME_WINDOW = 40
+
+
 def _find_time(text: str, date: _Parts) -> re.Match[str] | None:
-    # Prefer a time right after the date ("21 พ.ย. 69 เวลา 09:30 น."), else one before it
-    # ("09:30 น. 21 พ.ย. 69").
-    after = _TIME_RE.search(text, date.end)
+    # Prefer a time right after the date ("21 พ.ย. 69 เวลา 09:30 น."), else one just
+    # before it ("09:30 น. 21 พ.ย. 69"); a time further away belongs to something else.
+    after = _TIME_RE.search(text, date.end, date.end + _TIME_WINDOW)
     if after:
         return after
-    before = [m for m in _TIME_RE.finditer(text[: date.start])]
+    before = list(_TIME_RE.finditer(text, max(0, date.start - _TIME_WINDOW), date.start))
     return before[-1] if before else None
 
 

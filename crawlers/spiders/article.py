@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import trafilatura
-from scrapy.http import Request, Response
+from scrapy.http import Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from crawlers.items import MentionItem
@@ -20,15 +20,18 @@ from sadap.timeutil import BANGKOK
 # Where pages print their date when it is not in the metadata. Looked for inside the
 # article first: headers often print today's date and sidebars other stories' dates.
 _DATE_SCOPES = ("//article", "//main", "//*[@role='main']", "/html")
-_NOT_CHROME = "[not(ancestor-or-self::header or ancestor-or-self::nav or ancestor-or-self::footer or ancestor-or-self::aside)]"
+_NOT_CHROME = (
+    "[not(ancestor-or-self::header or ancestor-or-self::nav"
+    " or ancestor-or-self::footer or ancestor-or-self::aside)]"
+)
 _DATE_XPATH = (
     f".//time{_NOT_CHROME}/@datetime | .//time{_NOT_CHROME}"
     f" | .//*[contains(@class, 'date') or contains(@class, 'published')]{_NOT_CHROME}"
     f" | .//*[@itemprop='datePublished']{_NOT_CHROME}/@content"
 )
 _BYLINE_XPATH = (
-    "//*[@rel='author'] | //*[contains(@class, 'byline')]"
-    " | //*[contains(@class, 'author') and not(contains(@class, 'authors'))]"
+    f"//*[@rel='author']{_NOT_CHROME} | //*[contains(@class, 'byline')]{_NOT_CHROME}"
+    f" | //*[contains(@class, 'author') and not(contains(@class, 'authors'))]{_NOT_CHROME}"
 )
 _BY_PREFIX = re.compile(r"^(?:เขียนโดย|โดย|ผู้เขียน|by)\s*[:：]?\s*", re.IGNORECASE)
 # Short blocks of text that start with "วันที่" ("date"), e.g. "วันที่ 20 พ.ย. 69 เวลา 18.45 น.".
@@ -69,6 +72,10 @@ class ArticleSpider(SourceSpider):
             yield response.follow(link.url, callback=self.parse_article)
 
     def parse_article(self, response: Response) -> Iterator[MentionItem]:
+        if not isinstance(response, TextResponse):
+            self.logger.warning("%s: not an HTML page, skipped", response.url)
+            self.count("empty_pages")
+            return
         doc = trafilatura.bare_extraction(
             response.text,
             url=response.url,

@@ -56,7 +56,10 @@ class ForumSpider(SourceSpider):
             text=html_to_text(thread.get("body")),
             author=_str(thread.get("author")),
             published_at=self._time(thread.get("created_at"), response.url),
-            engagement={"likes": _count(thread.get("likes")), "comments": _count(listed.get("comments")) or len(comments)},
+            engagement={
+                "likes": _count(thread.get("likes")),
+                "comments": _count(listed.get("comments")) or len(comments),
+            },
             extras={"thread_id": thread_id, "kind": "post"},
         )
         for comment in comments:
