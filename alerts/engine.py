@@ -132,7 +132,7 @@ class AlertEngine:
             self._stop = _stopwords()
         counts: Counter[str] = Counter()
         for m in mentions:
-            counts.update({t for t in m.tokens if len(t) > 1 and t not in self._stop and not t.isdigit()})
+            counts.update(list(dict.fromkeys(t for t in m.tokens if len(t) > 1 and t not in self._stop and not t.isdigit())))
         return [t for t, _ in counts.most_common(n)]
 
     def _notify(self, alert: FiredAlert, incident, playbook, examples, at: datetime) -> None:
