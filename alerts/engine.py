@@ -129,7 +129,8 @@ class AlertEngine:
 
     def _top_terms(self, mentions, n: int = 8) -> list[str]:
         if self._stop is None:
-            self._stop = _stopwords()
+            # Stop words, and the watched names themselves: every example contains those.
+            self._stop = _stopwords() | {w.lower() for w in self.custom_words}
         counts: Counter[str] = Counter()
         for m in mentions:
             counts.update(list(dict.fromkeys(t for t in m.tokens if len(t) > 1 and t not in self._stop and not t.isdigit())))

@@ -20,6 +20,7 @@ from crawlers.spiders.forum import ForumSpider
 from crawlers.spiders.rss import RssSpider
 from sadap.config import Config, SourceConfig
 from sadap.errors import ConfigError
+from sadap.logs import remove_cli_logging
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def crawl(
             )
         _started = True
 
+    remove_cli_logging()  # Scrapy's root handler takes over (at log_level)
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
     project = get_project_settings()
     project.setdict(settings or {}, priority="cmdline")

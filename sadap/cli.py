@@ -57,9 +57,9 @@ def main() -> None:
 
     Start with `sadap demo`, then `sadap init` to write your own sadap.yaml.
     """
-    import logging
+    from sadap.logs import setup_cli_logging
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    setup_cli_logging()
 
 
 # -- demo / init ---------------------------------------------------------------

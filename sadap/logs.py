@@ -1,0 +1,27 @@
+"""Logging for the command line. Scrapy installs its own root handler when a crawl starts;
+ours steps aside then, so no line is printed twice."""
+
+from __future__ import annotations
+
+import logging
+
+_MARK = "_sadap_cli_handler"
+
+
+def setup_cli_logging(level: int = logging.WARNING) -> None:
+    root = logging.getLogger()
+    if any(getattr(h, _MARK, False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("sadap: %(levelname)s %(name)s: %(message)s"))
+    setattr(handler, _MARK, True)
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def remove_cli_logging() -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _MARK, False):
+            root.removeHandler(handler)
