@@ -12,30 +12,19 @@ import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 
-from sadap.errors import ConfigError, InputError
-from sadap.timeutil import parse_duration
+from alerts.notifiers.config import ConsoleNotifierConfig, NotifierConfig, WebhookNotifierConfig
+from sadap.errors import ConfigError
+from sadap.settings_types import Duration, Strict
 from sadap.yamlsource import LineMap, load_yaml, validation_lines
+
+__all__ = ["Config", "ConsoleNotifierConfig", "Duration", "NotifierConfig", "WebhookNotifierConfig", "load_config"]
 
 CONFIG_ENV = "SADAP_CONFIG"
 CONFIG_NAME = "sadap.yaml"
-
-
-def _duration(value: Any) -> timedelta:
-    try:
-        return parse_duration(value)
-    except InputError as err:
-        raise ValueError(str(err)) from None
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class StoreConfig(Strict):
@@ -106,39 +95,6 @@ class SourceConfig(Strict):
             except re.error as err:
                 raise ValueError(f"not a regular expression: {err}") from None
         return value
-
-
-class ConsoleNotifierConfig(Strict):
-    """Print alerts on standard output."""
-
-    id: str = Field(description="Notifier id.")
-    type: Literal["console"]
-    lang: Literal["th", "en"] = Field("th", description="Language of the message.")
-
-
-class WebhookNotifierConfig(Strict):
-    """POST each alert as JSON to a URL."""
-
-    id: str = Field(description="Notifier id.")
-    type: Literal["webhook"]
-    url: str | None = Field(None, description="Receiver URL (if it holds no secret).")
-    url_env: str | None = Field(None, description="Environment variable holding the URL (when it holds a token).")
-    timeout: Duration = Field(timedelta(seconds=10), description="Time allowed per attempt.")
-    retries: int = Field(3, ge=0, le=10, description="Extra attempts after a failure, with exponential backoff.")
-    lang: Literal["th", "en"] = Field("th", description="Language of the `text` field.")
-
-    def resolved_url(self) -> str:
-        if self.url_env:
-            value = os.environ.get(self.url_env)
-            if not value:
-                raise ConfigError(f"notifier {self.id!r}: environment variable {self.url_env} is not set")
-            return value
-        if not self.url:
-            raise ConfigError(f"notifier {self.id!r}: set `url` or `url_env`")
-        return self.url
-
-
-NotifierConfig = Annotated[ConsoleNotifierConfig | WebhookNotifierConfig, Field(discriminator="type")]
 
 
 class PlaybooksConfig(Strict):

@@ -10,7 +10,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alerts.model import Severity
-from sadap.config import Duration
+from sadap.settings_types import Duration
 from sadap.query import Query, parse_query
 from sadap.store import MentionFilter, Store
 
