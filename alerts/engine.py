@@ -21,12 +21,6 @@ from sadap.store import Store
 log = logging.getLogger(__name__)
 
 
-def _stopwords() -> frozenset[str]:
-    from pythainlp.corpus import thai_stopwords
-
-    return frozenset(thai_stopwords())
-
-
 class AlertEngine:
     def __init__(
         self,
@@ -130,7 +124,9 @@ class AlertEngine:
     def _top_terms(self, mentions, n: int = 8) -> list[str]:
         if self._stop is None:
             # Stop words, and the watched names themselves: every example contains those.
-            self._stop = _stopwords() | {w.lower() for w in self.custom_words}
+            from enrich.keywords import stopwords
+
+            self._stop = stopwords() | {w.lower() for w in self.custom_words}
         counts: Counter[str] = Counter()
         for m in mentions:
             counts.update(list(dict.fromkeys(t for t in m.tokens if len(t) > 1 and t not in self._stop and not t.isdigit())))

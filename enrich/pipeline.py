@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from enrich.dedup import simhash, text_hash
 from enrich.entities import Entity, EntityMatcher
+from enrich.keywords import keywords
 from enrich.language import detect_language
 from enrich.normalize import normalize
 from enrich.tokenize import tokenize
@@ -78,6 +79,7 @@ class Enricher:
                         "language": detect_language(full),
                         "tokens": tokens,
                         "hashtags": hashtags(full),
+                        "keywords": keywords(title_tokens + tokens),
                         "entities": self.matcher.find(self._context(full, m)),
                         "text_hash": text_hash(body),
                         "simhash": simhash(body),

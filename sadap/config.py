@@ -27,11 +27,60 @@ CONFIG_ENV = "SADAP_CONFIG"
 CONFIG_NAME = "sadap.yaml"
 
 
+class ElasticsearchConfig(Strict):
+    """The Elasticsearch cluster and indices (used when `store.backend` is `elasticsearch`; see docs/deploy.md)."""
+
+    hosts: list[str] = Field(
+        default_factory=lambda: ["https://localhost:9200"], description="Cluster node URLs (`https://host:9200`)."
+    )
+    index_prefix: str = Field(
+        "sadap", description="Prefix of every index, alias and template Sadap creates (lower case, digits, - and _)."
+    )
+    api_key_env: str | None = Field(
+        "SADAP_ES_API_KEY", description="Environment variable holding an API key (the encoded form); used when set."
+    )
+    username: str | None = Field(None, description="User for basic auth (when no API key is set).")
+    password_env: str = Field("SADAP_ES_PASSWORD", description="Environment variable holding the basic-auth password.")
+    verify_certs: bool = Field(True, description="Verify the cluster's TLS certificate. Keep on outside a lab.")
+    ca_certs: str | None = Field(None, description="CA bundle (PEM) that signed the cluster's certificate, if not a public CA.")
+    request_timeout: Duration = Field(timedelta(seconds=30), description="Time allowed per request.")
+    max_retries: int = Field(
+        3, ge=0, le=10, description="Retries (with exponential backoff) on 429, 5xx, timeouts and lost connections."
+    )
+    bulk_chunk_size: int = Field(500, ge=1, le=10000, description="Mentions per bulk request.")
+    refresh_on_write: bool = Field(
+        True, description="Refresh after each stored batch so alerts at ingest see it at once (off: up to 1 s later)."
+    )
+    spool_dir: str = Field(
+        "es-spool", description="Folder (relative to `data_dir`) where mentions wait while the cluster is unreachable."
+    )
+    shards: int = Field(1, ge=1, le=64, description="Primary shards per monthly mentions index.")
+    replicas: int = Field(1, ge=0, le=5, description="Replicas per index (0 on a single-node cluster).")
+    retention_months: int | None = Field(
+        None, ge=1, description="Delete monthly mentions indices older than this many months (PDPA); none: keep all."
+    )
+    auto_setup: bool = Field(
+        True, description="Create missing templates, aliases and indices on first use (else run `sadap es setup`)."
+    )
+
+    @field_validator("index_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]*", value):
+            raise ValueError("use lower-case letters, digits, - and _ (start with a letter or digit)")
+        return value
+
+
 class StoreConfig(Strict):
     """Where mentions, alerts and incidents are kept."""
 
-    backend: Literal["sqlite"] = Field("sqlite", description="Storage backend: `sqlite` (embedded default).")
+    backend: Literal["sqlite", "elasticsearch"] = Field(
+        "sqlite", description="Storage backend: `sqlite` (embedded default) or `elasticsearch` (production)."
+    )
     path: str = Field("sadap.db", description="SQLite file, relative to `data_dir` unless absolute.")
+    elasticsearch: ElasticsearchConfig = Field(
+        default_factory=ElasticsearchConfig, description="Cluster settings for the `elasticsearch` backend."
+    )
 
 
 class PrivacyConfig(Strict):

@@ -15,7 +15,11 @@ from sadap.query import Query
 
 TimeField = Literal["published_at", "collected_at"]
 # Fields mentions can be counted by. entity and hashtag are multi-valued.
-GROUP_FIELDS = ("entity", "hashtag", "source_name", "source_kind", "sentiment", "category", "complaint_type", "author_id", "language", "expectation")
+# cluster: the first mention of a near-duplicate group (duplicate_of, else the mention's own id).
+GROUP_FIELDS = (
+    "entity", "hashtag", "keyword", "source_name", "source_kind", "sentiment", "category",
+    "complaint_type", "author_id", "language", "expectation", "cluster",
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,10 @@ class MentionFilter:
     source_kinds: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    expectations: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    clusters: tuple[str, ...] = ()
     complaint: bool | None = None
     ids: tuple[str, ...] = ()
     include_duplicates: bool = True
@@ -84,8 +92,9 @@ class Store(ABC):
     def count_distinct(self, flt: MentionFilter, fld: str) -> int: ...
 
     @abstractmethod
-    def histogram(self, flt: MentionFilter, interval: timedelta) -> list[tuple[datetime, int]]:
-        """Counts per time bucket; buckets aligned to Asia/Bangkok time, returned as UTC."""
+    def histogram(self, flt: MentionFilter, interval: timedelta, origin: datetime | None = None) -> list[tuple[datetime, int]]:
+        """Counts per time bucket (non-empty buckets, in order, starts in UTC). Buckets are
+        aligned to ``origin`` when given, else to midnight Asia/Bangkok."""
 
     @abstractmethod
     def find_by_text_hash(self, text_hash: str) -> str | None:
@@ -107,6 +116,14 @@ class Store(ABC):
 
     @abstractmethod
     def alerts_since(self, since: datetime) -> list[dict]: ...
+
+    def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:
+        """Silence a rule for a key (``*``: every key) until a time."""
+        raise NotImplementedError
+
+    def snoozed_until(self, rule_id: str, key: str) -> datetime | None:
+        """The latest snooze end for this rule and key (or ``*``), if any."""
+        raise NotImplementedError
 
     # -- incidents -------------------------------------------------------
     @abstractmethod

@@ -85,6 +85,14 @@ CREATE TABLE IF NOT EXISTS incident_events (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS incident_events_incident ON incident_events(incident_id, id);
+CREATE TABLE IF NOT EXISTS snoozes (
+    rule_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    until REAL NOT NULL,
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (rule_id, key)
+);
 """
 
 _COLUMNS = {
@@ -96,8 +104,9 @@ _COLUMNS = {
     "author_id": "author_id",
     "language": "language",
     "expectation": "expectation",
+    "cluster": "COALESCE(duplicate_of, id)",
 }
-_MULTI = {"entity": "entity", "hashtag": "hashtag"}
+_MULTI = {"entity": "entity", "hashtag": "hashtag", "keyword": "keyword"}
 
 
 def _ts(value: datetime) -> float:
@@ -168,12 +177,19 @@ class SQLiteStore(Store):
             if values:
                 clauses.append(f"m.{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
-        if flt.entities:
-            clauses.append(
-                "m.id IN (SELECT mention_id FROM mention_terms WHERE field='entity' "
-                f"AND value IN ({','.join('?' * len(flt.entities))}))"
-            )
-            params.extend(flt.entities)
+        for fld, values in (("entity", flt.entities), ("hashtag", flt.hashtags), ("keyword", flt.keywords)):
+            if values:
+                clauses.append(
+                    f"m.id IN (SELECT mention_id FROM mention_terms WHERE field='{fld}' "
+                    f"AND value IN ({','.join('?' * len(values))}))"
+                )
+                params.extend(values)
+        if flt.expectations:
+            clauses.append(f"m.expectation IN ({','.join('?' * len(flt.expectations))})")
+            params.extend(flt.expectations)
+        if flt.clusters:
+            clauses.append(f"COALESCE(m.duplicate_of, m.id) IN ({','.join('?' * len(flt.clusters))})")
+            params.extend(flt.clusters)
         if flt.complaint is not None:
             clauses.append("m.is_complaint = ?")
             params.append(1 if flt.complaint else 0)
@@ -236,7 +252,11 @@ class SQLiteStore(Store):
         title_tokens = m.extras.get("title_tokens", [])
         db.execute("INSERT INTO mention_fts (rowid, tokens) VALUES (?, ?)", (rowid, " ".join(list(title_tokens) + m.tokens)))
         db.execute("DELETE FROM mention_terms WHERE mention_id=?", (m.id,))
-        terms = [("entity", e, m.id) for e in set(m.entities)] + [("hashtag", h, m.id) for h in set(m.hashtags)]
+        terms = (
+            [("entity", e, m.id) for e in set(m.entities)]
+            + [("hashtag", h, m.id) for h in set(m.hashtags)]
+            + [("keyword", k, m.id) for k in set(m.keywords)]
+        )
         if terms:
             db.executemany("INSERT OR IGNORE INTO mention_terms (field, value, mention_id) VALUES (?,?,?)", terms)
 
@@ -272,10 +292,11 @@ class SQLiteStore(Store):
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
         where, params = self._where(flt)
         if group_by in _COLUMNS:
-            col = _COLUMNS[group_by]
+            col = _COLUMNS[group_by] if group_by == "cluster" else f"m.{_COLUMNS[group_by]}"
+            col = col.replace("(duplicate_of, id)", "(m.duplicate_of, m.id)")
             sql = (
-                f"SELECT m.{col}, COUNT(*) AS n FROM mentions m{where}"
-                f"{' AND' if where else ' WHERE'} m.{col} IS NOT NULL GROUP BY m.{col} ORDER BY n DESC, m.{col} LIMIT ?"
+                f"SELECT {col} AS v, COUNT(*) AS n FROM mentions m{where}"
+                f"{' AND' if where else ' WHERE'} {col} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT ?"
             )
         elif group_by in _MULTI:
             sql = (
@@ -291,20 +312,23 @@ class SQLiteStore(Store):
         if fld not in _COLUMNS:
             raise InputError(f"cannot count distinct {fld!r} (allowed: {', '.join(_COLUMNS)})")
         where, params = self._where(flt)
-        return self._query(f"SELECT COUNT(DISTINCT m.{_COLUMNS[fld]}) FROM mentions m{where}", params)[0][0]
+        col = "COALESCE(m.duplicate_of, m.id)" if fld == "cluster" else f"m.{_COLUMNS[fld]}"
+        return self._query(f"SELECT COUNT(DISTINCT {col}) FROM mentions m{where}", params)[0][0]
 
-    def histogram(self, flt: MentionFilter, interval: timedelta) -> list[tuple[datetime, int]]:
+    def histogram(self, flt: MentionFilter, interval: timedelta, origin: datetime | None = None) -> list[tuple[datetime, int]]:
         step = interval.total_seconds()
         if step <= 0:
             raise InputError("histogram interval must be positive")
         where, params = self._where(flt)
         tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
+        # Shift so that bucket 0 starts at the origin (default: a Bangkok midnight).
+        shift = -_ts(origin) if origin is not None else BANGKOK_OFFSET
         sql = (
-            f"SELECT CAST((m.{tcol} + {BANGKOK_OFFSET}) / ? AS INTEGER) AS b, COUNT(*) FROM mentions m{where} "
+            f"SELECT CAST(floor((m.{tcol} + ?) / ?) AS INTEGER) AS b, COUNT(*) FROM mentions m{where} "
             "GROUP BY b ORDER BY b"
         )
-        rows = self._query(sql, [step, *params])
-        return [(_dt(b * step - BANGKOK_OFFSET), n) for b, n in rows]
+        rows = self._query(sql, [shift, step, *params])
+        return [(_dt(b * step - shift), n) for b, n in rows]
 
     def find_by_text_hash(self, text_hash: str) -> str | None:
         rows = self._query(
@@ -341,6 +365,17 @@ class SQLiteStore(Store):
     def alerts_since(self, since: datetime) -> list[dict]:
         rows = self._query("SELECT doc FROM alerts WHERE fired_at >= ? ORDER BY fired_at, id", (_ts(since),))
         return [json.loads(r[0]) for r in rows]
+
+    def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:
+        self._query(
+            "INSERT INTO snoozes (rule_id, key, until, actor, reason) VALUES (?,?,?,?,?) "
+            "ON CONFLICT(rule_id, key) DO UPDATE SET until=excluded.until, actor=excluded.actor, reason=excluded.reason",
+            (rule_id, key, _ts(until), actor, reason),
+        )
+
+    def snoozed_until(self, rule_id: str, key: str) -> datetime | None:
+        rows = self._query("SELECT MAX(until) FROM snoozes WHERE rule_id=? AND key IN (?, '*')", (rule_id, key))
+        return _dt(rows[0][0]) if rows and rows[0][0] is not None else None
 
     # -- incidents ------------------------------------------------------------------
     def save_incident(self, incident: Incident) -> None:

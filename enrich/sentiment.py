@@ -1,0 +1,259 @@
+"""Offline sentiment: ``pos`` / ``neu`` / ``neg`` / ``q`` (question) for Thai social text.
+
+The shipped engine ``linear-v1`` is a TF-IDF + multinomial logistic regression trained on the
+Wisesight Sentiment corpus (see ``enrich/models/sentiment-linear-v1.md``). It is stored as plain
+arrays (``.npz``, no pickles) and scored here with numpy only: the vectorisation reproduces
+scikit-learn's ``TfidfVectorizer`` (word uni+bigrams over the newmm tokens, character n-grams over
+the normalised text, sublinear tf, smoothed idf, L2 norm per block) exactly.
+
+Importing this module loads nothing; a model is read on first use (or by :func:`warm`), once,
+behind a lock.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sadap.errors import ConfigError
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+ENGINES: dict[str, Path] = {"linear-v1": MODELS_DIR / "sentiment-linear-v1.npz"}
+FORMAT = "sadap-sentiment-linear/1"
+
+_lock = threading.Lock()
+_loaded: dict[str, LinearSentiment] = {}
+_WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's _VectorizerMixin._white_spaces
+
+
+def available_engines() -> list[str]:
+    return sorted(ENGINES)
+
+
+def _engine_path(engine: str) -> Path:
+    try:
+        return ENGINES[engine]
+    except (KeyError, TypeError):
+        raise ConfigError(
+            f"unknown sentiment engine {engine!r}; available engines: {', '.join(available_engines())}"
+        ) from None
+
+
+def get_model(engine: str = "linear-v1") -> LinearSentiment:
+    """The loaded model for ``engine`` (loaded on first call, once, thread-safe)."""
+    model = _loaded.get(engine)
+    if model is not None:
+        return model
+    path = _engine_path(engine)
+    with _lock:
+        model = _loaded.get(engine)
+        if model is None:
+            model = LinearSentiment.load(path)
+            _loaded[engine] = model
+    return model
+
+
+def warm(engine: str = "linear-v1") -> None:
+    """Load ``engine`` now rather than on the first prediction."""
+    get_model(engine)
+
+
+def predict(
+    texts: Sequence[str],
+    tokens: Sequence[Sequence[str]] | None = None,
+    engine: str = "linear-v1",
+) -> list[tuple[str, float]]:
+    """``(label, probability)`` for each text.
+
+    ``texts`` must already be normalised (:func:`enrich.normalize.normalize`); ``tokens`` are their
+    :func:`enrich.tokenize.tokenize` words, computed here when not given.
+    """
+    _engine_path(engine)  # an unknown engine fails before any work
+    if isinstance(texts, str):
+        raise TypeError("predict() takes a sequence of texts, not one string")
+    if tokens is None:
+        from enrich.tokenize import tokenize
+
+        tokens = [tokenize(t) for t in texts]
+    elif len(tokens) != len(texts):
+        raise ValueError(f"predict(): {len(texts)} texts but {len(tokens)} token lists")
+    if not texts:
+        return []
+    return get_model(engine).predict(texts, tokens)
+
+
+def _char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
+    """scikit-learn's ``analyzer='char_wb'`` n-grams of an already lower-cased text."""
+    grams: list[str] = []
+    extend = grams.extend
+    for w in text.split():
+        w = f" {w} "
+        w_len = len(w)
+        for n in range(min_n, max_n + 1):
+            if w_len <= n:  # a short word counts once, whole
+                grams.append(w)
+                break
+            extend([w[i : i + n] for i in range(w_len - n + 1)])
+    return grams
+
+
+def _char_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
+    """scikit-learn's ``analyzer='char'`` n-grams of an already lower-cased text."""
+    text = _WHITE_SPACES.sub(" ", text)
+    text_len = len(text)
+    grams: list[str] = []
+    extend = grams.extend
+    for n in range(min_n, min(max_n, text_len) + 1):
+        extend([text[i : i + n] for i in range(text_len - n + 1)])
+    return grams
+
+
+def _word_ngrams(tokens: Sequence[str], min_n: int, max_n: int) -> list[str]:
+    """scikit-learn's word n-grams (joined with one space) of a token list."""
+    tokens = list(tokens)
+    grams = list(tokens) if min_n == 1 else []
+    count = len(tokens)
+    for n in range(max(min_n, 2), min(max_n, count) + 1):
+        grams.extend(" ".join(tokens[i : i + n]) for i in range(count - n + 1))
+    return grams
+
+
+def _scalar(arrays: Any, name: str) -> Any:
+    return arrays[name].item()
+
+
+@dataclass
+class LinearSentiment:
+    """A TF-IDF (word + char blocks) + linear model over plain arrays."""
+
+    classes: list[str]
+    word_vocab: dict[str, int]
+    char_vocab: dict[str, int]
+    idf: Any  # float64 [n_features]: word block then char block
+    coef_t: Any  # float64 [n_features, n_classes]
+    intercept: Any  # float64 [n_classes]
+    word_ngram: tuple[int, int]
+    char_ngram: tuple[int, int]
+    char_analyzer: str
+    char_lowercase: bool
+    temperature: float
+    neutral: str = "neu"
+
+    @classmethod
+    def load(cls, path: str | Path) -> LinearSentiment:
+        import numpy as np
+
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"sentiment model file missing: {path}")
+        with np.load(path, allow_pickle=False) as z:
+            fmt = _scalar(z, "format")
+            if fmt != FORMAT:
+                raise ConfigError(f"{path}: unsupported sentiment model format {fmt!r} (expected {FORMAT!r})")
+            word_terms = z["word_vocab"].tolist()
+            char_terms = z["char_vocab"].tolist()
+            n_word = len(word_terms)
+            idf = np.concatenate([z["word_idf"], z["char_idf"]]).astype(np.float64)
+            coef = z["coef"].astype(np.float64)
+            model = cls(
+                classes=[str(c) for c in z["classes"].tolist()],
+                word_vocab={t: i for i, t in enumerate(word_terms)},
+                char_vocab={t: i + n_word for i, t in enumerate(char_terms)},
+                idf=idf,
+                coef_t=np.ascontiguousarray(coef.T),
+                intercept=z["intercept"].astype(np.float64),
+                word_ngram=tuple(int(v) for v in z["word_ngram"]),
+                char_ngram=tuple(int(v) for v in z["char_ngram"]),
+                char_analyzer=str(_scalar(z, "char_analyzer")),
+                char_lowercase=bool(_scalar(z, "char_lowercase")),
+                temperature=float(_scalar(z, "temperature")),
+            )
+        if model.coef_t.shape != (len(idf), len(model.classes)) or model.neutral not in model.classes:
+            raise ConfigError(f"{path}: inconsistent sentiment model arrays")
+        if model.char_analyzer not in ("char", "char_wb"):
+            raise ConfigError(f"{path}: unknown char analyzer {model.char_analyzer!r}")
+        return model
+
+    def _features(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
+        """CSR-like arrays: (row of each entry, block id, feature index, raw count)."""
+        import numpy as np
+
+        wmin, wmax = self.word_ngram
+        cmin, cmax = self.char_ngram
+        char_grams = _char_wb_ngrams if self.char_analyzer == "char_wb" else _char_ngrams
+        wget = self.word_vocab.get
+        cget = self.char_vocab.get
+        lower = self.char_lowercase
+        rows: list[int] = []
+        feats: list[int] = []
+        counts: list[int] = []
+        n_word = len(self.word_vocab)
+        for r, (text, toks) in enumerate(zip(texts, tokens)):
+            before = len(feats)
+            for gram, c in Counter(_word_ngrams(toks, wmin, wmax)).items():
+                j = wget(gram)
+                if j is not None:
+                    feats.append(j)
+                    counts.append(c)
+            for gram, c in Counter(char_grams(text.lower() if lower else text, cmin, cmax)).items():
+                j = cget(gram)
+                if j is not None:
+                    feats.append(j)
+                    counts.append(c)
+            rows.extend([r] * (len(feats) - before))
+        row = np.asarray(rows, dtype=np.int64)
+        feat = np.asarray(feats, dtype=np.int64)
+        count = np.asarray(counts, dtype=np.float64)
+        return row, (feat >= n_word).astype(np.int64), feat, count
+
+    def scores(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
+        """Decision values (before the temperature), shape ``[len(texts), n_classes]``."""
+        import numpy as np
+
+        n = len(texts)
+        row, block, feat, count = self._features(texts, tokens)
+        value = (np.log(count) + 1.0) * self.idf[feat]  # sublinear tf × idf
+        seg = row * 2 + block  # one L2 norm per (text, block)
+        norms = np.sqrt(np.bincount(seg, weights=value * value, minlength=2 * n))
+        value /= norms[seg]
+        out = np.empty((n, len(self.classes)), dtype=np.float64)
+        weighted = self.coef_t[feat] * value[:, None]
+        for k in range(len(self.classes)):
+            out[:, k] = np.bincount(row, weights=weighted[:, k], minlength=n)
+        return out + self.intercept, np.bincount(row, minlength=n)
+
+    def predict_proba(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
+        import numpy as np
+
+        decision, _ = self.scores(texts, tokens)
+        z = decision / self.temperature
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> list[tuple[str, float]]:
+        import numpy as np
+
+        decision, n_feats = self.scores(texts, tokens)
+        z = decision / self.temperature
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        best = p.argmax(axis=1)
+        neu = self.classes.index(self.neutral)
+        out: list[tuple[str, float]] = []
+        for i, text in enumerate(texts):
+            if n_feats[i] == 0 or not text.strip():
+                # Nothing the model knows (empty, whitespace, unseen symbols): neutral, with the
+                # model's no-evidence probability for it.
+                out.append((self.neutral, float(p[i, neu])))
+            else:
+                k = int(best[i])
+                out.append((self.classes[k], float(p[i, k])))
+        return out
+

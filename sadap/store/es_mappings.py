@@ -1,0 +1,228 @@
+"""Elasticsearch index design, declared once: names, mappings and templates.
+
+``sadap es setup`` installs these; ``python -m sadap.store.es_mappings infra/elasticsearch``
+exports them (with the default prefix) and a test checks the export is current.
+
+Mentions live in monthly indices (``sadap-mentions-2026.11``) behind two aliases: the
+read alias ``sadap-mentions`` over all of them and the write alias
+``sadap-mentions-write`` on the current month. Alert state, alerts, incidents and
+incident events each have one small index.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+# Thai text arrives tokenised by PyThaiNLP; the analyzer only splits on whitespace and ASCII
+# punctuation and folds ASCII case, as SQLite's FTS5 `ascii` tokenizer does.
+_ASCII_PUNCT = r"[!-/:-@\[-`{-~]"
+
+MENTION_SETTINGS = {
+    "analysis": {
+        "char_filter": {"sadap_ascii_punct": {"type": "pattern_replace", "pattern": _ASCII_PUNCT, "replacement": " "}},
+        "analyzer": {
+            "sadap_tokens": {
+                "type": "custom",
+                "tokenizer": "whitespace",
+                "char_filter": ["sadap_ascii_punct"],
+                "filter": ["lowercase"],
+            }
+        },
+    },
+}
+
+KEYWORD = {"type": "keyword"}
+DATE = {"type": "date"}
+STORED_ONLY = {"type": "keyword", "index": False, "doc_values": False}
+
+MENTION_PROPERTIES = {
+    "id": KEYWORD,
+    "source_kind": KEYWORD,
+    "source_name": KEYWORD,
+    "native_id": KEYWORD,
+    "url": {"type": "keyword", "ignore_above": 2048},
+    "author_id": KEYWORD,
+    "author_name": KEYWORD,
+    "published_at": DATE,
+    "collected_at": DATE,
+    "title": {"type": "text"},
+    "text": {"type": "text"},
+    # Title and text tokens joined by spaces: what Sadap's own searches match phrases on.
+    "tokens": {"type": "text", "analyzer": "sadap_tokens"},
+    "language": KEYWORD,
+    "sentiment": KEYWORD,
+    "sentiment_score": {"type": "float"},
+    "expectation": KEYWORD,
+    "category": KEYWORD,
+    "is_complaint": {"type": "boolean"},
+    "complaint_type": KEYWORD,
+    "entities": KEYWORD,
+    "hashtags": KEYWORD,
+    "likes": {"type": "long"},
+    "shares": {"type": "long"},
+    "comments": {"type": "long"},
+    "views": {"type": "long"},
+    "text_hash": KEYWORD,
+    # 64-bit SimHash as an unsigned decimal string (an Elasticsearch long is signed).
+    "simhash": STORED_ONLY,
+    "duplicate_of": KEYWORD,
+    # The whole mention as JSON, so reads give back exactly what was stored.
+    "doc": STORED_ONLY,
+}
+
+# Fields Kibana may aggregate on (keyword, date, numeric, boolean): checked by the Kibana tests.
+AGGREGATABLE_TYPES = {"keyword", "date", "long", "integer", "float", "double", "boolean"}
+
+# Optional Thai analysis for Kibana's free-text search, added only when the cluster has it.
+THAI_SETTINGS = {
+    "analysis": {"analyzer": {"sadap_icu": {"type": "custom", "tokenizer": "icu_tokenizer", "filter": ["lowercase"]}}}
+}
+THAI_TEXT = {"type": "text", "fields": {"thai": {"type": "text", "analyzer": "thai"}, "icu": {"type": "text", "analyzer": "sadap_icu"}}}
+
+STATE_PROPERTIES = {
+    "rule_state": {"rule_id": KEYWORD, "key": KEYWORD, "last_fired_at": DATE},
+    "alerts": {
+        "rule_id": KEYWORD,
+        "rule_type": KEYWORD,
+        "key": KEYWORD,
+        "severity": KEYWORD,
+        "playbook": KEYWORD,
+        "incident_id": KEYWORD,
+        "count": {"type": "long"},
+        "fired_at": DATE,
+        "seq": {"type": "long"},
+        "doc": STORED_ONLY,
+    },
+    "incidents": {
+        "id": KEYWORD,
+        "playbook": KEYWORD,
+        "rule": KEYWORD,
+        "key": KEYWORD,
+        "severity": KEYWORD,
+        "state": KEYWORD,
+        "title": {"type": "text", "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
+        "opened_at": DATE,
+        "updated_at": DATE,
+        "alert_count": {"type": "long"},
+        "doc": STORED_ONLY,
+    },
+    "incident_events": {
+        "incident_id": KEYWORD,
+        "kind": KEYWORD,
+        "actor": KEYWORD,
+        "at": DATE,
+        "seq": {"type": "long"},
+        "doc": STORED_ONLY,
+    },
+}
+
+
+class Names:
+    """Every index, alias and template name for one prefix."""
+
+    def __init__(self, prefix: str = "sadap"):
+        self.prefix = prefix
+        self.mentions = f"{prefix}-mentions"  # read alias over every monthly index
+        self.mentions_write = f"{prefix}-mentions-write"
+        self.rule_state = f"{prefix}-rule-state"
+        self.alerts = f"{prefix}-alerts"
+        self.incidents = f"{prefix}-incidents"
+        self.incident_events = f"{prefix}-incident-events"
+
+    def monthly(self, year: int, month: int) -> str:
+        return f"{self.mentions}-{year:04d}.{month:02d}"
+
+    @property
+    def monthly_pattern(self) -> str:
+        return f"{self.mentions}-*"
+
+    def state_index(self, kind: str) -> str:
+        return {"rule_state": self.rule_state, "alerts": self.alerts, "incidents": self.incidents,
+                "incident_events": self.incident_events}[kind]
+
+    @property
+    def state_indices(self) -> list[str]:
+        return [self.state_index(k) for k in STATE_PROPERTIES]
+
+
+def component_templates(names: Names, *, shards: int = 1, replicas: int = 1, thai: bool = False) -> dict[str, dict]:
+    p = names.prefix
+    out = {
+        f"{p}-mentions-settings": {
+            "template": {"settings": {"number_of_shards": shards, "number_of_replicas": replicas, **copy.deepcopy(MENTION_SETTINGS)}},
+            "_meta": {"managed_by": "sadap", "description": "Sadap mentions: shards, replicas and the token analyzer"},
+        },
+        f"{p}-mentions-mappings": {
+            "template": {"mappings": {"dynamic": "strict", "properties": copy.deepcopy(MENTION_PROPERTIES)}},
+            "_meta": {"managed_by": "sadap", "description": "Sadap mentions: fields"},
+        },
+    }
+    if thai:
+        out[f"{p}-mentions-thai"] = {
+            "template": {"settings": copy.deepcopy(THAI_SETTINGS), "mappings": {"properties": {"text": copy.deepcopy(THAI_TEXT)}}},
+            "_meta": {"managed_by": "sadap", "description": "Sadap mentions: optional thai/ICU analysis of `text`"},
+        }
+    return out
+
+
+def index_templates(names: Names, *, shards: int = 1, replicas: int = 1, thai: bool = False) -> dict[str, dict]:
+    p = names.prefix
+    composed = [f"{p}-mentions-settings", f"{p}-mentions-mappings"] + ([f"{p}-mentions-thai"] if thai else [])
+    out = {
+        f"{p}-mentions": {
+            "index_patterns": [names.monthly_pattern],
+            "composed_of": composed,
+            "priority": 200,
+            "template": {"aliases": {names.mentions: {}}},
+            "_meta": {"managed_by": "sadap", "description": "Monthly Sadap mentions indices"},
+        }
+    }
+    for kind, props in STATE_PROPERTIES.items():
+        out[names.state_index(kind)] = {
+            "index_patterns": [names.state_index(kind)],
+            "priority": 200,
+            "template": {
+                "settings": {"number_of_shards": 1, "number_of_replicas": replicas},
+                "mappings": {"dynamic": "strict", "properties": copy.deepcopy(props)},
+            },
+            "_meta": {"managed_by": "sadap", "description": f"Sadap {kind.replace('_', ' ')}"},
+        }
+    return out
+
+
+def mention_fields() -> dict[str, dict]:
+    return copy.deepcopy(MENTION_PROPERTIES)
+
+
+def export(folder: Path, prefix: str = "sadap") -> list[Path]:
+    """Write the templates as JSON files (what `sadap es setup` installs, default prefix)."""
+    names = Names(prefix)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    files = {f"component_template.{n}.json": b for n, b in component_templates(names, thai=True).items()}
+    files.update({f"index_template.{n}.json": b for n, b in index_templates(names).items()})
+    for name, body in sorted(files.items()):
+        path = folder / name
+        path.write_text(rendered(body), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def rendered(body: dict) -> str:
+    return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def expected_files(prefix: str = "sadap") -> dict[str, str]:
+    names = Names(prefix)
+    files = {f"component_template.{n}.json": rendered(b) for n, b in component_templates(names, thai=True).items()}
+    files.update({f"index_template.{n}.json": rendered(b) for n, b in index_templates(names).items()})
+    return files
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "infra/elasticsearch")
+    for p in export(target):
+        print(p)

@@ -1,0 +1,57 @@
+"""More of the store contract: what the richer alert rules use (clusters, keywords,
+expectations, histograms aligned to a time, snoozes). Same fixtures, so every backend runs it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sadap.store import MentionFilter
+from tests.test_store_contract import T0, TEXTS, filled, make, store  # noqa: F401  (fixtures)
+
+
+def test_histogram_aligned_to_an_origin(store):  # noqa: F811
+    ms = [make(i, *TEXTS[i % 5], minutes=m) for i, m in enumerate([0, 10, 50, 70, 130])]
+    store.upsert(ms)
+    origin = T0 - timedelta(minutes=5)
+    got = store.histogram(MentionFilter(), timedelta(hours=1), origin=origin)
+    assert got == [(origin, 3), (origin + timedelta(hours=1), 1), (origin + timedelta(hours=2), 1)]
+
+
+def test_clusters_of_near_duplicates(store):  # noqa: F811
+    first = make(0, *TEXTS[0], minutes=0)
+    copies = []
+    for i in range(1, 4):
+        c = make(i, *TEXTS[0], minutes=i)
+        c.author_id = f"a_copy{i}"
+        c.duplicate_of = first.id
+        copies.append(c)
+    other = make(9, *TEXTS[2], minutes=5)
+    store.upsert([first, *copies, other])
+    assert store.count_by(MentionFilter(), "cluster") == {first.id: 4, other.id: 1}
+    assert store.count_distinct(MentionFilter(clusters=(first.id,)), "author_id") == 4
+    assert store.count_distinct(MentionFilter(), "cluster") == 2
+
+
+def test_keywords_expectations_and_hashtag_filters(store):  # noqa: F811
+    a = make(0, *TEXTS[0], minutes=0)
+    a.keywords = ["แอป", "ล่ม", "โอน"]
+    a.expectation = "disappointed"
+    b = make(1, *TEXTS[2], minutes=1)
+    b.keywords = ["พนักงาน", "ประทับใจ"]
+    b.expectation = "delighted"
+    store.upsert([a, b])
+    assert store.count_by(MentionFilter(), "keyword")["ล่ม"] == 1
+    assert store.count(MentionFilter(keywords=("ประทับใจ",))) == 1
+    assert store.count(MentionFilter(expectations=("disappointed",))) == 1
+    assert store.count_by(MentionFilter(), "expectation") == {"delighted": 1, "disappointed": 1}
+    assert store.count(MentionFilter(hashtags=("แอปล่ม",))) == 1
+
+
+def test_snoozes(store):  # noqa: F811
+    assert store.snoozed_until("r1", "แสงทอง") is None
+    store.snooze("r1", "แสงทอง", T0 + timedelta(hours=1), "somchai", "กำลังแก้ไข")
+    assert store.snoozed_until("r1", "แสงทอง") == T0 + timedelta(hours=1)
+    store.snooze("r1", "*", T0 + timedelta(hours=3), "somchai")
+    assert store.snoozed_until("r1", "อื่น") == T0 + timedelta(hours=3)
+    assert store.snoozed_until("r1", "แสงทอง") == T0 + timedelta(hours=3)
+    assert store.snoozed_until("r2", "แสงทอง") is None
