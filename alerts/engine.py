@@ -17,6 +17,7 @@ from alerts.rules.base import EvalContext, Rule
 from sadap.errors import NotifyError
 from sadap.incident import IncidentEvent
 from sadap.store import Store
+from sadap.timeutil import format_duration
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,10 @@ class AlertEngine:
         playbooks: list | None = None,
         notifiers: list[Notifier] | None = None,
         custom_words: tuple[str, ...] = (),
+        maintenance: list | None = None,
     ):
         self.store = store
+        self.maintenance = maintenance or []
         self.rules = rules
         self.playbooks = playbooks or []
         self.notifiers = notifiers or []
@@ -59,7 +62,7 @@ class AlertEngine:
                 )
         if notifiers is None:
             notifiers = build_notifiers(config.notifiers)
-        return cls(store, rules, playbooks, notifiers, tuple(config.custom_words()))
+        return cls(store, rules, playbooks, notifiers, tuple(config.custom_words()), list(config.maintenance))
 
     # -- evaluation --------------------------------------------------------
     def check(self, at: datetime, *, ids: list[str] | None = None, notify: bool = True) -> list[FiredAlert]:
@@ -67,11 +70,11 @@ class AlertEngine:
         ingest-time rules, and only over those mentions."""
         if ids is not None and not ids:
             return []
-        ctx = EvalContext(self.store, at, self.custom_words, tuple(ids) if ids is not None else None)
         fired: list[FiredAlert] = []
         for rule in self.rules:
             if not rule.options.enabled or (ids is not None and not rule.at_ingest):
                 continue
+            ctx = EvalContext(self.store, at - rule.options.query_delay, self.custom_words, tuple(ids) if ids is not None else None)
             try:
                 matches = rule.evaluate(ctx)
             except Exception:  # one broken rule must not stop the others
@@ -81,14 +84,23 @@ class AlertEngine:
                 alert = self._fire(rule, match, at, notify)
                 if alert is not None:
                     fired.append(alert)
+        if ids is None:
+            self.escalate(at, notify=notify)
         return fired
+
+    def _in_maintenance(self, rule_id: str, at: datetime) -> bool:
+        return any(w.start <= at < w.end and (not w.rules or rule_id in w.rules) for w in self.maintenance)
 
     def _fire(self, rule: Rule, match, at: datetime, notify: bool) -> FiredAlert | None:
         o = rule.options
         key = match.key or "*"
-        last = self.store.last_fired(rule.id, key)
-        if last is not None and at - last < o.cooldown and last <= at:
+        if self._in_maintenance(rule.id, at):
             return None
+        snoozed = self.store.snoozed_until(rule.id, key)
+        if snoozed is not None and at < snoozed:
+            return None
+        last = self.store.last_fired(rule.id, key)
+        cooling = last is not None and last <= at < last + o.cooldown
         examples = [m for m in (self.store.get(i) for i in match.mention_ids) if m is not None]
         alert = FiredAlert(
             rule=rule.id,
@@ -105,11 +117,19 @@ class AlertEngine:
             query=o.query,
             terms=self._top_terms(examples),
             entities=sorted({e for m in examples for e in m.entities}),
+            detail=match.detail,
             playbook_hint=o.playbook,
+            suppressed=cooling,
         )
         from playbooks.match import match_playbook
 
         playbook = match_playbook(alert, self.playbooks)
+        if cooling:
+            # Still matching inside the cool-down: no new notification, but an active
+            # incident stays current, so a crisis that stays high does not look over.
+            if playbook is not None and self.store.find_incident(playbook.id, alert.key) is not None:
+                open_or_update(self.store, alert, playbook, at)
+            return None
         incident = None
         if playbook is not None:
             incident, _ = open_or_update(self.store, alert, playbook, at)
@@ -120,6 +140,36 @@ class AlertEngine:
         if notify:
             self._notify(alert, incident, playbook, examples, at)
         return alert
+
+    # -- escalation -----------------------------------------------------------
+    def escalate(self, at: datetime, *, notify: bool = True) -> list[tuple[str, int]]:
+        """Notify the next level for open incidents not acknowledged in time (the playbook's
+        escalation chain). Returns (incident id, level) for each escalation made."""
+        by_id = {p.id: p for p in self.playbooks}
+        done: list[tuple[str, int]] = []
+        for incident in self.store.list_incidents(("open",)):
+            playbook = by_id.get(incident.playbook)
+            levels = list(getattr(playbook, "escalation", None) or [])
+            elapsed = at - incident.opened_at
+            level = incident.escalation_level
+            while level < len(levels) and levels[level].after <= elapsed:
+                step = levels[level]
+                level += 1
+                targets = [n for n in self.notifiers if not step.notify or n.id in step.notify]
+                roles = ", ".join(step.roles) if step.roles else ""
+                text_th = f"⚠️ ยกระดับ (ระดับ {level}): {incident.id} ยังไม่มีผู้รับทราบหลัง {format_duration(step.after)} — {incident.title}"
+                if roles:
+                    text_th += f"\nแจ้ง: {roles}"
+                text_en = f"Escalation level {level}: {incident.id} not acknowledged after {format_duration(step.after)} — {incident.title}"
+                payload = {"escalation": level, "incident": incident.model_dump(mode="json"), "roles": list(step.roles)}
+                self.store.add_event(incident.id, IncidentEvent(at=at, kind="escalated", text=text_th, data={"level": level}))
+                if notify:
+                    self._deliver(targets, Notification(text_th=text_th, text_en=text_en, payload=payload), incident, at)
+                done.append((incident.id, level))
+            if level != incident.escalation_level:
+                incident.escalation_level = level
+                self.store.save_incident(incident)
+        return done
 
     def _top_terms(self, mentions, n: int = 8) -> list[str]:
         if self._stop is None:
@@ -140,7 +190,10 @@ class AlertEngine:
             text_en=build_text(alert, incident, playbook, examples, "en"),
             payload=build_payload(alert, incident, playbook, examples),
         )
-        for notifier in self.notifiers:
+        self._deliver(self.notifiers, note, incident, at)
+
+    def _deliver(self, notifiers: list[Notifier], note: Notification, incident, at: datetime) -> None:
+        for notifier in notifiers:
             try:
                 notifier.send(note)
                 kind, text = "notified", notifier.id

@@ -38,12 +38,14 @@ def open_or_update(store: Store, alert: FiredAlert, playbook, at: datetime) -> t
         store.save_incident(incident)
         store.add_event(incident.id, IncidentEvent(at=at, kind="opened", text=alert.title_th, data=event_data))
         return incident, True
-    incident.alert_count += 1
+    if not alert.suppressed:
+        incident.alert_count += 1
     incident.updated_at = at
     incident.severity = min(incident.severity, alert.severity)
     incident.mention_ids = list(dict.fromkeys(alert.mention_ids + incident.mention_ids))[:50]
     store.save_incident(incident)
-    store.add_event(incident.id, IncidentEvent(at=at, kind="alert", text=alert.title_th, data=event_data))
+    kind = "still_active" if alert.suppressed else "alert"
+    store.add_event(incident.id, IncidentEvent(at=at, kind=kind, text=alert.title_th, data=event_data))
     return incident, False
 
 
@@ -65,7 +67,9 @@ def transition(store: Store, incident_id: str, state: str, actor: str, note: str
     return incident
 
 
-def add_note(store: Store, incident_id: str, actor: str, text: str, at: datetime | None = None) -> None:
+def add_note(store: Store, incident_id: str, actor: str, text: str, at: datetime | None = None, kind: str = "note", channel: str | None = None) -> None:
+    """A note, or (``kind="response"``) a response sent to the public, on the timeline."""
     if store.get_incident(incident_id) is None:
         raise InputError(f"no incident {incident_id!r} (see `sadap incidents list`)")
-    store.add_event(incident_id, IncidentEvent(at=at or now_utc(), kind="note", actor=actor, text=text))
+    data = {"channel": channel} if channel else {}
+    store.add_event(incident_id, IncidentEvent(at=at or now_utc(), kind=kind, actor=actor, text=text, data=data))

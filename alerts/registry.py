@@ -17,8 +17,16 @@ def register(cls: type[Rule]) -> type[Rule]:
 
 
 def rule_types() -> dict[str, type[Rule]]:
-    import alerts.rules.threshold  # noqa: F401  (registers the built-in types)
-    import alerts.rules.watch  # noqa: F401
+    from alerts.rules import (  # noqa: F401  (importing registers the built-in types)
+        complaint_sla,
+        coordinated,
+        new_term,
+        sentiment_shift,
+        silence,
+        spike,
+        threshold,
+        watch,
+    )
 
     return RULE_TYPES
 

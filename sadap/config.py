@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationError, field_validator
+from pydantic import AwareDatetime, Field, PrivateAttr, ValidationError, field_validator
 
 from alerts.notifiers.config import ConsoleNotifierConfig, NotifierConfig, WebhookNotifierConfig
 from sadap.errors import ConfigError
@@ -153,6 +153,15 @@ class PlaybooksConfig(Strict):
     paths: list[str] = Field(default_factory=list, description="Extra playbook files or folders (YAML).")
 
 
+class MaintenanceWindow(Strict):
+    """A period when alerts are not raised (planned work), for all rules or some."""
+
+    start: AwareDatetime = Field(description="Start, ISO 8601 with offset (e.g. 2026-12-01T01:00:00+07:00).")
+    end: AwareDatetime = Field(description="End, ISO 8601 with offset.")
+    rules: list[str] = Field(default_factory=list, description="Rule ids it silences; empty means every rule.")
+    reason: str = Field("", description="Why (shown to on-call staff).")
+
+
 class ScheduleConfig(Strict):
     """The service's schedule."""
 
@@ -175,6 +184,7 @@ class Config(Strict):
     )
     playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig, description="Which situation playbooks to load.")
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="How often `sadap run` evaluates rules.")
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list, description="Planned periods without alerts.")
 
     _path: Path | None = PrivateAttr(None)
     _shown_path: str | None = PrivateAttr(None)

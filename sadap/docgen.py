@@ -94,7 +94,9 @@ def render() -> str:
     for name, model in sections:
         out += [f"## `{name}`", "", (model.__doc__ or "").strip(), "", *model_table(model, f"{name}."), ""]
     out += ["## `notifiers[]`", "", "Each notifier has an `id` and a `type`.", ""]
-    for model in (c.ConsoleNotifierConfig, c.WebhookNotifierConfig):
+    from alerts.notifiers.config import NOTIFIER_CONFIGS
+
+    for model in NOTIFIER_CONFIGS:
         type_name = typing.get_args(model.model_fields["type"].annotation)[0]
         out += [f"### type `{type_name}`", "", *model_table(model, "", skip=("type",)), ""]
     out += [

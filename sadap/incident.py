@@ -8,7 +8,10 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 IncidentState = Literal["open", "acknowledged", "resolved"]
-EventKind = Literal["opened", "alert", "notified", "notify_failed", "acknowledged", "resolved", "reopened", "note", "step_done", "response"]
+EventKind = Literal[
+    "opened", "alert", "still_active", "notified", "notify_failed", "escalated",
+    "acknowledged", "resolved", "reopened", "note", "step_done", "response",
+]
 
 
 def new_incident_id() -> str:
@@ -36,6 +39,7 @@ class Incident(BaseModel):
     opened_at: AwareDatetime
     updated_at: AwareDatetime
     alert_count: int = 1
+    escalation_level: int = Field(0, description="Escalation levels already notified.")
     mention_ids: list[str] = Field(default_factory=list)
 
     @property

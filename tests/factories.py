@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from enrich.keywords import keywords
 from enrich.normalize import normalize
 from enrich.tokenize import tokenize
 from sadap.mention import Mention, Sentiment, mention_id
@@ -22,6 +23,7 @@ def mention(
     source: str = "forum-test",
     author: str | None = None,
 ) -> Mention:
+    tokens = tokenize(normalize(text), ["แสงทอง", ENTITY])
     return Mention(
         id=mention_id(source, f"m{n}"),
         source_kind="forum",
@@ -32,7 +34,8 @@ def mention(
         published_at=published,
         collected_at=collected or published + timedelta(minutes=2),
         text=text,
-        tokens=tokenize(normalize(text), ["แสงทอง", ENTITY]),
+        tokens=tokens,
+        keywords=keywords(tokens),
         sentiment=Sentiment(label=label, score=0.9),
         entities=list(entities),
         text_hash=f"hash-{n}",

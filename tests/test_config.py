@@ -98,7 +98,7 @@ def test_rule_errors_are_all_reported_with_lines(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config_file(path)
     lines = str(err.value).splitlines()
-    assert lines[0] == f"{path}:3: rules[0].type: unknown rule type 'threshhold' (allowed: threshold, watch)"
+    assert lines[0] == f"{path}:3: rules[0].type: unknown rule type 'threshhold' (allowed: complaint_sla, coordinated, new_term, sentiment_shift, silence, spike, threshold, watch)"
     assert any(line.startswith(f"{path}:4: rules[1].limit: required but missing") for line in lines)
     assert any(line.startswith(f"{path}:10: rules[2].window: cannot read duration") for line in lines)
     assert any(line.startswith(f"{path}:11: rules[2].colour: unknown key 'colour' (allowed: id, type, title") for line in lines)

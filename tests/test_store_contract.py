@@ -1,4 +1,4 @@
-"""The store contract: every backend must pass these (SQLite now; Elasticsearch later)."""
+"""The store contract: every backend must pass these (SQLite and Elasticsearch)."""
 
 from __future__ import annotations
 
@@ -46,14 +46,23 @@ def make(i: int, text: str, label: str, entities, tags, minutes: int, source: st
     )
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.es)])
 def store(request, tmp_path):
     if request.param == "sqlite":
         from sadap.store.sqlite import SQLiteStore
 
         s = SQLiteStore(tmp_path / "contract.db")
+        yield s
+        s.close()
+        return
+    # Elasticsearch: a real cluster when SADAP_TEST_ES_URL is set, else an osmem-server clone;
+    # either way a fresh index prefix per test.
+    from sadap.store.es_testing import drop_test_store, make_test_store, es_test_url
+
+    url = es_test_url()
+    s = make_test_store(url or request.getfixturevalue("osmem_clone").url, real=bool(url), spool_dir=tmp_path / "spool")
     yield s
-    s.close()
+    drop_test_store(s) if url else s.close()
 
 
 @pytest.fixture

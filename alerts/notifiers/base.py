@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar, TypeVar
+
+from sadap.errors import ConfigError, NotifyError
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -12,12 +17,19 @@ class Notification:
 
 
 class Notifier:
-    """Delivers a notification; raises sadap.errors.NotifyError when it finally fails."""
+    """Delivers a notification; raises sadap.errors.NotifyError when it finally fails.
+
+    The error is one line naming the notifier type and id and the reason, never a URL,
+    token or password (chat webhook URLs are secrets)."""
 
     type_name: ClassVar[str]
+    #: First wait between attempts (doubled each time, at most ``max_backoff_seconds``).
+    backoff_seconds: float = 0.5
+    max_backoff_seconds: float = 30.0
 
     def __init__(self, config):
         self.config = config
+        self.sleep: Callable[[float], None] = time.sleep  # tests replace it to record the waits
 
     @property
     def id(self) -> str:
@@ -25,3 +37,18 @@ class Notifier:
 
     def send(self, notification: Notification) -> None:
         raise NotImplementedError
+
+    # -- helpers for subclasses ----------------------------------------------
+    def text(self, notification: Notification) -> str:
+        return notification.text_en if getattr(self.config, "lang", "th") == "en" else notification.text_th
+
+    def failure(self, reason: str) -> NotifyError:
+        return NotifyError(f"{self.type_name} {self.id!r}: {reason}")
+
+    def secret(self, getter: Callable[[], T]) -> T:
+        """Resolve a secret at send time; a missing one becomes a NotifyError (the engine
+        records it and carries on) rather than crashing the scheduler."""
+        try:
+            return getter()
+        except ConfigError as err:
+            raise NotifyError(str(err)) from None

@@ -14,9 +14,12 @@ from sadap.settings_types import Duration
 from sadap.query import Query, parse_query
 from sadap.store import MentionFilter, Store
 
-GroupField = Literal["entity", "source_name", "source_kind", "sentiment", "category"]
+GroupField = Literal["entity", "hashtag", "keyword", "source_name", "source_kind", "sentiment", "category", "expectation"]
 _KEY_FILTER = {
     "entity": "entities",
+    "hashtag": "hashtags",
+    "keyword": "keywords",
+    "expectation": "expectations",
     "source_name": "source_names",
     "source_kind": "source_kinds",
     "sentiment": "sentiment",
@@ -49,6 +52,9 @@ class RuleOptions(BaseModel):
     sources: list[str] = Field(default_factory=list, description="Only these source names.")
     entities: list[str] = Field(default_factory=list, description="Only mentions of these watched entities.")
     include_duplicates: bool = Field(False, description="Count near-duplicate copies too.")
+    query_delay: Duration = Field(
+        timedelta(0), description="Evaluate as of this long before now, for sources that are slow to arrive."
+    )
 
     @field_validator("title", mode="before")
     @classmethod
@@ -76,6 +82,7 @@ class Match:
     mention_ids: list[str]
     window_start: datetime
     window_end: datetime
+    detail: dict = field(default_factory=dict)
 
 
 @dataclass

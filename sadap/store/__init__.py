@@ -13,4 +13,8 @@ def open_store(config) -> Store:
         from sadap.store.sqlite import SQLiteStore
 
         return SQLiteStore(config.store_path)
+    if config.store.backend == "elasticsearch":
+        from sadap.store.elasticsearch import ElasticsearchStore
+
+        return ElasticsearchStore.from_config(config)
     raise ValueError(f"unknown store backend {config.store.backend!r}")

@@ -42,6 +42,8 @@ class MentionFilter:
     keywords: tuple[str, ...] = ()
     clusters: tuple[str, ...] = ()
     complaint: bool | None = None
+    # True: only mentions with a logged response; False: only those without one.
+    responded: bool | None = None
     ids: tuple[str, ...] = ()
     include_duplicates: bool = True
 
@@ -116,6 +118,10 @@ class Store(ABC):
 
     @abstractmethod
     def alerts_since(self, since: datetime) -> list[dict]: ...
+
+    def log_response(self, mention_id: str, at: datetime, actor: str, channel: str, text: str) -> None:
+        """Record that someone responded to a mention (a complaint answered, a post replied to)."""
+        raise NotImplementedError
 
     def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:
         """Silence a rule for a key (``*``: every key) until a time."""

@@ -12,6 +12,7 @@ incident events each have one small index.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -61,6 +62,8 @@ MENTION_PROPERTIES = {
     "complaint_type": KEYWORD,
     "entities": KEYWORD,
     "hashtags": KEYWORD,
+    # Content words (no stop words, digits or single letters), for "top terms" in Kibana.
+    "keywords": KEYWORD,
     "likes": {"type": "long"},
     "shares": {"type": "long"},
     "comments": {"type": "long"},
@@ -80,10 +83,11 @@ AGGREGATABLE_TYPES = {"keyword", "date", "long", "integer", "float", "double", "
 THAI_SETTINGS = {
     "analysis": {"analyzer": {"sadap_icu": {"type": "custom", "tokenizer": "icu_tokenizer", "filter": ["lowercase"]}}}
 }
-THAI_TEXT = {"type": "text", "fields": {"thai": {"type": "text", "analyzer": "thai"}, "icu": {"type": "text", "analyzer": "sadap_icu"}}}
+THAI_FIELD = {"type": "text", "analyzer": "thai"}  # Elasticsearch's built-in Thai analyzer
+ICU_FIELD = {"type": "text", "analyzer": "sadap_icu"}  # needs the analysis-icu plugin
 
 STATE_PROPERTIES = {
-    "rule_state": {"rule_id": KEYWORD, "key": KEYWORD, "last_fired_at": DATE},
+    "rule_state": {"rule_id": KEYWORD, "key": KEYWORD, "last_fired_at": DATE, "doc": STORED_ONLY},
     "alerts": {
         "rule_id": KEYWORD,
         "rule_type": KEYWORD,
@@ -148,29 +152,52 @@ class Names:
         return [self.state_index(k) for k in STATE_PROPERTIES]
 
 
-def component_templates(names: Names, *, shards: int = 1, replicas: int = 1, thai: bool = False) -> dict[str, dict]:
+def _stamped(body: dict) -> dict:
+    """Add a digest of the body to its ``_meta``, so `sadap es status` can tell a stale template."""
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+    body.setdefault("_meta", {})["digest"] = digest
+    return body
+
+
+def template_digest(body: dict) -> str | None:
+    return (body.get("_meta") or {}).get("digest")
+
+
+def component_templates(
+    names: Names, *, shards: int = 1, replicas: int = 1, thai: bool = False, icu: bool = False
+) -> dict[str, dict]:
     p = names.prefix
     out = {
         f"{p}-mentions-settings": {
             "template": {"settings": {"number_of_shards": shards, "number_of_replicas": replicas, **copy.deepcopy(MENTION_SETTINGS)}},
-            "_meta": {"managed_by": "sadap", "description": "Sadap mentions: shards, replicas and the token analyzer"},
         },
         f"{p}-mentions-mappings": {
             "template": {"mappings": {"dynamic": "strict", "properties": copy.deepcopy(MENTION_PROPERTIES)}},
-            "_meta": {"managed_by": "sadap", "description": "Sadap mentions: fields"},
         },
     }
-    if thai:
-        out[f"{p}-mentions-thai"] = {
-            "template": {"settings": copy.deepcopy(THAI_SETTINGS), "mappings": {"properties": {"text": copy.deepcopy(THAI_TEXT)}}},
-            "_meta": {"managed_by": "sadap", "description": "Sadap mentions: optional thai/ICU analysis of `text`"},
-        }
-    return out
+    if thai or icu:
+        fields = {}
+        template: dict = {}
+        if thai:
+            fields["thai"] = copy.deepcopy(THAI_FIELD)
+        if icu:
+            fields["icu"] = copy.deepcopy(ICU_FIELD)
+            template["settings"] = copy.deepcopy(THAI_SETTINGS)
+        template["mappings"] = {"properties": {"text": {"type": "text", "fields": fields}}}
+        out[f"{p}-mentions-thai"] = {"template": template}
+    meta = {
+        f"{p}-mentions-settings": "Sadap mentions: shards, replicas and the token analyzer",
+        f"{p}-mentions-mappings": "Sadap mentions: fields",
+        f"{p}-mentions-thai": "Sadap mentions: optional thai/ICU analysis of `text` (only where the cluster has them)",
+    }
+    return {n: _stamped({**b, "_meta": {"managed_by": "sadap", "description": meta[n]}}) for n, b in out.items()}
 
 
-def index_templates(names: Names, *, shards: int = 1, replicas: int = 1, thai: bool = False) -> dict[str, dict]:
+def index_templates(
+    names: Names, *, shards: int = 1, replicas: int = 1, thai: bool = False, icu: bool = False
+) -> dict[str, dict]:
     p = names.prefix
-    composed = [f"{p}-mentions-settings", f"{p}-mentions-mappings"] + ([f"{p}-mentions-thai"] if thai else [])
+    composed = [f"{p}-mentions-settings", f"{p}-mentions-mappings"] + ([f"{p}-mentions-thai"] if thai or icu else [])
     out = {
         f"{p}-mentions": {
             "index_patterns": [names.monthly_pattern],
@@ -190,7 +217,7 @@ def index_templates(names: Names, *, shards: int = 1, replicas: int = 1, thai: b
             },
             "_meta": {"managed_by": "sadap", "description": f"Sadap {kind.replace('_', ' ')}"},
         }
-    return out
+    return {n: _stamped(b) for n, b in out.items()}
 
 
 def mention_fields() -> dict[str, dict]:
@@ -202,7 +229,7 @@ def export(folder: Path, prefix: str = "sadap") -> list[Path]:
     names = Names(prefix)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    files = {f"component_template.{n}.json": b for n, b in component_templates(names, thai=True).items()}
+    files = {f"component_template.{n}.json": b for n, b in component_templates(names, thai=True, icu=True).items()}
     files.update({f"index_template.{n}.json": b for n, b in index_templates(names).items()})
     for name, body in sorted(files.items()):
         path = folder / name
@@ -217,7 +244,7 @@ def rendered(body: dict) -> str:
 
 def expected_files(prefix: str = "sadap") -> dict[str, str]:
     names = Names(prefix)
-    files = {f"component_template.{n}.json": rendered(b) for n, b in component_templates(names, thai=True).items()}
+    files = {f"component_template.{n}.json": rendered(b) for n, b in component_templates(names, thai=True, icu=True).items()}
     files.update({f"index_template.{n}.json": rendered(b) for n, b in index_templates(names).items()})
     return files
 

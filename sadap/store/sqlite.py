@@ -85,6 +85,15 @@ CREATE TABLE IF NOT EXISTS incident_events (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS incident_events_incident ON incident_events(incident_id, id);
+CREATE TABLE IF NOT EXISTS responses (
+    id INTEGER PRIMARY KEY,
+    mention_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS responses_mention ON responses(mention_id);
 CREATE TABLE IF NOT EXISTS snoozes (
     rule_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -193,6 +202,8 @@ class SQLiteStore(Store):
         if flt.complaint is not None:
             clauses.append("m.is_complaint = ?")
             params.append(1 if flt.complaint else 0)
+        if flt.responded is not None:
+            clauses.append(f"m.id {'IN' if flt.responded else 'NOT IN'} (SELECT mention_id FROM responses)")
         if not flt.include_duplicates:
             clauses.append("m.duplicate_of IS NULL")
         if flt.query is not None and not flt.query.empty:
@@ -365,6 +376,12 @@ class SQLiteStore(Store):
     def alerts_since(self, since: datetime) -> list[dict]:
         rows = self._query("SELECT doc FROM alerts WHERE fired_at >= ? ORDER BY fired_at, id", (_ts(since),))
         return [json.loads(r[0]) for r in rows]
+
+    def log_response(self, mention_id: str, at: datetime, actor: str, channel: str, text: str) -> None:
+        self._query(
+            "INSERT INTO responses (mention_id, at, actor, channel, text) VALUES (?,?,?,?,?)",
+            (mention_id, _ts(at), actor, channel, text),
+        )
 
     def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:
         self._query(

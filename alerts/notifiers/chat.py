@@ -1,0 +1,13 @@
+"""What chat notifiers share: the alert text split into headline and body lines."""
+
+from __future__ import annotations
+
+
+def split_text(text: str) -> tuple[str, list[str]]:
+    """The headline (first line) and the remaining lines, blank lines dropped."""
+    head, _, rest = text.partition("\n")
+    return head.strip(), [line for line in rest.split("\n") if line.strip()]
+
+
+def clip(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"

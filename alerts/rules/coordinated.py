@@ -1,0 +1,40 @@
+"""``coordinated``: many distinct authors posting near-identical text in a short window
+(brigading, copy-paste campaigns). Uses the near-duplicate clusters from enrichment."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from pydantic import Field
+
+from alerts.registry import register
+from alerts.rules.base import EvalContext, Match, Rule, RuleOptions
+from sadap.settings_types import Duration
+
+
+class CoordinatedOptions(RuleOptions):
+    include_duplicates: bool = Field(True, description="Copies are what this rule counts; leave true.")
+    window: Duration = Field(timedelta(hours=1), description="How far back, on collection time.")
+    min_authors: int = Field(4, ge=2, description="Distinct authors posting the same text.")
+
+
+@register
+class CoordinatedRule(Rule):
+    type_name = "coordinated"
+    Options = CoordinatedOptions
+
+    def evaluate(self, ctx: EvalContext) -> list[Match]:
+        o: CoordinatedOptions = self.options
+        start = ctx.at - o.window
+        flt = self.base_filter(ctx, since=start, until=ctx.at + timedelta(microseconds=1), time_field="collected_at")
+        matches = []
+        for cluster, n in ctx.store.count_by(flt, "cluster", limit=500).items():
+            if n < o.min_authors:
+                break  # ordered by count: the rest are smaller
+            same = replace(flt, clusters=(cluster,))
+            authors = ctx.store.count_distinct(same, "author_id")
+            if authors >= o.min_authors:
+                matches.append(Match(cluster, authors, ctx.store.ids(same, limit=self.examples), start, ctx.at,
+                                     detail={"copies": n}))
+        return matches

@@ -1,0 +1,55 @@
+"""``sentiment_shift``: the share of negative (or disappointed) mentions for a key rises
+above its baseline share by a margin, with a minimum volume in both periods."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field
+
+from alerts.registry import register
+from alerts.rules.base import EvalContext, Match, Rule, RuleOptions
+from sadap.settings_types import Duration
+
+
+class SentimentShiftOptions(RuleOptions):
+    window: Duration = Field(timedelta(hours=3), description="The current window.")
+    baseline: Duration = Field(timedelta(days=7), description="The period before the window it is compared with.")
+    labels: list[Literal["neg", "pos", "neu", "q"]] = Field(["neg"], description="Sentiments whose share is watched.")
+    expectations: list[Literal["delighted", "satisfied", "disappointed", "none"]] = Field(
+        default_factory=list, description="Or: expectation levels whose share is watched (e.g. `[disappointed]`)."
+    )
+    margin: float = Field(0.2, gt=0, lt=1, description="Fire when the share rises by at least this much (0.2 = 20 points).")
+    min_count: int = Field(10, ge=1, description="Mentions needed in the window.")
+    min_baseline: int = Field(20, ge=1, description="Mentions needed in the baseline (no history, no alert).")
+    time_field: Literal["published_at", "collected_at"] = Field("published_at", description="Which time the windows use.")
+
+
+@register
+class SentimentShiftRule(Rule):
+    type_name = "sentiment_shift"
+    Options = SentimentShiftOptions
+
+    def evaluate(self, ctx: EvalContext) -> list[Match]:
+        o: SentimentShiftOptions = self.options
+        start = ctx.at - o.window
+        current = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
+        watched = {"expectations": tuple(o.expectations)} if o.expectations else {"sentiment": tuple(o.labels)}
+        matches = []
+        for key, n in self.groups(ctx, current).items():
+            if n < o.min_count:
+                continue
+            now_f = self.keyed(current, key) if key is not None else current
+            base_f = replace(now_f, since=start - o.baseline, until=start)
+            base_n = ctx.store.count(base_f)
+            if base_n < o.min_baseline:
+                continue
+            share_now = ctx.store.count(replace(now_f, **watched)) / n
+            share_base = ctx.store.count(replace(base_f, **watched)) / base_n
+            if share_now - share_base >= o.margin:
+                hits = replace(current, **watched)
+                matches.append(Match(key, n, self.sample(ctx, hits, key), start, ctx.at,
+                                     detail={"share": round(share_now, 3), "baseline_share": round(share_base, 3)}))
+        return matches

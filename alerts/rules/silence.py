@@ -1,0 +1,40 @@
+"""``silence``: a source (or a query) that usually produces mentions has produced none for a
+period — a crawler broke, or a channel went dark. Counted on collection time."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from pydantic import Field
+
+from alerts.registry import register
+from alerts.rules.base import EvalContext, GroupField, Match, Rule, RuleOptions
+from sadap.settings_types import Duration
+
+
+class SilenceOptions(RuleOptions):
+    group_by: GroupField | None = Field("source_name", description="One alert per silent value (default: per source).")
+    period: Duration = Field(timedelta(hours=6), description="No mention collected for this long means silence.")
+    baseline: Duration = Field(timedelta(days=7), description="The period before in which it must have been active.")
+    min_baseline: int = Field(10, ge=1, description="Mentions needed in the baseline for it to count as usually active.")
+
+
+@register
+class SilenceRule(Rule):
+    type_name = "silence"
+    Options = SilenceOptions
+
+    def evaluate(self, ctx: EvalContext) -> list[Match]:
+        o: SilenceOptions = self.options
+        start = ctx.at - o.period
+        recent = self.base_filter(ctx, since=start, until=ctx.at, time_field="collected_at")
+        before = replace(recent, since=start - o.baseline, until=start)
+        matches = []
+        for key, n in self.groups(ctx, before).items():
+            if n < o.min_baseline:
+                continue
+            now_f = self.keyed(recent, key) if key is not None else recent
+            if ctx.store.count(now_f) == 0:
+                matches.append(Match(key, 0, [], start, ctx.at, detail={"baseline_count": n}))
+        return matches

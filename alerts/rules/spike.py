@@ -1,0 +1,67 @@
+"""``spike``: the current window against the same-length windows of a baseline period
+(ratio to the mean and mean + k·σ), with a minimum volume. A key with no history never
+fires (0 against 0 is not a spike); a spike that stays high keeps its incident open."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from alerts.registry import register
+from alerts.rules.base import EvalContext, Match, Rule, RuleOptions
+from sadap.settings_types import Duration
+
+
+class SpikeOptions(RuleOptions):
+    window: Duration = Field(timedelta(hours=1), description="The current window, back from the evaluation time.")
+    baseline: Duration = Field(timedelta(days=7), description="The period before the window it is compared with.")
+    ratio: float = Field(3.0, gt=1, description="Fire only if the window's count is at least this many times the baseline mean.")
+    k: float = Field(3.0, ge=0, description="…and at least the baseline mean plus k standard deviations.")
+    min_count: int = Field(10, ge=1, description="…and at least this many mentions in the window.")
+    time_field: Literal["published_at", "collected_at"] = Field("published_at", description="Which time the windows use.")
+
+    @model_validator(mode="after")
+    def _periods(self):
+        if self.baseline < self.window * 2:
+            raise ValueError("baseline must be at least twice the window")
+        return self
+
+
+def baseline_stats(counts: list[int], buckets: int) -> tuple[float, float]:
+    """Mean and standard deviation over ``buckets`` windows (missing ones count as zero)."""
+    total = sum(counts)
+    mean = total / buckets
+    var = (sum((c - mean) ** 2 for c in counts) + (buckets - len(counts)) * mean**2) / buckets
+    return mean, math.sqrt(var)
+
+
+@register
+class SpikeRule(Rule):
+    type_name = "spike"
+    Options = SpikeOptions
+
+    def evaluate(self, ctx: EvalContext) -> list[Match]:
+        o: SpikeOptions = self.options
+        start = ctx.at - o.window
+        current = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
+        buckets = int(o.baseline / o.window)
+        base_start = start - o.window * buckets
+        matches = []
+        for key, n in self.groups(ctx, current).items():
+            if n < o.min_count:
+                continue
+            base = replace(current, since=base_start, until=start)
+            if key is not None:
+                base = self.keyed(base, key)
+            counts = [c for _, c in ctx.store.histogram(base, o.window, origin=base_start)]
+            if not counts:
+                continue  # no history for this key: not a spike
+            mean, sd = baseline_stats(counts, buckets)
+            if n >= o.ratio * mean and n >= mean + o.k * sd:
+                matches.append(Match(key, n, self.sample(ctx, current, key), start, ctx.at,
+                                     detail={"baseline_mean": round(mean, 2), "baseline_sd": round(sd, 2)}))
+        return matches

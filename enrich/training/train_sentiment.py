@@ -1,0 +1,380 @@
+"""Train the offline sentiment model ``linear-v1`` on the Wisesight Sentiment corpus.
+
+    python -m enrich.training.train_sentiment \
+        [--data-dir ../shared/data/wisesight-sentiment] [--out enrich/models/sentiment-linear-v1.npz]
+
+Needs scikit-learn (the ``train`` extra); the shipped model does not. Steps:
+
+1. normalise (:func:`enrich.normalize.normalize`) and tokenise (:func:`enrich.tokenize.tokenize`)
+   every message, exactly as the enrichment pipeline does;
+2. features: TF-IDF of word uni+bigrams over the tokens and TF-IDF of character n-grams over the
+   normalised text (sublinear tf, L2 norm per block), side by side;
+3. classifier: multinomial logistic regression with class weights ``(n / (k * count)) ** alpha``
+   (alpha = 0: none, 1: "balanced") to help the rare ``q`` and ``pos`` classes;
+4. the character analyzer and n-gram range, C and alpha are chosen on the *valid* split
+   (score = accuracy + macro-F1), fitting on *train* only; the vocabulary is then pruned to the
+   features with the largest weights (the smallest kept share that costs at most 0.002 of that
+   score on valid) and the model refitted on them; a softmax temperature is fitted on valid
+   (negative log-likelihood);
+5. the arrays are written to an ``.npz`` (no pickles), and the *shipped file* is scored with the
+   numpy runtime (:mod:`enrich.sentiment`) on valid and, once, on test; everything goes to a JSON
+   log next to the model.
+
+The test split is never used for a choice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
+DEFAULT_OUT = ROOT / "enrich" / "models" / "sentiment-linear-v1.npz"
+SEED = 0
+MIN_DF = 2
+WORD_NGRAM = (1, 2)
+CHAR_CANDIDATES = (("char_wb", (1, 4)), ("char", (1, 3)), ("char_wb", (2, 5)))
+C_GRID = (0.5, 1.0, 2.0)
+ALPHA_GRID = (0.6, 0.7, 0.8)
+DEFAULTS = {"char_analyzer": "char_wb", "char_ngram": (1, 4), "C": 1.0, "alpha": 0.7}
+KEEP_SHARES = (0.2, 0.35, 0.5, 0.7)  # pruning candidates, smallest first
+PRUNE_TOLERANCE = 0.002
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def identity(x):
+    return x
+
+
+def read_split(data_dir: Path, name: str) -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    with open(data_dir / f"{name}.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                texts.append(row["text"])
+                labels.append(row["label"])
+    return texts, labels
+
+
+def prepare(texts: list[str]) -> tuple[list[str], list[list[str]]]:
+    from enrich.normalize import normalize
+    from enrich.tokenize import tokenize
+
+    norm = [normalize(t) for t in texts]
+    return norm, [tokenize(t) for t in norm]
+
+
+def make_vectorizers(analyzer: str, char_ngram: tuple[int, int], word_vocab=None, char_vocab=None):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    word = TfidfVectorizer(
+        tokenizer=identity,
+        preprocessor=identity,
+        lowercase=False,
+        token_pattern=None,
+        ngram_range=WORD_NGRAM,
+        sublinear_tf=True,
+        min_df=MIN_DF if word_vocab is None else 1,
+        vocabulary=word_vocab,
+    )
+    char = TfidfVectorizer(
+        analyzer=analyzer,
+        ngram_range=char_ngram,
+        lowercase=True,
+        sublinear_tf=True,
+        min_df=MIN_DF if char_vocab is None else 1,
+        vocabulary=char_vocab,
+    )
+    return word, char
+
+
+class Features:
+    """Fitted word + char vectorizers and the train/valid matrices."""
+
+    def __init__(self, analyzer, char_ngram, train, valid, word_vocab=None, char_vocab=None):
+        from scipy.sparse import hstack
+
+        self.analyzer, self.char_ngram = analyzer, tuple(char_ngram)
+        self.word, self.char = make_vectorizers(analyzer, self.char_ngram, word_vocab, char_vocab)
+        (tr_norm, tr_tok), (va_norm, va_tok) = train, valid
+        self.X_train = hstack([self.word.fit_transform(tr_tok), self.char.fit_transform(tr_norm)]).tocsr()
+        self.X_valid = self.transform(va_norm, va_tok)
+        self.n_word = len(self.word.vocabulary_)
+
+    def transform(self, norm, tok):
+        from scipy.sparse import hstack
+
+        return hstack([self.word.transform(tok), self.char.transform(norm)]).tocsr()
+
+    def terms(self) -> tuple[list[str], list[str]]:
+        return list(self.word.get_feature_names_out()), list(self.char.get_feature_names_out())
+
+
+def class_weights(labels: list[str], alpha: float) -> dict[str, float]:
+    counts = Counter(labels)
+    n, k = len(labels), len(counts)
+    return {c: (n / (k * v)) ** alpha for c, v in sorted(counts.items())}
+
+
+def fit(X, y, C: float, alpha: float):
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=C, class_weight=class_weights(y, alpha), max_iter=5000, random_state=SEED)
+    return model.fit(X, y)
+
+
+def score(gold, pred) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    acc = accuracy_score(gold, pred)
+    f1 = f1_score(gold, pred, average="macro")
+    return {"accuracy": round(float(acc), 4), "macro_f1": round(float(f1), 4), "score": round(float(acc + f1), 4)}
+
+
+def _grid_point(X_train, y_train, X_valid, y_valid, C, alpha):
+    return score(y_valid, fit(X_train, y_train, C, alpha).predict(X_valid))
+
+
+def run_grid(jobs, feats_by_key, y_train, y_valid, n_jobs):
+    """Fit each (features key, C, alpha) on train and score it on valid, ``n_jobs`` at a time."""
+    from joblib import Parallel, delayed
+
+    scores = Parallel(n_jobs=n_jobs)(
+        delayed(_grid_point)(feats_by_key[key].X_train, y_train, feats_by_key[key].X_valid, y_valid, C, alpha)
+        for key, C, alpha in jobs
+    )
+    return [(key, C, alpha, s) for (key, C, alpha), s in zip(jobs, scores)]
+
+
+def fit_temperature(decision: np.ndarray, gold_idx: np.ndarray) -> float:
+    """The temperature T minimising the valid NLL of softmax(decision / T) (golden section on log T)."""
+
+    def nll(log_t: float) -> float:
+        z = decision / math.exp(log_t)
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-logp[np.arange(len(gold_idx)), gold_idx].mean())
+
+    lo, hi = math.log(0.05), math.log(20.0)
+    g = (math.sqrt(5) - 1) / 2
+    a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+    fa, fb = nll(a), nll(b)
+    for _ in range(80):
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - g * (hi - lo)
+            fa = nll(a)
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + g * (hi - lo)
+            fb = nll(b)
+    return float(math.exp((lo + hi) / 2))
+
+
+def export(path: Path, feats: Features, model, temperature: float, meta: dict) -> None:
+    from enrich.sentiment import FORMAT
+
+    word_terms, char_terms = feats.terms()
+    arrays = {
+        "format": np.array(FORMAT),
+        "engine": np.array("linear-v1"),
+        "classes": np.array([str(c) for c in model.classes_]),
+        "word_vocab": np.array(word_terms, dtype=str),
+        "word_idf": feats.word.idf_.astype(np.float32),
+        "word_ngram": np.array(WORD_NGRAM, dtype=np.int32),
+        "char_vocab": np.array(char_terms, dtype=str),
+        "char_idf": feats.char.idf_.astype(np.float32),
+        "char_ngram": np.array(feats.char_ngram, dtype=np.int32),
+        "char_analyzer": np.array(feats.analyzer),
+        "char_lowercase": np.array(True),
+        "coef": model.coef_.astype(np.float32),
+        "intercept": model.intercept_.astype(np.float32),
+        "temperature": np.array(temperature, dtype=np.float64),
+        "meta": np.array(json.dumps(meta, ensure_ascii=False, sort_keys=True)),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+
+
+def runtime_report(path: Path, norm, tok, gold) -> dict:
+    """Scores of the shipped file through the numpy runtime, in the enrich.evaluate format."""
+    from enrich.evaluate import fold_questions, metrics
+    from enrich.sentiment import LinearSentiment
+
+    model = LinearSentiment.load(path)
+    pred = [label for label, _ in model.predict(norm, tok)]
+    report = metrics(gold, pred)
+    three = metrics(fold_questions(gold), fold_questions(pred), labels=["pos", "neu", "neg"])
+    report["three_class"] = {k: three[k] for k in ("accuracy", "macro_f1", "per_class", "confusion")}
+    return report
+
+
+def rounded(obj, digits=4):
+    if isinstance(obj, float):
+        return round(obj, digits)
+    if isinstance(obj, dict):
+        return {k: rounded(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [rounded(v, digits) for v in obj]
+    return obj
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--log", type=Path, default=None, help="training log (default: next to --out, .log.json)")
+    parser.add_argument("--no-search", action="store_true", help=f"skip the valid-split search, use {DEFAULTS}")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel fits during the search")
+    args = parser.parse_args(argv)
+    log_path = args.log or args.out.with_name(args.out.name.removesuffix(".npz") + ".log.json")
+
+    random.seed(SEED)
+    np.random.seed(SEED)
+    t0 = time.perf_counter()
+    import sklearn
+
+    data = {}
+    for split in ("train", "valid", "test"):
+        texts, labels = read_split(args.data_dir, split)
+        norm, tok = prepare(texts)
+        data[split] = (norm, tok, labels)
+        log(f"{split}: {len(texts)} messages normalised and tokenised {dict(Counter(labels))}")
+    (tr_norm, tr_tok, y_train), (va_norm, va_tok, y_valid), (te_norm, te_tok, y_test) = (
+        data["train"],
+        data["valid"],
+        data["test"],
+    )
+    train, valid = (tr_norm, tr_tok), (va_norm, va_tok)
+
+    search: list[dict] = []
+    if args.no_search:
+        best = dict(DEFAULTS)
+    else:
+        feats_by_key = {}
+        for analyzer, ngram in CHAR_CANDIDATES:
+            feats_by_key[(analyzer, ngram)] = f = Features(analyzer, ngram, train, valid)
+            log(f"features {analyzer}{ngram}: {f.n_word} word + {f.X_train.shape[1] - f.n_word} char")
+        jobs = [(key, DEFAULTS["C"], DEFAULTS["alpha"]) for key in feats_by_key]
+        results = run_grid(jobs, feats_by_key, y_train, y_valid, args.jobs)
+        for key, C, alpha, s in results:
+            log(f"  {key[0]}{key[1]} C={C} alpha={alpha}: valid {s}")
+            search.append({"char_analyzer": key[0], "char_ngram": list(key[1]), "C": C, "alpha": alpha, **s})
+        best_key = max(results, key=lambda r: r[3]["score"])[0]
+        for key in list(feats_by_key):
+            if key != best_key:
+                del feats_by_key[key]
+        jobs = [(best_key, C, a) for C in C_GRID for a in ALPHA_GRID if (C, a) != (DEFAULTS["C"], DEFAULTS["alpha"])]
+        results += run_grid(jobs, feats_by_key, y_train, y_valid, args.jobs)
+        for key, C, alpha, s in results[len(CHAR_CANDIDATES) :]:
+            log(f"  {key[0]}{key[1]} C={C} alpha={alpha}: valid {s}")
+            search.append({"char_analyzer": key[0], "char_ngram": list(key[1]), "C": C, "alpha": alpha, **s})
+        key, C, alpha, _ = max((r for r in results if r[0] == best_key), key=lambda r: r[3]["score"])
+        best = {"char_analyzer": key[0], "char_ngram": key[1], "C": C, "alpha": alpha}
+        del feats_by_key
+    log(f"chosen on valid: {best}")
+
+    feats = Features(best["char_analyzer"], best["char_ngram"], train, valid)
+    model = fit(feats.X_train, y_train, best["C"], best["alpha"])
+    full = score(y_valid, model.predict(feats.X_valid))
+    n_full = feats.X_train.shape[1]
+    log(f"full vocabulary ({n_full} features): valid {full}")
+
+    # Pruning: keep the features with the largest weight (max |coef| over classes), refit on them.
+    word_terms, char_terms = feats.terms()
+    strength = np.abs(model.coef_).max(axis=0)
+    order = np.argsort(-strength, kind="stable")
+    pruning = [{"keep_share": 1.0, "features": n_full, **full}]
+    chosen = (feats, model, full)
+    for share in KEEP_SHARES:
+        keep = np.sort(order[: int(round(share * n_full))])
+        wv = [word_terms[i] for i in keep if i < feats.n_word]
+        cv = [char_terms[i - feats.n_word] for i in keep if i >= feats.n_word]
+        f = Features(best["char_analyzer"], best["char_ngram"], train, valid, word_vocab=wv, char_vocab=cv)
+        m = fit(f.X_train, y_train, best["C"], best["alpha"])
+        s = score(y_valid, m.predict(f.X_valid))
+        pruning.append({"keep_share": share, "features": len(keep), **s})
+        log(f"  keep {share:.0%} ({len(keep)} features): valid {s}")
+        if s["score"] >= full["score"] - PRUNE_TOLERANCE:
+            chosen = (f, m, s)
+            break
+    feats, model, valid_sklearn = chosen
+    log(f"kept {feats.X_train.shape[1]} features ({feats.n_word} word, {feats.X_train.shape[1] - feats.n_word} char)")
+
+    classes = list(model.classes_)
+    temperature = fit_temperature(model.decision_function(feats.X_valid), np.array([classes.index(y) for y in y_valid]))
+    log(f"temperature on valid: {temperature:.4f}")
+    train_seconds = time.perf_counter() - t0
+
+    params = {
+        "min_df": MIN_DF,
+        "word_ngram": list(WORD_NGRAM),
+        "char_analyzer": feats.analyzer,
+        "char_ngram": list(feats.char_ngram),
+        "sublinear_tf": True,
+        "norm": "l2 per block",
+        "classifier": "LogisticRegression(multinomial, lbfgs)",
+        "C": best["C"],
+        "alpha": best["alpha"],
+        "class_weight": {k: round(v, 4) for k, v in class_weights(y_train, best["alpha"]).items()},
+        "temperature": round(temperature, 4),
+        "n_word_features": feats.n_word,
+        "n_char_features": feats.X_train.shape[1] - feats.n_word,
+        "seed": SEED,
+    }
+    export(args.out, feats, model, temperature, {"params": params, "trained_on": "wisesight-sentiment train"})
+    log(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+
+    valid_report = runtime_report(args.out, va_norm, va_tok, y_valid)
+    test_report = runtime_report(args.out, te_norm, te_tok, y_test)
+    log(f"valid (runtime): accuracy {valid_report['accuracy']:.4f} macro-F1 {valid_report['macro_f1']:.4f}")
+    log(f"test  (runtime): accuracy {test_report['accuracy']:.4f} macro-F1 {test_report['macro_f1']:.4f}")
+
+    record = {
+        "engine": "linear-v1",
+        "model_file": args.out.name,
+        "model_bytes": args.out.stat().st_size,
+        "data": {
+            "corpus": "Wisesight Sentiment v1.1 (CC0 1.0)",
+            "sizes": {s: len(data[s][2]) for s in data},
+            "label_counts": {s: dict(Counter(data[s][2])) for s in data},
+        },
+        "params": params,
+        "selection": {
+            "score": "accuracy + macro-F1 on valid",
+            "search": search,
+            "pruning": pruning,
+            "valid_sklearn": valid_sklearn,
+        },
+        "valid": rounded(valid_report),
+        "test": rounded(test_report),
+        "training_seconds": round(train_seconds, 1),
+        "command": "python -m enrich.training.train_sentiment",
+        "versions": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__,
+            "pythainlp": __import__("pythainlp").__version__,
+        },
+    }
+    log_path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    log(f"wrote {log_path} (total {time.perf_counter() - t0:.0f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,773 @@
+"""Elasticsearch backend: the production store. Same interface and contract tests as SQLite.
+
+* Mentions go to monthly indices behind a write alias (see ``es_mappings``); reads use the
+  read alias over all months. Thai full text is matched as phrases on the pre-tokenised
+  ``tokens`` field (whitespace analyzer), exactly like the SQLite backend.
+* Writes use ``helpers.streaming_bulk`` with retries and backoff on 429/5xx; items the
+  cluster rejects are reported one by one. When the cluster cannot be reached, batches go
+  to a spool on local disk and are replayed, in order, before the next write that gets
+  through (or by ``sadap es replay``).
+* Counts, groups, distinct counts and histograms are Elasticsearch aggregations; no
+  documents are pulled into Python for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from enrich.keywords import keywords
+from sadap.errors import ConfigError, InputError, StoreError
+from sadap.incident import Incident, IncidentEvent
+from sadap.mention import Mention
+from sadap.query import Query
+from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult
+from sadap.store.es_mappings import Names, component_templates, index_templates, template_digest
+from sadap.store.es_spool import Spool
+from sadap.timeutil import UTC, now_utc
+
+log = logging.getLogger(__name__)
+
+BANGKOK_OFFSET_MS = 7 * 3600 * 1000  # Asia/Bangkok: UTC+7, no daylight saving since 1920
+CARDINALITY_PRECISION = 40000  # exact below about this many distinct values, approximate above
+PAGE = 5000
+RETRY_STATUS = (429, 500, 502, 503, 504)
+
+_SINGLE = ("source_name", "source_kind", "sentiment", "category", "complaint_type", "author_id", "language", "expectation")
+_FIELD = {**{f: f for f in _SINGLE}, "entity": "entities", "hashtag": "hashtags"}
+
+
+class StoreUnavailable(StoreError):
+    """The cluster could not be reached (or kept answering 429/5xx after retries)."""
+
+
+class BulkRejected(StoreError):
+    """Some mentions were refused by the cluster (the others were stored)."""
+
+    def __init__(self, message: str, result: "EsUpsertResult", errors: list[dict]):
+        super().__init__(message)
+        self.result = result
+        self.errors = errors
+
+
+@dataclass
+class EsUpsertResult(UpsertResult):
+    """What ``upsert`` did; ``spooled`` mentions wait on disk until the cluster is back."""
+
+    spooled: list[str] = field(default_factory=list)
+
+
+# -- small helpers -----------------------------------------------------------------
+def _ms(value: datetime) -> int:
+    return (value.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+
+
+def _iso_ms(value: datetime) -> str:
+    v = value.astimezone(UTC)
+    return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z"
+
+
+def _from_ms(value: int | float) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(value))
+
+
+def _unsigned(value: int | None) -> int | None:
+    if value is None:
+        return None
+    return value + (1 << 64) if value < 0 else value
+
+
+def _reason(err: Exception) -> str:
+    body = getattr(err, "body", None)
+    if isinstance(body, dict):
+        e = body.get("error")
+        if isinstance(e, dict):
+            return f"{e.get('type', 'error')}: {e.get('reason', '')}".strip()
+        if e:
+            return str(e)
+    return str(getattr(err, "message", "") or err)
+
+
+def build_client(cfg, node_class=None):
+    """An ``elasticsearch.Elasticsearch`` client from ``store.elasticsearch`` settings.
+
+    Secrets come only from the environment variables the settings name.
+    """
+    from elasticsearch import Elasticsearch
+
+    kwargs: dict[str, Any] = {
+        "hosts": list(cfg.hosts),
+        "request_timeout": cfg.request_timeout.total_seconds(),
+        "max_retries": cfg.max_retries,
+        "retry_on_status": RETRY_STATUS,
+        "retry_on_timeout": True,
+        "verify_certs": cfg.verify_certs,
+    }
+    if cfg.ca_certs:
+        if not Path(cfg.ca_certs).is_file():
+            raise ConfigError(f"store.elasticsearch.ca_certs: {cfg.ca_certs}: file not found")
+        kwargs["ca_certs"] = cfg.ca_certs
+    if not cfg.verify_certs:
+        kwargs["ssl_show_warn"] = False
+    api_key = os.environ.get(cfg.api_key_env) if cfg.api_key_env else None
+    if api_key:
+        kwargs["api_key"] = api_key
+    elif cfg.username:
+        password = os.environ.get(cfg.password_env)
+        if not password:
+            raise ConfigError(
+                f"store.elasticsearch: user {cfg.username!r} needs a password in ${cfg.password_env} (not set)"
+            )
+        kwargs["basic_auth"] = (cfg.username, password)
+    if node_class is not None:
+        kwargs["node_class"] = node_class
+    return Elasticsearch(**kwargs)
+
+
+class ElasticsearchStore(Store):
+    def __init__(
+        self,
+        client,
+        *,
+        prefix: str = "sadap",
+        spool_dir: str | Path | None = None,
+        refresh_on_write: bool = True,
+        chunk_size: int = 500,
+        max_retries: int = 3,
+        auto_setup: bool = True,
+        shards: int = 1,
+        replicas: int = 1,
+        retention_months: int | None = None,
+        label: str | None = None,
+        clock=now_utc,
+    ):
+        self.client = client
+        self.names = Names(prefix)
+        self.spool = Spool(spool_dir) if spool_dir is not None else None
+        self.refresh_on_write = refresh_on_write
+        self.chunk_size = chunk_size
+        self.max_retries = max_retries
+        self.auto_setup = auto_setup
+        self.shards = shards
+        self.replicas = replicas
+        self.retention_months = retention_months
+        self.label = label or "Elasticsearch"
+        self.clock = clock
+        self._ready = False
+        self._write_month: str | None = None
+        self._lock = threading.RLock()
+        self._last_seq = 0
+        self._warned_unavailable = False
+
+    @classmethod
+    def from_config(cls, config, node_class=None) -> "ElasticsearchStore":
+        es = config.store.elasticsearch
+        spool = Path(es.spool_dir)
+        if not spool.is_absolute():
+            spool = config.data_path / spool
+        return cls(
+            build_client(es, node_class=node_class),
+            prefix=es.index_prefix,
+            spool_dir=spool,
+            refresh_on_write=es.refresh_on_write,
+            chunk_size=es.bulk_chunk_size,
+            max_retries=es.max_retries,
+            auto_setup=es.auto_setup,
+            shards=es.shards,
+            replicas=es.replicas,
+            retention_months=es.retention_months,
+            label="Elasticsearch at " + ", ".join(es.hosts),
+        )
+
+    # -- calling the cluster -----------------------------------------------------
+    def _translate(self, err: Exception) -> Exception:
+        """A client exception as the StoreError to raise (StoreUnavailable when worth retrying later)."""
+        from elasticsearch import ApiError, AuthenticationException, AuthorizationException, TransportError
+
+        if isinstance(err, AuthenticationException):
+            return StoreError(f"{self.label}: authentication failed (check the API key or user/password variables)")
+        if isinstance(err, AuthorizationException):
+            return StoreError(f"{self.label}: permission denied: {_reason(err)}")
+        if isinstance(err, ApiError):
+            if err.meta.status in RETRY_STATUS:
+                return StoreUnavailable(f"{self.label}: unavailable ({err.meta.status} {_reason(err)})")
+            return StoreError(f"{self.label}: {err.meta.status} {_reason(err)}")
+        if isinstance(err, TransportError):  # refused, TLS, timeouts: already retried by the client
+            return StoreUnavailable(f"{self.label}: unreachable ({err.message})")
+        return err
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except StoreError:
+            raise
+        except Exception as err:
+            translated = self._translate(err)
+            if translated is err:
+                raise
+            raise translated from None
+
+    def _seq(self) -> int:
+        with self._lock:
+            self._last_seq = max(time.time_ns(), self._last_seq + 1)
+            return self._last_seq
+
+    def _search(self, index: str, **body) -> dict:
+        body.setdefault("track_total_hits", False)
+        return self._call(self.client.search, index=index, **body).body
+
+    def _scan(self, index: str, query: dict, sort: list, source, page: int = PAGE) -> Iterator[dict]:
+        """Every hit in sort order, page by page with search_after (no point-in-time needed)."""
+        after = None
+        while True:
+            extra = {"search_after": after} if after is not None else {}
+            hits = self._search(index, query=query, sort=sort, size=page, source=source, **extra)["hits"]["hits"]
+            yield from hits
+            if len(hits) < page:
+                return
+            after = hits[-1]["sort"]
+
+    # -- setup, rollover, retention ---------------------------------------------
+    def capabilities(self) -> dict[str, bool]:
+        """Which optional analyzers the cluster has (checked with ``_analyze``)."""
+        found = {}
+        for name, body in (("thai", {"analyzer": "thai"}), ("icu", {"tokenizer": "icu_tokenizer"})):
+            try:
+                self.client.indices.analyze(text="ทดสอบภาษาไทย", **body)
+                found[name] = True
+            except Exception:  # unknown analyzer (400) or anything else: not available
+                found[name] = False
+        return found
+
+    def setup(self) -> dict:
+        """Install templates, create the state indices and this month's mentions index."""
+        caps = self._call(self.capabilities)
+        kw = {"shards": self.shards, "replicas": self.replicas, "thai": caps["thai"], "icu": caps["icu"]}
+        for name, body in component_templates(self.names, **kw).items():
+            self._call(self.client.cluster.put_component_template, name=name, **body)
+        for name, body in index_templates(self.names, **kw).items():
+            self._call(self.client.indices.put_index_template, name=name, **body)
+        created = []
+        for index in self.names.state_indices:
+            if not self._call(self.client.indices.exists, index=index):
+                self._create(index)
+                created.append(index)
+        self._write_month = None
+        write, rolled = self._ensure_write_index(force=True)
+        if rolled:
+            created.append(write)
+        deleted = self.apply_retention()
+        self._ready = True
+        return {"thai_analyzer": caps["thai"], "icu_analyzer": caps["icu"], "write_index": write,
+                "created": created, "deleted": deleted, "templates": sorted(
+                    list(component_templates(self.names, **kw)) + list(index_templates(self.names, **kw)))}
+
+    def _create(self, index: str, body: dict | None = None) -> bool:
+        """Create an index; False if it already existed (another process was first)."""
+        try:
+            self._call(self.client.indices.create, index=index, **(body or {}))
+            return True
+        except StoreError as err:
+            if "resource_already_exists" in str(err):
+                return False
+            raise
+
+    def _ensure_ready(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            template = f"{self.names.prefix}-mentions"
+            ok = self._call(self.client.indices.exists_index_template, name=template) and all(
+                self._call(self.client.indices.exists, index=i) for i in self.names.state_indices
+            ) and self._call(self.client.indices.exists_alias, name=self.names.mentions_write)
+            if not ok:
+                if not self.auto_setup:
+                    raise StoreError(f"{self.label}: indices for prefix {self.names.prefix!r} are missing; run `sadap es setup`")
+                self.setup()
+            self._ready = True
+
+    def _write_indices(self) -> list[str]:
+        from elasticsearch import NotFoundError
+
+        try:
+            found = self.client.indices.get_alias(name=self.names.mentions_write)
+        except NotFoundError:
+            return []
+        return sorted(found.body)
+
+    def _ensure_write_index(self, force: bool = False) -> tuple[str, bool]:
+        """Point the write alias at this month's index (a monthly rollover). Returns (index, created)."""
+        now = self.clock()
+        month = self.names.monthly(now.year, now.month)
+        if self._write_month == month and not force:
+            return month, False
+        with self._lock:
+            current = self._call(self._write_indices)
+            created = False
+            if current != [month]:
+                created = self._create(month, {"aliases": {self.names.mentions: {}}})
+                actions = [{"add": {"index": month, "alias": self.names.mentions_write, "is_write_index": True}}]
+                actions += [{"remove": {"index": old, "alias": self.names.mentions_write}} for old in current if old != month]
+                self._call(self.client.indices.update_aliases, actions=actions)
+                if current:
+                    log.info("rolled %s over to %s", self.names.mentions_write, month)
+                    self.apply_retention()
+            self._write_month = month
+            return month, created
+
+    def mention_indices(self) -> list[str]:
+        found = self._call(self.client.indices.get_alias, name=self.names.mentions, ignore_unavailable=True).body
+        return sorted(i for i in found if i.startswith(self.names.mentions + "-"))
+
+    def apply_retention(self) -> list[str]:
+        """Delete monthly indices older than ``retention_months`` (the current month and the
+        N before it are kept). Returns the deleted index names."""
+        if not self.retention_months:
+            return []
+        now = self.clock()
+        keep_from = now.year * 12 + now.month - 1 - self.retention_months
+        deleted = []
+        for index in self.mention_indices():
+            suffix = index[len(self.names.mentions) + 1:]
+            try:
+                year, month = (int(x) for x in suffix.split("."))
+            except ValueError:
+                continue
+            if year * 12 + month - 1 < keep_from:
+                self._call(self.client.indices.delete, index=index)
+                deleted.append(index)
+        if deleted:
+            log.info("retention: deleted %s", ", ".join(deleted))
+        return deleted
+
+    def status(self) -> dict:
+        info = self._call(self.client.info).body
+        health = self._call(self.client.cluster.health).body
+        caps = self.capabilities()
+        kw = {"shards": self.shards, "replicas": self.replicas, "thai": caps["thai"], "icu": caps["icu"]}
+        expected = {n: template_digest(b) for n, b in component_templates(self.names, **kw).items()}
+        installed = {}
+        for name in expected:
+            try:
+                got = self.client.cluster.get_component_template(name=name).body["component_templates"][0]
+                installed[name] = (got["component_template"].get("_meta") or {}).get("digest")
+            except Exception:
+                installed[name] = None
+        indices = []
+        for index in self.mention_indices() if self.client.indices.exists_alias(name=self.names.mentions) else []:
+            indices.append({"index": index, "docs": self._call(self.client.count, index=index).body["count"]})
+        state = {}
+        for index in self.names.state_indices:
+            exists = self._call(self.client.indices.exists, index=index)
+            state[index] = self._call(self.client.count, index=index).body["count"] if exists else None
+        return {
+            "cluster": info.get("cluster_name"),
+            "version": info.get("version", {}).get("number"),
+            "distribution": info.get("version", {}).get("distribution", "elasticsearch"),
+            "health": health.get("status"),
+            "thai_analyzer": caps["thai"],
+            "icu_analyzer": caps["icu"],
+            "templates_current": all(installed[n] == d for n, d in expected.items()),
+            "write_index": (self._write_indices() or [None])[0],
+            "mention_indices": indices,
+            "mentions": sum(i["docs"] for i in indices),
+            "state_indices": state,
+            "spool_pending": self.spool.pending() if self.spool else 0,
+        }
+
+    # -- the spool ------------------------------------------------------------------
+    def replay_spool(self) -> int:
+        """Store every spooled mention now; returns how many."""
+        if self.spool is None or not self.spool.files():
+            return 0
+        self._ensure_ready()
+        n = self.spool.replay(self._store_batch, self.chunk_size)
+        if n:
+            log.warning("replayed %d spooled mentions into %s", n, self.label)
+        return n
+
+    def _spool(self, mentions: Sequence[Mention], err: StoreError) -> list[str]:
+        if self.spool is None:
+            raise err
+        path = self.spool.write(mentions)
+        log.warning("%s; %d mentions spooled to %s (replayed when it is back)", err, len(mentions), path)
+        return [m.id for m in mentions]
+
+    # -- mentions -------------------------------------------------------------------
+    def _source(self, m: Mention) -> dict:
+        title_tokens = [str(t) for t in (m.extras.get("title_tokens") or [])]
+        return {
+            "id": m.id,
+            "source_kind": m.source_kind,
+            "source_name": m.source_name,
+            "native_id": m.native_id,
+            "url": m.url,
+            "author_id": m.author_id,
+            "author_name": m.author_name,
+            "published_at": _iso_ms(m.published_at),
+            "collected_at": _iso_ms(m.collected_at),
+            "title": m.title,
+            "text": m.text,
+            "tokens": " ".join(title_tokens + list(m.tokens)),
+            "language": m.language,
+            "sentiment": m.sentiment.label if m.sentiment else None,
+            "sentiment_score": m.sentiment.score if m.sentiment else None,
+            "expectation": m.expectation,
+            "category": m.category,
+            "is_complaint": m.complaint.is_complaint,
+            "complaint_type": m.complaint.type,
+            "entities": sorted(set(m.entities)),
+            "hashtags": sorted(set(m.hashtags)),
+            "keywords": keywords(m.tokens),
+            "likes": m.engagement.likes,
+            "shares": m.engagement.shares,
+            "comments": m.engagement.comments,
+            "views": m.engagement.views,
+            "text_hash": m.text_hash,
+            "simhash": None if m.simhash is None else str(_unsigned(m.simhash)),
+            "duplicate_of": m.duplicate_of,
+            "doc": m.model_dump_json(),
+        }
+
+    def _locate(self, ids: Iterable[str]) -> dict[str, str]:
+        """Concrete index holding each stored id (an update must land where the doc lives)."""
+        ids = list(ids)
+        found: dict[str, str] = {}
+        for i in range(0, len(ids), 1000):
+            chunk = ids[i:i + 1000]
+            res = self._search(self.names.mentions, query={"ids": {"values": chunk}}, size=len(chunk), source=False)
+            for hit in res["hits"]["hits"]:
+                found[hit["_id"]] = hit["_index"]
+        return found
+
+    def _store_batch(self, mentions: list[Mention]) -> EsUpsertResult:
+        """Index one batch; raises StoreUnavailable if the cluster is gone, BulkRejected for refused items."""
+        from elasticsearch import helpers
+
+        result = EsUpsertResult()
+        by_id = {m.id: m for m in mentions}  # last one wins within a batch
+        write, _ = self._ensure_write_index()
+        located = self._locate(by_id)
+        actions = [
+            {"_op_type": "index", "_index": located.get(i, self.names.mentions_write), "_id": i, "_source": self._source(m)}
+            for i, m in by_id.items()
+        ]
+        ok: list[str] = []
+        retryable: list[str] = []
+        rejected: list[dict] = []
+        try:
+            for success, item in helpers.streaming_bulk(
+                self.client, actions, chunk_size=self.chunk_size, max_retries=self.max_retries,
+                initial_backoff=0.5, max_backoff=30, retry_on_status=RETRY_STATUS,
+                raise_on_error=False, raise_on_exception=True, yield_ok=True,
+            ):
+                info = item.get("index", {})
+                if success:
+                    ok.append(info["_id"])
+                elif info.get("status") in RETRY_STATUS:
+                    retryable.append(info["_id"])
+                else:
+                    err = info.get("error") or {}
+                    reason = f"{err.get('type', 'error')}: {err.get('reason', '')}" if isinstance(err, dict) else str(err)
+                    rejected.append({"id": info.get("_id"), "status": info.get("status"), "error": reason})
+        except Exception as err:  # connection lost mid-way: what was not confirmed goes to the spool
+            translated = self._translate(err)
+            if not isinstance(translated, StoreUnavailable):
+                raise translated from None
+            done = set(ok) | {r["id"] for r in rejected}
+            raise _Partial(ok, located, [m for i, m in by_id.items() if i not in done], translated) from None
+        if self.refresh_on_write and ok:
+            self._call(self.client.indices.refresh, index=sorted({located.get(i, write) for i in ok}))
+        for i in ok:
+            (result.updated if i in located else result.inserted).append(i)
+        if retryable:
+            raise _Partial(ok, located, [by_id[i] for i in retryable],
+                           StoreUnavailable(f"{self.label}: still busy after {self.max_retries} retries"))
+        if rejected:
+            lines = "; ".join(f"{r['id']}: {r['status']} {r['error']}" for r in rejected[:5])
+            more = f" (and {len(rejected) - 5} more)" if len(rejected) > 5 else ""
+            raise BulkRejected(f"{self.label}: {len(rejected)} of {len(by_id)} mentions refused: {lines}{more}", result, rejected)
+        return result
+
+    def upsert(self, mentions: Sequence[Mention]) -> EsUpsertResult:
+        result = EsUpsertResult()
+        if not mentions:
+            return result
+        batch = list({m.id: m for m in mentions}.values())
+        try:
+            self._ensure_ready()
+            self.replay_spool()  # older batches first, so a newer version is never overwritten
+            return self._store_batch(batch)
+        except _Partial as part:
+            for i in part.ok:
+                (result.updated if i in part.located else result.inserted).append(i)
+            result.spooled = self._spool(part.pending, part.error)
+            return result
+        except StoreUnavailable as err:
+            result.spooled = self._spool(batch, err)
+            return result
+
+    def _degrade(self, what: str, err: StoreUnavailable, empty):
+        """Duplicate lookups at ingest go on without the cluster (its batches are spooled)."""
+        if not self._warned_unavailable:
+            log.warning("%s; %s skipped while it is unavailable", err, what)
+            self._warned_unavailable = True
+        return empty
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        if not ids:
+            return set()
+        try:
+            self._ensure_ready()
+            return set(self._locate(ids))
+        except StoreUnavailable as err:
+            return self._degrade("duplicate check", err, set())
+
+    def get(self, mention_id: str) -> Mention | None:
+        self._ensure_ready()
+        hits = self._search(self.names.mentions, query={"ids": {"values": [mention_id]}}, size=1, source=["doc"])["hits"]["hits"]
+        return Mention.model_validate_json(hits[0]["_source"]["doc"]) if hits else None
+
+    def _query(self, flt: MentionFilter) -> dict:
+        filters: list[dict] = []
+        must: list[dict] = []
+        must_not: list[dict] = []
+        span = {}
+        if flt.since is not None:
+            span["gte"] = _ms(flt.since)
+        if flt.until is not None:
+            span["lt"] = _ms(flt.until)
+        if span:
+            filters.append({"range": {flt.time_field: {**span, "format": "epoch_millis"}}})
+        if flt.collected_until is not None:
+            filters.append({"range": {"collected_at": {"lte": _ms(flt.collected_until), "format": "epoch_millis"}}})
+        for name, values in (
+            ("sentiment", flt.sentiment), ("source_name", flt.source_names), ("source_kind", flt.source_kinds),
+            ("category", flt.categories), ("entities", flt.entities), ("id", flt.ids),
+        ):
+            if values:
+                filters.append({"terms": {name: list(values)}})
+        if flt.complaint is not None:
+            filters.append({"term": {"is_complaint": bool(flt.complaint)}})
+        if not flt.include_duplicates:
+            must_not.append({"exists": {"field": "duplicate_of"}})
+        if flt.query is not None and not flt.query.empty:
+            must.extend(_query_clauses(flt.query))
+            must_not.extend(_phrase(p) for p in flt.query.none_of)
+        if not (filters or must or must_not):
+            return {"match_all": {}}
+        q: dict[str, Any] = {}
+        if filters:
+            q["filter"] = filters
+        if must:
+            q["must"] = must
+        if must_not:
+            q["must_not"] = must_not
+        return {"bool": q}
+
+    def _sort(self, flt: MentionFilter) -> list:
+        return [{flt.time_field: "desc"}, {"id": "asc"}]
+
+    def search(self, flt: MentionFilter, limit: int = 20) -> list[Mention]:
+        if limit <= 0:
+            return []
+        self._ensure_ready()
+        res = self._search(self.names.mentions, query=self._query(flt), sort=self._sort(flt), size=int(limit), source=["doc"])
+        return [Mention.model_validate_json(h["_source"]["doc"]) for h in res["hits"]["hits"]]
+
+    def ids(self, flt: MentionFilter, limit: int = 20) -> list[str]:
+        if limit <= 0:
+            return []
+        self._ensure_ready()
+        res = self._search(self.names.mentions, query=self._query(flt), sort=self._sort(flt), size=int(limit), source=False)
+        return [h["_id"] for h in res["hits"]["hits"]]
+
+    def count(self, flt: MentionFilter) -> int:
+        self._ensure_ready()
+        return self._call(self.client.count, index=self.names.mentions, query=self._query(flt)).body["count"]
+
+    def _aggregate(self, flt: MentionFilter, agg: dict) -> dict:
+        self._ensure_ready()
+        res = self._search(self.names.mentions, query=self._query(flt), size=0, aggs={"a": agg})
+        return res["aggregations"]["a"]
+
+    def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
+        if group_by not in _FIELD:
+            raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
+        if limit <= 0:
+            return {}
+        # One shard counts exactly; with more, shard_size keeps the top `limit` exact in practice.
+        terms = {"field": _FIELD[group_by], "size": int(limit), "shard_size": max(int(limit) * 2, 1000),
+                 "order": [{"_count": "desc"}, {"_key": "asc"}]}
+        buckets = self._aggregate(flt, {"terms": terms})["buckets"]
+        return {b["key"]: b["doc_count"] for b in buckets}
+
+    def count_distinct(self, flt: MentionFilter, fld: str) -> int:
+        if fld not in _SINGLE:
+            raise InputError(f"cannot count distinct {fld!r} (allowed: {', '.join(_SINGLE)})")
+        agg = {"cardinality": {"field": fld, "precision_threshold": CARDINALITY_PRECISION}}
+        return int(self._aggregate(flt, agg)["value"])
+
+    def histogram(self, flt: MentionFilter, interval: timedelta) -> list[tuple[datetime, int]]:
+        step = interval // timedelta(milliseconds=1)
+        if step <= 0:
+            raise InputError("histogram interval must be positive")
+        # Buckets start at Bangkok midnight (and whole steps from it): shift by -7 h modulo the step.
+        agg: dict[str, Any] = {"field": flt.time_field, "fixed_interval": f"{step}ms", "min_doc_count": 1}
+        offset = (-BANGKOK_OFFSET_MS) % step
+        if offset:
+            agg["offset"] = f"{offset}ms"
+        buckets = self._aggregate(flt, {"date_histogram": agg})["buckets"]
+        return [(_from_ms(b["key"]), b["doc_count"]) for b in buckets if b["doc_count"]]
+
+    def find_by_text_hash(self, text_hash: str) -> str | None:
+        try:
+            self._ensure_ready()
+            res = self._search(self.names.mentions, query={"term": {"text_hash": text_hash}},
+                               sort=[{"collected_at": "asc"}, {"id": "asc"}], size=1, source=False)
+        except StoreUnavailable as err:
+            return self._degrade("duplicate check", err, None)
+        hits = res["hits"]["hits"]
+        return hits[0]["_id"] if hits else None
+
+    def fingerprints_since(self, since: datetime) -> list[Fingerprint]:
+        query = {"bool": {"filter": [{"range": {"collected_at": {"gte": _ms(since), "format": "epoch_millis"}}}],
+                          "must_not": [{"exists": {"field": "duplicate_of"}}]}}
+        try:
+            self._ensure_ready()
+            hits = list(self._scan(self.names.mentions, query, [{"collected_at": "asc"}, {"id": "asc"}],
+                                   ["id", "text_hash", "simhash"]))
+        except StoreUnavailable as err:
+            return self._degrade("near-duplicate index", err, [])
+        out = []
+        for h in hits:
+            s = h["_source"]
+            simhash = s.get("simhash")
+            out.append(Fingerprint(s["id"], s.get("text_hash"), int(simhash) if simhash is not None else None))
+        return out
+
+    # -- alert state --------------------------------------------------------------------
+    def _state_id(self, rule_id: str, key: str) -> str:
+        return hashlib.sha256(f"{rule_id}\x1f{key}".encode("utf-8")).hexdigest()[:32]
+
+    def _get(self, index: str, doc_id: str) -> dict | None:
+        from elasticsearch import NotFoundError
+
+        def fetch():
+            try:
+                return self.client.get(index=index, id=doc_id).body["_source"]
+            except NotFoundError:
+                return None
+
+        self._ensure_ready()
+        return self._call(fetch)
+
+    def last_fired(self, rule_id: str, key: str) -> datetime | None:
+        src = self._get(self.names.rule_state, self._state_id(rule_id, key))
+        return datetime.fromisoformat(json.loads(src["doc"])["at"]) if src else None
+
+    def set_last_fired(self, rule_id: str, key: str, at: datetime) -> None:
+        self._ensure_ready()
+        doc = {"rule_id": rule_id, "key": key, "last_fired_at": _iso_ms(at),
+               "doc": json.dumps({"at": at.astimezone(UTC).isoformat()})}
+        self._call(self.client.index, index=self.names.rule_state, id=self._state_id(rule_id, key), document=doc)
+
+    def record_alert(self, alert_json: str, rule_id: str, key: str, fired_at: datetime, incident_id: str | None) -> None:
+        self._ensure_ready()
+        try:
+            alert = json.loads(alert_json)
+        except ValueError:
+            alert = {}
+        alert = alert if isinstance(alert, dict) else {}
+        count = alert.get("count")
+        doc = {
+            "rule_id": rule_id, "key": key, "fired_at": _iso_ms(fired_at), "incident_id": incident_id,
+            "rule_type": alert.get("rule_type"), "severity": alert.get("severity"), "playbook": alert.get("playbook"),
+            "count": count if isinstance(count, int) else None, "seq": self._seq(), "doc": alert_json,
+        }
+        self._call(self.client.index, index=self.names.alerts, document=doc, refresh=True)
+
+    def alerts_since(self, since: datetime) -> list[dict]:
+        self._ensure_ready()
+        query = {"range": {"fired_at": {"gte": _ms(since), "format": "epoch_millis"}}}
+        hits = self._scan(self.names.alerts, query, [{"fired_at": "asc"}, {"seq": "asc"}], ["doc"])
+        return [json.loads(h["_source"]["doc"]) for h in hits]
+
+    # -- incidents ---------------------------------------------------------------------------
+    def save_incident(self, incident: Incident) -> None:
+        self._ensure_ready()
+        doc = {
+            "id": incident.id, "playbook": incident.playbook, "rule": incident.rule, "key": incident.key,
+            "severity": incident.severity, "state": incident.state, "title": incident.title,
+            "opened_at": _iso_ms(incident.opened_at), "updated_at": _iso_ms(incident.updated_at),
+            "alert_count": incident.alert_count, "doc": incident.model_dump_json(),
+        }
+        self._call(self.client.index, index=self.names.incidents, id=incident.id, document=doc, refresh=True)
+
+    def get_incident(self, incident_id: str) -> Incident | None:
+        src = self._get(self.names.incidents, incident_id)
+        return Incident.model_validate_json(src["doc"]) if src else None
+
+    def find_incident(self, playbook: str, key: str | None, states: tuple[str, ...] = ("open", "acknowledged")) -> Incident | None:
+        self._ensure_ready()
+        q: dict[str, Any] = {"filter": [{"term": {"playbook": playbook}}, {"terms": {"state": list(states)}}]}
+        if key is None:
+            q["must_not"] = [{"exists": {"field": "key"}}]
+        else:
+            q["filter"].append({"term": {"key": key}})
+        res = self._search(self.names.incidents, query={"bool": q}, sort=[{"opened_at": "desc"}, {"id": "asc"}],
+                           size=1, source=["doc"])
+        hits = res["hits"]["hits"]
+        return Incident.model_validate_json(hits[0]["_source"]["doc"]) if hits else None
+
+    def list_incidents(self, states: tuple[str, ...] = ()) -> list[Incident]:
+        self._ensure_ready()
+        query = {"terms": {"state": list(states)}} if states else {"match_all": {}}
+        hits = self._scan(self.names.incidents, query, [{"opened_at": "desc"}, {"id": "asc"}], ["doc"])
+        return [Incident.model_validate_json(h["_source"]["doc"]) for h in hits]
+
+    def add_event(self, incident_id: str, event: IncidentEvent) -> None:
+        self._ensure_ready()
+        doc = {"incident_id": incident_id, "kind": event.kind, "actor": event.actor, "at": _iso_ms(event.at),
+               "seq": self._seq(), "doc": event.model_dump_json()}
+        self._call(self.client.index, index=self.names.incident_events, document=doc, refresh=True)
+
+    def events(self, incident_id: str) -> list[IncidentEvent]:
+        self._ensure_ready()
+        hits = self._scan(self.names.incident_events, {"term": {"incident_id": incident_id}}, [{"seq": "asc"}], ["doc"])
+        return [IncidentEvent.model_validate_json(h["_source"]["doc"]) for h in hits]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class _Partial(Exception):
+    """Internal: part of a batch was stored before the cluster went away."""
+
+    def __init__(self, ok: list[str], located: dict[str, str], pending: list[Mention], error: StoreError):
+        self.ok, self.located, self.pending, self.error = ok, located, pending, error
+
+
+def _phrase(phrase: tuple[str, ...]) -> dict:
+    return {"match_phrase": {"tokens": {"query": " ".join(phrase)}}}
+
+
+def _query_clauses(query: Query) -> list[dict]:
+    """AND of OR-groups of phrases, as bool clauses."""
+    out = []
+    for group in query.all_of:
+        alts = [_phrase(p) for p in group]
+        out.append(alts[0] if len(alts) == 1 else {"bool": {"should": alts, "minimum_should_match": 1}})
+    return out
