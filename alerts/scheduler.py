@@ -15,7 +15,7 @@ log = logging.getLogger("sadap.run")
 
 
 def crawl_in_subprocess(config_path: str, source: str) -> int:
-    cmd = [sys.executable, "-m", "sadap.cli", "crawl", source, "--config", config_path]
+    cmd = [sys.executable, "-m", "sadap", "crawl", source, "--config", config_path]
     done = subprocess.run(cmd, capture_output=True, text=True)
     for line in (done.stdout + done.stderr).splitlines():
         log.info("crawl %s: %s", source, line)

@@ -27,7 +27,7 @@ def one_run(data: Path) -> dict:
         (Path(tmp) / "sadap.yaml").write_text("data_dir: .\n", encoding="utf-8")
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "sadap.cli", "ingest", str(data), "--json"],
+            [sys.executable, "-m", "sadap", "ingest", str(data), "--json"],
             cwd=tmp, capture_output=True, text=True,
         )
         wall = time.perf_counter() - started

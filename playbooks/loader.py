@@ -13,7 +13,7 @@ from typing import Iterable
 
 from pydantic import ValidationError
 
-from playbooks.schema import Playbook
+from playbooks.schema import Playbook, _duration, timing_problems
 from sadap.errors import ConfigError
 from sadap.yamlsource import LineMap, format_loc, load_yaml, validation_lines
 
@@ -41,10 +41,12 @@ def _shorten(line: str, limit: int = 80) -> str:
     return line
 
 
-def _parse(path: Path, known_rules: set[str] | None, errors: list[str]) -> Playbook | None:
+def _parse(
+    path: Path, known_rules: set[str] | None, errors: list[str], known_notifiers: set[str] | None = None
+) -> Playbook | None:
     """One file → a Playbook, or None with its problems appended to ``errors`` (in line order)."""
     found: list[str] = []
-    playbook = _check(path, known_rules, found)
+    playbook = _check(path, known_rules, found, known_notifiers)
     line_of = re.compile(re.escape(str(path)) + r":(\d+):")
 
     def by_line(message: str) -> int:
@@ -55,7 +57,55 @@ def _parse(path: Path, known_rules: set[str] | None, errors: list[str]) -> Playb
     return playbook
 
 
-def _check(path: Path, known_rules: set[str] | None, errors: list[str]) -> Playbook | None:
+def _raw_duration(value: object):
+    """A duration from the raw YAML, or None where it is missing or unreadable (reported by the schema)."""
+    if value is None:
+        return None
+    try:
+        return _duration(value)
+    except ValueError:
+        return None
+
+
+def _clock_problems(path: Path, data: dict, lines: LineMap) -> list[str]:
+    """The checks across ``acknowledge_within``, ``sla`` and ``escalation``, each at its own line."""
+    out: list[str] = []
+    sla = data.get("sla")
+    sla = sla if isinstance(sla, dict) else {}
+    if data.get("acknowledge_within") is None and sla.get("acknowledge") is None:
+        loc = ("acknowledge_within",)
+        out.append(
+            f"{_where(path, lines, loc)}: acknowledge_within: required but missing "
+            "(give sla.acknowledge, or acknowledge_within)"
+        )
+    levels = data.get("escalation")
+    levels = levels if isinstance(levels, list) else []
+    afters = [_raw_duration(level.get("after")) if isinstance(level, dict) else None for level in levels]
+    clocks = {name: _raw_duration(sla.get(name)) for name in ("acknowledge", "first_response", "resolve")}
+    for loc, what in timing_problems(_raw_duration(data.get("acknowledge_within")), clocks, afters):
+        out.append(f"{_where(path, lines, loc)}: {format_loc(loc)}: {what}")
+    return out
+
+
+def _notifier_problems(path: Path, data: dict, lines: LineMap, known_notifiers: set[str]) -> list[str]:
+    out: list[str] = []
+    known = ", ".join(sorted(known_notifiers)) or "none configured"
+    levels = data.get("escalation")
+    for i, level in enumerate(levels if isinstance(levels, list) else []):
+        notify = level.get("notify") if isinstance(level, dict) else None
+        for j, notifier in enumerate(notify if isinstance(notify, list) else []):
+            if isinstance(notifier, str) and notifier.strip() and notifier.strip() not in known_notifiers:
+                loc = ("escalation", i, "notify", j)
+                out.append(
+                    f"{_where(path, lines, loc)}: {format_loc(loc)}: notifier {notifier!r} does not exist "
+                    f"(known notifiers: {known})"
+                )
+    return out
+
+
+def _check(
+    path: Path, known_rules: set[str] | None, errors: list[str], known_notifiers: set[str] | None = None
+) -> Playbook | None:
     try:
         data, lines = load_yaml(path)
     except ConfigError as err:
@@ -72,7 +122,7 @@ def _check(path: Path, known_rules: set[str] | None, errors: list[str]) -> Playb
         )
         return None
     try:
-        playbook = Playbook.model_validate(data)
+        playbook = Playbook.model_validate(data, context={"checked_by_loader": True})
     except ValidationError as err:
         errors.extend(_shorten(line) for line in validation_lines(err, str(path), lines, Playbook))
         playbook = None
@@ -100,6 +150,12 @@ def _check(path: Path, known_rules: set[str] | None, errors: list[str]) -> Playb
                     f"{_where(path, lines, loc)}: {format_loc(loc)}: rule {rule!r} does not exist (known rules: {known})"
                 )
                 playbook = None
+    clock_problems = _clock_problems(path, data, lines)
+    if known_notifiers is not None:
+        clock_problems += _notifier_problems(path, data, lines, known_notifiers)
+    if clock_problems:
+        errors.extend(clock_problems)
+        playbook = None
     if playbook is not None:
         playbook._source = str(path)
         playbook._line = lines.line(("id",))
@@ -120,7 +176,10 @@ def _files(paths: Iterable[str | Path], errors: list[str]) -> list[Path]:
 
 
 def _load(
-    files: list[tuple[Path, bool]], known_rules: set[str] | None, errors: list[str]
+    files: list[tuple[Path, bool]],
+    known_rules: set[str] | None,
+    errors: list[str],
+    known_notifiers: set[str] | None = None,
 ) -> list[Playbook]:
     playbooks: list[Playbook] = []
     first: dict[str, Playbook] = {}
@@ -130,7 +189,7 @@ def _load(
         if resolved in seen_files:  # the same file named twice (e.g. a file and its folder)
             continue
         seen_files.add(resolved)
-        playbook = _parse(path, known_rules, errors)
+        playbook = _parse(path, known_rules, errors, known_notifiers)
         if playbook is None:
             continue
         playbook._shipped = shipped
@@ -149,17 +208,26 @@ def _load(
     return playbooks
 
 
-def load_playbook_file(path: str | Path, known_rules: set[str] | None = None) -> Playbook:
-    """Load and validate one playbook file. Raises ConfigError listing every problem in it."""
+def load_playbook_file(
+    path: str | Path, known_rules: set[str] | None = None, known_notifiers: set[str] | None = None
+) -> Playbook:
+    """Load and validate one playbook file. Raises ConfigError listing every problem in it.
+
+    ``known_rules`` / ``known_notifiers``: when given, rule ids in ``when.rules`` and notifier ids in
+    ``escalation[].notify`` must be among them; None (the default) checks neither.
+    """
     errors: list[str] = []
-    playbooks = _load([(Path(path), False)], known_rules, errors)
+    playbooks = _load([(Path(path), False)], known_rules, errors, known_notifiers)
     if errors or not playbooks:
         raise ConfigError("\n".join(errors) or f"{path}: no playbook loaded")
     return playbooks[0]
 
 
 def load_playbooks(
-    paths: Iterable[str | Path] = (), shipped: bool = True, known_rules: set[str] | None = None
+    paths: Iterable[str | Path] = (),
+    shipped: bool = True,
+    known_rules: set[str] | None = None,
+    known_notifiers: set[str] | None = None,
 ) -> list[Playbook]:
     """Load the organisation's playbooks (``paths``: files, or folders of ``*.yaml``/``*.yml``),
     then, with ``shipped``, the shipped library.
@@ -167,12 +235,16 @@ def load_playbooks(
     Order matters for matching: the given paths in the order given (a folder's files by
     name), then the shipped library (by file name). Every problem in every file is
     collected; if there is any, one ConfigError is raised with one line per problem.
+
+    ``known_rules``: the configured alert rule ids; each id in a playbook's ``when.rules`` must
+    be one of them. ``known_notifiers``: the configured notifier ids; each id in
+    ``escalation[].notify`` must be one of them. None (the default) leaves that check out.
     """
     errors: list[str] = []
     files = [(p, False) for p in _files(paths, errors)]
     if shipped:
         files += [(p, True) for p in _files([shipped_dir()], errors)]
-    playbooks = _load(files, known_rules, errors)
+    playbooks = _load(files, known_rules, errors, known_notifiers)
     if errors:
         raise ConfigError("\n".join(errors))
     return playbooks

@@ -10,11 +10,20 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from alerts.model import Severity
 from sadap.errors import InputError
-from sadap.timeutil import parse_duration
+from sadap.timeutil import format_duration, parse_duration
 from playbooks.render import template_problem
 
 CHANNELS: tuple[str, ...] = ("social", "press", "email", "line", "internal", "sms")
@@ -131,6 +140,203 @@ class Response(Strict):
         return value
 
 
+def _plain_text(value: Any) -> Any:
+    """A plain string where a Text is expected is read as its Thai text."""
+    if isinstance(value, str):
+        return {"th": value}
+    return value
+
+
+#: A Text that may also be written as a plain (Thai) string.
+TextOrStr = Annotated[Text, BeforeValidator(_plain_text)]
+
+
+def _clean_names(value: list[str], what: str) -> list[str]:
+    out: list[str] = []
+    for item in value:
+        item = item.strip()
+        if not item:
+            raise ValueError(f"empty {what} are not allowed")
+        if item in out:
+            raise ValueError(f"{what[:-1]} {item!r} is listed twice")
+        out.append(item)
+    return out
+
+
+class Sla(Strict):
+    """Service-level clocks, each counted from when the incident opened. All optional."""
+
+    acknowledge: Duration | None = Field(
+        None,
+        description="Time allowed to acknowledge the incident (e.g. `15m`). Replaces the older top-level "
+        "`acknowledge_within`; give one of the two (both only if they are equal).",
+    )
+    first_response: Duration | None = Field(
+        None,
+        description="Time by which the first response must reach the public or the complainants "
+        "(e.g. `2h`; `24h` is the Thai PR standard's limit for following up a complaint). "
+        "Not shorter than `acknowledge`.",
+    )
+    resolve: Duration | None = Field(
+        None,
+        description="Time by which the incident should be resolved (e.g. `3d`). Not shorter than "
+        "`acknowledge` or `first_response`.",
+    )
+
+
+class EscalationLevel(Strict):
+    """One level of escalation: who is called in when the incident is still not acknowledged."""
+
+    after: Duration = Field(
+        description="When this level starts, counted from the incident's opening, while it is still not "
+        "acknowledged (e.g. `30m`). The first level's `after` is at least the time to acknowledge; "
+        "each later level's is strictly later than the one before."
+    )
+    notify: list[str] = Field(
+        default_factory=list,
+        description="Notifier ids (from `notifiers:` in sadap.yaml) to send the escalation to; each must exist. "
+        "Empty: the notifiers the alert itself went to.",
+    )
+    roles: list[str] = Field(
+        default_factory=list,
+        description="Roles called in at this level: the playbook's `owners` or other role names "
+        "(e.g. `executive`, `ceo`); named in the escalation message.",
+    )
+    message: Text | None = Field(
+        None,
+        description="What the escalation says (`th`, `en`); may use the template variables. "
+        "Missing: a standard message naming the playbook, the time passed and the roles.",
+    )
+
+    @field_validator("notify")
+    @classmethod
+    def _notify(cls, value: list[str]) -> list[str]:
+        return _clean_names(value, "notifier ids")
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        return _clean_names(value, "roles")
+
+    @field_validator("message")
+    @classmethod
+    def _message(cls, value: Text | None) -> Text | None:
+        if value is not None:
+            for text in (value.th, value.en):
+                problem = template_problem(text) if text else None
+                if problem:
+                    raise ValueError(problem)
+        return value
+
+
+class Stakeholder(Strict):
+    """Someone who must be informed in this situation (regulator, executives, partners, community leaders …)."""
+
+    name: TextOrStr = Field(
+        description="Who: a name or office, as text (`th`, `en`) or a plain Thai string "
+        "(e.g. `สำนักงานคณะกรรมการอาหารและยา (อย.)`)."
+    )
+    role: str = Field(
+        min_length=1,
+        description="What they are to the organisation (e.g. `regulator`, `executive`, `board`, `partner`, "
+        "`community-leader`, `local-authority`).",
+    )
+    how: Channel = Field(description="Channel to inform them by: " + ", ".join(f"`{c}`" for c in CHANNELS) + ".")
+    when: Duration | None = Field(
+        None,
+        description="Inform them within this time of the incident's opening (e.g. `72h`). "
+        "Missing: as soon as the facts are confirmed.",
+    )
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give the stakeholder's role (e.g. regulator, executive, community-leader)")
+        return value.strip()
+
+
+Loc = tuple[str | int, ...]
+
+
+def _loc_text(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def timing_problems(
+    acknowledge_within: timedelta | None,
+    sla: "Sla | dict[str, timedelta | None]",
+    escalation_after: list[timedelta | None],
+) -> list[tuple[Loc, str]]:
+    """Problems across the clocks of a playbook, each with where it is (``loc``).
+
+    - ``sla.acknowledge`` and ``acknowledge_within`` both given must be equal;
+    - ``acknowledge`` ≤ ``sla.first_response`` ≤ ``sla.resolve`` (those given);
+    - the first escalation level's ``after`` is at least the time to acknowledge, and every
+      later level's ``after`` is strictly later than the one before.
+
+    A value that is ``None`` (missing, or invalid and reported elsewhere) is skipped. A missing
+    time to acknowledge is not reported here.
+    """
+    get = sla.get if isinstance(sla, dict) else (lambda name: getattr(sla, name))
+    sla_ack, first, resolve = get("acknowledge"), get("first_response"), get("resolve")
+    show = format_duration
+    problems: list[tuple[Loc, str]] = []
+    if acknowledge_within is not None and sla_ack is not None and acknowledge_within != sla_ack:
+        problems.append(
+            (
+                ("sla", "acknowledge"),
+                f"sla.acknowledge ({show(sla_ack)}) differs from acknowledge_within ({show(acknowledge_within)}): "
+                "give the time to acknowledge once, as sla.acknowledge (or both, equal)",
+            )
+        )
+    ack = sla_ack if sla_ack is not None else acknowledge_within
+    ack_name = "sla.acknowledge" if sla_ack is not None else "acknowledge_within"
+    if first is not None and ack is not None and first < ack:
+        problems.append(
+            (
+                ("sla", "first_response"),
+                f"first_response ({show(first)}) is shorter than the time to acknowledge "
+                f"({ack_name}: {show(ack)}); it must be at least that",
+            )
+        )
+    if resolve is not None:
+        for name, other in (("first_response", first), (ack_name, ack)):
+            if other is not None and resolve < other:
+                problems.append(
+                    (("sla", "resolve"), f"resolve ({show(resolve)}) is shorter than {name} ({show(other)}); it must be at least that")
+                )
+                break
+    previous: tuple[int, timedelta] | None = None
+    for i, after in enumerate(escalation_after):
+        if after is None:
+            continue
+        loc: Loc = ("escalation", i, "after")
+        if previous is None:
+            if i == 0 and ack is not None and after < ack:
+                problems.append(
+                    (
+                        loc,
+                        f"the first level starts after {show(after)}, before the time to acknowledge "
+                        f"({ack_name}: {show(ack)}) has passed; the first level's after must be at least "
+                        f"{show(ack)}",
+                    )
+                )
+        elif after <= previous[1]:
+            problems.append(
+                (
+                    loc,
+                    f"after {show(after)} is not later than escalation[{previous[0]}].after ({show(previous[1])}); "
+                    "each level's after must be strictly later than the one before",
+                )
+            )
+        previous = (i, after)
+    return problems
+
+
 class Playbook(Strict):
     """A situation playbook: when it applies, who owns it, what to do, what to say."""
 
@@ -141,11 +347,28 @@ class Playbook(Strict):
     when: When = Field(default_factory=When, description="Which alerts it applies to (see Matching).")
     severity: Severity = Field(description="Severity of the incident it opens: `P1` (most severe) … `P5`.")
     owners: list[str] = Field(min_length=1, description="Roles involved (e.g. `on-call`, `pr-lead`); step owners come from here.")
-    acknowledge_within: Duration = Field(
-        description="Time allowed to acknowledge the incident before it is escalated (e.g. `15m`)."
+    acknowledge_within: Duration | None = Field(
+        None,
+        description="Time allowed to acknowledge the incident before it is escalated (e.g. `15m`). "
+        "The older spelling of `sla.acknowledge`: give one of the two (both only if they are equal). "
+        "Once loaded, both hold the same value.",
     )
     steps: list[Step] = Field(description="What to do, in order; at least one.")
     responses: list[Response] = Field(default_factory=list, description="Prepared messages per channel and language.")
+    sla: Sla = Field(
+        default_factory=Sla,
+        description="Service-level clocks counted from the incident's opening: `acknowledge`, `first_response`, `resolve`.",
+    )
+    escalation: list[EscalationLevel] = Field(
+        default_factory=list,
+        description="Who is called in, and when, while the incident is not acknowledged; levels in order "
+        "of `after`. Empty: no escalation chain.",
+    )
+    stakeholders: list[Stakeholder] = Field(
+        default_factory=list,
+        description="Who must be informed in this situation (regulator, executives, partners, community leaders …), "
+        "how and by when.",
+    )
     close_reasons: list[str] = Field(
         default_factory=lambda: ["resolved", "false_alarm", "duplicate"],
         description="Reasons allowed when closing the incident.",
@@ -191,6 +414,32 @@ class Playbook(Strict):
                 raise ValueError(f"close reason {item!r}: use lowercase letters, digits, - and _ (e.g. false_alarm)")
         return value
 
+    @model_validator(mode="after")
+    def _clocks(self, info: ValidationInfo) -> "Playbook":
+        """One time to acknowledge, filled into both ``acknowledge_within`` and ``sla.acknowledge``;
+        the clocks and escalation levels in order.
+
+        The loader passes ``context={"checked_by_loader": True}``: it reports these problems itself,
+        each with its own file:line, so here they are only checked for playbooks built in code.
+        """
+        by_loader = bool(info.context and info.context.get("checked_by_loader"))
+        if not by_loader:
+            problems: list[str] = []
+            if self.acknowledge_within is None and self.sla.acknowledge is None:
+                problems.append("acknowledge_within: required but missing (give sla.acknowledge, or acknowledge_within)")
+            problems += [
+                f"{_loc_text(loc)}: {what}"
+                for loc, what in timing_problems(
+                    self.acknowledge_within, self.sla, [level.after for level in self.escalation]
+                )
+            ]
+            if problems:
+                raise ValueError("; ".join(problems))
+        ack = self.sla.acknowledge if self.sla.acknowledge is not None else self.acknowledge_within
+        self.acknowledge_within = ack
+        self.sla.acknowledge = ack
+        return self
+
     # -- where it came from --------------------------------------------------
     @property
     def source(self) -> str | None:
@@ -208,3 +457,8 @@ class Playbook(Strict):
 
     def responses_for(self, channel: str, lang: str | None = None) -> list[Response]:
         return [r for r in self.responses if r.channel == channel and (lang is None or r.lang == lang)]
+
+    def escalation_due(self, elapsed: timedelta) -> list[EscalationLevel]:
+        """The escalation levels whose ``after`` has passed ``elapsed`` after the incident opened
+        (for an incident still not acknowledged), in order."""
+        return [level for level in self.escalation if level.after <= elapsed]

@@ -225,6 +225,62 @@ def alerts_check(config_path, at_text, as_json: bool, quiet: bool) -> None:
         click.echo("ไม่มีการแจ้งเตือน (no alerts)")
 
 
+@alerts.command("snooze")
+@click.argument("rule")
+@config_option
+@click.option("--key", default="*", show_default=True, help="The key to silence (`*`: every key).")
+@click.option("--for", "duration", default=None, help="How long, e.g. 2h.")
+@click.option("--until", "until_text", default=None, help="Until when, ISO 8601.")
+@click.option("--by", "actor", default=None, help="Who (default: $USER).")
+@click.option("--reason", default="", help="Why (kept with the snooze).")
+@handled
+def alerts_snooze(rule: str, config_path, key: str, duration, until_text, actor, reason: str) -> None:
+    """Silence RULE for a key until a time (kept in the store; survives restarts)."""
+    import getpass
+
+    from sadap.store import open_store
+    from sadap.timeutil import now_utc, parse_duration, parse_iso, show
+
+    config = _load(config_path)
+    if rule not in {r.id for r in config.alert_rules}:
+        raise SadapError(f"unknown rule {rule!r} (rules: {', '.join(r.id for r in config.alert_rules) or 'none'})")
+    if bool(duration) == bool(until_text):
+        raise SadapError("give exactly one of --for DURATION or --until TIME")
+    until = parse_iso(until_text) if until_text else now_utc() + parse_duration(duration)
+    with open_store(config) as store:
+        store.snooze(rule, key, until, actor or getpass.getuser(), reason)
+    click.echo(f"{rule} [{key}] เงียบถึง {show(until)} (snoozed)")
+
+
+# -- mentions ------------------------------------------------------------------------
+@main.group()
+def mentions() -> None:
+    """Single mentions: log a response (stops the complaint SLA clock)."""
+
+
+@mentions.command("respond")
+@click.argument("mention_id")
+@click.argument("text")
+@config_option
+@click.option("--channel", default="social", show_default=True, help="Where the response went.")
+@click.option("--by", "actor", default=None, help="Who (default: $USER).")
+@handled
+def mentions_respond(mention_id: str, text: str, config_path, channel: str, actor) -> None:
+    """Log that MENTION_ID was answered (TEXT is what was said)."""
+    import getpass
+
+    from sadap.errors import InputError
+    from sadap.store import open_store
+    from sadap.timeutil import now_utc
+
+    config = _load(config_path)
+    with open_store(config) as store:
+        if store.get(mention_id) is None:
+            raise InputError(f"no mention {mention_id!r} (see `sadap search --json` for ids)")
+        store.log_response(mention_id, now_utc(), actor or getpass.getuser(), channel, text)
+    click.echo("ok")
+
+
 # -- playbooks ---------------------------------------------------------------------
 @main.group()
 def playbooks() -> None:
@@ -246,6 +302,44 @@ def playbooks_validate(paths, config_path) -> None:
     else:
         loaded = load_playbooks([config.base_dir / p for p in config.playbooks.paths], shipped=config.playbooks.shipped, known_rules=known)
     click.echo(f"ok: {len(loaded)} playbook(s) valid")
+
+
+@playbooks.command("test")
+@click.argument("target", metavar="PLAYBOOK_OR_RULE")
+@config_option
+@click.option("--since", default="30d", show_default=True, help="How far back to replay, e.g. 7d, 30d.")
+@click.option("--until", "until_text", default=None, help="End of the replay, ISO 8601 (default: now).")
+@click.option("--step", default=None, help="Time between evaluations (default: schedule.alerts_every).")
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def playbooks_test(target: str, config_path, since: str, until_text, step, as_json: bool) -> None:
+    """Backtest a playbook or rule on stored history: when incidents would have opened,
+    for which keys and mentions, and how many notifications would have gone out.
+
+    Uses the same evaluation code as live alerting, with time as a parameter; nothing is
+    written to the store and nothing is sent.
+    """
+    from alerts.backtest import backtest
+    from sadap.store import open_store
+    from sadap.timeutil import now_utc, parse_duration, parse_iso, show
+
+    config = _load(config_path)
+    until = parse_iso(until_text) if until_text else now_utc()
+    start = until - parse_duration(since)
+    with open_store(config) as store:
+        report = backtest(config, store, target, start, until, parse_duration(step) if step else None)
+    if as_json:
+        _dump(report)
+        return
+    click.echo(
+        f"{target}: {report['evaluations']} evaluations every {report['step']} · alerts {len(report['alerts'])}"
+        f" · incidents {len(report['incidents'])} · notifications {report['notifications']}"
+    )
+    for inc in report["incidents"]:
+        from datetime import datetime
+
+        click.echo(f"  {show(datetime.fromisoformat(inc['opened_at']))}  {inc['severity']}  {inc['playbook']}"
+                   f"  key={inc['key'] or '-'}  rule={inc['rule']}  alerts={inc['alerts']}")
 
 
 @playbooks.command("list")
@@ -333,23 +427,30 @@ incidents.command("resolve", help="Resolve an incident.")(_transition("resolved"
 incidents.command("reopen", help="Reopen a resolved incident.")(_transition("open"))
 
 
-@incidents.command("note")
-@click.argument("incident_id")
-@click.argument("text")
-@config_option
-@click.option("--by", "actor", default=None, help="Who (default: $USER).")
-@handled
-def incidents_note(incident_id: str, text: str, config_path, actor) -> None:
-    """Add a note to an incident's timeline."""
-    import getpass
+def _timeline_entry(kind: str):
+    @click.argument("incident_id")
+    @click.argument("text")
+    @config_option
+    @click.option("--by", "actor", default=None, help="Who (default: $USER).")
+    @handled
+    def command(incident_id: str, text: str, config_path, actor, channel=None) -> None:
+        import getpass
 
-    from alerts.incidents import add_note
-    from sadap.store import open_store
+        from alerts.incidents import add_note
+        from sadap.store import open_store
 
-    config = _load(config_path)
-    with open_store(config) as store:
-        add_note(store, incident_id, actor or getpass.getuser(), text)
-    click.echo("ok")
+        config = _load(config_path)
+        with open_store(config) as store:
+            add_note(store, incident_id, actor or getpass.getuser(), text, kind=kind, channel=channel)
+        click.echo("ok")
+
+    return command
+
+
+incidents.command("note", help="Add a note to an incident's timeline.")(_timeline_entry("note"))
+incidents.command("respond", help="Log a response sent to the public (stops the incident SLA clock).")(
+    click.option("--channel", default="social", show_default=True, help="Where the response went.")(_timeline_entry("response"))
+)
 
 
 # -- crawl / run / serve ---------------------------------------------------------------
@@ -398,6 +499,9 @@ def serve(config_path, host: str, port: int) -> None:
     config = _load(config_path)
     serve_forever(config, host, port)
 
+
+from sadap.cli_es import es, kibana  # noqa: E402
+main.add_command(es); main.add_command(kibana)  # noqa: E702
 
 if __name__ == "__main__":
     main()

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def sadap(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "sadap.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=timeout,
+        [sys.executable, "-m", "sadap", *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=timeout,
         env={**os.environ, **(env or {})},
     )
 
@@ -190,7 +190,7 @@ def test_run_service_crawls_on_schedule_and_notifies(tmp_path):
         (tmp_path / "sadap.yaml").write_text(text, encoding="utf-8")
         env = {**os.environ, "TEST_HOOK_URL": f"http://127.0.0.1:{receiver.server_address[1]}/hook"}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sadap.cli", "run", "--config", str(tmp_path / "sadap.yaml")],
+            [sys.executable, "-m", "sadap", "run", "--config", str(tmp_path / "sadap.yaml")],
             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         try:

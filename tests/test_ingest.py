@@ -120,7 +120,7 @@ def test_exact_copies_are_marked_not_dropped(config, tmp_path):
 
 def test_cli_json_contract_and_exit_codes(config, tmp_path):
     path = write_jsonl(tmp_path / "cli.jsonl", GOOD, [b"{bad"])
-    cmd = [sys.executable, "-m", "sadap.cli", "ingest", str(path), "--config", str(config.path), "--json"]
+    cmd = [sys.executable, "-m", "sadap", "ingest", str(path), "--config", str(config.path), "--json"]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
@@ -136,7 +136,7 @@ def test_cli_json_contract_and_exit_codes(config, tmp_path):
 def test_killed_import_rerun_stores_each_mention_once(config, tmp_path):
     rows = [{"id": str(i), "text": f"ข้อความทดสอบที่ {i} แอปแสงทองใช้งานได้ปกติ", "published_at": "2026-11-20T09:00:00"} for i in range(6000)]
     path = write_jsonl(tmp_path / "big.jsonl", rows)
-    cmd = [sys.executable, "-m", "sadap.cli", "ingest", str(path), "--config", str(config.path), "--batch-size", "200"]
+    cmd = [sys.executable, "-m", "sadap", "ingest", str(path), "--config", str(config.path), "--batch-size", "200"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     db = config.store_path
     deadline = time.monotonic() + 120

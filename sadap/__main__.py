@@ -1,0 +1,5 @@
+"""``python -m sadap`` — the same as the ``sadap`` command."""
+
+from sadap.cli import main
+
+main()

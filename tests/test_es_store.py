@@ -1,0 +1,355 @@
+"""Elasticsearch backend beyond the shared contract: index design, monthly rollover and
+retention, the spool, retries, refused items, configuration and the `sadap es` commands.
+
+Runs against osmem-server (an in-memory OpenSearch-compatible server), or a real cluster
+when SADAP_TEST_ES_URL is set.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sadap.cli import main
+from sadap.store import MentionFilter
+from sadap.store.es_mappings import expected_files
+from sadap.store.es_testing import PlainJsonNode, drop_test_store, es_test_url, make_test_store
+from sadap.timeutil import UTC
+from tests.test_store_contract import TEXTS, make
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.es
+
+
+class Clock:
+    def __init__(self, at: datetime):
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def cluster_url(request) -> str:
+    return es_test_url() or request.getfixturevalue("osmem_clone").url
+
+
+@pytest.fixture
+def new_store(cluster_url, tmp_path):
+    made = []
+
+    def factory(**kwargs):
+        kwargs.setdefault("spool_dir", tmp_path / "spool")
+        s = make_test_store(cluster_url, real=bool(es_test_url()), **kwargs)
+        made.append(s)
+        return s
+
+    yield factory
+    for s in made:
+        drop_test_store(s) if es_test_url() else s.close()
+
+
+def _mentions(n: int = 5, start: int = 0):
+    return [make(start + i, *TEXTS[i % len(TEXTS)], minutes=i) for i in range(n)]
+
+
+def test_exported_templates_are_current():
+    folder = ROOT / "infra" / "elasticsearch"
+    expected = expected_files()
+    on_disk = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.json")}
+    assert on_disk == expected, "run: python -m sadap.store.es_mappings infra/elasticsearch"
+
+
+def test_setup_creates_templates_aliases_and_reports_status(new_store):
+    store = new_store(clock=Clock(datetime(2026, 11, 20, tzinfo=UTC)))
+    report = store.setup()
+    p = store.names.prefix
+    assert report["write_index"] == f"{p}-mentions-2026.11"
+    assert report["thai_analyzer"] in (True, False)
+    again = store.setup()  # idempotent
+    assert again["write_index"] == report["write_index"] and f"{p}-mentions-2026.11" not in again["created"]
+    store.upsert(_mentions(3))
+    st = store.status()
+    assert st["templates_current"] is True
+    assert st["write_index"] == f"{p}-mentions-2026.11"
+    assert st["mentions"] == 3 and st["spool_pending"] == 0
+    assert set(st["state_indices"]) == set(store.names.state_indices)
+    mapping = store.client.indices.get_mapping(index=f"{p}-mentions-2026.11").body
+    props = next(iter(mapping.values()))["mappings"]["properties"]
+    assert props["tokens"]["analyzer"] == "sadap_tokens" and props["entities"]["type"] == "keyword"
+
+
+def test_tokens_analyzer_matches_sqlite_splitting(new_store):
+    store = new_store()
+    store.setup()
+    index = store.names.monthly(*(lambda d: (d.year, d.month))(store.clock()))
+    res = store.client.indices.analyze(index=index, analyzer="sadap_tokens", text="แอป ล่ม App-Down 10:30 น.").body
+    assert [t["token"] for t in res["tokens"]] == ["แอป", "ล่ม", "app", "down", "10", "30", "น"]
+
+
+def test_monthly_rollover_keeps_updates_in_place_and_applies_retention(new_store):
+    clock = Clock(datetime(2026, 10, 5, tzinfo=UTC))
+    store = new_store(clock=clock, retention_months=1)
+    p = store.names.prefix
+    first = _mentions(2)
+    assert len(store.upsert(first).inserted) == 2
+    clock.at = datetime(2026, 11, 2, tzinfo=UTC)
+    changed = first[0].model_copy(update={"category": "service"})
+    result = store.upsert([changed] + _mentions(1, start=10))
+    assert result.updated == [changed.id] and len(result.inserted) == 1
+    assert store.mention_indices() == [f"{p}-mentions-2026.10", f"{p}-mentions-2026.11"]
+    assert store.count(MentionFilter()) == 3  # the update did not make a second copy in November
+    assert store.get(changed.id).category == "service"
+    assert store._write_indices() == [f"{p}-mentions-2026.11"]
+    clock.at = datetime(2026, 12, 1, tzinfo=UTC)  # October is now more than 1 month back
+    store.upsert(_mentions(1, start=20))
+    assert store.mention_indices() == [f"{p}-mentions-2026.11", f"{p}-mentions-2026.12"]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_cluster_spools_and_replays_without_loss(cluster_url, new_store, tmp_path):
+    from elasticsearch import Elasticsearch
+
+    from sadap.store.elasticsearch import ElasticsearchStore
+
+    spool = tmp_path / "spool"
+    dead = ElasticsearchStore(
+        Elasticsearch(f"http://127.0.0.1:{_closed_port()}", node_class=PlainJsonNode, max_retries=1, request_timeout=2),
+        prefix="sadap-dead", spool_dir=spool, label="dead cluster",
+    )
+    batch = _mentions(5)
+    result = dead.upsert(batch)
+    assert result.spooled == [m.id for m in batch] and not result.inserted
+    assert dead.existing_ids([batch[0].id]) == set()  # ingest's duplicate checks go on
+    assert dead.fingerprints_since(datetime(2020, 1, 1, tzinfo=UTC)) == []
+    with pytest.raises(Exception, match="unreachable"):
+        dead.count(MentionFilter())  # alerts must not read zeros from a dead cluster
+    dead.close()
+    files = list(spool.glob("mentions-*.jsonl"))
+    assert len(files) == 1 and len(files[0].read_text(encoding="utf-8").splitlines()) == 5
+
+    alive = new_store(spool_dir=spool)
+    later = _mentions(1, start=40)
+    result = alive.upsert(later)  # replays the spool first, then stores the new batch
+    assert result.inserted == [later[0].id]
+    assert alive.count(MentionFilter()) == 6
+    assert alive.get(batch[3].id) == batch[3]
+    assert not list(spool.glob("mentions-*"))
+
+
+class _FlakyProxy(BaseHTTPRequestHandler):
+    """Forwards to the test cluster; answers the first `fail_bulk` bulk requests with 503 and
+    the next `busy_items` with per-item 429s."""
+
+    target = ""
+    fail_bulk = 0
+    busy_items = 0
+    bulk_calls = 0
+
+    def _forward(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        cls = type(self)
+        if "/_bulk" in self.path:
+            cls.bulk_calls += 1
+            if cls.fail_bulk > 0:
+                cls.fail_bulk -= 1
+                return self._reply(503, b'{"error":{"type":"unavailable","reason":"test"},"status":503}')
+            if cls.busy_items > 0:
+                cls.busy_items -= 1
+                lines = [json.loads(x) for x in body.decode().splitlines() if x.strip()]
+                items = [{"index": {"_index": a["index"].get("_index"), "_id": a["index"]["_id"], "status": 429,
+                                    "error": {"type": "es_rejected_execution_exception", "reason": "busy"}}}
+                         for a in lines[0::2]]
+                return self._reply(200, json.dumps({"errors": True, "took": 1, "items": items}).encode())
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept", "authorization")}
+        req = urllib.request.Request(cls.target + self.path, data=body, method=self.command, headers=headers)
+        try:
+            with urllib.request.urlopen(req) as resp:
+                self._reply(resp.status, resp.read())
+        except urllib.error.HTTPError as err:
+            self._reply(err.code, err.read())
+
+    def _reply(self, status: int, data: bytes):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Elastic-Product", "Elasticsearch")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def flaky_proxy(cluster_url):
+    handler = type("Proxy", (_FlakyProxy,), {"target": cluster_url})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield handler, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.skipif(bool(es_test_url()), reason="the proxy speaks plain JSON to osmem-server")
+def test_bulk_retries_on_5xx_and_429_then_succeeds(flaky_proxy, tmp_path):
+    from elasticsearch import Elasticsearch
+
+    from sadap.store.elasticsearch import ElasticsearchStore
+
+    handler, url = flaky_proxy
+    client = Elasticsearch(url, node_class=PlainJsonNode, max_retries=3, retry_on_status=(429, 500, 502, 503, 504),
+                           retry_backoff_base=0.01, retry_backoff_cap=0.05)
+    store = ElasticsearchStore(client, prefix="sadap-flaky", spool_dir=tmp_path / "spool", replicas=0)
+    store.initial_backoff = 0.01
+    store.setup()
+    handler.fail_bulk, handler.busy_items, handler.bulk_calls = 2, 1, 0
+    result = store.upsert(_mentions(4))
+    assert len(result.inserted) == 4 and not result.spooled
+    assert handler.bulk_calls == 4  # two 503s retried by the client, one round of 429 items retried by streaming_bulk
+    assert store.count(MentionFilter()) == 4
+    store.close()
+
+
+def test_refused_items_are_reported_one_by_one_and_the_rest_stored(new_store, monkeypatch):
+    from sadap.store.elasticsearch import BulkRejected, ElasticsearchStore
+
+    store = new_store()
+    batch = _mentions(3)
+    original = ElasticsearchStore._source
+
+    def broken(self, m):
+        src = original(self, m)
+        if m.id == batch[1].id:
+            src["not_in_mapping"] = 1  # strict mapping refuses it
+        return src
+
+    monkeypatch.setattr(ElasticsearchStore, "_source", broken)
+    with pytest.raises(BulkRejected) as info:
+        store.upsert(batch)
+    err = info.value
+    assert [e["id"] for e in err.errors] == [batch[1].id] and "strict" in err.errors[0]["error"]
+    assert batch[1].id in str(err) and "1 of 3" in str(err)
+    assert sorted(err.result.inserted) == sorted([batch[0].id, batch[2].id])
+    assert store.count(MentionFilter()) == 2
+
+
+def test_simhash_keeps_unsigned_64_bits_and_cardinality_is_exact_when_small(new_store):
+    store = new_store()
+    ms = _mentions(5)
+    ms[0].simhash = (1 << 64) - 1
+    store.upsert(ms)
+    fps = {f.id: f.simhash for f in store.fingerprints_since(datetime(2020, 1, 1, tzinfo=UTC))}
+    assert fps[ms[0].id] == (1 << 64) - 1
+    assert store.count_distinct(MentionFilter(), "author_id") == 3
+
+
+def test_fingerprints_page_through_more_than_one_page(new_store, monkeypatch):
+    import sadap.store.elasticsearch as es_mod
+
+    monkeypatch.setattr(es_mod, "PAGE", 2)
+    store = new_store()
+    store.upsert(_mentions(5))
+    fps = store.fingerprints_since(datetime(2020, 1, 1, tzinfo=UTC))
+    assert len(fps) == 5 and len({f.id for f in fps}) == 5
+
+
+# -- configuration and commands ------------------------------------------------------------
+def _config(tmp_path: Path, url: str, prefix: str) -> Path:
+    path = tmp_path / "sadap.yaml"
+    path.write_text(
+        "data_dir: data\n"
+        "store:\n"
+        "  backend: elasticsearch\n"
+        "  elasticsearch:\n"
+        f"    hosts: [{url}]\n"
+        f"    index_prefix: {prefix}\n"
+        "    replicas: 0\n"
+        "    api_key_env: null\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def plain_json_client(monkeypatch):
+    import sadap.store.elasticsearch as es_mod
+
+    real = es_mod.build_client
+    monkeypatch.setattr(es_mod, "build_client", lambda cfg, node_class=None: real(cfg, node_class=PlainJsonNode))
+
+
+@pytest.mark.skipif(bool(es_test_url()), reason="uses the osmem-server clone")
+def test_open_store_and_es_commands(cluster_url, tmp_path, plain_json_client):
+    from sadap.config import load_config
+    from sadap.store import open_store
+
+    path = _config(tmp_path, cluster_url, "cli")
+    config = load_config(path)
+    with open_store(config) as store:
+        assert type(store).__name__ == "ElasticsearchStore"
+        assert store.spool.folder == tmp_path / "data" / "es-spool"
+        store.upsert(_mentions(2))
+    runner = CliRunner()
+    res = runner.invoke(main, ["es", "setup", "--config", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["write_index"].startswith("cli-mentions-")
+    res = runner.invoke(main, ["es", "status", "--config", str(path), "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["mentions"] == 2
+    res = runner.invoke(main, ["es", "status", "--config", str(path)])
+    assert res.exit_code == 0 and "templates current: yes" in res.output
+    res = runner.invoke(main, ["es", "replay", "--config", str(path)])
+    assert res.exit_code == 0 and "replayed 0" in res.output
+
+
+def test_es_commands_fail_with_one_line(tmp_path):
+    runner = CliRunner()
+    sqlite_cfg = tmp_path / "sqlite.yaml"
+    sqlite_cfg.write_text("data_dir: .\n", encoding="utf-8")
+    res = runner.invoke(main, ["es", "status", "--config", str(sqlite_cfg)])
+    assert res.exit_code == 1 and "store.backend is 'sqlite'" in res.output
+    down = _config(tmp_path, f"http://127.0.0.1:{_closed_port()}", "down")
+    text = down.read_text(encoding="utf-8").replace("    replicas: 0\n", "    replicas: 0\n    max_retries: 0\n")
+    down.write_text(text, encoding="utf-8")
+    res = runner.invoke(main, ["es", "status", "--config", str(down)])
+    assert res.exit_code == 1 and "unreachable" in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_config_validates_prefix_and_reads_secrets_from_environment(tmp_path, monkeypatch):
+    from sadap.config import load_config
+    from sadap.errors import ConfigError
+    from sadap.store.elasticsearch import build_client
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("store:\n  backend: elasticsearch\n  elasticsearch:\n    index_prefix: Sadap!\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="index_prefix"):
+        load_config(bad)
+    cfg = load_config(_config(tmp_path, "https://es.example:9200", "x")).store.elasticsearch
+    assert cfg.verify_certs is True
+    user = cfg.model_copy(update={"username": "sadap"})
+    monkeypatch.delenv("SADAP_ES_PASSWORD", raising=False)
+    with pytest.raises(ConfigError, match="SADAP_ES_PASSWORD"):
+        build_client(user)
+    monkeypatch.setenv("SADAP_ES_PASSWORD", "s3cret")
+    client = build_client(user)
+    assert "s3cret" not in repr(client)
+    client.close()
