@@ -22,7 +22,9 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_starter_config_is_valid_and_has_default_rules(tmp_path):
     path = write_starter(tmp_path)
     config = load_config_file(path)
-    assert {r.id for r in config.alert_rules} == {"outage-keywords", "data-leak-rumour", "brand-negative-surge", "brand-volume"}
+    assert {r.id for r in config.alert_rules} == {
+        "outage-keywords", "data-leak-rumour", "brand-negative-surge", "brand-volume", "copy-paste-campaign", "source-silent"
+    }
     assert config.watch[0].name == "บริษัทตัวอย่าง"
     assert config.store_path == tmp_path / "sadap-data" / "sadap.db"
     with pytest.raises(InputError, match="already exists"):

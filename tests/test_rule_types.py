@@ -179,7 +179,8 @@ def test_coordinated_copy_paste(store):
     store.upsert([first, *copies])
     rule = {"id": "copy-paste", "type": "coordinated", "title": "ข้อความซ้ำจากหลายบัญชี", "window": "1h", "min_authors": 4}
     [alert] = engine_for(store, [rule]).check(NOW)
-    assert alert.key == first.id and alert.count == 5 and alert.detail["copies"] == 5
+    assert alert.key == first.text[:39] + "…" and alert.count == 5
+    assert alert.detail == {"copies": 5, "cluster": first.id}
 
 
 def test_snooze_maintenance_and_query_delay(store):

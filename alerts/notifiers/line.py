@@ -41,6 +41,11 @@ def _line_error(response: httpx.Response) -> str | None:
     return " ".join(str(message).split())[:120] if message else None
 
 
+def _already_accepted(response: httpx.Response) -> bool:
+    """409 with ``x-line-accepted-request-id``: an earlier attempt with this retry key got through."""
+    return response.status_code == 409 and "x-line-accepted-request-id" in response.headers
+
+
 class LineNotifier(Notifier):
     type_name = "line"
 
@@ -50,9 +55,8 @@ class LineNotifier(Notifier):
         message = {"to": self.config.to, "messages": [{"type": "text", "text": truncate(self.text(notification))}]}
         body = json.dumps(message, ensure_ascii=False).encode("utf-8")
         headers = {"Authorization": f"Bearer {token}", "X-Line-Retry-Key": str(uuid.uuid4())}
-        already_accepted = lambda r: r.status_code == 409 and "x-line-accepted-request-id" in r.headers  # noqa: E731
         deliver(
             self,
-            lambda: post_json(self, url, body, headers=headers, detail=_line_error, ok=already_accepted),
+            lambda: post_json(self, url, body, headers=headers, detail=_line_error, ok=_already_accepted),
             secrets=[token],
         )

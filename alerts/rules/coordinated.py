@@ -35,6 +35,10 @@ class CoordinatedRule(Rule):
             same = replace(flt, clusters=(cluster,))
             authors = ctx.store.count_distinct(same, "author_id")
             if authors >= o.min_authors:
-                matches.append(Match(cluster, authors, ctx.store.ids(same, limit=self.examples), start, ctx.at,
-                                     detail={"copies": n}))
+                # The key people read: the start of the copied text (stable for the cluster).
+                original = ctx.store.get(cluster)
+                words = " ".join((original.text if original else cluster).split())
+                key = words if len(words) <= 40 else words[:39] + "…"
+                matches.append(Match(key, authors, ctx.store.ids(same, limit=self.examples), start, ctx.at,
+                                     detail={"copies": n, "cluster": cluster}))
         return matches

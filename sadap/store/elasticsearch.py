@@ -160,6 +160,7 @@ class ElasticsearchStore(Store):
         self.shards = shards
         self.replicas = replicas
         self.retention_months = retention_months
+        self.initial_backoff = 0.5  # seconds before the first per-item retry; doubles each time
         self.label = label or "Elasticsearch"
         self.clock = clock
         self._ready = False
@@ -469,7 +470,7 @@ class ElasticsearchStore(Store):
         try:
             for success, item in helpers.streaming_bulk(
                 self.client, actions, chunk_size=self.chunk_size, max_retries=self.max_retries,
-                initial_backoff=0.5, max_backoff=30, retry_on_status=RETRY_STATUS,
+                initial_backoff=self.initial_backoff, max_backoff=30, retry_on_status=RETRY_STATUS,
                 raise_on_error=False, raise_on_exception=True, yield_ok=True,
             ):
                 info = item.get("index", {})
