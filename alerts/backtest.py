@@ -109,6 +109,7 @@ class CountingNotifier(Notifier):
         self._id = notifier_id
         self.playbook = playbook
         self.sent = 0
+        self.escalations = 0
 
     @property
     def id(self) -> str:
@@ -119,6 +120,7 @@ class CountingNotifier(Notifier):
         playbook = (payload.get("playbook") or {}).get("id") or (payload.get("incident") or {}).get("playbook")
         if self.playbook is None or playbook == self.playbook:
             self.sent += 1
+            self.escalations += 1 if "escalation" in payload else 0
 
 
 def backtest(config, store: Store, target: str, since: datetime, until: datetime, step: timedelta | None = None) -> dict:
@@ -179,4 +181,5 @@ def backtest(config, store: Store, target: str, since: datetime, until: datetime
         "alerts": fired,
         "incidents": incidents,
         "notifications": sum(c.sent for c in counters),
+        "escalation_notifications": sum(c.escalations for c in counters),
     }

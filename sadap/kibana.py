@@ -24,6 +24,7 @@ MIGRATION = "8.0.0"
 INDEX_REF = "kibanaSavedObjectMeta.searchSourceJSON.index"
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "infra" / "kibana" / "sadap.ndjson"
 
+RESPONDED = {"true": ("ตอบแล้ว", "answered"), "false": ("ยังไม่ได้ตอบ", "not answered")}
 SEVERITY = {"P1": ("P1 วิกฤต", "P1 critical"), "P2": ("P2 สูง", "P2 high"), "P3": ("P3 ปานกลาง", "P3 medium"),
             "P4": ("P4 ต่ำ", "P4 low"), "P5": ("P5 แจ้งให้ทราบ", "P5 info")}
 
@@ -47,6 +48,8 @@ MENTION_LABELS = {
     "hashtags": "แฮชแท็ก",
     "keywords": "คำสำคัญ",
     "duplicate_of": "ซ้ำกับ",
+    "cluster": "กลุ่มข้อความซ้ำ",
+    "responded": "ตอบแล้ว",
 }
 ALERT_LABELS = {"fired_at": "เวลาที่แจ้งเตือน", "rule_id": "กฎ", "rule_type": "ชนิดกฎ", "severity": "ความรุนแรง",
                 "key": "เรื่อง", "playbook": "แผนรับมือ", "incident_id": "เหตุการณ์", "count": "จำนวนข้อความ"}
@@ -163,7 +166,8 @@ def saved_objects(prefix: str = "sadap") -> list[dict]:
     dv_m, dv_a, dv_i = f"{prefix}-mentions", f"{prefix}-alerts", f"{prefix}-incidents"
     views = [
         _data_view(dv_m, names.mentions, "สดับ · ข้อความที่กล่าวถึง (mentions)", "published_at", MENTION_LABELS,
-                   {"sentiment": _lookup(SENTIMENT), "expectation": _lookup(EXPECTATION), "source_kind": _lookup(SOURCE_KIND)},
+                   {"sentiment": _lookup(SENTIMENT), "expectation": _lookup(EXPECTATION), "source_kind": _lookup(SOURCE_KIND),
+                    "responded": _lookup(RESPONDED)},
                    ["doc", "tokens", "simhash"]),
         _data_view(dv_a, names.alerts, "สดับ · การแจ้งเตือน (alerts)", "fired_at", ALERT_LABELS,
                    {"severity": _lookup(SEVERITY)}, ["doc", "seq"]),
@@ -195,10 +199,11 @@ def saved_objects(prefix: str = "sadap") -> list[dict]:
     c_time = _vis(v + "complaints-time", "ข้อร้องเรียนตามช่วงเวลา", dv_m, "histogram",
                   [_count("จำนวนข้อร้องเรียน"), _dates("published_at", "เวลาที่เผยแพร่"),
                    _terms("complaint_type", "ประเภทข้อร้องเรียน", "group", 8)], "is_complaint : true")
-    c_state = _vis(v + "incident-state", "เหตุการณ์ที่ยังเปิดอยู่ เทียบกับที่ดำเนินการแล้ว", dv_i, "pie",
-                   [_count("จำนวนเหตุการณ์"), _terms("state", "สถานะ", "segment", 3)])
-    c_sla = _vis(v + "sla-breaches", "การแจ้งเตือนเกินกำหนดเวลาตอบกลับ (SLA)", dv_a, "histogram",
-                 [_count("จำนวนครั้ง"), _dates("fired_at", "เวลาที่แจ้งเตือน"), _terms("key", "เรื่อง", "group", 8)], "rule_type : sla*")
+    c_open = _vis(v + "complaints-handled", "ข้อร้องเรียนที่ยังไม่ได้ตอบ เทียบกับที่ตอบแล้ว", dv_m, "pie",
+                  [_count("จำนวนข้อร้องเรียน"), _terms("responded", "ตอบแล้ว", "segment", 2)], "is_complaint : true")
+    c_sla = _vis(v + "sla-breaches", "ข้อร้องเรียนที่เกินกำหนดเวลาตอบกลับ (SLA)", dv_a, "histogram",
+                 [_count("จำนวนครั้ง"), _dates("fired_at", "เวลาที่แจ้งเตือน"), _terms("key", "เรื่อง", "group", 8)],
+                 "rule_type : complaint_sla")
     c_table = _search(f"{prefix}-search-complaints", "ข้อร้องเรียนล่าสุด", dv_m,
                       ["source_name", "complaint_type", "sentiment", "text"], "published_at", "is_complaint : true")
 
@@ -220,13 +225,13 @@ def saved_objects(prefix: str = "sadap") -> list[dict]:
                               (terms, 0, 48, 24, 14), (tags, 24, 48, 24, 14), (table, 0, 62, 48, 18)])
     complaints = _dashboard(f"{prefix}-dashboard-complaints", "สดับ · ข้อร้องเรียน",
                             "ข้อร้องเรียนแยกตามประเภท เหตุการณ์ที่เปิดอยู่เทียบกับที่ดำเนินการแล้ว และการเกินกำหนดเวลา (SLA)", [
-                                (c_types, 0, 0, 16, 14), (c_time, 16, 0, 32, 14), (c_state, 0, 14, 16, 14),
+                                (c_types, 0, 0, 16, 14), (c_time, 16, 0, 32, 14), (c_open, 0, 14, 16, 14),
                                 (c_sla, 16, 14, 32, 14), (c_table, 0, 28, 48, 18)])
     alerts = _dashboard(f"{prefix}-dashboard-alerts", "สดับ · การแจ้งเตือนและเหตุการณ์",
                         "การแจ้งเตือนและเหตุการณ์ตามช่วงเวลา", [
                             (a_time, 0, 0, 32, 14), (a_rules, 32, 0, 16, 14), (i_time, 0, 14, 32, 14), (i_state, 32, 14, 16, 14)])
     objects = views + [volume, total, sentiment, expectation, voc, sources, authors, terms, tags, share, table,
-                       c_types, c_time, c_state, c_sla, c_table, a_time, a_rules, i_time, i_state]
+                       c_types, c_time, c_open, c_sla, c_table, a_time, a_rules, i_time, i_state]
     return objects + [overview, complaints, alerts]
 
 

@@ -93,13 +93,19 @@ def test_alerts_check_fields(tmp_path):
         + "rules:\n  - {id: any-neg, type: threshold, title: ลบ, sentiment: [neg], limit: 1, window: 1d, playbook: complaint-surge}\n",
         encoding="utf-8",
     )
+    from datetime import timedelta
+
+    from sadap.timeutil import now_utc
+
+    published = (now_utc() - timedelta(hours=2)).isoformat()
     rows = "\n".join(
-        json.dumps({"id": str(i), "text": t, "published_at": "2026-11-20T10:00:00"}, ensure_ascii=False)
+        json.dumps({"id": str(i), "text": t, "published_at": published}, ensure_ascii=False)
         for i, t in enumerate(["แอปแสงทองล่ม โอนเงินไม่ได้ แย่มาก", "ธนาคารแสงทองบริการแย่มาก ผิดหวังสุดๆ"])
     )
     (tmp_path / "in.jsonl").write_text(rows + "\n", encoding="utf-8")
     assert sadap("ingest", "in.jsonl", cwd=tmp_path).returncode == 0
-    fired = json.loads(sadap("alerts", "check", "--at", "2026-11-20T12:00:00", "--json", cwd=tmp_path).stdout)
+    at = (now_utc() + timedelta(minutes=1)).isoformat()
+    fired = json.loads(sadap("alerts", "check", "--at", at, "--json", cwd=tmp_path).stdout)
     assert len(fired) == 1
     assert set(fired[0]) == {"rule", "severity", "key", "count", "playbook", "incident", "mentions"}
     assert fired[0]["rule"] == "any-neg" and fired[0]["count"] == 2 and fired[0]["playbook"] == "complaint-surge"

@@ -12,7 +12,7 @@ import socket
 import threading
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -237,8 +237,8 @@ def test_refused_items_are_reported_one_by_one_and_the_rest_stored(new_store, mo
     batch = _mentions(3)
     original = ElasticsearchStore._source
 
-    def broken(self, m):
-        src = original(self, m)
+    def broken(self, m, *args):
+        src = original(self, m, *args)
         if m.id == batch[1].id:
             src["not_in_mapping"] = 1  # strict mapping refuses it
         return src
@@ -261,6 +261,23 @@ def test_simhash_keeps_unsigned_64_bits_and_cardinality_is_exact_when_small(new_
     fps = {f.id: f.simhash for f in store.fingerprints_since(datetime(2020, 1, 1, tzinfo=UTC))}
     assert fps[ms[0].id] == (1 << 64) - 1
     assert store.count_distinct(MentionFilter(), "author_id") == 3
+
+
+def test_responses_flag_mentions_and_survive_reindexing(new_store):
+    store = new_store()
+    ms = _mentions(3)
+    store.upsert(ms)
+    at = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
+    store.log_response(ms[0].id, at, "somchai", "line", "ขออภัยค่ะ กำลังแก้ไข")
+    store.log_response("not-yet-stored", at, "somchai", "phone", "โทรกลับแล้ว")
+    assert store.count(MentionFilter(responded=True)) == 1
+    assert store.count(MentionFilter(responded=False)) == 2
+    store.upsert([ms[0].model_copy(update={"category": "service"})])  # re-indexed: still answered
+    assert store.ids(MentionFilter(responded=True)) == [ms[0].id]
+    late = make(7, *TEXTS[1], minutes=9)
+    late = late.model_copy(update={"id": "not-yet-stored"})
+    store.upsert([late])  # arrives after its response was logged
+    assert store.count(MentionFilter(responded=True)) == 2
 
 
 def test_fingerprints_page_through_more_than_one_page(new_store, monkeypatch):

@@ -126,9 +126,9 @@ def test_cli_json_contract_and_exit_codes(config, tmp_path):
     out = json.loads(done.stdout)
     assert out["read"] == 4 and out["stored"] == 3 and out["duplicates"] == 0
     assert out["rejected"][0]["line"] == 4
-    missing = subprocess.run(cmd[:3] + [str(tmp_path / "nope.jsonl"), "--config", str(config.path)], capture_output=True, text=True)
+    missing = subprocess.run(cmd[:4] + [str(tmp_path / "nope.jsonl"), "--config", str(config.path)], capture_output=True, text=True)
     assert missing.returncode == 1 and missing.stderr.strip().count("\n") == 0 and "file not found" in missing.stderr
-    usage = subprocess.run(cmd[:3], capture_output=True, text=True)
+    usage = subprocess.run(cmd[:4], capture_output=True, text=True)
     assert usage.returncode == 2
 
 

@@ -84,7 +84,7 @@ def test_spike_that_stays_high_keeps_its_incident_current(store):
     store.upsert([mention(70_000 + i, ANGRY[i % 4], "neg", later - timedelta(minutes=i)) for i in range(20)])
     assert engine.check(later) == []  # in cool-down: no second notification…
     kinds = [e.kind for e in store.events(first.incident)]
-    assert kinds[-1] == "still_active"  # …but the incident knows it is still going
+    assert "still_active" in kinds  # …but the incident knows it is still going
 
 
 SHIFT = {"id": "neg-shift", "type": "sentiment_shift", "title": "เชิงลบเพิ่มขึ้น", "group_by": "entity",

@@ -25,13 +25,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from enrich.keywords import keywords
 from sadap.errors import ConfigError, InputError, StoreError
 from sadap.incident import Incident, IncidentEvent
 from sadap.mention import Mention
 from sadap.query import Query
 from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult
-from sadap.store.es_mappings import Names, component_templates, index_templates, template_digest
+from sadap.store.es_admin import IndexAdmin
+from sadap.store.es_mappings import Names
 from sadap.store.es_spool import Spool
 from sadap.timeutil import UTC, now_utc
 
@@ -42,8 +42,9 @@ CARDINALITY_PRECISION = 40000  # exact below about this many distinct values, ap
 PAGE = 5000
 RETRY_STATUS = (429, 500, 502, 503, 504)
 
-_SINGLE = ("source_name", "source_kind", "sentiment", "category", "complaint_type", "author_id", "language", "expectation")
-_FIELD = {**{f: f for f in _SINGLE}, "entity": "entities", "hashtag": "hashtags"}
+_SINGLE = ("source_name", "source_kind", "sentiment", "category", "complaint_type", "author_id", "language", "expectation",
+           "cluster")
+_FIELD = {**{f: f for f in _SINGLE}, "entity": "entities", "hashtag": "hashtags", "keyword": "keywords"}
 
 
 class StoreUnavailable(StoreError):
@@ -133,7 +134,7 @@ def build_client(cfg, node_class=None):
     return Elasticsearch(**kwargs)
 
 
-class ElasticsearchStore(Store):
+class ElasticsearchStore(IndexAdmin, Store):
     def __init__(
         self,
         client,
@@ -237,156 +238,6 @@ class ElasticsearchStore(Store):
                 return
             after = hits[-1]["sort"]
 
-    # -- setup, rollover, retention ---------------------------------------------
-    def capabilities(self) -> dict[str, bool]:
-        """Which optional analyzers the cluster has (checked with ``_analyze``)."""
-        found = {}
-        for name, body in (("thai", {"analyzer": "thai"}), ("icu", {"tokenizer": "icu_tokenizer"})):
-            try:
-                self.client.indices.analyze(text="ทดสอบภาษาไทย", **body)
-                found[name] = True
-            except Exception:  # unknown analyzer (400) or anything else: not available
-                found[name] = False
-        return found
-
-    def setup(self) -> dict:
-        """Install templates, create the state indices and this month's mentions index."""
-        caps = self._call(self.capabilities)
-        kw = {"shards": self.shards, "replicas": self.replicas, "thai": caps["thai"], "icu": caps["icu"]}
-        for name, body in component_templates(self.names, **kw).items():
-            self._call(self.client.cluster.put_component_template, name=name, **body)
-        for name, body in index_templates(self.names, **kw).items():
-            self._call(self.client.indices.put_index_template, name=name, **body)
-        created = []
-        for index in self.names.state_indices:
-            if not self._call(self.client.indices.exists, index=index):
-                self._create(index)
-                created.append(index)
-        self._write_month = None
-        write, rolled = self._ensure_write_index(force=True)
-        if rolled:
-            created.append(write)
-        deleted = self.apply_retention()
-        self._ready = True
-        return {"thai_analyzer": caps["thai"], "icu_analyzer": caps["icu"], "write_index": write,
-                "created": created, "deleted": deleted, "templates": sorted(
-                    list(component_templates(self.names, **kw)) + list(index_templates(self.names, **kw)))}
-
-    def _create(self, index: str, body: dict | None = None) -> bool:
-        """Create an index; False if it already existed (another process was first)."""
-        try:
-            self._call(self.client.indices.create, index=index, **(body or {}))
-            return True
-        except StoreError as err:
-            if "resource_already_exists" in str(err):
-                return False
-            raise
-
-    def _ensure_ready(self) -> None:
-        if self._ready:
-            return
-        with self._lock:
-            if self._ready:
-                return
-            template = f"{self.names.prefix}-mentions"
-            ok = self._call(self.client.indices.exists_index_template, name=template) and all(
-                self._call(self.client.indices.exists, index=i) for i in self.names.state_indices
-            ) and self._call(self.client.indices.exists_alias, name=self.names.mentions_write)
-            if not ok:
-                if not self.auto_setup:
-                    raise StoreError(f"{self.label}: indices for prefix {self.names.prefix!r} are missing; run `sadap es setup`")
-                self.setup()
-            self._ready = True
-
-    def _write_indices(self) -> list[str]:
-        from elasticsearch import NotFoundError
-
-        try:
-            found = self.client.indices.get_alias(name=self.names.mentions_write)
-        except NotFoundError:
-            return []
-        return sorted(found.body)
-
-    def _ensure_write_index(self, force: bool = False) -> tuple[str, bool]:
-        """Point the write alias at this month's index (a monthly rollover). Returns (index, created)."""
-        now = self.clock()
-        month = self.names.monthly(now.year, now.month)
-        if self._write_month == month and not force:
-            return month, False
-        with self._lock:
-            current = self._call(self._write_indices)
-            created = False
-            if current != [month]:
-                created = self._create(month, {"aliases": {self.names.mentions: {}}})
-                actions = [{"add": {"index": month, "alias": self.names.mentions_write, "is_write_index": True}}]
-                actions += [{"remove": {"index": old, "alias": self.names.mentions_write}} for old in current if old != month]
-                self._call(self.client.indices.update_aliases, actions=actions)
-                if current:
-                    log.info("rolled %s over to %s", self.names.mentions_write, month)
-                    self.apply_retention()
-            self._write_month = month
-            return month, created
-
-    def mention_indices(self) -> list[str]:
-        found = self._call(self.client.indices.get_alias, name=self.names.mentions, ignore_unavailable=True).body
-        return sorted(i for i in found if i.startswith(self.names.mentions + "-"))
-
-    def apply_retention(self) -> list[str]:
-        """Delete monthly indices older than ``retention_months`` (the current month and the
-        N before it are kept). Returns the deleted index names."""
-        if not self.retention_months:
-            return []
-        now = self.clock()
-        keep_from = now.year * 12 + now.month - 1 - self.retention_months
-        deleted = []
-        for index in self.mention_indices():
-            suffix = index[len(self.names.mentions) + 1:]
-            try:
-                year, month = (int(x) for x in suffix.split("."))
-            except ValueError:
-                continue
-            if year * 12 + month - 1 < keep_from:
-                self._call(self.client.indices.delete, index=index)
-                deleted.append(index)
-        if deleted:
-            log.info("retention: deleted %s", ", ".join(deleted))
-        return deleted
-
-    def status(self) -> dict:
-        info = self._call(self.client.info).body
-        health = self._call(self.client.cluster.health).body
-        caps = self.capabilities()
-        kw = {"shards": self.shards, "replicas": self.replicas, "thai": caps["thai"], "icu": caps["icu"]}
-        expected = {n: template_digest(b) for n, b in component_templates(self.names, **kw).items()}
-        installed = {}
-        for name in expected:
-            try:
-                got = self.client.cluster.get_component_template(name=name).body["component_templates"][0]
-                installed[name] = (got["component_template"].get("_meta") or {}).get("digest")
-            except Exception:
-                installed[name] = None
-        indices = []
-        for index in self.mention_indices() if self.client.indices.exists_alias(name=self.names.mentions) else []:
-            indices.append({"index": index, "docs": self._call(self.client.count, index=index).body["count"]})
-        state = {}
-        for index in self.names.state_indices:
-            exists = self._call(self.client.indices.exists, index=index)
-            state[index] = self._call(self.client.count, index=index).body["count"] if exists else None
-        return {
-            "cluster": info.get("cluster_name"),
-            "version": info.get("version", {}).get("number"),
-            "distribution": info.get("version", {}).get("distribution", "elasticsearch"),
-            "health": health.get("status"),
-            "thai_analyzer": caps["thai"],
-            "icu_analyzer": caps["icu"],
-            "templates_current": all(installed[n] == d for n, d in expected.items()),
-            "write_index": (self._write_indices() or [None])[0],
-            "mention_indices": indices,
-            "mentions": sum(i["docs"] for i in indices),
-            "state_indices": state,
-            "spool_pending": self.spool.pending() if self.spool else 0,
-        }
-
     # -- the spool ------------------------------------------------------------------
     def replay_spool(self) -> int:
         """Store every spooled mention now; returns how many."""
@@ -406,7 +257,7 @@ class ElasticsearchStore(Store):
         return [m.id for m in mentions]
 
     # -- mentions -------------------------------------------------------------------
-    def _source(self, m: Mention) -> dict:
+    def _source(self, m: Mention, responded: frozenset[str] = frozenset()) -> dict:
         title_tokens = [str(t) for t in (m.extras.get("title_tokens") or [])]
         return {
             "id": m.id,
@@ -430,7 +281,7 @@ class ElasticsearchStore(Store):
             "complaint_type": m.complaint.type,
             "entities": sorted(set(m.entities)),
             "hashtags": sorted(set(m.hashtags)),
-            "keywords": keywords(m.tokens),
+            "keywords": sorted(set(m.keywords)),
             "likes": m.engagement.likes,
             "shares": m.engagement.shares,
             "comments": m.engagement.comments,
@@ -438,6 +289,8 @@ class ElasticsearchStore(Store):
             "text_hash": m.text_hash,
             "simhash": None if m.simhash is None else str(_unsigned(m.simhash)),
             "duplicate_of": m.duplicate_of,
+            "cluster": m.duplicate_of or m.id,
+            "responded": m.id in responded,
             "doc": m.model_dump_json(),
         }
 
@@ -452,6 +305,17 @@ class ElasticsearchStore(Store):
                 found[hit["_id"]] = hit["_index"]
         return found
 
+    def _responded(self, ids: Iterable[str]) -> frozenset[str]:
+        """Which of these mentions have a logged response (the flag survives re-indexing)."""
+        ids = list(ids)
+        found: set[str] = set()
+        for i in range(0, len(ids), 1000):
+            chunk = ids[i:i + 1000]
+            agg = {"terms": {"field": "mention_id", "size": len(chunk)}}
+            res = self._search(self.names.responses, query={"terms": {"mention_id": chunk}}, size=0, aggs={"m": agg})
+            found.update(b["key"] for b in res["aggregations"]["m"]["buckets"])
+        return frozenset(found)
+
     def _store_batch(self, mentions: list[Mention]) -> EsUpsertResult:
         """Index one batch; raises StoreUnavailable if the cluster is gone, BulkRejected for refused items."""
         from elasticsearch import helpers
@@ -460,8 +324,10 @@ class ElasticsearchStore(Store):
         by_id = {m.id: m for m in mentions}  # last one wins within a batch
         write, _ = self._ensure_write_index()
         located = self._locate(by_id)
+        responded = self._responded(by_id)
         actions = [
-            {"_op_type": "index", "_index": located.get(i, self.names.mentions_write), "_id": i, "_source": self._source(m)}
+            {"_op_type": "index", "_index": located.get(i, self.names.mentions_write), "_id": i,
+             "_source": self._source(m, responded)}
             for i, m in by_id.items()
         ]
         ok: list[str] = []
@@ -556,12 +422,17 @@ class ElasticsearchStore(Store):
             filters.append({"range": {"collected_at": {"lte": _ms(flt.collected_until), "format": "epoch_millis"}}})
         for name, values in (
             ("sentiment", flt.sentiment), ("source_name", flt.source_names), ("source_kind", flt.source_kinds),
-            ("category", flt.categories), ("entities", flt.entities), ("id", flt.ids),
+            ("category", flt.categories), ("entities", flt.entities), ("expectation", flt.expectations),
+            ("hashtags", flt.hashtags), ("keywords", flt.keywords), ("cluster", flt.clusters), ("id", flt.ids),
         ):
             if values:
                 filters.append({"terms": {name: list(values)}})
         if flt.complaint is not None:
             filters.append({"term": {"is_complaint": bool(flt.complaint)}})
+        if flt.responded is True:
+            filters.append({"term": {"responded": True}})
+        elif flt.responded is False:
+            must_not.append({"term": {"responded": True}})
         if not flt.include_duplicates:
             must_not.append({"exists": {"field": "duplicate_of"}})
         if flt.query is not None and not flt.query.empty:
@@ -621,13 +492,15 @@ class ElasticsearchStore(Store):
         agg = {"cardinality": {"field": fld, "precision_threshold": CARDINALITY_PRECISION}}
         return int(self._aggregate(flt, agg)["value"])
 
-    def histogram(self, flt: MentionFilter, interval: timedelta) -> list[tuple[datetime, int]]:
+    def histogram(self, flt: MentionFilter, interval: timedelta, origin: datetime | None = None) -> list[tuple[datetime, int]]:
         step = interval // timedelta(milliseconds=1)
         if step <= 0:
             raise InputError("histogram interval must be positive")
-        # Buckets start at Bangkok midnight (and whole steps from it): shift by -7 h modulo the step.
+        # Buckets start at the origin (default: a Bangkok midnight) and whole steps from it;
+        # Elasticsearch's date_histogram offset is that origin modulo the step.
+        origin_ms = _ms(origin) if origin is not None else -BANGKOK_OFFSET_MS
         agg: dict[str, Any] = {"field": flt.time_field, "fixed_interval": f"{step}ms", "min_doc_count": 1}
-        offset = (-BANGKOK_OFFSET_MS) % step
+        offset = origin_ms % step
         if offset:
             agg["offset"] = f"{offset}ms"
         buckets = self._aggregate(flt, {"date_histogram": agg})["buckets"]
@@ -705,6 +578,30 @@ class ElasticsearchStore(Store):
         query = {"range": {"fired_at": {"gte": _ms(since), "format": "epoch_millis"}}}
         hits = self._scan(self.names.alerts, query, [{"fired_at": "asc"}, {"seq": "asc"}], ["doc"])
         return [json.loads(h["_source"]["doc"]) for h in hits]
+
+    def log_response(self, mention_id: str, at: datetime, actor: str, channel: str, text: str) -> None:
+        self._ensure_ready()
+        doc = {"mention_id": mention_id, "at": _iso_ms(at), "actor": actor, "channel": channel, "text": text,
+               "seq": self._seq()}
+        self._call(self.client.index, index=self.names.responses, document=doc, refresh=True)
+        # Flag the mention where it lives, so `responded` filters stay plain term queries.
+        for index in {v for v in self._locate([mention_id]).values()}:
+            self._call(self.client.update, index=index, id=mention_id, doc={"responded": True},
+                       refresh=self.refresh_on_write)
+
+    def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:
+        self._ensure_ready()
+        doc = {"rule_id": rule_id, "key": key, "until": _iso_ms(until), "actor": actor, "reason": reason,
+               "doc": json.dumps({"until": until.astimezone(UTC).isoformat()})}
+        self._call(self.client.index, index=self.names.snoozes, id=self._state_id(rule_id, key), document=doc)
+
+    def snoozed_until(self, rule_id: str, key: str) -> datetime | None:
+        ends = []
+        for k in {key, "*"}:
+            src = self._get(self.names.snoozes, self._state_id(rule_id, k))
+            if src:
+                ends.append(datetime.fromisoformat(json.loads(src["doc"])["until"]))
+        return max(ends) if ends else None
 
     # -- incidents ---------------------------------------------------------------------------
     def save_incident(self, incident: Incident) -> None:

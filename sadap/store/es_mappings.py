@@ -62,7 +62,7 @@ MENTION_PROPERTIES = {
     "complaint_type": KEYWORD,
     "entities": KEYWORD,
     "hashtags": KEYWORD,
-    # Content words (no stop words, digits or single letters), for "top terms" in Kibana.
+    # Content words from enrichment (no stop words, digits or single letters): top terms, new-term alerts.
     "keywords": KEYWORD,
     "likes": {"type": "long"},
     "shares": {"type": "long"},
@@ -72,6 +72,10 @@ MENTION_PROPERTIES = {
     # 64-bit SimHash as an unsigned decimal string (an Elasticsearch long is signed).
     "simhash": STORED_ONLY,
     "duplicate_of": KEYWORD,
+    # Near-duplicate group: duplicate_of, else the mention's own id.
+    "cluster": KEYWORD,
+    # Someone logged a response to it (kept in step with the responses index).
+    "responded": {"type": "boolean"},
     # The whole mention as JSON, so reads give back exactly what was stored.
     "doc": STORED_ONLY,
 }
@@ -113,6 +117,16 @@ STATE_PROPERTIES = {
         "alert_count": {"type": "long"},
         "doc": STORED_ONLY,
     },
+    "responses": {
+        "mention_id": KEYWORD,
+        "at": DATE,
+        "actor": KEYWORD,
+        "channel": KEYWORD,
+        "text": {"type": "text"},
+        "seq": {"type": "long"},
+    },
+    "snoozes": {"rule_id": KEYWORD, "key": KEYWORD, "until": DATE, "actor": KEYWORD, "reason": {"type": "text"},
+                "doc": STORED_ONLY},
     "incident_events": {
         "incident_id": KEYWORD,
         "kind": KEYWORD,
@@ -135,6 +149,8 @@ class Names:
         self.alerts = f"{prefix}-alerts"
         self.incidents = f"{prefix}-incidents"
         self.incident_events = f"{prefix}-incident-events"
+        self.responses = f"{prefix}-responses"
+        self.snoozes = f"{prefix}-snoozes"
 
     def monthly(self, year: int, month: int) -> str:
         return f"{self.mentions}-{year:04d}.{month:02d}"
@@ -145,7 +161,7 @@ class Names:
 
     def state_index(self, kind: str) -> str:
         return {"rule_state": self.rule_state, "alerts": self.alerts, "incidents": self.incidents,
-                "incident_events": self.incident_events}[kind]
+                "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes}[kind]
 
     @property
     def state_indices(self) -> list[str]:
