@@ -24,6 +24,7 @@ from pydantic import (
 from alerts.model import Severity
 from sadap.errors import InputError
 from sadap.timeutil import format_duration, parse_duration
+from sadap.yamlsource import Loc, format_loc
 from playbooks.render import template_problem
 
 CHANNELS: tuple[str, ...] = ("social", "press", "email", "line", "internal", "sms")
@@ -256,16 +257,6 @@ class Stakeholder(Strict):
         return value.strip()
 
 
-Loc = tuple[str | int, ...]
-
-
-def _loc_text(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def timing_problems(
     acknowledge_within: timedelta | None,
     sla: "Sla | dict[str, timedelta | None]",
@@ -285,29 +276,30 @@ def timing_problems(
     sla_ack, first, resolve = get("acknowledge"), get("first_response"), get("resolve")
     show = format_duration
     problems: list[tuple[Loc, str]] = []
+    ack: timedelta | None = sla_ack if sla_ack is not None else acknowledge_within
+    ack_name = "sla.acknowledge" if sla_ack is not None else "acknowledge_within"
     if acknowledge_within is not None and sla_ack is not None and acknowledge_within != sla_ack:
         problems.append(
             (
                 ("sla", "acknowledge"),
-                f"sla.acknowledge ({show(sla_ack)}) differs from acknowledge_within ({show(acknowledge_within)}): "
-                "give the time to acknowledge once, as sla.acknowledge (or both, equal)",
+                f"{show(sla_ack)} differs from acknowledge_within ({show(acknowledge_within)}): give the time "
+                "to acknowledge once, as sla.acknowledge (or give both, equal)",
             )
         )
-    ack = sla_ack if sla_ack is not None else acknowledge_within
-    ack_name = "sla.acknowledge" if sla_ack is not None else "acknowledge_within"
+        ack = None  # which one is meant is unknown: nothing else is measured against it
     if first is not None and ack is not None and first < ack:
         problems.append(
             (
                 ("sla", "first_response"),
-                f"first_response ({show(first)}) is shorter than the time to acknowledge "
-                f"({ack_name}: {show(ack)}); it must be at least that",
+                f"{show(first)} is shorter than the time to acknowledge ({ack_name}: {show(ack)}); "
+                "first_response must be at least that",
             )
         )
     if resolve is not None:
         for name, other in (("first_response", first), (ack_name, ack)):
             if other is not None and resolve < other:
                 problems.append(
-                    (("sla", "resolve"), f"resolve ({show(resolve)}) is shorter than {name} ({show(other)}); it must be at least that")
+                    (("sla", "resolve"), f"{show(resolve)} is shorter than {name} ({show(other)}); resolve must be at least that")
                 )
                 break
     previous: tuple[int, timedelta] | None = None
@@ -316,7 +308,7 @@ def timing_problems(
             continue
         loc: Loc = ("escalation", i, "after")
         if previous is None:
-            if i == 0 and ack is not None and after < ack:
+            if ack is not None and after < ack:
                 problems.append(
                     (
                         loc,
@@ -428,7 +420,7 @@ class Playbook(Strict):
             if self.acknowledge_within is None and self.sla.acknowledge is None:
                 problems.append("acknowledge_within: required but missing (give sla.acknowledge, or acknowledge_within)")
             problems += [
-                f"{_loc_text(loc)}: {what}"
+                f"{format_loc(loc)}: {what}"
                 for loc, what in timing_problems(
                     self.acknowledge_within, self.sla, [level.after for level in self.escalation]
                 )

@@ -370,3 +370,48 @@ def test_config_validates_prefix_and_reads_secrets_from_environment(tmp_path, mo
     client = build_client(user)
     assert "s3cret" not in repr(client)
     client.close()
+
+
+# -- docs --------------------------------------------------------------------------------------
+_START = "<!-- es-config:start (generated from ElasticsearchConfig; a test checks it is current) -->"
+_END = "<!-- es-config:end -->"
+
+
+def _config_block() -> str:
+    from sadap.config import ElasticsearchConfig
+    from sadap.docgen import model_table
+
+    return "\n".join([_START, "", (ElasticsearchConfig.__doc__ or "").strip(), "",
+                      *model_table(ElasticsearchConfig, "store.elasticsearch."), "", _END])
+
+
+def write_config_reference() -> None:
+    """python -c "from tests.test_es_store import write_config_reference as w; w()" """
+    path = ROOT / "docs" / "deploy.md"
+    text = path.read_text(encoding="utf-8")
+    a, b = text.index(_START), text.index(_END) + len(_END)
+    path.write_text(text[:a] + _config_block() + text[b:], encoding="utf-8")
+
+
+def test_deploy_doc_config_reference_is_current():
+    text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    a, b = text.index(_START), text.index(_END) + len(_END)
+    assert text[a:b] == _config_block(), 'run: python -c "from tests.test_es_store import write_config_reference as w; w()"'
+
+
+def test_compose_file_runs_the_stack_with_security_on():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "infra" / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert {"elasticsearch", "kibana", "sadap", "console"} <= set(services)
+    es = services["elasticsearch"]["environment"]
+    assert es["xpack.security.enabled"] == "true" and es["xpack.security.http.ssl.enabled"] == "true"
+    assert {"esdata", "kibanadata", "snapshots", "sadapdata"} <= set(compose["volumes"])
+    config = yaml.safe_load(compose["configs"]["sadap_config"]["content"])
+    from sadap.config import Config
+
+    Config.model_validate(config)  # the embedded sadap.yaml is a valid config
+    assert config["store"]["backend"] == "elasticsearch"
+    text = (ROOT / "infra" / "compose.yaml").read_text(encoding="utf-8")
+    assert "verify_certs: false" not in text

@@ -458,13 +458,247 @@ def test_first_steps_of_shipped_outage():
 
 
 def test_docs_cover_schema_variables_and_library():
-    from playbooks.schema import Playbook, Response, Step, Text, When
+    from playbooks.schema import EscalationLevel, Playbook, Response, Sla, Stakeholder, Step, Text, When
 
     docs = (Path(__file__).resolve().parent.parent / "docs" / "playbooks.md").read_text(encoding="utf-8")
-    for model in (Playbook, When, Step, Response, Text):
+    for model in (Playbook, When, Step, Response, Text, Sla, EscalationLevel, Stakeholder):
         for name in model.model_fields:
             assert f"`{name}`" in docs, f"docs/playbooks.md does not describe {model.__name__}.{name}"
     for name in TEMPLATE_VARIABLES:
         assert f"`{{{name}}}`" in docs
     for p in load_playbooks():
         assert f"`{p.id}`" in docs and p.title.th in docs and Path(p.source).name in docs
+
+
+# -- SLA, escalation and stakeholders -------------------------------------------
+
+NEW_IDS = ("product-safety", "executive-mention", "environment-community", "natural-disaster")
+
+CLOCKS = """\
+sla:
+  acknowledge: 15m
+  first_response: 2h
+  resolve: 3d
+escalation:
+  - after: 15m
+    notify: [console]
+    roles: [on-call, pr-lead]
+    message: {th: "[{playbook}] ยังไม่มีผู้รับทราบ {key}", en: "[{playbook}] {key} not acknowledged"}
+  - after: 1h
+    roles: [executive]
+stakeholders:
+  - name: {th: สำนักงานคณะกรรมการอาหารและยา (อย.), en: Thai FDA}
+    role: regulator
+    how: email
+    when: 24h
+  - name: ผู้นำชุมชน
+    role: community-leader
+    how: line
+"""
+
+
+def with_clocks(pid: str = "booking-outage", clocks: str = CLOCKS, keep_acknowledge_within: bool = False) -> str:
+    text = good(pid)
+    if not keep_acknowledge_within:
+        text = text.replace("acknowledge_within: 15m\n", "")
+    return text.replace("steps:\n", clocks + "steps:\n", 1)
+
+
+def test_library_has_the_new_playbooks():
+    playbooks = load_playbooks()
+    ids = [p.id for p in playbooks]
+    assert len(ids) >= 10
+    for required in NEW_IDS:
+        assert required in ids
+    # specific playbooks are tried before the broad complaint-surge, which stays last
+    assert ids[-1] == "complaint-surge"
+    assert Path(playbooks[-1].source).name.startswith("90-")
+    # negative news about an executive goes to negative-news, a mere mention to executive-mention
+    assert ids.index("negative-news") < ids.index("executive-mention")
+
+
+def test_shipped_playbooks_have_sla_escalation_and_stakeholders():
+    # shipped escalation levels name no notifier (empty: the alert's own notifiers), so they load with any config
+    for p in load_playbooks(known_notifiers=set()):
+        assert p.sla.acknowledge is not None and p.sla.acknowledge == p.acknowledge_within, p.id
+        assert p.sla.first_response is not None and p.sla.resolve is not None, p.id
+        assert p.sla.acknowledge <= p.sla.first_response <= p.sla.resolve, p.id
+        assert p.stakeholders and all(s.name.th and s.role for s in p.stakeholders), p.id
+        assert p.escalation, p.id
+        assert p.escalation[0].after >= p.acknowledge_within, p.id
+        afters = [level.after for level in p.escalation]
+        assert afters == sorted(set(afters)), p.id
+        for level in p.escalation:
+            assert level.notify == [], p.id
+            assert level.roles, p.id
+
+
+def test_shipped_clocks_from_brief():
+    by_id = {p.id: p for p in load_playbooks()}
+    leak = by_id["data-leak-pdpa"]
+    pdpc = [s for s in leak.stakeholders if "สคส." in s.name.th]
+    assert pdpc and pdpc[0].role == "regulator" and pdpc[0].when == timedelta(hours=72)
+    assert by_id["complaint-surge"].sla.first_response == timedelta(hours=24)
+    safety = by_id["product-safety"]
+    assert safety.severity == "P1"
+    assert any("อย." in s.name.th for s in safety.stakeholders)
+    env = by_id["environment-community"]
+    assert any(s.role == "community-leader" for s in env.stakeholders)
+    assert any("กรมโรงงานอุตสาหกรรม" in s.name.th for s in env.stakeholders)
+    assert any("ปภ." in s.name.th for s in by_id["natural-disaster"].stakeholders)
+    assert by_id["executive-mention"].when.rule_types == ["watch"]
+    for pid, words in {
+        "product-safety": {"ปนเปื้อน", "เรียกคืน", "อาหารเป็นพิษ", "สิ่งแปลกปลอม"},
+        "environment-community": {"กลิ่นเหม็น", "ฝุ่น", "เสียงดัง", "มลพิษ"},
+        "natural-disaster": {"น้ำท่วม", "พายุ", "แผ่นดินไหว", "ภัยพิบัติ"},
+        "executive-mention": {"ผู้บริหาร", "ซีอีโอ", "ประธาน", "กรรมการผู้จัดการ"},
+    }.items():
+        assert words <= set(by_id[pid].when.keywords), pid
+
+
+def test_every_shipped_escalation_message_renders():
+    for p in load_playbooks():
+        for level in p.escalation:
+            if level.message is None:
+                continue
+            for lang in ("th", "en"):
+                text = render_template(level.message.get(lang), SAMPLE, lang)
+                assert "{" not in text and "}" not in text, (p.id, level.after, lang)
+
+
+def test_sla_stakeholders_and_escalation_parse(tmp_path):
+    p = load_playbook_file(write(tmp_path, "p.yaml", with_clocks()), known_notifiers={"console"})
+    # sla.acknowledge replaces acknowledge_within; both hold it once loaded
+    assert p.sla.acknowledge == p.acknowledge_within == timedelta(minutes=15)
+    assert p.sla.first_response == timedelta(hours=2) and p.sla.resolve == timedelta(days=3)
+    assert [level.after for level in p.escalation] == [timedelta(minutes=15), timedelta(hours=1)]
+    assert p.escalation[0].notify == ["console"] and p.escalation[1].notify == []
+    assert p.escalation[1].roles == ["executive"] and p.escalation[1].message is None
+    assert render_template(p.escalation[0].message.get("en"), SAMPLE) == "[ระบบบริการขัดข้อง] แอป SiamPay not acknowledged"
+    fda, leaders = p.stakeholders
+    assert fda.name.th.endswith("(อย.)") and fda.name.get("en") == "Thai FDA" and fda.how == "email"
+    assert fda.when == timedelta(hours=24)
+    # a plain string name is read as Thai text; `when` may be left out
+    assert leaders.name.th == "ผู้นำชุมชน" and leaders.name.get("en") == "ผู้นำชุมชน" and leaders.when is None
+    assert [level.after for level in p.escalation_due(timedelta(minutes=20))] == [timedelta(minutes=15)]
+    assert p.escalation_due(timedelta(minutes=5)) == []
+
+
+def test_acknowledge_within_alone_still_works_and_both_must_agree(tmp_path):
+    old = load_playbook_file(write(tmp_path, "old.yaml", good()))
+    assert old.acknowledge_within == old.sla.acknowledge == timedelta(minutes=15)
+    assert old.sla.first_response is None and old.escalation == [] and old.stakeholders == []
+    both = load_playbook_file(write(tmp_path, "both.yaml", with_clocks(keep_acknowledge_within=True)))
+    assert both.acknowledge_within == timedelta(minutes=15)
+    text = with_clocks(keep_acknowledge_within=True).replace("  acknowledge: 15m", "  acknowledge: 30m")
+    path = write(tmp_path, "differ.yaml", text)
+    msg = load_error([path], shipped=False)
+    assert f"{path}:{line_of(text, 'acknowledge: 30m')}: sla.acknowledge: 30m differs from acknowledge_within (15m)" in msg
+    neither = with_clocks().replace("  acknowledge: 15m\n", "")
+    path = write(tmp_path, "neither.yaml", neither)
+    msg = load_error([path], shipped=False)
+    assert ": acknowledge_within: required but missing (give sla.acknowledge, or acknowledge_within)" in msg
+
+
+def test_escalation_after_must_increase(tmp_path):
+    text = with_clocks().replace("  - after: 1h", "  - after: 15m")
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False)
+    second = [i for i, line in enumerate(text.splitlines(), start=1) if "- after: 15m" in line][1]
+    assert f"{path}:{second}: escalation[1].after: after 15m is not later than escalation[0].after (15m)" in msg
+    assert "strictly later" in msg and len(msg.splitlines()) == 1
+
+
+def test_first_escalation_level_not_before_acknowledge(tmp_path):
+    text = with_clocks().replace("  - after: 15m", "  - after: 10m")
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False)
+    assert f"{path}:{line_of(text, 'after: 10m')}: escalation[0].after:" in msg
+    assert "before the time to acknowledge (sla.acknowledge: 15m)" in msg
+    assert "the first level's after must be at least 15m" in msg
+    # with the older acknowledge_within, the error names that
+    old = with_clocks(keep_acknowledge_within=True).replace("  acknowledge: 15m\n", "").replace("  - after: 15m", "  - after: 10m")
+    msg = load_error([write(tmp_path, "old.yaml", old)], shipped=False)
+    assert "(acknowledge_within: 15m)" in msg
+
+
+def test_sla_clocks_in_order(tmp_path):
+    text = with_clocks().replace("first_response: 2h", "first_response: 10m").replace("resolve: 3d", "resolve: 5m")
+    path = write(tmp_path, "p.yaml", text)
+    lines = load_error([path], shipped=False).splitlines()
+    assert lines[0].startswith(f"{path}:{line_of(text, 'first_response')}: sla.first_response: 10m is shorter than")
+    assert lines[1].startswith(f"{path}:{line_of(text, 'resolve')}: sla.resolve: 5m is shorter than first_response (10m)")
+
+
+def test_unknown_notifier_names_known_notifiers(tmp_path):
+    text = with_clocks().replace("notify: [console]", "notify: [console, line-pr]")
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False, known_notifiers={"console", "slack-oncall"})
+    assert (
+        f"{path}:{line_of(text, 'line-pr')}: escalation[0].notify[1]: notifier 'line-pr' does not exist "
+        "(known notifiers: console, slack-oncall)"
+    ) in msg
+    # without known_notifiers, notifier ids are not checked
+    assert load_playbook_file(path).escalation[0].notify == ["console", "line-pr"]
+    with pytest.raises(ConfigError, match="notifier 'line-pr' does not exist"):
+        load_playbook_file(path, known_notifiers={"console"})
+    assert load_playbook_file(path, known_notifiers={"console", "line-pr"}).id == "booking-outage"
+
+
+def test_escalation_and_stakeholder_errors(tmp_path):
+    text = (
+        with_clocks()
+        .replace("    roles: [executive]", "    roles: [executive]\n    notfy: [console]")
+        .replace("    how: line", "    how: fax")
+        .replace('"[{playbook}] ยังไม่มีผู้รับทราบ {key}"', '"[{playbook}] ยังไม่มีผู้รับทราบ {ผู้บริหาร}"')
+        .replace("notify: [console]", "notify: [console, console]")
+    )
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False)
+    assert f"{path}:{line_of(text, 'notfy')}: escalation[1].notfy: unknown key 'notfy' (allowed: after, notify, roles, message)" in msg
+    assert f"{path}:{line_of(text, 'how: fax')}: stakeholders[1].how: Input should be 'social', 'press'" in msg
+    assert f"{path}:{line_of(text, 'message:')}: escalation[0].message: unknown template variable {{ผู้บริหาร}}" in msg
+    assert "escalation[0].notify: notifier id 'console' is listed twice" in msg
+    missing = with_clocks().replace("    role: community-leader\n", "")
+    msg = load_error([write(tmp_path, "m.yaml", missing)], shipped=False)
+    assert "stakeholders[1].role: required but missing" in msg
+
+
+def test_playbook_built_in_code_checks_clocks():
+    import yaml
+    from pydantic import ValidationError
+
+    from playbooks.schema import Playbook
+
+    data = yaml.safe_load(with_clocks().replace("  - after: 1h", "  - after: 5m"))
+    with pytest.raises(ValidationError, match=r"escalation\[0\].after: the first level starts after 15m|escalation\[1\].after"):
+        Playbook.model_validate(data)
+    data = yaml.safe_load(with_clocks())
+    assert Playbook.model_validate(data).acknowledge_within == timedelta(minutes=15)
+    del data["sla"]["acknowledge"]
+    with pytest.raises(ValidationError, match="acknowledge_within: required but missing"):
+        Playbook.model_validate(data)
+
+
+def test_new_playbooks_matching():
+    playbooks = load_playbooks()
+    contamination = alert(
+        rule="brand-negative-surge", rule_type="threshold", severity="P2", terms=["ปนเปื้อน", "นม", "ร้องเรียน"]
+    )
+    assert match_playbook(contamination, playbooks).id == "product-safety"
+    # the same surge without the word is a complaint surge
+    plain = contamination.model_copy(update={"terms": ["นม", "ร้องเรียน"]})
+    assert match_playbook(plain, playbooks).id == "complaint-surge"
+    recall = alert(rule="x", rule_type="watch", severity="P3", title_th="อย. สั่งเรียกคืนสินค้า")
+    assert match_playbook(recall, playbooks).id == "product-safety"
+    smell = alert(rule="x", rule_type="threshold", severity="P3", terms=["โรงงาน", "กลิ่นเหม็น", "ชาวบ้าน"])
+    assert match_playbook(smell, playbooks).id == "environment-community"
+    # "น้ำเสียง" (tone of voice) is not wastewater: a complaint about staff stays a complaint surge
+    tone = alert(rule="x", rule_type="threshold", severity="P3", terms=["พนักงาน", "น้ำเสียง", "ไม่สุภาพ"])
+    assert match_playbook(tone, playbooks).id == "complaint-surge"
+    flood = alert(rule="x", rule_type="watch", severity="P2", query="น้ำท่วม OR ไฟดับ", terms=["สาขา", "ไฟดับ"])
+    assert match_playbook(flood, playbooks).id == "natural-disaster"
+    ceo = alert(rule="x", rule_type="watch", severity="P4", terms=["ซีอีโอ", "สัมภาษณ์"])
+    assert match_playbook(ceo, playbooks).id == "executive-mention"
+    # executive-mention is for watch rules only
+    assert match_playbook(ceo.model_copy(update={"rule_type": "threshold"}), playbooks) is None

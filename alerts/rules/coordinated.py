@@ -17,6 +17,9 @@ class CoordinatedOptions(RuleOptions):
     include_duplicates: bool = Field(True, description="Copies are what this rule counts; leave true.")
     window: Duration = Field(timedelta(hours=1), description="How far back, on collection time.")
     min_authors: int = Field(4, ge=2, description="Distinct authors posting the same text.")
+    min_length: int = Field(
+        30, ge=0, description="Ignore texts shorter than this (characters): many people post the same short reply or emoji."
+    )
 
 
 @register
@@ -35,9 +38,11 @@ class CoordinatedRule(Rule):
             same = replace(flt, clusters=(cluster,))
             authors = ctx.store.count_distinct(same, "author_id")
             if authors >= o.min_authors:
-                # The key people read: the start of the copied text (stable for the cluster).
                 original = ctx.store.get(cluster)
                 words = " ".join((original.text if original else cluster).split())
+                if len(words) < o.min_length:
+                    continue
+                # The key people read: the start of the copied text (stable for the cluster).
                 key = words if len(words) <= 40 else words[:39] + "…"
                 matches.append(Match(key, authors, ctx.store.ids(same, limit=self.examples), start, ctx.at,
                                      detail={"copies": n, "cluster": cluster}))

@@ -185,7 +185,12 @@ def component_templates(
     p = names.prefix
     out = {
         f"{p}-mentions-settings": {
-            "template": {"settings": {"number_of_shards": shards, "number_of_replicas": replicas, **copy.deepcopy(MENTION_SETTINGS)}},
+            "template": {"settings": {
+                "number_of_shards": shards, "number_of_replicas": replicas,
+                # Stored JSON is most of a mention's size; Thai UTF-8 compresses well.
+                "codec": "best_compression",
+                **copy.deepcopy(MENTION_SETTINGS),
+            }},
         },
         f"{p}-mentions-mappings": {
             "template": {"mappings": {"dynamic": "strict", "properties": copy.deepcopy(MENTION_PROPERTIES)}},
