@@ -84,6 +84,7 @@ def render() -> str:
     ]
     sections = [
         ("store", c.StoreConfig),
+        ("store.elasticsearch", c.ElasticsearchConfig),
         ("privacy", c.PrivacyConfig),
         ("enrich", c.EnrichConfig),
         ("watch[]", c.EntityConfig),

@@ -55,12 +55,15 @@ def make_test_store(url: str, *, prefix: str | None = None, spool_dir=None, real
 def drop_test_store(store) -> None:
     """Delete everything a test store created (for real clusters; osmem clones just vanish)."""
     p = store.names.prefix
-    c = store.client
+    c = store.client.options(ignore_status=404)
     try:
-        c.indices.delete(index=f"{p}-*", ignore_unavailable=True, allow_no_indices=True)
+        # By name: clusters refuse wildcard deletes (action.destructive_requires_name).
+        names = sorted(c.indices.get(index=f"{p}-*", expand_wildcards="all").body)
+        for i in range(0, len(names), 50):
+            c.indices.delete(index=",".join(names[i:i + 50]))
         for name in store.names.state_indices + [f"{p}-mentions"]:
-            c.indices.delete_index_template(name=name, ignore=[404])
+            c.indices.delete_index_template(name=name)
         for suffix in ("settings", "mappings", "thai"):
-            c.cluster.delete_component_template(name=f"{p}-mentions-{suffix}", ignore=[404])
+            c.cluster.delete_component_template(name=f"{p}-mentions-{suffix}")
     finally:
         store.close()
