@@ -128,7 +128,7 @@ def backtest(config, store: Store, target: str, since: datetime, until: datetime
 
     rules = config.alert_rules
     playbooks = load_playbooks(
-        [config.base_dir / p for p in config.playbooks.paths], shipped=config.playbooks.shipped, known_rules={r.id for r in rules}
+        [config.base_dir / p for p in config.playbooks.paths], shipped=config.playbooks.shipped, known_rules={r.id for r in rules}, known_notifiers={n.id for n in config.notifiers}
     )
     rule_ids = {r.id for r in rules}
     playbook_ids = {p.id for p in playbooks}

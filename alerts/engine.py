@@ -50,6 +50,7 @@ class AlertEngine:
             [config.base_dir / p for p in config.playbooks.paths],
             shipped=config.playbooks.shipped,
             known_rules={r.id for r in rules},
+            known_notifiers={n.id for n in config.notifiers},
         )
         known = {p.id for p in playbooks}
         from sadap.errors import ConfigError
@@ -158,9 +159,13 @@ class AlertEngine:
                 targets = [n for n in self.notifiers if not step.notify or n.id in step.notify]
                 roles = ", ".join(step.roles) if step.roles else ""
                 text_th = f"⚠️ ยกระดับ (ระดับ {level}): {incident.id} ยังไม่มีผู้รับทราบหลัง {format_duration(step.after)} — {incident.title}"
+                text_en = f"Escalation level {level}: {incident.id} not acknowledged after {format_duration(step.after)} — {incident.title}"
+                if step.message is not None:
+                    text_th += "\n" + self._render(step.message.th, incident, "th")
+                    text_en += "\n" + self._render(step.message.en or step.message.th, incident, "en")
                 if roles:
                     text_th += f"\nแจ้ง: {roles}"
-                text_en = f"Escalation level {level}: {incident.id} not acknowledged after {format_duration(step.after)} — {incident.title}"
+                    text_en += f"\nRoles: {roles}"
                 payload = {"escalation": level, "incident": incident.model_dump(mode="json"), "roles": list(step.roles)}
                 self.store.add_event(incident.id, IncidentEvent(at=at, kind="escalated", text=text_th, data={"level": level}))
                 if notify:
@@ -181,6 +186,14 @@ class AlertEngine:
         for m in mentions:
             counts.update(list(dict.fromkeys(t for t in m.tokens if len(t) > 1 and t not in self._stop and not t.isdigit())))
         return [t for t, _ in counts.most_common(n)]
+
+    @staticmethod
+    def _render(template: str, incident, lang: str) -> str:
+        from playbooks.render import render_template
+
+        variables = {"brand": incident.key, "key": incident.key, "count": incident.alert_count, "rule": incident.rule,
+                     "playbook": incident.playbook, "since": incident.opened_at}
+        return render_template(template, variables, lang)
 
     def _notify(self, alert: FiredAlert, incident, playbook, examples, at: datetime) -> None:
         if not self.notifiers:

@@ -298,9 +298,9 @@ def playbooks_validate(paths, config_path) -> None:
     config = _load(config_path)
     known = {r.id for r in config.alert_rules}
     if paths:
-        loaded = load_playbooks(list(paths), shipped=False, known_rules=known)
+        loaded = load_playbooks(list(paths), shipped=False, known_rules=known, known_notifiers={n.id for n in config.notifiers})
     else:
-        loaded = load_playbooks([config.base_dir / p for p in config.playbooks.paths], shipped=config.playbooks.shipped, known_rules=known)
+        loaded = load_playbooks([config.base_dir / p for p in config.playbooks.paths], shipped=config.playbooks.shipped, known_rules=known, known_notifiers={n.id for n in config.notifiers})
     click.echo(f"ok: {len(loaded)} playbook(s) valid")
 
 
@@ -352,7 +352,7 @@ def playbooks_list(config_path, as_json: bool) -> None:
 
     config = _load(config_path)
     loaded = load_playbooks([config.base_dir / p for p in config.playbooks.paths], shipped=config.playbooks.shipped,
-                            known_rules={r.id for r in config.alert_rules})
+                            known_rules={r.id for r in config.alert_rules}, known_notifiers={n.id for n in config.notifiers})
     if as_json:
         _dump([{"id": p.id, "title": {"th": p.title.th, "en": p.title.en}, "severity": p.severity} for p in loaded])
         return

@@ -242,3 +242,26 @@ def test_playbook_matched_by_when_when_the_rule_names_none(setup):
     # keyword among the alert's terms; complaint-surge takes any threshold alert at P3 or worse.
     assert surge.playbook == ("service-outage" if "ล่ม" in surge.terms else "complaint-surge")
     assert engine.check(NOW) == []  # deterministic and in cool-down
+
+
+def test_escalation_when_nobody_acknowledges(setup):
+    config, store = setup
+    quiet_week_and_crisis(store)
+    out = io.StringIO()
+    engine = AlertEngine.from_config(config, store, notifiers=[ConsoleNotifier(config.notifiers[0], stream=out)])
+    fired = {a.rule: a for a in engine.check(NOW)}
+    incident = store.get_incident(fired["outage"].incident)
+    from playbooks.loader import load_playbooks
+
+    levels = next(p for p in load_playbooks() if p.id == "service-outage").escalation
+    assert levels, "the shipped outage playbook has an escalation chain"
+    assert engine.escalate(NOW + levels[0].after - timedelta(seconds=1)) == []
+    done = engine.escalate(NOW + levels[0].after)
+    assert (incident.id, 1) in done
+    assert "ยกระดับ (ระดับ 1)" in out.getvalue()
+    assert engine.escalate(NOW + levels[0].after) == []  # each level once
+    transition(store, fired["negative-surge"].incident, "acknowledged", "somchai", at=NOW)
+    later = engine.escalate(NOW + timedelta(days=3))
+    assert all(i != fired["negative-surge"].incident for i, _ in later)  # acknowledged: no escalation
+    kinds = [e.kind for e in store.events(incident.id)]
+    assert kinds.count("escalated") == len(levels)
