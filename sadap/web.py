@@ -71,6 +71,17 @@ class ConsoleHandler(BaseHTTPRequestHandler):
                 self._send(200, self._search(params.get("q", "")))
             elif url.path == "/incidents":
                 self._send(200, self._incidents())
+            elif url.path == "/api/incidents":
+                body = [i.model_dump(mode="json") for i in self.store.list_incidents()]
+                self._json(200, body)
+            elif url.path.startswith("/api/incidents/"):
+                incident = self.store.get_incident(url.path.rsplit("/", 1)[1])
+                if incident is None:
+                    self._json(404, {"error": "no such incident"})
+                else:
+                    data = incident.model_dump(mode="json")
+                    data["timeline"] = [e.model_dump(mode="json") for e in self.store.events(incident.id)]
+                    self._json(200, data)
             elif url.path == "/api/summary":
                 body = {**overview(self.store), "incidents": [i.model_dump(mode="json") for i in self.store.list_incidents()]}
                 self._send(200, json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
@@ -78,6 +89,52 @@ class ConsoleHandler(BaseHTTPRequestHandler):
                 self._send(404, _page("ไม่พบหน้า", "<p>ไม่พบหน้านี้</p>"))
         except Exception as err:  # show, never crash the server thread
             self._send(400, _page("ผิดพลาด", f"<p>{html.escape(str(err))}</p>"))
+
+    def _json(self, status: int, body) -> None:
+        self._send(status, json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
+
+    def do_POST(self) -> None:  # noqa: N802
+        """``POST /api/incidents/<id>/<ack|resolve|reopen|note|respond>`` with JSON
+        ``{"by": "...", "text": "...", "channel": "..."}``. When ``$SADAP_API_TOKEN`` is set,
+        ``Authorization: Bearer <token>`` is required."""
+        import hmac
+        import os
+
+        from alerts.incidents import add_note, transition
+        from sadap.errors import SadapError
+
+        token = os.environ.get("SADAP_API_TOKEN")
+        given = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if token and not hmac.compare_digest(given, token):
+            self._json(401, {"error": "missing or wrong API token"})
+            return
+        parts = urlsplit(self.path).path.strip("/").split("/")
+        actions = {"ack": "acknowledged", "resolve": "resolved", "reopen": "open"}
+        if len(parts) != 4 or parts[:2] != ["api", "incidents"] or parts[3] not in (*actions, "note", "respond"):
+            self._json(404, {"error": "use POST /api/incidents/<id>/(ack|resolve|reopen|note|respond)"})
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("body must be a JSON object")
+        except ValueError as err:
+            self._json(400, {"error": f"invalid JSON body: {err}"})
+            return
+        actor, text = str(body.get("by") or "api"), str(body.get("text") or "")
+        incident_id, action = parts[2], parts[3]
+        try:
+            if action in actions:
+                transition(self.store, incident_id, actions[action], actor, text)
+            else:
+                if not text:
+                    raise SadapError("`text` is required")
+                add_note(self.store, incident_id, actor, text, kind="note" if action == "note" else "response",
+                         channel=body.get("channel"))
+        except SadapError as err:
+            self._json(409 if "can become" in str(err) else 404 if "no incident" in str(err) else 400, {"error": str(err)})
+            return
+        self._json(200, self.store.get_incident(incident_id).model_dump(mode="json"))
 
     def _overview(self) -> bytes:
         o = overview(self.store)

@@ -210,3 +210,33 @@ def test_run_service_crawls_on_schedule_and_notifies(tmp_path):
     rules = {b["rule"] for b in hook.received}
     assert {"outage-keywords", "brand-negative-surge"} <= rules, out
     assert "sadap run:" in out
+
+
+def test_incident_api(demo, monkeypatch):
+    from sadap.config import load_config_file
+    from sadap.web import start_console
+
+    data, _ = demo
+    url = start_console(load_config_file(data / "sadap.yaml"), "127.0.0.1", 0)
+    incidents = json.loads(urllib.request.urlopen(url + "api/incidents").read())
+    target = next(i for i in incidents if i["state"] == "open")["id"]
+
+    def post(path, body, token=None):
+        req = urllib.request.Request(url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
+        try:
+            with urllib.request.urlopen(req) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())
+
+    monkeypatch.setenv("SADAP_API_TOKEN", "t0ken")
+    assert post(f"api/incidents/{target}/ack", {"by": "somsri"})[0] == 401
+    status, body = post(f"api/incidents/{target}/ack", {"by": "somsri", "text": "รับทราบ"}, "t0ken")
+    assert status == 200 and body["state"] == "acknowledged"
+    assert post(f"api/incidents/{target}/ack", {}, "t0ken")[0] == 409
+    assert post(f"api/incidents/{target}/respond", {"by": "somsri", "text": "ชี้แจงทางเพจแล้ว", "channel": "social"}, "t0ken")[0] == 200
+    assert post("api/incidents/INC-NOPE/resolve", {}, "t0ken")[0] == 404
+    detail = json.loads(urllib.request.urlopen(url + f"api/incidents/{target}").read())
+    assert [e["kind"] for e in detail["timeline"]][-2:] == ["acknowledged", "response"]
+    assert detail["timeline"][-2]["actor"] == "somsri"
