@@ -448,6 +448,37 @@ def _timeline_entry(kind: str):
 
 
 incidents.command("note", help="Add a note to an incident's timeline.")(_timeline_entry("note"))
+
+
+@incidents.command("step")
+@click.argument("incident_id")
+@click.argument("number", type=click.IntRange(1, 100))
+@config_option
+@click.option("--by", "actor", default=None, help="Who (default: $USER).")
+@click.option("--note", default="", help="What was done.")
+@handled
+def incidents_step(incident_id: str, number: int, config_path, actor, note: str) -> None:
+    """Mark step NUMBER of the incident's playbook as done."""
+    import getpass
+
+    from alerts.incidents import add_note
+    from playbooks.loader import load_playbooks
+    from sadap.errors import InputError
+    from sadap.store import open_store
+
+    config = _load(config_path)
+    with open_store(config) as store:
+        incident = store.get_incident(incident_id)
+        if incident is None:
+            raise InputError(f"no incident {incident_id!r} (see `sadap incidents list`)")
+        playbook = next((p for p in load_playbooks([config.base_dir / p for p in config.playbooks.paths],
+                                                   shipped=config.playbooks.shipped) if p.id == incident.playbook), None)
+        steps = playbook.steps if playbook else []
+        if number > len(steps):
+            raise InputError(f"playbook {incident.playbook!r} has {len(steps)} step(s); choose 1 to {len(steps)}")
+        title = steps[number - 1].title.th
+        add_note(store, incident_id, actor or getpass.getuser(), f"{number}. {title}" + (f" — {note}" if note else ""), kind="step_done")
+    click.echo(f"{incident_id}: step {number} done ({title})")
 incidents.command("respond", help="Log a response sent to the public (stops the incident SLA clock).")(
     click.option("--channel", default="social", show_default=True, help="Where the response went.")(_timeline_entry("response"))
 )

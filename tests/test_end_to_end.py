@@ -71,6 +71,10 @@ def test_incidents_from_the_demo_can_be_worked(demo):
     assert again.returncode == 1 and again.stderr.count("\n") == 1 and "only from: open" in again.stderr
     timeline = json.loads(sadap("incidents", "show", first, *cfg, "--json").stdout)["timeline"]
     assert timeline[-1]["kind"] == "acknowledged" and timeline[-1]["actor"] == "somchai"
+    step = sadap("incidents", "step", first, "1", *cfg, "--by", "somchai")
+    assert step.returncode == 0 and "step 1 done" in step.stdout
+    too_far = sadap("incidents", "step", first, "99", *cfg)
+    assert too_far.returncode == 1 and "choose 1 to" in too_far.stderr
 
 
 def test_alerts_check_json_contract_and_cooldown(demo):
