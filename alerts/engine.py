@@ -34,6 +34,9 @@ class AlertEngine:
     ):
         self.store = store
         self.maintenance = maintenance or []
+        from alerts.rules.buckets import BucketCounts
+
+        self.buckets = BucketCounts()
         self.rules = rules
         self.playbooks = playbooks or []
         self.notifiers = notifiers or []
@@ -75,7 +78,10 @@ class AlertEngine:
         for rule in self.rules:
             if not rule.options.enabled or (ids is not None and not rule.at_ingest):
                 continue
-            ctx = EvalContext(self.store, at - rule.options.query_delay, self.custom_words, tuple(ids) if ids is not None else None)
+            ctx = EvalContext(
+                self.store, at - rule.options.query_delay, self.custom_words,
+                tuple(ids) if ids is not None else None, self.buckets,
+            )
             try:
                 matches = rule.evaluate(ctx)
             except Exception:  # one broken rule must not stop the others

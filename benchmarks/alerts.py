@@ -243,7 +243,7 @@ def scale(n: int, db: Path, cycles: int) -> dict:
     config = Config.model_validate({"rules": fifty_rules(), "notifiers": [], "playbooks": {"shipped": True}})
     engine = AlertEngine.from_config(config, store, notifiers=[])
     at = START + timedelta(days=29, hours=12)
-    times = []
+    times = []  # the first cycle fills the baseline cache; the others are the steady state
     fired = 0
     for c in range(cycles):
         t = time.perf_counter()
@@ -254,12 +254,13 @@ def scale(n: int, db: Path, cycles: int) -> dict:
         t = time.perf_counter()
         from alerts.rules.base import EvalContext
 
-        rule.evaluate(EvalContext(store, at))
+        rule.evaluate(EvalContext(store, at, buckets=engine.buckets))  # warm, as in a running service
         per_type[rule.type_name] = per_type.get(rule.type_name, 0) + time.perf_counter() - t
     store.close()
     return {
         "mentions": total, "rules": 50, "cycles": cycles,
-        "cycle_median_s": round(statistics.median(times), 3), "cycle_max_s": round(max(times), 3),
+        "first_cycle_s": round(times[0], 3),
+        "cycle_median_s": round(statistics.median(times[1:] or times), 3), "cycle_max_s": round(max(times[1:] or times), 3),
         "alerts_fired": fired, "seconds_by_rule_type": {k: round(v, 3) for k, v in sorted(per_type.items())},
     }
 

@@ -211,10 +211,14 @@ class LinearSentiment:
         count = np.asarray(counts, dtype=np.float64)
         return row, (feat >= n_word).astype(np.int64), feat, count
 
-    def scores(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
-        """Decision values (before the temperature), shape ``[len(texts), n_classes]``."""
+    def scores(self, texts: Sequence[str], tokens: Sequence[Sequence[str]], batch: int = 512):
+        """Decision values before the temperature (``[len(texts), n_classes]``) and the number of
+        known features of each text."""
         import numpy as np
 
+        if len(texts) > batch:  # bounded memory: one (features × classes) block per batch
+            parts = [self.scores(texts[i : i + batch], tokens[i : i + batch]) for i in range(0, len(texts), batch)]
+            return np.concatenate([d for d, _ in parts]), np.concatenate([c for _, c in parts])
         n = len(texts)
         row, block, feat, count = self._features(texts, tokens)
         value = (np.log(count) + 1.0) * self.idf[feat]  # sublinear tf × idf

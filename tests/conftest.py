@@ -57,3 +57,14 @@ def site_server() -> Iterator[SiteServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+WISESIGHT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wisesight-sentiment"
+
+
+@pytest.fixture(scope="session")
+def wisesight_dir() -> Path:
+    """The Wisesight Sentiment corpus (``../shared/data/wisesight-sentiment``); skips when absent."""
+    if not all((WISESIGHT / f"{split}.jsonl").is_file() for split in ("train", "valid", "test")):
+        pytest.skip(f"Wisesight Sentiment corpus not found at {WISESIGHT} (train/valid/test.jsonl)")
+    return WISESIGHT

@@ -91,7 +91,14 @@ class EvalContext:
     at: datetime
     custom_words: tuple[str, ...] = ()
     ids: tuple[str, ...] | None = None  # set at ingest: only these just-stored mentions
+    buckets: "BucketCounts" = None  # shared baseline cache (the engine keeps one)
     _queries: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.buckets is None:
+            from alerts.rules.buckets import BucketCounts
+
+            self.buckets = BucketCounts()
 
     def query(self, text: str | None) -> Query | None:
         if not text:

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from alerts.registry import register
 from alerts.rules.base import EvalContext, Match, Rule, RuleOptions
+from alerts.rules.buckets import per_key
 from sadap.settings_types import Duration
 
 
@@ -37,19 +38,21 @@ class SentimentShiftRule(Rule):
         start = ctx.at - o.window
         current = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
         watched = {"expectations": tuple(o.expectations)} if o.expectations else {"sentiment": tuple(o.labels)}
+        now_totals = {k: n for k, n in self.groups(ctx, current).items() if n >= o.min_count}
+        if not now_totals:
+            return []
+        hits = replace(current, **watched)
+        now_hits = self.groups(ctx, hits)
+        base_totals = {k: sum(v) for k, v in per_key(ctx.buckets.counts(ctx.store, current, o.group_by, start - o.baseline, start, o.window, partial=True)).items()}
+        base_hits = {k: sum(v) for k, v in per_key(ctx.buckets.counts(ctx.store, hits, o.group_by, start - o.baseline, start, o.window, partial=True)).items()}
         matches = []
-        for key, n in self.groups(ctx, current).items():
-            if n < o.min_count:
-                continue
-            now_f = self.keyed(current, key) if key is not None else current
-            base_f = replace(now_f, since=start - o.baseline, until=start)
-            base_n = ctx.store.count(base_f)
+        for key, n in now_totals.items():
+            base_n = base_totals.get(key, 0)
             if base_n < o.min_baseline:
                 continue
-            share_now = ctx.store.count(replace(now_f, **watched)) / n
-            share_base = ctx.store.count(replace(base_f, **watched)) / base_n
+            share_now = now_hits.get(key, 0) / n
+            share_base = base_hits.get(key, 0) / base_n
             if share_now - share_base >= o.margin:
-                hits = replace(current, **watched)
                 matches.append(Match(key, n, self.sample(ctx, hits, key), start, ctx.at,
                                      detail={"share": round(share_now, 3), "baseline_share": round(share_base, 3)}))
         return matches

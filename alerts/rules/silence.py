@@ -3,13 +3,13 @@ period — a crawler broke, or a channel went dark. Counted on collection time."
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from pydantic import Field
 
 from alerts.registry import register
 from alerts.rules.base import EvalContext, GroupField, Match, Rule, RuleOptions
+from alerts.rules.buckets import per_key
 from sadap.settings_types import Duration
 
 
@@ -29,12 +29,13 @@ class SilenceRule(Rule):
         o: SilenceOptions = self.options
         start = ctx.at - o.period
         recent = self.base_filter(ctx, since=start, until=ctx.at, time_field="collected_at")
-        before = replace(recent, since=start - o.baseline, until=start)
-        matches = []
-        for key, n in self.groups(ctx, before).items():
-            if n < o.min_baseline:
-                continue
-            now_f = self.keyed(recent, key) if key is not None else recent
-            if ctx.store.count(now_f) == 0:
-                matches.append(Match(key, 0, [], start, ctx.at, detail={"baseline_count": n}))
-        return matches
+        before = ctx.buckets.counts(ctx.store, recent, o.group_by, start - o.baseline, start, o.period, partial=True)
+        active = {k: sum(v) for k, v in per_key(before).items() if sum(v) >= o.min_baseline}
+        if not active:
+            return []
+        now = self.groups(ctx, recent)
+        return [
+            Match(key, 0, [], start, ctx.at, detail={"baseline_count": n})
+            for key, n in active.items()
+            if now.get(key, 0) == 0
+        ]

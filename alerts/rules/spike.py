@@ -5,7 +5,6 @@ fires (0 against 0 is not a spike); a spike that stays high keeps its incident o
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from datetime import timedelta
 from typing import Literal
 
@@ -13,6 +12,7 @@ from pydantic import Field, model_validator
 
 from alerts.registry import register
 from alerts.rules.base import EvalContext, Match, Rule, RuleOptions
+from alerts.rules.buckets import per_key
 from sadap.settings_types import Duration
 
 
@@ -48,17 +48,16 @@ class SpikeRule(Rule):
         o: SpikeOptions = self.options
         start = ctx.at - o.window
         current = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
-        buckets = int(o.baseline / o.window)
-        base_start = start - o.window * buckets
+        now_counts = {k: n for k, n in self.groups(ctx, current).items() if n >= o.min_count}
+        if not now_counts:
+            return []
+        base = ctx.buckets.counts(ctx.store, current, o.group_by, start - o.baseline, start, o.window)
+        buckets = len(base)
+        history = per_key(base)
         matches = []
-        for key, n in self.groups(ctx, current).items():
-            if n < o.min_count:
-                continue
-            base = replace(current, since=base_start, until=start)
-            if key is not None:
-                base = self.keyed(base, key)
-            counts = [c for _, c in ctx.store.histogram(base, o.window, origin=base_start)]
-            if not counts:
+        for key, n in now_counts.items():
+            counts = history.get(key)
+            if not counts or not buckets:
                 continue  # no history for this key: not a spike
             mean, sd = baseline_stats(counts, buckets)
             if n >= o.ratio * mean and n >= mean + o.k * sd:

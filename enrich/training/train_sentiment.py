@@ -12,10 +12,9 @@ Needs scikit-learn (the ``train`` extra); the shipped model does not. Steps:
 3. classifier: multinomial logistic regression with class weights ``(n / (k * count)) ** alpha``
    (alpha = 0: none, 1: "balanced") to help the rare ``q`` and ``pos`` classes;
 4. the character analyzer and n-gram range, C and alpha are chosen on the *valid* split
-   (score = accuracy + macro-F1), fitting on *train* only; the vocabulary is then pruned to the
-   features with the largest weights (the smallest kept share that costs at most 0.002 of that
-   score on valid) and the model refitted on them; a softmax temperature is fitted on valid
-   (negative log-likelihood);
+   (score = accuracy + macro-F1), fitting on *train* only; the vocabularies keep the n-grams seen in
+   at least ``MIN_DF`` training messages (no pruning by weight: the file is small enough without
+   it); a softmax temperature is fitted on valid (negative log-likelihood);
 5. the arrays are written to an ``.npz`` (no pickles), and the *shipped file* is scored with the
    numpy runtime (:mod:`enrich.sentiment`) on valid and, once, on test; everything goes to a JSON
    log next to the model.
@@ -47,8 +46,6 @@ CHAR_CANDIDATES = (("char_wb", (1, 4)), ("char", (1, 3)), ("char_wb", (2, 5)))
 C_GRID = (0.5, 1.0, 2.0)
 ALPHA_GRID = (0.6, 0.7, 0.8)
 DEFAULTS = {"char_analyzer": "char_wb", "char_ngram": (1, 4), "C": 1.0, "alpha": 0.7}
-KEEP_SHARES = (0.2, 0.35, 0.5, 0.7)  # pruning candidates, smallest first
-PRUNE_TOLERANCE = 0.002
 
 
 def log(msg: str) -> None:
@@ -247,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     np.random.seed(SEED)
     t0 = time.perf_counter()
     import sklearn
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread, as in the search's worker processes: identical fits, run to run.
+    threadpool_limits(1)
 
     data = {}
     for split in ("train", "valid", "test"):
@@ -294,26 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     n_full = feats.X_train.shape[1]
     log(f"full vocabulary ({n_full} features): valid {full}")
 
-    # Pruning: keep the features with the largest weight (max |coef| over classes), refit on them.
-    word_terms, char_terms = feats.terms()
-    strength = np.abs(model.coef_).max(axis=0)
-    order = np.argsort(-strength, kind="stable")
-    pruning = [{"keep_share": 1.0, "features": n_full, **full}]
-    chosen = (feats, model, full)
-    for share in KEEP_SHARES:
-        keep = np.sort(order[: int(round(share * n_full))])
-        wv = [word_terms[i] for i in keep if i < feats.n_word]
-        cv = [char_terms[i - feats.n_word] for i in keep if i >= feats.n_word]
-        f = Features(best["char_analyzer"], best["char_ngram"], train, valid, word_vocab=wv, char_vocab=cv)
-        m = fit(f.X_train, y_train, best["C"], best["alpha"])
-        s = score(y_valid, m.predict(f.X_valid))
-        pruning.append({"keep_share": share, "features": len(keep), **s})
-        log(f"  keep {share:.0%} ({len(keep)} features): valid {s}")
-        if s["score"] >= full["score"] - PRUNE_TOLERANCE:
-            chosen = (f, m, s)
-            break
-    feats, model, valid_sklearn = chosen
-    log(f"kept {feats.X_train.shape[1]} features ({feats.n_word} word, {feats.X_train.shape[1] - feats.n_word} char)")
+    valid_sklearn = full
+    log(f"kept {n_full} features ({feats.n_word} word, {n_full - feats.n_word} char)")
 
     classes = list(model.classes_)
     temperature = fit_temperature(model.decision_function(feats.X_valid), np.array([classes.index(y) for y in y_valid]))
@@ -357,7 +340,6 @@ def main(argv: list[str] | None = None) -> int:
         "selection": {
             "score": "accuracy + macro-F1 on valid",
             "search": search,
-            "pruning": pruning,
             "valid_sklearn": valid_sklearn,
         },
         "valid": rounded(valid_report),

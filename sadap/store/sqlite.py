@@ -186,12 +186,16 @@ class SQLiteStore(Store):
             if values:
                 clauses.append(f"m.{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
+        bounded = flt.since is not None or bool(flt.ids)
         for fld, values in (("entity", flt.entities), ("hashtag", flt.hashtags), ("keyword", flt.keywords)):
             if values:
-                clauses.append(
-                    f"m.id IN (SELECT mention_id FROM mention_terms WHERE field='{fld}' "
-                    f"AND value IN ({','.join('?' * len(values))}))"
-                )
+                marks = ",".join("?" * len(values))
+                if bounded:  # few candidate mentions: look each one's terms up
+                    clauses.append(
+                        f"EXISTS (SELECT 1 FROM mention_terms t2 WHERE t2.mention_id = m.id AND t2.field='{fld}' AND t2.value IN ({marks}))"
+                    )
+                else:
+                    clauses.append(f"m.id IN (SELECT mention_id FROM mention_terms WHERE field='{fld}' AND value IN ({marks}))")
                 params.extend(values)
         if flt.expectations:
             clauses.append(f"m.expectation IN ({','.join('?' * len(flt.expectations))})")
@@ -310,8 +314,11 @@ class SQLiteStore(Store):
                 f"{' AND' if where else ' WHERE'} {col} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT ?"
             )
         elif group_by in _MULTI:
+            # With a time window, walk the window's mentions and look their terms up
+            # (CROSS JOIN fixes that order); without one, let the planner choose.
+            join = "mentions m CROSS JOIN mention_terms t" if (flt.since is not None or flt.ids) else "mention_terms t JOIN mentions m"
             sql = (
-                "SELECT t.value, COUNT(*) AS n FROM mention_terms t JOIN mentions m ON m.id = t.mention_id"
+                f"SELECT t.value, COUNT(*) AS n FROM {join} ON m.id = t.mention_id"
                 f"{where}{' AND' if where else ' WHERE'} t.field = ? GROUP BY t.value ORDER BY n DESC, t.value LIMIT ?"
             )
             params = [*params, _MULTI[group_by]]

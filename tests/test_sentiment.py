@@ -1,0 +1,234 @@
+"""The shipped sentiment model (linear-v1): numpy runtime vs scikit-learn, quality, edge cases."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from enrich import sentiment
+from enrich.evaluate import evaluate, fold_questions, metrics
+from enrich.normalize import normalize
+from enrich.tokenize import tokenize
+from sadap.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "enrich" / "models" / "sentiment-linear-v1.npz"
+LOG = ROOT / "enrich" / "models" / "sentiment-linear-v1.log.json"
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _identity(x):
+    return x
+
+
+def test_shipped_file_is_plain_arrays():
+    assert MODEL.stat().st_size < 15_000_000
+    with np.load(MODEL, allow_pickle=False) as z:
+        assert z["format"].item() == sentiment.FORMAT
+        assert z["classes"].tolist() == ["neg", "neu", "pos", "q"]
+        n_word, n_char = len(z["word_vocab"]), len(z["char_vocab"])
+        assert z["word_vocab"].dtype.kind == z["char_vocab"].dtype.kind == "U"
+        assert z["coef"].dtype == np.float32
+        assert z["coef"].shape == (4, n_word + n_char)
+        assert z["word_idf"].shape == (n_word,) and z["char_idf"].shape == (n_char,)
+        assert z["intercept"].shape == (4,)
+        assert z["temperature"].item() > 0
+
+
+def test_runtime_equals_scikit_learn(wisesight_dir):
+    """The numpy vectoriser + softmax reproduce TfidfVectorizer + LogisticRegression.predict_proba."""
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    rows = _rows(wisesight_dir / "valid.jsonl")[::6]  # 400 messages
+    texts = [normalize(r["text"]) for r in rows]
+    tokens = [tokenize(t) for t in texts]
+    model = sentiment.get_model("linear-v1")
+
+    with np.load(MODEL, allow_pickle=False) as z:
+        word = TfidfVectorizer(
+            tokenizer=_identity,
+            preprocessor=_identity,
+            lowercase=False,
+            token_pattern=None,
+            ngram_range=tuple(int(v) for v in z["word_ngram"]),
+            sublinear_tf=True,
+            vocabulary=z["word_vocab"].tolist(),
+        ).fit(tokens)
+        char = TfidfVectorizer(
+            analyzer=z["char_analyzer"].item(),
+            ngram_range=tuple(int(v) for v in z["char_ngram"]),
+            lowercase=bool(z["char_lowercase"].item()),
+            sublinear_tf=True,
+            vocabulary=z["char_vocab"].tolist(),
+        ).fit(texts)
+        word.idf_ = z["word_idf"].astype(np.float64)
+        char.idf_ = z["char_idf"].astype(np.float64)
+        temperature = float(z["temperature"].item())
+        lr = LogisticRegression()
+        lr.classes_ = z["classes"]
+        lr.coef_ = z["coef"].astype(np.float64) / temperature
+        lr.intercept_ = z["intercept"].astype(np.float64) / temperature
+    X = hstack([word.transform(tokens), char.transform(texts)]).tocsr()
+    expected = lr.predict_proba(X)
+
+    got = model.predict_proba(texts, tokens)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+    labels = lr.classes_[expected.argmax(axis=1)].tolist()
+    predicted = sentiment.predict(texts, tokens)
+    assert [label for label, _ in predicted] == labels
+    np.testing.assert_allclose([p for _, p in predicted], expected.max(axis=1), atol=1e-9)
+
+
+def test_quality_on_full_test_split(wisesight_dir):
+    """The shipped model scores on the whole test split what its training log says."""
+    logged = json.loads(LOG.read_text(encoding="utf-8"))["test"]
+    result = evaluate(_rows(wisesight_dir / "test.jsonl"), engine="linear-v1")
+    assert result["n"] == 2671
+    assert result["accuracy"] >= 0.70
+    assert result["accuracy"] >= logged["accuracy"] - 0.002
+    assert result["macro_f1"] >= logged["macro_f1"] - 0.002
+    assert set(result["per_class"]) == {"pos", "neu", "neg", "q"}
+    assert sum(map(sum, result["confusion"]["matrix"])) == 2671
+
+
+@pytest.mark.parametrize(
+    "text, allowed",
+    [
+        ("บริการดีมากค่ะ พนักงานน่ารัก ประทับใจสุดๆ", {"pos"}),
+        ("อร่อยมาก ชอบมากๆ จะกลับมาซื้ออีกแน่นอน", {"pos"}),
+        ("แย่มาก โทรไปสามรอบไม่มีใครรับสาย ผิดหวังกับบริการจริงๆ", {"neg"}),
+        ("โกรธมาก โอนเงินไม่เข้า แอปล่มทั้งวัน ห่วยแตก", {"neg"}),
+        ("เปิดบัญชีออนไลน์ได้ไหมคะ", {"q", "neu"}),
+        ("ธนาคารแจ้งปิดปรับปรุงระบบคืนนี้ เวลา 23.00 น.", {"neu"}),
+    ],
+)
+def test_real_thai_examples(text, allowed):
+    [(label, prob)] = sentiment.predict([normalize(text)])
+    assert label in allowed, (text, label, prob)
+    assert 0.0 < prob <= 1.0
+
+
+def test_import_does_not_load_the_model():
+    code = (
+        "import sys, enrich.sentiment as s\n"
+        "assert s._loaded == {}, s._loaded\n"
+        "assert 'numpy' not in sys.modules, 'numpy imported'\n"
+        "assert 'pythainlp' not in sys.modules, 'pythainlp imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_model_loads_once_across_threads(monkeypatch):
+    monkeypatch.setattr(sentiment, "_loaded", {})
+    calls = []
+    real_load = sentiment.LinearSentiment.load.__func__
+
+    def counting_load(cls, path):
+        calls.append(path)
+        time.sleep(0.05)
+        return real_load(cls, path)
+
+    monkeypatch.setattr(sentiment.LinearSentiment, "load", classmethod(counting_load))
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(sentiment.get_model())) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert len(got) == 6 and all(m is got[0] for m in got)
+
+
+def test_unknown_engine_lists_available_engines():
+    assert "linear-v1" in sentiment.available_engines()
+    with pytest.raises(ConfigError) as err:
+        sentiment.predict(["ดีมาก"], engine="bert-xl")
+    message = str(err.value)
+    assert "\n" not in message
+    assert "bert-xl" in message
+    for engine in sentiment.available_engines():
+        assert engine in message
+
+
+def test_degenerate_texts_do_not_crash():
+    big = normalize("ดีมาก บริการแย่ โทรไม่ติด " * 4000)  # ~100 kB
+    assert len(big.encode("utf-8")) > 100_000
+    cases = ["", "   ", "\n\t", "😀😀😀", "🙏", "!!!???", "\u0e00", big]
+    tokens = [tokenize(t) for t in cases]  # tokenisation is the pipeline's, timed apart
+    sentiment.warm()
+    for text, toks in zip(cases, tokens):
+        start = time.perf_counter()
+        [(label, prob)] = sentiment.predict([text], [toks])
+        assert time.perf_counter() - start < 1.0, len(text)
+        assert label in {"pos", "neu", "neg", "q"}
+        assert 0.0 < prob <= 1.0
+    for empty in ("", "   ", "\n\t"):
+        assert sentiment.predict([empty])[0][0] == "neu"
+    assert sentiment.predict([]) == []
+    assert [lab for lab, _ in sentiment.predict(["", "ดีมาก", ""])][::2] == ["neu", "neu"]
+
+
+def test_tokens_must_match_texts():
+    with pytest.raises(ValueError):
+        sentiment.predict(["ดีมาก", "แย่"], [["ดี", "มาก"]])
+    with pytest.raises(TypeError):
+        sentiment.predict("ดีมาก")
+
+
+def test_metrics_match_scikit_learn():
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+    rng = random.Random(7)
+    labels = ["pos", "neu", "neg", "q"]
+    gold = [rng.choice(labels) for _ in range(500)]
+    pred = [g if rng.random() < 0.6 else rng.choice(labels[:3]) for g in gold]
+    ours = metrics(gold, pred)
+    assert ours["n"] == 500
+    assert ours["accuracy"] == pytest.approx(accuracy_score(gold, pred))
+    assert ours["macro_f1"] == pytest.approx(f1_score(gold, pred, average="macro"))
+    p, r, f, s = precision_recall_fscore_support(gold, pred, labels=labels, zero_division=0)
+    for i, lab in enumerate(labels):
+        assert ours["per_class"][lab]["precision"] == pytest.approx(p[i])
+        assert ours["per_class"][lab]["recall"] == pytest.approx(r[i])
+        assert ours["per_class"][lab]["f1"] == pytest.approx(f[i])
+        assert ours["per_class"][lab]["support"] == s[i]
+    assert ours["confusion"]["labels"] == labels
+    assert ours["confusion"]["matrix"] == confusion_matrix(gold, pred, labels=labels).tolist()
+    assert fold_questions(["q", "pos", "neu"]) == ["neu", "pos", "neu"]
+
+
+@pytest.mark.parametrize("analyzer", ["char", "char_wb"])
+@pytest.mark.parametrize("ngram", [(1, 4), (2, 5), (3, 3)])
+def test_char_ngrams_match_scikit_learn(analyzer, ngram):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    build = TfidfVectorizer(analyzer=analyzer, ngram_range=ngram, lowercase=False).build_analyzer()
+    ours = sentiment._char_wb_ngrams if analyzer == "char_wb" else sentiment._char_ngrams
+    for text in ["", " ", "a", "ab", "ดีมาก  มาก\nok 555", "แอป ล่ม!! ", "😀 x", "abcdefgh ij k"]:
+        assert sorted(ours(text, *ngram)) == sorted(build(text)), text
+
+
+def test_word_ngrams_match_scikit_learn():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    for ngram in [(1, 1), (1, 2), (2, 3)]:
+        build = TfidfVectorizer(
+            tokenizer=_identity, preprocessor=_identity, lowercase=False, token_pattern=None, ngram_range=ngram
+        ).build_analyzer()
+        for toks in [[], ["ดี"], ["ดี", "มาก"], ["แอป", "ล่ม", "อีก", "แล้ว"]]:
+            assert sorted(sentiment._word_ngrams(toks, *ngram)) == sorted(build(toks)), (ngram, toks)
