@@ -47,6 +47,9 @@ class ReplayStore(Store):
     def count(self, flt: MentionFilter) -> int:
         return self.base.count(flt)
 
+    def exists(self, flt: MentionFilter) -> bool:
+        return self.base.exists(flt)
+
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100):
         return self.base.count_by(flt, group_by, limit)
 

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import datetime
 
 from alerts.incidents import open_or_update
+from alerts.memo import CycleMemo
 from alerts.message import build_payload, build_text
 from alerts.model import FiredAlert
 from alerts.notifiers import Notification, Notifier
@@ -75,11 +76,12 @@ class AlertEngine:
         if ids is not None and not ids:
             return []
         fired: list[FiredAlert] = []
+        memo = CycleMemo(self.store)
         for rule in self.rules:
             if not rule.options.enabled or (ids is not None and not rule.at_ingest):
                 continue
             ctx = EvalContext(
-                self.store, at - rule.options.query_delay, self.custom_words,
+                memo, at - rule.options.query_delay, self.custom_words,
                 tuple(ids) if ids is not None else None, self.buckets,
             )
             try:

@@ -43,7 +43,7 @@ class BucketCounts:
 
     def counts(
         self, store: Store, flt: MentionFilter, group_by: str | None, start: datetime, end: datetime, step: timedelta,
-        *, partial: bool = False,
+        *, partial: bool = False, limit: int = 10_000,
     ) -> dict[datetime, dict[str | None, int]]:
         """Per grid bucket in [start, end): counts per ``group_by`` value (or under None).
         With ``partial``, the pieces before the first and after the last whole bucket are
@@ -58,11 +58,11 @@ class BucketCounts:
             for lo, hi in edges:
                 if lo < hi:
                     piece = replace(flt, since=lo, until=hi)
-                    out[lo] = store.count_by(piece, group_by, limit=10_000) if group_by else {None: store.count(piece)}
+                    out[lo] = store.count_by(piece, group_by, limit=limit) if group_by else {None: store.count(piece)}
         for b in whole:
             settled = at is not None and b + step + SETTLE <= at
             bucket = replace(flt, since=b, until=b + step, collected_until=(b + step + SETTLE) if settled else at)
-            key = (bucket, group_by)
+            key = (bucket, group_by, limit)
             if settled:
                 with self._lock:
                     hit = self._cache.get(key)
@@ -74,7 +74,7 @@ class BucketCounts:
                 n = store.count(bucket)
                 counts = {None: n} if n else {}
             else:
-                counts = store.count_by(bucket, group_by, limit=10_000)
+                counts = store.count_by(bucket, group_by, limit=limit)
             out[b] = counts
             if settled:
                 with self._lock:

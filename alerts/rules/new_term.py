@@ -35,13 +35,17 @@ class NewTermRule(Rule):
         start = ctx.at - o.window
         current = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
         half = start + o.window / 2
+        candidates = {t: n for t, n in ctx.store.count_by(current, o.field, limit=200).items() if n >= o.min_count}
+        if not candidates:
+            return []
+        seen: set = set()
+        for counts in ctx.buckets.counts(ctx.store, current, o.field, start - o.baseline, start, o.window, partial=True, limit=100_000).values():
+            seen.update(counts)
         matches = []
-        for term, n in ctx.store.count_by(current, o.field, limit=200).items():
-            if n < o.min_count:
-                continue
+        for term, n in candidates.items():
+            if term in seen:
+                continue  # seen in the baseline: not new
             with_term = replace(current, **{_FILTER[o.field]: (term,)})
-            if ctx.store.count(replace(with_term, since=start - o.baseline, until=start)):
-                continue  # seen before
             if ctx.store.count_distinct(with_term, "author_id") < o.min_authors:
                 continue
             late = ctx.store.count(replace(with_term, since=half))

@@ -43,8 +43,8 @@ class SentimentShiftRule(Rule):
             return []
         hits = replace(current, **watched)
         now_hits = self.groups(ctx, hits)
-        base_totals = {k: sum(v) for k, v in per_key(ctx.buckets.counts(ctx.store, current, o.group_by, start - o.baseline, start, o.window, partial=True)).items()}
-        base_hits = {k: sum(v) for k, v in per_key(ctx.buckets.counts(ctx.store, hits, o.group_by, start - o.baseline, start, o.window, partial=True)).items()}
+        base_totals = {k: sum(v) for k, v in per_key(ctx.buckets.counts(ctx.store, current, o.group_by, start - o.baseline, start, o.window)).items()}
+        base_hits = {k: sum(v) for k, v in per_key(ctx.buckets.counts(ctx.store, hits, o.group_by, start - o.baseline, start, o.window)).items()}
         matches = []
         for key, n in now_totals.items():
             base_n = base_totals.get(key, 0)

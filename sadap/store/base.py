@@ -86,6 +86,10 @@ class Store(ABC):
     @abstractmethod
     def count(self, flt: MentionFilter) -> int: ...
 
+    def exists(self, flt: MentionFilter) -> bool:
+        """Whether any mention matches (backends may answer faster than ``count``)."""
+        return self.count(flt) > 0
+
     @abstractmethod
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
         """Mentions per value of ``group_by`` (one of GROUP_FIELDS), largest first."""

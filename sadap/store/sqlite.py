@@ -163,7 +163,7 @@ class SQLiteStore(Store):
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
-    def _where(self, flt: MentionFilter) -> tuple[str, list]:
+    def _where(self, flt: MentionFilter, terms_first: bool = False) -> tuple[str, list]:
         clauses: list[str] = []
         params: list = []
         tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
@@ -186,7 +186,7 @@ class SQLiteStore(Store):
             if values:
                 clauses.append(f"m.{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
-        bounded = flt.since is not None or bool(flt.ids)
+        bounded = (flt.since is not None or bool(flt.ids)) and not terms_first
         for fld, values in (("entity", flt.entities), ("hashtag", flt.hashtags), ("keyword", flt.keywords)):
             if values:
                 marks = ",".join("?" * len(values))
@@ -299,6 +299,12 @@ class SQLiteStore(Store):
         tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
         rows = self._query(f"SELECT m.id FROM mentions m{where} ORDER BY m.{tcol} DESC, m.id LIMIT ?", [*params, int(limit)])
         return [r[0] for r in rows]
+
+    def exists(self, flt: MentionFilter) -> bool:
+        # Start from the term index: a rare term has few rows to check, a common one
+        # has a match among the first few.
+        where, params = self._where(flt, terms_first=True)
+        return bool(self._query(f"SELECT 1 FROM mentions m{where} LIMIT 1", params))
 
     def count(self, flt: MentionFilter) -> int:
         where, params = self._where(flt)
