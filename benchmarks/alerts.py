@@ -261,7 +261,7 @@ def scale(n: int, db: Path, cycles: int) -> dict:
         "mentions": total, "rules": 50, "cycles": cycles,
         "first_cycle_s": round(times[0], 3),
         "cycle_median_s": round(statistics.median(times[1:] or times), 3), "cycle_max_s": round(max(times[1:] or times), 3),
-        "alerts_fired": fired, "seconds_by_rule_type": {k: round(v, 3) for k, v in sorted(per_type.items())},
+        "alerts_fired": fired, "seconds_by_rule_type_without_memo": {k: round(v, 3) for k, v in sorted(per_type.items())},
     }
 
 
