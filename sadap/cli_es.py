@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sadap.cli import _dump, _load, config_option, handled
+from sadap.cli.common import _dump, _load, config_option, handled
 from sadap.errors import ConfigError, SadapError
 
 

@@ -1,0 +1,103 @@
+"""Commands: ingest, enrich and search."""
+
+from __future__ import annotations
+
+import click
+
+from sadap.cli.common import SadapError, _dump, _load, config_option, handled, main  # noqa: F401
+
+# -- ingest / enrich / search ------------------------------------------------------
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--batch-size", type=click.IntRange(1, 10000), default=500, show_default=True)
+@handled
+def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
+    """Import mentions from a JSON-lines or CSV file.
+
+    Fields: text (required), published_at (ISO 8601; without an offset it means
+    Asia/Bangkok), id, source (default: the file name), url, author, title; other fields
+    are kept as extras. Bad lines are reported and skipped; re-running stores nothing twice.
+    """
+    from sadap.importer import import_file
+
+    config = _load(config_path)
+    report = import_file(config, file, batch_size=batch_size, progress=not as_json)
+    if as_json:
+        _dump(report)
+        return
+    click.echo(
+        f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']} · "
+        f"ข้ามบรรทัดเสีย {len(report['rejected'])} · แจ้งเตือน {report['alerts']}"
+    )
+    for bad in report["rejected"][:20]:
+        click.echo(f"  {file}:{bad['line']}: {bad['error']}", err=True)
+    if len(report["rejected"]) > 20:
+        click.echo(f"  … and {len(report['rejected']) - 20} more (use --json for all)", err=True)
+
+
+@main.command()
+@click.argument("text")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the enriched mention as JSON.")
+@handled
+def enrich(text: str, config_path, as_json: bool) -> None:
+    """Enrich TEXT as a mention and show what Sadap hears in it."""
+    from enrich.pipeline import Enricher
+    from sadap.labels import SENTIMENT, th
+    from sadap.mention import RawMention, to_mention
+
+    config = _load(config_path)
+    raw = RawMention(source_kind="file", source_name="cli", text=text)
+    mention = Enricher.from_config(config).enrich([to_mention(raw, pseudonym_key=b"cli")])[0]
+    if as_json:
+        _dump(mention.model_dump(mode="json"))
+        return
+    s = mention.sentiment
+    click.echo(f"ภาษา: {mention.language}")
+    click.echo(f"ความรู้สึก: {th(SENTIMENT, s.label)} ({s.label}, {s.score:.2f})" if s else "ความรู้สึก: -")
+    click.echo("คำ: " + " | ".join(mention.tokens))
+    if mention.entities:
+        click.echo("สิ่งที่ติดตาม: " + ", ".join(mention.entities))
+    if mention.hashtags:
+        click.echo("แฮชแท็ก: " + ", ".join(mention.hashtags))
+
+
+@main.command()
+@click.argument("query")
+@config_option
+@click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d.")
+@click.option("--sentiment", type=click.Choice(["pos", "neu", "neg", "q"]), multiple=True, help="Only this sentiment (repeatable).")
+@click.option("--source", multiple=True, help="Only this source name (repeatable).")
+@click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print mentions as JSON.")
+@handled
+def search(query: str, config_path, since, sentiment, source, limit: int, as_json: bool) -> None:
+    """Thai full-text search over stored mentions.
+
+    Words must all appear; `A OR B` either; "a phrase"; -word excludes.
+    """
+    from sadap.labels import SENTIMENT, th
+    from sadap.query import parse_query
+    from sadap.store import MentionFilter, open_store
+    from sadap.timeutil import now_utc, parse_duration, show
+
+    config = _load(config_path)
+    flt = MentionFilter(
+        query=parse_query(query, tuple(config.custom_words())),
+        since=now_utc() - parse_duration(since) if since else None,
+        sentiment=tuple(sentiment),
+        source_names=tuple(source),
+    )
+    with open_store(config) as store:
+        total = store.count(flt)
+        found = store.search(flt, limit=limit)
+    if as_json:
+        _dump([m.model_dump(mode="json", exclude={"tokens", "simhash"}) for m in found])
+        return
+    click.echo(f"พบ {total} ข้อความ (แสดง {len(found)})")
+    for m in found:
+        label = th(SENTIMENT, m.sentiment.label) if m.sentiment else "-"
+        snippet = " ".join(m.text.split())[:140]
+        click.echo(f"{show(m.published_at)}  [{m.source_name}] ({label}) {snippet}")
