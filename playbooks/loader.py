@@ -13,7 +13,8 @@ from typing import Iterable
 
 from pydantic import ValidationError
 
-from playbooks.schema import Playbook, _duration, timing_problems
+from playbooks.schema import Playbook, timing_problems
+from sadap.settings_types import parse_duration_setting as _duration
 from sadap.errors import ConfigError
 from sadap.yamlsource import LineMap, format_loc, load_yaml, validation_lines
 

@@ -11,9 +11,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationInfo,
@@ -22,8 +20,8 @@ from pydantic import (
 )
 
 from alerts.model import Severity
-from sadap.errors import InputError
-from sadap.timeutil import format_duration, parse_duration
+from sadap.settings_types import Duration, Strict
+from sadap.timeutil import format_duration
 from sadap.yamlsource import Loc, format_loc
 from playbooks.render import template_problem
 
@@ -32,24 +30,6 @@ Channel = Literal["social", "press", "email", "line", "internal", "sms"]
 
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_\-]*")
-
-
-def _duration(value: Any) -> timedelta:
-    if isinstance(value, bool) or value is None:
-        raise ValueError(
-            "cannot read duration: use a number and a unit: s, m, h, d or w (for example 15m, 24h, 7d)"
-        )
-    try:
-        return parse_duration(value)
-    except InputError as err:
-        raise ValueError(str(err)) from None
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Text(Strict):

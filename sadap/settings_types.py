@@ -11,14 +11,17 @@ from sadap.errors import InputError
 from sadap.timeutil import parse_duration
 
 
-def _duration(value: Any) -> timedelta:
+def parse_duration_setting(value: Any) -> timedelta:
+    """A duration setting: raises ValueError (for pydantic) with the allowed form."""
+    if isinstance(value, bool) or value is None:  # YAML `yes`/`~` are not durations
+        raise ValueError("cannot read duration: use a number and a unit: s, m, h, d or w (for example 15m, 24h, 7d)")
     try:
         return parse_duration(value)
     except InputError as err:
         raise ValueError(str(err)) from None
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Duration = Annotated[timedelta, BeforeValidator(parse_duration_setting)]
 
 
 class Strict(BaseModel):

@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alerts.model import Severity
+from alerts.rules.buckets import BucketCounts
 from sadap.settings_types import Duration
 from sadap.query import Query, parse_query
 from sadap.store import MentionFilter, Store
@@ -91,13 +92,11 @@ class EvalContext:
     at: datetime
     custom_words: tuple[str, ...] = ()
     ids: tuple[str, ...] | None = None  # set at ingest: only these just-stored mentions
-    buckets: "BucketCounts" = None  # shared baseline cache (the engine keeps one)
+    buckets: BucketCounts | None = None  # shared baseline cache (the engine keeps one)
     _queries: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.buckets is None:
-            from alerts.rules.buckets import BucketCounts
-
             self.buckets = BucketCounts()
 
     def query(self, text: str | None) -> Query | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sadap.cli.common import SadapError, _dump, _load, config_option, handled, main  # noqa: F401
+from sadap.cli.common import _dump, _load, config_option, handled, main
 
 # -- ingest / enrich / search ------------------------------------------------------
 @main.command()

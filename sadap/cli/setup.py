@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sadap.cli.common import SadapError, _dump, _load, config_option, handled, main  # noqa: F401
+from sadap.cli.common import handled, main
 
 # -- demo / init ---------------------------------------------------------------
 @main.command()
