@@ -114,6 +114,41 @@ class EnrichConfig(Strict):
     custom_words: list[str] = Field(
         default_factory=list, description="Extra words kept whole by the tokeniser (entity names are added automatically)."
     )
+    mask_personal_data: bool = Field(
+        True,
+        description="PDPA: before analysis and storage, replace in each mention's text and title URLs with `[URL]`, "
+        "@handles with `[@]`, Thai phone numbers (mobile, landline, +66) with `[โทร]`, national ID numbers "
+        "(13 digits with a valid check digit) with `[เลขบัตร]` and e-mail addresses with `[อีเมล]`. "
+        "The mention's `url` is kept.",
+    )
+    categories: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Voice-of-customer category lexicons, `name: [words]`: words extend the shipped list of that "
+        "name, a new name adds a category, an empty list removes one (see `docs/enrichment.md`).",
+    )
+    complaint_types: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Complaint type lexicons, `name: [words]`, merged with the shipped ones as `categories` is.",
+    )
+    expectation_words: dict[Literal["delighted", "disappointed", "negations"], list[str]] = Field(
+        default_factory=dict,
+        description="Expectation intensity words added to the shipped ones: `delighted` (strong praise), "
+        "`disappointed`, `negations` (turn praise that follows into disappointment).",
+    )
+    complaint_signals: list[str] = Field(
+        default_factory=list,
+        description="Extra words that make a neutral mention or a question about an organisation's offer a complaint.",
+    )
+    replace_default_lexicons: bool = Field(
+        False, description="Use only the lexicons configured here, not the shipped Thai ones."
+    )
+
+    @field_validator("categories", "complaint_types")
+    @classmethod
+    def _lexicon(cls, value: dict[str, list[str]], info) -> dict[str, list[str]]:
+        from enrich.voc import check_lexicon
+
+        return dict(check_lexicon({"categories": "category", "complaint_types": "complaint type"}[info.field_name], value))
 
 
 class SourceConfig(Strict):

@@ -1,0 +1,266 @@
+"""Voice of the customer: expectation level, category and complaint, by transparent rules.
+
+A first cut driven by word lists (``enrich/lexicons/default.yaml``, extended or replaced in
+``sadap.yaml``), not a model: every label can be traced to the words that produced it
+(:attr:`VocResult.hits`). The rules, in order (see docs/enrichment.md):
+
+1. **Words.** Lexicon entries are matched on the mention's words (PyThaiNLP tokens joined
+   without spaces), starting and ending on word boundaries, longest entry first, without
+   overlaps; entries without letters (emoji) are matched anywhere in the text. A praise word
+   right after a negation (``ไม่ประทับใจ``) counts as disappointment; a disappointment word
+   right after one (``ไม่เคยผิดหวัง``) is ignored.
+2. **Category.** The category with most hits; ties go to the one listed first; none: ``other``.
+3. **Complaint.** The mention complains when its sentiment is ``neg``, or it is ``neu``/``q``
+   with a complaint signal word; it is a complaint when it also names something an
+   organisation provides (a category or complaint-type hit). Its type is the complaint type
+   with most hits (ties: the first listed), else ``other``.
+4. **Expectation.** ``q`` → ``none``. ``pos`` → ``delighted`` with more praise than
+   disappointment hits, else ``satisfied``. ``neg`` → ``disappointed`` when there is a
+   disappointment hit or it is about an organisation's offer, else ``none``. ``neu`` →
+   ``disappointed`` with more disappointment than praise hits or when a complaint, ``satisfied``
+   with more praise, else ``none``.
+
+A mention without any word (empty, emoji or masks only) is ``none`` / ``other`` / not a
+complaint.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
+DEFAULT_LEXICON = LEXICON_DIR / "default.yaml"
+OTHER = "other"
+EXPECTATION_KEYS = ("delighted", "disappointed", "negations")
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_WORD = re.compile(r"\w")
+_MASK_TOKENS = {"[url]", "url", "@", "โทร", "เลขบัตร", "อีเมล", "เลข", "บัตร"}
+_lock = threading.Lock()
+_default: dict[str, Any] | None = None
+
+
+def _key(word: str) -> str:
+    """How an entry is compared: normalised like the text, lower case, no spaces, no VS16."""
+    from enrich.normalize import normalize
+
+    return re.sub(r"\s+", "", normalize(word).lower()).replace("\ufe0f", "")
+
+
+def load_default() -> dict[str, Any]:
+    """The shipped lexicons (read once)."""
+    global _default
+    with _lock:
+        if _default is None:
+            import yaml
+
+            _default = yaml.safe_load(DEFAULT_LEXICON.read_text(encoding="utf-8"))
+        return _default
+
+
+class WordSet:
+    """Labelled lexicon entries, matched along word boundaries, longest first, no overlaps."""
+
+    def __init__(self, labelled: Mapping[str, Iterable[str]]):
+        entries: dict[str, str] = {}
+        for label, words in labelled.items():
+            for word in words:
+                key = _key(str(word))
+                if key and key not in entries:
+                    entries[key] = label
+        ordered = sorted(entries.items(), key=lambda kv: -len(kv[0]))
+        self.words = [(k, lab) for k, lab in ordered if _WORD.search(k)]
+        self.symbols = [(k, lab) for k, lab in ordered if not _WORD.search(k)]
+
+    def find(self, text: "Words") -> list[tuple[str, str, int]]:
+        """``(entry, label, start)`` for each match; ``start`` is -1 for symbols."""
+        taken: list[tuple[int, int]] = []
+        out: list[tuple[str, str, int]] = []
+        joined, bounds = text.joined, text.bounds
+        for key, label in self.words:
+            start = joined.find(key)
+            while start != -1:
+                end = start + len(key)
+                if start in bounds and end in bounds and not any(s < end and start < e for s, e in taken):
+                    taken.append((start, end))
+                    out.append((key, label, start))
+                start = joined.find(key, start + 1)
+        for key, label in self.symbols:
+            out.extend((key, label, -1) for _ in range(text.raw.count(key)))
+        return out
+
+
+@dataclass(frozen=True)
+class Words:
+    """A mention's words prepared for matching."""
+
+    joined: str
+    bounds: frozenset[int]
+    raw: str
+    has_words: bool
+
+    @classmethod
+    def of(cls, tokens: Sequence[str], text: str) -> "Words":
+        parts: list[str] = []
+        bounds = {0}
+        pos = 0
+        for tok in tokens:
+            tok = tok.replace(" ", "")
+            if not tok:
+                continue
+            parts.append(tok)
+            pos += len(tok)
+            bounds.add(pos)
+        has_words = any(t not in _MASK_TOKENS and _WORD.search(t) and not t.isdigit() for t in tokens)
+        return cls("".join(parts), frozenset(bounds), text.lower().replace("\ufe0f", ""), has_words)
+
+    def preceded_by(self, start: int, words: Iterable[str]) -> bool:
+        return any(
+            start - len(w) in self.bounds and self.joined[start - len(w):start] == w for w in words if 0 < len(w) <= start
+        )
+
+
+@dataclass
+class VocResult:
+    expectation: str = "none"
+    category: str = OTHER
+    is_complaint: bool = False
+    complaint_type: str | None = None
+    hits: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Lexicons:
+    """Compiled lexicons: build with :meth:`build` (shipped defaults merged with configured)."""
+
+    def __init__(
+        self,
+        expectation: Mapping[str, Iterable[str]],
+        complaint_signals: Iterable[str],
+        categories: Mapping[str, Iterable[str]],
+        complaint_types: Mapping[str, Iterable[str]],
+    ):
+        self.expectation = WordSet({k: expectation.get(k, ()) for k in ("delighted", "disappointed")})
+        self.negations = sorted({_key(w) for w in expectation.get("negations", ())}, key=len, reverse=True)
+        self.signals = WordSet({"signal": complaint_signals})
+        self.category_names = [n for n in categories if n != OTHER]
+        self.type_names = [n for n in complaint_types if n != OTHER]
+        self.categories = WordSet({n: categories[n] for n in self.category_names})
+        self.types = WordSet({n: complaint_types[n] for n in self.type_names})
+
+    @classmethod
+    def build(
+        cls,
+        categories: Mapping[str, Sequence[str]] | None = None,
+        complaint_types: Mapping[str, Sequence[str]] | None = None,
+        expectation_words: Mapping[str, Sequence[str]] | None = None,
+        complaint_signals: Sequence[str] = (),
+        replace_defaults: bool = False,
+    ) -> "Lexicons":
+        """Shipped lexicons merged with configured ones.
+
+        A configured name's words are added to the shipped words of that name; a new name adds
+        a category or complaint type (after the shipped ones); an empty list removes the name.
+        With ``replace_defaults`` only the configured words are used.
+        """
+        base = {} if replace_defaults else load_default()
+
+        def merged(shipped: Mapping[str, Sequence[str]], extra: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
+            out = {k: list(v or ()) for k, v in (shipped or {}).items()}
+            for name, words in (extra or {}).items():
+                if not words:
+                    out.pop(name, None)
+                    continue
+                out.setdefault(name, [])
+                out[name].extend(w for w in words if w not in out[name])
+            return out
+
+        return cls(
+            expectation=merged(base.get("expectation", {}), expectation_words),
+            complaint_signals=list(base.get("complaint_signals", [])) + list(complaint_signals),
+            categories=merged(base.get("categories", {}), categories),
+            complaint_types=merged(base.get("complaint_types", {}), complaint_types),
+        )
+
+    @classmethod
+    def from_config(cls, enrich_config) -> "Lexicons":
+        return cls.build(
+            categories=enrich_config.categories,
+            complaint_types=enrich_config.complaint_types,
+            expectation_words=enrich_config.expectation_words,
+            complaint_signals=enrich_config.complaint_signals,
+            replace_defaults=enrich_config.replace_default_lexicons,
+        )
+
+    # -- the rules ------------------------------------------------------------------
+    @staticmethod
+    def _best(names: Sequence[str], found: list[tuple[str, str, int]]) -> str | None:
+        counts = {n: 0 for n in names}
+        for _, label, _ in found:
+            counts[label] += 1
+        best = max(names, key=lambda n: counts[n], default=None)  # max keeps the first on ties
+        return best if best is not None and counts[best] > 0 else None
+
+    def analyze(self, tokens: Sequence[str], text: str, sentiment: str | None) -> VocResult:
+        words = Words.of(tokens, text)
+        if not words.has_words:
+            return VocResult()
+        delighted: list[str] = []
+        disappointed: list[str] = []
+        for key, label, start in self.expectation.find(words):
+            negated = start > 0 and words.preceded_by(start, self.negations)
+            if label == "delighted":
+                (disappointed if negated else delighted).append(key)
+            elif not negated:
+                disappointed.append(key)
+        categories = self.categories.find(words)
+        types = self.types.find(words)
+        signals = [k for k, _, _ in self.signals.find(words)]
+        category = self._best(self.category_names, categories) or OTHER
+        about_org = bool(categories or types)
+        complaining = sentiment == "neg" or (sentiment in ("neu", "q", None) and bool(signals))
+        is_complaint = complaining and about_org
+        complaint_type = (self._best(self.type_names, types) or OTHER) if is_complaint else None
+
+        d, x = len(delighted), len(disappointed)
+        if sentiment == "q":
+            expectation = "none"
+        elif sentiment == "pos":
+            expectation = "delighted" if d > x else "satisfied"
+        elif sentiment == "neg":
+            expectation = "disappointed" if (x or about_org) else "none"
+        elif x > d or is_complaint:
+            expectation = "disappointed"
+        elif d > x:
+            expectation = "satisfied"
+        else:
+            expectation = "none"
+        return VocResult(
+            expectation=expectation,
+            category=category,
+            is_complaint=is_complaint,
+            complaint_type=complaint_type,
+            hits={
+                "delighted": delighted,
+                "disappointed": disappointed,
+                "signals": signals,
+                "categories": [f"{lab}:{k}" for k, lab, _ in categories],
+                "complaint_types": [f"{lab}:{k}" for k, lab, _ in types],
+            },
+        )
+
+
+def check_lexicon(kind: str, value: Mapping[str, Sequence[str]]) -> Mapping[str, Sequence[str]]:
+    """Validation for configured lexicons (raises ValueError, for pydantic)."""
+    for name, words in value.items():
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"{kind} name {name!r}: use lower-case letters, digits and _ (start with a letter)")
+        if name == OTHER:
+            raise ValueError(f"{kind} name 'other' is reserved: it is what is left when nothing matches")
+        for word in words:
+            if not str(word).strip():
+                raise ValueError(f"{kind} {name!r}: empty word")
+    return value

@@ -1,0 +1,112 @@
+"""Scoring the enrichment labels (expectation, category, complaint) against annotated rows.
+
+Rows are JSON objects with ``text`` (and optionally ``title``) plus any of the gold fields
+``expectation``, ``category``, ``is_complaint``, ``complaint_type``. Each field present is
+scored with :func:`enrich.evaluate.metrics` on the rows that have it; ``complaint_type`` only
+on rows whose gold ``is_complaint`` is true (a prediction that is not a complaint counts as
+type ``none``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sadap.errors import InputError
+
+FIELDS = ("expectation", "category", "is_complaint", "complaint_type")
+EXPECTATIONS = ("delighted", "satisfied", "disappointed", "none")
+SENTIMENTS = ("pos", "neu", "neg", "q")
+
+
+def read_jsonl(path: str | Path, required: dict[str, type], check=None) -> Iterator[tuple[int, dict]]:
+    """``(line number, row)`` for each non-blank line; a bad line raises InputError naming it."""
+    path = Path(path)
+    try:
+        fh = path.open(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
+    with fh:
+        try:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise InputError(f"{path}:{lineno}: not valid JSON ({err.msg} at column {err.colno})") from None
+                if not isinstance(row, dict):
+                    raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+                for key, kind in required.items():
+                    if key not in row:
+                        raise InputError(f"{path}:{lineno}: missing {key!r}")
+                    if not isinstance(row[key], kind):
+                        raise InputError(f"{path}:{lineno}: {key!r} must be a {kind.__name__}, got {type(row[key]).__name__}")
+                if check is not None:
+                    problem = check(row)
+                    if problem:
+                        raise InputError(f"{path}:{lineno}: {problem}")
+                yield lineno, row
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not UTF-8 text") from None
+
+
+def check_sentiment_row(row: dict) -> str | None:
+    if row["label"] not in SENTIMENTS:
+        return f"label {row['label']!r} is not one of {', '.join(SENTIMENTS)}"
+    return None
+
+
+def check_enrich_row(row: dict) -> str | None:
+    if "title" in row and row["title"] is not None and not isinstance(row["title"], str):
+        return "'title' must be a string"
+    if not any(f in row for f in FIELDS):
+        return f"no gold field: give at least one of {', '.join(FIELDS)}"
+    if "expectation" in row and row["expectation"] not in EXPECTATIONS:
+        return f"expectation {row['expectation']!r} is not one of {', '.join(EXPECTATIONS)}"
+    if "is_complaint" in row and not isinstance(row["is_complaint"], bool):
+        return f"is_complaint must be true or false, got {row['is_complaint']!r}"
+    for key in ("category", "complaint_type"):
+        if key in row and row[key] is not None and not isinstance(row[key], str):
+            return f"{key} must be a string, got {row[key]!r}"
+    return None
+
+
+def evaluate_enrich(rows: Iterable[dict], enricher, batch_size: int = 256) -> dict[str, Any]:
+    """Run ``enricher`` on the rows and score each gold field present."""
+    from enrich.evaluate import metrics
+    from sadap.mention import RawMention, to_mention
+
+    rows = list(rows)
+    gold: dict[str, list[str]] = {f: [] for f in FIELDS}
+    predicted: dict[str, list[str]] = {f: [] for f in FIELDS}
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start:start + batch_size]
+        raws = [
+            RawMention(source_kind="file", source_name="eval", native_id=str(start + i), text=r["text"], title=r.get("title"))
+            for i, r in enumerate(chunk)
+        ]
+        enriched = enricher.enrich([to_mention(r, pseudonym_key=b"eval") for r in raws])
+        for row, m in zip(chunk, enriched):
+            got = {
+                "expectation": m.expectation or "none",
+                "category": m.category or "other",
+                "is_complaint": str(bool(m.complaint.is_complaint)).lower(),
+                "complaint_type": (m.complaint.type or "none") if m.complaint.is_complaint else "none",
+            }
+            for f in FIELDS:
+                if f not in row or row[f] is None:
+                    continue
+                if f == "complaint_type" and row.get("is_complaint") is not True:
+                    continue
+                value = row[f]
+                gold[f].append(str(value).lower() if isinstance(value, bool) else str(value))
+                predicted[f].append(got[f])
+    return {
+        "n": len(rows),
+        "fields": {f: metrics(gold[f], predicted[f]) for f in FIELDS if gold[f]},
+    }

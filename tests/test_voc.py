@@ -1,0 +1,197 @@
+"""Expectation level, voice-of-customer category and complaint type (enrich/voc.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from enrich.pipeline import Enricher
+from enrich.voc import Lexicons, load_default
+from sadap.config import load_config_file
+from sadap.errors import ConfigError
+from sadap.mention import RawMention, to_mention
+
+
+@pytest.fixture(scope="module")
+def enricher() -> Enricher:
+    return Enricher()
+
+
+def run(enricher: Enricher, *texts: str):
+    raws = [RawMention(source_kind="file", source_name="t", native_id=str(i), text=t) for i, t in enumerate(texts)]
+    return enricher.enrich([to_mention(r, pseudonym_key=b"k") for r in raws])
+
+
+@pytest.mark.parametrize(
+    "text, expectation",
+    [
+        ("ประทับใจพนักงานสาขาสยามมากค่ะ บริการดีสุดยอด ❤️", "delighted"),
+        ("ร้านนี้อร่อยดีค่ะ ราคาไม่แพง", "satisfied"),
+        ("ผิดหวังมาก สั่งของไปสองอาทิตย์ยังไม่ได้รับเลย", "disappointed"),
+        ("ไม่ประทับใจเลยกับบริการครั้งนี้", "disappointed"),
+        ("ทำไมแอปเข้าไม่ได้คะ", "disappointed"),  # the model hears a complaint, not a question
+        ("สาขาไหนเปิดวันอาทิตย์บ้างคะ", "none"),
+        ("ธนาคารแสงทองประกาศปรับอัตราดอกเบี้ยเงินฝาก มีผล 1 ม.ค.", "none"),
+    ],
+)
+def test_expectation(enricher, text, expectation):
+    (m,) = run(enricher, text)
+    assert m.expectation == expectation, (m.sentiment, m.expectation)
+
+
+def test_question_is_none():
+    lex = Lexicons.build()
+    assert lex.analyze(["ทำไม", "แอป", "ผิดหวัง", "จัง"], "ทำไมแอปผิดหวังจัง", "q").expectation == "none"
+
+
+def test_negated_disappointment_is_not_counted():
+    lex = Lexicons.build()
+    r = lex.analyze(["ใช้", "มา", "หลาย", "ปี", "ไม่เคย", "ผิดหวัง"], "ใช้มาหลายปีไม่เคยผิดหวัง", "pos")
+    assert r.hits["disappointed"] == [] and r.expectation == "satisfied"
+
+
+def test_words_match_on_word_boundaries_only():
+    lex = Lexicons.build()
+    # "แย่" (bad) must not be found inside "แย่ง" (to grab); "ช้า" not inside "ช้าง".
+    r = lex.analyze(["แย่ง", "กัน", "ซื้อ", "ช้าง"], "แย่งกันซื้อช้าง", "neu")
+    assert r.hits["disappointed"] == [] and not r.is_complaint and r.expectation == "none"
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("แอปใหม่ใช้งานง่าย ฟีเจอร์ครบ", "product_service"),
+        ("พนักงานคอลเซ็นเตอร์ตอบช้ามาก รอสายนาน", "customer_support"),
+        ("โอนเงินแล้วแต่ยอดเงินยังไม่เข้าบัญชี", "transaction"),
+        ("เป็นลูกค้าประจำมาสิบปี สะสมแต้มตลอด", "relationship"),
+        ("วันนี้ฝนตกหนักมาก", "other"),
+    ],
+)
+def test_category(enricher, text, category):
+    (m,) = run(enricher, text)
+    assert m.category == category
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("ซื้อมาใช้ได้สองวันพัง ชำรุดทั้งที่ยังใหม่ ของไม่ตรงปก", "product_quality"),
+        ("พนักงานพูดจาไม่สุภาพมาก ไม่มีใครตอบแชทเลย", "service_staff"),
+        ("โดนหักเงินซ้ำสองรอบ ค่าบริการแพงเกินจริง", "price_billing"),
+        ("สั่งของไปสองอาทิตย์ยังไม่ได้รับ พัสดุหาย ขนส่งห่วยมาก", "delivery_logistics"),
+        ("แอปแสงทองล่มอีกแล้ว โอนเงินไม่ได้ตั้งแต่เช้า", "digital_outage"),
+        ("ห้องน้ำสาขานี้สกปรกมาก เหม็นด้วย", "facility_environment"),
+        ("กินแล้วท้องเสีย อาหารเป็นพิษทั้งบ้าน", "safety_health"),
+        ("โดนมิจฉาชีพแอบอ้างเป็นธนาคาร หลอกให้โอนเงิน เงินหายหมดบัญชี", "fraud_scam"),
+    ],
+)
+def test_complaint_types(enricher, text, kind):
+    (m,) = run(enricher, text)
+    assert m.complaint.is_complaint, (m.sentiment, m.complaint)
+    assert m.complaint.type == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ประทับใจพนักงานสาขาสยามมากค่ะ บริการดีสุดยอด",  # praise
+        "วันนี้รถติดมาก เบื่อสุดๆ",  # negative, but about nobody's offer
+        "ธนาคารแสงทองประกาศปรับอัตราดอกเบี้ยเงินฝาก มีผล 1 ม.ค.",  # news
+    ],
+)
+def test_not_complaints(enricher, text):
+    (m,) = run(enricher, text)
+    assert not m.complaint.is_complaint and m.complaint.type is None
+
+
+def test_complaint_signal_makes_a_neutral_mention_a_complaint():
+    lex = Lexicons.build()
+    r = lex.analyze(["แอป", "เข้า", "ไม่", "ได้", "ค่ะ"], "แอปเข้าไม่ได้ค่ะ", "neu")
+    assert r.is_complaint and r.complaint_type == "digital_outage" and r.expectation == "disappointed"
+    assert "เข้าไม่ได้" in r.hits["signals"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "😍😍😍", "👍", "https://example.com/a/b?c=1", "<div><p class='x'>&nbsp;</p></div>", "0812345678", "!!!???"],
+)
+def test_bad_input_is_none_other_not_complaint(enricher, text):
+    (m,) = run(enricher, text)
+    assert m.expectation == "none" and m.category == "other"
+    assert m.complaint.is_complaint is False and m.complaint.type is None
+
+
+def test_huge_input_does_not_crash(enricher):
+    text = "แอปล่มอีกแล้ว พนักงานไม่ตอบ " * 8000  # > 200 kB
+    (m,) = run(enricher, text)
+    assert m.complaint.is_complaint and m.expectation == "disappointed"
+
+
+def test_shipped_lexicon_shape():
+    lex = load_default()
+    assert set(lex["categories"]) == {"product_service", "customer_support", "transaction", "relationship"}
+    assert set(lex["complaint_types"]) == {
+        "product_quality", "service_staff", "price_billing", "delivery_logistics",
+        "digital_outage", "facility_environment", "safety_health", "fraud_scam",
+    }
+    assert lex["expectation"]["delighted"] and lex["expectation"]["disappointed"]
+
+
+def _config(tmp_path, body: str):
+    path = tmp_path / "sadap.yaml"
+    path.write_text(body, encoding="utf-8")
+    return load_config_file(path)
+
+
+def test_lexicons_extend_add_and_remove_from_sadap_yaml(tmp_path):
+    config = _config(
+        tmp_path,
+        "enrich:\n"
+        "  categories:\n"
+        "    product_service: [บัตรกดเงินสด]\n"
+        "    sustainability: [โซลาร์เซลล์, พลังงานสะอาด]\n"
+        "    relationship: []\n"
+        "  complaint_types:\n"
+        "    queue_wait: [ต่อคิว, คิวยาว]\n"
+        "  expectation_words:\n"
+        "    delighted: [ปลื้ม]\n",
+    )
+    enricher = Enricher.from_config(config)
+    lex = enricher.lexicons
+    assert "relationship" not in lex.category_names
+    assert lex.category_names[-1] == "sustainability" and "queue_wait" in lex.type_names
+    a, b, c, d = run(
+        enricher,
+        "สนับสนุนโครงการโซลาร์เซลล์ พลังงานสะอาด",
+        "บัตรกดเงินสดใบใหม่ใช้สะดวกดี",
+        "ต่อคิวนานมาก คิวยาวเป็นชั่วโมง สาขานี้แย่ที่สุด",
+        "เป็นลูกค้าประจำมาสิบปี สะสมแต้มตลอด",
+    )
+    assert a.category == "sustainability"
+    assert b.category == "product_service"
+    assert c.complaint.is_complaint and c.complaint.type == "queue_wait"
+    assert d.category == "other"  # relationship removed
+    assert lex.analyze(["ปลื้ม", "บริการ"], "ปลื้มบริการ", "pos").expectation == "delighted"
+
+
+def test_replace_default_lexicons(tmp_path):
+    config = _config(tmp_path, "enrich:\n  replace_default_lexicons: true\n  categories:\n    billing: [บิล]\n")
+    lex = Enricher.from_config(config).lexicons
+    assert lex.category_names == ["billing"] and lex.type_names == []
+    r = lex.analyze(["บิล", "ผิด"], "บิลผิด", "neg")
+    assert r.category == "billing" and r.is_complaint and r.complaint_type == "other"
+
+
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ("enrich:\n  categories:\n    Bad Name: [x]\n", "category name 'Bad Name'"),
+        ("enrich:\n  complaint_types:\n    other: [x]\n", "'other' is reserved"),
+        ("enrich:\n  categories:\n    billing: ['  ']\n", "empty word"),
+        ("enrich:\n  expectation_words:\n    thrilled: [x]\n", "expectation_words"),
+    ],
+)
+def test_bad_lexicon_settings(tmp_path, body, fragment):
+    with pytest.raises(ConfigError) as err:
+        _config(tmp_path, body)
+    assert fragment in str(err.value)
+    assert str(err.value).startswith(str(tmp_path / "sadap.yaml") + ":")
