@@ -159,11 +159,10 @@ class EmailNotifierConfig(_Notifier):
             raise ConfigError(f"notifier {self.id!r}: ca_cert {self.ca_cert} is not a file")
 
 
-class SlackNotifierConfig(_Notifier):
-    """Post each alert to a Slack channel through an incoming webhook (Block Kit)."""
+class _ChatWebhookConfig(_Notifier):
+    """What Slack and Teams incoming webhooks share: a secret URL and the delivery policy."""
 
     id: str = _id()
-    type: Literal["slack"]
     url_env: str = Field(description="Environment variable holding the incoming-webhook URL (it is a secret).")
     timeout: Duration = _timeout()
     retries: int = _retries()
@@ -177,23 +176,17 @@ class SlackNotifierConfig(_Notifier):
         self._check_url("url_env", self.resolved_url())
 
 
-class TeamsNotifierConfig(_Notifier):
+class SlackNotifierConfig(_ChatWebhookConfig):
+    """Post each alert to a Slack channel through an incoming webhook (Block Kit)."""
+
+    type: Literal["slack"]
+
+
+class TeamsNotifierConfig(_ChatWebhookConfig):
     """Post each alert to a Microsoft Teams channel as an Adaptive Card, through an incoming
     webhook or a Workflows (Power Automate) webhook URL."""
 
-    id: str = _id()
     type: Literal["teams"]
-    url_env: str = Field(description="Environment variable holding the webhook URL (it is a secret).")
-    timeout: Duration = _timeout()
-    retries: int = _retries()
-    max_retry_after: Duration = _max_retry_after()
-    lang: Literal["th", "en"] = _lang()
-
-    def resolved_url(self) -> str:
-        return self._env("url_env").get_secret_value()
-
-    def check(self) -> None:
-        self._check_url("url_env", self.resolved_url())
 
 
 class LineNotifierConfig(_Notifier):
