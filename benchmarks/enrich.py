@@ -1,0 +1,75 @@
+"""Throughput of the enrichment stage alone (normalise, mask, tokenise, language, hashtags,
+keywords, entities, fingerprints, sentiment, expectation/category/complaint) on real Thai
+messages, in batches and one message at a time; plus import time, model load time and
+peak memory. Prints medians of several runs.
+
+    python benchmarks/enrich.py [--messages 5000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment" / "train.jsonl"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=DATA)
+    args = parser.parse_args()
+
+    import_s = float(subprocess.run(
+        [sys.executable, "-c", "import time; t=time.perf_counter(); import enrich.pipeline; print(time.perf_counter()-t)"],
+        capture_output=True, text=True, cwd=ROOT, check=True).stdout)
+
+    from enrich.entities import Entity
+    from enrich.pipeline import Enricher
+    from enrich.sentiment import warm
+    from sadap.mention import RawMention, to_mention
+
+    t = time.perf_counter()
+    warm("linear-v1")
+    load_s = time.perf_counter() - t
+    texts = []
+    with args.data.open(encoding="utf-8") as fh:
+        for line in fh:
+            texts.append(json.loads(line)["text"])
+            if len(texts) == args.messages:
+                break
+    mentions = [to_mention(RawMention(source_kind="file", source_name="bench", native_id=str(i), text=x), pseudonym_key=b"k")
+                for i, x in enumerate(texts)]
+    enricher = Enricher([Entity("Honda", ("ฮอนด้า",)), Entity("Toyota", ("โตโยต้า",))])
+    enricher.enrich(mentions[:50])  # warm caches (dictionary trie, lexicons)
+    batch, single = [], []
+    for _ in range(args.runs):
+        t = time.perf_counter()
+        for i in range(0, len(mentions), 100):
+            enricher.enrich(mentions[i : i + 100])
+        batch.append(len(mentions) / (time.perf_counter() - t))
+        t = time.perf_counter()
+        for m in mentions[:1000]:
+            enricher.enrich([m])
+        single.append(1000 / (time.perf_counter() - t))
+    print(json.dumps({
+        "messages": len(mentions),
+        "batch_of_100_per_s_median": round(statistics.median(batch)),
+        "single_per_s_median": round(statistics.median(single)),
+        "import_enrich_s": round(import_s, 3),
+        "sentiment_model_load_s": round(load_s, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }))
+
+
+if __name__ == "__main__":
+    main()
