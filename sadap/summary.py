@@ -15,5 +15,9 @@ def overview(store: Store) -> dict:
         "by_source_kind": store.count_by(everything, "source_kind"),
         "by_entity": store.count_by(everything, "entity", limit=10),
         "by_language": store.count_by(everything, "language"),
+        "by_expectation": store.count_by(everything, "expectation"),
+        "by_category": store.count_by(everything, "category"),
+        "complaints": store.count(MentionFilter(complaint=True)),
+        "by_complaint_type": store.count_by(MentionFilter(complaint=True), "complaint_type"),
         "top_hashtags": store.count_by(everything, "hashtag", limit=10),
     }

@@ -8,7 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from sadap.labels import INCIDENT_STATE, SENTIMENT, SOURCE_KIND, th
+from sadap.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, INCIDENT_STATE, SENTIMENT, SOURCE_KIND, th
 from sadap.query import parse_query
 from sadap.store import MentionFilter, open_store
 from sadap.summary import overview
@@ -144,6 +144,9 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             f"<p>ข้อความทั้งหมด {o['total']} · ซ้ำ/คัดลอก {o['near_duplicates']}</p>"
             f"<h2>เหตุการณ์ที่ยังเปิดอยู่ ({len(incidents)})</h2>{self._incident_table(incidents)}"
             f"<h2>ความรู้สึก</h2>{_table(o['by_sentiment'], SENTIMENT)}"
+            f"<h2>ระดับความคาดหวัง</h2>{_table(o['by_expectation'], EXPECTATION)}"
+            f"<h2>หมวดเสียงลูกค้า</h2>{_table(o['by_category'], CATEGORY)}"
+            f"<h2>ข้อร้องเรียน ({o['complaints']})</h2>{_table(o['by_complaint_type'], COMPLAINT_TYPE)}"
             f"<h2>ประเภทแหล่งที่มา</h2>{_table(o['by_source_kind'], SOURCE_KIND)}"
             f"<h2>แหล่งที่มา</h2>{_table(o['by_source'])}"
             f"<h2>สิ่งที่ติดตาม</h2>{_table(o['by_entity'])}"

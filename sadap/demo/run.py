@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from sadap.errors import InputError
-from sadap.labels import INCIDENT_STATE, SENTIMENT, SOURCE_KIND, th
+from sadap.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, INCIDENT_STATE, SENTIMENT, SOURCE_KIND, th
 
 MARKER = ".sadap-demo"
 
@@ -97,6 +97,10 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
         _say(f"  {name:<12} เก็บได้ {st.get('items', 0):>3} · บันทึกใหม่ {st.get('stored', 0):>3} · ข้อผิดพลาด {st.get('errors', 0)}")
     _say("ตามประเภทแหล่งที่มา: " + " · ".join(f"{th(SOURCE_KIND, k)} {v}" for k, v in summary["by_source_kind"].items()))
     _say("ตามความรู้สึก:       " + " · ".join(f"{th(SENTIMENT, k)} {v}" for k, v in summary["by_sentiment"].items()))
+    _say("ระดับความคาดหวัง:    " + " · ".join(f"{th(EXPECTATION, k)} {v}" for k, v in summary["by_expectation"].items()))
+    _say("หมวดเสียงลูกค้า:      " + " · ".join(f"{th(CATEGORY, k)} {v}" for k, v in summary["by_category"].items()))
+    _say(f"ข้อร้องเรียน {summary['complaints']}: "
+         + " · ".join(f"{th(COMPLAINT_TYPE, k)} {v}" for k, v in summary["by_complaint_type"].items()))
     if summary["by_entity"]:
         _say("สิ่งที่ติดตาม:        " + " · ".join(f"{k} {v}" for k, v in summary["by_entity"].items()))
     _say(f"\nการแจ้งเตือน {len(alerts)} ครั้ง · เหตุการณ์ (incident) {len(incidents)} เรื่อง")
