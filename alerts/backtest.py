@@ -127,12 +127,10 @@ class CountingNotifier(Notifier):
 
 
 def backtest(config, store: Store, target: str, since: datetime, until: datetime, step: timedelta | None = None) -> dict:
-    from playbooks.loader import load_playbooks
+    from playbooks.loader import load_configured_playbooks
 
     rules = config.alert_rules
-    playbooks = load_playbooks(
-        [config.base_dir / p for p in config.playbooks.paths], shipped=config.playbooks.shipped, known_rules={r.id for r in rules}, known_notifiers={n.id for n in config.notifiers}
-    )
+    playbooks = load_configured_playbooks(config)
     rule_ids = {r.id for r in rules}
     playbook_ids = {p.id for p in playbooks}
     if target in rule_ids:

@@ -47,15 +47,10 @@ class AlertEngine:
     @classmethod
     def from_config(cls, config, store: Store, notifiers: list[Notifier] | None = None) -> "AlertEngine":
         from alerts.notifiers import build_notifiers
-        from playbooks.loader import load_playbooks
+        from playbooks.loader import load_configured_playbooks
 
         rules = config.alert_rules
-        playbooks = load_playbooks(
-            [config.base_dir / p for p in config.playbooks.paths],
-            shipped=config.playbooks.shipped,
-            known_rules={r.id for r in rules},
-            known_notifiers={n.id for n in config.notifiers},
-        )
+        playbooks = load_configured_playbooks(config)
         known = {p.id for p in playbooks}
         from sadap.errors import ConfigError
 

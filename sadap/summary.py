@@ -7,9 +7,10 @@ from sadap.store import MentionFilter, Store
 
 def overview(store: Store) -> dict:
     everything = MentionFilter()
+    total = store.count(everything)
     return {
-        "total": store.count(everything),
-        "near_duplicates": store.count(everything) - store.count(MentionFilter(include_duplicates=False)),
+        "total": total,
+        "near_duplicates": total - store.count(MentionFilter(include_duplicates=False)),
         "by_sentiment": store.count_by(everything, "sentiment"),
         "by_source": store.count_by(everything, "source_name"),
         "by_source_kind": store.count_by(everything, "source_kind"),

@@ -18,14 +18,14 @@ def playbooks() -> None:
 @handled
 def playbooks_validate(paths, config_path) -> None:
     """Validate playbook files or folders (default: the configured ones and the shipped library)."""
-    from playbooks.loader import load_playbooks
+    from playbooks.loader import load_configured_playbooks, load_playbooks
 
     config = _load(config_path)
-    known = {r.id for r in config.alert_rules}
     if paths:
-        loaded = load_playbooks(list(paths), shipped=False, known_rules=known, known_notifiers={n.id for n in config.notifiers})
+        loaded = load_playbooks(list(paths), shipped=False, known_rules={r.id for r in config.alert_rules},
+                                known_notifiers={n.id for n in config.notifiers})
     else:
-        loaded = load_playbooks([config.base_dir / p for p in config.playbooks.paths], shipped=config.playbooks.shipped, known_rules=known, known_notifiers={n.id for n in config.notifiers})
+        loaded = load_configured_playbooks(config)
     click.echo(f"ok: {len(loaded)} playbook(s) valid")
 
 
@@ -73,11 +73,10 @@ def playbooks_test(target: str, config_path, since: str, until_text, step, as_js
 @handled
 def playbooks_list(config_path, as_json: bool) -> None:
     """List the loaded playbooks."""
-    from playbooks.loader import load_playbooks
+    from playbooks.loader import load_configured_playbooks
 
     config = _load(config_path)
-    loaded = load_playbooks([config.base_dir / p for p in config.playbooks.paths], shipped=config.playbooks.shipped,
-                            known_rules={r.id for r in config.alert_rules}, known_notifiers={n.id for n in config.notifiers})
+    loaded = load_configured_playbooks(config)
     if as_json:
         _dump([{"id": p.id, "title": {"th": p.title.th, "en": p.title.en}, "severity": p.severity} for p in loaded])
         return

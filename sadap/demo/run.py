@@ -59,7 +59,7 @@ def write_demo_config(data_dir: Path, base: str, story: dict) -> Path:
 def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
     from alerts.engine import AlertEngine
     from crawlers.run import crawl
-    from playbooks.loader import load_playbooks
+    from playbooks.loader import load_configured_playbooks
     from playbooks.render import first_steps
     from sadap.config import load_config_file
     from sadap.demo.site import DemoSite
@@ -89,7 +89,7 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
         summary = overview(store)
         incidents = store.list_incidents()
         alerts = store.alerts_since(now_utc().replace(year=2000))
-    playbooks = {p.id: p for p in load_playbooks(shipped=True)}
+    playbooks = {p.id: p for p in load_configured_playbooks(config, check_references=False)}
 
     _say("[3/3] สรุป\n")
     _say(f"ข้อความที่เก็บ: {summary['total']}  (คัดลอก/ซ้ำใกล้เคียง {summary['near_duplicates']})")
