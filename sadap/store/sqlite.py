@@ -249,7 +249,7 @@ class SQLiteStore(Store):
             m.text_hash, _signed(m.simhash), m.duplicate_of, m.model_dump_json(),
         )
         db = self._db
-        db.execute(
+        rowid = db.execute(
             """INSERT INTO mentions (id, source_kind, source_name, url, author_id, published_at, collected_at,
                    language, sentiment, sentiment_score, expectation, category, is_complaint, complaint_type,
                    text_hash, simhash, duplicate_of, doc)
@@ -259,10 +259,10 @@ class SQLiteStore(Store):
                    language=excluded.language, sentiment=excluded.sentiment, sentiment_score=excluded.sentiment_score,
                    expectation=excluded.expectation, category=excluded.category, is_complaint=excluded.is_complaint,
                    complaint_type=excluded.complaint_type, text_hash=excluded.text_hash, simhash=excluded.simhash,
-                   duplicate_of=excluded.duplicate_of, doc=excluded.doc""",
+                   duplicate_of=excluded.duplicate_of, doc=excluded.doc
+               RETURNING rowid""",
             row,
-        )
-        rowid = db.execute("SELECT rowid FROM mentions WHERE id=?", (m.id,)).fetchone()[0]
+        ).fetchone()[0]
         db.execute("DELETE FROM mention_fts WHERE rowid=?", (rowid,))
         title_tokens = m.extras.get("title_tokens", [])
         db.execute("INSERT INTO mention_fts (rowid, tokens) VALUES (?, ?)", (rowid, " ".join(list(title_tokens) + m.tokens)))
