@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import ClassVar, Literal
 
@@ -140,8 +140,6 @@ class Rule:
         )
 
     def keyed(self, flt: MentionFilter, key: str) -> MentionFilter:
-        from dataclasses import replace
-
         name = _KEY_FILTER[self.options.group_by]
         return replace(flt, **{name: (key,)})
 
