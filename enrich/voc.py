@@ -2,23 +2,30 @@
 
 A first cut driven by word lists (``enrich/lexicons/default.yaml``, extended or replaced in
 ``sadap.yaml``), not a model: every label can be traced to the words that produced it
-(:attr:`VocResult.hits`). The rules, in order (see docs/enrichment.md):
+(:attr:`VocResult.hits`). The shipped lists were tuned on ``tests/data/enrich_tune`` and
+measured on the held-out ``tests/data/enrich_dev``. The rules, in order (see docs/enrichment.md):
 
 1. **Words.** Lexicon entries are matched on the mention's words (PyThaiNLP tokens joined
    without spaces), starting and ending on word boundaries, longest entry first, without
    overlaps; entries without letters (emoji) are matched anywhere in the text. A praise word
    right after a negation (``ไม่ประทับใจ``) counts as disappointment; a disappointment word
-   right after one (``ไม่เคยผิดหวัง``) is ignored.
-2. **Category.** The category with most hits; ties go to the one listed first; none: ``other``.
+   right after one (``ไม่เคยเบื่อ``) counts as mild praise. A complaint-type or complaint-signal
+   word right after a negation other than ``ไม่ได้`` (``ไม่แพง``, ``ไม่ค้าง``) is ignored, and so
+   are words inside a ``not_complaints`` phrase (``ผิวแพ้ง่าย``).
+2. **Category.** The category with most hits; ties go to the one listed first; no category
+   word: the category the complaint-type words imply (``complaint_type_categories``), else
+   ``other``.
 3. **Complaint.** The mention complains when its sentiment is ``neg``, or it is ``neu``/``q``
    with a complaint signal word; it is a complaint when it also names something an
    organisation provides (a category or complaint-type hit). Its type is the complaint type
-   with most hits (ties: the first listed), else ``other``.
-4. **Expectation.** ``q`` → ``none``. ``pos`` → ``delighted`` with more praise than
-   disappointment hits, else ``satisfied``. ``neg`` → ``disappointed`` when there is a
-   disappointment hit or it is about an organisation's offer, else ``none``. ``neu`` →
-   ``disappointed`` with more disappointment than praise hits or when a complaint, ``satisfied``
-   with more praise, else ``none``.
+   with most hits (ties: the first listed), else the type its category implies
+   (``category_complaint_types``: product_service → product_quality ...), else ``other``.
+4. **Expectation.** ``q`` → ``none``. ``pos`` → ``delighted`` with more strong-praise than
+   disappointment hits, ``satisfied`` with more praise (strong or mild) than disappointment
+   hits, else ``none``. ``neg`` → ``disappointed`` when there is a disappointment hit or it is
+   about an organisation's offer, else ``none``. ``neu`` → ``disappointed`` with more
+   disappointment than praise hits or when a complaint, ``satisfied`` with more strong-praise
+   than disappointment hits about an organisation's offer, else ``none``.
 
 A mention without any word (empty, emoji or masks only) is ``none`` / ``other`` / not a
 complaint.
@@ -63,15 +70,23 @@ def load_default() -> dict[str, Any]:
 
 
 class WordSet:
-    """Labelled lexicon entries, matched along word boundaries, longest first, no overlaps."""
+    """Labelled lexicon entries, matched along word boundaries, longest first, no overlaps.
 
-    def __init__(self, labelled: Mapping[str, Iterable[str]]):
-        entries: dict[str, str] = {}
+    ``neutral`` entries are matched like the others (so they stop shorter entries inside
+    them from matching) but are not reported.
+    """
+
+    def __init__(self, labelled: Mapping[str, Iterable[str]], neutral: Iterable[str] = ()):
+        entries: dict[str, str | None] = {}
         for label, words in labelled.items():
             for word in words:
                 key = _key(str(word))
                 if key and key not in entries:
                     entries[key] = label
+        for word in neutral:
+            key = _key(str(word))
+            if key:
+                entries[key] = None
         ordered = sorted(entries.items(), key=lambda kv: -len(kv[0]))
         self.words = [(k, lab) for k, lab in ordered if _WORD.search(k)]
         self.symbols = [(k, lab) for k, lab in ordered if not _WORD.search(k)]
@@ -87,10 +102,12 @@ class WordSet:
                 end = start + len(key)
                 if start in bounds and end in bounds and not any(s < end and start < e for s, e in taken):
                     taken.append((start, end))
-                    out.append((key, label, start))
+                    if label is not None:
+                        out.append((key, label, start))
                 start = joined.find(key, start + 1)
         for key, label in self.symbols:
-            out.extend((key, label, -1) for _ in range(text.raw.count(key)))
+            if label is not None:
+                out.extend((key, label, -1) for _ in range(text.raw.count(key)))
         return out
 
 
@@ -142,14 +159,31 @@ class Lexicons:
         complaint_signals: Iterable[str],
         categories: Mapping[str, Iterable[str]],
         complaint_types: Mapping[str, Iterable[str]],
+        category_complaint_types: Mapping[str, str] | None = None,
+        complaint_type_categories: Mapping[str, str] | None = None,
+        not_complaints: Iterable[str] = (),
     ):
-        self.expectation = WordSet({k: expectation.get(k, ()) for k in ("delighted", "disappointed")})
+        self.expectation = WordSet({k: expectation.get(k, ()) for k in ("delighted", "satisfied", "disappointed")})
         self.negations = sorted({_key(w) for w in expectation.get("negations", ())}, key=len, reverse=True)
-        self.signals = WordSet({"signal": complaint_signals})
+        # Complaint words are not negated by ไม่ได้: it mostly ends the clause before them
+        # ("กินไม่ได้ สกปรก"), where ไม่ (ไม่แพง) and ไม่เคย (ไม่เคยค้าง) do negate them.
+        self.complaint_negations = [n for n in self.negations if n != _key("ไม่ได้")]
+        not_complaints = list(not_complaints)
+        self.signals = WordSet({"signal": complaint_signals}, not_complaints)
         self.category_names = [n for n in categories if n != OTHER]
         self.type_names = [n for n in complaint_types if n != OTHER]
         self.categories = WordSet({n: categories[n] for n in self.category_names})
-        self.types = WordSet({n: complaint_types[n] for n in self.type_names})
+        self.types = WordSet({n: complaint_types[n] for n in self.type_names}, not_complaints)
+        # A complaint without a complaint-type word takes the type its category implies
+        # (product_service -> product_quality ...), when both names exist.
+        self.category_types = {
+            c: t for c, t in (category_complaint_types or {}).items() if c in self.category_names and t in self.type_names
+        }
+        # A mention without a category word takes the category its complaint-type words imply
+        # (ไม่อร่อย: product_quality, so product_service).
+        self.type_categories = {
+            t: c for t, c in (complaint_type_categories or {}).items() if c in self.category_names and t in self.type_names
+        }
 
     @classmethod
     def build(
@@ -183,6 +217,9 @@ class Lexicons:
             complaint_signals=list(base.get("complaint_signals", [])) + list(complaint_signals),
             categories=merged(base.get("categories", {}), categories),
             complaint_types=merged(base.get("complaint_types", {}), complaint_types),
+            category_complaint_types=base.get("category_complaint_types", {}),
+            complaint_type_categories=base.get("complaint_type_categories", {}),
+            not_complaints=base.get("not_complaints", []),
         )
 
     @classmethod
@@ -208,33 +245,48 @@ class Lexicons:
         words = Words.of(tokens, text)
         if not words.has_words:
             return VocResult()
+
+        def negated(start: int, negations: Sequence[str] = self.negations) -> bool:
+            return start > 0 and words.preceded_by(start, negations)
+
         delighted: list[str] = []
+        satisfied: list[str] = []
         disappointed: list[str] = []
         for key, label, start in self.expectation.find(words):
-            negated = start > 0 and words.preceded_by(start, self.negations)
-            if label == "delighted":
-                (disappointed if negated else delighted).append(key)
-            elif not negated:
+            if label == "disappointed":
+                (satisfied if negated(start) else disappointed).append(key)
+            elif negated(start):
                 disappointed.append(key)
+            else:
+                (delighted if label == "delighted" else satisfied).append(key)
         categories = self.categories.find(words)
-        types = self.types.find(words)
-        signals = [k for k, _, _ in self.signals.find(words)]
-        category = self._best(self.category_names, categories) or OTHER
+        # A complaint word right after a negation is no complaint: ไม่แพง, ไม่ค้าง, ไม่แพ้.
+        types = [hit for hit in self.types.find(words) if not negated(hit[2], self.complaint_negations)]
+        signals = [k for k, _, start in self.signals.find(words) if not negated(start, self.complaint_negations)]
+        best_type = self._best(self.type_names, types)
+        category = self._best(self.category_names, categories) or self.type_categories.get(best_type or "") or OTHER
         about_org = bool(categories or types)
         complaining = sentiment == "neg" or (sentiment in ("neu", "q", None) and bool(signals))
         is_complaint = complaining and about_org
-        complaint_type = (self._best(self.type_names, types) or OTHER) if is_complaint else None
+        complaint_type = None
+        if is_complaint:
+            complaint_type = best_type or self.category_types.get(category) or OTHER
 
-        d, x = len(delighted), len(disappointed)
+        d, s, x = len(delighted), len(satisfied), len(disappointed)
         if sentiment == "q":
             expectation = "none"
         elif sentiment == "pos":
-            expectation = "delighted" if d > x else "satisfied"
+            if d > x:
+                expectation = "delighted"
+            elif d + s > x:
+                expectation = "satisfied"
+            else:
+                expectation = "none"
         elif sentiment == "neg":
             expectation = "disappointed" if (x or about_org) else "none"
-        elif x > d or is_complaint:
+        elif x > d + s or is_complaint:
             expectation = "disappointed"
-        elif d > x:
+        elif d > x and about_org:
             expectation = "satisfied"
         else:
             expectation = "none"
@@ -245,6 +297,7 @@ class Lexicons:
             complaint_type=complaint_type,
             hits={
                 "delighted": delighted,
+                "satisfied": satisfied,
                 "disappointed": disappointed,
                 "signals": signals,
                 "categories": [f"{lab}:{k}" for k, lab, _ in categories],

@@ -1,4 +1,5 @@
-"""Sanity checks for the hand-annotated Thai enrichment dev set."""
+"""Sanity checks for the hand-annotated Thai enrichment sets: the held-out dev set and the
+tuning set the shipped lexicons were tuned on."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "data" / "enrich_dev" / "enrich-dev.jsonl"
+TUNE = ROOT / "tests" / "data" / "enrich_tune" / "enrich-tune.jsonl"
 WISESIGHT = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
+SETS = {"dev": (DEV, 400), "tune": (TUNE, 300)}  # file, minimum rows
 
 SENTIMENT = {"pos", "neu", "neg", "q"}
 EXPECTATION = {"delighted", "satisfied", "disappointed", "none"}
@@ -20,19 +23,27 @@ COMPLAINT_TYPE = {
 KEYS = {"line", "text", "sentiment", "expectation", "category", "is_complaint", "complaint_type"}
 
 
-def _rows() -> list[dict]:
-    with DEV.open(encoding="utf-8") as fh:
+def _rows(path: Path = DEV) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def test_size_and_unique_lines():
-    rows = _rows()
-    assert len(rows) >= 400
+def _texts(name: str) -> set[str]:
+    with (WISESIGHT / name).open(encoding="utf-8") as fh:
+        return {json.loads(l)["text"] for l in fh if l.strip()}
+
+
+@pytest.mark.parametrize("which", SETS)
+def test_size_and_unique_lines(which):
+    path, minimum = SETS[which]
+    rows = _rows(path)
+    assert len(rows) >= minimum
     assert len({r["line"] for r in rows}) == len(rows)
 
 
-def test_labels_in_allowed_sets():
-    for r in _rows():
+@pytest.mark.parametrize("which", SETS)
+def test_labels_in_allowed_sets(which):
+    for r in _rows(SETS[which][0]):
         assert set(r) == KEYS, r
         assert isinstance(r["line"], int) and r["line"] >= 1
         assert r["sentiment"] in SENTIMENT
@@ -45,19 +56,31 @@ def test_labels_in_allowed_sets():
             assert r["complaint_type"] is None, r
 
 
+def test_tune_set_is_disjoint_from_the_dev_set():
+    dev_texts = {r["text"] for r in _rows(DEV)}
+    assert not [r["line"] for r in _rows(TUNE) if r["text"] in dev_texts]
+
+
 @pytest.mark.skipif(not (WISESIGHT / "train.jsonl").exists(), reason="shared Wisesight data missing")
-def test_lines_point_to_train_split():
+@pytest.mark.parametrize("which", SETS)
+def test_lines_point_to_train_split(which):
     with (WISESIGHT / "train.jsonl").open(encoding="utf-8") as fh:
         train = [json.loads(l) for l in fh]
-    for r in _rows():
+    for r in _rows(SETS[which][0]):
         src = train[r["line"] - 1]
         assert src["text"] == r["text"], r["line"]
         assert src["label"] == r["sentiment"], r["line"]
 
 
 @pytest.mark.skipif(not (WISESIGHT / "test.jsonl").exists(), reason="shared Wisesight data missing")
-def test_no_row_from_test_split():
-    with (WISESIGHT / "test.jsonl").open(encoding="utf-8") as fh:
-        test_texts = {json.loads(l)["text"] for l in fh}
-    leaked = [r["line"] for r in _rows() if r["text"] in test_texts]
+@pytest.mark.parametrize("which", SETS)
+def test_no_row_from_test_split(which):
+    test_texts = _texts("test.jsonl")
+    leaked = [r["line"] for r in _rows(SETS[which][0]) if r["text"] in test_texts]
     assert not leaked
+
+
+@pytest.mark.skipif(not (WISESIGHT / "valid.jsonl").exists(), reason="shared Wisesight data missing")
+def test_no_tune_row_from_valid_split():
+    valid_texts = _texts("valid.jsonl")
+    assert not [r["line"] for r in _rows(TUNE) if r["text"] in valid_texts]

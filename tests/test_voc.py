@@ -45,8 +45,12 @@ def test_question_is_none():
 
 def test_negated_disappointment_is_not_counted():
     lex = Lexicons.build()
+    # A negated disappointment word is mild praise ...
+    r = lex.analyze(["ใช้", "มา", "หลาย", "ปี", "ไม่เคย", "เบื่อ"], "ใช้มาหลายปีไม่เคยเบื่อ", "pos")
+    assert r.hits["disappointed"] == [] and r.hits["satisfied"] == ["เบื่อ"] and r.expectation == "satisfied"
+    # ... and "never disappointed" is strong loyalty, listed as a phrase of its own.
     r = lex.analyze(["ใช้", "มา", "หลาย", "ปี", "ไม่เคย", "ผิดหวัง"], "ใช้มาหลายปีไม่เคยผิดหวัง", "pos")
-    assert r.hits["disappointed"] == [] and r.expectation == "satisfied"
+    assert r.hits["disappointed"] == [] and r.expectation == "delighted"
 
 
 def test_words_match_on_word_boundaries_only():
@@ -103,6 +107,96 @@ def test_not_complaints(enricher, text):
     assert not m.complaint.is_complaint and m.complaint.type is None
 
 
+def analyze(text: str, sentiment: str):
+    """The lexicon rules on real tokens, with the sentiment given (independent of the model)."""
+    from enrich.normalize import normalize
+    from enrich.tokenize import tokenize
+
+    full = normalize(text)
+    return Lexicons.build().analyze(tokenize(full), full, sentiment)
+
+
+# Real-Thai messages of the kind Thai customers write, per category (sentiment given, so the
+# cases test the lexicons and rules, not the sentiment model).
+@pytest.mark.parametrize(
+    "text, sentiment, category",
+    [
+        ("ลิปสติกแท่งนี้สีสวย เนื้อครีมทาง่าย ติดทนทั้งวัน", "pos", "product_service"),
+        ("รถรุ่นนี้ช่วงล่างนุ่ม เครื่องยนต์เงียบ ประหยัดน้ำมัน", "pos", "product_service"),
+        ("ชาบูร้านนี้น้ำซุปอร่อย เมนูเยอะ", "pos", "product_service"),
+        ("เน็ตบ้านหลุดทุกคืน สัญญาณอ่อนมาก", "neg", "product_service"),
+        ("แอดมินตอบแชทเร็วมาก ประสานงานให้เรียบร้อยค่ะ", "pos", "customer_support"),
+        ("โทรหาคอลเซ็นเตอร์สามรอบ รอสายนานมาก", "neg", "customer_support"),
+        ("รุ่นนี้ราคาเท่าไหร่คะ ดาวน์เท่าไหร่ ผ่อนเดือนละกี่บาท", "q", "transaction"),
+        ("โปรซื้อ1แถม1 ใช้สิทธิได้ถึงวันไหนคะ", "q", "transaction"),
+        ("ค่าส่งแพงกว่าค่าอาหารอีก", "neg", "transaction"),
+        ("ขอบคุณแบรนด์ที่ร่วมสนับสนุนกิจกรรมช่วยเหลือสังคม", "pos", "relationship"),
+        ("เป็นสมาชิกมาห้าปี สะสมแต้มตลอด", "neu", "relationship"),
+        ("ไปเที่ยวทะเลกับเพื่อนมา สนุกมาก", "pos", "other"),
+        ("ไม่หย่อยเลย", "neg", "product_service"),  # no category word: from its complaint type
+    ],
+)
+def test_category_rules_on_real_thai(text, sentiment, category):
+    r = analyze(text, sentiment)
+    assert r.category == category, r.hits
+
+
+# One or more real-Thai complaints per complaint type.
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("ชาบูวันนี้น้ำซุปจืด หมูไม่สด ผิดหวังมาก", "product_quality"),
+        ("ผ้าอนามัยรุ่นใหม่ซึมเปื้อน รั่วซึมทุกคืน แย่มาก", "product_quality"),
+        ("หมูบางลงเรื่อยๆ ของน้อยลง ไม่คุ้มเลย", "product_quality"),
+        ("ผ้าอนามัยยาวกว่ากาว", "product_quality"),  # no type word: from its category
+        ("พนักงานสาขานี้พูดจาไม่สุภาพ เหวี่ยงใส่ลูกค้า", "service_staff"),
+        ("แจ้งแอดมินไปสามวันแล้วไม่มีคำตอบ ไม่ติดต่อกลับเลย", "service_staff"),
+        ("ค่าส่งแพงกว่าค่าอาหารอีก โก่งราคาชัดๆ", "price_billing"),
+        ("บิลเดือนนี้เรียกเก็บเกิน โดนหักเงินซ้ำ", "price_billing"),
+        ("ลิปสติกสวยนะ แต่ส่งช้ามาก รอของสองอาทิตย์", "delivery_logistics"),
+        # a late delivery is delivery_logistics even when the product is also faulted (ties: the
+        # more specific type first)
+        ("สั่งครีมไป ส่งช้ามาก ได้ของมาก็หมดอายุ", "delivery_logistics"),
+        ("เน็ตบ้านหลุดทุกคืน สัญญาณอ่อนมาก โหลดไม่ขึ้นเลย", "digital_outage"),
+        ("ห้องน้ำในห้างสกปรก แอร์ไม่เย็น", "facility_environment"),
+        ("ใช้ครีมตัวนี้แล้วแพ้ ผื่นขึ้นเต็มหน้า แสบหน้ามาก", "safety_health"),
+        ("เห็นข่าวเจอพยาธิในหมู ไม่กล้ากินอีกแล้ว", "safety_health"),
+        ("โดนเพจปลอมหลอกขายของ โอนเงินไปแล้วติดต่อไม่ได้", "fraud_scam"),
+    ],
+)
+def test_complaint_type_rules_on_real_thai(text, kind):
+    r = analyze(text, "neg")
+    assert r.is_complaint and r.complaint_type == kind, r.hits
+
+
+def test_negated_complaint_words_are_ignored():
+    assert analyze("แอปค้างบ่อยมาก", "neu").is_complaint
+    r = analyze("แอปไม่ค้างเลย", "neu")  # ไม่ค้าง: no signal, no complaint
+    assert r.hits["signals"] == [] and r.hits["complaint_types"] == ["digital_outage:แอป"] and not r.is_complaint
+    # ไม่ได้ ends the clause before the word, it does not negate it
+    assert "facility_environment:สกปรก" in analyze("กินไม่ได้ สกปรก", "neg").hits["complaint_types"]
+
+
+def test_not_complaint_phrases_hide_complaint_words():
+    r = analyze("กันแดดตัวนี้เหมาะกับผิวแพ้ง่าย", "neg")  # ผิวแพ้ง่าย: sensitive skin, not an allergy
+    assert r.hits["complaint_types"] == [] and r.complaint_type == "product_quality"
+    assert analyze("ทาแล้วแพ้ ผื่นขึ้น", "neg").complaint_type == "safety_health"
+
+
+@pytest.mark.parametrize(
+    "text, sentiment, expectation",
+    [
+        ("สนใจวีออสค่ะ", "pos", "none"),  # positive sentiment without praise: no evaluated experience
+        ("ไปด่วนนน 555", "pos", "none"),
+        ("ภายในรถสวย นั่งสบาย", "pos", "satisfied"),
+        ("ส้มตำถาดนี้อร่อยน้ำตาเล็ด", "pos", "delighted"),
+        ("ไม่ค่อยอร่อยเลย", "neu", "disappointed"),  # negated praise
+    ],
+)
+def test_expectation_rules_on_real_thai(text, sentiment, expectation):
+    assert analyze(text, sentiment).expectation == expectation
+
+
 def test_complaint_signal_makes_a_neutral_mention_a_complaint():
     lex = Lexicons.build()
     r = lex.analyze(["แอป", "เข้า", "ไม่", "ได้", "ค่ะ"], "แอปเข้าไม่ได้ค่ะ", "neu")
@@ -133,7 +227,14 @@ def test_shipped_lexicon_shape():
         "product_quality", "service_staff", "price_billing", "delivery_logistics",
         "digital_outage", "facility_environment", "safety_health", "fraud_scam",
     }
-    assert lex["expectation"]["delighted"] and lex["expectation"]["disappointed"]
+    assert lex["expectation"]["delighted"] and lex["expectation"]["satisfied"] and lex["expectation"]["disappointed"]
+    assert set(lex["category_complaint_types"]) <= set(lex["categories"])
+    assert set(lex["category_complaint_types"].values()) <= set(lex["complaint_types"])
+    assert set(lex["complaint_type_categories"]) <= set(lex["complaint_types"])
+    assert set(lex["complaint_type_categories"].values()) <= set(lex["categories"])
+    for section in ("categories", "complaint_types"):  # no word listed twice under one name
+        for name, words in lex[section].items():
+            assert len(words) == len(set(words)), (section, name)
 
 
 def _config(tmp_path, body: str):
