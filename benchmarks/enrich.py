@@ -3,7 +3,9 @@ keywords, entities, fingerprints, sentiment, expectation/category/complaint) on 
 messages, in batches and one message at a time; plus import time, model load time and
 peak memory. Prints medians of several runs.
 
-    python benchmarks/enrich.py [--messages 5000] [--runs 3]
+    python benchmarks/enrich.py [--messages 5000] [--runs 3] [--engines ensemble-v1 linear-v1]
+
+Each engine is measured in its own process (load time, peak memory); one JSON line each.
 """
 
 from __future__ import annotations
@@ -27,7 +29,15 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--engines", nargs="+", default=["ensemble-v1", "linear-v1"],
+                        help="sentiment engines to measure (default: the shipped default and the fast one)")
+    parser.add_argument("--engine", help=argparse.SUPPRESS)  # one engine, in this process
     args = parser.parse_args()
+    if args.engine is None:
+        for engine in args.engines:
+            subprocess.run([sys.executable, __file__, "--engine", engine, "--messages", str(args.messages),
+                            "--runs", str(args.runs), "--data", str(args.data)], check=True)
+        return
 
     import_s = float(subprocess.run(
         [sys.executable, "-c", "import time; t=time.perf_counter(); import enrich.pipeline; print(time.perf_counter()-t)"],
@@ -39,7 +49,7 @@ def main() -> None:
     from sadap.mention import RawMention, to_mention
 
     t = time.perf_counter()
-    warm("linear-v1")
+    warm(args.engine)
     load_s = time.perf_counter() - t
     texts = []
     with args.data.open(encoding="utf-8") as fh:
@@ -49,7 +59,7 @@ def main() -> None:
                 break
     mentions = [to_mention(RawMention(source_kind="file", source_name="bench", native_id=str(i), text=x), pseudonym_key=b"k")
                 for i, x in enumerate(texts)]
-    enricher = Enricher([Entity("Honda", ("ฮอนด้า",)), Entity("Toyota", ("โตโยต้า",))])
+    enricher = Enricher([Entity("Honda", ("ฮอนด้า",)), Entity("Toyota", ("โตโยต้า",))], sentiment_model=args.engine)
     enricher.enrich(mentions[:50])  # warm caches (dictionary trie, lexicons)
     batch, single = [], []
     for _ in range(args.runs):
@@ -62,6 +72,7 @@ def main() -> None:
             enricher.enrich([m])
         single.append(1000 / (time.perf_counter() - t))
     print(json.dumps({
+        "engine": args.engine,
         "messages": len(mentions),
         "batch_of_100_per_s_median": round(statistics.median(batch)),
         "single_per_s_median": round(statistics.median(single)),

@@ -55,10 +55,12 @@ def fold_questions(labels: Iterable[str]) -> list[str]:
     return ["neu" if lab == "q" else lab for lab in labels]
 
 
-def evaluate(rows: Iterable[dict], engine: str = "linear-v1", batch_size: int = 512) -> dict[str, Any]:
+def evaluate(rows: Iterable[dict], engine: str = "ensemble-v1", batch_size: int = 512) -> dict[str, Any]:
     """Score ``engine`` on rows with raw ``text`` and gold ``label`` (e.g. Wisesight JSON lines).
 
-    Texts are normalised and tokenised as the enrichment pipeline does before prediction.
+    Texts are normalised and tokenised as the enrichment pipeline does before prediction. The
+    result has the four-class scores and, under ``three_class``, the pos/neu/neg view (``q`` counted
+    as neutral).
     """
     from enrich.normalize import normalize
     from enrich.sentiment import predict
@@ -79,4 +81,7 @@ def evaluate(rows: Iterable[dict], engine: str = "linear-v1", batch_size: int = 
             flush()
     if batch:
         flush()
-    return metrics(gold, predicted)
+    result = metrics(gold, predicted)
+    three = metrics(fold_questions(gold), fold_questions(predicted))
+    result["three_class"] = {k: three[k] for k in ("accuracy", "macro_f1", "per_class")}
+    return result

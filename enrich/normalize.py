@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -14,6 +15,53 @@ _REPEAT = re.compile(r"([ก-ฮะ-ูเ-ๅa-zA-Z])\1{3,}")
 _LAUGH = re.compile(r"(?<!\d)5{3,}(?!\d)|ถถถ+|(?<!\w)(?:ha){3,}(?!\w)", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _SURROGATES = re.compile("[\ud800-\udfff]")
+# HTML elements hidden with their content (when closed), comments and CDATA: the opening part.
+_HTML_HIDDEN = re.compile(r"<(script|style|noscript|template)\b[^<>]*>|<!--|<!\[CDATA\[", re.IGNORECASE)
+# A tag: "<" then a letter, "/" or "!" right away ("a < b", "<3" and "<<โปร>>" are not tags).
+_HTML_TAG = re.compile(r"""</?([A-Za-z][A-Za-z0-9:-]*)(?:\s(?:[^<>"']|"[^"<]*"|'[^'<]*')*)?/?>|<![A-Za-z][^<>]*>""")
+# Inline elements sit inside a word ("<b>แสง</b>ทอง"); other tags separate words.
+_INLINE = frozenset({"a", "abbr", "b", "bdi", "bdo", "cite", "code", "del", "em", "font", "i", "ins", "kbd",
+                     "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "u", "var", "wbr"})
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _drop_hidden(text: str) -> str:
+    """Remove script/style/noscript/template elements with their content, comments and CDATA
+    sections; an opening without its closing is left (for the tag rule). Linear time."""
+    lower = text.lower()
+    out: list[str] = []
+    pos = 0
+    unclosed: set[str] = set()
+    match = _HTML_HIDDEN.search(text)
+    while match:
+        name = (match.group(1) or "").lower()
+        closer = f"</{name}" if name else ("-->" if match.group(0) == "<!--" else "]]>")
+        end = -1 if closer in unclosed else lower.find(closer, match.end())
+        if name and end != -1:
+            end = lower.find(">", end)
+        if end == -1:
+            unclosed.add(closer)  # no closing later on: later openings of this kind have none either
+            match = _HTML_HIDDEN.search(text, match.end())
+            continue
+        end = end + 1 if name else end + len(closer)
+        out.append(text[pos:match.start()])
+        out.append(" ")
+        pos = end
+        match = _HTML_HIDDEN.search(text, pos)
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def strip_html(text: str) -> str:
+    """Remove HTML markup: script, style and comments with their content, then tags (block
+    tags become a space), then character references (``&amp;`` → ``&``, ``&#3604;`` → ``ด``).
+    Text without ``<`` or ``&`` is returned as is."""
+    if "<" in text:
+        text = _drop_hidden(text)
+        text = _HTML_TAG.sub(lambda m: "" if (m.group(1) or "").lower() in _INLINE else " ", text)
+    if "&" in text and _ENTITY.search(text):
+        text = html.unescape(text)
+    return text
 
 
 def strip_invalid(text: str) -> str:
@@ -54,6 +102,7 @@ def collapse_spaces(text: str) -> str:
 
 
 STEPS: tuple[Callable[[str], str], ...] = (
+    strip_html,
     strip_invalid,
     remove_zero_width,
     unicode_nfc,

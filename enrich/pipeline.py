@@ -1,6 +1,6 @@
-"""The enrichment stage: mask personal data, normalise, tokenise, detect language, hashtags,
-entities, duplicates' fingerprints, sentiment, then expectation, category and complaint.
-Stateless about the store; the ingest pipeline links duplicates."""
+"""The enrichment stage: mask personal data, normalise, tokenise, detect language, hashtags
+and their words, entities, duplicates' fingerprints, spam score, sentiment, then expectation,
+category and complaint. Stateless about the store; the ingest pipeline links duplicates."""
 
 from __future__ import annotations
 
@@ -9,25 +9,45 @@ from collections.abc import Iterable, Sequence
 
 from enrich.dedup import simhash, text_hash
 from enrich.entities import Entity, EntityMatcher
+from enrich.hashtags import hashtag_words, hashtags
 from enrich.keywords import keywords
 from enrich.language import detect_language
 from enrich.normalize import normalize
-from enrich.privacy import mask_personal_data
+from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
+from enrich.sentiment import DEFAULT_ENGINE
+from enrich.spam import spam_score
 from enrich.tokenize import tokenize
 from enrich.voc import Lexicons
 from sadap.mention import Complaint, Mention, Sentiment
 
-_HASHTAG = re.compile(r"#([0-9A-Za-z_\u0e00-\u0e7f]+)")
+__all__ = ["MAX_TEXT", "Enricher", "hashtags"]  # hashtags: moved to enrich.hashtags, still importable here
+
 MAX_TEXT = 20_000  # characters analysed per mention; the full text is still stored.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# Emoji that carry a feeling: faces, hearts, hands. Without words or these, a text is neutral.
+_EXPRESSIVE = re.compile(
+    "[\U0001F600-\U0001F64F\U0001F910-\U0001F92F\U0001F970-\U0001F97A\U0001F440-\U0001F450"
+    "\U0001F480-\U0001F49F\U0001F5A4\U0001F90D-\U0001F90F\U0001F9E1\u2639\u263a\u2665\u2763\u2764]"
+)
+_MASKS = re.compile("|".join(re.escape(m) for m in (URL_MASK, HANDLE_MASK, PHONE_MASK, ID_MASK, EMAIL_MASK)))
+_WORDY = re.compile(r"[^\W_]")
+NO_CONTENT = Sentiment(label="neu", score=1.0)
 
 
-def hashtags(text: str) -> list[str]:
-    seen: list[str] = []
-    for tag in _HASHTAG.findall(text):
-        tag = tag.lower()
-        if tag not in seen:
-            seen.append(tag)
-    return seen
+def _storable(m: Mention) -> Mention:
+    """``m`` without lone surrogates (from bad input) in its text, title and string extras."""
+    fields = {"text": m.text, "title": m.title, **{f"extras.{k}": v for k, v in m.extras.items()}}
+    if not any(isinstance(v, str) and _SURROGATES.search(v) for v in fields.values()):
+        return m
+    clean = lambda v: _SURROGATES.sub("", v) if isinstance(v, str) else v  # noqa: E731
+    extras = {k: clean(v) for k, v in m.extras.items()}
+    return m.model_copy(update={"text": clean(m.text), "title": clean(m.title), "extras": extras})
+
+
+def has_content(text: str) -> bool:
+    """Whether the sentiment model has anything to read in normalised ``text``: letters or
+    digits outside the PDPA masks, or emoji that carry a feeling."""
+    return bool(_WORDY.search(_MASKS.sub(" ", text))) or bool(_EXPRESSIVE.search(text))
 
 
 class Enricher:
@@ -35,17 +55,17 @@ class Enricher:
         self,
         entities: Iterable[Entity] = (),
         custom_words: Iterable[str] = (),
-        sentiment_model: str = "linear-v1",
+        sentiment_model: str = DEFAULT_ENGINE,
         mask_personal_data: bool = True,
         lexicons: Lexicons | None = None,
     ):
         entities = list(entities)
-        self.matcher = EntityMatcher(entities)
         words = set(custom_words)
         for e in entities:
             words.add(e.name)
             words.update(e.aliases)
         self.custom_words = tuple(sorted(words))
+        self.matcher = EntityMatcher(entities, custom_words=self.custom_words)
         self.sentiment_model = sentiment_model
         self.mask_personal_data = mask_personal_data
         self._lexicons = lexicons
@@ -58,6 +78,9 @@ class Enricher:
 
     @classmethod
     def from_config(cls, config) -> "Enricher":
+        from enrich.sentiment import configure
+
+        configure(config.enrich.sentiment_label_map, config.enrich.sentiment_hub_download)
         return cls(
             entities=[Entity(e.name, tuple(e.aliases)) for e in config.watch],
             custom_words=config.enrich.custom_words,
@@ -74,7 +97,9 @@ class Enricher:
         return f"{normalize(thread)}\n{full}" if isinstance(thread, str) and thread else full
 
     def _masked(self, m: Mention) -> Mention:
-        """The mention with personal data masked in what is stored: text, title, thread title."""
+        """The mention with personal data masked in what is stored: text, title, thread title;
+        and lone surrogates (from bad input) dropped, since they cannot be stored."""
+        m = _storable(m)
         if not self.mask_personal_data:
             return m
         update: dict = {"text": mask_personal_data(m.text)}
@@ -93,25 +118,33 @@ class Enricher:
         token_lists: list[list[str]] = []
         fulls: list[str] = []
         for m in mentions:
+            raw = m.text[:MAX_TEXT]
             m = self._masked(m)
             body = normalize(m.text[:MAX_TEXT])
             title = normalize(m.title or "")
             tokens = tokenize(body, self.custom_words)
             title_tokens = tokenize(title, self.custom_words) if title else []
             full = f"{title}\n{body}" if title else body
+            tag_words = hashtag_words(full, self.custom_words)
             extras = dict(m.extras)
             if title_tokens:
                 extras["title_tokens"] = title_tokens
+            kw = keywords(title_tokens + tokens)
+            kw += [w for w in keywords(tag_words) if w not in kw]  # hashtag words count as terms
+            context = self._context(full, m)
+            if tag_words:
+                context += "\n" + " ".join(tag_words)  # "#SaengThongDown" names Saeng Thong
             out.append(
                 m.model_copy(
                     update={
                         "language": detect_language(full),
                         "tokens": tokens,
                         "hashtags": hashtags(full),
-                        "keywords": keywords(title_tokens + tokens),
-                        "entities": self.matcher.find(self._context(full, m)),
+                        "keywords": kw,
+                        "entities": self.matcher.find(context),
                         "text_hash": text_hash(body),
                         "simhash": simhash(body),
+                        "spam_score": spam_score(body, tokens, raw, self.custom_words),
                         "extras": extras,
                     }
                 )
@@ -119,10 +152,21 @@ class Enricher:
             texts.append(body)
             token_lists.append(title_tokens + tokens)
             fulls.append(full)
-        labels = predict(texts, [m.tokens for m in out], engine=self.sentiment_model) if texts else []
+        # Only texts with something to read go to the model; the rest are neutral.
+        todo = [i for i, text in enumerate(texts) if has_content(text)]
+        labels: list[tuple[str, float] | Sentiment] = [NO_CONTENT] * len(out)
+        if todo:
+            predicted = predict([texts[i] for i in todo], [out[i].tokens for i in todo], engine=self.sentiment_model)
+            for i, result in zip(todo, predicted):
+                labels[i] = result
         lexicons = self.lexicons
-        for m, words, full, (label, score) in zip(out, token_lists, fulls, labels):
-            m.sentiment = Sentiment(label=label, score=round(float(score), 4))
+        for m, words, full, result in zip(out, token_lists, fulls, labels):
+            if isinstance(result, Sentiment):
+                m.sentiment = result.model_copy()
+            else:
+                label, score = result
+                m.sentiment = Sentiment(label=label, score=round(float(score), 4))
+            label = m.sentiment.label
             voc = lexicons.analyze(words, full, label)
             m.expectation = voc.expectation
             m.category = voc.category

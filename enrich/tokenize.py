@@ -21,12 +21,17 @@ def _trie(custom_words: frozenset[str]):
     return Trie(set(thai_words()) | set(EXTRA_WORDS) | custom_words)
 
 
+def dictionary(custom_words: Iterable[str] = ()):
+    """The tokenizer's dictionary (a PyThaiNLP ``Trie``): PyThaiNLP's words, :data:`EXTRA_WORDS`
+    and ``custom_words``; built once per distinct set of custom words."""
+    words = frozenset(w.strip() for w in custom_words if w and w.strip())
+    with _lock:
+        return _trie(words)
+
+
 def tokenize(text: str, custom_words: Iterable[str] = ()) -> list[str]:
     """Words of ``text`` (already normalised), lower-cased, without spaces or punctuation."""
     from pythainlp.tokenize import word_tokenize
 
-    words = frozenset(w.strip() for w in custom_words if w and w.strip())
-    with _lock:
-        trie = _trie(words)
-    tokens = word_tokenize(text, custom_dict=trie, engine="newmm", keep_whitespace=False)
+    tokens = word_tokenize(text, custom_dict=dictionary(custom_words), engine="newmm", keep_whitespace=False)
     return [t.lower() for t in (tok.strip() for tok in tokens) if t and _WORD.search(t)]

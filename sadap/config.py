@@ -107,7 +107,23 @@ class EntityConfig(Strict):
 class EnrichConfig(Strict):
     """The Thai enrichment stage."""
 
-    sentiment_model: str = Field("linear-v1", description="Sentiment engine (see `docs/enrichment.md`).")
+    sentiment_model: str = Field(
+        "ensemble-v1",
+        description="Sentiment engine: `ensemble-v1` (shipped default: the linear model and the Thai transformer "
+        "combined), `mini-bert-v1` (the shipped transformer alone), `linear-v1` (fast classical model, for very high "
+        "volume), or `transformers:<model directory or hub id>` for any Hugging Face sequence-classification model "
+        "(see `docs/enrichment.md`).",
+    )
+    sentiment_label_map: dict[str, Literal["pos", "neu", "neg", "q"]] = Field(
+        default_factory=dict,
+        description="For a `transformers:` model whose labels are not named positive/neutral/negative/question: "
+        "each of its labels mapped to `pos`, `neu`, `neg` or `q` (e.g. `LABEL_0: neg`).",
+    )
+    sentiment_hub_download: bool = Field(
+        False,
+        description="Let a `transformers:` hub id be downloaded from the Hugging Face hub when it is not in the local "
+        "cache. Off by default: Sadap runs offline and air-gapped.",
+    )
     near_duplicate_distance: int = Field(
         6, ge=0, le=16, description="Largest SimHash bit distance at which two texts count as near-duplicates."
     )
@@ -149,6 +165,17 @@ class EnrichConfig(Strict):
         from enrich.voc import check_lexicon
 
         return dict(check_lexicon({"categories": "category", "complaint_types": "complaint type"}[info.field_name], value))
+
+    @field_validator("sentiment_model")
+    @classmethod
+    def _engine(cls, value: str) -> str:
+        from enrich.sentiment import check_engine
+
+        try:
+            check_engine(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
 
 class SourceConfig(Strict):

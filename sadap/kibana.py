@@ -48,6 +48,7 @@ MENTION_LABELS = {
     "hashtags": "แฮชแท็ก",
     "keywords": "คำสำคัญ",
     "duplicate_of": "ซ้ำกับ",
+    "spam_score": "คะแนนสแปม",
     "cluster": "กลุ่มข้อความซ้ำ",
     "responded": "ตอบแล้ว",
 }

@@ -90,6 +90,10 @@ class Mention(BaseModel):
     text_hash: str | None = None
     simhash: int | None = None
     duplicate_of: str | None = None
+    spam_score: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="How much the mention looks like spam or a bot post, 0 to 1 (enrich/spam.py); None before enrichment.",
+    )
 
     @field_validator("published_at", "collected_at")
     @classmethod
@@ -121,12 +125,12 @@ def mention_id(source_name: str, native_id: str | None = None, url: str | None =
         basis = f"u\x1f{canonical_url(url)}"
     else:
         basis = f"t\x1f{source_name}\x1f{text.strip()}"
-    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:24]
+    return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def pseudonymise(author: str, source_name: str, key: bytes) -> str:
     """Keyed hash of an author handle: stable per install, not reversible without the key."""
-    digest = hmac.new(key, f"{source_name}\x1f{author.strip().lower()}".encode("utf-8"), hashlib.sha256)
+    digest = hmac.new(key, f"{source_name}\x1f{author.strip().lower()}".encode("utf-8", "surrogatepass"), hashlib.sha256)
     return "a_" + digest.hexdigest()[:16]
 
 

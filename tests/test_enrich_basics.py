@@ -38,7 +38,7 @@ def test_language():
     assert detect_language("The app is down again") == "en"
     assert detect_language("แอป ST Plus ล่ม login ไม่ได้") == "mixed"
     assert detect_language("😀 555 !!!") == "und"
-    assert detect_language("アプリが落ちた") == "other"
+    assert detect_language("アプリが落ちた") == "ja"
 
 
 def test_entities_match_every_spelling():

@@ -38,9 +38,12 @@ def test_eval_sentiment_on_wisesight_valid_slice(wisesight_dir, tmp_path):
     labels = report["confusion"]["labels"]
     assert len(report["confusion"]["matrix"]) == len(labels)
     assert sum(map(sum, report["confusion"]["matrix"])) == 200
+    three = report["three_class"]
+    assert set(three["per_class"]) <= {"pos", "neu", "neg"}
+    assert three["accuracy"] >= report["accuracy"]  # folding q into neu only removes errors
 
     text = sadap("eval", "sentiment", "--data", str(data), "--model", "linear-v1", cwd=tmp_path)
-    assert text.returncode == 0 and "accuracy" in text.stdout
+    assert text.returncode == 0 and "accuracy" in text.stdout and "3 classes" in text.stdout
 
 
 ENRICH_ROWS = [

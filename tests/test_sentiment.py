@@ -1,4 +1,5 @@
-"""The shipped sentiment model (linear-v1): numpy runtime vs scikit-learn, quality, edge cases."""
+"""The fast classical sentiment engine (linear-v1): numpy runtime vs scikit-learn, quality, edge cases;
+the engine registry (loading once, unknown engines)."""
 
 from __future__ import annotations
 
@@ -85,10 +86,12 @@ def test_runtime_equals_scikit_learn(wisesight_dir):
     X = hstack([word.transform(tokens), char.transform(texts)]).tocsr()
     expected = lr.predict_proba(X)
 
-    got = model.predict_proba(texts, tokens)
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+    got, evidence = model.proba(texts, tokens)
+    order = [lr.classes_.tolist().index(label) for label in sentiment.LABELS]
+    np.testing.assert_allclose(got, expected[:, order], rtol=0, atol=1e-9)
+    assert evidence.all()
     labels = lr.classes_[expected.argmax(axis=1)].tolist()
-    predicted = sentiment.predict(texts, tokens)
+    predicted = sentiment.predict(texts, tokens, engine="linear-v1")
     assert [label for label, _ in predicted] == labels
     np.testing.assert_allclose([p for _, p in predicted], expected.max(axis=1), atol=1e-9)
 
@@ -128,6 +131,8 @@ def test_import_does_not_load_the_model():
         "assert s._loaded == {}, s._loaded\n"
         "assert 'numpy' not in sys.modules, 'numpy imported'\n"
         "assert 'pythainlp' not in sys.modules, 'pythainlp imported'\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "assert 'transformers' not in sys.modules, 'transformers imported'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -145,7 +150,7 @@ def test_model_loads_once_across_threads(monkeypatch):
 
     monkeypatch.setattr(sentiment.LinearSentiment, "load", classmethod(counting_load))
     got = []
-    threads = [threading.Thread(target=lambda: got.append(sentiment.get_model())) for _ in range(6)]
+    threads = [threading.Thread(target=lambda: got.append(sentiment.get_model("linear-v1"))) for _ in range(6)]
     for t in threads:
         t.start()
     for t in threads:

@@ -1,90 +1,27 @@
-"""Offline sentiment: ``pos`` / ``neu`` / ``neg`` / ``q`` (question) for Thai social text.
+"""The fast classical engine ``linear-v1``.
 
-The shipped engine ``linear-v1`` is a TF-IDF + multinomial logistic regression trained on the
+It is a TF-IDF + multinomial logistic regression trained on the
 Wisesight Sentiment corpus (see ``enrich/models/sentiment-linear-v1.md``). It is stored as plain
 arrays (``.npz``, no pickles) and scored here with numpy only: the vectorisation reproduces
 scikit-learn's ``TfidfVectorizer`` (word uni+bigrams over the newmm tokens, character n-grams over
 the normalised text, sublinear tf, smoothed idf, L2 norm per block) exactly.
 
-Importing this module loads nothing; a model is read on first use (or by :func:`warm`), once,
-behind a lock.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from enrich.sentiment.common import LABELS, decide, softmax
 from sadap.errors import ConfigError
 
-MODELS_DIR = Path(__file__).resolve().parent / "models"
-ENGINES: dict[str, Path] = {"linear-v1": MODELS_DIR / "sentiment-linear-v1.npz"}
 FORMAT = "sadap-sentiment-linear/1"
-
-_lock = threading.Lock()
-_loaded: dict[str, LinearSentiment] = {}
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's _VectorizerMixin._white_spaces
-
-
-def available_engines() -> list[str]:
-    return sorted(ENGINES)
-
-
-def _engine_path(engine: str) -> Path:
-    try:
-        return ENGINES[engine]
-    except (KeyError, TypeError):
-        raise ConfigError(
-            f"unknown sentiment engine {engine!r}; available engines: {', '.join(available_engines())}"
-        ) from None
-
-
-def get_model(engine: str = "linear-v1") -> LinearSentiment:
-    """The loaded model for ``engine`` (loaded on first call, once, thread-safe)."""
-    model = _loaded.get(engine)
-    if model is not None:
-        return model
-    path = _engine_path(engine)
-    with _lock:
-        model = _loaded.get(engine)
-        if model is None:
-            model = LinearSentiment.load(path)
-            _loaded[engine] = model
-    return model
-
-
-def warm(engine: str = "linear-v1") -> None:
-    """Load ``engine`` now rather than on the first prediction."""
-    get_model(engine)
-
-
-def predict(
-    texts: Sequence[str],
-    tokens: Sequence[Sequence[str]] | None = None,
-    engine: str = "linear-v1",
-) -> list[tuple[str, float]]:
-    """``(label, probability)`` for each text.
-
-    ``texts`` must already be normalised (:func:`enrich.normalize.normalize`); ``tokens`` are their
-    :func:`enrich.tokenize.tokenize` words, computed here when not given.
-    """
-    _engine_path(engine)  # an unknown engine fails before any work
-    if isinstance(texts, str):
-        raise TypeError("predict() takes a sequence of texts, not one string")
-    if tokens is None:
-        from enrich.tokenize import tokenize
-
-        tokens = [tokenize(t) for t in texts]
-    elif len(tokens) != len(texts):
-        raise ValueError(f"predict(): {len(texts)} texts but {len(tokens)} token lists")
-    if not texts:
-        return []
-    return get_model(engine).predict(texts, tokens)
 
 
 def _char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
@@ -142,7 +79,6 @@ class LinearSentiment:
     char_analyzer: str
     char_lowercase: bool
     temperature: float
-    neutral: str = "neu"
 
     @classmethod
     def load(cls, path: str | Path) -> LinearSentiment:
@@ -173,7 +109,7 @@ class LinearSentiment:
                 char_lowercase=bool(_scalar(z, "char_lowercase")),
                 temperature=float(_scalar(z, "temperature")),
             )
-        if model.coef_t.shape != (len(idf), len(model.classes)) or model.neutral not in model.classes:
+        if model.coef_t.shape != (len(idf), len(model.classes)) or sorted(model.classes) != sorted(LABELS):
             raise ConfigError(f"{path}: inconsistent sentiment model arrays")
         if model.char_analyzer not in ("char", "char_wb"):
             raise ConfigError(f"{path}: unknown char analyzer {model.char_analyzer!r}")
@@ -231,33 +167,12 @@ class LinearSentiment:
             out[:, k] = np.bincount(row, weights=weighted[:, k], minlength=n)
         return out + self.intercept, np.bincount(row, minlength=n)
 
-    def predict_proba(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
-        import numpy as np
-
-        decision, _ = self.scores(texts, tokens)
-        z = decision / self.temperature
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+    def proba(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
+        """Probabilities in :data:`LABELS` order, and whether each text had a known feature."""
+        decision, n_feats = self.scores(texts, tokens)
+        p = softmax(decision / self.temperature)
+        return p[:, [self.classes.index(label) for label in LABELS]], n_feats > 0
 
     def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> list[tuple[str, float]]:
-        import numpy as np
-
-        decision, n_feats = self.scores(texts, tokens)
-        z = decision / self.temperature
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        best = p.argmax(axis=1)
-        neu = self.classes.index(self.neutral)
-        out: list[tuple[str, float]] = []
-        for i, text in enumerate(texts):
-            if n_feats[i] == 0 or not text.strip():
-                # Nothing the model knows (empty, whitespace, unseen symbols): neutral, with the
-                # model's no-evidence probability for it.
-                out.append((self.neutral, float(p[i, neu])))
-            else:
-                k = int(best[i])
-                out.append((self.classes[k], float(p[i, k])))
-        return out
-
+        p, evidence = self.proba(texts, tokens)
+        return decide(texts, p, evidence)

@@ -67,6 +67,8 @@ def enrich(text: str, config_path, as_json: bool) -> None:
         click.echo("สิ่งที่ติดตาม: " + ", ".join(mention.entities))
     if mention.hashtags:
         click.echo("แฮชแท็ก: " + ", ".join(mention.hashtags))
+    if mention.spam_score is not None:
+        click.echo(f"คะแนนสแปม: {mention.spam_score:.2f}")
 
 
 @main.command()

@@ -19,6 +19,9 @@ def _summary(name: str, result: dict) -> None:
             f"  {label:<22} P {scores['precision']:.3f}  R {scores['recall']:.3f}  F1 {scores['f1']:.3f}"
             f"  (n={scores['support']})"
         )
+    three = result.get("three_class")
+    if three:
+        click.echo(f"  3 classes (q counted as neu): accuracy {three['accuracy']:.3f} · macro-F1 {three['macro_f1']:.3f}")
 
 
 @eval_group.command("sentiment")
@@ -30,11 +33,13 @@ def _summary(name: str, result: dict) -> None:
 def eval_sentiment(data: str, model, config_path, as_json: bool) -> None:
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of a sentiment engine."""
     from enrich.evaluate import evaluate
-    from enrich.sentiment import get_model
+    from enrich.sentiment import configure, get_model
     from enrich.voc_eval import check_sentiment_row, read_jsonl
     from sadap.errors import InputError
 
-    engine = model or _load(config_path).enrich.sentiment_model
+    config = _load(config_path)
+    configure(config.enrich.sentiment_label_map, config.enrich.sentiment_hub_download)
+    engine = model or config.enrich.sentiment_model
     get_model(engine)  # an unknown engine fails before the file is read
     rows = [row for _, row in read_jsonl(data, {"text": str, "label": str}, check_sentiment_row)]
     if not rows:

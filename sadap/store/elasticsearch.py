@@ -289,6 +289,7 @@ class ElasticsearchStore(IndexAdmin, Store):
             "text_hash": m.text_hash,
             "simhash": None if m.simhash is None else str(_unsigned(m.simhash)),
             "duplicate_of": m.duplicate_of,
+            "spam_score": m.spam_score,
             "cluster": m.duplicate_of or m.id,
             "responded": m.id in responded,
             "doc": m.model_dump_json(),

@@ -72,6 +72,8 @@ MENTION_PROPERTIES = {
     # 64-bit SimHash as an unsigned decimal string (an Elasticsearch long is signed).
     "simhash": STORED_ONLY,
     "duplicate_of": KEYWORD,
+    # Spam/bot score from enrichment, 0 to 1.
+    "spam_score": {"type": "float"},
     # Near-duplicate group: duplicate_of, else the mention's own id.
     "cluster": KEYWORD,
     # Someone logged a response to it (kept in step with the responses index).

@@ -1,0 +1,139 @@
+"""Offline sentiment: ``pos`` / ``neu`` / ``neg`` / ``q`` (question) for Thai social text.
+
+Engines, picked with ``enrich.sentiment_model``:
+
+* ``ensemble-v1`` (default): ``linear-v1`` and ``mini-bert-v1`` combined (:mod:`.ensemble`);
+* ``mini-bert-v1``: the shipped Thai transformer alone (``transformers``, weights in the package);
+* ``linear-v1``: the fast classical model (TF-IDF + logistic regression, numpy only);
+* ``transformers:<directory or hub id>``: any Hugging Face sequence-classification model.
+
+Importing this package loads nothing (no numpy, no torch); a model is read on first use (or by
+:func:`warm`), once, behind a lock. Every engine answers ``proba(texts, tokens)`` (probabilities
+in :data:`LABELS` order, and which texts had evidence) and ``predict(texts, tokens)``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from enrich.sentiment.common import LABELS
+from sadap.errors import ConfigError
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+DEFAULT_ENGINE = "ensemble-v1"
+HF_PREFIX = "transformers:"
+ENGINES: dict[str, Path] = {
+    "ensemble-v1": MODELS_DIR / "sentiment-ensemble-v1.json",
+    "mini-bert-v1": MODELS_DIR / "sentiment-mini-bert-v1",
+    "linear-v1": MODELS_DIR / "sentiment-linear-v1.npz",
+}
+FAST_ENGINE = "linear-v1"
+
+_lock = threading.RLock()
+_loaded: dict[str, Any] = {}
+_options: dict[str, Any] = {"label_map": {}, "allow_download": False}
+
+__all__ = ["LABELS", "DEFAULT_ENGINE", "available_engines", "configure", "get_model", "predict", "warm"]
+
+
+def available_engines() -> list[str]:
+    return sorted(ENGINES)
+
+
+def configure(label_map: Mapping[str, str] | None = None, allow_download: bool = False) -> None:
+    """Options for ``transformers:`` engines (from ``enrich.sentiment_label_map`` and
+    ``enrich.sentiment_hub_download``); models loaded before keep theirs."""
+    _options["label_map"] = dict(label_map or {})
+    _options["allow_download"] = bool(allow_download)
+
+
+def check_engine(engine: str) -> None:
+    """Fail early, with the choices, for a name that is neither shipped nor ``transformers:…``."""
+    if isinstance(engine, str) and engine.startswith(HF_PREFIX) and engine[len(HF_PREFIX):].strip():
+        return
+    if engine not in ENGINES:
+        raise ConfigError(
+            f"unknown sentiment engine {engine!r}; available engines: {', '.join(available_engines())}, "
+            f"or {HF_PREFIX}<model directory or hub id>"
+        )
+
+
+def _load(engine: str) -> Any:
+    if engine.startswith(HF_PREFIX):
+        from enrich.sentiment.transformer import TransformerSentiment
+
+        return TransformerSentiment.load(
+            engine[len(HF_PREFIX):].strip(), label_map=_options["label_map"],
+            allow_download=_options["allow_download"],
+        )
+    path = ENGINES[engine]
+    if path.suffix == ".npz":
+        from enrich.sentiment.linear import LinearSentiment
+
+        return LinearSentiment.load(path)
+    if path.suffix == ".json":
+        from enrich.sentiment.ensemble import EnsembleSentiment
+
+        return EnsembleSentiment.load(path, resolve=get_model)
+    from enrich.sentiment.transformer import TransformerSentiment
+
+    if not path.is_dir():
+        raise ConfigError(f"sentiment model directory missing: {path}")
+    return TransformerSentiment.load(path)
+
+
+def get_model(engine: str = DEFAULT_ENGINE) -> Any:
+    """The loaded model for ``engine`` (loaded on first call, once, thread-safe)."""
+    model = _loaded.get(engine)
+    if model is not None:
+        return model
+    check_engine(engine)
+    with _lock:  # re-entrant: an ensemble loads its members under the same lock
+        model = _loaded.get(engine)
+        if model is None:
+            model = _load(engine)
+            _loaded[engine] = model
+    return model
+
+
+def warm(engine: str = DEFAULT_ENGINE) -> None:
+    """Load ``engine`` (and an ensemble's members) now rather than on the first prediction."""
+    model = get_model(engine)
+    if hasattr(model, "warm"):
+        model.warm()
+
+
+def predict(
+    texts: Sequence[str],
+    tokens: Sequence[Sequence[str]] | None = None,
+    engine: str = DEFAULT_ENGINE,
+) -> list[tuple[str, float]]:
+    """``(label, probability)`` for each text.
+
+    ``texts`` must already be normalised (:func:`enrich.normalize.normalize`); ``tokens`` are their
+    :func:`enrich.tokenize.tokenize` words, computed here when not given.
+    """
+    check_engine(engine)  # an unknown engine fails before any work
+    if isinstance(texts, str):
+        raise TypeError("predict() takes a sequence of texts, not one string")
+    if tokens is None:
+        from enrich.tokenize import tokenize
+
+        tokens = [tokenize(t) for t in texts]
+    elif len(tokens) != len(texts):
+        raise ValueError(f"predict(): {len(texts)} texts but {len(tokens)} token lists")
+    if not texts:
+        return []
+    return get_model(engine).predict(texts, tokens)
+
+
+def __getattr__(name: str) -> Any:
+    # Back-compatible names from when this package was one module.
+    if name in ("LinearSentiment", "FORMAT"):
+        from enrich.sentiment import linear
+
+        return getattr(linear, name)
+    raise AttributeError(name)

@@ -1,0 +1,195 @@
+"""The transformer and ensemble sentiment engines: shipped files, any Hugging Face model from a
+directory with its labels mapped, the default ensemble's arithmetic, config validation, quality."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from enrich import sentiment
+from enrich.evaluate import evaluate
+from enrich.normalize import normalize
+from enrich.sentiment.ensemble import EnsembleSentiment
+from enrich.sentiment.transformer import TransformerSentiment, map_labels
+from enrich.tokenize import tokenize
+from sadap.config import load_config
+from sadap.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "enrich" / "models"
+BERT_DIR = MODELS / "sentiment-mini-bert-v1"
+ENSEMBLE = MODELS / "sentiment-ensemble-v1.json"
+ENSEMBLE_LOG = MODELS / "sentiment-ensemble-v1.log.json"
+
+TEXTS = [
+    "บริการดีมากค่ะ พนักงานน่ารัก ประทับใจสุดๆ",
+    "แย่มาก โทรไปสามรอบไม่มีใครรับสาย ผิดหวังกับบริการจริงๆ",
+    "เปิดบัญชีออนไลน์ได้ไหมคะ",
+    "ธนาคารแจ้งปิดปรับปรุงระบบคืนนี้ เวลา 23.00 น.",
+    "",
+]
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def test_shipped_transformer_is_a_plain_hugging_face_directory():
+    from transformers import AutoConfig
+
+    names = {p.name for p in BERT_DIR.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"} <= names
+    assert not any(n.endswith((".bin", ".pt", ".pkl")) for n in names)  # no pickles
+    assert (BERT_DIR / "model.safetensors").stat().st_size < 15_000_000
+    config = AutoConfig.from_pretrained(BERT_DIR, local_files_only=True)
+    assert [config.id2label[i] for i in range(4)] == ["pos", "neu", "neg", "q"]
+    assert (MODELS / "sentiment-mini-bert-v1.md").is_file()
+
+
+def test_map_labels_names_synonyms_and_explicit_map():
+    assert map_labels({0: "negative", 1: "neutral", 2: "positive"}) == [2, 1, 0]
+    assert map_labels({0: "POS", 1: "Question", 2: "ลบ"}) == [0, 3, 2]
+    assert map_labels({0: "LABEL_0", 1: "LABEL_1"}, {"LABEL_0": "neg", "LABEL_1": "pos"}) == [2, 0]
+    with pytest.raises(ConfigError) as err:
+        map_labels({0: "LABEL_0", 1: "LABEL_1"})
+    assert "LABEL_0, LABEL_1" in str(err.value) and "sentiment_label_map" in str(err.value)
+    with pytest.raises(ConfigError):
+        map_labels({0: "LABEL_0"}, {"LABEL_0": "angry"})
+
+
+def test_shipped_transformer_through_the_generic_engine_gives_the_same_answers():
+    texts = [normalize(t) for t in TEXTS]
+    shipped = sentiment.get_model("mini-bert-v1")
+    generic = sentiment.get_model(f"transformers:{BERT_DIR}")
+    p1, _ = shipped.proba(texts)
+    p2, _ = generic.proba(texts)
+    np.testing.assert_allclose(p1, p2, atol=1e-6)
+    np.testing.assert_allclose(p1.sum(axis=1), 1.0, atol=1e-5)
+    assert sentiment.predict(texts, engine="mini-bert-v1")[-1][0] == "neu"  # empty text
+
+
+def _foreign_model(tmp_path: Path, id2label: dict[int, str]) -> Path:
+    """A small BERT classifier with its own label names, saved as a user would have it."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=8000, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=64, num_labels=len(id2label), id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
+    )
+    out = tmp_path / "my-model"
+    BertForSequenceClassification(config).save_pretrained(out)
+    AutoTokenizer.from_pretrained(BERT_DIR).save_pretrained(out)
+    return out
+
+
+def test_any_local_model_with_a_label_map(tmp_path, monkeypatch):
+    path = _foreign_model(tmp_path, {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"})
+    with pytest.raises(ConfigError) as err:
+        TransformerSentiment.load(path)
+    assert "\n" not in str(err.value)
+    model = TransformerSentiment.load(path, label_map={"LABEL_0": "neg", "LABEL_1": "neu", "LABEL_2": "pos"})
+    p, evidence = model.proba([normalize(t) for t in TEXTS])
+    assert p.shape == (len(TEXTS), 4) and evidence.all()
+    assert np.all(p[:, 3] == 0.0)  # no question class in that model
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
+
+    monkeypatch.setattr(sentiment, "_loaded", {})
+    sentiment.configure({"LABEL_0": "neg", "LABEL_1": "neu", "LABEL_2": "pos"})
+    try:
+        labels = sentiment.predict([normalize(TEXTS[0])], engine=f"transformers:{path}")
+        assert labels[0][0] in {"pos", "neu", "neg"}
+    finally:
+        sentiment.configure()
+
+
+def test_hub_id_without_cache_fails_with_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(ConfigError) as err:
+        TransformerSentiment.load("someone/thai-sentiment-model-that-is-not-cached")
+    message = str(err.value)
+    assert "\n" not in message and len(message) < 600
+    assert "sentiment_hub_download" in message
+
+
+def test_ensemble_is_the_documented_arithmetic():
+    spec = json.loads(ENSEMBLE.read_text(encoding="utf-8"))
+    assert spec["format"] == "sadap-sentiment-ensemble/1"
+    assert {m["engine"] for m in spec["members"]} == {"linear-v1", "mini-bert-v1"}
+    texts = [normalize(t) for t in TEXTS]
+    tokens = [tokenize(t) for t in texts]
+    z = sum(
+        m["weight"] * np.log(np.maximum(sentiment.get_model(m["engine"]).proba(texts, tokens)[0], 1e-6))
+        for m in spec["members"]
+    )
+    z = (z + np.array([spec["bias"][k] for k in sentiment.LABELS])) / spec["temperature"]
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    got, _ = sentiment.get_model("ensemble-v1").proba(texts, tokens)
+    np.testing.assert_allclose(got, expected, atol=1e-9)
+    assert sentiment.predict(texts, tokens)[-1][0] == "neu"
+
+
+def test_ensemble_file_errors_are_one_line(tmp_path):
+    bad = tmp_path / "e.json"
+    bad.write_text('{"format": "something-else"}', encoding="utf-8")
+    with pytest.raises(ConfigError, match="unsupported ensemble format"):
+        EnsembleSentiment.load(bad, resolve=sentiment.get_model)
+    with pytest.raises(ConfigError, match="cannot read"):
+        EnsembleSentiment.load(tmp_path / "missing.json", resolve=sentiment.get_model)
+
+
+def test_config_picks_and_checks_the_engine(tmp_path):
+    path = tmp_path / "sadap.yaml"
+    path.write_text("data_dir: x\n", encoding="utf-8")
+    assert load_config(path).enrich.sentiment_model == sentiment.DEFAULT_ENGINE == "ensemble-v1"
+    path.write_text("data_dir: x\nenrich:\n  sentiment_model: linear-v1\n", encoding="utf-8")
+    assert load_config(path).enrich.sentiment_model == "linear-v1"
+    path.write_text("data_dir: x\nenrich:\n  sentiment_model: transformers:/models/wangchanberta-wisesight\n"
+                    "  sentiment_label_map: {LABEL_0: pos}\n", encoding="utf-8")
+    assert load_config(path).enrich.sentiment_label_map == {"LABEL_0": "pos"}
+    path.write_text("data_dir: x\nenrich:\n  sentiment_model: bert-xl\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}:3: enrich.sentiment_model: unknown sentiment engine 'bert-xl'")
+    path.write_text("data_dir: x\nenrich:\n  sentiment_label_map: {LABEL_0: happy}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert f"{path}:3" in str(err.value) and "happy" in str(err.value)
+
+
+def test_import_loads_no_torch():
+    code = (
+        "import sys, enrich.pipeline, enrich.sentiment\n"
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["mini-bert-v1", "ensemble-v1"])
+def test_quality_on_full_test_split_matches_the_log(wisesight_dir, engine):
+    logged = json.loads(ENSEMBLE_LOG.read_text(encoding="utf-8"))["test"][engine]
+    result = evaluate(_rows(wisesight_dir / "test.jsonl"), engine=engine)
+    assert result["n"] == 2671
+    assert result["accuracy"] == pytest.approx(logged["accuracy"], abs=0.003)
+    assert result["macro_f1"] == pytest.approx(logged["macro_f1"], abs=0.003)
+
+
+@pytest.mark.slow
+def test_default_beats_the_linear_model_alone(wisesight_dir):
+    rows = _rows(wisesight_dir / "test.jsonl")
+    default = evaluate(rows, engine="ensemble-v1")
+    linear = evaluate(rows, engine="linear-v1")
+    assert default["accuracy"] > linear["accuracy"]
+    assert default["macro_f1"] > linear["macro_f1"]
