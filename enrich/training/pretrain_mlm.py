@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=7e-4)
     parser.add_argument("--social-repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--init", type=Path, default=None,
+                        help="continue from a checkpoint directory (its tokenizer and weights; fresh optimiser)")
     args = parser.parse_args(argv)
 
     import torch
@@ -172,14 +174,24 @@ def main(argv: list[str] | None = None) -> int:
     log("reading and normalising the corpus")
     paragraphs, messages = read_corpus(args.news, args.wisesight)
     log(f"{len(paragraphs):,} news paragraphs ({sum(map(len, paragraphs)):,} chars), {len(messages):,} messages")
-    tok = train_tokenizer(paragraphs + messages, args.out)
+    if args.init is not None:
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(args.init / "tokenizer.json"))
+        if args.init.resolve() != args.out.resolve():
+            tok.save(str(args.out / "tokenizer.json"))
+        previous = json.loads((args.init / "pretrain-log.json").read_text(encoding="utf-8"))["training"]
+        log(f"continuing from {args.init} ({previous['pieces_seen']:,} pieces seen there)")
+    else:
+        tok = train_tokenizer(paragraphs + messages, args.out)
+        previous = None
     save_hf_tokenizer(args.out)
     seqs = make_sequences(tok, paragraphs, messages, args.social_repeats)
     total_tokens = sum(map(len, seqs))
     log(f"{len(seqs):,} sequences, {total_tokens:,} pieces per pass")
 
     config = BertConfig(vocab_size=tok.get_vocab_size(), max_position_embeddings=MAX_LEN, pad_token_id=0, **MODEL_SIZE)
-    model = BertForMaskedLM(config)
+    model = BertForMaskedLM.from_pretrained(str(args.init)) if args.init is not None else BertForMaskedLM(config)
     model.train()
     params = sum(p.numel() for p in model.parameters())
     log(f"model: {params:,} parameters")
@@ -216,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                 "pieces_seen": seen, "passes": round(seen / total_tokens, 3),
                 "minutes": round((time.time() - start) / 60, 1), "final": final,
                 "torch": torch.__version__, "threads": args.threads,
+                "continued_from": previous,
             },
             "loss": history,
         }
