@@ -52,7 +52,7 @@ def test_unknown_key_names_line_and_allowed_keys(tmp_path):
         load_config_file(path)
     message = str(err.value)
     assert message.startswith(f"{path}:3: enrich.sentiment_modle: unknown key 'sentiment_modle'")
-    assert "allowed: sentiment_model, near_duplicate_distance, custom_words" in message
+    assert "allowed: sentiment_model, sentiment_label_map, sentiment_hub_download, near_duplicate_distance" in message
 
 
 def test_wrong_type_and_bad_duration(tmp_path):

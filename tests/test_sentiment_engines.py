@@ -134,9 +134,44 @@ def test_ensemble_is_the_documented_arithmetic():
     z = (z + np.array([spec["bias"][k] for k in sentiment.LABELS])) / spec["temperature"]
     expected = np.exp(z - z.max(axis=1, keepdims=True))
     expected /= expected.sum(axis=1, keepdims=True)
+    if spec.get("gate") is not None:  # the cascade: the linear model's own answer where it is sure
+        p_linear, _ = sentiment.get_model("linear-v1").proba(texts, tokens)
+        sure = p_linear.max(axis=1) >= spec["gate"]
+        expected = np.where(sure[:, None], p_linear, expected)
     got, _ = sentiment.get_model("ensemble-v1").proba(texts, tokens)
     np.testing.assert_allclose(got, expected, atol=1e-9)
     assert sentiment.predict(texts, tokens)[-1][0] == "neu"
+
+
+def test_gate_skips_the_transformer_when_the_linear_model_is_sure(tmp_path):
+    calls = []
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def proba(self, texts, tokens):
+            calls.append(len(texts))
+            return self.inner.proba(texts, tokens)
+
+    spec = tmp_path / "gated.json"
+    spec.write_text(json.dumps({
+        "format": "sadap-sentiment-ensemble/1", "temperature": 1.0, "gate": 0.8,
+        "members": [{"engine": "linear-v1", "weight": 0.5}, {"engine": "mini-bert-v1", "weight": 0.5}],
+        "bias": {},
+    }), encoding="utf-8")
+    bert = Counting(sentiment.get_model("mini-bert-v1"))
+    resolve = lambda name: bert if name == "mini-bert-v1" else sentiment.get_model(name)  # noqa: E731
+    model = EnsembleSentiment.load(spec, resolve=resolve)
+    texts = [normalize(t) for t in TEXTS]
+    tokens = [tokenize(t) for t in texts]
+    p_linear, _ = sentiment.get_model("linear-v1").proba(texts, tokens)
+    unsure = int((p_linear.max(axis=1) < 0.8).sum())
+    got, _ = model.proba(texts, tokens)
+    assert calls == ([unsure] if unsure else [])
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-9)
+    sure = p_linear.max(axis=1) >= 0.8
+    np.testing.assert_allclose(got[sure], p_linear[sure])
 
 
 def test_ensemble_file_errors_are_one_line(tmp_path):

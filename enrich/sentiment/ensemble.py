@@ -5,6 +5,10 @@ temperature, all read from a small JSON file written by ``enrich.training.build_
 
 The weights and biases are chosen on the Wisesight *valid* split, the temperature fitted there
 (negative log-likelihood), so that the probability stored with each label is calibrated.
+
+An optional *gate* makes it a cascade: a text on which the first (cheap) member is already at
+least ``min_confidence`` sure keeps that member's answer, and only the others go through the
+expensive members. The threshold is chosen on valid as the lowest that costs no quality there.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class EnsembleSentiment:
     bias: list[float]  # per label, in LABELS order
     temperature: float
     resolve: Callable[[str], Any]  # engine name → loaded model
+    gate: float | None = None  # the first member's confidence above which the others are skipped
 
     @classmethod
     def load(cls, path: str | Path, resolve: Callable[[str], Any]) -> EnsembleSentiment:
@@ -43,7 +48,11 @@ class EnsembleSentiment:
         temperature = float(spec.get("temperature", 1.0))
         if not members or temperature <= 0:
             raise ConfigError(f"{path}: an ensemble needs members and a positive temperature")
-        return cls(members=members, bias=bias, temperature=temperature, resolve=resolve)
+        gate = spec.get("gate")
+        if gate is not None and not 0 < float(gate) <= 1:
+            raise ConfigError(f"{path}: gate must be a probability in (0, 1], got {gate!r}")
+        return cls(members=members, bias=bias, temperature=temperature, resolve=resolve,
+                   gate=None if gate is None else float(gate))
 
     def warm(self) -> None:
         for name, _ in self.members:
@@ -67,7 +76,22 @@ class EnsembleSentiment:
         return softmax(z), evidence
 
     def proba(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
-        return self.combine(self.member_proba(texts, tokens))
+        if self.gate is None:
+            return self.combine(self.member_proba(texts, tokens))
+        import numpy as np
+
+        first = self.members[0][0]
+        p_first, ev_first = self.resolve(first).proba(texts, tokens)
+        rest = np.flatnonzero(p_first.max(axis=1) < self.gate)
+        p, evidence = p_first.copy(), ev_first.copy()
+        if len(rest):
+            sub_texts = [texts[i] for i in rest]
+            sub_tokens = [tokens[i] for i in rest]
+            members = {first: (p_first[rest], ev_first[rest])}
+            for name, _ in self.members[1:]:
+                members[name] = self.resolve(name).proba(sub_texts, sub_tokens)
+            p[rest], evidence[rest] = self.combine(members)
+        return p, evidence
 
     def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> list[tuple[str, float]]:
         p, evidence = self.proba(texts, tokens)
