@@ -65,12 +65,16 @@ def test_map_labels_names_synonyms_and_explicit_map():
 
 def test_shipped_transformer_through_the_generic_engine_gives_the_same_answers():
     texts = [normalize(t) for t in TEXTS]
-    shipped = sentiment.get_model("mini-bert-v1")
+    plain = TransformerSentiment.load(BERT_DIR)
     generic = sentiment.get_model(f"transformers:{BERT_DIR}")
-    p1, _ = shipped.proba(texts)
+    p1, _ = plain.proba(texts)
     p2, _ = generic.proba(texts)
     np.testing.assert_allclose(p1, p2, atol=1e-6)
     np.testing.assert_allclose(p1.sum(axis=1), 1.0, atol=1e-5)
+    # The shipped engine runs it quantised to int8: close, same labels on these.
+    p3, _ = sentiment.get_model("mini-bert-v1").proba(texts)
+    assert np.abs(p3 - p1).max() < 0.15
+    assert (p3[:-1].argmax(axis=1) == p1[:-1].argmax(axis=1)).all()
     assert sentiment.predict(texts, engine="mini-bert-v1")[-1][0] == "neu"  # empty text
 
 
@@ -139,7 +143,9 @@ def test_ensemble_is_the_documented_arithmetic():
         sure = p_linear.max(axis=1) >= spec["gate"]
         expected = np.where(sure[:, None], p_linear, expected)
     got, _ = sentiment.get_model("ensemble-v1").proba(texts, tokens)
-    np.testing.assert_allclose(got, expected, atol=1e-9)
+    # Dynamic int8 quantisation scales activations per batch, and the gate changes which texts
+    # share the transformer's batch: equal up to that.
+    np.testing.assert_allclose(got, expected, atol=5e-3)
     assert sentiment.predict(texts, tokens)[-1][0] == "neu"
 
 

@@ -82,7 +82,7 @@ def _load(engine: str) -> Any:
 
     if not path.is_dir():
         raise ConfigError(f"sentiment model directory missing: {path}")
-    return TransformerSentiment.load(path)
+    return TransformerSentiment.load(path, quantize=True)  # shipped and evaluated quantised
 
 
 def get_model(engine: str = DEFAULT_ENGINE) -> Any:
