@@ -11,6 +11,7 @@ import pytest
 
 from enrich.entities import Entity
 from enrich.pipeline import Enricher
+from enrich.sentiment import warm
 from sadap.mention import Mention
 
 NOW = datetime(2026, 3, 25, 9, 0, tzinfo=timezone.utc)
@@ -52,6 +53,7 @@ OTHER = {
 def enricher() -> Enricher:
     e = Enricher([Entity("ธนาคารแสงทอง", ("แสงทอง", "Saengthong")), Entity("ทรู", ("True",))])
     e.enrich([_mention("warm-up: load the models once แสงทอง ทรู", "warm")])
+    warm(e.sentiment_model)  # the ensemble's gate may have spared the transformer above
     return e
 
 
