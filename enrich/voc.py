@@ -193,6 +193,7 @@ class Lexicons:
         expectation_words: Mapping[str, Sequence[str]] | None = None,
         complaint_signals: Sequence[str] = (),
         replace_defaults: bool = False,
+        not_complaints: Sequence[str] = (),
     ) -> "Lexicons":
         """Shipped lexicons merged with configured ones.
 
@@ -219,7 +220,7 @@ class Lexicons:
             complaint_types=merged(base.get("complaint_types", {}), complaint_types),
             category_complaint_types=base.get("category_complaint_types", {}),
             complaint_type_categories=base.get("complaint_type_categories", {}),
-            not_complaints=base.get("not_complaints", []),
+            not_complaints=list(base.get("not_complaints", [])) + list(not_complaints),
         )
 
     @classmethod
@@ -230,6 +231,7 @@ class Lexicons:
             expectation_words=enrich_config.expectation_words,
             complaint_signals=enrich_config.complaint_signals,
             replace_defaults=enrich_config.replace_default_lexicons,
+            not_complaints=enrich_config.not_complaints,
         )
 
     # -- the rules ------------------------------------------------------------------

@@ -146,10 +146,15 @@ class EnrichConfig(Strict):
         default_factory=dict,
         description="Complaint type lexicons, `name: [words]`, merged with the shipped ones as `categories` is.",
     )
-    expectation_words: dict[Literal["delighted", "disappointed", "negations"], list[str]] = Field(
+    expectation_words: dict[Literal["delighted", "satisfied", "disappointed", "negations"], list[str]] = Field(
         default_factory=dict,
         description="Expectation intensity words added to the shipped ones: `delighted` (strong praise), "
-        "`disappointed`, `negations` (turn praise that follows into disappointment).",
+        "`satisfied` (mild praise), `disappointed`, `negations` (turn praise that follows into disappointment).",
+    )
+    not_complaints: list[str] = Field(
+        default_factory=list,
+        description="Phrases whose words are not complaint words, added to the shipped ones "
+        "(e.g. `ผิวแพ้ง่าย`: sensitive skin, not an allergy complaint).",
     )
     complaint_signals: list[str] = Field(
         default_factory=list,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from enrich.pipeline import Enricher
+from enrich.tokenize import tokenize
 from enrich.voc import Lexicons, load_default
 from sadap.config import load_config_file
 from sadap.errors import ConfigError
@@ -276,6 +277,25 @@ def test_lexicons_extend_add_and_remove_from_sadap_yaml(tmp_path):
     assert c.complaint.is_complaint and c.complaint.type == "queue_wait"
     assert d.category == "other"  # relationship removed
     assert lex.analyze(["ปลื้ม", "บริการ"], "ปลื้มบริการ", "pos").expectation == "delighted"
+
+
+def test_mild_praise_and_not_complaints_from_sadap_yaml(tmp_path):
+    text_praise, text_market = "ปังปุริเย่มากค่ะ", "ตลาดหุ้นล่มหนักวันนี้ แย่จริงๆ"
+    shipped = Enricher.from_config(_config(tmp_path, "data_dir: x\n")).lexicons
+    market = shipped.analyze(tokenize(text_market), text_market, "neg")
+    assert market.is_complaint and market.complaint_type == "digital_outage"  # "ล่ม" read as an outage
+    config = _config(
+        tmp_path,
+        "enrich:\n"
+        "  expectation_words:\n"
+        "    satisfied: [ปังปุริเย่]\n"
+        "  not_complaints: [ตลาดหุ้นล่ม]\n",
+    )
+    lex = Enricher.from_config(config).lexicons
+    praise = lex.analyze(tokenize(text_praise), text_praise, "pos")
+    assert praise.expectation == "satisfied" and praise.hits["satisfied"] == ["ปังปุริเย่"]
+    market = lex.analyze(tokenize(text_market), text_market, "neg")
+    assert not market.is_complaint and market.expectation == "disappointed"
 
 
 def test_replace_default_lexicons(tmp_path):
