@@ -45,7 +45,7 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
 def enrich(text: str, config_path, as_json: bool) -> None:
     """Enrich TEXT as a mention and show what Sadap hears in it."""
     from enrich.pipeline import Enricher
-    from sadap.labels import EXPECTATION, SENTIMENT, th
+    from sadap.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, SENTIMENT, th
     from sadap.mention import RawMention, to_mention
 
     config = _load(config_path)
@@ -59,9 +59,11 @@ def enrich(text: str, config_path, as_json: bool) -> None:
     click.echo(f"ความรู้สึก: {th(SENTIMENT, s.label)} ({s.label}, {s.score:.2f})" if s else "ความรู้สึก: -")
     if mention.expectation:
         click.echo(f"ระดับความคาดหวัง: {th(EXPECTATION, mention.expectation)} ({mention.expectation})")
-    click.echo(f"หมวดเสียงลูกค้า: {mention.category or '-'}")
+    category = mention.category
+    click.echo(f"หมวดเสียงลูกค้า: {th(CATEGORY, category)} ({category})" if category else "หมวดเสียงลูกค้า: -")
     if mention.complaint.is_complaint:
-        click.echo(f"ข้อร้องเรียน: ใช่ ({mention.complaint.type or 'other'})")
+        kind = mention.complaint.type or "other"
+        click.echo(f"ข้อร้องเรียน: ใช่ — {th(COMPLAINT_TYPE, kind)} ({kind})")
     click.echo("คำ: " + " | ".join(mention.tokens))
     if mention.entities:
         click.echo("สิ่งที่ติดตาม: " + ", ".join(mention.entities))
