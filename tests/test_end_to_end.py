@@ -124,6 +124,9 @@ def test_enrich_command_hears_thai():
     assert "ล่ม" in m["tokens"] and m["hashtags"] == ["แอปล่ม"]
     human = sadap("enrich", "พนักงานบริการดีมาก ประทับใจ")
     assert human.returncode == 0 and "ความรู้สึก: เชิงบวก" in human.stdout
+    complaint = sadap("enrich", "แอปธนาคารล่มอีกแล้ว โอนเงินไม่ได้เลย แย่มากกกก")
+    assert "ข้อร้องเรียน: ใช่ — ระบบดิจิทัลขัดข้อง (digital_outage)" in complaint.stdout
+    assert "หมวดเสียงลูกค้า: " in complaint.stdout and "(" in complaint.stdout.split("หมวดเสียงลูกค้า: ")[1]
 
 
 def test_playbooks_commands(tmp_path):
