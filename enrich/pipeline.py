@@ -31,7 +31,7 @@ _EXPRESSIVE = re.compile(
 )
 _MASKS = re.compile("|".join(re.escape(m) for m in (URL_MASK, HANDLE_MASK, PHONE_MASK, ID_MASK, EMAIL_MASK)))
 _WORDY = re.compile(r"[^\W_]")
-NO_CONTENT = Sentiment(label="neu", score=1.0)
+NO_CONTENT = ("neu", 1.0)  # the sentiment of a text with nothing to read
 
 
 def _storable(m: Mention) -> Mention:
@@ -154,19 +154,14 @@ class Enricher:
             fulls.append(full)
         # Only texts with something to read go to the model; the rest are neutral.
         todo = [i for i, text in enumerate(texts) if has_content(text)]
-        labels: list[tuple[str, float] | Sentiment] = [NO_CONTENT] * len(out)
+        labels: list[tuple[str, float]] = [NO_CONTENT] * len(out)
         if todo:
             predicted = predict([texts[i] for i in todo], [out[i].tokens for i in todo], engine=self.sentiment_model)
             for i, result in zip(todo, predicted):
                 labels[i] = result
         lexicons = self.lexicons
-        for m, words, full, result in zip(out, token_lists, fulls, labels):
-            if isinstance(result, Sentiment):
-                m.sentiment = result.model_copy()
-            else:
-                label, score = result
-                m.sentiment = Sentiment(label=label, score=round(float(score), 4))
-            label = m.sentiment.label
+        for m, words, full, (label, score) in zip(out, token_lists, fulls, labels):
+            m.sentiment = Sentiment(label=label, score=round(float(score), 4))
             voc = lexicons.analyze(words, full, label)
             m.expectation = voc.expectation
             m.category = voc.category

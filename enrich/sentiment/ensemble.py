@@ -26,6 +26,11 @@ FORMAT = "sadap-sentiment-ensemble/1"
 _FLOOR = 1e-6  # members that give a label probability 0 (no such class) must not veto it
 
 
+def sure(p_first: Any, gate: float) -> Any:
+    """The rows on which the first member's answer stands (the cascade's gate)."""
+    return p_first.max(axis=1) >= gate
+
+
 @dataclass
 class EnsembleSentiment:
     members: list[tuple[str, float]]  # (engine name, weight)
@@ -82,7 +87,7 @@ class EnsembleSentiment:
 
         first = self.members[0][0]
         p_first, ev_first = self.resolve(first).proba(texts, tokens)
-        rest = np.flatnonzero(p_first.max(axis=1) < self.gate)
+        rest = np.flatnonzero(~sure(p_first, self.gate))
         p, evidence = p_first.copy(), ev_first.copy()
         if len(rest):
             sub_texts = [texts[i] for i in rest]

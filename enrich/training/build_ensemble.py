@@ -59,23 +59,25 @@ def member_proba(texts, tokens):
 
 
 def combine(probas, weights, bias, temperature=1.0):
-    import numpy as np
+    """The runtime's combination (:class:`EnsembleSentiment`) with these parameters."""
+    from enrich.sentiment import get_model
+    from enrich.sentiment.ensemble import EnsembleSentiment
 
-    z = sum(w * np.log(np.maximum(probas[name][0], 1e-6)) for name, w in weights.items())
-    z = (z + np.asarray(bias)) / temperature
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=1, keepdims=True)
+    model = EnsembleSentiment(members=[(name, weights[name]) for name in MEMBERS], bias=list(bias),
+                              temperature=temperature, resolve=get_model)
+    return model.combine(probas)[0]
 
 
 def gated(probas, p_ensemble, gate):
     """The cascade's probabilities: the linear model's where it is at least ``gate`` sure."""
     import numpy as np
 
+    from enrich.sentiment.ensemble import sure
+
     if gate is None:
         return p_ensemble, 0.0
     p_lin = probas["linear-v1"][0]
-    keep = p_lin.max(axis=1) >= gate
+    keep = sure(p_lin, gate)
     return np.where(keep[:, None], p_lin, p_ensemble), float(keep.mean())
 
 

@@ -15,15 +15,22 @@ Usage (from the repo root):
 from __future__ import annotations
 
 import argparse
-import json
-import random
+import importlib.util
 from pathlib import Path
 
 SEED = 20240611
 PER_LABEL = {"neg": 100, "pos": 80, "neu": 80, "q": 40}
-MIN_LEN, MAX_LEN = 15, 400
 ROOT = Path(__file__).resolve().parents[3]
-DEV = ROOT / "tests" / "data" / "enrich_dev" / "enrich-dev.jsonl"
+DEV_DIR = ROOT / "tests" / "data" / "enrich_dev"
+DEV = DEV_DIR / "enrich-dev.jsonl"
+
+
+def _dev_sampler():
+    """The dev set's sampler module (same filters), loaded from its file."""
+    spec = importlib.util.spec_from_file_location("enrich_dev_sample", DEV_DIR / "sample.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> None:
@@ -34,38 +41,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=SEED)
     args = ap.parse_args()
     data = Path(args.data)
+    dev = _dev_sampler()
 
-    excluded: set[str] = set()
     test_path = data / "test.jsonl"
-    if test_path.exists():
-        with test_path.open(encoding="utf-8") as fh:
-            excluded |= {json.loads(l)["text"] for l in fh if l.strip()}
-    with open(args.dev, encoding="utf-8") as fh:
-        excluded |= {json.loads(l)["text"] for l in fh if l.strip()}
-
-    pools: dict[str, list[tuple[int, dict]]] = {k: [] for k in PER_LABEL}
-    seen: set[str] = set()
-    with (data / "train.jsonl").open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            row = json.loads(line)
-            text = row["text"]
-            n = len(text.strip())
-            if n < MIN_LEN or n > MAX_LEN or text in seen or text in excluded:
-                continue
-            seen.add(text)
-            if row["label"] in pools:
-                pools[row["label"]].append((lineno, row))
-
-    rng = random.Random(args.seed)
-    out = []
-    for label, k in PER_LABEL.items():
-        for lineno, row in rng.sample(pools[label], k):
-            out.append({"line": lineno, "text": row["text"], "sentiment": label})
-    rng.shuffle(out)
-    with open(args.out, "w", encoding="utf-8") as fh:
-        for r in out:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print(f"wrote {len(out)} rows to {args.out} (seed={args.seed})")
+    excluded = dev.read_texts(test_path) if test_path.exists() else set()
+    excluded |= dev.read_texts(Path(args.dev))
+    dev.write(dev.sample(data, PER_LABEL, args.seed, excluded), args.out, args.seed)
 
 
 if __name__ == "__main__":
