@@ -108,10 +108,11 @@ class EnrichConfig(Strict):
     """The Thai enrichment stage."""
 
     sentiment_model: str = Field(
-        "ensemble-v1",
-        description="Sentiment engine: `ensemble-v1` (shipped default: the linear model and the Thai transformer "
-        "combined), `mini-bert-v1` (the shipped transformer alone), `linear-v1` (fast classical model, for very high "
-        "volume), or `transformers:<model directory or hub id>` for any Hugging Face sequence-classification model "
+        "ensemble-v2",
+        description="Sentiment engine: `ensemble-v2` (shipped default: `linear-v2` and the Thai transformer "
+        "combined), `ensemble-v1` (the previous default), `mini-bert-v1` (the shipped transformer alone), "
+        "`linear-v2` (fast classical model, for very high volume; no torch), `linear-v1` (its predecessor), or "
+        "`transformers:<model directory or hub id>` for any Hugging Face sequence-classification model "
         "(see `docs/enrichment.md`).",
     )
     sentiment_label_map: dict[str, Literal["pos", "neu", "neg", "q"]] = Field(

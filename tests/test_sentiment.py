@@ -1,5 +1,5 @@
-"""The fast classical sentiment engine (linear-v1): numpy runtime vs scikit-learn, quality, edge cases;
-the engine registry (loading once, unknown engines)."""
+"""The fast classical sentiment engines (linear-v1, linear-v2): numpy runtime vs scikit-learn, quality,
+edge cases; the engine registry (loading once, unknown engines)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from enrich.tokenize import tokenize
 from sadap.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "enrich" / "models" / "sentiment-linear-v1.npz"
-LOG = ROOT / "enrich" / "models" / "sentiment-linear-v1.log.json"
+MODELS = ROOT / "enrich" / "models"
+LINEAR = ["linear-v1", "linear-v2"]
 
 
 def _rows(path: Path) -> list[dict]:
@@ -35,9 +35,11 @@ def _identity(x):
     return x
 
 
-def test_shipped_file_is_plain_arrays():
-    assert MODEL.stat().st_size < 15_000_000
-    with np.load(MODEL, allow_pickle=False) as z:
+@pytest.mark.parametrize("engine", LINEAR)
+def test_shipped_file_is_plain_arrays(engine):
+    path = MODELS / f"sentiment-{engine}.npz"
+    assert path.stat().st_size < 15_000_000
+    with np.load(path, allow_pickle=False) as z:
         assert z["format"].item() == sentiment.FORMAT
         assert z["classes"].tolist() == ["neg", "neu", "pos", "q"]
         n_word, n_char = len(z["word_vocab"]), len(z["char_vocab"])
@@ -49,7 +51,8 @@ def test_shipped_file_is_plain_arrays():
         assert z["temperature"].item() > 0
 
 
-def test_runtime_equals_scikit_learn(wisesight_dir):
+@pytest.mark.parametrize("engine", LINEAR)
+def test_runtime_equals_scikit_learn(wisesight_dir, engine):
     """The numpy vectoriser + softmax reproduce TfidfVectorizer + LogisticRegression.predict_proba."""
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -58,27 +61,32 @@ def test_runtime_equals_scikit_learn(wisesight_dir):
     rows = _rows(wisesight_dir / "valid.jsonl")[::6]  # 400 messages
     texts = [normalize(r["text"]) for r in rows]
     tokens = [tokenize(t) for t in texts]
-    model = sentiment.get_model("linear-v1")
+    model = sentiment.get_model(engine)
 
-    with np.load(MODEL, allow_pickle=False) as z:
+    with np.load(MODELS / f"sentiment-{engine}.npz", allow_pickle=False) as z:
+        binary = z["tf"].item() == "binary" if "tf" in z.files else False
+        weighting = {"binary": binary, "sublinear_tf": not binary, "use_idf": not binary}
         word = TfidfVectorizer(
+            **weighting,
             tokenizer=_identity,
             preprocessor=_identity,
             lowercase=False,
             token_pattern=None,
             ngram_range=tuple(int(v) for v in z["word_ngram"]),
-            sublinear_tf=True,
             vocabulary=z["word_vocab"].tolist(),
         ).fit(tokens)
         char = TfidfVectorizer(
+            **weighting,
             analyzer=z["char_analyzer"].item(),
             ngram_range=tuple(int(v) for v in z["char_ngram"]),
             lowercase=bool(z["char_lowercase"].item()),
-            sublinear_tf=True,
             vocabulary=z["char_vocab"].tolist(),
         ).fit(texts)
-        word.idf_ = z["word_idf"].astype(np.float64)
-        char.idf_ = z["char_idf"].astype(np.float64)
+        if binary:
+            assert (z["word_idf"] == 1).all() and (z["char_idf"] == 1).all()
+        else:
+            word.idf_ = z["word_idf"].astype(np.float64)
+            char.idf_ = z["char_idf"].astype(np.float64)
         temperature = float(z["temperature"].item())
         lr = LogisticRegression()
         lr.classes_ = z["classes"]
@@ -92,15 +100,16 @@ def test_runtime_equals_scikit_learn(wisesight_dir):
     np.testing.assert_allclose(got, expected[:, order], rtol=0, atol=1e-9)
     assert evidence.all()
     labels = lr.classes_[expected.argmax(axis=1)].tolist()
-    predicted = sentiment.predict(texts, tokens, engine="linear-v1")
+    predicted = sentiment.predict(texts, tokens, engine=engine)
     assert [label for label, _ in predicted] == labels
     np.testing.assert_allclose([p for _, p in predicted], expected.max(axis=1), atol=1e-9)
 
 
-def test_quality_on_full_test_split(wisesight_dir):
+@pytest.mark.parametrize("engine", LINEAR)
+def test_quality_on_full_test_split(wisesight_dir, engine):
     """The shipped model scores on the whole test split what its training log says."""
-    logged = json.loads(LOG.read_text(encoding="utf-8"))["test"]
-    result = evaluate(_rows(wisesight_dir / "test.jsonl"), engine="linear-v1")
+    logged = json.loads((MODELS / f"sentiment-{engine}.log.json").read_text(encoding="utf-8"))["test"]
+    result = evaluate(_rows(wisesight_dir / "test.jsonl"), engine=engine)
     assert result["n"] == 2671
     assert result["accuracy"] >= 0.70
     assert result["accuracy"] >= logged["accuracy"] - 0.002
@@ -238,3 +247,14 @@ def test_word_ngrams_match_scikit_learn():
         ).build_analyzer()
         for toks in [[], ["ดี"], ["ดี", "มาก"], ["แอป", "ล่ม", "อีก", "แล้ว"]]:
             assert sorted(linear._word_ngrams(toks, *ngram)) == sorted(build(toks)), (ngram, toks)
+
+
+def test_unknown_term_weighting_is_refused(tmp_path):
+    with np.load(MODELS / "sentiment-linear-v2.npz", allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["tf"] = np.array("log-log")
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(ConfigError) as err:
+        linear.LinearSentiment.load(bad)
+    assert "log-log" in str(err.value) and "binary" in str(err.value) and "\n" not in str(err.value)

@@ -23,8 +23,8 @@ from sadap.errors import ConfigError
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "enrich" / "models"
 BERT_DIR = MODELS / "sentiment-mini-bert-v1"
-ENSEMBLE = MODELS / "sentiment-ensemble-v1.json"
-ENSEMBLE_LOG = MODELS / "sentiment-ensemble-v1.log.json"
+ENSEMBLES = ["ensemble-v2", "ensemble-v1"]
+DEFAULT_LOG = MODELS / "sentiment-ensemble-v2.log.json"
 
 TEXTS = [
     "บริการดีมากค่ะ พนักงานน่ารัก ประทับใจสุดๆ",
@@ -125,10 +125,12 @@ def test_hub_id_without_cache_fails_with_one_line(monkeypatch, tmp_path):
     assert "sentiment_hub_download" in message
 
 
-def test_ensemble_is_the_documented_arithmetic():
-    spec = json.loads(ENSEMBLE.read_text(encoding="utf-8"))
-    assert spec["format"] == "sadap-sentiment-ensemble/1"
-    assert {m["engine"] for m in spec["members"]} == {"linear-v1", "mini-bert-v1"}
+@pytest.mark.parametrize("engine", ENSEMBLES)
+def test_ensemble_is_the_documented_arithmetic(engine):
+    spec = json.loads((MODELS / f"sentiment-{engine}.json").read_text(encoding="utf-8"))
+    assert spec["format"] == "sadap-sentiment-ensemble/1" and spec["engine"] == engine
+    first = spec["members"][0]["engine"]
+    assert first.startswith("linear-") and {m["engine"] for m in spec["members"][1:]} == {"mini-bert-v1"}
     texts = [normalize(t) for t in TEXTS]
     tokens = [tokenize(t) for t in texts]
     z = sum(
@@ -139,14 +141,14 @@ def test_ensemble_is_the_documented_arithmetic():
     expected = np.exp(z - z.max(axis=1, keepdims=True))
     expected /= expected.sum(axis=1, keepdims=True)
     if spec.get("gate") is not None:  # the cascade: the linear model's own answer where it is sure
-        p_linear, _ = sentiment.get_model("linear-v1").proba(texts, tokens)
+        p_linear, _ = sentiment.get_model(first).proba(texts, tokens)
         sure = p_linear.max(axis=1) >= spec["gate"]
         expected = np.where(sure[:, None], p_linear, expected)
-    got, _ = sentiment.get_model("ensemble-v1").proba(texts, tokens)
+    got, _ = sentiment.get_model(engine).proba(texts, tokens)
     # Dynamic int8 quantisation scales activations per batch, and the gate changes which texts
     # share the transformer's batch: equal up to that.
     np.testing.assert_allclose(got, expected, atol=5e-3)
-    assert sentiment.predict(texts, tokens)[-1][0] == "neu"
+    assert sentiment.predict(texts, tokens, engine=engine)[-1][0] == "neu"
 
 
 def test_gate_skips_the_transformer_when_the_linear_model_is_sure(tmp_path):
@@ -192,7 +194,7 @@ def test_ensemble_file_errors_are_one_line(tmp_path):
 def test_config_picks_and_checks_the_engine(tmp_path):
     path = tmp_path / "sadap.yaml"
     path.write_text("data_dir: x\n", encoding="utf-8")
-    assert load_config(path).enrich.sentiment_model == sentiment.DEFAULT_ENGINE == "ensemble-v1"
+    assert load_config(path).enrich.sentiment_model == sentiment.DEFAULT_ENGINE == "ensemble-v2"
     path.write_text("data_dir: x\nenrich:\n  sentiment_model: linear-v1\n", encoding="utf-8")
     assert load_config(path).enrich.sentiment_model == "linear-v1"
     path.write_text("data_dir: x\nenrich:\n  sentiment_model: transformers:/models/wangchanberta-wisesight\n"
@@ -218,9 +220,12 @@ def test_import_loads_no_torch():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", ["mini-bert-v1", "ensemble-v1"])
-def test_quality_on_full_test_split_matches_the_log(wisesight_dir, engine):
-    logged = json.loads(ENSEMBLE_LOG.read_text(encoding="utf-8"))["test"][engine]
+@pytest.mark.parametrize("log_name, engine", [
+    ("ensemble-v2", "mini-bert-v1"), ("ensemble-v2", "ensemble-v2"), ("ensemble-v1", "ensemble-v1"),
+])
+def test_quality_on_full_test_split_matches_the_log(wisesight_dir, log_name, engine):
+    log = json.loads((MODELS / f"sentiment-{log_name}.log.json").read_text(encoding="utf-8"))
+    logged = log["test"][engine]
     result = evaluate(_rows(wisesight_dir / "test.jsonl"), engine=engine)
     assert result["n"] == 2671
     assert result["accuracy"] == pytest.approx(logged["accuracy"], abs=0.003)
@@ -228,9 +233,10 @@ def test_quality_on_full_test_split_matches_the_log(wisesight_dir, engine):
 
 
 @pytest.mark.slow
-def test_default_beats_the_linear_model_alone(wisesight_dir):
+def test_default_beats_the_linear_models_alone(wisesight_dir):
     rows = _rows(wisesight_dir / "test.jsonl")
-    default = evaluate(rows, engine="ensemble-v1")
-    linear = evaluate(rows, engine="linear-v1")
-    assert default["accuracy"] > linear["accuracy"]
-    assert default["macro_f1"] > linear["macro_f1"]
+    default = evaluate(rows, engine=sentiment.DEFAULT_ENGINE)
+    for engine in ("linear-v1", "linear-v2"):
+        linear = evaluate(rows, engine=engine)
+        assert default["accuracy"] > linear["accuracy"], engine
+        assert default["macro_f1"] > linear["macro_f1"], engine

@@ -2,9 +2,11 @@
 
 Engines, picked with ``enrich.sentiment_model``:
 
-* ``ensemble-v1`` (default): ``linear-v1`` and ``mini-bert-v1`` combined (:mod:`.ensemble`);
+* ``ensemble-v2`` (default): ``linear-v2`` and ``mini-bert-v1`` combined (:mod:`.ensemble`);
+* ``ensemble-v1``: the previous default, ``linear-v1`` and ``mini-bert-v1`` combined;
 * ``mini-bert-v1``: the shipped Thai transformer alone (``transformers``, weights in the package);
-* ``linear-v1``: the fast classical model (TF-IDF + logistic regression, numpy only);
+* ``linear-v2``: the fast classical model (binary n-grams + logistic regression, numpy only);
+* ``linear-v1``: its predecessor (TF-IDF + logistic regression, numpy only);
 * ``transformers:<directory or hub id>``: any Hugging Face sequence-classification model.
 
 Importing this package loads nothing (no numpy, no torch); a model is read on first use (or by
@@ -23,14 +25,16 @@ from enrich.sentiment.common import LABELS
 from sadap.errors import ConfigError
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-DEFAULT_ENGINE = "ensemble-v1"
+DEFAULT_ENGINE = "ensemble-v2"
 HF_PREFIX = "transformers:"
 ENGINES: dict[str, Path] = {
+    "ensemble-v2": MODELS_DIR / "sentiment-ensemble-v2.json",
     "ensemble-v1": MODELS_DIR / "sentiment-ensemble-v1.json",
     "mini-bert-v1": MODELS_DIR / "sentiment-mini-bert-v1",
+    "linear-v2": MODELS_DIR / "sentiment-linear-v2.npz",
     "linear-v1": MODELS_DIR / "sentiment-linear-v1.npz",
 }
-FAST_ENGINE = "linear-v1"
+FAST_ENGINE = "linear-v2"
 
 _lock = threading.RLock()
 _loaded: dict[str, Any] = {}

@@ -1,10 +1,12 @@
-"""The fast classical engine ``linear-v1``.
+"""The fast classical engines ``linear-v1`` and ``linear-v2``.
 
-It is a TF-IDF + multinomial logistic regression trained on the
-Wisesight Sentiment corpus (see ``enrich/models/sentiment-linear-v1.md``). It is stored as plain
-arrays (``.npz``, no pickles) and scored here with numpy only: the vectorisation reproduces
-scikit-learn's ``TfidfVectorizer`` (word uni+bigrams over the newmm tokens, character n-grams over
-the normalised text, sublinear tf, smoothed idf, L2 norm per block) exactly.
+Each is a bag of n-grams + multinomial logistic regression trained on the Wisesight Sentiment
+corpus (see ``enrich/models/sentiment-linear-v1.md``). It is stored as plain arrays (``.npz``, no
+pickles) and scored here with numpy only: the vectorisation reproduces scikit-learn's
+``TfidfVectorizer`` exactly (word n-grams over the newmm tokens, character n-grams over the
+normalised text, L2 norm per block), with the term weighting the file names: ``sublinear``
+(1 + log tf, times the smoothed idf; ``linear-v1``) or ``binary`` (1 if present, idf all ones;
+``linear-v2``).
 
 """
 
@@ -21,6 +23,7 @@ from enrich.sentiment.common import LABELS, decide, softmax
 from sadap.errors import ConfigError
 
 FORMAT = "sadap-sentiment-linear/1"
+TF_WEIGHTINGS = ("sublinear", "binary")
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's _VectorizerMixin._white_spaces
 
 
@@ -79,6 +82,7 @@ class LinearSentiment:
     char_analyzer: str
     char_lowercase: bool
     temperature: float
+    tf: str = "sublinear"  # "sublinear" (1 + log count) or "binary" (1)
 
     @classmethod
     def load(cls, path: str | Path) -> LinearSentiment:
@@ -108,11 +112,14 @@ class LinearSentiment:
                 char_analyzer=str(_scalar(z, "char_analyzer")),
                 char_lowercase=bool(_scalar(z, "char_lowercase")),
                 temperature=float(_scalar(z, "temperature")),
+                tf=str(_scalar(z, "tf")) if "tf" in z.files else "sublinear",
             )
         if model.coef_t.shape != (len(idf), len(model.classes)) or sorted(model.classes) != sorted(LABELS):
             raise ConfigError(f"{path}: inconsistent sentiment model arrays")
         if model.char_analyzer not in ("char", "char_wb"):
             raise ConfigError(f"{path}: unknown char analyzer {model.char_analyzer!r}")
+        if model.tf not in TF_WEIGHTINGS:
+            raise ConfigError(f"{path}: unknown term weighting {model.tf!r} (expected one of {', '.join(TF_WEIGHTINGS)})")
         return model
 
     def _features(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
@@ -157,7 +164,8 @@ class LinearSentiment:
             return np.concatenate([d for d, _ in parts]), np.concatenate([c for _, c in parts])
         n = len(texts)
         row, block, feat, count = self._features(texts, tokens)
-        value = (np.log(count) + 1.0) * self.idf[feat]  # sublinear tf × idf
+        tf = np.ones_like(count) if self.tf == "binary" else np.log(count) + 1.0
+        value = tf * self.idf[feat]
         seg = row * 2 + block  # one L2 norm per (text, block)
         norms = np.sqrt(np.bincount(seg, weights=value * value, minlength=2 * n))
         value /= norms[seg]

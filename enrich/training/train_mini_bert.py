@@ -1,7 +1,10 @@
-"""Fine-tune the pre-trained small Thai BERT into the sentiment engine ``mini-bert-v1``.
+"""Fine-tune the pre-trained small Thai BERT into a sentiment engine (``mini-bert-v1``, ``-v2``).
 
     python -m enrich.training.pretrain_mlm          # first: build/thai-mini-bert
-    python -m enrich.training.train_mini_bert [--pretrained build/thai-mini-bert] [--epochs 4]
+    python -m enrich.training.train_mini_bert [--engine mini-bert-v1] [--pretrained build/thai-mini-bert] [--epochs 4]
+
+``mini-bert-v2`` is the same recipe on an encoder whose pre-training was continued on social text
+(``pretrain_mlm --init build/thai-mini-bert --out build/thai-mini-bert-dapt --social-repeats 6``).
 
 * data: Wisesight Sentiment *train* to fit, *valid* to pick the epoch (score = accuracy +
   macro-F1); the *test* split is scored once, at the end, for the log only;
@@ -29,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
 DEFAULT_PRETRAINED = ROOT / "build" / "thai-mini-bert"
-DEFAULT_OUT = ROOT / "enrich" / "models" / "sentiment-mini-bert-v1"
+MODELS = ROOT / "enrich" / "models"
 LABELS = ("pos", "neu", "neg", "q")
 MAX_LEN = 128
 
@@ -153,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--engine", default="mini-bert-v1", help="engine name, for the log and the default --out")
+    parser.add_argument("--out", type=Path, default=None, help="default: enrich/models/sentiment-ENGINE")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1.5e-4)
@@ -162,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-test", action="store_true", help="do not score the test split")
     args = parser.parse_args(argv)
+    args.out = args.out or MODELS / f"sentiment-{args.engine}"
 
     import torch
     from transformers import AutoTokenizer
@@ -193,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer.save_pretrained(str(args.out))
     pre_log = args.pretrained / "pretrain-log.json"
     report = {
-        "engine": "mini-bert-v1",
+        "engine": args.engine,
         "pretraining": json.loads(pre_log.read_text(encoding="utf-8")) if pre_log.is_file() else None,
         "finetune": {"epochs": args.epochs, "batch": args.batch, "lr": args.lr, "seeds": args.seeds,
                      "class_weight_power": args.class_weight_power, "soup": len(models) > 1,

@@ -1,14 +1,19 @@
-"""Train the offline sentiment model ``linear-v1`` on the Wisesight Sentiment corpus.
+"""Train an offline linear sentiment model (``linear-v1`` or ``linear-v2``) on Wisesight Sentiment.
 
-    python -m enrich.training.train_sentiment \
-        [--data-dir ../shared/data/wisesight-sentiment] [--out enrich/models/sentiment-linear-v1.npz]
+    python -m enrich.training.train_sentiment [--engine linear-v1|linear-v2] \
+        [--data-dir ../shared/data/wisesight-sentiment] [--out enrich/models/sentiment-ENGINE.npz]
+
+The two engines are two recipes (:data:`RECIPES`) of the same steps. ``linear-v1`` uses TF-IDF
+(sublinear tf) and class weights, which favour macro-F1; ``linear-v2`` uses binary presence of
+word 1–3-grams and character 1–5-grams, no idf and no class weights. This favours accuracy, and
+the ensemble's biases restore the rare classes.
 
 Needs scikit-learn (the ``train`` extra); the shipped model does not. Steps:
 
 1. normalise (:func:`enrich.normalize.normalize`) and tokenise (:func:`enrich.tokenize.tokenize`)
    every message, exactly as the enrichment pipeline does;
-2. features: TF-IDF of word uni+bigrams over the tokens and TF-IDF of character n-grams over the
-   normalised text (sublinear tf, L2 norm per block), side by side;
+2. features: word n-grams over the tokens and character n-grams over the normalised text,
+   weighted as the recipe says (L2 norm per block), side by side;
 3. classifier: multinomial logistic regression with class weights ``(n / (k * count)) ** alpha``
    (alpha = 0: none, 1: "balanced") to help the rare ``q`` and ``pos`` classes;
 4. the character analyzer and n-gram range, C and alpha are chosen on the *valid* split
@@ -38,14 +43,28 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
-DEFAULT_OUT = ROOT / "enrich" / "models" / "sentiment-linear-v1.npz"
+MODELS = ROOT / "enrich" / "models"
 SEED = 0
 MIN_DF = 2
-WORD_NGRAM = (1, 2)
-CHAR_CANDIDATES = (("char_wb", (1, 4)), ("char", (1, 3)), ("char_wb", (2, 5)))
-C_GRID = (0.5, 1.0, 2.0)
-ALPHA_GRID = (0.6, 0.7, 0.8)
-DEFAULTS = {"char_analyzer": "char_wb", "char_ngram": (1, 4), "C": 1.0, "alpha": 0.7}
+RECIPES: dict[str, dict] = {
+    "linear-v1": {
+        "tf": "sublinear",
+        "word_ngram": (1, 2),
+        "char_candidates": (("char_wb", (1, 4)), ("char", (1, 3)), ("char_wb", (2, 5))),
+        "C_grid": (0.5, 1.0, 2.0),
+        "alpha_grid": (0.6, 0.7, 0.8),
+        "defaults": {"char_analyzer": "char_wb", "char_ngram": (1, 4), "C": 1.0, "alpha": 0.7},
+    },
+    "linear-v2": {
+        "tf": "binary",
+        "word_ngram": (1, 3),
+        "char_candidates": (("char_wb", (1, 5)),),
+        "C_grid": (1.0, 3.0, 10.0),
+        "alpha_grid": (0.0,),
+        "defaults": {"char_analyzer": "char_wb", "char_ngram": (1, 5), "C": 3.0, "alpha": 0.0},
+    },
+}
+R = RECIPES["linear-v1"]  # the recipe in use (set by main)
 
 
 def log(msg: str) -> None:
@@ -83,8 +102,10 @@ def make_vectorizers(analyzer: str, char_ngram: tuple[int, int], word_vocab=None
         preprocessor=identity,
         lowercase=False,
         token_pattern=None,
-        ngram_range=WORD_NGRAM,
-        sublinear_tf=True,
+        ngram_range=R["word_ngram"],
+        sublinear_tf=R["tf"] == "sublinear",
+        binary=R["tf"] == "binary",
+        use_idf=R["tf"] == "sublinear",
         min_df=MIN_DF if word_vocab is None else 1,
         vocabulary=word_vocab,
     )
@@ -92,7 +113,9 @@ def make_vectorizers(analyzer: str, char_ngram: tuple[int, int], word_vocab=None
         analyzer=analyzer,
         ngram_range=char_ngram,
         lowercase=True,
-        sublinear_tf=True,
+        sublinear_tf=R["tf"] == "sublinear",
+        binary=R["tf"] == "binary",
+        use_idf=R["tf"] == "sublinear",
         min_df=MIN_DF if char_vocab is None else 1,
         vocabulary=char_vocab,
     )
@@ -182,19 +205,26 @@ def fit_temperature(decision: np.ndarray, gold_idx: np.ndarray) -> float:
     return float(math.exp((lo + hi) / 2))
 
 
+def idf_of(vectorizer):
+    if vectorizer.use_idf:
+        return vectorizer.idf_.astype(np.float32)
+    return np.ones(len(vectorizer.vocabulary_), dtype=np.float32)
+
+
 def export(path: Path, feats: Features, model, temperature: float, meta: dict) -> None:
     from enrich.sentiment import FORMAT
 
     word_terms, char_terms = feats.terms()
     arrays = {
         "format": np.array(FORMAT),
-        "engine": np.array("linear-v1"),
+        "engine": np.array(meta["engine"]),
+        "tf": np.array(R["tf"]),
         "classes": np.array([str(c) for c in model.classes_]),
         "word_vocab": np.array(word_terms, dtype=str),
-        "word_idf": feats.word.idf_.astype(np.float32),
-        "word_ngram": np.array(WORD_NGRAM, dtype=np.int32),
+        "word_idf": idf_of(feats.word),
+        "word_ngram": np.array(R["word_ngram"], dtype=np.int32),
         "char_vocab": np.array(char_terms, dtype=str),
-        "char_idf": feats.char.idf_.astype(np.float32),
+        "char_idf": idf_of(feats.char),
         "char_ngram": np.array(feats.char_ngram, dtype=np.int32),
         "char_analyzer": np.array(feats.analyzer),
         "char_lowercase": np.array(True),
@@ -233,11 +263,16 @@ def rounded(obj, digits=4):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--engine", choices=sorted(RECIPES), default="linear-v1", help="which recipe to train")
+    parser.add_argument("--out", type=Path, default=None, help="model file (default: enrich/models/sentiment-ENGINE.npz)")
     parser.add_argument("--log", type=Path, default=None, help="training log (default: next to --out, .log.json)")
-    parser.add_argument("--no-search", action="store_true", help=f"skip the valid-split search, use {DEFAULTS}")
+    parser.add_argument("--no-search", action="store_true", help="skip the valid-split search, use the recipe's defaults")
     parser.add_argument("--jobs", type=int, default=2, help="parallel fits during the search")
     args = parser.parse_args(argv)
+    global R
+    R = RECIPES[args.engine]
+    DEFAULTS, CHAR_CANDIDATES = R["defaults"], R["char_candidates"]
+    args.out = args.out or MODELS / f"sentiment-{args.engine}.npz"
     log_path = args.log or args.out.with_name(args.out.name.removesuffix(".npz") + ".log.json")
 
     random.seed(SEED)
@@ -279,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         for key in list(feats_by_key):
             if key != best_key:
                 del feats_by_key[key]
-        jobs = [(best_key, C, a) for C in C_GRID for a in ALPHA_GRID if (C, a) != (DEFAULTS["C"], DEFAULTS["alpha"])]
+        jobs = [(best_key, C, a) for C in R["C_grid"] for a in R["alpha_grid"]
+                if (C, a) != (DEFAULTS["C"], DEFAULTS["alpha"])]
         results += run_grid(jobs, feats_by_key, y_train, y_valid, args.jobs)
         for key, C, alpha, s in results[len(CHAR_CANDIDATES) :]:
             log(f"  {key[0]}{key[1]} C={C} alpha={alpha}: valid {s}")
@@ -305,10 +341,11 @@ def main(argv: list[str] | None = None) -> int:
 
     params = {
         "min_df": MIN_DF,
-        "word_ngram": list(WORD_NGRAM),
+        "word_ngram": list(R["word_ngram"]),
         "char_analyzer": feats.analyzer,
         "char_ngram": list(feats.char_ngram),
-        "sublinear_tf": True,
+        "tf": R["tf"],
+        "idf": R["tf"] == "sublinear",
         "norm": "l2 per block",
         "classifier": "LogisticRegression(multinomial, lbfgs)",
         "C": best["C"],
@@ -319,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
         "n_char_features": feats.X_train.shape[1] - feats.n_word,
         "seed": SEED,
     }
-    export(args.out, feats, model, temperature, {"params": params, "trained_on": "wisesight-sentiment train"})
+    export(args.out, feats, model, temperature,
+           {"engine": args.engine, "params": params, "trained_on": "wisesight-sentiment train"})
     log(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
 
     valid_report = runtime_report(args.out, va_norm, va_tok, y_valid)
@@ -328,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"test  (runtime): accuracy {test_report['accuracy']:.4f} macro-F1 {test_report['macro_f1']:.4f}")
 
     record = {
-        "engine": "linear-v1",
+        "engine": args.engine,
         "model_file": args.out.name,
         "model_bytes": args.out.stat().st_size,
         "data": {
@@ -345,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         "valid": rounded(valid_report),
         "test": rounded(test_report),
         "training_seconds": round(train_seconds, 1),
-        "command": "python -m enrich.training.train_sentiment",
+        "command": f"python -m enrich.training.train_sentiment --engine {args.engine}",
         "versions": {
             "python": platform.python_version(),
             "numpy": np.__version__,
