@@ -153,6 +153,55 @@ def test_duplicates_and_fingerprints(filled):
     assert filled.count(MentionFilter()) == 6
 
 
+# Real Thai posts scored by the real spam scorer (enrich/spam.py); the last was stored
+# before it was scored (spam_score None), as by an older Sadap.
+SPAMMY = [
+    ("แอปแสงทองล่มอีกแล้ว โอนเงินไม่ได้เลยค่ะ", "neg"),
+    ("แสงทองโปรโมชั่นราคาพิเศษ สนใจสั่งซื้อทักแชทเลย ส่งฟรี", "neu"),
+    ("รายได้เสริม งานออนไลน์ ทำงานที่บ้าน สมัครเลย [URL] แสงทอง", "neu"),
+    ("แสงทอง แอปล่ม ล่ม ล่ม ล่ม ล่ม ล่ม ล่ม ล่ม", "neg"),
+    ("เข้าแอปไม่ได้ตั้งแต่เช้า ธนาคารแสงทองช่วยด้วย", "neg"),
+]
+
+
+def test_max_spam_score_hides_spam_and_keeps_unscored(store):
+    from enrich.spam import spam_score
+
+    ms = [make(20 + i, text, label, ["แสงทอง"], [], minutes=i * 10) for i, (text, label) in enumerate(SPAMMY)]
+    for m in ms[:-1]:
+        m.spam_score = spam_score(normalize(m.text))
+    ham, promo, job, repeated, unscored = ms
+    assert ham.spam_score == 0.0 and promo.spam_score > 0.6 and job.spam_score > 0.6 and 0.3 < repeated.spam_score < 0.5
+    store.upsert(ms)
+
+    def texts(flt):
+        return [m.text for m in store.search(flt, limit=10)]
+
+    assert store.count(MentionFilter()) == 5
+    kept = MentionFilter(max_spam_score=0.5)
+    assert texts(kept) == [unscored.text, repeated.text, ham.text]  # newest first
+    assert set(store.ids(kept, limit=10)) == {ham.id, repeated.id, unscored.id}
+    assert store.count(kept) == 3
+    assert store.count(MentionFilter(max_spam_score=0.0)) == 2  # a score of 0, and no score
+    assert store.count(MentionFilter(max_spam_score=1.0)) == 5
+    assert store.count(MentionFilter(max_spam_score=promo.spam_score)) == 4  # "above" excludes, equal stays
+    # with the other filters, and in every aggregation
+    assert store.count(MentionFilter(max_spam_score=0.5, sentiment=("neu",))) == 0
+    assert store.count(MentionFilter(max_spam_score=0.5, entities=("แสงทอง",), since=T0 + timedelta(minutes=5))) == 2
+    assert store.count(MentionFilter(max_spam_score=0.5, query=q("ล่ม"))) == 2
+    assert store.exists(MentionFilter(query=q("ส่งฟรี")))
+    assert not store.exists(MentionFilter(max_spam_score=0.5, query=q("ส่งฟรี")))
+    assert store.count_by(MentionFilter(), "sentiment") == {"neg": 3, "neu": 2}
+    assert store.count_by(kept, "sentiment") == {"neg": 3}
+    assert store.count_by(kept, "entity") == {"แสงทอง": 3}
+    assert store.count_distinct(kept, "author_id") == len({ham.author_id, repeated.author_id, unscored.author_id})
+    assert sum(n for _, n in store.histogram(kept, timedelta(hours=1))) == 3
+    # a re-scored mention moves across the line
+    promo.spam_score = 0.2
+    store.upsert([promo])
+    assert store.count(kept) == 4
+
+
 def test_alert_state_and_incidents(store):
     assert store.last_fired("r1", "แสงทอง") is None
     store.set_last_fired("r1", "แสงทอง", T0)

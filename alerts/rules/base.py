@@ -53,6 +53,11 @@ class RuleOptions(BaseModel):
     sources: list[str] = Field(default_factory=list, description="Only these source names.")
     entities: list[str] = Field(default_factory=list, description="Only mentions of these watched entities.")
     include_duplicates: bool = Field(False, description="Count near-duplicate copies too.")
+    max_spam_score: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Ignore spam/bot-like mentions: those with a spam score above this (0 to 1) do not count; "
+        "mentions without a score still do.",
+    )
     query_delay: Duration = Field(
         timedelta(0), description="Evaluate as of this long before now, for sources that are slow to arrive."
     )
@@ -136,6 +141,7 @@ class Rule:
             collected_until=ctx.at,
             ids=tuple(ctx.ids) if ctx.ids is not None else (),
             include_duplicates=o.include_duplicates,
+            max_spam_score=o.max_spam_score,
             **window,
         )
 

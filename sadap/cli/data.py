@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from sadap.cli.common import _dump, _load, config_option, handled, main
+
+
+def _score(ctx, param, value):
+    if value is not None and math.isnan(value):  # click.FloatRange lets nan through
+        raise click.BadParameter(f"{value} is not in the range 0<=x<=1.", ctx, param)
+    return value
+
 
 # -- ingest / enrich / search ------------------------------------------------------
 @main.command()
@@ -79,10 +88,14 @@ def enrich(text: str, config_path, as_json: bool) -> None:
 @click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d.")
 @click.option("--sentiment", type=click.Choice(["pos", "neu", "neg", "q"]), multiple=True, help="Only this sentiment (repeatable).")
 @click.option("--source", multiple=True, help="Only this source name (repeatable).")
+@click.option(
+    "--max-spam-score", type=click.FloatRange(0, 1), default=None, metavar="FLOAT", callback=_score,
+    help="Hide spam/bot-like mentions scored above this (0 to 1, e.g. 0.5); unscored mentions are kept.",
+)
 @click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print mentions as JSON.")
 @handled
-def search(query: str, config_path, since, sentiment, source, limit: int, as_json: bool) -> None:
+def search(query: str, config_path, since, sentiment, source, max_spam_score, limit: int, as_json: bool) -> None:
     """Thai full-text search over stored mentions.
 
     Words must all appear; `A OR B` either; "a phrase"; -word excludes.
@@ -98,6 +111,7 @@ def search(query: str, config_path, since, sentiment, source, limit: int, as_jso
         since=now_utc() - parse_duration(since) if since else None,
         sentiment=tuple(sentiment),
         source_names=tuple(source),
+        max_spam_score=max_spam_score,
     )
     with open_store(config) as store:
         total = store.count(flt)

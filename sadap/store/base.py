@@ -46,6 +46,8 @@ class MentionFilter:
     responded: bool | None = None
     ids: tuple[str, ...] = ()
     include_duplicates: bool = True
+    # Hide spam/bot-like mentions: those scored above this are left out; unscored ones (None) stay.
+    max_spam_score: float | None = None
 
 
 @dataclass

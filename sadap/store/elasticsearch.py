@@ -436,6 +436,11 @@ class ElasticsearchStore(IndexAdmin, Store):
             must_not.append({"term": {"responded": True}})
         if not flt.include_duplicates:
             must_not.append({"exists": {"field": "duplicate_of"}})
+        if flt.max_spam_score is not None:  # scored at most this, or not scored at all
+            filters.append({"bool": {"minimum_should_match": 1, "should": [
+                {"range": {"spam_score": {"lte": float(flt.max_spam_score)}}},
+                {"bool": {"must_not": [{"exists": {"field": "spam_score"}}]}},
+            ]}})
         if flt.query is not None and not flt.query.empty:
             must.extend(_query_clauses(flt.query))
             must_not.extend(_phrase(p) for p in flt.query.none_of)

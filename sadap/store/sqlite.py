@@ -16,7 +16,7 @@ from sadap.query import Query
 from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult
 from sadap.timeutil import UTC
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: mentions.spam_score column
 BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.
 
 _SCHEMA = """
@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS mentions (
     text_hash TEXT,
     simhash INTEGER,
     duplicate_of TEXT,
-    doc TEXT NOT NULL
+    doc TEXT NOT NULL,
+    spam_score REAL
 );
 CREATE INDEX IF NOT EXISTS mentions_published ON mentions(published_at);
 CREATE INDEX IF NOT EXISTS mentions_collected ON mentions(collected_at);
@@ -153,10 +154,30 @@ class SQLiteStore(Store):
             if version > SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: made by a newer Sadap (schema {version}); upgrade Sadap")
             self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if version < SCHEMA_VERSION:
+                self._migrate()
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path}: cannot open the SQLite store: {err}") from None
         self._lock = threading.RLock()
+
+    def _migrate(self) -> None:
+        """Bring a new or older store up to this schema, in one transaction (idempotent, so
+        two processes opening an old file at once both succeed)."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            columns = {r[1] for r in db.execute("PRAGMA table_info(mentions)")}
+            if "spam_score" not in columns:  # schema 1 kept the score only inside doc
+                db.execute("ALTER TABLE mentions ADD COLUMN spam_score REAL")
+                db.execute(
+                    "UPDATE mentions SET spam_score = json_extract(doc, '$.spam_score')"
+                    " WHERE json_extract(doc, '$.spam_score') IS NOT NULL"
+                )
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     # -- helpers -----------------------------------------------------------
     def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
@@ -210,6 +231,9 @@ class SQLiteStore(Store):
             clauses.append(f"m.id {'IN' if flt.responded else 'NOT IN'} (SELECT mention_id FROM responses)")
         if not flt.include_duplicates:
             clauses.append("m.duplicate_of IS NULL")
+        if flt.max_spam_score is not None:  # a plain column test on rows the other clauses select
+            clauses.append("(m.spam_score IS NULL OR m.spam_score <= ?)")
+            params.append(float(flt.max_spam_score))
         if flt.query is not None and not flt.query.empty:
             expr = _fts_expr(flt.query)
             if expr:
@@ -246,20 +270,20 @@ class SQLiteStore(Store):
             m.sentiment.label if m.sentiment else None,
             m.sentiment.score if m.sentiment else None,
             m.expectation, m.category, 1 if m.complaint.is_complaint else 0, m.complaint.type,
-            m.text_hash, _signed(m.simhash), m.duplicate_of, m.model_dump_json(),
+            m.text_hash, _signed(m.simhash), m.duplicate_of, m.model_dump_json(), m.spam_score,
         )
         db = self._db
         rowid = db.execute(
             """INSERT INTO mentions (id, source_kind, source_name, url, author_id, published_at, collected_at,
                    language, sentiment, sentiment_score, expectation, category, is_complaint, complaint_type,
-                   text_hash, simhash, duplicate_of, doc)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   text_hash, simhash, duplicate_of, doc, spam_score)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(id) DO UPDATE SET source_kind=excluded.source_kind, source_name=excluded.source_name,
                    url=excluded.url, author_id=excluded.author_id, published_at=excluded.published_at,
                    language=excluded.language, sentiment=excluded.sentiment, sentiment_score=excluded.sentiment_score,
                    expectation=excluded.expectation, category=excluded.category, is_complaint=excluded.is_complaint,
                    complaint_type=excluded.complaint_type, text_hash=excluded.text_hash, simhash=excluded.simhash,
-                   duplicate_of=excluded.duplicate_of, doc=excluded.doc
+                   duplicate_of=excluded.duplicate_of, doc=excluded.doc, spam_score=excluded.spam_score
                RETURNING rowid""",
             row,
         ).fetchone()[0]
