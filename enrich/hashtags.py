@@ -59,24 +59,25 @@ def split_hashtag(tag: str, custom_words: Iterable[str] = ()) -> list[str]:
     from enrich.tokenize import tokenize
 
     custom_words = tuple(custom_words)
-    known: tuple[str, ...] | None = None
     words: list[str] = []
     for run in _RUN.findall(tag):
         if "\u0e00" <= run[0] <= "\u0e7f":
             words.extend(tokenize(run, custom_words))
-            continue
-        pieces = _CAMEL.findall(run)
-        if len(pieces) == 1 and pieces[0].isalpha():
-            if known is None:
-                known = _known_latin(custom_words)
-            pieces = _split_known(pieces[0].lower(), known)
-        words.extend(p.lower() for p in pieces)
+        else:
+            words.extend(_latin_words(run, custom_words))
     return words
 
 
-def hashtag_words(text: str, custom_words: Iterable[str] = ()) -> list[str]:
-    """The distinct words of the first :data:`MAX_TAGS` distinct hashtags in ``text``."""
-    custom_words = tuple(custom_words)
+def _latin_words(run: str, custom_words: tuple[str, ...]) -> list[str]:
+    """A Latin run's words: at camelCase and letter/digit boundaries, else around known words."""
+    pieces = _CAMEL.findall(run)
+    if len(pieces) == 1 and pieces[0].isalpha():
+        return _split_known(pieces[0].lower(), _known_latin(custom_words))
+    return [p.lower() for p in pieces]
+
+
+def _first_tags(text: str) -> list[str]:
+    """The first :data:`MAX_TAGS` distinct tags in ``text``, as written, without ``#``."""
     seen: set[str] = set()
     tags: list[str] = []
     for tag in _HASHTAG.findall(text):
@@ -85,9 +86,31 @@ def hashtag_words(text: str, custom_words: Iterable[str] = ()) -> list[str]:
             tags.append(tag)
             if len(tags) == MAX_TAGS:
                 break
+    return tags
+
+
+def hashtag_words(text: str, custom_words: Iterable[str] = ()) -> list[str]:
+    """The distinct words of the first :data:`MAX_TAGS` distinct hashtags in ``text``."""
+    custom_words = tuple(custom_words)
     out: list[str] = []
-    for tag in tags:
+    for tag in _first_tags(text):
         for word in split_hashtag(tag, custom_words):
             if word not in out:
                 out.append(word)
+    return out
+
+
+def hashtag_search_words(text: str, custom_words: Iterable[str] = ()) -> list[list[str]]:
+    """For full-text search: the words of each of the first :data:`MAX_TAGS` distinct tags in
+    ``text`` that has a Latin run cut inside (``#SaengThongDown`` → saeng, thong, down;
+    ``#saengthongdown`` → saengthong, down when Saengthong is a custom word). Other tags'
+    words are already among the text's tokens: Thai runs are tokenised alike, and the
+    search index splits at ``_`` and between scripts."""
+    custom_words = tuple(custom_words)
+    out: list[list[str]] = []
+    for tag in _first_tags(text):
+        if any(len(_latin_words(run, custom_words)) > 1 for run in _RUN.findall(tag) if run[0] < "\u0e00"):
+            words = split_hashtag(tag, custom_words)
+            if words not in out:
+                out.append(words)
     return out

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from enrich.dedup import simhash, text_hash
 from enrich.entities import Entity, EntityMatcher
-from enrich.hashtags import hashtag_words, hashtags
+from enrich.hashtags import hashtag_search_words, hashtag_words, hashtags
 from enrich.keywords import keywords
 from enrich.language import detect_language
 from enrich.normalize import normalize
@@ -129,6 +129,11 @@ class Enricher:
             extras = dict(m.extras)
             if title_tokens:
                 extras["title_tokens"] = title_tokens
+            tag_tokens = hashtag_search_words(full, self.custom_words)
+            if tag_tokens:  # searchable too: `down` finds #SaengThongDown
+                extras["hashtag_tokens"] = tag_tokens
+            else:
+                extras.pop("hashtag_tokens", None)
             kw = keywords(title_tokens + tokens)
             kw += [w for w in keywords(tag_words) if w not in kw]  # hashtag words count as terms
             context = self._context(full, m)

@@ -17,6 +17,7 @@ import pytest
 from enrich import sentiment
 from enrich.sentiment import linear
 from enrich.evaluate import evaluate, fold_questions, metrics
+from enrich.negation import mark_negation
 from enrich.normalize import normalize
 from enrich.tokenize import tokenize
 from sadap.errors import ConfigError
@@ -74,7 +75,7 @@ def test_runtime_equals_scikit_learn(wisesight_dir, engine):
             token_pattern=None,
             ngram_range=tuple(int(v) for v in z["word_ngram"]),
             vocabulary=z["word_vocab"].tolist(),
-        ).fit(tokens)
+        ).fit([[]])
         char = TfidfVectorizer(
             **weighting,
             analyzer=z["char_analyzer"].item(),
@@ -92,7 +93,10 @@ def test_runtime_equals_scikit_learn(wisesight_dir, engine):
         lr.classes_ = z["classes"]
         lr.coef_ = z["coef"].astype(np.float64) / temperature
         lr.intercept_ = z["intercept"].astype(np.float64) / temperature
-    X = hstack([word.transform(tokens), char.transform(texts)]).tocsr()
+        window = int(z["negation_window"].item()) if "negation_window" in z.files else 0
+        negators = z["negators"].tolist() if window else []
+        word_tokens = [mark_negation(t, negators, window) for t in tokens]
+    X = hstack([word.transform(word_tokens), char.transform(texts)]).tocsr()
     expected = lr.predict_proba(X)
 
     got, evidence = model.proba(texts, tokens)

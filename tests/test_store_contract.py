@@ -104,6 +104,86 @@ def test_thai_full_text_search(filled):
     assert filled.count(MentionFilter(query=q("ไม่มีคำนี้แน่นอน"))) == 0
 
 
+# The demo bank's custom words: a short name, and aliases and products that contain it,
+# which the tokenizer keeps whole (ธนาคารแสงทองล่ม → ธนาคารแสงทอง | ล่ม).
+BRAND_WORDS = ("แสงทอง", "ธนาคารแสงทอง", "แอปแสงทอง", "แสงทองพลัส", "แอปแสงทองพลัส", "Saengthong")
+BRAND_POSTS = [  # (text, title)
+    ("ธนาคารแสงทองล่มอีกแล้ว โอนเงินไม่ได้เลย", None),  # 0: the alias, one token
+    ("แอปแสงทองพลัสเข้าไม่ได้ตั้งแต่เช้า", None),  # 1: the product app, one token
+    ("แสงทองบริการดีมาก ประทับใจ", None),  # 2: the short name
+    ("ปิดปรับปรุงระบบคืนนี้ ขออภัยในความไม่สะดวก", "ธนาคาร แสงทอง แจ้งลูกค้า"),  # 3: written apart, in the title
+    ("ชมแสงทองยามเช้าที่ดอยสวยมาก", None),  # 4: ชมแสงทอง is one word of PyThaiNLP's own dictionary
+    ("วันนี้ #SaengThongDown อีกแล้ว โอนไม่ได้", None),  # 5: a camelCase hashtag
+    ("ระบบล่มทั้งคืน #AppDown2024", None),  # 6
+    ("#DownAgain แอปใช้ไม่ได้", None),  # 7: the text ends after the tag
+    ("#saengthongdown แย่มาก", None),  # 8: split around the known Latin spelling
+]
+
+
+def brand_mention(i: int, text: str, title: str | None) -> Mention:
+    from enrich.hashtags import hashtag_search_words
+
+    body, head = normalize(text), normalize(title or "")
+    extras: dict = {}
+    if title:
+        extras["title_tokens"] = tokenize(head, BRAND_WORDS)
+    if tags := hashtag_search_words(f"{head}\n{body}" if title else body, BRAND_WORDS):
+        extras["hashtag_tokens"] = tags
+    return Mention(
+        id=mention_id("social", f"b{i}"), source_kind="social", source_name="social", native_id=f"b{i}",
+        author_id=f"a_{i}", published_at=T0 + timedelta(minutes=i), collected_at=T0 + timedelta(minutes=i + 1),
+        title=title, text=text, tokens=tokenize(body, BRAND_WORDS),
+        sentiment=Sentiment(label="neg" if i in (0, 1, 5, 6, 7, 8) else "pos", score=0.9), extras=extras,
+    )
+
+
+def test_brand_compounds_and_hashtag_words_are_searchable(store):
+    posts = [brand_mention(i, *row) for i, row in enumerate(BRAND_POSTS)]
+    assert posts[0].tokens[0] == "ธนาคารแสงทอง" and posts[5].extras["hashtag_tokens"] == [["saeng", "thong", "down"]]
+    store.upsert(posts)
+
+    def found(text: str) -> set[int]:
+        flt = MentionFilter(query=parse_query(text, BRAND_WORDS))
+        got = {int(m.native_id[1:]) for m in store.search(flt, limit=50)}
+        assert store.count(flt) == len(got) and store.exists(flt) == bool(got)
+        return got
+
+    # the short name finds the compounds that contain it, in the text or the title
+    assert found("แสงทอง") == {0, 1, 2, 3}  # not ชมแสงทอง (4), a dictionary word of its own
+    assert found("แสงทอง OR ธนาคารแสงทอง") == {0, 1, 2, 3}  # each post counted once
+    assert store.count_by(MentionFilter(query=parse_query("แสงทอง", BRAND_WORDS)), "sentiment") == {"neg": 2, "pos": 2}
+    # the full compound still finds itself, and the same words written apart
+    assert found("ธนาคารแสงทอง") == {0, 3}
+    assert found("แสงทองพลัส") == {1}
+    assert found("ธนาคาร") == {0, 3}
+    # phrases keep their word order across a compound's edge
+    assert found("แสงทองล่ม") == {0}
+    assert found('"แสงทองพลัส เข้าไม่ได้"') == {1}  # in แอปแสงทองพลัส | เข้า | ไม่ | ได้
+    assert found('"แสงทอง เข้าไม่ได้"') == set()  # there แสงทอง is followed by พลัส
+    assert found('"ล่ม แสงทอง"') == set()
+    assert found('"โอนเงิน ไม่ได้"') == {0}
+    # AND, OR, NOT
+    assert found("แสงทอง ประทับใจ") == {2}
+    assert found("แสงทอง -ล่ม") == {1, 2, 3}
+    assert found("ล่ม -แสงทอง") == {6}
+    assert found("ล่ม OR แสงทองพลัส") == {0, 1, 6}
+    # hashtag words: alone, as phrases, and the whole tag as written
+    assert found("down") == {5, 6, 7, 8}
+    assert found('"thong down"') == {5}
+    assert found("SaengThongDown") == {5, 8}
+    assert found("#SaengThongDown") == {5, 8}
+    assert found("saengthong down") == {8}
+    assert found("2024") == {6}
+    assert found("down -saeng") == {6, 7, 8}
+    # a phrase does not run from the text into a hashtag's words
+    assert found('"ใช้ไม่ได้"') == {7} and found('"down again"') == {7}
+    assert found('"ใช้ไม่ได้ down"') == set()
+    # an update replaces what is searchable
+    posts[5].extras.pop("hashtag_tokens")
+    store.upsert([posts[5]])
+    assert found("down") == {6, 7, 8}
+
+
 def test_search_newest_first_with_filters(filled):
     found = filled.search(MentionFilter(sentiment=("neg",)), limit=10)
     assert [m.text for m in found] == [TEXTS[1][0], TEXTS[0][0]]

@@ -6,7 +6,8 @@ pickles) and scored here with numpy only: the vectorisation reproduces scikit-le
 ``TfidfVectorizer`` exactly (word n-grams over the newmm tokens, character n-grams over the
 normalised text, L2 norm per block), with the term weighting the file names: ``sublinear``
 (1 + log tf, times the smoothed idf; ``linear-v1``) or ``binary`` (1 if present, idf all ones;
-``linear-v2``).
+``linear-v2``). A file may also name negators and a window: the word tokens after a negator are
+then marked ``NOT_`` (:mod:`enrich.negation`) before their n-grams are counted (``linear-v2``).
 
 """
 
@@ -83,6 +84,8 @@ class LinearSentiment:
     char_lowercase: bool
     temperature: float
     tf: str = "sublinear"  # "sublinear" (1 + log count) or "binary" (1)
+    negators: frozenset[str] = frozenset()  # words whose next token is marked NOT_ (enrich.negation)
+    negation_window: int = 0  # 0: no marking
 
     @classmethod
     def load(cls, path: str | Path) -> LinearSentiment:
@@ -113,6 +116,8 @@ class LinearSentiment:
                 char_lowercase=bool(_scalar(z, "char_lowercase")),
                 temperature=float(_scalar(z, "temperature")),
                 tf=str(_scalar(z, "tf")) if "tf" in z.files else "sublinear",
+                negators=frozenset(z["negators"].tolist()) if "negators" in z.files else frozenset(),
+                negation_window=int(_scalar(z, "negation_window")) if "negation_window" in z.files else 0,
             )
         if model.coef_t.shape != (len(idf), len(model.classes)) or sorted(model.classes) != sorted(LABELS):
             raise ConfigError(f"{path}: inconsistent sentiment model arrays")
@@ -136,8 +141,13 @@ class LinearSentiment:
         feats: list[int] = []
         counts: list[int] = []
         n_word = len(self.word_vocab)
+        window, negators = self.negation_window, self.negators
+        if window:
+            from enrich.negation import mark_negation
         for r, (text, toks) in enumerate(zip(texts, tokens)):
             before = len(feats)
+            if window:
+                toks = mark_negation(toks, negators, window)
             for gram, c in Counter(_word_ngrams(toks, wmin, wmax)).items():
                 j = wget(gram)
                 if j is not None:

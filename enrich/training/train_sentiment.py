@@ -5,8 +5,9 @@
 
 The two engines are two recipes (:data:`RECIPES`) of the same steps. ``linear-v1`` uses TF-IDF
 (sublinear tf) and class weights, which favour macro-F1; ``linear-v2`` uses binary presence of
-word 1–3-grams and character 1–5-grams, no idf and no class weights. This favours accuracy, and
-the ensemble's biases restore the rare classes.
+word 1–3-grams (the word after a negator marked ``NOT_``, :mod:`enrich.negation`) and character
+1–5-grams, no idf and no class weights. This favours accuracy, and the ensemble's biases restore
+the rare classes.
 
 Needs scikit-learn (the ``train`` extra); the shipped model does not. Steps:
 
@@ -53,6 +54,7 @@ RECIPES: dict[str, dict] = {
         "char_candidates": (("char_wb", (1, 4)), ("char", (1, 3)), ("char_wb", (2, 5))),
         "C_grid": (0.5, 1.0, 2.0),
         "alpha_grid": (0.6, 0.7, 0.8),
+        "negation_window": 0,
         "defaults": {"char_analyzer": "char_wb", "char_ngram": (1, 4), "C": 1.0, "alpha": 0.7},
     },
     "linear-v2": {
@@ -61,6 +63,7 @@ RECIPES: dict[str, dict] = {
         "char_candidates": (("char_wb", (1, 5)),),
         "C_grid": (1.0, 3.0, 10.0),
         "alpha_grid": (0.0,),
+        "negation_window": 1,
         "defaults": {"char_analyzer": "char_wb", "char_ngram": (1, 5), "C": 3.0, "alpha": 0.0},
     },
 }
@@ -131,14 +134,14 @@ class Features:
         self.analyzer, self.char_ngram = analyzer, tuple(char_ngram)
         self.word, self.char = make_vectorizers(analyzer, self.char_ngram, word_vocab, char_vocab)
         (tr_norm, tr_tok), (va_norm, va_tok) = train, valid
-        self.X_train = hstack([self.word.fit_transform(tr_tok), self.char.fit_transform(tr_norm)]).tocsr()
+        self.X_train = hstack([self.word.fit_transform(word_input(tr_tok)), self.char.fit_transform(tr_norm)]).tocsr()
         self.X_valid = self.transform(va_norm, va_tok)
         self.n_word = len(self.word.vocabulary_)
 
     def transform(self, norm, tok):
         from scipy.sparse import hstack
 
-        return hstack([self.word.transform(tok), self.char.transform(norm)]).tocsr()
+        return hstack([self.word.transform(word_input(tok)), self.char.transform(norm)]).tocsr()
 
     def terms(self) -> tuple[list[str], list[str]]:
         return list(self.word.get_feature_names_out()), list(self.char.get_feature_names_out())
@@ -205,10 +208,25 @@ def fit_temperature(decision: np.ndarray, gold_idx: np.ndarray) -> float:
     return float(math.exp((lo + hi) / 2))
 
 
+def word_input(tokens: list[list[str]]) -> list[list[str]]:
+    """The word block's input: the tokens, negation-marked as the recipe says (and as the runtime
+    does with the negators and window stored in the file)."""
+    from enrich.negation import NEGATORS, mark_negation
+
+    window = R["negation_window"]
+    return [mark_negation(t, NEGATORS, window) for t in tokens] if window else tokens
+
+
 def idf_of(vectorizer):
     if vectorizer.use_idf:
         return vectorizer.idf_.astype(np.float32)
     return np.ones(len(vectorizer.vocabulary_), dtype=np.float32)
+
+
+def _negators():
+    from enrich.negation import NEGATORS
+
+    return list(NEGATORS)
 
 
 def export(path: Path, feats: Features, model, temperature: float, meta: dict) -> None:
@@ -219,6 +237,8 @@ def export(path: Path, feats: Features, model, temperature: float, meta: dict) -
         "format": np.array(FORMAT),
         "engine": np.array(meta["engine"]),
         "tf": np.array(R["tf"]),
+        "negators": np.array(_negators() if R["negation_window"] else [], dtype=str),
+        "negation_window": np.array(R["negation_window"], dtype=np.int32),
         "classes": np.array([str(c) for c in model.classes_]),
         "word_vocab": np.array(word_terms, dtype=str),
         "word_idf": idf_of(feats.word),
@@ -346,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         "char_ngram": list(feats.char_ngram),
         "tf": R["tf"],
         "idf": R["tf"] == "sublinear",
+        "negation_window": R["negation_window"],
         "norm": "l2 per block",
         "classifier": "LogisticRegression(multinomial, lbfgs)",
         "C": best["C"],
