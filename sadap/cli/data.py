@@ -98,7 +98,9 @@ def enrich(text: str, config_path, as_json: bool) -> None:
 def search(query: str, config_path, since, sentiment, source, max_spam_score, limit: int, as_json: bool) -> None:
     """Thai full-text search over stored mentions.
 
-    Words must all appear; `A OR B` either; "a phrase"; -word excludes.
+    Words must all appear; `A OR B` either; "a phrase"; -word excludes. A watched
+    name also finds the aliases containing it (แสงทอง: ธนาคารแสงทอง); hashtags' words
+    are words (down: #SaengThongDown).
     """
     from sadap.labels import SENTIMENT, th
     from sadap.query import parse_query

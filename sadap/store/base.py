@@ -21,6 +21,23 @@ GROUP_FIELDS = (
     "complaint_type", "author_id", "language", "expectation", "cluster",
 )
 
+# Between two searchable segments in SQLite's one FTS column (Elasticsearch gets an array, whose
+# values its phrase queries never join): a term no query can hold, since query words need a
+# letter or digit, so no phrase runs from one segment into the next.
+SEGMENT_BREAK = "\u00b6"
+
+
+def search_segments(m: Mention) -> list[str]:
+    """What a store's full-text index holds for ``m``: the title's and text's tokens as one
+    segment, then each hashtag's words (``extras["hashtag_tokens"]``, from enrichment) as
+    its own, so ``down`` and ``"thong down"`` find ``#SaengThongDown``."""
+    title_tokens = [str(t) for t in (m.extras.get("title_tokens") or [])]
+    segments = [" ".join(title_tokens + list(m.tokens))]
+    for words in m.extras.get("hashtag_tokens") or []:
+        if isinstance(words, list) and words:
+            segments.append(" ".join(str(w) for w in words))
+    return segments
+
 
 @dataclass(frozen=True)
 class MentionFilter:

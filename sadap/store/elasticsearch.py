@@ -29,7 +29,7 @@ from sadap.errors import ConfigError, InputError, StoreError
 from sadap.incident import Incident, IncidentEvent
 from sadap.mention import Mention
 from sadap.query import Query
-from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult
+from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import Names
 from sadap.store.es_spool import Spool
@@ -258,7 +258,6 @@ class ElasticsearchStore(IndexAdmin, Store):
 
     # -- mentions -------------------------------------------------------------------
     def _source(self, m: Mention, responded: frozenset[str] = frozenset()) -> dict:
-        title_tokens = [str(t) for t in (m.extras.get("title_tokens") or [])]
         return {
             "id": m.id,
             "source_kind": m.source_kind,
@@ -271,7 +270,8 @@ class ElasticsearchStore(IndexAdmin, Store):
             "collected_at": _iso_ms(m.collected_at),
             "title": m.title,
             "text": m.text,
-            "tokens": " ".join(title_tokens + list(m.tokens)),
+            # An array: phrase queries never join two values (position_increment_gap).
+            "tokens": search_segments(m),
             "language": m.language,
             "sentiment": m.sentiment.label if m.sentiment else None,
             "sentiment_score": m.sentiment.score if m.sentiment else None,

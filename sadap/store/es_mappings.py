@@ -51,7 +51,9 @@ MENTION_PROPERTIES = {
     "collected_at": DATE,
     "title": {"type": "text"},
     "text": {"type": "text"},
-    # Title and text tokens joined by spaces: what Sadap's own searches match phrases on.
+    # Title and text tokens joined by spaces, then each hashtag's words as a further value
+    # (sadap.store.base.search_segments): what Sadap's own searches match phrases on. The
+    # default position_increment_gap (100) keeps a phrase from running across two values.
     "tokens": {"type": "text", "analyzer": "sadap_tokens"},
     "language": KEYWORD,
     "sentiment": KEYWORD,

@@ -13,7 +13,7 @@ from sadap.errors import InputError, StoreError
 from sadap.incident import Incident, IncidentEvent
 from sadap.mention import Mention
 from sadap.query import Query
-from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult
+from sadap.store.base import GROUP_FIELDS, SEGMENT_BREAK, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
 from sadap.timeutil import UTC
 
 SCHEMA_VERSION = 2  # 2: mentions.spam_score column
@@ -239,9 +239,9 @@ class SQLiteStore(Store):
             if expr:
                 clauses.append("m.rowid IN (SELECT rowid FROM mention_fts WHERE mention_fts MATCH ?)")
                 params.append(expr)
-            for phrase in flt.query.none_of:
+            if flt.query.none_of:
                 clauses.append("m.rowid NOT IN (SELECT rowid FROM mention_fts WHERE mention_fts MATCH ?)")
-                params.append(_fts_phrase(phrase))
+                params.append(" OR ".join(_fts_phrase(p) for p in flt.query.none_of))
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     # -- mentions -------------------------------------------------------------
@@ -288,8 +288,8 @@ class SQLiteStore(Store):
             row,
         ).fetchone()[0]
         db.execute("DELETE FROM mention_fts WHERE rowid=?", (rowid,))
-        title_tokens = m.extras.get("title_tokens", [])
-        db.execute("INSERT INTO mention_fts (rowid, tokens) VALUES (?, ?)", (rowid, " ".join(list(title_tokens) + m.tokens)))
+        fts = f" {SEGMENT_BREAK} ".join(search_segments(m))
+        db.execute("INSERT INTO mention_fts (rowid, tokens) VALUES (?, ?)", (rowid, fts))
         db.execute("DELETE FROM mention_terms WHERE mention_id=?", (m.id,))
         terms = (
             [("entity", e, m.id) for e in set(m.entities)]
