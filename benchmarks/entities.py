@@ -1,6 +1,7 @@
 """Cost of watched-entity matching per message: ten watched names (about 30 spellings, Thai and
 Latin, short and long) over real Wisesight messages cut to 100 characters, and the cases that
-cost most (a short Thai name touching Thai letters). Prints medians of several runs, in µs.
+cost most (a Thai name touching Thai letters; a long one overlapping a dictionary word, where
+newmm runs). Prints medians of several runs, in µs.
 
     python benchmarks/entities.py [--messages 2000] [--runs 5]
 """
@@ -34,6 +35,7 @@ CASES = {
     "Thai, a long name": "แอปแสงทองล่มอีกแล้ว โอนเงินไม่ได้ตั้งแต่เช้า ใครเป็นบ้างคะ",
     "English": "Saeng Thong Bank app is down again, cannot transfer money since this morning",
     "short Thai name touching Thai letters": "เน็ตทรูช้ามากช่วงนี้ โทรหาคอลเซ็นเตอร์ก็ไม่มีใครรับสาย",
+    "long Thai name inside a longer word": "ซื้อกระปุกออมสินให้ลูกหยอดเหรียญทุกวัน ได้เยอะเลย",
 }
 
 
