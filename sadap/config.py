@@ -110,7 +110,7 @@ class EnrichConfig(Strict):
     sentiment_model: str = Field(
         "ensemble-v2",
         description="Sentiment engine: `ensemble-v2` (shipped default: `linear-v2` and the Thai transformer "
-        "combined), `ensemble-v1` (the previous default), `mini-bert-v1` (the shipped transformer alone), "
+        "combined), `mini-bert-v2` (the shipped transformer alone), "
         "`linear-v2` (fast classical model, for very high volume; no torch), `linear-v1` (its predecessor), or "
         "`transformers:<model directory or hub id>` for any Hugging Face sequence-classification model "
         "(see `docs/enrichment.md`).",

@@ -2,9 +2,8 @@
 
 Engines, picked with ``enrich.sentiment_model``:
 
-* ``ensemble-v2`` (default): ``linear-v2`` and ``mini-bert-v1`` combined (:mod:`.ensemble`);
-* ``ensemble-v1``: the previous default, ``linear-v1`` and ``mini-bert-v1`` combined;
-* ``mini-bert-v1``: the shipped Thai transformer alone (``transformers``, weights in the package);
+* ``ensemble-v2`` (default): ``linear-v2`` and ``mini-bert-v2`` combined (:mod:`.ensemble`);
+* ``mini-bert-v2``: the shipped Thai transformer alone (``transformers``, weights in the package);
 * ``linear-v2``: the fast classical model (binary n-grams + logistic regression, numpy only);
 * ``linear-v1``: its predecessor (TF-IDF + logistic regression, numpy only);
 * ``transformers:<directory or hub id>``: any Hugging Face sequence-classification model.
@@ -29,12 +28,13 @@ DEFAULT_ENGINE = "ensemble-v2"
 HF_PREFIX = "transformers:"
 ENGINES: dict[str, Path] = {
     "ensemble-v2": MODELS_DIR / "sentiment-ensemble-v2.json",
-    "ensemble-v1": MODELS_DIR / "sentiment-ensemble-v1.json",
-    "mini-bert-v1": MODELS_DIR / "sentiment-mini-bert-v1",
+    "mini-bert-v2": MODELS_DIR / "sentiment-mini-bert-v2",
     "linear-v2": MODELS_DIR / "sentiment-linear-v2.npz",
     "linear-v1": MODELS_DIR / "sentiment-linear-v1.npz",
 }
 FAST_ENGINE = "linear-v2"
+# Engines of earlier versions, and what replaced them (a config naming one gets told).
+RETIRED: dict[str, str] = {"ensemble-v1": "ensemble-v2", "mini-bert-v1": "mini-bert-v2"}
 
 _lock = threading.RLock()
 _loaded: dict[str, Any] = {}
@@ -58,6 +58,11 @@ def check_engine(engine: str) -> None:
     """Fail early, with the choices, for a name that is neither shipped nor ``transformers:…``."""
     if isinstance(engine, str) and engine.startswith(HF_PREFIX) and engine[len(HF_PREFIX):].strip():
         return
+    if engine in RETIRED:
+        raise ConfigError(
+            f"sentiment engine {engine!r} was replaced by {RETIRED[engine]!r} in this version of Sadap "
+            f"(see docs/enrichment.md); use {RETIRED[engine]!r}"
+        )
     if engine not in ENGINES:
         raise ConfigError(
             f"unknown sentiment engine {engine!r}; available engines: {', '.join(available_engines())}, "
