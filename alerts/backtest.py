@@ -44,6 +44,9 @@ class ReplayStore(Store):
     def ids(self, flt: MentionFilter, limit: int = 20):
         return self.base.ids(flt, limit)
 
+    def page_by_id(self, flt: MentionFilter, after: str | None = None, limit: int = 500):
+        return self.base.page_by_id(flt, after, limit)
+
     def count(self, flt: MentionFilter) -> int:
         return self.base.count(flt)
 

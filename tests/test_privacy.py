@@ -153,3 +153,22 @@ def test_enricher_masks_stored_text_title_before_analysis():
 def test_masking_can_be_turned_off():
     m = _mention("โทร 081-234-5678")
     assert Enricher(mask_personal_data=False).enrich([m])[0].text == "โทร 081-234-5678"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "โทร 081-234-5678 หรือ +66 2 123 4567 ด่วน",
+        f"เลขบัตร {DASHED_ID} อีเมล somchai@gmail.com ดูที่ https://pantip.com/topic/1?x=2 (www.example.co.th/a)",
+        "ติดต่อ @somchai_j กับ @ploy.s ที่ line.me/ti/p/abc #แอปล่ม ราคา 1,299 บาท วันที่ 12/03/2567",
+        "[URL] [อีเมล] [เลขบัตร] [โทร] [@] [โทร][@][URL]",
+    ],
+)
+def test_masking_again_changes_nothing(text):
+    """Stored text is already masked; `sadap reenrich` masks it again, which must be a no-op."""
+    once = mask_personal_data(text)
+    assert mask_personal_data(once) == once
+    m = Enricher().enrich([_mention(text, title=text)])[0]
+    again = Enricher().enrich([m])[0]
+    assert (again.text, again.title, again.extras["thread_title"]) == (m.text, m.title, m.extras["thread_title"])
+    assert again.tokens == m.tokens and again.text_hash == m.text_hash and again.spam_score == m.spam_score

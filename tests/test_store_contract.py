@@ -190,6 +190,23 @@ def test_search_newest_first_with_filters(filled):
     assert len(filled.search(MentionFilter(), limit=2)) == 2
 
 
+def test_page_by_id_walks_a_filter_in_stable_pages(filled):
+    every = sorted(m.id for m in filled.search(MentionFilter(), limit=10))
+    seen, after = [], None
+    while page := filled.page_by_id(MentionFilter(), after=after, limit=2):
+        assert len(page) <= 2
+        seen.extend(m.id for m in page)
+        after = page[-1].id
+        # rewriting a page's mentions while paging neither skips nor repeats any
+        filled.upsert([m.model_copy(update={"category": "service"}) for m in page])
+    assert seen == every
+    assert filled.count(MentionFilter(categories=("service",))) == 5
+    late = MentionFilter(since=T0 + timedelta(minutes=60), sentiment=("neu", "q"))
+    assert sorted(m.text for m in filled.page_by_id(late, limit=10)) == sorted([TEXTS[3][0], TEXTS[4][0]])
+    assert filled.page_by_id(MentionFilter(), after=every[-1]) == []
+    assert [m.id for m in filled.page_by_id(MentionFilter(), after=every[2], limit=10)] == every[3:]
+
+
 def test_time_windows_and_as_of(filled):
     # published at T0, +30, +60, +90, +120 minutes; collected 5 minutes later
     assert filled.count(MentionFilter(since=T0 + timedelta(minutes=30), until=T0 + timedelta(minutes=90))) == 2

@@ -1,4 +1,4 @@
-"""Commands: ingest, enrich and search."""
+"""Commands: ingest, enrich, search and reenrich."""
 
 from __future__ import annotations
 
@@ -126,3 +126,48 @@ def search(query: str, config_path, since, sentiment, source, max_spam_score, li
         label = th(SENTIMENT, m.sentiment.label) if m.sentiment else "-"
         snippet = " ".join(m.text.split())[:140]
         click.echo(f"{show(m.published_at)}  [{m.source_name}] ({label}) {snippet}")
+
+
+@main.command()
+@config_option
+@click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d (default: all).")
+@click.option("--source", multiple=True, help="Only this source name (repeatable).")
+@click.option("--batch", "batch_size", type=click.IntRange(1, 10000), default=500, show_default=True,
+              help="Mentions read, enriched and written at a time.")
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@handled
+def reenrich(config_path, since, source, batch_size: int, dry_run: bool, as_json: bool) -> None:
+    """Run enrichment again over stored mentions, without re-crawling.
+
+    After an upgrade, or after changing `watch:`, custom words, lexicons or
+    `enrich.sentiment_model`: sentiment, category, complaint, entities, hashtags,
+    search words and spam score are recomputed from the stored (already masked) text.
+    Ids, times, sources, authors, duplicates, responses and incidents are kept, and no
+    alert notifications are sent.
+    """
+    from sadap.reenrich import reenrich as run
+    from sadap.store import MentionFilter
+    from sadap.timeutil import now_utc, parse_duration
+
+    config = _load(config_path)
+    flt = MentionFilter(since=now_utc() - parse_duration(since) if since else None, source_names=tuple(source))
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"… ปรับข้อมูลแล้ว {done}/{total}", err=True)
+
+    report = run(config, flt, batch_size=batch_size, dry_run=dry_run, progress=None if as_json else progress)
+    if as_json:
+        _dump(report.as_dict())
+        return
+    verb = "จะเปลี่ยน" if dry_run else "เปลี่ยน"
+    click.echo(
+        f"ตรวจ {report.checked} ข้อความ · {verb} {report.changed} · ความรู้สึก {report.sentiment} · "
+        f"หมวด {report.category} · ข้อร้องเรียน {report.complaint} · สิ่งที่ติดตาม {report.entities}"
+    )
+    if dry_run:
+        for ex in report.examples:
+            show = lambda v: ", ".join(v) or "-" if isinstance(v, list) else (v or "-")  # noqa: E731
+            changes = "; ".join(f"{k}: {show(v[0])} → {show(v[1])}" for k, v in ex.items() if k != "id")
+            click.echo(f"  {ex['id']}  {changes}")
+        click.echo("dry run: nothing was written")

@@ -103,6 +103,12 @@ class Store(ABC):
         """Ids of matching mentions, newest first."""
 
     @abstractmethod
+    def page_by_id(self, flt: MentionFilter, after: str | None = None, limit: int = 500) -> list[Mention]:
+        """Matching mentions in ascending id order, only ids greater than ``after``: pass the
+        last id of one page to get the next. Ids never change, so paging is stable while the
+        pages' mentions are rewritten (``sadap reenrich``)."""
+
+    @abstractmethod
     def count(self, flt: MentionFilter) -> int: ...
 
     def exists(self, flt: MentionFilter) -> bool:

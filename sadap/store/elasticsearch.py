@@ -472,6 +472,15 @@ class ElasticsearchStore(IndexAdmin, Store):
         res = self._search(self.names.mentions, query=self._query(flt), sort=self._sort(flt), size=int(limit), source=False)
         return [h["_id"] for h in res["hits"]["hits"]]
 
+    def page_by_id(self, flt: MentionFilter, after: str | None = None, limit: int = 500) -> list[Mention]:
+        if limit <= 0:
+            return []
+        self._ensure_ready()
+        extra = {"search_after": [after]} if after is not None else {}
+        res = self._search(self.names.mentions, query=self._query(flt), sort=[{"id": "asc"}], size=int(limit),
+                           source=["doc"], **extra)
+        return [Mention.model_validate_json(h["_source"]["doc"]) for h in res["hits"]["hits"]]
+
     def count(self, flt: MentionFilter) -> int:
         self._ensure_ready()
         return self._call(self.client.count, index=self.names.mentions, query=self._query(flt)).body["count"]

@@ -324,6 +324,14 @@ class SQLiteStore(Store):
         rows = self._query(f"SELECT m.id FROM mentions m{where} ORDER BY m.{tcol} DESC, m.id LIMIT ?", [*params, int(limit)])
         return [r[0] for r in rows]
 
+    def page_by_id(self, flt: MentionFilter, after: str | None = None, limit: int = 500) -> list[Mention]:
+        where, params = self._where(flt)
+        if after is not None:
+            where = f"{where}{' AND' if where else ' WHERE'} m.id > ?"
+            params = [*params, after]
+        rows = self._query(f"SELECT m.doc FROM mentions m{where} ORDER BY m.id LIMIT ?", [*params, int(limit)])
+        return [Mention.model_validate_json(r[0]) for r in rows]
+
     def exists(self, flt: MentionFilter) -> bool:
         # Start from the term index: a rare term has few rows to check, a common one
         # has a match among the first few.
