@@ -56,16 +56,23 @@ def split_hashtag(tag: str, custom_words: Iterable[str] = ()) -> list[str]:
     >>> split_hashtag("#SaengThongDown")
     ['saeng', 'thong', 'down']
     """
+    return _split(tag, tuple(custom_words))[0]
+
+
+def _split(tag: str, custom_words: tuple[str, ...]) -> tuple[list[str], bool]:
+    """The tag's words, and whether a Latin run of it was cut into several words."""
     from enrich.tokenize import tokenize
 
-    custom_words = tuple(custom_words)
     words: list[str] = []
+    cut = False
     for run in _RUN.findall(tag):
         if "\u0e00" <= run[0] <= "\u0e7f":
             words.extend(tokenize(run, custom_words))
         else:
-            words.extend(_latin_words(run, custom_words))
-    return words
+            latin = _latin_words(run, custom_words)
+            cut = cut or len(latin) > 1
+            words.extend(latin)
+    return words, cut
 
 
 def _latin_words(run: str, custom_words: tuple[str, ...]) -> list[str]:
@@ -76,41 +83,48 @@ def _latin_words(run: str, custom_words: tuple[str, ...]) -> list[str]:
     return [p.lower() for p in pieces]
 
 
-def _first_tags(text: str) -> list[str]:
-    """The first :data:`MAX_TAGS` distinct tags in ``text``, as written, without ``#``."""
+def split_tags(text: str, custom_words: Iterable[str] = ()) -> list[tuple[list[str], bool]]:
+    """Each of the first :data:`MAX_TAGS` distinct tags in ``text``, split once: its words, and
+    whether a Latin run of it was cut (see :func:`hashtag_words`, :func:`hashtag_search_words`)."""
+    custom_words = tuple(custom_words)
     seen: set[str] = set()
-    tags: list[str] = []
+    out: list[tuple[list[str], bool]] = []
     for tag in _HASHTAG.findall(text):
         if tag.lower() not in seen:
             seen.add(tag.lower())
-            tags.append(tag)
-            if len(tags) == MAX_TAGS:
+            out.append(_split(tag, custom_words))
+            if len(out) == MAX_TAGS:
                 break
-    return tags
+    return out
 
 
-def hashtag_words(text: str, custom_words: Iterable[str] = ()) -> list[str]:
-    """The distinct words of the first :data:`MAX_TAGS` distinct hashtags in ``text``."""
-    custom_words = tuple(custom_words)
+def distinct_words(splits: list[tuple[list[str], bool]]) -> list[str]:
+    """The distinct words of split tags, in order."""
     out: list[str] = []
-    for tag in _first_tags(text):
-        for word in split_hashtag(tag, custom_words):
+    for words, _ in splits:
+        for word in words:
             if word not in out:
                 out.append(word)
     return out
 
 
-def hashtag_search_words(text: str, custom_words: Iterable[str] = ()) -> list[list[str]]:
-    """For full-text search: the words of each of the first :data:`MAX_TAGS` distinct tags in
-    ``text`` that has a Latin run cut inside (``#SaengThongDown`` → saeng, thong, down;
-    ``#saengthongdown`` → saengthong, down when Saengthong is a custom word). Other tags'
-    words are already among the text's tokens: Thai runs are tokenised alike, and the
-    search index splits at ``_`` and between scripts."""
-    custom_words = tuple(custom_words)
+def search_words(splits: list[tuple[list[str], bool]]) -> list[list[str]]:
+    """For full-text search: the words of each split tag that has a Latin run cut inside
+    (``#SaengThongDown`` → saeng, thong, down; ``#saengthongdown`` → saengthong, down when
+    Saengthong is a custom word). Other tags' words are already among the text's tokens: Thai
+    runs are tokenised alike, and the search index splits at ``_`` and between scripts."""
     out: list[list[str]] = []
-    for tag in _first_tags(text):
-        if any(len(_latin_words(run, custom_words)) > 1 for run in _RUN.findall(tag) if run[0] < "\u0e00"):
-            words = split_hashtag(tag, custom_words)
-            if words not in out:
-                out.append(words)
+    for words, cut in splits:
+        if cut and words not in out:
+            out.append(words)
     return out
+
+
+def hashtag_words(text: str, custom_words: Iterable[str] = ()) -> list[str]:
+    """The distinct words of the first :data:`MAX_TAGS` distinct hashtags in ``text``."""
+    return distinct_words(split_tags(text, custom_words))
+
+
+def hashtag_search_words(text: str, custom_words: Iterable[str] = ()) -> list[list[str]]:
+    """:func:`search_words` of the first :data:`MAX_TAGS` distinct hashtags in ``text``."""
+    return search_words(split_tags(text, custom_words))

@@ -128,10 +128,11 @@ _FUNCTION_WORDS = {
         seit heute mir mich dir dich uns euch man so doch hier gibt mehr""",
 }
 LATIN_LANGUAGES = ("vi", "id", "tl", "es", "pt", "fr", "de")  # besides en; order breaks ties
-_WORD_LANGUAGES: dict[str, tuple[str, ...]] = {}
-for _lang, _words in _FUNCTION_WORDS.items():
-    for _w in _words.split():
-        _WORD_LANGUAGES[_w] = _WORD_LANGUAGES.get(_w, ()) + (_lang,)
+# word → the languages whose list holds it
+_WORD_LANGUAGES: dict[str, tuple[str, ...]] = {
+    w: tuple(lang for lang, words in _FUNCTION_WORDS.items() if w in words.split())
+    for w in {w for words in _FUNCTION_WORDS.values() for w in words.split()}
+}
 # Words that tell Malaysian from Indonesian usage (counted only once the pair has won).
 _MALAY = frozenset(
     "tak nak kerana mahu sahaja awak akaun percuma sila kat je jer macam mcm dah boleh betul encik ringgit".split()

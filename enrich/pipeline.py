@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from enrich.dedup import simhash, text_hash
 from enrich.entities import Entity, EntityMatcher
-from enrich.hashtags import hashtag_search_words, hashtag_words, hashtags
+from enrich.hashtags import distinct_words, hashtags, search_words, split_tags
 from enrich.keywords import keywords
 from enrich.language import detect_language
 from enrich.normalize import normalize
@@ -125,11 +125,12 @@ class Enricher:
             tokens = tokenize(body, self.custom_words)
             title_tokens = tokenize(title, self.custom_words) if title else []
             full = f"{title}\n{body}" if title else body
-            tag_words = hashtag_words(full, self.custom_words)
+            tag_splits = split_tags(full, self.custom_words)  # each tag split once, for both uses
+            tag_words = distinct_words(tag_splits)
             extras = dict(m.extras)
             if title_tokens:
                 extras["title_tokens"] = title_tokens
-            tag_tokens = hashtag_search_words(full, self.custom_words)
+            tag_tokens = search_words(tag_splits)
             if tag_tokens:  # searchable too: `down` finds #SaengThongDown
                 extras["hashtag_tokens"] = tag_tokens
             else:

@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+from enrich.negation import NEGATORS, mark_negation
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
 MODELS = ROOT / "enrich" / "models"
@@ -211,22 +213,15 @@ def fit_temperature(decision: np.ndarray, gold_idx: np.ndarray) -> float:
 def word_input(tokens: list[list[str]]) -> list[list[str]]:
     """The word block's input: the tokens, negation-marked as the recipe says (and as the runtime
     does with the negators and window stored in the file)."""
-    from enrich.negation import NEGATORS, mark_negation
-
     window = R["negation_window"]
-    return [mark_negation(t, NEGATORS, window) for t in tokens] if window else tokens
+    negators = frozenset(NEGATORS)
+    return [mark_negation(t, negators, window) for t in tokens] if window else tokens
 
 
 def idf_of(vectorizer):
     if vectorizer.use_idf:
         return vectorizer.idf_.astype(np.float32)
     return np.ones(len(vectorizer.vocabulary_), dtype=np.float32)
-
-
-def _negators():
-    from enrich.negation import NEGATORS
-
-    return list(NEGATORS)
 
 
 def export(path: Path, feats: Features, model, temperature: float, meta: dict) -> None:
@@ -237,7 +232,7 @@ def export(path: Path, feats: Features, model, temperature: float, meta: dict) -
         "format": np.array(FORMAT),
         "engine": np.array(meta["engine"]),
         "tf": np.array(R["tf"]),
-        "negators": np.array(_negators() if R["negation_window"] else [], dtype=str),
+        "negators": np.array(NEGATORS if R["negation_window"] else [], dtype=str),
         "negation_window": np.array(R["negation_window"], dtype=np.int32),
         "classes": np.array([str(c) for c in model.classes_]),
         "word_vocab": np.array(word_terms, dtype=str),
