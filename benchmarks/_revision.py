@@ -1,0 +1,22 @@
+"""Load a module as it was at a git revision, to compare before/after in a benchmark."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def module_at(revision: str, path: str, name: str) -> types.ModuleType:
+    """``path`` (e.g. ``enrich/language.py``) from ``git show REVISION:path``, imported as ``name``."""
+    source = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=ROOT, capture_output=True, text=True)
+    if source.returncode != 0:
+        raise SystemExit(f"cannot read {path} at {revision}: {source.stderr.strip()}")
+    module = types.ModuleType(name)
+    module.__file__ = f"{revision}:{path}"
+    sys.modules[name] = module
+    exec(compile(source.stdout, module.__file__, "exec"), module.__dict__)
+    return module
