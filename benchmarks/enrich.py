@@ -3,7 +3,7 @@ keywords, entities, fingerprints, sentiment, expectation/category/complaint) on 
 messages, in batches and one message at a time; plus import time, model load time and
 peak memory. Prints medians of several runs.
 
-    python benchmarks/enrich.py [--messages 5000] [--runs 3] [--engines ensemble-v2 linear-v2]
+    python benchmarks/enrich.py [--messages 5000] [--runs 3] [--engines ensemble-v3 linear-v3]
 
 Each engine is measured in its own process (load time, peak memory); one JSON line each.
 """
@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--engines", nargs="+", default=["ensemble-v2", "linear-v2"],
+    parser.add_argument("--engines", nargs="+", default=["ensemble-v3", "linear-v3"],
                         help="sentiment engines to measure (default: the shipped default and the fast one)")
     parser.add_argument("--engine", help=argparse.SUPPRESS)  # one engine, in this process
     args = parser.parse_args()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from enrich.sentiment import DEFAULT_ENGINE
+
 LABELS = ("pos", "neu", "neg", "q")
 
 
@@ -55,7 +57,7 @@ def fold_questions(labels: Iterable[str]) -> list[str]:
     return ["neu" if lab == "q" else lab for lab in labels]
 
 
-def evaluate(rows: Iterable[dict], engine: str = "ensemble-v2", batch_size: int = 512) -> dict[str, Any]:
+def evaluate(rows: Iterable[dict], engine: str = DEFAULT_ENGINE, batch_size: int = 512) -> dict[str, Any]:
     """Score ``engine`` on rows with raw ``text`` and gold ``label`` (e.g. Wisesight JSON lines).
 
     Texts are normalised and tokenised as the enrichment pipeline does before prediction. The

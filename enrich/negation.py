@@ -1,7 +1,7 @@
 """Negation marking for bag-of-words models: the word after a Thai negator gets a ``NOT_`` prefix.
 
 ``ไม่ แย่ นะ`` → ``ไม่ NOT_แย่ นะ``: the model then learns "not bad" apart from "bad", instead of
-adding the weight of ``แย่`` to every "ไม่แย่". A pure step over tokens, used by ``linear-v2`` both
+adding the weight of ``แย่`` to every "ไม่แย่". A pure step over tokens, used by ``linear-v3`` (and ``linear-v2`` before it) both
 when it is trained and when it scores (the negators and the window are stored in its model file).
 """
 

@@ -108,10 +108,10 @@ class EnrichConfig(Strict):
     """The Thai enrichment stage."""
 
     sentiment_model: str = Field(
-        "ensemble-v2",
-        description="Sentiment engine: `ensemble-v2` (shipped default: `linear-v2` and the Thai transformer "
-        "combined), `mini-bert-v2` (the shipped transformer alone), "
-        "`linear-v2` (fast classical model, for very high volume; no torch), `linear-v1` (its predecessor), or "
+        "ensemble-v3",
+        description="Sentiment engine: `ensemble-v3` (shipped default: `linear-v3` and the Thai transformer "
+        "combined), `mini-bert-v3` (the shipped transformer alone), "
+        "`linear-v3` (fast classical model, for very high volume; no torch), `linear-v1` (an earlier one), or "
         "`transformers:<model directory or hub id>` for any Hugging Face sequence-classification model "
         "(see `docs/enrichment.md`).",
     )

@@ -1,4 +1,4 @@
-"""Negation marking (enrich.negation) and its use by the linear-v2 engine."""
+"""Negation marking (enrich.negation) and its use by the linear-v3 engine."""
 
 from __future__ import annotations
 
@@ -22,12 +22,12 @@ def test_window_blanks_and_repeated_negators():
     assert mark_negation(["ดี", "ไม่"]) == ["ดี", "ไม่"]  # nothing after it
 
 
-def test_linear_v2_stores_and_applies_its_negators():
-    model = sentiment.get_model("linear-v2")
+def test_linear_v3_stores_and_applies_its_negators():
+    model = sentiment.get_model("linear-v3")
     assert model.negation_window == 1 and model.negators == frozenset(NEGATORS)
     assert sentiment.get_model("linear-v1").negation_window == 0
     # The marked bigram is a feature of the model: "not bad" is not scored as "bad".
     assert "NOT_แย่" in model.word_vocab
     text = normalize("ไม่แย่นะ")
-    [(label, _)] = sentiment.predict([text], [tokenize(text)], engine="linear-v2")
+    [(label, _)] = sentiment.predict([text], [tokenize(text)], engine="linear-v3")
     assert label != "neg"

@@ -29,7 +29,7 @@ enrich:
 rules: []
 notifiers: []
 """
-# The upgrade: the fast v2 engine, a newly watched app, and a category word added.
+# The upgrade: the fast v3 engine, a newly watched app, and a category word added.
 NEW = """data_dir: data
 watch:
   - name: ธนาคารแสงทอง
@@ -37,7 +37,7 @@ watch:
   - name: แอปแสงทองพลัส
     aliases: [ST Plus]
 enrich:
-  sentiment_model: linear-v2
+  sentiment_model: linear-v3
   categories:
     account_opening: [เปิดบัญชี]
 rules: []

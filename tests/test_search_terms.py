@@ -145,7 +145,7 @@ def imported(tmp_path):
     (tmp_path / "sadap.yaml").write_text(
         "data_dir: data\nwatch:\n  - name: ธนาคารแสงทอง\n    aliases: [แสงทอง, Saengthong]\n"
         "  - name: แสงทองพลัส\n    aliases: [แอปแสงทองพลัส]\nrules: []\nnotifiers: []\n"
-        "enrich:\n  sentiment_model: linear-v2\n",
+        "enrich:\n  sentiment_model: linear-v3\n",
         encoding="utf-8",
     )
     config = load_config_file(tmp_path / "sadap.yaml")

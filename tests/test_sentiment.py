@@ -1,4 +1,4 @@
-"""The fast classical sentiment engines (linear-v1, linear-v2): numpy runtime vs scikit-learn, quality,
+"""The fast classical sentiment engines (linear-v1, linear-v3): numpy runtime vs scikit-learn, quality,
 edge cases; the engine registry (loading once, unknown engines)."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sadap.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "enrich" / "models"
-LINEAR = ["linear-v1", "linear-v2"]
+LINEAR = ["linear-v1", "linear-v3"]
 
 
 def _rows(path: Path) -> list[dict]:
@@ -254,7 +254,7 @@ def test_word_ngrams_match_scikit_learn():
 
 
 def test_unknown_term_weighting_is_refused(tmp_path):
-    with np.load(MODELS / "sentiment-linear-v2.npz", allow_pickle=False) as z:
+    with np.load(MODELS / "sentiment-linear-v3.npz", allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     arrays["tf"] = np.array("log-log")
     bad = tmp_path / "bad.npz"

@@ -93,7 +93,7 @@ def imported(tmp_path):
     plus one mention stored unscored, as by an older Sadap."""
     (tmp_path / "sadap.yaml").write_text(
         "data_dir: data\nwatch:\n  - name: ธนาคารแสงทอง\n    aliases: [แสงทอง]\nrules: []\nnotifiers: []\n"
-        "enrich:\n  sentiment_model: linear-v2\n",
+        "enrich:\n  sentiment_model: linear-v3\n",
         encoding="utf-8",
     )
     config = load_config_file(tmp_path / "sadap.yaml")

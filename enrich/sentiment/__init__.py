@@ -2,9 +2,9 @@
 
 Engines, picked with ``enrich.sentiment_model``:
 
-* ``ensemble-v2`` (default): ``linear-v2`` and ``mini-bert-v2`` combined (:mod:`.ensemble`);
-* ``mini-bert-v2``: the shipped Thai transformer alone (``transformers``, weights in the package);
-* ``linear-v2``: the fast classical model (binary n-grams + logistic regression, numpy only);
+* ``ensemble-v3`` (default): ``linear-v3`` and ``mini-bert-v3`` combined (:mod:`.ensemble`);
+* ``mini-bert-v3``: the shipped Thai transformer alone (``transformers``, weights in the package);
+* ``linear-v3``: the fast classical model (binary n-grams + logistic regression, numpy only);
 * ``linear-v1``: its predecessor (TF-IDF + logistic regression, numpy only);
 * ``transformers:<directory or hub id>``: any Hugging Face sequence-classification model.
 
@@ -24,17 +24,20 @@ from enrich.sentiment.common import LABELS
 from sadap.errors import ConfigError
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-DEFAULT_ENGINE = "ensemble-v2"
+DEFAULT_ENGINE = "ensemble-v3"
 HF_PREFIX = "transformers:"
 ENGINES: dict[str, Path] = {
-    "ensemble-v2": MODELS_DIR / "sentiment-ensemble-v2.json",
-    "mini-bert-v2": MODELS_DIR / "sentiment-mini-bert-v2",
-    "linear-v2": MODELS_DIR / "sentiment-linear-v2.npz",
+    "ensemble-v3": MODELS_DIR / "sentiment-ensemble-v3.json",
+    "mini-bert-v3": MODELS_DIR / "sentiment-mini-bert-v3",
+    "linear-v3": MODELS_DIR / "sentiment-linear-v3.npz",
     "linear-v1": MODELS_DIR / "sentiment-linear-v1.npz",
 }
-FAST_ENGINE = "linear-v2"
+FAST_ENGINE = "linear-v3"
 # Engines of earlier versions, and what replaced them (a config naming one gets told).
-RETIRED: dict[str, str] = {"ensemble-v1": "ensemble-v2", "mini-bert-v1": "mini-bert-v2"}
+RETIRED: dict[str, str] = {
+    "ensemble-v1": "ensemble-v3", "mini-bert-v1": "mini-bert-v3",
+    "ensemble-v2": "ensemble-v3", "mini-bert-v2": "mini-bert-v3", "linear-v2": "linear-v3",
+}
 
 _lock = threading.RLock()
 _loaded: dict[str, Any] = {}

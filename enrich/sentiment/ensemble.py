@@ -3,7 +3,13 @@ temperature, all read from a small JSON file written by ``enrich.training.build_
 
     p(label) ∝ exp((Σ_m w_m · log p_m(label) + b_label) / T)
 
-The weights and biases are chosen on the Wisesight *valid* split, the temperature fitted there
+or, for a *stacked* ensemble, a linear map of all members' log-probabilities (a multinomial
+logistic regression over them, so a member can be trusted more for one label than another):
+
+    p(label) ∝ exp((Σ_m Σ_k A[label, m·K + k] · log p_m(k) + c_label + b_label) / T)
+
+The weights (or the map) and biases are chosen on Wisesight data the members did not see (the
+*valid* split, or cross-fitted predictions over train + valid), the temperature fitted there
 (negative log-likelihood), so that the probability stored with each label is calibrated.
 
 An optional *gate* makes it a cascade: a text on which the first (cheap) member is already at
@@ -38,6 +44,7 @@ class EnsembleSentiment:
     temperature: float
     resolve: Callable[[str], Any]  # engine name → loaded model
     gate: float | None = None  # the first member's confidence above which the others are skipped
+    stack: tuple[Any, Any] | None = None  # (A: labels × members·labels, c: labels), replaces the weights
 
     @classmethod
     def load(cls, path: str | Path, resolve: Callable[[str], Any]) -> EnsembleSentiment:
@@ -48,7 +55,13 @@ class EnsembleSentiment:
             raise ConfigError(f"cannot read sentiment ensemble {path}: {exc}") from None
         if spec.get("format") != FORMAT:
             raise ConfigError(f"{path}: unsupported ensemble format {spec.get('format')!r} (expected {FORMAT!r})")
-        members = [(str(m["engine"]), float(m["weight"])) for m in spec["members"]]
+        stacked = spec.get("stack") is not None
+        try:
+            members = [(str(m["engine"]), float(m.get("weight", 0.0) if stacked else m["weight"]))
+                       for m in spec["members"]]
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError(f"{path}: each member needs an engine and (unless the ensemble is stacked) "
+                              "a numeric weight") from None
         bias = [float(spec["bias"].get(label, 0.0)) for label in LABELS]
         temperature = float(spec.get("temperature", 1.0))
         if not members or temperature <= 0:
@@ -56,8 +69,18 @@ class EnsembleSentiment:
         gate = spec.get("gate")
         if gate is not None and not 0 < float(gate) <= 1:
             raise ConfigError(f"{path}: gate must be a probability in (0, 1], got {gate!r}")
+        stack = spec.get("stack")
+        if stack is not None:
+            import numpy as np
+
+            coef = np.asarray(stack.get("coef"), dtype=np.float64)
+            intercept = np.asarray(stack.get("intercept"), dtype=np.float64)
+            if coef.shape != (len(LABELS), len(LABELS) * len(members)) or intercept.shape != (len(LABELS),):
+                raise ConfigError(f"{path}: stack.coef must be {len(LABELS)} × {len(LABELS) * len(members)} "
+                                  f"and stack.intercept {len(LABELS)} numbers, got {coef.shape} and {intercept.shape}")
+            stack = (coef, intercept)
         return cls(members=members, bias=bias, temperature=temperature, resolve=resolve,
-                   gate=None if gate is None else float(gate))
+                   gate=None if gate is None else float(gate), stack=stack)
 
     def warm(self) -> None:
         for name, _ in self.members:
@@ -70,13 +93,16 @@ class EnsembleSentiment:
     def combine(self, member_proba: dict[str, Any]):
         import numpy as np
 
-        z = None
-        evidence = None
-        for name, weight in self.members:
+        logs, evidence = [], None
+        for name, _ in self.members:
             p, ev = member_proba[name]
-            term = weight * np.log(np.maximum(p, _FLOOR))
-            z = term if z is None else z + term
+            logs.append(np.log(np.maximum(p, _FLOOR)))
             evidence = ev if evidence is None else (evidence | ev)
+        if self.stack is not None:
+            coef, intercept = self.stack
+            z = np.hstack(logs) @ coef.T + intercept
+        else:
+            z = sum(weight * lp for (_, weight), lp in zip(self.members, logs))
         z = (z + np.asarray(self.bias)) / self.temperature
         return softmax(z), evidence
 

@@ -1,4 +1,4 @@
-"""The fast classical engines ``linear-v1`` and ``linear-v2``.
+"""The fast classical engines ``linear-v1`` and ``linear-v3``.
 
 Each is a bag of n-grams + multinomial logistic regression trained on the Wisesight Sentiment
 corpus (see ``enrich/models/sentiment-linear-v1.md``). It is stored as plain arrays (``.npz``, no
@@ -6,8 +6,8 @@ pickles) and scored here with numpy only: the vectorisation reproduces scikit-le
 ``TfidfVectorizer`` exactly (word n-grams over the newmm tokens, character n-grams over the
 normalised text, L2 norm per block), with the term weighting the file names: ``sublinear``
 (1 + log tf, times the smoothed idf; ``linear-v1``) or ``binary`` (1 if present, idf all ones;
-``linear-v2``). A file may also name negators and a window: the word tokens after a negator are
-then marked ``NOT_`` (:mod:`enrich.negation`) before their n-grams are counted (``linear-v2``).
+``linear-v3``). A file may also name negators and a window: the word tokens after a negator are
+then marked ``NOT_`` (:mod:`enrich.negation`) before their n-grams are counted (``linear-v3``).
 
 """
 

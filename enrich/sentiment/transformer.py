@@ -1,6 +1,6 @@
 """Any Hugging Face ``transformers`` sequence-classification model as a sentiment engine.
 
-The shipped ``mini-bert-v2`` is one (a directory inside the package); users can point Sadap at
+The shipped ``mini-bert-v3`` is one (a directory inside the package); users can point Sadap at
 another fine-tuned model in a local directory or, where they have network, a hub id. The model's
 own labels are mapped to ``pos`` / ``neu`` / ``neg`` / ``q``: common names are recognised
 (``positive``, ``neutral``, ``negative``, ``question``, Thai ``บวก``/``กลาง``/``ลบ``/``คำถาม``), others

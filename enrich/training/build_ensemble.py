@@ -38,12 +38,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
 MODELS = ROOT / "enrich" / "models"
-DEFAULT_NAME = "ensemble-v2"
-DEFAULT_MEMBERS = ("linear-v2", "mini-bert-v2")
+DEFAULT_NAME = "ensemble-v3"
+DEFAULT_MEMBERS = ("linear-v3", "mini-bert-v3")
 MEMBERS: tuple[str, ...] = DEFAULT_MEMBERS  # set by main
 BIAS_GRID = [round(-1.0 + 0.125 * i, 3) for i in range(21)]  # -1 … +1.5
 GATE_GRID = [round(0.5 + 0.025 * i, 3) for i in range(20)]  # 0.5 … 0.975
 GATE_TOLERANCE = 0.002
+STACK_C = 0.1  # the stacker's inverse regularisation (8 inputs, 24k rows: barely matters, 0.01–1 tie)
 
 
 def log(msg: str) -> None:
@@ -69,14 +70,30 @@ def member_proba(texts, tokens):
     return {name: get_model(name).proba(texts, tokens) for name in MEMBERS}
 
 
-def combine(probas, weights, bias, temperature=1.0):
+def combine(probas, weights, bias, temperature=1.0, stack=None):
     """The runtime's combination (:class:`EnsembleSentiment`) with these parameters."""
     from enrich.sentiment import get_model
     from enrich.sentiment.ensemble import EnsembleSentiment
 
     model = EnsembleSentiment(members=[(name, weights[name]) for name in MEMBERS], bias=list(bias),
-                              temperature=temperature, resolve=get_model)
+                              temperature=temperature, resolve=get_model, stack=stack)
     return model.combine(probas)[0]
+
+
+def fit_stack(gold, probas, C: float = STACK_C):
+    """A stacked combination: multinomial logistic regression from all members' log-probabilities
+    (as the runtime computes them) to the label; returns ``(A, c)`` in :data:`LABELS` order."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from enrich.sentiment.common import LABELS
+    from enrich.sentiment.ensemble import _FLOOR
+
+    X = np.hstack([np.log(np.maximum(probas[name][0], _FLOOR)) for name in MEMBERS])
+    y = np.asarray([LABELS.index(g) for g in gold])
+    model = LogisticRegression(C=C, max_iter=5000).fit(X, y)
+    order = [list(model.classes_).index(k) for k in range(len(LABELS))]
+    return model.coef_[order].astype(np.float64), model.intercept_[order].astype(np.float64)
 
 
 def gated(probas, p_ensemble, gate):
@@ -106,10 +123,31 @@ def figures(gold, p) -> dict:
     }
 
 
+def accuracy_macro_f1(gold, p) -> dict[str, float]:
+    """The two figures of :func:`figures`, from a confusion matrix in numpy (the searches call
+    this thousands of times on 24k rows)."""
+    import numpy as np
+
+    from enrich.sentiment.common import LABELS
+
+    k = len(LABELS)
+    if isinstance(gold, np.ndarray) and gold.dtype.kind == "i":  # already label indices
+        y = gold
+    else:
+        y = np.fromiter((LABELS.index(g) for g in gold), dtype=np.int64, count=len(gold))
+    cm = np.bincount(y * k + p.argmax(axis=1), minlength=k * k).reshape(k, k)
+    tp = np.diag(cm).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(cm.sum(axis=0) > 0, tp / cm.sum(axis=0), 0.0)
+        recall = np.where(cm.sum(axis=1) > 0, tp / cm.sum(axis=1), 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return {"accuracy": round(float(tp.sum() / len(y)), 4), "macro_f1": round(float(f1.mean()), 4)}
+
+
 def objective(gold, p, floor: dict | None = None) -> float:
     """Accuracy + macro-F1; far below any feasible score where the ensemble does not beat
     ``floor`` (the first member alone) on both figures: the other members must earn their place."""
-    f = figures(gold, p)
+    f = accuracy_macro_f1(gold, p)
     score = f["accuracy"] + f["macro_f1"]
     if floor is not None and (f["accuracy"] <= floor["accuracy"] or f["macro_f1"] <= floor["macro_f1"]):
         score -= 10.0
@@ -132,20 +170,25 @@ def weight_grid(n: int) -> list[tuple[float, ...]]:
     return out
 
 
-def search(gold, probas, floor: dict | None = None, bias_classes: tuple[str, ...] = ()):
+def search(gold, probas, floor: dict | None = None, bias_classes: tuple[str, ...] = (), stack=None):
+    """The weights (unless ``stack`` fixes the combination) and biases with the best objective."""
     from enrich.sentiment.common import LABELS
 
+    import numpy as np
+
+    gold = np.asarray([LABELS.index(g) for g in gold], dtype=np.int64)
     best = (-100.0, None, None)
-    for w in weight_grid(len(MEMBERS)):
+    grid = [tuple(0.0 for _ in MEMBERS)] if stack is not None else weight_grid(len(MEMBERS))
+    for w in grid:
         weights = dict(zip(MEMBERS, w))
         bias = [0.0] * len(LABELS)
-        score = objective(gold, combine(probas, weights, bias), floor)
+        score = objective(gold, combine(probas, weights, bias, stack=stack), floor)
         for _ in range(2 if bias_classes else 0):
             for k in (LABELS.index(c) for c in bias_classes):
                 for b in BIAS_GRID:
                     trial = list(bias)
                     trial[k] = b
-                    s = objective(gold, combine(probas, weights, trial), floor)
+                    s = objective(gold, combine(probas, weights, trial, stack=stack), floor)
                     if s > score + 1e-9:
                         score, bias = s, trial
         if score > best[0]:
@@ -153,43 +196,88 @@ def search(gold, probas, floor: dict | None = None, bias_classes: tuple[str, ...
     return best
 
 
-def procedure_cv(gold, probas, bias_classes, constrained: bool, repeats: int = 4) -> dict:
+def oof_probas(oof_dir: Path):
+    """Each member's cross-fitted probabilities over the pooled train + valid messages, computed
+    the way the shipped member computes them (its own temperature, if it has one), and the gold
+    labels and folds (written by ``enrich.training.crossfit``)."""
+    import numpy as np
+
+    from enrich.sentiment import get_model
+    from enrich.sentiment.common import LABELS, softmax
+
+    probas, gold, fold = {}, None, None
+    for name in MEMBERS:
+        family = name.rsplit("-v", 1)[0]  # crossfit writes linear.npz and mini-bert.npz
+        path = oof_dir / f"{name}.npz"
+        path = path if path.is_file() else oof_dir / f"{family}.npz"
+        if not path.is_file():
+            raise SystemExit(f"{path}: missing; run python -m enrich.training.crossfit --member {family} first")
+        with np.load(path) as z:
+            logits, g, f = z["logits"].astype(np.float64), z["gold"], z["fold"]
+        if gold is not None and (len(g) != len(gold) or (g != gold).any() or (f != fold).any()):
+            raise SystemExit(f"{path}: not cross-fitted on the same rows and folds as {MEMBERS[0]}; rerun crossfit")
+        gold, fold = g, f
+        temperature = float(getattr(get_model(name), "temperature", 1.0))
+        probas[name] = (softmax(logits / temperature), np.ones(len(g), dtype=bool))
+    return probas, [LABELS[i] for i in gold], fold
+
+
+def procedure_cv(gold, probas, bias_classes, constrained: bool, stacked: bool = False, repeats: int = 4,
+                 folds=None) -> dict:
     """Held-out figures of the selection procedure and its alternatives: valid is split in two
     halves (stratified by nothing but a fixed seed), the weights (and biases) chosen on one half
     are scored on the other, both ways, ``repeats`` times. The search's own valid score is
     optimistic; this is what tells an over-fitted procedure (e.g. a bias for the 42 valid
-    questions) from one that carries over."""
+    questions) from one that carries over. With ``folds`` (cross-fitted predictions), each fold
+    is held out in turn instead."""
     import numpy as np
 
     rng = np.random.default_rng(0)
     gold = np.asarray(gold)
     first = MEMBERS[0]
-    procedures = {"chosen": (bias_classes, constrained)}
-    for alt in ((), ("pos", "neg"), ("q", "pos", "neg")):
-        for cons in (True, False):
-            procedures.setdefault(f"bias {'+'.join(alt) or 'none'}, {'constrained' if cons else 'free'}", (alt, cons))
+    procedures = {"chosen": (bias_classes, constrained, stacked)}
+    for stack_it in (False, True):
+        for alt in ((), ("pos", "neg"), ("q", "pos", "neg")):
+            for cons in (True, False):
+                name = (f"{'stacked' if stack_it else 'weighted'}, bias {'+'.join(alt) or 'none'}, "
+                        f"{'constrained' if cons else 'free'}")
+                procedures.setdefault(name, (alt, cons, stack_it))
     scores: dict[str, list] = {name: [] for name in [f"{first} alone", *procedures]}
-    for _ in range(repeats):
-        order = rng.permutation(len(gold))
-        halves = (order[: len(order) // 2], order[len(order) // 2 :])
-        for fit_idx, held_idx in (halves, halves[::-1]):
-            fit_p = {k: (p[fit_idx], ev[fit_idx]) for k, (p, ev) in probas.items()}
-            held_p = {k: (p[held_idx], ev[held_idx]) for k, (p, ev) in probas.items()}
-            floor = figures(list(gold[fit_idx]), fit_p[first][0])
-            scores[f"{first} alone"].append(figures(list(gold[held_idx]), held_p[first][0]))
-            for name, (classes, cons) in procedures.items():
-                _, weights, bias = search(list(gold[fit_idx]), fit_p, floor if cons else None, classes)
-                scores[name].append(figures(list(gold[held_idx]), combine(held_p, weights, bias)))
+    if folds is not None:  # cross-fitted data: choose on all folds but one, score on that one
+        splits = [(np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in np.unique(folds)]
+    else:
+        splits = []
+        for _ in range(repeats):
+            order = rng.permutation(len(gold))
+            halves = (order[: len(order) // 2], order[len(order) // 2 :])
+            splits += [halves, halves[::-1]]
+    for fit_idx, held_idx in splits:
+        fit_p = {k: (p[fit_idx], ev[fit_idx]) for k, (p, ev) in probas.items()}
+        held_p = {k: (p[held_idx], ev[held_idx]) for k, (p, ev) in probas.items()}
+        floor = figures(list(gold[fit_idx]), fit_p[first][0])
+        scores[f"{first} alone"].append(figures(list(gold[held_idx]), held_p[first][0]))
+        stack = fit_stack(list(gold[fit_idx]), fit_p) if any(p[2] for p in procedures.values()) else None
+        for name, (classes, cons, stack_it) in procedures.items():
+            chosen_stack = stack if stack_it else None
+            _, weights, bias = search(list(gold[fit_idx]), fit_p, floor if cons else None, classes, chosen_stack)
+            if weights is None:  # nothing beat the floor
+                continue
+            scores[name].append(figures(list(gold[held_idx]), combine(held_p, weights, bias, stack=chosen_stack)))
     out = {}
     for name, runs in scores.items():
+        if len(runs) < len(splits):
+            out[name] = {"note": f"nothing beat {first} alone on {len(splits) - len(runs)} of {len(splits)} splits"}
+            log(f"procedure check: {name}: {out[name]['note']}")
+            continue
         acc = float(np.mean([r["accuracy"] for r in runs]))
         f1 = float(np.mean([r["macro_f1"] for r in runs]))
         out[name] = {"accuracy": round(acc, 4), "macro_f1": round(f1, 4)}
-        log(f"procedure check, held-out halves of valid: {name}: accuracy {acc:.4f}, macro-F1 {f1:.4f}")
+        where = "held-out folds" if folds is not None else "held-out halves of valid"
+        log(f"procedure check, {where}: {name}: accuracy {acc:.4f}, macro-F1 {f1:.4f}")
     return out
 
 
-def fit_temperature(gold, probas, weights, bias) -> float:
+def fit_temperature(gold, probas, weights, bias, stack=None) -> float:
     import numpy as np
 
     from enrich.sentiment.common import LABELS
@@ -197,7 +285,7 @@ def fit_temperature(gold, probas, weights, bias) -> float:
     y = np.asarray([LABELS.index(g) for g in gold])
 
     def nll(t: float) -> float:
-        p = combine(probas, weights, bias, t)
+        p = combine(probas, weights, bias, t, stack)
         return float(-np.log(np.maximum(p[np.arange(len(y)), y], 1e-12)).mean())
 
     lo, hi = math.log(0.2), math.log(5.0)
@@ -243,6 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--constrained", action="store_true",
                         help="only weights and biases that beat the first member alone on valid on both "
                              "accuracy and macro-F1")
+    parser.add_argument("--stack", action="store_true",
+                        help="combine by a logistic regression over all members' log-probabilities (fitted "
+                             "where the weights would be chosen) instead of one weight per member")
+    parser.add_argument("--oof", type=Path, default=None, metavar="DIR",
+                        help="choose on the members' cross-fitted predictions over train + valid in DIR "
+                             "(enrich.training.crossfit) instead of on valid: for members fitted on train + valid")
     args = parser.parse_args(argv)
     global MEMBERS
     MEMBERS = tuple(args.members)
@@ -251,23 +345,34 @@ def main(argv: list[str] | None = None) -> int:
     from enrich.sentiment.common import LABELS
     from enrich.sentiment.ensemble import FORMAT
 
-    log(f"scoring the valid split with {', '.join(MEMBERS)}")
-    v_texts, v_tokens, v_gold = read(args.data_dir, "valid")
-    v_probas = member_proba(v_texts, v_tokens)
+    folds = None
+    if args.oof:
+        log(f"reading the cross-fitted predictions of {', '.join(MEMBERS)} in {args.oof}")
+        v_probas, v_gold, folds = oof_probas(args.oof)
+    else:
+        log(f"scoring the valid split with {', '.join(MEMBERS)}")
+        v_texts, v_tokens, v_gold = read(args.data_dir, "valid")
+        v_probas = member_proba(v_texts, v_tokens)
+    where = "out_of_fold" if args.oof else "valid"
     floor = None
     if args.constrained:
         floor = figures(v_gold, v_probas[MEMBERS[0]][0])
-        log(f"{MEMBERS[0]} alone on valid: accuracy {floor['accuracy']}, macro-F1 {floor['macro_f1']} "
+        log(f"{MEMBERS[0]} alone on {where}: accuracy {floor['accuracy']}, macro-F1 {floor['macro_f1']} "
             "(the ensemble must beat both)")
     bias_classes = tuple(args.bias_classes)
     if args.procedure_cv:
-        report_cv = procedure_cv(v_gold, v_probas, bias_classes, args.constrained)
-    score, weights, bias = search(v_gold, v_probas, floor, bias_classes)
+        report_cv = procedure_cv(v_gold, v_probas, bias_classes, args.constrained, args.stack, folds=folds)
+    stack = None
+    if args.stack:  # rounded as the JSON stores it, so that every figure is of the shipped file
+        import numpy as np
+
+        stack = tuple(np.round(a, 6) for a in fit_stack(v_gold, v_probas))
+    score, weights, bias = search(v_gold, v_probas, floor, bias_classes, stack)
     if score < 0:
         raise SystemExit(f"no weights and biases beat {MEMBERS[0]} alone on valid; drop --constrained")
-    log(f"weights {weights}, bias {dict(zip(LABELS, bias))}, valid accuracy + macro-F1 {score:.4f}")
-    temperature = fit_temperature(v_gold, v_probas, weights, bias)
-    p_valid = combine(v_probas, weights, bias, temperature)
+    log(f"weights {weights}, bias {dict(zip(LABELS, bias))}, {where} accuracy + macro-F1 {score:.4f}")
+    temperature = fit_temperature(v_gold, v_probas, weights, bias, stack)
+    p_valid = combine(v_probas, weights, bias, temperature, stack)
     log(f"temperature {temperature:.3f}")
     full = objective(v_gold, p_valid, floor)
     gate = None
@@ -276,26 +381,30 @@ def main(argv: list[str] | None = None) -> int:
             gate = g
             break
     p_valid_gated, skipped = gated(v_probas, p_valid, gate)
-    log(f"gate {gate}: {', '.join(MEMBERS[1:])} skipped for {skipped:.0%} of valid")
+    log(f"gate {gate}: {', '.join(MEMBERS[1:])} skipped for {skipped:.0%} of {where}")
     spec = {
         "format": FORMAT,
         "engine": args.name,
-        "members": [{"engine": name, "weight": weights[name]} for name in MEMBERS],
+        "members": [{"engine": name} if stack else {"engine": name, "weight": weights[name]} for name in MEMBERS],
         "bias": dict(zip(LABELS, bias)),
         "temperature": round(temperature, 4),
         "gate": gate,
     }
+    if stack is not None:
+        spec["stack"] = {"inputs": [f"log p_{name}({label})" for name in MEMBERS for label in LABELS],
+                         "coef": [[round(float(v), 6) for v in row] for row in stack[0]],
+                         "intercept": [round(float(v), 6) for v in stack[1]]}
     args.out.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
     report: dict = {
         "spec": spec,
-        "objective": "accuracy + macro-F1 on valid"
+        "objective": "accuracy + macro-F1 on " + ("out-of-fold predictions over train + valid" if args.oof else "valid")
         + (f", beating {MEMBERS[0]} alone on both" if args.constrained else ""),
-        "valid": {
+        where: {
             **{name: figures(v_gold, v_probas[name][0]) for name in MEMBERS},
             args.name: figures(v_gold, p_valid_gated),
             "ensemble_without_gate": figures(v_gold, p_valid),
             "gate_skips": round(skipped, 4),
-            "ece_before_temperature": calibration_error(v_gold, combine(v_probas, weights, bias)),
+            "ece_before_temperature": calibration_error(v_gold, combine(v_probas, weights, bias, stack=stack)),
             "ece_after_temperature": calibration_error(v_gold, p_valid),
         },
     }
@@ -303,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         log("scoring the test split once (reported, never used for a choice)")
         t_texts, t_tokens, t_gold = read(args.data_dir, "test")
         t_probas = member_proba(t_texts, t_tokens)
-        p_test = combine(t_probas, weights, bias, temperature)
+        p_test = combine(t_probas, weights, bias, temperature, stack)
         p_test_gated, t_skipped = gated(t_probas, p_test, gate)
         report["test"] = {
             "n": len(t_gold),
@@ -320,7 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     report["command"] = (f"python -m enrich.training.build_ensemble --name {args.name} --members {' '.join(MEMBERS)}"
                          + (f" --bias-classes {' '.join(bias_classes)}" if bias_classes else "")
                          + (" --constrained" if args.constrained else "")
-                         + (" --procedure-cv" if args.procedure_cv else ""))
+                         + (" --procedure-cv" if args.procedure_cv else "")
+                         + (" --stack" if args.stack else "")
+                         + (f" --oof {args.oof.relative_to(ROOT) if args.oof.is_relative_to(ROOT) else args.oof}"
+                            if args.oof else ""))
     log_path = args.out.with_suffix(".log.json")
     log_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     log(f"wrote {args.out} and {log_path}")

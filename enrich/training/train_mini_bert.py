@@ -105,7 +105,9 @@ def score(gold: list[int], pred: list[int]) -> dict:
     }
 
 
-def finetune(args, seed: int, train, valid, pretrained: Path, tokenizer):
+def finetune(args, seed: int, train, valid, pretrained: Path, tokenizer, pick_best: bool = True):
+    """Fine-tune once; with ``pick_best`` the best epoch on ``valid`` is kept, otherwise the last
+    (``valid`` is then only reported: cross-fitting must not choose on its held-out fold)."""
     import torch
     from transformers import BertForSequenceClassification
 
@@ -148,7 +150,7 @@ def finetune(args, seed: int, train, valid, pretrained: Path, tokenizer):
         history.append(figures)
         log(f"seed {seed} epoch {epoch}: valid accuracy {figures['accuracy']:.4f}, macro-F1 {figures['macro_f1']:.4f}")
         key = figures["accuracy"] + figures["macro_f1"]
-        if best is None or key > best:
+        if best is None or key > best or not pick_best:
             best = key
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
@@ -168,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-test", action="store_true", help="do not score the test split")
+    parser.add_argument("--pool-valid", action="store_true",
+                        help="fit on train + valid and keep the last epoch (held-out figures then come from "
+                             "enrich.training.crossfit --member mini-bert); builds mini-bert-v3")
     args = parser.parse_args(argv)
     args.out = args.out or MODELS / f"sentiment-{args.engine}"
 
@@ -180,11 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     valid_texts, valid_y = read_split(args.data_dir, "valid")
     train = (encode(tokenizer, train_texts), train_y)
     valid = (encode(tokenizer, valid_texts), valid_y)
-    log(f"train {len(train_y):,}, valid {len(valid_y):,}; {sum(map(len, train[0])):,} training pieces per epoch")
+    if args.pool_valid:
+        train = (train[0] + valid[0], train[1] + valid[1])
+    log(f"train {len(train[1]):,}{' (train + valid)' if args.pool_valid else ''}, valid {len(valid_y):,}; "
+        f"{sum(map(len, train[0])):,} training pieces per epoch")
 
     models, history = [], []
     for seed in args.seeds:
-        model, runs = finetune(args, seed, train, valid, args.pretrained, tokenizer)
+        model, runs = finetune(args, seed, train, valid, args.pretrained, tokenizer, pick_best=not args.pool_valid)
         models.append(model)
         history.extend(runs)
     model = models[0]
@@ -194,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 for k in states[0]}
         model.load_state_dict(soup)
     final_valid = score(valid_y, logits_of(model, valid[0]).argmax(dim=1).tolist())
-    log(f"final valid: {final_valid}")
+    log(f"final valid{' (seen in training)' if args.pool_valid else ''}: {final_valid}")
 
     args.out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(str(args.out), safe_serialization=True)
@@ -209,6 +217,12 @@ def main(argv: list[str] | None = None) -> int:
         "history": history,
         "valid": final_valid,
     }
+    if args.pool_valid:
+        oof_log = ROOT / "build" / "oof" / "mini-bert.log.json"
+        report["finetune"]["fitted_on"] = "train + valid (last epoch kept)"
+        report["valid"] = {"note": "valid was in the training data; see out_of_fold", **final_valid}
+        if oof_log.is_file():
+            report["out_of_fold"] = json.loads(oof_log.read_text(encoding="utf-8"))["held_out"]
     if report["pretraining"]:
         report["pretraining"].pop("loss", None)
     if not args.no_test:

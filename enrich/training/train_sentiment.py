@@ -69,6 +69,10 @@ RECIPES: dict[str, dict] = {
         "defaults": {"char_analyzer": "char_wb", "char_ngram": (1, 5), "C": 3.0, "alpha": 0.0},
     },
 }
+# linear-v3: linear-v2's recipe (chosen on valid) fitted on train + valid; its temperature comes from
+# the cross-fitted predictions of ``enrich.training.crossfit --member linear`` (nothing is held out).
+RECIPES["linear-v3"] = {**RECIPES["linear-v2"], "pool_valid": True}
+OOF_DIR = ROOT / "build" / "oof"
 R = RECIPES["linear-v1"]  # the recipe in use (set by main)
 
 
@@ -313,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     train, valid = (tr_norm, tr_tok), (va_norm, va_tok)
 
     search: list[dict] = []
+    if R.get("pool_valid"):
+        return train_pooled(args, data, log_path, t0)
     if args.no_search:
         best = dict(DEFAULTS)
     else:
@@ -406,6 +412,63 @@ def main(argv: list[str] | None = None) -> int:
             "scikit-learn": sklearn.__version__,
             "pythainlp": __import__("pythainlp").__version__,
         },
+    }
+    log_path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    log(f"wrote {log_path} (total {time.perf_counter() - t0:.0f}s)")
+    return 0
+
+
+def train_pooled(args, data: dict, log_path: Path, t0: float) -> int:
+    """Fit the recipe's defaults on train + valid; temperature and held-out figures from the
+    cross-fitted (out-of-fold) predictions of the same recipe."""
+    import sklearn
+
+    oof_path = OOF_DIR / "linear.npz"
+    if not oof_path.is_file():
+        raise SystemExit(f"{oof_path}: missing; run python -m enrich.training.crossfit --member linear first")
+    with np.load(oof_path) as z:
+        oof_logits, oof_gold = z["logits"].astype(np.float64), z["gold"]
+    (tr_norm, tr_tok, y_train), (va_norm, va_tok, y_valid), (te_norm, te_tok, y_test) = (
+        data["train"], data["valid"], data["test"])
+    if len(oof_gold) != len(y_train) + len(y_valid):
+        raise SystemExit(f"{oof_path}: {len(oof_gold)} predictions for {len(y_train) + len(y_valid)} messages; rerun crossfit")
+    best = dict(R["defaults"])
+    pool = (tr_norm + va_norm, tr_tok + va_tok)
+    y_pool = y_train + y_valid
+    feats = Features(best["char_analyzer"], best["char_ngram"], pool, (te_norm[:1], te_tok[:1]))
+    model = fit(feats.X_train, y_pool, best["C"], best["alpha"])
+    temperature = fit_temperature(oof_logits, oof_gold)
+    log(f"fitted on train + valid ({len(y_pool):,}); temperature from out-of-fold predictions: {temperature:.4f}")
+    train_seconds = time.perf_counter() - t0
+    oof_log = json.loads(oof_path.with_suffix(".log.json").read_text(encoding="utf-8"))
+    params = {
+        "min_df": MIN_DF, "word_ngram": list(R["word_ngram"]), "char_analyzer": feats.analyzer,
+        "char_ngram": list(feats.char_ngram), "tf": R["tf"], "idf": False,
+        "negation_window": R["negation_window"], "norm": "l2 per block",
+        "classifier": "LogisticRegression(multinomial, lbfgs)", "C": best["C"], "alpha": best["alpha"],
+        "temperature": round(temperature, 4), "n_word_features": feats.n_word,
+        "n_char_features": feats.X_train.shape[1] - feats.n_word, "seed": SEED,
+    }
+    export(args.out, feats, model, temperature,
+           {"engine": args.engine, "params": params, "trained_on": "wisesight-sentiment train + valid"})
+    log(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+    test_report = runtime_report(args.out, te_norm, te_tok, y_test)
+    log(f"test  (runtime): accuracy {test_report['accuracy']:.4f} macro-F1 {test_report['macro_f1']:.4f}")
+    record = {
+        "engine": args.engine,
+        "model_file": args.out.name,
+        "model_bytes": args.out.stat().st_size,
+        "data": {"corpus": "Wisesight Sentiment v1.1 (CC0 1.0)", "fitted_on": "train + valid",
+                 "sizes": {s: len(data[s][2]) for s in data}},
+        "params": params,
+        "selection": "the linear-v2 recipe, chosen on valid (sentiment-linear-v2.log.json); no new choice",
+        "out_of_fold": oof_log["held_out"],
+        "test": rounded(test_report),
+        "training_seconds": round(train_seconds, 1),
+        "command": f"python -m enrich.training.crossfit --member linear && "
+                   f"python -m enrich.training.train_sentiment --engine {args.engine}",
+        "versions": {"python": platform.python_version(), "numpy": np.__version__,
+                     "scikit-learn": sklearn.__version__, "pythainlp": __import__("pythainlp").__version__},
     }
     log_path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     log(f"wrote {log_path} (total {time.perf_counter() - t0:.0f}s)")
