@@ -1,27 +1,32 @@
 """Build a sentiment ensemble engine from shipped engines.
 
-    python -m enrich.training.build_ensemble [--name ensemble-v2] [--members linear-v2 mini-bert-v2]
-        [--bias-classes q pos neg] [--constrained] [--procedure-cv] [--data-dir ../shared/data/wisesight-sentiment]
+    python -m enrich.training.build_ensemble [--name ensemble-v3] [--members linear-v3 mini-bert-v3]
+        [--oof build/oof] [--bias-classes q pos neg] [--stack] [--constrained] [--procedure-cv]
+        [--data-dir ../shared/data/wisesight-sentiment]
 
-The default engine ``ensemble-v2`` is ``linear-v2`` + ``mini-bert-v2``, built with these defaults
-(``--procedure-cv`` adds the check below to the log); the retired ``ensemble-v1`` was built
-with ``--name ensemble-v1 --members linear-v1 mini-bert-v1``. The first member is the cheap one the gate asks.
-Every member is scored through the shipped runtime (what Sadap will run). On the *valid* split:
+The default engine ``ensemble-v3`` is ``linear-v3`` + ``mini-bert-v3`` (both fitted on train +
+valid), built with ``--oof build/oof --procedure-cv``: every choice below is made on the members'
+cross-fitted predictions over train + valid (``enrich.training.crossfit``), 24,032 messages. Without
+``--oof`` the choices are made on the valid split, scored through the shipped members — right for
+members fitted on train only (the retired ``ensemble-v2``: ``--name ensemble-v2 --members linear-v2
+mini-bert-v2``). The first member is the cheap one the gate asks. Steps:
 
 1. the weight of each member (summing to 1, over a grid of 0.05 for two members and 0.1 for more)
-   and a bias for each of ``--bias-classes`` (coordinate ascent over a coarse grid, two rounds)
-   are chosen to maximise accuracy + macro-F1 (the two figures the issue asks for, equally
-   weighted); ``--constrained`` keeps only choices that beat the first member alone on *both*;
+   — or, with ``--stack``, a logistic regression over all members' log-probabilities — and a bias
+   for each of ``--bias-classes`` (coordinate ascent over a coarse grid, two rounds) are chosen to
+   maximise accuracy + macro-F1 (the two figures the issue asks for, equally weighted);
+   ``--constrained`` keeps only choices that beat the first member alone on *both*;
 2. a temperature is fitted by negative log-likelihood, so the stored probability is calibrated
    (expected calibration error before/after is logged);
 3. the gate: the lowest confidence of the first member above which its own answer is kept and the
-   others skipped, such that accuracy + macro-F1 on valid stays within ``GATE_TOLERANCE`` of
-   the full ensemble's (the transformer is most of the cost; this is what makes the default fast).
+   others skipped, such that accuracy + macro-F1 stays within ``GATE_TOLERANCE`` of the full
+   ensemble's (the transformer is most of the cost; this is what makes the default fast).
 
-The search's own valid score is optimistic (valid has only 42 questions). ``--procedure-cv``
-estimates what each procedure — biases or not, constrained or not — is worth on data it was not
-tuned on: choose on one half of valid, score on the other, both ways, four times. The defaults
-are the procedure with the best held-out accuracy + macro-F1 (see ``procedure_cv`` in the log).
+The search's own score is optimistic (valid has only 42 questions). ``--procedure-cv`` estimates
+what each procedure — weighted or stacked, which biases, constrained or not — is worth on data it
+was not tuned on: with ``--oof``, choose on four folds and score on the fifth, for each fold;
+without, choose on one half of valid, score on the other, both ways, four times. The defaults are
+the procedure with the best held-out accuracy + macro-F1 (see ``procedure_cv`` in the log).
 
 The test split is scored at the end — each member alone and the ensemble, four and three
 classes — for the log and the model card.

@@ -10,9 +10,9 @@ the held-out fold, so every pooled message gets a prediction from a model that n
 these 24,032 predictions instead of valid's 2,404 (42 questions): ten times the data for the
 choices that decide the rare classes.
 
-* ``linear``: the ``linear-v2`` recipe (binary word 1–3 + char_wb 1–5 n-grams, negation marking,
-  logistic regression C = 3, no class weights);
-* ``mini-bert``: the ``mini-bert-v2`` fine-tuning recipe on the pre-trained encoder, one seed,
+* ``linear``: the ``linear-v2`` recipe, which ``linear-v3`` ships (binary word 1–3 + char_wb 1–5
+  n-grams, negation marking, logistic regression C = 3, no class weights);
+* ``mini-bert``: the ``mini-bert-v3`` fine-tuning recipe on the pre-trained encoder, one seed,
   the fixed number of epochs (no epoch is picked on the held-out fold).
 
 Output: ``build/oof/<member>.npz`` with ``logits`` (rows in pooled order, columns in

@@ -1,16 +1,19 @@
-"""Fine-tune the pre-trained small Thai BERT into a sentiment engine (``mini-bert-v1``, ``-v2``).
+"""Fine-tune the pre-trained small Thai BERT into a sentiment engine (``mini-bert-v3``; earlier ``-v1``, ``-v2``).
 
     python -m enrich.training.pretrain_mlm          # first: build/thai-mini-bert, then its continuation
-    python -m enrich.training.train_mini_bert [--engine mini-bert-v2] [--pretrained build/thai-mini-bert-dapt]
-        [--epochs 3] [--seeds 1 2]
+    python -m enrich.training.crossfit --member mini-bert   # held-out figures (out of fold), for the log
+    python -m enrich.training.train_mini_bert [--engine mini-bert-v3] [--pretrained build/thai-mini-bert-dapt]
+        [--epochs 3] [--seeds 1 2] [--pool-valid | --no-pool-valid]
 
-The defaults rebuild the shipped ``mini-bert-v2``: the recipe of ``mini-bert-v1`` (``--engine
-mini-bert-v1 --pretrained build/thai-mini-bert``, retired) on an encoder whose pre-training was
-continued on social text (``pretrain_mlm --init build/thai-mini-bert --out build/thai-mini-bert-dapt
---social-repeats 6 --lr 4e-4 --minutes 40``).
+The defaults rebuild the shipped ``mini-bert-v3``: fitted on train + valid, the last epoch kept,
+on an encoder whose pre-training was continued on social text (``pretrain_mlm --init
+build/thai-mini-bert --out build/thai-mini-bert-dapt --social-repeats 6 --lr 4e-4 --minutes 40``).
+``--engine mini-bert-v2 --no-pool-valid`` rebuilds the retired ``mini-bert-v2`` (fitted on train,
+best epoch picked on valid); add ``--pretrained build/thai-mini-bert`` for ``mini-bert-v1``.
 
-* data: Wisesight Sentiment *train* to fit, *valid* to pick the epoch (score = accuracy +
-  macro-F1); the *test* split is scored once, at the end, for the log only;
+* data: Wisesight Sentiment *train* + *valid* to fit (or, with ``--no-pool-valid``, *train* to fit
+  and *valid* to pick the epoch, score = accuracy + macro-F1); the *test* split is scored once, at
+  the end, for the log only;
 * model: ``BertForSequenceClassification`` on top of the pre-trained encoder, labels
   ``pos``/``neu``/``neg``/``q``; cross-entropy with mild class weights ``(n / (k·count)) ** 0.5``
   for the rare ``q`` and ``pos``; AdamW, linear warm-up and decay, batches of similar lengths;
@@ -161,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--pretrained", type=Path, default=DEFAULT_PRETRAINED)
-    parser.add_argument("--engine", default="mini-bert-v2", help="engine name, for the log and the default --out")
+    parser.add_argument("--engine", default="mini-bert-v3", help="engine name, for the log and the default --out")
     parser.add_argument("--out", type=Path, default=None, help="default: enrich/models/sentiment-ENGINE")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=32)
@@ -170,9 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-test", action="store_true", help="do not score the test split")
-    parser.add_argument("--pool-valid", action="store_true",
+    parser.add_argument("--pool-valid", action=argparse.BooleanOptionalAction, default=True,
                         help="fit on train + valid and keep the last epoch (held-out figures then come from "
-                             "enrich.training.crossfit --member mini-bert); builds mini-bert-v3")
+                             "enrich.training.crossfit --member mini-bert), as mini-bert-v3; --no-pool-valid: "
+                             "fit on train, pick the epoch on valid, as mini-bert-v2")
     args = parser.parse_args(argv)
     args.out = args.out or MODELS / f"sentiment-{args.engine}"
 

@@ -1,13 +1,15 @@
-"""Train an offline linear sentiment model (``linear-v1`` or ``linear-v2``) on Wisesight Sentiment.
+"""Train an offline linear sentiment model (``linear-v1``, ``linear-v2`` or ``linear-v3``) on Wisesight Sentiment.
 
-    python -m enrich.training.train_sentiment [--engine linear-v1|linear-v2] \
+    python -m enrich.training.crossfit --member linear        # linear-v3 only: out-of-fold predictions
+    python -m enrich.training.train_sentiment [--engine linear-v1|linear-v2|linear-v3] \
         [--data-dir ../shared/data/wisesight-sentiment] [--out enrich/models/sentiment-ENGINE.npz]
 
 The two engines are two recipes (:data:`RECIPES`) of the same steps. ``linear-v1`` uses TF-IDF
 (sublinear tf) and class weights, which favour macro-F1; ``linear-v2`` uses binary presence of
 word 1–3-grams (the word after a negator marked ``NOT_``, :mod:`enrich.negation`) and character
 1–5-grams, no idf and no class weights. This favours accuracy, and the ensemble's biases restore
-the rare classes.
+the rare classes. ``linear-v3`` is ``linear-v2``'s recipe fitted on train + valid with no new
+choice; its temperature is fitted on the cross-fitted predictions of ``enrich.training.crossfit``.
 
 Needs scikit-learn (the ``train`` extra); the shipped model does not. Steps:
 
@@ -73,7 +75,7 @@ RECIPES: dict[str, dict] = {
 # the cross-fitted predictions of ``enrich.training.crossfit --member linear`` (nothing is held out).
 RECIPES["linear-v3"] = {**RECIPES["linear-v2"], "pool_valid": True}
 OOF_DIR = ROOT / "build" / "oof"
-R = RECIPES["linear-v1"]  # the recipe in use (set by main)
+R = RECIPES["linear-v3"]  # the recipe in use (set by main)
 
 
 def log(msg: str) -> None:
@@ -282,7 +284,7 @@ def rounded(obj, digits=4):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--engine", choices=sorted(RECIPES), default="linear-v1", help="which recipe to train")
+    parser.add_argument("--engine", choices=sorted(RECIPES), default="linear-v3", help="which recipe to train")
     parser.add_argument("--out", type=Path, default=None, help="model file (default: enrich/models/sentiment-ENGINE.npz)")
     parser.add_argument("--log", type=Path, default=None, help="training log (default: next to --out, .log.json)")
     parser.add_argument("--no-search", action="store_true", help="skip the valid-split search, use the recipe's defaults")
@@ -431,7 +433,8 @@ def train_pooled(args, data: dict, log_path: Path, t0: float) -> int:
     (tr_norm, tr_tok, y_train), (va_norm, va_tok, y_valid), (te_norm, te_tok, y_test) = (
         data["train"], data["valid"], data["test"])
     if len(oof_gold) != len(y_train) + len(y_valid):
-        raise SystemExit(f"{oof_path}: {len(oof_gold)} predictions for {len(y_train) + len(y_valid)} messages; rerun crossfit")
+        raise SystemExit(f"{oof_path}: {len(oof_gold)} predictions for {len(y_train) + len(y_valid)} "
+                         "messages; rerun crossfit")
     best = dict(R["defaults"])
     pool = (tr_norm + va_norm, tr_tok + va_tok)
     y_pool = y_train + y_valid
