@@ -438,7 +438,8 @@ def train_pooled(args, data: dict, log_path: Path, t0: float) -> int:
     best = dict(R["defaults"])
     pool = (tr_norm + va_norm, tr_tok + va_tok)
     y_pool = y_train + y_valid
-    feats = Features(best["char_analyzer"], best["char_ngram"], pool, (te_norm[:1], te_tok[:1]))
+    # Features wants a held-out block too; nothing is held out here, so it gets one pooled message.
+    feats = Features(best["char_analyzer"], best["char_ngram"], pool, (pool[0][:1], pool[1][:1]))
     model = fit(feats.X_train, y_pool, best["C"], best["alpha"])
     temperature = fit_temperature(oof_logits, oof_gold)
     log(f"fitted on train + valid ({len(y_pool):,}); temperature from out-of-fold predictions: {temperature:.4f}")
