@@ -72,32 +72,30 @@ def linear_oof(texts: list[str], gold: np.ndarray, fold: np.ndarray, jobs: int) 
 
     from enrich.training import train_sentiment as ts
 
-    ts.R = ts.RECIPES["linear-v2"]
     norm, tok = ts.prepare(texts)
     log(f"normalised and tokenised {len(texts):,} messages")
-    recipe = ts.R["defaults"]
     out = np.zeros((len(texts), 4))
     results = Parallel(n_jobs=jobs)(
-        delayed(_linear_fold)(norm, tok, gold, fold, f, recipe) for f in range(int(fold.max()) + 1)
+        delayed(_linear_fold)(norm, tok, gold, fold, f, ts.RECIPES["linear-v3"]) for f in range(int(fold.max()) + 1)
     )
     for f, logits in enumerate(results):
         out[fold == f] = logits
     return out
 
 
-def _linear_fold(norm, tok, gold, fold, f, recipe) -> np.ndarray:
+def _linear_fold(norm, tok, gold, fold, f, recipe: dict) -> np.ndarray:
     from threadpoolctl import threadpool_limits
 
     from enrich.sentiment.common import LABELS
     from enrich.training import train_sentiment as ts
 
-    ts.R = ts.RECIPES["linear-v2"]  # worker processes start with the module default
     threadpool_limits(1)
+    best = recipe["defaults"]
     fit_rows, held = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
-    feats = ts.Features(recipe["char_analyzer"], recipe["char_ngram"],
+    feats = ts.Features(recipe, best["char_analyzer"], best["char_ngram"],
                         ([norm[i] for i in fit_rows], [tok[i] for i in fit_rows]),
                         ([norm[i] for i in held], [tok[i] for i in held]))
-    model = ts.fit(feats.X_train, [LABELS[i] for i in gold[fit_rows]], recipe["C"], recipe["alpha"])
+    model = ts.fit(feats.X_train, [LABELS[i] for i in gold[fit_rows]], best["C"], best["alpha"])
     decision = model.decision_function(feats.X_valid)
     order = [list(model.classes_).index(label) for label in LABELS]
     log(f"linear fold {f}: fitted on {len(fit_rows):,}, predicted {len(held):,}")

@@ -153,10 +153,11 @@ def finetune(args, seed: int, train, valid, pretrained: Path, tokenizer, pick_be
         history.append(figures)
         log(f"seed {seed} epoch {epoch}: valid accuracy {figures['accuracy']:.4f}, macro-F1 {figures['macro_f1']:.4f}")
         key = figures["accuracy"] + figures["macro_f1"]
-        if best is None or key > best or not pick_best:
+        if pick_best and (best is None or key > best):
             best = key
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    model.load_state_dict(best_state)
+    if pick_best:
+        model.load_state_dict(best_state)
     return model, history
 
 

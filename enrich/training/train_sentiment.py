@@ -75,7 +75,6 @@ RECIPES: dict[str, dict] = {
 # the cross-fitted predictions of ``enrich.training.crossfit --member linear`` (nothing is held out).
 RECIPES["linear-v3"] = {**RECIPES["linear-v2"], "pool_valid": True}
 OOF_DIR = ROOT / "build" / "oof"
-R = RECIPES["linear-v3"]  # the recipe in use (set by main)
 
 
 def log(msg: str) -> None:
@@ -105,18 +104,19 @@ def prepare(texts: list[str]) -> tuple[list[str], list[list[str]]]:
     return norm, [tokenize(t) for t in norm]
 
 
-def make_vectorizers(analyzer: str, char_ngram: tuple[int, int], word_vocab=None, char_vocab=None):
+def make_vectorizers(recipe: dict, analyzer: str, char_ngram: tuple[int, int], word_vocab=None, char_vocab=None):
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    weighting = {"sublinear_tf": recipe["tf"] == "sublinear", "binary": recipe["tf"] == "binary",
+                 "use_idf": recipe["tf"] == "sublinear"}
 
     word = TfidfVectorizer(
         tokenizer=identity,
         preprocessor=identity,
         lowercase=False,
         token_pattern=None,
-        ngram_range=R["word_ngram"],
-        sublinear_tf=R["tf"] == "sublinear",
-        binary=R["tf"] == "binary",
-        use_idf=R["tf"] == "sublinear",
+        ngram_range=recipe["word_ngram"],
+        **weighting,
         min_df=MIN_DF if word_vocab is None else 1,
         vocabulary=word_vocab,
     )
@@ -124,9 +124,7 @@ def make_vectorizers(analyzer: str, char_ngram: tuple[int, int], word_vocab=None
         analyzer=analyzer,
         ngram_range=char_ngram,
         lowercase=True,
-        sublinear_tf=R["tf"] == "sublinear",
-        binary=R["tf"] == "binary",
-        use_idf=R["tf"] == "sublinear",
+        **weighting,
         min_df=MIN_DF if char_vocab is None else 1,
         vocabulary=char_vocab,
     )
@@ -134,22 +132,24 @@ def make_vectorizers(analyzer: str, char_ngram: tuple[int, int], word_vocab=None
 
 
 class Features:
-    """Fitted word + char vectorizers and the train/valid matrices."""
+    """Fitted word + char vectorizers (as ``recipe`` says) and the train/valid matrices."""
 
-    def __init__(self, analyzer, char_ngram, train, valid, word_vocab=None, char_vocab=None):
+    def __init__(self, recipe, analyzer, char_ngram, train, valid, word_vocab=None, char_vocab=None):
         from scipy.sparse import hstack
 
+        self.recipe = recipe
         self.analyzer, self.char_ngram = analyzer, tuple(char_ngram)
-        self.word, self.char = make_vectorizers(analyzer, self.char_ngram, word_vocab, char_vocab)
+        self.word, self.char = make_vectorizers(recipe, analyzer, self.char_ngram, word_vocab, char_vocab)
         (tr_norm, tr_tok), (va_norm, va_tok) = train, valid
-        self.X_train = hstack([self.word.fit_transform(word_input(tr_tok)), self.char.fit_transform(tr_norm)]).tocsr()
+        self.X_train = hstack([self.word.fit_transform(word_input(recipe, tr_tok)),
+                               self.char.fit_transform(tr_norm)]).tocsr()
         self.X_valid = self.transform(va_norm, va_tok)
         self.n_word = len(self.word.vocabulary_)
 
     def transform(self, norm, tok):
         from scipy.sparse import hstack
 
-        return hstack([self.word.transform(word_input(tok)), self.char.transform(norm)]).tocsr()
+        return hstack([self.word.transform(word_input(self.recipe, tok)), self.char.transform(norm)]).tocsr()
 
     def terms(self) -> tuple[list[str], list[str]]:
         return list(self.word.get_feature_names_out()), list(self.char.get_feature_names_out())
@@ -216,10 +216,10 @@ def fit_temperature(decision: np.ndarray, gold_idx: np.ndarray) -> float:
     return float(math.exp((lo + hi) / 2))
 
 
-def word_input(tokens: list[list[str]]) -> list[list[str]]:
+def word_input(recipe: dict, tokens: list[list[str]]) -> list[list[str]]:
     """The word block's input: the tokens, negation-marked as the recipe says (and as the runtime
     does with the negators and window stored in the file)."""
-    window = R["negation_window"]
+    window = recipe["negation_window"]
     negators = frozenset(NEGATORS)
     return [mark_negation(t, negators, window) for t in tokens] if window else tokens
 
@@ -233,17 +233,18 @@ def idf_of(vectorizer):
 def export(path: Path, feats: Features, model, temperature: float, meta: dict) -> None:
     from enrich.sentiment import FORMAT
 
+    recipe = feats.recipe
     word_terms, char_terms = feats.terms()
     arrays = {
         "format": np.array(FORMAT),
         "engine": np.array(meta["engine"]),
-        "tf": np.array(R["tf"]),
-        "negators": np.array(NEGATORS if R["negation_window"] else [], dtype=str),
-        "negation_window": np.array(R["negation_window"], dtype=np.int32),
+        "tf": np.array(recipe["tf"]),
+        "negators": np.array(NEGATORS if recipe["negation_window"] else [], dtype=str),
+        "negation_window": np.array(recipe["negation_window"], dtype=np.int32),
         "classes": np.array([str(c) for c in model.classes_]),
         "word_vocab": np.array(word_terms, dtype=str),
         "word_idf": idf_of(feats.word),
-        "word_ngram": np.array(R["word_ngram"], dtype=np.int32),
+        "word_ngram": np.array(recipe["word_ngram"], dtype=np.int32),
         "char_vocab": np.array(char_terms, dtype=str),
         "char_idf": idf_of(feats.char),
         "char_ngram": np.array(feats.char_ngram, dtype=np.int32),
@@ -281,6 +282,36 @@ def rounded(obj, digits=4):
     return obj
 
 
+def params_of(feats: Features, best: dict, temperature: float, labels: list[str]) -> dict:
+    """The training log's description of a fitted model."""
+    recipe = feats.recipe
+    return {
+        "min_df": MIN_DF,
+        "word_ngram": list(recipe["word_ngram"]),
+        "char_analyzer": feats.analyzer,
+        "char_ngram": list(feats.char_ngram),
+        "tf": recipe["tf"],
+        "idf": recipe["tf"] == "sublinear",
+        "negation_window": recipe["negation_window"],
+        "norm": "l2 per block",
+        "classifier": "LogisticRegression(multinomial, lbfgs)",
+        "C": best["C"],
+        "alpha": best["alpha"],
+        "class_weight": {k: round(v, 4) for k, v in class_weights(labels, best["alpha"]).items()},
+        "temperature": round(temperature, 4),
+        "n_word_features": feats.n_word,
+        "n_char_features": feats.X_train.shape[1] - feats.n_word,
+        "seed": SEED,
+    }
+
+
+def versions() -> dict[str, str]:
+    import sklearn
+
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__, "pythainlp": __import__("pythainlp").__version__}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
@@ -290,16 +321,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-search", action="store_true", help="skip the valid-split search, use the recipe's defaults")
     parser.add_argument("--jobs", type=int, default=2, help="parallel fits during the search")
     args = parser.parse_args(argv)
-    global R
-    R = RECIPES[args.engine]
-    DEFAULTS, CHAR_CANDIDATES = R["defaults"], R["char_candidates"]
+    recipe = RECIPES[args.engine]
+    DEFAULTS, CHAR_CANDIDATES = recipe["defaults"], recipe["char_candidates"]
     args.out = args.out or MODELS / f"sentiment-{args.engine}.npz"
     log_path = args.log or args.out.with_name(args.out.name.removesuffix(".npz") + ".log.json")
 
     random.seed(SEED)
     np.random.seed(SEED)
     t0 = time.perf_counter()
-    import sklearn
+    import sklearn  # noqa: F401  loaded first: threadpool_limits only limits the libraries already loaded
     from threadpoolctl import threadpool_limits
 
     # One BLAS thread, as in the search's worker processes: identical fits, run to run.
@@ -319,14 +349,14 @@ def main(argv: list[str] | None = None) -> int:
     train, valid = (tr_norm, tr_tok), (va_norm, va_tok)
 
     search: list[dict] = []
-    if R.get("pool_valid"):
-        return train_pooled(args, data, log_path, t0)
+    if recipe.get("pool_valid"):
+        return train_pooled(args, recipe, data, log_path, t0)
     if args.no_search:
         best = dict(DEFAULTS)
     else:
         feats_by_key = {}
         for analyzer, ngram in CHAR_CANDIDATES:
-            feats_by_key[(analyzer, ngram)] = f = Features(analyzer, ngram, train, valid)
+            feats_by_key[(analyzer, ngram)] = f = Features(recipe, analyzer, ngram, train, valid)
             log(f"features {analyzer}{ngram}: {f.n_word} word + {f.X_train.shape[1] - f.n_word} char")
         jobs = [(key, DEFAULTS["C"], DEFAULTS["alpha"]) for key in feats_by_key]
         results = run_grid(jobs, feats_by_key, y_train, y_valid, args.jobs)
@@ -337,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         for key in list(feats_by_key):
             if key != best_key:
                 del feats_by_key[key]
-        jobs = [(best_key, C, a) for C in R["C_grid"] for a in R["alpha_grid"]
+        jobs = [(best_key, C, a) for C in recipe["C_grid"] for a in recipe["alpha_grid"]
                 if (C, a) != (DEFAULTS["C"], DEFAULTS["alpha"])]
         results += run_grid(jobs, feats_by_key, y_train, y_valid, args.jobs)
         for key, C, alpha, s in results[len(CHAR_CANDIDATES) :]:
@@ -348,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         del feats_by_key
     log(f"chosen on valid: {best}")
 
-    feats = Features(best["char_analyzer"], best["char_ngram"], train, valid)
+    feats = Features(recipe, best["char_analyzer"], best["char_ngram"], train, valid)
     model = fit(feats.X_train, y_train, best["C"], best["alpha"])
     full = score(y_valid, model.predict(feats.X_valid))
     n_full = feats.X_train.shape[1]
@@ -362,24 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"temperature on valid: {temperature:.4f}")
     train_seconds = time.perf_counter() - t0
 
-    params = {
-        "min_df": MIN_DF,
-        "word_ngram": list(R["word_ngram"]),
-        "char_analyzer": feats.analyzer,
-        "char_ngram": list(feats.char_ngram),
-        "tf": R["tf"],
-        "idf": R["tf"] == "sublinear",
-        "negation_window": R["negation_window"],
-        "norm": "l2 per block",
-        "classifier": "LogisticRegression(multinomial, lbfgs)",
-        "C": best["C"],
-        "alpha": best["alpha"],
-        "class_weight": {k: round(v, 4) for k, v in class_weights(y_train, best["alpha"]).items()},
-        "temperature": round(temperature, 4),
-        "n_word_features": feats.n_word,
-        "n_char_features": feats.X_train.shape[1] - feats.n_word,
-        "seed": SEED,
-    }
+    params = params_of(feats, best, temperature, y_train)
     export(args.out, feats, model, temperature,
            {"engine": args.engine, "params": params, "trained_on": "wisesight-sentiment train"})
     log(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
@@ -408,23 +421,16 @@ def main(argv: list[str] | None = None) -> int:
         "test": rounded(test_report),
         "training_seconds": round(train_seconds, 1),
         "command": f"python -m enrich.training.train_sentiment --engine {args.engine}",
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__,
-            "pythainlp": __import__("pythainlp").__version__,
-        },
+        "versions": versions(),
     }
     log_path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     log(f"wrote {log_path} (total {time.perf_counter() - t0:.0f}s)")
     return 0
 
 
-def train_pooled(args, data: dict, log_path: Path, t0: float) -> int:
+def train_pooled(args, recipe: dict, data: dict, log_path: Path, t0: float) -> int:
     """Fit the recipe's defaults on train + valid; temperature and held-out figures from the
     cross-fitted (out-of-fold) predictions of the same recipe."""
-    import sklearn
-
     oof_path = OOF_DIR / "linear.npz"
     if not oof_path.is_file():
         raise SystemExit(f"{oof_path}: missing; run python -m enrich.training.crossfit --member linear first")
@@ -435,24 +441,17 @@ def train_pooled(args, data: dict, log_path: Path, t0: float) -> int:
     if len(oof_gold) != len(y_train) + len(y_valid):
         raise SystemExit(f"{oof_path}: {len(oof_gold)} predictions for {len(y_train) + len(y_valid)} "
                          "messages; rerun crossfit")
-    best = dict(R["defaults"])
+    best = dict(recipe["defaults"])
     pool = (tr_norm + va_norm, tr_tok + va_tok)
     y_pool = y_train + y_valid
     # Features wants a held-out block too; nothing is held out here, so it gets one pooled message.
-    feats = Features(best["char_analyzer"], best["char_ngram"], pool, (pool[0][:1], pool[1][:1]))
+    feats = Features(recipe, best["char_analyzer"], best["char_ngram"], pool, (pool[0][:1], pool[1][:1]))
     model = fit(feats.X_train, y_pool, best["C"], best["alpha"])
     temperature = fit_temperature(oof_logits, oof_gold)
     log(f"fitted on train + valid ({len(y_pool):,}); temperature from out-of-fold predictions: {temperature:.4f}")
     train_seconds = time.perf_counter() - t0
     oof_log = json.loads(oof_path.with_suffix(".log.json").read_text(encoding="utf-8"))
-    params = {
-        "min_df": MIN_DF, "word_ngram": list(R["word_ngram"]), "char_analyzer": feats.analyzer,
-        "char_ngram": list(feats.char_ngram), "tf": R["tf"], "idf": False,
-        "negation_window": R["negation_window"], "norm": "l2 per block",
-        "classifier": "LogisticRegression(multinomial, lbfgs)", "C": best["C"], "alpha": best["alpha"],
-        "temperature": round(temperature, 4), "n_word_features": feats.n_word,
-        "n_char_features": feats.X_train.shape[1] - feats.n_word, "seed": SEED,
-    }
+    params = params_of(feats, best, temperature, y_pool)
     export(args.out, feats, model, temperature,
            {"engine": args.engine, "params": params, "trained_on": "wisesight-sentiment train + valid"})
     log(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
@@ -465,14 +464,13 @@ def train_pooled(args, data: dict, log_path: Path, t0: float) -> int:
         "data": {"corpus": "Wisesight Sentiment v1.1 (CC0 1.0)", "fitted_on": "train + valid",
                  "sizes": {s: len(data[s][2]) for s in data}},
         "params": params,
-        "selection": "the linear-v2 recipe, chosen on valid (sentiment-linear-v2.log.json); no new choice",
+        "selection": "the linear-v2 recipe, chosen on valid (see sentiment-linear-v3.md); no new choice",
         "out_of_fold": oof_log["held_out"],
         "test": rounded(test_report),
         "training_seconds": round(train_seconds, 1),
         "command": f"python -m enrich.training.crossfit --member linear && "
                    f"python -m enrich.training.train_sentiment --engine {args.engine}",
-        "versions": {"python": platform.python_version(), "numpy": np.__version__,
-                     "scikit-learn": sklearn.__version__, "pythainlp": __import__("pythainlp").__version__},
+        "versions": versions(),
     }
     log_path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     log(f"wrote {log_path} (total {time.perf_counter() - t0:.0f}s)")
