@@ -101,3 +101,19 @@ def test_missing_out_of_fold_file_is_one_line(tmp_path):
         build_ensemble.main(["--members", "linear-v3", "mini-bert-v3", "--oof", str(tmp_path), "--no-test",
                              "--out", str(tmp_path / "e.json")])
     assert "crossfit --member linear" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_bad_data_is_one_line(tmp_path, capsys):
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "train.jsonl").write_text('{"text": "ดีมาก", "label": "pos"}\n{"text": "แย่", "label": "bad"}\n',
+                                      encoding="utf-8")
+    with pytest.raises(SystemExit):
+        crossfit.main(["--member", "linear", "--data-dir", str(data), "--out", str(tmp_path / "oof")])
+    assert "valid.jsonl" in capsys.readouterr().err
+    (data / "valid.jsonl").write_text('{"text": "โอเค", "label": "neu"}\n', encoding="utf-8")
+    with pytest.raises(SystemExit):
+        crossfit.main(["--member", "linear", "--data-dir", str(data), "--out", str(tmp_path / "oof")])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"{data / 'train.jsonl'}:2:" in err and "pos, neu, neg, q" in err
+    assert not (tmp_path / "oof").exists()

@@ -46,12 +46,18 @@ def pooled(data_dir: Path) -> tuple[list[str], np.ndarray]:
 
     texts, gold = [], []
     for split in ("train", "valid"):
-        with (data_dir / f"{split}.jsonl").open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
+        path = data_dir / f"{split}.jsonl"
+        with path.open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
                     row = json.loads(line)
-                    texts.append(row["text"])
+                    texts.append(str(row["text"]))
                     gold.append(LABELS.index(row["label"]))
+                except (ValueError, KeyError, TypeError):
+                    raise ValueError(f"{path}:{n}: expected a JSON object with \"text\" and \"label\" "
+                                     f"(one of {', '.join(LABELS)})") from None
     return texts, np.asarray(gold)
 
 
@@ -141,18 +147,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--member", choices=("linear", "mini-bert"), required=True)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for <member>.npz and its log")
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--folds", type=int, default=5, help="at least 2")
     parser.add_argument("--jobs", type=int, default=2, help="linear: folds fitted in parallel")
     parser.add_argument("--pretrained", type=Path, default=ROOT / "build" / "thai-mini-bert-dapt")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
+    if args.folds < 2:
+        parser.error(f"--folds {args.folds}: at least 2 folds are needed")
+    missing = [str(args.data_dir / f"{s}.jsonl") for s in ("train", "valid") if not (args.data_dir / f"{s}.jsonl").is_file()]
+    if missing:
+        parser.error(f"--data-dir {args.data_dir}: missing {', '.join(missing)} (Wisesight-style JSON lines)")
     if args.member == "mini-bert" and not (args.pretrained / "config.json").is_file():
         parser.error(f"--pretrained {args.pretrained}: no pre-trained encoder there (run enrich.training.pretrain_mlm)")
 
     start = time.time()
-    texts, gold = pooled(args.data_dir)
+    try:
+        texts, gold = pooled(args.data_dir)
+    except ValueError as err:
+        parser.error(str(err))
     fold = stratified_folds(gold, args.folds)
     log(f"{len(texts):,} pooled messages in {args.folds} stratified folds")
     if args.member == "linear":
