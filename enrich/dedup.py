@@ -23,15 +23,24 @@ def text_hash(normalised_text: str) -> str:
 
 
 def simhash(normalised_text: str, shingle: int = 4) -> int | None:
+    """A 64-bit SimHash over the character ``shingle``-grams of the compacted text: bit ``b`` is
+    set when more shingles' BLAKE2b-64 hashes have bit ``b`` set than not."""
     text = _compact(normalised_text)
     if len(text) < MIN_LENGTH:
         return None
-    weights = [0] * BITS
-    for i in range(len(text) - shingle + 1):
-        h = int.from_bytes(hashlib.blake2b(text[i : i + shingle].encode("utf-8"), digest_size=8).digest(), "big")
-        for bit in range(BITS):
-            weights[bit] += 1 if (h >> bit) & 1 else -1
-    return sum(1 << bit for bit in range(BITS) if weights[bit] > 0)
+    import numpy as np  # numpy counts the 64 bit columns; a Python loop over them cost 0.7 ms a text
+
+    digests = b"".join(
+        hashlib.blake2b(text[i : i + shingle].encode("utf-8"), digest_size=8).digest()
+        for i in range(len(text) - shingle + 1)
+    )
+    # Each digest is a big-endian integer; as little-endian bytes, bit b of the integer is
+    # bit b of the unpacked row.
+    hashes = np.frombuffer(digests, dtype=">u8").astype("<u8")
+    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    ones = bits.sum(axis=0, dtype=np.int64)
+    majority = np.flatnonzero(2 * ones > len(hashes))
+    return sum(1 << int(bit) for bit in majority)
 
 
 def distance(a: int, b: int) -> int:
