@@ -90,13 +90,26 @@ class WordSet:
         ordered = sorted(entries.items(), key=lambda kv: -len(kv[0]))
         self.words = [(k, lab) for k, lab in ordered if _WORD.search(k)]
         self.symbols = [(k, lab) for k, lab in ordered if not _WORD.search(k)]
+        # Entries by their first two characters: a match starts on a word boundary, so only the
+        # entries whose opening appears at one of the text's boundaries need looking for.
+        self._by_opening: dict[str, list[int]] = {}
+        for i, (key, _) in enumerate(self.words):
+            self._by_opening.setdefault(key[:2], []).append(i)
 
     def find(self, text: "Words") -> list[tuple[str, str, int]]:
         """``(entry, label, start)`` for each match; ``start`` is -1 for symbols."""
         taken: list[tuple[int, int]] = []
         out: list[tuple[str, str, int]] = []
         joined, bounds = text.joined, text.bounds
-        for key, label in self.words:
+        opening = self._by_opening.get
+        candidates: set[int] = set()
+        for b in bounds:
+            for prefix in (joined[b : b + 2], joined[b : b + 1]):
+                hit = opening(prefix)
+                if hit:
+                    candidates.update(hit)
+        for i in sorted(candidates):  # the entries' order: longest first
+            key, label = self.words[i]
             start = joined.find(key)
             while start != -1:
                 end = start + len(key)

@@ -72,7 +72,7 @@ def test_shipped_transformer_through_the_generic_engine_gives_the_same_answers()
     p2, _ = generic.proba(texts)
     np.testing.assert_allclose(p1, p2, atol=1e-6)
     np.testing.assert_allclose(p1.sum(axis=1), 1.0, atol=1e-5)
-    # The shipped engine runs it quantised to int8: close, same labels on these.
+    # The shipped engine runs its int8 ONNX export: close, same labels on these.
     p3, _ = sentiment.get_model(BERT).proba(texts)
     assert np.abs(p3 - p1).max() < 0.15
     assert (p3[:-1].argmax(axis=1) == p1[:-1].argmax(axis=1)).all()

@@ -3,7 +3,8 @@
 Engines, picked with ``enrich.sentiment_model``:
 
 * ``ensemble-v3`` (default): ``linear-v3`` and ``mini-bert-v3`` combined (:mod:`.ensemble`);
-* ``mini-bert-v3``: the shipped Thai transformer alone (``transformers``, weights in the package);
+* ``mini-bert-v3``: the shipped Thai transformer alone (a ``transformers`` model, run from its
+  int8 ONNX export by ONNX Runtime; :mod:`.onnx_model`);
 * ``linear-v3``: the fast classical model (binary n-grams + logistic regression, numpy only);
 * ``linear-v1``: its predecessor (TF-IDF + logistic regression, numpy only);
 * ``transformers:<directory or hub id>``: any Hugging Face sequence-classification model.
@@ -90,11 +91,11 @@ def _load(engine: str) -> Any:
         from enrich.sentiment.ensemble import EnsembleSentiment
 
         return EnsembleSentiment.load(path, resolve=get_model)
-    from enrich.sentiment.transformer import TransformerSentiment
+    from enrich.sentiment.onnx_model import OnnxSentiment
 
     if not path.is_dir():
         raise ConfigError(f"sentiment model directory missing: {path}")
-    return TransformerSentiment.load(path, quantize=True)  # shipped and evaluated quantised
+    return OnnxSentiment.load(path)  # the int8 ONNX export, as shipped and evaluated
 
 
 def get_model(engine: str = DEFAULT_ENGINE) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import chain, repeat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,31 +138,28 @@ class LinearSentiment:
         wget = self.word_vocab.get
         cget = self.char_vocab.get
         lower = self.char_lowercase
-        rows: list[int] = []
-        feats: list[int] = []
-        counts: list[int] = []
         n_word = len(self.word_vocab)
         window, negators = self.negation_window, self.negators
         if window:
             from enrich.negation import mark_negation
+        rows, feats, counts = [], [], []
         for r, (text, toks) in enumerate(zip(texts, tokens)):
-            before = len(feats)
             if window:
                 toks = mark_negation(toks, negators, window)
-            for gram, c in Counter(_word_ngrams(toks, wmin, wmax)).items():
-                j = wget(gram)
-                if j is not None:
-                    feats.append(j)
-                    counts.append(c)
-            for gram, c in Counter(char_grams(text.lower() if lower else text, cmin, cmax)).items():
-                j = cget(gram)
-                if j is not None:
-                    feats.append(j)
-                    counts.append(c)
-            rows.extend([r] * (len(feats) - before))
-        row = np.asarray(rows, dtype=np.int64)
-        feat = np.asarray(feats, dtype=np.int64)
-        count = np.asarray(counts, dtype=np.float64)
+            words = Counter(_word_ngrams(toks, wmin, wmax))
+            chars = Counter(char_grams(text.lower() if lower else text, cmin, cmax))
+            # Vocabulary lookups through map() and numpy: this loop is the fast model's hot path.
+            index = np.fromiter(chain(map(wget, words, repeat(-1)), map(cget, chars, repeat(-1))),
+                                dtype=np.int64, count=len(words) + len(chars))
+            count = np.fromiter(chain(words.values(), chars.values()), dtype=np.float64,
+                                count=len(words) + len(chars))
+            known = index >= 0
+            feats.append(index[known])
+            counts.append(count[known])
+            rows.append(np.full(int(known.sum()), r, dtype=np.int64))
+        row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        feat = np.concatenate(feats) if feats else np.zeros(0, dtype=np.int64)
+        count = np.concatenate(counts) if counts else np.zeros(0, dtype=np.float64)
         return row, (feat >= n_word).astype(np.int64), feat, count
 
     def scores(self, texts: Sequence[str], tokens: Sequence[Sequence[str]], batch: int = 512):

@@ -1,8 +1,9 @@
 """Any Hugging Face ``transformers`` sequence-classification model as a sentiment engine.
 
-The shipped ``mini-bert-v3`` is one (a directory inside the package); users can point Sadap at
-another fine-tuned model in a local directory or, where they have network, a hub id. The model's
-own labels are mapped to ``pos`` / ``neu`` / ``neg`` / ``q``: common names are recognised
+The shipped ``mini-bert-v3`` is one (a directory inside the package, which Sadap itself runs
+from its ONNX export, :mod:`enrich.sentiment.onnx_model`; ``transformers:<that directory>`` runs
+it here); users can point Sadap at another fine-tuned model in a local directory or, where they
+have network, a hub id. The model's own labels are mapped to ``pos`` / ``neu`` / ``neg`` / ``q``: common names are recognised
 (``positive``, ``neutral``, ``negative``, ``question``, Thai ``บวก``/``กลาง``/``ลบ``/``คำถาม``), others
 are given with ``enrich.sentiment_label_map``. Labels a model lacks (most have no ``q``) get
 probability 0. torch and transformers are imported only when a model is loaded.
@@ -61,11 +62,9 @@ class TransformerSentiment:
 
     @classmethod
     def load(cls, source: str | Path, label_map: Mapping[str, str] | None = None,
-             allow_download: bool = False, max_length: int = 128, quantize: bool = False) -> TransformerSentiment:
-        """From a local directory, or a hub id (from the local cache unless ``allow_download``).
-
-        ``quantize``: dynamic int8 quantisation of the linear layers (CPU inference about 1.4×
-        faster; the shipped model keeps 99 % of its labels and is evaluated that way)."""
+             allow_download: bool = False, max_length: int = 128) -> TransformerSentiment:
+        """From a local directory, or a hub id (from the local cache unless ``allow_download``),
+        in float32."""
         try:
             import torch  # noqa: F401
             from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -90,8 +89,6 @@ class TransformerSentiment:
             raise ConfigError(f"cannot load sentiment model {where!r}{hint}: {first[:300]}") from None
         model.float().eval()
         columns = map_labels(model.config.id2label, label_map)
-        if quantize:
-            model = _quantized(model)
         limit = getattr(model.config, "max_position_embeddings", max_length) or max_length
         return cls(model, tokenizer, columns, where, max_length=min(max_length, int(limit)))
 
@@ -124,15 +121,3 @@ class TransformerSentiment:
     def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None) -> list[tuple[str, float]]:
         p, evidence = self.proba(texts, tokens)
         return decide(texts, p, evidence)
-
-
-def _quantized(model: Any) -> Any:
-    import warnings
-
-    import torch
-
-    with warnings.catch_warnings():
-        # torch.ao's eager quantisation is deprecated in favour of torchao, which is not a
-        # dependency; it still works in the torch the project pins.
-        warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
