@@ -111,7 +111,7 @@ class EnrichConfig(Strict):
         "ensemble-v3",
         description="Sentiment engine: `ensemble-v3` (shipped default: `linear-v3` and the Thai transformer "
         "combined), `mini-bert-v3` (the shipped transformer alone), "
-        "`linear-v3` (fast classical model, for very high volume; no torch), `linear-v1` (an earlier one), or "
+        "`linear-v3` (fast classical model, for very high volume), `linear-v1` (an earlier one), or "
         "`transformers:<model directory or hub id>` for any Hugging Face sequence-classification model "
         "(see `docs/enrichment.md`).",
     )
