@@ -114,3 +114,19 @@ def test_a_damaged_export_fails_with_one_line(tmp_path):
     with pytest.raises(ConfigError) as err:
         OnnxSentiment.load(tmp_path)
     assert "\n" not in str(err.value) and len(str(err.value)) < 500
+
+
+def test_the_default_engine_scores_without_importing_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from enrich.sentiment import DEFAULT_ENGINE, predict, warm\n"
+        "warm(DEFAULT_ENGINE)  # every member loaded, the transformer included\n"
+        "labels = predict(['แอปล่มอีกแล้ว โอนเงินไม่ได้เลย', 'ขอบคุณพนักงานสาขาค่ะ บริการดีมาก'], engine=DEFAULT_ENGINE)\n"
+        "assert [label for label, _ in labels] == ['neg', 'pos'], labels\n"
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
