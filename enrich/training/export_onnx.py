@@ -50,7 +50,7 @@ def export_float(model_dir: Path, out: Path) -> None:
     sample = tokenizer(["ตัวอย่างข้อความ ภาษาไทย สั้นๆ", "ดีมาก"], padding=True, return_tensors="pt")
     batch, length = torch.export.Dim("batch"), torch.export.Dim("length", max=model.config.max_position_embeddings)
     torch.onnx.export(
-        Logits(model), (sample["input_ids"], sample["attention_mask"]), str(out),
+        Logits(model).eval(), (sample["input_ids"], sample["attention_mask"]), str(out),
         input_names=["input_ids", "attention_mask"], output_names=["logits"],
         dynamic_shapes={"input_ids": {0: batch, 1: length}, "attention_mask": {0: batch, 1: length}},
         dynamo=True, external_data=False,
