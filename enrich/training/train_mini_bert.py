@@ -21,7 +21,8 @@ best epoch picked on valid); add ``--pretrained build/thai-mini-bert`` for ``min
   weights of the runs ("model soup"): one model to run, steadier than any single seed;
 * output: a directory loadable by ``AutoModelForSequenceClassification.from_pretrained`` —
   ``config.json``, ``model.safetensors`` (float16, no pickles), the tokenizer files — and
-  ``train-log.json`` with the figures.
+  ``train-log.json`` with the figures. Then ``python -m enrich.training.export_onnx`` adds the
+  int8 ONNX export that Sadap runs (a test fails while the export is of other weights).
 
 Every text goes through :func:`enrich.normalize.normalize` first, as at inference.
 """
@@ -231,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     if report["pretraining"]:
         report["pretraining"].pop("loss", None)
     if not args.no_test:
-        # Scored once through the shipped runtime (float16 weights as loaded by Sadap).
+        # Scored once, in float32 through transformers; Sadap runs the int8 ONNX export of these
+        # weights (enrich.training.export_onnx), scored with `sadap eval sentiment --model mini-bert-v3`.
         from enrich.sentiment.transformer import TransformerSentiment
 
         test_texts, test_y = read_split(args.data_dir, "test")
