@@ -13,8 +13,9 @@ The weights (or the map) and biases are chosen on Wisesight data the members did
 (negative log-likelihood), so that the probability stored with each label is calibrated.
 
 An optional *gate* makes it a cascade: a text on which the first (cheap) member is already at
-least ``min_confidence`` sure keeps that member's answer, and only the others go through the
-expensive members. The threshold is chosen on valid as the lowest that costs no quality there.
+least ``gate`` sure keeps that member's answer, and only the others go through the expensive
+members. The builder picks the lowest threshold that costs no quality on the data the weights
+were chosen on.
 """
 
 from __future__ import annotations
