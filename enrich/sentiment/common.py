@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 LABELS: tuple[str, ...] = ("pos", "neu", "neg", "q")
@@ -31,4 +31,22 @@ def decide(texts: Sequence[str], proba: Any, evidence: Any = None) -> list[tuple
         else:
             k = int(best[i])
             out.append((LABELS[k], float(proba[i, k])))
+    return out
+
+
+def by_length(texts: Sequence[str], columns: Sequence[int], batch_size: int,
+              score: Callable[[list[str]], Any]) -> Any:
+    """Probabilities in :data:`LABELS` order from a model that scores a batch of texts
+    (``score`` → one row of class probabilities per text; ``columns[c]`` is the label index of
+    the model's class ``c``). Texts of similar length share a batch: little padding, so short
+    messages stay cheap."""
+    import numpy as np
+
+    out = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        probs = score([texts[i] for i in idx])
+        for col, target in enumerate(columns):
+            out[idx, target] += probs[:, col]
     return out

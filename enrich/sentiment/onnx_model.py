@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from enrich.sentiment.common import LABELS, decide, softmax
+from enrich.sentiment.common import by_length, decide, softmax
 from enrich.sentiment.transformer import map_labels
 from sadap.errors import ConfigError
 
@@ -72,22 +72,17 @@ class OnnxSentiment:
         """Probabilities in :data:`LABELS` order (``tokens`` are not used: the model has its own)."""
         import numpy as np
 
-        out = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
-        # Similar lengths share a batch: little padding, so short messages stay cheap.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            encoded = self.tokenizer.encode_batch([texts[i][: self.max_length * 16] for i in idx])
+        def score(batch: list[str]):
+            encoded = self.tokenizer.encode_batch([t[: self.max_length * 16] for t in batch])
             feed = {
                 "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
                 "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
             }
             logits = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
-            probs = softmax(np.asarray(logits, dtype=np.float64))
-            for col, target in enumerate(self.columns):
-                out[idx, target] += probs[:, col]
-        return out, np.ones(len(texts), dtype=bool)
+            return softmax(np.asarray(logits, dtype=np.float64))
+
+        return by_length(texts, self.columns, self.batch_size, score), np.ones(len(texts), dtype=bool)
 
     def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None) -> list[tuple[str, float]]:
         p, evidence = self.proba(texts, tokens)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from enrich.sentiment.common import LABELS, decide
+from enrich.sentiment.common import LABELS, by_length, decide
 from sadap.errors import ConfigError
 
 KNOWN_NAMES: dict[str, str] = {
@@ -97,23 +97,14 @@ class TransformerSentiment:
         import numpy as np
         import torch
 
-        out = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
-        if not texts:
-            return out, np.ones(0, dtype=bool)
-        # Similar lengths share a batch: little padding, so short messages stay cheap.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        def score(batch: list[str]):
+            enc = self.tokenizer([t[: self.max_length * 16] for t in batch], truncation=True,
+                                 max_length=self.max_length, padding=True, return_tensors="pt")
+            inputs = {k: v for k, v in enc.items() if k in self._inputs()}
+            return torch.softmax(self.model(**inputs).logits.float(), dim=-1).numpy()
+
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                enc = self.tokenizer(
-                    [texts[i][: self.max_length * 16] for i in idx], truncation=True,
-                    max_length=self.max_length, padding=True, return_tensors="pt",
-                )
-                inputs = {k: v for k, v in enc.items() if k in self._inputs()}
-                probs = torch.softmax(self.model(**inputs).logits.float(), dim=-1).numpy()
-                for col, target in enumerate(self.columns):
-                    out[idx, target] += probs[:, col]
-        return out, np.ones(len(texts), dtype=bool)
+            return by_length(texts, self.columns, self.batch_size, score), np.ones(len(texts), dtype=bool)
 
     def _inputs(self) -> tuple[str, ...]:
         return tuple(getattr(self.tokenizer, "model_input_names", ("input_ids", "attention_mask")))
