@@ -115,6 +115,8 @@ STEPS: tuple[Callable[[str], str], ...] = (
 
 
 def normalize(text: str, steps: Iterable[Callable[[str], str]] = STEPS) -> str:
+    if not text:  # every step maps "" to "" (most mentions have no title)
+        return text
     for step in steps:
         text = step(text)
     return text
