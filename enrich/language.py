@@ -128,11 +128,19 @@ _FUNCTION_WORDS = {
         seit heute mir mich dir dich uns euch man so doch hier gibt mehr""",
 }
 LATIN_LANGUAGES = ("vi", "id", "tl", "es", "pt", "fr", "de")  # besides en; order breaks ties
-# word → the languages whose list holds it
-_WORD_LANGUAGES: dict[str, tuple[str, ...]] = {
-    w: tuple(lang for lang, words in _FUNCTION_WORDS.items() if w in words.split())
-    for w in {w for words in _FUNCTION_WORDS.values() for w in words.split()}
-}
+
+
+def _languages_by_word(lists: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """word → the languages whose list holds it, in the lists' order (one pass: built at import)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for lang, words in lists.items():
+        for w in dict.fromkeys(words.split()):
+            out[w] = out.get(w, ()) + (lang,)
+    return out
+
+
+_WORD_LANGUAGES = _languages_by_word(_FUNCTION_WORDS)
+
 # Words that tell Malaysian from Indonesian usage (counted only once the pair has won).
 _MALAY = frozenset(
     "tak nak kerana mahu sahaja awak akaun percuma sila kat je jer macam mcm dah boleh betul encik ringgit".split()

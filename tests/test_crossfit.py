@@ -117,3 +117,16 @@ def test_bad_data_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert f"{data / 'train.jsonl'}:2:" in err and "pos, neu, neg, q" in err
     assert not (tmp_path / "oof").exists()
+
+
+def test_fast_search_figures_are_the_reported_figures():
+    # The searches score with a numpy confusion matrix; the log reports enrich.evaluate.metrics.
+    rng = np.random.default_rng(5)
+    for labels in (("pos", "neu", "neg", "q"), ("pos", "neu", "neg")):  # the second: no q at all
+        gold = [labels[i] for i in rng.integers(0, len(labels), 500)]
+        p = rng.random((500, 4))
+        if "q" not in labels:
+            p[:, 3] = 0.0
+        fast = build_ensemble.accuracy_macro_f1(gold, p)
+        full = build_ensemble.figures(gold, p)
+        assert fast == {"accuracy": full["accuracy"], "macro_f1": full["macro_f1"]}

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import chain, repeat
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 

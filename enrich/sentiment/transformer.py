@@ -3,9 +3,9 @@
 The shipped ``mini-bert-v3`` is one (a directory inside the package, which Sadap itself runs
 from its ONNX export, :mod:`enrich.sentiment.onnx_model`; ``transformers:<that directory>`` runs
 it here); users can point Sadap at another fine-tuned model in a local directory or, where they
-have network, a hub id. The model's own labels are mapped to ``pos`` / ``neu`` / ``neg`` / ``q``: common names are recognised
-(``positive``, ``neutral``, ``negative``, ``question``, Thai ``บวก``/``กลาง``/``ลบ``/``คำถาม``), others
-are given with ``enrich.sentiment_label_map``. Labels a model lacks (most have no ``q``) get
+have network, a hub id. The model's own labels are mapped to ``pos`` / ``neu`` / ``neg`` /
+``q``: common names are recognised (``positive``, ``neutral``, ``negative``, ``question``, Thai
+``บวก``/``กลาง``/``ลบ``/``คำถาม``), others are given with ``enrich.sentiment_label_map``. Labels a model lacks (most have no ``q``) get
 probability 0. torch and transformers are imported only when a model is loaded.
 """
 

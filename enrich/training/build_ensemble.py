@@ -146,7 +146,8 @@ def accuracy_macro_f1(gold, p) -> dict[str, float]:
         precision = np.where(cm.sum(axis=0) > 0, tp / cm.sum(axis=0), 0.0)
         recall = np.where(cm.sum(axis=1) > 0, tp / cm.sum(axis=1), 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return {"accuracy": round(float(tp.sum() / len(y)), 4), "macro_f1": round(float(f1.mean()), 4)}
+    seen = (cm.sum(axis=0) + cm.sum(axis=1)) > 0  # as metrics(): labels in gold or predicted
+    return {"accuracy": round(float(tp.sum() / len(y)), 4), "macro_f1": round(float(f1[seen].mean()), 4)}
 
 
 def objective(gold, p, floor: dict | None = None) -> float:
@@ -177,9 +178,9 @@ def weight_grid(n: int) -> list[tuple[float, ...]]:
 
 def search(gold, probas, floor: dict | None = None, bias_classes: tuple[str, ...] = (), stack=None):
     """The weights (unless ``stack`` fixes the combination) and biases with the best objective."""
-    from enrich.sentiment.common import LABELS
-
     import numpy as np
+
+    from enrich.sentiment.common import LABELS
 
     gold = np.asarray([LABELS.index(g) for g in gold], dtype=np.int64)
     best = (-100.0, None, None)
@@ -374,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         stack = tuple(np.round(a, 6) for a in fit_stack(v_gold, v_probas))
     score, weights, bias = search(v_gold, v_probas, floor, bias_classes, stack)
     if score < 0:
-        raise SystemExit(f"no weights and biases beat {MEMBERS[0]} alone on valid; drop --constrained")
+        raise SystemExit(f"no weights and biases beat {MEMBERS[0]} alone on {where}; drop --constrained")
     log(f"weights {weights}, bias {dict(zip(LABELS, bias))}, {where} accuracy + macro-F1 {score:.4f}")
     temperature = fit_temperature(v_gold, v_probas, weights, bias, stack)
     p_valid = combine(v_probas, weights, bias, temperature, stack)

@@ -72,14 +72,13 @@ def quantize(float_path: Path, out: Path) -> None:
     quantize_dynamic(str(cleaned), str(out), weight_type=QuantType.QInt8)
 
 
-def agreement(model_dir: Path, onnx_path: Path, texts: list[str]) -> dict:
-    """Labels and probabilities of the ONNX graph against the ``transformers`` model (float32)."""
+def agreement(reference, model_dir: Path, onnx_path: Path, texts: list[str]) -> dict:
+    """Labels and probabilities of the ONNX graph against ``reference``, the ``transformers``
+    model's probabilities (float32) for ``texts``."""
     import numpy as np
 
     from enrich.sentiment.onnx_model import OnnxSentiment
-    from enrich.sentiment.transformer import TransformerSentiment
 
-    reference, _ = TransformerSentiment.load(model_dir).proba(texts)
     exported, _ = OnnxSentiment.load(model_dir, onnx_file=onnx_path.resolve()).proba(texts)
     return {
         "messages": len(texts),
@@ -121,8 +120,11 @@ def main(argv: list[str] | None = None) -> None:
             texts = texts[: args.check] if args.check else texts
             log(f"checking against the transformers model on {len(texts)} valid messages")
             try:
-                record["check_float32"] = agreement(args.model, float_path, texts)
-                record["check_int8"] = agreement(args.model, out, texts)
+                from enrich.sentiment.transformer import TransformerSentiment
+
+                reference, _ = TransformerSentiment.load(args.model).proba(texts)
+                record["check_float32"] = agreement(reference, args.model, float_path, texts)
+                record["check_int8"] = agreement(reference, args.model, out, texts)
             except ConfigError as exc:
                 raise SystemExit(f"error: {exc}") from None
     import onnx

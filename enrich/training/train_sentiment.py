@@ -348,9 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     train, valid = (tr_norm, tr_tok), (va_norm, va_tok)
 
-    search: list[dict] = []
     if recipe.get("pool_valid"):
         return train_pooled(args, recipe, data, log_path, t0)
+    search: list[dict] = []
     if args.no_search:
         best = dict(DEFAULTS)
     else:
