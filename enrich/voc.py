@@ -15,9 +15,11 @@ measured on the held-out ``tests/data/enrich_dev``. The rules, in order (see doc
 2. **Category.** The category with most hits; ties go to the one listed first; no category
    word: the category the complaint-type words imply (``complaint_type_categories``), else
    ``other``.
-3. **Complaint.** The mention complains when its sentiment is ``neg``, or it is ``neu``/``q``
-   with a complaint signal word; it is a complaint when it also names something an
-   organisation provides (a category or complaint-type hit). Its type is the complaint type
+3. **Complaint.** The mention complains when it says what is wrong: a complaint signal word,
+   or, when its sentiment is ``neg``, a complaint-type or disappointment word (a ``neg``
+   message that only names a product, ``จับบุหรี่ไฟฟ้ายัดตูดแม้ง``, is no complaint); ``pos``
+   never complains. It is a complaint when it also names something an organisation provides
+   (a category or complaint-type hit). Its type is the complaint type
    with most hits (ties: the first listed), else the type its category implies
    (``category_complaint_types``: product_service → product_quality ...), else ``other``.
 4. **Expectation.** ``q`` → ``none``. ``pos`` → ``delighted`` with more strong-praise than
@@ -281,7 +283,13 @@ class Lexicons:
         best_type = self._best(self.type_names, types)
         category = self._best(self.category_names, categories) or self.type_categories.get(best_type or "") or OTHER
         about_org = bool(categories or types)
-        complaining = sentiment == "neg" or (sentiment in ("neu", "q", None) and bool(signals))
+        # A negative message that only names a product (chit-chat, rants at the police about
+        # e-cigarettes) must say what is wrong with it to count: on 90 such messages sampled and
+        # labelled for this rule (tests/data/enrich_tune/complaint-evidence.jsonl) 57 were no complaint.
+        if sentiment == "neg":
+            complaining = bool(signals or types or disappointed)
+        else:
+            complaining = sentiment in ("neu", "q", None) and bool(signals)
         is_complaint = complaining and about_org
         complaint_type = None
         if is_complaint:

@@ -84,3 +84,28 @@ def test_no_row_from_test_split(which):
 def test_no_tune_row_from_valid_split():
     valid_texts = _texts("valid.jsonl")
     assert not [r["line"] for r in _rows(TUNE) if r["text"] in valid_texts]
+
+
+EVIDENCE = ROOT / "tests" / "data" / "enrich_tune" / "complaint-evidence.jsonl"
+
+
+def test_complaint_evidence_sample_is_labelled_and_disjoint():
+    """The targeted sample behind the complaint rule: is_complaint only, nothing from the dev or
+    tuning sets, each line in the train split."""
+    rows = _rows(EVIDENCE)
+    assert len(rows) == 90 and len({r["line"] for r in rows}) == 90
+    assert all(set(r) == {"line", "text", "sentiment", "is_complaint"} and isinstance(r["is_complaint"], bool)
+               for r in rows)
+    assert 0 < sum(r["is_complaint"] for r in rows) < 90
+    other = {r["text"].strip() for r in _rows(DEV) + _rows(TUNE)}
+    assert not [r["line"] for r in rows if r["text"].strip() in other]
+
+
+@pytest.mark.skipif(not (WISESIGHT / "train.jsonl").exists(), reason="shared Wisesight data missing")
+def test_complaint_evidence_lines_point_to_train_and_not_to_test_or_valid():
+    with (WISESIGHT / "train.jsonl").open(encoding="utf-8") as fh:
+        train = [json.loads(l) for l in fh]
+    held_out = _texts("test.jsonl") | _texts("valid.jsonl")
+    for r in _rows(EVIDENCE):
+        assert train[r["line"] - 1]["text"] == r["text"] and train[r["line"] - 1]["label"] == r["sentiment"], r["line"]
+        assert r["text"] not in held_out, r["line"]

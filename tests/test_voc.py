@@ -153,7 +153,7 @@ def test_category_rules_on_real_thai(text, sentiment, category):
         ("ชาบูวันนี้น้ำซุปจืด หมูไม่สด ผิดหวังมาก", "product_quality"),
         ("ผ้าอนามัยรุ่นใหม่ซึมเปื้อน รั่วซึมทุกคืน แย่มาก", "product_quality"),
         ("หมูบางลงเรื่อยๆ ของน้อยลง ไม่คุ้มเลย", "product_quality"),
-        ("ผ้าอนามัยยาวกว่ากาว", "product_quality"),  # no type word: from its category
+        ("ผ้าอนามัยยาวกว่ากาว ผิดหวังมาก", "product_quality"),  # no type word: from its category
         ("พนักงานสาขานี้พูดจาไม่สุภาพ เหวี่ยงใส่ลูกค้า", "service_staff"),
         ("แจ้งแอดมินไปสามวันแล้วไม่มีคำตอบ ไม่ติดต่อกลับเลย", "service_staff"),
         ("ค่าส่งแพงกว่าค่าอาหารอีก โก่งราคาชัดๆ", "price_billing"),
@@ -184,7 +184,7 @@ def test_negated_complaint_words_are_ignored():
 
 def test_not_complaint_phrases_hide_complaint_words():
     r = analyze("กันแดดตัวนี้เหมาะกับผิวแพ้ง่าย", "neg")  # ผิวแพ้ง่าย: sensitive skin, not an allergy
-    assert r.hits["complaint_types"] == [] and r.complaint_type == "product_quality"
+    assert r.hits["complaint_types"] == [] and not r.is_complaint and r.complaint_type is None
     assert analyze("ทาแล้วแพ้ ผื่นขึ้น", "neg").complaint_type == "safety_health"
 
 
@@ -200,6 +200,26 @@ def test_not_complaint_phrases_hide_complaint_words():
 )
 def test_expectation_rules_on_real_thai(text, sentiment, expectation):
     assert analyze(text, sentiment).expectation == expectation
+
+
+@pytest.mark.parametrize(
+    "text, complaint",
+    [
+        # Negative messages that name a product but say nothing wrong with it (from the Wisesight
+        # train split, labelled in tests/data/enrich_tune/complaint-evidence.jsonl): no complaint.
+        ("จับบุหรี่ไฟฟ้ายัดตูดแม้ง", False),
+        ("ไม่น่ากินเบียร์ช้างเลยจริงๆ", False),
+        ("ดีเลย กูจะได้เลิกดื่มเครื่องดิ่มตระกูล สิงห์", False),
+        # The same kind of message saying what is wrong: a complaint.
+        ("ตัวดีเซลคือไปออกฟอจูนเนอเหอะ crv ทุกตัวความเหี้ยคือแดกน้ำมัน", True),
+        ("ติดต่อยากจังครับ", True),
+        ("ผมจะเปลี่ยนเครือข่ายละนะครับ จ่ายรายเดือนทุกเดือน เนตไม่ได้เรื่องเลยครับ", True),
+    ],
+)
+def test_a_negative_mention_complains_only_when_it_says_what_is_wrong(text, complaint):
+    r = analyze(text, "neg")
+    assert r.is_complaint is complaint, r.hits
+    assert r.expectation == ("disappointed" if complaint or r.category != "other" else "none")
 
 
 def test_complaint_signal_makes_a_neutral_mention_a_complaint():
@@ -299,9 +319,12 @@ def test_mild_praise_and_not_complaints_from_sadap_yaml(tmp_path):
 
 
 def test_replace_default_lexicons(tmp_path):
-    config = _config(tmp_path, "enrich:\n  replace_default_lexicons: true\n  categories:\n    billing: [บิล]\n")
-    lex = Enricher.from_config(config).lexicons
+    body = "enrich:\n  replace_default_lexicons: true\n  categories:\n    billing: [บิล]\n"
+    lex = Enricher.from_config(_config(tmp_path, body)).lexicons
     assert lex.category_names == ["billing"] and lex.type_names == []
+    r = lex.analyze(["บิล", "ผิด"], "บิลผิด", "neg")
+    assert r.category == "billing" and not r.is_complaint  # nothing in the lists says what is wrong
+    lex = Enricher.from_config(_config(tmp_path, body + "  complaint_signals: [ผิด]\n")).lexicons
     r = lex.analyze(["บิล", "ผิด"], "บิลผิด", "neg")
     assert r.category == "billing" and r.is_complaint and r.complaint_type == "other"
 
