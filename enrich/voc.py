@@ -6,7 +6,8 @@ A first cut driven by word lists (``enrich/lexicons/default.yaml``, extended or 
 measured on the held-out ``tests/data/enrich_dev``. The rules, in order (see docs/enrichment.md):
 
 1. **Words.** Lexicon entries are matched on the mention's words (PyThaiNLP tokens joined
-   without spaces), starting and ending on word boundaries, longest entry first, without
+   without spaces), starting and ending on word boundaries (an English word's inflection
+   counts as one: ``crash`` finds ``crashing``), longest entry first, without
    overlaps; entries without letters (emoji) are matched anywhere in the text. A praise word
    right after a negation (``ไม่ประทับใจ``) counts as disappointment; a disappointment word
    right after one (``ไม่เคยเบื่อ``) counts as mild praise. A complaint-type or complaint-signal
@@ -126,6 +127,21 @@ class WordSet:
         return out
 
 
+_ENGLISH = re.compile(r"[a-z]+")
+_ENGLISH_SUFFIXES = ("ing", "ed", "es", "s")
+
+
+def _english_stem_length(token: str) -> int:
+    """Where an English inflection starts in ``token`` (0: none), so that an English entry
+    also matches its inflected forms: ``crash`` finds ``crashing`` and ``crashed``, ``bug`` finds
+    ``bugs``. Only stems of 3+ letters: ``bus`` stays whole."""
+    if _ENGLISH.fullmatch(token):
+        for suffix in _ENGLISH_SUFFIXES:
+            if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+                return len(token) - len(suffix)
+    return 0
+
+
 @dataclass(frozen=True)
 class Words:
     """A mention's words prepared for matching."""
@@ -145,6 +161,9 @@ class Words:
             if not tok:
                 continue
             parts.append(tok)
+            stem = _english_stem_length(tok)
+            if stem:
+                bounds.add(pos + stem)
             pos += len(tok)
             bounds.add(pos)
         has_words = any(t not in _MASK_TOKENS and _WORD.search(t) and not t.isdigit() for t in tokens)

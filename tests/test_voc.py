@@ -343,3 +343,27 @@ def test_bad_lexicon_settings(tmp_path, body, fragment):
         _config(tmp_path, body)
     assert fragment in str(err.value)
     assert str(err.value).startswith(str(tmp_path / "sadap.yaml") + ":")
+
+
+@pytest.mark.parametrize(
+    "text, complaint",
+    [
+        ("The app keeps crashing, worst bank ever", True),  # crash finds crashing
+        ("the app doesn't work since this morning", True),
+        ("I can't login to the bank app", True),
+        ("แอป crash ตลอดเลย", True),
+        ("news about the bus", False),
+    ],
+)
+def test_english_complaint_words_match_their_inflected_forms(text, complaint):
+    r = analyze(text, "neu")
+    assert r.is_complaint is complaint, r.hits
+
+
+def test_english_stem_boundary_is_only_for_english_words_of_three_letters_or_more():
+    from enrich.voc import _english_stem_length
+
+    assert _english_stem_length("crashing") == 5 and _english_stem_length("crashed") == 5
+    assert _english_stem_length("refunds") == 6
+    assert _english_stem_length("bugs") == 3 and _english_stem_length("bus") == 0 and _english_stem_length("is") == 0
+    assert _english_stem_length("ล่ม") == 0 and _english_stem_length("app2") == 0
