@@ -29,6 +29,7 @@ def _valid_texts(n: int) -> list[str]:
 def test_the_shipped_export_is_of_the_shipped_weights():
     # Retraining the transformer without re-exporting would leave Sadap running old weights.
     log = json.loads((BERT_DIR / "onnx-export.json").read_text(encoding="utf-8"))
+    assert log["fused_operators"]["Attention"] == 4  # the shipped export is the fused one
     sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     assert log["source_sha256"] == sha(BERT_DIR / "model.safetensors")
     assert log["onnx_sha256"] == sha(BERT_DIR / ONNX_FILE)
@@ -75,6 +76,8 @@ def test_export_script_reproduces_the_model_it_exports(tmp_path, _small_model):
     assert log["check_float32"] == {"messages": 120, "label_agreement": 1.0,
                                     "max_probability_difference": pytest.approx(0.0, abs=1e-4)}
     assert log["check_int8"]["max_probability_difference"] < 0.05
+    layers = json.loads((_small_model / "config.json").read_text(encoding="utf-8"))["num_hidden_layers"]
+    assert log["fused_operators"]["Attention"] == layers  # one fused attention per layer
     texts = _valid_texts(30)
     p_onnx, _ = OnnxSentiment.load(_small_model).proba(texts)
     p_torch, _ = TransformerSentiment.load(_small_model).proba(texts)
