@@ -135,7 +135,7 @@ def _english_stem_length(token: str) -> int:
     """Where an English inflection starts in ``token`` (0: none), so that an English entry
     also matches its inflected forms: ``crash`` finds ``crashing`` and ``crashed``, ``bug`` finds
     ``bugs``. Only stems of 3+ letters: ``bus`` stays whole."""
-    if _ENGLISH.fullmatch(token):
+    if token.endswith(_ENGLISH_SUFFIXES) and _ENGLISH.fullmatch(token):  # endswith first: most tokens are Thai
         for suffix in _ENGLISH_SUFFIXES:
             if token.endswith(suffix) and len(token) - len(suffix) >= 3:
                 return len(token) - len(suffix)

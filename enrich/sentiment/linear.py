@@ -129,7 +129,8 @@ class LinearSentiment:
         return model
 
     def _features(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
-        """CSR-like arrays: (row of each entry, block id, feature index, raw count)."""
+        """CSR-like arrays: (row of each entry, block id, feature index, raw count); the counts are
+        ``None`` under binary weighting, which does not use them."""
         import numpy as np
 
         wmin, wmax = self.word_ngram
@@ -163,7 +164,7 @@ class LinearSentiment:
             rows.append(np.full(int(known.sum()), r, dtype=np.int64))
         row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         feat = np.concatenate(feats) if feats else np.zeros(0, dtype=np.int64)
-        count = np.concatenate(counts) if counts else np.ones(len(feat), dtype=np.float64)
+        count = np.concatenate(counts) if counts else None
         return row, (feat >= n_word).astype(np.int64), feat, count
 
     def scores(self, texts: Sequence[str], tokens: Sequence[Sequence[str]], batch: int = 512):
@@ -176,8 +177,7 @@ class LinearSentiment:
             return np.concatenate([d for d, _ in parts]), np.concatenate([c for _, c in parts])
         n = len(texts)
         row, block, feat, count = self._features(texts, tokens)
-        tf = np.ones_like(count) if self.tf == "binary" else np.log(count) + 1.0
-        value = tf * self.idf[feat]
+        value = self.idf[feat] if count is None else (np.log(count) + 1.0) * self.idf[feat]
         seg = row * 2 + block  # one L2 norm per (text, block)
         norms = np.sqrt(np.bincount(seg, weights=value * value, minlength=2 * n))
         value /= norms[seg]

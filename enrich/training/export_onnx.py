@@ -9,10 +9,10 @@ dynamic), fuse each layer's attention, layer norms and GELU into ONNX Runtime's 
 ONNX Runtime's ``quantize_dynamic``, and write ``model.int8.onnx`` next to the weights. The fusion
 is why the TorchScript exporter and eager attention: the optimiser recognises the attention of
 that graph, not of the dynamo exporter's or of scaled-dot-product attention, and a fused graph
-has a quarter of the operators, which is what a one-message call pays for. Then check the export against the ``transformers`` model
-on the Wisesight *valid* split (never test): label agreement and the largest difference in a
-probability, for the float32 export (fidelity of the export) and the int8 one (cost of
-quantisation). Figures, versions and checksums go to ``onnx-export.json`` in the directory.
+has a quarter of the operators, which is what a one-message call pays for. Then check the
+export against the ``transformers`` model on the Wisesight *valid* split (never test): label
+agreement and the largest difference in a probability, for the float32 export (fidelity of the
+export) and the int8 one (cost of quantisation). Figures, versions and checksums go to ``onnx-export.json`` in the directory.
 
 Needs the ``train`` extra (``onnx``) besides torch and transformers; the fusion and quantisation
 come with ``onnxruntime``.
