@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 
 from alerts.engine import AlertEngine
 from alerts.notifiers import Notification, Notifier
-from sadap.errors import InputError
-from sadap.incident import Incident, IncidentEvent
-from sadap.mention import Mention
+from sadap.core.errors import InputError
+from sadap.core.incident import Incident, IncidentEvent
+from sadap.core.mention import Mention
 from sadap.store import Fingerprint, MentionFilter, Store, UpsertResult
 from sadap.store.sqlite import SQLiteStore
-from sadap.timeutil import format_duration
+from sadap.core.timeutil import format_duration
 
 MAX_EVALUATIONS = 5000
 

@@ -12,13 +12,13 @@ from datetime import datetime
 from alerts.incidents import open_or_update
 from alerts.memo import CycleMemo
 from alerts.message import build_payload, build_text
-from alerts.model import FiredAlert
+from sadap.core.alert import FiredAlert
 from alerts.notifiers import Notification, Notifier
 from alerts.rules.base import EvalContext, Rule
-from sadap.errors import NotifyError
-from sadap.incident import IncidentEvent
+from sadap.core.errors import NotifyError
+from sadap.core.incident import IncidentEvent
 from sadap.store import Store
-from sadap.timeutil import format_duration
+from sadap.core.timeutil import format_duration
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class AlertEngine:
         rules = config.alert_rules
         playbooks = load_configured_playbooks(config)
         known = {p.id for p in playbooks}
-        from sadap.errors import ConfigError
+        from sadap.core.errors import ConfigError
 
         for rule in rules:
             if rule.options.playbook and rule.options.playbook not in known:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from alerts.model import FiredAlert
-from sadap.errors import InputError
-from sadap.incident import Incident, IncidentEvent
+from sadap.core.alert import FiredAlert
+from sadap.core.errors import InputError
+from sadap.core.incident import Incident, IncidentEvent
 from sadap.store import Store
-from sadap.timeutil import now_utc
+from sadap.core.timeutil import now_utc
 
 _ALLOWED = {
     "acknowledged": ("open",),

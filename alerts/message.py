@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from alerts.model import FiredAlert
-from sadap.incident import Incident
-from sadap.mention import Mention
-from sadap.timeutil import show
+from sadap.core.alert import FiredAlert
+from sadap.core.incident import Incident
+from sadap.core.mention import Mention
+from sadap.core.timeutil import show
 
 _SEVERITY_TH = {"P1": "วิกฤต", "P2": "สูง", "P3": "ปานกลาง", "P4": "ต่ำ", "P5": "แจ้งเพื่อทราบ"}
 

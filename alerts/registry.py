@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from alerts.rules.base import Rule
-from sadap.errors import ConfigError, InputError
-from sadap.yamlsource import LineMap, format_loc, validation_lines
+from sadap.core.errors import ConfigError, InputError
+from sadap.core.yamlsource import LineMap, format_loc, validation_lines
 
 RULE_TYPES: dict[str, type[Rule]] = {}
 

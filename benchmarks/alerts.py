@@ -54,8 +54,8 @@ def _texts(n: int) -> list[str]:
 
 
 def _config(tmp: Path, hook_url: str):
-    from sadap.config import load_config_file
-    from sadap.starter import render_config
+    from sadap.app.config import load_config_file
+    from sadap.app.starter import render_config
 
     watch = (
         "  - {name: ธนาคารแสงทอง, aliases: [แสงทอง, Saengthong]}\n"
@@ -76,8 +76,8 @@ def _config(tmp: Path, hook_url: str):
 
 
 def stream(messages: int) -> dict:
-    from sadap.ingest import IngestPipeline
-    from sadap.mention import RawMention
+    from sadap.app.ingest import IngestPipeline
+    from sadap.core.mention import RawMention
 
     received: list[tuple[float, dict]] = []
 
@@ -171,7 +171,7 @@ def build_store(path: Path, n: int) -> None:
     from enrich.keywords import keywords
     from enrich.normalize import normalize
     from enrich.tokenize import tokenize
-    from sadap.mention import Mention, Sentiment
+    from sadap.core.mention import Mention, Sentiment
     from sadap.store.sqlite import SQLiteStore
 
     rng = random.Random(42)
@@ -231,7 +231,7 @@ def fifty_rules() -> list[dict]:
 
 def scale(n: int, db: Path, cycles: int) -> dict:
     from alerts.engine import AlertEngine
-    from sadap.config import Config
+    from sadap.app.config import Config
     from sadap.store import MentionFilter
     from sadap.store.sqlite import SQLiteStore
 

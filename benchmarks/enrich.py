@@ -50,7 +50,7 @@ def main() -> None:
     from enrich.entities import Entity
     from enrich.pipeline import Enricher
     from enrich.sentiment import warm
-    from sadap.mention import RawMention, to_mention
+    from sadap.core.mention import RawMention, to_mention
 
     t = time.perf_counter()
     warm(args.engine)

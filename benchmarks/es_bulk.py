@@ -30,8 +30,8 @@ def load_mentions(path: Path, n: int):
     from enrich.keywords import keywords
     from enrich.normalize import normalize
     from enrich.tokenize import tokenize
-    from sadap.mention import Complaint, Mention, Sentiment, mention_id
-    from sadap.timeutil import UTC
+    from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
+    from sadap.core.timeutil import UTC
 
     rnd = random.Random(7)
     start = datetime(2026, 11, 13, tzinfo=UTC)
@@ -79,9 +79,9 @@ def main() -> None:
 
     from osmem_server import OsmemServer
 
-    from sadap.query import parse_query
+    from sadap.store.query import parse_query
     from sadap.store import MentionFilter
-    from sadap.store.es_testing import make_test_store
+    from tests.es_support import make_test_store
 
     t = time.perf_counter()
     mentions = load_mentions(args.data, args.docs)

@@ -4,5 +4,5 @@ Run a spider on its own from the repository root, for example::
 
     scrapy crawl rss -a url=https://example.co.th/rss.xml -a source=example-news -O out.jsonl
 
-or crawl configured sources in-process with :func:`crawlers.run.crawl`.
+or crawl configured sources in-process with :func:`sadap.app.crawl.crawl`.
 """

@@ -1,4 +1,4 @@
-"""The item every Sadap spider yields: the fields of :class:`sadap.mention.RawMention`."""
+"""The item every Sadap spider yields: the fields of :class:`sadap.core.mention.RawMention`."""
 
 from __future__ import annotations
 

@@ -7,21 +7,41 @@ Order (see ``ITEM_PIPELINES``): :class:`ValidatePipeline` → :class:`Duplicates
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from itemadapter import ItemAdapter
 from pydantic import ValidationError
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.logformatter import LogFormatter
+from scrapy.settings import BaseSettings
+from scrapy.utils.misc import load_object
 
-from sadap.config import Config, load_config_file
-from sadap.mention import RawMention, mention_id
+from sadap.core.mention import RawMention, mention_id
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+
+class BatchCounts(Protocol):
+    read: int
+    stored: int
+    duplicates: int
+    near_duplicates: int
+    alerts: list[Any]
+
+
+class Ingest(Protocol):
+    """Where validated batches go (Sadap's ingest pipeline, or a test double)."""
+
+    def process(self, raws: list[RawMention]) -> BatchCounts: ...
+
+    def close(self) -> None: ...
+
+
+IngestFactory = Callable[[BaseSettings], Ingest]
 
 
 def raw_mention(item: Any) -> RawMention:
@@ -88,35 +108,37 @@ class DuplicatesPipeline:
 
 
 class SadapIngestPipeline:
-    """Hand validated mentions, in batches, to ``sadap.ingest.IngestPipeline``.
+    """Hand validated mentions, in batches, to the ingest the ``SADAP_INGEST_FACTORY``
+    setting builds (a callable, or its dotted path, given the crawler's settings).
 
-    Needs the ``SADAP_CONFIG`` setting (a :class:`~sadap.config.Config` or a path to
-    ``sadap.yaml``); without it the pipeline is off and items only reach feed exports.
+    Off (items reach feed exports only) unless both ``SADAP_INGEST_FACTORY`` and
+    ``SADAP_CONFIG`` are set: the crawlers never import the app layer themselves.
     """
 
-    def __init__(self, crawler: Crawler, config: Config, batch_size: int) -> None:
+    def __init__(self, crawler: Crawler, factory: IngestFactory, batch_size: int) -> None:
         self.stats = crawler.stats
-        self.config = config
+        self.settings = crawler.settings
+        self.factory = factory
         self.batch_size = batch_size
         self.batch: list[RawMention] = []
-        self.ingest: Any = None
+        self.ingest: Ingest | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SadapIngestPipeline:
-        value = crawler.settings.get("SADAP_CONFIG")
-        if not value:
+        if not crawler.settings.get("SADAP_CONFIG"):
             raise NotConfigured("SADAP_CONFIG is not set: items go to feed exports only")
-        config = value if isinstance(value, Config) else load_config_file(Path(value))
+        value = crawler.settings.get("SADAP_INGEST_FACTORY")
+        if not value:
+            raise NotConfigured("SADAP_INGEST_FACTORY is not set: items go to feed exports only")
+        factory = load_object(value) if isinstance(value, str) else value
         batch_size = crawler.settings.getint("SADAP_BATCH_SIZE", 50)
         if batch_size < 1:
             raise ValueError(f"SADAP_BATCH_SIZE must be at least 1 (got {batch_size})")
-        return cls(crawler, config, batch_size)
+        return cls(crawler, factory, batch_size)
 
     def open_spider(self) -> None:
-        # Imported here: enrichment is heavy and standalone crawls never need it.
-        from sadap.ingest import IngestPipeline
-
-        self.ingest = IngestPipeline(self.config)
+        # Built here, not in from_crawler: enrichment is heavy and only a running crawl needs it.
+        self.ingest = self.factory(self.settings)
 
     def process_item(self, item: Any) -> Any:
         self.batch.append(raw_mention(item))
@@ -136,6 +158,7 @@ class SadapIngestPipeline:
         if not self.batch:
             return
         batch, self.batch = self.batch, []
+        assert self.ingest is not None, "open_spider() builds the ingest before items arrive"
         result = self.ingest.process(batch)
         self.stats.inc_value("sadap/read", result.read)
         self.stats.inc_value("sadap/stored", result.stored)

@@ -40,9 +40,12 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.SadapIngestPipeline": 900,
 }
 
-# SADAP_CONFIG: a sadap.config.Config (or a path to sadap.yaml). Unset, the ingest
+# SADAP_CONFIG: a sadap.app.config.Config (or a path to sadap.yaml). Unset, the ingest
 # pipeline switches itself off and items only go to feed exports (-O out.jsonl).
 SADAP_CONFIG = None
+# Builds the ingest that batches go to, given these settings (a callable or its dotted path).
+# Named by path so the crawlers stage never imports the app layer.
+SADAP_INGEST_FACTORY = "sadap.app.ingest.from_scrapy_settings"
 SADAP_BATCH_SIZE = 50
 
 # Scrapy 2.19 uses the asyncio reactor and the current request fingerprinter by default;

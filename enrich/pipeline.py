@@ -18,7 +18,7 @@ from enrich.sentiment import DEFAULT_ENGINE
 from enrich.spam import spam_score
 from enrich.tokenize import tokenize
 from enrich.voc import Lexicons
-from sadap.mention import Complaint, Mention, Sentiment
+from sadap.core.mention import Complaint, Mention, Sentiment
 
 __all__ = ["MAX_TEXT", "Enricher", "hashtags"]  # hashtags: moved to enrich.hashtags, still importable here
 

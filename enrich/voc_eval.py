@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sadap.errors import InputError
+from sadap.core.errors import InputError
 
 FIELDS = ("expectation", "category", "is_complaint", "complaint_type")
 EXPECTATIONS = ("delighted", "satisfied", "disappointed", "none")
@@ -79,7 +79,7 @@ def check_enrich_row(row: dict) -> str | None:
 def evaluate_enrich(rows: Iterable[dict], enricher, batch_size: int = 256) -> dict[str, Any]:
     """Run ``enricher`` on the rows and score each gold field present."""
     from enrich.evaluate import metrics
-    from sadap.mention import RawMention, to_mention
+    from sadap.core.mention import RawMention, to_mention
 
     rows = list(rows)
     gold: dict[str, list[str]] = {f: [] for f in FIELDS}

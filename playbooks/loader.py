@@ -14,9 +14,9 @@ from typing import Iterable
 from pydantic import ValidationError
 
 from playbooks.schema import Playbook, timing_problems
-from sadap.settings_types import parse_duration_setting as _duration
-from sadap.errors import ConfigError
-from sadap.yamlsource import LineMap, format_loc, load_yaml, validation_lines
+from sadap.core.settings_types import parse_duration_setting as _duration
+from sadap.core.errors import ConfigError
+from sadap.core.yamlsource import LineMap, format_loc, load_yaml, validation_lines
 
 SUFFIXES = (".yaml", ".yml")
 

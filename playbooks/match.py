@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Iterable
 
-from alerts.model import FiredAlert, at_least
+from sadap.core.alert import FiredAlert, at_least
 from playbooks.schema import Playbook, When
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))

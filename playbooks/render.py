@@ -10,10 +10,10 @@ import string
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Mapping
 
-from sadap.errors import ConfigError
+from sadap.core.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from alerts.model import FiredAlert
+    from sadap.core.alert import FiredAlert
     from playbooks.schema import Playbook
 
 #: Variables a response template may use, with what each holds.
@@ -89,7 +89,7 @@ def _as_text(value: Any, lang: str = "th") -> Any:
     if isinstance(value, timedelta):
         return duration_words(value, lang)
     if isinstance(value, datetime):
-        from sadap.timeutil import show
+        from sadap.core.timeutil import show
 
         return show(value)
     if isinstance(value, (list, tuple, set)):

@@ -19,10 +19,10 @@ from pydantic import (
     model_validator,
 )
 
-from alerts.model import Severity
-from sadap.settings_types import Duration, Strict
-from sadap.timeutil import format_duration
-from sadap.yamlsource import Loc, format_loc
+from sadap.core.alert import Severity
+from sadap.core.settings_types import Duration, Strict
+from sadap.core.timeutil import format_duration
+from sadap.core.yamlsource import Loc, format_loc
 from playbooks.render import template_problem
 
 CHANNELS: tuple[str, ...] = ("social", "press", "email", "line", "internal", "sms")

@@ -1,5 +1,5 @@
 """``python -m sadap`` — the same as the ``sadap`` command."""
 
-from sadap.cli import main
+from sadap.app.cli import main
 
 main()

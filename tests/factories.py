@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enrich.keywords import keywords
 from enrich.normalize import normalize
 from enrich.tokenize import tokenize
-from sadap.mention import Mention, Sentiment, mention_id
+from sadap.core.mention import Mention, Sentiment, mention_id
 
 ENTITY = "ธนาคารแสงทอง"
 

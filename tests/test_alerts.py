@@ -16,10 +16,10 @@ from alerts.engine import AlertEngine
 from alerts.incidents import add_note, transition
 from alerts.notifiers.console import ConsoleNotifier
 from alerts.notifiers.webhook import WebhookNotifier
-from sadap.config import load_config_file
-from sadap.errors import InputError
+from sadap.app.config import load_config_file
+from sadap.core.errors import InputError
 from sadap.store.sqlite import SQLiteStore
-from sadap.timeutil import UTC
+from sadap.core.timeutil import UTC
 from tests.factories import ENTITY, mention
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)  # 10:00 Bangkok
@@ -202,7 +202,7 @@ def test_webhook_delivers_json_to_a_local_receiver(setup, receiver):
 
 
 def _webhook_config(url, retries=0):
-    from sadap.config import WebhookNotifierConfig
+    from sadap.app.config import WebhookNotifierConfig
 
     return WebhookNotifierConfig(id="hook", type="webhook", url=url, retries=retries)
 
@@ -214,7 +214,7 @@ def test_failed_webhook_is_logged_without_secret_and_never_crashes(setup, receiv
     quiet_week_and_crisis(store)
     secret_url = url + "?token=s3cr3t-token"
     monkeypatch.setenv("HOOK_URL", secret_url)
-    from sadap.config import WebhookNotifierConfig
+    from sadap.app.config import WebhookNotifierConfig
 
     hook = WebhookNotifier(WebhookNotifierConfig(id="hook", type="webhook", url_env="HOOK_URL", retries=1))
     hook.backoff_seconds = 0.01

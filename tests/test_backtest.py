@@ -12,8 +12,8 @@ import pytest
 
 from alerts.backtest import backtest
 from alerts.engine import AlertEngine
-from sadap.config import load_config_file
-from sadap.errors import InputError
+from sadap.app.config import load_config_file
+from sadap.core.errors import InputError
 from sadap.store.sqlite import SQLiteStore
 from tests.factories import ENTITY, mention
 from tests.test_alerts import NOW
@@ -62,7 +62,7 @@ def test_backtest_matches_live_evaluation(setup):
     report = backtest(config, store, "surge", NOW - timedelta(hours=2), NOW, timedelta(minutes=5))
     first = report["alerts"][0]
     live = AlertEngine.from_config(config, store, notifiers=[])
-    from sadap.timeutil import parse_iso
+    from sadap.core.timeutil import parse_iso
 
     at = parse_iso(first["at"])
     assert live.check(at - timedelta(minutes=5)) == []

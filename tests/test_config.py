@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sadap.config import Config, load_config, load_config_file
-from sadap.errors import ConfigError, InputError
-from sadap.starter import write_starter
+from sadap.app.config import Config, load_config, load_config_file
+from sadap.core.errors import ConfigError, InputError
+from sadap.app.starter import write_starter
 
 
 def write(tmp_path: Path, text: str) -> Path:

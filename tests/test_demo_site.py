@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import feedparser
 import pytest
 
-from sadap.demo.site import DemoSite, load_story, thai_date
+from sadap.app.demo.site import DemoSite, load_story, thai_date
 
 UTC = timezone.utc
 BKK = timezone(timedelta(hours=7))

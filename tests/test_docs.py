@@ -9,15 +9,15 @@ from click.testing import CliRunner
 
 from alerts.notifiers import NOTIFIER_TYPES
 from alerts.registry import rule_types
-from sadap.cli import main
-from sadap.docgen import render
+from sadap.app.cli import main
+from sadap.app.docgen import render
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_configuration_reference_is_current():
     current = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
-    assert current == render(), "run: python -m sadap.docgen > docs/configuration.md"
+    assert current == render(), "run: python -m sadap.app.docgen > docs/configuration.md"
 
 
 def test_every_rule_type_and_notifier_is_documented():

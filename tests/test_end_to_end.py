@@ -89,8 +89,8 @@ def test_alerts_check_json_contract_and_cooldown(demo):
 
 
 def test_alerts_check_fields(tmp_path):
-    from sadap.demo.run import watch_block
-    from sadap.demo.site import load_story
+    from sadap.app.demo.run import watch_block
+    from sadap.app.demo.site import load_story
 
     (tmp_path / "sadap.yaml").write_text(
         "data_dir: .\nwatch:\n" + watch_block(load_story())
@@ -99,7 +99,7 @@ def test_alerts_check_fields(tmp_path):
     )
     from datetime import timedelta
 
-    from sadap.timeutil import now_utc
+    from sadap.core.timeutil import now_utc
 
     published = (now_utc() - timedelta(hours=2)).isoformat()
     rows = "\n".join(
@@ -160,8 +160,8 @@ def test_init_and_usage_errors(tmp_path):
 
 
 def test_web_console(demo):
-    from sadap.config import load_config_file
-    from sadap.web import start_console
+    from sadap.app.config import load_config_file
+    from sadap.app.web import start_console
 
     data, _ = demo
     url = start_console(load_config_file(data / "sadap.yaml"), "127.0.0.1", 0)
@@ -187,9 +187,9 @@ class Hook(BaseHTTPRequestHandler):
 
 @pytest.mark.slow
 def test_run_service_crawls_on_schedule_and_notifies(tmp_path):
-    from sadap.demo.run import sources_block, watch_block
-    from sadap.demo.site import DemoSite
-    from sadap.starter import render_config
+    from sadap.app.demo.run import sources_block, watch_block
+    from sadap.app.demo.site import DemoSite
+    from sadap.app.starter import render_config
 
     hook = type("H", (Hook,), {"received": []})
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), hook)
@@ -220,8 +220,8 @@ def test_run_service_crawls_on_schedule_and_notifies(tmp_path):
 
 
 def test_incident_api(demo, monkeypatch):
-    from sadap.config import load_config_file
-    from sadap.web import start_console
+    from sadap.app.config import load_config_file
+    from sadap.app.web import start_console
 
     data, _ = demo
     url = start_console(load_config_file(data / "sadap.yaml"), "127.0.0.1", 0)

@@ -12,7 +12,7 @@ import pytest
 from enrich.entities import Entity
 from enrich.pipeline import Enricher
 from enrich.sentiment import warm
-from sadap.mention import Mention
+from sadap.core.mention import Mention
 
 NOW = datetime(2026, 3, 25, 9, 0, tzinfo=timezone.utc)
 LABELS = {"pos", "neu", "neg", "q"}

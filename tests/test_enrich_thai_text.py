@@ -14,7 +14,7 @@ from enrich.normalize import normalize, strip_html
 from enrich.pipeline import Enricher
 from enrich.spam import spam_score, spam_signals
 from enrich.tokenize import tokenize
-from sadap.mention import Mention
+from sadap.core.mention import Mention
 
 NOW = datetime(2026, 3, 25, 9, 0, tzinfo=timezone.utc)
 BANK = Entity("ธนาคารแสงทอง", ("แสงทอง", "Saengthong", "ST Bank"))

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sadap.cli import main
+from sadap.app.cli import main
 from sadap.store import MentionFilter
 from sadap.store.es_mappings import expected_files
-from sadap.store.es_testing import PlainJsonNode, drop_test_store, es_test_url, make_test_store
-from sadap.timeutil import UTC
+from tests.es_support import PlainJsonNode, drop_test_store, es_test_url, make_test_store
+from sadap.core.timeutil import UTC
 from tests.test_store_contract import TEXTS, make
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -317,7 +317,7 @@ def plain_json_client(monkeypatch):
 
 @pytest.mark.skipif(bool(es_test_url()), reason="uses the osmem-server clone")
 def test_open_store_and_es_commands(cluster_url, tmp_path, plain_json_client):
-    from sadap.config import load_config
+    from sadap.app.config import load_config
     from sadap.store import open_store
 
     path = _config(tmp_path, cluster_url, "cli")
@@ -352,8 +352,8 @@ def test_es_commands_fail_with_one_line(tmp_path):
 
 
 def test_config_validates_prefix_and_reads_secrets_from_environment(tmp_path, monkeypatch):
-    from sadap.config import load_config
-    from sadap.errors import ConfigError
+    from sadap.app.config import load_config
+    from sadap.core.errors import ConfigError
     from sadap.store.elasticsearch import build_client
 
     bad = tmp_path / "bad.yaml"
@@ -378,8 +378,8 @@ _END = "<!-- es-config:end -->"
 
 
 def _config_block() -> str:
-    from sadap.config import ElasticsearchConfig
-    from sadap.docgen import model_table
+    from sadap.app.config import ElasticsearchConfig
+    from sadap.app.docgen import model_table
 
     return "\n".join([_START, "", (ElasticsearchConfig.__doc__ or "").strip(), "",
                       *model_table(ElasticsearchConfig, "store.elasticsearch."), "", _END])
@@ -409,7 +409,7 @@ def test_compose_file_runs_the_stack_with_security_on():
     assert es["xpack.security.enabled"] == "true" and es["xpack.security.http.ssl.enabled"] == "true"
     assert {"esdata", "kibanadata", "snapshots", "sadapdata"} <= set(compose["volumes"])
     config = yaml.safe_load(compose["configs"]["sadap_config"]["content"])
-    from sadap.config import Config
+    from sadap.app.config import Config
 
     Config.model_validate(config)  # the embedded sadap.yaml is a valid config
     assert config["store"]["backend"] == "elasticsearch"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from sadap.config import load_config_file
-from sadap.importer import import_file
+from sadap.app.config import load_config_file
+from sadap.app.importer import import_file
 from sadap.store import MentionFilter, open_store
-from sadap.timeutil import UTC
+from sadap.core.timeutil import UTC
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sadap.cli import main
-from sadap.kibana import KibanaError, ndjson, provision, saved_objects
+from sadap.app.cli import main
+from sadap.app.kibana import KibanaError, ndjson, provision, saved_objects
 from sadap.store.es_mappings import AGGREGATABLE_TYPES, MENTION_PROPERTIES, STATE_PROPERTIES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -42,10 +42,10 @@ from alerts.notifiers.line import LineNotifier, truncate
 from alerts.notifiers.slack import SlackNotifier
 from alerts.notifiers.teams import TeamsNotifier
 from alerts.notifiers.webhook import WebhookNotifier
-from sadap.config import Config, load_config_file
-from sadap.errors import ConfigError, NotifyError
+from sadap.app.config import Config, load_config_file
+from sadap.core.errors import ConfigError, NotifyError
 from sadap.store.sqlite import SQLiteStore
-from sadap.timeutil import UTC
+from sadap.core.timeutil import UTC
 from tests.factories import ENTITY, mention
 
 NOW = dt.datetime(2026, 11, 21, 3, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from enrich import sentiment
 from enrich.normalize import normalize
 from enrich.sentiment.onnx_model import ONNX_FILE, OnnxSentiment
 from enrich.sentiment.transformer import TransformerSentiment
-from sadap.errors import ConfigError
+from sadap.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 BERT_DIR = ROOT / "enrich" / "models" / "sentiment-mini-bert-v3"

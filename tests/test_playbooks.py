@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.model import FiredAlert
+from sadap.core.alert import FiredAlert
 from playbooks import (
     TEMPLATE_VARIABLES,
     alert_variables,
@@ -20,7 +20,7 @@ from playbooks import (
     render_template,
     shipped_dir,
 )
-from sadap.errors import ConfigError
+from sadap.core.errors import ConfigError
 
 SAMPLE = {
     "brand": "ธนาคารสยามตัวอย่าง",

@@ -14,7 +14,7 @@ from enrich.privacy import (
     mask_urls,
     valid_national_id,
 )
-from sadap.mention import RawMention, to_mention
+from sadap.core.mention import RawMention, to_mention
 
 
 def _id_with_check(first12: str) -> str:

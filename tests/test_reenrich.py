@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from enrich.pipeline import Enricher
-from sadap.cli import main
-from sadap.config import load_config_file
-from sadap.importer import import_file
-from sadap.mention import Mention
-from sadap.reenrich import reenrich
+from sadap.app.cli import main
+from sadap.app.config import load_config_file
+from sadap.app.importer import import_file
+from sadap.core.mention import Mention
+from sadap.app.reenrich import reenrich
 from sadap.store import MentionFilter, open_store
-from sadap.timeutil import now_utc
+from sadap.core.timeutil import now_utc
 
 OLD = """data_dir: data
 watch:
@@ -185,9 +185,9 @@ def test_bad_options_give_one_clear_line(setup):
 
 @pytest.mark.es
 def test_reenrich_on_elasticsearch_keeps_the_responded_flag(request, tmp_path):
-    from sadap.ingest import IngestPipeline
-    from sadap.mention import RawMention
-    from sadap.store.es_testing import drop_test_store, es_test_url, make_test_store
+    from sadap.app.ingest import IngestPipeline
+    from sadap.core.mention import RawMention
+    from tests.es_support import drop_test_store, es_test_url, make_test_store
 
     url = es_test_url()
     store = make_test_store(url or request.getfixturevalue("osmem_clone").url, real=bool(url), spool_dir=tmp_path / "spool")

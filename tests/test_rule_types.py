@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from alerts.engine import AlertEngine
-from sadap.config import Config
+from sadap.app.config import Config
 from sadap.store.sqlite import SQLiteStore
 from tests.factories import ENTITY, mention
 from tests.test_alerts import NOW

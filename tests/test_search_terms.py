@@ -14,16 +14,16 @@ from click.testing import CliRunner
 from enrich.hashtags import hashtag_search_words, hashtag_words
 from enrich.normalize import normalize
 from enrich.tokenize import compound_parts, index_terms, tokenize
-from sadap.cli import main
-from sadap.config import load_config_file
-from sadap.importer import import_file
-from sadap.query import MAX_SPELLINGS, matches_tokens, parse_query
+from sadap.app.cli import main
+from sadap.app.config import load_config_file
+from sadap.app.importer import import_file
+from sadap.store.query import MAX_SPELLINGS, matches_tokens, parse_query
 from sadap.store import MentionFilter
 from sadap.store.sqlite import SCHEMA_VERSION, SQLiteStore
 from tests.factories import mention
 from tests.test_alerts import NOW
 
-# The demo bank (sadap/demo/story.json): its name, aliases and product, as `sadap demo` configures them.
+# The demo bank (sadap/app/demo/story.json): its name, aliases and product, as `sadap demo` configures them.
 DEMO_WORDS = (
     "ธนาคารแสงทอง", "Saengthong Bank", "แสงทอง", "ธ.แสงทอง", "แบงก์แสงทอง", "Saengthong", "ST Bank",
     "แสงทอง พลัส", "ST Plus", "แอปแสงทอง", "แสงทองพลัส", "แอปแสงทองพลัส", "แอปแสงทอง พลัส",
@@ -93,7 +93,7 @@ def test_a_phrase_widens_to_at_most_max_spellings(caplog):
     prefixes = plain[: MAX_SPELLINGS + 6]
     words = ("แสงทอง", *(p + "แสงทอง" for p in prefixes))
     assert len(compound_parts(words)) > MAX_SPELLINGS
-    with caplog.at_level(logging.WARNING, logger="sadap.query"):
+    with caplog.at_level(logging.WARNING, logger="sadap.store.query"):
         got = alternatives("แสงทอง", words)
     assert len(got) == MAX_SPELLINGS and got[0] == ("แสงทอง",)
     assert "more than 64 spellings" in caplog.text

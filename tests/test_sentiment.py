@@ -20,7 +20,7 @@ from enrich.evaluate import evaluate, fold_questions, metrics
 from enrich.negation import mark_negation
 from enrich.normalize import normalize
 from enrich.tokenize import tokenize
-from sadap.errors import ConfigError
+from sadap.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "enrich" / "models"

@@ -17,8 +17,8 @@ from enrich.normalize import normalize
 from enrich.sentiment.ensemble import EnsembleSentiment
 from enrich.sentiment.transformer import TransformerSentiment, map_labels
 from enrich.tokenize import tokenize
-from sadap.config import load_config
-from sadap.errors import ConfigError
+from sadap.app.config import load_config
+from sadap.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "enrich" / "models"

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from alerts.engine import AlertEngine
 from enrich.normalize import normalize
 from enrich.spam import spam_score
-from sadap.cli import main
-from sadap.config import Config, load_config_file
-from sadap.errors import ConfigError
-from sadap.importer import import_file
+from sadap.app.cli import main
+from sadap.app.config import Config, load_config_file
+from sadap.core.errors import ConfigError
+from sadap.app.importer import import_file
 from sadap.store import MentionFilter
 from sadap.store.sqlite import SCHEMA_VERSION, SQLiteStore
 from tests.factories import ENTITY, mention

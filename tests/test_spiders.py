@@ -22,9 +22,9 @@ from scrapy.utils.test import get_crawler
 
 from crawlers.items import MentionItem
 from crawlers.pipelines import DuplicatesPipeline, SadapIngestPipeline, ValidatePipeline
-from sadap.config import Config, SourceConfig
-from sadap.errors import ConfigError
-from sadap.mention import RawMention
+from sadap.app.config import Config, SourceConfig
+from sadap.core.errors import ConfigError
+from sadap.core.mention import RawMention
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ BOILERPLATE = [
     "dataLayer",  # scripts
 ]
 
-# A stand-in for sadap.ingest (the lead's module) that records what it is handed.
+# A stand-in for sadap.app.ingest (the lead's module) that records what it is handed.
 FAKE_INGEST_RUN = r'''
 import json, sys, types
 handed = []
@@ -67,12 +67,8 @@ class IngestPipeline:
         return Result(len(raws))
     def close(self):
         handed.append("closed")
-fake = types.ModuleType("sadap.ingest")
-fake.IngestPipeline = IngestPipeline
-sys.modules["sadap.ingest"] = fake
-
-from sadap.config import Config, SourceConfig
-from crawlers.run import crawl
+from sadap.app.config import Config, SourceConfig
+from sadap.app.crawl import crawl
 
 base = sys.argv[1]
 sources = [
@@ -81,7 +77,8 @@ sources = [
     SourceConfig(name="khaosod", kind="article", url=base + "/news/index.html", follow=r"article-\d+\.html"),
     SourceConfig(name="webboard", kind="forum", url=base + "/forum/threads.json"),
 ]
-stats = crawl(Config(), sources, settings={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False})
+factory = lambda settings: IngestPipeline(settings["SADAP_CONFIG"])
+stats = crawl(Config(), sources, settings={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "SADAP_INGEST_FACTORY": factory})
 try:
     crawl(Config(), sources)
     again = "ran twice"
@@ -385,7 +382,7 @@ def test_forum_invalid_json_and_empty_comment(crawls):
     assert len(empty) == 1 and "[43120001#4]" in empty[0]
 
 
-# -- crawlers.run.crawl() with the ingest hand-off ------------------------------------
+# -- sadap.app.crawl.crawl() with the ingest hand-off ------------------------------------
 
 
 def test_run_crawls_sources_in_one_process_and_hands_off_batches(crawls):
@@ -415,7 +412,7 @@ def test_run_crawls_sources_in_one_process_and_hands_off_batches(crawls):
 
 
 def test_run_refuses_file_sources():
-    from crawlers.run import crawl
+    from sadap.app.crawl import crawl
 
     source = SourceConfig(name="import", kind="file", url="mentions.jsonl")
     with pytest.raises(ConfigError, match="use `sadap ingest` for file sources"):
@@ -469,8 +466,8 @@ def test_ingest_pipeline_batches_raw_mentions(monkeypatch, tmp_path):
             self.read, self.stored, self.duplicates, self.near_duplicates, self.alerts = n, n, 0, 0, []
 
     class FakeIngest:
-        def __init__(self, config: Config) -> None:
-            calls.append(("open", config.data_dir))
+        def __init__(self, config_path: str) -> None:
+            calls.append(("open", config_path))
 
         def process(self, raws: list[RawMention]) -> Result:
             calls.append([raw.native_id for raw in raws])
@@ -480,15 +477,17 @@ def test_ingest_pipeline_batches_raw_mentions(monkeypatch, tmp_path):
         def close(self) -> None:
             calls.append("close")
 
-    monkeypatch.setitem(sys.modules, "sadap.ingest", types.SimpleNamespace(IngestPipeline=FakeIngest))
     config_file = tmp_path / "sadap.yaml"
     config_file.write_text("data_dir: data\n", encoding="utf-8")
-    crawler = get_crawler(settings_dict={"SADAP_CONFIG": str(config_file), "SADAP_BATCH_SIZE": 2})
+    factory = lambda settings: FakeIngest(settings["SADAP_CONFIG"])  # noqa: E731
+    crawler = get_crawler(
+        settings_dict={"SADAP_CONFIG": str(config_file), "SADAP_BATCH_SIZE": 2, "SADAP_INGEST_FACTORY": factory}
+    )
     pipeline = SadapIngestPipeline.from_crawler(crawler)
     pipeline.open_spider()
     items = [_item(native_id=str(n)) for n in range(5)]
     assert [pipeline.process_item(item) for item in items] == items  # items flow on
     pipeline.close_spider()
-    assert calls == [("open", "data"), ["0", "1"], ["2", "3"], ["4"], "close"]
+    assert calls == [("open", str(config_file)), ["0", "1"], ["2", "3"], ["4"], "close"]
     assert crawler.stats.get_value("sadap/stored") == 5
     assert crawler.stats.get_value("sadap/alerts") == 0

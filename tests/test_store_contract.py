@@ -8,11 +8,11 @@ import pytest
 
 from enrich.normalize import normalize
 from enrich.tokenize import tokenize
-from sadap.incident import Incident, IncidentEvent
-from sadap.mention import Complaint, Mention, Sentiment, mention_id
-from sadap.query import parse_query
+from sadap.core.incident import Incident, IncidentEvent
+from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
+from sadap.store.query import parse_query
 from sadap.store import MentionFilter
-from sadap.timeutil import UTC
+from sadap.core.timeutil import UTC
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 10:00 Bangkok
 
@@ -57,7 +57,7 @@ def store(request, tmp_path):
         return
     # Elasticsearch: a real cluster when SADAP_TEST_ES_URL is set, else an osmem-server clone;
     # either way a fresh index prefix per test.
-    from sadap.store.es_testing import drop_test_store, make_test_store, es_test_url
+    from tests.es_support import drop_test_store, make_test_store, es_test_url
 
     url = es_test_url()
     s = make_test_store(url or request.getfixturevalue("osmem_clone").url, real=bool(url), spool_dir=tmp_path / "spool")

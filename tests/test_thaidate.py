@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sadap.errors import InputError
-from sadap.thaidate import THAI_MONTHS, parse_thai_datetime
+from sadap.core.errors import InputError
+from sadap.core.thaidate import THAI_MONTHS, parse_thai_datetime
 
 UTC = timezone.utc
 

@@ -7,9 +7,9 @@ import pytest
 from enrich.pipeline import Enricher
 from enrich.tokenize import tokenize
 from enrich.voc import Lexicons, load_default
-from sadap.config import load_config_file
-from sadap.errors import ConfigError
-from sadap.mention import RawMention, to_mention
+from sadap.app.config import load_config_file
+from sadap.core.errors import ConfigError
+from sadap.core.mention import RawMention, to_mention
 
 
 @pytest.fixture(scope="module")

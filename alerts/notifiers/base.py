@@ -4,7 +4,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, TypeVar
 
-from sadap.errors import ConfigError, NotifyError
+from sadap.core.errors import ConfigError, NotifyError
 
 T = TypeVar("T")
 
@@ -17,7 +17,7 @@ class Notification:
 
 
 class Notifier:
-    """Delivers a notification; raises sadap.errors.NotifyError when it finally fails.
+    """Delivers a notification; raises sadap.core.errors.NotifyError when it finally fails.
 
     The error is one line naming the notifier type and id and the reason, never a URL,
     token or password (chat webhook URLs are secrets)."""

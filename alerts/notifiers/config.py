@@ -1,7 +1,7 @@
 """Settings of each notifier type (``notifiers:`` in sadap.yaml). Secrets come only from
 environment variables named by ``*_env`` settings.
 
-Every model has ``check()``: it raises :class:`~sadap.errors.ConfigError` (one line naming the
+Every model has ``check()``: it raises :class:`~sadap.core.errors.ConfigError` (one line naming the
 notifier and the setting) when a secret it needs is not in the environment, so a missing
 token fails when the service loads its configuration, not when the first alert fires."""
 
@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from sadap.errors import ConfigError
-from sadap.settings_types import Duration, Strict
+from sadap.core.errors import ConfigError
+from sadap.core.settings_types import Duration, Strict
 
 # -- fields several notifier types share (declared per model so each table reads in order) --
 

@@ -3,7 +3,7 @@ within a cap, one-line errors with secrets removed, and HTTP POST of JSON.
 
 A notifier writes one *attempt* (a function) that returns on success or raises
 :class:`Retry` (another attempt may succeed) or :class:`GiveUp` (it will not); :func:`deliver`
-runs it and raises :class:`~sadap.errors.NotifyError` when it finally fails."""
+runs it and raises :class:`~sadap.core.errors.NotifyError` when it finally fails."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from sadap.errors import NotifyError
+from sadap.core.errors import NotifyError
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from alerts.model import Severity
+from sadap.core.alert import Severity
 from alerts.rules.buckets import BucketCounts
-from sadap.settings_types import Duration
-from sadap.query import Query, parse_query
+from sadap.core.settings_types import Duration
+from sadap.store.query import Query, parse_query
 from sadap.store import MentionFilter, Store
 
 GroupField = Literal["entity", "hashtag", "keyword", "source_name", "source_kind", "sentiment", "category", "expectation"]

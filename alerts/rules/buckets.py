@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sadap.store import MentionFilter, Store
-from sadap.timeutil import UTC
+from sadap.core.timeutil import UTC
 
 SETTLE = timedelta(hours=6)
 BANGKOK_OFFSET = timedelta(hours=7)

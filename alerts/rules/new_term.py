@@ -11,7 +11,7 @@ from pydantic import Field
 
 from alerts.registry import register
 from alerts.rules.base import EvalContext, Match, Rule, RuleOptions
-from sadap.settings_types import Duration
+from sadap.core.settings_types import Duration
 
 _FILTER = {"hashtag": "hashtags", "keyword": "keywords", "entity": "entities"}
 

@@ -12,7 +12,7 @@ from pydantic import Field
 from alerts.registry import register
 from alerts.rules.base import EvalContext, Match, Rule, RuleOptions
 from alerts.rules.buckets import per_key
-from sadap.settings_types import Duration
+from sadap.core.settings_types import Duration
 
 
 class SentimentShiftOptions(RuleOptions):

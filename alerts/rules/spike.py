@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from alerts.registry import register
 from alerts.rules.base import EvalContext, Match, Rule, RuleOptions
 from alerts.rules.buckets import per_key
-from sadap.settings_types import Duration
+from sadap.core.settings_types import Duration
 
 
 class SpikeOptions(RuleOptions):

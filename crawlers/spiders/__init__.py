@@ -17,9 +17,9 @@ import scrapy
 from lxml.etree import ParserError
 
 from crawlers.items import MentionItem
-from sadap.errors import InputError
-from sadap.thaidate import parse_thai_datetime
-from sadap.timeutil import UTC
+from sadap.core.errors import InputError
+from sadap.core.thaidate import parse_thai_datetime
+from sadap.core.timeutil import UTC
 
 # Elements after which a line ends when HTML is flattened to text.
 _BLOCKS = (

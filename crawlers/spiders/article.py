@@ -13,9 +13,9 @@ from scrapy.linkextractors import LinkExtractor
 
 from crawlers.items import MentionItem
 from crawlers.spiders import SourceSpider, iso, tidy
-from sadap.errors import InputError
-from sadap.thaidate import parse_thai_datetime
-from sadap.timeutil import BANGKOK
+from sadap.core.errors import InputError
+from sadap.core.thaidate import parse_thai_datetime
+from sadap.core.timeutil import BANGKOK
 
 # Where pages print their date when it is not in the metadata. Looked for inside the
 # article first: headers often print today's date and sidebars other stories' dates.

@@ -16,7 +16,7 @@ from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
 from crawlers.spiders import SourceSpider, html_to_text, iso, tidy
-from sadap.timeutil import UTC
+from sadap.core.timeutil import UTC
 
 
 class ForumSpider(SourceSpider):

@@ -12,7 +12,7 @@ from scrapy.http import Response
 
 from crawlers.items import MentionItem
 from crawlers.spiders import SourceSpider, html_to_text, iso, tidy
-from sadap.timeutil import UTC
+from sadap.core.timeutil import UTC
 
 
 class RssSpider(SourceSpider):

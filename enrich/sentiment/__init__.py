@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from enrich.sentiment.common import LABELS
-from sadap.errors import ConfigError
+from sadap.core.errors import ConfigError
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 DEFAULT_ENGINE = "ensemble-v3"

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from enrich.sentiment.common import LABELS, decide, softmax
-from sadap.errors import ConfigError
+from sadap.core.errors import ConfigError
 
 FORMAT = "sadap-sentiment-ensemble/1"
 _FLOOR = 1e-6  # members that give a label probability 0 (no such class) must not veto it

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from enrich.sentiment.common import LABELS, decide, softmax
-from sadap.errors import ConfigError
+from sadap.core.errors import ConfigError
 
 FORMAT = "sadap-sentiment-linear/1"
 TF_WEIGHTINGS = ("sublinear", "binary")

@@ -19,7 +19,7 @@ from typing import Any
 
 from enrich.sentiment.common import by_length, decide, softmax
 from enrich.sentiment.transformer import map_labels
-from sadap.errors import ConfigError
+from sadap.core.errors import ConfigError
 
 ONNX_FILE = "model.int8.onnx"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from enrich.sentiment.common import LABELS, by_length, decide
-from sadap.errors import ConfigError
+from sadap.core.errors import ConfigError
 
 KNOWN_NAMES: dict[str, str] = {
     "pos": "pos", "positive": "pos", "บวก": "pos",

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--check", type=int, default=None,
                         help="check on the first N valid messages (default all; 0 skips the check)")
     args = parser.parse_args(argv)
-    from sadap.errors import ConfigError
+    from sadap.core.errors import ConfigError
 
     if not (args.model / "config.json").is_file():
         raise SystemExit(f"error: {args.model}: not a transformers model directory (no config.json)")

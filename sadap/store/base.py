@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sadap.incident import Incident, IncidentEvent
-from sadap.mention import Mention
-from sadap.query import Query
+from sadap.core.incident import Incident, IncidentEvent
+from sadap.core.mention import Mention
+from sadap.store.query import Query
 
 TimeField = Literal["published_at", "collected_at"]
 # Fields mentions can be counted by. entity and hashtag are multi-valued.

@@ -25,15 +25,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sadap.errors import ConfigError, InputError, StoreError
-from sadap.incident import Incident, IncidentEvent
-from sadap.mention import Mention
-from sadap.query import Query
+from sadap.core.errors import ConfigError, InputError, StoreError
+from sadap.core.incident import Incident, IncidentEvent
+from sadap.core.mention import Mention
+from sadap.store.query import Query
 from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import Names
 from sadap.store.es_spool import Spool
-from sadap.timeutil import UTC, now_utc
+from sadap.core.timeutil import UTC, now_utc
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from sadap.errors import StoreError
+from sadap.core.errors import StoreError
 from sadap.store.es_mappings import component_templates, index_templates, template_digest
 
 log = logging.getLogger("sadap.store.elasticsearch")

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from sadap.mention import Mention
+from sadap.core.mention import Mention
 
 SUFFIX = ".jsonl"
 CLAIMED = ".replaying"

@@ -9,12 +9,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sadap.errors import InputError, StoreError
-from sadap.incident import Incident, IncidentEvent
-from sadap.mention import Mention
-from sadap.query import Query
+from sadap.core.errors import InputError, StoreError
+from sadap.core.incident import Incident, IncidentEvent
+from sadap.core.mention import Mention
+from sadap.store.query import Query
 from sadap.store.base import GROUP_FIELDS, SEGMENT_BREAK, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
-from sadap.timeutil import UTC
+from sadap.core.timeutil import UTC
 
 SCHEMA_VERSION = 2  # 2: mentions.spam_score column
 BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.

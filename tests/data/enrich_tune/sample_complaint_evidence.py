@@ -36,7 +36,7 @@ def main() -> None:
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from enrich.pipeline import Enricher
-    from sadap.mention import RawMention, to_mention
+    from sadap.core.mention import RawMention, to_mention
 
     data = Path(args.data)
     seen: set[str] = set()

@@ -1,0 +1,96 @@
+"""Commands: alerts check and snooze; mentions respond."""
+
+from __future__ import annotations
+
+import click
+
+from sadap.app.cli.common import SadapError, _dump, _load, config_option, handled, main
+
+# -- alerts ----------------------------------------------------------------------
+@main.group()
+def alerts() -> None:
+    """Alert rules: evaluate them now or as of a past time."""
+
+
+@alerts.command("check")
+@config_option
+@click.option("--at", "at_text", default=None, help="Evaluate as of this ISO 8601 time (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print fired alerts as JSON.")
+@click.option("--quiet", is_flag=True, help="Do not send notifications (still opens incidents).")
+@handled
+def alerts_check(config_path, at_text, as_json: bool, quiet: bool) -> None:
+    """Evaluate every enabled rule, open incidents and notify; print the alerts fired."""
+    from alerts.engine import AlertEngine
+    from sadap.store import open_store
+    from sadap.core.timeutil import now_utc, parse_iso
+
+    config = _load(config_path)
+    at = parse_iso(at_text) if at_text else now_utc()
+    with open_store(config) as store:
+        engine = AlertEngine.from_config(config, store, notifiers=[] if (quiet or as_json) else None)
+        fired = engine.check(at)
+    rows = [
+        {"rule": a.rule, "severity": a.severity, "key": a.key, "count": a.count, "playbook": a.playbook,
+         "incident": a.incident, "mentions": a.mention_ids}
+        for a in fired
+    ]
+    if as_json:
+        _dump(rows)
+    elif not rows:
+        click.echo("ไม่มีการแจ้งเตือน (no alerts)")
+
+
+@alerts.command("snooze")
+@click.argument("rule")
+@config_option
+@click.option("--key", default="*", show_default=True, help="The key to silence (`*`: every key).")
+@click.option("--for", "duration", default=None, help="How long, e.g. 2h.")
+@click.option("--until", "until_text", default=None, help="Until when, ISO 8601.")
+@click.option("--by", "actor", default=None, help="Who (default: $USER).")
+@click.option("--reason", default="", help="Why (kept with the snooze).")
+@handled
+def alerts_snooze(rule: str, config_path, key: str, duration, until_text, actor, reason: str) -> None:
+    """Silence RULE for a key until a time (kept in the store; survives restarts)."""
+    import getpass
+
+    from sadap.store import open_store
+    from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
+
+    config = _load(config_path)
+    if rule not in {r.id for r in config.alert_rules}:
+        raise SadapError(f"unknown rule {rule!r} (rules: {', '.join(r.id for r in config.alert_rules) or 'none'})")
+    if bool(duration) == bool(until_text):
+        raise SadapError("give exactly one of --for DURATION or --until TIME")
+    until = parse_iso(until_text) if until_text else now_utc() + parse_duration(duration)
+    with open_store(config) as store:
+        store.snooze(rule, key, until, actor or getpass.getuser(), reason)
+    click.echo(f"{rule} [{key}] เงียบถึง {show(until)} (snoozed)")
+
+
+# -- mentions ------------------------------------------------------------------------
+@main.group()
+def mentions() -> None:
+    """Single mentions: log a response (stops the complaint SLA clock)."""
+
+
+@mentions.command("respond")
+@click.argument("mention_id")
+@click.argument("text")
+@config_option
+@click.option("--channel", default="social", show_default=True, help="Where the response went.")
+@click.option("--by", "actor", default=None, help="Who (default: $USER).")
+@handled
+def mentions_respond(mention_id: str, text: str, config_path, channel: str, actor) -> None:
+    """Log that MENTION_ID was answered (TEXT is what was said)."""
+    import getpass
+
+    from sadap.core.errors import InputError
+    from sadap.store import open_store
+    from sadap.core.timeutil import now_utc
+
+    config = _load(config_path)
+    with open_store(config) as store:
+        if store.get(mention_id) is None:
+            raise InputError(f"no mention {mention_id!r} (see `sadap search --json` for ids)")
+        store.log_response(mention_id, now_utc(), actor or getpass.getuser(), channel, text)
+    click.echo("ok")

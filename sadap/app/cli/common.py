@@ -1,0 +1,62 @@
+"""What every command shares: the ``sadap`` group, error handling and config loading.
+
+Library code raises domain errors; only the CLI turns them into exit codes (0 ok, 1 user
+error with one line per problem on stderr, 2 usage)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from sadap.core.errors import SadapError
+
+CONFIG_HELP = "Config file (default: $SADAP_CONFIG, then ./sadap.yaml, else built-in defaults)."
+
+
+def _fail(message: str) -> None:
+    for line in str(message).splitlines() or [""]:
+        click.echo(f"sadap: {line}", err=True)
+    sys.exit(1)
+
+
+def handled(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except SadapError as err:
+            _fail(str(err))
+        except KeyboardInterrupt:
+            click.echo("sadap: interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def config_option(fn):
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help=CONFIG_HELP)(fn)
+
+
+def _load(config_path):
+    from sadap.app.config import load_config
+
+    return load_config(config_path)
+
+
+def _dump(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sadap")
+def main() -> None:
+    """สดับ (Sadap): social listening and proactive monitoring for Thai organisations.
+
+    Start with `sadap demo`, then `sadap init` to write your own sadap.yaml.
+    """
+    from sadap.app.logs import setup_cli_logging
+
+    setup_cli_logging()

@@ -1,0 +1,173 @@
+"""Commands: ingest, enrich, search and reenrich."""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from sadap.app.cli.common import _dump, _load, config_option, handled, main
+
+
+def _score(ctx, param, value):
+    if value is not None and math.isnan(value):  # click.FloatRange lets nan through
+        raise click.BadParameter(f"{value} is not in the range 0<=x<=1.", ctx, param)
+    return value
+
+
+# -- ingest / enrich / search ------------------------------------------------------
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--batch-size", type=click.IntRange(1, 10000), default=500, show_default=True)
+@handled
+def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
+    """Import mentions from a JSON-lines or CSV file.
+
+    Fields: text (required), published_at (ISO 8601; without an offset it means
+    Asia/Bangkok), id, source (default: the file name), url, author, title; other fields
+    are kept as extras. Bad lines are reported and skipped; re-running stores nothing twice.
+    """
+    from sadap.app.importer import import_file
+
+    config = _load(config_path)
+    report = import_file(config, file, batch_size=batch_size, progress=not as_json)
+    if as_json:
+        _dump(report)
+        return
+    click.echo(
+        f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']} · "
+        f"ข้ามบรรทัดเสีย {len(report['rejected'])} · แจ้งเตือน {report['alerts']}"
+    )
+    for bad in report["rejected"][:20]:
+        click.echo(f"  {file}:{bad['line']}: {bad['error']}", err=True)
+    if len(report["rejected"]) > 20:
+        click.echo(f"  … and {len(report['rejected']) - 20} more (use --json for all)", err=True)
+
+
+@main.command()
+@click.argument("text")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the enriched mention as JSON.")
+@handled
+def enrich(text: str, config_path, as_json: bool) -> None:
+    """Enrich TEXT as a mention and show what Sadap hears in it."""
+    from enrich.pipeline import Enricher
+    from sadap.core.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, SENTIMENT, th
+    from sadap.core.mention import RawMention, to_mention
+
+    config = _load(config_path)
+    raw = RawMention(source_kind="file", source_name="cli", text=text)
+    mention = Enricher.from_config(config).enrich([to_mention(raw, pseudonym_key=b"cli")])[0]
+    if as_json:
+        _dump(mention.model_dump(mode="json"))
+        return
+    s = mention.sentiment
+    click.echo(f"ภาษา: {mention.language}")
+    click.echo(f"ความรู้สึก: {th(SENTIMENT, s.label)} ({s.label}, {s.score:.2f})" if s else "ความรู้สึก: -")
+    if mention.expectation:
+        click.echo(f"ระดับความคาดหวัง: {th(EXPECTATION, mention.expectation)} ({mention.expectation})")
+    category = mention.category
+    click.echo(f"หมวดเสียงลูกค้า: {th(CATEGORY, category)} ({category})" if category else "หมวดเสียงลูกค้า: -")
+    if mention.complaint.is_complaint:
+        kind = mention.complaint.type or "other"
+        click.echo(f"ข้อร้องเรียน: ใช่ — {th(COMPLAINT_TYPE, kind)} ({kind})")
+    click.echo("คำ: " + " | ".join(mention.tokens))
+    if mention.entities:
+        click.echo("สิ่งที่ติดตาม: " + ", ".join(mention.entities))
+    if mention.hashtags:
+        click.echo("แฮชแท็ก: " + ", ".join(mention.hashtags))
+    if mention.spam_score is not None:
+        click.echo(f"คะแนนสแปม: {mention.spam_score:.2f}")
+
+
+@main.command()
+@click.argument("query")
+@config_option
+@click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d.")
+@click.option("--sentiment", type=click.Choice(["pos", "neu", "neg", "q"]), multiple=True, help="Only this sentiment (repeatable).")
+@click.option("--source", multiple=True, help="Only this source name (repeatable).")
+@click.option(
+    "--max-spam-score", type=click.FloatRange(0, 1), default=None, metavar="FLOAT", callback=_score,
+    help="Hide spam/bot-like mentions scored above this (0 to 1, e.g. 0.5); unscored mentions are kept.",
+)
+@click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print mentions as JSON.")
+@handled
+def search(query: str, config_path, since, sentiment, source, max_spam_score, limit: int, as_json: bool) -> None:
+    """Thai full-text search over stored mentions.
+
+    Words must all appear; `A OR B` either; "a phrase"; -word excludes. A watched
+    name also finds the aliases containing it (แสงทอง: ธนาคารแสงทอง); hashtags' words
+    are words (down: #SaengThongDown).
+    """
+    from sadap.core.labels import SENTIMENT, th
+    from sadap.store.query import parse_query
+    from sadap.store import MentionFilter, open_store
+    from sadap.core.timeutil import now_utc, parse_duration, show
+
+    config = _load(config_path)
+    flt = MentionFilter(
+        query=parse_query(query, tuple(config.custom_words())),
+        since=now_utc() - parse_duration(since) if since else None,
+        sentiment=tuple(sentiment),
+        source_names=tuple(source),
+        max_spam_score=max_spam_score,
+    )
+    with open_store(config) as store:
+        total = store.count(flt)
+        found = store.search(flt, limit=limit)
+    if as_json:
+        _dump([m.model_dump(mode="json", exclude={"tokens", "simhash"}) for m in found])
+        return
+    click.echo(f"พบ {total} ข้อความ (แสดง {len(found)})")
+    for m in found:
+        label = th(SENTIMENT, m.sentiment.label) if m.sentiment else "-"
+        snippet = " ".join(m.text.split())[:140]
+        click.echo(f"{show(m.published_at)}  [{m.source_name}] ({label}) {snippet}")
+
+
+@main.command()
+@config_option
+@click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d (default: all).")
+@click.option("--source", multiple=True, help="Only this source name (repeatable).")
+@click.option("--batch", "batch_size", type=click.IntRange(1, 10000), default=500, show_default=True,
+              help="Mentions read, enriched and written at a time.")
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@handled
+def reenrich(config_path, since, source, batch_size: int, dry_run: bool, as_json: bool) -> None:
+    """Run enrichment again over stored mentions, without re-crawling.
+
+    After an upgrade, or after changing `watch:`, custom words, lexicons or
+    `enrich.sentiment_model`: sentiment, category, complaint, entities, hashtags,
+    search words and spam score are recomputed from the stored (already masked) text.
+    Ids, times, sources, authors, duplicates, responses and incidents are kept, and no
+    alert notifications are sent.
+    """
+    from sadap.app.reenrich import reenrich as run
+    from sadap.store import MentionFilter
+    from sadap.core.timeutil import now_utc, parse_duration
+
+    config = _load(config_path)
+    flt = MentionFilter(since=now_utc() - parse_duration(since) if since else None, source_names=tuple(source))
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"… ปรับข้อมูลแล้ว {done}/{total}", err=True)
+
+    report = run(config, flt, batch_size=batch_size, dry_run=dry_run, progress=None if as_json else progress)
+    if as_json:
+        _dump(report.as_dict())
+        return
+    verb = "จะเปลี่ยน" if dry_run else "เปลี่ยน"
+    click.echo(
+        f"ตรวจ {report.checked} ข้อความ · {verb} {report.changed} · ความรู้สึก {report.sentiment} · "
+        f"หมวด {report.category} · ข้อร้องเรียน {report.complaint} · สิ่งที่ติดตาม {report.entities}"
+    )
+    if dry_run:
+        for ex in report.examples:
+            show = lambda v: ", ".join(v) or "-" if isinstance(v, list) else (v or "-")  # noqa: E731
+            changes = "; ".join(f"{k}: {show(v[0])} → {show(v[1])}" for k, v in ex.items() if k != "id")
+            click.echo(f"  {ex['id']}  {changes}")
+        click.echo("dry run: nothing was written")

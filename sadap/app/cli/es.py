@@ -1,0 +1,142 @@
+"""``sadap es`` and ``sadap kibana``: set up and inspect the Elasticsearch store, provision Kibana."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.core.errors import ConfigError, SadapError
+
+
+def _es_store(config_path):
+    config = _load(config_path)
+    if config.store.backend != "elasticsearch":
+        where = config.path or "the built-in defaults"
+        raise ConfigError(f"{where}: store.backend is {config.store.backend!r}; set it to `elasticsearch` to use `sadap es`")
+    from sadap.store.elasticsearch import ElasticsearchStore
+
+    return ElasticsearchStore.from_config(config)
+
+
+@click.group()
+def es() -> None:
+    """Elasticsearch store: set up templates and indices, check status, replay the spool."""
+
+
+@es.command("setup")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@handled
+def es_setup(config_path, as_json: bool) -> None:
+    """Install index templates, create the state indices and this month's mentions index
+    behind its aliases (safe to run again; it also applies `retention_months`)."""
+    with _es_store(config_path) as store:
+        report = store.setup()
+    if as_json:
+        _dump(report)
+        return
+    click.echo(f"ok: write index {report['write_index']} · templates {len(report['templates'])}")
+    click.echo(f"thai analyzer: {'yes' if report['thai_analyzer'] else 'no'} · ICU: {'yes' if report['icu_analyzer'] else 'no'}")
+    for name in report["created"]:
+        click.echo(f"  created {name}")
+    for name in report["deleted"]:
+        click.echo(f"  deleted (retention) {name}")
+
+
+@es.command("status")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@handled
+def es_status(config_path, as_json: bool) -> None:
+    """Cluster health, indices and document counts, template drift, spooled mentions."""
+    with _es_store(config_path) as store:
+        st = store.status()
+    if as_json:
+        _dump(st)
+        return
+    click.echo(f"cluster {st['cluster']} ({st['distribution']} {st['version']}): {st['health']}")
+    click.echo(f"write index: {st['write_index'] or '-'} · mentions: {st['mentions']} · spooled: {st['spool_pending']}")
+    click.echo(f"templates current: {'yes' if st['templates_current'] else 'no (run `sadap es setup`)'}")
+    for row in st["mention_indices"]:
+        click.echo(f"  {row['index']}: {row['docs']}")
+    for name, n in st["state_indices"].items():
+        click.echo(f"  {name}: {'missing' if n is None else n}")
+
+
+@es.command("replay")
+@config_option
+@handled
+def es_replay(config_path) -> None:
+    """Store the mentions spooled while the cluster was unreachable (also done on every write)."""
+    with _es_store(config_path) as store:
+        n = store.replay_spool()
+    click.echo(f"replayed {n} mentions")
+
+
+@es.command("templates")
+@click.argument("folder", type=click.Path(file_okay=False), default="infra/elasticsearch")
+@config_option
+@handled
+def es_templates(folder: str, config_path) -> None:
+    """Write the index and component templates as JSON files into FOLDER (for review or other tools)."""
+    from sadap.store.es_mappings import export
+
+    config = _load(config_path)
+    for path in export(Path(folder), config.store.elasticsearch.index_prefix):
+        click.echo(f"wrote {path}")
+
+
+# -- kibana ------------------------------------------------------------------------------
+@click.group()
+def kibana() -> None:
+    """Kibana: import Sadap's data views and Thai dashboards, or regenerate their NDJSON."""
+
+
+@kibana.command("provision")
+@config_option
+@click.option("--url", default=lambda: os.environ.get("SADAP_KIBANA_URL", "http://localhost:5601"),
+              show_default="$SADAP_KIBANA_URL or http://localhost:5601", help="Kibana base URL.")
+@click.option("--space", default=None, help="Kibana space id (default: the default space).")
+@click.option("--api-key-env", default="SADAP_KIBANA_API_KEY", show_default=True,
+              help="Environment variable holding a Kibana/Elasticsearch API key (encoded form).")
+@click.option("--user", default=None, help="Basic-auth user (when no API key is set).")
+@click.option("--password-env", default="SADAP_KIBANA_PASSWORD", show_default=True,
+              help="Environment variable holding the basic-auth password.")
+@click.option("--ca-certs", type=click.Path(dir_okay=False, exists=True), default=None, help="CA bundle for Kibana's TLS.")
+@click.option("--insecure", is_flag=True, help="Do not verify Kibana's TLS certificate (labs only).")
+@click.option("--file", "ndjson_file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Import this NDJSON instead of the objects generated for the configured index prefix.")
+@handled
+def kibana_provision(config_path, url, space, api_key_env, user, password_env, ca_certs, insecure, ndjson_file) -> None:
+    """Import the data views and dashboards through Kibana's saved objects API
+    (overwrite=true: running it again updates them in place)."""
+    from sadap.app.kibana import ndjson, provision
+
+    if ndjson_file:
+        data = Path(ndjson_file).read_text(encoding="utf-8")
+    else:
+        data = ndjson(_load(config_path).store.elasticsearch.index_prefix)
+    api_key = os.environ.get(api_key_env) if api_key_env else None
+    basic = None
+    if not api_key and user:
+        password = os.environ.get(password_env)
+        if not password:
+            raise SadapError(f"--user {user}: set the password in ${password_env}")
+        basic = (user, password)
+    result = provision(url, data, space=space, api_key=api_key, basic_auth=basic, verify=not insecure, ca_certs=ca_certs)
+    click.echo(f"ok: imported {result['imported']} saved objects into {result['url'].rsplit('/api/', 1)[0]}")
+
+
+@kibana.command("export")
+@click.option("--out", type=click.Path(dir_okay=False), default="infra/kibana/sadap.ndjson", show_default=True, help="Output file.")
+@click.option("--prefix", default="sadap", show_default=True, help="Index prefix the data views point at.")
+@handled
+def kibana_export(out, prefix: str) -> None:
+    """Regenerate the saved objects NDJSON from their source (sadap/app/kibana.py)."""
+    from sadap.app.kibana import export
+
+    path = export(Path(out), prefix)
+    click.echo(f"wrote {path}")

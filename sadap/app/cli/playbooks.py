@@ -1,0 +1,84 @@
+"""Commands: playbooks validate, test and list."""
+
+from __future__ import annotations
+
+import click
+
+from sadap.app.cli.common import _dump, _load, config_option, handled, main
+
+# -- playbooks ---------------------------------------------------------------------
+@main.group()
+def playbooks() -> None:
+    """Situation playbooks: validate, backtest and list."""
+
+
+@playbooks.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path())
+@config_option
+@handled
+def playbooks_validate(paths, config_path) -> None:
+    """Validate playbook files or folders (default: the configured ones and the shipped library)."""
+    from playbooks.loader import load_configured_playbooks, load_playbooks
+
+    config = _load(config_path)
+    if paths:
+        loaded = load_playbooks(list(paths), shipped=False, known_rules={r.id for r in config.alert_rules},
+                                known_notifiers={n.id for n in config.notifiers})
+    else:
+        loaded = load_configured_playbooks(config)
+    click.echo(f"ok: {len(loaded)} playbook(s) valid")
+
+
+@playbooks.command("test")
+@click.argument("target", metavar="PLAYBOOK_OR_RULE")
+@config_option
+@click.option("--since", default="30d", show_default=True, help="How far back to replay, e.g. 7d, 30d.")
+@click.option("--until", "until_text", default=None, help="End of the replay, ISO 8601 (default: now).")
+@click.option("--step", default=None, help="Time between evaluations (default: schedule.alerts_every).")
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def playbooks_test(target: str, config_path, since: str, until_text, step, as_json: bool) -> None:
+    """Backtest a playbook or rule on stored history: when incidents would have opened,
+    for which keys and mentions, and how many notifications would have gone out.
+
+    Uses the same evaluation code as live alerting, with time as a parameter; nothing is
+    written to the store and nothing is sent.
+    """
+    from alerts.backtest import backtest
+    from sadap.store import open_store
+    from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
+
+    config = _load(config_path)
+    until = parse_iso(until_text) if until_text else now_utc()
+    start = until - parse_duration(since)
+    with open_store(config) as store:
+        report = backtest(config, store, target, start, until, parse_duration(step) if step else None)
+    if as_json:
+        _dump(report)
+        return
+    click.echo(
+        f"{target}: {report['evaluations']} evaluations every {report['step']} · alerts {len(report['alerts'])}"
+        f" · incidents {len(report['incidents'])} · notifications {report['notifications']}"
+    )
+    for inc in report["incidents"]:
+        from datetime import datetime
+
+        click.echo(f"  {show(datetime.fromisoformat(inc['opened_at']))}  {inc['severity']}  {inc['playbook']}"
+                   f"  key={inc['key'] or '-'}  rule={inc['rule']}  alerts={inc['alerts']}")
+
+
+@playbooks.command("list")
+@config_option
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def playbooks_list(config_path, as_json: bool) -> None:
+    """List the loaded playbooks."""
+    from playbooks.loader import load_configured_playbooks
+
+    config = _load(config_path)
+    loaded = load_configured_playbooks(config)
+    if as_json:
+        _dump([{"id": p.id, "title": {"th": p.title.th, "en": p.title.en}, "severity": p.severity} for p in loaded])
+        return
+    for p in loaded:
+        click.echo(f"{p.id:<22} {p.severity}  {p.title.th} / {p.title.en}")

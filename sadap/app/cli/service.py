@@ -1,0 +1,53 @@
+"""Commands: crawl, run and serve."""
+
+from __future__ import annotations
+
+import click
+
+from sadap.app.cli.common import SadapError, _load, config_option, handled, main
+
+# -- crawl / run / serve ---------------------------------------------------------------
+@main.command()
+@click.argument("source")
+@config_option
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="WARNING", show_default=True)
+@handled
+def crawl(source: str, config_path, log_level: str) -> None:
+    """Crawl one configured SOURCE now (use `all` for every enabled source)."""
+    from sadap.app.crawl import crawl as run_crawl
+
+    config = _load(config_path)
+    sources = [s for s in config.sources if s.enabled] if source == "all" else [config.source(source)]
+    if not sources:
+        raise SadapError("no enabled sources in the config (add some under `sources:`)")
+    stats = run_crawl(config, sources, log_level=log_level)
+    for name, st in stats.items():
+        click.echo(
+            f"{name}: items {st.get('items', 0)} · stored {st.get('stored', 0)} · duplicates {st.get('duplicates', 0)}"
+            f" · alerts {st.get('alerts', 0)} · errors {st.get('errors', 0)}"
+        )
+
+
+@main.command()
+@config_option
+@click.option("--port", type=int, default=None, help="Also serve the web console on this port.")
+@handled
+def run(config_path, port) -> None:
+    """Run the service: crawl each source on its schedule and evaluate rules (APScheduler)."""
+    from sadap.app.service import run_service
+
+    config = _load(config_path)
+    run_service(config, port=port)
+
+
+@main.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8470, show_default=True)
+@handled
+def serve(config_path, host: str, port: int) -> None:
+    """Serve the read-only web console."""
+    from sadap.app.web import serve_forever
+
+    config = _load(config_path)
+    serve_forever(config, host, port)

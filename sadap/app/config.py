@@ -1,0 +1,367 @@
+"""Sadap's configuration: one YAML file (``sadap.yaml``), each setting declared once here.
+
+Found via ``--config``, then ``$SADAP_CONFIG``, then ``./sadap.yaml``; with none, the
+built-in defaults apply. Secrets never live in the file: settings ending in ``_env``
+name the environment variable that holds them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field, PrivateAttr, ValidationError, field_validator
+
+from alerts.notifiers.config import ConsoleNotifierConfig, NotifierConfig, WebhookNotifierConfig
+from sadap.core.errors import ConfigError
+from sadap.core.settings_types import Duration, Strict
+from sadap.core.yamlsource import LineMap, load_yaml, validation_lines
+
+__all__ = ["Config", "ConsoleNotifierConfig", "Duration", "NotifierConfig", "WebhookNotifierConfig", "load_config"]
+
+CONFIG_ENV = "SADAP_CONFIG"
+CONFIG_NAME = "sadap.yaml"
+
+
+class ElasticsearchConfig(Strict):
+    """The Elasticsearch cluster and indices (used when `store.backend` is `elasticsearch`; see docs/deploy.md)."""
+
+    hosts: list[str] = Field(
+        default_factory=lambda: ["https://localhost:9200"], description="Cluster node URLs (`https://host:9200`)."
+    )
+    index_prefix: str = Field(
+        "sadap", description="Prefix of every index, alias and template Sadap creates (lower case, digits, - and _)."
+    )
+    api_key_env: str | None = Field(
+        "SADAP_ES_API_KEY", description="Environment variable holding an API key (the encoded form); used when set."
+    )
+    username: str | None = Field(None, description="User for basic auth (when no API key is set).")
+    password_env: str = Field("SADAP_ES_PASSWORD", description="Environment variable holding the basic-auth password.")
+    verify_certs: bool = Field(True, description="Verify the cluster's TLS certificate. Keep on outside a lab.")
+    ca_certs: str | None = Field(None, description="CA bundle (PEM) that signed the cluster's certificate, if not a public CA.")
+    request_timeout: Duration = Field(timedelta(seconds=30), description="Time allowed per request.")
+    max_retries: int = Field(
+        3, ge=0, le=10, description="Retries (with exponential backoff) on 429, 5xx, timeouts and lost connections."
+    )
+    bulk_chunk_size: int = Field(500, ge=1, le=10000, description="Mentions per bulk request.")
+    refresh_on_write: bool = Field(
+        True, description="Refresh after each stored batch so alerts at ingest see it at once (off: up to 1 s later)."
+    )
+    spool_dir: str = Field(
+        "es-spool", description="Folder (relative to `data_dir`) where mentions wait while the cluster is unreachable."
+    )
+    shards: int = Field(1, ge=1, le=64, description="Primary shards per monthly mentions index.")
+    replicas: int = Field(1, ge=0, le=5, description="Replicas per index (0 on a single-node cluster).")
+    retention_months: int | None = Field(
+        None, ge=1, description="Delete monthly mentions indices older than this many months (PDPA); none: keep all."
+    )
+    auto_setup: bool = Field(
+        True, description="Create missing templates, aliases and indices on first use (else run `sadap es setup`)."
+    )
+
+    @field_validator("index_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]*", value):
+            raise ValueError("use lower-case letters, digits, - and _ (start with a letter or digit)")
+        return value
+
+
+class StoreConfig(Strict):
+    """Where mentions, alerts and incidents are kept."""
+
+    backend: Literal["sqlite", "elasticsearch"] = Field(
+        "sqlite", description="Storage backend: `sqlite` (embedded default) or `elasticsearch` (production)."
+    )
+    path: str = Field("sadap.db", description="SQLite file, relative to `data_dir` unless absolute.")
+    elasticsearch: ElasticsearchConfig = Field(
+        default_factory=ElasticsearchConfig, description="Cluster settings for the `elasticsearch` backend."
+    )
+
+
+class PrivacyConfig(Strict):
+    """Personal data handling (PDPA)."""
+
+    keep_author_names: bool = Field(
+        False, description="Store authors' display names. Off by default: only a keyed pseudonym is stored."
+    )
+    pseudonym_key_env: str = Field(
+        "SADAP_PSEUDONYM_KEY",
+        description="Environment variable holding the key for author pseudonyms; if unset, a random key "
+        "is created once in `data_dir/pseudonym.key`.",
+    )
+
+
+class EntityConfig(Strict):
+    """Something the organisation watches: a brand, product, person or topic, with its spellings."""
+
+    name: str = Field(description="Canonical name, used as the entity's key in alerts and search.")
+    aliases: list[str] = Field(default_factory=list, description="Other spellings: Thai, English, short forms.")
+    kind: Literal["brand", "product", "person", "organisation", "topic"] = Field("brand", description="What it is.")
+
+
+class EnrichConfig(Strict):
+    """The Thai enrichment stage."""
+
+    sentiment_model: str = Field(
+        "ensemble-v3",
+        description="Sentiment engine: `ensemble-v3` (shipped default: `linear-v3` and the Thai transformer "
+        "combined), `mini-bert-v3` (the shipped transformer alone), "
+        "`linear-v3` (fast classical model, for very high volume), `linear-v1` (an earlier one), or "
+        "`transformers:<model directory or hub id>` for any Hugging Face sequence-classification model "
+        "(see `docs/enrichment.md`).",
+    )
+    sentiment_label_map: dict[str, Literal["pos", "neu", "neg", "q"]] = Field(
+        default_factory=dict,
+        description="For a `transformers:` model whose labels are not named positive/neutral/negative/question: "
+        "each of its labels mapped to `pos`, `neu`, `neg` or `q` (e.g. `LABEL_0: neg`).",
+    )
+    sentiment_hub_download: bool = Field(
+        False,
+        description="Let a `transformers:` hub id be downloaded from the Hugging Face hub when it is not in the local "
+        "cache. Off by default: Sadap runs offline and air-gapped.",
+    )
+    near_duplicate_distance: int = Field(
+        6, ge=0, le=16, description="Largest SimHash bit distance at which two texts count as near-duplicates."
+    )
+    custom_words: list[str] = Field(
+        default_factory=list, description="Extra words kept whole by the tokeniser (entity names are added automatically)."
+    )
+    mask_personal_data: bool = Field(
+        True,
+        description="PDPA: before analysis and storage, replace in each mention's text and title URLs with `[URL]`, "
+        "@handles with `[@]`, Thai phone numbers (mobile, landline, +66) with `[โทร]`, national ID numbers "
+        "(13 digits with a valid check digit) with `[เลขบัตร]` and e-mail addresses with `[อีเมล]`. "
+        "The mention's `url` is kept.",
+    )
+    categories: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Voice-of-customer category lexicons, `name: [words]`: words extend the shipped list of that "
+        "name, a new name adds a category, an empty list removes one (see `docs/enrichment.md`).",
+    )
+    complaint_types: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Complaint type lexicons, `name: [words]`, merged with the shipped ones as `categories` is.",
+    )
+    expectation_words: dict[Literal["delighted", "satisfied", "disappointed", "negations"], list[str]] = Field(
+        default_factory=dict,
+        description="Expectation intensity words added to the shipped ones: `delighted` (strong praise), "
+        "`satisfied` (mild praise), `disappointed`, `negations` (turn praise that follows into disappointment).",
+    )
+    not_complaints: list[str] = Field(
+        default_factory=list,
+        description="Phrases whose words are not complaint words, added to the shipped ones "
+        "(e.g. `ผิวแพ้ง่าย`: sensitive skin, not an allergy complaint).",
+    )
+    complaint_signals: list[str] = Field(
+        default_factory=list,
+        description="Extra words that make a neutral mention or a question about an organisation's offer a complaint.",
+    )
+    replace_default_lexicons: bool = Field(
+        False, description="Use only the lexicons configured here, not the shipped Thai ones."
+    )
+
+    @field_validator("categories", "complaint_types")
+    @classmethod
+    def _lexicon(cls, value: dict[str, list[str]], info) -> dict[str, list[str]]:
+        from enrich.voc import check_lexicon
+
+        return dict(check_lexicon({"categories": "category", "complaint_types": "complaint type"}[info.field_name], value))
+
+    @field_validator("sentiment_model")
+    @classmethod
+    def _engine(cls, value: str) -> str:
+        from enrich.sentiment import check_engine
+
+        try:
+            check_engine(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class SourceConfig(Strict):
+    """A place to collect mentions from."""
+
+    name: str = Field(description="Unique source name (letters, digits, - and _).")
+    kind: Literal["rss", "article", "forum", "file"] = Field(description="Which spider (or importer) reads it.")
+    url: str = Field(description="Feed URL, index or article URL, forum thread-list URL, or file path for `file`.")
+    follow: str | None = Field(
+        None, description="`article` only: regular expression; links on the page matching it are crawled as articles."
+    )
+    every: Duration = Field(timedelta(minutes=15), description="How often `sadap run` crawls it.")
+    enabled: bool = Field(True, description="Set false to stop crawling it without deleting it.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", value):
+            raise ValueError("use only letters, digits, - and _")
+        return value
+
+    @field_validator("follow")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as err:
+                raise ValueError(f"not a regular expression: {err}") from None
+        return value
+
+
+class PlaybooksConfig(Strict):
+    """Situation playbooks (see docs/playbooks.md)."""
+
+    shipped: bool = Field(True, description="Load the shipped Thai playbook library.")
+    paths: list[str] = Field(default_factory=list, description="Extra playbook files or folders (YAML).")
+
+
+class MaintenanceWindow(Strict):
+    """A period when alerts are not raised (planned work), for all rules or some."""
+
+    start: AwareDatetime = Field(description="Start, ISO 8601 with offset (e.g. 2026-12-01T01:00:00+07:00).")
+    end: AwareDatetime = Field(description="End, ISO 8601 with offset.")
+    rules: list[str] = Field(default_factory=list, description="Rule ids it silences; empty means every rule.")
+    reason: str = Field("", description="Why (shown to on-call staff).")
+
+
+class ScheduleConfig(Strict):
+    """The service's schedule."""
+
+    alerts_every: Duration = Field(timedelta(minutes=1), description="How often `sadap run` evaluates windowed rules.")
+
+
+class Config(Strict):
+    """The whole ``sadap.yaml``."""
+
+    data_dir: str = Field("sadap-data", description="Folder for the store and keys, relative to the config file.")
+    store: StoreConfig = Field(default_factory=StoreConfig, description="Storage backend and file.")
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, description="Personal data handling (PDPA).")
+    enrich: EnrichConfig = Field(default_factory=EnrichConfig, description="Thai enrichment settings.")
+    watch: list[EntityConfig] = Field(default_factory=list, description="Brands, products, people and topics to watch.")
+    sources: list[SourceConfig] = Field(default_factory=list, description="Where mentions are collected from.")
+    rules: list[dict[str, Any]] = Field(default_factory=list, description="Alert rules (see `docs/alerts.md`).")
+    notifiers: list[NotifierConfig] = Field(
+        default_factory=lambda: [ConsoleNotifierConfig(id="console", type="console")],
+        description="Where alerts are sent (default: the console).",
+    )
+    playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig, description="Which situation playbooks to load.")
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="How often `sadap run` evaluates rules.")
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list, description="Planned periods without alerts.")
+
+    _path: Path | None = PrivateAttr(None)
+    _shown_path: str | None = PrivateAttr(None)
+    _lines: LineMap = PrivateAttr(default_factory=LineMap)
+    _rules: list | None = PrivateAttr(None)
+
+    # -- where things are -------------------------------------------------
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def base_dir(self) -> Path:
+        return self._path.parent if self._path else Path.cwd()
+
+    @property
+    def data_path(self) -> Path:
+        p = Path(self.data_dir)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def store_path(self) -> Path:
+        p = Path(self.store.path)
+        return p if p.is_absolute() else self.data_path / p
+
+    def source(self, name: str) -> SourceConfig:
+        for src in self.sources:
+            if src.name == name:
+                return src
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(f"unknown source {name!r} (configured: {known})")
+
+    def pseudonym_key(self) -> bytes:
+        value = os.environ.get(self.privacy.pseudonym_key_env)
+        if value:
+            return value.encode("utf-8")
+        key_file = self.data_path / "pseudonym.key"
+        if key_file.exists():
+            return key_file.read_bytes().strip()
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32).encode("ascii")
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        return key
+
+    def custom_words(self) -> list[str]:
+        words = list(self.enrich.custom_words)
+        for entity in self.watch:
+            words.append(entity.name)
+            words.extend(entity.aliases)
+        return words
+
+    # -- rules, validated against the registered rule types -----------------
+    @property
+    def alert_rules(self) -> list:
+        if self._rules is None:
+            from alerts.registry import build_rules
+
+            self._rules = build_rules(self.rules, self._shown_path, self._lines)
+        return self._rules
+
+    def validate_all(self) -> None:
+        """Validate the parts checked lazily (rules, notifier secrets are checked at use)."""
+        _ = self.alert_rules
+
+
+def find_config_path(explicit: str | Path | None = None) -> Path | None:
+    if explicit:
+        path = Path(explicit)
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found")
+        return path
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        path = Path(env)
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found (from ${CONFIG_ENV})")
+        return path
+    local = Path.cwd() / CONFIG_NAME
+    return local if local.exists() else None
+
+
+def load_config(explicit: str | Path | None = None, *, validate: bool = True) -> Config:
+    """Find and load the configuration; with no file, the built-in defaults."""
+    path = find_config_path(explicit)
+    if path is None:
+        return Config()
+    return load_config_file(path, validate=validate)
+
+
+def load_config_file(path: str | Path, *, validate: bool = True) -> Config:
+    path = Path(path)
+    data, lines = load_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the config must be a mapping of settings (got {type(data).__name__})")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError("\n".join(validation_lines(err, str(path), lines, Config))) from None
+    config._path = path.resolve()
+    config._shown_path = str(path)
+    config._lines = lines
+    names = [s.name for s in config.sources]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise ConfigError(f"{path}:{lines.line(('sources', i, 'name'))}: sources[{i}].name: duplicate source name {name!r}")
+    if validate:
+        config.validate_all()
+    return config

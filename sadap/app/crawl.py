@@ -1,0 +1,140 @@
+"""Crawl configured sources in-process and hand what they find to Sadap's ingest pipeline.
+
+Twisted's reactor can run only once per process, so :func:`crawl` can be called once
+per process. Callers that crawl repeatedly (``sadap run`` on a schedule) should run
+``sadap crawl`` in a subprocess each time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.utils.project import get_project_settings
+
+from crawlers.spiders.article import ArticleSpider
+from crawlers.spiders.forum import ForumSpider
+from crawlers.spiders.rss import RssSpider
+from sadap.app.config import Config, SourceConfig
+from sadap.core.errors import ConfigError
+from sadap.app.logs import remove_cli_logging
+
+logger = logging.getLogger(__name__)
+
+SPIDERS = {"rss": RssSpider, "article": ArticleSpider, "forum": ForumSpider}
+
+# Per-source result keys and the crawl stats they come from.
+_STATS = {
+    "items": "item_scraped_count",
+    "dropped": "item_dropped_count",
+    "stored": "sadap/stored",
+    "duplicates": "sadap/duplicates",
+    "alerts": "sadap/alerts",
+    "feed_errors": "sadap/feed_errors",
+    "empty_pages": "sadap/empty_pages",
+}
+
+_started = False
+_lock = threading.Lock()
+
+
+def crawl(
+    config: Config,
+    sources: list[SourceConfig],
+    *,
+    log_level: str = "WARNING",
+    settings: dict[str, Any] | None = None,
+) -> dict[str, dict]:
+    """Crawl ``sources`` together, blocking until all finish; per-source counts by name.
+
+    ``settings`` overrides project settings from ``crawlers.settings`` (for example
+    ``{"DOWNLOAD_DELAY": 0}`` against a local site).
+
+    Each result has ``items``, ``dropped``, ``stored``, ``duplicates``, ``alerts``,
+    ``feed_errors``, ``empty_pages`` and ``errors`` (error lines logged for that source).
+    Raises :class:`ConfigError` for sources no spider reads (``file``: use
+    ``sadap ingest``). Works once per process (see the module docstring).
+    """
+    for source in sources:
+        _check(source)
+    if not sources:
+        return {}
+    global _started
+    with _lock:
+        if _started:
+            raise RuntimeError(
+                "sadap.app.crawl.crawl() can run once per process (Twisted's reactor cannot restart); "
+                "run `sadap crawl` in a subprocess for repeated crawls"
+            )
+        _started = True
+
+    remove_cli_logging()  # Scrapy's root handler takes over (at log_level)
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
+    project = get_project_settings()
+    project.setdict(settings or {}, priority="cmdline")
+    project.set("SADAP_CONFIG", config, priority="cmdline")
+    project.set("LOG_LEVEL", log_level, priority="cmdline")
+    process = CrawlerProcess(project)
+
+    errors = _ErrorCounter()
+    failed: dict[str, str] = {}
+    crawlers: dict[str, Crawler] = {}
+    for source in sources:
+        crawler = process.create_crawler(SPIDERS[source.kind])
+        crawlers[source.name] = crawler
+        kwargs: dict[str, Any] = {"url": source.url, "source": source.name}
+        if source.kind == "article" and source.follow:
+            kwargs["follow"] = source.follow
+        done = process.crawl(crawler, **kwargs)
+        done.addErrback(_failed, source.name, failed)
+
+    logging.root.addHandler(errors)
+    try:
+        process.start(install_signal_handlers=threading.current_thread() is threading.main_thread())
+    finally:
+        logging.root.removeHandler(errors)
+
+    results: dict[str, dict] = {}
+    for name, crawler in crawlers.items():
+        # A crawler that failed to start has no stats: read the attribute behind the property.
+        stats = crawler._stats.get_stats() if crawler._stats is not None else {}
+        result = {key: int(stats.get(stat, 0)) for key, stat in _STATS.items()}
+        result["errors"] = errors.counts.get(crawler.spider, 0) if crawler.spider is not None else 0
+        if name in failed:
+            result["errors"] += 1
+        results[name] = result
+    return results
+
+
+def _check(source: SourceConfig) -> None:
+    if source.kind == "file":
+        raise ConfigError(f"source {source.name!r}: use `sadap ingest` for file sources")
+    if source.kind not in SPIDERS:
+        raise ConfigError(f"source {source.name!r}: no spider for kind {source.kind!r} (use {', '.join(SPIDERS)})")
+    if source.follow and source.kind != "article":
+        raise ConfigError(f"source {source.name!r}: `follow` applies to article sources only")
+
+
+def _failed(failure: Any, name: str, failed: dict[str, str]) -> None:
+    # A spider that could not start (bad arguments, a broken component): one line, and
+    # the other sources carry on.
+    message = str(failure.value).splitlines()[0] if str(failure.value) else failure.type.__name__
+    failed[name] = message
+    logger.error("source %r: crawl failed: %s", name, message)
+
+
+class _ErrorCounter(logging.Handler):
+    """Counts ERROR lines per spider. Scrapy's ``log_count/ERROR`` counts every error in
+    the process while a crawler runs, which mixes up sources crawled side by side."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.counts: dict[Any, int] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        spider = getattr(record, "spider", None)
+        if spider is not None:
+            self.counts[spider] = self.counts.get(spider, 0) + 1

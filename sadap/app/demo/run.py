@@ -1,0 +1,134 @@
+"""``sadap demo``: the whole flow on the shipped Thai sample site, offline, in about a minute."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+from sadap.core.errors import InputError
+from sadap.core.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, INCIDENT_STATE, SENTIMENT, SOURCE_KIND, th
+
+MARKER = ".sadap-demo"
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _prepare(data_dir: Path) -> None:
+    if data_dir.exists():
+        if not (data_dir / MARKER).exists() and any(data_dir.iterdir()):
+            raise InputError(f"{data_dir} exists and is not a Sadap demo folder; choose another --data-dir")
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    (data_dir / MARKER).write_text("made by `sadap demo`; replaced on each run\n", encoding="utf-8")
+
+
+def _flow(items: list[str]) -> str:
+    return "[" + ", ".join('"' + s.replace('"', '\\"') + '"' for s in items) + "]"
+
+
+def watch_block(story: dict) -> str:
+    org = story["organisation"]
+    lines = [f"  - name: {org['name_th']}", "    kind: brand", f"    aliases: {_flow([org['name_en'], *org['aliases']])}"]
+    for product in org.get("products", []):
+        lines += [f"  - name: {product['name']}", "    kind: product", f"    aliases: {_flow(product['aliases'])}"]
+    return "\n".join(lines) + "\n"
+
+
+def sources_block(base: str) -> str:
+    return (
+        f'  - {{name: demo-wire, kind: rss, url: "{base}/feed.xml", every: 15m}}\n'
+        f'  - {{name: demo-daily, kind: article, url: "{base}/news/", follow: "/news/[^/]+[.]html$", every: 30m}}\n'
+        f'  - {{name: demo-forum, kind: forum, url: "{base}/forum/threads.json", every: 10m}}\n'
+    )
+
+
+def write_demo_config(data_dir: Path, base: str, story: dict) -> Path:
+    from sadap.app.starter import render_config
+
+    path = data_dir / "sadap.yaml"
+    text = render_config(watch_block(story), sources_block(base)).replace("data_dir: sadap-data", "data_dir: .", 1)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
+    from alerts.engine import AlertEngine
+    from sadap.app.crawl import crawl
+    from playbooks.loader import load_configured_playbooks
+    from playbooks.render import first_steps
+    from sadap.app.config import load_config_file
+    from sadap.app.demo.site import DemoSite
+    from sadap.store import open_store
+    from sadap.app.summary import overview
+    from sadap.core.timeutil import now_utc
+
+    started = time.monotonic()
+    data_dir = data_dir.resolve()
+    _prepare(data_dir)
+    site = DemoSite()
+    base = site.start()
+    story = site.story
+    org = story["organisation"]
+    _say(f"สดับ (Sadap) demo — {org['name_th']} ({org['name_en']})")
+    _say(f"เว็บตัวอย่างในเครื่อง: {base}  (ฟีดข่าว RSS, บทความ, เว็บบอร์ด · {site.mention_count} ข้อความ)")
+    config = load_config_file(write_demo_config(data_dir, base, story))
+    try:
+        _say("\n[1/3] เก็บข้อมูลด้วย Scrapy และวิเคราะห์ภาษาไทย (กฎแบบ watch ตรวจทันทีที่บันทึก) …\n")
+        stats = crawl(config, config.sources, log_level="ERROR", settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0})
+    finally:
+        site.stop()
+    _say("[2/3] ประเมินกฎแจ้งเตือนตามช่วงเวลา (threshold) …\n")
+    with open_store(config) as store:
+        engine = AlertEngine.from_config(config, store)
+        engine.check(now_utc())
+        summary = overview(store)
+        incidents = store.list_incidents()
+        alerts = store.alerts_since(now_utc().replace(year=2000))
+    playbooks = {p.id: p for p in load_configured_playbooks(config, check_references=False)}
+
+    _say("[3/3] สรุป\n")
+    _say(f"ข้อความที่เก็บ: {summary['total']}  (คัดลอก/ซ้ำใกล้เคียง {summary['near_duplicates']})")
+    for name, st in stats.items():
+        _say(f"  {name:<12} เก็บได้ {st.get('items', 0):>3} · บันทึกใหม่ {st.get('stored', 0):>3} · ข้อผิดพลาด {st.get('errors', 0)}")
+    _say("ตามประเภทแหล่งที่มา: " + " · ".join(f"{th(SOURCE_KIND, k)} {v}" for k, v in summary["by_source_kind"].items()))
+    _say("ตามความรู้สึก:       " + " · ".join(f"{th(SENTIMENT, k)} {v}" for k, v in summary["by_sentiment"].items()))
+    _say("ระดับความคาดหวัง:    " + " · ".join(f"{th(EXPECTATION, k)} {v}" for k, v in summary["by_expectation"].items()))
+    _say("หมวดเสียงลูกค้า:      " + " · ".join(f"{th(CATEGORY, k)} {v}" for k, v in summary["by_category"].items()))
+    _say(f"ข้อร้องเรียน {summary['complaints']}: "
+         + " · ".join(f"{th(COMPLAINT_TYPE, k)} {v}" for k, v in summary["by_complaint_type"].items()))
+    if summary["by_entity"]:
+        _say("สิ่งที่ติดตาม:        " + " · ".join(f"{k} {v}" for k, v in summary["by_entity"].items()))
+    _say(f"\nการแจ้งเตือน {len(alerts)} ครั้ง · เหตุการณ์ (incident) {len(incidents)} เรื่อง")
+    for incident in incidents:
+        _say(f"\n■ {incident.id}  {incident.severity}  {th(INCIDENT_STATE, incident.state)} — {incident.title}")
+        playbook = playbooks.get(incident.playbook)
+        if playbook:
+            _say(f"  แผนรับมือ: {playbook.title.th} / {playbook.title.en}")
+            for step in first_steps(playbook, 3, "th"):
+                _say(f"    {step}")
+    elapsed = time.monotonic() - started
+    cfg = f"--config {data_dir / 'sadap.yaml'}"
+    _say(f"\nเสร็จใน {elapsed:.1f} วินาที · ข้อมูลอยู่ที่ {data_dir}")
+    _say("\nลองต่อ:")
+    _say(f'  sadap search "แอป ล่ม" {cfg}')
+    _say(f"  sadap incidents list {cfg}")
+    if incidents:
+        _say(f"  sadap incidents show {incidents[0].id} {cfg}")
+    _say(f"  sadap alerts check {cfg} --json")
+    _say("  sadap demo --serve            (เปิดหน้าคอนโซลบนเว็บ)")
+    _say("  sadap init                    (สร้าง sadap.yaml ของคุณเอง)")
+    if serve:
+        from sadap.app.web import start_console
+
+        url = start_console(config, "127.0.0.1", port)
+        _say(f"\nคอนโซล: {url}  (Ctrl-C เพื่อหยุด)")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            _say("หยุดแล้ว")
+            sys.exit(0)

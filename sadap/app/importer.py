@@ -1,0 +1,49 @@
+"""``sadap ingest``: a file of mentions into the store, in committed batches, so that an
+interrupted import re-run stores each mention exactly once."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from sadap.app.fileimport import Rejected, read_file
+from sadap.app.ingest import BatchResult, IngestPipeline
+
+PROGRESS_EVERY = 2000
+
+
+def import_file(config, path: str | Path, *, batch_size: int = 500, progress: bool = False, pipeline: IngestPipeline | None = None) -> dict:
+    own = pipeline is None
+    pipeline = pipeline or IngestPipeline(config)
+    total = BatchResult()
+    rejected: list[dict] = []
+    batch = []
+    records = 0
+    started = time.monotonic()
+    try:
+        for number, item in read_file(path):
+            records += 1
+            if isinstance(item, Rejected):
+                rejected.append({"line": item.line, "error": item.error})
+            else:
+                batch.append(item)
+            if len(batch) >= batch_size:
+                total.add(pipeline.process(batch))
+                batch = []
+            if progress and records % PROGRESS_EVERY == 0:
+                rate = records / max(time.monotonic() - started, 1e-9)
+                print(f"… {records} lines, {total.stored} stored ({rate:.0f}/s)", file=sys.stderr, flush=True)
+        if batch:
+            total.add(pipeline.process(batch))
+    finally:
+        if own:
+            pipeline.close()
+    return {
+        "read": records,
+        "stored": total.stored,
+        "duplicates": total.duplicates,
+        "near_duplicates": total.near_duplicates,
+        "rejected": rejected,
+        "alerts": len(total.alerts),
+    }

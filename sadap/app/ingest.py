@@ -1,0 +1,114 @@
+"""The hand-off every collector uses: raw mentions → enrichment → duplicates → store → watch rules."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sadap.app.config import Config, load_config_file
+from sadap.core.mention import RawMention, to_mention
+from sadap.store import Store, open_store
+from sadap.core.timeutil import now_utc
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+log = logging.getLogger(__name__)
+NEAR_DUPLICATE_HORIZON = timedelta(days=7)
+
+
+@dataclass
+class BatchResult:
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0  # already stored (same id): nothing new
+    near_duplicates: int = 0  # stored, but marked as a copy of an earlier mention
+    alerts: list = field(default_factory=list)
+
+    def add(self, other: "BatchResult") -> None:
+        self.read += other.read
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.near_duplicates += other.near_duplicates
+        self.alerts.extend(other.alerts)
+
+
+class IngestPipeline:
+    """Owns the store, enricher and alert engine for one run (a crawl, an import)."""
+
+    def __init__(
+        self,
+        config,
+        *,
+        store: Store | None = None,
+        engine=None,
+        alerts: bool = True,
+        clock: Callable[[], datetime] = now_utc,
+    ):
+        from enrich.dedup import SimHashIndex
+        from enrich.pipeline import Enricher
+
+        self.config = config
+        self._own_store = store is None
+        self.store = store or open_store(config)
+        self.enricher = Enricher.from_config(config)
+        self.clock = clock
+        self.key = config.pseudonym_key()
+        if engine is None and alerts:
+            from alerts.engine import AlertEngine
+
+            engine = AlertEngine.from_config(config, self.store)
+        self.engine = engine
+        self.near = SimHashIndex(config.enrich.near_duplicate_distance)
+        for fp in self.store.fingerprints_since(self.clock() - NEAR_DUPLICATE_HORIZON):
+            if fp.simhash is not None:
+                self.near.add(fp.simhash, fp.id)
+        self._hashes: dict[str, str] = {}
+
+    def process(self, raws: Sequence[RawMention]) -> BatchResult:
+        result = BatchResult(read=len(raws))
+        if not raws:
+            return result
+        at = self.clock()
+        mentions = {}
+        for raw in raws:
+            m = to_mention(raw, pseudonym_key=self.key, keep_author_names=self.config.privacy.keep_author_names, collected_at=at)
+            mentions.setdefault(m.id, m)
+        existing = self.store.existing_ids(mentions)
+        fresh = [m for i, m in mentions.items() if i not in existing]
+        result.duplicates = len(raws) - len(fresh)
+        if not fresh:
+            return result
+        enriched = self.enricher.enrich(fresh)
+        for m in enriched:
+            original = self._hashes.get(m.text_hash) or self.store.find_by_text_hash(m.text_hash)
+            if original is None and m.simhash is not None:
+                original = self.near.find(m.simhash)
+            if original is not None and original != m.id:
+                m.duplicate_of = original
+                result.near_duplicates += 1
+            else:
+                self._hashes[m.text_hash] = m.id
+                if m.simhash is not None:
+                    self.near.add(m.simhash, m.id)
+        stored = self.store.upsert(enriched)
+        result.stored = len(stored.inserted)
+        if self.engine is not None:
+            result.alerts = self.engine.check(self.clock(), ids=stored.inserted)
+        return result
+
+    def close(self) -> None:
+        if self._own_store:
+            self.store.close()
+
+
+def from_scrapy_settings(settings: BaseSettings) -> IngestPipeline:
+    """The crawlers' ``SADAP_INGEST_FACTORY``: an ingest pipeline for ``SADAP_CONFIG`` (a
+    :class:`Config` or the path of a ``sadap.yaml``)."""
+    value = settings.get("SADAP_CONFIG")
+    config = value if isinstance(value, Config) else load_config_file(Path(value))
+    return IngestPipeline(config)

@@ -1,0 +1,162 @@
+"""The ``Mention``: one piece of online content that mentions what an organisation watches.
+
+A crawler or importer produces a :class:`RawMention`; :func:`to_mention` gives it a stable
+id, UTC times and a pseudonymised author; enrichment fills in the analysis fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from sadap.core.timeutil import UTC, as_utc, now_utc
+
+SentimentLabel = Literal["pos", "neu", "neg", "q"]
+ExpectationLevel = Literal["delighted", "satisfied", "disappointed", "none"]
+SOURCE_KINDS = ("rss", "article", "forum", "file", "social", "sitemap")
+
+# Query parameters that identify a visit, not a page: dropped from canonical URLs.
+_TRACKING_PARAMS = {"fbclid", "gclid", "ref", "ref_src", "igshid", "mc_cid", "mc_eid"}
+
+
+class Sentiment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: SentimentLabel
+    score: float = Field(ge=0.0, le=1.0)
+
+
+class Complaint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    is_complaint: bool = False
+    type: str | None = None
+
+
+class Engagement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    likes: int = 0
+    shares: int = 0
+    comments: int = 0
+    views: int = 0
+
+
+class RawMention(BaseModel):
+    """What a spider or importer extracted, before ids, privacy and enrichment."""
+
+    model_config = ConfigDict(extra="forbid")
+    source_kind: str
+    source_name: str
+    text: str
+    native_id: str | None = None
+    url: str | None = None
+    author: str | None = None
+    title: str | None = None
+    published_at: datetime | None = None
+    engagement: Engagement = Field(default_factory=Engagement)
+    extras: dict[str, Any] = Field(default_factory=dict)
+
+
+class Mention(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    source_kind: str
+    source_name: str
+    native_id: str | None = None
+    url: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    published_at: AwareDatetime
+    collected_at: AwareDatetime
+    title: str | None = None
+    text: str
+    language: str | None = None
+    tokens: list[str] = Field(default_factory=list)
+    sentiment: Sentiment | None = None
+    expectation: ExpectationLevel | None = None
+    category: str | None = None
+    complaint: Complaint = Field(default_factory=Complaint)
+    entities: list[str] = Field(default_factory=list)
+    hashtags: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list, description="Content words, for term counts and new-term alerts.")
+    engagement: Engagement = Field(default_factory=Engagement)
+    extras: dict[str, Any] = Field(default_factory=dict)
+    # Duplicate detection: hash of the normalised text, 64-bit SimHash, and the first
+    # stored mention this one duplicates (exactly or nearly), if any.
+    text_hash: str | None = None
+    simhash: int | None = None
+    duplicate_of: str | None = None
+    spam_score: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="How much the mention looks like spam or a bot post, 0 to 1 (enrich/spam.py); None before enrichment.",
+    )
+
+    @field_validator("published_at", "collected_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, drop fragments, default ports and tracking parameters."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not ((parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _TRACKING_PARAMS and not k.lower().startswith("utm_")
+    ]
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, urlencode(sorted(query)), ""))
+
+
+def mention_id(source_name: str, native_id: str | None = None, url: str | None = None, text: str = "") -> str:
+    """Stable id: hash of source + native id, else of the canonical URL, else of the text."""
+    if native_id:
+        basis = f"n\x1f{source_name}\x1f{native_id}"
+    elif url:
+        basis = f"u\x1f{canonical_url(url)}"
+    else:
+        basis = f"t\x1f{source_name}\x1f{text.strip()}"
+    return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def pseudonymise(author: str, source_name: str, key: bytes) -> str:
+    """Keyed hash of an author handle: stable per install, not reversible without the key."""
+    digest = hmac.new(key, f"{source_name}\x1f{author.strip().lower()}".encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return "a_" + digest.hexdigest()[:16]
+
+
+def to_mention(
+    raw: RawMention,
+    *,
+    pseudonym_key: bytes,
+    keep_author_names: bool = False,
+    collected_at: datetime | None = None,
+) -> Mention:
+    """Give a raw mention its id, UTC times and a pseudonymised author."""
+    collected = as_utc(collected_at) if collected_at else now_utc()
+    published = as_utc(raw.published_at) if raw.published_at else collected
+    author_id = pseudonymise(raw.author, raw.source_name, pseudonym_key) if raw.author else None
+    return Mention(
+        id=mention_id(raw.source_name, raw.native_id, raw.url, raw.text),
+        source_kind=raw.source_kind,
+        source_name=raw.source_name,
+        native_id=raw.native_id,
+        url=canonical_url(raw.url) if raw.url else None,
+        author_id=author_id,
+        author_name=raw.author if (keep_author_names and raw.author) else None,
+        published_at=published,
+        collected_at=collected,
+        title=raw.title,
+        text=raw.text,
+        engagement=raw.engagement,
+        extras=raw.extras,
+    )

@@ -1,0 +1,30 @@
+"""Building blocks for settings models: strict models and durations like ``15m``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from sadap.core.errors import InputError
+from sadap.core.timeutil import parse_duration
+
+
+def parse_duration_setting(value: Any) -> timedelta:
+    """A duration setting: raises ValueError (for pydantic) with the allowed form."""
+    if isinstance(value, bool) or value is None:  # YAML `yes`/`~` are not durations
+        raise ValueError("cannot read duration: use a number and a unit: s, m, h, d or w (for example 15m, 24h, 7d)")
+    try:
+        return parse_duration(value)
+    except InputError as err:
+        raise ValueError(str(err)) from None
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration_setting)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")

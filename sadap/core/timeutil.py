@@ -1,0 +1,73 @@
+"""Times: stored in UTC, shown in Asia/Bangkok, durations like ``15m`` or ``24h``."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sadap.core.errors import InputError
+
+UTC = timezone.utc
+BANGKOK = ZoneInfo("Asia/Bangkok")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+DURATION_HELP = "a number and a unit: s, m, h, d or w (for example 15m, 24h, 7d)"
+
+
+def parse_duration(text: str | int | float | timedelta) -> timedelta:
+    """``"15m"`` → 15 minutes. Raises InputError naming the allowed form."""
+    if isinstance(text, timedelta):
+        return text
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return timedelta(seconds=float(text))
+    match = _DURATION.match(str(text))
+    if not match:
+        raise InputError(f"cannot read duration {text!r}: use {DURATION_HELP}")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def format_duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit in ("w", "d", "h", "m"):
+        size = _UNIT_SECONDS[unit]
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime, naive_zone=BANGKOK) -> datetime:
+    """Attach ``naive_zone`` (Asia/Bangkok by default) to naive times, then convert to UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=naive_zone)
+    return value.astimezone(UTC)
+
+
+def parse_iso(text: str, naive_zone=BANGKOK) -> datetime:
+    """ISO 8601 with or without offset (naive means Asia/Bangkok) → aware UTC."""
+    raw = str(text).strip()
+    if raw.endswith("Z") or raw.endswith("z"):
+        raw = raw[:-1] + "+00:00"
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InputError(
+            f"cannot read time {text!r}: use ISO 8601, e.g. 2026-11-21T09:30:00+07:00"
+        ) from None
+    return as_utc(value, naive_zone)
+
+
+def to_bangkok(value: datetime) -> datetime:
+    return as_utc(value).astimezone(BANGKOK)
+
+
+def show(value: datetime | None) -> str:
+    """Human display in Asia/Bangkok."""
+    if value is None:
+        return "-"
+    return to_bangkok(value).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,149 @@
+"""Load YAML and remember where each key sits, so errors can name ``file:line``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sadap.core.errors import ConfigError
+
+Loc = tuple[str | int, ...]
+
+
+class LineMap:
+    """Line numbers (1-based) of every mapping key and sequence item in a YAML document."""
+
+    def __init__(self, lines: dict[Loc, int] | None = None):
+        self.lines = lines or {}
+
+    @classmethod
+    def from_node(cls, node: yaml.Node | None) -> "LineMap":
+        lines: dict[Loc, int] = {}
+
+        def walk(n: yaml.Node, loc: Loc) -> None:
+            if isinstance(n, yaml.MappingNode):
+                for key_node, value_node in n.value:
+                    key = key_node.value
+                    lines[loc + (key,)] = key_node.start_mark.line + 1
+                    walk(value_node, loc + (key,))
+            elif isinstance(n, yaml.SequenceNode):
+                for i, item in enumerate(n.value):
+                    lines[loc + (i,)] = item.start_mark.line + 1
+                    walk(item, loc + (i,))
+
+        if node is not None:
+            lines[()] = node.start_mark.line + 1
+            walk(node, ())
+        return cls(lines)
+
+    def line(self, loc: Loc) -> int | None:
+        """Line of ``loc`` or of its nearest ancestor that has one."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get(())
+
+    def sub(self, prefix: Loc) -> "LineMap":
+        """The line map of the part of the document under ``prefix``."""
+        n = len(prefix)
+        return LineMap({k[n:]: v for k, v in self.lines.items() if k[:n] == tuple(prefix)})
+
+
+def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(text: str, name: str) -> tuple[Any, LineMap]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        line = mark.line + 1 if mark else "?"
+        raise ConfigError(f"{name}:{line}: YAML syntax error: {err.problem}") from None
+    return data, LineMap.from_node(node)
+
+
+def format_loc(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _allowed_fields(model: type | None, loc: Loc) -> list[str] | None:
+    """Field names allowed at ``loc`` (parent of an unknown key), walking nested models."""
+    from pydantic import BaseModel
+    import typing
+
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        current = _unwrap(field.annotation, typing)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return None
+
+
+def _unwrap(annotation: Any, typing) -> Any:
+    from pydantic import BaseModel
+
+    origin = typing.get_origin(annotation)
+    if origin is None:
+        return annotation
+    for arg in typing.get_args(annotation):
+        inner = _unwrap(arg, typing)
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            return inner
+    return annotation
+
+
+def validation_lines(
+    err: ValidationError, path: str | None, lines: LineMap, model: type | None = None, prefix: Loc = ()
+) -> list[str]:
+    """One readable line per pydantic error: ``file:line: where: what (allowed: ...)``."""
+    out = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        full = prefix + loc
+        line = lines.line(full)
+        model_loc = loc
+        where = format_loc(full)
+        if e["type"] == "extra_forbidden":
+            allowed = _allowed_fields(model, model_loc[:-1]) if model else None
+            what = f"unknown key {loc[-1]!r}"
+            if allowed:
+                what += f" (allowed: {', '.join(allowed)})"
+        elif e["type"] == "missing":
+            what = "required but missing"
+        else:
+            msg = e["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
+            what = msg
+            if "input" in e and not isinstance(e["input"], (dict, list)) and repr(e["input"]) not in what:
+                what += f" (got {e['input']!r})"
+        prefix_txt = f"{path}:{line}" if path and line else (path or f"line {line}")
+        out.append(f"{prefix_txt}: {where}: {what}")
+    return out

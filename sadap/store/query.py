@@ -1,0 +1,147 @@
+"""The search query language, parsed once and translated by each store backend.
+
+``แอป ล่ม`` — both words; ``ล่ม OR ขัดข้อง`` — either; ``"โอนเงิน ไม่ได้"`` — a phrase;
+``-โปรโมชั่น`` — not. Each word is tokenised like stored text, so Thai without spaces
+(``แอปล่ม``) means the phrase of its words.
+
+The tokenizer keeps custom words whole, so a post saying ``ธนาคารแสงทอง`` (an alias) is
+indexed under that one word, not under ``แสงทอง``. A phrase is therefore widened, here,
+to every way the stored words can spell it (:func:`spellings`): ``แสงทอง`` also matches
+the compounds that contain it (``ธนาคารแสงทอง``, ``แอปแสงทองพลัส``), ``แสงทอง ล่ม`` also
+``ธนาคารแสงทอง ล่ม``, and ``ธนาคารแสงทอง`` also ``ธนาคาร แสงทอง`` written apart. The
+stored index is untouched, so stores made before this need nothing, and a changed alias
+list applies to what is already stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from sadap.core.errors import InputError
+
+log = logging.getLogger(__name__)
+_PART = re.compile(r'-?"[^"]*"|\S+')
+MAX_SPELLINGS = 64  # alternatives one query phrase may widen to (more: the first ones, logged)
+
+
+@dataclass(frozen=True)
+class Query:
+    """``all_of`` groups must all match; within a group, any phrase; ``none_of`` must not match.
+
+    A phrase is a tuple of tokens that must appear next to each other.
+    """
+
+    all_of: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    none_of: tuple[tuple[str, ...], ...] = field(default=())
+    text: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.all_of and not self.none_of
+
+
+def parse_query(text: str, custom_words: tuple[str, ...] = ()) -> Query:
+    from enrich.normalize import normalize
+    from enrich.tokenize import compound_parts, tokenize
+
+    if text is None or not str(text).strip():
+        return Query(text="")
+    if text.count('"') % 2:
+        raise InputError(f"query {text!r}: unbalanced double quote")
+    groups: list[list[tuple[str, ...]]] = []
+    negatives: list[tuple[str, ...]] = []
+    pending_or = False
+    compounds = compound_parts(custom_words)
+    for part in _PART.findall(text):
+        if part == "OR":
+            if not groups:
+                raise InputError(f"query {text!r}: OR needs a term on each side")
+            pending_or = True
+            continue
+        negative = part.startswith("-") and len(part) > 1
+        raw = part[1:] if negative else part
+        raw = raw.strip('"')
+        phrase = tuple(tokenize(normalize(raw), custom_words))
+        if not phrase:
+            continue
+        alternatives = spellings(phrase, compounds)
+        if negative:
+            negatives.extend(a for a in alternatives if a not in negatives)
+        elif pending_or:
+            groups[-1].extend(a for a in alternatives if a not in groups[-1])
+        else:
+            groups.append(alternatives)
+        pending_or = False
+    if pending_or:
+        raise InputError(f"query {text!r}: OR needs a term on each side")
+    return Query(tuple(tuple(g) for g in groups), tuple(negatives), text)
+
+
+def spellings(phrase: tuple[str, ...], compounds: dict[str, tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """``phrase`` and every other run of stored words that contains it, given the compounds
+    the tokenizer keeps whole (:func:`enrich.tokenize.compound_parts`); phrase first.
+
+    Both sides are compared as their finest words (a compound as its parts): a run of stored
+    words matches when the phrase's words lie inside its words' and it starts and ends
+    within the phrase. So the first stored word may be a compound that ends with the
+    phrase's first words, the last one a compound that starts with its last words, one in
+    between a compound whose parts are all the phrase's words there; or a single compound
+    that contains the whole phrase."""
+    from enrich.tokenize import index_terms
+
+    if not compounds:
+        return [phrase]
+    words = [x for tok in phrase for t in index_terms(tok) for x in compounds.get(t, (t,))]
+    if not any(w in part for w in words for part in compounds.values()):
+        return [phrase]
+    n = len(words)
+    seen = {tuple(t for tok in phrase for t in index_terms(tok))}
+    out = [phrase]
+
+    def fits(parts: tuple[str, ...], run: list[str], first: bool, last: bool) -> bool:
+        k = len(run)
+        if first and last:
+            return any(list(parts[i : i + k]) == run for i in range(len(parts) - k + 1))
+        if first:
+            return list(parts[-k:]) == run
+        if last:
+            return list(parts[:k]) == run
+        return list(parts) == run
+
+    def walk(i: int, done: tuple[str, ...]) -> bool:
+        if i == n:
+            if done not in seen:
+                seen.add(done)
+                out.append(done)
+            return len(out) <= MAX_SPELLINGS
+        for j in range(i + 1, n + 1):
+            run = words[i:j]
+            options = [run[0]] if j == i + 1 else []
+            options += [w for w, parts in compounds.items() if fits(parts, run, i == 0, j == n)]
+            for word in options:
+                if not walk(j, (*done, word)):
+                    return False
+        return True
+
+    if not walk(0, ()):
+        del out[MAX_SPELLINGS:]
+        log.warning("search phrase %r: more than %d spellings with compound words; using the first ones",
+                    " ".join(phrase), MAX_SPELLINGS)
+    return out
+
+
+def matches_tokens(query: Query, tokens: list[str]) -> bool:
+    """Evaluate a query against a token list as the stores do (used by tests and in-memory
+    checks): tokens and phrases are compared as index terms."""
+    from enrich.tokenize import index_terms
+
+    terms = [t for tok in tokens for t in index_terms(tok)]
+
+    def has(phrase: tuple[str, ...]) -> bool:
+        want = tuple(t for tok in phrase for t in index_terms(tok))
+        n = len(want)
+        return n > 0 and any(tuple(terms[i : i + n]) == want for i in range(len(terms) - n + 1))
+
+    return all(any(has(p) for p in group) for group in query.all_of) and not any(has(p) for p in query.none_of)
