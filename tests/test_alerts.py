@@ -202,9 +202,9 @@ def test_webhook_delivers_json_to_a_local_receiver(setup, receiver):
 
 
 def _webhook_config(url, retries=0):
-    from sadap.app.config import WebhookNotifierConfig
+    from alerts.notifiers.webhook import WebhookOptions
 
-    return WebhookNotifierConfig(id="hook", type="webhook", url=url, retries=retries)
+    return WebhookOptions(id="hook", type="webhook", url=url, retries=retries)
 
 
 def test_failed_webhook_is_logged_without_secret_and_never_crashes(setup, receiver, caplog, monkeypatch):
@@ -214,9 +214,9 @@ def test_failed_webhook_is_logged_without_secret_and_never_crashes(setup, receiv
     quiet_week_and_crisis(store)
     secret_url = url + "?token=s3cr3t-token"
     monkeypatch.setenv("HOOK_URL", secret_url)
-    from sadap.app.config import WebhookNotifierConfig
+    from alerts.notifiers.webhook import WebhookOptions
 
-    hook = WebhookNotifier(WebhookNotifierConfig(id="hook", type="webhook", url_env="HOOK_URL", retries=1))
+    hook = WebhookNotifier(WebhookOptions(id="hook", type="webhook", url_env="HOOK_URL", retries=1))
     hook.backoff_seconds = 0.01
     engine = AlertEngine.from_config(config, store, notifiers=[hook])
     with caplog.at_level(logging.ERROR):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from sadap.app.cli.common import SadapError, _dump, _load, config_option, handled, main
+from sadap.app.cli.common import SadapError, _dump, _load, config_option, handled
 
 # -- alerts ----------------------------------------------------------------------
-@main.group()
+@click.group()
 def alerts() -> None:
     """Alert rules: evaluate them now or as of a past time."""
 
@@ -68,7 +68,7 @@ def alerts_snooze(rule: str, config_path, key: str, duration, until_text, actor,
 
 
 # -- mentions ------------------------------------------------------------------------
-@main.group()
+@click.group()
 def mentions() -> None:
     """Single mentions: log a response (stops the complaint SLA clock)."""
 

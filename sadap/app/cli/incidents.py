@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from sadap.app.cli.common import _dump, _load, config_option, handled, main
+from sadap.app.cli.common import _dump, _load, config_option, handled
 
 # -- incidents ---------------------------------------------------------------------
-@main.group()
+@click.group()
 def incidents() -> None:
     """Incidents opened by alerts: list, show, acknowledge, resolve, add notes."""
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from sadap.app.cli.common import _dump, _load, config_option, handled, main
+from sadap.app.cli.common import _dump, _load, config_option, handled
 
 # -- playbooks ---------------------------------------------------------------------
-@main.group()
+@click.group()
 def playbooks() -> None:
     """Situation playbooks: validate, backtest and list."""
 
@@ -23,7 +23,8 @@ def playbooks_validate(paths, config_path) -> None:
     config = _load(config_path)
     if paths:
         loaded = load_playbooks(list(paths), shipped=False, known_rules={r.id for r in config.alert_rules},
-                                known_notifiers={n.id for n in config.notifiers})
+                                known_notifiers={n.id for n in config.notifiers},
+                                known_rule_types=set(config.rule_type_names()))
     else:
         loaded = load_configured_playbooks(config)
     click.echo(f"ok: {len(loaded)} playbook(s) valid")

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from sadap.core.errors import InputError
-from sadap.core.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, INCIDENT_STATE, SENTIMENT, SOURCE_KIND, th
+from sadap.app.sources import source_kinds
+from sadap.core.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, INCIDENT_STATE, SENTIMENT, th
 
 MARKER = ".sadap-demo"
 
@@ -95,7 +96,7 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
     _say(f"ข้อความที่เก็บ: {summary['total']}  (คัดลอก/ซ้ำใกล้เคียง {summary['near_duplicates']})")
     for name, st in stats.items():
         _say(f"  {name:<12} เก็บได้ {st.get('items', 0):>3} · บันทึกใหม่ {st.get('stored', 0):>3} · ข้อผิดพลาด {st.get('errors', 0)}")
-    _say("ตามประเภทแหล่งที่มา: " + " · ".join(f"{th(SOURCE_KIND, k)} {v}" for k, v in summary["by_source_kind"].items()))
+    _say("ตามประเภทแหล่งที่มา: " + " · ".join(f"{th(source_kinds(), k)} {v}" for k, v in summary["by_source_kind"].items()))
     _say("ตามความรู้สึก:       " + " · ".join(f"{th(SENTIMENT, k)} {v}" for k, v in summary["by_sentiment"].items()))
     _say("ระดับความคาดหวัง:    " + " · ".join(f"{th(EXPECTATION, k)} {v}" for k, v in summary["by_expectation"].items()))
     _say("หมวดเสียงลูกค้า:      " + " · ".join(f"{th(CATEGORY, k)} {v}" for k, v in summary["by_category"].items()))
