@@ -274,16 +274,3 @@ def load_playbooks(
     if errors:
         raise ConfigError("\n".join(errors))
     return playbooks
-
-
-def load_configured_playbooks(config, *, check_references: bool = True) -> list[Playbook]:
-    """The playbooks a ``sadap.yaml`` asks for (its ``playbooks.paths``, then the shipped
-    library if ``playbooks.shipped``); with ``check_references``, rule and notifier ids named
-    in them must exist in that config. Rule types are always checked against the registered ones."""
-    return load_playbooks(
-        [config.base_dir / p for p in config.playbooks.paths],
-        shipped=config.playbooks.shipped,
-        known_rules={r.id for r in config.alert_rules} if check_references else None,
-        known_notifiers={n.id for n in config.notifiers} if check_references else None,
-        known_rule_types=set(config.rule_type_names()),
-    )

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pydantic import ValidationError
 
-from alerts.engine import AlertEngine
+from sadap.app.alerting import build_engine
 from alerts.notifiers import NOTIFIERS, Notification, Notifier, build_notifiers
 from alerts.notifiers.email import EmailOptions
 from alerts.notifiers.line import LineOptions
@@ -95,7 +95,7 @@ def _fire(tmp_path, notifiers):
     config = load_config_file(tmp_path / "sadap.yaml")
     store = SQLiteStore(tmp_path / "alerts.db")
     store.upsert([mention(i, text, "neg", NOW - dt.timedelta(minutes=20 - i)) for i, text in enumerate(EXAMPLES)])
-    fired = AlertEngine.from_config(config, store, notifiers=notifiers).check(NOW)
+    fired = build_engine(config, store, notifiers=notifiers).check(NOW)
     assert [a.rule for a in fired] == ["outage"] and fired[0].incident
     return store, fired[0]
 
@@ -541,10 +541,10 @@ def test_engine_refuses_to_load_when_a_notifier_secret_is_missing(tmp_path, monk
     store = SQLiteStore(tmp_path / "alerts.db")
     try:
         with pytest.raises(ConfigError) as err:
-            AlertEngine.from_config(config, store)
+            build_engine(config, store)
         assert str(err.value) == "notifier 'ops-line': environment variable LINE_TOKEN is not set (token_env)"
         monkeypatch.setenv("LINE_TOKEN", LINE_TOKEN)
-        assert [n.id for n in AlertEngine.from_config(config, store).notifiers] == ["ops-line"]
+        assert [n.id for n in build_engine(config, store).notifiers] == ["ops-line"]
     finally:
         store.close()
 

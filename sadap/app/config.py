@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, Field, PrivateAttr, ValidationError, field_validator
 
 from alerts.notifiers import NotifierConfig
+from alerts.maintenance import MaintenanceWindow
 from alerts.registry import build_rules, rule_types
 from enrich.sentiment import check_engine
 from enrich.voc import check_lexicon
@@ -190,15 +191,6 @@ class PlaybooksConfig(Strict):
 
     shipped: bool = Field(True, description="Load the shipped Thai playbook library.")
     paths: list[str] = Field(default_factory=list, description="Extra playbook files or folders (YAML).")
-
-
-class MaintenanceWindow(Strict):
-    """A period when alerts are not raised (planned work), for all rules or some."""
-
-    start: AwareDatetime = Field(description="Start, ISO 8601 with offset (e.g. 2026-12-01T01:00:00+07:00).")
-    end: AwareDatetime = Field(description="End, ISO 8601 with offset.")
-    rules: list[str] = Field(default_factory=list, description="Rule ids it silences; empty means every rule.")
-    reason: str = Field("", description="Why (shown to on-call staff).")
 
 
 class ScheduleConfig(Strict):

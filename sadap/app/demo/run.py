@@ -58,9 +58,9 @@ def write_demo_config(data_dir: Path, base: str, story: dict) -> Path:
 
 
 def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
-    from alerts.engine import AlertEngine
+    from sadap.app.alerting import build_engine
     from sadap.app.crawl import crawl
-    from playbooks.loader import load_configured_playbooks
+    from sadap.app.alerting import configured_playbooks
     from playbooks.render import first_steps
     from sadap.app.config import load_config_file
     from sadap.app.demo.site import DemoSite
@@ -85,12 +85,12 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
         site.stop()
     _say("[2/3] ประเมินกฎแจ้งเตือนตามช่วงเวลา (threshold) …\n")
     with open_store(config) as store:
-        engine = AlertEngine.from_config(config, store)
+        engine = build_engine(config, store)
         engine.check(now_utc())
         summary = overview(store)
         incidents = store.list_incidents()
         alerts = store.alerts_since(now_utc().replace(year=2000))
-    playbooks = {p.id: p for p in load_configured_playbooks(config, check_references=False)}
+    playbooks = {p.id: p for p in configured_playbooks(config, check_references=False)}
 
     _say("[3/3] สรุป\n")
     _say(f"ข้อความที่เก็บ: {summary['total']}  (คัดลอก/ซ้ำใกล้เคียง {summary['near_duplicates']})")
