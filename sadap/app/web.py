@@ -1,4 +1,4 @@
-"""A minimal read-only web console: overview, search, incidents. A later issue builds the full one."""
+"""A minimal web console: overview, search, incidents, and a JSON API to acknowledge, resolve and note incidents."""
 
 from __future__ import annotations
 
