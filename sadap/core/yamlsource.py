@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -106,7 +107,7 @@ def _allowed_fields(model: type | None, loc: Loc) -> list[str] | None:
     return None
 
 
-def _unwrap(annotation: Any, typing) -> Any:
+def _unwrap(annotation: Any, typing: ModuleType) -> Any:
     from pydantic import BaseModel
 
     origin = typing.get_origin(annotation)
