@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
@@ -38,7 +39,7 @@ def _rows(path: Path) -> Iterable[tuple[str, str]]:
                 raise ValueError(f"{path}:{n}: expected a JSON object with \"text\" and \"label\"") from None
 
 
-def agreement(data_dir: Path) -> dict:
+def agreement(data_dir: Path) -> dict[str, Any]:
     """The figures described in the module docstring, as a dict."""
     from enrich.normalize import normalize
 
