@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult
+from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, StoreSource, UpsertResult
 
 __all__ = ["GROUP_FIELDS", "Fingerprint", "MentionFilter", "Store", "UpsertResult", "open_store"]
 
 
-def open_store(config) -> Store:
+def open_store(config: StoreSource) -> Store:
     """The store named by ``config.store``."""
     if config.store.backend == "sqlite":
         from sadap.store.sqlite import SQLiteStore
