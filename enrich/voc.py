@@ -48,7 +48,6 @@ from sadap.core.mention import ExpectationLevel
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 DEFAULT_LEXICON = LEXICON_DIR / "default.yaml"
 OTHER = "other"
-EXPECTATION_KEYS = ("delighted", "disappointed", "negations")
 # The keys of ``enrich.expectation_words``.
 ExpectationWordsKey = Literal["delighted", "satisfied", "disappointed", "negations"]
 _Name = TypeVar("_Name", bound=str)

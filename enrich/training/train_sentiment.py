@@ -274,7 +274,7 @@ def idf_of(vectorizer: Any) -> np.ndarray[Any, np.dtype[np.float32]]:
 
 
 def export(path: Path, feats: Features, model: Any, temperature: float, meta: dict[str, Any]) -> None:
-    from enrich.sentiment import FORMAT
+    from enrich.sentiment.linear import FORMAT
 
     recipe = feats.recipe
     word_terms, char_terms = feats.terms()
@@ -305,7 +305,7 @@ def export(path: Path, feats: Features, model: Any, temperature: float, meta: di
 def runtime_report(path: Path, norm: list[str], tok: list[list[str]], gold: list[str]) -> dict[str, Any]:
     """Scores of the shipped file through the numpy runtime, in the enrich.evaluate format."""
     from enrich.evaluate import fold_questions, metrics
-    from enrich.sentiment import LinearSentiment
+    from enrich.sentiment.linear import LinearSentiment
 
     model = LinearSentiment.load(path)
     pred = [label for label, _ in model.predict(norm, tok)]
