@@ -78,7 +78,7 @@ def valid_national_id(number: str) -> bool:
 
 
 def mask_urls(text: str) -> str:
-    def repl(match: re.Match) -> str:
+    def repl(match: re.Match[str]) -> str:
         url = match.group(0)
         trimmed = url.rstrip(_URL_TRAILING)
         # Keep a closing bracket the URL did not open ("(ดู https://x.co/a)").
@@ -92,14 +92,14 @@ def mask_emails(text: str) -> str:
 
 
 def mask_national_ids(text: str) -> str:
-    def repl(match: re.Match) -> str:
+    def repl(match: re.Match[str]) -> str:
         return ID_MASK if valid_national_id(match.group(0)) else match.group(0)
 
     return _NATIONAL_ID.sub(repl, text)
 
 
 def mask_phones(text: str) -> str:
-    def repl(match: re.Match) -> str:
+    def repl(match: re.Match[str]) -> str:
         found = match.group(0)
         body = _COUNTRY.sub("", found)
         separators = sum(1 for ch in body if ch in " -.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from sadap.core.errors import InputError
@@ -41,14 +41,14 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def as_utc(value: datetime, naive_zone=BANGKOK) -> datetime:
+def as_utc(value: datetime, naive_zone: tzinfo = BANGKOK) -> datetime:
     """Attach ``naive_zone`` (Asia/Bangkok by default) to naive times, then convert to UTC."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=naive_zone)
     return value.astimezone(UTC)
 
 
-def parse_iso(text: str, naive_zone=BANGKOK) -> datetime:
+def parse_iso(text: str, naive_zone: tzinfo = BANGKOK) -> datetime:
     """ISO 8601 with or without offset (naive means Asia/Bangkok) → aware UTC."""
     raw = str(text).strip()
     if raw.endswith("Z") or raw.endswith("z"):

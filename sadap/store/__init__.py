@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from sadap.store.base import (
-    GROUP_FIELDS,
-    RULE_GROUP_FIELDS,
-    Fingerprint,
-    MentionFilter,
-    Store,
-    UpsertResult,
-)
+from sadap.store.base import GROUP_FIELDS, RULE_GROUP_FIELDS, Fingerprint, MentionFilter, Store, StoreSource, UpsertResult
 from sadap.store.sqlite import SQLiteStore
 
 __all__ = ["GROUP_FIELDS", "RULE_GROUP_FIELDS", "Fingerprint", "MentionFilter", "Store", "UpsertResult", "open_store"]
 
 
-def open_store(config) -> Store:
+def open_store(config: StoreSource) -> Store:
     """The store named by ``config.store``."""
     if config.store.backend == "sqlite":
         return SQLiteStore(config.store_path)

@@ -19,11 +19,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sadap.core.errors import ConfigError, InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
@@ -31,11 +31,19 @@ from sadap.core.mention import Mention
 from sadap.store.query import Query
 from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
-from sadap.store.es_mappings import Names
+from sadap.store.es_mappings import Json, Names
 from sadap.store.es_spool import Spool
 from sadap.core.timeutil import UTC, now_utc
 
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+    from elastic_transport import BaseNode
+
+    from sadap.store.base import ElasticsearchSettings, StoreSource
+
 log = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 BANGKOK_OFFSET_MS = 7 * 3600 * 1000  # Asia/Bangkok: UTC+7, no daylight saving since 1920
 CARDINALITY_PRECISION = 40000  # exact below about this many distinct values, approximate above
@@ -53,7 +61,7 @@ class StoreUnavailable(StoreError):
 class BulkRejected(StoreError):
     """Some mentions were refused by the cluster (the others were stored)."""
 
-    def __init__(self, message: str, result: "EsUpsertResult", errors: list[dict]):
+    def __init__(self, message: str, result: "EsUpsertResult", errors: list[Json]):
         super().__init__(message)
         self.result = result
         self.errors = errors
@@ -97,7 +105,7 @@ def _reason(err: Exception) -> str:
     return str(getattr(err, "message", "") or err)
 
 
-def build_client(cfg, node_class=None):
+def build_client(cfg: ElasticsearchSettings, node_class: type[BaseNode] | None = None) -> Elasticsearch:
     """An ``elasticsearch.Elasticsearch`` client from ``store.elasticsearch`` settings.
 
     Secrets come only from the environment variables the settings name.
@@ -136,7 +144,7 @@ def build_client(cfg, node_class=None):
 class ElasticsearchStore(IndexAdmin, Store):
     def __init__(
         self,
-        client,
+        client: Elasticsearch,
         *,
         prefix: str = "sadap",
         spool_dir: str | Path | None = None,
@@ -148,8 +156,8 @@ class ElasticsearchStore(IndexAdmin, Store):
         replicas: int = 1,
         retention_months: int | None = None,
         label: str | None = None,
-        clock=now_utc,
-    ):
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
         self.client = client
         self.names = Names(prefix)
         self.spool = Spool(spool_dir) if spool_dir is not None else None
@@ -170,7 +178,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         self._warned_unavailable = False
 
     @classmethod
-    def from_config(cls, config, node_class=None) -> "ElasticsearchStore":
+    def from_config(cls, config: StoreSource, node_class: type[BaseNode] | None = None) -> "ElasticsearchStore":
         es = config.store.elasticsearch
         spool = Path(es.spool_dir)
         if not spool.is_absolute():
@@ -206,7 +214,7 @@ class ElasticsearchStore(IndexAdmin, Store):
             return StoreUnavailable(f"{self.label}: unreachable ({err.message})")
         return err
 
-    def _call(self, fn, *args, **kwargs):
+    def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         try:
             return fn(*args, **kwargs)
         except StoreError:
@@ -222,15 +230,18 @@ class ElasticsearchStore(IndexAdmin, Store):
             self._last_seq = max(time.time_ns(), self._last_seq + 1)
             return self._last_seq
 
-    def _search(self, index: str, **body) -> dict:
+    def _search(self, index: str, **body: Any) -> Json:
         body.setdefault("track_total_hits", False)
-        return self._call(self.client.search, index=index, **body).body
+        found: Json = self._call(self.client.search, index=index, **body).body
+        return found
 
-    def _scan(self, index: str, query: dict, sort: list, source, page: int = PAGE) -> Iterator[dict]:
+    def _scan(
+        self, index: str, query: Json, sort: list[Json], source: bool | list[str], page: int = PAGE
+    ) -> Iterator[Json]:
         """Every hit in sort order, page by page with search_after (no point-in-time needed)."""
         after = None
         while True:
-            extra = {"search_after": after} if after is not None else {}
+            extra: Json = {"search_after": after} if after is not None else {}
             hits = self._search(index, query=query, sort=sort, size=page, source=source, **extra)["hits"]["hits"]
             yield from hits
             if len(hits) < page:
@@ -256,7 +267,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         return [m.id for m in mentions]
 
     # -- mentions -------------------------------------------------------------------
-    def _source(self, m: Mention, responded: frozenset[str] = frozenset()) -> dict:
+    def _source(self, m: Mention, responded: frozenset[str] = frozenset()) -> Json:
         return {
             "id": m.id,
             "source_kind": m.source_kind,
@@ -332,7 +343,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         ]
         ok: list[str] = []
         retryable: list[str] = []
-        rejected: list[dict] = []
+        rejected: list[Json] = []
         try:
             for success, item in helpers.streaming_bulk(
                 self.client, actions, chunk_size=self.chunk_size, max_retries=self.max_retries,
@@ -385,7 +396,7 @@ class ElasticsearchStore(IndexAdmin, Store):
             result.spooled = self._spool(batch, err)
             return result
 
-    def _degrade(self, what: str, err: StoreUnavailable, empty):
+    def _degrade(self, what: str, err: StoreUnavailable, empty: _T) -> _T:
         """Duplicate lookups at ingest go on without the cluster (its batches are spooled)."""
         if not self._warned_unavailable:
             log.warning("%s; %s skipped while it is unavailable", err, what)
@@ -407,10 +418,10 @@ class ElasticsearchStore(IndexAdmin, Store):
         hits = self._search(self.names.mentions, query={"ids": {"values": [mention_id]}}, size=1, source=["doc"])["hits"]["hits"]
         return Mention.model_validate_json(hits[0]["_source"]["doc"]) if hits else None
 
-    def _query(self, flt: MentionFilter) -> dict:
-        filters: list[dict] = []
-        must: list[dict] = []
-        must_not: list[dict] = []
+    def _query(self, flt: MentionFilter) -> Json:
+        filters: list[Json] = []
+        must: list[Json] = []
+        must_not: list[Json] = []
         span = {}
         if flt.since is not None:
             span["gte"] = _ms(flt.since)
@@ -454,7 +465,7 @@ class ElasticsearchStore(IndexAdmin, Store):
             q["must_not"] = must_not
         return {"bool": q}
 
-    def _sort(self, flt: MentionFilter) -> list:
+    def _sort(self, flt: MentionFilter) -> list[Json]:
         return [{flt.time_field: "desc"}, {"id": "asc"}]
 
     def search(self, flt: MentionFilter, limit: int = 20) -> list[Mention]:
@@ -482,12 +493,14 @@ class ElasticsearchStore(IndexAdmin, Store):
 
     def count(self, flt: MentionFilter) -> int:
         self._ensure_ready()
-        return self._call(self.client.count, index=self.names.mentions, query=self._query(flt)).body["count"]
+        n: int = self._call(self.client.count, index=self.names.mentions, query=self._query(flt)).body["count"]
+        return n
 
-    def _aggregate(self, flt: MentionFilter, agg: dict) -> dict:
+    def _aggregate(self, flt: MentionFilter, agg: Json) -> Json:
         self._ensure_ready()
         res = self._search(self.names.mentions, query=self._query(flt), size=0, aggs={"a": agg})
-        return res["aggregations"]["a"]
+        found: Json = res["aggregations"]["a"]
+        return found
 
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
         if group_by not in _FIELD:
@@ -550,12 +563,13 @@ class ElasticsearchStore(IndexAdmin, Store):
     def _state_id(self, rule_id: str, key: str) -> str:
         return hashlib.sha256(f"{rule_id}\x1f{key}".encode("utf-8")).hexdigest()[:32]
 
-    def _get(self, index: str, doc_id: str) -> dict | None:
+    def _get(self, index: str, doc_id: str) -> Json | None:
         from elasticsearch import NotFoundError
 
-        def fetch():
+        def fetch() -> Json | None:
             try:
-                return self.client.get(index=index, id=doc_id).body["_source"]
+                source: Json = self.client.get(index=index, id=doc_id).body["_source"]
+                return source
             except NotFoundError:
                 return None
 
@@ -587,7 +601,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         }
         self._call(self.client.index, index=self.names.alerts, document=doc, refresh=True)
 
-    def alerts_since(self, since: datetime) -> list[dict]:
+    def alerts_since(self, since: datetime) -> list[Json]:
         self._ensure_ready()
         query = {"range": {"fired_at": {"gte": _ms(since), "format": "epoch_millis"}}}
         hits = self._scan(self.names.alerts, query, [{"fired_at": "asc"}, {"seq": "asc"}], ["doc"])
@@ -672,11 +686,11 @@ class _Partial(Exception):
         self.ok, self.located, self.pending, self.error = ok, located, pending, error
 
 
-def _phrase(phrase: tuple[str, ...]) -> dict:
+def _phrase(phrase: tuple[str, ...]) -> Json:
     return {"match_phrase": {"tokens": {"query": " ".join(phrase)}}}
 
 
-def _query_clauses(query: Query) -> list[dict]:
+def _query_clauses(query: Query) -> list[Json]:
     """AND of OR-groups of phrases, as bool clauses."""
     out = []
     for group in query.all_of:

@@ -73,7 +73,7 @@ class Spool:
                 if line.strip():
                     yield Mention.model_validate_json(line)
 
-    def replay(self, store_batch: Callable[[list[Mention]], None], batch_size: int = 500) -> int:
+    def replay(self, store_batch: Callable[[list[Mention]], object], batch_size: int = 500) -> int:
         """Store every spooled mention with ``store_batch``; returns how many were replayed.
 
         Stops at the first file that fails (the exception propagates) and keeps that file.

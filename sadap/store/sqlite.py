@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sadap.core.errors import InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
@@ -170,13 +171,14 @@ class SQLiteStore(Store):
             raise
 
     # -- helpers -----------------------------------------------------------
-    def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            rows: list[tuple[Any, ...]] = self._db.execute(sql, params).fetchall()
+            return rows
 
-    def _where(self, flt: MentionFilter, terms_first: bool = False) -> tuple[str, list]:
+    def _where(self, flt: MentionFilter, terms_first: bool = False) -> tuple[str, list[object]]:
         clauses: list[str] = []
-        params: list = []
+        params: list[object] = []
         tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
         if flt.since is not None:
             clauses.append(f"m.{tcol} >= ?")
@@ -330,7 +332,8 @@ class SQLiteStore(Store):
 
     def count(self, flt: MentionFilter) -> int:
         where, params = self._where(flt)
-        return self._query(f"SELECT COUNT(*) FROM mentions m{where}", params)[0][0]
+        n: int = self._query(f"SELECT COUNT(*) FROM mentions m{where}", params)[0][0]
+        return n
 
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
         where, params = self._where(flt)
@@ -359,7 +362,8 @@ class SQLiteStore(Store):
             raise InputError(f"cannot count distinct {fld!r} (allowed: {', '.join(_COLUMNS)})")
         where, params = self._where(flt)
         col = "COALESCE(m.duplicate_of, m.id)" if fld == "cluster" else f"m.{_COLUMNS[fld]}"
-        return self._query(f"SELECT COUNT(DISTINCT {col}) FROM mentions m{where}", params)[0][0]
+        n: int = self._query(f"SELECT COUNT(DISTINCT {col}) FROM mentions m{where}", params)[0][0]
+        return n
 
     def histogram(self, flt: MentionFilter, interval: timedelta, origin: datetime | None = None) -> list[tuple[datetime, int]]:
         step = interval.total_seconds()
@@ -408,7 +412,7 @@ class SQLiteStore(Store):
             (rule_id, key, _ts(fired_at), incident_id, alert_json),
         )
 
-    def alerts_since(self, since: datetime) -> list[dict]:
+    def alerts_since(self, since: datetime) -> list[dict[str, Any]]:
         rows = self._query("SELECT doc FROM alerts WHERE fired_at >= ? ORDER BY fired_at, id", (_ts(since),))
         return [json.loads(r[0]) for r in rows]
 
