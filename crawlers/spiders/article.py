@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import trafilatura
+from trafilatura.settings import Document
 from scrapy.http import Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from pydantic import Field, field_validator
@@ -84,8 +85,8 @@ class ArticleSpider(SourceSpider):
         self._links = LinkExtractor(allow=follow, unique=True) if follow else None
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Request | MentionItem]:
-        if self._links is None:
-            yield from self.parse_article(response)
+        if self._links is None or not isinstance(response, TextResponse):
+            yield from self.parse_article(response)  # a page that is not text is skipped there
             return
         links = self._links.extract_links(response)
         if not links:
@@ -98,7 +99,7 @@ class ArticleSpider(SourceSpider):
             self.logger.warning("%s: not an HTML page, skipped", response.url)
             self.count("empty_pages")
             return
-        doc = trafilatura.bare_extraction(
+        extracted = trafilatura.bare_extraction(
             response.text,
             url=response.url,
             favor_precision=True,
@@ -108,6 +109,7 @@ class ArticleSpider(SourceSpider):
             # Markup only: no guessing from free text, which picks up copyright years.
             date_extraction_params={"extensive_search": False, "original_date": True},
         )
+        doc = extracted if isinstance(extracted, Document) else None  # as_dict=False: a Document or None
         title = _title(response) or (tidy(doc.title) if doc is not None else "") or None
         text = _body_text(doc.text if doc is not None else None, title)
         if not text:
@@ -122,14 +124,14 @@ class ArticleSpider(SourceSpider):
             url=response.url,
             title=title,
             text=text,
-            author=_author(response) or (tidy(doc.author) or None),
-            published_at=iso(self._published(response, doc.date)),
+            author=_author(response) or (tidy(doc.author) if doc is not None else None) or None,
+            published_at=iso(self._published(response, doc.date if doc is not None else None)),
             extras=extras,
         )
 
     def _published(self, response: Response, extracted: str | None) -> datetime | None:
         on_page = self._date_on_page(response)
-        found = self._parse(extracted, response.url) if extracted else None
+        found = self._parse_date(extracted, response.url) if extracted else None
         if found is None:
             return on_page
         # trafilatura usually gives a bare day; take the page's time when it is the same day.
@@ -143,12 +145,12 @@ class ArticleSpider(SourceSpider):
                 candidates = [_node_text(node) for node in root.xpath(_DATE_XPATH)]
                 candidates += [_node_text(node) for node in root.xpath(_DATE_LINE_XPATH)]
                 for candidate in candidates:
-                    value = self._parse(candidate, response.url)
+                    value = self._parse_date(candidate, response.url)
                     if value:
                         return value
         return None
 
-    def _parse(self, text: str, where: str) -> datetime | None:
+    def _parse_date(self, text: str, where: str) -> datetime | None:
         try:
             return parse_thai_datetime(text)
         except InputError as err:

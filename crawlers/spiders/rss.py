@@ -34,7 +34,7 @@ class RssSpider(SourceSpider):
         feed = feedparser.parse(
             response.body,
             response_headers={
-                "content-type": response.headers.get("Content-Type", b"").decode("latin-1"),
+                "content-type": (response.headers.get("Content-Type", b"") or b"").decode("latin-1"),
                 "content-location": response.url,
             },
         )
@@ -87,6 +87,6 @@ def _entry_text(entry: Any) -> str:
 
 
 def _why_not_a_feed(response: Response, feed: Any) -> str:
-    content_type = response.headers.get("Content-Type", b"").decode("latin-1").split(";")[0].strip()
+    content_type = (response.headers.get("Content-Type", b"") or b"").decode("latin-1").split(";")[0].strip()
     reason = str(feed.get("bozo_exception") or "no feed elements found").splitlines()[0]
     return f"{content_type}: {reason}" if content_type else reason
