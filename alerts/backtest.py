@@ -39,16 +39,16 @@ class ReplayStore(Store):
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         return self.base.existing_ids(ids)
 
-    def get(self, mention_id: str):
+    def get(self, mention_id: str) -> Mention | None:
         return self.base.get(mention_id)
 
-    def search(self, flt: MentionFilter, limit: int = 20):
+    def search(self, flt: MentionFilter, limit: int = 20) -> list[Mention]:
         return self.base.search(flt, limit)
 
-    def ids(self, flt: MentionFilter, limit: int = 20):
+    def ids(self, flt: MentionFilter, limit: int = 20) -> list[str]:
         return self.base.ids(flt, limit)
 
-    def page_by_id(self, flt: MentionFilter, after: str | None = None, limit: int = 500):
+    def page_by_id(self, flt: MentionFilter, after: str | None = None, limit: int = 500) -> list[Mention]:
         return self.base.page_by_id(flt, after, limit)
 
     def count(self, flt: MentionFilter) -> int:
@@ -57,53 +57,53 @@ class ReplayStore(Store):
     def exists(self, flt: MentionFilter) -> bool:
         return self.base.exists(flt)
 
-    def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100):
+    def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
         return self.base.count_by(flt, group_by, limit)
 
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         return self.base.count_distinct(flt, fld)
 
-    def histogram(self, flt: MentionFilter, interval: timedelta, origin: datetime | None = None):
+    def histogram(self, flt: MentionFilter, interval: timedelta, origin: datetime | None = None) -> list[tuple[datetime, int]]:
         return self.base.histogram(flt, interval, origin)
 
-    def find_by_text_hash(self, text_hash: str):
+    def find_by_text_hash(self, text_hash: str) -> str | None:
         return self.base.find_by_text_hash(text_hash)
 
     def fingerprints_since(self, since: datetime) -> list[Fingerprint]:
         return self.base.fingerprints_since(since)
 
     # state: scratch only
-    def last_fired(self, rule_id, key):
+    def last_fired(self, rule_id: str, key: str) -> datetime | None:
         return self.scratch.last_fired(rule_id, key)
 
-    def set_last_fired(self, rule_id, key, at):
+    def set_last_fired(self, rule_id: str, key: str, at: datetime) -> None:
         self.scratch.set_last_fired(rule_id, key, at)
 
-    def record_alert(self, alert_json, rule_id, key, fired_at, incident_id):
+    def record_alert(self, alert_json: str, rule_id: str, key: str, fired_at: datetime, incident_id: str | None) -> None:
         self.scratch.record_alert(alert_json, rule_id, key, fired_at, incident_id)
 
-    def alerts_since(self, since):
+    def alerts_since(self, since: datetime) -> list[dict[str, Any]]:
         return self.scratch.alerts_since(since)
 
-    def snoozed_until(self, rule_id, key):
+    def snoozed_until(self, rule_id: str, key: str) -> datetime | None:
         return None  # snoozes are live decisions; a backtest shows what the rules alone do
 
     def save_incident(self, incident: Incident) -> None:
         self.scratch.save_incident(incident)
 
-    def get_incident(self, incident_id):
+    def get_incident(self, incident_id: str) -> Incident | None:
         return self.scratch.get_incident(incident_id)
 
-    def find_incident(self, playbook, key, states=("open", "acknowledged")):
+    def find_incident(self, playbook: str, key: str | None, states: tuple[str, ...] = ("open", "acknowledged")) -> Incident | None:
         return self.scratch.find_incident(playbook, key, states)
 
-    def list_incidents(self, states=()):
+    def list_incidents(self, states: tuple[str, ...] = ()) -> list[Incident]:
         return self.scratch.list_incidents(states)
 
     def add_event(self, incident_id: str, event: IncidentEvent) -> None:
         self.scratch.add_event(incident_id, event)
 
-    def events(self, incident_id):
+    def events(self, incident_id: str) -> list[IncidentEvent]:
         return self.scratch.events(incident_id)
 
     def close(self) -> None:

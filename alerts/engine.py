@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import datetime
+from typing import cast
 
 from alerts.incidents import open_or_update
 from alerts.maintenance import MaintenanceWindow
@@ -22,7 +23,7 @@ from playbooks.render import render_template
 from playbooks.schema import Playbook
 from sadap.core.alert import FiredAlert
 from sadap.core.errors import NotifyError
-from sadap.core.incident import Incident, IncidentEvent
+from sadap.core.incident import EventKind, Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.core.timeutil import format_duration
 from sadap.store import Store
@@ -56,7 +57,7 @@ class AlertEngine:
         if ids is not None and not ids:
             return []
         fired: list[FiredAlert] = []
-        memo = CycleMemo(self.store)
+        memo = cast(Store, CycleMemo(self.store))  # answers as the store does (read-through)
         for rule in self.rules:
             if not rule.options.enabled or (ids is not None and not rule.at_ingest):
                 continue
@@ -191,6 +192,7 @@ class AlertEngine:
 
     def _deliver(self, notifiers: list[Notifier], note: Notification, incident: Incident | None, at: datetime) -> None:
         for notifier in notifiers:
+            kind: EventKind
             try:
                 notifier.send(note)
                 kind, text = "notified", notifier.id

@@ -6,18 +6,19 @@ from datetime import datetime
 
 from sadap.core.alert import FiredAlert
 from sadap.core.errors import InputError
-from sadap.core.incident import Incident, IncidentEvent
+from playbooks.schema import Playbook
+from sadap.core.incident import EventKind, Incident, IncidentEvent, IncidentState
 from sadap.store import Store
 from sadap.core.timeutil import now_utc
 
-_ALLOWED = {
+_ALLOWED: dict[IncidentState, tuple[IncidentState, ...]] = {
     "acknowledged": ("open",),
     "resolved": ("open", "acknowledged"),
     "open": ("resolved",),  # reopen
 }
 
 
-def open_or_update(store: Store, alert: FiredAlert, playbook, at: datetime) -> tuple[Incident, bool]:
+def open_or_update(store: Store, alert: FiredAlert, playbook: Playbook, at: datetime) -> tuple[Incident, bool]:
     """The incident for this playbook and key: an active one gets the alert added, else a new one.
 
     Returns (incident, opened_now)."""
@@ -44,12 +45,12 @@ def open_or_update(store: Store, alert: FiredAlert, playbook, at: datetime) -> t
     incident.severity = min(incident.severity, alert.severity)
     incident.mention_ids = list(dict.fromkeys(alert.mention_ids + incident.mention_ids))[:50]
     store.save_incident(incident)
-    kind = "still_active" if alert.suppressed else "alert"
+    kind: EventKind = "still_active" if alert.suppressed else "alert"
     store.add_event(incident.id, IncidentEvent(at=at, kind=kind, text=alert.title_th, data=event_data))
     return incident, False
 
 
-def transition(store: Store, incident_id: str, state: str, actor: str, note: str = "", at: datetime | None = None) -> Incident:
+def transition(store: Store, incident_id: str, state: IncidentState, actor: str, note: str = "", at: datetime | None = None) -> Incident:
     incident = store.get_incident(incident_id)
     if incident is None:
         raise InputError(f"no incident {incident_id!r} (see `sadap incidents list`)")
@@ -59,7 +60,8 @@ def transition(store: Store, incident_id: str, state: str, actor: str, note: str
             f"incident {incident_id} is {incident.state}; it can become {state} only from: {', '.join(allowed_from)}"
         )
     at = at or now_utc()
-    kind = {"acknowledged": "acknowledged", "resolved": "resolved", "open": "reopened"}[state]
+    event_of: dict[IncidentState, EventKind] = {"acknowledged": "acknowledged", "resolved": "resolved", "open": "reopened"}
+    kind = event_of[state]
     incident.state = state
     incident.updated_at = at
     store.save_incident(incident)
@@ -67,7 +69,7 @@ def transition(store: Store, incident_id: str, state: str, actor: str, note: str
     return incident
 
 
-def add_note(store: Store, incident_id: str, actor: str, text: str, at: datetime | None = None, kind: str = "note", channel: str | None = None) -> None:
+def add_note(store: Store, incident_id: str, actor: str, text: str, at: datetime | None = None, kind: EventKind = "note", channel: str | None = None) -> None:
     """A note, or (``kind="response"``) a response sent to the public, on the timeline."""
     if store.get_incident(incident_id) is None:
         raise InputError(f"no incident {incident_id!r} (see `sadap incidents list`)")

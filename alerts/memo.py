@@ -4,20 +4,24 @@ not change during a cycle, so this is exact."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sadap.store import Store
+
 
 class CycleMemo:
     _CACHED = ("count", "count_by", "count_distinct", "exists", "ids", "histogram", "get")
 
-    def __init__(self, store):
+    def __init__(self, store: Store) -> None:
         self._store = store
-        self._memo: dict = {}
+        self._memo: dict[tuple[Any, ...], Any] = {}
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         target = getattr(self._store, name)
         if name not in self._CACHED:
             return target
 
-        def cached(*args, **kwargs):
+        def cached(*args: Any, **kwargs: Any) -> Any:
             key = (name, args, tuple(sorted(kwargs.items())))
             try:
                 return self._memo[key]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from playbooks.render import first_steps
+from playbooks.schema import Playbook
 from sadap.core.alert import FiredAlert
 from sadap.core.incident import Incident
 from sadap.core.mention import Mention
@@ -18,7 +19,7 @@ def _snippet(text: str, size: int = 120) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def build_payload(alert: FiredAlert, incident: Incident | None, playbook, examples: list[Mention]) -> dict[str, Any]:
+def build_payload(alert: FiredAlert, incident: Incident | None, playbook: Playbook | None, examples: list[Mention]) -> dict[str, Any]:
     """The machine-readable alert (what webhooks receive)."""
 
     return {
@@ -54,7 +55,7 @@ def build_payload(alert: FiredAlert, incident: Incident | None, playbook, exampl
     }
 
 
-def build_text(alert: FiredAlert, incident: Incident | None, playbook, examples: list[Mention], lang: str = "th") -> str:
+def build_text(alert: FiredAlert, incident: Incident | None, playbook: Playbook | None, examples: list[Mention], lang: str = "th") -> str:
     """The human-readable alert (console, chat, e-mail)."""
 
     th = lang == "th"

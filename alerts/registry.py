@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ValidationError
 
 from alerts.rules import RULE_TYPES
@@ -16,7 +18,7 @@ def rule_types() -> dict[str, type[Rule]]:
     return RULE_TYPES
 
 
-def build_rules(raw_rules: list[dict], path: str | None, lines: LineMap) -> list[Rule]:
+def build_rules(raw_rules: list[Any], path: str | None, lines: LineMap) -> list[Rule]:
     """Validate every rule; collect all errors into one ConfigError (one line each).
 
     ``lines`` is the whole config file's line map (rules sit under ``rules``)."""

@@ -26,11 +26,12 @@ class Notifier:
     type_name: ClassVar[str]
     #: Its settings in ``notifiers:``; ``type`` is a Literal of ``type_name``.
     Options: ClassVar[type[NotifierOptions]]
+    config: NotifierOptions  # each notifier narrows it to its Options
     #: First wait between attempts (doubled each time, at most ``max_backoff_seconds``).
     backoff_seconds: float = 0.5
     max_backoff_seconds: float = 30.0
 
-    def __init__(self, config):
+    def __init__(self, config: NotifierOptions) -> None:
         self.config = config
         self.sleep: Callable[[float], None] = time.sleep  # tests replace it to record the waits
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from typing import Literal
+from typing import Literal, TextIO
 
 from alerts.notifiers.base import Notification, Notifier, register
 from alerts.notifiers.options import NotifierOptions, id_field, lang_field
@@ -22,8 +22,9 @@ class ConsoleOptions(NotifierOptions):
 class ConsoleNotifier(Notifier):
     type_name = "console"
     Options = ConsoleOptions
+    config: ConsoleOptions
 
-    def __init__(self, config, stream=None):
+    def __init__(self, config: ConsoleOptions, stream: TextIO | None = None) -> None:
         super().__init__(config)
         self.stream = stream
 

@@ -10,14 +10,32 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from typing import Protocol, cast
 
 import httpx
 
+from alerts.notifiers.base import Notifier
 from sadap.core.errors import NotifyError
 
 log = logging.getLogger(__name__)
+
+
+class RetryOptions(Protocol):
+    """What :func:`deliver` reads from a notifier's settings (every notifier that calls it has it)."""
+
+    @property
+    def retries(self) -> int: ...
+
+
+class PostOptions(RetryOptions, Protocol):
+    """What :func:`post_json` reads from a notifier's settings (every notifier that calls it has them)."""
+
+    @property
+    def timeout(self) -> timedelta: ...
+    @property
+    def max_retry_after(self) -> timedelta: ...
 
 USER_AGENT = "Sadap-notifier/1"
 
@@ -43,10 +61,10 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
-def deliver(notifier, attempt: Callable[[], None], *, secrets: Iterable[str | None] = ()) -> None:
+def deliver(notifier: Notifier, attempt: Callable[[], object], *, secrets: Iterable[str | None] = ()) -> None:
     """Run ``attempt`` up to ``1 + config.retries`` times; raise NotifyError after the last."""
     secrets = [s for s in secrets if s]
-    attempts = notifier.config.retries + 1
+    attempts = cast(RetryOptions, notifier.config).retries + 1
     reason = "not attempted"
     n = 0
     for n in range(1, attempts + 1):
@@ -114,7 +132,7 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def post_json(
-    notifier,
+    notifier: Notifier,
     url: str,
     body: bytes,
     *,
@@ -125,7 +143,7 @@ def post_json(
     """One attempt: POST ``body`` (JSON bytes). Returns the response on 2xx (or when ``ok``
     says so); raises Retry on network errors, 408, 429 and 5xx, else GiveUp. ``detail`` may
     add a receiver's error code to the reason; it must never return anything secret."""
-    config = notifier.config
+    config = cast(PostOptions, notifier.config)
     sent = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT, **(headers or {})}
     _posting.active = True
     try:

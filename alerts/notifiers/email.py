@@ -55,7 +55,7 @@ class EmailOptions(NotifierOptions):
     retries: int = retries_field()
 
     @model_validator(mode="after")
-    def _transport(self):
+    def _transport(self) -> EmailOptions:
         if self.ssl and self.starttls:
             raise ValueError("`ssl: true` (implicit TLS) and `starttls: true` exclude each other; set `starttls: false`")
         if self.username and not (self.ssl or self.starttls):
@@ -81,6 +81,7 @@ class EmailOptions(NotifierOptions):
 class EmailNotifier(Notifier):
     type_name = "email"
     Options = EmailOptions
+    config: EmailOptions
 
     def message(self, notification: Notification) -> EmailMessage:
         """The e-mail for ``notification`` (subject and body per ``lang``)."""
@@ -115,12 +116,13 @@ class EmailNotifier(Notifier):
     def send(self, notification: Notification) -> None:
         c = self.config
         secret = self.secret(c.password)
-        password = secret.get_secret_value() if secret else None
+        password = secret.get_secret_value() if secret else ""  # set whenever `username` is
         msg = self.message(notification)
 
         def attempt() -> None:
             timeout = c.timeout.total_seconds()
             try:
+                smtp: smtplib.SMTP
                 if c.ssl:
                     smtp = smtplib.SMTP_SSL(c.host, c.resolved_port, timeout=timeout, context=self._tls())
                 else:

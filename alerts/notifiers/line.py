@@ -77,6 +77,7 @@ class LineOptions(NotifierOptions):
 class LineNotifier(Notifier):
     type_name = "line"
     Options = LineOptions
+    config: LineOptions
 
     def send(self, notification: Notification) -> None:
         token = self.secret(self.config.token).get_secret_value()

@@ -11,7 +11,7 @@ import re
 
 import httpx
 
-from typing import Literal
+from typing import Any, Literal
 
 from alerts.notifiers.base import Notification, Notifier, register
 from alerts.notifiers.options import ChatWebhookOptions
@@ -34,9 +34,9 @@ def _slack_error(response: httpx.Response) -> str | None:
     return text if _ERROR_CODE.fullmatch(text) else None
 
 
-def slack_message(text: str, payload: dict) -> dict:
+def slack_message(text: str, payload: dict[str, Any]) -> dict[str, Any]:
     head, lines = split_text(text)
-    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": clip(head, HEADER_MAX), "emoji": True}}]
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": clip(head, HEADER_MAX), "emoji": True}}]
     if lines:
         body = "\n".join(_escape(line) for line in lines)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(body, SECTION_MAX)}})
@@ -56,6 +56,7 @@ class SlackOptions(ChatWebhookOptions):
 class SlackNotifier(Notifier):
     type_name = "slack"
     Options = SlackOptions
+    config: SlackOptions
 
     def send(self, notification: Notification) -> None:
         url = self.secret(self.config.resolved_url)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from typing import Literal
+from typing import Any, Literal
 
 from alerts.notifiers.base import Notification, Notifier, register
 from alerts.notifiers.options import ChatWebhookOptions
@@ -17,11 +17,11 @@ from alerts.notifiers.delivery import deliver, post_json
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 
 
-def adaptive_card(text: str, payload: dict) -> dict:
+def adaptive_card(text: str, payload: dict[str, Any]) -> dict[str, Any]:
     """An Adaptive Card 1.4: the headline (in red for P1 and P2), then one block per line."""
     head, lines = split_text(text)
     urgent = payload.get("severity") in ("P1", "P2")
-    body: list[dict] = [
+    body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": head, "weight": "Bolder", "size": "Medium", "wrap": True,
          **({"color": "Attention"} if urgent else {})}
     ]
@@ -47,6 +47,7 @@ class TeamsOptions(ChatWebhookOptions):
 class TeamsNotifier(Notifier):
     type_name = "teams"
     Options = TeamsOptions
+    config: TeamsOptions
 
     def send(self, notification: Notification) -> None:
         url = self.secret(self.config.resolved_url)

@@ -56,7 +56,7 @@ class WebhookOptions(NotifierOptions):
     lang: Literal["th", "en"] = Field("th", description="Language of the `text` field.")
 
     @model_validator(mode="after")
-    def _one_url(self):
+    def _one_url(self) -> WebhookOptions:
         if self.url and self.url_env:
             raise ValueError("set `url` or `url_env`, not both")
         if not self.url and not self.url_env:
@@ -82,8 +82,9 @@ class WebhookOptions(NotifierOptions):
 class WebhookNotifier(Notifier):
     type_name = "webhook"
     Options = WebhookOptions
+    config: WebhookOptions
 
-    def __init__(self, config):
+    def __init__(self, config: WebhookOptions) -> None:
         super().__init__(config)
         self.clock = time.time  # tests may fix the time
 
@@ -105,4 +106,5 @@ class WebhookNotifier(Notifier):
             post_json(self, url, body, headers=headers)
 
         # The URL may carry a token: errors name the notifier, never the URL.
-        deliver(self, attempt, secrets=[url if self.config.url_env else None, secret and secret.get_secret_value()])
+        secret_text = secret.get_secret_value() if secret else None
+        deliver(self, attempt, secrets=[url if self.config.url_env else None, secret_text])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -59,7 +59,7 @@ class RuleOptions(BaseModel):
 
     @field_validator("title", mode="before")
     @classmethod
-    def _title(cls, value):
+    def _title(cls, value: object) -> object:
         return {"th": value, "en": value} if isinstance(value, str) else value
 
     @field_validator("id")
@@ -70,7 +70,7 @@ class RuleOptions(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _query(self):
+    def _query(self) -> RuleOptions:
         if self.query:
             parse_query(self.query)  # raises InputError on a malformed query
         return self
@@ -83,7 +83,7 @@ class Match:
     mention_ids: list[str]
     window_start: datetime
     window_end: datetime
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -92,12 +92,8 @@ class EvalContext:
     at: datetime
     custom_words: tuple[str, ...] = ()
     ids: tuple[str, ...] | None = None  # set at ingest: only these just-stored mentions
-    buckets: BucketCounts | None = None  # shared baseline cache (the engine keeps one)
-    _queries: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.buckets is None:
-            self.buckets = BucketCounts()
+    buckets: BucketCounts = field(default_factory=BucketCounts)  # shared baseline cache (the engine keeps one)
+    _queries: dict[str, Query] = field(default_factory=dict)
 
     def query(self, text: str | None) -> Query | None:
         if not text:
@@ -112,10 +108,11 @@ class Rule:
 
     type_name: ClassVar[str]
     Options: ClassVar[type[RuleOptions]] = RuleOptions
+    options: RuleOptions  # each rule type narrows it to its Options
     at_ingest: ClassVar[bool] = False  # evaluated on each stored batch as well as on schedule
     examples: ClassVar[int] = 5
 
-    def __init__(self, options: RuleOptions):
+    def __init__(self, options: RuleOptions) -> None:
         self.options = options
 
     @property
@@ -126,7 +123,7 @@ class Rule:
         raise NotImplementedError
 
     # -- shared helpers for subclasses ---------------------------------
-    def base_filter(self, ctx: EvalContext, **window) -> MentionFilter:
+    def base_filter(self, ctx: EvalContext, **window: Any) -> MentionFilter:
         o = self.options
         return MentionFilter(
             query=ctx.query(o.query),
@@ -141,14 +138,17 @@ class Rule:
         )
 
     def keyed(self, flt: MentionFilter, key: str) -> MentionFilter:
-        name = _KEY_FILTER[self.options.group_by]
-        return replace(flt, **{name: (key,)})
+        name = _KEY_FILTER.get(self.options.group_by or "")
+        if name is None:
+            raise ValueError(f"rule {self.id}: group_by={self.options.group_by!r} has no filter")
+        changes: dict[str, Any] = {name: (key,)}
+        return replace(flt, **changes)
 
     def groups(self, ctx: EvalContext, flt: MentionFilter) -> dict[str | None, int]:
         if self.options.group_by is None:
             n = ctx.store.count(flt)
             return {None: n} if n else {}
-        return ctx.store.count_by(flt, self.options.group_by, limit=1000)
+        return {k: n for k, n in ctx.store.count_by(flt, self.options.group_by, limit=1000).items()}
 
     def count_key(self, ctx: EvalContext, flt: MentionFilter, key: str | None) -> int:
         return ctx.store.count(self.keyed(flt, key) if key is not None else flt)

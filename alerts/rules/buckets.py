@@ -37,7 +37,7 @@ def grid(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
 
 class BucketCounts:
     def __init__(self, max_entries: int = 100_000):
-        self._cache: OrderedDict = OrderedDict()
+        self._cache: OrderedDict[tuple[MentionFilter, str | None, int], dict[str | None, int]] = OrderedDict()
         self._max = max_entries
         self._lock = threading.Lock()
 
@@ -58,7 +58,10 @@ class BucketCounts:
             for lo, hi in edges:
                 if lo < hi:
                     piece = replace(flt, since=lo, until=hi)
-                    out[lo] = store.count_by(piece, group_by, limit=limit) if group_by else {None: store.count(piece)}
+                    if group_by:
+                        out[lo] = {k: n for k, n in store.count_by(piece, group_by, limit=limit).items()}
+                    else:
+                        out[lo] = {None: store.count(piece)}
         for b in whole:
             settled = at is not None and b + step + SETTLE <= at
             bucket = replace(flt, since=b, until=b + step, collected_until=(b + step + SETTLE) if settled else at)
@@ -70,11 +73,12 @@ class BucketCounts:
                         self._cache.move_to_end(key)
                         out[b] = hit
                         continue
+            counts: dict[str | None, int]
             if group_by is None:
                 n = store.count(bucket)
                 counts = {None: n} if n else {}
             else:
-                counts = store.count_by(bucket, group_by, limit=limit)
+                counts = {k: n for k, n in store.count_by(bucket, group_by, limit=limit).items()}
             out[b] = counts
             if settled:
                 with self._lock:

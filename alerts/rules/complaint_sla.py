@@ -8,7 +8,7 @@ open or acknowledged incidents with no `response` on their timeline ``sla`` afte
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import Field
@@ -28,6 +28,7 @@ class ComplaintSlaOptions(RuleOptions):
 class ComplaintSlaRule(Rule):
     type_name = "complaint_sla"
     Options = ComplaintSlaOptions
+    options: ComplaintSlaOptions
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         o: ComplaintSlaOptions = self.options
@@ -42,7 +43,7 @@ class ComplaintSlaRule(Rule):
                 matches.append(Match(key, n, self.sample(ctx, overdue, key), due - o.lookback, due))
         return matches
 
-    def _incidents(self, ctx: EvalContext, due) -> list[Match]:
+    def _incidents(self, ctx: EvalContext, due: datetime) -> list[Match]:
         matches = []
         for incident in ctx.store.list_incidents(("open", "acknowledged")):
             if incident.opened_at > due:

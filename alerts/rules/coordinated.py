@@ -25,6 +25,7 @@ class CoordinatedOptions(RuleOptions):
 class CoordinatedRule(Rule):
     type_name = "coordinated"
     Options = CoordinatedOptions
+    options: CoordinatedOptions
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         o: CoordinatedOptions = self.options

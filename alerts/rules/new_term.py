@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -28,6 +28,7 @@ class NewTermOptions(RuleOptions):
 class NewTermRule(Rule):
     type_name = "new_term"
     Options = NewTermOptions
+    options: NewTermOptions
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         o: NewTermOptions = self.options
@@ -37,14 +38,15 @@ class NewTermRule(Rule):
         candidates = {t: n for t, n in ctx.store.count_by(current, o.field, limit=200).items() if n >= o.min_count}
         if not candidates:
             return []
-        seen: set = set()
+        seen: set[str | None] = set()
         for counts in ctx.buckets.counts(ctx.store, current, o.field, start - o.baseline, start, o.window, partial=True, limit=100_000).values():
             seen.update(counts)
         matches = []
         for term, n in candidates.items():
             if term in seen:
                 continue  # seen in the baseline: not new
-            with_term = replace(current, **{_FILTER[o.field]: (term,)})
+            term_filter: dict[str, Any] = {_FILTER[o.field]: (term,)}
+            with_term = replace(current, **term_filter)
             if ctx.store.count_distinct(with_term, "author_id") < o.min_authors:
                 continue
             late = ctx.store.count(replace(with_term, since=half))

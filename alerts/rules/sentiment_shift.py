@@ -31,6 +31,7 @@ class SentimentShiftOptions(RuleOptions):
 class SentimentShiftRule(Rule):
     type_name = "sentiment_shift"
     Options = SentimentShiftOptions
+    options: SentimentShiftOptions
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         o: SentimentShiftOptions = self.options

@@ -23,6 +23,7 @@ class SilenceOptions(RuleOptions):
 class SilenceRule(Rule):
     type_name = "silence"
     Options = SilenceOptions
+    options: SilenceOptions
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         o: SilenceOptions = self.options

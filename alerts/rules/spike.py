@@ -24,7 +24,7 @@ class SpikeOptions(RuleOptions):
     time_field: Literal["published_at", "collected_at"] = Field("published_at", description="Which time the windows use.")
 
     @model_validator(mode="after")
-    def _periods(self):
+    def _periods(self) -> SpikeOptions:
         if self.baseline < self.window * 2:
             raise ValueError("baseline must be at least twice the window")
         return self
@@ -42,6 +42,7 @@ def baseline_stats(counts: list[int], buckets: int) -> tuple[float, float]:
 class SpikeRule(Rule):
     type_name = "spike"
     Options = SpikeOptions
+    options: SpikeOptions
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         o: SpikeOptions = self.options

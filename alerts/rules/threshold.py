@@ -26,6 +26,7 @@ class ThresholdOptions(RuleOptions):
 class ThresholdRule(Rule):
     type_name = "threshold"
     Options = ThresholdOptions
+    options: ThresholdOptions
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         o: ThresholdOptions = self.options

@@ -21,6 +21,7 @@ class WatchOptions(RuleOptions):
 class WatchRule(Rule):
     type_name = "watch"
     Options = WatchOptions
+    options: WatchOptions
     at_ingest = True
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
