@@ -54,12 +54,9 @@ class AlertEngine:
         known = {p.id for p in playbooks}
         from sadap.core.errors import ConfigError
 
-        for rule in rules:
-            if rule.options.playbook and rule.options.playbook not in known:
-                raise ConfigError(
-                    f"rule {rule.id!r}: playbook {rule.options.playbook!r} does not exist "
-                    f"(loaded: {', '.join(sorted(known))})"
-                )
+        problems = rule_playbook_problems(config, rules, known)
+        if problems:
+            raise ConfigError("\n".join(problems))
         if notifiers is None:
             notifiers = build_notifiers(config.notifiers)
         return cls(store, rules, playbooks, notifiers, tuple(config.custom_words()), list(config.maintenance))
@@ -221,3 +218,26 @@ class AlertEngine:
                 kind, text = "notify_failed", f"{notifier.id}: {type(err).__name__}"
             if incident is not None:
                 self.store.add_event(incident.id, IncidentEvent(at=at, kind=kind, text=text))
+
+
+def rule_playbook_problems(config, rules, known: set[str]) -> list[str]:
+    """One ``file:line: rule 'r1': playbook 'x' does not exist`` line per rule naming an unknown playbook."""
+    return [
+        f"{_rule_where(config, rule.id)}rule {rule.id!r}: playbook {rule.options.playbook!r} does not exist "
+        f"(loaded: {', '.join(sorted(known))})"
+        for rule in rules
+        if rule.options.playbook and rule.options.playbook not in known
+    ]
+
+
+def _rule_where(config, rule_id: str) -> str:
+    """``file:line: `` of a configured rule's ``playbook`` key, when the config came from a file."""
+    path = getattr(config, "_shown_path", None)
+    lines = getattr(config, "_lines", None)
+    if not path or lines is None:
+        return ""
+    for i, raw in enumerate(config.rules):
+        if isinstance(raw, dict) and raw.get("id") == rule_id:
+            line = lines.line(("rules", i, "playbook"))
+            return f"{path}:{line}: " if line else f"{path}: "
+    return f"{path}: "

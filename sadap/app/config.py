@@ -14,11 +14,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import AwareDatetime, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from alerts.notifiers.config import ConsoleNotifierConfig, NotifierConfig, WebhookNotifierConfig
 from sadap.core.errors import ConfigError
-from sadap.core.settings_types import Duration, Strict
+from sadap.core.settings_types import Duration, PositiveDuration, Strict
 from sadap.core.yamlsource import LineMap, load_yaml, validation_lines
 
 __all__ = ["Config", "ConsoleNotifierConfig", "Duration", "NotifierConfig", "WebhookNotifierConfig", "load_config"]
@@ -93,6 +93,14 @@ class PrivacyConfig(Strict):
         "SADAP_PSEUDONYM_KEY",
         description="Environment variable holding the key for author pseudonyms; if unset, a random key "
         "is created once in `data_dir/pseudonym.key`.",
+    )
+    retention_days: int | None = Field(
+        None,
+        ge=1,
+        le=36500,
+        description="SQLite store: delete mentions collected more than this many days ago (with their responses, "
+        "search entries and ids in incident timelines), daily in `sadap run` and by `sadap privacy purge`; "
+        "none: keep all. On Elasticsearch use `store.elasticsearch.retention_months`.",
     )
 
 
@@ -193,7 +201,7 @@ class SourceConfig(Strict):
     follow: str | None = Field(
         None, description="`article` only: regular expression; links on the page matching it are crawled as articles."
     )
-    every: Duration = Field(timedelta(minutes=15), description="How often `sadap run` crawls it.")
+    every: PositiveDuration = Field(timedelta(minutes=15), description="How often `sadap run` crawls it.")
     enabled: bool = Field(True, description="Set false to stop crawling it without deleting it.")
 
     @field_validator("name")
@@ -229,11 +237,17 @@ class MaintenanceWindow(Strict):
     rules: list[str] = Field(default_factory=list, description="Rule ids it silences; empty means every rule.")
     reason: str = Field("", description="Why (shown to on-call staff).")
 
+    @model_validator(mode="after")
+    def _order(self) -> "MaintenanceWindow":
+        if self.end <= self.start:
+            raise ValueError(f"`end` ({self.end.isoformat()}) must be after `start` ({self.start.isoformat()})")
+        return self
+
 
 class ScheduleConfig(Strict):
     """The service's schedule."""
 
-    alerts_every: Duration = Field(timedelta(minutes=1), description="How often `sadap run` evaluates windowed rules.")
+    alerts_every: PositiveDuration = Field(timedelta(minutes=1), description="How often `sadap run` evaluates windowed rules.")
 
 
 class Config(Strict):
@@ -316,8 +330,25 @@ class Config(Strict):
         return self._rules
 
     def validate_all(self) -> None:
-        """Validate the parts checked lazily (rules, notifier secrets are checked at use)."""
-        _ = self.alert_rules
+        """Validate the parts checked lazily (rules and the playbooks they name; notifier
+        secrets are checked at use). All problems in one ConfigError."""
+        problems: list[str] = []
+        try:
+            rules = self.alert_rules
+        except ConfigError as err:
+            problems.append(str(err))
+            rules = []
+        if any(r.options.playbook for r in rules):
+            from alerts.engine import rule_playbook_problems
+            from playbooks.loader import load_configured_playbooks
+
+            try:
+                known = {p.id for p in load_configured_playbooks(self)}
+                problems.extend(rule_playbook_problems(self, rules, known))
+            except ConfigError as err:
+                problems.append(str(err))
+        if problems:
+            raise ConfigError("\n".join(problems))
 
 
 def find_config_path(explicit: str | Path | None = None) -> Path | None:
@@ -345,23 +376,44 @@ def load_config(explicit: str | Path | None = None, *, validate: bool = True) ->
 
 
 def load_config_file(path: str | Path, *, validate: bool = True) -> Config:
+    """Load and check a config file. Every problem found is reported in one ConfigError, one
+    line each (settings, duplicate source names and rules together)."""
     path = Path(path)
     data, lines = load_yaml(path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping of settings (got {type(data).__name__})")
+    problems: list[str] = []
+    config: Config | None = None
     try:
         config = Config.model_validate(data)
     except ValidationError as err:
-        raise ConfigError("\n".join(validation_lines(err, str(path), lines, Config))) from None
+        problems.extend(validation_lines(err, str(path), lines, Config))
+    sources = data.get("sources")
+    names = [s.get("name") for s in sources if isinstance(s, dict)] if isinstance(sources, list) else []
+    for i, name in enumerate(names):
+        if name is not None and name in names[:i]:
+            problems.append(f"{path}:{lines.line(('sources', i, 'name'))}: sources[{i}].name: duplicate source name {name!r}")
+    if validate:
+        # The rules are checked even when other settings are wrong, so one run shows every error.
+        probe = config if config is not None else Config.model_construct(rules=data.get("rules") if isinstance(data.get("rules"), list) else [])
+        probe._path = path.resolve()
+        probe._shown_path = str(path)
+        probe._lines = lines
+        if config is None and isinstance(data.get("playbooks"), dict):
+            try:
+                probe.playbooks = PlaybooksConfig.model_validate(data["playbooks"])
+            except ValidationError:
+                pass
+        try:
+            probe.validate_all()
+        except ConfigError as err:
+            problems.extend(line for line in str(err).splitlines() if line not in problems)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    assert config is not None
     config._path = path.resolve()
     config._shown_path = str(path)
     config._lines = lines
-    names = [s.name for s in config.sources]
-    for i, name in enumerate(names):
-        if name in names[:i]:
-            raise ConfigError(f"{path}:{lines.line(('sources', i, 'name'))}: sources[{i}].name: duplicate source name {name!r}")
-    if validate:
-        config.validate_all()
     return config
