@@ -169,6 +169,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         self._lock = threading.RLock()
         self._last_seq = 0
         self._warned_unavailable = False
+        self._outage_spooled = 0  # mentions spooled since the cluster became unreachable
 
     @classmethod
     def from_config(cls, config, node_class=None) -> "ElasticsearchStore":
@@ -253,8 +254,21 @@ class ElasticsearchStore(IndexAdmin, Store):
         if self.spool is None:
             raise err
         path = self.spool.write(mentions)
-        log.warning("%s; %d mentions spooled to %s (replayed when it is back)", err, len(mentions), path)
+        if not self._outage_spooled:  # one line per outage; the count follows when it ends
+            log.warning("%s; spooling mentions to %s until it is back (first batch: %d)", err, path.parent, len(mentions))
+        else:
+            log.debug("%d more mentions spooled to %s", len(mentions), path)
+        self._outage_spooled += len(mentions)
         return [m.id for m in mentions]
+
+    def _outage_over(self, replayed: int) -> None:
+        if self._outage_spooled or self._warned_unavailable:
+            log.warning(
+                "%s is back: %d mentions were spooled during the outage, %d replayed",
+                self.label, self._outage_spooled, replayed,
+            )
+        self._outage_spooled = 0
+        self._warned_unavailable = False
 
     # -- mentions -------------------------------------------------------------------
     def _source(self, m: Mention, responded: frozenset[str] = frozenset()) -> dict:
@@ -375,8 +389,11 @@ class ElasticsearchStore(IndexAdmin, Store):
         batch = list({m.id: m for m in mentions}.values())
         try:
             self._ensure_ready()
-            self.replay_spool()  # older batches first, so a newer version is never overwritten
-            return self._store_batch(batch)
+            replayed = self.replay_spool()  # older batches first, so a newer version is never overwritten
+            stored = self._store_batch(batch)
+            if self._outage_spooled or self._warned_unavailable:
+                self._outage_over(replayed)
+            return stored
         except _Partial as part:
             for i in part.ok:
                 (result.updated if i in part.located else result.inserted).append(i)
@@ -663,6 +680,13 @@ class ElasticsearchStore(IndexAdmin, Store):
         return [IncidentEvent.model_validate_json(h["_source"]["doc"]) for h in hits]
 
     def close(self) -> None:
+        if self._outage_spooled:
+            log.warning(
+                "%s still unreachable: %d mentions spooled in this run (%d waiting in all); "
+                "they are stored on the next write that gets through, or by `sadap es replay`",
+                self.label, self._outage_spooled, self.spool.pending() if self.spool else 0,
+            )
+            self._outage_spooled = 0
         self.client.close()
 
 

@@ -36,10 +36,13 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
     if as_json:
         _dump(report)
         return
+    spooled = f" · รอใน spool {report['spooled']}" if report.get("spooled") else ""
     click.echo(
-        f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']} · "
+        f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']}{spooled} · "
         f"ข้ามบรรทัดเสีย {len(report['rejected'])} · แจ้งเตือน {report['alerts']}"
     )
+    if report.get("surrogates_dropped"):
+        click.echo(f"  dropped {report['surrogates_dropped']} lone surrogate characters (invalid UTF-16 escapes)", err=True)
     for bad in report["rejected"][:20]:
         click.echo(f"  {file}:{bad['line']}: {bad['error']}", err=True)
     if len(report["rejected"]) > 20:
