@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, Field, PrivateAttr, ValidationError, field_v
 
 from alerts.notifiers.config import ConsoleNotifierConfig, NotifierConfig, WebhookNotifierConfig
 from sadap.core.errors import ConfigError
+from sadap.core.files import private_dir
 from sadap.core.settings_types import Duration, PositiveDuration, Strict
 from sadap.core.yamlsource import LineMap, load_yaml, validation_lines
 
@@ -306,7 +307,7 @@ class Config(Strict):
         key_file = self.data_path / "pseudonym.key"
         if key_file.exists():
             return key_file.read_bytes().strip()
-        key_file.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(key_file.parent)
         key = secrets.token_hex(32).encode("ascii")
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:

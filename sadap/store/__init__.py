@@ -8,7 +8,10 @@ __all__ = ["GROUP_FIELDS", "Fingerprint", "MentionFilter", "Store", "UpsertResul
 
 
 def open_store(config) -> Store:
-    """The store named by ``config.store``."""
+    """The store named by ``config.store``. The data folder is made private (0700) first."""
+    from sadap.core.files import private_dir
+
+    private_dir(config.data_path)
     if config.store.backend == "sqlite":
         from sadap.store.sqlite import SQLiteStore
 
