@@ -48,12 +48,20 @@ def run_service(config, port: int | None = None, *, block: bool = True):
         report = import_file(config, path)
         log.info("file %s: %s stored, %s rejected", path, report["stored"], len(report["rejected"]))
 
+    def retention() -> None:
+        from sadap.app.privacy import purge
+
+        report = purge(config, store)
+        log.info("retention (%s days): %d mentions erased", report["retention_days"], report["mentions"])
+
     scheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone=BANGKOK)
     first = datetime.now(BANGKOK)
     common = {"max_instances": 1, "coalesce": True, "next_run_time": first, "misfire_grace_time": 300}
     scheduler.add_job(
         evaluate, IntervalTrigger(seconds=config.schedule.alerts_every.total_seconds()), id="alerts", **common
     )
+    if config.privacy.retention_days:  # PDPA: once at start, then daily
+        scheduler.add_job(retention, IntervalTrigger(days=1), id="retention", **common)
     for source in config.sources:
         if not source.enabled:
             continue

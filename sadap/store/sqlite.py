@@ -252,9 +252,10 @@ class SQLiteStore(Store):
             return result
         by_id = {m.id: m for m in mentions}  # last one wins within a batch
         with self._lock:
-            existing = self.existing_ids(by_id)
             try:
                 self._db.execute("BEGIN IMMEDIATE")
+                # Inside the write lock: another process may have stored some of these meanwhile.
+                existing = self._existing(list(by_id))
                 for m in by_id.values():
                     self._write(m)
                     (result.updated if m.id in existing else result.inserted).append(m.id)
@@ -301,7 +302,9 @@ class SQLiteStore(Store):
             db.executemany("INSERT OR IGNORE INTO mention_terms (field, value, mention_id) VALUES (?,?,?)", terms)
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
-        ids = list(ids)
+        return self._existing(list(ids))
+
+    def _existing(self, ids: list[str]) -> set[str]:
         found: set[str] = set()
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
