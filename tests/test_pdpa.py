@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from sadap.app.importer import import_file
 from sadap.app.ingest import IngestPipeline
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import RawMention, pseudonymise
-from sadap.core.timeutil import UTC, now_utc
+from sadap.core.timeutil import now_utc
 from sadap.store import MentionFilter, open_store
 
 NAME = "Somchai_Jaidee"

@@ -27,7 +27,10 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
 
     Fields: text (required), published_at (ISO 8601; without an offset it means
     Asia/Bangkok), id, source (default: the file name), url, author, title; other fields
-    are kept as extras. Bad lines are reported and skipped; re-running stores nothing twice.
+    are kept as extras (personal ones dropped unless privacy.keep_author_names). Bad lines
+    are reported and skipped — a published time before 1970 or more than a day in the future
+    is rejected, an unterminated CSV quote rejects its row and the rows after it are still
+    read; UTF-8, or UTF-16 with a byte order mark. Re-running stores nothing twice.
     """
     from sadap.app.importer import import_file
 
