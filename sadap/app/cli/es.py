@@ -63,10 +63,10 @@ def es_status(config_path, as_json: bool) -> None:
             folder = str(store.spool.folder) if store.spool else None
             if as_json:
                 _dump({"reachable": False, "error": str(err), "spool_pending": pending, "spool_dir": folder})
-            else:
-                click.echo(f"cluster unreachable: {err}")
-                click.echo(f"spooled: {pending} mentions waiting in {folder or '-'} (stored when it is back, or by `sadap es replay`)")
-            raise SystemExit(1)
+                raise SystemExit(1)
+            raise SadapError(
+                f"{err}; spooled: {pending} mentions waiting in {folder or '-'} (stored when it is back, or by `sadap es replay`)"
+            ) from None
     st["reachable"] = True
     if as_json:
         _dump(st)
