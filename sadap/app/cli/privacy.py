@@ -7,7 +7,7 @@ import json
 
 import click
 
-from sadap.app.cli.common import _dump, _load, config_option, handled, main
+from sadap.app.cli.common import _dump, _load, config_option, handled
 
 _WHO = [
     click.option("--author", default=None, help="The author's handle or name as it arrived (pseudonymised the same way)."),
@@ -29,7 +29,7 @@ def _actor() -> str:
         return "unknown"
 
 
-@main.group()
+@click.group()
 def privacy() -> None:
     """Personal data (PDPA): erase or export a person's data, apply retention, report what is held."""
 
