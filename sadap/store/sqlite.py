@@ -136,7 +136,8 @@ class SQLiteStore(Store):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         try:
-            private_file(self.path)
+            if str(path) != ":memory:":
+                private_file(self.path)
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
