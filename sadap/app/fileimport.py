@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -39,7 +40,7 @@ class ReadStats:
     encoding: str = "utf-8"
 
 
-def _drop_surrogates(row: dict) -> int:
+def _drop_surrogates(row: dict[str, Any]) -> int:
     """Remove lone surrogates from the row's string values in place; how many were removed."""
     dropped = 0
     for key, value in list(row.items()):
@@ -70,7 +71,7 @@ def _bad_bytes(text: str) -> int | None:
     return None
 
 
-def row_to_raw(row: dict, default_source: str, now: datetime | None = None) -> RawMention:
+def row_to_raw(row: dict[str, Any], default_source: str, now: datetime | None = None) -> RawMention:
     if not isinstance(row, dict):
         raise InputError(f"expected an object with a `text` field, got {type(row).__name__}")
     text = row.get("text")

@@ -26,11 +26,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sadap.app.config import Config
 from sadap.core.errors import InputError
 from sadap.core.files import open_private
 from sadap.core.mention import Mention, pseudonymise
 from sadap.core.timeutil import now_utc
 from sadap.store import MentionFilter, Store
+from sadap.store.es_spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +57,11 @@ class Selection:
         return bool(m.author_name and m.author_name.strip().lower() in {n.strip().lower() for n in self.names})
 
 
-def _spool(store: Store):
+def _spool(store: Store) -> Spool | None:
     return getattr(store, "spool", None)
 
 
-def _source_names(config, store: Store) -> set[str]:
+def _source_names(config: Config, store: Store) -> set[str]:
     names = set(store.count_by(MentionFilter(), "source_name", limit=100_000))
     names.update(s.name for s in config.sources)
     spool = _spool(store)
@@ -68,7 +70,7 @@ def _source_names(config, store: Store) -> set[str]:
     return names
 
 
-def select(config, store: Store, *, author: str | None = None, source: str | None = None,
+def select(config: Config, store: Store, *, author: str | None = None, source: str | None = None,
            mention_ids: Sequence[str] = ()) -> Selection:
     """The mentions of ``author`` (as it arrived; with ``source``, only there) and/or with these ids."""
     if not author and not mention_ids:
@@ -97,7 +99,7 @@ def _mentions(store: Store, ids: Sequence[str]) -> list[Mention]:
     return out
 
 
-def audit(config, record: dict[str, Any]) -> Path:
+def audit(config: Config, record: dict[str, Any]) -> Path:
     """Append a record (counts, never personal data) to the privacy audit log (0600)."""
     path = config.data_path / AUDIT_FILE
     with open_private(path, "a") as fh:
@@ -105,7 +107,7 @@ def audit(config, record: dict[str, Any]) -> Path:
     return path
 
 
-def erase(config, store: Store, sel: Selection, *, actor: str, reference: str = "", compact: bool = True,
+def erase(config: Config, store: Store, sel: Selection, *, actor: str, reference: str = "", compact: bool = True,
           basis: str = "") -> dict[str, Any]:
     copies = [i for i in store.copies_of(sel.ids) if i not in set(sel.ids)]
     every = sel.ids + copies
@@ -138,12 +140,15 @@ def erase(config, store: Store, sel: Selection, *, actor: str, reference: str = 
     return report
 
 
-def export(config, store: Store, sel: Selection) -> dict[str, Any]:
+def export(config: Config, store: Store, sel: Selection) -> dict[str, Any]:
     """Everything stored about the selection (right of access)."""
     mentions = _mentions(store, sel.ids)
     spool = _spool(store)
     waiting = [m for m in spool.mentions() if sel.matches(m)] if spool is not None else []
-    dump = lambda m: m.model_dump(mode="json", exclude={"tokens", "simhash"})  # noqa: E731
+
+    def dump(m: Mention) -> dict[str, Any]:
+        return m.model_dump(mode="json", exclude={"tokens", "simhash"})
+
     return {
         "exported_at": now_utc().isoformat(),
         "author_pseudonyms": sel.pseudonyms,
@@ -156,7 +161,7 @@ def export(config, store: Store, sel: Selection) -> dict[str, Any]:
     }
 
 
-def purge(config, store: Store, *, days: int | None = None, now: datetime | None = None, actor: str = "sadap",
+def purge(config: Config, store: Store, *, days: int | None = None, now: datetime | None = None, actor: str = "sadap",
           compact: bool = False) -> dict[str, Any]:
     """Erase mentions collected more than ``days`` (default ``privacy.retention_days``) ago."""
     days = days if days is not None else config.privacy.retention_days
@@ -206,7 +211,7 @@ def _mode(path: Path) -> str | None:
         return None
 
 
-def report(config, store: Store) -> dict[str, Any]:
+def report(config: Config, store: Store) -> dict[str, Any]:
     """What personal data is stored where, with counts."""
     counts = store.privacy_counts()
     places: list[dict[str, Any]] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TextIO, cast
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -38,11 +39,11 @@ def private_file(path: str | Path) -> Path:
     return path
 
 
-def open_private(path: str | Path, mode: str = "w", encoding: str = "utf-8"):
+def open_private(path: str | Path, mode: str = "w", encoding: str = "utf-8") -> TextIO:
     """Open a text file for writing (``w``) or appending (``a``), created 0600."""
     path = Path(path)
     if not path.parent.exists():
         private_dir(path.parent)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
     fd = os.open(path, flags, FILE_MODE)
-    return os.fdopen(fd, mode, encoding=encoding)
+    return cast(TextIO, os.fdopen(fd, mode, encoding=encoding))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Callable
 
 import click
 
@@ -16,7 +17,7 @@ _WHO = [
 ]
 
 
-def _who(fn):
+def _who(fn: Callable[..., None]) -> Callable[..., None]:
     for option in reversed(_WHO):
         fn = option(fn)
     return fn
@@ -42,8 +43,8 @@ def privacy() -> None:
 @click.option("--no-compact", is_flag=True, help="Skip compacting the SQLite file afterwards (VACUUM).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handled
-def privacy_erase(author, source, mention_ids, config_path, reference: str, dry_run: bool, no_compact: bool,
-                  as_json: bool) -> None:
+def privacy_erase(author: str | None, source: str | None, mention_ids: tuple[str, ...], config_path: str | None,
+                  reference: str, dry_run: bool, no_compact: bool, as_json: bool) -> None:
     """Erase a person's mentions (by --author) or single mentions (by --mention): their copies,
     responses, search entries, spool entries and ids in incidents and alerts go too. An audit
     record without personal data is kept in data_dir/privacy-audit.jsonl."""
@@ -79,7 +80,8 @@ def privacy_erase(author, source, mention_ids, config_path, reference: str, dry_
 @config_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file (0600) instead of stdout.")
 @handled
-def privacy_export(author, source, mention_ids, config_path, out) -> None:
+def privacy_export(author: str | None, source: str | None, mention_ids: tuple[str, ...], config_path: str | None,
+                   out: str | None) -> None:
     """Everything stored about a person (right of access), as JSON."""
     from sadap.app import privacy as pdpa
     from sadap.core.files import open_private
@@ -104,7 +106,7 @@ def privacy_export(author, source, mention_ids, config_path, out) -> None:
 @click.option("--compact", is_flag=True, help="Compact the SQLite file afterwards (VACUUM).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handled
-def privacy_purge(config_path, days, compact: bool, as_json: bool) -> None:
+def privacy_purge(config_path: str | None, days: int | None, compact: bool, as_json: bool) -> None:
     """Apply the retention period now (`sadap run` does it daily when privacy.retention_days is set)."""
     from sadap.app import privacy as pdpa
     from sadap.store import open_store
@@ -125,7 +127,7 @@ def privacy_purge(config_path, days, compact: bool, as_json: bool) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @handled
-def privacy_report(config_path, as_json: bool) -> None:
+def privacy_report(config_path: str | None, as_json: bool) -> None:
     """What personal data is stored where, with counts (for the data protection officer)."""
     from sadap.app import privacy as pdpa
     from sadap.store import open_store
