@@ -88,6 +88,16 @@ def _storable(m: Mention) -> Mention:
     return m.model_copy(update={"text": clean(m.text), "title": clean(m.title), "extras": extras})
 
 
+def _mask_value(value: object) -> object:
+    if isinstance(value, str):
+        return mask_personal_data(value)
+    if isinstance(value, list):
+        return [_mask_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _mask_value(v) for k, v in value.items()}
+    return value
+
+
 def has_content(text: str) -> bool:
     """Whether the sentiment model has anything to read in normalised ``text``: letters or
     digits outside the PDPA masks, or emoji that carry a feeling."""
@@ -148,9 +158,8 @@ class Enricher:
         update: dict[str, Any] = {"text": mask_personal_data(m.text)}
         if m.title:
             update["title"] = mask_personal_data(m.title)
-        thread = m.extras.get("thread_title")
-        if isinstance(thread, str) and thread:
-            update["extras"] = {**m.extras, "thread_title": mask_personal_data(thread)}
+        if m.extras:  # every string in the extra fields (thread title, imported columns…)
+            update["extras"] = {k: _mask_value(v) for k, v in m.extras.items()}
         return m.model_copy(update=update)
 
     def enrich(self, mentions: Sequence[Mention]) -> list[Mention]:

@@ -269,6 +269,39 @@ class Store(ABC):
     @abstractmethod
     def events(self, incident_id: str) -> list[IncidentEvent]: ...
 
+    # -- personal data (PDPA) ---------------------------------------------
+    # Backends implement these for `sadap privacy` (erase, export, retention, report).
+    def ids_by_author(self, author_ids: Sequence[str], author_names: Sequence[str] = ()) -> list[str]:
+        """Ids of mentions whose ``author_id`` is one of ``author_ids`` or whose stored display
+        name equals one of ``author_names`` (case-insensitively)."""
+        raise NotImplementedError
+
+    def copies_of(self, ids: Sequence[str]) -> list[str]:
+        """Ids of mentions marked as copies (``duplicate_of``) of any of ``ids``."""
+        raise NotImplementedError
+
+    def ids_collected_before(self, cutoff: datetime, limit: int = 5000) -> list[str]:
+        """Ids of up to ``limit`` mentions collected before ``cutoff``, oldest first."""
+        raise NotImplementedError
+
+    def responses_for(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Logged responses to these mentions: ``{mention_id, at, actor, channel, text}``."""
+        raise NotImplementedError
+
+    def erase(self, ids: Sequence[str]) -> dict[str, int]:
+        """Delete these mentions with their responses and search entries, and remove their ids
+        from incidents, incident timelines and alerts. Returns counts of what changed:
+        ``mentions``, ``responses``, ``incidents``, ``events``, ``alerts``."""
+        raise NotImplementedError
+
+    def compact(self) -> None:
+        """Make erased data unrecoverable from the storage files where the backend can."""
+
+    def privacy_counts(self) -> dict[str, int | str | None]:
+        """How much personal data is held: mentions, with an author pseudonym, with a display
+        name, with extra fields, responses, incidents and alerts naming mentions."""
+        raise NotImplementedError
+
     # -- lifecycle -------------------------------------------------------
     @abstractmethod
     def close(self) -> None: ...

@@ -28,16 +28,17 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from sadap.core.errors import ConfigError, InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
-from sadap.store.query import Query
+from sadap.core.timeutil import UTC, now_utc
 from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import Json, Names
 from sadap.store.es_spool import Spool
-from sadap.core.timeutil import UTC, now_utc
+from sadap.store.query import Query
+from sadap.store.sqlite import scrub_ids
 
 if TYPE_CHECKING:
-    from elasticsearch import Elasticsearch
     from elastic_transport import BaseNode
+    from elasticsearch import Elasticsearch
 
     from sadap.store.base import ElasticsearchSettings, StoreSource
 
@@ -176,6 +177,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         self._lock = threading.RLock()
         self._last_seq = 0
         self._warned_unavailable = False
+        self._outage_spooled = 0  # mentions spooled since the cluster became unreachable
 
     @classmethod
     def from_config(cls, config: StoreSource, node_class: type[BaseNode] | None = None) -> "ElasticsearchStore":
@@ -263,8 +265,21 @@ class ElasticsearchStore(IndexAdmin, Store):
         if self.spool is None:
             raise err
         path = self.spool.write(mentions)
-        log.warning("%s; %d mentions spooled to %s (replayed when it is back)", err, len(mentions), path)
+        if not self._outage_spooled:  # one line per outage; the count follows when it ends
+            log.warning("%s; spooling mentions to %s until it is back (first batch: %d)", err, path.parent, len(mentions))
+        else:
+            log.debug("%d more mentions spooled to %s", len(mentions), path)
+        self._outage_spooled += len(mentions)
         return [m.id for m in mentions]
+
+    def _outage_over(self, replayed: int) -> None:
+        if self._outage_spooled or self._warned_unavailable:
+            log.warning(
+                "%s is back: %d mentions were spooled during the outage, %d replayed",
+                self.label, self._outage_spooled, replayed,
+            )
+        self._outage_spooled = 0
+        self._warned_unavailable = False
 
     # -- mentions -------------------------------------------------------------------
     def _source(self, m: Mention, responded: frozenset[str] = frozenset()) -> Json:
@@ -385,8 +400,11 @@ class ElasticsearchStore(IndexAdmin, Store):
         batch = list({m.id: m for m in mentions}.values())
         try:
             self._ensure_ready()
-            self.replay_spool()  # older batches first, so a newer version is never overwritten
-            return self._store_batch(batch)
+            replayed = self.replay_spool()  # older batches first, so a newer version is never overwritten
+            stored = self._store_batch(batch)
+            if self._outage_spooled or self._warned_unavailable:
+                self._outage_over(replayed)
+            return stored
         except _Partial as part:
             for i in part.ok:
                 (result.updated if i in part.located else result.inserted).append(i)
@@ -675,7 +693,132 @@ class ElasticsearchStore(IndexAdmin, Store):
         hits = self._scan(self.names.incident_events, {"term": {"incident_id": incident_id}}, [{"seq": "asc"}], ["doc"])
         return [IncidentEvent.model_validate_json(h["_source"]["doc"]) for h in hits]
 
+    # -- personal data (PDPA) ------------------------------------------------------------------
+    def _ids_matching(self, query: dict[str, Any]) -> list[str]:
+        self._ensure_ready()
+        return [h["_id"] for h in self._scan(self.names.mentions, query, [{"id": "asc"}], False)]
+
+    def ids_by_author(self, author_ids: Sequence[str], author_names: Sequence[str] = ()) -> list[str]:
+        should: list[dict[str, Any]] = []
+        if author_ids:
+            should.append({"terms": {"author_id": list(author_ids)}})
+        names = sorted({n.strip() for n in author_names if n.strip()})
+        for name in names:
+            should.append({"term": {"author_name": {"value": name, "case_insensitive": True}}})
+        if not should:
+            return []
+        return self._ids_matching({"bool": {"should": should, "minimum_should_match": 1}})
+
+    def copies_of(self, ids: Sequence[str]) -> list[str]:
+        ids = list(ids)
+        found: list[str] = []
+        for i in range(0, len(ids), 1000):
+            found.extend(self._ids_matching({"terms": {"duplicate_of": ids[i:i + 1000]}}))
+        return found
+
+    def ids_collected_before(self, cutoff: datetime, limit: int = 5000) -> list[str]:
+        self._ensure_ready()
+        query = {"range": {"collected_at": {"lt": _ms(cutoff), "format": "epoch_millis"}}}
+        hits = self._search(self.names.mentions, query=query, sort=[{"collected_at": "asc"}, {"id": "asc"}],
+                            size=int(limit), source=False)["hits"]["hits"]
+        return [h["_id"] for h in hits]
+
+    def responses_for(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        self._ensure_ready()
+        ids = list(ids)
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(ids), 1000):
+            query = {"terms": {"mention_id": ids[i:i + 1000]}}
+            for h in self._scan(self.names.responses, query, [{"seq": "asc"}], True):
+                src = h["_source"]
+                out.append({k: src.get(k) for k in ("mention_id", "at", "actor", "channel", "text")})
+        return out
+
+    def _bulk_delete(self, targets: list[tuple[str, str]]) -> int:
+        from elasticsearch import helpers
+
+        if not targets:
+            return 0
+        actions = [{"_op_type": "delete", "_index": index, "_id": doc_id} for index, doc_id in targets]
+        ok, _ = self._call(helpers.bulk, self.client, actions, raise_on_error=False, chunk_size=self.chunk_size)
+        return int(ok)
+
+    def _rewrite_docs(self, index: str, fix: Callable[[dict[str, Any]], bool]) -> int:
+        """Re-index every document of a state index whose ``doc`` JSON ``fix`` changes."""
+        changed = 0
+        for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], True):
+            src = h["_source"]
+            try:
+                data = json.loads(src.get("doc") or "{}")
+            except ValueError:
+                continue
+            if fix(data):
+                src["doc"] = json.dumps(data, ensure_ascii=False)
+                self._call(self.client.index, index=h["_index"], id=h["_id"], document=src)
+                changed += 1
+        if changed:
+            self._call(self.client.indices.refresh, index=index)
+        return changed
+
+    def erase(self, ids: Sequence[str]) -> dict[str, int]:
+
+        gone = set(ids)
+        counts = {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0}
+        if not gone:
+            return counts
+        self._ensure_ready()
+        located = self._locate(sorted(gone))
+        counts["mentions"] = self._bulk_delete([(index, doc_id) for doc_id, index in located.items()])
+        responses: list[tuple[str, str]] = []
+        ordered = sorted(gone)
+        for i in range(0, len(ordered), 1000):
+            query = {"terms": {"mention_id": ordered[i:i + 1000]}}
+            responses.extend((h["_index"], h["_id"]) for h in self._scan(self.names.responses, query, [{"seq": "asc"}], False))
+        counts["responses"] = self._bulk_delete(responses)
+        self._call(self.client.indices.refresh, index=[self.names.mentions, self.names.responses])
+
+        def fix_incident(data: dict[str, Any]) -> bool:
+            before = data.get("mention_ids") or []
+            data["mention_ids"] = [i for i in before if i not in gone]
+            return len(data["mention_ids"]) != len(before)
+
+        counts["incidents"] = self._rewrite_docs(self.names.incidents, fix_incident)
+        counts["events"] = self._rewrite_docs(self.names.incident_events, lambda d: scrub_ids(d.get("data"), gone))
+        counts["alerts"] = self._rewrite_docs(self.names.alerts, lambda d: scrub_ids(d, gone))
+        return counts
+
+    def privacy_counts(self) -> dict[str, int | str | None]:
+        self._ensure_ready()
+
+        def count(index: str, query: dict[str, Any] | None = None) -> int:
+            return int(self._call(self.client.count, index=index, query=query).body["count"])
+
+        agg = self._search(self.names.mentions, size=0, aggs={
+            "authors": {"cardinality": {"field": "author_id", "precision_threshold": CARDINALITY_PRECISION}},
+            "oldest": {"min": {"field": "collected_at"}},
+        })["aggregations"]
+        oldest = agg["oldest"].get("value")
+        return {
+            "mentions": count(self.names.mentions),
+            "with_author_pseudonym": count(self.names.mentions, {"exists": {"field": "author_id"}}),
+            "distinct_author_pseudonyms": int(agg["authors"]["value"] or 0),
+            "with_author_name": count(self.names.mentions, {"exists": {"field": "author_name"}}),
+            "with_extra_fields": None,  # extras live only in the stored (unindexed) doc
+            "responses": count(self.names.responses),
+            "incidents": count(self.names.incidents),
+            "incident_events": count(self.names.incident_events),
+            "alerts": count(self.names.alerts),
+            "oldest_collected_at": _from_ms(oldest).isoformat() if oldest is not None else None,
+        }
+
     def close(self) -> None:
+        if self._outage_spooled:
+            log.warning(
+                "%s still unreachable: %d mentions spooled in this run (%d waiting in all); "
+                "they are stored on the next write that gets through, or by `sadap es replay`",
+                self.label, self._outage_spooled, self.spool.pending() if self.spool else 0,
+            )
+            self._outage_spooled = 0
         self.client.close()
 
 

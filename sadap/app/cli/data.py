@@ -36,7 +36,10 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
 
     Fields: text (required), published_at (ISO 8601; without an offset it means
     Asia/Bangkok), id, source (default: the file name), url, author, title; other fields
-    are kept as extras. Bad lines are reported and skipped; re-running stores nothing twice.
+    are kept as extras (personal ones dropped unless privacy.keep_author_names). Bad lines
+    are reported and skipped — a published time before 1970 or more than a day in the future
+    is rejected, an unterminated CSV quote rejects its row and the rows after it are still
+    read; UTF-8, or UTF-16 with a byte order mark. Re-running stores nothing twice.
     """
 
     config = _load(config_path)
@@ -44,10 +47,13 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
     if as_json:
         _dump(report)
         return
+    spooled = f" · รอใน spool {report['spooled']}" if report.get("spooled") else ""
     click.echo(
-        f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']} · "
+        f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']}{spooled} · "
         f"ข้ามบรรทัดเสีย {len(report['rejected'])} · แจ้งเตือน {report['alerts']}"
     )
+    if report.get("surrogates_dropped"):
+        click.echo(f"  dropped {report['surrogates_dropped']} lone surrogate characters (invalid UTF-16 escapes)", err=True)
     for bad in report["rejected"][:20]:
         click.echo(f"  {file}:{bad['line']}: {bad['error']}", err=True)
     if len(report["rejected"]) > 20:
