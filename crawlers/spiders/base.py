@@ -23,6 +23,7 @@ from lxml.etree import ParserError
 from pydantic import Field, field_validator
 
 from crawlers.items import MentionItem
+from crawlers.state import SourceState
 from sadap.core.errors import InputError
 from sadap.core.settings_types import Duration, Strict
 from sadap.core.thaidate import parse_thai_datetime
@@ -73,6 +74,19 @@ class SourceSpider(scrapy.Spider):
             raise ValueError(f"spider {self.name!r} needs a start URL: add -a url=https://...")
         self.url: str = url
         self.source: str = source or self.name
+        self._state: SourceState | None = None
+
+    @property
+    def state(self) -> SourceState:
+        """This source's state between crawls (see :mod:`crawlers.state`), saved when the spider closes."""
+        if self._state is None:
+            state_dir = getattr(self, "state_dir", None) or self.settings.get("SADAP_STATE_DIR")
+            self._state = SourceState.for_source(state_dir, self.name, self.source)
+        return self._state
+
+    def closed(self, reason: str) -> None:
+        if self._state is not None:
+            self._state.save()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse, dont_filter=True)
