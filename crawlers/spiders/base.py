@@ -11,6 +11,7 @@ labels and the configuration reference all come from the registry.
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -24,7 +25,7 @@ from pydantic import Field, field_validator
 
 from crawlers.items import MentionItem
 from crawlers.state import SourceState
-from sadap.core.errors import InputError
+from sadap.core.errors import ConfigError, InputError
 from sadap.core.settings_types import Duration, Strict
 from sadap.core.thaidate import parse_thai_datetime
 from sadap.core.timeutil import UTC
@@ -50,6 +51,22 @@ class SourceOptions(Strict):
     def _name(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", value):
             raise ValueError("use only letters, digits, - and _")
+        return value
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` (one line) when something the source needs at crawl time is
+        missing, such as a key in the environment. Called where the crawl starts."""
+
+    def secret(self, setting: str) -> str:
+        """The secret in the environment variable that the ``setting`` (``*_env``) names; raises
+        :class:`ConfigError` naming the source, the variable and the setting (never a value)."""
+        name = getattr(self, setting)
+        value = os.environ.get(name) if name else None
+        if not value:
+            raise ConfigError(
+                f"source {self.name!r} ({self.kind}): environment variable {name} is not set ({setting}); "
+                f"see docs/crawlers.md for how to get the key"
+            )
         return value
 
     def spider_arguments(self) -> dict[str, Any]:
