@@ -153,3 +153,36 @@ def test_options_validate_and_reach_the_spider():
         source_config(name="pantip-empty", kind="pantip")
     with pytest.raises(ValueError, match="http"):
         source_config(name="pantip-file", kind="pantip", topics=["1"], base_url="file:///etc")
+
+
+@pytest.mark.slow
+def test_sadap_crawl_stores_pantip_into_sqlite_incrementally(tmp_path):
+    """`sadap crawl` end to end: a real config and SQLite store; the state lives in
+    <data_dir>/crawl-state; the second crawl stores only the new comments."""
+    from sadap.app.config import load_config_file
+    from sadap.store import MentionFilter, open_store
+
+    with FakePantip() as fake:
+        standard_site(fake)
+        (tmp_path / "sadap.yaml").write_text(
+            "data_dir: data\nwatch:\n  - name: ธนาคารแสงทอง\n    aliases: [แสงทอง]\nrules: []\nnotifiers: []\n"
+            "sources:\n  - name: pantip-bank\n    kind: pantip\n"
+            f"    base_url: {fake.url}\n    topics: ['43120002']\n",
+            encoding="utf-8",
+        )
+        command = [sys.executable, "-m", "sadap", "crawl", "pantip-bank", "--config", str(tmp_path / "sadap.yaml")]
+        first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert first.returncode == 0, first.stderr[-2000:]
+        assert "pantip-bank: items 4 · stored 4" in first.stdout
+        fake.add_comments(43120002, 2)
+        second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert "pantip-bank: items 2 · stored 2" in second.stdout, second.stdout + second.stderr[-2000:]
+    assert (tmp_path / "data" / "crawl-state" / "pantip-pantip-bank.json").is_file()
+    config = load_config_file(tmp_path / "sadap.yaml")
+    with open_store(config) as store:
+        mentions = store.search(MentionFilter(source_kinds=("pantip",)), limit=20)
+        assert len(mentions) == 6
+        comment = next(m for m in mentions if m.native_id == "43120002#5")
+        assert comment.extras["thread_title"] == "รีวิวบัตรเครดิตแสงทอง ใช้มาหนึ่งปี"
+        # the comment does not name the bank; it inherits the topic's entity, as forum comments do
+        assert "แสงทอง" not in comment.text and "ธนาคารแสงทอง" in comment.entities
