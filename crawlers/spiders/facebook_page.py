@@ -16,6 +16,7 @@ newer than the newest read per post.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any, Literal
@@ -52,8 +53,6 @@ class FacebookPageOptions(SourceOptions):
     @field_validator("api_version")
     @classmethod
     def _version(cls, value: str) -> str:
-        import re
-
         if not re.fullmatch(r"v\d+\.\d+", value):
             raise ValueError("write a Graph API version like v21.0")
         return value

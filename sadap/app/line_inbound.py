@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sadap.app.ingest import IngestPipeline
 from sadap.core.errors import ConfigError
 from sadap.core.mention import RawMention
 from sadap.core.timeutil import UTC
@@ -154,7 +155,6 @@ def _dict(value: Any) -> dict[str, Any]:
 def ingest_sink(config: Any) -> Sink:
     """A sink that hands each call's mentions to a fresh :class:`~sadap.app.ingest.IngestPipeline`
     (store, enrichment, alert rules) and closes it."""
-    from sadap.app.ingest import IngestPipeline
 
     def sink(mentions: Sequence[RawMention]) -> Any:
         pipeline = IngestPipeline(config)

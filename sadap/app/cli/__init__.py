@@ -24,6 +24,7 @@ COMMANDS = {
     "mentions": "sadap.app.cli.alerts:mentions",
     "playbooks": "sadap.app.cli.playbooks:playbooks",
     "incidents": "sadap.app.cli.incidents:incidents",
+    "privacy": "sadap.app.cli.privacy:privacy",
     "crawl": "sadap.app.cli.service:crawl",
     "run": "sadap.app.cli.service:run",
     "serve": "sadap.app.cli.service:serve",
