@@ -10,7 +10,6 @@ import click
 
 from sadap.app.logs import setup_cli_logging
 
-
 # command name → "module:attribute" of its click command or group
 COMMANDS = {
     "demo": "sadap.app.cli.setup:demo",
