@@ -68,8 +68,8 @@ def run_service(config, port: int | None = None, *, block: bool = True):
     if port:
         from sadap.app.web import start_console
 
-        url = start_console(config, "127.0.0.1", port)
-        print(f"console: {url}", flush=True)
+        url = start_console(config, None, port, store)
+        print(f"workspace: {url}", flush=True)
     print(f"sadap run: {len(config.sources)} source(s), rules every {config.schedule.alerts_every}; Ctrl-C to stop", flush=True)
     try:
         scheduler.start()

@@ -12,6 +12,7 @@ from pathlib import Path
 from sadap.core.errors import InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
+from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
 from sadap.store.base import GROUP_FIELDS, SEGMENT_BREAK, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
@@ -95,6 +96,22 @@ CREATE TABLE IF NOT EXISTS responses (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS responses_mention ON responses(mention_id);
+CREATE TABLE IF NOT EXISTS assignments (
+    mention_id TEXT PRIMARY KEY,
+    assignee TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    token_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    doc TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS snoozes (
     rule_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -438,6 +455,65 @@ class SQLiteStore(Store):
     def snoozed_until(self, rule_id: str, key: str) -> datetime | None:
         rows = self._query("SELECT MAX(until) FROM snoozes WHERE rule_id=? AND key IN (?, '*')", (rule_id, key))
         return _dt(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def responses(self, mention_id: str) -> list[dict]:
+        rows = self._query("SELECT at, actor, channel, text FROM responses WHERE mention_id=? ORDER BY at, id", (mention_id,))
+        return [{"at": _dt(a), "actor": actor, "channel": ch, "text": t} for a, actor, ch, t in rows]
+
+    def assign(self, mention_id: str, assignee: str, actor: str, at: datetime) -> None:
+        self._query(
+            "INSERT INTO assignments (mention_id, assignee, actor, at) VALUES (?,?,?,?) ON CONFLICT(mention_id) "
+            "DO UPDATE SET assignee=excluded.assignee, actor=excluded.actor, at=excluded.at",
+            (mention_id, assignee, actor, _ts(at)),
+        )
+
+    def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict]:
+        ids = list(mention_ids)
+        out: dict[str, dict] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows = self._query(
+                f"SELECT mention_id, assignee, actor, at FROM assignments WHERE mention_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            out.update({m: {"assignee": a, "actor": actor, "at": _dt(at)} for m, a, actor, at in rows})
+        return out
+
+    def snoozes(self) -> list[dict]:
+        rows = self._query("SELECT rule_id, key, until, actor, reason FROM snoozes ORDER BY rule_id, key")
+        return [{"rule_id": r, "key": k, "until": _dt(u), "actor": a, "reason": why} for r, k, u, a, why in rows]
+
+    # -- users and API tokens -------------------------------------------------------
+    def save_user(self, user: User) -> None:
+        self._query(
+            "INSERT INTO users (username, doc) VALUES (?,?) ON CONFLICT(username) DO UPDATE SET doc=excluded.doc",
+            (user.username, user.model_dump_json()),
+        )
+
+    def get_user(self, username: str) -> User | None:
+        rows = self._query("SELECT doc FROM users WHERE username=?", (username,))
+        return User.model_validate_json(rows[0][0]) if rows else None
+
+    def list_users(self) -> list[User]:
+        return [User.model_validate_json(r[0]) for r in self._query("SELECT doc FROM users ORDER BY username")]
+
+    def save_api_token(self, token: ApiToken) -> None:
+        self._query(
+            "INSERT INTO api_tokens (token_hash, username, created_at, doc) VALUES (?,?,?,?) "
+            "ON CONFLICT(token_hash) DO UPDATE SET doc=excluded.doc",
+            (token.token_hash, token.username, _ts(token.created_at), token.model_dump_json()),
+        )
+
+    def find_api_token(self, token_hash: str) -> ApiToken | None:
+        rows = self._query("SELECT doc FROM api_tokens WHERE token_hash=?", (token_hash,))
+        return ApiToken.model_validate_json(rows[0][0]) if rows else None
+
+    def list_api_tokens(self, username: str | None = None) -> list[ApiToken]:
+        if username is None:
+            rows = self._query("SELECT doc FROM api_tokens ORDER BY created_at DESC")
+        else:
+            rows = self._query("SELECT doc FROM api_tokens WHERE username=? ORDER BY created_at DESC", (username,))
+        return [ApiToken.model_validate_json(r[0]) for r in rows]
 
     # -- incidents ------------------------------------------------------------------
     def save_incident(self, incident: Incident) -> None:
