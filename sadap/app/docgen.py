@@ -91,6 +91,7 @@ def render() -> str:
         ("sources[]", c.SourceConfig),
         ("playbooks", c.PlaybooksConfig),
         ("schedule", c.ScheduleConfig),
+        ("console", c.ConsoleConfig),
     ]
     for name, model in sections:
         out += [f"## `{name}`", "", (model.__doc__ or "").strip(), "", *model_table(model, f"{name}."), ""]

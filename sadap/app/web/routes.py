@@ -478,7 +478,12 @@ async def api_mentions(ws: Workspace, request: Request) -> Response:
     return JSONResponse({"total": total, "mentions": [m.model_dump(mode="json") for m in found]})
 
 
+async def favicon(ws: Workspace, request: Request) -> Response:
+    return Response(status_code=204)
+
+
 ROUTES: list[tuple[str, Any, list[str]]] = [
+    ("/favicon.ico", favicon, ["GET"]),
     ("/signin", signin_page, ["GET"]),
     ("/signin", signin, ["POST"]),
     ("/signout", signout, ["POST"]),

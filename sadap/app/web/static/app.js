@@ -12,8 +12,10 @@
       if (!spec) { return; }
       var timeLike = spec.type === "time";
       var option = {
+        animation: false,
         textStyle: { fontFamily: "Sadap Noto Sans Thai, sans-serif" },
-        tooltip: { trigger: timeLike ? "axis" : "item" },
+        // richText: the tooltip is drawn on the canvas, so no inline styles (the CSP allows none)
+        tooltip: { trigger: timeLike ? "axis" : "item", renderMode: "richText" },
         legend: timeLike ? { top: 0 } : undefined,
         grid: { left: 48, right: 16, top: timeLike ? 36 : 16, bottom: 56, containLabel: false },
         xAxis: { type: "category", data: spec.x, axisLabel: { rotate: timeLike ? 0 : 30, hideOverlap: true } },
