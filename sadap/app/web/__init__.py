@@ -34,6 +34,9 @@ class Console:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit this: no 40 ms Nagle/delayed-ACK stall between a response's
+        # headers and body.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.bind((self.host, port))
         self.port = self.sock.getsockname()[1]
         extra = [self.host] if self.host not in ("0.0.0.0", "::") else []

@@ -126,6 +126,7 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
         bar_chart("terms", word("top_terms", lang), store.count_by(base, "keyword", limit=15), "keyword"),
         bar_chart("hashtags", word("top_hashtags", lang), store.count_by(base, "hashtag", limit=10), "hashtag"),
     ]
+    charts[0]["colors"] = ["#1b7a3a", "#9aa3b2", "#b3261e", "#0b5cad"]  # pos, neu, neg, q
     # Complaint types have no mention filter of their own: their bars open the complaints in the range.
     charts[3]["links"] = [[link("/mentions", **common, complaint="1", copies="1") for _ in charts[3]["x"]]]
     # Authors have no mention filter either: a bar opens the range's mentions.

@@ -13,6 +13,7 @@
       var timeLike = spec.type === "time";
       var option = {
         animation: false,
+        color: spec.colors || undefined,
         textStyle: { fontFamily: "Sadap Noto Sans Thai, sans-serif" },
         // richText: the tooltip is drawn on the canvas, so no inline styles (the CSP allows none)
         tooltip: { trigger: timeLike ? "axis" : "item", renderMode: "richText" },
