@@ -53,3 +53,66 @@ def test_responses_assignments_and_snoozes(store):  # noqa: F811
         ("outage-keywords", "*", "somsri", "planned work")]
     assert snoozes[0]["until"] == T0 + timedelta(hours=2)
 
+
+
+def test_whole_day_counts_match_a_scan(store):  # noqa: F811
+    """Windows on Bangkok midnights (what the workspace's overview asks; SQLite answers them from
+    daily counts kept at each write) give the same counts as looking at each mention."""
+    from collections import Counter
+    from dataclasses import replace
+    from datetime import datetime
+
+    from sadap.core.timeutil import BANGKOK
+    from sadap.store import MentionFilter
+
+    ms = [make(i, *TEXTS[i % len(TEXTS)], minutes=i * 170) for i in range(40)]  # about 5 days
+    ms[3] = ms[3].model_copy(update={"duplicate_of": ms[2].id})
+    store.upsert(ms)
+    # rewrite some: new sentiment, entities and day (the old counts must go)
+    changed = [m.model_copy(update={"entities": ["ธนาคารฟ้าใส"], "published_at": m.published_at + timedelta(days=1),
+                                    "sentiment": m.sentiment.model_copy(update={"label": "pos"})}) for m in ms[:6]]
+    store.upsert(changed)
+    everything = {m.id: m for m in store.search(MentionFilter(), 1000)}
+    assert len(everything) == 40
+    day0 = datetime(2026, 11, 21, tzinfo=BANGKOK)
+    for since, until in ((day0, day0 + timedelta(days=2)), (day0 - timedelta(days=1), None), (None, day0 + timedelta(days=3))):
+        base = MentionFilter(since=since, until=until)
+        inside = [m for m in everything.values() if (since is None or m.published_at >= since)
+                  and (until is None or m.published_at < until)]
+        assert store.count(base) == len(inside)
+        assert store.count(replace(base, include_duplicates=False)) == sum(1 for m in inside if m.duplicate_of is None)
+        assert store.count(replace(base, complaint=True)) == sum(1 for m in inside if m.complaint.is_complaint)
+        assert store.count_by(base, "sentiment") == dict(Counter(m.sentiment.label for m in inside).most_common())
+        assert store.count_by(base, "entity") == {k: v for k, v in Counter(e for m in inside for e in set(m.entities)).items()}
+        assert store.count_by(replace(base, complaint=True), "complaint_type") == dict(
+            Counter(m.complaint.type for m in inside if m.complaint.is_complaint and m.complaint.type))
+        for flt, keep in ((replace(base, sentiment=("neg",)), lambda m: m.sentiment.label == "neg"),
+                          (replace(base, entities=("แสงทอง",)), lambda m: "แสงทอง" in m.entities), (base, lambda m: True)):
+            expected = Counter(m.published_at.astimezone(BANGKOK).date() for m in inside if keep(m))
+            got = store.histogram(flt, timedelta(days=1))
+            assert {t.astimezone(BANGKOK).date(): n for t, n in got} == dict(expected)
+            assert all(t.astimezone(BANGKOK).hour == 0 for t, _ in got)
+
+
+def test_sqlite_daily_counts_built_for_an_older_store(tmp_path):
+    import sqlite3
+    from datetime import datetime
+
+    from sadap.core.timeutil import BANGKOK
+    from sadap.store import MentionFilter
+    from sadap.store.sqlite import SQLiteStore
+
+    s = SQLiteStore(tmp_path / "old.db")
+    s.upsert([make(i, *TEXTS[i % len(TEXTS)], minutes=i * 170) for i in range(20)])
+    flt = MentionFilter(since=datetime(2026, 11, 20, tzinfo=BANGKOK), until=datetime(2026, 11, 23, tzinfo=BANGKOK))
+    assert s._days(flt) is not None  # answered from the daily counts
+    expected = (s.count(flt), s.count_by(flt, "sentiment"), s.histogram(flt, timedelta(days=1)))
+    s.close()
+    db = sqlite3.connect(tmp_path / "old.db")
+    db.execute("DELETE FROM mention_days")
+    db.execute("PRAGMA user_version=2")
+    db.commit()
+    db.close()
+    again = SQLiteStore(tmp_path / "old.db")
+    assert (again.count(flt), again.count_by(flt, "sentiment"), again.histogram(flt, timedelta(days=1))) == expected
+    again.close()

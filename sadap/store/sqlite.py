@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from dataclasses import replace
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,8 @@ from sadap.store.query import Query
 from sadap.store.base import GROUP_FIELDS, SEGMENT_BREAK, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
-SCHEMA_VERSION = 2  # 2: mentions.spam_score column
+SCHEMA_VERSION = 3  # 2: mentions.spam_score column; 3: mention_days (daily counts)
+DAY = 86400
 BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.
 
 _SCHEMA = """
@@ -55,6 +57,15 @@ CREATE INDEX IF NOT EXISTS mention_terms_mention ON mention_terms(mention_id);
 -- Text is tokenised by PyThaiNLP before it gets here; the ascii tokenizer then only
 -- splits on spaces and ASCII punctuation and keeps Thai words (marks included) whole.
 CREATE VIRTUAL TABLE IF NOT EXISTS mention_fts USING fts5(tokens, tokenize = 'ascii');
+-- Mentions per Bangkok day and label, kept in step with every write: the workspace's overview
+-- reads whole-day windows from here instead of scanning a month of mentions.
+CREATE TABLE IF NOT EXISTS mention_days (
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (field, value, day)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rule_state (
     rule_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -134,6 +145,41 @@ _COLUMNS = {
     "cluster": "COALESCE(duplicate_of, id)",
 }
 _MULTI = {"entity": "entity", "hashtag": "hashtag", "keyword": "keyword"}
+# Fields counted per day in mention_days (complaint_type only for complaints), and the totals.
+_DAY_COLUMNS = ("sentiment", "expectation", "category", "source_name", "source_kind", "language")
+_DAY_FIELDS = frozenset(_DAY_COLUMNS + ("complaint_type", "entity", "hashtag", "keyword"))
+
+
+def _day_of(ts: float) -> int:
+    return int((ts + BANGKOK_OFFSET) // DAY)
+
+
+def _day_keys(m: Mention) -> list[tuple[str, str, int]]:
+    """The mention_days rows a mention counts in."""
+    day = _day_of(_ts(m.published_at))
+    keys = [("_all", "", day)]
+    if m.duplicate_of is None:
+        keys.append(("_unique", "", day))
+    values = (m.sentiment.label if m.sentiment else None, m.expectation, m.category, m.source_name, m.source_kind, m.language)
+    keys += [(f, v, day) for f, v in zip(_DAY_COLUMNS, values) if v is not None]
+    if m.complaint.is_complaint:
+        keys.append(("_complaints", "", day))
+        if m.complaint.type:
+            keys.append(("complaint_type", m.complaint.type, day))
+    for fld, items in (("entity", m.entities), ("hashtag", m.hashtags), ("keyword", m.keywords)):
+        keys += [(fld, v, day) for v in set(items)]
+    return keys
+
+
+_REBUILD_DAYS = [
+    "DELETE FROM mention_days",
+    "INSERT INTO mention_days SELECT '_all', '', CAST((published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mentions GROUP BY d",
+    "INSERT INTO mention_days SELECT '_unique', '', CAST((published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mentions WHERE duplicate_of IS NULL GROUP BY d",
+    "INSERT INTO mention_days SELECT '_complaints', '', CAST((published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mentions WHERE is_complaint = 1 GROUP BY d",
+    "INSERT INTO mention_days SELECT 'complaint_type', complaint_type, CAST((published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mentions WHERE is_complaint = 1 AND complaint_type IS NOT NULL GROUP BY complaint_type, d",
+    *[f"INSERT INTO mention_days SELECT '{c}', {c}, CAST((published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mentions WHERE {c} IS NOT NULL GROUP BY {c}, d" for c in _DAY_COLUMNS],
+    "INSERT INTO mention_days SELECT t.field, t.value, CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mention_terms t JOIN mentions m ON m.id = t.mention_id GROUP BY t.field, t.value, d",
+]
 
 
 def _ts(value: datetime) -> float:
@@ -190,6 +236,8 @@ class SQLiteStore(Store):
                     "UPDATE mentions SET spam_score = json_extract(doc, '$.spam_score')"
                     " WHERE json_extract(doc, '$.spam_score') IS NOT NULL"
                 )
+            for sql in _REBUILD_DAYS:  # schema 3: daily counts, built once from what is stored
+                db.execute(sql)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
@@ -271,9 +319,21 @@ class SQLiteStore(Store):
             existing = self.existing_ids(by_id)
             try:
                 self._db.execute("BEGIN IMMEDIATE")
+                deltas: dict[tuple[str, str, int], int] = {}
                 for m in by_id.values():
+                    if m.id in existing:
+                        old = self.get(m.id)
+                        for key in _day_keys(old) if old else ():
+                            deltas[key] = deltas.get(key, 0) - 1
+                    for key in _day_keys(m):
+                        deltas[key] = deltas.get(key, 0) + 1
                     self._write(m)
                     (result.updated if m.id in existing else result.inserted).append(m.id)
+                self._db.executemany(
+                    "INSERT INTO mention_days (field, value, day, n) VALUES (?,?,?,?) "
+                    "ON CONFLICT(field, value, day) DO UPDATE SET n = n + excluded.n",
+                    [(f, v, d, n) for (f, v, d), n in deltas.items() if n],
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -355,11 +415,70 @@ class SQLiteStore(Store):
         where, params = self._where(flt, terms_first=True)
         return bool(self._query(f"SELECT 1 FROM mentions m{where} LIMIT 1", params))
 
+    # -- whole-day windows from mention_days ---------------------------------------------
+    def _days(self, flt: MentionFilter) -> tuple[tuple[str, str] | None, int | None, int | None] | None:
+        """For a filter that is only a published_at window on Bangkok midnights plus at most one
+        simple condition: (that condition as a mention_days key, first day, end day); else None."""
+        if flt.time_field != "published_at":
+            return None
+        bounds = []
+        for value in (flt.since, flt.until):
+            if value is None:
+                bounds.append(None)
+                continue
+            ts = _ts(value)
+            if (ts + BANGKOK_OFFSET) % DAY:
+                return None
+            bounds.append(_day_of(ts))
+        rest = replace(flt, since=None, until=None, time_field="published_at")
+        conditions = {
+            MentionFilter(): None,
+            MentionFilter(include_duplicates=False): ("_unique", ""),
+            MentionFilter(complaint=True): ("_complaints", ""),
+        }
+        if rest in conditions:
+            return conditions[rest], bounds[0], bounds[1]
+        if len(rest.sentiment) == 1 and rest == MentionFilter(sentiment=rest.sentiment):
+            return ("sentiment", rest.sentiment[0]), bounds[0], bounds[1]
+        if len(rest.entities) == 1 and rest == MentionFilter(entities=rest.entities):
+            return ("entity", rest.entities[0]), bounds[0], bounds[1]
+        return None
+
+    @staticmethod
+    def _day_range(first: int | None, end: int | None) -> tuple[str, list]:
+        sql, params = "", []
+        if first is not None:
+            sql += " AND day >= ?"
+            params.append(first)
+        if end is not None:
+            sql += " AND day < ?"
+            params.append(end)
+        return sql, params
+
     def count(self, flt: MentionFilter) -> int:
+        days = self._days(flt)
+        if days is not None:
+            key, first, end = days
+            field, value = key or ("_all", "")
+            extra, params = self._day_range(first, end)
+            row = self._query(f"SELECT COALESCE(SUM(n), 0) FROM mention_days WHERE field=? AND value=?{extra}",
+                              [field, value, *params])
+            return int(row[0][0])
         where, params = self._where(flt)
         return self._query(f"SELECT COUNT(*) FROM mentions m{where}", params)[0][0]
 
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
+        days = self._days(flt)
+        if days is not None and group_by in _DAY_FIELDS and (
+            days[0] is None or (days[0] == ("_complaints", "") and group_by == "complaint_type")
+        ):
+            extra, params = self._day_range(days[1], days[2])
+            rows = self._query(
+                f"SELECT value, SUM(n) AS s FROM mention_days WHERE field=?{extra} GROUP BY value HAVING s > 0 "
+                "ORDER BY s DESC, value LIMIT ?",
+                [group_by, *params, int(limit)],
+            )
+            return {value: int(n) for value, n in rows}
         where, params = self._where(flt)
         if group_by in _COLUMNS:
             col = _COLUMNS[group_by] if group_by == "cluster" else f"m.{_COLUMNS[group_by]}"
@@ -392,6 +511,17 @@ class SQLiteStore(Store):
         step = interval.total_seconds()
         if step <= 0:
             raise InputError("histogram interval must be positive")
+        days = self._days(flt) if step == DAY and origin is None else None
+        if days is not None:
+            key, first, end = days
+            field, value = key or ("_all", "")
+            extra, params = self._day_range(first, end)
+            rows = self._query(
+                f"SELECT day, SUM(n) AS s FROM mention_days WHERE field=? AND value=?{extra} GROUP BY day "
+                "HAVING s > 0 ORDER BY day",
+                [field, value, *params],
+            )
+            return [(_dt(d * DAY - BANGKOK_OFFSET), int(n)) for d, n in rows]
         where, params = self._where(flt)
         tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
         # Shift so that bucket 0 starts at the origin (default: a Bangkok midnight).

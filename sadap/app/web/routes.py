@@ -14,7 +14,7 @@ from sadap.app.web.app import (
     CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, Denied, Workspace, csv_response, in_thread, mention_filter, params,
 )
 from sadap.core.errors import InputError
-from sadap.core.timeutil import now_utc
+from sadap.core.timeutil import BANGKOK, now_utc
 from sadap.core.users import ROLES
 from sadap.store import MentionFilter
 
@@ -96,15 +96,15 @@ async def set_language(ws: Workspace, request: Request) -> Response:
 async def overview(ws: Workspace, request: Request) -> Response:
     user = ws.need(request)
     p = params(request)
-    until = views.parse_when(p["until"], "until", end=True) if p.get("until") else now_utc()
+    # Whole Bangkok days (the store answers those from its daily counts): by default the last 30.
+    today = now_utc().astimezone(BANGKOK).date().isoformat()
+    until = views.parse_when(p.get("until") or today, "until", end=True)
     since = views.parse_when(p["since"], "since") if p.get("since") else until - timedelta(days=30)
     if since >= until:
         raise InputError("since: must be before until")
     entity = p.get("entity") or None
     data = await in_thread(views.overview, ws.store, since, until, entity, ws.lang(request))
     incidents = await in_thread(ws.store.list_incidents, ("open", "acknowledged"))
-    from sadap.core.timeutil import BANGKOK
-
     return ws.render(request, "overview.html", user=user, data=data, incidents=incidents, entity=entity,
                      since_day=since.astimezone(BANGKOK).date().isoformat(),
                      until_day=(until - timedelta(microseconds=1)).astimezone(BANGKOK).date().isoformat())
