@@ -496,3 +496,42 @@ def test_users_cli(setup, monkeypatch):
     assert runner.invoke(main, ["users", "disable", "kasem", *args]).exit_code == 0
     assert store.get_user("kasem").disabled
     assert runner.invoke(main, ["users", "disable", "ghost", *args]).exit_code == 1
+
+
+def test_demo_serve_workspace_has_a_demo_user(setup):
+    """`sadap demo --serve` starts the workspace with user `demo` and prints a fresh password."""
+    from sadap.app.demo.run import serve_workspace
+
+    cfg, store = setup
+    url, user, password = serve_workspace(cfg, 0)
+    assert user == "demo" and len(password) >= 12 and store.get_user("demo").role == "admin"
+    import httpx
+
+    with httpx.Client(base_url=url, follow_redirects=True) as client:
+        page = client.get("/signin")
+        r = client.post("/signin", data={"username": "demo", "password": password, "csrf_token": csrf_of(page.text),
+                                         "next": "/"})
+        assert r.status_code == 200 and "demo · admin" in r.text
+    _, _, again = serve_workspace(cfg, 0)
+    assert again != password  # a new password each time
+
+
+def test_sadap_serve_command(setup):
+    import httpx
+
+    cfg, _ = setup
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "sadap", "serve", "--config", str(cfg.path), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        while line and "workspace:" not in line:
+            line = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line
+        assert httpx.get(f"http://127.0.0.1:{port}/signin").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/api/incidents").status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
