@@ -42,8 +42,6 @@ def signed_in(setup, role: str):
 
 
 def open_incident(store, state: str = "open"):
-    from sadap.app.web.auth import add_user  # noqa: F401  (same package the app uses)
-
     return next(i for i in store.list_incidents() if i.state == state)
 
 

@@ -13,7 +13,6 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,8 @@ from starlette.staticfiles import StaticFiles
 from sadap.app.web import auth, views
 from sadap.app.web.guard import Guard
 from sadap.app.web.i18n import label, word
-from sadap.core.errors import InputError, SadapError
-from sadap.core.timeutil import BANGKOK, now_utc, show
+from sadap.core.errors import SadapError
+from sadap.core.timeutil import BANGKOK, show
 from sadap.core.users import User, role_at_least
 from sadap.store import MentionFilter, Store, open_store
 
@@ -255,4 +254,4 @@ def csv_response(rows: list[list[str]], name: str) -> Response:
                     headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
-__all__ = ["create_app", "Workspace", "safe_url", "Denied", "InputError", "timedelta", "now_utc"]
+__all__ = ["create_app", "Workspace", "safe_url", "Denied"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from sadap.core.timeutil import BANGKOK, now_utc
 from sadap.core.users import ROLES
 from sadap.store import MentionFilter
 
+log = logging.getLogger("sadap.web")
 ACTIONS = {"ack": "acknowledged", "resolve": "resolved", "reopen": "open"}
 
 
@@ -58,7 +60,6 @@ async def signin(ws: Workspace, request: Request) -> Response:
     nxt = local_path(data.get("next"))
     client = request.client.host if request.client else "?"
     keys = (f"user:{username}", f"addr:{client}")
-    lang = ws.lang(request)
     if ws.limiter.blocked(*keys):
         return ws.render(request, "signin.html", status=429, next=nxt, problem="too_many")
     user = await in_thread(auth.authenticate, ws.store, username, password)
@@ -70,7 +71,6 @@ async def signin(ws: Workspace, request: Request) -> Response:
     hours = ws.console.session_hours
     response.set_cookie(SESSION_COOKIE, auth.sign_session(ws.secret, user, hours * 3600), max_age=hours * 3600,
                         httponly=True, samesite="lax", secure=ws.secure(request), path="/")
-    del lang
     return response
 
 
@@ -145,14 +145,12 @@ async def mention_page(ws: Workspace, request: Request) -> Response:
             raise InputError(f"no mention {mid!r}")
         cluster = m.duplicate_of or m.id
         copies = [c for c in ws.store.search(MentionFilter(clusters=(cluster,)), 50) if c.id != m.id]
-        thread_key = m.extras.get("thread_url") or m.extras.get("thread") or None
-        thread = []
+        thread = []  # a forum post's thread: the same page, a few days either side
         if m.url and m.source_kind == "forum":
             base = m.url.split("#")[0]
             thread = [t for t in ws.store.search(MentionFilter(source_names=(m.source_name,),
                       since=m.published_at - timedelta(days=3), until=m.published_at + timedelta(days=3)), 200)
                       if t.id != m.id and (t.url or "").split("#")[0] == base][:30]
-        del thread_key
         return {"m": m, "copies": copies, "thread": thread, "responses": ws.store.responses(m.id),
                 "assigned": ws.store.assignments([m.id]).get(m.id)}
 
@@ -203,12 +201,11 @@ def _incident_context(ws: Workspace, incident_id: str, lang: str) -> dict[str, A
         raise InputError(f"no incident {incident_id!r}")
     events = ws.store.events(incident_id)
     playbook = playbooks_by_id(ws).get(incident.playbook)
-    alert_mentions: dict[str, list] = {}
     mentions = [m for m in (ws.store.get(i) for i in incident.mention_ids[:20]) if m]
     return {"incident": incident, "events": events, "playbook": playbook,
             "steps": views.steps_state(incident, events, playbook, lang),
             "templates": views.response_templates(incident, playbook, lang), "mentions": mentions,
-            "alert_mentions": alert_mentions, "now": now_utc()}
+            "now": now_utc()}
 
 
 async def incident_page(ws: Workspace, request: Request) -> Response:
@@ -328,7 +325,7 @@ async def playbook_edit(ws: Workspace, request: Request) -> Response:
     except Exception as err:
         path.write_text(old, encoding="utf-8")
         return await playbook_page(ws, request, text, str(err).splitlines(), status=422)
-    del user
+    log.info("playbook %s saved by %s", playbook.id, user.username)
     return await playbook_page(ws, request, text, [], saved=True)
 
 
