@@ -83,6 +83,7 @@ def test_whole_day_counts_match_a_scan(store):  # noqa: F811
         assert store.count(replace(base, include_duplicates=False)) == sum(1 for m in inside if m.duplicate_of is None)
         assert store.count(replace(base, complaint=True)) == sum(1 for m in inside if m.complaint.is_complaint)
         assert store.count_by(base, "sentiment") == dict(Counter(m.sentiment.label for m in inside).most_common())
+        assert store.count_by(base, "author_id") == dict(Counter(m.author_id for m in inside))
         assert store.count_by(base, "entity") == {k: v for k, v in Counter(e for m in inside for e in set(m.entities)).items()}
         assert store.count_by(replace(base, complaint=True), "complaint_type") == dict(
             Counter(m.complaint.type for m in inside if m.complaint.is_complaint and m.complaint.type))

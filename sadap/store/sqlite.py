@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS mentions (
 CREATE INDEX IF NOT EXISTS mentions_published ON mentions(published_at);
 CREATE INDEX IF NOT EXISTS mentions_collected ON mentions(collected_at);
 CREATE INDEX IF NOT EXISTS mentions_text_hash ON mentions(text_hash);
+-- near-duplicate clusters (the `cluster` filter and group-by use this very expression)
+CREATE INDEX IF NOT EXISTS mentions_cluster ON mentions(COALESCE(duplicate_of, id));
 CREATE TABLE IF NOT EXISTS mention_terms (
     field TEXT NOT NULL,
     value TEXT NOT NULL,
@@ -146,7 +148,7 @@ _COLUMNS = {
 }
 _MULTI = {"entity": "entity", "hashtag": "hashtag", "keyword": "keyword"}
 # Fields counted per day in mention_days (complaint_type only for complaints), and the totals.
-_DAY_COLUMNS = ("sentiment", "expectation", "category", "source_name", "source_kind", "language")
+_DAY_COLUMNS = ("sentiment", "expectation", "category", "source_name", "source_kind", "language", "author_id")
 _DAY_FIELDS = frozenset(_DAY_COLUMNS + ("complaint_type", "entity", "hashtag", "keyword"))
 
 
@@ -160,7 +162,8 @@ def _day_keys(m: Mention) -> list[tuple[str, str, int]]:
     keys = [("_all", "", day)]
     if m.duplicate_of is None:
         keys.append(("_unique", "", day))
-    values = (m.sentiment.label if m.sentiment else None, m.expectation, m.category, m.source_name, m.source_kind, m.language)
+    values = (m.sentiment.label if m.sentiment else None, m.expectation, m.category, m.source_name, m.source_kind,
+              m.language, m.author_id)
     keys += [(f, v, day) for f, v in zip(_DAY_COLUMNS, values) if v is not None]
     if m.complaint.is_complaint:
         keys.append(("_complaints", "", day))
