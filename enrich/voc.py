@@ -46,7 +46,6 @@ from typing import Any
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 DEFAULT_LEXICON = LEXICON_DIR / "default.yaml"
 OTHER = "other"
-EXPECTATION_KEYS = ("delighted", "disappointed", "negations")
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _WORD = re.compile(r"\w")
 _MASK_TOKENS = {"[url]", "url", "@", "โทร", "เลขบัตร", "อีเมล", "เลข", "บัตร"}
@@ -256,6 +255,12 @@ class Lexicons:
             complaint_type_categories=base.get("complaint_type_categories", {}),
             not_complaints=list(base.get("not_complaints", [])) + list(not_complaints),
         )
+
+    @staticmethod
+    def names(kind: str) -> dict[str, tuple[str, str]]:
+        """The shipped (Thai, English) names of each ``categories`` or ``complaint_types`` entry."""
+        table = load_default().get("names", {}).get(kind, {})
+        return {key: (str(th), str(en)) for key, (th, en) in table.items()}
 
     @classmethod
     def from_config(cls, enrich_config) -> "Lexicons":

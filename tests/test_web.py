@@ -372,7 +372,7 @@ def test_playbook_errors_are_those_of_sadap_playbooks_validate(setup, tmp_path):
     shown = [htmlmod.unescape(x) for x in r.text.split('id="problems"', 1)[1].split("</ul>", 1)[0].split("<li>")[1:]]
     shown = [x.split("</li>", 1)[0] for x in shown]
     # the CLI on the same text at the same path
-    source = next(p for p in __import__("playbooks.loader", fromlist=["x"]).load_configured_playbooks(cfg)
+    source = next(p for p in __import__("sadap.app.alerting", fromlist=["x"]).configured_playbooks(cfg)
                   if p.id == "service-outage").source
     folder = tmp_path / "same"
     target = folder / source.lstrip("/")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import trafilatura
 from scrapy.http import Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from pydantic import Field, field_validator
 
 from crawlers.items import MentionItem
-from crawlers.spiders import SourceSpider, iso, tidy
+from crawlers.spiders.base import SourceOptions, SourceSpider, register, iso, tidy
 from sadap.core.errors import InputError
 from sadap.core.thaidate import parse_thai_datetime
 from sadap.core.timeutil import BANGKOK
@@ -41,6 +42,26 @@ _DATE_LINE_XPATH = (
 )
 
 
+class ArticleOptions(SourceOptions):
+    """News or blog articles (`url`: an index page with `follow`, or one article page)."""
+
+    kind: Literal["article"]
+    follow: str | None = Field(
+        None, description="Regular expression; links on the `url` page matching it are crawled as articles."
+    )
+
+    @field_validator("follow")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as err:
+                raise ValueError(f"not a regular expression: {err}") from None
+        return value
+
+
+@register
 class ArticleSpider(SourceSpider):
     """``scrapy crawl article -a url=<page> [-a follow=<regex>] -a source=<name>``
 
@@ -49,7 +70,8 @@ class ArticleSpider(SourceSpider):
     """
 
     name = "article"
-    source_kind = "article"
+    label = ("บทความข่าว", "news article")
+    Options = ArticleOptions
 
     def __init__(self, url: str | None = None, source: str | None = None, follow: str | None = None, **kwargs: Any):
         super().__init__(url=url, source=source, **kwargs)

@@ -6,7 +6,7 @@ import math
 
 import click
 
-from sadap.app.cli.common import _dump, _load, config_option, handled, main
+from sadap.app.cli.common import _dump, _load, config_option, handled
 
 
 def _score(ctx, param, value):
@@ -16,7 +16,7 @@ def _score(ctx, param, value):
 
 
 # -- ingest / enrich / search ------------------------------------------------------
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -46,7 +46,7 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
         click.echo(f"  … and {len(report['rejected']) - 20} more (use --json for all)", err=True)
 
 
-@main.command()
+@click.command()
 @click.argument("text")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the enriched mention as JSON.")
@@ -54,7 +54,8 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
 def enrich(text: str, config_path, as_json: bool) -> None:
     """Enrich TEXT as a mention and show what Sadap hears in it."""
     from enrich.pipeline import Enricher
-    from sadap.core.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, SENTIMENT, th
+    from sadap.core.labels import EXPECTATION, SENTIMENT, th
+    from sadap.app.names import category_names, complaint_type_names
     from sadap.core.mention import RawMention, to_mention
 
     config = _load(config_path)
@@ -69,10 +70,10 @@ def enrich(text: str, config_path, as_json: bool) -> None:
     if mention.expectation:
         click.echo(f"ระดับความคาดหวัง: {th(EXPECTATION, mention.expectation)} ({mention.expectation})")
     category = mention.category
-    click.echo(f"หมวดเสียงลูกค้า: {th(CATEGORY, category)} ({category})" if category else "หมวดเสียงลูกค้า: -")
+    click.echo(f"หมวดเสียงลูกค้า: {th(category_names(), category)} ({category})" if category else "หมวดเสียงลูกค้า: -")
     if mention.complaint.is_complaint:
         kind = mention.complaint.type or "other"
-        click.echo(f"ข้อร้องเรียน: ใช่ — {th(COMPLAINT_TYPE, kind)} ({kind})")
+        click.echo(f"ข้อร้องเรียน: ใช่ — {th(complaint_type_names(), kind)} ({kind})")
     click.echo("คำ: " + " | ".join(mention.tokens))
     if mention.entities:
         click.echo("สิ่งที่ติดตาม: " + ", ".join(mention.entities))
@@ -82,7 +83,7 @@ def enrich(text: str, config_path, as_json: bool) -> None:
         click.echo(f"คะแนนสแปม: {mention.spam_score:.2f}")
 
 
-@main.command()
+@click.command()
 @click.argument("query")
 @config_option
 @click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d.")
@@ -128,7 +129,7 @@ def search(query: str, config_path, since, sentiment, source, max_spam_score, li
         click.echo(f"{show(m.published_at)}  [{m.source_name}] ({label}) {snippet}")
 
 
-@main.command()
+@click.command()
 @config_option
 @click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d (default: all).")
 @click.option("--source", multiple=True, help="Only this source name (repeatable).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sadap.app.cli.common import _dump, _load, config_option, handled, main
+from sadap.app.cli.common import _dump, _load, config_option, handled
 
 ROLE_HELP = "viewer (read), responder (+ incidents, responses), planner (+ playbooks, rules), admin (+ users, tokens)."
 
@@ -24,7 +24,7 @@ def _password(prompt: bool, from_env: str | None) -> str:
     return click.prompt("password", hide_input=True, confirmation_prompt=True)
 
 
-@main.group()
+@click.group()
 def users() -> None:
     """People who sign in to the web workspace, their roles and API tokens."""
 

@@ -118,14 +118,21 @@ WORDS: dict[str, tuple[str, str]] = {
     "evaluations": ("จำนวนครั้งที่ประเมิน", "Evaluations"),
 }
 
-TABLES = {
-    "sentiment": labels.SENTIMENT,
-    "expectation": labels.EXPECTATION,
-    "category": labels.CATEGORY,
-    "complaint_type": labels.COMPLAINT_TYPE,
-    "source_kind": labels.SOURCE_KIND,
-    "state": labels.INCIDENT_STATE,
-}
+def _tables() -> dict[str, dict[str, tuple[str, str]]]:
+    from sadap.app.names import category_names, complaint_type_names
+    from sadap.app.sources import source_kinds
+
+    return {
+        "sentiment": labels.SENTIMENT,
+        "expectation": labels.EXPECTATION,
+        "category": category_names(),
+        "complaint_type": complaint_type_names(),
+        "source_kind": source_kinds(),
+        "state": labels.INCIDENT_STATE,
+    }
+
+
+_TABLES: dict[str, dict[str, tuple[str, str]]] = {}
 
 
 def word(key: str, lang: str) -> str:
@@ -138,5 +145,7 @@ def word(key: str, lang: str) -> str:
 def label(table: str, key: str | None, lang: str) -> str:
     if key is None:
         return "-"
-    pair = TABLES[table].get(key, (key, key))
+    if not _TABLES:
+        _TABLES.update(_tables())
+    pair = _TABLES[table].get(key, (key, key))
     return pair[0] if lang == "th" else pair[1]

@@ -36,9 +36,9 @@ def local_path(target: str | None, default: str = "/") -> str:
 
 
 def playbooks_by_id(ws: Workspace) -> dict[str, Any]:
-    from playbooks.loader import load_configured_playbooks
+    from sadap.app.alerting import configured_playbooks
 
-    return {p.id: p for p in load_configured_playbooks(ws.config, check_references=False)}
+    return {p.id: p for p in configured_playbooks(ws.config, check_references=False)}
 
 
 # -- sign-in ---------------------------------------------------------------------------------
@@ -331,7 +331,7 @@ async def playbook_edit(ws: Workspace, request: Request) -> Response:
 
 async def backtest(ws: Workspace, request: Request) -> Response:
     user = ws.need(request, "planner")
-    from alerts.backtest import backtest as run_backtest
+    from sadap.app.alerting import run_backtest
 
     target = request.path_params["target"]
     since = views.parse_since(request.query_params.get("since", "7d"))

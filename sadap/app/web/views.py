@@ -255,7 +255,8 @@ def validate_playbook_text(config: Any, shown_path: str, text: str) -> list[str]
         tmp.write_text(text, encoding="utf-8")
         try:
             load_playbooks([tmp], shipped=False, known_rules={r.id for r in config.alert_rules},
-                           known_notifiers={n.id for n in config.notifiers})
+                           known_notifiers={n.id for n in config.notifiers},
+                           known_rule_types=set(config.rule_type_names()))
         except ConfigError as err:
             return [line.replace(str(tmp), shown_path) for line in str(err).splitlines()]
     return []
