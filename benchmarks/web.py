@@ -143,15 +143,21 @@ def main() -> None:
     parser.add_argument("--mentions", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--demo-only", action="store_true")
+    parser.add_argument("--no-demo", action="store_true", help="Only the large store.")
+    parser.add_argument("--paths", default=None, help="Comma-separated paths to time instead of the default list.")
     parser.add_argument("--store-dir", default=None, help="Where the large store is kept (default: a temp folder per size).")
     args = parser.parse_args()
     report: dict = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        demo = Path(tmp) / "demo"
-        done = subprocess.run([sys.executable, "-m", "sadap", "demo", "--data-dir", str(demo)], capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit(done.stderr)
-        report["demo"] = measure(demo / "sadap.yaml", args.runs, "demo")
+    if args.paths:
+        PATHS[:] = [p for p in args.paths.split(",") if p]
+    if not args.no_demo:
+        with tempfile.TemporaryDirectory() as tmp:
+            demo = Path(tmp) / "demo"
+            done = subprocess.run([sys.executable, "-m", "sadap", "demo", "--data-dir", str(demo)], capture_output=True,
+                                  text=True)
+            if done.returncode:
+                raise SystemExit(done.stderr)
+            report["demo"] = measure(demo / "sadap.yaml", args.runs, "demo")
     if not args.demo_only:
         folder = Path(args.store_dir or Path(tempfile.gettempdir()) / f"sadap-bench-web-{args.mentions}")
         folder.mkdir(parents=True, exist_ok=True)

@@ -533,3 +533,14 @@ def test_sadap_serve_command(setup):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_mentions_page_count_is_capped(setup, monkeypatch):
+    from sadap.app.web import routes
+
+    client = signed_in(setup, "viewer")
+    monkeypatch.setattr(routes, "COUNT_CAP", 5)
+    page = client.get("/mentions", params={"copies": "1"}).text
+    assert 'id="found-count">5</b>+' in page
+    page = client.get("/mentions", params={"cluster": "no-such-cluster"}).text
+    assert 'id="found-count">0</b> ' in page

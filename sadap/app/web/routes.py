@@ -20,6 +20,7 @@ from sadap.core.users import ROLES
 from sadap.store import MentionFilter
 
 log = logging.getLogger("sadap.web")
+COUNT_CAP = 10000  # the mentions page says "10000+" beyond this
 ACTIONS = {"ack": "acknowledged", "resolve": "resolved", "reopen": "open"}
 
 
@@ -119,12 +120,15 @@ async def mentions(ws: Workspace, request: Request) -> Response:
 
     def load() -> tuple[list, int, dict[str, int]]:
         found = ws.store.search(flt, limit)
-        return found, ws.store.count(flt), views.cluster_sizes(ws.store, found)
+        # Counted up to COUNT_CAP: newest first, so a common filter stops early on a big store.
+        total = len(ws.store.ids(flt, COUNT_CAP + 1))
+        return found, total, views.cluster_sizes(ws.store, found)
 
     found, total, sizes = await in_thread(load)
     p = params(request)
     sources = await in_thread(ws.store.count_by, MentionFilter(), "source_name", 50)
-    return ws.render(request, "mentions.html", user=user, found=found, total=total, sizes=sizes, p=p,
+    return ws.render(request, "mentions.html", user=user, found=found, total=min(total, COUNT_CAP),
+                     more=total > COUNT_CAP, sizes=sizes, p=p,
                      limit=limit, sources=list(sources), csv_link=views.link("/mentions.csv", **p))
 
 
