@@ -87,6 +87,19 @@ def test_whole_day_counts_match_a_scan(store):  # noqa: F811
         assert store.count_by(base, "entity") == {k: v for k, v in Counter(e for m in inside for e in set(m.entities)).items()}
         assert store.count_by(replace(base, complaint=True), "complaint_type") == dict(
             Counter(m.complaint.type for m in inside if m.complaint.is_complaint and m.complaint.type))
+        for entity in ("แสงทอง", "ธนาคารฟ้าใส"):  # the same, within one watched entity
+            scoped = replace(base, entities=(entity,))
+            mine = [m for m in inside if entity in m.entities]
+            assert store.count(scoped) == len(mine)
+            assert store.count(replace(scoped, include_duplicates=False)) == sum(1 for m in mine if m.duplicate_of is None)
+            assert store.count_by(scoped, "sentiment") == dict(Counter(m.sentiment.label for m in mine))
+            assert store.count_by(scoped, "author_id") == dict(Counter(m.author_id for m in mine))
+            assert store.count_by(scoped, "entity") == dict(Counter(e for m in mine for e in set(m.entities)))
+            assert store.count_by(replace(scoped, complaint=True), "complaint_type") == dict(
+                Counter(m.complaint.type for m in mine if m.complaint.is_complaint and m.complaint.type))
+            neg = Counter(m.published_at.astimezone(BANGKOK).date() for m in mine if m.sentiment.label == "neg")
+            got = store.histogram(replace(scoped, sentiment=("neg",)), timedelta(days=1))
+            assert {t.astimezone(BANGKOK).date(): n for t, n in got} == dict(neg)
         for flt, keep in ((replace(base, sentiment=("neg",)), lambda m: m.sentiment.label == "neg"),
                           (replace(base, entities=("แสงทอง",)), lambda m: "แสงทอง" in m.entities), (base, lambda m: True)):
             expected = Counter(m.published_at.astimezone(BANGKOK).date() for m in inside if keep(m))
@@ -97,6 +110,7 @@ def test_whole_day_counts_match_a_scan(store):  # noqa: F811
 
 def test_sqlite_daily_counts_built_for_an_older_store(tmp_path):
     import sqlite3
+    from dataclasses import replace
     from datetime import datetime
 
     from sadap.core.timeutil import BANGKOK
@@ -107,7 +121,10 @@ def test_sqlite_daily_counts_built_for_an_older_store(tmp_path):
     s.upsert([make(i, *TEXTS[i % len(TEXTS)], minutes=i * 170) for i in range(20)])
     flt = MentionFilter(since=datetime(2026, 11, 20, tzinfo=BANGKOK), until=datetime(2026, 11, 23, tzinfo=BANGKOK))
     assert s._days(flt) is not None  # answered from the daily counts
-    expected = (s.count(flt), s.count_by(flt, "sentiment"), s.histogram(flt, timedelta(days=1)))
+    within = replace(flt, entities=("แสงทอง",), sentiment=("neg",))
+    assert s._days(within) is not None
+    expected = (s.count(flt), s.count_by(flt, "sentiment"), s.histogram(flt, timedelta(days=1)),
+                s.histogram(within, timedelta(days=1)), s.count_by(replace(flt, entities=("แสงทอง",)), "hashtag"))
     s.close()
     db = sqlite3.connect(tmp_path / "old.db")
     db.execute("DELETE FROM mention_days")
@@ -115,5 +132,8 @@ def test_sqlite_daily_counts_built_for_an_older_store(tmp_path):
     db.commit()
     db.close()
     again = SQLiteStore(tmp_path / "old.db")
-    assert (again.count(flt), again.count_by(flt, "sentiment"), again.histogram(flt, timedelta(days=1))) == expected
+    assert (again.count(flt), again.count_by(flt, "sentiment"), again.histogram(flt, timedelta(days=1)),
+            again.histogram(within, timedelta(days=1)),
+            again.count_by(replace(flt, entities=("แสงทอง",)), "hashtag")) == expected
+    assert expected[3] and expected[4]
     again.close()

@@ -161,7 +161,10 @@ def _day_keys(m: Mention) -> list[tuple[str, str, int]]:
             keys.append(("complaint_type", m.complaint.type, day))
     for fld, items in (("entity", m.entities), ("hashtag", m.hashtags), ("keyword", m.keywords)):
         keys += [(fld, v, day) for v in set(items)]
-    return keys
+    # The same counts within each watched entity of the mention (`field@entity`), for the
+    # overview filtered to one entity.
+    scoped = [(f"{f}@{e}", v, d) for e in set(m.entities) for f, v, d in keys]
+    return keys + scoped
 
 
 _REBUILD_DAYS = [
@@ -172,6 +175,19 @@ _REBUILD_DAYS = [
     "INSERT INTO mention_days SELECT 'complaint_type', complaint_type, CAST((published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mentions WHERE is_complaint = 1 AND complaint_type IS NOT NULL GROUP BY complaint_type, d",
     *[f"INSERT INTO mention_days SELECT '{c}', {c}, CAST((published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mentions WHERE {c} IS NOT NULL GROUP BY {c}, d" for c in _DAY_COLUMNS],
     "INSERT INTO mention_days SELECT t.field, t.value, CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mention_terms t JOIN mentions m ON m.id = t.mention_id GROUP BY t.field, t.value, d",
+    # within each entity
+    *[f"INSERT INTO mention_days SELECT '{name}@' || e.value, '', CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) "
+      f"FROM mentions m JOIN mention_terms e ON e.mention_id = m.id AND e.field = 'entity'{where} GROUP BY e.value, d"
+      for name, where in (("_all", ""), ("_unique", " WHERE m.duplicate_of IS NULL"), ("_complaints", " WHERE m.is_complaint = 1"))],
+    "INSERT INTO mention_days SELECT 'complaint_type@' || e.value, m.complaint_type, CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) "
+    "FROM mentions m JOIN mention_terms e ON e.mention_id = m.id AND e.field = 'entity' WHERE m.is_complaint = 1 AND m.complaint_type IS NOT NULL "
+    "GROUP BY e.value, m.complaint_type, d",
+    *[f"INSERT INTO mention_days SELECT '{c}@' || e.value, m.{c}, CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) "
+      f"FROM mentions m JOIN mention_terms e ON e.mention_id = m.id AND e.field = 'entity' WHERE m.{c} IS NOT NULL GROUP BY e.value, m.{c}, d"
+      for c in _DAY_COLUMNS],
+    "INSERT INTO mention_days SELECT t.field || '@' || e.value, t.value, CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) "
+    "FROM mention_terms t JOIN mention_terms e ON e.mention_id = t.mention_id AND e.field = 'entity' JOIN mentions m ON m.id = t.mention_id "
+    "GROUP BY t.field, e.value, t.value, d",
 ]
 
 
@@ -409,12 +425,13 @@ class SQLiteStore(Store):
         return bool(self._query(f"SELECT 1 FROM mentions m{where} LIMIT 1", params))
 
     # -- whole-day windows from mention_days ---------------------------------------------
-    def _days(self, flt: MentionFilter) -> tuple[tuple[str, str] | None, int | None, int | None] | None:
-        """For a filter that is only a published_at window on Bangkok midnights plus at most one
-        simple condition: (that condition as a mention_days key, first day, end day); else None."""
+    def _days(self, flt: MentionFilter) -> tuple[tuple[str, str] | None, int | None, int | None, str] | None:
+        """For a filter that is only a published_at window on Bangkok midnights, at most one watched
+        entity and at most one simple condition: (that condition as a mention_days key, first day,
+        end day, the entity scope suffix ``@entity`` or ""); else None."""
         if flt.time_field != "published_at":
             return None
-        bounds = []
+        bounds: list[int | None] = []
         for value in (flt.since, flt.until):
             if value is None:
                 bounds.append(None)
@@ -424,17 +441,21 @@ class SQLiteStore(Store):
                 return None
             bounds.append(_day_of(ts))
         rest = replace(flt, since=None, until=None, time_field="published_at")
-        conditions = {
+        suffix = ""
+        if len(rest.entities) == 1:
+            suffix = "@" + rest.entities[0]
+            rest = replace(rest, entities=())
+        conditions: dict[MentionFilter, tuple[str, str] | None] = {
             MentionFilter(): None,
             MentionFilter(include_duplicates=False): ("_unique", ""),
             MentionFilter(complaint=True): ("_complaints", ""),
         }
         if rest in conditions:
-            return conditions[rest], bounds[0], bounds[1]
+            return conditions[rest], bounds[0], bounds[1], suffix
         if len(rest.sentiment) == 1 and rest == MentionFilter(sentiment=rest.sentiment):
-            return ("sentiment", rest.sentiment[0]), bounds[0], bounds[1]
-        if len(rest.entities) == 1 and rest == MentionFilter(entities=rest.entities):
-            return ("entity", rest.entities[0]), bounds[0], bounds[1]
+            return ("sentiment", rest.sentiment[0]), bounds[0], bounds[1], suffix
+        if not suffix and len(rest.entities) == 1 and rest == MentionFilter(entities=rest.entities):
+            return ("entity", rest.entities[0]), bounds[0], bounds[1], suffix
         return None
 
     @staticmethod
@@ -451,11 +472,11 @@ class SQLiteStore(Store):
     def count(self, flt: MentionFilter) -> int:
         days = self._days(flt)
         if days is not None:
-            key, first, end = days
+            key, first, end, suffix = days
             field, value = key or ("_all", "")
             extra, params = self._day_range(first, end)
             row = self._query(f"SELECT COALESCE(SUM(n), 0) FROM mention_days WHERE field=? AND value=?{extra}",
-                              [field, value, *params])
+                              [field + suffix, value, *params])
             return int(row[0][0])
         where, params = self._where(flt)
         return self._query(f"SELECT COUNT(*) FROM mentions m{where}", params)[0][0]
@@ -469,7 +490,7 @@ class SQLiteStore(Store):
             rows = self._query(
                 f"SELECT value, SUM(n) AS s FROM mention_days WHERE field=?{extra} GROUP BY value HAVING s > 0 "
                 "ORDER BY s DESC, value LIMIT ?",
-                [group_by, *params, int(limit)],
+                [group_by + days[3], *params, int(limit)],
             )
             return {value: int(n) for value, n in rows}
         where, params = self._where(flt)
@@ -506,13 +527,13 @@ class SQLiteStore(Store):
             raise InputError("histogram interval must be positive")
         days = self._days(flt) if step == DAY and origin is None else None
         if days is not None:
-            key, first, end = days
+            key, first, end, suffix = days
             field, value = key or ("_all", "")
             extra, params = self._day_range(first, end)
             rows = self._query(
                 f"SELECT day, SUM(n) AS s FROM mention_days WHERE field=? AND value=?{extra} GROUP BY day "
                 "HAVING s > 0 ORDER BY day",
-                [field, value, *params],
+                [field + suffix, value, *params],
             )
             return [(_dt(d * DAY - BANGKOK_OFFSET), int(n)) for d, n in rows]
         where, params = self._where(flt)
