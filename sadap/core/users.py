@@ -13,7 +13,8 @@ ROLES: tuple[Role, ...] = ("viewer", "responder", "planner", "admin")
 
 def role_at_least(role: str, needed: str) -> bool:
     """Whether ``role`` includes what ``needed`` may do."""
-    return role in ROLES and ROLES.index(role) >= ROLES.index(needed)  # type: ignore[arg-type]
+    names: tuple[str, ...] = ROLES
+    return role in names and needed in names and names.index(role) >= names.index(needed)
 
 
 class User(BaseModel):

@@ -250,7 +250,7 @@ class Store(ABC):
         """The latest snooze end for this rule and key (or ``*``), if any."""
         raise NotImplementedError
 
-    def responses(self, mention_id: str) -> list[dict]:
+    def responses(self, mention_id: str) -> list[dict[str, Any]]:
         """Responses logged for a mention, oldest first: ``{"at", "actor", "channel", "text"}``."""
         raise NotImplementedError
 
@@ -258,11 +258,11 @@ class Store(ABC):
         """Give a mention (a complaint) to someone to answer; the latest assignment counts."""
         raise NotImplementedError
 
-    def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict]:
+    def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The current assignment of each of these mentions that has one: ``{"assignee", "actor", "at"}``."""
         raise NotImplementedError
 
-    def snoozes(self) -> list[dict]:
+    def snoozes(self) -> list[dict[str, Any]]:
         """Every stored snooze: ``{"rule_id", "key", "until", "actor", "reason"}``."""
         raise NotImplementedError
 

@@ -650,7 +650,7 @@ class ElasticsearchStore(IndexAdmin, Store):
                 ends.append(datetime.fromisoformat(json.loads(src["doc"])["until"]))
         return max(ends) if ends else None
 
-    def responses(self, mention_id: str) -> list[dict]:
+    def responses(self, mention_id: str) -> list[dict[str, Any]]:
         self._ensure_ready()
         hits = self._scan(self.names.responses, {"term": {"mention_id": mention_id}}, [{"at": "asc"}, {"seq": "asc"}],
                           ["at", "actor", "channel", "text"])
@@ -662,7 +662,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         doc = {"mention_id": mention_id, "assignee": assignee, "actor": actor, "at": _iso_ms(at)}
         self._call(self.client.index, index=self.names.assignments, id=mention_id, document=doc, refresh=True)
 
-    def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict]:
+    def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         ids = list(mention_ids)
         if not ids:
             return {}
@@ -673,7 +673,7 @@ class ElasticsearchStore(IndexAdmin, Store):
                                              "at": datetime.fromisoformat(h["_source"]["at"].replace("Z", "+00:00"))}
                 for h in hits}
 
-    def snoozes(self) -> list[dict]:
+    def snoozes(self) -> list[dict[str, Any]]:
         self._ensure_ready()
         hits = self._scan(self.names.snoozes, {"match_all": {}}, [{"rule_id": "asc"}, {"key": "asc"}],
                           ["rule_id", "key", "actor", "reason", "doc"])

@@ -466,8 +466,8 @@ class SQLiteStore(Store):
         return None
 
     @staticmethod
-    def _day_range(first: int | None, end: int | None) -> tuple[str, list]:
-        sql, params = "", []
+    def _day_range(first: int | None, end: int | None) -> tuple[str, list[Any]]:
+        sql, params = "", list[Any]()
         if first is not None:
             sql += " AND day >= ?"
             params.append(first)
@@ -609,7 +609,7 @@ class SQLiteStore(Store):
         rows = self._query("SELECT MAX(until) FROM snoozes WHERE rule_id=? AND key IN (?, '*')", (rule_id, key))
         return _dt(rows[0][0]) if rows and rows[0][0] is not None else None
 
-    def responses(self, mention_id: str) -> list[dict]:
+    def responses(self, mention_id: str) -> list[dict[str, Any]]:
         rows = self._query("SELECT at, actor, channel, text FROM responses WHERE mention_id=? ORDER BY at, id", (mention_id,))
         return [{"at": _dt(a), "actor": actor, "channel": ch, "text": t} for a, actor, ch, t in rows]
 
@@ -620,9 +620,9 @@ class SQLiteStore(Store):
             (mention_id, assignee, actor, _ts(at)),
         )
 
-    def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict]:
+    def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         ids = list(mention_ids)
-        out: dict[str, dict] = {}
+        out: dict[str, dict[str, Any]] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             rows = self._query(
@@ -632,7 +632,7 @@ class SQLiteStore(Store):
             out.update({m: {"assignee": a, "actor": actor, "at": _dt(at)} for m, a, actor, at in rows})
         return out
 
-    def snoozes(self) -> list[dict]:
+    def snoozes(self) -> list[dict[str, Any]]:
         rows = self._query("SELECT rule_id, key, until, actor, reason FROM snoozes ORDER BY rule_id, key")
         return [{"rule_id": r, "key": k, "until": _dt(u), "actor": a, "reason": why} for r, k, u, a, why in rows]
 
