@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.core.errors import InputError
+from sadap.core.timeutil import show
+from sadap.store import open_store
 
 ROLE_HELP = "viewer (read), responder (+ incidents, responses), planner (+ playbooks, rules), admin (+ users, tokens)."
 
 
 def _password(prompt: bool, from_env: str | None) -> str:
-    import os
-
-    from sadap.core.errors import InputError
-
     if from_env:
         value = os.environ.get(from_env)
         if not value:
@@ -39,7 +40,6 @@ def users() -> None:
 def users_add(username: str, role: str, password_env, config_path) -> None:
     """Add a user (the password is stored as an argon2id hash)."""
     from sadap.app.web.auth import add_user
-    from sadap.store import open_store
 
     config = _load(config_path)
     password = _password(True, password_env)
@@ -54,8 +54,6 @@ def users_add(username: str, role: str, password_env, config_path) -> None:
 @handled
 def users_list(config_path, as_json: bool) -> None:
     """List users (never their password hashes)."""
-    from sadap.core.timeutil import show
-    from sadap.store import open_store
 
     config = _load(config_path)
     with open_store(config) as store:
@@ -81,7 +79,6 @@ def users_list(config_path, as_json: bool) -> None:
 def users_passwd(username: str, password_env, config_path) -> None:
     """Change a user's password (signs them out everywhere)."""
     from sadap.app.web.auth import set_password
-    from sadap.store import open_store
 
     config = _load(config_path)
     password = _password(True, password_env)
@@ -97,7 +94,6 @@ def users_passwd(username: str, password_env, config_path) -> None:
 def users_disable(username: str, config_path) -> None:
     """Disable a user: sign-in, sessions and API tokens stop working."""
     from sadap.app.web.auth import set_disabled
-    from sadap.store import open_store
 
     config = _load(config_path)
     with open_store(config) as store:
@@ -112,7 +108,6 @@ def users_disable(username: str, config_path) -> None:
 def users_enable(username: str, config_path) -> None:
     """Enable a disabled user again."""
     from sadap.app.web.auth import set_disabled
-    from sadap.store import open_store
 
     config = _load(config_path)
     with open_store(config) as store:
@@ -128,7 +123,6 @@ def users_enable(username: str, config_path) -> None:
 def users_token(username: str, name: str, config_path) -> None:
     """Create an API token for USERNAME (printed once; only its hash is stored)."""
     from sadap.app.web.auth import new_api_token
-    from sadap.store import open_store
 
     config = _load(config_path)
     with open_store(config) as store:

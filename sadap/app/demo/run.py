@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import sys
 import threading
@@ -72,11 +73,8 @@ DEMO_USER = "demo"
 
 def serve_workspace(config, port: int) -> tuple[str, str, str]:
     """Start the workspace on the demo store with a demo admin whose new random password is returned."""
-    import secrets
-
     from sadap.app.web import start_console
     from sadap.app.web.auth import add_user, set_password
-    from sadap.store import open_store
 
     password = secrets.token_urlsafe(12)
     store = open_store(config)

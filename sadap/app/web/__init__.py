@@ -11,6 +11,8 @@ import threading
 import time
 from typing import Any
 
+from sadap.store import open_store
+
 log = logging.getLogger("sadap.web")
 
 __all__ = ["create_app", "start_console", "serve_forever", "Console"]
@@ -72,8 +74,6 @@ def start_console(config: Any, host: str | None = None, port: int | None = None,
 
 
 def serve_forever(config: Any, host: str | None = None, port: int | None = None) -> None:
-    from sadap.store import open_store
-
     store = open_store(config)
     url = start_console(config, host, port, store)
     if not store.list_users():

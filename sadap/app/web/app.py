@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -193,8 +194,6 @@ def create_app(config: Any, store: Store | None = None, extra_hosts: list[str] |
                 return await fn(ws, request)
             except Denied as err:
                 if err.status == 401 and not api and request.method in ("GET", "HEAD"):
-                    from urllib.parse import quote
-
                     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                     return RedirectResponse("/signin?next=" + quote(target, safe=""), status_code=303)
                 return error(ws, request, err.status, err.message, api)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sadap.app.names import category_names, complaint_type_names
+from sadap.app.sources import source_kinds
 from sadap.core import labels
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -119,9 +121,6 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 def _tables() -> dict[str, dict[str, tuple[str, str]]]:
-    from sadap.app.names import category_names, complaint_type_names
-    from sadap.app.sources import source_kinds
-
     return {
         "sentiment": labels.SENTIMENT,
         "expectation": labels.EXPECTATION,

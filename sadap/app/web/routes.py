@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from alerts.incidents import add_note, transition
+from sadap.app.alerting import configured_playbooks, run_backtest
+from sadap.app.summary import overview as summary
 from sadap.app.web import auth, views
 from sadap.app.web.app import (
     CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, Denied, Workspace, csv_response, in_thread, mention_filter, params,
@@ -37,8 +42,6 @@ def local_path(target: str | None, default: str = "/") -> str:
 
 
 def playbooks_by_id(ws: Workspace) -> dict[str, Any]:
-    from sadap.app.alerting import configured_playbooks
-
     return {p.id: p for p in configured_playbooks(ws.config, check_references=False)}
 
 
@@ -225,8 +228,6 @@ async def incident_live(ws: Workspace, request: Request) -> Response:
 
 
 def _act(ws: Workspace, incident_id: str, action: str, actor: str, data: dict[str, str]) -> None:
-    from alerts.incidents import add_note, transition
-
     text = data.get("text", "").strip()[:4000]
     if action in ACTIONS:
         transition(ws.store, incident_id, ACTIONS[action], actor, text)
@@ -289,8 +290,6 @@ async def playbook_page(ws: Workspace, request: Request, text: str | None = None
     playbook = await in_thread(_playbook, ws, request.path_params["playbook_id"])
     source = playbook.source or ""
     if text is None:
-        from pathlib import Path
-
         text = Path(source).read_text(encoding="utf-8") if source else ""
     return ws.render(request, "playbook.html", status=status, user=user, playbook=playbook, text=text,
                      problems=problems, saved=saved, editable=views.editable(ws.config, playbook),
@@ -298,8 +297,6 @@ async def playbook_page(ws: Workspace, request: Request, text: str | None = None
 
 
 def views_problem_lines(problems: list[str]) -> dict[int, list[str]]:
-    import re
-
     out: dict[int, list[str]] = {}
     for p in problems:
         match = re.match(r"^.*?:(\d+): ", p)
@@ -316,8 +313,6 @@ async def playbook_edit(ws: Workspace, request: Request) -> Response:
         return await playbook_page(ws, request, text, problems, status=422 if problems else 200)
     if not views.editable(ws.config, playbook):
         raise Denied(403, "shipped playbooks cannot be saved here: copy one under playbooks.paths to change it")
-    from pathlib import Path
-
     path = Path(playbook.source)
     old = path.read_text(encoding="utf-8")
     path.write_text(text, encoding="utf-8")
@@ -335,8 +330,6 @@ async def playbook_edit(ws: Workspace, request: Request) -> Response:
 
 async def backtest(ws: Workspace, request: Request) -> Response:
     user = ws.need(request, "planner")
-    from sadap.app.alerting import run_backtest
-
     target = request.path_params["target"]
     since = views.parse_since(request.query_params.get("since", "7d"))
     step = views.parse_since(request.query_params["step"]) if request.query_params.get("step") else None
@@ -363,8 +356,6 @@ async def rules(ws: Workspace, request: Request) -> Response:
         return list(ws.config.alert_rules), last, snoozes
 
     found, last, snoozes = await in_thread(load)
-    from datetime import datetime
-
     last_at = {k: datetime.fromisoformat(v) for k, v in last.items() if v}
     return ws.render(request, "rules.html", user=user, rules=found, last=last_at, snoozes=snoozes)
 
@@ -438,8 +429,6 @@ async def users_action(ws: Workspace, request: Request) -> Response:
 # -- JSON API ------------------------------------------------------------------------------------
 async def api_summary(ws: Workspace, request: Request) -> Response:
     ws.need(request)
-    from sadap.app.summary import overview as summary
-
     body = await in_thread(summary, ws.store)
     body["incidents"] = [i.model_dump(mode="json") for i in ws.store.list_incidents()]
     return JSONResponse(body)

@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from alerts.incidents import add_note
+from playbooks.loader import load_playbooks
+from playbooks.render import render_template
 from sadap.core.errors import ConfigError, InputError
 from sadap.core.incident import Incident
 from sadap.core.mention import Mention
@@ -184,8 +187,6 @@ def steps_state(incident: Incident, events: list, playbook: Any, lang: str) -> l
 
 
 def mark_step(store: Store, incident: Incident, playbook: Any, number: int, actor: str, note: str = "") -> str:
-    from alerts.incidents import add_note
-
     steps = playbook.steps if playbook else []
     if not 1 <= number <= len(steps):
         raise InputError(f"playbook {incident.playbook!r} has {len(steps)} step(s); choose 1 to {len(steps)}")
@@ -195,8 +196,6 @@ def mark_step(store: Store, incident: Incident, playbook: Any, number: int, acto
 
 
 def response_templates(incident: Incident, playbook: Any, lang: str) -> list[dict[str, str]]:
-    from playbooks.render import render_template
-
     if playbook is None:
         return []
     variables = {"brand": incident.key or "", "key": incident.key or "", "count": incident.alert_count,
@@ -247,8 +246,6 @@ def clock_words(delta: timedelta, lang: str) -> str:
 # -- playbooks ------------------------------------------------------------------------------
 def validate_playbook_text(config: Any, shown_path: str, text: str) -> list[str]:
     """The problems ``sadap playbooks validate PATH`` reports for this text at that path (same lines)."""
-    from playbooks.loader import load_playbooks
-
     name = Path(shown_path).name or "playbook.yaml"
     with tempfile.TemporaryDirectory(prefix="sadap-playbook-") as folder:
         tmp = Path(folder) / name
