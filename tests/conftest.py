@@ -68,3 +68,15 @@ def wisesight_dir() -> Path:
     if not all((WISESIGHT / f"{split}.jsonl").is_file() for split in ("train", "valid", "test")):
         pytest.skip(f"Wisesight Sentiment corpus not found at {WISESIGHT} (train/valid/test.jsonl)")
     return WISESIGHT
+
+
+@pytest.fixture(scope="session")
+def demo_store_dir(tmp_path_factory) -> Path:
+    """The shipped demo crawled once per test session (``sadap demo``); copy it before changing it."""
+    import subprocess
+    import sys
+
+    data = tmp_path_factory.mktemp("demo-once") / "sadap-demo"
+    done = subprocess.run([sys.executable, "-m", "sadap", "demo", "--data-dir", str(data)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return data

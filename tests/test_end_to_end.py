@@ -160,17 +160,34 @@ def test_init_and_usage_errors(tmp_path):
 
 
 def test_web_console(demo):
+    """`sadap serve`'s server on the demo store: pages and the JSON API for a signed-in user
+    (the workspace's own tests are in test_web.py)."""
     from sadap.app.config import load_config_file
     from sadap.app.web import start_console
+    from sadap.app.web.auth import add_user, new_api_token
+    from sadap.store import open_store
 
     data, _ = demo
-    url = start_console(load_config_file(data / "sadap.yaml"), "127.0.0.1", 0)
-    page = urllib.request.urlopen(url).read().decode("utf-8")
+    config = load_config_file(data / "sadap.yaml")
+    with open_store(config) as store:
+        if store.get_user("e2e") is None:
+            add_user(store, "e2e", "responder", "long e2e password")
+        token, _ = new_api_token(store, "e2e")
+    url = start_console(config, "127.0.0.1", 0)
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def get(path):
+        return urllib.request.urlopen(urllib.request.Request(url + path, headers=auth)).read().decode("utf-8")
+
+    page = get("")
     assert "ภาพรวม" in page and "เหตุการณ์ที่ยังเปิดอยู่" in page and "INC-" in page
-    found = urllib.request.urlopen(url + "search?q=" + urllib.parse.quote("ข้อมูลรั่ว")).read().decode("utf-8")
+    found = get("mentions?q=" + urllib.parse.quote("ข้อมูลรั่ว"))
     assert "ข้อมูล" in found and "พบ" in found
-    summary = json.loads(urllib.request.urlopen(url + "api/summary").read())
+    summary = json.loads(get("api/summary"))
     assert summary["total"] == 212 and summary["incidents"]
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(url + "api/summary")
+    assert err.value.code == 401
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -219,13 +236,21 @@ def test_run_service_crawls_on_schedule_and_notifies(tmp_path):
     assert "sadap run:" in out
 
 
-def test_incident_api(demo, monkeypatch):
+def test_incident_api(demo):
     from sadap.app.config import load_config_file
     from sadap.app.web import start_console
+    from sadap.app.web.auth import add_user, new_api_token
+    from sadap.store import open_store
 
     data, _ = demo
-    url = start_console(load_config_file(data / "sadap.yaml"), "127.0.0.1", 0)
-    incidents = json.loads(urllib.request.urlopen(url + "api/incidents").read())
+    config = load_config_file(data / "sadap.yaml")
+    with open_store(config) as store:
+        if store.get_user("somsri") is None:
+            add_user(store, "somsri", "responder", "long somsri password")
+        token, _ = new_api_token(store, "somsri")
+    url = start_console(config, "127.0.0.1", 0)
+    auth = {"Authorization": f"Bearer {token}"}
+    incidents = json.loads(urllib.request.urlopen(urllib.request.Request(url + "api/incidents", headers=auth)).read())
     target = next(i for i in incidents if i["state"] == "open")["id"]
 
     def post(path, body, token=None):
@@ -237,13 +262,13 @@ def test_incident_api(demo, monkeypatch):
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read())
 
-    monkeypatch.setenv("SADAP_API_TOKEN", "t0ken")
     assert post(f"api/incidents/{target}/ack", {"by": "somsri"})[0] == 401
-    status, body = post(f"api/incidents/{target}/ack", {"by": "somsri", "text": "รับทราบ"}, "t0ken")
+    status, body = post(f"api/incidents/{target}/ack", {"by": "mallory", "text": "รับทราบ"}, token)
     assert status == 200 and body["state"] == "acknowledged"
-    assert post(f"api/incidents/{target}/ack", {}, "t0ken")[0] == 409
-    assert post(f"api/incidents/{target}/respond", {"by": "somsri", "text": "ชี้แจงทางเพจแล้ว", "channel": "social"}, "t0ken")[0] == 200
-    assert post("api/incidents/INC-NOPE/resolve", {}, "t0ken")[0] == 404
-    detail = json.loads(urllib.request.urlopen(url + f"api/incidents/{target}").read())
+    assert post(f"api/incidents/{target}/ack", {}, token)[0] == 409
+    assert post(f"api/incidents/{target}/respond", {"text": "ชี้แจงทางเพจแล้ว", "channel": "social"}, token)[0] == 200
+    assert post("api/incidents/INC-NOPE/resolve", {}, token)[0] == 404
+    req = urllib.request.Request(url + f"api/incidents/{target}", headers=auth)
+    detail = json.loads(urllib.request.urlopen(req).read())
     assert [e["kind"] for e in detail["timeline"]][-2:] == ["acknowledged", "response"]
-    assert detail["timeline"][-2]["actor"] == "somsri"
+    assert detail["timeline"][-2]["actor"] == "somsri"  # the token's user, never the body's "by"

@@ -210,6 +210,41 @@ class ScheduleConfig(Strict):
     alerts_every: PositiveDuration = Field(timedelta(minutes=1), description="How often `sadap run` evaluates windowed rules.")
 
 
+class ConsoleConfig(Strict):
+    """The web workspace (`sadap serve`, `sadap run --port`, `sadap demo --serve`; see docs/workspace.md)."""
+
+    bind: str = Field("127.0.0.1", description="Address the server listens on. Keep 127.0.0.1 behind a reverse proxy.")
+    port: int = Field(8470, ge=0, le=65535, description="Port the server listens on (0: any free port).")
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost"],
+        description="Host names the workspace answers to (the `Host` header, port left out); others get 400. "
+        "Add the public name when serving behind a reverse proxy.",
+    )
+    public_read: bool = Field(
+        False, description="Let anyone who can reach the server read pages and the JSON API without signing in."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1"],
+        description="Addresses of reverse proxies whose `X-Forwarded-Proto`/`X-Forwarded-For` are believed "
+        "(so cookies are marked Secure behind TLS).",
+    )
+    secure_cookies: Literal["auto", "always", "never"] = Field(
+        "auto", description="Mark session cookies Secure: `auto` when the request came over https (directly or "
+        "through a trusted proxy), `always`, or `never`.",
+    )
+    session_hours: int = Field(12, ge=1, le=24 * 30, description="How long a sign-in lasts.")
+    session_secret_env: str = Field(
+        "SADAP_SESSION_SECRET",
+        description="Environment variable holding the key that signs session cookies; if unset, a random key "
+        "is created once in `data_dir/session.key`.",
+    )
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest request body accepted (larger: 413).")
+    sign_in_attempts: int = Field(
+        5, ge=1, le=100, description="Failed sign-ins allowed per user name and per address within 15 minutes."
+    )
+    language: Literal["th", "en"] = Field("th", description="Default page language (each user can switch).")
+
+
 class Config(Strict):
     """The whole ``sadap.yaml``."""
 
@@ -227,6 +262,7 @@ class Config(Strict):
     playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig, description="Which situation playbooks to load.")
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="How often `sadap run` evaluates rules.")
     maintenance: list[MaintenanceWindow] = Field(default_factory=list, description="Planned periods without alerts.")
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig, description="The web workspace: address, hosts, sign-in.")
 
     _path: Path | None = PrivateAttr(None)
     _shown_path: str | None = PrivateAttr(None)
@@ -269,6 +305,24 @@ class Config(Strict):
         private_dir(key_file.parent)
         key = secrets.token_hex(32).encode("ascii")
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        return key
+
+    def session_secret(self) -> bytes:
+        """The key that signs workspace session cookies: from the environment, else a file made once."""
+        value = os.environ.get(self.console.session_secret_env)
+        if value:
+            return value.encode("utf-8")
+        key_file = self.data_path / "session.key"
+        if key_file.exists():
+            return key_file.read_bytes().strip()
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32).encode("ascii")
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return key_file.read_bytes().strip()
         with os.fdopen(fd, "wb") as fh:
             fh.write(key)
         return key

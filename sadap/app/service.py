@@ -105,8 +105,8 @@ def run_service(config: Config, port: int | None = None, *, block: bool = True) 
     scheduler: BaseScheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone=BANGKOK)
     schedule(scheduler, config, store)
     if port:
-        url = start_console(config, "127.0.0.1", port)
-        log.info("console: %s", url)
+        url = start_console(config, None, port, store)
+        log.info("workspace: %s", url)
     log.info(
         "sadap run: %d source(s), rules every %s; Ctrl-C to stop", len(config.sources), config.schedule.alerts_every
     )

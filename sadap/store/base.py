@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
+from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
 
 TimeField = Literal["published_at", "collected_at"]
@@ -247,6 +248,45 @@ class Store(ABC):
 
     def snoozed_until(self, rule_id: str, key: str) -> datetime | None:
         """The latest snooze end for this rule and key (or ``*``), if any."""
+        raise NotImplementedError
+
+    def responses(self, mention_id: str) -> list[dict[str, Any]]:
+        """Responses logged for a mention, oldest first: ``{"at", "actor", "channel", "text"}``."""
+        raise NotImplementedError
+
+    def assign(self, mention_id: str, assignee: str, actor: str, at: datetime) -> None:
+        """Give a mention (a complaint) to someone to answer; the latest assignment counts."""
+        raise NotImplementedError
+
+    def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The current assignment of each of these mentions that has one: ``{"assignee", "actor", "at"}``."""
+        raise NotImplementedError
+
+    def snoozes(self) -> list[dict[str, Any]]:
+        """Every stored snooze: ``{"rule_id", "key", "until", "actor", "reason"}``."""
+        raise NotImplementedError
+
+    # -- users and API tokens (the web workspace) -------------------------------
+    def save_user(self, user: User) -> None:
+        """Insert or replace by username."""
+        raise NotImplementedError
+
+    def get_user(self, username: str) -> User | None:
+        raise NotImplementedError
+
+    def list_users(self) -> list[User]:
+        """Every user, by username."""
+        raise NotImplementedError
+
+    def save_api_token(self, token: ApiToken) -> None:
+        """Insert or replace by hash."""
+        raise NotImplementedError
+
+    def find_api_token(self, token_hash: str) -> ApiToken | None:
+        raise NotImplementedError
+
+    def list_api_tokens(self, username: str | None = None) -> list[ApiToken]:
+        """Tokens (all, or one user's), newest first."""
         raise NotImplementedError
 
     # -- incidents -------------------------------------------------------

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from sadap.core.errors import ConfigError, InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
+from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
 from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
@@ -649,6 +650,68 @@ class ElasticsearchStore(IndexAdmin, Store):
                 ends.append(datetime.fromisoformat(json.loads(src["doc"])["until"]))
         return max(ends) if ends else None
 
+    def responses(self, mention_id: str) -> list[dict[str, Any]]:
+        self._ensure_ready()
+        hits = self._scan(self.names.responses, {"term": {"mention_id": mention_id}}, [{"at": "asc"}, {"seq": "asc"}],
+                          ["at", "actor", "channel", "text"])
+        return [{"at": datetime.fromisoformat(h["_source"]["at"].replace("Z", "+00:00")), "actor": h["_source"]["actor"],
+                 "channel": h["_source"]["channel"], "text": h["_source"]["text"]} for h in hits]
+
+    def assign(self, mention_id: str, assignee: str, actor: str, at: datetime) -> None:
+        self._ensure_ready()
+        doc = {"mention_id": mention_id, "assignee": assignee, "actor": actor, "at": _iso_ms(at)}
+        self._call(self.client.index, index=self.names.assignments, id=mention_id, document=doc, refresh=True)
+
+    def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        ids = list(mention_ids)
+        if not ids:
+            return {}
+        self._ensure_ready()
+        hits = self._scan(self.names.assignments, {"terms": {"mention_id": ids}}, [{"mention_id": "asc"}],
+                          ["mention_id", "assignee", "actor", "at"])
+        return {h["_source"]["mention_id"]: {"assignee": h["_source"]["assignee"], "actor": h["_source"]["actor"],
+                                             "at": datetime.fromisoformat(h["_source"]["at"].replace("Z", "+00:00"))}
+                for h in hits}
+
+    def snoozes(self) -> list[dict[str, Any]]:
+        self._ensure_ready()
+        hits = self._scan(self.names.snoozes, {"match_all": {}}, [{"rule_id": "asc"}, {"key": "asc"}],
+                          ["rule_id", "key", "actor", "reason", "doc"])
+        return [{"rule_id": h["_source"]["rule_id"], "key": h["_source"]["key"],
+                 "until": datetime.fromisoformat(json.loads(h["_source"]["doc"])["until"]),
+                 "actor": h["_source"]["actor"], "reason": h["_source"].get("reason", "")} for h in hits]
+
+    # -- users and API tokens --------------------------------------------------------------
+    def save_user(self, user: User) -> None:
+        self._ensure_ready()
+        doc = {"username": user.username, "role": user.role, "disabled": user.disabled, "doc": user.model_dump_json()}
+        self._call(self.client.index, index=self.names.users, id=user.username, document=doc, refresh=True)
+
+    def get_user(self, username: str) -> User | None:
+        src = self._get(self.names.users, username)
+        return User.model_validate_json(src["doc"]) if src else None
+
+    def list_users(self) -> list[User]:
+        self._ensure_ready()
+        hits = self._scan(self.names.users, {"match_all": {}}, [{"username": "asc"}], ["doc"])
+        return [User.model_validate_json(h["_source"]["doc"]) for h in hits]
+
+    def save_api_token(self, token: ApiToken) -> None:
+        self._ensure_ready()
+        doc = {"token_hash": token.token_hash, "username": token.username, "created_at": _iso_ms(token.created_at),
+               "doc": token.model_dump_json()}
+        self._call(self.client.index, index=self.names.api_tokens, id=token.token_hash, document=doc, refresh=True)
+
+    def find_api_token(self, token_hash: str) -> ApiToken | None:
+        src = self._get(self.names.api_tokens, token_hash)
+        return ApiToken.model_validate_json(src["doc"]) if src else None
+
+    def list_api_tokens(self, username: str | None = None) -> list[ApiToken]:
+        self._ensure_ready()
+        query = {"term": {"username": username}} if username is not None else {"match_all": {}}
+        hits = self._scan(self.names.api_tokens, query, [{"created_at": "desc"}, {"token_hash": "asc"}], ["doc"])
+        return [ApiToken.model_validate_json(h["_source"]["doc"]) for h in hits]
+
     # -- incidents ---------------------------------------------------------------------------
     def save_incident(self, incident: Incident) -> None:
         self._ensure_ready()
@@ -775,6 +838,9 @@ class ElasticsearchStore(IndexAdmin, Store):
             query = {"terms": {"mention_id": ordered[i:i + 1000]}}
             responses.extend((h["_index"], h["_id"]) for h in self._scan(self.names.responses, query, [{"seq": "asc"}], False))
         counts["responses"] = self._bulk_delete(responses)
+        # complaint assignments are keyed by mention id
+        self._bulk_delete([(h["_index"], h["_id"]) for i in range(0, len(ordered), 1000) for h in self._scan(
+            self.names.assignments, {"terms": {"mention_id": ordered[i:i + 1000]}}, [{"mention_id": "asc"}], False)])
         self._call(self.client.indices.refresh, index=[self.names.mentions, self.names.responses])
 
         def fix_incident(data: dict[str, Any]) -> bool:

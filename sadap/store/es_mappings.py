@@ -145,6 +145,9 @@ STATE_PROPERTIES: Json = {
     },
     "snoozes": {"rule_id": KEYWORD, "key": KEYWORD, "until": DATE, "actor": KEYWORD, "reason": {"type": "text"},
                 "doc": STORED_ONLY},
+    "assignments": {"mention_id": KEYWORD, "assignee": KEYWORD, "actor": KEYWORD, "at": DATE},
+    "users": {"username": KEYWORD, "role": KEYWORD, "disabled": {"type": "boolean"}, "doc": STORED_ONLY},
+    "api_tokens": {"token_hash": KEYWORD, "username": KEYWORD, "created_at": DATE, "doc": STORED_ONLY},
     "incident_events": {
         "incident_id": KEYWORD,
         "kind": KEYWORD,
@@ -169,6 +172,9 @@ class Names:
         self.incident_events = f"{prefix}-incident-events"
         self.responses = f"{prefix}-responses"
         self.snoozes = f"{prefix}-snoozes"
+        self.assignments = f"{prefix}-assignments"
+        self.users = f"{prefix}-users"
+        self.api_tokens = f"{prefix}-api-tokens"
 
     def monthly(self, year: int, month: int) -> str:
         return f"{self.mentions}-{year:04d}.{month:02d}"
@@ -179,7 +185,8 @@ class Names:
 
     def state_index(self, kind: str) -> str:
         return {"rule_state": self.rule_state, "alerts": self.alerts, "incidents": self.incidents,
-                "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes}[kind]
+                "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes,
+                "assignments": self.assignments, "users": self.users, "api_tokens": self.api_tokens}[kind]
 
     @property
     def state_indices(self) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from dataclasses import replace
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,11 +15,13 @@ from sadap.core.errors import InputError, StoreError
 from sadap.core.files import private_file
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
+from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
 from sadap.store.base import GROUP_FIELDS, SEGMENT_BREAK, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
-SCHEMA_VERSION = 2  # 2: mentions.spam_score column
+SCHEMA_VERSION = 3  # 2: mentions.spam_score column; 3: mention_days (daily counts)
+DAY = 86400
 BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.
 
 _SCHEMA = """
@@ -46,6 +49,8 @@ CREATE TABLE IF NOT EXISTS mentions (
 CREATE INDEX IF NOT EXISTS mentions_published ON mentions(published_at);
 CREATE INDEX IF NOT EXISTS mentions_collected ON mentions(collected_at);
 CREATE INDEX IF NOT EXISTS mentions_text_hash ON mentions(text_hash);
+-- near-duplicate clusters (the `cluster` filter and group-by use this very expression)
+CREATE INDEX IF NOT EXISTS mentions_cluster ON mentions(COALESCE(duplicate_of, id));
 CREATE TABLE IF NOT EXISTS mention_terms (
     field TEXT NOT NULL,
     value TEXT NOT NULL,
@@ -56,6 +61,15 @@ CREATE INDEX IF NOT EXISTS mention_terms_mention ON mention_terms(mention_id);
 -- Text is tokenised by PyThaiNLP before it gets here; the ascii tokenizer then only
 -- splits on spaces and ASCII punctuation and keeps Thai words (marks included) whole.
 CREATE VIRTUAL TABLE IF NOT EXISTS mention_fts USING fts5(tokens, tokenize = 'ascii');
+-- Mentions per Bangkok day and label, kept in step with every write: the workspace's overview
+-- reads whole-day windows from here instead of scanning a month of mentions.
+CREATE TABLE IF NOT EXISTS mention_days (
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (field, value, day)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rule_state (
     rule_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -97,6 +111,22 @@ CREATE TABLE IF NOT EXISTS responses (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS responses_mention ON responses(mention_id);
+CREATE TABLE IF NOT EXISTS assignments (
+    mention_id TEXT PRIMARY KEY,
+    assignee TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    token_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    doc TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS snoozes (
     rule_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -109,6 +139,58 @@ CREATE TABLE IF NOT EXISTS snoozes (
 
 _COLUMNS = {f.name: f.sqlite for f in GROUP_FIELDS.values() if not f.multi}
 _MULTI = {f.name: f.sqlite for f in GROUP_FIELDS.values() if f.multi}
+# Fields counted per day in mention_days (complaint_type only for complaints), and the totals.
+_DAY_COLUMNS = ("sentiment", "expectation", "category", "source_name", "source_kind", "language", "author_id")
+_DAY_FIELDS = frozenset(_DAY_COLUMNS + ("complaint_type", "entity", "hashtag", "keyword"))
+
+
+def _day_of(ts: float) -> int:
+    return int((ts + BANGKOK_OFFSET) // DAY)
+
+
+def _day_keys(m: Mention) -> list[tuple[str, str, int]]:
+    """The mention_days rows a mention counts in."""
+    day = _day_of(_ts(m.published_at))
+    keys = [("_all", "", day)]
+    if m.duplicate_of is None:
+        keys.append(("_unique", "", day))
+    values = (m.sentiment.label if m.sentiment else None, m.expectation, m.category, m.source_name, m.source_kind,
+              m.language, m.author_id)
+    keys += [(f, v, day) for f, v in zip(_DAY_COLUMNS, values) if v is not None]
+    if m.complaint.is_complaint:
+        keys.append(("_complaints", "", day))
+        if m.complaint.type:
+            keys.append(("complaint_type", m.complaint.type, day))
+    for fld, items in (("entity", m.entities), ("hashtag", m.hashtags), ("keyword", m.keywords)):
+        keys += [(fld, v, day) for v in set(items)]
+    # The same counts within each watched entity of the mention (`field@entity`), for the
+    # overview filtered to one entity.
+    scoped = [(f"{f}@{e}", v, d) for e in set(m.entities) for f, v, d in keys]
+    return keys + scoped
+
+
+_REBUILD_DAYS = [
+    "DELETE FROM mention_days",
+    "INSERT INTO mention_days SELECT '_all', '', CAST((published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mentions GROUP BY d",
+    "INSERT INTO mention_days SELECT '_unique', '', CAST((published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mentions WHERE duplicate_of IS NULL GROUP BY d",
+    "INSERT INTO mention_days SELECT '_complaints', '', CAST((published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mentions WHERE is_complaint = 1 GROUP BY d",
+    "INSERT INTO mention_days SELECT 'complaint_type', complaint_type, CAST((published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mentions WHERE is_complaint = 1 AND complaint_type IS NOT NULL GROUP BY complaint_type, d",
+    *[f"INSERT INTO mention_days SELECT '{c}', {c}, CAST((published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mentions WHERE {c} IS NOT NULL GROUP BY {c}, d" for c in _DAY_COLUMNS],
+    "INSERT INTO mention_days SELECT t.field, t.value, CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) FROM mention_terms t JOIN mentions m ON m.id = t.mention_id GROUP BY t.field, t.value, d",
+    # within each entity
+    *[f"INSERT INTO mention_days SELECT '{name}@' || e.value, '', CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) "
+      f"FROM mentions m JOIN mention_terms e ON e.mention_id = m.id AND e.field = 'entity'{where} GROUP BY e.value, d"
+      for name, where in (("_all", ""), ("_unique", " WHERE m.duplicate_of IS NULL"), ("_complaints", " WHERE m.is_complaint = 1"))],
+    "INSERT INTO mention_days SELECT 'complaint_type@' || e.value, m.complaint_type, CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) "
+    "FROM mentions m JOIN mention_terms e ON e.mention_id = m.id AND e.field = 'entity' WHERE m.is_complaint = 1 AND m.complaint_type IS NOT NULL "
+    "GROUP BY e.value, m.complaint_type, d",
+    *[f"INSERT INTO mention_days SELECT '{c}@' || e.value, m.{c}, CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) "
+      f"FROM mentions m JOIN mention_terms e ON e.mention_id = m.id AND e.field = 'entity' WHERE m.{c} IS NOT NULL GROUP BY e.value, m.{c}, d"
+      for c in _DAY_COLUMNS],
+    "INSERT INTO mention_days SELECT t.field || '@' || e.value, t.value, CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) "
+    "FROM mention_terms t JOIN mention_terms e ON e.mention_id = t.mention_id AND e.field = 'entity' JOIN mentions m ON m.id = t.mention_id "
+    "GROUP BY t.field, e.value, t.value, d",
+]
 
 
 def _ts(value: datetime) -> float:
@@ -166,6 +248,8 @@ class SQLiteStore(Store):
                     "UPDATE mentions SET spam_score = json_extract(doc, '$.spam_score')"
                     " WHERE json_extract(doc, '$.spam_score') IS NOT NULL"
                 )
+            for sql in _REBUILD_DAYS:  # schema 3: daily counts, built once from what is stored
+                db.execute(sql)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
@@ -249,9 +333,21 @@ class SQLiteStore(Store):
                 self._db.execute("BEGIN IMMEDIATE")
                 # Inside the write lock: another process may have stored some of these meanwhile.
                 existing = self._existing(list(by_id))
+                deltas: dict[tuple[str, str, int], int] = {}
                 for m in by_id.values():
+                    if m.id in existing:
+                        old = self.get(m.id)
+                        for key in _day_keys(old) if old else ():
+                            deltas[key] = deltas.get(key, 0) - 1
+                    for key in _day_keys(m):
+                        deltas[key] = deltas.get(key, 0) + 1
                     self._write(m)
                     (result.updated if m.id in existing else result.inserted).append(m.id)
+                self._db.executemany(
+                    "INSERT INTO mention_days (field, value, day, n) VALUES (?,?,?,?) "
+                    "ON CONFLICT(field, value, day) DO UPDATE SET n = n + excluded.n",
+                    [(f, v, d, n) for (f, v, d), n in deltas.items() if n],
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -335,12 +431,76 @@ class SQLiteStore(Store):
         where, params = self._where(flt, terms_first=True)
         return bool(self._query(f"SELECT 1 FROM mentions m{where} LIMIT 1", params))
 
+    # -- whole-day windows from mention_days ---------------------------------------------
+    def _days(self, flt: MentionFilter) -> tuple[tuple[str, str] | None, int | None, int | None, str] | None:
+        """For a filter that is only a published_at window on Bangkok midnights, at most one watched
+        entity and at most one simple condition: (that condition as a mention_days key, first day,
+        end day, the entity scope suffix ``@entity`` or ""); else None."""
+        if flt.time_field != "published_at":
+            return None
+        bounds: list[int | None] = []
+        for value in (flt.since, flt.until):
+            if value is None:
+                bounds.append(None)
+                continue
+            ts = _ts(value)
+            if (ts + BANGKOK_OFFSET) % DAY:
+                return None
+            bounds.append(_day_of(ts))
+        rest = replace(flt, since=None, until=None, time_field="published_at")
+        suffix = ""
+        if len(rest.entities) == 1:
+            suffix = "@" + rest.entities[0]
+            rest = replace(rest, entities=())
+        conditions: dict[MentionFilter, tuple[str, str] | None] = {
+            MentionFilter(): None,
+            MentionFilter(include_duplicates=False): ("_unique", ""),
+            MentionFilter(complaint=True): ("_complaints", ""),
+        }
+        if rest in conditions:
+            return conditions[rest], bounds[0], bounds[1], suffix
+        if len(rest.sentiment) == 1 and rest == MentionFilter(sentiment=rest.sentiment):
+            return ("sentiment", rest.sentiment[0]), bounds[0], bounds[1], suffix
+        if not suffix and len(rest.entities) == 1 and rest == MentionFilter(entities=rest.entities):
+            return ("entity", rest.entities[0]), bounds[0], bounds[1], suffix
+        return None
+
+    @staticmethod
+    def _day_range(first: int | None, end: int | None) -> tuple[str, list[Any]]:
+        sql, params = "", list[Any]()
+        if first is not None:
+            sql += " AND day >= ?"
+            params.append(first)
+        if end is not None:
+            sql += " AND day < ?"
+            params.append(end)
+        return sql, params
+
     def count(self, flt: MentionFilter) -> int:
+        days = self._days(flt)
+        if days is not None:
+            key, first, end, suffix = days
+            field, value = key or ("_all", "")
+            extra, params = self._day_range(first, end)
+            row = self._query(f"SELECT COALESCE(SUM(n), 0) FROM mention_days WHERE field=? AND value=?{extra}",
+                              [field + suffix, value, *params])
+            return int(row[0][0])
         where, params = self._where(flt)
         n: int = self._query(f"SELECT COUNT(*) FROM mentions m{where}", params)[0][0]
         return n
 
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
+        days = self._days(flt)
+        if days is not None and group_by in _DAY_FIELDS and (
+            days[0] is None or (days[0] == ("_complaints", "") and group_by == "complaint_type")
+        ):
+            extra, params = self._day_range(days[1], days[2])
+            rows = self._query(
+                f"SELECT value, SUM(n) AS s FROM mention_days WHERE field=?{extra} GROUP BY value HAVING s > 0 "
+                "ORDER BY s DESC, value LIMIT ?",
+                [group_by + days[3], *params, int(limit)],
+            )
+            return {value: int(n) for value, n in rows}
         where, params = self._where(flt)
         if group_by in _COLUMNS:
             col = _COLUMNS[group_by] if group_by == "cluster" else f"m.{_COLUMNS[group_by]}"
@@ -374,6 +534,17 @@ class SQLiteStore(Store):
         step = interval.total_seconds()
         if step <= 0:
             raise InputError("histogram interval must be positive")
+        days = self._days(flt) if step == DAY and origin is None else None
+        if days is not None:
+            key, first, end, suffix = days
+            field, value = key or ("_all", "")
+            extra, params = self._day_range(first, end)
+            rows = self._query(
+                f"SELECT day, SUM(n) AS s FROM mention_days WHERE field=? AND value=?{extra} GROUP BY day "
+                "HAVING s > 0 ORDER BY day",
+                [field + suffix, value, *params],
+            )
+            return [(_dt(d * DAY - BANGKOK_OFFSET), int(n)) for d, n in rows]
         where, params = self._where(flt)
         tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
         # Shift so that bucket 0 starts at the origin (default: a Bangkok midnight).
@@ -437,6 +608,65 @@ class SQLiteStore(Store):
     def snoozed_until(self, rule_id: str, key: str) -> datetime | None:
         rows = self._query("SELECT MAX(until) FROM snoozes WHERE rule_id=? AND key IN (?, '*')", (rule_id, key))
         return _dt(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def responses(self, mention_id: str) -> list[dict[str, Any]]:
+        rows = self._query("SELECT at, actor, channel, text FROM responses WHERE mention_id=? ORDER BY at, id", (mention_id,))
+        return [{"at": _dt(a), "actor": actor, "channel": ch, "text": t} for a, actor, ch, t in rows]
+
+    def assign(self, mention_id: str, assignee: str, actor: str, at: datetime) -> None:
+        self._query(
+            "INSERT INTO assignments (mention_id, assignee, actor, at) VALUES (?,?,?,?) ON CONFLICT(mention_id) "
+            "DO UPDATE SET assignee=excluded.assignee, actor=excluded.actor, at=excluded.at",
+            (mention_id, assignee, actor, _ts(at)),
+        )
+
+    def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        ids = list(mention_ids)
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows = self._query(
+                f"SELECT mention_id, assignee, actor, at FROM assignments WHERE mention_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            out.update({m: {"assignee": a, "actor": actor, "at": _dt(at)} for m, a, actor, at in rows})
+        return out
+
+    def snoozes(self) -> list[dict[str, Any]]:
+        rows = self._query("SELECT rule_id, key, until, actor, reason FROM snoozes ORDER BY rule_id, key")
+        return [{"rule_id": r, "key": k, "until": _dt(u), "actor": a, "reason": why} for r, k, u, a, why in rows]
+
+    # -- users and API tokens -------------------------------------------------------
+    def save_user(self, user: User) -> None:
+        self._query(
+            "INSERT INTO users (username, doc) VALUES (?,?) ON CONFLICT(username) DO UPDATE SET doc=excluded.doc",
+            (user.username, user.model_dump_json()),
+        )
+
+    def get_user(self, username: str) -> User | None:
+        rows = self._query("SELECT doc FROM users WHERE username=?", (username,))
+        return User.model_validate_json(rows[0][0]) if rows else None
+
+    def list_users(self) -> list[User]:
+        return [User.model_validate_json(r[0]) for r in self._query("SELECT doc FROM users ORDER BY username")]
+
+    def save_api_token(self, token: ApiToken) -> None:
+        self._query(
+            "INSERT INTO api_tokens (token_hash, username, created_at, doc) VALUES (?,?,?,?) "
+            "ON CONFLICT(token_hash) DO UPDATE SET doc=excluded.doc",
+            (token.token_hash, token.username, _ts(token.created_at), token.model_dump_json()),
+        )
+
+    def find_api_token(self, token_hash: str) -> ApiToken | None:
+        rows = self._query("SELECT doc FROM api_tokens WHERE token_hash=?", (token_hash,))
+        return ApiToken.model_validate_json(rows[0][0]) if rows else None
+
+    def list_api_tokens(self, username: str | None = None) -> list[ApiToken]:
+        if username is None:
+            rows = self._query("SELECT doc FROM api_tokens ORDER BY created_at DESC")
+        else:
+            rows = self._query("SELECT doc FROM api_tokens WHERE username=? ORDER BY created_at DESC", (username,))
+        return [ApiToken.model_validate_json(r[0]) for r in rows]
 
     # -- incidents ------------------------------------------------------------------
     def save_incident(self, incident: Incident) -> None:
@@ -538,8 +768,13 @@ class SQLiteStore(Store):
             db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed, not left readable
             db.execute("BEGIN IMMEDIATE")
             try:
+                deltas: dict[tuple[str, str, int], int] = {}
                 for chunk in chunks:
                     marks = ",".join("?" * len(chunk))
+                    for (doc,) in db.execute(f"SELECT doc FROM mentions WHERE id IN ({marks})", chunk).fetchall():
+                        for key in _day_keys(Mention.model_validate_json(doc)):  # out of the daily counts too
+                            deltas[key] = deltas.get(key, 0) - 1
+                    db.execute(f"DELETE FROM assignments WHERE mention_id IN ({marks})", chunk)
                     rowids = [r[0] for r in db.execute(f"SELECT rowid FROM mentions WHERE id IN ({marks})", chunk)]
                     for j in range(0, len(rowids), 500):
                         part = rowids[j:j + 500]
@@ -547,6 +782,9 @@ class SQLiteStore(Store):
                     db.execute(f"DELETE FROM mention_terms WHERE mention_id IN ({marks})", chunk)
                     counts["responses"] += db.execute(f"DELETE FROM responses WHERE mention_id IN ({marks})", chunk).rowcount
                     counts["mentions"] += db.execute(f"DELETE FROM mentions WHERE id IN ({marks})", chunk).rowcount
+                db.executemany("UPDATE mention_days SET n = n + ? WHERE field=? AND value=? AND day=?",
+                               [(n, f, v, d) for (f, v, d), n in deltas.items() if n])
+                db.execute("DELETE FROM mention_days WHERE n <= 0")  # no pseudonym kept for an erased author
                 for row_id, doc in db.execute("SELECT id, doc FROM incidents").fetchall():
                     data = json.loads(doc)
                     kept = [i for i in data.get("mention_ids") or [] if i not in gone]

@@ -27,6 +27,7 @@ COMMANDS = {
     "crawl": "sadap.app.cli.service:crawl",
     "run": "sadap.app.cli.service:run",
     "serve": "sadap.app.cli.service:serve",
+    "users": "sadap.app.cli.users:users",
     "es": "sadap.app.cli.es:es",
     "kibana": "sadap.app.cli.es:kibana",
 }

@@ -32,7 +32,7 @@ def crawl(source: str, config_path, log_level: str) -> None:
 
 @click.command()
 @config_option
-@click.option("--port", type=int, default=None, help="Also serve the web console on this port.")
+@click.option("--port", type=int, default=None, help="Also serve the web workspace on this port.")
 @handled
 def run(config_path, port) -> None:
     """Run the service: crawl each source on its schedule and evaluate rules (APScheduler)."""
@@ -43,11 +43,11 @@ def run(config_path, port) -> None:
 
 @click.command()
 @config_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8470, show_default=True)
+@click.option("--host", default=None, help="Address to listen on (default: console.bind, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: console.port, 8470).")
 @handled
-def serve(config_path, host: str, port: int) -> None:
-    """Serve the web console."""
+def serve(config_path, host, port) -> None:
+    """Serve the web workspace (sign-in required; see `sadap users add`)."""
     from sadap.app.web import serve_forever
 
     config = _load(config_path)

@@ -15,8 +15,8 @@ from sadap.app.starter import write_starter
 @click.command()
 @click.option("--data-dir", type=click.Path(file_okay=False), default="sadap-demo", show_default=True,
               help="Folder for the demo's config and SQLite store (replaced on each run).")
-@click.option("--serve", is_flag=True, help="Keep running with the web console after the demo.")
-@click.option("--port", type=int, default=8470, show_default=True, help="Console port for --serve.")
+@click.option("--serve", is_flag=True, help="Keep running with the web workspace after the demo (prints a demo sign-in).")
+@click.option("--port", type=int, default=8470, show_default=True, help="Workspace port for --serve.")
 @handled
 def demo(data_dir: str, serve: bool, port: int) -> None:
     """Run the whole flow on shipped Thai sample data, offline.

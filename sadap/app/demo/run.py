@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import sys
 import threading
@@ -67,6 +68,24 @@ def write_demo_config(data_dir: Path, base: str, story: dict) -> Path:
     return path
 
 
+DEMO_USER = "demo"
+
+
+def serve_workspace(config, port: int) -> tuple[str, str, str]:
+    """Start the workspace on the demo store with a demo admin whose new random password is returned."""
+    from sadap.app.web import start_console
+    from sadap.app.web.auth import add_user, set_password
+
+    password = secrets.token_urlsafe(12)
+    store = open_store(config)
+    if store.get_user(DEMO_USER) is None:
+        add_user(store, DEMO_USER, "admin", password)
+    else:
+        set_password(store, DEMO_USER, password)
+    url = start_console(config, "127.0.0.1", port, store)
+    return url, DEMO_USER, password
+
+
 def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
 
     started = time.monotonic()
@@ -122,13 +141,12 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
     if incidents:
         _say(f"  sadap incidents show {incidents[0].id} {cfg}")
     _say(f"  sadap alerts check {cfg} --json")
-    _say("  sadap demo --serve            (เปิดหน้าคอนโซลบนเว็บ)")
+    _say("  sadap demo --serve            (เปิดพื้นที่ทำงานบนเว็บ)")
     _say("  sadap init                    (สร้าง sadap.yaml ของคุณเอง)")
     if serve:
-        from sadap.app.web import start_console
-
-        url = start_console(config, "127.0.0.1", port)
-        _say(f"\nคอนโซล: {url}  (Ctrl-C เพื่อหยุด)")
+        url, user, password = serve_workspace(config, port)
+        _say(f"\nพื้นที่ทำงานบนเว็บ (workspace): {url}  (Ctrl-C เพื่อหยุด)")
+        _say(f"เข้าสู่ระบบด้วย ผู้ใช้ {user}  รหัสผ่าน {password}  (sign in as {user}, password {password})")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

@@ -1,0 +1,256 @@
+"""The web workspace: a Starlette app with Jinja2 pages (autoescaped), htmx and ECharts.
+
+Every page and API call needs a signed-in user (session cookie) or an API token, unless
+``console.public_read`` lets anonymous readers in. Roles: viewer < responder < planner < admin.
+Every state-changing request needs the CSRF token (forms, htmx) or an API token."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from sadap.app.web import auth, views
+from sadap.app.web.guard import Guard
+from sadap.app.web.i18n import label, word
+from sadap.core.errors import SadapError
+from sadap.core.timeutil import BANGKOK, show
+from sadap.core.users import User, role_at_least
+from sadap.store import MentionFilter, Store, open_store
+
+log = logging.getLogger("sadap.web")
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "sadap_session"
+CSRF_COOKIE = "sadap_csrf"
+LANG_COOKIE = "sadap_lang"
+
+
+def safe_url(url: Any) -> str | None:
+    """``url`` if it is an http(s) URL, else None: nothing else becomes a link."""
+    if not isinstance(url, str):
+        return None
+    text = url.strip()
+    if any(ord(c) < 33 for c in text):
+        return None
+    lower = text.lower()
+    return text if lower.startswith("http://") or lower.startswith("https://") else None
+
+
+class Denied(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Workspace:
+    """What the handlers share: config, store, signing key, templates, the sign-in limiter."""
+
+    def __init__(self, config: Any, store: Store | None = None):
+        self.config = config
+        self.console = config.console
+        self.store = store or open_store(config)
+        self.secret = config.session_secret()
+        self.custom_words = tuple(config.custom_words())
+        self.limiter = auth.SignInLimiter(self.console.sign_in_attempts)
+        self.env = Environment(
+            loader=FileSystemLoader(str(HERE / "templates")),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True, lstrip_blocks=True,
+        )
+        self.env.filters["safe_url"] = safe_url
+        self.env.filters["show"] = lambda v: show(v) if v else "-"
+        self.env.filters["tojson_safe"] = lambda v: json.dumps(v, ensure_ascii=False).replace("<", "\\u003c").replace(
+            ">", "\\u003e").replace("&", "\\u0026")
+
+    # -- who is asking ------------------------------------------------------------------------
+    def user(self, request: Request) -> User | None:
+        header = request.headers.get("authorization")
+        if header is not None:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Denied(401, "use Authorization: Bearer <API token>")
+            user = auth.user_for_token(self.store, token.strip())
+            if user is None:
+                raise Denied(401, "missing, wrong or revoked API token")
+            request.state.via_token = True
+            return user
+        session = auth.read_session(self.secret, request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            return None
+        user = self.store.get_user(session.username)
+        if user is None or user.disabled or user.session_version != session.version:
+            return None
+        return user
+
+    def need(self, request: Request, role: str = "viewer") -> User | None:
+        """The user, if allowed; None for an anonymous reader when ``public_read`` allows it."""
+        user = self.user(request)
+        if user is None:
+            if role == "viewer" and self.console.public_read and request.method in ("GET", "HEAD"):
+                return None
+            raise Denied(401, "sign in first")
+        if not role_at_least(user.role, role):
+            raise Denied(403, f"your role ({user.role}) cannot do this; it needs {role}")
+        return user
+
+    async def form(self, request: Request, role: str) -> tuple[User, dict[str, str]]:
+        """For a state-changing request: the user (with ``role``), CSRF checked, and the form."""
+        user = self.need(request, role)
+        assert user is not None
+        self.check_origin(request)
+        data: dict[str, str] = {}
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith("application/x-www-form-urlencoded") or ctype.startswith("multipart/form-data"):
+            try:
+                form = await request.form(max_files=0, max_fields=200)
+            except Exception:
+                raise Denied(400, "unreadable form") from None
+            data = {k: v for k, v in form.items() if isinstance(v, str)}
+        elif getattr(request.state, "via_token", False) and ctype.startswith("application/json"):
+            data = await self.json_body(request)
+        if not getattr(request.state, "via_token", False):
+            given = data.get("csrf_token") or request.headers.get("x-csrf-token")
+            if not auth.csrf_ok(self.secret, request.cookies.get(CSRF_COOKIE), given):
+                raise Denied(403, "missing or wrong CSRF token: reload the page and try again")
+        return user, data
+
+    async def json_body(self, request: Request) -> dict[str, str]:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise Denied(400, "invalid JSON body") from None
+        if not isinstance(body, dict):
+            raise Denied(400, "body must be a JSON object")
+        return {str(k): str(v) for k, v in body.items() if isinstance(v, (str, int, float))}
+
+    def check_origin(self, request: Request) -> None:
+        origin = request.headers.get("origin")
+        if origin and origin != "null":
+            expected = request.headers.get("host", "").lower()
+            if origin.split("://", 1)[-1].lower() != expected:
+                raise Denied(403, "cross-origin request refused")
+        elif origin == "null":
+            raise Denied(403, "cross-origin request refused")
+
+    def lang(self, request: Request) -> str:
+        value = request.cookies.get(LANG_COOKIE)
+        return value if value in ("th", "en") else self.console.language
+
+    # -- responses ---------------------------------------------------------------------------
+    def secure(self, request: Request) -> bool:
+        mode = self.console.secure_cookies
+        return mode == "always" or (mode == "auto" and request.url.scheme == "https")
+
+    def render(self, request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        csrf_cookie = request.cookies.get(CSRF_COOKIE)
+        new_cookie = None
+        if not csrf_cookie or len(csrf_cookie) > 100:
+            csrf_cookie = new_cookie = secrets.token_urlsafe(24)
+        lang = self.lang(request)
+        user = ctx.pop("user", None)
+        html = self.env.get_template(name).render(
+            request=request, user=user, lang=lang, csrf=auth.csrf_token(self.secret, csrf_cookie),
+            t=lambda k: word(k, lang), label=lambda table, k: label(table, k, lang),
+            can=lambda role: user is not None and role_at_least(user.role, role),
+            public_read=self.console.public_read, path=request.url.path, **ctx,
+        )
+        response = HTMLResponse(html, status_code=status)
+        if new_cookie:
+            response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="strict", secure=self.secure(request),
+                                path="/")
+        response.headers["cache-control"] = "no-store"
+        return response
+
+
+# -- the app ------------------------------------------------------------------------------------
+Handler = Callable[[Workspace, Request], Awaitable[Response]]
+
+
+def create_app(config: Any, store: Store | None = None, extra_hosts: list[str] | None = None) -> Guard:
+    """The workspace as an ASGI app (with the Host / body-size / headers guard in front)."""
+    ws = Workspace(config, store)
+    from sadap.app.web import routes
+
+    def wrap(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            api = request.url.path.startswith("/api/")
+            try:
+                return await fn(ws, request)
+            except Denied as err:
+                if err.status == 401 and not api and request.method in ("GET", "HEAD"):
+                    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                    return RedirectResponse("/signin?next=" + quote(target, safe=""), status_code=303)
+                return error(ws, request, err.status, err.message, api)
+            except SadapError as err:
+                text = str(err)
+                status = 409 if "can become" in text else 404 if text.startswith("no ") else 400
+                return error(ws, request, status, text, api)
+
+        return endpoint
+
+    route_list = [Route(path, wrap(fn), methods=methods) for path, fn, methods in routes.ROUTES]
+    route_list.append(Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"))
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        return error(ws, request, status, str(getattr(exc, "detail", "")) or "error", request.url.path.startswith("/api/"))
+
+    app = Starlette(routes=route_list, exception_handlers={HTTPException: not_found})
+    app.state.workspace = ws
+    hosts = list(config.console.allowed_hosts) + list(extra_hosts or [])
+    guard = Guard(app, hosts, config.console.max_body_bytes)
+    guard.workspace = ws  # type: ignore[attr-defined]
+    return guard
+
+
+def error(ws: Workspace, request: Request, status: int, message: str, api: bool) -> Response:
+    if api:
+        return JSONResponse({"error": message}, status_code=status)
+    try:
+        user = ws.user(request)
+    except Denied:
+        user = None
+    return ws.render(request, "error.html", status=status, user=user, status_code=status, message=message)
+
+
+async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    return await asyncio.to_thread(fn, *args)
+
+
+def params(request: Request) -> dict[str, str]:
+    return {k: v[:500] for k, v in request.query_params.items() if k in views.FILTER_KEYS or k in (
+        "state", "days", "limit", "target", "step")}
+
+
+def mention_filter(ws: Workspace, request: Request, default_days: int | None = None) -> MentionFilter:
+    return views.mention_filter(params(request), ws.custom_words, default_days)
+
+
+def bangkok_day(value: Any) -> str:
+    return value.astimezone(BANGKOK).date().isoformat()
+
+
+def csv_response(rows: list[list[str]], name: str) -> Response:
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+__all__ = ["create_app", "Workspace", "safe_url", "Denied"]

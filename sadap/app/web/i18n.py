@@ -1,0 +1,150 @@
+"""Words on the workspace's pages: Thai first, English available."""
+
+from __future__ import annotations
+
+from sadap.app.names import category_names, complaint_type_names
+from sadap.app.sources import source_kinds
+from sadap.core import labels
+
+WORDS: dict[str, tuple[str, str]] = {
+    "app": ("สดับ", "Sadap"),
+    "overview": ("ภาพรวม", "Overview"),
+    "mentions": ("ข้อความ", "Mentions"),
+    "incidents": ("เหตุการณ์", "Incidents"),
+    "complaints": ("ข้อร้องเรียน", "Complaints"),
+    "playbooks": ("แผนรับมือ", "Playbooks"),
+    "rules": ("กฎแจ้งเตือน", "Rules"),
+    "sources": ("แหล่งข้อมูล", "Sources"),
+    "users": ("ผู้ใช้", "Users"),
+    "sign_in": ("เข้าสู่ระบบ", "Sign in"),
+    "sign_out": ("ออกจากระบบ", "Sign out"),
+    "username": ("ชื่อผู้ใช้", "User name"),
+    "password": ("รหัสผ่าน", "Password"),
+    "bad_sign_in": ("ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", "Wrong user name or password"),
+    "too_many": ("ลองเข้าสู่ระบบผิดหลายครั้งเกินไป โปรดรอ 15 นาที", "Too many failed sign-ins; wait 15 minutes"),
+    "since": ("ตั้งแต่", "From"),
+    "until": ("ถึง", "To"),
+    "entity": ("สิ่งที่ติดตาม", "Watched entity"),
+    "all": ("ทั้งหมด", "All"),
+    "apply": ("แสดง", "Apply"),
+    "search": ("ค้นหา", "Search"),
+    "search_hint": ("เช่น แอป ล่ม, \"ข้อมูลรั่ว\", -โปรโมชัน", "e.g. app down, \"data leak\", -promo"),
+    "volume_by_sentiment": ("ปริมาณข้อความตามความรู้สึก", "Volume by sentiment"),
+    "expectation": ("ระดับความคาดหวัง", "Expectation level"),
+    "category": ("หมวดเสียงลูกค้า", "Voice-of-customer category"),
+    "complaint_type": ("ประเภทข้อร้องเรียน", "Complaint type"),
+    "share_of_voice": ("ส่วนแบ่งการถูกพูดถึง", "Share of voice"),
+    "top_sources": ("แหล่งที่มาสูงสุด", "Top sources"),
+    "top_authors": ("ผู้เขียนสูงสุด", "Top authors"),
+    "top_terms": ("คำที่พบบ่อย", "Top terms"),
+    "top_hashtags": ("แฮชแท็กยอดนิยม", "Top hashtags"),
+    "total": ("ข้อความทั้งหมด", "Total mentions"),
+    "near_duplicates": ("ซ้ำ/คัดลอก", "Near-duplicates"),
+    "open_incidents": ("เหตุการณ์ที่ยังเปิดอยู่", "Open incidents"),
+    "time": ("เวลา", "Time"),
+    "source": ("แหล่ง", "Source"),
+    "kind": ("ประเภทแหล่ง", "Source kind"),
+    "sentiment": ("ความรู้สึก", "Sentiment"),
+    "text": ("ข้อความ", "Text"),
+    "link": ("ลิงก์", "Link"),
+    "copies": ("สำเนา", "copies"),
+    "show_copies": ("แสดงข้อความซ้ำ", "Show copies"),
+    "max_spam": ("คะแนนสแปมไม่เกิน", "Spam score at most"),
+    "found": ("พบ", "Found"),
+    "export_csv": ("ส่งออก CSV", "Export CSV"),
+    "labels": ("ป้ายกำกับ", "Labels"),
+    "responses": ("การตอบกลับ", "Responses"),
+    "respond": ("บันทึกการตอบกลับ", "Log a response"),
+    "channel": ("ช่องทาง", "Channel"),
+    "state": ("สถานะ", "State"),
+    "severity": ("ความรุนแรง", "Severity"),
+    "opened": ("เปิดเมื่อ", "Opened"),
+    "title": ("เรื่อง", "Title"),
+    "playbook": ("แผนรับมือ", "Playbook"),
+    "timeline": ("ลำดับเหตุการณ์", "Timeline"),
+    "steps": ("ขั้นตอน", "Steps"),
+    "owner": ("ผู้รับผิดชอบ", "Owner"),
+    "due": ("กำหนดเสร็จ", "Due"),
+    "overdue": ("เลยกำหนด", "overdue"),
+    "done": ("เสร็จแล้ว", "done"),
+    "mark_done": ("ทำเสร็จแล้ว", "Mark done"),
+    "stakeholders": ("ผู้ที่ต้องแจ้ง", "Stakeholders to inform"),
+    "templates": ("ข้อความตอบกลับสำเร็จรูป", "Response templates"),
+    "ack": ("รับทราบ", "Acknowledge"),
+    "resolve": ("ปิดเหตุการณ์", "Resolve"),
+    "reopen": ("เปิดใหม่", "Reopen"),
+    "note": ("บันทึก", "Note"),
+    "add_note": ("เพิ่มบันทึก", "Add note"),
+    "clock": ("เวลาที่เหลือ (24 ชม.)", "Clock (24 h)"),
+    "left": ("เหลือ", "left"),
+    "answered": ("ตอบแล้ว", "answered"),
+    "assignee": ("ผู้รับเรื่อง", "Assignee"),
+    "assign": ("มอบหมาย", "Assign"),
+    "validate": ("ตรวจสอบ", "Validate"),
+    "save": ("บันทึก", "Save"),
+    "valid": ("ถูกต้อง", "valid"),
+    "backtest": ("ทดสอบย้อนหลัง", "Backtest"),
+    "last_fired": ("แจ้งเตือนล่าสุด", "Last fired"),
+    "snooze": ("พักการแจ้งเตือน", "Snooze"),
+    "unsnooze": ("ยกเลิกการพัก", "Unsnooze"),
+    "snoozed_until": ("พักถึง", "Snoozed until"),
+    "last_crawl": ("เก็บข้อมูลล่าสุด", "Last crawl"),
+    "items": ("จำนวนข้อความ", "Items"),
+    "errors": ("ข้อผิดพลาด", "Errors"),
+    "silence": ("เงียบมา", "Silent for"),
+    "role": ("บทบาท", "Role"),
+    "add_user": ("เพิ่มผู้ใช้", "Add user"),
+    "disable": ("ระงับ", "Disable"),
+    "enable": ("เปิดใช้", "Enable"),
+    "tokens": ("โทเค็น API", "API tokens"),
+    "new_token": ("สร้างโทเค็น", "New token"),
+    "token_once": ("คัดลอกโทเค็นนี้ไว้ จะแสดงเพียงครั้งเดียว", "Copy this token now; it is shown only once"),
+    "revoke": ("เพิกถอน", "Revoke"),
+    "none": ("ไม่มี", "None"),
+    "read_only": ("ดูอย่างเดียว", "read-only"),
+    "forbidden": ("สิทธิ์ของคุณทำสิ่งนี้ไม่ได้", "Your role cannot do this"),
+    "not_found": ("ไม่พบหน้านี้", "Not found"),
+    "error": ("ผิดพลาด", "Error"),
+    "more": ("เพิ่มเติม", "More"),
+    "editable_hint": ("แก้ไขได้เฉพาะไฟล์ใน playbooks.paths; แผนที่มากับโปรแกรมตรวจสอบได้แต่บันทึกไม่ได้",
+                      "Only files under playbooks.paths can be saved; shipped playbooks can be validated, not saved"),
+    "saved": ("บันทึกแล้ว", "Saved"),
+    "language": ("English", "ภาษาไทย"),
+    "thread": ("ข้อความในกระทู้เดียวกัน", "Same thread"),
+    "same_author": ("ข้อความจากผู้เขียนเดียวกัน", "Same author"),
+    "key": ("คีย์", "Key"),
+    "duration": ("นานเท่าไร", "For how long"),
+    "type": ("ชนิด", "Type"),
+    "incidents_would_open": ("เหตุการณ์ที่จะเปิด", "Incidents that would open"),
+    "notifications": ("การแจ้งเตือน", "Notifications"),
+    "evaluations": ("จำนวนครั้งที่ประเมิน", "Evaluations"),
+}
+
+def _tables() -> dict[str, dict[str, tuple[str, str]]]:
+    return {
+        "sentiment": labels.SENTIMENT,
+        "expectation": labels.EXPECTATION,
+        "category": category_names(),
+        "complaint_type": complaint_type_names(),
+        "source_kind": source_kinds(),
+        "state": labels.INCIDENT_STATE,
+    }
+
+
+_TABLES: dict[str, dict[str, tuple[str, str]]] = {}
+
+
+def word(key: str, lang: str) -> str:
+    pair = WORDS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if lang == "th" else pair[1]
+
+
+def label(table: str, key: str | None, lang: str) -> str:
+    if key is None:
+        return "-"
+    if not _TABLES:
+        _TABLES.update(_tables())
+    pair = _TABLES[table].get(key, (key, key))
+    return pair[0] if lang == "th" else pair[1]

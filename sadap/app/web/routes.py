@@ -1,0 +1,507 @@
+"""The workspace's pages, forms and JSON API."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from alerts.incidents import add_note, transition
+from sadap.app.alerting import configured_playbooks, run_backtest
+from sadap.app.summary import overview as summary
+from sadap.app.web import auth, views
+from sadap.app.web.app import (
+    CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, Denied, Workspace, csv_response, in_thread, mention_filter, params,
+)
+from sadap.core.errors import InputError
+from sadap.core.timeutil import BANGKOK, now_utc
+from sadap.core.users import ROLES
+from sadap.store import MentionFilter
+
+log = logging.getLogger("sadap.web")
+COUNT_CAP = 10000  # the mentions page says "10000+" beyond this
+ACTIONS = {"ack": "acknowledged", "resolve": "resolved", "reopen": "open"}
+
+
+def back(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """Only paths on this site (never ``//host`` or ``scheme:``) are redirected to."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else default
+
+
+def playbooks_by_id(ws: Workspace) -> dict[str, Any]:
+    return {p.id: p for p in configured_playbooks(ws.config, check_references=False)}
+
+
+# -- sign-in ---------------------------------------------------------------------------------
+async def signin_page(ws: Workspace, request: Request) -> Response:
+    return ws.render(request, "signin.html", next=local_path(request.query_params.get("next")), problem=None)
+
+
+async def signin(ws: Workspace, request: Request) -> Response:
+    ws.check_origin(request)
+    try:
+        form = await request.form(max_files=0, max_fields=10)
+    except Exception:
+        raise Denied(400, "unreadable form") from None
+    data = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not auth.csrf_ok(ws.secret, request.cookies.get(CSRF_COOKIE), data.get("csrf_token")):
+        raise Denied(403, "missing or wrong CSRF token: reload the page and try again")
+    username = data.get("username", "").strip().lower()[:64]
+    password = data.get("password", "")[:1000]
+    nxt = local_path(data.get("next"))
+    client = request.client.host if request.client else "?"
+    keys = (f"user:{username}", f"addr:{client}")
+    if ws.limiter.blocked(*keys):
+        return ws.render(request, "signin.html", status=429, next=nxt, problem="too_many")
+    user = await in_thread(auth.authenticate, ws.store, username, password)
+    if user is None:
+        ws.limiter.failed(*keys)
+        return ws.render(request, "signin.html", status=401, next=nxt, problem="bad_sign_in")
+    ws.limiter.succeeded(keys[0])
+    response = back(nxt)
+    hours = ws.console.session_hours
+    response.set_cookie(SESSION_COOKIE, auth.sign_session(ws.secret, user, hours * 3600), max_age=hours * 3600,
+                        httponly=True, samesite="lax", secure=ws.secure(request), path="/")
+    return response
+
+
+async def signout(ws: Workspace, request: Request) -> Response:
+    await ws.form(request, "viewer")
+    response = back("/signin")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def set_language(ws: Workspace, request: Request) -> Response:
+    ws.check_origin(request)
+    form = await request.form(max_files=0, max_fields=10)
+    if not auth.csrf_ok(ws.secret, request.cookies.get(CSRF_COOKIE), str(form.get("csrf_token") or "")):
+        raise Denied(403, "missing or wrong CSRF token")
+    lang = "en" if form.get("lang") == "en" else "th"
+    response = back(local_path(str(form.get("next") or "/")))
+    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax", path="/")
+    return response
+
+
+# -- overview --------------------------------------------------------------------------------
+async def overview(ws: Workspace, request: Request) -> Response:
+    user = ws.need(request)
+    p = params(request)
+    # Whole Bangkok days (the store answers those from its daily counts): by default the last 30.
+    today = now_utc().astimezone(BANGKOK).date().isoformat()
+    until = views.parse_when(p.get("until") or today, "until", end=True)
+    since = views.parse_when(p["since"], "since") if p.get("since") else until - timedelta(days=30)
+    if since >= until:
+        raise InputError("since: must be before until")
+    entity = p.get("entity") or None
+    data = await in_thread(views.overview, ws.store, since, until, entity, ws.lang(request))
+    incidents = await in_thread(ws.store.list_incidents, ("open", "acknowledged"))
+    return ws.render(request, "overview.html", user=user, data=data, incidents=incidents, entity=entity,
+                     since_day=since.astimezone(BANGKOK).date().isoformat(),
+                     until_day=(until - timedelta(microseconds=1)).astimezone(BANGKOK).date().isoformat())
+
+
+# -- mentions --------------------------------------------------------------------------------
+async def mentions(ws: Workspace, request: Request) -> Response:
+    user = ws.need(request)
+    flt = mention_filter(ws, request)
+    limit = min(max(int(request.query_params.get("limit", "50") or 50) if request.query_params.get(
+        "limit", "50").isdigit() else 50, 1), 500)
+
+    def load() -> tuple[list, int, dict[str, int]]:
+        found = ws.store.search(flt, limit)
+        # Counted up to COUNT_CAP: newest first, so a common filter stops early on a big store.
+        total = len(ws.store.ids(flt, COUNT_CAP + 1))
+        return found, total, views.cluster_sizes(ws.store, found)
+
+    found, total, sizes = await in_thread(load)
+    p = params(request)
+    sources = await in_thread(ws.store.count_by, MentionFilter(), "source_name", 50)
+    return ws.render(request, "mentions.html", user=user, found=found, total=min(total, COUNT_CAP),
+                     more=total > COUNT_CAP, sizes=sizes, p=p,
+                     limit=limit, sources=list(sources), csv_link=views.link("/mentions.csv", **p))
+
+
+async def mentions_csv(ws: Workspace, request: Request) -> Response:
+    ws.need(request)
+    flt = mention_filter(ws, request)
+    found = await in_thread(ws.store.search, flt, 10000)
+    return csv_response(views.csv_rows(found), "sadap-mentions.csv")
+
+
+async def mention_page(ws: Workspace, request: Request) -> Response:
+    user = ws.need(request)
+    mid = request.path_params["mention_id"]
+
+    def load() -> dict[str, Any]:
+        m = ws.store.get(mid)
+        if m is None:
+            raise InputError(f"no mention {mid!r}")
+        cluster = m.duplicate_of or m.id
+        copies = [c for c in ws.store.search(MentionFilter(clusters=(cluster,)), 50) if c.id != m.id]
+        thread = []  # a forum post's thread: the same page, a few days either side
+        if m.url and m.source_kind == "forum":
+            base = m.url.split("#")[0]
+            thread = [t for t in ws.store.search(MentionFilter(source_names=(m.source_name,),
+                      since=m.published_at - timedelta(days=3), until=m.published_at + timedelta(days=3)), 200)
+                      if t.id != m.id and (t.url or "").split("#")[0] == base][:30]
+        return {"m": m, "copies": copies, "thread": thread, "responses": ws.store.responses(m.id),
+                "assigned": ws.store.assignments([m.id]).get(m.id)}
+
+    data = await in_thread(load)
+    users = [u.username for u in ws.store.list_users() if not u.disabled and u.role != "viewer"]
+    return ws.render(request, "mention.html", user=user, users=users, **data)
+
+
+async def mention_respond(ws: Workspace, request: Request) -> Response:
+    user, data = await ws.form(request, "responder")
+    mid = request.path_params["mention_id"]
+    text = data.get("text", "").strip()
+    if not text:
+        raise InputError("text: required (what was said in the response)")
+    if ws.store.get(mid) is None:
+        raise InputError(f"no mention {mid!r}")
+    ws.store.log_response(mid, now_utc(), user.username, data.get("channel", "social")[:40] or "social", text[:4000])
+    if getattr(request.state, "via_token", False):
+        return JSONResponse({"ok": True, "responses": len(ws.store.responses(mid))})
+    return back(local_path(data.get("next"), f"/mentions/{mid}"))
+
+
+async def mention_assign(ws: Workspace, request: Request) -> Response:
+    user, data = await ws.form(request, "responder")
+    mid = request.path_params["mention_id"]
+    assignee = data.get("assignee", "").strip()
+    if ws.store.get(mid) is None:
+        raise InputError(f"no mention {mid!r}")
+    target = ws.store.get_user(assignee)
+    if target is None or target.disabled:
+        raise InputError(f"assignee: no active user {assignee!r}")
+    ws.store.assign(mid, assignee, user.username, now_utc())
+    return back(local_path(data.get("next"), "/complaints"))
+
+
+# -- incidents -------------------------------------------------------------------------------
+async def incidents(ws: Workspace, request: Request) -> Response:
+    user = ws.need(request)
+    state = request.query_params.get("state", "")
+    states = tuple(s for s in state.split(",") if s in ("open", "acknowledged", "resolved"))
+    found = await in_thread(ws.store.list_incidents, states)
+    return ws.render(request, "incidents.html", user=user, found=found, state=state)
+
+
+def _incident_context(ws: Workspace, incident_id: str, lang: str) -> dict[str, Any]:
+    incident = ws.store.get_incident(incident_id)
+    if incident is None:
+        raise InputError(f"no incident {incident_id!r}")
+    events = ws.store.events(incident_id)
+    playbook = playbooks_by_id(ws).get(incident.playbook)
+    mentions = [m for m in (ws.store.get(i) for i in incident.mention_ids[:20]) if m]
+    return {"incident": incident, "events": events, "playbook": playbook,
+            "steps": views.steps_state(incident, events, playbook, lang),
+            "templates": views.response_templates(incident, playbook, lang), "mentions": mentions,
+            "now": now_utc()}
+
+
+async def incident_page(ws: Workspace, request: Request) -> Response:
+    user = ws.need(request)
+    ctx = await in_thread(_incident_context, ws, request.path_params["incident_id"], ws.lang(request))
+    return ws.render(request, "incident.html", user=user, **ctx)
+
+
+async def incident_live(ws: Workspace, request: Request) -> Response:
+    user = ws.need(request)
+    ctx = await in_thread(_incident_context, ws, request.path_params["incident_id"], ws.lang(request))
+    return ws.render(request, "incident_live.html", user=user, **ctx)
+
+
+def _act(ws: Workspace, incident_id: str, action: str, actor: str, data: dict[str, str]) -> None:
+    text = data.get("text", "").strip()[:4000]
+    if action in ACTIONS:
+        transition(ws.store, incident_id, ACTIONS[action], actor, text)
+    elif action in ("note", "respond"):
+        if not text:
+            raise InputError("text: required")
+        add_note(ws.store, incident_id, actor, text, kind="note" if action == "note" else "response",
+                 channel=(data.get("channel") or "social")[:40] if action == "respond" else None)
+    elif action == "step":
+        incident = ws.store.get_incident(incident_id)
+        if incident is None:
+            raise InputError(f"no incident {incident_id!r}")
+        raw = data.get("step", "")
+        if not raw.isdigit():
+            raise InputError("step: give the step number (1, 2, …)")
+        views.mark_step(ws.store, incident, playbooks_by_id(ws).get(incident.playbook), int(raw), actor, text)
+    else:
+        raise Denied(404, "use ack, resolve, reopen, note, respond or step")
+
+
+async def incident_action(ws: Workspace, request: Request) -> Response:
+    user, data = await ws.form(request, "responder")
+    incident_id, action = request.path_params["incident_id"], request.path_params["action"]
+    await in_thread(_act, ws, incident_id, action, user.username, data)
+    if request.headers.get("hx-request"):
+        return await incident_live(ws, request)
+    return back(f"/incidents/{incident_id}")
+
+
+# -- complaints ------------------------------------------------------------------------------
+async def complaints(ws: Workspace, request: Request) -> Response:
+    user = ws.need(request)
+    raw = request.query_params.get("days", "7")
+    days = min(int(raw), 90) if raw.isdigit() and int(raw) > 0 else 7
+    sla = views.complaint_sla(ws.config)
+    queue = await in_thread(views.complaint_queue, ws.store, sla, days)
+    users = [u.username for u in ws.store.list_users() if not u.disabled and u.role != "viewer"]
+    return ws.render(request, "complaints.html", user=user, queue=queue, sla=sla, days=days, users=users,
+                     clock=lambda d: views.clock_words(d, ws.lang(request)))
+
+
+# -- playbooks and rules ---------------------------------------------------------------------
+async def playbooks(ws: Workspace, request: Request) -> Response:
+    user = ws.need(request)
+    loaded = await in_thread(playbooks_by_id, ws)
+    return ws.render(request, "playbooks.html", user=user, playbooks=list(loaded.values()),
+                     editable={k: views.editable(ws.config, p) for k, p in loaded.items()})
+
+
+def _playbook(ws: Workspace, playbook_id: str) -> Any:
+    playbook = playbooks_by_id(ws).get(playbook_id)
+    if playbook is None:
+        raise InputError(f"no playbook {playbook_id!r}")
+    return playbook
+
+
+async def playbook_page(ws: Workspace, request: Request, text: str | None = None, problems: list[str] | None = None,
+                        saved: bool = False, status: int = 200) -> Response:
+    user = ws.need(request)
+    playbook = await in_thread(_playbook, ws, request.path_params["playbook_id"])
+    source = playbook.source or ""
+    if text is None:
+        text = Path(source).read_text(encoding="utf-8") if source else ""
+    return ws.render(request, "playbook.html", status=status, user=user, playbook=playbook, text=text,
+                     problems=problems, saved=saved, editable=views.editable(ws.config, playbook),
+                     problem_lines=views_problem_lines(problems or []))
+
+
+def views_problem_lines(problems: list[str]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for p in problems:
+        match = re.match(r"^.*?:(\d+): ", p)
+        out.setdefault(int(match.group(1)) if match else 0, []).append(p)
+    return out
+
+
+async def playbook_edit(ws: Workspace, request: Request) -> Response:
+    user, data = await ws.form(request, "planner")
+    playbook = await in_thread(_playbook, ws, request.path_params["playbook_id"])
+    text = data.get("yaml", "").replace("\r\n", "\n")
+    problems = await in_thread(views.validate_playbook_text, ws.config, playbook.source or "playbook.yaml", text)
+    if problems or data.get("do") != "save":
+        return await playbook_page(ws, request, text, problems, status=422 if problems else 200)
+    if not views.editable(ws.config, playbook):
+        raise Denied(403, "shipped playbooks cannot be saved here: copy one under playbooks.paths to change it")
+    path = Path(playbook.source)
+    old = path.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    try:
+        await in_thread(playbooks_by_id, ws)  # the whole set must still load (ids stay unique)
+    except InputError:
+        path.write_text(old, encoding="utf-8")
+        raise
+    except Exception as err:
+        path.write_text(old, encoding="utf-8")
+        return await playbook_page(ws, request, text, str(err).splitlines(), status=422)
+    log.info("playbook %s saved by %s", playbook.id, user.username)
+    return await playbook_page(ws, request, text, [], saved=True)
+
+
+async def backtest(ws: Workspace, request: Request) -> Response:
+    user = ws.need(request, "planner")
+    target = request.path_params["target"]
+    since = views.parse_since(request.query_params.get("since", "7d"))
+    step = views.parse_since(request.query_params["step"]) if request.query_params.get("step") else None
+    if step is None:  # the live interval, or coarser so a long replay stays under 2,000 evaluations
+        live = ws.config.schedule.alerts_every
+        step = max(live, timedelta(minutes=-(-since.total_seconds() // 60 // 2000)))
+    until = now_utc()
+    report = await in_thread(run_backtest, ws.config, ws.store, target, until - since, until, step)
+    return ws.render(request, "backtest.html", user=user, target=target, report=report,
+                     chart=views.backtest_chart(report), since=request.query_params.get("since", "7d"))
+
+
+async def rules(ws: Workspace, request: Request) -> Response:
+    user = ws.need(request)
+
+    def load() -> tuple[list, dict, dict]:
+        last: dict[str, str] = {}
+        for alert in ws.store.alerts_since(now_utc() - timedelta(days=90)):
+            last[alert.get("rule", "")] = alert.get("window_end", "")
+        snoozes: dict[str, list] = {}
+        for s in ws.store.snoozes():
+            if s["until"] > now_utc():
+                snoozes.setdefault(s["rule_id"], []).append(s)
+        return list(ws.config.alert_rules), last, snoozes
+
+    found, last, snoozes = await in_thread(load)
+    last_at = {k: datetime.fromisoformat(v) for k, v in last.items() if v}
+    return ws.render(request, "rules.html", user=user, rules=found, last=last_at, snoozes=snoozes)
+
+
+async def rule_snooze(ws: Workspace, request: Request) -> Response:
+    user, data = await ws.form(request, "planner")
+    rule = request.path_params["rule_id"]
+    if rule not in {r.id for r in ws.config.alert_rules}:
+        raise InputError(f"no rule {rule!r}")
+    key = (data.get("key") or "*").strip()[:200] or "*"
+    if request.path_params["action"] == "snooze":
+        until = now_utc() + views.parse_since(data.get("duration") or "2h")
+        ws.store.snooze(rule, key, until, user.username, data.get("reason", "")[:500])
+    else:
+        ws.store.snooze(rule, key, now_utc(), user.username, "unsnoozed")
+    return back("/rules")
+
+
+# -- sources ---------------------------------------------------------------------------------
+async def sources(ws: Workspace, request: Request) -> Response:
+    user = ws.need(request)
+
+    def load() -> list[dict[str, Any]]:
+        counts = ws.store.count_by(MentionFilter(), "source_name", 1000)
+        out = []
+        names = [s.name for s in ws.config.sources] + [n for n in counts if n not in {s.name for s in ws.config.sources}]
+        for name in names:
+            latest = ws.store.search(MentionFilter(source_names=(name,), time_field="collected_at"), 1)
+            last = latest[0].collected_at if latest else None
+            cfg = next((s for s in ws.config.sources if s.name == name), None)
+            out.append({"name": name, "kind": cfg.kind if cfg else (latest[0].source_kind if latest else "-"),
+                        "url": cfg.url if cfg else None, "every": cfg.every if cfg else None,
+                        "enabled": cfg.enabled if cfg else None, "items": counts.get(name, 0), "last": last,
+                        "silence": (now_utc() - last) if last else None})
+        return out
+
+    rows = await in_thread(load)
+    return ws.render(request, "sources.html", user=user, rows=rows,
+                     clock=lambda d: views.clock_words(d, ws.lang(request)))
+
+
+# -- users and tokens (admin) ------------------------------------------------------------------
+async def users(ws: Workspace, request: Request, new_token: str | None = None) -> Response:
+    user = ws.need(request, "admin")
+    return ws.render(request, "users.html", user=user, users=ws.store.list_users(), roles=ROLES,
+                     tokens=ws.store.list_api_tokens(), new_token=new_token)
+
+
+async def users_action(ws: Workspace, request: Request) -> Response:
+    user, data = await ws.form(request, "admin")
+    action = request.path_params["action"]
+    name = data.get("username", "").strip().lower()
+    if action == "add":
+        await in_thread(auth.add_user, ws.store, name, data.get("role", "viewer"), data.get("password", ""))
+    elif action in ("disable", "enable"):
+        if name == user.username:
+            raise InputError("you cannot disable yourself")
+        auth.set_disabled(ws.store, name, action == "disable")
+    elif action == "role":
+        auth.set_role(ws.store, name, data.get("role", ""))
+    elif action == "token":
+        token, _ = auth.new_api_token(ws.store, name, data.get("name", ""))
+        return await users(ws, request, new_token=token)
+    elif action == "revoke":
+        auth.revoke_api_token(ws.store, data.get("token_hash", ""))
+    else:
+        raise Denied(404, "unknown action")
+    return back("/admin/users")
+
+
+# -- JSON API ------------------------------------------------------------------------------------
+async def api_summary(ws: Workspace, request: Request) -> Response:
+    ws.need(request)
+    body = await in_thread(summary, ws.store)
+    body["incidents"] = [i.model_dump(mode="json") for i in ws.store.list_incidents()]
+    return JSONResponse(body)
+
+
+async def api_incidents(ws: Workspace, request: Request) -> Response:
+    ws.need(request)
+    found = await in_thread(ws.store.list_incidents, ())
+    return JSONResponse([i.model_dump(mode="json") for i in found])
+
+
+async def api_incident(ws: Workspace, request: Request) -> Response:
+    ws.need(request)
+    incident = ws.store.get_incident(request.path_params["incident_id"])
+    if incident is None:
+        raise Denied(404, "no such incident")
+    data = incident.model_dump(mode="json")
+    data["timeline"] = [e.model_dump(mode="json") for e in ws.store.events(incident.id)]
+    return JSONResponse(data)
+
+
+async def api_incident_action(ws: Workspace, request: Request) -> Response:
+    user, data = await ws.form(request, "responder")
+    incident_id, action = request.path_params["incident_id"], request.path_params["action"]
+    await in_thread(_act, ws, incident_id, action, user.username, data)
+    incident = ws.store.get_incident(incident_id)
+    return JSONResponse(incident.model_dump(mode="json") if incident else {})
+
+
+async def api_mentions(ws: Workspace, request: Request) -> Response:
+    ws.need(request)
+    flt = mention_filter(ws, request)
+    raw = request.query_params.get("limit", "50")
+    limit = min(int(raw), 1000) if raw.isdigit() and int(raw) > 0 else 50
+    found = await in_thread(ws.store.search, flt, limit)
+    total = await in_thread(ws.store.count, flt)
+    return JSONResponse({"total": total, "mentions": [m.model_dump(mode="json") for m in found]})
+
+
+async def favicon(ws: Workspace, request: Request) -> Response:
+    return Response(status_code=204)
+
+
+ROUTES: list[tuple[str, Any, list[str]]] = [
+    ("/favicon.ico", favicon, ["GET"]),
+    ("/signin", signin_page, ["GET"]),
+    ("/signin", signin, ["POST"]),
+    ("/signout", signout, ["POST"]),
+    ("/lang", set_language, ["POST"]),
+    ("/", overview, ["GET"]),
+    ("/mentions", mentions, ["GET"]),
+    ("/mentions.csv", mentions_csv, ["GET"]),
+    ("/mentions/{mention_id}", mention_page, ["GET"]),
+    ("/mentions/{mention_id}/respond", mention_respond, ["POST"]),
+    ("/mentions/{mention_id}/assign", mention_assign, ["POST"]),
+    ("/incidents", incidents, ["GET"]),
+    ("/incidents/{incident_id}", incident_page, ["GET"]),
+    ("/incidents/{incident_id}/live", incident_live, ["GET"]),
+    ("/incidents/{incident_id}/{action}", incident_action, ["POST"]),
+    ("/complaints", complaints, ["GET"]),
+    ("/playbooks", playbooks, ["GET"]),
+    ("/playbooks/{playbook_id}", playbook_page, ["GET"]),
+    ("/playbooks/{playbook_id}", playbook_edit, ["POST"]),
+    ("/backtest/{target}", backtest, ["GET"]),
+    ("/rules", rules, ["GET"]),
+    ("/rules/{rule_id}/{action:str}", rule_snooze, ["POST"]),
+    ("/sources", sources, ["GET"]),
+    ("/admin/users", users, ["GET"]),
+    ("/admin/users/{action}", users_action, ["POST"]),
+    ("/api/summary", api_summary, ["GET"]),
+    ("/api/incidents", api_incidents, ["GET"]),
+    ("/api/incidents/{incident_id}", api_incident, ["GET"]),
+    ("/api/incidents/{incident_id}/{action}", api_incident_action, ["POST"]),
+    ("/api/mentions", api_mentions, ["GET"]),
+    ("/api/mentions/{mention_id}/respond", mention_respond, ["POST"]),
+]

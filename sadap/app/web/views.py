@@ -1,0 +1,298 @@
+"""What the workspace's pages show, built from the store and the library (no HTML here)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from alerts.incidents import add_note
+from playbooks.loader import load_playbooks
+from playbooks.render import render_template
+from sadap.core.errors import ConfigError, InputError
+from sadap.core.incident import Incident
+from sadap.core.mention import Mention
+from sadap.core.timeutil import BANGKOK, UTC, now_utc, parse_duration, parse_iso
+from sadap.store import MentionFilter, Store
+from sadap.store.query import parse_query
+
+SENTIMENTS = ("pos", "neu", "neg", "q")
+FILTER_KEYS = ("q", "since", "until", "source", "kind", "sentiment", "expectation", "category", "entity", "hashtag",
+               "keyword", "author", "cluster", "complaint", "responded", "max_spam", "copies")
+
+
+def parse_when(text: str, field: str, end: bool = False) -> datetime:
+    """``2026-12-01`` (a Bangkok day: its start, or with ``end`` the next day's start) or an ISO time."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            start = datetime.combine(day, time(0), BANGKOK)
+            return (start + timedelta(days=1) if end else start).astimezone(UTC)
+        return parse_iso(text)
+    except (ValueError, InputError):
+        raise InputError(f"{field}: cannot read {text[:40]!r} (use a date like 2026-12-01 or an ISO 8601 time)") from None
+
+
+def _values(params: dict[str, str], key: str) -> tuple[str, ...]:
+    raw = params.get(key, "")
+    return tuple(v for v in (s.strip() for s in raw.split(",")) if v)[:20]
+
+
+def mention_filter(params: dict[str, str], custom_words: tuple[str, ...], default_days: int | None = None) -> MentionFilter:
+    """The filter the mentions page, its CSV export and the API read from query parameters."""
+    since = parse_when(params["since"], "since") if params.get("since") else (
+        now_utc() - timedelta(days=default_days) if default_days else None)
+    until = parse_when(params["until"], "until", end=True) if params.get("until") else None
+    max_spam = None
+    if params.get("max_spam"):
+        try:
+            max_spam = float(params["max_spam"])
+        except ValueError:
+            raise InputError("max_spam: use a number from 0 to 1") from None
+        if not 0 <= max_spam <= 1:
+            raise InputError("max_spam: use a number from 0 to 1")
+    sentiment = _values(params, "sentiment")
+    bad = [s for s in sentiment if s not in SENTIMENTS]
+    if bad:
+        raise InputError(f"sentiment: unknown {bad[0]!r} (allowed: {', '.join(SENTIMENTS)})")
+    query = parse_query(params["q"], custom_words) if params.get("q", "").strip() else None
+    flags = {"1": True, "true": True, "0": False, "false": False}
+    return MentionFilter(
+        since=since, until=until, query=query, sentiment=sentiment,
+        source_names=_values(params, "source"), source_kinds=_values(params, "kind"),
+        entities=_values(params, "entity"), categories=_values(params, "category"),
+        expectations=_values(params, "expectation"), hashtags=_values(params, "hashtag"),
+        keywords=_values(params, "keyword"), clusters=_values(params, "cluster"),
+        complaint=flags.get(params.get("complaint", "")), responded=flags.get(params.get("responded", "")),
+        include_duplicates=params.get("copies") == "1" or bool(params.get("cluster")),
+        max_spam_score=max_spam,
+    )
+
+
+def link(path: str, **params: Any) -> str:
+    clean = {k: v for k, v in params.items() if v not in (None, "", ())}
+    return path + ("?" + urlencode(clean) if clean else "")
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(BANGKOK).isoformat(timespec="minutes")
+
+
+# -- overview -------------------------------------------------------------------------------
+def overview(store: Store, since: datetime, until: datetime, entity: str | None, lang: str) -> dict[str, Any]:
+    from sadap.app.web.i18n import label, word
+
+    base = MentionFilter(since=since, until=until, entities=(entity,) if entity else ())
+    span = until - since
+    interval = timedelta(hours=1) if span <= timedelta(days=3) else timedelta(days=1)
+    common = {"since": _iso(since), "until": _iso(until), "entity": entity}
+
+    def time_chart(cid: str, title: str, series: dict[str, list[tuple[datetime, int]]], names: dict[str, str],
+                   key: str) -> dict[str, Any]:
+        times = sorted({t for rows in series.values() for t, _ in rows})
+        out = {"id": cid, "title": title, "type": "time", "x": [_iso(t)[:16].replace("T", " ") for t in times],
+               "series": [], "links": []}
+        for name, rows in series.items():
+            by_time = dict(rows)
+            out["series"].append({"name": names.get(name, name), "data": [by_time.get(t, 0) for t in times]})
+            out["links"].append([link("/mentions", **{**common, "since": _iso(t), "until": _iso(t + interval),
+                                                      key: name, "copies": "1"}) for t in times])
+        return out
+
+    def bar_chart(cid: str, title: str, counts: dict[str, int], key: str, table: str | None = None,
+                  extra: dict[str, str] | None = None) -> dict[str, Any]:
+        keys = list(counts)
+        names = [label(table, k, lang) if table else k for k in keys]
+        return {"id": cid, "title": title, "type": "bar", "x": names,
+                "series": [{"name": title, "data": [counts[k] for k in keys]}],
+                "links": [[link("/mentions", **{**common, **(extra or {}), key: k, "copies": "1"}) for k in keys]]}
+
+    by_sentiment = {s: store.histogram(replace(base, sentiment=(s,)), interval) for s in SENTIMENTS}
+    top_entities = list(store.count_by(base, "entity", limit=5))
+    share = {e: store.histogram(replace(base, entities=(e,)), interval) for e in top_entities}
+    total = store.count(base)
+    charts = [
+        time_chart("volume", word("volume_by_sentiment", lang), by_sentiment,
+                   {s: label("sentiment", s, lang) for s in SENTIMENTS}, "sentiment"),
+        bar_chart("expectation", word("expectation", lang), store.count_by(base, "expectation"), "expectation", "expectation"),
+        bar_chart("category", word("category", lang), store.count_by(base, "category"), "category", "category"),
+        bar_chart("complaint_type", word("complaint_type", lang),
+                  store.count_by(replace(base, complaint=True), "complaint_type"), "complaint_type_x", "complaint_type",
+                  {"complaint": "1"}),
+        time_chart("share", word("share_of_voice", lang), share, {}, "entity"),
+        bar_chart("sources", word("top_sources", lang), store.count_by(base, "source_name", limit=10), "source"),
+        bar_chart("authors", word("top_authors", lang), store.count_by(base, "author_id", limit=10), "author"),
+        bar_chart("terms", word("top_terms", lang), store.count_by(base, "keyword", limit=15), "keyword"),
+        bar_chart("hashtags", word("top_hashtags", lang), store.count_by(base, "hashtag", limit=10), "hashtag"),
+    ]
+    charts[0]["colors"] = ["#1b7a3a", "#9aa3b2", "#b3261e", "#0b5cad"]  # pos, neu, neg, q
+    # Complaint types have no mention filter of their own: their bars open the complaints in the range.
+    charts[3]["links"] = [[link("/mentions", **common, complaint="1", copies="1") for _ in charts[3]["x"]]]
+    # Authors have no mention filter either: a bar opens the range's mentions.
+    charts[6]["links"] = [[link("/mentions", **common, copies="1") for _ in charts[6]["x"]]]
+    return {"charts": charts, "total": total, "unique": store.count(replace(base, include_duplicates=False)),
+            "entities": list(store.count_by(MentionFilter(), "entity", limit=50))}
+
+
+# -- mentions -------------------------------------------------------------------------------
+def cluster_sizes(store: Store, mentions: list[Mention]) -> dict[str, int]:
+    ids = tuple(m.duplicate_of or m.id for m in mentions)
+    if not ids:
+        return {}
+    return store.count_by(MentionFilter(clusters=ids), "cluster", limit=len(ids))
+
+
+CSV_FIELDS = ("id", "published_at", "source_name", "source_kind", "url", "author_id", "title", "text", "language",
+              "sentiment", "expectation", "category", "is_complaint", "complaint_type", "entities", "hashtags",
+              "spam_score", "duplicate_of")
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # Spreadsheets run cells that start with these as formulas.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_rows(mentions: list[Mention]) -> list[list[str]]:
+    rows = [list(CSV_FIELDS)]
+    for m in mentions:
+        rows.append([_cell(v) for v in (
+            m.id, m.published_at.isoformat(), m.source_name, m.source_kind, m.url, m.author_id, m.title, m.text,
+            m.language, m.sentiment.label if m.sentiment else None, m.expectation, m.category,
+            int(m.complaint.is_complaint), m.complaint.type, ";".join(m.entities), ";".join(m.hashtags),
+            m.spam_score, m.duplicate_of)])
+    return rows
+
+
+# -- incidents ------------------------------------------------------------------------------
+def steps_state(incident: Incident, events: list, playbook: Any, lang: str) -> list[dict[str, Any]]:
+    if playbook is None:
+        return []
+    now = now_utc()
+    done_texts = [e for e in events if e.kind == "step_done"]
+    out = []
+    for n, step in enumerate(playbook.steps, 1):
+        done = next((e for e in done_texts if e.text.startswith(f"{n}. ")), None)
+        due_at = incident.opened_at + step.due
+        out.append({
+            "n": n, "title": step.title.get(lang) if hasattr(step.title, "get") else step.title.th,
+            "owner": step.owner, "due_at": due_at, "checklist": step.checklist, "done": done,
+            "overdue": done is None and incident.state != "resolved" and now > due_at,
+        })
+    return out
+
+
+def mark_step(store: Store, incident: Incident, playbook: Any, number: int, actor: str, note: str = "") -> str:
+    steps = playbook.steps if playbook else []
+    if not 1 <= number <= len(steps):
+        raise InputError(f"playbook {incident.playbook!r} has {len(steps)} step(s); choose 1 to {len(steps)}")
+    title = steps[number - 1].title.th
+    add_note(store, incident.id, actor, f"{number}. {title}" + (f" — {note}" if note else ""), kind="step_done")
+    return title
+
+
+def response_templates(incident: Incident, playbook: Any, lang: str) -> list[dict[str, str]]:
+    if playbook is None:
+        return []
+    variables = {"brand": incident.key or "", "key": incident.key or "", "count": incident.alert_count,
+                 "rule": incident.rule, "since": incident.opened_at, "playbook": playbook.title.get(lang)}
+    out = []
+    for r in playbook.responses:
+        try:
+            text = render_template(r.template, variables, r.lang)
+        except ConfigError as err:
+            text = str(err)
+        out.append({"channel": r.channel, "lang": r.lang, "text": text})
+    return out
+
+
+# -- complaints -----------------------------------------------------------------------------
+def complaint_sla(config: Any) -> timedelta:
+    for rule in config.alert_rules:
+        if rule.type_name == "complaint_sla" and getattr(rule.options, "scope", "") == "mentions":
+            return rule.options.sla
+    return timedelta(hours=24)
+
+
+def complaint_queue(store: Store, sla: timedelta, days: int, limit: int = 200) -> list[dict[str, Any]]:
+    now = now_utc()
+    found = store.search(MentionFilter(complaint=True, since=now - timedelta(days=days), include_duplicates=False), limit)
+    assigned = store.assignments([m.id for m in found])
+    out = []
+    for m in found:
+        responses = store.responses(m.id)
+        due = m.published_at + sla
+        answered = responses[0]["at"] if responses else None
+        out.append({"m": m, "responses": responses, "due": due, "answered": answered,
+                    "left": (due - now) if answered is None else None,
+                    "overdue": answered is None and now > due, "assigned": assigned.get(m.id)})
+    out.sort(key=lambda c: (c["answered"] is not None, c["due"]))
+    return out
+
+
+def clock_words(delta: timedelta, lang: str) -> str:
+    seconds = abs(int(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    if lang == "th":
+        return f"{hours} ชม. {minutes} นาที"
+    return f"{hours} h {minutes} min"
+
+
+# -- playbooks ------------------------------------------------------------------------------
+def validate_playbook_text(config: Any, shown_path: str, text: str) -> list[str]:
+    """The problems ``sadap playbooks validate PATH`` reports for this text at that path (same lines)."""
+    name = Path(shown_path).name or "playbook.yaml"
+    with tempfile.TemporaryDirectory(prefix="sadap-playbook-") as folder:
+        tmp = Path(folder) / name
+        tmp.write_text(text, encoding="utf-8")
+        try:
+            load_playbooks([tmp], shipped=False, known_rules={r.id for r in config.alert_rules},
+                           known_notifiers={n.id for n in config.notifiers},
+                           known_rule_types=set(config.rule_type_names()))
+        except ConfigError as err:
+            return [line.replace(str(tmp), shown_path) for line in str(err).splitlines()]
+    return []
+
+
+def editable(config: Any, playbook: Any) -> bool:
+    if playbook.shipped or not playbook.source:
+        return False
+    source = Path(playbook.source).resolve()
+    for p in config.playbooks.paths:
+        root = (config.base_dir / p).resolve()
+        if source == root or root in source.parents:
+            return True
+    return False
+
+
+def backtest_chart(report: dict[str, Any]) -> dict[str, Any]:
+    """Incidents that would have opened, per hour, on a time axis."""
+    counts: dict[str, int] = {}
+    for inc in report["incidents"]:
+        at = datetime.fromisoformat(inc["opened_at"]).astimezone(BANGKOK).replace(minute=0, second=0, microsecond=0)
+        key = at.isoformat(timespec="minutes")[:16].replace("T", " ")
+        counts[key] = counts.get(key, 0) + 1
+    alerts: dict[str, int] = {}
+    for a in report["alerts"]:
+        at = datetime.fromisoformat(a["at"]).astimezone(BANGKOK).replace(minute=0, second=0, microsecond=0)
+        key = at.isoformat(timespec="minutes")[:16].replace("T", " ")
+        alerts[key] = alerts.get(key, 0) + 1
+    xs = sorted(set(counts) | set(alerts))
+    return {"id": "backtest", "title": "", "type": "time", "x": xs,
+            "series": [{"name": "incidents", "data": [counts.get(x, 0) for x in xs]},
+                       {"name": "alerts", "data": [alerts.get(x, 0) for x in xs]}], "links": []}
+
+
+def parse_since(text: str) -> timedelta:
+    try:
+        value = parse_duration(text)
+    except InputError as err:
+        raise InputError(f"since: {err}") from None
+    if value <= timedelta(0) or value > timedelta(days=366):
+        raise InputError("since: use a duration from 1m to 366d (e.g. 7d)")
+    return value

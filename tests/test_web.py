@@ -1,0 +1,546 @@
+"""The web workspace without a browser: sign-in, roles, CSRF, Host, headers, bad input, pages and
+the JSON API, on a copy of the real demo store (Starlette's test client, and a real uvicorn server
+for raw-socket cases)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from tests.web_support import PASSWORD, csrf_of, sign_in, workspace_copy
+
+starlette_testclient = pytest.importorskip("starlette.testclient")
+
+
+@pytest.fixture(scope="module")
+def setup(demo_store_dir, tmp_path_factory):
+    from sadap.app.config import load_config_file
+    from sadap.store import open_store
+
+    config_path = workspace_copy(demo_store_dir, tmp_path_factory.mktemp("web") / "ws")
+    config = load_config_file(config_path)
+    store = open_store(config)
+    yield config, store
+    store.close()
+
+
+def client_for(setup, base_url: str = "http://127.0.0.1", config=None):
+    from sadap.app.web import create_app
+
+    cfg, store = setup
+    return starlette_testclient.TestClient(create_app(config or cfg, store), base_url=base_url)
+
+
+def signed_in(setup, role: str):
+    client = client_for(setup)
+    assert sign_in(client, role).status_code == 303
+    return client
+
+
+def open_incident(store, state: str = "open"):
+    return next(i for i in store.list_incidents() if i.state == state)
+
+
+# -- sign-in and sessions -----------------------------------------------------------------------
+def test_nothing_readable_without_sign_in(setup):
+    client = client_for(setup)
+    for path in ("/", "/mentions", "/incidents", "/complaints", "/playbooks", "/rules", "/sources", "/admin/users"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin?next="), path
+    for path in ("/api/incidents", "/api/summary", "/api/mentions?q=x"):
+        r = client.get(path)
+        assert r.status_code == 401 and "error" in r.json(), path
+    incident = open_incident(setup[1])
+    assert client.get(f"/api/incidents/{incident.id}").status_code == 401
+
+
+def test_public_read_lets_anonymous_readers_in_but_not_writers(setup):
+    cfg, store = setup
+    public = cfg.model_copy(update={"console": cfg.console.model_copy(update={"public_read": True})})
+    client = client_for(setup, config=public)
+    assert client.get("/").status_code == 200
+    assert client.get("/api/incidents").status_code == 200
+    page = client.get("/incidents")
+    incident = open_incident(store)
+    r = client.post(f"/incidents/{incident.id}/ack", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 401
+    assert client.get("/admin/users").status_code == 401 or client.get("/admin/users", follow_redirects=False).status_code == 303
+
+
+def test_sign_in_sets_a_safe_session_cookie_and_sign_out_ends_it(setup):
+    client = client_for(setup)
+    r = sign_in(client, "viewer")
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    assert PASSWORD not in r.headers["set-cookie"]
+    page = client.get("/")
+    assert page.status_code == 200 and "viewer · viewer" in page.text
+    client.post("/signout", data={"csrf_token": csrf_of(page.text)})
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_cookie_is_secure_behind_tls(setup):
+    client = client_for(setup, base_url="https://127.0.0.1")
+    r = sign_in(client, "viewer")
+    assert r.status_code == 303 and "secure" in r.headers["set-cookie"].lower()
+    assert r.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_wrong_password_and_sign_in_rate_limit(setup):
+    client = client_for(setup)
+    assert sign_in(client, "viewer", "wrong password!").status_code == 401
+    assert sign_in(client, "nobody", "wrong password!").status_code == 401
+    for _ in range(5):
+        sign_in(client, "planner", "not the password")
+    r = sign_in(client, "planner")  # the right password, but too many failures just now
+    assert r.status_code == 429 and "15" in r.text
+
+
+def test_password_change_and_disable_end_sessions_and_tokens(setup):
+    from sadap.app.web.auth import add_user, new_api_token, set_disabled, set_password
+
+    _, store = setup
+    add_user(store, "temp", "responder", PASSWORD)
+    client = signed_in(setup, "temp")
+    token, _ = new_api_token(store, "temp", "ci")
+    api = client_for(setup)
+    assert api.get("/api/incidents", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    set_password(store, "temp", "another long password")
+    assert client.get("/", follow_redirects=False).status_code == 303
+    set_disabled(store, "temp")
+    assert api.get("/api/incidents", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert sign_in(client_for(setup), "temp", "another long password").status_code == 401
+
+
+def test_passwords_are_argon2_hashes_and_tokens_stored_hashed(setup):
+    from sadap.app.web.auth import new_api_token
+
+    _, store = setup
+    user = store.get_user("admin")
+    assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+    token, record = new_api_token(store, "admin", "hashed?")
+    stored = store.find_api_token(record.token_hash)
+    assert stored is not None and token not in stored.model_dump_json() and stored.prefix == token[:10]
+
+
+# -- CSRF, Origin, Host, headers ----------------------------------------------------------------------
+def test_state_changes_need_the_csrf_token(setup):
+    _, store = setup
+    client = signed_in(setup, "responder")
+    incident = open_incident(store)
+    before = len(store.events(incident.id))
+    r = client.post(f"/incidents/{incident.id}/ack", data={"text": "no token"})
+    assert r.status_code == 403 and "CSRF" in r.text
+    r = client.post(f"/incidents/{incident.id}/ack", content=b"csrf_token=x", headers={"content-type": "text/plain"})
+    assert r.status_code == 403
+    page = client.get(f"/incidents/{incident.id}")
+    r = client.post(f"/incidents/{incident.id}/note", data={"csrf_token": csrf_of(page.text), "text": "x"},
+                    headers={"origin": "http://evil.example"})
+    assert r.status_code == 403 and "cross-origin" in r.text
+    assert len(store.events(incident.id)) == before
+
+
+def test_changes_are_recorded_as_the_signed_in_user(setup):
+    _, store = setup
+    client = signed_in(setup, "responder")
+    incident = open_incident(store)
+    page = client.get(f"/incidents/{incident.id}")
+    r = client.post(f"/incidents/{incident.id}/ack", data={"csrf_token": csrf_of(page.text), "by": "mallory",
+                                                           "actor": "mallory", "text": "รับทราบ"}, follow_redirects=False)
+    assert r.status_code == 303
+    event = store.events(incident.id)[-1]
+    assert event.kind == "acknowledged" and event.actor == "responder" and event.text == "รับทราบ"
+    assert store.get_incident(incident.id).state == "acknowledged"
+
+
+def test_host_allow_list(setup):
+    client = client_for(setup)
+    assert client.get("/signin", headers={"host": "evil.example"}).status_code == 400
+    assert client.get("/api/incidents", headers={"host": "evil.example"}).json()["error"].startswith("host not allowed")
+    assert client.get("/signin", headers={"host": "localhost:8470"}).status_code == 200
+
+
+def test_security_headers_on_every_response(setup):
+    client = client_for(setup)
+    for path in ("/signin", "/static/app.js", "/api/incidents", "/no-such-page"):
+        r = client.get(path)
+        assert "script-src 'self'" in r.headers["content-security-policy"], path
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"] == "same-origin"
+    assert "<script>" not in client.get("/signin").text  # no inline scripts: the CSP needs none
+
+
+# -- roles ---------------------------------------------------------------------------------------------
+def test_roles(setup):
+    _, store = setup
+    incident = open_incident(store)
+    viewer = signed_in(setup, "viewer")
+    page = viewer.get(f"/incidents/{incident.id}")
+    assert page.status_code == 200 and 'id="btn-ack"' not in page.text
+    r = viewer.post(f"/incidents/{incident.id}/ack", data={"csrf_token": csrf_of(page.text)})
+    assert r.status_code == 403
+    assert viewer.get("/admin/users").status_code == 403
+    assert viewer.get("/backtest/service-outage").status_code == 403
+    responder = signed_in(setup, "responder")
+    page = responder.get("/playbooks/service-outage")
+    r = responder.post("/playbooks/service-outage", data={"csrf_token": csrf_of(page.text), "yaml": "x: 1", "do": "validate"})
+    assert r.status_code == 403
+    r = responder.post("/rules/outage-keywords/snooze", data={"csrf_token": csrf_of(page.text), "duration": "1h"})
+    assert r.status_code == 403
+    planner = signed_in(setup, "planner")
+    assert planner.get("/admin/users").status_code == 403
+    page = planner.get("/rules")
+    r = planner.post("/rules/outage-keywords/snooze", data={"csrf_token": csrf_of(page.text), "duration": "1h", "key": "*"},
+                     follow_redirects=False)
+    assert r.status_code == 303 and store.snoozed_until("outage-keywords", "x") is not None
+    assert "outage-keywords" in planner.get("/rules").text
+    planner.post("/rules/outage-keywords/unsnooze", data={"csrf_token": csrf_of(page.text), "key": "*"})
+    from sadap.core.timeutil import now_utc
+
+    assert store.snoozed_until("outage-keywords", "x") <= now_utc()
+    assert signed_in(setup, "admin").get("/admin/users").status_code == 200
+
+
+# -- the JSON API with tokens -------------------------------------------------------------------------------
+def test_api_token_acts_as_its_user_never_the_body(setup):
+    from sadap.app.web.auth import new_api_token
+
+    _, store = setup
+    token, _ = new_api_token(store, "responder", "bot")
+    api = client_for(setup)
+    auth = {"Authorization": f"Bearer {token}"}
+    incident = next(i for i in store.list_incidents() if i.state in ("open", "acknowledged"))
+    r = api.post(f"/api/incidents/{incident.id}/note", json={"by": "mallory", "text": "จากบอท"}, headers=auth)
+    assert r.status_code == 200, r.text
+    event = store.events(incident.id)[-1]
+    assert event.actor == "responder" and event.text == "จากบอท"
+    assert api.post(f"/api/incidents/{incident.id}/frobnicate", json={}, headers=auth).status_code == 404
+    assert api.post("/api/incidents/INC-NOPE/resolve", json={}, headers=auth).status_code == 404
+    assert api.post(f"/api/incidents/{incident.id}/note", content=b"{not json", headers={**auth, "content-type": "application/json"}).status_code == 400
+    detail = api.get(f"/api/incidents/{incident.id}", headers=auth).json()
+    assert detail["timeline"][-1]["actor"] == "responder"
+    viewer_token, _ = new_api_token(store, "viewer")
+    r = api.post(f"/api/incidents/{incident.id}/note", json={"text": "x"}, headers={"Authorization": f"Bearer {viewer_token}"})
+    assert r.status_code == 403
+
+
+def test_bad_tokens_get_401(setup):
+    api = client_for(setup)
+    for value in (b"Bearer sdp_wrongwrongwrongwrongwrong", b"Basic abc", b"Bearer", "Bearer ค่ะ".encode("utf-8"),
+                  b"Bearer \xff\xfe"):
+        r = api.get("/api/incidents", headers={"Authorization": value})
+        assert r.status_code == 401, value
+
+
+def test_api_mentions_and_summary(setup):
+    from sadap.store import MentionFilter
+    from sadap.store.query import parse_query
+
+    cfg, store = setup
+    api = signed_in(setup, "viewer")
+    body = api.get("/api/mentions", params={"q": "แอป ล่ม", "limit": "5", "copies": "1"}).json()
+    assert body["total"] == store.count(MentionFilter(query=parse_query("แอป ล่ม", tuple(cfg.custom_words()))))
+    assert body["total"] > 0 and len(body["mentions"]) == 5
+    assert api.get("/api/summary").json()["total"] == 212
+    assert api.get("/api/mentions", params={"since": "yesterday"}).status_code == 400
+
+
+# -- pages ------------------------------------------------------------------------------------------------
+def test_pages_render_in_thai_and_english(setup):
+    client = signed_in(setup, "admin")
+    incident = setup[1].list_incidents()[0]
+    for path in ("/", "/mentions", "/incidents", f"/incidents/{incident.id}", f"/incidents/{incident.id}/live",
+                 "/complaints", "/playbooks", "/playbooks/service-outage", "/rules", "/sources", "/admin/users",
+                 "/backtest/service-outage?since=7d"):
+        r = client.get(path)
+        assert r.status_code == 200, (path, r.text[:300])
+    home = client.get("/")
+    assert "ภาพรวม" in home.text and "ปริมาณข้อความตามความรู้สึก" in home.text
+    charts = json.loads(home.text.split('id="chart-data">', 1)[1].split("</script>", 1)[0])
+    assert {c["id"] for c in charts} >= {"volume", "expectation", "category", "complaint_type", "share", "sources",
+                                         "authors", "terms", "hashtags"}
+    volume = charts[0]
+    assert sum(sum(s["data"]) for s in volume["series"]) == 212 or sum(sum(s["data"]) for s in volume["series"]) > 0
+    assert all(url.startswith("/mentions?") for row in volume["links"] for url in row)
+    client.post("/lang", data={"csrf_token": csrf_of(home.text), "lang": "en", "next": "/"})
+    assert "Volume by sentiment" in client.get("/").text
+
+
+def test_mentions_search_filters_and_csv(setup):
+    from sadap.store import MentionFilter
+    from sadap.store.query import parse_query
+
+    cfg, store = setup
+    client = signed_in(setup, "viewer")
+    q = "แอป ล่ม"
+    expected = store.count(MentionFilter(query=parse_query(q, tuple(cfg.custom_words())), sentiment=("neg",),
+                                         include_duplicates=False))
+    page = client.get("/mentions", params={"q": q, "sentiment": "neg"})
+    assert page.status_code == 200 and f'id="found-count">{expected}<' in page.text
+    csv_text = client.get("/mentions.csv", params={"q": q, "sentiment": "neg"}).text
+    rows = csv_text.strip().splitlines()
+    assert rows[0].lstrip("\ufeff").startswith("id,published_at") and len(rows) >= 2
+    bad = client.get("/mentions", params={"since": "2026-13-45"})
+    assert bad.status_code == 400 and "since" in bad.text
+    assert client.get("/mentions", params={"max_spam": "7"}).status_code == 400
+
+
+def test_only_http_links_and_csv_formulas_escaped(setup):
+    from datetime import timedelta
+
+    from sadap.core.mention import Mention
+    from sadap.core.timeutil import now_utc
+
+    _, store = setup
+    now = now_utc()
+    bad = Mention(id="evil-1", source_kind="forum", source_name="forum-x", url="javascript:alert(document.cookie)",
+                  published_at=now - timedelta(minutes=5), collected_at=now, text="=HYPERLINK(\"http://x\") ลองลิงก์")
+    store.upsert([bad])
+    client = signed_in(setup, "viewer")
+    page = client.get("/mentions/evil-1").text
+    assert "javascript:alert" in page and 'href="javascript' not in page.lower()
+    listing = client.get("/mentions", params={"source": "forum-x"}).text
+    assert 'href="javascript' not in listing.lower()
+    csv_text = client.get("/mentions.csv", params={"source": "forum-x"}).text
+    assert "'=HYPERLINK" in csv_text
+
+
+def test_incident_workflow_and_steps(setup):
+    _, store = setup
+    client = signed_in(setup, "responder")
+    incident = next(i for i in store.list_incidents() if i.playbook == "service-outage")
+    page = client.get(f"/incidents/{incident.id}")
+    token = csrf_of(page.text)
+    assert 'id="step-1"' in page.text and "hx-get" in page.text
+    assert client.post(f"/incidents/{incident.id}/step", data={"csrf_token": token, "step": "1"}).status_code == 200
+    assert client.post(f"/incidents/{incident.id}/step", data={"csrf_token": token, "step": "99"}).status_code == 400
+    live = client.get(f"/incidents/{incident.id}/live").text
+    assert "✓" in live
+    if store.get_incident(incident.id).state == "open":
+        client.post(f"/incidents/{incident.id}/ack", data={"csrf_token": token})
+    client.post(f"/incidents/{incident.id}/resolve", data={"csrf_token": token})
+    assert store.get_incident(incident.id).state == "resolved"
+    r = client.post(f"/incidents/{incident.id}/resolve", data={"csrf_token": token})
+    assert r.status_code == 409
+    kinds = [e.kind for e in store.events(incident.id)]
+    assert "step_done" in kinds and kinds[-1] == "resolved"
+
+
+def test_complaint_response_stops_the_clock(setup):
+    from sadap.store import MentionFilter
+
+    _, store = setup
+    client = signed_in(setup, "responder")
+    page = client.get("/complaints", params={"days": "90"})
+    target = next(m for m in store.search(MentionFilter(complaint=True, responded=False, include_duplicates=False), 50))
+    assert f'id="c-{target.id}" class="' in page.text
+    row = page.text.split(f'id="c-{target.id}"', 1)[1].split("</tr>", 1)[0]
+    assert "answered" not in row.split(">", 1)[0]
+    r = client.post(f"/mentions/{target.id}/assign", data={"csrf_token": csrf_of(page.text), "assignee": "responder"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and store.assignments([target.id])[target.id]["assignee"] == "responder"
+    client.post(f"/mentions/{target.id}/respond", data={"csrf_token": csrf_of(page.text), "text": "ขออภัยค่ะ",
+                                                        "channel": "forum"})
+    after = client.get("/complaints", params={"days": "90"}).text
+    row = after.split(f'id="c-{target.id}"', 1)[1].split("</tr>", 1)[0]
+    assert 'class="answered"' in row and "✓" in row
+    assert store.responses(target.id)[0]["actor"] == "responder"
+    r = client.post(f"/mentions/{target.id}/assign", data={"csrf_token": csrf_of(page.text), "assignee": "ghost"})
+    assert r.status_code == 400
+
+
+def test_playbook_errors_are_those_of_sadap_playbooks_validate(setup, tmp_path):
+    cfg, store = setup
+    client = signed_in(setup, "planner")
+    page = client.get("/playbooks/service-outage")
+    text = page.text.split('spellcheck="false">', 1)[1].split("</textarea>", 1)[0]
+    import html as htmlmod
+
+    yaml_text = htmlmod.unescape(text)
+    import re
+
+    broken = re.sub(r"(?m)^severity: P\d", "severity: P9", yaml_text, count=1).replace("owner: ", "owner: nobody-", 1)
+    assert broken.count("P9") == 1
+    r = client.post("/playbooks/service-outage", data={"csrf_token": csrf_of(page.text), "yaml": broken, "do": "validate"})
+    assert r.status_code == 422
+    shown = [htmlmod.unescape(x) for x in r.text.split('id="problems"', 1)[1].split("</ul>", 1)[0].split("<li>")[1:]]
+    shown = [x.split("</li>", 1)[0] for x in shown]
+    # the CLI on the same text at the same path
+    source = next(p for p in __import__("sadap.app.alerting", fromlist=["x"]).configured_playbooks(cfg)
+                  if p.id == "service-outage").source
+    folder = tmp_path / "same"
+    target = folder / source.lstrip("/")
+    target.parent.mkdir(parents=True)
+    target.write_text(broken, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "sadap", "playbooks", "validate", str(target), "--config", str(cfg.path)],
+                          capture_output=True, text=True)
+    cli = [line.removeprefix("sadap: ").replace(str(target), source) for line in done.stderr.strip().splitlines()]
+    assert done.returncode == 1 and len(shown) >= 2 and shown == cli
+    assert 'class="bad"' in r.text  # the lines are marked in the editor
+    ok = client.post("/playbooks/service-outage", data={"csrf_token": csrf_of(page.text), "yaml": yaml_text, "do": "validate"})
+    assert ok.status_code == 200 and 'id="valid"' in ok.text
+    r = client.post("/playbooks/service-outage", data={"csrf_token": csrf_of(page.text), "yaml": yaml_text, "do": "save"})
+    assert r.status_code == 403  # shipped: validate only
+
+
+def test_admin_manages_users_and_tokens(setup):
+    _, store = setup
+    admin = signed_in(setup, "admin")
+    page = admin.get("/admin/users")
+    token = csrf_of(page.text)
+    r = admin.post("/admin/users/add", data={"csrf_token": token, "username": "somsri", "role": "responder",
+                                             "password": "short"})
+    assert r.status_code == 400 and "too short" in r.text
+    admin.post("/admin/users/add", data={"csrf_token": token, "username": "somsri", "role": "responder",
+                                         "password": "long enough password"})
+    assert store.get_user("somsri").role == "responder"
+    r = admin.post("/admin/users/token", data={"csrf_token": token, "username": "somsri", "name": "line bot"})
+    new = r.text.split('id="new-token">', 1)[1].split("<", 1)[0]
+    assert new.startswith("sdp_")
+    api = client_for(setup)
+    assert api.get("/api/incidents", headers={"Authorization": f"Bearer {new}"}).status_code == 200
+    hashed = next(t.token_hash for t in store.list_api_tokens("somsri"))
+    admin.post("/admin/users/revoke", data={"csrf_token": token, "token_hash": hashed})
+    assert api.get("/api/incidents", headers={"Authorization": f"Bearer {new}"}).status_code == 401
+    assert admin.post("/admin/users/disable", data={"csrf_token": token, "username": "admin"}).status_code == 400
+
+
+def test_open_redirects_refused(setup):
+    client = client_for(setup)
+    page = client.get("/signin")
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        r = client.post("/signin", data={"username": "viewer", "password": PASSWORD, "csrf_token": csrf_of(page.text),
+                                         "next": target}, follow_redirects=False)
+        assert r.headers["location"] == "/", target
+
+
+# -- a real server: raw bad requests never kill a handler -----------------------------------------------------
+def _raw(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(request)
+        chunks = []
+        try:
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+                if b"\r\n\r\n" in b"".join(chunks) and len(b"".join(chunks)) > 50:
+                    break
+        except TimeoutError:
+            pass
+    return b"".join(chunks)
+
+
+def test_real_server_answers_bad_headers_and_bodies_with_4xx(setup):
+    from sadap.app.web import Console
+
+    cfg, store = setup
+    console = Console(cfg, "127.0.0.1", 0, store)
+    console.start()
+    try:
+        port = console.port
+        huge = _raw(port, b"POST /api/incidents/x/ack HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999\r\nConnection: close\r\n\r\n")
+        assert huge.startswith(b"HTTP/1.1 413"), huge[:80]
+        thai = _raw(port, "GET /api/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ค่ะ\r\nConnection: close\r\n\r\n".encode("utf-8"))
+        assert thai.startswith(b"HTTP/1.1 401"), thai[:80]
+        bad_len = _raw(port, b"POST /signin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\nConnection: close\r\n\r\n")
+        assert bad_len[:12] in (b"HTTP/1.1 400", b"HTTP/1.1 413") or bad_len.startswith(b"HTTP/1.1 4"), bad_len[:80]
+        evil = _raw(port, b"GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+        assert evil.startswith(b"HTTP/1.1 400")
+        big_body = b"x" * (cfg.console.max_body_bytes + 10)
+        chunked = _raw(port, b"POST /signin HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"
+                             b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+                             + f"{len(big_body):x}\r\n".encode() + big_body + b"\r\n0\r\n\r\n")
+        assert chunked.startswith(b"HTTP/1.1 413"), chunked[:80]
+        # still serving
+        ok = _raw(port, b"GET /signin HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert ok.startswith(b"HTTP/1.1 200")
+    finally:
+        console.stop()
+
+
+# -- the command line ------------------------------------------------------------------------------------------
+def test_users_cli(setup, monkeypatch):
+    from click.testing import CliRunner
+
+    from sadap.app.cli import main
+
+    cfg, store = setup
+    runner = CliRunner()
+    monkeypatch.setenv("NEW_PW", "a long new password")
+    args = ["--config", str(cfg.path)]
+    r = runner.invoke(main, ["users", "add", "kasem", "--role", "planner", "--password-env", "NEW_PW", *args])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["users", "add", "kasem", "--password-env", "NEW_PW", *args])
+    assert r.exit_code == 1 and "already exists" in r.output
+    r = runner.invoke(main, ["users", "add", "Bad Name!", "--password-env", "NEW_PW", *args])
+    assert r.exit_code == 1 and "user name" in r.output
+    r = runner.invoke(main, ["users", "list", "--json", *args])
+    rows = json.loads(r.output)
+    assert {"username": "kasem", "role": "planner"}.items() <= next(x for x in rows if x["username"] == "kasem").items()
+    assert "argon2" not in r.output
+    monkeypatch.setenv("NEW_PW", "yet another password")
+    assert runner.invoke(main, ["users", "passwd", "kasem", "--password-env", "NEW_PW", *args]).exit_code == 0
+    assert sign_in(client_for(setup), "kasem", "yet another password").status_code == 303
+    r = runner.invoke(main, ["users", "token", "kasem", "--name", "ci", *args])
+    assert r.exit_code == 0 and r.output.startswith("sdp_")
+    assert runner.invoke(main, ["users", "disable", "kasem", *args]).exit_code == 0
+    assert store.get_user("kasem").disabled
+    assert runner.invoke(main, ["users", "disable", "ghost", *args]).exit_code == 1
+
+
+def test_demo_serve_workspace_has_a_demo_user(setup):
+    """`sadap demo --serve` starts the workspace with user `demo` and prints a fresh password."""
+    from sadap.app.demo.run import serve_workspace
+
+    cfg, store = setup
+    url, user, password = serve_workspace(cfg, 0)
+    assert user == "demo" and len(password) >= 12 and store.get_user("demo").role == "admin"
+    import httpx
+
+    with httpx.Client(base_url=url, follow_redirects=True) as client:
+        page = client.get("/signin")
+        r = client.post("/signin", data={"username": "demo", "password": password, "csrf_token": csrf_of(page.text),
+                                         "next": "/"})
+        assert r.status_code == 200 and "demo · admin" in r.text
+    _, _, again = serve_workspace(cfg, 0)
+    assert again != password  # a new password each time
+
+
+def test_sadap_serve_command(setup):
+    import httpx
+
+    cfg, _ = setup
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "sadap", "serve", "--config", str(cfg.path), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        while line and "workspace:" not in line:
+            line = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line
+        assert httpx.get(f"http://127.0.0.1:{port}/signin").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/api/incidents").status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_mentions_page_count_is_capped(setup, monkeypatch):
+    from sadap.app.web import routes
+
+    client = signed_in(setup, "viewer")
+    monkeypatch.setattr(routes, "COUNT_CAP", 5)
+    page = client.get("/mentions", params={"copies": "1"}).text
+    assert 'id="found-count">5</b>+' in page
+    page = client.get("/mentions", params={"cluster": "no-such-cluster"}).text
+    assert 'id="found-count">0</b> ' in page

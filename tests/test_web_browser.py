@@ -1,0 +1,218 @@
+"""The web workspace in a real browser: Playwright for Python driving Debian's Chromium against a
+real uvicorn server on a copy of the demo store."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+
+import pytest
+
+from tests.browser_support import chromium_missing, launch, sign_in_page
+from tests.web_support import PASSWORD, workspace_copy
+
+pytestmark = pytest.mark.browser
+
+_missing = chromium_missing()
+if _missing and not os.environ.get("CI"):
+    pytest.skip(_missing, allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def server(demo_store_dir, tmp_path_factory):
+    from sadap.app.config import load_config_file
+    from sadap.app.web import Console
+    from sadap.core.mention import Mention
+    from sadap.core.timeutil import now_utc
+    from sadap.store import open_store
+
+    config_path = workspace_copy(demo_store_dir, tmp_path_factory.mktemp("browser") / "ws")
+    config = load_config_file(config_path)
+    store = open_store(config)
+    now = now_utc()
+    store.upsert([Mention(id="evil-link", source_kind="forum", source_name="forum-x", url="javascript:alert(1)",
+                          published_at=now - timedelta(minutes=3), collected_at=now, text="ลิงก์แปลก ๆ ลองกดดู")])
+    console = Console(config, "127.0.0.1", 0, store)
+    console.start()
+    yield console.url, store
+    console.stop()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.errors = errors  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def test_sign_in_and_overview_charts_drawn_and_clickable(server, page):
+    base, store = server
+    page.goto(base)
+    assert "/signin" in page.url
+    sign_in_page(page, base, "viewer", "wrong password!")
+    assert page.locator("[role=alert]").is_visible()
+    sign_in_page(page, base, "viewer", PASSWORD)
+    assert page.url == base
+    page.wait_for_selector("#chart-volume[data-drawn='1'] canvas")
+    assert page.locator("[data-drawn='1']").count() == 9
+    assert page.locator("#chart-volume canvas").first.bounding_box()["height"] > 100
+    assert not [e for e in page.errors if "Content Security Policy" in e], page.errors
+    # click the tallest bar of the volume chart: it opens the mentions behind it
+    point = page.evaluate("""() => {
+        const el = document.getElementById('chart-volume');
+        const chart = echarts.getInstanceByDom(el);
+        const opt = chart.getOption();
+        let best = [0, 0, -1];
+        opt.series.forEach((s, si) => s.data.forEach((v, i) => { if (v > best[2]) best = [si, i, v]; }));
+        const below = opt.series.slice(0, best[0]).reduce((a, s) => a + s.data[best[1]], 0);
+        const [x, y] = chart.convertToPixel({seriesIndex: best[0]}, [best[1], below + best[2] / 2]);
+        const r = el.getBoundingClientRect();
+        return {x: r.left + x, y: r.top + y};
+    }""")
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_url(re.compile(r".*/mentions\?.*"))
+    assert int(page.locator("#found-count").inner_text()) > 0
+
+
+def test_search_and_filter(server, page):
+    from sadap.store import MentionFilter
+    from sadap.store.query import parse_query
+
+    base, store = server
+    sign_in_page(page, base, "viewer", PASSWORD)
+    page.goto(base + "mentions")
+    page.fill("input[name=q]", "แอป ล่ม")
+    page.select_option("select[name=sentiment]", "neg")
+    page.click("#mention-filters button[type=submit]")
+    page.wait_for_load_state("load")
+    expected = store.count(MentionFilter(query=parse_query("แอป ล่ม", ("แสงทอง",)), sentiment=("neg",),
+                                         include_duplicates=False))
+    assert "sentiment=neg" in page.url and int(page.locator("#found-count").inner_text()) == expected > 0
+    assert page.locator("table.mentions tbody tr").count() == min(expected, 50)
+
+
+def test_incident_ack_step_resolve(server, page):
+    base, store = server
+    incident = next(i for i in store.list_incidents() if i.state == "open")
+    sign_in_page(page, base, "responder", PASSWORD)
+    page.goto(base + f"incidents/{incident.id}")
+    page.click("#btn-ack")
+    page.wait_for_load_state("load")
+    assert page.locator("#state").inner_text() == "รับทราบแล้ว"
+    page.click("#btn-step-1")
+    page.wait_for_load_state("load")
+    assert "✓" in page.locator("#step-1").inner_text()
+    page.click("#btn-resolve")
+    page.wait_for_load_state("load")
+    assert page.locator("#state").inner_text() == "ปิดแล้ว"
+    events = store.events(incident.id)
+    assert [e.kind for e in events][-3:] == ["acknowledged", "step_done", "resolved"]
+    assert {e.actor for e in events[-3:]} == {"responder"}
+
+
+def test_complaint_response_stops_its_clock(server, page):
+    base, store = server
+    sign_in_page(page, base, "responder", PASSWORD)
+    page.goto(base + "complaints?days=90")
+    row = page.locator("table.complaints tbody tr:not(.answered)").first
+    row_id = row.get_attribute("id")
+    assert "✓" not in row.locator("td.clock").inner_text()
+    row.locator("form.respond input[name=text]").fill("ขออภัยในความไม่สะดวกค่ะ ทีมงานกำลังแก้ไข")
+    row.locator("form.respond button").click()
+    page.wait_for_load_state("load")
+    answered = page.locator(f"#{row_id}")
+    assert answered.get_attribute("class") == "answered" and "✓" in answered.locator("td.clock").inner_text()
+    assert store.responses(row_id.removeprefix("c-"))[0]["actor"] == "responder"
+
+
+def test_playbook_edit_error_shown_inline(server, page):
+    base, _ = server
+    sign_in_page(page, base, "planner", PASSWORD)
+    page.goto(base + "playbooks/service-outage")
+    text = page.input_value("textarea[name=yaml]")
+    page.fill("textarea[name=yaml]", re.sub(r"(?m)^severity: P\d", "severity: P9", text, count=1))
+    page.click("#playbook-editor button[value=validate]")
+    page.wait_for_load_state("load")
+    problems = page.locator("#problems")
+    assert problems.is_visible() and "severity" in problems.inner_text()
+    assert page.locator("ol.lines li.bad").count() >= 1
+
+
+def test_viewer_cannot_acknowledge(server, page):
+    base, store = server
+    incident = next(i for i in store.list_incidents() if i.state == "open")
+    sign_in_page(page, base, "viewer", PASSWORD)
+    page.goto(base + f"incidents/{incident.id}")
+    assert page.locator("#btn-ack").count() == 0
+    token = page.get_attribute("body", "data-csrf")
+    response = page.request.post(base + f"incidents/{incident.id}/ack", form={"csrf_token": token})
+    assert response.status == 403
+    assert store.get_incident(incident.id).state == "open"
+
+
+def test_request_without_csrf_token_refused(server, page):
+    base, store = server
+    incident = next(i for i in store.list_incidents() if i.state == "open")
+    sign_in_page(page, base, "responder", PASSWORD)
+    response = page.request.post(base + f"incidents/{incident.id}/ack", form={"text": "no token"})
+    assert response.status == 403 and "CSRF" in response.text()
+    # a cross-site form post (another origin, no token) is refused too
+    response = page.request.post(base + f"incidents/{incident.id}/ack", form={"text": "x"},
+                                 headers={"Origin": "http://evil.example"})
+    assert response.status == 403
+    assert store.get_incident(incident.id).state == "open"
+
+
+def test_javascript_url_is_inert(server, page):
+    base, _ = server
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    sign_in_page(page, base, "viewer", PASSWORD)
+    page.goto(base + "mentions/evil-link")
+    assert page.locator("a[href^='javascript']").count() == 0
+    page.locator(".inert").first.click()
+    page.wait_for_timeout(300)
+    page.goto(base + "mentions?source=forum-x")
+    assert page.locator("a[href^='javascript']").count() == 0
+    page.locator("table.mentions .inert").first.click()
+    page.wait_for_timeout(300)
+    assert dialogs == [] and "/mentions" in page.url
+
+
+def test_thai_renders_with_the_shipped_font(server, browser):
+    base, _ = server
+    shots = []
+    for block_fonts in (False, True):
+        context = browser.new_context(viewport={"width": 800, "height": 400})
+        if block_fonts:
+            context.route("**/static/vendor/fonts/**", lambda route: route.abort())
+        page = context.new_page()
+        sign_in_page(page, base, "viewer", PASSWORD)
+        page.goto(base + "incidents")
+        page.evaluate("document.fonts.ready")
+        loaded = page.evaluate("() => document.fonts.check('16px \"Sadap Noto Sans Thai\"', 'ภาษาไทย')")
+        statuses = page.evaluate("() => Array.from(document.fonts).map(f => f.status)")
+        if not block_fonts:
+            assert loaded and "loaded" in statuses
+        else:
+            assert "loaded" not in statuses
+        shots.append(page.locator("h1").screenshot())
+        context.close()
+    assert shots[0] != shots[1]
