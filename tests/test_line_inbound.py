@@ -116,3 +116,31 @@ def test_missing_secret_is_one_line_at_start(monkeypatch, config):
 
 def test_line_has_a_label():
     assert source_kinds()["line"] == ("ไลน์ทางการ (ช่องทางร้องเรียน)", "LINE Official Account")
+
+
+def test_the_workspace_takes_signed_line_messages_without_sign_in(config, monkeypatch, tmp_path):
+    from starlette.testclient import TestClient
+
+    from sadap.app.web.app import create_app
+
+    path = tmp_path / "sadap.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "console:\n  line_webhook: true\n", encoding="utf-8")
+    monkeypatch.delenv("LINE_CHANNEL_SECRET", raising=False)
+    with pytest.raises(ConfigError, match="LINE_CHANNEL_SECRET is not set"):
+        create_app(load_config_file(path))  # no secret: the workspace does not start
+
+    monkeypatch.setenv("LINE_CHANNEL_SECRET", SECRET)
+    cfg = load_config_file(path)
+    client = TestClient(create_app(cfg), base_url="http://127.0.0.1")
+    body = webhook(text_event("560011", "แอปแสงทองโอนเงินไม่ได้ตั้งแต่เช้าค่ะ ช่วยดูให้หน่อย"))
+    forged = client.post("/webhooks/line", content=body, headers={"X-Line-Signature": signature(body, "wrong")})
+    assert forged.status_code == 401
+    with open_store(cfg) as store:
+        assert store.count(MentionFilter()) == 0
+    sent = client.post("/webhooks/line", content=body, headers={"X-Line-Signature": signature(body, SECRET)})
+    assert sent.status_code == 200, sent.text
+    with open_store(cfg) as store:
+        stored = [m for m in (store.get(i) for i in store.ids(MentionFilter(), limit=10)) if m is not None]
+    assert [(m.source_kind, m.text) for m in stored] == [("line", "แอปแสงทองโอนเงินไม่ได้ตั้งแต่เช้าค่ะ ช่วยดูให้หน่อย")]
+    assert "ธนาคารแสงทอง" in stored[0].entities
+    assert client.get("/webhooks/line").status_code == 405

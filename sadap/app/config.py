@@ -243,6 +243,16 @@ class ConsoleConfig(Strict):
         5, ge=1, le=100, description="Failed sign-ins allowed per user name and per address within 15 minutes."
     )
     language: Literal["th", "en"] = Field("th", description="Default page language (each user can switch).")
+    line_webhook: bool = Field(
+        False,
+        description="Take users' messages to the organisation's LINE Official Account as mentions of kind `line` "
+        "at `POST /webhooks/line` (set that URL as the channel's webhook; see docs/crawlers.md).",
+    )
+    line_channel_secret_env: str = Field(
+        "LINE_CHANNEL_SECRET",
+        description="Environment variable holding the LINE channel secret that signs webhook calls "
+        "(`X-Line-Signature`); with `line_webhook` on, the workspace does not start without it.",
+    )
 
 
 class Config(Strict):

@@ -19,12 +19,14 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from sadap.app.line_inbound import LineInbound, ingest_sink
 from sadap.app.web import auth, views
 from sadap.app.web.guard import Guard
 from sadap.app.web.i18n import label, word
@@ -205,6 +207,8 @@ def create_app(config: Any, store: Store | None = None, extra_hosts: list[str] |
         return endpoint
 
     route_list = [Route(path, wrap(fn), methods=methods) for path, fn, methods in routes.ROUTES]
+    if config.console.line_webhook:
+        route_list.append(Route(LINE_WEBHOOK_PATH, line_endpoint(config), methods=["POST"]))
     route_list.append(Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"))
 
     async def not_found(request: Request, exc: Exception) -> Response:
@@ -217,6 +221,23 @@ def create_app(config: Any, store: Store | None = None, extra_hosts: list[str] |
     guard = Guard(app, hosts, config.console.max_body_bytes)
     guard.workspace = ws  # type: ignore[attr-defined]
     return guard
+
+
+LINE_WEBHOOK_PATH = "/webhooks/line"
+
+
+def line_endpoint(config: Any) -> Callable[[Request], Awaitable[Response]]:
+    """``POST /webhooks/line``: LINE calls it, so no sign-in and no CSRF token; the call is
+    authenticated by its ``X-Line-Signature`` instead (a missing secret fails at start-up)."""
+    inbound = LineInbound(ingest_sink(config), secret_env=config.console.line_channel_secret_env)
+
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        # Enrichment and the store are blocking work: off the event loop.
+        result = await run_in_threadpool(inbound.handle, body, dict(request.headers))
+        return Response(result.json(), status_code=result.status, media_type="application/json")
+
+    return endpoint
 
 
 def error(ws: Workspace, request: Request, status: int, message: str, api: bool) -> Response:
