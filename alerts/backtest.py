@@ -82,6 +82,21 @@ class ReplayStore(Store):
     def record_alert(self, alert_json, rule_id, key, fired_at, incident_id):
         self.scratch.record_alert(alert_json, rule_id, key, fired_at, incident_id)
 
+    def record_fired(self, alert_json, rule_id, key, fired_at, incident_id, deliveries=(), events=()):
+        self.scratch.record_fired(alert_json, rule_id, key, fired_at, incident_id, deliveries, events)
+
+    def enqueue(self, deliveries, events=()):
+        self.scratch.enqueue(deliveries, events)
+
+    def claim_due(self, at, lease, limit=100):
+        return self.scratch.claim_due(at, lease, limit)
+
+    def save_delivery(self, delivery):
+        self.scratch.save_delivery(delivery)
+
+    def deliveries(self, status=None, incident_id=None):
+        return self.scratch.deliveries(status, incident_id)
+
     def alerts_since(self, since):
         return self.scratch.alerts_since(since)
 

@@ -43,7 +43,10 @@ def build_engine(config: Config, store: Store, notifiers: list[Notifier] | None 
             )
     if notifiers is None:
         notifiers = build_notifiers(config.notifiers)
-    return AlertEngine(store, rules, playbooks, notifiers, tuple(config.custom_words()), list(config.maintenance))
+    return AlertEngine(
+        store, rules, playbooks, notifiers, tuple(config.custom_words()), list(config.maintenance),
+        outbox=config.delivery.settings(),
+    )
 
 
 def run_backtest(

@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, Field, PrivateAttr, ValidationError, field_v
 
 from alerts.notifiers import NotifierConfig
 from alerts.maintenance import MaintenanceWindow
+from alerts.outbox import OutboxSettings
 from alerts.registry import build_rules, rule_types
 from enrich.sentiment import check_engine
 from enrich.voc import check_lexicon
@@ -199,6 +200,29 @@ class ScheduleConfig(Strict):
     alerts_every: Duration = Field(timedelta(minutes=1), description="How often `sadap run` evaluates windowed rules.")
 
 
+class DeliveryConfig(Strict):
+    """The notification outbox: how long and how often undelivered notifications are retried
+    (see docs/alerts.md#delivery-the-outbox)."""
+
+    every: Duration = Field(
+        timedelta(seconds=30), gt=timedelta(0), description="How often `sadap run` sends what is waiting in the outbox."
+    )
+    first_retry: Duration = Field(
+        timedelta(seconds=30), gt=timedelta(0), description="Wait after a failed delivery; doubles after each failure."
+    )
+    max_backoff: Duration = Field(
+        timedelta(minutes=10), gt=timedelta(0), description="The longest wait between two tries."
+    )
+    max_age: Duration = Field(
+        timedelta(hours=24), gt=timedelta(0),
+        description="Keep retrying while the receiver is down for this long after the alert; then the delivery "
+        "is marked `gave_up` and the other notifiers are told.",
+    )
+
+    def settings(self) -> OutboxSettings:
+        return OutboxSettings(max_age=self.max_age, first_retry=self.first_retry, max_backoff=self.max_backoff)
+
+
 class Config(Strict):
     """The whole ``sadap.yaml``."""
 
@@ -216,6 +240,7 @@ class Config(Strict):
     playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig, description="Which situation playbooks to load.")
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="How often `sadap run` evaluates rules.")
     maintenance: list[MaintenanceWindow] = Field(default_factory=list, description="Planned periods without alerts.")
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, description="Retrying notifications (the outbox).")
 
     _path: Path | None = PrivateAttr(None)
     _shown_path: str | None = PrivateAttr(None)

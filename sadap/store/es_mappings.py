@@ -139,6 +139,16 @@ STATE_PROPERTIES = {
         "seq": {"type": "long"},
         "doc": STORED_ONLY,
     },
+    # Notifications waiting to be sent (or kept after): written with the alert.
+    "outbox": {
+        "id": KEYWORD,
+        "notifier": KEYWORD,
+        "incident_id": KEYWORD,
+        "status": KEYWORD,
+        "next_at": DATE,
+        "created_at": DATE,
+        "doc": STORED_ONLY,
+    },
 }
 
 
@@ -155,6 +165,7 @@ class Names:
         self.incident_events = f"{prefix}-incident-events"
         self.responses = f"{prefix}-responses"
         self.snoozes = f"{prefix}-snoozes"
+        self.outbox = f"{prefix}-outbox"
 
     def monthly(self, year: int, month: int) -> str:
         return f"{self.mentions}-{year:04d}.{month:02d}"
@@ -165,7 +176,8 @@ class Names:
 
     def state_index(self, kind: str) -> str:
         return {"rule_state": self.rule_state, "alerts": self.alerts, "incidents": self.incidents,
-                "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes}[kind]
+                "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes,
+                "outbox": self.outbox}[kind]
 
     @property
     def state_indices(self) -> list[str]:
