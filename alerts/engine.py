@@ -140,7 +140,9 @@ class AlertEngine:
             return alert
         if cooling:
             # Still matching inside the cool-down: no new notification, but an active
-            # incident stays current, so a crisis that stays high does not look over.
+            # incident stays current, so a crisis that stays high does not look over; and the
+            # cool-down runs from this match, so a situation that stays active alerts once.
+            self.store.set_last_fired(rule.id, key, at)
             if playbook is not None and self.store.find_incident(playbook.id, alert.key) is not None:
                 open_or_update(self.store, alert, playbook, at)
             return None

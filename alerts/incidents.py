@@ -28,7 +28,7 @@ def open_or_update(store: Store, alert: FiredAlert, playbook, at: datetime) -> t
     incident = store.find_incident(playbook.id, alert.key)
     event_data = {"rule": alert.rule, "count": alert.count, "mentions": alert.mention_ids}
     if alert.detail.get("clusters"):
-        event_data["clusters"] = list(alert.detail["clusters"])
+        event_data["clusters"] = sorted(alert.detail["clusters"])
     if incident is None:
         title = playbook.title.th + (f" — {alert.key}" if alert.key else "")
         incident = Incident(

@@ -470,7 +470,7 @@ class SQLiteStore(Store):
             try:
                 rows = self._db.execute(
                     "SELECT doc FROM outbox WHERE status IN ('pending', 'sending') AND (next_at IS NULL OR next_at <= ?) "
-                    "ORDER BY created_at, id LIMIT ?",
+                    "ORDER BY created_at, rowid LIMIT ?",
                     (now, int(limit)),
                 ).fetchall()
                 claimed = []
@@ -503,7 +503,7 @@ class SQLiteStore(Store):
             clauses.append("incident_id=?")
             params.append(incident_id)
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self._query(f"SELECT doc FROM outbox{where} ORDER BY created_at, id", params)
+        rows = self._query(f"SELECT doc FROM outbox{where} ORDER BY created_at, rowid", params)
         return [delivery_from_json(r[0]) for r in rows]
 
     def alerts_since(self, since: datetime) -> list[dict]:
