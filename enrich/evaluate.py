@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from enrich.sentiment import DEFAULT_ENGINE
+from enrich.normalize import normalize
+from enrich.sentiment import DEFAULT_ENGINE, predict
+from enrich.tokenize import tokenize
 
 LABELS = ("pos", "neu", "neg", "q")
 
@@ -57,16 +59,13 @@ def fold_questions(labels: Iterable[str]) -> list[str]:
     return ["neu" if lab == "q" else lab for lab in labels]
 
 
-def evaluate(rows: Iterable[dict], engine: str = DEFAULT_ENGINE, batch_size: int = 512) -> dict[str, Any]:
+def evaluate(rows: Iterable[dict[str, Any]], engine: str = DEFAULT_ENGINE, batch_size: int = 512) -> dict[str, Any]:
     """Score ``engine`` on rows with raw ``text`` and gold ``label`` (e.g. Wisesight JSON lines).
 
     Texts are normalised and tokenised as the enrichment pipeline does before prediction. The
     result has the four-class scores and, under ``three_class``, the pos/neu/neg view (``q`` counted
     as neutral).
     """
-    from enrich.normalize import normalize
-    from enrich.sentiment import predict
-    from enrich.tokenize import tokenize
 
     gold: list[str] = []
     predicted: list[str] = []

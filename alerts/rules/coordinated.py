@@ -17,7 +17,7 @@ from datetime import timedelta
 from pydantic import Field
 
 from alerts.rules.base import EvalContext, GroupField, Match, register, Rule, RuleOptions
-from sadap.core.settings_types import Duration
+from sadap.core.settings_types import PositiveDuration
 from sadap.store import NEWS_SOURCE_KINDS
 
 
@@ -26,7 +26,7 @@ class CoordinatedOptions(RuleOptions):
     group_by: GroupField | None = Field(
         "entity", description="One alert (and incident) per value of this field, with every copied text in it."
     )
-    window: Duration = Field(timedelta(hours=1), description="How far back, on publication time.")
+    window: PositiveDuration = Field(timedelta(hours=1), description="How far back, on publication time.")
     min_authors: int = Field(4, ge=2, description="Distinct accounts (not news outlets) posting the same text.")
     min_length: int = Field(
         30, ge=0, description="Ignore texts shorter than this (characters): many people post the same short reply or emoji."

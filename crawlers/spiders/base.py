@@ -24,7 +24,7 @@ from pydantic import Field, field_validator
 
 from crawlers.items import MentionItem
 from sadap.core.errors import InputError
-from sadap.core.settings_types import Duration, Strict
+from sadap.core.settings_types import PositiveDuration, Strict
 from sadap.core.thaidate import parse_thai_datetime
 from sadap.core.timeutil import UTC
 
@@ -41,7 +41,7 @@ class SourceOptions(Strict):
     name: str = Field(description="Unique source name (letters, digits, - and _).")
     kind: str = Field(description="Which spider (or importer) reads it.")
     url: str = Field(description="Where to start: what it means depends on the kind (below).")
-    every: Duration = Field(timedelta(minutes=15), description="How often `sadap run` crawls it.")
+    every: PositiveDuration = Field(timedelta(minutes=15), description="How often `sadap run` crawls it.")
     enabled: bool = Field(True, description="Set false to stop crawling it without deleting it.")
 
     @field_validator("name")

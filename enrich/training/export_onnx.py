@@ -23,11 +23,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import tempfile
 import time
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from enrich.training.train_mini_bert import DEFAULT_DATA, MODELS, log, read_split
+from sadap.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from enrich.sentiment.common import FloatArray
 
 DEFAULT_MODEL = MODELS / "sentiment-mini-bert-v3"
 ONNX_FILE = "model.int8.onnx"
@@ -36,7 +43,6 @@ LOG_FILE = "onnx-export.json"
 
 def export_float(model_dir: Path, out: Path) -> None:
     """The ``transformers`` model's logits as a float32 ONNX graph with dynamic batch and length."""
-    import warnings
 
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -53,7 +59,8 @@ def export_float(model_dir: Path, out: Path) -> None:
             self.inner = inner
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
+            logits: torch.Tensor = self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
+            return logits
 
     sample = tokenizer(["ตัวอย่างข้อความ ภาษาไทย สั้นๆ", "ดีมาก"], padding=True, return_tensors="pt")
     axes = {0: "batch", 1: "length"}
@@ -70,7 +77,6 @@ def export_float(model_dir: Path, out: Path) -> None:
 def fuse(float_path: Path, out: Path, model_dir: Path) -> dict[str, int]:
     """``float_path`` with attention, layer norms and GELU fused (ONNX Runtime's BERT optimiser);
     returns how many of each fused operator the graph has."""
-    import logging
 
     from onnxruntime.transformers import optimizer
 
@@ -97,7 +103,7 @@ def quantize(float_path: Path, out: Path) -> None:
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
-def agreement(reference, model_dir: Path, onnx_path: Path, texts: list[str]) -> dict:
+def agreement(reference: FloatArray, model_dir: Path, onnx_path: Path, texts: list[str]) -> dict[str, Any]:
     """Labels and probabilities of the ONNX graph against ``reference``, the ``transformers``
     model's probabilities (float32) for ``texts``."""
     import numpy as np
@@ -123,12 +129,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--check", type=int, default=None,
                         help="check on the first N valid messages (default all; 0 skips the check)")
     args = parser.parse_args(argv)
-    from sadap.core.errors import ConfigError
 
     if not (args.model / "config.json").is_file():
         raise SystemExit(f"error: {args.model}: not a transformers model directory (no config.json)")
     out = args.model / ONNX_FILE
-    record: dict = {"source": "model.safetensors", "source_sha256": sha256(args.model / "model.safetensors")}
+    record: dict[str, Any] = {"source": "model.safetensors", "source_sha256": sha256(args.model / "model.safetensors")}
     with tempfile.TemporaryDirectory() as tmp:
         float_path = Path(tmp) / "model.onnx"
         t = time.perf_counter()

@@ -21,6 +21,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from itertools import combinations
 from pathlib import Path
+from typing import Any
+
+from enrich.normalize import normalize
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
@@ -38,9 +41,8 @@ def _rows(path: Path) -> Iterable[tuple[str, str]]:
                 raise ValueError(f"{path}:{n}: expected a JSON object with \"text\" and \"label\"") from None
 
 
-def agreement(data_dir: Path) -> dict:
+def agreement(data_dir: Path) -> dict[str, Any]:
     """The figures described in the module docstring, as a dict."""
-    from enrich.normalize import normalize
 
     labels: dict[str, list[str]] = defaultdict(list)
     for split in ("train", "valid"):

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import getpass
+import sys
+
 import click
 
+from alerts.notifiers.console import ConsoleNotifier
+from sadap.app.alerting import build_engine
 from sadap.app.cli.common import SadapError, _dump, _load, config_option, handled
+from sadap.core.errors import InputError
+from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
+from sadap.store import open_store
+
 
 # -- alerts ----------------------------------------------------------------------
 @click.group()
@@ -22,12 +31,6 @@ def alerts() -> None:
 def alerts_check(config_path, at_text, as_json: bool, dry_run: bool, quiet: bool) -> None:
     """Evaluate every enabled rule, open incidents and notify (through the outbox, then send
     what is due in it, earlier notifications still waiting included); print the alerts fired."""
-    import sys
-
-    from alerts.notifiers.console import ConsoleNotifier
-    from sadap.app.alerting import build_engine
-    from sadap.store import open_store
-    from sadap.core.timeutil import now_utc, parse_iso
 
     config = _load(config_path)
     at = parse_iso(at_text) if at_text else now_utc()
@@ -66,10 +69,6 @@ def alerts_check(config_path, at_text, as_json: bool, dry_run: bool, quiet: bool
 @handled
 def alerts_snooze(rule: str, config_path, key: str, duration, until_text, actor, reason: str) -> None:
     """Silence RULE for a key until a time (kept in the store; survives restarts)."""
-    import getpass
-
-    from sadap.store import open_store
-    from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
 
     config = _load(config_path)
     if rule not in {r.id for r in config.alert_rules}:
@@ -97,11 +96,6 @@ def mentions() -> None:
 @handled
 def mentions_respond(mention_id: str, text: str, config_path, channel: str, actor) -> None:
     """Log that MENTION_ID was answered (TEXT is what was said)."""
-    import getpass
-
-    from sadap.core.errors import InputError
-    from sadap.store import open_store
-    from sadap.core.timeutil import now_utc
 
     config = _load(config_path)
     with open_store(config) as store:

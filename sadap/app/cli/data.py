@@ -6,7 +6,16 @@ import math
 
 import click
 
+from enrich.pipeline import Enricher
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.importer import import_file
+from sadap.app.names import category_names, complaint_type_names
+from sadap.app.reenrich import reenrich as run
+from sadap.core.labels import EXPECTATION, SENTIMENT, th
+from sadap.core.mention import RawMention, to_mention
+from sadap.core.timeutil import now_utc, parse_duration, show
+from sadap.store import MentionFilter, open_store
+from sadap.store.query import parse_query
 
 
 def _score(ctx, param, value):
@@ -27,19 +36,24 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
 
     Fields: text (required), published_at (ISO 8601; without an offset it means
     Asia/Bangkok), id, source (default: the file name), url, author, title; other fields
-    are kept as extras. Bad lines are reported and skipped; re-running stores nothing twice.
+    are kept as extras (personal ones dropped unless privacy.keep_author_names). Bad lines
+    are reported and skipped — a published time before 1970 or more than a day in the future
+    is rejected, an unterminated CSV quote rejects its row and the rows after it are still
+    read; UTF-8, or UTF-16 with a byte order mark. Re-running stores nothing twice.
     """
-    from sadap.app.importer import import_file
 
     config = _load(config_path)
     report = import_file(config, file, batch_size=batch_size, progress=not as_json)
     if as_json:
         _dump(report)
         return
+    spooled = f" · รอใน spool {report['spooled']}" if report.get("spooled") else ""
     click.echo(
-        f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']} · "
+        f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']}{spooled} · "
         f"ข้ามบรรทัดเสีย {len(report['rejected'])} · แจ้งเตือน {report['alerts']}"
     )
+    if report.get("surrogates_dropped"):
+        click.echo(f"  dropped {report['surrogates_dropped']} lone surrogate characters (invalid UTF-16 escapes)", err=True)
     for bad in report["rejected"][:20]:
         click.echo(f"  {file}:{bad['line']}: {bad['error']}", err=True)
     if len(report["rejected"]) > 20:
@@ -53,10 +67,6 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
 @handled
 def enrich(text: str, config_path, as_json: bool) -> None:
     """Enrich TEXT as a mention and show what Sadap hears in it."""
-    from enrich.pipeline import Enricher
-    from sadap.core.labels import EXPECTATION, SENTIMENT, th
-    from sadap.app.names import category_names, complaint_type_names
-    from sadap.core.mention import RawMention, to_mention
 
     config = _load(config_path)
     raw = RawMention(source_kind="file", source_name="cli", text=text)
@@ -103,10 +113,6 @@ def search(query: str, config_path, since, sentiment, source, max_spam_score, li
     name also finds the aliases containing it (แสงทอง: ธนาคารแสงทอง); hashtags' words
     are words (down: #SaengThongDown).
     """
-    from sadap.core.labels import SENTIMENT, th
-    from sadap.store.query import parse_query
-    from sadap.store import MentionFilter, open_store
-    from sadap.core.timeutil import now_utc, parse_duration, show
 
     config = _load(config_path)
     flt = MentionFilter(
@@ -147,9 +153,6 @@ def reenrich(config_path, since, source, batch_size: int, dry_run: bool, as_json
     Ids, times, sources, authors, duplicates, responses and incidents are kept, and no
     alert notifications are sent.
     """
-    from sadap.app.reenrich import reenrich as run
-    from sadap.store import MentionFilter
-    from sadap.core.timeutil import now_utc, parse_duration
 
     config = _load(config_path)
     flt = MentionFilter(since=now_utc() - parse_duration(since) if since else None, source_names=tuple(source))

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.kibana import export, ndjson, provision
 from sadap.core.errors import ConfigError, SadapError
 
 
@@ -52,8 +53,22 @@ def es_setup(config_path, as_json: bool) -> None:
 @handled
 def es_status(config_path, as_json: bool) -> None:
     """Cluster health, indices and document counts, template drift, spooled mentions."""
+    from sadap.store.elasticsearch import StoreUnavailable
+
     with _es_store(config_path) as store:
-        st = store.status()
+        try:
+            st = store.status()
+        except StoreUnavailable as err:
+            # Unreachable: say so in one line, and show what waits in the spool.
+            pending = store.spool.pending() if store.spool else 0
+            folder = str(store.spool.folder) if store.spool else None
+            if as_json:
+                _dump({"reachable": False, "error": str(err), "spool_pending": pending, "spool_dir": folder})
+                raise SystemExit(1)
+            raise SadapError(
+                f"{err}; spooled: {pending} mentions waiting in {folder or '-'} (stored when it is back, or by `sadap es replay`)"
+            ) from None
+    st["reachable"] = True
     if as_json:
         _dump(st)
         return
@@ -113,7 +128,6 @@ def kibana() -> None:
 def kibana_provision(config_path, url, space, api_key_env, user, password_env, ca_certs, insecure, ndjson_file) -> None:
     """Import the data views and dashboards through Kibana's saved objects API
     (overwrite=true: running it again updates them in place)."""
-    from sadap.app.kibana import ndjson, provision
 
     if ndjson_file:
         data = Path(ndjson_file).read_text(encoding="utf-8")
@@ -136,7 +150,6 @@ def kibana_provision(config_path, url, space, api_key_env, user, password_env, c
 @handled
 def kibana_export(out, prefix: str) -> None:
     """Regenerate the saved objects NDJSON from their source (sadap/app/kibana.py)."""
-    from sadap.app.kibana import export
 
     path = export(Path(out), prefix)
     click.echo(f"wrote {path}")

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
+from playbooks.loader import load_playbooks
+from sadap.app.alerting import run_backtest as backtest
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.config import configured_playbooks
+from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
+from sadap.store import open_store
+
 
 # -- playbooks ---------------------------------------------------------------------
 @click.group()
@@ -16,10 +24,8 @@ def playbooks() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @config_option
 @handled
-def playbooks_validate(paths, config_path) -> None:
+def playbooks_validate(paths: tuple[str, ...], config_path: str | None) -> None:
     """Validate playbook files or folders (default: the configured ones and the shipped library)."""
-    from playbooks.loader import load_playbooks
-    from sadap.app.alerting import configured_playbooks
 
     config = _load(config_path)
     if paths:
@@ -39,16 +45,15 @@ def playbooks_validate(paths, config_path) -> None:
 @click.option("--step", default=None, help="Time between evaluations (default: schedule.alerts_every).")
 @click.option("--json", "as_json", is_flag=True)
 @handled
-def playbooks_test(target: str, config_path, since: str, until_text, step, as_json: bool) -> None:
+def playbooks_test(
+    target: str, config_path: str | None, since: str, until_text: str | None, step: str | None, as_json: bool
+) -> None:
     """Backtest a playbook or rule on stored history: when incidents would have opened,
     for which keys and mentions, and how many notifications would have gone out.
 
     Uses the same evaluation code as live alerting, with time as a parameter; nothing is
     written to the store and nothing is sent.
     """
-    from sadap.app.alerting import run_backtest as backtest
-    from sadap.store import open_store
-    from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
 
     config = _load(config_path)
     until = parse_iso(until_text) if until_text else now_utc()
@@ -63,8 +68,6 @@ def playbooks_test(target: str, config_path, since: str, until_text, step, as_js
         f" · incidents {len(report['incidents'])} · notifications {report['notifications']}"
     )
     for inc in report["incidents"]:
-        from datetime import datetime
-
         click.echo(f"  {show(datetime.fromisoformat(inc['opened_at']))}  {inc['severity']}  {inc['playbook']}"
                    f"  key={inc['key'] or '-'}  rule={inc['rule']}  alerts={inc['alerts']}")
 
@@ -73,9 +76,8 @@ def playbooks_test(target: str, config_path, since: str, until_text, step, as_js
 @config_option
 @click.option("--json", "as_json", is_flag=True)
 @handled
-def playbooks_list(config_path, as_json: bool) -> None:
+def playbooks_list(config_path: str | None, as_json: bool) -> None:
     """List the loaded playbooks."""
-    from sadap.app.alerting import configured_playbooks
 
     config = _load(config_path)
     loaded = configured_playbooks(config)
