@@ -189,7 +189,7 @@ class Delivery:
     created_at: datetime
     text_th: str
     text_en: str
-    payload: dict
+    payload: dict[str, Any]
     incident_id: str | None = None
     kind: str = "alert"  # alert | escalation | gave_up (the escalation of a delivery given up)
     #: pending (waiting or retrying), sending (claimed by a worker until ``next_at``), sent, gave_up

@@ -534,7 +534,7 @@ class ElasticsearchStore(IndexAdmin, Store):
     def count_voices(self, flt: MentionFilter) -> int:
         # Exact (a cardinality aggregation is approximate): walk the matches' four fields.
         self._ensure_ready()
-        keys = set()
+        keys: set[str] = set()
         fields = ["id", "duplicate_of", "source_kind", "source_name", "author_id"]
         for hit in self._scan(self.names.mentions, self._query(flt), [{"id": "asc"}], fields):
             src = hit["_source"]
@@ -631,18 +631,18 @@ class ElasticsearchStore(IndexAdmin, Store):
         self._call(self.client.index, index=self.names.alerts, document=doc, refresh=True)
 
     # -- the outbox --------------------------------------------------------------------
-    def _outbox_source(self, d: Delivery) -> dict:
+    def _outbox_source(self, d: Delivery) -> dict[str, Any]:
         return {"id": d.id, "notifier": d.notifier, "incident_id": d.incident_id, "status": d.status,
                 "next_at": _iso_ms(d.next_at or d.created_at), "created_at": _iso_ms(d.created_at),
                 "doc": delivery_json(d)}
 
-    def _bulk_state(self, actions: list[dict]) -> None:
+    def _bulk_state(self, actions: list[dict[str, Any]]) -> None:
         """One bulk request, refreshed; any failed item is a StoreError (the caller retries the whole)."""
         if not actions:
             return
-        operations: list[dict] = []
+        operations: list[dict[str, Any]] = []
         for a in actions:
-            meta = {"_index": a["_index"]}
+            meta: dict[str, Any] = {"_index": a["_index"]}
             if a.get("_id"):
                 meta["_id"] = a["_id"]
             operations += [{a.get("_op", "index"): meta}, a["doc"]]
@@ -653,8 +653,10 @@ class ElasticsearchStore(IndexAdmin, Store):
             if failed:
                 raise StoreError(f"{self.label}: {len(failed)} outbox/alert writes failed: {failed[0]['error'].get('type')}")
 
-    def _enqueue_actions(self, deliveries, events) -> list[dict]:
-        actions: list[dict] = []
+    def _enqueue_actions(
+        self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]]
+    ) -> list[dict[str, Any]]:
+        actions: list[dict[str, Any]] = []
         for d in deliveries:  # create: an id already queued stays as it is
             actions.append({"_index": self.names.outbox, "_id": d.id, "_op": "create", "doc": self._outbox_source(d)})
         for incident_id, event in events:
@@ -663,7 +665,16 @@ class ElasticsearchStore(IndexAdmin, Store):
                 "seq": self._seq(), "doc": event.model_dump_json()}})
         return actions
 
-    def record_fired(self, alert_json, rule_id, key, fired_at, incident_id, deliveries=(), events=()) -> None:
+    def record_fired(
+        self,
+        alert_json: str,
+        rule_id: str,
+        key: str,
+        fired_at: datetime,
+        incident_id: str | None,
+        deliveries: Sequence[Delivery] = (),
+        events: Sequence[tuple[str, IncidentEvent]] = (),
+    ) -> None:
         # No transactions here: one bulk request, the outbox and its events before the alert and
         # the cool-down, so a crash between them at worst fires the alert again (never silently).
         self._ensure_ready()
@@ -683,11 +694,11 @@ class ElasticsearchStore(IndexAdmin, Store):
             "doc": json.dumps({"at": fired_at.astimezone(UTC).isoformat()})}})
         self._bulk_state(actions)
 
-    def enqueue(self, deliveries, events=()) -> None:
+    def enqueue(self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]] = ()) -> None:
         self._ensure_ready()
         self._bulk_state(self._enqueue_actions(deliveries, events))
 
-    def claim_due(self, at, lease, limit=100) -> list[Delivery]:
+    def claim_due(self, at: datetime, lease: timedelta, limit: int = 100) -> list[Delivery]:
         from elasticsearch import ConflictError
 
         self._ensure_ready()
@@ -714,9 +725,9 @@ class ElasticsearchStore(IndexAdmin, Store):
         self._call(self.client.index, index=self.names.outbox, id=delivery.id,
                    document=self._outbox_source(delivery), refresh=True)
 
-    def deliveries(self, status=None, incident_id=None) -> list[Delivery]:
+    def deliveries(self, status: str | None = None, incident_id: str | None = None) -> list[Delivery]:
         self._ensure_ready()
-        filters: list[dict] = []
+        filters: list[dict[str, Any]] = []
         if status is not None:
             filters.append({"term": {"status": status}})
         if incident_id is not None:

@@ -381,7 +381,7 @@ class SQLiteStore(Store):
             f"CASE WHEN m.source_kind IN ({news}) THEN '' ELSE COALESCE(m.author_id, m.source_name) END) "
             f"FROM mentions m{where}"
         )
-        return self._query(sql, [*NEWS_SOURCE_KINDS, *params])[0][0]
+        return int(self._query(sql, [*NEWS_SOURCE_KINDS, *params])[0][0])
 
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         if fld not in _COLUMNS:
@@ -438,7 +438,16 @@ class SQLiteStore(Store):
             (rule_id, key, _ts(fired_at), incident_id, alert_json),
         )
 
-    def record_fired(self, alert_json, rule_id, key, fired_at, incident_id, deliveries=(), events=()) -> None:
+    def record_fired(
+        self,
+        alert_json: str,
+        rule_id: str,
+        key: str,
+        fired_at: datetime,
+        incident_id: str | None,
+        deliveries: Sequence[Delivery] = (),
+        events: Sequence[tuple[str, IncidentEvent]] = (),
+    ) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -450,7 +459,7 @@ class SQLiteStore(Store):
                 self._db.execute("ROLLBACK")
                 raise
 
-    def enqueue(self, deliveries, events=()) -> None:
+    def enqueue(self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]] = ()) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -460,7 +469,7 @@ class SQLiteStore(Store):
                 self._db.execute("ROLLBACK")
                 raise
 
-    def _enqueue(self, deliveries, events) -> None:
+    def _enqueue(self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]]) -> None:
         for d in deliveries:
             self._db.execute(
                 "INSERT OR IGNORE INTO outbox (id, notifier, incident_id, status, next_at, created_at, doc) VALUES (?,?,?,?,?,?,?)",
@@ -472,7 +481,7 @@ class SQLiteStore(Store):
                 (incident_id, _ts(event.at), event.model_dump_json()),
             )
 
-    def claim_due(self, at, lease, limit=100) -> list[Delivery]:
+    def claim_due(self, at: datetime, lease: timedelta, limit: int = 100) -> list[Delivery]:
         now = _ts(at)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -503,8 +512,9 @@ class SQLiteStore(Store):
             (delivery.status, _ts(delivery.next_at) if delivery.next_at else None, delivery_json(delivery), delivery.id),
         )
 
-    def deliveries(self, status=None, incident_id=None) -> list[Delivery]:
-        clauses, params = [], []
+    def deliveries(self, status: str | None = None, incident_id: str | None = None) -> list[Delivery]:
+        clauses: list[str] = []
+        params: list[object] = []
         if status is not None:
             clauses.append("status=?")
             params.append(status)
@@ -703,7 +713,7 @@ class SQLiteStore(Store):
             self._db.close()
 
 
-def _outbox_row(d: Delivery) -> tuple:
+def _outbox_row(d: Delivery) -> tuple[object, ...]:
     next_at = d.next_at or d.created_at
     return (d.id, d.notifier, d.incident_id, d.status, _ts(next_at), _ts(d.created_at), delivery_json(d))
 
