@@ -4,7 +4,7 @@
 * The window is on **publication** time (only mentions already collected count): a week
   crawled or imported in one batch is not a burst.
 * **Syndicated news is not a campaign**: many outlets carrying one press release (source
-  kinds ``rss``, ``article``, ``news``) do not count as accounts; only social posts do.
+  kinds in ``NEWS_SOURCE_KINDS``: rss, article, google_news, sitemap, news) do not count as accounts; only social posts do.
 * **One alert per key** (``group_by``, default ``entity``), with every cluster that qualifies
   in it: one incident per entity and situation, with clusters added to it while it is active,
   not one incident per copied text."""

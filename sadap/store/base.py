@@ -164,7 +164,7 @@ class UpsertResult:
 
 
 #: Source kinds that are news: outlets republishing one press release (syndication) are one voice.
-NEWS_SOURCE_KINDS: tuple[str, ...] = ("rss", "article", "news")
+NEWS_SOURCE_KINDS: tuple[str, ...] = ("rss", "article", "news", "google_news", "sitemap")
 
 
 def voice_key(m: Mention) -> str:
