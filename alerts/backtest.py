@@ -20,6 +20,7 @@ from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.core.timeutil import format_duration
 from sadap.store import Fingerprint, MentionFilter, Store, UpsertResult
+from sadap.store.base import Delivery
 from sadap.store.sqlite import SQLiteStore
 
 MAX_EVALUATIONS = 5000
@@ -81,6 +82,30 @@ class ReplayStore(Store):
 
     def record_alert(self, alert_json: str, rule_id: str, key: str, fired_at: datetime, incident_id: str | None) -> None:
         self.scratch.record_alert(alert_json, rule_id, key, fired_at, incident_id)
+
+    def record_fired(
+        self,
+        alert_json: str,
+        rule_id: str,
+        key: str,
+        fired_at: datetime,
+        incident_id: str | None,
+        deliveries: Sequence[Delivery] = (),
+        events: Sequence[tuple[str, IncidentEvent]] = (),
+    ) -> None:
+        self.scratch.record_fired(alert_json, rule_id, key, fired_at, incident_id, deliveries, events)
+
+    def enqueue(self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]] = ()) -> None:
+        self.scratch.enqueue(deliveries, events)
+
+    def claim_due(self, at: datetime, lease: timedelta, limit: int = 100) -> list[Delivery]:
+        return self.scratch.claim_due(at, lease, limit)
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        self.scratch.save_delivery(delivery)
+
+    def deliveries(self, status: str | None = None, incident_id: str | None = None) -> list[Delivery]:
+        return self.scratch.deliveries(status, incident_id)
 
     def alerts_since(self, since: datetime) -> list[dict[str, Any]]:
         return self.scratch.alerts_since(since)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import cast
 
@@ -15,6 +16,7 @@ from alerts.maintenance import MaintenanceWindow
 from alerts.memo import CycleMemo
 from alerts.message import build_payload, build_text
 from alerts.notifiers import Notification, Notifier
+from alerts.outbox import OutboxSettings, OutboxWorker, new_deliveries, queued_events
 from alerts.rules.base import EvalContext, Match, Rule
 from alerts.rules.buckets import BucketCounts
 from enrich.keywords import stopwords
@@ -22,10 +24,9 @@ from playbooks.match import match_playbook
 from playbooks.render import render_template
 from playbooks.schema import Playbook
 from sadap.core.alert import FiredAlert
-from sadap.core.errors import NotifyError
-from sadap.core.incident import EventKind, Incident, IncidentEvent
+from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
-from sadap.core.timeutil import format_duration
+from sadap.core.timeutil import format_duration, now_utc
 from sadap.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ class AlertEngine:
         notifiers: list[Notifier] | None = None,
         custom_words: tuple[str, ...] = (),
         maintenance: list[MaintenanceWindow] | None = None,
+        outbox: OutboxSettings | None = None,
+        clock: Callable[[], datetime] = now_utc,
     ) -> None:
         self.store = store
         self.maintenance = maintenance or []
@@ -49,11 +52,18 @@ class AlertEngine:
         self.notifiers = notifiers or []
         self.custom_words = tuple(custom_words)
         self._stop: frozenset[str] | None = None
+        self.worker = OutboxWorker(store, self.notifiers, outbox, clock)
 
     # -- evaluation --------------------------------------------------------
-    def check(self, at: datetime, *, ids: list[str] | None = None, notify: bool = True) -> list[FiredAlert]:
+    def check(
+        self, at: datetime, *, ids: list[str] | None = None, notify: bool = True, dry_run: bool = False
+    ) -> list[FiredAlert]:
         """Evaluate enabled rules as of ``at``. With ``ids`` (a just-stored batch), only the
-        ingest-time rules, and only over those mentions."""
+        ingest-time rules, and only over those mentions.
+
+        Notifications go to the outbox with their alert, then the outbox worker sends what is
+        due (this alert's and any earlier one still waiting). ``dry_run``: write and send nothing,
+        only say what would fire."""
         if ids is not None and not ids:
             return []
         fired: list[FiredAlert] = []
@@ -71,17 +81,29 @@ class AlertEngine:
                 log.exception("rule %s failed to evaluate", rule.id)
                 continue
             for match in matches:
-                alert = self._fire(rule, match, at, notify)
+                alert = self._fire(rule, match, at, notify, dry_run)
                 if alert is not None:
                     fired.append(alert)
+        if dry_run:
+            return fired
         if ids is None:
             self.escalate(at, notify=notify)
+        if notify:
+            self.deliver()
         return fired
+
+    def deliver(self) -> dict[str, int]:
+        """Send what is due in the outbox (one pass); counts by outcome."""
+        try:
+            return self.worker.run()
+        except Exception:  # the store went away: what is queued stays queued for the next pass
+            log.exception("outbox delivery pass failed")
+            return {"sent": 0, "failed": 0, "gave_up": 0}
 
     def _in_maintenance(self, rule_id: str, at: datetime) -> bool:
         return any(window.silences(rule_id, at) for window in self.maintenance)
 
-    def _fire(self, rule: Rule, match: Match, at: datetime, notify: bool) -> FiredAlert | None:
+    def _fire(self, rule: Rule, match: Match, at: datetime, notify: bool, dry_run: bool = False) -> FiredAlert | None:
         o = rule.options
         key = match.key or "*"
         if self._in_maintenance(rule.id, at):
@@ -112,9 +134,16 @@ class AlertEngine:
             suppressed=cooling,
         )
         playbook = match_playbook(alert, self.playbooks)
+        if dry_run:
+            if cooling:
+                return None
+            alert.playbook = playbook.id if playbook is not None else None
+            return alert
         if cooling:
             # Still matching inside the cool-down: no new notification, but an active
-            # incident stays current, so a crisis that stays high does not look over.
+            # incident stays current, so a crisis that stays high does not look over; and the
+            # cool-down runs from this match, so a situation that stays active alerts once.
+            self.store.set_last_fired(rule.id, key, at)
             if playbook is not None and self.store.find_incident(playbook.id, alert.key) is not None:
                 open_or_update(self.store, alert, playbook, at)
             return None
@@ -123,10 +152,18 @@ class AlertEngine:
             incident, _ = open_or_update(self.store, alert, playbook, at)
             alert.playbook = playbook.id
             alert.incident = incident.id
-        self.store.set_last_fired(rule.id, key, at)
-        self.store.record_alert(alert.model_dump_json(), rule.id, key, at, alert.incident)
-        if notify:
-            self._notify(alert, incident, playbook, examples, at)
+        deliveries = []
+        if notify and self.notifiers:
+            note = Notification(
+                text_th=build_text(alert, incident, playbook, examples, "th"),
+                text_en=build_text(alert, incident, playbook, examples, "en"),
+                payload=build_payload(alert, incident, playbook, examples),
+            )
+            deliveries = new_deliveries(self.notifiers, note, alert.incident, self.worker.clock())
+        # The alert, its cool-down and its notifications, together: none without the others.
+        self.store.record_fired(
+            alert.model_dump_json(), rule.id, key, at, alert.incident, deliveries, queued_events(deliveries, at)
+        )
         return alert
 
     # -- escalation -----------------------------------------------------------
@@ -148,19 +185,22 @@ class AlertEngine:
                 text_th = f"⚠️ ยกระดับ (ระดับ {level}): {incident.id} ยังไม่มีผู้รับทราบหลัง {format_duration(step.after)} — {incident.title}"
                 text_en = f"Escalation level {level}: {incident.id} not acknowledged after {format_duration(step.after)} — {incident.title}"
                 if step.message is not None:
-                    text_th += "\n" + self._render(step.message.th, incident, "th")
-                    text_en += "\n" + self._render(step.message.en or step.message.th, incident, "en")
+                    text_th += "\n" + self._render(step.message.th, incident, "th", at)
+                    text_en += "\n" + self._render(step.message.en or step.message.th, incident, "en", at)
                 if roles:
                     text_th += f"\nแจ้ง: {roles}"
                     text_en += f"\nRoles: {roles}"
                 payload = {"escalation": level, "incident": incident.model_dump(mode="json"), "roles": list(step.roles)}
-                self.store.add_event(incident.id, IncidentEvent(at=at, kind="escalated", text=text_th, data={"level": level}))
-                if notify:
-                    self._deliver(targets, Notification(text_th=text_th, text_en=text_en, payload=payload), incident, at)
+                note = Notification(text_th=text_th, text_en=text_en, payload=payload)
+                deliveries = new_deliveries(targets, note, incident.id, self.worker.clock(), kind="escalation") if notify else []
+                escalated = IncidentEvent(at=at, kind="escalated", text=text_th, data={"level": level})
+                self.store.enqueue(deliveries, [(incident.id, escalated), *queued_events(deliveries, at)])
                 done.append((incident.id, level))
             if level != incident.escalation_level:
                 incident.escalation_level = level
                 self.store.save_incident(incident)
+        if done and notify:
+            self.deliver()
         return done
 
     def _top_terms(self, mentions: list[Mention], n: int = 8) -> list[str]:
@@ -172,35 +212,21 @@ class AlertEngine:
             counts.update(list(dict.fromkeys(t for t in m.tokens if len(t) > 1 and t not in self._stop and not t.isdigit())))
         return [t for t, _ in counts.most_common(n)]
 
-    @staticmethod
-    def _render(template: str, incident: Incident, lang: str) -> str:
-        variables = {"brand": incident.key, "key": incident.key, "count": incident.alert_count, "rule": incident.rule,
-                     "playbook": incident.playbook, "since": incident.opened_at}
-        return render_template(template, variables, lang)
-
-    def _notify(
-        self, alert: FiredAlert, incident: Incident | None, playbook: Playbook | None, examples: list[Mention], at: datetime
-    ) -> None:
-        if not self.notifiers:
-            return
-        note = Notification(
-            text_th=build_text(alert, incident, playbook, examples, "th"),
-            text_en=build_text(alert, incident, playbook, examples, "en"),
-            payload=build_payload(alert, incident, playbook, examples),
-        )
-        self._deliver(self.notifiers, note, incident, at)
-
-    def _deliver(self, notifiers: list[Notifier], note: Notification, incident: Incident | None, at: datetime) -> None:
-        for notifier in notifiers:
-            kind: EventKind
-            try:
-                notifier.send(note)
-                kind, text = "notified", notifier.id
-            except NotifyError as err:
-                log.error("%s", err)
-                kind, text = "notify_failed", str(err)
-            except Exception as err:  # never let a notifier crash the scheduler
-                log.exception("notifier %s crashed", notifier.id)
-                kind, text = "notify_failed", f"{notifier.id}: {type(err).__name__}"
-            if incident is not None:
-                self.store.add_event(incident.id, IncidentEvent(at=at, kind=kind, text=text))
+    def _render(self, template: str, incident: Incident, lang: str, at: datetime | None = None) -> str:
+        """Fill an escalation message: every template variable has a value (never a literal
+        ``{key}``), and ``count`` is the mentions behind the incident's latest alert, not the
+        number of alerts."""
+        examples = [m for m in (self.store.get(i) for i in incident.mention_ids[:20]) if m is not None]
+        by_id = {p.id: p for p in self.playbooks}
+        playbook = by_id.get(incident.playbook)
+        key = incident.key or ""
+        variables = {
+            "brand": key, "key": key,
+            "count": incident.mention_count or len(incident.mention_ids),
+            "rule": incident.rule,
+            "window": (at - incident.opened_at) if at is not None else None,
+            "top_terms": ", ".join(self._top_terms(examples)[:5]),
+            "since": incident.opened_at,
+            "playbook": playbook.title.get(lang) if playbook is not None else incident.playbook,
+        }
+        return render_template(template, {k: ("" if v is None else v) for k, v in variables.items()}, lang)

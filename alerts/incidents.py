@@ -18,12 +18,18 @@ _ALLOWED: dict[IncidentState, tuple[IncidentState, ...]] = {
 }
 
 
+#: Timeline events of the outbox, which do not end a `still_active` stretch.
+_DELIVERY_KINDS = frozenset({"queued", "notified", "notify_failed", "gave_up"})
+
+
 def open_or_update(store: Store, alert: FiredAlert, playbook: Playbook, at: datetime) -> tuple[Incident, bool]:
     """The incident for this playbook and key: an active one gets the alert added, else a new one.
 
     Returns (incident, opened_now)."""
     incident = store.find_incident(playbook.id, alert.key)
     event_data = {"rule": alert.rule, "count": alert.count, "mentions": alert.mention_ids}
+    if alert.detail.get("clusters"):
+        event_data["clusters"] = sorted(alert.detail["clusters"])
     if incident is None:
         title = playbook.title.th + (f" — {alert.key}" if alert.key else "")
         incident = Incident(
@@ -35,6 +41,7 @@ def open_or_update(store: Store, alert: FiredAlert, playbook: Playbook, at: date
             opened_at=at,
             updated_at=at,
             mention_ids=list(alert.mention_ids),
+            mention_count=alert.count,
         )
         store.save_incident(incident)
         store.add_event(incident.id, IncidentEvent(at=at, kind="opened", text=alert.title_th, data=event_data))
@@ -44,9 +51,18 @@ def open_or_update(store: Store, alert: FiredAlert, playbook: Playbook, at: date
     incident.updated_at = at
     incident.severity = min(incident.severity, alert.severity)
     incident.mention_ids = list(dict.fromkeys(alert.mention_ids + incident.mention_ids))[:50]
+    incident.mention_count = alert.count
     store.save_incident(incident)
-    kind: EventKind = "still_active" if alert.suppressed else "alert"
-    store.add_event(incident.id, IncidentEvent(at=at, kind=kind, text=alert.title_th, data=event_data))
+    if alert.suppressed:
+        # Still matching inside the cool-down: one `still_active` per stretch, not one per
+        # evaluation (the incident's updated_at says how recent; a new alert starts a new stretch).
+        last = next((e for e in reversed(store.events(incident.id)) if e.kind not in _DELIVERY_KINDS), None)
+        if (last is not None and last.kind == "still_active" and last.data.get("rule") == alert.rule
+                and last.data.get("clusters") == event_data.get("clusters")):
+            return incident, False
+        store.add_event(incident.id, IncidentEvent(at=at, kind="still_active", text=alert.title_th, data=event_data))
+        return incident, False
+    store.add_event(incident.id, IncidentEvent(at=at, kind="alert", text=alert.title_th, data=event_data))
     return incident, False
 
 

@@ -127,7 +127,8 @@ def test_threshold_and_watch_fire_with_playbooks_and_incidents(setup):
     text = out.getvalue()
     assert "ข้อความเชิงลบพุ่งสูง" in text and "แผนรับมือ" in text and "sadap incidents ack" in text
     timeline = store.events(fired["outage"].incident)
-    assert [e.kind for e in timeline] == ["opened", "notified"]
+    # The notification is queued with the alert (the outbox), then sent.
+    assert [e.kind for e in timeline] == ["opened", "queued", "notified"]
 
 
 def test_quiet_week_fires_nothing(setup):

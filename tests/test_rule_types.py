@@ -180,8 +180,9 @@ def test_coordinated_copy_paste(store):
     store.upsert([first, *copies])
     rule = {"id": "copy-paste", "type": "coordinated", "title": "ข้อความซ้ำจากหลายบัญชี", "window": "1h", "min_authors": 4}
     [alert] = engine_for(store, [rule]).check(NOW)
-    assert alert.key == first.text[:39] + "…" and alert.count == 5
-    assert alert.detail == {"copies": 5, "cluster": first.id}
+    # One alert per entity (the situation), not per copied text: the texts are in the detail.
+    assert alert.key == ENTITY and alert.count == 5
+    assert alert.detail == {"copies": 5, "clusters": [first.id], "texts": [first.text[:39] + "…"]}
 
 
 def test_snooze_maintenance_and_query_delay(store):

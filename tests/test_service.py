@@ -36,7 +36,7 @@ def test_schedule_adds_one_job_per_enabled_source_and_evaluates_at_the_injected_
     schedule(scheduler, config, store, clock=lambda: NOW, crawler=lambda cfg, name: crawled.append((cfg, name)) or 0)
 
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"alerts", "crawl:news", "file:export"}
+    assert set(jobs) == {"alerts", "outbox", "crawl:news", "file:export"}  # outbox: sends and retries queued notifications
     assert jobs["alerts"].trigger.interval == timedelta(minutes=2)
     assert jobs["crawl:news"].trigger.interval == timedelta(minutes=10)
     assert jobs["file:export"].args == (str((tmp_path / "exports" / "mentions.jsonl").resolve()),)

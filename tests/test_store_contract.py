@@ -317,3 +317,58 @@ def test_alert_state_and_incidents(store):
     assert store.find_incident("service-outage", "แสงทอง") is None
     assert [i.id for i in store.list_incidents(("resolved",))] == [inc.id]
     assert [e.kind for e in store.events(inc.id)] == ["opened"]
+
+
+# -- the notification outbox -------------------------------------------------------------
+def _delivery(n: int, incident_id: str | None, at: datetime):
+    from sadap.store import Delivery
+
+    return Delivery(id=f"d-{n}", notifier="hook", created_at=at + timedelta(microseconds=n), text_th="แจ้งเตือน",
+                    text_en="alert", payload={"rule": "r", "n": n}, incident_id=incident_id, next_at=at)
+
+
+def test_outbox_is_written_with_the_alert_and_claimed_once(store):
+    incident = Incident(playbook="p", rule="r", key="แสงทอง", severity="P2", title="t", opened_at=T0, updated_at=T0)
+    store.save_incident(incident)
+    deliveries = [_delivery(1, incident.id, T0), _delivery(2, incident.id, T0)]
+    events = [(incident.id, IncidentEvent(at=T0, kind="queued", text="hook", data={"delivery": d.id})) for d in deliveries]
+    store.record_fired('{"rule": "r", "count": 3}', "r", "แสงทอง", T0, incident.id, deliveries, events)
+    assert store.last_fired("r", "แสงทอง") == T0
+    assert len(store.alerts_since(T0)) == 1
+    assert [e.kind for e in store.events(incident.id)] == ["queued", "queued"]
+    assert [d.id for d in store.deliveries("pending")] == ["d-1", "d-2"]
+    # Re-queueing an id already there changes nothing (idempotent).
+    store.enqueue([_delivery(1, incident.id, T0)])
+    assert len(store.deliveries()) == 2
+
+    lease = timedelta(minutes=2)
+    assert store.claim_due(T0 - timedelta(seconds=1), lease) == []  # not due yet
+    claimed = store.claim_due(T0, lease)
+    assert [d.id for d in claimed] == ["d-1", "d-2"] and all(d.status == "sending" for d in claimed)
+    assert store.claim_due(T0 + timedelta(minutes=1), lease) == []  # another worker: leased, not taken again
+    first = claimed[0]
+    first.status, first.attempts, first.sent_at, first.next_at = "sent", 1, T0, None
+    store.save_delivery(first)
+    # The worker holding d-2 died: once its lease runs out, d-2 is due again, d-1 (sent) never.
+    again = store.claim_due(T0 + lease + timedelta(seconds=1), lease)
+    assert [d.id for d in again] == ["d-2"]
+    assert [d.id for d in store.deliveries("sent")] == ["d-1"]
+    assert [d.id for d in store.deliveries(incident_id=incident.id)] == ["d-1", "d-2"]
+    assert store.deliveries("sent")[0].payload == {"rule": "r", "n": 1}
+
+
+def test_count_voices_counts_people_not_copies(store):
+    base = make(0, TEXTS[0][0], "neg", ["แสงทอง"], [], 0)
+    same_author = make(3, TEXTS[0][0], "neg", ["แสงทอง"], [], 1)  # a_0 again (3 % 3)
+    same_author.duplicate_of = base.id
+    other_author = make(4, TEXTS[0][0], "neg", ["แสงทอง"], [], 2)  # a_1: another voice
+    other_author.duplicate_of = base.id
+    news = [make(10 + i, "ธนาคารแสงทองเปิดตัวโครงการปลูกป่าชายเลน", "pos", ["แสงทอง"], [], 3 + i, source=f"news-{i}")
+            for i in range(3)]
+    for n in news:
+        n.source_kind = "rss"
+        n.duplicate_of = news[0].id if n is not news[0] else None
+    store.upsert([base, same_author, other_author, *news])
+    flt = MentionFilter(entities=("แสงทอง",))
+    assert store.count(flt) == 6
+    assert store.count_voices(flt) == 3  # base and its author's copy, another author, one press release

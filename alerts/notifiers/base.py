@@ -15,6 +15,8 @@ class Notification:
     text_th: str
     text_en: str
     payload: dict[str, Any]
+    #: The idempotency key (the outbox entry's id): the same on every attempt and after a restart.
+    delivery_id: str | None = None
 
 
 class Notifier:

@@ -84,7 +84,7 @@ class LineNotifier(Notifier):
         url = self.config.api_base.rstrip("/") + PUSH_PATH
         message = {"to": self.config.to, "messages": [{"type": "text", "text": truncate(self.text(notification))}]}
         body = json.dumps(message, ensure_ascii=False).encode("utf-8")
-        headers = {"Authorization": f"Bearer {token}", "X-Line-Retry-Key": str(uuid.uuid4())}
+        headers = {"Authorization": f"Bearer {token}", "X-Line-Retry-Key": notification.delivery_id or str(uuid.uuid4())}
         deliver(
             self,
             lambda: post_json(self, url, body, headers=headers, detail=_line_error, ok=_already_accepted),

@@ -95,7 +95,7 @@ class WebhookNotifier(Notifier):
         payload = dict(notification.payload)
         payload["text"] = self.text(notification)
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        delivery_id = str(uuid.uuid4())
+        delivery_id = notification.delivery_id or str(uuid.uuid4())
 
         def attempt() -> None:
             headers = {DELIVERY_HEADER: delivery_id}

@@ -150,6 +150,21 @@ class Rule:
             return {None: n} if n else {}
         return {k: n for k, n in ctx.store.count_by(flt, self.options.group_by, limit=1000).items()}
 
+    def voices(self, ctx: EvalContext, flt: MentionFilter, least: int) -> dict[str | None, int]:
+        """Per key, how many *voices* (``include_duplicates: false``, the default) or mentions
+        (``true``) match: a voice is one person's (or one outlet's) text, so a near-duplicate
+        by another author counts, and copies by the same author or outlet, or one press
+        release syndicated by many news sites, count once (``Store.count_voices``). Only keys
+        with at least ``least`` mentions are counted (voices are never more than mentions)."""
+        if self.options.include_duplicates:
+            return self.groups(ctx, flt)
+        every = replace(flt, include_duplicates=True)
+        out: dict[str | None, int] = {}
+        for key, n in self.groups(ctx, every).items():
+            if n >= least:
+                out[key] = ctx.store.count_voices(self.keyed(every, key) if key is not None else every)
+        return out
+
     def count_key(self, ctx: EvalContext, flt: MentionFilter, key: str | None) -> int:
         return ctx.store.count(self.keyed(flt, key) if key is not None else flt)
 

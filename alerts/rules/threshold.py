@@ -33,7 +33,8 @@ class ThresholdRule(Rule):
         start = ctx.at - o.window
         flt = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
         matches = []
-        for key, n in self.groups(ctx, flt).items():
+        counts = self.groups(ctx, flt) if o.metric == "distinct_authors" else self.voices(ctx, flt, o.limit)
+        for key, n in counts.items():
             if o.metric == "distinct_authors":
                 n = ctx.store.count_distinct(self.keyed(flt, key) if key is not None else flt, "author_id")
             if n >= o.limit:

@@ -29,12 +29,18 @@ class WatchRule(Rule):
         start = ctx.at - o.window
         flt = self.base_filter(ctx, since=start, until=ctx.at + timedelta(microseconds=1), time_field="collected_at")
         window = replace(flt, ids=())
+        every = replace(window, include_duplicates=True)
         if ctx.ids is not None:
             # At ingest: fire for keys that the new batch touches, counting the whole window.
-            triggered = self.groups(ctx, flt)
-            counts = {key: self.count_key(ctx, window, key) for key in triggered}
+            triggered = self.groups(ctx, replace(flt, include_duplicates=True))
+            counts = {key: self.count_key(ctx, every, key) for key in triggered}
+            if not o.include_duplicates:  # voices, not copies (see Rule.voices)
+                counts = {
+                    key: ctx.store.count_voices(self.keyed(every, key) if key is not None else every)
+                    for key, n in counts.items() if n >= o.min_count
+                }
         else:
-            counts = self.groups(ctx, window)
+            counts = self.voices(ctx, window, o.min_count)
         matches = []
         for key, n in counts.items():
             if n >= o.min_count:

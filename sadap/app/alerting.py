@@ -24,7 +24,10 @@ def build_engine(config: Config, store: Store, notifiers: list[Notifier] | None 
         raise ConfigError("\n".join(problems))
     if notifiers is None:
         notifiers = build_notifiers(config.notifiers)
-    return AlertEngine(store, rules, playbooks, notifiers, tuple(config.custom_words()), list(config.maintenance))
+    return AlertEngine(
+        store, rules, playbooks, notifiers, tuple(config.custom_words()), list(config.maintenance),
+        outbox=config.delivery.settings(),
+    )
 
 
 def run_backtest(

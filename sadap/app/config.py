@@ -19,6 +19,7 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator
 from alerts.maintenance import MaintenanceWindow
 from alerts.notifiers import NotifierConfig
 from alerts.notifiers.console import ConsoleOptions
+from alerts.outbox import OutboxSettings
 from alerts.registry import build_rules, rule_types
 from enrich.sentiment import check_engine
 from enrich.voc import check_lexicon
@@ -254,6 +255,28 @@ class ConsoleConfig(Strict):
         "(`X-Line-Signature`); with `line_webhook` on, the workspace does not start without it.",
     )
 
+class DeliveryConfig(Strict):
+    """The notification outbox: how long and how often undelivered notifications are retried
+    (see docs/alerts.md#delivery-the-outbox)."""
+
+    every: PositiveDuration = Field(
+        timedelta(seconds=30), description="How often `sadap run` sends what is waiting in the outbox."
+    )
+    first_retry: PositiveDuration = Field(
+        timedelta(seconds=30), description="Wait after a failed delivery; doubles after each failure."
+    )
+    max_backoff: PositiveDuration = Field(
+        timedelta(minutes=10), description="The longest wait between two tries."
+    )
+    max_age: PositiveDuration = Field(
+        timedelta(hours=24),
+        description="Keep retrying while the receiver is down for this long after the alert; then the delivery "
+        "is marked `gave_up` and the other notifiers are told.",
+    )
+
+    def settings(self) -> OutboxSettings:
+        return OutboxSettings(max_age=self.max_age, first_retry=self.first_retry, max_backoff=self.max_backoff)
+
 
 class Config(Strict):
     """The whole ``sadap.yaml``."""
@@ -273,6 +296,7 @@ class Config(Strict):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="How often `sadap run` evaluates rules.")
     maintenance: list[MaintenanceWindow] = Field(default_factory=list, description="Planned periods without alerts.")
     console: ConsoleConfig = Field(default_factory=ConsoleConfig, description="The web workspace: address, hosts, sign-in.")
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, description="Retrying notifications (the outbox).")
 
     _path: Path | None = PrivateAttr(None)
     _shown_path: str | None = PrivateAttr(None)

@@ -66,6 +66,11 @@ def schedule(
         fired = engine.check(clock())
         log.info("rules evaluated: %d alert(s)", len(fired))
 
+    def deliver() -> None:
+        counts = engine.deliver()
+        if any(counts.values()):
+            log.info("outbox: %d sent, %d failed (will retry), %d given up", counts["sent"], counts["failed"], counts["gave_up"])
+
     def ingest_file(path: str) -> None:
         report = import_file(config, path)
         log.info("file %s: %s stored, %s rejected", path, report["stored"], len(report["rejected"]))
@@ -80,6 +85,11 @@ def schedule(
     scheduler.add_listener(job_listener, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     scheduler.add_job(
         evaluate, IntervalTrigger(seconds=config.schedule.alerts_every.total_seconds()), id="alerts", **common
+    )
+    # The outbox: notifications queued with their alerts (also by a process that died) are sent
+    # and retried here, at start-up first.
+    scheduler.add_job(
+        deliver, IntervalTrigger(seconds=config.delivery.every.total_seconds()), id="outbox", **common
     )
     if config.privacy.retention_days:  # PDPA: at start, then daily
         scheduler.add_job(retention, IntervalTrigger(days=1), id="retention", **common)

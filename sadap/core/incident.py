@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 IncidentState = Literal["open", "acknowledged", "resolved"]
 EventKind = Literal[
     "opened", "alert", "still_active", "notified", "notify_failed", "escalated",
-    "acknowledged", "resolved", "reopened", "note", "step_done", "response",
+    "acknowledged", "resolved", "reopened", "note", "step_done", "response", "queued", "gave_up",
 ]
 
 
@@ -39,5 +39,7 @@ class Incident(BaseModel):
     opened_at: AwareDatetime
     updated_at: AwareDatetime
     alert_count: int = 1
+    #: Mentions behind the latest alert (what escalation messages say as {count}).
+    mention_count: int = 0
     escalation_level: int = Field(0, description="Escalation levels already notified.")
     mention_ids: list[str] = Field(default_factory=list)

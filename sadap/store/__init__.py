@@ -5,7 +5,9 @@ from __future__ import annotations
 from sadap.core.files import private_dir
 from sadap.store.base import (
     GROUP_FIELDS,
+    NEWS_SOURCE_KINDS,
     RULE_GROUP_FIELDS,
+    Delivery,
     Fingerprint,
     MentionFilter,
     Store,
@@ -14,7 +16,7 @@ from sadap.store.base import (
 )
 from sadap.store.sqlite import SQLiteStore
 
-__all__ = ["GROUP_FIELDS", "RULE_GROUP_FIELDS", "Fingerprint", "MentionFilter", "Store", "UpsertResult", "open_store"]
+__all__ = ["GROUP_FIELDS", "NEWS_SOURCE_KINDS", "RULE_GROUP_FIELDS", "Delivery", "Fingerprint", "MentionFilter", "Store", "UpsertResult", "open_store"]
 
 
 def open_store(config: StoreSource) -> Store:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -163,6 +164,62 @@ class UpsertResult:
     updated: list[str] = field(default_factory=list)
 
 
+#: Source kinds that are news: outlets republishing one press release (syndication) are one voice.
+NEWS_SOURCE_KINDS: tuple[str, ...] = ("rss", "article", "news", "google_news", "sitemap")
+
+
+def voice_key(m: Mention) -> str:
+    """Who is speaking, and what: a mention's near-duplicate cluster and its speaker — the
+    author (else the outlet) for social posts, and "news" for news sources, so one press
+    release carried by many outlets is one voice. Copies by the same author (or outlet) share
+    the key; the same words from another person are another voice."""
+    cluster = m.duplicate_of or m.id
+    speaker = "" if m.source_kind in NEWS_SOURCE_KINDS else (m.author_id or m.source_name)
+    return f"{cluster}|{speaker}"
+
+
+@dataclass
+class Delivery:
+    """One notification to one notifier, kept in the store's outbox until it is sent or given up.
+
+    ``id`` is the idempotency key the receiver sees (``X-Sadap-Delivery`` on webhooks): the same
+    on every attempt, in every process, after any restart."""
+
+    id: str
+    notifier: str
+    created_at: datetime
+    text_th: str
+    text_en: str
+    payload: dict[str, Any]
+    incident_id: str | None = None
+    kind: str = "alert"  # alert | escalation | gave_up (the escalation of a delivery given up)
+    #: pending (waiting or retrying), sending (claimed by a worker until ``next_at``), sent, gave_up
+    status: str = "pending"
+    attempts: int = 0
+    next_at: datetime | None = None
+    last_error: str = ""
+    sent_at: datetime | None = None
+
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "gave_up")
+
+
+def delivery_json(d: Delivery) -> str:
+    doc = dict(d.__dict__)
+    for name in ("created_at", "next_at", "sent_at"):
+        if doc[name] is not None:
+            doc[name] = doc[name].astimezone(timezone.utc).isoformat()
+    return json.dumps(doc, ensure_ascii=False)
+
+
+def delivery_from_json(doc: str) -> Delivery:
+    data = json.loads(doc)
+    for name in ("created_at", "next_at", "sent_at"):
+        if data.get(name) is not None:
+            data[name] = datetime.fromisoformat(data[name])
+    return Delivery(**data)
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     id: str
@@ -205,6 +262,18 @@ class Store(ABC):
         """Whether any mention matches (backends may answer faster than ``count``)."""
         return self.count(flt) > 0
 
+    def count_voices(self, flt: MentionFilter) -> int:
+        """Distinct voices among the matching mentions (see :func:`voice_key`); copies by the
+        same author or outlet, and syndicated news, count once. Backends may answer faster."""
+        keys: set[str] = set()
+        after: str | None = None
+        while True:
+            page = self.page_by_id(flt, after, limit=500)
+            keys.update(voice_key(m) for m in page)
+            if len(page) < 500:
+                return len(keys)
+            after = page[-1].id
+
     @abstractmethod
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
         """Mentions per value of ``group_by`` (one of GROUP_FIELDS), largest first."""
@@ -237,6 +306,39 @@ class Store(ABC):
 
     @abstractmethod
     def alerts_since(self, since: datetime) -> list[dict[str, Any]]: ...
+
+    def record_fired(
+        self,
+        alert_json: str,
+        rule_id: str,
+        key: str,
+        fired_at: datetime,
+        incident_id: str | None,
+        deliveries: Sequence[Delivery] = (),
+        events: Sequence[tuple[str, IncidentEvent]] = (),
+    ) -> None:
+        """Record a fired alert, its cool-down, its outbox deliveries and their ``queued``
+        events together: SQLite in one transaction; Elasticsearch in one bulk request,
+        outbox first (see docs/alerts.md)."""
+        raise NotImplementedError
+
+    def enqueue(self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]] = ()) -> None:
+        """Add deliveries (an escalation) to the outbox with their timeline events, together."""
+        raise NotImplementedError
+
+    def claim_due(self, at: datetime, lease: timedelta, limit: int = 100) -> list[Delivery]:
+        """Deliveries due at ``at`` (pending with ``next_at`` passed, or ``sending`` whose lease
+        ran out: the worker that claimed them died), now marked ``sending`` until ``at + lease``
+        so that a second worker does not take them too."""
+        raise NotImplementedError
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        """Write a delivery's new state (after an attempt)."""
+        raise NotImplementedError
+
+    def deliveries(self, status: str | None = None, incident_id: str | None = None) -> list[Delivery]:
+        """Outbox entries, oldest first."""
+        raise NotImplementedError
 
     def log_response(self, mention_id: str, at: datetime, actor: str, channel: str, text: str) -> None:
         """Record that someone responded to a mention (a complaint answered, a post replied to)."""

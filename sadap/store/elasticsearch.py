@@ -30,7 +30,7 @@ from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
-from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import GROUP_FIELDS, NEWS_SOURCE_KINDS, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import Json, Names
 from sadap.store.es_spool import Spool
@@ -532,6 +532,17 @@ class ElasticsearchStore(IndexAdmin, Store):
         buckets = self._aggregate(flt, {"terms": terms})["buckets"]
         return {b["key"]: b["doc_count"] for b in buckets}
 
+    def count_voices(self, flt: MentionFilter) -> int:
+        # Exact (a cardinality aggregation is approximate): walk the matches' four fields.
+        self._ensure_ready()
+        keys: set[str] = set()
+        fields = ["id", "duplicate_of", "source_kind", "source_name", "author_id"]
+        for hit in self._scan(self.names.mentions, self._query(flt), [{"id": "asc"}], fields):
+            src = hit["_source"]
+            speaker = "" if src.get("source_kind") in NEWS_SOURCE_KINDS else (src.get("author_id") or src.get("source_name"))
+            keys.add(f"{src.get('duplicate_of') or src.get('id')}|{speaker}")
+        return len(keys)
+
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         if fld not in _SINGLE:
             raise InputError(f"cannot count distinct {fld!r} (allowed: {', '.join(_SINGLE)})")
@@ -619,6 +630,112 @@ class ElasticsearchStore(IndexAdmin, Store):
             "count": count if isinstance(count, int) else None, "seq": self._seq(), "doc": alert_json,
         }
         self._call(self.client.index, index=self.names.alerts, document=doc, refresh=True)
+
+    # -- the outbox --------------------------------------------------------------------
+    def _outbox_source(self, d: Delivery) -> dict[str, Any]:
+        return {"id": d.id, "notifier": d.notifier, "incident_id": d.incident_id, "status": d.status,
+                "next_at": _iso_ms(d.next_at or d.created_at), "created_at": _iso_ms(d.created_at),
+                "doc": delivery_json(d)}
+
+    def _bulk_state(self, actions: list[dict[str, Any]]) -> None:
+        """One bulk request, refreshed; any failed item is a StoreError (the caller retries the whole)."""
+        if not actions:
+            return
+        operations: list[dict[str, Any]] = []
+        for a in actions:
+            meta: dict[str, Any] = {"_index": a["_index"]}
+            if a.get("_id"):
+                meta["_id"] = a["_id"]
+            operations += [{a.get("_op", "index"): meta}, a["doc"]]
+        res = self._call(self.client.bulk, operations=operations, refresh=True).body
+        if res.get("errors"):
+            failed = [i for item in res["items"] for i in item.values() if i.get("error")
+                      and i.get("status") != 409]
+            if failed:
+                raise StoreError(f"{self.label}: {len(failed)} outbox/alert writes failed: {failed[0]['error'].get('type')}")
+
+    def _enqueue_actions(
+        self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]]
+    ) -> list[dict[str, Any]]:
+        actions: list[dict[str, Any]] = []
+        for d in deliveries:  # create: an id already queued stays as it is
+            actions.append({"_index": self.names.outbox, "_id": d.id, "_op": "create", "doc": self._outbox_source(d)})
+        for incident_id, event in events:
+            actions.append({"_index": self.names.incident_events, "doc": {
+                "incident_id": incident_id, "kind": event.kind, "actor": event.actor, "at": _iso_ms(event.at),
+                "seq": self._seq(), "doc": event.model_dump_json()}})
+        return actions
+
+    def record_fired(
+        self,
+        alert_json: str,
+        rule_id: str,
+        key: str,
+        fired_at: datetime,
+        incident_id: str | None,
+        deliveries: Sequence[Delivery] = (),
+        events: Sequence[tuple[str, IncidentEvent]] = (),
+    ) -> None:
+        # No transactions here: one bulk request, the outbox and its events before the alert and
+        # the cool-down, so a crash between them at worst fires the alert again (never silently).
+        self._ensure_ready()
+        try:
+            alert = json.loads(alert_json)
+        except ValueError:
+            alert = {}
+        alert = alert if isinstance(alert, dict) else {}
+        count = alert.get("count")
+        actions = self._enqueue_actions(deliveries, events)
+        actions.append({"_index": self.names.alerts, "doc": {
+            "rule_id": rule_id, "key": key, "fired_at": _iso_ms(fired_at), "incident_id": incident_id,
+            "rule_type": alert.get("rule_type"), "severity": alert.get("severity"), "playbook": alert.get("playbook"),
+            "count": count if isinstance(count, int) else None, "seq": self._seq(), "doc": alert_json}})
+        actions.append({"_index": self.names.rule_state, "_id": self._state_id(rule_id, key), "doc": {
+            "rule_id": rule_id, "key": key, "last_fired_at": _iso_ms(fired_at),
+            "doc": json.dumps({"at": fired_at.astimezone(UTC).isoformat()})}})
+        self._bulk_state(actions)
+
+    def enqueue(self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]] = ()) -> None:
+        self._ensure_ready()
+        self._bulk_state(self._enqueue_actions(deliveries, events))
+
+    def claim_due(self, at: datetime, lease: timedelta, limit: int = 100) -> list[Delivery]:
+        from elasticsearch import ConflictError
+
+        self._ensure_ready()
+        query = {"bool": {"filter": [{"terms": {"status": ["pending", "sending"]}},
+                                     {"range": {"next_at": {"lte": _ms(at), "format": "epoch_millis"}}}]}}
+        res = self._search(self.names.outbox, query=query, sort=[{"created_at": "asc"}, {"id": "asc"}],
+                           size=limit, seq_no_primary_term=True, source=["doc"])
+        claimed = []
+        for hit in res["hits"]["hits"]:
+            d = delivery_from_json(hit["_source"]["doc"])
+            d.status, d.next_at = "sending", at + lease
+            try:  # only if nobody changed it since we read it: one worker per delivery
+                self.client.index(index=self.names.outbox, id=d.id, document=self._outbox_source(d),
+                                  if_seq_no=hit["_seq_no"], if_primary_term=hit["_primary_term"], refresh=True)
+            except ConflictError:
+                continue
+            except Exception as err:
+                raise self._translate(err) from None
+            claimed.append(d)
+        return claimed
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        self._ensure_ready()
+        self._call(self.client.index, index=self.names.outbox, id=delivery.id,
+                   document=self._outbox_source(delivery), refresh=True)
+
+    def deliveries(self, status: str | None = None, incident_id: str | None = None) -> list[Delivery]:
+        self._ensure_ready()
+        filters: list[dict[str, Any]] = []
+        if status is not None:
+            filters.append({"term": {"status": status}})
+        if incident_id is not None:
+            filters.append({"term": {"incident_id": incident_id}})
+        query = {"bool": {"filter": filters}} if filters else {"match_all": {}}
+        hits = self._scan(self.names.outbox, query, [{"created_at": "asc"}, {"id": "asc"}], ["doc"])
+        return [delivery_from_json(h["_source"]["doc"]) for h in hits]
 
     def alerts_since(self, since: datetime) -> list[Json]:
         self._ensure_ready()

@@ -156,6 +156,16 @@ STATE_PROPERTIES: Json = {
         "seq": {"type": "long"},
         "doc": STORED_ONLY,
     },
+    # Notifications waiting to be sent (or kept after): written with the alert.
+    "outbox": {
+        "id": KEYWORD,
+        "notifier": KEYWORD,
+        "incident_id": KEYWORD,
+        "status": KEYWORD,
+        "next_at": DATE,
+        "created_at": DATE,
+        "doc": STORED_ONLY,
+    },
 }
 
 
@@ -175,6 +185,7 @@ class Names:
         self.assignments = f"{prefix}-assignments"
         self.users = f"{prefix}-users"
         self.api_tokens = f"{prefix}-api-tokens"
+        self.outbox = f"{prefix}-outbox"
 
     def monthly(self, year: int, month: int) -> str:
         return f"{self.mentions}-{year:04d}.{month:02d}"
@@ -186,7 +197,8 @@ class Names:
     def state_index(self, kind: str) -> str:
         return {"rule_state": self.rule_state, "alerts": self.alerts, "incidents": self.incidents,
                 "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes,
-                "assignments": self.assignments, "users": self.users, "api_tokens": self.api_tokens}[kind]
+                "assignments": self.assignments, "users": self.users, "api_tokens": self.api_tokens,
+                "outbox": self.outbox}[kind]
 
     @property
     def state_indices(self) -> list[str]:

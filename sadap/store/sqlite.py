@@ -17,7 +17,7 @@ from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import GROUP_FIELDS, SEGMENT_BREAK, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import GROUP_FIELDS, NEWS_SOURCE_KINDS, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
 SCHEMA_VERSION = 3  # 2: mentions.spam_score column; 3: mention_days (daily counts)
@@ -135,6 +135,17 @@ CREATE TABLE IF NOT EXISTS snoozes (
     reason TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (rule_id, key)
 );
+-- Notifications waiting to be sent (or kept after): written with the alert, in its transaction.
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY,
+    notifier TEXT NOT NULL,
+    incident_id TEXT,
+    status TEXT NOT NULL,
+    next_at REAL,
+    created_at REAL NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_at);
 """
 
 _COLUMNS = {f.name: f.sqlite for f in GROUP_FIELDS.values() if not f.multi}
@@ -522,6 +533,16 @@ class SQLiteStore(Store):
             raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
         return {value: n for value, n in self._query(sql, [*params, int(limit)])}
 
+    def count_voices(self, flt: MentionFilter) -> int:
+        where, params = self._where(flt)
+        news = ",".join("?" * len(NEWS_SOURCE_KINDS))
+        sql = (
+            "SELECT COUNT(DISTINCT COALESCE(m.duplicate_of, m.id) || '|' || "
+            f"CASE WHEN m.source_kind IN ({news}) THEN '' ELSE COALESCE(m.author_id, m.source_name) END) "
+            f"FROM mentions m{where}"
+        )
+        return int(self._query(sql, [*NEWS_SOURCE_KINDS, *params])[0][0])
+
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         if fld not in _COLUMNS:
             raise InputError(f"cannot count distinct {fld!r} (allowed: {', '.join(_COLUMNS)})")
@@ -587,6 +608,93 @@ class SQLiteStore(Store):
             "INSERT INTO alerts (rule_id, key, fired_at, incident_id, doc) VALUES (?,?,?,?,?)",
             (rule_id, key, _ts(fired_at), incident_id, alert_json),
         )
+
+    def record_fired(
+        self,
+        alert_json: str,
+        rule_id: str,
+        key: str,
+        fired_at: datetime,
+        incident_id: str | None,
+        deliveries: Sequence[Delivery] = (),
+        events: Sequence[tuple[str, IncidentEvent]] = (),
+    ) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self.set_last_fired(rule_id, key, fired_at)
+                self.record_alert(alert_json, rule_id, key, fired_at, incident_id)
+                self._enqueue(deliveries, events)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def enqueue(self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]] = ()) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._enqueue(deliveries, events)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _enqueue(self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]]) -> None:
+        for d in deliveries:
+            self._db.execute(
+                "INSERT OR IGNORE INTO outbox (id, notifier, incident_id, status, next_at, created_at, doc) VALUES (?,?,?,?,?,?,?)",
+                _outbox_row(d),
+            )
+        for incident_id, event in events:
+            self._db.execute(
+                "INSERT INTO incident_events (incident_id, at, doc) VALUES (?,?,?)",
+                (incident_id, _ts(event.at), event.model_dump_json()),
+            )
+
+    def claim_due(self, at: datetime, lease: timedelta, limit: int = 100) -> list[Delivery]:
+        now = _ts(at)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._db.execute(
+                    "SELECT doc FROM outbox WHERE status IN ('pending', 'sending') AND (next_at IS NULL OR next_at <= ?) "
+                    "ORDER BY created_at, rowid LIMIT ?",
+                    (now, int(limit)),
+                ).fetchall()
+                claimed = []
+                for (doc,) in rows:
+                    d = delivery_from_json(doc)
+                    d.status, d.next_at = "sending", at + lease
+                    self._db.execute(
+                        "UPDATE outbox SET status=?, next_at=?, doc=? WHERE id=?",
+                        (d.status, _ts(d.next_at), delivery_json(d), d.id),
+                    )
+                    claimed.append(d)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return claimed
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        self._query(
+            "UPDATE outbox SET status=?, next_at=?, doc=? WHERE id=?",
+            (delivery.status, _ts(delivery.next_at) if delivery.next_at else None, delivery_json(delivery), delivery.id),
+        )
+
+    def deliveries(self, status: str | None = None, incident_id: str | None = None) -> list[Delivery]:
+        clauses: list[str] = []
+        params: list[object] = []
+        if status is not None:
+            clauses.append("status=?")
+            params.append(status)
+        if incident_id is not None:
+            clauses.append("incident_id=?")
+            params.append(incident_id)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._query(f"SELECT doc FROM outbox{where} ORDER BY created_at, rowid", params)
+        return [delivery_from_json(r[0]) for r in rows]
 
     def alerts_since(self, since: datetime) -> list[dict[str, Any]]:
         rows = self._query("SELECT doc FROM alerts WHERE fired_at >= ? ORDER BY fired_at, id", (_ts(since),))
@@ -841,6 +949,11 @@ class SQLiteStore(Store):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _outbox_row(d: Delivery) -> tuple[object, ...]:
+    next_at = d.next_at or d.created_at
+    return (d.id, d.notifier, d.incident_id, d.status, _ts(next_at), _ts(d.created_at), delivery_json(d))
 
 
 def scrub_ids(data: object, gone: set[str]) -> bool:

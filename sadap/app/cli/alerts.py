@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import getpass
+import sys
 
 import click
 
+from alerts.notifiers.console import ConsoleNotifier
 from sadap.app.alerting import build_engine
 from sadap.app.cli.common import SadapError, _dump, _load, config_option, handled
 from sadap.core.errors import InputError
@@ -22,24 +24,36 @@ def alerts() -> None:
 @alerts.command("check")
 @config_option
 @click.option("--at", "at_text", default=None, help="Evaluate as of this ISO 8601 time (default: now).")
-@click.option("--json", "as_json", is_flag=True, help="Print fired alerts as JSON.")
-@click.option("--quiet", is_flag=True, help="Do not send notifications (still opens incidents).")
+@click.option("--json", "as_json", is_flag=True, help="Print fired alerts as JSON (output only: notifications are still sent).")
+@click.option("--dry-run", is_flag=True, help="Only say what would fire: no incident, cool-down or notification.")
+@click.option("--quiet", is_flag=True, help="Print nothing (notifications are still sent; see --dry-run).")
 @handled
-def alerts_check(config_path, at_text, as_json: bool, quiet: bool) -> None:
-    """Evaluate every enabled rule, open incidents and notify; print the alerts fired."""
+def alerts_check(config_path, at_text, as_json: bool, dry_run: bool, quiet: bool) -> None:
+    """Evaluate every enabled rule, open incidents and notify (through the outbox, then send
+    what is due in it, earlier notifications still waiting included); print the alerts fired."""
 
     config = _load(config_path)
     at = parse_iso(at_text) if at_text else now_utc()
     with open_store(config) as store:
-        engine = build_engine(config, store, notifiers=[] if (quiet or as_json) else None)
-        fired = engine.check(at)
+        engine = build_engine(config, store, notifiers=[] if dry_run else None)
+        for notifier in engine.notifiers:
+            if isinstance(notifier, ConsoleNotifier) and (as_json or quiet):
+                notifier.stream = sys.stderr  # stdout carries the JSON (or nothing)
+        fired = engine.check(at, dry_run=dry_run)
     rows = [
         {"rule": a.rule, "severity": a.severity, "key": a.key, "count": a.count, "playbook": a.playbook,
-         "incident": a.incident, "mentions": a.mention_ids}
+         "incident": a.incident, "mentions": a.mention_ids, **({"dry_run": True} if dry_run else {})}
         for a in fired
     ]
     if as_json:
         _dump(rows)
+    elif quiet:
+        return
+    elif dry_run:
+        for row in rows:
+            click.echo(f"จะแจ้งเตือน (would fire): {row['rule']} [{row['key'] or '*'}] {row['count']} — playbook {row['playbook'] or '-'}")
+        if not rows:
+            click.echo("ไม่มีการแจ้งเตือน (no alerts)")
     elif not rows:
         click.echo("ไม่มีการแจ้งเตือน (no alerts)")
 
