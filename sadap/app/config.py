@@ -14,13 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 
 from alerts.maintenance import MaintenanceWindow
 from alerts.notifiers import NotifierConfig
 from alerts.notifiers.console import ConsoleOptions
 from alerts.outbox import OutboxSettings
 from alerts.registry import build_rules, rule_types
+from alerts.rules.base import Rule
 from enrich.sentiment import check_engine
 from enrich.voc import check_lexicon
 from playbooks.loader import load_playbooks
@@ -185,8 +186,9 @@ class EnrichConfig(Strict):
 
     @field_validator("categories", "complaint_types")
     @classmethod
-    def _lexicon(cls, value: dict[str, list[str]], info) -> dict[str, list[str]]:
-        return dict(check_lexicon({"categories": "category", "complaint_types": "complaint type"}[info.field_name], value))
+    def _lexicon(cls, value: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
+        kind = {"categories": "category", "complaint_types": "complaint type"}[str(info.field_name)]
+        return {name: list(words) for name, words in check_lexicon(kind, value).items()}
 
     @field_validator("sentiment_model")
     @classmethod
@@ -278,6 +280,10 @@ class DeliveryConfig(Strict):
         return OutboxSettings(max_age=self.max_age, first_retry=self.first_retry, max_backoff=self.max_backoff)
 
 
+def _console_only() -> list[NotifierConfig]:
+    return [ConsoleOptions(id="console", type="console")]
+
+
 class Config(Strict):
     """The whole ``sadap.yaml``."""
 
@@ -289,7 +295,7 @@ class Config(Strict):
     sources: list[SourceConfig] = Field(default_factory=list, description="Where mentions are collected from.")
     rules: list[dict[str, Any]] = Field(default_factory=list, description="Alert rules (see `docs/alerts.md`).")
     notifiers: list[NotifierConfig] = Field(
-        default_factory=lambda: [ConsoleOptions(id="console", type="console")],
+        default_factory=_console_only,
         description="Where alerts are sent (default: the console).",
     )
     playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig, description="Which situation playbooks to load.")
@@ -301,7 +307,7 @@ class Config(Strict):
     _path: Path | None = PrivateAttr(None)
     _shown_path: str | None = PrivateAttr(None)
     _lines: LineMap = PrivateAttr(default_factory=LineMap)
-    _rules: list | None = PrivateAttr(None)
+    _rules: list[Rule] | None = PrivateAttr(None)
 
     # -- where things are -------------------------------------------------
     @property
@@ -370,7 +376,7 @@ class Config(Strict):
 
     # -- rules, validated against the registered rule types -----------------
     @property
-    def alert_rules(self) -> list:
+    def alert_rules(self) -> list[Rule]:
         if self._rules is None:
             self._rules = build_rules(self.rules, self._shown_path, self._lines)
         return self._rules
@@ -480,7 +486,8 @@ def load_config_file(path: str | Path, *, validate: bool = True) -> Config:
             problems.append(f"{path}:{lines.line(('sources', i, 'name'))}: sources[{i}].name: duplicate source name {name!r}")
     if validate:
         # The rules are checked even when other settings are wrong, so one run shows every error.
-        probe = config if config is not None else Config.model_construct(rules=data.get("rules") if isinstance(data.get("rules"), list) else [])
+        raw_rules = data.get("rules")
+        probe = config if config is not None else Config.model_construct(rules=raw_rules if isinstance(raw_rules, list) else [])
         probe._path = path.resolve()
         probe._shown_path = str(path)
         probe._lines = lines

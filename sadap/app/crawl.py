@@ -17,8 +17,8 @@ from scrapy.utils.project import get_project_settings
 
 from crawlers.spiders import SPIDERS, SourceOptions
 from sadap.app.config import Config
-from sadap.core.errors import ConfigError
 from sadap.app.logs import remove_cli_logging
+from sadap.core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from sadap.app.alerting import build_engine
 from sadap.app.config import Config, load_config_file
 from sadap.core.alert import FiredAlert
 from sadap.core.mention import RawMention, to_mention
-from sadap.store import Store, open_store
 from sadap.core.timeutil import now_utc
+from sadap.store import Store, open_store
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Self
 
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
@@ -448,7 +448,7 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

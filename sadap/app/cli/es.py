@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,8 +12,11 @@ from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.kibana import export, ndjson, provision
 from sadap.core.errors import ConfigError, SadapError
 
+if TYPE_CHECKING:
+    from sadap.store.elasticsearch import ElasticsearchStore
 
-def _es_store(config_path):
+
+def _es_store(config_path: str | None) -> ElasticsearchStore:
     config = _load(config_path)
     if config.store.backend != "elasticsearch":
         where = config.path or "the built-in defaults"
@@ -31,7 +35,7 @@ def es() -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handled
-def es_setup(config_path, as_json: bool) -> None:
+def es_setup(config_path: str | None, as_json: bool) -> None:
     """Install index templates, create the state indices and this month's mentions index
     behind its aliases (safe to run again; it also applies `retention_months`)."""
     with _es_store(config_path) as store:
@@ -51,7 +55,7 @@ def es_setup(config_path, as_json: bool) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @handled
-def es_status(config_path, as_json: bool) -> None:
+def es_status(config_path: str | None, as_json: bool) -> None:
     """Cluster health, indices and document counts, template drift, spooled mentions."""
     from sadap.store.elasticsearch import StoreUnavailable
 
@@ -84,7 +88,7 @@ def es_status(config_path, as_json: bool) -> None:
 @es.command("replay")
 @config_option
 @handled
-def es_replay(config_path) -> None:
+def es_replay(config_path: str | None) -> None:
     """Store the mentions spooled while the cluster was unreachable (also done on every write)."""
     with _es_store(config_path) as store:
         n = store.replay_spool()
@@ -95,7 +99,7 @@ def es_replay(config_path) -> None:
 @click.argument("folder", type=click.Path(file_okay=False), default="infra/elasticsearch")
 @config_option
 @handled
-def es_templates(folder: str, config_path) -> None:
+def es_templates(folder: str, config_path: str | None) -> None:
     """Write the index and component templates as JSON files into FOLDER (for review or other tools)."""
     from sadap.store.es_mappings import export
 
@@ -125,7 +129,17 @@ def kibana() -> None:
 @click.option("--file", "ndjson_file", type=click.Path(dir_okay=False, exists=True), default=None,
               help="Import this NDJSON instead of the objects generated for the configured index prefix.")
 @handled
-def kibana_provision(config_path, url, space, api_key_env, user, password_env, ca_certs, insecure, ndjson_file) -> None:
+def kibana_provision(
+    config_path: str | None,
+    url: str | None,
+    space: str | None,
+    api_key_env: str,
+    user: str | None,
+    password_env: str,
+    ca_certs: str | None,
+    insecure: bool,
+    ndjson_file: str | None,
+) -> None:
     """Import the data views and dashboards through Kibana's saved objects API
     (overwrite=true: running it again updates them in place)."""
 
@@ -140,6 +154,8 @@ def kibana_provision(config_path, url, space, api_key_env, user, password_env, c
         if not password:
             raise SadapError(f"--user {user}: set the password in ${password_env}")
         basic = (user, password)
+    if not url:
+        raise SadapError("give --url (or set $SADAP_KIBANA_URL): where Kibana answers")
     result = provision(url, data, space=space, api_key=api_key, basic_auth=basic, verify=not insecure, ca_certs=ca_certs)
     click.echo(f"ok: imported {result['imported']} saved objects into {result['url'].rsplit('/api/', 1)[0]}")
 
@@ -148,7 +164,7 @@ def kibana_provision(config_path, url, space, api_key_env, user, password_env, c
 @click.option("--out", type=click.Path(dir_okay=False), default="infra/kibana/sadap.ndjson", show_default=True, help="Output file.")
 @click.option("--prefix", default="sadap", show_default=True, help="Index prefix the data views point at.")
 @handled
-def kibana_export(out, prefix: str) -> None:
+def kibana_export(out: str, prefix: str) -> None:
     """Regenerate the saved objects NDJSON from their source (sadap/app/kibana.py)."""
 
     path = export(Path(out), prefix)

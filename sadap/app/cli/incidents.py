@@ -12,6 +12,7 @@ from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.config import configured_playbooks
 from sadap.app.incident_view import show_incident
 from sadap.core.errors import InputError
+from sadap.core.incident import EventKind, IncidentState
 from sadap.core.labels import INCIDENT_STATE, th
 from sadap.core.timeutil import show
 from sadap.store import open_store
@@ -55,7 +56,7 @@ def incidents_show(incident_id: str, config_path: str | None, as_json: bool) -> 
     show_incident(config, incident_id, as_json=as_json, echo=click.echo)
 
 
-def _transition(state: str) -> Callable[..., None]:
+def _transition(state: IncidentState) -> Callable[..., None]:
     @click.argument("incident_id")
     @config_option
     @click.option("--by", "actor", default=None, help="Who (default: $USER).")
@@ -75,7 +76,7 @@ incidents.command("resolve", help="Resolve an incident.")(_transition("resolved"
 incidents.command("reopen", help="Reopen a resolved incident.")(_transition("open"))
 
 
-def _timeline_entry(kind: str) -> Callable[..., None]:
+def _timeline_entry(kind: EventKind) -> Callable[..., None]:
     @click.argument("incident_id")
     @click.argument("text")
     @config_option

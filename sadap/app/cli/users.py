@@ -37,7 +37,7 @@ def users() -> None:
 @click.option("--password-env", default=None, help="Read the password from this environment variable (else a prompt).")
 @config_option
 @handled
-def users_add(username: str, role: str, password_env, config_path) -> None:
+def users_add(username: str, role: str, password_env: str | None, config_path: str | None) -> None:
     """Add a user (the password is stored as an argon2id hash)."""
     from sadap.app.web.auth import add_user
 
@@ -52,7 +52,7 @@ def users_add(username: str, role: str, password_env, config_path) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True)
 @handled
-def users_list(config_path, as_json: bool) -> None:
+def users_list(config_path: str | None, as_json: bool) -> None:
     """List users (never their password hashes)."""
 
     config = _load(config_path)
@@ -76,7 +76,7 @@ def users_list(config_path, as_json: bool) -> None:
 @click.option("--password-env", default=None, help="Read the new password from this environment variable.")
 @config_option
 @handled
-def users_passwd(username: str, password_env, config_path) -> None:
+def users_passwd(username: str, password_env: str | None, config_path: str | None) -> None:
     """Change a user's password (signs them out everywhere)."""
     from sadap.app.web.auth import set_password
 
@@ -91,7 +91,7 @@ def users_passwd(username: str, password_env, config_path) -> None:
 @click.argument("username")
 @config_option
 @handled
-def users_disable(username: str, config_path) -> None:
+def users_disable(username: str, config_path: str | None) -> None:
     """Disable a user: sign-in, sessions and API tokens stop working."""
     from sadap.app.web.auth import set_disabled
 
@@ -105,7 +105,7 @@ def users_disable(username: str, config_path) -> None:
 @click.argument("username")
 @config_option
 @handled
-def users_enable(username: str, config_path) -> None:
+def users_enable(username: str, config_path: str | None) -> None:
     """Enable a disabled user again."""
     from sadap.app.web.auth import set_disabled
 
@@ -120,7 +120,7 @@ def users_enable(username: str, config_path) -> None:
 @click.option("--name", default="", help="What the token is for (shown in lists).")
 @config_option
 @handled
-def users_token(username: str, name: str, config_path) -> None:
+def users_token(username: str, name: str, config_path: str | None) -> None:
     """Create an API token for USERNAME (printed once; only its hash is stored)."""
     from sadap.app.web.auth import new_api_token
 

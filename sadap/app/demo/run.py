@@ -8,11 +8,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from playbooks.render import first_steps
 from sadap.app.alerting import build_engine
-from sadap.app.config import configured_playbooks
-from sadap.app.config import load_config_file
+from sadap.app.config import Config, configured_playbooks, load_config_file
 from sadap.app.crawl import crawl
 from sadap.app.demo.site import DemoSite
 from sadap.app.names import category_names, complaint_type_names
@@ -44,7 +44,7 @@ def _flow(items: list[str]) -> str:
     return "[" + ", ".join('"' + s.replace('"', '\\"') + '"' for s in items) + "]"
 
 
-def watch_block(story: dict) -> str:
+def watch_block(story: dict[str, Any]) -> str:
     org = story["organisation"]
     lines = [f"  - name: {org['name_th']}", "    kind: brand", f"    aliases: {_flow([org['name_en'], *org['aliases']])}"]
     for product in org.get("products", []):
@@ -60,7 +60,7 @@ def sources_block(base: str) -> str:
     )
 
 
-def write_demo_config(data_dir: Path, base: str, story: dict) -> Path:
+def write_demo_config(data_dir: Path, base: str, story: dict[str, Any]) -> Path:
 
     path = data_dir / "sadap.yaml"
     text = render_config(watch_block(story), sources_block(base)).replace("data_dir: sadap-data", "data_dir: .", 1)
@@ -71,7 +71,7 @@ def write_demo_config(data_dir: Path, base: str, story: dict) -> Path:
 DEMO_USER = "demo"
 
 
-def serve_workspace(config, port: int) -> tuple[str, str, str]:
+def serve_workspace(config: Config, port: int) -> tuple[str, str, str]:
     """Start the workspace on the demo store with a demo admin whose new random password is returned."""
     from sadap.app.web import start_console
     from sadap.app.web.auth import add_user, set_password

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sadap.app.line_inbound import LineInbound, ingest_sink
@@ -206,7 +206,7 @@ def create_app(config: Any, store: Store | None = None, extra_hosts: list[str] |
 
         return endpoint
 
-    route_list = [Route(path, wrap(fn), methods=methods) for path, fn, methods in routes.ROUTES]
+    route_list: list[BaseRoute] = [Route(path, wrap(fn), methods=methods) for path, fn, methods in routes.ROUTES]
     if config.console.line_webhook:
         route_list.append(Route(LINE_WEBHOOK_PATH, line_endpoint(config), methods=["POST"]))
     route_list.append(Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"))
@@ -264,7 +264,8 @@ def mention_filter(ws: Workspace, request: Request, default_days: int | None = N
 
 
 def bangkok_day(value: Any) -> str:
-    return value.astimezone(BANGKOK).date().isoformat()
+    day: str = value.astimezone(BANGKOK).date().isoformat()
+    return day
 
 
 def csv_response(rows: list[list[str]], name: str) -> Response:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sadap.core.errors import InputError
 from sadap.core.timeutil import now_utc
@@ -26,8 +27,11 @@ MIN_PASSWORD = 10
 TOKEN_PREFIX = "sdp_"
 _TOKEN_SHAPE = re.compile(r"sdp_[A-Za-z0-9_\-]{20,100}")
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
-def _hasher():  # argon2-cffi is imported only where passwords are handled
+
+def _hasher() -> PasswordHasher:  # argon2-cffi is imported only where passwords are handled
     from argon2 import PasswordHasher
 
     return PasswordHasher()
@@ -71,7 +75,7 @@ def add_user(store: Store, username: str, role: str, password: str) -> User:
     check_password_rules(password)
     if store.get_user(username) is not None:
         raise InputError(f"user {username!r} already exists (use `sadap users passwd` to change the password)")
-    user = User(username=username, role=role, password_hash=hash_password(password), created_at=now_utc())  # type: ignore[arg-type]
+    user = User(username=username, role=role, password_hash=hash_password(password), created_at=now_utc())
     store.save_user(user)
     return user
 

@@ -13,20 +13,31 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from alerts.incidents import add_note, transition
-from sadap.app.alerting import configured_playbooks, run_backtest
+from sadap.app.alerting import run_backtest
+from sadap.app.config import configured_playbooks
 from sadap.app.summary import overview as summary
 from sadap.app.web import auth, views
 from sadap.app.web.app import (
-    CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, Denied, Workspace, csv_response, in_thread, mention_filter, params,
+    CSRF_COOKIE,
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    Denied,
+    Workspace,
+    csv_response,
+    in_thread,
+    mention_filter,
+    params,
 )
 from sadap.core.errors import InputError
+from sadap.core.incident import IncidentState
+from sadap.core.mention import Mention
 from sadap.core.timeutil import BANGKOK, now_utc
 from sadap.core.users import ROLES
 from sadap.store import MentionFilter
 
 log = logging.getLogger("sadap.web")
 COUNT_CAP = 10000  # the mentions page says "10000+" beyond this
-ACTIONS = {"ack": "acknowledged", "resolve": "resolved", "reopen": "open"}
+ACTIONS: dict[str, IncidentState] = {"ack": "acknowledged", "resolve": "resolved", "reopen": "open"}
 
 
 def back(path: str) -> RedirectResponse:
@@ -121,7 +132,7 @@ async def mentions(ws: Workspace, request: Request) -> Response:
     limit = min(max(int(request.query_params.get("limit", "50") or 50) if request.query_params.get(
         "limit", "50").isdigit() else 50, 1), 500)
 
-    def load() -> tuple[list, int, dict[str, int]]:
+    def load() -> tuple[list[Mention], int, dict[str, int]]:
         found = ws.store.search(flt, limit)
         # Counted up to COUNT_CAP: newest first, so a common filter stops early on a big store.
         total = len(ws.store.ids(flt, COUNT_CAP + 1))
@@ -345,11 +356,11 @@ async def backtest(ws: Workspace, request: Request) -> Response:
 async def rules(ws: Workspace, request: Request) -> Response:
     user = ws.need(request)
 
-    def load() -> tuple[list, dict, dict]:
+    def load() -> tuple[list[Any], dict[str, str], dict[str, list[Any]]]:
         last: dict[str, str] = {}
         for alert in ws.store.alerts_since(now_utc() - timedelta(days=90)):
             last[alert.get("rule", "")] = alert.get("window_end", "")
-        snoozes: dict[str, list] = {}
+        snoozes: dict[str, list[Any]] = {}
         for s in ws.store.snoozes():
             if s["until"] > now_utc():
                 snoozes.setdefault(s["rule_id"], []).append(s)

@@ -13,7 +13,7 @@ from alerts.incidents import add_note
 from playbooks.loader import load_playbooks
 from playbooks.render import render_template
 from sadap.core.errors import ConfigError, InputError
-from sadap.core.incident import Incident
+from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.core.timeutil import BANGKOK, UTC, now_utc, parse_duration, parse_iso
 from sadap.store import MentionFilter, Store
@@ -94,8 +94,8 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
     def time_chart(cid: str, title: str, series: dict[str, list[tuple[datetime, int]]], names: dict[str, str],
                    key: str) -> dict[str, Any]:
         times = sorted({t for rows in series.values() for t, _ in rows})
-        out = {"id": cid, "title": title, "type": "time", "x": [_iso(t)[:16].replace("T", " ") for t in times],
-               "series": [], "links": []}
+        out: dict[str, Any] = {"id": cid, "title": title, "type": "time",
+                               "x": [_iso(t)[:16].replace("T", " ") for t in times], "series": [], "links": []}
         for name, rows in series.items():
             by_time = dict(rows)
             out["series"].append({"name": names.get(name, name), "data": [by_time.get(t, 0) for t in times]})
@@ -169,7 +169,7 @@ def csv_rows(mentions: list[Mention]) -> list[list[str]]:
 
 
 # -- incidents ------------------------------------------------------------------------------
-def steps_state(incident: Incident, events: list, playbook: Any, lang: str) -> list[dict[str, Any]]:
+def steps_state(incident: Incident, events: list[IncidentEvent], playbook: Any, lang: str) -> list[dict[str, Any]]:
     if playbook is None:
         return []
     now = now_utc()
@@ -190,7 +190,7 @@ def mark_step(store: Store, incident: Incident, playbook: Any, number: int, acto
     steps = playbook.steps if playbook else []
     if not 1 <= number <= len(steps):
         raise InputError(f"playbook {incident.playbook!r} has {len(steps)} step(s); choose 1 to {len(steps)}")
-    title = steps[number - 1].title.th
+    title: str = steps[number - 1].title.th
     add_note(store, incident.id, actor, f"{number}. {title}" + (f" — {note}" if note else ""), kind="step_done")
     return title
 
@@ -214,7 +214,8 @@ def response_templates(incident: Incident, playbook: Any, lang: str) -> list[dic
 def complaint_sla(config: Any) -> timedelta:
     for rule in config.alert_rules:
         if rule.type_name == "complaint_sla" and getattr(rule.options, "scope", "") == "mentions":
-            return rule.options.sla
+            sla: timedelta = rule.options.sla
+            return sla
     return timedelta(hours=24)
 
 
