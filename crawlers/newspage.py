@@ -257,14 +257,18 @@ def _title(
             text = _tidy(node.text_content())
             if text and text not in names:
                 return text, "article h1"
+    headings = [t for t in (_tidy(n.text_content()) for n in root.iter("h1") if not _is_logo(n, _tidy(n.text_content()), names)) if t]
     title_tag = root.find(".//title")
-    if title_tag is not None and _tidy(title_tag.text_content()):
-        return _strip_site(_tidy(title_tag.text_content()), names), "title"
+    full = _tidy(title_tag.text_content()) if title_tag is not None else ""
+    if full:
+        # "<h1>ข่าว</h1>" with "<title>ข่าว - บล็อกคนใช้รถ</title>": the heading, without the site.
+        for heading in headings:
+            if full.startswith(heading) and _SEPARATORS.match(full[len(heading):] + " "):
+                return heading, "h1 in title"
+        return _strip_site(full, names), "title"
     # Last resort: an <h1> that is not the site's logo.
-    for node in root.iter("h1"):
-        text = _tidy(node.text_content())
-        if text and not _is_logo(node, text, names):
-            return text, "h1"
+    if headings:
+        return headings[0], "h1"
     return None, "none"
 
 
