@@ -48,7 +48,9 @@ class ArticleSpider(SourceSpider):
         if not links:
             self.logger.warning("%s: no links match follow=%r", response.url, self.follow)
         for link in links:
-            yield response.follow(link.url, callback=self.parse_article)
+            request = self.follow_url(response, link.url, callback=self.parse_article)
+            if request is not None:
+                yield request
 
     def parse_article(self, response: Response) -> Iterator[MentionItem]:
         if not isinstance(response, TextResponse):

@@ -20,6 +20,7 @@ from crawlers.spiders.forum import ForumSpider
 from crawlers.spiders.rss import RssSpider
 from sadap.app.config import Config, SourceConfig
 from sadap.core.errors import ConfigError
+from sadap.core.urls import UnsafeUrlError, check_source_url
 from sadap.app.logs import remove_cli_logging
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,14 @@ _STATS = {
     "alerts": "sadap/alerts",
     "feed_errors": "sadap/feed_errors",
     "empty_pages": "sadap/empty_pages",
+}
+# Why items or pages were not stored, by the stat that counts them (see docs/crawlers.md).
+_SKIPPED = {
+    "sadap/duplicates": "already stored",
+    "sadap/repeated": "repeated in this crawl",
+    "sadap/invalid": "invalid item",
+    "sadap/empty_pages": "no main text",
+    "robotstxt/forbidden": "robots.txt",
 }
 
 _started = False
@@ -53,8 +62,11 @@ def crawl(
     ``settings`` overrides project settings from ``crawlers.settings`` (for example
     ``{"DOWNLOAD_DELAY": 0}`` against a local site).
 
-    Each result has ``items``, ``dropped``, ``stored``, ``duplicates``, ``alerts``,
-    ``feed_errors``, ``empty_pages`` and ``errors`` (error lines logged for that source).
+    Each result has ``items``, ``new`` (stored now), ``skipped`` (reason → count:
+    already stored, robots.txt, index pages, refused non-http(s) URLs and links, …),
+    ``dropped``, ``stored``, ``duplicates``, ``alerts``, ``feed_errors``, ``empty_pages``
+    and ``errors`` (error lines logged for that source: one per failed download, HTTP
+    error, redirect loop or bad feed).
     Raises :class:`ConfigError` for sources no spider reads (``file``: use
     ``sadap ingest``). Works once per process (see the module docstring).
     """
@@ -101,7 +113,9 @@ def crawl(
     for name, crawler in crawlers.items():
         # A crawler that failed to start has no stats: read the attribute behind the property.
         stats = crawler._stats.get_stats() if crawler._stats is not None else {}
-        result = {key: int(stats.get(stat, 0)) for key, stat in _STATS.items()}
+        result: dict[str, Any] = {key: int(stats.get(stat, 0)) for key, stat in _STATS.items()}
+        result["new"] = result["stored"]
+        result["skipped"] = _skipped(stats)
         result["errors"] = errors.counts.get(crawler.spider, 0) if crawler.spider is not None else 0
         if name in failed:
             result["errors"] += 1
@@ -109,9 +123,24 @@ def crawl(
     return results
 
 
+def _skipped(stats: dict[str, Any]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for stat, reason in _SKIPPED.items():
+        if stats.get(stat):
+            found[reason] = int(stats[stat])
+    for stat, value in stats.items():
+        if stat.startswith("sadap/skipped/") and value:
+            found[stat.removeprefix("sadap/skipped/").replace("_", " ")] = int(value)
+    return found
+
+
 def _check(source: SourceConfig) -> None:
     if source.kind == "file":
         raise ConfigError(f"source {source.name!r}: use `sadap ingest` for file sources")
+    try:
+        check_source_url(source.url)
+    except UnsafeUrlError as err:
+        raise ConfigError(f"source {source.name!r}: url {err}") from None
     if source.kind not in SPIDERS:
         raise ConfigError(f"source {source.name!r}: no spider for kind {source.kind!r} (use {', '.join(SPIDERS)})")
     if source.follow and source.kind != "article":

@@ -22,8 +22,11 @@ def crawl(source: str, config_path, log_level: str) -> None:
         raise SadapError("no enabled sources in the config (add some under `sources:`)")
     stats = run_crawl(config, sources, log_level=log_level)
     for name, st in stats.items():
+        skipped = st.get("skipped") or {}
+        reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items(), key=lambda kv: -kv[1]))
         click.echo(
-            f"{name}: items {st.get('items', 0)} · stored {st.get('stored', 0)} · duplicates {st.get('duplicates', 0)}"
+            f"{name}: items {st.get('items', 0)} · new {st.get('new', st.get('stored', 0))}"
+            f" · skipped {sum(skipped.values())}{f' ({reasons})' if reasons else ''}"
             f" · alerts {st.get('alerts', 0)} · errors {st.get('errors', 0)}"
         )
 
