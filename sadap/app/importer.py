@@ -13,9 +13,19 @@ from sadap.app.ingest import BatchResult, IngestPipeline
 PROGRESS_EVERY = 2000
 
 
-def import_file(config, path: str | Path, *, batch_size: int = 500, progress: bool = False, pipeline: IngestPipeline | None = None) -> dict:
+def import_file(
+    config,
+    path: str | Path,
+    *,
+    batch_size: int = 500,
+    progress: bool = False,
+    pipeline: IngestPipeline | None = None,
+    history: bool = False,
+) -> dict:
+    """Import ``path``. ``history=True``: past data, each mention collected when it was
+    published and no alert fired (``sadap playbooks test`` then replays it)."""
     own = pipeline is None
-    pipeline = pipeline or IngestPipeline(config)
+    pipeline = pipeline or IngestPipeline(config, history=history)
     total = BatchResult()
     rejected: list[dict] = []
     batch = []
@@ -46,4 +56,5 @@ def import_file(config, path: str | Path, *, batch_size: int = 500, progress: bo
         "near_duplicates": total.near_duplicates,
         "rejected": rejected,
         "alerts": len(total.alerts),
+        "history": history,
     }

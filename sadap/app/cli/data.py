@@ -21,24 +21,31 @@ def _score(ctx, param, value):
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--batch-size", type=click.IntRange(1, 10000), default=500, show_default=True)
+@click.option(
+    "--history", is_flag=True,
+    help="Past data: each mention counts as collected when it was published and no alert fires; "
+    "`sadap playbooks test` then replays it.",
+)
 @handled
-def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
+def ingest(file: str, config_path, as_json: bool, batch_size: int, history: bool) -> None:
     """Import mentions from a JSON-lines or CSV file.
 
-    Fields: text (required), published_at (ISO 8601; without an offset it means
-    Asia/Bangkok), id, source (default: the file name), url, author, title; other fields
-    are kept as extras. Bad lines are reported and skipped; re-running stores nothing twice.
+    Fields: text (required), published_at (ISO 8601, without an offset Asia/Bangkok; or a
+    Thai date such as `1 ธ.ค. 2569 10:30` or `01/12/2569 10:30`, day first; or epoch
+    seconds), id, source (default: the file name), url, author, title; other fields are
+    kept as extras. Bad lines are reported and skipped; re-running stores nothing twice.
     """
     from sadap.app.importer import import_file
 
     config = _load(config_path)
-    report = import_file(config, file, batch_size=batch_size, progress=not as_json)
+    report = import_file(config, file, batch_size=batch_size, progress=not as_json, history=history)
     if as_json:
         _dump(report)
         return
     click.echo(
         f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']} · "
-        f"ข้ามบรรทัดเสีย {len(report['rejected'])} · แจ้งเตือน {report['alerts']}"
+        f"ข้ามบรรทัดเสีย {len(report['rejected'])} · "
+        + ("ข้อมูลย้อนหลัง: ไม่แจ้งเตือน (ทดสอบด้วย `sadap playbooks test`)" if history else f"แจ้งเตือน {report['alerts']}")
     )
     for bad in report["rejected"][:20]:
         click.echo(f"  {file}:{bad['line']}: {bad['error']}", err=True)
@@ -171,3 +178,40 @@ def reenrich(config_path, since, source, batch_size: int, dry_run: bool, as_json
             changes = "; ".join(f"{k}: {show(v[0])} → {show(v[1])}" for k, v in ex.items() if k != "id")
             click.echo(f"  {ex['id']}  {changes}")
         click.echo("dry run: nothing was written")
+
+
+# -- mentions export -------------------------------------------------------------------
+@main.group()
+def mentions() -> None:
+    """Stored mentions."""
+
+
+@mentions.command("export")
+@config_option
+@click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d (default: all).")
+@click.option("--source", multiple=True, help="Only this source name (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file (default: standard output).")
+@handled
+def mentions_export(config_path, since, source, fmt: str, output) -> None:
+    """Write stored mentions, every field `search --json` shows, as JSON lines or CSV.
+
+    CSV cells holding lists or objects (entities, sentiment, engagement, extras) are JSON.
+    Mentions come in id order, a page at a time, so any number can be exported.
+    """
+    import sys
+
+    from sadap.app.export import export_mentions
+    from sadap.store import MentionFilter
+    from sadap.core.timeutil import now_utc, parse_duration
+
+    config = _load(config_path)
+    flt = MentionFilter(since=now_utc() - parse_duration(since) if since else None, source_names=tuple(source))
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            count = export_mentions(config, flt, fh, fmt)
+        click.echo(f"ส่งออก {count} ข้อความ → {output}", err=True)
+    else:
+        count = export_mentions(config, flt, sys.stdout, fmt)
+        click.echo(f"ส่งออก {count} ข้อความ", err=True)
