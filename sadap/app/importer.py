@@ -49,12 +49,14 @@ def import_file(
     finally:
         if own:
             pipeline.close()
-    return {
+    report = {
         "read": records,
         "stored": total.stored,
         "duplicates": total.duplicates,
         "near_duplicates": total.near_duplicates,
         "rejected": rejected,
         "alerts": len(total.alerts),
-        "history": history,
     }
+    if history:
+        report["history"] = True
+    return report
