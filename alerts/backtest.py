@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from alerts.engine import AlertEngine
+from alerts.maintenance import MaintenanceWindow
 from alerts.notifiers import Notification, Notifier
+from alerts.rules.base import Rule
+from playbooks.schema import Playbook
 from sadap.core.errors import InputError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
+from sadap.core.timeutil import format_duration
 from sadap.store import Fingerprint, MentionFilter, Store, UpsertResult
 from sadap.store.sqlite import SQLiteStore
-from sadap.core.timeutil import format_duration
 
 MAX_EVALUATIONS = 5000
 
@@ -129,11 +133,21 @@ class CountingNotifier(Notifier):
             self.escalations += 1 if "escalation" in payload else 0
 
 
-def backtest(config, store: Store, target: str, since: datetime, until: datetime, step: timedelta | None = None) -> dict:
-    from playbooks.loader import load_configured_playbooks
-
-    rules = config.alert_rules
-    playbooks = load_configured_playbooks(config)
+def backtest(
+    store: Store,
+    rules: list[Rule],
+    playbooks: list[Playbook],
+    notifier_ids: list[str],
+    target: str,
+    since: datetime,
+    until: datetime,
+    step: timedelta,
+    *,
+    custom_words: tuple[str, ...] = (),
+    maintenance: list[MaintenanceWindow] | None = None,
+) -> dict[str, Any]:
+    """Replay ``store`` from ``since`` to ``until`` every ``step`` through the same engine as live,
+    for one rule or one playbook (``target``), with notifiers that only count."""
     rule_ids = {r.id for r in rules}
     playbook_ids = {p.id for p in playbooks}
     if target in rule_ids:
@@ -147,15 +161,14 @@ def backtest(config, store: Store, target: str, since: datetime, until: datetime
         )
     if until <= since:
         raise InputError("the backtest period is empty (--since must be before --until)")
-    step = step or config.schedule.alerts_every
     if (until - since) / step > MAX_EVALUATIONS:
         raise InputError(
             f"{int((until - since) / step)} evaluations at a step of {format_duration(step)}; "
             f"use a larger --step (at most {MAX_EVALUATIONS} evaluations)"
         )
     replay = ReplayStore(store)
-    counters = [CountingNotifier(n.id, only_playbook) for n in config.notifiers]
-    engine = AlertEngine(replay, selected, playbooks, counters, tuple(config.custom_words()), list(config.maintenance))
+    counters = [CountingNotifier(notifier_id, only_playbook) for notifier_id in notifier_ids]
+    engine = AlertEngine(replay, selected, playbooks, list(counters), custom_words, maintenance)
     fired = []
     evaluations = 0
     at = since

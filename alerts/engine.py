@@ -10,15 +10,22 @@ from collections import Counter
 from datetime import datetime
 
 from alerts.incidents import open_or_update
+from alerts.maintenance import MaintenanceWindow
 from alerts.memo import CycleMemo
 from alerts.message import build_payload, build_text
-from sadap.core.alert import FiredAlert
 from alerts.notifiers import Notification, Notifier
-from alerts.rules.base import EvalContext, Rule
+from alerts.rules.base import EvalContext, Match, Rule
+from alerts.rules.buckets import BucketCounts
+from enrich.keywords import stopwords
+from playbooks.match import match_playbook
+from playbooks.render import render_template
+from playbooks.schema import Playbook
+from sadap.core.alert import FiredAlert
 from sadap.core.errors import NotifyError
-from sadap.core.incident import IncidentEvent
-from sadap.store import Store
+from sadap.core.incident import Incident, IncidentEvent
+from sadap.core.mention import Mention
 from sadap.core.timeutil import format_duration
+from sadap.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -28,41 +35,19 @@ class AlertEngine:
         self,
         store: Store,
         rules: list[Rule],
-        playbooks: list | None = None,
+        playbooks: list[Playbook] | None = None,
         notifiers: list[Notifier] | None = None,
         custom_words: tuple[str, ...] = (),
-        maintenance: list | None = None,
-    ):
+        maintenance: list[MaintenanceWindow] | None = None,
+    ) -> None:
         self.store = store
         self.maintenance = maintenance or []
-        from alerts.rules.buckets import BucketCounts
-
         self.buckets = BucketCounts()
         self.rules = rules
         self.playbooks = playbooks or []
         self.notifiers = notifiers or []
         self.custom_words = tuple(custom_words)
         self._stop: frozenset[str] | None = None
-
-    @classmethod
-    def from_config(cls, config, store: Store, notifiers: list[Notifier] | None = None) -> "AlertEngine":
-        from alerts.notifiers import build_notifiers
-        from playbooks.loader import load_configured_playbooks
-
-        rules = config.alert_rules
-        playbooks = load_configured_playbooks(config)
-        known = {p.id for p in playbooks}
-        from sadap.core.errors import ConfigError
-
-        for rule in rules:
-            if rule.options.playbook and rule.options.playbook not in known:
-                raise ConfigError(
-                    f"rule {rule.id!r}: playbook {rule.options.playbook!r} does not exist "
-                    f"(loaded: {', '.join(sorted(known))})"
-                )
-        if notifiers is None:
-            notifiers = build_notifiers(config.notifiers)
-        return cls(store, rules, playbooks, notifiers, tuple(config.custom_words()), list(config.maintenance))
 
     # -- evaluation --------------------------------------------------------
     def check(self, at: datetime, *, ids: list[str] | None = None, notify: bool = True) -> list[FiredAlert]:
@@ -93,9 +78,9 @@ class AlertEngine:
         return fired
 
     def _in_maintenance(self, rule_id: str, at: datetime) -> bool:
-        return any(w.start <= at < w.end and (not w.rules or rule_id in w.rules) for w in self.maintenance)
+        return any(window.silences(rule_id, at) for window in self.maintenance)
 
-    def _fire(self, rule: Rule, match, at: datetime, notify: bool) -> FiredAlert | None:
+    def _fire(self, rule: Rule, match: Match, at: datetime, notify: bool) -> FiredAlert | None:
         o = rule.options
         key = match.key or "*"
         if self._in_maintenance(rule.id, at):
@@ -125,8 +110,6 @@ class AlertEngine:
             playbook_hint=o.playbook,
             suppressed=cooling,
         )
-        from playbooks.match import match_playbook
-
         playbook = match_playbook(alert, self.playbooks)
         if cooling:
             # Still matching inside the cool-down: no new notification, but an active
@@ -153,11 +136,11 @@ class AlertEngine:
         done: list[tuple[str, int]] = []
         for incident in self.store.list_incidents(("open",)):
             playbook = by_id.get(incident.playbook)
-            levels = list(getattr(playbook, "escalation", None) or [])
-            elapsed = at - incident.opened_at
+            if playbook is None:
+                continue
+            due = playbook.escalation_due(at - incident.opened_at)
             level = incident.escalation_level
-            while level < len(levels) and levels[level].after <= elapsed:
-                step = levels[level]
+            for step in due[level:]:
                 level += 1
                 targets = [n for n in self.notifiers if not step.notify or n.id in step.notify]
                 roles = ", ".join(step.roles) if step.roles else ""
@@ -179,11 +162,9 @@ class AlertEngine:
                 self.store.save_incident(incident)
         return done
 
-    def _top_terms(self, mentions, n: int = 8) -> list[str]:
+    def _top_terms(self, mentions: list[Mention], n: int = 8) -> list[str]:
         if self._stop is None:
             # Stop words, and the watched names themselves: every example contains those.
-            from enrich.keywords import stopwords
-
             self._stop = stopwords() | {w.lower() for w in self.custom_words}
         counts: Counter[str] = Counter()
         for m in mentions:
@@ -191,14 +172,14 @@ class AlertEngine:
         return [t for t, _ in counts.most_common(n)]
 
     @staticmethod
-    def _render(template: str, incident, lang: str) -> str:
-        from playbooks.render import render_template
-
+    def _render(template: str, incident: Incident, lang: str) -> str:
         variables = {"brand": incident.key, "key": incident.key, "count": incident.alert_count, "rule": incident.rule,
                      "playbook": incident.playbook, "since": incident.opened_at}
         return render_template(template, variables, lang)
 
-    def _notify(self, alert: FiredAlert, incident, playbook, examples, at: datetime) -> None:
+    def _notify(
+        self, alert: FiredAlert, incident: Incident | None, playbook: Playbook | None, examples: list[Mention], at: datetime
+    ) -> None:
         if not self.notifiers:
             return
         note = Notification(
@@ -208,7 +189,7 @@ class AlertEngine:
         )
         self._deliver(self.notifiers, note, incident, at)
 
-    def _deliver(self, notifiers: list[Notifier], note: Notification, incident, at: datetime) -> None:
+    def _deliver(self, notifiers: list[Notifier], note: Notification, incident: Incident | None, at: datetime) -> None:
         for notifier in notifiers:
             try:
                 notifier.send(note)

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from alerts.rules import RULE_TYPES
 from alerts.rules.base import Rule
 from sadap.core.errors import ConfigError, InputError
 from sadap.core.yamlsource import LineMap, format_loc, validation_lines
 
-RULE_TYPES: dict[str, type[Rule]] = {}
-
-
-def register(cls: type[Rule]) -> type[Rule]:
-    RULE_TYPES[cls.type_name] = cls
-    return cls
 
 
 def rule_types() -> dict[str, type[Rule]]:
-    from alerts.rules import (  # noqa: F401  (importing registers the built-in types)
-        complaint_sla,
-        coordinated,
-        new_term,
-        sentiment_shift,
-        silence,
-        spike,
-        threshold,
-        watch,
-    )
-
+    """Every registered rule type by name."""
     return RULE_TYPES
 
 
@@ -71,4 +56,4 @@ def build_rules(raw_rules: list[dict], path: str | None, lines: LineMap) -> list
     return rules
 
 
-__all__ = ["RULE_TYPES", "register", "rule_types", "build_rules", "format_loc"]
+__all__ = ["RULE_TYPES", "build_rules", "rule_types"]

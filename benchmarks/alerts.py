@@ -230,7 +230,7 @@ def fifty_rules() -> list[dict]:
 
 
 def scale(n: int, db: Path, cycles: int) -> dict:
-    from alerts.engine import AlertEngine
+    from sadap.app.alerting import build_engine
     from sadap.app.config import Config
     from sadap.store import MentionFilter
     from sadap.store.sqlite import SQLiteStore
@@ -241,7 +241,7 @@ def scale(n: int, db: Path, cycles: int) -> dict:
     store = SQLiteStore(db)
     total = store.count(MentionFilter())
     config = Config.model_validate({"rules": fifty_rules(), "notifiers": [], "playbooks": {"shipped": True}})
-    engine = AlertEngine.from_config(config, store, notifiers=[])
+    engine = build_engine(config, store, notifiers=[])
     at = START + timedelta(days=29, hours=12)
     times = []  # the first cycle fills the baseline cache; the others are the steady state
     fired = 0

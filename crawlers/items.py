@@ -1,18 +1,21 @@
-"""The item every Sadap spider yields: the fields of :class:`sadap.core.mention.RawMention`."""
+"""The item every Sadap spider yields: one field per field of
+:class:`sadap.core.mention.RawMention`, generated from it so the two cannot drift."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import scrapy
 
+from sadap.core.mention import RawMention
 
-class MentionItem(scrapy.Item):
-    source_kind = scrapy.Field()
-    source_name = scrapy.Field()
-    text = scrapy.Field()
-    native_id = scrapy.Field()
-    url = scrapy.Field()
-    author = scrapy.Field()
-    title = scrapy.Field()
-    published_at = scrapy.Field()
-    engagement = scrapy.Field()
-    extras = scrapy.Field()
+if TYPE_CHECKING:
+    MentionItem = scrapy.Item
+else:
+    MentionItem = type(
+        "MentionItem",
+        (scrapy.Item,),
+        {"__module__": __name__, "__doc__": __doc__, **{name: scrapy.Field() for name in RawMention.model_fields}},
+    )
+
+__all__ = ["MentionItem"]

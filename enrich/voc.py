@@ -46,7 +46,6 @@ from typing import Any
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 DEFAULT_LEXICON = LEXICON_DIR / "default.yaml"
 OTHER = "other"
-EXPECTATION_KEYS = ("delighted", "disappointed", "negations")
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _WORD = re.compile(r"\w")
 _MASK_TOKENS = {"[url]", "url", "@", "โทร", "เลขบัตร", "อีเมล", "เลข", "บัตร"}

@@ -43,11 +43,15 @@ def _shorten(line: str, limit: int = 80) -> str:
 
 
 def _parse(
-    path: Path, known_rules: set[str] | None, errors: list[str], known_notifiers: set[str] | None = None
+    path: Path,
+    known_rules: set[str] | None,
+    errors: list[str],
+    known_notifiers: set[str] | None = None,
+    known_rule_types: set[str] | None = None,
 ) -> Playbook | None:
     """One file → a Playbook, or None with its problems appended to ``errors`` (in line order)."""
     found: list[str] = []
-    playbook = _check(path, known_rules, found, known_notifiers)
+    playbook = _check(path, known_rules, found, known_notifiers, known_rule_types)
     line_of = re.compile(re.escape(str(path)) + r":(\d+):")
 
     def by_line(message: str) -> int:
@@ -105,7 +109,11 @@ def _notifier_problems(path: Path, data: dict, lines: LineMap, known_notifiers: 
 
 
 def _check(
-    path: Path, known_rules: set[str] | None, errors: list[str], known_notifiers: set[str] | None = None
+    path: Path,
+    known_rules: set[str] | None,
+    errors: list[str],
+    known_notifiers: set[str] | None = None,
+    known_rule_types: set[str] | None = None,
 ) -> Playbook | None:
     try:
         data, lines = load_yaml(path)
@@ -151,6 +159,16 @@ def _check(
                     f"{_where(path, lines, loc)}: {format_loc(loc)}: rule {rule!r} does not exist (known rules: {known})"
                 )
                 playbook = None
+    types = when.get("rule_types") if isinstance(when, dict) else None
+    if known_rule_types is not None and isinstance(types, list):
+        for i, type_name in enumerate(types):
+            if isinstance(type_name, str) and type_name not in known_rule_types:
+                loc = ("when", "rule_types", i)
+                errors.append(
+                    f"{_where(path, lines, loc)}: {format_loc(loc)}: unknown rule type {type_name!r} "
+                    f"(allowed: {', '.join(sorted(known_rule_types))})"
+                )
+                playbook = None
     clock_problems = _clock_problems(path, data, lines)
     if known_notifiers is not None:
         clock_problems += _notifier_problems(path, data, lines, known_notifiers)
@@ -181,6 +199,7 @@ def _load(
     known_rules: set[str] | None,
     errors: list[str],
     known_notifiers: set[str] | None = None,
+    known_rule_types: set[str] | None = None,
 ) -> list[Playbook]:
     playbooks: list[Playbook] = []
     first: dict[str, Playbook] = {}
@@ -190,7 +209,7 @@ def _load(
         if resolved in seen_files:  # the same file named twice (e.g. a file and its folder)
             continue
         seen_files.add(resolved)
-        playbook = _parse(path, known_rules, errors, known_notifiers)
+        playbook = _parse(path, known_rules, errors, known_notifiers, known_rule_types)
         if playbook is None:
             continue
         playbook._shipped = shipped
@@ -210,15 +229,19 @@ def _load(
 
 
 def load_playbook_file(
-    path: str | Path, known_rules: set[str] | None = None, known_notifiers: set[str] | None = None
+    path: str | Path,
+    known_rules: set[str] | None = None,
+    known_notifiers: set[str] | None = None,
+    known_rule_types: set[str] | None = None,
 ) -> Playbook:
     """Load and validate one playbook file. Raises ConfigError listing every problem in it.
 
     ``known_rules`` / ``known_notifiers``: when given, rule ids in ``when.rules`` and notifier ids in
-    ``escalation[].notify`` must be among them; None (the default) checks neither.
+    ``escalation[].notify`` must be among them, and ``known_rule_types`` (the registered rule
+    types) the types in ``when.rule_types``; None (the default) checks none of them.
     """
     errors: list[str] = []
-    playbooks = _load([(Path(path), False)], known_rules, errors, known_notifiers)
+    playbooks = _load([(Path(path), False)], known_rules, errors, known_notifiers, known_rule_types)
     if errors or not playbooks:
         raise ConfigError("\n".join(errors) or f"{path}: no playbook loaded")
     return playbooks[0]
@@ -229,6 +252,7 @@ def load_playbooks(
     shipped: bool = True,
     known_rules: set[str] | None = None,
     known_notifiers: set[str] | None = None,
+    known_rule_types: set[str] | None = None,
 ) -> list[Playbook]:
     """Load the organisation's playbooks (``paths``: files, or folders of ``*.yaml``/``*.yml``),
     then, with ``shipped``, the shipped library.
@@ -239,25 +263,14 @@ def load_playbooks(
 
     ``known_rules``: the configured alert rule ids; each id in a playbook's ``when.rules`` must
     be one of them. ``known_notifiers``: the configured notifier ids; each id in
-    ``escalation[].notify`` must be one of them. None (the default) leaves that check out.
+    ``escalation[].notify`` must be one of them. ``known_rule_types``: the registered rule types,
+    which ``when.rule_types`` must name. None (the default) leaves that check out.
     """
     errors: list[str] = []
     files = [(p, False) for p in _files(paths, errors)]
     if shipped:
         files += [(p, True) for p in _files([shipped_dir()], errors)]
-    playbooks = _load(files, known_rules, errors, known_notifiers)
+    playbooks = _load(files, known_rules, errors, known_notifiers, known_rule_types)
     if errors:
         raise ConfigError("\n".join(errors))
     return playbooks
-
-
-def load_configured_playbooks(config, *, check_references: bool = True) -> list[Playbook]:
-    """The playbooks a ``sadap.yaml`` asks for (its ``playbooks.paths``, then the shipped
-    library if ``playbooks.shipped``); with ``check_references``, rule and notifier ids named
-    in them must exist in that config."""
-    return load_playbooks(
-        [config.base_dir / p for p in config.playbooks.paths],
-        shipped=config.playbooks.shipped,
-        known_rules={r.id for r in config.alert_rules} if check_references else None,
-        known_notifiers={n.id for n in config.notifiers} if check_references else None,
-    )

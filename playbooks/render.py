@@ -43,11 +43,6 @@ SAMPLE_VARIABLES: dict[str, Any] = {
 }
 
 
-def allowed_variables_text() -> str:
-    """``{brand}, {key}, …`` — for error messages and docs."""
-    return _ALLOWED_TEXT
-
-
 def template_problem(template: str) -> str | None:
     """What is wrong with ``template`` (one line), or None when it is fine."""
     try:

@@ -427,9 +427,6 @@ class Playbook(Strict):
         """True for playbooks from the shipped library."""
         return self._shipped
 
-    def responses_for(self, channel: str, lang: str | None = None) -> list[Response]:
-        return [r for r in self.responses if r.channel == channel and (lang is None or r.lang == lang)]
-
     def escalation_due(self, elapsed: timedelta) -> list[EscalationLevel]:
         """The escalation levels whose ``after`` has passed ``elapsed`` after the incident opened
         (for an incident still not acknowledged), in order."""

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from alerts.engine import AlertEngine
+from sadap.app.alerting import build_engine
 from alerts.incidents import add_note, transition
 from alerts.notifiers.console import ConsoleNotifier
 from alerts.notifiers.webhook import WebhookNotifier
@@ -114,7 +114,7 @@ def test_threshold_and_watch_fire_with_playbooks_and_incidents(setup):
     config, store = setup
     quiet_week_and_crisis(store)
     out = io.StringIO()
-    engine = AlertEngine.from_config(config, store, notifiers=[ConsoleNotifier(config.notifiers[0], stream=out)])
+    engine = build_engine(config, store, notifiers=[ConsoleNotifier(config.notifiers[0], stream=out)])
     fired = {a.rule: a for a in engine.check(NOW)}
     assert set(fired) == {"outage", "negative-surge"}
     surge = fired["negative-surge"]
@@ -133,14 +133,14 @@ def test_threshold_and_watch_fire_with_playbooks_and_incidents(setup):
 def test_quiet_week_fires_nothing(setup):
     config, store = setup
     quiet_week_and_crisis(store)
-    engine = AlertEngine.from_config(config, store, notifiers=[])
+    engine = build_engine(config, store, notifiers=[])
     assert engine.check(NOW - timedelta(hours=3)) == []
 
 
 def test_cooldown_then_refire_updates_the_same_incident(setup):
     config, store = setup
     quiet_week_and_crisis(store)
-    engine = AlertEngine.from_config(config, store, notifiers=[])
+    engine = build_engine(config, store, notifiers=[])
     first = {a.rule: a for a in engine.check(NOW)}
     assert engine.check(NOW + timedelta(minutes=30)) == []  # both in cool-down
     store.upsert([mention(400 + i, "ระบบล่มอีกแล้ว โอนเงินไม่ได้", "neg", NOW + timedelta(hours=3, minutes=i)) for i in range(5)])
@@ -154,7 +154,7 @@ def test_as_of_time_ignores_mentions_collected_later(setup):
     config, store = setup
     late = [mention(500 + i, "แอปล่ม โอนเงินไม่ได้", "neg", NOW - timedelta(minutes=30), collected=NOW + timedelta(hours=1)) for i in range(6)]
     store.upsert(late)
-    engine = AlertEngine.from_config(config, store, notifiers=[])
+    engine = build_engine(config, store, notifiers=[])
     assert engine.check(NOW) == []  # not yet collected at NOW
     assert {a.rule for a in engine.check(NOW + timedelta(hours=1, minutes=1))} == {"outage", "negative-surge"}
 
@@ -162,7 +162,7 @@ def test_as_of_time_ignores_mentions_collected_later(setup):
 def test_watch_at_ingest_only_looks_at_the_new_batch(setup):
     config, store = setup
     ms = quiet_week_and_crisis(store)
-    engine = AlertEngine.from_config(config, store, notifiers=[])
+    engine = build_engine(config, store, notifiers=[])
     neutral_ids = [m.id for m in ms[:2]]
     assert engine.check(NOW, ids=neutral_ids) == []
     fired = engine.check(NOW, ids=[ms[-2].id])  # "…ระบบล่มบ่อยเกินไป"
@@ -172,7 +172,7 @@ def test_watch_at_ingest_only_looks_at_the_new_batch(setup):
 def test_incident_lifecycle(setup):
     config, store = setup
     quiet_week_and_crisis(store)
-    engine = AlertEngine.from_config(config, store, notifiers=[])
+    engine = build_engine(config, store, notifiers=[])
     incident_id = engine.check(NOW)[0].incident
     transition(store, incident_id, "acknowledged", "somchai", "กำลังตรวจสอบ", at=NOW)
     add_note(store, incident_id, "somchai", "ประสานทีมไอทีแล้ว", at=NOW)
@@ -191,7 +191,7 @@ def test_webhook_delivers_json_to_a_local_receiver(setup, receiver):
     handler, url = receiver
     quiet_week_and_crisis(store)
     hook = WebhookNotifier(_webhook_config(url))
-    engine = AlertEngine.from_config(config, store, notifiers=[hook])
+    engine = build_engine(config, store, notifiers=[hook])
     engine.check(NOW)
     assert len(handler.received) == 2
     body = next(b for b in handler.received if b["rule"] == "negative-surge")
@@ -202,9 +202,9 @@ def test_webhook_delivers_json_to_a_local_receiver(setup, receiver):
 
 
 def _webhook_config(url, retries=0):
-    from sadap.app.config import WebhookNotifierConfig
+    from alerts.notifiers.webhook import WebhookOptions
 
-    return WebhookNotifierConfig(id="hook", type="webhook", url=url, retries=retries)
+    return WebhookOptions(id="hook", type="webhook", url=url, retries=retries)
 
 
 def test_failed_webhook_is_logged_without_secret_and_never_crashes(setup, receiver, caplog, monkeypatch):
@@ -214,11 +214,11 @@ def test_failed_webhook_is_logged_without_secret_and_never_crashes(setup, receiv
     quiet_week_and_crisis(store)
     secret_url = url + "?token=s3cr3t-token"
     monkeypatch.setenv("HOOK_URL", secret_url)
-    from sadap.app.config import WebhookNotifierConfig
+    from alerts.notifiers.webhook import WebhookOptions
 
-    hook = WebhookNotifier(WebhookNotifierConfig(id="hook", type="webhook", url_env="HOOK_URL", retries=1))
+    hook = WebhookNotifier(WebhookOptions(id="hook", type="webhook", url_env="HOOK_URL", retries=1))
     hook.backoff_seconds = 0.01
-    engine = AlertEngine.from_config(config, store, notifiers=[hook])
+    engine = build_engine(config, store, notifiers=[hook])
     with caplog.at_level(logging.ERROR):
         fired = engine.check(NOW)
     assert len(fired) == 2  # the alerts stand even though delivery failed
@@ -234,7 +234,7 @@ def test_playbook_matched_by_when_when_the_rule_names_none(setup):
     quiet_week_and_crisis(store)
     rule = next(r for r in config.alert_rules if r.id == "negative-surge")
     rule.options.playbook = None
-    engine = AlertEngine.from_config(config, store, notifiers=[])
+    engine = build_engine(config, store, notifiers=[])
     fired = {a.rule: a for a in engine.check(NOW)}
     surge = fired["negative-surge"]
     assert surge.playbook_hint is None
@@ -248,7 +248,7 @@ def test_escalation_when_nobody_acknowledges(setup):
     config, store = setup
     quiet_week_and_crisis(store)
     out = io.StringIO()
-    engine = AlertEngine.from_config(config, store, notifiers=[ConsoleNotifier(config.notifiers[0], stream=out)])
+    engine = build_engine(config, store, notifiers=[ConsoleNotifier(config.notifiers[0], stream=out)])
     fired = {a.rule: a for a in engine.check(NOW)}
     incident = store.get_incident(fired["outage"].incident)
     from playbooks.loader import load_playbooks

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.backtest import backtest
-from alerts.engine import AlertEngine
+from sadap.app.alerting import run_backtest as backtest
+from sadap.app.alerting import build_engine
 from sadap.app.config import load_config_file
 from sadap.core.errors import InputError
 from sadap.store.sqlite import SQLiteStore
@@ -61,7 +61,7 @@ def test_backtest_matches_live_evaluation(setup):
     config, store = setup
     report = backtest(config, store, "surge", NOW - timedelta(hours=2), NOW, timedelta(minutes=5))
     first = report["alerts"][0]
-    live = AlertEngine.from_config(config, store, notifiers=[])
+    live = build_engine(config, store, notifiers=[])
     from sadap.core.timeutil import parse_iso
 
     at = parse_iso(first["at"])

@@ -71,7 +71,7 @@ def test_wrong_type_and_bad_duration(tmp_path):
 
 def test_bad_source_kind_lists_allowed(tmp_path):
     path = write(tmp_path, "sources:\n  - name: x\n    kind: twitter\n    url: http://x\n")
-    with pytest.raises(ConfigError, match=r":3: sources\[0\]\.kind: .*'rss', 'article', 'forum' or 'file'"):
+    with pytest.raises(ConfigError, match=r":3: sources\[0\]\.kind: unknown kind 'twitter' \(allowed: article, forum, rss, file\)"):
         load_config_file(path)
 
 

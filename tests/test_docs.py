@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
-from alerts.notifiers import NOTIFIER_TYPES
+from alerts.notifiers import NOTIFIERS
 from alerts.registry import rule_types
 from sadap.app.cli import main
 from sadap.app.docgen import render
@@ -25,7 +26,7 @@ def test_every_rule_type_and_notifier_is_documented():
     reference = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     for name in rule_types():
         assert f"| `{name}` |" in alerts_doc and f"### type `{name}`" in reference
-    for name in NOTIFIER_TYPES:
+    for name in NOTIFIERS:
         assert f"| `{name}` |" in alerts_doc and f"### type `{name}`" in reference
 
 
@@ -34,9 +35,11 @@ def test_every_command_is_in_the_readme_and_has_help():
     runner = CliRunner()
 
     def walk(group, prefix):
-        for name, cmd in group.commands.items():
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            cmd = group.get_command(ctx, name)
             yield f"{prefix} {name}", cmd
-            if hasattr(cmd, "commands"):
+            if isinstance(cmd, click.Group):
                 yield from walk(cmd, f"{prefix} {name}")
 
     for path, cmd in walk(main, "sadap"):

@@ -27,15 +27,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pydantic import ValidationError
 
-from alerts.engine import AlertEngine
-from alerts.notifiers import NOTIFIER_TYPES, Notification, Notifier, build_notifiers
-from alerts.notifiers.config import (
-    EmailNotifierConfig,
-    LineNotifierConfig,
-    SlackNotifierConfig,
-    TeamsNotifierConfig,
-    WebhookNotifierConfig,
-)
+from sadap.app.alerting import build_engine
+from alerts.notifiers import NOTIFIERS, Notification, Notifier, build_notifiers
+from alerts.notifiers.email import EmailOptions
+from alerts.notifiers.line import LineOptions
+from alerts.notifiers.slack import SlackOptions
+from alerts.notifiers.teams import TeamsOptions
+from alerts.notifiers.webhook import WebhookOptions
 from alerts.notifiers.delivery import GiveUp, Retry, deliver
 from alerts.notifiers.email import EmailNotifier
 from alerts.notifiers.line import LineNotifier, truncate
@@ -97,7 +95,7 @@ def _fire(tmp_path, notifiers):
     config = load_config_file(tmp_path / "sadap.yaml")
     store = SQLiteStore(tmp_path / "alerts.db")
     store.upsert([mention(i, text, "neg", NOW - dt.timedelta(minutes=20 - i)) for i, text in enumerate(EXAMPLES)])
-    fired = AlertEngine.from_config(config, store, notifiers=notifiers).check(NOW)
+    fired = build_engine(config, store, notifiers=notifiers).check(NOW)
     assert [a.rule for a in fired] == ["outage"] and fired[0].incident
     return store, fired[0]
 
@@ -192,7 +190,7 @@ def _verify(secret: str, received: Received, now: float, tolerance: float = 300)
 def test_webhook_signs_timestamp_and_exact_body(note, http, monkeypatch):
     rx = http()
     monkeypatch.setenv("HOOK_SECRET", SIGNING_SECRET)
-    hook = WebhookNotifier(WebhookNotifierConfig(id="hook", type="webhook", url=rx.url(), secret_env="HOOK_SECRET"))
+    hook = WebhookNotifier(WebhookOptions(id="hook", type="webhook", url=rx.url(), secret_env="HOOK_SECRET"))
     hook.clock = lambda: 1795748400.7
     hook.send(note)
     (req,) = rx.requests
@@ -210,7 +208,7 @@ def test_webhook_signs_timestamp_and_exact_body(note, http, monkeypatch):
 
 def test_webhook_without_secret_sends_no_signature(note, http):
     rx = http()
-    WebhookNotifier(WebhookNotifierConfig(id="hook", type="webhook", url=rx.url(), lang="en")).send(note)
+    WebhookNotifier(WebhookOptions(id="hook", type="webhook", url=rx.url(), lang="en")).send(note)
     (req,) = rx.requests
     assert "x-sadap-signature" not in req.headers and req.json()["text"] == note.text_en
 
@@ -218,7 +216,7 @@ def test_webhook_without_secret_sends_no_signature(note, http):
 def test_webhook_retries_with_backoff_and_retry_after_and_signs_each_attempt(note, http, monkeypatch):
     rx = http((429, {"Retry-After": "2"}, b""), (503, {}, b""), (500, {}, b""), (200, {}, b""))
     monkeypatch.setenv("HOOK_SECRET", SIGNING_SECRET)
-    hook = _quick(WebhookNotifier(WebhookNotifierConfig(id="hook", type="webhook", url=rx.url(), secret_env="HOOK_SECRET")))
+    hook = _quick(WebhookNotifier(WebhookOptions(id="hook", type="webhook", url=rx.url(), secret_env="HOOK_SECRET")))
     ticks = iter([1000.0, 1002.0, 1003.0, 1005.0])
     hook.clock = lambda: next(ticks)
     hook.send(note)
@@ -230,7 +228,7 @@ def test_webhook_retries_with_backoff_and_retry_after_and_signs_each_attempt(not
 
 def test_retry_after_beyond_the_cap_gives_up_at_once(note, http):
     rx = http((429, {"Retry-After": "3600"}, b""))
-    hook = _quick(WebhookNotifier(WebhookNotifierConfig(id="hook", type="webhook", url=rx.url(), max_retry_after="1m")))
+    hook = _quick(WebhookNotifier(WebhookOptions(id="hook", type="webhook", url=rx.url(), max_retry_after="1m")))
     with pytest.raises(NotifyError) as err:
         hook.send(note)
     assert len(rx.requests) == 1 and hook.waits == []
@@ -242,10 +240,10 @@ def test_retry_after_beyond_the_cap_gives_up_at_once(note, http):
 
 def test_refused_request_is_not_retried_and_exhausted_retries_name_the_last_reason(note, http):
     rx = http((400, {}, b""))
-    hook = _quick(WebhookNotifier(WebhookNotifierConfig(id="hook", type="webhook", url=rx.url())))
+    hook = _quick(WebhookNotifier(WebhookOptions(id="hook", type="webhook", url=rx.url())))
     with pytest.raises(NotifyError, match=r"^webhook 'hook': delivery failed after 1 attempt\(s\): HTTP 400$"):
         hook.send(note)
-    down = _quick(WebhookNotifier(WebhookNotifierConfig(id="hook", type="webhook", url="http://127.0.0.1:9/x", retries=2)))
+    down = _quick(WebhookNotifier(WebhookOptions(id="hook", type="webhook", url="http://127.0.0.1:9/x", retries=2)))
     with pytest.raises(NotifyError, match=r"after 3 attempt\(s\): ConnectError$"):
         down.send(note)
     assert down.waits == [0.5, 1.0]
@@ -257,7 +255,7 @@ def test_refused_request_is_not_retried_and_exhausted_retries_name_the_last_reas
 def test_slack_posts_block_kit_in_thai(note, http, monkeypatch):
     rx = http()
     monkeypatch.setenv("SLACK_URL", rx.url(f"/services/T000/B000/{SLACK_TOKEN}"))
-    SlackNotifier(SlackNotifierConfig(id="ops-slack", type="slack", url_env="SLACK_URL")).send(note)
+    SlackNotifier(SlackOptions(id="ops-slack", type="slack", url_env="SLACK_URL")).send(note)
     (req,) = rx.requests
     assert req.path.endswith(SLACK_TOKEN) and req.headers["content-type"].startswith("application/json")
     body = req.json()
@@ -272,7 +270,7 @@ def test_slack_posts_block_kit_in_thai(note, http, monkeypatch):
 def test_slack_error_code_is_reported_and_not_retried(note, http, monkeypatch):
     rx = http((404, {}, b"no_service"))
     monkeypatch.setenv("SLACK_URL", rx.url(f"/services/{SLACK_TOKEN}"))
-    slack = _quick(SlackNotifier(SlackNotifierConfig(id="ops-slack", type="slack", url_env="SLACK_URL")))
+    slack = _quick(SlackNotifier(SlackOptions(id="ops-slack", type="slack", url_env="SLACK_URL")))
     with pytest.raises(NotifyError, match=r"^slack 'ops-slack': delivery failed after 1 attempt\(s\): HTTP 404 no_service$"):
         slack.send(note)
 
@@ -280,7 +278,7 @@ def test_slack_error_code_is_reported_and_not_retried(note, http, monkeypatch):
 def test_teams_posts_an_adaptive_card(note, http, monkeypatch):
     rx = http((202, {}, b""))  # Workflows webhooks answer 202 Accepted
     monkeypatch.setenv("TEAMS_URL", rx.url(f"/workflows/abc/triggers/manual/paths/invoke?sig={TEAMS_TOKEN}"))
-    TeamsNotifier(TeamsNotifierConfig(id="ops-teams", type="teams", url_env="TEAMS_URL", lang="en")).send(note)
+    TeamsNotifier(TeamsOptions(id="ops-teams", type="teams", url_env="TEAMS_URL", lang="en")).send(note)
     (req,) = rx.requests
     body = req.json()
     assert body["type"] == "message"
@@ -297,7 +295,7 @@ def test_teams_posts_an_adaptive_card(note, http, monkeypatch):
 def test_line_pushes_text_with_bearer_token_and_one_retry_key(note, http, monkeypatch):
     rx = http((500, {}, b"{}"), (200, {}, b"{}"))
     monkeypatch.setenv("LINE_TOKEN", LINE_TOKEN)
-    cfg = LineNotifierConfig(id="ops-line", type="line", to="C1234567890abcdef", token_env="LINE_TOKEN", api_base=rx.base)
+    cfg = LineOptions(id="ops-line", type="line", to="C1234567890abcdef", token_env="LINE_TOKEN", api_base=rx.base)
     line = _quick(LineNotifier(cfg))
     line.send(note)
     assert len(rx.requests) == 2 and line.waits == [0.5]
@@ -311,7 +309,7 @@ def test_line_pushes_text_with_bearer_token_and_one_retry_key(note, http, monkey
 def test_line_already_accepted_retry_counts_as_delivered(note, http, monkeypatch):
     rx = http((409, {"x-line-accepted-request-id": "abc-123"}, b'{"message": "The retry key is already accepted"}'))
     monkeypatch.setenv("LINE_TOKEN", LINE_TOKEN)
-    line = LineNotifier(LineNotifierConfig(id="ops-line", type="line", to="U1", token_env="LINE_TOKEN", api_base=rx.base))
+    line = LineNotifier(LineOptions(id="ops-line", type="line", to="U1", token_env="LINE_TOKEN", api_base=rx.base))
     line.send(note)  # no error
     assert len(rx.requests) == 1
 
@@ -320,7 +318,7 @@ def test_line_text_is_cut_to_5000_characters(http, monkeypatch):
     rx = http()
     monkeypatch.setenv("LINE_TOKEN", LINE_TOKEN)
     long = Notification(text_th="ล่ม " * 2000 + "🔥" * 10, text_en="x", payload={})
-    LineNotifier(LineNotifierConfig(id="l", type="line", to="U1", token_env="LINE_TOKEN", api_base=rx.base)).send(long)
+    LineNotifier(LineOptions(id="l", type="line", to="U1", token_env="LINE_TOKEN", api_base=rx.base)).send(long)
     text = rx.requests[0].json()["messages"][0]["text"]
     assert len(text.encode("utf-16-le")) // 2 <= 5000 and text.endswith("…") and text.startswith("ล่ม ล่ม")
     assert truncate("🔥" * 3000).count("🔥") == 2499  # emoji are two UTF-16 units each
@@ -433,11 +431,11 @@ def smtp(tls):
         c.stop()
 
 
-def _email(port, tls, **kw) -> EmailNotifierConfig:
+def _email(port, tls, **kw) -> EmailOptions:
     values = dict(id="ops-mail", type="email", host="127.0.0.1", port=port, ca_cert=tls.ca_file,
                   sender="สดับ <alerts@example.co.th>", to=["oncall@example.co.th", "pr@example.co.th"],
                   username="alerts", password_env="SMTP_PASSWORD")
-    return EmailNotifierConfig(**{**values, **kw})
+    return EmailOptions(**{**values, **kw})
 
 
 def test_email_over_starttls_with_login_has_thai_subject_steps_and_examples(note, smtp, tls, monkeypatch):
@@ -499,10 +497,10 @@ def test_failures_name_the_notifier_but_no_secret_in_errors_logs_or_timeline(not
     monkeypatch.setenv("LINE_TOKEN", LINE_TOKEN)
     monkeypatch.setenv("SMTP_PASSWORD", "x" + SMTP_PASSWORD)
     configs = [
-        WebhookNotifierConfig(id="ops-hook", type="webhook", url_env="HOOK_URL", secret_env="HOOK_SECRET", retries=1),
-        SlackNotifierConfig(id="ops-slack", type="slack", url_env="SLACK_URL", retries=1),
-        TeamsNotifierConfig(id="ops-teams", type="teams", url_env="TEAMS_URL", retries=1),
-        LineNotifierConfig(id="ops-line", type="line", to="U1", token_env="LINE_TOKEN", api_base=rx.base, retries=1),
+        WebhookOptions(id="ops-hook", type="webhook", url_env="HOOK_URL", secret_env="HOOK_SECRET", retries=1),
+        SlackOptions(id="ops-slack", type="slack", url_env="SLACK_URL", retries=1),
+        TeamsOptions(id="ops-teams", type="teams", url_env="TEAMS_URL", retries=1),
+        LineOptions(id="ops-line", type="line", to="U1", token_env="LINE_TOKEN", api_base=rx.base, retries=1),
         _email(port, tls, retries=1),
     ]
     notifiers = [_quick(n) for n in build_notifiers(configs)]
@@ -526,7 +524,7 @@ def test_failures_name_the_notifier_but_no_secret_in_errors_logs_or_timeline(not
 
 def test_missing_secret_at_send_time_is_a_notify_error(note, monkeypatch):
     monkeypatch.delenv("LINE_TOKEN", raising=False)
-    line = LineNotifier(LineNotifierConfig(id="ops-line", type="line", to="U1", token_env="LINE_TOKEN"))
+    line = LineNotifier(LineOptions(id="ops-line", type="line", to="U1", token_env="LINE_TOKEN"))
     with pytest.raises(NotifyError, match="^notifier 'ops-line': environment variable LINE_TOKEN is not set"):
         line.send(note)
 
@@ -543,10 +541,10 @@ def test_engine_refuses_to_load_when_a_notifier_secret_is_missing(tmp_path, monk
     store = SQLiteStore(tmp_path / "alerts.db")
     try:
         with pytest.raises(ConfigError) as err:
-            AlertEngine.from_config(config, store)
+            build_engine(config, store)
         assert str(err.value) == "notifier 'ops-line': environment variable LINE_TOKEN is not set (token_env)"
         monkeypatch.setenv("LINE_TOKEN", LINE_TOKEN)
-        assert [n.id for n in AlertEngine.from_config(config, store).notifiers] == ["ops-line"]
+        assert [n.id for n in build_engine(config, store).notifiers] == ["ops-line"]
     finally:
         store.close()
 
@@ -594,7 +592,7 @@ def test_invalid_notifier_settings_are_refused(settings, problem):
 
 
 def test_every_type_is_registered():
-    assert set(NOTIFIER_TYPES) == {"console", "webhook", "email", "slack", "teams", "line"}
+    assert set(NOTIFIERS) == {"console", "webhook", "email", "slack", "teams", "line"}
 
 
 # -- the shared retry helper ---------------------------------------------------

@@ -38,6 +38,7 @@ def test_the_shipped_export_is_of_the_shipped_weights():
     assert (BERT_DIR / ONNX_FILE).stat().st_size < 8_000_000
 
 
+@pytest.mark.model
 def test_shipped_engine_runs_the_export_and_agrees_with_transformers():
     assert isinstance(sentiment.get_model("mini-bert-v3"), OnnxSentiment)
     texts = _valid_texts(300) + ["", "😡😡", "x" * 5000]
@@ -67,6 +68,7 @@ def test_a_directory_without_the_export_fails_with_one_line(tmp_path):
     assert "\n" not in message and str(tmp_path) in message and len(message) < 500
 
 
+@pytest.mark.model
 @pytest.mark.slow
 def test_export_script_reproduces_the_model_it_exports(tmp_path, _small_model):
     from enrich.training import export_onnx
@@ -84,6 +86,7 @@ def test_export_script_reproduces_the_model_it_exports(tmp_path, _small_model):
     assert np.abs(p_onnx - p_torch).max() < 0.05
 
 
+@pytest.mark.model
 def test_export_script_refuses_a_directory_that_is_not_a_model(tmp_path):
     from enrich.training import export_onnx
 

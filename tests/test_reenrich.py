@@ -98,7 +98,7 @@ def test_reenrich_updates_labels_and_keeps_identity(setup, monkeypatch):
         raise AssertionError("reenrich must not evaluate alert rules")
 
     monkeypatch.setattr("alerts.engine.AlertEngine.check", no_alerts)
-    monkeypatch.setattr("alerts.engine.AlertEngine.from_config", no_alerts)
+    monkeypatch.setattr("sadap.app.ingest.build_engine", no_alerts)
     before = _all(old_cfg)
     res = _run(tmp_path, "--batch", "2")
     assert res.exit_code == 0, res.output

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from alerts.engine import AlertEngine
+from sadap.app.alerting import build_engine
 from sadap.app.config import Config
 from sadap.store.sqlite import SQLiteStore
 from tests.factories import ENTITY, mention
@@ -18,9 +19,9 @@ QUIET = ["เปิดสาขาใหม่ที่ขอนแก่น บ
 ANGRY = ["แอปล่มอีกแล้ว โอนเงินไม่ได้", "ผิดหวังมาก ระบบแย่ทุกสิ้นเดือน", "โดนตัดเงินซ้ำ ติดต่อไม่ได้เลย", "บริการแย่ที่สุด"]
 
 
-def engine_for(store, rules: list[dict]) -> AlertEngine:
+def engine_for(store, rules: list[dict]) -> "AlertEngine":
     config = Config.model_validate({"rules": rules, "notifiers": []})
-    return AlertEngine.from_config(config, store, notifiers=[])
+    return build_engine(config, store, notifiers=[])
 
 
 @pytest.fixture
@@ -195,7 +196,7 @@ def test_snooze_maintenance_and_query_delay(store):
     })
     store2 = store
     store2.snooze("surge", ENTITY, NOW - timedelta(days=1), "somchai")  # expired
-    assert AlertEngine.from_config(config, store2, notifiers=[]).check(NOW) == []
+    assert build_engine(config, store2, notifiers=[]).check(NOW) == []
     delayed = {**threshold, "query_delay": "2h"}
     assert engine_for(store, [delayed]).check(NOW) == []  # as of two hours ago: nothing yet
     assert len(engine_for(store, [threshold]).check(NOW)) == 1

@@ -41,7 +41,7 @@ def test_shipped_file_is_plain_arrays(engine):
     path = MODELS / f"sentiment-{engine}.npz"
     assert path.stat().st_size < 15_000_000
     with np.load(path, allow_pickle=False) as z:
-        assert z["format"].item() == sentiment.FORMAT
+        assert z["format"].item() == linear.FORMAT
         assert z["classes"].tolist() == ["neg", "neu", "pos", "q"]
         n_word, n_char = len(z["word_vocab"]), len(z["char_vocab"])
         assert z["word_vocab"].dtype.kind == z["char_vocab"].dtype.kind == "U"
@@ -155,14 +155,14 @@ def test_import_does_not_load_the_model():
 def test_model_loads_once_across_threads(monkeypatch):
     monkeypatch.setattr(sentiment, "_loaded", {})
     calls = []
-    real_load = sentiment.LinearSentiment.load.__func__
+    real_load = linear.LinearSentiment.load.__func__
 
     def counting_load(cls, path):
         calls.append(path)
         time.sleep(0.05)
         return real_load(cls, path)
 
-    monkeypatch.setattr(sentiment.LinearSentiment, "load", classmethod(counting_load))
+    monkeypatch.setattr(linear.LinearSentiment, "load", classmethod(counting_load))
     got = []
     threads = [threading.Thread(target=lambda: got.append(sentiment.get_model("linear-v1"))) for _ in range(6)]
     for t in threads:

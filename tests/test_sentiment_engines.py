@@ -18,6 +18,7 @@ from enrich.sentiment.ensemble import EnsembleSentiment
 from enrich.sentiment.transformer import TransformerSentiment, map_labels
 from enrich.tokenize import tokenize
 from sadap.app.config import load_config
+from sadap.app.config import load_config_file
 from sadap.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +65,7 @@ def test_map_labels_names_synonyms_and_explicit_map():
         map_labels({0: "LABEL_0"}, {"LABEL_0": "angry"})
 
 
+@pytest.mark.model
 def test_shipped_transformer_through_the_generic_engine_gives_the_same_answers():
     texts = [normalize(t) for t in TEXTS]
     plain = TransformerSentiment.load(BERT_DIR)
@@ -96,6 +98,7 @@ def _foreign_model(tmp_path: Path, id2label: dict[int, str]) -> Path:
     return out
 
 
+@pytest.mark.model
 def test_any_local_model_with_a_label_map(tmp_path, monkeypatch):
     path = _foreign_model(tmp_path, {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"})
     with pytest.raises(ConfigError) as err:
@@ -116,6 +119,7 @@ def test_any_local_model_with_a_label_map(tmp_path, monkeypatch):
         sentiment.configure()
 
 
+@pytest.mark.model
 def test_hub_id_without_cache_fails_with_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
@@ -304,3 +308,16 @@ def test_default_is_built_on_cross_fitted_predictions():
     held_out = log["procedure_cv"]
     assert held_out["chosen"]["accuracy"] > held_out["linear-v3 alone"]["accuracy"]
     assert held_out["chosen"]["macro_f1"] > held_out["linear-v3 alone"]["macro_f1"]
+
+
+def test_a_transformers_engine_without_the_extra_fails_at_start_up_with_one_line(tmp_path, monkeypatch):
+    # As on a default install: the module the engine needs cannot be found.
+    monkeypatch.setattr(sentiment, "TRANSFORMERS_EXTRA_MODULES", ("torch", "sadap_no_such_module"))
+    path = tmp_path / "sadap.yaml"
+    path.write_text("enrich:\n  sentiment_model: 'transformers:airesearch/wangchanberta'\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config_file(path)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}:2: enrich.sentiment_model:")
+    assert "needs sadap_no_such_module" in message and "pip install 'sadap[transformers]'" in message

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 
-from alerts.engine import AlertEngine
+from sadap.app.alerting import build_engine
 from enrich.normalize import normalize
 from enrich.spam import spam_score
 from sadap.app.cli import main
@@ -140,7 +140,7 @@ SURGE = {"id": "surge", "type": "threshold", "title": "พูดถึงแส�
 
 
 def engine_for(store, rules):
-    return AlertEngine.from_config(Config.model_validate({"rules": rules, "notifiers": []}), store, notifiers=[])
+    return build_engine(Config.model_validate({"rules": rules, "notifiers": []}), store, notifiers=[])
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ from scrapy.utils.test import get_crawler
 
 from crawlers.items import MentionItem
 from crawlers.pipelines import DuplicatesPipeline, SadapIngestPipeline, ValidatePipeline
-from sadap.app.config import Config, SourceConfig
+from sadap.app.config import Config
+from sadap.app.sources import source_config
 from sadap.core.errors import ConfigError
 from sadap.core.mention import RawMention
 
@@ -67,15 +68,16 @@ class IngestPipeline:
         return Result(len(raws))
     def close(self):
         handed.append("closed")
-from sadap.app.config import Config, SourceConfig
+from sadap.app.config import Config
+from sadap.app.sources import source_config
 from sadap.app.crawl import crawl
 
 base = sys.argv[1]
 sources = [
-    SourceConfig(name="news", kind="rss", url=base + "/news/rss.xml"),
-    SourceConfig(name="old-feed", kind="rss", url=base + "/news/old-feed.html"),
-    SourceConfig(name="khaosod", kind="article", url=base + "/news/index.html", follow=r"article-\d+\.html"),
-    SourceConfig(name="webboard", kind="forum", url=base + "/forum/threads.json"),
+    source_config(name="news", kind="rss", url=base + "/news/rss.xml"),
+    source_config(name="old-feed", kind="rss", url=base + "/news/old-feed.html"),
+    source_config(name="khaosod", kind="article", url=base + "/news/index.html", follow=r"article-\d+\.html"),
+    source_config(name="webboard", kind="forum", url=base + "/forum/threads.json"),
 ]
 factory = lambda settings: IngestPipeline(settings["SADAP_CONFIG"])
 stats = crawl(Config(), sources, settings={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "SADAP_INGEST_FACTORY": factory})
@@ -415,7 +417,7 @@ def test_run_crawls_sources_in_one_process_and_hands_off_batches(crawls):
 def test_run_refuses_file_sources():
     from sadap.app.crawl import crawl
 
-    source = SourceConfig(name="import", kind="file", url="mentions.jsonl")
+    source = source_config(name="import", kind="file", url="mentions.jsonl")
     with pytest.raises(ConfigError, match="use `sadap ingest` for file sources"):
         crawl(Config(), [source])
 

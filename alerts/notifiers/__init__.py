@@ -1,32 +1,36 @@
-"""Notifiers, one module each, registered by config ``type``."""
+"""Notifiers, one module each. Importing this package registers them: adding a notifier is
+its module (the class with its ``Options``) plus one line here (see docs/contributing.md)."""
 
 from __future__ import annotations
 
-from alerts.notifiers.base import Notification, Notifier
-from alerts.notifiers.console import ConsoleNotifier
-from alerts.notifiers.email import EmailNotifier
-from alerts.notifiers.line import LineNotifier
-from alerts.notifiers.slack import SlackNotifier
-from alerts.notifiers.teams import TeamsNotifier
-from alerts.notifiers.webhook import WebhookNotifier
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Union
 
-NOTIFIER_TYPES: dict[str, type[Notifier]] = {
-    cls.type_name: cls
-    for cls in (ConsoleNotifier, WebhookNotifier, EmailNotifier, SlackNotifier, TeamsNotifier, LineNotifier)
-}
+from pydantic import Field
+
+from alerts.notifiers import console, email, line, slack, teams, webhook  # noqa: F401  (each registers)
+from alerts.notifiers.base import NOTIFIERS, Notification, Notifier
+from alerts.notifiers.options import NotifierOptions
+
+if TYPE_CHECKING:
+    NotifierConfig = NotifierOptions
+else:
+    # The `notifiers:` entry, told apart by `type`: one member per registered notifier.
+    NotifierConfig = Annotated[Union[tuple(cls.Options for cls in NOTIFIERS.values())], Field(discriminator="type")]
 
 
-def check_notifiers(configs) -> None:
+def check_notifiers(configs: Iterable[NotifierOptions]) -> None:
     """Raise ConfigError (one line) for the first notifier whose secrets are not set."""
     for config in configs:
         config.check()
 
 
-def build_notifiers(configs) -> list[Notifier]:
+def build_notifiers(configs: Iterable[NotifierOptions]) -> list[Notifier]:
     """The notifiers for ``configs``, after checking that every secret they need is set, so
     a missing token fails when the service loads, not when the first alert fires."""
+    configs = list(configs)
     check_notifiers(configs)
-    return [NOTIFIER_TYPES[c.type](c) for c in configs]
+    return [NOTIFIERS[c.type](c) for c in configs]
 
 
-__all__ = ["NOTIFIER_TYPES", "Notification", "Notifier", "build_notifiers", "check_notifiers"]
+__all__ = ["NOTIFIERS", "Notification", "Notifier", "NotifierConfig", "NotifierOptions", "build_notifiers", "check_notifiers"]

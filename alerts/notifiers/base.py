@@ -4,6 +4,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, TypeVar
 
+from alerts.notifiers.options import NotifierOptions
 from sadap.core.errors import ConfigError, NotifyError
 
 T = TypeVar("T")
@@ -23,6 +24,8 @@ class Notifier:
     token or password (chat webhook URLs are secrets)."""
 
     type_name: ClassVar[str]
+    #: Its settings in ``notifiers:``; ``type`` is a Literal of ``type_name``.
+    Options: ClassVar[type[NotifierOptions]]
     #: First wait between attempts (doubled each time, at most ``max_backoff_seconds``).
     backoff_seconds: float = 0.5
     max_backoff_seconds: float = 30.0
@@ -52,3 +55,16 @@ class Notifier:
             return getter()
         except ConfigError as err:
             raise NotifyError(str(err)) from None
+
+
+NOTIFIERS: dict[str, type[Notifier]] = {}
+N = TypeVar("N", bound=type[Notifier])
+
+
+def register(cls: N) -> N:
+    """Register a notifier under its ``type_name`` (the ``type`` of its settings)."""
+    declared = cls.Options.model_fields["type"].annotation
+    if getattr(declared, "__args__", None) != (cls.type_name,):
+        raise TypeError(f"{cls.__name__}.Options.type must be Literal[{cls.type_name!r}]")
+    NOTIFIERS[cls.type_name] = cls
+    return cls

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import sys
 
-from alerts.notifiers.base import Notification, Notifier
+from typing import Literal
+
+from alerts.notifiers.base import Notification, Notifier, register
+from alerts.notifiers.options import NotifierOptions, id_field, lang_field
 
 
+class ConsoleOptions(NotifierOptions):
+    """Print alerts on standard output."""
+
+    id: str = id_field()
+    type: Literal["console"]
+    lang: Literal["th", "en"] = lang_field()
+
+
+@register
 class ConsoleNotifier(Notifier):
     type_name = "console"
+    Options = ConsoleOptions
 
     def __init__(self, config, stream=None):
         super().__init__(config)

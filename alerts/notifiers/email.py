@@ -11,7 +11,15 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from alerts.notifiers.base import Notification, Notifier
+from typing import Literal
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+
+from alerts.notifiers.base import Notification, Notifier, register
+from alerts.notifiers.options import NotifierOptions, id_field, retries_field, timeout_field
+from sadap.core.settings_types import Duration
+from sadap.core.errors import ConfigError
 from alerts.notifiers.delivery import GiveUp, Retry, deliver
 
 _ENGLISH_DIVIDER = "\n\n———— English ————\n\n"
@@ -22,8 +30,57 @@ def _subject(text: str) -> str:
     return line if len(line) <= 200 else line[:199] + "…"
 
 
+class EmailOptions(NotifierOptions):
+    """Send each alert as an e-mail (plain text, UTF-8) through an SMTP server."""
+
+    id: str = id_field()
+    type: Literal["email"]
+    host: str = Field(description="SMTP server host name.")
+    port: int | None = Field(None, ge=1, le=65535, description="SMTP port; default 465 with `ssl`, else 587.")
+    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS before logging in and sending.")
+    ssl: bool = Field(False, description="Use implicit TLS from the first byte (SMTPS, usually port 465) instead of STARTTLS.")
+    ca_cert: str | None = Field(
+        None,
+        description="CA certificate (PEM) that signed the server's certificate, when not a public CA. "
+        "The certificate and host name are always verified.",
+    )
+    sender: str = Field(description="The From address, e.g. `Sadap <alerts@example.co.th>`.")
+    to: list[str] = Field(min_length=1, description="Recipient addresses.")
+    username: str | None = Field(None, description="User to log in as (no login when unset).")
+    password_env: str | None = Field(None, description="Environment variable holding the password (with `username`).")
+    lang: Literal["th", "en", "both"] = Field(
+        "both", description="`th`: Thai only; `en`: English only; `both`: Thai subject and body with English below."
+    )
+    timeout: Duration = timeout_field()
+    retries: int = retries_field()
+
+    @model_validator(mode="after")
+    def _transport(self):
+        if self.ssl and self.starttls:
+            raise ValueError("`ssl: true` (implicit TLS) and `starttls: true` exclude each other; set `starttls: false`")
+        if self.username and not (self.ssl or self.starttls):
+            raise ValueError("a login without `starttls` or `ssl` would send the password unencrypted")
+        if self.username and not self.password_env:
+            raise ValueError("`username` needs `password_env`")
+        return self
+
+    @property
+    def resolved_port(self) -> int:
+        return self.port or (465 if self.ssl else 587)
+
+    def password(self) -> SecretStr | None:
+        return self._env("password_env") if self.username else None
+
+    def check(self) -> None:
+        self.password()
+        if self.ca_cert and not Path(self.ca_cert).is_file():
+            raise ConfigError(f"notifier {self.id!r}: ca_cert {self.ca_cert} is not a file")
+
+
+@register
 class EmailNotifier(Notifier):
     type_name = "email"
+    Options = EmailOptions
 
     def message(self, notification: Notification) -> EmailMessage:
         """The e-mail for ``notification`` (subject and body per ``lang``)."""

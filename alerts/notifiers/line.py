@@ -11,7 +11,13 @@ import uuid
 
 import httpx
 
-from alerts.notifiers.base import Notification, Notifier
+from typing import Literal
+
+from pydantic import Field, SecretStr
+
+from alerts.notifiers.base import Notification, Notifier, register
+from alerts.notifiers.options import NotifierOptions, id_field, lang_field, max_retry_after_field, retries_field, timeout_field
+from sadap.core.settings_types import Duration
 from alerts.notifiers.delivery import deliver, post_json
 
 PUSH_PATH = "/v2/bot/message/push"
@@ -46,8 +52,31 @@ def _already_accepted(response: httpx.Response) -> bool:
     return response.status_code == 409 and "x-line-accepted-request-id" in response.headers
 
 
+class LineOptions(NotifierOptions):
+    """Push each alert as a text message to a LINE user, group or room (LINE Messaging API)."""
+
+    id: str = id_field()
+    type: Literal["line"]
+    to: str = Field(description="User, group or room id to push to (`U…`, `C…` or `R…`).")
+    token_env: str = Field(description="Environment variable holding the channel access token.")
+    api_base: str = Field("https://api.line.me", description="Messaging API base URL (change only for tests or a proxy).")
+    timeout: Duration = timeout_field()
+    retries: int = retries_field()
+    max_retry_after: Duration = max_retry_after_field()
+    lang: Literal["th", "en"] = lang_field()
+
+    def token(self) -> SecretStr:
+        return self._env("token_env")
+
+    def check(self) -> None:
+        self.token()
+        self._check_url("api_base", self.api_base)
+
+
+@register
 class LineNotifier(Notifier):
     type_name = "line"
+    Options = LineOptions
 
     def send(self, notification: Notification) -> None:
         token = self.secret(self.config.token).get_secret_value()

@@ -11,7 +11,10 @@ import re
 
 import httpx
 
-from alerts.notifiers.base import Notification, Notifier
+from typing import Literal
+
+from alerts.notifiers.base import Notification, Notifier, register
+from alerts.notifiers.options import ChatWebhookOptions
 from alerts.notifiers.chat import clip, split_text
 from alerts.notifiers.delivery import deliver, post_json
 
@@ -43,8 +46,16 @@ def slack_message(text: str, payload: dict) -> dict:
     return {"text": clip(text, 40000), "blocks": blocks}
 
 
+class SlackOptions(ChatWebhookOptions):
+    """Post each alert to a Slack channel through an incoming webhook (Block Kit)."""
+
+    type: Literal["slack"]
+
+
+@register
 class SlackNotifier(Notifier):
     type_name = "slack"
+    Options = SlackOptions
 
     def send(self, notification: Notification) -> None:
         url = self.secret(self.config.resolved_url)

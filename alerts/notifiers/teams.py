@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 
-from alerts.notifiers.base import Notification, Notifier
+from typing import Literal
+
+from alerts.notifiers.base import Notification, Notifier, register
+from alerts.notifiers.options import ChatWebhookOptions
 from alerts.notifiers.chat import split_text
 from alerts.notifiers.delivery import deliver, post_json
 
@@ -33,8 +36,17 @@ def adaptive_card(text: str, payload: dict) -> dict:
     }
 
 
+class TeamsOptions(ChatWebhookOptions):
+    """Post each alert to a Microsoft Teams channel as an Adaptive Card, through an incoming
+    webhook or a Workflows (Power Automate) webhook URL."""
+
+    type: Literal["teams"]
+
+
+@register
 class TeamsNotifier(Notifier):
     type_name = "teams"
+    Options = TeamsOptions
 
     def send(self, notification: Notification) -> None:
         url = self.secret(self.config.resolved_url)

@@ -5,27 +5,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sadap.core.alert import Severity
 from alerts.rules.buckets import BucketCounts
+from sadap.core.alert import Severity
 from sadap.core.settings_types import Duration
+from sadap.store import GROUP_FIELDS, RULE_GROUP_FIELDS, MentionFilter, Store
 from sadap.store.query import Query, parse_query
-from sadap.store import MentionFilter, Store
 
-GroupField = Literal["entity", "hashtag", "keyword", "source_name", "source_kind", "sentiment", "category", "expectation"]
-_KEY_FILTER = {
-    "entity": "entities",
-    "hashtag": "hashtags",
-    "keyword": "keywords",
-    "expectation": "expectations",
-    "source_name": "source_names",
-    "source_kind": "source_kinds",
-    "sentiment": "sentiment",
-    "category": "categories",
-}
+if TYPE_CHECKING:
+    GroupField = str
+else:
+    GroupField = Literal[RULE_GROUP_FIELDS]
+
+_KEY_FILTER = {name: GROUP_FIELDS[name].filter for name in RULE_GROUP_FIELDS}
 
 
 class LocalText(BaseModel):
@@ -162,3 +157,13 @@ class Rule:
         if key is not None:
             flt = self.keyed(flt, key)
         return ctx.store.ids(flt, limit=self.examples)
+
+
+RULE_TYPES: dict[str, type[Rule]] = {}
+R = TypeVar("R", bound=type[Rule])
+
+
+def register(cls: R) -> R:
+    """Register a rule type under its ``type_name`` (the ``type`` of its rules)."""
+    RULE_TYPES[cls.type_name] = cls
+    return cls

@@ -9,8 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from alerts.registry import register
-from alerts.rules.base import EvalContext, Match, Rule, RuleOptions
+from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
 from sadap.core.settings_types import Duration
 
 _FILTER = {"hashtag": "hashtags", "keyword": "keywords", "entity": "entities"}

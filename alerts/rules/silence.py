@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from alerts.registry import register
-from alerts.rules.base import EvalContext, GroupField, Match, Rule, RuleOptions
+from alerts.rules.base import EvalContext, GroupField, Match, register, Rule, RuleOptions
 from alerts.rules.buckets import per_key
 from sadap.core.settings_types import Duration
 

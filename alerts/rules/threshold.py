@@ -7,8 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from alerts.registry import register
-from alerts.rules.base import EvalContext, Match, Rule, RuleOptions
+from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
 from sadap.core.settings_types import Duration
 
 

@@ -8,8 +8,7 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from alerts.registry import register
-from alerts.rules.base import EvalContext, Match, Rule, RuleOptions
+from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
 from sadap.core.settings_types import Duration
 
 

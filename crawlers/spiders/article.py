@@ -8,16 +8,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field, field_validator
 from scrapy.http import Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from crawlers.items import MentionItem
 from crawlers.newspage import read_news_page
-from crawlers.spiders import SourceSpider, iso
+from crawlers.spiders.base import SourceOptions, SourceSpider, iso, register
 
 
+class ArticleOptions(SourceOptions):
+    """News or blog articles (`url`: an index page with `follow`, or one article page)."""
+
+    kind: Literal["article"]
+    follow: str | None = Field(
+        None, description="Regular expression; links on the `url` page matching it are crawled as articles."
+    )
+
+    @field_validator("follow")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as err:
+                raise ValueError(f"not a regular expression: {err}") from None
+        return value
+
+
+@register
 class ArticleSpider(SourceSpider):
     """``scrapy crawl article -a url=<page> [-a follow=<regex>] -a source=<name>``
 
@@ -28,7 +49,8 @@ class ArticleSpider(SourceSpider):
     """
 
     name = "article"
-    source_kind = "article"
+    label = ("บทความข่าว", "news article")
+    Options = ArticleOptions
 
     def __init__(self, url: str | None = None, source: str | None = None, follow: str | None = None, **kwargs: Any):
         super().__init__(url=url, source=source, **kwargs)

@@ -10,20 +10,28 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders import SourceSpider, html_to_text, iso, tidy
+from crawlers.spiders.base import SourceOptions, SourceSpider, register, html_to_text, iso, tidy
 from sadap.core.timeutil import UTC
 
 
+class ForumOptions(SourceOptions):
+    """A forum with a JSON API (`url`: the thread-list JSON URL): each thread's opening post and comments."""
+
+    kind: Literal["forum"]
+
+
+@register
 class ForumSpider(SourceSpider):
     """``scrapy crawl forum -a url=<thread-list JSON URL> -a source=<name>``"""
 
     name = "forum"
-    source_kind = "forum"
+    label = ('เว็บบอร์ด', 'forum')
+    Options = ForumOptions
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Request]:
         data = self._json(response, "thread list")

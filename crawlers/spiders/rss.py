@@ -5,21 +5,29 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import feedparser
 from scrapy.http import Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders import SourceSpider, html_to_text, iso, tidy
+from crawlers.spiders.base import SourceOptions, SourceSpider, register, html_to_text, iso, tidy
 from sadap.core.timeutil import UTC
 
 
+class RssOptions(SourceOptions):
+    """An RSS or Atom feed: one mention per entry (`url`: the feed URL)."""
+
+    kind: Literal["rss"]
+
+
+@register
 class RssSpider(SourceSpider):
     """``scrapy crawl rss -a url=<feed URL> -a source=<name>``"""
 
     name = "rss"
-    source_kind = "rss"
+    label = ('ฟีดข่าว', 'news feed')
+    Options = RssOptions
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[MentionItem]:
         # Parse the bytes already downloaded: feedparser must never fetch anything itself.

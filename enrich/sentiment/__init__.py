@@ -17,6 +17,7 @@ in :data:`LABELS` order, and which texts had evidence) and ``predict(texts, toke
 from __future__ import annotations
 
 import threading
+import importlib.util
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,6 @@ ENGINES: dict[str, Path] = {
     "linear-v3": MODELS_DIR / "sentiment-linear-v3.npz",
     "linear-v1": MODELS_DIR / "sentiment-linear-v1.npz",
 }
-FAST_ENGINE = "linear-v3"
 # Engines of earlier versions, and what replaced them (a config naming one gets told).
 RETIRED: dict[str, str] = {
     "ensemble-v1": "ensemble-v3", "mini-bert-v1": "mini-bert-v3",
@@ -58,9 +58,20 @@ def configure(label_map: Mapping[str, str] | None = None, allow_download: bool =
     _options["allow_download"] = bool(allow_download)
 
 
+# What a `transformers:` engine needs beyond the default install (the `transformers` extra).
+TRANSFORMERS_EXTRA_MODULES = ("torch", "transformers")
+
+
 def check_engine(engine: str) -> None:
-    """Fail early, with the choices, for a name that is neither shipped nor ``transformers:…``."""
+    """Fail early, with the choices, for a name that is neither shipped nor ``transformers:…``,
+    and for a ``transformers:`` engine when the extra it needs is not installed."""
     if isinstance(engine, str) and engine.startswith(HF_PREFIX) and engine[len(HF_PREFIX):].strip():
+        missing = [name for name in TRANSFORMERS_EXTRA_MODULES if importlib.util.find_spec(name) is None]
+        if missing:
+            raise ConfigError(
+                f"sentiment engine {engine!r} needs {' and '.join(missing)}, which the default install leaves out; "
+                "install the extra: pip install 'sadap[transformers]'"
+            )
         return
     if engine in RETIRED:
         raise ConfigError(
@@ -142,11 +153,3 @@ def predict(
         return []
     return get_model(engine).predict(texts, tokens)
 
-
-def __getattr__(name: str) -> Any:
-    # Back-compatible names from when this package was one module.
-    if name in ("LinearSentiment", "FORMAT"):
-        from enrich.sentiment import linear
-
-        return getattr(linear, name)
-    raise AttributeError(name)

@@ -231,7 +231,7 @@ def idf_of(vectorizer):
 
 
 def export(path: Path, feats: Features, model, temperature: float, meta: dict) -> None:
-    from enrich.sentiment import FORMAT
+    from enrich.sentiment.linear import FORMAT
 
     recipe = feats.recipe
     word_terms, char_terms = feats.terms()
@@ -262,7 +262,7 @@ def export(path: Path, feats: Features, model, temperature: float, meta: dict) -
 def runtime_report(path: Path, norm, tok, gold) -> dict:
     """Scores of the shipped file through the numpy runtime, in the enrich.evaluate format."""
     from enrich.evaluate import fold_questions, metrics
-    from enrich.sentiment import LinearSentiment
+    from enrich.sentiment.linear import LinearSentiment
 
     model = LinearSentiment.load(path)
     pred = [label for label, _ in model.predict(norm, tok)]

@@ -16,12 +16,18 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, PrivateAttr, ValidationError, field_validator
 
-from alerts.notifiers.config import ConsoleNotifierConfig, NotifierConfig, WebhookNotifierConfig
+from alerts.notifiers import NotifierConfig
+from alerts.maintenance import MaintenanceWindow
+from alerts.registry import build_rules, rule_types
+from enrich.sentiment import check_engine
+from enrich.voc import check_lexicon
+from alerts.notifiers.console import ConsoleOptions
+from sadap.app.sources import SourceConfig
 from sadap.core.errors import ConfigError
 from sadap.core.settings_types import Duration, Strict
 from sadap.core.yamlsource import LineMap, load_yaml, validation_lines
 
-__all__ = ["Config", "ConsoleNotifierConfig", "Duration", "NotifierConfig", "WebhookNotifierConfig", "load_config"]
+__all__ = ["Config", "Duration", "NotifierConfig", "load_config"]
 
 CONFIG_ENV = "SADAP_CONFIG"
 CONFIG_NAME = "sadap.yaml"
@@ -168,49 +174,15 @@ class EnrichConfig(Strict):
     @field_validator("categories", "complaint_types")
     @classmethod
     def _lexicon(cls, value: dict[str, list[str]], info) -> dict[str, list[str]]:
-        from enrich.voc import check_lexicon
-
         return dict(check_lexicon({"categories": "category", "complaint_types": "complaint type"}[info.field_name], value))
 
     @field_validator("sentiment_model")
     @classmethod
     def _engine(cls, value: str) -> str:
-        from enrich.sentiment import check_engine
-
         try:
             check_engine(value)
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
-        return value
-
-
-class SourceConfig(Strict):
-    """A place to collect mentions from."""
-
-    name: str = Field(description="Unique source name (letters, digits, - and _).")
-    kind: Literal["rss", "article", "forum", "file"] = Field(description="Which spider (or importer) reads it.")
-    url: str = Field(description="Feed URL, index or article URL, forum thread-list URL, or file path for `file`.")
-    follow: str | None = Field(
-        None, description="`article` only: regular expression; links on the page matching it are crawled as articles."
-    )
-    every: Duration = Field(timedelta(minutes=15), description="How often `sadap run` crawls it.")
-    enabled: bool = Field(True, description="Set false to stop crawling it without deleting it.")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9_\-]+", value):
-            raise ValueError("use only letters, digits, - and _")
-        return value
-
-    @field_validator("follow")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as err:
-                raise ValueError(f"not a regular expression: {err}") from None
         return value
 
 
@@ -219,15 +191,6 @@ class PlaybooksConfig(Strict):
 
     shipped: bool = Field(True, description="Load the shipped Thai playbook library.")
     paths: list[str] = Field(default_factory=list, description="Extra playbook files or folders (YAML).")
-
-
-class MaintenanceWindow(Strict):
-    """A period when alerts are not raised (planned work), for all rules or some."""
-
-    start: AwareDatetime = Field(description="Start, ISO 8601 with offset (e.g. 2026-12-01T01:00:00+07:00).")
-    end: AwareDatetime = Field(description="End, ISO 8601 with offset.")
-    rules: list[str] = Field(default_factory=list, description="Rule ids it silences; empty means every rule.")
-    reason: str = Field("", description="Why (shown to on-call staff).")
 
 
 class ScheduleConfig(Strict):
@@ -247,7 +210,7 @@ class Config(Strict):
     sources: list[SourceConfig] = Field(default_factory=list, description="Where mentions are collected from.")
     rules: list[dict[str, Any]] = Field(default_factory=list, description="Alert rules (see `docs/alerts.md`).")
     notifiers: list[NotifierConfig] = Field(
-        default_factory=lambda: [ConsoleNotifierConfig(id="console", type="console")],
+        default_factory=lambda: [ConsoleOptions(id="console", type="console")],
         description="Where alerts are sent (default: the console).",
     )
     playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig, description="Which situation playbooks to load.")
@@ -310,10 +273,13 @@ class Config(Strict):
     @property
     def alert_rules(self) -> list:
         if self._rules is None:
-            from alerts.registry import build_rules
-
             self._rules = build_rules(self.rules, self._shown_path, self._lines)
         return self._rules
+
+    @staticmethod
+    def rule_type_names() -> list[str]:
+        """The registered rule types (what playbooks' ``when.rule_types`` may name)."""
+        return sorted(rule_types())
 
     def validate_all(self) -> None:
         """Validate the parts checked lazily (rules, notifier secrets are checked at use)."""

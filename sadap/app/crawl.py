@@ -15,17 +15,13 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
-from crawlers.spiders.article import ArticleSpider
-from crawlers.spiders.forum import ForumSpider
-from crawlers.spiders.rss import RssSpider
-from sadap.app.config import Config, SourceConfig
+from crawlers.spiders import SPIDERS, SourceOptions
+from sadap.app.config import Config
 from sadap.core.errors import ConfigError
 from sadap.core.urls import UnsafeUrlError, check_source_url
 from sadap.app.logs import remove_cli_logging
 
 logger = logging.getLogger(__name__)
-
-SPIDERS = {"rss": RssSpider, "article": ArticleSpider, "forum": ForumSpider}
 
 # Per-source result keys and the crawl stats they come from.
 _STATS = {
@@ -52,7 +48,7 @@ _lock = threading.Lock()
 
 def crawl(
     config: Config,
-    sources: list[SourceConfig],
+    sources: list[SourceOptions],
     *,
     log_level: str = "WARNING",
     settings: dict[str, Any] | None = None,
@@ -97,10 +93,7 @@ def crawl(
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.kind])
         crawlers[source.name] = crawler
-        kwargs: dict[str, Any] = {"url": source.url, "source": source.name}
-        if source.kind == "article" and source.follow:
-            kwargs["follow"] = source.follow
-        done = process.crawl(crawler, **kwargs)
+        done = process.crawl(crawler, **source.spider_arguments())
         done.addErrback(_failed, source.name, failed)
 
     logging.root.addHandler(errors)
@@ -134,7 +127,7 @@ def _skipped(stats: dict[str, Any]) -> dict[str, int]:
     return found
 
 
-def _check(source: SourceConfig) -> None:
+def _check(source: SourceOptions) -> None:
     if source.kind == "file":
         raise ConfigError(f"source {source.name!r}: use `sadap ingest` for file sources")
     try:
@@ -143,8 +136,6 @@ def _check(source: SourceConfig) -> None:
         raise ConfigError(f"source {source.name!r}: url {err}") from None
     if source.kind not in SPIDERS:
         raise ConfigError(f"source {source.name!r}: no spider for kind {source.kind!r} (use {', '.join(SPIDERS)})")
-    if source.follow and source.kind != "article":
-        raise ConfigError(f"source {source.name!r}: `follow` applies to article sources only")
 
 
 def _failed(failure: Any, name: str, failed: dict[str, str]) -> None:

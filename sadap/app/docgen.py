@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -17,6 +19,8 @@ def _type_name(annotation) -> str:
     origin = typing.get_origin(annotation)
     if annotation is timedelta:
         return "duration"
+    if getattr(annotation, "__name__", "") == "AwareDatetime":
+        return "time (ISO 8601 with offset)"
     if origin is typing.Literal:
         return " \\| ".join(f"`{a}`" for a in typing.get_args(annotation))
     if origin in (list, tuple):
@@ -24,7 +28,7 @@ def _type_name(annotation) -> str:
         return f"list of {_type_name(inner)}"
     if origin is typing.Union or origin is types.UnionType:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return " or ".join(_type_name(a) for a in args)
+        return " or ".join(dict.fromkeys(_type_name(a) for a in args))
     if origin is typing.Annotated:
         return _type_name(typing.get_args(annotation)[0])
     if origin is dict:
@@ -61,10 +65,73 @@ def model_table(model: type[BaseModel], prefix: str = "", skip: tuple[str, ...] 
     return rows
 
 
+def _models(annotation: Any) -> list[type[BaseModel]]:
+    """The settings models a field holds (through Optional, list, Annotated and unions)."""
+    origin = typing.get_origin(annotation)
+    if origin is None:
+        return [annotation] if isinstance(annotation, type) and issubclass(annotation, BaseModel) else []
+    return [m for arg in typing.get_args(annotation) for m in _models(arg)]
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _is_list(typing.get_args(annotation)[0])
+    return origin in (list, tuple)
+
+
+def _tag(model: type[BaseModel]) -> tuple[str, str] | None:
+    """The field and value that tell a union's member apart (``kind: rss``, ``type: webhook``)."""
+    for name, field in model.model_fields.items():
+        args = typing.get_args(field.annotation)
+        if typing.get_origin(field.annotation) is typing.Literal and len(args) == 1:
+            return name, str(args[0])
+    return None
+
+
+def _common_base(models: list[type[BaseModel]]) -> type[BaseModel]:
+    for base in models[0].__mro__:
+        if isinstance(base, type) and issubclass(base, BaseModel) and all(issubclass(m, base) for m in models):
+            return base
+    return BaseModel
+
+
+def _doc(model: type[BaseModel]) -> str:
+    return " ".join((model.__doc__ or "").split())
+
+
+def _section(path: str, annotation: Any, level: int = 2) -> list[str]:
+    """The reference for one setting holding models, then its nested ones, walking the models."""
+    models = _models(annotation)
+    if not models:
+        return []
+    name = path + ("[]" if _is_list(annotation) else "")
+    hashes = "#" * level
+    if len(models) == 1:
+        model = models[0]
+        out = [f"{hashes} `{name}`", "", _doc(model), "", *model_table(model, f"{name}."), ""]
+        for field_name, field in model.model_fields.items():
+            out += _section(f"{name}.{field_name}", field.annotation, level)
+        return out
+    base = _common_base(models)
+    tags = [_tag(m) for m in models]
+    tag_field = tags[0][0] if tags[0] else "type"
+    out = [f"{hashes} `{name}`", "", _doc(base), "", f"Each entry has a `{tag_field}`; what else it takes depends on it.", ""]
+    shared = tuple(f for f in base.model_fields if f != tag_field) if base is not BaseModel else ()
+    if len(shared) > 1:
+        out += ["Every entry has:", "", *model_table(base, f"{name}.", skip=(tag_field,)), ""]
+    for model, tag in zip(models, tags):
+        value = tag[1] if tag else model.__name__
+        own = shared if len(shared) > 1 else ()
+        table = model_table(model, "", skip=(tag_field, *own))
+        out += [f"{hashes}# {tag_field} `{value}`", "", _doc(model), "", *(table + [""] if len(table) > 2 else [])]
+    return out
+
+
 def render() -> str:
     from alerts.registry import rule_types
     from alerts.rules.base import RuleOptions
-    from sadap.app import config as c
+    from sadap.app.config import Config
 
     out = [
         "# Configuration reference",
@@ -79,27 +146,11 @@ def render() -> str:
         "",
         "## Top level",
         "",
-        *model_table(c.Config),
+        *model_table(Config),
         "",
     ]
-    sections = [
-        ("store", c.StoreConfig),
-        ("store.elasticsearch", c.ElasticsearchConfig),
-        ("privacy", c.PrivacyConfig),
-        ("enrich", c.EnrichConfig),
-        ("watch[]", c.EntityConfig),
-        ("sources[]", c.SourceConfig),
-        ("playbooks", c.PlaybooksConfig),
-        ("schedule", c.ScheduleConfig),
-    ]
-    for name, model in sections:
-        out += [f"## `{name}`", "", (model.__doc__ or "").strip(), "", *model_table(model, f"{name}."), ""]
-    out += ["## `notifiers[]`", "", "Each notifier has an `id` and a `type`.", ""]
-    from alerts.notifiers.config import NOTIFIER_CONFIGS
-
-    for model in NOTIFIER_CONFIGS:
-        type_name = typing.get_args(model.model_fields["type"].annotation)[0]
-        out += [f"### type `{type_name}`", "", *model_table(model, "", skip=("type",)), ""]
+    for name, field in Config.model_fields.items():
+        out += _section(name, field.annotation)
     out += [
         "## `rules[]`",
         "",
@@ -110,7 +161,7 @@ def render() -> str:
     ]
     for type_name, cls in sorted(rule_types().items()):
         own = [n for n in cls.Options.model_fields if n not in RuleOptions.model_fields]
-        doc = " ".join((cls.__module__ and __import__(cls.__module__, fromlist=["x"]).__doc__ or "").split())
+        doc = " ".join((sys.modules[cls.__module__].__doc__ or "").split())
         out += [f"### type `{type_name}`", "", doc, ""]
         rows = model_table(cls.Options)
         out += rows[:2] + [r for r in rows[2:] if any(r.startswith(f"| `{n}`") for n in own)] + [""]

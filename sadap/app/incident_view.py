@@ -12,7 +12,7 @@ from sadap.core.timeutil import show
 def show_incident(config, incident_id: str, *, as_json: bool, echo: Callable[[str], None]) -> None:
     import json
 
-    from playbooks.loader import load_configured_playbooks
+    from sadap.app.alerting import configured_playbooks
     from playbooks.render import first_steps
     from sadap.store import open_store
 
@@ -27,7 +27,7 @@ def show_incident(config, incident_id: str, *, as_json: bool, echo: Callable[[st
         data["timeline"] = [e.model_dump(mode="json") for e in events]
         echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    playbooks = {p.id: p for p in load_configured_playbooks(config, check_references=False)}
+    playbooks = {p.id: p for p in configured_playbooks(config, check_references=False)}
     echo(f"{incident.id}  {incident.severity}  {th(INCIDENT_STATE, incident.state)}  {incident.title}")
     echo(f"เปิดเมื่อ {show(incident.opened_at)} · แจ้งเตือน {incident.alert_count} ครั้ง · กฎ {incident.rule}")
     playbook = playbooks.get(incident.playbook)

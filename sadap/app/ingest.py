@@ -9,7 +9,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from enrich.dedup import SimHashIndex
+from enrich.pipeline import Enricher
+from sadap.app.alerting import build_engine
 from sadap.app.config import Config, load_config_file
+from sadap.core.alert import FiredAlert
 from sadap.core.mention import RawMention, to_mention
 from sadap.store import Store, open_store
 from sadap.core.timeutil import as_utc, now_utc
@@ -18,6 +22,8 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 log = logging.getLogger(__name__)
+#: Called after a batch is stored, with the new ids and the time; returns the alerts fired.
+AfterStore = Callable[[list[str], datetime], list[FiredAlert]]
 NEAR_DUPLICATE_HORIZON = timedelta(days=7)
 
 
@@ -27,7 +33,7 @@ class BatchResult:
     stored: int = 0
     duplicates: int = 0  # already stored (same id): nothing new
     near_duplicates: int = 0  # stored, but marked as a copy of an earlier mention
-    alerts: list = field(default_factory=list)
+    alerts: list[FiredAlert] = field(default_factory=list)
 
     def add(self, other: "BatchResult") -> None:
         self.read += other.read
@@ -42,19 +48,20 @@ class IngestPipeline:
 
     def __init__(
         self,
-        config,
+        config: Config,
         *,
         store: Store | None = None,
-        engine=None,
+        after_store: AfterStore | None = None,
         alerts: bool = True,
         clock: Callable[[], datetime] = now_utc,
         history: bool = False,
-    ):
-        """``history=True`` imports past data: each mention counts as collected when it was
-        published (so backtests replay it as it happened) and no alert rule runs."""
-        from enrich.dedup import SimHashIndex
-        from enrich.pipeline import Enricher
+    ) -> None:
+        """``after_store`` is called with the ids just stored and the time, and returns the alerts
+        it fired; by default (with ``alerts``) the configured ingest-time rules are evaluated.
 
+        ``history=True`` imports past data: each mention counts as collected when it was
+        published (so backtests replay it as it happened) and nothing runs after storing (no
+        alert rule, no ``after_store``)."""
         self.config = config
         self._own_store = store is None
         self.store = store or open_store(config)
@@ -63,12 +70,11 @@ class IngestPipeline:
         self.history = history
         self.key = config.pseudonym_key()
         if history:
-            alerts, engine = False, None
-        if engine is None and alerts:
-            from alerts.engine import AlertEngine
-
-            engine = AlertEngine.from_config(config, self.store)
-        self.engine = engine
+            alerts, after_store = False, None
+        if after_store is None and alerts:
+            engine = build_engine(config, self.store)
+            after_store = lambda ids, at: engine.check(at, ids=ids)  # noqa: E731
+        self.after_store = after_store
         self.near = SimHashIndex(config.enrich.near_duplicate_distance)
         for fp in self.store.fingerprints_since(self.clock() - NEAR_DUPLICATE_HORIZON):
             if fp.simhash is not None:
@@ -105,8 +111,8 @@ class IngestPipeline:
                     self.near.add(m.simhash, m.id)
         stored = self.store.upsert(enriched)
         result.stored = len(stored.inserted)
-        if self.engine is not None:
-            result.alerts = self.engine.check(self.clock(), ids=stored.inserted)
+        if self.after_store is not None:
+            result.alerts = self.after_store(stored.inserted, self.clock())
         return result
 
     def close(self) -> None:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from sadap.core.errors import SadapError
-from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT, SOURCE_KIND
+from sadap.app.sources import source_kinds
+from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT
 from sadap.store.es_mappings import Names
 
 MIGRATION = "8.0.0"
@@ -167,7 +168,7 @@ def saved_objects(prefix: str = "sadap") -> list[dict]:
     dv_m, dv_a, dv_i = f"{prefix}-mentions", f"{prefix}-alerts", f"{prefix}-incidents"
     views = [
         _data_view(dv_m, names.mentions, "สดับ · ข้อความที่กล่าวถึง (mentions)", "published_at", MENTION_LABELS,
-                   {"sentiment": _lookup(SENTIMENT), "expectation": _lookup(EXPECTATION), "source_kind": _lookup(SOURCE_KIND),
+                   {"sentiment": _lookup(SENTIMENT), "expectation": _lookup(EXPECTATION), "source_kind": _lookup(source_kinds()),
                     "responded": _lookup(RESPONDED)},
                    ["doc", "tokens", "simhash"]),
         _data_view(dv_a, names.alerts, "สดับ · การแจ้งเตือน (alerts)", "fired_at", ALERT_LABELS,

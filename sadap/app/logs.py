@@ -20,6 +20,26 @@ def setup_cli_logging(level: int = logging.WARNING) -> None:
     root.setLevel(level)
 
 
+class _ServiceLines(logging.Filter):
+    """Sadap's own INFO lines (what the service is doing), and warnings or worse from anything."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name == "sadap" or record.name.startswith("sadap.")
+
+
+def show_service_logs() -> None:
+    """For `sadap run`: also print Sadap's INFO lines (jobs run, alerts fired) on stderr."""
+    setup_cli_logging()
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if getattr(handler, _MARK, False):
+            handler.setLevel(logging.INFO)
+            if not any(isinstance(f, _ServiceLines) for f in handler.filters):
+                handler.addFilter(_ServiceLines())
+    root.setLevel(logging.INFO)
+    logging.getLogger("sadap").setLevel(logging.INFO)
+
+
 def remove_cli_logging() -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):

@@ -1,17 +1,33 @@
 """``sadap run``: APScheduler 3.x drives crawls (each in its own process, since Twisted's
-reactor cannot restart) and the scheduled evaluation of windowed rules."""
+reactor cannot restart), file imports and the scheduled evaluation of windowed rules."""
 
 from __future__ import annotations
 
 import logging
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from sadap.app.alerting import build_engine
+from sadap.app.config import Config
+from sadap.app.importer import import_file
+from sadap.app.logs import show_service_logs
 from sadap.core.errors import ConfigError
 from sadap.core.timeutil import BANGKOK, now_utc
+from sadap.store import Store, open_store
 
 log = logging.getLogger("sadap.run")
+
+#: Runs one crawl of a source (by default `sadap crawl` in a subprocess); returns its exit code.
+Crawler = Callable[[str, str], int]
 
 
 def crawl_in_subprocess(config_path: str, source: str) -> int:
@@ -24,33 +40,37 @@ def crawl_in_subprocess(config_path: str, source: str) -> int:
     return done.returncode
 
 
-def run_service(config, port: int | None = None, *, block: bool = True):
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.interval import IntervalTrigger
+def job_listener(event: JobExecutionEvent) -> None:
+    """One log line for a job that raised or missed its time (APScheduler keeps the schedule)."""
+    if event.code == EVENT_JOB_MISSED:
+        log.warning("job %s missed its run at %s (the machine was busy or asleep)", event.job_id, event.scheduled_run_time)
+    elif event.exception is not None:
+        log.error("job %s failed: %s: %s", event.job_id, type(event.exception).__name__, event.exception)
 
-    from alerts.engine import AlertEngine
-    from sadap.app.importer import import_file
-    from sadap.store import open_store
 
-    if config.path is None and config.sources:
-        raise ConfigError("`sadap run` needs a config file (see `sadap init`)")
-    logging.getLogger("sadap").setLevel(logging.INFO)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    store = open_store(config)
-    engine = AlertEngine.from_config(config, store)
+def schedule(
+    scheduler: BaseScheduler,
+    config: Config,
+    store: Store,
+    *,
+    clock: Callable[[], datetime] = now_utc,
+    crawler: Crawler = crawl_in_subprocess,
+) -> None:
+    """Add the service's jobs to ``scheduler``: rule evaluation, then one job per enabled source.
+    ``clock`` gives the evaluation time (tests inject one)."""
+    engine = build_engine(config, store)
 
     def evaluate() -> None:
-        fired = engine.check(now_utc())
+        fired = engine.check(clock())
         log.info("rules evaluated: %d alert(s)", len(fired))
 
     def ingest_file(path: str) -> None:
         report = import_file(config, path)
         log.info("file %s: %s stored, %s rejected", path, report["stored"], len(report["rejected"]))
 
-    scheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone=BANGKOK)
-    first = datetime.now(BANGKOK)
-    common = {"max_instances": 1, "coalesce": True, "next_run_time": first, "misfire_grace_time": 300}
+    first = clock().astimezone(BANGKOK)
+    common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "next_run_time": first, "misfire_grace_time": 300}
+    scheduler.add_listener(job_listener, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     scheduler.add_job(
         evaluate, IntervalTrigger(seconds=config.schedule.alerts_every.total_seconds()), id="alerts", **common
     )
@@ -62,15 +82,25 @@ def run_service(config, port: int | None = None, *, block: bool = True):
             path = str((config.base_dir / source.url).resolve())
             scheduler.add_job(ingest_file, trigger, args=[path], id=f"file:{source.name}", **common)
         else:
-            scheduler.add_job(
-                crawl_in_subprocess, trigger, args=[str(config.path), source.name], id=f"crawl:{source.name}", **common
-            )
-    if port:
-        from sadap.app.web import start_console
+            scheduler.add_job(crawler, trigger, args=[str(config.path), source.name], id=f"crawl:{source.name}", **common)
 
+
+def run_service(config: Config, port: int | None = None, *, block: bool = True) -> BaseScheduler:
+    """Start the service; with ``block`` (``sadap run``) until interrupted, else in the background."""
+    from sadap.app.web import start_console  # the console is only started when a port is given
+
+    if config.path is None and config.sources:
+        raise ConfigError("`sadap run` needs a config file (see `sadap init`)")
+    show_service_logs()
+    store = open_store(config)
+    scheduler: BaseScheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone=BANGKOK)
+    schedule(scheduler, config, store)
+    if port:
         url = start_console(config, "127.0.0.1", port)
-        print(f"console: {url}", flush=True)
-    print(f"sadap run: {len(config.sources)} source(s), rules every {config.schedule.alerts_every}; Ctrl-C to stop", flush=True)
+        log.info("console: %s", url)
+    log.info(
+        "sadap run: %d source(s), rules every %s; Ctrl-C to stop", len(config.sources), config.schedule.alerts_every
+    )
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -8,7 +8,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from sadap.core.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, INCIDENT_STATE, SENTIMENT, SOURCE_KIND, th
+from sadap.app.sources import source_kinds
+from sadap.core.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, INCIDENT_STATE, SENTIMENT, th
 from sadap.store.query import parse_query
 from sadap.store import MentionFilter, open_store
 from sadap.app.summary import overview
@@ -147,7 +148,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             f"<h2>ระดับความคาดหวัง</h2>{_table(o['by_expectation'], EXPECTATION)}"
             f"<h2>หมวดเสียงลูกค้า</h2>{_table(o['by_category'], CATEGORY)}"
             f"<h2>ข้อร้องเรียน ({o['complaints']})</h2>{_table(o['by_complaint_type'], COMPLAINT_TYPE)}"
-            f"<h2>ประเภทแหล่งที่มา</h2>{_table(o['by_source_kind'], SOURCE_KIND)}"
+            f"<h2>ประเภทแหล่งที่มา</h2>{_table(o['by_source_kind'], source_kinds())}"
             f"<h2>แหล่งที่มา</h2>{_table(o['by_source'])}"
             f"<h2>สิ่งที่ติดตาม</h2>{_table(o['by_entity'])}"
             f"<h2>ข้อความเชิงลบล่าสุด</h2>{_mentions(latest)}"

@@ -39,7 +39,3 @@ class FiredAlert(BaseModel):
     playbook: str | None = None
     incident: str | None = None
     suppressed: bool = Field(False, description="True when still in the rule's cool-down for this key.")
-
-    @property
-    def dedup_key(self) -> str:
-        return f"{self.rule}|{self.key or '*'}"

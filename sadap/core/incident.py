@@ -41,7 +41,3 @@ class Incident(BaseModel):
     alert_count: int = 1
     escalation_level: int = Field(0, description="Escalation levels already notified.")
     mention_ids: list[str] = Field(default_factory=list)
-
-    @property
-    def dedup_key(self) -> str:
-        return f"{self.playbook}|{self.key or '*'}"

@@ -12,12 +12,6 @@ EXPECTATION = {
     "disappointed": ("ผิดหวัง", "disappointed"),
     "none": ("ไม่ได้ประเมิน", "none"),
 }
-SOURCE_KIND = {
-    "rss": ("ฟีดข่าว", "news feed"),
-    "article": ("บทความข่าว", "news article"),
-    "forum": ("เว็บบอร์ด", "forum"),
-    "file": ("นำเข้าจากไฟล์", "file import"),
-}
 INCIDENT_STATE = {
     "open": ("เปิดอยู่", "open"),
     "acknowledged": ("รับทราบแล้ว", "acknowledged"),

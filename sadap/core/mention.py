@@ -18,7 +18,6 @@ from sadap.core.timeutil import UTC, as_utc, now_utc
 
 SentimentLabel = Literal["pos", "neu", "neg", "q"]
 ExpectationLevel = Literal["delighted", "satisfied", "disappointed", "none"]
-SOURCE_KINDS = ("rss", "article", "forum", "file", "social", "sitemap")
 
 # Query parameters that identify a visit, not a page: dropped from canonical URLs.
 _TRACKING_PARAMS = {"fbclid", "gclid", "ref", "ref_src", "igshid", "mc_cid", "mc_eid"}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sadap.core.errors import ConfigError
 
@@ -86,37 +87,42 @@ def format_loc(loc: Loc) -> str:
     return out or "(top level)"
 
 
-def _allowed_fields(model: type | None, loc: Loc) -> list[str] | None:
-    """Field names allowed at ``loc`` (parent of an unknown key), walking nested models."""
-    from pydantic import BaseModel
-    import typing
-
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        field = current.model_fields.get(str(part))
-        if field is None:
-            return None
-        current = _unwrap(field.annotation, typing)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return None
-
-
-def _unwrap(annotation: Any, typing) -> Any:
-    from pydantic import BaseModel
-
+def _members(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation can hold (through Optional, list, Annotated and unions)."""
     origin = typing.get_origin(annotation)
     if origin is None:
-        return annotation
-    for arg in typing.get_args(annotation):
-        inner = _unwrap(arg, typing)
-        if isinstance(inner, type) and issubclass(inner, BaseModel):
-            return inner
-    return annotation
+        return [annotation] if isinstance(annotation, type) and issubclass(annotation, BaseModel) else []
+    return [m for arg in typing.get_args(annotation) for m in _members(arg)]
+
+
+def _walk(model: type | None, loc: Loc) -> tuple[Loc, type[BaseModel] | None]:
+    """``loc`` without the tags pydantic adds for discriminated unions (``sources[0].rss.every``
+    is ``sources[0].every`` in the file), and the model found at its end."""
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return loc, None
+    current: list[type[BaseModel]] = [model]
+    clean: list[str | int] = []
+    for part in loc:
+        if isinstance(part, int):
+            clean.append(part)
+            continue
+        tagged = [m for m in current if len(current) > 1 and _tag(m) == part]
+        if tagged:
+            current = tagged
+            continue
+        fields = [m.model_fields[part] for m in current if part in m.model_fields]
+        clean.append(part)
+        current = _members(fields[0].annotation) if fields else []
+    return tuple(clean), current[0] if len(current) == 1 else None
+
+
+def _tag(model: type[BaseModel]) -> str | None:
+    for name in ("kind", "type"):
+        field = model.model_fields.get(name)
+        args = typing.get_args(field.annotation) if field is not None else ()
+        if typing.get_origin(field.annotation if field is not None else None) is typing.Literal and len(args) == 1:
+            return str(args[0])
+    return None
 
 
 def validation_lines(
@@ -126,17 +132,24 @@ def validation_lines(
     out = []
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        loc, _ = _walk(model, loc)
+        ctx = e.get("ctx") or {}
+        if e["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc = (*loc, str(ctx.get("discriminator", "")).strip("'"))
         full = prefix + loc
         line = lines.line(full)
-        model_loc = loc
         where = format_loc(full)
         if e["type"] == "extra_forbidden":
-            allowed = _allowed_fields(model, model_loc[:-1]) if model else None
+            parent = _walk(model, loc[:-1])[1]
+            allowed = list(parent.model_fields) if parent is not None else None
             what = f"unknown key {loc[-1]!r}"
             if allowed:
                 what += f" (allowed: {', '.join(allowed)})"
-        elif e["type"] == "missing":
+        elif e["type"] == "missing" or e["type"] == "union_tag_not_found":
             what = "required but missing"
+        elif e["type"] == "union_tag_invalid":
+            allowed_tags = str(ctx.get("expected_tags", "")).replace("'", "")
+            what = f"unknown {loc[-1]} {ctx.get('tag')!r} (allowed: {allowed_tags})"
         else:
             msg = e["msg"]
             if msg.startswith("Value error, "):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult
+from sadap.store.base import GROUP_FIELDS, RULE_GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult
 
-__all__ = ["GROUP_FIELDS", "Fingerprint", "MentionFilter", "Store", "UpsertResult", "open_store"]
+__all__ = ["GROUP_FIELDS", "RULE_GROUP_FIELDS", "Fingerprint", "MentionFilter", "Store", "UpsertResult", "open_store"]
 
 
 def open_store(config) -> Store:

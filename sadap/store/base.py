@@ -14,12 +14,41 @@ from sadap.core.mention import Mention
 from sadap.store.query import Query
 
 TimeField = Literal["published_at", "collected_at"]
-# Fields mentions can be counted by. entity and hashtag are multi-valued.
-# cluster: the first mention of a near-duplicate group (duplicate_of, else the mention's own id).
-GROUP_FIELDS = (
-    "entity", "hashtag", "keyword", "source_name", "source_kind", "sentiment", "category",
-    "complaint_type", "author_id", "language", "expectation", "cluster",
+
+
+@dataclass(frozen=True)
+class GroupField:
+    """A field mentions can be counted by: the one table both backends and the rules read."""
+
+    name: str
+    #: SQLite: a column of the mentions table, or, for multi-valued fields, the ``kind`` of
+    #: its rows in the terms table.
+    sqlite: str
+    #: Elasticsearch: the field of the mentions index.
+    elasticsearch: str
+    multi: bool = False
+    #: The :class:`MentionFilter` field that keeps one value of it; rules can group by it when set.
+    filter: str | None = None
+
+
+_GROUP_FIELDS = (
+    GroupField("entity", "entity", "entities", multi=True, filter="entities"),
+    GroupField("hashtag", "hashtag", "hashtags", multi=True, filter="hashtags"),
+    GroupField("keyword", "keyword", "keywords", multi=True, filter="keywords"),
+    GroupField("source_name", "source_name", "source_name", filter="source_names"),
+    GroupField("source_kind", "source_kind", "source_kind", filter="source_kinds"),
+    GroupField("sentiment", "sentiment", "sentiment", filter="sentiment"),
+    GroupField("category", "category", "category", filter="categories"),
+    GroupField("complaint_type", "complaint_type", "complaint_type"),
+    GroupField("author_id", "author_id", "author_id"),
+    GroupField("language", "language", "language"),
+    GroupField("expectation", "expectation", "expectation", filter="expectations"),
+    # The first mention of a near-duplicate group (duplicate_of, else the mention's own id).
+    GroupField("cluster", "COALESCE(duplicate_of, id)", "cluster"),
 )
+GROUP_FIELDS: dict[str, GroupField] = {f.name: f for f in _GROUP_FIELDS}
+#: What a rule's ``group_by`` may name.
+RULE_GROUP_FIELDS: tuple[str, ...] = tuple(f.name for f in _GROUP_FIELDS if f.filter is not None)
 
 # Between two searchable segments in SQLite's one FTS column (Elasticsearch gets an array, whose
 # values its phrase queries never join): a term no query can hold, since query words need a

@@ -42,9 +42,8 @@ CARDINALITY_PRECISION = 40000  # exact below about this many distinct values, ap
 PAGE = 5000
 RETRY_STATUS = (429, 500, 502, 503, 504)
 
-_SINGLE = ("source_name", "source_kind", "sentiment", "category", "complaint_type", "author_id", "language", "expectation",
-           "cluster")
-_FIELD = {**{f: f for f in _SINGLE}, "entity": "entities", "hashtag": "hashtags", "keyword": "keywords"}
+_FIELD = {f.name: f.elasticsearch for f in GROUP_FIELDS.values()}
+_SINGLE = tuple(f.name for f in GROUP_FIELDS.values() if not f.multi)
 
 
 class StoreUnavailable(StoreError):
@@ -504,7 +503,7 @@ class ElasticsearchStore(IndexAdmin, Store):
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         if fld not in _SINGLE:
             raise InputError(f"cannot count distinct {fld!r} (allowed: {', '.join(_SINGLE)})")
-        agg = {"cardinality": {"field": fld, "precision_threshold": CARDINALITY_PRECISION}}
+        agg = {"cardinality": {"field": _FIELD[fld], "precision_threshold": CARDINALITY_PRECISION}}
         return int(self._aggregate(flt, agg)["value"])
 
     def histogram(self, flt: MentionFilter, interval: timedelta, origin: datetime | None = None) -> list[tuple[datetime, int]]:

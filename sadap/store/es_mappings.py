@@ -245,10 +245,6 @@ def index_templates(
     return {n: _stamped(b) for n, b in out.items()}
 
 
-def mention_fields() -> dict[str, dict]:
-    return copy.deepcopy(MENTION_PROPERTIES)
-
-
 def export(folder: Path, prefix: str = "sadap") -> list[Path]:
     """Write the templates as JSON files (what `sadap es setup` installs, default prefix)."""
     names = Names(prefix)

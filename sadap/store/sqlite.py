@@ -105,18 +105,8 @@ CREATE TABLE IF NOT EXISTS snoozes (
 );
 """
 
-_COLUMNS = {
-    "source_name": "source_name",
-    "source_kind": "source_kind",
-    "sentiment": "sentiment",
-    "category": "category",
-    "complaint_type": "complaint_type",
-    "author_id": "author_id",
-    "language": "language",
-    "expectation": "expectation",
-    "cluster": "COALESCE(duplicate_of, id)",
-}
-_MULTI = {"entity": "entity", "hashtag": "hashtag", "keyword": "keyword"}
+_COLUMNS = {f.name: f.sqlite for f in GROUP_FIELDS.values() if not f.multi}
+_MULTI = {f.name: f.sqlite for f in GROUP_FIELDS.values() if f.multi}
 
 
 def _ts(value: datetime) -> float:

@@ -1,10 +1,66 @@
-"""The ``sadap`` command line: one small module per group of commands."""
+"""The ``sadap`` command line: one small module per group of commands, each imported only when
+one of its commands runs. Adding a command is its module plus one line in ``COMMANDS``."""
 
-from sadap.app.cli.common import _dump, _load, config_option, handled, main
-from sadap.app.cli import alerts, data, eval, incidents, playbooks, service, setup  # noqa: F401  (registers commands)
-from sadap.app.cli.es import es, kibana
+from __future__ import annotations
 
-main.add_command(es)
-main.add_command(kibana)
+import importlib
+from typing import Any
 
-__all__ = ["main", "handled", "config_option", "_load", "_dump"]
+import click
+
+from sadap.app.logs import setup_cli_logging
+
+
+# command name → "module:attribute" of its click command or group
+COMMANDS = {
+    "demo": "sadap.app.cli.setup:demo",
+    "init": "sadap.app.cli.setup:init",
+    "ingest": "sadap.app.cli.data:ingest",
+    "enrich": "sadap.app.cli.data:enrich",
+    "search": "sadap.app.cli.data:search",
+    "reenrich": "sadap.app.cli.data:reenrich",
+    "eval": "sadap.app.cli.eval:eval_group",
+    "alerts": "sadap.app.cli.alerts:alerts",
+    "mentions": "sadap.app.cli.alerts:mentions",
+    "playbooks": "sadap.app.cli.playbooks:playbooks",
+    "incidents": "sadap.app.cli.incidents:incidents",
+    "crawl": "sadap.app.cli.service:crawl",
+    "run": "sadap.app.cli.service:run",
+    "serve": "sadap.app.cli.service:serve",
+    "es": "sadap.app.cli.es:es",
+    "kibana": "sadap.app.cli.es:kibana",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands live in their own modules, imported only when the command runs
+    (or when help lists it), so `sadap <command>` loads what that command needs and no more."""
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy_commands:
+            return super().get_command(ctx, cmd_name)
+        module_name, attribute = self.lazy_commands[cmd_name].split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.lazy_commands[cmd_name]} is not a click command")
+        return command
+
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sadap")
+def main() -> None:
+    """สดับ (Sadap): social listening and proactive monitoring for Thai organisations.
+
+    Start with `sadap demo`, then `sadap init` to write your own sadap.yaml.
+    """
+    setup_cli_logging()
+
+
+__all__ = ["COMMANDS", "LazyGroup", "main"]

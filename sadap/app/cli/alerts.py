@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from sadap.app.cli.common import SadapError, _dump, _load, config_option, handled, main
+from sadap.app.cli.common import SadapError, _dump, _load, config_option, handled
 
 # -- alerts ----------------------------------------------------------------------
-@main.group()
+@click.group()
 def alerts() -> None:
     """Alert rules: evaluate them now or as of a past time."""
 
@@ -20,14 +20,14 @@ def alerts() -> None:
 @handled
 def alerts_check(config_path, at_text, as_json: bool, quiet: bool) -> None:
     """Evaluate every enabled rule, open incidents and notify; print the alerts fired."""
-    from alerts.engine import AlertEngine
+    from sadap.app.alerting import build_engine
     from sadap.store import open_store
     from sadap.core.timeutil import now_utc, parse_iso
 
     config = _load(config_path)
     at = parse_iso(at_text) if at_text else now_utc()
     with open_store(config) as store:
-        engine = AlertEngine.from_config(config, store, notifiers=[] if (quiet or as_json) else None)
+        engine = build_engine(config, store, notifiers=[] if (quiet or as_json) else None)
         fired = engine.check(at)
     rows = [
         {"rule": a.rule, "severity": a.severity, "key": a.key, "count": a.count, "playbook": a.playbook,
@@ -68,9 +68,18 @@ def alerts_snooze(rule: str, config_path, key: str, duration, until_text, actor,
 
 
 # -- mentions ------------------------------------------------------------------------
-@main.group()
+@click.group()
 def mentions() -> None:
-    """Single mentions: log a response (stops the complaint SLA clock)."""
+    """Stored mentions: log a response (stops the complaint SLA clock), export them."""
+
+
+def _export() -> None:
+    from sadap.app.cli.data import mentions_export
+
+    mentions.add_command(mentions_export)
+
+
+_export()
 
 
 @mentions.command("respond")

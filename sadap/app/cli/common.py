@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from sadap.app.config import load_config
 from sadap.core.errors import SadapError
 
 CONFIG_HELP = "Config file (default: $SADAP_CONFIG, then ./sadap.yaml, else built-in defaults)."
@@ -41,22 +42,8 @@ def config_option(fn):
 
 
 def _load(config_path):
-    from sadap.app.config import load_config
-
     return load_config(config_path)
 
 
 def _dump(obj) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="sadap")
-def main() -> None:
-    """สดับ (Sadap): social listening and proactive monitoring for Thai organisations.
-
-    Start with `sadap demo`, then `sadap init` to write your own sadap.yaml.
-    """
-    from sadap.app.logs import setup_cli_logging
-
-    setup_cli_logging()

@@ -1,4 +1,4 @@
-"""Commands: ingest, enrich, search and reenrich."""
+"""Commands: ingest, enrich, search, reenrich and mentions export."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import click
 
-from sadap.app.cli.common import _dump, _load, config_option, handled, main
+from sadap.app.cli.common import _dump, _load, config_option, handled
 
 
 def _score(ctx, param, value):
@@ -16,7 +16,7 @@ def _score(ctx, param, value):
 
 
 # -- ingest / enrich / search ------------------------------------------------------
-@main.command()
+@click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -53,7 +53,7 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int, history: bool
         click.echo(f"  … and {len(report['rejected']) - 20} more (use --json for all)", err=True)
 
 
-@main.command()
+@click.command()
 @click.argument("text")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the enriched mention as JSON.")
@@ -89,7 +89,7 @@ def enrich(text: str, config_path, as_json: bool) -> None:
         click.echo(f"คะแนนสแปม: {mention.spam_score:.2f}")
 
 
-@main.command()
+@click.command()
 @click.argument("query")
 @config_option
 @click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d.")
@@ -135,7 +135,7 @@ def search(query: str, config_path, since, sentiment, source, max_spam_score, li
         click.echo(f"{show(m.published_at)}  [{m.source_name}] ({label}) {snippet}")
 
 
-@main.command()
+@click.command()
 @config_option
 @click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d (default: all).")
 @click.option("--source", multiple=True, help="Only this source name (repeatable).")
@@ -180,13 +180,8 @@ def reenrich(config_path, since, source, batch_size: int, dry_run: bool, as_json
         click.echo("dry run: nothing was written")
 
 
-# -- mentions export -------------------------------------------------------------------
-@main.group()
-def mentions() -> None:
-    """Stored mentions."""
-
-
-@mentions.command("export")
+# -- mentions export (registered in the `mentions` group, sadap/app/cli/alerts.py) -----
+@click.command("export")
 @config_option
 @click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d (default: all).")
 @click.option("--source", multiple=True, help="Only this source name (repeatable).")

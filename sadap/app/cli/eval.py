@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from sadap.app.cli.common import _dump, _load, config_option, handled, main
+from sadap.app.cli.common import _dump, _load, config_option, handled
 
 
-@main.group("eval")
+@click.group("eval")
 def eval_group() -> None:
     """Score the enrichment on annotated data (JSON lines)."""
 

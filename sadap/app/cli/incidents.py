@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from sadap.app.cli.common import _dump, _load, config_option, handled, main
+from sadap.app.cli.common import _dump, _load, config_option, handled
 
 # -- incidents ---------------------------------------------------------------------
-@main.group()
+@click.group()
 def incidents() -> None:
     """Incidents opened by alerts: list, show, acknowledge, resolve, add notes."""
 
@@ -108,7 +108,7 @@ def incidents_step(incident_id: str, number: int, config_path, actor, note: str)
     import getpass
 
     from alerts.incidents import add_note
-    from playbooks.loader import load_configured_playbooks
+    from sadap.app.alerting import configured_playbooks
     from sadap.core.errors import InputError
     from sadap.store import open_store
 
@@ -117,7 +117,7 @@ def incidents_step(incident_id: str, number: int, config_path, actor, note: str)
         incident = store.get_incident(incident_id)
         if incident is None:
             raise InputError(f"no incident {incident_id!r} (see `sadap incidents list`)")
-        playbook = next((p for p in load_configured_playbooks(config, check_references=False) if p.id == incident.playbook), None)
+        playbook = next((p for p in configured_playbooks(config, check_references=False) if p.id == incident.playbook), None)
         steps = playbook.steps if playbook else []
         if number > len(steps):
             raise InputError(f"playbook {incident.playbook!r} has {len(steps)} step(s); choose 1 to {len(steps)}")

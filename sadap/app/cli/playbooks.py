@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from sadap.app.cli.common import _dump, _load, config_option, handled, main
+from sadap.app.cli.common import _dump, _load, config_option, handled
 
 # -- playbooks ---------------------------------------------------------------------
-@main.group()
+@click.group()
 def playbooks() -> None:
     """Situation playbooks: validate, backtest and list."""
 
@@ -18,14 +18,16 @@ def playbooks() -> None:
 @handled
 def playbooks_validate(paths, config_path) -> None:
     """Validate playbook files or folders (default: the configured ones and the shipped library)."""
-    from playbooks.loader import load_configured_playbooks, load_playbooks
+    from playbooks.loader import load_playbooks
+    from sadap.app.alerting import configured_playbooks
 
     config = _load(config_path)
     if paths:
         loaded = load_playbooks(list(paths), shipped=False, known_rules={r.id for r in config.alert_rules},
-                                known_notifiers={n.id for n in config.notifiers})
+                                known_notifiers={n.id for n in config.notifiers},
+                                known_rule_types=set(config.rule_type_names()))
     else:
-        loaded = load_configured_playbooks(config)
+        loaded = configured_playbooks(config)
     click.echo(f"ok: {len(loaded)} playbook(s) valid")
 
 
@@ -44,7 +46,7 @@ def playbooks_test(target: str, config_path, since: str, until_text, step, as_js
     Uses the same evaluation code as live alerting, with time as a parameter; nothing is
     written to the store and nothing is sent.
     """
-    from alerts.backtest import backtest
+    from sadap.app.alerting import run_backtest as backtest
     from sadap.store import open_store
     from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
 
@@ -73,10 +75,10 @@ def playbooks_test(target: str, config_path, since: str, until_text, step, as_js
 @handled
 def playbooks_list(config_path, as_json: bool) -> None:
     """List the loaded playbooks."""
-    from playbooks.loader import load_configured_playbooks
+    from sadap.app.alerting import configured_playbooks
 
     config = _load(config_path)
-    loaded = load_configured_playbooks(config)
+    loaded = configured_playbooks(config)
     if as_json:
         _dump([{"id": p.id, "title": {"th": p.title.th, "en": p.title.en}, "severity": p.severity} for p in loaded])
         return

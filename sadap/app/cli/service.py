@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from sadap.app.cli.common import SadapError, _load, config_option, handled, main
+from sadap.app.cli.common import SadapError, _load, config_option, handled
 
 # -- crawl / run / serve ---------------------------------------------------------------
-@main.command()
+@click.command()
 @click.argument("source")
 @config_option
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="WARNING", show_default=True)
@@ -31,7 +31,7 @@ def crawl(source: str, config_path, log_level: str) -> None:
         )
 
 
-@main.command()
+@click.command()
 @config_option
 @click.option("--port", type=int, default=None, help="Also serve the web console on this port.")
 @handled
@@ -43,7 +43,7 @@ def run(config_path, port) -> None:
     run_service(config, port=port)
 
 
-@main.command()
+@click.command()
 @config_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8470, show_default=True)

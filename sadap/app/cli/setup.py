@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from sadap.app.cli.common import handled, main
+from sadap.app.cli.common import handled
 
 # -- demo / init ---------------------------------------------------------------
-@main.command()
+@click.command()
 @click.option("--data-dir", type=click.Path(file_okay=False), default="sadap-demo", show_default=True,
               help="Folder for the demo's config and SQLite store (replaced on each run).")
 @click.option("--serve", is_flag=True, help="Keep running with the web console after the demo.")
@@ -27,7 +27,7 @@ def demo(data_dir: str, serve: bool, port: int) -> None:
     run_demo(Path(data_dir), serve=serve, port=port)
 
 
-@main.command()
+@click.command()
 @click.argument("directory", type=click.Path(file_okay=False), default=".")
 @click.option("--force", is_flag=True, help="Overwrite an existing sadap.yaml.")
 @handled

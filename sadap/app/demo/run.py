@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from sadap.core.errors import InputError
-from sadap.core.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, INCIDENT_STATE, SENTIMENT, SOURCE_KIND, th
+from sadap.app.sources import source_kinds
+from sadap.core.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, INCIDENT_STATE, SENTIMENT, th
 
 MARKER = ".sadap-demo"
 
@@ -57,9 +58,9 @@ def write_demo_config(data_dir: Path, base: str, story: dict) -> Path:
 
 
 def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
-    from alerts.engine import AlertEngine
+    from sadap.app.alerting import build_engine
     from sadap.app.crawl import crawl
-    from playbooks.loader import load_configured_playbooks
+    from sadap.app.alerting import configured_playbooks
     from playbooks.render import first_steps
     from sadap.app.config import load_config_file
     from sadap.app.demo.site import DemoSite
@@ -84,18 +85,18 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
         site.stop()
     _say("[2/3] ประเมินกฎแจ้งเตือนตามช่วงเวลา (threshold) …\n")
     with open_store(config) as store:
-        engine = AlertEngine.from_config(config, store)
+        engine = build_engine(config, store)
         engine.check(now_utc())
         summary = overview(store)
         incidents = store.list_incidents()
         alerts = store.alerts_since(now_utc().replace(year=2000))
-    playbooks = {p.id: p for p in load_configured_playbooks(config, check_references=False)}
+    playbooks = {p.id: p for p in configured_playbooks(config, check_references=False)}
 
     _say("[3/3] สรุป\n")
     _say(f"ข้อความที่เก็บ: {summary['total']}  (คัดลอก/ซ้ำใกล้เคียง {summary['near_duplicates']})")
     for name, st in stats.items():
         _say(f"  {name:<12} เก็บได้ {st.get('items', 0):>3} · บันทึกใหม่ {st.get('stored', 0):>3} · ข้อผิดพลาด {st.get('errors', 0)}")
-    _say("ตามประเภทแหล่งที่มา: " + " · ".join(f"{th(SOURCE_KIND, k)} {v}" for k, v in summary["by_source_kind"].items()))
+    _say("ตามประเภทแหล่งที่มา: " + " · ".join(f"{th(source_kinds(), k)} {v}" for k, v in summary["by_source_kind"].items()))
     _say("ตามความรู้สึก:       " + " · ".join(f"{th(SENTIMENT, k)} {v}" for k, v in summary["by_sentiment"].items()))
     _say("ระดับความคาดหวัง:    " + " · ".join(f"{th(EXPECTATION, k)} {v}" for k, v in summary["by_expectation"].items()))
     _say("หมวดเสียงลูกค้า:      " + " · ".join(f"{th(CATEGORY, k)} {v}" for k, v in summary["by_category"].items()))

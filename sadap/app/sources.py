@@ -1,0 +1,43 @@
+"""The kinds of source ``sources:`` may name: every registered spider, and ``file`` (imported by
+the app, not crawled). Their settings, labels and docs all come from here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+from pydantic import Field, TypeAdapter
+
+from crawlers.spiders import SPIDERS, SourceOptions
+
+
+class FileSourceOptions(SourceOptions):
+    """A JSONL or CSV file imported on the schedule, as `sadap ingest` does (`url`: the file
+    path, relative to the config file)."""
+
+    kind: Literal["file"]
+
+
+FILE_LABEL = ("นำเข้าจากไฟล์", "file import")
+
+
+def source_kinds() -> dict[str, tuple[str, str]]:
+    """Every kind of source with its (Thai, English) label."""
+    return {**{kind: spider.label for kind, spider in SPIDERS.items()}, "file": FILE_LABEL}
+
+
+def source_models() -> dict[str, type[SourceOptions]]:
+    """The settings model of each kind of source."""
+    return {**{kind: spider.Options for kind, spider in SPIDERS.items()}, "file": FileSourceOptions}
+
+
+if TYPE_CHECKING:
+    SourceConfig = SourceOptions
+else:
+    SourceConfig = Annotated[Union[tuple(source_models().values())], Field(discriminator="kind")]
+
+_ADAPTER: TypeAdapter[SourceOptions] = TypeAdapter(SourceConfig)
+
+
+def source_config(**fields: Any) -> SourceOptions:
+    """One source's settings, validated against its kind (raises pydantic's ValidationError)."""
+    return _ADAPTER.validate_python(fields)
