@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from sadap.app.config import Config, SourceConfig
+from sadap.app.config import Config
+from sadap.app.sources import source_config
 from sadap.core.errors import ConfigError, InputError
 from sadap.core.urls import UnsafeUrlError, check_source_url, is_web_url, web_url_or_none
 
@@ -199,7 +200,7 @@ def test_control_characters_are_not_web_urls() -> None:
 def test_a_file_source_url_is_a_config_error_before_anything_runs() -> None:
     from sadap.app.crawl import crawl
 
-    source = SourceConfig(name="passwd", kind="article", url="file:///etc/passwd")
+    source = source_config(name="passwd", kind="article", url="file:///etc/passwd")
     with pytest.raises(ConfigError, match=r"source 'passwd': url 'file:///etc/passwd' cannot be crawled"):
         crawl(Config(), [source])
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.backtest import backtest
+from sadap.app.alerting import run_backtest as backtest
 from sadap.app.config import load_config_file
 from sadap.app.importer import import_file
 from sadap.core.thaidate import THAI_MONTHS
