@@ -453,7 +453,8 @@ def _body(root: Any, url: str, title: str | None) -> str:
     doc = trafilatura.bare_extraction(
         cleaned, url=url, favor_precision=True, include_comments=False, include_tables=False, with_metadata=False,
     )
-    text = doc.text if doc is not None else None
+    # A Document, or a dict when asked for one (as_dict=True); None when nothing was found.
+    text = doc.get("text") if isinstance(doc, dict) else getattr(doc, "text", None)
     lines = _tidy_lines(text)
     if title:
         lines = [line for line in lines if line != title]
