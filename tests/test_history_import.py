@@ -122,6 +122,7 @@ def test_history_import_fires_nothing_and_the_backtest_finds_the_old_outage(conf
     assert "incidents 1" in test.stdout and "service-outage" in test.stdout
 
 
+@pytest.mark.slow
 def test_mentions_export_jsonl_and_csv(config, tmp_path):
     path = outage_file(tmp_path / "old.jsonl", now_utc() - timedelta(days=10))
     other = tmp_path / "other.jsonl"
