@@ -256,6 +256,12 @@ class Lexicons:
             not_complaints=list(base.get("not_complaints", [])) + list(not_complaints),
         )
 
+    @staticmethod
+    def names(kind: str) -> dict[str, tuple[str, str]]:
+        """The shipped (Thai, English) names of each ``categories`` or ``complaint_types`` entry."""
+        table = load_default().get("names", {}).get(kind, {})
+        return {key: (str(th), str(en)) for key, (th, en) in table.items()}
+
     @classmethod
     def from_config(cls, enrich_config) -> "Lexicons":
         return cls.build(

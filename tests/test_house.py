@@ -75,3 +75,13 @@ def test_shipped_playbooks_name_only_registered_rule_types():
 
 def test_spider_items_carry_exactly_the_raw_mention_fields():
     assert set(MentionItem.fields) == set(RawMention.model_fields)
+
+
+def test_every_shipped_category_and_complaint_type_has_its_names():
+    from enrich.voc import Lexicons, load_default
+
+    shipped = load_default()
+    for kind in ("categories", "complaint_types"):
+        names = Lexicons.names(kind)
+        assert set(names) == {*shipped[kind], "other"}, kind
+        assert all(th and en for th, en in names.values())

@@ -1,4 +1,4 @@
-"""A minimal read-only web console: overview, search, incidents. A later issue builds the full one."""
+"""A minimal web console: overview, search, incidents, and a JSON API to acknowledge, resolve and note incidents."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from sadap.app.sources import source_kinds
-from sadap.core.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, INCIDENT_STATE, SENTIMENT, th
+from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT, th
+from sadap.app.names import category_names, complaint_type_names
 from sadap.store.query import parse_query
 from sadap.store import MentionFilter, open_store
 from sadap.app.summary import overview
@@ -146,8 +147,8 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             f"<h2>เหตุการณ์ที่ยังเปิดอยู่ ({len(incidents)})</h2>{self._incident_table(incidents)}"
             f"<h2>ความรู้สึก</h2>{_table(o['by_sentiment'], SENTIMENT)}"
             f"<h2>ระดับความคาดหวัง</h2>{_table(o['by_expectation'], EXPECTATION)}"
-            f"<h2>หมวดเสียงลูกค้า</h2>{_table(o['by_category'], CATEGORY)}"
-            f"<h2>ข้อร้องเรียน ({o['complaints']})</h2>{_table(o['by_complaint_type'], COMPLAINT_TYPE)}"
+            f"<h2>หมวดเสียงลูกค้า</h2>{_table(o['by_category'], category_names())}"
+            f"<h2>ข้อร้องเรียน ({o['complaints']})</h2>{_table(o['by_complaint_type'], complaint_type_names())}"
             f"<h2>ประเภทแหล่งที่มา</h2>{_table(o['by_source_kind'], source_kinds())}"
             f"<h2>แหล่งที่มา</h2>{_table(o['by_source'])}"
             f"<h2>สิ่งที่ติดตาม</h2>{_table(o['by_entity'])}"

@@ -61,7 +61,8 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int, history: bool
 def enrich(text: str, config_path, as_json: bool) -> None:
     """Enrich TEXT as a mention and show what Sadap hears in it."""
     from enrich.pipeline import Enricher
-    from sadap.core.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, SENTIMENT, th
+    from sadap.core.labels import EXPECTATION, SENTIMENT, th
+    from sadap.app.names import category_names, complaint_type_names
     from sadap.core.mention import RawMention, to_mention
 
     config = _load(config_path)
@@ -76,10 +77,10 @@ def enrich(text: str, config_path, as_json: bool) -> None:
     if mention.expectation:
         click.echo(f"ระดับความคาดหวัง: {th(EXPECTATION, mention.expectation)} ({mention.expectation})")
     category = mention.category
-    click.echo(f"หมวดเสียงลูกค้า: {th(CATEGORY, category)} ({category})" if category else "หมวดเสียงลูกค้า: -")
+    click.echo(f"หมวดเสียงลูกค้า: {th(category_names(), category)} ({category})" if category else "หมวดเสียงลูกค้า: -")
     if mention.complaint.is_complaint:
         kind = mention.complaint.type or "other"
-        click.echo(f"ข้อร้องเรียน: ใช่ — {th(COMPLAINT_TYPE, kind)} ({kind})")
+        click.echo(f"ข้อร้องเรียน: ใช่ — {th(complaint_type_names(), kind)} ({kind})")
     click.echo("คำ: " + " | ".join(mention.tokens))
     if mention.entities:
         click.echo("สิ่งที่ติดตาม: " + ", ".join(mention.entities))

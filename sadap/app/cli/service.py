@@ -49,7 +49,7 @@ def run(config_path, port) -> None:
 @click.option("--port", type=int, default=8470, show_default=True)
 @handled
 def serve(config_path, host: str, port: int) -> None:
-    """Serve the read-only web console."""
+    """Serve the web console."""
     from sadap.app.web import serve_forever
 
     config = _load(config_path)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sadap.core.errors import InputError
 from sadap.app.sources import source_kinds
-from sadap.core.labels import CATEGORY, COMPLAINT_TYPE, EXPECTATION, INCIDENT_STATE, SENTIMENT, th
+from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT, th
+from sadap.app.names import category_names, complaint_type_names
 
 MARKER = ".sadap-demo"
 
@@ -99,9 +100,9 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
     _say("ตามประเภทแหล่งที่มา: " + " · ".join(f"{th(source_kinds(), k)} {v}" for k, v in summary["by_source_kind"].items()))
     _say("ตามความรู้สึก:       " + " · ".join(f"{th(SENTIMENT, k)} {v}" for k, v in summary["by_sentiment"].items()))
     _say("ระดับความคาดหวัง:    " + " · ".join(f"{th(EXPECTATION, k)} {v}" for k, v in summary["by_expectation"].items()))
-    _say("หมวดเสียงลูกค้า:      " + " · ".join(f"{th(CATEGORY, k)} {v}" for k, v in summary["by_category"].items()))
+    _say("หมวดเสียงลูกค้า:      " + " · ".join(f"{th(category_names(), k)} {v}" for k, v in summary["by_category"].items()))
     _say(f"ข้อร้องเรียน {summary['complaints']}: "
-         + " · ".join(f"{th(COMPLAINT_TYPE, k)} {v}" for k, v in summary["by_complaint_type"].items()))
+         + " · ".join(f"{th(complaint_type_names(), k)} {v}" for k, v in summary["by_complaint_type"].items()))
     if summary["by_entity"]:
         _say("สิ่งที่ติดตาม:        " + " · ".join(f"{k} {v}" for k, v in summary["by_entity"].items()))
     _say(f"\nการแจ้งเตือน {len(alerts)} ครั้ง · เหตุการณ์ (incident) {len(incidents)} เรื่อง")
