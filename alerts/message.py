@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from playbooks.render import first_steps
 from sadap.core.alert import FiredAlert
 from sadap.core.incident import Incident
 from sadap.core.mention import Mention
@@ -19,7 +20,6 @@ def _snippet(text: str, size: int = 120) -> str:
 
 def build_payload(alert: FiredAlert, incident: Incident | None, playbook, examples: list[Mention]) -> dict[str, Any]:
     """The machine-readable alert (what webhooks receive)."""
-    from playbooks.render import first_steps
 
     return {
         "rule": alert.rule,
@@ -56,7 +56,6 @@ def build_payload(alert: FiredAlert, incident: Incident | None, playbook, exampl
 
 def build_text(alert: FiredAlert, incident: Incident | None, playbook, examples: list[Mention], lang: str = "th") -> str:
     """The human-readable alert (console, chat, e-mail)."""
-    from playbooks.render import first_steps
 
     th = lang == "th"
     sev = f"{alert.severity} {_SEVERITY_TH[alert.severity]}" if th else alert.severity

@@ -38,6 +38,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from enrich.normalize import normalize
+from enrich.tokenize import EXTRA_WORDS, compound_parts, dictionary
+from enrich.transliterate import romanize
 
 _ASCII = re.compile(r"^[\x00-\x7f]+$")
 _SPACE = re.compile(r"\s+")
@@ -259,8 +261,6 @@ class EntityMatcher:
 
     def _dictionary(self):
         if self._trie is None:
-            from enrich.tokenize import dictionary
-
             self._trie = dictionary(self.custom_words)
         return self._trie
 
@@ -268,8 +268,6 @@ class EntityMatcher:
         """Watched spellings that the tokenizer keeps whole but that hold another one
         (``ธนาคารแสงทอง``, ``แสงทองพลัส``), each with the offsets of its inner word boundaries."""
         if self._compound_cuts is None:
-            from enrich.tokenize import compound_parts
-
             cuts = {}
             for word, parts in compound_parts(self.custom_words).items():
                 offsets, pos = [], 0
@@ -335,8 +333,6 @@ class EntityMatcher:
         from pythainlp.corpus import thai_words
         from pythainlp.tokenize import word_tokenize
         from pythainlp.util import Trie
-
-        from enrich.tokenize import EXTRA_WORDS
 
         trie, compounds, cuts, done = self._dictionary(), self._compounds(), set(), ""
         for piece in spelling.split():
@@ -423,6 +419,5 @@ class EntityMatcher:
 
 
 def _romanized(thai: str) -> str:
-    from enrich.transliterate import romanize
 
     return romanize(thai)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from enrich.sentiment import DEFAULT_ENGINE
+from enrich.normalize import normalize
+from enrich.sentiment import DEFAULT_ENGINE, predict
+from enrich.tokenize import tokenize
 
 LABELS = ("pos", "neu", "neg", "q")
 
@@ -64,9 +66,6 @@ def evaluate(rows: Iterable[dict], engine: str = DEFAULT_ENGINE, batch_size: int
     result has the four-class scores and, under ``three_class``, the pos/neu/neg view (``q`` counted
     as neutral).
     """
-    from enrich.normalize import normalize
-    from enrich.sentiment import predict
-    from enrich.tokenize import tokenize
 
     gold: list[str] = []
     predicted: list[str] = []

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from enrich.tokenize import tokenize
+
 _HASHTAG = re.compile(r"#([0-9A-Za-z_\u0e00-\u0e7f]+)")
 # Runs of one script inside a tag: Thai, or Latin letters and digits. `_` and anything else split.
 _RUN = re.compile(r"[\u0e00-\u0e7f]+|[A-Za-z0-9]+")
@@ -61,7 +63,6 @@ def split_hashtag(tag: str, custom_words: Iterable[str] = ()) -> list[str]:
 
 def _split(tag: str, custom_words: tuple[str, ...]) -> tuple[list[str], bool]:
     """The tag's words, and whether a Latin run of it was cut into several words."""
-    from enrich.tokenize import tokenize
 
     words: list[str] = []
     cut = False

@@ -13,8 +13,15 @@ from enrich.hashtags import distinct_words, hashtags, search_words, split_tags
 from enrich.keywords import keywords
 from enrich.language import detect_language
 from enrich.normalize import normalize
-from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
-from enrich.sentiment import DEFAULT_ENGINE
+from enrich.privacy import (
+    EMAIL_MASK,
+    HANDLE_MASK,
+    ID_MASK,
+    PHONE_MASK,
+    URL_MASK,
+    mask_personal_data,
+)
+from enrich.sentiment import DEFAULT_ENGINE, configure, predict
 from enrich.spam import spam_score
 from enrich.tokenize import tokenize
 from enrich.voc import Lexicons
@@ -78,7 +85,6 @@ class Enricher:
 
     @classmethod
     def from_config(cls, config) -> "Enricher":
-        from enrich.sentiment import configure
 
         configure(config.enrich.sentiment_label_map, config.enrich.sentiment_hub_download)
         return cls(
@@ -111,7 +117,6 @@ class Enricher:
         return m.model_copy(update=update)
 
     def enrich(self, mentions: Sequence[Mention]) -> list[Mention]:
-        from enrich.sentiment import predict
 
         out: list[Mention] = []
         texts: list[str] = []

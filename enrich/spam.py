@@ -31,7 +31,16 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_handles, mask_urls
+from enrich.privacy import (
+    EMAIL_MASK,
+    HANDLE_MASK,
+    ID_MASK,
+    PHONE_MASK,
+    URL_MASK,
+    mask_handles,
+    mask_urls,
+)
+from enrich.tokenize import tokenize
 
 WEIGHTS = {"links": 0.7, "repetition": 0.6, "tags": 0.5, "promo": 0.7, "short": 0.3}
 # Lower-case, without spaces (matched on the text with spaces removed).
@@ -69,7 +78,6 @@ def _masked_links(text: str) -> str:
 @lru_cache(maxsize=64)
 def _mask_words(mask: str, custom_words: tuple[str, ...]) -> int:
     """How many tokens the tokenizer makes of a mask (``[URL]``: 1, ``[@]``: 0, ``[เลขบัตร]``: 2)."""
-    from enrich.tokenize import tokenize
 
     return len(tokenize(mask, custom_words))
 
@@ -86,8 +94,6 @@ def spam_signals(
     custom_words = tuple(custom_words)
     seen = _masked_links(text)  # URLs and @handles look the same, masked or not
     if tokens is None or seen != text:  # (unmasked links would count as words)
-        from enrich.tokenize import tokenize
-
         tokens = tokenize(seen, custom_words)
     mask_counts = {mask: seen.count(mask) for mask in _MASKS}
     words = max(0, len(tokens) - sum(n * _mask_words(mask, custom_words) for mask, n in mask_counts.items() if n))

@@ -43,6 +43,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from enrich.normalize import normalize
+
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 DEFAULT_LEXICON = LEXICON_DIR / "default.yaml"
 OTHER = "other"
@@ -55,7 +59,6 @@ _default: dict[str, Any] | None = None
 
 def _key(word: str) -> str:
     """How an entry is compared: normalised like the text, lower case, no spaces, no VS16."""
-    from enrich.normalize import normalize
 
     return re.sub(r"\s+", "", normalize(word).lower()).replace("\ufe0f", "")
 
@@ -65,8 +68,6 @@ def load_default() -> dict[str, Any]:
     global _default
     with _lock:
         if _default is None:
-            import yaml
-
             _default = yaml.safe_load(DEFAULT_LEXICON.read_text(encoding="utf-8"))
         return _default
 

@@ -14,7 +14,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from enrich.evaluate import metrics
 from sadap.core.errors import InputError
+from sadap.core.mention import RawMention, to_mention
 
 FIELDS = ("expectation", "category", "is_complaint", "complaint_type")
 EXPECTATIONS = ("delighted", "satisfied", "disappointed", "none")
@@ -78,8 +80,6 @@ def check_enrich_row(row: dict) -> str | None:
 
 def evaluate_enrich(rows: Iterable[dict], enricher, batch_size: int = 256) -> dict[str, Any]:
     """Run ``enricher`` on the rows and score each gold field present."""
-    from enrich.evaluate import metrics
-    from sadap.core.mention import RawMention, to_mention
 
     rows = list(rows)
     gold: dict[str, list[str]] = {f: [] for f in FIELDS}

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Mapping
 
 from sadap.core.errors import ConfigError
+from sadap.core.timeutil import show
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sadap.core.alert import FiredAlert
     from playbooks.schema import Playbook
+    from sadap.core.alert import FiredAlert
 
 #: Variables a response template may use, with what each holds.
 TEMPLATE_VARIABLES: dict[str, str] = {
@@ -84,8 +85,6 @@ def _as_text(value: Any, lang: str = "th") -> Any:
     if isinstance(value, timedelta):
         return duration_words(value, lang)
     if isinstance(value, datetime):
-        from sadap.core.timeutil import show
-
         return show(value)
     if isinstance(value, (list, tuple, set)):
         return ", ".join(str(v) for v in value)

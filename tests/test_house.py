@@ -85,3 +85,41 @@ def test_every_shipped_category_and_complaint_type_has_its_names():
         names = Lexicons.names(kind)
         assert set(names) == {*shipped[kind], "other"}, kind
         assert all(th and en for th, en in names.values())
+
+
+# Imports inside functions are kept only for heavy libraries (models, numeric and NLP stacks,
+# backends and the web stack that most commands never need), and for the modules of Sadap's own
+# that exist to wrap one of them. Everything else is imported at the top, where import-linter sees it.
+HEAVY = (
+    "torch", "transformers", "onnx", "onnxruntime", "sklearn", "scipy", "joblib", "threadpoolctl", "numpy",
+    "pythainlp", "tokenizers", "safetensors", "elasticsearch", "elastic_transport", "fastapi", "uvicorn",
+    "starlette", "playwright", "redis", "scrapy_redis", "weasyprint", "argon2", "jinja2",
+    "sadap.store.elasticsearch", "sadap.store.es_", "enrich.sentiment.transformer", "enrich.sentiment.onnx_model",
+    "enrich.sentiment.linear", "enrich.sentiment.ensemble", "enrich.training", "sadap.app.web",
+)
+
+
+def function_level_imports() -> list[tuple[str, int, str]]:
+    import ast
+
+    found = []
+    for package in ("sadap", "crawlers", "enrich", "alerts", "playbooks"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    for inner in ast.walk(node):
+                        if isinstance(inner, ast.ImportFrom):
+                            found.append((str(path.relative_to(ROOT)), inner.lineno, inner.module or ""))
+                        elif isinstance(inner, ast.Import):
+                            found.extend((str(path.relative_to(ROOT)), inner.lineno, a.name) for a in inner.names)
+    return sorted(set(found))
+
+
+def test_function_level_imports_are_only_for_heavy_libraries():
+    light = [
+        f"{path}:{line}: {module}"
+        for path, line, module in function_level_imports()
+        if not any(module == h or module.startswith(h if h.endswith("_") else h + ".") for h in HEAVY)
+    ]
+    assert not light, "import these at the top of the module:\n" + "\n".join(light)

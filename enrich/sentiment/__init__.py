@@ -16,13 +16,14 @@ in :data:`LABELS` order, and which texts had evidence) and ``predict(texts, toke
 
 from __future__ import annotations
 
-import threading
 import importlib.util
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from enrich.sentiment.common import LABELS
+from enrich.tokenize import tokenize
 from sadap.core.errors import ConfigError
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -144,8 +145,6 @@ def predict(
     if isinstance(texts, str):
         raise TypeError("predict() takes a sequence of texts, not one string")
     if tokens is None:
-        from enrich.tokenize import tokenize
-
         tokens = [tokenize(t) for t in texts]
     elif len(tokens) != len(texts):
         raise ValueError(f"predict(): {len(texts)} texts but {len(tokens)} token lists")

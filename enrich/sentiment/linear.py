@@ -21,6 +21,7 @@ from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
+from enrich.negation import mark_negation
 from enrich.sentiment.common import LABELS, decide, softmax
 from sadap.core.errors import ConfigError
 
@@ -141,8 +142,6 @@ class LinearSentiment:
         lower = self.char_lowercase
         n_word = len(self.word_vocab)
         window, negators = self.negation_window, self.negators
-        if window:
-            from enrich.negation import mark_negation
         # Binary weighting needs only which n-grams occur, not how often: a dict of the distinct
         # ones (C speed) instead of a Counter.
         distinct = dict.fromkeys if self.tf == "binary" else Counter

@@ -40,6 +40,13 @@ import math
 import time
 from pathlib import Path
 
+from enrich.evaluate import fold_questions, metrics
+from enrich.normalize import normalize
+from enrich.sentiment import get_model
+from enrich.sentiment.common import LABELS, softmax
+from enrich.sentiment.ensemble import _FLOOR, FORMAT, EnsembleSentiment, sure
+from enrich.tokenize import tokenize
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
 MODELS = ROOT / "enrich" / "models"
@@ -57,8 +64,6 @@ def log(msg: str) -> None:
 
 
 def read(data_dir: Path, name: str):
-    from enrich.normalize import normalize
-    from enrich.tokenize import tokenize
 
     texts, gold = [], []
     with (data_dir / f"{name}.jsonl").open(encoding="utf-8") as fh:
@@ -70,15 +75,12 @@ def read(data_dir: Path, name: str):
 
 
 def member_proba(texts, tokens):
-    from enrich.sentiment import get_model
 
     return {name: get_model(name).proba(texts, tokens) for name in MEMBERS}
 
 
 def combine(probas, weights, bias, temperature=1.0, stack=None):
     """The runtime's combination (:class:`EnsembleSentiment`) with these parameters."""
-    from enrich.sentiment import get_model
-    from enrich.sentiment.ensemble import EnsembleSentiment
 
     model = EnsembleSentiment(members=[(name, weights[name]) for name in MEMBERS], bias=list(bias),
                               temperature=temperature, resolve=get_model, stack=stack)
@@ -91,9 +93,6 @@ def fit_stack(gold, probas, C: float = STACK_C):
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from enrich.sentiment.common import LABELS
-    from enrich.sentiment.ensemble import _FLOOR
-
     X = np.hstack([np.log(np.maximum(probas[name][0], _FLOOR)) for name in MEMBERS])
     y = np.asarray([LABELS.index(g) for g in gold])
     model = LogisticRegression(C=C, max_iter=5000).fit(X, y)
@@ -105,8 +104,6 @@ def gated(probas, p_ensemble, gate):
     """The cascade's probabilities: the first member's where it is at least ``gate`` sure."""
     import numpy as np
 
-    from enrich.sentiment.ensemble import sure
-
     if gate is None:
         return p_ensemble, 0.0
     p_first = probas[MEMBERS[0]][0]
@@ -115,8 +112,6 @@ def gated(probas, p_ensemble, gate):
 
 
 def figures(gold, p) -> dict:
-    from enrich.evaluate import fold_questions, metrics
-    from enrich.sentiment.common import LABELS
 
     pred = [LABELS[i] for i in p.argmax(axis=1)]
     four = metrics(gold, pred, labels=LABELS)
@@ -132,8 +127,6 @@ def accuracy_macro_f1(gold, p) -> dict[str, float]:
     """The two figures of :func:`figures`, from a confusion matrix in numpy (the searches call
     this thousands of times on 24k rows)."""
     import numpy as np
-
-    from enrich.sentiment.common import LABELS
 
     k = len(LABELS)
     if isinstance(gold, np.ndarray) and gold.dtype.kind == "i":  # already label indices
@@ -180,8 +173,6 @@ def search(gold, probas, floor: dict | None = None, bias_classes: tuple[str, ...
     """The weights (unless ``stack`` fixes the combination) and biases with the best objective."""
     import numpy as np
 
-    from enrich.sentiment.common import LABELS
-
     gold = np.asarray([LABELS.index(g) for g in gold], dtype=np.int64)
     best = (-100.0, None, None)
     grid = [tuple(0.0 for _ in MEMBERS)] if stack is not None else weight_grid(len(MEMBERS))
@@ -207,9 +198,6 @@ def oof_probas(oof_dir: Path):
     the way the shipped member computes them (its own temperature, if it has one), and the gold
     labels and folds (written by ``enrich.training.crossfit``)."""
     import numpy as np
-
-    from enrich.sentiment import get_model
-    from enrich.sentiment.common import LABELS, softmax
 
     probas, gold, fold = {}, None, None
     for name in MEMBERS:
@@ -286,8 +274,6 @@ def procedure_cv(gold, probas, bias_classes, constrained: bool, stacked: bool = 
 def fit_temperature(gold, probas, weights, bias, stack=None) -> float:
     import numpy as np
 
-    from enrich.sentiment.common import LABELS
-
     y = np.asarray([LABELS.index(g) for g in gold])
 
     def nll(t: float) -> float:
@@ -307,8 +293,6 @@ def fit_temperature(gold, probas, weights, bias, stack=None) -> float:
 
 def calibration_error(gold, p, bins: int = 10) -> float:
     import numpy as np
-
-    from enrich.sentiment.common import LABELS
 
     conf = p.max(axis=1)
     right = p.argmax(axis=1) == np.asarray([LABELS.index(g) for g in gold])
@@ -347,9 +331,6 @@ def main(argv: list[str] | None = None) -> int:
     global MEMBERS
     MEMBERS = tuple(args.members)
     args.out = args.out or MODELS / f"sentiment-{args.name}.json"
-
-    from enrich.sentiment.common import LABELS
-    from enrich.sentiment.ensemble import FORMAT
 
     folds = None
     if args.oof:

@@ -30,6 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+from enrich.evaluate import metrics
+from enrich.normalize import normalize
+from enrich.sentiment.common import LABELS
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
 DEFAULT_OUT = ROOT / "build" / "oof"
@@ -42,7 +46,6 @@ def log(msg: str) -> None:
 
 def pooled(data_dir: Path) -> tuple[list[str], np.ndarray]:
     """Train then valid messages (raw text) and their label indices."""
-    from enrich.sentiment.common import LABELS
 
     texts, gold = [], []
     for split in ("train", "valid"):
@@ -92,7 +95,6 @@ def linear_oof(texts: list[str], gold: np.ndarray, fold: np.ndarray, jobs: int) 
 def _linear_fold(norm, tok, gold, fold, f, recipe: dict) -> np.ndarray:
     from threadpoolctl import threadpool_limits
 
-    from enrich.sentiment.common import LABELS
     from enrich.training import train_sentiment as ts
 
     threadpool_limits(1)
@@ -112,7 +114,6 @@ def mini_bert_oof(texts: list[str], gold: np.ndarray, fold: np.ndarray, args) ->
     import torch
     from transformers import AutoTokenizer
 
-    from enrich.normalize import normalize
     from enrich.training import train_mini_bert as tmb
 
     torch.set_num_threads(args.threads)
@@ -131,8 +132,6 @@ def mini_bert_oof(texts: list[str], gold: np.ndarray, fold: np.ndarray, args) ->
 
 
 def held_out_figures(gold: np.ndarray, logits: np.ndarray, fold: np.ndarray) -> dict:
-    from enrich.evaluate import metrics
-    from enrich.sentiment.common import LABELS
 
     def fig(rows):
         m = metrics([LABELS[i] for i in gold[rows]], [LABELS[i] for i in logits[rows].argmax(axis=1)], labels=LABELS)

@@ -23,11 +23,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from enrich.training.train_mini_bert import DEFAULT_DATA, MODELS, log, read_split
+from sadap.core.errors import ConfigError
 
 DEFAULT_MODEL = MODELS / "sentiment-mini-bert-v3"
 ONNX_FILE = "model.int8.onnx"
@@ -36,7 +39,6 @@ LOG_FILE = "onnx-export.json"
 
 def export_float(model_dir: Path, out: Path) -> None:
     """The ``transformers`` model's logits as a float32 ONNX graph with dynamic batch and length."""
-    import warnings
 
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -70,7 +72,6 @@ def export_float(model_dir: Path, out: Path) -> None:
 def fuse(float_path: Path, out: Path, model_dir: Path) -> dict[str, int]:
     """``float_path`` with attention, layer norms and GELU fused (ONNX Runtime's BERT optimiser);
     returns how many of each fused operator the graph has."""
-    import logging
 
     from onnxruntime.transformers import optimizer
 
@@ -123,7 +124,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--check", type=int, default=None,
                         help="check on the first N valid messages (default all; 0 skips the check)")
     args = parser.parse_args(argv)
-    from sadap.core.errors import ConfigError
 
     if not (args.model / "config.json").is_file():
         raise SystemExit(f"error: {args.model}: not a transformers model directory (no config.json)")

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from itertools import combinations
 from pathlib import Path
 
+from enrich.normalize import normalize
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
 
@@ -40,7 +42,6 @@ def _rows(path: Path) -> Iterable[tuple[str, str]]:
 
 def agreement(data_dir: Path) -> dict:
     """The figures described in the module docstring, as a dict."""
-    from enrich.normalize import normalize
 
     labels: dict[str, list[str]] = defaultdict(list)
     for split in ("train", "valid"):

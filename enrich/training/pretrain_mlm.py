@@ -31,6 +31,8 @@ import random
 import time
 from pathlib import Path
 
+from enrich.normalize import normalize
+
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data"
 DEFAULT_NEWS = SHARED / "thaigov-news-sample" / "thaigov-news-sample.jsonl"
@@ -49,7 +51,6 @@ def log(msg: str) -> None:
 
 def read_corpus(news: Path, wisesight: Path) -> tuple[list[str], list[str]]:
     """(news paragraphs, social messages), normalised."""
-    from enrich.normalize import normalize
 
     paragraphs: list[str] = []
     with news.open(encoding="utf-8") as fh:
@@ -69,7 +70,15 @@ def read_corpus(news: Path, wisesight: Path) -> tuple[list[str], list[str]]:
 
 
 def train_tokenizer(texts: list[str], out: Path):
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
 
     tok = Tokenizer(models.BPE(unk_token="[UNK]"))
     tok.normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Lowercase()])

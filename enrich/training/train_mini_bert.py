@@ -36,6 +36,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from enrich.evaluate import fold_questions, metrics
+from enrich.normalize import normalize
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
 DEFAULT_PRETRAINED = ROOT / "build" / "thai-mini-bert-dapt"
@@ -49,7 +52,6 @@ def log(msg: str) -> None:
 
 
 def read_split(data_dir: Path, name: str) -> tuple[list[str], list[int]]:
-    from enrich.normalize import normalize
 
     texts, labels = [], []
     with (data_dir / f"{name}.jsonl").open(encoding="utf-8") as fh:
@@ -96,7 +98,6 @@ def logits_of(model, ids: list[list[int]], batch: int = 128):
 
 
 def score(gold: list[int], pred: list[int]) -> dict:
-    from enrich.evaluate import fold_questions, metrics
 
     g = [LABELS[i] for i in gold]
     p = [LABELS[i] for i in pred]

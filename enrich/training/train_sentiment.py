@@ -44,7 +44,11 @@ from pathlib import Path
 
 import numpy as np
 
+from enrich.evaluate import fold_questions, metrics
 from enrich.negation import NEGATORS, mark_negation
+from enrich.normalize import normalize
+from enrich.sentiment.linear import FORMAT, LinearSentiment
+from enrich.tokenize import tokenize
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
@@ -97,8 +101,6 @@ def read_split(data_dir: Path, name: str) -> tuple[list[str], list[str]]:
 
 
 def prepare(texts: list[str]) -> tuple[list[str], list[list[str]]]:
-    from enrich.normalize import normalize
-    from enrich.tokenize import tokenize
 
     norm = [normalize(t) for t in texts]
     return norm, [tokenize(t) for t in norm]
@@ -231,7 +233,6 @@ def idf_of(vectorizer):
 
 
 def export(path: Path, feats: Features, model, temperature: float, meta: dict) -> None:
-    from enrich.sentiment.linear import FORMAT
 
     recipe = feats.recipe
     word_terms, char_terms = feats.terms()
@@ -261,8 +262,6 @@ def export(path: Path, feats: Features, model, temperature: float, meta: dict) -
 
 def runtime_report(path: Path, norm, tok, gold) -> dict:
     """Scores of the shipped file through the numpy runtime, in the enrich.evaluate format."""
-    from enrich.evaluate import fold_questions, metrics
-    from enrich.sentiment.linear import LinearSentiment
 
     model = LinearSentiment.load(path)
     pred = [label for label, _ in model.predict(norm, tok)]

@@ -14,6 +14,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from alerts.registry import rule_types
+from alerts.rules.base import RuleOptions
+from sadap.app.config import Config
+from sadap.core.timeutil import format_duration
+
 
 def _type_name(annotation) -> str:
     origin = typing.get_origin(annotation)
@@ -45,8 +50,6 @@ def _default(field) -> str:
     if value is PydanticUndefined:
         return ""
     if isinstance(value, timedelta):
-        from sadap.core.timeutil import format_duration
-
         return f"`{format_duration(value)}`"
     if isinstance(value, BaseModel):
         return "see below"
@@ -129,9 +132,6 @@ def _section(path: str, annotation: Any, level: int = 2) -> list[str]:
 
 
 def render() -> str:
-    from alerts.registry import rule_types
-    from alerts.rules.base import RuleOptions
-    from sadap.app.config import Config
 
     out = [
         "# Configuration reference",

@@ -16,8 +16,10 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from sadap.core.errors import SadapError
+import httpx
+
 from sadap.app.sources import source_kinds
+from sadap.core.errors import SadapError
 from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT
 from sadap.store.es_mappings import Names
 
@@ -271,7 +273,6 @@ def provision(
     timeout: float = 60.0,
 ) -> dict:
     """Import saved objects (overwriting Sadap's own ids, so running it again is harmless)."""
-    import httpx
 
     headers = {"kbn-xsrf": "sadap"}
     if api_key:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from enrich.pipeline import Enricher
 from sadap.core.mention import Mention
 from sadap.store import MentionFilter, Store, open_store
 
@@ -61,7 +62,6 @@ def reenrich(
     """Re-enrich the stored mentions ``flt`` selects, ``batch_size`` at a time, with the
     enricher ``sadap ingest`` would build from ``config``. ``progress(done, total)`` is
     called after each batch."""
-    from enrich.pipeline import Enricher
 
     enricher = Enricher.from_config(config)
     own = store is None

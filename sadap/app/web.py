@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import hmac
 import html
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from sadap.app.sources import source_kinds
-from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT, th
+from alerts.incidents import add_note, transition
 from sadap.app.names import category_names, complaint_type_names
-from sadap.store.query import parse_query
-from sadap.store import MentionFilter, open_store
+from sadap.app.sources import source_kinds
 from sadap.app.summary import overview
+from sadap.core.errors import SadapError
+from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT, th
 from sadap.core.timeutil import show
+from sadap.store import MentionFilter, open_store
+from sadap.store.query import parse_query
 
 _STYLE = """body{font-family:'Sarabun','Noto Sans Thai',sans-serif;margin:2rem;max-width:70rem;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{padding:.3rem .7rem;border-bottom:1px solid #ddd;text-align:left}
@@ -99,11 +103,6 @@ class ConsoleHandler(BaseHTTPRequestHandler):
         """``POST /api/incidents/<id>/<ack|resolve|reopen|note|respond>`` with JSON
         ``{"by": "...", "text": "...", "channel": "..."}``. When ``$SADAP_API_TOKEN`` is set,
         ``Authorization: Bearer <token>`` is required."""
-        import hmac
-        import os
-
-        from alerts.incidents import add_note, transition
-        from sadap.core.errors import SadapError
 
         token = os.environ.get("SADAP_API_TOKEN")
         given = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()

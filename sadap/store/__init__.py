@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from sadap.store.base import GROUP_FIELDS, RULE_GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult
+from sadap.store.base import (
+    GROUP_FIELDS,
+    RULE_GROUP_FIELDS,
+    Fingerprint,
+    MentionFilter,
+    Store,
+    UpsertResult,
+)
+from sadap.store.sqlite import SQLiteStore
 
 __all__ = ["GROUP_FIELDS", "RULE_GROUP_FIELDS", "Fingerprint", "MentionFilter", "Store", "UpsertResult", "open_store"]
 
@@ -10,8 +18,6 @@ __all__ = ["GROUP_FIELDS", "RULE_GROUP_FIELDS", "Fingerprint", "MentionFilter", 
 def open_store(config) -> Store:
     """The store named by ``config.store``."""
     if config.store.backend == "sqlite":
-        from sadap.store.sqlite import SQLiteStore
-
         return SQLiteStore(config.store_path)
     if config.store.backend == "elasticsearch":
         from sadap.store.elasticsearch import ElasticsearchStore

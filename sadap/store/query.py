@@ -19,6 +19,8 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from enrich.normalize import normalize
+from enrich.tokenize import compound_parts, index_terms, tokenize
 from sadap.core.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -43,8 +45,6 @@ class Query:
 
 
 def parse_query(text: str, custom_words: tuple[str, ...] = ()) -> Query:
-    from enrich.normalize import normalize
-    from enrich.tokenize import compound_parts, tokenize
 
     if text is None or not str(text).strip():
         return Query(text="")
@@ -89,7 +89,6 @@ def spellings(phrase: tuple[str, ...], compounds: dict[str, tuple[str, ...]]) ->
     phrase's first words, the last one a compound that starts with its last words, one in
     between a compound whose parts are all the phrase's words there; or a single compound
     that contains the whole phrase."""
-    from enrich.tokenize import index_terms
 
     if not compounds:
         return [phrase]
@@ -135,7 +134,6 @@ def spellings(phrase: tuple[str, ...], compounds: dict[str, tuple[str, ...]]) ->
 def matches_tokens(query: Query, tokens: list[str]) -> bool:
     """Evaluate a query against a token list as the stores do (used by tests and in-memory
     checks): tokens and phrases are compared as index terms."""
-    from enrich.tokenize import index_terms
 
     terms = [t for tok in tokens for t in index_terms(tok)]
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import getpass
+
 import click
 
+from sadap.app.alerting import build_engine
 from sadap.app.cli.common import SadapError, _dump, _load, config_option, handled
+from sadap.core.errors import InputError
+from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
+from sadap.store import open_store
+
 
 # -- alerts ----------------------------------------------------------------------
 @click.group()
@@ -20,9 +27,6 @@ def alerts() -> None:
 @handled
 def alerts_check(config_path, at_text, as_json: bool, quiet: bool) -> None:
     """Evaluate every enabled rule, open incidents and notify; print the alerts fired."""
-    from sadap.app.alerting import build_engine
-    from sadap.store import open_store
-    from sadap.core.timeutil import now_utc, parse_iso
 
     config = _load(config_path)
     at = parse_iso(at_text) if at_text else now_utc()
@@ -51,10 +55,6 @@ def alerts_check(config_path, at_text, as_json: bool, quiet: bool) -> None:
 @handled
 def alerts_snooze(rule: str, config_path, key: str, duration, until_text, actor, reason: str) -> None:
     """Silence RULE for a key until a time (kept in the store; survives restarts)."""
-    import getpass
-
-    from sadap.store import open_store
-    from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
 
     config = _load(config_path)
     if rule not in {r.id for r in config.alert_rules}:
@@ -91,11 +91,6 @@ _export()
 @handled
 def mentions_respond(mention_id: str, text: str, config_path, channel: str, actor) -> None:
     """Log that MENTION_ID was answered (TEXT is what was said)."""
-    import getpass
-
-    from sadap.core.errors import InputError
-    from sadap.store import open_store
-    from sadap.core.timeutil import now_utc
 
     config = _load(config_path)
     with open_store(config) as store:

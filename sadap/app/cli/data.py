@@ -6,7 +6,16 @@ import math
 
 import click
 
+from enrich.pipeline import Enricher
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.importer import import_file
+from sadap.app.names import category_names, complaint_type_names
+from sadap.app.reenrich import reenrich as run
+from sadap.core.labels import EXPECTATION, SENTIMENT, th
+from sadap.core.mention import RawMention, to_mention
+from sadap.core.timeutil import now_utc, parse_duration, show
+from sadap.store import MentionFilter, open_store
+from sadap.store.query import parse_query
 
 
 def _score(ctx, param, value):
@@ -35,7 +44,6 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int, history: bool
     seconds), id, source (default: the file name), url, author, title; other fields are
     kept as extras. Bad lines are reported and skipped; re-running stores nothing twice.
     """
-    from sadap.app.importer import import_file
 
     config = _load(config_path)
     report = import_file(config, file, batch_size=batch_size, progress=not as_json, history=history)
@@ -60,10 +68,6 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int, history: bool
 @handled
 def enrich(text: str, config_path, as_json: bool) -> None:
     """Enrich TEXT as a mention and show what Sadap hears in it."""
-    from enrich.pipeline import Enricher
-    from sadap.core.labels import EXPECTATION, SENTIMENT, th
-    from sadap.app.names import category_names, complaint_type_names
-    from sadap.core.mention import RawMention, to_mention
 
     config = _load(config_path)
     raw = RawMention(source_kind="file", source_name="cli", text=text)
@@ -110,10 +114,6 @@ def search(query: str, config_path, since, sentiment, source, max_spam_score, li
     name also finds the aliases containing it (แสงทอง: ธนาคารแสงทอง); hashtags' words
     are words (down: #SaengThongDown).
     """
-    from sadap.core.labels import SENTIMENT, th
-    from sadap.store.query import parse_query
-    from sadap.store import MentionFilter, open_store
-    from sadap.core.timeutil import now_utc, parse_duration, show
 
     config = _load(config_path)
     flt = MentionFilter(
@@ -154,9 +154,6 @@ def reenrich(config_path, since, source, batch_size: int, dry_run: bool, as_json
     Ids, times, sources, authors, duplicates, responses and incidents are kept, and no
     alert notifications are sent.
     """
-    from sadap.app.reenrich import reenrich as run
-    from sadap.store import MentionFilter
-    from sadap.core.timeutil import now_utc, parse_duration
 
     config = _load(config_path)
     flt = MentionFilter(since=now_utc() - parse_duration(since) if since else None, source_names=tuple(source))

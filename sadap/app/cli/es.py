@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.kibana import export, ndjson, provision
 from sadap.core.errors import ConfigError, SadapError
 
 
@@ -113,7 +114,6 @@ def kibana() -> None:
 def kibana_provision(config_path, url, space, api_key_env, user, password_env, ca_certs, insecure, ndjson_file) -> None:
     """Import the data views and dashboards through Kibana's saved objects API
     (overwrite=true: running it again updates them in place)."""
-    from sadap.app.kibana import ndjson, provision
 
     if ndjson_file:
         data = Path(ndjson_file).read_text(encoding="utf-8")
@@ -136,7 +136,6 @@ def kibana_provision(config_path, url, space, api_key_env, user, password_env, c
 @handled
 def kibana_export(out, prefix: str) -> None:
     """Regenerate the saved objects NDJSON from their source (sadap/app/kibana.py)."""
-    from sadap.app.kibana import export
 
     path = export(Path(out), prefix)
     click.echo(f"wrote {path}")

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
+from enrich.evaluate import evaluate
+from enrich.pipeline import Enricher
+from enrich.sentiment import configure, get_model
+from enrich.voc_eval import (
+    check_enrich_row,
+    check_sentiment_row,
+    evaluate_enrich,
+    read_jsonl,
+)
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.core.errors import InputError
 
 
 @click.group("eval")
@@ -32,10 +42,6 @@ def _summary(name: str, result: dict) -> None:
 @handled
 def eval_sentiment(data: str, model, config_path, as_json: bool) -> None:
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of a sentiment engine."""
-    from enrich.evaluate import evaluate
-    from enrich.sentiment import configure, get_model
-    from enrich.voc_eval import check_sentiment_row, read_jsonl
-    from sadap.core.errors import InputError
 
     config = _load(config_path)
     configure(config.enrich.sentiment_label_map, config.enrich.sentiment_hub_download)
@@ -65,9 +71,6 @@ def eval_enrich(data: str, config_path, as_json: bool) -> None:
     Each field present in the data is scored on the rows that have it; complaint_type only on
     rows whose gold is_complaint is true.
     """
-    from enrich.pipeline import Enricher
-    from enrich.voc_eval import check_enrich_row, evaluate_enrich, read_jsonl
-    from sadap.core.errors import InputError
 
     config = _load(config_path)
     rows = [row for _, row in read_jsonl(data, {"text": str}, check_enrich_row)]

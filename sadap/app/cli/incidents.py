@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import getpass
+
 import click
 
+from alerts.incidents import add_note, transition
+from sadap.app.alerting import configured_playbooks
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.incident_view import show_incident
+from sadap.core.errors import InputError
+from sadap.core.labels import INCIDENT_STATE, th
+from sadap.core.timeutil import show
+from sadap.store import open_store
+
 
 # -- incidents ---------------------------------------------------------------------
 @click.group()
@@ -19,9 +29,6 @@ def incidents() -> None:
 @handled
 def incidents_list(config_path, state, as_json: bool) -> None:
     """List incidents, newest first."""
-    from sadap.core.labels import INCIDENT_STATE, th
-    from sadap.store import open_store
-    from sadap.core.timeutil import show
 
     config = _load(config_path)
     with open_store(config) as store:
@@ -42,7 +49,6 @@ def incidents_list(config_path, state, as_json: bool) -> None:
 @handled
 def incidents_show(incident_id: str, config_path, as_json: bool) -> None:
     """Show an incident with its playbook steps and timeline."""
-    from sadap.app.incident_view import show_incident
 
     config = _load(config_path)
     show_incident(config, incident_id, as_json=as_json, echo=click.echo)
@@ -55,10 +61,6 @@ def _transition(state: str):
     @click.option("--note", default="", help="A note for the timeline.")
     @handled
     def command(incident_id: str, config_path, actor, note: str) -> None:
-        import getpass
-
-        from alerts.incidents import transition
-        from sadap.store import open_store
 
         config = _load(config_path)
         with open_store(config) as store:
@@ -80,10 +82,6 @@ def _timeline_entry(kind: str):
     @click.option("--by", "actor", default=None, help="Who (default: $USER).")
     @handled
     def command(incident_id: str, text: str, config_path, actor, channel=None) -> None:
-        import getpass
-
-        from alerts.incidents import add_note
-        from sadap.store import open_store
 
         config = _load(config_path)
         with open_store(config) as store:
@@ -105,12 +103,6 @@ incidents.command("note", help="Add a note to an incident's timeline.")(_timelin
 @handled
 def incidents_step(incident_id: str, number: int, config_path, actor, note: str) -> None:
     """Mark step NUMBER of the incident's playbook as done."""
-    import getpass
-
-    from alerts.incidents import add_note
-    from sadap.app.alerting import configured_playbooks
-    from sadap.core.errors import InputError
-    from sadap.store import open_store
 
     config = _load(config_path)
     with open_store(config) as store:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
+from playbooks.loader import load_playbooks
+from sadap.app.alerting import configured_playbooks
+from sadap.app.alerting import run_backtest as backtest
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
+from sadap.store import open_store
+
 
 # -- playbooks ---------------------------------------------------------------------
 @click.group()
@@ -18,8 +26,6 @@ def playbooks() -> None:
 @handled
 def playbooks_validate(paths, config_path) -> None:
     """Validate playbook files or folders (default: the configured ones and the shipped library)."""
-    from playbooks.loader import load_playbooks
-    from sadap.app.alerting import configured_playbooks
 
     config = _load(config_path)
     if paths:
@@ -46,9 +52,6 @@ def playbooks_test(target: str, config_path, since: str, until_text, step, as_js
     Uses the same evaluation code as live alerting, with time as a parameter; nothing is
     written to the store and nothing is sent.
     """
-    from sadap.app.alerting import run_backtest as backtest
-    from sadap.store import open_store
-    from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
 
     config = _load(config_path)
     until = parse_iso(until_text) if until_text else now_utc()
@@ -63,8 +66,6 @@ def playbooks_test(target: str, config_path, since: str, until_text, step, as_js
         f" · incidents {len(report['incidents'])} · notifications {report['notifications']}"
     )
     for inc in report["incidents"]:
-        from datetime import datetime
-
         click.echo(f"  {show(datetime.fromisoformat(inc['opened_at']))}  {inc['severity']}  {inc['playbook']}"
                    f"  key={inc['key'] or '-'}  rule={inc['rule']}  alerts={inc['alerts']}")
 
@@ -75,7 +76,6 @@ def playbooks_test(target: str, config_path, since: str, until_text, step, as_js
 @handled
 def playbooks_list(config_path, as_json: bool) -> None:
     """List the loaded playbooks."""
-    from sadap.app.alerting import configured_playbooks
 
     config = _load(config_path)
     loaded = configured_playbooks(config)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 from sadap.app.cli.common import SadapError, _load, config_option, handled
+from sadap.app.crawl import crawl as run_crawl
+from sadap.app.service import run_service
+
 
 # -- crawl / run / serve ---------------------------------------------------------------
 @click.command()
@@ -14,7 +17,6 @@ from sadap.app.cli.common import SadapError, _load, config_option, handled
 @handled
 def crawl(source: str, config_path, log_level: str) -> None:
     """Crawl one configured SOURCE now (use `all` for every enabled source)."""
-    from sadap.app.crawl import crawl as run_crawl
 
     config = _load(config_path)
     sources = [s for s in config.sources if s.enabled] if source == "all" else [config.source(source)]
@@ -37,7 +39,6 @@ def crawl(source: str, config_path, log_level: str) -> None:
 @handled
 def run(config_path, port) -> None:
     """Run the service: crawl each source on its schedule and evaluate rules (APScheduler)."""
-    from sadap.app.service import run_service
 
     config = _load(config_path)
     run_service(config, port=port)

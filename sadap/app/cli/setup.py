@@ -7,6 +7,9 @@ from pathlib import Path
 import click
 
 from sadap.app.cli.common import handled
+from sadap.app.demo.run import run_demo
+from sadap.app.starter import write_starter
+
 
 # -- demo / init ---------------------------------------------------------------
 @click.command()
@@ -22,7 +25,6 @@ def demo(data_dir: str, serve: bool, port: int) -> None:
     spiders, enriches every mention, stores it in SQLite, evaluates the default alert rules
     and opens incidents with the matching playbooks, then prints a summary.
     """
-    from sadap.app.demo.run import run_demo
 
     run_demo(Path(data_dir), serve=serve, port=port)
 
@@ -33,7 +35,6 @@ def demo(data_dir: str, serve: bool, port: int) -> None:
 @handled
 def init(directory: str, force: bool) -> None:
     """Write a commented starter sadap.yaml into DIRECTORY (default: here)."""
-    from sadap.app.starter import write_starter
 
     path = write_starter(Path(directory), force=force)
     click.echo(f"wrote {path}")

@@ -8,10 +8,19 @@ import threading
 import time
 from pathlib import Path
 
-from sadap.core.errors import InputError
-from sadap.app.sources import source_kinds
-from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT, th
+from playbooks.render import first_steps
+from sadap.app.alerting import build_engine, configured_playbooks
+from sadap.app.config import load_config_file
+from sadap.app.crawl import crawl
+from sadap.app.demo.site import DemoSite
 from sadap.app.names import category_names, complaint_type_names
+from sadap.app.sources import source_kinds
+from sadap.app.starter import render_config
+from sadap.app.summary import overview
+from sadap.core.errors import InputError
+from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT, th
+from sadap.core.timeutil import now_utc
+from sadap.store import open_store
 
 MARKER = ".sadap-demo"
 
@@ -50,7 +59,6 @@ def sources_block(base: str) -> str:
 
 
 def write_demo_config(data_dir: Path, base: str, story: dict) -> Path:
-    from sadap.app.starter import render_config
 
     path = data_dir / "sadap.yaml"
     text = render_config(watch_block(story), sources_block(base)).replace("data_dir: sadap-data", "data_dir: .", 1)
@@ -59,15 +67,6 @@ def write_demo_config(data_dir: Path, base: str, story: dict) -> Path:
 
 
 def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
-    from sadap.app.alerting import build_engine
-    from sadap.app.crawl import crawl
-    from sadap.app.alerting import configured_playbooks
-    from playbooks.render import first_steps
-    from sadap.app.config import load_config_file
-    from sadap.app.demo.site import DemoSite
-    from sadap.store import open_store
-    from sadap.app.summary import overview
-    from sadap.core.timeutil import now_utc
 
     started = time.monotonic()
     data_dir = data_dir.resolve()
