@@ -1,16 +1,18 @@
-"""Commands: alerts check and snooze; mentions respond."""
+"""Commands: alerts check and snooze; mentions respond and export."""
 
 from __future__ import annotations
 
 import getpass
+import sys
 
 import click
 
 from sadap.app.alerting import build_engine
+from sadap.app.export import export_mentions
 from sadap.app.cli.common import SadapError, _dump, _load, config_option, handled
 from sadap.core.errors import InputError
 from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
-from sadap.store import open_store
+from sadap.store import MentionFilter, open_store
 
 
 # -- alerts ----------------------------------------------------------------------
@@ -73,15 +75,6 @@ def mentions() -> None:
     """Stored mentions: log a response (stops the complaint SLA clock), export them."""
 
 
-def _export() -> None:
-    from sadap.app.cli.data import mentions_export
-
-    mentions.add_command(mentions_export)
-
-
-_export()
-
-
 @mentions.command("respond")
 @click.argument("mention_id")
 @click.argument("text")
@@ -98,3 +91,28 @@ def mentions_respond(mention_id: str, text: str, config_path, channel: str, acto
             raise InputError(f"no mention {mention_id!r} (see `sadap search --json` for ids)")
         store.log_response(mention_id, now_utc(), actor or getpass.getuser(), channel, text)
     click.echo("ok")
+
+
+@mentions.command("export")
+@config_option
+@click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d (default: all).")
+@click.option("--source", multiple=True, help="Only this source name (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file (default: standard output).")
+@handled
+def mentions_export(config_path, since, source, fmt: str, output) -> None:
+    """Write stored mentions, every field `search --json` shows, as JSON lines or CSV.
+
+    CSV cells holding lists or objects (entities, sentiment, engagement, extras) are JSON.
+    Mentions come in id order, a page at a time, so any number can be exported.
+    """
+    config = _load(config_path)
+    flt = MentionFilter(since=now_utc() - parse_duration(since) if since else None, source_names=tuple(source))
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            count = export_mentions(config, flt, fh, fmt)
+        click.echo(f"ส่งออก {count} ข้อความ → {output}", err=True)
+    else:
+        count = export_mentions(config, flt, sys.stdout, fmt)
+        click.echo(f"ส่งออก {count} ข้อความ", err=True)

@@ -1,4 +1,4 @@
-"""Commands: ingest, enrich, search, reenrich and mentions export."""
+"""Commands: ingest, enrich, search and reenrich."""
 
 from __future__ import annotations
 
@@ -177,34 +177,3 @@ def reenrich(config_path, since, source, batch_size: int, dry_run: bool, as_json
             click.echo(f"  {ex['id']}  {changes}")
         click.echo("dry run: nothing was written")
 
-
-# -- mentions export (registered in the `mentions` group, sadap/app/cli/alerts.py) -----
-@click.command("export")
-@config_option
-@click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d (default: all).")
-@click.option("--source", multiple=True, help="Only this source name (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write to this file (default: standard output).")
-@handled
-def mentions_export(config_path, since, source, fmt: str, output) -> None:
-    """Write stored mentions, every field `search --json` shows, as JSON lines or CSV.
-
-    CSV cells holding lists or objects (entities, sentiment, engagement, extras) are JSON.
-    Mentions come in id order, a page at a time, so any number can be exported.
-    """
-    import sys
-
-    from sadap.app.export import export_mentions
-    from sadap.store import MentionFilter
-    from sadap.core.timeutil import now_utc, parse_duration
-
-    config = _load(config_path)
-    flt = MentionFilter(since=now_utc() - parse_duration(since) if since else None, source_names=tuple(source))
-    if output:
-        with open(output, "w", encoding="utf-8", newline="") as fh:
-            count = export_mentions(config, flt, fh, fmt)
-        click.echo(f"ส่งออก {count} ข้อความ → {output}", err=True)
-    else:
-        count = export_mentions(config, flt, sys.stdout, fmt)
-        click.echo(f"ส่งออก {count} ข้อความ", err=True)
