@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from sadap.core.settings_types import Strict
 
@@ -16,6 +16,12 @@ class MaintenanceWindow(Strict):
     end: AwareDatetime = Field(description="End, ISO 8601 with offset.")
     rules: list[str] = Field(default_factory=list, description="Rule ids it silences; empty means every rule.")
     reason: str = Field("", description="Why (shown to on-call staff).")
+
+    @model_validator(mode="after")
+    def _order(self) -> "MaintenanceWindow":
+        if self.end <= self.start:
+            raise ValueError(f"`end` ({self.end.isoformat()}) must be after `start` ({self.start.isoformat()})")
+        return self
 
     def silences(self, rule_id: str, at: datetime) -> bool:
         """True when this window covers ``rule_id`` at ``at``."""

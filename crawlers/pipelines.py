@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from itemadapter import ItemAdapter
 from pydantic import ValidationError
@@ -22,6 +22,7 @@ from sadap.core.urls import is_web_url, scheme_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.logformatter import LogFormatterResult
 
 logger = logging.getLogger(__name__)
 
@@ -180,8 +181,8 @@ class SadapIngestPipeline:
 class SadapLogFormatter(LogFormatter):
     """Log a dropped item as its one-line reason, without dumping the whole item."""
 
-    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> dict[str, Any]:
+    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> LogFormatterResult:
         entry = dict(super().dropped(item, exception, response, spider))
         entry["msg"] = "Dropped: %(exception)s"
         entry["args"] = {"exception": exception}
-        return entry
+        return cast("LogFormatterResult", entry)

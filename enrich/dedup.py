@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 BITS = 64
@@ -55,7 +56,7 @@ class SimHashIndex:
         self._bands: list[dict[int, list[tuple[int, str]]]] = [defaultdict(list) for _ in range(BANDS)]
 
     @staticmethod
-    def _parts(value: int):
+    def _parts(value: int) -> Iterator[tuple[int, int]]:
         width = BITS // BANDS
         mask = (1 << width) - 1
         for band in range(BANDS):

@@ -36,10 +36,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from enrich.normalize import normalize
 from enrich.tokenize import EXTRA_WORDS, compound_parts, dictionary
 from enrich.transliterate import romanize
+
+if TYPE_CHECKING:
+    from pythainlp.util import Trie
 
 _ASCII = re.compile(r"^[\x00-\x7f]+$")
 _SPACE = re.compile(r"\s+")
@@ -103,7 +107,7 @@ def loose_key(text: str) -> str:
     return text.lower().replace("ทร", "ซ").translate(_LOOSE_TABLE)
 
 
-def _pattern(key: str, loose: bool) -> re.Pattern:
+def _pattern(key: str, loose: bool) -> re.Pattern[str]:
     """A regex over lower-cased text for one Thai spelling: its characters (each loose class
     when ``loose``, ``ซ`` also as ``ทร``) with spaces, and when ``loose`` dropped marks, between."""
     gap = "[\\s" + LOOSE_DROPPED + "]*" if loose else "\\s*"
@@ -154,10 +158,13 @@ _CONTEXT_AFTER = re.compile(_THAI_LETTERS + "{0,%d}" % WORD_CONTEXT)
 
 def _thai_context(lower: str, s: int, e: int) -> tuple[int, int]:
     """Bounds of the Thai letters around ``lower[s:e]``, up to :data:`WORD_CONTEXT` each side."""
-    return _CONTEXT_BEFORE.search(lower, max(0, s - WORD_CONTEXT), s).start(), _CONTEXT_AFTER.match(lower, e).end()
+    before = _CONTEXT_BEFORE.search(lower, max(0, s - WORD_CONTEXT), s)
+    after = _CONTEXT_AFTER.match(lower, e)
+    assert before is not None and after is not None  # both patterns match the empty string
+    return before.start(), after.end()
 
 
-def _crossed(trie, text: str, s: int, e: int) -> bool:
+def _crossed(trie: Trie, text: str, s: int, e: int) -> bool:
     """Some word of ``trie`` in ``text`` runs across position ``s`` or ``e`` (``s`` < ``e``)."""
     for i in range(e):
         for w in trie.prefixes(text, i):
@@ -197,7 +204,7 @@ class EntityMatcher:
 
     def __init__(self, entities: Iterable[Entity], custom_words: Iterable[str] = (), romanize: bool = True):
         # (entity, loose key, pattern, short, spelling: normalised, lower case, single spaces)
-        self._thai: list[tuple[str, str, re.Pattern, bool, str]] = []
+        self._thai: list[tuple[str, str, re.Pattern[str], bool, str]] = []
         self._latin: dict[str, list[_Latin]] = {}  # compact form → spellings
         self._fuzzy: dict[str, list[tuple[str, str]]] = {}  # first/last two letters → (entity, compact)
         words = set(custom_words)
@@ -234,12 +241,12 @@ class EntityMatcher:
                     self._fuzzy.setdefault(key, []).append((name, compact))
         self._prefixes = frozenset(c[:k] for c in self._latin for k in range(1, len(c)))
         self.custom_words = tuple(sorted(w for w in words if w and w.strip()))
-        self._trie = None
+        self._trie: Trie | None = None
         self._compound_cuts: dict[str, tuple[int, ...]] | None = None
         self._space_cuts: dict[str, frozenset[int]] = {}
 
     # -- Thai -------------------------------------------------------------------------
-    def _thai_ok(self, lower: str, pattern: re.Pattern, short: bool, spelling: str) -> bool:
+    def _thai_ok(self, lower: str, pattern: re.Pattern[str], short: bool, spelling: str) -> bool:
         """Some occurrence of ``pattern`` in ``lower`` is a real match (see the module doc)."""
         n, checks = len(lower), 0
         for m in pattern.finditer(lower):
@@ -259,7 +266,7 @@ class EntityMatcher:
                 return False  # bounded work on adversarial text
         return False
 
-    def _dictionary(self):
+    def _dictionary(self) -> Trie:
         if self._trie is None:
             self._trie = dictionary(self.custom_words)
         return self._trie
@@ -307,6 +314,7 @@ class EntityMatcher:
             pos = end
         if not crossed:
             return True
+        assert first is not None  # a crossed edge lies inside a word that overlaps the match
         if "".join(match.split()) != spelling.replace(" ", ""):
             return False  # a loose spelling needs clear word edges (สิ่ง|หนึ่ง is not สิงห์)
         # A tie: over the stretch of newmm's words that overlap the name, keeping the name whole
@@ -368,7 +376,10 @@ class EntityMatcher:
         if s - a not in offsets or e - a not in offsets:
             return False
         i, j = offsets.index(s - a), offsets.index(e - a)
-        lone = lambda k: 0 <= k < len(tokens) and _lone_consonant(tokens[k])  # noqa: E731
+
+        def lone(k: int) -> bool:
+            return 0 <= k < len(tokens) and _lone_consonant(tokens[k])
+
         return not lone(i - 1) and not lone(j)
 
     # -- Latin ------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def fold_questions(labels: Iterable[str]) -> list[str]:
     return ["neu" if lab == "q" else lab for lab in labels]
 
 
-def evaluate(rows: Iterable[dict], engine: str = DEFAULT_ENGINE, batch_size: int = 512) -> dict[str, Any]:
+def evaluate(rows: Iterable[dict[str, Any]], engine: str = DEFAULT_ENGINE, batch_size: int = 512) -> dict[str, Any]:
     """Score ``engine`` on rows with raw ``text`` and gold ``label`` (e.g. Wisesight JSON lines).
 
     Texts are normalised and tokenised as the enrichment pipeline does before prediction. The

@@ -5,7 +5,8 @@ category and complaint. Stateless about the store; the ingest pipeline links dup
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from enrich.dedup import simhash, text_hash
 from enrich.entities import Entity, EntityMatcher
@@ -13,19 +14,12 @@ from enrich.hashtags import distinct_words, hashtags, search_words, split_tags
 from enrich.keywords import keywords
 from enrich.language import detect_language
 from enrich.normalize import normalize
-from enrich.privacy import (
-    EMAIL_MASK,
-    HANDLE_MASK,
-    ID_MASK,
-    PHONE_MASK,
-    URL_MASK,
-    mask_personal_data,
-)
+from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
 from enrich.sentiment import DEFAULT_ENGINE, configure, predict
 from enrich.spam import spam_score
 from enrich.tokenize import tokenize
-from enrich.voc import Lexicons
-from sadap.core.mention import Complaint, Mention, Sentiment
+from enrich.voc import Lexicons, LexiconSettings
+from sadap.core.mention import Complaint, Mention, Sentiment, SentimentLabel
 
 __all__ = ["MAX_TEXT", "Enricher", "hashtags"]  # hashtags: moved to enrich.hashtags, still importable here
 
@@ -38,7 +32,47 @@ _EXPRESSIVE = re.compile(
 )
 _MASKS = re.compile("|".join(re.escape(m) for m in (URL_MASK, HANDLE_MASK, PHONE_MASK, ID_MASK, EMAIL_MASK)))
 _WORDY = re.compile(r"[^\W_]")
-NO_CONTENT = ("neu", 1.0)  # the sentiment of a text with nothing to read
+
+
+class EnrichSettings(LexiconSettings, Protocol):
+    """The ``enrich:`` settings :meth:`Enricher.from_config` reads (the app layer's config)."""
+
+    @property
+    def sentiment_model(self) -> str: ...
+
+    @property
+    def sentiment_label_map(self) -> Mapping[str, str]: ...
+
+    @property
+    def sentiment_hub_download(self) -> bool: ...
+
+    @property
+    def custom_words(self) -> Sequence[str]: ...
+
+    @property
+    def mask_personal_data(self) -> bool: ...
+
+
+class WatchedEntity(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def aliases(self) -> Sequence[str]: ...
+
+
+class EnricherSource(Protocol):
+    """What :meth:`Enricher.from_config` reads from the assembled config, declared here so that
+    enrich need not import the app layer."""
+
+    @property
+    def enrich(self) -> EnrichSettings: ...
+
+    @property
+    def watch(self) -> Sequence[WatchedEntity]: ...
+
+
+NO_CONTENT: tuple[SentimentLabel, float] = ("neu", 1.0)  # the sentiment of a text with nothing to read
 
 
 def _storable(m: Mention) -> Mention:
@@ -46,9 +80,22 @@ def _storable(m: Mention) -> Mention:
     fields = {"text": m.text, "title": m.title, **{f"extras.{k}": v for k, v in m.extras.items()}}
     if not any(isinstance(v, str) and _SURROGATES.search(v) for v in fields.values()):
         return m
-    clean = lambda v: _SURROGATES.sub("", v) if isinstance(v, str) else v  # noqa: E731
+
+    def clean(v: object) -> object:
+        return _SURROGATES.sub("", v) if isinstance(v, str) else v
+
     extras = {k: clean(v) for k, v in m.extras.items()}
     return m.model_copy(update={"text": clean(m.text), "title": clean(m.title), "extras": extras})
+
+
+def _mask_value(value: object) -> object:
+    if isinstance(value, str):
+        return mask_personal_data(value)
+    if isinstance(value, list):
+        return [_mask_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _mask_value(v) for k, v in value.items()}
+    return value
 
 
 def has_content(text: str) -> bool:
@@ -84,7 +131,7 @@ class Enricher:
         return self._lexicons
 
     @classmethod
-    def from_config(cls, config) -> "Enricher":
+    def from_config(cls, config: EnricherSource) -> "Enricher":
 
         configure(config.enrich.sentiment_label_map, config.enrich.sentiment_hub_download)
         return cls(
@@ -108,12 +155,11 @@ class Enricher:
         m = _storable(m)
         if not self.mask_personal_data:
             return m
-        update: dict = {"text": mask_personal_data(m.text)}
+        update: dict[str, Any] = {"text": mask_personal_data(m.text)}
         if m.title:
             update["title"] = mask_personal_data(m.title)
-        thread = m.extras.get("thread_title")
-        if isinstance(thread, str) and thread:
-            update["extras"] = {**m.extras, "thread_title": mask_personal_data(thread)}
+        if m.extras:  # every string in the extra fields (thread title, imported columns…)
+            update["extras"] = {k: _mask_value(v) for k, v in m.extras.items()}
         return m.model_copy(update=update)
 
     def enrich(self, mentions: Sequence[Mention]) -> list[Mention]:
@@ -165,7 +211,7 @@ class Enricher:
             fulls.append(full)
         # Only texts with something to read go to the model; the rest are neutral.
         todo = [i for i, text in enumerate(texts) if has_content(text)]
-        labels: list[tuple[str, float]] = [NO_CONTENT] * len(out)
+        labels: list[tuple[SentimentLabel, float]] = [NO_CONTENT] * len(out)
         if todo:
             predicted = predict([texts[i] for i in todo], [out[i].tokens for i in todo], engine=self.sentiment_model)
             for i, result in zip(todo, predicted):

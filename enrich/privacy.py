@@ -7,12 +7,17 @@ would misread: an e-mail address holds an ``@``, a URL may hold digits or an ``@
 what                        becomes         recognised forms
 ==========================  ==============  =================================================
 URLs                        ``[URL]``       ``http(s)://…``, ``www.…``, bare ``host.tld/path``
-e-mail addresses            ``[อีเมล]``      ``name@host.tld``
+e-mail addresses            ``[อีเมล]``      ``name@host.tld``; spelled out: ``name [at] host [dot] com``,
+                                            ``(at)``/``{at}``/``แอท`` and ``(dot)``/``ดอท``/``.``,
+                                            ``name at host dot com``
 Thai national ID numbers    ``[เลขบัตร]``    13 digits, plain or grouped ``1-2345-67890-12-3``
-                                            (dashes or spaces); only when the check digit is right
+                                            (dashes or spaces), or other dash groupings
+                                            (``11017-0023-0708``); only with a right check digit
 Thai phone numbers          ``[โทร]``        mobile ``0[689]x-xxx-xxxx`` (any single space, dash
                                             or dot between digits), landline ``0[2-7]x-xxx-xxx``,
-                                            ``+66``/``0066`` forms of both
+                                            ``+66``/``0066`` forms of both, a bracketed prefix
+                                            ``(081) 234-5678``, digits spelled one by one
+                                            ``0 8 1 2 3 4 5 6 7 8``
 @handles                    ``[@]``         ``@name`` (Latin letters, digits, ``_`` and ``.``)
 ==========================  ==============  =================================================
 
@@ -60,6 +65,27 @@ _PHONE = re.compile(
     + _AFTER
 )
 _COUNTRY = re.compile(r"^(?:\+|00)66[ \-]?(?:\(0\)[ \-]?)?")
+# Grouped differently from the card (``11017-0023-0708``): 13 digits in up to 5 groups joined
+# by the same dash or space; masked only with a right check digit (see mask_national_ids).
+_ID_GROUPS = re.compile(rf"{_BEFORE}{_D}+(?:([ \-]){_D}+(?:\1{_D}+){{0,3}})?{_AFTER}")
+# A phone number whose prefix is in brackets: (081) 234-5678, (02) 123 4567, (053) 123-456.
+_PHONE_BRACKETED = re.compile(
+    rf"(?<![0-9๐-๙A-Za-z])\(\s?({_ZERO}{_D}{{1,2}})\s?\)[ \-.]?({_D}(?:[ \-.]?{_D}){{5,7}}){_AFTER}"
+)
+# Digits spelled out one by one: 0 8 1 2 3 4 5 6 7 8 (one space, dash or dot between each).
+_PHONE_SPACED = re.compile(
+    rf"{_BEFORE}{_ZERO}([ \-.])(?:{_MOBILE}(?:\1{_D}){{8}}|{_LAND}(?:\1{_D}){{7}}){_AFTER}"
+)
+# Addresses written to dodge filters: somchai [at] example [dot] com, somchai(at)mail(dot)co(dot)th,
+# somchai แอท gmail ดอท com, somchai at gmail dot com (plain words only with a spelled "dot").
+_AT_BRACKETED = r"\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|แอท)\s*"
+_DOT_ANY = r"(?:\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}|ดอท)\s*|\.)"
+_LOCAL = r"(?<![\w.+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*"
+_EMAIL_SPELLED = re.compile(
+    rf"{_LOCAL}{_AT_BRACKETED}[A-Za-z0-9\-]+(?:{_DOT_ANY}[A-Za-z0-9\-]+)*{_DOT_ANY}[A-Za-z]{{2,}}(?![A-Za-z0-9])"
+    rf"|{_LOCAL}\s+at\s+[A-Za-z0-9\-]+(?:\s+dot\s+[A-Za-z0-9\-]+)*\s+dot\s+[A-Za-z]{{2,}}(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
 _HANDLE = re.compile(r"(?<![A-Za-z0-9_.@\-])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![A-Za-z0-9_])")
 _MAX_SEPARATORS = 3  # "081 234 5678" has 2; "0 8 1 2 3 4 5 6 7 8" is not a phone number
 
@@ -78,7 +104,7 @@ def valid_national_id(number: str) -> bool:
 
 
 def mask_urls(text: str) -> str:
-    def repl(match: re.Match) -> str:
+    def repl(match: re.Match[str]) -> str:
         url = match.group(0)
         trimmed = url.rstrip(_URL_TRAILING)
         # Keep a closing bracket the URL did not open ("(ดู https://x.co/a)").
@@ -88,24 +114,59 @@ def mask_urls(text: str) -> str:
 
 
 def mask_emails(text: str) -> str:
-    return _EMAIL.sub(EMAIL_MASK, text)
+    text = _EMAIL.sub(EMAIL_MASK, text)
+    if "at" in text.lower() or "แอท" in text:
+        text = _EMAIL_SPELLED.sub(EMAIL_MASK, text)
+    return text
+
+
+def _id_grouping_ok(found: str, sep: str | None) -> bool:
+    """Dashes may group the 13 digits any way; spaces only in the card's way (1 4 5 2 1) or
+    in groups of at least 3, so that a list of small numbers is never read as an ID."""
+    if sep is None or sep == "-":
+        return True
+    sizes = [len(g) for g in found.split(sep)]
+    return sizes == [1, 4, 5, 2, 1] or min(sizes) >= 3
 
 
 def mask_national_ids(text: str) -> str:
-    def repl(match: re.Match) -> str:
-        return ID_MASK if valid_national_id(match.group(0)) else match.group(0)
+    def repl(match: re.Match[str]) -> str:
+        found: str = match.group(0)
+        return ID_MASK if valid_national_id(found) else found
 
-    return _NATIONAL_ID.sub(repl, text)
+    def repl_groups(match: re.Match[str]) -> str:
+        found: str = match.group(0)
+        if len(_digits(found)) == 13 and _id_grouping_ok(found, match.group(1)) and valid_national_id(found):
+            return ID_MASK
+        return found
+
+    return _ID_GROUPS.sub(repl_groups, _NATIONAL_ID.sub(repl, text))
 
 
 def mask_phones(text: str) -> str:
-    def repl(match: re.Match) -> str:
+    def repl(match: re.Match[str]) -> str:
         found = match.group(0)
         body = _COUNTRY.sub("", found)
         separators = sum(1 for ch in body if ch in " -.")
-        return PHONE_MASK if separators <= _MAX_SEPARATORS else found
+        if separators <= _MAX_SEPARATORS:
+            return PHONE_MASK
+        groups = re.split(r"[ \-.]", body)  # 08 88 88 88 88: pairs are a way of reading a number out
+        return PHONE_MASK if len(set(re.findall(r"[ \-.]", body))) == 1 and min(map(len, groups)) >= 2 else found
 
-    return _PHONE.sub(repl, text)
+    def repl_bracketed(match: re.Match[str]) -> str:
+        prefix, rest = _digits(match.group(1)), _digits(match.group(2))
+        total = len(prefix) + len(rest)
+        mobile = prefix[1] in "689"
+        separators = sum(1 for ch in match.group(2) if ch in " -.")
+        if separators <= 2 and total == (10 if mobile else 9):
+            return PHONE_MASK
+        whole: str = match.group(0)
+        return whole
+
+    text = _PHONE.sub(repl, text)
+    if "(" in text:
+        text = _PHONE_BRACKETED.sub(repl_bracketed, text)
+    return _PHONE_SPACED.sub(PHONE_MASK, text)
 
 
 def mask_handles(text: str) -> str:

@@ -6,6 +6,10 @@ import re
 import threading
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pythainlp.util import Trie
 
 _lock = threading.Lock()
 _WORD = re.compile(r"\w", re.UNICODE)
@@ -14,14 +18,14 @@ EXTRA_WORDS = ("แอป", "แอพ", "แอปพลิเคชัน", "�
 
 
 @lru_cache(maxsize=8)
-def _trie(custom_words: frozenset[str]):
+def _trie(custom_words: frozenset[str]) -> Trie:
     from pythainlp.corpus import thai_words
     from pythainlp.util import Trie
 
     return Trie(set(thai_words()) | set(EXTRA_WORDS) | custom_words)
 
 
-def dictionary(custom_words: Iterable[str] = ()):
+def dictionary(custom_words: Iterable[str] = ()) -> Trie:
     """The tokenizer's dictionary (a PyThaiNLP ``Trie``): PyThaiNLP's words, :data:`EXTRA_WORDS`
     and ``custom_words``; built once per distinct set of custom words."""
     words = frozenset(w.strip() for w in custom_words if w and w.strip())

@@ -41,7 +41,9 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol, TypeVar
+
+from sadap.core.mention import ExpectationLevel
 
 import yaml
 
@@ -50,6 +52,33 @@ from enrich.normalize import normalize
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 DEFAULT_LEXICON = LEXICON_DIR / "default.yaml"
 OTHER = "other"
+# The keys of ``enrich.expectation_words``.
+ExpectationWordsKey = Literal["delighted", "satisfied", "disappointed", "negations"]
+_Name = TypeVar("_Name", bound=str)
+
+
+class LexiconSettings(Protocol):
+    """The ``enrich:`` settings :meth:`Lexicons.from_config` reads (the app layer's config)."""
+
+    @property
+    def categories(self) -> Mapping[str, Sequence[str]]: ...
+
+    @property
+    def complaint_types(self) -> Mapping[str, Sequence[str]]: ...
+
+    @property
+    def expectation_words(self) -> Mapping[ExpectationWordsKey, Sequence[str]]: ...
+
+    @property
+    def complaint_signals(self) -> Sequence[str]: ...
+
+    @property
+    def replace_default_lexicons(self) -> bool: ...
+
+    @property
+    def not_complaints(self) -> Sequence[str]: ...
+
+
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _WORD = re.compile(r"\w")
 _MASK_TOKENS = {"[url]", "url", "@", "โทร", "เลขบัตร", "อีเมล", "เลข", "บัตร"}
@@ -177,7 +206,7 @@ class Words:
 
 @dataclass
 class VocResult:
-    expectation: str = "none"
+    expectation: ExpectationLevel = "none"
     category: str = OTHER
     is_complaint: bool = False
     complaint_type: str | None = None
@@ -224,7 +253,7 @@ class Lexicons:
         cls,
         categories: Mapping[str, Sequence[str]] | None = None,
         complaint_types: Mapping[str, Sequence[str]] | None = None,
-        expectation_words: Mapping[str, Sequence[str]] | None = None,
+        expectation_words: Mapping[ExpectationWordsKey, Sequence[str]] | None = None,
         complaint_signals: Sequence[str] = (),
         replace_defaults: bool = False,
         not_complaints: Sequence[str] = (),
@@ -237,7 +266,7 @@ class Lexicons:
         """
         base = {} if replace_defaults else load_default()
 
-        def merged(shipped: Mapping[str, Sequence[str]], extra: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
+        def merged(shipped: Mapping[str, Sequence[str]], extra: Mapping[_Name, Sequence[str]] | None) -> dict[str, list[str]]:
             out = {k: list(v or ()) for k, v in (shipped or {}).items()}
             for name, words in (extra or {}).items():
                 if not words:
@@ -264,7 +293,7 @@ class Lexicons:
         return {key: (str(th), str(en)) for key, (th, en) in table.items()}
 
     @classmethod
-    def from_config(cls, enrich_config) -> "Lexicons":
+    def from_config(cls, enrich_config: LexiconSettings) -> "Lexicons":
         return cls.build(
             categories=enrich_config.categories,
             complaint_types=enrich_config.complaint_types,
@@ -321,6 +350,7 @@ class Lexicons:
             complaint_type = best_type or self.category_types.get(category) or OTHER
 
         d, s, x = len(delighted), len(satisfied), len(disappointed)
+        expectation: ExpectationLevel
         if sentiment == "q":
             expectation = "none"
         elif sentiment == "pos":

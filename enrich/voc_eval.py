@@ -10,20 +10,27 @@ type ``none``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from enrich.evaluate import metrics
 from sadap.core.errors import InputError
 from sadap.core.mention import RawMention, to_mention
+
+if TYPE_CHECKING:
+    from enrich.pipeline import Enricher
+
+Row = dict[str, Any]  # one JSON object of a JSON-lines file
 
 FIELDS = ("expectation", "category", "is_complaint", "complaint_type")
 EXPECTATIONS = ("delighted", "satisfied", "disappointed", "none")
 SENTIMENTS = ("pos", "neu", "neg", "q")
 
 
-def read_jsonl(path: str | Path, required: dict[str, type], check=None) -> Iterator[tuple[int, dict]]:
+def read_jsonl(
+    path: str | Path, required: dict[str, type], check: Callable[[Row], str | None] | None = None
+) -> Iterator[tuple[int, Row]]:
     """``(line number, row)`` for each non-blank line; a bad line raises InputError naming it."""
     path = Path(path)
     try:
@@ -57,13 +64,13 @@ def read_jsonl(path: str | Path, required: dict[str, type], check=None) -> Itera
             raise InputError(f"{path}: not UTF-8 text") from None
 
 
-def check_sentiment_row(row: dict) -> str | None:
+def check_sentiment_row(row: Row) -> str | None:
     if row["label"] not in SENTIMENTS:
         return f"label {row['label']!r} is not one of {', '.join(SENTIMENTS)}"
     return None
 
 
-def check_enrich_row(row: dict) -> str | None:
+def check_enrich_row(row: Row) -> str | None:
     if "title" in row and row["title"] is not None and not isinstance(row["title"], str):
         return "'title' must be a string"
     if not any(f in row for f in FIELDS):
@@ -78,7 +85,7 @@ def check_enrich_row(row: dict) -> str | None:
     return None
 
 
-def evaluate_enrich(rows: Iterable[dict], enricher, batch_size: int = 256) -> dict[str, Any]:
+def evaluate_enrich(rows: Iterable[Row], enricher: Enricher, batch_size: int = 256) -> dict[str, Any]:
     """Run ``enricher`` on the rows and score each gold field present."""
 
     rows = list(rows)

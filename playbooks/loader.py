@@ -7,16 +7,18 @@ message has one line per problem: ``file:line: where: what (allowed: ...)``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
 from playbooks.schema import Playbook, timing_problems
 from sadap.core.settings_types import parse_duration_setting as _duration
 from sadap.core.errors import ConfigError
-from sadap.core.yamlsource import LineMap, format_loc, load_yaml, validation_lines
+from sadap.core.yamlsource import LineMap, Loc, format_loc, load_yaml, validation_lines
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -26,7 +28,7 @@ def shipped_dir() -> Path:
     return Path(str(resources.files("playbooks").joinpath("library")))
 
 
-def _where(path: Path, lines: LineMap, loc: tuple) -> str:
+def _where(path: Path, lines: LineMap, loc: Loc) -> str:
     line = lines.line(loc)
     return f"{path}:{line}" if line else str(path)
 
@@ -62,7 +64,7 @@ def _parse(
     return playbook
 
 
-def _raw_duration(value: object):
+def _raw_duration(value: object) -> timedelta | None:
     """A duration from the raw YAML, or None where it is missing or unreadable (reported by the schema)."""
     if value is None:
         return None
@@ -72,13 +74,13 @@ def _raw_duration(value: object):
         return None
 
 
-def _clock_problems(path: Path, data: dict, lines: LineMap) -> list[str]:
+def _clock_problems(path: Path, data: dict[str, Any], lines: LineMap) -> list[str]:
     """The checks across ``acknowledge_within``, ``sla`` and ``escalation``, each at its own line."""
     out: list[str] = []
     sla = data.get("sla")
     sla = sla if isinstance(sla, dict) else {}
     if data.get("acknowledge_within") is None and sla.get("acknowledge") is None:
-        loc = ("acknowledge_within",)
+        loc: Loc = ("acknowledge_within",)
         out.append(
             f"{_where(path, lines, loc)}: acknowledge_within: required but missing "
             "(give sla.acknowledge, or acknowledge_within)"
@@ -92,7 +94,7 @@ def _clock_problems(path: Path, data: dict, lines: LineMap) -> list[str]:
     return out
 
 
-def _notifier_problems(path: Path, data: dict, lines: LineMap, known_notifiers: set[str]) -> list[str]:
+def _notifier_problems(path: Path, data: dict[str, Any], lines: LineMap, known_notifiers: set[str]) -> list[str]:
     out: list[str] = []
     known = ", ".join(sorted(known_notifiers)) or "none configured"
     levels = data.get("escalation")
@@ -142,7 +144,7 @@ def _check(
         owner_names = [str(o) for o in owners]
         for i, step in enumerate(steps):
             if isinstance(step, dict) and isinstance(step.get("owner"), str) and step["owner"] not in owner_names:
-                loc = ("steps", i, "owner")
+                loc: Loc = ("steps", i, "owner")
                 errors.append(
                     f"{_where(path, lines, loc)}: {format_loc(loc)}: owner {step['owner']!r} is not one of "
                     f"the playbook's owners (allowed: {', '.join(owner_names)})"

@@ -72,7 +72,7 @@ def template_problem(template: str) -> str | None:
     return None
 
 
-class _Placeholders(dict):
+class _Placeholders(dict[str, Any]):
     """Missing variables stay visible as ``{name}`` so a person fills them in before sending."""
 
     def __missing__(self, key: str) -> str:

@@ -46,7 +46,10 @@ def write_jsonl(path: Path, rows, extra_lines: list[bytes] = ()) -> Path:
 
 def test_jsonl_import_stores_enriched_mentions(config, tmp_path):
     report = import_file(config, write_jsonl(tmp_path / "social.jsonl", GOOD))
-    assert report == {"read": 3, "stored": 3, "duplicates": 0, "near_duplicates": 0, "rejected": [], "alerts": 0}
+    assert report == {
+        "read": 3, "stored": 3, "duplicates": 0, "near_duplicates": 0, "spooled": 0, "rejected": [],
+        "surrogates_dropped": 0, "encoding": "utf-8", "alerts": 0,
+    }
     with open_store(config) as store:
         [m] = store.search(MentionFilter(query=None, source_names=("social",), ids=()), limit=1)  # newest
         assert m.native_id == "2" and m.url == "https://pantip.example/topic/2"

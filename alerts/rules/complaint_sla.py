@@ -14,13 +14,13 @@ from typing import Literal
 from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
-from sadap.core.settings_types import Duration
+from sadap.core.settings_types import PositiveDuration
 
 
 class ComplaintSlaOptions(RuleOptions):
     scope: Literal["mentions", "incidents"] = Field("mentions", description="What the SLA clock runs on.")
-    sla: Duration = Field(timedelta(hours=24), description="Time allowed before a response must be logged.")
-    lookback: Duration = Field(timedelta(days=7), description="`mentions`: how far back past the SLA to look.")
+    sla: PositiveDuration = Field(timedelta(hours=24), description="Time allowed before a response must be logged.")
+    lookback: PositiveDuration = Field(timedelta(days=7), description="`mentions`: how far back past the SLA to look.")
     min_count: int = Field(1, ge=1, description="`mentions`: overdue complaints needed to fire (per key).")
 
 

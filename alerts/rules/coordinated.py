@@ -9,12 +9,12 @@ from datetime import timedelta
 from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
-from sadap.core.settings_types import Duration
+from sadap.core.settings_types import PositiveDuration
 
 
 class CoordinatedOptions(RuleOptions):
     include_duplicates: bool = Field(True, description="Copies are what this rule counts; leave true.")
-    window: Duration = Field(timedelta(hours=1), description="How far back, on collection time.")
+    window: PositiveDuration = Field(timedelta(hours=1), description="How far back, on collection time.")
     min_authors: int = Field(4, ge=2, description="Distinct authors posting the same text.")
     min_length: int = Field(
         30, ge=0, description="Ignore texts shorter than this (characters): many people post the same short reply or emoji."

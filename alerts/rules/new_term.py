@@ -10,15 +10,15 @@ from typing import Literal
 from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
-from sadap.core.settings_types import Duration
+from sadap.core.settings_types import PositiveDuration
 
 _FILTER = {"hashtag": "hashtags", "keyword": "keywords", "entity": "entities"}
 
 
 class NewTermOptions(RuleOptions):
     field: Literal["hashtag", "keyword", "entity"] = Field("hashtag", description="What counts as a term.")
-    window: Duration = Field(timedelta(hours=3), description="The current window.")
-    baseline: Duration = Field(timedelta(days=14), description="A term seen in this period before the window is not new.")
+    window: PositiveDuration = Field(timedelta(hours=3), description="The current window.")
+    baseline: PositiveDuration = Field(timedelta(days=14), description="A term seen in this period before the window is not new.")
     min_count: int = Field(5, ge=1, description="Mentions of the term needed in the window.")
     min_authors: int = Field(3, ge=1, description="Distinct authors needed in the window.")
     time_field: Literal["published_at", "collected_at"] = Field("published_at", description="Which time the windows use.")

@@ -11,12 +11,12 @@ from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
 from alerts.rules.buckets import per_key
-from sadap.core.settings_types import Duration
+from sadap.core.settings_types import PositiveDuration
 
 
 class SentimentShiftOptions(RuleOptions):
-    window: Duration = Field(timedelta(hours=3), description="The current window.")
-    baseline: Duration = Field(timedelta(days=7), description="The period before the window it is compared with.")
+    window: PositiveDuration = Field(timedelta(hours=3), description="The current window.")
+    baseline: PositiveDuration = Field(timedelta(days=7), description="The period before the window it is compared with.")
     labels: list[Literal["neg", "pos", "neu", "q"]] = Field(["neg"], description="Sentiments whose share is watched.")
     expectations: list[Literal["delighted", "satisfied", "disappointed", "none"]] = Field(
         default_factory=list, description="Or: expectation levels whose share is watched (e.g. `[disappointed]`)."

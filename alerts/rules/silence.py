@@ -9,13 +9,13 @@ from pydantic import Field
 
 from alerts.rules.base import EvalContext, GroupField, Match, register, Rule, RuleOptions
 from alerts.rules.buckets import per_key
-from sadap.core.settings_types import Duration
+from sadap.core.settings_types import PositiveDuration
 
 
 class SilenceOptions(RuleOptions):
     group_by: GroupField | None = Field("source_name", description="One alert per silent value (default: per source).")
-    period: Duration = Field(timedelta(hours=6), description="No mention collected for this long means silence.")
-    baseline: Duration = Field(timedelta(days=7), description="The period before in which it must have been active.")
+    period: PositiveDuration = Field(timedelta(hours=6), description="No mention collected for this long means silence.")
+    baseline: PositiveDuration = Field(timedelta(days=7), description="The period before in which it must have been active.")
     min_baseline: int = Field(10, ge=1, description="Mentions needed in the baseline for it to count as usually active.")
 
 

@@ -12,12 +12,12 @@ from pydantic import Field, model_validator
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
 from alerts.rules.buckets import per_key
-from sadap.core.settings_types import Duration
+from sadap.core.settings_types import PositiveDuration
 
 
 class SpikeOptions(RuleOptions):
-    window: Duration = Field(timedelta(hours=1), description="The current window, back from the evaluation time.")
-    baseline: Duration = Field(timedelta(days=7), description="The period before the window it is compared with.")
+    window: PositiveDuration = Field(timedelta(hours=1), description="The current window, back from the evaluation time.")
+    baseline: PositiveDuration = Field(timedelta(days=7), description="The period before the window it is compared with.")
     ratio: float = Field(3.0, gt=1, description="Fire only if the window's count is at least this many times the baseline mean.")
     k: float = Field(3.0, ge=0, description="…and at least the baseline mean plus k standard deviations.")
     min_count: int = Field(10, ge=1, description="…and at least this many mentions in the window.")

@@ -8,11 +8,11 @@ from typing import Literal
 from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
-from sadap.core.settings_types import Duration
+from sadap.core.settings_types import PositiveDuration
 
 
 class ThresholdOptions(RuleOptions):
-    window: Duration = Field(timedelta(hours=1), description="How far back to count from the evaluation time.")
+    window: PositiveDuration = Field(timedelta(hours=1), description="How far back to count from the evaluation time.")
     limit: int = Field(ge=1, description="Fire when the count reaches this number.")
     metric: Literal["count", "distinct_authors"] = Field("count", description="Count mentions or distinct authors.")
     time_field: Literal["published_at", "collected_at"] = Field(

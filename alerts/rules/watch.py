@@ -9,11 +9,11 @@ from datetime import timedelta
 from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
-from sadap.core.settings_types import Duration
+from sadap.core.settings_types import PositiveDuration
 
 
 class WatchOptions(RuleOptions):
-    window: Duration = Field(timedelta(hours=1), description="On schedule: look at mentions collected this recently.")
+    window: PositiveDuration = Field(timedelta(hours=1), description="On schedule: look at mentions collected this recently.")
     min_count: int = Field(1, ge=1, description="Fire only when at least this many mentions match (per key).")
 
 

@@ -25,7 +25,7 @@ from scrapy.http import Response
 
 from crawlers.items import MentionItem
 from sadap.core.errors import InputError
-from sadap.core.settings_types import Duration, Strict
+from sadap.core.settings_types import PositiveDuration, Strict
 from sadap.core.thaidate import parse_thai_datetime
 from sadap.core.timeutil import UTC
 from sadap.core.urls import UnsafeUrlError, check_source_url, is_web_url, scheme_of
@@ -43,7 +43,7 @@ class SourceOptions(Strict):
     name: str = Field(description="Unique source name (letters, digits, - and _).")
     kind: str = Field(description="Which spider (or importer) reads it.")
     url: str = Field(description="Where to start: what it means depends on the kind (below).")
-    every: Duration = Field(timedelta(minutes=15), description="How often `sadap run` crawls it.")
+    every: PositiveDuration = Field(timedelta(minutes=15), description="How often `sadap run` crawls it.")
     enabled: bool = Field(True, description="Set false to stop crawling it without deleting it.")
 
     @field_validator("name")

@@ -20,11 +20,15 @@ import importlib.util
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from enrich.sentiment.common import LABELS
 from enrich.tokenize import tokenize
 from sadap.core.errors import ConfigError
+from sadap.core.mention import SentimentLabel
+
+if TYPE_CHECKING:
+    from enrich.sentiment.common import SentimentEngine
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 DEFAULT_ENGINE = "ensemble-v3"
@@ -42,7 +46,7 @@ RETIRED: dict[str, str] = {
 }
 
 _lock = threading.RLock()
-_loaded: dict[str, Any] = {}
+_loaded: dict[str, SentimentEngine] = {}
 _options: dict[str, Any] = {"label_map": {}, "allow_download": False}
 
 __all__ = ["LABELS", "DEFAULT_ENGINE", "available_engines", "configure", "get_model", "predict", "warm"]
@@ -86,7 +90,7 @@ def check_engine(engine: str) -> None:
         )
 
 
-def _load(engine: str) -> Any:
+def _load(engine: str) -> SentimentEngine:
     if engine.startswith(HF_PREFIX):
         from enrich.sentiment.transformer import TransformerSentiment
 
@@ -110,7 +114,7 @@ def _load(engine: str) -> Any:
     return OnnxSentiment.load(path)  # the int8 ONNX export, as shipped and evaluated
 
 
-def get_model(engine: str = DEFAULT_ENGINE) -> Any:
+def get_model(engine: str = DEFAULT_ENGINE) -> SentimentEngine:
     """The loaded model for ``engine`` (loaded on first call, once, thread-safe)."""
     model = _loaded.get(engine)
     if model is not None:
@@ -135,7 +139,7 @@ def predict(
     texts: Sequence[str],
     tokens: Sequence[Sequence[str]] | None = None,
     engine: str = DEFAULT_ENGINE,
-) -> list[tuple[str, float]]:
+) -> list[tuple[SentimentLabel, float]]:
     """``(label, probability)`` for each text.
 
     ``texts`` must already be normalised (:func:`enrich.normalize.normalize`); ``tokens`` are their

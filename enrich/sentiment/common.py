@@ -3,27 +3,49 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
-LABELS: tuple[str, ...] = ("pos", "neu", "neg", "q")
+from sadap.core.mention import SentimentLabel
+
+if TYPE_CHECKING:  # numpy is imported where it is used (it is heavy to import)
+    import numpy as np
+    from numpy.typing import NDArray
+
+    FloatArray = NDArray[np.float64]
+    IntArray = NDArray[np.int64]
+    BoolArray = NDArray[np.bool_]
+
+
+class SentimentEngine(Protocol):
+    """What every engine answers (see :mod:`enrich.sentiment`)."""
+
+    def proba(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> tuple[FloatArray, BoolArray]:
+        """Probabilities in :data:`LABELS` order, and whether each text had evidence."""
+        ...
+
+    def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> list[tuple[SentimentLabel, float]]:
+        ...
+
+LABELS: tuple[SentimentLabel, ...] = ("pos", "neu", "neg", "q")
 NEUTRAL = LABELS.index("neu")
 
 
-def softmax(z: Any) -> Any:
+def softmax(z: FloatArray) -> FloatArray:
     import numpy as np
 
     z = z - z.max(axis=1, keepdims=True)
     p = np.exp(z)
-    return p / p.sum(axis=1, keepdims=True)
+    out: FloatArray = p / p.sum(axis=1, keepdims=True)
+    return out
 
 
-def decide(texts: Sequence[str], proba: Any, evidence: Any = None) -> list[tuple[str, float]]:
+def decide(texts: Sequence[str], proba: FloatArray, evidence: BoolArray | None = None) -> list[tuple[SentimentLabel, float]]:
     """``(label, probability)`` per row of ``proba`` (columns in :data:`LABELS` order).
 
     A text with no evidence (blank, or nothing the model knows) is neutral, with the model's
     probability for neutral.
     """
-    out: list[tuple[str, float]] = []
+    out: list[tuple[SentimentLabel, float]] = []
     best = proba.argmax(axis=1)
     for i, text in enumerate(texts):
         if not text.strip() or (evidence is not None and not evidence[i]):
@@ -35,7 +57,7 @@ def decide(texts: Sequence[str], proba: Any, evidence: Any = None) -> list[tuple
 
 
 def by_length(texts: Sequence[str], columns: Sequence[int], batch_size: int,
-              score: Callable[[list[str]], Any]) -> Any:
+              score: Callable[[list[str]], FloatArray]) -> FloatArray:
     """Probabilities in :data:`LABELS` order from a model that scores a batch of texts
     (``score`` → one row of class probabilities per text; ``columns[c]`` is the label index of
     the model's class ``c``). Texts of similar length share a batch: little padding, so short

@@ -24,18 +24,23 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from enrich.sentiment.common import LABELS, decide, softmax
 from sadap.core.errors import ConfigError
+from sadap.core.mention import SentimentLabel
+
+if TYPE_CHECKING:
+    from enrich.sentiment.common import BoolArray, FloatArray, SentimentEngine
 
 FORMAT = "sadap-sentiment-ensemble/1"
 _FLOOR = 1e-6  # members that give a label probability 0 (no such class) must not veto it
 
 
-def sure(p_first: Any, gate: float) -> Any:
+def sure(p_first: FloatArray, gate: float) -> BoolArray:
     """The rows on which the first member's answer stands (the cascade's gate)."""
-    return p_first.max(axis=1) >= gate
+    stands: BoolArray = p_first.max(axis=1) >= gate
+    return stands
 
 
 @dataclass
@@ -43,12 +48,12 @@ class EnsembleSentiment:
     members: list[tuple[str, float]]  # (engine name, weight)
     bias: list[float]  # per label, in LABELS order
     temperature: float
-    resolve: Callable[[str], Any]  # engine name → loaded model
+    resolve: Callable[[str], SentimentEngine]  # engine name → loaded model
     gate: float | None = None  # the first member's confidence above which the others are skipped
-    stack: tuple[Any, Any] | None = None  # (A: labels × members·labels, c: labels), replaces the weights
+    stack: tuple[FloatArray, FloatArray] | None = None  # (A: labels × members·labels, c: labels), replaces the weights
 
     @classmethod
-    def load(cls, path: str | Path, resolve: Callable[[str], Any]) -> EnsembleSentiment:
+    def load(cls, path: str | Path, resolve: Callable[[str], SentimentEngine]) -> EnsembleSentiment:
         path = Path(path)
         try:
             spec = json.loads(path.read_text(encoding="utf-8"))
@@ -87,11 +92,13 @@ class EnsembleSentiment:
         for name, _ in self.members:
             self.resolve(name)
 
-    def member_proba(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
+    def member_proba(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]]
+    ) -> dict[str, tuple[FloatArray, BoolArray]]:
         """Each member's (probabilities, evidence), by engine name."""
         return {name: self.resolve(name).proba(texts, tokens) for name, _ in self.members}
 
-    def combine(self, member_proba: dict[str, Any]):
+    def combine(self, member_proba: dict[str, tuple[FloatArray, BoolArray]]) -> tuple[FloatArray, BoolArray]:
         import numpy as np
 
         logs, evidence = [], None
@@ -103,11 +110,11 @@ class EnsembleSentiment:
             coef, intercept = self.stack
             z = np.hstack(logs) @ coef.T + intercept
         else:
-            z = sum(weight * lp for (_, weight), lp in zip(self.members, logs))
+            z = cast("FloatArray", sum(weight * lp for (_, weight), lp in zip(self.members, logs)))
         z = (z + np.asarray(self.bias)) / self.temperature
-        return softmax(z), evidence
+        return softmax(z), cast("BoolArray", evidence)  # never None: an ensemble has members (load checks)
 
-    def proba(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
+    def proba(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> tuple[FloatArray, BoolArray]:
         if self.gate is None:
             return self.combine(self.member_proba(texts, tokens))
         import numpy as np
@@ -117,14 +124,14 @@ class EnsembleSentiment:
         rest = np.flatnonzero(~sure(p_first, self.gate))
         p, evidence = p_first.copy(), ev_first.copy()
         if len(rest):
-            sub_texts = [texts[i] for i in rest]
-            sub_tokens = [tokens[i] for i in rest]
+            sub_texts = [texts[int(i)] for i in rest]
+            sub_tokens = [tokens[int(i)] for i in rest]
             members = {first: (p_first[rest], ev_first[rest])}
             for name, _ in self.members[1:]:
                 members[name] = self.resolve(name).proba(sub_texts, sub_tokens)
             p[rest], evidence[rest] = self.combine(members)
         return p, evidence
 
-    def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> list[tuple[str, float]]:
+    def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> list[tuple[SentimentLabel, float]]:
         p, evidence = self.proba(texts, tokens)
         return decide(texts, p, evidence)

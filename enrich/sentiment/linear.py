@@ -19,11 +19,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from enrich.negation import mark_negation
 from enrich.sentiment.common import LABELS, decide, softmax
 from sadap.core.errors import ConfigError
+from sadap.core.mention import SentimentLabel
+
+if TYPE_CHECKING:
+    from enrich.sentiment.common import BoolArray, FloatArray, IntArray
 
 FORMAT = "sadap-sentiment-linear/1"
 TF_WEIGHTINGS = ("sublinear", "binary")
@@ -77,9 +81,9 @@ class LinearSentiment:
     classes: list[str]
     word_vocab: dict[str, int]
     char_vocab: dict[str, int]
-    idf: Any  # float64 [n_features]: word block then char block
-    coef_t: Any  # float64 [n_features, n_classes]
-    intercept: Any  # float64 [n_classes]
+    idf: FloatArray  # float64 [n_features]: word block then char block
+    coef_t: FloatArray  # float64 [n_features, n_classes]
+    intercept: FloatArray  # float64 [n_classes]
     word_ngram: tuple[int, int]
     char_ngram: tuple[int, int]
     char_analyzer: str
@@ -112,8 +116,8 @@ class LinearSentiment:
                 idf=idf,
                 coef_t=np.ascontiguousarray(coef.T),
                 intercept=z["intercept"].astype(np.float64),
-                word_ngram=tuple(int(v) for v in z["word_ngram"]),
-                char_ngram=tuple(int(v) for v in z["char_ngram"]),
+                word_ngram=cast("tuple[int, int]", tuple(int(v) for v in z["word_ngram"])),
+                char_ngram=cast("tuple[int, int]", tuple(int(v) for v in z["char_ngram"])),
                 char_analyzer=str(_scalar(z, "char_analyzer")),
                 char_lowercase=bool(_scalar(z, "char_lowercase")),
                 temperature=float(_scalar(z, "temperature")),
@@ -129,7 +133,9 @@ class LinearSentiment:
             raise ConfigError(f"{path}: unknown term weighting {model.tf!r} (expected one of {', '.join(TF_WEIGHTINGS)})")
         return model
 
-    def _features(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
+    def _features(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]]
+    ) -> tuple[IntArray, IntArray, IntArray, FloatArray | None]:
         """CSR-like arrays: (row of each entry, block id, feature index, raw count); the counts are
         ``None`` under binary weighting, which does not use them."""
         import numpy as np
@@ -145,7 +151,9 @@ class LinearSentiment:
         # Binary weighting needs only which n-grams occur, not how often: a dict of the distinct
         # ones (C speed) instead of a Counter.
         distinct = dict.fromkeys if self.tf == "binary" else Counter
-        rows, feats, counts = [], [], []
+        rows: list[IntArray] = []
+        feats: list[IntArray] = []
+        counts: list[FloatArray] = []
         for r, (text, toks) in enumerate(zip(texts, tokens)):
             if window:
                 toks = mark_negation(toks, negators, window)
@@ -157,16 +165,18 @@ class LinearSentiment:
             known = index >= 0
             feats.append(index[known])
             if self.tf != "binary":
-                count = np.fromiter(chain(words.values(), chars.values()), dtype=np.float64,
+                found = np.fromiter(chain(words.values(), chars.values()), dtype=np.float64,
                                     count=len(words) + len(chars))
-                counts.append(count[known])
+                counts.append(found[known])
             rows.append(np.full(int(known.sum()), r, dtype=np.int64))
         row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         feat = np.concatenate(feats) if feats else np.zeros(0, dtype=np.int64)
         count = np.concatenate(counts) if counts else None
         return row, (feat >= n_word).astype(np.int64), feat, count
 
-    def scores(self, texts: Sequence[str], tokens: Sequence[Sequence[str]], batch: int = 512):
+    def scores(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]], batch: int = 512
+    ) -> tuple[FloatArray, IntArray]:
         """Decision values before the temperature (``[len(texts), n_classes]``) and the number of
         known features of each text."""
         import numpy as np
@@ -186,12 +196,12 @@ class LinearSentiment:
             out[:, k] = np.bincount(row, weights=weighted[:, k], minlength=n)
         return out + self.intercept, np.bincount(row, minlength=n)
 
-    def proba(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]):
+    def proba(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> tuple[FloatArray, BoolArray]:
         """Probabilities in :data:`LABELS` order, and whether each text had a known feature."""
         decision, n_feats = self.scores(texts, tokens)
         p = softmax(decision / self.temperature)
         return p[:, [self.classes.index(label) for label in LABELS]], n_feats > 0
 
-    def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> list[tuple[str, float]]:
+    def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> list[tuple[SentimentLabel, float]]:
         p, evidence = self.proba(texts, tokens)
         return decide(texts, p, evidence)

@@ -15,11 +15,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from enrich.sentiment.common import by_length, decide, softmax
 from enrich.sentiment.transformer import map_labels
 from sadap.core.errors import ConfigError
+from sadap.core.mention import SentimentLabel
+
+if TYPE_CHECKING:
+    from enrich.sentiment.common import BoolArray, FloatArray
 
 ONNX_FILE = "model.int8.onnx"
 
@@ -68,11 +72,13 @@ class OnnxSentiment:
         tokenizer.enable_padding(pad_id=int(config.get("pad_token_id") or 0))
         return cls(session, tokenizer, map_labels(id2label), str(directory), max_length=max_length)
 
-    def proba(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None):
+    def proba(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None
+    ) -> tuple[FloatArray, BoolArray]:
         """Probabilities in :data:`LABELS` order (``tokens`` are not used: the model has its own)."""
         import numpy as np
 
-        def score(batch: list[str]):
+        def score(batch: list[str]) -> FloatArray:
             encoded = self.tokenizer.encode_batch([t[: self.max_length * 16] for t in batch])
             feed = {
                 "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
@@ -84,6 +90,6 @@ class OnnxSentiment:
 
         return by_length(texts, self.columns, self.batch_size, score), np.ones(len(texts), dtype=bool)
 
-    def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None) -> list[tuple[str, float]]:
+    def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None) -> list[tuple[SentimentLabel, float]]:
         p, evidence = self.proba(texts, tokens)
         return decide(texts, p, evidence)

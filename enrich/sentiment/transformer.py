@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from enrich.sentiment.common import LABELS, by_length, decide
 from sadap.core.errors import ConfigError
+from sadap.core.mention import SentimentLabel
+
+if TYPE_CHECKING:
+    from enrich.sentiment.common import BoolArray, FloatArray
 
 KNOWN_NAMES: dict[str, str] = {
     "pos": "pos", "positive": "pos", "บวก": "pos",
@@ -92,12 +96,14 @@ class TransformerSentiment:
         limit = getattr(model.config, "max_position_embeddings", max_length) or max_length
         return cls(model, tokenizer, columns, where, max_length=min(max_length, int(limit)))
 
-    def proba(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None):
+    def proba(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None
+    ) -> tuple[FloatArray, BoolArray]:
         """Probabilities in :data:`LABELS` order (``tokens`` are not used: the model has its own)."""
         import numpy as np
         import torch
 
-        def score(batch: list[str]):
+        def score(batch: list[str]) -> FloatArray:
             enc = self.tokenizer([t[: self.max_length * 16] for t in batch], truncation=True,
                                  max_length=self.max_length, padding=True, return_tensors="pt")
             inputs = {k: v for k, v in enc.items() if k in self._inputs()}
@@ -109,6 +115,6 @@ class TransformerSentiment:
     def _inputs(self) -> tuple[str, ...]:
         return tuple(getattr(self.tokenizer, "model_input_names", ("input_ids", "attention_mask")))
 
-    def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None) -> list[tuple[str, float]]:
+    def predict(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None) -> list[tuple[SentimentLabel, float]]:
         p, evidence = self.proba(texts, tokens)
         return decide(texts, p, evidence)

@@ -38,7 +38,9 @@ import argparse
 import json
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from enrich.evaluate import fold_questions, metrics
 from enrich.normalize import normalize
@@ -46,6 +48,17 @@ from enrich.sentiment import get_model
 from enrich.sentiment.common import LABELS, softmax
 from enrich.sentiment.ensemble import _FLOOR, FORMAT, EnsembleSentiment, sure
 from enrich.tokenize import tokenize
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from enrich.sentiment.common import BoolArray, FloatArray, IntArray
+
+    # Each member's (probabilities, evidence), by engine name.
+    Probas = dict[str, tuple[FloatArray, BoolArray]]
+    # Gold labels, or their indices in LABELS order.
+    Gold = Sequence[str] | np.ndarray
+    Stack = tuple[FloatArray, FloatArray]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
@@ -63,9 +76,10 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def read(data_dir: Path, name: str):
+def read(data_dir: Path, name: str) -> tuple[list[str], list[list[str]], list[str]]:
 
-    texts, gold = [], []
+    texts: list[str] = []
+    gold: list[str] = []
     with (data_dir / f"{name}.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
@@ -74,12 +88,18 @@ def read(data_dir: Path, name: str):
     return texts, [tokenize(t) for t in texts], gold
 
 
-def member_proba(texts, tokens):
+def member_proba(texts: list[str], tokens: list[list[str]]) -> Probas:
 
     return {name: get_model(name).proba(texts, tokens) for name in MEMBERS}
 
 
-def combine(probas, weights, bias, temperature=1.0, stack=None):
+def combine(
+    probas: Probas,
+    weights: dict[str, float],
+    bias: Sequence[float],
+    temperature: float = 1.0,
+    stack: Stack | None = None,
+) -> FloatArray:
     """The runtime's combination (:class:`EnsembleSentiment`) with these parameters."""
 
     model = EnsembleSentiment(members=[(name, weights[name]) for name in MEMBERS], bias=list(bias),
@@ -87,7 +107,7 @@ def combine(probas, weights, bias, temperature=1.0, stack=None):
     return model.combine(probas)[0]
 
 
-def fit_stack(gold, probas, C: float = STACK_C):
+def fit_stack(gold: Sequence[str], probas: Probas, C: float = STACK_C) -> Stack:
     """A stacked combination: multinomial logistic regression from all members' log-probabilities
     (as the runtime computes them) to the label; returns ``(A, c)`` in :data:`LABELS` order."""
     import numpy as np
@@ -97,10 +117,12 @@ def fit_stack(gold, probas, C: float = STACK_C):
     y = np.asarray([LABELS.index(g) for g in gold])
     model = LogisticRegression(C=C, max_iter=5000).fit(X, y)
     order = [list(model.classes_).index(k) for k in range(len(LABELS))]
-    return model.coef_[order].astype(np.float64), model.intercept_[order].astype(np.float64)
+    coef: FloatArray = model.coef_[order].astype(np.float64)
+    intercept: FloatArray = model.intercept_[order].astype(np.float64)
+    return coef, intercept
 
 
-def gated(probas, p_ensemble, gate):
+def gated(probas: Probas, p_ensemble: FloatArray, gate: float | None) -> tuple[FloatArray, float]:
     """The cascade's probabilities: the first member's where it is at least ``gate`` sure."""
     import numpy as np
 
@@ -111,7 +133,7 @@ def gated(probas, p_ensemble, gate):
     return np.where(keep[:, None], p_first, p_ensemble), float(keep.mean())
 
 
-def figures(gold, p) -> dict:
+def figures(gold: Sequence[str], p: FloatArray) -> dict[str, Any]:
 
     pred = [LABELS[i] for i in p.argmax(axis=1)]
     four = metrics(gold, pred, labels=LABELS)
@@ -123,7 +145,7 @@ def figures(gold, p) -> dict:
     }
 
 
-def accuracy_macro_f1(gold, p) -> dict[str, float]:
+def accuracy_macro_f1(gold: Gold, p: FloatArray) -> dict[str, float]:
     """The two figures of :func:`figures`, from a confusion matrix in numpy (the searches call
     this thousands of times on 24k rows)."""
     import numpy as np
@@ -143,7 +165,7 @@ def accuracy_macro_f1(gold, p) -> dict[str, float]:
     return {"accuracy": round(float(tp.sum() / len(y)), 4), "macro_f1": round(float(f1[seen].mean()), 4)}
 
 
-def objective(gold, p, floor: dict | None = None) -> float:
+def objective(gold: Gold, p: FloatArray, floor: dict[str, Any] | None = None) -> float:
     """Accuracy + macro-F1; far below any feasible score where the ensemble does not beat
     ``floor`` (the first member alone) on both figures: the other members must earn their place."""
     f = accuracy_macro_f1(gold, p)
@@ -169,23 +191,34 @@ def weight_grid(n: int) -> list[tuple[float, ...]]:
     return out
 
 
-def search(gold, probas, floor: dict | None = None, bias_classes: tuple[str, ...] = (), stack=None):
+# The search's result: objective, weights by member and biases in LABELS order (None, None when
+# nothing scored above the start).
+SearchResult = tuple[float, "dict[str, float] | None", "list[float] | None"]
+
+
+def search(
+    gold: Sequence[str],
+    probas: Probas,
+    floor: dict[str, Any] | None = None,
+    bias_classes: tuple[str, ...] = (),
+    stack: Stack | None = None,
+) -> SearchResult:
     """The weights (unless ``stack`` fixes the combination) and biases with the best objective."""
     import numpy as np
 
-    gold = np.asarray([LABELS.index(g) for g in gold], dtype=np.int64)
-    best = (-100.0, None, None)
+    indices = np.asarray([LABELS.index(g) for g in gold], dtype=np.int64)
+    best: SearchResult = (-100.0, None, None)
     grid = [tuple(0.0 for _ in MEMBERS)] if stack is not None else weight_grid(len(MEMBERS))
     for w in grid:
         weights = dict(zip(MEMBERS, w))
         bias = [0.0] * len(LABELS)
-        score = objective(gold, combine(probas, weights, bias, stack=stack), floor)
+        score = objective(indices, combine(probas, weights, bias, stack=stack), floor)
         for _ in range(2 if bias_classes else 0):
             for k in (LABELS.index(c) for c in bias_classes):
                 for b in BIAS_GRID:
                     trial = list(bias)
                     trial[k] = b
-                    s = objective(gold, combine(probas, weights, trial, stack=stack), floor)
+                    s = objective(indices, combine(probas, weights, trial, stack=stack), floor)
                     if s > score + 1e-9:
                         score, bias = s, trial
         if score > best[0]:
@@ -193,13 +226,15 @@ def search(gold, probas, floor: dict | None = None, bias_classes: tuple[str, ...
     return best
 
 
-def oof_probas(oof_dir: Path):
+def oof_probas(oof_dir: Path) -> tuple[Probas, list[str], IntArray]:
     """Each member's cross-fitted probabilities over the pooled train + valid messages, computed
     the way the shipped member computes them (its own temperature, if it has one), and the gold
     labels and folds (written by ``enrich.training.crossfit``)."""
     import numpy as np
 
-    probas, gold, fold = {}, None, None
+    probas: Probas = {}
+    gold: IntArray | None = None
+    fold: IntArray | None = None
     for name in MEMBERS:
         family = name.rsplit("-v", 1)[0]  # crossfit writes linear.npz and mini-bert.npz
         path = oof_dir / f"{name}.npz"
@@ -213,11 +248,12 @@ def oof_probas(oof_dir: Path):
         gold, fold = g, f
         temperature = float(getattr(get_model(name), "temperature", 1.0))
         probas[name] = (softmax(logits / temperature), np.ones(len(g), dtype=bool))
-    return probas, [LABELS[i] for i in gold], fold
+    # MEMBERS is never empty: both are set
+    return probas, [LABELS[i] for i in cast("IntArray", gold)], cast("IntArray", fold)
 
 
-def procedure_cv(gold, probas, bias_classes, constrained: bool, stacked: bool = False, repeats: int = 4,
-                 folds=None) -> dict:
+def procedure_cv(gold: Sequence[str], probas: Probas, bias_classes: tuple[str, ...], constrained: bool,
+                 stacked: bool = False, repeats: int = 4, folds: IntArray | None = None) -> dict[str, Any]:
     """Held-out figures of the selection procedure and its alternatives: valid is split in two
     halves (stratified by nothing but a fixed seed), the weights (and biases) chosen on one half
     are scored on the other, both ways, ``repeats`` times. The search's own valid score is
@@ -227,7 +263,7 @@ def procedure_cv(gold, probas, bias_classes, constrained: bool, stacked: bool = 
     import numpy as np
 
     rng = np.random.default_rng(0)
-    gold = np.asarray(gold)
+    labels = np.asarray(gold)
     first = MEMBERS[0]
     procedures = {"chosen": (bias_classes, constrained, stacked)}
     for stack_it in (False, True):
@@ -236,28 +272,28 @@ def procedure_cv(gold, probas, bias_classes, constrained: bool, stacked: bool = 
                 name = (f"{'stacked' if stack_it else 'weighted'}, bias {'+'.join(alt) or 'none'}, "
                         f"{'constrained' if cons else 'free'}")
                 procedures.setdefault(name, (alt, cons, stack_it))
-    scores: dict[str, list] = {name: [] for name in [f"{first} alone", *procedures]}
+    scores: dict[str, list[dict[str, Any]]] = {name: [] for name in [f"{first} alone", *procedures]}
     if folds is not None:  # cross-fitted data: choose on all folds but one, score on that one
         splits = [(np.flatnonzero(folds != f), np.flatnonzero(folds == f)) for f in np.unique(folds)]
     else:
         splits = []
         for _ in range(repeats):
-            order = rng.permutation(len(gold))
+            order = rng.permutation(len(labels))
             halves = (order[: len(order) // 2], order[len(order) // 2 :])
             splits += [halves, halves[::-1]]
     for fit_idx, held_idx in splits:
         fit_p = {k: (p[fit_idx], ev[fit_idx]) for k, (p, ev) in probas.items()}
         held_p = {k: (p[held_idx], ev[held_idx]) for k, (p, ev) in probas.items()}
-        floor = figures(list(gold[fit_idx]), fit_p[first][0])
-        scores[f"{first} alone"].append(figures(list(gold[held_idx]), held_p[first][0]))
-        stack = fit_stack(list(gold[fit_idx]), fit_p) if any(p[2] for p in procedures.values()) else None
+        floor = figures(list(labels[fit_idx]), fit_p[first][0])
+        scores[f"{first} alone"].append(figures(list(labels[held_idx]), held_p[first][0]))
+        stack = fit_stack(list(labels[fit_idx]), fit_p) if any(p[2] for p in procedures.values()) else None
         for name, (classes, cons, stack_it) in procedures.items():
             chosen_stack = stack if stack_it else None
-            _, weights, bias = search(list(gold[fit_idx]), fit_p, floor if cons else None, classes, chosen_stack)
-            if weights is None:  # nothing beat the floor
+            _, weights, bias = search(list(labels[fit_idx]), fit_p, floor if cons else None, classes, chosen_stack)
+            if weights is None or bias is None:  # nothing beat the floor (both are None then)
                 continue
-            scores[name].append(figures(list(gold[held_idx]), combine(held_p, weights, bias, stack=chosen_stack)))
-    out = {}
+            scores[name].append(figures(list(labels[held_idx]), combine(held_p, weights, bias, stack=chosen_stack)))
+    out: dict[str, dict[str, Any]] = {}
     for name, runs in scores.items():
         if len(runs) < len(splits):
             out[name] = {"note": f"nothing beat {first} alone on {len(splits) - len(runs)} of {len(splits)} splits"}
@@ -271,7 +307,9 @@ def procedure_cv(gold, probas, bias_classes, constrained: bool, stacked: bool = 
     return out
 
 
-def fit_temperature(gold, probas, weights, bias, stack=None) -> float:
+def fit_temperature(
+    gold: Sequence[str], probas: Probas, weights: dict[str, float], bias: Sequence[float], stack: Stack | None = None
+) -> float:
     import numpy as np
 
     y = np.asarray([LABELS.index(g) for g in gold])
@@ -291,7 +329,7 @@ def fit_temperature(gold, probas, weights, bias, stack=None) -> float:
     return math.exp((lo + hi) / 2)
 
 
-def calibration_error(gold, p, bins: int = 10) -> float:
+def calibration_error(gold: Sequence[str], p: FloatArray, bins: int = 10) -> float:
     import numpy as np
 
     conf = p.max(axis=1)
@@ -349,14 +387,16 @@ def main(argv: list[str] | None = None) -> int:
     bias_classes = tuple(args.bias_classes)
     if args.procedure_cv:
         report_cv = procedure_cv(v_gold, v_probas, bias_classes, args.constrained, args.stack, folds=folds)
-    stack = None
+    stack: Stack | None = None
     if args.stack:  # rounded as the JSON stores it, so that every figure is of the shipped file
         import numpy as np
 
-        stack = tuple(np.round(a, 6) for a in fit_stack(v_gold, v_probas))
-    score, weights, bias = search(v_gold, v_probas, floor, bias_classes, stack)
+        stack = cast("Stack", tuple(np.round(a, 6) for a in fit_stack(v_gold, v_probas)))
+    score, found_weights, found_bias = search(v_gold, v_probas, floor, bias_classes, stack)
     if score < 0:
         raise SystemExit(f"no weights and biases beat {MEMBERS[0]} alone on {where}; drop --constrained")
+    # a score of 0 or more comes with weights and biases
+    weights, bias = cast("dict[str, float]", found_weights), cast("list[float]", found_bias)
     log(f"weights {weights}, bias {dict(zip(LABELS, bias))}, {where} accuracy + macro-F1 {score:.4f}")
     temperature = fit_temperature(v_gold, v_probas, weights, bias, stack)
     p_valid = combine(v_probas, weights, bias, temperature, stack)
@@ -382,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
                          "coef": [[round(float(v), 6) for v in row] for row in stack[0]],
                          "intercept": [round(float(v), 6) for v in stack[1]]}
     args.out.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
-    report: dict = {
+    report: dict[str, Any] = {
         "spec": spec,
         "objective": "accuracy + macro-F1 on " + ("out-of-fold predictions over train + valid" if args.oof else "valid")
         + (f", beating {MEMBERS[0]} alone on both" if args.constrained else ""),

@@ -27,12 +27,16 @@ import json
 import time
 from argparse import Namespace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from enrich.evaluate import metrics
 from enrich.normalize import normalize
 from enrich.sentiment.common import LABELS
+
+if TYPE_CHECKING:
+    from enrich.training.train_sentiment import Recipe
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
@@ -92,7 +96,9 @@ def linear_oof(texts: list[str], gold: np.ndarray, fold: np.ndarray, jobs: int) 
     return out
 
 
-def _linear_fold(norm, tok, gold, fold, f, recipe: dict) -> np.ndarray:
+def _linear_fold(
+    norm: list[str], tok: list[list[str]], gold: np.ndarray, fold: np.ndarray, f: int, recipe: Recipe
+) -> np.ndarray:
     from threadpoolctl import threadpool_limits
 
     from enrich.training import train_sentiment as ts
@@ -107,10 +113,11 @@ def _linear_fold(norm, tok, gold, fold, f, recipe: dict) -> np.ndarray:
     decision = model.decision_function(feats.X_valid)
     order = [list(model.classes_).index(label) for label in LABELS]
     log(f"linear fold {f}: fitted on {len(fit_rows):,}, predicted {len(held):,}")
-    return decision[:, order]
+    logits: np.ndarray = decision[:, order]
+    return logits
 
 
-def mini_bert_oof(texts: list[str], gold: np.ndarray, fold: np.ndarray, args) -> np.ndarray:
+def mini_bert_oof(texts: list[str], gold: np.ndarray, fold: np.ndarray, args: Namespace) -> np.ndarray:
     import torch
     from transformers import AutoTokenizer
 
@@ -131,9 +138,9 @@ def mini_bert_oof(texts: list[str], gold: np.ndarray, fold: np.ndarray, args) ->
     return out
 
 
-def held_out_figures(gold: np.ndarray, logits: np.ndarray, fold: np.ndarray) -> dict:
+def held_out_figures(gold: np.ndarray, logits: np.ndarray, fold: np.ndarray) -> dict[str, Any]:
 
-    def fig(rows):
+    def fig(rows: np.ndarray) -> dict[str, float]:
         m = metrics([LABELS[i] for i in gold[rows]], [LABELS[i] for i in logits[rows].argmax(axis=1)], labels=LABELS)
         return {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4)}
 

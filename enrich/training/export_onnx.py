@@ -28,9 +28,13 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from enrich.training.train_mini_bert import DEFAULT_DATA, MODELS, log, read_split
 from sadap.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from enrich.sentiment.common import FloatArray
 
 DEFAULT_MODEL = MODELS / "sentiment-mini-bert-v3"
 ONNX_FILE = "model.int8.onnx"
@@ -55,7 +59,8 @@ def export_float(model_dir: Path, out: Path) -> None:
             self.inner = inner
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
+            logits: torch.Tensor = self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
+            return logits
 
     sample = tokenizer(["ตัวอย่างข้อความ ภาษาไทย สั้นๆ", "ดีมาก"], padding=True, return_tensors="pt")
     axes = {0: "batch", 1: "length"}
@@ -98,7 +103,7 @@ def quantize(float_path: Path, out: Path) -> None:
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
-def agreement(reference, model_dir: Path, onnx_path: Path, texts: list[str]) -> dict:
+def agreement(reference: FloatArray, model_dir: Path, onnx_path: Path, texts: list[str]) -> dict[str, Any]:
     """Labels and probabilities of the ONNX graph against ``reference``, the ``transformers``
     model's probabilities (float32) for ``texts``."""
     import numpy as np
@@ -128,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     if not (args.model / "config.json").is_file():
         raise SystemExit(f"error: {args.model}: not a transformers model directory (no config.json)")
     out = args.model / ONNX_FILE
-    record: dict = {"source": "model.safetensors", "source_sha256": sha256(args.model / "model.safetensors")}
+    record: dict[str, Any] = {"source": "model.safetensors", "source_sha256": sha256(args.model / "model.safetensors")}
     with tempfile.TemporaryDirectory() as tmp:
         float_path = Path(tmp) / "model.onnx"
         t = time.perf_counter()

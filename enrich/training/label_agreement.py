@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 from enrich.normalize import normalize
 
@@ -40,7 +41,7 @@ def _rows(path: Path) -> Iterable[tuple[str, str]]:
                 raise ValueError(f"{path}:{n}: expected a JSON object with \"text\" and \"label\"") from None
 
 
-def agreement(data_dir: Path) -> dict:
+def agreement(data_dir: Path) -> dict[str, Any]:
     """The figures described in the module docstring, as a dict."""
 
     labels: dict[str, list[str]] = defaultdict(list)

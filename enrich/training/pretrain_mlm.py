@@ -29,9 +29,15 @@ import json
 import math
 import random
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from enrich.normalize import normalize
+
+if TYPE_CHECKING:
+    import torch
+    from tokenizers import Tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data"
@@ -42,7 +48,16 @@ SEED = 13
 VOCAB_SIZE = 8000
 MAX_LEN = 128
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-MODEL_SIZE = {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024}
+
+
+class ModelSize(TypedDict):
+    hidden_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    intermediate_size: int
+
+
+MODEL_SIZE: ModelSize = {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024}
 
 
 def log(msg: str) -> None:
@@ -69,16 +84,8 @@ def read_corpus(news: Path, wisesight: Path) -> tuple[list[str], list[str]]:
     return paragraphs, messages
 
 
-def train_tokenizer(texts: list[str], out: Path):
-    from tokenizers import (
-        Tokenizer,
-        decoders,
-        models,
-        normalizers,
-        pre_tokenizers,
-        processors,
-        trainers,
-    )
+def train_tokenizer(texts: list[str], out: Path) -> Tokenizer:
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
     tok = Tokenizer(models.BPE(unk_token="[UNK]"))
     tok.normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Lowercase()])
@@ -111,10 +118,11 @@ def save_hf_tokenizer(out: Path) -> None:
     fast.save_pretrained(str(out))
 
 
-def make_sequences(tok, paragraphs: list[str], messages: list[str], social_repeats: int) -> list[list[int]]:
+def make_sequences(tok: Tokenizer, paragraphs: list[str], messages: list[str], social_repeats: int) -> list[list[int]]:
     """News packed into blocks of up to MAX_LEN pieces; each social message its own sequence."""
     body = MAX_LEN - 2
-    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    # special tokens: always in the vocabulary
+    cls_id, sep_id = cast(int, tok.token_to_id("[CLS]")), cast(int, tok.token_to_id("[SEP]"))
     seqs: list[list[int]] = []
     buf: list[int] = []
     for enc in tok.encode_batch(paragraphs, add_special_tokens=False):
@@ -129,7 +137,7 @@ def make_sequences(tok, paragraphs: list[str], messages: list[str], social_repea
     return seqs
 
 
-def batches(seqs: list[list[int]], max_tokens: int, rng: random.Random):
+def batches(seqs: list[list[int]], max_tokens: int, rng: random.Random) -> Iterator[list[int]]:
     """Endless length-bucketed batches (little padding), in random order."""
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
     while True:
@@ -142,7 +150,9 @@ def batches(seqs: list[list[int]], max_tokens: int, rng: random.Random):
         yield from chunks
 
 
-def mask_batch(ids, special_max: int, vocab: int, mask_id: int, gen):
+def mask_batch(
+    ids: torch.Tensor, special_max: int, vocab: int, mask_id: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     import torch
 
     labels = ids.clone()
@@ -212,14 +222,14 @@ def main(argv: list[str] | None = None) -> int:
         opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1 - s / est_steps)
     )
     gen = torch.Generator().manual_seed(SEED)
-    mask_id = tok.token_to_id("[MASK]")
+    mask_id = cast(int, tok.token_to_id("[MASK]"))  # a special token: always in the vocabulary
     special_max = len(SPECIAL) - 1
     vocab = tok.get_vocab_size()
 
-    history: list[dict] = []
+    history: list[dict[str, Any]] = []
     start = last_save = time.time()
     step = seen = 0
-    running = None
+    running: float | None = None
     deadline = start + args.minutes * 60
 
     def checkpoint(final: bool = False) -> None:
@@ -276,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             checkpoint()
             last_save = time.time()
     checkpoint(final=True)
-    log(f"done: perplexity on the last batches ~{math.exp(running):.1f}")
+    log(f"done: perplexity on the last batches ~{math.exp(cast(float, running)):.1f}")  # None only if no step ran
     return 0
 
 

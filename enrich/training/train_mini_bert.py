@@ -35,9 +35,14 @@ import random
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from enrich.evaluate import fold_questions, metrics
 from enrich.normalize import normalize
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import BertForSequenceClassification, PreTrainedModel, PreTrainedTokenizerBase
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
@@ -45,6 +50,8 @@ DEFAULT_PRETRAINED = ROOT / "build" / "thai-mini-bert-dapt"
 MODELS = ROOT / "enrich" / "models"
 LABELS = ("pos", "neu", "neg", "q")
 MAX_LEN = 128
+# Token ids of each message, and each message's label index.
+Encoded = tuple[list[list[int]], list[int]]
 
 
 def log(msg: str) -> None:
@@ -62,8 +69,9 @@ def read_split(data_dir: Path, name: str) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
-def encode(tokenizer, texts: list[str]) -> list[list[int]]:
-    return tokenizer(texts, truncation=True, max_length=MAX_LEN)["input_ids"]
+def encode(tokenizer: PreTrainedTokenizerBase, texts: list[str]) -> list[list[int]]:
+    ids: list[list[int]] = tokenizer(texts, truncation=True, max_length=MAX_LEN)["input_ids"]
+    return ids
 
 
 def length_batches(ids: list[list[int]], size: int, rng: random.Random) -> list[list[int]]:
@@ -73,7 +81,7 @@ def length_batches(ids: list[list[int]], size: int, rng: random.Random) -> list[
     return chunks
 
 
-def pad(ids: list[list[int]], rows: list[int]):
+def pad(ids: list[list[int]], rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     import torch
 
     width = max(len(ids[i]) for i in rows)
@@ -83,7 +91,7 @@ def pad(ids: list[list[int]], rows: list[int]):
     return x, (x != 0).long()
 
 
-def logits_of(model, ids: list[list[int]], batch: int = 128):
+def logits_of(model: PreTrainedModel, ids: list[list[int]], batch: int = 128) -> torch.Tensor:
     import torch
 
     model.eval()
@@ -97,7 +105,7 @@ def logits_of(model, ids: list[list[int]], batch: int = 128):
     return out
 
 
-def score(gold: list[int], pred: list[int]) -> dict:
+def score(gold: list[int], pred: list[int]) -> dict[str, Any]:
 
     g = [LABELS[i] for i in gold]
     p = [LABELS[i] for i in pred]
@@ -110,7 +118,15 @@ def score(gold: list[int], pred: list[int]) -> dict:
     }
 
 
-def finetune(args, seed: int, train, valid, pretrained: Path, tokenizer, pick_best: bool = True):
+def finetune(
+    args: argparse.Namespace,
+    seed: int,
+    train: Encoded,
+    valid: Encoded,
+    pretrained: Path,
+    tokenizer: PreTrainedTokenizerBase,
+    pick_best: bool = True,
+) -> tuple[BertForSequenceClassification, list[dict[str, Any]]]:
     """Fine-tune once; with ``pick_best`` the best epoch on ``valid`` is kept, otherwise the last
     (``valid`` is then only reported: cross-fitting must not choose on its held-out fold)."""
     import torch
@@ -159,7 +175,7 @@ def finetune(args, seed: int, train, valid, pretrained: Path, tokenizer, pick_be
             best = key
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     if pick_best:
-        model.load_state_dict(best_state)
+        model.load_state_dict(cast("dict[str, Any]", best_state))  # set by the first epoch
     return model, history
 
 

@@ -40,22 +40,34 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from enrich.evaluate import fold_questions, metrics
-from enrich.negation import NEGATORS, mark_negation
 from enrich.normalize import normalize
 from enrich.sentiment.linear import FORMAT, LinearSentiment
 from enrich.tokenize import tokenize
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+from enrich.negation import NEGATORS, mark_negation
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment"
 MODELS = ROOT / "enrich" / "models"
 SEED = 0
 MIN_DF = 2
-RECIPES: dict[str, dict] = {
+# A recipe: the feature and search settings of one engine (see RECIPES).
+Recipe = dict[str, Any]
+# Normalised texts and their tokens.
+Prepared = tuple[list[str], list[list[str]]]
+_T = TypeVar("_T")
+
+RECIPES: dict[str, Recipe] = {
     "linear-v1": {
         "tf": "sublinear",
         "word_ngram": (1, 2),
@@ -85,7 +97,7 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def identity(x):
+def identity(x: _T) -> _T:
     return x
 
 
@@ -106,7 +118,14 @@ def prepare(texts: list[str]) -> tuple[list[str], list[list[str]]]:
     return norm, [tokenize(t) for t in norm]
 
 
-def make_vectorizers(recipe: dict, analyzer: str, char_ngram: tuple[int, int], word_vocab=None, char_vocab=None):
+def make_vectorizers(
+    recipe: Recipe,
+    analyzer: str,
+    char_ngram: tuple[int, ...],
+    word_vocab: Mapping[str, int] | None = None,
+    char_vocab: Mapping[str, int] | None = None,
+) -> tuple[Any, Any]:
+    """The word and char ``TfidfVectorizer`` (scikit-learn has no type information: ``Any``)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     weighting = {"sublinear_tf": recipe["tf"] == "sublinear", "binary": recipe["tf"] == "binary",
@@ -136,22 +155,32 @@ def make_vectorizers(recipe: dict, analyzer: str, char_ngram: tuple[int, int], w
 class Features:
     """Fitted word + char vectorizers (as ``recipe`` says) and the train/valid matrices."""
 
-    def __init__(self, recipe, analyzer, char_ngram, train, valid, word_vocab=None, char_vocab=None):
+    def __init__(
+        self,
+        recipe: Recipe,
+        analyzer: str,
+        char_ngram: Sequence[int],
+        train: Prepared,
+        valid: Prepared,
+        word_vocab: Mapping[str, int] | None = None,
+        char_vocab: Mapping[str, int] | None = None,
+    ) -> None:
         from scipy.sparse import hstack
 
         self.recipe = recipe
         self.analyzer, self.char_ngram = analyzer, tuple(char_ngram)
         self.word, self.char = make_vectorizers(recipe, analyzer, self.char_ngram, word_vocab, char_vocab)
         (tr_norm, tr_tok), (va_norm, va_tok) = train, valid
-        self.X_train = hstack([self.word.fit_transform(word_input(recipe, tr_tok)),
+        self.X_train: csr_matrix = hstack([self.word.fit_transform(word_input(recipe, tr_tok)),
                                self.char.fit_transform(tr_norm)]).tocsr()
         self.X_valid = self.transform(va_norm, va_tok)
         self.n_word = len(self.word.vocabulary_)
 
-    def transform(self, norm, tok):
+    def transform(self, norm: list[str], tok: list[list[str]]) -> csr_matrix:
         from scipy.sparse import hstack
 
-        return hstack([self.word.transform(word_input(self.recipe, tok)), self.char.transform(norm)]).tocsr()
+        out: csr_matrix = hstack([self.word.transform(word_input(self.recipe, tok)), self.char.transform(norm)]).tocsr()
+        return out
 
     def terms(self) -> tuple[list[str], list[str]]:
         return list(self.word.get_feature_names_out()), list(self.char.get_feature_names_out())
@@ -163,14 +192,15 @@ def class_weights(labels: list[str], alpha: float) -> dict[str, float]:
     return {c: (n / (k * v)) ** alpha for c, v in sorted(counts.items())}
 
 
-def fit(X, y, C: float, alpha: float):
+def fit(X: csr_matrix, y: list[str], C: float, alpha: float) -> Any:
+    """A fitted ``LogisticRegression`` (``Any``: scikit-learn has no type information)."""
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=C, class_weight=class_weights(y, alpha), max_iter=5000, random_state=SEED)
     return model.fit(X, y)
 
 
-def score(gold, pred) -> dict[str, float]:
+def score(gold: Sequence[str], pred: Sequence[str]) -> dict[str, float]:
     from sklearn.metrics import accuracy_score, f1_score
 
     acc = accuracy_score(gold, pred)
@@ -178,11 +208,24 @@ def score(gold, pred) -> dict[str, float]:
     return {"accuracy": round(float(acc), 4), "macro_f1": round(float(f1), 4), "score": round(float(acc + f1), 4)}
 
 
-def _grid_point(X_train, y_train, X_valid, y_valid, C, alpha):
+def _grid_point(
+    X_train: csr_matrix, y_train: list[str], X_valid: csr_matrix, y_valid: list[str], C: float, alpha: float
+) -> dict[str, float]:
     return score(y_valid, fit(X_train, y_train, C, alpha).predict(X_valid))
 
 
-def run_grid(jobs, feats_by_key, y_train, y_valid, n_jobs):
+# A grid job: (features key: char analyzer and n-gram range, C, alpha).
+FeaturesKey = tuple[str, tuple[int, int]]
+GridJob = tuple[FeaturesKey, float, float]
+
+
+def run_grid(
+    jobs: list[GridJob],
+    feats_by_key: dict[FeaturesKey, Features],
+    y_train: list[str],
+    y_valid: list[str],
+    n_jobs: int,
+) -> list[tuple[FeaturesKey, float, float, dict[str, float]]]:
     """Fit each (features key, C, alpha) on train and score it on valid, ``n_jobs`` at a time."""
     from joblib import Parallel, delayed
 
@@ -218,7 +261,7 @@ def fit_temperature(decision: np.ndarray, gold_idx: np.ndarray) -> float:
     return float(math.exp((lo + hi) / 2))
 
 
-def word_input(recipe: dict, tokens: list[list[str]]) -> list[list[str]]:
+def word_input(recipe: Recipe, tokens: list[list[str]]) -> list[list[str]]:
     """The word block's input: the tokens, negation-marked as the recipe says (and as the runtime
     does with the negators and window stored in the file)."""
     window = recipe["negation_window"]
@@ -226,13 +269,14 @@ def word_input(recipe: dict, tokens: list[list[str]]) -> list[list[str]]:
     return [mark_negation(t, negators, window) for t in tokens] if window else tokens
 
 
-def idf_of(vectorizer):
+def idf_of(vectorizer: Any) -> np.ndarray[Any, np.dtype[np.float32]]:
     if vectorizer.use_idf:
-        return vectorizer.idf_.astype(np.float32)
+        idf: np.ndarray[Any, np.dtype[np.float32]] = vectorizer.idf_.astype(np.float32)
+        return idf
     return np.ones(len(vectorizer.vocabulary_), dtype=np.float32)
 
 
-def export(path: Path, feats: Features, model, temperature: float, meta: dict) -> None:
+def export(path: Path, feats: Features, model: Any, temperature: float, meta: dict[str, Any]) -> None:
 
     recipe = feats.recipe
     word_terms, char_terms = feats.terms()
@@ -260,7 +304,7 @@ def export(path: Path, feats: Features, model, temperature: float, meta: dict) -
     np.savez_compressed(path, **arrays)
 
 
-def runtime_report(path: Path, norm, tok, gold) -> dict:
+def runtime_report(path: Path, norm: list[str], tok: list[list[str]], gold: list[str]) -> dict[str, Any]:
     """Scores of the shipped file through the numpy runtime, in the enrich.evaluate format."""
 
     model = LinearSentiment.load(path)
@@ -271,7 +315,7 @@ def runtime_report(path: Path, norm, tok, gold) -> dict:
     return report
 
 
-def rounded(obj, digits=4):
+def rounded(obj: object, digits: int = 4) -> object:
     if isinstance(obj, float):
         return round(obj, digits)
     if isinstance(obj, dict):
@@ -281,7 +325,7 @@ def rounded(obj, digits=4):
     return obj
 
 
-def params_of(feats: Features, best: dict, temperature: float, labels: list[str]) -> dict:
+def params_of(feats: Features, best: dict[str, Any], temperature: float, labels: list[str]) -> dict[str, Any]:
     """The training log's description of a fitted model."""
     recipe = feats.recipe
     return {
@@ -334,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     # One BLAS thread, as in the search's worker processes: identical fits, run to run.
     threadpool_limits(1)
 
-    data = {}
+    data: dict[str, tuple[list[str], list[list[str]], list[str]]] = {}
     for split in ("train", "valid", "test"):
         texts, labels = read_split(args.data_dir, split)
         norm, tok = prepare(texts)
@@ -349,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if recipe.get("pool_valid"):
         return train_pooled(args, recipe, data, log_path, t0)
-    search: list[dict] = []
+    search: list[dict[str, Any]] = []
     if args.no_search:
         best = dict(DEFAULTS)
     else:
@@ -427,7 +471,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def train_pooled(args, recipe: dict, data: dict, log_path: Path, t0: float) -> int:
+def train_pooled(
+    args: argparse.Namespace,
+    recipe: Recipe,
+    data: dict[str, tuple[list[str], list[list[str]], list[str]]],
+    log_path: Path,
+    t0: float,
+) -> int:
     """Fit the recipe's defaults on train + valid; temperature and held-out figures from the
     cross-fitted (out-of-fold) predictions of the same recipe."""
     oof_path = OOF_DIR / "linear.npz"

@@ -9,24 +9,9 @@ from typing import Any
 from alerts.backtest import backtest
 from alerts.engine import AlertEngine
 from alerts.notifiers import Notifier, build_notifiers
-from playbooks.loader import load_playbooks
-from playbooks.schema import Playbook
-from sadap.app.config import Config
+from sadap.app.config import Config, configured_playbooks, rule_playbook_problems
 from sadap.core.errors import ConfigError
 from sadap.store import Store
-
-
-def configured_playbooks(config: Config, *, check_references: bool = True) -> list[Playbook]:
-    """The playbooks ``config`` asks for (its ``playbooks.paths``, then the shipped library if
-    ``playbooks.shipped``). With ``check_references``, rule and notifier ids named in them must
-    exist in that config; rule types are always checked against the registered ones."""
-    return load_playbooks(
-        [config.base_dir / p for p in config.playbooks.paths],
-        shipped=config.playbooks.shipped,
-        known_rules={r.id for r in config.alert_rules} if check_references else None,
-        known_notifiers={n.id for n in config.notifiers} if check_references else None,
-        known_rule_types=set(config.rule_type_names()),
-    )
 
 
 def build_engine(config: Config, store: Store, notifiers: list[Notifier] | None = None) -> AlertEngine:
@@ -34,13 +19,9 @@ def build_engine(config: Config, store: Store, notifiers: list[Notifier] | None 
     (their secrets checked now, so a missing token fails at start-up, not at the first alert)."""
     rules = config.alert_rules
     playbooks = configured_playbooks(config)
-    known = {p.id for p in playbooks}
-    for rule in rules:
-        if rule.options.playbook and rule.options.playbook not in known:
-            raise ConfigError(
-                f"rule {rule.id!r}: playbook {rule.options.playbook!r} does not exist "
-                f"(loaded: {', '.join(sorted(known))})"
-            )
+    problems = rule_playbook_problems(config, rules, {p.id for p in playbooks})
+    if problems:
+        raise ConfigError("\n".join(problems))
     if notifiers is None:
         notifiers = build_notifiers(config.notifiers)
     return AlertEngine(store, rules, playbooks, notifiers, tuple(config.custom_words()), list(config.maintenance))

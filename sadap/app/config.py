@@ -14,17 +14,20 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 
-from alerts.notifiers import NotifierConfig
 from alerts.maintenance import MaintenanceWindow
+from alerts.notifiers import NotifierConfig
+from alerts.notifiers.console import ConsoleOptions
 from alerts.registry import build_rules, rule_types
 from enrich.sentiment import check_engine
 from enrich.voc import check_lexicon
-from alerts.notifiers.console import ConsoleOptions
+from playbooks.loader import load_playbooks
+from playbooks.schema import Playbook
 from sadap.app.sources import SourceConfig
 from sadap.core.errors import ConfigError
-from sadap.core.settings_types import Duration, Strict
+from sadap.core.files import private_dir
+from sadap.core.settings_types import Duration, PositiveDuration, Strict
 from sadap.core.yamlsource import LineMap, load_yaml, validation_lines
 
 __all__ = ["Config", "Duration", "NotifierConfig", "load_config"]
@@ -99,6 +102,14 @@ class PrivacyConfig(Strict):
         "SADAP_PSEUDONYM_KEY",
         description="Environment variable holding the key for author pseudonyms; if unset, a random key "
         "is created once in `data_dir/pseudonym.key`.",
+    )
+    retention_days: int | None = Field(
+        None,
+        ge=1,
+        le=36500,
+        description="SQLite store: delete mentions collected more than this many days ago (with their responses, "
+        "search entries and ids in incident timelines), daily in `sadap run` and by `sadap privacy purge`; "
+        "none: keep all. On Elasticsearch use `store.elasticsearch.retention_months`.",
     )
 
 
@@ -196,7 +207,7 @@ class PlaybooksConfig(Strict):
 class ScheduleConfig(Strict):
     """The service's schedule."""
 
-    alerts_every: Duration = Field(timedelta(minutes=1), description="How often `sadap run` evaluates windowed rules.")
+    alerts_every: PositiveDuration = Field(timedelta(minutes=1), description="How often `sadap run` evaluates windowed rules.")
 
 
 class Config(Strict):
@@ -255,7 +266,7 @@ class Config(Strict):
         key_file = self.data_path / "pseudonym.key"
         if key_file.exists():
             return key_file.read_bytes().strip()
-        key_file.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(key_file.parent)
         key = secrets.token_hex(32).encode("ascii")
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
@@ -282,8 +293,57 @@ class Config(Strict):
         return sorted(rule_types())
 
     def validate_all(self) -> None:
-        """Validate the parts checked lazily (rules, notifier secrets are checked at use)."""
-        _ = self.alert_rules
+        """Validate the parts checked lazily (rules and the playbooks they name; notifier
+        secrets are checked at use). All problems in one ConfigError."""
+        problems: list[str] = []
+        try:
+            rules = self.alert_rules
+        except ConfigError as err:
+            problems.append(str(err))
+            rules = []
+        if any(r.options.playbook for r in rules):
+            try:
+                known = {p.id for p in configured_playbooks(self, check_references=False)}
+                problems.extend(rule_playbook_problems(self, rules, known))
+            except ConfigError as err:
+                problems.append(str(err))
+        if problems:
+            raise ConfigError("\n".join(problems))
+
+
+def configured_playbooks(config: Config, *, check_references: bool = True) -> list[Playbook]:
+    """The playbooks ``config`` asks for (its ``playbooks.paths``, then the shipped library if
+    ``playbooks.shipped``). With ``check_references``, rule and notifier ids named in them must
+    exist in that config; rule types are always checked against the registered ones."""
+    return load_playbooks(
+        [config.base_dir / p for p in config.playbooks.paths],
+        shipped=config.playbooks.shipped,
+        known_rules={r.id for r in config.alert_rules} if check_references else None,
+        known_notifiers={n.id for n in config.notifiers} if check_references else None,
+        known_rule_types=set(config.rule_type_names()),
+    )
+
+
+def rule_playbook_problems(config: Config, rules: list[Any], known: set[str]) -> list[str]:
+    """One ``file:line: rule 'r1': playbook 'x' does not exist`` line per rule naming an unknown playbook."""
+    return [
+        f"{_rule_where(config, rule.id)}rule {rule.id!r}: playbook {rule.options.playbook!r} does not exist "
+        f"(loaded: {', '.join(sorted(known))})"
+        for rule in rules
+        if rule.options.playbook and rule.options.playbook not in known
+    ]
+
+
+def _rule_where(config: Config, rule_id: str) -> str:
+    """``file:line: `` of a configured rule's ``playbook`` key, when the config came from a file."""
+    path = config._shown_path
+    if not path:
+        return ""
+    for i, raw in enumerate(config.rules):
+        if isinstance(raw, dict) and raw.get("id") == rule_id:
+            line = config._lines.line(("rules", i, "playbook"))
+            return f"{path}:{line}: " if line else f"{path}: "
+    return f"{path}: "
 
 
 def find_config_path(explicit: str | Path | None = None) -> Path | None:
@@ -311,23 +371,44 @@ def load_config(explicit: str | Path | None = None, *, validate: bool = True) ->
 
 
 def load_config_file(path: str | Path, *, validate: bool = True) -> Config:
+    """Load and check a config file. Every problem found is reported in one ConfigError, one
+    line each (settings, duplicate source names and rules together)."""
     path = Path(path)
     data, lines = load_yaml(path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping of settings (got {type(data).__name__})")
+    problems: list[str] = []
+    config: Config | None = None
     try:
         config = Config.model_validate(data)
     except ValidationError as err:
-        raise ConfigError("\n".join(validation_lines(err, str(path), lines, Config))) from None
+        problems.extend(validation_lines(err, str(path), lines, Config))
+    sources = data.get("sources")
+    names = [s.get("name") for s in sources if isinstance(s, dict)] if isinstance(sources, list) else []
+    for i, name in enumerate(names):
+        if name is not None and name in names[:i]:
+            problems.append(f"{path}:{lines.line(('sources', i, 'name'))}: sources[{i}].name: duplicate source name {name!r}")
+    if validate:
+        # The rules are checked even when other settings are wrong, so one run shows every error.
+        probe = config if config is not None else Config.model_construct(rules=data.get("rules") if isinstance(data.get("rules"), list) else [])
+        probe._path = path.resolve()
+        probe._shown_path = str(path)
+        probe._lines = lines
+        if config is None and isinstance(data.get("playbooks"), dict):
+            try:
+                probe.playbooks = PlaybooksConfig.model_validate(data["playbooks"])
+            except ValidationError:
+                pass
+        try:
+            probe.validate_all()
+        except ConfigError as err:
+            problems.extend(line for line in str(err).splitlines() if line not in problems)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    assert config is not None
     config._path = path.resolve()
     config._shown_path = str(path)
     config._lines = lines
-    names = [s.name for s in config.sources]
-    for i, name in enumerate(names):
-        if name in names[:i]:
-            raise ConfigError(f"{path}:{lines.line(('sources', i, 'name'))}: sources[{i}].name: duplicate source name {name!r}")
-    if validate:
-        config.validate_all()
     return config

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from alerts.registry import rule_types
@@ -20,7 +21,7 @@ from sadap.app.config import Config
 from sadap.core.timeutil import format_duration
 
 
-def _type_name(annotation) -> str:
+def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     if annotation is timedelta:
         return "duration"
@@ -43,10 +44,10 @@ def _type_name(annotation) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def _default(field) -> str:
+def _default(field: FieldInfo) -> str:
     if field.is_required():
         return "required"
-    value = field.default_factory() if field.default_factory is not None else field.default
+    value = field.get_default(call_default_factory=True, validated_data={})
     if value is PydanticUndefined:
         return ""
     if isinstance(value, timedelta):

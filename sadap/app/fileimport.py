@@ -2,28 +2,67 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import json
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from sadap.core.errors import InputError
 from sadap.core.mention import RawMention
 from sadap.core.thaidate import from_epoch, parse_thai_datetime
-from sadap.core.timeutil import parse_iso
+from sadap.core.timeutil import UTC, now_utc, parse_iso
 
 FIELDS = ("text", "published_at", "id", "source", "url", "author", "title")
+# Published times accepted: from the Unix epoch to a day after now (clock skew, time zones).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
 class Rejected:
     line: int
     error: str
+
+
+@dataclass
+class ReadStats:
+    """What reading a file changed that the mentions themselves do not show."""
+
+    surrogates_dropped: int = 0  # lone UTF-16 surrogates (e.g. JSON "\\ud800") removed
+    lines_with_surrogates: list[int] = field(default_factory=list)
+    encoding: str = "utf-8"
+
+
+def _drop_surrogates(row: dict[str, Any]) -> int:
+    """Remove lone surrogates from the row's string values in place; how many were removed."""
+    dropped = 0
+    for key, value in list(row.items()):
+        if isinstance(value, str) and _SURROGATE.search(value):
+            cleaned, n = _SURROGATE.subn("", value)
+            row[key] = cleaned
+            dropped += n
+    return dropped
+
+
+def check_published(value: datetime, now: datetime | None = None) -> datetime:
+    """A published time in the accepted range, else InputError naming it."""
+    now = now or now_utc()
+    if value < EARLIEST:
+        raise InputError(f"`published_at` {value.date().isoformat()} is before 1970-01-01 (allowed: 1970 to now)")
+    if value > now + FUTURE_SLACK:
+        raise InputError(
+            f"`published_at` {value.isoformat()} is in the future (more than a day after now, "
+            f"{now.replace(microsecond=0).isoformat()}); check the time zone or the clock"
+        )
+    return value
 
 
 def _bad_bytes(text: str) -> int | None:
@@ -60,7 +99,7 @@ def read_time(value: object) -> datetime:
     return found
 
 
-def row_to_raw(row: dict, default_source: str) -> RawMention:
+def row_to_raw(row: dict[str, Any], default_source: str, now: datetime | None = None) -> RawMention:
     if not isinstance(row, dict):
         raise InputError(f"expected an object with a `text` field, got {type(row).__name__}")
     text = row.get("text")
@@ -69,7 +108,10 @@ def row_to_raw(row: dict, default_source: str) -> RawMention:
     if not isinstance(text, str):
         raise InputError(f"`text` must be a string, got {type(text).__name__}")
     published = row.get("published_at")
-    published_at = read_time(published) if published not in (None, "") else None
+    published_at = None
+    if published not in (None, ""):
+        published_at = read_time(published)
+        check_published(published_at, now)
     extras = {k: v for k, v in row.items() if k not in FIELDS and v not in (None, "")}
     try:
         return RawMention(
@@ -88,26 +130,58 @@ def row_to_raw(row: dict, default_source: str) -> RawMention:
         raise InputError(f"`{'.'.join(map(str, first['loc']))}`: {first['msg']}") from None
 
 
-def read_file(path: str | Path) -> Iterator[tuple[int, RawMention | Rejected]]:
-    """Yield (line number, mention or rejection). CSV line numbers count the header as line 1."""
+def _decode(data: bytes, path: Path, stats: ReadStats) -> str:
+    """UTF-8 (with or without a BOM) or UTF-16 with a BOM; other encodings are refused."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not data.startswith(codecs.BOM_UTF32_LE):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise InputError(f"{path}: UTF-16 file (by its BOM) with a bad byte at {err.start}; save it as UTF-8") from None
+        stats.encoding = "utf-16"
+        return text.lstrip("\ufeff")
+    if data.startswith(codecs.BOM_UTF32_LE) or data.startswith(codecs.BOM_UTF32_BE):
+        raise InputError(f"{path}: UTF-32 text is not supported; save the file as UTF-8")
+    head = data[:4096]
+    if head and head.count(b"\x00") * 4 > len(head):
+        raise InputError(f"{path}: looks like UTF-16 without a byte order mark; save the file as UTF-8 (or UTF-16 with a BOM)")
+    text = data.decode("utf-8", errors="surrogateescape")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def read_file(path: str | Path, stats: ReadStats | None = None) -> Iterator[tuple[int, RawMention | Rejected]]:
+    """Yield (line number, mention or rejection). CSV line numbers count the header as line 1.
+
+    ``stats`` (if given) collects what reading changed: lone surrogates dropped, the encoding."""
     path = Path(path)
+    stats = stats if stats is not None else ReadStats()
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a folder, not a file") from None
-    text = data.decode("utf-8", errors="surrogateescape")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = _decode(data, path, stats)
     source = path.stem
+    now = now_utc()
     if path.suffix.lower() == ".csv":
-        yield from _read_csv(text, source, path)
+        yield from _read_csv(text, source, path, stats, now)
     else:
-        yield from _read_jsonl(text, source)
+        yield from _read_jsonl(text, source, stats, now)
 
 
-def _read_jsonl(text: str, source: str) -> Iterator[tuple[int, RawMention | Rejected]]:
+def _convert(number: int, row: object, source: str, stats: ReadStats, now: datetime) -> RawMention | Rejected:
+    if isinstance(row, dict):
+        dropped = _drop_surrogates(row)
+        if dropped:
+            stats.surrogates_dropped += dropped
+            stats.lines_with_surrogates.append(number)
+    try:
+        return row_to_raw(row, source, now)  # type: ignore[arg-type]
+    except InputError as err:
+        return Rejected(number, str(err))
+
+
+def _read_jsonl(text: str, source: str, stats: ReadStats, now: datetime) -> Iterator[tuple[int, RawMention | Rejected]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -120,28 +194,52 @@ def _read_jsonl(text: str, source: str) -> Iterator[tuple[int, RawMention | Reje
         except json.JSONDecodeError as err:
             yield number, Rejected(number, f"not valid JSON: {err.msg} (column {err.colno})")
             continue
-        try:
-            yield number, row_to_raw(row, source)
-        except InputError as err:
-            yield number, Rejected(number, str(err))
+        except RecursionError:
+            yield number, Rejected(number, "not valid JSON: nested too deeply")
+            continue
+        yield number, _convert(number, row, source, stats, now)
 
 
-def _read_csv(text: str, source: str, path: Path) -> Iterator[tuple[int, RawMention | Rejected]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+def _read_csv(
+    text: str, source: str, path: Path, stats: ReadStats, now: datetime
+) -> Iterator[tuple[int, RawMention | Rejected]]:
+    """Rows, each numbered by the line it starts on. An unterminated quote (which would make
+    every following line one value) rejects the row it starts and the lines after it are
+    read again as rows."""
+    lines = text.splitlines(keepends=True)
+    header_reader = csv.reader(lines[:1])
+    header = next(header_reader, [])
     if "text" not in header:
         raise InputError(f"{path}:1: CSV header has no `text` column (columns: {', '.join(header) or 'none'})")
-    for row in reader:
-        number = reader.line_num
-        if None in row:
-            yield number, Rejected(number, f"more values than header columns ({len(header)})")
-            continue
-        values = " ".join(v for v in row.values() if v)
-        bad = _bad_bytes(values)
-        if bad is not None:
-            yield number, Rejected(number, "not UTF-8 text; save the file as UTF-8")
-            continue
+    start = 1  # index into lines of the next line to read
+    while start < len(lines):
+        reader = csv.reader(lines[start:], strict=True)
+        consumed = 0
         try:
-            yield number, row_to_raw(row, source)
-        except InputError as err:
-            yield number, Rejected(number, str(err))
+            for values in reader:
+                number = start + consumed + 1
+                consumed = reader.line_num
+                if not values or not any(v.strip() for v in values):
+                    continue
+                if len(values) > len(header):
+                    yield number, Rejected(number, f"more values than header columns ({len(header)})")
+                    continue
+                row = dict(zip(header, values + [""] * (len(header) - len(values))))
+                bad = _bad_bytes(" ".join(v for v in values if v))
+                if bad is not None:
+                    yield number, Rejected(number, "not UTF-8 text; save the file as UTF-8")
+                    continue
+                yield number, _convert(number, row, source, stats, now)
+            return
+        except csv.Error as err:
+            number = start + consumed + 1
+            if "unexpected end of data" in str(err):
+                swallowed = len(lines) - start - consumed
+                yield number, Rejected(
+                    number,
+                    f"unterminated quote (\") in this row: it would run to the end of the file ({swallowed} lines); "
+                    "close the quote — the lines after it are read as rows",
+                )
+            else:
+                yield number, Rejected(number, f"bad CSV quoting: {err}")
+            start = start + consumed + 1

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from sadap.app.fileimport import Rejected, read_file
+from sadap.app.fileimport import ReadStats, Rejected, read_file
 from sadap.app.ingest import BatchResult, IngestPipeline
 
 PROGRESS_EVERY = 2000
@@ -30,9 +30,10 @@ def import_file(
     rejected: list[dict] = []
     batch = []
     records = 0
+    stats = ReadStats()
     started = time.monotonic()
     try:
-        for number, item in read_file(path):
+        for number, item in read_file(path, stats):
             records += 1
             if isinstance(item, Rejected):
                 rejected.append({"line": item.line, "error": item.error})
@@ -54,7 +55,10 @@ def import_file(
         "stored": total.stored,
         "duplicates": total.duplicates,
         "near_duplicates": total.near_duplicates,
+        "spooled": total.spooled,
         "rejected": rejected,
+        "surrogates_dropped": stats.surrogates_dropped,
+        "encoding": stats.encoding,
         "alerts": len(total.alerts),
     }
     if history:

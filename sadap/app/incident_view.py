@@ -6,14 +6,14 @@ import json
 from collections.abc import Callable
 
 from playbooks.render import first_steps
-from sadap.app.alerting import configured_playbooks
+from sadap.app.config import Config, configured_playbooks
 from sadap.core.errors import InputError
 from sadap.core.labels import INCIDENT_STATE, th
 from sadap.core.timeutil import show
 from sadap.store import open_store
 
 
-def show_incident(config, incident_id: str, *, as_json: bool, echo: Callable[[str], None]) -> None:
+def show_incident(config: Config, incident_id: str, *, as_json: bool, echo: Callable[[str], None]) -> None:
 
     with open_store(config) as store:
         incident = store.get_incident(incident_id)

@@ -33,6 +33,7 @@ class BatchResult:
     stored: int = 0
     duplicates: int = 0  # already stored (same id): nothing new
     near_duplicates: int = 0  # stored, but marked as a copy of an earlier mention
+    spooled: int = 0  # Elasticsearch unreachable: waiting on local disk, stored when it is back
     alerts: list[FiredAlert] = field(default_factory=list)
 
     def add(self, other: "BatchResult") -> None:
@@ -40,6 +41,7 @@ class BatchResult:
         self.stored += other.stored
         self.duplicates += other.duplicates
         self.near_duplicates += other.near_duplicates
+        self.spooled += other.spooled
         self.alerts.extend(other.alerts)
 
 
@@ -110,7 +112,11 @@ class IngestPipeline:
                 if m.simhash is not None:
                     self.near.add(m.simhash, m.id)
         stored = self.store.upsert(enriched)
-        result.stored = len(stored.inserted)
+        spooled = set(getattr(stored, "spooled", ()))
+        result.spooled = len(spooled)
+        result.stored = len([i for i in stored.inserted if i not in spooled])
+        # Stored meanwhile by another process (two imports of one file at once): not new here.
+        result.duplicates += len(stored.updated)
         if self.after_store is not None:
             result.alerts = self.after_store(stored.inserted, self.clock())
         return result

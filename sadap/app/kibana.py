@@ -61,7 +61,7 @@ INCIDENT_LABELS = {"opened_at": "เวลาที่เปิด", "updated_at
                    "severity": "ความรุนแรง", "key": "เรื่อง", "rule": "กฎ", "title": "ชื่อเหตุการณ์", "alert_count": "จำนวนการแจ้งเตือน"}
 
 
-def _lookup(table: dict) -> dict:
+def _lookup(table: dict[str, Any]) -> dict[str, Any]:
     return {"id": "static_lookup", "params": {"lookupEntries": [{"key": k, "value": v[0]} for k, v in table.items()],
                                               "unknownKeyValue": None}}
 
@@ -70,12 +70,12 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _object(obj_id: str, obj_type: str, attributes: dict, references: list[dict]) -> dict:
+def _object(obj_id: str, obj_type: str, attributes: dict[str, Any], references: list[dict[str, Any]]) -> dict[str, Any]:
     return {"id": obj_id, "type": obj_type, "attributes": attributes, "references": references,
             "coreMigrationVersion": MIGRATION, "migrationVersion": {obj_type: MIGRATION}}
 
 
-def _data_view(obj_id: str, title: str, name: str, time_field: str, labels: dict, formats: dict, hidden: list[str]) -> dict:
+def _data_view(obj_id: str, title: str, name: str, time_field: str, labels: dict[str, Any], formats: dict[str, Any], hidden: list[str]) -> dict[str, Any]:
     return _object(obj_id, "index-pattern", {
         "title": title,
         "name": name,
@@ -89,17 +89,17 @@ def _data_view(obj_id: str, title: str, name: str, time_field: str, labels: dict
 
 
 # -- aggregations (Kibana's aggregation-based editor) ------------------------------
-def _count(label: str = "จำนวนข้อความ") -> dict:
+def _count(label: str = "จำนวนข้อความ") -> dict[str, Any]:
     return {"id": "1", "enabled": True, "type": "count", "schema": "metric", "params": {"customLabel": label}}
 
 
-def _dates(field: str, label: str, agg_id: str = "2") -> dict:
+def _dates(field: str, label: str, agg_id: str = "2") -> dict[str, Any]:
     return {"id": agg_id, "enabled": True, "type": "date_histogram", "schema": "segment",
             "params": {"field": field, "interval": "auto", "min_doc_count": 1, "extended_bounds": {},
                        "useNormalizedEsInterval": True, "customLabel": label}}
 
 
-def _terms(field: str, label: str, schema: str, size: int = 10, agg_id: str = "3") -> dict:
+def _terms(field: str, label: str, schema: str, size: int = 10, agg_id: str = "3") -> dict[str, Any]:
     return {"id": agg_id, "enabled": True, "type": "terms", "schema": schema,
             "params": {"field": field, "size": size, "order": "desc", "orderBy": "1", "otherBucket": False,
                        "missingBucket": False, "customLabel": label}}
@@ -118,7 +118,7 @@ _PARAMS = {
 }
 
 
-def _vis(obj_id: str, title: str, data_view: str, vis_type: str, aggs: list[dict], query: str = "") -> dict:
+def _vis(obj_id: str, title: str, data_view: str, vis_type: str, aggs: list[dict[str, Any]], query: str = "") -> dict[str, Any]:
     state = {"title": title, "type": vis_type, "aggs": aggs, "params": _PARAMS[vis_type]}
     source = {"query": {"query": query, "language": "kuery"}, "filter": [], "indexRefName": INDEX_REF}
     return _object(obj_id, "visualization", {
@@ -131,7 +131,7 @@ def _vis(obj_id: str, title: str, data_view: str, vis_type: str, aggs: list[dict
     }, [{"name": INDEX_REF, "type": "index-pattern", "id": data_view}])
 
 
-def _search(obj_id: str, title: str, data_view: str, columns: list[str], sort_field: str, query: str = "") -> dict:
+def _search(obj_id: str, title: str, data_view: str, columns: list[str], sort_field: str, query: str = "") -> dict[str, Any]:
     source = {"query": {"query": query, "language": "kuery"}, "filter": [], "indexRefName": INDEX_REF}
     return _object(obj_id, "search", {
         "title": title,
@@ -142,7 +142,7 @@ def _search(obj_id: str, title: str, data_view: str, columns: list[str], sort_fi
     }, [{"name": INDEX_REF, "type": "index-pattern", "id": data_view}])
 
 
-def _dashboard(obj_id: str, title: str, description: str, panels: list[tuple[dict, int, int, int, int]]) -> dict:
+def _dashboard(obj_id: str, title: str, description: str, panels: list[tuple[dict[str, Any], int, int, int, int]]) -> dict[str, Any]:
     """``panels``: (saved object, x, y, w, h) on Kibana's 48-column grid."""
     items, refs = [], []
     for n, (obj, x, y, w, h) in enumerate(panels, start=1):
@@ -164,7 +164,7 @@ def _dashboard(obj_id: str, title: str, description: str, panels: list[tuple[dic
     }, refs)
 
 
-def saved_objects(prefix: str = "sadap") -> list[dict]:
+def saved_objects(prefix: str = "sadap") -> list[dict[str, Any]]:
     """Every saved object, dependencies first."""
     names = Names(prefix)
     dv_m, dv_a, dv_i = f"{prefix}-mentions", f"{prefix}-alerts", f"{prefix}-incidents"
@@ -271,7 +271,7 @@ def provision(
     verify: bool = True,
     ca_certs: str | None = None,
     timeout: float = 60.0,
-) -> dict:
+) -> dict[str, Any]:
     """Import saved objects (overwriting Sadap's own ids, so running it again is harmless)."""
 
     headers = {"kbn-xsrf": "sadap"}

@@ -18,6 +18,14 @@ def setup_cli_logging(level: int = logging.WARNING) -> None:
     setattr(handler, _MARK, True)
     root.addHandler(handler)
     root.setLevel(level)
+    quiet_client_loggers()
+
+
+def quiet_client_loggers() -> None:
+    """The Elasticsearch client logs every failed attempt with a traceback (tens of thousands of
+    lines during an outage); the store reports an outage once, with counts, instead."""
+    for name in ("elastic_transport", "elasticsearch"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 class _ServiceLines(logging.Filter):

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from enrich.pipeline import Enricher
+from sadap.app.config import Config
 from sadap.core.mention import Mention
 from sadap.store import MentionFilter, Store, open_store
 
@@ -34,9 +36,9 @@ class ReenrichReport:
     complaint: int = 0  # changed complaint flag or type
     entities: int = 0  # changed set of watched entities
     dry_run: bool = False
-    examples: list[dict] = field(default_factory=list)  # the first few changes, old → new
+    examples: list[dict[str, Any]] = field(default_factory=list)  # the first few changes, old → new
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -50,7 +52,7 @@ def _complaint(m: Mention) -> str | None:
 
 
 def reenrich(
-    config,
+    config: Config,
     flt: MentionFilter = MentionFilter(),
     *,
     batch_size: int = 500,
@@ -99,8 +101,8 @@ def reenrich(
     return report
 
 
-def _example(old: Mention, new: Mention) -> dict:
-    out: dict = {"id": old.id}
+def _example(old: Mention, new: Mention) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": old.id}
     for name, before, after in (
         ("sentiment", _label(old), _label(new)),
         ("category", old.category, new.category),

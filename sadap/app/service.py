@@ -20,6 +20,7 @@ from sadap.app.alerting import build_engine
 from sadap.app.config import Config
 from sadap.app.importer import import_file
 from sadap.app.logs import show_service_logs
+from sadap.app.privacy import purge
 from sadap.core.errors import ConfigError
 from sadap.core.timeutil import BANGKOK, now_utc
 from sadap.store import Store, open_store
@@ -56,7 +57,8 @@ def schedule(
     clock: Callable[[], datetime] = now_utc,
     crawler: Crawler = crawl_in_subprocess,
 ) -> None:
-    """Add the service's jobs to ``scheduler``: rule evaluation, then one job per enabled source.
+    """Add the service's jobs to ``scheduler``: rule evaluation, retention (with
+    ``privacy.retention_days``), then one job per enabled source.
     ``clock`` gives the evaluation time (tests inject one)."""
     engine = build_engine(config, store)
 
@@ -68,12 +70,19 @@ def schedule(
         report = import_file(config, path)
         log.info("file %s: %s stored, %s rejected", path, report["stored"], len(report["rejected"]))
 
+    def retention() -> None:
+
+        report = purge(config, store, now=clock())
+        log.info("retention (%s days): %d mentions erased", report["retention_days"], report["mentions"])
+
     first = clock().astimezone(BANGKOK)
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "next_run_time": first, "misfire_grace_time": 300}
     scheduler.add_listener(job_listener, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     scheduler.add_job(
         evaluate, IntervalTrigger(seconds=config.schedule.alerts_every.total_seconds()), id="alerts", **common
     )
+    if config.privacy.retention_days:  # PDPA: at start, then daily
+        scheduler.add_job(retention, IntervalTrigger(days=1), id="retention", **common)
     for source in config.sources:
         if not source.enabled:
             continue

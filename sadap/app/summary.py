@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sadap.store import MentionFilter, Store
 
 
-def overview(store: Store) -> dict:
+def overview(store: Store) -> dict[str, Any]:
     everything = MentionFilter()
     total = store.count(everything)
     return {

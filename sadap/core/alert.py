@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -34,7 +34,7 @@ class FiredAlert(BaseModel):
     query: str | None = None
     terms: list[str] = Field(default_factory=list, description="Top terms in its mentions.")
     entities: list[str] = Field(default_factory=list, description="Watched entities in its mentions.")
-    detail: dict = Field(default_factory=dict, description="Rule-specific figures (baseline mean, shares, …).")
+    detail: dict[str, Any] = Field(default_factory=dict, description="Rule-specific figures (baseline mean, shares, …).")
     playbook_hint: str | None = Field(None, description="Playbook the rule names explicitly, if any.")
     playbook: str | None = None
     incident: str | None = None

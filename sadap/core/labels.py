@@ -1,5 +1,7 @@
 """Thai (and English) labels for what people read."""
 
+from collections.abc import Mapping
+
 SENTIMENT = {
     "pos": ("เชิงบวก", "positive"),
     "neu": ("เป็นกลาง", "neutral"),
@@ -19,7 +21,7 @@ INCIDENT_STATE = {
 }
 
 
-def th(table: dict, key: str | None) -> str:
+def th(table: Mapping[str, tuple[str, str]], key: str | None) -> str:
     if key is None:
         return "-"
     return table.get(key, (key, key))[0]

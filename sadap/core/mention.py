@@ -133,6 +133,30 @@ def pseudonymise(author: str, source_name: str, key: bytes) -> str:
     return "a_" + digest.hexdigest()[:16]
 
 
+# Extra fields (from imports and crawlers) that identify or contact a person. With
+# ``keep_author_names`` off they are dropped before anything is stored; with it on they are
+# kept, and enrichment still masks phone numbers, e-mail addresses and ID numbers in them.
+PERSONAL_FIELDS = frozenset({
+    "name", "user", "user_name", "username", "user_id", "userid", "display_name", "screen_name", "full_name",
+    "first_name", "last_name", "surname", "nickname", "nick", "author_name", "author_id", "handle", "profile",
+    "profile_url", "avatar", "avatar_url", "phone", "phone_number", "tel", "telephone", "mobile", "mobile_number",
+    "email", "e_mail", "mail", "email_address", "national_id", "citizen_id", "id_card", "id_card_number",
+    "id_number", "passport", "passport_number", "tax_id", "address", "home_address", "line_id", "birthday",
+    "birth_date", "date_of_birth", "dob", "ip", "ip_address", "location", "gps", "latitude", "longitude",
+})
+
+
+def personal_field(key: str) -> bool:
+    """Whether an extra field's name says it holds personal data (``Phone``, ``e-mail``, ``user name``…)."""
+    norm = "_".join(str(key).strip().lower().replace("-", " ").replace(".", " ").split())
+    return norm in PERSONAL_FIELDS
+
+
+def drop_personal_fields(extras: dict[str, Any]) -> dict[str, Any]:
+    """``extras`` without the fields :func:`personal_field` names."""
+    return {k: v for k, v in extras.items() if not personal_field(k)}
+
+
 def to_mention(
     raw: RawMention,
     *,
@@ -157,5 +181,5 @@ def to_mention(
         title=raw.title,
         text=raw.text,
         engagement=raw.engagement,
-        extras=raw.extras,
+        extras=raw.extras if keep_author_names else drop_personal_fields(raw.extras),
     )

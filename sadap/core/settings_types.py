@@ -21,7 +21,16 @@ def parse_duration_setting(value: Any) -> timedelta:
         raise ValueError(str(err)) from None
 
 
+def parse_positive_duration(value: Any) -> timedelta:
+    """A duration that must be longer than zero (windows, periods, schedules)."""
+    delta = parse_duration_setting(value)
+    if delta <= timedelta(0):
+        raise ValueError(f"must be longer than 0s (got {value!r}); use for example 15m, 1h or 7d")
+    return delta
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration_setting)]
+PositiveDuration = Annotated[timedelta, BeforeValidator(parse_positive_duration)]
 
 
 class Strict(BaseModel):

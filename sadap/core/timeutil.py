@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from sadap.core.errors import InputError
@@ -13,6 +13,7 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION_S = 36500 * 86400  # 100 years: far past any window, far below timedelta's limit
 DURATION_HELP = "a number and a unit: s, m, h, d or w (for example 15m, 24h, 7d)"
 
 
@@ -21,11 +22,16 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
     if isinstance(text, timedelta):
         return text
     if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if not abs(float(text)) <= MAX_DURATION_S:  # also nan
+            raise InputError(f"duration {text!r} is out of range (at most {MAX_DURATION_S} seconds)")
         return timedelta(seconds=float(text))
     match = _DURATION.match(str(text))
     if not match:
         raise InputError(f"cannot read duration {text!r}: use {DURATION_HELP}")
-    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > MAX_DURATION_S:
+        raise InputError(f"duration {text!r} is too long (at most {MAX_DURATION_S // 86400}d, about 100 years)")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(delta: timedelta) -> str:
@@ -41,14 +47,14 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def as_utc(value: datetime, naive_zone=BANGKOK) -> datetime:
+def as_utc(value: datetime, naive_zone: tzinfo = BANGKOK) -> datetime:
     """Attach ``naive_zone`` (Asia/Bangkok by default) to naive times, then convert to UTC."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=naive_zone)
     return value.astimezone(UTC)
 
 
-def parse_iso(text: str, naive_zone=BANGKOK) -> datetime:
+def parse_iso(text: str, naive_zone: tzinfo = BANGKOK) -> datetime:
     """ISO 8601 with or without offset (naive means Asia/Bangkok) → aware UTC."""
     raw = str(text).strip()
     if raw.endswith("Z") or raw.endswith("z"):
@@ -59,7 +65,10 @@ def parse_iso(text: str, naive_zone=BANGKOK) -> datetime:
         raise InputError(
             f"cannot read time {text!r}: use ISO 8601, e.g. 2026-11-21T09:30:00+07:00"
         ) from None
-    return as_utc(value, naive_zone)
+    try:
+        return as_utc(value, naive_zone)
+    except (OverflowError, ValueError):  # 9999-12-31T23:59:59-05:00 is past year 9999 in UTC
+        raise InputError(f"time {text!r} is out of range (in UTC it falls outside the years 1 to 9999)") from None
 
 
 def to_bangkok(value: datetime) -> datetime:

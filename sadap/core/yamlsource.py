@@ -12,6 +12,13 @@ from pydantic import BaseModel, ValidationError
 from sadap.core.errors import ConfigError
 
 Loc = tuple[str | int, ...]
+# Mapping keys and sequence items in a document once its aliases are expanded. A real config has
+# a few thousand; an "alias bomb" (anchors nested in anchors) has billions.
+MAX_NODES = 100_000
+
+
+class _TooLarge(Exception):
+    pass
 
 
 class LineMap:
@@ -21,17 +28,37 @@ class LineMap:
         self.lines = lines or {}
 
     @classmethod
-    def from_node(cls, node: yaml.Node | None) -> "LineMap":
+    def from_node(cls, node: yaml.Node | None, duplicates: list[str] | None = None) -> "LineMap":
+        """Lines of ``node``'s keys and items. Keys repeated in one mapping are appended to
+        ``duplicates`` as ``(where, key, first line, second line)`` messages. Raises
+        ``_TooLarge`` past MAX_NODES (counted with aliases expanded)."""
         lines: dict[Loc, int] = {}
+        count = 0
 
         def walk(n: yaml.Node, loc: Loc) -> None:
+            nonlocal count
             if isinstance(n, yaml.MappingNode):
+                seen: dict[str, int] = {}
                 for key_node, value_node in n.value:
+                    count += 1
+                    if count > MAX_NODES:
+                        raise _TooLarge
                     key = key_node.value
-                    lines[loc + (key,)] = key_node.start_mark.line + 1
+                    line = key_node.start_mark.line + 1
+                    if duplicates is not None and key_node.tag != "tag:yaml.org,2002:merge" and isinstance(key, str):
+                        if key in seen and seen[key] != line:
+                            duplicates.append(
+                                f"{line}: {format_loc(loc + (key,))}: duplicate key {key!r} (first at line {seen[key]}); "
+                                "keep one"
+                            )
+                        seen.setdefault(key, line)
+                    lines.setdefault(loc + (key,), line)
                     walk(value_node, loc + (key,))
             elif isinstance(n, yaml.SequenceNode):
                 for i, item in enumerate(n.value):
+                    count += 1
+                    if count > MAX_NODES:
+                        raise _TooLarge
                     lines[loc + (i,)] = item.start_mark.line + 1
                     walk(item, loc + (i,))
 
@@ -67,14 +94,31 @@ def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
 
 
 def parse_yaml(text: str, name: str) -> tuple[Any, LineMap]:
+    """Parse ``text``; duplicate keys are errors (naming both lines), and a document that
+    expands (through aliases) past MAX_NODES values is refused at once."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        line = mark.line + 1 if mark else "?"
+        raise ConfigError(f"{name}:{line}: YAML syntax error: {err.problem}") from None
+    duplicates: list[str] = []
+    try:
+        lines = LineMap.from_node(node, duplicates)
+    except _TooLarge:
+        raise ConfigError(
+            f"{name}: more than {MAX_NODES} values once its aliases (*name) are expanded; "
+            "refused (an alias bomb?) — write the settings out or use fewer nested aliases"
+        ) from None
+    if duplicates:
+        raise ConfigError("\n".join(f"{name}:{d}" for d in duplicates))
+    try:
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         line = mark.line + 1 if mark else "?"
         raise ConfigError(f"{name}:{line}: YAML syntax error: {err.problem}") from None
-    return data, LineMap.from_node(node)
+    return data, lines
 
 
 def format_loc(loc: Loc) -> str:

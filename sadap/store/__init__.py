@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from sadap.core.files import private_dir
 from sadap.store.base import (
     GROUP_FIELDS,
     RULE_GROUP_FIELDS,
     Fingerprint,
     MentionFilter,
     Store,
+    StoreSource,
     UpsertResult,
 )
 from sadap.store.sqlite import SQLiteStore
@@ -15,8 +17,9 @@ from sadap.store.sqlite import SQLiteStore
 __all__ = ["GROUP_FIELDS", "RULE_GROUP_FIELDS", "Fingerprint", "MentionFilter", "Store", "UpsertResult", "open_store"]
 
 
-def open_store(config) -> Store:
-    """The store named by ``config.store``."""
+def open_store(config: StoreSource) -> Store:
+    """The store named by ``config.store``. The data folder is made private (0700) first."""
+    private_dir(config.data_path)
     if config.store.backend == "sqlite":
         return SQLiteStore(config.store_path)
     if config.store.backend == "elasticsearch":

@@ -7,13 +7,73 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.store.query import Query
 
 TimeField = Literal["published_at", "collected_at"]
+
+
+# -- what the store reads from the assembled config (the app layer's ``Config``), declared here
+# so that the store need not import the app layer.
+class ElasticsearchSettings(Protocol):
+    """``store.elasticsearch`` (see the configuration reference)."""
+
+    @property
+    def hosts(self) -> Sequence[str]: ...
+    @property
+    def index_prefix(self) -> str: ...
+    @property
+    def api_key_env(self) -> str | None: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def password_env(self) -> str: ...
+    @property
+    def verify_certs(self) -> bool: ...
+    @property
+    def ca_certs(self) -> str | None: ...
+    @property
+    def request_timeout(self) -> timedelta: ...
+    @property
+    def max_retries(self) -> int: ...
+    @property
+    def bulk_chunk_size(self) -> int: ...
+    @property
+    def refresh_on_write(self) -> bool: ...
+    @property
+    def spool_dir(self) -> str: ...
+    @property
+    def shards(self) -> int: ...
+    @property
+    def replicas(self) -> int: ...
+    @property
+    def retention_months(self) -> int | None: ...
+    @property
+    def auto_setup(self) -> bool: ...
+
+
+class StoreSettings(Protocol):
+    """``store``: which backend, and its settings."""
+
+    @property
+    def backend(self) -> str: ...
+    @property
+    def elasticsearch(self) -> ElasticsearchSettings: ...
+
+
+class StoreSource(Protocol):
+    """What :func:`sadap.store.open_store` reads from the assembled config."""
+
+    @property
+    def store(self) -> StoreSettings: ...
+    @property
+    def store_path(self) -> Path: ...
+    @property
+    def data_path(self) -> Path: ...
 
 
 @dataclass(frozen=True)
@@ -175,7 +235,7 @@ class Store(ABC):
     def record_alert(self, alert_json: str, rule_id: str, key: str, fired_at: datetime, incident_id: str | None) -> None: ...
 
     @abstractmethod
-    def alerts_since(self, since: datetime) -> list[dict]: ...
+    def alerts_since(self, since: datetime) -> list[dict[str, Any]]: ...
 
     def log_response(self, mention_id: str, at: datetime, actor: str, channel: str, text: str) -> None:
         """Record that someone responded to a mention (a complaint answered, a post replied to)."""
@@ -209,6 +269,39 @@ class Store(ABC):
     @abstractmethod
     def events(self, incident_id: str) -> list[IncidentEvent]: ...
 
+    # -- personal data (PDPA) ---------------------------------------------
+    # Backends implement these for `sadap privacy` (erase, export, retention, report).
+    def ids_by_author(self, author_ids: Sequence[str], author_names: Sequence[str] = ()) -> list[str]:
+        """Ids of mentions whose ``author_id`` is one of ``author_ids`` or whose stored display
+        name equals one of ``author_names`` (case-insensitively)."""
+        raise NotImplementedError
+
+    def copies_of(self, ids: Sequence[str]) -> list[str]:
+        """Ids of mentions marked as copies (``duplicate_of``) of any of ``ids``."""
+        raise NotImplementedError
+
+    def ids_collected_before(self, cutoff: datetime, limit: int = 5000) -> list[str]:
+        """Ids of up to ``limit`` mentions collected before ``cutoff``, oldest first."""
+        raise NotImplementedError
+
+    def responses_for(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Logged responses to these mentions: ``{mention_id, at, actor, channel, text}``."""
+        raise NotImplementedError
+
+    def erase(self, ids: Sequence[str]) -> dict[str, int]:
+        """Delete these mentions with their responses and search entries, and remove their ids
+        from incidents, incident timelines and alerts. Returns counts of what changed:
+        ``mentions``, ``responses``, ``incidents``, ``events``, ``alerts``."""
+        raise NotImplementedError
+
+    def compact(self) -> None:
+        """Make erased data unrecoverable from the storage files where the backend can."""
+
+    def privacy_counts(self) -> dict[str, int | str | None]:
+        """How much personal data is held: mentions, with an author pseudonym, with a display
+        name, with extra fields, responses, incidents and alerts naming mentions."""
+        raise NotImplementedError
+
     # -- lifecycle -------------------------------------------------------
     @abstractmethod
     def close(self) -> None: ...
@@ -216,5 +309,5 @@ class Store(ABC):
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -19,23 +19,32 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sadap.core.errors import ConfigError, InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
-from sadap.store.query import Query
+from sadap.core.timeutil import UTC, now_utc
 from sadap.store.base import GROUP_FIELDS, Fingerprint, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
-from sadap.store.es_mappings import Names
+from sadap.store.es_mappings import Json, Names
 from sadap.store.es_spool import Spool
-from sadap.core.timeutil import UTC, now_utc
+from sadap.store.query import Query
+from sadap.store.sqlite import scrub_ids
+
+if TYPE_CHECKING:
+    from elastic_transport import BaseNode
+    from elasticsearch import Elasticsearch
+
+    from sadap.store.base import ElasticsearchSettings, StoreSource
 
 log = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 BANGKOK_OFFSET_MS = 7 * 3600 * 1000  # Asia/Bangkok: UTC+7, no daylight saving since 1920
 CARDINALITY_PRECISION = 40000  # exact below about this many distinct values, approximate above
@@ -53,7 +62,7 @@ class StoreUnavailable(StoreError):
 class BulkRejected(StoreError):
     """Some mentions were refused by the cluster (the others were stored)."""
 
-    def __init__(self, message: str, result: "EsUpsertResult", errors: list[dict]):
+    def __init__(self, message: str, result: "EsUpsertResult", errors: list[Json]):
         super().__init__(message)
         self.result = result
         self.errors = errors
@@ -97,7 +106,7 @@ def _reason(err: Exception) -> str:
     return str(getattr(err, "message", "") or err)
 
 
-def build_client(cfg, node_class=None):
+def build_client(cfg: ElasticsearchSettings, node_class: type[BaseNode] | None = None) -> Elasticsearch:
     """An ``elasticsearch.Elasticsearch`` client from ``store.elasticsearch`` settings.
 
     Secrets come only from the environment variables the settings name.
@@ -136,7 +145,7 @@ def build_client(cfg, node_class=None):
 class ElasticsearchStore(IndexAdmin, Store):
     def __init__(
         self,
-        client,
+        client: Elasticsearch,
         *,
         prefix: str = "sadap",
         spool_dir: str | Path | None = None,
@@ -148,8 +157,8 @@ class ElasticsearchStore(IndexAdmin, Store):
         replicas: int = 1,
         retention_months: int | None = None,
         label: str | None = None,
-        clock=now_utc,
-    ):
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
         self.client = client
         self.names = Names(prefix)
         self.spool = Spool(spool_dir) if spool_dir is not None else None
@@ -168,9 +177,10 @@ class ElasticsearchStore(IndexAdmin, Store):
         self._lock = threading.RLock()
         self._last_seq = 0
         self._warned_unavailable = False
+        self._outage_spooled = 0  # mentions spooled since the cluster became unreachable
 
     @classmethod
-    def from_config(cls, config, node_class=None) -> "ElasticsearchStore":
+    def from_config(cls, config: StoreSource, node_class: type[BaseNode] | None = None) -> "ElasticsearchStore":
         es = config.store.elasticsearch
         spool = Path(es.spool_dir)
         if not spool.is_absolute():
@@ -206,7 +216,7 @@ class ElasticsearchStore(IndexAdmin, Store):
             return StoreUnavailable(f"{self.label}: unreachable ({err.message})")
         return err
 
-    def _call(self, fn, *args, **kwargs):
+    def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         try:
             return fn(*args, **kwargs)
         except StoreError:
@@ -222,15 +232,18 @@ class ElasticsearchStore(IndexAdmin, Store):
             self._last_seq = max(time.time_ns(), self._last_seq + 1)
             return self._last_seq
 
-    def _search(self, index: str, **body) -> dict:
+    def _search(self, index: str, **body: Any) -> Json:
         body.setdefault("track_total_hits", False)
-        return self._call(self.client.search, index=index, **body).body
+        found: Json = self._call(self.client.search, index=index, **body).body
+        return found
 
-    def _scan(self, index: str, query: dict, sort: list, source, page: int = PAGE) -> Iterator[dict]:
+    def _scan(
+        self, index: str, query: Json, sort: list[Json], source: bool | list[str], page: int = PAGE
+    ) -> Iterator[Json]:
         """Every hit in sort order, page by page with search_after (no point-in-time needed)."""
         after = None
         while True:
-            extra = {"search_after": after} if after is not None else {}
+            extra: Json = {"search_after": after} if after is not None else {}
             hits = self._search(index, query=query, sort=sort, size=page, source=source, **extra)["hits"]["hits"]
             yield from hits
             if len(hits) < page:
@@ -252,11 +265,24 @@ class ElasticsearchStore(IndexAdmin, Store):
         if self.spool is None:
             raise err
         path = self.spool.write(mentions)
-        log.warning("%s; %d mentions spooled to %s (replayed when it is back)", err, len(mentions), path)
+        if not self._outage_spooled:  # one line per outage; the count follows when it ends
+            log.warning("%s; spooling mentions to %s until it is back (first batch: %d)", err, path.parent, len(mentions))
+        else:
+            log.debug("%d more mentions spooled to %s", len(mentions), path)
+        self._outage_spooled += len(mentions)
         return [m.id for m in mentions]
 
+    def _outage_over(self, replayed: int) -> None:
+        if self._outage_spooled or self._warned_unavailable:
+            log.warning(
+                "%s is back: %d mentions were spooled during the outage, %d replayed",
+                self.label, self._outage_spooled, replayed,
+            )
+        self._outage_spooled = 0
+        self._warned_unavailable = False
+
     # -- mentions -------------------------------------------------------------------
-    def _source(self, m: Mention, responded: frozenset[str] = frozenset()) -> dict:
+    def _source(self, m: Mention, responded: frozenset[str] = frozenset()) -> Json:
         return {
             "id": m.id,
             "source_kind": m.source_kind,
@@ -332,7 +358,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         ]
         ok: list[str] = []
         retryable: list[str] = []
-        rejected: list[dict] = []
+        rejected: list[Json] = []
         try:
             for success, item in helpers.streaming_bulk(
                 self.client, actions, chunk_size=self.chunk_size, max_retries=self.max_retries,
@@ -374,8 +400,11 @@ class ElasticsearchStore(IndexAdmin, Store):
         batch = list({m.id: m for m in mentions}.values())
         try:
             self._ensure_ready()
-            self.replay_spool()  # older batches first, so a newer version is never overwritten
-            return self._store_batch(batch)
+            replayed = self.replay_spool()  # older batches first, so a newer version is never overwritten
+            stored = self._store_batch(batch)
+            if self._outage_spooled or self._warned_unavailable:
+                self._outage_over(replayed)
+            return stored
         except _Partial as part:
             for i in part.ok:
                 (result.updated if i in part.located else result.inserted).append(i)
@@ -385,7 +414,7 @@ class ElasticsearchStore(IndexAdmin, Store):
             result.spooled = self._spool(batch, err)
             return result
 
-    def _degrade(self, what: str, err: StoreUnavailable, empty):
+    def _degrade(self, what: str, err: StoreUnavailable, empty: _T) -> _T:
         """Duplicate lookups at ingest go on without the cluster (its batches are spooled)."""
         if not self._warned_unavailable:
             log.warning("%s; %s skipped while it is unavailable", err, what)
@@ -407,10 +436,10 @@ class ElasticsearchStore(IndexAdmin, Store):
         hits = self._search(self.names.mentions, query={"ids": {"values": [mention_id]}}, size=1, source=["doc"])["hits"]["hits"]
         return Mention.model_validate_json(hits[0]["_source"]["doc"]) if hits else None
 
-    def _query(self, flt: MentionFilter) -> dict:
-        filters: list[dict] = []
-        must: list[dict] = []
-        must_not: list[dict] = []
+    def _query(self, flt: MentionFilter) -> Json:
+        filters: list[Json] = []
+        must: list[Json] = []
+        must_not: list[Json] = []
         span = {}
         if flt.since is not None:
             span["gte"] = _ms(flt.since)
@@ -454,7 +483,7 @@ class ElasticsearchStore(IndexAdmin, Store):
             q["must_not"] = must_not
         return {"bool": q}
 
-    def _sort(self, flt: MentionFilter) -> list:
+    def _sort(self, flt: MentionFilter) -> list[Json]:
         return [{flt.time_field: "desc"}, {"id": "asc"}]
 
     def search(self, flt: MentionFilter, limit: int = 20) -> list[Mention]:
@@ -482,12 +511,14 @@ class ElasticsearchStore(IndexAdmin, Store):
 
     def count(self, flt: MentionFilter) -> int:
         self._ensure_ready()
-        return self._call(self.client.count, index=self.names.mentions, query=self._query(flt)).body["count"]
+        n: int = self._call(self.client.count, index=self.names.mentions, query=self._query(flt)).body["count"]
+        return n
 
-    def _aggregate(self, flt: MentionFilter, agg: dict) -> dict:
+    def _aggregate(self, flt: MentionFilter, agg: Json) -> Json:
         self._ensure_ready()
         res = self._search(self.names.mentions, query=self._query(flt), size=0, aggs={"a": agg})
-        return res["aggregations"]["a"]
+        found: Json = res["aggregations"]["a"]
+        return found
 
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
         if group_by not in _FIELD:
@@ -550,12 +581,13 @@ class ElasticsearchStore(IndexAdmin, Store):
     def _state_id(self, rule_id: str, key: str) -> str:
         return hashlib.sha256(f"{rule_id}\x1f{key}".encode("utf-8")).hexdigest()[:32]
 
-    def _get(self, index: str, doc_id: str) -> dict | None:
+    def _get(self, index: str, doc_id: str) -> Json | None:
         from elasticsearch import NotFoundError
 
-        def fetch():
+        def fetch() -> Json | None:
             try:
-                return self.client.get(index=index, id=doc_id).body["_source"]
+                source: Json = self.client.get(index=index, id=doc_id).body["_source"]
+                return source
             except NotFoundError:
                 return None
 
@@ -587,7 +619,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         }
         self._call(self.client.index, index=self.names.alerts, document=doc, refresh=True)
 
-    def alerts_since(self, since: datetime) -> list[dict]:
+    def alerts_since(self, since: datetime) -> list[Json]:
         self._ensure_ready()
         query = {"range": {"fired_at": {"gte": _ms(since), "format": "epoch_millis"}}}
         hits = self._scan(self.names.alerts, query, [{"fired_at": "asc"}, {"seq": "asc"}], ["doc"])
@@ -661,7 +693,132 @@ class ElasticsearchStore(IndexAdmin, Store):
         hits = self._scan(self.names.incident_events, {"term": {"incident_id": incident_id}}, [{"seq": "asc"}], ["doc"])
         return [IncidentEvent.model_validate_json(h["_source"]["doc"]) for h in hits]
 
+    # -- personal data (PDPA) ------------------------------------------------------------------
+    def _ids_matching(self, query: dict[str, Any]) -> list[str]:
+        self._ensure_ready()
+        return [h["_id"] for h in self._scan(self.names.mentions, query, [{"id": "asc"}], False)]
+
+    def ids_by_author(self, author_ids: Sequence[str], author_names: Sequence[str] = ()) -> list[str]:
+        should: list[dict[str, Any]] = []
+        if author_ids:
+            should.append({"terms": {"author_id": list(author_ids)}})
+        names = sorted({n.strip() for n in author_names if n.strip()})
+        for name in names:
+            should.append({"term": {"author_name": {"value": name, "case_insensitive": True}}})
+        if not should:
+            return []
+        return self._ids_matching({"bool": {"should": should, "minimum_should_match": 1}})
+
+    def copies_of(self, ids: Sequence[str]) -> list[str]:
+        ids = list(ids)
+        found: list[str] = []
+        for i in range(0, len(ids), 1000):
+            found.extend(self._ids_matching({"terms": {"duplicate_of": ids[i:i + 1000]}}))
+        return found
+
+    def ids_collected_before(self, cutoff: datetime, limit: int = 5000) -> list[str]:
+        self._ensure_ready()
+        query = {"range": {"collected_at": {"lt": _ms(cutoff), "format": "epoch_millis"}}}
+        hits = self._search(self.names.mentions, query=query, sort=[{"collected_at": "asc"}, {"id": "asc"}],
+                            size=int(limit), source=False)["hits"]["hits"]
+        return [h["_id"] for h in hits]
+
+    def responses_for(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        self._ensure_ready()
+        ids = list(ids)
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(ids), 1000):
+            query = {"terms": {"mention_id": ids[i:i + 1000]}}
+            for h in self._scan(self.names.responses, query, [{"seq": "asc"}], True):
+                src = h["_source"]
+                out.append({k: src.get(k) for k in ("mention_id", "at", "actor", "channel", "text")})
+        return out
+
+    def _bulk_delete(self, targets: list[tuple[str, str]]) -> int:
+        from elasticsearch import helpers
+
+        if not targets:
+            return 0
+        actions = [{"_op_type": "delete", "_index": index, "_id": doc_id} for index, doc_id in targets]
+        ok, _ = self._call(helpers.bulk, self.client, actions, raise_on_error=False, chunk_size=self.chunk_size)
+        return int(ok)
+
+    def _rewrite_docs(self, index: str, fix: Callable[[dict[str, Any]], bool]) -> int:
+        """Re-index every document of a state index whose ``doc`` JSON ``fix`` changes."""
+        changed = 0
+        for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], True):
+            src = h["_source"]
+            try:
+                data = json.loads(src.get("doc") or "{}")
+            except ValueError:
+                continue
+            if fix(data):
+                src["doc"] = json.dumps(data, ensure_ascii=False)
+                self._call(self.client.index, index=h["_index"], id=h["_id"], document=src)
+                changed += 1
+        if changed:
+            self._call(self.client.indices.refresh, index=index)
+        return changed
+
+    def erase(self, ids: Sequence[str]) -> dict[str, int]:
+
+        gone = set(ids)
+        counts = {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0}
+        if not gone:
+            return counts
+        self._ensure_ready()
+        located = self._locate(sorted(gone))
+        counts["mentions"] = self._bulk_delete([(index, doc_id) for doc_id, index in located.items()])
+        responses: list[tuple[str, str]] = []
+        ordered = sorted(gone)
+        for i in range(0, len(ordered), 1000):
+            query = {"terms": {"mention_id": ordered[i:i + 1000]}}
+            responses.extend((h["_index"], h["_id"]) for h in self._scan(self.names.responses, query, [{"seq": "asc"}], False))
+        counts["responses"] = self._bulk_delete(responses)
+        self._call(self.client.indices.refresh, index=[self.names.mentions, self.names.responses])
+
+        def fix_incident(data: dict[str, Any]) -> bool:
+            before = data.get("mention_ids") or []
+            data["mention_ids"] = [i for i in before if i not in gone]
+            return len(data["mention_ids"]) != len(before)
+
+        counts["incidents"] = self._rewrite_docs(self.names.incidents, fix_incident)
+        counts["events"] = self._rewrite_docs(self.names.incident_events, lambda d: scrub_ids(d.get("data"), gone))
+        counts["alerts"] = self._rewrite_docs(self.names.alerts, lambda d: scrub_ids(d, gone))
+        return counts
+
+    def privacy_counts(self) -> dict[str, int | str | None]:
+        self._ensure_ready()
+
+        def count(index: str, query: dict[str, Any] | None = None) -> int:
+            return int(self._call(self.client.count, index=index, query=query).body["count"])
+
+        agg = self._search(self.names.mentions, size=0, aggs={
+            "authors": {"cardinality": {"field": "author_id", "precision_threshold": CARDINALITY_PRECISION}},
+            "oldest": {"min": {"field": "collected_at"}},
+        })["aggregations"]
+        oldest = agg["oldest"].get("value")
+        return {
+            "mentions": count(self.names.mentions),
+            "with_author_pseudonym": count(self.names.mentions, {"exists": {"field": "author_id"}}),
+            "distinct_author_pseudonyms": int(agg["authors"]["value"] or 0),
+            "with_author_name": count(self.names.mentions, {"exists": {"field": "author_name"}}),
+            "with_extra_fields": None,  # extras live only in the stored (unindexed) doc
+            "responses": count(self.names.responses),
+            "incidents": count(self.names.incidents),
+            "incident_events": count(self.names.incident_events),
+            "alerts": count(self.names.alerts),
+            "oldest_collected_at": _from_ms(oldest).isoformat() if oldest is not None else None,
+        }
+
     def close(self) -> None:
+        if self._outage_spooled:
+            log.warning(
+                "%s still unreachable: %d mentions spooled in this run (%d waiting in all); "
+                "they are stored on the next write that gets through, or by `sadap es replay`",
+                self.label, self._outage_spooled, self.spool.pending() if self.spool else 0,
+            )
+            self._outage_spooled = 0
         self.client.close()
 
 
@@ -672,11 +829,11 @@ class _Partial(Exception):
         self.ok, self.located, self.pending, self.error = ok, located, pending, error
 
 
-def _phrase(phrase: tuple[str, ...]) -> dict:
+def _phrase(phrase: tuple[str, ...]) -> Json:
     return {"match_phrase": {"tokens": {"query": " ".join(phrase)}}}
 
 
-def _query_clauses(query: Query) -> list[dict]:
+def _query_clauses(query: Query) -> list[Json]:
     """AND of OR-groups of phrases, as bool clauses."""
     out = []
     for group in query.all_of:

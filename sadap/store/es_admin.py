@@ -7,9 +7,21 @@ Rollover is done by Sadap itself (create next month's index, move the write alia
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from sadap.core.errors import StoreError
-from sadap.store.es_mappings import component_templates, index_templates, template_digest
+from sadap.store.es_mappings import Json, Names, TemplateOptions, component_templates, index_templates, template_digest
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+    from sadap.store.es_spool import Spool
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 log = logging.getLogger("sadap.store.elasticsearch")
 
@@ -17,10 +29,29 @@ log = logging.getLogger("sadap.store.elasticsearch")
 class IndexAdmin:
     """Mixed into ElasticsearchStore (uses its client, names, clock and _call)."""
 
+    # What the mixin uses of ElasticsearchStore (set in its __init__).
+    client: Elasticsearch
+    names: Names
+    spool: Spool | None
+    shards: int
+    replicas: int
+    retention_months: int | None
+    auto_setup: bool
+    label: str
+    clock: Callable[[], datetime]
+    _ready: bool
+    _write_month: str | None
+    _lock: threading.RLock
+
+    if TYPE_CHECKING:
+
+        def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T: ...
+
     def capabilities(self) -> dict[str, bool]:
         """Which optional analyzers the cluster has (checked with ``_analyze``)."""
         found = {}
-        for name, body in (("thai", {"analyzer": "thai"}), ("icu", {"tokenizer": "icu_tokenizer"})):
+        probes: tuple[tuple[str, dict[str, Any]], ...] = (("thai", {"analyzer": "thai"}), ("icu", {"tokenizer": "icu_tokenizer"}))
+        for name, body in probes:
             try:
                 self.client.indices.analyze(text="ทดสอบภาษาไทย", **body)
                 found[name] = True
@@ -28,10 +59,10 @@ class IndexAdmin:
                 found[name] = False
         return found
 
-    def setup(self) -> dict:
+    def setup(self) -> dict[str, Any]:
         """Install templates, create the state indices and this month's mentions index."""
         caps = self._call(self.capabilities)
-        kw = {"shards": self.shards, "replicas": self.replicas, "thai": caps["thai"], "icu": caps["icu"]}
+        kw: TemplateOptions = {"shards": self.shards, "replicas": self.replicas, "thai": caps["thai"], "icu": caps["icu"]}
         for name, body in component_templates(self.names, **kw).items():
             self._call(self.client.cluster.put_component_template, name=name, **body)
         for name, body in index_templates(self.names, **kw).items():
@@ -51,7 +82,7 @@ class IndexAdmin:
                 "created": created, "deleted": deleted, "templates": sorted(
                     list(component_templates(self.names, **kw)) + list(index_templates(self.names, **kw)))}
 
-    def _create(self, index: str, body: dict | None = None) -> bool:
+    def _create(self, index: str, body: Json | None = None) -> bool:
         """Create an index; False if it already existed (another process was first)."""
         try:
             self._call(self.client.indices.create, index=index, **(body or {}))
@@ -131,11 +162,11 @@ class IndexAdmin:
             log.info("retention: deleted %s", ", ".join(deleted))
         return deleted
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         info = self._call(self.client.info).body
         health = self._call(self.client.cluster.health).body
         caps = self.capabilities()
-        kw = {"shards": self.shards, "replicas": self.replicas, "thai": caps["thai"], "icu": caps["icu"]}
+        kw: TemplateOptions = {"shards": self.shards, "replicas": self.replicas, "thai": caps["thai"], "icu": caps["icu"]}
         expected = {n: template_digest(b) for n, b in component_templates(self.names, **kw).items()}
         installed = {}
         for name in expected:
@@ -159,7 +190,7 @@ class IndexAdmin:
             "thai_analyzer": caps["thai"],
             "icu_analyzer": caps["icu"],
             "templates_current": all(installed[n] == d for n, d in expected.items()),
-            "write_index": (self._write_indices() or [None])[0],
+            "write_index": (cast("list[str | None]", self._write_indices()) or [None])[0],
             "mention_indices": indices,
             "mentions": sum(i["docs"] for i in indices),
             "state_indices": state,

@@ -16,12 +16,26 @@ import hashlib
 import json
 import sys
 from pathlib import Path
+from typing import Any, TypedDict
 
 # Thai text arrives tokenised by PyThaiNLP; the analyzer only splits on whitespace and ASCII
 # punctuation and folds ASCII case, as SQLite's FTS5 `ascii` tokenizer does.
+# A JSON object (a template, mapping or settings body).
+Json = dict[str, Any]
+
+
+class TemplateOptions(TypedDict):
+    """The cluster-dependent options of :func:`component_templates` and :func:`index_templates`."""
+
+    shards: int
+    replicas: int
+    thai: bool
+    icu: bool
+
+
 _ASCII_PUNCT = r"[!-/:-@\[-`{-~]"
 
-MENTION_SETTINGS = {
+MENTION_SETTINGS: Json = {
     "analysis": {
         "char_filter": {"sadap_ascii_punct": {"type": "pattern_replace", "pattern": _ASCII_PUNCT, "replacement": " "}},
         "analyzer": {
@@ -39,7 +53,7 @@ KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
 STORED_ONLY = {"type": "keyword", "index": False, "doc_values": False}
 
-MENTION_PROPERTIES = {
+MENTION_PROPERTIES: Json = {
     "id": KEYWORD,
     "source_kind": KEYWORD,
     "source_name": KEYWORD,
@@ -88,13 +102,13 @@ MENTION_PROPERTIES = {
 AGGREGATABLE_TYPES = {"keyword", "date", "long", "integer", "float", "double", "boolean"}
 
 # Optional Thai analysis for Kibana's free-text search, added only when the cluster has it.
-THAI_SETTINGS = {
+THAI_SETTINGS: Json = {
     "analysis": {"analyzer": {"sadap_icu": {"type": "custom", "tokenizer": "icu_tokenizer", "filter": ["lowercase"]}}}
 }
 THAI_FIELD = {"type": "text", "analyzer": "thai"}  # Elasticsearch's built-in Thai analyzer
 ICU_FIELD = {"type": "text", "analyzer": "sadap_icu"}  # needs the analysis-icu plugin
 
-STATE_PROPERTIES = {
+STATE_PROPERTIES: Json = {
     "rule_state": {"rule_id": KEYWORD, "key": KEYWORD, "last_fired_at": DATE, "doc": STORED_ONLY},
     "alerts": {
         "rule_id": KEYWORD,
@@ -172,20 +186,20 @@ class Names:
         return [self.state_index(k) for k in STATE_PROPERTIES]
 
 
-def _stamped(body: dict) -> dict:
+def _stamped(body: Json) -> Json:
     """Add a digest of the body to its ``_meta``, so `sadap es status` can tell a stale template."""
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
     body.setdefault("_meta", {})["digest"] = digest
     return body
 
 
-def template_digest(body: dict) -> str | None:
+def template_digest(body: Json) -> str | None:
     return (body.get("_meta") or {}).get("digest")
 
 
 def component_templates(
     names: Names, *, shards: int = 1, replicas: int = 1, thai: bool = False, icu: bool = False
-) -> dict[str, dict]:
+) -> dict[str, Json]:
     p = names.prefix
     out = {
         f"{p}-mentions-settings": {
@@ -202,7 +216,7 @@ def component_templates(
     }
     if thai or icu:
         fields = {}
-        template: dict = {}
+        template: Json = {}
         if thai:
             fields["thai"] = copy.deepcopy(THAI_FIELD)
         if icu:
@@ -220,7 +234,7 @@ def component_templates(
 
 def index_templates(
     names: Names, *, shards: int = 1, replicas: int = 1, thai: bool = False, icu: bool = False
-) -> dict[str, dict]:
+) -> dict[str, Json]:
     p = names.prefix
     composed = [f"{p}-mentions-settings", f"{p}-mentions-mappings"] + ([f"{p}-mentions-thai"] if thai or icu else [])
     out = {
@@ -259,7 +273,7 @@ def export(folder: Path, prefix: str = "sadap") -> list[Path]:
     return written
 
 
-def rendered(body: dict) -> str:
+def rendered(body: Json) -> str:
     return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 

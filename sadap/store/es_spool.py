@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from sadap.core.files import open_private, private_dir
 from sadap.core.mention import Mention
 
 SUFFIX = ".jsonl"
@@ -37,10 +38,10 @@ class Spool:
         return total
 
     def write(self, mentions: Sequence[Mention]) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)
         name = f"mentions-{time.time_ns():020d}-{os.getpid()}{SUFFIX}"
         tmp = self.folder / (name + ".part")
-        with tmp.open("w", encoding="utf-8") as fh:
+        with open_private(tmp) as fh:
             for m in mentions:
                 fh.write(m.model_dump_json() + "\n")
             fh.flush()
@@ -73,7 +74,7 @@ class Spool:
                 if line.strip():
                     yield Mention.model_validate_json(line)
 
-    def replay(self, store_batch: Callable[[list[Mention]], None], batch_size: int = 500) -> int:
+    def replay(self, store_batch: Callable[[list[Mention]], object], batch_size: int = 500) -> int:
         """Store every spooled mention with ``store_batch``; returns how many were replayed.
 
         Stops at the first file that fails (the exception propagates) and keeps that file.
@@ -100,3 +101,43 @@ class Spool:
                 raise
             claimed.unlink()
         return done
+
+    def remove(self, keep: Callable[[Mention], bool]) -> tuple[int, int]:
+        """Rewrite unclaimed spool files without the mentions ``keep`` rejects (PDPA erase and
+        retention). Returns (mentions removed, files rewritten). A file another process has
+        claimed for replay is left alone (its mentions reach the store and are erased there)."""
+        removed = files = 0
+        for path in self.files():
+            claimed = self._claim(path)
+            if claimed is None:
+                continue
+            try:
+                lines = claimed.read_text(encoding="utf-8").splitlines()
+                kept = [line for line in lines if line.strip() and keep(Mention.model_validate_json(line))]
+                dropped = sum(1 for line in lines if line.strip()) - len(kept)
+                if dropped:
+                    files += 1
+                    removed += dropped
+                    if kept:
+                        tmp = path.with_name(path.name + ".part")
+                        with open_private(tmp) as fh:
+                            fh.write("".join(line + "\n" for line in kept))
+                            fh.flush()
+                            os.fsync(fh.fileno())
+                        os.replace(tmp, claimed)
+                    else:
+                        claimed.unlink()
+                        continue
+            except BaseException:
+                os.replace(claimed, path)
+                raise
+            os.replace(claimed, path)
+        return removed, files
+
+    def mentions(self) -> Iterator[Mention]:
+        """Every mention waiting in unclaimed spool files (for export and reports)."""
+        for path in self.files():
+            try:
+                yield from self._read(path)
+            except FileNotFoundError:  # replayed meanwhile
+                continue

@@ -8,8 +8,10 @@ import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sadap.core.errors import InputError, StoreError
+from sadap.core.files import private_file
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.store.query import Query
@@ -135,7 +137,8 @@ class SQLiteStore(Store):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if str(path) != ":memory:":
+                private_file(self.path)
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -170,13 +173,14 @@ class SQLiteStore(Store):
             raise
 
     # -- helpers -----------------------------------------------------------
-    def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            rows: list[tuple[Any, ...]] = self._db.execute(sql, params).fetchall()
+            return rows
 
-    def _where(self, flt: MentionFilter, terms_first: bool = False) -> tuple[str, list]:
+    def _where(self, flt: MentionFilter, terms_first: bool = False) -> tuple[str, list[object]]:
         clauses: list[str] = []
-        params: list = []
+        params: list[object] = []
         tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
         if flt.since is not None:
             clauses.append(f"m.{tcol} >= ?")
@@ -241,9 +245,10 @@ class SQLiteStore(Store):
             return result
         by_id = {m.id: m for m in mentions}  # last one wins within a batch
         with self._lock:
-            existing = self.existing_ids(by_id)
             try:
                 self._db.execute("BEGIN IMMEDIATE")
+                # Inside the write lock: another process may have stored some of these meanwhile.
+                existing = self._existing(list(by_id))
                 for m in by_id.values():
                     self._write(m)
                     (result.updated if m.id in existing else result.inserted).append(m.id)
@@ -290,7 +295,9 @@ class SQLiteStore(Store):
             db.executemany("INSERT OR IGNORE INTO mention_terms (field, value, mention_id) VALUES (?,?,?)", terms)
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
-        ids = list(ids)
+        return self._existing(list(ids))
+
+    def _existing(self, ids: list[str]) -> set[str]:
         found: set[str] = set()
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
@@ -330,7 +337,8 @@ class SQLiteStore(Store):
 
     def count(self, flt: MentionFilter) -> int:
         where, params = self._where(flt)
-        return self._query(f"SELECT COUNT(*) FROM mentions m{where}", params)[0][0]
+        n: int = self._query(f"SELECT COUNT(*) FROM mentions m{where}", params)[0][0]
+        return n
 
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
         where, params = self._where(flt)
@@ -359,7 +367,8 @@ class SQLiteStore(Store):
             raise InputError(f"cannot count distinct {fld!r} (allowed: {', '.join(_COLUMNS)})")
         where, params = self._where(flt)
         col = "COALESCE(m.duplicate_of, m.id)" if fld == "cluster" else f"m.{_COLUMNS[fld]}"
-        return self._query(f"SELECT COUNT(DISTINCT {col}) FROM mentions m{where}", params)[0][0]
+        n: int = self._query(f"SELECT COUNT(DISTINCT {col}) FROM mentions m{where}", params)[0][0]
+        return n
 
     def histogram(self, flt: MentionFilter, interval: timedelta, origin: datetime | None = None) -> list[tuple[datetime, int]]:
         step = interval.total_seconds()
@@ -408,7 +417,7 @@ class SQLiteStore(Store):
             (rule_id, key, _ts(fired_at), incident_id, alert_json),
         )
 
-    def alerts_since(self, since: datetime) -> list[dict]:
+    def alerts_since(self, since: datetime) -> list[dict[str, Any]]:
         rows = self._query("SELECT doc FROM alerts WHERE fired_at >= ? ORDER BY fired_at, id", (_ts(since),))
         return [json.loads(r[0]) for r in rows]
 
@@ -472,9 +481,147 @@ class SQLiteStore(Store):
         rows = self._query("SELECT doc FROM incident_events WHERE incident_id=? ORDER BY id", (incident_id,))
         return [IncidentEvent.model_validate_json(r[0]) for r in rows]
 
+    # -- personal data (PDPA) ------------------------------------------------------
+    def ids_by_author(self, author_ids: Sequence[str], author_names: Sequence[str] = ()) -> list[str]:
+        found: list[str] = []
+        author_ids = list(author_ids)
+        for i in range(0, len(author_ids), 500):
+            chunk = author_ids[i:i + 500]
+            rows = self._query(f"SELECT id FROM mentions WHERE author_id IN ({','.join('?' * len(chunk))})", chunk)
+            found.extend(r[0] for r in rows)
+        names = sorted({n.strip().lower() for n in author_names if n.strip()})
+        if names:
+            rows = self._query(
+                "SELECT id FROM mentions WHERE json_extract(doc, '$.author_name') IS NOT NULL AND "
+                f"lower(trim(json_extract(doc, '$.author_name'))) IN ({','.join('?' * len(names))})",
+                names,
+            )
+            found.extend(r[0] for r in rows)
+        return list(dict.fromkeys(found))
+
+    def copies_of(self, ids: Sequence[str]) -> list[str]:
+        ids = list(ids)
+        found: list[str] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            rows = self._query(f"SELECT id FROM mentions WHERE duplicate_of IN ({','.join('?' * len(chunk))})", chunk)
+            found.extend(r[0] for r in rows)
+        return found
+
+    def ids_collected_before(self, cutoff: datetime, limit: int = 5000) -> list[str]:
+        rows = self._query(
+            "SELECT id FROM mentions WHERE collected_at < ? ORDER BY collected_at, id LIMIT ?", (_ts(cutoff), int(limit))
+        )
+        return [r[0] for r in rows]
+
+    def responses_for(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        ids = list(ids)
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            rows = self._query(
+                f"SELECT mention_id, at, actor, channel, text FROM responses WHERE mention_id IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY at, id",
+                chunk,
+            )
+            out.extend({"mention_id": m, "at": _dt(a).isoformat(), "actor": ac, "channel": c, "text": t} for m, a, ac, c, t in rows)
+        return out
+
+    def erase(self, ids: Sequence[str]) -> dict[str, int]:
+        gone = set(ids)
+        counts = {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0}
+        if not gone:
+            return counts
+        chunks = [sorted(gone)[i:i + 500] for i in range(0, len(gone), 500)]
+        with self._lock:
+            db = self._db
+            db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed, not left readable
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for chunk in chunks:
+                    marks = ",".join("?" * len(chunk))
+                    rowids = [r[0] for r in db.execute(f"SELECT rowid FROM mentions WHERE id IN ({marks})", chunk)]
+                    for j in range(0, len(rowids), 500):
+                        part = rowids[j:j + 500]
+                        db.execute(f"DELETE FROM mention_fts WHERE rowid IN ({','.join('?' * len(part))})", part)
+                    db.execute(f"DELETE FROM mention_terms WHERE mention_id IN ({marks})", chunk)
+                    counts["responses"] += db.execute(f"DELETE FROM responses WHERE mention_id IN ({marks})", chunk).rowcount
+                    counts["mentions"] += db.execute(f"DELETE FROM mentions WHERE id IN ({marks})", chunk).rowcount
+                for row_id, doc in db.execute("SELECT id, doc FROM incidents").fetchall():
+                    data = json.loads(doc)
+                    kept = [i for i in data.get("mention_ids") or [] if i not in gone]
+                    if len(kept) != len(data.get("mention_ids") or []):
+                        data["mention_ids"] = kept
+                        db.execute("UPDATE incidents SET doc=? WHERE id=?", (json.dumps(data, ensure_ascii=False), row_id))
+                        counts["incidents"] += 1
+                for row_id, doc in db.execute("SELECT id, doc FROM incident_events").fetchall():
+                    data = json.loads(doc)
+                    if scrub_ids(data.get("data"), gone):
+                        db.execute("UPDATE incident_events SET doc=? WHERE id=?", (json.dumps(data, ensure_ascii=False), row_id))
+                        counts["events"] += 1
+                for row_id, doc in db.execute("SELECT id, doc FROM alerts").fetchall():
+                    data = json.loads(doc)
+                    if scrub_ids(data, gone):
+                        db.execute("UPDATE alerts SET doc=? WHERE id=?", (json.dumps(data, ensure_ascii=False), row_id))
+                        counts["alerts"] += 1
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return counts
+
+    def compact(self) -> None:
+        """Merge the search index (dropping erased words), rebuild the file (VACUUM) and empty
+        the write-ahead log, so erased data is not left in free pages or old segments."""
+        with self._lock:
+            db = self._db
+            db.execute("INSERT INTO mention_fts(mention_fts) VALUES ('optimize')")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def privacy_counts(self) -> dict[str, int | str | None]:
+        row = self._query(
+            "SELECT COUNT(*), COUNT(author_id), "
+            "SUM(CASE WHEN json_extract(doc, '$.author_name') IS NOT NULL THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN json_extract(doc, '$.extras') IS NOT NULL AND json_extract(doc, '$.extras') != '{}' THEN 1 ELSE 0 END), "
+            "COUNT(DISTINCT author_id), MIN(collected_at) FROM mentions"
+        )[0]
+        return {
+            "mentions": row[0],
+            "with_author_pseudonym": row[1],
+            "distinct_author_pseudonyms": row[4],
+            "with_author_name": row[2] or 0,
+            "with_extra_fields": row[3] or 0,
+            "responses": self._query("SELECT COUNT(*) FROM responses")[0][0],
+            "incidents": self._query("SELECT COUNT(*) FROM incidents")[0][0],
+            "incident_events": self._query("SELECT COUNT(*) FROM incident_events")[0][0],
+            "alerts": self._query("SELECT COUNT(*) FROM alerts")[0][0],
+            "oldest_collected_at": _dt(row[5]).isoformat() if row[5] is not None else None,
+        }
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def scrub_ids(data: object, gone: set[str]) -> bool:
+    """Remove ``gone`` mention ids from the id lists (``mention_ids``, ``mentions``) and id
+    fields (``mention_id``) of an alert or event document, in place; True if any changed."""
+    if not isinstance(data, dict):
+        return False
+    changed = False
+    for key in ("mention_ids", "mentions"):
+        value = data.get(key)
+        if isinstance(value, list):
+            kept = [i for i in value if i not in gone]
+            if len(kept) != len(value):
+                data[key] = kept
+                changed = True
+    if data.get("mention_id") in gone:
+        data["mention_id"] = None
+        changed = True
+    return changed
 
 
 def _signed(value: int | None) -> int | None:

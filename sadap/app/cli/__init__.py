@@ -10,7 +10,6 @@ import click
 
 from sadap.app.logs import setup_cli_logging
 
-
 # command name → "module:attribute" of its click command or group
 COMMANDS = {
     "demo": "sadap.app.cli.setup:demo",
@@ -24,6 +23,7 @@ COMMANDS = {
     "mentions": "sadap.app.cli.alerts:mentions",
     "playbooks": "sadap.app.cli.playbooks:playbooks",
     "incidents": "sadap.app.cli.incidents:incidents",
+    "privacy": "sadap.app.cli.privacy:privacy",
     "crawl": "sadap.app.cli.service:crawl",
     "run": "sadap.app.cli.service:run",
     "serve": "sadap.app.cli.service:serve",

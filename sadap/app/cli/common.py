@@ -8,24 +8,31 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Callable
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
-from sadap.app.config import load_config
+from sadap.app.config import Config, load_config
 from sadap.core.errors import SadapError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 CONFIG_HELP = "Config file (default: $SADAP_CONFIG, then ./sadap.yaml, else built-in defaults)."
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     for line in str(message).splitlines() or [""]:
         click.echo(f"sadap: {line}", err=True)
     sys.exit(1)
 
 
-def handled(fn):
+def handled(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn domain errors into one line per problem on stderr and exit code 1."""
+
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except SadapError as err:
@@ -37,13 +44,13 @@ def handled(fn):
     return wrapper
 
 
-def config_option(fn):
+def config_option(fn: Callable[P, R]) -> Callable[P, R]:
     return click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help=CONFIG_HELP)(fn)
 
 
-def _load(config_path):
+def _load(config_path: str | None) -> Config:
     return load_config(config_path)
 
 
-def _dump(obj) -> None:
+def _dump(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))

@@ -53,8 +53,22 @@ def es_setup(config_path, as_json: bool) -> None:
 @handled
 def es_status(config_path, as_json: bool) -> None:
     """Cluster health, indices and document counts, template drift, spooled mentions."""
+    from sadap.store.elasticsearch import StoreUnavailable
+
     with _es_store(config_path) as store:
-        st = store.status()
+        try:
+            st = store.status()
+        except StoreUnavailable as err:
+            # Unreachable: say so in one line, and show what waits in the spool.
+            pending = store.spool.pending() if store.spool else 0
+            folder = str(store.spool.folder) if store.spool else None
+            if as_json:
+                _dump({"reachable": False, "error": str(err), "spool_pending": pending, "spool_dir": folder})
+                raise SystemExit(1)
+            raise SadapError(
+                f"{err}; spooled: {pending} mentions waiting in {folder or '-'} (stored when it is back, or by `sadap es replay`)"
+            ) from None
+    st["reachable"] = True
     if as_json:
         _dump(st)
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from enrich.evaluate import evaluate
@@ -22,7 +24,7 @@ def eval_group() -> None:
     """Score the enrichment on annotated data (JSON lines)."""
 
 
-def _summary(name: str, result: dict) -> None:
+def _summary(name: str, result: dict[str, Any]) -> None:
     click.echo(f"{name}: n={result['n']} · accuracy {result['accuracy']:.3f} · macro-F1 {result['macro_f1']:.3f}")
     for label, scores in result["per_class"].items():
         click.echo(
@@ -40,7 +42,7 @@ def _summary(name: str, result: dict) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @handled
-def eval_sentiment(data: str, model, config_path, as_json: bool) -> None:
+def eval_sentiment(data: str, model: str | None, config_path: str | None, as_json: bool) -> None:
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of a sentiment engine."""
 
     config = _load(config_path)
@@ -65,7 +67,7 @@ def eval_sentiment(data: str, model, config_path, as_json: bool) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @handled
-def eval_enrich(data: str, config_path, as_json: bool) -> None:
+def eval_enrich(data: str, config_path: str | None, as_json: bool) -> None:
     """Run the enrichment (as configured) and score expectation, category and complaint.
 
     Each field present in the data is scored on the rows that have it; complaint_type only on

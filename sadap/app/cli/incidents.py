@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 
 import click
 
 from alerts.incidents import add_note, transition
-from sadap.app.alerting import configured_playbooks
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.config import configured_playbooks
 from sadap.app.incident_view import show_incident
 from sadap.core.errors import InputError
 from sadap.core.labels import INCIDENT_STATE, th
@@ -27,7 +28,7 @@ def incidents() -> None:
 @click.option("--state", type=click.Choice(["open", "acknowledged", "resolved"]), multiple=True)
 @click.option("--json", "as_json", is_flag=True)
 @handled
-def incidents_list(config_path, state, as_json: bool) -> None:
+def incidents_list(config_path: str | None, state: tuple[str, ...], as_json: bool) -> None:
     """List incidents, newest first."""
 
     config = _load(config_path)
@@ -47,21 +48,20 @@ def incidents_list(config_path, state, as_json: bool) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True)
 @handled
-def incidents_show(incident_id: str, config_path, as_json: bool) -> None:
+def incidents_show(incident_id: str, config_path: str | None, as_json: bool) -> None:
     """Show an incident with its playbook steps and timeline."""
 
     config = _load(config_path)
     show_incident(config, incident_id, as_json=as_json, echo=click.echo)
 
 
-def _transition(state: str):
+def _transition(state: str) -> Callable[..., None]:
     @click.argument("incident_id")
     @config_option
     @click.option("--by", "actor", default=None, help="Who (default: $USER).")
     @click.option("--note", default="", help="A note for the timeline.")
     @handled
-    def command(incident_id: str, config_path, actor, note: str) -> None:
-
+    def command(incident_id: str, config_path: str | None, actor: str | None, note: str) -> None:
         config = _load(config_path)
         with open_store(config) as store:
             incident = transition(store, incident_id, state, actor or getpass.getuser(), note)
@@ -75,14 +75,15 @@ incidents.command("resolve", help="Resolve an incident.")(_transition("resolved"
 incidents.command("reopen", help="Reopen a resolved incident.")(_transition("open"))
 
 
-def _timeline_entry(kind: str):
+def _timeline_entry(kind: str) -> Callable[..., None]:
     @click.argument("incident_id")
     @click.argument("text")
     @config_option
     @click.option("--by", "actor", default=None, help="Who (default: $USER).")
     @handled
-    def command(incident_id: str, text: str, config_path, actor, channel=None) -> None:
-
+    def command(
+        incident_id: str, text: str, config_path: str | None, actor: str | None, channel: str | None = None
+    ) -> None:
         config = _load(config_path)
         with open_store(config) as store:
             add_note(store, incident_id, actor or getpass.getuser(), text, kind=kind, channel=channel)
@@ -101,7 +102,7 @@ incidents.command("note", help="Add a note to an incident's timeline.")(_timelin
 @click.option("--by", "actor", default=None, help="Who (default: $USER).")
 @click.option("--note", default="", help="What was done.")
 @handled
-def incidents_step(incident_id: str, number: int, config_path, actor, note: str) -> None:
+def incidents_step(incident_id: str, number: int, config_path: str | None, actor: str | None, note: str) -> None:
     """Mark step NUMBER of the incident's playbook as done."""
 
     config = _load(config_path)

@@ -7,9 +7,9 @@ from datetime import datetime
 import click
 
 from playbooks.loader import load_playbooks
-from sadap.app.alerting import configured_playbooks
 from sadap.app.alerting import run_backtest as backtest
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.config import configured_playbooks
 from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
 from sadap.store import open_store
 
@@ -24,7 +24,7 @@ def playbooks() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @config_option
 @handled
-def playbooks_validate(paths, config_path) -> None:
+def playbooks_validate(paths: tuple[str, ...], config_path: str | None) -> None:
     """Validate playbook files or folders (default: the configured ones and the shipped library)."""
 
     config = _load(config_path)
@@ -45,7 +45,9 @@ def playbooks_validate(paths, config_path) -> None:
 @click.option("--step", default=None, help="Time between evaluations (default: schedule.alerts_every).")
 @click.option("--json", "as_json", is_flag=True)
 @handled
-def playbooks_test(target: str, config_path, since: str, until_text, step, as_json: bool) -> None:
+def playbooks_test(
+    target: str, config_path: str | None, since: str, until_text: str | None, step: str | None, as_json: bool
+) -> None:
     """Backtest a playbook or rule on stored history: when incidents would have opened,
     for which keys and mentions, and how many notifications would have gone out.
 
@@ -74,7 +76,7 @@ def playbooks_test(target: str, config_path, since: str, until_text, step, as_js
 @config_option
 @click.option("--json", "as_json", is_flag=True)
 @handled
-def playbooks_list(config_path, as_json: bool) -> None:
+def playbooks_list(config_path: str | None, as_json: bool) -> None:
     """List the loaded playbooks."""
 
     config = _load(config_path)

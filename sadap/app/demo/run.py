@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from playbooks.render import first_steps
-from sadap.app.alerting import build_engine, configured_playbooks
+from sadap.app.alerting import build_engine
+from sadap.app.config import configured_playbooks
 from sadap.app.config import load_config_file
 from sadap.app.crawl import crawl
 from sadap.app.demo.site import DemoSite

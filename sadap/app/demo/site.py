@@ -51,10 +51,11 @@ _THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 SECTIONS = ("หน้าแรก", "ข่าวเด่น", "เศรษฐกิจ", "การเงิน", "ภูมิภาค", "ไลฟ์สไตล์", "ไอที")
 
 
-def load_story() -> dict:
+def load_story() -> dict[str, Any]:
     """The packaged Thai story (``sadap/app/demo/story.json``)."""
     text = resources.files("sadap.app.demo").joinpath("story.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    story: dict[str, Any] = json.loads(text)
+    return story
 
 
 def thai_date(moment: datetime, thai_digits: bool = False) -> str:
@@ -80,7 +81,7 @@ class DemoSite:
 
     def __init__(
         self,
-        story: dict | None = None,
+        story: dict[str, Any] | None = None,
         anchor: datetime | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -133,9 +134,9 @@ class DemoSite:
 
         server = _QuietServer((self.host, self.port), Handler)
         self._server = server
-        host, port = server.server_address[:2]
+        host, port = str(server.server_address[0]), int(server.server_address[1])
         self.port = port
-        shown = f"[{host}]" if ":" in str(host) else host
+        shown = f"[{host}]" if ":" in host else host
         self.base_url = f"http://{shown}:{port}"
         self._thread = threading.Thread(target=server.serve_forever, name="sadap-demo-site", daemon=True)
         self._thread.start()
@@ -241,7 +242,7 @@ class DemoSite:
         ]
         return json.dumps({"forum": forum.get("name", ""), "threads": threads}, ensure_ascii=False, indent=1)
 
-    def _thread_json(self, thread: dict) -> str:
+    def _thread_json(self, thread: dict[str, Any]) -> str:
         comments = sorted(thread.get("comments", []), key=lambda c: -c["hours_ago"])
         doc = {
             "id": thread["id"],
@@ -266,7 +267,7 @@ class DemoSite:
     # ------------------------------------------------------------------- html
     @property
     def _site_name(self) -> str:
-        return self.story.get("site", {}).get("name", "ข่าวตัวอย่าง")
+        return str(self.story.get("site", {}).get("name", "ข่าวตัวอย่าง"))
 
     def _page(self, title: str, main: str, *, sidebar: bool = True, head_extra: str = "") -> str:
         name = self._site_name
@@ -312,11 +313,11 @@ class DemoSite:
             "</footer>\n</body>\n</html>\n"
         )
 
-    def _popular(self, limit: int = 5) -> list[dict]:
+    def _popular(self, limit: int = 5) -> list[dict[str, Any]]:
         # Oldest well-read pieces sit in the sidebar, as on real news sites.
         return sorted(self._articles, key=lambda a: -a["hours_ago"])[:limit]
 
-    def _article_html(self, article: dict) -> str:
+    def _article_html(self, article: dict[str, Any]) -> str:
         when = self.published_at(article["hours_ago"])
         date_text = thai_date(when, bool(article.get("thai_digits")))
         paragraphs = "\n".join(f"<p>{_e(p)}</p>" for p in article["paragraphs"])
@@ -356,7 +357,7 @@ class DemoSite:
         main = f"<h1>ข่าวล่าสุด</h1>\n<ul class=\"news-list\">\n{items}\n</ul>\n"
         return self._page("ข่าวล่าสุด", main)
 
-    def _wire_html(self, item: dict) -> str:
+    def _wire_html(self, item: dict[str, Any]) -> str:
         outlet = self.story.get("feed", {}).get("outlet", "")
         paras = "\n".join(f"<p>{_e(p)}</p>" for p in item["summary"].split("\n\n") if p.strip())
         when = thai_date(self.published_at(item["hours_ago"]))
@@ -397,7 +398,7 @@ class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+    def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients hanging up mid-response (crawler timeouts, Ctrl-C) are not worth a traceback.
         pass
 

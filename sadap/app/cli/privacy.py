@@ -1,0 +1,157 @@
+"""``sadap privacy``: erase, export, purge and report personal data (Thailand's PDPA)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable
+
+import click
+
+from sadap.app import privacy as pdpa
+from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.core.files import open_private
+from sadap.store import open_store
+
+_WHO = [
+    click.option("--author", default=None, help="The author's handle or name as it arrived (pseudonymised the same way)."),
+    click.option("--source", default=None, help="Only the author's mentions from this source name."),
+    click.option("--mention", "mention_ids", multiple=True, help="A mention id (repeatable)."),
+]
+
+
+def _who(fn: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(_WHO):
+        fn = option(fn)
+    return fn
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a container
+        return "unknown"
+
+
+@click.group()
+def privacy() -> None:
+    """Personal data (PDPA): erase or export a person's data, apply retention, report what is held."""
+
+
+@privacy.command("erase")
+@_who
+@config_option
+@click.option("--reference", default="", help="Request reference for the audit log (a ticket number; no names).")
+@click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
+@click.option("--no-compact", is_flag=True, help="Skip compacting the SQLite file afterwards (VACUUM).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@handled
+def privacy_erase(author: str | None, source: str | None, mention_ids: tuple[str, ...], config_path: str | None,
+                  reference: str, dry_run: bool, no_compact: bool, as_json: bool) -> None:
+    """Erase a person's mentions (by --author) or single mentions (by --mention): their copies,
+    responses, search entries, spool entries and ids in incidents and alerts go too. An audit
+    record without personal data is kept in data_dir/privacy-audit.jsonl."""
+
+    config = _load(config_path)
+    with open_store(config) as store:
+        sel = pdpa.select(config, store, author=author, source=source, mention_ids=mention_ids)
+        if dry_run:
+            copies = [i for i in store.copies_of(sel.ids) if i not in set(sel.ids)]
+            result = {"dry_run": True, "mentions": len(sel.ids), "copies": len(copies)}
+        else:
+            result = pdpa.erase(config, store, sel, actor=_actor(), reference=reference, compact=not no_compact)
+    if as_json:
+        _dump(result)
+        return
+    if dry_run:
+        click.echo(f"would erase {result['mentions']} mentions and {result['copies']} copies (dry run: nothing changed)")
+        return
+    click.echo(
+        f"erased {result['mentions']} mentions (copies of them included: {result['copies']}), {result['responses']} responses, "
+        f"{result['spool_entries']} spool entries; ids removed from {result['incidents_updated']} incidents, "
+        f"{result['events_updated']} timeline events, {result['alerts_updated']} alerts"
+    )
+    if result["ids_not_found"]:
+        click.echo(f"  {result['ids_not_found']} mention id(s) not found", err=True)
+    click.echo(f"audit: {result['audit_log']}")
+
+
+@privacy.command("export")
+@_who
+@config_option
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to this file (0600) instead of stdout.")
+@handled
+def privacy_export(author: str | None, source: str | None, mention_ids: tuple[str, ...], config_path: str | None,
+                   out: str | None) -> None:
+    """Everything stored about a person (right of access), as JSON."""
+
+    config = _load(config_path)
+    with open_store(config) as store:
+        sel = pdpa.select(config, store, author=author, source=source, mention_ids=mention_ids)
+        data = pdpa.export(config, store, sel)
+    if out:
+        with open_private(out) as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2)
+        click.echo(f"wrote {len(data['mentions'])} mentions, {len(data['responses'])} responses to {out}", err=True)
+        return
+    _dump(data)
+
+
+@privacy.command("purge")
+@config_option
+@click.option("--days", type=click.IntRange(1, 36500), default=None,
+              help="Erase mentions collected more than this many days ago (default: privacy.retention_days).")
+@click.option("--compact", is_flag=True, help="Compact the SQLite file afterwards (VACUUM).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@handled
+def privacy_purge(config_path: str | None, days: int | None, compact: bool, as_json: bool) -> None:
+    """Apply the retention period now (`sadap run` does it daily when privacy.retention_days is set)."""
+
+    config = _load(config_path)
+    with open_store(config) as store:
+        result = pdpa.purge(config, store, days=days, actor=_actor(), compact=compact)
+    if as_json:
+        _dump(result)
+        return
+    click.echo(
+        f"erased {result['mentions']} mentions collected before {result['cutoff']} "
+        f"({result['retention_days']} days), {result['responses']} responses, {result['spool_entries']} spool entries"
+    )
+
+
+@privacy.command("report")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@handled
+def privacy_report(config_path: str | None, as_json: bool) -> None:
+    """What personal data is stored where, with counts (for the data protection officer)."""
+
+    config = _load(config_path)
+    with open_store(config) as store:
+        result = pdpa.report(config, store)
+    if as_json:
+        _dump(result)
+        return
+    c, st = result["counts"], result["settings"]
+    click.echo(f"data folder: {result['data_dir']} (mode {result['data_dir_mode']}) · backend: {result['backend']}")
+    click.echo(
+        f"mentions: {c['mentions']} · with author pseudonym: {c['with_author_pseudonym']} "
+        f"({c['distinct_author_pseudonyms']} people) · with display name: {c['with_author_name']} · "
+        f"with extra fields: {'-' if c['with_extra_fields'] is None else c['with_extra_fields']}"
+    )
+    click.echo(
+        f"responses: {c['responses']} · incidents: {c['incidents']} ({c['incident_events']} timeline events) · "
+        f"alerts: {c['alerts']} · waiting in spool: {c['spool_pending']} · oldest collected: {c['oldest_collected_at'] or '-'}"
+    )
+    click.echo(
+        f"settings: keep_author_names={st['keep_author_names']} · mask_personal_data={st['mask_personal_data']} · "
+        f"retention_days={st['retention_days']}" + (f" · retention_months={st['retention_months']}" if st["retention_months"] else "")
+    )
+    click.echo("where:")
+    for place in result["places"]:
+        extra = f" · {place['count']} entries" if "count" in place else ""
+        mode = f" (mode {place['mode']})" if place.get("mode") else ""
+        click.echo(f"  {place['what']}: {place['where']}{mode}{extra}")
+    click.echo("what:")
+    for line in result["personal_data"]:
+        click.echo(f"  - {line}")

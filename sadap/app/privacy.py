@@ -1,0 +1,261 @@
+"""Personal data under Thailand's PDPA: erase a person's data, give it to them, keep data only
+as long as allowed, and report what is held where (``sadap privacy``).
+
+* **Erase** (right to erasure): by author — the handle or name as it arrived, pseudonymised
+  with this install's key for every source, so the stored pseudonym is found — or by mention
+  id. Removes the mentions, their copies (mentions marked as duplicates of them: they hold the
+  same text), responses logged to them, their search index entries, their spool entries
+  (Elasticsearch) and their ids in incidents, incident timelines and alerts; on SQLite the file
+  is then compacted (search index merged, ``VACUUM``, write-ahead log emptied) so nothing of
+  them is left in the file's bytes. An audit record without personal data is appended to
+  ``data_dir/privacy-audit.jsonl``.
+* **Export** (right of access): the same selection as JSON, with the responses.
+* **Retention**: ``privacy.retention_days`` erases mentions collected before the cut-off
+  (``sadap privacy purge``, and daily in ``sadap run``).
+* **Report**: what personal data is stored where, with counts, for the data protection officer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sadap.app.config import Config
+from sadap.core.errors import InputError
+from sadap.core.files import open_private
+from sadap.core.mention import Mention, pseudonymise
+from sadap.core.timeutil import now_utc
+from sadap.store import MentionFilter, Store
+from sadap.store.es_spool import Spool
+
+log = logging.getLogger(__name__)
+
+AUDIT_FILE = "privacy-audit.jsonl"
+PURGE_BATCH = 5000
+
+
+@dataclass
+class Selection:
+    """Whose data: mention ids found, and what identifies the person (for the spool)."""
+
+    ids: list[str] = field(default_factory=list)
+    pseudonyms: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    requested_ids: list[str] = field(default_factory=list)
+
+    def matches(self, m: Mention) -> bool:
+        if m.id in self.ids or m.id in self.requested_ids or m.duplicate_of in self.ids:
+            return True
+        if m.author_id and m.author_id in self.pseudonyms:
+            return True
+        return bool(m.author_name and m.author_name.strip().lower() in {n.strip().lower() for n in self.names})
+
+
+def _spool(store: Store) -> Spool | None:
+    return getattr(store, "spool", None)
+
+
+def _source_names(config: Config, store: Store) -> set[str]:
+    names = set(store.count_by(MentionFilter(), "source_name", limit=100_000))
+    names.update(s.name for s in config.sources)
+    spool = _spool(store)
+    if spool is not None:
+        names.update(m.source_name for m in spool.mentions())
+    return names
+
+
+def select(config: Config, store: Store, *, author: str | None = None, source: str | None = None,
+           mention_ids: Sequence[str] = ()) -> Selection:
+    """The mentions of ``author`` (as it arrived; with ``source``, only there) and/or with these ids."""
+    if not author and not mention_ids:
+        raise InputError("name an author (--author) or mention ids (--mention)")
+    sel = Selection(requested_ids=list(dict.fromkeys(mention_ids)))
+    if author is not None:
+        if not author.strip():
+            raise InputError("--author is empty")
+        key = config.pseudonym_key()
+        sources = {source} if source else _source_names(config, store)
+        sel.pseudonyms = sorted({pseudonymise(author, s, key) for s in sources})
+        sel.names = [author]
+        sel.ids.extend(store.ids_by_author(sel.pseudonyms, sel.names))
+    if mention_ids:
+        sel.ids.extend(store.existing_ids(sel.requested_ids))
+    sel.ids = list(dict.fromkeys(sel.ids))
+    return sel
+
+
+def _mentions(store: Store, ids: Sequence[str]) -> list[Mention]:
+    out: list[Mention] = []
+    ids = list(ids)
+    for i in range(0, len(ids), 500):
+        chunk = tuple(ids[i:i + 500])
+        out.extend(store.search(MentionFilter(ids=chunk), limit=len(chunk)))
+    return out
+
+
+def audit(config: Config, record: dict[str, Any]) -> Path:
+    """Append a record (counts, never personal data) to the privacy audit log (0600)."""
+    path = config.data_path / AUDIT_FILE
+    with open_private(path, "a") as fh:
+        fh.write(json.dumps({"at": now_utc().isoformat(), **record}, ensure_ascii=False) + "\n")
+    return path
+
+
+def erase(config: Config, store: Store, sel: Selection, *, actor: str, reference: str = "", compact: bool = True,
+          basis: str = "") -> dict[str, Any]:
+    copies = [i for i in store.copies_of(sel.ids) if i not in set(sel.ids)]
+    every = sel.ids + copies
+    counts = store.erase(every)
+    spool_removed = 0
+    spool = _spool(store)
+    if spool is not None:
+        gone = set(every)
+        spool_removed, _ = spool.remove(lambda m: not (sel.matches(m) or m.id in gone or m.duplicate_of in gone))
+    if compact:
+        store.compact()
+    report = {
+        "action": "erase",
+        "basis": basis or ("author" if sel.pseudonyms else "mention"),
+        "reference": reference,
+        "actor": actor,
+        "backend": config.store.backend,
+        "mentions": counts["mentions"],
+        "copies": len(copies),
+        "responses": counts["responses"],
+        "incidents_updated": counts["incidents"],
+        "events_updated": counts["events"],
+        "alerts_updated": counts["alerts"],
+        "spool_entries": spool_removed,
+        "ids_not_found": len([i for i in sel.requested_ids if i not in set(sel.ids)]),
+        "compacted": bool(compact),
+    }
+    report["audit_log"] = str(audit(config, {k: v for k, v in report.items()}))
+    log.info("privacy erase: %d mentions, %d copies, %d spool entries", counts["mentions"], len(copies), spool_removed)
+    return report
+
+
+def export(config: Config, store: Store, sel: Selection) -> dict[str, Any]:
+    """Everything stored about the selection (right of access)."""
+    mentions = _mentions(store, sel.ids)
+    spool = _spool(store)
+    waiting = [m for m in spool.mentions() if sel.matches(m)] if spool is not None else []
+
+    def dump(m: Mention) -> dict[str, Any]:
+        return m.model_dump(mode="json", exclude={"tokens", "simhash"})
+
+    return {
+        "exported_at": now_utc().isoformat(),
+        "author_pseudonyms": sel.pseudonyms,
+        "mentions": [dump(m) for m in mentions],
+        "waiting_in_spool": [dump(m) for m in waiting],
+        "responses": store.responses_for([m.id for m in mentions]),
+        "note": "Authors are stored as a keyed pseudonym"
+        + ("" if not config.privacy.keep_author_names else " and, as configured, their display name")
+        + "; phone numbers, e-mail addresses and ID numbers in texts are masked before storage.",
+    }
+
+
+def purge(config: Config, store: Store, *, days: int | None = None, now: datetime | None = None, actor: str = "sadap",
+          compact: bool = False) -> dict[str, Any]:
+    """Erase mentions collected more than ``days`` (default ``privacy.retention_days``) ago."""
+    days = days if days is not None else config.privacy.retention_days
+    if not days:
+        raise InputError("no retention set: give --days or set privacy.retention_days in the config")
+    if days < 1:
+        raise InputError(f"--days must be at least 1 (got {days})")
+    cutoff = (now or now_utc()) - timedelta(days=days)
+    totals = {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0}
+    while True:
+        ids = store.ids_collected_before(cutoff, PURGE_BATCH)
+        if not ids:
+            break
+        counts = store.erase(ids)
+        for k in totals:
+            totals[k] += counts[k]
+        if counts["mentions"] == 0:  # nothing could be removed: do not loop for ever
+            break
+    spool_removed = 0
+    spool = _spool(store)
+    if spool is not None:
+        spool_removed, _ = spool.remove(lambda m: m.collected_at >= cutoff)
+    if compact:
+        store.compact()
+    report = {
+        "action": "purge",
+        "actor": actor,
+        "backend": config.store.backend,
+        "retention_days": days,
+        "cutoff": cutoff.isoformat(),
+        "mentions": totals["mentions"],
+        "responses": totals["responses"],
+        "incidents_updated": totals["incidents"],
+        "events_updated": totals["events"],
+        "alerts_updated": totals["alerts"],
+        "spool_entries": spool_removed,
+    }
+    if totals["mentions"] or spool_removed:
+        audit(config, report)
+    return report
+
+
+def _mode(path: Path) -> str | None:
+    try:
+        return oct(path.stat().st_mode & 0o777)
+    except OSError:
+        return None
+
+
+def report(config: Config, store: Store) -> dict[str, Any]:
+    """What personal data is stored where, with counts."""
+    counts = store.privacy_counts()
+    places: list[dict[str, Any]] = []
+    if config.store.backend == "sqlite":
+        places.append({"what": "mentions, responses, incidents, alerts", "where": str(config.store_path),
+                       "mode": _mode(config.store_path)})
+    else:
+        es = config.store.elasticsearch
+        places.append({"what": "mentions, responses, incidents, alerts", "where": f"{', '.join(es.hosts)} "
+                       f"(indices {es.index_prefix}-*)", "mode": None})
+    spool = _spool(store)
+    pending = spool.pending() if spool is not None else 0
+    if spool is not None:
+        places.append({"what": "mentions waiting for the cluster", "where": str(spool.folder), "count": pending,
+                       "mode": _mode(spool.folder)})
+    key_env = config.privacy.pseudonym_key_env
+    key_file = config.data_path / "pseudonym.key"
+    places.append({"what": "pseudonym key (links a handle to its pseudonym)",
+                   "where": f"${key_env}" if os.environ.get(key_env) else str(key_file),
+                   "mode": None if os.environ.get(key_env) else _mode(key_file)})
+    audit_path = config.data_path / AUDIT_FILE
+    entries = sum(1 for _ in audit_path.open(encoding="utf-8")) if audit_path.exists() else 0
+    places.append({"what": "privacy audit log (no personal data)", "where": str(audit_path), "count": entries,
+                   "mode": _mode(audit_path)})
+    return {
+        "data_dir": str(config.data_path),
+        "data_dir_mode": _mode(config.data_path),
+        "backend": config.store.backend,
+        "settings": {
+            "keep_author_names": config.privacy.keep_author_names,
+            "mask_personal_data": config.enrich.mask_personal_data,
+            "retention_days": config.privacy.retention_days,
+            "retention_months": config.store.elasticsearch.retention_months if config.store.backend == "elasticsearch" else None,
+        },
+        "counts": {**counts, "spool_pending": pending},
+        "places": places,
+        "personal_data": [
+            "author pseudonym (author_id): keyed hash of the handle, per source",
+            "author display name (author_name): only with privacy.keep_author_names",
+            "text and title: as posted, with URLs, @handles, phone numbers, e-mail addresses and ID numbers masked "
+            "(enrich.mask_personal_data)",
+            "extra fields: personal ones (phone, email, national_id, user_name, …) dropped unless keep_author_names",
+            "responses: what staff replied to a mention, by mention id",
+            "incidents and alerts: mention ids (no text)",
+        ],
+    }
+

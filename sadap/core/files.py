@@ -1,0 +1,49 @@
+"""Files that hold personal data: folders 0700, files 0600 (PDPA), whatever the umask."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TextIO, cast
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_dir(path: str | Path) -> Path:
+    """Create ``path`` (and missing parents) readable only by its owner; tighten it if it exists."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    try:
+        if path.stat().st_mode & 0o777 != DIR_MODE:
+            os.chmod(path, DIR_MODE)
+    except PermissionError:  # not ours (e.g. /tmp): leave it
+        pass
+    return path
+
+
+def private_file(path: str | Path) -> Path:
+    """Make sure ``path`` exists with mode 0600 in a private folder (SQLite then creates its
+    -wal and -shm files with the same mode)."""
+    path = Path(path)
+    if not path.parent.exists():  # an existing folder is the operator's (see private_dir)
+        private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+    os.close(fd)
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if p.exists() and p.stat().st_mode & 0o777 != FILE_MODE:
+                os.chmod(p, FILE_MODE)
+        except PermissionError:
+            pass
+    return path
+
+
+def open_private(path: str | Path, mode: str = "w", encoding: str = "utf-8") -> TextIO:
+    """Open a text file for writing (``w``) or appending (``a``), created 0600."""
+    path = Path(path)
+    if not path.parent.exists():
+        private_dir(path.parent)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
+    fd = os.open(path, flags, FILE_MODE)
+    return cast(TextIO, os.fdopen(fd, mode, encoding=encoding))
