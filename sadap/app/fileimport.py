@@ -85,8 +85,9 @@ def read_time(value: object) -> datetime:
     text = str(value)
     try:
         return parse_iso(text)
-    except InputError:
-        pass
+    except InputError as err:
+        if not str(err).startswith("cannot read time"):  # ISO, but impossible (out of range)
+            raise InputError(f"`published_at`: {err}") from None
     try:
         found = parse_thai_datetime(text)
     except InputError as err:
