@@ -61,6 +61,9 @@ SADAP_CONFIG = None
 # Named by path so the crawlers stage never imports the app layer.
 SADAP_INGEST_FACTORY = "sadap.app.ingest.from_scrapy_settings"
 SADAP_BATCH_SIZE = 50
+# Folder for each source's small state between crawls (crawlers/state.py); `sadap crawl` sets it
+# to <data_dir>/crawl-state. Unset, incremental spiders crawl everything each time.
+SADAP_STATE_DIR = None
 
 # Scrapy 2.19 uses the asyncio reactor and the current request fingerprinter by default;
 # REQUEST_FINGERPRINTER_IMPLEMENTATION no longer exists there, so it is not set.

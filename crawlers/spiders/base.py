@@ -11,6 +11,7 @@ labels and the configuration reference all come from the registry.
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -24,7 +25,8 @@ from pydantic import Field, field_validator
 from scrapy.http import Response
 
 from crawlers.items import MentionItem
-from sadap.core.errors import InputError
+from crawlers.state import SourceState
+from sadap.core.errors import ConfigError, InputError
 from sadap.core.settings_types import PositiveDuration, Strict
 from sadap.core.thaidate import parse_thai_datetime
 from sadap.core.timeutil import UTC
@@ -53,6 +55,22 @@ class SourceOptions(Strict):
             raise ValueError("use only letters, digits, - and _")
         return value
 
+    def check(self) -> None:
+        """Raise :class:`ConfigError` (one line) when something the source needs at crawl time is
+        missing, such as a key in the environment. Called where the crawl starts."""
+
+    def secret(self, setting: str) -> str:
+        """The secret in the environment variable that the ``setting`` (``*_env``) names; raises
+        :class:`ConfigError` naming the source, the variable and the setting (never a value)."""
+        name = getattr(self, setting)
+        value = os.environ.get(name) if name else None
+        if not value:
+            raise ConfigError(
+                f"source {self.name!r} ({self.kind}): environment variable {name} is not set ({setting}); "
+                f"see docs/crawlers.md for how to get the key"
+            )
+        return value
+
     def spider_arguments(self) -> dict[str, Any]:
         """Keyword arguments for the spider: ``url``, ``source`` and the kind's own settings."""
         common = set(SourceOptions.model_fields) - {"url"}
@@ -78,6 +96,19 @@ class SourceSpider(scrapy.Spider):
         except UnsafeUrlError as err:
             raise ValueError(f"spider {self.name!r}: url {err}") from None
         self.source: str = source or self.name
+        self._state: SourceState | None = None
+
+    @property
+    def state(self) -> SourceState:
+        """This source's state between crawls (see :mod:`crawlers.state`), saved when the spider closes."""
+        if self._state is None:
+            state_dir = getattr(self, "state_dir", None) or self.settings.get("SADAP_STATE_DIR")
+            self._state = SourceState.for_source(state_dir, self.name, self.source)
+        return self._state
+
+    def closed(self, reason: str) -> None:
+        if self._state is not None:
+            self._state.save()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse, dont_filter=True)

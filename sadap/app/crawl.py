@@ -68,8 +68,21 @@ def crawl(
     """
     for source in sources:
         _check(source)
+    # A source missing a key (or another setting read at crawl time) is one error line and
+    # errors 1 in its result; the other sources are crawled.
+    unready: dict[str, str] = {}
+    for source in sources:
+        try:
+            source.check()
+        except ConfigError as err:
+            logger.error("%s", err)
+            unready[source.name] = str(err)
+    results: dict[str, dict] = {
+        name: {**{key: 0 for key in _STATS}, "errors": 1} for name in unready
+    }
+    sources = [source for source in sources if source.name not in unready]
     if not sources:
-        return {}
+        return results
     global _started
     with _lock:
         if _started:
@@ -84,6 +97,8 @@ def crawl(
     project = get_project_settings()
     project.setdict(settings or {}, priority="cmdline")
     project.set("SADAP_CONFIG", config, priority="cmdline")
+    if not project.get("SADAP_STATE_DIR"):
+        project.set("SADAP_STATE_DIR", str(config.data_path / "crawl-state"), priority="cmdline")
     project.set("LOG_LEVEL", log_level, priority="cmdline")
     process = CrawlerProcess(project)
 
@@ -102,7 +117,6 @@ def crawl(
     finally:
         logging.root.removeHandler(errors)
 
-    results: dict[str, dict] = {}
     for name, crawler in crawlers.items():
         # A crawler that failed to start has no stats: read the attribute behind the property.
         stats = crawler._stats.get_stats() if crawler._stats is not None else {}

@@ -20,9 +20,14 @@ class FileSourceOptions(SourceOptions):
 FILE_LABEL = ("นำเข้าจากไฟล์", "file import")
 
 
+# Kinds that arrive by themselves (webhooks), not from `sources:`: labelled, not configured.
+INBOUND_LABELS = {"line": ("ไลน์ทางการ (ช่องทางร้องเรียน)", "LINE Official Account")}
+
+
 def source_kinds() -> dict[str, tuple[str, str]]:
-    """Every kind of source with its (Thai, English) label."""
-    return {**{kind: spider.label for kind, spider in SPIDERS.items()}, "file": FILE_LABEL}
+    """Every kind of mention source with its (Thai, English) label: the crawled and imported
+    kinds `sources:` accepts, and the inbound ones (LINE)."""
+    return {**{kind: spider.label for kind, spider in SPIDERS.items()}, "file": FILE_LABEL, **INBOUND_LABELS}
 
 
 def source_models() -> dict[str, type[SourceOptions]]:

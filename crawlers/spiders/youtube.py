@@ -1,0 +1,343 @@
+"""YouTube videos and their comments through the YouTube Data API v3, with an API key.
+
+Videos come from channels (``channels.list`` → the uploads playlist → ``playlistItems.list``,
+1 unit each) or a search (``search.list``, 100 units). Each video is a mention (title and
+description); its comments come from ``commentThreads.list`` (1 unit a page of 100, newest
+first, with up to five replies each) and, where a thread has more replies,
+``comments.list?parentId=`` (1 unit a page). Every comment and reply is a mention linked to its
+video (``extras.thread_id``/``thread_title``). The key goes in the ``X-Goog-Api-Key`` header,
+never in a URL.
+
+Quota: a daily budget of units for this source (``daily_quota``; YouTube gives a project
+10,000 a day, reset at midnight Pacific time) is counted in the state; a request that would
+pass it is not made (``sadap/skipped/quota``). Incremental: the newest comment time read per
+video is kept, and a re-crawl stops paging at it; a search asks only for videos published
+after the last crawl.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator, model_validator
+from scrapy.http import Request, Response
+
+from crawlers.items import MentionItem
+from crawlers.spiders.api import ApiSpider
+from crawlers.spiders.base import SourceOptions, iso, register, tidy
+from sadap.core.timeutil import now_utc
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+COST = {"search": 100, "channels": 1, "playlistItems": 1, "commentThreads": 1, "comments": 1, "videos": 1}
+
+
+class YoutubeOptions(SourceOptions):
+    """YouTube videos of channels or of a search, with their comments and replies (Data API v3)."""
+
+    kind: Literal["youtube"]
+    url: str = Field("", description="Not used (the API address is `base_url`).")
+    channels: list[str] = Field([], description="Channel ids (`UC...`) whose newest videos are read.")
+    search: str | None = Field(None, description="A search whose newest videos are read (costs 100 units a crawl).")
+    api_key_env: str = Field("YOUTUBE_API_KEY", description="Environment variable holding the API key.")
+    max_videos: int = Field(10, ge=1, le=50, description="Newest videos read from each channel or the search.")
+    max_comment_pages: int = Field(5, ge=1, description="At most this many pages of 100 comment threads per video a crawl.")
+    daily_quota: int = Field(
+        2000, ge=1, description="Units this source may spend a day (search 100, comment and list pages 1 each)."
+    )
+    region: str = Field("TH", description="Search region (`regionCode`).")
+    language: str = Field("th", description="Search language (`relevanceLanguage`).")
+    base_url: str = Field("https://www.googleapis.com/youtube/v3", description="The API's address (change only for tests).")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("use an http:// or https:// address")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _something(self) -> YoutubeOptions:
+        if not self.channels and not self.search:
+            raise ValueError("name channels or a search")
+        return self
+
+    def check(self) -> None:
+        self.secret("api_key_env")
+
+
+def _listed(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(part) for part in value]
+
+
+@register
+class YoutubeSpider(ApiSpider):
+    """``YOUTUBE_API_KEY=... scrapy crawl youtube -a channels=UC... [-a search=...] -a source=<name>``"""
+
+    name = "youtube"
+    label = ("ยูทูบ", "YouTube")
+    Options = YoutubeOptions
+    platform = "YouTube"
+
+    def __init__(
+        self,
+        channels: Any = None,
+        search: str | None = None,
+        source: str | None = None,
+        api_key_env: str = "YOUTUBE_API_KEY",
+        max_videos: Any = 10,
+        max_comment_pages: Any = 5,
+        daily_quota: Any = 2000,
+        region: str = "TH",
+        language: str = "th",
+        base_url: str = "https://www.googleapis.com/youtube/v3",
+        url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(url=url or base_url, source=source, **kwargs)
+        self.channels = _listed(channels)
+        self.search = search
+        if not self.channels and not self.search:
+            raise ValueError("spider 'youtube' needs channels or a search: add -a channels=UC... or -a search=...")
+        self.base = base_url.rstrip("/")
+        self.max_videos = int(max_videos)
+        self.max_comment_pages = int(max_comment_pages)
+        self.daily_quota = int(daily_quota)
+        self.region, self.language = region, language
+        self.key = self.env_secret(api_key_env, "api_key_env")
+        self._started = now_utc()
+        self._quota_noted = False
+
+    # -- quota ------------------------------------------------------------
+    def _spend(self, method: str) -> bool:
+        today = now_utc().astimezone(PACIFIC).date().isoformat()
+        quota = self.state.data.setdefault("quota", {})
+        if quota.get("day") != today:
+            quota.update({"day": today, "used": 0})
+        cost = COST[method]
+        if quota["used"] + cost > self.daily_quota:
+            self.count("skipped/quota")
+            if not self._quota_noted:
+                self._quota_noted = True
+                self.logger.warning(
+                    "YouTube: daily quota budget of %d units reached (%d used); the rest waits for tomorrow",
+                    self.daily_quota, quota["used"],
+                )
+            return False
+        quota["used"] += cost
+        self.count("youtube/quota_units", cost)
+        return True
+
+    def _call(self, method: str, params: dict[str, Any], callback: Any, **cb_kwargs: Any) -> Request | None:
+        if not self._spend(method):
+            return None
+        return self.api_request(
+            f"{self.base}/{method}?{urlencode(params)}", callback, headers={"X-Goog-Api-Key": self.key},
+            cb_kwargs=cb_kwargs,
+        )
+
+    # -- errors -----------------------------------------------------------
+    def _reasons(self, data: Any) -> list[str]:
+        error = data.get("error") if isinstance(data, dict) else None
+        errors = error.get("errors") if isinstance(error, dict) else None
+        return [str(e.get("reason")) for e in errors or [] if isinstance(e, dict)]
+
+    def error_message(self, response: Response, data: Any) -> str:
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, dict):
+            reasons = ", ".join(self._reasons(data))
+            return f"{error.get('message', 'error')}{f' ({reasons})' if reasons else ''}"
+        return f"HTTP {response.status}"
+
+    def is_auth_error(self, response: Response, data: Any) -> bool:
+        reasons = set(self._reasons(data))
+        return response.status == 401 or bool(
+            reasons & {"keyInvalid", "keyExpired", "quotaExceeded", "dailyLimitExceeded", "accessNotConfigured"}
+        ) or (response.status == 400 and "badRequest" in reasons and "API key" in self.error_message(response, data))
+
+    def rate_limit(self, response: Response, data: Any) -> float | None:
+        reasons = set(self._reasons(data))
+        if response.status == 429 or reasons & {"rateLimitExceeded", "userRateLimitExceeded"}:
+            return 2.0 ** int(response.meta.get("rate_waits", 0))
+        return None
+
+    def skippable(self, response: Response, data: Any) -> str | None:
+        reasons = set(self._reasons(data))
+        if "commentsDisabled" in reasons:
+            return "comments_disabled: comments are turned off for this video"
+        if reasons & {"videoNotFound", "channelNotFound", "playlistNotFound"}:
+            return f"not_found: {', '.join(sorted(reasons))}"
+        return None
+
+    # -- videos -----------------------------------------------------------
+    async def start(self) -> AsyncIterator[Request]:
+        if self.channels:
+            request = self._call(
+                "channels", {"part": "contentDetails", "id": ",".join(self.channels), "maxResults": 50},
+                self.parse_channels,
+            )
+            if request:
+                yield request
+        if self.search:
+            params = {
+                "part": "snippet", "q": self.search, "type": "video", "order": "date", "maxResults": self.max_videos,
+                "regionCode": self.region, "relevanceLanguage": self.language,
+            }
+            last = self.state.data.get("last_search")
+            if last:
+                params["publishedAfter"] = last
+            request = self._call("search", params, self.parse_videos)
+            if request:
+                yield request
+
+    async def parse_channels(self, response: Response) -> AsyncIterator[Request]:
+        data, retry = await self.read(response)
+        if retry is not None:
+            yield retry
+        if not isinstance(data, dict):
+            return
+        for channel in data.get("items") or []:
+            uploads = ((channel.get("contentDetails") or {}).get("relatedPlaylists") or {}).get("uploads")
+            if uploads:
+                request = self._call(
+                    "playlistItems", {"part": "snippet,contentDetails", "playlistId": uploads,
+                                      "maxResults": self.max_videos}, self.parse_videos,
+                )
+                if request:
+                    yield request
+
+    async def parse_videos(self, response: Response) -> AsyncIterator[MentionItem | Request]:
+        data, retry = await self.read(response)
+        if retry is not None:
+            yield retry
+        if not isinstance(data, dict):
+            return
+        known = self.state.data.setdefault("videos", {})
+        for entry in data.get("items") or []:
+            snippet = entry.get("snippet") or {}
+            vid = entry.get("id")
+            vid = vid.get("videoId") if isinstance(vid, dict) else (entry.get("contentDetails") or {}).get("videoId")
+            if not vid:
+                continue
+            title = tidy(snippet.get("title")) or None
+            if vid not in known:
+                yield self.mention(
+                    native_id=f"video:{vid}",
+                    url=f"https://www.youtube.com/watch?v={vid}",
+                    title=title,
+                    text=tidy(snippet.get("description")) or title or "",
+                    author=tidy(snippet.get("channelTitle")) or None,
+                    published_at=self.read_date(
+                        (entry.get("contentDetails") or {}).get("videoPublishedAt") or snippet.get("publishedAt"),
+                        "YouTube video",
+                    ),
+                    extras={"thread_id": vid, "kind": "video", "channel_id": snippet.get("channelId")},
+                )
+                known[vid] = {"title": title, "newest": ""}
+            request = self._threads(vid, title, None, 1)
+            if request:
+                yield request
+
+    # -- comments ---------------------------------------------------------
+    def _threads(self, vid: str, title: str | None, page_token: str | None, page: int) -> Request | None:
+        params: dict[str, Any] = {
+            "part": "snippet,replies", "videoId": vid, "maxResults": 100, "order": "time", "textFormat": "plainText",
+        }
+        if page_token:
+            params["pageToken"] = page_token
+        return self._call("commentThreads", params, self.parse_threads, vid=vid, title=title, page=page)
+
+    async def parse_threads(
+        self, response: Response, vid: str, title: str | None, page: int
+    ) -> AsyncIterator[MentionItem | Request]:
+        data, retry = await self.read(response)
+        if retry is not None:
+            yield retry
+        if not isinstance(data, dict):
+            return
+        video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": title, "newest": ""})
+        before = str(video.get("newest_read", video.get("newest", "")))
+        if page == 1:
+            video["newest_read"] = video.get("newest", "")  # the mark this crawl compares with
+            before = str(video["newest_read"])
+        reached_old = False
+        for thread in data.get("items") or []:
+            snippet = thread.get("snippet") or {}
+            top = snippet.get("topLevelComment") or {}
+            updated = str(((top.get("snippet") or {}).get("updatedAt")) or "")
+            replies = (thread.get("replies") or {}).get("comments") or []
+            total_replies = int(snippet.get("totalReplyCount") or 0)
+            newest_here = max([updated] + [str((r.get("snippet") or {}).get("updatedAt") or "") for r in replies])
+            if before and newest_here <= before:
+                reached_old = True  # newest first: everything from here on was read before
+                break
+            video["newest"] = max(str(video.get("newest", "")), newest_here)
+            if updated > before:
+                yield self._comment(top, vid, title, "comment")
+            for reply in replies if total_replies <= len(replies) else []:
+                if str((reply.get("snippet") or {}).get("updatedAt") or "") > before:
+                    yield self._comment(reply, vid, title, "reply")
+            if total_replies > len(replies):  # more than the five shown: all of them from comments.list
+                request = self._call(
+                    "comments", {"part": "snippet", "parentId": top.get("id") or thread.get("id"), "maxResults": 100,
+                                 "textFormat": "plainText"},
+                    self.parse_replies, vid=vid, title=title, before=before,
+                )
+                if request:
+                    yield request
+        token = data.get("nextPageToken")
+        if token and not reached_old and page < self.max_comment_pages:
+            request = self._threads(vid, title, str(token), page + 1)
+            if request:
+                yield request
+
+    async def parse_replies(
+        self, response: Response, vid: str, title: str | None, before: str
+    ) -> AsyncIterator[MentionItem | Request]:
+        data, retry = await self.read(response)
+        if retry is not None:
+            yield retry
+        if not isinstance(data, dict):
+            return
+        for reply in data.get("items") or []:
+            if str((reply.get("snippet") or {}).get("updatedAt") or "") > before:
+                yield self._comment(reply, vid, title, "reply")
+        token = data.get("nextPageToken")
+        if token and response.request is not None:
+            parent = (data.get("items") or [{}])[0].get("snippet", {}).get("parentId")
+            if parent:
+                request = self._call(
+                    "comments", {"part": "snippet", "parentId": parent, "maxResults": 100, "pageToken": token,
+                                 "textFormat": "plainText"},
+                    self.parse_replies, vid=vid, title=title, before=before,
+                )
+                if request:
+                    yield request
+
+    def _comment(self, comment: dict[str, Any], vid: str, title: str | None, kind: str) -> MentionItem:
+        snippet = comment.get("snippet") or {}
+        extras: dict[str, Any] = {"thread_id": vid, "thread_title": title, "kind": kind}
+        if snippet.get("parentId"):
+            extras["parent_id"] = snippet["parentId"]
+        return self.mention(
+            native_id=str(comment.get("id")),
+            url=f"https://www.youtube.com/watch?v={vid}&lc={comment.get('id')}",
+            text=tidy(snippet.get("textOriginal") or snippet.get("textDisplay")),
+            author=tidy(snippet.get("authorDisplayName")) or None,
+            published_at=self.read_date(snippet.get("publishedAt"), "YouTube comment"),
+            engagement={"likes": int(snippet.get("likeCount") or 0)},
+            extras=extras,
+        )
+
+    def closed(self, reason: str) -> None:
+        if self.search and reason == "finished":
+            self.state.data["last_search"] = iso(self._started.replace(microsecond=0)).replace("+00:00", "Z")  # type: ignore[union-attr]
+        for video in self.state.data.get("videos", {}).values():
+            video.pop("newest_read", None)
+        super().closed(reason)

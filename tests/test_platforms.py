@@ -1,0 +1,419 @@
+"""The X, YouTube and Facebook Page spiders against local servers answering in each API's
+documented shapes: paging, incremental re-crawls, rate limits, errors and refused tokens.
+Keys come from the environment of each crawl process; none reaches a URL or the log."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sadap.app.sources import source_config
+from sadap.core.errors import ConfigError
+from tests.fake_http import Answer, Call, FakeServer, json_answer
+from tests.test_pantip import FAST, ROOT
+
+SAYINGS = [
+    "แอปแสงทองล่มอีกแล้ว โอนเงินไม่ได้เลย",
+    "ขอบคุณแสงทองที่แก้ปัญหาให้เร็วมากครับ",
+    "สาขาแสงทองสยามคนเยอะมาก รอคิวสองชั่วโมง",
+    "บัตรเดบิตแสงทองโดนตัดเงินซ้ำ ใครเป็นบ้าง",
+]
+T0 = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+
+
+def crawl(kind: str, out: Path, env: dict[str, str], **args: str) -> tuple[list[dict[str, Any]], str, int]:
+    command = [sys.executable, "-m", "scrapy", "crawl", kind, "-O", str(out), *FAST]
+    for key, value in args.items():
+        command += ["-a", f"{key}={value}"]
+    clean = {k: v for k, v in os.environ.items() if k not in ("X_BEARER_TOKEN", "YOUTUBE_API_KEY", "FACEBOOK_PAGE_TOKEN")}
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env={**clean, **env})
+    items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
+    return items, done.stderr, done.returncode
+
+
+def errors(log: str) -> list[str]:
+    return [line for line in log.splitlines() if " ERROR: " in line]
+
+
+# -- X -----------------------------------------------------------------------------------
+class FakeX:
+    def __init__(self) -> None:
+        self.posts = [self.post(1000 + i) for i in range(150)]  # oldest first
+        self.first_429 = True
+
+    @staticmethod
+    def post(n: int) -> dict[str, Any]:
+        return {
+            "id": str(n), "text": f"{SAYINGS[n % 4]} #{n}", "author_id": str(n % 3),
+            "created_at": (T0 + timedelta(minutes=n - 1000)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "lang": "th", "conversation_id": str(n),
+            "public_metrics": {"retweet_count": 2, "reply_count": 1, "like_count": n % 10, "quote_count": 1,
+                               "impression_count": 100},
+        }
+
+    def __call__(self, call: Call) -> Answer:
+        if not call.path.startswith("/2/tweets/search/recent"):
+            return json_answer({"title": "Not Found Error", "detail": "not found"}, 404)
+        if call.headers.get("authorization") != "Bearer good-x-token":
+            return json_answer({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}, 401)
+        reset = str(int(time.time()) + 1)
+        if self.first_429:
+            self.first_429 = False
+            return json_answer({"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429}, 429,
+                               {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0", "x-rate-limit-reset": reset})
+        if "((" in call.query["query"]:
+            return json_answer({"errors": [{"parameters": {"query": [call.query["query"]]},
+                                            "message": "There were errors processing your request: Unbalanced parentheses"}],
+                                "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                                "type": "https://api.twitter.com/2/problems/invalid-request"}, 400)
+        since = int(call.query.get("since_id", 0))
+        found = [p for p in reversed(self.posts) if int(p["id"]) > since]
+        start = int(call.query.get("next_token", "0") or 0)
+        page = found[start : start + 100]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if page:
+            meta.update(newest_id=page[0]["id"], oldest_id=page[-1]["id"])
+        if start + 100 < len(found):
+            meta["next_token"] = str(start + 100)
+        users = [{"id": str(i), "name": f"ลูกค้าคนที่ {i}", "username": f"customer{i}"} for i in range(3)]
+        body = {"data": page, "includes": {"users": users}, "meta": meta} if page else {"meta": meta}
+        return json_answer(body, 200, {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0" if start == 0 else "449",
+                                        "x-rate-limit-reset": reset})
+
+
+@pytest.fixture(scope="module")
+def x_runs(tmp_path_factory) -> Any:
+    tmp = tmp_path_factory.mktemp("x")
+    fake = FakeX()
+    with FakeServer(fake) as server:
+        args = {"query": "แสงทอง lang:th -is:retweet", "base_url": server.url + "/2", "source": "x-bank",
+                "state_dir": str(tmp / "state")}
+        good = {"X_BEARER_TOKEN": "good-x-token"}
+        first = crawl("x", tmp / "1.jsonl", good, **args)
+        first_calls = list(server.calls)
+        server.calls.clear()
+        fake.posts += [FakeX.post(1150), FakeX.post(1151)]
+        second = crawl("x", tmp / "2.jsonl", good, **args)
+        second_calls = list(server.calls)
+        expired = crawl("x", tmp / "3.jsonl", {"X_BEARER_TOKEN": "expired-token"}, **{**args, "state_dir": str(tmp / "s3")})
+        bad_query = crawl("x", tmp / "4.jsonl", good, **{**args, "query": "((แสงทอง", "state_dir": str(tmp / "s4")})
+        missing = crawl("x", tmp / "5.jsonl", {}, **args)
+        yield locals()
+
+
+def test_x_pages_of_posts_with_authors_and_metrics(x_runs):
+    items, log, code = x_runs["first"]
+    assert code == 0 and len(items) == 150 and not errors(log)
+    newest = items[0]
+    assert newest["native_id"] == "1149" and newest["text"] == "ขอบคุณแสงทองที่แก้ปัญหาให้เร็วมากครับ #1149"
+    assert newest["url"] == "https://x.com/customer0/status/1149" and newest["author"] == "ลูกค้าคนที่ 0"
+    assert newest["engagement"] == {"likes": 9, "shares": 3, "comments": 1, "views": 100}
+    assert newest["published_at"] == "2026-11-20T03:29:00+00:00"
+    assert newest["extras"]["lang"] == "th"
+
+
+def test_x_waits_on_429_and_on_an_empty_rate_window(x_runs):
+    calls = x_runs["first_calls"]
+    assert len(calls) == 3  # 429, page 1, page 2
+    assert calls[2].query["next_token"] == "100"
+    assert all(c.headers["authorization"] == "Bearer good-x-token" for c in calls)
+    assert all("good-x-token" not in c.path for c in calls)
+    assert "'sadap/rate_limited': 1" in x_runs["first"][1]
+    assert "good-x-token" not in x_runs["first"][1]
+
+
+def test_x_recrawl_asks_only_after_since_id(x_runs):
+    items, _, _ = x_runs["second"]
+    assert [i["native_id"] for i in items] == ["1151", "1150"]
+    assert x_runs["second_calls"][0].query["since_id"] == "1149"
+
+
+def test_x_refused_token_and_bad_query_are_one_line_each(x_runs):
+    items, log, _ = x_runs["expired"]
+    assert items == [] and len(errors(log)) == 1 and "X refused the key or token (HTTP 401: Unauthorized)" in errors(log)[0]
+    items, log, _ = x_runs["bad_query"]
+    assert items == [] and len(errors(log)) == 1 and "Unbalanced parentheses" in errors(log)[0]
+
+
+def test_x_missing_token_names_the_variable(x_runs):
+    _, log, code = x_runs["missing"]
+    assert code != 0 or "X_BEARER_TOKEN is not set" in log
+    assert "environment variable X_BEARER_TOKEN is not set (bearer_token_env)" in log
+
+
+# -- YouTube ---------------------------------------------------------------------------------
+def yt_error(code: int, reason: str, message: str) -> Answer:
+    return json_answer({"error": {"code": code, "message": message,
+                                  "errors": [{"message": message, "domain": "youtube", "reason": reason}]}}, code)
+
+
+class FakeYoutube:
+    def __init__(self) -> None:
+        self.threads: dict[str, list[dict[str, Any]]] = {
+            "vid1": [self.thread("vid1", n, replies=2 if n % 10 == 0 else (7 if n == 55 else 0)) for n in range(120)],
+            "vid3": [self.thread("vid3", n) for n in range(3)],
+        }
+        self.rate_limited_once = True
+
+    @staticmethod
+    def comment(cid: str, text: str, minute: int, parent: str | None = None) -> dict[str, Any]:
+        when = (T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        snippet = {"textDisplay": text, "textOriginal": text, "authorDisplayName": f"@ผู้ชม{minute}",
+                   "likeCount": minute % 4, "publishedAt": when, "updatedAt": when}
+        if parent:
+            snippet["parentId"] = parent
+        return {"kind": "youtube#comment", "id": cid, "snippet": snippet}
+
+    def thread(self, vid: str, n: int, replies: int = 0) -> dict[str, Any]:
+        top = self.comment(f"{vid}-c{n}", SAYINGS[n % 4] + f" ({n})", n)
+        reps = [self.comment(f"{vid}-c{n}.r{r}", f"ตอบ: เห็นด้วยครับ {r}", n, parent=f"{vid}-c{n}") for r in range(replies)]
+        body: dict[str, Any] = {"kind": "youtube#commentThread", "id": f"{vid}-c{n}",
+                                "snippet": {"videoId": vid, "topLevelComment": top, "totalReplyCount": replies}}
+        if reps:
+            body["replies"] = {"comments": reps[:5]}
+        return body
+
+    def __call__(self, call: Call) -> Answer:
+        if call.headers.get("x-goog-api-key") != "good-yt-key":
+            return yt_error(400, "badRequest", "API key not valid. Please pass a valid API key.")
+        path, q = call.path.split("?")[0], call.query
+        if path.endswith("/channels"):
+            return json_answer({"items": [{"id": "UCbank", "contentDetails": {"relatedPlaylists": {"uploads": "UUbank"}}}]})
+        if path.endswith("/playlistItems"):
+            return json_answer({"items": [
+                {"snippet": {"title": "แสงทองแนะนำแอปใหม่", "description": "วิธีใช้แอปแสงทองเวอร์ชันใหม่",
+                             "channelTitle": "ธนาคารแสงทอง", "channelId": "UCbank"},
+                 "contentDetails": {"videoId": vid, "videoPublishedAt": "2026-11-19T10:00:00Z"}}
+                for vid in ("vid1", "vid2")]})
+        if path.endswith("/search"):
+            return json_answer({"items": [{"id": {"kind": "youtube#video", "videoId": "vid3"},
+                                           "snippet": {"title": "รีวิวแอปแสงทอง", "description": "รีวิวจากผู้ใช้จริง",
+                                                       "channelTitle": "รีวิวไทย", "channelId": "UCrev",
+                                                       "publishedAt": "2026-11-20T00:00:00Z"}}]})
+        if path.endswith("/commentThreads"):
+            vid = q["videoId"]
+            if vid == "vid2":
+                return yt_error(403, "commentsDisabled", "The video identified by the videoId parameter has disabled comments.")
+            if vid == "vid1" and self.rate_limited_once:
+                self.rate_limited_once = False
+                return yt_error(403, "rateLimitExceeded", "The request cannot be completed because you have exceeded your rate limit.")
+            newest_first = list(reversed(self.threads[vid]))
+            start = int(q.get("pageToken", "0"))
+            body: dict[str, Any] = {"items": newest_first[start : start + 100]}
+            if start + 100 < len(newest_first):
+                body["nextPageToken"] = str(start + 100)
+            return json_answer(body)
+        if path.endswith("/comments"):
+            parent = q["parentId"]
+            n = int(parent.rsplit("c", 1)[1])
+            return json_answer({"items": [self.comment(f"{parent}.r{r}", f"ตอบ: เห็นด้วยครับ {r}", n, parent=parent)
+                                          for r in range(7)]})
+        return yt_error(404, "notFound", "not found")
+
+
+@pytest.fixture(scope="module")
+def yt_runs(tmp_path_factory) -> Any:
+    tmp = tmp_path_factory.mktemp("yt")
+    fake = FakeYoutube()
+    with FakeServer(fake) as server:
+        args = {"channels": "UCbank", "search": "แอปแสงทอง", "base_url": server.url + "/youtube/v3", "source": "yt-bank",
+                "state_dir": str(tmp / "state")}
+        good = {"YOUTUBE_API_KEY": "good-yt-key"}
+        first = crawl("youtube", tmp / "1.jsonl", good, **args)
+        first_calls = list(server.calls)
+        server.calls.clear()
+        fake.threads["vid1"] += [fake.thread("vid1", 200), fake.thread("vid1", 201)]
+        second = crawl("youtube", tmp / "2.jsonl", good, **args)
+        second_calls = list(server.calls)
+        quota = crawl("youtube", tmp / "3.jsonl", good, **{**args, "search": "", "daily_quota": "3",
+                                                         "state_dir": str(tmp / "s3")})
+        bad_key = crawl("youtube", tmp / "4.jsonl", {"YOUTUBE_API_KEY": "wrong"}, **{**args, "state_dir": str(tmp / "s4")})
+        state = json.loads((tmp / "state" / "youtube-yt-bank.json").read_text(encoding="utf-8"))
+        yield locals()
+
+
+def test_youtube_videos_comments_and_replies(yt_runs):
+    items, log, code = yt_runs["first"]
+    assert code == 0, log
+    kinds = [i["extras"]["kind"] for i in items]
+    assert kinds.count("video") == 3  # two from the channel, one from the search
+    vid1 = [i for i in items if i["extras"]["thread_id"] == "vid1" and i["extras"]["kind"] != "video"]
+    # 120 threads on two pages; 12 threads with 2 replies; thread 55 with 7 replies (5 inline + comments.list)
+    assert len([i for i in vid1 if i["extras"]["kind"] == "comment"]) == 120
+    assert len({i["native_id"] for i in vid1 if i["extras"]["kind"] == "reply"}) == 12 * 2 + 7
+    c7 = next(i for i in items if i["native_id"] == "vid1-c7")
+    assert c7["text"] == "บัตรเดบิตแสงทองโดนตัดเงินซ้ำ ใครเป็นบ้าง (7)" and c7["published_at"] == "2026-11-20T01:07:00+00:00"
+    assert c7["extras"]["thread_title"] == "แสงทองแนะนำแอปใหม่" and c7["author"] == "@ผู้ชม7"
+
+
+def test_youtube_comments_disabled_is_a_warning_and_rate_limit_is_waited(yt_runs):
+    _, log, _ = yt_runs["first"]
+    assert not errors(log)
+    assert "comments are turned off for this video" in log
+    assert "'sadap/rate_limited': 1" in log
+    assert all(c.headers.get("x-goog-api-key") == "good-yt-key" and "good-yt-key" not in c.path for c in yt_runs["first_calls"])
+
+
+def test_youtube_quota_is_counted_and_kept(yt_runs):
+    _, log, _ = yt_runs["first"]
+    # channels 1 + playlistItems 1 + search 100 + commentThreads (vid1's 2 pages, vid2, vid3) 4 + comments 1;
+    # the request asked again after the rate limit is not counted twice
+    assert "'sadap/youtube/quota_units': 107" in log
+    assert "'sadap/repeated'" not in log  # the five replies shown inline are not read twice
+    items, log, _ = yt_runs["quota"]
+    assert "daily quota budget of 3 units reached" in log and "'sadap/skipped/quota'" in log
+    # 3 units: channels, playlistItems, then one page of 100 comment threads; nothing more asked
+    assert len([i for i in items if i["extras"]["kind"] == "comment"]) == 100
+    assert yt_runs["state"]["quota"]["used"] == 107 + 105  # both crawls of the day
+
+
+def test_youtube_recrawl_reads_only_new_comments(yt_runs):
+    items, log, _ = yt_runs["second"]
+    assert sorted(i["native_id"] for i in items) == ["vid1-c200", "vid1-c201"]
+    search = next(c for c in yt_runs["second_calls"] if c.path.startswith("/youtube/v3/search"))
+    assert search.query["publishedAfter"].endswith("Z")
+    threads = [c for c in yt_runs["second_calls"] if "videoId=vid1" in c.path]
+    assert len(threads) == 1  # stopped at the first page: the rest was read before
+
+
+def test_youtube_invalid_key_stops_with_one_line(yt_runs):
+    items, log, _ = yt_runs["bad_key"]
+    assert items == [] and len(errors(log)) == 1
+    assert "YouTube refused the key or token (HTTP 400: API key not valid" in errors(log)[0]
+
+
+# -- Facebook Pages -----------------------------------------------------------------------
+class FakeGraph:
+    def __init__(self) -> None:
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        self.now = now
+        self.comments: dict[str, list[dict[str, Any]]] = {
+            "111_1": [self.comment("111_1", n, now - timedelta(hours=5) + timedelta(minutes=n)) for n in range(3)],
+            "111_2": [self.comment("111_2", n, now - timedelta(hours=3) + timedelta(seconds=n)) for n in range(120)],
+        }
+        self.comments["111_1"][2]["parent"] = {"id": "111_1_c0"}
+        self.rate_limited_once = True
+
+    @staticmethod
+    def comment(pid: str, n: int, when: datetime) -> dict[str, Any]:
+        return {"id": f"{pid}_c{n}", "message": SAYINGS[n % 4] + f" ({n})",
+                "created_time": when.strftime("%Y-%m-%dT%H:%M:%S+0000"), "from": {"id": str(n), "name": f"ผู้ติดตาม {n}"},
+                "like_count": n % 3, "comment_count": 0, "permalink_url": f"https://www.facebook.com/{pid}?comment_id={n}"}
+
+    def __call__(self, call: Call) -> Answer:
+        if call.headers.get("authorization") != "Bearer good-page-token":
+            return json_answer({"error": {"message": "Error validating access token: Session has expired on Friday, "
+                                          "20-Nov-26 10:00:00 PST.", "type": "OAuthException", "code": 190,
+                                          "error_subcode": 463, "fbtrace_id": "AbCdEf"}}, 400)
+        path, q = call.path.split("?")[0], call.query
+        base = "http://" + call.headers["host"] + "/v21.0"
+        if path == "/v21.0/sangthong/posts":
+            if self.rate_limited_once:
+                self.rate_limited_once = False
+                usage = json.dumps({"111": [{"type": "pages", "call_count": 100, "total_cputime": 20, "total_time": 20,
+                                             "estimated_time_to_regain_access": 0}]})
+                return json_answer({"error": {"message": "(#32) Page request limit reached", "type": "OAuthException",
+                                              "code": 32, "fbtrace_id": "x"}}, 403, {"X-Business-Use-Case-Usage": usage})
+            posts = [
+                {"id": "111_1", "message": "ประกาศ: แอปแสงทองปิดปรับปรุงคืนนี้ 23:00-02:00 น.",
+                 "created_time": (self.now - timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+                 "permalink_url": "https://www.facebook.com/sangthong/posts/1", "shares": {"count": 4},
+                 "comments": {"data": [], "summary": {"total_count": 3}}, "reactions": {"data": [], "summary": {"total_count": 25}}},
+                {"id": "111_2", "message": "โปรโมชันบัตรเครดิตแสงทอง ผ่อน 0% นาน 10 เดือน",
+                 "created_time": (self.now - timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+                 "permalink_url": "javascript:alert(1)"},
+            ]
+            return json_answer({"data": posts, "paging": {"cursors": {"before": "a", "after": "b"}}})
+        pid = path.split("/")[2]
+        if path.endswith("/comments") and pid in self.comments:
+            newest_first = sorted(self.comments[pid], key=lambda c: c["created_time"], reverse=True)
+            start = int(q.get("after", "0"))
+            body: dict[str, Any] = {"data": newest_first[start : start + 100], "paging": {"cursors": {}}}
+            if start + 100 < len(newest_first):
+                body["paging"]["next"] = f"{base}/{pid}/comments?access_token=SECRET-IN-URL&limit=100&after={start + 100}"
+            return json_answer(body)
+        return json_answer({"error": {"message": "Unsupported get request.", "type": "GraphMethodException", "code": 100}}, 400)
+
+
+@pytest.fixture(scope="module")
+def fb_runs(tmp_path_factory) -> Any:
+    tmp = tmp_path_factory.mktemp("fb")
+    fake = FakeGraph()
+    with FakeServer(fake) as server:
+        args = {"page_id": "sangthong", "base_url": server.url, "source": "fb-bank", "state_dir": str(tmp / "state")}
+        good = {"FACEBOOK_PAGE_TOKEN": "good-page-token"}
+        first = crawl("facebook_page", tmp / "1.jsonl", good, **args)
+        first_calls = list(server.calls)
+        fake.comments["111_1"].append(fake.comment("111_1", 9, fake.now - timedelta(minutes=1)))
+        second = crawl("facebook_page", tmp / "2.jsonl", good, **args)
+        expired = crawl("facebook_page", tmp / "3.jsonl", {"FACEBOOK_PAGE_TOKEN": "old"}, **{**args, "state_dir": str(tmp / "s3")})
+        yield locals()
+
+
+def test_facebook_posts_comments_and_replies(fb_runs):
+    items, log, code = fb_runs["first"]
+    assert code == 0 and not errors(log), log
+    post = next(i for i in items if i["native_id"] == "111_1")
+    assert post["text"] == "ประกาศ: แอปแสงทองปิดปรับปรุงคืนนี้ 23:00-02:00 น."
+    assert post["engagement"] == {"likes": 25, "shares": 4, "comments": 3}
+    assert next(i for i in items if i["native_id"] == "111_2").get("url") is None  # not an http(s) link
+    comments = [i for i in items if i["extras"]["kind"] in ("comment", "reply")]
+    assert len(comments) == 123  # 3 + 120 over two pages
+    reply = next(i for i in items if i["native_id"] == "111_1_c2")
+    assert reply["extras"] == {"thread_id": "111_1", "thread_title": post["text"], "kind": "reply", "parent_id": "111_1_c0"}
+    assert reply["author"] == "ผู้ติดตาม 2"
+
+
+def test_facebook_token_only_in_the_header_and_rate_limit_waited(fb_runs):
+    calls = fb_runs["first_calls"]
+    assert all("access_token" not in c.path and c.headers["authorization"] == "Bearer good-page-token" for c in calls)
+    assert any("after=100" in c.path for c in calls)  # paging.next followed, its token removed
+    assert "'sadap/rate_limited': 1" in fb_runs["first"][1]
+
+
+def test_facebook_recrawl_reads_only_new_comments(fb_runs):
+    items, _, _ = fb_runs["second"]
+    assert [i["native_id"] for i in items] == ["111_1_c9"]
+
+
+def test_facebook_expired_token_is_one_line(fb_runs):
+    items, log, _ = fb_runs["expired"]
+    assert items == [] and len(errors(log)) == 1
+    assert "Session has expired" in errors(log)[0] and "OAuthException 190/463" in errors(log)[0]
+
+
+# -- keys at start-up -----------------------------------------------------------------------
+def test_check_names_the_missing_variable(monkeypatch):
+    monkeypatch.delenv("YOUTUBE_API_KEY", raising=False)
+    options = source_config(name="yt", kind="youtube", channels=["UCbank"])
+    with pytest.raises(ConfigError, match=r"source 'yt' \(youtube\): environment variable YOUTUBE_API_KEY is not set"):
+        options.check()
+    monkeypatch.setenv("YOUTUBE_API_KEY", "k")
+    options.check()
+    with pytest.raises(ValueError, match="channels or a search"):
+        source_config(name="yt", kind="youtube")
+    with pytest.raises(ValueError, match="v21.0"):
+        source_config(name="fb", kind="facebook_page", page_id="1", api_version="21")
+
+
+def test_crawl_skips_a_source_without_its_key_with_one_line(monkeypatch, caplog):
+    from sadap.app.config import Config
+    from sadap.app.crawl import crawl as run_crawl
+
+    monkeypatch.delenv("X_BEARER_TOKEN", raising=False)
+    source = source_config(name="x-bank", kind="x", query="แสงทอง")
+    with caplog.at_level("ERROR"):
+        results = run_crawl(Config(), [source])  # returns before the reactor: nothing else to crawl
+    assert results["x-bank"]["errors"] == 1 and results["x-bank"]["items"] == 0
+    assert [r.getMessage() for r in caplog.records] == [
+        "source 'x-bank' (x): environment variable X_BEARER_TOKEN is not set (bearer_token_env); "
+        "see docs/crawlers.md for how to get the key"
+    ]
