@@ -62,10 +62,20 @@ class WebOnlyMiddleware(_Counting):
         return None
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
-        if response.status >= 400 and not request.meta.get("dont_obey_robotstxt"):
+        if response.status >= 400 and not request.meta.get("dont_obey_robotstxt") and not self._handled(request, response):
             self._log(logging.ERROR, "%s: HTTP %d", request.url, response.status)
             self._count(f"errors/http_{response.status}")
         return response
+
+    def _handled(self, request: Request, response: Response) -> bool:
+        # A spider that asks for a 4xx status (handle_httpstatus_list) reports it itself;
+        # server errors, retried first, are reported here.
+        if response.status >= 500:
+            return False
+        if request.meta.get("handle_httpstatus_all"):
+            return True
+        asked = request.meta.get("handle_httpstatus_list") or getattr(self.crawler.spider, "handle_httpstatus_list", ())
+        return response.status in asked
 
     def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> None:
         if isinstance(exception, IgnoreRequest) or request.meta.get("dont_obey_robotstxt"):
