@@ -18,6 +18,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.misc import load_object
 
 from sadap.core.mention import RawMention, mention_id
+from sadap.core.urls import is_web_url, scheme_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -81,6 +82,11 @@ class ValidatePipeline:
         if not raw.text.strip():
             self.stats.inc_value("sadap/invalid")
             raise DropItem(f"{_where(item)}: text: empty, nothing to store")
+        if raw.url is not None and not is_web_url(raw.url):
+            # Kept without its link: a javascript: or file: link must never be shown as one.
+            logger.warning("%s: link refused, only http/https links are stored (%s)", _where(item), scheme_of(raw.url) or "no scheme")
+            self.stats.inc_value("sadap/skipped/unsafe_link")
+            ItemAdapter(item)["url"] = None
         return item
 
 

@@ -34,6 +34,20 @@ DEFAULT_REQUEST_HEADERS = {
     "Accept-Language": "th,en;q=0.8",
 }
 
+# Safety: only http/https are fetched (file://, ftp://, s3://, data: are never downloaded,
+# and refused before robots.txt is asked); failed downloads are one counted line each.
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.WebOnlyMiddleware": 50,
+    "crawlers.middlewares.RedirectLoopMiddleware": 650,
+}
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
+# A news page or feed is well under a megabyte; a 10 MiB answer is a mistake or an attack.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10
+# WebOnlyMiddleware writes the one error line for a download that failed after retries.
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
+
 ITEM_PIPELINES = {
     "crawlers.pipelines.ValidatePipeline": 100,
     "crawlers.pipelines.DuplicatesPipeline": 200,

@@ -82,7 +82,8 @@ def test_bad_lines_are_reported_and_good_ones_kept(config, tmp_path):
     assert sorted(errors) == [2, 3, 4, 5, 6, 7]
     assert errors[2].startswith("not valid JSON")
     assert errors[3].startswith("missing `text`")
-    assert errors[4].startswith("`published_at`: cannot read time '2026-02-30T10:00:00'")
+    assert errors[4].startswith("`published_at`: impossible date in '2026-02-30T10:00:00'")
+    assert "February 2026 has 28 days, not 30" in errors[4]
     assert errors[5].startswith("not UTF-8 text")
     assert errors[6].startswith("expected an object")
     assert errors[7].startswith("missing `text`")

@@ -395,6 +395,7 @@ def test_run_crawls_sources_in_one_process_and_hands_off_batches(crawls):
     assert stats["news"] == {
         "items": 3, "dropped": 2, "stored": 2, "duplicates": 1, "alerts": 1,
         "feed_errors": 0, "empty_pages": 0, "errors": 0,
+        "new": 2, "skipped": {"already stored": 1, "invalid item": 1, "repeated in this crawl": 1},
     }
     assert stats["old-feed"]["feed_errors"] == 1 and stats["old-feed"]["errors"] == 1
     assert stats["old-feed"]["items"] == 0

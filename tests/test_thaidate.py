@@ -156,3 +156,52 @@ def test_first_date_wins() -> None:
 def test_time_far_from_the_date_is_not_its_time() -> None:
     text = "21 พ.ย. 69 ผู้ใช้งานรายงานว่าระบบขัดข้องตั้งแต่ช่วงเช้าและกลับมาใช้ได้ในเวลา 09:40 น."
     assert parse_thai_datetime(text) == utc(2026, 11, 20, 17, 0)
+
+
+# -- ranges, epoch seconds, month-first dates -------------------------------------------
+
+from sadap.core.thaidate import from_epoch, parse_month_first  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7 – 13 มี.ค. 2568", utc(2025, 3, 6, 17, 0)),  # the start, not the 13th
+        ("7-13 มีนาคม 2568 เวลา 09:00 น.", utc(2025, 3, 7, 2, 0)),
+        ("งานจัดระหว่างวันที่ 7 ถึง 13 มี.ค. 68", utc(2025, 3, 6, 17, 0)),
+        ("28 ก.พ. – 3 มี.ค. 2568", utc(2025, 2, 27, 17, 0)),  # across months: the year of the end
+        ("28 ธ.ค. – 3 ม.ค. 2569", utc(2025, 12, 27, 17, 0)),  # across years: the year before
+        ("28 ธ.ค. 2568 – 3 ม.ค. 2569", utc(2025, 12, 27, 17, 0)),
+        ("10:30 - 21 พ.ย. 2569", utc(2026, 11, 21, 3, 30)),  # a time before a date is not a range
+    ],
+)
+def test_a_date_range_gives_its_start(text: str, expected: datetime) -> None:
+    assert parse_thai_datetime(text) == expected
+
+
+def test_epoch_seconds() -> None:
+    assert parse_thai_datetime("1732170600") == utc(2024, 11, 21, 6, 30)
+    assert parse_thai_datetime(" 1732170600.5 ") == datetime(2024, 11, 21, 6, 30, 0, 500000, tzinfo=UTC)
+    assert from_epoch(1732170600) == utc(2024, 11, 21, 6, 30)
+    assert from_epoch("1732170600") == utc(2024, 11, 21, 6, 30)
+    # Longer or shorter numbers are ids, prices or phone numbers, not times.
+    assert parse_thai_datetime("12345") is None
+    assert parse_thai_datetime("081234567890") is None
+    with pytest.raises(InputError, match="not epoch seconds"):
+        from_epoch("เมื่อวาน")
+    with pytest.raises(InputError, match="out of range"):
+        from_epoch(-5)
+
+
+def test_month_first_dates_as_pantip_writes_them() -> None:
+    # Pantip's data_utime: MM/DD/YYYY HH:MM:SS, Bangkok time.
+    assert parse_month_first("11/21/2026 09:30:15") == datetime(2026, 11, 21, 2, 30, 15, tzinfo=UTC)
+    assert parse_month_first("03/07/2025 23:05:00") == utc(2025, 3, 7, 16, 5)
+    assert parse_month_first("12/01/2569") == utc(2026, 11, 30, 17, 0)  # Buddhist era converted
+    assert parse_month_first("11/21/2026 09:30:15 +00:00") == datetime(2026, 11, 21, 9, 30, 15, tzinfo=UTC)
+    assert parse_month_first("no date here") is None
+    # The same text is a different day when read day first, as Thai pages write it.
+    assert parse_month_first("01/12/2569 10:30") == utc(2026, 1, 12, 3, 30)
+    assert parse_thai_datetime("01/12/2569 10:30") == utc(2026, 12, 1, 3, 30)
+    with pytest.raises(InputError, match="month 21 does not exist"):
+        parse_month_first("21/11/2026 09:30:15")  # day first by mistake

@@ -22,6 +22,7 @@ import lxml.html
 import scrapy
 from lxml.etree import ParserError
 from pydantic import Field, field_validator
+from scrapy.http import Response
 
 from crawlers.items import MentionItem
 from crawlers.state import SourceState
@@ -29,6 +30,7 @@ from sadap.core.errors import ConfigError, InputError
 from sadap.core.settings_types import PositiveDuration, Strict
 from sadap.core.thaidate import parse_thai_datetime
 from sadap.core.timeutil import UTC
+from sadap.core.urls import UnsafeUrlError, check_source_url, is_web_url, scheme_of
 
 # Elements after which a line ends when HTML is flattened to text.
 _BLOCKS = (
@@ -45,6 +47,12 @@ class SourceOptions(Strict):
     url: str = Field(description="Where to start: what it means depends on the kind (below).")
     every: PositiveDuration = Field(timedelta(minutes=15), description="How often `sadap run` crawls it.")
     enabled: bool = Field(True, description="Set false to stop crawling it without deleting it.")
+
+    @field_validator("url")
+    @classmethod
+    def _web_url(cls, value: str) -> str:
+        # Only http/https is ever crawled (kinds that read an API leave `url` empty).
+        return check_source_url(value) if value else value
 
     @field_validator("name")
     @classmethod
@@ -89,7 +97,10 @@ class SourceSpider(scrapy.Spider):
         super().__init__(**kwargs)
         if not url:
             raise ValueError(f"spider {self.name!r} needs a start URL: add -a url=https://...")
-        self.url: str = url
+        try:
+            self.url: str = check_source_url(url)
+        except UnsafeUrlError as err:
+            raise ValueError(f"spider {self.name!r}: url {err}") from None
         self.source: str = source or self.name
         self._state: SourceState | None = None
 
@@ -107,6 +118,23 @@ class SourceSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse, dont_filter=True)
+
+    def follow_url(self, response: Response, url: str, **kwargs: Any) -> scrapy.Request | None:
+        """A request for ``url`` (relative to ``response``), or None, counted as
+        ``sadap/skipped/unsafe_url`` and logged, when it is not an http(s) URL.
+
+        Spiders follow links they read from pages and APIs through this, so that a
+        ``file://`` or ``javascript:`` link in a remote thread list is refused and the rest
+        of the list still read. (``WebOnlyMiddleware`` refuses any other request too.)
+        """
+        absolute = response.urljoin(url.strip()) if isinstance(url, str) else ""
+        if not is_web_url(absolute):
+            self.logger.warning(
+                "refused %s: only http/https URLs are followed (%s)", str(url)[:200], scheme_of(str(url)) or "no scheme"
+            )
+            self.count("skipped/unsafe_url")
+            return None
+        return response.follow(absolute, **kwargs)
 
     def mention(self, **fields: Any) -> MentionItem:
         return MentionItem(source_kind=self.source_kind, source_name=self.source, **fields)

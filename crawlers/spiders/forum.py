@@ -45,7 +45,9 @@ class ForumSpider(SourceSpider):
             if not isinstance(thread, dict) or not thread.get("url"):
                 self._bad(response, "thread list", f"thread entry without a url: {str(thread)[:80]}")
                 continue
-            yield response.follow(thread["url"], callback=self.parse_thread, cb_kwargs={"listed": thread})
+            request = self.follow_url(response, str(thread["url"]), callback=self.parse_thread, cb_kwargs={"listed": thread})
+            if request is not None:
+                yield request
 
     def parse_thread(self, response: Response, listed: dict[str, Any]) -> Iterator[MentionItem]:
         thread = self._json(response, "thread")

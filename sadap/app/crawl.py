@@ -19,6 +19,7 @@ from crawlers.spiders import SPIDERS, SourceOptions
 from sadap.app.config import Config
 from sadap.app.logs import remove_cli_logging
 from sadap.core.errors import ConfigError
+from sadap.core.urls import UnsafeUrlError, check_source_url
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,14 @@ _STATS = {
     "feed_errors": "sadap/feed_errors",
     "empty_pages": "sadap/empty_pages",
 }
+# Why items or pages were not stored, by the stat that counts them (see docs/crawlers.md).
+_SKIPPED = {
+    "sadap/duplicates": "already stored",
+    "sadap/repeated": "repeated in this crawl",
+    "sadap/invalid": "invalid item",
+    "sadap/empty_pages": "no main text",
+    "robotstxt/forbidden": "robots.txt",
+}
 
 _started = False
 _lock = threading.Lock()
@@ -43,14 +52,17 @@ def crawl(
     *,
     log_level: str = "WARNING",
     settings: dict[str, Any] | None = None,
-) -> dict[str, dict]:
+) -> dict[str, dict[str, Any]]:
     """Crawl ``sources`` together, blocking until all finish; per-source counts by name.
 
     ``settings`` overrides project settings from ``crawlers.settings`` (for example
     ``{"DOWNLOAD_DELAY": 0}`` against a local site).
 
-    Each result has ``items``, ``dropped``, ``stored``, ``duplicates``, ``alerts``,
-    ``feed_errors``, ``empty_pages`` and ``errors`` (error lines logged for that source).
+    Each result has ``items``, ``new`` (stored now), ``skipped`` (reason → count:
+    already stored, robots.txt, index pages, refused non-http(s) URLs and links, …),
+    ``dropped``, ``stored``, ``duplicates``, ``alerts``, ``feed_errors``, ``empty_pages``
+    and ``errors`` (error lines logged for that source: one per failed download, HTTP
+    error, redirect loop or bad feed).
     Raises :class:`ConfigError` for sources no spider reads (``file``: use
     ``sadap ingest``). Works once per process (see the module docstring).
     """
@@ -65,7 +77,7 @@ def crawl(
         except ConfigError as err:
             logger.error("%s", err)
             unready[source.name] = str(err)
-    results: dict[str, dict] = {
+    results: dict[str, dict[str, Any]] = {
         name: {**{key: 0 for key in _STATS}, "errors": 1} for name in unready
     }
     sources = [source for source in sources if source.name not in unready]
@@ -108,7 +120,9 @@ def crawl(
     for name, crawler in crawlers.items():
         # A crawler that failed to start has no stats: read the attribute behind the property.
         stats = crawler._stats.get_stats() if crawler._stats is not None else {}
-        result = {key: int(stats.get(stat, 0)) for key, stat in _STATS.items()}
+        result: dict[str, Any] = {key: int(stats.get(stat, 0)) for key, stat in _STATS.items()}
+        result["new"] = result["stored"]
+        result["skipped"] = _skipped(stats)
         result["errors"] = errors.counts.get(crawler.spider, 0) if crawler.spider is not None else 0
         if name in failed:
             result["errors"] += 1
@@ -116,9 +130,25 @@ def crawl(
     return results
 
 
+def _skipped(stats: dict[str, Any]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for stat, reason in _SKIPPED.items():
+        if stats.get(stat):
+            found[reason] = int(stats[stat])
+    for stat, value in stats.items():
+        if stat.startswith("sadap/skipped/") and value:
+            found[stat.removeprefix("sadap/skipped/").replace("_", " ")] = int(value)
+    return found
+
+
 def _check(source: SourceOptions) -> None:
     if source.kind == "file":
         raise ConfigError(f"source {source.name!r}: use `sadap ingest` for file sources")
+    if source.url:  # also checked when the config is read; sources built in code come here too
+        try:
+            check_source_url(source.url)
+        except UnsafeUrlError as err:
+            raise ConfigError(f"source {source.name!r}: url {err}") from None
     if source.kind not in SPIDERS:
         raise ConfigError(f"source {source.name!r}: no spider for kind {source.kind!r} (use {', '.join(SPIDERS)})")
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from sadap.core.errors import InputError
 from sadap.core.mention import RawMention
+from sadap.core.thaidate import from_epoch, parse_thai_datetime
 from sadap.core.timeutil import UTC, now_utc, parse_iso
 
 FIELDS = ("text", "published_at", "id", "source", "url", "author", "title")
@@ -71,6 +72,34 @@ def _bad_bytes(text: str) -> int | None:
     return None
 
 
+def read_time(value: object) -> datetime:
+    """A ``published_at`` value: ISO 8601 (naive means Bangkok), a Thai date as Thai sites
+    write it (``1 ธ.ค. 2569 10:30``, ``01/12/2569 10:30``: day first), or epoch seconds."""
+    if isinstance(value, bool):
+        raise InputError(f"`published_at`: {value!r} is not a time")
+    if isinstance(value, (int, float)):
+        try:
+            return from_epoch(value)
+        except InputError as err:
+            raise InputError(f"`published_at`: {err}") from None
+    text = str(value)
+    try:
+        return parse_iso(text)
+    except InputError as err:
+        if not str(err).startswith("cannot read time"):  # ISO, but impossible (out of range)
+            raise InputError(f"`published_at`: {err}") from None
+    try:
+        found = parse_thai_datetime(text)
+    except InputError as err:
+        raise InputError(f"`published_at`: {err}") from None
+    if found is None:
+        raise InputError(
+            f"`published_at`: cannot read time {text!r}: use ISO 8601 (2026-12-01T10:30:00+07:00), "
+            "a Thai date (1 ธ.ค. 2569 10:30 or 01/12/2569 10:30, day first) or epoch seconds"
+        )
+    return found
+
+
 def row_to_raw(row: dict[str, Any], default_source: str, now: datetime | None = None) -> RawMention:
     if not isinstance(row, dict):
         raise InputError(f"expected an object with a `text` field, got {type(row).__name__}")
@@ -82,10 +111,7 @@ def row_to_raw(row: dict[str, Any], default_source: str, now: datetime | None = 
     published = row.get("published_at")
     published_at = None
     if published not in (None, ""):
-        try:
-            published_at = parse_iso(str(published))
-        except InputError as err:
-            raise InputError(f"`published_at`: {err}") from None
+        published_at = read_time(published)
         check_published(published_at, now)
     extras = {k: v for k, v in row.items() if k not in FIELDS and v not in (None, "")}
     try:

@@ -6,18 +6,30 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+from sadap.app.config import Config
 from sadap.app.fileimport import ReadStats, Rejected, read_file
 from sadap.app.ingest import BatchResult, IngestPipeline
 
 PROGRESS_EVERY = 2000
 
 
-def import_file(config, path: str | Path, *, batch_size: int = 500, progress: bool = False, pipeline: IngestPipeline | None = None) -> dict:
+def import_file(
+    config: Config,
+    path: str | Path,
+    *,
+    batch_size: int = 500,
+    progress: bool = False,
+    pipeline: IngestPipeline | None = None,
+    history: bool = False,
+) -> dict[str, Any]:
+    """Import ``path``. ``history=True``: past data, each mention collected when it was
+    published and no alert fired (``sadap playbooks test`` then replays it)."""
     own = pipeline is None
-    pipeline = pipeline or IngestPipeline(config)
+    pipeline = pipeline or IngestPipeline(config, history=history)
     total = BatchResult()
-    rejected: list[dict] = []
+    rejected: list[dict[str, Any]] = []
     batch = []
     records = 0
     stats = ReadStats()
@@ -40,7 +52,7 @@ def import_file(config, path: str | Path, *, batch_size: int = 500, progress: bo
     finally:
         if own:
             pipeline.close()
-    return {
+    report = {
         "read": records,
         "stored": total.stored,
         "duplicates": total.duplicates,
@@ -51,3 +63,6 @@ def import_file(config, path: str | Path, *, batch_size: int = 500, progress: bo
         "encoding": stats.encoding,
         "alerts": len(total.alerts),
     }
+    if history:
+        report["history"] = True
+    return report

@@ -14,8 +14,8 @@ from enrich.pipeline import Enricher
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config, load_config_file
 from sadap.core.alert import FiredAlert
-from sadap.core.mention import RawMention, to_mention
-from sadap.core.timeutil import now_utc
+from sadap.core.mention import Mention, RawMention, to_mention
+from sadap.core.timeutil import as_utc, now_utc
 from sadap.store import Store, open_store
 
 if TYPE_CHECKING:
@@ -56,15 +56,23 @@ class IngestPipeline:
         after_store: AfterStore | None = None,
         alerts: bool = True,
         clock: Callable[[], datetime] = now_utc,
+        history: bool = False,
     ) -> None:
         """``after_store`` is called with the ids just stored and the time, and returns the alerts
-        it fired; by default (with ``alerts``) the configured ingest-time rules are evaluated."""
+        it fired; by default (with ``alerts``) the configured ingest-time rules are evaluated.
+
+        ``history=True`` imports past data: each mention counts as collected when it was
+        published (so backtests replay it as it happened) and nothing runs after storing (no
+        alert rule, no ``after_store``)."""
         self.config = config
         self._own_store = store is None
         self.store = store or open_store(config)
         self.enricher = Enricher.from_config(config)
         self.clock = clock
+        self.history = history
         self.key = config.pseudonym_key()
+        if history:
+            alerts, after_store = False, None
         if after_store is None and alerts:
             engine = build_engine(config, self.store)
             after_store = lambda ids, at: engine.check(at, ids=ids)  # noqa: E731
@@ -80,9 +88,11 @@ class IngestPipeline:
         if not raws:
             return result
         at = self.clock()
-        mentions = {}
+        mentions: dict[str, Mention] = {}
         for raw in raws:
-            m = to_mention(raw, pseudonym_key=self.key, keep_author_names=self.config.privacy.keep_author_names, collected_at=at)
+            # History: collected when published (never later than now), so replays see it then.
+            collected = min(as_utc(raw.published_at), at) if self.history and raw.published_at else at
+            m = to_mention(raw, pseudonym_key=self.key, keep_author_names=self.config.privacy.keep_author_names, collected_at=collected)
             mentions.setdefault(m.id, m)
         existing = self.store.existing_ids(mentions)
         fresh = [m for i, m in mentions.items() if i not in existing]
@@ -91,14 +101,15 @@ class IngestPipeline:
             return result
         enriched = self.enricher.enrich(fresh)
         for m in enriched:
-            original = self._hashes.get(m.text_hash) or self.store.find_by_text_hash(m.text_hash)
+            text_hash = m.text_hash or ""  # enrichment always sets it
+            original = self._hashes.get(text_hash) or self.store.find_by_text_hash(text_hash)
             if original is None and m.simhash is not None:
                 original = self.near.find(m.simhash)
             if original is not None and original != m.id:
                 m.duplicate_of = original
                 result.near_duplicates += 1
             else:
-                self._hashes[m.text_hash] = m.id
+                self._hashes[text_hash] = m.id
                 if m.simhash is not None:
                     self.near.add(m.simhash, m.id)
         stored = self.store.upsert(enriched)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, field_validator
 
 from crawlers.spiders import SPIDERS, SourceOptions
 
@@ -15,6 +15,11 @@ class FileSourceOptions(SourceOptions):
     path, relative to the config file)."""
 
     kind: Literal["file"]
+
+    @field_validator("url")
+    @classmethod
+    def _web_url(cls, value: str) -> str:
+        return value  # a file path, not a web address
 
 
 FILE_LABEL = ("นำเข้าจากไฟล์", "file import")

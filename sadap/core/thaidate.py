@@ -3,6 +3,14 @@
 ``parse_thai_datetime("วันเสาร์ที่ ๒๑ พ.ย. ๖๙ เวลา 9.30 น.")`` → 2026-11-21 02:30 UTC.
 Also reads ISO 8601, RFC 822 (feeds), English month names and day-first numeric dates
 (``21/11/2569``). Times without a zone are Asia/Bangkok; results are aware UTC.
+
+A date range (``7 – 13 มี.ค. 2568``, ``28 ก.พ. – 3 มี.ค. 2568``) gives its start. A text
+that is only a number of 9 or 10 digits (``1732170600``) is epoch seconds.
+
+Numeric dates are ambiguous: ``01/12/2569`` is 1 December in Thailand (day first, what
+:func:`parse_thai_datetime` reads) but 12 January where the month comes first. Sources
+known to write month first (Pantip's ``data_utime``, ``MM/DD/YYYY HH:MM:SS`` in Bangkok
+time) are read with :func:`parse_month_first` instead; nothing guesses from the numbers.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from sadap.core.errors import InputError
 from sadap.core.timeutil import BANGKOK, UTC
 
-__all__ = ["parse_thai_datetime", "THAI_MONTHS"]
+__all__ = ["parse_thai_datetime", "parse_month_first", "from_epoch", "THAI_MONTHS"]
 
 # Buddhist era = common era + 543. Four-digit years from here up are read as BE.
 _BE_OFFSET = 543
@@ -114,6 +122,20 @@ _NUMERIC_RE = re.compile(
     r"(?<![\d/.-])(?P<day>\d{1,2})([/.-])(?P<month>\d{1,2})\2" + _ERA + r"(?P<year>" + _PLAUSIBLE_YEAR + r")(?!\d)"
 )
 
+# "7 – 13 มี.ค. 2568", "7-13 มีนาคม 2568", "28 ก.พ. – 3 มี.ค. 2568", "7 ถึง 13 มี.ค. 68": the start.
+_RANGE_RE = re.compile(
+    r"(?<![\d:.])(?P<start>\d{1,2})\s*(?:(?P<start_month>" + _THAI_MONTH_RE + "|" + _EN_MONTH_RE + r")\s*)?"
+    r"(?:[-–—~]|ถึง|to)\s*(?P<day>\d{1,2})\s*(?P<month>" + _THAI_MONTH_RE + "|" + _EN_MONTH_RE + r")"
+    r"\s*(?:,\s*)?" + _ERA + _YEAR,
+    re.IGNORECASE,
+)
+_EPOCH_RE = re.compile(r"\d{9,10}(?:\.\d+)?")
+# Month first: "11/21/2026 09:30:15" (Pantip's data_utime), Bangkok time unless a zone follows.
+_MONTH_FIRST_RE = re.compile(
+    r"(?<![\d/])(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})"
+    r"(?:[T\s]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*" + _ZONE + r"?)?(?!\d)"
+)
+
 
 @dataclass
 class _Parts:
@@ -193,9 +215,18 @@ def _check_time(source: str, hour: int, minute: int, second: int) -> None:
 def _find_date(text: str) -> _Parts | None:
     """The first date with a month name in ``text``, else the first day/month/year."""
     best: _Parts | None = None
+    span = _RANGE_RE.search(text)
+    if span:
+        month, thai = _month_number(span.group("month"))
+        year = _year(span.group("year"), span.group("era"), thai)
+        start_month = _month_number(span.group("start_month"))[0] if span.group("start_month") else month
+        if start_month > month:  # "28 ธ.ค. – 3 ม.ค. 2569" starts the year before
+            year -= 1
+        best = _Parts(year, start_month, int(span.group("start")), span.end(), span.start())
     for regex in (_DAY_MONTH_YEAR_RE, _MONTH_DAY_YEAR_RE):
         match = regex.search(text)
-        if match and (best is None or match.start() < best.start):
+        # A range's end is inside the range's span: the range (its start) wins.
+        if match and (best is None or match.start() < best.start) and not (span and match.start() < span.end()):
             month, thai = _month_number(match.group("month"))
             era = match.groupdict().get("era")
             year = _year(match.group("year"), era, thai)
@@ -246,6 +277,8 @@ def parse_thai_datetime(text: str) -> datetime | None:
     if not text:
         return None
     clean = _normalise(str(text))
+    if _EPOCH_RE.fullmatch(clean):
+        return from_epoch(float(clean))
     iso = _ISO_RE.search(clean)
     if iso:
         return _iso_datetime(clean, iso)
@@ -272,4 +305,41 @@ def parse_thai_datetime(text: str) -> datetime | None:
         _check_time(clean, hour, minute, second)
         zone = _zone(groups.get("tz"))
     value = datetime(found.year, found.month, found.day, hour, minute, min(second, 59), micro, tzinfo=zone or BANGKOK)
+    return value.astimezone(UTC)
+
+
+def from_epoch(seconds: int | float | str) -> datetime:
+    """Epoch seconds (Pantip's ``created_time``, most JSON APIs) as aware UTC."""
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        raise InputError(f"not epoch seconds: {seconds!r} (expected a number such as 1732170600)") from None
+    if not 0 <= value < 253402300800:  # up to 9999-12-31
+        raise InputError(f"epoch seconds out of range: {seconds!r}")
+    return datetime.fromtimestamp(value, UTC)
+
+
+def parse_month_first(text: str, zone: tzinfo = BANGKOK) -> datetime | None:
+    """A month-first ``MM/DD/YYYY[ HH:MM[:SS]]`` date as aware UTC, or None if there is none.
+
+    For sources known to write the month first, such as Pantip's comment ``data_utime``
+    (``11/21/2026 09:30:15``, Bangkok time). Do not use it on dates of unknown origin:
+    Thai pages write the day first (:func:`parse_thai_datetime`). A zone-less time is in
+    ``zone``; a Buddhist-era year (2400 and up) is converted. Raises
+    :class:`~sadap.core.errors.InputError` for a date that cannot exist (month 13).
+    """
+    if not text:
+        return None
+    clean = _normalise(str(text))
+    match = _MONTH_FIRST_RE.search(clean)
+    if not match:
+        return None
+    year = int(match.group("year"))
+    if year >= _BE_FROM:
+        year -= _BE_OFFSET
+    month, day = int(match.group("month")), int(match.group("day"))
+    _check_date(clean, year, month, day)
+    hour, minute, second = (int(match.group(g) or 0) for g in ("hour", "minute", "second"))
+    _check_time(clean, hour, minute, second)
+    value = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=_zone(match.group("tz")) or zone)
     return value.astimezone(UTC)

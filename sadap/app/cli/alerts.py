@@ -1,4 +1,4 @@
-"""Commands: alerts check and snooze; mentions respond."""
+"""Commands: alerts check and snooze; mentions respond and export."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import click
 
 from alerts.notifiers.console import ConsoleNotifier
 from sadap.app.alerting import build_engine
-from sadap.app.cli.common import SadapError, _dump, _load, config_option, handled
-from sadap.core.errors import InputError
+from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.export import export_mentions
+from sadap.core.errors import InputError, SadapError
 from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
-from sadap.store import open_store
+from sadap.store import MentionFilter, open_store
 
 
 # -- alerts ----------------------------------------------------------------------
@@ -28,7 +29,7 @@ def alerts() -> None:
 @click.option("--dry-run", is_flag=True, help="Only say what would fire: no incident, cool-down or notification.")
 @click.option("--quiet", is_flag=True, help="Print nothing (notifications are still sent; see --dry-run).")
 @handled
-def alerts_check(config_path, at_text, as_json: bool, dry_run: bool, quiet: bool) -> None:
+def alerts_check(config_path: str | None, at_text: str | None, as_json: bool, dry_run: bool, quiet: bool) -> None:
     """Evaluate every enabled rule, open incidents and notify (through the outbox, then send
     what is due in it, earlier notifications still waiting included); print the alerts fired."""
 
@@ -67,7 +68,9 @@ def alerts_check(config_path, at_text, as_json: bool, dry_run: bool, quiet: bool
 @click.option("--by", "actor", default=None, help="Who (default: $USER).")
 @click.option("--reason", default="", help="Why (kept with the snooze).")
 @handled
-def alerts_snooze(rule: str, config_path, key: str, duration, until_text, actor, reason: str) -> None:
+def alerts_snooze(
+    rule: str, config_path: str | None, key: str, duration: str | None, until_text: str | None, actor: str | None, reason: str
+) -> None:
     """Silence RULE for a key until a time (kept in the store; survives restarts)."""
 
     config = _load(config_path)
@@ -75,7 +78,7 @@ def alerts_snooze(rule: str, config_path, key: str, duration, until_text, actor,
         raise SadapError(f"unknown rule {rule!r} (rules: {', '.join(r.id for r in config.alert_rules) or 'none'})")
     if bool(duration) == bool(until_text):
         raise SadapError("give exactly one of --for DURATION or --until TIME")
-    until = parse_iso(until_text) if until_text else now_utc() + parse_duration(duration)
+    until = parse_iso(until_text) if until_text else now_utc() + parse_duration(duration or "")
     with open_store(config) as store:
         store.snooze(rule, key, until, actor or getpass.getuser(), reason)
     click.echo(f"{rule} [{key}] เงียบถึง {show(until)} (snoozed)")
@@ -84,7 +87,7 @@ def alerts_snooze(rule: str, config_path, key: str, duration, until_text, actor,
 # -- mentions ------------------------------------------------------------------------
 @click.group()
 def mentions() -> None:
-    """Single mentions: log a response (stops the complaint SLA clock)."""
+    """Stored mentions: log a response (stops the complaint SLA clock), export them."""
 
 
 @mentions.command("respond")
@@ -94,7 +97,7 @@ def mentions() -> None:
 @click.option("--channel", default="social", show_default=True, help="Where the response went.")
 @click.option("--by", "actor", default=None, help="Who (default: $USER).")
 @handled
-def mentions_respond(mention_id: str, text: str, config_path, channel: str, actor) -> None:
+def mentions_respond(mention_id: str, text: str, config_path: str | None, channel: str, actor: str | None) -> None:
     """Log that MENTION_ID was answered (TEXT is what was said)."""
 
     config = _load(config_path)
@@ -103,3 +106,28 @@ def mentions_respond(mention_id: str, text: str, config_path, channel: str, acto
             raise InputError(f"no mention {mention_id!r} (see `sadap search --json` for ids)")
         store.log_response(mention_id, now_utc(), actor or getpass.getuser(), channel, text)
     click.echo("ok")
+
+
+@mentions.command("export")
+@config_option
+@click.option("--since", default=None, help="Only mentions published this recently, e.g. 24h, 7d (default: all).")
+@click.option("--source", multiple=True, help="Only this source name (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file (default: standard output).")
+@handled
+def mentions_export(config_path: str | None, since: str | None, source: tuple[str, ...], fmt: str, output: str | None) -> None:
+    """Write stored mentions, every field `search --json` shows, as JSON lines or CSV.
+
+    CSV cells holding lists or objects (entities, sentiment, engagement, extras) are JSON.
+    Mentions come in id order, a page at a time, so any number can be exported.
+    """
+    config = _load(config_path)
+    flt = MentionFilter(since=now_utc() - parse_duration(since) if since else None, source_names=tuple(source))
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            count = export_mentions(config, flt, fh, fmt)
+        click.echo(f"ส่งออก {count} ข้อความ → {output}", err=True)
+    else:
+        count = export_mentions(config, flt, sys.stdout, fmt)
+        click.echo(f"ส่งออก {count} ข้อความ", err=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import click
 
@@ -18,7 +19,7 @@ from sadap.store import MentionFilter, open_store
 from sadap.store.query import parse_query
 
 
-def _score(ctx, param, value):
+def _score(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
     if value is not None and math.isnan(value):  # click.FloatRange lets nan through
         raise click.BadParameter(f"{value} is not in the range 0<=x<=1.", ctx, param)
     return value
@@ -30,12 +31,18 @@ def _score(ctx, param, value):
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--batch-size", type=click.IntRange(1, 10000), default=500, show_default=True)
+@click.option(
+    "--history", is_flag=True,
+    help="Past data: each mention counts as collected when it was published and no alert fires; "
+    "`sadap playbooks test` then replays it.",
+)
 @handled
-def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
+def ingest(file: str, config_path: str | None, as_json: bool, batch_size: int, history: bool) -> None:
     """Import mentions from a JSON-lines or CSV file.
 
-    Fields: text (required), published_at (ISO 8601; without an offset it means
-    Asia/Bangkok), id, source (default: the file name), url, author, title; other fields
+    Fields: text (required), published_at (ISO 8601, without an offset Asia/Bangkok; or a
+    Thai date such as `1 ธ.ค. 2569 10:30` or `01/12/2569 10:30`, day first; or epoch
+    seconds), id, source (default: the file name), url, author, title; other fields
     are kept as extras (personal ones dropped unless privacy.keep_author_names). Bad lines
     are reported and skipped — a published time before 1970 or more than a day in the future
     is rejected, an unterminated CSV quote rejects its row and the rows after it are still
@@ -43,14 +50,15 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
     """
 
     config = _load(config_path)
-    report = import_file(config, file, batch_size=batch_size, progress=not as_json)
+    report = import_file(config, file, batch_size=batch_size, progress=not as_json, history=history)
     if as_json:
         _dump(report)
         return
     spooled = f" · รอใน spool {report['spooled']}" if report.get("spooled") else ""
     click.echo(
         f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']}{spooled} · "
-        f"ข้ามบรรทัดเสีย {len(report['rejected'])} · แจ้งเตือน {report['alerts']}"
+        f"ข้ามบรรทัดเสีย {len(report['rejected'])} · "
+        + ("ข้อมูลย้อนหลัง: ไม่แจ้งเตือน (ทดสอบด้วย `sadap playbooks test`)" if history else f"แจ้งเตือน {report['alerts']}")
     )
     if report.get("surrogates_dropped"):
         click.echo(f"  dropped {report['surrogates_dropped']} lone surrogate characters (invalid UTF-16 escapes)", err=True)
@@ -65,7 +73,7 @@ def ingest(file: str, config_path, as_json: bool, batch_size: int) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the enriched mention as JSON.")
 @handled
-def enrich(text: str, config_path, as_json: bool) -> None:
+def enrich(text: str, config_path: str | None, as_json: bool) -> None:
     """Enrich TEXT as a mention and show what Sadap hears in it."""
 
     config = _load(config_path)
@@ -106,7 +114,16 @@ def enrich(text: str, config_path, as_json: bool) -> None:
 @click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print mentions as JSON.")
 @handled
-def search(query: str, config_path, since, sentiment, source, max_spam_score, limit: int, as_json: bool) -> None:
+def search(
+    query: str,
+    config_path: str | None,
+    since: str | None,
+    sentiment: tuple[str, ...],
+    source: tuple[str, ...],
+    max_spam_score: float | None,
+    limit: int,
+    as_json: bool,
+) -> None:
     """Thai full-text search over stored mentions.
 
     Words must all appear; `A OR B` either; "a phrase"; -word excludes. A watched
@@ -144,7 +161,9 @@ def search(query: str, config_path, since, sentiment, source, max_spam_score, li
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @handled
-def reenrich(config_path, since, source, batch_size: int, dry_run: bool, as_json: bool) -> None:
+def reenrich(
+    config_path: str | None, since: str | None, source: tuple[str, ...], batch_size: int, dry_run: bool, as_json: bool
+) -> None:
     """Run enrichment again over stored mentions, without re-crawling.
 
     After an upgrade, or after changing `watch:`, custom words, lexicons or
@@ -171,7 +190,12 @@ def reenrich(config_path, since, source, batch_size: int, dry_run: bool, as_json
     )
     if dry_run:
         for ex in report.examples:
-            show = lambda v: ", ".join(v) or "-" if isinstance(v, list) else (v or "-")  # noqa: E731
-            changes = "; ".join(f"{k}: {show(v[0])} → {show(v[1])}" for k, v in ex.items() if k != "id")
+            changes = "; ".join(f"{k}: {_shown(v[0])} → {_shown(v[1])}" for k, v in ex.items() if k != "id")
             click.echo(f"  {ex['id']}  {changes}")
         click.echo("dry run: nothing was written")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "-"
+    return str(value or "-")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from sadap.app.cli.common import SadapError, _load, config_option, handled
+from sadap.app.cli.common import _load, config_option, handled
 from sadap.app.crawl import crawl as run_crawl
 from sadap.app.service import run_service
+from sadap.core.errors import SadapError
 
 
 # -- crawl / run / serve ---------------------------------------------------------------
@@ -15,7 +16,7 @@ from sadap.app.service import run_service
 @config_option
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="WARNING", show_default=True)
 @handled
-def crawl(source: str, config_path, log_level: str) -> None:
+def crawl(source: str, config_path: str | None, log_level: str) -> None:
     """Crawl one configured SOURCE now (use `all` for every enabled source)."""
 
     config = _load(config_path)
@@ -24,8 +25,11 @@ def crawl(source: str, config_path, log_level: str) -> None:
         raise SadapError("no enabled sources in the config (add some under `sources:`)")
     stats = run_crawl(config, sources, log_level=log_level)
     for name, st in stats.items():
+        skipped = st.get("skipped") or {}
+        reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items(), key=lambda kv: -kv[1]))
         click.echo(
-            f"{name}: items {st.get('items', 0)} · stored {st.get('stored', 0)} · duplicates {st.get('duplicates', 0)}"
+            f"{name}: items {st.get('items', 0)} · new {st.get('new', st.get('stored', 0))}"
+            f" · skipped {sum(skipped.values())}{f' ({reasons})' if reasons else ''}"
             f" · alerts {st.get('alerts', 0)} · errors {st.get('errors', 0)}"
         )
 
@@ -34,7 +38,7 @@ def crawl(source: str, config_path, log_level: str) -> None:
 @config_option
 @click.option("--port", type=int, default=None, help="Also serve the web workspace on this port.")
 @handled
-def run(config_path, port) -> None:
+def run(config_path: str | None, port: int | None) -> None:
     """Run the service: crawl each source on its schedule and evaluate rules (APScheduler)."""
 
     config = _load(config_path)
@@ -46,7 +50,7 @@ def run(config_path, port) -> None:
 @click.option("--host", default=None, help="Address to listen on (default: console.bind, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: console.port, 8470).")
 @handled
-def serve(config_path, host, port) -> None:
+def serve(config_path: str | None, host: str | None, port: int | None) -> None:
     """Serve the web workspace (sign-in required; see `sadap users add`)."""
     from sadap.app.web import serve_forever
 

@@ -1,0 +1,128 @@
+"""Downloader middlewares: only web URLs are fetched; failed downloads are one counted line.
+
+- :class:`WebOnlyMiddleware` (first in line, before robots.txt): a request for anything
+  but ``http``/``https`` (``file://`` from a remote thread list, ``javascript:`` from a
+  page) is refused and counted as ``sadap/skipped/unsafe_url``. After retries, a download
+  that failed (timeout, DNS, refused connection, larger than ``DOWNLOAD_MAXSIZE``) or
+  answered an HTTP error is one ERROR line ``<url>: <what happened>`` and a count under
+  ``sadap/errors/<kind>``, not a traceback.
+- :class:`RedirectLoopMiddleware` (just before Scrapy's redirect middleware): a redirect
+  back to a URL already in the chain, or past ``REDIRECT_MAX_TIMES``, is one ERROR line
+  and ``sadap/errors/redirect_loop``, not a silent nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+
+from sadap.core.urls import is_web_url, scheme_of
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+log = logging.getLogger(__name__)
+
+
+class _Counting:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        return cls(crawler)
+
+    def _count(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"sadap/{key}")
+
+    def _log(self, level: int, message: str, *args: Any) -> None:
+        # With the spider attached, so per-source error counts (sadap.app.crawl) see it.
+        log.log(level, message, *args, extra={"spider": self.crawler.spider})
+
+
+class WebOnlyMiddleware(_Counting):
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        if not is_web_url(request.url):
+            scheme = scheme_of(request.url) or "no scheme"
+            self._log(logging.WARNING, "refused %s: only http/https URLs are followed (%s)", request.url[:200], scheme)
+            self._count("skipped/unsafe_url")
+            raise IgnoreRequest(f"not an http(s) URL: {request.url[:200]}")
+        return None
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        if response.status >= 400 and not request.meta.get("dont_obey_robotstxt") and not self._handled(request, response):
+            self._log(logging.ERROR, "%s: HTTP %d", request.url, response.status)
+            self._count(f"errors/http_{response.status}")
+        return response
+
+    def _handled(self, request: Request, response: Response) -> bool:
+        # A spider that asks for a 4xx status (handle_httpstatus_list) reports it itself;
+        # server errors, retried first, are reported here.
+        if response.status >= 500:
+            return False
+        if request.meta.get("handle_httpstatus_all"):
+            return True
+        asked = request.meta.get("handle_httpstatus_list") or getattr(self.crawler.spider, "handle_httpstatus_list", ())
+        return response.status in (asked or ())
+
+    def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> None:
+        if isinstance(exception, IgnoreRequest) or request.meta.get("dont_obey_robotstxt"):
+            return None
+        kind, what = _describe(exception, request)
+        retries = request.meta.get("retry_times", 0)
+        tried = f" (tried {retries + 1} times)" if retries else ""
+        self._log(logging.ERROR, "%s: %s%s", request.url, what, tried)
+        self._count(f"errors/{kind}")
+        # Reported: Scrapy would log it again with a traceback.
+        raise IgnoreRequest(what)
+
+
+class RedirectLoopMiddleware(_Counting):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.max_times = crawler.settings.getint("REDIRECT_MAX_TIMES", 20)
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        location = response.headers.get("Location")
+        if not (300 <= response.status < 400 and location):
+            return response
+        target = urljoin(request.url, location.decode("latin-1"))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target in chain:
+            what = f"redirect loop ({len(chain)} redirects, back to {target})"
+        elif len(chain) > self.max_times:
+            what = f"more than {self.max_times} redirects"
+        else:
+            return response
+        self._log(logging.ERROR, "%s: %s", chain[0], what)
+        self._count("errors/redirect_loop")
+        raise IgnoreRequest(what)
+
+
+def _describe(exception: BaseException, request: Request) -> tuple[str, str]:
+    name = type(exception).__name__
+    if isinstance(exception, (TimeoutError, TCPTimedOutError)) or "Timeout" in name:
+        timeout = request.meta.get("download_timeout")
+        return "timeout", f"timed out after {timeout:g}s" if timeout else "timed out"
+    if isinstance(exception, DNSLookupError):
+        return "dns", "host not found (DNS lookup failed)"
+    if isinstance(exception, ConnectionRefusedError):
+        return "refused", "connection refused"
+    if "Cancelled" in name and "max size" in str(exception):
+        return "too_large", "response larger than DOWNLOAD_MAXSIZE, download cancelled"
+    if isinstance(exception, ConnectError):
+        return "connect", f"could not connect ({str(exception).strip() or name})"
+    first = str(exception).strip().splitlines()[0] if str(exception).strip() else ""
+    return "download", f"download failed: {name}" + (f": {first[:200]}" if first else "")
