@@ -173,10 +173,10 @@ def test_sadap_crawl_stores_pantip_into_sqlite_incrementally(tmp_path):
         command = [sys.executable, "-m", "sadap", "crawl", "pantip-bank", "--config", str(tmp_path / "sadap.yaml")]
         first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert first.returncode == 0, first.stderr[-2000:]
-        assert "pantip-bank: items 4 · stored 4" in first.stdout
+        assert "pantip-bank: items 4 · new 4" in first.stdout
         fake.add_comments(43120002, 2)
         second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert "pantip-bank: items 2 · stored 2" in second.stdout, second.stdout + second.stderr[-2000:]
+        assert "pantip-bank: items 2 · new 2" in second.stdout, second.stdout + second.stderr[-2000:]
     assert (tmp_path / "data" / "crawl-state" / "pantip-pantip-bank.json").is_file()
     config = load_config_file(tmp_path / "sadap.yaml")
     with open_store(config) as store:
