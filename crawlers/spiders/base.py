@@ -14,8 +14,7 @@ import html
 import os
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
 import lxml.html

@@ -26,8 +26,8 @@ from pydantic import Field, field_validator
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders.api import ApiSpider
-from crawlers.spiders.base import SourceOptions, register, tidy
+from crawlers.spiders.api import ApiOptions, ApiSpider
+from crawlers.spiders.base import register, tidy
 from sadap.core.settings_types import Duration, parse_duration_setting
 from sadap.core.timeutil import now_utc
 
@@ -36,7 +36,7 @@ _POST_FIELDS = "id,message,created_time,permalink_url,shares,comments.summary(tr
 _COMMENT_FIELDS = "id,message,created_time,from,like_count,comment_count,permalink_url,parent{id}"
 
 
-class FacebookPageOptions(SourceOptions):
+class FacebookPageOptions(ApiOptions):
     """Posts and comments of a Facebook Page the organisation manages (Graph API, Page token)."""
 
     kind: Literal["facebook_page"]
@@ -56,13 +56,6 @@ class FacebookPageOptions(SourceOptions):
         if not re.fullmatch(r"v\d+\.\d+", value):
             raise ValueError("write a Graph API version like v21.0")
         return value
-
-    @field_validator("base_url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if urlsplit(value).scheme not in ("http", "https"):
-            raise ValueError("use an http:// or https:// address")
-        return value.rstrip("/")
 
     def check(self) -> None:
         self.secret("page_token_env")

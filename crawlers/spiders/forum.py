@@ -15,7 +15,7 @@ from typing import Any, Literal
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders.base import SourceOptions, SourceSpider, register, html_to_text, iso, tidy
+from crawlers.spiders.base import SourceOptions, SourceSpider, html_to_text, iso, register, tidy
 from sadap.core.timeutil import UTC
 
 

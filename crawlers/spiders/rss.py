@@ -11,7 +11,7 @@ import feedparser
 from scrapy.http import Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders.base import SourceOptions, SourceSpider, register, html_to_text, iso, tidy
+from crawlers.spiders.base import SourceOptions, SourceSpider, html_to_text, iso, register, tidy
 from sadap.core.timeutil import UTC
 
 

@@ -14,14 +14,14 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders.api import ApiSpider
-from crawlers.spiders.base import SourceOptions, register, tidy
+from crawlers.spiders.api import ApiOptions, ApiSpider
+from crawlers.spiders.base import register, tidy
 
 _FIELDS = {
     "tweet.fields": "created_at,public_metrics,lang,conversation_id,author_id",
@@ -30,7 +30,7 @@ _FIELDS = {
 }
 
 
-class XOptions(SourceOptions):
+class XOptions(ApiOptions):
     """Posts on X matching a search (API v2 recent search: the last seven days)."""
 
     kind: Literal["x"]
@@ -42,13 +42,6 @@ class XOptions(SourceOptions):
     max_pages: int = Field(10, ge=1, description="At most this many pages of 100 posts a crawl.")
     max_wait: int = Field(900, ge=0, description="Longest wait for a rate-limit reset, in seconds.")
     base_url: str = Field("https://api.x.com/2", description="The API's address (change only for tests).")
-
-    @field_validator("base_url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if urlsplit(value).scheme not in ("http", "https"):
-            raise ValueError("use an http:// or https:// address")
-        return value.rstrip("/")
 
     def check(self) -> None:
         self.secret("bearer_token_env")

@@ -19,22 +19,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders.api import ApiSpider
-from crawlers.spiders.base import SourceOptions, iso, register, tidy
+from crawlers.spiders.api import ApiOptions, ApiSpider
+from crawlers.spiders.base import iso, register, tidy
 from sadap.core.timeutil import now_utc
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 COST = {"search": 100, "channels": 1, "playlistItems": 1, "commentThreads": 1, "comments": 1, "videos": 1}
 
 
-class YoutubeOptions(SourceOptions):
+class YoutubeOptions(ApiOptions):
     """YouTube videos of channels or of a search, with their comments and replies (Data API v3)."""
 
     kind: Literal["youtube"]
@@ -50,13 +50,6 @@ class YoutubeOptions(SourceOptions):
     region: str = Field("TH", description="Search region (`regionCode`).")
     language: str = Field("th", description="Search language (`relevanceLanguage`).")
     base_url: str = Field("https://www.googleapis.com/youtube/v3", description="The API's address (change only for tests).")
-
-    @field_validator("base_url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if urlsplit(value).scheme not in ("http", "https"):
-            raise ValueError("use an http:// or https:// address")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _something(self) -> YoutubeOptions:
