@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from alerts.rules import RULE_TYPES
 from alerts.rules.base import Rule
 from sadap.core.errors import ConfigError, InputError
-from sadap.core.yamlsource import LineMap, format_loc, validation_lines
+from sadap.core.yamlsource import LineMap, validation_lines
 
 
 

@@ -38,10 +38,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import extruct
 import lxml.html
-import trafilatura
-from htmldate import find_date
 from lxml.etree import ParserError
 
 from sadap.core.errors import InputError
@@ -135,6 +132,8 @@ def read_news_page(html: str, url: str) -> NewsPage:
 
 def _structured(html: str, url: str) -> Iterator[dict[str, Any]]:
     """JSON-LD and microdata objects, ``@graph`` lists flattened."""
+    import extruct  # heavy (rdflib and friends): only when a page is read, not when the config loads
+
     try:
         data = extruct.extract(html, base_url=url, syntaxes=["json-ld", "microdata"], uniform=True, errors="ignore")
     except Exception as err:  # extruct raises whatever its parsers raise on odd markup
@@ -382,6 +381,8 @@ def _parse_date(text: str, url: str) -> datetime | None:
 
 
 def _htmldate(html: str, url: str) -> datetime | None:
+    from htmldate import find_date  # heavy: only when a page is read
+
     try:
         day = find_date(html, url=url, original_date=True, extensive_search=False)
     except Exception as err:  # htmldate raises on odd markup; a missing day is not fatal
@@ -446,6 +447,8 @@ def _clean_byline(node: Any) -> str | None:
 
 
 def _body(root: Any, url: str, title: str | None) -> str:
+    import trafilatura  # heavy: only when a page is read
+
     cleaned = _without_junk(root)
     doc = trafilatura.bare_extraction(
         cleaned, url=url, favor_precision=True, include_comments=False, include_tables=False, with_metadata=False,

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 
 from sadap.core.errors import ConfigError
 from sadap.core.settings_types import Duration, Strict

@@ -13,27 +13,13 @@ import asyncio
 import json
 import os
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
-from pydantic import field_validator
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Request, Response
 
-from crawlers.spiders.base import SourceOptions, SourceSpider
+from crawlers.spiders.base import SourceSpider
 
 _MAX_WAITS = 4
-
-
-class ApiOptions(SourceOptions):
-    """What every platform-API source has: a ``base_url`` (the API's address; tests point it at
-    a local server), checked to be a web address."""
-
-    @field_validator("base_url", check_fields=False)
-    @classmethod
-    def _web_base_url(cls, value: str) -> str:
-        if urlsplit(value).scheme not in ("http", "https"):
-            raise ValueError("use an http:// or https:// address")
-        return value.rstrip("/")
 
 
 class RateLimited(Exception):

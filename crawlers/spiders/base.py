@@ -53,6 +53,15 @@ class SourceOptions(Strict):
         # Only http/https is ever crawled (kinds that read an API leave `url` empty).
         return check_source_url(value) if value else value
 
+    @field_validator("base_url", check_fields=False)
+    @classmethod
+    def _web_base_url(cls, value: str) -> str:
+        # Kinds that read a site or an API at a fixed address declare `base_url` (tests point it
+        # at a local server); it is checked here, once for all of them.
+        if not is_web_url(value):
+            raise ValueError("use an http:// or https:// address")
+        return value.rstrip("/")
+
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:

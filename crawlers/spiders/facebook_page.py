@@ -26,8 +26,8 @@ from pydantic import Field, field_validator
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders.api import ApiOptions, ApiSpider
-from crawlers.spiders.base import register, tidy
+from crawlers.spiders.api import ApiSpider
+from crawlers.spiders.base import SourceOptions, register, tidy
 from sadap.core.settings_types import Duration, parse_duration_setting
 from sadap.core.timeutil import now_utc
 
@@ -36,7 +36,7 @@ _POST_FIELDS = "id,message,created_time,permalink_url,shares,comments.summary(tr
 _COMMENT_FIELDS = "id,message,created_time,from,like_count,comment_count,permalink_url,parent{id}"
 
 
-class FacebookPageOptions(ApiOptions):
+class FacebookPageOptions(SourceOptions):
     """Posts and comments of a Facebook Page the organisation manages (Graph API, Page token)."""
 
     kind: Literal["facebook_page"]

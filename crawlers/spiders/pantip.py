@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
@@ -56,13 +56,6 @@ class PantipOptions(SourceOptions):
     search: list[str] = Field([], description="Keyword searches whose topics are read.")
     max_topics: int = Field(30, ge=1, le=1000, description="At most this many topics from each room, tag or search.")
     max_comment_pages: int = Field(50, ge=1, description="At most this many comment pages (100 each) per topic a crawl.")
-
-    @field_validator("base_url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
-            raise ValueError("use an http:// or https:// address")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _something(self) -> PantipOptions:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
 
-import feedparser
 from scrapy.http import Response
 
 from crawlers.items import MentionItem
@@ -31,6 +30,8 @@ class RssSpider(SourceSpider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[MentionItem]:
         # Parse the bytes already downloaded: feedparser must never fetch anything itself.
+        import feedparser  # heavy-ish: only when a feed is read, not when the config loads
+
         feed = feedparser.parse(
             response.body,
             response_headers={

@@ -40,13 +40,6 @@ class SitemapOptions(SourceOptions):
 
     _regex = field_validator("follow")(ArticleOptions._regex.__func__)  # type: ignore[attr-defined]
 
-    @field_validator("url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if urlsplit(value).scheme not in ("http", "https"):
-            raise ValueError("use an http:// or https:// address")
-        return value
-
 
 @register
 class NewsSitemapSpider(SitemapSpider, ArticleSpider):

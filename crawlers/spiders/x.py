@@ -20,8 +20,8 @@ from pydantic import Field
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders.api import ApiOptions, ApiSpider
-from crawlers.spiders.base import register, tidy
+from crawlers.spiders.api import ApiSpider
+from crawlers.spiders.base import SourceOptions, register, tidy
 
 _FIELDS = {
     "tweet.fields": "created_at,public_metrics,lang,conversation_id,author_id",
@@ -30,7 +30,7 @@ _FIELDS = {
 }
 
 
-class XOptions(ApiOptions):
+class XOptions(SourceOptions):
     """Posts on X matching a search (API v2 recent search: the last seven days)."""
 
     kind: Literal["x"]

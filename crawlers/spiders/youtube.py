@@ -26,15 +26,15 @@ from pydantic import Field, model_validator
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders.api import ApiOptions, ApiSpider
-from crawlers.spiders.base import iso, register, tidy
+from crawlers.spiders.api import ApiSpider
+from crawlers.spiders.base import SourceOptions, iso, register, tidy
 from sadap.core.timeutil import now_utc
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 COST = {"search": 100, "channels": 1, "playlistItems": 1, "commentThreads": 1, "comments": 1, "videos": 1}
 
 
-class YoutubeOptions(ApiOptions):
+class YoutubeOptions(SourceOptions):
     """YouTube videos of channels or of a search, with their comments and replies (Data API v3)."""
 
     kind: Literal["youtube"]
