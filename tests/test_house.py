@@ -123,3 +123,24 @@ def test_function_level_imports_are_only_for_heavy_libraries():
         if not any(module == h or module.startswith(h if h.endswith("_") else h + ".") for h in HEAVY)
     ]
     assert not light, "import these at the top of the module:\n" + "\n".join(light)
+
+
+def test_each_workspace_page_declares_routes_nav_and_words_without_clashes():
+    from sadap.app.web.i18n import WORDS
+    from sadap.app.web.pages import PAGES
+    from sadap.app.web.routes import ROUTES
+
+    core_paths = {(path, tuple(methods)) for path, _, methods in ROUTES}
+    seen_words: set[str] = set(WORDS)
+    for page in PAGES:
+        assert page.ROUTES, page.__name__
+        for path, handler, methods in page.ROUTES:
+            assert (path, tuple(methods)) not in core_paths, f"{page.__name__}: {path} is already a core route"
+            assert callable(handler)
+        if page.NAV is not None:
+            nav_path, nav_word, nav_role = page.NAV
+            assert nav_role in ("viewer", "responder", "planner", "admin")
+            assert nav_word in WORDS or nav_word in page.WORDS, f"{page.__name__}: no words for {nav_word}"
+        clash = seen_words & set(page.WORDS)
+        assert not clash, f"{page.__name__} redefines {sorted(clash)}"
+        seen_words |= set(page.WORDS)

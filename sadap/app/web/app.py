@@ -170,7 +170,7 @@ class Workspace:
             request=request, user=user, lang=lang, csrf=auth.csrf_token(self.secret, csrf_cookie),
             t=lambda k: word(k, lang), label=lambda table, k: label(table, k, lang),
             can=lambda role: user is not None and role_at_least(user.role, role),
-            public_read=self.console.public_read, path=request.url.path, **ctx,
+            public_read=self.console.public_read, path=request.url.path, page_nav=page_nav(), **ctx,
         )
         response = HTMLResponse(html, status_code=status)
         if new_cookie:
@@ -178,6 +178,12 @@ class Workspace:
                                 path="/")
         response.headers["cache-control"] = "no-store"
         return response
+
+
+def page_nav() -> list[tuple[str, str, str]]:
+    from sadap.app.web.pages import PAGES
+
+    return [page.NAV for page in PAGES if page.NAV is not None]
 
 
 # -- the app ------------------------------------------------------------------------------------
@@ -188,6 +194,7 @@ def create_app(config: Any, store: Store | None = None, extra_hosts: list[str] |
     """The workspace as an ASGI app (with the Host / body-size / headers guard in front)."""
     ws = Workspace(config, store)
     from sadap.app.web import routes
+    from sadap.app.web.pages import PAGES
 
     def wrap(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -206,7 +213,8 @@ def create_app(config: Any, store: Store | None = None, extra_hosts: list[str] |
 
         return endpoint
 
-    route_list: list[BaseRoute] = [Route(path, wrap(fn), methods=methods) for path, fn, methods in routes.ROUTES]
+    table = list(routes.ROUTES) + [route for page in PAGES for route in page.ROUTES]
+    route_list: list[BaseRoute] = [Route(path, wrap(fn), methods=methods) for path, fn, methods in table]
     if config.console.line_webhook:
         route_list.append(Route(LINE_WEBHOOK_PATH, line_endpoint(config), methods=["POST"]))
     route_list.append(Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"))

@@ -134,8 +134,14 @@ def _tables() -> dict[str, dict[str, tuple[str, str]]]:
 _TABLES: dict[str, dict[str, tuple[str, str]]] = {}
 
 
+def page_words() -> dict[str, tuple[str, str]]:
+    from sadap.app.web.pages import PAGES
+
+    return {key: pair for page in PAGES for key, pair in page.WORDS.items()}
+
+
 def word(key: str, lang: str) -> str:
-    pair = WORDS.get(key)
+    pair = WORDS.get(key) or page_words().get(key)
     if pair is None:
         return key
     return pair[0] if lang == "th" else pair[1]

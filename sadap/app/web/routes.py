@@ -385,29 +385,6 @@ async def rule_snooze(ws: Workspace, request: Request) -> Response:
     return back("/rules")
 
 
-# -- sources ---------------------------------------------------------------------------------
-async def sources(ws: Workspace, request: Request) -> Response:
-    user = ws.need(request)
-
-    def load() -> list[dict[str, Any]]:
-        counts = ws.store.count_by(MentionFilter(), "source_name", 1000)
-        out = []
-        names = [s.name for s in ws.config.sources] + [n for n in counts if n not in {s.name for s in ws.config.sources}]
-        for name in names:
-            latest = ws.store.search(MentionFilter(source_names=(name,), time_field="collected_at"), 1)
-            last = latest[0].collected_at if latest else None
-            cfg = next((s for s in ws.config.sources if s.name == name), None)
-            out.append({"name": name, "kind": cfg.kind if cfg else (latest[0].source_kind if latest else "-"),
-                        "url": cfg.url if cfg else None, "every": cfg.every if cfg else None,
-                        "enabled": cfg.enabled if cfg else None, "items": counts.get(name, 0), "last": last,
-                        "silence": (now_utc() - last) if last else None})
-        return out
-
-    rows = await in_thread(load)
-    return ws.render(request, "sources.html", user=user, rows=rows,
-                     clock=lambda d: views.clock_words(d, ws.lang(request)))
-
-
 # -- users and tokens (admin) ------------------------------------------------------------------
 async def users(ws: Workspace, request: Request, new_token: str | None = None) -> Response:
     user = ws.need(request, "admin")
@@ -506,7 +483,6 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/backtest/{target}", backtest, ["GET"]),
     ("/rules", rules, ["GET"]),
     ("/rules/{rule_id}/{action:str}", rule_snooze, ["POST"]),
-    ("/sources", sources, ["GET"]),
     ("/admin/users", users, ["GET"]),
     ("/admin/users/{action}", users_action, ["POST"]),
     ("/api/summary", api_summary, ["GET"]),
