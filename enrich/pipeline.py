@@ -18,6 +18,7 @@ from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MAS
 from enrich.sentiment import DEFAULT_ENGINE, configure, predict
 from enrich.spam import spam_score
 from enrich.tokenize import tokenize
+from enrich.csr import CsrLexicon
 from enrich.voc import Lexicons, LexiconSettings
 from sadap.core.mention import Complaint, Mention, Sentiment, SentimentLabel
 
@@ -51,6 +52,9 @@ class EnrichSettings(LexiconSettings, Protocol):
 
     @property
     def mask_personal_data(self) -> bool: ...
+
+    @property
+    def csr(self) -> Mapping[str, Sequence[str]]: ...
 
 
 class WatchedEntity(Protocol):
@@ -112,6 +116,7 @@ class Enricher:
         sentiment_model: str = DEFAULT_ENGINE,
         mask_personal_data: bool = True,
         lexicons: Lexicons | None = None,
+        csr: CsrLexicon | None = None,
     ):
         entities = list(entities)
         words = set(custom_words)
@@ -123,12 +128,19 @@ class Enricher:
         self.sentiment_model = sentiment_model
         self.mask_personal_data = mask_personal_data
         self._lexicons = lexicons
+        self._csr = csr
 
     @property
     def lexicons(self) -> Lexicons:
         if self._lexicons is None:
             self._lexicons = Lexicons.build()
         return self._lexicons
+
+    @property
+    def csr(self) -> CsrLexicon:
+        if self._csr is None:
+            self._csr = CsrLexicon()
+        return self._csr
 
     @classmethod
     def from_config(cls, config: EnricherSource) -> "Enricher":
@@ -140,6 +152,7 @@ class Enricher:
             sentiment_model=config.enrich.sentiment_model,
             mask_personal_data=config.enrich.mask_personal_data,
             lexicons=Lexicons.from_config(config.enrich),
+            csr=CsrLexicon(config.enrich.csr),
         )
 
     @staticmethod
@@ -217,10 +230,12 @@ class Enricher:
             for i, result in zip(todo, predicted):
                 labels[i] = result
         lexicons = self.lexicons
+        csr = self.csr
         for m, words, full, (label, score) in zip(out, token_lists, fulls, labels):
             m.sentiment = Sentiment(label=label, score=round(float(score), 4))
             voc = lexicons.analyze(words, full, label)
             m.expectation = voc.expectation
             m.category = voc.category
             m.complaint = Complaint(is_complaint=voc.is_complaint, type=voc.complaint_type)
+            m.csr = csr.classify(words, full)
         return out

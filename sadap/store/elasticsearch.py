@@ -308,6 +308,7 @@ class ElasticsearchStore(IndexAdmin, Store):
             "entities": sorted(set(m.entities)),
             "hashtags": sorted(set(m.hashtags)),
             "keywords": sorted(set(m.keywords)),
+            "csr": sorted(set(m.csr)),
             "likes": m.engagement.likes,
             "shares": m.engagement.shares,
             "comments": m.engagement.comments,

@@ -80,6 +80,7 @@ MENTION_PROPERTIES: Json = {
     "hashtags": KEYWORD,
     # Content words from enrichment (no stop words, digits or single letters): top terms, new-term alerts.
     "keywords": KEYWORD,
+    "csr": KEYWORD,
     "likes": {"type": "long"},
     "shares": {"type": "long"},
     "comments": {"type": "long"},

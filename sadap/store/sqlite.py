@@ -17,7 +17,7 @@ from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import GROUP_FIELDS, NEWS_SOURCE_KINDS, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
 SCHEMA_VERSION = 3  # 2: mentions.spam_score column; 3: mention_days (daily counts)
@@ -152,7 +152,7 @@ _COLUMNS = {f.name: f.sqlite for f in GROUP_FIELDS.values() if not f.multi}
 _MULTI = {f.name: f.sqlite for f in GROUP_FIELDS.values() if f.multi}
 # Fields counted per day in mention_days (complaint_type only for complaints), and the totals.
 _DAY_COLUMNS = ("sentiment", "expectation", "category", "source_name", "source_kind", "language", "author_id")
-_DAY_FIELDS = frozenset(_DAY_COLUMNS + ("complaint_type", "entity", "hashtag", "keyword"))
+_DAY_FIELDS = frozenset(_DAY_COLUMNS + ("complaint_type", "entity", "hashtag", "keyword", "csr"))
 
 
 def _day_of(ts: float) -> int:
@@ -172,7 +172,7 @@ def _day_keys(m: Mention) -> list[tuple[str, str, int]]:
         keys.append(("_complaints", "", day))
         if m.complaint.type:
             keys.append(("complaint_type", m.complaint.type, day))
-    for fld, items in (("entity", m.entities), ("hashtag", m.hashtags), ("keyword", m.keywords)):
+    for fld, items in (("entity", m.entities), ("hashtag", m.hashtags), ("keyword", m.keywords), ("csr", m.csr)):
         keys += [(fld, v, day) for v in set(items)]
     # The same counts within each watched entity of the mention (`field@entity`), for the
     # overview filtered to one entity.
@@ -397,6 +397,7 @@ class SQLiteStore(Store):
             [("entity", e, m.id) for e in set(m.entities)]
             + [("hashtag", h, m.id) for h in set(m.hashtags)]
             + [("keyword", k, m.id) for k in set(m.keywords)]
+            + [("csr", p, m.id) for p in set(m.csr)]
         )
         if terms:
             db.executemany("INSERT OR IGNORE INTO mention_terms (field, value, mention_id) VALUES (?,?,?)", terms)
@@ -705,6 +706,27 @@ class SQLiteStore(Store):
             "INSERT INTO responses (mention_id, at, actor, channel, text) VALUES (?,?,?,?,?)",
             (mention_id, _ts(at), actor, channel, text),
         )
+
+    def engagement_totals(self, flt: MentionFilter) -> dict[str, int]:
+        where, params = self._where(flt)
+        sums = ", ".join(f"COALESCE(SUM(json_extract(m.doc, '$.engagement.{n}')), 0)" for n in ENGAGEMENT_FIELDS)
+        row = self._query(f"SELECT {sums} FROM mentions m{where}", params)[0]
+        return {n: int(v) for n, v in zip(ENGAGEMENT_FIELDS, row)}
+
+    def first_responses(self, flt: MentionFilter, group_by: str) -> list[tuple[str, float | None]]:
+        where, params = self._where(flt)
+        first = "LEFT JOIN (SELECT mention_id, MIN(at) AS first_at FROM responses GROUP BY mention_id) r ON r.mention_id = m.id"
+        if group_by in _COLUMNS:
+            col = "COALESCE(m.duplicate_of, m.id)" if group_by == "cluster" else f"m.{_COLUMNS[group_by]}"
+            sql = f"SELECT COALESCE({col}, ''), r.first_at - m.published_at FROM mentions m {first}{where}"
+        elif group_by in _MULTI:
+            sql = (
+                f"SELECT COALESCE(t.value, ''), r.first_at - m.published_at FROM mentions m {first} "
+                f"LEFT JOIN mention_terms t ON t.mention_id = m.id AND t.field = '{_MULTI[group_by]}'{where}"
+            )
+        else:
+            raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
+        return [(str(v), None if d is None else float(d)) for v, d in self._query(sql, params)]
 
     def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:
         self._query(
