@@ -272,3 +272,48 @@ def test_the_store_counts_csr_per_day_like_other_terms(report_store: tuple[Path,
         # a filter the daily table cannot answer takes the mentions table: same counts
         slow = store.count_by(MentionFilter(since=Q4[0] + timedelta(seconds=1), until=Q4[1]), "csr")
         assert fast == slow == {"society": 2, "economy": 1}
+
+
+# -- the workspace: the equal-response page and CSR on the overview ---------------------------------
+def test_equal_response_page_and_overview_csr(report_store: tuple[Path, Config]):
+    import starlette.testclient
+
+    from sadap.app.web import create_app
+    from sadap.app.web.auth import add_user
+    from web_support import PASSWORD, sign_in
+
+    _, config = report_store
+    with open_store(config) as store:
+        add_user(store, "viewer", "viewer", PASSWORD)
+        client = starlette.testclient.TestClient(create_app(config, store), base_url="http://127.0.0.1")
+        assert client.get("/responses", follow_redirects=False).status_code in (302, 303)  # sign-in first
+        assert sign_in(client, "viewer").status_code == 303
+        page = client.get("/responses?since=2026-10-01&until=2026-12-31")
+        assert page.status_code == 200
+        table = page.text.split('id="responses"', 1)[1]
+        assert "เว็บบอร์ด" in table and "ช้ากว่ากลุ่มอื่นอย่างชัดเจน" in table
+        assert table.count("ช้ากว่ากลุ่มอื่นอย่างชัดเจน") == 1
+        by_type = client.get("/responses?since=2026-10-01&until=2026-12-31&by=complaint_type")
+        assert by_type.status_code == 200, by_type.text[-3000:]
+        assert "ราคา/การเรียกเก็บเงิน" in by_type.text, by_type.text[-3000:]
+        assert client.get("/responses?by=nope").status_code == 400
+        overview = client.get("/?since=2026-10-01&until=2026-12-31")
+        assert overview.status_code == 200
+        assert 'id="csr-missing"' in overview.text and "สิ่งแวดล้อม" in overview.text.split('id="csr-missing"', 1)[1][:400]
+        q3 = client.get("/?since=2026-07-01&until=2026-09-30")
+        assert 'id="csr-missing"' not in q3.text and "ความสมดุลของกิจกรรม CSR" in q3.text
+
+
+def test_median_without_equals_the_median_of_the_difference():
+    import random
+
+    from sadap.app.responses import median_without
+
+    rng = random.Random(3)
+    for _ in range(200):
+        everyone = [float(rng.randint(0, 20)) for _ in range(rng.randint(1, 30))]
+        own = rng.sample(everyone, rng.randint(0, len(everyone)))
+        rest = list(everyone)
+        for x in own:
+            rest.remove(x)
+        assert median_without(sorted(everyone), sorted(own)) == percentile(sorted(rest), 0.5)

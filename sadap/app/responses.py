@@ -11,6 +11,7 @@ used (:meth:`Store.first_responses` reads no mention text).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -64,6 +65,32 @@ def percentile(sorted_values: Sequence[float], q: float) -> float | None:
     pos = (len(sorted_values) - 1) * q
     lo, hi = math.floor(pos), math.ceil(pos)
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def _kth_without(everyone: Sequence[float], own: Sequence[float], k: int) -> float:
+    """The k-th smallest (from 0) of ``everyone`` with ``own`` (a sub-multiset, both sorted) taken out."""
+    lo, hi = 0, len(everyone) - 1
+    while lo < hi:  # the first position whose value has more than k others at or below it
+        mid = (lo + hi) // 2
+        value = everyone[mid]
+        if bisect.bisect_right(everyone, value) - bisect.bisect_right(own, value) >= k + 1:
+            hi = mid
+        else:
+            lo = mid + 1
+    return everyone[lo]
+
+
+def median_without(everyone: Sequence[float], own: Sequence[float]) -> float | None:
+    """The median of ``everyone`` without ``own`` (sorted lists; ``own`` is part of ``everyone``),
+    interpolated as :func:`percentile` does, without building the difference."""
+    n = len(everyone) - len(own)
+    if n <= 0:
+        return None
+    pos = (n - 1) * 0.5
+    lo, hi = math.floor(pos), math.ceil(pos)
+    a = _kth_without(everyone, own, lo)
+    b = a if hi == lo else _kth_without(everyone, own, hi)
+    return a + (b - a) * (pos - lo)
 
 
 @dataclass
@@ -164,11 +191,11 @@ def equal_response(
     groups.sort(key=lambda g: (-g.count, g.group))
     factor = config.report.slower_factor
     if overall.median_s is not None and len(groups) > 1:
+        everyone = sorted(max(0.0, d) for delays in by_group.values() for d in delays if d is not None)
         for g in groups:
             # Against the others: a group is slower than the median of everyone else's responses.
-            others = sorted(max(0.0, d) for other, delays in by_group.items() if (other or "-") != g.group
-                            for d in delays if d is not None)
-            reference = percentile(others, 0.5)
+            own = sorted(max(0.0, d) for d in by_group[g.group] if d is not None)
+            reference = median_without(everyone, own)
             g.flagged = (
                 g.answered >= config.report.min_answered and g.median_s is not None and reference is not None
                 and g.median_s > factor * max(reference, 60.0)
