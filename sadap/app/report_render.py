@@ -8,6 +8,7 @@ bare server. matplotlib, WeasyPrint and fontTools are the ``report`` extra and l
 from __future__ import annotations
 
 import base64
+from copy import deepcopy
 import io
 import logging
 import os
@@ -49,8 +50,6 @@ _TONES = (0x0E48, 0x0E49, 0x0E4A, 0x0E4B)
 
 
 def _separate_sara_am(font: Any) -> None:
-    from copy import deepcopy
-
     from fontTools.feaLib.builder import addOpenTypeFeaturesFromString
 
     cmap = font.getBestCmap()
@@ -174,7 +173,7 @@ def charts(report: dict[str, Any]) -> dict[str, str]:
     except ImportError:
         _need("matplotlib")
     families = chart_fonts()
-    rc = {"font.family": families, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+    rc: Any = {"font.family": families, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
     now, before = report["now"], report["before"]
     q_now, q_before = report["quarter_th"], report["previous_th"]
     out: dict[str, str] = {}

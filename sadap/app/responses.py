@@ -52,8 +52,8 @@ def response_sla(config: Config) -> timedelta:
     if config.report.response_sla is not None:
         return config.report.response_sla
     for rule in config.alert_rules:
-        if rule.type_name == "complaint_sla" and getattr(rule.options, "scope", "") == "mentions":
-            sla: timedelta = rule.options.sla
+        sla = getattr(rule.options, "sla", None)
+        if rule.type_name == "complaint_sla" and getattr(rule.options, "scope", "") == "mentions" and isinstance(sla, timedelta):
             return sla
     return timedelta(hours=24)
 

@@ -946,10 +946,10 @@ class SQLiteStore(Store):
                 for chunk in chunks:
                     marks = ",".join("?" * len(chunk))
                     for (doc,) in db.execute(f"SELECT doc FROM mentions WHERE id IN ({marks})", chunk).fetchall():
-                        gone = Mention.model_validate_json(doc)
-                        for key in _day_keys(gone):  # out of the daily counts too
+                        erased = Mention.model_validate_json(doc)
+                        for key in _day_keys(erased):  # out of the daily counts too
                             deltas[key] = deltas.get(key, 0) - 1
-                        for key, weight in _day_weights(gone):
+                        for key, weight in _day_weights(erased):
                             deltas[key] = deltas.get(key, 0) - weight
                     db.execute(f"DELETE FROM assignments WHERE mention_id IN ({marks})", chunk)
                     rowids = [r[0] for r in db.execute(f"SELECT rowid FROM mentions WHERE id IN ({marks})", chunk)]
