@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sadap.app.web.pages import responses, sources
+from sadap.app.web.pages import partners, responses, sources
 
 PAGES: tuple[ModuleType, ...] = (
     sources,
+    partners,
     responses,
 )
