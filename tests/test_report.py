@@ -317,3 +317,14 @@ def test_median_without_equals_the_median_of_the_difference():
         for x in own:
             rest.remove(x)
         assert median_without(sorted(everyone), sorted(own)) == percentile(sorted(rest), 0.5)
+
+
+def test_chart_labels_are_drawn_as_written(report: dict):
+    import copy
+
+    from sadap.app.report_render import charts
+
+    odd = copy.deepcopy(report)
+    odd["now"]["entities"] = {"แบรนด์ $\\frac{": 5, **odd["now"]["entities"]}  # not TeX: no parse error
+    drawn = charts(odd)
+    assert set(drawn) == {key for key, _, _ in SECTIONS} and all(v.startswith("data:image/png;base64,") for v in drawn.values())

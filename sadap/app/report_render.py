@@ -118,8 +118,8 @@ def report_fonts() -> list[tuple[str, str, Path]]:
         from fontTools.ttLib import TTFont
     except ImportError:
         _need("fontTools")
-    folder = Path(tempfile.gettempdir()) / f"sadap-report-fonts-{FONT_VERSION}"
-    folder.mkdir(exist_ok=True)
+    folder = Path(tempfile.gettempdir()) / f"sadap-report-fonts-{FONT_VERSION}-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
     out = []
     for family, subset in FONT_FAMILIES:
         for weight in ("400", "700"):
@@ -173,7 +173,8 @@ def charts(report: dict[str, Any]) -> dict[str, str]:
     except ImportError:
         _need("matplotlib")
     families = chart_fonts()
-    rc: Any = {"font.family": families, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+    # text.parse_math off: a name with $ signs is drawn as written, never read as TeX
+    rc: Any = {"font.family": families, "font.size": 9, "text.parse_math": False, "axes.spines.top": False, "axes.spines.right": False}
     now, before = report["now"], report["before"]
     q_now, q_before = report["quarter_th"], report["previous_th"]
     out: dict[str, str] = {}
