@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 
 from enrich.dedup import SimHashIndex
 from enrich.pipeline import Enricher
+from sadap.app import complaints as complaint_cases
 from sadap.app.alerting import build_engine
+from sadap.app.stakeholders import tagger as stakeholder_tagger
 from sadap.app.config import Config, load_config_file
 from sadap.core.alert import FiredAlert
 from sadap.core.mention import Mention, RawMention, to_mention
@@ -77,6 +79,8 @@ class IngestPipeline:
             engine = build_engine(config, self.store)
             after_store = lambda ids, at: engine.check(at, ids=ids)  # noqa: E731
         self.after_store = after_store
+        # Registered stakeholders: the match table is read once per run (enrich never reads the store).
+        self.tagger = stakeholder_tagger(config, self.store)
         self.near = SimHashIndex(config.enrich.near_duplicate_distance)
         for fp in self.store.fingerprints_since(self.clock() - NEAR_DUPLICATE_HORIZON):
             if fp.simhash is not None:
@@ -100,6 +104,8 @@ class IngestPipeline:
         if not fresh:
             return result
         enriched = self.enricher.enrich(fresh)
+        if self.tagger:
+            self.tagger.tag_all(enriched)
         for m in enriched:
             text_hash = m.text_hash or ""  # enrichment always sets it
             original = self._hashes.get(text_hash) or self.store.find_by_text_hash(text_hash)
@@ -120,6 +126,9 @@ class IngestPipeline:
         result.duplicates += len(stored.updated)
         if self.after_store is not None:
             result.alerts = self.after_store(stored.inserted, self.clock())
+        new = set(stored.inserted) - spooled
+        if any(m.complaint.is_complaint for m in enriched if m.id in new):
+            complaint_cases.assign(self.store, [m for m in enriched if m.id in new], self.clock())
         return result
 
     def close(self) -> None:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sadap.app.web.pages import sources
+from sadap.app.web.pages import cases, sources, stakeholders
 
 PAGES: tuple[ModuleType, ...] = (
     sources,
+    stakeholders,
+    cases,
 )
