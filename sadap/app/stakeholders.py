@@ -24,7 +24,7 @@ from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention, pseudonymise
 from sadap.core.stakeholder import Stakeholder, StakeholderEntry
 from sadap.core.timeutil import now_utc
-from sadap.core.yamlsource import LineMap, parse_yaml, validation_lines
+from sadap.core.yamlsource import LineMap, format_loc, parse_yaml, validation_lines
 from sadap.store import MentionFilter, Store
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ def read_file(path: str | Path, actor: str, at: datetime | None = None) -> tuple
         raise InputError(f"{path}: file not found") from None
     except UnicodeDecodeError as err:
         raise InputError(f"{path}: not UTF-8 text (byte {err.start})") from None
-    items: list[tuple[dict[str, Any], LineMap, int | None]] = []
+    items: list[tuple[dict[str, Any], LineMap, tuple[str | int, ...]]] = []
     problems: list[str] = []
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(io.StringIO(text))
@@ -158,31 +158,32 @@ def read_file(path: str | Path, actor: str, at: datetime | None = None) -> tuple
             raise InputError(f"{path}:1: unknown column {unknown[0]!r} (allowed: {', '.join(CSV_COLUMNS)})")
         for row in reader:
             line = reader.line_num
-            items.append((_row_to_doc({k: v for k, v in row.items() if k is not None}), LineMap({(): line}), line))
+            items.append((_row_to_doc({k: v for k, v in row.items() if k is not None}), LineMap({(): line}), ()))
     else:
         try:
             data, lines = parse_yaml(text, str(path))
         except Exception as err:  # ConfigError: one line already
             raise InputError(str(err)) from None
+        top: tuple[str | int, ...] = ()
         if isinstance(data, dict) and "stakeholders" in data:
-            data, lines = data["stakeholders"], lines.sub(("stakeholders",))
+            data, top = data["stakeholders"], ("stakeholders",)
         if not isinstance(data, list):
             raise InputError(f"{path}:1: expected a list of stakeholders (or `stakeholders:` with one)")
         for i, item in enumerate(data):
-            sub = lines.sub((i,))
             if not isinstance(item, dict):
-                problems.append(f"{path}:{sub.line(())}: [{i}]: expected a mapping with id, name, status, group …")
+                problems.append(f"{path}:{lines.line((*top, i))}: {format_loc((*top, i))}: expected a mapping with "
+                                "id, name, status, group …")
                 continue
-            items.append((item, sub, None))
+            items.append((item, lines, (*top, i)))
     found: list[Stakeholder] = []
     seen: dict[str, str] = {}
-    for doc, lines, row_line in items:
+    for doc, lines, prefix in items:
         try:
             s = Stakeholder.model_validate(doc)
         except ValidationError as err:
-            problems.extend(validation_lines(err, str(path), lines, Stakeholder))
+            problems.extend(validation_lines(err, str(path), lines, Stakeholder, prefix))
             continue
-        where = f"{path}:{lines.line(())}"
+        where = f"{path}:{lines.line(prefix)}"
         if s.id in seen:
             problems.append(f"{where}: id: {s.id!r} appears twice (first at {seen[s.id]}); keep one")
             continue
