@@ -172,5 +172,5 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/stakeholders/new", stakeholder_new, ["POST"]),
     ("/stakeholders/{stakeholder_id}", stakeholder_page, ["GET"]),
     ("/stakeholders/{stakeholder_id}/edit", stakeholder_edit, ["POST"]),
-    ("/incidents/{incident_id}/inform", incident_inform, ["POST"]),
+    ("/stakeholders/inform/{incident_id}", incident_inform, ["POST"]),
 ]
