@@ -296,3 +296,18 @@ def test_playbook_stakeholders_resolve_to_the_registry_and_the_tick_is_recorded(
         assert "ธนาคารแห่งประเทศไทย" in tick.text and "email" in tick.text
         page = registry.profile(store, store.get_stakeholder("bot"))
         assert page["informed"][0]["event"].actor == "somsri" and page["last_contact"] == tick.at
+
+
+def test_erasing_a_complainant_removes_them_from_cases(store):  # noqa: F811
+    ms = [make(i, *row, minutes=i * 30) for i, row in enumerate(TEXTS)]
+    store.upsert(ms)
+    complaints = [m for m in ms if m.complaint.is_complaint]
+    [case] = cases.assign(store, complaints[:1], T0)
+    cases.link(store, case.id, complaints[1].id, "somsri")
+    store.erase([complaints[0].id])
+    left = store.get_case(case.id)
+    assert left.mention_ids == [complaints[1].id] and left.author_id == complaints[0].author_id
+    assert all(e.data.get("mention_id") != complaints[0].id for e in left.events)
+    store.erase([complaints[1].id])
+    gone = store.get_case(case.id)
+    assert gone.mention_ids == [] and gone.author_id is None

@@ -22,9 +22,9 @@ SYNC_WINDOW = timedelta(days=30)
 JOIN_WINDOW = timedelta(days=14)
 
 
-def _incident_of(store: Store) -> dict[str, str]:
+def _incident_of(store: Store, states: tuple[str, ...] = ("open", "acknowledged", "resolved")) -> dict[str, str]:
     out: dict[str, str] = {}
-    for inc in store.list_incidents(("open", "acknowledged", "resolved")):
+    for inc in store.list_incidents(states):
         for mid in inc.mention_ids:
             out.setdefault(mid, inc.id)
     return out
@@ -49,18 +49,20 @@ def _add(case: ComplaintCase, m: Mention, at: datetime, why: str) -> None:
     case.events.append(CaseEvent(at=at, kind="mention", text=why, data={"mention_id": m.id}))
 
 
-def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None) -> list[ComplaintCase]:
+def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None, *, fresh: bool = False) -> list[ComplaintCase]:
     """Put complaint mentions that are in no case yet into one: an open case with the same
-    author, thread or incident takes them; else each starts a case. Returns the cases changed."""
+    author, thread or incident takes them; else each starts a case. Returns the cases changed.
+    ``fresh``: the mentions were just stored (at ingest), so no case can hold them yet and only
+    open cases and incidents are read."""
     at = at or now_utc()
     complaints = sorted((m for m in mentions if m.complaint.is_complaint and m.duplicate_of is None),
                         key=lambda m: (m.published_at, m.id))
     if not complaints:
         return []
-    cases = store.list_cases()
-    taken = {mid for c in cases for mid in c.mention_ids}
+    cases = store.list_cases(("open",) if fresh else ())
+    taken = set() if fresh else {mid for c in cases for mid in c.mention_ids}
     open_cases = [c for c in cases if c.state == "open"]
-    incident_of = _incident_of(store)
+    incident_of = _incident_of(store, ("open", "acknowledged") if fresh else ("open", "acknowledged", "resolved"))
     changed: dict[str, ComplaintCase] = {}
     for m in complaints:
         if m.id in taken:

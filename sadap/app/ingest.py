@@ -16,6 +16,7 @@ from sadap.app.alerting import build_engine
 from sadap.app.stakeholders import tagger as stakeholder_tagger
 from sadap.app.config import Config, load_config_file
 from sadap.core.alert import FiredAlert
+from sadap.core.errors import StoreError
 from sadap.core.mention import Mention, RawMention, to_mention
 from sadap.core.timeutil import as_utc, now_utc
 from sadap.store import Store, open_store
@@ -128,7 +129,10 @@ class IngestPipeline:
             result.alerts = self.after_store(stored.inserted, self.clock())
         new = set(stored.inserted) - spooled
         if any(m.complaint.is_complaint for m in enriched if m.id in new):
-            complaint_cases.assign(self.store, [m for m in enriched if m.id in new], self.clock())
+            try:
+                complaint_cases.assign(self.store, [m for m in enriched if m.id in new], self.clock(), fresh=True)
+            except StoreError as err:  # the queue's sync picks them up later
+                log.warning("complaint cases not updated: %s", err)
         return result
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from enrich.stakeholders import StakeholderTagger
 from sadap.app.config import Config
-from sadap.core.errors import InputError
+from sadap.core.errors import InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention, pseudonymise
 from sadap.core.stakeholder import Stakeholder, StakeholderEntry
@@ -43,7 +43,13 @@ def match_table(config: Config, store: Store, registry: Sequence[Stakeholder] | 
     """The rows :class:`enrich.stakeholders.StakeholderTagger` matches on. Accounts are
     pseudonymised with this install's key, as authors are at ingest: for their source, or for
     every configured and stored source when none is given."""
-    registry = list(store.list_stakeholders() if registry is None else registry)
+    if registry is None:
+        try:
+            registry = store.list_stakeholders()
+        except StoreError as err:  # a store that is down: mentions are spooled untagged, `retag` catches up
+            log.warning("stakeholder registry unreadable, mentions not tagged this run: %s", err)
+            return []
+    registry = list(registry)
     if not registry:
         return []
     key = config.pseudonym_key()

@@ -37,7 +37,7 @@ from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import Json, Names
 from sadap.store.es_spool import Spool
 from sadap.store.query import Query
-from sadap.store.sqlite import scrub_ids
+from sadap.store.sqlite import scrub_case, scrub_ids
 
 if TYPE_CHECKING:
     from elastic_transport import BaseNode
@@ -1018,6 +1018,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         counts["incidents"] = self._rewrite_docs(self.names.incidents, fix_incident)
         counts["events"] = self._rewrite_docs(self.names.incident_events, lambda d: scrub_ids(d.get("data"), gone))
         counts["alerts"] = self._rewrite_docs(self.names.alerts, lambda d: scrub_ids(d, gone))
+        self._rewrite_docs(self.names.complaint_cases, lambda d: scrub_case(d, gone))
         return counts
 
     def privacy_counts(self) -> dict[str, int | str | None]:

@@ -964,6 +964,10 @@ class SQLiteStore(Store):
                     if scrub_ids(data.get("data"), gone):
                         db.execute("UPDATE incident_events SET doc=? WHERE id=?", (json.dumps(data, ensure_ascii=False), row_id))
                         counts["events"] += 1
+                for row_id, doc in db.execute("SELECT id, doc FROM complaint_cases").fetchall():
+                    data = json.loads(doc)
+                    if scrub_case(data, gone):
+                        db.execute("UPDATE complaint_cases SET doc=? WHERE id=?", (json.dumps(data, ensure_ascii=False), row_id))
                 for row_id, doc in db.execute("SELECT id, doc FROM alerts").fetchall():
                     data = json.loads(doc)
                     if scrub_ids(data, gone):
@@ -1031,6 +1035,17 @@ def scrub_ids(data: object, gone: set[str]) -> bool:
     if data.get("mention_id") in gone:
         data["mention_id"] = None
         changed = True
+    return changed
+
+
+def scrub_case(data: dict[str, Any], gone: set[str]) -> bool:
+    """Remove ``gone`` mention ids from a complaint case document (its mentions and its events),
+    and, once none of its mentions is left, the complainant's pseudonym and thread; True if any changed."""
+    changed = scrub_ids(data, gone)
+    for event in data.get("events") or []:
+        changed = scrub_ids(event.get("data") if isinstance(event, dict) else None, gone) or changed
+    if changed and not data.get("mention_ids") and (data.get("author_id") or data.get("thread")):
+        data["author_id"] = data["thread"] = None
     return changed
 
 
