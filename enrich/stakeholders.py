@@ -50,15 +50,19 @@ class StakeholderTagger:
     def __bool__(self) -> bool:
         return bool(self.entries)
 
-    def tag(self, m: Mention) -> list[str]:
-        """Ids of the stakeholders ``m`` is by or about, in registry order."""
+    def tag(self, m: Mention, normalised: str | None = None) -> list[str]:
+        """Ids of the stakeholders ``m`` is by or about, in registry order. ``normalised``: its
+        title, text and thread title already normalised (enrichment has them; normalising is
+        most of the cost), else they are normalised here."""
         found: set[str] = set()
         if self._matcher is not None:
-            parts = [m.title or "", m.text]
-            thread = m.extras.get("thread_title")
-            if isinstance(thread, str):
-                parts.append(thread)
-            for name in self._matcher.find(normalize("\n".join(parts))):
+            if normalised is None:
+                parts = [m.title or "", m.text]
+                thread = m.extras.get("thread_title")
+                if isinstance(thread, str):
+                    parts.append(thread)
+                normalised = normalize("\n".join(parts))
+            for name in self._matcher.find(normalised):
                 found.update(self._by_name.get(name, ()))
         for entity in m.entities:
             found.update(self._watched.get(entity, ()))

@@ -81,7 +81,7 @@ class IngestPipeline:
             after_store = lambda ids, at: engine.check(at, ids=ids)  # noqa: E731
         self.after_store = after_store
         # Registered stakeholders: the match table is read once per run (enrich never reads the store).
-        self.tagger = stakeholder_tagger(config, self.store)
+        self.enricher.stakeholders = stakeholder_tagger(config, self.store)
         self.near = SimHashIndex(config.enrich.near_duplicate_distance)
         for fp in self.store.fingerprints_since(self.clock() - NEAR_DUPLICATE_HORIZON):
             if fp.simhash is not None:
@@ -105,8 +105,6 @@ class IngestPipeline:
         if not fresh:
             return result
         enriched = self.enricher.enrich(fresh)
-        if self.tagger:
-            self.tagger.tag_all(enriched)
         for m in enriched:
             text_hash = m.text_hash or ""  # enrichment always sets it
             original = self._hashes.get(text_hash) or self.store.find_by_text_hash(text_hash)

@@ -73,13 +73,11 @@ def reenrich(
     report = ReenrichReport(dry_run=dry_run)
     try:
         report.total = store.count(flt)
-        tag = stakeholder_tagger(config, store)
+        enricher.stakeholders = stakeholder_tagger(config, store)
         after: str | None = None
         while page := store.page_by_id(flt, after=after, limit=batch_size):
             after = page[-1].id
             fresh = enricher.enrich(page)
-            if tag:
-                tag.tag_all(fresh)
             write: list[Mention] = []
             for old, new in zip(page, fresh):
                 # only enrichment's output moves over; identity, times, links stay as stored

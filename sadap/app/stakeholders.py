@@ -35,6 +35,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "id", "name", "name_en", "status", "group", "role", "key_issues", "expectations", "contacts",
     "relationship", "relationship_by", "relationship_reason", "watched", "aliases", "accounts", "inform_as", "notes",
 )
+#: How many of the latest incidents a stakeholder's page looks through (open ones, informed ticks).
+RECENT_INCIDENTS = 200
 _LISTS = ("key_issues", "expectations", "watched", "aliases", "inform_as")
 
 
@@ -300,7 +302,7 @@ def profile(store: Store, s: Stakeholder, now: datetime | None = None, weeks: in
                       "expectation": store.count_by(flt, "expectation", 10)})
     incidents = []
     informed: list[dict[str, Any]] = []
-    for inc in store.list_incidents():
+    for inc in store.list_incidents()[:RECENT_INCIDENTS]:
         events = store.events(inc.id)
         for e in events:
             if e.kind == "informed" and e.data.get("stakeholder") == s.id:

@@ -10,6 +10,7 @@ import click
 from sadap.app import complaints as cases
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.config import configured_playbooks
+from sadap.app.names import complaint_type_names
 from sadap.core.complaint_case import CLOSE_REASON_WORDS, CLOSE_REASONS
 from sadap.core.errors import InputError
 from sadap.core.labels import th
@@ -56,7 +57,7 @@ def list_(config_path: str | None, state: str | None, days: int, as_json: bool) 
         c = r["case"]
         head = " ".join(r["head"].text.split())[:70] if r["head"] else ""
         click.echo(f"{c.id}  {c.state:<6} {show(c.received_at)}  {_clock_words(r['clock']):<14} {c.channel}/{c.source_name}"
-                   f"  {c.type or '-'}  ×{len(c.mention_ids)}  {head}")
+                   f"  {th(complaint_type_names(), c.type)}  ×{len(c.mention_ids)}  {head}")
 
 
 @complaints.command("show")
@@ -83,7 +84,8 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
         data["recovery_playbook"] = view["playbook"].id if view["playbook"] else None
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{case.id}  {case.state}  ช่องทาง {case.channel}/{case.source_name}  ประเภท {case.type or '-'}")
+    click.echo(f"{case.id}  {case.state}  ช่องทาง {case.channel}/{case.source_name}  "
+               f"ประเภท {th(complaint_type_names(), case.type)}")
     click.echo(f"รับเรื่อง {show(case.received_at)} · ครบกำหนดตอบ {show(clock['due'])} · "
                + (f"ตอบครั้งแรก {show(clock['answered'])}" if clock["answered"] else ("เกินกำหนด" if clock["overdue"] else "ยังไม่ตอบ")))
     if case.incident_id:
