@@ -160,6 +160,9 @@ STATE_PROPERTIES: Json = {
         "seq": {"type": "long"},
         "doc": STORED_ONLY,
     },
+    # What was shared with each partner (an audit; ids only).
+    "shares": {"partner": KEYWORD, "channel": KEYWORD, "actor": KEYWORD, "at": DATE, "seq": {"type": "long"},
+               "doc": STORED_ONLY},
     # Notifications waiting to be sent (or kept after): written with the alert.
     "outbox": {
         "id": KEYWORD,
@@ -192,6 +195,7 @@ class Names:
         self.outbox = f"{prefix}-outbox"
         self.stakeholders = f"{prefix}-stakeholders"
         self.complaint_cases = f"{prefix}-complaint-cases"
+        self.shares = f"{prefix}-shares"
 
     def monthly(self, year: int, month: int) -> str:
         return f"{self.mentions}-{year:04d}.{month:02d}"
@@ -205,7 +209,7 @@ class Names:
                 "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes,
                 "assignments": self.assignments, "users": self.users, "api_tokens": self.api_tokens,
                 "outbox": self.outbox, "stakeholders": self.stakeholders,
-                "complaint_cases": self.complaint_cases}[kind]
+                "complaint_cases": self.complaint_cases, "shares": self.shares}[kind]
 
     @property
     def state_indices(self) -> list[str]:
