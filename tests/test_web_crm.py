@@ -128,3 +128,24 @@ def test_complaint_queue_shows_cases_and_the_case_page_its_events(setup):
     assert case.state == "closed" and case.close_reason == "compensated" and case.closed_by == "responder"
     page = client.get(f"/cases/{multi.id}").text
     assert "โทรกลับผู้ร้องทุกรายแล้ว" in page and "เยียวยาแล้ว" in page
+
+
+def test_adding_a_stakeholder_tags_the_stored_mentions(setup):
+    from sadap.store import MentionFilter
+
+    _, store = setup
+    client = signed_in(setup, "responder")
+    page = client.get("/stakeholders")
+    assert 'id="stakeholder-form"' in page.text
+    form = {"csrf_token": csrf_of(page.text), "id": "ocpb", "name": "สำนักงานคณะกรรมการคุ้มครองผู้บริโภค",
+            "status": "government", "group": "regulators", "aliases": "สคบ.; OCPB", "inform_as": "regulator",
+            "contacts": "ศูนย์รับเรื่องร้องเรียน|phone|1166", "level": "neutral", "reason": "ยังไม่เคยติดต่อกันโดยตรง"}
+    r = client.post("/stakeholders/new", data=form, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/stakeholders/ocpb"
+    s = store.get_stakeholder("ocpb")
+    assert s.relationship.set_by == "responder" and s.contacts[0].address == "1166"
+    tagged = store.search(MentionFilter(stakeholders=("ocpb",)), 10)
+    assert tagged and all("สคบ" in m.text for m in tagged)  # "จะร้องเรียนไปที่ไหนได้บ้างครับ สคบ. หรือแบงก์ชาติ"
+    assert "bot" in tagged[0].stakeholders  # the same post names the Bank of Thailand too
+    again = client.post("/stakeholders/new", data=form)
+    assert again.status_code == 400 and "exists already" in again.text
