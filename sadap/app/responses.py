@@ -20,7 +20,7 @@ from typing import Any
 
 from sadap.app.config import Config
 from sadap.core.errors import InputError
-from sadap.store import MentionFilter, Store
+from sadap.store import GROUP_FIELDS, MentionFilter, Store
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,7 @@ class Dimension:
     label_kind: str | None = None
 
 
-#: ``--by`` values. The stakeholder registry (issue 17's stakeholder profiles) is not in the store
-#: yet; when it is, ``group`` and ``stakeholder`` are one line each here.
+#: ``--by`` values. ``group`` (a stakeholder's group) needs a store field for it first.
 DIMENSIONS: dict[str, Dimension] = {
     "channel": Dimension("source_kind", ("ช่องทาง", "channel"), "source_kind"),
     "source": Dimension("source_name", ("แหล่งที่มา", "source")),
@@ -44,6 +43,7 @@ DIMENSIONS: dict[str, Dimension] = {
     "complaint_type": Dimension("complaint_type", ("ประเภทข้อร้องเรียน", "complaint type"), "complaint_type"),
     "category": Dimension("category", ("หมวดเสียงลูกค้า", "voice-of-customer category"), "category"),
     "entity": Dimension("entity", ("ชื่อที่ติดตาม", "watched name")),
+    "stakeholder": Dimension("stakeholder", ("ผู้มีส่วนได้ส่วนเสีย", "stakeholder")),
 }
 
 
@@ -181,7 +181,7 @@ def equal_response(
         by_group.setdefault(group or "-", []).append(delay)
     sla_s = sla.total_seconds()
     # Overall counts each mention once, whatever its number of groups (multi-valued dimensions).
-    if dim.group_field in ("entity", "hashtag", "keyword", "csr"):
+    if GROUP_FIELDS[dim.group_field].multi:
         overall_rows = store.first_responses(replace(base, complaint=True), "sentiment")
         overall_rows += store.first_responses(replace(base, complaint=False, sentiment=("q",)), "sentiment")
         overall = _figures("*", [d for _, d in overall_rows], sla_s)
