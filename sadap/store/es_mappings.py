@@ -146,6 +146,8 @@ STATE_PROPERTIES: Json = {
     "snoozes": {"rule_id": KEYWORD, "key": KEYWORD, "until": DATE, "actor": KEYWORD, "reason": {"type": "text"},
                 "doc": STORED_ONLY},
     "assignments": {"mention_id": KEYWORD, "assignee": KEYWORD, "actor": KEYWORD, "at": DATE},
+    # Hand-corrected labels, one entry per correction (the mention itself carries the result).
+    "corrections": {"mention_id": KEYWORD, "actor": KEYWORD, "at": DATE, "seq": {"type": "long"}, "doc": STORED_ONLY},
     "users": {"username": KEYWORD, "role": KEYWORD, "disabled": {"type": "boolean"}, "doc": STORED_ONLY},
     "api_tokens": {"token_hash": KEYWORD, "username": KEYWORD, "created_at": DATE, "doc": STORED_ONLY},
     "incident_events": {
@@ -183,6 +185,7 @@ class Names:
         self.responses = f"{prefix}-responses"
         self.snoozes = f"{prefix}-snoozes"
         self.assignments = f"{prefix}-assignments"
+        self.corrections = f"{prefix}-corrections"
         self.users = f"{prefix}-users"
         self.api_tokens = f"{prefix}-api-tokens"
         self.outbox = f"{prefix}-outbox"
@@ -197,7 +200,7 @@ class Names:
     def state_index(self, kind: str) -> str:
         return {"rule_state": self.rule_state, "alerts": self.alerts, "incidents": self.incidents,
                 "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes,
-                "assignments": self.assignments, "users": self.users, "api_tokens": self.api_tokens,
+                "assignments": self.assignments, "corrections": self.corrections, "users": self.users, "api_tokens": self.api_tokens,
                 "outbox": self.outbox}[kind]
 
     @property
