@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from enrich.dedup import simhash, text_hash
@@ -15,7 +16,7 @@ from enrich.keywords import keywords
 from enrich.language import detect_language
 from enrich.normalize import normalize
 from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
-from enrich.sentiment import DEFAULT_ENGINE, configure, predict
+from enrich.sentiment import DEFAULT_ENGINE, configure, local_engine, predict
 from enrich.spam import spam_score
 from enrich.tokenize import tokenize
 from enrich.voc import Lexicons, LexiconSettings
@@ -70,6 +71,9 @@ class EnricherSource(Protocol):
 
     @property
     def watch(self) -> Sequence[WatchedEntity]: ...
+
+    @property
+    def data_path(self) -> Path: ...
 
 
 NO_CONTENT: tuple[SentimentLabel, float] = ("neu", 1.0)  # the sentiment of a text with nothing to read
@@ -137,7 +141,8 @@ class Enricher:
         return cls(
             entities=[Entity(e.name, tuple(e.aliases)) for e in config.watch],
             custom_words=config.enrich.custom_words,
-            sentiment_model=config.enrich.sentiment_model,
+            # the organisation's own trained version (`sadap train`) when one is active
+            sentiment_model=local_engine(config.enrich.sentiment_model, config.data_path),
             mask_personal_data=config.enrich.mask_personal_data,
             lexicons=Lexicons.from_config(config.enrich),
         )
