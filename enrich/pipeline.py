@@ -225,6 +225,8 @@ class Enricher:
         for m, words, full, (label, score) in zip(out, token_lists, fulls, labels):
             m.sentiment = Sentiment(label=label, score=round(float(score), 4))
             voc = lexicons.analyze(words, full, label)
+            if voc.sentiment is not None:  # praise words around a failure: sarcasm (enrich.voc rule 5)
+                m.sentiment = Sentiment(label=voc.sentiment, score=round(float(score), 4))
             m.expectation = voc.expectation
             m.category = voc.category
             m.complaint = Complaint(is_complaint=voc.is_complaint, type=voc.complaint_type)
