@@ -127,7 +127,10 @@ def eval_train(data: str, weight: float, config_path: str | None, as_json: bool)
     held = [r for r in rows if r["split"] == "held_out"]
     if not held:
         raise InputError(f"{data}: no held_out rows to measure on")
-    say = (lambda msg: None) if as_json else (lambda msg: click.echo(f"  {msg}", err=True))
+    def say(msg: str) -> None:
+        if not as_json:
+            click.echo(f"  {msg}", err=True)
+
     texts, gold = [r["text"] for r in held], [r["label"] for r in held]
     domain = {normalize(r["text"]) for r in rows}
     base = [(t, lab) for t, lab in read_shipped("train") + read_shipped("valid") if normalize(t) not in domain]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import click
 
@@ -19,7 +20,7 @@ def _say(msg: str) -> None:
 
 def _list(config: Config, as_json: bool) -> None:
     current = versions.active(config.data_path)
-    rows = [{"version": versions.SHIPPED, "active": current is None}]
+    rows: list[dict[str, Any]] = [{"version": versions.SHIPPED, "active": current is None}]
     for v in versions.versions(config.data_path):
         data = versions.info(config.data_path, v)
         new = data.get("scores", {}).get("new", {})
