@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import click
 
 from enrich.evaluate import evaluate
+from enrich.normalize import normalize
 from enrich.pipeline import Enricher
+from enrich.tokenize import tokenize
 from enrich.sentiment import configure, get_model, load_trained, local_engine, versions
 from enrich.voc_eval import (
     check_enrich_row,
@@ -105,14 +109,9 @@ def eval_train(data: str, weight: float, config_path: str | None, as_json: bool)
     first taken out of the shipped training data and the fast engine refitted without them: that
     is the "before" model; "after" is `sadap train` on top of the same data with the corrections.
     """
-    import tempfile
-    from pathlib import Path
-
     import numpy as np
 
-    from enrich.normalize import normalize
     from enrich.training.retrain import Example, fit_linear, read_shipped, retrain, score
-    from enrich.tokenize import tokenize
 
     def check(row: dict[str, Any]) -> str | None:
         if row.get("split") not in ("corrections", "held_out"):
