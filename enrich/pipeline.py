@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from enrich.dedup import simhash, text_hash
@@ -15,7 +16,7 @@ from enrich.keywords import keywords
 from enrich.language import detect_language
 from enrich.normalize import normalize
 from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
-from enrich.sentiment import DEFAULT_ENGINE, configure, predict
+from enrich.sentiment import DEFAULT_ENGINE, configure, local_engine, predict
 from enrich.spam import spam_score
 from enrich.stakeholders import StakeholderTagger
 from enrich.tokenize import tokenize
@@ -75,6 +76,9 @@ class EnricherSource(Protocol):
 
     @property
     def watch(self) -> Sequence[WatchedEntity]: ...
+
+    @property
+    def data_path(self) -> Path: ...
 
 
 NO_CONTENT: tuple[SentimentLabel, float] = ("neu", 1.0)  # the sentiment of a text with nothing to read
@@ -153,7 +157,8 @@ class Enricher:
         return cls(
             entities=[Entity(e.name, tuple(e.aliases)) for e in config.watch],
             custom_words=config.enrich.custom_words,
-            sentiment_model=config.enrich.sentiment_model,
+            # the organisation's own trained version (`sadap train`) when one is active
+            sentiment_model=local_engine(config.enrich.sentiment_model, config.data_path),
             mask_personal_data=config.enrich.mask_personal_data,
             lexicons=Lexicons.from_config(config.enrich),
             csr=CsrLexicon(config.enrich.csr),
@@ -243,6 +248,8 @@ class Enricher:
         for m, words, full, (label, score) in zip(out, token_lists, fulls, labels):
             m.sentiment = Sentiment(label=label, score=round(float(score), 4))
             voc = lexicons.analyze(words, full, label)
+            if voc.sentiment is not None:  # praise words around a failure: sarcasm (enrich.voc rule 5)
+                m.sentiment = Sentiment(label=voc.sentiment, score=round(float(score), 4))
             m.expectation = voc.expectation
             m.category = voc.category
             m.complaint = Complaint(is_complaint=voc.is_complaint, type=voc.complaint_type)

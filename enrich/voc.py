@@ -30,6 +30,13 @@ measured on the held-out ``tests/data/enrich_dev``. The rules, in order (see doc
    disappointment than praise hits or when a complaint, ``satisfied`` with more strong-praise
    than disappointment hits about an organisation's offer, else ``none``.
 
+5. **Praise with a failure** (sarcasm: "เก่งมากเลยค่ะแสงทอง ล่มทุกวัน", "สุดยอด โอนเงินไม่เข้าอีกแล้ว"):
+   a ``pos`` message with praise words that also reports a failure (a complaint signal, or a
+   complaint-type word with a repeat word: อีกแล้ว, ทุกวัน, ทุกที …) about an organisation's offer
+   is read as ``neg``, a complaint, ``disappointed`` (:attr:`VocResult.sentiment`).
+6. **Mild praise** (:data:`MILD_PRAISE`: "โอเคนะ", "ก็ดี", "ใช้ง่าย") in a ``neu`` message with no
+   disappointment and no complaint is ``satisfied``.
+
 A mention without any word (empty, emoji or masks only) is ``none`` / ``other`` / not a
 complaint.
 """
@@ -81,6 +88,11 @@ class LexiconSettings(Protocol):
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _WORD = re.compile(r"\w")
+# Words that make a failure a repeated one ("ล่มอีกแล้ว", "เงินไม่เข้าทุกวัน"): with a complaint-type
+# word, a praise message saying one of these is sarcasm or praise-with-complaint (rule 5).
+REPEATS = ("อีกแล้ว", "อีกละ", "อีกแระ", "ทุกวัน", "ทุกที", "ทุกครั้ง", "ทุกรอบ", "ตลอดเลย", "ซ้ำซาก", "บ่อยมาก")
+# Mild praise: in a neutral message, these alone make it ``satisfied`` (rule 6).
+MILD_PRAISE = frozenset({"โอเคนะ", "ก็ดี", "ก็โอเค", "ใช้ได้", "ใช้ง่าย", "ใช้ดี"})
 _MASK_TOKENS = {"[url]", "url", "@", "โทร", "เลขบัตร", "อีเมล", "เลข", "บัตร"}
 _lock = threading.Lock()
 _default: dict[str, Any] | None = None
@@ -211,6 +223,7 @@ class VocResult:
     is_complaint: bool = False
     complaint_type: str | None = None
     hits: dict[str, list[str]] = field(default_factory=dict)
+    sentiment: Literal["neg"] | None = None  # set when rule 5 reads a praise message as a complaint
 
 
 class Lexicons:
@@ -340,6 +353,11 @@ class Lexicons:
         # A negative message that only names a product (chit-chat, rants at the police about
         # e-cigarettes) must say what is wrong with it to count: on 90 such messages sampled and
         # labelled for this rule (tests/data/enrich_tune/complaint-evidence.jsonl) 57 were no complaint.
+        # Rule 5: praise words with a failure (sarcasm, praise-with-complaint) are a complaint.
+        sarcasm = (sentiment == "pos" and bool(delighted or satisfied) and about_org
+                   and bool(signals or (types and any(r in words.joined for r in REPEATS))))
+        if sarcasm:
+            sentiment = "neg"
         if sentiment == "neg":
             complaining = bool(signals or types or disappointed)
         else:
@@ -366,9 +384,12 @@ class Lexicons:
             expectation = "disappointed"
         elif d > x and about_org:
             expectation = "satisfied"
+        elif not x and any(k in MILD_PRAISE for k in satisfied):  # rule 6: mild praise (โอเคนะ, ก็ดี)
+            expectation = "satisfied"
         else:
             expectation = "none"
         return VocResult(
+            sentiment="neg" if sarcasm else None,
             expectation=expectation,
             category=category,
             is_complaint=is_complaint,

@@ -1,6 +1,7 @@
 """Scoring the enrichment labels (expectation, category, complaint) against annotated rows.
 
 Rows are JSON objects with ``text`` (and optionally ``title``) plus any of the gold fields
+``sentiment`` (the label after enrichment's own rules, e.g. sarcasm read as ``neg``),
 ``expectation``, ``category``, ``is_complaint``, ``complaint_type``. Each field present is
 scored with :func:`enrich.evaluate.metrics` on the rows that have it; ``complaint_type`` only
 on rows whose gold ``is_complaint`` is true (a prediction that is not a complaint counts as
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 Row = dict[str, Any]  # one JSON object of a JSON-lines file
 
-FIELDS = ("expectation", "category", "is_complaint", "complaint_type")
+FIELDS = ("sentiment", "expectation", "category", "is_complaint", "complaint_type")
 EXPECTATIONS = ("delighted", "satisfied", "disappointed", "none")
 SENTIMENTS = ("pos", "neu", "neg", "q")
 
@@ -76,6 +77,8 @@ def check_enrich_row(row: Row) -> str | None:
         return "'title' must be a string"
     if not any(f in row for f in FIELDS):
         return f"no gold field: give at least one of {', '.join(FIELDS)}"
+    if "sentiment" in row and row["sentiment"] not in SENTIMENTS:
+        return f"sentiment {row['sentiment']!r} is not one of {', '.join(SENTIMENTS)}"
     if "expectation" in row and row["expectation"] not in EXPECTATIONS:
         return f"expectation {row['expectation']!r} is not one of {', '.join(EXPECTATIONS)}"
     if "is_complaint" in row and not isinstance(row["is_complaint"], bool):
@@ -101,6 +104,7 @@ def evaluate_enrich(rows: Iterable[Row], enricher: Enricher, batch_size: int = 2
         enriched = enricher.enrich([to_mention(r, pseudonym_key=b"eval") for r in raws])
         for row, m in zip(chunk, enriched):
             got = {
+                "sentiment": m.sentiment.label if m.sentiment else "neu",
                 "expectation": m.expectation or "none",
                 "category": m.category or "other",
                 "is_complaint": str(bool(m.complaint.is_complaint)).lower(),

@@ -7,7 +7,10 @@ Engines, picked with ``enrich.sentiment_model``:
   int8 ONNX export by ONNX Runtime; :mod:`.onnx_model`);
 * ``linear-v3``: the fast classical model (binary n-grams + logistic regression, numpy only);
 * ``linear-v1``: its predecessor (TF-IDF + logistic regression, numpy only);
-* ``transformers:<directory or hub id>``: any Hugging Face sequence-classification model.
+* ``transformers:<directory or hub id>``: any Hugging Face sequence-classification model;
+* ``trained:<engine>:<version directory>``: ``linear-v3`` or ``ensemble-v3`` with the fast engine an
+  organisation refitted on its corrections (``sadap train``, :mod:`.versions`); enrichment picks it
+  with :func:`local_engine`.
 
 Importing this package loads nothing (no numpy, no torch); a model is read on first use (or by
 :func:`warm`), once, behind a lock. Every engine answers ``proba(texts, tokens)`` (probabilities
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from enrich.sentiment.common import LABELS
+from enrich.sentiment.versions import MODEL_FILE, active_dir
 from enrich.tokenize import tokenize
 from sadap.core.errors import ConfigError
 from sadap.core.mention import SentimentLabel
@@ -33,6 +37,10 @@ if TYPE_CHECKING:
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 DEFAULT_ENGINE = "ensemble-v3"
 HF_PREFIX = "transformers:"
+TRAINED_PREFIX = "trained:"
+# The shipped engines a trained fast engine can stand in for: alone, or as the ensemble's member.
+RETRAINABLE = ("linear-v3", "ensemble-v3")
+RETRAINED_MEMBER = "linear-v3"
 ENGINES: dict[str, Path] = {
     "ensemble-v3": MODELS_DIR / "sentiment-ensemble-v3.json",
     "mini-bert-v3": MODELS_DIR / "sentiment-mini-bert-v3",
@@ -49,7 +57,7 @@ _lock = threading.RLock()
 _loaded: dict[str, SentimentEngine] = {}
 _options: dict[str, Any] = {"label_map": {}, "allow_download": False}
 
-__all__ = ["LABELS", "DEFAULT_ENGINE", "available_engines", "configure", "get_model", "predict", "warm"]
+__all__ = ["LABELS", "DEFAULT_ENGINE", "available_engines", "configure", "get_model", "local_engine", "predict", "warm"]
 
 
 def available_engines() -> list[str]:
@@ -67,6 +75,21 @@ def configure(label_map: Mapping[str, str] | None = None, allow_download: bool =
 TRANSFORMERS_EXTRA_MODULES = ("torch", "transformers")
 
 
+def local_engine(engine: str, data_dir: Path | None) -> str:
+    """The engine enrichment runs for the configured ``engine``: with the active version trained
+    in ``data_dir`` (``sadap train``) when there is one and ``engine`` is one it can stand in for,
+    else ``engine`` itself."""
+    if data_dir is None or engine not in RETRAINABLE:
+        return engine
+    version = active_dir(data_dir)
+    return f"{TRAINED_PREFIX}{engine}:{version}" if version is not None else engine
+
+
+def _trained_parts(engine: str) -> tuple[str, Path]:
+    base, _, directory = engine[len(TRAINED_PREFIX):].partition(":")
+    return base, Path(directory)
+
+
 def check_engine(engine: str) -> None:
     """Fail early, with the choices, for a name that is neither shipped nor ``transformers:…``,
     and for a ``transformers:`` engine when the extra it needs is not installed."""
@@ -77,6 +100,13 @@ def check_engine(engine: str) -> None:
                 f"sentiment engine {engine!r} needs {' and '.join(missing)}, which the default install leaves out; "
                 "install the extra: pip install 'sadap[transformers]'"
             )
+        return
+    if isinstance(engine, str) and engine.startswith(TRAINED_PREFIX):
+        base, directory = _trained_parts(engine)
+        if base not in RETRAINABLE:
+            raise ConfigError(f"trained sentiment engine {engine!r}: the base must be one of {', '.join(RETRAINABLE)}")
+        if not (directory / MODEL_FILE).is_file():
+            raise ConfigError(f"trained sentiment model missing: {directory / MODEL_FILE}")
         return
     if engine in RETIRED:
         raise ConfigError(
@@ -98,6 +128,8 @@ def _load(engine: str) -> SentimentEngine:
             engine[len(HF_PREFIX):].strip(), label_map=_options["label_map"],
             allow_download=_options["allow_download"],
         )
+    if engine.startswith(TRAINED_PREFIX):
+        return load_trained(*_trained_parts(engine))
     path = ENGINES[engine]
     if path.suffix == ".npz":
         from enrich.sentiment.linear import LinearSentiment
@@ -112,6 +144,18 @@ def _load(engine: str) -> SentimentEngine:
     if not path.is_dir():
         raise ConfigError(f"sentiment model directory missing: {path}")
     return OnnxSentiment.load(path)  # the int8 ONNX export, as shipped and evaluated
+
+
+def load_trained(base: str, model_file: Path) -> SentimentEngine:
+    """``base`` (one of :data:`RETRAINABLE`) with the fast engine read from ``model_file`` (a
+    version directory, or the ``.npz`` itself) in place of the shipped ``linear-v3``."""
+    from enrich.sentiment.ensemble import EnsembleSentiment
+    from enrich.sentiment.linear import LinearSentiment
+
+    linear = LinearSentiment.load(model_file / MODEL_FILE if model_file.is_dir() else model_file)
+    if base == RETRAINED_MEMBER:
+        return linear
+    return EnsembleSentiment.load(ENGINES[base], resolve=lambda name: linear if name == RETRAINED_MEMBER else get_model(name))
 
 
 def get_model(engine: str = DEFAULT_ENGINE) -> SentimentEngine:

@@ -5,8 +5,9 @@ stricter entity matching) or after ``watch:``, custom words, lexicons or
 
 Only what enrichment produces changes. A mention keeps its id, source, times, URL, author
 pseudonym, extras, duplicate link (``duplicate_of``, hence its cluster), logged responses and
-incident links. Stored text is already PDPA-masked; masking it again changes nothing. No alert
-rule is evaluated: re-labelling old mentions sends no notifications."""
+incident links. Labels a person corrected (``sadap label``, the workspace) stay as corrected.
+Stored text is already PDPA-masked; masking it again changes nothing. No alert rule is
+evaluated: re-labelling old mentions sends no notifications."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any
 from enrich.pipeline import Enricher
 from sadap.app.stakeholders import tagger as stakeholder_tagger
 from sadap.app.config import Config
-from sadap.core.mention import Mention
+from sadap.core.mention import Mention, apply_correction
 from sadap.store import MentionFilter, Store, open_store
 
 # What enrichment writes; everything else on a stored mention is kept as it was.
@@ -82,6 +83,7 @@ def reenrich(
             for old, new in zip(page, fresh):
                 # only enrichment's output moves over; identity, times, links stay as stored
                 new = old.model_copy(update={f: getattr(new, f) for f in ENRICHED_FIELDS})
+                new = apply_correction(new)  # a person's labels win over the model's
                 if new == old:
                     continue
                 write.append(new)

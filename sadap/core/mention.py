@@ -35,6 +35,24 @@ class Complaint(BaseModel):
     type: str | None = None
 
 
+class LabelCorrection(BaseModel):
+    """Labels a person set by hand (``sadap label``, the workspace's mention page): who, when, and
+    each corrected field (``None``: not corrected). Re-enrichment never overwrites them."""
+
+    model_config = ConfigDict(extra="forbid")
+    sentiment: SentimentLabel | None = None
+    expectation: ExpectationLevel | None = None
+    category: str | None = None
+    is_complaint: bool | None = None
+    complaint_type: str | None = None
+    by: str
+    at: AwareDatetime
+
+    def fields(self) -> dict[str, Any]:
+        """The corrected fields and their values."""
+        return {k: v for k, v in self.model_dump(exclude={"by", "at"}).items() if v is not None}
+
+
 class Engagement(BaseModel):
     model_config = ConfigDict(extra="forbid")
     likes: int = 0
@@ -100,11 +118,35 @@ class Mention(BaseModel):
         default=None, ge=0.0, le=1.0,
         description="How much the mention looks like spam or a bot post, 0 to 1 (enrich/spam.py); None before enrichment.",
     )
+    corrected: LabelCorrection | None = Field(
+        default=None, description="Labels a person corrected by hand; they win over enrichment's (apply_correction).",
+    )
 
     @field_validator("published_at", "collected_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         return value.astimezone(UTC)
+
+
+def apply_correction(m: Mention) -> Mention:
+    """``m`` with its hand-corrected labels (:attr:`Mention.corrected`) over enrichment's. A
+    complaint type implies a complaint; no longer a complaint drops the type."""
+    c = m.corrected
+    if c is None:
+        return m
+    update: dict[str, Any] = {}
+    if c.sentiment is not None:
+        update["sentiment"] = Sentiment(label=c.sentiment, score=1.0)
+    if c.expectation is not None:
+        update["expectation"] = c.expectation
+    if c.category is not None:
+        update["category"] = c.category
+    if c.is_complaint is False:
+        update["complaint"] = Complaint(is_complaint=False, type=None)
+    elif c.is_complaint or c.complaint_type is not None:
+        kind = c.complaint_type or (m.complaint.type if m.complaint.is_complaint else None) or "other"
+        update["complaint"] = Complaint(is_complaint=True, type=kind)
+    return m.model_copy(update=update)
 
 
 def canonical_url(url: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol, Self
 from sadap.core.errors import InputError
 from sadap.core.complaint_case import ComplaintCase
 from sadap.core.incident import Incident, IncidentEvent
-from sadap.core.mention import Mention
+from sadap.core.mention import LabelCorrection, Mention, apply_correction
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
@@ -427,6 +427,39 @@ class Store(ABC):
     def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The current assignment of each of these mentions that has one: ``{"assignee", "actor", "at"}``."""
         raise NotImplementedError
+
+    # -- hand-corrected labels ---------------------------------------------------------
+    def correct(self, mention_id: str, correction: LabelCorrection) -> Mention | None:
+        """Set a person's labels on a stored mention and record who and when; None when there is no
+        such mention. Fields the correction leaves out keep an earlier correction, if any (a
+        complaint turned off drops an earlier complaint type; a complaint type turns it on). The
+        mention is written at once with the corrected labels, which re-enrichment keeps."""
+        m = self.get(mention_id)
+        if m is None:
+            return None
+        fields = {**(m.corrected.fields() if m.corrected else {}), **correction.fields()}
+        if correction.is_complaint is False:
+            fields.pop("complaint_type", None)
+        elif correction.complaint_type is not None:
+            fields["is_complaint"] = True
+        merged = LabelCorrection(**fields, by=correction.by, at=correction.at)
+        fixed = apply_correction(m.model_copy(update={"corrected": merged}))
+        self.upsert([fixed])
+        self.record_correction(mention_id, correction)
+        return fixed
+
+    def record_correction(self, mention_id: str, correction: LabelCorrection) -> None:
+        """Append a correction to the history (:meth:`correct` calls it after writing the mention)."""
+        raise NotImplementedError
+
+    def corrections(self, mention_id: str | None = None) -> list[dict[str, Any]]:
+        """The correction history (of one mention, or all), oldest first:
+        ``{"mention_id", "at", "actor", "fields"}``."""
+        raise NotImplementedError
+
+    def corrected_ids(self) -> list[str]:
+        """Ids of the mentions that carry a hand correction (what ``sadap train`` learns from)."""
+        return sorted({c["mention_id"] for c in self.corrections()})
 
     def snoozes(self) -> list[dict[str, Any]]:
         """Every stored snooze: ``{"rule_id", "key", "until", "actor", "reason"}``."""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sadap.core.errors import ConfigError, InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
-from sadap.core.mention import Mention
+from sadap.core.mention import LabelCorrection, Mention
 from sadap.core.complaint_case import ComplaintCase
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
@@ -784,6 +784,20 @@ class ElasticsearchStore(IndexAdmin, Store):
         doc = {"mention_id": mention_id, "assignee": assignee, "actor": actor, "at": _iso_ms(at)}
         self._call(self.client.index, index=self.names.assignments, id=mention_id, document=doc, refresh=True)
 
+    def record_correction(self, mention_id: str, correction: LabelCorrection) -> None:
+        self._ensure_ready()
+        doc = {"mention_id": mention_id, "actor": correction.by, "at": _iso_ms(correction.at), "seq": self._seq(),
+               "doc": json.dumps(correction.fields(), ensure_ascii=False)}
+        self._call(self.client.index, index=self.names.corrections, document=doc, refresh=True)
+
+    def corrections(self, mention_id: str | None = None) -> list[dict[str, Any]]:
+        self._ensure_ready()
+        query: Json = {"term": {"mention_id": mention_id}} if mention_id is not None else {"match_all": {}}
+        hits = self._scan(self.names.corrections, query, [{"at": "asc"}, {"seq": "asc"}], ["mention_id", "actor", "at", "doc"])
+        return [{"mention_id": h["_source"]["mention_id"], "actor": h["_source"]["actor"],
+                 "at": datetime.fromisoformat(h["_source"]["at"].replace("Z", "+00:00")),
+                 "fields": json.loads(h["_source"]["doc"])} for h in hits]
+
     def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         ids = list(mention_ids)
         if not ids:
@@ -1033,6 +1047,8 @@ class ElasticsearchStore(IndexAdmin, Store):
         # complaint assignments are keyed by mention id
         self._bulk_delete([(h["_index"], h["_id"]) for i in range(0, len(ordered), 1000) for h in self._scan(
             self.names.assignments, {"terms": {"mention_id": ordered[i:i + 1000]}}, [{"mention_id": "asc"}], False)])
+        self._bulk_delete([(h["_index"], h["_id"]) for i in range(0, len(ordered), 1000) for h in self._scan(
+            self.names.corrections, {"terms": {"mention_id": ordered[i:i + 1000]}}, [{"seq": "asc"}], False)])
         self._call(self.client.indices.refresh, index=[self.names.mentions, self.names.responses])
 
         def fix_incident(data: dict[str, Any]) -> bool:

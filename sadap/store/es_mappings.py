@@ -151,6 +151,8 @@ STATE_PROPERTIES: Json = {
     "assignments": {"mention_id": KEYWORD, "assignee": KEYWORD, "actor": KEYWORD, "at": DATE},
     "stakeholders": {"id": KEYWORD, "name": KEYWORD, "group": KEYWORD, "status": KEYWORD, "doc": STORED_ONLY},
     "complaint_cases": {"id": KEYWORD, "state": KEYWORD, "received_at": DATE, "doc": STORED_ONLY},
+    # Hand-corrected labels, one entry per correction (the mention itself carries the result).
+    "corrections": {"mention_id": KEYWORD, "actor": KEYWORD, "at": DATE, "seq": {"type": "long"}, "doc": STORED_ONLY},
     "users": {"username": KEYWORD, "role": KEYWORD, "disabled": {"type": "boolean"}, "doc": STORED_ONLY},
     "api_tokens": {"token_hash": KEYWORD, "username": KEYWORD, "created_at": DATE, "doc": STORED_ONLY},
     "incident_events": {
@@ -191,6 +193,7 @@ class Names:
         self.responses = f"{prefix}-responses"
         self.snoozes = f"{prefix}-snoozes"
         self.assignments = f"{prefix}-assignments"
+        self.corrections = f"{prefix}-corrections"
         self.users = f"{prefix}-users"
         self.api_tokens = f"{prefix}-api-tokens"
         self.outbox = f"{prefix}-outbox"
@@ -208,8 +211,8 @@ class Names:
     def state_index(self, kind: str) -> str:
         return {"rule_state": self.rule_state, "alerts": self.alerts, "incidents": self.incidents,
                 "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes,
-                "assignments": self.assignments, "users": self.users, "api_tokens": self.api_tokens,
-                "outbox": self.outbox, "stakeholders": self.stakeholders,
+                "assignments": self.assignments, "corrections": self.corrections, "users": self.users,
+                "api_tokens": self.api_tokens, "outbox": self.outbox, "stakeholders": self.stakeholders,
                 "complaint_cases": self.complaint_cases, "shares": self.shares}[kind]
 
     @property

@@ -15,7 +15,7 @@ from sadap.core.errors import InputError, StoreError
 from sadap.core.files import private_file
 from sadap.core.complaint_case import ComplaintCase
 from sadap.core.incident import Incident, IncidentEvent
-from sadap.core.mention import Mention
+from sadap.core.mention import LabelCorrection, Mention
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
@@ -126,6 +126,14 @@ CREATE TABLE IF NOT EXISTS assignments (
     actor TEXT NOT NULL,
     at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS corrections (
+    id INTEGER PRIMARY KEY,
+    mention_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    fields TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS corrections_mention ON corrections(mention_id);
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY,
     doc TEXT NOT NULL
@@ -825,6 +833,20 @@ class SQLiteStore(Store):
             (mention_id, assignee, actor, _ts(at)),
         )
 
+    def record_correction(self, mention_id: str, correction: LabelCorrection) -> None:
+        self._query(
+            "INSERT INTO corrections (mention_id, at, actor, fields) VALUES (?,?,?,?)",
+            (mention_id, _ts(correction.at), correction.by, json.dumps(correction.fields(), ensure_ascii=False)),
+        )
+
+    def corrections(self, mention_id: str | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE mention_id=?", (mention_id,)) if mention_id is not None else ("", ())
+        rows = self._query(f"SELECT mention_id, at, actor, fields FROM corrections {where} ORDER BY at, id", params)
+        return [{"mention_id": m, "at": _dt(at), "actor": actor, "fields": json.loads(f)} for m, at, actor, f in rows]
+
+    def corrected_ids(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT DISTINCT mention_id FROM corrections ORDER BY mention_id")]
+
     def assignments(self, mention_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         ids = list(mention_ids)
         out: dict[str, dict[str, Any]] = {}
@@ -1044,6 +1066,7 @@ class SQLiteStore(Store):
                         for key, weight in _day_weights(erased):
                             deltas[key] = deltas.get(key, 0) - weight
                     db.execute(f"DELETE FROM assignments WHERE mention_id IN ({marks})", chunk)
+                    db.execute(f"DELETE FROM corrections WHERE mention_id IN ({marks})", chunk)
                     rowids = [r[0] for r in db.execute(f"SELECT rowid FROM mentions WHERE id IN ({marks})", chunk)]
                     for j in range(0, len(rowids), 500):
                         part = rowids[j:j + 500]

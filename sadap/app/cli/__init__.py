@@ -18,6 +18,8 @@ COMMANDS = {
     "enrich": "sadap.app.cli.data:enrich",
     "search": "sadap.app.cli.data:search",
     "reenrich": "sadap.app.cli.data:reenrich",
+    "label": "sadap.app.cli.labels:label",
+    "train": "sadap.app.cli.train:train",
     "eval": "sadap.app.cli.eval:eval_group",
     "alerts": "sadap.app.cli.alerts:alerts",
     "mentions": "sadap.app.cli.alerts:mentions",

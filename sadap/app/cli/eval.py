@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import click
 
 from enrich.evaluate import evaluate
+from enrich.normalize import normalize
 from enrich.pipeline import Enricher
-from enrich.sentiment import configure, get_model
+from enrich.tokenize import tokenize
+from enrich.sentiment import configure, get_model, load_trained, local_engine, versions
 from enrich.voc_eval import (
     check_enrich_row,
     check_csr_row,
@@ -49,7 +53,7 @@ def eval_sentiment(data: str, model: str | None, config_path: str | None, as_jso
 
     config = _load(config_path)
     configure(config.enrich.sentiment_label_map, config.enrich.sentiment_hub_download)
-    engine = model or config.enrich.sentiment_model
+    engine = model or local_engine(config.enrich.sentiment_model, config.data_path)  # what enrichment runs
     get_model(engine)  # an unknown engine fails before the file is read
     rows = [row for _, row in read_jsonl(data, {"text": str, "label": str}, check_sentiment_row)]
     if not rows:
@@ -112,3 +116,74 @@ def eval_csr(data: str, config_path: str | None, as_json: bool) -> None:
     for pillar, s in result["per_pillar"].items():
         click.echo(f"  {pillar:<12} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  (n={s['support']})")
 
+@eval_group.command("train")
+@click.option("--data", "data", required=True, type=click.Path(dir_okay=False),
+              help="JSON lines with `text`, `label` and `split`: `corrections` (what the organisation corrected) "
+                   "or `held_out` (its messages kept aside to measure on).")
+@click.option("--weight", type=click.FloatRange(min=1.0), default=10.0, show_default=True,
+              help="How many shipped messages one correction counts as.")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@handled
+def eval_train(data: str, weight: float, config_path: str | None, as_json: bool) -> None:
+    """Simulate `sadap train` for an organisation: its corrections, then accuracy on its held-out
+    messages and on the Wisesight test split, before and after (in a temporary data directory;
+    your own data directory is not touched).
+
+    The organisation's messages are new to a deployed model, so every message of the file is
+    first taken out of the shipped training data and the fast engine refitted without them: that
+    is the "before" model; "after" is `sadap train` on top of the same data with the corrections.
+    """
+    import numpy as np
+
+    from enrich.training.retrain import Example, fit_linear, read_shipped, retrain, score
+
+    def check(row: dict[str, Any]) -> str | None:
+        if row.get("split") not in ("corrections", "held_out"):
+            return "split must be corrections or held_out"
+        return check_sentiment_row(row)
+
+    config = _load(config_path)
+    engine = config.enrich.sentiment_model
+    rows = [row for _, row in read_jsonl(data, {"text": str, "label": str, "split": str}, check)]
+    corrections = [Example(str(r.get("id", i)), r["text"], r["label"]) for i, r in enumerate(rows)
+                   if r["split"] == "corrections"]
+    held = [r for r in rows if r["split"] == "held_out"]
+    if not held:
+        raise InputError(f"{data}: no held_out rows to measure on")
+    def say(msg: str) -> None:
+        if not as_json:
+            click.echo(f"  {msg}", err=True)
+
+    texts, gold = [r["text"] for r in held], [r["label"] for r in held]
+    domain = {normalize(r["text"]) for r in rows}
+    base = [(t, lab) for t, lab in read_shipped("train") + read_shipped("valid") if normalize(t) not in domain]
+    shipped = score(get_model(engine), texts, gold)
+    with tempfile.TemporaryDirectory(prefix="sadap-train-") as tmp:
+        say(f"the before model: {engine} refitted on {len(base):,} shipped messages without the file's …")
+        norm = [normalize(t) for t, _ in base]
+        baseline = Path(tmp) / "before"
+        baseline.mkdir()
+        fit_linear(norm, [tokenize(t) for t in norm], [lab for _, lab in base], np.ones(len(base)),
+                   baseline / versions.MODEL_FILE, "wisesight-sentiment train + valid without the organisation's messages")
+        current = load_trained(engine, baseline)
+        report = retrain(corrections, Path(tmp), engine, weight=weight, base=base, current=current, progress=say)
+        before = score(current, texts, gold)
+        after = before
+        if report.kept and report.version:
+            after = score(load_trained(engine, versions.root(Path(tmp)) / report.version), texts, gold)
+    result = {"engine": engine, "corrections": len(corrections),
+              "domain_held_out": {"shipped": shipped, "before": before, "after": after}, "train": report.as_dict()}
+    if as_json:
+        _dump(result)
+        return
+    cur, new = report.scores["current"], report.scores["new"]
+    click.echo(f"{engine} · {len(corrections)} corrections (weight {weight:g}) · "
+               f"{'kept' if report.kept else 'not kept: ' + report.reason} · {report.seconds:.0f} s")
+    click.echo(f"  domain held-out (n={before['n']}): accuracy {before['accuracy']:.3f} → {after['accuracy']:.3f} · "
+               f"macro-F1 {before['macro_f1']:.3f} → {after['macro_f1']:.3f} "
+               f"(shipped model, which saw these texts in training: {shipped['accuracy']:.3f})")
+    click.echo(f"  held-out corrections (n={cur['held_out']['n']}): accuracy {cur['held_out']['accuracy']:.3f} → "
+               f"{new['held_out']['accuracy']:.3f}")
+    click.echo(f"  Wisesight test (n={cur['test']['n']}): accuracy {cur['test']['accuracy']:.3f} → "
+               f"{new['test']['accuracy']:.3f} · macro-F1 {cur['test']['macro_f1']:.3f} → {new['test']['macro_f1']:.3f}")

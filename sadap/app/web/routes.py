@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from alerts.incidents import add_note, transition
 from sadap.app import complaints as complaint_cases
 from sadap.app.alerting import run_backtest
+from sadap.app import corrections
 from sadap.app.stakeholders import who_to_inform
 from sadap.app.config import configured_playbooks
 from sadap.app.summary import overview as summary
@@ -172,11 +173,11 @@ async def mention_page(ws: Workspace, request: Request) -> Response:
                       since=m.published_at - timedelta(days=3), until=m.published_at + timedelta(days=3)), 200)
                       if t.id != m.id and (t.url or "").split("#")[0] == base][:30]
         return {"m": m, "copies": copies, "thread": thread, "responses": ws.store.responses(m.id),
-                "assigned": ws.store.assignments([m.id]).get(m.id)}
+                "assigned": ws.store.assignments([m.id]).get(m.id), "corrections": ws.store.corrections(m.id)}
 
     data = await in_thread(load)
     users = [u.username for u in ws.store.list_users() if not u.disabled and u.role != "viewer"]
-    return ws.render(request, "mention.html", user=user, users=users, **data)
+    return ws.render(request, "mention.html", user=user, users=users, choices=corrections.choices(ws.config), **data)
 
 
 async def mention_respond(ws: Workspace, request: Request) -> Response:
@@ -190,6 +191,18 @@ async def mention_respond(ws: Workspace, request: Request) -> Response:
     ws.store.log_response(mid, now_utc(), user.username, data.get("channel", "social")[:40] or "social", text[:4000])
     if getattr(request.state, "via_token", False):
         return JSONResponse({"ok": True, "responses": len(ws.store.responses(mid))})
+    return back(local_path(data.get("next"), f"/mentions/{mid}"))
+
+
+async def mention_label(ws: Workspace, request: Request) -> Response:
+    """A person's labels for a mention (responder and up); blank fields stay as they are."""
+    user, data = await ws.form(request, "responder")
+    mid = request.path_params["mention_id"]
+    values = {name: data.get(name) for name in corrections.FIELDS}
+    fixed = await in_thread(corrections.correct, ws.store, ws.config, mid, values, user.username)
+    if getattr(request.state, "via_token", False):
+        return JSONResponse({"ok": True, "id": fixed.id, "corrected": fixed.corrected.model_dump(mode="json")
+                             if fixed.corrected else None})
     return back(local_path(data.get("next"), f"/mentions/{mid}"))
 
 
@@ -484,6 +497,7 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/mentions/{mention_id}", mention_page, ["GET"]),
     ("/mentions/{mention_id}/respond", mention_respond, ["POST"]),
     ("/mentions/{mention_id}/assign", mention_assign, ["POST"]),
+    ("/mentions/{mention_id}/label", mention_label, ["POST"]),
     ("/incidents", incidents, ["GET"]),
     ("/incidents/{incident_id}", incident_page, ["GET"]),
     ("/incidents/{incident_id}/live", incident_live, ["GET"]),
@@ -503,4 +517,5 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/api/incidents/{incident_id}/{action}", api_incident_action, ["POST"]),
     ("/api/mentions", api_mentions, ["GET"]),
     ("/api/mentions/{mention_id}/respond", mention_respond, ["POST"]),
+    ("/api/mentions/{mention_id}/label", mention_label, ["POST"]),
 ]

@@ -1,0 +1,126 @@
+"""`sadap train`: the fast engine refitted on shipped data plus an organisation's corrections
+(read from a real SQLite store), checked on held-out corrections and a test split, kept and
+versioned in the data directory only when not worse, listed, rolled back, loaded by enrichment
+and applied by `sadap reenrich`. A small slice of the shipped Wisesight data; the fits still take
+a minute or two each on two cores, so those tests are marked slow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("sklearn")
+
+from enrich.pipeline import Enricher  # noqa: E402
+from enrich.sentiment import local_engine, versions  # noqa: E402
+from enrich.training.retrain import Example, held_out, read_shipped, retrain  # noqa: E402
+from sadap.app.cli import main  # noqa: E402
+from sadap.app.config import load_config_file  # noqa: E402
+
+# A bank's customers write "ตึงมาก" ("so tight") about its app as praise; Wisesight never saw it.
+PRAISE = ["แอปสายฟ้าตึงมาก{}", "สายฟ้าแบงก์ตึงมากเลย{}", "ตึงมากแอปสายฟ้า{}"]
+ENDINGS = ["", "ค่ะ", "ครับ", " โอนไวสุด", " ใช้ทุกวัน", " ชอบ", "จริงๆ", " 555", "นะ", " เลยย", "!!", " ตลอด", " ล่ะ",
+           " มาก", " แหละ", " จ้า"]
+
+
+def _corrections() -> list[Example]:
+    texts = [p.format(e) for p in PRAISE for e in ENDINGS]
+    return [Example(f"m{i}", t, "pos") for i, t in enumerate(texts)]
+
+
+@pytest.fixture(scope="module")
+def small():
+    base = read_shipped("train")[:1500]
+    test = read_shipped("test")[:150]
+    return base, test
+
+
+def test_held_out_share_is_stable_and_about_right():
+    ids = [f"id{i}" for i in range(2000)]
+    out = [i for i in ids if held_out(i, 0.25)]
+    assert 400 < len(out) < 600 and out == [i for i in ids if held_out(i, 0.25)]
+
+
+@pytest.mark.slow
+def test_retrain_keeps_a_better_model_versions_and_rolls_back(tmp_path: Path, small):
+    base, test = small
+    messages: list[str] = []
+    report = retrain(_corrections(), tmp_path, "linear-v3", weight=20, base=base, test=test, tolerance=1.0,
+                     progress=messages.append)
+    assert report.kept and report.version == "v1", report
+    assert report.scores["new"]["held_out"]["accuracy"] > report.scores["current"]["held_out"]["accuracy"]
+    assert any("fitted in" in m for m in messages) and messages[-1] == "kept as v1 (now active)"
+    assert versions.active(tmp_path) == "v1"
+    info = versions.info(tmp_path, "v1")
+    assert info["corrections"] == 48 and info["previous"] == "shipped"
+    # enrichment now runs the trained model; the phrase reads as praise
+    engine = local_engine("linear-v3", tmp_path)
+    assert engine.startswith("trained:linear-v3:")
+    [m] = Enricher(sentiment_model=engine).enrich([_mention("แอปสายฟ้าตึงมากเลยจ้า")])
+    assert m.sentiment.label == "pos"
+    # a second run with a strict tolerance on a tiny base is worse on the test split: not kept
+    report = retrain(_corrections(), tmp_path, "linear-v3", weight=20, base=base[:200], test=test, tolerance=0.0)
+    assert not report.kept and "Wisesight test" in report.reason
+    assert versions.versions(tmp_path) == ["v1"] and versions.active(tmp_path) == "v1"
+    versions.activate(tmp_path, versions.previous(tmp_path))
+    assert versions.active(tmp_path) is None and local_engine("linear-v3", tmp_path) == "linear-v3"
+
+
+def test_too_few_corrections_is_one_line(tmp_path: Path, small):
+    from sadap.core.errors import InputError
+
+    with pytest.raises(InputError, match="at least 8 mentions with a corrected sentiment; there are 3"):
+        retrain(_corrections()[:3], tmp_path, "linear-v3", base=small[0], test=small[1])
+
+
+def _mention(text: str):
+    from sadap.core.mention import RawMention, to_mention
+
+    return to_mention(RawMention(source_kind="file", source_name="t", text=text), pseudonym_key=b"k")
+
+
+CONFIG = """data_dir: data
+enrich:
+  sentiment_model: linear-v3
+rules: []
+notifiers: []
+"""
+
+
+def _labels(config) -> list[str]:
+    from sadap.store import MentionFilter, open_store
+
+    with open_store(config) as store:
+        return [m.sentiment.label for m in store.page_by_id(MentionFilter(), limit=10)]
+
+
+@pytest.mark.slow
+def test_cli_list_rollback_and_reenrich_applies_the_active_version(tmp_path: Path, small):
+    cfg = tmp_path / "sadap.yaml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    config = load_config_file(cfg)
+    src = tmp_path / "posts.jsonl"
+    src.write_text(json.dumps({"id": "x", "text": "แอปสายฟ้าตึงมากเลยจ้า"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest", str(src), "--config", str(cfg)]).exit_code == 0
+    before = _labels(config)
+    # train through the library on the small slice, into this organisation's data directory
+    report = retrain(_corrections(), config.data_path, "linear-v3", weight=20, base=small[0], test=small[1], tolerance=1.0)
+    assert report.kept
+    r = runner.invoke(main, ["train", "--list", "--config", str(cfg)])
+    assert r.exit_code == 0 and "* v1" in r.output and "  shipped" in r.output, r.output
+    r = runner.invoke(main, ["reenrich", "--config", str(cfg), "--json"])
+    assert r.exit_code == 0, r.output
+    assert _labels(config) == ["pos"] != before
+    r = runner.invoke(main, ["train", "--rollback", "--config", str(cfg)])
+    assert r.exit_code == 0 and "active sentiment model: shipped" in r.output
+    r = runner.invoke(main, ["train", "--rollback", "v9", "--config", str(cfg)])
+    assert r.exit_code == 1 and "no trained sentiment version 'v9'; stored: v1 (or shipped)" in r.output
+    r = runner.invoke(main, ["train", "--rollback", "v1", "--config", str(cfg)])
+    assert r.exit_code == 0 and "active sentiment model: v1" in r.output
+    # with no corrections in the store, train says what to do
+    r = runner.invoke(main, ["train", "--config", str(cfg)])
+    assert r.exit_code == 1 and "sadap label" in r.output
