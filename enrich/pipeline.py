@@ -13,6 +13,7 @@ from enrich.entities import Entity, EntityMatcher
 from enrich.hashtags import distinct_words, hashtags, search_words, split_tags
 from enrich.keywords import keywords
 from enrich.language import detect_language
+from enrich.news import NewsReader, NewsSettings, read_article, split_sentences
 from enrich.normalize import normalize
 from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
 from enrich.sentiment import DEFAULT_ENGINE, configure, predict
@@ -51,6 +52,9 @@ class EnrichSettings(LexiconSettings, Protocol):
 
     @property
     def mask_personal_data(self) -> bool: ...
+
+    @property
+    def news(self) -> NewsSettings: ...
 
 
 class WatchedEntity(Protocol):
@@ -112,6 +116,7 @@ class Enricher:
         sentiment_model: str = DEFAULT_ENGINE,
         mask_personal_data: bool = True,
         lexicons: Lexicons | None = None,
+        news: NewsSettings | None = None,
     ):
         entities = list(entities)
         words = set(custom_words)
@@ -123,6 +128,22 @@ class Enricher:
         self.sentiment_model = sentiment_model
         self.mask_personal_data = mask_personal_data
         self._lexicons = lexicons
+        self.news = news or NewsSettings()
+        self._news_kinds = frozenset(self.news.source_kinds)
+        self._news_reader: NewsReader | None = None
+
+    @property
+    def news_reader(self) -> NewsReader:
+        if self._news_reader is None:
+            self._news_reader = NewsReader.build(self.news)
+        return self._news_reader
+
+    def is_news(self, m: Mention, body: str) -> bool:
+        """Whether ``m`` is read as news: a news source kind, or a long text (``enrich.news``)."""
+        if not self.news.enabled:
+            return False
+        limit = self.news.long_text_chars
+        return m.source_kind in self._news_kinds or (limit > 0 and len(body) >= limit)
 
     @property
     def lexicons(self) -> Lexicons:
@@ -140,6 +161,7 @@ class Enricher:
             sentiment_model=config.enrich.sentiment_model,
             mask_personal_data=config.enrich.mask_personal_data,
             lexicons=Lexicons.from_config(config.enrich),
+            news=config.enrich.news,
         )
 
     @staticmethod
@@ -168,12 +190,20 @@ class Enricher:
         texts: list[str] = []
         token_lists: list[list[str]] = []
         fulls: list[str] = []
+        # News (enrich/news.py): index in ``out`` → (sentences, each sentence's tokens).
+        news: dict[int, tuple[list[str], list[list[str]]]] = {}
         for m in mentions:
             raw = m.text[:MAX_TEXT]
             m = self._masked(m)
             body = normalize(m.text[:MAX_TEXT])
             title = normalize(m.title or "")
-            tokens = tokenize(body, self.custom_words)
+            if self.is_news(m, body):  # tokenised sentence by sentence: the same tokens, and the sentences
+                sentences = split_sentences(body)
+                sentence_tokens = [tokenize(s, self.custom_words) for s in sentences]
+                tokens = [t for words in sentence_tokens for t in words]
+                news[len(out)] = (sentences, sentence_tokens)
+            else:
+                tokens = tokenize(body, self.custom_words)
             title_tokens = tokenize(title, self.custom_words) if title else []
             full = f"{title}\n{body}" if title else body
             tag_splits = split_tags(full, self.custom_words)  # each tag split once, for both uses
@@ -210,14 +240,28 @@ class Enricher:
             token_lists.append(title_tokens + tokens)
             fulls.append(full)
         # Only texts with something to read go to the model; the rest are neutral.
-        todo = [i for i, text in enumerate(texts) if has_content(text)]
+        todo = [i for i, text in enumerate(texts) if i not in news and has_content(text)]
         labels: list[tuple[SentimentLabel, float]] = [NO_CONTENT] * len(out)
         if todo:
             predicted = predict([texts[i] for i in todo], [out[i].tokens for i in todo], engine=self.sentiment_model)
             for i, result in zip(todo, predicted):
                 labels[i] = result
         lexicons = self.lexicons
-        for m, words, full, (label, score) in zip(out, token_lists, fulls, labels):
+        for i, (sentences, sentence_tokens) in news.items():
+            m = out[i]
+            title = normalize(m.title or "")
+            reading = read_article(self.news_reader, lexicons, self.matcher, title,
+                                   list(m.extras.get("title_tokens") or []), sentences, sentence_tokens, m.entities)
+            m.sentiment = Sentiment(label=reading.sentiment[0], score=reading.sentiment[1])
+            m.expectation = "none"
+            m.category = reading.category
+            m.complaint = Complaint(is_complaint=reading.is_complaint, type=reading.complaint_type)
+            m.news_topic = reading.topic
+            m.entity_tones = reading.entity_tones
+        for i, (m, words, full, (label, score)) in enumerate(zip(out, token_lists, fulls, labels)):
+            if i in news:
+                continue
+            m.news_topic, m.entity_tones = None, {}
             m.sentiment = Sentiment(label=label, score=round(float(score), 4))
             voc = lexicons.analyze(words, full, label)
             m.expectation = voc.expectation

@@ -23,6 +23,7 @@ from alerts.outbox import OutboxSettings
 from alerts.registry import build_rules, rule_types
 from alerts.rules.base import Rule
 from enrich.sentiment import check_engine
+from enrich.news import NewsSettings
 from enrich.voc import check_lexicon
 from playbooks.loader import load_playbooks
 from playbooks.schema import Playbook
@@ -182,6 +183,11 @@ class EnrichConfig(Strict):
     )
     replace_default_lexicons: bool = Field(
         False, description="Use only the lexicons configured here, not the shipped Thai ones."
+    )
+    news: NewsSettings = Field(
+        default_factory=NewsSettings,
+        description="How news and long posts are read: event tone, tone toward each watched name, news topic "
+        "(see `docs/enrichment.md`, \"News and long texts\").",
     )
 
     @field_validator("categories", "complaint_types")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, Self
 
 from sadap.core.incident import Incident, IncidentEvent
+from sadap.core.mention import NEWS_SOURCE_KINDS as NEWS_SOURCE_KINDS  # re-exported: the store and the rules read it here
 from sadap.core.mention import Mention
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
@@ -105,6 +106,8 @@ _GROUP_FIELDS = (
     GroupField("author_id", "author_id", "author_id"),
     GroupField("language", "language", "language"),
     GroupField("expectation", "expectation", "expectation", filter="expectations"),
+    # News and long posts only (enrich/news.py): politics, economy, crime, accident…
+    GroupField("news_topic", "news_topic", "news_topic", filter="news_topics"),
     # The first mention of a near-duplicate group (duplicate_of, else the mention's own id).
     GroupField("cluster", "COALESCE(duplicate_of, id)", "cluster"),
 )
@@ -146,6 +149,7 @@ class MentionFilter:
     entities: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     expectations: tuple[str, ...] = ()
+    news_topics: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     clusters: tuple[str, ...] = ()
@@ -164,8 +168,6 @@ class UpsertResult:
     updated: list[str] = field(default_factory=list)
 
 
-#: Source kinds that are news: outlets republishing one press release (syndication) are one voice.
-NEWS_SOURCE_KINDS: tuple[str, ...] = ("rss", "article", "news", "google_news", "sitemap")
 
 
 def voice_key(m: Mention) -> str:
