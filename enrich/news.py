@@ -53,7 +53,8 @@ from enrich.voc import OTHER, Lexicons, WordSet, Words, _key, check_lexicon
 NEWS_LEXICON = Path(__file__).resolve().parent / "lexicons" / "news.yaml"
 Tone = Literal["pos", "neu", "neg"]
 NewsWordsKey = Literal[
-    "negative_events", "positive_events", "negations", "prevention", "improvements", "praise", "criticism", "customers"
+    "negative_events", "positive_events", "negations", "prevention", "improvements", "relief", "praise", "criticism",
+    "customers",
 ]
 
 HEADLINE_WEIGHT = 3.0
@@ -64,6 +65,10 @@ HARM_WEIGHT = 1.5
 NEG_MIN = 1.5
 POS_MIN = 1.0
 ENTITY_HEADLINE_WEIGHT = 2.0
+TOPIC_HEADLINE_WEIGHT = 5.0
+BODY_SHARE = 0.25
+NEGATION_WINDOW = 12  # characters between a negation and the harm word it negates (ไม่พบเรือนจำระบาด)
+PREVENTION_WINDOW = 8  # how much the body counts when the headline has event words
 
 _SENTENCE = re.compile(r"\s*\n\s*|(?<=[.!?])\s+|(?<=[\u0e00-\u0e7f])\s+(?=[\u0e00-\u0e7f])")
 _lock = threading.Lock()
@@ -87,7 +92,7 @@ class NewsSettings(Strict):
     words: dict[NewsWordsKey, list[str]] = Field(
         default_factory=dict,
         description="Words added to the shipped news lists: `negative_events`, `positive_events`, `negations`, "
-        "`prevention`, `improvements`, `praise`, `criticism`, `customers`.",
+        "`prevention`, `improvements`, `relief`, `praise`, `criticism`, `customers`.",
     )
     topics: dict[str, list[str]] = Field(
         default_factory=dict,
@@ -143,6 +148,11 @@ class NewsResult:
         return self.tone, _confidence(self.score)
 
 
+def _near(words: Words, start: int, before: Sequence[str], window: int) -> bool:
+    """Whether one of ``before`` ends at a word boundary at most ``window`` characters before ``start``."""
+    return any(p in words.bounds and words.preceded_by(p, before) for p in range(start, max(0, start - window) - 1, -1))
+
+
 def _confidence(score: float) -> float:
     return round(min(1.0, 0.5 + abs(score) / 10), 4)
 
@@ -164,6 +174,7 @@ class NewsReader:
         self.negations = sorted({_key(w) for w in words.get("negations", ())}, key=len, reverse=True)
         prevention = {_key(w) for w in words.get("prevention", ())}
         self.prevention = sorted({p + tail for p in prevention for tail in ("", "การ", "ปัญหา")}, key=len, reverse=True)
+        self.relief = WordSet({"relief": words.get("relief", ())})
         self.improvements = WordSet({"better": words.get("improvements", ())})
         self.customers = WordSet({"customer": words.get("customers", ())})
         self.topic_names = [n for n in topics if n != OTHER]
@@ -174,8 +185,8 @@ class NewsReader:
         settings = settings or NewsSettings()
         base = {} if settings.replace_default_lexicons else load_news_default()
         words: dict[str, list[str]] = {}
-        for key in ("negative_events", "positive_events", "negations", "prevention", "improvements", "praise",
-                    "criticism", "customers"):
+        for key in ("negative_events", "positive_events", "negations", "prevention", "improvements", "relief",
+                    "praise", "criticism", "customers"):
             words[key] = list(base.get(key, []) or []) + list(settings.words.get(key, []))  # type: ignore[call-overload]
         topics = {k: list(v or ()) for k, v in (base.get("topics", {}) or {}).items()}
         for name, extra in settings.topics.items():
@@ -193,11 +204,16 @@ class NewsReader:
         if not hits:
             return 0.0, 0.0, []
         easing = bool(self.improvements.find(words))
+        relief = [start for _, _, start in self.relief.find(words)]
         good = harm = 0.0
         out: list[str] = []
         for key, label, start in hits:
             if label == "neg":
-                if start > 0 and (words.preceded_by(start, self.negations) or words.preceded_by(start, self.prevention)):
+                if start > 0 and (_near(words, start, self.negations, NEGATION_WINDOW)
+                                  or _near(words, start, self.prevention, PREVENTION_WINDOW)):
+                    continue
+                if any(r < start for r in relief):  # ช่วยเหลือผู้ประสบภัย: whom the help is for
+                    out.append(f"relieved:{key}")
                     continue
                 if easing:
                     good += 1
@@ -227,11 +243,10 @@ class NewsReader:
         scores: list[float] = []  # each sentence's good minus harm, unweighted (for entity tones)
         head = Words.of(headline, headline_text) if headline else None
         head_score = 0.0
+        head_good = head_harm = 0.0
         if head is not None and head.has_words:
-            g, h, found = self._events(head)
-            good += HEADLINE_WEIGHT * g
-            harm += HEADLINE_WEIGHT * h
-            head_score = g - h
+            head_good, head_harm, found = self._events(head)
+            head_score = head_good - head_harm
             hits += found
         for i, (tokens, text) in enumerate(zip(sentences, sentence_texts)):
             words = Words.of(tokens, text)
@@ -242,12 +257,14 @@ class NewsReader:
             harm += weight * h
             scores.append(g - h)
             hits += found
+        if head_good or head_harm:  # the headline says what the news is; the body only when it does not
+            good, harm = HEADLINE_WEIGHT * head_good + BODY_SHARE * good, HEADLINE_WEIGHT * head_harm + BODY_SHARE * harm
         result = NewsResult(tone=_tone(good, harm), score=round(good - harm, 3), hits={"events": hits})
         # Topic: headline hits count three times.
         counts = {n: 0.0 for n in self.topic_names}
         if head is not None:
             for _, label, _ in self.topics.find(head):
-                counts[label] += HEADLINE_WEIGHT
+                counts[label] += TOPIC_HEADLINE_WEIGHT
         for words in sent_words:
             for _, label, _ in self.topics.find(words):
                 counts[label] += 1
