@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from alerts.incidents import add_note, transition
 from sadap.app.alerting import run_backtest
 from sadap.app.config import configured_playbooks
+from sadap.app.names import news_topic_names
 from sadap.app.summary import overview as summary
 from sadap.app.web import auth, views
 from sadap.app.web.app import (
@@ -143,7 +144,7 @@ async def mentions(ws: Workspace, request: Request) -> Response:
     sources = await in_thread(ws.store.count_by, MentionFilter(), "source_name", 50)
     return ws.render(request, "mentions.html", user=user, found=found, total=min(total, COUNT_CAP),
                      more=total > COUNT_CAP, sizes=sizes, p=p,
-                     limit=limit, sources=list(sources), csv_link=views.link("/mentions.csv", **p))
+                     limit=limit, sources=list(sources), news_topics=list(news_topic_names()), csv_link=views.link("/mentions.csv", **p))
 
 
 async def mentions_csv(ws: Workspace, request: Request) -> Response:

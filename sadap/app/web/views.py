@@ -20,8 +20,8 @@ from sadap.store import MentionFilter, Store
 from sadap.store.query import parse_query
 
 SENTIMENTS = ("pos", "neu", "neg", "q")
-FILTER_KEYS = ("q", "since", "until", "source", "kind", "sentiment", "expectation", "category", "entity", "hashtag",
-               "keyword", "author", "cluster", "complaint", "responded", "max_spam", "copies")
+FILTER_KEYS = ("q", "since", "until", "source", "kind", "sentiment", "expectation", "category", "news_topic", "entity",
+               "hashtag", "keyword", "author", "cluster", "complaint", "responded", "max_spam", "copies")
 
 
 def parse_when(text: str, field: str, end: bool = False) -> datetime:
@@ -65,7 +65,7 @@ def mention_filter(params: dict[str, str], custom_words: tuple[str, ...], defaul
         since=since, until=until, query=query, sentiment=sentiment,
         source_names=_values(params, "source"), source_kinds=_values(params, "kind"),
         entities=_values(params, "entity"), categories=_values(params, "category"),
-        expectations=_values(params, "expectation"), hashtags=_values(params, "hashtag"),
+        expectations=_values(params, "expectation"), news_topics=_values(params, "news_topic"), hashtags=_values(params, "hashtag"),
         keywords=_values(params, "keyword"), clusters=_values(params, "cluster"),
         complaint=flags.get(params.get("complaint", "")), responded=flags.get(params.get("responded", "")),
         include_duplicates=params.get("copies") == "1" or bool(params.get("cluster")),
@@ -120,6 +120,7 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
                    {s: label("sentiment", s, lang) for s in SENTIMENTS}, "sentiment"),
         bar_chart("expectation", word("expectation", lang), store.count_by(base, "expectation"), "expectation", "expectation"),
         bar_chart("category", word("category", lang), store.count_by(base, "category"), "category", "category"),
+        bar_chart("news_topic", word("news_topic", lang), store.count_by(base, "news_topic"), "news_topic", "news_topic"),
         bar_chart("complaint_type", word("complaint_type", lang),
                   store.count_by(replace(base, complaint=True), "complaint_type"), "complaint_type_x", "complaint_type",
                   {"complaint": "1"}),
@@ -133,7 +134,7 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
     # Complaint types have no mention filter of their own: their bars open the complaints in the range.
     charts[3]["links"] = [[link("/mentions", **common, complaint="1", copies="1") for _ in charts[3]["x"]]]
     # Authors have no mention filter either: a bar opens the range's mentions.
-    charts[6]["links"] = [[link("/mentions", **common, copies="1") for _ in charts[6]["x"]]]
+    charts[7]["links"] = [[link("/mentions", **common, copies="1") for _ in charts[7]["x"]]]
     return {"charts": charts, "total": total, "unique": store.count(replace(base, include_duplicates=False)),
             "entities": list(store.count_by(MentionFilter(), "entity", limit=50))}
 
