@@ -221,3 +221,49 @@ def test_annotated_news_sets(split):
     from enrich.news import topic_names
 
     assert {r["topic"] for r in data.values()} <= set(topic_names())
+
+
+def test_workspace_filters_by_news_topic(demo_store_dir, tmp_path):
+    from starlette.testclient import TestClient
+
+    from sadap.app.config import load_config_file
+    from sadap.app.web import create_app
+    from sadap.store import open_store
+    from tests.web_support import sign_in, workspace_copy
+
+    config = load_config_file(workspace_copy(demo_store_dir, tmp_path / "ws"))
+    with open_store(config) as store:
+        # The demo crawls a Thai news site (kind article): its stories are read as news.
+        topics = store.count_by(MentionFilter(), "news_topic")
+        assert topics, "the demo's articles should have news topics"
+        topic, n = next(iter(topics.items()))
+        client = TestClient(create_app(config, store), base_url="http://127.0.0.1")
+        assert sign_in(client, "viewer").status_code == 303
+        page = client.get("/mentions", params={"news_topic": topic, "copies": "1"})
+        assert page.status_code == 200 and f'id="found-count">{n}<' in page.text
+        assert f'<option value="{topic}" selected>' in page.text
+        one = store.search(MentionFilter(news_topics=(topic,)), limit=1)[0]
+        assert one.source_kind in NEWS_SOURCE_KINDS and one.category is None
+        detail = client.get(f"/mentions/{one.id}").text
+        from sadap.app.names import news_topic_names
+
+        assert news_topic_names()[topic][0] in detail  # the Thai topic name
+        assert 'id="chart-news_topic"' in client.get("/").text
+
+
+def test_threshold_rule_grouped_by_news_topic(tmp_path):
+    from sadap.app.alerting import build_engine
+    from sadap.app.config import Config
+    from sadap.store.sqlite import SQLiteStore
+
+    s = SQLiteStore(tmp_path / "rules.db")
+    # Real articles: three crime stories and one disaster, collected within the hour.
+    crime = [PAGES["khaosod/news_88123.html"], TUNE["tune-018"], TUNE["tune-097"]]
+    got = [m.model_copy(update={"published_at": m.collected_at}) for m in read(*crime, PAGES["khaosod/news_88190.html"])]
+    s.upsert(got)
+    rule = {"id": "crime-news", "type": "threshold", "title": "ข่าวอาชญากรรม", "sentiment": ["neg"], "limit": 3,
+            "window": "1h", "group_by": "news_topic"}
+    engine = build_engine(Config.model_validate({"rules": [rule], "notifiers": []}), s, notifiers=[])
+    alerts = engine.check(max(m.collected_at for m in got) + timedelta(minutes=1))
+    assert [(a.key, a.count) for a in alerts] == [("crime", 3)]
+    s.close()
