@@ -187,7 +187,7 @@ class NewsReader:
         words: dict[str, list[str]] = {}
         for key in ("negative_events", "positive_events", "negations", "prevention", "improvements", "relief",
                     "praise", "criticism", "customers"):
-            words[key] = list(base.get(key, []) or []) + list(settings.words.get(key, []))  # type: ignore[call-overload]
+            words[key] = list(base.get(key, []) or []) + list(settings.words.get(key, []))
         topics = {k: list(v or ()) for k, v in (base.get("topics", {}) or {}).items()}
         for name, extra in settings.topics.items():
             if not extra:
