@@ -18,6 +18,7 @@ from enrich.normalize import normalize
 from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
 from enrich.sentiment import DEFAULT_ENGINE, configure, predict
 from enrich.spam import spam_score
+from enrich.stakeholders import StakeholderTagger
 from enrich.tokenize import tokenize
 from enrich.voc import Lexicons, LexiconSettings
 from sadap.core.mention import Complaint, Mention, Sentiment, SentimentLabel
@@ -144,6 +145,9 @@ class Enricher:
             return False
         limit = self.news.long_text_chars
         return m.source_kind in self._news_kinds or (limit > 0 and len(body) >= limit)
+        #: Registered stakeholders to tag mentions with (the app builds it from the store's
+        #: registry; enrichment never reads the store). None: no ``stakeholders`` tagging.
+        self.stakeholders: StakeholderTagger | None = None
 
     @property
     def lexicons(self) -> Lexicons:
@@ -192,6 +196,7 @@ class Enricher:
         fulls: list[str] = []
         # News (enrich/news.py): index in ``out`` → (sentences, each sentence's tokens).
         news: dict[int, tuple[list[str], list[list[str]]]] = {}
+        contexts: list[str] = []
         for m in mentions:
             raw = m.text[:MAX_TEXT]
             m = self._masked(m)
@@ -239,6 +244,7 @@ class Enricher:
             texts.append(body)
             token_lists.append(title_tokens + tokens)
             fulls.append(full)
+            contexts.append(context)
         # Only texts with something to read go to the model; the rest are neutral.
         todo = [i for i, text in enumerate(texts) if i not in news and has_content(text)]
         labels: list[tuple[SentimentLabel, float]] = [NO_CONTENT] * len(out)
@@ -258,6 +264,9 @@ class Enricher:
             m.complaint = Complaint(is_complaint=reading.is_complaint, type=reading.complaint_type)
             m.news_topic = reading.topic
             m.entity_tones = reading.entity_tones
+        if self.stakeholders:
+            for m, context in zip(out, contexts):
+                m.stakeholders = self.stakeholders.tag(m, context)
         for i, (m, words, full, (label, score)) in enumerate(zip(out, token_lists, fulls, labels)):
             if i in news:
                 continue
