@@ -132,6 +132,9 @@ class Enricher:
         self.news = news or NewsSettings()
         self._news_kinds = frozenset(self.news.source_kinds)
         self._news_reader: NewsReader | None = None
+        #: Registered stakeholders to tag mentions with (the app builds it from the store's
+        #: registry; enrichment never reads the store). None: no ``stakeholders`` tagging.
+        self.stakeholders: StakeholderTagger | None = None
 
     @property
     def news_reader(self) -> NewsReader:
@@ -145,9 +148,6 @@ class Enricher:
             return False
         limit = self.news.long_text_chars
         return m.source_kind in self._news_kinds or (limit > 0 and len(body) >= limit)
-        #: Registered stakeholders to tag mentions with (the app builds it from the store's
-        #: registry; enrichment never reads the store). None: no ``stakeholders`` tagging.
-        self.stakeholders: StakeholderTagger | None = None
 
     @property
     def lexicons(self) -> Lexicons:
