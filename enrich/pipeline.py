@@ -14,6 +14,7 @@ from enrich.entities import Entity, EntityMatcher
 from enrich.hashtags import distinct_words, hashtags, search_words, split_tags
 from enrich.keywords import keywords
 from enrich.language import detect_language
+from enrich.news import NewsReader, NewsSettings, read_article, split_sentences
 from enrich.normalize import normalize
 from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
 from enrich.sentiment import DEFAULT_ENGINE, configure, local_engine, predict
@@ -57,6 +58,7 @@ class EnrichSettings(LexiconSettings, Protocol):
 
     @property
     def csr(self) -> Mapping[str, Sequence[str]]: ...
+    def news(self) -> NewsSettings: ...
 
 
 class WatchedEntity(Protocol):
@@ -122,6 +124,7 @@ class Enricher:
         mask_personal_data: bool = True,
         lexicons: Lexicons | None = None,
         csr: CsrLexicon | None = None,
+        news: NewsSettings | None = None,
     ):
         entities = list(entities)
         words = set(custom_words)
@@ -134,9 +137,25 @@ class Enricher:
         self.mask_personal_data = mask_personal_data
         self._lexicons = lexicons
         self._csr = csr
+        self.news = news or NewsSettings()
+        self._news_kinds = frozenset(self.news.source_kinds)
+        self._news_reader: NewsReader | None = None
         #: Registered stakeholders to tag mentions with (the app builds it from the store's
         #: registry; enrichment never reads the store). None: no ``stakeholders`` tagging.
         self.stakeholders: StakeholderTagger | None = None
+
+    @property
+    def news_reader(self) -> NewsReader:
+        if self._news_reader is None:
+            self._news_reader = NewsReader.build(self.news)
+        return self._news_reader
+
+    def is_news(self, m: Mention, body: str) -> bool:
+        """Whether ``m`` is read as news: a news source kind, or a long text (``enrich.news``)."""
+        if not self.news.enabled:
+            return False
+        limit = self.news.long_text_chars
+        return m.source_kind in self._news_kinds or (limit > 0 and len(body) >= limit)
 
     @property
     def lexicons(self) -> Lexicons:
@@ -162,6 +181,7 @@ class Enricher:
             mask_personal_data=config.enrich.mask_personal_data,
             lexicons=Lexicons.from_config(config.enrich),
             csr=CsrLexicon(config.enrich.csr),
+            news=config.enrich.news,
         )
 
     @staticmethod
@@ -190,13 +210,21 @@ class Enricher:
         texts: list[str] = []
         token_lists: list[list[str]] = []
         fulls: list[str] = []
+        # News (enrich/news.py): index in ``out`` → (sentences, each sentence's tokens).
+        news: dict[int, tuple[list[str], list[list[str]]]] = {}
         contexts: list[str] = []
         for m in mentions:
             raw = m.text[:MAX_TEXT]
             m = self._masked(m)
             body = normalize(m.text[:MAX_TEXT])
             title = normalize(m.title or "")
-            tokens = tokenize(body, self.custom_words)
+            if self.is_news(m, body):  # tokenised sentence by sentence: the same tokens, and the sentences
+                sentences = split_sentences(body)
+                sentence_tokens = [tokenize(s, self.custom_words) for s in sentences]
+                tokens = [t for words in sentence_tokens for t in words]
+                news[len(out)] = (sentences, sentence_tokens)
+            else:
+                tokens = tokenize(body, self.custom_words)
             title_tokens = tokenize(title, self.custom_words) if title else []
             full = f"{title}\n{body}" if title else body
             tag_splits = split_tags(full, self.custom_words)  # each tag split once, for both uses
@@ -234,7 +262,7 @@ class Enricher:
             fulls.append(full)
             contexts.append(context)
         # Only texts with something to read go to the model; the rest are neutral.
-        todo = [i for i, text in enumerate(texts) if has_content(text)]
+        todo = [i for i, text in enumerate(texts) if i not in news and has_content(text)]
         labels: list[tuple[SentimentLabel, float]] = [NO_CONTENT] * len(out)
         if todo:
             predicted = predict([texts[i] for i in todo], [out[i].tokens for i in todo], engine=self.sentiment_model)
@@ -242,10 +270,25 @@ class Enricher:
                 labels[i] = result
         lexicons = self.lexicons
         csr = self.csr
+        for i, (sentences, sentence_tokens) in news.items():
+            m = out[i]
+            title = normalize(m.title or "")
+            reading = read_article(self.news_reader, lexicons, self.matcher, title,
+                                   list(m.extras.get("title_tokens") or []), sentences, sentence_tokens, m.entities)
+            m.sentiment = Sentiment(label=reading.sentiment[0], score=reading.sentiment[1])
+            m.expectation = "none"
+            m.category = reading.category
+            m.complaint = Complaint(is_complaint=reading.is_complaint, type=reading.complaint_type)
+            m.news_topic = reading.topic
+            m.entity_tones = reading.entity_tones
         if self.stakeholders:
             for m, context in zip(out, contexts):
                 m.stakeholders = self.stakeholders.tag(m, context)
-        for m, words, full, (label, score) in zip(out, token_lists, fulls, labels):
+        for i, (m, words, full, (label, score)) in enumerate(zip(out, token_lists, fulls, labels)):
+            m.csr = csr.classify(words, full)  # news too: CSR activities are mostly reported as news
+            if i in news:
+                continue
+            m.news_topic, m.entity_tones = None, {}
             m.sentiment = Sentiment(label=label, score=round(float(score), 4))
             voc = lexicons.analyze(words, full, label)
             if voc.sentiment is not None:  # praise words around a failure: sarcasm (enrich.voc rule 5)
@@ -253,5 +296,4 @@ class Enricher:
             m.expectation = voc.expectation
             m.category = voc.category
             m.complaint = Complaint(is_complaint=voc.is_complaint, type=voc.complaint_type)
-            m.csr = csr.classify(words, full)
         return out

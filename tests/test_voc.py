@@ -240,8 +240,13 @@ def test_bad_input_is_none_other_not_complaint(enricher, text):
 
 
 def test_huge_input_does_not_crash(enricher):
+    from enrich.news import NewsSettings
+
     text = "แอปล่มอีกแล้ว พนักงานไม่ตอบ " * 8000  # > 200 kB
-    (m,) = run(enricher, text)
+    (m,) = run(enricher, text)  # a long text: read as news (enrich/news.py), and no crash
+    assert m.news_topic is not None and m.expectation == "none"
+    as_post = Enricher(sentiment_model=enricher.sentiment_model, news=NewsSettings(long_text_chars=0))
+    (m,) = run(as_post, text)
     assert m.complaint.is_complaint and m.expectation == "disappointed"
 
 

@@ -102,7 +102,10 @@ def test_search_and_filter(server, page):
     page.select_option("select[name=sentiment]", "neg")
     page.click("#mention-filters button[type=submit]")
     page.wait_for_load_state("load")
-    expected = store.count(MentionFilter(query=parse_query("แอป ล่ม", ("แสงทอง",)), sentiment=("neg",),
+    from sadap.app.config import load_config_file
+
+    words = tuple(load_config_file(store.path.parent / "sadap.yaml").custom_words())  # the page's query words
+    expected = store.count(MentionFilter(query=parse_query("แอป ล่ม", words), sentiment=("neg",),
                                          include_duplicates=False))
     assert "sentiment=neg" in page.url and int(page.locator("#found-count").inner_text()) == expected > 0
     assert page.locator("table.mentions tbody tr").count() == min(expected, 50)

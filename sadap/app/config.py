@@ -24,6 +24,7 @@ from alerts.registry import build_rules, rule_types
 from alerts.rules.base import Rule
 from enrich.sentiment import check_engine
 from enrich.csr import check_csr_lexicon
+from enrich.news import NewsSettings
 from enrich.voc import check_lexicon
 from playbooks.loader import load_playbooks
 from playbooks.schema import Playbook
@@ -189,6 +190,11 @@ class EnrichConfig(Strict):
         default_factory=dict,
         description="CSR words added to the shipped Thai lists (`enrich/lexicons/csr.yaml`): `activity` (what makes a "
         "mention about a CSR activity: โครงการ, บริจาค …) and the pillars `economy`, `society`, `environment`.",
+    )
+    news: NewsSettings = Field(
+        default_factory=NewsSettings,
+        description="How news and long posts are read: event tone, tone toward each watched name, news topic "
+        "(see `docs/enrichment.md`, \"News and long texts\").",
     )
 
     @field_validator("categories", "complaint_types")

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from sadap.app.names import news_topic_names
 from sadap.app.sources import source_kinds
 from sadap.core.errors import SadapError
 from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT
@@ -47,6 +48,8 @@ MENTION_LABELS = {
     "category": "หมวดเสียงของลูกค้า",
     "is_complaint": "เป็นข้อร้องเรียน",
     "complaint_type": "ประเภทข้อร้องเรียน",
+    "news_topic": "หมวดข่าว",
+    "entity_tones": "น้ำเสียงต่อชื่อที่ติดตาม (ชื่อ:น้ำเสียง)",
     "entities": "แบรนด์และสิ่งที่ติดตาม",
     "hashtags": "แฮชแท็ก",
     "keywords": "คำสำคัญ",
@@ -171,7 +174,7 @@ def saved_objects(prefix: str = "sadap") -> list[dict[str, Any]]:
     views = [
         _data_view(dv_m, names.mentions, "สดับ · ข้อความที่กล่าวถึง (mentions)", "published_at", MENTION_LABELS,
                    {"sentiment": _lookup(SENTIMENT), "expectation": _lookup(EXPECTATION), "source_kind": _lookup(source_kinds()),
-                    "responded": _lookup(RESPONDED)},
+                    "responded": _lookup(RESPONDED), "news_topic": _lookup(news_topic_names())},
                    ["doc", "tokens", "simhash"]),
         _data_view(dv_a, names.alerts, "สดับ · การแจ้งเตือน (alerts)", "fired_at", ALERT_LABELS,
                    {"severity": _lookup(SEVERITY)}, ["doc", "seq"]),

@@ -23,7 +23,7 @@ from sadap.store import MentionFilter, Store, open_store
 
 # What enrichment writes; everything else on a stored mention is kept as it was.
 ENRICHED_FIELDS = (
-    "text", "title", "language", "tokens", "sentiment", "expectation", "category", "complaint",
+    "text", "title", "language", "tokens", "sentiment", "expectation", "category", "complaint", "news_topic", "entity_tones",
     "entities", "hashtags", "keywords", "text_hash", "simhash", "spam_score", "extras",
     "stakeholders",
 )

@@ -19,6 +19,10 @@ from sadap.core.timeutil import UTC, as_utc, now_utc
 SentimentLabel = Literal["pos", "neu", "neg", "q"]
 ExpectationLevel = Literal["delighted", "satisfied", "disappointed", "none"]
 
+#: Source kinds that are news: read as news by enrichment (enrich/news.py), and one voice when
+#: outlets republish one press release (store/base.py voice_key, the coordinated-posting rule).
+NEWS_SOURCE_KINDS: tuple[str, ...] = ("rss", "article", "news", "google_news", "sitemap")
+
 # Query parameters that identify a visit, not a page: dropped from canonical URLs.
 _TRACKING_PARAMS = {"fbclid", "gclid", "ref", "ref_src", "igshid", "mc_cid", "mc_eid"}
 
@@ -97,6 +101,15 @@ class Mention(BaseModel):
     expectation: ExpectationLevel | None = None
     category: str | None = None
     complaint: Complaint = Field(default_factory=Complaint)
+    news_topic: str | None = Field(
+        default=None,
+        description="For news and long posts (read as news): the news topic (politics, economy, crime, accident…; "
+        "enrich/news.py); None for other mentions.",
+    )
+    entity_tones: dict[str, Literal["pos", "neu", "neg"]] = Field(
+        default_factory=dict,
+        description="For news: the tone toward each watched name the text names, from the sentences naming it.",
+    )
     entities: list[str] = Field(default_factory=list)
     hashtags: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list, description="Content words, for term counts and new-term alerts.")

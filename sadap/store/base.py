@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol, Self
 from sadap.core.errors import InputError
 from sadap.core.complaint_case import ComplaintCase
 from sadap.core.incident import Incident, IncidentEvent
+from sadap.core.mention import NEWS_SOURCE_KINDS as NEWS_SOURCE_KINDS  # re-exported: the store and the rules read it here
 from sadap.core.mention import LabelCorrection, Mention, apply_correction
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
@@ -110,6 +111,8 @@ _GROUP_FIELDS = (
     GroupField("author_id", "author_id", "author_id"),
     GroupField("language", "language", "language"),
     GroupField("expectation", "expectation", "expectation", filter="expectations"),
+    # News and long posts only (enrich/news.py): politics, economy, crime, accident…
+    GroupField("news_topic", "news_topic", "news_topic", filter="news_topics"),
     # The first mention of a near-duplicate group (duplicate_of, else the mention's own id).
     GroupField("cluster", "COALESCE(duplicate_of, id)", "cluster"),
 )
@@ -151,6 +154,7 @@ class MentionFilter:
     entities: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     expectations: tuple[str, ...] = ()
+    news_topics: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     stakeholders: tuple[str, ...] = ()
@@ -177,7 +181,7 @@ def _group_values(m: Mention, group_by: str) -> list[str]:
         "source_name": m.source_name, "source_kind": m.source_kind,
         "sentiment": m.sentiment.label if m.sentiment else None, "category": m.category,
         "complaint_type": m.complaint.type, "author_id": m.author_id, "language": m.language,
-        "expectation": m.expectation, "cluster": m.duplicate_of or m.id,
+        "expectation": m.expectation, "cluster": m.duplicate_of or m.id, "news_topic": m.news_topic,
     }
     multi: dict[str, list[str]] = {"entity": m.entities, "hashtag": m.hashtags, "keyword": m.keywords, "csr": m.csr}
     if group_by in multi:
@@ -188,9 +192,6 @@ def _group_values(m: Mention, group_by: str) -> list[str]:
 
 #: What :meth:`Store.engagement_totals` sums.
 ENGAGEMENT_FIELDS: tuple[str, ...] = ("likes", "shares", "comments", "views")
-
-#: Source kinds that are news: outlets republishing one press release (syndication) are one voice.
-NEWS_SOURCE_KINDS: tuple[str, ...] = ("rss", "article", "news", "google_news", "sitemap")
 
 
 def voice_key(m: Mention) -> str:

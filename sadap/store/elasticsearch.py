@@ -307,6 +307,9 @@ class ElasticsearchStore(IndexAdmin, Store):
             "category": m.category,
             "is_complaint": m.complaint.is_complaint,
             "complaint_type": m.complaint.type,
+            "news_topic": m.news_topic,
+            # "name:tone" for each watched name a news text names: `entity_tones:"แสงทอง:neg"`.
+            "entity_tones": sorted(f"{name}:{tone}" for name, tone in m.entity_tones.items()),
             "entities": sorted(set(m.entities)),
             "hashtags": sorted(set(m.hashtags)),
             "keywords": sorted(set(m.keywords)),
@@ -457,6 +460,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         for name, values in (
             ("sentiment", flt.sentiment), ("source_name", flt.source_names), ("source_kind", flt.source_kinds),
             ("category", flt.categories), ("entities", flt.entities), ("expectation", flt.expectations),
+            ("news_topic", flt.news_topics),
             ("hashtags", flt.hashtags), ("keywords", flt.keywords), ("cluster", flt.clusters), ("id", flt.ids),
             ("stakeholders", flt.stakeholders), ("author_id", flt.author_ids),
         ):

@@ -76,6 +76,9 @@ MENTION_PROPERTIES: Json = {
     "category": KEYWORD,
     "is_complaint": {"type": "boolean"},
     "complaint_type": KEYWORD,
+    # News and long posts (enrich/news.py): the news topic, and "name:tone" per watched name named.
+    "news_topic": KEYWORD,
+    "entity_tones": KEYWORD,
     "entities": KEYWORD,
     "hashtags": KEYWORD,
     # Content words from enrichment (no stop words, digits or single letters): top terms, new-term alerts.

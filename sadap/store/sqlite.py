@@ -22,7 +22,7 @@ from sadap.store.query import Query
 from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
-SCHEMA_VERSION = 4  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day
+SCHEMA_VERSION = 5  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic
 DAY = 86400
 BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.
 
@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS mentions (
     simhash INTEGER,
     duplicate_of TEXT,
     doc TEXT NOT NULL,
-    spam_score REAL
+    spam_score REAL,
+    news_topic TEXT
 );
 CREATE INDEX IF NOT EXISTS mentions_published ON mentions(published_at);
 CREATE INDEX IF NOT EXISTS mentions_collected ON mentions(collected_at);
@@ -193,7 +194,7 @@ CREATE INDEX IF NOT EXISTS shares_partner ON shares(partner, channel, seq);
 _COLUMNS = {f.name: f.sqlite for f in GROUP_FIELDS.values() if not f.multi}
 _MULTI = {f.name: f.sqlite for f in GROUP_FIELDS.values() if f.multi}
 # Fields counted per day in mention_days (complaint_type only for complaints), and the totals.
-_DAY_COLUMNS = ("sentiment", "expectation", "category", "source_name", "source_kind", "language", "author_id")
+_DAY_COLUMNS = ("sentiment", "expectation", "category", "source_name", "source_kind", "language", "author_id", "news_topic")
 _DAY_FIELDS = frozenset(_DAY_COLUMNS + ("complaint_type", "entity", "hashtag", "keyword", "stakeholder", "csr"))
 
 
@@ -208,7 +209,7 @@ def _day_keys(m: Mention) -> list[tuple[str, str, int]]:
     if m.duplicate_of is None:
         keys.append(("_unique", "", day))
     values = (m.sentiment.label if m.sentiment else None, m.expectation, m.category, m.source_name, m.source_kind,
-              m.language, m.author_id)
+              m.language, m.author_id, m.news_topic)
     keys += [(f, v, day) for f, v in zip(_DAY_COLUMNS, values) if v is not None]
     if m.complaint.is_complaint:
         keys.append(("_complaints", "", day))
@@ -316,13 +317,20 @@ class SQLiteStore(Store):
                     " WHERE json_extract(doc, '$.spam_score') IS NOT NULL"
                 )
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version == 3:  # schema 4: only the engagement sums are new
-                db.execute("DELETE FROM mention_days WHERE field = '_engagement' OR field LIKE '\\_engagement@%' ESCAPE '\\'")
+            if "news_topic" not in columns:  # schema 5: news topics (older mentions have none)
+                db.execute("ALTER TABLE mentions ADD COLUMN news_topic TEXT")
+                db.execute(
+                    "UPDATE mentions SET news_topic = json_extract(doc, '$.news_topic')"
+                    " WHERE json_extract(doc, '$.news_topic') IS NOT NULL"
+                )
+            if version in (3, 4):  # daily counts exist: add only the engagement sums and news topics
+                db.execute("DELETE FROM mention_days WHERE field IN ('_engagement', 'news_topic') "
+                           "OR field LIKE '\\_engagement@%' ESCAPE '\\' OR field LIKE 'news\\_topic@%' ESCAPE '\\'")
                 for sql in _REBUILD_DAYS:
-                    if "'_engagement" in sql:
+                    if "'_engagement" in sql or "'news_topic" in sql:
                         db.execute(sql)
             else:
-                for sql in _REBUILD_DAYS:  # schema 3: daily counts, built once from what is stored
+                for sql in _REBUILD_DAYS:  # before schema 3: daily counts, built once from what is stored
                     db.execute(sql)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             db.execute("COMMIT")
@@ -354,6 +362,7 @@ class SQLiteStore(Store):
             ("source_name", flt.source_names),
             ("source_kind", flt.source_kinds),
             ("category", flt.categories),
+            ("news_topic", flt.news_topics),
             ("id", flt.ids),
             ("author_id", flt.author_ids),
         ):
@@ -441,20 +450,21 @@ class SQLiteStore(Store):
             m.sentiment.label if m.sentiment else None,
             m.sentiment.score if m.sentiment else None,
             m.expectation, m.category, 1 if m.complaint.is_complaint else 0, m.complaint.type,
-            m.text_hash, _signed(m.simhash), m.duplicate_of, m.model_dump_json(), m.spam_score,
+            m.text_hash, _signed(m.simhash), m.duplicate_of, m.model_dump_json(), m.spam_score, m.news_topic,
         )
         db = self._db
         rowid = db.execute(
             """INSERT INTO mentions (id, source_kind, source_name, url, author_id, published_at, collected_at,
                    language, sentiment, sentiment_score, expectation, category, is_complaint, complaint_type,
-                   text_hash, simhash, duplicate_of, doc, spam_score)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   text_hash, simhash, duplicate_of, doc, spam_score, news_topic)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(id) DO UPDATE SET source_kind=excluded.source_kind, source_name=excluded.source_name,
                    url=excluded.url, author_id=excluded.author_id, published_at=excluded.published_at,
                    language=excluded.language, sentiment=excluded.sentiment, sentiment_score=excluded.sentiment_score,
                    expectation=excluded.expectation, category=excluded.category, is_complaint=excluded.is_complaint,
                    complaint_type=excluded.complaint_type, text_hash=excluded.text_hash, simhash=excluded.simhash,
-                   duplicate_of=excluded.duplicate_of, doc=excluded.doc, spam_score=excluded.spam_score
+                   duplicate_of=excluded.duplicate_of, doc=excluded.doc, spam_score=excluded.spam_score,
+                   news_topic=excluded.news_topic
                RETURNING rowid""",
             row,
         ).fetchone()[0]

@@ -10,7 +10,7 @@ import click
 from enrich.pipeline import Enricher
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.importer import import_file
-from sadap.app.names import category_names, complaint_type_names
+from sadap.app.names import category_names, complaint_type_names, news_topic_names
 from sadap.app.reenrich import reenrich as run
 from sadap.core.labels import EXPECTATION, SENTIMENT, th
 from sadap.core.mention import RawMention, to_mention
@@ -71,13 +71,16 @@ def ingest(file: str, config_path: str | None, as_json: bool, batch_size: int, h
 @click.command()
 @click.argument("text")
 @config_option
+@click.option("--kind", default="file", show_default=True,
+              help="Source kind of the mention: a news kind (article, rss, news…) reads it as news.")
+@click.option("--title", default=None, help="The mention's title (a news headline).")
 @click.option("--json", "as_json", is_flag=True, help="Print the enriched mention as JSON.")
 @handled
-def enrich(text: str, config_path: str | None, as_json: bool) -> None:
+def enrich(text: str, config_path: str | None, kind: str, title: str | None, as_json: bool) -> None:
     """Enrich TEXT as a mention and show what Sadap hears in it."""
 
     config = _load(config_path)
-    raw = RawMention(source_kind="file", source_name="cli", text=text)
+    raw = RawMention(source_kind=kind, source_name="cli", text=text, title=title)
     mention = Enricher.from_config(config).enrich([to_mention(raw, pseudonym_key=b"cli")])[0]
     if as_json:
         _dump(mention.model_dump(mode="json"))
@@ -92,6 +95,10 @@ def enrich(text: str, config_path: str | None, as_json: bool) -> None:
     if mention.complaint.is_complaint:
         kind = mention.complaint.type or "other"
         click.echo(f"ข้อร้องเรียน: ใช่ — {th(complaint_type_names(), kind)} ({kind})")
+    if mention.news_topic:
+        click.echo(f"หมวดข่าว: {th(news_topic_names(), mention.news_topic)} ({mention.news_topic})")
+    for name, tone in mention.entity_tones.items():
+        click.echo(f"น้ำเสียงต่อ {name}: {th(SENTIMENT, tone)} ({tone})")
     click.echo("คำ: " + " | ".join(mention.tokens))
     if mention.entities:
         click.echo("สิ่งที่ติดตาม: " + ", ".join(mention.entities))

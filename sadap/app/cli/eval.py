@@ -1,4 +1,4 @@
-"""Commands: eval sentiment and eval enrich (score the enrichment on annotated JSON lines)."""
+"""Commands: eval sentiment, eval enrich and eval news (score the enrichment on annotated JSON lines)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import Any
 import click
 
 from enrich.evaluate import evaluate
+from enrich.news_eval import check_news_row, evaluate_news
 from enrich.normalize import normalize
 from enrich.pipeline import Enricher
-from enrich.tokenize import tokenize
 from enrich.sentiment import configure, get_model, load_trained, local_engine, versions
+from enrich.tokenize import tokenize
+from enrich.voc import Lexicons
 from enrich.voc_eval import (
     check_enrich_row,
     check_csr_row,
@@ -187,3 +189,40 @@ def eval_train(data: str, weight: float, config_path: str | None, as_json: bool)
                f"{new['held_out']['accuracy']:.3f}")
     click.echo(f"  Wisesight test (n={cur['test']['n']}): accuracy {cur['test']['accuracy']:.3f} → "
                f"{new['test']['accuracy']:.3f} · macro-F1 {cur['test']['macro_f1']:.3f} → {new['test']['macro_f1']:.3f}")
+
+@eval_group.command("news")
+@click.option(
+    "--data", "data", required=True, type=click.Path(dir_okay=False),
+    help="JSON lines with `text` (and `title`) and any of `tone`, `topic`, `is_complaint` "
+    "(e.g. tests/data/news_eval/news-test.jsonl).",
+)
+@config_option
+@click.option("--as-posts", is_flag=True, help="Read the rows as short posts (news reading off), for comparison.")
+@click.option("--errors", "show_errors", is_flag=True, help="Also list the rows read wrong.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@handled
+def eval_news(data: str, config_path: str | None, as_posts: bool, show_errors: bool, as_json: bool) -> None:
+    """Read annotated articles as news and score the tone, the news topic and the complaint flag.
+
+    Also reports the share of articles read with no voice-of-customer labels (expectation none,
+    no category, no complaint) among those not annotated as reporting a customer complaint.
+    """
+
+    config = _load(config_path)
+    rows = [row for _, row in read_jsonl(data, {"text": str}, check_news_row)]
+    if not rows:
+        raise InputError(f"{data}: no rows")
+    news = config.enrich.news.model_copy(update={"enabled": False}) if as_posts else config.enrich.news
+    result = evaluate_news(rows, Lexicons.from_config(config.enrich), news, config.enrich.custom_words)
+    if as_json:
+        _dump(result)
+        return
+    click.echo(f"rows: {result['n']}")
+    for field, scores in result["fields"].items():
+        _summary(field, scores)
+    if "voc_none" in result:
+        click.echo(f"no VOC labels: {result['voc_none']['share']:.3f} of {result['voc_none']['n']}")
+    if show_errors:
+        for e in result["errors"]:
+            wrong = ", ".join(f"{k} {v['gold']}→{v['got']}" for k, v in e.items() if isinstance(v, dict))
+            click.echo(f"  {e['id']}: {wrong} · {(e.get('title') or '')[:70]}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sadap.app.names import category_names, complaint_type_names
+from sadap.app.names import category_names, complaint_type_names, news_topic_names
 from enrich.csr import pillar_names
 from sadap.app.sources import source_kinds
 from sadap.core import labels
@@ -33,6 +33,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "volume_by_sentiment": ("ปริมาณข้อความตามความรู้สึก", "Volume by sentiment"),
     "expectation": ("ระดับความคาดหวัง", "Expectation level"),
     "category": ("หมวดเสียงลูกค้า", "Voice-of-customer category"),
+    "news_topic": ("หมวดข่าว", "News topic"),
+    "entity_tones": ("น้ำเสียงต่อชื่อที่ติดตาม", "Tone toward watched names"),
     "complaint_type": ("ประเภทข้อร้องเรียน", "Complaint type"),
     "share_of_voice": ("ส่วนแบ่งการถูกพูดถึง", "Share of voice"),
     "top_sources": ("แหล่งที่มาสูงสุด", "Top sources"),
@@ -135,6 +137,7 @@ def _tables() -> dict[str, dict[str, tuple[str, str]]]:
         "expectation": labels.EXPECTATION,
         "category": category_names(),
         "complaint_type": complaint_type_names(),
+        "news_topic": news_topic_names(),
         "source_kind": source_kinds(),
         "state": labels.INCIDENT_STATE,
         "csr": pillar_names(),

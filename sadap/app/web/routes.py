@@ -18,6 +18,7 @@ from sadap.app.alerting import run_backtest
 from sadap.app import corrections
 from sadap.app.stakeholders import who_to_inform
 from sadap.app.config import configured_playbooks
+from sadap.app.names import news_topic_names
 from sadap.app.summary import overview as summary
 from sadap.app.web import auth, views
 from sadap.app.web.app import (
@@ -146,7 +147,7 @@ async def mentions(ws: Workspace, request: Request) -> Response:
     sources = await in_thread(ws.store.count_by, MentionFilter(), "source_name", 50)
     return ws.render(request, "mentions.html", user=user, found=found, total=min(total, COUNT_CAP),
                      more=total > COUNT_CAP, sizes=sizes, p=p,
-                     limit=limit, sources=list(sources), csv_link=views.link("/mentions.csv", **p))
+                     limit=limit, sources=list(sources), news_topics=list(news_topic_names()), csv_link=views.link("/mentions.csv", **p))
 
 
 async def mentions_csv(ws: Workspace, request: Request) -> Response:

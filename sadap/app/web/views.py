@@ -21,8 +21,8 @@ from sadap.store import MentionFilter, Store
 from sadap.store.query import parse_query
 
 SENTIMENTS = ("pos", "neu", "neg", "q")
-FILTER_KEYS = ("q", "since", "until", "source", "kind", "sentiment", "expectation", "category", "entity", "hashtag",
-               "keyword", "author", "cluster", "complaint", "responded", "max_spam", "copies")
+FILTER_KEYS = ("q", "since", "until", "source", "kind", "sentiment", "expectation", "category", "news_topic", "entity",
+               "hashtag", "keyword", "author", "cluster", "complaint", "responded", "max_spam", "copies")
 
 
 def parse_when(text: str, field: str, end: bool = False) -> datetime:
@@ -66,7 +66,7 @@ def mention_filter(params: dict[str, str], custom_words: tuple[str, ...], defaul
         since=since, until=until, query=query, sentiment=sentiment,
         source_names=_values(params, "source"), source_kinds=_values(params, "kind"),
         entities=_values(params, "entity"), categories=_values(params, "category"),
-        expectations=_values(params, "expectation"), hashtags=_values(params, "hashtag"),
+        expectations=_values(params, "expectation"), news_topics=_values(params, "news_topic"), hashtags=_values(params, "hashtag"),
         keywords=_values(params, "keyword"), clusters=_values(params, "cluster"),
         complaint=flags.get(params.get("complaint", "")), responded=flags.get(params.get("responded", "")),
         include_duplicates=params.get("copies") == "1" or bool(params.get("cluster")),
@@ -123,6 +123,7 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
                    {s: label("sentiment", s, lang) for s in SENTIMENTS}, "sentiment"),
         bar_chart("expectation", word("expectation", lang), store.count_by(base, "expectation"), "expectation", "expectation"),
         bar_chart("category", word("category", lang), store.count_by(base, "category"), "category", "category"),
+        bar_chart("news_topic", word("news_topic", lang), store.count_by(base, "news_topic"), "news_topic", "news_topic"),
         bar_chart("complaint_type", word("complaint_type", lang),
                   store.count_by(replace(base, complaint=True), "complaint_type"), "complaint_type_x", "complaint_type",
                   {"complaint": "1"}),
@@ -133,14 +134,16 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
         bar_chart("hashtags", word("top_hashtags", lang), store.count_by(base, "hashtag", limit=10), "hashtag"),
         bar_chart("csr", word("csr_balance", lang), csr, "csr", "csr"),
     ]
-    charts[0]["colors"] = ["#1b7a3a", "#9aa3b2", "#b3261e", "#0b5cad"]  # pos, neu, neg, q
+    chart = {c["id"]: c for c in charts}
+    chart["volume"]["colors"] = ["#1b7a3a", "#9aa3b2", "#b3261e", "#0b5cad"]  # pos, neu, neg, q
     # Complaint types have no mention filter of their own: their bars open the complaints in the range.
-    charts[3]["links"] = [[link("/mentions", **common, complaint="1", copies="1") for _ in charts[3]["x"]]]
-    # Authors have no mention filter either: a bar opens the range's mentions.
-    charts[6]["links"] = [[link("/mentions", **common, copies="1") for _ in charts[6]["x"]]]
-    # CSR pillars have no mention filter: a bar opens the range's mentions.
-    charts[9]["links"] = [[link("/mentions", **common, copies="1") for _ in charts[9]["x"]]]
-    return {"charts": charts, "csr_missing": [label("csr", p, lang) for p in PILLARS if not csr[p]] if total else [], "total": total, "unique": store.count(replace(base, include_duplicates=False)),
+    chart["complaint_type"]["links"] = [[link("/mentions", **common, complaint="1", copies="1")
+                                         for _ in chart["complaint_type"]["x"]]]
+    # Authors and CSR pillars have no mention filter either: a bar opens the range's mentions.
+    for cid in ("authors", "csr"):
+        chart[cid]["links"] = [[link("/mentions", **common, copies="1") for _ in chart[cid]["x"]]]
+    return {"charts": charts, "csr_missing": [label("csr", p, lang) for p in PILLARS if not csr[p]] if total else [],
+            "total": total, "unique": store.count(replace(base, include_duplicates=False)),
             "entities": list(store.count_by(MentionFilter(), "entity", limit=50))}
 
 
