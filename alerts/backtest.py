@@ -131,6 +131,12 @@ class ReplayStore(Store):
     def events(self, incident_id: str) -> list[IncidentEvent]:
         return self.scratch.events(incident_id)
 
+    def _find_event(self, incident_id: str, kind: str, same: str, value: object) -> tuple[Any, IncidentEvent] | None:
+        return self.scratch._find_event(incident_id, kind, same, value)
+
+    def _replace_event(self, incident_id: str, handle: Any, event: IncidentEvent) -> None:
+        self.scratch._replace_event(incident_id, handle, event)
+
     def close(self) -> None:
         self.scratch.close()
 

@@ -55,3 +55,25 @@ def test_snoozes(store):  # noqa: F811
     assert store.snoozed_until("r1", "อื่น") == T0 + timedelta(hours=3)
     assert store.snoozed_until("r1", "แสงทอง") == T0 + timedelta(hours=3)
     assert store.snoozed_until("r2", "แสงทอง") is None
+
+
+def test_fold_event_keeps_one_line_per_delivery(store):  # noqa: F811
+    from sadap.core.incident import Incident, IncidentEvent
+
+    incident = Incident(playbook="p", rule="r", severity="P2", title="t", opened_at=T0, updated_at=T0)
+    store.save_incident(incident)
+    store.add_event(incident.id, IncidentEvent(at=T0, kind="opened", text="เปิด"))
+    for i in range(5):
+        at = T0 + timedelta(minutes=i + 1)
+        store.fold_event(incident.id, IncidentEvent(at=at, kind="notify_failed", text=f"HTTP 50{i}",
+                                                    data={"delivery": "d1", "attempts": i + 1}), same="delivery")
+        if i == 1:  # a human acts in between; another delivery fails once
+            store.add_event(incident.id, IncidentEvent(at=at, kind="acknowledged", actor="somsri"))
+            store.fold_event(incident.id, IncidentEvent(at=at, kind="notify_failed", text="timeout",
+                                                        data={"delivery": "d2", "attempts": 1}), same="delivery")
+    events = store.events(incident.id)
+    assert [e.kind for e in events] == ["opened", "notify_failed", "acknowledged", "notify_failed"]
+    d1, d2 = events[1], events[3]
+    assert (d1.text, d1.at, d1.data["count"], d1.data["attempts"]) == ("HTTP 504", T0 + timedelta(minutes=1), 5, 5)
+    assert d1.data["last_at"] == (T0 + timedelta(minutes=5)).isoformat()
+    assert (d2.text, d2.data["delivery"], "count" not in d2.data) == ("timeout", "d2", True)

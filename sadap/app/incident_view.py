@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from collections.abc import Callable
 
 from playbooks.render import first_steps
@@ -40,4 +41,8 @@ def show_incident(config: Config, incident_id: str, *, as_json: bool, echo: Call
             echo(f"  • [{m.source_name}] {' '.join(m.text.split())[:120]}")
     echo("ลำดับเหตุการณ์:")
     for e in events:
-        echo(f"  {show(e.at)}  {e.kind:<13} {e.actor:<10} {e.text}")
+        folded = ""
+        if isinstance(e.data.get("count"), int):  # one delivery failing again and again: one line
+            last = e.data.get("last_at")
+            folded = f"×{e.data['count']} (ล่าสุด {show(datetime.fromisoformat(last)) if isinstance(last, str) else '-'}) "
+        echo(f"  {show(e.at)}  {e.kind:<13} {e.actor:<10} {folded}{e.text}")

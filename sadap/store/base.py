@@ -411,6 +411,34 @@ class Store(ABC):
     @abstractmethod
     def events(self, incident_id: str) -> list[IncidentEvent]: ...
 
+    @abstractmethod
+    def _find_event(self, incident_id: str, kind: str, same: str, value: object) -> tuple[Any, IncidentEvent] | None:
+        """The latest event of ``kind`` on the incident whose ``data[same]`` is ``value``, with a
+        handle that ``_replace_event`` takes; None if there is none."""
+
+    @abstractmethod
+    def _replace_event(self, incident_id: str, handle: Any, event: IncidentEvent) -> None:
+        """Replace the event ``handle`` names, keeping its place in the timeline."""
+
+    def fold_event(self, incident_id: str, event: IncidentEvent, same: str) -> IncidentEvent:
+        """Add ``event``, or fold it into the incident's event of the same kind with the same
+        ``data[same]`` (e.g. the same delivery failing again): one line that keeps the first time
+        (``at``) and says how often (``data.count``), when last (``data.last_at``) and the latest
+        text (the last error). Returns the event as stored."""
+        found = self._find_event(incident_id, event.kind, same, event.data.get(same))
+        if found is None:
+            self.add_event(incident_id, event)
+            return event
+        handle, old = found
+        count = old.data.get("count", 1)
+        folded = old.model_copy(update={"text": event.text, "data": {
+            **old.data, **event.data,
+            "count": (count if isinstance(count, int) else 1) + 1,
+            "last_at": event.at.astimezone(timezone.utc).isoformat(),
+        }})
+        self._replace_event(incident_id, handle, folded)
+        return folded
+
     # -- personal data (PDPA) ---------------------------------------------
     # Backends implement these for `sadap privacy` (erase, export, retention, report).
     def ids_by_author(self, author_ids: Sequence[str], author_names: Sequence[str] = ()) -> list[str]:

@@ -873,6 +873,20 @@ class ElasticsearchStore(IndexAdmin, Store):
         hits = self._scan(self.names.incident_events, {"term": {"incident_id": incident_id}}, [{"seq": "asc"}], ["doc"])
         return [IncidentEvent.model_validate_json(h["_source"]["doc"]) for h in hits]
 
+    def _find_event(self, incident_id: str, kind: str, same: str, value: object) -> tuple[Any, IncidentEvent] | None:
+        self._ensure_ready()
+        query = {"bool": {"filter": [{"term": {"incident_id": incident_id}}, {"term": {"kind": kind}}]}}
+        for h in self._scan(self.names.incident_events, query, [{"seq": "desc"}], True):
+            event = IncidentEvent.model_validate_json(h["_source"]["doc"])
+            if event.data.get(same) == value:
+                return (h["_index"], h["_id"], h["_source"]), event
+        return None
+
+    def _replace_event(self, incident_id: str, handle: Any, event: IncidentEvent) -> None:
+        index, doc_id, source = handle
+        doc = {**source, "incident_id": incident_id, "doc": event.model_dump_json()}  # the same seq: the same place
+        self._call(self.client.index, index=index, id=doc_id, document=doc, refresh=True)
+
     # -- personal data (PDPA) ------------------------------------------------------------------
     def _ids_matching(self, query: dict[str, Any]) -> list[str]:
         self._ensure_ready()

@@ -819,6 +819,21 @@ class SQLiteStore(Store):
         rows = self._query("SELECT doc FROM incident_events WHERE incident_id=? ORDER BY id", (incident_id,))
         return [IncidentEvent.model_validate_json(r[0]) for r in rows]
 
+    def _find_event(self, incident_id: str, kind: str, same: str, value: object) -> tuple[Any, IncidentEvent] | None:
+        rows = self._query(
+            "SELECT id, doc FROM incident_events WHERE incident_id=? AND json_extract(doc, '$.kind')=? ORDER BY id DESC",
+            (incident_id, kind),
+        )
+        for row_id, doc in rows:
+            event = IncidentEvent.model_validate_json(doc)
+            if event.data.get(same) == value:
+                return row_id, event
+        return None
+
+    def _replace_event(self, incident_id: str, handle: Any, event: IncidentEvent) -> None:
+        self._query("UPDATE incident_events SET doc=? WHERE id=? AND incident_id=?",
+                    (event.model_dump_json(), int(handle), incident_id))
+
     # -- personal data (PDPA) ------------------------------------------------------
     def ids_by_author(self, author_ids: Sequence[str], author_names: Sequence[str] = ()) -> list[str]:
         found: list[str] = []

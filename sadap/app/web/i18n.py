@@ -62,6 +62,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "title": ("เรื่อง", "Title"),
     "playbook": ("แผนรับมือ", "Playbook"),
     "timeline": ("ลำดับเหตุการณ์", "Timeline"),
+    "last_try": ("ครั้งล่าสุด", "last"),
     "steps": ("ขั้นตอน", "Steps"),
     "owner": ("ผู้รับผิดชอบ", "Owner"),
     "due": ("กำหนดเสร็จ", "Due"),
