@@ -963,6 +963,14 @@ class ElasticsearchStore(IndexAdmin, Store):
         self._ensure_ready()
         located = self._locate(sorted(gone))
         counts["mentions"] = self._bulk_delete([(index, doc_id) for doc_id, index in located.items()])
+        self._call(self.client.indices.refresh, index=self.names.mentions)
+        counts.update(self._erase_references(gone))
+        return counts
+
+    def _erase_references(self, gone: set[str]) -> dict[str, int]:
+        """Remove what refers to the mentions ``gone``: responses, complaint assignments, and
+        their ids in incidents, timelines and alerts."""
+        counts: dict[str, int] = {}
         responses: list[tuple[str, str]] = []
         ordered = sorted(gone)
         for i in range(0, len(ordered), 1000):
@@ -972,7 +980,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         # complaint assignments are keyed by mention id
         self._bulk_delete([(h["_index"], h["_id"]) for i in range(0, len(ordered), 1000) for h in self._scan(
             self.names.assignments, {"terms": {"mention_id": ordered[i:i + 1000]}}, [{"mention_id": "asc"}], False)])
-        self._call(self.client.indices.refresh, index=[self.names.mentions, self.names.responses])
+        self._call(self.client.indices.refresh, index=[self.names.responses, self.names.assignments])
 
         def fix_incident(data: dict[str, Any]) -> bool:
             before = data.get("mention_ids") or []
@@ -983,6 +991,43 @@ class ElasticsearchStore(IndexAdmin, Store):
         counts["events"] = self._rewrite_docs(self.names.incident_events, lambda d: scrub_ids(d.get("data"), gone))
         counts["alerts"] = self._rewrite_docs(self.names.alerts, lambda d: scrub_ids(d, gone))
         return counts
+
+    def _referenced_ids(self) -> set[str]:
+        """Every mention id something else refers to (responses, assignments, incidents, their
+        timelines, alerts): a few thousand at most, unlike the mentions themselves."""
+        found: set[str] = set()
+        for index, sort in ((self.names.responses, "seq"), (self.names.assignments, "mention_id")):
+            for h in self._scan(index, {"match_all": {}}, [{sort: "asc"}], ["mention_id"]):
+                if isinstance(h["_source"].get("mention_id"), str):
+                    found.add(h["_source"]["mention_id"])
+        for index in (self.names.incidents, self.names.incident_events, self.names.alerts):
+            for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], ["doc"]):
+                try:
+                    data = json.loads(h["_source"].get("doc") or "{}")
+                except ValueError:
+                    continue
+                for part in (data, data.get("data")):
+                    if not isinstance(part, dict):
+                        continue
+                    for key in ("mention_ids", "mentions"):
+                        if isinstance(part.get(key), list):
+                            found.update(i for i in part[key] if isinstance(i, str))
+                    if isinstance(part.get("mention_id"), str):
+                        found.add(part["mention_id"])
+        return found
+
+    def _forget_indices(self, indices: Sequence[str]) -> int:
+        """Before monthly indices are deleted (retention): what refers to their mentions goes
+        too, as with an erase. Returns how many referenced mentions were in them."""
+        referenced = sorted(self._referenced_ids())
+        gone: set[str] = set()
+        for i in range(0, len(referenced), 1000):
+            chunk = referenced[i:i + 1000]
+            res = self._search(",".join(indices), query={"ids": {"values": chunk}}, size=len(chunk), source=False)
+            gone.update(h["_id"] for h in res["hits"]["hits"])
+        if gone:
+            self._erase_references(gone)
+        return len(gone)
 
     def privacy_counts(self) -> dict[str, int | str | None]:
         self._ensure_ready()

@@ -61,12 +61,11 @@ class Denied(Exception):
         self.message = message
 
 
-
 def show_any(value: object) -> str:
     """A time for a page: a datetime, or an ISO 8601 string as stored in event data."""
     if isinstance(value, str) and value:
         try:
-            value = datetime.fromisoformat(value)
+            return show(datetime.fromisoformat(value))
         except ValueError:
             return value
     return show(value) if isinstance(value, datetime) else "-"
