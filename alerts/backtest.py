@@ -58,6 +58,9 @@ class ReplayStore(Store):
     def exists(self, flt: MentionFilter) -> bool:
         return self.base.exists(flt)
 
+    def count_upto(self, flt: MentionFilter, cap: int) -> int:
+        return self.base.count_upto(flt, cap)
+
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
         return self.base.count_by(flt, group_by, limit)
 

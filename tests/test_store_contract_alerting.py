@@ -77,3 +77,22 @@ def test_fold_event_keeps_one_line_per_delivery(store):  # noqa: F811
     assert (d1.text, d1.at, d1.data["count"], d1.data["attempts"]) == ("HTTP 504", T0 + timedelta(minutes=1), 5, 5)
     assert d1.data["last_at"] == (T0 + timedelta(minutes=5)).isoformat()
     assert (d2.text, d2.data["delivery"], "count" not in d2.data) == ("timeout", "d2", True)
+
+
+def test_complaint_type_language_and_author_filters_and_capped_count(store):  # noqa: F811
+    rows = [make(i, *row, minutes=i * 30) for i, row in enumerate(TEXTS)]
+    rows[4] = rows[4].model_copy(update={"language": "en", "text": "Stocks closed a little higher today"})
+    rows[0] = rows[0].model_copy(update={"language": "th"})
+    store.upsert(rows)
+    outage = store.search(MentionFilter(complaint_types=("digital_outage",)), 10)
+    assert sorted(m.id for m in outage) == sorted(m.id for m in rows if m.complaint.type == "digital_outage")
+    assert [m.id for m in store.search(MentionFilter(languages=("en",)), 10)] == [rows[4].id]
+    assert store.count(MentionFilter(languages=("th", "en"))) == 2
+    by_author = store.search(MentionFilter(author_ids=("a_1",)), 10)
+    assert sorted(m.id for m in by_author) == sorted(m.id for m in rows if m.author_id == "a_1") and by_author
+    assert store.count(MentionFilter(author_ids=("a_1",), complaint_types=("digital_outage",))) == sum(
+        1 for m in rows if m.author_id == "a_1" and m.complaint.type == "digital_outage")
+    assert store.count(MentionFilter(author_ids=("nobody",))) == 0
+    assert store.count_upto(MentionFilter(), 3) == 3 and store.count_upto(MentionFilter(), 100) == 5
+    assert store.count_upto(MentionFilter(sentiment=("neg",)), 1) == 1
+    assert store.count_upto(MentionFilter(sentiment=("neg",), source_names=("forum-a",)), 100) == 2

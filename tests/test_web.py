@@ -291,6 +291,61 @@ def test_mentions_search_filters_and_csv(setup):
     assert client.get("/mentions", params={"max_spam": "7"}).status_code == 400
 
 
+def test_mentions_filter_by_complaint_type_language_and_author_page_and_api(setup):
+    """The mentions page and /api/mentions take complaint_type, language and author (the stored
+    pseudonym): each shows exactly the stored mentions that match, combined with the others."""
+    from sadap.store import MentionFilter
+
+    _, store = setup
+    every = store.search(MentionFilter(), 1000)
+    kind = max({m.complaint.type for m in every if m.complaint.type},
+               key=lambda t: sum(1 for m in every if m.complaint.type == t))
+    author = max({m.author_id for m in every if m.author_id}, key=lambda a: sum(1 for m in every if m.author_id == a))
+    language = next(lang for lang in sorted({m.language for m in every if m.language}) if lang != "th") if any(
+        m.language not in (None, "th") for m in every) else "th"
+    api = signed_in(setup, "viewer")
+    for params, wanted in (
+        ({"complaint_type": kind}, {m.id for m in every if m.complaint.type == kind}),
+        ({"language": language}, {m.id for m in every if m.language == language}),
+        ({"author": author}, {m.id for m in every if m.author_id == author}),
+        ({"author": author, "sentiment": "neg"}, {m.id for m in every if m.author_id == author and m.sentiment.label == "neg"}),
+        ({"complaint_type": kind, "language": "th"}, {m.id for m in every if m.complaint.type == kind and m.language == "th"}),
+    ):
+        body = api.get("/api/mentions", params={**params, "copies": "1", "limit": "1000"}).json()
+        assert {m["id"] for m in body["mentions"]} == wanted and body["total"] == len(wanted), params
+        assert body["more"] is False
+        page = api.get("/mentions", params={**params, "copies": "1", "limit": "500"})
+        assert page.status_code == 200 and f'id="found-count">{len(wanted)}<' in page.text, params
+    assert len({m.id for m in every if m.complaint.type == kind}) > 1  # the filters really narrow something
+    page = api.get("/mentions", params={"complaint_type": kind})
+    assert f'<option value="{kind}" selected>' in page.text and 'name="author"' in page.text
+    for bad, field in (({"complaint_type": "made_up"}, "complaint_type"), ({"language": "<script>"}, "language")):
+        r = api.get("/api/mentions", params=bad)
+        assert r.status_code == 400 and r.json()["error"].startswith(field + ":")
+        page = api.get("/mentions", params=bad)
+        assert page.status_code == 400 and "'<script>'" not in page.text
+    # the overview's complaint-type and author bars open exactly those filters
+    home = api.get("/")
+    charts = {c["id"]: c for c in json.loads(home.text.split('id="chart-data">', 1)[1].split("</script>", 1)[0])}
+    assert all("complaint_type=" in url for url in charts["complaint_type"]["links"][0])
+    assert all("author=" in url for url in charts["authors"]["links"][0])
+
+
+def test_api_count_is_capped_unless_exact(setup, monkeypatch):
+    from sadap.app.web import routes
+    from sadap.store import MentionFilter
+
+    _, store = setup
+    api = signed_in(setup, "viewer")
+    monkeypatch.setattr(routes, "COUNT_CAP", 20)
+    body = api.get("/api/mentions", params={"copies": "1", "limit": "5"}).json()
+    assert body["total"] == 20 and body["more"] is True and len(body["mentions"]) == 5
+    exact = api.get("/api/mentions", params={"copies": "1", "limit": "5", "count": "exact"}).json()
+    assert exact["total"] == store.count(MentionFilter()) == 212 and exact["more"] is False
+    page = api.get("/mentions", params={"copies": "1"})
+    assert 'id="found-count">20</b>+' in page.text
+
+
 def test_only_http_links_and_csv_formulas_escaped(setup):
     from datetime import timedelta
 

@@ -149,6 +149,10 @@ class MentionFilter:
     hashtags: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     clusters: tuple[str, ...] = ()
+    complaint_types: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    # Authors as stored: the keyed pseudonym (``author_id``), never a name as it arrived.
+    author_ids: tuple[str, ...] = ()
     complaint: bool | None = None
     # True: only mentions with a logged response; False: only those without one.
     responded: bool | None = None
@@ -261,6 +265,11 @@ class Store(ABC):
     def exists(self, flt: MentionFilter) -> bool:
         """Whether any mention matches (backends may answer faster than ``count``)."""
         return self.count(flt) > 0
+
+    def count_upto(self, flt: MentionFilter, cap: int) -> int:
+        """How many mentions match, counted no further than ``cap`` (the workspace's "10000+"):
+        backends stop at the cap, in whatever order is cheapest, instead of counting them all."""
+        return min(self.count(flt), cap)
 
     def count_voices(self, flt: MentionFilter) -> int:
         """Distinct voices among the matching mentions (see :func:`voice_key`); copies by the

@@ -454,6 +454,7 @@ class ElasticsearchStore(IndexAdmin, Store):
             ("sentiment", flt.sentiment), ("source_name", flt.source_names), ("source_kind", flt.source_kinds),
             ("category", flt.categories), ("entities", flt.entities), ("expectation", flt.expectations),
             ("hashtags", flt.hashtags), ("keywords", flt.keywords), ("cluster", flt.clusters), ("id", flt.ids),
+            ("complaint_type", flt.complaint_types), ("language", flt.languages), ("author_id", flt.author_ids),
         ):
             if values:
                 filters.append({"terms": {name: list(values)}})
@@ -514,6 +515,12 @@ class ElasticsearchStore(IndexAdmin, Store):
         self._ensure_ready()
         n: int = self._call(self.client.count, index=self.names.mentions, query=self._query(flt)).body["count"]
         return n
+
+    def count_upto(self, flt: MentionFilter, cap: int) -> int:
+        self._ensure_ready()
+        res = self._search(self.names.mentions, query=self._query(flt), size=0, track_total_hits=max(int(cap), 1))
+        n = int(res["hits"]["total"]["value"])
+        return min(n, cap)
 
     def _aggregate(self, flt: MentionFilter, agg: Json) -> Json:
         self._ensure_ready()

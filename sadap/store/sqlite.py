@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS mentions (
 CREATE INDEX IF NOT EXISTS mentions_published ON mentions(published_at);
 CREATE INDEX IF NOT EXISTS mentions_collected ON mentions(collected_at);
 CREATE INDEX IF NOT EXISTS mentions_text_hash ON mentions(text_hash);
+-- the workspace's author filter and `sadap privacy erase --author`
+CREATE INDEX IF NOT EXISTS mentions_author ON mentions(author_id);
 -- near-duplicate clusters (the `cluster` filter and group-by use this very expression)
 CREATE INDEX IF NOT EXISTS mentions_cluster ON mentions(COALESCE(duplicate_of, id));
 CREATE TABLE IF NOT EXISTS mention_terms (
@@ -291,6 +293,9 @@ class SQLiteStore(Store):
             ("source_name", flt.source_names),
             ("source_kind", flt.source_kinds),
             ("category", flt.categories),
+            ("complaint_type", flt.complaint_types),
+            ("language", flt.languages),
+            ("author_id", flt.author_ids),
             ("id", flt.ids),
         ):
             if values:
@@ -498,6 +503,14 @@ class SQLiteStore(Store):
             return int(row[0][0])
         where, params = self._where(flt)
         n: int = self._query(f"SELECT COUNT(*) FROM mentions m{where}", params)[0][0]
+        return n
+
+    def count_upto(self, flt: MentionFilter, cap: int) -> int:
+        if self._days(flt) is not None:
+            return min(self.count(flt), cap)
+        where, params = self._where(flt)
+        # No ORDER BY: the planner walks rows in the cheapest order and stops at the cap.
+        n: int = self._query(f"SELECT COUNT(*) FROM (SELECT 1 FROM mentions m{where} LIMIT ?)", [*params, int(cap)])[0][0]
         return n
 
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:

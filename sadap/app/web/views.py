@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -12,6 +13,7 @@ from urllib.parse import urlencode
 from alerts.incidents import add_note
 from playbooks.loader import load_playbooks
 from playbooks.render import render_template
+from sadap.app.names import complaint_type_names
 from sadap.core.errors import ConfigError, InputError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
@@ -20,8 +22,10 @@ from sadap.store import MentionFilter, Store
 from sadap.store.query import parse_query
 
 SENTIMENTS = ("pos", "neu", "neg", "q")
-FILTER_KEYS = ("q", "since", "until", "source", "kind", "sentiment", "expectation", "category", "entity", "hashtag",
-               "keyword", "author", "cluster", "complaint", "responded", "max_spam", "copies")
+FILTER_KEYS = ("q", "since", "until", "source", "kind", "sentiment", "expectation", "category", "complaint_type",
+               "language", "entity", "hashtag", "keyword", "author", "cluster", "complaint", "responded", "max_spam",
+               "copies")
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z]{2,8})?|mixed|other")
 
 
 def parse_when(text: str, field: str, end: bool = False) -> datetime:
@@ -59,6 +63,15 @@ def mention_filter(params: dict[str, str], custom_words: tuple[str, ...], defaul
     bad = [s for s in sentiment if s not in SENTIMENTS]
     if bad:
         raise InputError(f"sentiment: unknown {bad[0]!r} (allowed: {', '.join(SENTIMENTS)})")
+    complaint_types = _values(params, "complaint_type")
+    known = complaint_type_names()
+    bad = [c for c in complaint_types if c not in known]
+    if bad:
+        raise InputError(f"complaint_type: unknown {bad[0][:40]!r} (allowed: {', '.join(known)})")
+    languages = _values(params, "language")
+    bad = [v for v in languages if not _LANGUAGE_TAG.fullmatch(v)]
+    if bad:
+        raise InputError(f"language: {bad[0][:40]!r} is not a language tag (e.g. th, en, mixed, und-Latn)")
     query = parse_query(params["q"], custom_words) if params.get("q", "").strip() else None
     flags = {"1": True, "true": True, "0": False, "false": False}
     return MentionFilter(
@@ -67,6 +80,7 @@ def mention_filter(params: dict[str, str], custom_words: tuple[str, ...], defaul
         entities=_values(params, "entity"), categories=_values(params, "category"),
         expectations=_values(params, "expectation"), hashtags=_values(params, "hashtag"),
         keywords=_values(params, "keyword"), clusters=_values(params, "cluster"),
+        complaint_types=complaint_types, languages=languages, author_ids=_values(params, "author"),
         complaint=flags.get(params.get("complaint", "")), responded=flags.get(params.get("responded", "")),
         include_duplicates=params.get("copies") == "1" or bool(params.get("cluster")),
         max_spam_score=max_spam,
@@ -121,7 +135,7 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
         bar_chart("expectation", word("expectation", lang), store.count_by(base, "expectation"), "expectation", "expectation"),
         bar_chart("category", word("category", lang), store.count_by(base, "category"), "category", "category"),
         bar_chart("complaint_type", word("complaint_type", lang),
-                  store.count_by(replace(base, complaint=True), "complaint_type"), "complaint_type_x", "complaint_type",
+                  store.count_by(replace(base, complaint=True), "complaint_type"), "complaint_type", "complaint_type",
                   {"complaint": "1"}),
         time_chart("share", word("share_of_voice", lang), share, {}, "entity"),
         bar_chart("sources", word("top_sources", lang), store.count_by(base, "source_name", limit=10), "source"),
@@ -130,10 +144,6 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
         bar_chart("hashtags", word("top_hashtags", lang), store.count_by(base, "hashtag", limit=10), "hashtag"),
     ]
     charts[0]["colors"] = ["#1b7a3a", "#9aa3b2", "#b3261e", "#0b5cad"]  # pos, neu, neg, q
-    # Complaint types have no mention filter of their own: their bars open the complaints in the range.
-    charts[3]["links"] = [[link("/mentions", **common, complaint="1", copies="1") for _ in charts[3]["x"]]]
-    # Authors have no mention filter either: a bar opens the range's mentions.
-    charts[6]["links"] = [[link("/mentions", **common, copies="1") for _ in charts[6]["x"]]]
     return {"charts": charts, "total": total, "unique": store.count(replace(base, include_duplicates=False)),
             "entities": list(store.count_by(MentionFilter(), "entity", limit=50))}
 
