@@ -346,6 +346,32 @@ def test_api_count_is_capped_unless_exact(setup, monkeypatch):
     assert 'id="found-count">20</b>+' in page.text
 
 
+def test_sources_page_shows_each_sources_last_crawl_and_its_first_error(setup):
+    from datetime import timedelta
+
+    from sadap.app.crawl_reports import load_reports, save_report
+    from sadap.core.timeutil import now_utc
+
+    cfg, _ = setup
+    demo = load_reports(cfg.data_path)  # `sadap demo` crawled its sources: each left a report
+    assert demo and all(r["errors"] == 0 and r["items"] > 0 for r in demo.values())
+    name = next(iter(demo))
+    at = now_utc()
+    save_report(cfg.data_path, name, started=at - timedelta(minutes=2), finished=at, items=5, new=1, errors=3,
+                first_error="เชื่อมต่อไม่ได้ <b>Connection refused</b> https://news.example/rss.xml")
+    page = signed_in(setup, "viewer").get("/sources")
+    assert page.status_code == 200
+    row = page.text.split(f'<a href="/mentions?source={name}">', 1)[1].split("</tr>", 1)[0]
+    assert "3 — เชื่อมต่อไม่ได้ &lt;b&gt;Connection refused&lt;/b&gt;" in row and "<b>Connection" not in row
+    assert 'class="late"' in row and "ใหม่ 1" in row
+    others = [n for n in demo if n != name]
+    for other in others:
+        row = page.text.split(f'<a href="/mentions?source={other}">', 1)[1].split("</tr>", 1)[0]
+        assert f"รายการ {demo[other]['items']}" in row
+    save_report(cfg.data_path, name, **{k: demo[name][k] for k in ("items", "new", "errors", "first_error")},
+                started=demo[name]["started_at"], finished=demo[name]["finished_at"])
+
+
 def test_only_http_links_and_csv_formulas_escaped(setup):
     from datetime import timedelta
 
