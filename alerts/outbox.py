@@ -15,7 +15,7 @@ this worker sends it, so an alert that fired always reaches someone.
 
 Every step is on the incident's timeline: ``queued``, ``notified`` (sent), ``notify_failed``
 (an attempt failed, will retry), ``gave_up``. A delivery that fails again and again is one
-``notify_failed`` line, folded: ``data.count`` failures, the last error as its text,
+``notify_failed`` line, folded: ``data.times`` failures, the last error as its text,
 ``data.last_at`` the last try (``Store.fold_event``)."""
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def test_receiver_down_then_back_delivers_each_alert_exactly_once(setup, hook):
     assert sorted(ids) == sorted(d.id for d in store.deliveries("sent"))
     events = store.events(fired[0].incident)
     assert [e.kind for e in events] == ["opened", "queued", "notify_failed", "notified"]  # two failures, one line
-    assert events[2].data["count"] == 2 and events[2].data["attempts"] == 2
+    assert events[2].data["times"] == 2 and events[2].data["attempts"] == 2
 
 
 def test_a_delivery_failing_again_and_again_is_one_timeline_line(setup, hook):
@@ -153,7 +153,7 @@ def test_a_delivery_failing_again_and_again_is_one_timeline_line(setup, hook):
     assert len(failed) == 1, [e.text for e in failed]
     line = failed[0]
     assert line.data["delivery"] == delivery.id
-    assert line.data["count"] == delivery.attempts == 42  # the first try, 40 retries, the last one
+    assert line.data["times"] == delivery.attempts == 42  # the first try, 40 retries, the last one
     assert "HTTP 500" in line.text  # the last error, not the first
     assert line.at < start + timedelta(seconds=1)  # keeps the first failure's place and time
     assert line.data["last_at"] == clock.now.astimezone(line.at.tzinfo).isoformat()

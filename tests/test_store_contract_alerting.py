@@ -74,9 +74,9 @@ def test_fold_event_keeps_one_line_per_delivery(store):  # noqa: F811
     events = store.events(incident.id)
     assert [e.kind for e in events] == ["opened", "notify_failed", "acknowledged", "notify_failed"]
     d1, d2 = events[1], events[3]
-    assert (d1.text, d1.at, d1.data["count"], d1.data["attempts"]) == ("HTTP 504", T0 + timedelta(minutes=1), 5, 5)
+    assert (d1.text, d1.at, d1.data["times"], d1.data["attempts"]) == ("HTTP 504", T0 + timedelta(minutes=1), 5, 5)
     assert d1.data["last_at"] == (T0 + timedelta(minutes=5)).isoformat()
-    assert (d2.text, d2.data["delivery"], "count" not in d2.data) == ("timeout", "d2", True)
+    assert (d2.text, d2.data["delivery"], "times" not in d2.data) == ("timeout", "d2", True)
 
 
 def test_complaint_type_language_and_author_filters_and_capped_count(store):  # noqa: F811

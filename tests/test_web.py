@@ -625,3 +625,48 @@ def test_mentions_page_count_is_capped(setup, monkeypatch):
     assert 'id="found-count">5</b>+' in page
     page = client.get("/mentions", params={"cluster": "no-such-cluster"}).text
     assert 'id="found-count">0</b> ' in page
+
+
+def test_incident_page_lists_the_mentions_behind_each_alert_and_folds_failed_deliveries(setup):
+    """Each alert on the timeline with its own mentions: links to the mention pages, only
+    http/https links out, authors as stored (the pseudonym, never a display name); a delivery
+    that failed three times is one timeline line with ×3."""
+    from datetime import timedelta
+
+    from sadap.core.incident import Incident, IncidentEvent
+    from sadap.core.mention import Mention
+    from sadap.core.timeutil import now_utc
+
+    _, store = setup
+    now = now_utc()
+
+    def post(i: int, url: str) -> Mention:
+        return Mention(id=f"alert-m{i}", source_kind="forum", source_name="forum-alerts", url=url, author_id=f"p{i:04x}a",
+                       author_name="สมชาย ใจดี", published_at=now - timedelta(minutes=30 - i), collected_at=now,
+                       text=f"แอปแสงทองล่ม โอนเงินไม่ได้ รายที่ {i}")
+
+    first = [post(1, "https://pantip.example/topic/1"), post(2, "javascript:alert(1)")]
+    later = [post(3, "http://forum.example/t/3"), post(4, "data:text/html,hi")]
+    store.upsert(first + later)
+    incident = Incident(playbook="service-outage", rule="outage", severity="P2", title="แอปล่ม", opened_at=now,
+                        updated_at=now, mention_ids=[m.id for m in first + later])
+    store.save_incident(incident)
+    store.add_event(incident.id, IncidentEvent(at=now, kind="opened", text="เปิด",
+                                               data={"rule": "outage", "count": 2, "mentions": [m.id for m in first]}))
+    store.add_event(incident.id, IncidentEvent(at=now + timedelta(minutes=5), kind="alert", text="อีกครั้ง",
+                                               data={"rule": "outage", "count": 3,
+                                                     "mentions": [m.id for m in later] + ["erased-since"]}))
+    for n in range(3):
+        store.fold_event(incident.id, IncidentEvent(at=now + timedelta(minutes=n), kind="notify_failed", text=f"HTTP 50{n}",
+                                                    data={"delivery": "d-1", "attempts": n + 1}), same="delivery")
+    page = signed_in(setup, "viewer").get(f"/incidents/{incident.id}").text
+    section = page.split('id="alerts">', 1)[1].split("</ol>", 1)[0]
+    opened, again = section.split("<li class=\"ev-alert\">", 1)
+    assert 'href="/mentions/alert-m1"' in opened and 'href="/mentions/alert-m2"' in opened
+    assert "alert-m3" not in opened and 'href="/mentions/alert-m3"' in again and 'href="/mentions/alert-m4"' in again
+    assert 'href="https://pantip.example/topic/1"' in opened and 'href="http://forum.example/t/3"' in again
+    assert 'href="javascript' not in section.lower() and 'href="data:' not in section.lower()
+    assert "p0001a" in opened and "สมชาย" not in section  # the pseudonym, never the display name
+    assert "3 ข้อความ" in again  # the alert's own count, though one of its mentions is gone
+    timeline = page.split('id="timeline">', 1)[1].split("</ul>", 1)[0]
+    assert timeline.count("<b>notify_failed</b>") == 1 and "×3" in timeline and "×" not in timeline.split("notify_failed")[0] and "HTTP 502" in timeline

@@ -42,7 +42,7 @@ def show_incident(config: Config, incident_id: str, *, as_json: bool, echo: Call
     echo("ลำดับเหตุการณ์:")
     for e in events:
         folded = ""
-        if isinstance(e.data.get("count"), int):  # one delivery failing again and again: one line
-            last = e.data.get("last_at")
-            folded = f"×{e.data['count']} (ล่าสุด {show(datetime.fromisoformat(last)) if isinstance(last, str) else '-'}) "
+        last = e.data.get("last_at")
+        if isinstance(e.data.get("times"), int) and isinstance(last, str):  # one delivery failing again and again
+            folded = f"×{e.data['times']} (ล่าสุด {show(datetime.fromisoformat(last))}) "
         echo(f"  {show(e.at)}  {e.kind:<13} {e.actor:<10} {folded}{e.text}")

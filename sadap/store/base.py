@@ -432,17 +432,17 @@ class Store(ABC):
     def fold_event(self, incident_id: str, event: IncidentEvent, same: str) -> IncidentEvent:
         """Add ``event``, or fold it into the incident's event of the same kind with the same
         ``data[same]`` (e.g. the same delivery failing again): one line that keeps the first time
-        (``at``) and says how often (``data.count``), when last (``data.last_at``) and the latest
+        (``at``) and says how often (``data.times``), when last (``data.last_at``) and the latest
         text (the last error). Returns the event as stored."""
         found = self._find_event(incident_id, event.kind, same, event.data.get(same))
         if found is None:
             self.add_event(incident_id, event)
             return event
         handle, old = found
-        count = old.data.get("count", 1)
+        times = old.data.get("times", 1)
         folded = old.model_copy(update={"text": event.text, "data": {
             **old.data, **event.data,
-            "count": (count if isinstance(count, int) else 1) + 1,
+            "times": (times if isinstance(times, int) else 1) + 1,
             "last_at": event.at.astimezone(timezone.utc).isoformat(),
         }})
         self._replace_event(incident_id, handle, folded)

@@ -66,6 +66,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "title": ("เรื่อง", "Title"),
     "playbook": ("แผนรับมือ", "Playbook"),
     "timeline": ("ลำดับเหตุการณ์", "Timeline"),
+    "alert_mentions": ("การแจ้งเตือนและข้อความเบื้องหลัง", "Alerts and the mentions behind them"),
+    "mentions_word": ("ข้อความ", "mentions"),
     "last_try": ("ครั้งล่าสุด", "last"),
     "steps": ("ขั้นตอน", "Steps"),
     "owner": ("ผู้รับผิดชอบ", "Owner"),

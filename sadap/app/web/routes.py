@@ -216,7 +216,7 @@ async def incidents(ws: Workspace, request: Request) -> Response:
     return ws.render(request, "incidents.html", user=user, found=found, state=state)
 
 
-def _incident_context(ws: Workspace, incident_id: str, lang: str) -> dict[str, Any]:
+def _incident_context(ws: Workspace, incident_id: str, lang: str, alerts: bool = False) -> dict[str, Any]:
     incident = ws.store.get_incident(incident_id)
     if incident is None:
         raise InputError(f"no incident {incident_id!r}")
@@ -226,12 +226,12 @@ def _incident_context(ws: Workspace, incident_id: str, lang: str) -> dict[str, A
     return {"incident": incident, "events": events, "playbook": playbook,
             "steps": views.steps_state(incident, events, playbook, lang),
             "templates": views.response_templates(incident, playbook, lang), "mentions": mentions,
-            "now": now_utc()}
+            "alerts": views.alert_mentions(ws.store, events) if alerts else [], "now": now_utc()}
 
 
 async def incident_page(ws: Workspace, request: Request) -> Response:
     user = ws.need(request)
-    ctx = await in_thread(_incident_context, ws, request.path_params["incident_id"], ws.lang(request))
+    ctx = await in_thread(_incident_context, ws, request.path_params["incident_id"], ws.lang(request), True)
     return ws.render(request, "incident.html", user=user, **ctx)
 
 

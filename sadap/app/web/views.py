@@ -179,6 +179,32 @@ def csv_rows(mentions: list[Mention]) -> list[list[str]]:
 
 
 # -- incidents ------------------------------------------------------------------------------
+ALERT_KINDS = ("opened", "alert", "still_active")
+MENTIONS_PER_ALERT = 10
+
+
+def alert_mentions(store: Store, events: list[IncidentEvent], per_alert: int = MENTIONS_PER_ALERT) -> list[dict[str, Any]]:
+    """Each alert on an incident's timeline (its opening, later alerts, a `still_active`
+    stretch) with the mentions behind it: the first ``per_alert`` of its stored ids that still
+    exist (an erase or retention may have removed some), and how many it named in all."""
+    out: list[dict[str, Any]] = []
+    cache: dict[str, Mention | None] = {}
+    for e in events:
+        if e.kind not in ALERT_KINDS:
+            continue
+        ids = [i for i in (e.data.get("mentions") or []) if isinstance(i, str)]
+        shown = []
+        for mid in ids[:per_alert]:
+            if mid not in cache:
+                cache[mid] = store.get(mid)
+            if cache[mid] is not None:
+                shown.append(cache[mid])
+        count = e.data.get("count")
+        out.append({"event": e, "rule": e.data.get("rule"), "count": count if isinstance(count, int) else len(ids),
+                    "mentions": shown, "more": max(len(ids) - per_alert, 0)})
+    return out
+
+
 def steps_state(incident: Incident, events: list[IncidentEvent], playbook: Any, lang: str) -> list[dict[str, Any]]:
     if playbook is None:
         return []
