@@ -96,3 +96,25 @@ def test_complaint_type_language_and_author_filters_and_capped_count(store):  # 
     assert store.count_upto(MentionFilter(), 3) == 3 and store.count_upto(MentionFilter(), 100) == 5
     assert store.count_upto(MentionFilter(sentiment=("neg",)), 1) == 1
     assert store.count_upto(MentionFilter(sentiment=("neg",), source_names=("forum-a",)), 100) == 2
+
+
+def test_newest_first_search_is_the_same_whether_the_words_are_common_or_rare(store):  # noqa: F811
+    """SQLite walks mentions in time order when a search matches many of them and fetches the
+    matches when they are few (``SQLiteStore._walk``): either way, the newest matches first."""
+    from sadap.store.query import parse_query
+
+    common, rare = "แอปโอนเงินไม่ได้อีกแล้ว", "สาขาขอนแก่นบริการดีมาก"
+    rows = [make(i, common if i % 8 else rare, "neg" if i % 3 else "neu", ["แสงทอง"], [], minutes=(i * 37) % 200)
+            for i in range(40)]
+    store.upsert(rows)
+    newest = sorted(rows, key=lambda m: (-m.published_at.timestamp(), m.id))
+    for words, limit in (("แอป", 5), ("ขอนแก่น", 5), ("แอป", 40), ("โอนเงิน -ขอนแก่น", 3)):
+        flt = MentionFilter(query=parse_query(words, ("แสงทอง",)))
+        wanted = [m.id for m in newest if ("ขอนแก่น" in m.text) == (words == "ขอนแก่น")][:limit]
+        assert [m.id for m in store.search(flt, limit)] == wanted, words
+        assert store.ids(flt, limit) == wanted
+        neg = [m.id for m in newest if m.sentiment.label == "neg" and ("ขอนแก่น" in m.text) == (words == "ขอนแก่น")]
+        assert store.ids(MentionFilter(query=flt.query, sentiment=("neg",)), limit) == neg[:limit]
+    if hasattr(store, "_walk"):  # SQLite: both ways were taken above
+        assert store._walk(MentionFilter(query=parse_query("แอป", ())), 5) is True
+        assert store._walk(MentionFilter(query=parse_query("ขอนแก่น", ())), 5) is False
