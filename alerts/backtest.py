@@ -58,6 +58,9 @@ class ReplayStore(Store):
     def exists(self, flt: MentionFilter) -> bool:
         return self.base.exists(flt)
 
+    def count_upto(self, flt: MentionFilter, cap: int) -> int:
+        return self.base.count_upto(flt, cap)
+
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
         return self.base.count_by(flt, group_by, limit)
 
@@ -130,6 +133,12 @@ class ReplayStore(Store):
 
     def events(self, incident_id: str) -> list[IncidentEvent]:
         return self.scratch.events(incident_id)
+
+    def _find_event(self, incident_id: str, kind: str, same: str, value: object) -> tuple[Any, IncidentEvent] | None:
+        return self.scratch._find_event(incident_id, kind, same, value)
+
+    def _replace_event(self, incident_id: str, handle: Any, event: IncidentEvent) -> None:
+        self.scratch._replace_event(incident_id, handle, event)
 
     def close(self) -> None:
         self.scratch.close()

@@ -14,7 +14,9 @@ this worker sends it, so an alert that fired always reaches someone.
   notifiers are told (an escalation), so on-call learns that a channel is broken.
 
 Every step is on the incident's timeline: ``queued``, ``notified`` (sent), ``notify_failed``
-(an attempt failed, will retry), ``gave_up``."""
+(an attempt failed, will retry), ``gave_up``. A delivery that fails again and again is one
+``notify_failed`` line, folded: ``data.times`` failures, the last error as its text,
+``data.last_at`` the last try (``Store.fold_event``)."""
 
 from __future__ import annotations
 
@@ -141,12 +143,18 @@ class OutboxWorker:
         d.status, d.next_at = "pending", now + self.backoff(d.attempts)
         self.store.save_delivery(d)
         log.error("%s (attempt %d; next try at %s)", error, d.attempts, d.next_at.isoformat(timespec="seconds"))
+        # One line per delivery however often it fails: the count, the last error and when.
         self._event(d, IncidentEvent(at=now, kind="notify_failed", text=error,
-                                     data={"delivery": d.id, "attempts": d.attempts}))
+                                     data={"delivery": d.id, "attempts": d.attempts, "notifier": d.notifier}),
+                    fold=True)
         return "failed"
 
-    def _event(self, d: Delivery, event: IncidentEvent) -> None:
-        if d.incident_id:
+    def _event(self, d: Delivery, event: IncidentEvent, fold: bool = False) -> None:
+        if not d.incident_id:
+            return
+        if fold:
+            self.store.fold_event(d.incident_id, event, same="delivery")
+        else:
             self.store.add_event(d.incident_id, event)
 
     def _escalate(self, d: Delivery, at: datetime) -> None:

@@ -187,7 +187,7 @@ def main() -> None:
             incidents = store.list_incidents()
             print(f"alerts fired: {len(store.alerts_since(now_utc() - timedelta(days=1)))}; incidents: {len(incidents)}")
             for inc in incidents:
-                print("  timeline:", [e.kind for e in store.events(inc.id)])
+                print("  timeline:", [e.kind + (f"×{e.data['times']}" if e.data.get("times") else "") for e in store.events(inc.id)])
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 PATHS = [
     "/", "/?entity=แสงทอง", "/mentions", "/mentions?q=แอป+ล่ม", "/mentions?sentiment=neg&source=forum-1",
+    "/mentions?complaint_type=digital_outage", "/mentions?language=en", "/mentions?author=a00042",
     "/incidents", "/complaints", "/rules", "/sources", "/api/mentions?q=แอป&limit=50", "/api/incidents",
 ]
 WORDS = ("แอป ล่ม โอน เงิน ไม่ได้ ธนาคาร บริการ ดี มาก ประทับใจ ช้า รอ นาน พนักงาน สาขา บัตร เครดิต ดอกเบี้ย "

@@ -81,6 +81,48 @@ def test_csv_unterminated_quote_is_reported_and_following_rows_kept(config, tmp_
     assert report["stored"] == 3  # rows 1, 3 and 4; before, row 2 swallowed 3 and 4 silently
 
 
+def test_csv_quote_closed_much_later_reports_the_row_and_keeps_the_rows_it_took(config, tmp_path):
+    """A quote opened on line 3 and closed only on line 7: read as CSV, lines 3–7 are one row
+    whose text holds rows 4–6 (silently, before). Now line 3 is rejected with one line naming
+    where the quote closed and the rows it took; those rows are stored as rows."""
+    path = tmp_path / "late.csv"
+    path.write_text(
+        "id,text,author,published_at\n"
+        "1,แอปแสงทองล่มอีกแล้ว โอนเงินไม่ได้,somchai,2026-11-20T09:00:00+07:00\n"
+        '2,"ลูกค้าโทรมาบอกว่า โอนไม่ได้ตั้งแต่เช้า,somsri,2026-11-20T09:05:00+07:00\n'
+        "3,พนักงานสาขาขอนแก่นบริการดีมาก ประทับใจค่ะ,nok,2026-11-20T09:10:00+07:00\n"
+        "4,ดอกเบี้ยเงินฝากประจำปีนี้เท่าไหร่คะ,lek,20/11/2569 09:15\n"
+        "5,สาขาสีลมคิวยาวมาก รอชั่วโมงกว่า,ploy,2026-11-20T09:20:00+07:00\n"
+        '6,แอปเด้งออกตอนสแกนจ่าย",mai,2026-11-20T09:25:00+07:00\n'
+        "7,ขอบคุณที่แก้ไขให้เร็วค่ะ,fon,2026-11-20T09:30:00+07:00\n",
+        encoding="utf-8",
+    )
+    report = import_file(config, path)
+    [bad] = report["rejected"]
+    assert bad["line"] == 3
+    assert "\n" not in bad["error"]
+    assert "closes only on line 7" in bad["error"] and "4, 5, 6" in bad["error"]
+    assert report["stored"] == 6  # 1, 3, 4, 5, 6 (its stray quote kept as text) and 7
+    with open_store(config) as store:
+        texts = sorted(m.text for m in store.search(MentionFilter(), 20))
+    assert "พนักงานสาขาขอนแก่นบริการดีมาก ประทับใจค่ะ" in texts
+    assert "ดอกเบี้ยเงินฝากประจำปีนี้เท่าไหร่คะ" in texts
+    assert not any("\n" in t for t in texts)  # no row holds another row
+
+
+def test_csv_long_post_with_line_breaks_and_commas_is_one_row(config, tmp_path):
+    """A real multi-line value (a forum post with commas in its lines) is not taken for rows."""
+    path = tmp_path / "post.csv"
+    path.write_text(
+        "id,text,author\n"
+        '1,"เรื่องเล่าจากสาขา, ตอนที 1\nวันนี้ไปโอนเงิน, รอคิว 2 ชั่วโมง, เหนื่อยมาก\nสรุป, ไม่ประทับใจ",ต่าย\n'
+        "2,ปกติดี,นก\n",
+        encoding="utf-8",
+    )
+    report = import_file(config, path)
+    assert report["rejected"] == [] and report["stored"] == 2
+
+
 def test_csv_quoted_newlines_still_work(config, tmp_path):
     path = tmp_path / "ok.csv"
     path.write_text('id,text\n1,"สองบรรทัด\nต่อกัน"\n2,ปกติ\n', encoding="utf-8")

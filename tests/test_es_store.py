@@ -420,3 +420,76 @@ def test_compose_file_runs_the_stack_with_security_on():
     assert config["store"]["backend"] == "elasticsearch"
     text = (ROOT / "infra" / "compose.yaml").read_text(encoding="utf-8")
     assert "verify_certs: false" not in text
+
+
+def _references(store, ids: list[str]):
+    """An incident, its timeline, an alert, a response and a complaint assignment naming ``ids``."""
+    import json as _json
+
+    from sadap.core.incident import Incident, IncidentEvent
+
+    at = store.clock()
+    inc = Incident(playbook="service-outage", rule="r1", severity="P2", title="แอปล่ม", opened_at=at, updated_at=at,
+                   mention_ids=list(ids))
+    store.save_incident(inc)
+    store.add_event(inc.id, IncidentEvent(at=at, kind="opened", data={"rule": "r1", "mentions": list(ids)}))
+    store.record_alert(_json.dumps({"rule": "r1", "mention_ids": list(ids), "count": len(ids)}), "r1", "k", at, inc.id)
+    for i in ids:
+        store.log_response(i, at, "staff", "social", "ขออภัยค่ะ ทีมงานกำลังตรวจสอบ")
+        store.assign(i, "somsri", "lead", at)
+    return inc.id
+
+
+def test_monthly_retention_also_forgets_the_deleted_mentions_everywhere(new_store):
+    """Deleting a month's index (``retention_months``) must not leave its mentions' responses,
+    complaint assignments or ids in incidents, timelines and alerts behind (PDPA)."""
+    from datetime import timedelta
+
+    clock = Clock(datetime(2026, 9, 10, tzinfo=UTC))
+    store = new_store(clock=clock, retention_months=1)
+    p = store.names.prefix
+    september = _mentions(2)
+    store.upsert(september)
+    clock.at = datetime(2026, 10, 3, tzinfo=UTC)
+    october = _mentions(1, start=10)
+    store.upsert(october)
+    old_id, kept_id = september[0].id, october[0].id
+    incident_id = _references(store, [old_id, kept_id])
+    clock.at = datetime(2026, 11, 2, tzinfo=UTC)  # September is now more than a month back
+    store.upsert(_mentions(1, start=20))
+    assert store.mention_indices() == [f"{p}-mentions-2026.10", f"{p}-mentions-2026.11"]
+    assert store.get(old_id) is None and store.get(kept_id) is not None
+    assert [r["mention_id"] for r in store.responses_for([old_id, kept_id])] == [kept_id]
+    assert set(store.assignments([old_id, kept_id])) == {kept_id}
+    assert store.get_incident(incident_id).mention_ids == [kept_id]
+    assert store.events(incident_id)[0].data["mentions"] == [kept_id]
+    assert store.alerts_since(clock.at - timedelta(days=60))[0]["mention_ids"] == [kept_id]
+
+
+def test_retention_days_purge_on_elasticsearch(new_store, tmp_path):
+    """`privacy.retention_days` (`sadap privacy purge`, the scheduler's daily job) on the
+    Elasticsearch store: mentions collected before the cut-off go, with their references; the
+    newer ones and this month's index stay."""
+    from datetime import timedelta
+
+    from sadap.app import privacy as pdpa
+    from sadap.app.config import load_config_file
+    from sadap.core.timeutil import now_utc
+
+    (tmp_path / "sadap.yaml").write_text("data_dir: data\nrules: []\nnotifiers: []\nprivacy:\n  retention_days: 30\n",
+                                         encoding="utf-8")
+    config = load_config_file(tmp_path / "sadap.yaml")
+    store = new_store()
+    now = now_utc()
+    old = [m.model_copy(update={"collected_at": now - timedelta(days=45 + i)}) for i, m in enumerate(_mentions(3))]
+    new = [m.model_copy(update={"collected_at": now - timedelta(days=2)}) for m in _mentions(2, start=10)]
+    store.upsert(old + new)
+    incident_id = _references(store, [old[0].id, new[0].id])
+    result = pdpa.purge(config, store, now=now)
+    assert result["mentions"] == 3 and result["responses"] == 1 and result["incidents_updated"] == 1
+    assert sorted(m.id for m in store.search(MentionFilter(), 10)) == sorted(m.id for m in new)
+    assert store.get_incident(incident_id).mention_ids == [new[0].id]
+    assert set(store.assignments([old[0].id, new[0].id])) == {new[0].id}
+    assert store.ids_collected_before(now - timedelta(days=30)) == []
+    again = pdpa.purge(config, store, now=now)
+    assert again["mentions"] == 0

@@ -123,8 +123,48 @@ def test_receiver_down_then_back_delivers_each_alert_exactly_once(setup, hook):
     ids = hook.delivery_ids()
     assert len(ids) == 2 and len(set(ids)) == 2
     assert sorted(ids) == sorted(d.id for d in store.deliveries("sent"))
-    kinds = [e.kind for e in store.events(fired[0].incident)]
-    assert kinds == ["opened", "queued", "notify_failed", "notify_failed", "notified"]
+    events = store.events(fired[0].incident)
+    assert [e.kind for e in events] == ["opened", "queued", "notify_failed", "notified"]  # two failures, one line
+    assert events[2].data["times"] == 2 and events[2].data["attempts"] == 2
+
+
+def test_a_delivery_failing_again_and_again_is_one_timeline_line(setup, hook):
+    """A receiver down for an hour: dozens of failed tries of each delivery, but each delivery is
+    one ``notify_failed`` line with the count, the last error and when it was last tried."""
+    config, store = setup
+    quiet_week_and_crisis(store)
+    hook.up()
+    hook.handler.status = 503
+    clock = Clock()
+    web = WebhookNotifier(_webhook_config(hook.url).model_copy(update={"retries": 0}))
+    engine = _engine(config, store, [web], clock, first_retry=timedelta(seconds=30),
+                     max_backoff=timedelta(seconds=60), max_age=timedelta(hours=2))
+    fired = {a.rule: a for a in engine.check(NOW)}
+    start = clock.now
+    for _ in range(40):
+        clock.now += timedelta(seconds=61)
+        engine.deliver()
+    hook.handler.status = 500  # a different error last
+    clock.now += timedelta(seconds=61)
+    engine.deliver()
+    incident = fired["outage"].incident
+    failed = [e for e in store.events(incident) if e.kind == "notify_failed"]
+    delivery = next(d for d in store.deliveries(incident_id=incident) if d.notifier == "hook")
+    assert len(failed) == 1, [e.text for e in failed]
+    line = failed[0]
+    assert line.data["delivery"] == delivery.id
+    assert line.data["times"] == delivery.attempts == 42  # the first try, 40 retries, the last one
+    assert "HTTP 500" in line.text  # the last error, not the first
+    assert line.at < start + timedelta(seconds=1)  # keeps the first failure's place and time
+    assert line.data["last_at"] == clock.now.astimezone(line.at.tzinfo).isoformat()
+    hook.handler.status = 200
+    clock.now += timedelta(seconds=61)
+    assert engine.deliver()["sent"] == 2
+    kinds = [e.kind for e in store.events(incident)]
+    assert kinds[-2:] == ["notify_failed", "notified"] and kinds.count("notify_failed") == 1
+    # another incident's delivery keeps its own line
+    other = [e for e in store.events(fired["negative-surge"].incident) if e.kind == "notify_failed"]
+    assert len(other) == 1 and other[0].data["delivery"] != delivery.id
 
 
 def test_the_delivery_id_is_stable_across_retries_and_a_dead_worker(setup, hook):

@@ -404,9 +404,12 @@ def test_check_names_the_missing_variable(monkeypatch):
         source_config(name="fb", kind="facebook_page", page_id="1", api_version="21")
 
 
-def test_crawl_skips_a_source_without_its_key_with_one_line(monkeypatch, caplog):
+def test_crawl_skips_a_source_without_its_key_with_one_line(monkeypatch, caplog, tmp_path):
     from sadap.app.config import Config
     from sadap.app.crawl import crawl as run_crawl
+    from sadap.app.crawl_reports import load_reports
+
+    monkeypatch.chdir(tmp_path)  # Config()'s data_dir is relative to here
 
     monkeypatch.delenv("X_BEARER_TOKEN", raising=False)
     source = source_config(name="x-bank", kind="x", query="แสงทอง")
@@ -417,3 +420,5 @@ def test_crawl_skips_a_source_without_its_key_with_one_line(monkeypatch, caplog)
         "source 'x-bank' (x): environment variable X_BEARER_TOKEN is not set (bearer_token_env); "
         "see docs/crawlers.md for how to get the key"
     ]
+    report = load_reports(Config().data_path)["x-bank"]  # the Sources page says why
+    assert report["errors"] == 1 and "X_BEARER_TOKEN is not set" in report["first_error"]

@@ -50,6 +50,28 @@ def test_schedule_adds_one_job_per_enabled_source_and_evaluates_at_the_injected_
     store.close()
 
 
+def test_a_crawl_process_that_dies_is_recorded_for_the_sources_page(tmp_path):
+    from sadap.app.crawl_reports import load_reports, save_report
+    from sadap.core.timeutil import now_utc
+
+    path = tmp_path / "sadap.yaml"
+    path.write_text(CONFIG + SOURCES + "data_dir: data\nnotifiers: []\n", encoding="utf-8")
+    config = load_config_file(path)
+    store = SQLiteStore(tmp_path / "sadap.db")
+    codes = iter([-9, 0])
+    scheduler = BackgroundScheduler(timezone=BANGKOK)
+    schedule(scheduler, config, store, clock=lambda: NOW, crawler=lambda cfg, name: next(codes))
+    job = scheduler.get_job("crawl:news")
+    job.func(*job.args)  # killed before it could write its own report
+    report = load_reports(config.data_path)["news"]
+    assert report["errors"] == 1 and "exit -9" in report["first_error"]
+    # a crawl that wrote its own report keeps it
+    save_report(config.data_path, "news", started=now_utc(), finished=now_utc(), items=4, new=2)
+    job.func(*job.args)
+    assert load_reports(config.data_path)["news"]["items"] == 4
+    store.close()
+
+
 def test_a_failed_or_missed_job_is_one_log_line(caplog):
     caplog.set_level(logging.INFO, logger="sadap.run")
     job_listener(JobExecutionEvent(EVENT_JOB_ERROR, "crawl:news", "default", NOW, exception=OSError("ดิสก์เต็ม")))

@@ -80,7 +80,8 @@ sources = [
     source_config(name="webboard", kind="forum", url=base + "/forum/threads.json"),
 ]
 factory = lambda settings: IngestPipeline(settings["SADAP_CONFIG"])
-stats = crawl(Config(), sources, settings={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "SADAP_INGEST_FACTORY": factory})
+config = Config(data_dir=sys.argv[2])
+stats = crawl(config, sources, settings={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "SADAP_INGEST_FACTORY": factory})
 try:
     crawl(Config(), sources)
     again = "ran twice"
@@ -138,7 +139,7 @@ def crawls(site_server, tmp_path_factory) -> dict[str, Crawl]:
         "single": _spider("article", tmp / "single.jsonl", url=url("blog/2569/review.html"), source="car-blog"),
         "forum": _spider("forum", tmp / "forum.jsonl", url=url("forum/threads.json"), source="test-forum"),
         "no_url": _spider("rss", tmp / "no_url.jsonl"),
-        "run": [sys.executable, str(script), site_server.base_url],
+        "run": [sys.executable, str(script), site_server.base_url, str(tmp / "run-data")],
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
@@ -412,6 +413,23 @@ def test_run_crawls_sources_in_one_process_and_hands_off_batches(crawls):
     assert news == ["khaosod-1001", "khaosod-1002", "khaosod-1004"]
     assert len([1 for _, source, _ in handed if source == "webboard"]) == 7
     assert "once per process" in result["again"]
+
+
+def test_each_crawl_leaves_its_report_for_the_sources_page(crawls, tmp_path_factory):
+    """The run above recorded each source's crawl: when, items, new, errors and the first error."""
+    from sadap.app.crawl_reports import load_reports
+
+    assert crawls["run"].returncode == 0, crawls["run"].stderr
+    data = next(p for p in tmp_path_factory.getbasetemp().glob("crawls*/run-data"))
+    reports = load_reports(data)
+    assert set(reports) == {"news", "old-feed", "khaosod", "webboard"}
+    news = reports["news"]
+    assert (news["items"], news["new"], news["errors"], news["first_error"]) == (3, 2, 0, None)
+    assert news["started_at"] <= news["finished_at"]
+    old = reports["old-feed"]
+    assert old["errors"] == 1 and old["items"] == 0
+    assert old["first_error"] and "old-feed.html" in old["first_error"] and "\n" not in old["first_error"]
+    assert reports["webboard"]["errors"] == 1 and reports["webboard"]["first_error"]
 
 
 def test_run_refuses_file_sources():

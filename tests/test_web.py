@@ -291,6 +291,87 @@ def test_mentions_search_filters_and_csv(setup):
     assert client.get("/mentions", params={"max_spam": "7"}).status_code == 400
 
 
+def test_mentions_filter_by_complaint_type_language_and_author_page_and_api(setup):
+    """The mentions page and /api/mentions take complaint_type, language and author (the stored
+    pseudonym): each shows exactly the stored mentions that match, combined with the others."""
+    from sadap.store import MentionFilter
+
+    _, store = setup
+    every = store.search(MentionFilter(), 1000)
+    kind = max({m.complaint.type for m in every if m.complaint.type},
+               key=lambda t: sum(1 for m in every if m.complaint.type == t))
+    author = max({m.author_id for m in every if m.author_id}, key=lambda a: sum(1 for m in every if m.author_id == a))
+    language = next(lang for lang in sorted({m.language for m in every if m.language}) if lang != "th") if any(
+        m.language not in (None, "th") for m in every) else "th"
+    api = signed_in(setup, "viewer")
+    for params, wanted in (
+        ({"complaint_type": kind}, {m.id for m in every if m.complaint.type == kind}),
+        ({"language": language}, {m.id for m in every if m.language == language}),
+        ({"author": author}, {m.id for m in every if m.author_id == author}),
+        ({"author": author, "sentiment": "neg"}, {m.id for m in every if m.author_id == author and m.sentiment.label == "neg"}),
+        ({"complaint_type": kind, "language": "th"}, {m.id for m in every if m.complaint.type == kind and m.language == "th"}),
+    ):
+        body = api.get("/api/mentions", params={**params, "copies": "1", "limit": "1000"}).json()
+        assert {m["id"] for m in body["mentions"]} == wanted and body["total"] == len(wanted), params
+        assert body["more"] is False
+        page = api.get("/mentions", params={**params, "copies": "1", "limit": "500"})
+        assert page.status_code == 200 and f'id="found-count">{len(wanted)}<' in page.text, params
+    assert len({m.id for m in every if m.complaint.type == kind}) > 1  # the filters really narrow something
+    page = api.get("/mentions", params={"complaint_type": kind})
+    assert f'<option value="{kind}" selected>' in page.text and 'name="author"' in page.text
+    for bad, field in (({"complaint_type": "made_up"}, "complaint_type"), ({"language": "<script>"}, "language")):
+        r = api.get("/api/mentions", params=bad)
+        assert r.status_code == 400 and r.json()["error"].startswith(field + ":")
+        page = api.get("/mentions", params=bad)
+        assert page.status_code == 400 and "'<script>'" not in page.text
+    # the overview's complaint-type and author bars open exactly those filters
+    home = api.get("/")
+    charts = {c["id"]: c for c in json.loads(home.text.split('id="chart-data">', 1)[1].split("</script>", 1)[0])}
+    assert all("complaint_type=" in url for url in charts["complaint_type"]["links"][0])
+    assert all("author=" in url for url in charts["authors"]["links"][0])
+
+
+def test_api_count_is_capped_unless_exact(setup, monkeypatch):
+    from sadap.app.web import routes
+    from sadap.store import MentionFilter
+
+    _, store = setup
+    api = signed_in(setup, "viewer")
+    monkeypatch.setattr(routes, "COUNT_CAP", 20)
+    body = api.get("/api/mentions", params={"copies": "1", "limit": "5"}).json()
+    assert body["total"] == 20 and body["more"] is True and len(body["mentions"]) == 5
+    exact = api.get("/api/mentions", params={"copies": "1", "limit": "5", "count": "exact"}).json()
+    assert exact["total"] == store.count(MentionFilter()) == 212 and exact["more"] is False
+    page = api.get("/mentions", params={"copies": "1"})
+    assert 'id="found-count">20</b>+' in page.text
+
+
+def test_sources_page_shows_each_sources_last_crawl_and_its_first_error(setup):
+    from datetime import timedelta
+
+    from sadap.app.crawl_reports import load_reports, save_report
+    from sadap.core.timeutil import now_utc
+
+    cfg, _ = setup
+    demo = load_reports(cfg.data_path)  # `sadap demo` crawled its sources: each left a report
+    assert demo and all(r["errors"] == 0 and r["items"] > 0 for r in demo.values())
+    name = next(iter(demo))
+    at = now_utc()
+    save_report(cfg.data_path, name, started=at - timedelta(minutes=2), finished=at, items=5, new=1, errors=3,
+                first_error="เชื่อมต่อไม่ได้ <b>Connection refused</b> https://news.example/rss.xml")
+    page = signed_in(setup, "viewer").get("/sources")
+    assert page.status_code == 200
+    row = page.text.split(f'<a href="/mentions?source={name}">', 1)[1].split("</tr>", 1)[0]
+    assert "3 — เชื่อมต่อไม่ได้ &lt;b&gt;Connection refused&lt;/b&gt;" in row and "<b>Connection" not in row
+    assert 'class="late"' in row and "ใหม่ 1" in row
+    others = [n for n in demo if n != name]
+    for other in others:
+        row = page.text.split(f'<a href="/mentions?source={other}">', 1)[1].split("</tr>", 1)[0]
+        assert f"รายการ {demo[other]['items']}" in row
+    save_report(cfg.data_path, name, **{k: demo[name][k] for k in ("items", "new", "errors", "first_error")},
+                started=demo[name]["started_at"], finished=demo[name]["finished_at"])
+
+
 def test_only_http_links_and_csv_formulas_escaped(setup):
     from datetime import timedelta
 
@@ -548,3 +629,48 @@ def test_mentions_page_count_is_capped(setup, monkeypatch):
     assert 'id="found-count">5</b>+' in page
     page = client.get("/mentions", params={"cluster": "no-such-cluster"}).text
     assert 'id="found-count">0</b> ' in page
+
+
+def test_incident_page_lists_the_mentions_behind_each_alert_and_folds_failed_deliveries(setup):
+    """Each alert on the timeline with its own mentions: links to the mention pages, only
+    http/https links out, authors as stored (the pseudonym, never a display name); a delivery
+    that failed three times is one timeline line with ×3."""
+    from datetime import timedelta
+
+    from sadap.core.incident import Incident, IncidentEvent
+    from sadap.core.mention import Mention
+    from sadap.core.timeutil import now_utc
+
+    _, store = setup
+    now = now_utc()
+
+    def post(i: int, url: str) -> Mention:
+        return Mention(id=f"alert-m{i}", source_kind="forum", source_name="forum-alerts", url=url, author_id=f"p{i:04x}a",
+                       author_name="สมชาย ใจดี", published_at=now - timedelta(minutes=30 - i), collected_at=now,
+                       text=f"แอปแสงทองล่ม โอนเงินไม่ได้ รายที่ {i}")
+
+    first = [post(1, "https://pantip.example/topic/1"), post(2, "javascript:alert(1)")]
+    later = [post(3, "http://forum.example/t/3"), post(4, "data:text/html,hi")]
+    store.upsert(first + later)
+    incident = Incident(playbook="service-outage", rule="outage", severity="P2", title="แอปล่ม", opened_at=now,
+                        updated_at=now, mention_ids=[m.id for m in first + later])
+    store.save_incident(incident)
+    store.add_event(incident.id, IncidentEvent(at=now, kind="opened", text="เปิด",
+                                               data={"rule": "outage", "count": 2, "mentions": [m.id for m in first]}))
+    store.add_event(incident.id, IncidentEvent(at=now + timedelta(minutes=5), kind="alert", text="อีกครั้ง",
+                                               data={"rule": "outage", "count": 3,
+                                                     "mentions": [m.id for m in later] + ["erased-since"]}))
+    for n in range(3):
+        store.fold_event(incident.id, IncidentEvent(at=now + timedelta(minutes=n), kind="notify_failed", text=f"HTTP 50{n}",
+                                                    data={"delivery": "d-1", "attempts": n + 1}), same="delivery")
+    page = signed_in(setup, "viewer").get(f"/incidents/{incident.id}").text
+    section = page.split('id="alerts">', 1)[1].split("</ol>", 1)[0]
+    opened, again = section.split("<li class=\"ev-alert\">", 1)
+    assert 'href="/mentions/alert-m1"' in opened and 'href="/mentions/alert-m2"' in opened
+    assert "alert-m3" not in opened and 'href="/mentions/alert-m3"' in again and 'href="/mentions/alert-m4"' in again
+    assert 'href="https://pantip.example/topic/1"' in opened and 'href="http://forum.example/t/3"' in again
+    assert 'href="javascript' not in section.lower() and 'href="data:' not in section.lower()
+    assert "p0001a" in opened and "สมชาย" not in section  # the pseudonym, never the display name
+    assert "3 ข้อความ" in again  # the alert's own count, though one of its mentions is gone
+    timeline = page.split('id="timeline">', 1)[1].split("</ul>", 1)[0]
+    assert timeline.count("<b>notify_failed</b>") == 1 and "×3" in timeline and "×" not in timeline.split("notify_failed")[0] and "HTTP 502" in timeline

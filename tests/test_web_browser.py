@@ -111,6 +111,30 @@ def test_search_and_filter(server, page):
     assert page.locator("table.mentions tbody tr").count() == min(expected, 50)
 
 
+def test_filter_by_complaint_type_and_author_in_the_browser(server, page):
+    from sadap.store import MentionFilter
+
+    base, store = server
+    complaints = store.search(MentionFilter(complaint=True), 500)
+    kind = max({m.complaint.type for m in complaints if m.complaint.type},
+               key=lambda t: sum(1 for m in complaints if m.complaint.type == t))
+    sign_in_page(page, base, "viewer", PASSWORD)
+    page.goto(base + "mentions")
+    page.select_option("select[name=complaint_type]", kind)
+    page.click("#mention-filters button[type=submit]")
+    page.wait_for_load_state("load")
+    expected = store.count(MentionFilter(complaint_types=(kind,), include_duplicates=False))
+    assert f"complaint_type={kind}" in page.url and int(page.locator("#found-count").inner_text()) == expected > 0
+    author = next(m.author_id for m in complaints if m.complaint.type == kind and m.author_id and not m.duplicate_of)
+    page.fill("input[name=author]", author)
+    page.click("#mention-filters button[type=submit]")
+    page.wait_for_load_state("load")
+    expected = store.count(MentionFilter(complaint_types=(kind,), author_ids=(author,), include_duplicates=False))
+    assert int(page.locator("#found-count").inner_text()) == expected > 0
+    assert page.locator("select[name=complaint_type]").input_value() == kind  # the filter stays chosen
+    assert not page.errors  # type: ignore[attr-defined]
+
+
 def test_incident_ack_step_resolve(server, page):
     base, store = server
     incident = next(i for i in store.list_incidents() if i.state == "open")

@@ -112,9 +112,10 @@ class PrivacyConfig(Strict):
         None,
         ge=1,
         le=36500,
-        description="SQLite store: delete mentions collected more than this many days ago (with their responses, "
-        "search entries and ids in incident timelines), daily in `sadap run` and by `sadap privacy purge`; "
-        "none: keep all. On Elasticsearch use `store.elasticsearch.retention_months`.",
+        description="Delete mentions collected more than this many days ago (with their responses, "
+        "search entries and ids in incident timelines), daily in `sadap run` and by `sadap privacy purge`, "
+        "on either store; none: keep all. On Elasticsearch `store.elasticsearch.retention_months` "
+        "also drops whole monthly indices.",
     )
 
 

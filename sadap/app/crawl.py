@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from datetime import datetime
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
@@ -17,8 +18,10 @@ from scrapy.utils.project import get_project_settings
 
 from crawlers.spiders import SPIDERS, SourceOptions
 from sadap.app.config import Config
+from sadap.app.crawl_reports import save_report
 from sadap.app.logs import remove_cli_logging
 from sadap.core.errors import ConfigError
+from sadap.core.timeutil import now_utc
 from sadap.core.urls import UnsafeUrlError, check_source_url
 
 logger = logging.getLogger(__name__)
@@ -80,6 +83,9 @@ def crawl(
     results: dict[str, dict[str, Any]] = {
         name: {**{key: 0 for key in _STATS}, "errors": 1} for name in unready
     }
+    started = now_utc()
+    for name, message in unready.items():
+        _report(config, name, results[name], started, message)
     sources = [source for source in sources if source.name not in unready]
     if not sources:
         return results
@@ -124,10 +130,22 @@ def crawl(
         result["new"] = result["stored"]
         result["skipped"] = _skipped(stats)
         result["errors"] = errors.counts.get(crawler.spider, 0) if crawler.spider is not None else 0
+        first = errors.first.get(crawler.spider) if crawler.spider is not None else None
         if name in failed:
             result["errors"] += 1
+            first = first or f"crawl failed: {failed[name]}"
         results[name] = result
+        _report(config, name, result, started, first)
     return results
+
+
+def _report(config: Config, name: str, result: dict[str, Any], started: datetime, first_error: str | None) -> None:
+    """Keep this crawl as the source's last one (the workspace's Sources page shows it)."""
+    try:
+        save_report(config.data_path, name, started=started, finished=now_utc(), items=result.get("items", 0),
+                    new=result.get("stored", 0), errors=result.get("errors", 0), first_error=first_error)
+    except OSError as err:
+        logger.error("source %r: could not record its crawl report: %s", name, err)
 
 
 def _skipped(stats: dict[str, Any]) -> dict[str, int]:
@@ -168,8 +186,15 @@ class _ErrorCounter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.ERROR)
         self.counts: dict[Any, int] = {}
+        self.first: dict[Any, str] = {}  # the first error line of each spider, for its crawl report
 
     def emit(self, record: logging.LogRecord) -> None:
         spider = getattr(record, "spider", None)
         if spider is not None:
             self.counts[spider] = self.counts.get(spider, 0) + 1
+            if spider not in self.first:
+                try:
+                    message = record.getMessage()
+                except Exception:  # a bad format string in someone's log call
+                    message = str(record.msg)
+                self.first[spider] = message.splitlines()[0] if message else "error"

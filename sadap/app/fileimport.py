@@ -206,7 +206,8 @@ def _read_csv(
 ) -> Iterator[tuple[int, RawMention | Rejected]]:
     """Rows, each numbered by the line it starts on. An unterminated quote (which would make
     every following line one value) rejects the row it starts and the lines after it are
-    read again as rows."""
+    read again as rows. So does a quote closed only lines later when the lines it took in
+    look like rows of their own (``_swallowed``): a value that ran on over whole rows."""
     lines = text.splitlines(keepends=True)
     header_reader = csv.reader(lines[:1])
     header = next(header_reader, [])
@@ -222,6 +223,20 @@ def _read_csv(
                 consumed = reader.line_num
                 if not values or not any(v.strip() for v in values):
                     continue
+                span = consumed - (number - start - 1)  # physical lines this row took
+                if span > 1:
+                    rows_inside = [number + i for i in _swallowed(lines[number:number - 1 + span], header, source, now)]
+                    if rows_inside:
+                        last = number + span - 1
+                        shown = ", ".join(map(str, rows_inside[:5])) + (", …" if len(rows_inside) > 5 else "")
+                        yield number, Rejected(
+                            number,
+                            f"quote (\") opened in this row closes only on line {last}: the value ran on over "
+                            f"line(s) {shown}, which look like rows of their own; this row is skipped and lines "
+                            f"{number + 1}–{last} are read as rows — close the quote on this line",
+                        )
+                        start = number  # index of the line after this row's first line
+                        break
                 if len(values) > len(header):
                     yield number, Rejected(number, f"more values than header columns ({len(header)})")
                     continue
@@ -231,7 +246,8 @@ def _read_csv(
                     yield number, Rejected(number, "not UTF-8 text; save the file as UTF-8")
                     continue
                 yield number, _convert(number, row, source, stats, now)
-            return
+            else:
+                return
         except csv.Error as err:
             number = start + consumed + 1
             if "unexpected end of data" in str(err):
@@ -244,3 +260,36 @@ def _read_csv(
             else:
                 yield number, Rejected(number, f"bad CSV quoting: {err}")
             start = start + consumed + 1
+
+
+_ID_LIKE = re.compile(r"[A-Za-z0-9_.:/#-]{1,200}")
+
+
+def _swallowed(taken: list[str], header: list[str], source: str, now: datetime) -> list[int]:
+    """Which of the lines after a row's first (``taken``: the rest of one quoted value that ran
+    over several lines) look like whole rows: as many values as the header, a valid mention,
+    at least one of the file's structured columns filled, each in the shape it takes (``id``
+    an ASCII token, ``published_at`` a time, ``url`` http/https). Their offsets in ``taken``, from 1.
+    A long post's own line breaks rarely make such lines; a file without any of those columns
+    cannot tell, so nothing is flagged there."""
+    checks = [c for c in ("id", "published_at", "url") if c in header]
+    if not checks or len(header) < 2:
+        return []
+    found = []
+    for offset, line in enumerate(taken, start=1):
+        values = next(csv.reader([line]), [])
+        if len(values) != len(header):
+            continue
+        row = {k: v.strip() for k, v in zip(header, values)}
+        if not any(row[c] for c in checks):
+            continue
+        if row.get("id") and not _ID_LIKE.fullmatch(row["id"]):
+            continue
+        if row.get("url") and not row["url"].lower().startswith(("http://", "https://")):
+            continue
+        try:
+            row_to_raw(row, source, now)
+        except InputError:
+            continue
+        found.append(offset)
+    return found

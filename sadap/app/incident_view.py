@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from collections.abc import Callable
 
 from playbooks.render import first_steps
@@ -64,4 +65,8 @@ def show_incident(config: Config, incident_id: str, *, as_json: bool, echo: Call
             echo(f"  • [{m.source_name}] {' '.join(m.text.split())[:120]}")
     echo("ลำดับเหตุการณ์:")
     for e in events:
-        echo(f"  {show(e.at)}  {e.kind:<13} {e.actor:<10} {e.text}")
+        folded = ""
+        last = e.data.get("last_at")
+        if isinstance(e.data.get("times"), int) and isinstance(last, str):  # one delivery failing again and again
+            folded = f"×{e.data['times']} (ล่าสุด {show(datetime.fromisoformat(last))}) "
+        echo(f"  {show(e.at)}  {e.kind:<13} {e.actor:<10} {folded}{e.text}")

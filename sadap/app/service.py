@@ -18,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config
+from sadap.app.crawl_reports import load_reports, save_report
 from sadap.app.importer import import_file
 from sadap.app.logs import show_service_logs
 from sadap.app.partners import push
@@ -76,6 +77,17 @@ def schedule(
         report = import_file(config, path)
         log.info("file %s: %s stored, %s rejected", path, report["stored"], len(report["rejected"]))
 
+    def crawl_source(name: str) -> int:
+        """One crawl; a crawl process that dies before it records its report is recorded here."""
+        started = now_utc()
+        code = crawler(str(config.path), name)
+        if code:
+            last = load_reports(config.data_path).get(name)
+            if last is None or last["finished_at"] < started:
+                save_report(config.data_path, name, started=started, finished=now_utc(), errors=1,
+                            first_error=f"the crawl process failed (exit {code}); see the service log")
+        return code
+
     def share(name: str) -> None:
         partner = config.partner(name)
         try:
@@ -116,7 +128,7 @@ def schedule(
             path = str((config.base_dir / source.url).resolve())
             scheduler.add_job(ingest_file, trigger, args=[path], id=f"file:{source.name}", **common)
         else:
-            scheduler.add_job(crawler, trigger, args=[str(config.path), source.name], id=f"crawl:{source.name}", **common)
+            scheduler.add_job(crawl_source, trigger, args=[source.name], id=f"crawl:{source.name}", **common)
 
 
 def run_service(config: Config, port: int | None = None, *, block: bool = True) -> BaseScheduler:

@@ -158,8 +158,11 @@ class MentionFilter:
     hashtags: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     stakeholders: tuple[str, ...] = ()
+    # Authors as stored: the keyed pseudonym (``author_id``), never a name as it arrived.
     author_ids: tuple[str, ...] = ()
     clusters: tuple[str, ...] = ()
+    complaint_types: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
     complaint: bool | None = None
     # True: only mentions with a logged response; False: only those without one.
     responded: bool | None = None
@@ -287,6 +290,11 @@ class Store(ABC):
     def exists(self, flt: MentionFilter) -> bool:
         """Whether any mention matches (backends may answer faster than ``count``)."""
         return self.count(flt) > 0
+
+    def count_upto(self, flt: MentionFilter, cap: int) -> int:
+        """How many mentions match, counted no further than ``cap`` (the workspace's "10000+"):
+        backends stop at the cap, in whatever order is cheapest, instead of counting them all."""
+        return min(self.count(flt), cap)
 
     def count_voices(self, flt: MentionFilter) -> int:
         """Distinct voices among the matching mentions (see :func:`voice_key`); copies by the
@@ -535,6 +543,34 @@ class Store(ABC):
 
     @abstractmethod
     def events(self, incident_id: str) -> list[IncidentEvent]: ...
+
+    @abstractmethod
+    def _find_event(self, incident_id: str, kind: str, same: str, value: object) -> tuple[Any, IncidentEvent] | None:
+        """The latest event of ``kind`` on the incident whose ``data[same]`` is ``value``, with a
+        handle that ``_replace_event`` takes; None if there is none."""
+
+    @abstractmethod
+    def _replace_event(self, incident_id: str, handle: Any, event: IncidentEvent) -> None:
+        """Replace the event ``handle`` names, keeping its place in the timeline."""
+
+    def fold_event(self, incident_id: str, event: IncidentEvent, same: str) -> IncidentEvent:
+        """Add ``event``, or fold it into the incident's event of the same kind with the same
+        ``data[same]`` (e.g. the same delivery failing again): one line that keeps the first time
+        (``at``) and says how often (``data.times``), when last (``data.last_at``) and the latest
+        text (the last error). Returns the event as stored."""
+        found = self._find_event(incident_id, event.kind, same, event.data.get(same))
+        if found is None:
+            self.add_event(incident_id, event)
+            return event
+        handle, old = found
+        times = old.data.get("times", 1)
+        folded = old.model_copy(update={"text": event.text, "data": {
+            **old.data, **event.data,
+            "times": (times if isinstance(times, int) else 1) + 1,
+            "last_at": event.at.astimezone(timezone.utc).isoformat(),
+        }})
+        self._replace_event(incident_id, handle, folded)
+        return folded
 
     # -- partner sharing audit --------------------------------------------
     def record_share(self, share: dict[str, Any]) -> None:

@@ -462,7 +462,8 @@ class ElasticsearchStore(IndexAdmin, Store):
             ("category", flt.categories), ("entities", flt.entities), ("expectation", flt.expectations),
             ("news_topic", flt.news_topics),
             ("hashtags", flt.hashtags), ("keywords", flt.keywords), ("cluster", flt.clusters), ("id", flt.ids),
-            ("stakeholders", flt.stakeholders), ("author_id", flt.author_ids),
+            ("complaint_type", flt.complaint_types), ("language", flt.languages), ("author_id", flt.author_ids),
+            ("stakeholders", flt.stakeholders),
         ):
             if values:
                 filters.append({"terms": {name: list(values)}})
@@ -523,6 +524,12 @@ class ElasticsearchStore(IndexAdmin, Store):
         self._ensure_ready()
         n: int = self._call(self.client.count, index=self.names.mentions, query=self._query(flt)).body["count"]
         return n
+
+    def count_upto(self, flt: MentionFilter, cap: int) -> int:
+        self._ensure_ready()
+        res = self._search(self.names.mentions, query=self._query(flt), size=0, track_total_hits=max(int(cap), 1))
+        n = int(res["hits"]["total"]["value"])
+        return min(n, cap)
 
     def _aggregate(self, flt: MentionFilter, agg: Json) -> Json:
         self._ensure_ready()
@@ -966,6 +973,20 @@ class ElasticsearchStore(IndexAdmin, Store):
         hits = self._scan(self.names.incident_events, {"term": {"incident_id": incident_id}}, [{"seq": "asc"}], ["doc"])
         return [IncidentEvent.model_validate_json(h["_source"]["doc"]) for h in hits]
 
+    def _find_event(self, incident_id: str, kind: str, same: str, value: object) -> tuple[Any, IncidentEvent] | None:
+        self._ensure_ready()
+        query = {"bool": {"filter": [{"term": {"incident_id": incident_id}}, {"term": {"kind": kind}}]}}
+        for h in self._scan(self.names.incident_events, query, [{"seq": "desc"}], True):
+            event = IncidentEvent.model_validate_json(h["_source"]["doc"])
+            if event.data.get(same) == value:
+                return (h["_index"], h["_id"], h["_source"]), event
+        return None
+
+    def _replace_event(self, incident_id: str, handle: Any, event: IncidentEvent) -> None:
+        index, doc_id, source = handle
+        doc = {**source, "incident_id": incident_id, "doc": event.model_dump_json()}  # the same seq: the same place
+        self._call(self.client.index, index=index, id=doc_id, document=doc, refresh=True)
+
     # -- personal data (PDPA) ------------------------------------------------------------------
     def _ids_matching(self, query: dict[str, Any]) -> list[str]:
         self._ensure_ready()
@@ -1042,6 +1063,14 @@ class ElasticsearchStore(IndexAdmin, Store):
         self._ensure_ready()
         located = self._locate(sorted(gone))
         counts["mentions"] = self._bulk_delete([(index, doc_id) for doc_id, index in located.items()])
+        self._call(self.client.indices.refresh, index=self.names.mentions)
+        counts.update(self._erase_references(gone))
+        return counts
+
+    def _erase_references(self, gone: set[str]) -> dict[str, int]:
+        """Remove what refers to the mentions ``gone``: responses, complaint assignments, and
+        their ids in incidents, timelines and alerts."""
+        counts: dict[str, int] = {}
         responses: list[tuple[str, str]] = []
         ordered = sorted(gone)
         for i in range(0, len(ordered), 1000):
@@ -1053,7 +1082,7 @@ class ElasticsearchStore(IndexAdmin, Store):
             self.names.assignments, {"terms": {"mention_id": ordered[i:i + 1000]}}, [{"mention_id": "asc"}], False)])
         self._bulk_delete([(h["_index"], h["_id"]) for i in range(0, len(ordered), 1000) for h in self._scan(
             self.names.corrections, {"terms": {"mention_id": ordered[i:i + 1000]}}, [{"seq": "asc"}], False)])
-        self._call(self.client.indices.refresh, index=[self.names.mentions, self.names.responses])
+        self._call(self.client.indices.refresh, index=[self.names.mentions, self.names.responses, self.names.assignments])
 
         def fix_incident(data: dict[str, Any]) -> bool:
             before = data.get("mention_ids") or []
@@ -1065,6 +1094,44 @@ class ElasticsearchStore(IndexAdmin, Store):
         counts["alerts"] = self._rewrite_docs(self.names.alerts, lambda d: scrub_ids(d, gone))
         self._rewrite_docs(self.names.complaint_cases, lambda d: scrub_case(d, gone))
         return counts
+
+    def _referenced_ids(self) -> set[str]:
+        """Every mention id something else refers to (responses, assignments, incidents, their
+        timelines, alerts, complaint cases): a few thousand at most, unlike the mentions themselves."""
+        found: set[str] = set()
+        for index, sort in ((self.names.responses, "seq"), (self.names.assignments, "mention_id")):
+            for h in self._scan(index, {"match_all": {}}, [{sort: "asc"}], ["mention_id"]):
+                if isinstance(h["_source"].get("mention_id"), str):
+                    found.add(h["_source"]["mention_id"])
+        for index in (self.names.incidents, self.names.incident_events, self.names.alerts, self.names.complaint_cases):
+            for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], ["doc"]):
+                try:
+                    data = json.loads(h["_source"].get("doc") or "{}")
+                except ValueError:
+                    continue
+                events = [e.get("data") for e in data.get("events") or [] if isinstance(e, dict)]
+                for part in (data, data.get("data"), *events):
+                    if not isinstance(part, dict):
+                        continue
+                    for key in ("mention_ids", "mentions"):
+                        if isinstance(part.get(key), list):
+                            found.update(i for i in part[key] if isinstance(i, str))
+                    if isinstance(part.get("mention_id"), str):
+                        found.add(part["mention_id"])
+        return found
+
+    def _forget_indices(self, indices: Sequence[str]) -> int:
+        """Before monthly indices are deleted (retention): what refers to their mentions goes
+        too, as with an erase. Returns how many referenced mentions were in them."""
+        referenced = sorted(self._referenced_ids())
+        gone: set[str] = set()
+        for i in range(0, len(referenced), 1000):
+            chunk = referenced[i:i + 1000]
+            res = self._search(",".join(indices), query={"ids": {"values": chunk}}, size=len(chunk), source=False)
+            gone.update(h["_id"] for h in res["hits"]["hits"])
+        if gone:
+            self._erase_references(gone)
+        return len(gone)
 
     def privacy_counts(self) -> dict[str, int | str | None]:
         self._ensure_ready()

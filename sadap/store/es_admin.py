@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
@@ -46,6 +46,8 @@ class IndexAdmin:
     if TYPE_CHECKING:
 
         def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T: ...
+
+        def _forget_indices(self, indices: Sequence[str]) -> int: ...
 
     def capabilities(self) -> dict[str, bool]:
         """Which optional analyzers the cluster has (checked with ``_analyze``)."""
@@ -152,7 +154,7 @@ class IndexAdmin:
             return []
         now = self.clock()
         keep_from = now.year * 12 + now.month - 1 - self.retention_months
-        deleted = []
+        expired = []
         for index in self.mention_indices():
             suffix = index[len(self.names.mentions) + 1:]
             try:
@@ -160,11 +162,16 @@ class IndexAdmin:
             except ValueError:
                 continue
             if year * 12 + month - 1 < keep_from:
-                self._call(self.client.indices.delete, index=index)
-                deleted.append(index)
-        if deleted:
-            log.info("retention: deleted %s", ", ".join(deleted))
-        return deleted
+                expired.append(index)
+        if not expired:
+            return []
+        # Responses, assignments and ids in incidents, timelines and alerts go with the mentions (PDPA).
+        referenced = self._forget_indices(expired)
+        for index in expired:
+            self._call(self.client.indices.delete, index=index)
+        log.info("retention: deleted %s (%d mentions that incidents, alerts or responses named)",
+                 ", ".join(expired), referenced)
+        return expired
 
     def status(self) -> dict[str, Any]:
         info = self._call(self.client.info).body

@@ -58,6 +58,12 @@ CREATE INDEX IF NOT EXISTS mentions_complaints ON mentions(is_complaint, publish
     source_name, sentiment, complaint_type, category, expectation);
 CREATE INDEX IF NOT EXISTS mentions_sentiments ON mentions(sentiment, published_at, is_complaint, duplicate_of, id,
     source_kind, source_name, complaint_type, category, expectation);
+-- The workspace's author, language and complaint-type filters (newest first: each index walks
+-- one value's mentions in time order), `sadap privacy erase --author` and the complaint-case
+-- timeline (one author's mentions). A store made with mentions_author on author_id alone keeps it.
+CREATE INDEX IF NOT EXISTS mentions_author ON mentions(author_id, published_at);
+CREATE INDEX IF NOT EXISTS mentions_language ON mentions(language, published_at);
+CREATE INDEX IF NOT EXISTS mentions_complaint_type ON mentions(complaint_type, published_at);
 -- near-duplicate clusters (the `cluster` filter and group-by use this very expression)
 CREATE INDEX IF NOT EXISTS mentions_cluster ON mentions(COALESCE(duplicate_of, id));
 CREATE TABLE IF NOT EXISTS mention_terms (
@@ -164,8 +170,6 @@ CREATE TABLE IF NOT EXISTS outbox (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_at);
--- the complaint-case timeline reads one author's mentions
-CREATE INDEX IF NOT EXISTS mentions_author ON mentions(author_id);
 -- the stakeholder registry and complaint cases (docs/pr-crm.md)
 CREATE TABLE IF NOT EXISTS stakeholders (
     id TEXT PRIMARY KEY,
@@ -344,7 +348,13 @@ class SQLiteStore(Store):
             rows: list[tuple[Any, ...]] = self._db.execute(sql, params).fetchall()
             return rows
 
-    def _where(self, flt: MentionFilter, terms_first: bool = False) -> tuple[str, list[object]]:
+    def _where(self, flt: MentionFilter, terms_first: bool = False, ordered: bool = False,
+               walk: bool = False) -> tuple[str, list[object]]:
+        """The WHERE clause for ``flt``. ``ordered``: the query may use the language index (for a
+        newest-first query, one language's mentions in time order; for a count, a rare language);
+        otherwise that index, whose common values hold nearly every mention, is left out (``+``).
+        ``walk``: the full-text match is tested on rows walked in time order (``+`` again)
+        instead of driving the query, which is faster when it matches many mentions."""
         clauses: list[str] = []
         params: list[object] = []
         tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
@@ -363,11 +373,15 @@ class SQLiteStore(Store):
             ("source_kind", flt.source_kinds),
             ("category", flt.categories),
             ("news_topic", flt.news_topics),
+            ("complaint_type", flt.complaint_types),
+            ("language", flt.languages),
             ("id", flt.ids),
             ("author_id", flt.author_ids),
+            ("id", flt.ids),
         ):
             if values:
-                clauses.append(f"m.{column} IN ({','.join('?' * len(values))})")
+                plus = "+" if column == "language" and not ordered else ""
+                clauses.append(f"{plus}m.{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
         bounded = (flt.since is not None or bool(flt.ids)) and not terms_first
         for fld, values in (("entity", flt.entities), ("hashtag", flt.hashtags), ("keyword", flt.keywords),
@@ -400,7 +414,7 @@ class SQLiteStore(Store):
         if flt.query is not None and not flt.query.empty:
             expr = _fts_expr(flt.query)
             if expr:
-                clauses.append("m.rowid IN (SELECT rowid FROM mention_fts WHERE mention_fts MATCH ?)")
+                clauses.append(f"{'+' if walk else ''}m.rowid IN (SELECT rowid FROM mention_fts WHERE mention_fts MATCH ?)")
                 params.append(expr)
             if flt.query.none_of:
                 clauses.append("m.rowid NOT IN (SELECT rowid FROM mention_fts WHERE mention_fts MATCH ?)")
@@ -497,14 +511,28 @@ class SQLiteStore(Store):
         rows = self._query("SELECT doc FROM mentions WHERE id=?", (mention_id,))
         return Mention.model_validate_json(rows[0][0]) if rows else None
 
+    def _walk(self, flt: MentionFilter, limit: int) -> bool:
+        """Whether a newest-first query should walk mentions in time order and test the full-text
+        match on each (many matches: the first ``limit`` come soon) rather than fetch every
+        match and sort them (few matches). Walking reads about limit × total / matches rows,
+        fetching reads every match: walk when matches² is well above limit × total."""
+        if flt.query is None or flt.query.empty or flt.ids or flt.clusters or flt.author_ids:
+            return False
+        expr = _fts_expr(flt.query)
+        if not expr:
+            return False
+        matches = self._query("SELECT COUNT(*) FROM mention_fts WHERE mention_fts MATCH ?", (expr,))[0][0]
+        total = self._query("SELECT MAX(rowid) FROM mentions")[0][0] or 0
+        return bool(matches * matches > 4 * max(int(limit), 1) * total)
+
     def search(self, flt: MentionFilter, limit: int = 20) -> list[Mention]:
-        where, params = self._where(flt)
+        where, params = self._where(flt, ordered=True, walk=self._walk(flt, limit))
         tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
         rows = self._query(f"SELECT m.doc FROM mentions m{where} ORDER BY m.{tcol} DESC, m.id LIMIT ?", [*params, int(limit)])
         return [Mention.model_validate_json(r[0]) for r in rows]
 
     def ids(self, flt: MentionFilter, limit: int = 20) -> list[str]:
-        where, params = self._where(flt)
+        where, params = self._where(flt, ordered=True, walk=self._walk(flt, limit))
         tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
         rows = self._query(f"SELECT m.id FROM mentions m{where} ORDER BY m.{tcol} DESC, m.id LIMIT ?", [*params, int(limit)])
         return [r[0] for r in rows]
@@ -577,8 +605,27 @@ class SQLiteStore(Store):
             row = self._query(f"SELECT COALESCE(SUM(n), 0) FROM mention_days WHERE field=? AND value=?{extra}",
                               [field + suffix, value, *params])
             return int(row[0][0])
-        where, params = self._where(flt)
+        where, params = self._where(flt, ordered=self._few_of_language(flt))
         n: int = self._query(f"SELECT COUNT(*) FROM mentions m{where}", params)[0][0]
+        return n
+
+    def _few_of_language(self, flt: MentionFilter) -> bool:
+        """Whether the filter's languages hold few of the stored mentions (a fifth at most, by the
+        daily counts), so that walking the language index beats scanning every row."""
+        if not flt.languages:
+            return False
+        marks = ",".join("?" * len(flt.languages))
+        some = self._query(f"SELECT COALESCE(SUM(n), 0) FROM mention_days WHERE field='language' AND value IN ({marks})",
+                           list(flt.languages))[0][0]
+        every = self._query("SELECT COALESCE(SUM(n), 0) FROM mention_days WHERE field='_all'")[0][0]
+        return bool(some * 5 <= every)
+
+    def count_upto(self, flt: MentionFilter, cap: int) -> int:
+        if self._days(flt) is not None:
+            return min(self.count(flt), cap)
+        where, params = self._where(flt, ordered=self._few_of_language(flt))
+        # No ORDER BY: the planner walks rows in the cheapest order and stops at the cap.
+        n: int = self._query(f"SELECT COUNT(*) FROM (SELECT 1 FROM mentions m{where} LIMIT ?)", [*params, int(cap)])[0][0]
         return n
 
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:
@@ -1008,6 +1055,21 @@ class SQLiteStore(Store):
     def events(self, incident_id: str) -> list[IncidentEvent]:
         rows = self._query("SELECT doc FROM incident_events WHERE incident_id=? ORDER BY id", (incident_id,))
         return [IncidentEvent.model_validate_json(r[0]) for r in rows]
+
+    def _find_event(self, incident_id: str, kind: str, same: str, value: object) -> tuple[Any, IncidentEvent] | None:
+        rows = self._query(
+            "SELECT id, doc FROM incident_events WHERE incident_id=? AND json_extract(doc, '$.kind')=? ORDER BY id DESC",
+            (incident_id, kind),
+        )
+        for row_id, doc in rows:
+            event = IncidentEvent.model_validate_json(doc)
+            if event.data.get(same) == value:
+                return row_id, event
+        return None
+
+    def _replace_event(self, incident_id: str, handle: Any, event: IncidentEvent) -> None:
+        self._query("UPDATE incident_events SET doc=? WHERE id=? AND incident_id=?",
+                    (event.model_dump_json(), int(handle), incident_id))
 
     # -- personal data (PDPA) ------------------------------------------------------
     def ids_by_author(self, author_ids: Sequence[str], author_names: Sequence[str] = ()) -> list[str]:

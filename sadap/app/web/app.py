@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -60,6 +61,15 @@ class Denied(Exception):
         self.message = message
 
 
+def show_any(value: object) -> str:
+    """A time for a page: a datetime, or an ISO 8601 string as stored in event data."""
+    if isinstance(value, str) and value:
+        try:
+            return show(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return show(value) if isinstance(value, datetime) else "-"
+
 class Workspace:
     """What the handlers share: config, store, signing key, templates, the sign-in limiter."""
 
@@ -76,7 +86,7 @@ class Workspace:
             trim_blocks=True, lstrip_blocks=True,
         )
         self.env.filters["safe_url"] = safe_url
-        self.env.filters["show"] = lambda v: show(v) if v else "-"
+        self.env.filters["show"] = show_any
         self.env.filters["tojson_safe"] = lambda v: json.dumps(v, ensure_ascii=False).replace("<", "\\u003c").replace(
             ">", "\\u003e").replace("&", "\\u0026")
 

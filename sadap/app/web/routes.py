@@ -18,7 +18,7 @@ from sadap.app.alerting import run_backtest
 from sadap.app import corrections
 from sadap.app.stakeholders import who_to_inform
 from sadap.app.config import configured_playbooks
-from sadap.app.names import news_topic_names
+from sadap.app.names import complaint_type_names, news_topic_names
 from sadap.app.summary import overview as summary
 from sadap.app.web import auth, views
 from sadap.app.web.app import (
@@ -138,16 +138,18 @@ async def mentions(ws: Workspace, request: Request) -> Response:
 
     def load() -> tuple[list[Mention], int, dict[str, int]]:
         found = ws.store.search(flt, limit)
-        # Counted up to COUNT_CAP: newest first, so a common filter stops early on a big store.
-        total = len(ws.store.ids(flt, COUNT_CAP + 1))
+        # Counted up to COUNT_CAP only: a common filter stops early on a big store.
+        total = ws.store.count_upto(flt, COUNT_CAP + 1)
         return found, total, views.cluster_sizes(ws.store, found)
 
     found, total, sizes = await in_thread(load)
     p = params(request)
     sources = await in_thread(ws.store.count_by, MentionFilter(), "source_name", 50)
+    languages = await in_thread(ws.store.count_by, MentionFilter(), "language", 30)
     return ws.render(request, "mentions.html", user=user, found=found, total=min(total, COUNT_CAP),
-                     more=total > COUNT_CAP, sizes=sizes, p=p,
-                     limit=limit, sources=list(sources), news_topics=list(news_topic_names()), csv_link=views.link("/mentions.csv", **p))
+                     more=total > COUNT_CAP, sizes=sizes, p=p, languages=list(languages),
+                     complaint_types=list(complaint_type_names()), news_topics=list(news_topic_names()),
+                     limit=limit, sources=list(sources), csv_link=views.link("/mentions.csv", **p))
 
 
 async def mentions_csv(ws: Workspace, request: Request) -> Response:
@@ -229,7 +231,7 @@ async def incidents(ws: Workspace, request: Request) -> Response:
     return ws.render(request, "incidents.html", user=user, found=found, state=state)
 
 
-def _incident_context(ws: Workspace, incident_id: str, lang: str) -> dict[str, Any]:
+def _incident_context(ws: Workspace, incident_id: str, lang: str, alerts: bool = False) -> dict[str, Any]:
     incident = ws.store.get_incident(incident_id)
     if incident is None:
         raise InputError(f"no incident {incident_id!r}")
@@ -240,12 +242,12 @@ def _incident_context(ws: Workspace, incident_id: str, lang: str) -> dict[str, A
             "steps": views.steps_state(incident, events, playbook, lang),
             "templates": views.response_templates(incident, playbook, lang), "mentions": mentions,
             "inform": who_to_inform(incident, playbook, ws.store.list_stakeholders(), events, lang),
-            "now": now_utc()}
+            "alerts": views.alert_mentions(ws.store, events) if alerts else [], "now": now_utc()}
 
 
 async def incident_page(ws: Workspace, request: Request) -> Response:
     user = ws.need(request)
-    ctx = await in_thread(_incident_context, ws, request.path_params["incident_id"], ws.lang(request))
+    ctx = await in_thread(_incident_context, ws, request.path_params["incident_id"], ws.lang(request), True)
     return ws.render(request, "incident.html", user=user, **ctx)
 
 
@@ -477,9 +479,13 @@ async def api_mentions(ws: Workspace, request: Request) -> Response:
     flt = mention_filter(ws, request)
     raw = request.query_params.get("limit", "50")
     limit = min(int(raw), 1000) if raw.isdigit() and int(raw) > 0 else 50
+    exact = request.query_params.get("count") == "exact"
     found = await in_thread(ws.store.search, flt, limit)
-    total = await in_thread(ws.store.count, flt)
-    return JSONResponse({"total": total, "mentions": [m.model_dump(mode="json") for m in found]})
+    # Counted up to COUNT_CAP ("more": true beyond it, as the page's "10000+"); count=exact counts all.
+    total = await in_thread(ws.store.count, flt) if exact else await in_thread(ws.store.count_upto, flt, COUNT_CAP + 1)
+    more = total > COUNT_CAP and not exact
+    return JSONResponse({"total": min(total, COUNT_CAP) if more else total, "more": more,
+                         "mentions": [m.model_dump(mode="json") for m in found]})
 
 
 async def favicon(ws: Workspace, request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -13,6 +14,7 @@ from alerts.incidents import add_note
 from enrich.csr import PILLARS
 from playbooks.loader import load_playbooks
 from playbooks.render import render_template
+from sadap.app.names import complaint_type_names
 from sadap.core.errors import ConfigError, InputError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
@@ -21,8 +23,10 @@ from sadap.store import MentionFilter, Store
 from sadap.store.query import parse_query
 
 SENTIMENTS = ("pos", "neu", "neg", "q")
-FILTER_KEYS = ("q", "since", "until", "source", "kind", "sentiment", "expectation", "category", "news_topic", "entity",
-               "hashtag", "keyword", "author", "cluster", "complaint", "responded", "max_spam", "copies")
+FILTER_KEYS = ("q", "since", "until", "source", "kind", "sentiment", "expectation", "category", "news_topic",
+               "complaint_type", "language", "entity", "hashtag", "keyword", "author", "cluster", "complaint", "responded",
+               "max_spam", "copies")
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z]{2,8})?|mixed|other")
 
 
 def parse_when(text: str, field: str, end: bool = False) -> datetime:
@@ -60,6 +64,15 @@ def mention_filter(params: dict[str, str], custom_words: tuple[str, ...], defaul
     bad = [s for s in sentiment if s not in SENTIMENTS]
     if bad:
         raise InputError(f"sentiment: unknown {bad[0]!r} (allowed: {', '.join(SENTIMENTS)})")
+    complaint_types = _values(params, "complaint_type")
+    known = complaint_type_names()
+    bad = [c for c in complaint_types if c not in known]
+    if bad:
+        raise InputError(f"complaint_type: unknown {bad[0][:40]!r} (allowed: {', '.join(known)})")
+    languages = _values(params, "language")
+    bad = [v for v in languages if not _LANGUAGE_TAG.fullmatch(v)]
+    if bad:
+        raise InputError(f"language: {bad[0][:40]!r} is not a language tag (e.g. th, en, mixed, und-Latn)")
     query = parse_query(params["q"], custom_words) if params.get("q", "").strip() else None
     flags = {"1": True, "true": True, "0": False, "false": False}
     return MentionFilter(
@@ -68,6 +81,7 @@ def mention_filter(params: dict[str, str], custom_words: tuple[str, ...], defaul
         entities=_values(params, "entity"), categories=_values(params, "category"),
         expectations=_values(params, "expectation"), news_topics=_values(params, "news_topic"), hashtags=_values(params, "hashtag"),
         keywords=_values(params, "keyword"), clusters=_values(params, "cluster"),
+        complaint_types=complaint_types, languages=languages, author_ids=_values(params, "author"),
         complaint=flags.get(params.get("complaint", "")), responded=flags.get(params.get("responded", "")),
         include_duplicates=params.get("copies") == "1" or bool(params.get("cluster")),
         max_spam_score=max_spam,
@@ -125,7 +139,7 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
         bar_chart("category", word("category", lang), store.count_by(base, "category"), "category", "category"),
         bar_chart("news_topic", word("news_topic", lang), store.count_by(base, "news_topic"), "news_topic", "news_topic"),
         bar_chart("complaint_type", word("complaint_type", lang),
-                  store.count_by(replace(base, complaint=True), "complaint_type"), "complaint_type_x", "complaint_type",
+                  store.count_by(replace(base, complaint=True), "complaint_type"), "complaint_type", "complaint_type",
                   {"complaint": "1"}),
         time_chart("share", word("share_of_voice", lang), share, {}, "entity"),
         bar_chart("sources", word("top_sources", lang), store.count_by(base, "source_name", limit=10), "source"),
@@ -136,12 +150,8 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
     ]
     chart = {c["id"]: c for c in charts}
     chart["volume"]["colors"] = ["#1b7a3a", "#9aa3b2", "#b3261e", "#0b5cad"]  # pos, neu, neg, q
-    # Complaint types have no mention filter of their own: their bars open the complaints in the range.
-    chart["complaint_type"]["links"] = [[link("/mentions", **common, complaint="1", copies="1")
-                                         for _ in chart["complaint_type"]["x"]]]
-    # Authors and CSR pillars have no mention filter either: a bar opens the range's mentions.
-    for cid in ("authors", "csr"):
-        chart[cid]["links"] = [[link("/mentions", **common, copies="1") for _ in chart[cid]["x"]]]
+    # CSR pillars have no mention filter: a bar opens the range's mentions.
+    chart["csr"]["links"] = [[link("/mentions", **common, copies="1") for _ in chart["csr"]["x"]]]
     return {"charts": charts, "csr_missing": [label("csr", p, lang) for p in PILLARS if not csr[p]] if total else [],
             "total": total, "unique": store.count(replace(base, include_duplicates=False)),
             "entities": list(store.count_by(MentionFilter(), "entity", limit=50))}
@@ -178,6 +188,32 @@ def csv_rows(mentions: list[Mention]) -> list[list[str]]:
 
 
 # -- incidents ------------------------------------------------------------------------------
+ALERT_KINDS = ("opened", "alert", "still_active")
+MENTIONS_PER_ALERT = 10
+
+
+def alert_mentions(store: Store, events: list[IncidentEvent], per_alert: int = MENTIONS_PER_ALERT) -> list[dict[str, Any]]:
+    """Each alert on an incident's timeline (its opening, later alerts, a `still_active`
+    stretch) with the mentions behind it: the first ``per_alert`` of its stored ids that still
+    exist (an erase or retention may have removed some), and how many it named in all."""
+    out: list[dict[str, Any]] = []
+    cache: dict[str, Mention | None] = {}
+    for e in events:
+        if e.kind not in ALERT_KINDS:
+            continue
+        ids = [i for i in (e.data.get("mentions") or []) if isinstance(i, str)]
+        shown = []
+        for mid in ids[:per_alert]:
+            if mid not in cache:
+                cache[mid] = store.get(mid)
+            if cache[mid] is not None:
+                shown.append(cache[mid])
+        count = e.data.get("count")
+        out.append({"event": e, "rule": e.data.get("rule"), "count": count if isinstance(count, int) else len(ids),
+                    "mentions": shown, "more": max(len(ids) - per_alert, 0)})
+    return out
+
+
 def steps_state(incident: Incident, events: list[IncidentEvent], playbook: Any, lang: str) -> list[dict[str, Any]]:
     if playbook is None:
         return []
