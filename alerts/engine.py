@@ -28,13 +28,14 @@ from sadap.core.alert import FiredAlert
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.core.timeutil import format_duration, now_utc
-from sadap.store import Store
+from sadap.store import MentionFilter, Store
 
 log = logging.getLogger(__name__)
 
 #: A match that keeps firing inside its cool-down writes the extension and updates its
 #: incident at most this often (and at least twice per cool-down).
-KEEP_CURRENT = timedelta(minutes=15)
+KEEP_CURRENT = timedelta(minutes=30)
+
 
 
 class AlertEngine:
@@ -66,6 +67,7 @@ class AlertEngine:
         # Matches that keep firing inside their cool-down: (rule, key) -> (last match, last
         # written). Their cool-down and incident are written at most every ``_keep_current``.
         self._firing: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+        self._snoozes: dict[tuple[str, str], datetime] | None = None
 
     # -- evaluation --------------------------------------------------------
     def check(
@@ -83,6 +85,7 @@ class AlertEngine:
         memo = cast(Store, CycleMemo(self.store))  # answers as the store does (read-through)
         running = self.running if self.incremental and ids is None else RunningState()
         running.cycle += 1
+        self._snoozes = None  # read once per cycle, when a rule first matches
         for rule in self.rules:
             if not rule.options.enabled or (ids is not None and not rule.at_ingest):
                 continue
@@ -121,9 +124,32 @@ class AlertEngine:
     @staticmethod
     def _keep_current(cooldown: timedelta) -> timedelta:
         """How often a match that keeps firing inside its cool-down writes the cool-down's
-        extension and updates its incident: at most every 15 minutes, and at least twice per
-        cool-down (so a restart in between still finds the key cooling)."""
+        extension and updates its incident: every half hour, and at least twice per cool-down
+        (so a restart in between still finds the key cooling)."""
         return min(KEEP_CURRENT, cooldown / 2)
+
+    def _snoozed_until(self, rule_id: str, key: str) -> datetime | None:
+        """The latest snooze end for this rule and key (or every key), from one read of the
+        snoozes per cycle."""
+        if self._snoozes is None:
+            try:
+                rows = self.store.snoozes()
+            except NotImplementedError:
+                return self.store.snoozed_until(rule_id, key)
+            self._snoozes = {}
+            for row in rows:
+                k = (row["rule_id"], row["key"])
+                if k not in self._snoozes or row["until"] > self._snoozes[k]:
+                    self._snoozes[k] = row["until"]
+        ends = [u for u in (self._snoozes.get((rule_id, key)), self._snoozes.get((rule_id, "*"))) if u is not None]
+        return max(ends) if ends else None
+
+    def _examples(self, ids: list[str]) -> list[Mention]:
+        """The example mentions, in the match's order, in one read."""
+        if not ids:
+            return []
+        found = {m.id: m for m in self.store.search(MentionFilter(ids=tuple(ids)), limit=len(ids))}
+        return [found[i] for i in ids if i in found]
 
     def _fire(self, rule: Rule, match: Match, at: datetime, notify: bool, dry_run: bool = False) -> FiredAlert | None:
         o = rule.options
@@ -137,12 +163,12 @@ class AlertEngine:
                 # Still firing, cool-down and incident written recently: nothing to redo.
                 self._firing[(rule.id, key)] = (at, last_written)
                 return None
-        snoozed = self.store.snoozed_until(rule.id, key)
+        snoozed = self._snoozed_until(rule.id, key)
         if snoozed is not None and at < snoozed:
             return None
         last = self.store.last_fired(rule.id, key)
         cooling = last is not None and last <= at < last + o.cooldown
-        examples = [m for m in (self.store.get(i) for i in match.mention_ids) if m is not None]
+        examples = self._examples(match.mention_ids)
         alert = FiredAlert(
             rule=rule.id,
             rule_type=rule.type_name,
@@ -194,7 +220,7 @@ class AlertEngine:
         self.store.record_fired(
             alert.model_dump_json(), rule.id, key, at, alert.incident, deliveries, queued_events(deliveries, at)
         )
-        self._firing[(rule.id, key)] = (at, at)
+        self._firing.pop((rule.id, key), None)  # the next match inside the cool-down is written (still_active)
         return alert
 
     # -- escalation -----------------------------------------------------------

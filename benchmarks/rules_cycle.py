@@ -135,10 +135,23 @@ def bench_es(args) -> dict:
     from tests.es_support import PlainJsonNode
 
     calls = {"n": 0}
+    by_caller: dict[str, int] = {}
 
     class CountingNode(PlainJsonNode):
         def perform_request(self, *a, **kw):  # every HTTP request the store makes
             calls["n"] += 1
+            if args.trace:  # which store method, called from where in alerts/
+                f, names = sys._getframe(1), []
+                while f is not None:
+                    code = f.f_code
+                    if "sadap/store/elasticsearch.py" in code.co_filename and not code.co_name.startswith("_"):
+                        names.append(code.co_name)
+                    if "/alerts/" in code.co_filename:
+                        names.append(f"{Path(code.co_filename).stem}.{code.co_name}")
+                        break
+                    f = f.f_back
+                key = " < ".join(names[-2:])
+                by_caller[key] = by_caller.get(key, 0) + 1
             return super().perform_request(*a, **kw)
 
     end = datetime(2026, 11, 21, tzinfo=timezone.utc)
@@ -164,7 +177,13 @@ def bench_es(args) -> dict:
             store.upsert(batch)
             client.indices.refresh(index=store.names.mentions)
 
-        report = run_cycles(store, end, args.cycles, add=add, count=lambda: calls["n"], full=args.full)
+        def count() -> int:
+            if by_caller:
+                print("   ", json.dumps(dict(sorted(by_caller.items(), key=lambda kv: -kv[1])), ensure_ascii=False), file=sys.stderr)
+                by_caller.clear()
+            return calls["n"]
+
+        report = run_cycles(store, end, args.cycles, add=add, count=count, full=args.full)
         store.close()
     return {"backend": "elasticsearch (osmem-server)", "mentions": args.mentions, "days": args.days, **report}
 
@@ -218,6 +237,7 @@ def main() -> None:
     for p in (e, s):
         p.add_argument("--cycles", type=int, default=6)
         p.add_argument("--full", action="store_true", help="evaluate every cycle from scratch (no running state)")
+        p.add_argument("--trace", action="store_true", help="print which store calls made the requests")
     args = parser.parse_args()
     report = bench_es(args) if args.backend == "es" else bench_sqlite(args)
     print(json.dumps(report, ensure_ascii=False, indent=2))
