@@ -284,7 +284,10 @@ class SQLiteStore(Store):
             clauses.append(f"m.{tcol} < ?")
             params.append(_ts(flt.until))
         if flt.collected_until is not None:
-            clauses.append("m.collected_at <= ?")
+            # "As of" is rarely selective (most mentions were collected before it): with a
+            # publication window, keep the planner on that window's index (unary + hides this one).
+            by_published = tcol == "published_at" and (flt.since is not None or flt.until is not None)
+            clauses.append("+m.collected_at <= ?" if by_published else "m.collected_at <= ?")
             params.append(_ts(flt.collected_until))
         for column, values in (
             ("sentiment", flt.sentiment),
