@@ -273,7 +273,7 @@ class AlertEngine:
         """Fill an escalation message: every template variable has a value (never a literal
         ``{key}``), and ``count`` is the mentions behind the incident's latest alert, not the
         number of alerts."""
-        examples = [m for m in (self.store.get(i) for i in incident.mention_ids[:20]) if m is not None]
+        examples = self._examples(incident.mention_ids[:20])
         by_id = {p.id: p for p in self.playbooks}
         playbook = by_id.get(incident.playbook)
         key = incident.key or ""
