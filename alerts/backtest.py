@@ -20,7 +20,7 @@ from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.core.timeutil import format_duration
 from sadap.store import Fingerprint, MentionFilter, Store, UpsertResult
-from sadap.store.base import Delivery
+from sadap.store.base import BucketTable, Delivery, MentionRow
 from sadap.store.sqlite import SQLiteStore
 
 MAX_EVALUATIONS = 5000
@@ -66,6 +66,21 @@ class ReplayStore(Store):
 
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         return self.base.count_distinct(flt, fld)
+
+    def count_voices(self, flt: MentionFilter) -> int:
+        return self.base.count_voices(flt)
+
+    def mention_rows(self, flt: MentionFilter, group_by: str | None = None) -> list[MentionRow]:
+        return self.base.mention_rows(flt, group_by)
+
+    def bucket_counts(
+        self, flt: MentionFilter, group_by: str | None, origin: datetime, step: timedelta, buckets: int,
+        settle: timedelta, voices: bool,
+    ) -> BucketTable:
+        return self.base.bucket_counts(flt, group_by, origin, step, buckets, settle, voices)
+
+    def terms_last_seen(self, flt: MentionFilter, field: str) -> dict[str, float]:
+        return self.base.terms_last_seen(flt, field)
 
     def histogram(self, flt: MentionFilter, interval: timedelta, origin: datetime | None = None) -> list[tuple[datetime, int]]:
         return self.base.histogram(flt, interval, origin)

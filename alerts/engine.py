@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from alerts.incidents import open_or_update
@@ -19,6 +19,7 @@ from alerts.notifiers import Notification, Notifier
 from alerts.outbox import OutboxSettings, OutboxWorker, new_deliveries, queued_events
 from alerts.rules.base import EvalContext, Match, Rule
 from alerts.rules.buckets import BucketCounts
+from alerts.rules.running import RunningState
 from enrich.keywords import stopwords
 from playbooks.match import match_playbook
 from playbooks.render import render_template
@@ -27,9 +28,14 @@ from sadap.core.alert import FiredAlert
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.core.timeutil import format_duration, now_utc
-from sadap.store import Store
+from sadap.store import MentionFilter, Store
 
 log = logging.getLogger(__name__)
+
+#: A match that keeps firing inside its cool-down writes the extension and updates its
+#: incident at most this often (and at least twice per cool-down).
+KEEP_CURRENT = timedelta(minutes=30)
+
 
 
 class AlertEngine:
@@ -43,6 +49,7 @@ class AlertEngine:
         maintenance: list[MaintenanceWindow] | None = None,
         outbox: OutboxSettings | None = None,
         clock: Callable[[], datetime] = now_utc,
+        incremental: bool = True,
     ) -> None:
         self.store = store
         self.maintenance = maintenance or []
@@ -53,6 +60,14 @@ class AlertEngine:
         self.custom_words = tuple(custom_words)
         self._stop: frozenset[str] | None = None
         self.worker = OutboxWorker(store, self.notifiers, outbox, clock)
+        # Incremental evaluation (alerts/rules/running.py): per-question state kept between
+        # cycles; ``incremental=False`` starts from the store every cycle (a full re-evaluation).
+        self.incremental = incremental
+        self.running = RunningState()
+        # Matches that keep firing inside their cool-down: (rule, key) -> (last match, last
+        # written). Their cool-down and incident are written at most every ``_keep_current``.
+        self._firing: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+        self._snoozes: dict[tuple[str, str], datetime] | None = None
 
     # -- evaluation --------------------------------------------------------
     def check(
@@ -68,12 +83,15 @@ class AlertEngine:
             return []
         fired: list[FiredAlert] = []
         memo = cast(Store, CycleMemo(self.store))  # answers as the store does (read-through)
+        running = self.running if self.incremental and ids is None else RunningState()
+        running.cycle += 1
+        self._snoozes = None  # read once per cycle, when a rule first matches
         for rule in self.rules:
             if not rule.options.enabled or (ids is not None and not rule.at_ingest):
                 continue
             ctx = EvalContext(
                 memo, at - rule.options.query_delay, self.custom_words,
-                tuple(ids) if ids is not None else None, self.buckets,
+                tuple(ids) if ids is not None else None, self.buckets, running=running, delay=rule.options.query_delay,
             )
             try:
                 matches = rule.evaluate(ctx)
@@ -103,17 +121,54 @@ class AlertEngine:
     def _in_maintenance(self, rule_id: str, at: datetime) -> bool:
         return any(window.silences(rule_id, at) for window in self.maintenance)
 
+    @staticmethod
+    def _keep_current(cooldown: timedelta) -> timedelta:
+        """How often a match that keeps firing inside its cool-down writes the cool-down's
+        extension and updates its incident: every half hour, and at least twice per cool-down
+        (so a restart in between still finds the key cooling)."""
+        return min(KEEP_CURRENT, cooldown / 2)
+
+    def _snoozed_until(self, rule_id: str, key: str) -> datetime | None:
+        """The latest snooze end for this rule and key (or every key), from one read of the
+        snoozes per cycle."""
+        if self._snoozes is None:
+            try:
+                rows = self.store.snoozes()
+            except NotImplementedError:
+                return self.store.snoozed_until(rule_id, key)
+            self._snoozes = {}
+            for row in rows:
+                k = (row["rule_id"], row["key"])
+                if k not in self._snoozes or row["until"] > self._snoozes[k]:
+                    self._snoozes[k] = row["until"]
+        ends = [u for u in (self._snoozes.get((rule_id, key)), self._snoozes.get((rule_id, "*"))) if u is not None]
+        return max(ends) if ends else None
+
+    def _examples(self, ids: list[str]) -> list[Mention]:
+        """The example mentions, in the match's order, in one read."""
+        if not ids:
+            return []
+        found = {m.id: m for m in self.store.search(MentionFilter(ids=tuple(ids)), limit=len(ids))}
+        return [found[i] for i in ids if i in found]
+
     def _fire(self, rule: Rule, match: Match, at: datetime, notify: bool, dry_run: bool = False) -> FiredAlert | None:
         o = rule.options
         key = match.key or "*"
         if self._in_maintenance(rule.id, at):
             return None
-        snoozed = self.store.snoozed_until(rule.id, key)
+        firing = self._firing.get((rule.id, key))
+        if not dry_run and firing is not None:
+            last_match, last_written = firing
+            if last_match <= at < last_match + o.cooldown and at - last_written < self._keep_current(o.cooldown):
+                # Still firing, cool-down and incident written recently: nothing to redo.
+                self._firing[(rule.id, key)] = (at, last_written)
+                return None
+        snoozed = self._snoozed_until(rule.id, key)
         if snoozed is not None and at < snoozed:
             return None
         last = self.store.last_fired(rule.id, key)
         cooling = last is not None and last <= at < last + o.cooldown
-        examples = [m for m in (self.store.get(i) for i in match.mention_ids) if m is not None]
+        examples = self._examples(match.mention_ids)
         alert = FiredAlert(
             rule=rule.id,
             rule_type=rule.type_name,
@@ -146,6 +201,7 @@ class AlertEngine:
             self.store.set_last_fired(rule.id, key, at)
             if playbook is not None and self.store.find_incident(playbook.id, alert.key) is not None:
                 open_or_update(self.store, alert, playbook, at)
+            self._firing[(rule.id, key)] = (at, at)
             return None
         incident = None
         if playbook is not None:
@@ -164,6 +220,7 @@ class AlertEngine:
         self.store.record_fired(
             alert.model_dump_json(), rule.id, key, at, alert.incident, deliveries, queued_events(deliveries, at)
         )
+        self._firing.pop((rule.id, key), None)  # the next match inside the cool-down is written (still_active)
         return alert
 
     # -- escalation -----------------------------------------------------------
@@ -216,7 +273,7 @@ class AlertEngine:
         """Fill an escalation message: every template variable has a value (never a literal
         ``{key}``), and ``count`` is the mentions behind the incident's latest alert, not the
         number of alerts."""
-        examples = [m for m in (self.store.get(i) for i in incident.mention_ids[:20]) if m is not None]
+        examples = self._examples(incident.mention_ids[:20])
         by_id = {p.id: p for p in self.playbooks}
         playbook = by_id.get(incident.playbook)
         key = incident.key or ""

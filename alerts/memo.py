@@ -1,6 +1,7 @@
 """Read-through memo of store queries for one evaluation cycle: rules that ask the same
 question (same filter, same grouping) in the same cycle share one answer. The mentions do
-not change during a cycle, so this is exact."""
+not change during a cycle, so this is exact. The incremental rules' running state
+(alerts/rules/running.py) shares its increments per question the same way."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sadap.store import Store
 
 
 class CycleMemo:
-    _CACHED = ("count", "count_by", "count_distinct", "exists", "ids", "histogram", "get")
+    _CACHED = ("count", "count_by", "count_distinct", "count_voices", "exists", "ids", "histogram", "get",
+               "mention_rows", "bucket_counts", "terms_last_seen")
 
     def __init__(self, store: Store) -> None:
         self._store = store

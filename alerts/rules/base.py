@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
@@ -10,9 +11,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alerts.rules.buckets import BucketCounts
+from alerts.rules.running import RunningState, Window, newest
 from sadap.core.alert import Severity
 from sadap.core.settings_types import Duration
 from sadap.store import GROUP_FIELDS, RULE_GROUP_FIELDS, MentionFilter, Store
+from sadap.store.base import MentionRow
 from sadap.store.query import Query, parse_query
 
 if TYPE_CHECKING:
@@ -93,6 +96,9 @@ class EvalContext:
     custom_words: tuple[str, ...] = ()
     ids: tuple[str, ...] | None = None  # set at ingest: only these just-stored mentions
     buckets: BucketCounts = field(default_factory=BucketCounts)  # shared baseline cache (the engine keeps one)
+    # Running state between cycles (the engine keeps one; a fresh one evaluates from scratch).
+    running: RunningState = field(default_factory=RunningState)
+    delay: timedelta = timedelta(0)  # the rule's query_delay: its own lane of running state
     _queries: dict[str, Query] = field(default_factory=dict)
 
     def query(self, text: str | None) -> Query | None:
@@ -165,8 +171,21 @@ class Rule:
                 out[key] = ctx.store.count_voices(self.keyed(every, key) if key is not None else every)
         return out
 
+    def window(self, ctx: EvalContext, flt: MentionFilter, span: timedelta, group_by: str | None = None) -> Window:
+        """The running state for this rule's question, current as of ``ctx.at`` and holding at
+        least ``span`` back (see alerts/rules/running.py)."""
+        w = ctx.running.window(flt, group_by if group_by is not None else self.options.group_by, ctx.delay)
+        w.sync(ctx.store, ctx.at, span, ctx.running.cycle)
+        return w
+
     def count_key(self, ctx: EvalContext, flt: MentionFilter, key: str | None) -> int:
         return ctx.store.count(self.keyed(flt, key) if key is not None else flt)
+
+    def sample_rows(self, rows: Iterable[MentionRow], key: str | None, time_field: str = "published_at") -> list[str]:
+        """Example ids from running-state rows, as :meth:`sample` picks them from the store:
+        the newest with this key (copies left out unless ``include_duplicates``)."""
+        keep = (r for r in rows if (key is None or key in r.keys) and (self.options.include_duplicates or not r.duplicate))
+        return newest(keep, time_field, self.examples)
 
     def sample(self, ctx: EvalContext, flt: MentionFilter, key: str | None) -> list[str]:
         if key is not None:

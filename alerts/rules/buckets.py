@@ -12,6 +12,8 @@ the evaluation time, like everything else.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from typing import Any
 from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -88,7 +90,7 @@ class BucketCounts:
         return out
 
 
-def per_key(buckets: dict[datetime, dict[str | None, int]]) -> dict[str | None, list[int]]:
+def per_key(buckets: Mapping[Any, dict[str | None, int]]) -> dict[str | None, list[int]]:
     """Bucket counts regrouped per key (buckets where the key had none are left out)."""
     out: dict[str | None, list[int]] = {}
     for counts in buckets.values():

@@ -3,17 +3,14 @@ growing (rumours start this way)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
 from sadap.core.settings_types import PositiveDuration
-
-_FILTER = {"hashtag": "hashtags", "keyword": "keywords", "entity": "entities"}
-
+from sadap.store.base import MentionRow
 
 class NewTermOptions(RuleOptions):
     field: Literal["hashtag", "keyword", "entity"] = Field("hashtag", description="What counts as a term.")
@@ -31,26 +28,32 @@ class NewTermRule(Rule):
     options: NewTermOptions
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
+        """From the running state: the window's terms (every one, however rare on a busy
+        source) against the seen-term set (each term's latest time before the window)."""
         o: NewTermOptions = self.options
         start = ctx.at - o.window
         current = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
-        half = start + o.window / 2
-        candidates = {t: n for t, n in ctx.store.count_by(current, o.field, limit=200).items() if n >= o.min_count}
+        half = (start + o.window / 2).timestamp()
+        w = self.window(ctx, current, o.window, group_by=o.field)
+        rows = [r for r in w.between(start.timestamp(), ctx.at.timestamp()) if o.include_duplicates or not r.duplicate]
+        per_term: dict[str, list[MentionRow]] = {}
+        for r in rows:
+            for term in r.keys:
+                per_term.setdefault(term, []).append(r)
+        candidates = {t: rs for t, rs in per_term.items() if len(rs) >= o.min_count}
         if not candidates:
             return []
-        seen: set[str | None] = set()
-        for counts in ctx.buckets.counts(ctx.store, current, o.field, start - o.baseline, start, o.window, partial=True, limit=100_000).values():
-            seen.update(counts)
+        last_seen = w.last_seen(ctx.store, ctx.at, start, o.baseline, originals=not o.include_duplicates)
+        since = (start - o.baseline).timestamp()
         matches = []
-        for term, n in candidates.items():
-            if term in seen:
+        for term, term_rows in candidates.items():
+            if last_seen.get(term, float("-inf")) >= since:
                 continue  # seen in the baseline: not new
-            term_filter: dict[str, Any] = {_FILTER[o.field]: (term,)}
-            with_term = replace(current, **term_filter)
-            if ctx.store.count_distinct(with_term, "author_id") < o.min_authors:
+            if len({r.author for r in term_rows if r.author is not None}) < o.min_authors:
                 continue
-            late = ctx.store.count(replace(with_term, since=half))
+            n = len(term_rows)
+            late = sum(1 for r in term_rows if r.time(o.time_field) >= half)
             if late < n - late:
                 continue  # fading, not growing
-            matches.append(Match(term, n, ctx.store.ids(with_term, limit=self.examples), start, ctx.at))
+            matches.append(Match(term, n, self.sample_rows(term_rows, None, o.time_field), start, ctx.at))
         return matches

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
 from alerts.rules.buckets import per_key
+from alerts.rules.running import baseline_span, tally
 from sadap.core.settings_types import PositiveDuration
 
 
@@ -34,17 +35,25 @@ class SentimentShiftRule(Rule):
     options: SentimentShiftOptions
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
+        """Shares of voices (see ``Rule.voices``; of mentions with ``include_duplicates``), in
+        the window and in the baseline, from the running state."""
         o: SentimentShiftOptions = self.options
         start = ctx.at - o.window
         current = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
         watched = {"expectations": tuple(o.expectations)} if o.expectations else {"sentiment": tuple(o.labels)}
-        now_totals = {k: n for k, n in self.groups(ctx, current).items() if n >= o.min_count}
+        voices = not o.include_duplicates
+        span = baseline_span(o.window)
+        w_all = self.window(ctx, current, span)
+        now_totals = {k: n for k, n in tally(w_all.between(start.timestamp(), ctx.at.timestamp()), o.group_by, voices).items()
+                      if n >= o.min_count}
         if not now_totals:
             return []
         hits = replace(current, **watched)
-        now_hits = self.groups(ctx, hits)
-        base_totals = {k: sum(v) for k, v in per_key(ctx.buckets.counts(ctx.store, current, o.group_by, start - o.baseline, start, o.window)).items()}
-        base_hits = {k: sum(v) for k, v in per_key(ctx.buckets.counts(ctx.store, hits, o.group_by, start - o.baseline, start, o.window)).items()}
+        w_hits = self.window(ctx, hits, span)
+        hit_rows = list(w_hits.between(start.timestamp(), ctx.at.timestamp()))
+        now_hits = tally(hit_rows, o.group_by, voices)
+        base_totals = {k: sum(v) for k, v in per_key(w_all.buckets(ctx.store, ctx.at, start - o.baseline, start, o.window, voices)).items()}
+        base_hits = {k: sum(v) for k, v in per_key(w_hits.buckets(ctx.store, ctx.at, start - o.baseline, start, o.window, voices)).items()}
         matches = []
         for key, n in now_totals.items():
             base_n = base_totals.get(key, 0)
@@ -53,6 +62,6 @@ class SentimentShiftRule(Rule):
             share_now = now_hits.get(key, 0) / n
             share_base = base_hits.get(key, 0) / base_n
             if share_now - share_base >= o.margin:
-                matches.append(Match(key, n, self.sample(ctx, hits, key), start, ctx.at,
+                matches.append(Match(key, n, self.sample_rows(hit_rows, key, o.time_field), start, ctx.at,
                                      detail={"share": round(share_now, 3), "baseline_share": round(share_base, 3)}))
         return matches

@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
 from alerts.rules.buckets import per_key
+from alerts.rules.running import baseline_span, tally
 from sadap.core.settings_types import PositiveDuration
 
 
@@ -45,15 +46,20 @@ class SpikeRule(Rule):
     options: SpikeOptions
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
+        """Voices (see ``Rule.voices``; every mention with ``include_duplicates``) in the window
+        and in each baseline bucket, from the running state."""
         o: SpikeOptions = self.options
         start = ctx.at - o.window
         current = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
-        now_counts = {k: n for k, n in self.groups(ctx, current).items() if n >= o.min_count}
+        voices = not o.include_duplicates
+        w = self.window(ctx, current, baseline_span(o.window))
+        rows = list(w.between(start.timestamp(), ctx.at.timestamp()))
+        now_counts = {k: n for k, n in tally(rows, o.group_by, voices).items() if n >= o.min_count}
         if not now_counts:
             return []
-        base = ctx.buckets.counts(ctx.store, current, o.group_by, start - o.baseline, start, o.window)
+        base = w.buckets(ctx.store, ctx.at, start - o.baseline, start, o.window, voices)
         buckets = len(base)
-        history = per_key(base)
+        history = per_key({b: {k: n for k, n in c.items() if n} for b, c in base.items()})
         matches = []
         for key, n in now_counts.items():
             counts = history.get(key)
@@ -61,6 +67,6 @@ class SpikeRule(Rule):
                 continue  # no history for this key: not a spike
             mean, sd = baseline_stats(counts, buckets)
             if n >= o.ratio * mean and n >= mean + o.k * sd:
-                matches.append(Match(key, n, self.sample(ctx, current, key), start, ctx.at,
+                matches.append(Match(key, n, self.sample_rows(rows, key, o.time_field), start, ctx.at,
                                      detail={"baseline_mean": round(mean, 2), "baseline_sd": round(sd, 2)}))
         return matches

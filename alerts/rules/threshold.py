@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
+from alerts.rules.running import tally
 from sadap.core.settings_types import PositiveDuration
 
 
@@ -32,11 +33,23 @@ class ThresholdRule(Rule):
         o: ThresholdOptions = self.options
         start = ctx.at - o.window
         flt = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
+        if ctx.ids is not None:  # not an ingest-time rule; kept for direct calls
+            return []
+        rows = list(self.window(ctx, flt, o.window).between(start.timestamp(), ctx.at.timestamp()))
+        if o.metric == "distinct_authors":
+            # distinct authors among the mentions counted (copies left out unless include_duplicates)
+            counted = [r for r in rows if o.include_duplicates or not r.duplicate]
+            authors: dict[str | None, set[str]] = {}
+            for r in counted:
+                for key in (r.keys if o.group_by is not None else (None,)):
+                    bucket = authors.setdefault(key, set())
+                    if r.author is not None:
+                        bucket.add(r.author)
+            counts = {k: len(v) for k, v in authors.items()}
+        else:
+            counts = tally(rows, o.group_by, voices=not o.include_duplicates)
         matches = []
-        counts = self.groups(ctx, flt) if o.metric == "distinct_authors" else self.voices(ctx, flt, o.limit)
         for key, n in counts.items():
-            if o.metric == "distinct_authors":
-                n = ctx.store.count_distinct(self.keyed(flt, key) if key is not None else flt, "author_id")
             if n >= o.limit:
-                matches.append(Match(key, n, self.sample(ctx, flt, key), start, ctx.at))
+                matches.append(Match(key, n, self.sample_rows(rows, key, o.time_field), start, ctx.at))
         return matches

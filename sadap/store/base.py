@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -207,6 +207,47 @@ def voice_key(m: Mention) -> str:
     return f"{cluster}|{speaker}"
 
 
+@dataclass(frozen=True, slots=True)
+class MentionRow:
+    """What incremental rule evaluation keeps of a mention (``Store.mention_rows``): its times
+    (epoch seconds), whether it is a near-duplicate copy, its voice (:func:`voice_key`), its
+    author, and its values of one group field (several for multi-valued fields)."""
+
+    id: str
+    published: float
+    collected: float
+    duplicate: bool
+    voice: str
+    author: str | None
+    keys: tuple[str, ...] = ()
+
+    def time(self, time_field: str) -> float:
+        return self.published if time_field == "published_at" else self.collected
+
+
+def mention_row(m: Mention, group_by: str | None) -> MentionRow:
+    """A :class:`MentionRow` from a whole mention (the generic path; backends read fewer fields)."""
+    keys: tuple[str, ...] = ()
+    if group_by is not None:
+        value = getattr(m, {"entity": "entities", "hashtag": "hashtags", "keyword": "keywords"}.get(group_by, group_by), None)
+        if group_by == "sentiment":
+            value = m.sentiment.label if m.sentiment else None
+        elif group_by == "complaint_type":
+            value = m.complaint.type
+        elif group_by == "cluster":
+            value = m.duplicate_of or m.id
+        if isinstance(value, list):
+            keys = tuple(dict.fromkeys(str(v) for v in value))
+        elif value is not None:
+            keys = (str(value),)
+    return MentionRow(m.id, m.published_at.timestamp(), m.collected_at.timestamp(), m.duplicate_of is not None,
+                      voice_key(m), m.author_id, keys)
+
+
+#: ``Store.bucket_counts`` answers: per bucket start (epoch seconds), per key, how many.
+BucketTable = dict[float, dict[str | None, int]]
+
+
 @dataclass
 class Delivery:
     """One notification to one notifier, kept in the store's outbox until it is sent or given up.
@@ -307,6 +348,67 @@ class Store(ABC):
             if len(page) < 500:
                 return len(keys)
             after = page[-1].id
+
+    def mention_rows(self, flt: MentionFilter, group_by: str | None = None) -> list[MentionRow]:
+        """Every matching mention as a light :class:`MentionRow` (incremental rule evaluation
+        reads a window's mentions, or what was collected since its last cycle, this way).
+        Backends read only the fields needed; this generic one pages whole mentions."""
+        rows: list[MentionRow] = []
+        after: str | None = None
+        while True:
+            page = self.page_by_id(flt, after, limit=500)
+            rows.extend(mention_row(m, group_by) for m in page)
+            if len(page) < 500:
+                return rows
+            after = page[-1].id
+
+    def bucket_counts(
+        self, flt: MentionFilter, group_by: str | None, origin: datetime, step: timedelta, buckets: int,
+        settle: timedelta, voices: bool,
+    ) -> BucketTable:
+        """Settled baseline buckets in one call: for each of ``buckets`` buckets of ``step``
+        from ``origin`` (on ``flt.time_field``), per value of ``group_by`` (or None), the
+        mentions — or, with ``voices``, the distinct voices — among those collected within
+        ``settle`` of the bucket's end. ``flt``'s own time bounds are ignored. Backends may
+        answer in one aggregation; this generic one reads rows."""
+        lo = origin.timestamp()
+        width = step.total_seconds()
+        hi = lo + width * buckets
+        rows = self.mention_rows(
+            replace(flt, since=origin, until=origin + step * buckets, collected_until=origin + step * buckets + settle),
+            group_by,
+        )
+        sets: dict[float, dict[str | None, set[str]]] = {}
+        counts: BucketTable = {}
+        for r in rows:
+            t = r.time(flt.time_field)
+            if not lo <= t < hi:
+                continue
+            b = lo + width * int((t - lo) // width)
+            if r.collected > b + width + settle.total_seconds():
+                continue
+            keys: tuple[str | None, ...] = r.keys if group_by is not None else (None,)
+            for key in keys:
+                if voices:
+                    sets.setdefault(b, {}).setdefault(key, set()).add(r.voice)
+                else:
+                    row = counts.setdefault(b, {})
+                    row[key] = row.get(key, 0) + 1
+        if voices:
+            return {b: {k: len(v) for k, v in per.items()} for b, per in sets.items()}
+        return counts
+
+    def terms_last_seen(self, flt: MentionFilter, field: str) -> dict[str, float]:
+        """Per value of the multi-valued ``field`` (hashtag, keyword, entity) among the matching
+        mentions, the latest time (epoch seconds, on ``flt.time_field``) it was seen: the
+        seen-term set of ``new_term``, in one call. Every value, no top-N."""
+        out: dict[str, float] = {}
+        for r in self.mention_rows(flt, field):
+            t = r.time(flt.time_field)
+            for key in r.keys:
+                if t > out.get(key, float("-inf")):
+                    out[key] = t
+        return out
 
     @abstractmethod
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:

@@ -32,7 +32,7 @@ from sadap.core.complaint_case import ComplaintCase
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
-from sadap.store.base import GROUP_FIELDS, NEWS_SOURCE_KINDS, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import GROUP_FIELDS, NEWS_SOURCE_KINDS, Delivery, MentionRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import Json, Names
 from sadap.store.es_spool import Spool
@@ -52,6 +52,8 @@ _T = TypeVar("_T")
 BANGKOK_OFFSET_MS = 7 * 3600 * 1000  # Asia/Bangkok: UTC+7, no daylight saving since 1920
 CARDINALITY_PRECISION = 40000  # exact below about this many distinct values, approximate above
 PAGE = 5000
+#: Most terms ``terms_last_seen`` asks for in one aggregation (more: it reads rows instead).
+TERMS_LAST_SEEN_MAX = 50_000
 RETRY_STATUS = (429, 500, 502, 503, 504)
 
 _FIELD = {f.name: f.elasticsearch for f in GROUP_FIELDS.values()}
@@ -90,6 +92,13 @@ def _iso_ms(value: datetime) -> str:
 
 def _from_ms(value: int | float) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(value))
+
+
+def _seconds(value: str | int | float) -> float:
+    """A stored time (ISO text or epoch milliseconds) as epoch seconds."""
+    if isinstance(value, (int, float)):
+        return float(value) / 1000
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
 def _unsigned(value: int | None) -> int | None:
@@ -558,6 +567,42 @@ class ElasticsearchStore(IndexAdmin, Store):
             speaker = "" if src.get("source_kind") in NEWS_SOURCE_KINDS else (src.get("author_id") or src.get("source_name"))
             keys.add(f"{src.get('duplicate_of') or src.get('id')}|{speaker}")
         return len(keys)
+
+    def mention_rows(self, flt: MentionFilter, group_by: str | None = None) -> list[MentionRow]:
+        if group_by is not None and group_by not in _FIELD:
+            raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
+        self._ensure_ready()
+        fields = ["id", "published_at", "collected_at", "duplicate_of", "source_kind", "source_name", "author_id"]
+        key_field = _FIELD[group_by] if group_by is not None and group_by != "cluster" else None
+        if key_field is not None:
+            fields.append(key_field)
+        out = []
+        for hit in self._scan(self.names.mentions, self._query(flt), [{"id": "asc"}], fields):
+            src = hit["_source"]
+            dup = src.get("duplicate_of")
+            speaker = "" if src.get("source_kind") in NEWS_SOURCE_KINDS else (src.get("author_id") or src.get("source_name"))
+            keys: tuple[str, ...] = ()
+            if group_by == "cluster":
+                keys = (dup or src["id"],)
+            elif key_field is not None:
+                value = src.get(key_field)
+                if isinstance(value, list):
+                    keys = tuple(dict.fromkeys(str(v) for v in value))
+                elif value is not None:
+                    keys = (str(value),)
+            out.append(MentionRow(src["id"], _seconds(src["published_at"]), _seconds(src["collected_at"]), dup is not None,
+                                  f"{dup or src['id']}|{speaker}", src.get("author_id"), keys))
+        return out
+
+    def terms_last_seen(self, flt: MentionFilter, field: str) -> dict[str, float]:
+        # One aggregation: every term with its latest time (falls back to reading rows when a
+        # field has more values than one answer holds).
+        agg = {"terms": {"field": _FIELD[field], "size": TERMS_LAST_SEEN_MAX, "shard_size": TERMS_LAST_SEEN_MAX},
+               "aggs": {"t": {"max": {"field": flt.time_field}}}}
+        found = self._aggregate(flt, agg)
+        if found.get("sum_other_doc_count"):
+            return super().terms_last_seen(flt, field)
+        return {b["key"]: float(b["t"]["value"]) / 1000 for b in found["buckets"] if b["t"].get("value") is not None}
 
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         if fld not in _SINGLE:

@@ -19,7 +19,7 @@ from sadap.core.mention import LabelCorrection, Mention
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, MentionRow, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
 SCHEMA_VERSION = 5  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic
@@ -365,7 +365,10 @@ class SQLiteStore(Store):
             clauses.append(f"m.{tcol} < ?")
             params.append(_ts(flt.until))
         if flt.collected_until is not None:
-            clauses.append("m.collected_at <= ?")
+            # "As of" is rarely selective (most mentions were collected before it): with a
+            # publication window, keep the planner on that window's index (unary + hides this one).
+            by_published = tcol == "published_at" and (flt.since is not None or flt.until is not None)
+            clauses.append("+m.collected_at <= ?" if by_published else "m.collected_at <= ?")
             params.append(_ts(flt.collected_until))
         for column, values in (
             ("sentiment", flt.sentiment),
@@ -670,6 +673,76 @@ class SQLiteStore(Store):
             f"FROM mentions m{where}"
         )
         return int(self._query(sql, [*NEWS_SOURCE_KINDS, *params])[0][0])
+
+    # -- incremental rule evaluation (see alerts/running.py) -------------------------------
+    _VOICE_SQL = (
+        "COALESCE(m.duplicate_of, m.id) || '|' || CASE WHEN m.source_kind IN ({news}) THEN '' "
+        "ELSE COALESCE(NULLIF(m.author_id, ''), m.source_name) END"
+    )
+
+    def _key_sql(self, group_by: str | None) -> tuple[str, list[object]]:
+        if group_by is None:
+            return "NULL", []
+        if group_by in _MULTI:
+            return ("(SELECT group_concat(t.value, char(31)) FROM mention_terms t WHERE t.mention_id = m.id AND t.field = ?)",
+                    [_MULTI[group_by]])
+        if group_by in _COLUMNS:
+            return (_COLUMNS[group_by] if group_by == "cluster" else f"m.{_COLUMNS[group_by]}").replace(
+                "(duplicate_of, id)", "(m.duplicate_of, m.id)"), []
+        raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
+
+    def mention_rows(self, flt: MentionFilter, group_by: str | None = None) -> list[MentionRow]:
+        where, params = self._where(flt)
+        key_sql, key_params = self._key_sql(group_by)
+        rows = self._query(
+            "SELECT m.id, m.published_at, m.collected_at, m.duplicate_of, m.source_kind, m.source_name, m.author_id, "
+            f"{key_sql} FROM mentions m{where}", [*key_params, *params])
+        out = []
+        multi = group_by in _MULTI
+        for i, pub, col, dup, kind, name, author, key in rows:
+            speaker = "" if kind in NEWS_SOURCE_KINDS else (author or name)
+            keys: tuple[str, ...] = () if key is None else (tuple(key.split("\x1f")) if multi else (str(key),))
+            out.append(MentionRow(i, pub, col, dup is not None, f"{dup or i}|{speaker}", author, keys))
+        return out
+
+    def bucket_counts(
+        self, flt: MentionFilter, group_by: str | None, origin: datetime, step: timedelta, buckets: int,
+        settle: timedelta, voices: bool,
+    ) -> BucketTable:
+        # One pass over the baseline: bucket index from the time, the settle condition per
+        # bucket, grouped by (bucket, key).
+        lo, width = _ts(origin), step.total_seconds()
+        where, params = self._where(replace(flt, since=origin, until=origin + step * buckets, collected_until=None))
+        tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
+        bucket = f"CAST((m.{tcol} - ?) / ? AS INTEGER)"
+        settled = f"m.collected_at <= ? + ({bucket} + 1) * ? + ?"
+        counted = ("COUNT(DISTINCT " + self._VOICE_SQL.format(news=",".join("?" * len(NEWS_SOURCE_KINDS))) + ")") if voices else "COUNT(*)"
+        head: list[object] = [lo, width, *(NEWS_SOURCE_KINDS if voices else ())]
+        tail: list[object] = [lo, lo, width, width, settle.total_seconds()]
+        if group_by in _MULTI:
+            sql = (f"SELECT {bucket} AS b, t.value, {counted} FROM mentions m CROSS JOIN mention_terms t ON m.id = t.mention_id"
+                   f"{where}{' AND' if where else ' WHERE'} t.field = ? AND {settled} GROUP BY b, t.value")
+            args = [*head, *params, _MULTI[group_by], *tail]
+        else:
+            key_sql, _ = self._key_sql(group_by)
+            sql = f"SELECT {bucket} AS b, {key_sql}, {counted} FROM mentions m{where}{' AND' if where else ' WHERE'} {settled} GROUP BY b, 2"
+            args = [*head, *params, *tail]
+        out: BucketTable = {}
+        for b, key, n in self._query(sql, args):
+            if group_by is not None and key is None:
+                continue
+            out.setdefault(lo + width * b, {})[key] = int(n)
+        return out
+
+    def terms_last_seen(self, flt: MentionFilter, field: str) -> dict[str, float]:
+        if field not in _MULTI:
+            raise InputError(f"not a multi-valued field: {field!r}")
+        where, params = self._where(flt)
+        tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
+        rows = self._query(
+            f"SELECT t.value, MAX(m.{tcol}) FROM mentions m CROSS JOIN mention_terms t ON m.id = t.mention_id"
+            f"{where}{' AND' if where else ' WHERE'} t.field = ? GROUP BY t.value", [*params, _MULTI[field]])
+        return {value: float(t) for value, t in rows}
 
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         if fld not in _COLUMNS:
