@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from pydantic_core import PydanticCustomError
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 
 from alerts.maintenance import MaintenanceWindow
@@ -314,8 +315,12 @@ class DistributedConfig(Strict):
         parts = urlsplit(value)
         if parts.scheme not in ("redis", "rediss") or not parts.hostname:
             raise ValueError("use redis://host:port/db or rediss://host:port/db")
-        if parts.password:
-            raise ValueError("no password in the URL: put it in the environment variable redis_password_env names")
+        if parts.password:  # the message does not repeat the value (a secret)
+            raise PydanticCustomError(
+                "secret_in_value",
+                "no password in the URL: put it in the environment variable redis_password_env names",
+                {"hide_input": True},
+            )
         return value
 
     @field_validator("key_prefix", "worker_id")
