@@ -148,6 +148,21 @@ def test_a_round_is_pushed_once_while_the_previous_one_is_queued(tmp_path, redis
     assert not push_start(config, "news", client)  # requests of the last round still queued
 
 
+def test_compose_runs_redis_one_scheduler_and_n_workers():
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    compose = yaml.safe_load((root / "infra" / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert "requirepass" in " ".join(services["redis"]["command"])
+    assert services["sadap"]["command"][-1].strip().endswith("sadap run --role scheduler")
+    assert services["worker"]["command"] == ["sadap", "worker"]
+    assert services["worker"]["deploy"]["replicas"] == "${SADAP_WORKERS:-2}"
+    assert "[distributed]" in services["sadap"]["build"]["dockerfile_inline"]
+    config = yaml.safe_load(compose["configs"]["sadap_config"]["content"])
+    assert config["distributed"]["redis_url"] == "redis://redis:6379/0"
+
+
 # -- the ES spool: one folder per worker ------------------------------------------------------
 def test_each_worker_spools_to_its_own_folder_and_replay_sees_them_all(tmp_path):
     from sadap.core.mention import Mention
