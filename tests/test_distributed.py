@@ -280,3 +280,39 @@ def test_a_standby_scheduler_takes_over_when_the_active_one_is_killed(tmp_path, 
                 proc.send_signal(signal.SIGINT)
                 proc.wait(30)
     assert takeover < 2 * 2 + 1, takeover  # at most the lease plus one try (a third of it), with slack
+
+
+# -- Elasticsearch: bulk writes from several workers at once -------------------------------------
+@pytest.mark.es
+def test_workers_bulk_write_to_one_cluster_at_once_and_store_each_mention_once(request, tmp_path):
+    import threading
+
+    from tests.es_support import es_test_url, make_test_store
+    from tests.test_store_contract import TEXTS, make
+
+    url = es_test_url() or request.getfixturevalue("osmem_clone").url
+    first = make_test_store(url, spool_dir=tmp_path / "es-spool" / "w1", chunk_size=7)
+    second = make_test_store(url, prefix=first.names.prefix, spool_dir=tmp_path / "es-spool" / "w2", chunk_size=7)
+    mentions = [make(i, *TEXTS[i % len(TEXTS)], minutes=i) for i in range(60)]
+    # Overlapping shares, as when a page is crawled again by another worker: 0-39 and 20-59.
+    shares = {first: mentions[:40], second: mentions[20:]}
+    errors: list[BaseException] = []
+
+    def write(store, batch):
+        try:
+            for i in range(0, len(batch), 10):
+                store.upsert(batch[i : i + 10])
+        except BaseException as err:  # surfaced below
+            errors.append(err)
+
+    threads = [threading.Thread(target=write, args=item) for item in shares.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert first.count(MentionFilter()) == 60 == second.count(MentionFilter())
+    assert sorted(first.ids(MentionFilter(), limit=100)) == sorted(m.id for m in mentions)
+    assert first.spool is not None and first.spool.pending() == 0 and second.spool.pending() == 0
+    first.close()
+    second.close()
