@@ -316,3 +316,18 @@ def test_workers_bulk_write_to_one_cluster_at_once_and_store_each_mention_once(r
     assert first.spool is not None and first.spool.pending() == 0 and second.spool.pending() == 0
     first.close()
     second.close()
+
+
+def test_worker_without_redis_or_with_a_bad_setting_is_one_clear_line(tmp_path):
+    from click.testing import CliRunner
+
+    from sadap.app.cli import main
+
+    path = _config(tmp_path, sources='  - {name: news, kind: rss, url: "https://example.com/feed.xml"}\n')
+    result = CliRunner().invoke(main, ["worker", "--config", str(path)])
+    assert result.exit_code == 1 and "distributed.redis_url is not set" in result.output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(main, ["worker", "--config", str(path), "-s", "download_delay"])
+    assert result.exit_code == 2 and "NAME=VALUE" in result.output
+    result = CliRunner().invoke(main, ["run", "--config", str(path), "--role", "boss"])
+    assert result.exit_code == 2 and "scheduler" in result.output
