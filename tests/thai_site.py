@@ -73,6 +73,12 @@ def index(pages: int) -> str:
     return f'<!doctype html><html lang="th"><head><meta charset="utf-8"><title>ข่าวแสงทอง</title></head><body><ul>{links}</ul></body></html>'
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A crawler stopped mid-request (a worker's Ctrl-C) resets its connections: not an error here.
+        pass
+
+
 class ThaiNewsSite:
     """``with ThaiNewsSite(5000) as site:`` serves ``site.base_url``."""
 
@@ -100,7 +106,7 @@ class ThaiNewsSite:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
 

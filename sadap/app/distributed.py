@@ -25,7 +25,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sadap.app.config import Config
-from sadap.core.errors import ConfigError, SadapError
+from sadap.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -191,12 +191,5 @@ def scheduler_lease(config: Config) -> Lease | None:
     if config.store.backend == "sqlite":
         config.store_path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteLease(str(config.store_path), "scheduler", ttl)
-    log.warning(
-        "no distributed.redis_url: nothing stops a second scheduler on Elasticsearch; run exactly one "
-        "`sadap run --role scheduler` (or set distributed.redis_url)"
-    )
     return None
 
-
-class LeaseLost(SadapError):
-    """The lease could not be renewed in time."""

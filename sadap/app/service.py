@@ -213,6 +213,11 @@ def run_service(
         role, len(config.sources), config.schedule.alerts_every,
     )
     if lease is None:
+        if role == "scheduler":
+            log.warning(
+                "no distributed.redis_url: nothing stops a second scheduler on Elasticsearch; run exactly one "
+                "`sadap run --role scheduler` (or set distributed.redis_url)"
+            )
         scheduler.start()
         loop = None
     else:
