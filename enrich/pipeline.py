@@ -17,6 +17,7 @@ from enrich.normalize import normalize
 from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
 from enrich.sentiment import DEFAULT_ENGINE, configure, predict
 from enrich.spam import spam_score
+from enrich.stakeholders import StakeholderTagger
 from enrich.tokenize import tokenize
 from enrich.voc import Lexicons, LexiconSettings
 from sadap.core.mention import Complaint, Mention, Sentiment, SentimentLabel
@@ -123,6 +124,9 @@ class Enricher:
         self.sentiment_model = sentiment_model
         self.mask_personal_data = mask_personal_data
         self._lexicons = lexicons
+        #: Registered stakeholders to tag mentions with (the app builds it from the store's
+        #: registry; enrichment never reads the store). None: no ``stakeholders`` tagging.
+        self.stakeholders: StakeholderTagger | None = None
 
     @property
     def lexicons(self) -> Lexicons:
@@ -168,6 +172,7 @@ class Enricher:
         texts: list[str] = []
         token_lists: list[list[str]] = []
         fulls: list[str] = []
+        contexts: list[str] = []
         for m in mentions:
             raw = m.text[:MAX_TEXT]
             m = self._masked(m)
@@ -209,6 +214,7 @@ class Enricher:
             texts.append(body)
             token_lists.append(title_tokens + tokens)
             fulls.append(full)
+            contexts.append(context)
         # Only texts with something to read go to the model; the rest are neutral.
         todo = [i for i, text in enumerate(texts) if has_content(text)]
         labels: list[tuple[SentimentLabel, float]] = [NO_CONTENT] * len(out)
@@ -217,6 +223,9 @@ class Enricher:
             for i, result in zip(todo, predicted):
                 labels[i] = result
         lexicons = self.lexicons
+        if self.stakeholders:
+            for m, context in zip(out, contexts):
+                m.stakeholders = self.stakeholders.tag(m, context)
         for m, words, full, (label, score) in zip(out, token_lists, fulls, labels):
             m.sentiment = Sentiment(label=label, score=round(float(score), 4))
             voc = lexicons.analyze(words, full, label)

@@ -139,7 +139,8 @@ def test_complaint_response_stops_its_clock(server, page):
     page.wait_for_load_state("load")
     answered = page.locator(f"#{row_id}")
     assert answered.get_attribute("class") == "answered" and "✓" in answered.locator("td.clock").inner_text()
-    assert store.responses(row_id.removeprefix("c-"))[0]["actor"] == "responder"
+    case = store.get_case(row_id.removeprefix("c-"))
+    assert store.responses(case.mention_ids[0])[0]["actor"] == "responder"
 
 
 def test_playbook_edit_error_shown_inline(server, page):

@@ -11,8 +11,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self
 
+from sadap.core.complaint_case import ComplaintCase
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
+from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
 
@@ -97,6 +99,7 @@ _GROUP_FIELDS = (
     GroupField("entity", "entity", "entities", multi=True, filter="entities"),
     GroupField("hashtag", "hashtag", "hashtags", multi=True, filter="hashtags"),
     GroupField("keyword", "keyword", "keywords", multi=True, filter="keywords"),
+    GroupField("stakeholder", "stakeholder", "stakeholders", multi=True, filter="stakeholders"),
     GroupField("source_name", "source_name", "source_name", filter="source_names"),
     GroupField("source_kind", "source_kind", "source_kind", filter="source_kinds"),
     GroupField("sentiment", "sentiment", "sentiment", filter="sentiment"),
@@ -148,6 +151,8 @@ class MentionFilter:
     expectations: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    stakeholders: tuple[str, ...] = ()
+    author_ids: tuple[str, ...] = ()
     clusters: tuple[str, ...] = ()
     complaint: bool | None = None
     # True: only mentions with a logged response; False: only those without one.
@@ -389,6 +394,33 @@ class Store(ABC):
 
     def list_api_tokens(self, username: str | None = None) -> list[ApiToken]:
         """Tokens (all, or one user's), newest first."""
+        raise NotImplementedError
+
+    # -- stakeholder registry and complaint cases (docs/pr-crm.md) ------------------
+    def save_stakeholder(self, stakeholder: Stakeholder) -> None:
+        """Insert or replace by id."""
+        raise NotImplementedError
+
+    def get_stakeholder(self, stakeholder_id: str) -> Stakeholder | None:
+        raise NotImplementedError
+
+    def list_stakeholders(self) -> list[Stakeholder]:
+        """Every stakeholder, by id."""
+        raise NotImplementedError
+
+    def delete_stakeholder(self, stakeholder_id: str) -> bool:
+        """Remove one; False if there was none."""
+        raise NotImplementedError
+
+    def save_case(self, case: ComplaintCase) -> None:
+        """Insert or replace a complaint case by id."""
+        raise NotImplementedError
+
+    def get_case(self, case_id: str) -> ComplaintCase | None:
+        raise NotImplementedError
+
+    def list_cases(self, states: tuple[str, ...] = ()) -> list[ComplaintCase]:
+        """Complaint cases (all, or in these states), latest received first."""
         raise NotImplementedError
 
     # -- incidents -------------------------------------------------------

@@ -13,8 +13,10 @@ from typing import Any
 
 from sadap.core.errors import InputError, StoreError
 from sadap.core.files import private_file
+from sadap.core.complaint_case import ComplaintCase
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
+from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
 from sadap.store.base import GROUP_FIELDS, NEWS_SOURCE_KINDS, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
@@ -146,6 +148,20 @@ CREATE TABLE IF NOT EXISTS outbox (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_at);
+-- the complaint-case timeline reads one author's mentions
+CREATE INDEX IF NOT EXISTS mentions_author ON mentions(author_id);
+-- the stakeholder registry and complaint cases (docs/pr-crm.md)
+CREATE TABLE IF NOT EXISTS stakeholders (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS complaint_cases (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS complaint_cases_state ON complaint_cases(state, received_at);
 -- What was shared with each partner, when, how and up to when (an audit; ids only).
 CREATE TABLE IF NOT EXISTS shares (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -163,7 +179,7 @@ _COLUMNS = {f.name: f.sqlite for f in GROUP_FIELDS.values() if not f.multi}
 _MULTI = {f.name: f.sqlite for f in GROUP_FIELDS.values() if f.multi}
 # Fields counted per day in mention_days (complaint_type only for complaints), and the totals.
 _DAY_COLUMNS = ("sentiment", "expectation", "category", "source_name", "source_kind", "language", "author_id")
-_DAY_FIELDS = frozenset(_DAY_COLUMNS + ("complaint_type", "entity", "hashtag", "keyword"))
+_DAY_FIELDS = frozenset(_DAY_COLUMNS + ("complaint_type", "entity", "hashtag", "keyword", "stakeholder"))
 
 
 def _day_of(ts: float) -> int:
@@ -183,7 +199,8 @@ def _day_keys(m: Mention) -> list[tuple[str, str, int]]:
         keys.append(("_complaints", "", day))
         if m.complaint.type:
             keys.append(("complaint_type", m.complaint.type, day))
-    for fld, items in (("entity", m.entities), ("hashtag", m.hashtags), ("keyword", m.keywords)):
+    for fld, items in (("entity", m.entities), ("hashtag", m.hashtags), ("keyword", m.keywords),
+                       ("stakeholder", m.stakeholders)):
         keys += [(fld, v, day) for v in set(items)]
     # The same counts within each watched entity of the mention (`field@entity`), for the
     # overview filtered to one entity.
@@ -303,12 +320,14 @@ class SQLiteStore(Store):
             ("source_kind", flt.source_kinds),
             ("category", flt.categories),
             ("id", flt.ids),
+            ("author_id", flt.author_ids),
         ):
             if values:
                 clauses.append(f"m.{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
         bounded = (flt.since is not None or bool(flt.ids)) and not terms_first
-        for fld, values in (("entity", flt.entities), ("hashtag", flt.hashtags), ("keyword", flt.keywords)):
+        for fld, values in (("entity", flt.entities), ("hashtag", flt.hashtags), ("keyword", flt.keywords),
+                            ("stakeholder", flt.stakeholders)):
             if values:
                 marks = ",".join("?" * len(values))
                 if bounded:  # few candidate mentions: look each one's terms up
@@ -408,6 +427,7 @@ class SQLiteStore(Store):
             [("entity", e, m.id) for e in set(m.entities)]
             + [("hashtag", h, m.id) for h in set(m.hashtags)]
             + [("keyword", k, m.id) for k in set(m.keywords)]
+            + [("stakeholder", k, m.id) for k in set(m.stakeholders)]
         )
         if terms:
             db.executemany("INSERT OR IGNORE INTO mention_terms (field, value, mention_id) VALUES (?,?,?)", terms)
@@ -809,6 +829,45 @@ class SQLiteStore(Store):
             rows = self._query("SELECT doc FROM api_tokens WHERE username=? ORDER BY created_at DESC", (username,))
         return [ApiToken.model_validate_json(r[0]) for r in rows]
 
+    # -- stakeholder registry and complaint cases -------------------------------------
+    def save_stakeholder(self, stakeholder: Stakeholder) -> None:
+        self._query(
+            "INSERT INTO stakeholders (id, doc) VALUES (?,?) ON CONFLICT(id) DO UPDATE SET doc=excluded.doc",
+            (stakeholder.id, stakeholder.model_dump_json()),
+        )
+
+    def get_stakeholder(self, stakeholder_id: str) -> Stakeholder | None:
+        rows = self._query("SELECT doc FROM stakeholders WHERE id=?", (stakeholder_id,))
+        return Stakeholder.model_validate_json(rows[0][0]) if rows else None
+
+    def list_stakeholders(self) -> list[Stakeholder]:
+        return [Stakeholder.model_validate_json(r[0]) for r in self._query("SELECT doc FROM stakeholders ORDER BY id")]
+
+    def delete_stakeholder(self, stakeholder_id: str) -> bool:
+        with self._lock:
+            return self._db.execute("DELETE FROM stakeholders WHERE id=?", (stakeholder_id,)).rowcount > 0
+
+    def save_case(self, case: ComplaintCase) -> None:
+        self._query(
+            "INSERT INTO complaint_cases (id, state, received_at, doc) VALUES (?,?,?,?) ON CONFLICT(id) "
+            "DO UPDATE SET state=excluded.state, received_at=excluded.received_at, doc=excluded.doc",
+            (case.id, case.state, _ts(case.received_at), case.model_dump_json()),
+        )
+
+    def get_case(self, case_id: str) -> ComplaintCase | None:
+        rows = self._query("SELECT doc FROM complaint_cases WHERE id=?", (case_id,))
+        return ComplaintCase.model_validate_json(rows[0][0]) if rows else None
+
+    def list_cases(self, states: tuple[str, ...] = ()) -> list[ComplaintCase]:
+        if states:
+            rows = self._query(
+                f"SELECT doc FROM complaint_cases WHERE state IN ({','.join('?' * len(states))}) "
+                "ORDER BY received_at DESC, id", states,
+            )
+        else:
+            rows = self._query("SELECT doc FROM complaint_cases ORDER BY received_at DESC, id")
+        return [ComplaintCase.model_validate_json(r[0]) for r in rows]
+
     # -- incidents ------------------------------------------------------------------
     def save_incident(self, incident: Incident) -> None:
         self._query(
@@ -938,6 +997,10 @@ class SQLiteStore(Store):
                     if scrub_ids(data.get("data"), gone):
                         db.execute("UPDATE incident_events SET doc=? WHERE id=?", (json.dumps(data, ensure_ascii=False), row_id))
                         counts["events"] += 1
+                for row_id, doc in db.execute("SELECT id, doc FROM complaint_cases").fetchall():
+                    data = json.loads(doc)
+                    if scrub_case(data, gone):
+                        db.execute("UPDATE complaint_cases SET doc=? WHERE id=?", (json.dumps(data, ensure_ascii=False), row_id))
                 for row_id, doc in db.execute("SELECT id, doc FROM alerts").fetchall():
                     data = json.loads(doc)
                     if scrub_ids(data, gone):
@@ -1005,6 +1068,17 @@ def scrub_ids(data: object, gone: set[str]) -> bool:
     if data.get("mention_id") in gone:
         data["mention_id"] = None
         changed = True
+    return changed
+
+
+def scrub_case(data: dict[str, Any], gone: set[str]) -> bool:
+    """Remove ``gone`` mention ids from a complaint case document (its mentions and its events),
+    and, once none of its mentions is left, the complainant's pseudonym and thread; True if any changed."""
+    changed = scrub_ids(data, gone)
+    for event in data.get("events") or []:
+        changed = scrub_ids(event.get("data") if isinstance(event, dict) else None, gone) or changed
+    if changed and not data.get("mention_ids") and (data.get("author_id") or data.get("thread")):
+        data["author_id"] = data["thread"] = None
     return changed
 
 

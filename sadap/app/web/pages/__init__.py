@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sadap.app.web.pages import partners, sources
+from sadap.app.web.pages import cases, partners, sources, stakeholders
 
 PAGES: tuple[ModuleType, ...] = (
     sources,
     partners,
+    stakeholders,
+    cases,
 )
