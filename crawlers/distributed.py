@@ -53,7 +53,7 @@ class StartOnSchedule:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StartOnSchedule:
         if not crawler.settings.get(START_KEY):
-            raise NotConfigured(f"{START_KEY} is not set: the spider starts by itself")
+            raise NotConfigured  # no message: Scrapy would log one warning per crawl of every one-machine setup
         return cls()
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -74,7 +74,7 @@ class RedisRounds:
     def from_crawler(cls, crawler: Crawler) -> RedisRounds:
         key = crawler.settings.get(START_KEY)
         if not key:
-            raise NotConfigured(f"{START_KEY} is not set: no crawl rounds from Redis")
+            raise NotConfigured  # SADAP_REDIS_START_KEY unset: one machine (no message, as above)
         extension = cls(crawler, _redis(crawler), key)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         return extension

@@ -209,7 +209,7 @@ def run_service(
         url = start_console(config, None, port, store)
         log.info("workspace: %s", url)
     log.info(
-        "sadap run (%s): %d source(s), rules every %s; Ctrl-C to stop",
+        "sadap run: role %s, %d source(s), rules every %s; Ctrl-C to stop",
         role, len(config.sources), config.schedule.alerts_every,
     )
     if lease is None:
