@@ -19,6 +19,7 @@ from enrich.sentiment import DEFAULT_ENGINE, configure, predict
 from enrich.spam import spam_score
 from enrich.stakeholders import StakeholderTagger
 from enrich.tokenize import tokenize
+from enrich.csr import CsrLexicon
 from enrich.voc import Lexicons, LexiconSettings
 from sadap.core.mention import Complaint, Mention, Sentiment, SentimentLabel
 
@@ -52,6 +53,9 @@ class EnrichSettings(LexiconSettings, Protocol):
 
     @property
     def mask_personal_data(self) -> bool: ...
+
+    @property
+    def csr(self) -> Mapping[str, Sequence[str]]: ...
 
 
 class WatchedEntity(Protocol):
@@ -113,6 +117,7 @@ class Enricher:
         sentiment_model: str = DEFAULT_ENGINE,
         mask_personal_data: bool = True,
         lexicons: Lexicons | None = None,
+        csr: CsrLexicon | None = None,
     ):
         entities = list(entities)
         words = set(custom_words)
@@ -124,6 +129,7 @@ class Enricher:
         self.sentiment_model = sentiment_model
         self.mask_personal_data = mask_personal_data
         self._lexicons = lexicons
+        self._csr = csr
         #: Registered stakeholders to tag mentions with (the app builds it from the store's
         #: registry; enrichment never reads the store). None: no ``stakeholders`` tagging.
         self.stakeholders: StakeholderTagger | None = None
@@ -133,6 +139,12 @@ class Enricher:
         if self._lexicons is None:
             self._lexicons = Lexicons.build()
         return self._lexicons
+
+    @property
+    def csr(self) -> CsrLexicon:
+        if self._csr is None:
+            self._csr = CsrLexicon()
+        return self._csr
 
     @classmethod
     def from_config(cls, config: EnricherSource) -> "Enricher":
@@ -144,6 +156,7 @@ class Enricher:
             sentiment_model=config.enrich.sentiment_model,
             mask_personal_data=config.enrich.mask_personal_data,
             lexicons=Lexicons.from_config(config.enrich),
+            csr=CsrLexicon(config.enrich.csr),
         )
 
     @staticmethod
@@ -223,6 +236,7 @@ class Enricher:
             for i, result in zip(todo, predicted):
                 labels[i] = result
         lexicons = self.lexicons
+        csr = self.csr
         if self.stakeholders:
             for m, context in zip(out, contexts):
                 m.stakeholders = self.stakeholders.tag(m, context)
@@ -232,4 +246,5 @@ class Enricher:
             m.expectation = voc.expectation
             m.category = voc.category
             m.complaint = Complaint(is_complaint=voc.is_complaint, type=voc.complaint_type)
+            m.csr = csr.classify(words, full)
         return out

@@ -313,6 +313,7 @@ class ElasticsearchStore(IndexAdmin, Store):
             "entities": sorted(set(m.entities)),
             "hashtags": sorted(set(m.hashtags)),
             "keywords": sorted(set(m.keywords)),
+            "csr": sorted(set(m.csr)),
             "stakeholders": sorted(set(m.stakeholders)),
             "likes": m.engagement.likes,
             "shares": m.engagement.shares,

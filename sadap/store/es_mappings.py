@@ -80,6 +80,7 @@ MENTION_PROPERTIES: Json = {
     "hashtags": KEYWORD,
     # Content words from enrichment (no stop words, digits or single letters): top terms, new-term alerts.
     "keywords": KEYWORD,
+    "csr": KEYWORD,
     # Registered stakeholders the mention is by or about (tagged at ingest; docs/pr-crm.md).
     "stakeholders": KEYWORD,
     "likes": {"type": "long"},

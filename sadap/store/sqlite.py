@@ -19,10 +19,10 @@ from sadap.core.mention import Mention
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import GROUP_FIELDS, NEWS_SOURCE_KINDS, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
-SCHEMA_VERSION = 3  # 2: mentions.spam_score column; 3: mention_days (daily counts)
+SCHEMA_VERSION = 4  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day
 DAY = 86400
 BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.
 
@@ -51,6 +51,12 @@ CREATE TABLE IF NOT EXISTS mentions (
 CREATE INDEX IF NOT EXISTS mentions_published ON mentions(published_at);
 CREATE INDEX IF NOT EXISTS mentions_collected ON mentions(collected_at);
 CREATE INDEX IF NOT EXISTS mentions_text_hash ON mentions(text_hash);
+-- Complaints and questions with what the equal-response report groups them by: it reads these
+-- indexes only, never the rows (whose JSON makes a scan of a quarter read the whole file).
+CREATE INDEX IF NOT EXISTS mentions_complaints ON mentions(is_complaint, published_at, duplicate_of, id, source_kind,
+    source_name, sentiment, complaint_type, category, expectation);
+CREATE INDEX IF NOT EXISTS mentions_sentiments ON mentions(sentiment, published_at, is_complaint, duplicate_of, id,
+    source_kind, source_name, complaint_type, category, expectation);
 -- near-duplicate clusters (the `cluster` filter and group-by use this very expression)
 CREATE INDEX IF NOT EXISTS mentions_cluster ON mentions(COALESCE(duplicate_of, id));
 CREATE TABLE IF NOT EXISTS mention_terms (
@@ -64,7 +70,8 @@ CREATE INDEX IF NOT EXISTS mention_terms_mention ON mention_terms(mention_id);
 -- splits on spaces and ASCII punctuation and keeps Thai words (marks included) whole.
 CREATE VIRTUAL TABLE IF NOT EXISTS mention_fts USING fts5(tokens, tokenize = 'ascii');
 -- Mentions per Bangkok day and label, kept in step with every write: the workspace's overview
--- reads whole-day windows from here instead of scanning a month of mentions.
+-- reads whole-day windows from here instead of scanning a month of mentions. Field `_engagement`
+-- holds sums, not counts: likes, shares, comments and views per day.
 CREATE TABLE IF NOT EXISTS mention_days (
     field TEXT NOT NULL,
     value TEXT NOT NULL,
@@ -179,7 +186,7 @@ _COLUMNS = {f.name: f.sqlite for f in GROUP_FIELDS.values() if not f.multi}
 _MULTI = {f.name: f.sqlite for f in GROUP_FIELDS.values() if f.multi}
 # Fields counted per day in mention_days (complaint_type only for complaints), and the totals.
 _DAY_COLUMNS = ("sentiment", "expectation", "category", "source_name", "source_kind", "language", "author_id")
-_DAY_FIELDS = frozenset(_DAY_COLUMNS + ("complaint_type", "entity", "hashtag", "keyword", "stakeholder"))
+_DAY_FIELDS = frozenset(_DAY_COLUMNS + ("complaint_type", "entity", "hashtag", "keyword", "stakeholder", "csr"))
 
 
 def _day_of(ts: float) -> int:
@@ -200,12 +207,20 @@ def _day_keys(m: Mention) -> list[tuple[str, str, int]]:
         if m.complaint.type:
             keys.append(("complaint_type", m.complaint.type, day))
     for fld, items in (("entity", m.entities), ("hashtag", m.hashtags), ("keyword", m.keywords),
-                       ("stakeholder", m.stakeholders)):
+                       ("stakeholder", m.stakeholders), ("csr", m.csr)):
         keys += [(fld, v, day) for v in set(items)]
     # The same counts within each watched entity of the mention (`field@entity`), for the
     # overview filtered to one entity.
     scoped = [(f"{f}@{e}", v, d) for e in set(m.entities) for f, v, d in keys]
     return keys + scoped
+
+
+def _day_weights(m: Mention) -> list[tuple[tuple[str, str, int], int]]:
+    """The engagement sums a mention adds to mention_days (``_engagement``, also within each entity)."""
+    day = _day_of(_ts(m.published_at))
+    keys = [(("_engagement", name, day), int(getattr(m.engagement, name) or 0)) for name in ENGAGEMENT_FIELDS]
+    keys = [(k, w) for k, w in keys if w]
+    return keys + [((f"_engagement@{e}", k[1], k[2]), w) for e in set(m.entities) for k, w in keys]
 
 
 _REBUILD_DAYS = [
@@ -220,6 +235,11 @@ _REBUILD_DAYS = [
     *[f"INSERT INTO mention_days SELECT '{name}@' || e.value, '', CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) "
       f"FROM mentions m JOIN mention_terms e ON e.mention_id = m.id AND e.field = 'entity'{where} GROUP BY e.value, d"
       for name, where in (("_all", ""), ("_unique", " WHERE m.duplicate_of IS NULL"), ("_complaints", " WHERE m.is_complaint = 1"))],
+    *[f"INSERT INTO mention_days SELECT '_engagement', '{n}', CAST((published_at + 25200) / 86400 AS INTEGER) AS d, "
+      f"SUM(json_extract(doc, '$.engagement.{n}')) AS s FROM mentions GROUP BY d HAVING s > 0" for n in ENGAGEMENT_FIELDS],
+    *[f"INSERT INTO mention_days SELECT '_engagement@' || e.value, '{n}', CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, "
+      f"SUM(json_extract(m.doc, '$.engagement.{n}')) AS s FROM mentions m JOIN mention_terms e ON e.mention_id = m.id "
+      f"AND e.field = 'entity' GROUP BY e.value, d HAVING s > 0" for n in ENGAGEMENT_FIELDS],
     "INSERT INTO mention_days SELECT 'complaint_type@' || e.value, m.complaint_type, CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) "
     "FROM mentions m JOIN mention_terms e ON e.mention_id = m.id AND e.field = 'entity' WHERE m.is_complaint = 1 AND m.complaint_type IS NOT NULL "
     "GROUP BY e.value, m.complaint_type, d",
@@ -287,8 +307,15 @@ class SQLiteStore(Store):
                     "UPDATE mentions SET spam_score = json_extract(doc, '$.spam_score')"
                     " WHERE json_extract(doc, '$.spam_score') IS NOT NULL"
                 )
-            for sql in _REBUILD_DAYS:  # schema 3: daily counts, built once from what is stored
-                db.execute(sql)
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 3:  # schema 4: only the engagement sums are new
+                db.execute("DELETE FROM mention_days WHERE field = '_engagement' OR field LIKE '\\_engagement@%' ESCAPE '\\'")
+                for sql in _REBUILD_DAYS:
+                    if "'_engagement" in sql:
+                        db.execute(sql)
+            else:
+                for sql in _REBUILD_DAYS:  # schema 3: daily counts, built once from what is stored
+                    db.execute(sql)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
@@ -380,8 +407,12 @@ class SQLiteStore(Store):
                         old = self.get(m.id)
                         for key in _day_keys(old) if old else ():
                             deltas[key] = deltas.get(key, 0) - 1
+                        for key, weight in _day_weights(old) if old else ():
+                            deltas[key] = deltas.get(key, 0) - weight
                     for key in _day_keys(m):
                         deltas[key] = deltas.get(key, 0) + 1
+                    for key, weight in _day_weights(m):
+                        deltas[key] = deltas.get(key, 0) + weight
                     self._write(m)
                     (result.updated if m.id in existing else result.inserted).append(m.id)
                 self._db.executemany(
@@ -427,6 +458,7 @@ class SQLiteStore(Store):
             [("entity", e, m.id) for e in set(m.entities)]
             + [("hashtag", h, m.id) for h in set(m.hashtags)]
             + [("keyword", k, m.id) for k in set(m.keywords)]
+            + [("csr", p, m.id) for p in set(m.csr)]
             + [("stakeholder", k, m.id) for k in set(m.stakeholders)]
         )
         if terms:
@@ -577,6 +609,12 @@ class SQLiteStore(Store):
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         if fld not in _COLUMNS:
             raise InputError(f"cannot count distinct {fld!r} (allowed: {', '.join(_COLUMNS)})")
+        days = self._days(flt)
+        if days is not None and days[0] is None and fld in _DAY_COLUMNS:
+            extra, day_params = self._day_range(days[1], days[2])
+            found: int = self._query(f"SELECT COUNT(DISTINCT value) FROM mention_days WHERE field=? AND n > 0{extra}",
+                                     [fld + days[3], *day_params])[0][0]
+            return found
         where, params = self._where(flt)
         col = "COALESCE(m.duplicate_of, m.id)" if fld == "cluster" else f"m.{_COLUMNS[fld]}"
         n: int = self._query(f"SELECT COUNT(DISTINCT {col}) FROM mentions m{where}", params)[0][0]
@@ -736,6 +774,34 @@ class SQLiteStore(Store):
             "INSERT INTO responses (mention_id, at, actor, channel, text) VALUES (?,?,?,?,?)",
             (mention_id, _ts(at), actor, channel, text),
         )
+
+    def engagement_totals(self, flt: MentionFilter) -> dict[str, int]:
+        days = self._days(flt)
+        if days is not None and days[0] is None:
+            extra, day_params = self._day_range(days[1], days[2])
+            rows = self._query(f"SELECT value, SUM(n) FROM mention_days WHERE field=?{extra} GROUP BY value",
+                               ["_engagement" + days[3], *day_params])
+            found = {str(v): int(n) for v, n in rows}
+            return {n: found.get(n, 0) for n in ENGAGEMENT_FIELDS}
+        where, params = self._where(flt)
+        sums = ", ".join(f"COALESCE(SUM(json_extract(m.doc, '$.engagement.{n}')), 0)" for n in ENGAGEMENT_FIELDS)
+        row = self._query(f"SELECT {sums} FROM mentions m{where}", params)[0]
+        return {n: int(v) for n, v in zip(ENGAGEMENT_FIELDS, row)}
+
+    def first_responses(self, flt: MentionFilter, group_by: str) -> list[tuple[str, float | None]]:
+        where, params = self._where(flt)
+        delay = "(SELECT MIN(r.at) FROM responses r WHERE r.mention_id = m.id) - m.published_at"
+        if group_by in _COLUMNS:
+            col = "COALESCE(m.duplicate_of, m.id)" if group_by == "cluster" else f"m.{_COLUMNS[group_by]}"
+            sql = f"SELECT COALESCE({col}, ''), {delay} FROM mentions m{where}"
+        elif group_by in _MULTI:
+            sql = (
+                f"SELECT COALESCE(t.value, ''), {delay} FROM mentions m "
+                f"LEFT JOIN mention_terms t ON t.mention_id = m.id AND t.field = '{_MULTI[group_by]}'{where}"
+            )
+        else:
+            raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
+        return [(str(v), None if d is None else float(d)) for v, d in self._query(sql, params)]
 
     def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:
         self._query(
@@ -972,8 +1038,11 @@ class SQLiteStore(Store):
                 for chunk in chunks:
                     marks = ",".join("?" * len(chunk))
                     for (doc,) in db.execute(f"SELECT doc FROM mentions WHERE id IN ({marks})", chunk).fetchall():
-                        for key in _day_keys(Mention.model_validate_json(doc)):  # out of the daily counts too
+                        erased = Mention.model_validate_json(doc)
+                        for key in _day_keys(erased):  # out of the daily counts too
                             deltas[key] = deltas.get(key, 0) - 1
+                        for key, weight in _day_weights(erased):
+                            deltas[key] = deltas.get(key, 0) - weight
                     db.execute(f"DELETE FROM assignments WHERE mention_id IN ({marks})", chunk)
                     rowids = [r[0] for r in db.execute(f"SELECT rowid FROM mentions WHERE id IN ({marks})", chunk)]
                     for j in range(0, len(rowids), 500):

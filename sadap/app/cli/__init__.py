@@ -34,6 +34,7 @@ COMMANDS = {
     "es": "sadap.app.cli.es:es",
     "kibana": "sadap.app.cli.es:kibana",
     "partners": "sadap.app.cli.partners:partners",
+    "report": "sadap.app.cli.report:report",
 }
 
 
