@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from itemadapter import ItemAdapter
 from pydantic import ValidationError
+from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.logformatter import LogFormatter
 from scrapy.settings import BaseSettings
@@ -141,7 +142,14 @@ class SadapIngestPipeline:
         batch_size = crawler.settings.getint("SADAP_BATCH_SIZE", 50)
         if batch_size < 1:
             raise ValueError(f"SADAP_BATCH_SIZE must be at least 1 (got {batch_size})")
-        return cls(crawler, factory, batch_size)
+        pipeline = cls(crawler, factory, batch_size)
+        # A worker's spider stays open between crawl rounds: what waits in a batch is stored when idle.
+        crawler.signals.connect(pipeline.idle, signal=signals.spider_idle)
+        return pipeline
+
+    def idle(self) -> None:
+        if self.ingest is not None:
+            self.flush()
 
     def open_spider(self) -> None:
         # Built here, not in from_crawler: enrichment is heavy and only a running crawl needs it.

@@ -48,6 +48,12 @@ REDIRECT_MAX_TIMES = 10
 # WebOnlyMiddleware writes the one error line for a download that failed after retries.
 RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 
+# Several machines (crawlers/distributed.py): off unless SADAP_REDIS_START_KEY is set, as
+# `sadap worker` does together with scrapy-redis's SCHEDULER and DUPEFILTER_CLASS.
+SPIDER_MIDDLEWARES = {"crawlers.distributed.StartOnSchedule": 10}
+EXTENSIONS = {"crawlers.distributed.RedisRounds": 500}
+SADAP_REDIS_START_KEY = None
+
 ITEM_PIPELINES = {
     "crawlers.pipelines.ValidatePipeline": 100,
     "crawlers.pipelines.DuplicatesPipeline": 200,

@@ -13,7 +13,9 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
+from pydantic_core import PydanticCustomError
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 
 from alerts.maintenance import MaintenanceWindow
@@ -299,6 +301,53 @@ class DeliveryConfig(Strict):
         return OutboxSettings(max_age=self.max_age, first_retry=self.first_retry, max_backoff=self.max_backoff)
 
 
+class DistributedConfig(Strict):
+    """Several machines (see docs/deploy.md#several-machines): workers share one crawl queue in Redis,
+    and one scheduler at a time evaluates rules and sends notifications (a lease, in Redis when it is
+    set, else in the SQLite store)."""
+
+    redis_url: str | None = Field(
+        None,
+        description="Redis that workers and schedulers share (`redis://host:6379/0`, `rediss://` for TLS); the "
+        "password comes from `redis_password_env`, never from this URL. None: one machine, no Redis.",
+    )
+    redis_password_env: str = Field(
+        "SADAP_REDIS_PASSWORD", description="Environment variable holding the Redis password (used when set)."
+    )
+    key_prefix: str = Field("sadap", description="Prefix of every Redis key Sadap uses (letters, digits, - and _).")
+    worker_id: str | None = Field(
+        None,
+        description="This process's name among the workers (its own Elasticsearch spool folder, logs); "
+        "default `$SADAP_WORKER_ID`, and for `sadap worker` the host name.",
+    )
+    lease: PositiveDuration = Field(
+        timedelta(seconds=15),
+        description="How long the active scheduler's lease lasts without renewal (renewed every third of it): "
+        "a standby scheduler takes over at most about this long after the active one dies.",
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+            raise ValueError("use redis://host:port/db or rediss://host:port/db")
+        if parts.password:  # the message does not repeat the value (a secret)
+            raise PydanticCustomError(
+                "secret_in_value",
+                "no password in the URL: put it in the environment variable redis_password_env names",
+                {"hide_input": True},
+            )
+        return value
+
+    @field_validator("key_prefix", "worker_id")
+    @classmethod
+    def _key_part(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", value):
+            raise ValueError("use letters, digits, ., - and _ (start with a letter or digit)")
+        return value
 class ReportConfig(Strict):
     """Reports: equal response (`sadap report responses`) and the quarterly CRM report
     (`sadap report quarterly`; see docs/pr-crm.md)."""
@@ -351,6 +400,9 @@ class Config(Strict):
     partners: list[PartnerConfig] = Field(
         default_factory=list, description="Partners that receive a masked feed of chosen mentions and incidents (see docs/partners.md)."
     )
+    distributed: DistributedConfig = Field(
+        default_factory=DistributedConfig, description="Several machines: the shared crawl queue and one scheduler."
+    )
     report: ReportConfig = Field(default_factory=ReportConfig, description="Equal-response and quarterly CRM reports.")
 
     _path: Path | None = PrivateAttr(None)
@@ -376,6 +428,14 @@ class Config(Strict):
     def store_path(self) -> Path:
         p = Path(self.store.path)
         return p if p.is_absolute() else self.data_path / p
+
+    @property
+    def worker_id(self) -> str | None:
+        """This worker's name (``distributed.worker_id``, else ``$SADAP_WORKER_ID``); None on one machine."""
+        value = self.distributed.worker_id or os.environ.get("SADAP_WORKER_ID") or None
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", value):
+            raise ConfigError(f"SADAP_WORKER_ID {value!r}: use letters, digits, ., - and _ (start with a letter or digit)")
+        return value
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:

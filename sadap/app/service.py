@@ -1,11 +1,19 @@
 """``sadap run``: APScheduler 3.x drives crawls (each in its own process, since Twisted's
-reactor cannot restart), file imports and the scheduled evaluation of windowed rules."""
+reactor cannot restart), file imports and the scheduled evaluation of windowed rules.
+
+Roles (``--role``): ``all`` (one machine: scheduler and, with ``--port``, the workspace),
+``scheduler``, ``worker`` (``sadap worker``) and ``web``. The scheduler's jobs run only while
+it holds the lease (:func:`sadap.app.distributed.scheduler_lease`): a second scheduler waits and
+takes over when the first dies. With ``distributed.redis_url`` set, a crawl job pushes the
+source's round to the workers instead of crawling here."""
 
 from __future__ import annotations
 
 import logging
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -13,16 +21,17 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config
 from sadap.app.crawl_reports import load_reports, save_report
+from sadap.app.distributed import Lease, push_start, scheduler_lease
 from sadap.app.importer import import_file
 from sadap.app.logs import show_service_logs
 from sadap.app.partners import push
 from sadap.app.privacy import purge
+from sadap.app.worker import run_worker, worker_config
 from sadap.core.errors import ConfigError, NotifyError
 from sadap.core.timeutil import BANGKOK, now_utc
 from sadap.store import Store, open_store
@@ -41,6 +50,16 @@ def crawl_in_subprocess(config_path: str, source: str) -> int:
     if done.returncode:
         log.error("crawl %s failed (exit %s)", source, done.returncode)
     return done.returncode
+
+
+def crawl_on_workers(config: Config) -> Crawler:
+    """The crawl job with ``distributed.redis_url``: the round is pushed to the workers."""
+
+    def start_round(config_path: str, source: str) -> int:
+        push_start(config, source)
+        return 0
+
+    return start_round
 
 
 def job_listener(event: JobExecutionEvent) -> None:
@@ -131,27 +150,109 @@ def schedule(
             scheduler.add_job(crawl_source, trigger, args=[source.name], id=f"crawl:{source.name}", **common)
 
 
-def run_service(config: Config, port: int | None = None, *, block: bool = True) -> BaseScheduler:
-    """Start the service; with ``block`` (``sadap run``) until interrupted, else in the background."""
-    from sadap.app.web import start_console  # the console is only started when a port is given
+ROLES = ("all", "scheduler", "worker", "web")
 
+
+class LeaderLoop:
+    """Runs the scheduler's jobs only while ``lease`` is held: tries to take it every third of its
+    length, pauses the jobs when it is lost, and runs them at once when it is taken over."""
+
+    def __init__(self, scheduler: BaseScheduler, lease: Lease, ttl_s: float) -> None:
+        self.scheduler = scheduler
+        self.lease = lease
+        self.every = max(0.2, ttl_s / 3)
+        self.active = False
+        self.stop = threading.Event()
+
+    def step(self) -> None:
+        try:
+            held = self.lease.acquire()
+        except Exception as err:  # Redis or the store unreachable: the lease can't be vouched for
+            log.error("scheduler lease: %s: %s", type(err).__name__, err)
+            held = False
+        if held and not self.active:
+            self.active = True
+            log.info("scheduler %s: active (holds the lease); rules, notifications and crawl rounds run here", self.lease.holder)
+            now = datetime.now(BANGKOK)
+            for job in self.scheduler.get_jobs():
+                job.modify(next_run_time=now)
+            self.scheduler.resume()
+        elif not held and self.active:
+            self.active = False
+            self.scheduler.pause()
+            log.warning("scheduler %s: lost the lease; standing by", self.lease.holder)
+        elif not held:
+            log.debug("scheduler %s: standing by", self.lease.holder)
+
+    def run(self) -> None:
+        if not self.active:
+            log.info("scheduler %s: standing by until the lease is free (another scheduler holds it)", self.lease.holder)
+        while not self.stop.is_set():
+            self.step()
+            self.stop.wait(self.every)
+        if self.active:
+            self.lease.release()
+
+
+def run_service(
+    config: Config, port: int | None = None, *, block: bool = True, role: str = "all"
+) -> BaseScheduler | None:
+    """Start the service in ``role``; with ``block`` (``sadap run``) until interrupted, else in the
+    background. Returns the scheduler (None for the ``worker`` and ``web`` roles)."""
+    from sadap.app.web import serve_forever, start_console  # the console is only started when asked
+
+    if role not in ROLES:
+        raise ConfigError(f"role {role!r}: use one of {', '.join(ROLES)}")
+    if role == "worker":
+        run_worker(worker_config(config))
+        return None
+    if role == "web":
+        serve_forever(config, None, port)
+        return None
     if config.path is None and config.sources:
         raise ConfigError("`sadap run` needs a config file (see `sadap init`)")
     show_service_logs()
+    lease = scheduler_lease(config)
     store = open_store(config)
-    scheduler: BaseScheduler = (BlockingScheduler if block else BackgroundScheduler)(timezone=BANGKOK)
-    schedule(scheduler, config, store)
-    if port:
+    scheduler: BaseScheduler = BackgroundScheduler(timezone=BANGKOK)
+    crawler = crawl_on_workers(config) if config.distributed.redis_url else crawl_in_subprocess
+    schedule(scheduler, config, store, crawler=crawler)
+    if port and role == "all":
         url = start_console(config, None, port, store)
         log.info("workspace: %s", url)
     log.info(
-        "sadap run: %d source(s), rules every %s; Ctrl-C to stop", len(config.sources), config.schedule.alerts_every
+        "sadap run: role %s, %d source(s), rules every %s; Ctrl-C to stop",
+        role, len(config.sources), config.schedule.alerts_every,
     )
-    try:
+    if lease is None:
+        if role == "scheduler":
+            log.warning(
+                "no distributed.redis_url: nothing stops a second scheduler on Elasticsearch; run exactly one "
+                "`sadap run --role scheduler` (or set distributed.redis_url)"
+            )
         scheduler.start()
+        loop = None
+    else:
+        scheduler.start(paused=True)
+        loop = LeaderLoop(scheduler, lease, config.distributed.lease.total_seconds())
+        loop.step()  # take a free lease now, so that the jobs start at once
+    if not block:
+        if loop is not None:
+            threading.Thread(target=loop.run, name="scheduler-lease", daemon=True).start()
+        return scheduler
+    try:
+        if loop is not None:
+            loop.run()
+        else:
+            while True:
+                time.sleep(3600)
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        if block:
-            store.close()
+        if loop is not None:
+            loop.stop.set()
+            if loop.active:
+                lease.release()  # type: ignore[union-attr]
+        scheduler.shutdown(wait=False)
+        store.close()
     return scheduler

@@ -199,7 +199,9 @@ def validation_lines(
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, "):]
             what = msg
-            if "input" in e and not isinstance(e["input"], (dict, list)) and repr(e["input"]) not in what:
+            # A validator that found a secret in the value marks the error `hide_input`: not echoed.
+            shown = "input" in e and not ctx.get("hide_input")
+            if shown and not isinstance(e["input"], (dict, list)) and repr(e["input"]) not in what:
                 what += f" (got {e['input']!r})"
         prefix_txt = f"{path}:{line}" if path and line else (path or f"line {line}")
         out.append(f"{prefix_txt}: {where}: {what}")

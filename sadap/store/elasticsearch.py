@@ -197,6 +197,9 @@ class ElasticsearchStore(IndexAdmin, Store):
         spool = Path(es.spool_dir)
         if not spool.is_absolute():
             spool = config.data_path / spool
+        worker = getattr(config, "worker_id", None)
+        if worker:  # several workers (sadap worker): each its own folder, so none replays another's
+            spool = spool / str(worker)
         return cls(
             build_client(es, node_class=node_class),
             prefix=es.index_prefix,

@@ -1,7 +1,9 @@
 """A spool on local disk for mentions that could not reach Elasticsearch.
 
 Each batch that fails because the cluster is unreachable is appended (and fsynced) as JSON
-lines to ``spool_dir/mentions-<time>-<pid>.jsonl``. Replaying claims a file by renaming it
+lines to ``spool_dir/mentions-<time>-<pid>.jsonl`` (``spool_dir/<worker id>/…`` for a worker of
+several: each worker writes and replays its own folder; a spool opened on ``spool_dir`` itself, as
+``sadap es replay`` and the privacy commands do, also sees the workers' folders). Replaying claims a file by renaming it
 (atomic, so two processes never replay the same file), stores its mentions and deletes it
 only after every mention was accepted; on failure the file is put back.
 """
@@ -25,9 +27,11 @@ class Spool:
         self.folder = Path(folder)
 
     def files(self) -> list[Path]:
+        """Unclaimed spool files here and in the workers' folders below, oldest first."""
         if not self.folder.is_dir():
             return []
-        return sorted(p for p in self.folder.iterdir() if p.name.startswith("mentions-") and p.suffix == SUFFIX)
+        found = [*self.folder.glob("mentions-*" + SUFFIX), *self.folder.glob("*/mentions-*" + SUFFIX)]
+        return sorted(found, key=lambda p: (p.name, str(p)))
 
     def pending(self) -> int:
         """Mentions waiting (lines in unclaimed spool files)."""
@@ -63,7 +67,8 @@ class Spool:
         if not self.folder.is_dir():
             return
         now = time.time()
-        for p in self.folder.glob("mentions-*" + SUFFIX + CLAIMED):
+        claimed = [*self.folder.glob("mentions-*" + SUFFIX + CLAIMED), *self.folder.glob("*/mentions-*" + SUFFIX + CLAIMED)]
+        for p in claimed:
             if now - p.stat().st_mtime > older_than_s:
                 os.replace(p, p.with_name(p.name[: -len(CLAIMED)]))
 

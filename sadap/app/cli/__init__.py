@@ -30,6 +30,7 @@ COMMANDS = {
     "privacy": "sadap.app.cli.privacy:privacy",
     "crawl": "sadap.app.cli.service:crawl",
     "run": "sadap.app.cli.service:run",
+    "worker": "sadap.app.cli.service:worker",
     "serve": "sadap.app.cli.service:serve",
     "users": "sadap.app.cli.users:users",
     "es": "sadap.app.cli.es:es",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from sadap.app.cli.common import _load, config_option, handled
 from sadap.app.crawl import crawl as run_crawl
-from sadap.app.service import run_service
+from sadap.app.service import ROLES, run_service
+from sadap.app.worker import run_worker, worker_config
 from sadap.core.errors import SadapError
 
 
@@ -36,13 +39,44 @@ def crawl(source: str, config_path: str | None, log_level: str) -> None:
 
 @click.command()
 @config_option
-@click.option("--port", type=int, default=None, help="Also serve the web workspace on this port.")
+@click.option("--port", type=int, default=None, help="Also serve the web workspace on this port (roles all and web).")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="all",
+    show_default=True,
+    help="all: everything on one machine; scheduler: rules, notifications and crawl rounds (one active at a "
+    "time, others stand by); worker: as `sadap worker`; web: the workspace only.",
+)
 @handled
-def run(config_path: str | None, port: int | None) -> None:
+def run(config_path: str | None, port: int | None, role: str) -> None:
     """Run the service: crawl each source on its schedule and evaluate rules (APScheduler)."""
 
     config = _load(config_path)
-    run_service(config, port=port)
+    run_service(config, port=port, role=role)
+
+
+@click.command()
+@config_option
+@click.option("--id", "worker_id", default=None, help="This worker's name (default: distributed.worker_id, "
+              "$SADAP_WORKER_ID, else the host name); names its spool folder.")
+@click.option("--source", "sources", multiple=True, help="Work on this source only (repeat for more; default: all enabled).")
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="INFO", show_default=True)
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="A Scrapy setting for this worker (e.g. -s DOWNLOAD_DELAY=0 against your own site).")
+@handled
+def worker(
+    config_path: str | None, worker_id: str | None, sources: tuple[str, ...], log_level: str, overrides: tuple[str, ...]
+) -> None:
+    """Crawl, enrich and store from the shared queue in Redis (distributed.redis_url) until stopped."""
+    settings: dict[str, str] = {}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+            raise click.BadParameter(f"{item!r}: use NAME=VALUE with an upper-case Scrapy setting name", param_hint="--set")
+        settings[name] = value
+    config = worker_config(_load(config_path), worker_id)
+    run_worker(config, sources=list(sources) or None, log_level=log_level, settings=settings)
 
 
 @click.command()

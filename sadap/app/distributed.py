@@ -1,0 +1,195 @@
+"""Several machines: the shared crawl queue in Redis and the scheduler's lease.
+
+- Workers (``sadap worker``) run every enabled source's spider against a queue and duplicate filter
+  per source in Redis (scrapy-redis's scheduler and filter, switched on by :func:`scrapy_settings`),
+  so the requests of one crawl are shared out between the workers of all machines.
+- The scheduler (``sadap run --role scheduler``) starts a crawl round of a source by pushing a
+  token to the source's start list (:func:`push_start`); the first worker to pop it runs the
+  spider's own start requests into the shared queue.
+- Only one scheduler evaluates rules and sends notifications at a time: it holds a lease
+  (:class:`RedisLease`, or :class:`SqliteLease` in the SQLite store without Redis) and renews it
+  every third of ``distributed.lease``; a standby takes over when it expires.
+
+Redis keys (prefix ``distributed.key_prefix``): ``<prefix>:<source>:requests`` (the queue),
+``<prefix>:<source>:dupefilter``, ``<prefix>:<source>:start`` and ``<prefix>:scheduler:lease``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sqlite3
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sadap.app.config import Config
+from sadap.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+log = logging.getLogger("sadap.distributed")
+
+
+def redis_client(config: Config) -> Redis:
+    """A client for ``distributed.redis_url`` (password from the environment); raises ConfigError
+    when Redis is not configured or the ``distributed`` extra is not installed."""
+    url = config.distributed.redis_url
+    if not url:
+        raise ConfigError("distributed.redis_url is not set: several workers need a Redis they all reach")
+    try:
+        import redis
+    except ImportError:
+        raise ConfigError("distributed.redis_url needs the `distributed` extra: pip install 'sadap[distributed]'") from None
+    return redis.Redis.from_url(url, password=redis_password(config), socket_timeout=30, socket_connect_timeout=10)
+
+
+def redis_password(config: Config) -> str | None:
+    return os.environ.get(config.distributed.redis_password_env) or None
+
+
+def key(config: Config, *parts: str) -> str:
+    return ":".join((config.distributed.key_prefix, *parts))
+
+
+def scrapy_settings(config: Config, source: str) -> dict[str, Any]:
+    """Scrapy settings that put one source's crawl on the shared Redis queue (a worker's
+    crawler gets these on top of ``crawlers.settings``; see crawlers/distributed.py)."""
+    if not config.distributed.redis_url:
+        return {}
+    params: dict[str, Any] = {"socket_timeout": 30, "socket_connect_timeout": 10, "retry_on_timeout": True}
+    password = redis_password(config)
+    if password:
+        params["password"] = password
+    return {
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        # Keys per source, not per spider kind: two sources of one kind are two crawls.
+        "SCHEDULER_QUEUE_KEY": key(config, source, "requests"),
+        "SCHEDULER_DUPEFILTER_KEY": key(config, source, "dupefilter"),
+        # Requests travel as JSON (never pickle: whoever can write to Redis must not run code on workers).
+        "SCHEDULER_SERIALIZER": "crawlers.distributed",
+        # The queue outlives a worker: a worker that stops leaves its share to the others.
+        "SCHEDULER_PERSIST": True,
+        "REDIS_URL": config.distributed.redis_url,
+        "REDIS_PARAMS": params,
+        "SADAP_REDIS_START_KEY": key(config, source, "start"),
+    }
+
+
+def push_start(config: Config, source: str, client: Redis | None = None) -> bool:
+    """Start a crawl round of ``source`` on the workers: a token on its start list. Skipped (False)
+    while the previous round still has requests queued; a new round starts with an empty
+    duplicate filter, as a crawl on one machine does."""
+    client = client or redis_client(config)
+    queue = key(config, source, "requests")
+    if client.zcard(queue) or client.llen(key(config, source, "start")):
+        log.info("crawl %s: the previous round is still queued, not started again", source)
+        return False
+    pipe = client.pipeline()
+    pipe.delete(key(config, source, "dupefilter"))
+    pipe.rpush(key(config, source, "start"), str(time.time()))
+    pipe.execute()
+    log.info("crawl %s: round queued for the workers", source)
+    return True
+
+
+def default_worker_id() -> str:
+    return socket.gethostname().split(".")[0] or "worker"
+
+
+# -- the scheduler's lease --------------------------------------------------------------------
+class Lease(Protocol):
+    """Held by at most one scheduler at a time; expires unless renewed."""
+
+    holder: str
+
+    def acquire(self) -> bool:
+        """Take the lease, or renew it when held; True while this process holds it."""
+        ...
+
+    def release(self) -> None: ...
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# Renew only a lease this holder still has (compare and set in one step on the server).
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+
+class RedisLease:
+    """The lease as one Redis key with a time to live (``SET NX PX``; renewed by its holder only)."""
+
+    def __init__(self, client: Redis, name: str, ttl_s: float, holder: str | None = None) -> None:
+        self.client = client
+        self.name = name
+        self.ttl_ms = max(1, int(ttl_s * 1000))
+        self.holder = holder or _holder()
+
+    def acquire(self) -> bool:
+        if self.client.set(self.name, self.holder, nx=True, px=self.ttl_ms):
+            return True
+        return bool(self.client.eval(_RENEW, 1, self.name, self.holder, self.ttl_ms))
+
+    def release(self) -> None:
+        self.client.eval(_RELEASE, 1, self.name, self.holder)
+
+
+class SqliteLease:
+    """The lease as a row in the SQLite store's file (schedulers on one machine, no Redis)."""
+
+    def __init__(self, path: str, name: str, ttl_s: float, holder: str | None = None) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS scheduler_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires REAL NOT NULL)"
+        )
+        self.name = name
+        self.ttl_s = ttl_s
+        self.holder = holder or _holder()
+
+    def acquire(self) -> bool:
+        now = time.time()
+        self.db.execute("BEGIN IMMEDIATE")  # one writer decides at a time
+        try:
+            row = self.db.execute("SELECT holder, expires FROM scheduler_lease WHERE name = ?", (self.name,)).fetchone()
+            if row is not None and row[0] != self.holder and row[1] > now:
+                return False
+            self.db.execute(
+                "INSERT INTO scheduler_lease (name, holder, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires",
+                (self.name, self.holder, now + self.ttl_s),
+            )
+            return True
+        finally:
+            self.db.execute("COMMIT")
+
+    def release(self) -> None:
+        self.db.execute("DELETE FROM scheduler_lease WHERE name = ? AND holder = ?", (self.name, self.holder))
+
+
+def scheduler_lease(config: Config) -> Lease | None:
+    """The lease this config's schedulers share: in Redis when ``distributed.redis_url`` is set,
+    else in the SQLite store; None on Elasticsearch without Redis (run one scheduler only)."""
+    ttl = config.distributed.lease.total_seconds()
+    if config.distributed.redis_url:
+        return RedisLease(redis_client(config), key(config, "scheduler", "lease"), ttl)
+    if config.store.backend == "sqlite":
+        config.store_path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteLease(str(config.store_path), "scheduler", ttl)
+    return None
+
