@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from enrich.dedup import SimHashIndex
+from enrich.parallel import EnrichPool
 from enrich.pipeline import Enricher
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config, load_config_file
@@ -19,12 +21,20 @@ from sadap.core.timeutil import as_utc, now_utc
 from sadap.store import Store, open_store
 
 if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult
+
     from scrapy.settings import BaseSettings
 
 log = logging.getLogger(__name__)
 #: Called after a batch is stored, with the new ids and the time; returns the alerts fired.
 AfterStore = Callable[[list[str], datetime], list[FiredAlert]]
 NEAR_DUPLICATE_HORIZON = timedelta(days=7)
+
+
+@dataclass
+class _Prepared:
+    result: "BatchResult"
+    fresh: list[Mention]
 
 
 @dataclass
@@ -57,13 +67,17 @@ class IngestPipeline:
         alerts: bool = True,
         clock: Callable[[], datetime] = now_utc,
         history: bool = False,
+        workers: int = 1,
     ) -> None:
         """``after_store`` is called with the ids just stored and the time, and returns the alerts
         it fired; by default (with ``alerts``) the configured ingest-time rules are evaluated.
 
         ``history=True`` imports past data: each mention counts as collected when it was
         published (so backtests replay it as it happened) and nothing runs after storing (no
-        alert rule, no ``after_store``)."""
+        alert rule, no ``after_store``).
+
+        ``workers`` > 1 enriches in that many worker processes (:mod:`enrich.parallel`); this
+        process still does all the store's reads and writes, in input order."""
         self.config = config
         self._own_store = store is None
         self.store = store or open_store(config)
@@ -82,11 +96,50 @@ class IngestPipeline:
             if fp.simhash is not None:
                 self.near.add(fp.simhash, fp.id)
         self._hashes: dict[str, str] = {}
+        self._in_flight: set[str] = set()  # ids of batches submitted and not stored yet
+        # Last: a forked worker inherits what is built above (dictionary, lexicons, models).
+        self.pool = EnrichPool(self.enricher, workers) if workers > 1 else None
 
     def process(self, raws: Sequence[RawMention]) -> BatchResult:
-        result = BatchResult(read=len(raws))
+        """Enrich and store one batch (in a worker process when there are several)."""
+        prepared = self._prepare(raws)
+        if prepared.fresh:
+            enriched = self.pool.enrich(prepared.fresh) if self.pool else self.enricher.enrich(prepared.fresh)
+            self._finish(prepared, enriched)
+        return prepared.result
+
+    def process_all(self, batches: Iterable[Sequence[RawMention]]) -> Iterator[BatchResult]:
+        """:meth:`process` each batch, in order; with several workers, the next batches are
+        enriched while this one is stored. Each result comes once its batch is committed."""
+        if self.pool is None:
+            for raws in batches:
+                yield self.process(raws)
+            return
+        ahead = 2 * self.pool.workers  # batches in the workers' hands at once
+        pending: deque[tuple[_Prepared, AsyncResult[list[Mention]] | None]] = deque()
+        try:
+            for raws in batches:
+                prepared = self._prepare(raws)
+                pending.append((prepared, self.pool.submit(prepared.fresh) if prepared.fresh else None))
+                while pending and (len(pending) >= ahead or _done(pending[0][1])):
+                    yield self._collect(*pending.popleft())
+            while pending:
+                yield self._collect(*pending.popleft())
+        except BaseException:
+            self.pool.terminate()
+            self.pool = None
+            raise
+
+    def _collect(self, prepared: "_Prepared", job: "AsyncResult[list[Mention]] | None") -> BatchResult:
+        if job is not None:
+            self._finish(prepared, job.get())
+        return prepared.result
+
+    def _prepare(self, raws: Sequence[RawMention]) -> "_Prepared":
+        """Mentions of ``raws`` not stored yet (nor in a batch still being enriched)."""
+        prepared = _Prepared(BatchResult(read=len(raws)), [])
         if not raws:
-            return result
+            return prepared
         at = self.clock()
         mentions: dict[str, Mention] = {}
         for raw in raws:
@@ -94,12 +147,15 @@ class IngestPipeline:
             collected = min(as_utc(raw.published_at), at) if self.history and raw.published_at else at
             m = to_mention(raw, pseudonym_key=self.key, keep_author_names=self.config.privacy.keep_author_names, collected_at=collected)
             mentions.setdefault(m.id, m)
-        existing = self.store.existing_ids(mentions)
-        fresh = [m for i, m in mentions.items() if i not in existing]
-        result.duplicates = len(raws) - len(fresh)
-        if not fresh:
-            return result
-        enriched = self.enricher.enrich(fresh)
+        existing = self.store.existing_ids(mentions) | (self._in_flight & mentions.keys())
+        prepared.fresh = [m for i, m in mentions.items() if i not in existing]
+        prepared.result.duplicates = len(raws) - len(prepared.fresh)
+        self._in_flight.update(m.id for m in prepared.fresh)
+        return prepared
+
+    def _finish(self, prepared: "_Prepared", enriched: list[Mention]) -> None:
+        """Link duplicates (in input order) and store the enriched batch: the one writer."""
+        result = prepared.result
         for m in enriched:
             text_hash = m.text_hash or ""  # enrichment always sets it
             original = self._hashes.get(text_hash) or self.store.find_by_text_hash(text_hash)
@@ -113,6 +169,7 @@ class IngestPipeline:
                 if m.simhash is not None:
                     self.near.add(m.simhash, m.id)
         stored = self.store.upsert(enriched)
+        self._in_flight.difference_update(m.id for m in prepared.fresh)
         spooled = set(getattr(stored, "spooled", ()))
         result.spooled = len(spooled)
         result.stored = len([i for i in stored.inserted if i not in spooled])
@@ -120,11 +177,17 @@ class IngestPipeline:
         result.duplicates += len(stored.updated)
         if self.after_store is not None:
             result.alerts = self.after_store(stored.inserted, self.clock())
-        return result
 
     def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
         if self._own_store:
             self.store.close()
+
+
+def _done(job: "AsyncResult[list[Mention]] | None") -> bool:
+    return job is None or job.ready()
 
 
 def from_scrapy_settings(settings: BaseSettings) -> IngestPipeline:
