@@ -78,12 +78,33 @@ def warm(enricher: Enricher) -> None:
     _ = enricher.lexicons
 
 
+_shared: dict[tuple[bytes, int], list[object]] = {}  # (enricher, workers) → [pool, users]
+_shared_lock = threading.Lock()
+
+
 class EnrichPool:
-    """``workers`` processes enriching whole batches; :meth:`submit` returns at once,
-    :meth:`Pending.get` waits for that batch."""
+    """``workers`` processes enriching whole batches; :meth:`submit` returns at once, the
+    result's ``get()`` waits for that batch."""
+
+    @classmethod
+    def shared(cls, enricher: Enricher, workers: int) -> "EnrichPool":
+        """One pool per process for equal enrichers (a crawl's spiders share their workers);
+        each caller's :meth:`close` releases its share, the last one stops the workers."""
+        key = (pickle.dumps(enricher), workers)
+        with _shared_lock:
+            entry = _shared.get(key)
+            if entry is None:
+                pool = cls(enricher, workers)
+                pool._key = key
+                entry = _shared[key] = [pool, 0]
+            entry[1] = int(entry[1]) + 1  # type: ignore[call-overload]
+            found = entry[0]
+            assert isinstance(found, EnrichPool)
+            return found
 
     def __init__(self, enricher: Enricher, workers: int) -> None:
         global _worker_enricher
+        self._key: tuple[bytes, int] | None = None
         if workers < 1:
             raise ValueError(f"workers must be at least 1 (got {workers})")
         self.workers = workers
@@ -108,13 +129,31 @@ class EnrichPool:
     def enrich(self, mentions: Sequence[Mention]) -> list[Mention]:
         return self.submit(mentions).get()
 
+    def _release(self) -> bool:
+        """Whether this was the last user of a shared pool (or the pool is not shared)."""
+        if self._key is None:
+            return True
+        with _shared_lock:
+            entry = _shared.get(self._key)
+            if entry is None:
+                return True
+            entry[1] = int(entry[1]) - 1  # type: ignore[call-overload]
+            if int(entry[1]) > 0:  # type: ignore[call-overload]
+                return False
+            del _shared[self._key]
+            return True
+
     def close(self) -> None:
+        if not self._release():
+            return
         if self._pool is not None:
             pool, self._pool = self._pool, None
             pool.close()
             pool.join()
 
     def terminate(self) -> None:
+        if not self._release():
+            return
         if self._pool is not None:
             pool, self._pool = self._pool, None
             pool.terminate()

@@ -133,3 +133,27 @@ def test_killed_parallel_import_leaves_no_worker_and_rerun_stores_each_once(tmp_
     assert report["duplicates"] == partial and report["stored"] == 6000 - partial
     with open_store(config) as store:
         assert store.count(MentionFilter()) == 6000
+
+
+def test_crawl_style_submit_and_drain_store_what_process_stores(tmp_path):
+    """The crawl's way (`submit` a batch, go on crawling, `drain` at the end) with two workers
+    stores the same as one process batch by batch, and every batch is counted once."""
+    from sadap.app.fileimport import read_file
+    from sadap.app.ingest import IngestPipeline
+
+    data = wisesight(tmp_path / "wisesight.jsonl", 150)
+    raws = [item for _, item in read_file(data)]
+    batches = [raws[i : i + 30] for i in range(0, len(raws), 30)]
+    one, two = make_config(tmp_path / "one"), make_config(tmp_path / "two")
+    serial = IngestPipeline(one, alerts=False, workers=1)
+    counts_one = [serial.process(b) for b in batches]
+    serial.close()
+    parallel = IngestPipeline(two, alerts=False, workers=2)
+    assert parallel.pool is not None
+    counts_two = [r for b in batches for r in parallel.submit(b)]
+    assert len(counts_two) < len(batches)  # some were still with the workers
+    counts_two += parallel.drain()
+    parallel.close()
+    assert [(r.read, r.stored, r.duplicates, r.near_duplicates) for r in counts_two] == \
+        [(r.read, r.stored, r.duplicates, r.near_duplicates) for r in counts_one]
+    assert stored(one.store_path) == stored(two.store_path)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from enrich.dedup import SimHashIndex
-from enrich.parallel import EnrichPool
+from enrich.parallel import EnrichPool, default_workers
 from enrich.pipeline import Enricher
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config, load_config_file
@@ -97,38 +97,61 @@ class IngestPipeline:
                 self.near.add(fp.simhash, fp.id)
         self._hashes: dict[str, str] = {}
         self._in_flight: set[str] = set()  # ids of batches submitted and not stored yet
+        self._pending: deque[tuple[_Prepared, AsyncResult[list[Mention]] | None]] = deque()
         # Last: a forked worker inherits what is built above (dictionary, lexicons, models).
-        self.pool = EnrichPool(self.enricher, workers) if workers > 1 else None
+        self.pool = EnrichPool.shared(self.enricher, workers) if workers > 1 else None
 
     def process(self, raws: Sequence[RawMention]) -> BatchResult:
-        """Enrich and store one batch (in a worker process when there are several)."""
+        """Enrich and store one batch (in a worker process when there are several); with
+        batches still in flight from :meth:`submit`, they are stored first and counted here."""
+        if self.pool is None:
+            prepared = self._prepare(raws)
+            if prepared.fresh:
+                self._finish(prepared, self.enricher.enrich(prepared.fresh))
+            return prepared.result
+        total = BatchResult()
+        for result in self.submit(raws) + self.drain():
+            total.add(result)
+        return total
+
+    def submit(self, raws: Sequence[RawMention]) -> list[BatchResult]:
+        """Hand a batch to the workers and return at once with the results of the batches
+        stored meanwhile (the oldest first; it waits only while ``2 × workers`` batches are in
+        the workers' hands). :meth:`drain` stores the rest. In one process: :meth:`process`."""
+        if self.pool is None:
+            return [self.process(raws)]
         prepared = self._prepare(raws)
-        if prepared.fresh:
-            enriched = self.pool.enrich(prepared.fresh) if self.pool else self.enricher.enrich(prepared.fresh)
-            self._finish(prepared, enriched)
-        return prepared.result
+        self._pending.append((prepared, self.pool.submit(prepared.fresh) if prepared.fresh else None))
+        done = []
+        while self._pending and (len(self._pending) >= 2 * self.pool.workers or _done(self._pending[0][1])):
+            done.append(self._collect(*self._pending.popleft()))
+        return done
+
+    def drain(self) -> list[BatchResult]:
+        """Wait for the batches in flight and store them, in order."""
+        done = []
+        while self._pending:
+            done.append(self._collect(*self._pending.popleft()))
+        return done
 
     def process_all(self, batches: Iterable[Sequence[RawMention]]) -> Iterator[BatchResult]:
         """:meth:`process` each batch, in order; with several workers, the next batches are
         enriched while this one is stored. Each result comes once its batch is committed."""
-        if self.pool is None:
-            for raws in batches:
-                yield self.process(raws)
-            return
-        ahead = 2 * self.pool.workers  # batches in the workers' hands at once
-        pending: deque[tuple[_Prepared, AsyncResult[list[Mention]] | None]] = deque()
         try:
             for raws in batches:
-                prepared = self._prepare(raws)
-                pending.append((prepared, self.pool.submit(prepared.fresh) if prepared.fresh else None))
-                while pending and (len(pending) >= ahead or _done(pending[0][1])):
-                    yield self._collect(*pending.popleft())
-            while pending:
-                yield self._collect(*pending.popleft())
+                yield from self.submit(raws)
+            yield from self.drain()
         except BaseException:
+            self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        """Stop the workers without storing what they hold (an error, Ctrl-C): a re-run
+        enriches those batches again."""
+        self._pending.clear()
+        if self.pool is not None:
             self.pool.terminate()
             self.pool = None
-            raise
 
     def _collect(self, prepared: "_Prepared", job: "AsyncResult[list[Mention]] | None") -> BatchResult:
         if job is not None:
@@ -179,11 +202,19 @@ class IngestPipeline:
             result.alerts = self.after_store(stored.inserted, self.clock())
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
-            self.pool = None
-        if self._own_store:
-            self.store.close()
+        """Store what is still in flight, then stop the workers."""
+        try:
+            if self._pending:
+                self.drain()
+        except BaseException:
+            self._abandon()
+            raise
+        finally:
+            if self.pool is not None:
+                self.pool.close()
+                self.pool = None
+            if self._own_store:
+                self.store.close()
 
 
 def _done(job: "AsyncResult[list[Mention]] | None") -> bool:
@@ -192,7 +223,9 @@ def _done(job: "AsyncResult[list[Mention]] | None") -> bool:
 
 def from_scrapy_settings(settings: BaseSettings) -> IngestPipeline:
     """The crawlers' ``SADAP_INGEST_FACTORY``: an ingest pipeline for ``SADAP_CONFIG`` (a
-    :class:`Config` or the path of a ``sadap.yaml``)."""
+    :class:`Config` or the path of a ``sadap.yaml``), enriching in ``SADAP_ENRICH_WORKERS``
+    processes (0, the default: one per core; 1: in the crawl's own process)."""
     value = settings.get("SADAP_CONFIG")
     config = value if isinstance(value, Config) else load_config_file(Path(value))
-    return IngestPipeline(config)
+    workers = settings.getint("SADAP_ENRICH_WORKERS", 0)
+    return IngestPipeline(config, workers=workers if workers > 0 else default_workers())
