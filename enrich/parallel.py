@@ -24,6 +24,7 @@ import pickle
 import signal
 import threading
 from collections.abc import Sequence
+from multiprocessing.context import BaseContext
 from multiprocessing.pool import AsyncResult, Pool
 
 from enrich import sentiment
@@ -78,7 +79,7 @@ def warm(enricher: Enricher) -> None:
     _ = enricher.lexicons
 
 
-_shared: dict[tuple[bytes, int], list[object]] = {}  # (enricher, workers) → [pool, users]
+_shared: dict[tuple[bytes, int], tuple["EnrichPool", int]] = {}  # (enricher, workers) → (pool, users)
 _shared_lock = threading.Lock()
 
 
@@ -92,15 +93,12 @@ class EnrichPool:
         each caller's :meth:`close` releases its share, the last one stops the workers."""
         key = (pickle.dumps(enricher), workers)
         with _shared_lock:
-            entry = _shared.get(key)
-            if entry is None:
+            pool, users = _shared.get(key) or (None, 0)
+            if pool is None:
                 pool = cls(enricher, workers)
                 pool._key = key
-                entry = _shared[key] = [pool, 0]
-            entry[1] = int(entry[1]) + 1  # type: ignore[call-overload]
-            found = entry[0]
-            assert isinstance(found, EnrichPool)
-            return found
+            _shared[key] = (pool, users + 1)
+            return pool
 
     def __init__(self, enricher: Enricher, workers: int) -> None:
         global _worker_enricher
@@ -109,6 +107,7 @@ class EnrichPool:
             raise ValueError(f"workers must be at least 1 (got {workers})")
         self.workers = workers
         fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+        context: BaseContext
         if fork:
             warm(enricher)
             _worker_enricher = enricher  # inherited by the forked workers
@@ -134,13 +133,11 @@ class EnrichPool:
         if self._key is None:
             return True
         with _shared_lock:
-            entry = _shared.get(self._key)
-            if entry is None:
-                return True
-            entry[1] = int(entry[1]) - 1  # type: ignore[call-overload]
-            if int(entry[1]) > 0:  # type: ignore[call-overload]
+            pool, users = _shared.get(self._key) or (self, 1)
+            if users > 1:
+                _shared[self._key] = (pool, users - 1)
                 return False
-            del _shared[self._key]
+            _shared.pop(self._key, None)
             return True
 
     def close(self) -> None:

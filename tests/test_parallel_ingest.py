@@ -157,3 +157,24 @@ def test_crawl_style_submit_and_drain_store_what_process_stores(tmp_path):
     assert [(r.read, r.stored, r.duplicates, r.near_duplicates) for r in counts_two] == \
         [(r.read, r.stored, r.duplicates, r.near_duplicates) for r in counts_one]
     assert stored(one.store_path) == stored(two.store_path)
+
+
+def test_pipelines_of_one_config_share_their_workers(tmp_path):
+    """A crawl's spiders each have an ingest pipeline: one set of workers serves them all, and
+    it stops when the last pipeline closes."""
+    from sadap.app.ingest import IngestPipeline
+    from sadap.core.mention import RawMention
+
+    config = make_config(tmp_path / "s")
+    a = IngestPipeline(config, alerts=False, workers=2)
+    b = IngestPipeline(config, alerts=False, workers=2)
+    assert a.pool is b.pool and a.pool is not None
+    pids = list(a.pool.pids)
+    a.close()
+    raw = RawMention(source_kind="file", source_name="t", text="แอปแสงทองล่มอีกแล้ว โอนเงินไม่ได้")
+    assert b.process([raw]).stored == 1  # still served after the other closed
+    b.close()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in pids)
