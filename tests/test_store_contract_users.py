@@ -137,3 +137,20 @@ def test_sqlite_daily_counts_built_for_an_older_store(tmp_path):
             again.count_by(replace(flt, entities=("แสงทอง",)), "hashtag")) == expected
     assert expected[3] and expected[4]
     again.close()
+
+
+def test_partner_shares_audit(store):  # noqa: F811
+    assert store.shares() == []
+    store.record_share({"partner": "mcot", "at": T0, "channel": "feed.json", "actor": "mcot", "upto": None,
+                        "items": ["mention:a", "incident:b"]})
+    store.record_share({"partner": "mcot", "at": T0 + timedelta(minutes=5), "channel": "webhook", "actor": "sadap",
+                        "upto": T0 + timedelta(minutes=4), "items": ["mention:c"]})
+    store.record_share({"partner": "tpbs", "at": T0 + timedelta(minutes=6), "channel": "webhook", "actor": "somsri",
+                        "upto": T0 + timedelta(minutes=6), "items": []})
+    assert [s["partner"] for s in store.shares()] == ["tpbs", "mcot", "mcot"]
+    last = store.shares("mcot", "webhook", 1)
+    assert last == [{"partner": "mcot", "at": T0 + timedelta(minutes=5), "channel": "webhook", "actor": "sadap",
+                     "upto": T0 + timedelta(minutes=4), "items": ["mention:c"]}]
+    assert store.shares("mcot", "feed.json")[0]["items"] == ["mention:a", "incident:b"]
+    assert store.shares("mcot", "feed.json")[0]["upto"] is None
+    assert store.shares("nobody") == []

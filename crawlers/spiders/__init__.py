@@ -8,6 +8,7 @@ from crawlers.spiders import (  # noqa: F401
     forum,
     google_news,
     pantip,
+    partner_feed,
     rss,
     sitemap,
     x,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from scrapy.http import Response
 
@@ -26,7 +26,7 @@ class RssSpider(SourceSpider):
 
     name = "rss"
     label = ('ฟีดข่าว', 'news feed')
-    Options = RssOptions
+    Options: ClassVar[type[SourceOptions]] = RssOptions
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[MentionItem]:
         # Parse the bytes already downloaded: feedparser must never fetch anything itself.

@@ -27,6 +27,7 @@ from enrich.voc import check_lexicon
 from playbooks.loader import load_playbooks
 from playbooks.schema import Playbook
 from sadap.app.sources import SourceConfig
+from sadap.app.partners import PartnerConfig, check_unique_names
 from sadap.core.errors import ConfigError
 from sadap.core.files import private_dir
 from sadap.core.settings_types import Duration, PositiveDuration, Strict
@@ -303,6 +304,9 @@ class Config(Strict):
     maintenance: list[MaintenanceWindow] = Field(default_factory=list, description="Planned periods without alerts.")
     console: ConsoleConfig = Field(default_factory=ConsoleConfig, description="The web workspace: address, hosts, sign-in.")
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, description="Retrying notifications (the outbox).")
+    partners: list[PartnerConfig] = Field(
+        default_factory=list, description="Partners that receive a masked feed of chosen mentions and incidents (see docs/partners.md)."
+    )
 
     _path: Path | None = PrivateAttr(None)
     _shown_path: str | None = PrivateAttr(None)
@@ -385,6 +389,18 @@ class Config(Strict):
     def rule_type_names() -> list[str]:
         """The registered rule types (what playbooks' ``when.rule_types`` may name)."""
         return sorted(rule_types())
+
+    @field_validator("partners")
+    @classmethod
+    def _unique_partners(cls, value: list[PartnerConfig]) -> list[PartnerConfig]:
+        return check_unique_names(value)
+
+    def partner(self, name: str) -> PartnerConfig:
+        for p in self.partners:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.partners) or "none configured"
+        raise ConfigError(f"no partner named {name!r} (partners: {known})")
 
     def validate_all(self) -> None:
         """Validate the parts checked lazily (rules and the playbooks they name; notifier

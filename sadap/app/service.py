@@ -20,8 +20,9 @@ from sadap.app.alerting import build_engine
 from sadap.app.config import Config
 from sadap.app.importer import import_file
 from sadap.app.logs import show_service_logs
+from sadap.app.partners import push
 from sadap.app.privacy import purge
-from sadap.core.errors import ConfigError
+from sadap.core.errors import ConfigError, NotifyError
 from sadap.core.timeutil import BANGKOK, now_utc
 from sadap.store import Store, open_store
 
@@ -75,6 +76,16 @@ def schedule(
         report = import_file(config, path)
         log.info("file %s: %s stored, %s rejected", path, report["stored"], len(report["rejected"]))
 
+    def share(name: str) -> None:
+        partner = config.partner(name)
+        try:
+            result = push(store, partner, now=clock())
+        except NotifyError as err:  # resent at the next push: nothing is recorded for it
+            log.warning("%s", err)
+            return
+        if result.sent:
+            log.info("partner %s: %d item(s) pushed", name, result.sent)
+
     def retention() -> None:
 
         report = purge(config, store, now=clock())
@@ -93,6 +104,10 @@ def schedule(
     )
     if config.privacy.retention_days:  # PDPA: at start, then daily
         scheduler.add_job(retention, IntervalTrigger(days=1), id="retention", **common)
+    for partner in config.partners:
+        if partner.webhook:
+            scheduler.add_job(share, IntervalTrigger(seconds=partner.push_every.total_seconds()), args=[partner.name],
+                              id=f"partner:{partner.name}", **common)
     for source in config.sources:
         if not source.enabled:
             continue

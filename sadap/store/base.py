@@ -411,6 +411,17 @@ class Store(ABC):
     @abstractmethod
     def events(self, incident_id: str) -> list[IncidentEvent]: ...
 
+    # -- partner sharing audit --------------------------------------------
+    def record_share(self, share: dict[str, Any]) -> None:
+        """Record what was shared with a partner: ``{partner, at, channel, actor, upto, items}``
+        (``items``: ``mention:<id>`` / ``incident:<id>``; ``upto``: the newest collection time
+        included, or None)."""
+        raise NotImplementedError
+
+    def shares(self, partner: str | None = None, channel: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Recorded shares, newest first."""
+        raise NotImplementedError
+
     # -- personal data (PDPA) ---------------------------------------------
     # Backends implement these for `sadap privacy` (erase, export, retention, report).
     def ids_by_author(self, author_ids: Sequence[str], author_names: Sequence[str] = ()) -> list[str]:

@@ -798,6 +798,30 @@ class ElasticsearchStore(IndexAdmin, Store):
                  "until": datetime.fromisoformat(json.loads(h["_source"]["doc"])["until"]),
                  "actor": h["_source"]["actor"], "reason": h["_source"].get("reason", "")} for h in hits]
 
+    # -- partner sharing audit --------------------------------------------------------------
+    def record_share(self, share: dict[str, Any]) -> None:
+        self._ensure_ready()
+        at = share["at"].astimezone(UTC)
+        doc = {"partner": share["partner"], "channel": share["channel"], "actor": share["actor"], "at": _iso_ms(at),
+               "seq": time.time_ns(),
+               "doc": json.dumps({"at": at.isoformat(), "items": list(share["items"]),
+                                  "upto": share["upto"].astimezone(UTC).isoformat() if share.get("upto") else None})}
+        self._call(self.client.index, index=self.names.shares, document=doc, refresh=True)
+
+    def shares(self, partner: str | None = None, channel: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        self._ensure_ready()
+        terms: list[Json] = [{"term": {k: v}} for k, v in (("partner", partner), ("channel", channel)) if v is not None]
+        hits = self._search(self.names.shares, query={"bool": {"filter": terms}}, sort=[{"seq": "desc"}], size=limit,
+                            source=["partner", "channel", "actor", "doc"])["hits"]["hits"]
+        out = []
+        for h in hits:
+            src = h["_source"]
+            doc = json.loads(src["doc"])
+            out.append({"partner": src["partner"], "channel": src["channel"], "actor": src["actor"],
+                        "at": datetime.fromisoformat(doc["at"]),
+                        "upto": datetime.fromisoformat(doc["upto"]) if doc.get("upto") else None, "items": doc["items"]})
+        return out
+
     # -- users and API tokens --------------------------------------------------------------
     def save_user(self, user: User) -> None:
         self._ensure_ready()

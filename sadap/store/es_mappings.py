@@ -156,6 +156,9 @@ STATE_PROPERTIES: Json = {
         "seq": {"type": "long"},
         "doc": STORED_ONLY,
     },
+    # What was shared with each partner (an audit; ids only).
+    "shares": {"partner": KEYWORD, "channel": KEYWORD, "actor": KEYWORD, "at": DATE, "seq": {"type": "long"},
+               "doc": STORED_ONLY},
     # Notifications waiting to be sent (or kept after): written with the alert.
     "outbox": {
         "id": KEYWORD,
@@ -186,6 +189,7 @@ class Names:
         self.users = f"{prefix}-users"
         self.api_tokens = f"{prefix}-api-tokens"
         self.outbox = f"{prefix}-outbox"
+        self.shares = f"{prefix}-shares"
 
     def monthly(self, year: int, month: int) -> str:
         return f"{self.mentions}-{year:04d}.{month:02d}"
@@ -198,7 +202,7 @@ class Names:
         return {"rule_state": self.rule_state, "alerts": self.alerts, "incidents": self.incidents,
                 "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes,
                 "assignments": self.assignments, "users": self.users, "api_tokens": self.api_tokens,
-                "outbox": self.outbox}[kind]
+                "outbox": self.outbox, "shares": self.shares}[kind]
 
     @property
     def state_indices(self) -> list[str]:

@@ -146,6 +146,17 @@ CREATE TABLE IF NOT EXISTS outbox (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_at);
+-- What was shared with each partner, when, how and up to when (an audit; ids only).
+CREATE TABLE IF NOT EXISTS shares (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    partner TEXT NOT NULL,
+    at REAL NOT NULL,
+    channel TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    upto REAL,
+    items TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shares_partner ON shares(partner, channel, seq);
 """
 
 _COLUMNS = {f.name: f.sqlite for f in GROUP_FIELDS.values() if not f.multi}
@@ -746,6 +757,28 @@ class SQLiteStore(Store):
     def snoozes(self) -> list[dict[str, Any]]:
         rows = self._query("SELECT rule_id, key, until, actor, reason FROM snoozes ORDER BY rule_id, key")
         return [{"rule_id": r, "key": k, "until": _dt(u), "actor": a, "reason": why} for r, k, u, a, why in rows]
+
+    # -- partner sharing audit --------------------------------------------------------
+    def record_share(self, share: dict[str, Any]) -> None:
+        self._query(
+            "INSERT INTO shares (partner, at, channel, actor, upto, items) VALUES (?,?,?,?,?,?)",
+            (share["partner"], _ts(share["at"]), share["channel"], share["actor"],
+             _ts(share["upto"]) if share.get("upto") else None, json.dumps(list(share["items"]))),
+        )
+
+    def shares(self, partner: str | None = None, channel: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        where, params = [], []
+        if partner is not None:
+            where.append("partner=?")
+            params.append(partner)
+        if channel is not None:
+            where.append("channel=?")
+            params.append(channel)
+        sql = "SELECT partner, at, channel, actor, upto, items FROM shares"
+        sql += (" WHERE " + " AND ".join(where)) if where else ""
+        rows = self._query(sql + " ORDER BY seq DESC LIMIT ?", [*params, limit])
+        return [{"partner": p, "at": _dt(at), "channel": ch, "actor": actor, "upto": _dt(upto) if upto is not None else None,
+                 "items": json.loads(items)} for p, at, ch, actor, upto, items in rows]
 
     # -- users and API tokens -------------------------------------------------------
     def save_user(self, user: User) -> None:

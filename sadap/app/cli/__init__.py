@@ -30,6 +30,7 @@ COMMANDS = {
     "users": "sadap.app.cli.users:users",
     "es": "sadap.app.cli.es:es",
     "kibana": "sadap.app.cli.es:kibana",
+    "partners": "sadap.app.cli.partners:partners",
 }
 
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sadap.app.web.pages import sources
+from sadap.app.web.pages import partners, sources
 
 PAGES: tuple[ModuleType, ...] = (
     sources,
+    partners,
 )
