@@ -17,7 +17,9 @@ from enrich.normalize import normalize
 from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
 from enrich.sentiment import DEFAULT_ENGINE, configure, predict
 from enrich.spam import spam_score
+from enrich.stakeholders import StakeholderTagger
 from enrich.tokenize import tokenize
+from enrich.csr import CsrLexicon
 from enrich.voc import Lexicons, LexiconSettings
 from sadap.core.mention import Complaint, Mention, Sentiment, SentimentLabel
 
@@ -51,6 +53,9 @@ class EnrichSettings(LexiconSettings, Protocol):
 
     @property
     def mask_personal_data(self) -> bool: ...
+
+    @property
+    def csr(self) -> Mapping[str, Sequence[str]]: ...
 
 
 class WatchedEntity(Protocol):
@@ -112,6 +117,7 @@ class Enricher:
         sentiment_model: str = DEFAULT_ENGINE,
         mask_personal_data: bool = True,
         lexicons: Lexicons | None = None,
+        csr: CsrLexicon | None = None,
     ):
         entities = list(entities)
         words = set(custom_words)
@@ -123,12 +129,22 @@ class Enricher:
         self.sentiment_model = sentiment_model
         self.mask_personal_data = mask_personal_data
         self._lexicons = lexicons
+        self._csr = csr
+        #: Registered stakeholders to tag mentions with (the app builds it from the store's
+        #: registry; enrichment never reads the store). None: no ``stakeholders`` tagging.
+        self.stakeholders: StakeholderTagger | None = None
 
     @property
     def lexicons(self) -> Lexicons:
         if self._lexicons is None:
             self._lexicons = Lexicons.build()
         return self._lexicons
+
+    @property
+    def csr(self) -> CsrLexicon:
+        if self._csr is None:
+            self._csr = CsrLexicon()
+        return self._csr
 
     @classmethod
     def from_config(cls, config: EnricherSource) -> "Enricher":
@@ -140,6 +156,7 @@ class Enricher:
             sentiment_model=config.enrich.sentiment_model,
             mask_personal_data=config.enrich.mask_personal_data,
             lexicons=Lexicons.from_config(config.enrich),
+            csr=CsrLexicon(config.enrich.csr),
         )
 
     @staticmethod
@@ -168,6 +185,7 @@ class Enricher:
         texts: list[str] = []
         token_lists: list[list[str]] = []
         fulls: list[str] = []
+        contexts: list[str] = []
         for m in mentions:
             raw = m.text[:MAX_TEXT]
             m = self._masked(m)
@@ -209,6 +227,7 @@ class Enricher:
             texts.append(body)
             token_lists.append(title_tokens + tokens)
             fulls.append(full)
+            contexts.append(context)
         # Only texts with something to read go to the model; the rest are neutral.
         todo = [i for i, text in enumerate(texts) if has_content(text)]
         labels: list[tuple[SentimentLabel, float]] = [NO_CONTENT] * len(out)
@@ -217,10 +236,15 @@ class Enricher:
             for i, result in zip(todo, predicted):
                 labels[i] = result
         lexicons = self.lexicons
+        csr = self.csr
+        if self.stakeholders:
+            for m, context in zip(out, contexts):
+                m.stakeholders = self.stakeholders.tag(m, context)
         for m, words, full, (label, score) in zip(out, token_lists, fulls, labels):
             m.sentiment = Sentiment(label=label, score=round(float(score), 4))
             voc = lexicons.analyze(words, full, label)
             m.expectation = voc.expectation
             m.category = voc.category
             m.complaint = Complaint(is_complaint=voc.is_complaint, type=voc.complaint_type)
+            m.csr = csr.classify(words, full)
         return out

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from enrich.csr import PILLARS, evaluate_csr
 from enrich.evaluate import metrics
 from sadap.core.errors import InputError
 from sadap.core.mention import RawMention, to_mention
@@ -117,3 +118,25 @@ def evaluate_enrich(rows: Iterable[Row], enricher: Enricher, batch_size: int = 2
         "n": len(rows),
         "fields": {f: metrics(gold[f], predicted[f]) for f in FIELDS if gold[f]},
     }
+
+
+def check_csr_row(row: Row) -> str | None:
+    pillars = row.get("csr")
+    if not isinstance(pillars, list) or any(p not in PILLARS for p in pillars):
+        return f"'csr' must be a list of pillars ({', '.join(PILLARS)}; [] for no CSR activity), got {pillars!r}"
+    return None
+
+
+def run_csr(rows: Iterable[Row], enricher: Enricher, batch_size: int = 256) -> dict[str, Any]:
+    """Run ``enricher`` on the rows and score its CSR pillars against each row's ``csr``."""
+    rows = list(rows)
+    predicted: list[list[str]] = []
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start:start + batch_size]
+        raws = [
+            RawMention(source_kind="file", source_name="eval", native_id=str(start + i), text=r["text"], title=r.get("title"))
+            for i, r in enumerate(chunk)
+        ]
+        predicted += [list(m.csr) for m in enricher.enrich([to_mention(r, pseudonym_key=b"eval") for r in raws])]
+    return evaluate_csr(rows, predicted)
+

@@ -228,6 +228,11 @@ class Stakeholder(Strict):
         description="Inform them within this time of the incident's opening (e.g. `72h`). "
         "Missing: as soon as the facts are confirmed.",
     )
+    ref: str | None = Field(
+        None,
+        description="Id of a stakeholder in the registry (`sadap stakeholders list`). Missing: the registry's "
+        "stakeholders whose name or alias is this name, or who are informed as this role (`inform_as`).",
+    )
 
     @field_validator("role")
     @classmethod

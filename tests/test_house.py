@@ -93,7 +93,7 @@ def test_every_shipped_category_and_complaint_type_has_its_names():
 HEAVY = (
     "torch", "transformers", "onnx", "onnxruntime", "sklearn", "scipy", "joblib", "threadpoolctl", "numpy",
     "pythainlp", "tokenizers", "safetensors", "elasticsearch", "elastic_transport", "fastapi", "uvicorn",
-    "starlette", "playwright", "extruct", "htmldate", "trafilatura", "feedparser", "redis", "scrapy_redis", "weasyprint", "argon2", "jinja2",
+    "starlette", "playwright", "extruct", "htmldate", "trafilatura", "feedparser", "redis", "scrapy_redis", "weasyprint", "argon2", "jinja2", "matplotlib", "fontTools",
     "sadap.store.elasticsearch", "sadap.store.es_", "enrich.sentiment.transformer", "enrich.sentiment.onnx_model",
     "enrich.sentiment.linear", "enrich.sentiment.ensemble", "enrich.training", "sadap.app.web",
 )

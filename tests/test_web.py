@@ -338,9 +338,13 @@ def test_complaint_response_stops_the_clock(setup):
     _, store = setup
     client = signed_in(setup, "responder")
     page = client.get("/complaints", params={"days": "90"})
-    target = next(m for m in store.search(MentionFilter(complaint=True, responded=False, include_duplicates=False), 50))
-    assert f'id="c-{target.id}" class="' in page.text
-    row = page.text.split(f'id="c-{target.id}"', 1)[1].split("</tr>", 1)[0]
+    # The queue shows complaint cases; answering the case's first complaint stops the case's clock.
+    unanswered = set(store.ids(MentionFilter(complaint=True, responded=False, include_duplicates=False), 1000))
+    case = next(c for c in store.list_cases(("open",)) if set(c.mention_ids) <= unanswered)
+    target = store.get(case.mention_ids[0])
+    assert f'id="c-{case.id}" class="' in page.text
+    row = page.text.split(f'id="c-{case.id}"', 1)[1].split("</tr>", 1)[0]
+    assert f'/mentions/{target.id}' in row
     assert "answered" not in row.split(">", 1)[0]
     r = client.post(f"/mentions/{target.id}/assign", data={"csrf_token": csrf_of(page.text), "assignee": "responder"},
                     follow_redirects=False)
@@ -348,7 +352,7 @@ def test_complaint_response_stops_the_clock(setup):
     client.post(f"/mentions/{target.id}/respond", data={"csrf_token": csrf_of(page.text), "text": "ขออภัยค่ะ",
                                                         "channel": "forum"})
     after = client.get("/complaints", params={"days": "90"}).text
-    row = after.split(f'id="c-{target.id}"', 1)[1].split("</tr>", 1)[0]
+    row = after.split(f'id="c-{case.id}"', 1)[1].split("</tr>", 1)[0]
     assert 'class="answered"' in row and "✓" in row
     assert store.responses(target.id)[0]["actor"] == "responder"
     r = client.post(f"/mentions/{target.id}/assign", data={"csrf_token": csrf_of(page.text), "assignee": "ghost"})

@@ -23,6 +23,7 @@ from alerts.outbox import OutboxSettings
 from alerts.registry import build_rules, rule_types
 from alerts.rules.base import Rule
 from enrich.sentiment import check_engine
+from enrich.csr import check_csr_lexicon
 from enrich.voc import check_lexicon
 from playbooks.loader import load_playbooks
 from playbooks.schema import Playbook
@@ -184,12 +185,22 @@ class EnrichConfig(Strict):
     replace_default_lexicons: bool = Field(
         False, description="Use only the lexicons configured here, not the shipped Thai ones."
     )
+    csr: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="CSR words added to the shipped Thai lists (`enrich/lexicons/csr.yaml`): `activity` (what makes a "
+        "mention about a CSR activity: โครงการ, บริจาค …) and the pillars `economy`, `society`, `environment`.",
+    )
 
     @field_validator("categories", "complaint_types")
     @classmethod
     def _lexicon(cls, value: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
         kind = {"categories": "category", "complaint_types": "complaint type"}[str(info.field_name)]
         return {name: list(words) for name, words in check_lexicon(kind, value).items()}
+
+    @field_validator("csr")
+    @classmethod
+    def _csr(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {name: list(words) for name, words in check_csr_lexicon(value).items()}
 
     @field_validator("sentiment_model")
     @classmethod
@@ -281,6 +292,32 @@ class DeliveryConfig(Strict):
         return OutboxSettings(max_age=self.max_age, first_retry=self.first_retry, max_backoff=self.max_backoff)
 
 
+class ReportConfig(Strict):
+    """Reports: equal response (`sadap report responses`) and the quarterly CRM report
+    (`sadap report quarterly`; see docs/pr-crm.md)."""
+
+    organisation: str | None = Field(
+        None,
+        description="The watched name (`watch[].name`) that is the organisation itself: the report's share of voice "
+        "compares it with the other watched names, and its CSR activities are the mentions naming it "
+        "(default: the first watched name).",
+    )
+    response_sla: PositiveDuration | None = Field(
+        None,
+        description="A complaint or question is answered in time when its first response comes within this "
+        "(default: the `complaint_sla` rule's `sla`, else 24 hours).",
+    )
+    slower_factor: float = Field(
+        1.5, gt=1.0,
+        description="A group is flagged as served markedly slower when its median first-response time is more "
+        "than this many times the median over all groups.",
+    )
+    min_answered: int = Field(
+        3, ge=1, description="Groups with fewer answered complaints and questions than this are never flagged."
+    )
+    top_topics: int = Field(10, ge=1, le=50, description="How many top topics the quarterly report lists.")
+
+
 def _console_only() -> list[NotifierConfig]:
     return [ConsoleOptions(id="console", type="console")]
 
@@ -307,6 +344,7 @@ class Config(Strict):
     partners: list[PartnerConfig] = Field(
         default_factory=list, description="Partners that receive a masked feed of chosen mentions and incidents (see docs/partners.md)."
     )
+    report: ReportConfig = Field(default_factory=ReportConfig, description="Equal-response and quarterly CRM reports.")
 
     _path: Path | None = PrivateAttr(None)
     _shown_path: str | None = PrivateAttr(None)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from playbooks.render import first_steps
 from sadap.app.config import Config, configured_playbooks
+from sadap.app.stakeholders import who_to_inform
 from sadap.core.errors import InputError
 from sadap.core.labels import INCIDENT_STATE, th
 from sadap.core.timeutil import show
@@ -21,9 +22,18 @@ def show_incident(config: Config, incident_id: str, *, as_json: bool, echo: Call
             raise InputError(f"no incident {incident_id!r} (see `sadap incidents list`)")
         events = store.events(incident_id)
         mentions = [m for m in (store.get(i) for i in incident.mention_ids[:5]) if m]
+        registry = store.list_stakeholders()
     if as_json:
         data = incident.model_dump(mode="json")
         data["timeline"] = [e.model_dump(mode="json") for e in events]
+        playbook_ = {p.id: p for p in configured_playbooks(config, check_references=False)}.get(incident.playbook)
+        data["inform"] = [
+            {"entry": r["index"], "name": r["name"], "role": r["role"], "how": r["how"],
+             "due": r["due"].isoformat() if r["due"] else None,
+             "targets": [{"stakeholder": t["stakeholder"].id if t["stakeholder"] else None, "channel": t["channel"],
+                          "informed_by": t["informed"].actor if t["informed"] else None} for t in r["targets"]]}
+            for r in who_to_inform(incident, playbook_, registry, events)
+        ]
         echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     playbooks = {p.id: p for p in configured_playbooks(config, check_references=False)}
@@ -34,6 +44,20 @@ def show_incident(config: Config, incident_id: str, *, as_json: bool, echo: Call
         echo(f"แผนรับมือ: {playbook.title.th} ({playbook.id})")
         for line in first_steps(playbook, len(playbook.steps), "th"):
             echo(f"  {line}")
+        rows = who_to_inform(incident, playbook, registry, events)
+        if rows:
+            echo("ผู้ที่ต้องแจ้ง (`sadap stakeholders inform INCIDENT ENTRY`):")
+        for row in rows:
+            due = f" ภายใน {show(row['due'])}" if row["due"] else ""
+            echo(f"  [{row['index']}] {row['name']} ({row['role']}) ทาง {row['how']}{due}")
+            for t in row["targets"]:
+                tick = f"✓ แจ้งแล้วโดย {t['informed'].actor} {show(t['informed'].at)}" if t["informed"] else "ยังไม่ได้แจ้ง"
+                if t["stakeholder"] is not None:
+                    contact = t["contacts"][0] if t["contacts"] else None
+                    via = f" — {contact.name} ทาง {contact.channel} {contact.address}" if contact else ""
+                    echo(f"      {t['stakeholder'].id}: {t['stakeholder'].name}{via} · {tick}")
+                else:
+                    echo(f"      {tick}")
     if mentions:
         echo("ข้อความตัวอย่าง:")
         for m in mentions:

@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING
 from enrich.dedup import SimHashIndex
 from enrich.parallel import EnrichPool, default_workers
 from enrich.pipeline import Enricher
+from sadap.app import complaints as complaint_cases
 from sadap.app.alerting import build_engine
+from sadap.app.stakeholders import tagger as stakeholder_tagger
 from sadap.app.config import Config, load_config_file
 from sadap.core.alert import FiredAlert
+from sadap.core.errors import StoreError
 from sadap.core.mention import Mention, RawMention, to_mention
 from sadap.core.timeutil import as_utc, now_utc
 from sadap.store import Store, open_store
@@ -91,6 +94,8 @@ class IngestPipeline:
             engine = build_engine(config, self.store)
             after_store = lambda ids, at: engine.check(at, ids=ids)  # noqa: E731
         self.after_store = after_store
+        # Registered stakeholders: the match table is read once per run (enrich never reads the store).
+        self.enricher.stakeholders = stakeholder_tagger(config, self.store)
         self.near = SimHashIndex(config.enrich.near_duplicate_distance)
         for fp in self.store.fingerprints_since(self.clock() - NEAR_DUPLICATE_HORIZON):
             if fp.simhash is not None:
@@ -200,6 +205,12 @@ class IngestPipeline:
         result.duplicates += len(stored.updated)
         if self.after_store is not None:
             result.alerts = self.after_store(stored.inserted, self.clock())
+        new = set(stored.inserted) - spooled
+        if any(m.complaint.is_complaint for m in enriched if m.id in new):
+            try:
+                complaint_cases.assign(self.store, [m for m in enriched if m.id in new], self.clock(), fresh=True)
+            except StoreError as err:  # the queue's sync picks them up later
+                log.warning("complaint cases not updated: %s", err)
 
     def close(self) -> None:
         """Store what is still in flight, then stop the workers."""

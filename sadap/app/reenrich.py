@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from enrich.pipeline import Enricher
+from sadap.app.stakeholders import tagger as stakeholder_tagger
 from sadap.app.config import Config
 from sadap.core.mention import Mention
 from sadap.store import MentionFilter, Store, open_store
@@ -23,6 +24,7 @@ from sadap.store import MentionFilter, Store, open_store
 ENRICHED_FIELDS = (
     "text", "title", "language", "tokens", "sentiment", "expectation", "category", "complaint",
     "entities", "hashtags", "keywords", "text_hash", "simhash", "spam_score", "extras",
+    "stakeholders",
 )
 
 
@@ -71,6 +73,7 @@ def reenrich(
     report = ReenrichReport(dry_run=dry_run)
     try:
         report.total = store.count(flt)
+        enricher.stakeholders = stakeholder_tagger(config, store)
         after: str | None = None
         while page := store.page_by_id(flt, after=after, limit=batch_size):
             after = page[-1].id

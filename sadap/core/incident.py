@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 IncidentState = Literal["open", "acknowledged", "resolved"]
 EventKind = Literal[
     "opened", "alert", "still_active", "notified", "notify_failed", "escalated",
-    "acknowledged", "resolved", "reopened", "note", "step_done", "response", "queued", "gave_up",
+    "acknowledged", "resolved", "reopened", "note", "step_done", "response", "queued", "gave_up", "informed",
 ]
 
 

@@ -82,6 +82,13 @@ class Mention(BaseModel):
     entities: list[str] = Field(default_factory=list)
     hashtags: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list, description="Content words, for term counts and new-term alerts.")
+    csr: list[str] = Field(
+        default_factory=list,
+        description="CSR pillars (economy, society, environment) of the CSR activity the mention is about (enrich/csr.py).",
+    )
+    stakeholders: list[str] = Field(
+        default_factory=list, description="Ids of registered stakeholders the mention is by or about (tagged at ingest)."
+    )
     engagement: Engagement = Field(default_factory=Engagement)
     extras: dict[str, Any] = Field(default_factory=dict)
     # Duplicate detection: hash of the normalised text, 64-bit SimHash, and the first

@@ -11,8 +11,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self
 
+from sadap.core.errors import InputError
+from sadap.core.complaint_case import ComplaintCase
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
+from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
 
@@ -97,6 +100,8 @@ _GROUP_FIELDS = (
     GroupField("entity", "entity", "entities", multi=True, filter="entities"),
     GroupField("hashtag", "hashtag", "hashtags", multi=True, filter="hashtags"),
     GroupField("keyword", "keyword", "keywords", multi=True, filter="keywords"),
+    GroupField("csr", "csr", "csr", multi=True),
+    GroupField("stakeholder", "stakeholder", "stakeholders", multi=True, filter="stakeholders"),
     GroupField("source_name", "source_name", "source_name", filter="source_names"),
     GroupField("source_kind", "source_kind", "source_kind", filter="source_kinds"),
     GroupField("sentiment", "sentiment", "sentiment", filter="sentiment"),
@@ -148,6 +153,8 @@ class MentionFilter:
     expectations: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    stakeholders: tuple[str, ...] = ()
+    author_ids: tuple[str, ...] = ()
     clusters: tuple[str, ...] = ()
     complaint: bool | None = None
     # True: only mentions with a logged response; False: only those without one.
@@ -163,6 +170,24 @@ class UpsertResult:
     inserted: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
 
+
+def _group_values(m: Mention, group_by: str) -> list[str]:
+    """A mention's values of a GROUP_FIELDS field (the generic paths that read whole mentions)."""
+    single: dict[str, str | None] = {
+        "source_name": m.source_name, "source_kind": m.source_kind,
+        "sentiment": m.sentiment.label if m.sentiment else None, "category": m.category,
+        "complaint_type": m.complaint.type, "author_id": m.author_id, "language": m.language,
+        "expectation": m.expectation, "cluster": m.duplicate_of or m.id,
+    }
+    multi: dict[str, list[str]] = {"entity": m.entities, "hashtag": m.hashtags, "keyword": m.keywords, "csr": m.csr}
+    if group_by in multi:
+        return sorted(set(multi[group_by]))
+    value = single.get(group_by)
+    return [value] if value is not None else []
+
+
+#: What :meth:`Store.engagement_totals` sums.
+ENGAGEMENT_FIELDS: tuple[str, ...] = ("likes", "shares", "comments", "views")
 
 #: Source kinds that are news: outlets republishing one press release (syndication) are one voice.
 NEWS_SOURCE_KINDS: tuple[str, ...] = ("rss", "article", "news", "google_news", "sitemap")
@@ -344,6 +369,45 @@ class Store(ABC):
         """Record that someone responded to a mention (a complaint answered, a post replied to)."""
         raise NotImplementedError
 
+    def engagement_totals(self, flt: MentionFilter) -> dict[str, int]:
+        """Likes, shares, comments and views summed over the matching mentions (the quarterly
+        report's interactions). This default pages through the mentions; backends sum in one query."""
+        totals = dict.fromkeys(ENGAGEMENT_FIELDS, 0)
+        after: str | None = None
+        while True:
+            page = self.page_by_id(flt, after, limit=500)
+            for m in page:
+                for name in ENGAGEMENT_FIELDS:
+                    totals[name] += int(getattr(m.engagement, name) or 0)
+            if len(page) < 500:
+                return totals
+            after = page[-1].id
+
+    def first_responses(self, flt: MentionFilter, group_by: str) -> list[tuple[str, float | None]]:
+        """For each matching mention and each of its values of ``group_by`` (one of GROUP_FIELDS;
+        a mention without one counts under ``""``): the seconds from its publication to its first
+        logged response, None when unanswered. No mention text is read (the equal-response report).
+        This default pages through the mentions; backends answer with one query."""
+        fld = GROUP_FIELDS.get(group_by)
+        if fld is None:
+            raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
+        out: list[tuple[str, float | None]] = []
+        after: str | None = None
+        while True:
+            page = self.page_by_id(flt, after, limit=500)
+            first: dict[str, datetime] = {}
+            for r in self.responses_for([m.id for m in page]) if page else []:
+                at = r["at"] if isinstance(r["at"], datetime) else datetime.fromisoformat(str(r["at"]))
+                if r["mention_id"] not in first or at < first[r["mention_id"]]:
+                    first[r["mention_id"]] = at
+            for m in page:
+                delay = (first[m.id] - m.published_at).total_seconds() if m.id in first else None
+                for value in _group_values(m, group_by) or [""]:
+                    out.append((value, delay))
+            if len(page) < 500:
+                return out
+            after = page[-1].id
+
     def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:
         """Silence a rule for a key (``*``: every key) until a time."""
         raise NotImplementedError
@@ -389,6 +453,33 @@ class Store(ABC):
 
     def list_api_tokens(self, username: str | None = None) -> list[ApiToken]:
         """Tokens (all, or one user's), newest first."""
+        raise NotImplementedError
+
+    # -- stakeholder registry and complaint cases (docs/pr-crm.md) ------------------
+    def save_stakeholder(self, stakeholder: Stakeholder) -> None:
+        """Insert or replace by id."""
+        raise NotImplementedError
+
+    def get_stakeholder(self, stakeholder_id: str) -> Stakeholder | None:
+        raise NotImplementedError
+
+    def list_stakeholders(self) -> list[Stakeholder]:
+        """Every stakeholder, by id."""
+        raise NotImplementedError
+
+    def delete_stakeholder(self, stakeholder_id: str) -> bool:
+        """Remove one; False if there was none."""
+        raise NotImplementedError
+
+    def save_case(self, case: ComplaintCase) -> None:
+        """Insert or replace a complaint case by id."""
+        raise NotImplementedError
+
+    def get_case(self, case_id: str) -> ComplaintCase | None:
+        raise NotImplementedError
+
+    def list_cases(self, states: tuple[str, ...] = ()) -> list[ComplaintCase]:
+        """Complaint cases (all, or in these states), latest received first."""
         raise NotImplementedError
 
     # -- incidents -------------------------------------------------------

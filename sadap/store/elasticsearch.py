@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from sadap.core.errors import ConfigError, InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
+from sadap.core.complaint_case import ComplaintCase
+from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
 from sadap.store.base import GROUP_FIELDS, NEWS_SOURCE_KINDS, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
@@ -35,7 +37,7 @@ from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import Json, Names
 from sadap.store.es_spool import Spool
 from sadap.store.query import Query
-from sadap.store.sqlite import scrub_ids
+from sadap.store.sqlite import scrub_case, scrub_ids
 
 if TYPE_CHECKING:
     from elastic_transport import BaseNode
@@ -308,6 +310,8 @@ class ElasticsearchStore(IndexAdmin, Store):
             "entities": sorted(set(m.entities)),
             "hashtags": sorted(set(m.hashtags)),
             "keywords": sorted(set(m.keywords)),
+            "csr": sorted(set(m.csr)),
+            "stakeholders": sorted(set(m.stakeholders)),
             "likes": m.engagement.likes,
             "shares": m.engagement.shares,
             "comments": m.engagement.comments,
@@ -454,6 +458,7 @@ class ElasticsearchStore(IndexAdmin, Store):
             ("sentiment", flt.sentiment), ("source_name", flt.source_names), ("source_kind", flt.source_kinds),
             ("category", flt.categories), ("entities", flt.entities), ("expectation", flt.expectations),
             ("hashtags", flt.hashtags), ("keywords", flt.keywords), ("cluster", flt.clusters), ("id", flt.ids),
+            ("stakeholders", flt.stakeholders), ("author_id", flt.author_ids),
         ):
             if values:
                 filters.append({"terms": {name: list(values)}})
@@ -853,6 +858,52 @@ class ElasticsearchStore(IndexAdmin, Store):
         hits = self._scan(self.names.api_tokens, query, [{"created_at": "desc"}, {"token_hash": "asc"}], ["doc"])
         return [ApiToken.model_validate_json(h["_source"]["doc"]) for h in hits]
 
+    # -- stakeholder registry and complaint cases ---------------------------------------------
+    def save_stakeholder(self, stakeholder: Stakeholder) -> None:
+        self._ensure_ready()
+        doc = {"id": stakeholder.id, "name": stakeholder.name, "group": stakeholder.group,
+               "status": stakeholder.status, "doc": stakeholder.model_dump_json()}
+        self._call(self.client.index, index=self.names.stakeholders, id=stakeholder.id, document=doc, refresh=True)
+
+    def get_stakeholder(self, stakeholder_id: str) -> Stakeholder | None:
+        src = self._get(self.names.stakeholders, stakeholder_id)
+        return Stakeholder.model_validate_json(src["doc"]) if src else None
+
+    def list_stakeholders(self) -> list[Stakeholder]:
+        self._ensure_ready()
+        hits = self._scan(self.names.stakeholders, {"match_all": {}}, [{"id": "asc"}], ["doc"])
+        return [Stakeholder.model_validate_json(h["_source"]["doc"]) for h in hits]
+
+    def delete_stakeholder(self, stakeholder_id: str) -> bool:
+        from elasticsearch import NotFoundError
+
+        self._ensure_ready()
+
+        def delete() -> bool:
+            try:
+                self.client.delete(index=self.names.stakeholders, id=stakeholder_id, refresh=True)
+                return True
+            except NotFoundError:
+                return False
+
+        return self._call(delete)
+
+    def save_case(self, case: ComplaintCase) -> None:
+        self._ensure_ready()
+        doc = {"id": case.id, "state": case.state, "received_at": _iso_ms(case.received_at),
+               "doc": case.model_dump_json()}
+        self._call(self.client.index, index=self.names.complaint_cases, id=case.id, document=doc, refresh=True)
+
+    def get_case(self, case_id: str) -> ComplaintCase | None:
+        src = self._get(self.names.complaint_cases, case_id)
+        return ComplaintCase.model_validate_json(src["doc"]) if src else None
+
+    def list_cases(self, states: tuple[str, ...] = ()) -> list[ComplaintCase]:
+        self._ensure_ready()
+        query = {"terms": {"state": list(states)}} if states else {"match_all": {}}
+        hits = self._scan(self.names.complaint_cases, query, [{"received_at": "desc"}, {"id": "asc"}], ["doc"])
+        return [ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits]
+
     # -- incidents ---------------------------------------------------------------------------
     def save_incident(self, incident: Incident) -> None:
         self._ensure_ready()
@@ -992,6 +1043,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         counts["incidents"] = self._rewrite_docs(self.names.incidents, fix_incident)
         counts["events"] = self._rewrite_docs(self.names.incident_events, lambda d: scrub_ids(d.get("data"), gone))
         counts["alerts"] = self._rewrite_docs(self.names.alerts, lambda d: scrub_ids(d, gone))
+        self._rewrite_docs(self.names.complaint_cases, lambda d: scrub_case(d, gone))
         return counts
 
     def privacy_counts(self) -> dict[str, int | str | None]:

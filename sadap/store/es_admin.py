@@ -67,6 +67,10 @@ class IndexAdmin:
             self._call(self.client.cluster.put_component_template, name=name, **body)
         for name, body in index_templates(self.names, **kw).items():
             self._call(self.client.indices.put_index_template, name=name, **body)
+        if self._call(self.client.indices.exists_alias, name=self.names.mentions):
+            # Fields added since the existing monthly indices were made (additive, so allowed).
+            self._call(self.client.indices.put_mapping, index=self.names.mentions,
+                       properties={"stakeholders": {"type": "keyword"}})
         created = []
         for index in self.names.state_indices:
             if not self._call(self.client.indices.exists, index=index):

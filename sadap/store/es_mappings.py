@@ -80,6 +80,9 @@ MENTION_PROPERTIES: Json = {
     "hashtags": KEYWORD,
     # Content words from enrichment (no stop words, digits or single letters): top terms, new-term alerts.
     "keywords": KEYWORD,
+    "csr": KEYWORD,
+    # Registered stakeholders the mention is by or about (tagged at ingest; docs/pr-crm.md).
+    "stakeholders": KEYWORD,
     "likes": {"type": "long"},
     "shares": {"type": "long"},
     "comments": {"type": "long"},
@@ -146,6 +149,8 @@ STATE_PROPERTIES: Json = {
     "snoozes": {"rule_id": KEYWORD, "key": KEYWORD, "until": DATE, "actor": KEYWORD, "reason": {"type": "text"},
                 "doc": STORED_ONLY},
     "assignments": {"mention_id": KEYWORD, "assignee": KEYWORD, "actor": KEYWORD, "at": DATE},
+    "stakeholders": {"id": KEYWORD, "name": KEYWORD, "group": KEYWORD, "status": KEYWORD, "doc": STORED_ONLY},
+    "complaint_cases": {"id": KEYWORD, "state": KEYWORD, "received_at": DATE, "doc": STORED_ONLY},
     "users": {"username": KEYWORD, "role": KEYWORD, "disabled": {"type": "boolean"}, "doc": STORED_ONLY},
     "api_tokens": {"token_hash": KEYWORD, "username": KEYWORD, "created_at": DATE, "doc": STORED_ONLY},
     "incident_events": {
@@ -189,6 +194,8 @@ class Names:
         self.users = f"{prefix}-users"
         self.api_tokens = f"{prefix}-api-tokens"
         self.outbox = f"{prefix}-outbox"
+        self.stakeholders = f"{prefix}-stakeholders"
+        self.complaint_cases = f"{prefix}-complaint-cases"
         self.shares = f"{prefix}-shares"
 
     def monthly(self, year: int, month: int) -> str:
@@ -202,7 +209,8 @@ class Names:
         return {"rule_state": self.rule_state, "alerts": self.alerts, "incidents": self.incidents,
                 "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes,
                 "assignments": self.assignments, "users": self.users, "api_tokens": self.api_tokens,
-                "outbox": self.outbox, "shares": self.shares}[kind]
+                "outbox": self.outbox, "stakeholders": self.stakeholders,
+                "complaint_cases": self.complaint_cases, "shares": self.shares}[kind]
 
     @property
     def state_indices(self) -> list[str]:

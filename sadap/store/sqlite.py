@@ -13,14 +13,16 @@ from typing import Any
 
 from sadap.core.errors import InputError, StoreError
 from sadap.core.files import private_file
+from sadap.core.complaint_case import ComplaintCase
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
+from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import GROUP_FIELDS, NEWS_SOURCE_KINDS, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
-SCHEMA_VERSION = 3  # 2: mentions.spam_score column; 3: mention_days (daily counts)
+SCHEMA_VERSION = 4  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day
 DAY = 86400
 BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.
 
@@ -49,6 +51,12 @@ CREATE TABLE IF NOT EXISTS mentions (
 CREATE INDEX IF NOT EXISTS mentions_published ON mentions(published_at);
 CREATE INDEX IF NOT EXISTS mentions_collected ON mentions(collected_at);
 CREATE INDEX IF NOT EXISTS mentions_text_hash ON mentions(text_hash);
+-- Complaints and questions with what the equal-response report groups them by: it reads these
+-- indexes only, never the rows (whose JSON makes a scan of a quarter read the whole file).
+CREATE INDEX IF NOT EXISTS mentions_complaints ON mentions(is_complaint, published_at, duplicate_of, id, source_kind,
+    source_name, sentiment, complaint_type, category, expectation);
+CREATE INDEX IF NOT EXISTS mentions_sentiments ON mentions(sentiment, published_at, is_complaint, duplicate_of, id,
+    source_kind, source_name, complaint_type, category, expectation);
 -- near-duplicate clusters (the `cluster` filter and group-by use this very expression)
 CREATE INDEX IF NOT EXISTS mentions_cluster ON mentions(COALESCE(duplicate_of, id));
 CREATE TABLE IF NOT EXISTS mention_terms (
@@ -62,7 +70,8 @@ CREATE INDEX IF NOT EXISTS mention_terms_mention ON mention_terms(mention_id);
 -- splits on spaces and ASCII punctuation and keeps Thai words (marks included) whole.
 CREATE VIRTUAL TABLE IF NOT EXISTS mention_fts USING fts5(tokens, tokenize = 'ascii');
 -- Mentions per Bangkok day and label, kept in step with every write: the workspace's overview
--- reads whole-day windows from here instead of scanning a month of mentions.
+-- reads whole-day windows from here instead of scanning a month of mentions. Field `_engagement`
+-- holds sums, not counts: likes, shares, comments and views per day.
 CREATE TABLE IF NOT EXISTS mention_days (
     field TEXT NOT NULL,
     value TEXT NOT NULL,
@@ -146,6 +155,20 @@ CREATE TABLE IF NOT EXISTS outbox (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_at);
+-- the complaint-case timeline reads one author's mentions
+CREATE INDEX IF NOT EXISTS mentions_author ON mentions(author_id);
+-- the stakeholder registry and complaint cases (docs/pr-crm.md)
+CREATE TABLE IF NOT EXISTS stakeholders (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS complaint_cases (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS complaint_cases_state ON complaint_cases(state, received_at);
 -- What was shared with each partner, when, how and up to when (an audit; ids only).
 CREATE TABLE IF NOT EXISTS shares (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -163,7 +186,7 @@ _COLUMNS = {f.name: f.sqlite for f in GROUP_FIELDS.values() if not f.multi}
 _MULTI = {f.name: f.sqlite for f in GROUP_FIELDS.values() if f.multi}
 # Fields counted per day in mention_days (complaint_type only for complaints), and the totals.
 _DAY_COLUMNS = ("sentiment", "expectation", "category", "source_name", "source_kind", "language", "author_id")
-_DAY_FIELDS = frozenset(_DAY_COLUMNS + ("complaint_type", "entity", "hashtag", "keyword"))
+_DAY_FIELDS = frozenset(_DAY_COLUMNS + ("complaint_type", "entity", "hashtag", "keyword", "stakeholder", "csr"))
 
 
 def _day_of(ts: float) -> int:
@@ -183,12 +206,21 @@ def _day_keys(m: Mention) -> list[tuple[str, str, int]]:
         keys.append(("_complaints", "", day))
         if m.complaint.type:
             keys.append(("complaint_type", m.complaint.type, day))
-    for fld, items in (("entity", m.entities), ("hashtag", m.hashtags), ("keyword", m.keywords)):
+    for fld, items in (("entity", m.entities), ("hashtag", m.hashtags), ("keyword", m.keywords),
+                       ("stakeholder", m.stakeholders), ("csr", m.csr)):
         keys += [(fld, v, day) for v in set(items)]
     # The same counts within each watched entity of the mention (`field@entity`), for the
     # overview filtered to one entity.
     scoped = [(f"{f}@{e}", v, d) for e in set(m.entities) for f, v, d in keys]
     return keys + scoped
+
+
+def _day_weights(m: Mention) -> list[tuple[tuple[str, str, int], int]]:
+    """The engagement sums a mention adds to mention_days (``_engagement``, also within each entity)."""
+    day = _day_of(_ts(m.published_at))
+    keys = [(("_engagement", name, day), int(getattr(m.engagement, name) or 0)) for name in ENGAGEMENT_FIELDS]
+    keys = [(k, w) for k, w in keys if w]
+    return keys + [((f"_engagement@{e}", k[1], k[2]), w) for e in set(m.entities) for k, w in keys]
 
 
 _REBUILD_DAYS = [
@@ -203,6 +235,11 @@ _REBUILD_DAYS = [
     *[f"INSERT INTO mention_days SELECT '{name}@' || e.value, '', CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) "
       f"FROM mentions m JOIN mention_terms e ON e.mention_id = m.id AND e.field = 'entity'{where} GROUP BY e.value, d"
       for name, where in (("_all", ""), ("_unique", " WHERE m.duplicate_of IS NULL"), ("_complaints", " WHERE m.is_complaint = 1"))],
+    *[f"INSERT INTO mention_days SELECT '_engagement', '{n}', CAST((published_at + 25200) / 86400 AS INTEGER) AS d, "
+      f"SUM(json_extract(doc, '$.engagement.{n}')) AS s FROM mentions GROUP BY d HAVING s > 0" for n in ENGAGEMENT_FIELDS],
+    *[f"INSERT INTO mention_days SELECT '_engagement@' || e.value, '{n}', CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, "
+      f"SUM(json_extract(m.doc, '$.engagement.{n}')) AS s FROM mentions m JOIN mention_terms e ON e.mention_id = m.id "
+      f"AND e.field = 'entity' GROUP BY e.value, d HAVING s > 0" for n in ENGAGEMENT_FIELDS],
     "INSERT INTO mention_days SELECT 'complaint_type@' || e.value, m.complaint_type, CAST((m.published_at + 25200) / 86400 AS INTEGER) AS d, COUNT(*) "
     "FROM mentions m JOIN mention_terms e ON e.mention_id = m.id AND e.field = 'entity' WHERE m.is_complaint = 1 AND m.complaint_type IS NOT NULL "
     "GROUP BY e.value, m.complaint_type, d",
@@ -270,8 +307,15 @@ class SQLiteStore(Store):
                     "UPDATE mentions SET spam_score = json_extract(doc, '$.spam_score')"
                     " WHERE json_extract(doc, '$.spam_score') IS NOT NULL"
                 )
-            for sql in _REBUILD_DAYS:  # schema 3: daily counts, built once from what is stored
-                db.execute(sql)
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 3:  # schema 4: only the engagement sums are new
+                db.execute("DELETE FROM mention_days WHERE field = '_engagement' OR field LIKE '\\_engagement@%' ESCAPE '\\'")
+                for sql in _REBUILD_DAYS:
+                    if "'_engagement" in sql:
+                        db.execute(sql)
+            else:
+                for sql in _REBUILD_DAYS:  # schema 3: daily counts, built once from what is stored
+                    db.execute(sql)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
@@ -303,12 +347,14 @@ class SQLiteStore(Store):
             ("source_kind", flt.source_kinds),
             ("category", flt.categories),
             ("id", flt.ids),
+            ("author_id", flt.author_ids),
         ):
             if values:
                 clauses.append(f"m.{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
         bounded = (flt.since is not None or bool(flt.ids)) and not terms_first
-        for fld, values in (("entity", flt.entities), ("hashtag", flt.hashtags), ("keyword", flt.keywords)):
+        for fld, values in (("entity", flt.entities), ("hashtag", flt.hashtags), ("keyword", flt.keywords),
+                            ("stakeholder", flt.stakeholders)):
             if values:
                 marks = ",".join("?" * len(values))
                 if bounded:  # few candidate mentions: look each one's terms up
@@ -363,8 +409,12 @@ class SQLiteStore(Store):
                         old = self.get(m.id)
                         for key in _day_keys(old) if old else ():
                             deltas[key] = deltas.get(key, 0) - 1
+                        for key, weight in _day_weights(old) if old else ():
+                            deltas[key] = deltas.get(key, 0) - weight
                     for key in _day_keys(m):
                         deltas[key] = deltas.get(key, 0) + 1
+                    for key, weight in _day_weights(m):
+                        deltas[key] = deltas.get(key, 0) + weight
                     self._write(m, m.id in existing, fts, terms)
                     (result.updated if m.id in existing else result.inserted).append(m.id)
                 # The batch's index rows at once (one statement each, not one per mention).
@@ -414,6 +464,8 @@ class SQLiteStore(Store):
         terms.extend(("entity", e, m.id) for e in set(m.entities))
         terms.extend(("hashtag", h, m.id) for h in set(m.hashtags))
         terms.extend(("keyword", k, m.id) for k in set(m.keywords))
+        terms.extend(("csr", p, m.id) for p in set(m.csr))
+        terms.extend(("stakeholder", k, m.id) for k in set(m.stakeholders))
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         return self._existing(list(ids))
@@ -560,6 +612,12 @@ class SQLiteStore(Store):
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         if fld not in _COLUMNS:
             raise InputError(f"cannot count distinct {fld!r} (allowed: {', '.join(_COLUMNS)})")
+        days = self._days(flt)
+        if days is not None and days[0] is None and fld in _DAY_COLUMNS:
+            extra, day_params = self._day_range(days[1], days[2])
+            found: int = self._query(f"SELECT COUNT(DISTINCT value) FROM mention_days WHERE field=? AND n > 0{extra}",
+                                     [fld + days[3], *day_params])[0][0]
+            return found
         where, params = self._where(flt)
         col = "COALESCE(m.duplicate_of, m.id)" if fld == "cluster" else f"m.{_COLUMNS[fld]}"
         n: int = self._query(f"SELECT COUNT(DISTINCT {col}) FROM mentions m{where}", params)[0][0]
@@ -720,6 +778,34 @@ class SQLiteStore(Store):
             (mention_id, _ts(at), actor, channel, text),
         )
 
+    def engagement_totals(self, flt: MentionFilter) -> dict[str, int]:
+        days = self._days(flt)
+        if days is not None and days[0] is None:
+            extra, day_params = self._day_range(days[1], days[2])
+            rows = self._query(f"SELECT value, SUM(n) FROM mention_days WHERE field=?{extra} GROUP BY value",
+                               ["_engagement" + days[3], *day_params])
+            found = {str(v): int(n) for v, n in rows}
+            return {n: found.get(n, 0) for n in ENGAGEMENT_FIELDS}
+        where, params = self._where(flt)
+        sums = ", ".join(f"COALESCE(SUM(json_extract(m.doc, '$.engagement.{n}')), 0)" for n in ENGAGEMENT_FIELDS)
+        row = self._query(f"SELECT {sums} FROM mentions m{where}", params)[0]
+        return {n: int(v) for n, v in zip(ENGAGEMENT_FIELDS, row)}
+
+    def first_responses(self, flt: MentionFilter, group_by: str) -> list[tuple[str, float | None]]:
+        where, params = self._where(flt)
+        delay = "(SELECT MIN(r.at) FROM responses r WHERE r.mention_id = m.id) - m.published_at"
+        if group_by in _COLUMNS:
+            col = "COALESCE(m.duplicate_of, m.id)" if group_by == "cluster" else f"m.{_COLUMNS[group_by]}"
+            sql = f"SELECT COALESCE({col}, ''), {delay} FROM mentions m{where}"
+        elif group_by in _MULTI:
+            sql = (
+                f"SELECT COALESCE(t.value, ''), {delay} FROM mentions m "
+                f"LEFT JOIN mention_terms t ON t.mention_id = m.id AND t.field = '{_MULTI[group_by]}'{where}"
+            )
+        else:
+            raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
+        return [(str(v), None if d is None else float(d)) for v, d in self._query(sql, params)]
+
     def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:
         self._query(
             "INSERT INTO snoozes (rule_id, key, until, actor, reason) VALUES (?,?,?,?,?) "
@@ -811,6 +897,45 @@ class SQLiteStore(Store):
         else:
             rows = self._query("SELECT doc FROM api_tokens WHERE username=? ORDER BY created_at DESC", (username,))
         return [ApiToken.model_validate_json(r[0]) for r in rows]
+
+    # -- stakeholder registry and complaint cases -------------------------------------
+    def save_stakeholder(self, stakeholder: Stakeholder) -> None:
+        self._query(
+            "INSERT INTO stakeholders (id, doc) VALUES (?,?) ON CONFLICT(id) DO UPDATE SET doc=excluded.doc",
+            (stakeholder.id, stakeholder.model_dump_json()),
+        )
+
+    def get_stakeholder(self, stakeholder_id: str) -> Stakeholder | None:
+        rows = self._query("SELECT doc FROM stakeholders WHERE id=?", (stakeholder_id,))
+        return Stakeholder.model_validate_json(rows[0][0]) if rows else None
+
+    def list_stakeholders(self) -> list[Stakeholder]:
+        return [Stakeholder.model_validate_json(r[0]) for r in self._query("SELECT doc FROM stakeholders ORDER BY id")]
+
+    def delete_stakeholder(self, stakeholder_id: str) -> bool:
+        with self._lock:
+            return self._db.execute("DELETE FROM stakeholders WHERE id=?", (stakeholder_id,)).rowcount > 0
+
+    def save_case(self, case: ComplaintCase) -> None:
+        self._query(
+            "INSERT INTO complaint_cases (id, state, received_at, doc) VALUES (?,?,?,?) ON CONFLICT(id) "
+            "DO UPDATE SET state=excluded.state, received_at=excluded.received_at, doc=excluded.doc",
+            (case.id, case.state, _ts(case.received_at), case.model_dump_json()),
+        )
+
+    def get_case(self, case_id: str) -> ComplaintCase | None:
+        rows = self._query("SELECT doc FROM complaint_cases WHERE id=?", (case_id,))
+        return ComplaintCase.model_validate_json(rows[0][0]) if rows else None
+
+    def list_cases(self, states: tuple[str, ...] = ()) -> list[ComplaintCase]:
+        if states:
+            rows = self._query(
+                f"SELECT doc FROM complaint_cases WHERE state IN ({','.join('?' * len(states))}) "
+                "ORDER BY received_at DESC, id", states,
+            )
+        else:
+            rows = self._query("SELECT doc FROM complaint_cases ORDER BY received_at DESC, id")
+        return [ComplaintCase.model_validate_json(r[0]) for r in rows]
 
     # -- incidents ------------------------------------------------------------------
     def save_incident(self, incident: Incident) -> None:
@@ -916,8 +1041,11 @@ class SQLiteStore(Store):
                 for chunk in chunks:
                     marks = ",".join("?" * len(chunk))
                     for (doc,) in db.execute(f"SELECT doc FROM mentions WHERE id IN ({marks})", chunk).fetchall():
-                        for key in _day_keys(Mention.model_validate_json(doc)):  # out of the daily counts too
+                        erased = Mention.model_validate_json(doc)
+                        for key in _day_keys(erased):  # out of the daily counts too
                             deltas[key] = deltas.get(key, 0) - 1
+                        for key, weight in _day_weights(erased):
+                            deltas[key] = deltas.get(key, 0) - weight
                     db.execute(f"DELETE FROM assignments WHERE mention_id IN ({marks})", chunk)
                     rowids = [r[0] for r in db.execute(f"SELECT rowid FROM mentions WHERE id IN ({marks})", chunk)]
                     for j in range(0, len(rowids), 500):
@@ -941,6 +1069,10 @@ class SQLiteStore(Store):
                     if scrub_ids(data.get("data"), gone):
                         db.execute("UPDATE incident_events SET doc=? WHERE id=?", (json.dumps(data, ensure_ascii=False), row_id))
                         counts["events"] += 1
+                for row_id, doc in db.execute("SELECT id, doc FROM complaint_cases").fetchall():
+                    data = json.loads(doc)
+                    if scrub_case(data, gone):
+                        db.execute("UPDATE complaint_cases SET doc=? WHERE id=?", (json.dumps(data, ensure_ascii=False), row_id))
                 for row_id, doc in db.execute("SELECT id, doc FROM alerts").fetchall():
                     data = json.loads(doc)
                     if scrub_ids(data, gone):
@@ -1008,6 +1140,17 @@ def scrub_ids(data: object, gone: set[str]) -> bool:
     if data.get("mention_id") in gone:
         data["mention_id"] = None
         changed = True
+    return changed
+
+
+def scrub_case(data: dict[str, Any], gone: set[str]) -> bool:
+    """Remove ``gone`` mention ids from a complaint case document (its mentions and its events),
+    and, once none of its mentions is left, the complainant's pseudonym and thread; True if any changed."""
+    changed = scrub_ids(data, gone)
+    for event in data.get("events") or []:
+        changed = scrub_ids(event.get("data") if isinstance(event, dict) else None, gone) or changed
+    if changed and not data.get("mention_ids") and (data.get("author_id") or data.get("thread")):
+        data["author_id"] = data["thread"] = None
     return changed
 
 

@@ -23,6 +23,8 @@ COMMANDS = {
     "mentions": "sadap.app.cli.alerts:mentions",
     "playbooks": "sadap.app.cli.playbooks:playbooks",
     "incidents": "sadap.app.cli.incidents:incidents",
+    "stakeholders": "sadap.app.cli.stakeholders:stakeholders",
+    "complaints": "sadap.app.cli.complaints:complaints",
     "privacy": "sadap.app.cli.privacy:privacy",
     "crawl": "sadap.app.cli.service:crawl",
     "run": "sadap.app.cli.service:run",
@@ -31,6 +33,7 @@ COMMANDS = {
     "es": "sadap.app.cli.es:es",
     "kibana": "sadap.app.cli.es:kibana",
     "partners": "sadap.app.cli.partners:partners",
+    "report": "sadap.app.cli.report:report",
 }
 
 

@@ -11,9 +11,11 @@ from enrich.pipeline import Enricher
 from enrich.sentiment import configure, get_model
 from enrich.voc_eval import (
     check_enrich_row,
+    check_csr_row,
     check_sentiment_row,
     evaluate_enrich,
     read_jsonl,
+    run_csr,
 )
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.core.errors import InputError
@@ -85,3 +87,28 @@ def eval_enrich(data: str, config_path: str | None, as_json: bool) -> None:
     click.echo(f"rows: {result['n']}")
     for field, scores in result["fields"].items():
         _summary(field, scores)
+
+
+@eval_group.command("csr")
+@click.option("--data", "data", required=True, type=click.Path(dir_okay=False),
+              help="JSON lines with `text` and `csr`: the pillars (economy, society, environment) of the CSR "
+              "activity the text is about, [] for none.")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@handled
+def eval_csr(data: str, config_path: str | None, as_json: bool) -> None:
+    """Run the enrichment (as configured, `enrich.csr` included) and score the CSR pillars:
+    precision, recall and F1 per pillar (each pillar a yes/no question on every row)."""
+    config = _load(config_path)
+    rows = [row for _, row in read_jsonl(data, {"text": str}, check_csr_row)]
+    if not rows:
+        raise InputError(f"{data}: no rows")
+    result = run_csr(rows, Enricher.from_config(config))
+    if as_json:
+        _dump(result)
+        return
+    click.echo(f"csr: n={result['n']} · macro-F1 {result['macro_f1']:.3f} · micro-F1 {result['micro_f1']:.3f}"
+               f" · CSR or not: accuracy {result['csr_or_not_accuracy']:.3f}")
+    for pillar, s in result["per_pillar"].items():
+        click.echo(f"  {pillar:<12} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  (n={s['support']})")
+

@@ -11,18 +11,20 @@ from pathlib import Path
 from typing import Any
 
 from playbooks.render import first_steps
+from sadap.app import complaints as complaint_cases
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config, configured_playbooks, load_config_file
 from sadap.app.crawl import crawl
 from sadap.app.demo.site import DemoSite
 from sadap.app.names import category_names, complaint_type_names
 from sadap.app.sources import source_kinds
+from sadap.app.stakeholders import read_file as read_stakeholders
 from sadap.app.starter import render_config
 from sadap.app.summary import overview
 from sadap.core.errors import InputError
 from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT, th
 from sadap.core.timeutil import now_utc
-from sadap.store import open_store
+from sadap.store import MentionFilter, open_store
 
 MARKER = ".sadap-demo"
 
@@ -98,6 +100,10 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
     _say(f"สดับ (Sadap) demo — {org['name_th']} ({org['name_en']})")
     _say(f"เว็บตัวอย่างในเครื่อง: {base}  (ฟีดข่าว RSS, บทความ, เว็บบอร์ด · {site.mention_count} ข้อความ)")
     config = load_config_file(write_demo_config(data_dir, base, story))
+    registry, _ = read_stakeholders(Path(__file__).with_name("stakeholders.yaml"), "demo")
+    with open_store(config) as store:  # before the crawl, so mentions are tagged as they are stored
+        for s in registry:
+            store.save_stakeholder(s)
     try:
         _say("\n[1/3] เก็บข้อมูลด้วย Scrapy และวิเคราะห์ภาษาไทย (กฎแบบ watch ตรวจทันทีที่บันทึก) …\n")
         stats = crawl(config, config.sources, log_level="ERROR", settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0})
@@ -107,6 +113,9 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
     with open_store(config) as store:
         engine = build_engine(config, store)
         engine.check(now_utc())
+        complaint_cases.sync(store)  # cases now know the incidents their complaints are in
+        cases = store.list_cases()
+        tagged = {s.id: store.count(MentionFilter(stakeholders=(s.id,))) for s in registry}
         summary = overview(store)
         incidents = store.list_incidents()
         alerts = store.alerts_since(now_utc().replace(year=2000))
@@ -124,6 +133,10 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
          + " · ".join(f"{th(complaint_type_names(), k)} {v}" for k, v in summary["by_complaint_type"].items()))
     if summary["by_entity"]:
         _say("สิ่งที่ติดตาม:        " + " · ".join(f"{k} {v}" for k, v in summary["by_entity"].items()))
+    _say("ผู้มีส่วนได้ส่วนเสีย:  " + " · ".join(f"{s.name} {tagged[s.id]}" for s in registry if tagged[s.id]))
+    multi = [c for c in cases if len(c.mention_ids) > 1]
+    _say(f"เรื่องร้องเรียน (case) {len(cases)} เรื่อง, {len(multi)} เรื่องมีหลายข้อความ"
+         + (f" (มากสุด {max(len(c.mention_ids) for c in multi)} ข้อความ)" if multi else ""))
     _say(f"\nการแจ้งเตือน {len(alerts)} ครั้ง · เหตุการณ์ (incident) {len(incidents)} เรื่อง")
     for incident in incidents:
         _say(f"\n■ {incident.id}  {incident.severity}  {th(INCIDENT_STATE, incident.state)} — {incident.title}")
@@ -141,6 +154,8 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
     if incidents:
         _say(f"  sadap incidents show {incidents[0].id} {cfg}")
     _say(f"  sadap alerts check {cfg} --json")
+    _say(f"  sadap stakeholders show sme-sellers {cfg}")
+    _say(f"  sadap complaints list {cfg}")
     _say("  sadap demo --serve            (เปิดพื้นที่ทำงานบนเว็บ)")
     _say("  sadap init                    (สร้าง sadap.yaml ของคุณเอง)")
     if serve:

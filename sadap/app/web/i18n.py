@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sadap.app.names import category_names, complaint_type_names
+from enrich.csr import pillar_names
 from sadap.app.sources import source_kinds
 from sadap.core import labels
 
@@ -35,6 +36,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "complaint_type": ("ประเภทข้อร้องเรียน", "Complaint type"),
     "share_of_voice": ("ส่วนแบ่งการถูกพูดถึง", "Share of voice"),
     "top_sources": ("แหล่งที่มาสูงสุด", "Top sources"),
+    "csr_balance": ("ความสมดุลของกิจกรรม CSR", "CSR balance"),
+    "csr_missing": ("ไม่มีการกล่าวถึงกิจกรรม CSR ด้านนี้ในช่วงเวลานี้", "No mention of CSR activity in this pillar in the range"),
     "top_authors": ("ผู้เขียนสูงสุด", "Top authors"),
     "top_terms": ("คำที่พบบ่อย", "Top terms"),
     "top_hashtags": ("แฮชแท็กยอดนิยม", "Top hashtags"),
@@ -128,6 +131,7 @@ def _tables() -> dict[str, dict[str, tuple[str, str]]]:
         "complaint_type": complaint_type_names(),
         "source_kind": source_kinds(),
         "state": labels.INCIDENT_STATE,
+        "csr": pillar_names(),
     }
 
 

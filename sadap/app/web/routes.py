@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from alerts.incidents import add_note, transition
+from sadap.app import complaints as complaint_cases
 from sadap.app.alerting import run_backtest
+from sadap.app.stakeholders import who_to_inform
 from sadap.app.config import configured_playbooks
 from sadap.app.summary import overview as summary
 from sadap.app.web import auth, views
@@ -223,6 +225,7 @@ def _incident_context(ws: Workspace, incident_id: str, lang: str) -> dict[str, A
     return {"incident": incident, "events": events, "playbook": playbook,
             "steps": views.steps_state(incident, events, playbook, lang),
             "templates": views.response_templates(incident, playbook, lang), "mentions": mentions,
+            "inform": who_to_inform(incident, playbook, ws.store.list_stakeholders(), events, lang),
             "now": now_utc()}
 
 
@@ -274,7 +277,16 @@ async def complaints(ws: Workspace, request: Request) -> Response:
     raw = request.query_params.get("days", "7")
     days = min(int(raw), 90) if raw.isdigit() and int(raw) > 0 else 7
     sla = views.complaint_sla(ws.config)
-    queue = await in_thread(views.complaint_queue, ws.store, sla, days)
+
+    def load() -> list[dict[str, Any]]:
+        complaint_cases.sync(ws.store)  # complaints not in a case yet (an import, another process)
+        rows = complaint_cases.queue(ws.store, days=days, sla=sla)
+        assigned = ws.store.assignments([r["head"].id for r in rows if r["head"] is not None])
+        for r in rows:
+            r["assigned"] = assigned.get(r["head"].id) if r["head"] is not None else None
+        return rows
+
+    queue = await in_thread(load)
     users = [u.username for u in ws.store.list_users() if not u.disabled and u.role != "viewer"]
     return ws.render(request, "complaints.html", user=user, queue=queue, sla=sla, days=days, users=users,
                      clock=lambda d: views.clock_words(d, ws.lang(request)))

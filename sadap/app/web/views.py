@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from alerts.incidents import add_note
+from enrich.csr import PILLARS
 from playbooks.loader import load_playbooks
 from playbooks.render import render_template
 from sadap.core.errors import ConfigError, InputError
@@ -111,6 +112,8 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
                 "series": [{"name": title, "data": [counts[k] for k in keys]}],
                 "links": [[link("/mentions", **{**common, **(extra or {}), key: k, "copies": "1"}) for k in keys]]}
 
+    found = store.count_by(base, "csr", limit=10)
+    csr = {p: found.get(p, 0) for p in PILLARS}
     by_sentiment = {s: store.histogram(replace(base, sentiment=(s,)), interval) for s in SENTIMENTS}
     top_entities = list(store.count_by(base, "entity", limit=5))
     share = {e: store.histogram(replace(base, entities=(e,)), interval) for e in top_entities}
@@ -128,13 +131,16 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
         bar_chart("authors", word("top_authors", lang), store.count_by(base, "author_id", limit=10), "author"),
         bar_chart("terms", word("top_terms", lang), store.count_by(base, "keyword", limit=15), "keyword"),
         bar_chart("hashtags", word("top_hashtags", lang), store.count_by(base, "hashtag", limit=10), "hashtag"),
+        bar_chart("csr", word("csr_balance", lang), csr, "csr", "csr"),
     ]
     charts[0]["colors"] = ["#1b7a3a", "#9aa3b2", "#b3261e", "#0b5cad"]  # pos, neu, neg, q
     # Complaint types have no mention filter of their own: their bars open the complaints in the range.
     charts[3]["links"] = [[link("/mentions", **common, complaint="1", copies="1") for _ in charts[3]["x"]]]
     # Authors have no mention filter either: a bar opens the range's mentions.
     charts[6]["links"] = [[link("/mentions", **common, copies="1") for _ in charts[6]["x"]]]
-    return {"charts": charts, "total": total, "unique": store.count(replace(base, include_duplicates=False)),
+    # CSR pillars have no mention filter: a bar opens the range's mentions.
+    charts[9]["links"] = [[link("/mentions", **common, copies="1") for _ in charts[9]["x"]]]
+    return {"charts": charts, "csr_missing": [label("csr", p, lang) for p in PILLARS if not csr[p]] if total else [], "total": total, "unique": store.count(replace(base, include_duplicates=False)),
             "entities": list(store.count_by(MentionFilter(), "entity", limit=50))}
 
 

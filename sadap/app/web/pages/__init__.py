@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sadap.app.web.pages import partners, sources
+from sadap.app.web.pages import cases, partners, responses, sources, stakeholders
 
 PAGES: tuple[ModuleType, ...] = (
     sources,
     partners,
+    stakeholders,
+    cases,
+    responses,
 )

@@ -1,0 +1,166 @@
+"""Commands: complaints list, show, link, close, reopen, note."""
+
+from __future__ import annotations
+
+import getpass
+import json
+
+import click
+
+from sadap.app import complaints as cases
+from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.config import configured_playbooks
+from sadap.app.names import complaint_type_names
+from sadap.core.complaint_case import CLOSE_REASON_WORDS, CLOSE_REASONS
+from sadap.core.errors import InputError
+from sadap.core.labels import th
+from sadap.core.timeutil import show
+from sadap.store import open_store
+
+
+@click.group()
+def complaints() -> None:
+    """Complaint cases: related complaint mentions handled as one case (standard 002, ISO 10002)."""
+
+
+def _clock_words(c: dict[str, object]) -> str:
+    clock = c
+    if clock["answered"] is not None:
+        return "ตอบแล้ว" + ("ทันเวลา" if clock["in_time"] else "เกินเวลา")
+    if clock["overdue"]:
+        return "เกิน 24 ชม."
+    left = clock["left"]
+    return f"เหลือ {int(left.total_seconds() // 3600)} ชม." if left is not None else "-"  # type: ignore[attr-defined]
+
+
+@complaints.command("list")
+@config_option
+@click.option("--state", type=click.Choice(["open", "closed"]), default=None)
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="Closed cases this recent.")
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def list_(config_path: str | None, state: str | None, days: int, as_json: bool) -> None:
+    """List cases, unanswered first (complaints not yet in a case are put in one first)."""
+    config = _load(config_path)
+    with open_store(config) as store:
+        cases.sync(store)
+        rows = [r for r in cases.queue(store, days=days) if state is None or r["case"].state == state]
+    if as_json:
+        _dump([{**r["case"].model_dump(mode="json", exclude={"events"}),
+                "due": r["clock"]["due"].isoformat(),
+                "answered": r["clock"]["answered"].isoformat() if r["clock"]["answered"] else None,
+                "in_time": r["clock"]["in_time"], "overdue": r["clock"]["overdue"]} for r in rows])
+        return
+    if not rows:
+        click.echo("ไม่มีเรื่องร้องเรียน (no complaint cases)")
+    for r in rows:
+        c = r["case"]
+        head = " ".join(r["head"].text.split())[:70] if r["head"] else ""
+        click.echo(f"{c.id}  {c.state:<6} {show(c.received_at)}  {_clock_words(r['clock']):<14} {c.channel}/{c.source_name}"
+                   f"  {th(complaint_type_names(), c.type)}  ×{len(c.mention_ids)}  {head}")
+
+
+@complaints.command("show")
+@click.argument("case_id")
+@config_option
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
+    """Show a case: channel, type, the 24-hour clock, the sequence of events, recovery steps."""
+    config = _load(config_path)
+    playbooks = {p.id: p for p in configured_playbooks(config, check_references=False)}
+    with open_store(config) as store:
+        case = store.get_case(case_id)
+        if case is None:
+            raise InputError(f"no complaint case {case_id!r} (see `sadap complaints list`)")
+        view = cases.case_view(store, case, playbooks)
+    clock = view["clock"]
+    if as_json:
+        data = case.model_dump(mode="json")
+        data["clock"] = {k: (v.isoformat() if hasattr(v, "isoformat") else (str(v) if v is not None else None))
+                         for k, v in clock.items()}
+        data["timeline"] = [{"at": i["at"].isoformat(), "kind": i["kind"], "actor": i["actor"], "text": i["text"],
+                             "mention_id": i["mention"].id if i["mention"] else None} for i in view["timeline"]]
+        data["recovery_playbook"] = view["playbook"].id if view["playbook"] else None
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{case.id}  {case.state}  ช่องทาง {case.channel}/{case.source_name}  "
+               f"ประเภท {th(complaint_type_names(), case.type)}")
+    click.echo(f"รับเรื่อง {show(case.received_at)} · ครบกำหนดตอบ {show(clock['due'])} · "
+               + (f"ตอบครั้งแรก {show(clock['answered'])}" if clock["answered"] else ("เกินกำหนด" if clock["overdue"] else "ยังไม่ตอบ")))
+    if case.incident_id:
+        click.echo(f"เหตุการณ์: {case.incident_id}")
+    if case.stakeholders:
+        click.echo(f"ผู้มีส่วนได้ส่วนเสีย: {', '.join(case.stakeholders)}")
+    if case.state == "closed":
+        click.echo(f"ปิดเรื่อง: {th(CLOSE_REASON_WORDS, case.close_reason)} โดย {case.closed_by} {show(case.closed_at)}")
+    click.echo("ลำดับเหตุการณ์:")
+    for item in view["timeline"]:
+        mid = f" ({item['mention'].id[:8]})" if item["mention"] else ""
+        click.echo(f"  {show(item['at'])}  {item['kind']:<12} {item['actor'][:14]:<14} {' '.join(item['text'].split())[:90]}{mid}")
+    if view["playbook"]:
+        click.echo(f"การแก้ไขปัญหาบริการ ({view['playbook'].id}):")
+        for n, step in enumerate(view["playbook"].steps, 1):
+            mark = "✓" if n in view["steps_done"] else " "
+            click.echo(f"  [{mark}] {n}. {step.title.th}")
+
+
+@complaints.command("link")
+@click.argument("case_id")
+@click.argument("mention_ids", nargs=-1, required=True)
+@config_option
+@click.option("--by", "actor", default=None, help="Who (default: $USER).")
+@handled
+def link(case_id: str, mention_ids: tuple[str, ...], config_path: str | None, actor: str | None) -> None:
+    """Add mentions to a case by hand (from any other case they were in)."""
+    config = _load(config_path)
+    with open_store(config) as store:
+        for mid in mention_ids:
+            case = cases.link(store, case_id, mid, actor or getpass.getuser())
+    click.echo(f"{case_id}: {len(case.mention_ids)} mention(s)")
+
+
+@complaints.command("close")
+@click.argument("case_id")
+@click.option("--reason", type=click.Choice(CLOSE_REASONS), required=True)
+@click.option("--note", default="", help="The resolution, in a sentence.")
+@config_option
+@click.option("--by", "actor", default=None, help="Who (default: $USER).")
+@handled
+def close(case_id: str, reason: str, note: str, config_path: str | None, actor: str | None) -> None:
+    """Close a case with a reason."""
+    config = _load(config_path)
+    with open_store(config) as store:
+        case = cases.close(store, case_id, reason, actor or getpass.getuser(), note)
+    click.echo(f"{case.id}: closed ({case.close_reason})")
+
+
+@complaints.command("reopen")
+@click.argument("case_id")
+@config_option
+@click.option("--by", "actor", default=None, help="Who (default: $USER).")
+@handled
+def reopen(case_id: str, config_path: str | None, actor: str | None) -> None:
+    """Reopen a closed case."""
+    config = _load(config_path)
+    with open_store(config) as store:
+        case = cases.reopen(store, case_id, actor or getpass.getuser())
+    click.echo(f"{case.id}: {case.state}")
+
+
+@complaints.command("note")
+@click.argument("case_id")
+@click.argument("text")
+@config_option
+@click.option("--step", type=click.IntRange(1, 100), default=None, help="Mark this service-recovery step done.")
+@click.option("--by", "actor", default=None, help="Who (default: $USER).")
+@handled
+def note(case_id: str, text: str, config_path: str | None, step: int | None, actor: str | None) -> None:
+    """Add a note to a case's timeline (or, with --step, mark a recovery step done)."""
+    config = _load(config_path)
+    with open_store(config) as store:
+        if step is not None:
+            cases.note(store, case_id, actor or getpass.getuser(), text, kind="recovery_step", data={"step": step})
+        else:
+            cases.note(store, case_id, actor or getpass.getuser(), text)
+    click.echo("ok")

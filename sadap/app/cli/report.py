@@ -1,0 +1,86 @@
+"""Commands: report responses (equal response) and report quarterly (the quarterly CRM report)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.quarterly import quarterly_report
+from sadap.app.report_render import render_html, render_pdf
+from sadap.app.responses import DIMENSIONS, equal_response, hours
+from sadap.core.errors import InputError
+from sadap.core.timeutil import now_utc, parse_duration, parse_iso
+from sadap.store import open_store
+
+
+@click.group("report")
+def report() -> None:
+    """Reports: equal response, the quarterly CRM report."""
+
+
+def _when(text: str | None, option: str) -> datetime | None:
+    """A duration back from now (``30d``) or an ISO date or time (naive: Asia/Bangkok)."""
+    if not text:
+        return None
+    try:
+        return now_utc() - parse_duration(text)
+    except (InputError, ValueError):
+        pass
+    try:
+        return parse_iso(text)
+    except InputError:
+        raise InputError(f"{option} {text!r}: give a duration back from now (30d, 12h) or a date/time "
+                         "(2026-10-01, 2026-10-01T09:00+07:00)") from None
+
+
+@report.command("responses")
+@click.option("--since", default=None, help="From: a duration back from now (30d) or an ISO date/time (default: all).")
+@click.option("--until", default=None, help="Until (not included): a duration back from now or an ISO date/time.")
+@click.option("--by", "by", type=click.Choice(list(DIMENSIONS)), default="channel", show_default=True,
+              help="Group complaints and questions by this.")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@handled
+def responses(since: str | None, until: str | None, by: str, config_path: str | None, as_json: bool) -> None:
+    """Equal response: per group, complaints and questions, median and 90th-percentile time to the
+    first response, share answered within the SLA, unanswered; groups served markedly slower are flagged."""
+    config = _load(config_path)
+    with open_store(config) as store:
+        result = equal_response(store, config, by, _when(since, "--since"), _when(until, "--until"))
+    if as_json:
+        _dump(result.as_dict())
+        return
+    click.echo(f"ตอบสนองอย่างเท่าเทียม (equal response) · by {by} · SLA {hours(result.sla.total_seconds())} h")
+    click.echo(f"{'group':<28} {'count':>6} {'median h':>9} {'p90 h':>7} {'in SLA':>7} {'unanswered':>10}")
+    for g in [*result.groups, result.overall]:
+        share = "-" if g.within_sla_share is None else f"{g.within_sla_share * 100:.0f}%"
+        flag = "  ← slower than the rest" if g.flagged else ""
+        name = "all" if g.group == "*" else g.group
+        click.echo(f"{name:<28} {g.count:>6} {hours(g.median_s):>9} {hours(g.p90_s):>7} {share:>7} {g.unanswered:>10}{flag}")
+
+
+@report.command("quarterly")
+@click.option("--quarter", required=True, help="The quarter, e.g. 2026Q4 (or 2569Q4); compared with the one before.")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "json"]), default="html", show_default=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Write here (default: sadap-report-<quarter>.<format> in the current folder).")
+@config_option
+@handled
+def quarterly(quarter: str, fmt: str, out: str | None, config_path: str | None) -> None:
+    """The quarterly CRM report: satisfaction, engagement, image, voice of the customer, incidents,
+    equal response and CSR balance against the previous quarter, each with a chart and a Thai summary."""
+    config = _load(config_path)
+    with open_store(config) as store:
+        data = quarterly_report(store, config, quarter)
+    target = Path(out or f"sadap-report-{data['quarter']}.{fmt}")
+    if fmt == "json":
+        target.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    elif fmt == "pdf":
+        target.write_bytes(render_pdf(data))
+    else:
+        target.write_text(render_html(data), encoding="utf-8")
+    click.echo(str(target))

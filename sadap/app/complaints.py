@@ -1,0 +1,254 @@
+"""Complaint cases (docs/pr-crm.md): complaint mentions grouped into cases, each case's
+reconstructed sequence of events, its 24-hour clock, linking by hand, closing with a reason,
+and the service-recovery steps of a playbook where one applies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sadap.core.complaint_case import CASE_SLA, CLOSE_REASONS, CaseEvent, ComplaintCase, thread_key
+from sadap.core.errors import InputError
+from sadap.core.mention import Mention
+from sadap.core.timeutil import now_utc
+from sadap.store import NEWS_SOURCE_KINDS, MentionFilter, Store
+
+log = logging.getLogger(__name__)
+#: How far back `sync` looks for complaint mentions not yet in a case.
+SYNC_WINDOW = timedelta(days=30)
+#: How long an open case keeps taking the same author's new complaints.
+JOIN_WINDOW = timedelta(days=14)
+
+
+def _incident_of(store: Store, states: tuple[str, ...] = ("open", "acknowledged", "resolved")) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for inc in store.list_incidents(states):
+        for mid in inc.mention_ids:
+            out.setdefault(mid, inc.id)
+    return out
+
+
+def _joins(case: ComplaintCase, m: Mention, incident: str | None) -> bool:
+    if m.published_at - case.updated_at > JOIN_WINDOW and m.published_at - case.received_at > JOIN_WINDOW:
+        return False
+    if m.author_id and case.author_id == m.author_id and m.source_kind not in NEWS_SOURCE_KINDS:
+        return True  # a person's follow-ups (a news outlet's reporter is not a complainant)
+    thread = thread_key(m.source_name, m.extras)
+    if thread and case.thread == thread:
+        return True
+    return bool(incident and case.incident_id == incident)
+
+
+def _add(case: ComplaintCase, m: Mention, at: datetime, why: str) -> None:
+    case.mention_ids.append(m.id)
+    case.stakeholders = list(dict.fromkeys([*case.stakeholders, *m.stakeholders]))
+    case.received_at = min(case.received_at, m.published_at)
+    case.updated_at = max(case.updated_at, m.published_at)
+    case.events.append(CaseEvent(at=at, kind="mention", text=why, data={"mention_id": m.id}))
+
+
+def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None, *, fresh: bool = False) -> list[ComplaintCase]:
+    """Put complaint mentions that are in no case yet into one: an open case with the same
+    author, thread or incident takes them; else each starts a case. Returns the cases changed.
+    ``fresh``: the mentions were just stored (at ingest), so no case can hold them yet and only
+    open cases and incidents are read."""
+    at = at or now_utc()
+    complaints = sorted((m for m in mentions if m.complaint.is_complaint and m.duplicate_of is None),
+                        key=lambda m: (m.published_at, m.id))
+    if not complaints:
+        return []
+    cases = store.list_cases(("open",) if fresh else ())
+    taken = set() if fresh else {mid for c in cases for mid in c.mention_ids}
+    open_cases = [c for c in cases if c.state == "open"]
+    incident_of = _incident_of(store, ("open", "acknowledged") if fresh else ("open", "acknowledged", "resolved"))
+    changed: dict[str, ComplaintCase] = {}
+    for m in complaints:
+        if m.id in taken:
+            continue
+        incident = incident_of.get(m.id)
+        case = next((c for c in open_cases if _joins(c, m, incident)), None)
+        if case is None:
+            case = ComplaintCase(
+                received_at=m.published_at, updated_at=m.published_at, channel=m.source_kind,
+                source_name=m.source_name, type=m.complaint.type, author_id=m.author_id,
+                thread=thread_key(m.source_name, m.extras), incident_id=incident, mention_ids=[m.id],
+                stakeholders=list(m.stakeholders),
+                events=[CaseEvent(at=at, kind="opened", text="รับเรื่องร้องเรียน", data={"mention_id": m.id})],
+            )
+            open_cases.append(case)
+        else:
+            _add(case, m, at, "ข้อความร้องเรียนเพิ่มเติม")
+            if case.incident_id is None and incident:
+                case.incident_id = incident
+        taken.add(m.id)
+        changed[case.id] = case
+    for case in changed.values():
+        store.save_case(case)
+    return list(changed.values())
+
+
+def sync(store: Store, now: datetime | None = None, window: timedelta = SYNC_WINDOW) -> int:
+    """Bring cases up to date with what is stored: complaints in the window not in a case yet,
+    and open cases' incidents. Returns how many cases changed."""
+    now = now or now_utc()
+    found = store.search(MentionFilter(complaint=True, since=now - window, include_duplicates=False), 5000)
+    changed = {c.id for c in assign(store, found, now)}
+    incident_of = _incident_of(store)
+    for case in store.list_cases(("open",)):
+        if case.incident_id is None:
+            inc = next((incident_of[i] for i in case.mention_ids if i in incident_of), None)
+            if inc:
+                case.incident_id = inc
+                store.save_case(case)
+                changed.add(case.id)
+    return len(changed)
+
+
+def _get(store: Store, case_id: str) -> ComplaintCase:
+    case = store.get_case(case_id)
+    if case is None:
+        raise InputError(f"no complaint case {case_id!r} (see `sadap complaints list`)")
+    return case
+
+
+def link(store: Store, case_id: str, mention_id: str, actor: str, at: datetime | None = None) -> ComplaintCase:
+    """Add a mention to a case by hand (moved out of any other case it was in)."""
+    at = at or now_utc()
+    case = _get(store, case_id)
+    m = store.get(mention_id)
+    if m is None:
+        raise InputError(f"no mention {mention_id!r}")
+    if mention_id in case.mention_ids:
+        return case
+    for other in store.list_cases():
+        if other.id != case.id and mention_id in other.mention_ids:
+            other.mention_ids.remove(mention_id)
+            other.events.append(CaseEvent(at=at, kind="unlinked", actor=actor, text=f"ย้ายไป {case.id}",
+                                          data={"mention_id": mention_id, "to": case.id}))
+            if not other.mention_ids and other.state == "open":
+                other.state, other.close_reason, other.closed_at, other.closed_by = "closed", "duplicate", at, actor
+            store.save_case(other)
+    _add(case, m, at, "เชื่อมโยงโดยผู้ใช้")
+    case.events[-1] = case.events[-1].model_copy(update={"kind": "linked", "actor": actor})
+    store.save_case(case)
+    return case
+
+
+def close(store: Store, case_id: str, reason: str, actor: str, text: str = "", at: datetime | None = None) -> ComplaintCase:
+    if reason not in CLOSE_REASONS:
+        raise InputError(f"reason: {reason!r} is not a close reason (allowed: {', '.join(CLOSE_REASONS)})")
+    case = _get(store, case_id)
+    if case.state == "closed":
+        raise InputError(f"{case_id} is already closed ({case.close_reason})")
+    at = at or now_utc()
+    case.state, case.close_reason, case.closed_at, case.closed_by = "closed", reason, at, actor
+    case.events.append(CaseEvent(at=at, kind="closed", actor=actor, text=text, data={"reason": reason}))
+    store.save_case(case)
+    return case
+
+
+def reopen(store: Store, case_id: str, actor: str, text: str = "") -> ComplaintCase:
+    case = _get(store, case_id)
+    at = now_utc()
+    case.state, case.close_reason, case.closed_at, case.closed_by = "open", None, None, None
+    case.events.append(CaseEvent(at=at, kind="reopened", actor=actor, text=text))
+    store.save_case(case)
+    return case
+
+
+def note(store: Store, case_id: str, actor: str, text: str, kind: str = "note", data: dict[str, Any] | None = None) -> ComplaintCase:
+    if not text.strip() and kind == "note":
+        raise InputError("text: required (what to note on the case)")
+    case = _get(store, case_id)
+    case.events.append(CaseEvent(at=now_utc(), kind="recovery_step" if kind == "recovery_step" else "note",
+                                 actor=actor, text=text.strip()[:4000], data=data or {}))
+    store.save_case(case)
+    return case
+
+
+def clock(case: ComplaintCase, first_response: datetime | None, now: datetime, sla: timedelta = CASE_SLA) -> dict[str, Any]:
+    """The 24-hour clock: due, answered (when), answered in time, overdue, time left."""
+    due = case.received_at + sla
+    return {"due": due, "answered": first_response,
+            "in_time": first_response is not None and first_response <= due,
+            "overdue": first_response is None and case.state == "open" and now > due,
+            "left": (due - now) if first_response is None else None}
+
+
+def timeline(store: Store, case: ComplaintCase, limit: int = 200) -> list[dict[str, Any]]:
+    """The reconstructed sequence of events: the case's complaints, the same author's other
+    posts and the thread's other posts around them, the responses logged to any of them, and
+    the case's own notes, links and closing — oldest first."""
+    mentions: dict[str, Mention] = {}
+    for m in (store.get(i) for i in case.mention_ids):
+        if m is not None:
+            mentions[m.id] = m
+    since = case.received_at - timedelta(days=3)
+    until = (case.closed_at or now_utc()) + timedelta(days=1)
+    if case.author_id:
+        for m in store.search(MentionFilter(author_ids=(case.author_id,), since=since, until=until), limit):
+            mentions.setdefault(m.id, m)
+    if case.thread:
+        source = case.thread.split("|", 1)[0]
+        for m in store.search(MentionFilter(source_names=(source,), since=since, until=until), 2000):
+            if thread_key(m.source_name, m.extras) == case.thread:
+                mentions.setdefault(m.id, m)
+    items: list[dict[str, Any]] = []
+    for m in mentions.values():
+        kind = "complaint" if m.id in case.mention_ids else ("same_author" if case.author_id and
+                                                               m.author_id == case.author_id else "same_thread")
+        items.append({"at": m.published_at, "kind": kind, "mention": m, "text": m.text, "actor": m.source_name})
+    for r in store.responses_for(list(mentions)):
+        items.append({"at": datetime.fromisoformat(r["at"]), "kind": "response", "mention": mentions.get(r["mention_id"]),
+                      "text": r["text"], "actor": r["actor"], "channel": r["channel"]})
+    for e in case.events:
+        if e.kind in ("note", "linked", "unlinked", "closed", "reopened", "recovery_step"):
+            items.append({"at": e.at, "kind": e.kind, "mention": None, "text": e.text, "actor": e.actor,
+                          "data": e.data})
+    items.sort(key=lambda x: x["at"])
+    return items[:limit]
+
+
+def first_response(store: Store, case: ComplaintCase) -> datetime | None:
+    times = [datetime.fromisoformat(r["at"]) for r in store.responses_for(case.mention_ids)]
+    return min(times) if times else None
+
+
+def recovery_playbook(store: Store, case: ComplaintCase, playbooks: dict[str, Any]) -> Any:
+    """The playbook whose steps are the service recovery: the case's incident's, else the
+    complaint playbook (``complaint-surge``) where it is loaded."""
+    if case.incident_id:
+        inc = store.get_incident(case.incident_id)
+        if inc is not None and inc.playbook in playbooks:
+            return playbooks[inc.playbook]
+    return playbooks.get("complaint-surge")
+
+
+def case_view(store: Store, case: ComplaintCase, playbooks: dict[str, Any], now: datetime | None = None,
+              sla: timedelta = CASE_SLA) -> dict[str, Any]:
+    now = now or now_utc()
+    first = first_response(store, case)
+    playbook = recovery_playbook(store, case, playbooks)
+    done = {int(e.data.get("step", -1)) for e in case.events if e.kind == "recovery_step"}
+    return {"case": case, "clock": clock(case, first, now, sla), "timeline": timeline(store, case),
+            "playbook": playbook, "steps_done": done}
+
+
+def queue(store: Store, now: datetime | None = None, days: int = 7, sla: timedelta = CASE_SLA) -> list[dict[str, Any]]:
+    """Cases received in the last ``days`` days or still open: unanswered first, by due time."""
+    now = now or now_utc()
+    out = []
+    for case in store.list_cases():
+        if case.state == "closed" and case.received_at < now - timedelta(days=days):
+            continue
+        first = first_response(store, case)
+        head = store.get(case.mention_ids[0]) if case.mention_ids else None
+        out.append({"case": case, "clock": clock(case, first, now, sla), "head": head})
+    def order(row: dict[str, Any]) -> tuple[bool, bool, datetime]:
+        case: ComplaintCase = row["case"]
+        return case.state == "closed", row["clock"]["answered"] is not None, row["clock"]["due"]
+
+    out.sort(key=order)
+    return out

@@ -1,0 +1,329 @@
+"""The stakeholder registry at work: the match table enrichment tags mentions with, import and
+export (YAML, CSV), playbook ``stakeholders:`` entries resolved to the registry, the
+"informed" tick on an incident's timeline, and what a stakeholder's page shows.
+
+See docs/pr-crm.md. The lookup reports group by is :func:`sadap.core.stakeholder.stakeholder_of`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from enrich.stakeholders import StakeholderTagger
+from sadap.app.config import Config
+from sadap.core.errors import InputError, StoreError
+from sadap.core.incident import Incident, IncidentEvent
+from sadap.core.mention import Mention, pseudonymise
+from sadap.core.stakeholder import Stakeholder, StakeholderEntry
+from sadap.core.timeutil import now_utc
+from sadap.core.yamlsource import LineMap, format_loc, parse_yaml, validation_lines
+from sadap.store import MentionFilter, Store
+
+log = logging.getLogger(__name__)
+
+#: CSV columns, in order. Lists are separated by ``;``; a contact is ``name|channel|address|title``;
+#: an account is ``source:handle`` (or a bare ``handle`` for any source).
+CSV_COLUMNS: tuple[str, ...] = (
+    "id", "name", "name_en", "status", "group", "role", "key_issues", "expectations", "contacts",
+    "relationship", "relationship_by", "relationship_reason", "watched", "aliases", "accounts", "inform_as", "notes",
+)
+#: How many of the latest incidents a stakeholder's page looks through (open ones, informed ticks).
+RECENT_INCIDENTS = 200
+_LISTS = ("key_issues", "expectations", "watched", "aliases", "inform_as")
+
+
+# -- the match table ---------------------------------------------------------------------------
+def match_table(config: Config, store: Store, registry: Sequence[Stakeholder] | None = None) -> list[StakeholderEntry]:
+    """The rows :class:`enrich.stakeholders.StakeholderTagger` matches on. Accounts are
+    pseudonymised with this install's key, as authors are at ingest: for their source, or for
+    every configured and stored source when none is given."""
+    if registry is None:
+        try:
+            registry = store.list_stakeholders()
+        except StoreError as err:  # a store that is down: mentions are spooled untagged, `retag` catches up
+            log.warning("stakeholder registry unreadable, mentions not tagged this run: %s", err)
+            return []
+    registry = list(registry)
+    if not registry:
+        return []
+    key = config.pseudonym_key()
+    sources: list[str] | None = None
+    entries = []
+    for s in registry:
+        ids: list[str] = []
+        for account in s.accounts:
+            if account.source:
+                ids.append(pseudonymise(account.handle, account.source, key))
+                continue
+            if sources is None:
+                stored = list(store.count_by(MentionFilter(), "source_name", 1000))
+                sources = list(dict.fromkeys([c.name for c in config.sources] + stored))
+            ids += [pseudonymise(account.handle, src, key) for src in sources]
+        entries.append(StakeholderEntry(
+            id=s.id, names=s.names(), watched=list(s.watched), author_ids=list(dict.fromkeys(ids)),
+            author_names=[a.handle.strip().lower() for a in s.accounts],
+        ))
+    return entries
+
+
+def tagger(config: Config, store: Store) -> StakeholderTagger:
+    return StakeholderTagger(match_table(config, store), custom_words=config.custom_words())
+
+
+def retag(config: Config, store: Store, since: datetime | None = None) -> dict[str, int]:
+    """Tag stored mentions again after the registry changed: ``{"read", "changed"}``."""
+    tag = tagger(config, store)
+    flt = MentionFilter(since=since)
+    after: str | None = None
+    read = changed = 0
+    while True:
+        page = store.page_by_id(flt, after, limit=500)
+        if not page:
+            break
+        read += len(page)
+        dirty = []
+        for m in page:
+            new = tag.tag(m) if tag else []
+            if new != m.stakeholders:
+                m.stakeholders = new
+                dirty.append(m)
+        if dirty:
+            store.upsert(dirty)
+            changed += len(dirty)
+        after = page[-1].id
+        if len(page) < 500:
+            break
+    return {"read": read, "changed": changed}
+
+
+# -- import and export ------------------------------------------------------------------------
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def _row_to_doc(row: dict[str, str]) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    for k, v in row.items():
+        v = (v or "").strip()
+        if k in _LISTS:
+            doc[k] = _split(v)
+        elif k == "contacts":
+            contacts = []
+            for item in _split(v):
+                parts = [p.strip() for p in item.split("|")]
+                parts += [""] * (4 - len(parts))
+                contacts.append({"name": parts[0], "channel": parts[1], "address": parts[2], "title": parts[3]})
+            doc[k] = contacts
+        elif k == "accounts":
+            accounts = []
+            for item in _split(v):
+                src, sep, handle = item.partition(":")
+                accounts.append({"source": src.strip(), "handle": handle.strip()} if sep else {"handle": item})
+            doc[k] = accounts
+        elif k in ("relationship_by", "relationship_reason"):
+            continue
+        elif k == "relationship":
+            if v:
+                doc[k] = {"level": v, "set_by": (row.get("relationship_by") or "").strip(),
+                          "reason": (row.get("relationship_reason") or "").strip()}
+        elif v or k in ("id", "name", "status", "group"):
+            doc[k] = v
+    return doc
+
+
+def _stamp(s: Stakeholder, actor: str, at: datetime) -> Stakeholder:
+    rel = s.relationship
+    if rel is not None and rel.set_at is None:
+        rel = rel.model_copy(update={"set_at": at})
+    return s.model_copy(update={"updated_at": at, "updated_by": actor, "relationship": rel})
+
+
+def read_file(path: str | Path, actor: str, at: datetime | None = None) -> tuple[list[Stakeholder], list[str]]:
+    """Stakeholders from a YAML or CSV file, and one line per problem (``file:line: field: what
+    (allowed …)``). Good rows are returned even when others are bad."""
+    path = Path(path)
+    at = at or now_utc()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    items: list[tuple[dict[str, Any], LineMap, tuple[str | int, ...]]] = []
+    problems: list[str] = []
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        unknown = [c for c in reader.fieldnames or [] if c not in CSV_COLUMNS]
+        if unknown:
+            raise InputError(f"{path}:1: unknown column {unknown[0]!r} (allowed: {', '.join(CSV_COLUMNS)})")
+        for row in reader:
+            line = reader.line_num
+            items.append((_row_to_doc({k: v for k, v in row.items() if k is not None}), LineMap({(): line}), ()))
+    else:
+        try:
+            data, lines = parse_yaml(text, str(path))
+        except Exception as err:  # ConfigError: one line already
+            raise InputError(str(err)) from None
+        top: tuple[str | int, ...] = ()
+        if isinstance(data, dict) and "stakeholders" in data:
+            data, top = data["stakeholders"], ("stakeholders",)
+        if not isinstance(data, list):
+            raise InputError(f"{path}:1: expected a list of stakeholders (or `stakeholders:` with one)")
+        for i, item in enumerate(data):
+            if not isinstance(item, dict):
+                problems.append(f"{path}:{lines.line((*top, i))}: {format_loc((*top, i))}: expected a mapping with "
+                                "id, name, status, group …")
+                continue
+            items.append((item, lines, (*top, i)))
+    found: list[Stakeholder] = []
+    seen: dict[str, str] = {}
+    for doc, lines, prefix in items:
+        try:
+            s = Stakeholder.model_validate(doc)
+        except ValidationError as err:
+            problems.extend(validation_lines(err, str(path), lines, Stakeholder, prefix))
+            continue
+        where = f"{path}:{lines.line(prefix)}"
+        if s.id in seen:
+            problems.append(f"{where}: id: {s.id!r} appears twice (first at {seen[s.id]}); keep one")
+            continue
+        seen[s.id] = where
+        found.append(_stamp(s, actor, at))
+    return found, problems
+
+
+def export_yaml(registry: Iterable[Stakeholder]) -> str:
+    docs = [s.model_dump(mode="json", exclude_none=True, exclude_defaults=True) for s in registry]
+    return yaml.safe_dump({"stakeholders": docs}, allow_unicode=True, sort_keys=False)
+
+
+def export_csv(registry: Iterable[Stakeholder]) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for s in registry:
+        rel = s.relationship
+        w.writerow([
+            s.id, s.name, s.name_en, s.status, s.group, s.role, "; ".join(s.key_issues), "; ".join(s.expectations),
+            "; ".join("|".join([c.name, c.channel, c.address, c.title]).rstrip("|") for c in s.contacts),
+            rel.level if rel else "", rel.set_by if rel else "", rel.reason if rel else "",
+            "; ".join(s.watched), "; ".join(s.aliases),
+            "; ".join(f"{a.source}:{a.handle}" if a.source else a.handle for a in s.accounts),
+            "; ".join(s.inform_as), s.notes,
+        ])
+    return out.getvalue()
+
+
+def unknown_watched(config: Config, s: Stakeholder) -> list[str]:
+    """Linked watched names that ``watch:`` does not have (a warning, not an error)."""
+    names = {w.name for w in config.watch}
+    return [w for w in s.watched if w not in names]
+
+
+# -- playbooks: who to inform -------------------------------------------------------------------
+def resolve_entry(entry: Any, registry: Sequence[Stakeholder]) -> list[Stakeholder]:
+    """The registry's stakeholders a playbook ``stakeholders:`` entry means: its ``ref``, else
+    those named by it (name or alias), else those informed as its role (``inform_as``)."""
+    if getattr(entry, "ref", None):
+        return [s for s in registry if s.id == entry.ref]
+    names = {n for n in (entry.name.th, entry.name.en) if n}
+    named = [s for s in registry if names & set(s.names())]
+    if named:
+        return named
+    return [s for s in registry if entry.role in s.inform_as]
+
+
+def who_to_inform(incident: Incident, playbook: Any, registry: Sequence[Stakeholder],
+                  events: Sequence[IncidentEvent], lang: str = "th") -> list[dict[str, Any]]:
+    """One row per playbook entry: who (the entry, and the registry stakeholders it resolves to
+    with their contacts), the channel, the due time, and whether (and by whom) they were informed."""
+    if playbook is None:
+        return []
+    ticks: dict[tuple[int, str], IncidentEvent] = {}
+    for e in events:
+        if e.kind == "informed":
+            ticks[(int(e.data.get("entry", -1)), str(e.data.get("stakeholder") or ""))] = e
+    rows = []
+    for i, entry in enumerate(playbook.stakeholders):
+        due = incident.opened_at + entry.when if entry.when is not None else None
+        matched = resolve_entry(entry, registry)
+        targets = [{"stakeholder": s, "channel": (s.contacts[0].channel if s.contacts else entry.how),
+                    "contacts": s.contacts, "informed": ticks.get((i, s.id))} for s in matched]
+        if not matched:
+            targets = [{"stakeholder": None, "channel": entry.how, "contacts": [], "informed": ticks.get((i, ""))}]
+        rows.append({"index": i, "name": entry.name.get(lang), "role": entry.role, "how": entry.how, "due": due,
+                     "targets": targets})
+    return rows
+
+
+def mark_informed(store: Store, incident_id: str, playbook: Any, entry: int, stakeholder_id: str, actor: str,
+                  text: str = "", at: datetime | None = None) -> IncidentEvent:
+    """Record on the incident's timeline that ``actor`` informed this stakeholder."""
+    incident = store.get_incident(incident_id)
+    if incident is None:
+        raise InputError(f"no incident {incident_id!r}")
+    if playbook is None or not 0 <= entry < len(playbook.stakeholders):
+        count = len(playbook.stakeholders) if playbook is not None else 0
+        raise InputError(f"entry: the playbook has {count} stakeholder entries (0 … {max(count - 1, 0)})")
+    target = playbook.stakeholders[entry]
+    registry = store.list_stakeholders()
+    allowed = [s.id for s in resolve_entry(target, registry)]
+    if stakeholder_id and stakeholder_id not in allowed:
+        raise InputError(f"stakeholder: {stakeholder_id!r} is not one entry {entry} resolves to "
+                         f"(allowed: {', '.join(allowed) or 'none; leave it empty'})")
+    named = next((s for s in registry if s.id == stakeholder_id), None)
+    who = named.name if named else target.name.th
+    event = IncidentEvent(at=at or now_utc(), kind="informed", actor=actor,
+                          text=f"แจ้ง {who} ทาง {target.how}" + (f": {text}" if text else ""),
+                          data={"entry": entry, "stakeholder": stakeholder_id or None, "channel": target.how})
+    store.add_event(incident_id, event)
+    return event
+
+
+# -- a stakeholder's page ------------------------------------------------------------------------
+def profile(store: Store, s: Stakeholder, now: datetime | None = None, weeks: int = 8) -> dict[str, Any]:
+    """What the stakeholder page shows."""
+    now = now or now_utc()
+    mine = MentionFilter(stakeholders=(s.id,))
+    month = MentionFilter(stakeholders=(s.id,), since=now - timedelta(days=30))
+    recent = store.search(mine, 30)
+    trend = []
+    for w in range(weeks, 0, -1):
+        flt = MentionFilter(stakeholders=(s.id,), since=now - timedelta(weeks=w), until=now - timedelta(weeks=w - 1))
+        trend.append({"start": now - timedelta(weeks=w), "sentiment": store.count_by(flt, "sentiment", 10),
+                      "expectation": store.count_by(flt, "expectation", 10)})
+    incidents = []
+    informed: list[dict[str, Any]] = []
+    for inc in store.list_incidents()[:RECENT_INCIDENTS]:
+        events = store.events(inc.id)
+        for e in events:
+            if e.kind == "informed" and e.data.get("stakeholder") == s.id:
+                informed.append({"incident": inc, "event": e})
+        if inc.state != "resolved" and inc.mention_ids and store.count(
+                MentionFilter(ids=tuple(inc.mention_ids), stakeholders=(s.id,))):
+            incidents.append(inc)
+    cases = [c for c in store.list_cases(("open",)) if s.id in c.stakeholders]
+    responses = store.responses_for([m.id for m in recent])
+    informed.sort(key=lambda x: x["event"].at, reverse=True)
+    contact_times = [x["event"].at for x in informed] + [datetime.fromisoformat(r["at"]) for r in responses]
+    return {
+        "s": s, "mentions": recent, "count": store.count(mine), "month": store.count(month),
+        "sentiment": store.count_by(month, "sentiment", 10), "trend": trend,
+        "issues": store.count_by(month, "keyword", 10), "categories": store.count_by(month, "category", 10),
+        "complaint_types": store.count_by(MentionFilter(stakeholders=(s.id,), since=now - timedelta(days=30),
+                                                        complaint=True), "complaint_type", 10),
+        "incidents": incidents, "cases": cases, "informed": informed[:10], "responses": responses[-10:],
+        "last_contact": max(contact_times) if contact_times else None,
+    }
+
+
+def mentions_of(store: Store, stakeholder_id: str, limit: int = 50) -> list[Mention]:
+    return store.search(MentionFilter(stakeholders=(stakeholder_id,)), limit)

@@ -1,0 +1,96 @@
+"""A complaint case's page: channel, type, the 24-hour clock, the reconstructed sequence of
+events, service-recovery steps; notes, linking, closing (the queue itself is ``/complaints``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from sadap.app import complaints as cases
+from sadap.app.config import configured_playbooks
+from sadap.app.web import views
+from sadap.app.web.app import Denied, Workspace, in_thread
+from sadap.core.complaint_case import CLOSE_REASON_WORDS, CLOSE_REASONS
+from sadap.core.errors import InputError
+
+NAV: tuple[str, str, str] | None = None
+WORDS: dict[str, tuple[str, str]] = {
+    "case": ("เรื่องร้องเรียน", "Complaint case"),
+    "case_received": ("รับเรื่อง", "Received"),
+    "case_due": ("ครบกำหนดตอบ (24 ชม.)", "Answer due (24 h)"),
+    "case_first_response": ("ตอบครั้งแรก", "First response"),
+    "case_in_time": ("ทันเวลา", "in time"),
+    "case_late": ("เกินเวลา", "late"),
+    "case_events": ("ลำดับเหตุการณ์", "Sequence of events"),
+    "case_recovery": ("การแก้ไขปัญหาบริการ", "Service recovery"),
+    "case_close": ("ปิดเรื่อง", "Close the case"),
+    "case_reason": ("เหตุผลที่ปิด", "Close reason"),
+    "case_link": ("เชื่อมข้อความ (รหัสข้อความ)", "Link a mention (its id)"),
+    "case_reopen": ("เปิดเรื่องอีกครั้ง", "Reopen"),
+    "case_closed": ("ปิดแล้ว", "Closed"),
+    "case_mentions": ("ข้อความ", "mentions"),
+    "case_stakeholders": ("ผู้มีส่วนได้ส่วนเสีย", "Stakeholders"),
+    "case_done": ("ทำแล้ว", "Done"),
+    "ev_complaint": ("ร้องเรียน", "complaint"),
+    "ev_same_author": ("ผู้ร้องโพสต์อีก", "same author"),
+    "ev_same_thread": ("ในกระทู้เดียวกัน", "same thread"),
+    "ev_response": ("ตอบกลับ", "response"),
+    "ev_note": ("บันทึก", "note"),
+    "ev_linked": ("เชื่อมโยง", "linked"),
+    "ev_unlinked": ("ย้ายออก", "moved out"),
+    "ev_closed": ("ปิดเรื่อง", "closed"),
+    "ev_reopened": ("เปิดอีกครั้ง", "reopened"),
+    "ev_recovery_step": ("ขั้นตอนแก้ไข", "recovery step"),
+}
+
+
+def _playbooks(ws: Workspace) -> dict[str, Any]:
+    return {p.id: p for p in configured_playbooks(ws.config, check_references=False)}
+
+
+async def case_page(ws: Workspace, request: Request) -> Response:
+    user = ws.need(request)
+    case_id = request.path_params["case_id"]
+
+    def load() -> dict[str, Any]:
+        case = ws.store.get_case(case_id)
+        if case is None:
+            raise InputError(f"no complaint case {case_id!r}")
+        return cases.case_view(ws.store, case, _playbooks(ws), sla=views.complaint_sla(ws.config))
+
+    data = await in_thread(load)
+    lang = ws.lang(request)
+    reasons = {k: (v[0] if lang == "th" else v[1]) for k, v in CLOSE_REASON_WORDS.items()}
+    return ws.render(request, "case.html", user=user, reasons=reasons, reason_ids=CLOSE_REASONS,
+                     clockw=lambda d: views.clock_words(d, lang), **data)
+
+
+async def case_action(ws: Workspace, request: Request) -> Response:
+    user, data = await ws.form(request, "responder")
+    case_id, action = request.path_params["case_id"], request.path_params["action"]
+    text = data.get("text", "").strip()[:4000]
+    if action == "note":
+        await in_thread(cases.note, ws.store, case_id, user.username, text)
+    elif action == "step":
+        raw = data.get("step", "")
+        if not raw.isdigit():
+            raise InputError("step: give the step number (1, 2, …)")
+        await in_thread(cases.note, ws.store, case_id, user.username, text or f"step {raw}", "recovery_step",
+                        {"step": int(raw)})
+    elif action == "close":
+        await in_thread(cases.close, ws.store, case_id, data.get("reason", ""), user.username, text)
+    elif action == "reopen":
+        await in_thread(cases.reopen, ws.store, case_id, user.username, text)
+    elif action == "link":
+        await in_thread(cases.link, ws.store, case_id, data.get("mention_id", "").strip(), user.username)
+    else:
+        raise Denied(404, "use note, step, close, reopen or link")
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+ROUTES: list[tuple[str, Any, list[str]]] = [
+    ("/cases/{case_id}", case_page, ["GET"]),
+    ("/cases/{case_id}/{action}", case_action, ["POST"]),
+]

@@ -1,0 +1,72 @@
+"""Complaint cases (มาตรฐาน 002: รับเรื่อง ระบุประเภท วิเคราะห์และลำดับเหตุการณ์; ISO 10002):
+related complaint mentions — the same author, the same thread, the same incident, or linked by
+hand — handled as one case with its channel, type, timeline, 24-hour clock and resolution."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+CaseState = Literal["open", "closed"]
+CaseEventKind = Literal["opened", "mention", "linked", "unlinked", "note", "closed", "reopened", "recovery_step"]
+#: Why a case was closed (what ``sadap complaints close --reason`` accepts).
+CLOSE_REASONS: tuple[str, ...] = (
+    "resolved", "explained", "compensated", "referred", "duplicate", "not_a_complaint", "no_contact",
+)
+CLOSE_REASON_WORDS: dict[str, tuple[str, str]] = {
+    "resolved": ("แก้ไขแล้ว", "resolved"),
+    "explained": ("ชี้แจงแล้ว", "explained"),
+    "compensated": ("เยียวยาแล้ว", "compensated"),
+    "referred": ("ส่งต่อหน่วยงานที่รับผิดชอบ", "referred"),
+    "duplicate": ("ซ้ำกับเรื่องอื่น", "duplicate"),
+    "not_a_complaint": ("ไม่ใช่ข้อร้องเรียน", "not a complaint"),
+    "no_contact": ("ติดต่อผู้ร้องไม่ได้", "no contact"),
+}
+#: The clock standard 002 sets for a first answer.
+CASE_SLA = timedelta(hours=24)
+
+
+def new_case_id() -> str:
+    return "CASE-" + secrets.token_hex(4).upper()
+
+
+class CaseEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at: AwareDatetime
+    kind: CaseEventKind
+    actor: str = "sadap"
+    text: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ComplaintCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(default_factory=new_case_id)
+    state: CaseState = "open"
+    #: When the first complaint of the case was posted (the 24-hour clock starts here).
+    received_at: AwareDatetime
+    updated_at: AwareDatetime
+    #: Where it was received: the first complaint's source kind and name.
+    channel: str
+    source_name: str
+    #: The complaint type (enrichment's, or set by hand).
+    type: str | None = None
+    #: What joins the mentions: the complainant's pseudonym, the thread, the incident.
+    author_id: str | None = None
+    thread: str | None = None
+    incident_id: str | None = None
+    mention_ids: list[str] = Field(default_factory=list)
+    stakeholders: list[str] = Field(default_factory=list)
+    close_reason: str | None = None
+    closed_at: AwareDatetime | None = None
+    closed_by: str | None = None
+    events: list[CaseEvent] = Field(default_factory=list)
+
+
+def thread_key(source_name: str, extras: dict[str, Any]) -> str | None:
+    """A mention's thread (forum topic, page post), as ``source|thread id``, if it has one."""
+    tid = extras.get("thread_id")
+    return f"{source_name}|{tid}" if tid not in (None, "") else None
