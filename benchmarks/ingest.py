@@ -1,16 +1,24 @@
 """Ingest throughput: `sadap ingest` on the Wisesight train split (21,628 real Thai messages)
-into a fresh SQLite store, repeated; prints the median mentions per second.
+into a fresh SQLite store, repeated; prints the median mentions per second for each number of
+enrichment workers, and the scaling efficiency of N workers against 1.
 
-    python benchmarks/ingest.py [--runs 3] [--data ../shared/data/wisesight-sentiment/train.jsonl]
+    python benchmarks/ingest.py [--runs 3] [--workers 1 2] [--limit N]
+                                [--data ../shared/data/wisesight-sentiment/train.jsonl]
 
-Each run is a separate `sadap ingest` process (start-up and model load included), with the
-default config (no alert rules) in a new temporary folder.
+Each run is a separate `sadap ingest --workers N` process (start-up and model load included),
+with the default config (no alert rules) in a new temporary folder. The worker counts take
+turns within each round (1, 2, 1, 2, …), so that a busy spell on a shared machine hits both.
+Besides wall time, each run reports the CPU seconds of the whole process tree (parent and
+workers: less sensitive to other load than wall time) and the peak resident memory of the
+parent and of each worker (``VmHWM`` from /proc, sampled while it runs).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -22,40 +30,102 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment" / "train.jsonl"
 
 
-def one_run(data: Path) -> dict:
+def _hwm_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return None
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return found
+
+
+def one_run(data: Path, workers: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "sadap.yaml").write_text("data_dir: .\n", encoding="utf-8")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "sadap", "ingest", str(data), "--json"],
-            cwd=tmp, capture_output=True, text=True,
-        )
+        out = Path(tmp) / "out.json"
+        with out.open("w") as fh:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "sadap", "ingest", str(data), "--json", "--workers", str(workers)],
+                cwd=tmp, stdout=fh, stderr=subprocess.PIPE, text=True,
+            )
+            peak: dict[int, int] = {}
+            while proc.poll() is None:  # peak memory of the parent and each worker
+                for pid in [proc.pid, *_children(proc.pid)]:
+                    kb = _hwm_kb(pid)
+                    if kb is not None:
+                        peak[pid] = max(peak.get(pid, 0), kb)
+                time.sleep(0.1)
+            stderr = proc.stderr.read() if proc.stderr else ""
         wall = time.perf_counter() - started
-        if done.returncode:
-            raise SystemExit(f"sadap ingest failed: {done.stderr.strip()}")
-        report = json.loads(done.stdout)
-        return {"wall_s": wall, "read": report["read"], "stored": report["stored"], "per_s": report["read"] / wall}
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode:
+            raise SystemExit(f"sadap ingest failed: {stderr.strip()}")
+        report = json.loads(out.read_text())
+        parent_mb = peak.pop(proc.pid, 0) / 1024
+        worker_mb = sorted((kb / 1024 for kb in peak.values()), reverse=True)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return {
+            "workers": workers, "wall_s": wall, "read": report["read"], "stored": report["stored"],
+            "per_s": report["read"] / wall, "cpu_s": cpu, "cpu_ms_per_mention": 1000 * cpu / report["read"],
+            "parent_peak_mb": parent_mb, "worker_peak_mb": worker_mb,
+        }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--limit", type=int, default=0, help="only the first N messages (0: all)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = parser.parse_args()
     if not args.data.exists():
         raise SystemExit(f"{args.data}: not found (pass --data)")
-    runs = []
-    for i in range(args.runs):
-        r = one_run(args.data)
-        runs.append(r)
-        print(f"run {i + 1}: {r['read']} read, {r['stored']} stored in {r['wall_s']:.1f} s = {r['per_s']:.0f} mentions/s", flush=True)
-    rates = [r["per_s"] for r in runs]
-    print(json.dumps({
-        "data": str(args.data), "runs": len(runs),
-        "median_mentions_per_s": round(statistics.median(rates), 1),
-        "min": round(min(rates), 1), "max": round(max(rates), 1),
-        "median_wall_s": round(statistics.median(r["wall_s"] for r in runs), 1),
-    }))
+    with tempfile.TemporaryDirectory() as tmp:
+        data = args.data
+        if args.limit:
+            data = Path(tmp) / "data.jsonl"
+            with args.data.open(encoding="utf-8") as src:
+                data.write_text("".join(line for _, line in zip(range(args.limit), src)), encoding="utf-8")
+        runs: dict[int, list[dict]] = {w: [] for w in args.workers}
+        for i in range(args.runs):
+            for w in args.workers:
+                r = one_run(data, w)
+                runs[w].append(r)
+                print(f"round {i + 1}, {w} worker(s): {r['read']} read, {r['stored']} stored in {r['wall_s']:.1f} s = "
+                      f"{r['per_s']:.0f} mentions/s; CPU {r['cpu_s']:.1f} s ({r['cpu_ms_per_mention']:.2f} ms/mention); "
+                      f"peak RSS parent {r['parent_peak_mb']:.0f} MB, workers "
+                      f"{', '.join(f'{m:.0f}' for m in r['worker_peak_mb']) or '-'} MB; "
+                      f"load {os.getloadavg()[0]:.1f}", flush=True)
+    summary: dict[str, object] = {"data": str(args.data), "limit": args.limit or None, "runs": args.runs, "cores": os.cpu_count()}
+    for w, rs in runs.items():
+        rates = [r["per_s"] for r in rs]
+        summary[f"workers_{w}"] = {
+            "median_mentions_per_s": round(statistics.median(rates), 1),
+            "min": round(min(rates), 1), "max": round(max(rates), 1),
+            "median_wall_s": round(statistics.median(r["wall_s"] for r in rs), 1),
+            "median_cpu_ms_per_mention": round(statistics.median(r["cpu_ms_per_mention"] for r in rs), 3),
+            "max_parent_peak_mb": round(max(r["parent_peak_mb"] for r in rs)),
+            "max_worker_peak_mb": round(max((max(r["worker_peak_mb"], default=0) for r in rs))),
+        }
+    if 1 in runs:
+        base = statistics.median(r["per_s"] for r in runs[1])
+        summary["scaling_efficiency"] = {
+            str(w): round(statistics.median(r["per_s"] for r in rs) / base / w, 3) for w, rs in runs.items() if w != 1
+        }
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

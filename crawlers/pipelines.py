@@ -164,6 +164,10 @@ class SadapIngestPipeline:
     def close_spider(self) -> None:
         try:
             self.flush()
+            drain = getattr(self.ingest, "drain", None)  # batches still with enrichment workers
+            if drain is not None:
+                for result in drain():
+                    self._count(result)
         finally:
             if self.ingest is not None:
                 self.ingest.close()
@@ -174,7 +178,13 @@ class SadapIngestPipeline:
             return
         batch, self.batch = self.batch, []
         assert self.ingest is not None, "open_spider() builds the ingest before items arrive"
-        result = self.ingest.process(batch)
+        # An ingest with enrichment workers takes the batch and goes on crawling; the counts
+        # are of the batches it stored meanwhile.
+        submit = getattr(self.ingest, "submit", None)
+        for result in submit(batch) if submit is not None else [self.ingest.process(batch)]:
+            self._count(result)
+
+    def _count(self, result: BatchCounts) -> None:
         self.stats.inc_value("sadap/read", result.read)
         self.stats.inc_value("sadap/stored", result.stored)
         self.stats.inc_value("sadap/duplicates", result.duplicates)

@@ -67,6 +67,9 @@ SADAP_CONFIG = None
 # Named by path so the crawlers stage never imports the app layer.
 SADAP_INGEST_FACTORY = "sadap.app.ingest.from_scrapy_settings"
 SADAP_BATCH_SIZE = 50
+# Processes that enrich the batches while the crawl goes on (0: one per CPU core, shared by
+# all the crawl's spiders; 1: enrich in the crawl's own process, batch by batch).
+SADAP_ENRICH_WORKERS = 0
 # Folder for each source's small state between crawls (crawlers/state.py); `sadap crawl` sets it
 # to <data_dir>/crawl-state. Unset, incremental spiders crawl everything each time.
 SADAP_STATE_DIR = None

@@ -55,9 +55,10 @@ RETIRED: dict[str, str] = {
 
 _lock = threading.RLock()
 _loaded: dict[str, SentimentEngine] = {}
-_options: dict[str, Any] = {"label_map": {}, "allow_download": False}
+_options: dict[str, Any] = {"label_map": {}, "allow_download": False, "threads": 0}
 
-__all__ = ["LABELS", "DEFAULT_ENGINE", "available_engines", "configure", "get_model", "local_engine", "predict", "warm"]
+__all__ = ["LABELS", "DEFAULT_ENGINE", "available_engines", "configure", "get_model", "local_engine", "predict", "set_threads",
+           "warm"]
 
 
 def available_engines() -> list[str]:
@@ -69,6 +70,13 @@ def configure(label_map: Mapping[str, str] | None = None, allow_download: bool =
     ``enrich.sentiment_hub_download``); models loaded before keep theirs."""
     _options["label_map"] = dict(label_map or {})
     _options["allow_download"] = bool(allow_download)
+
+
+def set_threads(threads: int) -> None:
+    """Intra-op threads of the ONNX engine loaded after this call (0: one per core, the
+    default). An enrichment worker process takes 1: the machine's cores are shared by the
+    workers, not by one model's threads."""
+    _options["threads"] = max(0, int(threads))
 
 
 # What a `transformers:` engine needs beyond the default install (the `transformers` extra).
@@ -143,7 +151,7 @@ def _load(engine: str) -> SentimentEngine:
 
     if not path.is_dir():
         raise ConfigError(f"sentiment model directory missing: {path}")
-    return OnnxSentiment.load(path)  # the int8 ONNX export, as shipped and evaluated
+    return OnnxSentiment.load(path, threads=_options["threads"])  # the int8 ONNX export, as shipped and evaluated
 
 
 def load_trained(base: str, model_file: Path) -> SentimentEngine:

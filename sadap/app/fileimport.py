@@ -24,6 +24,7 @@ FIELDS = ("text", "published_at", "id", "source", "url", "author", "title")
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass
@@ -66,10 +67,9 @@ def check_published(value: datetime, now: datetime | None = None) -> datetime:
 
 
 def _bad_bytes(text: str) -> int | None:
-    for i, ch in enumerate(text):
-        if "\udc80" <= ch <= "\udcff":
-            return i
-    return None
+    """Where the first byte that was not UTF-8 is (decoded with ``surrogateescape``), if any."""
+    found = _ESCAPED_BYTE.search(text)
+    return found.start() if found else None
 
 
 def read_time(value: object) -> datetime:

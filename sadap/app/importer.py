@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from enrich.parallel import default_workers
 from sadap.app.config import Config
 from sadap.app.fileimport import ReadStats, Rejected, read_file
 from sadap.app.ingest import BatchResult, IngestPipeline
+from sadap.core.mention import RawMention
 
 PROGRESS_EVERY = 2000
 
@@ -23,32 +26,40 @@ def import_file(
     progress: bool = False,
     pipeline: IngestPipeline | None = None,
     history: bool = False,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Import ``path``. ``history=True``: past data, each mention collected when it was
-    published and no alert fired (``sadap playbooks test`` then replays it)."""
+    published and no alert fired (``sadap playbooks test`` then replays it). ``workers``:
+    enrichment processes (default one per core; 1 enriches in this process)."""
     own = pipeline is None
-    pipeline = pipeline or IngestPipeline(config, history=history)
+    pipeline = pipeline or IngestPipeline(config, history=history, workers=workers or default_workers())
     total = BatchResult()
     rejected: list[dict[str, Any]] = []
-    batch = []
-    records = 0
     stats = ReadStats()
     started = time.monotonic()
-    try:
-        for number, item in read_file(path, stats):
+    records = 0
+
+    def batches() -> Iterator[list[RawMention]]:
+        nonlocal records
+        batch: list[RawMention] = []
+        for _number, item in read_file(path, stats):
             records += 1
             if isinstance(item, Rejected):
                 rejected.append({"line": item.line, "error": item.error})
             else:
                 batch.append(item)
             if len(batch) >= batch_size:
-                total.add(pipeline.process(batch))
+                yield batch
                 batch = []
             if progress and records % PROGRESS_EVERY == 0:
                 rate = records / max(time.monotonic() - started, 1e-9)
                 print(f"… {records} lines, {total.stored} stored ({rate:.0f}/s)", file=sys.stderr, flush=True)
         if batch:
-            total.add(pipeline.process(batch))
+            yield batch
+
+    try:
+        for result in pipeline.process_all(batches()):
+            total.add(result)
     finally:
         if own:
             pipeline.close()

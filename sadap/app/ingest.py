@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from enrich.dedup import SimHashIndex
+from enrich.parallel import EnrichPool, default_workers
 from enrich.pipeline import Enricher
 from sadap.app import complaints as complaint_cases
 from sadap.app.alerting import build_engine
@@ -22,12 +24,20 @@ from sadap.core.timeutil import as_utc, now_utc
 from sadap.store import Store, open_store
 
 if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult
+
     from scrapy.settings import BaseSettings
 
 log = logging.getLogger(__name__)
 #: Called after a batch is stored, with the new ids and the time; returns the alerts fired.
 AfterStore = Callable[[list[str], datetime], list[FiredAlert]]
 NEAR_DUPLICATE_HORIZON = timedelta(days=7)
+
+
+@dataclass
+class _Prepared:
+    result: "BatchResult"
+    fresh: list[Mention]
 
 
 @dataclass
@@ -60,13 +70,17 @@ class IngestPipeline:
         alerts: bool = True,
         clock: Callable[[], datetime] = now_utc,
         history: bool = False,
+        workers: int = 1,
     ) -> None:
         """``after_store`` is called with the ids just stored and the time, and returns the alerts
         it fired; by default (with ``alerts``) the configured ingest-time rules are evaluated.
 
         ``history=True`` imports past data: each mention counts as collected when it was
         published (so backtests replay it as it happened) and nothing runs after storing (no
-        alert rule, no ``after_store``)."""
+        alert rule, no ``after_store``).
+
+        ``workers`` > 1 enriches in that many worker processes (:mod:`enrich.parallel`); this
+        process still does all the store's reads and writes, in input order."""
         self.config = config
         self._own_store = store is None
         self.store = store or open_store(config)
@@ -87,11 +101,73 @@ class IngestPipeline:
             if fp.simhash is not None:
                 self.near.add(fp.simhash, fp.id)
         self._hashes: dict[str, str] = {}
+        self._in_flight: set[str] = set()  # ids of batches submitted and not stored yet
+        self._pending: deque[tuple[_Prepared, AsyncResult[list[Mention]] | None]] = deque()
+        # Last: a forked worker inherits what is built above (dictionary, lexicons, models).
+        self.pool = EnrichPool.shared(self.enricher, workers) if workers > 1 else None
 
     def process(self, raws: Sequence[RawMention]) -> BatchResult:
-        result = BatchResult(read=len(raws))
+        """Enrich and store one batch (in a worker process when there are several); with
+        batches still in flight from :meth:`submit`, they are stored first and counted here."""
+        if self.pool is None:
+            prepared = self._prepare(raws)
+            if prepared.fresh:
+                self._finish(prepared, self.enricher.enrich(prepared.fresh))
+            return prepared.result
+        total = BatchResult()
+        for result in self.submit(raws) + self.drain():
+            total.add(result)
+        return total
+
+    def submit(self, raws: Sequence[RawMention]) -> list[BatchResult]:
+        """Hand a batch to the workers and return at once with the results of the batches
+        stored meanwhile (the oldest first; it waits only while ``2 × workers`` batches are in
+        the workers' hands). :meth:`drain` stores the rest. In one process: :meth:`process`."""
+        if self.pool is None:
+            return [self.process(raws)]
+        prepared = self._prepare(raws)
+        self._pending.append((prepared, self.pool.submit(prepared.fresh) if prepared.fresh else None))
+        done = []
+        while self._pending and (len(self._pending) >= 2 * self.pool.workers or _done(self._pending[0][1])):
+            done.append(self._collect(*self._pending.popleft()))
+        return done
+
+    def drain(self) -> list[BatchResult]:
+        """Wait for the batches in flight and store them, in order."""
+        done = []
+        while self._pending:
+            done.append(self._collect(*self._pending.popleft()))
+        return done
+
+    def process_all(self, batches: Iterable[Sequence[RawMention]]) -> Iterator[BatchResult]:
+        """:meth:`process` each batch, in order; with several workers, the next batches are
+        enriched while this one is stored. Each result comes once its batch is committed."""
+        try:
+            for raws in batches:
+                yield from self.submit(raws)
+            yield from self.drain()
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        """Stop the workers without storing what they hold (an error, Ctrl-C): a re-run
+        enriches those batches again."""
+        self._pending.clear()
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool = None
+
+    def _collect(self, prepared: "_Prepared", job: "AsyncResult[list[Mention]] | None") -> BatchResult:
+        if job is not None:
+            self._finish(prepared, job.get())
+        return prepared.result
+
+    def _prepare(self, raws: Sequence[RawMention]) -> "_Prepared":
+        """Mentions of ``raws`` not stored yet (nor in a batch still being enriched)."""
+        prepared = _Prepared(BatchResult(read=len(raws)), [])
         if not raws:
-            return result
+            return prepared
         at = self.clock()
         mentions: dict[str, Mention] = {}
         for raw in raws:
@@ -99,12 +175,15 @@ class IngestPipeline:
             collected = min(as_utc(raw.published_at), at) if self.history and raw.published_at else at
             m = to_mention(raw, pseudonym_key=self.key, keep_author_names=self.config.privacy.keep_author_names, collected_at=collected)
             mentions.setdefault(m.id, m)
-        existing = self.store.existing_ids(mentions)
-        fresh = [m for i, m in mentions.items() if i not in existing]
-        result.duplicates = len(raws) - len(fresh)
-        if not fresh:
-            return result
-        enriched = self.enricher.enrich(fresh)
+        existing = self.store.existing_ids(mentions) | (self._in_flight & mentions.keys())
+        prepared.fresh = [m for i, m in mentions.items() if i not in existing]
+        prepared.result.duplicates = len(raws) - len(prepared.fresh)
+        self._in_flight.update(m.id for m in prepared.fresh)
+        return prepared
+
+    def _finish(self, prepared: "_Prepared", enriched: list[Mention]) -> None:
+        """Link duplicates (in input order) and store the enriched batch: the one writer."""
+        result = prepared.result
         for m in enriched:
             text_hash = m.text_hash or ""  # enrichment always sets it
             original = self._hashes.get(text_hash) or self.store.find_by_text_hash(text_hash)
@@ -118,6 +197,7 @@ class IngestPipeline:
                 if m.simhash is not None:
                     self.near.add(m.simhash, m.id)
         stored = self.store.upsert(enriched)
+        self._in_flight.difference_update(m.id for m in prepared.fresh)
         spooled = set(getattr(stored, "spooled", ()))
         result.spooled = len(spooled)
         result.stored = len([i for i in stored.inserted if i not in spooled])
@@ -131,16 +211,32 @@ class IngestPipeline:
                 complaint_cases.assign(self.store, [m for m in enriched if m.id in new], self.clock(), fresh=True)
             except StoreError as err:  # the queue's sync picks them up later
                 log.warning("complaint cases not updated: %s", err)
-        return result
 
     def close(self) -> None:
-        if self._own_store:
-            self.store.close()
+        """Store what is still in flight, then stop the workers."""
+        try:
+            if self._pending:
+                self.drain()
+        except BaseException:
+            self._abandon()
+            raise
+        finally:
+            if self.pool is not None:
+                self.pool.close()
+                self.pool = None
+            if self._own_store:
+                self.store.close()
+
+
+def _done(job: "AsyncResult[list[Mention]] | None") -> bool:
+    return job is None or job.ready()
 
 
 def from_scrapy_settings(settings: BaseSettings) -> IngestPipeline:
     """The crawlers' ``SADAP_INGEST_FACTORY``: an ingest pipeline for ``SADAP_CONFIG`` (a
-    :class:`Config` or the path of a ``sadap.yaml``)."""
+    :class:`Config` or the path of a ``sadap.yaml``), enriching in ``SADAP_ENRICH_WORKERS``
+    processes (0, the default: one per core; 1: in the crawl's own process)."""
     value = settings.get("SADAP_CONFIG")
     config = value if isinstance(value, Config) else load_config_file(Path(value))
-    return IngestPipeline(config)
+    workers = settings.getint("SADAP_ENRICH_WORKERS", 0)
+    return IngestPipeline(config, workers=workers if workers > 0 else default_workers())

@@ -436,6 +436,8 @@ class SQLiteStore(Store):
                 # Inside the write lock: another process may have stored some of these meanwhile.
                 existing = self._existing(list(by_id))
                 deltas: dict[tuple[str, str, int], int] = {}
+                fts: list[tuple[int, str]] = []
+                terms: list[tuple[str, str, str]] = []
                 for m in by_id.values():
                     if m.id in existing:
                         old = self.get(m.id)
@@ -447,8 +449,11 @@ class SQLiteStore(Store):
                         deltas[key] = deltas.get(key, 0) + 1
                     for key, weight in _day_weights(m):
                         deltas[key] = deltas.get(key, 0) + weight
-                    self._write(m)
+                    self._write(m, m.id in existing, fts, terms)
                     (result.updated if m.id in existing else result.inserted).append(m.id)
+                # The batch's index rows at once (one statement each, not one per mention).
+                self._db.executemany("INSERT INTO mention_fts (rowid, tokens) VALUES (?, ?)", fts)
+                self._db.executemany("INSERT OR IGNORE INTO mention_terms (field, value, mention_id) VALUES (?,?,?)", terms)
                 self._db.executemany(
                     "INSERT INTO mention_days (field, value, day, n) VALUES (?,?,?,?) "
                     "ON CONFLICT(field, value, day) DO UPDATE SET n = n + excluded.n",
@@ -460,7 +465,9 @@ class SQLiteStore(Store):
                 raise
         return result
 
-    def _write(self, m: Mention) -> None:
+    def _write(self, m: Mention, existing: bool, fts: list[tuple[int, str]], terms: list[tuple[str, str, str]]) -> None:
+        """Insert or update ``m``'s row; its full-text row and terms are added to ``fts`` and
+        ``terms`` for the caller to insert (an existing mention's old ones are deleted here)."""
         row = (
             m.id, m.source_kind, m.source_name, m.url, m.author_id,
             _ts(m.published_at), _ts(m.collected_at), m.language,
@@ -485,19 +492,15 @@ class SQLiteStore(Store):
                RETURNING rowid""",
             row,
         ).fetchone()[0]
-        db.execute("DELETE FROM mention_fts WHERE rowid=?", (rowid,))
-        fts = f" {SEGMENT_BREAK} ".join(search_segments(m))
-        db.execute("INSERT INTO mention_fts (rowid, tokens) VALUES (?, ?)", (rowid, fts))
-        db.execute("DELETE FROM mention_terms WHERE mention_id=?", (m.id,))
-        terms = (
-            [("entity", e, m.id) for e in set(m.entities)]
-            + [("hashtag", h, m.id) for h in set(m.hashtags)]
-            + [("keyword", k, m.id) for k in set(m.keywords)]
-            + [("csr", p, m.id) for p in set(m.csr)]
-            + [("stakeholder", k, m.id) for k in set(m.stakeholders)]
-        )
-        if terms:
-            db.executemany("INSERT OR IGNORE INTO mention_terms (field, value, mention_id) VALUES (?,?,?)", terms)
+        if existing:  # a new mention has neither (checked inside the write transaction)
+            db.execute("DELETE FROM mention_fts WHERE rowid=?", (rowid,))
+            db.execute("DELETE FROM mention_terms WHERE mention_id=?", (m.id,))
+        fts.append((rowid, f" {SEGMENT_BREAK} ".join(search_segments(m))))
+        terms.extend(("entity", e, m.id) for e in set(m.entities))
+        terms.extend(("hashtag", h, m.id) for h in set(m.hashtags))
+        terms.extend(("keyword", k, m.id) for k in set(m.keywords))
+        terms.extend(("csr", p, m.id) for p in set(m.csr))
+        terms.extend(("stakeholder", k, m.id) for k in set(m.stakeholders))
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         return self._existing(list(ids))

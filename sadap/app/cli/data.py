@@ -36,8 +36,13 @@ def _score(ctx: click.Context, param: click.Parameter, value: float | None) -> f
     help="Past data: each mention counts as collected when it was published and no alert fires; "
     "`sadap playbooks test` then replays it.",
 )
+@click.option(
+    "--workers", type=click.IntRange(1, 256), default=None,
+    help="Processes that enrich at once (default: one per CPU core; 1 enriches in this process). "
+    "This process alone writes the store, in the file's order; labels are the same for any number.",
+)
 @handled
-def ingest(file: str, config_path: str | None, as_json: bool, batch_size: int, history: bool) -> None:
+def ingest(file: str, config_path: str | None, as_json: bool, batch_size: int, history: bool, workers: int | None) -> None:
     """Import mentions from a JSON-lines or CSV file.
 
     Fields: text (required), published_at (ISO 8601, without an offset Asia/Bangkok; or a
@@ -50,7 +55,7 @@ def ingest(file: str, config_path: str | None, as_json: bool, batch_size: int, h
     """
 
     config = _load(config_path)
-    report = import_file(config, file, batch_size=batch_size, progress=not as_json, history=history)
+    report = import_file(config, file, batch_size=batch_size, progress=not as_json, history=history, workers=workers)
     if as_json:
         _dump(report)
         return
