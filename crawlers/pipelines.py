@@ -150,6 +150,7 @@ class SadapIngestPipeline:
     def idle(self) -> None:
         if self.ingest is not None:
             self.flush()
+            self.drain()  # and what the enrichment workers still hold: the next round may be hours away
 
     def open_spider(self) -> None:
         # Built here, not in from_crawler: enrichment is heavy and only a running crawl needs it.
@@ -164,14 +165,18 @@ class SadapIngestPipeline:
     def close_spider(self) -> None:
         try:
             self.flush()
-            drain = getattr(self.ingest, "drain", None)  # batches still with enrichment workers
-            if drain is not None:
-                for result in drain():
-                    self._count(result)
+            self.drain()
         finally:
             if self.ingest is not None:
                 self.ingest.close()
                 self.ingest = None
+
+    def drain(self) -> None:
+        """Store the batches still with enrichment workers (an ingest without workers has none)."""
+        drain = getattr(self.ingest, "drain", None)
+        if drain is not None:
+            for result in drain():
+                self._count(result)
 
     def flush(self) -> None:
         if not self.batch:

@@ -58,6 +58,8 @@ class EnrichSettings(LexiconSettings, Protocol):
 
     @property
     def csr(self) -> Mapping[str, Sequence[str]]: ...
+
+    @property
     def news(self) -> NewsSettings: ...
 
 

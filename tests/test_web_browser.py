@@ -71,7 +71,7 @@ def test_sign_in_and_overview_charts_drawn_and_clickable(server, page):
     sign_in_page(page, base, "viewer", PASSWORD)
     assert page.url == base
     page.wait_for_selector("#chart-volume[data-drawn='1'] canvas")
-    assert page.locator("[data-drawn='1']").count() == 10
+    assert page.locator("[data-drawn='1']").count() == 11
     assert page.locator("#chart-volume canvas").first.bounding_box()["height"] > 100
     assert not [e for e in page.errors if "Content Security Policy" in e], page.errors
     # click the tallest bar of the volume chart: it opens the mentions behind it

@@ -38,13 +38,16 @@ def main() -> None:
         add_user(store, "shots", "admin", "screenshot password")
     incident = next(i for i in store.list_incidents() if i.playbook == "service-outage")
     mention = store.search(MentionFilter(complaint=True, include_duplicates=False), 1)[0]
+    case = max(store.list_cases(), key=lambda c: len(c.mention_ids))
+    stakeholder = store.list_stakeholders()[0]
     console = Console(config, "127.0.0.1", 0, store)
     base = console.start()
     pages = {
         "overview": "", "mentions": "mentions?q=แอป+ล่ม", "mention": f"mentions/{mention.id}",
         "incident": f"incidents/{incident.id}", "complaints": "complaints?days=30",
         "playbook": "playbooks/service-outage", "backtest": "backtest/service-outage?since=7d", "rules": "rules",
-        "sources": "sources",
+        "sources": "sources", "stakeholders": "stakeholders", "stakeholder": f"stakeholders/{stakeholder.id}",
+        "case": f"cases/{case.id}", "responses": "responses", "partners": "partners",
     }
     with sync_playwright() as p:
         browser = launch(p)

@@ -66,11 +66,21 @@ def write_demo_config(data_dir: Path, base: str, story: dict[str, Any]) -> Path:
 
     path = data_dir / "sadap.yaml"
     text = render_config(watch_block(story), sources_block(base)).replace("data_dir: sadap-data", "data_dir: .", 1)
+    text += PARTNERS_BLOCK
     path.write_text(text, encoding="utf-8")
     return path
 
 
 DEMO_USER = "demo"
+# A partner of the news network (docs/partners.md); its token is read from the environment when used.
+PARTNERS_BLOCK = """
+partners:
+  - name: demo-media
+    title: เครือข่ายสื่อพันธมิตร (ตัวอย่าง)
+    token_env: SADAP_DEMO_PARTNER_TOKEN
+    share: [incidents, mentions]
+    min_severity: P2
+"""
 
 
 def serve_workspace(config: Config, port: int) -> tuple[str, str, str]:
@@ -156,6 +166,7 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
     _say(f"  sadap alerts check {cfg} --json")
     _say(f"  sadap stakeholders show sme-sellers {cfg}")
     _say(f"  sadap complaints list {cfg}")
+    _say(f"  sadap partners feed demo-media {cfg}   (ฟีดที่พันธมิตรจะได้รับ ปิดบังข้อมูลส่วนบุคคลแล้ว)")
     _say("  sadap demo --serve            (เปิดพื้นที่ทำงานบนเว็บ)")
     _say("  sadap init                    (สร้าง sadap.yaml ของคุณเอง)")
     if serve:
