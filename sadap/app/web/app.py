@@ -14,6 +14,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -190,10 +191,11 @@ class Workspace:
         return response
 
 
-def page_nav() -> list[tuple[str, str, str]]:
+@cache  # the pages are fixed once imported; read on every render
+def page_nav() -> tuple[tuple[str, str, str], ...]:
     from sadap.app.web.pages import PAGES
 
-    return [page.NAV for page in PAGES if page.NAV is not None]
+    return tuple(page.NAV for page in PAGES if page.NAV is not None)
 
 
 # -- the app ------------------------------------------------------------------------------------

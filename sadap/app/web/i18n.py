@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from sadap.app.names import category_names, complaint_type_names, news_topic_names
 from enrich.csr import pillar_names
 from sadap.app.sources import source_kinds
@@ -154,6 +156,7 @@ def _tables() -> dict[str, dict[str, tuple[str, str]]]:
 _TABLES: dict[str, dict[str, tuple[str, str]]] = {}
 
 
+@cache  # the pages are fixed once imported; word() runs for every t() in every template
 def page_words() -> dict[str, tuple[str, str]]:
     from sadap.app.web.pages import PAGES
 
