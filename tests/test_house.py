@@ -96,6 +96,7 @@ HEAVY = (
     "starlette", "playwright", "extruct", "htmldate", "trafilatura", "feedparser", "redis", "scrapy_redis", "weasyprint", "argon2", "jinja2", "matplotlib", "fontTools",
     "sadap.store.elasticsearch", "sadap.store.es_", "enrich.sentiment.transformer", "enrich.sentiment.onnx_model",
     "enrich.sentiment.linear", "enrich.sentiment.ensemble", "enrich.training", "sadap.app.web",
+    "crawlers.spiders",  # Scrapy and Twisted: a config without sources loads without them
 )
 
 

@@ -11,22 +11,20 @@ labels and the configuration reference all come from the registry.
 from __future__ import annotations
 
 import html
-import os
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 import lxml.html
 import scrapy
 from lxml.etree import ParserError
-from pydantic import Field, field_validator
 from scrapy.http import Response
 
 from crawlers.items import MentionItem
+from crawlers.options import SourceOptions as SourceOptions  # declared there, without Scrapy
 from crawlers.state import SourceState
-from sadap.core.errors import ConfigError, InputError
-from sadap.core.settings_types import PositiveDuration, Strict
+from sadap.core.errors import InputError
 from sadap.core.thaidate import parse_thai_datetime
 from sadap.core.timeutil import UTC
 from sadap.core.urls import UnsafeUrlError, check_source_url, is_web_url, scheme_of
@@ -36,60 +34,6 @@ _BLOCKS = (
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
     "blockquote", "pre", "tr", "table", "section", "article", "header", "footer", "figcaption",
 )
-
-
-class SourceOptions(Strict):
-    """A place to collect mentions from."""
-
-    name: str = Field(description="Unique source name (letters, digits, - and _).")
-    kind: str = Field(description="Which spider (or importer) reads it.")
-    url: str = Field(description="Where to start: what it means depends on the kind (below).")
-    every: PositiveDuration = Field(timedelta(minutes=15), description="How often `sadap run` crawls it.")
-    enabled: bool = Field(True, description="Set false to stop crawling it without deleting it.")
-
-    @field_validator("url")
-    @classmethod
-    def _web_url(cls, value: str) -> str:
-        # Only http/https is ever crawled (kinds that read an API leave `url` empty).
-        return check_source_url(value) if value else value
-
-    @field_validator("base_url", check_fields=False)
-    @classmethod
-    def _web_base_url(cls, value: str) -> str:
-        # Kinds that read a site or an API at a fixed address declare `base_url` (tests point it
-        # at a local server); it is checked here, once for all of them.
-        if not is_web_url(value):
-            raise ValueError("use an http:// or https:// address")
-        return value.rstrip("/")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9_\-]+", value):
-            raise ValueError("use only letters, digits, - and _")
-        return value
-
-    def check(self) -> None:
-        """Raise :class:`ConfigError` (one line) when something the source needs at crawl time is
-        missing, such as a key in the environment. Called where the crawl starts."""
-
-    def secret(self, setting: str) -> str:
-        """The secret in the environment variable that the ``setting`` (``*_env``) names; raises
-        :class:`ConfigError` naming the source, the variable and the setting (never a value)."""
-        name = getattr(self, setting)
-        value = os.environ.get(name) if name else None
-        if not value:
-            raise ConfigError(
-                f"source {self.name!r} ({self.kind}): environment variable {name} is not set ({setting}); "
-                f"see docs/crawlers.md for how to get the key"
-            )
-        return value
-
-    def spider_arguments(self) -> dict[str, Any]:
-        """Keyword arguments for the spider: ``url``, ``source`` and the kind's own settings."""
-        common = set(SourceOptions.model_fields) - {"url"}
-        own = self.model_dump(exclude=common, exclude_none=True)
-        return {**own, "source": self.name}
 
 
 class SourceSpider(scrapy.Spider):

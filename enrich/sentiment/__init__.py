@@ -55,7 +55,10 @@ RETIRED: dict[str, str] = {
 
 _lock = threading.RLock()
 _loaded: dict[str, SentimentEngine] = {}
-_options: dict[str, Any] = {"label_map": {}, "allow_download": False, "threads": 0}
+# One intra-op thread by default: for this small model ONNX Runtime's second thread mostly spins
+# (1.6 ms of CPU per message on one thread against 2.9 ms on two, the same probabilities; see
+# docs/enrichment.md), and enrichment scales across cores with worker processes instead.
+_options: dict[str, Any] = {"label_map": {}, "allow_download": False, "threads": 1}
 
 __all__ = ["LABELS", "DEFAULT_ENGINE", "available_engines", "configure", "get_model", "local_engine", "predict", "set_threads",
            "warm"]
@@ -73,8 +76,8 @@ def configure(label_map: Mapping[str, str] | None = None, allow_download: bool =
 
 
 def set_threads(threads: int) -> None:
-    """Intra-op threads of the ONNX engine loaded after this call (0: one per core, the
-    default). An enrichment worker process takes 1: the machine's cores are shared by the
+    """Intra-op threads of the ONNX engine loaded after this call (1, the default; 0: one per
+    core). An enrichment worker process takes 1: the machine's cores are shared by the
     workers, not by one model's threads."""
     _options["threads"] = max(0, int(threads))
 

@@ -30,7 +30,8 @@ from enrich.news import NewsSettings
 from enrich.voc import check_lexicon
 from playbooks.loader import load_playbooks
 from playbooks.schema import Playbook
-from sadap.app.sources import SourceConfig
+from crawlers.options import SourceOptions
+from sadap.app.sources import LazySourceConfig
 from sadap.app.partners import PartnerConfig, check_unique_names
 from sadap.core.errors import ConfigError
 from sadap.core.files import private_dir
@@ -386,7 +387,7 @@ class Config(Strict):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, description="Personal data handling (PDPA).")
     enrich: EnrichConfig = Field(default_factory=EnrichConfig, description="Thai enrichment settings.")
     watch: list[EntityConfig] = Field(default_factory=list, description="Brands, products, people and topics to watch.")
-    sources: list[SourceConfig] = Field(default_factory=list, description="Where mentions are collected from.")
+    sources: list[LazySourceConfig] = Field(default_factory=list, description="Where mentions are collected from.")
     rules: list[dict[str, Any]] = Field(default_factory=list, description="Alert rules (see `docs/alerts.md`).")
     notifiers: list[NotifierConfig] = Field(
         default_factory=_console_only,
@@ -437,7 +438,7 @@ class Config(Strict):
             raise ConfigError(f"SADAP_WORKER_ID {value!r}: use letters, digits, ., - and _ (start with a letter or digit)")
         return value
 
-    def source(self, name: str) -> SourceConfig:
+    def source(self, name: str) -> SourceOptions:
         for src in self.sources:
             if src.name == name:
                 return src

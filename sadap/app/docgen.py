@@ -18,6 +18,7 @@ from pydantic_core import PydanticUndefined
 from alerts.registry import rule_types
 from alerts.rules.base import RuleOptions
 from sadap.app.config import Config
+from sadap.core.settings_types import resolved
 from sadap.core.timeutil import format_duration
 
 
@@ -106,6 +107,7 @@ def _doc(model: type[BaseModel]) -> str:
 
 def _section(path: str, annotation: Any, level: int = 2) -> list[str]:
     """The reference for one setting holding models, then its nested ones, walking the models."""
+    annotation = resolved(annotation)  # `sources[]`: the union of the kinds, built on first use
     models = _models(annotation)
     if not models:
         return []

@@ -1,13 +1,21 @@
 """The kinds of source ``sources:`` may name: every registered spider, and ``file`` (imported by
-the app, not crawled). Their settings, labels and docs all come from here."""
+the app, not crawled). Their settings, labels and docs all come from here.
+
+The spiders (and Scrapy with them) are imported only when a configured source is validated or
+the kinds are listed: a config without ``sources:`` loads without Scrapy (``sadap ingest`` of a
+file starts faster). :data:`LazySourceConfig` is the type ``Config.sources`` declares; it
+validates each entry against the full union of the kinds' settings, :data:`SourceConfig`, which
+is built on first use."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Field, TypeAdapter, field_validator
+from pydantic import BeforeValidator, Field, SerializeAsAny, TypeAdapter, field_validator
 
-from crawlers.spiders import SPIDERS, SourceOptions
+from crawlers.options import SourceOptions
+from sadap.core.settings_types import LazyAnnotation
 
 
 class FileSourceOptions(SourceOptions):
@@ -32,22 +40,50 @@ INBOUND_LABELS = {"line": ("ไลน์ทางการ (ช่องทา�
 def source_kinds() -> dict[str, tuple[str, str]]:
     """Every kind of mention source with its (Thai, English) label: the crawled and imported
     kinds `sources:` accepts, and the inbound ones (LINE)."""
+    from crawlers.spiders import SPIDERS  # the spiders import Scrapy: only when asked
+
     return {**{kind: spider.label for kind, spider in SPIDERS.items()}, "file": FILE_LABEL, **INBOUND_LABELS}
 
 
 def source_models() -> dict[str, type[SourceOptions]]:
     """The settings model of each kind of source."""
+    from crawlers.spiders import SPIDERS  # the spiders import Scrapy: only when asked
+
     return {**{kind: spider.Options for kind, spider in SPIDERS.items()}, "file": FileSourceOptions}
 
 
-if TYPE_CHECKING:
-    SourceConfig = SourceOptions
-else:
-    SourceConfig = Annotated[Union[tuple(source_models().values())], Field(discriminator="kind")]
+def _union() -> Any:
+    return Annotated[Union[tuple(source_models().values())], Field(discriminator="kind")]
 
-_ADAPTER: TypeAdapter[SourceOptions] = TypeAdapter(SourceConfig)
+
+@cache
+def _adapter() -> TypeAdapter[SourceOptions]:
+    return TypeAdapter(_union())
 
 
 def source_config(**fields: Any) -> SourceOptions:
     """One source's settings, validated against its kind (raises pydantic's ValidationError)."""
-    return _ADAPTER.validate_python(fields)
+    return _adapter().validate_python(fields)
+
+
+def _validate_source(value: Any) -> Any:
+    # pydantic nests the union's errors under this entry's place (`sources.0.rss.url`), as if the
+    # union were declared on the field itself.
+    return value if isinstance(value, SourceOptions) else _adapter().validate_python(value)
+
+
+if TYPE_CHECKING:
+    SourceConfig = SourceOptions
+    LazySourceConfig = SourceOptions
+else:
+    # Each entry is validated against the union of the kinds' settings (built on first use, so
+    # loading a config without sources imports no spider), then kept as that kind's model.
+    LazySourceConfig = Annotated[SerializeAsAny[SourceOptions], BeforeValidator(_validate_source),
+                                  LazyAnnotation(_union)]
+
+
+def __getattr__(name: str) -> Any:
+    # `SourceConfig`, the full union (spiders imported), on first use.
+    if name == "SourceConfig":
+        return _union()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -37,3 +39,25 @@ class Strict(BaseModel):
     """Unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class LazyAnnotation:
+    """``Annotated`` metadata naming a setting's full type when it is built on first use (the
+    union of the source kinds' settings, whose modules import Scrapy): the docs generator and the
+    error messages read the full type through :func:`resolved`."""
+
+    def __init__(self, resolve: Callable[[], Any]) -> None:
+        self.resolve = resolve
+
+
+def resolved(annotation: Any) -> Any:
+    """``annotation`` with every lazily built part (:class:`LazyAnnotation`) in full."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        lazy = [m for m in annotation.__metadata__ if isinstance(m, LazyAnnotation)]
+        if lazy:
+            return lazy[0].resolve()
+    if origin is list:
+        (inner,) = typing.get_args(annotation)
+        return list[resolved(inner)]  # type: ignore[misc]
+    return annotation

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sadap.core.errors import ConfigError
+from sadap.core.settings_types import LazyAnnotation
 
 Loc = tuple[str | int, ...]
 # Mapping keys and sequence items in a document once its aliases are expanded. A real config has
@@ -136,6 +137,10 @@ def _members(annotation: Any) -> list[type[BaseModel]]:
     origin = typing.get_origin(annotation)
     if origin is None:
         return [annotation] if isinstance(annotation, type) and issubclass(annotation, BaseModel) else []
+    if origin is typing.Annotated:  # a union built on first use: its members
+        lazy = [m for m in annotation.__metadata__ if isinstance(m, LazyAnnotation)]
+        if lazy:
+            return _members(lazy[0].resolve())
     return [m for arg in typing.get_args(annotation) for m in _members(arg)]
 
 
