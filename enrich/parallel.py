@@ -74,9 +74,10 @@ def _enrich(mentions: list[Mention]) -> list[Mention]:
 
 def warm(enricher: Enricher) -> None:
     """Build what every worker would otherwise build for itself (the tokenizer's dictionary with
-    the custom words, the lexicons), so that forked workers share it."""
+    the custom words, the lexicons, the fast sentiment model), so that forked workers share it."""
     tokenize("สวัสดี", enricher.custom_words)
     _ = enricher.lexicons
+    sentiment.preload(enricher.sentiment_model)
 
 
 _shared: dict[tuple[bytes, int], tuple["EnrichPool", int]] = {}  # (enricher, workers) → (pool, users)

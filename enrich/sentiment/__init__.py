@@ -60,8 +60,8 @@ _loaded: dict[str, SentimentEngine] = {}
 # docs/enrichment.md), and enrichment scales across cores with worker processes instead.
 _options: dict[str, Any] = {"label_map": {}, "allow_download": False, "threads": 1}
 
-__all__ = ["LABELS", "DEFAULT_ENGINE", "available_engines", "configure", "get_model", "local_engine", "predict", "set_threads",
-           "warm"]
+__all__ = ["LABELS", "DEFAULT_ENGINE", "available_engines", "configure", "get_model", "local_engine", "predict", "preload",
+           "set_threads", "warm"]
 
 
 def available_engines() -> list[str]:
@@ -188,6 +188,21 @@ def warm(engine: str = DEFAULT_ENGINE) -> None:
     model = get_model(engine)
     if hasattr(model, "warm"):
         model.warm()
+
+
+def preload(engine: str = DEFAULT_ENGINE) -> None:
+    """Load the parts of ``engine`` that start no threads: the fast linear model, alone or as an
+    ensemble's member. An enrichment pool calls it before forking its workers, which then share
+    it; the transformer (ONNX Runtime) is loaded by each worker after the fork, on one thread."""
+    if engine.startswith(HF_PREFIX) or not (engine.startswith(TRAINED_PREFIX) or engine in ENGINES):
+        return
+    if not engine.startswith(TRAINED_PREFIX) and ENGINES[engine].suffix not in (".npz", ".json"):
+        return  # the transformer alone
+    model = get_model(engine)
+    resolve = getattr(model, "resolve", None)
+    for name, _ in getattr(model, "members", ()):
+        if resolve is not None and (name == RETRAINED_MEMBER or ENGINES.get(name, MODELS_DIR).suffix == ".npz"):
+            resolve(name)
 
 
 def predict(
