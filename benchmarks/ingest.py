@@ -2,11 +2,12 @@
 into a fresh SQLite store, repeated; prints the median mentions per second for each number of
 enrichment workers, and the scaling efficiency of N workers against 1.
 
-    python benchmarks/ingest.py [--runs 3] [--workers 1 2] [--limit N]
+    python benchmarks/ingest.py [--runs 3] [--workers 1 2] [--limit N] [--engine linear-v3]
                                 [--data ../shared/data/wisesight-sentiment/train.jsonl]
 
 Each run is a separate `sadap ingest --workers N` process (start-up and model load included),
-with the default config (no alert rules) in a new temporary folder. The worker counts take
+with the default config (no alert rules; ``--engine`` sets ``enrich.sentiment_model``) in a new
+temporary folder. The worker counts take
 turns within each round (1, 2, 1, 2, …), so that a busy spell on a shared machine hits both.
 Besides wall time, each run reports the CPU seconds of the whole process tree (parent and
 workers: less sensitive to other load than wall time) and the peak resident memory of the
@@ -50,9 +51,10 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def one_run(data: Path, workers: int) -> dict:
+def one_run(data: Path, workers: int, engine: str | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "sadap.yaml").write_text("data_dir: .\n", encoding="utf-8")
+        config = "data_dir: .\n" + (f"enrich:\n  sentiment_model: {engine}\n" if engine else "")
+        (Path(tmp) / "sadap.yaml").write_text(config, encoding="utf-8")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         out = Path(tmp) / "out.json"
@@ -90,6 +92,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--limit", type=int, default=0, help="only the first N messages (0: all)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--engine", help="enrich.sentiment_model (default: the default engine)")
     args = parser.parse_args()
     if not args.data.exists():
         raise SystemExit(f"{args.data}: not found (pass --data)")
@@ -102,14 +105,15 @@ def main() -> None:
         runs: dict[int, list[dict]] = {w: [] for w in args.workers}
         for i in range(args.runs):
             for w in args.workers:
-                r = one_run(data, w)
+                r = one_run(data, w, args.engine)
                 runs[w].append(r)
                 print(f"round {i + 1}, {w} worker(s): {r['read']} read, {r['stored']} stored in {r['wall_s']:.1f} s = "
                       f"{r['per_s']:.0f} mentions/s; CPU {r['cpu_s']:.1f} s ({r['cpu_ms_per_mention']:.2f} ms/mention); "
                       f"peak RSS parent {r['parent_peak_mb']:.0f} MB, workers "
                       f"{', '.join(f'{m:.0f}' for m in r['worker_peak_mb']) or '-'} MB; "
                       f"load {os.getloadavg()[0]:.1f}", flush=True)
-    summary: dict[str, object] = {"data": str(args.data), "limit": args.limit or None, "runs": args.runs, "cores": os.cpu_count()}
+    summary: dict[str, object] = {"data": str(args.data), "limit": args.limit or None, "runs": args.runs, "cores": os.cpu_count(),
+                                  "engine": args.engine or "default", "load_average": os.getloadavg()[0]}
     for w, rs in runs.items():
         rates = [r["per_s"] for r in rs]
         summary[f"workers_{w}"] = {

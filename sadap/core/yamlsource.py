@@ -113,8 +113,8 @@ def parse_yaml(text: str, name: str) -> tuple[Any, LineMap]:
         ) from None
     if duplicates:
         raise ConfigError("\n".join(f"{name}:{d}" for d in duplicates))
-    try:
-        data = yaml.safe_load(text)
+    try:  # the values from the nodes just composed (as yaml.safe_load would, without parsing twice)
+        data = yaml.SafeLoader("").construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         line = mark.line + 1 if mark else "?"
