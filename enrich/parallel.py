@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import multiprocessing
 import os
@@ -117,7 +118,13 @@ class EnrichPool:
         else:  # threads running (a crawl's reactor, the service): forking could copy a held lock
             context = multiprocessing.get_context("spawn")
             initargs = (pickle.dumps(enricher), os.getpid())
-        self._pool: Pool | None = context.Pool(workers, initializer=_start, initargs=initargs)
+        if fork:  # the workers' cyclic collector leaves what they inherit alone (fewer copied pages)
+            gc.freeze()
+        try:
+            self._pool: Pool | None = context.Pool(workers, initializer=_start, initargs=initargs)
+        finally:
+            if fork:
+                gc.unfreeze()  # the parent's own objects are collected as before
         self.pids = [p.pid for p in self._pool._pool if p.pid is not None]  # type: ignore[attr-defined]
         log.debug("enrichment pool: %d %s workers %s", workers, context.get_start_method(), self.pids)
 
