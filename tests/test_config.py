@@ -140,3 +140,29 @@ def test_webhook_secret_from_environment_only(monkeypatch):
         config.notifiers[0].resolved_url()
     monkeypatch.setenv("HOOK_URL", "http://127.0.0.1:9/secret-token")
     assert config.notifiers[0].resolved_url().endswith("secret-token")
+
+
+def test_a_config_without_sources_loads_without_scrapy(tmp_path):
+    # Start-up of `sadap ingest` and friends: the spiders (Scrapy, Twisted) load only when a
+    # configured source needs its kind's settings.
+    import subprocess
+    import sys
+
+    plain = write(tmp_path, "watch:\n  - name: แสงทอง\n")
+    code = (
+        "import sys; from pathlib import Path; from sadap.app.config import load_config_file; "
+        f"load_config_file(Path({str(plain)!r})); print('scrapy' in sys.modules, 'twisted' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_sources_are_still_validated_by_kind_with_one_line_errors(tmp_path):
+    path = write(tmp_path, "sources:\n  - name: news\n    kind: rss\n    url: https://example.co.th/rss.xml\n"
+                           "  - name: blog\n    kind: article\n    url: https://example.co.th/\n    follow: '('\n")
+    with pytest.raises(ConfigError) as err:
+        load_config_file(path)
+    assert str(err.value).startswith(f"{path}:8: sources[1].follow: not a regular expression")
+    ok = load_config_file(write(tmp_path, "sources:\n  - name: news\n    kind: rss\n    url: https://example.co.th/rss.xml\n"))
+    assert type(ok.sources[0]).__name__ == "RssOptions" and ok.source("news").kind == "rss"
+    assert ok.model_dump()["sources"][0]["url"] == "https://example.co.th/rss.xml"

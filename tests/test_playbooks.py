@@ -702,3 +702,20 @@ def test_new_playbooks_matching():
     assert match_playbook(ceo, playbooks).id == "executive-mention"
     # executive-mention is for watch rules only
     assert match_playbook(ceo.model_copy(update={"rule_type": "threshold"}), playbooks) is None
+
+
+def test_yaml_values_are_those_of_safe_load():
+    # parse_yaml builds the values from the nodes it composed for the line map (one parse).
+    import yaml
+
+    from sadap.core.yamlsource import parse_yaml
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(p for p in root.glob("playbooks/**/*.yaml")) + [root / "enrich" / "lexicons" / p.name
+                                                                   for p in (root / "enrich" / "lexicons").glob("*.yaml")]
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert parse_yaml(text, str(path))[0] == yaml.safe_load(text), path
+    assert parse_yaml("", "empty.yaml")[0] is None
+    assert parse_yaml("a: &x [1, 2]\nb: *x\n", "alias.yaml")[0] == {"a": [1, 2], "b": [1, 2]}

@@ -321,3 +321,16 @@ def test_a_transformers_engine_without_the_extra_fails_at_start_up_with_one_line
     assert "\n" not in message
     assert message.startswith(f"{path}:2: enrich.sentiment_model:")
     assert "needs sadap_no_such_module" in message and "pip install 'sadap[transformers]'" in message
+
+
+def test_onnx_engine_on_one_thread_by_default_gives_the_probabilities_of_two():
+    # One intra-op thread is the default (half the CPU a message); the numbers must not move.
+    from enrich.sentiment.onnx_model import OnnxSentiment
+
+    texts = [normalize(t) for t in ("แอปล่มอีกแล้ว โอนเงินไม่ได้เลย", "ขอบคุณค่ะ บริการดีมาก", "สาขาไหนเปิดวันอาทิตย์บ้างคะ",
+                                     "วันนี้ฝนตก", "ช้ามาก รอนานเกินไป แย่สุดๆ")]
+    directory = sentiment.ENGINES["mini-bert-v3"]
+    assert sentiment._options["threads"] == 1
+    one, _ = OnnxSentiment.load(directory, threads=1).proba(texts)
+    two, _ = OnnxSentiment.load(directory, threads=2).proba(texts)
+    assert np.array_equal(one, two)
