@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
@@ -88,11 +88,24 @@ class LexiconSettings(Protocol):
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _WORD = re.compile(r"\w")
-# Words that make a failure a repeated one ("ล่มอีกแล้ว", "เงินไม่เข้าทุกวัน"): with a complaint-type
-# word, a praise message saying one of these is sarcasm or praise-with-complaint (rule 5).
-REPEATS = ("อีกแล้ว", "อีกละ", "อีกแระ", "ทุกวัน", "ทุกที", "ทุกครั้ง", "ทุกรอบ", "ตลอดเลย", "ซ้ำซาก", "บ่อยมาก")
+# Words that make a failure a repeated one ("ล่มอีกแล้ว", "เงินไม่เข้าทุกวัน"): right after a
+# complaint-type word, a praise message saying one of these is sarcasm or praise-with-complaint
+# (rule 5). Whole words only: ทุกวันนี้ ("nowadays") is no repeat.
+REPEATS = ("อีกแล้ว", "อีกละ", "อีกแระ", "อีกแล้วค่ะ", "อีกแล้วครับ", "ทุกวัน", "ทุกที", "ทุกครั้ง", "ทุกรอบ", "ตลอด",
+           "ตลอดเลย", "ซ้ำซาก", "บ่อย", "บ่อยมาก", "เป็นประจำ", "อยู่เรื่อย", "อยู่เรื่อยๆ", "เรื่อยๆ")
+# How far (characters of the joined words) a repeat word may follow the failure it repeats.
+REPEAT_WINDOW = 12
 # Mild praise: in a neutral message, these alone make it ``satisfied`` (rule 6).
-MILD_PRAISE = frozenset({"โอเคนะ", "ก็ดี", "ก็โอเค", "ใช้ได้", "ใช้ง่าย", "ใช้ดี"})
+MILD_PRAISE = frozenset({"โอเคนะ", "ก็ดี", "ก็โอเค", "ใช้ได้", "ใช้ง่าย", "ใช้ดี", "ดีนะ", "ก็ดีนะ", "ไม่เลว", "พอใช้",
+                         "พอใช้ได้", "ถือว่าดี", "ถือว่าโอเค", "ดีอยู่", "อร่อยดี", "สวยดี", "ใช้ง่ายดี", "ก็อร่อย", "โอเคเลย"})
+# A wish word followed by "than this" says the offer should be better ("ควรเหนียวกว่านี้",
+# "อยากให้อร่อยกว่านี้"): a complaint signal.
+WISHES = ("ควร", "ควรจะ", "น่าจะ", "อยากให้", "ขอให้", "ช่วย")
+BETTER = ("กว่านี้", "กว่านี้หน่อย", "กว่านี้อีก")
+# Bare acknowledgements ("โอเคค่ะ", "ok ครับ"): praise only when the message is about an offer.
+ACKNOWLEDGEMENTS = frozenset({"โอเค", "ok", "โอเคนะ", "โอเคเลย"})
+# Contrast words: praise before one and a fault after it is a mixed review (rule 7).
+CONTRASTS = ("แต่", "แต่ว่า", "ติดตรง", "ติดที่", "ข้อเสีย", "ข้อเสียคือ", "เสียตรง", "เสียอย่างเดียว", "ติดอย่างเดียว")
 _MASK_TOKENS = {"[url]", "url", "@", "โทร", "เลขบัตร", "อีเมล", "เลข", "บัตร"}
 _lock = threading.Lock()
 _default: dict[str, Any] | None = None
@@ -210,6 +223,23 @@ class Words:
         has_words = any(t not in _MASK_TOKENS and _WORD.search(t) and not t.isdigit() for t in tokens)
         return cls("".join(parts), frozenset(bounds), text.lower().replace("\ufe0f", ""), has_words)
 
+    def first(self, words: Iterable[str]) -> int:
+        """Where the first of ``words`` starts as whole words (-1: none)."""
+        found = [i for w in words for i in self._starts(w) if i + len(w) in self.bounds]
+        return min(found, default=-1)
+
+    def _starts(self, word: str) -> Iterator[int]:
+        i = self.joined.find(word)
+        while i != -1:
+            if i in self.bounds:
+                yield i
+            i = self.joined.find(word, i + 1)
+
+    def followed_by(self, end: int, words: Iterable[str], window: int) -> bool:
+        """Whether one of ``words`` (whole words) starts within ``window`` characters after ``end``."""
+        return any(end <= i <= end + window and i + len(w) in self.bounds for w in words for i in self._starts(w)
+                   if i >= end)
+
     def preceded_by(self, start: int, words: Iterable[str]) -> bool:
         return any(
             start - len(w) in self.bounds and self.joined[start - len(w):start] == w for w in words if 0 < len(w) <= start
@@ -238,8 +268,12 @@ class Lexicons:
         category_complaint_types: Mapping[str, str] | None = None,
         complaint_type_categories: Mapping[str, str] | None = None,
         not_complaints: Iterable[str] = (),
+        not_praise: Iterable[str] = (),
+        mood_words: Iterable[str] = (),
     ):
-        self.expectation = WordSet({k: expectation.get(k, ()) for k in ("delighted", "satisfied", "disappointed")})
+        self.mood_words = frozenset(_key(w) for w in mood_words)
+        self.expectation = WordSet({k: expectation.get(k, ()) for k in ("delighted", "satisfied", "disappointed")},
+                                   not_praise)
         self.negations = sorted({_key(w) for w in expectation.get("negations", ())}, key=len, reverse=True)
         # Complaint words are not negated by ไม่ได้: it mostly ends the clause before them
         # ("กินไม่ได้ สกปรก"), where ไม่ (ไม่แพง) and ไม่เคย (ไม่เคยค้าง) do negate them.
@@ -297,6 +331,8 @@ class Lexicons:
             category_complaint_types=base.get("category_complaint_types", {}),
             complaint_type_categories=base.get("complaint_type_categories", {}),
             not_complaints=list(base.get("not_complaints", [])) + list(not_complaints),
+            not_praise=list(base.get("not_praise", [])),
+            mood_words=list(base.get("mood_words", [])),
         )
 
     @staticmethod
@@ -336,32 +372,53 @@ class Lexicons:
         delighted: list[str] = []
         satisfied: list[str] = []
         disappointed: list[str] = []
+        praise_at: list[int] = []
+        fault_at: list[int] = []
         for key, label, start in self.expectation.find(words):
             if label == "disappointed":
-                (satisfied if negated(start) else disappointed).append(key)
+                if negated(start):
+                    satisfied.append(key)
+                    praise_at.append(start)
+                else:
+                    disappointed.append(key)
+                    fault_at.append(start)
             elif negated(start):
                 disappointed.append(key)
+                fault_at.append(start)
             else:
                 (delighted if label == "delighted" else satisfied).append(key)
+                praise_at.append(start)
         categories = self.categories.find(words)
         # A complaint word right after a negation is no complaint: ไม่แพง, ไม่ค้าง, ไม่แพ้.
         types = [hit for hit in self.types.find(words) if not negated(hit[2], self.complaint_negations)]
-        signals = [k for k, _, start in self.signals.find(words) if not negated(start, self.complaint_negations)]
+        signal_hits = [(k, start) for k, _, start in self.signals.find(words) if not negated(start, self.complaint_negations)]
+        signals = [k for k, _ in signal_hits]
         best_type = self._best(self.type_names, types)
         category = self._best(self.category_names, categories) or self.type_categories.get(best_type or "") or OTHER
         about_org = bool(categories or types)
-        # A negative message that only names a product (chit-chat, rants at the police about
-        # e-cigarettes) must say what is wrong with it to count: on 90 such messages sampled and
-        # labelled for this rule (tests/data/enrich_tune/complaint-evidence.jsonl) 57 were no complaint.
-        # Rule 5: praise words with a failure (sarcasm, praise-with-complaint) are a complaint.
-        sarcasm = (sentiment == "pos" and bool(delighted or satisfied) and about_org
-                   and bool(signals or (types and any(r in words.joined for r in REPEATS))))
+        if not about_org and not delighted and satisfied and all(k in ACKNOWLEDGEMENTS for k in satisfied):
+            satisfied = []  # "โอเคค่ะ": an acknowledgement, not an evaluation
+        # Rule 7: praise, then a contrast word, then a fault ("อร่อย แต่หมูบางจน"): a mixed review.
+        contrast = words.first(CONTRASTS)
+        fault_after = contrast >= 0 and any(
+            start > contrast for start in [*fault_at, *(t[2] for t in types), *(st for _, st in signal_hits)]
+        )
+        mixed = fault_after and any(0 <= start < contrast for start in praise_at) and about_org
+        # Rule 5: praise words with a failure (sarcasm, praise-with-complaint) are a complaint: a
+        # complaint signal (ล่ม, เข้าไม่ได้ ...), or a complaint-type word followed by a repeat (ทุกวัน).
+        repeated = any(words.followed_by(start + len(key), REPEATS, REPEAT_WINDOW) for key, _, start in types)
+        failure = bool(signals) or repeated
+        sarcasm = (sentiment in ("pos", "neu") and bool(delighted or satisfied) and about_org and failure
+                   and not (mixed and not signals))
         if sarcasm:
             sentiment = "neg"
+        wish = words.first(WISHES)
+        if wish >= 0 and words.followed_by(wish, BETTER, 40):  # "ควรเหนียวกว่านี้": it should be better
+            signals.append("กว่านี้")
         if sentiment == "neg":
-            complaining = bool(signals or types or disappointed)
+            complaining = bool(signals or types or [k for k in disappointed if k not in self.mood_words])
         else:
-            complaining = sentiment in ("neu", "q", None) and bool(signals)
+            complaining = (sentiment in ("neu", "q", None) and bool(signals)) or mixed
         is_complaint = complaining and about_org
         complaint_type = None
         if is_complaint:
@@ -371,6 +428,8 @@ class Lexicons:
         expectation: ExpectationLevel
         if sentiment == "q":
             expectation = "none"
+        elif mixed and not sarcasm:  # rule 7: good, but ... is still satisfied (and may be a complaint)
+            expectation = "satisfied"
         elif sentiment == "pos":
             if d > x:
                 expectation = "delighted"
@@ -379,7 +438,12 @@ class Lexicons:
             else:
                 expectation = "none"
         elif sentiment == "neg":
-            expectation = "disappointed" if (x or about_org) else "none"
+            if x or is_complaint or (about_org and not d + s):
+                expectation = "disappointed"
+            elif d + s:  # the model reads it negative, but every evaluative word is praise
+                expectation = "satisfied" if about_org else "none"
+            else:
+                expectation = "none"
         elif x > d + s or is_complaint:
             expectation = "disappointed"
         elif d > x and about_org:
