@@ -102,8 +102,17 @@ MILD_PRAISE = frozenset({"โอเคนะ", "ก็ดี", "ก็โอเ�
 # "อยากให้อร่อยกว่านี้"): a complaint signal.
 WISHES = ("ควร", "ควรจะ", "น่าจะ", "อยากให้", "ขอให้", "ช่วย")
 BETTER = ("กว่านี้", "กว่านี้หน่อย", "กว่านี้อีก")
+# Wishing for an offer one has not used ("อยากลอง", "อยากได้") is no evaluation (the annotation
+# guidelines: "entries that only wish for a product are none"), unless the message also says it
+# was used ("ใช้แล้ว", "เคยใช้").
+WISH_TO_TRY = ("อยากลอง", "อยากได้", "อยากมี", "อยากใช้", "อยากกิน", "อยากจิบ", "อยากดื่ม", "อยากไป", "อยากขับ",
+               "ถ้าได้ลอง", "ถ้าได้ใช้", "ถ้ามีโอกาส", "อยากเป็นเจ้าของ")
+USED = ("ใช้แล้ว", "ลองแล้ว", "กินแล้ว", "เคยใช้", "เคยกิน", "เคยลอง", "ใช้อยู่", "ใช้มา", "ขับมา", "กินมา", "ซื้อมา")
+# Thanks for a fault is ironic ("ขอบคุณที่ทำให้รอสายครึ่งชั่วโมง"): a complaint-type word after one
+# of these is a failure for rule 5.
+IRONIC_THANKS = ("ขอบคุณที่ทำให้", "ขอบคุณที่ให้", "ขอบใจที่ทำให้", "ขอบคุณมากที่ทำให้", "ขอบคุณนะที่ทำให้")
 # Bare acknowledgements ("โอเคค่ะ", "ok ครับ"): praise only when the message is about an offer.
-ACKNOWLEDGEMENTS = frozenset({"โอเค", "ok", "โอเคนะ", "โอเคเลย"})
+ACKNOWLEDGEMENTS = frozenset({"โอเค", "ok", "โอเคเลย"})
 # Contrast words: praise before one and a fault after it is a mixed review (rule 7).
 CONTRASTS = ("แต่", "แต่ว่า", "ติดตรง", "ติดที่", "ข้อเสีย", "ข้อเสียคือ", "เสียตรง", "เสียอย่างเดียว", "ติดอย่างเดียว")
 _MASK_TOKENS = {"[url]", "url", "@", "โทร", "เลขบัตร", "อีเมล", "เลข", "บัตร"}
@@ -407,7 +416,9 @@ class Lexicons:
         # Rule 5: praise words with a failure (sarcasm, praise-with-complaint) are a complaint: a
         # complaint signal (ล่ม, เข้าไม่ได้ ...), or a complaint-type word followed by a repeat (ทุกวัน).
         repeated = any(words.followed_by(start + len(key), REPEATS, REPEAT_WINDOW) for key, _, start in types)
-        failure = bool(signals) or repeated
+        thanks = words.first(IRONIC_THANKS)
+        ironic = thanks >= 0 and any(start > thanks for _, _, start in types)
+        failure = bool(signals) or repeated or ironic
         sarcasm = (sentiment in ("pos", "neu") and bool(delighted or satisfied) and about_org and failure
                    and not (mixed and not signals))
         if sarcasm:
@@ -426,7 +437,8 @@ class Lexicons:
 
         d, s, x = len(delighted), len(satisfied), len(disappointed)
         expectation: ExpectationLevel
-        if sentiment == "q":
+        wishing = not x and words.first(WISH_TO_TRY) >= 0 and words.first(USED) < 0
+        if sentiment == "q" or (wishing and sentiment in ("pos", "neu")):
             expectation = "none"
         elif mixed and not sarcasm:  # rule 7: good, but ... is still satisfied (and may be a complaint)
             expectation = "satisfied"
