@@ -450,9 +450,11 @@ class Lexicons:
             else:
                 expectation = "none"
         elif sentiment == "neg":
-            if x or is_complaint or (about_org and not d + s):
+            # Rule 8: the model reads it negative, but its evaluative words are all praise, more than
+            # one ("ใช้งานง่าย แข็งแรง ราคาไม่แพง"): satisfied. One bare "ดี" is too little to overrule it.
+            if x or is_complaint or (about_org and d + s < 2 and not d):
                 expectation = "disappointed"
-            elif d + s:  # the model reads it negative, but every evaluative word is praise
+            elif d + s:
                 expectation = "satisfied" if about_org else "none"
             else:
                 expectation = "none"
