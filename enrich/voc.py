@@ -111,6 +111,8 @@ USED = ("ใช้แล้ว", "ลองแล้ว", "กินแล้ว
 # Thanks for a fault is ironic ("ขอบคุณที่ทำให้รอสายครึ่งชั่วโมง"): a complaint-type word after one
 # of these is a failure for rule 5.
 IRONIC_THANKS = ("ขอบคุณที่ทำให้", "ขอบคุณที่ให้", "ขอบใจที่ทำให้", "ขอบคุณมากที่ทำให้", "ขอบคุณนะที่ทำให้")
+# Intensifiers: right after mild praise (ชอบ … มาก, อร่อย … สุดๆ) they make it strong praise.
+INTENSIFIERS = ("มาก", "มากๆ", "มากมาก", "สุดๆ", "มั่ก", "มั่กๆ", "เว่อ", "เวอร์", "ที่สุด", "สุดยอด", "จริงๆ")
 # Bare acknowledgements ("โอเคค่ะ", "ok ครับ"): praise only when the message is about an offer.
 ACKNOWLEDGEMENTS = frozenset({"โอเค", "ok", "โอเคเลย"})
 # Contrast words: praise before one and a fault after it is a mixed review (rule 7).
@@ -395,7 +397,9 @@ class Lexicons:
                 disappointed.append(key)
                 fault_at.append(start)
             else:
-                (delighted if label == "delighted" else satisfied).append(key)
+                # "ชอบแสนสิริมากกก": mild praise with an intensifier just after it is strong praise.
+                strong = label == "delighted" or words.followed_by(start + len(key), INTENSIFIERS, 12)
+                (delighted if strong else satisfied).append(key)
                 praise_at.append(start)
         categories = self.categories.find(words)
         # A complaint word right after a negation is no complaint: ไม่แพง, ไม่ค้าง, ไม่แพ้.
