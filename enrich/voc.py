@@ -465,7 +465,7 @@ class Lexicons:
         elif x > d + s or is_complaint:
             expectation = "disappointed"
         elif d > x and about_org:
-            expectation = "satisfied"
+            expectation = "delighted" if d >= 2 and not x else "satisfied"
         elif not x and any(k in MILD_PRAISE for k in satisfied):  # rule 6: mild praise (โอเคนะ, ก็ดี)
             expectation = "satisfied"
         else:
