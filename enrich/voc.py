@@ -31,11 +31,18 @@ measured on the held-out ``tests/data/enrich_dev``. The rules, in order (see doc
    than disappointment hits about an organisation's offer, else ``none``.
 
 5. **Praise with a failure** (sarcasm: "เก่งมากเลยค่ะแสงทอง ล่มทุกวัน", "สุดยอด โอนเงินไม่เข้าอีกแล้ว"):
-   a ``pos`` message with praise words that also reports a failure (a complaint signal, or a
-   complaint-type word with a repeat word: อีกแล้ว, ทุกวัน, ทุกที …) about an organisation's offer
-   is read as ``neg``, a complaint, ``disappointed`` (:attr:`VocResult.sentiment`).
+   a ``pos`` or ``neu`` message with praise words that also reports a failure about an
+   organisation's offer (a complaint signal; a complaint-type word with a repeat word right after
+   it: อีกแล้ว, ทุกวัน, ทุกที …; a complaint-type word after ironic thanks: ขอบคุณที่ทำให้) is read
+   as ``neg``, a complaint, ``disappointed`` (:attr:`VocResult.sentiment`).
 6. **Mild praise** (:data:`MILD_PRAISE`: "โอเคนะ", "ก็ดี", "ใช้ง่าย") in a ``neu`` message with no
-   disappointment and no complaint is ``satisfied``.
+   disappointment and no complaint is ``satisfied``; a bare acknowledgement ("โอเคค่ะ") without an
+   offer named is no praise, nor are the ``not_praise`` phrases ("ใช้ได้เฉพาะ", "ดีไหม").
+7. **Praise, then a fault** after a contrast word ("อร่อย แต่หมูบางจน"): a mixed review,
+   ``satisfied`` and a complaint whatever the sentiment.
+8. **Praise read as negative**: a ``neg`` message whose evaluative words are all praise, two or
+   more, is ``satisfied`` about an offer. Mood words (เบื่อ, โมโห) alone make no complaint; a wish
+   for better ("ควรเหนียวกว่านี้") is a complaint signal; wishing to try ("อยากลอง") is no evaluation.
 
 A mention without any word (empty, emoji or masks only) is ``none`` / ``other`` / not a
 complaint.
@@ -169,23 +176,25 @@ class WordSet:
         taken: list[tuple[int, int]] = []
         out: list[tuple[str, str, int]] = []
         joined, bounds = text.joined, text.bounds
-        opening = self._by_opening.get
-        candidates: set[int] = set()
-        for b in bounds:
-            for prefix in (joined[b : b + 2], joined[b : b + 1]):
-                hit = opening(prefix)
-                if hit:
-                    candidates.update(hit)
-        for i in sorted(candidates):  # the entries' order: longest first
-            key, label = self.words[i]
-            start = joined.find(key)
-            while start != -1:
-                end = start + len(key)
-                if start in bounds and end in bounds and not any(s < end and start < e for s, e in taken):
+        # Entry -> the boundaries (in text order) where its opening stands: only there can it match.
+        by_opening = self._by_opening
+        prefixes = text.prefixes
+        at: dict[int, list[int]] = {}
+        for prefix in prefixes.keys() & by_opening.keys():
+            positions = prefixes[prefix]
+            for i in by_opening[prefix]:
+                at[i] = positions
+        words = self.words
+        for i in sorted(at):  # the entries' order: longest first
+            key, label = words[i]
+            size = len(key)
+            for start in at[i]:
+                end = start + size
+                if end in bounds and joined.startswith(key, start) and not any(
+                        s < end and start < e for s, e in taken):
                     taken.append((start, end))
                     if label is not None:
                         out.append((key, label, start))
-                start = joined.find(key, start + 1)
         for key, label in self.symbols:
             if label is not None:
                 out.extend((key, label, -1) for _ in range(text.raw.count(key)))
@@ -215,6 +224,9 @@ class Words:
     bounds: frozenset[int]
     raw: str
     has_words: bool
+    # Each word start, in text order, under the first two characters and the first character
+    # from it: where a lexicon entry with that opening may match.
+    prefixes: dict[str, list[int]] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def of(cls, tokens: Sequence[str], text: str) -> "Words":
@@ -232,7 +244,16 @@ class Words:
             pos += len(tok)
             bounds.add(pos)
         has_words = any(t not in _MASK_TOKENS and _WORD.search(t) and not t.isdigit() for t in tokens)
-        return cls("".join(parts), frozenset(bounds), text.lower().replace("\ufe0f", ""), has_words)
+        joined = "".join(parts)
+        prefixes: dict[str, list[int]] = {}
+        for b in sorted(bounds):
+            if b >= pos:
+                continue
+            two = joined[b:b + 2]
+            prefixes.setdefault(two, []).append(b)
+            if len(two) == 2:
+                prefixes.setdefault(two[0], []).append(b)
+        return cls(joined, frozenset(bounds), text.lower().replace("\ufe0f", ""), has_words, prefixes)
 
     def first(self, words: Iterable[str]) -> int:
         """Where the first of ``words`` starts as whole words (-1: none)."""
@@ -412,24 +433,29 @@ class Lexicons:
         if not about_org and not delighted and satisfied and all(k in ACKNOWLEDGEMENTS for k in satisfied):
             satisfied = []  # "โอเคค่ะ": an acknowledgement, not an evaluation
         # Rule 7: praise, then a contrast word, then a fault ("อร่อย แต่หมูบางจน"): a mixed review.
-        contrast = words.first(CONTRASTS)
-        fault_after = contrast >= 0 and any(
-            start > contrast for start in [*fault_at, *(t[2] for t in types), *(st for _, st in signal_hits)]
-        )
-        mixed = fault_after and any(0 <= start < contrast for start in praise_at) and about_org
+        # (Each test below runs only when the cheaper ones before it leave it open.)
+        faults_at = [*fault_at, *(t[2] for t in types), *(st for _, st in signal_hits)]
+        mixed = False
+        if praise_at and faults_at and about_org:
+            contrast = words.first(CONTRASTS)
+            mixed = (contrast >= 0 and any(start > contrast for start in faults_at)
+                     and any(0 <= start < contrast for start in praise_at))
         # Rule 5: praise words with a failure (sarcasm, praise-with-complaint) are a complaint: a
-        # complaint signal (ล่ม, เข้าไม่ได้ ...), or a complaint-type word followed by a repeat (ทุกวัน).
-        repeated = any(words.followed_by(start + len(key), REPEATS, REPEAT_WINDOW) for key, _, start in types)
-        thanks = words.first(IRONIC_THANKS)
-        ironic = thanks >= 0 and any(start > thanks for _, _, start in types)
-        failure = bool(signals) or repeated or ironic
-        sarcasm = (sentiment in ("pos", "neu") and bool(delighted or satisfied) and about_org and failure
-                   and not (mixed and not signals))
+        # complaint signal (ล่ม, เข้าไม่ได้ ...), a complaint-type word followed by a repeat (ทุกวัน),
+        # or a complaint-type word after ironic thanks (ขอบคุณที่ทำให้).
+        sarcasm = False
+        if sentiment in ("pos", "neu") and (delighted or satisfied) and about_org and not (mixed and not signals):
+            sarcasm = bool(signals) or any(
+                words.followed_by(start + len(key), REPEATS, REPEAT_WINDOW) for key, _, start in types)
+            if not sarcasm and types:
+                thanks = words.first(IRONIC_THANKS)
+                sarcasm = thanks >= 0 and any(start > thanks for _, _, start in types)
         if sarcasm:
             sentiment = "neg"
-        wish = words.first(WISHES)
-        if wish >= 0 and words.followed_by(wish, BETTER, 40):  # "ควรเหนียวกว่านี้": it should be better
-            signals.append("กว่านี้")
+        if "กว่านี้" in words.joined:  # "ควรเหนียวกว่านี้": it should be better than this
+            wish = words.first(WISHES)
+            if wish >= 0 and words.followed_by(wish, BETTER, 40):
+                signals.append("กว่านี้")
         if sentiment == "neg":
             complaining = bool(signals or types or [k for k in disappointed if k not in self.mood_words])
         else:
@@ -441,7 +467,8 @@ class Lexicons:
 
         d, s, x = len(delighted), len(satisfied), len(disappointed)
         expectation: ExpectationLevel
-        wishing = not x and words.first(WISH_TO_TRY) >= 0 and words.first(USED) < 0
+        wishing = (sentiment in ("pos", "neu") and not x and any(w in words.joined for w in ("อยาก", "ถ้าได้", "ถ้ามี"))
+                   and words.first(WISH_TO_TRY) >= 0 and words.first(USED) < 0)
         if sentiment == "q" or (wishing and sentiment in ("pos", "neu")):
             expectation = "none"
         elif mixed and not sarcasm:  # rule 7: good, but ... is still satisfied (and may be a complaint)
