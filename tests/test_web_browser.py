@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser_support import browser, chromium_missing, page, served_workspace, sign_in_page  # noqa: F401 (fixtures)
+from tests.browser_support import chromium_missing, served_workspace, sign_in_page
 from tests.web_support import PASSWORD
 
 pytestmark = pytest.mark.browser
