@@ -11,7 +11,8 @@
   every third of ``distributed.lease``; a standby takes over when it expires.
 
 Redis keys (prefix ``distributed.key_prefix``): ``<prefix>:<source>:requests`` (the queue),
-``<prefix>:<source>:dupefilter``, ``<prefix>:<source>:start`` and ``<prefix>:scheduler:lease``.
+``<prefix>:<source>:dupefilter``, ``<prefix>:<source>:start``, ``<prefix>:<source>:state`` (the
+source's incremental state, crawlers/state.py) and ``<prefix>:scheduler:lease``.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def scrapy_settings(config: Config, source: str) -> dict[str, Any]:
         "REDIS_URL": config.distributed.redis_url,
         "REDIS_PARAMS": params,
         "SADAP_REDIS_START_KEY": key(config, source, "start"),
+        # Incremental state (last ids, cursors, dates) shared by the workers, not one copy per worker.
+        "SADAP_REDIS_STATE_KEY": key(config, source, "state"),
     }
 
 

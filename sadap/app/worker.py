@@ -67,8 +67,6 @@ def run_worker(
     project = get_project_settings()
     project.setdict(settings or {}, priority="cmdline")
     project.set("SADAP_CONFIG", config, priority="cmdline")
-    if not project.get("SADAP_STATE_DIR"):
-        project.set("SADAP_STATE_DIR", str(config.data_path / "crawl-state" / str(config.worker_id)), priority="cmdline")
     project.set("LOG_LEVEL", log_level, priority="cmdline")
     process = CrawlerProcess(project)
     for source in chosen:
