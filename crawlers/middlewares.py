@@ -128,8 +128,12 @@ class ApiAuthMiddleware:
         return cls(crawler)
 
     def _auth(self) -> tuple[dict[str, str], str | None]:
-        spider = self.crawler.spider
-        return spider.auth_headers(), spider.auth_origin()
+        spider: Any = self.crawler.spider  # a SourceSpider with uses_auth (see from_crawler)
+        if spider is None:
+            return {}, None
+        headers: dict[str, str] = spider.auth_headers()
+        origin: str | None = spider.auth_origin()
+        return headers, origin
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         headers, origin = self._auth()

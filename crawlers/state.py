@@ -137,7 +137,7 @@ class RedisState(SourceState):
         for _ in range(50):
             with self.client.pipeline() as pipe:
                 try:
-                    pipe.watch(self.key)
+                    pipe.watch(self.key)  # type: ignore[no-untyped-call]
                     theirs = self._parse(pipe.get(self.key), self.key)
                     merged = merge(theirs, self._base, self.data)
                     pipe.multi()
