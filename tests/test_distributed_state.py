@@ -27,6 +27,7 @@ from sadap.app.config import load_config_file
 from sadap.app.crawl_reports import import_files, load_reports, save_report
 from sadap.app.distributed import push_start, scrapy_settings
 from sadap.core.timeutil import now_utc
+from sadap.store.sqlite import SQLiteStore
 from tests.fake_http import FakeServer
 from tests.redis_support import redis_server, redis_url  # noqa: F401 (fixtures)
 from tests.test_platforms import FakeX
@@ -221,12 +222,22 @@ def two_rounds(redis_server, tmp_path_factory):  # noqa: F811
 
             # Both workers still running: the round's end was shared through Redis, not at shutdown.
             _until(marked, "the newest id in the shared state")
+
+            def reported(items: int) -> bool:
+                with SQLiteStore(db) as store:
+                    report = load_reports(store).get("x-bank")
+                reports.append(report)
+                return report is not None and report["items"] == items
+
+            reports: list[dict[str, object] | None] = []
+            _until(lambda: reported(150), "round 1's crawl report in the store", timeout=60)
             round1 = list(server.calls)
             server.calls.clear()
             fake.posts += [FakeX.post(1150), FakeX.post(1151)]
             assert push_start(config, "x-bank")
             _until(lambda: _stored(db) >= 152, "round 2 stored")
-            time.sleep(3)  # anything a second worker would have fetched again arrives by now
+            _until(lambda: reported(2), "round 2's crawl report in the store", timeout=60)
+            time.sleep(2)  # anything a second worker would have fetched again arrives by now
             round2 = list(server.calls)
             stored = _stored(db)
             everything = _everything_in(client)
@@ -236,7 +247,7 @@ def two_rounds(redis_server, tmp_path_factory):  # noqa: F811
             for worker in workers:
                 worker.wait(60)
             commands = monitor.close()
-    yield {"round1": round1, "round2": round2, "stored": stored, "state": state, "commands": commands,
+    yield {"reports": [r for r in reports if r], "round1": round1, "round2": round2, "stored": stored, "state": state, "commands": commands,
            "everything": everything, "logs": [log.read_text(errors="replace") for log in logs], "data": tmp / "data"}
 
 
@@ -267,6 +278,15 @@ def test_round_two_fetches_only_new_posts_whichever_worker_runs_it(two_rounds):
     assert not (two_rounds["data"] / "crawl-state").exists()  # no copy per worker
 
 
+@pytest.mark.slow
+def test_each_round_is_one_crawl_report_in_the_store_with_every_workers_share(two_rounds):
+    first = next(r for r in two_rounds["reports"] if r["items"] == 150)
+    second = two_rounds["reports"][-1]
+    assert (first["new"], first["errors"], first["first_error"]) == (150, 0, None)
+    assert (second["items"], second["new"], second["errors"]) == (2, 2, 0)
+    assert first["started_at"] < second["started_at"] <= second["finished_at"]
+
+
 # -- crawl reports in the store -------------------------------------------------------------------
 def test_crawl_reports_live_in_the_store_and_old_files_move_in_once(store, tmp_path):  # noqa: F811
     at = now_utc().replace(microsecond=0)
@@ -294,3 +314,22 @@ def test_crawl_reports_live_in_the_store_and_old_files_move_in_once(store, tmp_p
     assert reports["khaosod"]["items"] == 3
     assert not old.exists() and (tmp_path / "data" / "crawl-reports.imported").is_dir()
     assert import_files(store, tmp_path / "data") == 0
+
+
+def test_opening_a_second_store_in_a_process_keeps_the_first_ones_locks(tmp_path):
+    """`sadap worker` holds two SQLite stores (the ingest's and the crawl reports'): opening the
+    second must not close a descriptor of the file, which would drop the first one's POSIX locks
+    and let other workers write beside it (a 2-worker crawl corrupted the file that way)."""
+    import fcntl
+
+    from sadap.core.files import private_file
+
+    path = private_file(tmp_path / "sadap.db")
+    with open(path, "r+b") as held:
+        fcntl.lockf(held, fcntl.LOCK_EX)  # as SQLite's own connection holds its locks
+        private_file(path)  # a second store opening the same file
+        probe = ("import fcntl, sys\nf = open(sys.argv[1], 'r+b')\n"
+                 "try:\n    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept OSError:\n    print('held')\n"
+                 "else:\n    print('free')\n")
+        done = subprocess.run([PY, "-c", probe, str(path)], capture_output=True, text=True, timeout=30)
+    assert done.stdout.strip() == "held", done.stdout + done.stderr

@@ -12,7 +12,9 @@
 
 Redis keys (prefix ``distributed.key_prefix``): ``<prefix>:<source>:requests`` (the queue),
 ``<prefix>:<source>:dupefilter``, ``<prefix>:<source>:start``, ``<prefix>:<source>:state`` (the
-source's incremental state, crawlers/state.py) and ``<prefix>:scheduler:lease``.
+source's incremental state, crawlers/state.py), ``<prefix>:<source>:round`` (when the current round
+was pushed) with ``<prefix>:<source>:report:<round>`` (the workers' counts for its crawl report,
+kept a week) and ``<prefix>:scheduler:lease``.
 """
 
 from __future__ import annotations
@@ -91,9 +93,11 @@ def push_start(config: Config, source: str, client: Redis | None = None) -> bool
     if client.zcard(queue) or client.llen(key(config, source, "start")):
         log.info("crawl %s: the previous round is still queued, not started again", source)
         return False
+    started = str(time.time())
     pipe = client.pipeline()
     pipe.delete(key(config, source, "dupefilter"))
-    pipe.rpush(key(config, source, "start"), str(time.time()))
+    pipe.set(key(config, source, "round"), started)  # the workers' crawl reports add up under it
+    pipe.rpush(key(config, source, "start"), started)
     pipe.execute()
     log.info("crawl %s: round queued for the workers", source)
     return True
