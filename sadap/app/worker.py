@@ -143,11 +143,12 @@ def run_worker(
     process = CrawlerProcess(project)
     store = open_store(config)  # the crawl reports (the ingest has its own)
     errors = _ErrorCounter()
+    reports: list[RoundReports] = []  # held here: Scrapy's signals keep only weak references
     for source in chosen:
         crawler = process.create_crawler(SPIDERS[source.kind])
         # Its own queue, filter and start list (settings are frozen only when the crawl starts).
         crawler.settings.setdict(scrapy_settings(config, source.name), priority="cmdline")
-        RoundReports(config, source.name, crawler, client, store, errors)
+        reports.append(RoundReports(config, source.name, crawler, client, store, errors))
         process.crawl(crawler, **source.spider_arguments())
     log.info("worker %s: %d source(s) on the shared queue", config.worker_id, len(chosen))
     logging.root.addHandler(errors)
