@@ -13,7 +13,9 @@ Where it lives:
   crawls and, when it goes idle at the end of a round, merges *its own changes* into the shared
   value (:func:`merge`: the keys it set or removed since it last read it, in one optimistic
   transaction), so two workers updating different topics, videos or posts both keep theirs; where
-  both changed the same value, the later one wins.
+  both changed the same value, the later one wins. While Redis has no state for a source yet, the
+  file of a crawl on one machine (``SADAP_STATE_DIR``, which ``sadap worker`` points at
+  ``<data_dir>/crawl-state``) is taken as its start.
 """
 
 from __future__ import annotations
@@ -96,19 +98,23 @@ def merge(theirs: Any, base: Any, mine: Any) -> Any:
 class RedisState(SourceState):
     """The state as one JSON value in Redis, shared by every worker (see the module docstring)."""
 
-    def __init__(self, client: Redis, key: str) -> None:
+    def __init__(self, client: Redis, key: str, seed: SourceState | None = None) -> None:
         super().__init__(None)
         self.client = client
         self.key = key
         self._base: dict[str, Any] = {}
         self._read()
+        if seed is not None and seed.data and not self.client.exists(self.key):
+            # Moving from one machine to several: the state file carries on (written at the next sync).
+            self.data = copy.deepcopy(seed.data)
+            logger.info("%s: crawl state taken from %s", self.key, seed.path)
 
     @classmethod
-    def from_settings(cls, settings: Any, key: str) -> RedisState:
+    def from_settings(cls, settings: Any, key: str, seed: SourceState | None = None) -> RedisState:
         # scrapy-redis's connection helper: REDIS_URL and REDIS_PARAMS (password from the environment).
         from scrapy_redis.connection import get_redis_from_settings
 
-        return cls(get_redis_from_settings(settings), key)
+        return cls(get_redis_from_settings(settings), key, seed)
 
     @staticmethod
     def _parse(raw: bytes | str | None, key: str) -> dict[str, Any]:

@@ -98,6 +98,25 @@ def test_two_workers_states_in_redis_keep_each_others_changes(redis_url):  # noq
     assert RedisState(client, "sadap:pantip:state").data["topics"]["41"]["title"] == "แอปแสงทองล่ม"
 
 
+def test_a_state_file_from_one_machine_seeds_redis_once(redis_url, tmp_path):  # noqa: F811
+    import redis
+
+    from crawlers.state import SourceState
+
+    client = redis.Redis.from_url(redis_url)
+    on_disk = SourceState.for_source(tmp_path, "x", "x-bank")
+    on_disk.data["since_id"] = "1149"
+    on_disk.save()
+    seeded = RedisState(client, "sadap:x-bank:state", seed=SourceState.for_source(tmp_path, "x", "x-bank"))
+    assert seeded.data == {"since_id": "1149"}
+    seeded.sync()
+    assert json.loads(client.get("sadap:x-bank:state")) == {"since_id": "1149"}
+    seeded.data["since_id"] = "1151"
+    seeded.sync()
+    again = RedisState(client, "sadap:x-bank:state", seed=SourceState.for_source(tmp_path, "x", "x-bank"))
+    assert again.data == {"since_id": "1151"}  # Redis has it now: the old file no longer counts
+
+
 def test_worker_settings_put_the_state_in_redis(tmp_path):
     (tmp_path / "sadap.yaml").write_text('data_dir: data\ndistributed: {redis_url: "redis://10.0.0.5:6379/0"}\n', encoding="utf-8")
     config = load_config_file(tmp_path / "sadap.yaml")

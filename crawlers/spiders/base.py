@@ -125,12 +125,11 @@ class SourceSpider(scrapy.Spider):
         """This source's state between crawls (see :mod:`crawlers.state`): a file saved when the spider
         closes, or on several machines a value in Redis shared at the end of each round."""
         if self._state is None:
+            state_dir = getattr(self, "state_dir", None) or self.settings.get("SADAP_STATE_DIR")
+            on_disk = SourceState.for_source(state_dir, self.name, self.source)
             redis_key = self.settings.get("SADAP_REDIS_STATE_KEY")
-            if redis_key:
-                self._state = RedisState.from_settings(self.settings, redis_key)
-            else:
-                state_dir = getattr(self, "state_dir", None) or self.settings.get("SADAP_STATE_DIR")
-                self._state = SourceState.for_source(state_dir, self.name, self.source)
+            # Several machines: shared in Redis (a file from one machine seeds it, once).
+            self._state = RedisState.from_settings(self.settings, redis_key, seed=on_disk) if redis_key else on_disk
         return self._state
 
     def begin_round(self) -> None:

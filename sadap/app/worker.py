@@ -139,6 +139,8 @@ def run_worker(
     project = get_project_settings()
     project.setdict(settings or {}, priority="cmdline")
     project.set("SADAP_CONFIG", config, priority="cmdline")
+    if not project.get("SADAP_STATE_DIR"):  # read only to seed the state in Redis (crawls on one machine wrote it)
+        project.set("SADAP_STATE_DIR", str(config.data_path / "crawl-state"), priority="cmdline")
     project.set("LOG_LEVEL", log_level, priority="cmdline")
     process = CrawlerProcess(project)
     store = open_store(config)  # the crawl reports (the ingest has its own)
