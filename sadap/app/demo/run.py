@@ -18,6 +18,7 @@ from sadap.app.crawl import crawl
 from sadap.app.demo.site import DemoSite
 from sadap.app.names import category_names, complaint_type_names
 from sadap.app.sources import source_kinds
+from sadap.app import stakeholders as stakeholder_registry
 from sadap.app.stakeholders import read_file as read_stakeholders
 from sadap.app.starter import render_config
 from sadap.app.summary import overview
@@ -113,7 +114,7 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
     registry, _ = read_stakeholders(Path(__file__).with_name("stakeholders.yaml"), "demo")
     with open_store(config) as store:  # before the crawl, so mentions are tagged as they are stored
         for s in registry:
-            store.save_stakeholder(s)
+            stakeholder_registry.save(store, s)
     try:
         _say("\n[1/3] เก็บข้อมูลด้วย Scrapy และวิเคราะห์ภาษาไทย (กฎแบบ watch ตรวจทันทีที่บันทึก) …\n")
         stats = crawl(config, config.sources, log_level="ERROR", settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0})
