@@ -186,7 +186,8 @@ def _group_values(m: Mention, group_by: str) -> list[str]:
         "complaint_type": m.complaint.type, "author_id": m.author_id, "language": m.language,
         "expectation": m.expectation, "cluster": m.duplicate_of or m.id, "news_topic": m.news_topic,
     }
-    multi: dict[str, list[str]] = {"entity": m.entities, "hashtag": m.hashtags, "keyword": m.keywords, "csr": m.csr}
+    multi: dict[str, list[str]] = {"entity": m.entities, "hashtag": m.hashtags, "keyword": m.keywords, "csr": m.csr,
+                                   "stakeholder": m.stakeholders}
     if group_by in multi:
         return sorted(set(multi[group_by]))
     value = single.get(group_by)
