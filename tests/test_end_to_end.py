@@ -36,7 +36,7 @@ def demo(tmp_path_factory):
 
 def test_demo_crawls_enriches_stores_and_opens_incidents(demo):
     data, out = demo
-    assert "ข้อความที่เก็บ: 212" in out
+    assert "ข้อความที่เก็บ: 235" in out  # 212 crawled from the demo site, 23 from the bank's own channels
     assert "เว็บบอร์ด" in out and "ฟีดข่าว" in out and "บทความข่าว" in out
     assert "เชิงลบ" in out and "แผนรับมือ" in out
     assert "ระบบบริการขัดข้อง" in out  # the outage playbook opened

@@ -285,3 +285,24 @@ def test_relationship_history_in_the_cli(tmp_path, config):
     assert CliRunner().invoke(main, ["stakeholders", "remove", "huai-phueng", "--config", cfg]).exit_code == 0
     with open_store(config) as s:
         assert s.get_stakeholder("huai-phueng") is None  # the history goes with the profile
+
+
+# -- the demo story ---------------------------------------------------------------------------------
+def test_the_demo_has_a_spread_across_channels_and_groups(demo_store_dir):
+    cfg = str(demo_store_dir / "sadap.yaml")
+    by_channel = json.loads(CliRunner().invoke(main, ["report", "responses", "--config", cfg, "--by", "channel", "--json"]).output)
+    groups = {g["group"]: g for g in by_channel["groups"]}
+    assert {"line", "facebook_page", "x", "pantip", "forum"} <= set(groups)
+    assert by_channel["flagged"] == ["pantip"] and by_channel["flagged_resolution"] == ["pantip"]
+    assert groups["line"]["median_first_response_s"] < 3600 < groups["pantip"]["median_first_response_s"]
+    assert groups["x"]["unanswered"] >= 1 and groups["pantip"]["unresolved"] >= 1
+    assert groups["line"]["resolved"] >= 3 and groups["forum"]["answered"] == 0
+    by_group = json.loads(CliRunner().invoke(main, ["report", "responses", "--config", cfg, "--by", "group", "--json"]).output)
+    assert {"customers", "community", "regulators", "media"} <= {g["group"] for g in by_group["groups"]}
+    assert by_group["flagged"] == ["community"]
+    with open_store(load_config(cfg)) as store:
+        closed = store.list_cases(("closed",))
+        assert {c.close_reason for c in closed} >= {"resolved", "explained", "compensated"}
+        assert all(c.closed_at is not None and c.closed_at > c.received_at for c in closed)
+        pillars = store.count_by(MentionFilter(entities=("ธนาคารแสงทอง",)), "csr", 10)
+        assert all(pillars.get(p, 0) > 0 for p in ("economy", "society", "environment")), pillars
