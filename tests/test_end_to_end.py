@@ -184,7 +184,7 @@ def test_web_console(demo):
     found = get("mentions?q=" + urllib.parse.quote("ข้อมูลรั่ว"))
     assert "ข้อมูล" in found and "พบ" in found
     summary = json.loads(get("api/summary"))
-    assert summary["total"] == 212 and summary["incidents"]
+    assert summary["total"] == 235 and summary["incidents"]
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(url + "api/summary")
     assert err.value.code == 401
