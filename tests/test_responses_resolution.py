@@ -160,8 +160,8 @@ def _resolution_hours(store: Store, by_key: dict[str, Mention], keys: list[str])
         if m.id in closed and closed[m.id] is not None:
             out.append((closed[m.id] - m.published_at.timestamp()) / 3600)
         else:
-            rows = [r for r in store.response_rows(MentionFilter(), "source_kind") if r.mention_id == m.id]
-            out.append(rows[0].first_response_s / 3600)
+            rows = [r for r in store.response_rows(MentionFilter(), "source_kind") if r[0] == m.id]
+            out.append(rows[0][3] / 3600)
     return out
 
 
@@ -225,8 +225,7 @@ def test_elasticsearch_aggregations_equal_sqlite(tmp_path, request):
 
 
 def _rows(rows) -> list[tuple[str, str, float, float | None]]:
-    return sorted((r.mention_id, r.group, round(r.published, 3), None if r.first_response_s is None else round(r.first_response_s, 3))
-                  for r in rows)
+    return sorted((i, g, round(p, 3), None if d is None else round(d, 3)) for i, g, p, d in rows)
 
 
 # -- relationship level history ---------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 
 from sadap.app.config import Config
 from sadap.core.errors import InputError
-from sadap.store import GROUP_FIELDS, MentionFilter, Store
+from sadap.store import GROUP_FIELDS, MentionFilter, ResponseRow, Store
 
 
 @dataclass(frozen=True)
@@ -179,15 +179,30 @@ class ResponseReport:
 Times = tuple[float | None, float | None]
 
 
-def _figures(group: str, times: list[Times], sla_s: float) -> GroupFigures:
-    answered = sorted(max(0.0, f) for f, _ in times if f is not None)
-    resolved = sorted(max(0.0, r) for _, r in times if r is not None)
+@dataclass
+class _Delays:
+    """One group's items: how many, and the sorted (non-negative) delays of those answered and resolved."""
+
+    count: int
+    answered: list[float]
+    resolved: list[float]
+
+
+def _delays(times: list[Times]) -> _Delays:
+    return _Delays(
+        len(times),
+        sorted([f if f > 0.0 else 0.0 for f, _ in times if f is not None]),
+        sorted([r if r > 0.0 else 0.0 for _, r in times if r is not None]),
+    )
+
+
+def _figures(group: str, d: _Delays, sla_s: float) -> GroupFigures:
     return GroupFigures(
-        group=group, count=len(times), answered=len(answered),
-        within_sla=sum(1 for d in answered if d <= sla_s),
-        median_s=percentile(answered, 0.5), p90_s=percentile(answered, 0.9),
-        resolved=len(resolved), resolution_median_s=percentile(resolved, 0.5),
-        resolution_p90_s=percentile(resolved, 0.9),
+        group=group, count=d.count, answered=len(d.answered),
+        within_sla=bisect.bisect_right(d.answered, sla_s),
+        median_s=percentile(d.answered, 0.5), p90_s=percentile(d.answered, 0.9),
+        resolved=len(d.resolved), resolution_median_s=percentile(d.resolved, 0.5),
+        resolution_p90_s=percentile(d.resolved, 0.9),
     )
 
 
@@ -202,13 +217,14 @@ def resolution_times(store: Store) -> dict[str, float | None]:
     return out
 
 
-def _flag_slower(groups: list[GroupFigures], values: dict[str, list[float]], config: Config, resolution: bool) -> None:
+def _flag_slower(groups: list[GroupFigures], values: dict[str, list[float]], everyone: list[float], config: Config,
+                 resolution: bool) -> None:
     """Flag the groups whose median is more than ``slower_factor`` times the median of everyone
-    else's values (at least a minute), among groups with ``min_answered`` values or more."""
+    else's values (at least a minute), among groups with ``min_answered`` values or more.
+    ``values``: each group's sorted values; ``everyone``: all of them, sorted."""
     if len(groups) < 2:
         return
     factor = config.report.slower_factor
-    everyone = sorted(v for vs in values.values() for v in vs)
     for g in groups:
         own = values[g.group]
         median = g.resolution_median_s if resolution else g.median_s
@@ -244,30 +260,52 @@ def equal_response(
     rows += store.response_rows(replace(base, complaint=False, sentiment=("q",)), dim.group_field)
     closed = resolution_times(store)
     registry = {s.id: s.group for s in store.list_stakeholders()} if dim.via_stakeholder_group else {}
-    times: dict[str, Times] = {}
-    members: dict[str, dict[str, None]] = {}  # group -> its mentions (each once, in order)
-    for row in rows:
-        if row.mention_id not in times:
-            if row.mention_id in closed:
-                at = closed[row.mention_id]
-                resolved = None if at is None else max(0.0, at - row.published)
-            else:
-                resolved = row.first_response_s
-            times[row.mention_id] = (row.first_response_s, resolved)
-        group = registry.get(row.group, "") if dim.via_stakeholder_group else row.group
-        members.setdefault(group or "-", {})[row.mention_id] = None
+    every: list[Times] = []  # each mention once
+    per_group: dict[str, list[Times]] = {}
+    if not GROUP_FIELDS[dim.group_field].multi and not dim.via_stakeholder_group:
+        # One row per mention (complaints and questions are disjoint): no de-duplication needed.
+        for row in rows:
+            t = (row[3], _resolution(row, closed))
+            every.append(t)
+            per_group.setdefault(row[1] or "-", []).append(t)
+    else:
+        times: dict[str, Times] = {}
+        members: dict[str, dict[str, None]] = {}  # group -> its mentions (each once, in order)
+        for row in rows:
+            mention_id, value = row[0], row[1]
+            if mention_id not in times:
+                times[mention_id] = (row[3], _resolution(row, closed))
+            group = registry.get(value, "") if dim.via_stakeholder_group else value
+            members.setdefault(group or "-", {})[mention_id] = None
+        every = list(times.values())
+        per_group = {g: [times[i] for i in ids] for g, ids in members.items()}
     sla_s = sla.total_seconds()
     # Overall counts each mention once, whatever its number of groups (multi-valued dimensions).
-    overall = _figures("*", list(times.values()), sla_s)
-    per_group = {g: [times[i] for i in ids] for g, ids in members.items()}
-    groups = [_figures(g, t, sla_s) for g, t in per_group.items()]
+    overall_delays = _delays(every)
+    overall = _figures("*", overall_delays, sla_s)
+    delays = {g: _delays(t) for g, t in per_group.items()}
+    groups = [_figures(g, d, sla_s) for g, d in delays.items()]
     groups.sort(key=lambda g: (-g.count, g.group))
+    single = sum(d.count for d in delays.values()) == overall_delays.count  # every mention in one group
     for resolution in (False, True):
-        values = {g: sorted(max(0.0, v) for v in (t[1] if resolution else t[0] for t in ts) if v is not None)
-                  for g, ts in per_group.items()}
-        _flag_slower(groups, values, config, resolution)
+        values = {g: d.resolved if resolution else d.answered for g, d in delays.items()}
+        if single:
+            everyone = overall_delays.resolved if resolution else overall_delays.answered
+        else:
+            everyone = sorted(v for vs in values.values() for v in vs)
+        _flag_slower(groups, values, everyone, config, resolution)
     return ResponseReport(by=by, since=since, until=until, sla=sla, slower_factor=config.report.slower_factor,
                           overall=overall, groups=groups)
+
+
+def _resolution(row: ResponseRow, closed: dict[str, float | None]) -> float | None:
+    """Seconds from publication to resolution: to its case's close (None while open), else to
+    its first response."""
+    mention_id, _, published, first = row
+    if mention_id not in closed:
+        return first
+    at = closed[mention_id]
+    return None if at is None else max(0.0, at - published)
 
 
 def hours(seconds: float | None) -> str:

@@ -194,16 +194,11 @@ def _group_values(m: Mention, group_by: str) -> list[str]:
     return [value] if value is not None else []
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseRow:
-    """One complaint or question and one of its group values (``Store.response_rows``): its id,
-    its publication time (epoch seconds) and the seconds to its first logged response (None:
-    unanswered). No text."""
-
-    mention_id: str
-    group: str
-    published: float
-    first_response_s: float | None
+#: One complaint or question and one of its group values (``Store.response_rows``): its id, the
+#: group value, its publication time (epoch seconds) and the seconds to its first logged response
+#: (None: unanswered). No text. A plain tuple: a million-mention report reads hundreds of
+#: thousands of them, as SQLite hands them over.
+ResponseRow = tuple[str, str, float, float | None]
 
 
 #: What :meth:`Store.engagement_totals` sums.
@@ -512,7 +507,7 @@ class Store(ABC):
         a mention without one counts under ``""``): the seconds from its publication to its first
         logged response, None when unanswered. No mention text is read (the equal-response report).
         :meth:`response_rows` with the ids and times left out."""
-        return [(r.group, r.first_response_s) for r in self.response_rows(flt, group_by)]
+        return [(group, delay) for _, group, _, delay in self.response_rows(flt, group_by)]
 
     def response_rows(self, flt: MentionFilter, group_by: str) -> list[ResponseRow]:
         """:meth:`first_responses` with each mention's id and publication time: one row per
@@ -535,7 +530,7 @@ class Store(ABC):
                 delay = (first[m.id] - m.published_at).total_seconds() if m.id in first else None
                 published = m.published_at.timestamp()
                 for value in _group_values(m, group_by) or [""]:
-                    out.append(ResponseRow(m.id, value, published, delay))
+                    out.append((m.id, value, published, delay))
             if len(page) < 500:
                 return out
             after = page[-1].id

@@ -859,7 +859,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         for mention_id, keys, published in found:
             at = first.get(mention_id)
             delay = None if at is None else at - published
-            out.extend(ResponseRow(mention_id, k, published, delay) for k in keys)
+            out.extend((mention_id, k, published, delay) for k in keys)
         return out
 
     def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:

@@ -942,7 +942,9 @@ class SQLiteStore(Store):
             )
         else:
             raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
-        return [ResponseRow(i, str(v), float(p), None if d is None else float(d)) for i, v, p, d in self._query(sql, params)]
+        # Ids and values are TEXT, times REAL (the delay NULL when unanswered): rows as they come.
+        rows: list[ResponseRow] = self._query(sql, params)
+        return rows
 
     def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:
         self._query(
