@@ -247,7 +247,7 @@ def test_api_mentions_and_summary(setup):
     body = api.get("/api/mentions", params={"q": "แอป ล่ม", "limit": "5", "copies": "1"}).json()
     assert body["total"] == store.count(MentionFilter(query=parse_query("แอป ล่ม", tuple(cfg.custom_words()))))
     assert body["total"] > 0 and len(body["mentions"]) == 5
-    assert api.get("/api/summary").json()["total"] == 212
+    assert api.get("/api/summary").json()["total"] == 235
     assert api.get("/api/mentions", params={"since": "yesterday"}).status_code == 400
 
 
@@ -266,7 +266,7 @@ def test_pages_render_in_thai_and_english(setup):
     assert {c["id"] for c in charts} >= {"volume", "expectation", "category", "complaint_type", "share", "sources",
                                          "authors", "terms", "hashtags"}
     volume = charts[0]
-    assert sum(sum(s["data"]) for s in volume["series"]) == 212 or sum(sum(s["data"]) for s in volume["series"]) > 0
+    assert sum(sum(s["data"]) for s in volume["series"]) == 235 or sum(sum(s["data"]) for s in volume["series"]) > 0
     assert all(url.startswith("/mentions?") for row in volume["links"] for url in row)
     client.post("/lang", data={"csrf_token": csrf_of(home.text), "lang": "en", "next": "/"})
     assert "Volume by sentiment" in client.get("/").text
@@ -341,7 +341,7 @@ def test_api_count_is_capped_unless_exact(setup, monkeypatch):
     body = api.get("/api/mentions", params={"copies": "1", "limit": "5"}).json()
     assert body["total"] == 20 and body["more"] is True and len(body["mentions"]) == 5
     exact = api.get("/api/mentions", params={"copies": "1", "limit": "5", "count": "exact"}).json()
-    assert exact["total"] == store.count(MentionFilter()) == 212 and exact["more"] is False
+    assert exact["total"] == store.count(MentionFilter()) == 235 and exact["more"] is False
     page = api.get("/mentions", params={"copies": "1"})
     assert 'id="found-count">20</b>+' in page.text
 

@@ -45,6 +45,31 @@ def test_stakeholder_page_and_editing_the_relationship(server, page):
     assert "responder" in page.locator("td.relationship").inner_text()
     s = store.get_stakeholder("sme-sellers")
     assert s.relationship.level == "strained" and s.relationship.set_by == "responder"
+    # the level it replaced stays on the page, with who set it and why
+    earlier = page.locator("ul.relationship-history li").first.inner_text()
+    assert "ปกติ" in earlier and "somsri" in earlier and "ร้องเรียนเพิ่มขึ้นหลังระบบขัดข้อง" in earlier
+    assert [h.level for h in s.relationship_history] == ["neutral"]
+    assert not page.errors, page.errors
+
+
+def test_equal_response_page_by_channel_and_by_stakeholder_group(server, page):
+    base, _ = server
+    sign_in_page(page, base, "viewer", PASSWORD)
+    page.click("nav >> text=ตอบสนองเท่าเทียม")
+    page.wait_for_load_state("load")
+    assert page.url.split("?")[0].endswith("/responses")
+    pantip = page.locator("#responses tbody tr", has_text="พันทิป")
+    assert pantip.count() == 1 and "flagged" in (pantip.get_attribute("class") or "")
+    assert "ช้ากว่ากลุ่มอื่นอย่างชัดเจน" in pantip.inner_text() and "แก้ไขเสร็จช้ากว่า" in pantip.inner_text()
+    heads = page.locator("#responses thead th").all_inner_texts()
+    assert any("แก้ไขเสร็จ" in h for h in heads) and "ยังไม่เสร็จสิ้น" in heads
+    page.select_option("select[name=by]", "group")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state("load")
+    assert "by=group" in page.url
+    community = page.locator("#responses tbody tr", has_text="ชุมชน")
+    assert community.count() == 1 and "slower-resolution" in community.inner_html()
+    assert page.locator("#responses tbody tr", has_text="ลูกค้า").count() == 1
     assert not page.errors, page.errors
 
 

@@ -76,6 +76,12 @@ def test_editing_needs_a_responder_and_csrf(setup):
     assert s.relationship.level == "strained" and s.relationship.set_by == "responder"
     assert s.relationship.reason == "รายงานเหตุขัดข้องล่าช้ากว่ากำหนด" and s.updated_by == "responder"
     assert [c.name for c in s.contacts] == ["ฝ่ายกำกับความเสี่ยงด้านเทคโนโลยี", "คุณวิภา"] and s.contacts[1].title == "ผู้อำนวยการ"
+    # the level it replaced is kept with who set it and why, and shown on the page
+    assert [(h.level, h.set_by, h.reason) for h in s.relationship_history] == [
+        ("good", "somsri", "ประชุมรายไตรมาสสม่ำเสมอ ส่งรายงานตรงเวลา")]
+    shown = client.get("/stakeholders/bot").text
+    assert "ระดับความสัมพันธ์ก่อนหน้า" in shown
+    assert "ประชุมรายไตรมาสสม่ำเสมอ ส่งรายงานตรงเวลา" in shown.split('class="relationship-history"', 1)[1].split("</ul>", 1)[0]
     bad = client.post("/stakeholders/bot/edit", data={**form, "status": "club", "csrf_token": csrf_of(page.text)})
     assert bad.status_code == 400 and "status" in bad.text
     assert store.get_stakeholder("bot").status == "government"

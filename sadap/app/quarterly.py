@@ -332,6 +332,15 @@ def summaries(report: dict[str, Any]) -> dict[str, str]:
            if flagged else "ไม่มีช่องทางใดที่ได้รับการตอบช้ากว่าช่องทางอื่นอย่างชัดเจน.")
         + (" ยังไม่ได้ตอบ: " + ", ".join(f"{labels.th(kinds, g['group'])} {_num(g['unanswered'])}" for g in unanswered) + "."
            if unanswered else " ตอบครบทุกรายการ.")
+        + f" แก้ไขเสร็จสิ้นแล้ว {_num(resp['resolved'])} จาก {_num(resp['count'])} รายการ"
+        + (f" มัธยฐานเวลาถึงการแก้ไขเสร็จ {resp['median_resolution_s'] / 3600:.1f} ชั่วโมง"
+           if resp["median_resolution_s"] is not None else "")
+        + (f" (ไตรมาสก่อน {resp_before['median_resolution_s'] / 3600:.1f} ชั่วโมง)."
+           if resp["median_resolution_s"] is not None and resp_before.get("median_resolution_s") is not None else ".")
+        + (" ช่องทางที่แก้ไขเสร็จช้ากว่าช่องทางอื่นอย่างชัดเจน: "
+           + ", ".join(f"{labels.th(kinds, g['group'])} (มัธยฐาน {g['median_resolution_s'] / 3600:.1f} ชม.)"
+                       for g in groups if g["flagged_slower_resolution"]) + "."
+           if any(g["flagged_slower_resolution"] for g in groups) else "")
     )
     # CSR
     pillars = pillar_names()

@@ -250,17 +250,22 @@ def charts(report: dict[str, Any]) -> dict[str, str]:
         ax.set_title("เหตุการณ์และการจัดการ")
         out["incidents"] = _png(fig)
 
-        # equal response: median first-response time per channel, with the SLA
+        # equal response: median first-response and resolution times per channel, with the SLA
         fig = Figure(figsize=(8, 2.8), layout="constrained")
         ax = fig.subplots()
-        groups = [g for g in now["responses"]["groups"] if g["median_first_response_s"] is not None]
+        groups = [g for g in now["responses"]["groups"]
+                  if g["median_first_response_s"] is not None or g.get("median_resolution_s") is not None]
         if groups:
-            ax.bar([labels.th(source_kinds(), g["group"]) for g in groups],
-                   [g["median_first_response_s"] / 3600 for g in groups],
-                   color=[COLOURS["neg"] if g["flagged_slower"] else COLOURS["now"] for g in groups])
+            xs = list(range(len(groups)))
+            ax.bar([x - 0.2 for x in xs], [(g["median_first_response_s"] or 0) / 3600 for g in groups], width=0.4,
+                   color=[COLOURS["neg"] if g["flagged_slower"] else COLOURS["now"] for g in groups], label="ตอบครั้งแรก")
+            ax.bar([x + 0.2 for x in xs], [(g.get("median_resolution_s") or 0) / 3600 for g in groups], width=0.4,
+                   color=[COLOURS["neg"] if g.get("flagged_slower_resolution") else COLOURS["before"] for g in groups],
+                   label="แก้ไขเสร็จ")
+            ax.set_xticks(xs, [labels.th(source_kinds(), g["group"]) for g in groups])
         ax.axhline(now["responses"]["sla_s"] / 3600, color="#5b6475", linestyle="--", linewidth=1, label="เวลาที่กำหนด (SLA)")
         ax.set_ylabel("ชั่วโมง")
-        ax.set_title("มัธยฐานเวลาตอบครั้งแรกตามช่องทาง")
+        ax.set_title("มัธยฐานเวลาตอบครั้งแรกและเวลาถึงการแก้ไขเสร็จตามช่องทาง")
         ax.legend(frameon=False)
         out["equal_response"] = _png(fig)
 

@@ -1,12 +1,14 @@
 """Equal response (standard 000: respond to every target group equally): for the complaints and
-questions of a period, per group, how many there were, how fast the first response came (median
-and 90th percentile), the share answered within the SLA and how many are still unanswered; a
-group served markedly slower than the rest is flagged.
+questions of a period, per group, how many there were, how fast the first response came and how
+fast they were resolved (median and 90th percentile of each), the share answered within the SLA,
+and how many are still unanswered and unresolved; a group served markedly slower than the rest
+(first response, or resolution) is flagged.
 
 The dimensions a report can group by are one table, :data:`DIMENSIONS` (name → the store's
 group-by field that gives a mention's group, and the words shown for it): a new dimension is one
 line there, once the store can group by it (``GROUP_FIELDS``). Only aggregate store queries are
-used (:meth:`Store.first_responses` reads no mention text).
+used (:meth:`Store.response_rows` reads no mention text), with the complaint cases' close
+times and, for ``group``, the stakeholder registry.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from sadap.app.config import Config
 from sadap.core.errors import InputError
-from sadap.store import GROUP_FIELDS, MentionFilter, Store
+from sadap.store import GROUP_FIELDS, MentionFilter, ResponseRow, Store
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,11 @@ class Dimension:
     words: tuple[str, str]
     #: The label kind (``sadap.core.labels``) that names the values, if any.
     label_kind: str | None = None
+    #: The field's values are stakeholder ids, counted under their group in the registry.
+    via_stakeholder_group: bool = False
 
 
-#: ``--by`` values. ``group`` (a stakeholder's group) needs a store field for it first.
+#: ``--by`` values.
 DIMENSIONS: dict[str, Dimension] = {
     "channel": Dimension("source_kind", ("ช่องทาง", "channel"), "source_kind"),
     "source": Dimension("source_name", ("แหล่งที่มา", "source")),
@@ -44,6 +48,9 @@ DIMENSIONS: dict[str, Dimension] = {
     "category": Dimension("category", ("หมวดเสียงลูกค้า", "voice-of-customer category"), "category"),
     "entity": Dimension("entity", ("ชื่อที่ติดตาม", "watched name")),
     "stakeholder": Dimension("stakeholder", ("ผู้มีส่วนได้ส่วนเสีย", "stakeholder")),
+    # A mention's stakeholders' groups (customers, community, regulators …) in the registry.
+    "group": Dimension("stakeholder", ("กลุ่มผู้มีส่วนได้ส่วนเสีย", "stakeholder group"), "stakeholder_group",
+                       via_stakeholder_group=True),
 }
 
 
@@ -102,10 +109,18 @@ class GroupFigures:
     median_s: float | None = None
     p90_s: float | None = None
     flagged: bool = False
+    resolved: int = 0
+    resolution_median_s: float | None = None
+    resolution_p90_s: float | None = None
+    flagged_resolution: bool = False
 
     @property
     def unanswered(self) -> int:
         return self.count - self.answered
+
+    @property
+    def unresolved(self) -> int:
+        return self.count - self.resolved
 
     @property
     def within_sla_share(self) -> float | None:
@@ -116,7 +131,9 @@ class GroupFigures:
             "group": self.group, "count": self.count, "answered": self.answered, "unanswered": self.unanswered,
             "median_first_response_s": _round(self.median_s), "p90_first_response_s": _round(self.p90_s),
             "within_sla": self.within_sla, "within_sla_share": _round(self.within_sla_share, 3),
-            "flagged_slower": self.flagged,
+            "resolved": self.resolved, "unresolved": self.unresolved,
+            "median_resolution_s": _round(self.resolution_median_s), "p90_resolution_s": _round(self.resolution_p90_s),
+            "flagged_slower": self.flagged, "flagged_slower_resolution": self.flagged_resolution,
         }
 
 
@@ -136,7 +153,13 @@ class ResponseReport:
 
     @property
     def flagged(self) -> list[GroupFigures]:
+        """Groups whose first responses are markedly slower than the rest's."""
         return [g for g in self.groups if g.flagged]
+
+    @property
+    def flagged_resolution(self) -> list[GroupFigures]:
+        """Groups whose complaints and questions are resolved markedly slower than the rest's."""
+        return [g for g in self.groups if g.flagged_resolution]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -148,16 +171,70 @@ class ResponseReport:
             "overall": self.overall.as_dict(),
             "groups": [g.as_dict() for g in self.groups],
             "flagged": [g.group for g in self.flagged],
+            "flagged_resolution": [g.group for g in self.flagged_resolution],
         }
 
 
-def _figures(group: str, delays: list[float | None], sla_s: float) -> GroupFigures:
-    answered = sorted(max(0.0, d) for d in delays if d is not None)
-    return GroupFigures(
-        group=group, count=len(delays), answered=len(answered),
-        within_sla=sum(1 for d in answered if d <= sla_s),
-        median_s=percentile(answered, 0.5), p90_s=percentile(answered, 0.9),
+#: One complaint or question: seconds to its first response and to its resolution (None: not yet).
+Times = tuple[float | None, float | None]
+
+
+@dataclass
+class _Delays:
+    """One group's items: how many, and the sorted (non-negative) delays of those answered and resolved."""
+
+    count: int
+    answered: list[float]
+    resolved: list[float]
+
+
+def _delays(times: list[Times]) -> _Delays:
+    return _Delays(
+        len(times),
+        sorted([f if f > 0.0 else 0.0 for f, _ in times if f is not None]),
+        sorted([r if r > 0.0 else 0.0 for _, r in times if r is not None]),
     )
+
+
+def _figures(group: str, d: _Delays, sla_s: float) -> GroupFigures:
+    return GroupFigures(
+        group=group, count=d.count, answered=len(d.answered),
+        within_sla=bisect.bisect_right(d.answered, sla_s),
+        median_s=percentile(d.answered, 0.5), p90_s=percentile(d.answered, 0.9),
+        resolved=len(d.resolved), resolution_median_s=percentile(d.resolved, 0.5),
+        resolution_p90_s=percentile(d.resolved, 0.9),
+    )
+
+
+def resolution_times(store: Store) -> dict[str, float | None]:
+    """When each mention held by a complaint case was resolved (epoch seconds: the case's close
+    time), None while its case is open. Mentions in no case are not here (see :func:`equal_response`)."""
+    out: dict[str, float | None] = {}
+    for case in store.list_cases():
+        closed = case.closed_at.timestamp() if case.state == "closed" and case.closed_at is not None else None
+        for mention_id in case.mention_ids:
+            out.setdefault(mention_id, closed)
+    return out
+
+
+def _flag_slower(groups: list[GroupFigures], values: dict[str, list[float]], everyone: list[float], config: Config,
+                 resolution: bool) -> None:
+    """Flag the groups whose median is more than ``slower_factor`` times the median of everyone
+    else's values (at least a minute), among groups with ``min_answered`` values or more.
+    ``values``: each group's sorted values; ``everyone``: all of them, sorted."""
+    if len(groups) < 2:
+        return
+    factor = config.report.slower_factor
+    for g in groups:
+        own = values[g.group]
+        median = g.resolution_median_s if resolution else g.median_s
+        reference = median_without(everyone, own)
+        slower = (len(own) >= config.report.min_answered and median is not None and reference is not None
+                  and median > factor * max(reference, 60.0))
+        if resolution:
+            g.flagged_resolution = slower
+        else:
+            g.flagged = slower
 
 
 def equal_response(
@@ -167,40 +244,68 @@ def equal_response(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> ResponseReport:
-    """The equal-response figures for complaints and questions published in ``[since, until)``."""
+    """The equal-response figures for complaints and questions published in ``[since, until)``.
+
+    Time to first response: from publication to the first logged response. Time to resolution:
+    to the close of the complaint case that holds the mention (unresolved while the case is open);
+    a mention in no case (most questions; complaints stored before cases existed) is resolved by
+    its first response, the only settlement the store records for it."""
     dim = DIMENSIONS.get(by)
     if dim is None:
         raise InputError(f"--by {by!r}: unknown (allowed: {', '.join(DIMENSIONS)})")
     sla = response_sla(config)
     base = MentionFilter(since=since, until=until, include_duplicates=False)
     # Complaints, then questions that are not complaints: each mention once.
-    rows = store.first_responses(replace(base, complaint=True), dim.group_field)
-    rows += store.first_responses(replace(base, complaint=False, sentiment=("q",)), dim.group_field)
-    by_group: dict[str, list[float | None]] = {}
-    for group, delay in rows:
-        by_group.setdefault(group or "-", []).append(delay)
+    rows = store.response_rows(replace(base, complaint=True), dim.group_field)
+    rows += store.response_rows(replace(base, complaint=False, sentiment=("q",)), dim.group_field)
+    closed = resolution_times(store)
+    registry = {s.id: s.group for s in store.list_stakeholders()} if dim.via_stakeholder_group else {}
+    every: list[Times] = []  # each mention once
+    per_group: dict[str, list[Times]] = {}
+    if not GROUP_FIELDS[dim.group_field].multi and not dim.via_stakeholder_group:
+        # One row per mention (complaints and questions are disjoint): no de-duplication needed.
+        for row in rows:
+            t = (row[3], _resolution(row, closed))
+            every.append(t)
+            per_group.setdefault(row[1] or "-", []).append(t)
+    else:
+        times: dict[str, Times] = {}
+        members: dict[str, dict[str, None]] = {}  # group -> its mentions (each once, in order)
+        for row in rows:
+            mention_id, value = row[0], row[1]
+            if mention_id not in times:
+                times[mention_id] = (row[3], _resolution(row, closed))
+            group = registry.get(value, "") if dim.via_stakeholder_group else value
+            members.setdefault(group or "-", {})[mention_id] = None
+        every = list(times.values())
+        per_group = {g: [times[i] for i in ids] for g, ids in members.items()}
     sla_s = sla.total_seconds()
     # Overall counts each mention once, whatever its number of groups (multi-valued dimensions).
-    if GROUP_FIELDS[dim.group_field].multi:
-        overall_rows = store.first_responses(replace(base, complaint=True), "sentiment")
-        overall_rows += store.first_responses(replace(base, complaint=False, sentiment=("q",)), "sentiment")
-        overall = _figures("*", [d for _, d in overall_rows], sla_s)
-    else:
-        overall = _figures("*", [d for _, d in rows], sla_s)
-    groups = [_figures(g, delays, sla_s) for g, delays in by_group.items()]
+    overall_delays = _delays(every)
+    overall = _figures("*", overall_delays, sla_s)
+    delays = {g: _delays(t) for g, t in per_group.items()}
+    groups = [_figures(g, d, sla_s) for g, d in delays.items()]
     groups.sort(key=lambda g: (-g.count, g.group))
-    factor = config.report.slower_factor
-    if overall.median_s is not None and len(groups) > 1:
-        everyone = sorted(max(0.0, d) for delays in by_group.values() for d in delays if d is not None)
-        for g in groups:
-            # Against the others: a group is slower than the median of everyone else's responses.
-            own = sorted(max(0.0, d) for d in by_group[g.group] if d is not None)
-            reference = median_without(everyone, own)
-            g.flagged = (
-                g.answered >= config.report.min_answered and g.median_s is not None and reference is not None
-                and g.median_s > factor * max(reference, 60.0)
-            )
-    return ResponseReport(by=by, since=since, until=until, sla=sla, slower_factor=factor, overall=overall, groups=groups)
+    single = sum(d.count for d in delays.values()) == overall_delays.count  # every mention in one group
+    for resolution in (False, True):
+        values = {g: d.resolved if resolution else d.answered for g, d in delays.items()}
+        if single:
+            everyone = overall_delays.resolved if resolution else overall_delays.answered
+        else:
+            everyone = sorted(v for vs in values.values() for v in vs)
+        _flag_slower(groups, values, everyone, config, resolution)
+    return ResponseReport(by=by, since=since, until=until, sla=sla, slower_factor=config.report.slower_factor,
+                          overall=overall, groups=groups)
+
+
+def _resolution(row: ResponseRow, closed: dict[str, float | None]) -> float | None:
+    """Seconds from publication to resolution: to its case's close (None while open), else to
+    its first response."""
+    mention_id, _, published, first = row
+    if mention_id not in closed:
+        return first
+    at = closed[mention_id]
+    return None if at is None else max(0.0, at - published)
 
 
 def hours(seconds: float | None) -> str:

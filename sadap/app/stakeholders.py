@@ -22,7 +22,7 @@ from sadap.app.config import Config
 from sadap.core.errors import InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention, pseudonymise
-from sadap.core.stakeholder import Stakeholder, StakeholderEntry
+from sadap.core.stakeholder import Stakeholder, StakeholderEntry, carry_history
 from sadap.core.timeutil import now_utc
 from sadap.core.yamlsource import LineMap, format_loc, parse_yaml, validation_lines
 from sadap.store import MentionFilter, Store
@@ -105,6 +105,14 @@ def retag(config: Config, store: Store, since: datetime | None = None) -> dict[s
 
 
 # -- import and export ------------------------------------------------------------------------
+def save(store: Store, s: Stakeholder) -> Stakeholder:
+    """Save a profile, keeping the history of its relationship level (who set each, when, why):
+    a level replaced by another goes into ``relationship_history``. Returns what was saved."""
+    kept = carry_history(s, store.get_stakeholder(s.id))
+    store.save_stakeholder(kept)
+    return kept
+
+
 def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
 

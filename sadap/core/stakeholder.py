@@ -108,6 +108,10 @@ class Stakeholder(_Strict):
     expectations: list[str] = Field(default_factory=list, description="What they expect of the organisation.")
     contacts: list[Contact] = Field(default_factory=list, description="Representatives and coordinators.")
     relationship: Relationship | None = None
+    relationship_history: list[Relationship] = Field(
+        default_factory=list,
+        description="Earlier relationship levels, oldest first, each with who set it, when and why (kept on save).",
+    )
     watched: list[str] = Field(default_factory=list, description="Watched names (from `watch:`) that stand for them.")
     aliases: list[str] = Field(default_factory=list, description="Other names and spellings, matched in text.")
     accounts: list[Account] = Field(default_factory=list, description="Their own online accounts.")
@@ -134,6 +138,27 @@ class Stakeholder(_Strict):
     def names(self) -> list[str]:
         """Every name it is known by in text: name, English name, aliases."""
         return [n for n in dict.fromkeys([self.name, self.name_en, *self.aliases]) if n]
+
+
+def _same_level(a: Relationship, b: Relationship) -> bool:
+    return (a.level, a.set_by, a.reason) == (b.level, b.set_by, b.reason)
+
+
+def carry_history(new: Stakeholder, old: Stakeholder | None) -> Stakeholder:
+    """``new`` with the relationship history kept: the stored profile's history and any the new
+    one brings (an imported export), plus the stored level when the new one differs from it
+    (level, who or why); oldest first, each entry once."""
+    history: list[Relationship] = []
+    candidates = [*(old.relationship_history if old else []), *new.relationship_history]
+    if old is not None and old.relationship is not None and (
+        new.relationship is None or not _same_level(old.relationship, new.relationship)
+    ):
+        candidates.append(old.relationship)
+    for r in candidates:
+        if not any(_same_level(r, h) and r.set_at == h.set_at for h in history):
+            history.append(r)
+    history.sort(key=lambda r: r.set_at.timestamp() if r.set_at else 0.0)
+    return new.model_copy(update={"relationship_history": history})
 
 
 class StakeholderEntry(_Strict):

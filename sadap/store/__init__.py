@@ -10,13 +10,14 @@ from sadap.store.base import (
     Delivery,
     Fingerprint,
     MentionFilter,
+    ResponseRow,
     Store,
     StoreSource,
     UpsertResult,
 )
 from sadap.store.sqlite import SQLiteStore
 
-__all__ = ["GROUP_FIELDS", "NEWS_SOURCE_KINDS", "RULE_GROUP_FIELDS", "Delivery", "Fingerprint", "MentionFilter", "Store", "UpsertResult", "open_store"]
+__all__ = ["GROUP_FIELDS", "NEWS_SOURCE_KINDS", "RULE_GROUP_FIELDS", "Delivery", "Fingerprint", "MentionFilter", "ResponseRow", "Store", "UpsertResult", "open_store"]
 
 
 def open_store(config: StoreSource) -> Store:

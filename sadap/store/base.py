@@ -186,11 +186,19 @@ def _group_values(m: Mention, group_by: str) -> list[str]:
         "complaint_type": m.complaint.type, "author_id": m.author_id, "language": m.language,
         "expectation": m.expectation, "cluster": m.duplicate_of or m.id, "news_topic": m.news_topic,
     }
-    multi: dict[str, list[str]] = {"entity": m.entities, "hashtag": m.hashtags, "keyword": m.keywords, "csr": m.csr}
+    multi: dict[str, list[str]] = {"entity": m.entities, "hashtag": m.hashtags, "keyword": m.keywords, "csr": m.csr,
+                                   "stakeholder": m.stakeholders}
     if group_by in multi:
         return sorted(set(multi[group_by]))
     value = single.get(group_by)
     return [value] if value is not None else []
+
+
+#: One complaint or question and one of its group values (``Store.response_rows``): its id, the
+#: group value, its publication time (epoch seconds) and the seconds to its first logged response
+#: (None: unanswered). No text. A plain tuple: a million-mention report reads hundreds of
+#: thousands of them, as SQLite hands them over.
+ResponseRow = tuple[str, str, float, float | None]
 
 
 #: What :meth:`Store.engagement_totals` sums.
@@ -498,11 +506,18 @@ class Store(ABC):
         """For each matching mention and each of its values of ``group_by`` (one of GROUP_FIELDS;
         a mention without one counts under ``""``): the seconds from its publication to its first
         logged response, None when unanswered. No mention text is read (the equal-response report).
-        This default pages through the mentions; backends answer with one query."""
+        :meth:`response_rows` with the ids and times left out."""
+        return [(group, delay) for _, group, _, delay in self.response_rows(flt, group_by)]
+
+    def response_rows(self, flt: MentionFilter, group_by: str) -> list[ResponseRow]:
+        """:meth:`first_responses` with each mention's id and publication time: one row per
+        matching mention and value of ``group_by`` (``""`` when it has none). This default pages
+        through the mentions; backends answer with one query (SQLite) or an aggregation
+        (Elasticsearch) and read no text."""
         fld = GROUP_FIELDS.get(group_by)
         if fld is None:
             raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
-        out: list[tuple[str, float | None]] = []
+        out: list[ResponseRow] = []
         after: str | None = None
         while True:
             page = self.page_by_id(flt, after, limit=500)
@@ -513,8 +528,9 @@ class Store(ABC):
                     first[r["mention_id"]] = at
             for m in page:
                 delay = (first[m.id] - m.published_at).total_seconds() if m.id in first else None
+                published = m.published_at.timestamp()
                 for value in _group_values(m, group_by) or [""]:
-                    out.append((value, delay))
+                    out.append((m.id, value, published, delay))
             if len(page) < 500:
                 return out
             after = page[-1].id

@@ -32,7 +32,7 @@ from sadap.core.complaint_case import ComplaintCase
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
-from sadap.store.base import GROUP_FIELDS, NEWS_SOURCE_KINDS, Delivery, MentionRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, Delivery, MentionRow, ResponseRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import Json, Names
 from sadap.store.es_spool import Spool
@@ -816,6 +816,51 @@ class ElasticsearchStore(IndexAdmin, Store):
         for index in {v for v in self._locate([mention_id]).values()}:
             self._call(self.client.update, index=index, id=mention_id, doc={"responded": True},
                        refresh=self.refresh_on_write)
+
+    def engagement_totals(self, flt: MentionFilter) -> dict[str, int]:
+        # One search: a sum aggregation per field over the matching mentions.
+        self._ensure_ready()
+        aggs = {name: {"sum": {"field": name}} for name in ENGAGEMENT_FIELDS}
+        found = self._search(self.names.mentions, query=self._query(flt), size=0, aggs=aggs)["aggregations"]
+        return {name: int(found[name].get("value") or 0) for name in ENGAGEMENT_FIELDS}
+
+    def response_rows(self, flt: MentionFilter, group_by: str) -> list[ResponseRow]:
+        # The matches' id, time, group field and `responded` flag only (a filtered scan, no
+        # text), then the first response of the answered ones: a terms aggregation with a min
+        # per mention on the responses index, a chunk of ids at a time.
+        if group_by not in _FIELD:
+            raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
+        self._ensure_ready()
+        key_field = "duplicate_of" if group_by == "cluster" else _FIELD[group_by]
+        fields = list(dict.fromkeys(["id", "published_at", "responded", key_field]))
+        found: list[tuple[str, list[str], float]] = []
+        answered: list[str] = []
+        for hit in self._scan(self.names.mentions, self._query(flt), [{"id": "asc"}], fields):
+            src = hit["_source"]
+            value = src.get(key_field)
+            if group_by == "cluster":
+                keys = [str(value or src["id"])]
+            elif isinstance(value, list):
+                keys = sorted({str(v) for v in value}) or [""]
+            else:
+                keys = [str(value)] if value is not None else [""]
+            found.append((src["id"], keys, _seconds(src["published_at"])))
+            if src.get("responded"):
+                answered.append(src["id"])
+        first: dict[str, float] = {}
+        for i in range(0, len(answered), 1000):
+            chunk = answered[i:i + 1000]
+            agg = {"terms": {"field": "mention_id", "size": len(chunk)}, "aggs": {"first": {"min": {"field": "at"}}}}
+            res = self._search(self.names.responses, query={"terms": {"mention_id": chunk}}, size=0, aggs={"a": agg})
+            for b in res["aggregations"]["a"]["buckets"]:
+                if b["first"].get("value") is not None:
+                    first[b["key"]] = float(b["first"]["value"]) / 1000
+        out: list[ResponseRow] = []
+        for mention_id, keys, published in found:
+            at = first.get(mention_id)
+            delay = None if at is None else at - published
+            out.extend((mention_id, k, published, delay) for k in keys)
+        return out
 
     def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:
         self._ensure_ready()

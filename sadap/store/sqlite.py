@@ -19,7 +19,7 @@ from sadap.core.mention import LabelCorrection, Mention
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, MentionRow, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, MentionRow, ResponseRow, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
 SCHEMA_VERSION = 5  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic
@@ -935,20 +935,22 @@ class SQLiteStore(Store):
         row = self._query(f"SELECT {sums} FROM mentions m{where}", params)[0]
         return {n: int(v) for n, v in zip(ENGAGEMENT_FIELDS, row)}
 
-    def first_responses(self, flt: MentionFilter, group_by: str) -> list[tuple[str, float | None]]:
+    def response_rows(self, flt: MentionFilter, group_by: str) -> list[ResponseRow]:
         where, params = self._where(flt)
         delay = "(SELECT MIN(r.at) FROM responses r WHERE r.mention_id = m.id) - m.published_at"
         if group_by in _COLUMNS:
             col = "COALESCE(m.duplicate_of, m.id)" if group_by == "cluster" else f"m.{_COLUMNS[group_by]}"
-            sql = f"SELECT COALESCE({col}, ''), {delay} FROM mentions m{where}"
+            sql = f"SELECT m.id, COALESCE({col}, ''), m.published_at, {delay} FROM mentions m{where}"
         elif group_by in _MULTI:
             sql = (
-                f"SELECT COALESCE(t.value, ''), {delay} FROM mentions m "
+                f"SELECT m.id, COALESCE(t.value, ''), m.published_at, {delay} FROM mentions m "
                 f"LEFT JOIN mention_terms t ON t.mention_id = m.id AND t.field = '{_MULTI[group_by]}'{where}"
             )
         else:
             raise InputError(f"cannot group by {group_by!r} (allowed: {', '.join(GROUP_FIELDS)})")
-        return [(str(v), None if d is None else float(d)) for v, d in self._query(sql, params)]
+        # Ids and values are TEXT, times REAL (the delay NULL when unanswered): rows as they come.
+        rows: list[ResponseRow] = self._query(sql, params)
+        return rows
 
     def snooze(self, rule_id: str, key: str, until: datetime, actor: str, reason: str = "") -> None:
         self._query(

@@ -47,7 +47,8 @@ def _when(text: str | None, option: str) -> datetime | None:
 @handled
 def responses(since: str | None, until: str | None, by: str, config_path: str | None, as_json: bool) -> None:
     """Equal response: per group, complaints and questions, median and 90th-percentile time to the
-    first response, share answered within the SLA, unanswered; groups served markedly slower are flagged."""
+    first response and to resolution, share answered within the SLA, unanswered, unresolved;
+    groups served markedly slower (first response or resolution) are flagged."""
     config = _load(config_path)
     with open_store(config) as store:
         result = equal_response(store, config, by, _when(since, "--since"), _when(until, "--until"))
@@ -55,12 +56,15 @@ def responses(since: str | None, until: str | None, by: str, config_path: str | 
         _dump(result.as_dict())
         return
     click.echo(f"ตอบสนองอย่างเท่าเทียม (equal response) · by {by} · SLA {hours(result.sla.total_seconds())} h")
-    click.echo(f"{'group':<28} {'count':>6} {'median h':>9} {'p90 h':>7} {'in SLA':>7} {'unanswered':>10}")
+    click.echo(f"{'group':<28} {'count':>6} {'1st med h':>9} {'1st p90 h':>9} {'in SLA':>7} {'unanswered':>10} "
+               f"{'res med h':>9} {'res p90 h':>9} {'unresolved':>10}")
     for g in [*result.groups, result.overall]:
         share = "-" if g.within_sla_share is None else f"{g.within_sla_share * 100:.0f}%"
-        flag = "  ← slower than the rest" if g.flagged else ""
+        flags = [w for w, on in (("first response", g.flagged), ("resolution", g.flagged_resolution)) if on]
+        flag = f"  ← slower than the rest: {', '.join(flags)}" if flags else ""
         name = "all" if g.group == "*" else g.group
-        click.echo(f"{name:<28} {g.count:>6} {hours(g.median_s):>9} {hours(g.p90_s):>7} {share:>7} {g.unanswered:>10}{flag}")
+        click.echo(f"{name:<28} {g.count:>6} {hours(g.median_s):>9} {hours(g.p90_s):>9} {share:>7} {g.unanswered:>10} "
+                   f"{hours(g.resolution_median_s):>9} {hours(g.resolution_p90_s):>9} {g.unresolved:>10}{flag}")
 
 
 @report.command("quarterly")

@@ -75,8 +75,7 @@ def _save(store: Any, config: Any, doc: dict[str, Any], actor: str, level: str |
         raise InputError("\n".join(line.split(": ", 1)[1] if ": " in line else line for line in lines)) from None
     for name in registry.unknown_watched(config, s):
         click.echo(f"sadap: warning: watched: {name!r} is not a watched name in this config", err=True)
-    store.save_stakeholder(s)
-    return s
+    return registry.save(store, s)
 
 
 @stakeholders.command("add")
@@ -178,7 +177,11 @@ def show_(stakeholder_id: str, config_path: str | None, as_json: bool) -> None:
         click.echo(f"ผู้ประสานงาน: {c.name}" + (f" ({c.title})" if c.title else "") + f" ทาง {c.channel} {c.address}")
     if s.relationship:
         r = s.relationship
-        click.echo(f"ความสัมพันธ์: {th(LEVEL_WORDS, r.level)} โดย {r.set_by}" + (f" — {r.reason}" if r.reason else ""))
+        click.echo(f"ความสัมพันธ์: {th(LEVEL_WORDS, r.level)} โดย {r.set_by}"
+                   + (f" {show(r.set_at)}" if r.set_at else "") + (f" — {r.reason}" if r.reason else ""))
+    for h in reversed(s.relationship_history):  # newest first
+        click.echo(f"  ก่อนหน้า: {th(LEVEL_WORDS, h.level)} โดย {h.set_by}"
+                   + (f" {show(h.set_at)}" if h.set_at else "") + (f" — {h.reason}" if h.reason else ""))
     click.echo(f"ข้อความ: {p['count']} (30 วัน: {p['month']}) · อารมณ์ 30 วัน: {p['sentiment']}")
     click.echo(f"เหตุการณ์ที่เปิดอยู่: {', '.join(i.id for i in p['incidents']) or '-'} · "
                f"เรื่องร้องเรียนที่เปิดอยู่: {', '.join(c.id for c in p['cases']) or '-'}")
@@ -200,7 +203,7 @@ def import_(path: str, config_path: str | None, actor: str | None, no_retag: boo
     found, problems = registry.read_file(path, actor or getpass.getuser())
     with open_store(config) as store:
         for s in found:
-            store.save_stakeholder(s)
+            registry.save(store, s)
             for name in registry.unknown_watched(config, s):
                 click.echo(f"sadap: warning: {s.id}: watched: {name!r} is not a watched name in this config", err=True)
         tagged = registry.retag(config, store) if found and not no_retag else None

@@ -15,9 +15,11 @@ from sadap.app import complaints as complaint_cases
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config, configured_playbooks, load_config_file
 from sadap.app.crawl import crawl
+from sadap.app.demo.inbox import add_inbox
 from sadap.app.demo.site import DemoSite
 from sadap.app.names import category_names, complaint_type_names
 from sadap.app.sources import source_kinds
+from sadap.app import stakeholders as stakeholder_registry
 from sadap.app.stakeholders import read_file as read_stakeholders
 from sadap.app.starter import render_config
 from sadap.app.summary import overview
@@ -113,12 +115,14 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
     registry, _ = read_stakeholders(Path(__file__).with_name("stakeholders.yaml"), "demo")
     with open_store(config) as store:  # before the crawl, so mentions are tagged as they are stored
         for s in registry:
-            store.save_stakeholder(s)
+            stakeholder_registry.save(store, s)
     try:
         _say("\n[1/3] เก็บข้อมูลด้วย Scrapy และวิเคราะห์ภาษาไทย (กฎแบบ watch ตรวจทันทีที่บันทึก) …\n")
         stats = crawl(config, config.sources, log_level="ERROR", settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0})
     finally:
         site.stop()
+    # The bank's own channels (LINE OA, Facebook, X, Pantip, regional news), answered and closed as the team did.
+    inbox = add_inbox(config, site.anchor)
     _say("[2/3] ประเมินกฎแจ้งเตือนตามช่วงเวลา (threshold) …\n")
     with open_store(config) as store:
         engine = build_engine(config, store)
@@ -144,6 +148,8 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
     if summary["by_entity"]:
         _say("สิ่งที่ติดตาม:        " + " · ".join(f"{k} {v}" for k, v in summary["by_entity"].items()))
     _say("ผู้มีส่วนได้ส่วนเสีย:  " + " · ".join(f"{s.name} {tagged[s.id]}" for s in registry if tagged[s.id]))
+    _say(f"ช่องทางของธนาคาร (LINE OA, เฟซบุ๊ก, X, พันทิป, ข่าวท้องถิ่น): บันทึก {inbox['stored']} ข้อความ · "
+         f"ทีมตอบ {inbox['responses']} ครั้ง · ปิดเรื่องร้องเรียน {inbox['closed']} เรื่อง")
     multi = [c for c in cases if len(c.mention_ids) > 1]
     _say(f"เรื่องร้องเรียน (case) {len(cases)} เรื่อง, {len(multi)} เรื่องมีหลายข้อความ"
          + (f" (มากสุด {max(len(c.mention_ids) for c in multi)} ข้อความ)" if multi else ""))
@@ -166,6 +172,8 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
     _say(f"  sadap alerts check {cfg} --json")
     _say(f"  sadap stakeholders show sme-sellers {cfg}")
     _say(f"  sadap complaints list {cfg}")
+    _say(f"  sadap report responses --by channel {cfg}   (ตอบสนองเท่าเทียม: เวลาตอบและเวลาแก้ไขเสร็จ แยกช่องทาง)")
+    _say(f"  sadap report responses --by group {cfg}")
     _say(f"  sadap partners feed demo-media {cfg}   (ฟีดที่พันธมิตรจะได้รับ ปิดบังข้อมูลส่วนบุคคลแล้ว)")
     _say("  sadap demo --serve            (เปิดพื้นที่ทำงานบนเว็บ)")
     _say("  sadap init                    (สร้าง sadap.yaml ของคุณเอง)")

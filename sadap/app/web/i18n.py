@@ -8,6 +8,7 @@ from sadap.app.names import category_names, complaint_type_names, news_topic_nam
 from enrich.csr import pillar_names
 from sadap.app.sources import source_kinds
 from sadap.core import labels
+from sadap.core.stakeholder import GROUP_WORDS
 
 WORDS: dict[str, tuple[str, str]] = {
     "app": ("สดับ", "Sadap"),
@@ -150,6 +151,7 @@ def _tables() -> dict[str, dict[str, tuple[str, str]]]:
         "source_kind": source_kinds(),
         "state": labels.INCIDENT_STATE,
         "csr": pillar_names(),
+        "stakeholder_group": GROUP_WORDS,
     }
 
 

@@ -33,6 +33,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "sh_expectations": ("ความคาดหวัง", "Expectations"),
     "sh_contacts": ("ผู้แทน/ผู้ประสานงาน", "Representatives and coordinators"),
     "sh_relationship": ("ระดับความสัมพันธ์", "Relationship level"),
+    "sh_relationship_history": ("ระดับความสัมพันธ์ก่อนหน้า", "Earlier relationship levels"),
     "sh_reason": ("เหตุผล", "Reason"),
     "sh_watched": ("ชื่อที่เฝ้าติดตาม", "Watched names"),
     "sh_aliases": ("ชื่ออื่น", "Aliases"),
@@ -124,8 +125,7 @@ def _save(ws: Workspace, doc: dict[str, Any], old: Stakeholder | None, actor: st
         s = Stakeholder.model_validate({**doc, "updated_at": now, "updated_by": actor})
     except ValidationError as err:
         raise InputError("; ".join(line.split(": ", 1)[-1] for line in validation_lines(err, None, LineMap(), Stakeholder))) from None
-    ws.store.save_stakeholder(s)
-    return s
+    return registry.save(ws.store, s)
 
 
 async def stakeholder_new(ws: Workspace, request: Request) -> Response:
