@@ -43,7 +43,7 @@ class NewTermRule(Rule):
         candidates = {t: rs for t, rs in per_term.items() if len(rs) >= o.min_count}
         if not candidates:
             return []
-        last_seen = w.last_seen(ctx.store, ctx.at, start, o.baseline, originals=not o.include_duplicates)
+        last_seen = w.last_seen(ctx.store, ctx.at, start, o.baseline, originals=not o.include_duplicates, terms=candidates)
         since = (start - o.baseline).timestamp()
         matches = []
         for term, term_rows in candidates.items():
