@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
+from sadap.store.query import Query
 from sadap.core.settings_types import PositiveDuration
 from sadap.store.base import MentionRow
 
@@ -26,6 +27,10 @@ class NewTermRule(Rule):
     type_name = "new_term"
     Options = NewTermOptions
     options: NewTermOptions
+
+    def plan(self, ctx: EvalContext) -> tuple[timedelta, Query | None]:
+        o: NewTermOptions = self.options
+        return o.window, ctx.query(o.query)
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         """From the running state: the window's terms (every one, however rare on a busy

@@ -28,6 +28,7 @@ filter on authors, languages, complaints…) keeps its own rows, read per questi
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -151,6 +152,14 @@ class Feed:
     def floor(self) -> float:
         return (self.loaded_at or 0.0) - self.span
 
+    def expect(self, span: timedelta, query: Query | None) -> None:
+        """Before a read: reach this far back and find this query's matches too (a feed that
+        holds rows already extends itself when asked)."""
+        if self.loaded_at is None:
+            self.span = max(self.span, (span + MAX_GAP).total_seconds())
+            if query is not None and not query.empty:
+                self.hits.setdefault(query, set())
+
     # -- keeping the rows current ----------------------------------------------------------
     def sync(self, store: Store, at: datetime, span: timedelta, cycle: int, query: Query | None) -> None:
         a = at.timestamp()
@@ -186,8 +195,8 @@ class Feed:
         by_pub, by_col = self._bounds(at, at.timestamp() - span)
         queries = list(self.hits)
         self.rows, self.hits = {}, {q: set() for q in queries}
-        for flt in (by_pub, by_col):
-            got = store.rule_rows(flt, queries)
+        for flt, before in ((by_pub, None), (by_col, by_pub.since)):  # published since the floor, or only collected since
+            got = store.rule_rows(flt, queries, published_before=before)
             self.queries += 1
             self._merge(got.rows, queries, got.hits)
         self.generation += 1
@@ -244,7 +253,8 @@ class Feed:
         added: list[RuleRow] = []
         fields: tuple[TimeField, ...] = ("published_at", "collected_at")
         for tf in fields:
-            got = store.rule_rows(MentionFilter(time_field=tf, since=new, until=old, collected_until=at), queries)
+            got = store.rule_rows(MentionFilter(time_field=tf, since=new, until=old, collected_until=at), queries,
+                                  published_before=new if tf == "collected_at" else None)
             self.queries += 1
             added += self._merge(got.rows, queries, got.hits)
         self.span = want
@@ -254,8 +264,9 @@ class Feed:
     def _add_query(self, store: Store, at: datetime, query: Query) -> None:
         """The ids among the held rows that match a query no window asked before."""
         held = self.hits[query] = set()
-        for flt in self._bounds(at, self.floor):
-            got = store.rule_rows(flt, [query], rows=False)
+        by_pub, by_col = self._bounds(at, self.floor)
+        for flt, before in ((by_pub, None), (by_col, by_pub.since)):
+            got = store.rule_rows(flt, [query], rows=False, published_before=before)
             self.queries += 1
             held.update(i for i in got.hits[0] if i in self.rows)
 
@@ -332,6 +343,7 @@ class Window:
     settled: dict[tuple[float, bool], dict[float, dict[str | None, int]]] = field(default_factory=dict)
     seen: dict[tuple[float, bool], _Seen] = field(default_factory=dict)
     queries: int = 0
+    _order: tuple[list[float], list[MentionRow]] | None = None  # the rows by time, until they change
 
     def _hits(self, hits: dict[Query, set[str]]) -> set[str] | None:
         q = self.question.flt.query
@@ -348,6 +360,7 @@ class Window:
         self.loaded_at = feed.loaded_at
         if self.generation == feed.generation and self.version == feed.version:
             return
+        self._order = None
         assert self.test is not None
         test, gb, hits = self.test, self.question.group_by, self._hits(feed.hits)
         following = self.generation == feed.generation and feed.log and feed.log[0][0] <= self.version + 1
@@ -377,6 +390,7 @@ class Window:
         if self.cycle == cycle and self.loaded_at == a and want <= self.span:
             return  # rules asking the same question in one cycle share one query
         self.cycle = cycle
+        self._order = None
         q = self.question
         rebuild = self.watermark is None or a < self.watermark or a - self.watermark > MAX_GAP.total_seconds() or want > self.span
         if not rebuild:
@@ -413,8 +427,12 @@ class Window:
         return (self.loaded_at or 0.0) - self.span
 
     def between(self, lo: float, hi: float) -> Iterable[MentionRow]:
-        tf = self.question.time_field
-        return (r for r in self.rows.values() if lo <= r.time(tf) < hi)
+        if self._order is None:
+            tf = self.question.time_field
+            ordered = sorted(self.rows.values(), key=lambda r: r.time(tf))
+            self._order = ([r.time(tf) for r in ordered], ordered)
+        times, ordered = self._order
+        return ordered[bisect_left(times, lo):bisect_left(times, hi)]
 
     # -- baselines ---------------------------------------------------------------------------
     def buckets(
@@ -549,31 +567,53 @@ class Window:
     def last_seen(self, store: Store, at: datetime, start: datetime, baseline: timedelta, originals: bool,
                   terms: Iterable[str]) -> dict[str, float]:
         """Per term of ``terms``, the latest time it was seen before ``start`` and at or after
-        ``start - baseline``, among mentions collected by ``at`` (absent: not seen then)."""
+        ``start - baseline``, among mentions collected by ``at`` (absent: not seen then).
+
+        The rows answer from a boundary on (one that stays inside them next cycle); before it,
+        each term's answer comes from the store once and is kept, with the rows that pass the
+        boundary (or arrive late, published before it) folded in."""
         key = ((at - start).total_seconds(), originals)
         s = start.timestamp()
         low = s - baseline.total_seconds()
+        edge = min(s, max(low, self.floor + MAX_GAP.total_seconds()))
+        tf = self.question.time_field
         seen = self.seen.get(key)
-        if seen is None or s < seen.boundary or low < seen.low:
-            seen = self.seen[key] = _Seen(s, low)
-        elif s > seen.boundary:
-            for r in self.between(seen.boundary, s):
+        if seen is None or low < seen.low or edge < seen.boundary:
+            seen = self.seen[key] = _Seen(edge, low)
+        elif edge > seen.boundary:
+            for r in self.between(seen.boundary, edge):
                 if not (originals and r.duplicate):
-                    _fold(seen.last, r, r.time(self.question.time_field))
-            seen.boundary = s
-        missing = [t for t in terms if t not in seen.last]
+                    _fold(seen.last, r, r.time(tf))
+            seen.boundary = edge
+        wanted = set(terms)
+        recent: dict[str, float] = {}
+        for r in self.between(seen.boundary, s):
+            if originals and r.duplicate:
+                continue
+            t = r.time(tf)
+            for term in r.keys:
+                if term in wanted and t > recent.get(term, float("-inf")):
+                    recent[term] = t
+        missing = [t for t in wanted if t not in recent and t not in seen.last]
         if missing:
-            flt = replace(self.question.flt, time_field=self.question.time_field, since=_dt(seen.low, at), until=start,
+            flt = replace(self.question.flt, time_field=tf, since=_dt(seen.low, at), until=_dt(seen.boundary, at),
                           collected_until=at, include_duplicates=not originals)
             assert self.question.group_by is not None
-            found = store.terms_seen(flt, self.question.group_by, missing)
+            found = store.terms_seen(flt, self.question.group_by, sorted(missing))
             self.queries += 1
             for t in missing:
                 seen.last[t] = found.get(t)
             if len(seen.last) > 100_000:  # the oldest answers go first
                 for t in list(seen.last)[: len(seen.last) - 100_000]:
                     del seen.last[t]
-        return {t: v for t in terms if (v := seen.last.get(t)) is not None and v >= low}
+        out: dict[str, float] = {}
+        for t in wanted:
+            v = recent.get(t)
+            if v is None:
+                v = seen.last.get(t)
+            if v is not None and v >= low:
+                out[t] = v
+        return out
 
 
 def baseline_span(window: timedelta) -> timedelta:
@@ -655,6 +695,11 @@ class RunningState:
             feed = self.feeds.setdefault(delay, Feed()) if test is not None else None
             w = self.windows[(q, delay)] = Window(q, feed, test)
         return w
+
+    def expect(self, delay: timedelta, span: timedelta, query: Query | None) -> None:
+        """A rule will ask for ``span`` back, with ``query``: the feed reads that far, and that
+        query's matches, in its first read of the cycle."""
+        self.feeds.setdefault(delay, Feed()).expect(span, query)
 
     @property
     def queries(self) -> int:

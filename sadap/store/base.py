@@ -501,16 +501,17 @@ class Store(ABC):
         return {t: v for t, v in self.terms_last_seen(replace(flt, **changes), field).items() if t in wanted}
 
     def rule_rows(self, flt: MentionFilter, queries: Sequence[Query] = (), counts: Sequence[MentionFilter] = (),
-                  rows: bool = True) -> RuleRead:
+                  rows: bool = True, published_before: datetime | None = None) -> RuleRead:
         """Every matching mention as a :class:`RuleRow` (incremental rule evaluation reads what
         was collected since its last cycle this way, once for every question), for each of
         ``queries`` the ids among them that match it, and the count of each of ``counts``
-        (one round trip where the backend can). ``rows=False``: the hits only."""
+        (one round trip where the backend can). ``rows=False``: the hits only.
+        ``published_before``: only mentions published before then as well."""
         found: list[RuleRow] = []
         after: str | None = None
         while True:
             page = self.page_by_id(flt, after, limit=500)
-            found.extend(rule_row(m) for m in page)
+            found.extend(rule_row(m) for m in page if published_before is None or m.published_at < published_before)
             if len(page) < 500:
                 break
             after = page[-1].id

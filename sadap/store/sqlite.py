@@ -27,7 +27,7 @@ from sadap.core.timeutil import UTC
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 6  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic;
-# 6: mention_hours (the rules' hourly rollup) and the copies index
+# 6: mention_hours (the rules' hourly rollup)
 DAY = 86400
 BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.
 
@@ -105,8 +105,6 @@ CREATE TABLE IF NOT EXISTS mention_hours (
     n INTEGER NOT NULL,
     PRIMARY KEY (hour, entity, sentiment, source_name, lag, copy)
 ) WITHOUT ROWID;
--- near-duplicate copies by publication time (voices in the rollup's buckets read these rows)
-CREATE INDEX IF NOT EXISTS mentions_copies ON mentions(published_at) WHERE duplicate_of IS NOT NULL;
 CREATE TABLE IF NOT EXISTS rule_state (
     rule_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -379,7 +377,7 @@ class SQLiteStore(Store):
                 for sql in _REBUILD_DAYS:
                     if "'_engagement" in sql or "'news_topic" in sql:
                         db.execute(sql)
-            else:
+            elif version < 3:
                 for sql in _REBUILD_DAYS:  # before schema 3: daily counts, built once from what is stored
                     db.execute(sql)
             if version < 6:  # schema 6: the rules' hourly rollup, built once from what is stored
@@ -848,14 +846,14 @@ class SQLiteStore(Store):
 
     @staticmethod
     def _rule_row(r: tuple[Any, ...]) -> RuleRow:
+        if not r[13]:
+            return RuleRow(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12])
         multi: dict[str, list[str]] = {"entity": [], "hashtag": [], "keyword": [], "stakeholder": []}
-        if r[13]:
-            for item in r[13].split("\x1f"):
-                fld, _, value = item.partition("\x1e")
-                multi[fld].append(value)
+        for item in r[13].split("\x1f"):
+            fld, _, value = item.partition("\x1e")
+            multi[fld].append(value)
         return RuleRow(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-                       tuple(sorted(multi["entity"])), tuple(sorted(multi["hashtag"])), tuple(sorted(multi["keyword"])),
-                       tuple(sorted(multi["stakeholder"])))
+                       tuple(multi["entity"]), tuple(multi["hashtag"]), tuple(multi["keyword"]), tuple(multi["stakeholder"]))
 
     def _fts_rowids(self, expr: str, lo: int, hi: int) -> set[int]:
         """Rowids in [lo, hi] whose text matches ``expr`` (the full-text index seeks the range)."""
@@ -863,9 +861,13 @@ class SQLiteStore(Store):
         return {r[0] for r in rows}
 
     def rule_rows(self, flt: MentionFilter, queries: Sequence[Query] = (), counts: Sequence[MentionFilter] = (),
-                  rows: bool = True) -> RuleRead:
+                  rows: bool = True, published_before: datetime | None = None) -> RuleRead:
         where, params = self._where(flt)
-        found = self._query(f"SELECT {self._RULE_COLUMNS} FROM mentions m{where}", params)
+        if published_before is not None:
+            where = f"{where}{' AND' if where else ' WHERE'} +m.published_at < ?"
+            params = [*params, _ts(published_before)]
+        columns = self._RULE_COLUMNS if rows else "m.rowid, m.id"
+        found = self._query(f"SELECT {columns} FROM mentions m{where}", params)
         hits: list[set[str]] = []
         if queries:
             rowids = {r[0]: r[1] for r in found}
@@ -882,9 +884,14 @@ class SQLiteStore(Store):
         lo, hi = int(_ts(since) // 3600), int(-(-_ts(until) // 3600))
         cells = [tuple(r) for r in self._query(
             "SELECT hour, entity, sentiment, source_name, lag, copy, n FROM mention_hours WHERE hour >= ? AND hour < ?", (lo, hi))]
-        copies = [self._rule_row(r) for r in self._query(
-            f"SELECT {self._RULE_COLUMNS} FROM mentions m INDEXED BY mentions_copies WHERE m.duplicate_of IS NOT NULL "
-            "AND m.published_at >= ? AND m.published_at < ?", (lo * 3600, hi * 3600))]
+        # The copies' ids from an index that holds publication time and duplicate_of (not the rows).
+        sql = (f"SELECT {self._RULE_COLUMNS} FROM mentions m WHERE m.id IN (SELECT id FROM mentions {{}}WHERE is_complaint IN (0, 1) "
+               "AND published_at >= ? AND published_at < ? AND duplicate_of IS NOT NULL)")
+        try:
+            found = self._query(sql.format("INDEXED BY mentions_complaints "), (lo * 3600, hi * 3600))
+        except sqlite3.OperationalError:  # no such index: let the planner choose
+            found = self._query(sql.format(""), (lo * 3600, hi * 3600))
+        copies = [self._rule_row(r) for r in found]
         originals: dict[str, RuleRow] = {}
         wanted = sorted({c.duplicate_of for c in copies if c.duplicate_of})
         for i in range(0, len(wanted), 500):
