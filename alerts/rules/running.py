@@ -146,6 +146,7 @@ class Feed:
         self._history: dict[TimeField, _History] = {}
         self._cells: tuple[float, float, HourCells] | None = None
         self.has_cells: bool | None = None  # whether the store keeps the hourly rollup
+        self.mark: int | None = None  # Store.changes as of the last read
         self._round = -1  # the cycle the history and cells were read in
 
     @property
@@ -167,7 +168,11 @@ class Feed:
         want = (span + MAX_GAP).total_seconds()
         if self.cycle != cycle or self.loaded_at != a:
             self.cycle = cycle
-            rebuild = self.watermark is None or a < self.watermark or a - self.watermark > MAX_GAP.total_seconds()
+            mark = store.changes()
+            self.queries += 1
+            rebuild = (self.watermark is None or a < self.watermark or a - self.watermark > MAX_GAP.total_seconds()
+                       or mark != self.mark)
+            self.mark = mark
             if not rebuild and not self._increment(store, at):
                 log.info("running state: the store changed behind the increment; read again")
                 rebuild = True

@@ -529,6 +529,11 @@ class Store(ABC):
             hits.append(got)
         return RuleRead(found if rows else [], hits, [self.count(c) for c in counts])
 
+    def changes(self) -> int:
+        """A mark that moves whenever stored mentions are rewritten or erased (not when new ones
+        are added): running rule state that cached answers about older mentions reads again."""
+        return 0
+
     def hour_cells(self, since: datetime, until: datetime) -> HourCells | None:
         """Mentions published in [since, until) (whole hours) from an hourly rollup kept at
         write time, or None where the backend keeps none (rules then read rows)."""

@@ -404,6 +404,8 @@ class ElasticsearchStore(IndexAdmin, Store):
             self._call(self.client.indices.refresh, index=sorted({located.get(i, write) for i in ok}))
         for i in ok:
             (result.updated if i in located else result.inserted).append(i)
+        if result.updated:
+            self._mark()
         if retryable:
             raise _Partial(ok, located, [by_id[i] for i in retryable],
                            StoreUnavailable(f"{self.label}: still busy after {self.max_retries} retries"))
@@ -736,6 +738,17 @@ class ElasticsearchStore(IndexAdmin, Store):
 
         self._ensure_ready()
         return self._call(fetch)
+
+    _MARK = ("_store", "mentions-changed")  # a rule_state document: the mark of Store.changes
+
+    def _mark(self) -> None:
+        doc = {"rule_id": self._MARK[0], "key": self._MARK[1], "last_fired_at": _iso_ms(now_utc()),
+               "doc": json.dumps({"n": self._seq()})}
+        self._call(self.client.index, index=self.names.rule_state, id=self._state_id(*self._MARK), document=doc)
+
+    def changes(self) -> int:
+        src = self._get(self.names.rule_state, self._state_id(*self._MARK))
+        return int(json.loads(src["doc"]).get("n", 0)) if src else 0
 
     def last_fired(self, rule_id: str, key: str) -> datetime | None:
         src = self._get(self.names.rule_state, self._state_id(rule_id, key))
@@ -1179,6 +1192,8 @@ class ElasticsearchStore(IndexAdmin, Store):
         located = self._locate(sorted(gone))
         counts["mentions"] = self._bulk_delete([(index, doc_id) for doc_id, index in located.items()])
         self._call(self.client.indices.refresh, index=self.names.mentions)
+        if counts["mentions"]:
+            self._mark()
         counts.update(self._erase_references(gone))
         return counts
 

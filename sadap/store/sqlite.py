@@ -105,6 +105,11 @@ CREATE TABLE IF NOT EXISTS mention_hours (
     n INTEGER NOT NULL,
     PRIMARY KEY (hour, entity, sentiment, source_name, lag, copy)
 ) WITHOUT ROWID;
+-- Moves whenever stored mentions are rewritten or erased (Store.changes).
+CREATE TABLE IF NOT EXISTS store_marks (
+    name TEXT PRIMARY KEY,
+    n INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rule_state (
     rule_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -284,9 +289,10 @@ _REBUILD_DAYS = [
 ]
 
 
-def _hour_keys(m: Mention) -> list[tuple[int, str, str, str, int, int]]:
-    """The mention_hours cells a mention counts in."""
-    hour, lag = hour_lag(_ts(m.published_at), _ts(m.collected_at))
+def _hour_keys(m: Mention, collected: float | None = None) -> list[tuple[int, str, str, str, int, int]]:
+    """The mention_hours cells a mention counts in (``collected``: the stored collection time,
+    which a later upsert of the same mention keeps)."""
+    hour, lag = hour_lag(_ts(m.published_at), _ts(m.collected_at) if collected is None else collected)
     sentiment = m.sentiment.label if m.sentiment else ""
     copy = 1 if m.duplicate_of is not None else 0
     return [(hour, e, sentiment, m.source_name, lag, copy) for e in ("", *sorted(set(m.entities)))]
@@ -494,17 +500,20 @@ class SQLiteStore(Store):
                 fts: list[tuple[int, str]] = []
                 terms: list[tuple[str, str, str]] = []
                 for m in by_id.values():
+                    kept: float | None = None  # an update keeps the first collection time
                     if m.id in existing:
-                        old = self.get(m.id)
+                        got = self._query("SELECT doc, collected_at FROM mentions WHERE id=?", (m.id,))
+                        old = Mention.model_validate_json(got[0][0]) if got else None
+                        kept = got[0][1] if got else None
                         for key in _day_keys(old) if old else ():
                             deltas[key] = deltas.get(key, 0) - 1
-                        for cell in _hour_keys(old) if old else ():
+                        for cell in _hour_keys(old, kept) if old else ():
                             hours[cell] = hours.get(cell, 0) - 1
                         for key, weight in _day_weights(old) if old else ():
                             deltas[key] = deltas.get(key, 0) - weight
                     for key in _day_keys(m):
                         deltas[key] = deltas.get(key, 0) + 1
-                    for cell in _hour_keys(m):
+                    for cell in _hour_keys(m, kept):
                         hours[cell] = hours.get(cell, 0) + 1
                     for key, weight in _day_weights(m):
                         deltas[key] = deltas.get(key, 0) + weight
@@ -519,11 +528,21 @@ class SQLiteStore(Store):
                     [(f, v, d, n) for (f, v, d), n in deltas.items() if n],
                 )
                 self._add_hours(hours)
+                if result.updated:
+                    self._mark()
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
         return result
+
+    def _mark(self) -> None:
+        self._db.execute("INSERT INTO store_marks (name, n) VALUES ('mentions', 1) "
+                         "ON CONFLICT(name) DO UPDATE SET n = n + 1")
+
+    def changes(self) -> int:
+        rows = self._query("SELECT n FROM store_marks WHERE name='mentions'")
+        return int(rows[0][0]) if rows else 0
 
     def _add_hours(self, hours: dict[tuple[int, str, str, str, int, int], int]) -> None:
         """Apply changes to mention_hours (inside the caller's transaction); empty cells go."""
@@ -1362,13 +1381,13 @@ class SQLiteStore(Store):
                 hours: dict[tuple[int, str, str, str, int, int], int] = {}
                 for chunk in chunks:
                     marks = ",".join("?" * len(chunk))
-                    for (doc,) in db.execute(f"SELECT doc FROM mentions WHERE id IN ({marks})", chunk).fetchall():
+                    for doc, collected in db.execute(f"SELECT doc, collected_at FROM mentions WHERE id IN ({marks})", chunk).fetchall():
                         erased = Mention.model_validate_json(doc)
                         for key in _day_keys(erased):  # out of the daily counts too
                             deltas[key] = deltas.get(key, 0) - 1
                         for key, weight in _day_weights(erased):
                             deltas[key] = deltas.get(key, 0) - weight
-                        for cell in _hour_keys(erased):
+                        for cell in _hour_keys(erased, collected):
                             hours[cell] = hours.get(cell, 0) - 1
                     db.execute(f"DELETE FROM assignments WHERE mention_id IN ({marks})", chunk)
                     db.execute(f"DELETE FROM corrections WHERE mention_id IN ({marks})", chunk)
@@ -1383,6 +1402,8 @@ class SQLiteStore(Store):
                                [(n, f, v, d) for (f, v, d), n in deltas.items() if n])
                 db.execute("DELETE FROM mention_days WHERE n <= 0")  # no pseudonym kept for an erased author
                 self._add_hours(hours)
+                if counts["mentions"]:
+                    self._mark()
                 for row_id, doc in db.execute("SELECT id, doc FROM incidents").fetchall():
                     data = json.loads(doc)
                     kept = [i for i in data.get("mention_ids") or [] if i not in gone]
