@@ -125,6 +125,10 @@ def test_incremental_and_full_evaluation_agree_on_a_replayed_stream(tmp_path):
     # Steady state: rows were read once per question, then only increments (two small
     # queries per question per cycle: what was collected since, and the span's count).
     assert all(w.queries < 3 * len(cycles) + 5 for w in inc.running.windows.values())
+    # One feed for every question, read in full once: later cycles only add what was collected.
+    [feed] = inc.running.feeds.values()
+    assert feed.generation == 1 and all(w.feed is feed for w in inc.running.windows.values())
+    assert feed.queries <= 3 * len(cycles) + 5
     store.close()
 
 
@@ -204,8 +208,10 @@ def test_incremental_and_full_agree_on_elasticsearch(request, tmp_path):
         store.setup()
         before, during = stream(random.Random(5))
         rules = [r for r in RULES if r["id"] in ("neg-voices", "spike-outage", "new-hashtag", "shift")]
-        cycles, _ = replay(store, rules, before, during, step=timedelta(minutes=15))
+        cycles, inc = replay(store, rules, before, during, step=timedelta(minutes=15))
         assert {"neg-voices", "spike-outage", "new-hashtag"} <= {rule for _, ms in cycles for rule, *_ in ms}
+        [feed] = inc.running.feeds.values()
+        assert feed.generation == 1  # the counts in the _msearch agreed every cycle: no second full read
     finally:
         drop_test_store(store) if url else store.close()
 

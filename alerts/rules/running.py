@@ -126,6 +126,7 @@ class _History:
     hi: float
     rows: dict[str, RuleRow]
     hits: dict[Query, set[str]]
+    at: float  # read as of then: it answers for buckets settled by then
 
 
 class Feed:
@@ -144,10 +145,11 @@ class Feed:
         self.log: list[tuple[int, list[RuleRow], list[str]]] = []  # (version, rows added or changed, ids gone)
         self.queries = 0  # store calls
         self._history: dict[TimeField, _History] = {}
-        self._cells: tuple[float, float, HourCells] | None = None
+        self._cells: tuple[float, float, HourCells, float] | None = None  # lo, hi, cells, read as of
         self.has_cells: bool | None = None  # whether the store keeps the hourly rollup
         self.mark: int | None = None  # Store.changes as of the last read
-        self._round = -1  # the cycle the history and cells were read in
+        self._round = -1  # the last cycle the history and cells were used in
+        self._read = -1  # the feed's generation then
 
     @property
     def floor(self) -> float:
@@ -277,16 +279,24 @@ class Feed:
 
     # -- older mentions, once per cycle, for baselines -------------------------------------------
     def _fresh(self, cycle: int) -> None:
+        """Older rows stay while questions keep asking for them (a rule that had nothing in its
+        window asks for its baseline later) and go after a cycle without use, or when the
+        feed is read again."""
         if self._round != cycle:
+            if self._round < cycle - 1 or self._read != self.generation:
+                self._history.clear()
+                self._cells = None
             self._round = cycle
-            self._history.clear()
-            self._cells = None
+            self._read = self.generation
 
     def cells(self, store: Store, at: datetime, lo: float, hi: float) -> HourCells | None:
         """The hourly rollup for [lo, hi) (whole hours), or None where the store keeps none."""
         if self.has_cells is False:
             return None
         self._fresh(self.cycle)
+        settle = SETTLE.total_seconds()
+        if self._cells is not None and hi + settle > self._cells[3]:
+            self._cells = None  # read before these buckets settled
         if self._cells is None or lo < self._cells[0] or hi > self._cells[1]:
             if self._cells is not None:
                 lo, hi = min(lo, self._cells[0]), max(hi, self._cells[1])
@@ -295,7 +305,7 @@ class Feed:
             self.has_cells = got is not None
             if got is None:
                 return None
-            self._cells = (lo, hi, got)
+            self._cells = (lo, hi, got, at.timestamp())
         return self._cells[2]
 
     def history(self, store: Store, at: datetime, tf: TimeField, lo: float, hi: float, query: Query | None) -> _History:
@@ -303,9 +313,10 @@ class Feed:
         every question's older baseline buckets."""
         self._fresh(self.cycle)
         h = self._history.get(tf)
-        queries = list(self.hits)
-        if h is None:
-            h = self._history[tf] = _History(lo, lo, {}, {q: set() for q in queries})
+        if h is not None and hi + SETTLE.total_seconds() > h.at:
+            h = None  # read before these buckets settled
+        if h is None:  # the queries of the questions that read it (see below)
+            h = self._history[tf] = _History(lo, lo, {}, {}, at.timestamp())
         pieces = [(lo, min(hi, h.lo)), (max(lo, h.hi), hi)] if h.hi > h.lo else [(lo, hi)]
         for p_lo, p_hi in pieces:
             if p_lo >= p_hi:
@@ -599,25 +610,25 @@ class Window:
             for term in r.keys:
                 if term in wanted and t > recent.get(term, float("-inf")):
                     recent[term] = t
-        missing = [t for t in wanted if t not in recent and t not in seen.last]
+        missing = [term for term in wanted if term not in recent and term not in seen.last]
         if missing:
             flt = replace(self.question.flt, time_field=tf, since=_dt(seen.low, at), until=_dt(seen.boundary, at),
                           collected_until=at, include_duplicates=not originals)
             assert self.question.group_by is not None
             found = store.terms_seen(flt, self.question.group_by, sorted(missing))
             self.queries += 1
-            for t in missing:
-                seen.last[t] = found.get(t)
+            for term in missing:
+                seen.last[term] = found.get(term)
             if len(seen.last) > 100_000:  # the oldest answers go first
-                for t in list(seen.last)[: len(seen.last) - 100_000]:
-                    del seen.last[t]
+                for term in list(seen.last)[: len(seen.last) - 100_000]:
+                    del seen.last[term]
         out: dict[str, float] = {}
-        for t in wanted:
-            v = recent.get(t)
+        for term in wanted:
+            v = recent.get(term)
             if v is None:
-                v = seen.last.get(t)
+                v = seen.last.get(term)
             if v is not None and v >= low:
-                out[t] = v
+                out[term] = v
         return out
 
 

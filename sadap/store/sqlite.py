@@ -918,7 +918,7 @@ class SQLiteStore(Store):
             for r in self._query(f"SELECT {self._RULE_COLUMNS} FROM mentions m WHERE m.id IN ({','.join('?' * len(chunk))})", chunk):
                 row = self._rule_row(r)
                 originals[row.id] = row
-        return HourCells(cells, copies, originals)  # type: ignore[arg-type]
+        return HourCells(cells, copies, originals)
 
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         if fld not in _COLUMNS:
