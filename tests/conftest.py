@@ -80,3 +80,29 @@ def demo_store_dir(tmp_path_factory) -> Path:
     done = subprocess.run([sys.executable, "-m", "sadap", "demo", "--data-dir", str(data)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return data
+
+
+# The browser tests' Chromium and page (tests/browser_support.py has the server and sign-in helpers).
+@pytest.fixture(scope="module")
+def browser():
+    from playwright import sync_api
+
+    from tests.browser_support import launch
+
+    with sync_api.sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh Thai-locale page; `page.errors` collects page errors and console errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.errors = errors
+    yield page
+    context.close()

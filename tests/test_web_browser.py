@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser_support import chromium_missing, launch, sign_in_page
-from tests.web_support import PASSWORD, workspace_copy
+from tests.browser_support import chromium_missing, served_workspace, sign_in_page
+from tests.web_support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -21,45 +21,19 @@ if _missing and not os.environ.get("CI"):
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture(scope="module")
-def server(demo_store_dir, tmp_path_factory):
-    from sadap.app.config import load_config_file
-    from sadap.app.web import Console
+def _evil_link(store) -> None:
     from sadap.core.mention import Mention
     from sadap.core.timeutil import now_utc
-    from sadap.store import open_store
 
-    config_path = workspace_copy(demo_store_dir, tmp_path_factory.mktemp("browser") / "ws")
-    config = load_config_file(config_path)
-    store = open_store(config)
     now = now_utc()
     store.upsert([Mention(id="evil-link", source_kind="forum", source_name="forum-x", url="javascript:alert(1)",
                           published_at=now - timedelta(minutes=3), collected_at=now, text="ลิงก์แปลก ๆ ลองกดดู")])
-    console = Console(config, "127.0.0.1", 0, store)
-    console.start()
-    yield console.url, store
-    console.stop()
-    store.close()
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.errors = errors  # type: ignore[attr-defined]
-    yield page
-    context.close()
+def server(demo_store_dir, tmp_path_factory):
+    with served_workspace(demo_store_dir, tmp_path_factory.mktemp("browser"), prepare=_evil_link) as served:
+        yield served
 
 
 def test_sign_in_and_overview_charts_drawn_and_clickable(server, page):

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from tests.browser_support import chromium_missing, launch, sign_in_page
-from tests.web_support import PASSWORD, workspace_copy
+from tests.browser_support import chromium_missing, served_workspace, sign_in_page
+from tests.web_support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -21,37 +21,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def server(demo_store_dir, tmp_path_factory):
-    from sadap.app.config import load_config_file
-    from sadap.app.web import Console
-    from sadap.store import open_store
-
-    config_path = workspace_copy(demo_store_dir, tmp_path_factory.mktemp("browser-crm") / "ws")
-    config = load_config_file(config_path)
-    store = open_store(config)
-    console = Console(config, "127.0.0.1", 0, store)
-    console.start()
-    yield console.url, store
-    console.stop()
-    store.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.errors = errors  # type: ignore[attr-defined]
-    yield page
-    context.close()
+    with served_workspace(demo_store_dir, tmp_path_factory.mktemp("browser-crm")) as served:
+        yield served
 
 
 def test_stakeholder_page_and_editing_the_relationship(server, page):
