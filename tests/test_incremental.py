@@ -387,3 +387,40 @@ def test_erasure_and_reenrichment_behind_the_running_state_are_picked_up(tmp_pat
     assert got == sorted((x.rule, x.key) for x in full.check(at, dry_run=True))
     assert ("neg", None) in got
     store.close()
+
+
+@pytest.mark.es
+def test_rule_rows_read_the_same_on_both_backends(request, tmp_path):
+    """What the feed reads (rows with every field, query matches, check counts) is the same
+    from SQLite and from Elasticsearch, and as the generic path builds it from whole mentions."""
+    from sadap.store.base import Store
+    from sadap.store.query import parse_query
+    from tests.es_support import drop_test_store, es_test_url, make_test_store
+
+    mentions = _varied(random.Random(4))[:300]
+    mentions[7] = mentions[7].model_copy(update={"spam_score": 0.9, "keywords": ["สล็อต", "ลิงก์"]})
+    url = es_test_url()
+    es = make_test_store(url or request.getfixturevalue("osmem_clone").url, real=bool(url), spool_dir=tmp_path / "spool",
+                         refresh_on_write=True)
+    lite = SQLiteStore(tmp_path / "parity.db")
+    try:
+        es.setup()
+        for store in (es, lite):
+            store.upsert(mentions)
+        since = mentions[40].published_at
+        flt = MentionFilter(since=since, until=mentions[250].published_at, collected_until=NOW)
+        queries = [parse_query("ดอกเบี้ย"), parse_query("บัตรเครดิต OR สาขา -ขอนแก่น")]
+        counts = [MentionFilter(since=since, collected_until=NOW), MentionFilter(time_field="collected_at", since=since)]
+
+        def read(store):
+            got = store.rule_rows(flt, queries, counts=counts)
+            return sorted(got.rows, key=lambda r: r.id), got.hits, got.counts
+
+        want = read(lite)
+        assert len(want[0]) > 150 and all(want[1]) and want[2][0] >= len(want[0])
+        assert read(es) == want
+        assert Store.rule_rows(lite, flt, queries, counts=counts).hits == want[1]  # the generic path
+        assert sorted(Store.rule_rows(lite, flt).rows, key=lambda r: r.id) == want[0]
+    finally:
+        lite.close()
+        drop_test_store(es) if url else es.close()
