@@ -424,3 +424,28 @@ def test_rule_rows_read_the_same_on_both_backends(request, tmp_path):
     finally:
         lite.close()
         drop_test_store(es) if url else es.close()
+
+
+def test_a_question_the_feed_cannot_filter_keeps_its_own_rows_and_agrees(tmp_path):
+    """A filter the light rows do not hold (here: authors) falls back to the question's own
+    reads, with the same answers as a full evaluation."""
+    from alerts.rules.running import RunningState
+
+    store = SQLiteStore(tmp_path / "own.db")
+    before, during = stream(random.Random(6))
+    store.upsert(before + [m for m in during if m.collected_at <= NOW - timedelta(hours=2)])
+    flt = MentionFilter(author_ids=tuple(f"angry_{i}" for i in range(0, 40, 2)), since=NOW - timedelta(hours=4), until=NOW,
+                        collected_until=NOW)
+    running = RunningState()
+    w = running.window(flt, "source_name")
+    assert w.feed is None
+    for k in range(4):
+        at = NOW - timedelta(hours=2) + timedelta(minutes=5 * k)
+        store.upsert([m for m in during if at - timedelta(minutes=5) < m.collected_at <= at])
+        running.cycle += 1
+        w.sync(store, at, timedelta(hours=1), running.cycle)
+        got = sorted(r.id for r in w.between((at - timedelta(hours=1)).timestamp(), at.timestamp()))
+        want = sorted(store.ids(MentionFilter(author_ids=flt.author_ids, since=at - timedelta(hours=1), until=at,
+                                              collected_until=at), limit=1000))
+        assert got == want and want
+    store.close()

@@ -359,6 +359,7 @@ class Window:
     settled: dict[tuple[float, bool], dict[float, dict[str | None, int]]] = field(default_factory=dict)
     seen: dict[tuple[float, bool], _Seen] = field(default_factory=dict)
     queries: int = 0
+    mark: int | None = None  # own rows only: Store.changes as of the last read
     _order: tuple[list[float], list[MentionRow]] | None = None  # the rows by time, until they change
 
     def _hits(self, hits: dict[Query, set[str]]) -> set[str] | None:
@@ -408,7 +409,10 @@ class Window:
         self.cycle = cycle
         self._order = None
         q = self.question
-        rebuild = self.watermark is None or a < self.watermark or a - self.watermark > MAX_GAP.total_seconds() or want > self.span
+        mark = store.changes()
+        rebuild = (self.watermark is None or a < self.watermark or a - self.watermark > MAX_GAP.total_seconds()
+                   or want > self.span or mark != self.mark)
+        self.mark = mark
         if not rebuild:
             assert self.watermark is not None
             since = datetime.fromtimestamp(self.watermark, at.tzinfo) - OVERLAP
