@@ -31,11 +31,18 @@ measured on the held-out ``tests/data/enrich_dev``. The rules, in order (see doc
    than disappointment hits about an organisation's offer, else ``none``.
 
 5. **Praise with a failure** (sarcasm: "เก่งมากเลยค่ะแสงทอง ล่มทุกวัน", "สุดยอด โอนเงินไม่เข้าอีกแล้ว"):
-   a ``pos`` message with praise words that also reports a failure (a complaint signal, or a
-   complaint-type word with a repeat word: อีกแล้ว, ทุกวัน, ทุกที …) about an organisation's offer
-   is read as ``neg``, a complaint, ``disappointed`` (:attr:`VocResult.sentiment`).
+   a ``pos`` or ``neu`` message with praise words that also reports a failure about an
+   organisation's offer (a complaint signal; a complaint-type word with a repeat word right after
+   it: อีกแล้ว, ทุกวัน, ทุกที …; a complaint-type word after ironic thanks: ขอบคุณที่ทำให้) is read
+   as ``neg``, a complaint, ``disappointed`` (:attr:`VocResult.sentiment`).
 6. **Mild praise** (:data:`MILD_PRAISE`: "โอเคนะ", "ก็ดี", "ใช้ง่าย") in a ``neu`` message with no
-   disappointment and no complaint is ``satisfied``.
+   disappointment and no complaint is ``satisfied``; a bare acknowledgement ("โอเคค่ะ") without an
+   offer named is no praise, nor are the ``not_praise`` phrases ("ใช้ได้เฉพาะ", "ดีไหม").
+7. **Praise, then a fault** after a contrast word ("อร่อย แต่หมูบางจน"): a mixed review,
+   ``satisfied`` and a complaint whatever the sentiment.
+8. **Praise read as negative**: a ``neg`` message whose evaluative words are all praise, two or
+   more, is ``satisfied`` about an offer. Mood words (เบื่อ, โมโห) alone make no complaint; a wish
+   for better ("ควรเหนียวกว่านี้") is a complaint signal; wishing to try ("อยากลอง") is no evaluation.
 
 A mention without any word (empty, emoji or masks only) is ``none`` / ``other`` / not a
 complaint.
@@ -45,7 +52,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
@@ -88,11 +95,35 @@ class LexiconSettings(Protocol):
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _WORD = re.compile(r"\w")
-# Words that make a failure a repeated one ("ล่มอีกแล้ว", "เงินไม่เข้าทุกวัน"): with a complaint-type
-# word, a praise message saying one of these is sarcasm or praise-with-complaint (rule 5).
-REPEATS = ("อีกแล้ว", "อีกละ", "อีกแระ", "ทุกวัน", "ทุกที", "ทุกครั้ง", "ทุกรอบ", "ตลอดเลย", "ซ้ำซาก", "บ่อยมาก")
+# Words that make a failure a repeated one ("ล่มอีกแล้ว", "เงินไม่เข้าทุกวัน"): right after a
+# complaint-type word, a praise message saying one of these is sarcasm or praise-with-complaint
+# (rule 5). Whole words only: ทุกวันนี้ ("nowadays") is no repeat.
+REPEATS = ("อีกแล้ว", "อีกละ", "อีกแระ", "อีกแล้วค่ะ", "อีกแล้วครับ", "ทุกวัน", "ทุกที", "ทุกครั้ง", "ทุกรอบ", "ตลอด",
+           "ตลอดเลย", "ซ้ำซาก", "บ่อย", "บ่อยมาก", "เป็นประจำ", "อยู่เรื่อย", "อยู่เรื่อยๆ", "เรื่อยๆ")
+# How far (characters of the joined words) a repeat word may follow the failure it repeats.
+REPEAT_WINDOW = 12
 # Mild praise: in a neutral message, these alone make it ``satisfied`` (rule 6).
-MILD_PRAISE = frozenset({"โอเคนะ", "ก็ดี", "ก็โอเค", "ใช้ได้", "ใช้ง่าย", "ใช้ดี"})
+MILD_PRAISE = frozenset({"โอเคนะ", "ก็ดี", "ก็โอเค", "ใช้ได้", "ใช้ง่าย", "ใช้ดี", "ดีนะ", "ก็ดีนะ", "ไม่เลว", "พอใช้",
+                         "พอใช้ได้", "ถือว่าดี", "ถือว่าโอเค", "ดีอยู่", "อร่อยดี", "สวยดี", "ใช้ง่ายดี", "ก็อร่อย", "โอเคเลย"})
+# A wish word followed by "than this" says the offer should be better ("ควรเหนียวกว่านี้",
+# "อยากให้อร่อยกว่านี้"): a complaint signal.
+WISHES = ("ควร", "ควรจะ", "น่าจะ", "อยากให้", "ขอให้", "ช่วย")
+BETTER = ("กว่านี้", "กว่านี้หน่อย", "กว่านี้อีก")
+# Wishing for an offer one has not used ("อยากลอง", "อยากได้") is no evaluation (the annotation
+# guidelines: "entries that only wish for a product are none"), unless the message also says it
+# was used ("ใช้แล้ว", "เคยใช้").
+WISH_TO_TRY = ("อยากลอง", "อยากได้", "อยากมี", "อยากใช้", "อยากกิน", "อยากจิบ", "อยากดื่ม", "อยากไป", "อยากขับ",
+               "ถ้าได้ลอง", "ถ้าได้ใช้", "ถ้ามีโอกาส", "อยากเป็นเจ้าของ")
+USED = ("ใช้แล้ว", "ลองแล้ว", "กินแล้ว", "เคยใช้", "เคยกิน", "เคยลอง", "ใช้อยู่", "ใช้มา", "ขับมา", "กินมา", "ซื้อมา")
+# Thanks for a fault is ironic ("ขอบคุณที่ทำให้รอสายครึ่งชั่วโมง"): a complaint-type word after one
+# of these is a failure for rule 5.
+IRONIC_THANKS = ("ขอบคุณที่ทำให้", "ขอบคุณที่ให้", "ขอบใจที่ทำให้", "ขอบคุณมากที่ทำให้", "ขอบคุณนะที่ทำให้")
+# Intensifiers: right after mild praise (ชอบ … มาก, อร่อย … สุดๆ) they make it strong praise.
+INTENSIFIERS = ("มาก", "มากๆ", "มากมาก", "สุดๆ", "มั่ก", "มั่กๆ", "เว่อ", "เวอร์", "ที่สุด", "สุดยอด", "จริงๆ")
+# Bare acknowledgements ("โอเคค่ะ", "ok ครับ"): praise only when the message is about an offer.
+ACKNOWLEDGEMENTS = frozenset({"โอเค", "ok", "โอเคเลย"})
+# Contrast words: praise before one and a fault after it is a mixed review (rule 7).
+CONTRASTS = ("แต่", "แต่ว่า", "ติดตรง", "ติดที่", "ข้อเสีย", "ข้อเสียคือ", "เสียตรง", "เสียอย่างเดียว", "ติดอย่างเดียว")
 _MASK_TOKENS = {"[url]", "url", "@", "โทร", "เลขบัตร", "อีเมล", "เลข", "บัตร"}
 _lock = threading.Lock()
 _default: dict[str, Any] | None = None
@@ -145,23 +176,25 @@ class WordSet:
         taken: list[tuple[int, int]] = []
         out: list[tuple[str, str, int]] = []
         joined, bounds = text.joined, text.bounds
-        opening = self._by_opening.get
-        candidates: set[int] = set()
-        for b in bounds:
-            for prefix in (joined[b : b + 2], joined[b : b + 1]):
-                hit = opening(prefix)
-                if hit:
-                    candidates.update(hit)
-        for i in sorted(candidates):  # the entries' order: longest first
-            key, label = self.words[i]
-            start = joined.find(key)
-            while start != -1:
-                end = start + len(key)
-                if start in bounds and end in bounds and not any(s < end and start < e for s, e in taken):
+        # Entry -> the boundaries (in text order) where its opening stands: only there can it match.
+        by_opening = self._by_opening
+        prefixes = text.prefixes
+        at: dict[int, list[int]] = {}
+        for prefix in prefixes.keys() & by_opening.keys():
+            positions = prefixes[prefix]
+            for i in by_opening[prefix]:
+                at[i] = positions
+        words = self.words
+        for i in sorted(at):  # the entries' order: longest first
+            key, label = words[i]
+            size = len(key)
+            for start in at[i]:
+                end = start + size
+                if end in bounds and joined.startswith(key, start) and not any(
+                        s < end and start < e for s, e in taken):
                     taken.append((start, end))
                     if label is not None:
                         out.append((key, label, start))
-                start = joined.find(key, start + 1)
         for key, label in self.symbols:
             if label is not None:
                 out.extend((key, label, -1) for _ in range(text.raw.count(key)))
@@ -191,6 +224,9 @@ class Words:
     bounds: frozenset[int]
     raw: str
     has_words: bool
+    # Each word start, in text order, under the first two characters and the first character
+    # from it: where a lexicon entry with that opening may match.
+    prefixes: dict[str, list[int]] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def of(cls, tokens: Sequence[str], text: str) -> "Words":
@@ -208,7 +244,33 @@ class Words:
             pos += len(tok)
             bounds.add(pos)
         has_words = any(t not in _MASK_TOKENS and _WORD.search(t) and not t.isdigit() for t in tokens)
-        return cls("".join(parts), frozenset(bounds), text.lower().replace("\ufe0f", ""), has_words)
+        joined = "".join(parts)
+        prefixes: dict[str, list[int]] = {}
+        for b in sorted(bounds):
+            if b >= pos:
+                continue
+            two = joined[b:b + 2]
+            prefixes.setdefault(two, []).append(b)
+            if len(two) == 2:
+                prefixes.setdefault(two[0], []).append(b)
+        return cls(joined, frozenset(bounds), text.lower().replace("\ufe0f", ""), has_words, prefixes)
+
+    def first(self, words: Iterable[str]) -> int:
+        """Where the first of ``words`` starts as whole words (-1: none)."""
+        found = [i for w in words for i in self._starts(w) if i + len(w) in self.bounds]
+        return min(found, default=-1)
+
+    def _starts(self, word: str) -> Iterator[int]:
+        i = self.joined.find(word)
+        while i != -1:
+            if i in self.bounds:
+                yield i
+            i = self.joined.find(word, i + 1)
+
+    def followed_by(self, end: int, words: Iterable[str], window: int) -> bool:
+        """Whether one of ``words`` (whole words) starts within ``window`` characters after ``end``."""
+        return any(end <= i <= end + window and i + len(w) in self.bounds for w in words for i in self._starts(w)
+                   if i >= end)
 
     def preceded_by(self, start: int, words: Iterable[str]) -> bool:
         return any(
@@ -238,8 +300,12 @@ class Lexicons:
         category_complaint_types: Mapping[str, str] | None = None,
         complaint_type_categories: Mapping[str, str] | None = None,
         not_complaints: Iterable[str] = (),
+        not_praise: Iterable[str] = (),
+        mood_words: Iterable[str] = (),
     ):
-        self.expectation = WordSet({k: expectation.get(k, ()) for k in ("delighted", "satisfied", "disappointed")})
+        self.mood_words = frozenset(_key(w) for w in mood_words)
+        self.expectation = WordSet({k: expectation.get(k, ()) for k in ("delighted", "satisfied", "disappointed")},
+                                   not_praise)
         self.negations = sorted({_key(w) for w in expectation.get("negations", ())}, key=len, reverse=True)
         # Complaint words are not negated by ไม่ได้: it mostly ends the clause before them
         # ("กินไม่ได้ สกปรก"), where ไม่ (ไม่แพง) and ไม่เคย (ไม่เคยค้าง) do negate them.
@@ -297,6 +363,8 @@ class Lexicons:
             category_complaint_types=base.get("category_complaint_types", {}),
             complaint_type_categories=base.get("complaint_type_categories", {}),
             not_complaints=list(base.get("not_complaints", [])) + list(not_complaints),
+            not_praise=list(base.get("not_praise", [])),
+            mood_words=list(base.get("mood_words", [])),
         )
 
     @staticmethod
@@ -336,32 +404,62 @@ class Lexicons:
         delighted: list[str] = []
         satisfied: list[str] = []
         disappointed: list[str] = []
+        praise_at: list[int] = []
+        fault_at: list[int] = []
         for key, label, start in self.expectation.find(words):
             if label == "disappointed":
-                (satisfied if negated(start) else disappointed).append(key)
+                if negated(start):
+                    satisfied.append(key)
+                    praise_at.append(start)
+                else:
+                    disappointed.append(key)
+                    fault_at.append(start)
             elif negated(start):
                 disappointed.append(key)
+                fault_at.append(start)
             else:
-                (delighted if label == "delighted" else satisfied).append(key)
+                # "ชอบแสนสิริมากกก": mild praise with an intensifier just after it is strong praise.
+                strong = label == "delighted" or words.followed_by(start + len(key), INTENSIFIERS, 12)
+                (delighted if strong else satisfied).append(key)
+                praise_at.append(start)
         categories = self.categories.find(words)
         # A complaint word right after a negation is no complaint: ไม่แพง, ไม่ค้าง, ไม่แพ้.
         types = [hit for hit in self.types.find(words) if not negated(hit[2], self.complaint_negations)]
-        signals = [k for k, _, start in self.signals.find(words) if not negated(start, self.complaint_negations)]
+        signal_hits = [(k, start) for k, _, start in self.signals.find(words) if not negated(start, self.complaint_negations)]
+        signals = [k for k, _ in signal_hits]
         best_type = self._best(self.type_names, types)
         category = self._best(self.category_names, categories) or self.type_categories.get(best_type or "") or OTHER
         about_org = bool(categories or types)
-        # A negative message that only names a product (chit-chat, rants at the police about
-        # e-cigarettes) must say what is wrong with it to count: on 90 such messages sampled and
-        # labelled for this rule (tests/data/enrich_tune/complaint-evidence.jsonl) 57 were no complaint.
-        # Rule 5: praise words with a failure (sarcasm, praise-with-complaint) are a complaint.
-        sarcasm = (sentiment == "pos" and bool(delighted or satisfied) and about_org
-                   and bool(signals or (types and any(r in words.joined for r in REPEATS))))
+        if not about_org and not delighted and satisfied and all(k in ACKNOWLEDGEMENTS for k in satisfied):
+            satisfied = []  # "โอเคค่ะ": an acknowledgement, not an evaluation
+        # Rule 7: praise, then a contrast word, then a fault ("อร่อย แต่หมูบางจน"): a mixed review.
+        # (Each test below runs only when the cheaper ones before it leave it open.)
+        faults_at = [*fault_at, *(t[2] for t in types), *(st for _, st in signal_hits)]
+        mixed = False
+        if praise_at and faults_at and about_org:
+            contrast = words.first(CONTRASTS)
+            mixed = (contrast >= 0 and any(start > contrast for start in faults_at)
+                     and any(0 <= start < contrast for start in praise_at))
+        # Rule 5: praise words with a failure (sarcasm, praise-with-complaint) are a complaint: a
+        # complaint signal (ล่ม, เข้าไม่ได้ ...), a complaint-type word followed by a repeat (ทุกวัน),
+        # or a complaint-type word after ironic thanks (ขอบคุณที่ทำให้).
+        sarcasm = False
+        if sentiment in ("pos", "neu") and (delighted or satisfied) and about_org and not (mixed and not signals):
+            sarcasm = bool(signals) or any(
+                words.followed_by(start + len(key), REPEATS, REPEAT_WINDOW) for key, _, start in types)
+            if not sarcasm and types:
+                thanks = words.first(IRONIC_THANKS)
+                sarcasm = thanks >= 0 and any(start > thanks for _, _, start in types)
         if sarcasm:
             sentiment = "neg"
+        if "กว่านี้" in words.joined:  # "ควรเหนียวกว่านี้": it should be better than this
+            wish = words.first(WISHES)
+            if wish >= 0 and words.followed_by(wish, BETTER, 40):
+                signals.append("กว่านี้")
         if sentiment == "neg":
-            complaining = bool(signals or types or disappointed)
+            complaining = bool(signals or types or [k for k in disappointed if k not in self.mood_words])
         else:
-            complaining = sentiment in ("neu", "q", None) and bool(signals)
+            complaining = (sentiment in ("neu", "q", None) and bool(signals)) or mixed
         is_complaint = complaining and about_org
         complaint_type = None
         if is_complaint:
@@ -369,8 +467,12 @@ class Lexicons:
 
         d, s, x = len(delighted), len(satisfied), len(disappointed)
         expectation: ExpectationLevel
-        if sentiment == "q":
+        wishing = (sentiment in ("pos", "neu") and not x and any(w in words.joined for w in ("อยาก", "ถ้าได้", "ถ้ามี"))
+                   and words.first(WISH_TO_TRY) >= 0 and words.first(USED) < 0)
+        if sentiment == "q" or (wishing and sentiment in ("pos", "neu")):
             expectation = "none"
+        elif mixed and not sarcasm:  # rule 7: good, but ... is still satisfied (and may be a complaint)
+            expectation = "satisfied"
         elif sentiment == "pos":
             if d > x:
                 expectation = "delighted"
@@ -379,11 +481,18 @@ class Lexicons:
             else:
                 expectation = "none"
         elif sentiment == "neg":
-            expectation = "disappointed" if (x or about_org) else "none"
+            # Rule 8: the model reads it negative, but its evaluative words are all praise, more than
+            # one ("ใช้งานง่าย แข็งแรง ราคาไม่แพง"): satisfied. One bare "ดี" is too little to overrule it.
+            if x or is_complaint or (about_org and d + s < 2 and not d):
+                expectation = "disappointed"
+            elif d + s:
+                expectation = "satisfied" if about_org else "none"
+            else:
+                expectation = "none"
         elif x > d + s or is_complaint:
             expectation = "disappointed"
         elif d > x and about_org:
-            expectation = "satisfied"
+            expectation = "delighted" if d >= 2 and not x else "satisfied"
         elif not x and any(k in MILD_PRAISE for k in satisfied):  # rule 6: mild praise (โอเคนะ, ก็ดี)
             expectation = "satisfied"
         else:

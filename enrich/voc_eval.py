@@ -11,7 +11,7 @@ type ``none``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,12 +89,20 @@ def check_enrich_row(row: Row) -> str | None:
     return None
 
 
-def evaluate_enrich(rows: Iterable[Row], enricher: Enricher, batch_size: int = 256) -> dict[str, Any]:
-    """Run ``enricher`` on the rows and score each gold field present."""
+def evaluate_enrich(
+    rows: Iterable[Row], enricher: Enricher, batch_size: int = 256, sets: Sequence[str] | None = None,
+    errors: bool = False,
+) -> dict[str, Any]:
+    """Run ``enricher`` on the rows and score each gold field present.
+
+    ``sets`` (one name per row, e.g. the file it came from) adds the same scores per set under
+    ``"sets"``; ``errors`` lists the rows with a field read wrong under ``"errors"``.
+    """
 
     rows = list(rows)
-    gold: dict[str, list[str]] = {f: [] for f in FIELDS}
-    predicted: dict[str, list[str]] = {f: [] for f in FIELDS}
+    if sets is not None and len(sets) != len(rows):
+        raise ValueError(f"{len(rows)} rows but {len(sets)} set names")
+    got_rows: list[dict[str, str]] = []
     for start in range(0, len(rows), batch_size):
         chunk = rows[start:start + batch_size]
         raws = [
@@ -102,26 +110,53 @@ def evaluate_enrich(rows: Iterable[Row], enricher: Enricher, batch_size: int = 2
             for i, r in enumerate(chunk)
         ]
         enriched = enricher.enrich([to_mention(r, pseudonym_key=b"eval") for r in raws])
-        for row, m in zip(chunk, enriched):
-            got = {
+        for m in enriched:
+            got_rows.append({
                 "sentiment": m.sentiment.label if m.sentiment else "neu",
                 "expectation": m.expectation or "none",
                 "category": m.category or "other",
                 "is_complaint": str(bool(m.complaint.is_complaint)).lower(),
                 "complaint_type": (m.complaint.type or "none") if m.complaint.is_complaint else "none",
-            }
-            for f in FIELDS:
-                if f not in row or row[f] is None:
-                    continue
-                if f == "complaint_type" and row.get("is_complaint") is not True:
-                    continue
-                value = row[f]
-                gold[f].append(str(value).lower() if isinstance(value, bool) else str(value))
-                predicted[f].append(got[f])
-    return {
-        "n": len(rows),
-        "fields": {f: metrics(gold[f], predicted[f]) for f in FIELDS if gold[f]},
-    }
+            })
+    result: dict[str, Any] = {"n": len(rows), "fields": _score(rows, got_rows)}
+    if sets is not None:
+        names = list(dict.fromkeys(sets))
+        result["sets"] = {
+            name: {"n": sum(s == name for s in sets),
+                   "fields": _score([r for r, s in zip(rows, sets) if s == name],
+                                    [g for g, s in zip(got_rows, sets) if s == name])}
+            for name in names
+        }
+    if errors:
+        result["errors"] = [
+            {"row": i, **({"set": sets[i]} if sets is not None else {}), "text": row["text"],
+             **{f: {"gold": gold, "got": got[f]} for f, gold in _gold(row).items() if gold != got[f]}}
+            for i, (row, got) in enumerate(zip(rows, got_rows))
+            if any(gold != got[f] for f, gold in _gold(row).items())
+        ]
+    return result
+
+
+def _gold(row: Row) -> dict[str, str]:
+    """The gold fields of ``row`` as compared (booleans as ``true``/``false``; complaint_type only
+    on gold complaints)."""
+    out: dict[str, str] = {}
+    for f in FIELDS:
+        if f not in row or row[f] is None or (f == "complaint_type" and row.get("is_complaint") is not True):
+            continue
+        value = row[f]
+        out[f] = str(value).lower() if isinstance(value, bool) else str(value)
+    return out
+
+
+def _score(rows: Sequence[Row], got_rows: Sequence[dict[str, str]]) -> dict[str, Any]:
+    gold: dict[str, list[str]] = {f: [] for f in FIELDS}
+    predicted: dict[str, list[str]] = {f: [] for f in FIELDS}
+    for row, got in zip(rows, got_rows):
+        for f, value in _gold(row).items():
+            gold[f].append(value)
+            predicted[f].append(got[f])
+    return {f: metrics(gold[f], predicted[f]) for f in FIELDS if gold[f]}
 
 
 def check_csr_row(row: Row) -> str | None:

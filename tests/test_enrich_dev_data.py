@@ -109,3 +109,57 @@ def test_complaint_evidence_lines_point_to_train_and_not_to_test_or_valid():
     for r in _rows(EVIDENCE):
         assert train[r["line"] - 1]["text"] == r["text"] and train[r["line"] - 1]["label"] == r["sentiment"], r["line"]
         assert r["text"] not in held_out, r["line"]
+
+
+# The PR-posts set (tests/data/pr_posts): sarcasm, praise with a complaint, mild praise and
+# controls, in a tuning half and a held-out half. Its `sentiment` is the annotator's reading (a
+# sarcastic post is `neg`), not the corpus label, so it is not checked against train.jsonl.
+PR_POSTS = {"tune": ROOT / "tests" / "data" / "pr_posts" / "pr-posts-tune.jsonl",
+            "dev": ROOT / "tests" / "data" / "pr_posts" / "pr-posts-dev.jsonl"}
+STRATA = {"praise_failure", "praise_but", "mild_praise", "control"}
+
+
+def test_pr_posts_are_labelled_and_at_least_150():
+    rows = [r for path in PR_POSTS.values() for r in _rows(path)]
+    assert len(rows) >= 150 and len({r["line"] for r in rows}) == len(rows)
+    for r in rows:
+        assert set(r) == KEYS | {"stratum"}, r
+        assert r["stratum"] in STRATA and r["sentiment"] in SENTIMENT, r
+        assert r["expectation"] in EXPECTATION and r["category"] in CATEGORY, r
+        assert (r["complaint_type"] in COMPLAINT_TYPE) if r["is_complaint"] else r["complaint_type"] is None, r
+    # Both halves hold every stratum, and the kinds the issue names are there.
+    for path in PR_POSTS.values():
+        assert {r["stratum"] for r in _rows(path)} == STRATA
+    assert sum(r["is_complaint"] and r["expectation"] == "disappointed" and r["stratum"] == "praise_failure"
+               for r in rows) >= 5
+    assert sum(r["expectation"] == "satisfied" and r["stratum"] == "mild_praise" for r in rows) >= 5
+
+
+def test_pr_posts_share_no_text_with_the_other_sets():
+    other = {r["text"] for r in _rows(DEV) + _rows(TUNE) + _rows(EVIDENCE)}
+    halves = [{r["text"] for r in _rows(path)} for path in PR_POSTS.values()]
+    assert not (halves[0] & halves[1]) and not ((halves[0] | halves[1]) & other)
+
+
+@pytest.mark.skipif(not (WISESIGHT / "train.jsonl").exists(), reason="shared Wisesight data missing")
+def test_pr_posts_come_from_train_and_not_from_test_or_valid():
+    with (WISESIGHT / "train.jsonl").open(encoding="utf-8") as fh:
+        train = [json.loads(l)["text"] for l in fh]
+    held_out = _texts("test.jsonl") | _texts("valid.jsonl")
+    for path in PR_POSTS.values():
+        for r in _rows(path):
+            assert train[r["line"] - 1] == r["text"] and r["text"] not in held_out, r["line"]
+
+
+@pytest.mark.skipif(not (WISESIGHT / "train.jsonl").exists(), reason="shared Wisesight data missing")
+def test_pr_posts_sampler_draws_the_same_rows(tmp_path):
+    """The sampler, re-run, gives the rows of the set (tune half: even positions, held-out: odd)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "sample.jsonl"
+    subprocess.run([sys.executable, str(ROOT / "tests" / "data" / "pr_posts" / "sample.py"), "--data", str(WISESIGHT),
+                    "--out", str(out)], check=True, capture_output=True)
+    drawn = _rows(out)
+    assert [r["line"] for r in drawn[0::2]] == [r["line"] for r in _rows(PR_POSTS["tune"])]
+    assert [r["line"] for r in drawn[1::2]] == [r["line"] for r in _rows(PR_POSTS["dev"])]

@@ -132,3 +132,29 @@ def test_eval_enrich_on_the_dev_set_runs(tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["n"] >= 1 and "expectation" in report["fields"]
+
+
+def test_eval_enrich_several_files_scores_them_together_and_each(tmp_path):
+    a = write_jsonl(tmp_path / "a.jsonl", ENRICH_ROWS[:3])
+    wrong = {"text": "วันนี้ฝนตกหนักมาก", "category": "transaction"}  # gold that the enrichment will not give
+    b = write_jsonl(tmp_path / "b.jsonl", ENRICH_ROWS[3:] + [wrong])
+    result = sadap("eval", "enrich", "--data", str(a), "--data", str(b), "--errors", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["n"] == 6 and set(report["sets"]) == {str(a), str(b)}
+    assert [report["sets"][str(p)]["n"] for p in (a, b)] == [3, 3]
+    [listed] = [e for e in report["errors"] if e["where"] == f"{b}:3"]
+    assert listed["category"] == {"gold": "transaction", "got": "other"} and listed["text"] == wrong["text"]
+    # The parts add up to the whole, field by field.
+    for field, scores in report["fields"].items():
+        assert scores["n"] == sum(s["fields"][field]["n"] for s in report["sets"].values() if field in s["fields"])
+    # Every row listed as an error names its file and line and has a field read wrong.
+    for e in report["errors"]:
+        path, line = e["where"].rsplit(":", 1)
+        assert path in (str(a), str(b)) and int(line) >= 1
+        assert any(isinstance(v, dict) and v["gold"] != v["got"] for v in e.values())
+    text = sadap("eval", "enrich", "--data", str(a), "--data", str(b), cwd=tmp_path)
+    assert text.returncode == 0 and "2 files together" in text.stdout and str(b) in text.stdout
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"text": "x"}])
+    failed = sadap("eval", "enrich", "--data", str(a), "--data", str(bad), cwd=tmp_path)
+    assert failed.returncode == 1 and "bad.jsonl:1: no gold field" in failed.stderr

@@ -45,3 +45,60 @@ def test_praise_and_negated_praise_stay(enricher, text, expectation):
     m = _one(enricher, text)
     assert m.expectation == expectation
     assert (m.sentiment.label == "pos") == (expectation == "delighted")
+
+
+def _rules(text: str, sentiment: str):
+    """The lexicon rules alone on real tokens, with the sentiment given (independent of any model)."""
+    from enrich.normalize import normalize
+    from enrich.tokenize import tokenize
+    from enrich.voc import Lexicons
+
+    full = normalize(text)
+    return Lexicons.build().analyze(tokenize(full), full, sentiment)
+
+
+@pytest.mark.parametrize("text, sentiment, kind", [
+    # Sarcasm read as neutral by a model is still a complaint and negative (rule 5 covers neu too).
+    ("เก่งจริงๆ ค่ะ ระบบล่มอีกแล้ว", "neu", "digital_outage"),
+    # Ironic thanks: a fault after "ขอบคุณที่ทำให้".
+    ("ขอบคุณที่ทำให้รอสายครึ่งชั่วโมงนะคะ", "pos", "service_staff"),
+    # A fault followed by a repeat word, right after it.
+    ("ขอบคุณมากครับ แอปเด้งทุกครั้งที่เปิด", "pos", "digital_outage"),
+])
+def test_sarcasm_variants(text, sentiment, kind):
+    r = _rules(text, sentiment)
+    assert (r.sentiment, r.expectation, r.is_complaint, r.complaint_type) == ("neg", "disappointed", True, kind), r.hits
+
+
+@pytest.mark.parametrize("text", [
+    "ทุกวันนี้ใช้อัลเมร่าอยู่ค่ะ ชอบมาก ราคาแพงกว่านิดหน่อยแต่คุ้ม",  # ทุกวันนี้ is "nowadays", no repeat
+    "ถ้าดื่มทุกวันจะรู้ว่ารสชาติต่างกัน ผมชอบสิงห์ที่สุดถึงจะแพงกว่านิดหน่อย",  # the repeat is far from the fault
+])
+def test_praise_with_a_far_or_false_repeat_is_no_sarcasm(text):
+    r = _rules(text, "pos")
+    assert r.sentiment is None and not r.is_complaint and r.expectation in ("satisfied", "delighted"), r.hits
+
+
+@pytest.mark.parametrize("text, sentiment", [
+    ("เป็ดพะโล้อร่อย แต่หมูบางมาก", "neg"),
+    ("ชอบมาก หอมทั้งวัน แต่ติดตรงมันเหนอะ", "pos"),
+])
+def test_praise_then_a_fault_is_a_satisfied_complaint(text, sentiment):
+    """Rule 7, a mixed review: satisfied, and a complaint all the same (the dev guidelines)."""
+    r = _rules(text, sentiment)
+    assert (r.expectation, r.is_complaint, r.complaint_type) == ("satisfied", True, "product_quality"), r.hits
+    assert r.sentiment is None  # a mixed review is not sarcasm: its sentiment is the model's
+
+
+@pytest.mark.parametrize("text, sentiment, expectation, complaint", [
+    ("ใช้ได้เดือนเดียวจอเสีย", "neg", "disappointed", True),  # ใช้ได้ + a duration is no praise
+    ("ใช้ได้เฉพาะสาขาที่ร่วมรายการค่ะ", "neu", "none", False),  # "usable only at"
+    ("ยังสามารถใช้ได้จนหมดอายุบัตรค่ะ", "neu", "none", False),  # an expiry date is no complaint
+    ("โอเคค่ะ", "pos", "none", False),  # a bare acknowledgement
+    ("อยากลองกันแดดตัวนี้ สวยดี", "pos", "none", False),  # wishing to try is no evaluation
+    ("Nissan X-Trail ใช้งานง่ายแข็งแรงทนทานราคาไม่แพง ผ่อนสบาย", "neg", "satisfied", False),  # rule 8
+    ("กาวผ้าอนามัยควรเหนียวกว่านี้ด้วยค่ะ", "neu", "disappointed", True),  # should be better than this
+])
+def test_words_that_look_like_praise_or_fault(text, sentiment, expectation, complaint):
+    r = _rules(text, sentiment)
+    assert (r.expectation, r.is_complaint) == (expectation, complaint), r.hits

@@ -318,6 +318,10 @@ def test_mild_praise_and_not_complaints_from_sadap_yaml(tmp_path):
     )
     lex = Enricher.from_config(config).lexicons
     praise = lex.analyze(tokenize(text_praise), text_praise, "pos")
+    # "มาก" right after mild praise makes it strong (enrich.voc, rule 4): delighted.
+    assert praise.expectation == "delighted" and praise.hits["delighted"] == ["ปังปุริเย่"]
+    plain = "ปังปุริเย่ค่ะ"
+    praise = lex.analyze(tokenize(plain), plain, "pos")
     assert praise.expectation == "satisfied" and praise.hits["satisfied"] == ["ปังปุริเย่"]
     market = lex.analyze(tokenize(text_market), text_market, "neg")
     assert not market.is_complaint and market.expectation == "disappointed"

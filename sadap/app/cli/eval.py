@@ -69,30 +69,51 @@ def eval_sentiment(data: str, model: str | None, config_path: str | None, as_jso
 
 @eval_group.command("enrich")
 @click.option(
-    "--data", "data", required=True, type=click.Path(dir_okay=False),
-    help="JSON lines with `text` and any of `expectation`, `category`, `is_complaint`, `complaint_type`.",
+    "--data", "data", required=True, multiple=True, type=click.Path(dir_okay=False),
+    help="JSON lines with `text` and any of `sentiment`, `expectation`, `category`, `is_complaint`, "
+    "`complaint_type`. Repeat to score several files together; each file is also scored on its own.",
 )
 @config_option
+@click.option("--errors", "show_errors", is_flag=True, help="Also list the rows with a field read wrong.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @handled
-def eval_enrich(data: str, config_path: str | None, as_json: bool) -> None:
-    """Run the enrichment (as configured) and score expectation, category and complaint.
+def eval_enrich(data: tuple[str, ...], config_path: str | None, show_errors: bool, as_json: bool) -> None:
+    """Run the enrichment (as configured) and score sentiment, expectation, category and complaint.
 
     Each field present in the data is scored on the rows that have it; complaint_type only on
-    rows whose gold is_complaint is true.
+    rows whose gold is_complaint is true. With several --data files the scores are of all their
+    rows together, then of each file (under "sets" in the JSON).
     """
 
     config = _load(config_path)
-    rows = [row for _, row in read_jsonl(data, {"text": str}, check_enrich_row)]
-    if not rows:
-        raise InputError(f"{data}: no rows")
-    result = evaluate_enrich(rows, Enricher.from_config(config))
+    rows: list[dict[str, Any]] = []
+    names: list[str] = []
+    where: list[str] = []
+    for path in data:
+        found = list(read_jsonl(path, {"text": str}, check_enrich_row))
+        if not found:
+            raise InputError(f"{path}: no rows")
+        rows += [row for _, row in found]
+        names += [path] * len(found)
+        where += [f"{path}:{lineno}" for lineno, _ in found]
+    result = evaluate_enrich(rows, Enricher.from_config(config), sets=names if len(data) > 1 else None,
+                             errors=show_errors)
+    for e in result.get("errors", []):
+        e["where"] = where[e.pop("row")]
+        e.pop("set", None)
     if as_json:
         _dump(result)
         return
-    click.echo(f"rows: {result['n']}")
+    click.echo(f"rows: {result['n']}" + (f" ({len(data)} files together)" if len(data) > 1 else ""))
     for field, scores in result["fields"].items():
         _summary(field, scores)
+    for name, part in result.get("sets", {}).items():
+        click.echo(f"\n{name}: rows: {part['n']}")
+        for field, scores in part["fields"].items():
+            click.echo(f"  {field}: accuracy {scores['accuracy']:.3f} · macro-F1 {scores['macro_f1']:.3f}")
+    for e in result.get("errors", []):
+        wrong = ", ".join(f"{k} {v['gold']}→{v['got']}" for k, v in e.items() if isinstance(v, dict))
+        click.echo(f"  {e['where']}: {wrong} · {e['text'][:80]}")
 
 
 @eval_group.command("csr")
