@@ -57,14 +57,35 @@ def _count(db: Path) -> int:
         return 0
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and every live descendant (the worker's
+    enrichment processes), plus what its finished children used (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = _stat(current)
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        todo.extend(children.get(current, []))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
-def crawl_once(site: ThaiNewsSite, redis: RedisServer, workers: int, engine: str) -> tuple[float, float]:
-    """(seconds from the round's push to all pages stored, the workers' CPU seconds in that time)."""
+def crawl_once(site: ThaiNewsSite, redis: RedisServer, workers: int, engine: str) -> tuple[float, float, float]:
+    """(seconds from the round's push to all pages stored, the workers' CPU seconds in that time,
+    the machine's mean 1-minute load average sampled every second meanwhile)."""
     redis.client().flushall()
     with tempfile.TemporaryDirectory(prefix="sadap-bench-dist-") as tmp:
         folder = Path(tmp)
@@ -93,12 +114,17 @@ def crawl_once(site: ThaiNewsSite, redis: RedisServer, workers: int, engine: str
             cpu_before = sum(_cpu_seconds(p.pid) for p in procs)
             start = time.monotonic()
             push_start(config, "news")
+            loads: list[float] = []
+            sampled = 0.0
             while _count(db) < site.pages:
                 if time.monotonic() - start > 1800:
                     raise SystemExit(f"only {_count(db)} of {site.pages} stored after 30 minutes")
+                if time.monotonic() - sampled >= 1.0:
+                    sampled = time.monotonic()
+                    loads.append(os.getloadavg()[0])
                 time.sleep(0.1)
             elapsed = time.monotonic() - start
-            return elapsed, sum(_cpu_seconds(p.pid) for p in procs) - cpu_before
+            return elapsed, sum(_cpu_seconds(p.pid) for p in procs) - cpu_before, statistics.mean(loads or [0.0])
         finally:
             for proc in procs:
                 proc.send_signal(signal.SIGINT)
@@ -113,16 +139,19 @@ def crawl(args: argparse.Namespace) -> None:
     redis = RedisServer()
     results: dict[int, list[float]] = {n: [] for n in args.workers}
     cpu: dict[int, list[float]] = {n: [] for n in args.workers}
+    loads: dict[int, list[float]] = {n: [] for n in args.workers}
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     try:
         with ThaiNewsSite(args.pages) as site:
             for run in range(args.runs):
                 for n in args.workers:
-                    seconds, cpu_s = crawl_once(site, redis, n, args.engine)
+                    seconds, cpu_s, load = crawl_once(site, redis, n, args.engine)
                     results[n].append(seconds)
                     cpu[n].append(cpu_s)
+                    loads[n].append(load)
                     print(f"run {run + 1}: {n} worker(s): {args.pages} pages in {seconds:.1f} s = "
-                          f"{args.pages / seconds:.0f} pages/s; workers' CPU {cpu_s:.1f} s "
-                          f"({1000 * cpu_s / args.pages:.1f} ms a page)", flush=True)
+                          f"{args.pages / seconds:.1f} pages/s; workers' CPU {cpu_s:.1f} s "
+                          f"({1000 * cpu_s / args.pages:.1f} ms a page); load average meanwhile {load:.1f}", flush=True)
     finally:
         redis.stop()
     print(f"\n{args.pages} pages, engine {args.engine}, {os.cpu_count()} CPUs, {args.runs} runs each, "
@@ -132,9 +161,10 @@ def crawl(args: argparse.Namespace) -> None:
         medians[n] = statistics.median(times)
         rates = sorted(args.pages / t for t in times)
         per_page = 1000 * statistics.median(cpu[n]) / args.pages
-        print(f"{n} worker(s): median {medians[n]:.1f} s, {args.pages / medians[n]:.0f} pages/s "
-              f"(range {rates[0]:.0f}-{rates[-1]:.0f}); workers' CPU median {per_page:.1f} ms a page, "
-              f"so {1000 / per_page:.0f} pages/s per busy core")
+        print(f"{n} worker(s): median {medians[n]:.1f} s, {args.pages / medians[n]:.1f} pages/s "
+              f"(range {rates[0]:.1f}-{rates[-1]:.1f}); workers' CPU median {per_page:.1f} ms a page, "
+              f"so {1000 / per_page:.0f} pages/s per busy core; load average during the runs "
+              f"{min(loads[n]):.1f}-{max(loads[n]):.1f}")
     if 1 in medians and 2 in medians:
         speedup = medians[1] / medians[2]
         print(f"2 workers against 1: {speedup:.2f}x (scaling efficiency {speedup / 2:.0%})")

@@ -11,10 +11,15 @@ the spider crawls on its own, as ``sadap crawl`` does.
   requests when it opens; rounds start from Redis.
 - :class:`RedisRounds` (extension): while the spider is idle, pops a token from the start list;
   the worker that gets it runs the spider's own start requests into the shared queue. Keeps the
-  spider open between rounds.
+  spider open between rounds. When a worker that took part in a round goes idle, the spider's
+  ``end_round`` notes what the next round starts from, and its incremental state (in Redis,
+  ``SADAP_REDIS_STATE_KEY``: see crawlers/state.py) is shared with the other workers.
 - ``loads`` / ``dumps``: requests in the queue as JSON (``SCHEDULER_SERIALIZER =
   "crawlers.distributed"``) rather than scrapy-redis's default pickle, so that whoever can write to
   Redis cannot make a worker run code. Only Scrapy's own request classes are accepted back.
+  Credentials never go to Redis: spiders do not put keys in requests (the downloader adds them on
+  each worker, ``crawlers.middlewares.ApiAuthMiddleware``), and ``dumps`` drops any authentication
+  header (:data:`SECRET_HEADERS`) and ``access_token``-like query parameters that got there anyway.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
@@ -76,14 +82,38 @@ class RedisRounds:
         if not key:
             raise NotConfigured  # SADAP_REDIS_START_KEY unset: one machine (no message, as above)
         extension = cls(crawler, _redis(crawler), key)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(extension.response_received, signal=signals.response_received)
         return extension
 
+    took_part = False
+
+    def spider_opened(self, spider: Spider) -> None:
+        if hasattr(spider, "round_owner"):
+            spider.round_owner = False  # rounds start from Redis, on whichever worker takes them
+
+    def response_received(self, *args: Any, **kwargs: Any) -> None:
+        self.took_part = True
+
     def spider_idle(self, spider: Spider) -> None:
+        # Nothing queued and nothing in hand: this worker's part in a round (if it had one) is over.
+        # It notes what the next round starts from, and shares its state with the other workers.
+        if self.took_part:
+            self.took_part = False
+            end_round = getattr(spider, "end_round", None)
+            if end_round is not None:
+                end_round("finished")
+            if hasattr(spider, "round_owner"):
+                spider.round_owner = False
+        _sync_state(spider)
         token = self.client.lpop(self.key)
         if token is not None:
             self.crawler.stats.inc_value("sadap/rounds")
             logger.info("crawl round started here (%s)", self.key, extra={"spider": spider})
+            begin_round = getattr(spider, "begin_round", None)
+            if begin_round is not None:
+                begin_round()
             deferred_from_coro(self._start(spider))
         raise DontCloseSpider("waiting for the next crawl round from Redis")
 
@@ -93,6 +123,12 @@ class RedisRounds:
         async for request in spider.start():
             if isinstance(request, Request):
                 engine.crawl(request)
+
+
+def _sync_state(spider: Spider) -> None:
+    state = getattr(spider, "_state", None)  # only a spider that keeps a state has read one
+    if state is not None:
+        state.sync()
 
 
 # -- requests as JSON ----------------------------------------------------------------------------
@@ -122,9 +158,37 @@ def _decode(value: Any) -> Any:
     return value
 
 
+#: Headers that carry credentials; never written to the queue (lower case).
+SECRET_HEADERS = frozenset({
+    "authorization", "proxy-authorization", "cookie", "x-goog-api-key", "x-api-key", "api-key", "x-auth-token",
+})
+#: Query parameters that carry credentials in the platforms' URLs (Graph's paging links hold ``access_token``).
+SECRET_PARAMS = frozenset({"access_token", "api_key", "apikey", "client_secret"})
+
+
+def _header_name(name: Any) -> str:
+    return (name.decode("latin-1") if isinstance(name, bytes) else str(name)).lower()
+
+
+def without_secrets(request: dict[str, Any]) -> dict[str, Any]:
+    """``request`` (a ``Request.to_dict()``) without credentials in its headers or query."""
+    clean = dict(request)
+    headers = clean.get("headers")
+    if isinstance(headers, dict):
+        clean["headers"] = {k: v for k, v in headers.items() if _header_name(k) not in SECRET_HEADERS}
+    url = clean.get("url")
+    if isinstance(url, str) and "?" in url:
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        kept = [(k, v) for k, v in query if k.lower() not in SECRET_PARAMS]
+        if len(kept) != len(query):
+            clean["url"] = urlunsplit(parts._replace(query=urlencode(kept)))
+    return clean
+
+
 def dumps(request: dict[str, Any]) -> bytes:
-    """A request (``Request.to_dict()``) as JSON bytes."""
-    return json.dumps(_encode(request), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """A request (``Request.to_dict()``) as JSON bytes, without credentials (see :func:`without_secrets`)."""
+    return json.dumps(_encode(without_secrets(request)), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def loads(data: bytes | str) -> dict[str, Any]:

@@ -9,15 +9,19 @@
 - :class:`RedirectLoopMiddleware` (just before Scrapy's redirect middleware): a redirect
   back to a URL already in the chain, or past ``REDIRECT_MAX_TIMES``, is one ERROR line
   and ``sadap/errors/redirect_loop``, not a silent nothing.
+- :class:`ApiAuthMiddleware` (next to the downloader): adds an API spider's key or token
+  (``spider.auth_headers()``, read from this process's environment) to requests for the API's
+  own origin only, and takes it off again when the answer (or the failure) comes back, so that
+  a request retried, redirected or queued again (in Redis, on several machines) never carries it.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from twisted.internet.error import (
     ConnectError,
@@ -109,6 +113,50 @@ class RedirectLoopMiddleware(_Counting):
         self._log(logging.ERROR, "%s: %s", chain[0], what)
         self._count("errors/redirect_loop")
         raise IgnoreRequest(what)
+
+
+class ApiAuthMiddleware:
+    """Authenticate at download time: a request holds the source's key only while it is downloaded."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ApiAuthMiddleware:
+        if not getattr(crawler.spidercls, "uses_auth", False):
+            raise NotConfigured  # web pages and feeds without a token: nothing to add (no message, as it is most crawls)
+        return cls(crawler)
+
+    def _auth(self) -> tuple[dict[str, str], str | None]:
+        spider: Any = self.crawler.spider  # a SourceSpider with uses_auth (see from_crawler)
+        if spider is None:
+            return {}, None
+        headers: dict[str, str] = spider.auth_headers()
+        origin: str | None = spider.auth_origin()
+        return headers, origin
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        headers, origin = self._auth()
+        parts = urlsplit(request.url)
+        here = f"{parts.scheme.lower()}://{parts.netloc.lower().rsplit('@', 1)[-1]}"
+        for name, value in headers.items():
+            if origin is not None and here == origin:
+                request.headers[name] = value
+            else:  # never to another site (a link or redirect out of the API)
+                request.headers.pop(name, None)
+        return None
+
+    def _strip(self, request: Request) -> None:
+        for name in self._auth()[0]:
+            request.headers.pop(name, None)
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        self._strip(request)  # before retry and redirect copy the request back towards the queue
+        return response
+
+    def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> None:
+        self._strip(request)
+        return None
 
 
 def _describe(exception: BaseException, request: Request) -> tuple[str, str]:

@@ -39,6 +39,10 @@ DEFAULT_REQUEST_HEADERS = {
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.WebOnlyMiddleware": 50,
     "crawlers.middlewares.RedirectLoopMiddleware": 650,
+    # API keys go on just before the download and come off as the answer returns (after Scrapy's
+    # retry and redirect middlewares in the request's way, before them on the way back), so that no
+    # queued request holds one. Only for spiders with `uses_auth`.
+    "crawlers.middlewares.ApiAuthMiddleware": 890,
 }
 DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 # A news page or feed is well under a megabyte; a 10 MiB answer is a mistake or an attack.
@@ -73,6 +77,8 @@ SADAP_ENRICH_WORKERS = 0
 # Folder for each source's small state between crawls (crawlers/state.py); `sadap crawl` sets it
 # to <data_dir>/crawl-state. Unset, incremental spiders crawl everything each time.
 SADAP_STATE_DIR = None
+# Several machines: the Redis key holding each source's state instead (`sadap worker` sets it).
+SADAP_REDIS_STATE_KEY = None
 
 # Scrapy 2.19 uses the asyncio reactor and the current request fingerprinter by default;
 # REQUEST_FINGERPRINTER_IMPLEMENTATION no longer exists there, so it is not set.

@@ -1,22 +1,39 @@
 """A small JSON state per source, so re-crawls fetch only what is new.
 
-Where it lives: the ``SADAP_STATE_DIR`` setting (``sadap crawl`` and ``sadap run`` set it to
-``<data_dir>/crawl-state``), or ``-a state_dir=...`` when a spider runs alone. One file per
-source: ``<state_dir>/<kind>-<source>.json``. Without either, a spider crawls everything
-each time (duplicates are still dropped by the store). The file is written when the spider
-closes, atomically; an unreadable one is logged and the crawl starts afresh.
+Where it lives:
+
+- On one machine, a file: the ``SADAP_STATE_DIR`` setting (``sadap crawl`` and ``sadap run`` set it
+  to ``<data_dir>/crawl-state``), or ``-a state_dir=...`` when a spider runs alone. One file per
+  source: ``<state_dir>/<kind>-<source>.json``, written when the spider closes, atomically; an
+  unreadable one is logged and the crawl starts afresh. Without either, a spider crawls everything
+  each time (duplicates are still dropped by the store).
+- On several machines, one Redis key per source (the ``SADAP_REDIS_STATE_KEY`` setting, which
+  ``sadap worker`` sets to ``<prefix>:<source>:state``), shared by every worker: what one worker
+  saw in a round, the next round knows whichever worker runs it. Each worker keeps a copy while it
+  crawls and, when it goes idle at the end of a round, merges *its own changes* into the shared
+  value (:func:`merge`: the keys it set or removed since it last read it, in one optimistic
+  transaction), so two workers updating different topics, videos or posts both keep theirs; where
+  both changed the same value, the later one wins. While Redis has no state for a source yet, the
+  file of a crawl on one machine (``SADAP_STATE_DIR``, which ``sadap worker`` points at
+  ``<data_dir>/crawl-state``) is taken as its start.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 logger = logging.getLogger(__name__)
+
+_MISSING: Any = object()
 
 
 class SourceState:
@@ -50,3 +67,94 @@ class SourceState:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.data, ensure_ascii=False, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.path)
+
+    def sync(self) -> None:
+        """Share this copy's changes and take the others' (several machines); a file has no others."""
+
+
+def merge(theirs: Any, base: Any, mine: Any) -> Any:
+    """``theirs`` with the changes that turned ``base`` into ``mine`` applied: keys added, changed or
+    removed in ``mine`` (at any depth of nested objects) win; everything else stays as ``theirs``."""
+    if mine == base:
+        return theirs
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        before = base if isinstance(base, dict) else {}
+        out = dict(theirs)
+        for key in set(before) | set(mine):
+            now = mine.get(key, _MISSING)
+            was = before.get(key, _MISSING)
+            if now is _MISSING:
+                out.pop(key, None)  # removed here
+            elif was is not _MISSING and now == was:
+                continue  # not changed here: theirs (or its removal) stands
+            elif key in theirs:
+                out[key] = merge(theirs[key], was, now)
+            else:
+                out[key] = now
+        return out
+    return mine
+
+
+class RedisState(SourceState):
+    """The state as one JSON value in Redis, shared by every worker (see the module docstring)."""
+
+    def __init__(self, client: Redis, key: str, seed: SourceState | None = None) -> None:
+        super().__init__(None)
+        self.client = client
+        self.key = key
+        self._base: dict[str, Any] = {}
+        self._read()
+        if seed is not None and seed.data and not self.client.exists(self.key):
+            # Moving from one machine to several: the state file carries on (written at the next sync).
+            self.data = copy.deepcopy(seed.data)
+            logger.info("%s: crawl state taken from %s", self.key, seed.path)
+
+    @classmethod
+    def from_settings(cls, settings: Any, key: str, seed: SourceState | None = None) -> RedisState:
+        # scrapy-redis's connection helper: REDIS_URL and REDIS_PARAMS (password from the environment).
+        from scrapy_redis.connection import get_redis_from_settings
+
+        return cls(get_redis_from_settings(settings), key, seed)
+
+    @staticmethod
+    def _parse(raw: bytes | str | None, key: str) -> dict[str, Any]:
+        if raw is None:
+            return {}
+        try:
+            loaded = json.loads(raw)
+        except ValueError as err:
+            logger.warning("%s: crawl state unreadable (%s); crawling everything again", key, err)
+            return {}
+        if not isinstance(loaded, dict):
+            logger.warning("%s: crawl state is not a JSON object; crawling everything again", key)
+            return {}
+        return loaded
+
+    def _read(self) -> None:
+        self.data = self._parse(self.client.get(self.key), self.key)
+        self._base = copy.deepcopy(self.data)
+
+    def sync(self) -> None:
+        if self.data == self._base:
+            self._read()
+            return
+        from redis.exceptions import WatchError
+
+        for _ in range(50):
+            with self.client.pipeline() as pipe:
+                try:
+                    pipe.watch(self.key)  # type: ignore[no-untyped-call]
+                    theirs = self._parse(pipe.get(self.key), self.key)
+                    merged = merge(theirs, self._base, self.data)
+                    pipe.multi()
+                    pipe.set(self.key, json.dumps(merged, ensure_ascii=False, sort_keys=True))
+                    pipe.execute()
+                except WatchError:
+                    continue  # another worker wrote in between: merge again onto its value
+            self.data = merged
+            self._base = copy.deepcopy(merged)
+            return
+        logger.warning("%s: crawl state not saved (other workers kept writing); this round's marks are lost", self.key)
+
+    def save(self) -> None:
+        self.sync()

@@ -420,5 +420,8 @@ def test_crawl_skips_a_source_without_its_key_with_one_line(monkeypatch, caplog,
         "source 'x-bank' (x): environment variable X_BEARER_TOKEN is not set (bearer_token_env); "
         "see docs/crawlers.md for how to get the key"
     ]
-    report = load_reports(Config().data_path)["x-bank"]  # the Sources page says why
+    from sadap.store import open_store
+
+    with open_store(Config()) as store:
+        report = load_reports(store)["x-bank"]  # the Sources page says why
     assert report["errors"] == 1 and "X_BEARER_TOKEN is not set" in report["first_error"]

@@ -63,12 +63,12 @@ def test_a_crawl_process_that_dies_is_recorded_for_the_sources_page(tmp_path):
     schedule(scheduler, config, store, clock=lambda: NOW, crawler=lambda cfg, name: next(codes))
     job = scheduler.get_job("crawl:news")
     job.func(*job.args)  # killed before it could write its own report
-    report = load_reports(config.data_path)["news"]
+    report = load_reports(store)["news"]
     assert report["errors"] == 1 and "exit -9" in report["first_error"]
     # a crawl that wrote its own report keeps it
-    save_report(config.data_path, "news", started=now_utc(), finished=now_utc(), items=4, new=2)
+    save_report(store, "news", started=now_utc(), finished=now_utc(), items=4, new=2)
     job.func(*job.args)
-    assert load_reports(config.data_path)["news"]["items"] == 4
+    assert load_reports(store)["news"]["items"] == 4
     store.close()
 
 

@@ -418,10 +418,13 @@ def test_run_crawls_sources_in_one_process_and_hands_off_batches(crawls):
 def test_each_crawl_leaves_its_report_for_the_sources_page(crawls, tmp_path_factory):
     """The run above recorded each source's crawl: when, items, new, errors and the first error."""
     from sadap.app.crawl_reports import load_reports
+    from sadap.store.sqlite import SQLiteStore
 
     assert crawls["run"].returncode == 0, crawls["run"].stderr
     data = next(p for p in tmp_path_factory.getbasetemp().glob("crawls*/run-data"))
-    reports = load_reports(data)
+    assert not (data / "crawl-reports").exists()  # in the store, not in files
+    with SQLiteStore(data / "sadap.db") as store:
+        reports = load_reports(store)
     assert set(reports) == {"news", "old-feed", "khaosod", "webboard"}
     news = reports["news"]
     assert (news["items"], news["new"], news["errors"], news["first_error"]) == (3, 2, 0, None)

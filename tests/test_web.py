@@ -352,12 +352,12 @@ def test_sources_page_shows_each_sources_last_crawl_and_its_first_error(setup):
     from sadap.app.crawl_reports import load_reports, save_report
     from sadap.core.timeutil import now_utc
 
-    cfg, _ = setup
-    demo = load_reports(cfg.data_path)  # `sadap demo` crawled its sources: each left a report
+    cfg, store = setup
+    demo = load_reports(store)  # `sadap demo` crawled its sources: each left a report in the store
     assert demo and all(r["errors"] == 0 and r["items"] > 0 for r in demo.values())
     name = next(iter(demo))
     at = now_utc()
-    save_report(cfg.data_path, name, started=at - timedelta(minutes=2), finished=at, items=5, new=1, errors=3,
+    save_report(store, name, started=at - timedelta(minutes=2), finished=at, items=5, new=1, errors=3,
                 first_error="เชื่อมต่อไม่ได้ <b>Connection refused</b> https://news.example/rss.xml")
     page = signed_in(setup, "viewer").get("/sources")
     assert page.status_code == 200
@@ -368,7 +368,7 @@ def test_sources_page_shows_each_sources_last_crawl_and_its_first_error(setup):
     for other in others:
         row = page.text.split(f'<a href="/mentions?source={other}">', 1)[1].split("</tr>", 1)[0]
         assert f"รายการ {demo[other]['items']}" in row
-    save_report(cfg.data_path, name, **{k: demo[name][k] for k in ("items", "new", "errors", "first_error")},
+    save_report(store, name, **{k: demo[name][k] for k in ("items", "new", "errors", "first_error")},
                 started=demo[name]["started_at"], finished=demo[name]["finished_at"])
 
 

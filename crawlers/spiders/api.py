@@ -42,6 +42,8 @@ class ApiSpider(SourceSpider):
     platform: ClassVar[str]
     #: Longest wait for a rate limit, in seconds (a longer one stops the source for this crawl).
     max_wait: float = 900.0
+    # The key goes on at download time (crawlers.middlewares.ApiAuthMiddleware), never into a request.
+    uses_auth = True
 
     def env_secret(self, env_name: str, setting: str) -> str:
         value = os.environ.get(env_name or "")

@@ -16,6 +16,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 import lxml.html
 import scrapy
@@ -24,7 +25,7 @@ from pydantic import Field, field_validator
 from scrapy.http import Response
 
 from crawlers.items import MentionItem
-from crawlers.state import SourceState
+from crawlers.state import RedisState, SourceState
 from sadap.core.errors import ConfigError, InputError
 from sadap.core.settings_types import PositiveDuration, Strict
 from sadap.core.thaidate import parse_thai_datetime
@@ -100,6 +101,10 @@ class SourceSpider(scrapy.Spider):
     label: ClassVar[tuple[str, str]]
     #: Its settings in ``sources:``; ``kind`` is a Literal of the spider's name.
     Options: ClassVar[type[SourceOptions]]
+    #: True for spiders that authenticate to an API: :class:`crawlers.middlewares.ApiAuthMiddleware`
+    #: adds :meth:`auth_headers` to their requests at download time, so that no request waiting in a
+    #: queue (Redis, when crawling on several machines) ever holds a key.
+    uses_auth: ClassVar[bool] = False
 
     def __init__(self, url: str | None = None, source: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -111,21 +116,47 @@ class SourceSpider(scrapy.Spider):
             raise ValueError(f"spider {self.name!r}: url {err}") from None
         self.source: str = source or self.name
         self._state: SourceState | None = None
+        #: True while this process runs the crawl round it started: always on one machine; on several,
+        #: only the worker that took the round's start from Redis (others take part in its requests).
+        self.round_owner = True
 
     @property
     def state(self) -> SourceState:
-        """This source's state between crawls (see :mod:`crawlers.state`), saved when the spider closes."""
+        """This source's state between crawls (see :mod:`crawlers.state`): a file saved when the spider
+        closes, or on several machines a value in Redis shared at the end of each round."""
         if self._state is None:
             state_dir = getattr(self, "state_dir", None) or self.settings.get("SADAP_STATE_DIR")
-            self._state = SourceState.for_source(state_dir, self.name, self.source)
+            on_disk = SourceState.for_source(state_dir, self.name, self.source)
+            redis_key = self.settings.get("SADAP_REDIS_STATE_KEY")
+            # Several machines: shared in Redis (a file from one machine seeds it, once).
+            self._state = RedisState.from_settings(self.settings, redis_key, seed=on_disk) if redis_key else on_disk
         return self._state
 
+    def begin_round(self) -> None:
+        """A crawl round starts here (several machines: this worker took the round's start).
+        Spiders reset what they count per crawl."""
+        self.round_owner = True
+
+    def end_round(self, reason: str) -> None:
+        """The end of a crawl (``closed``) or of this worker's part in a round: spiders note in
+        :attr:`state` what the next crawl starts from. ``reason`` is Scrapy's close reason."""
+
     def closed(self, reason: str) -> None:
+        self.end_round(reason)
         if self._state is not None:
             self._state.save()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse, dont_filter=True)
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate requests to :meth:`auth_origin` (a key read from this process's
+        environment); empty when the source needs none. Spiders never put them in a request themselves."""
+        return {}
+
+    def auth_origin(self) -> str | None:
+        """``scheme://host[:port]`` that :meth:`auth_headers` are sent to, and to no other."""
+        return None
 
     def follow_url(self, response: Response, url: str, **kwargs: Any) -> scrapy.Request | None:
         """A request for ``url`` (relative to ``response``), or None, counted as
@@ -175,6 +206,12 @@ def register(cls: S) -> S:
     cls.source_kind = cls.name
     SPIDERS[cls.name] = cls
     return cls
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower-cased (what an API key is scoped to)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower().rsplit('@', 1)[-1]}"
 
 
 def iso(value: datetime | None) -> str | None:

@@ -27,7 +27,7 @@ from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
 from crawlers.spiders.api import ApiSpider
-from crawlers.spiders.base import SourceOptions, register, tidy
+from crawlers.spiders.base import SourceOptions, origin, register, tidy
 from sadap.core.settings_types import Duration, parse_duration_setting
 from sadap.core.timeutil import now_utc
 
@@ -92,10 +92,21 @@ class FacebookPageSpider(ApiSpider):
         self.token = self.env_secret(page_token_env, "page_token_env")
         self._posts = 0
 
+    def begin_round(self) -> None:
+        super().begin_round()
+        self._posts = 0
+
+    def end_round(self, reason: str) -> None:
+        self._posts = 0
+
     def _get(self, url: str, callback: Any, **cb_kwargs: Any) -> Request:
-        return self.api_request(
-            _without_token(url), callback, headers={"Authorization": f"Bearer {self.token}"}, cb_kwargs=cb_kwargs
-        )
+        return self.api_request(_without_token(url), callback, cb_kwargs=cb_kwargs)
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def auth_origin(self) -> str | None:
+        return origin(self.api)
 
     async def start(self) -> AsyncIterator[Request]:
         since = int((now_utc() - self.comments_for).timestamp())

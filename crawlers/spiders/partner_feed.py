@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 from scrapy.http import Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders.base import SourceOptions, html_to_text, register, tidy
+from crawlers.spiders.base import SourceOptions, html_to_text, origin, register, tidy
 from crawlers.spiders.rss import RssSpider
 from sadap.core.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, check_signature
 
@@ -59,9 +59,17 @@ class PartnerFeedSpider(RssSpider):
         if self.verify and not self.token:
             raise ValueError(f"source {self.source!r} (partner_feed): verify_signature needs token_env")
 
+    # The token goes on at download time (crawlers.middlewares.ApiAuthMiddleware), for the feed's own site only.
+    uses_auth = True
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        yield scrapy.Request(self.url, callback=self.parse, headers=headers, dont_filter=True)
+        yield scrapy.Request(self.url, callback=self.parse, dont_filter=True)
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def auth_origin(self) -> str | None:
+        return origin(self.url)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[MentionItem]:
         if self.verify:

@@ -71,13 +71,25 @@ class NewsSitemapSpider(SitemapSpider, ArticleSpider):
         self._queued = 0
         self._started = now_utc()
         self._since: datetime | None = None
+        self._undated_before: set[str] | None = None
+        self._undated_now: set[str] = set()
         self._in_index = False
 
+    def _marks(self) -> tuple[datetime, set[str]]:
+        """Since when, and which undated pages, were read before: from the state, read once a crawl
+        (lazily: on several machines the worker that reads a sitemap may not be the one that started)."""
+        if self._since is None or self._undated_before is None:
+            last = self.state.data.get("last_crawl")
+            self._since = datetime.fromisoformat(last) if last else self._started - self.first_crawl
+            self._undated_before = set(self.state.data.get("undated", []))
+        return self._since, self._undated_before
+
+    def begin_round(self) -> None:
+        super().begin_round()
+        self._started = now_utc()
+
     async def start(self) -> AsyncIterator[Any]:
-        last = self.state.data.get("last_crawl")
-        self._since = datetime.fromisoformat(last) if last else self._started - self.first_crawl
-        self._undated_before = set(self.state.data.get("undated", []))
-        self._undated_now: set[str] = set()
+        self._marks()
         for url in self.sitemap_urls:
             yield Request(url, self._parse_sitemap, dont_filter=True)
 
@@ -127,7 +139,7 @@ class NewsSitemapSpider(SitemapSpider, ArticleSpider):
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """Entries changed since the last crawl, newest first, at most ``max_pages`` pages a crawl."""
         kept: list[tuple[datetime, dict[str, Any]]] = []
-        since = self._since or self._started - self.first_crawl
+        since, undated_before = self._marks()
         for entry in entries:
             loc = entry.get("loc", "")
             if urlsplit(loc).scheme not in ("http", "https"):
@@ -146,7 +158,7 @@ class NewsSitemapSpider(SitemapSpider, ArticleSpider):
             if when is None:
                 # Undated: read once, then only while it is new to the sitemap.
                 self._undated_now.add(loc)
-                if loc in self._undated_before:
+                if loc in undated_before:
                     self.count("skipped/seen")
                     continue
                 kept.append((datetime.max.replace(tzinfo=UTC), entry))
@@ -175,7 +187,12 @@ class NewsSitemapSpider(SitemapSpider, ArticleSpider):
                 item["published_at"] = iso(news["published"])
             yield item
 
-    def closed(self, reason: str) -> None:
-        self.state.data["last_crawl"] = self._started.isoformat()
-        self.state.data["undated"] = sorted(self._undated_now)
-        super().closed(reason)
+    def end_round(self, reason: str) -> None:
+        if self.round_owner:
+            self.state.data["last_crawl"] = self._started.isoformat()
+        if self.round_owner or self._undated_now:  # on several machines, the worker that read the sitemap
+            self.state.data["undated"] = sorted(self._undated_now)
+        # What the next crawl reads afresh (on several machines this process lives on between rounds).
+        self._since, self._undated_before, self._undated_now = None, None, set()
+        self._queued = 0
+        self._news = {}

@@ -21,7 +21,7 @@ from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
 from crawlers.spiders.api import ApiSpider
-from crawlers.spiders.base import SourceOptions, register, tidy
+from crawlers.spiders.base import SourceOptions, origin, register, tidy
 
 _FIELDS = {
     "tweet.fields": "created_at,public_metrics,lang,conversation_id,author_id",
@@ -90,9 +90,14 @@ class XSpider(ApiSpider):
         return self.api_request(
             f"{self.base}/tweets/search/recent?{urlencode(params)}",
             self.parse,
-            headers={"Authorization": f"Bearer {self.token}"},
             cb_kwargs={"number": number},
         )
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def auth_origin(self) -> str | None:
+        return origin(self.base)
 
     def rate_limit(self, response: Response, data: Any) -> float | None:
         if response.status != 429:
@@ -162,10 +167,11 @@ class XSpider(ApiSpider):
                 await asyncio.sleep(wait)
             yield self._page(str(next_token), number + 1)
 
-    def closed(self, reason: str) -> None:
+    def end_round(self, reason: str) -> None:
+        # The worker that read the first page knows the newest id (on several machines, that one only).
         if self._newest and reason == "finished":
             self.state.data["since_id"] = self._newest
-        super().closed(reason)
+        self._newest = None
 
 
 def _until_reset(response: Response) -> float:

@@ -27,7 +27,7 @@ from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
 from crawlers.spiders.api import ApiSpider
-from crawlers.spiders.base import SourceOptions, iso, register, tidy
+from crawlers.spiders.base import SourceOptions, iso, origin, register, tidy
 from sadap.core.timeutil import now_utc
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -131,9 +131,14 @@ class YoutubeSpider(ApiSpider):
         if not self._spend(method):
             return None
         return self.api_request(
-            f"{self.base}/{method}?{urlencode(params)}", callback, headers={"X-Goog-Api-Key": self.key},
-            cb_kwargs=cb_kwargs,
+            f"{self.base}/{method}?{urlencode(params)}", callback, cb_kwargs=cb_kwargs,
         )
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"X-Goog-Api-Key": self.key}
+
+    def auth_origin(self) -> str | None:
+        return origin(self.base)
 
     # -- errors -----------------------------------------------------------
     def _reasons(self, data: Any) -> list[str]:
@@ -328,9 +333,13 @@ class YoutubeSpider(ApiSpider):
             extras=extras,
         )
 
-    def closed(self, reason: str) -> None:
-        if self.search and reason == "finished":
+    def begin_round(self) -> None:
+        super().begin_round()
+        self._started = now_utc()
+        self._quota_noted = False
+
+    def end_round(self, reason: str) -> None:
+        if self.search and reason == "finished" and self.round_owner:  # the search ran from this worker
             self.state.data["last_search"] = iso(self._started.replace(microsecond=0)).replace("+00:00", "Z")  # type: ignore[union-attr]
         for video in self.state.data.get("videos", {}).values():
             video.pop("newest_read", None)
-        super().closed(reason)

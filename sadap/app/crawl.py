@@ -20,9 +20,10 @@ from crawlers.spiders import SPIDERS, SourceOptions
 from sadap.app.config import Config
 from sadap.app.crawl_reports import save_report
 from sadap.app.logs import remove_cli_logging
-from sadap.core.errors import ConfigError
+from sadap.core.errors import ConfigError, StoreError
 from sadap.core.timeutil import now_utc
 from sadap.core.urls import UnsafeUrlError, check_source_url
+from sadap.store import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -140,11 +141,12 @@ def crawl(
 
 
 def _report(config: Config, name: str, result: dict[str, Any], started: datetime, first_error: str | None) -> None:
-    """Keep this crawl as the source's last one (the workspace's Sources page shows it)."""
+    """Keep this crawl as the source's last one in the store (the workspace's Sources page shows it)."""
     try:
-        save_report(config.data_path, name, started=started, finished=now_utc(), items=result.get("items", 0),
-                    new=result.get("stored", 0), errors=result.get("errors", 0), first_error=first_error)
-    except OSError as err:
+        with open_store(config) as store:
+            save_report(store, name, started=started, finished=now_utc(), items=result.get("items", 0),
+                        new=result.get("stored", 0), errors=result.get("errors", 0), first_error=first_error)
+    except (OSError, StoreError) as err:
         logger.error("source %r: could not record its crawl report: %s", name, err)
 
 

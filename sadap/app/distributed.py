@@ -11,7 +11,10 @@
   every third of ``distributed.lease``; a standby takes over when it expires.
 
 Redis keys (prefix ``distributed.key_prefix``): ``<prefix>:<source>:requests`` (the queue),
-``<prefix>:<source>:dupefilter``, ``<prefix>:<source>:start`` and ``<prefix>:scheduler:lease``.
+``<prefix>:<source>:dupefilter``, ``<prefix>:<source>:start``, ``<prefix>:<source>:state`` (the
+source's incremental state, crawlers/state.py), ``<prefix>:<source>:round`` (when the current round
+was pushed) with ``<prefix>:<source>:report:<round>`` (the workers' counts for its crawl report,
+kept a week) and ``<prefix>:scheduler:lease``.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ def scrapy_settings(config: Config, source: str) -> dict[str, Any]:
         "REDIS_URL": config.distributed.redis_url,
         "REDIS_PARAMS": params,
         "SADAP_REDIS_START_KEY": key(config, source, "start"),
+        # Incremental state (last ids, cursors, dates) shared by the workers, not one copy per worker.
+        "SADAP_REDIS_STATE_KEY": key(config, source, "state"),
     }
 
 
@@ -88,9 +93,11 @@ def push_start(config: Config, source: str, client: Redis | None = None) -> bool
     if client.zcard(queue) or client.llen(key(config, source, "start")):
         log.info("crawl %s: the previous round is still queued, not started again", source)
         return False
+    started = str(time.time())
     pipe = client.pipeline()
     pipe.delete(key(config, source, "dupefilter"))
-    pipe.rpush(key(config, source, "start"), str(time.time()))
+    pipe.set(key(config, source, "round"), started)  # the workers' crawl reports add up under it
+    pipe.rpush(key(config, source, "start"), started)
     pipe.execute()
     log.info("crawl %s: round queued for the workers", source)
     return True

@@ -101,9 +101,9 @@ def schedule(
         started = now_utc()
         code = crawler(str(config.path), name)
         if code:
-            last = load_reports(config.data_path).get(name)
+            last = load_reports(store).get(name)
             if last is None or last["finished_at"] < started:
-                save_report(config.data_path, name, started=started, finished=now_utc(), errors=1,
+                save_report(store, name, started=started, finished=now_utc(), errors=1,
                             first_error=f"the crawl process failed (exit {code}); see the service log")
         return code
 

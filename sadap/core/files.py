@@ -28,8 +28,13 @@ def private_file(path: str | Path) -> Path:
     path = Path(path)
     if not path.parent.exists():  # an existing folder is the operator's (see private_dir)
         private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
-    os.close(fd)
+    if not path.exists():
+        # Only when it is new: closing any descriptor of a SQLite file releases every POSIX lock
+        # this process holds on it, so a store already open here (a second store in one process,
+        # as `sadap worker` has for its crawl reports) would write unlocked beside other processes
+        # and corrupt the file (SQLite's "How To Corrupt", 2.2).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+        os.close(fd)
     for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         try:
             if p.exists() and p.stat().st_mode & 0o777 != FILE_MODE:

@@ -728,6 +728,16 @@ class Store(ABC):
         """Tokens (all, or one user's), newest first."""
         raise NotImplementedError
 
+    # -- crawl reports (the workspace's Sources page; sadap/app/crawl_reports.py) -----
+    def save_crawl_report(self, report: dict[str, Any]) -> None:
+        """Insert or replace the last crawl of ``report["source"]``: a JSON object whose
+        ``finished_at`` is an ISO 8601 string (the rest is the caller's)."""
+        raise NotImplementedError
+
+    def crawl_reports(self) -> list[dict[str, Any]]:
+        """The last crawl report of each source, as saved, by source name."""
+        raise NotImplementedError
+
     # -- stakeholder registry and complaint cases (docs/pr-crm.md) ------------------
     def save_stakeholder(self, stakeholder: Stakeholder) -> None:
         """Insert or replace by id."""

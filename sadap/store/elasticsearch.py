@@ -1011,6 +1011,18 @@ class ElasticsearchStore(IndexAdmin, Store):
         hits = self._scan(self.names.api_tokens, query, [{"created_at": "desc"}, {"token_hash": "asc"}], ["doc"])
         return [ApiToken.model_validate_json(h["_source"]["doc"]) for h in hits]
 
+    # -- crawl reports -------------------------------------------------------------------------
+    def save_crawl_report(self, report: dict[str, Any]) -> None:
+        self._ensure_ready()
+        source = str(report["source"])
+        doc = {"source": source, "finished_at": str(report["finished_at"]), "doc": json.dumps(report, ensure_ascii=False)}
+        self._call(self.client.index, index=self.names.crawls, id=source, document=doc, refresh=True)
+
+    def crawl_reports(self) -> list[dict[str, Any]]:
+        self._ensure_ready()
+        hits = self._scan(self.names.crawls, {"match_all": {}}, [{"source": "asc"}], ["doc"])
+        return [json.loads(h["_source"]["doc"]) for h in hits]
+
     # -- stakeholder registry and complaint cases ---------------------------------------------
     def save_stakeholder(self, stakeholder: Stakeholder) -> None:
         self._ensure_ready()

@@ -153,6 +153,8 @@ STATE_PROPERTIES: Json = {
                 "doc": STORED_ONLY},
     "assignments": {"mention_id": KEYWORD, "assignee": KEYWORD, "actor": KEYWORD, "at": DATE},
     "stakeholders": {"id": KEYWORD, "name": KEYWORD, "group": KEYWORD, "status": KEYWORD, "doc": STORED_ONLY},
+    # The last crawl of each source (the Sources page), one document per source.
+    "crawls": {"source": KEYWORD, "finished_at": DATE, "doc": STORED_ONLY},
     "complaint_cases": {"id": KEYWORD, "state": KEYWORD, "received_at": DATE, "doc": STORED_ONLY},
     # Hand-corrected labels, one entry per correction (the mention itself carries the result).
     "corrections": {"mention_id": KEYWORD, "actor": KEYWORD, "at": DATE, "seq": {"type": "long"}, "doc": STORED_ONLY},
@@ -203,6 +205,7 @@ class Names:
         self.stakeholders = f"{prefix}-stakeholders"
         self.complaint_cases = f"{prefix}-complaint-cases"
         self.shares = f"{prefix}-shares"
+        self.crawls = f"{prefix}-crawls"
 
     def monthly(self, year: int, month: int) -> str:
         return f"{self.mentions}-{year:04d}.{month:02d}"
@@ -216,7 +219,7 @@ class Names:
                 "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes,
                 "assignments": self.assignments, "corrections": self.corrections, "users": self.users,
                 "api_tokens": self.api_tokens, "outbox": self.outbox, "stakeholders": self.stakeholders,
-                "complaint_cases": self.complaint_cases, "shares": self.shares}[kind]
+                "complaint_cases": self.complaint_cases, "shares": self.shares, "crawls": self.crawls}[kind]
 
     @property
     def state_indices(self) -> list[str]:

@@ -194,6 +194,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_at);
+-- the last crawl of each source (the Sources page; sadap/app/crawl_reports.py)
+CREATE TABLE IF NOT EXISTS crawl_reports (
+    source TEXT PRIMARY KEY,
+    finished_at TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
 -- the stakeholder registry and complaint cases (docs/pr-crm.md)
 CREATE TABLE IF NOT EXISTS stakeholders (
     id TEXT PRIMARY KEY,
@@ -1222,6 +1228,17 @@ class SQLiteStore(Store):
         else:
             rows = self._query("SELECT doc FROM api_tokens WHERE username=? ORDER BY created_at DESC", (username,))
         return [ApiToken.model_validate_json(r[0]) for r in rows]
+
+    # -- crawl reports ------------------------------------------------------------------
+    def save_crawl_report(self, report: dict[str, Any]) -> None:
+        self._query(
+            "INSERT INTO crawl_reports (source, finished_at, doc) VALUES (?,?,?) "
+            "ON CONFLICT(source) DO UPDATE SET finished_at=excluded.finished_at, doc=excluded.doc",
+            (str(report["source"]), str(report["finished_at"]), json.dumps(report, ensure_ascii=False)),
+        )
+
+    def crawl_reports(self) -> list[dict[str, Any]]:
+        return [json.loads(r[0]) for r in self._query("SELECT doc FROM crawl_reports ORDER BY source")]
 
     # -- stakeholder registry and complaint cases -------------------------------------
     def save_stakeholder(self, stakeholder: Stakeholder) -> None:

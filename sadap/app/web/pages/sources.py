@@ -1,5 +1,5 @@
 """Sources: per source, its last crawl (when, items, new, errors and the first error's message,
-from ``sadap.app.crawl_reports``), items stored, last collected and silence."""
+from the store, ``sadap.app.crawl_reports``), items stored, last collected and silence."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ async def sources(ws: Workspace, request: Request) -> Response:
 
     def load() -> list[dict[str, Any]]:
         counts = ws.store.count_by(MentionFilter(), "source_name", 1000)
-        reports = load_reports(ws.config.data_path)
+        reports = load_reports(ws.store, ws.config.data_path)
         out = []
         names = [s.name for s in ws.config.sources] + [n for n in counts if n not in {s.name for s in ws.config.sources}]
         for name in names:
