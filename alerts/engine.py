@@ -86,13 +86,19 @@ class AlertEngine:
         running = self.running if self.incremental and ids is None else RunningState()
         running.cycle += 1
         self._snoozes = None  # read once per cycle, when a rule first matches
-        for rule in self.rules:
-            if not rule.options.enabled or (ids is not None and not rule.at_ingest):
-                continue
-            ctx = EvalContext(
+        work = [
+            (rule, EvalContext(
                 memo, at - rule.options.query_delay, self.custom_words,
                 tuple(ids) if ids is not None else None, self.buckets, running=running, delay=rule.options.query_delay,
-            )
+            ))
+            for rule in self.rules if rule.options.enabled and (ids is None or rule.at_ingest)
+        ]
+        if ids is None:  # what the rules will ask the running state: it reads once, as far back as needed
+            for rule, ctx in work:
+                need = rule.plan(ctx)
+                if need is not None:
+                    running.expect(ctx.delay, *need)
+        for rule, ctx in work:
             try:
                 matches = rule.evaluate(ctx)
             except Exception:  # one broken rule must not stop the others

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -106,22 +107,27 @@ def run_cycles(store, at: datetime, cycles: int, *, add=None, count=lambda: 0, d
     config = Config.model_validate({"rules": fifty_rules(), "notifiers": []})
     engine = build_engine(config, store, notifiers=[])
     engine.incremental = not full
-    times, requests, fired = [], [], []
+    times, cpu, requests, fired = [], [], [], []
     for c in range(cycles):
         t_at = at + timedelta(minutes=5 * c)
         if c and add is not None:
             add(t_at - timedelta(minutes=5), t_at)  # what arrived since the last cycle
         n0 = count()
-        t = time.perf_counter()
+        t, p = time.perf_counter(), time.process_time()
         fired.append(len(engine.check(t_at, notify=False, dry_run=dry_run)))
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - p)
         requests.append(count() - n0)
-        print(f"cycle {c}: {times[-1]:.2f} s, {requests[-1]} requests, {fired[-1]} alerts", file=sys.stderr, flush=True)
+        print(f"cycle {c}: {times[-1]:.2f} s ({cpu[-1]:.2f} s CPU here, load {os.getloadavg()[0]:.1f}), {requests[-1]} requests, "
+              f"{fired[-1]} alerts", file=sys.stderr, flush=True)
     steady = times[1:] or times
+    steady_cpu = cpu[1:] or cpu
     return {
         "rules": 50, "cycles": cycles, "mode": "full re-evaluation" if full else "incremental",
-        "first_cycle_s": round(times[0], 2), "first_cycle_requests": requests[0],
+        "first_cycle_s": round(times[0], 2), "first_cycle_cpu_s": round(cpu[0], 2), "first_cycle_requests": requests[0],
         "steady_cycle_median_s": round(statistics.median(steady), 3), "steady_cycle_max_s": round(max(steady), 3),
+        "steady_cycle_cpu_median_s": round(statistics.median(steady_cpu), 3),
+        "load_average_1m": round(os.getloadavg()[0], 1),
         "steady_requests_median": statistics.median(requests[1:] or requests),
         "alerts_per_cycle": fired,
     }

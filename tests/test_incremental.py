@@ -16,6 +16,7 @@ from sadap.app.alerting import build_engine
 from sadap.app.config import Config
 from sadap.core.mention import Mention
 from sadap.store.sqlite import SQLiteStore
+from sadap.store.base import MentionFilter
 from tests.factories import ENTITY, mention
 from tests.test_alerts import NOW
 
@@ -124,6 +125,10 @@ def test_incremental_and_full_evaluation_agree_on_a_replayed_stream(tmp_path):
     # Steady state: rows were read once per question, then only increments (two small
     # queries per question per cycle: what was collected since, and the span's count).
     assert all(w.queries < 3 * len(cycles) + 5 for w in inc.running.windows.values())
+    # One feed for every question, read in full once: later cycles only add what was collected.
+    [feed] = inc.running.feeds.values()
+    assert feed.generation == 1 and all(w.feed is feed for w in inc.running.windows.values())
+    assert feed.queries <= 3 * len(cycles) + 5
     store.close()
 
 
@@ -203,7 +208,244 @@ def test_incremental_and_full_agree_on_elasticsearch(request, tmp_path):
         store.setup()
         before, during = stream(random.Random(5))
         rules = [r for r in RULES if r["id"] in ("neg-voices", "spike-outage", "new-hashtag", "shift")]
-        cycles, _ = replay(store, rules, before, during, step=timedelta(minutes=15))
+        cycles, inc = replay(store, rules, before, during, step=timedelta(minutes=15))
         assert {"neg-voices", "spike-outage", "new-hashtag"} <= {rule for _, ms in cycles for rule, *_ in ms}
+        [feed] = inc.running.feeds.values()
+        assert feed.generation == 1  # the counts in the _msearch agreed every cycle: no second full read
     finally:
         drop_test_store(store) if url else store.close()
+
+
+# -- the hourly rollup (SQLite mention_hours) -------------------------------------------------
+
+def _rollup(store) -> list[tuple]:
+    return sorted(store._query("SELECT hour, entity, sentiment, source_name, lag, copy, n FROM mention_hours"))
+
+
+def _rebuilt(store) -> list[tuple]:
+    """mention_hours as the schema-6 migration builds it from the stored mentions."""
+    from sadap.store.sqlite import _REBUILD_HOURS
+
+    store._db.execute("BEGIN")
+    try:
+        for sql in _REBUILD_HOURS:
+            store._db.execute(sql)
+        return _rollup(store)
+    finally:
+        store._db.execute("ROLLBACK")
+
+
+def _varied(rng: random.Random) -> list[Mention]:
+    """Three days of two banks on three sources, some mentions naming both, copies by the same
+    and by other authors (and outlets), news syndication, and late collections."""
+    out: list[Mention] = []
+    t = NOW - timedelta(days=3)
+    n = 0
+    while t < NOW:
+        n += 1
+        label = ("neg", "neu", "pos", "q")[n % 4]
+        ents = (ENTITY, OTHER) if n % 7 == 0 else ((ENTITY,) if n % 3 else (OTHER,))
+        late = timedelta(hours=rng.choice([0, 0, 0, 2, 7, 30])) + timedelta(minutes=rng.randrange(1, 50))
+        dup = None
+        author = f"a_{rng.randrange(40)}"
+        if out and n % 6 == 0:
+            orig = out[-rng.randrange(1, min(len(out), 8) + 1)]
+            dup = orig.duplicate_of or orig.id
+            if n % 12 == 0:
+                author = orig.author_id
+        m = mention(n, QUIET[n % len(QUIET)], label, t, collected=t + late, entities=ents, source=f"src-{n % 3}", author=author)
+        m = m.model_copy(update={"duplicate_of": dup, "hashtags": [HASHTAGS[n % 4]] if n % 5 == 0 else []})
+        if n % 10 == 0:
+            m = m.model_copy(update={"source_kind": "rss", "source_name": "news-a"})
+        out.append(m)
+        t += timedelta(minutes=rng.randrange(3, 25))
+    return out
+
+
+QUESTIONS = [
+    ({}, None), ({}, "entity"), ({}, "source_name"), ({}, "sentiment"), ({"sentiment": ["neg"]}, "entity"),
+    ({"sources": ["src-1", "news-a"]}, "entity"), ({"entities": [OTHER]}, "source_name"), ({"sentiment": ["neg", "q"]}, None),
+]
+
+
+def test_the_hourly_rollup_answers_baselines_as_the_mentions_do(tmp_path):
+    """Baseline buckets from mention_hours (with the copies' voices) equal those counted from
+    the mentions themselves, for every grouping and filter the rollup serves, in counts and
+    in voices, for 1-hour and 3-hour buckets."""
+    from alerts.rules.running import RunningState, SETTLE
+    from sadap.store.base import MentionFilter
+
+    store = SQLiteStore(tmp_path / "rollup.db")
+    store.upsert(_varied(random.Random(3)))
+    assert _rollup(store) == _rebuilt(store)
+    running = RunningState()
+    origin = NOW - timedelta(days=2, hours=17)  # whole hours
+    checked = 0
+    for where, group_by in QUESTIONS:
+        flt = MentionFilter(sentiment=tuple(where.get("sentiment", ())), source_names=tuple(where.get("sources", ())),
+                            entities=tuple(where.get("entities", ())))
+        w = running.window(flt, group_by)
+        for step in (timedelta(hours=1), timedelta(hours=3)):
+            n = int(timedelta(days=2) / step)
+            assert w._fits_cells(step.total_seconds(), origin.timestamp())
+            cells = store.hour_cells(origin, origin + step * n)
+            for voices in (False, True):
+                want = store.bucket_counts(flt, group_by, origin, step, n, SETTLE, voices)
+                got = w._from_cells(cells, origin.timestamp(), step.total_seconds(), n, voices)
+                assert {b: c for b, c in got.items() if c} == {b: c for b, c in want.items() if c}, (where, group_by, step, voices)
+                checked += sum(sum(c.values()) for c in want.values())
+    assert checked > 1000
+    store.close()
+
+
+def test_the_hourly_rollup_follows_upserts_reenrichment_and_erasure(tmp_path):
+    """Kept in the write's transaction: a re-upsert with new labels, entities or times, and a
+    PDPA erasure leave mention_hours as a rebuild from the mentions would."""
+    store = SQLiteStore(tmp_path / "follow.db")
+    mentions = _varied(random.Random(8))
+    store.upsert(mentions)
+    assert _rollup(store) == _rebuilt(store)
+    changed = [m.model_copy(update={"sentiment": m.sentiment.model_copy(update={"label": "neg"}), "entities": [OTHER],
+                                    "collected_at": m.collected_at + timedelta(hours=9)}) for m in mentions[::5]]
+    store.upsert(changed)  # re-enrichment (and a re-crawl with a later collection time)
+    assert _rollup(store) == _rebuilt(store)
+    store.upsert(mentions[:50])  # the same again: no change
+    assert _rollup(store) == _rebuilt(store)
+    store.erase([m.id for m in mentions[::3]])
+    rows = _rollup(store)
+    assert rows == _rebuilt(store)
+    assert sum(n for _, e, *_rest, n in rows if e == "") == store.count(MentionFilter()) == len(mentions) - len(mentions[::3])
+    store.close()
+
+
+def test_an_older_store_gets_the_rollup_when_opened(tmp_path):
+    """A schema-5 store (no mention_hours) builds it once on open."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    store = SQLiteStore(path)
+    store.upsert(_varied(random.Random(2)))
+    expected = _rollup(store)
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE mention_hours")
+    db.execute("PRAGMA user_version=5")
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert _rollup(store) == expected and expected
+    assert store._query("PRAGMA user_version")[0][0] == 6
+    store.close()
+
+
+def test_a_restarted_engine_rebuilds_its_state_and_agrees(tmp_path):
+    """Halfway through the replay the incremental engine is replaced by a new one (a service
+    restart): it reads its state from the store and its answers stay those of a full evaluation."""
+    store = SQLiteStore(tmp_path / "restart.db")
+    before, during = stream(random.Random(11))
+    store.upsert(before)
+    full = engine(store, RULES, incremental=False)
+    inc = engine(store, RULES, incremental=True)
+    pending = sorted(during, key=lambda m: m.collected_at)
+    at = NOW - timedelta(hours=6)
+    fired = set()
+    while at <= NOW + timedelta(minutes=30):
+        batch = [m for m in pending if m.collected_at <= at]
+        pending = pending[len(batch):]
+        store.upsert(batch)
+        if at == NOW - timedelta(hours=3, minutes=5):
+            inc = engine(store, RULES, incremental=True)  # restart
+        a = sorted((x.rule, x.key or "", x.count, tuple(x.mention_ids)) for x in inc.check(at, dry_run=True))
+        b = sorted((x.rule, x.key or "", x.count, tuple(x.mention_ids)) for x in full.check(at, dry_run=True))
+        assert a == b, f"cycle at {at}"
+        fired |= {r for r, *_ in a}
+        at += timedelta(minutes=5)
+    assert {"neg-voices", "spike-entity", "new-hashtag"} <= fired
+    store.close()
+
+
+def test_erasure_and_reenrichment_behind_the_running_state_are_picked_up(tmp_path):
+    """A hashtag seen yesterday is not new; once the mention that used it is erased (PDPA) it
+    is. A mention re-enriched into the window's query (its sentiment) counts in the next cycle."""
+    store = SQLiteStore(tmp_path / "erase.db")
+    rules = [{"id": "nt", "type": "new_term", "title": "ใหม่", "field": "hashtag", "window": "1h", "baseline": "1d",
+              "min_count": 2, "min_authors": 2},
+             {"id": "neg", "type": "threshold", "title": "ลบ", "window": "1h", "limit": 3, "sentiment": ["neg"]}]
+    old = _m(1, "แสงทองแจกบัตรคอนเสิร์ต", "neu", NOW - timedelta(hours=20), hashtags=["#แจกบัตร"], author="early")
+    now = [_m(10 + i, "แสงทองแจกบัตรคอนเสิร์ตจริงไหม", "neu", NOW - timedelta(minutes=10 - i), hashtags=["#แจกบัตร"],
+              author=f"u{i}") for i in range(3)]
+    store.upsert([old, *now])
+    inc, full = engine(store, rules, incremental=True), engine(store, rules, incremental=False)
+    assert inc.check(NOW, dry_run=True) == [] == full.check(NOW, dry_run=True)
+    store.erase([old.id])
+    at = NOW + timedelta(minutes=5)
+    got = sorted((x.rule, x.key) for x in inc.check(at, dry_run=True))
+    assert got == sorted((x.rule, x.key) for x in full.check(at, dry_run=True)) == [("nt", "#แจกบัตร")]
+    store.upsert([m.model_copy(update={"sentiment": m.sentiment.model_copy(update={"label": "neg"})}) for m in now])
+    at += timedelta(minutes=5)
+    got = sorted((x.rule, x.key) for x in inc.check(at, dry_run=True))
+    assert got == sorted((x.rule, x.key) for x in full.check(at, dry_run=True))
+    assert ("neg", None) in got
+    store.close()
+
+
+@pytest.mark.es
+def test_rule_rows_read_the_same_on_both_backends(request, tmp_path):
+    """What the feed reads (rows with every field, query matches, check counts) is the same
+    from SQLite and from Elasticsearch, and as the generic path builds it from whole mentions."""
+    from sadap.store.base import Store
+    from sadap.store.query import parse_query
+    from tests.es_support import drop_test_store, es_test_url, make_test_store
+
+    mentions = _varied(random.Random(4))[:300]
+    mentions[7] = mentions[7].model_copy(update={"spam_score": 0.9, "keywords": ["สล็อต", "ลิงก์"]})
+    url = es_test_url()
+    es = make_test_store(url or request.getfixturevalue("osmem_clone").url, real=bool(url), spool_dir=tmp_path / "spool",
+                         refresh_on_write=True)
+    lite = SQLiteStore(tmp_path / "parity.db")
+    try:
+        es.setup()
+        for store in (es, lite):
+            store.upsert(mentions)
+        since = mentions[40].published_at
+        flt = MentionFilter(since=since, until=mentions[250].published_at, collected_until=NOW)
+        queries = [parse_query("ดอกเบี้ย"), parse_query("บัตรเครดิต OR สาขา -ขอนแก่น")]
+        counts = [MentionFilter(since=since, collected_until=NOW), MentionFilter(time_field="collected_at", since=since)]
+
+        def read(store):
+            got = store.rule_rows(flt, queries, counts=counts)
+            return sorted(got.rows, key=lambda r: r.id), got.hits, got.counts
+
+        want = read(lite)
+        assert len(want[0]) > 150 and all(want[1]) and want[2][0] >= len(want[0])
+        assert read(es) == want
+        assert Store.rule_rows(lite, flt, queries, counts=counts).hits == want[1]  # the generic path
+        assert sorted(Store.rule_rows(lite, flt).rows, key=lambda r: r.id) == want[0]
+    finally:
+        lite.close()
+        drop_test_store(es) if url else es.close()
+
+
+def test_a_question_the_feed_cannot_filter_keeps_its_own_rows_and_agrees(tmp_path):
+    """A filter the light rows do not hold (here: authors) falls back to the question's own
+    reads, with the same answers as a full evaluation."""
+    from alerts.rules.running import RunningState
+
+    store = SQLiteStore(tmp_path / "own.db")
+    before, during = stream(random.Random(6))
+    store.upsert(before + [m for m in during if m.collected_at <= NOW - timedelta(hours=2)])
+    flt = MentionFilter(author_ids=tuple(f"angry_{i}" for i in range(0, 40, 2)), since=NOW - timedelta(hours=4), until=NOW,
+                        collected_until=NOW)
+    running = RunningState()
+    w = running.window(flt, "source_name")
+    assert w.feed is None
+    for k in range(4):
+        at = NOW - timedelta(hours=2) + timedelta(minutes=5 * k)
+        store.upsert([m for m in during if at - timedelta(minutes=5) < m.collected_at <= at])
+        running.cycle += 1
+        w.sync(store, at, timedelta(hours=1), running.cycle)
+        got = sorted(r.id for r in w.between((at - timedelta(hours=1)).timestamp(), at.timestamp()))
+        want = sorted(store.ids(MentionFilter(author_ids=flt.author_ids, since=at - timedelta(hours=1), until=at,
+                                              collected_until=at), limit=1000))
+        assert got == want and want
+    store.close()

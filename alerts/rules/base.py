@@ -128,6 +128,11 @@ class Rule:
     def evaluate(self, ctx: EvalContext) -> list[Match]:  # the one hook
         raise NotImplementedError
 
+    def plan(self, ctx: EvalContext) -> tuple[timedelta, Query | None] | None:
+        """What this rule will ask the running state, if anything: how far back and with which
+        query (so that it is read once per cycle for every rule)."""
+        return None
+
     # -- shared helpers for subclasses ---------------------------------
     def base_filter(self, ctx: EvalContext, **window: Any) -> MentionFilter:
         o = self.options

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
+from sadap.store.query import Query
 from sadap.core.settings_types import PositiveDuration
 from sadap.store.base import MentionRow
 
@@ -27,6 +28,10 @@ class NewTermRule(Rule):
     Options = NewTermOptions
     options: NewTermOptions
 
+    def plan(self, ctx: EvalContext) -> tuple[timedelta, Query | None]:
+        o: NewTermOptions = self.options
+        return o.window, ctx.query(o.query)
+
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         """From the running state: the window's terms (every one, however rare on a busy
         source) against the seen-term set (each term's latest time before the window)."""
@@ -43,7 +48,7 @@ class NewTermRule(Rule):
         candidates = {t: rs for t, rs in per_term.items() if len(rs) >= o.min_count}
         if not candidates:
             return []
-        last_seen = w.last_seen(ctx.store, ctx.at, start, o.baseline, originals=not o.include_duplicates)
+        last_seen = w.last_seen(ctx.store, ctx.at, start, o.baseline, originals=not o.include_duplicates, terms=candidates)
         since = (start - o.baseline).timestamp()
         matches = []
         for term, term_rows in candidates.items():

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
+from sadap.store.query import Query
 from alerts.rules.buckets import per_key
 from alerts.rules.running import baseline_span, tally
 from sadap.core.settings_types import PositiveDuration
@@ -33,6 +34,10 @@ class SentimentShiftRule(Rule):
     type_name = "sentiment_shift"
     Options = SentimentShiftOptions
     options: SentimentShiftOptions
+
+    def plan(self, ctx: EvalContext) -> tuple[timedelta, Query | None]:
+        o: SentimentShiftOptions = self.options
+        return baseline_span(o.window), ctx.query(o.query)
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         """Shares of voices (see ``Rule.voices``; of mentions with ``include_duplicates``), in

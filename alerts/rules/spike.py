@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
+from sadap.store.query import Query
 from alerts.rules.buckets import per_key
 from alerts.rules.running import baseline_span, tally
 from sadap.core.settings_types import PositiveDuration
@@ -44,6 +45,10 @@ class SpikeRule(Rule):
     type_name = "spike"
     Options = SpikeOptions
     options: SpikeOptions
+
+    def plan(self, ctx: EvalContext) -> tuple[timedelta, Query | None]:
+        o: SpikeOptions = self.options
+        return baseline_span(o.window), ctx.query(o.query)
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         """Voices (see ``Rule.voices``; every mention with ``include_duplicates``) in the window

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
+from sadap.store.query import Query
 from alerts.rules.running import tally
 from sadap.core.settings_types import PositiveDuration
 
@@ -28,6 +29,10 @@ class ThresholdRule(Rule):
     type_name = "threshold"
     Options = ThresholdOptions
     options: ThresholdOptions
+
+    def plan(self, ctx: EvalContext) -> tuple[timedelta, Query | None]:
+        o: ThresholdOptions = self.options
+        return o.window, ctx.query(o.query)
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         o: ThresholdOptions = self.options

@@ -252,6 +252,86 @@ def mention_row(m: Mention, group_by: str | None) -> MentionRow:
                       voice_key(m), m.author_id, keys)
 
 
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    """A mention as incremental rule evaluation keeps it for every question at once
+    (``Store.rule_rows``): times (epoch seconds), copy or not, speaker, the fields rule filters
+    and group keys read, and the multi-valued ones as tuples."""
+
+    id: str
+    published: float
+    collected: float
+    duplicate_of: str | None
+    source_kind: str
+    source_name: str
+    author: str | None
+    sentiment: str | None = None
+    spam: float | None = None
+    expectation: str | None = None
+    category: str | None = None
+    news_topic: str | None = None
+    entities: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    stakeholders: tuple[str, ...] = ()
+
+    @property
+    def voice(self) -> str:
+        """As :func:`voice_key`."""
+        speaker = "" if self.source_kind in NEWS_SOURCE_KINDS else (self.author or self.source_name)
+        return f"{self.duplicate_of or self.id}|{speaker}"
+
+    def time(self, time_field: str) -> float:
+        return self.published if time_field == "published_at" else self.collected
+
+
+def rule_row(m: Mention) -> RuleRow:
+    """A :class:`RuleRow` from a whole mention (the generic path)."""
+    return RuleRow(
+        m.id, m.published_at.timestamp(), m.collected_at.timestamp(), m.duplicate_of, m.source_kind, m.source_name,
+        m.author_id, m.sentiment.label if m.sentiment else None, m.spam_score, m.expectation, m.category, m.news_topic,
+        tuple(sorted(set(m.entities))), tuple(sorted(set(m.hashtags))), tuple(sorted(set(m.keywords))),
+        tuple(sorted(set(m.stakeholders))),
+    )
+
+
+@dataclass
+class RuleRead:
+    """``Store.rule_rows`` answers: the rows, for each query asked the ids among them that
+    match it, and each count asked."""
+
+    rows: list[RuleRow]
+    hits: list[set[str]]
+    counts: list[int]
+
+
+#: An hourly rollup cell (``Store.hour_cells``): hour (published epoch // 3600), watched entity
+#: ("" for the cell of every mention), sentiment ("" for none), source name, lag (whole hours,
+#: rounded up, from the end of the hour to collection; 0 within it), copy (1: a near-duplicate), count.
+HourCell = tuple[int, str, str, str, int, int, int]
+
+
+@dataclass
+class HourCells:
+    """Mentions published in a span, as the hourly rollup holds them, with the near-duplicate
+    copies among them as rows and those copies' originals (wherever published): enough to
+    count mentions, or voices, per bucket of whole hours."""
+
+    cells: list[HourCell]
+    copies: list[RuleRow]
+    originals: dict[str, RuleRow]
+
+
+def hour_lag(published: float, collected: float) -> tuple[int, int]:
+    """(hour, lag) of a mention in the hourly rollup; SQLite's migration computes the same."""
+    hour = int(published / 3600)  # as SQLite computes it: CAST(published_at / 3600 AS INTEGER)
+    late = collected - (hour + 1) * 3600
+    if late <= 0:
+        return hour, 0
+    d = late / 3600
+    return hour, int(d) + (1 if d > int(d) else 0)
+
+
 #: ``Store.bucket_counts`` answers: per bucket start (epoch seconds), per key, how many.
 BucketTable = dict[float, dict[str | None, int]]
 
@@ -417,6 +497,55 @@ class Store(ABC):
                 if t > out.get(key, float("-inf")):
                     out[key] = t
         return out
+
+    def terms_seen(self, flt: MentionFilter, field: str, terms: Sequence[str]) -> dict[str, float]:
+        """:meth:`terms_last_seen` for these terms only (``new_term`` asks about the window's
+        candidates, not every term of the baseline)."""
+        if not terms:
+            return {}
+        name = {"entity": "entities", "hashtag": "hashtags", "keyword": "keywords", "stakeholder": "stakeholders"}[field]
+        changes: dict[str, Any] = {name: tuple(terms)}
+        wanted = set(terms)
+        return {t: v for t, v in self.terms_last_seen(replace(flt, **changes), field).items() if t in wanted}
+
+    def rule_rows(self, flt: MentionFilter, queries: Sequence[Query] = (), counts: Sequence[MentionFilter] = (),
+                  rows: bool = True, published_before: datetime | None = None) -> RuleRead:
+        """Every matching mention as a :class:`RuleRow` (incremental rule evaluation reads what
+        was collected since its last cycle this way, once for every question), for each of
+        ``queries`` the ids among them that match it, and the count of each of ``counts``
+        (one round trip where the backend can). ``rows=False``: the hits only.
+        ``published_before``: only mentions published before then as well."""
+        found: list[RuleRow] = []
+        after: str | None = None
+        while True:
+            page = self.page_by_id(flt, after, limit=500)
+            found.extend(rule_row(m) for m in page if published_before is None or m.published_at < published_before)
+            if len(page) < 500:
+                break
+            after = page[-1].id
+        ids = {r.id for r in found}
+        hits = []
+        for q in queries:
+            got: set[str] = set()
+            after = None
+            while True:
+                page = self.page_by_id(replace(flt, query=q), after, limit=500)
+                got.update(m.id for m in page if m.id in ids)
+                if len(page) < 500:
+                    break
+                after = page[-1].id
+            hits.append(got)
+        return RuleRead(found if rows else [], hits, [self.count(c) for c in counts])
+
+    def changes(self) -> int:
+        """A mark that moves whenever stored mentions are rewritten or erased (not when new ones
+        are added): running rule state that cached answers about older mentions reads again."""
+        return 0
+
+    def hour_cells(self, since: datetime, until: datetime) -> HourCells | None:
+        """Mentions published in [since, until) (whole hours) from an hourly rollup kept at
+        write time, or None where the backend keeps none (rules then read rows)."""
+        return None
 
     @abstractmethod
     def count_by(self, flt: MentionFilter, group_by: str, limit: int = 100) -> dict[str, int]:

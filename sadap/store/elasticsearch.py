@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -32,7 +32,7 @@ from sadap.core.complaint_case import ComplaintCase
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
-from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, Delivery, MentionRow, ResponseRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import Json, Names
 from sadap.store.es_spool import Spool
@@ -404,6 +404,8 @@ class ElasticsearchStore(IndexAdmin, Store):
             self._call(self.client.indices.refresh, index=sorted({located.get(i, write) for i in ok}))
         for i in ok:
             (result.updated if i in located else result.inserted).append(i)
+        if result.updated:
+            self._mark()
         if retryable:
             raise _Partial(ok, located, [by_id[i] for i in retryable],
                            StoreUnavailable(f"{self.label}: still busy after {self.max_retries} retries"))
@@ -597,6 +599,73 @@ class ElasticsearchStore(IndexAdmin, Store):
                                   f"{dup or src['id']}|{speaker}", src.get("author_id"), keys))
         return out
 
+    _RULE_FIELDS = ["id", "published_at", "collected_at", "duplicate_of", "source_kind", "source_name", "author_id",
+                    "sentiment", "spam_score", "expectation", "category", "news_topic", "entities", "hashtags", "keywords",
+                    "stakeholders"]
+
+    @staticmethod
+    def _rule_row(src: Json) -> RuleRow:
+        def many(name: str) -> tuple[str, ...]:
+            value = src.get(name)
+            if value is None or value == []:
+                return ()
+            return tuple(sorted({str(v) for v in (value if isinstance(value, list) else [value])}))
+
+        return RuleRow(src["id"], _seconds(src["published_at"]), _seconds(src["collected_at"]), src.get("duplicate_of"),
+                       src.get("source_kind") or "", src.get("source_name") or "", src.get("author_id"), src.get("sentiment"),
+                       src.get("spam_score"), src.get("expectation"), src.get("category"), src.get("news_topic"),
+                       many("entities"), many("hashtags"), many("keywords"), many("stakeholders"))
+
+    def rule_rows(self, flt: MentionFilter, queries: Sequence[Query] = (), counts: Sequence[MentionFilter] = (),
+                  rows: bool = True, published_before: datetime | None = None) -> RuleRead:
+        # One _msearch: the rows, the ids matching each query, the counts; a page that comes
+        # back full is read on with search_after.
+        self._ensure_ready()
+        index = self.names.mentions
+        sort = [{"id": "asc"}]
+
+        def where(f: MentionFilter) -> Json:
+            q = self._query(f)
+            if published_before is None:
+                return q
+            before = {"range": {"published_at": {"lt": _ms(published_before), "format": "epoch_millis"}}}
+            return {"bool": {"filter": [q, before]}}
+
+        wanted: list[tuple[Json, bool | list[str]]] = []
+        if rows:
+            wanted.append((where(flt), self._RULE_FIELDS))
+        wanted += [(where(replace(flt, query=q)), False) for q in queries]
+        searches: list[Json] = []
+        for query, source in wanted:
+            searches += [{"index": index}, {"query": query, "sort": sort, "size": PAGE, "_source": source, "track_total_hits": False}]
+        for c in counts:
+            searches += [{"index": index}, {"query": self._query(c), "size": 0, "track_total_hits": True}]
+        answers = self._call(self.client.msearch, searches=searches).body["responses"]
+        for answer in answers:
+            if "error" in answer:
+                err = answer["error"]
+                raise StoreError(f"{self.label}: {err.get('type', 'error') if isinstance(err, dict) else err}: "
+                                 f"{err.get('reason', '') if isinstance(err, dict) else ''}")
+        pages: list[list[Json]] = []
+        for (query, source), answer in zip(wanted, answers):
+            hits = list(answer["hits"]["hits"])
+            if len(hits) == PAGE:
+                hits += self._scan_after(index, query, sort, source, hits[-1]["sort"])
+            pages.append(hits)
+        found = [self._rule_row(h["_source"]) for h in pages.pop(0)] if rows else []
+        hit_sets = [{h["_id"] for h in page} for page in pages]
+        totals = [int(a["hits"]["total"]["value"]) for a in answers[len(wanted):]]
+        return RuleRead(found, hit_sets, totals)
+
+    def _scan_after(self, index: str, query: Json, sort: list[Json], source: bool | list[str], after: Any) -> list[Json]:
+        out: list[Json] = []
+        while True:
+            hits = self._search(index, query=query, sort=sort, size=PAGE, source=source, search_after=after)["hits"]["hits"]
+            out += hits
+            if len(hits) < PAGE:
+                return out
+            after = hits[-1]["sort"]
+
     def terms_last_seen(self, flt: MentionFilter, field: str) -> dict[str, float]:
         # One aggregation: every term with its latest time (falls back to reading rows when a
         # field has more values than one answer holds).
@@ -669,6 +738,17 @@ class ElasticsearchStore(IndexAdmin, Store):
 
         self._ensure_ready()
         return self._call(fetch)
+
+    _MARK = ("_store", "mentions-changed")  # a rule_state document: the mark of Store.changes
+
+    def _mark(self) -> None:
+        doc = {"rule_id": self._MARK[0], "key": self._MARK[1], "last_fired_at": _iso_ms(now_utc()),
+               "doc": json.dumps({"n": self._seq()})}
+        self._call(self.client.index, index=self.names.rule_state, id=self._state_id(*self._MARK), document=doc)
+
+    def changes(self) -> int:
+        src = self._get(self.names.rule_state, self._state_id(*self._MARK))
+        return int(json.loads(src["doc"]).get("n", 0)) if src else 0
 
     def last_fired(self, rule_id: str, key: str) -> datetime | None:
         src = self._get(self.names.rule_state, self._state_id(rule_id, key))
@@ -1169,6 +1249,8 @@ class ElasticsearchStore(IndexAdmin, Store):
         located = self._locate(sorted(gone))
         counts["mentions"] = self._bulk_delete([(index, doc_id) for doc_id, index in located.items()])
         self._call(self.client.indices.refresh, index=self.names.mentions)
+        if counts["mentions"]:
+            self._mark()
         counts.update(self._erase_references(gone))
         return counts
 

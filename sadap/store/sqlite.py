@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
+import time
 from dataclasses import replace
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -19,10 +21,13 @@ from sadap.core.mention import LabelCorrection, Mention
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, MentionRow, ResponseRow, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, hour_lag, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
-SCHEMA_VERSION = 5  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 6  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic;
+# 6: mention_hours (the rules' hourly rollup)
 DAY = 86400
 BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.
 
@@ -85,6 +90,25 @@ CREATE TABLE IF NOT EXISTS mention_days (
     day INTEGER NOT NULL,
     n INTEGER NOT NULL,
     PRIMARY KEY (field, value, day)
+) WITHOUT ROWID;
+-- The rules' hourly rollup (alerts/rules/running.py), kept in step with every write: mentions
+-- per published hour, watched entity ('' = every mention), sentiment, source, lag (whole hours
+-- from the hour's end to collection, rounded up) and copy or not. Baselines of spike and
+-- sentiment_shift read days of buckets from here instead of the mentions.
+CREATE TABLE IF NOT EXISTS mention_hours (
+    hour INTEGER NOT NULL,
+    entity TEXT NOT NULL,
+    sentiment TEXT NOT NULL,
+    source_name TEXT NOT NULL,
+    lag INTEGER NOT NULL,
+    copy INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (hour, entity, sentiment, source_name, lag, copy)
+) WITHOUT ROWID;
+-- Moves whenever stored mentions are rewritten or erased (Store.changes).
+CREATE TABLE IF NOT EXISTS store_marks (
+    name TEXT PRIMARY KEY,
+    n INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rule_state (
     rule_id TEXT NOT NULL,
@@ -271,6 +295,32 @@ _REBUILD_DAYS = [
 ]
 
 
+def _hour_keys(m: Mention, collected: float | None = None) -> list[tuple[int, str, str, str, int, int]]:
+    """The mention_hours cells a mention counts in (``collected``: the stored collection time,
+    which a later upsert of the same mention keeps)."""
+    hour, lag = hour_lag(_ts(m.published_at), _ts(m.collected_at) if collected is None else collected)
+    sentiment = m.sentiment.label if m.sentiment else ""
+    copy = 1 if m.duplicate_of is not None else 0
+    return [(hour, e, sentiment, m.source_name, lag, copy) for e in ("", *sorted(set(m.entities)))]
+
+
+# The same cells from what is stored (a store made before schema 6): lag as hour_lag computes it.
+_HOUR_COLUMNS = (
+    "CAST(m.published_at / 3600 AS INTEGER) AS h, {entity}, COALESCE(m.sentiment, '') AS s, m.source_name AS src, "
+    "CASE WHEN m.collected_at - (CAST(m.published_at / 3600 AS INTEGER) + 1) * 3600 <= 0 THEN 0 ELSE "
+    "CAST((m.collected_at - (CAST(m.published_at / 3600 AS INTEGER) + 1) * 3600) / 3600.0 AS INTEGER) + "
+    "((m.collected_at - (CAST(m.published_at / 3600 AS INTEGER) + 1) * 3600) / 3600.0 > "
+    "CAST((m.collected_at - (CAST(m.published_at / 3600 AS INTEGER) + 1) * 3600) / 3600.0 AS INTEGER)) END AS lag, "
+    "m.duplicate_of IS NOT NULL AS c, COUNT(*)"
+)
+_REBUILD_HOURS = [
+    "DELETE FROM mention_hours",
+    "INSERT INTO mention_hours SELECT " + _HOUR_COLUMNS.format(entity="'' AS e") + " FROM mentions m GROUP BY h, e, s, src, lag, c",
+    "INSERT INTO mention_hours SELECT " + _HOUR_COLUMNS.format(entity="t.value AS e")
+    + " FROM mentions m JOIN mention_terms t ON t.mention_id = m.id AND t.field = 'entity' GROUP BY h, e, s, src, lag, c",
+]
+
+
 def _ts(value: datetime) -> float:
     return value.astimezone(UTC).timestamp()
 
@@ -339,9 +389,19 @@ class SQLiteStore(Store):
                 for sql in _REBUILD_DAYS:
                     if "'_engagement" in sql or "'news_topic" in sql:
                         db.execute(sql)
-            else:
+            elif version < 3:
                 for sql in _REBUILD_DAYS:  # before schema 3: daily counts, built once from what is stored
                     db.execute(sql)
+            if version < 6:  # schema 6: the rules' hourly rollup, built once from what is stored
+                if version:
+                    log.info("%s: building the hourly rollup for rule baselines (once; about a minute per million mentions)",
+                             self.path)
+                started = time.monotonic()
+                for i, sql in enumerate(_REBUILD_HOURS):
+                    db.execute(sql)
+                    if version:
+                        log.info("%s: hourly rollup step %d of %d done (%.0f s)", self.path, i + 1, len(_REBUILD_HOURS),
+                                 time.monotonic() - started)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
@@ -442,17 +502,25 @@ class SQLiteStore(Store):
                 # Inside the write lock: another process may have stored some of these meanwhile.
                 existing = self._existing(list(by_id))
                 deltas: dict[tuple[str, str, int], int] = {}
+                hours: dict[tuple[int, str, str, str, int, int], int] = {}
                 fts: list[tuple[int, str]] = []
                 terms: list[tuple[str, str, str]] = []
                 for m in by_id.values():
+                    kept: float | None = None  # an update keeps the first collection time
                     if m.id in existing:
-                        old = self.get(m.id)
+                        got = self._query("SELECT doc, collected_at FROM mentions WHERE id=?", (m.id,))
+                        old = Mention.model_validate_json(got[0][0]) if got else None
+                        kept = got[0][1] if got else None
                         for key in _day_keys(old) if old else ():
                             deltas[key] = deltas.get(key, 0) - 1
+                        for cell in _hour_keys(old, kept) if old else ():
+                            hours[cell] = hours.get(cell, 0) - 1
                         for key, weight in _day_weights(old) if old else ():
                             deltas[key] = deltas.get(key, 0) - weight
                     for key in _day_keys(m):
                         deltas[key] = deltas.get(key, 0) + 1
+                    for cell in _hour_keys(m, kept):
+                        hours[cell] = hours.get(cell, 0) + 1
                     for key, weight in _day_weights(m):
                         deltas[key] = deltas.get(key, 0) + weight
                     self._write(m, m.id in existing, fts, terms)
@@ -465,11 +533,35 @@ class SQLiteStore(Store):
                     "ON CONFLICT(field, value, day) DO UPDATE SET n = n + excluded.n",
                     [(f, v, d, n) for (f, v, d), n in deltas.items() if n],
                 )
+                self._add_hours(hours)
+                if result.updated:
+                    self._mark()
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
         return result
+
+    def _mark(self) -> None:
+        self._db.execute("INSERT INTO store_marks (name, n) VALUES ('mentions', 1) "
+                         "ON CONFLICT(name) DO UPDATE SET n = n + 1")
+
+    def changes(self) -> int:
+        rows = self._query("SELECT n FROM store_marks WHERE name='mentions'")
+        return int(rows[0][0]) if rows else 0
+
+    def _add_hours(self, hours: dict[tuple[int, str, str, str, int, int], int]) -> None:
+        """Apply changes to mention_hours (inside the caller's transaction); empty cells go."""
+        changed = [(*cell, n) for cell, n in hours.items() if n]
+        if not changed:
+            return
+        self._db.executemany(
+            "INSERT INTO mention_hours (hour, entity, sentiment, source_name, lag, copy, n) VALUES (?,?,?,?,?,?,?) "
+            "ON CONFLICT(hour, entity, sentiment, source_name, lag, copy) DO UPDATE SET n = n + excluded.n", changed)
+        if any(n < 0 for *_, n in changed):
+            self._db.executemany(
+                "DELETE FROM mention_hours WHERE hour=? AND entity=? AND sentiment=? AND source_name=? AND lag=? AND copy=? AND n <= 0",
+                [cell for *cell, n in changed if n < 0])
 
     def _write(self, m: Mention, existing: bool, fts: list[tuple[int, str]], terms: list[tuple[str, str, str]]) -> None:
         """Insert or update ``m``'s row; its full-text row and terms are added to ``fts`` and
@@ -752,6 +844,87 @@ class SQLiteStore(Store):
             f"SELECT t.value, MAX(m.{tcol}) FROM mentions m CROSS JOIN mention_terms t ON m.id = t.mention_id"
             f"{where}{' AND' if where else ' WHERE'} t.field = ? GROUP BY t.value", [*params, _MULTI[field]])
         return {value: float(t) for value, t in rows}
+
+    def terms_seen(self, flt: MentionFilter, field: str, terms: Sequence[str]) -> dict[str, float]:
+        # Few terms: walk each one's mentions from the term index (a rare term has few).
+        if field not in _MULTI:
+            raise InputError(f"not a multi-valued field: {field!r}")
+        out: dict[str, float] = {}
+        terms = list(dict.fromkeys(terms))
+        where, params = self._where(flt, terms_first=True)
+        tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
+        for i in range(0, len(terms), 200):
+            chunk = terms[i:i + 200]
+            rows = self._query(
+                f"SELECT t.value, MAX(m.{tcol}) FROM mention_terms t CROSS JOIN mentions m ON m.id = t.mention_id"
+                f"{where}{' AND' if where else ' WHERE'} t.field = ? AND t.value IN ({','.join('?' * len(chunk))}) "
+                "GROUP BY t.value", [*params, _MULTI[field], *chunk])
+            out.update((value, float(t)) for value, t in rows if t is not None)
+        return out
+
+    _RULE_COLUMNS = (
+        "m.rowid, m.id, m.published_at, m.collected_at, m.duplicate_of, m.source_kind, m.source_name, m.author_id, "
+        "m.sentiment, m.spam_score, m.expectation, m.category, m.news_topic, "
+        "(SELECT group_concat(t.field || char(30) || t.value, char(31)) FROM mention_terms t WHERE t.mention_id = m.id "
+        "AND t.field IN ('entity', 'hashtag', 'keyword', 'stakeholder'))"
+    )
+
+    @staticmethod
+    def _rule_row(r: tuple[Any, ...]) -> RuleRow:
+        if not r[13]:
+            return RuleRow(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12])
+        multi: dict[str, list[str]] = {"entity": [], "hashtag": [], "keyword": [], "stakeholder": []}
+        for item in r[13].split("\x1f"):
+            fld, _, value = item.partition("\x1e")
+            multi[fld].append(value)
+        return RuleRow(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+                       tuple(multi["entity"]), tuple(multi["hashtag"]), tuple(multi["keyword"]), tuple(multi["stakeholder"]))
+
+    def _fts_rowids(self, expr: str, lo: int, hi: int) -> set[int]:
+        """Rowids in [lo, hi] whose text matches ``expr`` (the full-text index seeks the range)."""
+        rows = self._query("SELECT rowid FROM mention_fts WHERE mention_fts MATCH ? AND rowid >= ? AND rowid <= ?", (expr, lo, hi))
+        return {r[0] for r in rows}
+
+    def rule_rows(self, flt: MentionFilter, queries: Sequence[Query] = (), counts: Sequence[MentionFilter] = (),
+                  rows: bool = True, published_before: datetime | None = None) -> RuleRead:
+        where, params = self._where(flt)
+        if published_before is not None:
+            where = f"{where}{' AND' if where else ' WHERE'} +m.published_at < ?"
+            params = [*params, _ts(published_before)]
+        columns = self._RULE_COLUMNS if rows else "m.rowid, m.id"
+        found = self._query(f"SELECT {columns} FROM mentions m{where}", params)
+        hits: list[set[str]] = []
+        if queries:
+            rowids = {r[0]: r[1] for r in found}
+            lo, hi = (min(rowids), max(rowids)) if rowids else (0, -1)
+            for q in queries:
+                expr = _fts_expr(q)
+                keep = set(rowids) if expr is None else (self._fts_rowids(expr, lo, hi) & rowids.keys())
+                if q.none_of and keep:
+                    keep -= self._fts_rowids(" OR ".join(_fts_phrase(p) for p in q.none_of), lo, hi)
+                hits.append({rowids[r] for r in keep})
+        return RuleRead([self._rule_row(r) for r in found] if rows else [], hits, [self.count(c) for c in counts])
+
+    def hour_cells(self, since: datetime, until: datetime) -> HourCells:
+        lo, hi = int(_ts(since) // 3600), int(-(-_ts(until) // 3600))
+        cells = [tuple(r) for r in self._query(
+            "SELECT hour, entity, sentiment, source_name, lag, copy, n FROM mention_hours WHERE hour >= ? AND hour < ?", (lo, hi))]
+        # The copies' ids from an index that holds publication time and duplicate_of (not the rows).
+        sql = (f"SELECT {self._RULE_COLUMNS} FROM mentions m WHERE m.id IN (SELECT id FROM mentions {{}}WHERE is_complaint IN (0, 1) "
+               "AND published_at >= ? AND published_at < ? AND duplicate_of IS NOT NULL)")
+        try:
+            found = self._query(sql.format("INDEXED BY mentions_complaints "), (lo * 3600, hi * 3600))
+        except sqlite3.OperationalError:  # no such index: let the planner choose
+            found = self._query(sql.format(""), (lo * 3600, hi * 3600))
+        copies = [self._rule_row(r) for r in found]
+        originals: dict[str, RuleRow] = {}
+        wanted = sorted({c.duplicate_of for c in copies if c.duplicate_of})
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            for r in self._query(f"SELECT {self._RULE_COLUMNS} FROM mentions m WHERE m.id IN ({','.join('?' * len(chunk))})", chunk):
+                row = self._rule_row(r)
+                originals[row.id] = row
+        return HourCells(cells, copies, originals)
 
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         if fld not in _COLUMNS:
@@ -1224,14 +1397,17 @@ class SQLiteStore(Store):
             db.execute("BEGIN IMMEDIATE")
             try:
                 deltas: dict[tuple[str, str, int], int] = {}
+                hours: dict[tuple[int, str, str, str, int, int], int] = {}
                 for chunk in chunks:
                     marks = ",".join("?" * len(chunk))
-                    for (doc,) in db.execute(f"SELECT doc FROM mentions WHERE id IN ({marks})", chunk).fetchall():
+                    for doc, collected in db.execute(f"SELECT doc, collected_at FROM mentions WHERE id IN ({marks})", chunk).fetchall():
                         erased = Mention.model_validate_json(doc)
                         for key in _day_keys(erased):  # out of the daily counts too
                             deltas[key] = deltas.get(key, 0) - 1
                         for key, weight in _day_weights(erased):
                             deltas[key] = deltas.get(key, 0) - weight
+                        for cell in _hour_keys(erased, collected):
+                            hours[cell] = hours.get(cell, 0) - 1
                     db.execute(f"DELETE FROM assignments WHERE mention_id IN ({marks})", chunk)
                     db.execute(f"DELETE FROM corrections WHERE mention_id IN ({marks})", chunk)
                     rowids = [r[0] for r in db.execute(f"SELECT rowid FROM mentions WHERE id IN ({marks})", chunk)]
@@ -1244,6 +1420,9 @@ class SQLiteStore(Store):
                 db.executemany("UPDATE mention_days SET n = n + ? WHERE field=? AND value=? AND day=?",
                                [(n, f, v, d) for (f, v, d), n in deltas.items() if n])
                 db.execute("DELETE FROM mention_days WHERE n <= 0")  # no pseudonym kept for an erased author
+                self._add_hours(hours)
+                if counts["mentions"]:
+                    self._mark()
                 for row_id, doc in db.execute("SELECT id, doc FROM incidents").fetchall():
                     data = json.loads(doc)
                     kept = [i for i in data.get("mention_ids") or [] if i not in gone]
