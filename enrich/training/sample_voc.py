@@ -1,0 +1,88 @@
+"""Draw the voice-of-customer training set from Wisesight-Sentiment train (build time only).
+
+    .venv/bin/python -m enrich.training.sample_voc ../shared/data/wisesight-sentiment OUT.jsonl
+
+The learned complaint and expectation classifiers are fitted on these rows, hand labelled
+with the guidelines in ``tests/data/enrich_dev/README.md``. They never overlap the sets the
+figures are measured on: texts in test.jsonl or valid.jsonl, in ``tests/data/enrich_dev``,
+``tests/data/pr_posts``, ``tests/data/enrich_tune`` or ``tests/data/org_cars`` are skipped,
+as are exact duplicates and texts shorter than 6 or longer than 400 characters.
+
+Seed 20261207. Two halves, drawn without overlap:
+
+* ``corpus``: 110 messages of each corpus label (pos, neu, neg, q), like ``enrich_dev``.
+* ``pr``: short brand posts like ``pr_posts`` (the same stratum filters, imported from its
+  sampler): praise with a failure 90, praise then แต่ 90, mild praise 90, controls 50.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+SEED = 20261207
+PER_LABEL = 110
+PER_PR_STRATUM = {"praise_failure": 90, "praise_but": 90, "mild_praise": 90, "control": 50}
+MIN_LEN, MAX_LEN = 6, 400
+TESTS_DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+EXCLUDE = ("enrich_dev/enrich-dev.jsonl", "enrich_tune/enrich-tune.jsonl", "enrich_tune/complaint-evidence.jsonl",
+           "pr_posts/pr-posts-dev.jsonl", "pr_posts/pr-posts-tune.jsonl", "org_cars/cars.jsonl")
+
+
+def _texts(path: Path) -> set[str]:
+    if not path.exists():
+        return set()
+    with path.open(encoding="utf-8") as fh:
+        return {json.loads(line)["text"] for line in fh if line.strip()}
+
+
+def sample(data: Path, seed: int = SEED) -> list[dict[str, object]]:
+    sys.path.insert(0, str(TESTS_DATA / "pr_posts"))
+    from sample import stratum  # type: ignore[import-not-found]  # the pr_posts strata, one definition
+
+    excluded = _texts(data / "test.jsonl") | _texts(data / "valid.jsonl")
+    for rel in EXCLUDE:
+        excluded |= _texts(TESTS_DATA / rel)
+    seen: set[str] = set()
+    by_label: dict[str, list[tuple[int, str]]] = {"pos": [], "neu": [], "neg": [], "q": []}
+    by_stratum: dict[str, list[tuple[int, str]]] = {k: [] for k in PER_PR_STRATUM}
+    with (data / "train.jsonl").open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            row = json.loads(line)
+            text = row["text"]
+            n = len(text.strip())
+            if n < MIN_LEN or n > MAX_LEN or text in seen or text in excluded:
+                continue
+            seen.add(text)
+            by_label[row["label"]].append((lineno, text))
+            kind = stratum(text)
+            if kind:
+                by_stratum[kind].append((lineno, text))
+    rng = random.Random(seed)
+    out: list[dict[str, object]] = []
+    taken: set[int] = set()
+    for label, pool in by_label.items():
+        for lineno, text in rng.sample(pool, PER_LABEL):
+            taken.add(lineno)
+            out.append({"line": lineno, "half": "corpus", "stratum": label, "text": text})
+    for kind, k in PER_PR_STRATUM.items():
+        pool = [p for p in by_stratum[kind] if p[0] not in taken]
+        for lineno, text in rng.sample(pool, min(k, len(pool))):
+            taken.add(lineno)
+            out.append({"line": lineno, "half": "pr", "stratum": kind, "text": text})
+    return out
+
+
+def main() -> None:
+    data, out = Path(sys.argv[1]), Path(sys.argv[2])
+    rows = sample(data)
+    with out.open("w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(f"wrote {len(rows)} rows to {out} (seed {SEED})")
+
+
+if __name__ == "__main__":
+    main()
