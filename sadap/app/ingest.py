@@ -184,9 +184,12 @@ class IngestPipeline:
     def _finish(self, prepared: "_Prepared", enriched: list[Mention]) -> None:
         """Link duplicates (in input order) and store the enriched batch: the one writer."""
         result = prepared.result
+        # The stored originals of the batch's texts, in one query (the batch is not stored yet).
+        stored_hashes = self.store.find_by_text_hashes(
+            h for h in (m.text_hash or "" for m in enriched) if h not in self._hashes)
         for m in enriched:
             text_hash = m.text_hash or ""  # enrichment always sets it
-            original = self._hashes.get(text_hash) or self.store.find_by_text_hash(text_hash)
+            original = self._hashes.get(text_hash) or stored_hashes.get(text_hash)
             if original is None and m.simhash is not None:
                 original = self.near.find(m.simhash)
             if original is not None and original != m.id:

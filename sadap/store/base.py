@@ -563,6 +563,16 @@ class Store(ABC):
     def find_by_text_hash(self, text_hash: str) -> str | None:
         """Id of the earliest stored mention with this normalised-text hash."""
 
+    def find_by_text_hashes(self, text_hashes: Iterable[str]) -> dict[str, str]:
+        """:meth:`find_by_text_hash` for many hashes at once: hash → id, for the hashes found.
+        A backend overrides it with one query per batch (the ingest writer asks once a batch)."""
+        found: dict[str, str] = {}
+        for h in dict.fromkeys(text_hashes):
+            original = self.find_by_text_hash(h)
+            if original is not None:
+                found[h] = original
+        return found
+
     @abstractmethod
     def fingerprints_since(self, since: datetime) -> list[Fingerprint]:
         """Fingerprints of mentions collected since ``since`` (for near-duplicate detection)."""

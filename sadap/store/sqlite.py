@@ -972,6 +972,17 @@ class SQLiteStore(Store):
         )
         return rows[0][0] if rows else None
 
+    def find_by_text_hashes(self, text_hashes: Iterable[str]) -> dict[str, str]:
+        wanted = list(dict.fromkeys(text_hashes))
+        found: dict[str, str] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            rows = self._query(f"SELECT text_hash, id FROM mentions WHERE text_hash IN ({','.join('?' * len(chunk))}) "
+                               "ORDER BY collected_at, id", chunk)
+            for h, mention_id in rows:  # the earliest of each hash comes first
+                found.setdefault(h, mention_id)
+        return found
+
     def fingerprints_since(self, since: datetime) -> list[Fingerprint]:
         rows = self._query(
             "SELECT id, text_hash, simhash FROM mentions WHERE collected_at >= ? AND duplicate_of IS NULL "
