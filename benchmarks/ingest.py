@@ -4,6 +4,7 @@ enrichment workers, and the scaling efficiency of N workers against 1.
 
     python benchmarks/ingest.py [--runs 3] [--workers 1 2] [--limit N] [--engine linear-v3]
                                 [--data ../shared/data/wisesight-sentiment/train.jsonl]
+                                [--against /work/main]
 
 Each run is a separate `sadap ingest --workers N` process (start-up and model load included),
 with the default config (no alert rules; ``--engine`` sets ``enrich.sentiment_model``) in a new
@@ -12,6 +13,10 @@ turns within each round (1, 2, 1, 2, …), so that a busy spell on a shared mach
 Besides wall time, each run reports the CPU seconds of the whole process tree (parent and
 workers: less sensitive to other load than wall time) and the peak resident memory of the
 parent and of each worker (``VmHWM`` from /proc, sampled while it runs).
+
+``--against CHECKOUT`` runs another checkout of Sadap (its own ``.venv``, e.g. ``/work/main``)
+in the same rounds, taking turns with this one, so that both meet the same load; the summary
+then has both, and the load average of each round is printed with it.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def one_run(data: Path, workers: int, engine: str | None = None) -> dict:
+def one_run(data: Path, workers: int, engine: str | None = None, python: str = sys.executable) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         config = "data_dir: .\n" + (f"enrich:\n  sentiment_model: {engine}\n" if engine else "")
         (Path(tmp) / "sadap.yaml").write_text(config, encoding="utf-8")
@@ -60,7 +65,7 @@ def one_run(data: Path, workers: int, engine: str | None = None) -> dict:
         out = Path(tmp) / "out.json"
         with out.open("w") as fh:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "sadap", "ingest", str(data), "--json", "--workers", str(workers)],
+                [python, "-m", "sadap", "ingest", str(data), "--json", "--workers", str(workers)],
                 cwd=tmp, stdout=fh, stderr=subprocess.PIPE, text=True,
             )
             peak: dict[int, int] = {}
@@ -93,42 +98,57 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="only the first N messages (0: all)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--engine", help="enrich.sentiment_model (default: the default engine)")
+    parser.add_argument("--against", type=Path, help="another checkout (with its .venv) to run in the same rounds")
     args = parser.parse_args()
     if not args.data.exists():
         raise SystemExit(f"{args.data}: not found (pass --data)")
+    pythons = {"this": sys.executable}
+    if args.against:
+        other = args.against / ".venv" / "bin" / "python"
+        if not other.exists():
+            raise SystemExit(f"{other}: not found (--against needs a checkout with its .venv)")
+        pythons = {"against": str(other), **pythons}
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data
         if args.limit:
             data = Path(tmp) / "data.jsonl"
             with args.data.open(encoding="utf-8") as src:
                 data.write_text("".join(line for _, line in zip(range(args.limit), src)), encoding="utf-8")
-        runs: dict[int, list[dict]] = {w: [] for w in args.workers}
+        runs: dict[tuple[str, int], list[dict]] = {(name, w): [] for name in pythons for w in args.workers}
         for i in range(args.runs):
             for w in args.workers:
-                r = one_run(data, w, args.engine)
-                runs[w].append(r)
-                print(f"round {i + 1}, {w} worker(s): {r['read']} read, {r['stored']} stored in {r['wall_s']:.1f} s = "
-                      f"{r['per_s']:.0f} mentions/s; CPU {r['cpu_s']:.1f} s ({r['cpu_ms_per_mention']:.2f} ms/mention); "
-                      f"peak RSS parent {r['parent_peak_mb']:.0f} MB, workers "
-                      f"{', '.join(f'{m:.0f}' for m in r['worker_peak_mb']) or '-'} MB; "
-                      f"load {os.getloadavg()[0]:.1f}", flush=True)
+                for name, python in pythons.items():
+                    r = one_run(data, w, args.engine, python)
+                    runs[name, w].append(r)
+                    print(f"round {i + 1}, {name}, {w} worker(s): {r['read']} read, {r['stored']} stored in {r['wall_s']:.1f} s = "
+                          f"{r['per_s']:.0f} mentions/s; CPU {r['cpu_s']:.1f} s ({r['cpu_ms_per_mention']:.2f} ms/mention); "
+                          f"peak RSS parent {r['parent_peak_mb']:.0f} MB, workers "
+                          f"{', '.join(f'{m:.0f}' for m in r['worker_peak_mb']) or '-'} MB; "
+                          f"load {os.getloadavg()[0]:.1f}", flush=True)
     summary: dict[str, object] = {"data": str(args.data), "limit": args.limit or None, "runs": args.runs, "cores": os.cpu_count(),
                                   "engine": args.engine or "default", "load_average": os.getloadavg()[0]}
-    for w, rs in runs.items():
-        rates = [r["per_s"] for r in rs]
-        summary[f"workers_{w}"] = {
-            "median_mentions_per_s": round(statistics.median(rates), 1),
-            "min": round(min(rates), 1), "max": round(max(rates), 1),
-            "median_wall_s": round(statistics.median(r["wall_s"] for r in rs), 1),
-            "median_cpu_ms_per_mention": round(statistics.median(r["cpu_ms_per_mention"] for r in rs), 3),
-            "max_parent_peak_mb": round(max(r["parent_peak_mb"] for r in rs)),
-            "max_worker_peak_mb": round(max((max(r["worker_peak_mb"], default=0) for r in rs))),
-        }
-    if 1 in runs:
-        base = statistics.median(r["per_s"] for r in runs[1])
-        summary["scaling_efficiency"] = {
-            str(w): round(statistics.median(r["per_s"] for r in rs) / base / w, 3) for w, rs in runs.items() if w != 1
-        }
+    for name in pythons:
+        part: dict[str, object] = {}
+        for w in args.workers:
+            rs = runs[name, w]
+            rates = [r["per_s"] for r in rs]
+            part[f"workers_{w}"] = {
+                "median_mentions_per_s": round(statistics.median(rates), 1),
+                "min": round(min(rates), 1), "max": round(max(rates), 1),
+                "median_wall_s": round(statistics.median(r["wall_s"] for r in rs), 1),
+                "median_cpu_ms_per_mention": round(statistics.median(r["cpu_ms_per_mention"] for r in rs), 3),
+                "max_parent_peak_mb": round(max(r["parent_peak_mb"] for r in rs)),
+                "max_worker_peak_mb": round(max((max(r["worker_peak_mb"], default=0) for r in rs))),
+            }
+        if 1 in args.workers:
+            base = statistics.median(r["per_s"] for r in runs[name, 1])
+            part["scaling_efficiency"] = {
+                str(w): round(statistics.median(r["per_s"] for r in runs[name, w]) / base / w, 3) for w in args.workers if w != 1
+            }
+        if name == "this":
+            summary.update(part)
+        else:
+            summary[f"against {args.against}"] = part
     print(json.dumps(summary))
 
 

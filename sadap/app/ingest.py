@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from enrich.dedup import SimHashIndex
-from enrich.parallel import EnrichPool, default_workers
+from enrich.parallel import EnrichPool, default_workers, settle
 from enrich.pipeline import Enricher
 from sadap.app import complaints as complaint_cases
 from sadap.app.alerting import build_engine
@@ -112,6 +112,7 @@ class IngestPipeline:
         if self.pool is None:
             prepared = self._prepare(raws)
             if prepared.fresh:
+                settle(self.enricher)  # once: models loaded, long-lived objects frozen
                 self._finish(prepared, self.enricher.enrich(prepared.fresh))
             return prepared.result
         total = BatchResult()
