@@ -41,6 +41,42 @@ def _joins(case: ComplaintCase, m: Mention, incident: str | None) -> bool:
     return bool(incident and case.incident_id == incident)
 
 
+class _OpenCases:
+    """The open cases in order, indexed by what can join a mention to one (author, thread,
+    incident): :meth:`first_joining` finds what a scan of every case would, without the scan
+    (an import of many complaints no longer compares each with every open case)."""
+
+    def __init__(self, cases: Sequence[ComplaintCase]) -> None:
+        self.cases: list[ComplaintCase] = []
+        self._position: dict[str, int] = {}  # case id → its place in ``cases``
+        self._by: dict[tuple[str, str], list[int]] = {}
+        for case in cases:
+            self.append(case)
+
+    def _index(self, kind: str, value: str | None, position: int) -> None:
+        if value:
+            self._by.setdefault((kind, value), []).append(position)
+
+    def append(self, case: ComplaintCase) -> None:
+        position = self._position[case.id] = len(self.cases)
+        self.cases.append(case)
+        self._index("author", case.author_id, position)
+        self._index("thread", case.thread, position)
+        self._index("incident", case.incident_id, position)
+
+    def set_incident(self, case: ComplaintCase, incident: str) -> None:
+        case.incident_id = incident
+        self._index("incident", incident, self._position[case.id])
+
+    def first_joining(self, m: Mention, incident: str | None) -> ComplaintCase | None:
+        """The first open case (in order) that :func:`_joins` ``m``."""
+        keys = [("thread", thread_key(m.source_name, m.extras)), ("incident", incident)]
+        if m.source_kind not in NEWS_SOURCE_KINDS:
+            keys.append(("author", m.author_id))
+        positions = sorted({i for kind, value in keys if value for i in self._by.get((kind, value), ())})
+        return next((self.cases[i] for i in positions if _joins(self.cases[i], m, incident)), None)
+
+
 def _add(case: ComplaintCase, m: Mention, at: datetime, why: str) -> None:
     case.mention_ids.append(m.id)
     case.stakeholders = list(dict.fromkeys([*case.stakeholders, *m.stakeholders]))
@@ -61,14 +97,14 @@ def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None
         return []
     cases = store.list_cases(("open",) if fresh else ())
     taken = set() if fresh else {mid for c in cases for mid in c.mention_ids}
-    open_cases = [c for c in cases if c.state == "open"]
+    open_cases = _OpenCases([c for c in cases if c.state == "open"])
     incident_of = _incident_of(store, ("open", "acknowledged") if fresh else ("open", "acknowledged", "resolved"))
     changed: dict[str, ComplaintCase] = {}
     for m in complaints:
         if m.id in taken:
             continue
         incident = incident_of.get(m.id)
-        case = next((c for c in open_cases if _joins(c, m, incident)), None)
+        case = open_cases.first_joining(m, incident)
         if case is None:
             case = ComplaintCase(
                 received_at=m.published_at, updated_at=m.published_at, channel=m.source_kind,
@@ -81,7 +117,7 @@ def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None
         else:
             _add(case, m, at, "ข้อความร้องเรียนเพิ่มเติม")
             if case.incident_id is None and incident:
-                case.incident_id = incident
+                open_cases.set_incident(case, incident)
         taken.add(m.id)
         changed[case.id] = case
     for case in changed.values():
