@@ -11,8 +11,10 @@ with the default config (no alert rules; ``--engine`` sets ``enrich.sentiment_mo
 temporary folder. The worker counts take
 turns within each round (1, 2, 1, 2, …), so that a busy spell on a shared machine hits both.
 Besides wall time, each run reports the CPU seconds of the whole process tree (parent and
-workers: less sensitive to other load than wall time) and the peak resident memory of the
-parent and of each worker (``VmHWM`` from /proc, sampled while it runs).
+workers: less sensitive to other load than wall time), how much of it the importing process
+itself spent (reading, the duplicate checks, the store; with workers, the rest is theirs) and
+the peak resident memory of the parent and of each worker (``VmHWM`` from /proc, sampled while
+it runs).
 
 ``--against CHECKOUT`` runs another checkout of Sadap (its own ``.venv``, e.g. ``/work/main``)
 in the same rounds, taking turns with this one, so that both meet the same load; the summary
@@ -46,6 +48,18 @@ def _hwm_kb(pid: int) -> int | None:
     return None
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of ``pid`` so far (from /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     try:
@@ -69,11 +83,15 @@ def one_run(data: Path, workers: int, engine: str | None = None, python: str = s
                 cwd=tmp, stdout=fh, stderr=subprocess.PIPE, text=True,
             )
             peak: dict[int, int] = {}
-            while proc.poll() is None:  # peak memory of the parent and each worker
+            worker_cpu: dict[int, float] = {}  # last seen (sampled: a worker's last 0.1 s may be missed)
+            while proc.poll() is None:  # peak memory of the parent and each worker, the workers' CPU
                 for pid in [proc.pid, *_children(proc.pid)]:
                     kb = _hwm_kb(pid)
                     if kb is not None:
                         peak[pid] = max(peak.get(pid, 0), kb)
+                    cpu = _cpu_s(pid) if pid != proc.pid else None
+                    if cpu is not None:
+                        worker_cpu[pid] = cpu
                 time.sleep(0.1)
             stderr = proc.stderr.read() if proc.stderr else ""
         wall = time.perf_counter() - started
@@ -88,6 +106,7 @@ def one_run(data: Path, workers: int, engine: str | None = None, python: str = s
             "workers": workers, "wall_s": wall, "read": report["read"], "stored": report["stored"],
             "per_s": report["read"] / wall, "cpu_s": cpu, "cpu_ms_per_mention": 1000 * cpu / report["read"],
             "parent_peak_mb": parent_mb, "worker_peak_mb": worker_mb,
+            "parent_cpu_ms_per_mention": 1000 * (cpu - sum(worker_cpu.values())) / report["read"],
         }
 
 
@@ -121,7 +140,8 @@ def main() -> None:
                     r = one_run(data, w, args.engine, python)
                     runs[name, w].append(r)
                     print(f"round {i + 1}, {name}, {w} worker(s): {r['read']} read, {r['stored']} stored in {r['wall_s']:.1f} s = "
-                          f"{r['per_s']:.0f} mentions/s; CPU {r['cpu_s']:.1f} s ({r['cpu_ms_per_mention']:.2f} ms/mention); "
+                          f"{r['per_s']:.0f} mentions/s; CPU {r['cpu_s']:.1f} s ({r['cpu_ms_per_mention']:.2f} ms/mention, "
+                          f"importing process {r['parent_cpu_ms_per_mention']:.2f}); "
                           f"peak RSS parent {r['parent_peak_mb']:.0f} MB, workers "
                           f"{', '.join(f'{m:.0f}' for m in r['worker_peak_mb']) or '-'} MB; "
                           f"load {os.getloadavg()[0]:.1f}", flush=True)
@@ -137,6 +157,7 @@ def main() -> None:
                 "min": round(min(rates), 1), "max": round(max(rates), 1),
                 "median_wall_s": round(statistics.median(r["wall_s"] for r in rs), 1),
                 "median_cpu_ms_per_mention": round(statistics.median(r["cpu_ms_per_mention"] for r in rs), 3),
+                "median_parent_cpu_ms_per_mention": round(statistics.median(r["parent_cpu_ms_per_mention"] for r in rs), 3),
                 "max_parent_peak_mb": round(max(r["parent_peak_mb"] for r in rs)),
                 "max_worker_peak_mb": round(max((max(r["worker_peak_mb"], default=0) for r in rs))),
             }
