@@ -248,6 +248,14 @@ def test_duplicates_and_fingerprints(filled):
     filled.upsert([copy])
     assert filled.count(MentionFilter(include_duplicates=False)) == 5
     assert filled.count(MentionFilter()) == 6
+    later = make(10, *TEXTS[3], minutes=300)  # the same text hash as n3, collected later
+    later.text_hash = "h3"
+    filled.upsert([later])
+    # Many hashes at once (the ingest writer's one query a batch): the earliest of each, as one by one.
+    wanted = ["h3", "nope", "h0", "h3", "h9"]
+    assert filled.find_by_text_hashes(wanted) == {h: filled.find_by_text_hash(h) for h in wanted if h != "nope"}
+    assert filled.find_by_text_hashes(["h3"]) == {"h3": make(3, *TEXTS[3], minutes=90).id}
+    assert filled.find_by_text_hashes([]) == {}
 
 
 # Real Thai posts scored by the real spam scorer (enrich/spam.py); the last was stored
