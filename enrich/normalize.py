@@ -105,7 +105,8 @@ class _ThaiMarkRules:
             if text.count(ch) > 1:
                 text = pattern.sub(ch, text)
         text = self.tone_runs.sub(self.last_char, text)
-        return rules.remove_dangling(text)
+        out: str = rules.remove_dangling(text)
+        return out
 
 
 @lru_cache(maxsize=1)
