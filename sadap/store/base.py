@@ -336,6 +336,55 @@ def hour_lag(published: float, collected: float) -> tuple[int, int]:
 BucketTable = dict[float, dict[str | None, int]]
 
 
+def count_buckets(
+    items: Iterable[tuple[float, float, Iterable[str | None], str]], lo: float, width: float, n: int, settle: float,
+    voices: bool,
+) -> BucketTable:
+    """The one way baseline buckets are counted from mentions (``Store.bucket_counts`` and the
+    rules' running state both call it): ``items`` are (time, collected, keys, voice) of each
+    mention; per bucket of ``width`` seconds from ``lo`` (``n`` of them), per key, the mentions
+    — or, with ``voices``, the distinct voices — among those collected within ``settle``
+    seconds of the bucket's end."""
+    hi = lo + width * n
+    counts: BucketTable = {}
+    sets: dict[float, dict[str | None, set[str]]] = {}
+    for t, collected, keys, voice in items:
+        if not lo <= t < hi:
+            continue
+        b = lo + width * int((t - lo) // width)
+        if collected > b + width + settle:
+            continue
+        for key in keys:
+            if voices:
+                sets.setdefault(b, {}).setdefault(key, set()).add(voice)
+            else:
+                row = counts.setdefault(b, {})
+                row[key] = row.get(key, 0) + 1
+    if voices:
+        return {b: {k: len(v) for k, v in per.items()} for b, per in sets.items()}
+    return counts
+
+
+#: The fields whose terms the store keeps a seen-terms table of (what ``new_term`` can watch).
+#: Not authors or anything else personal: the table holds words, hashtags and watched names.
+SEEN_TERM_FIELDS: tuple[str, ...] = ("hashtag", "keyword", "entity")
+
+#: A seen-terms cell (``Store.term_sightings``): term, hour (published epoch // 3600, as
+#: :func:`hour_lag`), source name, copy (1: a near-duplicate), mentions, the latest publication
+#: and the latest collection time among them (epoch seconds), and stale (1: a mention left the
+#: cell since it was built — re-enriched or erased — so the two latest times may be too late:
+#: ask the mentions about this term).
+TermCell = tuple[str, int, str, int, int, float, float, int]
+
+
+def seen_term_keys(m: Mention) -> list[tuple[str, str, int, str, int]]:
+    """The seen-terms cells a mention counts in: (field, term, hour, source name, copy)."""
+    hour = int(m.published_at.timestamp() / 3600)  # as hour_lag
+    copy = 1 if m.duplicate_of is not None else 0
+    values = {"hashtag": m.hashtags, "keyword": m.keywords, "entity": m.entities}
+    return [(f, term, hour, m.source_name, copy) for f in SEEN_TERM_FIELDS for term in sorted(set(values[f]))]
+
+
 @dataclass
 class Delivery:
     """One notification to one notifier, kept in the store's outbox until it is sent or given up.
@@ -460,31 +509,12 @@ class Store(ABC):
         ``settle`` of the bucket's end. ``flt``'s own time bounds are ignored. Backends may
         answer in one aggregation; this generic one reads rows."""
         lo = origin.timestamp()
-        width = step.total_seconds()
-        hi = lo + width * buckets
         rows = self.mention_rows(
             replace(flt, since=origin, until=origin + step * buckets, collected_until=origin + step * buckets + settle),
             group_by,
         )
-        sets: dict[float, dict[str | None, set[str]]] = {}
-        counts: BucketTable = {}
-        for r in rows:
-            t = r.time(flt.time_field)
-            if not lo <= t < hi:
-                continue
-            b = lo + width * int((t - lo) // width)
-            if r.collected > b + width + settle.total_seconds():
-                continue
-            keys: tuple[str | None, ...] = r.keys if group_by is not None else (None,)
-            for key in keys:
-                if voices:
-                    sets.setdefault(b, {}).setdefault(key, set()).add(r.voice)
-                else:
-                    row = counts.setdefault(b, {})
-                    row[key] = row.get(key, 0) + 1
-        if voices:
-            return {b: {k: len(v) for k, v in per.items()} for b, per in sets.items()}
-        return counts
+        items = ((r.time(flt.time_field), r.collected, r.keys if group_by is not None else (None,), r.voice) for r in rows)
+        return count_buckets(items, lo, step.total_seconds(), buckets, settle.total_seconds(), voices)
 
     def terms_last_seen(self, flt: MentionFilter, field: str) -> dict[str, float]:
         """Per value of the multi-valued ``field`` (hashtag, keyword, entity) among the matching
@@ -536,6 +566,12 @@ class Store(ABC):
                 after = page[-1].id
             hits.append(got)
         return RuleRead(found if rows else [], hits, [self.count(c) for c in counts])
+
+    def term_sightings(self, field: str, terms: Sequence[str], since: datetime, until: datetime) -> list[TermCell] | None:
+        """The seen-terms table, kept at write time for the fields of :data:`SEEN_TERM_FIELDS`:
+        the cells of these terms whose published hour overlaps [since, until), or None where
+        the backend keeps no such table (``new_term`` then asks the mentions)."""
+        return None
 
     def changes(self) -> int:
         """A mark that moves whenever stored mentions are rewritten or erased (not when new ones
