@@ -224,3 +224,60 @@ def test_an_older_store_gets_the_table_when_opened(tmp_path):
     assert _table(store) == expected and expected
     assert store._query("PRAGMA user_version")[0][0] == 7
     store.close()
+
+
+@pytest.mark.es
+def test_elasticsearch_keeps_the_same_table(request, tmp_path):
+    """The seen-terms index (``<prefix>-seen-terms``, written with each bulk write, read-modify-
+    write with optimistic concurrency) holds the same cells as SQLite's table after upserts,
+    re-enrichment and a PDPA erasure; a store that had mentions before the index gets it
+    built by setup, and answers None until then."""
+    from tests.es_support import drop_test_store, es_test_url, make_test_store
+
+    mentions = _tagged(random.Random(6))[:400]
+    url = es_test_url()
+    es = make_test_store(url or request.getfixturevalue("osmem_clone").url, real=bool(url), spool_dir=tmp_path / "spool",
+                         refresh_on_write=True)
+    lite = SQLiteStore(tmp_path / "parity.db")
+    since, until = NOW - timedelta(days=4), NOW + timedelta(hours=1)
+    terms = {"hashtag": sorted({h for m in mentions for h in m.hashtags} | {"#เปลี่ยนแล้ว"}),
+             "keyword": sorted({k for m in mentions for k in m.keywords}), "entity": sorted({e for m in mentions for e in m.entities})}
+
+    def cells(store):
+        return {f: sorted(store.term_sightings(f, t, since, until)) for f, t in terms.items()}
+
+    try:
+        es.setup()
+        for store in (es, lite):
+            store.upsert(mentions[:200])
+            store.upsert(mentions[200:])
+            store.upsert([m.model_copy(update={"hashtags": ["#เปลี่ยนแล้ว"], "keywords": []}) for m in mentions[::9]])
+            store.erase([m.id for m in mentions[::4]])
+        want = cells(lite)
+        assert sum(len(c) for c in want.values()) > 300 and any(c[7] for cs in want.values() for c in cs)  # some stale
+        assert cells(es) == want
+        # An index made before the table: emptied and unmarked, it answers None; setup builds it again.
+        es.client.delete_by_query(index=es.names.seen_terms, query={"match_all": {}}, refresh=True)
+        es._seen_built = False
+        assert es.term_sightings("hashtag", terms["hashtag"], since, until) is None
+        es.setup()
+        rebuilt = cells(es)
+        assert rebuilt == cells(_rebuilt_lite(lite, tmp_path))
+    finally:
+        lite.close()
+        drop_test_store(es) if url else es.close()
+
+
+def _rebuilt_lite(lite, tmp_path):
+    """The SQLite table as a rebuild from the mentions makes it (no stale cells)."""
+    import shutil
+
+    lite._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    path = tmp_path / "rebuilt.db"
+    shutil.copy(lite.path, path)
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE seen_terms")
+    db.execute("PRAGMA user_version=6")
+    db.commit()
+    db.close()
+    return SQLiteStore(path)

@@ -377,12 +377,48 @@ SEEN_TERM_FIELDS: tuple[str, ...] = ("hashtag", "keyword", "entity")
 TermCell = tuple[str, int, str, int, int, float, float, int]
 
 
-def seen_term_keys(m: Mention) -> list[tuple[str, str, int, str, int]]:
-    """The seen-terms cells a mention counts in: (field, term, hour, source name, copy)."""
-    hour = int(m.published_at.timestamp() / 3600)  # as hour_lag
-    copy = 1 if m.duplicate_of is not None else 0
-    values = {"hashtag": m.hashtags, "keyword": m.keywords, "entity": m.entities}
-    return [(f, term, hour, m.source_name, copy) for f in SEEN_TERM_FIELDS for term in sorted(set(values[f]))]
+#: Seen-terms changes of one write: cell (field, term, hour, source name, copy) -> [mentions added
+#: less removed, latest publication and collection time added, (publication, collection) of the
+#: mentions removed, and of those added].
+SeenDelta = dict[tuple[str, str, int, str, int], list[Any]]
+_NO_TIME = -1e300  # below every real time
+
+
+def seen_change(delta: SeenDelta, m: Mention, collected: float, sign: int) -> None:
+    """Add (``sign`` 1) or remove (-1) a mention, stored with this collection time, to ``delta``."""
+    seen_change_of(delta, m.published_at.timestamp(), collected, m.source_name, m.duplicate_of is not None,
+                   {"hashtag": m.hashtags, "keyword": m.keywords, "entity": m.entities}, sign)
+
+
+def seen_change_of(delta: SeenDelta, published: float, collected: float, source_name: str, copy: bool,
+                   values: dict[str, Sequence[str]], sign: int) -> None:
+    """:func:`seen_change` from a mention's stored fields (``values``: its terms per field)."""
+    hour = int(published / 3600)  # as hour_lag
+    for f in SEEN_TERM_FIELDS:
+        for term in set(values.get(f) or ()):
+            key = (f, term, hour, source_name, 1 if copy else 0)
+            cell = delta.get(key)
+            if cell is None:
+                cell = delta[key] = [0, _NO_TIME, _NO_TIME, [], []]
+            cell[0] += sign
+            if sign > 0:
+                cell[1], cell[2] = max(cell[1], published), max(cell[2], collected)
+                cell[4].append((published, collected))
+            else:
+                cell[3].append((published, collected))
+
+
+def seen_rows(delta: SeenDelta) -> list[tuple[str, str, int, str, int, int, float, float, int]]:
+    """What a write changes in the seen-terms table: per cell, (field, term, hour, source name,
+    copy, mentions to add, latest publication and collection time to fold in, stale). A cell a
+    mention left goes stale, unless the same mention with the same times came back in the same
+    write (an unchanged re-upsert changes nothing)."""
+    rows = []
+    for key, (n, published, collected, removed, added) in delta.items():
+        stale = 1 if removed and any(p not in added for p in removed) else 0
+        if n or stale:
+            rows.append((*key, n, published, collected, stale))
+    return rows
 
 
 @dataclass

@@ -21,7 +21,7 @@ from sadap.core.mention import LabelCorrection, Mention
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, TermCell, hour_lag, seen_term_keys, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
@@ -347,28 +347,6 @@ _REBUILD_SEEN = [
     "GROUP BY t.field, t.value, h, m.source_name, c",
 ]
 
-#: Seen-terms changes of one write: cell -> [mentions added less removed, latest publication and
-#: collection time added, (publication, collection) of the mentions removed, of those added].
-_SeenDelta = dict[tuple[str, str, int, str, int], list[Any]]
-
-
-def _seen_change(delta: _SeenDelta, m: Mention, collected: float, sign: int) -> None:
-    published = _ts(m.published_at)
-    for key in seen_term_keys(m):
-        cell = delta.get(key)
-        if cell is None:
-            cell = delta[key] = [0, _NONE, _NONE, [], []]
-        cell[0] += sign
-        if sign > 0:
-            cell[1], cell[2] = max(cell[1], published), max(cell[2], collected)
-            cell[4].append((published, collected))
-        else:
-            cell[3].append((published, collected))
-
-
-_NONE = -1e300  # no time: below every real one
-
-
 def _ts(value: datetime) -> float:
     return value.astimezone(UTC).timestamp()
 
@@ -559,7 +537,7 @@ class SQLiteStore(Store):
                 existing = self._existing(list(by_id))
                 deltas: dict[tuple[str, str, int], int] = {}
                 hours: dict[tuple[int, str, str, str, int, int], int] = {}
-                seen: _SeenDelta = {}
+                seen: SeenDelta = {}
                 fts: list[tuple[int, str]] = []
                 terms: list[tuple[str, str, str]] = []
                 for m in by_id.values():
@@ -573,14 +551,14 @@ class SQLiteStore(Store):
                         for cell in _hour_keys(old, kept) if old else ():
                             hours[cell] = hours.get(cell, 0) - 1
                         if old is not None and kept is not None:
-                            _seen_change(seen, old, kept, -1)
+                            seen_change(seen, old, kept, -1)
                         for key, weight in _day_weights(old) if old else ():
                             deltas[key] = deltas.get(key, 0) - weight
                     for key in _day_keys(m):
                         deltas[key] = deltas.get(key, 0) + 1
                     for cell in _hour_keys(m, kept):
                         hours[cell] = hours.get(cell, 0) + 1
-                    _seen_change(seen, m, _ts(m.collected_at) if kept is None else kept, 1)
+                    seen_change(seen, m, _ts(m.collected_at) if kept is None else kept, 1)
                     for key, weight in _day_weights(m):
                         deltas[key] = deltas.get(key, 0) + weight
                     self._write(m, m.id in existing, fts, terms)
@@ -624,15 +602,9 @@ class SQLiteStore(Store):
                 "DELETE FROM mention_hours WHERE hour=? AND entity=? AND sentiment=? AND source_name=? AND lag=? AND copy=? AND n <= 0",
                 [cell for *cell, n in changed if n < 0])
 
-    def _add_seen(self, delta: _SeenDelta) -> None:
-        """Apply a write's changes to seen_terms (inside the caller's transaction): counts and
-        latest times; a cell a mention left is marked stale (unless the same mention, with the
-        same times, came back in the same write); empty cells go."""
-        rows = []
-        for key, (n, published, collected, removed, added) in delta.items():
-            stale = 1 if removed and any(p not in added for p in removed) else 0
-            if n or stale:
-                rows.append((*key, n, published, collected, stale))
+    def _add_seen(self, delta: SeenDelta) -> None:
+        """Apply a write's changes to seen_terms (inside the caller's transaction); empty cells go."""
+        rows = seen_rows(delta)
         if not rows:
             return
         self._db.executemany(
@@ -1492,7 +1464,7 @@ class SQLiteStore(Store):
             try:
                 deltas: dict[tuple[str, str, int], int] = {}
                 hours: dict[tuple[int, str, str, str, int, int], int] = {}
-                seen: _SeenDelta = {}
+                seen: SeenDelta = {}
                 for chunk in chunks:
                     marks = ",".join("?" * len(chunk))
                     for doc, collected in db.execute(f"SELECT doc, collected_at FROM mentions WHERE id IN ({marks})", chunk).fetchall():
@@ -1503,7 +1475,7 @@ class SQLiteStore(Store):
                             deltas[key] = deltas.get(key, 0) - weight
                         for cell in _hour_keys(erased, collected):
                             hours[cell] = hours.get(cell, 0) - 1
-                        _seen_change(seen, erased, collected, -1)
+                        seen_change(seen, erased, collected, -1)
                     db.execute(f"DELETE FROM assignments WHERE mention_id IN ({marks})", chunk)
                     db.execute(f"DELETE FROM corrections WHERE mention_id IN ({marks})", chunk)
                     rowids = [r[0] for r in db.execute(f"SELECT rowid FROM mentions WHERE id IN ({marks})", chunk)]
