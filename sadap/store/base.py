@@ -379,7 +379,7 @@ TermCell = tuple[str, int, str, int, int, float, float, int]
 
 #: Seen-terms changes of one write: cell (field, term, hour, source name, copy) -> [mentions added
 #: less removed, latest publication and collection time added, (publication, collection) of the
-#: mentions removed, and of those added].
+#: mentions removed, and of those added after a removal].
 SeenDelta = dict[tuple[str, str, int, str, int], list[Any]]
 _NO_TIME = -1e300  # below every real time
 
@@ -402,8 +402,12 @@ def seen_change_of(delta: SeenDelta, published: float, collected: float, source_
                 cell = delta[key] = [0, _NO_TIME, _NO_TIME, [], []]
             cell[0] += sign
             if sign > 0:
-                cell[1], cell[2] = max(cell[1], published), max(cell[2], collected)
-                cell[4].append((published, collected))
+                if published > cell[1]:
+                    cell[1] = published
+                if collected > cell[2]:
+                    cell[2] = collected
+                if cell[3]:  # what came back after leaving (an unchanged re-upsert) keeps the cell exact
+                    cell[4].append((published, collected))
             else:
                 cell[3].append((published, collected))
 
