@@ -281,3 +281,42 @@ def _rebuilt_lite(lite, tmp_path):
     db.commit()
     db.close()
     return SQLiteStore(path)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("es", marks=pytest.mark.es)])
+def test_an_import_of_old_files_behind_the_running_state_is_noticed(request, tmp_path, backend):
+    """A hashtag new in the window fires; then a file of old mentions is imported (published
+    and collected yesterday, long before what the running state reads) and one of them used the
+    hashtag: the next cycle knows it was seen (the change mark moved), as a full evaluation does."""
+    from tests.es_support import drop_test_store, es_test_url, make_test_store
+
+    url = es_test_url() if backend == "es" else None
+    store = (make_test_store(url or request.getfixturevalue("osmem_clone").url, real=bool(url), spool_dir=tmp_path / "spool",
+                             refresh_on_write=True) if backend == "es" else SQLiteStore(tmp_path / "late.db"))
+    try:
+        if backend == "es":
+            store.setup()
+        rules = [{"id": "nt", "type": "new_term", "title": "ใหม่", "field": "hashtag", "window": "1h", "baseline": "2d",
+                  "min_count": 3, "min_authors": 3}]
+        store.upsert([_m(i, "โปรโมชั่นบัตรเครดิต", "neu", NOW - timedelta(hours=30, minutes=i), hashtags=["#เก่า"], author=f"o{i}")
+                      for i in range(20)])
+        now = [_m(100 + i, "แสงทองแจกบัตรคอนเสิร์ตจริงไหม", "q", NOW - timedelta(minutes=10 - i), hashtags=["#แจกบัตร"],
+                  author=f"u{i}") for i in range(4)]
+        store.upsert(now)
+        inc = engine(store, rules, incremental=True)
+        assert [a.key for a in inc.check(NOW, dry_run=True)] == ["#แจกบัตร"]
+        mark = store.changes()
+        old = _m(50, "แจกบัตรคอนเสิร์ตอีกแล้ว", "neu", NOW - timedelta(hours=20), NOW - timedelta(hours=19, minutes=50),
+                 hashtags=["#แจกบัตร"], author="early")
+        store.upsert([old])  # `sadap import` of an old file: its own collection time
+        moved = store.changes()
+        at = NOW + timedelta(minutes=5)
+        assert moved != mark
+        assert inc.check(at, dry_run=True) == [] == engine(_NoTable(store), rules, incremental=False).check(at, dry_run=True)
+        store.upsert([_m(200, "ข่าวใหม่", "neu", at, hashtags=["#อื่น"], author="x")])  # ordinary new mentions: no mark
+        assert store.changes() == moved
+    finally:
+        if backend == "es":
+            drop_test_store(store) if url else store.close()
+        else:
+            store.close()

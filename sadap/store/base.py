@@ -365,6 +365,11 @@ def count_buckets(
     return counts
 
 
+#: A new mention collected this long before the newest stored one moves the change mark
+#: (``Store.changes``): rule state reads increments by collection time, and this one is older.
+LATE_WRITE = timedelta(hours=1)
+
+
 #: The fields whose terms the store keeps a seen-terms table of (what ``new_term`` can watch).
 #: Not authors or anything else personal: the table holds words, hashtags and watched names.
 SEEN_TERM_FIELDS: tuple[str, ...] = ("hashtag", "keyword", "entity")
@@ -614,8 +619,10 @@ class Store(ABC):
         return None
 
     def changes(self) -> int:
-        """A mark that moves whenever stored mentions are rewritten or erased (not when new ones
-        are added): running rule state that cached answers about older mentions reads again."""
+        """A mark that moves whenever stored mentions are rewritten or erased, or new ones are
+        added with a collection time more than :data:`LATE_WRITE` before the newest stored
+        one (an import of old files; not ordinary new mentions): running rule state that
+        cached answers about older mentions reads again."""
         return 0
 
     def hour_cells(self, since: datetime, until: datetime) -> HourCells | None:

@@ -32,7 +32,7 @@ from sadap.core.complaint_case import ComplaintCase
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
-from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, TermCell, seen_change, seen_change_of, seen_rows, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, TermCell, seen_change, seen_change_of, seen_rows, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import Json, Names
 from sadap.store.es_spool import Spool
@@ -201,6 +201,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         self.clock = clock
         self._ready = False
         self._seen_built = False  # the seen-terms index holds every stored mention (known once read)
+        self._newest: float | None = None  # the newest collection time stored, as far as this process knows
         self._write_month: str | None = None
         self._lock = threading.RLock()
         self._last_seq = 0
@@ -541,8 +542,8 @@ class ElasticsearchStore(IndexAdmin, Store):
             self._call(self.client.indices.refresh, index=sorted({located.get(i, write) for i in ok} | {self.names.seen_terms}))
         for i in ok:
             (result.updated if i in located else result.inserted).append(i)
-        if result.updated:
-            self._mark()
+        if result.updated or self._late(by_id[i].collected_at.timestamp() for i in result.inserted):
+            self._mark()  # rewritten, or older than what rule state has read
         if retryable:
             raise _Partial(ok, located, [by_id[i] for i in retryable],
                            StoreUnavailable(f"{self.label}: still busy after {self.max_retries} retries"))
@@ -882,6 +883,20 @@ class ElasticsearchStore(IndexAdmin, Store):
         doc = {"rule_id": self._MARK[0], "key": self._MARK[1], "last_fired_at": _iso_ms(now_utc()),
                "doc": json.dumps({"n": self._seq()})}
         self._call(self.client.index, index=self.names.rule_state, id=self._state_id(*self._MARK), document=doc)
+
+    def _late(self, collected: Iterable[float]) -> bool:
+        """Whether any of these new mentions was collected more than ``LATE_WRITE`` before the
+        newest one stored (as this process knows it: read once, then kept up with its writes)."""
+        times = list(collected)
+        if not times:
+            return False
+        if self._newest is None:
+            agg = self._search(self.names.mentions, size=0, aggs={"n": {"max": {"field": "collected_at"}}})
+            value = agg["aggregations"]["n"].get("value")
+            self._newest = float(value) / 1000 if value is not None else max(times)
+        late = min(times) < self._newest - LATE_WRITE.total_seconds()
+        self._newest = max(self._newest, *times)
+        return late
 
     def changes(self) -> int:
         src = self._get(self.names.rule_state, self._state_id(*self._MARK))

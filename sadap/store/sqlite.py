@@ -21,7 +21,7 @@ from sadap.core.mention import LabelCorrection, Mention
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
@@ -535,6 +535,7 @@ class SQLiteStore(Store):
                 self._db.execute("BEGIN IMMEDIATE")
                 # Inside the write lock: another process may have stored some of these meanwhile.
                 existing = self._existing(list(by_id))
+                newest = self._db.execute("SELECT MAX(collected_at) FROM mentions").fetchone()[0]
                 deltas: dict[tuple[str, str, int], int] = {}
                 hours: dict[tuple[int, str, str, str, int, int], int] = {}
                 seen: SeenDelta = {}
@@ -573,7 +574,9 @@ class SQLiteStore(Store):
                 )
                 self._add_hours(hours)
                 self._add_seen(seen)
-                if result.updated:
+                late = newest is not None and any(_ts(by_id[i].collected_at) < newest - LATE_WRITE.total_seconds()
+                                                  for i in result.inserted)
+                if result.updated or late:  # rewritten, or older than what rule state has read
                     self._mark()
                 self._db.execute("COMMIT")
             except BaseException:
