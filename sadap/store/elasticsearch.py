@@ -201,6 +201,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         self.clock = clock
         self._ready = False
         self._seen_built = False  # the seen-terms index holds every stored mention (known once read)
+        self._seen_backlog: SeenDelta = {}  # seen-terms changes not written yet (see _write_seen)
         self._newest: float | None = None  # the newest collection time stored, as far as this process knows
         self._write_month: str | None = None
         self._lock = threading.RLock()
@@ -461,6 +462,24 @@ class ElasticsearchStore(IndexAdmin, Store):
             pending = {i: r for i, r in pending.items() if i in retry}
         raise StoreError(f"{self.label}: seen-terms cells kept changing under this write ({len(pending)} left)")
 
+    def _write_seen(self, delta: SeenDelta) -> None:
+        """:meth:`_apply_seen`, with what an earlier write could not apply (the cluster went
+        away between the mentions' bulk write and the cells'): kept in memory and applied with
+        the next write."""
+        for key, (n, published, collected, removed, added) in self._seen_backlog.items():
+            cell = delta.setdefault(key, [0, published, collected, [], []])
+            cell[0] += n
+            cell[1], cell[2] = max(cell[1], published), max(cell[2], collected)
+            cell[3] += removed
+            cell[4] += added
+        self._seen_backlog = {}
+        try:
+            self._apply_seen(delta)
+        except StoreUnavailable:
+            log.warning("%s: the seen-terms cells of this write are kept until the next write (cluster unavailable)",
+                        self.label)
+            self._seen_backlog = delta
+
     def term_sightings(self, field: str, terms: Sequence[str], since: datetime, until: datetime) -> list[TermCell] | None:
         self._ensure_ready()
         if not self._seen_built:
@@ -537,7 +556,7 @@ class ElasticsearchStore(IndexAdmin, Store):
                 if i in before:
                     seen_change_of(delta, *before[i], -1)
                 seen_change(delta, by_id[i], by_id[i].collected_at.timestamp(), 1)
-            self._apply_seen(delta)
+            self._write_seen(delta)
         if self.refresh_on_write and ok:
             self._call(self.client.indices.refresh, index=sorted({located.get(i, write) for i in ok} | {self.names.seen_terms}))
         for i in ok:
