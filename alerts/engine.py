@@ -261,9 +261,9 @@ class AlertEngine:
         if self._active is None:  # not read this cycle: only the open ones are needed
             active = self.store.list_incidents(("open",))
         else:  # as read this cycle, with what the cycle wrote since
-            by_id = {i.id: i for i in self._read}
-            by_id.update((i.id, i) for i in self._active.values())
-            active = [i for i in by_id.values() if i.state == "open"]
+            current = {i.id: i for i in self._read}
+            current.update((i.id, i) for i in self._active.values())
+            active = [i for i in current.values() if i.state == "open"]
         for incident in active:
             playbook = by_id.get(incident.playbook)
             if playbook is None:

@@ -989,7 +989,7 @@ class SQLiteStore(Store):
         out: list[TermCell] = []
         for i in range(0, len(wanted), 500):
             chunk = wanted[i:i + 500]
-            out.extend(tuple(r) for r in self._query(  # type: ignore[misc]
+            out.extend(tuple(r) for r in self._query(
                 "SELECT term, hour, source_name, copy, n, last_published, last_collected, stale FROM seen_terms "
                 f"WHERE field = ? AND term IN ({','.join('?' * len(chunk))}) AND hour >= ? AND hour < ?",
                 [field, *chunk, lo, hi]))
