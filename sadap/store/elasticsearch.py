@@ -1423,7 +1423,7 @@ class ElasticsearchStore(IndexAdmin, Store):
         delta: SeenDelta = {}
         for fields in before.values():  # terms only the erased mentions used go with them
             seen_change_of(delta, *fields, -1)
-        self._apply_seen(delta)
+        self._write_seen(delta)
         self._call(self.client.indices.refresh, index=self.names.seen_terms)
         self._call(self.client.indices.refresh, index=self.names.mentions)
         if counts["mentions"]:
