@@ -122,7 +122,8 @@ CREATE TABLE IF NOT EXISTS seen_terms (
     stale INTEGER NOT NULL,
     PRIMARY KEY (field, term, hour, source_name, copy)
 ) WITHOUT ROWID;
--- Moves whenever stored mentions are rewritten or erased (Store.changes).
+-- Moves whenever stored mentions are rewritten or erased, or a new one arrives collected long
+-- before the newest (Store.changes).
 CREATE TABLE IF NOT EXISTS store_marks (
     name TEXT PRIMARY KEY,
     n INTEGER NOT NULL
@@ -346,6 +347,7 @@ _REBUILD_SEEN = [
     "FROM mention_terms t JOIN mentions m ON m.id = t.mention_id WHERE t.field IN ('hashtag', 'keyword', 'entity') "
     "GROUP BY t.field, t.value, h, m.source_name, c",
 ]
+
 
 def _ts(value: datetime) -> float:
     return value.astimezone(UTC).timestamp()
