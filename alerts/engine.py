@@ -68,6 +68,9 @@ class AlertEngine:
         # written). Their cool-down and incident are written at most every ``_keep_current``.
         self._firing: dict[tuple[str, str], tuple[datetime, datetime]] = {}
         self._snoozes: dict[tuple[str, str], datetime] | None = None
+        # Active incidents by (playbook, key), read once per cycle when first needed.
+        self._active: dict[tuple[str, str | None], Incident] | None = None
+        self._read: list[Incident] = []
 
     # -- evaluation --------------------------------------------------------
     def check(
@@ -86,6 +89,7 @@ class AlertEngine:
         running = self.running if self.incremental and ids is None else RunningState()
         running.cycle += 1
         self._snoozes = None  # read once per cycle, when a rule first matches
+        self._active = None  # likewise the active incidents
         work = [
             (rule, EvalContext(
                 memo, at - rule.options.query_delay, self.custom_words,
@@ -108,13 +112,16 @@ class AlertEngine:
                 alert = self._fire(rule, match, at, notify, dry_run)
                 if alert is not None:
                     fired.append(alert)
-        if dry_run:
+        try:
+            if dry_run:
+                return fired
+            if ids is None:
+                self.escalate(at, notify=notify)
+            if notify:
+                self.deliver()
             return fired
-        if ids is None:
-            self.escalate(at, notify=notify)
-        if notify:
-            self.deliver()
-        return fired
+        finally:
+            self._active = None  # the cycle's read of incidents is not kept for later calls
 
     def deliver(self) -> dict[str, int]:
         """Send what is due in the outbox (one pass); counts by outcome."""
@@ -149,6 +156,22 @@ class AlertEngine:
                     self._snoozes[k] = row["until"]
         ends = [u for u in (self._snoozes.get((rule_id, key)), self._snoozes.get((rule_id, "*"))) if u is not None]
         return max(ends) if ends else None
+
+    def _incidents(self) -> dict[tuple[str, str | None], Incident]:
+        """The active (open or acknowledged) incidents by playbook and key, the latest opened of
+        each (as ``Store.find_incident``): one read per cycle for every match and escalation,
+        kept up to date with what this cycle writes."""
+        if self._active is None:
+            self._active = {}
+            self._read = self.store.list_incidents(("open", "acknowledged"))
+            for incident in self._read:
+                self._active.setdefault((incident.playbook, incident.key), incident)
+        return self._active
+
+    def _open_or_update(self, alert: FiredAlert, playbook: Playbook, at: datetime) -> Incident:
+        incident, _ = open_or_update(self.store, alert, playbook, at, self._incidents().get((playbook.id, alert.key)))
+        self._incidents()[(playbook.id, alert.key)] = incident
+        return incident
 
     def _examples(self, ids: list[str]) -> list[Mention]:
         """The example mentions, in the match's order, in one read."""
@@ -205,13 +228,13 @@ class AlertEngine:
             # incident stays current, so a crisis that stays high does not look over; and the
             # cool-down runs from this match, so a situation that stays active alerts once.
             self.store.set_last_fired(rule.id, key, at)
-            if playbook is not None and self.store.find_incident(playbook.id, alert.key) is not None:
-                open_or_update(self.store, alert, playbook, at)
+            if playbook is not None and (playbook.id, alert.key) in self._incidents():
+                self._open_or_update(alert, playbook, at)
             self._firing[(rule.id, key)] = (at, at)
             return None
         incident = None
         if playbook is not None:
-            incident, _ = open_or_update(self.store, alert, playbook, at)
+            incident = self._open_or_update(alert, playbook, at)
             alert.playbook = playbook.id
             alert.incident = incident.id
         deliveries = []
@@ -235,7 +258,13 @@ class AlertEngine:
         escalation chain). Returns (incident id, level) for each escalation made."""
         by_id = {p.id: p for p in self.playbooks}
         done: list[tuple[str, int]] = []
-        for incident in self.store.list_incidents(("open",)):
+        if self._active is None:  # not read this cycle: only the open ones are needed
+            active = self.store.list_incidents(("open",))
+        else:  # as read this cycle, with what the cycle wrote since
+            current = {i.id: i for i in self._read}
+            current.update((i.id, i) for i in self._active.values())
+            active = [i for i in current.values() if i.state == "open"]
+        for incident in active:
             playbook = by_id.get(incident.playbook)
             if playbook is None:
                 continue

@@ -22,11 +22,20 @@ _ALLOWED: dict[IncidentState, tuple[IncidentState, ...]] = {
 _DELIVERY_KINDS = frozenset({"queued", "notified", "notify_failed", "gave_up"})
 
 
-def open_or_update(store: Store, alert: FiredAlert, playbook: Playbook, at: datetime) -> tuple[Incident, bool]:
+class _Ask:
+    """Marks "ask the store" (the default of ``open_or_update``'s ``active``)."""
+
+
+ASK = _Ask()
+
+
+def open_or_update(store: Store, alert: FiredAlert, playbook: Playbook, at: datetime,
+                   active: Incident | None | _Ask = ASK) -> tuple[Incident, bool]:
     """The incident for this playbook and key: an active one gets the alert added, else a new one.
+    ``active``: the active incident for them (or None), when the caller has read it already.
 
     Returns (incident, opened_now)."""
-    incident = store.find_incident(playbook.id, alert.key)
+    incident = store.find_incident(playbook.id, alert.key) if isinstance(active, _Ask) else active
     event_data = {"rule": alert.rule, "count": alert.count, "mentions": alert.mention_ids}
     if alert.detail.get("clusters"):
         event_data["clusters"] = sorted(alert.detail["clusters"])

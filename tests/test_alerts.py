@@ -245,6 +245,33 @@ def test_playbook_matched_by_when_when_the_rule_names_none(setup):
     assert engine.check(NOW) == []  # deterministic and in cool-down
 
 
+def test_escalation_in_a_cycle_that_also_updates_incidents(setup):
+    """The cycle reads the active incidents once, for the matches that keep firing and for
+    the escalations: an incident still matching when its first escalation is due escalates."""
+    config, store = setup
+    quiet_week_and_crisis(store)
+    engine = build_engine(config, store, notifiers=[ConsoleNotifier(config.notifiers[0], stream=io.StringIO())])
+    fired = {a.rule: a for a in engine.check(NOW)}
+    from playbooks.loader import load_playbooks
+
+    levels = next(p for p in load_playbooks() if p.id == "service-outage").escalation
+    calls = {"list": 0, "find": 0}
+    real_list, real_find = store.list_incidents, store.find_incident
+
+    def listed(*a, **kw):
+        calls["list"] += 1
+        return real_list(*a, **kw)
+
+    def found(*a, **kw):
+        calls["find"] += 1
+        return real_find(*a, **kw)
+
+    store.list_incidents, store.find_incident = listed, found
+    engine.check(NOW + levels[0].after)
+    assert store.get_incident(fired["outage"].incident).escalation_level >= 1
+    assert calls == {"list": 1, "find": 0}
+
+
 def test_escalation_when_nobody_acknowledges(setup):
     config, store = setup
     quiet_week_and_crisis(store)

@@ -334,7 +334,7 @@ def test_an_older_store_gets_the_rollup_when_opened(tmp_path):
     db.close()
     store = SQLiteStore(path)
     assert _rollup(store) == expected and expected
-    assert store._query("PRAGMA user_version")[0][0] == 6
+    assert store._query("PRAGMA user_version")[0][0] == 7
     store.close()
 
 

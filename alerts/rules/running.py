@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 
 from alerts.rules.buckets import SETTLE, grid
 from sadap.store import MentionFilter, Store
-from sadap.store.base import BucketTable, HourCells, MentionRow, RuleRow, TimeField
+from sadap.store.base import SEEN_TERM_FIELDS, BucketTable, HourCells, MentionRow, RuleRow, TimeField, count_buckets
 from sadap.store.query import Query
 
 log = logging.getLogger(__name__)
@@ -595,7 +595,8 @@ class Window:
         key = ((at - start).total_seconds(), originals)
         s = start.timestamp()
         low = s - baseline.total_seconds()
-        edge = min(s, max(low, self.floor + MAX_GAP.total_seconds()))
+        # On a whole hour (the seen-terms table's grid), still inside the rows.
+        edge = min(s, max(low, (self.floor + MAX_GAP.total_seconds()) // 3600 * 3600))
         tf = self.question.time_field
         seen = self.seen.get(key)
         if seen is None or low < seen.low or edge < seen.boundary:
@@ -616,13 +617,16 @@ class Window:
                     recent[term] = t
         missing = [term for term in wanted if term not in recent and term not in seen.last]
         if missing:
-            flt = replace(self.question.flt, time_field=tf, since=_dt(seen.low, at), until=_dt(seen.boundary, at),
-                          collected_until=at, include_duplicates=not originals)
-            assert self.question.group_by is not None
-            found = store.terms_seen(flt, self.question.group_by, sorted(missing))
-            self.queries += 1
-            for term in missing:
-                seen.last[term] = found.get(term)
+            known, ask = self._sightings(store, at, seen, missing, originals)
+            seen.last.update(known)
+            if ask:
+                flt = replace(self.question.flt, time_field=tf, since=_dt(seen.low, at), until=_dt(seen.boundary, at),
+                              collected_until=at, include_duplicates=not originals)
+                assert self.question.group_by is not None
+                found = store.terms_seen(flt, self.question.group_by, sorted(ask))
+                self.queries += 1
+                for term in ask:
+                    seen.last[term] = found.get(term)
             if len(seen.last) > 100_000:  # the oldest answers go first
                 for term in list(seen.last)[: len(seen.last) - 100_000]:
                     del seen.last[term]
@@ -634,6 +638,45 @@ class Window:
             if v is not None and v >= low:
                 out[term] = v
         return out
+
+    def _sightings(self, store: Store, at: datetime, seen: _Seen, terms: list[str], originals: bool,
+                   ) -> tuple[dict[str, float | None], list[str]]:
+        """Per term, its latest sighting in [seen.low, seen.boundary) from the store's seen-terms
+        table (``Store.term_sightings``), and the terms the table cannot answer, which the
+        mentions answer: those in a cell that changed since it was built or holds a mention
+        collected after ``at``, and, for a question that filters on more than sources, those
+        the table has seen (that they were seen nowhere answers every filter)."""
+        q = self.question
+        if seen.boundary <= seen.low:
+            return {t: None for t in terms}, []
+        if q.time_field != "published_at" or q.group_by not in SEEN_TERM_FIELDS or seen.boundary % 3600:
+            return {}, terms
+        cells = store.term_sightings(q.group_by, terms, _dt(seen.low, at), _dt(seen.boundary, at))
+        self.queries += 1
+        if cells is None:
+            return {}, terms
+        plain = replace(q.flt, source_names=(), time_field="published_at") == MentionFilter()
+        sources = frozenset(q.flt.source_names)
+        a = at.timestamp()
+        latest: dict[str, float] = {}
+        unsure: set[str] = set()
+        for term, hour, source, copy, _, published, collected, stale in cells:
+            if (originals and copy) or (sources and source not in sources):
+                continue
+            if not seen.low - 3600 < hour * 3600 < seen.boundary:
+                continue
+            if stale or collected > a:
+                unsure.add(term)
+            elif published > latest.get(term, float("-inf")):
+                latest[term] = published
+        known: dict[str, float | None] = {}
+        ask = []
+        for t in terms:
+            if t in unsure or (t in latest and not plain):
+                ask.append(t)
+            else:
+                known[t] = latest.get(t)
+        return known, ask
 
 
 def baseline_span(window: timedelta) -> timedelta:
@@ -654,28 +697,12 @@ def bucket_rows(
     rows: Iterable[RuleRow], test: Predicate, hits: set[str] | None, tf: str, group_by: str | None,
     lo: float, width: float, n: int, voices: bool,
 ) -> BucketTable:
-    """``Store.bucket_counts`` from rows: per bucket, the mentions (or voices) per key among
-    those collected within ``SETTLE`` of the bucket's end."""
-    settle = SETTLE.total_seconds()
+    """``Store.bucket_counts`` from rows (:func:`sadap.store.base.count_buckets`, as the store
+    counts them): the rows that pass the question's test."""
     hi = lo + width * n
-    counts: BucketTable = {}
-    sets: dict[float, dict[str | None, set[str]]] = {}
-    for r in rows:
-        t = r.time(tf)
-        if not lo <= t < hi or not test(r, hits):
-            continue
-        b = lo + width * int((t - lo) // width)
-        if r.collected > b + width + settle:
-            continue
-        for key in (keys_of(r, group_by) if group_by is not None else (None,)):
-            if voices:
-                sets.setdefault(b, {}).setdefault(key, set()).add(r.voice)
-            else:
-                row = counts.setdefault(b, {})
-                row[key] = row.get(key, 0) + 1
-    if voices:
-        return {b: {k: len(v) for k, v in per.items()} for b, per in sets.items()}
-    return counts
+    items = ((r.time(tf), r.collected, keys_of(r, group_by) if group_by is not None else (None,), r.voice)
+             for r in rows if lo <= r.time(tf) < hi and test(r, hits))
+    return count_buckets(items, lo, width, n, SETTLE.total_seconds(), voices)
 
 
 def tally(rows: Iterable[MentionRow], group_by: str | None, voices: bool) -> dict[str | None, int]:

@@ -336,6 +336,100 @@ def hour_lag(published: float, collected: float) -> tuple[int, int]:
 BucketTable = dict[float, dict[str | None, int]]
 
 
+def count_buckets(
+    items: Iterable[tuple[float, float, Iterable[str | None], str]], lo: float, width: float, n: int, settle: float,
+    voices: bool,
+) -> BucketTable:
+    """The one way baseline buckets are counted from mentions (``Store.bucket_counts`` and the
+    rules' running state both call it): ``items`` are (time, collected, keys, voice) of each
+    mention; per bucket of ``width`` seconds from ``lo`` (``n`` of them), per key, the mentions
+    — or, with ``voices``, the distinct voices — among those collected within ``settle``
+    seconds of the bucket's end."""
+    hi = lo + width * n
+    counts: BucketTable = {}
+    sets: dict[float, dict[str | None, set[str]]] = {}
+    for t, collected, keys, voice in items:
+        if not lo <= t < hi:
+            continue
+        b = lo + width * int((t - lo) // width)
+        if collected > b + width + settle:
+            continue
+        for key in keys:
+            if voices:
+                sets.setdefault(b, {}).setdefault(key, set()).add(voice)
+            else:
+                row = counts.setdefault(b, {})
+                row[key] = row.get(key, 0) + 1
+    if voices:
+        return {b: {k: len(v) for k, v in per.items()} for b, per in sets.items()}
+    return counts
+
+
+#: A new mention collected this long before the newest stored one moves the change mark
+#: (``Store.changes``): rule state reads increments by collection time, and this one is older.
+LATE_WRITE = timedelta(hours=1)
+
+
+#: The fields whose terms the store keeps a seen-terms table of (what ``new_term`` can watch).
+#: Not authors or anything else personal: the table holds words, hashtags and watched names.
+SEEN_TERM_FIELDS: tuple[str, ...] = ("hashtag", "keyword", "entity")
+
+#: A seen-terms cell (``Store.term_sightings``): term, hour (published epoch // 3600, as
+#: :func:`hour_lag`), source name, copy (1: a near-duplicate), mentions, the latest publication
+#: and the latest collection time among them (epoch seconds), and stale (1: a mention left the
+#: cell since it was built — re-enriched or erased — so the two latest times may be too late:
+#: ask the mentions about this term).
+TermCell = tuple[str, int, str, int, int, float, float, int]
+
+
+#: Seen-terms changes of one write: cell (field, term, hour, source name, copy) -> [mentions added
+#: less removed, latest publication and collection time added, (publication, collection) of the
+#: mentions removed, and of those added after a removal].
+SeenDelta = dict[tuple[str, str, int, str, int], list[Any]]
+_NO_TIME = -1e300  # below every real time
+
+
+def seen_change(delta: SeenDelta, m: Mention, collected: float, sign: int) -> None:
+    """Add (``sign`` 1) or remove (-1) a mention, stored with this collection time, to ``delta``."""
+    seen_change_of(delta, m.published_at.timestamp(), collected, m.source_name, m.duplicate_of is not None,
+                   {"hashtag": m.hashtags, "keyword": m.keywords, "entity": m.entities}, sign)
+
+
+def seen_change_of(delta: SeenDelta, published: float, collected: float, source_name: str, copy: bool,
+                   values: dict[str, Sequence[str]], sign: int) -> None:
+    """:func:`seen_change` from a mention's stored fields (``values``: its terms per field)."""
+    hour = int(published / 3600)  # as hour_lag
+    for f in SEEN_TERM_FIELDS:
+        for term in set(values.get(f) or ()):
+            key = (f, term, hour, source_name, 1 if copy else 0)
+            cell = delta.get(key)
+            if cell is None:
+                cell = delta[key] = [0, _NO_TIME, _NO_TIME, [], []]
+            cell[0] += sign
+            if sign > 0:
+                if published > cell[1]:
+                    cell[1] = published
+                if collected > cell[2]:
+                    cell[2] = collected
+                if cell[3]:  # what came back after leaving (an unchanged re-upsert) keeps the cell exact
+                    cell[4].append((published, collected))
+            else:
+                cell[3].append((published, collected))
+
+
+def seen_rows(delta: SeenDelta) -> list[tuple[str, str, int, str, int, int, float, float, int]]:
+    """What a write changes in the seen-terms table: per cell, (field, term, hour, source name,
+    copy, mentions to add, latest publication and collection time to fold in, stale). A cell a
+    mention left goes stale, unless the same mention with the same times came back in the same
+    write (an unchanged re-upsert changes nothing)."""
+    rows = []
+    for key, (n, published, collected, removed, added) in delta.items():
+        stale = 1 if removed and any(p not in added for p in removed) else 0
+        if n or stale:
+            rows.append((*key, n, published, collected, stale))
+    return rows
+
+
 @dataclass
 class Delivery:
     """One notification to one notifier, kept in the store's outbox until it is sent or given up.
@@ -460,31 +554,12 @@ class Store(ABC):
         ``settle`` of the bucket's end. ``flt``'s own time bounds are ignored. Backends may
         answer in one aggregation; this generic one reads rows."""
         lo = origin.timestamp()
-        width = step.total_seconds()
-        hi = lo + width * buckets
         rows = self.mention_rows(
             replace(flt, since=origin, until=origin + step * buckets, collected_until=origin + step * buckets + settle),
             group_by,
         )
-        sets: dict[float, dict[str | None, set[str]]] = {}
-        counts: BucketTable = {}
-        for r in rows:
-            t = r.time(flt.time_field)
-            if not lo <= t < hi:
-                continue
-            b = lo + width * int((t - lo) // width)
-            if r.collected > b + width + settle.total_seconds():
-                continue
-            keys: tuple[str | None, ...] = r.keys if group_by is not None else (None,)
-            for key in keys:
-                if voices:
-                    sets.setdefault(b, {}).setdefault(key, set()).add(r.voice)
-                else:
-                    row = counts.setdefault(b, {})
-                    row[key] = row.get(key, 0) + 1
-        if voices:
-            return {b: {k: len(v) for k, v in per.items()} for b, per in sets.items()}
-        return counts
+        items = ((r.time(flt.time_field), r.collected, r.keys if group_by is not None else (None,), r.voice) for r in rows)
+        return count_buckets(items, lo, step.total_seconds(), buckets, settle.total_seconds(), voices)
 
     def terms_last_seen(self, flt: MentionFilter, field: str) -> dict[str, float]:
         """Per value of the multi-valued ``field`` (hashtag, keyword, entity) among the matching
@@ -537,9 +612,17 @@ class Store(ABC):
             hits.append(got)
         return RuleRead(found if rows else [], hits, [self.count(c) for c in counts])
 
+    def term_sightings(self, field: str, terms: Sequence[str], since: datetime, until: datetime) -> list[TermCell] | None:
+        """The seen-terms table, kept at write time for the fields of :data:`SEEN_TERM_FIELDS`:
+        the cells of these terms whose published hour overlaps [since, until), or None where
+        the backend keeps no such table (``new_term`` then asks the mentions)."""
+        return None
+
     def changes(self) -> int:
-        """A mark that moves whenever stored mentions are rewritten or erased (not when new ones
-        are added): running rule state that cached answers about older mentions reads again."""
+        """A mark that moves whenever stored mentions are rewritten or erased, or new ones are
+        added with a collection time more than :data:`LATE_WRITE` before the newest stored
+        one (an import of old files; not ordinary new mentions): running rule state that
+        cached answers about older mentions reads again."""
         return 0
 
     def hour_cells(self, since: datetime, until: datetime) -> HourCells | None:

@@ -156,6 +156,12 @@ STATE_PROPERTIES: Json = {
     # The last crawl of each source (the Sources page), one document per source.
     "crawls": {"source": KEYWORD, "finished_at": DATE, "doc": STORED_ONLY},
     "complaint_cases": {"id": KEYWORD, "state": KEYWORD, "received_at": DATE, "doc": STORED_ONLY},
+    # new_term's seen-terms table (Store.term_sightings), kept with every mention write: one
+    # document per term (hashtag, keyword, entity; nothing personal), published hour, source and
+    # copy or not, with the mentions and the latest publication and collection time among them.
+    "seen_terms": {"field": KEYWORD, "term": KEYWORD, "hour": {"type": "long"}, "source_name": KEYWORD,
+                   "copy": {"type": "integer"}, "n": {"type": "long"}, "last_published": {"type": "double"},
+                   "last_collected": {"type": "double"}, "stale": {"type": "integer"}},
     # Hand-corrected labels, one entry per correction (the mention itself carries the result).
     "corrections": {"mention_id": KEYWORD, "actor": KEYWORD, "at": DATE, "seq": {"type": "long"}, "doc": STORED_ONLY},
     "users": {"username": KEYWORD, "role": KEYWORD, "disabled": {"type": "boolean"}, "doc": STORED_ONLY},
@@ -206,6 +212,7 @@ class Names:
         self.complaint_cases = f"{prefix}-complaint-cases"
         self.shares = f"{prefix}-shares"
         self.crawls = f"{prefix}-crawls"
+        self.seen_terms = f"{prefix}-seen-terms"
 
     def monthly(self, year: int, month: int) -> str:
         return f"{self.mentions}-{year:04d}.{month:02d}"
@@ -219,7 +226,8 @@ class Names:
                 "incident_events": self.incident_events, "responses": self.responses, "snoozes": self.snoozes,
                 "assignments": self.assignments, "corrections": self.corrections, "users": self.users,
                 "api_tokens": self.api_tokens, "outbox": self.outbox, "stakeholders": self.stakeholders,
-                "complaint_cases": self.complaint_cases, "shares": self.shares, "crawls": self.crawls}[kind]
+                "complaint_cases": self.complaint_cases, "shares": self.shares, "crawls": self.crawls,
+                "seen_terms": self.seen_terms}[kind]
 
     @property
     def state_indices(self) -> list[str]:

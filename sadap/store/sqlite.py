@@ -21,13 +21,13 @@ from sadap.core.mention import LabelCorrection, Mention
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, hour_lag, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic;
-# 6: mention_hours (the rules' hourly rollup)
+SCHEMA_VERSION = 7  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic;
+# 6: mention_hours (the rules' hourly rollup); 7: seen_terms (new_term's seen-terms table)
 DAY = 86400
 BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.
 
@@ -105,7 +105,25 @@ CREATE TABLE IF NOT EXISTS mention_hours (
     n INTEGER NOT NULL,
     PRIMARY KEY (hour, entity, sentiment, source_name, lag, copy)
 ) WITHOUT ROWID;
--- Moves whenever stored mentions are rewritten or erased (Store.changes).
+-- new_term's seen-terms table (Store.term_sightings), kept in step with every write: per term of
+-- the fields new_term watches (hashtag, keyword, entity; nothing personal), published hour,
+-- source and copy or not, the mentions and the latest publication and collection time among
+-- them. A mention leaving a cell (re-enriched, erased) makes it stale: its latest times may be
+-- too late, and new_term asks the mentions about that term instead.
+CREATE TABLE IF NOT EXISTS seen_terms (
+    field TEXT NOT NULL,
+    term TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    source_name TEXT NOT NULL,
+    copy INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    last_published REAL NOT NULL,
+    last_collected REAL NOT NULL,
+    stale INTEGER NOT NULL,
+    PRIMARY KEY (field, term, hour, source_name, copy)
+) WITHOUT ROWID;
+-- Moves whenever stored mentions are rewritten or erased, or a new one arrives collected long
+-- before the newest (Store.changes).
 CREATE TABLE IF NOT EXISTS store_marks (
     name TEXT PRIMARY KEY,
     n INTEGER NOT NULL
@@ -321,6 +339,16 @@ _REBUILD_HOURS = [
 ]
 
 
+# The seen-terms table from what is stored (a store made before schema 7).
+_REBUILD_SEEN = [
+    "DELETE FROM seen_terms",
+    "INSERT INTO seen_terms SELECT t.field, t.value, CAST(m.published_at / 3600 AS INTEGER) AS h, m.source_name, "
+    "m.duplicate_of IS NOT NULL AS c, COUNT(*), MAX(m.published_at), MAX(m.collected_at), 0 "
+    "FROM mention_terms t JOIN mentions m ON m.id = t.mention_id WHERE t.field IN ('hashtag', 'keyword', 'entity') "
+    "GROUP BY t.field, t.value, h, m.source_name, c",
+]
+
+
 def _ts(value: datetime) -> float:
     return value.astimezone(UTC).timestamp()
 
@@ -402,6 +430,14 @@ class SQLiteStore(Store):
                     if version:
                         log.info("%s: hourly rollup step %d of %d done (%.0f s)", self.path, i + 1, len(_REBUILD_HOURS),
                                  time.monotonic() - started)
+            if version < 7:  # schema 7: new_term's seen-terms table, built once from what is stored
+                if version:
+                    log.info("%s: building the seen-terms table for new_term rules (once)", self.path)
+                started = time.monotonic()
+                for sql in _REBUILD_SEEN:
+                    db.execute(sql)
+                if version:
+                    log.info("%s: seen-terms table built (%.0f s)", self.path, time.monotonic() - started)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
@@ -501,8 +537,10 @@ class SQLiteStore(Store):
                 self._db.execute("BEGIN IMMEDIATE")
                 # Inside the write lock: another process may have stored some of these meanwhile.
                 existing = self._existing(list(by_id))
+                newest = self._db.execute("SELECT MAX(collected_at) FROM mentions").fetchone()[0]
                 deltas: dict[tuple[str, str, int], int] = {}
                 hours: dict[tuple[int, str, str, str, int, int], int] = {}
+                seen: SeenDelta = {}
                 fts: list[tuple[int, str]] = []
                 terms: list[tuple[str, str, str]] = []
                 for m in by_id.values():
@@ -515,12 +553,15 @@ class SQLiteStore(Store):
                             deltas[key] = deltas.get(key, 0) - 1
                         for cell in _hour_keys(old, kept) if old else ():
                             hours[cell] = hours.get(cell, 0) - 1
+                        if old is not None and kept is not None:
+                            seen_change(seen, old, kept, -1)
                         for key, weight in _day_weights(old) if old else ():
                             deltas[key] = deltas.get(key, 0) - weight
                     for key in _day_keys(m):
                         deltas[key] = deltas.get(key, 0) + 1
                     for cell in _hour_keys(m, kept):
                         hours[cell] = hours.get(cell, 0) + 1
+                    seen_change(seen, m, _ts(m.collected_at) if kept is None else kept, 1)
                     for key, weight in _day_weights(m):
                         deltas[key] = deltas.get(key, 0) + weight
                     self._write(m, m.id in existing, fts, terms)
@@ -534,7 +575,10 @@ class SQLiteStore(Store):
                     [(f, v, d, n) for (f, v, d), n in deltas.items() if n],
                 )
                 self._add_hours(hours)
-                if result.updated:
+                self._add_seen(seen)
+                late = newest is not None and any(_ts(by_id[i].collected_at) < newest - LATE_WRITE.total_seconds()
+                                                  for i in result.inserted)
+                if result.updated or late:  # rewritten, or older than what rule state has read
                     self._mark()
                 self._db.execute("COMMIT")
             except BaseException:
@@ -562,6 +606,21 @@ class SQLiteStore(Store):
             self._db.executemany(
                 "DELETE FROM mention_hours WHERE hour=? AND entity=? AND sentiment=? AND source_name=? AND lag=? AND copy=? AND n <= 0",
                 [cell for *cell, n in changed if n < 0])
+
+    def _add_seen(self, delta: SeenDelta) -> None:
+        """Apply a write's changes to seen_terms (inside the caller's transaction); empty cells go."""
+        rows = seen_rows(delta)
+        if not rows:
+            return
+        self._db.executemany(
+            "INSERT INTO seen_terms (field, term, hour, source_name, copy, n, last_published, last_collected, stale) "
+            "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(field, term, hour, source_name, copy) DO UPDATE SET n = n + excluded.n, "
+            "last_published = MAX(last_published, excluded.last_published), "
+            "last_collected = MAX(last_collected, excluded.last_collected), stale = MAX(stale, excluded.stale)", rows)
+        gone = [r[:5] for r in rows if r[5] < 0]
+        if gone:
+            self._db.executemany(
+                "DELETE FROM seen_terms WHERE field=? AND term=? AND hour=? AND source_name=? AND copy=? AND n <= 0", gone)
 
     def _write(self, m: Mention, existing: bool, fts: list[tuple[int, str]], terms: list[tuple[str, str, str]]) -> None:
         """Insert or update ``m``'s row; its full-text row and terms are added to ``fts`` and
@@ -925,6 +984,18 @@ class SQLiteStore(Store):
                 row = self._rule_row(r)
                 originals[row.id] = row
         return HourCells(cells, copies, originals)
+
+    def term_sightings(self, field: str, terms: Sequence[str], since: datetime, until: datetime) -> list[TermCell]:
+        lo, hi = int(_ts(since) // 3600), int(-(-_ts(until) // 3600))
+        wanted = list(dict.fromkeys(terms))
+        out: list[TermCell] = []
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            out.extend(tuple(r) for r in self._query(
+                "SELECT term, hour, source_name, copy, n, last_published, last_collected, stale FROM seen_terms "
+                f"WHERE field = ? AND term IN ({','.join('?' * len(chunk))}) AND hour >= ? AND hour < ?",
+                [field, *chunk, lo, hi]))
+        return out
 
     def count_distinct(self, flt: MentionFilter, fld: str) -> int:
         if fld not in _COLUMNS:
@@ -1409,6 +1480,7 @@ class SQLiteStore(Store):
             try:
                 deltas: dict[tuple[str, str, int], int] = {}
                 hours: dict[tuple[int, str, str, str, int, int], int] = {}
+                seen: SeenDelta = {}
                 for chunk in chunks:
                     marks = ",".join("?" * len(chunk))
                     for doc, collected in db.execute(f"SELECT doc, collected_at FROM mentions WHERE id IN ({marks})", chunk).fetchall():
@@ -1419,6 +1491,7 @@ class SQLiteStore(Store):
                             deltas[key] = deltas.get(key, 0) - weight
                         for cell in _hour_keys(erased, collected):
                             hours[cell] = hours.get(cell, 0) - 1
+                        seen_change(seen, erased, collected, -1)
                     db.execute(f"DELETE FROM assignments WHERE mention_id IN ({marks})", chunk)
                     db.execute(f"DELETE FROM corrections WHERE mention_id IN ({marks})", chunk)
                     rowids = [r[0] for r in db.execute(f"SELECT rowid FROM mentions WHERE id IN ({marks})", chunk)]
@@ -1432,6 +1505,7 @@ class SQLiteStore(Store):
                                [(n, f, v, d) for (f, v, d), n in deltas.items() if n])
                 db.execute("DELETE FROM mention_days WHERE n <= 0")  # no pseudonym kept for an erased author
                 self._add_hours(hours)
+                self._add_seen(seen)  # terms only the erased mentions used are gone with them
                 if counts["mentions"]:
                     self._mark()
                 for row_id, doc in db.execute("SELECT id, doc FROM incidents").fetchall():
