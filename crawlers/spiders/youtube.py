@@ -9,8 +9,9 @@ video (``extras.thread_id``/``thread_title``). The key goes in the ``X-Goog-Api-
 never in a URL.
 
 Quota: a daily budget of units for this source (``daily_quota``; YouTube gives a project
-10,000 a day, reset at midnight Pacific time) is counted in the state; a request that would
-pass it is not made (``sadap/skipped/quota``). Incremental: the newest comment time read per
+10,000 a day, reset at midnight Pacific time) is counted in the state (on several machines, one
+counter in Redis that every worker adds to: the fleet spends at most the budget); a request that
+would pass it is not made (``sadap/skipped/quota``). Incremental: the newest comment time read per
 video is kept, and a re-crawl stops paging at it; a search asks only for videos published
 after the last crawl.
 """
@@ -109,21 +110,20 @@ class YoutubeSpider(ApiSpider):
 
     # -- quota ------------------------------------------------------------
     def _spend(self, method: str) -> bool:
+        # The count is the state's (a file), or on several machines one counter in Redis that every
+        # worker adds to in one step, so the fleet together stays within the day's budget.
         today = now_utc().astimezone(PACIFIC).date().isoformat()
-        quota = self.state.data.setdefault("quota", {})
-        if quota.get("day") != today:
-            quota.update({"day": today, "used": 0})
         cost = COST[method]
-        if quota["used"] + cost > self.daily_quota:
+        taken, used = self.state.spend("quota", today, cost, self.daily_quota)
+        if not taken:
             self.count("skipped/quota")
             if not self._quota_noted:
                 self._quota_noted = True
                 self.logger.warning(
                     "YouTube: daily quota budget of %d units reached (%d used); the rest waits for tomorrow",
-                    self.daily_quota, quota["used"],
+                    self.daily_quota, used,
                 )
             return False
-        quota["used"] += cost
         self.count("youtube/quota_units", cost)
         return True
 
