@@ -177,13 +177,13 @@ class RedisState(SourceState):
         """Take ``cost`` from the counter ``name`` (shared by every worker) unless it would pass
         ``limit``, in one step on the server: ``(taken, the count now)``. ``start``: where a counter
         that does not exist yet begins."""
-        taken, used = self.client.eval(_TAKE, 1, f"{self.counters}:{name}", cost, limit, kept_s, start)  # type: ignore[misc]
+        taken, used = self.client.eval(_TAKE, 1, f"{self.counters}:{name}", cost, limit, kept_s, start)
         return bool(taken), int(used)
 
     def take_up_to(self, name: str, wanted: int, limit: int, kept_s: int = COUNTER_KEPT_S) -> int:
         """As many of ``wanted`` units of the counter ``name`` as are left under ``limit`` (every
         worker takes from the same counter, in one step on the server)."""
-        return int(self.client.eval(_TAKE_UP_TO, 1, f"{self.counters}:{name}", wanted, limit, kept_s))  # type: ignore[arg-type]
+        return int(self.client.eval(_TAKE_UP_TO, 1, f"{self.counters}:{name}", wanted, limit, kept_s))
 
     def spend(self, budget: str, day: str, cost: int, limit: int) -> tuple[bool, int]:
         start = 0

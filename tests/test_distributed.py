@@ -187,8 +187,8 @@ def test_each_worker_spools_to_its_own_folder_and_replay_sees_them_all(tmp_path)
 def _worker(config: Path, worker_id: str, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [PY, "-m", "sadap", "worker", "--config", str(config), "--id", worker_id,
-         # ~4 pages/s per worker: the round outlasts an idle worker's 5-second poll of the shared
-         # queue, so both workers take part (unthrottled, the first one crawls all 120 pages first).
+         # ~4 pages/s per worker: the round outlasts an idle worker's poll of the shared queue (every
+         # second), so both workers take part (unthrottled, the first one crawls all 120 pages first).
          "-s", "DOWNLOAD_DELAY=0.25", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"],
         cwd=config.parent, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )

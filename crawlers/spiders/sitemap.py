@@ -210,9 +210,11 @@ class NewsSitemapSpider(SitemapSpider, ArticleSpider):
         allowed = self._take_pages(len(chosen), meta["sadap_round"])
         if allowed < len(chosen):
             self.count("skipped/max_pages", len(chosen) - allowed)
-        news_of = lambda e: {"title": e["title"], "published": iso(e["published"])}  # noqa: E731
-        return [Request(entry["loc"], callback, meta={**meta, "sadap_news": news_of(entry)})
-                for entry, callback in chosen[:allowed]]
+        return [
+            Request(entry["loc"], callback,
+                    meta={**meta, "sadap_news": {"title": entry["title"], "published": iso(entry["published"])}})
+            for entry, callback in chosen[:allowed]
+        ]
 
     def _take_pages(self, wanted: int, round_mark: str) -> int:
         """How many of ``wanted`` pages this round may still read: ``max_pages`` counted in this
