@@ -158,6 +158,11 @@ def test_compose_runs_redis_one_scheduler_and_n_workers():
     assert services["sadap"]["command"][-1].strip().endswith("sadap run --role scheduler")
     assert services["worker"]["command"] == ["sadap", "worker"]
     assert services["worker"]["deploy"]["replicas"] == "${SADAP_WORKERS:-2}"
+    # The workers get the platforms' keys (they add them to requests); the scheduler does not need them.
+    worker_env = services["worker"]["environment"]
+    assert {"X_BEARER_TOKEN", "YOUTUBE_API_KEY", "FACEBOOK_PAGE_TOKEN"} <= set(worker_env)
+    assert worker_env["SADAP_REDIS_PASSWORD"] == services["sadap"]["environment"]["SADAP_REDIS_PASSWORD"]
+    assert "YOUTUBE_API_KEY" not in services["sadap"]["environment"]
     assert "[distributed]" in services["sadap"]["build"]["dockerfile_inline"]
     config = yaml.safe_load(compose["configs"]["sadap_config"]["content"])
     assert config["distributed"]["redis_url"] == "redis://redis:6379/0"
