@@ -276,3 +276,47 @@ def test_max_pages_is_one_count_for_the_whole_fleet(sitemap_round):
     skipped = sum(_stat(log, "sadap/skipped/max_pages") for log in sitemap_round["logs"])
     assert skipped == CAPPED_PAGES - CAP
 
+
+
+# -- Facebook: max_posts counted in the requests, not in one worker's memory ----------------------------
+def test_facebook_max_posts_travels_with_the_next_page_to_whichever_worker_reads_it(monkeypatch):
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.http import TextResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawlers import distributed as wire
+    from crawlers.spiders.facebook_page import FacebookPageSpider
+
+    monkeypatch.setenv("FACEBOOK_PAGE_TOKEN", "page-token")
+    api = "https://graph.example/v21.0"
+
+    def page(first: int, more: bool) -> TextResponse:
+        posts = [{"id": f"111_{n}", "message": f"{SAYINGS[n % 4]} ({n})", "created_time": "2026-12-01T03:00:00+0000"}
+                 for n in range(first, first + 3)]
+        body = {"data": posts, "paging": {"next": f"{api}/sangthong/posts?after={first + 3}"} if more else {}}
+        return TextResponse(f"{api}/sangthong/posts?after={first}", body=json.dumps(body).encode(),
+                            request=Request(f"{api}/sangthong/posts"))
+
+    def read(spider: FacebookPageSpider, response: TextResponse, **kwargs: Any) -> list[Any]:
+        async def collect() -> list[Any]:
+            return [out async for out in spider.parse(response, **kwargs)]
+
+        return asyncio.run(collect())
+
+    def worker() -> FacebookPageSpider:
+        spider: FacebookPageSpider = FacebookPageSpider.from_crawler(
+            get_crawler(FacebookPageSpider), page_id="sangthong", base_url="https://graph.example", max_posts=5)
+        return spider
+
+    first, second = worker(), worker()  # two workers: the second reads the page the first queued
+    out = read(first, page(0, more=True))
+    posts = [o for o in out if not isinstance(o, Request)]
+    (next_page,) = [o for o in out if isinstance(o, Request) and "/posts" in o.url]
+    assert len(posts) == 3 and next_page.cb_kwargs == {"seen": 3}
+    queued = wire.loads(wire.dumps(next_page.to_dict(spider=first)))  # through Redis, as JSON
+    out = read(second, page(3, more=True), **queued["cb_kwargs"])
+    posts = [o for o in out if not isinstance(o, Request)]
+    assert len(posts) == 2  # 3 + 2 = max_posts, although this worker read no page before
+    assert not [o for o in out if isinstance(o, Request) and "/posts" in o.url]  # and no further page
