@@ -1,14 +1,16 @@
 """Several machines, measured on one: crawl throughput of 1 and 2 `sadap worker` processes sharing
 one queue in Redis, and the time a standby scheduler takes to take over from a killed one.
 
-    python benchmarks/distributed.py crawl --pages 5000 --runs 3 [--workers 1 2] [--engine ensemble-v3]
+    python benchmarks/distributed.py crawl --pages 5000 --runs 3 [--workers 1 2] [--engine ensemble-v3] [--via sitemap]
     python benchmarks/distributed.py failover --runs 3 [--lease 15] [--where redis|sqlite]
 
 crawl: a local site of N generated Thai news pages (tests/thai_site.py: an index linking every
-page), a real redis-server (Debian `redis-server`) on a free port, a fresh SQLite store each run.
+page, read by the `article` spider; or with ``--via sitemap`` a sitemap index of 20 Google News
+sitemaps, read by the `sitemap` spider), a real redis-server (Debian `redis-server`) on a free port, a fresh SQLite store each run.
 The workers start and open their spiders first; the clock starts when the round is pushed (as
 the scheduler does) and stops when the store holds all N mentions. Runs alternate 1 and 2 workers;
-medians are quoted. The site, Redis and the workers all share this machine's cores.
+medians are quoted, and each worker's share of the pages (the site notes who asked: each worker
+sends its id as its User-Agent). The site, Redis and the workers all share this machine's cores.
 
 failover: two `sadap run --role scheduler` processes on one lease; the active one is killed with
 SIGKILL; the time until the other logs that it is active (and evaluates rules) is the takeover.
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,16 +86,21 @@ def _cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def crawl_once(site: ThaiNewsSite, redis: RedisServer, workers: int, engine: str) -> tuple[float, float, float]:
+def crawl_once(
+    site: ThaiNewsSite, redis: RedisServer, workers: int, engine: str, via: str = "article"
+) -> tuple[float, float, float, list[int]]:
     """(seconds from the round's push to all pages stored, the workers' CPU seconds in that time,
-    the machine's mean 1-minute load average sampled every second meanwhile)."""
+    the machine's mean 1-minute load average sampled every second meanwhile, each worker's pages)."""
     redis.client().flushall()
+    site.served.clear()
+    source = (f'{{name: news, kind: article, url: "{site.base_url}/", follow: "/news/"}}' if via == "article" else
+              f'{{name: news, kind: sitemap, url: "{site.base_url}/sitemap_index.xml", max_pages: {site.pages}}}')
     with tempfile.TemporaryDirectory(prefix="sadap-bench-dist-") as tmp:
         folder = Path(tmp)
         (folder / "sadap.yaml").write_text(
             f"data_dir: data\nrules: []\nnotifiers: []\nenrich: {{sentiment_model: {engine}}}\n"
             f'distributed: {{redis_url: "{redis.url}"}}\n'
-            f'sources:\n  - {{name: news, kind: article, url: "{site.base_url}/", follow: "/news/"}}\n',
+            f"sources:\n  - {source}\n",
             encoding="utf-8",
         )
         logs = [folder / f"w{i}.log" for i in range(workers)]
@@ -100,7 +108,7 @@ def crawl_once(site: ThaiNewsSite, redis: RedisServer, workers: int, engine: str
             subprocess.Popen(
                 [PY, "-m", "sadap", "worker", "--config", "sadap.yaml", "--id", f"w{i}", "--log-level", "INFO",
                  "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false",
-                 "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"],
+                 "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", f"USER_AGENT=w{i}"],
                 cwd=folder, stdout=logs[i].open("wb"), stderr=subprocess.STDOUT,
             )
             for i in range(workers)
@@ -124,7 +132,9 @@ def crawl_once(site: ThaiNewsSite, redis: RedisServer, workers: int, engine: str
                     loads.append(os.getloadavg()[0])
                 time.sleep(0.1)
             elapsed = time.monotonic() - start
-            return elapsed, sum(_cpu_seconds(p.pid) for p in procs) - cpu_before, statistics.mean(loads or [0.0])
+            shares = [sum(1 for path, agent in list(site.served) if agent == f"w{i}" and path.startswith("/news/"))
+                      for i in range(workers)]
+            return elapsed, sum(_cpu_seconds(p.pid) for p in procs) - cpu_before, statistics.mean(loads or [0.0]), shares
         finally:
             for proc in procs:
                 proc.send_signal(signal.SIGINT)
@@ -142,19 +152,21 @@ def crawl(args: argparse.Namespace) -> None:
     loads: dict[int, list[float]] = {n: [] for n in args.workers}
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     try:
-        with ThaiNewsSite(args.pages) as site:
+        sitemaps = 20 if args.via == "sitemap" else 0
+        with ThaiNewsSite(args.pages, sitemaps=sitemaps, dated_at=datetime.now(timezone.utc)) as site:
             for run in range(args.runs):
                 for n in args.workers:
-                    seconds, cpu_s, load = crawl_once(site, redis, n, args.engine)
+                    seconds, cpu_s, load, shares = crawl_once(site, redis, n, args.engine, args.via)
                     results[n].append(seconds)
                     cpu[n].append(cpu_s)
                     loads[n].append(load)
                     print(f"run {run + 1}: {n} worker(s): {args.pages} pages in {seconds:.1f} s = "
                           f"{args.pages / seconds:.1f} pages/s; workers' CPU {cpu_s:.1f} s "
-                          f"({1000 * cpu_s / args.pages:.1f} ms a page); load average meanwhile {load:.1f}", flush=True)
+                          f"({1000 * cpu_s / args.pages:.1f} ms a page); load average meanwhile {load:.1f}; "
+                          f"pages per worker {shares}", flush=True)
     finally:
         redis.stop()
-    print(f"\n{args.pages} pages, engine {args.engine}, {os.cpu_count()} CPUs, {args.runs} runs each, "
+    print(f"\n{args.pages} pages via {args.via}, engine {args.engine}, {os.cpu_count()} CPUs, {args.runs} runs each, "
           f"load average at the end {os.getloadavg()[0]:.1f}")
     medians = {}
     for n, times in results.items():
@@ -226,6 +238,8 @@ def main() -> None:
     c.add_argument("--runs", type=int, default=3)
     c.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     c.add_argument("--engine", default="ensemble-v3", help="enrich.sentiment_model (default: the shipped default)")
+    c.add_argument("--via", choices=["article", "sitemap"], default="article",
+                   help="an index page read by the article spider, or a sitemap index read by the sitemap spider")
     f = sub.add_parser("failover")
     f.add_argument("--runs", type=int, default=3)
     f.add_argument("--lease", type=float, default=15.0, help="distributed.lease in seconds (default: the default, 15)")

@@ -92,6 +92,13 @@ class RedisRounds:
     def spider_opened(self, spider: Spider) -> None:
         if hasattr(spider, "round_owner"):
             spider.round_owner = False  # rounds start from Redis, on whichever worker takes them
+        # An idle spider looks at its queue at each engine heartbeat (Scrapy's default: every 5 s).
+        # Here the queue is shared: another worker may fill it at any time, and a worker that looks
+        # only every 5 s misses most of a short round (a sitemap index split into its children).
+        poll = self.crawler.settings.getfloat("SADAP_REDIS_POLL", 1.0)
+        engine = self.crawler.engine
+        if engine is not None and poll > 0 and hasattr(engine, "_SLOT_HEARTBEAT_INTERVAL"):
+            engine._SLOT_HEARTBEAT_INTERVAL = poll  # read when the engine starts, just after this signal
 
     def response_received(self, *args: Any, **kwargs: Any) -> None:
         self.took_part = True

@@ -57,6 +57,8 @@ RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 SPIDER_MIDDLEWARES = {"crawlers.distributed.StartOnSchedule": 10}
 EXTENSIONS = {"crawlers.distributed.RedisRounds": 500}
 SADAP_REDIS_START_KEY = None
+# How often (seconds) an idle worker looks at the shared queue and the start list.
+SADAP_REDIS_POLL = 1.0
 
 ITEM_PIPELINES = {
     "crawlers.pipelines.ValidatePipeline": 100,
@@ -79,6 +81,8 @@ SADAP_ENRICH_WORKERS = 0
 SADAP_STATE_DIR = None
 # Several machines: the Redis key holding each source's state instead (`sadap worker` sets it).
 SADAP_REDIS_STATE_KEY = None
+# ...and the prefix of the budget counters every worker adds to (YouTube's quota, a sitemap's pages).
+SADAP_REDIS_COUNTER_KEY = None
 
 # Scrapy 2.19 uses the asyncio reactor and the current request fingerprinter by default;
 # REQUEST_FINGERPRINTER_IMPLEMENTATION no longer exists there, so it is not set.

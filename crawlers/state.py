@@ -16,6 +16,13 @@ Where it lives:
   both changed the same value, the later one wins. While Redis has no state for a source yet, the
   file of a crawl on one machine (``SADAP_STATE_DIR``, which ``sadap worker`` points at
   ``<data_dir>/crawl-state``) is taken as its start.
+
+Budgets (:meth:`SourceState.spend`), such as YouTube's daily quota, are not part of that merge,
+where two workers' counts would overwrite each other: in a file they are a ``{"day", "used"}``
+object of the state; in Redis one counter per budget and day (``<prefix>:<source>:counter:<name>:<day>``,
+the ``SADAP_REDIS_COUNTER_KEY`` setting), checked and added to in one step on the server
+(``INCRBY`` in a Lua script) by every worker, and expired a few days later. So N workers together
+spend at most the budget, not N times it.
 """
 
 from __future__ import annotations
@@ -71,6 +78,21 @@ class SourceState:
     def sync(self) -> None:
         """Share this copy's changes and take the others' (several machines); a file has no others."""
 
+    #: True where other processes share this state (Redis): budgets and round counts go through it.
+    shared = False
+
+    def spend(self, budget: str, day: str, cost: int, limit: int) -> tuple[bool, int]:
+        """Take ``cost`` units of ``budget`` for ``day`` unless that would pass ``limit``:
+        ``(taken, units used that day)``. A new day starts from zero."""
+        counted = self.data.get(budget)
+        if not isinstance(counted, dict) or counted.get("day") != day:
+            counted = self.data[budget] = {"day": day, "used": 0}
+        used = int(counted.get("used") or 0)
+        if used + cost > limit:
+            return False, used
+        counted["used"] = used + cost
+        return True, used + cost
+
 
 def merge(theirs: Any, base: Any, mine: Any) -> Any:
     """``theirs`` with the changes that turned ``base`` into ``mine`` applied: keys added, changed or
@@ -95,13 +117,48 @@ def merge(theirs: Any, base: Any, mine: Any) -> Any:
     return mine
 
 
+# Check and add in one step on the server: KEYS[1] the counter; ARGV cost, limit, seconds kept, and
+# the count to start from when the counter does not exist yet (a count carried over from a file).
+_TAKE = """
+local used = tonumber(redis.call('get', KEYS[1]) or '-1')
+if used < 0 then
+  used = tonumber(ARGV[4])
+  redis.call('set', KEYS[1], used, 'EX', tonumber(ARGV[3]))
+end
+local cost, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+if used + cost > limit then
+  return {0, used}
+end
+used = used + cost
+redis.call('set', KEYS[1], used, 'EX', tonumber(ARGV[3]))
+return {1, used}
+"""
+
+# As much of ARGV[1] as is left under the limit ARGV[2] (possibly nothing), taken in one step.
+_TAKE_UP_TO = """
+local used = tonumber(redis.call('get', KEYS[1]) or '0')
+local grant = math.max(0, math.min(tonumber(ARGV[1]), tonumber(ARGV[2]) - used))
+if grant > 0 then
+  redis.call('set', KEYS[1], used + grant, 'EX', tonumber(ARGV[3]))
+end
+return grant
+"""
+
+#: How long a day's budget counter is kept in Redis (a day in any time zone, and then some).
+COUNTER_KEPT_S = 3 * 24 * 3600
+
+
 class RedisState(SourceState):
     """The state as one JSON value in Redis, shared by every worker (see the module docstring)."""
 
-    def __init__(self, client: Redis, key: str, seed: SourceState | None = None) -> None:
+    shared = True
+
+    def __init__(self, client: Redis, key: str, seed: SourceState | None = None, counters: str | None = None) -> None:
         super().__init__(None)
         self.client = client
         self.key = key
+        #: Prefix of the budget counters (``<prefix>:<source>:counter``).
+        self.counters = counters or f"{key}:counter"
         self._base: dict[str, Any] = {}
         self._read()
         if seed is not None and seed.data and not self.client.exists(self.key):
@@ -114,7 +171,30 @@ class RedisState(SourceState):
         # scrapy-redis's connection helper: REDIS_URL and REDIS_PARAMS (password from the environment).
         from scrapy_redis.connection import get_redis_from_settings
 
-        return cls(get_redis_from_settings(settings), key, seed)
+        return cls(get_redis_from_settings(settings), key, seed, settings.get("SADAP_REDIS_COUNTER_KEY"))
+
+    def take(self, name: str, cost: int, limit: int, kept_s: int = COUNTER_KEPT_S, start: int = 0) -> tuple[bool, int]:
+        """Take ``cost`` from the counter ``name`` (shared by every worker) unless it would pass
+        ``limit``, in one step on the server: ``(taken, the count now)``. ``start``: where a counter
+        that does not exist yet begins."""
+        taken, used = self.client.eval(_TAKE, 1, f"{self.counters}:{name}", cost, limit, kept_s, start)
+        return bool(taken), int(used)
+
+    def take_up_to(self, name: str, wanted: int, limit: int, kept_s: int = COUNTER_KEPT_S) -> int:
+        """As many of ``wanted`` units of the counter ``name`` as are left under ``limit`` (every
+        worker takes from the same counter, in one step on the server)."""
+        return int(self.client.eval(_TAKE_UP_TO, 1, f"{self.counters}:{name}", wanted, limit, kept_s))
+
+    def spend(self, budget: str, day: str, cost: int, limit: int) -> tuple[bool, int]:
+        start = 0
+        counted = self.data.get(budget)
+        if isinstance(counted, dict):
+            # A count kept in the state itself (a file from one machine, or an earlier version): today's
+            # carries on in the counter; from now on the count lives only there.
+            if counted.get("day") == day:
+                start = int(counted.get("used") or 0)
+            self.data.pop(budget, None)
+        return self.take(f"{budget}:{day}", cost, limit, start=start)
 
     @staticmethod
     def _parse(raw: bytes | str | None, key: str) -> dict[str, Any]:

@@ -158,6 +158,11 @@ def test_compose_runs_redis_one_scheduler_and_n_workers():
     assert services["sadap"]["command"][-1].strip().endswith("sadap run --role scheduler")
     assert services["worker"]["command"] == ["sadap", "worker"]
     assert services["worker"]["deploy"]["replicas"] == "${SADAP_WORKERS:-2}"
+    # The workers get the platforms' keys (they add them to requests); the scheduler does not need them.
+    worker_env = services["worker"]["environment"]
+    assert {"X_BEARER_TOKEN", "YOUTUBE_API_KEY", "FACEBOOK_PAGE_TOKEN"} <= set(worker_env)
+    assert worker_env["SADAP_REDIS_PASSWORD"] == services["sadap"]["environment"]["SADAP_REDIS_PASSWORD"]
+    assert "YOUTUBE_API_KEY" not in services["sadap"]["environment"]
     assert "[distributed]" in services["sadap"]["build"]["dockerfile_inline"]
     config = yaml.safe_load(compose["configs"]["sadap_config"]["content"])
     assert config["distributed"]["redis_url"] == "redis://redis:6379/0"
@@ -187,8 +192,8 @@ def test_each_worker_spools_to_its_own_folder_and_replay_sees_them_all(tmp_path)
 def _worker(config: Path, worker_id: str, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [PY, "-m", "sadap", "worker", "--config", str(config), "--id", worker_id,
-         # ~4 pages/s per worker: the round outlasts an idle worker's 5-second poll of the shared
-         # queue, so both workers take part (unthrottled, the first one crawls all 120 pages first).
+         # ~4 pages/s per worker: the round outlasts an idle worker's poll of the shared queue (every
+         # second), so both workers take part (unthrottled, the first one crawls all 120 pages first).
          "-s", "DOWNLOAD_DELAY=0.25", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"],
         cwd=config.parent, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )

@@ -2,7 +2,13 @@
 
 ``/`` lists every article (``/news/<n>.html``); each page has a headline, a time and a body of
 Thai sentences chosen by its number, so no two pages have the same text. Served by a threaded
-HTTP server on 127.0.0.1 (free port); ``requests`` counts the pages served.
+HTTP server on 127.0.0.1 (free port); ``requests`` counts the pages served, ``served`` lists
+``(path, User-Agent)`` of each request.
+
+With ``sitemaps=K`` the site also has a sitemap index, ``/sitemap_index.xml``, naming K Google
+News sitemaps ``/sitemap-<k>.xml``; sitemap k lists the pages n with ``n % K == k``, each with a
+``news:title`` of its own (``ข่าวจากแผนผัง: <headline>``) and a publication date of
+``dated_at`` (default: the page's own time) minus ``n - first`` minutes.
 """
 
 from __future__ import annotations
@@ -68,8 +74,34 @@ def page(n: int) -> str:
     )
 
 
-def index(pages: int) -> str:
-    links = "".join(f'<li><a href="/news/{n}.html">ข่าวฉบับที่ {n}</a></li>' for n in range(pages))
+SITEMAP_TITLE = "ข่าวจากแผนผัง: "
+
+
+def sitemap_index(base: str, sitemaps: int, dated_at: datetime) -> str:
+    children = "".join(
+        f"<sitemap><loc>{base}/sitemap-{k}.xml</loc><lastmod>{dated_at.isoformat()}</lastmod></sitemap>"
+        for k in range(sitemaps)
+    )
+    return ('<?xml version="1.0" encoding="UTF-8"?>'
+            f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>')
+
+
+def news_sitemap(base: str, numbers: list[int], dated_at: datetime | None, first: int = 0) -> str:
+    rows = []
+    for n in numbers:
+        headline, when, _ = article(n)
+        published = (dated_at - timedelta(minutes=n - first)).isoformat() if dated_at else when
+        rows.append(
+            f"<url><loc>{base}/news/{n}.html</loc><news:news><news:publication><news:name>ข่าวแสงทอง</news:name>"
+            f"<news:language>th</news:language></news:publication><news:publication_date>{published}"
+            f"</news:publication_date><news:title>{SITEMAP_TITLE}{headline}</news:title></news:news></url>"
+        )
+    return ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">' + "".join(rows) + "</urlset>")
+
+
+def index(pages: int, first: int = 0) -> str:
+    links = "".join(f'<li><a href="/news/{n}.html">ข่าวฉบับที่ {n}</a></li>' for n in range(first, first + pages))
     return f'<!doctype html><html lang="th"><head><meta charset="utf-8"><title>ข่าวแสงทอง</title></head><body><ul>{links}</ul></body></html>'
 
 
@@ -82,11 +114,15 @@ class _QuietServer(ThreadingHTTPServer):
 class ThaiNewsSite:
     """``with ThaiNewsSite(5000) as site:`` serves ``site.base_url``."""
 
-    def __init__(self, pages: int) -> None:
+    def __init__(self, pages: int, *, first: int = 0, sitemaps: int = 0, dated_at: datetime | None = None) -> None:
         self.pages = pages
+        self.first = first  # pages are numbered first .. first + pages - 1
+        self.sitemaps = sitemaps
+        self.dated_at = dated_at
         self.requests = 0
+        self.served: list[tuple[str, str]] = []
         self._lock = threading.Lock()
-        self._index = index(pages).encode("utf-8")
+        self._index = index(pages, first).encode("utf-8")
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -96,9 +132,11 @@ class ThaiNewsSite:
                 body = site.body(self.path)
                 with site._lock:
                     site.requests += 1
+                    site.served.append((self.path, self.headers.get("User-Agent", "")))
                 self.send_response(200 if body is not None else 404)
                 data = body or b"not found"
-                self.send_header("Content-Type", "text/html; charset=utf-8" if body else "text/plain")
+                kind = "application/xml; charset=utf-8" if self.path.endswith(".xml") else "text/html; charset=utf-8"
+                self.send_header("Content-Type", kind if body else "text/plain")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -115,8 +153,15 @@ class ThaiNewsSite:
             return self._index
         if path.startswith("/news/") and path.endswith(".html"):
             number = path[len("/news/") : -len(".html")]
-            if number.isdigit() and int(number) < self.pages:
+            if number.isdigit() and self.first <= int(number) < self.first + self.pages:
                 return page(int(number)).encode("utf-8")
+        if self.sitemaps and path == "/sitemap_index.xml":
+            return sitemap_index(self.base_url, self.sitemaps, self.dated_at or START).encode("utf-8")
+        if self.sitemaps and path.startswith("/sitemap-") and path.endswith(".xml"):
+            k = path[len("/sitemap-") : -len(".xml")]
+            if k.isdigit() and int(k) < self.sitemaps:
+                numbers = [n for n in range(self.first, self.first + self.pages) if n % self.sitemaps == int(k)]
+                return news_sitemap(self.base_url, numbers, self.dated_at, self.first).encode("utf-8")
         return None
 
     def __enter__(self) -> ThaiNewsSite:

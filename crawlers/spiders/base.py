@@ -49,6 +49,10 @@ class SourceSpider(scrapy.Spider):
     #: adds :meth:`auth_headers` to their requests at download time, so that no request waiting in a
     #: queue (Redis, when crawling on several machines) ever holds a key.
     uses_auth: ClassVar[bool] = False
+    #: True where a crawl reads one site (or one API): a worker on the shared queue then takes from
+    #: it only as many requests as it may send that site at once (``CONCURRENT_REQUESTS_PER_DOMAIN``).
+    #: False for spiders that read pages on many sites (Google News's publishers).
+    one_site: ClassVar[bool] = True
 
     def __init__(self, url: str | None = None, source: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -90,16 +90,10 @@ class FacebookPageSpider(ApiSpider):
         self.comments_for = parse_duration_setting(comments_for)
         self.max_posts = int(max_posts)
         self.token = self.env_secret(page_token_env, "page_token_env")
-        self._posts = 0
-
-    def begin_round(self) -> None:
-        super().begin_round()
-        self._posts = 0
-
-    def end_round(self, reason: str) -> None:
-        self._posts = 0
 
     def _get(self, url: str, callback: Any, **cb_kwargs: Any) -> Request:
+        # What a callback needs travels in the request (cb_kwargs), not in this process: on several
+        # machines the next page may be read by another worker (the posts counted against max_posts).
         return self.api_request(_without_token(url), callback, cb_kwargs=cb_kwargs)
 
     def auth_headers(self) -> dict[str, str]:
@@ -145,7 +139,7 @@ class FacebookPageSpider(ApiSpider):
         return None
 
     # -- posts and comments ---------------------------------------------------
-    async def parse(self, response: Response, **kwargs: Any) -> AsyncIterator[MentionItem | Request]:
+    async def parse(self, response: Response, seen: int = 0, **kwargs: Any) -> AsyncIterator[MentionItem | Request]:
         data, retry = await self.read(response)
         if retry is not None:
             yield retry
@@ -153,9 +147,9 @@ class FacebookPageSpider(ApiSpider):
             return
         posts = self.state.data.setdefault("posts", {})
         for post in data.get("data") or []:
-            if self._posts >= self.max_posts:
+            if seen >= self.max_posts:
                 return
-            self._posts += 1
+            seen += 1
             pid = str(post.get("id"))
             if pid not in posts:
                 reactions = ((post.get("reactions") or {}).get("summary") or {}).get("total_count")
@@ -179,8 +173,8 @@ class FacebookPageSpider(ApiSpider):
                 before=str(posts[pid].get("newest", "")),
             )
         more = (data.get("paging") or {}).get("next")
-        if more and self._posts < self.max_posts:
-            yield self._get(more, self.parse)
+        if more and seen < self.max_posts:
+            yield self._get(more, self.parse, seen=seen)
 
     async def parse_comments(
         self, response: Response, pid: str, title: str | None, before: str

@@ -56,6 +56,7 @@ class GoogleNewsSpider(ArticleSpider):
     name = "google_news"
     label = ("กูเกิลนิวส์", "Google News")
     Options = GoogleNewsOptions  # type: ignore[assignment]  # (ArticleSpider narrowed it to ArticleOptions)
+    one_site = False  # the feed, then articles on each publisher's site
 
     def __init__(
         self,

@@ -9,8 +9,9 @@ video (``extras.thread_id``/``thread_title``). The key goes in the ``X-Goog-Api-
 never in a URL.
 
 Quota: a daily budget of units for this source (``daily_quota``; YouTube gives a project
-10,000 a day, reset at midnight Pacific time) is counted in the state; a request that would
-pass it is not made (``sadap/skipped/quota``). Incremental: the newest comment time read per
+10,000 a day, reset at midnight Pacific time) is counted in the state (on several machines, one
+counter in Redis that every worker adds to: the fleet spends at most the budget); a request that
+would pass it is not made (``sadap/skipped/quota``). Incremental: the newest comment time read per
 video is kept, and a re-crawl stops paging at it; a search asks only for videos published
 after the last crawl.
 """
@@ -109,21 +110,20 @@ class YoutubeSpider(ApiSpider):
 
     # -- quota ------------------------------------------------------------
     def _spend(self, method: str) -> bool:
+        # The count is the state's (a file), or on several machines one counter in Redis that every
+        # worker adds to in one step, so the fleet together stays within the day's budget.
         today = now_utc().astimezone(PACIFIC).date().isoformat()
-        quota = self.state.data.setdefault("quota", {})
-        if quota.get("day") != today:
-            quota.update({"day": today, "used": 0})
         cost = COST[method]
-        if quota["used"] + cost > self.daily_quota:
+        taken, used = self.state.spend("quota", today, cost, self.daily_quota)
+        if not taken:
             self.count("skipped/quota")
             if not self._quota_noted:
                 self._quota_noted = True
                 self.logger.warning(
                     "YouTube: daily quota budget of %d units reached (%d used); the rest waits for tomorrow",
-                    self.daily_quota, quota["used"],
+                    self.daily_quota, used,
                 )
             return False
-        quota["used"] += cost
         self.count("youtube/quota_units", cost)
         return True
 
@@ -243,16 +243,20 @@ class YoutubeSpider(ApiSpider):
                 yield request
 
     # -- comments ---------------------------------------------------------
-    def _threads(self, vid: str, title: str | None, page_token: str | None, page: int) -> Request | None:
+    def _threads(
+        self, vid: str, title: str | None, page_token: str | None, page: int, before: str | None = None
+    ) -> Request | None:
         params: dict[str, Any] = {
             "part": "snippet,replies", "videoId": vid, "maxResults": 100, "order": "time", "textFormat": "plainText",
         }
         if page_token:
             params["pageToken"] = page_token
-        return self._call("commentThreads", params, self.parse_threads, vid=vid, title=title, page=page)
+        # The mark a page compares with travels with it (on several machines another worker may read it).
+        extra = {} if before is None else {"before": before}
+        return self._call("commentThreads", params, self.parse_threads, vid=vid, title=title, page=page, **extra)
 
     async def parse_threads(
-        self, response: Response, vid: str, title: str | None, page: int
+        self, response: Response, vid: str, title: str | None, page: int, before: str | None = None
     ) -> AsyncIterator[MentionItem | Request]:
         data, retry = await self.read(response)
         if retry is not None:
@@ -260,9 +264,10 @@ class YoutubeSpider(ApiSpider):
         if not isinstance(data, dict):
             return
         video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": title, "newest": ""})
-        before = str(video.get("newest_read", video.get("newest", "")))
+        if before is None:  # the first page: the mark this crawl compares with, before it moves
+            before = str(video.get("newest_read", video.get("newest", "")))
         if page == 1:
-            video["newest_read"] = video.get("newest", "")  # the mark this crawl compares with
+            video["newest_read"] = video.get("newest", "")
             before = str(video["newest_read"])
         reached_old = False
         for thread in data.get("items") or []:
@@ -291,7 +296,7 @@ class YoutubeSpider(ApiSpider):
                     yield request
         token = data.get("nextPageToken")
         if token and not reached_old and page < self.max_comment_pages:
-            request = self._threads(vid, title, str(token), page + 1)
+            request = self._threads(vid, title, str(token), page + 1, before)
             if request:
                 yield request
 

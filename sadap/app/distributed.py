@@ -12,7 +12,8 @@
 
 Redis keys (prefix ``distributed.key_prefix``): ``<prefix>:<source>:requests`` (the queue),
 ``<prefix>:<source>:dupefilter``, ``<prefix>:<source>:start``, ``<prefix>:<source>:state`` (the
-source's incremental state, crawlers/state.py), ``<prefix>:<source>:round`` (when the current round
+source's incremental state, crawlers/state.py), ``<prefix>:<source>:counter:<name>:<day or round>``
+(budgets every worker adds to: YouTube's daily quota, a sitemap's pages a round), ``<prefix>:<source>:round`` (when the current round
 was pushed) with ``<prefix>:<source>:report:<round>`` (the workers' counts for its crawl report,
 kept a week) and ``<prefix>:scheduler:lease``.
 """
@@ -81,6 +82,8 @@ def scrapy_settings(config: Config, source: str) -> dict[str, Any]:
         "SADAP_REDIS_START_KEY": key(config, source, "start"),
         # Incremental state (last ids, cursors, dates) shared by the workers, not one copy per worker.
         "SADAP_REDIS_STATE_KEY": key(config, source, "state"),
+        # Budgets every worker adds to in one step (YouTube's daily quota, a sitemap's pages a round).
+        "SADAP_REDIS_COUNTER_KEY": key(config, source, "counter"),
     }
 
 

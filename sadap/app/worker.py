@@ -150,6 +150,14 @@ def run_worker(
         crawler = process.create_crawler(SPIDERS[source.kind])
         # Its own queue, filter and start list (settings are frozen only when the crawl starts).
         crawler.settings.setdict(scrapy_settings(config, source.name), priority="cmdline")
+        if SPIDERS[source.kind].one_site:
+            # Take from the shared queue only what this worker may download at once from the source's
+            # site: Scrapy's downloader would otherwise take up to CONCURRENT_REQUESTS (16) of them and
+            # hold them behind its per-site limit and delay while the other workers stand idle. (Above
+            # the project's settings, which process.crawl() applies again; below a -s CONCURRENT_REQUESTS.)
+            crawler.settings.set(
+                "CONCURRENT_REQUESTS", crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), priority="spider"
+            )
         reports.append(RoundReports(config, source.name, crawler, client, store, errors))
         process.crawl(crawler, **source.spider_arguments())
     log.info("worker %s: %d source(s) on the shared queue", config.worker_id, len(chosen))
