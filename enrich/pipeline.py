@@ -22,7 +22,11 @@ from enrich.spam import spam_score
 from enrich.stakeholders import StakeholderTagger
 from enrich.tokenize import tokenize
 from enrich.csr import CsrLexicon
+from enrich import voc_versions
 from enrich.voc import Lexicons, LexiconSettings
+from enrich.voc_model import DEFAULT_VOC, SHIPPED_MODEL, Features, VocModel, featurize
+from enrich.voc_model import apply as apply_voc_model
+from enrich.voc_model import get_model as get_voc_model
 from sadap.core.mention import Complaint, Mention, Sentiment, SentimentLabel
 
 __all__ = ["MAX_TEXT", "Enricher", "hashtags"]  # hashtags: moved to enrich.hashtags, still importable here
@@ -61,6 +65,9 @@ class EnrichSettings(LexiconSettings, Protocol):
 
     @property
     def news(self) -> NewsSettings: ...
+
+    @property
+    def voc(self) -> str: ...
 
 
 class WatchedEntity(Protocol):
@@ -127,6 +134,8 @@ class Enricher:
         lexicons: Lexicons | None = None,
         csr: CsrLexicon | None = None,
         news: NewsSettings | None = None,
+        voc: str = DEFAULT_VOC,
+        voc_model: Path | None = None,
     ):
         entities = list(entities)
         words = set(custom_words)
@@ -145,6 +154,14 @@ class Enricher:
         #: Registered stakeholders to tag mentions with (the app builds it from the store's
         #: registry; enrichment never reads the store). None: no ``stakeholders`` tagging.
         self.stakeholders: StakeholderTagger | None = None
+        #: Expectation and complaint: ``rules`` (enrich.voc alone) or ``learned`` (enrich.voc_model
+        #: decides over the rules' result), from ``voc_model`` (default: the shipped model).
+        self.voc = voc
+        self.voc_model_path = voc_model or SHIPPED_MODEL
+
+    @property
+    def voc_model(self) -> VocModel | None:
+        return get_voc_model(self.voc_model_path) if self.voc == "learned" else None
 
     @property
     def news_reader(self) -> NewsReader:
@@ -184,6 +201,9 @@ class Enricher:
             lexicons=Lexicons.from_config(config.enrich),
             csr=CsrLexicon(config.enrich.csr),
             news=config.enrich.news,
+            voc=config.enrich.voc,
+            # the organisation's own trained classifier (`sadap train`) when one is active
+            voc_model=voc_versions.active_model(config.data_path),
         )
 
     @staticmethod
@@ -206,7 +226,9 @@ class Enricher:
             update["extras"] = {k: _mask_value(v) for k, v in m.extras.items()}
         return m.model_copy(update=update)
 
-    def enrich(self, mentions: Sequence[Mention]) -> list[Mention]:
+    def enrich(self, mentions: Sequence[Mention], features: list[Features | None] | None = None) -> list[Mention]:
+        """Enrich ``mentions``. ``features`` (a list, for fitting the voice-of-customer classifier)
+        receives each mention's classifier features (None for news and texts without words)."""
 
         out: list[Mention] = []
         texts: list[str] = []
@@ -272,6 +294,8 @@ class Enricher:
                 labels[i] = result
         lexicons = self.lexicons
         csr = self.csr
+        voc_model = self.voc_model
+        learned: list[tuple[Mention, Any, Features]] = []
         for i, (sentences, sentence_tokens) in news.items():
             m = out[i]
             title = normalize(m.title or "")
@@ -298,4 +322,14 @@ class Enricher:
             m.expectation = voc.expectation
             m.category = voc.category
             m.complaint = Complaint(is_complaint=voc.is_complaint, type=voc.complaint_type)
+            if (voc_model is not None or features is not None) and voc.flags:  # flags: it has words
+                row = featurize(words, label, score, voc)
+                learned.append((m, voc, row))
+        if features is not None:
+            rows = {id(m): row for m, _, row in learned}
+            features.extend(rows.get(id(m)) for m in out)
+        if voc_model is not None and learned:
+            for (m, voc, _), (expectation, is_complaint, _p) in zip(learned, voc_model.decide([r for _, _, r in learned])):
+                m.expectation, is_complaint, ctype = apply_voc_model(voc, expectation, is_complaint)
+                m.complaint = Complaint(is_complaint=is_complaint, type=ctype)
         return out

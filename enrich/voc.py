@@ -286,6 +286,10 @@ class VocResult:
     complaint_type: str | None = None
     hits: dict[str, list[str]] = field(default_factory=dict)
     sentiment: Literal["neg"] | None = None  # set when rule 5 reads a praise message as a complaint
+    # What the learned classifier (enrich/voc_model.py) reads besides the hits: the rules' flags
+    # and the type a complaint would get (a complaint the model finds where the rules found none).
+    flags: dict[str, bool] = field(default_factory=dict)
+    fallback_type: str | None = None
 
 
 class Lexicons:
@@ -461,9 +465,8 @@ class Lexicons:
         else:
             complaining = (sentiment in ("neu", "q", None) and bool(signals)) or mixed
         is_complaint = complaining and about_org
-        complaint_type = None
-        if is_complaint:
-            complaint_type = best_type or self.category_types.get(category) or OTHER
+        fallback_type = best_type or self.category_types.get(category) or OTHER
+        complaint_type = fallback_type if is_complaint else None
 
         d, s, x = len(delighted), len(satisfied), len(disappointed)
         expectation: ExpectationLevel
@@ -499,6 +502,9 @@ class Lexicons:
             expectation = "none"
         return VocResult(
             sentiment="neg" if sarcasm else None,
+            flags={"about_org": about_org, "mixed": mixed, "sarcasm": sarcasm, "wishing": wishing,
+                   "complaining": complaining, "mood_only": bool(disappointed) and all(k in self.mood_words for k in disappointed)},
+            fallback_type=fallback_type,
             expectation=expectation,
             category=category,
             is_complaint=is_complaint,

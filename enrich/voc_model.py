@@ -1,0 +1,200 @@
+"""The learned voice-of-customer classifier: expectation and the complaint flag, decided by two
+small logistic regressions over what the rules found (``enrich.voc``), the sentiment engine's
+answer and the message's words.
+
+The rules stay the explanation: their hits, category and complaint type are kept. The model
+reads, for each mention,
+
+* the rules' outputs (:class:`enrich.voc.VocResult`): their expectation and complaint flag, the
+  number of hits of each lexicon class (strong praise, mild praise, disappointment, complaint
+  signals, categories, complaint types) and their flags (about an offer, mixed review, sarcasm,
+  a wish, mood words only);
+* the sentiment engine's label and its probability;
+* hashed word unigrams and bigrams (``zlib.crc32`` into 2^14 buckets), and the category and
+  complaint type the rules found, alone and crossed with the sentiment label;
+
+and decides the expectation (4 classes, softmax) and whether the mention is a complaint
+(a sigmoid with a threshold). A complaint the rules did not see takes the type the rules would
+give it (their fallback: the type words, else the category's type, else ``other``); a complaint
+the model rejects has no type.
+
+Inference is plain numpy from a ``.npz`` (``enrich/models/voc-learned-v1.npz``, or an
+organisation's version from ``sadap train``: ``<data dir>/models/voc/vN/voc-learned.npz``).
+It is fitted by :mod:`enrich.training.train_voc` (numpy only, no scikit-learn).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from sadap.core.errors import InputError
+from sadap.core.mention import ExpectationLevel
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from enrich.voc import VocResult
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+SHIPPED_MODEL = MODELS_DIR / "voc-learned-v1.npz"
+FEATURES_VERSION = 1
+HASH_BITS = 14
+EXPECTATIONS: tuple[ExpectationLevel, ...] = ("delighted", "satisfied", "disappointed", "none")
+SENTIMENTS = ("pos", "neu", "neg", "q")
+COUNTED = ("delighted", "satisfied", "disappointed", "signals", "categories", "complaint_types")
+FLAGS = ("about_org", "mixed", "sarcasm", "wishing", "complaining", "mood_only")
+# The dense features, in column order (the hashed ones follow them).
+DENSE = (
+    *(f"sentiment={s}" for s in SENTIMENTS), "sentiment_probability",
+    *(f"rules_expectation={e}" for e in EXPECTATIONS), "rules_complaint",
+    *(f"flag:{f}" for f in FLAGS), *(f"hits:{c}" for c in COUNTED), "log_words",
+)
+N_DENSE = len(DENSE)
+VocEngine = Literal["rules", "learned"]
+VOC_ENGINES: tuple[str, ...] = ("rules", "learned")
+DEFAULT_VOC: VocEngine = "learned"
+_WORDY = re.compile(r"\w")
+_lock = threading.Lock()
+_cache: dict[Path, "VocModel"] = {}
+
+
+def _bucket(feature: str) -> int:
+    return N_DENSE + (zlib.crc32(feature.encode("utf-8")) & ((1 << HASH_BITS) - 1))
+
+
+@dataclass(frozen=True)
+class Features:
+    """One mention's features: column indices and values (a sparse row)."""
+
+    index: list[int]
+    value: list[float]
+
+
+def featurize(words: Sequence[str], label: str, probability: float, voc: VocResult) -> Features:
+    """The features of one mention: its words (``enrich.tokenize`` tokens, title first), the
+    sentiment engine's label and probability (before the rules' sarcasm reading), and the rules'
+    result on it."""
+    dense = [0.0] * N_DENSE
+    if label in SENTIMENTS:
+        dense[SENTIMENTS.index(label)] = 1.0
+    dense[4] = float(probability)
+    dense[5 + EXPECTATIONS.index(voc.expectation)] = 1.0
+    dense[9] = 1.0 if voc.is_complaint else 0.0
+    for i, flag in enumerate(FLAGS):
+        dense[10 + i] = 1.0 if voc.flags.get(flag) else 0.0
+    for i, kind in enumerate(COUNTED):
+        dense[10 + len(FLAGS) + i] = math.log1p(len(voc.hits.get(kind, ())))
+    toks = [w.lower() for w in words if _WORDY.search(w)]
+    dense[-1] = math.log1p(len(toks)) / 4.0
+    index = [i for i, v in enumerate(dense) if v]
+    value = [v for v in dense if v]
+    hashed = {f"w:{t}" for t in toks}
+    hashed.update(f"b:{a} {b}" for a, b in zip(toks, toks[1:]))
+    kinds = {"c:" + voc.category}
+    if voc.hits.get("complaint_types"):
+        kinds.add("t:" + str(voc.fallback_type))
+    rules = f"r:{voc.expectation}:{int(voc.is_complaint)}"
+    hashed.update(kinds)
+    hashed.update(f"{k}|{label}" for k in kinds)
+    hashed.update((rules, f"{rules}|{label}"))
+    buckets = sorted({_bucket(f) for f in hashed})
+    return Features(index + buckets, value + [1.0] * len(buckets))
+
+
+def n_features() -> int:
+    return N_DENSE + (1 << HASH_BITS)
+
+
+class VocModel:
+    """The fitted classifier: ``weights`` (features × 5: four expectation logits, one complaint
+    logit), ``bias`` (5) and the complaint ``threshold`` on the complaint probability."""
+
+    def __init__(self, weights: NDArray[np.float64], bias: NDArray[np.float64], threshold: float,
+                 meta: dict[str, Any] | None = None):
+        if weights.shape != (n_features(), len(EXPECTATIONS) + 1):
+            raise InputError(f"voice-of-customer model: weights of shape {weights.shape}, expected "
+                             f"({n_features()}, {len(EXPECTATIONS) + 1}) (features version {FEATURES_VERSION})")
+        self.weights = weights
+        self.bias = bias
+        self.threshold = float(threshold)
+        self.meta = meta or {}
+
+    @classmethod
+    def load(cls, path: Path) -> "VocModel":
+        import numpy as np
+
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                if meta.get("features_version") != FEATURES_VERSION:
+                    raise InputError(f"{path}: features version {meta.get('features_version')!r}, this Sadap reads "
+                                     f"{FEATURES_VERSION}; retrain it (`sadap train`) or roll back")
+                return cls(data["weights"].astype(np.float64), data["bias"].astype(np.float64),
+                           float(data["threshold"]), meta)
+        except FileNotFoundError:
+            raise InputError(f"{path}: voice-of-customer model not found") from None
+        except (KeyError, ValueError, OSError) as err:
+            raise InputError(f"{path}: not a voice-of-customer model ({err})") from None
+
+    def save(self, path: Path) -> None:
+        import numpy as np
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {**self.meta, "features_version": FEATURES_VERSION, "hash_bits": HASH_BITS, "dense": list(DENSE),
+                "expectations": list(EXPECTATIONS)}
+        with path.open("wb") as fh:
+            np.savez_compressed(fh, weights=self.weights.astype(np.float32), bias=self.bias,
+                                threshold=np.float64(self.threshold), meta=np.array(json.dumps(meta, ensure_ascii=False)))
+
+    def logits(self, rows: Sequence[Features]) -> NDArray[np.float64]:
+        """Raw scores, one row per mention: four expectation logits and the complaint logit."""
+        import numpy as np
+
+        out = np.tile(self.bias, (len(rows), 1))
+        w = self.weights
+        for i, row in enumerate(rows):
+            out[i] += np.asarray(row.value) @ w[row.index]
+        return out
+
+    def decide(self, rows: Sequence[Features]) -> list[tuple[ExpectationLevel, bool, float]]:
+        """``(expectation, is_complaint, complaint probability)`` for each mention."""
+        if not rows:
+            return []
+        z = self.logits(rows)
+        out: list[tuple[ExpectationLevel, bool, float]] = []
+        for row in z:
+            p = 1.0 / (1.0 + math.exp(-float(row[4])))
+            out.append((EXPECTATIONS[int(row[:4].argmax())], p >= self.threshold, p))
+        return out
+
+
+def get_model(path: Path = SHIPPED_MODEL) -> VocModel:
+    """The model in ``path``, loaded once."""
+    with _lock:
+        model = _cache.get(path)
+        if model is None:
+            model = _cache[path] = VocModel.load(path)
+        return model
+
+
+def forget(path: Path) -> None:
+    """Drop ``path`` from the cache (a retrained version rewrote it, or a test)."""
+    with _lock:
+        _cache.pop(path, None)
+
+
+def apply(voc: VocResult, expectation: ExpectationLevel, is_complaint: bool) -> tuple[ExpectationLevel, bool, str | None]:
+    """The model's expectation and complaint flag with the rules' type: a complaint the rules did
+    not find takes their fallback type; a rejected one has none."""
+    if not is_complaint:
+        return expectation, False, None
+    return expectation, True, voc.complaint_type or voc.fallback_type or "other"
