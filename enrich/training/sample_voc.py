@@ -12,7 +12,12 @@ Seed 20261207. Two halves, drawn without overlap:
 
 * ``corpus``: 110 messages of each corpus label (pos, neu, neg, q), like ``enrich_dev``.
 * ``pr``: short brand posts like ``pr_posts`` (the same stratum filters, imported from its
-  sampler): praise with a failure 90, praise then แต่ 90, mild praise 90, controls 50.
+  sampler): praise with a failure 90 asked (51 were left in the corpus), praise then แต่ 90,
+  mild praise 90, controls 50.
+
+A second batch (``batch`` 2, 960 rows) continues the same random stream from the rows left:
+200 of each corpus label, then praise then แต่ 60, mild praise 60, controls 40. Batch 1 is the
+same with or without it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from pathlib import Path
 SEED = 20261207
 PER_LABEL = 110
 PER_PR_STRATUM = {"praise_failure": 90, "praise_but": 90, "mild_praise": 90, "control": 50}
+BATCH2_PER_LABEL = 200
+BATCH2_PR_STRATUM = {"praise_but": 60, "mild_praise": 60, "control": 40}
 MIN_LEN, MAX_LEN = 6, 400
 TESTS_DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 EXCLUDE = ("enrich_dev/enrich-dev.jsonl", "enrich_tune/enrich-tune.jsonl", "enrich_tune/complaint-evidence.jsonl",
@@ -63,15 +70,18 @@ def sample(data: Path, seed: int = SEED) -> list[dict[str, object]]:
     rng = random.Random(seed)
     out: list[dict[str, object]] = []
     taken: set[int] = set()
-    for label, pool in by_label.items():
-        for lineno, text in rng.sample(pool, PER_LABEL):
-            taken.add(lineno)
-            out.append({"line": lineno, "half": "corpus", "stratum": label, "text": text})
-    for kind, k in PER_PR_STRATUM.items():
-        pool = [p for p in by_stratum[kind] if p[0] not in taken]
-        for lineno, text in rng.sample(pool, min(k, len(pool))):
-            taken.add(lineno)
-            out.append({"line": lineno, "half": "pr", "stratum": kind, "text": text})
+    plan = ((1, PER_LABEL, PER_PR_STRATUM), (2, BATCH2_PER_LABEL, BATCH2_PR_STRATUM))
+    for batch, per_label, per_stratum in plan:
+        for label, pool in by_label.items():
+            left = [p for p in pool if p[0] not in taken]
+            for lineno, text in rng.sample(left, per_label):
+                taken.add(lineno)
+                out.append({"line": lineno, "batch": batch, "half": "corpus", "stratum": label, "text": text})
+        for kind, k in per_stratum.items():
+            left = [p for p in by_stratum[kind] if p[0] not in taken]
+            for lineno, text in rng.sample(left, min(k, len(left))):
+                taken.add(lineno)
+                out.append({"line": lineno, "batch": batch, "half": "pr", "stratum": kind, "text": text})
     return out
 
 
