@@ -17,7 +17,7 @@ from enrich.language import detect_language
 from enrich.news import NewsReader, NewsSettings, read_article, split_sentences
 from enrich.normalize import normalize
 from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
-from enrich.sentiment import DEFAULT_ENGINE, configure, local_engine, predict
+from enrich.sentiment import DEFAULT_ENGINE, configure, local_engine, predict, predict_proba
 from enrich.spam import spam_score
 from enrich.stakeholders import StakeholderTagger
 from enrich.tokenize import tokenize
@@ -93,6 +93,7 @@ class EnricherSource(Protocol):
 
 
 NO_CONTENT: tuple[SentimentLabel, float] = ("neu", 1.0)  # the sentiment of a text with nothing to read
+NO_CONTENT_PROBABILITIES = (0.0, 1.0, 0.0, 0.0)  # pos, neu, neg, q
 
 
 def _storable(m: Mention) -> Mention:
@@ -288,13 +289,22 @@ class Enricher:
         # Only texts with something to read go to the model; the rest are neutral.
         todo = [i for i, text in enumerate(texts) if i not in news and has_content(text)]
         labels: list[tuple[SentimentLabel, float]] = [NO_CONTENT] * len(out)
+        voc_model = self.voc_model
+        wants_features = voc_model is not None or features is not None
+        # the learned classifier reads the sentiment engine's probabilities (the same labels)
+        probabilities: list[tuple[float, ...]] = [NO_CONTENT_PROBABILITIES] * len(out)
         if todo:
-            predicted = predict([texts[i] for i in todo], [out[i].tokens for i in todo], engine=self.sentiment_model)
+            todo_texts, todo_tokens = [texts[i] for i in todo], [out[i].tokens for i in todo]
+            if wants_features:
+                predicted, proba = predict_proba(todo_texts, todo_tokens, engine=self.sentiment_model)
+                for i, p in zip(todo, proba):
+                    probabilities[i] = p
+            else:
+                predicted = predict(todo_texts, todo_tokens, engine=self.sentiment_model)
             for i, result in zip(todo, predicted):
                 labels[i] = result
         lexicons = self.lexicons
         csr = self.csr
-        voc_model = self.voc_model
         learned: list[tuple[Mention, Any, Features]] = []
         for i, (sentences, sentence_tokens) in news.items():
             m = out[i]
@@ -322,8 +332,8 @@ class Enricher:
             m.expectation = voc.expectation
             m.category = voc.category
             m.complaint = Complaint(is_complaint=voc.is_complaint, type=voc.complaint_type)
-            if (voc_model is not None or features is not None) and voc.flags:  # flags: it has words
-                row = featurize(words, label, score, voc)
+            if wants_features and voc.flags:  # flags: it has words
+                row = featurize(words, label, probabilities[i], voc)
                 learned.append((m, voc, row))
         if features is not None:
             rows = {id(m): row for m, _, row in learned}

@@ -9,9 +9,11 @@ reads, for each mention,
   number of hits of each lexicon class (strong praise, mild praise, disappointment, complaint
   signals, categories, complaint types) and their flags (about an offer, mixed review, sarcasm,
   a wish, mood words only);
-* the sentiment engine's label and its probability;
-* hashed word unigrams and bigrams (``zlib.crc32`` into 2^14 buckets), and the category and
-  complaint type the rules found, alone and crossed with the sentiment label;
+* the sentiment engine's label and its four probabilities;
+* hashed word unigrams and bigrams (``zlib.crc32`` into 2^14 buckets), the lexicon words the
+  rules hit with the class they counted in (a negated praise word counts as disappointment), and
+  the category and complaint type the rules found and their answers, alone and crossed with the
+  sentiment label;
 
 and decides the expectation (4 classes, softmax) and whether the mention is a complaint
 (a sigmoid with a threshold). A complaint the rules did not see takes the type the rules would
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 SHIPPED_MODEL = MODELS_DIR / "voc-learned-v1.npz"
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 HASH_BITS = 14
 EXPECTATIONS: tuple[ExpectationLevel, ...] = ("delighted", "satisfied", "disappointed", "none")
 SENTIMENTS = ("pos", "neu", "neg", "q")
@@ -54,11 +56,13 @@ COUNTED = ("delighted", "satisfied", "disappointed", "signals", "categories", "c
 FLAGS = ("about_org", "mixed", "sarcasm", "wishing", "complaining", "mood_only")
 # The dense features, in column order (the hashed ones follow them).
 DENSE = (
-    *(f"sentiment={s}" for s in SENTIMENTS), "sentiment_probability",
+    *(f"sentiment={s}" for s in SENTIMENTS), *(f"p({s})" for s in SENTIMENTS),
     *(f"rules_expectation={e}" for e in EXPECTATIONS), "rules_complaint",
     *(f"flag:{f}" for f in FLAGS), *(f"hits:{c}" for c in COUNTED), "log_words",
 )
 N_DENSE = len(DENSE)
+RULES_AT = DENSE.index("rules_expectation=delighted")
+FLAGS_AT = DENSE.index("flag:about_org")
 VocEngine = Literal["rules", "learned"]
 VOC_ENGINES: tuple[str, ...] = ("rules", "learned")
 DEFAULT_VOC: VocEngine = "learned"
@@ -79,20 +83,21 @@ class Features:
     value: list[float]
 
 
-def featurize(words: Sequence[str], label: str, probability: float, voc: VocResult) -> Features:
+def featurize(words: Sequence[str], label: str, probabilities: Sequence[float], voc: VocResult) -> Features:
     """The features of one mention: its words (``enrich.tokenize`` tokens, title first), the
-    sentiment engine's label and probability (before the rules' sarcasm reading), and the rules'
-    result on it."""
+    sentiment engine's label and probabilities (pos, neu, neg, q; before the rules' sarcasm
+    reading), and the rules' result on it."""
     dense = [0.0] * N_DENSE
     if label in SENTIMENTS:
         dense[SENTIMENTS.index(label)] = 1.0
-    dense[4] = float(probability)
-    dense[5 + EXPECTATIONS.index(voc.expectation)] = 1.0
-    dense[9] = 1.0 if voc.is_complaint else 0.0
+    for i, p in enumerate(probabilities[:4]):
+        dense[4 + i] = float(p)
+    dense[RULES_AT + EXPECTATIONS.index(voc.expectation)] = 1.0
+    dense[RULES_AT + 4] = 1.0 if voc.is_complaint else 0.0
     for i, flag in enumerate(FLAGS):
-        dense[10 + i] = 1.0 if voc.flags.get(flag) else 0.0
+        dense[FLAGS_AT + i] = 1.0 if voc.flags.get(flag) else 0.0
     for i, kind in enumerate(COUNTED):
-        dense[10 + len(FLAGS) + i] = math.log1p(len(voc.hits.get(kind, ())))
+        dense[FLAGS_AT + len(FLAGS) + i] = math.log1p(len(voc.hits.get(kind, ())))
     toks = [w.lower() for w in words if _WORDY.search(w)]
     dense[-1] = math.log1p(len(toks)) / 4.0
     index = [i for i, v in enumerate(dense) if v]
@@ -102,6 +107,8 @@ def featurize(words: Sequence[str], label: str, probability: float, voc: VocResu
     kinds = {"c:" + voc.category}
     if voc.hits.get("complaint_types"):
         kinds.add("t:" + str(voc.fallback_type))
+    for kind in ("delighted", "satisfied", "disappointed", "signals"):  # the lexicon words, as the rules read them
+        hashed.update(f"h:{kind}:{k}" for k in voc.hits.get(kind, ()))
     rules = f"r:{voc.expectation}:{int(voc.is_complaint)}"
     hashed.update(kinds)
     hashed.update(f"{k}|{label}" for k in kinds)

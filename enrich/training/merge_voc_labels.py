@@ -2,9 +2,9 @@
 (build time only).
 
     .venv/bin/python -m enrich.training.merge_voc_labels ../shared/data/wisesight-sentiment \\
-        labels-a.jsonl labels-b.jsonl labels-c.jsonl --out enrich/models/training/voc-train.jsonl
+        /work/annot/labels-*.jsonl --out enrich/models/training/voc-train.jsonl
 
-Each label file holds rows drawn by :mod:`enrich.training.sample_voc` (``line``, ``half``,
+Each label file (one per annotator; every ``labels-*.jsonl`` present) holds rows drawn by :mod:`enrich.training.sample_voc` (``line``, ``half``,
 ``stratum``, ``text``) with the annotator's ``expectation``, ``category``, ``is_complaint`` and
 ``complaint_type``. The corpus ``sentiment`` label is added by joining ``line`` to Wisesight's
 train.jsonl, and every text is checked against that line. Rows come out in the order of ``line``.
@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-FIELDS = ("line", "half", "stratum", "text", "sentiment", "expectation", "category", "is_complaint", "complaint_type")
+FIELDS = ("line", "batch", "half", "stratum", "text", "sentiment", "expectation", "category", "is_complaint", "complaint_type")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                     problems.append(f"{path}:{n}: line {row['line']} labelled twice")
                     continue
                 row["sentiment"] = source["label"]
+                row.setdefault("batch", 1)
                 rows[row["line"]] = {k: row.get(k) for k in FIELDS}
     for p in problems:
         print(p, file=sys.stderr)

@@ -106,6 +106,7 @@ def eval_enrich(data: tuple[str, ...], config_path: str | None, voc: str | None,
     for e in result.get("errors", []):
         e["where"] = where[e.pop("row")]
         e.pop("set", None)
+    result["voc"] = enricher.voc
     if as_json:
         _dump(result)
         return
