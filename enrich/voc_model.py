@@ -10,7 +10,7 @@ reads, for each mention,
   signals, categories, complaint types) and their flags (about an offer, mixed review, sarcasm,
   a wish, mood words only);
 * the sentiment engine's label and its four probabilities;
-* hashed word unigrams and bigrams (``zlib.crc32`` into 2^14 buckets), the lexicon words the
+* hashed word unigrams and bigrams (``zlib.crc32`` of each word, pairs combined, into 2^14 buckets), the lexicon words the
   rules hit with the class they counted in (a negated praise word counts as disappointment), and
   the category and complaint type the rules found and their answers, alone and crossed with the
   sentiment label;
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 SHIPPED_MODEL = MODELS_DIR / "voc-learned-v1.npz"
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 HASH_BITS = 14
 EXPECTATIONS: tuple[ExpectationLevel, ...] = ("delighted", "satisfied", "disappointed", "none")
 SENTIMENTS = ("pos", "neu", "neg", "q")
@@ -71,8 +71,23 @@ _lock = threading.Lock()
 _cache: dict[Path, "VocModel"] = {}
 
 
+_MASK = (1 << HASH_BITS) - 1
+_WORD_CACHE_SIZE = 200_000
+# token -> its crc32 (None: no letter or digit, not a feature); cleared when it grows past the size
+_word_hash: dict[str, int | None] = {}
+
+
 def _bucket(feature: str) -> int:
-    return N_DENSE + (zlib.crc32(feature.encode("utf-8")) & ((1 << HASH_BITS) - 1))
+    return N_DENSE + (zlib.crc32(feature.encode("utf-8")) & _MASK)
+
+
+def _word(token: str) -> int | None:
+    h = _word_hash.get(token, -1)
+    if h == -1:
+        if len(_word_hash) > _WORD_CACHE_SIZE:
+            _word_hash.clear()
+        h = _word_hash[token] = zlib.crc32(token.lower().encode("utf-8")) if _WORDY.search(token) else None
+    return h
 
 
 @dataclass(frozen=True)
@@ -98,12 +113,14 @@ def featurize(words: Sequence[str], label: str, probabilities: Sequence[float], 
         dense[FLAGS_AT + i] = 1.0 if voc.flags.get(flag) else 0.0
     for i, kind in enumerate(COUNTED):
         dense[FLAGS_AT + len(FLAGS) + i] = math.log1p(len(voc.hits.get(kind, ())))
-    toks = [w.lower() for w in words if _WORDY.search(w)]
-    dense[-1] = math.log1p(len(toks)) / 4.0
+    hashes = [h for h in map(_word, words) if h is not None]
+    dense[-1] = math.log1p(len(hashes)) / 4.0
     index = [i for i, v in enumerate(dense) if v]
     value = [v for v in dense if v]
-    hashed = {f"w:{t}" for t in toks}
-    hashed.update(f"b:{a} {b}" for a, b in zip(toks, toks[1:]))
+    # words (their crc32) and word pairs (the two combined), into the hashed columns
+    buckets = {N_DENSE + (h & _MASK) for h in hashes}
+    buckets.update(N_DENSE + (((a * 1_000_003) ^ b) >> 7 & _MASK) for a, b in zip(hashes, hashes[1:]))
+    hashed: set[str] = set()
     kinds = {"c:" + voc.category}
     if voc.hits.get("complaint_types"):
         kinds.add("t:" + str(voc.fallback_type))
@@ -113,8 +130,9 @@ def featurize(words: Sequence[str], label: str, probabilities: Sequence[float], 
     hashed.update(kinds)
     hashed.update(f"{k}|{label}" for k in kinds)
     hashed.update((rules, f"{rules}|{label}"))
-    buckets = sorted({_bucket(f) for f in hashed})
-    return Features(index + buckets, value + [1.0] * len(buckets))
+    buckets.update(_bucket(f) for f in hashed)
+    ordered = sorted(buckets)
+    return Features(index + ordered, value + [1.0] * len(ordered))
 
 
 def n_features() -> int:
@@ -166,10 +184,12 @@ class VocModel:
         """Raw scores, one row per mention: four expectation logits and the complaint logit."""
         import numpy as np
 
-        out = np.tile(self.bias, (len(rows), 1))
-        w = self.weights
-        for i, row in enumerate(rows):
-            out[i] += np.asarray(row.value) @ w[row.index]
+        if not rows:
+            return np.zeros((0, len(self.bias)))
+        index = np.fromiter((i for r in rows for i in r.index), dtype=np.intp)
+        value = np.fromiter((v for r in rows for v in r.value), dtype=np.float64)
+        starts = np.cumsum([0] + [len(r.index) for r in rows[:-1]])
+        out: NDArray[np.float64] = np.add.reduceat(self.weights[index] * value[:, None], starts, axis=0) + self.bias
         return out
 
     def decide(self, rows: Sequence[Features]) -> list[tuple[ExpectationLevel, bool, float]]:
@@ -178,9 +198,10 @@ class VocModel:
             return []
         z = self.logits(rows)
         out: list[tuple[ExpectationLevel, bool, float]] = []
-        for row in z:
-            p = 1.0 / (1.0 + math.exp(-float(row[4])))
-            out.append((EXPECTATIONS[int(row[:4].argmax())], p >= self.threshold, p))
+        best = z[:, :4].argmax(axis=1).tolist()
+        for k, logit in zip(best, z[:, 4].tolist()):
+            p = 1.0 / (1.0 + math.exp(-max(-500.0, min(500.0, logit))))
+            out.append((EXPECTATIONS[k], p >= self.threshold, p))
         return out
 
 
