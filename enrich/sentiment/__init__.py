@@ -241,4 +241,4 @@ def predict_proba(
     if not texts:
         return [], []
     p, evidence = get_model(engine).proba(texts, tokens)
-    return decide(texts, p, evidence), [tuple(float(v) for v in row) for row in p]
+    return decide(texts, p, evidence), [tuple(row) for row in p.tolist()]
