@@ -469,6 +469,7 @@ class Lexicons:
         complaint_type = fallback_type if is_complaint else None
 
         d, s, x = len(delighted), len(satisfied), len(disappointed)
+        mild = False
         expectation: ExpectationLevel
         wishing = (sentiment in ("pos", "neu") and not x and any(w in words.joined for w in ("อยาก", "ถ้าได้", "ถ้ามี"))
                    and words.first(WISH_TO_TRY) >= 0 and words.first(USED) < 0)
@@ -498,12 +499,13 @@ class Lexicons:
             expectation = "delighted" if d >= 2 and not x else "satisfied"
         elif not x and any(k in MILD_PRAISE for k in satisfied):  # rule 6: mild praise (โอเคนะ, ก็ดี)
             expectation = "satisfied"
+            mild = True
         else:
             expectation = "none"
         return VocResult(
             sentiment="neg" if sarcasm else None,
             flags={"about_org": about_org, "mixed": mixed, "sarcasm": sarcasm, "wishing": wishing,
-                   "complaining": complaining, "mood_only": bool(disappointed) and all(k in self.mood_words for k in disappointed)},
+                   "complaining": complaining, "mild_praise": mild, "mood_only": bool(disappointed) and all(k in self.mood_words for k in disappointed)},
             fallback_type=fallback_type,
             expectation=expectation,
             category=category,

@@ -222,7 +222,17 @@ def forget(path: Path) -> None:
 
 def apply(voc: VocResult, expectation: ExpectationLevel, is_complaint: bool) -> tuple[ExpectationLevel, bool, str | None]:
     """The model's expectation and complaint flag with the rules' type: a complaint the rules did
-    not find takes their fallback type; a rejected one has none."""
+    not find takes their fallback type; a rejected one has none.
+
+    Three readings the issue asks for stay the rules': praise around a failure (sarcasm, rule 5)
+    is a disappointed complaint; mild praise in a neutral post (rule 6: ก็ดี, ใช้ง่ายดี) is
+    satisfied; and a post about nothing an organisation offers is no complaint (รถติดมาก เบื่อ)."""
+    if voc.flags.get("sarcasm"):
+        return voc.expectation, voc.is_complaint, voc.complaint_type
+    if voc.flags.get("mild_praise"):
+        expectation = voc.expectation
+    if not voc.flags.get("about_org"):
+        is_complaint = False
     if not is_complaint:
         return expectation, False, None
     return expectation, True, voc.complaint_type or voc.fallback_type or "other"

@@ -33,13 +33,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from enrich.evaluate import metrics
+from enrich.pipeline import Enricher
 from enrich.voc_model import EXPECTATIONS, RULES_AT, SHIPPED_MODEL, Features, VocModel, n_features
 from sadap.core.mention import RawMention, to_mention
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
-
-    from enrich.pipeline import Enricher
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -260,8 +259,6 @@ def rules_scores(examples: Sequence[Example], rows: Sequence[Features]) -> dict[
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from enrich.pipeline import Enricher
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, action="append", help="training files (default: the shipped ones)")
     ap.add_argument("--out", type=Path, default=SHIPPED_MODEL)

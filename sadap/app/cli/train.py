@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from enrich import voc_versions
+from enrich.pipeline import Enricher
 from enrich.sentiment import versions
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.config import Config
@@ -120,7 +121,6 @@ def train(config_path: str | None, list_versions: bool, rollback: str | None, we
         else:
             click.echo(f"active sentiment model: {versions.active(config.data_path) or versions.SHIPPED}")
         return
-    from enrich.pipeline import Enricher
     from enrich.training.retrain import MIN_CORRECTIONS, Example, retrain
     from enrich.training.retrain_voc import MIN_CORRECTIONS as MIN_VOC
     from enrich.training.retrain_voc import Correction, retrain_voc
