@@ -22,6 +22,7 @@ the model rejects has no type.
 
 Inference is plain numpy from a ``.npz`` (``enrich/models/voc-learned-v1.npz``, or an
 organisation's version from ``sadap train``: ``<data dir>/models/voc/vN/voc-learned.npz``).
+It runs when ``enrich.voc: learned``; the default stays ``rules`` (docs/enrichment.md says why).
 It is fitted by :mod:`enrich.training.train_voc` (numpy only, no scikit-learn).
 """
 
@@ -65,7 +66,7 @@ RULES_AT = DENSE.index("rules_expectation=delighted")
 FLAGS_AT = DENSE.index("flag:about_org")
 VocEngine = Literal["rules", "learned"]
 VOC_ENGINES: tuple[str, ...] = ("rules", "learned")
-DEFAULT_VOC: VocEngine = "learned"
+DEFAULT_VOC: VocEngine = "rules"
 _WORDY = re.compile(r"\w")
 _lock = threading.Lock()
 _cache: dict[Path, "VocModel"] = {}

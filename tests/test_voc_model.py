@@ -30,9 +30,9 @@ def _mention(text: str):
     return to_mention(RawMention(source_kind="file", source_name="t", text=text), pseudonym_key=b"k")
 
 
-def test_the_setting_is_declared_once_and_learned_is_the_default():
-    assert EnrichConfig().voc == "learned"
-    assert EnrichConfig(voc="rules").voc == "rules"
+def test_the_setting_is_declared_once_and_rules_stay_the_default():
+    assert EnrichConfig().voc == "rules"  # see docs/enrichment.md: the learned model fails the banking demo
+    assert EnrichConfig(voc="learned").voc == "learned"
     with pytest.raises(ValueError, match="voc"):
         EnrichConfig(voc="bert")
 
@@ -113,6 +113,7 @@ watch:
     aliases: [สายฟ้า]
 enrich:
   sentiment_model: linear-v3
+  voc: learned
 rules: []
 notifiers: []
 """

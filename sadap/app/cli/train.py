@@ -167,6 +167,8 @@ def train(config_path: str | None, list_versions: bool, rollback: str | None, we
         vreport = retrain_voc(voc, config.data_path, Enricher.from_config(config), weight=voc_weight,
                               holdout=holdout, progress=say)
         out["voc"] = vreport.as_dict()
+        if vreport.kept and config.enrich.voc != "learned":
+            say("enrich.voc is `rules`: set `enrich: {voc: learned}` in sadap.yaml for enrichment to use it")
         if not as_json:
             cur, new = vreport.scores["current"], vreport.scores["new"]
             click.echo(
