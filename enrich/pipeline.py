@@ -17,12 +17,16 @@ from enrich.language import detect_language
 from enrich.news import NewsReader, NewsSettings, read_article, split_sentences
 from enrich.normalize import normalize
 from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
-from enrich.sentiment import DEFAULT_ENGINE, configure, local_engine, predict
+from enrich.sentiment import DEFAULT_ENGINE, configure, local_engine, predict, predict_proba
 from enrich.spam import spam_score
 from enrich.stakeholders import StakeholderTagger
 from enrich.tokenize import tokenize
 from enrich.csr import CsrLexicon
+from enrich import voc_versions
 from enrich.voc import Lexicons, LexiconSettings
+from enrich.voc_model import DEFAULT_VOC, SHIPPED_MODEL, Features, VocModel, featurize
+from enrich.voc_model import apply as apply_voc_model
+from enrich.voc_model import get_model as get_voc_model
 from sadap.core.mention import Complaint, Mention, Sentiment, SentimentLabel
 
 __all__ = ["MAX_TEXT", "Enricher", "hashtags"]  # hashtags: moved to enrich.hashtags, still importable here
@@ -62,6 +66,9 @@ class EnrichSettings(LexiconSettings, Protocol):
     @property
     def news(self) -> NewsSettings: ...
 
+    @property
+    def voc(self) -> str: ...
+
 
 class WatchedEntity(Protocol):
     @property
@@ -86,6 +93,7 @@ class EnricherSource(Protocol):
 
 
 NO_CONTENT: tuple[SentimentLabel, float] = ("neu", 1.0)  # the sentiment of a text with nothing to read
+NO_CONTENT_PROBABILITIES = (0.0, 1.0, 0.0, 0.0)  # pos, neu, neg, q
 
 
 def _storable(m: Mention) -> Mention:
@@ -127,6 +135,8 @@ class Enricher:
         lexicons: Lexicons | None = None,
         csr: CsrLexicon | None = None,
         news: NewsSettings | None = None,
+        voc: str = DEFAULT_VOC,
+        voc_model: Path | None = None,
     ):
         entities = list(entities)
         words = set(custom_words)
@@ -145,6 +155,14 @@ class Enricher:
         #: Registered stakeholders to tag mentions with (the app builds it from the store's
         #: registry; enrichment never reads the store). None: no ``stakeholders`` tagging.
         self.stakeholders: StakeholderTagger | None = None
+        #: Expectation and complaint: ``rules`` (enrich.voc alone) or ``learned`` (enrich.voc_model
+        #: decides over the rules' result), from ``voc_model`` (default: the shipped model).
+        self.voc = voc
+        self.voc_model_path = voc_model or SHIPPED_MODEL
+
+    @property
+    def voc_model(self) -> VocModel | None:
+        return get_voc_model(self.voc_model_path) if self.voc == "learned" else None
 
     @property
     def news_reader(self) -> NewsReader:
@@ -184,6 +202,9 @@ class Enricher:
             lexicons=Lexicons.from_config(config.enrich),
             csr=CsrLexicon(config.enrich.csr),
             news=config.enrich.news,
+            voc=config.enrich.voc,
+            # the organisation's own trained classifier (`sadap train`) when one is active
+            voc_model=voc_versions.active_model(config.data_path),
         )
 
     @staticmethod
@@ -206,7 +227,9 @@ class Enricher:
             update["extras"] = {k: _mask_value(v) for k, v in m.extras.items()}
         return m.model_copy(update=update)
 
-    def enrich(self, mentions: Sequence[Mention]) -> list[Mention]:
+    def enrich(self, mentions: Sequence[Mention], features: list[Features | None] | None = None) -> list[Mention]:
+        """Enrich ``mentions``. ``features`` (a list, for fitting the voice-of-customer classifier)
+        receives each mention's classifier features (None for news and texts without words)."""
 
         out: list[Mention] = []
         texts: list[str] = []
@@ -266,12 +289,23 @@ class Enricher:
         # Only texts with something to read go to the model; the rest are neutral.
         todo = [i for i, text in enumerate(texts) if i not in news and has_content(text)]
         labels: list[tuple[SentimentLabel, float]] = [NO_CONTENT] * len(out)
+        voc_model = self.voc_model
+        wants_features = voc_model is not None or features is not None
+        # the learned classifier reads the sentiment engine's probabilities (the same labels)
+        probabilities: list[tuple[float, ...]] = [NO_CONTENT_PROBABILITIES] * len(out)
         if todo:
-            predicted = predict([texts[i] for i in todo], [out[i].tokens for i in todo], engine=self.sentiment_model)
+            todo_texts, todo_tokens = [texts[i] for i in todo], [out[i].tokens for i in todo]
+            if wants_features:
+                predicted, proba = predict_proba(todo_texts, todo_tokens, engine=self.sentiment_model)
+                for i, p in zip(todo, proba):
+                    probabilities[i] = p
+            else:
+                predicted = predict(todo_texts, todo_tokens, engine=self.sentiment_model)
             for i, result in zip(todo, predicted):
                 labels[i] = result
         lexicons = self.lexicons
         csr = self.csr
+        learned: list[tuple[Mention, Any, Features]] = []
         for i, (sentences, sentence_tokens) in news.items():
             m = out[i]
             title = normalize(m.title or "")
@@ -298,4 +332,14 @@ class Enricher:
             m.expectation = voc.expectation
             m.category = voc.category
             m.complaint = Complaint(is_complaint=voc.is_complaint, type=voc.complaint_type)
+            if wants_features and voc.flags:  # flags: it has words
+                row = featurize(words, label, probabilities[i], voc)
+                learned.append((m, voc, row))
+        if features is not None:
+            rows = {id(m): row for m, _, row in learned}
+            features.extend(rows.get(id(m)) for m in out)
+        if voc_model is not None and learned:
+            for (m, voc, _), (expectation, is_complaint, _p) in zip(learned, voc_model.decide([r for _, _, r in learned])):
+                m.expectation, is_complaint, ctype = apply_voc_model(voc, expectation, is_complaint)
+                m.complaint = Complaint(is_complaint=is_complaint, type=ctype)
         return out

@@ -286,6 +286,10 @@ class VocResult:
     complaint_type: str | None = None
     hits: dict[str, list[str]] = field(default_factory=dict)
     sentiment: Literal["neg"] | None = None  # set when rule 5 reads a praise message as a complaint
+    # What the learned classifier (enrich/voc_model.py) reads besides the hits: the rules' flags
+    # and the type a complaint would get (a complaint the model finds where the rules found none).
+    flags: dict[str, bool] = field(default_factory=dict)
+    fallback_type: str | None = None
 
 
 class Lexicons:
@@ -461,11 +465,11 @@ class Lexicons:
         else:
             complaining = (sentiment in ("neu", "q", None) and bool(signals)) or mixed
         is_complaint = complaining and about_org
-        complaint_type = None
-        if is_complaint:
-            complaint_type = best_type or self.category_types.get(category) or OTHER
+        fallback_type = best_type or self.category_types.get(category) or OTHER
+        complaint_type = fallback_type if is_complaint else None
 
         d, s, x = len(delighted), len(satisfied), len(disappointed)
+        mild = False
         expectation: ExpectationLevel
         wishing = (sentiment in ("pos", "neu") and not x and any(w in words.joined for w in ("อยาก", "ถ้าได้", "ถ้ามี"))
                    and words.first(WISH_TO_TRY) >= 0 and words.first(USED) < 0)
@@ -495,10 +499,14 @@ class Lexicons:
             expectation = "delighted" if d >= 2 and not x else "satisfied"
         elif not x and any(k in MILD_PRAISE for k in satisfied):  # rule 6: mild praise (โอเคนะ, ก็ดี)
             expectation = "satisfied"
+            mild = True
         else:
             expectation = "none"
         return VocResult(
             sentiment="neg" if sarcasm else None,
+            flags={"about_org": about_org, "mixed": mixed, "sarcasm": sarcasm, "wishing": wishing,
+                   "complaining": complaining, "mild_praise": mild, "mood_only": bool(disappointed) and all(k in self.mood_words for k in disappointed)},
+            fallback_type=fallback_type,
             expectation=expectation,
             category=category,
             is_complaint=is_complaint,

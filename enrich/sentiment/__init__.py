@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from enrich.sentiment.common import LABELS
+from enrich.sentiment.common import LABELS, decide
 from enrich.sentiment.versions import MODEL_FILE, active_dir
 from enrich.tokenize import tokenize
 from sadap.core.errors import ConfigError
@@ -226,3 +226,19 @@ def predict(
         return []
     return get_model(engine).predict(texts, tokens)
 
+
+
+def predict_proba(
+    texts: Sequence[str],
+    tokens: Sequence[Sequence[str]],
+    engine: str = DEFAULT_ENGINE,
+) -> tuple[list[tuple[SentimentLabel, float]], list[tuple[float, ...]]]:
+    """What :func:`predict` gives, and each text's probabilities in :data:`LABELS` order (every
+    engine decides from them: the labels are the same as :func:`predict`'s)."""
+    check_engine(engine)
+    if len(tokens) != len(texts):
+        raise ValueError(f"predict_proba(): {len(texts)} texts but {len(tokens)} token lists")
+    if not texts:
+        return [], []
+    p, evidence = get_model(engine).proba(texts, tokens)
+    return decide(texts, p, evidence), [tuple(row) for row in p.tolist()]

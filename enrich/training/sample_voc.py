@@ -22,6 +22,7 @@ same with or without it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 import sys
@@ -46,8 +47,13 @@ def _texts(path: Path) -> set[str]:
 
 
 def sample(data: Path, seed: int = SEED) -> list[dict[str, object]]:
-    sys.path.insert(0, str(TESTS_DATA / "pr_posts"))
-    from sample import stratum  # type: ignore[import-not-found]  # the pr_posts strata, one definition
+    # the pr_posts strata, one definition (a script in tests/data, loaded from its file)
+    spec = importlib.util.spec_from_file_location("pr_posts_sample", TESTS_DATA / "pr_posts" / "sample.py")
+    if spec is None or spec.loader is None:
+        raise ImportError("tests/data/pr_posts/sample.py not found")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    stratum = module.stratum
 
     excluded = _texts(data / "test.jsonl") | _texts(data / "valid.jsonl")
     for rel in EXCLUDE:

@@ -28,6 +28,7 @@ from enrich.sentiment import check_engine
 from enrich.csr import check_csr_lexicon
 from enrich.news import NewsSettings
 from enrich.voc import check_lexicon
+from enrich.voc_model import DEFAULT_VOC
 from playbooks.loader import load_playbooks
 from playbooks.schema import Playbook
 from crawlers.options import SourceOptions
@@ -194,6 +195,13 @@ class EnrichConfig(Strict):
         default_factory=dict,
         description="CSR words added to the shipped Thai lists (`enrich/lexicons/csr.yaml`): `activity` (what makes a "
         "mention about a CSR activity: โครงการ, บริจาค …) and the pillars `economy`, `society`, `environment`.",
+    )
+    voc: Literal["rules", "learned"] = Field(
+        DEFAULT_VOC,
+        description="How expectation and the complaint flag are decided: `learned` (a small logistic-regression "
+        "classifier over the lexicon rules' result, the sentiment engine's answer and the words; refitted with your "
+        "corrections by `sadap train`) or `rules` (the lexicon rules alone). Category, complaint type and the hits "
+        "come from the rules either way (see `docs/enrichment.md`).",
     )
     news: NewsSettings = Field(
         default_factory=NewsSettings,

@@ -74,10 +74,13 @@ def eval_sentiment(data: str, model: str | None, config_path: str | None, as_jso
     "`complaint_type`. Repeat to score several files together; each file is also scored on its own.",
 )
 @config_option
+@click.option("--voc", "voc", type=click.Choice(["rules", "learned"]), default=None,
+              help="How expectation and the complaint flag are decided (default: enrich.voc).")
 @click.option("--errors", "show_errors", is_flag=True, help="Also list the rows with a field read wrong.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @handled
-def eval_enrich(data: tuple[str, ...], config_path: str | None, show_errors: bool, as_json: bool) -> None:
+def eval_enrich(data: tuple[str, ...], config_path: str | None, voc: str | None, show_errors: bool,
+                as_json: bool) -> None:
     """Run the enrichment (as configured) and score sentiment, expectation, category and complaint.
 
     Each field present in the data is scored on the rows that have it; complaint_type only on
@@ -96,15 +99,19 @@ def eval_enrich(data: tuple[str, ...], config_path: str | None, show_errors: boo
         rows += [row for _, row in found]
         names += [path] * len(found)
         where += [f"{path}:{lineno}" for lineno, _ in found]
-    result = evaluate_enrich(rows, Enricher.from_config(config), sets=names if len(data) > 1 else None,
-                             errors=show_errors)
+    enricher = Enricher.from_config(config)
+    if voc is not None:
+        enricher.voc = voc
+    result = evaluate_enrich(rows, enricher, sets=names if len(data) > 1 else None, errors=show_errors)
     for e in result.get("errors", []):
         e["where"] = where[e.pop("row")]
         e.pop("set", None)
+    result["voc"] = enricher.voc
     if as_json:
         _dump(result)
         return
-    click.echo(f"rows: {result['n']}" + (f" ({len(data)} files together)" if len(data) > 1 else ""))
+    click.echo(f"rows: {result['n']}" + (f" ({len(data)} files together)" if len(data) > 1 else "")
+               + f" · expectation and complaint: {enricher.voc}")
     for field, scores in result["fields"].items():
         _summary(field, scores)
     for name, part in result.get("sets", {}).items():

@@ -1,4 +1,5 @@
-"""Command: train (refit the fast sentiment engine on the organisation's corrections; versions)."""
+"""Command: train (refit the fast sentiment engine and the voice-of-customer classifier on the
+organisation's corrections; versions)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 import click
 
+from enrich import voc_versions
+from enrich.pipeline import Enricher
 from enrich.sentiment import versions
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.config import Config
@@ -18,7 +21,33 @@ def _say(msg: str) -> None:
     click.echo(f"[{time.strftime('%H:%M:%S')}] {msg}", err=True)
 
 
-def _list(config: Config, as_json: bool) -> None:
+def _list_voc(config: Config) -> list[dict[str, Any]]:
+    current = voc_versions.active(config.data_path)
+    rows: list[dict[str, Any]] = [{"version": voc_versions.SHIPPED, "active": current is None}]
+    for v in voc_versions.versions(config.data_path):
+        data = voc_versions.info(config.data_path, v)
+        new = data.get("scores", {}).get("new", {})
+        rows.append({"version": v, "active": v == current, "created_at": data.get("created_at"),
+                     "corrections": data.get("corrections"), "held_out": new.get("held_out"), "shipped": new.get("shipped")})
+    return rows
+
+
+def _list(config: Config, as_json: bool, only: str | None) -> None:
+    if only == "voc":
+        voc_rows = _list_voc(config)
+        if as_json:
+            _dump(voc_rows)
+            return
+        for r in voc_rows:
+            mark = "*" if r["active"] else " "
+            if r["version"] == voc_versions.SHIPPED:
+                click.echo(f"{mark} {voc_versions.SHIPPED}  the classifier that came with Sadap")
+                continue
+            held, shipped = r.get("held_out") or {}, r.get("shipped") or {}
+            click.echo(f"{mark} {r['version']}  {r.get('created_at') or '-'}  corrections {r.get('corrections')}  "
+                       f"held-out acc {held.get('accuracy', '-')}  shipped rows: expectation "
+                       f"{shipped.get('expectation_accuracy', '-')} complaint {shipped.get('complaint_accuracy', '-')}")
+        return
     current = versions.active(config.data_path)
     rows: list[dict[str, Any]] = [{"version": versions.SHIPPED, "active": current is None}]
     for v in versions.versions(config.data_path):
@@ -51,20 +80,38 @@ def _list(config: Config, as_json: bool) -> None:
               help="Share of the corrections held out to check the new model.")
 @click.option("--tolerance", type=click.FloatRange(0.0, 1.0), default=0.005, show_default=True,
               help="How far below the current model's Wisesight test accuracy/macro-F1 the new one may be.")
+@click.option("--voc-weight", type=click.FloatRange(min=1.0), default=3.0, show_default=True,
+              help="How many shipped training rows one expectation/complaint correction counts as.")
+@click.option("--only", type=click.Choice(["sentiment", "voc"]), default=None,
+              help="Refit only the sentiment engine or only the voice-of-customer classifier; with --list and "
+                   "--rollback, which of the two (default: sentiment).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handled
 def train(config_path: str | None, list_versions: bool, rollback: str | None, weight: float, holdout: float,
-          tolerance: float, as_json: bool) -> None:
-    """Refit the fast sentiment engine on the shipped data plus your corrections (`sadap label`).
+          tolerance: float, voc_weight: float, only: str | None, as_json: bool) -> None:
+    """Refit the fast sentiment engine and the voice-of-customer classifier (expectation and
+    complaint) on the shipped data plus your corrections (`sadap label`).
 
-    The new model is checked on a held-out share of the corrections and on the shipped Wisesight
-    test split, and kept (versioned in the data directory and made active) only if it is not
-    worse on either. `sadap reenrich` then applies it to stored mentions; new mentions get it as
-    soon as they are enriched. Needs scikit-learn. About a minute or two on two cores.
+    Each new model is checked on a held-out share of the corrections and on shipped data (the
+    Wisesight test split for sentiment, the classifier's training rows for expectation and
+    complaint), and kept (versioned in the data directory and made active) only if it is not worse
+    on either. A model is refitted when at least 8 mentions have that kind of correction.
+    `sadap reenrich` then applies them to stored mentions; new mentions get them as soon as they
+    are enriched. The sentiment refit needs scikit-learn and takes a minute or two on two cores;
+    the classifier, numpy only, well under a minute.
     """
     config = _load(config_path)
     if list_versions:
-        _list(config, as_json)
+        _list(config, as_json, only)
+        return
+    if rollback is not None and only == "voc":
+        target = rollback or voc_versions.previous(config.data_path)
+        voc_versions.activate(config.data_path, target)
+        name = voc_versions.active(config.data_path) or voc_versions.SHIPPED
+        if as_json:
+            _dump({"active": name})
+        else:
+            click.echo(f"active voice-of-customer classifier: {name}")
         return
     if rollback is not None:
         target = rollback or versions.previous(config.data_path)
@@ -74,29 +121,65 @@ def train(config_path: str | None, list_versions: bool, rollback: str | None, we
         else:
             click.echo(f"active sentiment model: {versions.active(config.data_path) or versions.SHIPPED}")
         return
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        raise InputError("sadap train needs scikit-learn: pip install scikit-learn") from None
-    from enrich.training.retrain import Example, retrain
+    from enrich.training.retrain import MIN_CORRECTIONS, Example, retrain
+    from enrich.training.retrain_voc import MIN_CORRECTIONS as MIN_VOC
+    from enrich.training.retrain_voc import Correction, retrain_voc
 
     with open_store(config) as store:
-        examples = []
+        examples: list[Example] = []
+        voc: list[Correction] = []
         for mid in store.corrected_ids():
             m = store.get(mid)
-            if m is not None and m.corrected is not None and m.corrected.sentiment is not None:
-                examples.append(Example(m.id, m.text, m.corrected.sentiment))
-    report = retrain(examples, config.data_path, config.enrich.sentiment_model, weight=weight, holdout=holdout,
-                     tolerance=tolerance, progress=(lambda msg: None) if as_json else _say)
+            if m is None or m.corrected is None:
+                continue
+            c = m.corrected
+            if c.sentiment is not None:
+                examples.append(Example(m.id, m.text, c.sentiment))
+            if c.expectation is not None or c.is_complaint is not None:
+                voc.append(Correction(m.id, m.text, c.expectation, c.is_complaint))
+    do_sentiment = only != "voc" and (only == "sentiment" or len(examples) >= MIN_CORRECTIONS)
+    do_voc = only != "sentiment" and (only == "voc" or len(voc) >= MIN_VOC)
+    if not do_sentiment and not do_voc:
+        raise InputError(f"sadap train needs at least {MIN_CORRECTIONS} mentions with a corrected sentiment, or "
+                         f"{MIN_VOC} with a corrected expectation or complaint flag; there are {len(examples)} and "
+                         f"{len(voc)} (correct some with `sadap label ID --sentiment … --expectation … --complaint …`)")
+    say = (lambda msg: None) if as_json else _say
+    out: dict[str, Any] = {"sentiment": None, "voc": None}
+    if do_sentiment:
+        try:
+            import sklearn  # noqa: F401
+        except ImportError:
+            raise InputError("refitting the sentiment engine needs scikit-learn: pip install scikit-learn "
+                             "(or `sadap train --only voc`)") from None
+        report = retrain(examples, config.data_path, config.enrich.sentiment_model, weight=weight, holdout=holdout,
+                         tolerance=tolerance, progress=say)
+        out["sentiment"] = report.as_dict()
+        if not as_json:
+            cur, new = report.scores["current"], report.scores["new"]
+            click.echo(
+                f"sentiment: {'kept ' + str(report.version) if report.kept else 'not kept'} ({report.reason}) · "
+                f"held-out corrections {cur['held_out']['accuracy']:.3f} → {new['held_out']['accuracy']:.3f} · "
+                f"Wisesight test {cur['test']['accuracy']:.3f}/{cur['test']['macro_f1']:.3f} → "
+                f"{new['test']['accuracy']:.3f}/{new['test']['macro_f1']:.3f} · {report.seconds:.0f} s"
+            )
+    if do_voc:
+        # after the sentiment refit: the classifier reads the sentiment engine enrichment now runs
+        vreport = retrain_voc(voc, config.data_path, Enricher.from_config(config), weight=voc_weight,
+                              holdout=holdout, progress=say)
+        out["voc"] = vreport.as_dict()
+        if vreport.kept and config.enrich.voc != "learned":
+            say("enrich.voc is `rules`: set `enrich: {voc: learned}` in sadap.yaml for enrichment to use it")
+        if not as_json:
+            cur, new = vreport.scores["current"], vreport.scores["new"]
+            click.echo(
+                f"expectation and complaint: {'kept ' + str(vreport.version) if vreport.kept else 'not kept'} "
+                f"({vreport.reason}) · held-out corrections {cur['held_out']['accuracy']:.3f} → "
+                f"{new['held_out']['accuracy']:.3f} · shipped rows expectation "
+                f"{cur['shipped']['expectation_accuracy']:.3f} → {new['shipped']['expectation_accuracy']:.3f}, complaint "
+                f"{cur['shipped']['complaint_accuracy']:.3f} → {new['shipped']['complaint_accuracy']:.3f} · "
+                f"{vreport.seconds:.0f} s")
     if as_json:
-        _dump(report.as_dict())
+        _dump(out)
         return
-    cur, new = report.scores["current"], report.scores["new"]
-    click.echo(
-        f"{'kept ' + str(report.version) if report.kept else 'not kept'} ({report.reason}) · "
-        f"held-out corrections {cur['held_out']['accuracy']:.3f} → {new['held_out']['accuracy']:.3f} · "
-        f"Wisesight test {cur['test']['accuracy']:.3f}/{cur['test']['macro_f1']:.3f} → "
-        f"{new['test']['accuracy']:.3f}/{new['test']['macro_f1']:.3f} · {report.seconds:.0f} s"
-    )
-    if report.kept:
+    if (out["sentiment"] or {}).get("kept") or (out["voc"] or {}).get("kept"):
         click.echo("run `sadap reenrich` to apply it to stored mentions")
