@@ -4,11 +4,13 @@ organisation's corrections; versions)."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import click
 
 from enrich import voc_versions
+from enrich.model_versions import SHIPPED, ModelVersions
 from enrich.pipeline import Enricher
 from enrich.sentiment import versions
 from sadap.app.cli.common import _dump, _load, config_option, handled
@@ -21,52 +23,52 @@ def _say(msg: str) -> None:
     click.echo(f"[{time.strftime('%H:%M:%S')}] {msg}", err=True)
 
 
-def _list_voc(config: Config) -> list[dict[str, Any]]:
-    current = voc_versions.active(config.data_path)
-    rows: list[dict[str, Any]] = [{"version": voc_versions.SHIPPED, "active": current is None}]
-    for v in voc_versions.versions(config.data_path):
-        data = voc_versions.info(config.data_path, v)
-        new = data.get("scores", {}).get("new", {})
-        rows.append({"version": v, "active": v == current, "created_at": data.get("created_at"),
-                     "corrections": data.get("corrections"), "held_out": new.get("held_out"), "shipped": new.get("shipped")})
-    return rows
+@dataclass(frozen=True)
+class _Kind:
+    """What `--list` and `--rollback` say about one kind of trained model."""
+
+    versions: ModelVersions
+    score_key: str  # the second figure a version records next to the held-out corrections
+    shipped_line: str
+    active_line: str
+
+    def scores(self, new: dict[str, Any]) -> str:
+        if self.score_key == "test":
+            test = new.get("test") or {}
+            return f"test acc {test.get('accuracy', '-')} macro-F1 {test.get('macro_f1', '-')}"
+        shipped = new.get("shipped") or {}
+        return (f"shipped rows: expectation {shipped.get('expectation_accuracy', '-')} "
+                f"complaint {shipped.get('complaint_accuracy', '-')}")
 
 
-def _list(config: Config, as_json: bool, only: str | None) -> None:
-    if only == "voc":
-        voc_rows = _list_voc(config)
-        if as_json:
-            _dump(voc_rows)
-            return
-        for r in voc_rows:
-            mark = "*" if r["active"] else " "
-            if r["version"] == voc_versions.SHIPPED:
-                click.echo(f"{mark} {voc_versions.SHIPPED}  the classifier that came with Sadap")
-                continue
-            held, shipped = r.get("held_out") or {}, r.get("shipped") or {}
-            click.echo(f"{mark} {r['version']}  {r.get('created_at') or '-'}  corrections {r.get('corrections')}  "
-                       f"held-out acc {held.get('accuracy', '-')}  shipped rows: expectation "
-                       f"{shipped.get('expectation_accuracy', '-')} complaint {shipped.get('complaint_accuracy', '-')}")
-        return
-    current = versions.active(config.data_path)
-    rows: list[dict[str, Any]] = [{"version": versions.SHIPPED, "active": current is None}]
-    for v in versions.versions(config.data_path):
-        data = versions.info(config.data_path, v)
+_KINDS = {
+    "sentiment": _Kind(versions.VERSIONS, "test", "the models that came with Sadap", "active sentiment model"),
+    "voc": _Kind(voc_versions.VERSIONS, "shipped", "the classifier that came with Sadap",
+                 "active voice-of-customer classifier"),
+}
+
+
+def _list(config: Config, as_json: bool, kind: _Kind) -> None:
+    store = kind.versions
+    current = store.active(config.data_path)
+    rows: list[dict[str, Any]] = [{"version": SHIPPED, "active": current is None}]
+    for v in store.versions(config.data_path):
+        data = store.info(config.data_path, v)
         new = data.get("scores", {}).get("new", {})
         rows.append({"version": v, "active": v == current, "created_at": data.get("created_at"),
-                     "corrections": data.get("corrections"), "held_out": new.get("held_out"), "test": new.get("test")})
+                     "corrections": data.get("corrections"), "held_out": new.get("held_out"),
+                     kind.score_key: new.get(kind.score_key)})
     if as_json:
         _dump(rows)
         return
     for r in rows:
         mark = "*" if r["active"] else " "
-        if r["version"] == versions.SHIPPED:
-            click.echo(f"{mark} {versions.SHIPPED}  the models that came with Sadap")
+        if r["version"] == SHIPPED:
+            click.echo(f"{mark} {SHIPPED}  {kind.shipped_line}")
             continue
-        held, test = r.get("held_out") or {}, r.get("test") or {}
+        held = r.get("held_out") or {}
         click.echo(f"{mark} {r['version']}  {r.get('created_at') or '-'}  corrections {r.get('corrections')}  "
-                   f"held-out acc {held.get('accuracy', '-')}  test acc {test.get('accuracy', '-')} "
-                   f"macro-F1 {test.get('macro_f1', '-')}")
+                   f"held-out acc {held.get('accuracy', '-')}  {kind.scores(r)}")
 
 
 @click.command()
@@ -101,25 +103,17 @@ def train(config_path: str | None, list_versions: bool, rollback: str | None, we
     the classifier, numpy only, well under a minute.
     """
     config = _load(config_path)
+    kind = _KINDS[only or "sentiment"]
     if list_versions:
-        _list(config, as_json, only)
+        _list(config, as_json, kind)
         return
-    if rollback is not None and only == "voc":
-        target = rollback or voc_versions.previous(config.data_path)
-        voc_versions.activate(config.data_path, target)
-        name = voc_versions.active(config.data_path) or voc_versions.SHIPPED
+    if rollback is not None:
+        kind.versions.activate(config.data_path, rollback or kind.versions.previous(config.data_path))
+        name = kind.versions.active(config.data_path) or SHIPPED
         if as_json:
             _dump({"active": name})
         else:
-            click.echo(f"active voice-of-customer classifier: {name}")
-        return
-    if rollback is not None:
-        target = rollback or versions.previous(config.data_path)
-        versions.activate(config.data_path, target)
-        if as_json:
-            _dump({"active": versions.active(config.data_path) or versions.SHIPPED})
-        else:
-            click.echo(f"active sentiment model: {versions.active(config.data_path) or versions.SHIPPED}")
+            click.echo(f"{kind.active_line}: {name}")
         return
     from enrich.training.retrain import MIN_CORRECTIONS, Example, retrain
     from enrich.training.retrain_voc import MIN_CORRECTIONS as MIN_VOC
