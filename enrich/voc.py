@@ -124,6 +124,14 @@ INTENSIFIERS = ("มาก", "มากๆ", "มากมาก", "สุดๆ
 ACKNOWLEDGEMENTS = frozenset({"โอเค", "ok", "โอเคเลย"})
 # Contrast words: praise before one and a fault after it is a mixed review (rule 7).
 CONTRASTS = ("แต่", "แต่ว่า", "ติดตรง", "ติดที่", "ข้อเสีย", "ข้อเสียคือ", "เสียตรง", "เสียอย่างเดียว", "ติดอย่างเดียว")
+# Dictionary words that glue a praise word to its neighbour, split back for matching: PyThaiNLP
+# holds ดีแต่ ("only good at") and มันดี, so "อร่อยดีแต่หวานไป" would hide both the praise and the
+# contrast (rule 7), and "มันดีนะ" its praise. Token -> where to cut it.
+GLUED = {"ดีแต่": 2, "มันดี": 3}
+# Question words that ask why something is wrong ("ทำไมเข้าเว็บไม่ได้", "ใช้นีเวียทำไมหน้ามีแต่สิว"): a
+# question about an offer that also negates or names a fault is a complaint (the guidelines' "a
+# defect asked about as a question").
+WHY = ("ทำไม", "ทำไง", "เพราะอะไร", "เกิดจากอะไร", "เกิดจากไร", "เป็นเพราะ")
 _MASK_TOKENS = {"[url]", "url", "@", "โทร", "เลขบัตร", "อีเมล", "เลข", "บัตร"}
 _lock = threading.Lock()
 _default: dict[str, Any] | None = None
@@ -238,6 +246,9 @@ class Words:
             if not tok:
                 continue
             parts.append(tok)
+            cut = GLUED.get(tok)
+            if cut:
+                bounds.add(pos + cut)
             stem = _english_stem_length(tok)
             if stem:
                 bounds.add(pos + stem)
@@ -440,10 +451,15 @@ class Lexicons:
         # (Each test below runs only when the cheaper ones before it leave it open.)
         faults_at = [*fault_at, *(t[2] for t in types), *(st for _, st in signal_hits)]
         mixed = False
-        if praise_at and faults_at and about_org:
+        if praise_at and about_org and (faults_at or sentiment == "neg"):
             contrast = words.first(CONTRASTS)
-            mixed = (contrast >= 0 and any(start > contrast for start in faults_at)
-                     and any(0 <= start < contrast for start in praise_at))
+            if contrast >= 0 and any(0 <= start < contrast for start in praise_at):
+                # A fault after the contrast; or, in a message the model reads as negative, nothing
+                # praised after it ("รถดี แต่การตลาดส้นตีน"): the reader dwells on what is wrong, in words
+                # the lists may not know. Such a message is still "satisfied" but not, by that alone,
+                # a complaint (rule 3 decides).
+                mixed = any(start > contrast for start in faults_at) or (
+                    sentiment == "neg" and not any(start > contrast for start in praise_at))
         # Rule 5: praise words with a failure (sarcasm, praise-with-complaint) are a complaint: a
         # complaint signal (ล่ม, เข้าไม่ได้ ...), a complaint-type word followed by a repeat (ทุกวัน),
         # or a complaint-type word after ironic thanks (ขอบคุณที่ทำให้).
@@ -464,6 +480,11 @@ class Lexicons:
             complaining = bool(signals or types or [k for k in disappointed if k not in self.mood_words])
         else:
             complaining = (sentiment in ("neu", "q", None) and bool(signals)) or mixed
+            if not complaining and sentiment == "q" and about_org and not (delighted or satisfied):
+                # "ทำไมเข้าเว็บไม่ได้", "ใช้นีเวียทำไมหน้ามีแต่สิว": why, then a negation or a fault word
+                why = words.first(WHY)
+                complaining = why >= 0 and (any(start > why for _, _, start in types)
+                                            or words.followed_by(why, self.negations, 40))
         is_complaint = complaining and about_org
         fallback_type = best_type or self.category_types.get(category) or OTHER
         complaint_type = fallback_type if is_complaint else None
