@@ -449,6 +449,12 @@ class Lexicons:
         about_org = bool(categories or types)
         if not about_org and not delighted and satisfied and all(k in ACKNOWLEDGEMENTS for k in satisfied):
             satisfied = []  # "โอเคค่ะ": an acknowledgement, not an evaluation
+        emoji_praise = bool(delighted) and not satisfied and not any(_WORD.search(k) for k in delighted)
+        if emoji_praise:
+            # Praise by emoji alone (❤ 😍 👍👍) decorates ads and chat ("ราคา 400 ไม่รวมส่งจ้า 😍"): no
+            # evaluation. With words of praise it still counts ("อร่อยมาก 😍"), and around a failure it is
+            # still sarcasm (rule 5: "ล่มอีกแล้ว 👍👍").
+            delighted = []
         # Rule 7: praise, then a contrast word, then a fault ("อร่อย แต่หมูบางจน"): a mixed review.
         # (Each test below runs only when the cheaper ones before it leave it open.)
         faults_at = [*fault_at, *(t[2] for t in types), *(st for _, st in signal_hits)]
@@ -466,7 +472,7 @@ class Lexicons:
         # complaint signal (ล่ม, เข้าไม่ได้ ...), a complaint-type word followed by a repeat (ทุกวัน),
         # or a complaint-type word after ironic thanks (ขอบคุณที่ทำให้).
         sarcasm = False
-        if sentiment in ("pos", "neu") and (delighted or satisfied) and about_org and not (mixed and not signals):
+        if sentiment in ("pos", "neu") and (delighted or satisfied or emoji_praise) and about_org and not (mixed and not signals):
             sarcasm = bool(signals) or any(
                 words.followed_by(start + len(key), REPEATS, REPEAT_WINDOW) for key, _, start in types)
             if not sarcasm and types:
