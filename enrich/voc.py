@@ -422,7 +422,7 @@ class Lexicons:
         praise_at: list[int] = []
         fault_at: list[int] = []
         for key, label, start in self.expectation.find(words):
-            if start == 0 and key == "ดี" and words.joined.startswith("ดีนะ") and len(words.joined) > 8:
+            if start == 0 and key in ("ดี", "ดีนะ") and words.joined.startswith("ดีนะ") and len(words.joined) > 8:
                 continue  # "ดีนะเราไม่กินเบียร์ช้าง": a message opening with "good thing (that)" is relief
             if label == "disappointed":
                 if negated(start):

@@ -102,3 +102,32 @@ def test_praise_then_a_fault_is_a_satisfied_complaint(text, sentiment):
 def test_words_that_look_like_praise_or_fault(text, sentiment, expectation, complaint):
     r = _rules(text, sentiment)
     assert (r.expectation, r.is_complaint) == (expectation, complaint), r.hits
+
+
+@pytest.mark.parametrize("text, sentiment, expectation, complaint", [
+    # ดีแต่ is one dictionary word: split back, the praise and the contrast are both seen (rule 7).
+    ("ซุปน้ำดำอร่อยดีแต่หวานไปหน่อย", "pos", "satisfied", True),
+    ("มันดีนะ ผ้าอนามัยยี่ห้อนี้", "pos", "satisfied", False),  # มันดี is one word too
+    # A negative post that praises, then turns with แต่ to what is wrong in words no list knows:
+    # a mixed review, satisfied; not a complaint by that alone.
+    ("รถดี แต่การตลาดส้นตีน", "neg", "satisfied", False),
+    # Why-questions about a fault of an offer are complaints (the guidelines), expectation none.
+    ("ทำไมเข้าเว็บไซต์ไม่ได้คะ", "q", "none", True),
+    ("ทำไมแอปนี้โหลดไม่ขึ้นคะ", "q", "none", True),
+    ("ทำไมค่าส่งแพงจังคะ", "q", "none", True),
+    ("ทำไมถึงเลือกใช้รถรุ่นนี้คะ", "q", "none", False),  # a why-question with no fault
+    # Praise by emoji alone decorates an ad; a guess or a wish is no praise; "good thing that …" is relief.
+    ("ของแท้ 100% ราคา 400 ไม่รวมส่งจ้า 😍", "neu", "none", False),
+    ("ถ้าทำได้น่าจะดีนะครับ", "pos", "none", False),
+    ("ดีนะเราไม่กินเบียร์ช้าง555", "pos", "none", False),
+    # Loyalty whose ผิดหวัง is negated further back is praise, not praise around a failure.
+    ("เบียร์ช้างไม่เคยทำให้ผิดหวัง รสชาติดีต่อใจ", "pos", "delighted", False),
+])
+def test_short_post_readings(text, sentiment, expectation, complaint):
+    r = _rules(text, sentiment)
+    assert (r.expectation, r.is_complaint) == (expectation, complaint), r.hits
+
+
+def test_emoji_praise_around_a_failure_is_still_sarcasm():
+    r = _rules("แอปล่มอีกแล้ว 👍👍", "pos")
+    assert (r.sentiment, r.expectation, r.is_complaint) == ("neg", "disappointed", True), r.hits
