@@ -120,6 +120,9 @@ USED = ("ใช้แล้ว", "ลองแล้ว", "กินแล้ว
 IRONIC_THANKS = ("ขอบคุณที่ทำให้", "ขอบคุณที่ให้", "ขอบใจที่ทำให้", "ขอบคุณมากที่ทำให้", "ขอบคุณนะที่ทำให้")
 # Intensifiers: right after mild praise (ชอบ … มาก, อร่อย … สุดๆ) they make it strong praise.
 INTENSIFIERS = ("มาก", "มากๆ", "มากมาก", "สุดๆ", "มั่ก", "มั่กๆ", "เว่อ", "เวอร์", "ที่สุด", "สุดยอด", "จริงๆ")
+# How close (characters of the joined words) praise must come before the contrast word for a negative
+# post to read as a mixed review without a known fault after it ("รถดี แต่…", not praise a sentence back).
+NEAR_CONTRAST = 12
 # Bare acknowledgements ("โอเคค่ะ", "ok ครับ"): praise only when the message is about an offer.
 ACKNOWLEDGEMENTS = frozenset({"โอเค", "ok", "โอเคเลย"})
 # Contrast words: praise before one and a fault after it is a mixed review (rule 7).
@@ -467,7 +470,8 @@ class Lexicons:
                 # the lists may not know. Such a message is still "satisfied" but not, by that alone,
                 # a complaint (rule 3 decides).
                 mixed = any(start > contrast for start in faults_at) or (
-                    sentiment == "neg" and not any(start > contrast for start in praise_at))
+                    sentiment == "neg" and not any(start > contrast for start in praise_at)
+                    and any(contrast - NEAR_CONTRAST <= start < contrast for start in praise_at))
         # Rule 5: praise words with a failure (sarcasm, praise-with-complaint) are a complaint: a
         # complaint signal (ล่ม, เข้าไม่ได้ ...), a complaint-type word followed by a repeat (ทุกวัน),
         # or a complaint-type word after ironic thanks (ขอบคุณที่ทำให้).
