@@ -249,9 +249,6 @@ class Words:
             if not tok:
                 continue
             parts.append(tok)
-            cut = GLUED.get(tok)
-            if cut:
-                bounds.add(pos + cut)
             stem = _english_stem_length(tok)
             if stem:
                 bounds.add(pos + stem)
@@ -259,6 +256,13 @@ class Words:
             bounds.add(pos)
         has_words = any(t not in _MASK_TOKENS and _WORD.search(t) and not t.isdigit() for t in tokens)
         joined = "".join(parts)
+        for glued, cut in GLUED.items():  # a substring test per entry: cheaper than a look-up per token
+            if glued in joined:
+                i = joined.find(glued)
+                while i != -1:
+                    if i in bounds and i + len(glued) in bounds:
+                        bounds.add(i + cut)
+                    i = joined.find(glued, i + 1)
         prefixes: dict[str, list[int]] = {}
         for b in sorted(bounds):
             if b >= pos:
@@ -494,7 +498,7 @@ class Lexicons:
             complaining = (sentiment in ("neu", "q", None) and bool(signals)) or mixed
             if not complaining and sentiment == "q" and about_org and not (delighted or satisfied):
                 # "ทำไมเข้าเว็บไม่ได้", "ใช้นีเวียทำไมหน้ามีแต่สิว": why, then a negation or a fault word
-                why = words.first(WHY)
+                why = words.first(WHY) if any(w in words.joined for w in WHY) else -1
                 complaining = why >= 0 and (any(start > why for _, _, start in types)
                                             or words.followed_by(why, self.negations, 40))
         is_complaint = complaining and about_org
