@@ -18,8 +18,8 @@ measured on the held-out ``tests/data/enrich_dev``. The rules, in order (see doc
    ``other``.
 3. **Complaint.** The mention complains when it says what is wrong: a complaint signal word,
    or, when its sentiment is ``neg``, a complaint-type or disappointment word (a ``neg``
-   message that only names a product, ``จับบุหรี่ไฟฟ้ายัดตูดแม้ง``, is no complaint); ``pos``
-   never complains. It is a complaint when it also names something an organisation provides
+   message that only names a product, ``จับบุหรี่ไฟฟ้ายัดตูดแม้ง``, is no complaint), or, when it is
+   ``q``, a why-question about a fault (``ทำไมเข้าเว็บไม่ได้``); ``pos`` complains only by rules 5 and 7. It is a complaint when it also names something an organisation provides
    (a category or complaint-type hit). Its type is the complaint type
    with most hits (ties: the first listed), else the type its category implies
    (``category_complaint_types``: product_service → product_quality ...), else ``other``.
@@ -37,9 +37,12 @@ measured on the held-out ``tests/data/enrich_dev``. The rules, in order (see doc
    as ``neg``, a complaint, ``disappointed`` (:attr:`VocResult.sentiment`).
 6. **Mild praise** (:data:`MILD_PRAISE`: "โอเคนะ", "ก็ดี", "ใช้ง่าย") in a ``neu`` message with no
    disappointment and no complaint is ``satisfied``; a bare acknowledgement ("โอเคค่ะ") without an
-   offer named is no praise, nor are the ``not_praise`` phrases ("ใช้ได้เฉพาะ", "ดีไหม").
+   offer named is no praise, nor are the ``not_praise`` phrases ("ใช้ได้เฉพาะ", "ดีไหม", "น่าจะดี"),
+   relief ("ดีนะเราไม่…") or praise by emoji alone (an ad's 😍; still sarcasm around a failure).
 7. **Praise, then a fault** after a contrast word ("อร่อย แต่หมูบางจน"): a mixed review,
-   ``satisfied`` and a complaint whatever the sentiment.
+   ``satisfied`` and a complaint whatever the sentiment; in a ``neg`` message, praise just before the
+   contrast and none after it ("รถดี แต่การตลาดส้นตีน") is a mixed review without a known fault:
+   ``satisfied``, a complaint only by rule 3.
 8. **Praise read as negative**: a ``neg`` message whose evaluative words are all praise, two or
    more, is ``satisfied`` about an offer. Mood words (เบื่อ, โมโห) alone make no complaint; a wish
    for better ("ควรเหนียวกว่านี้") is a complaint signal; wishing to try ("อยากลอง") is no evaluation.
