@@ -293,7 +293,10 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
             return 0
         self._ensure_ready()
         n = self.spool.replay(self._store_batch, self.chunk_size)
-        self._write_seen({})  # and the seen-terms cells kept on disk
+        if cells:  # and the seen-terms cells kept on disk
+            self._write_seen({})
+            if self.refresh_on_write:
+                self._call(self.client.indices.refresh, index=self.names.seen_terms)
         if n:
             log.warning("replayed %d spooled mentions into %s", n, self.label)
         return n
