@@ -51,8 +51,9 @@ _T = TypeVar("_T")
 #: publication and collection time to fold in, stale) — ``seen_rows``. Rows of one cell fold
 #: into one (sum, max, max, max), in any order.
 SeenRow = tuple[str, str, int, str, int, int, float, float, int]
-#: Cells known to this process: id -> (source as last written, seq_no, primary_term).
-_Known = tuple[Json, int, int]
+#: Cells known to this process: id -> (mentions, latest publication, latest collection, stale,
+#: seq_no, primary_term) as last written or read (numbers only: small, and not tracked by the GC).
+_Known = tuple[int, float, float, int, int, int]
 
 BUILT = "_built"  # the document that says the table holds every stored mention
 SEEN_PAGE = 9_999  # cells per lookup (with the mark: index.max_result_window); more: the lookup is split
@@ -431,8 +432,11 @@ class SeenTerms:
             try:
                 for i in range(0, len(read), 1000):
                     got = self._call(self.client.mget, index=index, ids=read[i:i + 1000]).body
-                    current.update({d["_id"]: (d["_source"], d["_seq_no"], d["_primary_term"])
-                                    for d in got["docs"] if d.get("found")})
+                    for d in got["docs"]:
+                        if d.get("found"):
+                            src = d["_source"]
+                            current[d["_id"]] = (int(src["n"]), float(src["last_published"]), float(src["last_collected"]),
+                                                 int(src["stale"]), int(d["_seq_no"]), int(d["_primary_term"]))
             except StoreUnavailable as err:
                 raise SeenUnsure(err, list(pending.values()), []) from None
             actions: list[Json] = []
@@ -450,14 +454,15 @@ class SeenTerms:
                     else:
                         skipped.add(doc_id)
                     continue
-                src, seq, term_no = old
+                old_n, old_published, old_collected, old_stale, seq, term_no = old
                 lock = {"if_seq_no": seq, "if_primary_term": term_no}
-                if src["n"] + n <= 0:
+                if old_n + n <= 0:
                     actions.append({"_op_type": "delete", "_index": index, "_id": doc_id, **lock})
                     plans[doc_id] = {"id": doc_id, "row": list(row), "before": [seq, term_no], "after": None}
                 else:
-                    new = {**src, "n": src["n"] + n, "last_published": max(src["last_published"], published),
-                           "last_collected": max(src["last_collected"], collected), "stale": max(src["stale"], stale)}
+                    new = {"field": fld, "term": term, "hour": hour, "source_name": source, "copy": copy, "n": old_n + n,
+                           "last_published": max(old_published, published), "last_collected": max(old_collected, collected),
+                           "stale": max(old_stale, stale)}
                     actions.append({"_op_type": "index", "_index": index, "_id": doc_id, **lock, "_source": new})
                     plans[doc_id] = {"id": doc_id, "row": list(row), "before": [seq, term_no], "after": new}
             retry: set[str] = set()
@@ -483,7 +488,9 @@ class SeenTerms:
                     if ok:
                         applied.add(doc_id)
                         if op != "delete":  # remembered, most recent last
-                            known[doc_id] = (plans[doc_id]["after"], info["_seq_no"], info["_primary_term"])
+                            new = plans[doc_id]["after"]
+                            known[doc_id] = (new["n"], new["last_published"], new["last_collected"], new["stale"],
+                                             int(info["_seq_no"]), int(info["_primary_term"]))
                     elif info.get("status") == 409:  # changed (or made) by another writer: read it, redo
                         retry.add(doc_id)
                     elif info.get("status") == 404 and op == "delete":
