@@ -246,3 +246,29 @@ def test_an_index_of_the_first_layout_is_rebuilt_by_setup_and_asks_the_mentions_
     assert _cells(upgraded, mentions) == _cells(lite, mentions)
     for s in (store, upgraded, lite):
         s.close()
+
+
+def test_two_writers_remembering_cells_agree_with_sqlite(osmem_clone, tmp_path):
+    """Two processes (two stores, each remembering the cells it wrote with their sequence
+    numbers) write overlapping hours and sources in turns, re-upsert changed mentions and erase
+    some: a remembered cell the other changed meanwhile is refused (409), read and redone."""
+    mentions = _tagged(random.Random(15))[:320]
+    a = _store(osmem_clone.url, tmp_path / "a")
+    a.setup()
+    b = _store(osmem_clone.url, tmp_path / "b")
+    lite = SQLiteStore(tmp_path / "parity.db")
+    parts = [mentions[i:i + 40] for i in range(0, 320, 40)]
+    changed = [m.model_copy(update={"hashtags": ["#แก้แล้ว"], "keywords": ["คำ1"]}) for m in mentions[::7]]
+    for i, part in enumerate(parts + [changed]):
+        (a if i % 2 else b).upsert(part)
+        lite.upsert(part)
+    gone = [m.id for m in mentions[::5]]
+    b.erase(gone)
+    lite.erase(gone)
+    assert a._seen_known and b._seen_known  # both remembered cells (and had to redo some)
+    everything = mentions + changed
+    want = _cells(lite, everything)
+    assert any(c[7] for cs in want.values() for c in cs)  # some stale
+    assert _cells(a, everything) == want
+    for s in (a, b, lite):
+        s.close()

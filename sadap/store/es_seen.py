@@ -502,6 +502,8 @@ class SeenTerms:
                     known.popitem(last=False)
                 except KeyError:  # another thread emptied it
                     break
+            if retry:
+                log.debug("%s: %d seen-terms cells changed by another writer: read and redone", self.label, len(retry))
             must_read |= retry
             pending = {i: r for i, r in pending.items() if i in retry}
         raise StoreError(f"{self.label}: seen-terms cells kept changing under this write ({len(pending)} left)")
