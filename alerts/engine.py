@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import cast
 
+from alerts.cycle_writes import CycleWrites
 from alerts.incidents import open_or_update
 from alerts.maintenance import MaintenanceWindow
 from alerts.memo import CycleMemo
@@ -71,6 +72,11 @@ class AlertEngine:
         # Active incidents by (playbook, key), read once per cycle when first needed.
         self._active: dict[tuple[str, str | None], Incident] | None = None
         self._read: list[Incident] = []
+        # What one cycle read ahead for its matches (cool-downs, example mentions) and the
+        # writes of its matches that keep firing.
+        self._last: dict[tuple[str, str], datetime] = {}
+        self._found: dict[str, Mention] = {}
+        self._writes = CycleWrites(store)
 
     # -- evaluation --------------------------------------------------------
     def check(
@@ -102,17 +108,22 @@ class AlertEngine:
                 need = rule.plan(ctx)
                 if need is not None:
                     running.expect(ctx.delay, *need)
+        evaluated: list[tuple[Rule, list[Match]]] = []
         for rule, ctx in work:
             try:
-                matches = rule.evaluate(ctx)
+                evaluated.append((rule, rule.evaluate(ctx)))
             except Exception:  # one broken rule must not stop the others
                 log.exception("rule %s failed to evaluate", rule.id)
-                continue
-            for match in matches:
-                alert = self._fire(rule, match, at, notify, dry_run)
-                if alert is not None:
-                    fired.append(alert)
+        self._writes = CycleWrites(self.store)
+        self._last, self._found = {}, {}
         try:
+            self._prefetch(evaluated, at, dry_run)
+            for rule, matches in evaluated:
+                for match in matches:
+                    alert = self._fire(rule, match, at, notify, dry_run)
+                    if alert is not None:
+                        fired.append(alert)
+            self._writes.flush()
             if dry_run:
                 return fired
             if ids is None:
@@ -121,7 +132,9 @@ class AlertEngine:
                 self.deliver()
             return fired
         finally:
-            self._active = None  # the cycle's read of incidents is not kept for later calls
+            # Nothing read this cycle is kept for later calls (mentions may be erased between).
+            self._active = None
+            self._last, self._found = {}, {}
 
     def deliver(self) -> dict[str, int]:
         """Send what is due in the outbox (one pass); counts by outcome."""
@@ -168,37 +181,60 @@ class AlertEngine:
                 self._active.setdefault((incident.playbook, incident.key), incident)
         return self._active
 
-    def _open_or_update(self, alert: FiredAlert, playbook: Playbook, at: datetime) -> Incident:
-        incident, _ = open_or_update(self.store, alert, playbook, at, self._incidents().get((playbook.id, alert.key)))
+    def _open_or_update(self, alert: FiredAlert, playbook: Playbook, at: datetime, store: Store | None = None) -> Incident:
+        incident, _ = open_or_update(store or self.store, alert, playbook, at, self._incidents().get((playbook.id, alert.key)))
         self._incidents()[(playbook.id, alert.key)] = incident
         return incident
 
     def _examples(self, ids: list[str]) -> list[Mention]:
-        """The example mentions, in the match's order, in one read."""
-        if not ids:
-            return []
-        found = {m.id: m for m in self.store.search(MentionFilter(ids=tuple(ids)), limit=len(ids))}
-        return [found[i] for i in ids if i in found]
+        """The example mentions, in the match's order, in one read (none when the cycle's
+        prefetch holds them)."""
+        missing = tuple(dict.fromkeys(i for i in ids if i not in self._found))
+        if missing:
+            self._found.update((m.id, m) for m in self.store.search(MentionFilter(ids=missing), limit=len(missing)))
+        return [self._found[i] for i in ids if i in self._found]
 
-    def _fire(self, rule: Rule, match: Match, at: datetime, notify: bool, dry_run: bool = False) -> FiredAlert | None:
-        o = rule.options
-        key = match.key or "*"
+    def _quiet(self, rule: Rule, key: str, at: datetime, dry_run: bool) -> str | None:
+        """Why a match of this rule and key is dropped before any read, if it is: a
+        maintenance window, a match still firing and written recently, or a snooze."""
         if self._in_maintenance(rule.id, at):
-            return None
+            return "maintenance"
         firing = self._firing.get((rule.id, key))
         if not dry_run and firing is not None:
             last_match, last_written = firing
-            if last_match <= at < last_match + o.cooldown and at - last_written < self._keep_current(o.cooldown):
-                # Still firing, cool-down and incident written recently: nothing to redo.
-                self._firing[(rule.id, key)] = (at, last_written)
-                return None
+            cooldown = rule.options.cooldown
+            if last_match <= at < last_match + cooldown and at - last_written < self._keep_current(cooldown):
+                return "firing"
         snoozed = self._snoozed_until(rule.id, key)
-        if snoozed is not None and at < snoozed:
-            return None
-        last = self.store.last_fired(rule.id, key)
-        cooling = last is not None and last <= at < last + o.cooldown
-        examples = self._examples(match.mention_ids)
-        alert = FiredAlert(
+        return "snoozed" if snoozed is not None and at < snoozed else None
+
+    def _prefetch(self, evaluated: list[tuple[Rule, list[Match]]], at: datetime, dry_run: bool) -> None:
+        """Read what firing the cycle's matches needs in a few requests instead of a few per
+        match: their cool-downs, their example mentions and, for matches inside their
+        cool-down, the timelines of their active incidents."""
+        live = [(rule, match) for rule, matches in evaluated for match in matches
+                if self._quiet(rule, match.key or "*", at, dry_run) is None]
+        if not live:
+            return
+        self._last = self.store.last_fired_many((rule.id, match.key or "*") for rule, match in live)
+        self._examples([i for _, match in live for i in match.mention_ids])
+        if dry_run:
+            return
+        cooling = []
+        for rule, match in live:
+            last = self._last.get((rule.id, match.key or "*"))
+            if last is None or not last <= at < last + rule.options.cooldown:
+                continue
+            alert = self._alert(rule, match, self._examples(match.mention_ids), True)
+            playbook = match_playbook(alert, self.playbooks)
+            incident = self._incidents().get((playbook.id, alert.key)) if playbook is not None else None
+            if incident is not None:
+                cooling.append(incident.id)
+        self._writes.read_events(cooling)
+
+    def _alert(self, rule: Rule, match: Match, examples: list[Mention], cooling: bool) -> FiredAlert:
+        o = rule.options
+        return FiredAlert(
             rule=rule.id,
             rule_type=rule.type_name,
             title_th=o.title.th,
@@ -217,6 +253,19 @@ class AlertEngine:
             playbook_hint=o.playbook,
             suppressed=cooling,
         )
+
+    def _fire(self, rule: Rule, match: Match, at: datetime, notify: bool, dry_run: bool = False) -> FiredAlert | None:
+        o = rule.options
+        key = match.key or "*"
+        quiet = self._quiet(rule, key, at, dry_run)
+        if quiet == "firing":  # still firing, cool-down and incident written recently: nothing to redo
+            self._firing[(rule.id, key)] = (at, self._firing[(rule.id, key)][1])
+        if quiet is not None:
+            return None
+        last = self._last[(rule.id, key)] if (rule.id, key) in self._last else self.store.last_fired(rule.id, key)
+        cooling = last is not None and last <= at < last + o.cooldown
+        examples = self._examples(match.mention_ids)
+        alert = self._alert(rule, match, examples, cooling)
         playbook = match_playbook(alert, self.playbooks)
         if dry_run:
             if cooling:
@@ -227,11 +276,13 @@ class AlertEngine:
             # Still matching inside the cool-down: no new notification, but an active
             # incident stays current, so a crisis that stays high does not look over; and the
             # cool-down runs from this match, so a situation that stays active alerts once.
-            self.store.set_last_fired(rule.id, key, at)
+            # Written with the cycle's other such matches (CycleWrites).
+            self._writes.set_last_fired(rule.id, key, at)
             if playbook is not None and (playbook.id, alert.key) in self._incidents():
-                self._open_or_update(alert, playbook, at)
+                self._open_or_update(alert, playbook, at, cast(Store, self._writes))
             self._firing[(rule.id, key)] = (at, at)
             return None
+        self._writes.flush()  # what earlier matches keep, before this alert's writes
         incident = None
         if playbook is not None:
             incident = self._open_or_update(alert, playbook, at)

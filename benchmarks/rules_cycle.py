@@ -142,6 +142,7 @@ def bench_es(args) -> dict:
 
     calls = {"n": 0}
     by_caller: dict[str, int] = {}
+    spent: dict[str, float] = {}  # --trace: seconds waited on the server, by caller
 
     class CountingNode(PlainJsonNode):
         def perform_request(self, *a, **kw):  # every HTTP request the store makes
@@ -158,6 +159,11 @@ def bench_es(args) -> dict:
                     f = f.f_back
                 key = " < ".join(names[-2:])
                 by_caller[key] = by_caller.get(key, 0) + 1
+                t = time.perf_counter()
+                try:
+                    return super().perform_request(*a, **kw)
+                finally:
+                    spent[key] = spent.get(key, 0.0) + time.perf_counter() - t
             return super().perform_request(*a, **kw)
 
     end = datetime(2026, 11, 21, tzinfo=timezone.utc)
@@ -185,8 +191,10 @@ def bench_es(args) -> dict:
 
         def count() -> int:
             if by_caller:
-                print("   ", json.dumps(dict(sorted(by_caller.items(), key=lambda kv: -kv[1])), ensure_ascii=False), file=sys.stderr)
+                print("   ", json.dumps({k: f"{n} in {spent.get(k, 0):.2f} s" for k, n in sorted(by_caller.items(), key=lambda kv: -kv[1])},
+                                        ensure_ascii=False), file=sys.stderr)
                 by_caller.clear()
+                spent.clear()
             return calls["n"]
 
         report = run_cycles(store, end, args.cycles, add=add, count=count, full=args.full)
@@ -243,7 +251,7 @@ def main() -> None:
     for p in (e, s):
         p.add_argument("--cycles", type=int, default=6)
         p.add_argument("--full", action="store_true", help="evaluate every cycle from scratch (no running state)")
-        p.add_argument("--trace", action="store_true", help="print which store calls made the requests")
+        p.add_argument("--trace", action="store_true", help="print which store calls made the requests, and their time")
     args = parser.parse_args()
     report = bench_es(args) if args.backend == "es" else bench_sqlite(args)
     print(json.dumps(report, ensure_ascii=False, indent=2))

@@ -667,6 +667,32 @@ class Store(ABC):
     @abstractmethod
     def set_last_fired(self, rule_id: str, key: str, at: datetime) -> None: ...
 
+    def last_fired_many(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
+        """:meth:`last_fired` of several (rule, key) pairs, in one read where the backend can;
+        pairs that never fired are left out."""
+        out: dict[tuple[str, str], datetime] = {}
+        for rule_id, key in dict.fromkeys(pairs):
+            at = self.last_fired(rule_id, key)
+            if at is not None:
+                out[(rule_id, key)] = at
+        return out
+
+    def write_alert_state(
+        self,
+        cooling: Sequence[tuple[str, str, datetime]] = (),
+        incidents: Sequence[Incident] = (),
+        events: Sequence[tuple[str, IncidentEvent]] = (),
+    ) -> None:
+        """Cool-down extensions (rule, key, at), incident updates and timeline events, in this
+        order, written together: one transaction or one bulk request where the backend can (the
+        bookkeeping of matches that keep firing, batched per evaluation cycle)."""
+        for rule_id, key, at in cooling:
+            self.set_last_fired(rule_id, key, at)
+        for incident in incidents:
+            self.save_incident(incident)
+        for incident_id, event in events:
+            self.add_event(incident_id, event)
+
     @abstractmethod
     def record_alert(self, alert_json: str, rule_id: str, key: str, fired_at: datetime, incident_id: str | None) -> None: ...
 
@@ -893,6 +919,10 @@ class Store(ABC):
 
     @abstractmethod
     def events(self, incident_id: str) -> list[IncidentEvent]: ...
+
+    def events_many(self, incident_ids: Iterable[str]) -> dict[str, list[IncidentEvent]]:
+        """:meth:`events` of several incidents, in one read where the backend can."""
+        return {i: self.events(i) for i in dict.fromkeys(incident_ids)}
 
     @abstractmethod
     def _find_event(self, incident_id: str, kind: str, same: str, value: object) -> tuple[Any, IncidentEvent] | None:

@@ -863,9 +863,42 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
 
     def set_last_fired(self, rule_id: str, key: str, at: datetime) -> None:
         self._ensure_ready()
-        doc = {"rule_id": rule_id, "key": key, "last_fired_at": _iso_ms(at),
-               "doc": json.dumps({"at": at.astimezone(UTC).isoformat()})}
-        self._call(self.client.index, index=self.names.rule_state, id=self._state_id(rule_id, key), document=doc)
+        self._call(self.client.index, index=self.names.rule_state, id=self._state_id(rule_id, key),
+                   document=self._rule_state_doc(rule_id, key, at))
+
+    def last_fired_many(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
+        by_id = {self._state_id(r, k): (r, k) for r, k in pairs}
+        if not by_id:
+            return {}
+        self._ensure_ready()
+        out: dict[tuple[str, str], datetime] = {}
+        ids = list(by_id)
+        for i in range(0, len(ids), 1000):
+            docs = self._call(self.client.mget, index=self.names.rule_state, ids=ids[i:i + 1000]).body["docs"]
+            for d in docs:
+                if d.get("found"):
+                    out[by_id[d["_id"]]] = datetime.fromisoformat(json.loads(d["_source"]["doc"])["at"])
+        return out
+
+    def _rule_state_doc(self, rule_id: str, key: str, at: datetime) -> Json:
+        return {"rule_id": rule_id, "key": key, "last_fired_at": _iso_ms(at),
+                "doc": json.dumps({"at": at.astimezone(UTC).isoformat()})}
+
+    def write_alert_state(
+        self,
+        cooling: Sequence[tuple[str, str, datetime]] = (),
+        incidents: Sequence[Incident] = (),
+        events: Sequence[tuple[str, IncidentEvent]] = (),
+    ) -> None:
+        # One bulk request, refreshed once, in the order the engine made them.
+        self._ensure_ready()
+        actions: list[dict[str, Any]] = [
+            {"_index": self.names.rule_state, "_id": self._state_id(r, k), "doc": self._rule_state_doc(r, k, at)}
+            for r, k, at in cooling
+        ]
+        actions += [{"_index": self.names.incidents, "_id": i.id, "doc": self._incident_doc(i)} for i in incidents]
+        actions += [{"_index": self.names.incident_events, "doc": self._event_doc(iid, e)} for iid, e in events]
+        self._bulk_state(actions)
 
     def record_alert(self, alert_json: str, rule_id: str, key: str, fired_at: datetime, incident_id: str | None) -> None:
         self._ensure_ready()
@@ -912,9 +945,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         for d in deliveries:  # create: an id already queued stays as it is
             actions.append({"_index": self.names.outbox, "_id": d.id, "_op": "create", "doc": self._outbox_source(d)})
         for incident_id, event in events:
-            actions.append({"_index": self.names.incident_events, "doc": {
-                "incident_id": incident_id, "kind": event.kind, "actor": event.actor, "at": _iso_ms(event.at),
-                "seq": self._seq(), "doc": event.model_dump_json()}})
+            actions.append({"_index": self.names.incident_events, "doc": self._event_doc(incident_id, event)})
         return actions
 
     def record_fired(
@@ -1222,15 +1253,19 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         return [ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits]
 
     # -- incidents ---------------------------------------------------------------------------
-    def save_incident(self, incident: Incident) -> None:
-        self._ensure_ready()
-        doc = {
+    @staticmethod
+    def _incident_doc(incident: Incident) -> Json:
+        return {
             "id": incident.id, "playbook": incident.playbook, "rule": incident.rule, "key": incident.key,
             "severity": incident.severity, "state": incident.state, "title": incident.title,
             "opened_at": _iso_ms(incident.opened_at), "updated_at": _iso_ms(incident.updated_at),
             "alert_count": incident.alert_count, "doc": incident.model_dump_json(),
         }
-        self._call(self.client.index, index=self.names.incidents, id=incident.id, document=doc, refresh=True)
+
+    def save_incident(self, incident: Incident) -> None:
+        self._ensure_ready()
+        self._call(self.client.index, index=self.names.incidents, id=incident.id, document=self._incident_doc(incident),
+                   refresh=True)
 
     def get_incident(self, incident_id: str) -> Incident | None:
         src = self._get(self.names.incidents, incident_id)
@@ -1254,16 +1289,31 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         hits = self._scan(self.names.incidents, query, [{"opened_at": "desc"}, {"id": "asc"}], ["doc"])
         return [Incident.model_validate_json(h["_source"]["doc"]) for h in hits]
 
+    def _event_doc(self, incident_id: str, event: IncidentEvent) -> Json:
+        return {"incident_id": incident_id, "kind": event.kind, "actor": event.actor, "at": _iso_ms(event.at),
+                "seq": self._seq(), "doc": event.model_dump_json()}
+
     def add_event(self, incident_id: str, event: IncidentEvent) -> None:
         self._ensure_ready()
-        doc = {"incident_id": incident_id, "kind": event.kind, "actor": event.actor, "at": _iso_ms(event.at),
-               "seq": self._seq(), "doc": event.model_dump_json()}
-        self._call(self.client.index, index=self.names.incident_events, document=doc, refresh=True)
+        self._call(self.client.index, index=self.names.incident_events, document=self._event_doc(incident_id, event),
+                   refresh=True)
 
     def events(self, incident_id: str) -> list[IncidentEvent]:
         self._ensure_ready()
         hits = self._scan(self.names.incident_events, {"term": {"incident_id": incident_id}}, [{"seq": "asc"}], ["doc"])
         return [IncidentEvent.model_validate_json(h["_source"]["doc"]) for h in hits]
+
+    def events_many(self, incident_ids: Iterable[str]) -> dict[str, list[IncidentEvent]]:
+        wanted = list(dict.fromkeys(incident_ids))
+        out: dict[str, list[IncidentEvent]] = {i: [] for i in wanted}
+        if not wanted:
+            return out
+        self._ensure_ready()
+        for i in range(0, len(wanted), 1000):
+            query = {"terms": {"incident_id": wanted[i:i + 1000]}}
+            for h in self._scan(self.names.incident_events, query, [{"seq": "asc"}], ["incident_id", "doc"]):
+                out[h["_source"]["incident_id"]].append(IncidentEvent.model_validate_json(h["_source"]["doc"]))
+        return out
 
     def _find_event(self, incident_id: str, kind: str, same: str, value: object) -> tuple[Any, IncidentEvent] | None:
         self._ensure_ready()

@@ -1101,6 +1101,21 @@ class SQLiteStore(Store):
                 self._db.execute("ROLLBACK")
                 raise
 
+    def write_alert_state(
+        self,
+        cooling: Sequence[tuple[str, str, datetime]] = (),
+        incidents: Sequence[Incident] = (),
+        events: Sequence[tuple[str, IncidentEvent]] = (),
+    ) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                super().write_alert_state(cooling, incidents, events)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def enqueue(self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]] = ()) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
