@@ -225,6 +225,8 @@ class SeenTerms:
 
         def _translate(self, err: Exception) -> Exception: ...
 
+        def _create(self, index: str, body: Json | None = None) -> bool: ...
+
     def _init_seen(self) -> None:
         self._seen_built = False  # the index holds every stored mention (as last read)
         self._seen_layout = None  # the index's layout (read once)
@@ -276,8 +278,9 @@ class SeenTerms:
         t = time.monotonic()
         log.log(logging.INFO if first else logging.WARNING, "%s: %s %s from the stored mentions (%s)", self.label,
                 "building" if first else "rebuilding", self.names.seen_terms, reason)
-        self._call(self.client.options(ignore_status=404).indices.delete, index=self.names.seen_terms)
-        self._call(self.client.indices.create, index=self.names.seen_terms)
+        if not first:  # (a new store's empty index is filled as it is: processes may set up at once)
+            self._call(self.client.options(ignore_status=404).indices.delete, index=self.names.seen_terms)
+            self._create(self.names.seen_terms)
         self._seen_layout = None
         self._seen_known.clear()
         if self._seen_files is not None:  # what was kept for the old table is in the rebuild
