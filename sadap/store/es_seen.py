@@ -60,7 +60,7 @@ SEEN_PAGE = 9_999  # cells per lookup (with the mark: index.max_result_window); 
 #: Cells per bulk request: small documents, so more than the mentions' chunk (on osmem-server
 #: 14,000 cells took 3.5 s in requests of 500, 1.75 s in requests of 5,000; about 1.5 MB).
 SEEN_CHUNK = 5000
-KNOWN_CELLS = 100_000  # cells remembered with their sequence numbers (the most recently written)
+KNOWN_CELLS = 50_000  # cells remembered with their sequence numbers (the most recently written; about 17 MB)
 _PROCESS = uuid.uuid4().hex[:12]  # tells this process's in-flight marks from a dead one's of the same pid
 
 
