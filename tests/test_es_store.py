@@ -342,6 +342,10 @@ def test_open_store_and_es_commands(cluster_url, tmp_path, plain_json_client):
     assert res.exit_code == 0 and "templates current: yes" in res.output
     res = runner.invoke(main, ["es", "replay", "--config", str(path)])
     assert res.exit_code == 0 and "replayed 0" in res.output
+    res = runner.invoke(main, ["es", "setup", "--config", str(path), "--json"])  # built already: not again
+    assert res.exit_code == 0 and "seen_terms_built_from" not in json.loads(res.output)
+    res = runner.invoke(main, ["es", "setup", "--config", str(path), "--rebuild-seen-terms"])
+    assert res.exit_code == 0 and "seen terms built from 2 mentions" in res.output, res.output
 
 
 def test_es_commands_fail_with_one_line(tmp_path):

@@ -32,9 +32,10 @@ from sadap.core.complaint_case import ComplaintCase
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
-from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, TermCell, seen_change, seen_change_of, seen_rows, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import Json, Names
+from sadap.store.es_seen import SeenTerms
 from sadap.store.es_spool import Spool
 from sadap.store.query import Query
 from sadap.store.sqlite import scrub_case, scrub_ids
@@ -169,7 +170,7 @@ def build_client(cfg: ElasticsearchSettings, node_class: type[BaseNode] | None =
     return Elasticsearch(**kwargs)
 
 
-class ElasticsearchStore(IndexAdmin, Store):
+class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
     def __init__(
         self,
         client: Elasticsearch,
@@ -200,14 +201,13 @@ class ElasticsearchStore(IndexAdmin, Store):
         self.label = label or "Elasticsearch"
         self.clock = clock
         self._ready = False
-        self._seen_built = False  # the seen-terms index holds every stored mention (known once read)
-        self._seen_backlog: SeenDelta = {}  # seen-terms changes not written yet (see _write_seen)
         self._newest: float | None = None  # the newest collection time stored, as far as this process knows
         self._write_month: str | None = None
         self._lock = threading.RLock()
         self._last_seq = 0
         self._warned_unavailable = False
         self._outage_spooled = 0  # mentions spooled since the cluster became unreachable
+        self._init_seen()
 
     @classmethod
     def from_config(cls, config: StoreSource, node_class: type[BaseNode] | None = None) -> "ElasticsearchStore":
@@ -286,10 +286,17 @@ class ElasticsearchStore(IndexAdmin, Store):
     # -- the spool ------------------------------------------------------------------
     def replay_spool(self) -> int:
         """Store every spooled mention now; returns how many."""
-        if self.spool is None or not self.spool.files():
+        if self.spool is None:
+            return 0
+        cells = self._seen_files is not None and bool(self._seen_files.files())
+        if not cells and not self.spool.files():
             return 0
         self._ensure_ready()
         n = self.spool.replay(self._store_batch, self.chunk_size)
+        if cells:  # and the seen-terms cells kept on disk
+            self._write_seen({})
+            if self.refresh_on_write:
+                self._call(self.client.indices.refresh, index=self.names.seen_terms)
         if n:
             log.warning("replayed %d spooled mentions into %s", n, self.label)
         return n
@@ -371,134 +378,65 @@ class ElasticsearchStore(IndexAdmin, Store):
 
     _SEEN_FIELDS = ["published_at", "collected_at", "source_name", "duplicate_of", "hashtags", "keywords", "entities"]
 
-    def _seen_fields(self, ids: Iterable[str]) -> dict[str, _SeenFields]:
-        """What the seen-terms table holds of these stored mentions (an update or an erasure
-        takes it out)."""
+    def _locate_seen(self, ids: Iterable[str]) -> tuple[dict[str, str], dict[str, _SeenFields]]:
+        """:meth:`_locate`, and what the seen-terms table holds of these stored mentions (an
+        update or an erasure takes it out), in one search."""
         ids = list(ids)
+        found: dict[str, str] = {}
         out: dict[str, _SeenFields] = {}
         for i in range(0, len(ids), 1000):
             chunk = ids[i:i + 1000]
             res = self._search(self.names.mentions, query={"ids": {"values": chunk}}, size=len(chunk), source=self._SEEN_FIELDS)
             for hit in res["hits"]["hits"]:
+                found[hit["_id"]] = hit["_index"]
                 out[hit["_id"]] = _seen_fields(hit["_source"])
-        return out
+        return found, out
 
-    def setup(self) -> dict[str, Any]:
-        """:meth:`IndexAdmin.setup`, and the seen-terms index filled from the stored mentions
-        when it is not complete yet (once: a store made before it, or a new empty one)."""
+    def setup(self, rebuild_seen_terms: bool = False) -> dict[str, Any]:
+        """:meth:`IndexAdmin.setup`, and the seen-terms index (re)built from the stored mentions
+        when asked, when it has an older layout, or when it is not marked complete (a store
+        made before it, a new empty one, or a table left unsure)."""
         out = super().setup()
-        if self._get(self.names.seen_terms, self._SEEN_BUILT) is None:
-            t = time.monotonic()
-            n = self._build_seen()
-            log.info("%s: seen-terms index built from %d mentions (%.0f s)", self.label, n, time.monotonic() - t)
+        n = self._seen_setup(rebuild_seen_terms)
+        if n is not None:
             out["seen_terms_built_from"] = n
         return out
 
-    _SEEN_BUILT = "_built"  # the seen-terms document that says the table holds every stored mention
+    def status(self) -> dict[str, Any]:
+        out = super().status()
+        out["seen_terms_ready"] = self.seen_terms_ready()
+        out["seen_terms_pending"] = self._seen_files.pending() if self._seen_files is not None else 0
+        return out
 
-    def _build_seen(self) -> int:
-        """Fill the seen-terms index from the stored mentions (a store made before it), then
-        mark it complete; until then ``term_sightings`` answers None (new_term asks the mentions)."""
+    def _seen_batches(self) -> Iterator[tuple[SeenDelta, int]]:
+        """The stored mentions' seen-terms changes, in parts (for a rebuild)."""
         delta: SeenDelta = {}
         n = 0
         for hit in self._scan(self.names.mentions, {"match_all": {}}, [{"id": "asc"}], self._SEEN_FIELDS):
             seen_change_of(delta, *_seen_fields(hit["_source"]), 1)
             n += 1
             if len(delta) >= 20_000:
-                self._apply_seen(delta)
-                delta = {}
-        self._apply_seen(delta)
-        self._call(self.client.index, index=self.names.seen_terms, id=self._SEEN_BUILT, refresh=True, document={
-            "field": self._SEEN_BUILT, "term": "", "hour": 0, "source_name": "", "copy": 0, "n": n, "last_published": 0.0,
-            "last_collected": 0.0, "stale": 0})
-        self._seen_built = True
-        return n
+                yield delta, n
+                delta, n = {}, 0
+        yield delta, n
 
-    @staticmethod
-    def _seen_id(key: tuple[str, str, int, str, int]) -> str:
-        return hashlib.sha1("\x1f".join(str(k) for k in key).encode("utf-8")).hexdigest()
-
-    def _apply_seen(self, delta: SeenDelta) -> None:
-        """Fold a write's changes into the seen-terms index: read the cells, write them back
-        with optimistic concurrency (``if_seq_no``; a new cell with ``create``), and redo the
-        cells another writer changed in between. Empty cells are deleted."""
-        from elasticsearch import helpers
-
-        pending = {self._seen_id(r[:5]): r for r in seen_rows(delta)}
-        index = self.names.seen_terms
-        for _ in range(8):
-            if not pending:
-                return
-            ids = list(pending)
-            current: dict[str, Json] = {}
-            for i in range(0, len(ids), 1000):
-                got = self._call(self.client.mget, index=index, ids=ids[i:i + 1000]).body
-                current.update({d["_id"]: d for d in got["docs"] if d.get("found")})
-            actions: list[Json] = []
-            for doc_id, (fld, term, hour, source, copy, n, published, collected, stale) in pending.items():
-                doc = current.get(doc_id)
-                if doc is None:
-                    if n > 0:
-                        actions.append({"_op_type": "create", "_index": index, "_id": doc_id, "_source": {
-                            "field": fld, "term": term, "hour": hour, "source_name": source, "copy": copy, "n": n,
-                            "last_published": published, "last_collected": collected, "stale": stale}})
-                    continue
-                old = doc["_source"]
-                lock = {"if_seq_no": doc["_seq_no"], "if_primary_term": doc["_primary_term"]}
-                if old["n"] + n <= 0:
-                    actions.append({"_op_type": "delete", "_index": index, "_id": doc_id, **lock})
-                else:
-                    actions.append({"_op_type": "index", "_index": index, "_id": doc_id, **lock, "_source": {
-                        **old, "n": old["n"] + n, "last_published": max(old["last_published"], published),
-                        "last_collected": max(old["last_collected"], collected), "stale": max(old["stale"], stale)}})
-            _, errors = self._call(helpers.bulk, self.client, actions, raise_on_error=False, chunk_size=self.chunk_size)
-            retry = set()
-            for err in errors if isinstance(errors, list) else []:
-                info = next(iter(err.values()))
-                if info.get("status") == 409:
-                    retry.add(info["_id"])
-                elif not (info.get("status") == 404 and "delete" in err):
-                    raise StoreError(f"{self.label}: seen-terms update refused: {info.get('error')}")
-            pending = {i: r for i, r in pending.items() if i in retry}
-        raise StoreError(f"{self.label}: seen-terms cells kept changing under this write ({len(pending)} left)")
-
-    def _write_seen(self, delta: SeenDelta) -> None:
-        """:meth:`_apply_seen`, with what an earlier write could not apply (the cluster went
-        away between the mentions' bulk write and the cells'): kept in memory and applied with
-        the next write."""
-        for key, (n, published, collected, removed, added) in self._seen_backlog.items():
-            cell = delta.setdefault(key, [0, published, collected, [], []])
-            cell[0] += n
-            cell[1], cell[2] = max(cell[1], published), max(cell[2], collected)
-            cell[3] += removed
-            cell[4] += added
-        self._seen_backlog = {}
+    def _cells_of(self, ok: list[str], by_id: dict[str, Mention], before: dict[str, _SeenFields]) -> None:
+        """The seen-terms table follows what was stored (``before``: what it held of them)."""
+        if not ok:
+            return
+        delta: SeenDelta = {}
+        for i in ok:
+            if i in before:
+                seen_change_of(delta, *before[i], -1)
+            seen_change(delta, by_id[i], by_id[i].collected_at.timestamp(), 1)
         try:
-            self._apply_seen(delta)
-        except StoreUnavailable:
-            log.warning("%s: the seen-terms cells of this write are kept until the next write (cluster unavailable)",
-                        self.label)
-            self._seen_backlog = delta
-
-    def term_sightings(self, field: str, terms: Sequence[str], since: datetime, until: datetime) -> list[TermCell] | None:
-        self._ensure_ready()
-        if not self._seen_built:
-            self._seen_built = self._get(self.names.seen_terms, self._SEEN_BUILT) is not None
-            if not self._seen_built:
-                return None  # not built yet (`sadap es setup` builds it)
-        lo, hi = int(since.timestamp() // 3600), int(-(-until.timestamp() // 3600))
-        wanted = list(dict.fromkeys(terms))
-        out: list[TermCell] = []
-        fields = ["term", "hour", "source_name", "copy", "n", "last_published", "last_collected", "stale"]
-        for i in range(0, len(wanted), 1000):
-            query = {"bool": {"filter": [{"term": {"field": field}}, {"terms": {"term": wanted[i:i + 1000]}},
-                                         {"range": {"hour": {"gte": lo, "lt": hi}}}]}}
-            sort = [{"term": "asc"}, {"hour": "asc"}, {"source_name": "asc"}, {"copy": "asc"}]
-            for h in self._scan(self.names.seen_terms, query, sort, fields):
-                d = h["_source"]
-                out.append((d["term"], int(d["hour"]), d["source_name"], int(d["copy"]), int(d["n"]),
-                            float(d["last_published"]), float(d["last_collected"]), int(d["stale"])))
-        return out
+            self._write_seen(delta)
+        except Exception as err:  # the mentions are stored, their cells are not: the table cannot be trusted
+            try:
+                self._seen_unsure(f"a write of its cells failed: {err}")
+            except Exception:  # noqa: S110 - the original error is the one to report
+                log.exception("%s: could not unmark the seen-terms table", self.label)
+            raise
 
     def _responded(self, ids: Iterable[str]) -> frozenset[str]:
         """Which of these mentions have a logged response (the flag survives re-indexing)."""
@@ -518,9 +456,8 @@ class ElasticsearchStore(IndexAdmin, Store):
         result = EsUpsertResult()
         by_id = {m.id: m for m in mentions}  # last one wins within a batch
         write, _ = self._ensure_write_index()
-        located = self._locate(by_id)
+        located, before = self._locate_seen(by_id)
         responded = self._responded(by_id)
-        before = self._seen_fields(located)
         actions = [
             {"_op_type": "index", "_index": located.get(i, self.names.mentions_write), "_id": i,
              "_source": self._source(m, responded)}
@@ -529,34 +466,33 @@ class ElasticsearchStore(IndexAdmin, Store):
         ok: list[str] = []
         retryable: list[str] = []
         rejected: list[Json] = []
+        self._seen_begin()  # until the cells are written or kept, a crash leaves the table unsure
         try:
-            for success, item in helpers.streaming_bulk(
-                self.client, actions, chunk_size=self.chunk_size, max_retries=self.max_retries,
-                initial_backoff=self.initial_backoff, max_backoff=30, retry_on_status=RETRY_STATUS,
-                raise_on_error=False, raise_on_exception=True, yield_ok=True,
-            ):
-                info = item.get("index", {})
-                if success:
-                    ok.append(info["_id"])
-                elif info.get("status") in RETRY_STATUS:
-                    retryable.append(info["_id"])
-                else:
-                    err = info.get("error") or {}
-                    reason = f"{err.get('type', 'error')}: {err.get('reason', '')}" if isinstance(err, dict) else str(err)
-                    rejected.append({"id": info.get("_id"), "status": info.get("status"), "error": reason})
-        except Exception as err:  # connection lost mid-way: what was not confirmed goes to the spool
-            translated = self._translate(err)
-            if not isinstance(translated, StoreUnavailable):
-                raise translated from None
-            done = set(ok) | {r["id"] for r in rejected}
-            raise _Partial(ok, located, [m for i, m in by_id.items() if i not in done], translated) from None
-        if ok:  # the seen-terms table follows what was stored
-            delta: SeenDelta = {}
-            for i in ok:
-                if i in before:
-                    seen_change_of(delta, *before[i], -1)
-                seen_change(delta, by_id[i], by_id[i].collected_at.timestamp(), 1)
-            self._write_seen(delta)
+            try:
+                for success, item in helpers.streaming_bulk(
+                    self.client, actions, chunk_size=self.chunk_size, max_retries=self.max_retries,
+                    initial_backoff=self.initial_backoff, max_backoff=30, retry_on_status=RETRY_STATUS,
+                    raise_on_error=False, raise_on_exception=True, yield_ok=True,
+                ):
+                    info = item.get("index", {})
+                    if success:
+                        ok.append(info["_id"])
+                    elif info.get("status") in RETRY_STATUS:
+                        retryable.append(info["_id"])
+                    else:
+                        err = info.get("error") or {}
+                        reason = f"{err.get('type', 'error')}: {err.get('reason', '')}" if isinstance(err, dict) else str(err)
+                        rejected.append({"id": info.get("_id"), "status": info.get("status"), "error": reason})
+            except Exception as err:  # connection lost mid-way: what was not confirmed goes to the spool
+                translated = self._translate(err)
+                if not isinstance(translated, StoreUnavailable):
+                    raise translated from None
+                self._cells_of(ok, by_id, before)  # kept for the next write (the cluster is gone)
+                done = set(ok) | {r["id"] for r in rejected}
+                raise _Partial(ok, located, [m for i, m in by_id.items() if i not in done], translated) from None
+            self._cells_of(ok, by_id, before)
+        finally:
+            self._seen_end()
         if self.refresh_on_write and ok:
             self._call(self.client.indices.refresh, index=sorted({located.get(i, write) for i in ok} | {self.names.seen_terms}))
         for i in ok:
@@ -1467,13 +1403,16 @@ class ElasticsearchStore(IndexAdmin, Store):
         if not gone:
             return counts
         self._ensure_ready()
-        located = self._locate(sorted(gone))
-        before = self._seen_fields(located)
-        counts["mentions"] = self._bulk_delete([(index, doc_id) for doc_id, index in located.items()])
-        delta: SeenDelta = {}
-        for fields in before.values():  # terms only the erased mentions used go with them
-            seen_change_of(delta, *fields, -1)
-        self._write_seen(delta)
+        located, before = self._locate_seen(sorted(gone))
+        self._seen_begin()
+        try:
+            counts["mentions"] = self._bulk_delete([(index, doc_id) for doc_id, index in located.items()])
+            delta: SeenDelta = {}
+            for fields in before.values():  # terms only the erased mentions used go with them
+                seen_change_of(delta, *fields, -1)
+            self._write_seen(delta)
+        finally:
+            self._seen_end()
         self._call(self.client.indices.refresh, index=self.names.seen_terms)
         self._call(self.client.indices.refresh, index=self.names.mentions)
         if counts["mentions"]:

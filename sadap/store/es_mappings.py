@@ -52,6 +52,8 @@ MENTION_SETTINGS: Json = {
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
 STORED_ONLY = {"type": "keyword", "index": False, "doc_values": False}
+#: Searched (term queries) but never sorted or aggregated on.
+SEARCHED_KEYWORD = {"type": "keyword", "doc_values": False}
 
 MENTION_PROPERTIES: Json = {
     "id": KEYWORD,
@@ -159,9 +161,14 @@ STATE_PROPERTIES: Json = {
     # new_term's seen-terms table (Store.term_sightings), kept with every mention write: one
     # document per term (hashtag, keyword, entity; nothing personal), published hour, source and
     # copy or not, with the mentions and the latest publication and collection time among them.
-    "seen_terms": {"field": KEYWORD, "term": KEYWORD, "hour": {"type": "long"}, "source_name": KEYWORD,
-                   "copy": {"type": "integer"}, "n": {"type": "long"}, "last_published": {"type": "double"},
-                   "last_collected": {"type": "double"}, "stale": {"type": "integer"}},
+    # Written about 7 times per mention, so only what is searched is indexed (field, term, hour;
+    # no doc values: nothing sorts or aggregates on them); the rest is read from _source.
+    "seen_terms": {"field": SEARCHED_KEYWORD, "term": SEARCHED_KEYWORD, "hour": {"type": "long", "doc_values": False},
+                   "source_name": STORED_ONLY, "copy": {"type": "integer", "index": False, "doc_values": False},
+                   "n": {"type": "long", "index": False, "doc_values": False},
+                   "last_published": {"type": "double", "index": False, "doc_values": False},
+                   "last_collected": {"type": "double", "index": False, "doc_values": False},
+                   "stale": {"type": "integer", "index": False, "doc_values": False}},
     # Hand-corrected labels, one entry per correction (the mention itself carries the result).
     "corrections": {"mention_id": KEYWORD, "actor": KEYWORD, "at": DATE, "seq": {"type": "long"}, "doc": STORED_ONLY},
     "users": {"username": KEYWORD, "role": KEYWORD, "disabled": {"type": "boolean"}, "doc": STORED_ONLY},
@@ -188,6 +195,13 @@ STATE_PROPERTIES: Json = {
         "doc": STORED_ONLY,
     },
 }
+
+
+#: The seen-terms index's layout, in its mapping's ``_meta`` (an index without it is layout 1:
+#: every field indexed and sortable). Mappings of existing fields cannot change, so `sadap es
+#: setup` rebuilds an index of an older layout (until then ``term_sightings`` answers None).
+SEEN_TERMS_LAYOUT = 2
+STATE_MAPPING_META: dict[str, Json] = {"seen_terms": {"seen_terms_layout": SEEN_TERMS_LAYOUT}}
 
 
 class Names:
@@ -300,7 +314,8 @@ def index_templates(
             "priority": 200,
             "template": {
                 "settings": {"number_of_shards": 1, "number_of_replicas": replicas},
-                "mappings": {"dynamic": "strict", "properties": copy.deepcopy(props)},
+                "mappings": {"dynamic": "strict", "properties": copy.deepcopy(props),
+                             **({"_meta": dict(STATE_MAPPING_META[kind])} if kind in STATE_MAPPING_META else {})},
             },
             "_meta": {"managed_by": "sadap", "description": f"Sadap {kind.replace('_', ' ')}"},
         }

@@ -34,12 +34,16 @@ def es() -> None:
 @es.command("setup")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--rebuild-seen-terms", is_flag=True,
+              help="Empty new_term's seen-terms index and fill it again from the stored mentions (stop ingest meanwhile).")
 @handled
-def es_setup(config_path: str | None, as_json: bool) -> None:
+def es_setup(config_path: str | None, as_json: bool, rebuild_seen_terms: bool) -> None:
     """Install index templates, create the state indices and this month's mentions index
-    behind its aliases (safe to run again; it also applies `retention_months`)."""
+    behind its aliases (safe to run again; it also applies `retention_months`). The seen-terms
+    index is (re)built from the stored mentions when it has an older layout, is not marked
+    complete, or when asked."""
     with _es_store(config_path) as store:
-        report = store.setup()
+        report = store.setup(rebuild_seen_terms=rebuild_seen_terms)
     if as_json:
         _dump(report)
         return
@@ -49,6 +53,8 @@ def es_setup(config_path: str | None, as_json: bool) -> None:
         click.echo(f"  created {name}")
     for name in report["deleted"]:
         click.echo(f"  deleted (retention) {name}")
+    if "seen_terms_built_from" in report:
+        click.echo(f"  seen terms built from {report['seen_terms_built_from']} mentions")
 
 
 @es.command("status")
@@ -81,6 +87,9 @@ def es_status(config_path: str | None, as_json: bool) -> None:
     click.echo(f"templates current: {'yes' if st['templates_current'] else 'no (run `sadap es setup`)'}")
     for row in st["mention_indices"]:
         click.echo(f"  {row['index']}: {row['docs']}")
+    if st.get("seen_terms_pending") or not st.get("seen_terms_ready", True):
+        click.echo(f"seen terms: {'ready' if st['seen_terms_ready'] else 'not ready (run `sadap es setup`)'}"
+                   f" · cells waiting: {st['seen_terms_pending']}")
     for name, n in st["state_indices"].items():
         click.echo(f"  {name}: {'missing' if n is None else n}")
 
