@@ -74,7 +74,7 @@ class AlertEngine:
         self._read: list[Incident] = []
         # What one cycle read ahead for its matches (cool-downs, example mentions) and the
         # writes of its matches that keep firing.
-        self._last: dict[tuple[str, str], datetime] = {}
+        self._last: dict[tuple[str, str], datetime | None] = {}
         self._found: dict[str, Mention] = {}
         self._writes = CycleWrites(store)
 
@@ -216,7 +216,9 @@ class AlertEngine:
                 if self._quiet(rule, match.key or "*", at, dry_run) is None]
         if not live:
             return
-        self._last = self.store.last_fired_many((rule.id, match.key or "*") for rule, match in live)
+        pairs = [(rule.id, match.key or "*") for rule, match in live]
+        found = self.store.last_fired_many(pairs)
+        self._last = {pair: found.get(pair) for pair in pairs}  # None: never fired
         self._examples([i for _, match in live for i in match.mention_ids])
         if dry_run:
             return
