@@ -289,6 +289,39 @@ def test_a_standby_scheduler_takes_over_when_the_active_one_is_killed(tmp_path, 
     assert takeover < 2 * 2 + 1, takeover  # at most the lease plus one try (a third of it), with slack
 
 
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT while started in the background"])
+def test_a_scheduler_stops_cleanly_on_sigterm_and_on_sigint_when_backgrounded(tmp_path, how):
+    """docker stop and systemd send SIGTERM; a shell starts a background job with SIGINT
+    ignored. Either way the scheduler stops at once and hands the lease back, so a second one
+    is active without waiting for it to expire."""
+    config_path = _config(tmp_path, "schedule: {alerts_every: 1s}\ndistributed: {lease: 60s}\n")
+    logs = [tmp_path / "s1.log", tmp_path / "s2.log"]
+    if how == "SIGTERM":
+        first = _scheduler(config_path, logs[0])
+    else:  # as `nohup sadap run &` would: SIGINT ignored from the start
+        first = subprocess.Popen(
+            [PY, "-m", "sadap", "run", "--role", "scheduler", "--config", str(config_path)],
+            cwd=tmp_path, stdout=logs[0].open("wb"), stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        )
+    second = None
+    try:
+        _wait_for(logs[0], ": active (holds the lease)")
+        _wait_for(logs[0], "rules evaluated")
+        first.send_signal(signal.SIGTERM if how == "SIGTERM" else signal.SIGINT)
+        assert first.wait(30) == 0
+        second = _scheduler(config_path, logs[1])
+        # The 60 s lease was released, not left to expire.
+        _wait_for(logs[1], ": active (holds the lease)", timeout=20)
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
 # -- Elasticsearch: bulk writes from several workers at once -------------------------------------
 @pytest.mark.es
 def test_workers_bulk_write_to_one_cluster_at_once_and_store_each_mention_once(request, tmp_path):

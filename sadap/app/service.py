@@ -10,6 +10,7 @@ source's round to the workers instead of crawling here."""
 from __future__ import annotations
 
 import logging
+import signal
 import subprocess
 import sys
 import threading
@@ -194,6 +195,19 @@ class LeaderLoop:
             self.lease.release()
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM (``docker stop``, systemd) both stop the service cleanly: the lease
+    released, the store closed. SIGINT too when the service was started in the background,
+    where the shell makes it ignore SIGINT (``nohup sadap run &``)."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _stop)
+
+
 def run_service(
     config: Config, port: int | None = None, *, block: bool = True, role: str = "all"
 ) -> BaseScheduler | None:
@@ -240,6 +254,7 @@ def run_service(
         if loop is not None:
             threading.Thread(target=loop.run, name="scheduler-lease", daemon=True).start()
         return scheduler
+    stop_on_signals()
     try:
         if loop is not None:
             loop.run()
