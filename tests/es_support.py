@@ -7,6 +7,10 @@ osmem-server answers with 406; this node sends plain ``application/json`` instea
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler
+
 from elastic_transport import Urllib3HttpNode
 
 _COMPAT = "application/vnd.elasticsearch+"
@@ -67,3 +71,44 @@ def drop_test_store(store) -> None:
             c.cluster.delete_component_template(name=f"{p}-mentions-{suffix}")
     finally:
         store.close()
+
+
+class ForwardingProxy(BaseHTTPRequestHandler):
+    """Test support: an HTTP proxy in front of a test cluster (``target``). Subclasses decide in
+    ``_forward`` what reaches the cluster and what comes back (``_body``, ``_pass``, ``_reply``)."""
+
+    target = ""
+
+    def _body(self) -> bytes | None:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else None
+
+    def _pass(self, body: bytes | None) -> tuple[int, bytes]:
+        """The request, sent on to the cluster: its status and body."""
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept", "authorization")}
+        req = urllib.request.Request(type(self).target + self.path, data=body, method=self.command, headers=headers)
+        try:
+            with urllib.request.urlopen(req) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    def _reply(self, status: int, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Elastic-Product", "Elasticsearch")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _forward(self) -> None:
+        self._reply(*self._pass(self._body()))
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._forward()
+
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
+
+    def log_message(self, *args: object) -> None:
+        pass

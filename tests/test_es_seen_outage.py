@@ -13,16 +13,14 @@ import subprocess
 import sys
 import textwrap
 import threading
-import urllib.error
-import urllib.request
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from sadap.store.sqlite import SQLiteStore
-from tests.es_support import PlainJsonNode
+from tests.es_support import ForwardingProxy, PlainJsonNode
 from tests.test_alerts import NOW
 from tests.test_seen_terms import _tagged
 
@@ -31,44 +29,25 @@ pytestmark = pytest.mark.es
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class _Switch(BaseHTTPRequestHandler):
+class _Switch(ForwardingProxy):
     """Forwards to osmem-server while ``up``; down, it drops every connection unanswered. ``cut``:
     the next bulk request reaches the cluster, its answer is lost, and the proxy goes down."""
 
-    target = ""
     up = True
     cut = False
 
     def _forward(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
+        body = self._body()
         cls = type(self)
         if not cls.up:
             self.close_connection = True
             return
-        headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept")}
-        req = urllib.request.Request(cls.target + self.path, data=body, method=self.command, headers=headers)
-        try:
-            with urllib.request.urlopen(req) as resp:
-                status, data = resp.status, resp.read()
-        except urllib.error.HTTPError as err:
-            status, data = err.code, err.read()
+        status, data = self._pass(body)
         if cls.cut and "/_bulk" in self.path:
             cls.cut, cls.up = False, False
             self.close_connection = True
             return
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-Elastic-Product", "Elasticsearch")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
-
-    def log_message(self, *args):
-        pass
+        self._reply(status, data)
 
 
 @pytest.fixture

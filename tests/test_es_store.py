@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import urllib.error
-import urllib.request
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from click.testing import CliRunner
 from sadap.app.cli import main
 from sadap.store import MentionFilter
 from sadap.store.es_mappings import expected_files
-from tests.es_support import PlainJsonNode, drop_test_store, es_test_url, make_test_store
+from tests.es_support import ForwardingProxy, PlainJsonNode, drop_test_store, es_test_url, make_test_store
 from sadap.core.timeutil import UTC
 from tests.test_store_contract import TEXTS, make
 
@@ -156,18 +154,16 @@ def test_unreachable_cluster_spools_and_replays_without_loss(cluster_url, new_st
     assert not list(spool.glob("mentions-*"))
 
 
-class _FlakyProxy(BaseHTTPRequestHandler):
+class _FlakyProxy(ForwardingProxy):
     """Forwards to the test cluster; answers the first `fail_bulk` bulk requests with 503 and
     the next `busy_items` with per-item 429s."""
 
-    target = ""
     fail_bulk = 0
     busy_items = 0
     bulk_calls = 0
 
     def _forward(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
+        body = self._body()
         cls = type(self)
         if "/_bulk" in self.path:
             cls.bulk_calls += 1
@@ -181,27 +177,7 @@ class _FlakyProxy(BaseHTTPRequestHandler):
                                     "error": {"type": "es_rejected_execution_exception", "reason": "busy"}}}
                          for a in lines[0::2]]
                 return self._reply(200, json.dumps({"errors": True, "took": 1, "items": items}).encode())
-        headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept", "authorization")}
-        req = urllib.request.Request(cls.target + self.path, data=body, method=self.command, headers=headers)
-        try:
-            with urllib.request.urlopen(req) as resp:
-                self._reply(resp.status, resp.read())
-        except urllib.error.HTTPError as err:
-            self._reply(err.code, err.read())
-
-    def _reply(self, status: int, data: bytes):
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-Elastic-Product", "Elasticsearch")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
-
-    def log_message(self, *args):
-        pass
+        self._reply(*self._pass(body))
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import sqlite3
 import threading
 import time
 from dataclasses import replace
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -1080,6 +1081,19 @@ class SQLiteStore(Store):
             (rule_id, key, _ts(fired_at), incident_id, alert_json),
         )
 
+    @contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """One write transaction, its lock taken at the start (BEGIN IMMEDIATE), under this
+        connection's lock: committed when the block ends, rolled back when it raises."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def record_fired(
         self,
         alert_json: str,
@@ -1090,16 +1104,10 @@ class SQLiteStore(Store):
         deliveries: Sequence[Delivery] = (),
         events: Sequence[tuple[str, IncidentEvent]] = (),
     ) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self.set_last_fired(rule_id, key, fired_at)
-                self.record_alert(alert_json, rule_id, key, fired_at, incident_id)
-                self._enqueue(deliveries, events)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._immediate():
+            self.set_last_fired(rule_id, key, fired_at)
+            self.record_alert(alert_json, rule_id, key, fired_at, incident_id)
+            self._enqueue(deliveries, events)
 
     def write_alert_state(
         self,
@@ -1107,24 +1115,12 @@ class SQLiteStore(Store):
         incidents: Sequence[Incident] = (),
         events: Sequence[tuple[str, IncidentEvent]] = (),
     ) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                super().write_alert_state(cooling, incidents, events)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._immediate():
+            super().write_alert_state(cooling, incidents, events)
 
     def enqueue(self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]] = ()) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._enqueue(deliveries, events)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._immediate():
+            self._enqueue(deliveries, events)
 
     def _enqueue(self, deliveries: Sequence[Delivery], events: Sequence[tuple[str, IncidentEvent]]) -> None:
         for d in deliveries:
@@ -1140,27 +1136,21 @@ class SQLiteStore(Store):
 
     def claim_due(self, at: datetime, lease: timedelta, limit: int = 100) -> list[Delivery]:
         now = _ts(at)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                rows = self._db.execute(
-                    "SELECT doc FROM outbox WHERE status IN ('pending', 'sending') AND (next_at IS NULL OR next_at <= ?) "
-                    "ORDER BY created_at, rowid LIMIT ?",
-                    (now, int(limit)),
-                ).fetchall()
-                claimed = []
-                for (doc,) in rows:
-                    d = delivery_from_json(doc)
-                    d.status, d.next_at = "sending", at + lease
-                    self._db.execute(
-                        "UPDATE outbox SET status=?, next_at=?, doc=? WHERE id=?",
-                        (d.status, _ts(d.next_at), delivery_json(d), d.id),
-                    )
-                    claimed.append(d)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._immediate():
+            rows = self._db.execute(
+                "SELECT doc FROM outbox WHERE status IN ('pending', 'sending') AND (next_at IS NULL OR next_at <= ?) "
+                "ORDER BY created_at, rowid LIMIT ?",
+                (now, int(limit)),
+            ).fetchall()
+            claimed = []
+            for (doc,) in rows:
+                d = delivery_from_json(doc)
+                d.status, d.next_at = "sending", at + lease
+                self._db.execute(
+                    "UPDATE outbox SET status=?, next_at=?, doc=? WHERE id=?",
+                    (d.status, _ts(d.next_at), delivery_json(d), d.id),
+                )
+                claimed.append(d)
         return claimed
 
     def save_delivery(self, delivery: Delivery) -> None:
