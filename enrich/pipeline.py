@@ -22,7 +22,7 @@ from enrich.spam import spam_score
 from enrich.stakeholders import StakeholderTagger
 from enrich.tokenize import tokenize
 from enrich.csr import CsrLexicon
-from enrich import voc_versions
+from enrich.voc_versions import VERSIONS as VOC_VERSIONS
 from enrich.voc import Lexicons, LexiconSettings
 from enrich.voc_model import DEFAULT_VOC, SHIPPED_MODEL, Features, VocModel, featurize
 from enrich.voc_model import apply as apply_voc_model
@@ -204,7 +204,7 @@ class Enricher:
             news=config.enrich.news,
             voc=config.enrich.voc,
             # the organisation's own trained classifier (`sadap train`) when one is active
-            voc_model=voc_versions.active_model(config.data_path),
+            voc_model=VOC_VERSIONS.active_model(config.data_path),
         )
 
     @staticmethod

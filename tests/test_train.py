@@ -15,7 +15,8 @@ from click.testing import CliRunner
 pytest.importorskip("sklearn")
 
 from enrich.pipeline import Enricher  # noqa: E402
-from enrich.sentiment import local_engine, versions  # noqa: E402
+from enrich.sentiment import local_engine  # noqa: E402
+from enrich.sentiment.versions import VERSIONS as versions  # noqa: E402
 from enrich.training.retrain import Example, held_out, read_shipped, retrain  # noqa: E402
 from sadap.app.cli import main  # noqa: E402
 from sadap.app.config import load_config_file  # noqa: E402

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from enrich import voc_versions
+from enrich.voc_versions import VERSIONS as VOC_VERSIONS
 from enrich.pipeline import Enricher
 from enrich.training.train_voc import Example, fit
 from enrich.voc import Lexicons
@@ -147,7 +147,7 @@ def test_train_refits_on_thai_corrections_keeps_versions_reenrich_applies_and_ro
     assert report["kept"] and report["version"] == "v1", report
     assert report["corrections"] == len(texts) and report["held_out"] > 0
     assert report["scores"]["new"]["held_out"]["accuracy"] >= report["scores"]["current"]["held_out"]["accuracy"]
-    assert voc_versions.active(config.data_path) == "v1"
+    assert VOC_VERSIONS.active(config.data_path) == "v1"
     r = runner.invoke(main, ["train", "--list", "--only", "voc", "--config", str(cfg)])
     assert r.exit_code == 0 and "* v1" in r.output and "  shipped" in r.output, r.output
     r = runner.invoke(main, ["reenrich", "--config", str(cfg), "--json"])

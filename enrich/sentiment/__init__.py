@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from enrich.sentiment.common import LABELS, decide
-from enrich.sentiment.versions import MODEL_FILE, active_dir
+from enrich.sentiment.versions import VERSIONS
 from enrich.tokenize import tokenize
 from sadap.core.errors import ConfigError
 from sadap.core.mention import SentimentLabel
@@ -92,7 +92,7 @@ def local_engine(engine: str, data_dir: Path | None) -> str:
     else ``engine`` itself."""
     if data_dir is None or engine not in RETRAINABLE:
         return engine
-    version = active_dir(data_dir)
+    version = VERSIONS.active_dir(data_dir)
     return f"{TRAINED_PREFIX}{engine}:{version}" if version is not None else engine
 
 
@@ -116,8 +116,8 @@ def check_engine(engine: str) -> None:
         base, directory = _trained_parts(engine)
         if base not in RETRAINABLE:
             raise ConfigError(f"trained sentiment engine {engine!r}: the base must be one of {', '.join(RETRAINABLE)}")
-        if not (directory / MODEL_FILE).is_file():
-            raise ConfigError(f"trained sentiment model missing: {directory / MODEL_FILE}")
+        if not (directory / VERSIONS.model_file).is_file():
+            raise ConfigError(f"trained sentiment model missing: {directory / VERSIONS.model_file}")
         return
     if engine in RETIRED:
         raise ConfigError(
@@ -163,7 +163,7 @@ def load_trained(base: str, model_file: Path) -> SentimentEngine:
     from enrich.sentiment.ensemble import EnsembleSentiment
     from enrich.sentiment.linear import LinearSentiment
 
-    linear = LinearSentiment.load(model_file / MODEL_FILE if model_file.is_dir() else model_file)
+    linear = LinearSentiment.load(model_file / VERSIONS.model_file if model_file.is_dir() else model_file)
     if base == RETRAINED_MEMBER:
         return linear
     return EnsembleSentiment.load(ENGINES[base], resolve=lambda name: linear if name == RETRAINED_MEMBER else get_model(name))

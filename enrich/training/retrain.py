@@ -39,7 +39,9 @@ import numpy as np
 
 from enrich.evaluate import metrics
 from enrich.normalize import normalize
-from enrich.sentiment import RETRAINABLE, get_model, load_trained, local_engine, versions
+from enrich.model_versions import INFO_FILE, SHIPPED
+from enrich.sentiment import RETRAINABLE, get_model, load_trained, local_engine
+from enrich.sentiment.versions import VERSIONS
 from enrich.sentiment.common import SentimentEngine
 from enrich.tokenize import tokenize
 from enrich.training.train_sentiment import RECIPES, Features, export, params_of
@@ -180,8 +182,8 @@ def retrain(
     progress(f"fitting on {len(keep):,} shipped messages + {len(learn)} corrections × {weight:g} "
              f"({dict(Counter(labels))}) …")
 
-    version, vdir = versions.new_dir(data_dir)
-    fit_linear(norm, tok, labels, weights, vdir / versions.MODEL_FILE,
+    version, vdir = VERSIONS.new_dir(data_dir)
+    fit_linear(norm, tok, labels, weights, vdir / VERSIONS.model_file,
                f"wisesight-sentiment train + valid + {len(learn)} corrections (weight {weight:g})")
     progress(f"fitted in {time.perf_counter() - t0:.0f} s; scoring …")
 
@@ -212,9 +214,9 @@ def retrain(
     if kept:
         record = {**report.as_dict(), "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                   "tolerance": tolerance, "holdout": holdout,
-                  "previous": versions.active(data_dir) or versions.SHIPPED}
-        (vdir / versions.INFO_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        versions.activate(data_dir, version)
+                  "previous": VERSIONS.active(data_dir) or SHIPPED}
+        (vdir / INFO_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        VERSIONS.activate(data_dir, version)
         progress(f"kept as {version} (now active)")
     else:
         shutil.rmtree(vdir)

@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from enrich import voc_versions
+from enrich.model_versions import INFO_FILE, SHIPPED
+from enrich.voc_versions import VERSIONS as VOC_VERSIONS
 from enrich.normalize import normalize
 from enrich.training.retrain import held_out
 from enrich.training.train_voc import (BALANCED, L2_COMPLAINT, L2_EXPECTATION, THRESHOLD, TRAINING_FILES,
@@ -143,8 +144,8 @@ def retrain_voc(
     kept = not worse
     version: str | None = None
     if kept:
-        version, vdir = voc_versions.new_dir(data_dir)
-        new.save(vdir / voc_versions.MODEL_FILE)
+        version, vdir = VOC_VERSIONS.new_dir(data_dir)
+        new.save(vdir / VOC_VERSIONS.model_file)
     report = VocTrainReport(
         version=version, kept=kept, reason="not worse on either check" if kept else "worse on " + " and ".join(worse),
         corrections=len(usable), trained_on=len(learn), held_out=len(check), base_examples=len(base_rows),
@@ -152,10 +153,10 @@ def retrain_voc(
     if kept and version is not None:
         record = {**report.as_dict(), "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                   "tolerance": tolerance, "holdout": holdout,
-                  "previous": voc_versions.active(data_dir) or voc_versions.SHIPPED}
-        (voc_versions.root(data_dir) / version / voc_versions.INFO_FILE).write_text(
+                  "previous": VOC_VERSIONS.active(data_dir) or SHIPPED}
+        (VOC_VERSIONS.root(data_dir) / version / INFO_FILE).write_text(
             json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        voc_versions.activate(data_dir, version)
+        VOC_VERSIONS.activate(data_dir, version)
         progress(f"voice-of-customer classifier kept as {version} (now active)")
     else:
         progress(f"voice-of-customer classifier not kept: {report.reason}")

@@ -12,7 +12,8 @@ from enrich.evaluate import evaluate
 from enrich.news_eval import check_news_row, evaluate_news
 from enrich.normalize import normalize
 from enrich.pipeline import Enricher
-from enrich.sentiment import configure, get_model, load_trained, local_engine, versions
+from enrich.sentiment import configure, get_model, load_trained, local_engine
+from enrich.sentiment.versions import VERSIONS as SENTIMENT_VERSIONS
 from enrich.tokenize import tokenize
 from enrich.voc import Lexicons
 from enrich.voc_eval import (
@@ -195,13 +196,13 @@ def eval_train(data: str, weight: float, config_path: str | None, as_json: bool)
         baseline = Path(tmp) / "before"
         baseline.mkdir()
         fit_linear(norm, [tokenize(t) for t in norm], [lab for _, lab in base], np.ones(len(base)),
-                   baseline / versions.MODEL_FILE, "wisesight-sentiment train + valid without the organisation's messages")
+                   baseline / SENTIMENT_VERSIONS.model_file, "wisesight-sentiment train + valid without the organisation's messages")
         current = load_trained(engine, baseline)
         report = retrain(corrections, Path(tmp), engine, weight=weight, base=base, current=current, progress=say)
         before = score(current, texts, gold)
         after = before
         if report.kept and report.version:
-            after = score(load_trained(engine, versions.root(Path(tmp)) / report.version), texts, gold)
+            after = score(load_trained(engine, SENTIMENT_VERSIONS.root(Path(tmp)) / report.version), texts, gold)
     result = {"engine": engine, "corrections": len(corrections),
               "domain_held_out": {"shipped": shipped, "before": before, "after": after}, "train": report.as_dict()}
     if as_json:

@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from enrich import voc_versions
 from enrich.model_versions import SHIPPED, ModelVersions
 from enrich.pipeline import Enricher
-from enrich.sentiment import versions
+from enrich.sentiment.versions import VERSIONS as SENTIMENT_VERSIONS
+from enrich.voc_versions import VERSIONS as VOC_VERSIONS
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.config import Config
 from sadap.core.errors import InputError
@@ -42,8 +42,8 @@ class _Kind:
 
 
 _KINDS = {
-    "sentiment": _Kind(versions.VERSIONS, "test", "the models that came with Sadap", "active sentiment model"),
-    "voc": _Kind(voc_versions.VERSIONS, "shipped", "the classifier that came with Sadap",
+    "sentiment": _Kind(SENTIMENT_VERSIONS, "test", "the models that came with Sadap", "active sentiment model"),
+    "voc": _Kind(VOC_VERSIONS, "shipped", "the classifier that came with Sadap",
                  "active voice-of-customer classifier"),
 }
 
