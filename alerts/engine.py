@@ -76,6 +76,7 @@ class AlertEngine:
         # writes of its matches that keep firing.
         self._last: dict[tuple[str, str], datetime | None] = {}
         self._found: dict[str, Mention] = {}
+        self._built: dict[tuple[str, str], FiredAlert] = {}  # alerts of cooling matches, built by the read-ahead
         self._writes = CycleWrites(store)
 
     # -- evaluation --------------------------------------------------------
@@ -115,7 +116,7 @@ class AlertEngine:
             except Exception:  # one broken rule must not stop the others
                 log.exception("rule %s failed to evaluate", rule.id)
         self._writes = CycleWrites(self.store)
-        self._last, self._found = {}, {}
+        self._last, self._found, self._built = {}, {}, {}
         try:
             self._prefetch(evaluated, at, dry_run)
             for rule, matches in evaluated:
@@ -134,7 +135,7 @@ class AlertEngine:
         finally:
             # Nothing read this cycle is kept for later calls (mentions may be erased between).
             self._active = None
-            self._last, self._found = {}, {}
+            self._last, self._found, self._built = {}, {}, {}
 
     def deliver(self) -> dict[str, int]:
         """Send what is due in the outbox (one pass); counts by outcome."""
@@ -228,6 +229,7 @@ class AlertEngine:
             if last is None or not last <= at < last + rule.options.cooldown:
                 continue
             alert = self._alert(rule, match, self._examples(match.mention_ids), True)
+            self._built[(rule.id, match.key or "*")] = alert  # _fire uses it, not a second build
             playbook = match_playbook(alert, self.playbooks)
             incident = self._incidents().get((playbook.id, alert.key)) if playbook is not None else None
             if incident is not None:
@@ -267,7 +269,8 @@ class AlertEngine:
         last = self._last[(rule.id, key)] if (rule.id, key) in self._last else self.store.last_fired(rule.id, key)
         cooling = last is not None and last <= at < last + o.cooldown
         examples = self._examples(match.mention_ids)
-        alert = self._alert(rule, match, examples, cooling)
+        alert = self._built.pop((rule.id, key), None) if cooling else None
+        alert = alert or self._alert(rule, match, examples, cooling)
         playbook = match_playbook(alert, self.playbooks)
         if dry_run:
             if cooling:
