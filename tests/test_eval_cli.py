@@ -158,3 +158,32 @@ def test_eval_enrich_several_files_scores_them_together_and_each(tmp_path):
     bad = write_jsonl(tmp_path / "bad.jsonl", [{"text": "x"}])
     failed = sadap("eval", "enrich", "--data", str(a), "--data", str(bad), cwd=tmp_path)
     assert failed.returncode == 1 and "bad.jsonl:1: no gold field" in failed.stderr
+
+
+def test_eval_enrich_scores_a_given_learned_model_file(tmp_path):
+    import numpy as np
+
+    data = write_jsonl(tmp_path / "dev.jsonl", ENRICH_ROWS)
+    shipped = ROOT / "enrich" / "models" / "voc-learned-v1.npz"
+    with np.load(shipped) as z:
+        arrays = {k: z[k] for k in z.files}
+    # A copy whose complaint threshold says yes to every message: the scores must be that file's.
+    arrays["threshold"] = np.float64(0.0)
+    eager = tmp_path / "eager.npz"
+    np.savez(eager, **arrays)
+    result = sadap("eval", "enrich", "--data", str(data), "--voc-model", str(eager), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["voc"] == "learned"
+    assert report["fields"]["is_complaint"]["per_class"]["true"]["recall"] == 1.0
+    assert report["fields"]["is_complaint"]["per_class"]["false"]["recall"] == 0.0
+    same = sadap("eval", "enrich", "--data", str(data), "--voc-model", str(shipped), "--json", cwd=tmp_path)
+    learned = sadap("eval", "enrich", "--data", str(data), "--voc", "learned", "--json", cwd=tmp_path)
+    assert json.loads(same.stdout)["fields"] == json.loads(learned.stdout)["fields"]
+
+    clash = sadap("eval", "enrich", "--data", str(data), "--voc", "rules", "--voc-model", str(eager), cwd=tmp_path)
+    assert clash.returncode == 1 and "leave out --voc rules" in clash.stderr
+    bogus = write_jsonl(tmp_path / "bogus.npz", ["not a model"])
+    wrong = sadap("eval", "enrich", "--data", str(data), "--voc-model", str(bogus), cwd=tmp_path)
+    assert wrong.returncode == 1 and "not a voice-of-customer model" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1

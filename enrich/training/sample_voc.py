@@ -17,7 +17,9 @@ Seed 20261207. Two halves, drawn without overlap:
 
 A second batch (``batch`` 2, 960 rows) continues the same random stream from the rows left:
 200 of each corpus label, then praise then แต่ 60, mild praise 60, controls 40. Batch 1 is the
-same with or without it.
+same with or without it. A third (``batch`` 3, 942 rows) continues it again, leaning to where
+complaints are: 550 neg, 200 neu, 100 pos and the 2 questions left, then praise then แต่ 60 and
+controls 30 (no mild praise was left). A stratum takes what is left when it has fewer rows.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ PER_LABEL = 110
 PER_PR_STRATUM = {"praise_failure": 90, "praise_but": 90, "mild_praise": 90, "control": 50}
 BATCH2_PER_LABEL = 200
 BATCH2_PR_STRATUM = {"praise_but": 60, "mild_praise": 60, "control": 40}
+# batch 3 leans to where complaints are: negative posts (the questions and mild praise are used up)
+BATCH3_PER_LABEL = {"neg": 550, "q": 200, "neu": 200, "pos": 100}
+BATCH3_PR_STRATUM = {"praise_but": 60, "mild_praise": 60, "control": 30}
 MIN_LEN, MAX_LEN = 6, 400
 TESTS_DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 EXCLUDE = ("enrich_dev/enrich-dev.jsonl", "enrich_tune/enrich-tune.jsonl", "enrich_tune/complaint-evidence.jsonl",
@@ -76,11 +81,14 @@ def sample(data: Path, seed: int = SEED) -> list[dict[str, object]]:
     rng = random.Random(seed)
     out: list[dict[str, object]] = []
     taken: set[int] = set()
-    plan = ((1, PER_LABEL, PER_PR_STRATUM), (2, BATCH2_PER_LABEL, BATCH2_PR_STRATUM))
+    plan: tuple[tuple[int, int | dict[str, int], dict[str, int]], ...] = (
+        (1, PER_LABEL, PER_PR_STRATUM), (2, BATCH2_PER_LABEL, BATCH2_PR_STRATUM),
+        (3, BATCH3_PER_LABEL, BATCH3_PR_STRATUM))
     for batch, per_label, per_stratum in plan:
         for label, pool in by_label.items():
             left = [p for p in pool if p[0] not in taken]
-            for lineno, text in rng.sample(left, per_label):
+            k = per_label if isinstance(per_label, int) else per_label[label]
+            for lineno, text in rng.sample(left, min(k, len(left))):
                 taken.add(lineno)
                 out.append({"line": lineno, "batch": batch, "half": "corpus", "stratum": label, "text": text})
         for kind, k in per_stratum.items():

@@ -77,11 +77,14 @@ def eval_sentiment(data: str, model: str | None, config_path: str | None, as_jso
 @config_option
 @click.option("--voc", "voc", type=click.Choice(["rules", "learned"]), default=None,
               help="How expectation and the complaint flag are decided (default: enrich.voc).")
+@click.option("--voc-model", "voc_model", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A learned classifier's .npz to score instead of the current one (implies --voc learned), "
+              "e.g. one written by `python -m enrich.training.train_voc --out FILE`.")
 @click.option("--errors", "show_errors", is_flag=True, help="Also list the rows with a field read wrong.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @handled
-def eval_enrich(data: tuple[str, ...], config_path: str | None, voc: str | None, show_errors: bool,
-                as_json: bool) -> None:
+def eval_enrich(data: tuple[str, ...], config_path: str | None, voc: str | None, voc_model: Path | None,
+                show_errors: bool, as_json: bool) -> None:
     """Run the enrichment (as configured) and score sentiment, expectation, category and complaint.
 
     Each field present in the data is scored on the rows that have it; complaint_type only on
@@ -103,6 +106,11 @@ def eval_enrich(data: tuple[str, ...], config_path: str | None, voc: str | None,
     enricher = Enricher.from_config(config)
     if voc is not None:
         enricher.voc = voc
+    if voc_model is not None:
+        if voc == "rules":
+            raise InputError("--voc-model scores a learned classifier: leave out --voc rules")
+        enricher.voc = "learned"
+        enricher.voc_model_path = voc_model
     result = evaluate_enrich(rows, enricher, sets=names if len(data) > 1 else None, errors=show_errors)
     for e in result.get("errors", []):
         e["where"] = where[e.pop("row")]
