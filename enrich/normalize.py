@@ -16,7 +16,6 @@ _REPEAT = re.compile(r"([ก-ฮะ-ูเ-ๅa-zA-Z])\1{3,}")
 # Laughter: 555…, ถถถ…, 5555+ → "555" so they become one token and one feature.
 _LAUGH = re.compile(r"(?<!\d)5{3,}(?!\d)|ถถถ+|(?<!\w)(?:ha){3,}(?!\w)", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
-_SURROGATES = re.compile("[\ud800-\udfff]")
 # HTML elements hidden with their content (when closed), comments and CDATA: the opening part.
 _HTML_HIDDEN = re.compile(r"<(script|style|noscript|template)\b[^<>]*>|<!--|<!\[CDATA\[", re.IGNORECASE)
 # A tag: "<" then a letter, "/" or "!" right away ("a < b", "<3" and "<<โปร>>" are not tags).
@@ -66,10 +65,14 @@ def strip_html(text: str) -> str:
     return text
 
 
+# Lone surrogates, and the control characters (Unicode category Cc: U+0000–U+001F and
+# U+007F–U+009F, a set the Unicode stability policy fixes) but tab and newline.
+_INVALID = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def strip_invalid(text: str) -> str:
     """Drop lone surrogates and control characters that cannot be stored."""
-    text = _SURROGATES.sub("", text)
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return _INVALID.sub("", text)
 
 
 def remove_zero_width(text: str) -> str:

@@ -13,10 +13,11 @@ then marked ``NOT_`` (:mod:`enrich.negation`) before their n-grams are counted (
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 FORMAT = "sadap-sentiment-linear/1"
 TF_WEIGHTINGS = ("sublinear", "binary")
+log = logging.getLogger(__name__)
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's _VectorizerMixin._white_spaces
 
 
@@ -70,6 +72,146 @@ def _word_ngrams(tokens: Sequence[str], min_n: int, max_n: int) -> list[str]:
     return grams
 
 
+_K = 0x9E3779B97F4A7C15  # the fold's multiplier (odd)
+_MIX = 0xD6E8FEB86659FD93  # spreads a fold over the table's slots (odd)
+
+
+class CharTable:
+    """A ``char_wb`` vocabulary as numpy arrays, so that a batch's character n-grams are looked
+    up all at once instead of one Python dictionary probe each (about 300 a message, most of
+    them cache misses in a 335,000-entry dictionary: the fast model's costliest step).
+
+    Each n-gram is a window of the batch's code points. Its *fold* (``h = h·K + c + 1`` over its
+    code points, modulo 2⁶⁴) finds at most one vocabulary entry in an open-addressing table
+    (the entries' folds are all different, checked when it is built); a found entry counts only
+    if its length and code points are the window's, compared in full. So a window gets exactly
+    the feature the dictionary gives its string — the fold only narrows where to look."""
+
+    def __init__(self, vocab: dict[str, int], max_n: int) -> None:
+        import numpy as np
+
+        terms = list(vocab)
+        count = len(terms)
+        self.max_n = max_n
+        self.values = np.fromiter(vocab.values(), dtype=np.int64, count=count)
+        lengths = np.fromiter(map(len, terms), dtype=np.int64, count=count)
+        if not count or lengths.min() < 1 or lengths.max() > max_n:
+            raise ValueError("character n-grams outside the model's range")
+        points = _code_points("".join(terms))
+        offsets = np.cumsum(lengths) - lengths
+        self.codes = np.zeros((count, max_n), dtype=np.uint32)
+        self.codes[np.repeat(np.arange(count), lengths), np.arange(len(points)) - np.repeat(offsets, lengths)] = points
+        self.lengths = lengths.astype(np.uint8)
+        folds = np.zeros(count, dtype=np.uint64)
+        for j in range(max_n):
+            step = folds * np.uint64(_K) + self.codes[:, j].astype(np.uint64) + np.uint64(1)
+            folds = np.where(j < lengths, step, folds)
+        if len(np.unique(folds)) != count:
+            raise ValueError("two vocabulary entries share a fold")
+        self.bits = max(10, (2 * count - 1).bit_length())  # at most half full
+        size = 1 << self.bits
+        self.slot_entry = np.full(size, -1, dtype=np.int32)
+        self.slot_fold = np.zeros(size, dtype=np.uint64)
+        position = self._home(folds)
+        pending = np.arange(count)
+        while len(pending):  # linear probing, all entries at once: the first of a slot takes it
+            at = position[pending]
+            free = self.slot_entry[at] < 0
+            slots, first = np.unique(at[free], return_index=True)
+            placed = pending[free][first]
+            self.slot_entry[slots] = placed
+            self.slot_fold[slots] = folds[placed]
+            left = np.ones(count, dtype=bool)
+            left[placed] = False
+            pending = pending[left[pending]]
+            position[pending] = (position[pending] + 1) & (size - 1)
+
+    def _home(self, folds: Any) -> Any:
+        import numpy as np
+
+        return ((folds * np.uint64(_MIX)) >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def find(self, folds: Any) -> Any:
+        """The vocabulary entry (row) whose fold each of ``folds`` is, or -1."""
+        import numpy as np
+
+        found = np.full(len(folds), -1, dtype=np.int64)
+        position = self._home(folds)
+        todo = np.arange(len(folds))
+        mask = (1 << self.bits) - 1
+        while len(todo):
+            at = position[todo]
+            entry = self.slot_entry[at]
+            taken = entry >= 0
+            same = taken & (self.slot_fold[at] == folds[todo])
+            found[todo[same]] = entry[same]
+            go_on = taken & ~same
+            todo = todo[go_on]
+            position[todo] = (at[go_on] + 1) & mask
+        return found
+
+    def features(self, texts: Sequence[str], lower: bool, min_n: int) -> tuple[Any, Any]:
+        """(row, feature) of each distinct known ``char_wb`` n-gram of each text, rows in order and
+        within a row in the order of :func:`_char_wb_ngrams` (first occurrences)."""
+        import numpy as np
+
+        max_n = self.max_n
+        padded: list[str] = []
+        sizes: list[int] = []
+        owners: list[int] = []
+        for r, text in enumerate(texts):
+            words = (text.lower() if lower else text).split()
+            if words:
+                padded.append(" " + "  ".join(words) + " ")  # " w1 " + " w2 " + …
+                sizes += [len(w) + 2 for w in words]
+                owners += [r] * len(words)
+        empty = np.zeros(0, dtype=np.int64)
+        if not sizes:
+            return empty, empty
+        points = _code_points("".join(padded))
+        total = len(points)
+        # Windows in _char_wb_ngrams' order: word by word, n by n, left to right. A padded
+        # word has 3+ characters; with min_n <= 3 every n from min_n up to its length (at most
+        # max_n) gives its windows, and the n equal to its length the one whole word.
+        size = np.asarray(sizes, dtype=np.int64)
+        ns = np.arange(min_n, max_n + 1)
+        per_block = np.clip(size[:, None] - ns[None, :] + 1, 0, None).ravel()  # (word, n) blocks
+        block = np.repeat(np.arange(len(per_block)), per_block)
+        inside = np.arange(int(per_block.sum())) - np.repeat(np.cumsum(per_block) - per_block, per_block)
+        word = block // len(ns)
+        n = ns[block % len(ns)]
+        start = (np.cumsum(size) - size)[word] + inside
+        # Folds of every window length at every position (past a word's end: never read).
+        tail = np.zeros(total + max_n, dtype=np.uint64)
+        tail[:total] = points
+        folds = np.empty((max_n, total), dtype=np.uint64)
+        folds[0] = tail[:total] + np.uint64(1)
+        for j in range(1, max_n):
+            folds[j] = folds[j - 1] * np.uint64(_K) + tail[j : total + j] + np.uint64(1)
+        entry = self.find(folds.ravel()[(n - 1) * total + start])
+        hit = np.flatnonzero(entry >= 0)
+        entry = entry[hit]
+        window = tail[start[hit, None] + np.arange(max_n)[None, :]]
+        window[np.arange(max_n)[None, :] >= n[hit, None]] = 0
+        exact = (self.lengths[entry] == n[hit]) & (window == self.codes[entry]).all(axis=1)
+        hit, entry = hit[exact], entry[exact]
+        rows = np.asarray(owners, dtype=np.int64)[word[hit]]
+        feats = self.values[entry]
+        # Each row's first occurrence of each feature, in order.
+        key = rows * (int(self.values.max()) + 1) + feats
+        order = np.argsort(key, kind="stable")
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = key[order][1:] != key[order][:-1]
+        keep = np.sort(order[first])
+        return rows[keep], feats[keep]
+
+
+def _code_points(text: str) -> Any:
+    import numpy as np
+
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
 def _scalar(arrays: Any, name: str) -> Any:
     return arrays[name].item()
 
@@ -92,6 +234,9 @@ class LinearSentiment:
     tf: str = "sublinear"  # "sublinear" (1 + log count) or "binary" (1)
     negators: frozenset[str] = frozenset()  # words whose next token is marked NOT_ (enrich.negation)
     negation_window: int = 0  # 0: no marking
+    # The char vocabulary as arrays (binary ``char_wb`` models; built once on first use).
+    _chars: CharTable | None = field(default=None, init=False, repr=False, compare=False)
+    _chars_tried: bool = field(default=False, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: str | Path) -> LinearSentiment:
@@ -131,6 +276,7 @@ class LinearSentiment:
             raise ConfigError(f"{path}: unknown char analyzer {model.char_analyzer!r}")
         if model.tf not in TF_WEIGHTINGS:
             raise ConfigError(f"{path}: unknown term weighting {model.tf!r} (expected one of {', '.join(TF_WEIGHTINGS)})")
+        model._char_table()  # now: a parent that loads the model before forking shares it with its workers
         return model
 
     def _features(
@@ -140,6 +286,9 @@ class LinearSentiment:
         ``None`` under binary weighting, which does not use them."""
         import numpy as np
 
+        table = self._char_table()
+        if table is not None:
+            return self._features_by_table(texts, tokens, table)
         wmin, wmax = self.word_ngram
         cmin, cmax = self.char_ngram
         char_grams = _char_wb_ngrams if self.char_analyzer == "char_wb" else _char_ngrams
@@ -173,6 +322,48 @@ class LinearSentiment:
         feat = np.concatenate(feats) if feats else np.zeros(0, dtype=np.int64)
         count = np.concatenate(counts) if counts else None
         return row, (feat >= n_word).astype(np.int64), feat, count
+
+    def _char_table(self) -> CharTable | None:
+        """The char vocabulary as arrays where this model's n-grams allow it (binary weighting,
+        ``char_wb``, shortest n-gram of 3 characters or fewer), else None: the dictionary path."""
+        if not self._chars_tried:
+            self._chars_tried = True
+            if self.tf == "binary" and self.char_analyzer == "char_wb" and self.char_ngram[0] <= 3:
+                try:
+                    self._chars = CharTable(self.char_vocab, self.char_ngram[1])
+                except ValueError as exc:  # the dictionary path gives the same features
+                    log.info("sentiment model: character n-grams looked up one by one (%s)", exc)
+        return self._chars
+
+    def _features_by_table(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]], table: CharTable
+    ) -> tuple[IntArray, IntArray, IntArray, None]:
+        """:meth:`_features` under binary weighting with the char n-grams looked up in ``table``:
+        the same entries in the same order (each row's known word n-grams, then its known char
+        n-grams, each in order of first occurrence)."""
+        import numpy as np
+
+        count = min(len(texts), len(tokens))
+        wmin, wmax = self.word_ngram
+        window, negators = self.negation_window, self.negators
+        grams: list[str] = []
+        per_row: list[int] = []
+        for toks in tokens[:count]:
+            if window:
+                toks = mark_negation(toks, negators, window)
+            words = dict.fromkeys(_word_ngrams(toks, wmin, wmax))
+            grams += words
+            per_row.append(len(words))
+        index = np.fromiter(map(self.word_vocab.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
+        word_rows = np.repeat(np.arange(count, dtype=np.int64), per_row)
+        known = index >= 0
+        char_rows, char_feats = table.features(texts[:count], self.char_lowercase, self.char_ngram[0])
+        row = np.concatenate([word_rows[known], char_rows])
+        feat = np.concatenate([index[known], char_feats])
+        part = np.concatenate([np.zeros(int(known.sum()), dtype=np.int64), np.ones(len(char_feats), dtype=np.int64)])
+        order = np.argsort(row * 2 + part, kind="stable")  # row by row: its words, then its characters
+        row, feat = row[order], feat[order]
+        return row, (feat >= len(self.word_vocab)).astype(np.int64), feat, None
 
     def scores(
         self, texts: Sequence[str], tokens: Sequence[Sequence[str]], batch: int = 512
