@@ -83,15 +83,22 @@ def unicode_nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+# PyThaiNLP's reorder rules that cannot match without a character that most texts lack.
+_NEEDS = {"เเ": "เเ", "ํ([่้๊๋]*)า": "ํ", "([^ฤฦ])ๅ": "ๅ"}
+
+
 class _ThaiMarkRules:
     """PyThaiNLP's ``normalize`` rules, compiled once, each skipped when it cannot match."""
 
     def __init__(self) -> None:
         rules = importlib.import_module("pythainlp.util.normalize")
         self.rules = rules
-        self.reorder = [(re.compile(pattern), repl) for pattern, repl in rules._REORDER_PAIRS]
-        # "(ch[ ]*)+ch" → ch: only where ch occurs twice or more.
-        self.no_repeat = [(ch, re.compile(pattern)) for pattern, ch in rules._NOREPEAT_PAIRS]
+        # Each reorder rule with a character it cannot match without ("" when not known).
+        self.reorder = [(_NEEDS.get(pattern, ""), re.compile(pattern), repl) for pattern, repl in rules._REORDER_PAIRS]
+        # "(ch[ ]*)+ch" → ch: only where ch occurs twice or more, and (when the rule has that
+        # form) only where ch is followed by itself or by a space somewhere.
+        self.no_repeat = [(ch, re.escape(ch) == ch and pattern == f"({ch}[ ]*)+{ch}", re.compile(pattern))
+                          for pattern, ch in rules._NOREPEAT_PAIRS]
         # Runs of tone marks keep their last: a single mark (most) is left as it is.
         tones = importlib.import_module("pythainlp").thai_tonemarks
         if rules._RE_TONEMARKS.pattern != f"[{tones}]+":
@@ -102,10 +109,11 @@ class _ThaiMarkRules:
     def apply(self, text: str) -> str:
         rules = self.rules
         text = rules.remove_spaces_before_marks(rules.remove_dup_spaces(rules.remove_zw(text)))
-        for pattern, repl in self.reorder:  # reorder_vowels
-            text = pattern.sub(repl, text)
-        for ch, pattern in self.no_repeat:  # remove_repeat_vowels
-            if text.count(ch) > 1:
+        for needs, pattern, repl in self.reorder:  # reorder_vowels
+            if needs in text:
+                text = pattern.sub(repl, text)
+        for ch, known_form, pattern in self.no_repeat:  # remove_repeat_vowels
+            if text.count(ch) > 1 and (not known_form or ch + ch in text or ch + " " in text):
                 text = pattern.sub(ch, text)
         text = self.tone_runs.sub(self.last_char, text)
         out: str = rules.remove_dangling(text)
@@ -132,12 +140,18 @@ def thai_marks(text: str) -> str:
     return rules.apply(text)
 
 
+_THAI_DIGIT = re.compile("[๐-๙]")
+
+
 def thai_digits(text: str) -> str:
-    return text.translate(_THAI_DIGITS)
+    return text.translate(_THAI_DIGITS) if _THAI_DIGIT.search(text) else text
 
 
 def laughter(text: str) -> str:
-    return _LAUGH.sub("555", text)
+    # Each form holds 555, ถถถ or an h (hahaha, HaHaHa): without any, nothing to replace.
+    if "555" in text or "ถถถ" in text or "h" in text or "H" in text:
+        return _LAUGH.sub("555", text)
+    return text
 
 
 def repeated_chars(text: str) -> str:

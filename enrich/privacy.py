@@ -103,7 +103,13 @@ def valid_national_id(number: str) -> bool:
     return (11 - total % 11) % 10 == int(digits[12])
 
 
+_DIGIT = re.compile(_D)
+
+
 def mask_urls(text: str) -> str:
+    if "/" not in text and "." not in text:  # every URL form holds one (://, www., host.tld/)
+        return text
+
     def repl(match: re.Match[str]) -> str:
         url = match.group(0)
         trimmed = url.rstrip(_URL_TRAILING)
@@ -114,7 +120,8 @@ def mask_urls(text: str) -> str:
 
 
 def mask_emails(text: str) -> str:
-    text = _EMAIL.sub(EMAIL_MASK, text)
+    if "@" in text:
+        text = _EMAIL.sub(EMAIL_MASK, text)
     if "at" in text.lower() or "แอท" in text:
         text = _EMAIL_SPELLED.sub(EMAIL_MASK, text)
     return text
@@ -130,6 +137,9 @@ def _id_grouping_ok(found: str, sep: str | None) -> bool:
 
 
 def mask_national_ids(text: str) -> str:
+    if not _DIGIT.search(text):  # numbers only
+        return text
+
     def repl(match: re.Match[str]) -> str:
         found: str = match.group(0)
         return ID_MASK if valid_national_id(found) else found
@@ -163,6 +173,8 @@ def mask_phones(text: str) -> str:
         whole: str = match.group(0)
         return whole
 
+    if not _DIGIT.search(text):  # numbers only
+        return text
     text = _PHONE.sub(repl, text)
     if "(" in text:
         text = _PHONE_BRACKETED.sub(repl_bracketed, text)
@@ -170,7 +182,7 @@ def mask_phones(text: str) -> str:
 
 
 def mask_handles(text: str) -> str:
-    return _HANDLE.sub(HANDLE_MASK, text)
+    return _HANDLE.sub(HANDLE_MASK, text) if "@" in text else text
 
 
 STEPS: tuple[Callable[[str], str], ...] = (mask_urls, mask_emails, mask_national_ids, mask_phones, mask_handles)

@@ -1,0 +1,122 @@
+"""The per-mention shortcuts of #19 give exactly what the plain steps give, on real Wisesight
+messages: linear-v3's character n-grams looked up as arrays (same features, same order), the
+SimHash digests kept between texts, the near-duplicate index's search, and the masks' and
+normalisation's skips where a rule cannot match."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from enrich import dedup, normalize, privacy
+from enrich.normalize import normalize as normalise
+from enrich.sentiment import get_model
+from enrich.tokenize import tokenize
+
+WISESIGHT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wisesight-sentiment"
+ODD = ["", "   ", "a", "ab", "abc def", "x\x00y z", "ＡＢＣ İstanbul ǅ", "😀😀 ok", "a" * 60, "ดี\u00a0มาก\u3000ครับ",
+       "hahaha HAHAHA ถถถถ 55555 ๕๕๕", "โทร ๐๘๑-๒๓๔-๕๖๗๘", "www.example.com/x ดูที่ http://a.b/c", "ก่่่า เเปลก ํา ไปๅ"]
+
+
+def _messages(split: str, limit: int | None = None) -> list[str]:
+    path = WISESIGHT / f"{split}.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    lines = path.read_text(encoding="utf-8").splitlines()[:limit]
+    return [json.loads(line)["text"] for line in lines]
+
+
+def test_char_ngrams_by_table_are_the_dictionary_lookups_in_order():
+    model = get_model("linear-v3")
+    table = model._char_table()
+    assert table is not None  # the shipped model takes the fast path
+    raw = _messages("test") + ODD
+    texts = [normalise(privacy.mask_personal_data(t)) for t in raw]
+    tokens = [tokenize(t) for t in texts]
+    try:
+        for i in range(0, len(texts), 300):
+            model._chars = table
+            fast = model._features(texts[i:i + 300], tokens[i:i + 300])
+            model._chars = None  # the dictionary path
+            plain = model._features(texts[i:i + 300], tokens[i:i + 300])
+            for a, b in zip(fast[:3], plain[:3]):
+                np.testing.assert_array_equal(a, b)
+            assert len(fast[2]) > 1000 * min(300, len(texts) - i) // 10
+        model._chars = None
+        plain_scores = model.scores(texts, tokens)
+        model._chars = table
+        fast_scores = model.scores(texts, tokens)
+        for a, b in zip(fast_scores, plain_scores):
+            np.testing.assert_array_equal(a, b)  # bit for bit: same features, same summation order
+    finally:
+        model._chars = table
+
+
+def _simhash_plain(text: str, shingle: int = 4) -> int | None:
+    compact = dedup._compact(text)
+    if len(compact) < dedup.MIN_LENGTH:
+        return None
+    ones = [0] * 64
+    count = 0
+    for i in range(len(compact) - shingle + 1):
+        value = int.from_bytes(hashlib.blake2b(compact[i:i + shingle].encode("utf-8"), digest_size=8).digest(), "big")
+        count += 1
+        for bit in range(64):
+            ones[bit] += value >> bit & 1
+    return sum(1 << bit for bit in range(64) if 2 * ones[bit] > count)
+
+
+def test_simhash_with_kept_digests_is_the_plain_simhash(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(dedup, "DIGEST_CACHE", 500)  # emptied many times over
+    texts = [normalise(t) for t in _messages("valid", 1500)]
+    assert sum(dedup.simhash(t) is not None for t in texts) > 500
+    for text in texts + ODD:
+        assert dedup.simhash(text) == _simhash_plain(text), text
+
+
+def test_index_find_is_the_first_nearest_in_band_order():
+    texts = [normalise(t) for t in _messages("train", 6000)]
+    hashes = [h for h in map(dedup.simhash, texts) if h is not None]
+    index = dedup.SimHashIndex(7)
+    found = 0
+    for n, value in enumerate(hashes):
+        best = None
+        for band, part in index._parts(value):  # the search as it was written before
+            for other, mention_id in index._bands[band].get(part, ()):
+                d = dedup.distance(value, other)
+                if d <= index.max_distance and (best is None or d < best[0]):
+                    best = (d, mention_id)
+        assert index.find(value) == (best[1] if best else None)
+        found += best is not None
+        index.add(value, f"m{n}")
+    assert found > 10
+
+
+def test_masks_and_normalisation_skip_only_what_cannot_match():
+    plain_masks = [
+        lambda t: privacy._URL.sub(lambda m: privacy.URL_MASK + m.group(0)[len(m.group(0).rstrip(privacy._URL_TRAILING)):], t),
+        lambda t: privacy._EMAIL_SPELLED.sub(privacy.EMAIL_MASK, privacy._EMAIL.sub(privacy.EMAIL_MASK, t))
+        if "at" in privacy._EMAIL.sub(privacy.EMAIL_MASK, t).lower() or "แอท" in t else privacy._EMAIL.sub(privacy.EMAIL_MASK, t),
+    ]
+    texts = _messages("train")[::4] + ODD
+    for text in texts:
+        assert privacy.mask_urls(text) == plain_masks[0](text)
+        assert privacy.mask_emails(text) == plain_masks[1](text)
+        assert privacy.mask_handles(text) == privacy._HANDLE.sub(privacy.HANDLE_MASK, text)
+        assert normalize.thai_digits(text) == text.translate(normalize._THAI_DIGITS)
+        assert normalize.laughter(text) == normalize._LAUGH.sub("555", text)
+        assert normalize.strip_invalid(text) == "".join(
+            ch for ch in re.sub("[\ud800-\udfff]", "", text) if ch in "\n\t" or not (ord(ch) < 32 or 127 <= ord(ch) < 160))
+    # numbers: the phone and ID masks leave a text without digits alone, and mask the rest as before
+    with_digits = [t for t in texts if privacy._DIGIT.search(t)]
+    assert len(with_digits) > 300
+    assert sum(privacy.mask_phones(t) != t for t in with_digits) > 5
+    for text in texts:
+        if not privacy._DIGIT.search(text):
+            assert privacy._PHONE.search(text) is None and privacy._NATIONAL_ID.search(text) is None
+            assert privacy._ID_GROUPS.search(text) is None and privacy._PHONE_SPACED.search(text) is None
