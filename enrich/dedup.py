@@ -23,20 +23,6 @@ def text_hash(normalised_text: str) -> str:
     return hashlib.sha1(_compact(normalised_text).encode("utf-8")).hexdigest()
 
 
-#: Each shingle's BLAKE2b-64 digest, kept: most shingles of a text were seen in earlier texts
-#: (79 % of them on the Wisesight train split), and a look-up costs a fifth of a hash. Emptied
-#: when full, so its memory stays bounded (about 10 MB); the digests are the same either way.
-_DIGESTS: dict[str, bytes] = {}
-DIGEST_CACHE = 65_536
-
-
-def _digest(shingle: str) -> bytes:
-    if len(_DIGESTS) >= DIGEST_CACHE:
-        _DIGESTS.clear()
-    digest = _DIGESTS[shingle] = hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest()
-    return digest
-
-
 def simhash(normalised_text: str, shingle: int = 4) -> int | None:
     """A 64-bit SimHash over the character ``shingle``-grams of the compacted text: bit ``b`` is
     set when more shingles' BLAKE2b-64 hashes have bit ``b`` set than not."""
@@ -45,8 +31,10 @@ def simhash(normalised_text: str, shingle: int = 4) -> int | None:
         return None
     import numpy as np  # numpy counts the 64 bit columns; a Python loop over them cost 0.7 ms a text
 
-    get = _DIGESTS.get
-    digests = b"".join([get(g) or _digest(g) for g in [text[i : i + shingle] for i in range(len(text) - shingle + 1)]])
+    digests = b"".join(
+        hashlib.blake2b(text[i : i + shingle].encode("utf-8"), digest_size=8).digest()
+        for i in range(len(text) - shingle + 1)
+    )
     # Each digest is a big-endian integer; as little-endian bytes, bit b of the integer is
     # bit b of the unpacked row.
     hashes = np.frombuffer(digests, dtype=">u8").astype("<u8")

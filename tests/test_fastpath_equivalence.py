@@ -1,11 +1,10 @@
 """The per-mention shortcuts of #19 give exactly what the plain steps give, on real Wisesight
 messages: linear-v3's character n-grams looked up as arrays (same features, same order), the
-SimHash digests kept between texts, the near-duplicate index's search, and the masks' and
-normalisation's skips where a rule cannot match."""
+near-duplicate index's search, newmm's cluster ends, and the masks' and normalisation's skips
+where a rule cannot match."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -55,28 +54,6 @@ def test_char_ngrams_by_table_are_the_dictionary_lookups_in_order():
             np.testing.assert_array_equal(a, b)  # bit for bit: same features, same summation order
     finally:
         model._chars = table
-
-
-def _simhash_plain(text: str, shingle: int = 4) -> int | None:
-    compact = dedup._compact(text)
-    if len(compact) < dedup.MIN_LENGTH:
-        return None
-    ones = [0] * 64
-    count = 0
-    for i in range(len(compact) - shingle + 1):
-        value = int.from_bytes(hashlib.blake2b(compact[i:i + shingle].encode("utf-8"), digest_size=8).digest(), "big")
-        count += 1
-        for bit in range(64):
-            ones[bit] += value >> bit & 1
-    return sum(1 << bit for bit in range(64) if 2 * ones[bit] > count)
-
-
-def test_simhash_with_kept_digests_is_the_plain_simhash(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(dedup, "DIGEST_CACHE", 500)  # emptied many times over
-    texts = [normalise(t) for t in _messages("valid", 1500)]
-    assert sum(dedup.simhash(t) is not None for t in texts) > 500
-    for text in texts + ODD:
-        assert dedup.simhash(text) == _simhash_plain(text), text
 
 
 def test_index_find_is_the_first_nearest_in_band_order():
