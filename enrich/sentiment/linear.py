@@ -87,6 +87,8 @@ class CharTable:
     if its length and code points are the window's, compared in full. So a window gets exactly
     the feature the dictionary gives its string — the fold only narrows where to look."""
 
+    CHUNK = 128  # texts whose windows are looked up together
+
     def __init__(self, vocab: dict[str, int], max_n: int) -> None:
         import numpy as np
 
@@ -155,6 +157,10 @@ class CharTable:
         within a row in the order of :func:`_char_wb_ngrams` (first occurrences)."""
         import numpy as np
 
+        if len(texts) > self.CHUNK:  # bounded temporaries: a few MB a chunk
+            parts = [self.features(texts[i : i + self.CHUNK], lower, min_n) for i in range(0, len(texts), self.CHUNK)]
+            return (np.concatenate([rows + i * self.CHUNK for i, (rows, _) in enumerate(parts)]),
+                    np.concatenate([feats for _, feats in parts]))
         max_n = self.max_n
         padded: list[str] = []
         sizes: list[int] = []
@@ -182,12 +188,13 @@ class CharTable:
         n = ns[block % len(ns)]
         start = (np.cumsum(size) - size)[word] + inside
         # Folds of every window length at every position (past a word's end: never read).
-        tail = np.zeros(total + max_n, dtype=np.uint64)
+        tail = np.zeros(total + max_n, dtype=np.uint32)
         tail[:total] = points
+        wide = tail.astype(np.uint64) + np.uint64(1)
         folds = np.empty((max_n, total), dtype=np.uint64)
-        folds[0] = tail[:total] + np.uint64(1)
+        folds[0] = wide[:total]
         for j in range(1, max_n):
-            folds[j] = folds[j - 1] * np.uint64(_K) + tail[j : total + j] + np.uint64(1)
+            folds[j] = folds[j - 1] * np.uint64(_K) + wide[j : total + j]
         entry = self.find(folds.ravel()[(n - 1) * total + start])
         hit = np.flatnonzero(entry >= 0)
         entry = entry[hit]
