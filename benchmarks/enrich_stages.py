@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
+    here = Path(__file__).resolve().parent  # benchmarks/enrich.py is not the enrich package
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
 
     from enrich import sentiment
 
