@@ -60,7 +60,9 @@ def _fast_clusters() -> None:
     _clusters_swapped = True
     from pythainlp.tokenize import newmm, tcc_p
 
-    if newmm.tcc_pos_array is not tcc_p.tcc_pos_array or "." in tcc_p._PAT_TCC.pattern or tcc_p._PAT_TCC.flags != re.UNICODE:
+    # newmm imports the function under its own name (not re-exported: hence getattr/setattr)
+    if getattr(newmm, "tcc_pos_array", None) is not tcc_p.tcc_pos_array or "." in tcc_p._PAT_TCC.pattern \
+            or tcc_p._PAT_TCC.flags != re.UNICODE:
         return
     clusters = re.compile(f"(?:{tcc_p._PAT_TCC.pattern})|.", re.DOTALL)
 
@@ -72,7 +74,7 @@ def _fast_clusters() -> None:
             ends[match.end()] = 1
         return ends
 
-    newmm.tcc_pos_array = tcc_pos_array
+    setattr(newmm, "tcc_pos_array", tcc_pos_array)  # noqa: B010
 
 
 def tokenize(text: str, custom_words: Iterable[str] = ()) -> list[str]:
