@@ -195,6 +195,8 @@ def test_negative_posts_that_evaluate_nothing(text, expectation):
 
 
 def test_not_nice_is_disappointment():
-    """น่ารัก (lovely, of staff or a product) is mild praise, so ไม่น่ารัก counts as disappointment."""
-    assert _rules("พนักงานสาขานี้ไม่น่ารักเลย", "neg").hits["disappointed"] == ["น่ารัก"]
-    assert _rules("พนักงานสาขานี้น่ารักมาก", "pos").expectation in ("satisfied", "delighted")
+    """ไม่น่ารัก (not nice, of staff) is disappointment; น่ารัก alone is no praise of an offer: it is
+    mostly said of people ("หนุ่มเขินน่ารักมาก")."""
+    r = _rules("พนักงานสาขานี้ไม่น่ารักเลย", "neg")
+    assert (r.hits["disappointed"], r.expectation, r.is_complaint) == (["ไม่น่ารัก"], "disappointed", True)
+    assert _rules("โหหหห หนุ่มเขินน่ารักมาก", "pos").expectation == "none"
