@@ -428,8 +428,9 @@ class Lexicons:
         return best if best is not None and counts[best] > 0 else None
 
     @staticmethod
-    def _fault_mark(words: Words, negated: Callable[[int], bool], fault_starts: set[int]) -> bool:
-        """Whether a fault construction (:data:`FAULT_MARKS`) stands in ``words`` as whole words."""
+    def _fault_mark(words: Words, negated: Callable[[int], bool], faults: Sequence[tuple[str, str, int]]) -> bool:
+        """Whether a fault construction (:data:`FAULT_MARKS`) stands in ``words`` as whole words;
+        ``faults``: the complaint-type and signal hits, negated ones too (ไม่มี + a fault denies it)."""
         joined, bounds = words.joined, words.bounds
         for mark in FAULT_MARKS:
             if mark not in joined:  # a substring test first: most posts have none
@@ -437,7 +438,7 @@ class Lexicons:
             for start in words.starts(mark):
                 end = start + len(mark)
                 if end not in bounds or (mark == "ยาก" and negated(start)) or (mark == "ไม่มี" and (
-                        end in fault_starts or words.followed_by(end, ("ปัญหา",), 0))):
+                        any(hit[2] == end for hit in faults) or words.followed_by(end, ("ปัญหา",), 0))):
                     continue
                 return True
         return False
@@ -522,7 +523,7 @@ class Lexicons:
                 signals.append("กว่านี้")
         if sentiment == "neg":
             complaining = bool(signals or types or [k for k in disappointed if k not in self.mood_words]) or (
-                about_org and self._fault_mark(words, negated, {h[2] for h in (*all_types, *all_signals)}))
+                about_org and self._fault_mark(words, negated, all_types + all_signals))
         else:
             complaining = (sentiment in ("neu", "q", None) and bool(signals)) or mixed
             if not complaining and sentiment == "q" and about_org and not (delighted or satisfied):
