@@ -17,7 +17,9 @@ measured on the held-out ``tests/data/enrich_dev``. The rules, in order (see doc
    word: the category the complaint-type words imply (``complaint_type_categories``), else
    ``other``.
 3. **Complaint.** The mention complains when it says what is wrong: a complaint signal word,
-   or, when its sentiment is ``neg``, a complaint-type or disappointment word (a ``neg``
+   or, when its sentiment is ``neg``, a complaint-type or disappointment word or, about an offer, a
+   fault construction (:data:`FAULT_MARKS`: too much, "not really", hard to, something missing, a
+   repeated bad experience: ``แบนไปหน่อย``, ``ไม่ค่อยเย็น``, ``แปะยาก``) (a ``neg``
    message that only names a product, ``จับบุหรี่ไฟฟ้ายัดตูดแม้ง``, is no complaint), or, when it is
    ``q``, a why-question about a fault (``ทำไมเข้าเว็บไม่ได้``); ``pos`` complains only by rules 5 and 7. It is a complaint when it also names something an organisation provides
    (a category or complaint-type hit). Its type is the complaint type
@@ -25,8 +27,10 @@ measured on the held-out ``tests/data/enrich_dev``. The rules, in order (see doc
    (``category_complaint_types``: product_service → product_quality ...), else ``other``.
 4. **Expectation.** ``q`` → ``none``. ``pos`` → ``delighted`` with more strong-praise than
    disappointment hits, ``satisfied`` with more praise (strong or mild) than disappointment
-   hits, else ``none``. ``neg`` → ``disappointed`` when there is a disappointment hit or it is
-   about an organisation's offer, else ``none``. ``neu`` → ``disappointed`` with more
+   hits, else ``none``. ``neg`` → ``disappointed`` when it is a complaint or has a disappointment
+   hit (mood words alone count only about an offer) or one bare praise word about an offer (too
+   little to overrule the model), else ``none`` (a post that names an offer and neither faults nor
+   evaluates it evaluates nothing). ``neu`` → ``disappointed`` with more
    disappointment than praise hits or when a complaint, ``satisfied`` with more strong-praise
    than disappointment hits about an organisation's offer, else ``none``.
 
@@ -55,7 +59,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
@@ -105,6 +109,11 @@ REPEATS = ("อีกแล้ว", "อีกละ", "อีกแระ", "�
            "ตลอดเลย", "ซ้ำซาก", "บ่อย", "บ่อยมาก", "เป็นประจำ", "อยู่เรื่อย", "อยู่เรื่อยๆ", "เรื่อยๆ")
 # How far (characters of the joined words) a repeat word may follow the failure it repeats.
 REPEAT_WINDOW = 12
+# Fault constructions a negative post uses for what is wrong, in words no list can hold: too much
+# ("นุ่มเกินไป", "แบนไปหน่อย"), "not really" ("ไม่ค่อยเย็น"), a repeated bad experience ("กินทีไร …
+# ทุกที"), hard to ("แปะยาก", not "ไม่ยาก") and something missing ("ไม่มีโปรที่สาขานี้", not a fault
+# denied: "ไม่มีปัญหา"). In a negative post about an offer they say it complains (rule 3); whole words.
+FAULT_MARKS = ("เกินไป", "ไปหน่อย", "ไปนิด", "ไปนิดนึง", "มากไป", "ไม่ค่อย", "ทีไร", "ยาก", "ไม่มี")
 # Mild praise: in a neutral message, these alone make it ``satisfied`` (rule 6).
 MILD_PRAISE = frozenset({"โอเคนะ", "ก็ดี", "ก็โอเค", "ใช้ได้", "ใช้ง่าย", "ใช้ดี", "ดีนะ", "ก็ดีนะ", "ไม่เลว", "พอใช้",
                          "พอใช้ได้", "ถือว่าดี", "ถือว่าโอเค", "ดีอยู่", "อร่อยดี", "สวยดี", "ใช้ง่ายดี", "ก็อร่อย", "โอเคเลย"})
@@ -278,10 +287,10 @@ class Words:
 
     def first(self, words: Iterable[str]) -> int:
         """Where the first of ``words`` starts as whole words (-1: none)."""
-        found = [i for w in words for i in self._starts(w) if i + len(w) in self.bounds]
+        found = [i for w in words for i in self.starts(w) if i + len(w) in self.bounds]
         return min(found, default=-1)
 
-    def _starts(self, word: str) -> Iterator[int]:
+    def starts(self, word: str) -> Iterator[int]:
         i = self.joined.find(word)
         while i != -1:
             if i in self.bounds:
@@ -290,7 +299,7 @@ class Words:
 
     def followed_by(self, end: int, words: Iterable[str], window: int) -> bool:
         """Whether one of ``words`` (whole words) starts within ``window`` characters after ``end``."""
-        return any(end <= i <= end + window and i + len(w) in self.bounds for w in words for i in self._starts(w)
+        return any(end <= i <= end + window and i + len(w) in self.bounds for w in words for i in self.starts(w)
                    if i >= end)
 
     def preceded_by(self, start: int, words: Iterable[str]) -> bool:
@@ -418,6 +427,22 @@ class Lexicons:
         best = max(names, key=lambda n: counts[n], default=None)  # max keeps the first on ties
         return best if best is not None and counts[best] > 0 else None
 
+    @staticmethod
+    def _fault_mark(words: Words, negated: Callable[[int], bool], faults: Sequence[tuple[str, str, int]]) -> bool:
+        """Whether a fault construction (:data:`FAULT_MARKS`) stands in ``words`` as whole words;
+        ``faults``: the complaint-type and signal hits, negated ones too (ไม่มี + a fault denies it)."""
+        joined, bounds = words.joined, words.bounds
+        for mark in FAULT_MARKS:
+            if mark not in joined:  # a substring test first: most posts have none
+                continue
+            for start in words.starts(mark):
+                end = start + len(mark)
+                if end not in bounds or (mark == "ยาก" and negated(start)) or (mark == "ไม่มี" and (
+                        any(hit[2] == end for hit in faults) or words.followed_by(end, ("ปัญหา",), 0))):
+                    continue
+                return True
+        return False
+
     def analyze(self, tokens: Sequence[str], text: str, sentiment: str | None) -> VocResult:
         words = Words.of(tokens, text)
         if not words.has_words:
@@ -451,8 +476,9 @@ class Lexicons:
                 praise_at.append(start)
         categories = self.categories.find(words)
         # A complaint word right after a negation is no complaint: ไม่แพง, ไม่ค้าง, ไม่แพ้.
-        types = [hit for hit in self.types.find(words) if not negated(hit[2], self.complaint_negations)]
-        signal_hits = [(k, start) for k, _, start in self.signals.find(words) if not negated(start, self.complaint_negations)]
+        all_types, all_signals = self.types.find(words), self.signals.find(words)
+        types = [hit for hit in all_types if not negated(hit[2], self.complaint_negations)]
+        signal_hits = [(k, start) for k, _, start in all_signals if not negated(start, self.complaint_negations)]
         signals = [k for k, _ in signal_hits]
         best_type = self._best(self.type_names, types)
         category = self._best(self.category_names, categories) or self.type_categories.get(best_type or "") or OTHER
@@ -496,7 +522,8 @@ class Lexicons:
             if wish >= 0 and words.followed_by(wish, BETTER, 40):
                 signals.append("กว่านี้")
         if sentiment == "neg":
-            complaining = bool(signals or types or [k for k in disappointed if k not in self.mood_words])
+            complaining = bool(signals or types or [k for k in disappointed if k not in self.mood_words]) or (
+                about_org and self._fault_mark(words, negated, all_types + all_signals))
         else:
             complaining = (sentiment in ("neu", "q", None) and bool(signals)) or mixed
             if not complaining and sentiment == "q" and about_org and not (delighted or satisfied):
@@ -527,7 +554,13 @@ class Lexicons:
         elif sentiment == "neg":
             # Rule 8: the model reads it negative, but its evaluative words are all praise, more than
             # one ("ใช้งานง่าย แข็งแรง ราคาไม่แพง"): satisfied. One bare "ดี" is too little to overrule it.
-            if x or is_complaint or (about_org and d + s < 2 and not d):
+            # Mood alone (เบื่อ, เซ็ง) about nothing an organisation offers is a feeling, not an evaluation;
+            # a post that names an offer but neither says what is wrong nor evaluates it evaluates
+            # nothing ("ขอเหล้าขวดนึง ไม่เอา285"): the guidelines' first rule, none.
+            mood_only = x and not is_complaint and not about_org and all(k in self.mood_words for k in disappointed)
+            if mood_only:
+                expectation = "none"
+            elif x or is_complaint or (about_org and s == 1 and not d):
                 expectation = "disappointed"
             elif d + s:
                 expectation = "satisfied" if about_org else "none"

@@ -131,3 +131,72 @@ def test_short_post_readings(text, sentiment, expectation, complaint):
 def test_emoji_praise_around_a_failure_is_still_sarcasm():
     r = _rules("แอปล่มอีกแล้ว 👍👍", "pos")
     assert (r.sentiment, r.expectation, r.is_complaint) == ("neg", "disappointed", True), r.hits
+
+
+# -- the third pass over the rules (the training posts' batch 3) ------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "รองเท้าไซส์นี้เล็กไปหน่อยนะ",  # too much (ไปหน่อย)
+    "เบาะรถนุ่มเกินไป ขับแล้วโยน",  # too much (เกินไป)
+    "แอร์ห้องพักไม่ค่อยเย็นเลย",  # not really (ไม่ค่อย)
+    "กินเบียร์ทีไรปวดหัวทุกที",  # a repeated bad experience (ทีไร)
+    "ผ้าอนามัยรุ่นนี้แปะยากมาก",  # hard to (ยาก)
+    "ไปกินที่สาขานี้ไม่มีโปรเลย",  # something missing (ไม่มี)
+])
+def test_a_fault_construction_makes_a_negative_post_about_an_offer_a_complaint(text):
+    """Rule 3: in a negative post about an offer, the ways Thai says what is wrong without a fault word."""
+    r = _rules(text, "neg")
+    assert (r.is_complaint, r.expectation) == (True, "disappointed"), r.hits
+
+
+@pytest.mark.parametrize("text, sentiment", [
+    ("ผ้าอนามัยแบบนี้ใส่ไม่ยากเลย", "neg"),  # "not hard": no fault
+    ("ใช้รถรุ่นนี้มาสองปีไม่มีปัญหาเลย", "neg"),  # a fault denied: ไม่มีปัญหา
+    ("ใช้รถรุ่นนี้มาสองปี ไม่มี ปัญหา อะไร", "neg"),  # the same, in separate words
+    ("เบาะรถนุ่มเกินไปหน่อย", "neu"),  # only negative posts: a neutral one needs a complaint signal
+    ("ช่วงนี้เบื่อไม่อยากทำอะไรเลย ทีไรก็เหมือนเดิม", "neg"),  # about nothing an organisation offers
+])
+def test_no_fault_construction(text, sentiment):
+    r = _rules(text, sentiment)
+    assert not r.is_complaint, r.hits
+
+
+@pytest.mark.parametrize("text, complaint_type", [
+    ("ลิปสติกแท่งนี้กลิ่นแรงมาก", "product_quality"),  # a strong smell is a fault, not praise (แรง)
+    ("ลิปสีสวย แต่กลิ่นแรงไปหน่อย", "product_quality"),  # a mixed review: satisfied, and a complaint
+    ("เกลียดโฆษณาเบียร์ตัวใหม่มาก", "other"),  # hate: an evaluation of what is hated
+    ("สาขาระยองไม่ได้ร่วมรายการ", "price_billing"),  # a promotion not honoured at a branch
+])
+def test_fault_words_of_the_third_pass(complaint_type, text):
+    r = _rules(text, "neg")
+    assert r.is_complaint and "แรง" not in r.hits["satisfied"], r.hits
+    assert r.expectation == ("satisfied" if "แต่" in text else "disappointed"), r.hits
+    assert r.complaint_type == complaint_type or complaint_type == "other", r.hits
+
+
+@pytest.mark.parametrize("text", ["กินเพียว อ้วกแตกเลยเมื่อคืน", "เห็นรีวิวละก็ดูเสียงแตก"])
+def test_idioms_with_a_fault_word_are_no_complaint(text):
+    r = _rules(text, "neg")
+    assert not r.is_complaint and not r.hits["complaint_types"], r.hits
+
+
+@pytest.mark.parametrize("text, expectation", [
+    # A negative post that names an offer but neither faults nor evaluates it: no evaluation (the
+    # guidelines' first rule).
+    ("ขอเหล้าขวดนึง ไม่เอาเบียร์", "none"),
+    # Mood alone about nothing an organisation offers is a feeling, not an evaluation.
+    ("เบื่อ เซ็งมากวันนี้", "none"),
+    # Mood about an offer, and a fault about an offer, stay disappointed.
+    ("เบื่อสุกี้ร้านนี้แล้ว", "disappointed"),
+    ("ก๋วยเตี๋ยวร้านนี้ไม่อร่อย", "disappointed"),
+])
+def test_negative_posts_that_evaluate_nothing(text, expectation):
+    assert _rules(text, "neg").expectation == expectation
+
+
+def test_not_nice_is_disappointment():
+    """ไม่น่ารัก (not nice, of staff) is disappointment; น่ารัก alone is no praise of an offer: it is
+    mostly said of people ("หนุ่มเขินน่ารักมาก")."""
+    r = _rules("พนักงานสาขานี้ไม่น่ารักเลย", "neg")
+    assert (r.hits["disappointed"], r.expectation, r.is_complaint) == (["ไม่น่ารัก"], "disappointed", True)
+    assert _rules("โหหหห หนุ่มเขินน่ารักมาก", "pos").expectation == "none"
