@@ -42,49 +42,10 @@ def dictionary(custom_words: Iterable[str] = ()) -> Trie:
         return _trie(words)
 
 
-_clusters_swapped = False
-
-
-def _fast_clusters() -> None:
-    """Give newmm a faster finder of Thai character cluster ends, with the same answer.
-
-    PyThaiNLP's ``tcc_pos_array`` matches its cluster pattern at each cluster's start on a new
-    slice of the rest of the text (quadratic in the text's length, and a third of newmm's
-    time on social posts). The same pattern with "or any one character" added, run once over
-    the text with ``finditer``, stops at the same ends: at every position it tries the same
-    alternatives in the same order (the pattern has no look-behind, ``^`` or ``.``, and ``$``
-    means the same on the slice and the text), and where none matches it takes one character,
-    as PyThaiNLP does. ``tests/test_fastpath_equivalence.py`` compares both on every Wisesight
-    message. Done once, and only when newmm still holds PyThaiNLP's own function."""
-    global _clusters_swapped
-    _clusters_swapped = True
-    from pythainlp.tokenize import newmm, tcc_p
-
-    # newmm imports the function under its own name (not re-exported: hence getattr/setattr)
-    if getattr(newmm, "tcc_pos_array", None) is not tcc_p.tcc_pos_array or "." in tcc_p._PAT_TCC.pattern \
-            or tcc_p._PAT_TCC.flags != re.UNICODE:
-        return
-    clusters = re.compile(f"(?:{tcc_p._PAT_TCC.pattern})|.", re.DOTALL)
-
-    def tcc_pos_array(text: str) -> bytearray:
-        if not text or not isinstance(text, str):
-            return bytearray(1)
-        ends = bytearray(len(text) + 1)
-        for match in clusters.finditer(text):
-            ends[match.end()] = 1
-        return ends
-
-    setattr(newmm, "tcc_pos_array", tcc_pos_array)  # noqa: B010
-
-
 def tokenize(text: str, custom_words: Iterable[str] = ()) -> list[str]:
     """Words of ``text`` (already normalised), lower-cased, without spaces or punctuation."""
     from pythainlp.tokenize import word_tokenize
 
-    if not _clusters_swapped:
-        with _lock:
-            if not _clusters_swapped:
-                _fast_clusters()
     tokens = word_tokenize(text, custom_dict=dictionary(custom_words), engine="newmm", keep_whitespace=False)
     return [t.lower() for t in (tok.strip() for tok in tokens) if t and _WORD.search(t)]
 

@@ -1,6 +1,6 @@
 """The per-mention shortcuts of #19 give exactly what the plain steps give, on real Wisesight
 messages: linear-v3's character n-grams looked up as arrays (same features, same order), the
-near-duplicate index's search, newmm's cluster ends, and the masks' and normalisation's skips
+near-duplicate index's search, and the masks' and normalisation's skips
 where a rule cannot match."""
 
 from __future__ import annotations
@@ -97,24 +97,3 @@ def test_masks_and_normalisation_skip_only_what_cannot_match():
         if not privacy._DIGIT.search(text):
             assert privacy._PHONE.search(text) is None and privacy._NATIONAL_ID.search(text) is None
             assert privacy._ID_GROUPS.search(text) is None and privacy._PHONE_SPACED.search(text) is None
-
-
-def test_newmm_finds_the_same_cluster_ends_and_tokens():
-    from pythainlp.tokenize import newmm, tcc_p, word_tokenize
-
-    from enrich.tokenize import dictionary
-
-    tokenize("สวัสดี")  # swaps in the faster cluster finder
-    fast = newmm.tcc_pos_array
-    assert fast is not tcc_p.tcc_pos_array
-    texts = _messages("train") + _messages("valid") + _messages("test") + ODD + ["เกีย", "เกีย\n", "เกีย \nก", "ก็อึหึ"]
-    for text in texts:
-        assert fast(text) == tcc_p.tcc_pos_array(text), text
-    trie = dictionary(())
-    sample = [normalise(t) for t in texts[::10]]
-    with_fast = [word_tokenize(t, custom_dict=trie, engine="newmm") for t in sample]
-    try:
-        newmm.tcc_pos_array = tcc_p.tcc_pos_array
-        assert [word_tokenize(t, custom_dict=trie, engine="newmm") for t in sample] == with_fast
-    finally:
-        newmm.tcc_pos_array = fast
