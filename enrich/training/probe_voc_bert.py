@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from enrich.normalize import normalize
-from enrich.training.train_voc import ROOT, TRAINING_FILES
+from enrich.training.train_voc import ROOT, TRAINING_FILES, read_examples
 from enrich.voc_model import EXPECTATIONS
 
 ENCODER = ROOT / "enrich" / "models" / "sentiment-mini-bert-v3"
@@ -38,18 +38,9 @@ Row = tuple[str, int, int]  # text, expectation index or IGNORE, complaint 0/1 o
 
 
 def read(paths: tuple[Path, ...]) -> list[Row]:
-    rows: list[Row] = []
-    for path in paths:
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                r = json.loads(line)
-                exp = r.get("expectation")
-                flag = r.get("is_complaint")
-                rows.append((normalize(r["text"]), EXPECTATIONS.index(exp) if exp in EXPECTATIONS else IGNORE,
-                             IGNORE if flag is None else int(flag)))
-    return rows
+    """The training files' rows as the classifier reads them (:func:`read_examples`), normalised."""
+    return [(normalize(e.text), IGNORE if e.expectation is None else EXPECTATIONS.index(e.expectation),
+             IGNORE if e.is_complaint is None else int(e.is_complaint)) for e in read_examples(paths)]
 
 
 def f1_yes(gold: list[int], prob: list[float], threshold: float) -> float:
