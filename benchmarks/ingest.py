@@ -38,6 +38,16 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment" / "train.jsonl"
 
 
+def first_lines(data: Path, limit: int | None, folder: Path) -> Path:
+    """``data`` itself, or with ``limit`` its first ``limit`` lines copied to a file in ``folder``."""
+    if not limit:
+        return data
+    out = folder / "data.jsonl"
+    with data.open(encoding="utf-8") as src:
+        out.write_text("".join(line for _, line in zip(range(limit), src)), encoding="utf-8")
+    return out
+
+
 def _hwm_kb(pid: int) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -128,11 +138,7 @@ def main() -> None:
             raise SystemExit(f"{other}: not found (--against needs a checkout with its .venv)")
         pythons = {"against": str(other), **pythons}
     with tempfile.TemporaryDirectory() as tmp:
-        data = args.data
-        if args.limit:
-            data = Path(tmp) / "data.jsonl"
-            with args.data.open(encoding="utf-8") as src:
-                data.write_text("".join(line for _, line in zip(range(args.limit), src)), encoding="utf-8")
+        data = first_lines(args.data, args.limit, Path(tmp))
         runs: dict[tuple[str, int], list[dict]] = {(name, w): [] for name in pythons for w in args.workers}
         for i in range(args.runs):
             for w in args.workers:

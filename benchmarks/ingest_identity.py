@@ -27,6 +27,8 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ingest import first_lines  # benchmarks/ingest.py, next to this script
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment" / "train.jsonl"
 CLOCK = datetime(2026, 1, 15, 3, 0, tzinfo=timezone.utc)
@@ -126,11 +128,7 @@ def main() -> None:
     summary: dict[str, object] = {"a": str(checkouts[0]), "b": str(checkouts[1]), "data": str(args.data)}
     same = True
     with tempfile.TemporaryDirectory() as tmp:
-        data = args.data
-        if args.limit:
-            data = Path(tmp) / "data.jsonl"
-            with args.data.open(encoding="utf-8") as src:
-                data.write_text("".join(line for _, line in zip(range(args.limit), src)), encoding="utf-8")
+        data = first_lines(args.data, args.limit, Path(tmp))
         for workers in args.workers:
             stores = []
             for i, checkout in enumerate(checkouts):

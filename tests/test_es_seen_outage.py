@@ -12,15 +12,14 @@ import random
 import subprocess
 import sys
 import textwrap
-import threading
 from datetime import timedelta
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from sadap.store.sqlite import SQLiteStore
 from tests.es_support import ForwardingProxy, PlainJsonNode
+from tests.fake_http import serving
 from tests.test_alerts import NOW
 from tests.test_seen_terms import _tagged
 
@@ -53,12 +52,8 @@ class _Switch(ForwardingProxy):
 @pytest.fixture
 def switch(osmem_clone):
     handler = type("Switch", (_Switch,), {"target": osmem_clone.url, "up": True, "cut": False})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield handler, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(handler) as url:
+        yield handler, url
 
 
 def _store(url, spool, prefix="sadap-outage", refresh=True):

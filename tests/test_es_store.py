@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from datetime import datetime
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from sadap.app.cli import main
+from sadap.core.timeutil import UTC
 from sadap.store import MentionFilter
 from sadap.store.es_mappings import expected_files
 from tests.es_support import ForwardingProxy, PlainJsonNode, drop_test_store, es_test_url, make_test_store
-from sadap.core.timeutil import UTC
+from tests.fake_http import serving
 from tests.test_store_contract import TEXTS, make
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,12 +182,8 @@ class _FlakyProxy(ForwardingProxy):
 @pytest.fixture
 def flaky_proxy(cluster_url):
     handler = type("Proxy", (_FlakyProxy,), {"target": cluster_url})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield handler, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(handler) as url:
+        yield handler, url
 
 
 @pytest.mark.skipif(bool(es_test_url()), reason="the proxy speaks plain JSON to osmem-server")

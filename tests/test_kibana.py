@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from click.testing import CliRunner
 from sadap.app.cli import main
 from sadap.app.kibana import KibanaError, ndjson, provision, saved_objects
 from sadap.store.es_mappings import AGGREGATABLE_TYPES, MENTION_PROPERTIES, STATE_PROPERTIES
+from tests.fake_http import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 NDJSON = ROOT / "infra" / "kibana" / "sadap.ndjson"
@@ -150,12 +150,8 @@ class _FakeKibana(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_kibana():
     handler = type("Kibana", (_FakeKibana,), {"requests": [], "store": {}, "reply": None})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield handler, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(handler) as url:
+        yield handler, url
 
 
 def test_provision_posts_the_import_request_idempotently(fake_kibana):
