@@ -15,7 +15,7 @@ from alerts.engine import AlertEngine
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config
 from sadap.core.mention import Mention
-from sadap.store.sqlite import SQLiteStore
+from sadap.store.sqlite import SCHEMA_VERSION, SQLiteStore
 from sadap.store.base import MentionFilter
 from tests.factories import ENTITY, mention
 from tests.test_alerts import NOW
@@ -334,7 +334,7 @@ def test_an_older_store_gets_the_rollup_when_opened(tmp_path):
     db.close()
     store = SQLiteStore(path)
     assert _rollup(store) == expected and expected
-    assert store._query("PRAGMA user_version")[0][0] == 7
+    assert store._query("PRAGMA user_version")[0][0] == SCHEMA_VERSION
     store.close()
 
 

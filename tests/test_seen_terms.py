@@ -14,7 +14,7 @@ import pytest
 
 from alerts.rules.running import RunningState, _Seen
 from sadap.store.base import MentionFilter
-from sadap.store.sqlite import SQLiteStore
+from sadap.store.sqlite import SCHEMA_VERSION, SQLiteStore
 from tests.test_alerts import NOW
 from tests.test_incremental import HASHTAGS, RULES, _m, _varied, engine, stream
 
@@ -222,7 +222,7 @@ def test_an_older_store_gets_the_table_when_opened(tmp_path):
     db.close()
     store = SQLiteStore(path)
     assert _table(store) == expected and expected
-    assert store._query("PRAGMA user_version")[0][0] == 7
+    assert store._query("PRAGMA user_version")[0][0] == SCHEMA_VERSION
     store.close()
 
 

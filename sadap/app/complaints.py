@@ -89,16 +89,24 @@ def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None
     """Put complaint mentions that are in no case yet into one: an open case with the same
     author, thread or incident takes them; else each starts a case. Returns the cases changed.
     ``fresh``: the mentions were just stored (at ingest), so no case can hold them yet and only
-    open cases and incidents are read."""
+    the open cases sharing an author, thread or incident with them, and open incidents, are read
+    (the same cases result as from reading every open case: a case sharing none of them cannot
+    take any of these mentions, and the cases read keep their order)."""
     at = at or now_utc()
     complaints = sorted((m for m in mentions if m.complaint.is_complaint and m.duplicate_of is None),
                         key=lambda m: (m.published_at, m.id))
     if not complaints:
         return []
-    cases = store.list_cases(("open",) if fresh else ())
+    incident_of = _incident_of(store, ("open", "acknowledged") if fresh else ("open", "acknowledged", "resolved"))
+    if fresh:  # only the open cases these complaints can join (an ingest's cost stays flat as cases pile up)
+        cases = store.open_cases_joining(
+            {m.author_id for m in complaints if m.author_id and m.source_kind not in NEWS_SOURCE_KINDS},
+            {t for m in complaints if (t := thread_key(m.source_name, m.extras))},
+            {incident_of[m.id] for m in complaints if m.id in incident_of})
+    else:
+        cases = store.list_cases()
     taken = set() if fresh else {mid for c in cases for mid in c.mention_ids}
     open_cases = _OpenCases([c for c in cases if c.state == "open"])
-    incident_of = _incident_of(store, ("open", "acknowledged") if fresh else ("open", "acknowledged", "resolved"))
     changed: dict[str, ComplaintCase] = {}
     for m in complaints:
         if m.id in taken:

@@ -900,6 +900,17 @@ class Store(ABC):
         """Complaint cases (all, or in these states), latest received first."""
         raise NotImplementedError
 
+    def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
+                           incidents: Iterable[str] = ()) -> list[ComplaintCase]:
+        """The open cases whose ``author_id`` is one of ``authors``, ``thread`` one of
+        ``threads`` or ``incident_id`` one of ``incidents``, in :meth:`list_cases` order (latest
+        received first, then id): the cases a batch of new complaints can join, read without
+        reading every open case (sadap/app/complaints.py). Empty keys match nothing. This
+        default filters :meth:`list_cases`; the backends ask an index instead."""
+        wanted = {("a", v) for v in authors if v} | {("t", v) for v in threads if v} | {("i", v) for v in incidents if v}
+        return [c for c in self.list_cases(("open",))
+                if {("a", c.author_id), ("t", c.thread), ("i", c.incident_id)} & wanted]
+
     # -- incidents -------------------------------------------------------
     @abstractmethod
     def save_incident(self, incident: Incident) -> None:

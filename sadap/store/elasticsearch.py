@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from sadap.core.errors import ConfigError, InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
@@ -34,7 +34,7 @@ from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
 from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
-from sadap.store.es_mappings import Json, Names
+from sadap.store.es_mappings import CASE_KEYS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
 from sadap.store.es_seen import SeenTerms
 from sadap.store.es_spool import Spool
 from sadap.store.query import Query
@@ -207,6 +207,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         self._last_seq = 0
         self._warned_unavailable = False
         self._outage_spooled = 0  # mentions spooled since the cluster became unreachable
+        self._cases_ready = False  # the complaint-cases index has the join keys (checked once)
         self._init_seen()
 
     @classmethod
@@ -271,12 +272,16 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         return found
 
     def _scan(
-        self, index: str, query: Json, sort: list[Json], source: bool | list[str], page: int = PAGE
+        self, index: str, query: Json, sort: list[Json], source: bool | list[str], page: int = PAGE,
+        seq_no: bool = False,
     ) -> Iterator[Json]:
-        """Every hit in sort order, page by page with search_after (no point-in-time needed)."""
+        """Every hit in sort order, page by page with search_after (no point-in-time needed);
+        ``seq_no``: with each hit's ``_seq_no`` and ``_primary_term`` (for a conditional write)."""
         after = None
         while True:
             extra: Json = {"search_after": after} if after is not None else {}
+            if seq_no:
+                extra["seq_no_primary_term"] = True
             hits = self._search(index, query=query, sort=sort, size=page, source=source, **extra)["hits"]["hits"]
             yield from hits
             if len(hits) < page:
@@ -397,6 +402,8 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         when asked, when it has an older layout, or when it is not marked complete (a store
         made before it, a new empty one, or a table left unsure)."""
         out = super().setup()
+        self._cases_ready = False
+        self._ensure_cases()
         n = self._seen_setup(rebuild_seen_terms)
         if n is not None:
             out["seen_terms_built_from"] = n
@@ -1237,8 +1244,9 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         return self._call(delete)
 
     def save_case(self, case: ComplaintCase) -> None:
-        self._ensure_ready()
+        self._ensure_cases()
         doc = {"id": case.id, "state": case.state, "received_at": _iso_ms(case.received_at),
+               "author_id": case.author_id, "thread": case.thread, "incident_id": case.incident_id,
                "doc": case.model_dump_json()}
         self._call(self.client.index, index=self.names.complaint_cases, id=case.id, document=doc, refresh=True)
 
@@ -1251,6 +1259,65 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         query = {"terms": {"state": list(states)}} if states else {"match_all": {}}
         hits = self._scan(self.names.complaint_cases, query, [{"received_at": "desc"}, {"id": "asc"}], ["doc"])
         return [ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits]
+
+    def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
+                           incidents: Iterable[str] = ()) -> list[ComplaintCase]:
+        should: list[Json] = []
+        for field, values in zip(CASE_KEYS, (authors, threads, incidents), strict=True):
+            keys = sorted({v for v in values if v})
+            # terms takes up to 65,536 values (index.max_terms_count); a batch has a few hundred
+            should.extend({"terms": {field: keys[i:i + 10_000]}} for i in range(0, len(keys), 10_000))
+        if not should:
+            return []
+        self._ensure_cases()
+        query = {"bool": {"filter": [{"term": {"state": "open"}}], "should": should, "minimum_should_match": 1}}
+        hits = self._scan(self.names.complaint_cases, query, [{"received_at": "desc"}, {"id": "asc"}], ["doc"])
+        return [ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits]
+
+    def _ensure_cases(self) -> None:
+        """The complaint-cases index is of this version's layout (es_mappings.CASES_LAYOUT): one
+        made before the join keys gets them here, once, by the first process to look."""
+        if self._cases_ready:
+            return
+        self._ensure_ready()
+        with self._lock:
+            if self._cases_ready:
+                return
+            index = self.names.complaint_cases
+            got: Json = self._call(self.client.indices.get_mapping, index=index).body
+            meta = next(iter(got.values()), {}).get("mappings", {}).get("_meta") or {}
+            if int(meta.get("cases_layout", 1)) < CASES_LAYOUT:
+                self._upgrade_cases(index, int(meta.get("cases_layout", 1)))
+            self._cases_ready = True
+
+    def _upgrade_cases(self, index: str, layout: int) -> None:
+        """Add the join keys to an older complaint-cases index: the fields (an additive change),
+        then every case indexed again with its keys (a case saved meanwhile by another process
+        already has them and is left alone), then the layout mark."""
+        from elasticsearch import helpers
+
+        props = STATE_PROPERTIES["complaint_cases"]
+        self._call(self.client.indices.put_mapping, index=index, properties={k: props[k] for k in CASE_KEYS})
+        actions = []
+        for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], True, seq_no=True):
+            src = h["_source"]
+            try:
+                data = json.loads(src.get("doc") or "{}")
+            except ValueError:
+                continue
+            src.update({k: data.get(k) for k in CASE_KEYS})
+            actions.append({"_op_type": "index", "_index": h["_index"], "_id": h["_id"], "_source": src,
+                            "if_seq_no": h["_seq_no"], "if_primary_term": h["_primary_term"]})
+        if actions:
+            _, errors = self._call(helpers.bulk, self.client, actions, raise_on_error=False, chunk_size=self.chunk_size)
+            failed = [e for e in cast(list[Json], errors) if next(iter(e.values()), {}).get("status") != 409]
+            if failed:
+                raise StoreError(f"{self.label}: {index}: {len(failed)} cases not indexed again with their keys: "
+                                 f"{next(iter(failed[0].values()), {}).get('error')}")
+            self._call(self.client.indices.refresh, index=index)
+        self._call(self.client.indices.put_mapping, index=index, meta={"cases_layout": CASES_LAYOUT})
+        log.info("%s: %s brought from layout %d to %d (%d cases indexed with their join keys)", self.label, index,
+                 layout, CASES_LAYOUT, len(actions))
 
     # -- incidents ---------------------------------------------------------------------------
     @staticmethod
@@ -1379,8 +1446,9 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         ok, _ = self._call(helpers.bulk, self.client, actions, raise_on_error=False, chunk_size=self.chunk_size)
         return int(ok)
 
-    def _rewrite_docs(self, index: str, fix: Callable[[dict[str, Any]], bool]) -> int:
-        """Re-index every document of a state index whose ``doc`` JSON ``fix`` changes."""
+    def _rewrite_docs(self, index: str, fix: Callable[[dict[str, Any]], bool], fields: Sequence[str] = ()) -> int:
+        """Re-index every document of a state index whose ``doc`` JSON ``fix`` changes (and its
+        ``fields``, copies of the doc's, with it)."""
         changed = 0
         for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], True):
             src = h["_source"]
@@ -1390,6 +1458,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
                 continue
             if fix(data):
                 src["doc"] = json.dumps(data, ensure_ascii=False)
+                src.update({k: data.get(k) for k in fields})
                 self._call(self.client.index, index=h["_index"], id=h["_id"], document=src)
                 changed += 1
         if changed:
@@ -1445,7 +1514,8 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         counts["incidents"] = self._rewrite_docs(self.names.incidents, fix_incident)
         counts["events"] = self._rewrite_docs(self.names.incident_events, lambda d: scrub_ids(d.get("data"), gone))
         counts["alerts"] = self._rewrite_docs(self.names.alerts, lambda d: scrub_ids(d, gone))
-        self._rewrite_docs(self.names.complaint_cases, lambda d: scrub_case(d, gone))
+        self._ensure_cases()
+        self._rewrite_docs(self.names.complaint_cases, lambda d: scrub_case(d, gone), CASE_KEYS)
         return counts
 
     def _referenced_ids(self) -> set[str]:

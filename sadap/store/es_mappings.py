@@ -157,7 +157,10 @@ STATE_PROPERTIES: Json = {
     "stakeholders": {"id": KEYWORD, "name": KEYWORD, "group": KEYWORD, "status": KEYWORD, "doc": STORED_ONLY},
     # The last crawl of each source (the Sources page), one document per source.
     "crawls": {"source": KEYWORD, "finished_at": DATE, "doc": STORED_ONLY},
-    "complaint_cases": {"id": KEYWORD, "state": KEYWORD, "received_at": DATE, "doc": STORED_ONLY},
+    # author_id, thread, incident_id: copies of the doc's, what joins a new complaint to an open
+    # case (Store.open_cases_joining; CASES_LAYOUT below).
+    "complaint_cases": {"id": KEYWORD, "state": KEYWORD, "received_at": DATE, "author_id": KEYWORD, "thread": KEYWORD,
+                        "incident_id": KEYWORD, "doc": STORED_ONLY},
     # new_term's seen-terms table (Store.term_sightings), kept with every mention write: one
     # document per term (hashtag, keyword, entity; nothing personal), published hour, source and
     # copy or not, with the mentions and the latest publication and collection time among them.
@@ -201,7 +204,15 @@ STATE_PROPERTIES: Json = {
 #: every field indexed and sortable). Mappings of existing fields cannot change, so `sadap es
 #: setup` rebuilds an index of an older layout (until then ``term_sightings`` answers None).
 SEEN_TERMS_LAYOUT = 2
-STATE_MAPPING_META: dict[str, Json] = {"seen_terms": {"seen_terms_layout": SEEN_TERMS_LAYOUT}}
+#: The complaint-cases index's layout, in its mapping's ``_meta`` (an index without it is layout 1:
+#: no join keys). Adding fields is allowed on an existing index, so the store itself brings an
+#: older one up to date the first time it writes or looks up cases (the fields added, every case
+#: indexed again with its keys, then the mark).
+CASES_LAYOUT = 2
+#: The fields that layout 2 added to the complaint-cases index.
+CASE_KEYS = ("author_id", "thread", "incident_id")
+STATE_MAPPING_META: dict[str, Json] = {"seen_terms": {"seen_terms_layout": SEEN_TERMS_LAYOUT},
+                                       "complaint_cases": {"cases_layout": CASES_LAYOUT}}
 
 
 class Names:

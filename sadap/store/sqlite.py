@@ -27,9 +27,12 @@ from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic;
-# 6: mention_hours (the rules' hourly rollup); 7: seen_terms (new_term's seen-terms table)
+SCHEMA_VERSION = 8  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic;
+# 6: mention_hours (the rules' hourly rollup); 7: seen_terms (new_term's seen-terms table);
+# 8: complaint_cases.author_id/thread/incident_id (what joins a complaint to an open case, indexed)
 DAY = 86400
+#: A complaint case's join keys, kept as indexed columns beside its document (schema 8).
+_CASE_KEYS = ("author_id", "thread", "incident_id")
 BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.
 
 _SCHEMA = """
@@ -224,11 +227,16 @@ CREATE TABLE IF NOT EXISTS stakeholders (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL
 );
+-- author_id, thread, incident_id: copies of the doc's, what joins a new complaint to an open
+-- case (Store.open_cases_joining); their indexes are made by _migrate (schema 8).
 CREATE TABLE IF NOT EXISTS complaint_cases (
     id TEXT PRIMARY KEY,
     state TEXT NOT NULL,
     received_at REAL NOT NULL,
-    doc TEXT NOT NULL
+    doc TEXT NOT NULL,
+    author_id TEXT,
+    thread TEXT,
+    incident_id TEXT
 );
 CREATE INDEX IF NOT EXISTS complaint_cases_state ON complaint_cases(state, received_at);
 -- What was shared with each partner, when, how and up to when (an audit; ids only).
@@ -439,6 +447,13 @@ class SQLiteStore(Store):
                     db.execute(sql)
                 if version:
                     log.info("%s: seen-terms table built (%.0f s)", self.path, time.monotonic() - started)
+            case_columns = {r[1] for r in db.execute("PRAGMA table_info(complaint_cases)")}
+            if "author_id" not in case_columns:  # schema 8: the join keys of complaint cases, from their documents
+                for column in _CASE_KEYS:
+                    db.execute(f"ALTER TABLE complaint_cases ADD COLUMN {column} TEXT")
+                db.execute("UPDATE complaint_cases SET " + ", ".join(f"{c} = json_extract(doc, '$.{c}')" for c in _CASE_KEYS))
+            for column in _CASE_KEYS:
+                db.execute(f"CREATE INDEX IF NOT EXISTS complaint_cases_{column} ON complaint_cases({column}, state)")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
@@ -1349,9 +1364,12 @@ class SQLiteStore(Store):
 
     def save_case(self, case: ComplaintCase) -> None:
         self._query(
-            "INSERT INTO complaint_cases (id, state, received_at, doc) VALUES (?,?,?,?) ON CONFLICT(id) "
-            "DO UPDATE SET state=excluded.state, received_at=excluded.received_at, doc=excluded.doc",
-            (case.id, case.state, _ts(case.received_at), case.model_dump_json()),
+            "INSERT INTO complaint_cases (id, state, received_at, doc, author_id, thread, incident_id) "
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
+            "received_at=excluded.received_at, doc=excluded.doc, author_id=excluded.author_id, "
+            "thread=excluded.thread, incident_id=excluded.incident_id",
+            (case.id, case.state, _ts(case.received_at), case.model_dump_json(), case.author_id, case.thread,
+             case.incident_id),
         )
 
     def get_case(self, case_id: str) -> ComplaintCase | None:
@@ -1367,6 +1385,19 @@ class SQLiteStore(Store):
         else:
             rows = self._query("SELECT doc FROM complaint_cases ORDER BY received_at DESC, id")
         return [ComplaintCase.model_validate_json(r[0]) for r in rows]
+
+    def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
+                           incidents: Iterable[str] = ()) -> list[ComplaintCase]:
+        found: dict[str, tuple[float, str]] = {}  # case id → received_at, doc
+        for column, values in zip(_CASE_KEYS, (authors, threads, incidents), strict=True):
+            keys = sorted({v for v in values if v})
+            for i in range(0, len(keys), 500):  # SQLite's limit on parameters
+                chunk = keys[i:i + 500]
+                rows = self._query(f"SELECT id, received_at, doc FROM complaint_cases WHERE {column} IN "
+                                   f"({','.join('?' * len(chunk))}) AND state='open'", chunk)
+                found.update((case_id, (received, doc)) for case_id, received, doc in rows)
+        ordered = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))  # list_cases' order
+        return [ComplaintCase.model_validate_json(doc) for _, (_, doc) in ordered]
 
     # -- incidents ------------------------------------------------------------------
     def save_incident(self, incident: Incident) -> None:
@@ -1528,7 +1559,8 @@ class SQLiteStore(Store):
                 for row_id, doc in db.execute("SELECT id, doc FROM complaint_cases").fetchall():
                     data = json.loads(doc)
                     if scrub_case(data, gone):
-                        db.execute("UPDATE complaint_cases SET doc=? WHERE id=?", (json.dumps(data, ensure_ascii=False), row_id))
+                        db.execute("UPDATE complaint_cases SET doc=?, author_id=?, thread=? WHERE id=?",
+                                   (json.dumps(data, ensure_ascii=False), data.get("author_id"), data.get("thread"), row_id))
                 for row_id, doc in db.execute("SELECT id, doc FROM alerts").fetchall():
                     data = json.loads(doc)
                     if scrub_ids(data, gone):
