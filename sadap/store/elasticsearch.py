@@ -1285,9 +1285,10 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
                 return
             index = self.names.complaint_cases
             got: Json = self._call(self.client.indices.get_mapping, index=index).body
-            meta = next(iter(got.values()), {}).get("mappings", {}).get("_meta") or {}
-            if int(meta.get("cases_layout", 1)) < CASES_LAYOUT:
-                self._upgrade_cases(index, int(meta.get("cases_layout", 1)))
+            mapping: Json = next(iter(got.values()), {})
+            layout = int(((mapping.get("mappings") or {}).get("_meta") or {}).get("cases_layout", 1))
+            if layout < CASES_LAYOUT:
+                self._upgrade_cases(index, layout)
             self._cases_ready = True
 
     def _upgrade_cases(self, index: str, layout: int) -> None:
@@ -1310,10 +1311,14 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
                             "if_seq_no": h["_seq_no"], "if_primary_term": h["_primary_term"]})
         if actions:
             _, errors = self._call(helpers.bulk, self.client, actions, raise_on_error=False, chunk_size=self.chunk_size)
-            failed = [e for e in cast(list[Json], errors) if next(iter(e.values()), {}).get("status") != 409]
+            failed: list[Json] = []
+            for item in cast(list[Json], errors):  # {"index": {"status": ..., "error": ...}}
+                result: Json = next(iter(item.values()), {})
+                if result.get("status") != 409:  # 409: saved meanwhile, with its keys
+                    failed.append(result)
             if failed:
                 raise StoreError(f"{self.label}: {index}: {len(failed)} cases not indexed again with their keys: "
-                                 f"{next(iter(failed[0].values()), {}).get('error')}")
+                                 f"{failed[0].get('error')}")
             self._call(self.client.indices.refresh, index=index)
         self._call(self.client.indices.put_mapping, index=index, meta={"cases_layout": CASES_LAYOUT})
         log.info("%s: %s brought from layout %d to %d (%d cases indexed with their join keys)", self.label, index,
