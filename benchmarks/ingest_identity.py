@@ -76,7 +76,8 @@ def _renumbered(rows: list[tuple[object, ...]], numbers: dict[str, str]) -> list
 
 def compare(a: Path, b: Path) -> dict[str, object]:
     """Table by table: rows in each store and rows that differ (in rowid order, or the
-    table's whole rows sorted where it has no rowid), complaint case ids renumbered."""
+    table's whole rows sorted where it has no rowid), complaint case ids renumbered; where one
+    store's schema added columns to a table, the columns both have (the others listed)."""
     out: dict[str, object] = {}
     with sqlite3.connect(a) as ca, sqlite3.connect(b) as cb:
         numbers_a, numbers_b = _case_numbers(ca), _case_numbers(cb)
@@ -88,18 +89,23 @@ def compare(a: Path, b: Path) -> dict[str, object]:
             if table not in other:
                 continue
             columns = [r[1] for r in ca.execute(f'PRAGMA table_info("{table}")')]
-            if columns != [r[1] for r in cb.execute(f'PRAGMA table_info("{table}")')]:
-                out[table] = {"columns differ": True}
-                continue
+            columns_b = [r[1] for r in cb.execute(f'PRAGMA table_info("{table}")')]
+            entry: dict[str, object] = {}
+            select = "*"
+            if columns != columns_b:  # a schema change: the columns both have are compared
+                entry["columns only in a"] = [c for c in columns if c not in columns_b]
+                entry["columns only in b"] = [c for c in columns_b if c not in columns]
+                columns = [c for c in columns if c in columns_b]
+                select = ", ".join(f'"{c}"' for c in columns)
             try:
-                query = f'SELECT rowid, * FROM "{table}" ORDER BY rowid'
+                query = f'SELECT rowid, {select} FROM "{table}" ORDER BY rowid'
                 rows_a, rows_b = ca.execute(query).fetchall(), cb.execute(query).fetchall()
             except sqlite3.OperationalError:  # WITHOUT ROWID
-                query = f'SELECT * FROM "{table}"'
+                query = f'SELECT {select} FROM "{table}"'
                 rows_a, rows_b = sorted(ca.execute(query).fetchall()), sorted(cb.execute(query).fetchall())
             rows_a, rows_b = _renumbered(rows_a, numbers_a), _renumbered(rows_b, numbers_b)
             differing = [i for i, (x, y) in enumerate(zip(rows_a, rows_b)) if x != y]
-            entry: dict[str, object] = {"rows": [len(rows_a), len(rows_b)], "differing": len(differing)}
+            entry.update({"rows": [len(rows_a), len(rows_b)], "differing": len(differing)})
             if differing:
                 x, y = rows_a[differing[0]], rows_b[differing[0]]
                 entry["first"] = {c: [str(p)[:200], str(q)[:200]] for c, p, q in zip(["rowid", *columns], x, y) if p != q}
@@ -149,7 +155,10 @@ def main() -> None:
             differ = {t: e for t, e in tables.items() if not isinstance(e, dict) or e.get("differing") or "rows" not in e
                       or e["rows"][0] != e["rows"][1]}  # type: ignore[index]
             rows = sum(e["rows"][0] for e in tables.values() if isinstance(e, dict) and "rows" in e)  # type: ignore[index]
-            summary[f"workers_{workers}"] = {"tables": len(tables), "rows_compared": rows, "tables_differing": sorted(differ)}
+            summary[f"workers_{workers}"] = {"tables": len(tables), "rows_compared": rows, "tables_differing": sorted(differ),
+                                             "columns_in_one_only": {t: e["columns only in a"] + e["columns only in b"]
+                                                                     for t, e in tables.items() if isinstance(e, dict)
+                                                                     and "columns only in a" in e}}
             same = same and not differ
     summary["identical"] = same
     print(json.dumps(summary))
