@@ -6,6 +6,7 @@ where a rule cannot match."""
 from __future__ import annotations
 
 import json
+import random
 import re
 from pathlib import Path
 
@@ -56,22 +57,58 @@ def test_char_ngrams_by_table_are_the_dictionary_lookups_in_order():
         model._chars = table
 
 
-def test_index_find_is_the_first_nearest_in_band_order():
-    texts = [normalise(t) for t in _messages("train", 6000)]
-    hashes = [h for h in map(dedup.simhash, texts) if h is not None]
-    index = dedup.SimHashIndex(7)
+class _PlainIndex:
+    """The banded search as it was first written: a Python list per bucket, scanned in order."""
+
+    def __init__(self, max_distance: int) -> None:
+        self.max_distance = max_distance
+        self.bands: list[dict[int, list[tuple[int, str]]]] = [{} for _ in range(dedup.BANDS)]
+
+    def add(self, value: int, mention_id: str) -> None:
+        for band, part in zip(self.bands, dedup._band_parts(value)):
+            band.setdefault(part, []).append((value, mention_id))
+
+    def find(self, value: int) -> str | None:
+        best = None
+        for band, part in zip(self.bands, dedup._band_parts(value)):
+            for other, mention_id in band.get(part, ()):
+                d = dedup.distance(value, other)
+                if d <= self.max_distance and (best is None or d < best[0]):
+                    best = (d, mention_id)
+        return best[1] if best else None
+
+
+def _same_answers(hashes: list[int], max_distance: int) -> int:
+    index, plain = dedup.SimHashIndex(max_distance), _PlainIndex(max_distance)
     found = 0
     for n, value in enumerate(hashes):
-        best = None
-        for band, part in index._parts(value):  # the search as it was written before
-            for other, mention_id in index._bands[band].get(part, ()):
-                d = dedup.distance(value, other)
-                if d <= index.max_distance and (best is None or d < best[0]):
-                    best = (d, mention_id)
-        assert index.find(value) == (best[1] if best else None)
-        found += best is not None
+        answer = plain.find(value)
+        assert index.find(value) == answer, n
+        found += answer is not None
         index.add(value, f"m{n}")
-    assert found > 10
+        plain.add(value, f"m{n}")
+    assert any(b._vals is not None for band in index._bands for b in band.values())  # numpy buckets met
+    return found
+
+
+def test_index_find_is_the_first_nearest_in_band_order():
+    texts = [normalise(t) for t in _messages("train")]  # the whole split: some buckets grow large
+    hashes = [h for h in map(dedup.simhash, texts) if h is not None]
+    assert _same_answers(hashes, 7) > 10
+    assert _same_answers(hashes, 3) > 10
+
+
+def test_index_ties_in_large_buckets_go_to_the_first_met():
+    # Hashes crowded around a few centres: large buckets, many ties at each distance.
+    rng = random.Random(19)
+    centres = [rng.getrandbits(64) for _ in range(4)]
+    hashes = []
+    for _ in range(3000):
+        value = rng.choice(centres)
+        for _ in range(rng.randrange(0, 9)):
+            value ^= 1 << rng.randrange(64)
+        hashes.append(value)
+    assert _same_answers(hashes, 6) > 2000
 
 
 def test_masks_and_normalisation_skip_only_what_cannot_match():
