@@ -5,7 +5,10 @@ and the service-recovery steps of a playbook where one applies."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -150,6 +153,36 @@ def sync(store: Store, now: datetime | None = None, window: timedelta = SYNC_WIN
     return len(changed)
 
 
+class SyncEvery:
+    """:func:`sync` at most once per ``interval`` (thread-safe): what the workspace's complaint
+    queue runs on each page load. Ingest puts new complaints into cases as it stores them, so
+    the page's sync only catches what came another way (an import, another process, an incident
+    opened on complaints already in a case); that waits at most ``interval``, and a page load no
+    longer reads every case each time. A sync that fails is tried again on the next call."""
+
+    def __init__(self, interval: timedelta = timedelta(minutes=1)) -> None:
+        self.interval = interval.total_seconds()
+        self._lock = threading.Lock()
+        self._last: float | None = None  # time.monotonic() of the last sync started
+
+    def __call__(self, store: Store, now: datetime | None = None) -> bool:
+        """Sync unless one started less than ``interval`` ago; True when it synced."""
+        started = time.monotonic()
+        with self._lock:
+            before = self._last
+            if before is not None and started - before < self.interval:
+                return False
+            self._last = started
+        try:
+            sync(store, now)
+        except BaseException:
+            with self._lock:
+                if self._last == started:
+                    self._last = before
+            raise
+        return True
+
+
 def _get(store: Store, case_id: str) -> ComplaintCase:
     case = store.get_case(case_id)
     if case is None:
@@ -280,19 +313,69 @@ def case_view(store: Store, case: ComplaintCase, playbooks: dict[str, Any], now:
             "playbook": playbook, "steps_done": done}
 
 
-def queue(store: Store, now: datetime | None = None, days: int = 7, sla: timedelta = CASE_SLA) -> list[dict[str, Any]]:
-    """Cases received in the last ``days`` days or still open: unanswered first, by due time."""
+def first_responses(store: Store, cases: Sequence[ComplaintCase]) -> dict[str, datetime]:
+    """Each case's first response (as :func:`first_response`), for many cases in one store call:
+    the cases without a response are not in the result."""
+    owners: dict[str, list[str]] = {}  # mention id → the cases holding it
+    for case in cases:
+        for mid in case.mention_ids:
+            owners.setdefault(mid, []).append(case.id)
+    first: dict[str, datetime] = {}
+    for r in store.responses_for(list(owners)) if owners else ():
+        at = datetime.fromisoformat(r["at"])
+        for case_id in owners.get(r["mention_id"], ()):
+            if case_id not in first or at < first[case_id]:
+                first[case_id] = at
+    return first
+
+
+#: Rows on one page of the complaint queue.
+PAGE_SIZE = 100
+
+
+@dataclass
+class QueuePage:
+    """One page of the complaint queue and the totals over the whole queue."""
+
+    rows: list[dict[str, Any]]
+    page: int  # 1-based, within 1..pages
+    pages: int  # at least 1
+    total: int  # cases in the queue
+    open: int
+    overdue: int
+    unanswered: int  # open and not answered yet
+
+
+def queue_page(store: Store, now: datetime | None = None, days: int = 7, sla: timedelta = CASE_SLA,
+               page: int = 1, per_page: int = PAGE_SIZE) -> QueuePage:
+    """One page of the queue: cases received in the last ``days`` days or still open, closed last,
+    unanswered first, by due time (the order is over every case of the queue). Reads only the
+    cases of the queue, their first responses in one store call, and the head mention of the
+    page's rows only. A page past the last gives the last."""
     now = now or now_utc()
-    out = []
-    for case in store.list_cases():
-        if case.state == "closed" and case.received_at < now - timedelta(days=days):
-            continue
-        first = first_response(store, case)
-        head = store.get(case.mention_ids[0]) if case.mention_ids else None
-        out.append({"case": case, "clock": clock(case, first, now, sla), "head": head})
+    cases = store.queue_cases(now - timedelta(days=days))
+    firsts = first_responses(store, cases)
+    rows = [{"case": case, "clock": clock(case, firsts.get(case.id), now, sla)} for case in cases]
+
     def order(row: dict[str, Any]) -> tuple[bool, bool, datetime]:
         case: ComplaintCase = row["case"]
         return case.state == "closed", row["clock"]["answered"] is not None, row["clock"]["due"]
 
-    out.sort(key=order)
-    return out
+    rows.sort(key=order)  # stable: list_cases' order among equals, as before
+    per_page = max(1, per_page)
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, page), pages)
+    shown = rows[(page - 1) * per_page:page * per_page]
+    for row in shown:
+        case = row["case"]
+        row["head"] = store.get(case.mention_ids[0]) if case.mention_ids else None
+    open_rows = [r for r in rows if r["case"].state == "open"]
+    return QueuePage(rows=shown, page=page, pages=pages, total=len(rows), open=len(open_rows),
+                     overdue=sum(1 for r in rows if r["clock"]["overdue"]),
+                     unanswered=sum(1 for r in open_rows if r["clock"]["answered"] is None))
+
+
+def queue(store: Store, now: datetime | None = None, days: int = 7, sla: timedelta = CASE_SLA) -> list[dict[str, Any]]:
+    """Cases received in the last ``days`` days or still open: unanswered first, by due time
+    (every row: :func:`queue_page` gives one page of them)."""
+    return queue_page(store, now, days, sla, page=1, per_page=1_000_000_000).rows

@@ -900,6 +900,13 @@ class Store(ABC):
         """Complaint cases (all, or in these states), latest received first."""
         raise NotImplementedError
 
+    def queue_cases(self, received_since: datetime) -> list[ComplaintCase]:
+        """The cases of the complaint queue: those not closed, and those received at or after
+        ``received_since``, in :meth:`list_cases` order (latest received first, then id) — the
+        queue reads only these, not every case (sadap/app/complaints.py). This default filters
+        :meth:`list_cases`; the backends ask an index instead."""
+        return [c for c in self.list_cases() if c.state != "closed" or c.received_at >= received_since]
+
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
                            incidents: Iterable[str] = ()) -> list[ComplaintCase]:
         """The open cases whose ``author_id`` is one of ``authors``, ``thread`` one of

@@ -1260,6 +1260,17 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         hits = self._scan(self.names.complaint_cases, query, [{"received_at": "desc"}, {"id": "asc"}], ["doc"])
         return [ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits]
 
+    def queue_cases(self, received_since: datetime) -> list[ComplaintCase]:
+        self._ensure_ready()
+        # received_at is indexed to the millisecond: the query takes a second more and the exact
+        # bound is applied to the cases' own datetimes
+        query = {"bool": {"should": [{"bool": {"must_not": [{"term": {"state": "closed"}}]}},
+                                     {"range": {"received_at": {"gte": _iso_ms(received_since - timedelta(seconds=1))}}}],
+                          "minimum_should_match": 1}}
+        hits = self._scan(self.names.complaint_cases, query, [{"received_at": "desc"}, {"id": "asc"}], ["doc"])
+        cases = (ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits)
+        return [c for c in cases if c.state != "closed" or c.received_at >= received_since]
+
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
                            incidents: Iterable[str] = ()) -> list[ComplaintCase]:
         should: list[Json] = []

@@ -28,6 +28,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from sadap.app import complaints as complaint_cases
 from sadap.app.line_inbound import LineInbound, ingest_sink
 from sadap.app.web import auth, views
 from sadap.app.web.guard import Guard
@@ -81,6 +82,7 @@ class Workspace:
         self.secret = config.session_secret()
         self.custom_words = tuple(config.custom_words())
         self.limiter = auth.SignInLimiter(self.console.sign_in_attempts)
+        self.complaint_sync = complaint_cases.SyncEvery()  # the complaint queue's sync, once a minute
         self.env = Environment(
             loader=FileSystemLoader(str(HERE / "templates")),
             autoescape=select_autoescape(default=True, default_for_string=True),

@@ -139,6 +139,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "incidents_would_open": ("เหตุการณ์ที่จะเปิด", "Incidents that would open"),
     "notifications": ("การแจ้งเตือน", "Notifications"),
     "evaluations": ("จำนวนครั้งที่ประเมิน", "Evaluations"),
+    "queue_total": ("เรื่องในคิว", "cases in the queue"),
+    "queue_open": ("ยังเปิดอยู่", "open"),
+    "queue_unanswered": ("ยังไม่ได้ตอบ", "unanswered"),
+    "queue_page": ("หน้า", "page"),
+    "queue_of": ("จาก", "of"),
+    "queue_prev": ("← หน้าก่อน", "← previous"),
+    "queue_next": ("หน้าถัดไป →", "next →"),
 }
 
 def _tables() -> dict[str, dict[str, tuple[str, str]]]:

@@ -292,20 +292,25 @@ async def complaints(ws: Workspace, request: Request) -> Response:
     user = ws.need(request)
     raw = request.query_params.get("days", "7")
     days = min(int(raw), 90) if raw.isdigit() and int(raw) > 0 else 7
+    raw = request.query_params.get("page", "1")
+    page = min(int(raw), 1_000_000) if raw.isascii() and raw.isdigit() and int(raw) > 0 else 1  # past the last: the last
     sla = views.complaint_sla(ws.config)
 
-    def load() -> list[dict[str, Any]]:
-        complaint_cases.sync(ws.store)  # complaints not in a case yet (an import, another process)
-        rows = complaint_cases.queue(ws.store, days=days, sla=sla)
-        assigned = ws.store.assignments([r["head"].id for r in rows if r["head"] is not None])
-        for r in rows:
+    def load() -> complaint_cases.QueuePage:
+        ws.complaint_sync(ws.store)  # complaints not in a case yet (an import, another process); once a minute
+        found = complaint_cases.queue_page(ws.store, days=days, sla=sla, page=page)
+        assigned = ws.store.assignments([r["head"].id for r in found.rows if r["head"] is not None])
+        for r in found.rows:
             r["assigned"] = assigned.get(r["head"].id) if r["head"] is not None else None
-        return rows
+        return found
 
-    queue = await in_thread(load)
+    found = await in_thread(load)
     users = [u.username for u in ws.store.list_users() if not u.disabled and u.role != "viewer"]
-    return ws.render(request, "complaints.html", user=user, queue=queue, sla=sla, days=days, users=users,
-                     clock=lambda d: views.clock_words(d, ws.lang(request)))
+    here = views.link("/complaints", days=days, page=found.page if found.page > 1 else None)
+    return ws.render(request, "complaints.html", user=user, queue=found.rows, found=found, sla=sla, days=days,
+                     users=users, here=here, clock=lambda d: views.clock_words(d, ws.lang(request)),
+                     prev_link=views.link("/complaints", days=days, page=found.page - 1) if found.page > 1 else None,
+                     next_link=views.link("/complaints", days=days, page=found.page + 1) if found.page < found.pages else None)
 
 
 # -- playbooks and rules ---------------------------------------------------------------------

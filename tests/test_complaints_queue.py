@@ -1,0 +1,290 @@
+"""The complaint queue at scale: one page of rows with totals and previous/next links, read
+from only the cases of the queue (``Store.queue_cases``), their first responses in one call and
+the head mentions of the shown rows; the rows are those of the old full computation (a copy is
+kept here); the page's sync runs at most once a minute. Real SQLite file, real Thai texts."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sadap.app import complaints
+from sadap.core.complaint_case import CASE_SLA, ComplaintCase
+from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
+from sadap.store import Store
+from sadap.store.sqlite import SQLiteStore
+from tests.web_support import sign_in, workspace_copy
+
+starlette_testclient = pytest.importorskip("starlette.testclient")
+
+WISESIGHT = Path(__file__).resolve().parents[2] / "shared" / "data" / "wisesight-sentiment" / "train.jsonl"
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def old_queue(store: Store, now: datetime, days: int = 7, sla: timedelta = CASE_SLA) -> list[dict[str, Any]]:
+    """The queue as it was before paging (every case read, one responses call per case), kept
+    to check the new one against."""
+    out = []
+    for case in store.list_cases():
+        if case.state == "closed" and case.received_at < now - timedelta(days=days):
+            continue
+        first = complaints.first_response(store, case)
+        head = store.get(case.mention_ids[0]) if case.mention_ids else None
+        out.append({"case": case, "clock": complaints.clock(case, first, now, sla), "head": head})
+
+    def order(row: dict[str, Any]) -> tuple[bool, bool, datetime]:
+        case: ComplaintCase = row["case"]
+        return case.state == "closed", row["clock"]["answered"] is not None, row["clock"]["due"]
+
+    out.sort(key=order)
+    return out
+
+
+def thai_texts(n: int) -> list[str]:
+    if not WISESIGHT.exists():
+        return [f"แอปโอนเงินไม่ได้อีกแล้ว ครั้งที่ {i} ช่วยดูด้วยค่ะ" for i in range(n)]
+    out = []
+    with WISESIGHT.open(encoding="utf-8") as src:
+        for line in src:
+            out.append(json.loads(line)["text"][:300])
+            if len(out) >= n:
+                break
+    return out
+
+
+def seed(store: Store, n: int, now: datetime, *, assign: bool = True) -> list[Mention]:
+    """``n`` complaints by ``n`` people over 20 days: each its own case; about a third answered
+    (some late), every seventh case closed; a few cases of two complaints (a follow-up)."""
+    texts = thai_texts(n)
+    ms = []
+    for i in range(n):
+        published = now - timedelta(hours=(i * 37) % (20 * 24), minutes=i % 60)
+        ms.append(Mention(id=mention_id("facebook", f"q{i}"), source_kind="facebook", source_name="fb-page",
+                          native_id=f"q{i}", author_id=f"person-{i % (n - 5)}", published_at=published,
+                          collected_at=now, text=texts[i], sentiment=Sentiment(label="neg", score=0.9),
+                          complaint=Complaint(is_complaint=True, type="digital_outage")))
+    store.upsert(ms)
+    if not assign:
+        return ms
+    complaints.assign(store, ms, now)
+    for k, case in enumerate(sorted(store.list_cases(), key=lambda c: c.id)):
+        if k % 3 == 0:  # answered: in time or late
+            store.log_response(case.mention_ids[-1], case.received_at + timedelta(hours=2 if k % 2 else 30),
+                               "responder", "facebook", "ขออภัยในความไม่สะดวกค่ะ")
+        if k % 7 == 0:
+            complaints.close(store, case.id, "resolved", "responder", at=now - timedelta(hours=1))
+    return ms
+
+
+def same_rows(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> None:
+    assert [r["case"].id for r in new] == [r["case"].id for r in old]
+    assert [r["clock"] for r in new] == [r["clock"] for r in old]
+    assert [r["head"].id if r["head"] else None for r in new] == [r["head"].id if r["head"] else None for r in old]
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = SQLiteStore(tmp_path / "queue.db")
+    seed(s, 260, NOW)
+    yield s
+    s.close()
+
+
+# -- the queue function -----------------------------------------------------------------------
+@pytest.mark.parametrize("days", [1, 7, 30])
+def test_pages_are_slices_of_the_old_full_queue(store, days):
+    old = old_queue(store, NOW, days)
+    assert len(old) > 100 and any(r["case"].state == "closed" for r in old) and any(r["clock"]["answered"] for r in old)
+    pages = []
+    for per_page in (100, 37):
+        got = complaints.queue_page(store, NOW, days, page=1, per_page=per_page)
+        assert got.total == len(old) and got.pages == -(-len(old) // per_page)
+        for page in range(1, got.pages + 1):
+            shown = complaints.queue_page(store, NOW, days, page=page, per_page=per_page)
+            same_rows(shown.rows, old[(page - 1) * per_page:page * per_page])
+            pages.append(shown)
+    same_rows(complaints.queue(store, NOW, days), old)
+    top = pages[0]
+    assert top.open == sum(1 for r in old if r["case"].state == "open")
+    assert top.overdue == sum(1 for r in old if r["clock"]["overdue"]) > 0
+    assert top.unanswered == sum(1 for r in old if r["case"].state == "open" and r["clock"]["answered"] is None)
+    # a page past the last is the last; below the first, the first
+    last = complaints.queue_page(store, NOW, days, page=10_000)
+    assert last.page == last.pages and [r["case"].id for r in last.rows] == [r["case"].id for r in old[(last.pages - 1) * 100:]]
+    assert complaints.queue_page(store, NOW, days, page=0).page == 1
+
+
+def test_queue_reads_only_the_queue_and_one_responses_call(store):
+    calls: dict[str, int] = {"responses_for": 0, "get": 0, "list_cases": 0}
+
+    class Counting:
+        def __getattr__(self, name):
+            real = getattr(store, name)
+            if name not in calls:
+                return real
+
+            def counted(*a, **kw):
+                calls[name] += 1
+                return real(*a, **kw)
+            return counted
+
+    page = complaints.queue_page(Counting(), NOW, 7, page=2, per_page=50)  # type: ignore[arg-type]
+    assert calls == {"responses_for": 1, "get": len(page.rows), "list_cases": 0} and len(page.rows) == 50
+
+
+def test_first_responses_groups_by_case(store):
+    cases = store.list_cases()
+    firsts = complaints.first_responses(store, cases)
+    assert firsts and all(firsts.get(c.id) == complaints.first_response(store, c) for c in cases)
+    assert complaints.first_responses(store, []) == {}
+
+
+# -- the store method -----------------------------------------------------------------------------
+def check_queue_cases(s: Store) -> None:
+    base = datetime(2026, 11, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    made = []
+    for i, (state, age) in enumerate([("open", 30), ("closed", 30), ("closed", 2), ("open", 1), ("closed", 0)]):
+        c = ComplaintCase(received_at=base - timedelta(days=age), updated_at=base, channel="facebook",
+                          source_name="fb", mention_ids=[f"m{i}"], state=state)  # type: ignore[arg-type]
+        s.save_case(c)
+        made.append(c)
+    # exactly at the bound (to the microsecond) is in; a microsecond before is out
+    edge_in = ComplaintCase(received_at=base - timedelta(days=5), updated_at=base, channel="facebook",
+                            source_name="fb", mention_ids=["e1"], state="closed")
+    edge_out = ComplaintCase(received_at=base - timedelta(days=5, microseconds=1), updated_at=base, channel="facebook",
+                             source_name="fb", mention_ids=["e2"], state="closed")
+    s.save_case(edge_in)
+    s.save_case(edge_out)
+    since = base - timedelta(days=5)
+    got = s.queue_cases(since)
+    expected = [c for c in s.list_cases() if c.state != "closed" or c.received_at >= since]
+    assert [c.id for c in got] == [c.id for c in expected]
+    assert {c.id for c in got} == {made[0].id, made[2].id, made[3].id, made[4].id, edge_in.id}
+    assert s.queue_cases(base + timedelta(days=1)) == [c for c in s.list_cases(("open",))]
+
+
+def test_queue_cases_sqlite(tmp_path):
+    s = SQLiteStore(tmp_path / "cases.db")
+    try:
+        check_queue_cases(s)
+    finally:
+        s.close()
+
+
+@pytest.mark.es
+def test_queue_cases_elasticsearch(request, tmp_path):
+    from tests.es_support import drop_test_store, es_test_url, make_test_store
+
+    url = es_test_url() or request.getfixturevalue("osmem_clone").url
+    s = make_test_store(url, real=bool(es_test_url()), spool_dir=tmp_path / "spool")
+    try:
+        check_queue_cases(s)
+    finally:
+        drop_test_store(s) if es_test_url() else s.close()
+
+
+# -- the page ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def web(demo_store_dir, tmp_path_factory):
+    """A copy of the demo workspace plus 260 complaints not yet in a case (the first page load's
+    sync puts them into cases)."""
+    from sadap.app.config import load_config_file
+    from sadap.store import open_store
+
+    config = load_config_file(workspace_copy(demo_store_dir, tmp_path_factory.mktemp("queue") / "ws"))
+    s = open_store(config)
+    seed(s, 260, datetime.now(UTC), assign=False)
+    yield config, s
+    s.close()
+
+
+def client_for(web, role: str = "responder"):
+    from sadap.app.web import create_app
+
+    config, s = web
+    client = starlette_testclient.TestClient(create_app(config, s), base_url="http://127.0.0.1")
+    assert sign_in(client, role).status_code == 303
+    return client
+
+
+def row_ids(html: str) -> list[str]:
+    return re.findall(r'<tr id="c-([^"]+)"', html)
+
+
+def totals(html: str) -> dict[str, int]:
+    return {k: int(v) for k, v in re.findall(r'class="n-(\w+)">(\d+)<', html)}
+
+
+def test_the_page_shows_one_page_with_totals_and_links_that_keep_days(web):
+    _, s = web
+    client = client_for(web)
+    first = client.get("/complaints", params={"days": "30"})
+    assert first.status_code == 200
+    # the first load's sync put the seeded complaints into cases
+    assert len(s.list_cases()) >= 260
+    old = old_queue(s, datetime.now(UTC), 30)
+    ids = row_ids(first.text)
+    assert ids == [r["case"].id for r in old[:100]]
+    shown = totals(first.text)
+    assert shown["total"] == len(old) and shown["open"] == sum(1 for r in old if r["case"].state == "open")
+    assert shown["unanswered"] == sum(1 for r in old if r["case"].state == "open" and not r["clock"]["answered"])
+    assert shown["overdue"] == sum(1 for r in old if r["clock"]["overdue"])
+    assert "เรื่องในคิว" in first.text and "ยังไม่ได้ตอบ" in first.text  # Thai by default
+    pages = -(-len(old) // 100)
+    assert f"หน้า 1 จาก {pages}" in first.text
+    assert 'rel="next" href="/complaints?days=30&amp;page=2"' in first.text and 'rel="prev"' not in first.text
+    second = client.get("/complaints", params={"days": "30", "page": "2"})
+    assert row_ids(second.text) == [r["case"].id for r in old[100:200]]
+    assert 'rel="prev" href="/complaints?days=30&amp;page=1"' in second.text
+    # a form on page 2 comes back to page 2
+    assert 'name="next" value="/complaints?days=30&amp;page=2"' in second.text
+    last = client.get("/complaints", params={"days": "30", "page": str(pages)})
+    assert row_ids(last.text) == [r["case"].id for r in old[(pages - 1) * 100:]] and 'rel="next"' not in last.text
+    # English words through the language switch
+    from sadap.app.web.app import LANG_COOKIE
+
+    client.cookies.set(LANG_COOKIE, "en")
+    en = client.get("/complaints", params={"days": "30"}).text
+    assert "cases in the queue" in en and "unanswered" in en and "next →" in en
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "abc", "", "1.5", "２", "99999999999999999999"])
+def test_bad_page_values_fall_back(web, raw):
+    client = client_for(web)
+    r = client.get("/complaints", params={"days": "30", "page": raw})
+    assert r.status_code == 200
+    first = client.get("/complaints", params={"days": "30"})
+    if raw == "99999999999999999999":  # past the last page: the last
+        assert 'rel="next"' not in r.text and row_ids(r.text)
+    else:
+        assert row_ids(r.text) == row_ids(first.text)
+
+
+def test_sync_runs_at_most_once_per_interval(tmp_path):
+    s = SQLiteStore(tmp_path / "sync.db")
+    try:
+        ms = seed(s, 12, NOW, assign=False)
+        every = complaints.SyncEvery(timedelta(minutes=1))
+        assert every(s, NOW) is True and len(s.list_cases()) > 0
+        before = len(s.list_cases())
+        more = [m.model_copy(update={"id": mention_id("facebook", f"late{i}"), "native_id": f"late{i}",
+                                     "author_id": f"late-{i}"}) for i, m in enumerate(ms[:3])]
+        s.upsert(more)
+        assert every(s, NOW) is False and len(s.list_cases()) == before  # within the minute: not read
+        assert complaints.SyncEvery(timedelta(0))(s, NOW) is True and len(s.list_cases()) == before + 3
+
+        class Broken:
+            def search(self, *a, **kw):
+                raise RuntimeError("store down")
+
+        failing = complaints.SyncEvery(timedelta(minutes=1))
+        with pytest.raises(RuntimeError):
+            failing(Broken(), NOW)  # type: ignore[arg-type]
+        assert failing(s, NOW) is True  # a failed sync is tried again at once
+    finally:
+        s.close()
