@@ -355,7 +355,7 @@ def queue_page(store: Store, now: datetime | None = None, days: int = 7, sla: ti
     now = now or now_utc()
     cases = store.queue_cases(now - timedelta(days=days))
     firsts = first_responses(store, cases)
-    rows = [{"case": case, "clock": clock(case, firsts.get(case.id), now, sla)} for case in cases]
+    rows: list[dict[str, Any]] = [{"case": case, "clock": clock(case, firsts.get(case.id), now, sla)} for case in cases]
 
     def order(row: dict[str, Any]) -> tuple[bool, bool, datetime]:
         case: ComplaintCase = row["case"]
@@ -367,8 +367,8 @@ def queue_page(store: Store, now: datetime | None = None, days: int = 7, sla: ti
     page = min(max(1, page), pages)
     shown = rows[(page - 1) * per_page:page * per_page]
     for row in shown:
-        case = row["case"]
-        row["head"] = store.get(case.mention_ids[0]) if case.mention_ids else None
+        ids = row["case"].mention_ids
+        row["head"] = store.get(ids[0]) if ids else None
     open_rows = [r for r in rows if r["case"].state == "open"]
     return QueuePage(rows=shown, page=page, pages=pages, total=len(rows), open=len(open_rows),
                      overdue=sum(1 for r in rows if r["clock"]["overdue"]),
