@@ -1,4 +1,4 @@
-"""Load a module as it was at a git revision, to compare before/after in a benchmark."""
+"""Other revisions for benchmarks: a module as it was at a git revision, and the Pythons of another checkout."""
 
 from __future__ import annotations
 
@@ -20,3 +20,15 @@ def module_at(revision: str, path: str, name: str) -> types.ModuleType:
     sys.modules[name] = module
     exec(compile(source.stdout, module.__file__, "exec"), module.__dict__)
     return module
+
+
+def interpreters(against: Path | None) -> dict[str, str]:
+    """The Pythons a benchmark's ``--against CHECKOUT`` compares: this one as ``this``, and that
+    checkout's own ``.venv`` (so its own code) as ``against``, first."""
+    pythons = {"this": sys.executable}
+    if against:
+        other = against / ".venv" / "bin" / "python"
+        if not other.exists():
+            raise SystemExit(f"{other}: not found (--against needs a checkout with its .venv)")
+        pythons = {"against": str(other), **pythons}
+    return pythons

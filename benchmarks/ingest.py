@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _revision import interpreters
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment" / "train.jsonl"
 
@@ -131,12 +133,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.data.exists():
         raise SystemExit(f"{args.data}: not found (pass --data)")
-    pythons = {"this": sys.executable}
-    if args.against:
-        other = args.against / ".venv" / "bin" / "python"
-        if not other.exists():
-            raise SystemExit(f"{other}: not found (--against needs a checkout with its .venv)")
-        pythons = {"against": str(other), **pythons}
+    pythons = interpreters(args.against)
     with tempfile.TemporaryDirectory() as tmp:
         data = first_lines(args.data, args.limit, Path(tmp))
         runs: dict[tuple[str, int], list[dict]] = {(name, w): [] for name in pythons for w in args.workers}
