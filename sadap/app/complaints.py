@@ -16,7 +16,7 @@ from sadap.core.complaint_case import CASE_SLA, CLOSE_REASONS, CaseEvent, Compla
 from sadap.core.errors import InputError
 from sadap.core.mention import Mention
 from sadap.core.timeutil import now_utc
-from sadap.store import NEWS_SOURCE_KINDS, MentionFilter, Store
+from sadap.store import NEWS_SOURCE_KINDS, CaseKey, MentionFilter, Store
 
 log = logging.getLogger(__name__)
 #: How far back `sync` looks for complaint mentions not yet in a case.
@@ -245,7 +245,7 @@ def note(store: Store, case_id: str, actor: str, text: str, kind: str = "note", 
     return case
 
 
-def clock(case: ComplaintCase, first_response: datetime | None, now: datetime, sla: timedelta = CASE_SLA) -> dict[str, Any]:
+def clock(case: ComplaintCase | CaseKey, first_response: datetime | None, now: datetime, sla: timedelta = CASE_SLA) -> dict[str, Any]:
     """The 24-hour clock: due, answered (when), answered in time, overdue, time left."""
     due = case.received_at + sla
     return {"due": due, "answered": first_response,
@@ -313,7 +313,7 @@ def case_view(store: Store, case: ComplaintCase, playbooks: dict[str, Any], now:
             "playbook": playbook, "steps_done": done}
 
 
-def first_responses(store: Store, cases: Sequence[ComplaintCase]) -> dict[str, datetime]:
+def first_responses(store: Store, cases: Sequence[ComplaintCase | CaseKey]) -> dict[str, datetime]:
     """Each case's first response (as :func:`first_response`), for many cases in one store call:
     the cases without a response are not in the result."""
     owners: dict[str, list[str]] = {}  # mention id → the cases holding it
@@ -350,29 +350,33 @@ def queue_page(store: Store, now: datetime | None = None, days: int = 7, sla: ti
                page: int = 1, per_page: int = PAGE_SIZE) -> QueuePage:
     """One page of the queue: cases received in the last ``days`` days or still open, closed last,
     unanswered first, by due time (the order is over every case of the queue). Reads only the
-    cases of the queue, their first responses in one store call, and the head mention of the
-    page's rows only. A page past the last gives the last."""
+    cases of the queue (their keys: :meth:`Store.queue_case_keys`), their first responses in one
+    store call, and the whole case and head mention of the page's rows only. A page past the
+    last gives the last."""
     now = now or now_utc()
-    cases = store.queue_cases(now - timedelta(days=days))
-    firsts = first_responses(store, cases)
-    rows: list[dict[str, Any]] = [{"case": case, "clock": clock(case, firsts.get(case.id), now, sla)} for case in cases]
+    keys = store.queue_case_keys(now - timedelta(days=days))
+    firsts = first_responses(store, keys)
+    clocks = [(key, clock(key, firsts.get(key.id), now, sla)) for key in keys]
 
-    def order(row: dict[str, Any]) -> tuple[bool, bool, datetime]:
-        case: ComplaintCase = row["case"]
-        return case.state == "closed", row["clock"]["answered"] is not None, row["clock"]["due"]
+    def order(row: tuple[CaseKey, dict[str, Any]]) -> tuple[bool, bool, datetime]:
+        key, ticking = row
+        return key.state == "closed", ticking["answered"] is not None, ticking["due"]
 
-    rows.sort(key=order)  # stable: list_cases' order among equals, as before
+    clocks.sort(key=order)  # stable: list_cases' order among equals, as before
     per_page = max(1, per_page)
-    pages = max(1, -(-len(rows) // per_page))
+    pages = max(1, -(-len(clocks) // per_page))
     page = min(max(1, page), pages)
-    shown = rows[(page - 1) * per_page:page * per_page]
-    for row in shown:
-        ids = row["case"].mention_ids
-        row["head"] = store.get(ids[0]) if ids else None
-    open_rows = [r for r in rows if r["case"].state == "open"]
-    return QueuePage(rows=shown, page=page, pages=pages, total=len(rows), open=len(open_rows),
-                     overdue=sum(1 for r in rows if r["clock"]["overdue"]),
-                     unanswered=sum(1 for r in open_rows if r["clock"]["answered"] is None))
+    rows: list[dict[str, Any]] = []
+    for key, ticking in clocks[(page - 1) * per_page:page * per_page]:
+        case = store.get_case(key.id)  # whole cases for the rows shown only
+        if case is None:  # deleted since (an erase): not shown
+            continue
+        head = store.get(case.mention_ids[0]) if case.mention_ids else None
+        rows.append({"case": case, "clock": ticking, "head": head})
+    open_clocks = [t for k, t in clocks if k.state == "open"]
+    return QueuePage(rows=rows, page=page, pages=pages, total=len(clocks), open=len(open_clocks),
+                     overdue=sum(1 for _, t in clocks if t["overdue"]),
+                     unanswered=sum(1 for t in open_clocks if t["answered"] is None))
 
 
 def queue(store: Store, now: datetime | None = None, days: int = 7, sla: timedelta = CASE_SLA) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sadap.core.files import private_dir
 from sadap.store.base import (
     GROUP_FIELDS,
+    CaseKey,
     NEWS_SOURCE_KINDS,
     RULE_GROUP_FIELDS,
     Delivery,
@@ -17,7 +18,7 @@ from sadap.store.base import (
 )
 from sadap.store.sqlite import SQLiteStore
 
-__all__ = ["GROUP_FIELDS", "NEWS_SOURCE_KINDS", "RULE_GROUP_FIELDS", "Delivery", "Fingerprint", "MentionFilter", "ResponseRow", "Store", "UpsertResult", "open_store"]
+__all__ = ["GROUP_FIELDS", "CaseKey", "NEWS_SOURCE_KINDS", "RULE_GROUP_FIELDS", "Delivery", "Fingerprint", "MentionFilter", "ResponseRow", "Store", "UpsertResult", "open_store"]
 
 
 def open_store(config: StoreSource) -> Store:

@@ -479,6 +479,17 @@ class Fingerprint:
     simhash: int | None
 
 
+@dataclass(frozen=True)
+class CaseKey:
+    """What the complaint queue orders a case by and counts, without the case's whole document
+    (its events and all): :meth:`Store.queue_case_keys`."""
+
+    id: str
+    state: str
+    received_at: datetime
+    mention_ids: tuple[str, ...]
+
+
 class Store(ABC):
     """Mentions, alert state and incidents."""
 
@@ -906,6 +917,12 @@ class Store(ABC):
         queue reads only these, not every case (sadap/app/complaints.py). This default filters
         :meth:`list_cases`; the backends ask an index instead."""
         return [c for c in self.list_cases() if c.state != "closed" or c.received_at >= received_since]
+
+    def queue_case_keys(self, received_since: datetime) -> list[CaseKey]:
+        """:meth:`queue_cases` as :class:`CaseKey` (the same cases, in the same order): all the
+        queue needs of every case; it reads whole cases only for the rows it shows. This default
+        derives them from :meth:`queue_cases`; SQLite reads the fields alone."""
+        return [CaseKey(c.id, c.state, c.received_at, tuple(c.mention_ids)) for c in self.queue_cases(received_since)]
 
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
                            incidents: Iterable[str] = ()) -> list[ComplaintCase]:

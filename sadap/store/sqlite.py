@@ -22,7 +22,7 @@ from sadap.core.mention import LabelCorrection, Mention
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
@@ -1393,6 +1393,13 @@ class SQLiteStore(Store):
                            "ORDER BY received_at DESC, id", (_ts(received_since) - 1,))
         cases = (ComplaintCase.model_validate_json(r[0]) for r in rows)
         return [c for c in cases if c.state != "closed" or c.received_at >= received_since]
+
+    def queue_case_keys(self, received_since: datetime) -> list[CaseKey]:
+        rows = self._query("SELECT id, state, json_extract(doc, '$.received_at'), json_extract(doc, '$.mention_ids') "
+                           "FROM complaint_cases WHERE state != 'closed' OR received_at >= ? ORDER BY received_at DESC, id",
+                           (_ts(received_since) - 1,))
+        keys = (CaseKey(i, state, datetime.fromisoformat(at), tuple(json.loads(ids))) for i, state, at, ids in rows)
+        return [k for k in keys if k.state != "closed" or k.received_at >= received_since]
 
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
                            incidents: Iterable[str] = ()) -> list[ComplaintCase]:
