@@ -29,6 +29,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _revision import interpreters  # noqa: E402  (this folder, before it leaves the path)
+
 # This folder's enrich.py (a benchmark) would hide the enrich package: leave it off the path.
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
@@ -131,12 +133,7 @@ def main() -> None:
     if args.child is not None:
         print(json.dumps(child(args.child, args.loads, args.data)))
         return
-    pythons = {"this": sys.executable}
-    if args.against:
-        other = args.against / ".venv" / "bin" / "python"
-        if not other.exists():
-            raise SystemExit(f"{other}: not found (--against needs a checkout with its .venv)")
-        pythons = {"against": str(other), **pythons}
+    pythons = interpreters(args.against)
     summary: dict[str, object] = {"cores": os.cpu_count(), "loads": args.loads}
     for n in args.cases:
         for name, python in pythons.items():
