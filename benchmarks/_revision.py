@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,3 +34,11 @@ def interpreters(against: Path | None) -> dict[str, str]:
             raise SystemExit(f"{other}: not found (--against needs a checkout with its .venv)")
         pythons = {"against": str(other), **pythons}
     return pythons
+
+
+def child_result(python: str, script: str, *args: str) -> dict[str, Any]:
+    """Run ``script`` under ``python`` (from the repository root) and return the JSON object
+    of its last output line: a benchmark's measuring child, in that checkout's own process."""
+    out = subprocess.run([python, script, *args], check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    result: dict[str, Any] = json.loads(out.splitlines()[-1])
+    return result

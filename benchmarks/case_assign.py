@@ -23,14 +23,13 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _revision import interpreters  # noqa: E402  (this folder, before it leaves the path)
+from _revision import child_result, interpreters  # noqa: E402  (this folder, before it leaves the path)
 
 # This folder's enrich.py (a benchmark) would hide the enrich package: leave it off the path.
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -142,9 +141,7 @@ def main() -> None:
     summary: dict[str, object] = {"cores": os.cpu_count(), "batch": BATCH, "batches": args.batches}
     for n in args.cases:
         for name, python in pythons.items():
-            out = subprocess.run([python, __file__, "--child", str(n), "--batches", str(args.batches), "--data", str(args.data)],
-                                 check=True, capture_output=True, text=True, cwd=ROOT).stdout
-            r = json.loads(out.splitlines()[-1])
+            r = child_result(python, __file__, "--child", str(n), "--batches", str(args.batches), "--data", str(args.data))
             print(f"{name} ({Path(r['module']).parents[2]}): {n:,} open cases: median {r['median_ms']:.1f} ms a batch "
                   f"({r['min_ms']:.1f}–{r['max_ms']:.1f}), {r['median_cases_read']:,} cases read a batch; "
                   f"{r['cases_after']:,} cases after, digest {r['cases_digest']}; "

@@ -22,14 +22,13 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _revision import interpreters  # noqa: E402  (this folder, before it leaves the path)
+from _revision import child_result, interpreters  # noqa: E402  (this folder, before it leaves the path)
 
 # This folder's enrich.py (a benchmark) would hide the enrich package: leave it off the path.
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -137,9 +136,7 @@ def main() -> None:
     summary: dict[str, object] = {"cores": os.cpu_count(), "loads": args.loads}
     for n in args.cases:
         for name, python in pythons.items():
-            out = subprocess.run([python, __file__, "--child", str(n), "--loads", str(args.loads), "--data", str(args.data)],
-                                 check=True, capture_output=True, text=True, cwd=ROOT).stdout
-            r = json.loads(out.splitlines()[-1])
+            r = child_result(python, __file__, "--child", str(n), "--loads", str(args.loads), "--data", str(args.data))
             print(f"{name} ({Path(str(r['module'])).parents[2]}): {r['cases']:,} open cases: /complaints median "
                   f"{r['load_median_s']:.3f} s a load ({r['load_min_s']:.3f}–{r['load_max_s']:.3f}; first {r['first_load_s']:.3f} s), "
                   f"{r['rows_shown']:,} rows, {r['page_bytes'] / 1e6:.2f} MB; {r['queue_fn']} alone median "
