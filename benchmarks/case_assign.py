@@ -29,7 +29,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _revision import child_result, interpreters  # noqa: E402  (this folder, before it leaves the path)
+from _revision import child_result, interpreters  # this folder, before it leaves the path
 
 # This folder's enrich.py (a benchmark) would hide the enrich package: leave it off the path.
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
