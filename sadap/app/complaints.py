@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sadap.core.complaint_case import CASE_SLA, CLOSE_REASONS, CaseEvent, ComplaintCase, thread_key
+from sadap.core.complaint_case import CASE_SLA, CLOSE_REASONS, CaseEvent, ComplaintCase, new_case_id, thread_key
 from sadap.core.errors import InputError
 from sadap.core.mention import Mention
 from sadap.core.timeutil import now_utc
@@ -111,6 +111,8 @@ def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None
     taken = set() if fresh else {mid for c in cases for mid in c.mention_ids}
     open_cases = _OpenCases([c for c in cases if c.state == "open"])
     changed: dict[str, ComplaintCase] = {}
+    known = {c.id for c in cases}  # ids a new case must not take in this call
+    created: set[str] = set()
     for m in complaints:
         if m.id in taken:
             continue
@@ -124,6 +126,10 @@ def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None
                 stakeholders=list(m.stakeholders),
                 events=[CaseEvent(at=at, kind="opened", text="รับเรื่องร้องเรียน", data={"mention_id": m.id})],
             )
+            while case.id in known:
+                case.id = new_case_id()
+            known.add(case.id)
+            created.add(case.id)
             open_cases.append(case)
         else:
             _add(case, m, at, "ข้อความร้องเรียนเพิ่มเติม")
@@ -132,7 +138,11 @@ def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None
         taken.add(m.id)
         changed[case.id] = case
     for case in changed.values():
-        store.save_case(case)
+        if case.id in created:
+            while not store.add_case(case):  # its id drawn by another case meanwhile: draw again
+                case.id = new_case_id()
+        else:
+            store.save_case(case)
     return list(changed.values())
 
 

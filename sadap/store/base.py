@@ -911,6 +911,13 @@ class Store(ABC):
         """Complaint cases (all, or in these states), latest received first."""
         raise NotImplementedError
 
+    def add_case(self, case: ComplaintCase) -> bool:
+        """Insert a new case unless a case with its id is stored already (then nothing is
+        written): False when the id is taken. Case ids are short for people to quote (32 random
+        bits), so among tens of thousands of cases two new ones can draw the same id; a new
+        case must not replace another (:meth:`save_case` would)."""
+        raise NotImplementedError
+
     def queue_cases(self, received_since: datetime) -> list[ComplaintCase]:
         """The cases of the complaint queue: those not closed, and those received at or after
         ``received_since``, in :meth:`list_cases` order (latest received first, then id) — the

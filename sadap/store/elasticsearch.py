@@ -1243,12 +1243,28 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
 
         return self._call(delete)
 
+    @staticmethod
+    def _case_source(case: ComplaintCase) -> Json:
+        return {"id": case.id, "state": case.state, "received_at": _iso_ms(case.received_at),
+                "author_id": case.author_id, "thread": case.thread, "incident_id": case.incident_id,
+                "doc": case.model_dump_json()}
+
     def save_case(self, case: ComplaintCase) -> None:
         self._ensure_cases()
-        doc = {"id": case.id, "state": case.state, "received_at": _iso_ms(case.received_at),
-               "author_id": case.author_id, "thread": case.thread, "incident_id": case.incident_id,
-               "doc": case.model_dump_json()}
-        self._call(self.client.index, index=self.names.complaint_cases, id=case.id, document=doc, refresh=True)
+        self._call(self.client.index, index=self.names.complaint_cases, id=case.id, document=self._case_source(case),
+                   refresh=True)
+
+    def add_case(self, case: ComplaintCase) -> bool:
+        from elasticsearch import ConflictError
+
+        self._ensure_cases()
+        try:  # op_type create: refused (409) when the id is taken
+            self.client.create(index=self.names.complaint_cases, id=case.id, document=self._case_source(case), refresh=True)
+        except ConflictError:
+            return False
+        except Exception as err:
+            raise self._translate(err) from None
+        return True
 
     def get_case(self, case_id: str) -> ComplaintCase | None:
         src = self._get(self.names.complaint_cases, case_id)

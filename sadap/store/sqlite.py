@@ -1372,6 +1372,16 @@ class SQLiteStore(Store):
              case.incident_id),
         )
 
+    def add_case(self, case: ComplaintCase) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO complaint_cases (id, state, received_at, doc, author_id, thread, incident_id) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
+                (case.id, case.state, _ts(case.received_at), case.model_dump_json(), case.author_id, case.thread,
+                 case.incident_id),
+            )
+            return cursor.rowcount == 1
+
     def get_case(self, case_id: str) -> ComplaintCase | None:
         rows = self._query("SELECT doc FROM complaint_cases WHERE id=?", (case_id,))
         return ComplaintCase.model_validate_json(rows[0][0]) if rows else None
