@@ -134,6 +134,9 @@ class ReplayStore(Store):
     def save_incident(self, incident: Incident) -> None:
         self.scratch.save_incident(incident)
 
+    def add_incident(self, incident: Incident) -> bool:
+        return self.scratch.add_incident(incident)
+
     def get_incident(self, incident_id: str) -> Incident | None:
         return self.scratch.get_incident(incident_id)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sadap.core.alert import FiredAlert
 from sadap.core.errors import InputError
 from playbooks.schema import Playbook
-from sadap.core.incident import EventKind, Incident, IncidentEvent, IncidentState
+from sadap.core.incident import EventKind, Incident, IncidentEvent, IncidentState, new_incident_id
 from sadap.store import Store
 from sadap.core.timeutil import now_utc
 
@@ -52,7 +52,8 @@ def open_or_update(store: Store, alert: FiredAlert, playbook: Playbook, at: date
             mention_ids=list(alert.mention_ids),
             mention_count=alert.count,
         )
-        store.save_incident(incident)
+        while not store.add_incident(incident):  # its id drawn by another incident already: draw again
+            incident.id = new_incident_id()
         store.add_event(incident.id, IncidentEvent(at=at, kind="opened", text=alert.title_th, data=event_data))
         return incident, True
     if not alert.suppressed:

@@ -1,15 +1,18 @@
-"""A new complaint case never replaces another that drew the same id. Case ids are short for
-people to quote (``CASE-`` and 32 random bits), so among tens of thousands of cases two draws
-meet (a benchmark with 20,000 cases lost one that way): ``Store.add_case`` refuses a taken id
-on both backends and ``assign`` draws again, within one call and against the store."""
+"""A new complaint case or incident never replaces another that drew the same id. Their ids
+are short for people to quote (``CASE-``/``INC-`` and 32 random bits), so among tens of
+thousands of cases two draws meet (a benchmark with 20,000 cases lost one that way):
+``Store.add_case`` and ``add_incident`` refuse a taken id on both backends, and ``assign`` and
+``open_or_update`` draw again (``assign`` also within one call)."""
 
 from __future__ import annotations
 
 import itertools
 from datetime import timedelta
 
+from alerts.incidents import open_or_update
 from sadap.app import complaints
 from sadap.core import complaint_case
+from sadap.core.alert import FiredAlert
 from tests.test_open_cases_joining import _case, _mention
 from tests.test_store_contract import T0, store  # noqa: F401  (the backend fixture)
 
@@ -63,3 +66,25 @@ def _three_cases(store, closed, batch) -> None:  # noqa: F811
     assert set(by_mention) == {closed.mention_ids[0], batch[0].id, batch[1].id}
     assert len({c.id for c in by_mention.values()}) == 3
     assert by_mention[batch[0].id].author_id == "a_1" and by_mention[batch[1].id].author_id == "a_2"
+
+
+def _alert(key: str) -> FiredAlert:
+    return FiredAlert(rule="outage-keywords", rule_type="any", title_th=f"แอปล่ม — {key}", title_en=f"App down — {key}",
+                      severity="P2", key=key, count=3, mention_ids=["m1", "m2"], window_start=T0,
+                      window_end=T0 + timedelta(minutes=30))
+
+
+def test_a_new_incident_never_replaces_another_that_drew_its_id(store, monkeypatch):  # noqa: F811
+    from playbooks.loader import load_playbooks
+
+    playbook = next(p for p in load_playbooks() if p.id == "service-outage")
+    _draws(monkeypatch, "0000AAAA", "0000AAAA", "0000BBBB")
+    first, opened = open_or_update(store, _alert("แสงทอง"), playbook, T0)
+    assert opened and first.id == "INC-0000AAAA"
+    # another key: a new incident, whose first draw is the stored one's id
+    second, opened = open_or_update(store, _alert("ฟ้าใส"), playbook, T0 + timedelta(minutes=5))
+    assert opened and second.id == "INC-0000BBBB"
+    assert store.get_incident("INC-0000AAAA") == first  # untouched
+    assert {i.id: i.key for i in store.list_incidents(("open",))} == {"INC-0000AAAA": "แสงทอง", "INC-0000BBBB": "ฟ้าใส"}
+    assert not store.add_incident(second.model_copy(update={"key": "อื่น"}))
+    assert store.get_incident("INC-0000BBBB") == second

@@ -943,6 +943,12 @@ class Store(ABC):
                 if {("a", c.author_id), ("t", c.thread), ("i", c.incident_id)} & wanted]
 
     # -- incidents -------------------------------------------------------
+    def add_incident(self, incident: Incident) -> bool:
+        """Insert a new incident unless one with its id is stored already (then nothing is
+        written): False when the id is taken, as :meth:`add_case` for cases (``INC-`` and 32
+        random bits: short to quote, so two draws can meet)."""
+        raise NotImplementedError
+
     @abstractmethod
     def save_incident(self, incident: Incident) -> None:
         """Insert or replace."""

@@ -1361,6 +1361,19 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
             "alert_count": incident.alert_count, "doc": incident.model_dump_json(),
         }
 
+    def add_incident(self, incident: Incident) -> bool:
+        from elasticsearch import ConflictError
+
+        self._ensure_ready()
+        try:  # op_type create: refused (409) when the id is taken
+            self.client.create(index=self.names.incidents, id=incident.id, document=self._incident_doc(incident),
+                               refresh=True)
+        except ConflictError:
+            return False
+        except Exception as err:
+            raise self._translate(err) from None
+        return True
+
     def save_incident(self, incident: Incident) -> None:
         self._ensure_ready()
         self._call(self.client.index, index=self.names.incidents, id=incident.id, document=self._incident_doc(incident),

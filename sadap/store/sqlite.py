@@ -1425,6 +1425,16 @@ class SQLiteStore(Store):
         return [ComplaintCase.model_validate_json(doc) for _, (_, doc) in ordered]
 
     # -- incidents ------------------------------------------------------------------
+    def add_incident(self, incident: Incident) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO incidents (id, playbook, key, state, opened_at, updated_at, doc) VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO NOTHING",
+                (incident.id, incident.playbook, incident.key, incident.state, _ts(incident.opened_at),
+                 _ts(incident.updated_at), incident.model_dump_json()),
+            )
+            return cursor.rowcount == 1
+
     def save_incident(self, incident: Incident) -> None:
         self._query(
             "INSERT INTO incidents (id, playbook, key, state, opened_at, updated_at, doc) VALUES (?,?,?,?,?,?,?) "
