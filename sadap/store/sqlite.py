@@ -1362,25 +1362,22 @@ class SQLiteStore(Store):
         with self._lock:
             return self._db.execute("DELETE FROM stakeholders WHERE id=?", (stakeholder_id,)).rowcount > 0
 
+    _CASE_INSERT = ("INSERT INTO complaint_cases (id, state, received_at, doc, author_id, thread, incident_id) "
+                    "VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO ")
+
+    @staticmethod
+    def _case_row(case: ComplaintCase) -> tuple[object, ...]:
+        return (case.id, case.state, _ts(case.received_at), case.model_dump_json(), case.author_id, case.thread,
+                case.incident_id)
+
     def save_case(self, case: ComplaintCase) -> None:
-        self._query(
-            "INSERT INTO complaint_cases (id, state, received_at, doc, author_id, thread, incident_id) "
-            "VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state=excluded.state, "
-            "received_at=excluded.received_at, doc=excluded.doc, author_id=excluded.author_id, "
-            "thread=excluded.thread, incident_id=excluded.incident_id",
-            (case.id, case.state, _ts(case.received_at), case.model_dump_json(), case.author_id, case.thread,
-             case.incident_id),
-        )
+        self._query(self._CASE_INSERT + "UPDATE SET state=excluded.state, received_at=excluded.received_at, "
+                    "doc=excluded.doc, author_id=excluded.author_id, thread=excluded.thread, "
+                    "incident_id=excluded.incident_id", self._case_row(case))
 
     def add_case(self, case: ComplaintCase) -> bool:
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO complaint_cases (id, state, received_at, doc, author_id, thread, incident_id) "
-                "VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
-                (case.id, case.state, _ts(case.received_at), case.model_dump_json(), case.author_id, case.thread,
-                 case.incident_id),
-            )
-            return cursor.rowcount == 1
+            return self._db.execute(self._CASE_INSERT + "NOTHING", self._case_row(case)).rowcount == 1
 
     def get_case(self, case_id: str) -> ComplaintCase | None:
         rows = self._query("SELECT doc FROM complaint_cases WHERE id=?", (case_id,))
