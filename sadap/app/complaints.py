@@ -299,8 +299,7 @@ def timeline(store: Store, case: ComplaintCase, limit: int = 200) -> list[dict[s
 
 
 def first_response(store: Store, case: ComplaintCase) -> datetime | None:
-    times = [datetime.fromisoformat(r["at"]) for r in store.responses_for(case.mention_ids)]
-    return min(times) if times else None
+    return first_responses(store, [case]).get(case.id)
 
 
 def recovery_playbook(store: Store, case: ComplaintCase, playbooks: dict[str, Any]) -> Any:
@@ -324,8 +323,8 @@ def case_view(store: Store, case: ComplaintCase, playbooks: dict[str, Any], now:
 
 
 def first_responses(store: Store, cases: Sequence[ComplaintCase | CaseKey]) -> dict[str, datetime]:
-    """Each case's first response (as :func:`first_response`), for many cases in one store call:
-    the cases without a response are not in the result."""
+    """Each case's first response (the earliest response logged to any of its mentions), for
+    many cases in one store call: the cases without a response are not in the result."""
     owners: dict[str, list[str]] = {}  # mention id → the cases holding it
     for case in cases:
         for mid in case.mention_ids:

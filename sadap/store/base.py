@@ -922,7 +922,8 @@ class Store(ABC):
         """The cases of the complaint queue: those not closed, and those received at or after
         ``received_since``, in :meth:`list_cases` order (latest received first, then id) — the
         queue reads only these, not every case (sadap/app/complaints.py). This default filters
-        :meth:`list_cases`; the backends ask an index instead."""
+        :meth:`list_cases` (SQLite's queue reads :meth:`queue_case_keys` alone); Elasticsearch asks an
+        index."""
         return [c for c in self.list_cases() if c.state != "closed" or c.received_at >= received_since]
 
     def queue_case_keys(self, received_since: datetime) -> list[CaseKey]:

@@ -1393,15 +1393,9 @@ class SQLiteStore(Store):
             rows = self._query("SELECT doc FROM complaint_cases ORDER BY received_at DESC, id")
         return [ComplaintCase.model_validate_json(r[0]) for r in rows]
 
-    def queue_cases(self, received_since: datetime) -> list[ComplaintCase]:
+    def queue_case_keys(self, received_since: datetime) -> list[CaseKey]:
         # received_at is stored as a float: the query takes a second more and the exact bound is
         # applied to the datetimes (a float's rounding cannot drop a case at the boundary)
-        rows = self._query("SELECT doc FROM complaint_cases WHERE state != 'closed' OR received_at >= ? "
-                           "ORDER BY received_at DESC, id", (_ts(received_since) - 1,))
-        cases = (ComplaintCase.model_validate_json(r[0]) for r in rows)
-        return [c for c in cases if c.state != "closed" or c.received_at >= received_since]
-
-    def queue_case_keys(self, received_since: datetime) -> list[CaseKey]:
         rows = self._query("SELECT id, state, json_extract(doc, '$.received_at'), json_extract(doc, '$.mention_ids') "
                            "FROM complaint_cases WHERE state != 'closed' OR received_at >= ? ORDER BY received_at DESC, id",
                            (_ts(received_since) - 1,))
