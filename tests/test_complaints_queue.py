@@ -72,7 +72,9 @@ def seed(store: Store, n: int, now: datetime, *, assign: bool = True) -> list[Me
     if not assign:
         return ms
     complaints.assign(store, ms, now)
-    for k, case in enumerate(sorted(store.list_cases(), key=lambda c: c.id)):
+    # ordered by time, not by the random case id, so every window (1, 7, 30 days) holds
+    # closed and answered cases whatever ids were drawn
+    for k, case in enumerate(sorted(store.list_cases(), key=lambda c: (c.received_at, c.mention_ids[0]))):
         if k % 3 == 0:  # answered: in time or late
             store.log_response(case.mention_ids[-1], case.received_at + timedelta(hours=2 if k % 2 else 30),
                                "responder", "facebook", "ขออภัยในความไม่สะดวกค่ะ")
