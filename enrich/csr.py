@@ -15,9 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from enrich.voc import LEXICON_DIR, WordSet, Words
+from sadap.core.yamlsource import safe_load
 
 CSR_LEXICON: Path = LEXICON_DIR / "csr.yaml"
 #: The three pillars, in the order reports show them.
@@ -32,7 +31,7 @@ def load_csr_default() -> dict[str, Any]:
     global _default
     with _lock:
         if _default is None:
-            _default = yaml.safe_load(CSR_LEXICON.read_text(encoding="utf-8"))
+            _default = safe_load(CSR_LEXICON.read_text(encoding="utf-8"))
         return _default
 
 

@@ -41,11 +41,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, field_validator
 
 from sadap.core.mention import NEWS_SOURCE_KINDS
 from sadap.core.settings_types import Strict
+from sadap.core.yamlsource import safe_load
 
 from enrich.entities import EntityMatcher
 from enrich.voc import OTHER, Lexicons, WordSet, Words, _key, check_lexicon
@@ -112,7 +112,7 @@ def load_news_default() -> dict[str, Any]:
     global _default
     with _lock:
         if _default is None:
-            _default = yaml.safe_load(NEWS_LEXICON.read_text(encoding="utf-8"))
+            _default = safe_load(NEWS_LEXICON.read_text(encoding="utf-8"))
         return _default
 
 

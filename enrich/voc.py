@@ -65,8 +65,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
 from sadap.core.mention import ExpectationLevel
-
-import yaml
+from sadap.core.yamlsource import safe_load
 
 from enrich.normalize import normalize
 
@@ -163,7 +162,7 @@ def load_default() -> dict[str, Any]:
     global _default
     with _lock:
         if _default is None:
-            _default = yaml.safe_load(DEFAULT_LEXICON.read_text(encoding="utf-8"))
+            _default = safe_load(DEFAULT_LEXICON.read_text(encoding="utf-8"))
         return _default
 
 

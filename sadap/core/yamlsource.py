@@ -94,11 +94,41 @@ def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
     return parse_yaml(text, str(path))
 
 
+#: PyYAML's loader on libyaml (C) where PyYAML was built with it, else None. Its nodes are the
+#: pure-Python loader's, marks (lines) included, about ten times as fast; what it refuses is
+#: parsed again by the pure-Python loader, whose messages the errors quote.
+CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)
+
+
+def compose(text: str, pure: bool = False) -> yaml.Node | None:
+    """The node graph of ``text`` (what ``yaml.compose`` with the safe loader gives): through
+    libyaml where PyYAML has it (unless ``pure``), and through the pure-Python loader where libyaml
+    fails, so that an error (its line and message) is the pure-Python loader's."""
+    if CSafeLoader is not None and not pure:
+        try:
+            node: yaml.Node | None = yaml.compose(text, Loader=CSafeLoader)
+            return node
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load(text)``, through libyaml where PyYAML has it (the same values; the
+    pure-Python loader again where libyaml fails, for its error): for the shipped lexicons."""
+    if CSafeLoader is not None:
+        try:
+            return yaml.load(text, Loader=CSafeLoader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 def parse_yaml(text: str, name: str) -> tuple[Any, LineMap]:
     """Parse ``text``; duplicate keys are errors (naming both lines), and a document that
     expands (through aliases) past MAX_NODES values is refused at once."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = compose(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         line = mark.line + 1 if mark else "?"
