@@ -31,6 +31,7 @@ from multiprocessing.pool import AsyncResult, Pool
 from enrich import sentiment
 from enrich.pipeline import Enricher
 from enrich.tokenize import tokenize
+from sadap.core import collector
 from sadap.core.mention import Mention
 
 log = logging.getLogger(__name__)
@@ -100,12 +101,15 @@ def settle(enricher: Enricher, *, models: bool = True) -> None:
     dictionary, models); later pipelines of the process find the same dictionary and models
     built. ``models=False`` in a parent about to fork: ONNX Runtime starts threads."""
     global _settled
-    warm(enricher)
-    if models:
-        sentiment.warm(enricher.sentiment_model)
-    if not _settled:
-        _settled = True
-        gc.freeze()
+    # All of it kept for the life of the process: the collector paused while it is built, and
+    # the first time frozen before the collector is back (else its next collection walks it all).
+    with collector.paused():
+        warm(enricher)
+        if models:
+            sentiment.warm(enricher.sentiment_model)
+        if not _settled:
+            _settled = True
+            gc.freeze()
 
 
 _shared: dict[tuple[bytes, int], tuple["EnrichPool", int]] = {}  # (enricher, workers) → (pool, users)

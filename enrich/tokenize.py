@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import re
 import threading
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from sadap.core import collector
 
 if TYPE_CHECKING:
     from pythainlp.util import Trie
@@ -25,13 +26,8 @@ def _trie(custom_words: frozenset[str]) -> Trie:
 
     # Some 300,000 nodes, none in a cycle: the cyclic collector would only walk them again and
     # again while they are made (a few tenths of a second of every start-up).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         return Trie(set(thai_words()) | set(EXTRA_WORDS) | custom_words)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def dictionary(custom_words: Iterable[str] = ()) -> Trie:

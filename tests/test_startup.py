@@ -171,3 +171,30 @@ def _texts(limit: int) -> list[str]:
         pytest.skip(f"{path}: not found")
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line)["text"] for _, line in zip(range(limit), fh)]
+
+
+# -- the collector during start-up ------------------------------------------------------
+
+
+def test_the_collector_is_paused_inside_and_restored_after():
+    import gc
+
+    from sadap.core import collector
+
+    assert gc.isenabled()
+    with collector.paused():
+        assert not gc.isenabled()
+        with collector.paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector.paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), collector.paused():
+        raise RuntimeError
+    assert gc.isenabled()
