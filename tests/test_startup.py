@@ -147,6 +147,19 @@ def test_the_char_table_read_from_the_model_file_is_the_one_built_from_the_vocab
     assert fast.bits == plain.bits
 
 
+def test_the_char_vocabulary_is_built_only_when_asked_for_and_is_the_files():
+    from enrich.sentiment import linear
+
+    path = ROOT / "enrich" / "models" / "sentiment-linear-v3.npz"
+    model = linear.LinearSentiment.load(path)
+    assert "char_vocab" not in model.__dict__  # the table does without it
+    with np.load(path) as z:
+        n_word = len(z["word_vocab"])
+        expected = {t: i + n_word for i, t in enumerate(z["char_vocab"].tolist())}
+    assert model.char_vocab == expected and list(model.char_vocab) == list(expected)
+    assert model.word_vocab["ดี"] < n_word <= min(model.char_vocab.values())
+
+
 def test_the_char_table_from_an_array_keeps_inner_zeros_and_refuses_clashes():
     from enrich.sentiment import linear
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # numpy is imported where it is used (it is heavy to import)
     FloatArray = NDArray[np.float64]
     IntArray = NDArray[np.int64]
     BoolArray = NDArray[np.bool_]
+    StrArray = NDArray[np.str_]
 
 
 class SentimentEngine(Protocol):

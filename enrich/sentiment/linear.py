@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -28,7 +29,7 @@ from sadap.core.errors import ConfigError
 from sadap.core.mention import SentimentLabel
 
 if TYPE_CHECKING:
-    from enrich.sentiment.common import BoolArray, FloatArray, IntArray
+    from enrich.sentiment.common import BoolArray, FloatArray, IntArray, StrArray
 
 FORMAT = "sadap-sentiment-linear/1"
 TF_WEIGHTINGS = ("sublinear", "binary")
@@ -89,14 +90,19 @@ class CharTable:
 
     CHUNK = 128  # texts whose windows are looked up together
 
-    def __init__(self, vocab: dict[str, int], max_n: int, terms: Any = None) -> None:
-        """``terms``: the vocabulary's keys as a numpy ``<U`` array in ``vocab``'s order, as the
-        model file holds them (their code points are then read from it, not from the strings)."""
+    def __init__(self, vocab: dict[str, int] | None, max_n: int, terms: Any = None, first: int = 0) -> None:
+        """The table of ``vocab`` (n-gram → feature), or where ``vocab`` is None of ``terms``, a
+        numpy ``<U`` array as the model file holds it, whose i-th n-gram is feature ``first`` + i.
+        With both, ``terms`` are ``vocab``'s keys in its order (their code points read from it)."""
         import numpy as np
 
-        count = len(vocab)
+        if vocab is None:
+            count = len(terms)
+            self.values = np.arange(first, first + count, dtype=np.int64)
+        else:
+            count = len(vocab)
+            self.values = np.fromiter(vocab.values(), dtype=np.int64, count=count)
         self.max_n = max_n
-        self.values = np.fromiter(vocab.values(), dtype=np.int64, count=count)
         if not count:
             raise ValueError("character n-grams outside the model's range")
         if terms is not None and terms.dtype.kind == "U" and terms.shape == (count,) and terms.dtype.itemsize <= 4 * max_n:
@@ -108,7 +114,7 @@ class CharTable:
             nonzero = codes != 0
             lengths = np.where(nonzero.any(axis=1), max_n - np.argmax(nonzero[:, ::-1], axis=1), 0).astype(np.int64)
         else:
-            keys = list(vocab)
+            keys = list(vocab) if vocab is not None else [str(t) for t in terms]
             lengths = np.fromiter(map(len, keys), dtype=np.int64, count=count)
             if lengths.max() > max_n:
                 raise ValueError("character n-grams outside the model's range")
@@ -136,8 +142,8 @@ class CharTable:
         while len(pending):  # linear probing, all entries at once: the first of a slot takes it
             at = position[pending]
             free = self.slot_entry[at] < 0
-            slots, first = np.unique(at[free], return_index=True)
-            placed = pending[free][first]
+            slots, leading = np.unique(at[free], return_index=True)
+            placed = pending[free][leading]
             self.slot_entry[slots] = placed
             self.slot_fold[slots] = folds[placed]
             left = np.ones(count, dtype=bool)
@@ -246,7 +252,7 @@ class LinearSentiment:
 
     classes: list[str]
     word_vocab: dict[str, int]
-    char_vocab: dict[str, int]
+    char_terms: StrArray  # the char n-grams, as the model file holds them: n-gram i is feature len(word_vocab) + i
     idf: FloatArray  # float64 [n_features]: word block then char block
     coef_t: FloatArray  # float64 [n_features, n_classes]
     intercept: FloatArray  # float64 [n_classes]
@@ -262,6 +268,13 @@ class LinearSentiment:
     _chars: CharTable | None = field(default=None, init=False, repr=False, compare=False)
     _chars_tried: bool = field(default=False, init=False, repr=False, compare=False)
 
+    @cached_property
+    def char_vocab(self) -> dict[str, int]:
+        """char n-gram → feature (built on first use: 335,000 strings, a tenth of a second, that
+        the table of binary ``char_wb`` models does without)."""
+        first = len(self.word_vocab)
+        return {t: i + first for i, t in enumerate(self.char_terms.tolist())}
+
     @classmethod
     def load(cls, path: str | Path) -> LinearSentiment:
         import numpy as np
@@ -274,15 +287,14 @@ class LinearSentiment:
             if fmt != FORMAT:
                 raise ConfigError(f"{path}: unsupported sentiment model format {fmt!r} (expected {FORMAT!r})")
             word_terms = z["word_vocab"].tolist()
-            char_array = z["char_vocab"]
-            char_terms = char_array.tolist()
+            char_terms = z["char_vocab"]
             n_word = len(word_terms)
             idf = np.concatenate([z["word_idf"], z["char_idf"]]).astype(np.float64)
             coef = z["coef"].astype(np.float64)
             model = cls(
                 classes=[str(c) for c in z["classes"].tolist()],
                 word_vocab={t: i for i, t in enumerate(word_terms)},
-                char_vocab={t: i + n_word for i, t in enumerate(char_terms)},
+                char_terms=char_terms,
                 idf=idf,
                 coef_t=np.ascontiguousarray(coef.T),
                 intercept=z["intercept"].astype(np.float64),
@@ -301,7 +313,7 @@ class LinearSentiment:
             raise ConfigError(f"{path}: unknown char analyzer {model.char_analyzer!r}")
         if model.tf not in TF_WEIGHTINGS:
             raise ConfigError(f"{path}: unknown term weighting {model.tf!r} (expected one of {', '.join(TF_WEIGHTINGS)})")
-        model._char_table(char_array)  # now: a parent that loads the model before forking shares it with its workers
+        model._char_table()  # now: a parent that loads the model before forking shares it with its workers
         return model
 
     def _features(
@@ -348,15 +360,14 @@ class LinearSentiment:
         count = np.concatenate(counts) if counts else None
         return row, (feat >= n_word).astype(np.int64), feat, count
 
-    def _char_table(self, terms: Any = None) -> CharTable | None:
+    def _char_table(self) -> CharTable | None:
         """The char vocabulary as arrays where this model's n-grams allow it (binary weighting,
-        ``char_wb``, shortest n-gram of 3 characters or fewer), else None: the dictionary path.
-        ``terms``: the vocabulary as the model file's ``<U`` array (faster to read)."""
+        ``char_wb``, shortest n-gram of 3 characters or fewer), else None: the dictionary path."""
         if not self._chars_tried:
             self._chars_tried = True
             if self.tf == "binary" and self.char_analyzer == "char_wb" and self.char_ngram[0] <= 3:
                 try:
-                    self._chars = CharTable(self.char_vocab, self.char_ngram[1], terms)
+                    self._chars = CharTable(None, self.char_ngram[1], self.char_terms, len(self.word_vocab))
                 except ValueError as exc:  # the dictionary path gives the same features
                     log.info("sentiment model: character n-grams looked up one by one (%s)", exc)
         return self._chars
