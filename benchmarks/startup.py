@@ -13,6 +13,11 @@ checkout with its own ``.venv``, e.g. ``/work/main``) each case runs there right
 that both meet the same load; the load average is printed with each run.
 
 On a shared machine read the CPU times first: wall time waits for other processes.
+
+``--bytecode``: where ``PYTHONDONTWRITEBYTECODE`` is set (as on the development machines), each
+process compiles Sadap's own modules from source again (about 0.1 s); an installed package has
+its bytecode compiled by pip. With ``--bytecode`` each checkout gets a bytecode cache in a
+temporary folder (``PYTHONPYCACHEPREFIX``), filled by one untimed run first.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wisesight-sentiment" / "train.jsonl"
 
 
-def one_run(python: str, data: Path, workers: int, engine: str) -> dict[str, float]:
+def one_run(python: str, data: Path, workers: int, engine: str, env: dict[str, str] | None = None) -> dict[str, float]:
     """Wall and CPU seconds of one `sadap ingest` of ``data`` in a fresh folder."""
     with tempfile.TemporaryDirectory() as tmp:
         config = "data_dir: .\n" + (f"enrich:\n  sentiment_model: {engine}\n" if engine != "default" else "")
@@ -43,7 +48,7 @@ def one_run(python: str, data: Path, workers: int, engine: str) -> dict[str, flo
         started = time.perf_counter()
         proc = subprocess.run(
             [python, "-m", "sadap", "ingest", str(data), "--json", "--workers", str(workers)],
-            cwd=tmp, capture_output=True, text=True,
+            cwd=tmp, capture_output=True, text=True, env=env,
         )
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -63,6 +68,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--against", type=Path, help="another checkout (with its .venv) to run in the same rounds")
+    parser.add_argument("--bytecode", action="store_true", help="a bytecode cache per checkout, as an installed package has")
     args = parser.parse_args()
     if not args.data.exists():
         raise SystemExit(f"{args.data}: not found (pass --data)")
@@ -70,20 +76,31 @@ def main() -> None:
     cases = [(m, e, w) for m in args.messages for e in args.engine for w in args.workers]
     runs: dict[tuple[str, int, str, int], list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        envs: dict[str, dict[str, str] | None] = {name: None for name in pythons}
+        if args.bytecode:
+            for name in pythons:
+                env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+                env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / f"pycache-{name}")
+                envs[name] = env
         files = {}
         with args.data.open(encoding="utf-8") as src:
             lines = [line for _, line in zip(range(max(args.messages)), src)]
         for m in args.messages:
             files[m] = Path(tmp) / f"first-{m}.jsonl"
             files[m].write_text("".join(lines[:m]), encoding="utf-8")
+        if args.bytecode:  # fill each checkout's cache (every engine's and the workers' modules)
+            for name, python in pythons.items():
+                for engine in args.engine:
+                    one_run(python, files[min(args.messages)], max(args.workers), engine, envs[name])
         for i in range(args.runs):
             for m, engine, w in cases:
                 for name, python in pythons.items():
-                    r = one_run(python, files[m], w, engine)
+                    r = one_run(python, files[m], w, engine, envs[name])
                     runs.setdefault((name, m, engine, w), []).append(r)
                     print(f"round {i + 1}, {name}, {m} message(s), {engine}, {w} worker(s): wall {r['wall_s']:.2f} s, "
                           f"CPU {r['cpu_s']:.2f} s ({r['stored']} stored); load {os.getloadavg()[0]:.1f}", flush=True)
-    summary: dict[str, object] = {"runs": args.runs, "cores": os.cpu_count(), "load_average": round(os.getloadavg()[0], 1)}
+    summary: dict[str, object] = {"runs": args.runs, "cores": os.cpu_count(), "bytecode_cache": args.bytecode,
+                                  "load_average": round(os.getloadavg()[0], 1)}
     print()
     print(f"{'case':38s} " + " ".join(f"{name + ' wall':>22s} {name + ' CPU':>22s}" for name in pythons))
     for m, engine, w in cases:
