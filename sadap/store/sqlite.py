@@ -671,15 +671,13 @@ class SQLiteStore(Store):
                     (result.updated if old_doc else result.inserted).append(m.id)
                 if new_rows:
                     self._db.executemany(_INSERT_NEW, new_rows)
-                # The batch's index rows at once (one statement each, not one per mention); the
-                # count tables' rows in key order (the same rows, fewer pages visited).
+                # The batch's index rows at once (one statement each, not one per mention).
                 self._db.executemany("INSERT INTO mention_fts (rowid, tokens) VALUES (?, ?)", fts)
-                terms.sort()
                 self._db.executemany("INSERT OR IGNORE INTO mention_terms (field, value, mention_id) VALUES (?,?,?)", terms)
                 self._db.executemany(
                     "INSERT INTO mention_days (field, value, day, n) VALUES (?,?,?,?) "
                     "ON CONFLICT(field, value, day) DO UPDATE SET n = n + excluded.n",
-                    sorted((f, v, d, n) for (f, v, d), n in deltas.items() if n),
+                    [(f, v, d, n) for (f, v, d), n in deltas.items() if n],
                 )
                 self._add_hours(hours)
                 self._add_seen(seen)
@@ -719,7 +717,6 @@ class SQLiteStore(Store):
         rows = seen_rows(delta)
         if not rows:
             return
-        rows.sort()  # key order: the same rows, fewer pages visited (each cell's key is in one row)
         self._db.executemany(
             "INSERT INTO seen_terms (field, term, hour, source_name, copy, n, last_published, last_collected, stale) "
             "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(field, term, hour, source_name, copy) DO UPDATE SET n = n + excluded.n, "
