@@ -7,6 +7,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import Counter
 from dataclasses import replace
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -626,8 +627,9 @@ class SQLiteStore(Store):
                 # Inside the write lock: another process may have stored some of these meanwhile.
                 existing = self._existing(list(by_id))
                 newest = self._db.execute("SELECT MAX(collected_at) FROM mentions").fetchone()[0]
-                deltas: dict[tuple[str, str, int], int] = {}
-                hours: dict[tuple[int, str, str, str, int, int], int] = {}
+                # Counters: adding a mention's keys is one C call (the same dictionaries otherwise).
+                deltas: Counter[tuple[str, str, int]] = Counter()
+                hours: Counter[tuple[int, str, str, str, int, int]] = Counter()
                 seen: SeenDelta = {}
                 fts: list[tuple[int, str]] = []
                 terms: list[tuple[str, str, str]] = []
@@ -654,10 +656,8 @@ class SQLiteStore(Store):
                     published = _ts(m.published_at)
                     collected = _ts(m.collected_at) if kept is None else kept
                     day = _day_of(published)
-                    for key in _day_keys(m, day):
-                        deltas[key] = deltas.get(key, 0) + 1
-                    for cell in _hour_keys(m, collected, published):
-                        hours[cell] = hours.get(cell, 0) + 1
+                    deltas.update(_day_keys(m, day))
+                    hours.update(_hour_keys(m, collected, published))
                     seen_change_of(seen, published, collected, m.source_name, m.duplicate_of is not None,
                                    {"hashtag": m.hashtags, "keyword": m.keywords, "entity": m.entities}, 1)
                     for key, weight in _day_weights(m, day):
