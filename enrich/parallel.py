@@ -27,18 +27,48 @@ import threading
 from collections.abc import Sequence
 from multiprocessing.context import BaseContext
 from multiprocessing.pool import AsyncResult, Pool
+from multiprocessing.reduction import ForkingPickler
+from typing import Any
+
+from pydantic import BaseModel
 
 from enrich import sentiment
 from enrich.pipeline import Enricher
 from enrich.tokenize import tokenize
 from sadap.core import collector
-from sadap.core.mention import Mention
+from sadap.core.mention import Complaint, Engagement, LabelCorrection, Mention, Sentiment
 
 log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 
 #: The enricher of this worker process (set by :func:`_start` or inherited through fork).
 _worker_enricher: Enricher | None = None
+
+
+_setattr = object.__setattr__
+
+
+def _rebuild_model(cls: type[BaseModel], values: dict[str, Any], fields_set: set[str]) -> BaseModel:
+    """A model as pickle rebuilds it (``BaseModel.__setstate__``), without its generic steps."""
+    model = cls.__new__(cls)
+    _setattr(model, "__dict__", values)
+    _setattr(model, "__pydantic_fields_set__", fields_set)
+    _setattr(model, "__pydantic_extra__", None)
+    _setattr(model, "__pydantic_private__", None)
+    return model
+
+
+def _reduce_model(model: BaseModel) -> Any:
+    """How a mention and its parts cross to and from the workers: the field values and which
+    were set, as pickle sends them, in a third less time each way (no state dictionary, no
+    ``__setstate__``). A model with extra fields or private attributes goes pickle's own way."""
+    if model.__pydantic_extra__ is not None or model.__pydantic_private__ is not None:
+        return model.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+    return _rebuild_model, (type(model), model.__dict__, model.__pydantic_fields_set__)
+
+
+for _model in (Mention, Sentiment, Complaint, Engagement, LabelCorrection):
+    ForkingPickler.register(_model, _reduce_model)
 
 
 def default_workers() -> int:

@@ -399,11 +399,18 @@ def seen_change_of(delta: SeenDelta, published: float, collected: float, source_
                    values: dict[str, Sequence[str]], sign: int) -> None:
     """:func:`seen_change` from a mention's stored fields (``values``: its terms per field)."""
     hour = int(published / 3600)  # as hour_lag
+    flag = 1 if copy else 0
     for f in SEEN_TERM_FIELDS:
-        for term in set(values.get(f) or ()):
-            key = (f, term, hour, source_name, 1 if copy else 0)
+        terms = values.get(f)
+        if not terms:
+            continue
+        for term in set(terms):
+            key = (f, term, hour, source_name, flag)
             cell = delta.get(key)
             if cell is None:
+                if sign > 0:  # a new cell: what the steps below make of an empty one, at once
+                    delta[key] = [sign, published, collected, [], []]
+                    continue
                 cell = delta[key] = [0, _NO_TIME, _NO_TIME, [], []]
             cell[0] += sign
             if sign > 0:

@@ -7,6 +7,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import Counter
 from dataclasses import replace
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from sadap.core.mention import LabelCorrection, Mention
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_change_of, seen_rows, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,10 @@ DAY = 86400
 #: A complaint case's join keys, kept as indexed columns beside its document (schema 8).
 _CASE_KEYS = ("author_id", "thread", "incident_id")
 BANGKOK_OFFSET = 7 * 3600  # Asia/Bangkok has had no daylight saving since 1920.
+#: A writing connection's page cache (SQLite's default is 2 MiB) and pages of write-ahead log
+#: between automatic checkpoints (default 1,000): see ``SQLiteStore._writer_settings``.
+WRITER_CACHE_KIB = 32 * 1024
+WRITER_CHECKPOINT_PAGES = 4000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mentions (
@@ -263,33 +268,42 @@ def _day_of(ts: float) -> int:
     return int((ts + BANGKOK_OFFSET) // DAY)
 
 
-def _day_keys(m: Mention) -> list[tuple[str, str, int]]:
-    """The mention_days rows a mention counts in."""
-    day = _day_of(_ts(m.published_at))
+def _day_keys(m: Mention, day: int | None = None) -> list[tuple[str, str, int]]:
+    """The mention_days rows a mention counts in (``day``: its published day, if known)."""
+    if day is None:
+        day = _day_of(_ts(m.published_at))
     keys = [("_all", "", day)]
     if m.duplicate_of is None:
         keys.append(("_unique", "", day))
-    values = (m.sentiment.label if m.sentiment else None, m.expectation, m.category, m.source_name, m.source_kind,
+    sentiment = m.sentiment
+    values = (sentiment.label if sentiment else None, m.expectation, m.category, m.source_name, m.source_kind,
               m.language, m.author_id, m.news_topic)
     keys += [(f, v, day) for f, v in zip(_DAY_COLUMNS, values) if v is not None]
-    if m.complaint.is_complaint:
+    complaint = m.complaint
+    if complaint.is_complaint:
         keys.append(("_complaints", "", day))
-        if m.complaint.type:
-            keys.append(("complaint_type", m.complaint.type, day))
+        if complaint.type:
+            keys.append(("complaint_type", complaint.type, day))
     for fld, items in (("entity", m.entities), ("hashtag", m.hashtags), ("keyword", m.keywords),
                        ("stakeholder", m.stakeholders), ("csr", m.csr)):
-        keys += [(fld, v, day) for v in set(items)]
+        if items:
+            keys += [(fld, v, day) for v in set(items)]
     # The same counts within each watched entity of the mention (`field@entity`), for the
     # overview filtered to one entity.
-    scoped = [(f"{f}@{e}", v, d) for e in set(m.entities) for f, v, d in keys]
-    return keys + scoped
+    if m.entities:
+        keys += [(f"{f}@{e}", v, d) for e in set(m.entities) for f, v, d in keys]
+    return keys
 
 
-def _day_weights(m: Mention) -> list[tuple[tuple[str, str, int], int]]:
+def _day_weights(m: Mention, day: int | None = None) -> list[tuple[tuple[str, str, int], int]]:
     """The engagement sums a mention adds to mention_days (``_engagement``, also within each entity)."""
-    day = _day_of(_ts(m.published_at))
-    keys = [(("_engagement", name, day), int(getattr(m.engagement, name) or 0)) for name in ENGAGEMENT_FIELDS]
-    keys = [(k, w) for k, w in keys if w]
+    engagement = m.engagement
+    keys = [(("_engagement", name, 0), w) for name in ENGAGEMENT_FIELDS if (w := int(getattr(engagement, name) or 0))]
+    if not keys:
+        return keys
+    if day is None:
+        day = _day_of(_ts(m.published_at))
+    keys = [(("_engagement", k[1], day), w) for k, w in keys]
     return keys + [((f"_engagement@{e}", k[1], k[2]), w) for e in set(m.entities) for k, w in keys]
 
 
@@ -322,12 +336,15 @@ _REBUILD_DAYS = [
 ]
 
 
-def _hour_keys(m: Mention, collected: float | None = None) -> list[tuple[int, str, str, str, int, int]]:
+def _hour_keys(m: Mention, collected: float | None = None, published: float | None = None) -> list[tuple[int, str, str, str, int, int]]:
     """The mention_hours cells a mention counts in (``collected``: the stored collection time,
-    which a later upsert of the same mention keeps)."""
-    hour, lag = hour_lag(_ts(m.published_at), _ts(m.collected_at) if collected is None else collected)
+    which a later upsert of the same mention keeps; ``published``: its publication time, if known)."""
+    hour, lag = hour_lag(_ts(m.published_at) if published is None else published,
+                         _ts(m.collected_at) if collected is None else collected)
     sentiment = m.sentiment.label if m.sentiment else ""
     copy = 1 if m.duplicate_of is not None else 0
+    if not m.entities:
+        return [(hour, "", sentiment, m.source_name, lag, copy)]
     return [(hour, e, sentiment, m.source_name, lag, copy) for e in ("", *sorted(set(m.entities)))]
 
 
@@ -359,7 +376,8 @@ _REBUILD_SEEN = [
 
 
 def _ts(value: datetime) -> float:
-    return value.astimezone(UTC).timestamp()
+    # An aware time's epoch seconds do not depend on its zone (the same integer arithmetic).
+    return value.timestamp() if value.tzinfo is not None else value.astimezone(UTC).timestamp()
 
 
 def _dt(value: float) -> datetime:
@@ -378,6 +396,47 @@ def _fts_expr(query: Query) -> str | None:
         alts = [_fts_phrase(p) for p in group]
         groups.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
     return " AND ".join(groups)
+
+
+_MENTION_COLUMNS = ("id, source_kind, source_name, url, author_id, published_at, collected_at, language, sentiment, "
+                    "sentiment_score, expectation, category, is_complaint, complaint_type, text_hash, simhash, "
+                    "duplicate_of, doc, spam_score, news_topic")
+_UPSERT = (
+    f"INSERT INTO mentions ({_MENTION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT(id) DO UPDATE SET source_kind=excluded.source_kind, source_name=excluded.source_name, "
+    "url=excluded.url, author_id=excluded.author_id, published_at=excluded.published_at, "
+    "language=excluded.language, sentiment=excluded.sentiment, sentiment_score=excluded.sentiment_score, "
+    "expectation=excluded.expectation, category=excluded.category, is_complaint=excluded.is_complaint, "
+    "complaint_type=excluded.complaint_type, text_hash=excluded.text_hash, simhash=excluded.simhash, "
+    "duplicate_of=excluded.duplicate_of, doc=excluded.doc, spam_score=excluded.spam_score, "
+    "news_topic=excluded.news_topic RETURNING rowid"
+)
+#: A batch's new mentions (none stored yet, checked in the write transaction), rowids given.
+_INSERT_NEW = f"INSERT INTO mentions (rowid, {_MENTION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_MAX_ROWID = 2**63 - 1
+
+
+def _row(m: Mention) -> tuple[object, ...]:
+    """``m``'s columns of mentions, in :data:`_MENTION_COLUMNS` order."""
+    sentiment, complaint = m.sentiment, m.complaint
+    return (
+        m.id, m.source_kind, m.source_name, m.url, m.author_id,
+        _ts(m.published_at), _ts(m.collected_at), m.language,
+        sentiment.label if sentiment else None,
+        sentiment.score if sentiment else None,
+        m.expectation, m.category, 1 if complaint.is_complaint else 0, complaint.type,
+        m.text_hash, _signed(m.simhash), m.duplicate_of, m.model_dump_json(), m.spam_score, m.news_topic,
+    )
+
+
+def _index_rows(m: Mention, rowid: int, fts: list[tuple[int, str]], terms: list[tuple[str, str, str]]) -> None:
+    """``m``'s full-text row and terms, added to ``fts`` and ``terms``."""
+    fts.append((rowid, f" {SEGMENT_BREAK} ".join(search_segments(m))))
+    mid = m.id
+    for name, values in (("entity", m.entities), ("hashtag", m.hashtags), ("keyword", m.keywords),
+                         ("csr", m.csr), ("stakeholder", m.stakeholders)):
+        if values:
+            terms.extend([(name, v, mid) for v in set(values)])
 
 
 class SQLiteStore(Store):
@@ -399,6 +458,19 @@ class SQLiteStore(Store):
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path}: cannot open the SQLite store: {err}") from None
         self._lock = threading.RLock()
+        self._writing = False
+
+    def _writer_settings(self) -> None:
+        """Once, on a connection's first mention write (an import, a crawl, the service): more
+        page cache and a longer write-ahead log between checkpoints, so that a batch's inserts
+        into the mention indexes, terms and counts find their pages in memory and a page written
+        by batch after batch is copied back to the file less often. Neither changes what is
+        stored or when a commit is durable (WAL, synchronous=NORMAL, as set at open); readers
+        (the workspace) keep SQLite's defaults."""
+        if not self._writing:
+            self._writing = True
+            self._db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+            self._db.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
 
     def _migrate(self) -> None:
         """Bring a new or older store up to this schema, in one transaction (idempotent, so
@@ -549,19 +621,27 @@ class SQLiteStore(Store):
             return result
         by_id = {m.id: m for m in mentions}  # last one wins within a batch
         with self._lock:
+            self._writer_settings()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 # Inside the write lock: another process may have stored some of these meanwhile.
                 existing = self._existing(list(by_id))
                 newest = self._db.execute("SELECT MAX(collected_at) FROM mentions").fetchone()[0]
-                deltas: dict[tuple[str, str, int], int] = {}
-                hours: dict[tuple[int, str, str, str, int, int], int] = {}
+                # Counters: adding a mention's keys is one C call (the same dictionaries otherwise).
+                deltas: Counter[tuple[str, str, int]] = Counter()
+                hours: Counter[tuple[int, str, str, str, int, int]] = Counter()
                 seen: SeenDelta = {}
                 fts: list[tuple[int, str]] = []
                 terms: list[tuple[str, str, str]] = []
+                # New mentions go in with one statement, each with the rowid SQLite would give it
+                # (one more than the largest; read once, inside the write lock), so their full-text
+                # rows need no RETURNING: the same rows and rowids as one INSERT each.
+                new_rows: list[tuple[object, ...]] = []
+                rowid = self._next_rowid() if len(existing) < len(by_id) else None
                 for m in by_id.values():
                     kept: float | None = None  # an update keeps the first collection time
-                    if m.id in existing:
+                    old_doc = m.id in existing
+                    if old_doc:
                         got = self._query("SELECT doc, collected_at FROM mentions WHERE id=?", (m.id,))
                         old = Mention.model_validate_json(got[0][0]) if got else None
                         kept = got[0][1] if got else None
@@ -573,15 +653,24 @@ class SQLiteStore(Store):
                             seen_change(seen, old, kept, -1)
                         for key, weight in _day_weights(old) if old else ():
                             deltas[key] = deltas.get(key, 0) - weight
-                    for key in _day_keys(m):
-                        deltas[key] = deltas.get(key, 0) + 1
-                    for cell in _hour_keys(m, kept):
-                        hours[cell] = hours.get(cell, 0) + 1
-                    seen_change(seen, m, _ts(m.collected_at) if kept is None else kept, 1)
-                    for key, weight in _day_weights(m):
+                    published = _ts(m.published_at)
+                    collected = _ts(m.collected_at) if kept is None else kept
+                    day = _day_of(published)
+                    deltas.update(_day_keys(m, day))
+                    hours.update(_hour_keys(m, collected, published))
+                    seen_change_of(seen, published, collected, m.source_name, m.duplicate_of is not None,
+                                   {"hashtag": m.hashtags, "keyword": m.keywords, "entity": m.entities}, 1)
+                    for key, weight in _day_weights(m, day):
                         deltas[key] = deltas.get(key, 0) + weight
-                    self._write(m, m.id in existing, fts, terms)
-                    (result.updated if m.id in existing else result.inserted).append(m.id)
+                    if old_doc or rowid is None:
+                        self._write(m, old_doc, fts, terms)
+                    else:
+                        new_rows.append((rowid, *_row(m)))
+                        _index_rows(m, rowid, fts, terms)
+                        rowid += 1
+                    (result.updated if old_doc else result.inserted).append(m.id)
+                if new_rows:
+                    self._db.executemany(_INSERT_NEW, new_rows)
                 # The batch's index rows at once (one statement each, not one per mention).
                 self._db.executemany("INSERT INTO mention_fts (rowid, tokens) VALUES (?, ?)", fts)
                 self._db.executemany("INSERT OR IGNORE INTO mention_terms (field, value, mention_id) VALUES (?,?,?)", terms)
@@ -638,42 +727,21 @@ class SQLiteStore(Store):
             self._db.executemany(
                 "DELETE FROM seen_terms WHERE field=? AND term=? AND hour=? AND source_name=? AND copy=? AND n <= 0", gone)
 
+    def _next_rowid(self) -> int | None:
+        """The rowid SQLite gives the next row of mentions (one more than the largest, 1 when
+        empty); None when the largest is the last possible rowid (SQLite then picks at random)."""
+        top = self._db.execute("SELECT MAX(rowid) FROM mentions").fetchone()[0]
+        return None if top is not None and top >= _MAX_ROWID else (top or 0) + 1
+
     def _write(self, m: Mention, existing: bool, fts: list[tuple[int, str]], terms: list[tuple[str, str, str]]) -> None:
         """Insert or update ``m``'s row; its full-text row and terms are added to ``fts`` and
         ``terms`` for the caller to insert (an existing mention's old ones are deleted here)."""
-        row = (
-            m.id, m.source_kind, m.source_name, m.url, m.author_id,
-            _ts(m.published_at), _ts(m.collected_at), m.language,
-            m.sentiment.label if m.sentiment else None,
-            m.sentiment.score if m.sentiment else None,
-            m.expectation, m.category, 1 if m.complaint.is_complaint else 0, m.complaint.type,
-            m.text_hash, _signed(m.simhash), m.duplicate_of, m.model_dump_json(), m.spam_score, m.news_topic,
-        )
         db = self._db
-        rowid = db.execute(
-            """INSERT INTO mentions (id, source_kind, source_name, url, author_id, published_at, collected_at,
-                   language, sentiment, sentiment_score, expectation, category, is_complaint, complaint_type,
-                   text_hash, simhash, duplicate_of, doc, spam_score, news_topic)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-               ON CONFLICT(id) DO UPDATE SET source_kind=excluded.source_kind, source_name=excluded.source_name,
-                   url=excluded.url, author_id=excluded.author_id, published_at=excluded.published_at,
-                   language=excluded.language, sentiment=excluded.sentiment, sentiment_score=excluded.sentiment_score,
-                   expectation=excluded.expectation, category=excluded.category, is_complaint=excluded.is_complaint,
-                   complaint_type=excluded.complaint_type, text_hash=excluded.text_hash, simhash=excluded.simhash,
-                   duplicate_of=excluded.duplicate_of, doc=excluded.doc, spam_score=excluded.spam_score,
-                   news_topic=excluded.news_topic
-               RETURNING rowid""",
-            row,
-        ).fetchone()[0]
+        rowid = db.execute(_UPSERT, _row(m)).fetchone()[0]
         if existing:  # a new mention has neither (checked inside the write transaction)
             db.execute("DELETE FROM mention_fts WHERE rowid=?", (rowid,))
             db.execute("DELETE FROM mention_terms WHERE mention_id=?", (m.id,))
-        fts.append((rowid, f" {SEGMENT_BREAK} ".join(search_segments(m))))
-        terms.extend(("entity", e, m.id) for e in set(m.entities))
-        terms.extend(("hashtag", h, m.id) for h in set(m.hashtags))
-        terms.extend(("keyword", k, m.id) for k in set(m.keywords))
-        terms.extend(("csr", p, m.id) for p in set(m.csr))
-        terms.extend(("stakeholder", k, m.id) for k in set(m.stakeholders))
+        _index_rows(m, rowid, fts, terms)
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         return self._existing(list(ids))
