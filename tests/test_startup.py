@@ -1,10 +1,9 @@
 """Start-up shortcuts give exactly what the plain way gives: YAML through libyaml (values, lines,
-error messages), the linear-v3 character table read from the model file's arrays, the tokenizer's
-dictionary built without PyThaiNLP's per-word ``Trie.add``."""
+error messages), the linear-v3 character table read from the model file's arrays, the character
+dictionary built on first use; and the collector is paused and restored around start-up's builds."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -173,17 +172,6 @@ def test_the_char_table_from_an_array_keeps_inner_zeros_and_refuses_clashes():
         linear.CharTable({"": 1, "a": 2}, 5, np.array(["", "a"], dtype=str))
     with pytest.raises(ValueError):  # longer than the model's longest n-gram
         linear.CharTable({"abcdef": 1}, 5, np.array(["abcdef"], dtype=str))
-
-
-# -- the tokenizer's dictionary -------------------------------------------------------
-
-
-def _texts(limit: int) -> list[str]:
-    path = ROOT.parent / "shared" / "data" / "wisesight-sentiment" / "test.jsonl"
-    if not path.exists():
-        pytest.skip(f"{path}: not found")
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line)["text"] for _, line in zip(range(limit), fh)]
 
 
 # -- the collector during start-up ------------------------------------------------------
