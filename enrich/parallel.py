@@ -67,8 +67,13 @@ def _reduce_model(model: BaseModel) -> Any:
     return _rebuild_model, (type(model), model.__dict__, model.__pydantic_fields_set__)
 
 
-for _model in (Mention, Sentiment, Complaint, Engagement, LabelCorrection):
-    ForkingPickler.register(_model, _reduce_model)
+#: What pydantic's own pickling keeps of a model (``BaseModel.__getstate__``), which
+#: :func:`_rebuild_model` restores; a pydantic that keeps more leaves pickling to itself.
+_STATE = {"__dict__", "__pydantic_extra__", "__pydantic_fields_set__", "__pydantic_private__"}
+
+if set(Sentiment(label="neu", score=0.5).__getstate__()) == _STATE:
+    for _model in (Mention, Sentiment, Complaint, Engagement, LabelCorrection):
+        ForkingPickler.register(_model, _reduce_model)
 
 
 def default_workers() -> int:

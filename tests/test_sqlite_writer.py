@@ -180,7 +180,9 @@ def test_mentions_cross_to_the_workers_as_pickle_sends_them() -> None:
         "entity_tones": {"แสงทอง": "neg"},
         "news_topic": "economy",
     })
-    fast = pickle.loads(ForkingPickler.dumps([m, m.sentiment]))[0]
+    sent = bytes(ForkingPickler.dumps([m, m.sentiment]))
+    assert b"_rebuild_model" in sent  # the reducer is in use (this pydantic keeps the state it restores)
+    fast = pickle.loads(sent)[0]
     plain = pickle.loads(pickle.dumps(m))
     assert type(fast) is Mention and fast == plain == m
     assert fast.__dict__ == plain.__dict__
