@@ -39,6 +39,6 @@ def interpreters(against: Path | None) -> dict[str, str]:
 def child_result(python: str, script: str, *args: str) -> dict[str, Any]:
     """Run ``script`` under ``python`` (from the repository root) and return the JSON object
     of its last output line: a benchmark's measuring child, in that checkout's own process."""
-    out = subprocess.run([python, script, *args], check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    out = subprocess.run([python, script, *args], check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT).stdout
     result: dict[str, Any] = json.loads(out.splitlines()[-1])
     return result

@@ -23,14 +23,13 @@ import json
 import os
 import pickle
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from _revision import interpreters
+from _revision import child_result, interpreters
 
 # This folder's enrich.py (a benchmark) would hide the enrich package: leave it off the path.
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -136,9 +135,7 @@ def main() -> None:
     for i in range(args.runs):
         for name, python in interpreters(args.against).items():
             extra = ["--profile"] if args.profile and name == "this" and i == 0 else []
-            out = subprocess.run([python, script, "--child", str(sample), str(cache), *extra], check=True,
-                                 stdout=subprocess.PIPE, text=True, cwd=ROOT).stdout
-            r = json.loads(out.splitlines()[-1])
+            r = child_result(python, script, "--child", str(sample), str(cache), *extra)
             runs.setdefault(name, []).append(r["ms_per_mention"])  # type: ignore[arg-type]
             print(f"round {i + 1}, {name}: {r['read']} read, {r['stored']} stored, importing process "
                   f"{r['ms_per_mention']:.3f} ms CPU a mention (enrichment excluded); load {os.getloadavg()[0]:.1f}", flush=True)

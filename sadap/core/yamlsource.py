@@ -116,12 +116,8 @@ def compose(text: str, pure: bool = False) -> yaml.Node | None:
 def safe_load(text: str) -> Any:
     """``yaml.safe_load(text)``, through libyaml where PyYAML has it (the same values; the
     pure-Python loader again where libyaml fails, for its error): for the shipped lexicons."""
-    if CSafeLoader is not None:
-        try:
-            return yaml.load(text, Loader=CSafeLoader)  # noqa: S506 - a safe loader
-        except yaml.YAMLError:
-            pass
-    return yaml.safe_load(text)
+    node = compose(text)
+    return yaml.SafeLoader("").construct_document(node) if node is not None else None
 
 
 def parse_yaml(text: str, name: str) -> tuple[Any, LineMap]:

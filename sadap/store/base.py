@@ -389,10 +389,11 @@ SeenDelta = dict[tuple[str, str, int, str, int], list[Any]]
 _NO_TIME = -1e300  # below every real time
 
 
-def seen_change(delta: SeenDelta, m: Mention, collected: float, sign: int) -> None:
-    """Add (``sign`` 1) or remove (-1) a mention, stored with this collection time, to ``delta``."""
-    seen_change_of(delta, m.published_at.timestamp(), collected, m.source_name, m.duplicate_of is not None,
-                   {"hashtag": m.hashtags, "keyword": m.keywords, "entity": m.entities}, sign)
+def seen_change(delta: SeenDelta, m: Mention, collected: float, sign: int, published: float | None = None) -> None:
+    """Add (``sign`` 1) or remove (-1) a mention, stored with this collection time, to ``delta``
+    (``published``: its publication time's epoch seconds, if the caller has them)."""
+    seen_change_of(delta, m.published_at.timestamp() if published is None else published, collected, m.source_name,
+                   m.duplicate_of is not None, {"hashtag": m.hashtags, "keyword": m.keywords, "entity": m.entities}, sign)
 
 
 def seen_change_of(delta: SeenDelta, published: float, collected: float, source_name: str, copy: bool,

@@ -23,7 +23,7 @@ from sadap.core.mention import LabelCorrection, Mention
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
-from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_change_of, seen_rows, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
@@ -298,12 +298,12 @@ def _day_keys(m: Mention, day: int | None = None) -> list[tuple[str, str, int]]:
 def _day_weights(m: Mention, day: int | None = None) -> list[tuple[tuple[str, str, int], int]]:
     """The engagement sums a mention adds to mention_days (``_engagement``, also within each entity)."""
     engagement = m.engagement
-    keys = [(("_engagement", name, 0), w) for name in ENGAGEMENT_FIELDS if (w := int(getattr(engagement, name) or 0))]
-    if not keys:
-        return keys
+    weights = [(name, w) for name in ENGAGEMENT_FIELDS if (w := int(getattr(engagement, name) or 0))]
+    if not weights:
+        return []
     if day is None:
         day = _day_of(_ts(m.published_at))
-    keys = [(("_engagement", k[1], day), w) for k, w in keys]
+    keys = [(("_engagement", name, day), w) for name, w in weights]
     return keys + [((f"_engagement@{e}", k[1], k[2]), w) for e in set(m.entities) for k, w in keys]
 
 
@@ -658,8 +658,7 @@ class SQLiteStore(Store):
                     day = _day_of(published)
                     deltas.update(_day_keys(m, day))
                     hours.update(_hour_keys(m, collected, published))
-                    seen_change_of(seen, published, collected, m.source_name, m.duplicate_of is not None,
-                                   {"hashtag": m.hashtags, "keyword": m.keywords, "entity": m.entities}, 1)
+                    seen_change(seen, m, collected, 1, published)
                     for key, weight in _day_weights(m, day):
                         deltas[key] = deltas.get(key, 0) + weight
                     if old_doc or rowid is None:
