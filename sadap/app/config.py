@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -35,7 +34,7 @@ from crawlers.options import SourceOptions
 from sadap.app.sources import LazySourceConfig
 from sadap.app.partners import PartnerConfig, check_unique_names
 from sadap.core.errors import ConfigError
-from sadap.core.files import private_dir
+from sadap.core.files import private_dir, secret_once
 from sadap.core.settings_types import Duration, PositiveDuration, Strict
 from sadap.core.yamlsource import LineMap, load_yaml, validation_lines
 
@@ -458,32 +457,17 @@ class Config(Strict):
         if value:
             return value.encode("utf-8")
         key_file = self.data_path / "pseudonym.key"
-        if key_file.exists():
-            return key_file.read_bytes().strip()
-        private_dir(key_file.parent)
-        key = secrets.token_hex(32).encode("ascii")
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key)
-        return key
+        if not key_file.exists():
+            private_dir(key_file.parent)
+        return secret_once(key_file)
 
     def session_secret(self) -> bytes:
         """The key that signs workspace session cookies: from the environment, else a file made once."""
         value = os.environ.get(self.console.session_secret_env)
         if value:
             return value.encode("utf-8")
-        key_file = self.data_path / "session.key"
-        if key_file.exists():
-            return key_file.read_bytes().strip()
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32).encode("ascii")
-        try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return key_file.read_bytes().strip()
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key)
-        return key
+        self.data_path.mkdir(parents=True, exist_ok=True)
+        return secret_once(self.data_path / "session.key")
 
     def custom_words(self) -> list[str]:
         words = list(self.enrich.custom_words)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import TextIO, cast
 
@@ -52,3 +53,27 @@ def open_private(path: str | Path, mode: str = "w", encoding: str = "utf-8") -> 
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
     fd = os.open(path, flags, FILE_MODE)
     return cast(TextIO, os.fdopen(fd, mode, encoding=encoding))
+
+
+def secret_once(path: str | Path) -> bytes:
+    """The secret kept in ``path`` (its folder must exist), made on first use: 32 random bytes
+    in hex, mode 0600. Processes starting together (workers on one data folder) all get the one
+    that is there first: the new secret is written whole to a private file of its own and linked
+    into place, which fails if another process's is there already, so no process reads a file
+    still being written or keeps a secret another replaced."""
+    path = Path(path)
+    if path.exists():
+        return path.read_bytes().strip()
+    key = secrets.token_hex(32).encode("ascii")
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        try:
+            os.link(draft, path)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes().strip()
+    finally:
+        draft.unlink()
+    return key
