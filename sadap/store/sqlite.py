@@ -442,23 +442,37 @@ def _index_rows(m: Mention, rowid: int, fts: list[tuple[int, str]], terms: list[
 class SQLiteStore(Store):
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        try:
-            if str(path) != ":memory:":
-                private_file(self.path)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(f"{self.path}: made by a newer Sadap (schema {version}); upgrade Sadap")
-            self._db.executescript(_SCHEMA)
-            if version < SCHEMA_VERSION:
-                self._migrate()
-        except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.path}: cannot open the SQLite store: {err}") from None
+        # Processes opening a new file at once (workers starting together) can meet SQLite's
+        # "database is locked" without its busy wait (switching the file to WAL): open again.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self._open(str(path) != ":memory:")
+                break
+            except sqlite3.OperationalError as err:
+                if hasattr(self, "_db"):
+                    self._db.close()
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise StoreError(f"{self.path}: cannot open the SQLite store: {err}") from None
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as err:
+                raise StoreError(f"{self.path}: cannot open the SQLite store: {err}") from None
         self._lock = threading.RLock()
         self._writing = False
+
+    def _open(self, on_disk: bool) -> None:
+        if on_disk:
+            private_file(self.path)
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: made by a newer Sadap (schema {version}); upgrade Sadap")
+        self._db.executescript(_SCHEMA)
+        if version < SCHEMA_VERSION:
+            self._migrate()
 
     def _writer_settings(self) -> None:
         """Once, on a connection's first mention write (an import, a crawl, the service): more
