@@ -199,3 +199,31 @@ def test_mentions_cross_to_the_workers_as_pickle_sends_them() -> None:
     if rest and rest[0] is not None:
         back.__setstate__(rest[0])
     assert back == loose and back.__pydantic_extra__ == {"b": 2}
+
+
+def _open_when_released(path: str, start, out) -> None:  # a racing process
+    start.wait()
+    try:
+        SQLiteStore(Path(path)).close()
+        out.put("ok")
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        out.put(str(exc))
+
+
+def test_processes_opening_a_new_store_together_all_open_it(tmp_path) -> None:
+    """Workers starting together on a fresh data folder open one new SQLite file at once; SQLite
+    can answer "database is locked" at once (no busy wait) while the file turns to WAL."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for round_ in range(15):
+        path = tmp_path / f"s{round_}.db"
+        start, out = ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_open_when_released, args=(str(path), start, out)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        start.set()
+        results = [out.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+        assert results == ["ok"] * 4, results
