@@ -1,7 +1,7 @@
 """Several machines, measured on one: crawl throughput of 1 and 2 `sadap worker` processes sharing
 one queue in Redis, and the time a standby scheduler takes to take over from a killed one.
 
-    python benchmarks/distributed.py crawl --pages 5000 --runs 3 [--workers 1 2] [--engine ensemble-v3] [--via sitemap]
+    python benchmarks/distributed.py crawl --pages 5000 --runs 3 [--workers 1 2] [--engine ensemble-v4] [--via sitemap]
     python benchmarks/distributed.py failover --runs 3 [--lease 15] [--where redis|sqlite]
 
 crawl: a local site of N generated Thai news pages (tests/thai_site.py: an index linking every
@@ -237,7 +237,7 @@ def main() -> None:
     c.add_argument("--pages", type=int, default=5000)
     c.add_argument("--runs", type=int, default=3)
     c.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    c.add_argument("--engine", default="ensemble-v3", help="enrich.sentiment_model (default: the shipped default)")
+    c.add_argument("--engine", default="ensemble-v4", help="enrich.sentiment_model (default: the shipped default)")
     c.add_argument("--via", choices=["article", "sitemap"], default="article",
                    help="an index page read by the article spider, or a sitemap index read by the sitemap spider")
     f = sub.add_parser("failover")

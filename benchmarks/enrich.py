@@ -3,7 +3,7 @@ keywords, entities, fingerprints, sentiment, expectation/category/complaint) on 
 messages, in batches and one message at a time; plus import time, model load time and
 peak memory. Prints medians of several runs.
 
-    python benchmarks/enrich.py [--messages N] [--runs 3] [--engines ensemble-v3 linear-v3]
+    python benchmarks/enrich.py [--messages N] [--runs 3] [--engines ensemble-v4 linear-v3]
 
 The messages are the Wisesight *test* split (2,671), which no shipped model was fitted on: on
 messages a model has seen (the train split) the default's cascade finds ``linear-v3`` sure more
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=0, help="how many messages of --data (default all)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--engines", nargs="+", default=["ensemble-v3", "linear-v3"],
+    parser.add_argument("--engines", nargs="+", default=["ensemble-v4", "linear-v3"],
                         help="sentiment engines to measure (default: the shipped default and the fast one)")
     parser.add_argument("--engine", help=argparse.SUPPRESS)  # one engine, in this process
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 machine is shared and wall-clock figures drift with the load (CPU time barely does).
 
     git archive <base-ref> | tar -x -C /tmp/sadap-base
-    python benchmarks/enrich_ab.py /tmp/sadap-base . [--pairs 3] [--messages 500] [--engine ensemble-v3]
+    python benchmarks/enrich_ab.py /tmp/sadap-base . [--pairs 3] [--messages 500] [--engine ensemble-v4]
 
 Each checkout is measured in its own process (its own ``enrich`` on ``sys.path``), A then B,
 ``--pairs`` times; each process enriches the first ``--messages`` messages of the Wisesight
@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("b")
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--messages", type=int, default=500)
-    parser.add_argument("--engine", default="ensemble-v3")
+    parser.add_argument("--engine", default="ensemble-v4")
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--one", help=argparse.SUPPRESS)  # measure this checkout, in this process
     args = parser.parse_args()

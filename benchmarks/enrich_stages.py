@@ -51,7 +51,7 @@ def main() -> None:
     with args.data.open(encoding="utf-8") as fh:
         raws = [json.loads(line)["text"] for line, _ in zip(fh, range(args.messages))]
     n = len(raws)
-    enricher = Enricher([], sentiment_model="ensemble-v3")
+    enricher = Enricher([], sentiment_model="ensemble-v4")
     settle(enricher)
     masked = [mask_personal_data(r) for r in raws]
     texts = [normalize(m) for m in masked]
@@ -82,7 +82,7 @@ def main() -> None:
     stage("voice-of-customer rules", lambda: [lexicons.analyze(k, t, "neg") for k, t in zip(tokens, texts)])
     stage("CSR pillars", lambda: [csr.classify(k, t) for k, t in zip(tokens, texts)])
     enricher.enrich(mentions[:100])
-    stage("whole enrichment (ensemble-v3)", lambda: [enricher.enrich(mentions[i:i + 500]) for i in range(0, n, 500)],
+    stage("whole enrichment (ensemble-v4)", lambda: [enricher.enrich(mentions[i:i + 500]) for i in range(0, n, 500)],
           reps=max(1, args.reps - 1))
     print(json.dumps({"checkout": str(Path(enrich.__file__).resolve().parents[1]), "messages": n,
                       "us_per_message": figures}, ensure_ascii=False))

@@ -2,7 +2,7 @@
 news (source kind ``article``) and, for comparison, the same texts read as posts (news reading
 off: the sentiment engine and the voice-of-customer rules, as before). Prints medians.
 
-    python benchmarks/news.py [--runs 3] [--engine ensemble-v3] [--articles 240]
+    python benchmarks/news.py [--runs 3] [--engine ensemble-v4] [--articles 240]
 
 The articles are the 240 of ``tests/data/news_eval`` (headline plus up to 1,200 characters of
 Thai government news each, about 1,100 characters on average).
@@ -25,7 +25,7 @@ DATA = [ROOT / "tests" / "data" / "news_eval" / f"news-{s}.jsonl" for s in ("tun
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--engine", default="ensemble-v3", help="sentiment engine for the posts reading")
+    parser.add_argument("--engine", default="ensemble-v4", help="sentiment engine for the posts reading")
     parser.add_argument("--articles", type=int, default=240)
     args = parser.parse_args()
 

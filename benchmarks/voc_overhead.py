@@ -2,7 +2,7 @@
 enriches the same Wisesight test messages with ``enrich.voc: rules`` and ``learned``,
 interleaved, and reports the median CPU time per message of each (and the difference).
 
-    python benchmarks/voc_overhead.py [--messages 1000] [--rounds 5] [--engine ensemble-v3]
+    python benchmarks/voc_overhead.py [--messages 1000] [--rounds 5] [--engine ensemble-v4]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--engine", default="ensemble-v3")
+    ap.add_argument("--engine", default="ensemble-v4")
     args = ap.parse_args()
     with DATA.open(encoding="utf-8") as fh:
         texts = [json.loads(line)["text"] for line, _ in zip(fh, range(args.messages))]

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "enrich" / "models"
 BERT = "mini-bert-v3"
 BERT_DIR = MODELS / f"sentiment-{BERT}"
-ENSEMBLES = ["ensemble-v3"]
+ENSEMBLES = ["ensemble-v4", "ensemble-v3"]
 DEFAULT_LOG = MODELS / "sentiment-ensemble-v3.log.json"
 
 TEXTS = [
@@ -199,7 +199,7 @@ def test_ensemble_file_errors_are_one_line(tmp_path):
 def test_config_picks_and_checks_the_engine(tmp_path):
     path = tmp_path / "sadap.yaml"
     path.write_text("data_dir: x\n", encoding="utf-8")
-    assert load_config(path).enrich.sentiment_model == sentiment.DEFAULT_ENGINE == "ensemble-v3"
+    assert load_config(path).enrich.sentiment_model == sentiment.DEFAULT_ENGINE == "ensemble-v4"
     path.write_text("data_dir: x\nenrich:\n  sentiment_model: linear-v1\n", encoding="utf-8")
     assert load_config(path).enrich.sentiment_model == "linear-v1"
     path.write_text("data_dir: x\nenrich:\n  sentiment_model: transformers:/models/wangchanberta-wisesight\n"
@@ -226,7 +226,7 @@ def test_import_loads_no_torch():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("log_name, engine", [
-    ("ensemble-v3", "linear-v3"), ("ensemble-v3", BERT), ("ensemble-v3", "ensemble-v3"),
+    ("ensemble-v3", "linear-v3"), ("ensemble-v3", BERT), ("ensemble-v3", "ensemble-v3"), ("ensemble-v4", "ensemble-v4"),
 ])
 def test_quality_on_full_test_split_matches_the_log(wisesight_dir, log_name, engine):
     log = json.loads((MODELS / f"sentiment-{log_name}.log.json").read_text(encoding="utf-8"))
@@ -310,6 +310,26 @@ def test_default_is_built_on_cross_fitted_predictions():
     assert held_out["chosen"]["macro_f1"] > held_out["linear-v3 alone"]["macro_f1"]
 
 
+def test_default_is_ensemble_v3_with_the_gate_its_table_picked():
+    """ensemble-v4 is ensemble-v3 (members, weights, biases, temperature) with a lower gate, the one
+    the logged table's rule picks: every figure within half a point of v3's gate or better."""
+    from enrich.training.gate_table import KEPT, TOLERANCE, choose
+
+    v3 = json.loads((MODELS / "sentiment-ensemble-v3.json").read_text(encoding="utf-8"))
+    v4 = json.loads((MODELS / "sentiment-ensemble-v4.json").read_text(encoding="utf-8"))
+    log = json.loads((MODELS / "sentiment-ensemble-v4.log.json").read_text(encoding="utf-8"))
+    assert {k: v for k, v in v4.items() if k not in ("engine", "gate")} == {k: v for k, v in v3.items() if k not in ("engine", "gate")}
+    rows = {r["gate"]: r for r in log["gate_table"]}
+    assert v4["gate"] == choose(log["gate_table"], v3["gate"]) < v3["gate"]
+    kept, before = rows[v4["gate"]], rows[v3["gate"]]
+    assert all(kept[k] >= before[k] - TOLERANCE for k in KEPT)
+    assert kept["past_gate_train"] < before["past_gate_train"] / 2  # the transformer's share, the cost
+    assert log["test"]["ensemble-v4"] == {"accuracy": kept["test_accuracy"], "macro_f1": kept["test_macro_f1"]}
+    # The gate's rule is a floor, not a search for the best figure: the gate just below fails it.
+    below = max(g for g in rows if g < v4["gate"])
+    assert any(rows[below][k] < before[k] - TOLERANCE for k in KEPT)
+
+
 def test_a_transformers_engine_without_the_extra_fails_at_start_up_with_one_line(tmp_path, monkeypatch):
     # As on a default install: the module the engine needs cannot be found.
     monkeypatch.setattr(sentiment, "TRANSFORMERS_EXTRA_MODULES", ("torch", "sadap_no_such_module"))
@@ -334,3 +354,39 @@ def test_onnx_engine_on_one_thread_by_default_gives_the_probabilities_of_two():
     one, _ = OnnxSentiment.load(directory, threads=1).proba(texts)
     two, _ = OnnxSentiment.load(directory, threads=2).proba(texts)
     assert np.array_equal(one, two)
+
+
+def test_onnx_engine_pads_each_batch_as_the_tokenizer_would(monkeypatch):
+    """The engine encodes one text at a time and pads the batch itself (the tokenizer's batch
+    encoding would start its own thread pool): the same ids, masks and probabilities as the
+    tokenizer's padding, on texts of very different lengths in one batch."""
+    from tokenizers import Tokenizer
+
+    from enrich.sentiment.onnx_model import OnnxSentiment
+
+    directory = sentiment.ENGINES["mini-bert-v3"]
+    texts = [normalize(t) for t in ("ดี", "แอปล่มอีกแล้ว โอนเงินไม่ได้เลย ผิดหวังมากค่ะ " * 12, "สาขาไหนเปิดวันอาทิตย์บ้างคะ",
+                                     "ธนาคารแจ้งปิดปรับปรุงระบบคืนนี้ เวลา 23.00 น. ขออภัยในความไม่สะดวก")]
+    model = OnnxSentiment.load(directory, threads=1)
+    feeds = []
+    run = model.session.run
+    monkeypatch.setattr(model, "session", type("Recording", (), {
+        "run": staticmethod(lambda names, feed: feeds.append(feed) or run(names, feed)),
+        "get_inputs": model.session.get_inputs,
+    })())
+    got, _ = model.proba(texts)
+    reference = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    reference.enable_truncation(model.max_length)
+    reference.enable_padding(pad_id=model.pad_id)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    encoded = reference.encode_batch([texts[i] for i in order])
+    assert len(feeds) == 1 and feeds[0]["input_ids"].shape == (4, model.max_length)
+    assert feeds[0]["input_ids"].tolist() == [e.ids for e in encoded]
+    assert feeds[0]["attention_mask"].tolist() == [e.attention_mask for e in encoded]
+    feed = {"input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64)}
+    want = np.asarray(run(None, {k: v for k, v in feed.items() if k in model.inputs})[0], dtype=np.float64)
+    want = np.exp(want - want.max(axis=1, keepdims=True))
+    want /= want.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(got[order][:, model.columns], want, rtol=0, atol=1e-12)

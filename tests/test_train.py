@@ -15,9 +15,9 @@ from click.testing import CliRunner
 pytest.importorskip("sklearn")
 
 from enrich.pipeline import Enricher  # noqa: E402
-from enrich.sentiment import local_engine  # noqa: E402
+from enrich.sentiment import get_model, local_engine  # noqa: E402
 from enrich.sentiment.versions import VERSIONS as versions  # noqa: E402
-from enrich.training.retrain import Example, held_out, read_shipped, retrain  # noqa: E402
+from enrich.training.retrain import Example, held_out, read_shipped, retrain, score  # noqa: E402
 from sadap.app.cli import main  # noqa: E402
 from sadap.app.config import load_config_file  # noqa: E402
 
@@ -63,8 +63,14 @@ def test_retrain_keeps_a_better_model_versions_and_rolls_back(tmp_path: Path, sm
     [m] = Enricher(sentiment_model=engine).enrich([_mention("แอปสายฟ้าตึงมากเลยจ้า")])
     assert m.sentiment.label == "pos"
     # a second run with a strict tolerance on a tiny base is worse on the test split: not kept
-    report = retrain(_corrections(), tmp_path, "linear-v3", weight=20, base=base[:200], test=test, tolerance=0.0)
+    # (and an extra set, as `sadap eval train` passes the organisation's held-out messages, is
+    # scored for both engines all the same: what the rejected refit would have done there)
+    also = ([t for t, _ in test[:40]], [lab for _, lab in test[:40]])
+    report = retrain(_corrections(), tmp_path, "linear-v3", weight=20, base=base[:200], test=test, tolerance=0.0,
+                     also=also)
     assert not report.kept and "Wisesight test" in report.reason
+    assert report.scores["current"]["also"]["n"] == report.scores["new"]["also"]["n"] == 40
+    assert report.scores["current"]["also"] == score(get_model(local_engine("linear-v3", tmp_path)), *also)
     assert versions.versions(tmp_path) == ["v1"] and versions.active(tmp_path) == "v1"
     versions.activate(tmp_path, versions.previous(tmp_path))
     assert versions.active(tmp_path) is None and local_engine("linear-v3", tmp_path) == "linear-v3"

@@ -2,13 +2,15 @@
 
 Engines, picked with ``enrich.sentiment_model``:
 
-* ``ensemble-v3`` (default): ``linear-v3`` and ``mini-bert-v3`` combined (:mod:`.ensemble`);
+* ``ensemble-v4`` (default): ``linear-v3`` and ``mini-bert-v3`` combined (:mod:`.ensemble`), the
+  transformer asked only where ``linear-v3`` is less than 55 % sure;
+* ``ensemble-v3``: the same combination with the gate at 75 % (the default before; slower);
 * ``mini-bert-v3``: the shipped Thai transformer alone (a ``transformers`` model, run from its
   int8 ONNX export by ONNX Runtime; :mod:`.onnx_model`);
 * ``linear-v3``: the fast classical model (binary n-grams + logistic regression, numpy only);
 * ``linear-v1``: its predecessor (TF-IDF + logistic regression, numpy only);
 * ``transformers:<directory or hub id>``: any Hugging Face sequence-classification model;
-* ``trained:<engine>:<version directory>``: ``linear-v3`` or ``ensemble-v3`` with the fast engine an
+* ``trained:<engine>:<version directory>``: ``linear-v3`` or an ensemble with the fast engine an
   organisation refitted on its corrections (``sadap train``, :mod:`.versions`); enrichment picks it
   with :func:`local_engine`.
 
@@ -35,13 +37,14 @@ if TYPE_CHECKING:
     from enrich.sentiment.common import SentimentEngine
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-DEFAULT_ENGINE = "ensemble-v3"
+DEFAULT_ENGINE = "ensemble-v4"
 HF_PREFIX = "transformers:"
 TRAINED_PREFIX = "trained:"
 # The shipped engines a trained fast engine can stand in for: alone, or as the ensemble's member.
-RETRAINABLE = ("linear-v3", "ensemble-v3")
+RETRAINABLE = ("linear-v3", "ensemble-v4", "ensemble-v3")
 RETRAINED_MEMBER = "linear-v3"
 ENGINES: dict[str, Path] = {
+    "ensemble-v4": MODELS_DIR / "sentiment-ensemble-v4.json",
     "ensemble-v3": MODELS_DIR / "sentiment-ensemble-v3.json",
     "mini-bert-v3": MODELS_DIR / "sentiment-mini-bert-v3",
     "linear-v3": MODELS_DIR / "sentiment-linear-v3.npz",

@@ -32,9 +32,10 @@ class OnnxSentiment:
     """An ONNX Runtime session and the model's own tokenizer (``tokenizer.json``)."""
 
     def __init__(self, session: Any, tokenizer: Any, columns: list[int], name: str,
-                 max_length: int = 128, batch_size: int = 16):
+                 max_length: int = 128, batch_size: int = 16, pad_id: int = 0):
         self.session = session
-        self.tokenizer = tokenizer
+        self.tokenizer = tokenizer  # truncating, not padding: score() pads each batch itself
+        self.pad_id = pad_id
         self.columns = columns
         self.name = name
         self.max_length = max_length
@@ -69,8 +70,9 @@ class OnnxSentiment:
             raise ConfigError(f"cannot load sentiment model {directory}: {first[:300]}") from None
         max_length = min(128, int(config.get("max_position_embeddings", 128)))
         tokenizer.enable_truncation(max_length)
-        tokenizer.enable_padding(pad_id=int(config.get("pad_token_id") or 0))
-        return cls(session, tokenizer, map_labels(id2label), str(directory), max_length=max_length)
+        tokenizer.no_padding()
+        return cls(session, tokenizer, map_labels(id2label), str(directory), max_length=max_length,
+                   pad_id=int(config.get("pad_token_id") or 0))
 
     def proba(
         self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None
@@ -79,12 +81,17 @@ class OnnxSentiment:
         import numpy as np
 
         def score(batch: list[str]) -> FloatArray:
-            encoded = self.tokenizer.encode_batch([t[: self.max_length * 16] for t in batch])
-            feed = {
-                "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
-            }
+            # One text at a time: encode_batch would start the tokenizers library's own thread pool
+            # (about twice the CPU for the same ids, and threads a worker process must not have).
+            encoded = [self.tokenizer.encode(t[: self.max_length * 16]) for t in batch]
+            width = max(len(e.ids) for e in encoded)
+            feed = {name: np.zeros((len(batch), width), dtype=np.int64)
+                    for name in ("input_ids", "attention_mask", "token_type_ids")}
+            feed["input_ids"].fill(self.pad_id)
+            for row, e in enumerate(encoded):  # padded on the right, as the tokenizer pads
+                feed["input_ids"][row, : len(e.ids)] = e.ids
+                feed["attention_mask"][row, : len(e.ids)] = e.attention_mask
+                feed["token_type_ids"][row, : len(e.ids)] = e.type_ids
             logits = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
             return softmax(np.asarray(logits, dtype=np.float64))
 

@@ -11,7 +11,7 @@ Steps (each reported through ``progress``):
    recipe (binary word 1–3-grams with negation marks, char_wb 1–5-grams, logistic regression
    C=3) over the shipped model's vocabulary, starting from its weights (so the fit converges in
    a fraction of the time a fresh one takes); the shipped temperature is kept;
-3. the engine enrichment would run with it (``ensemble-v3`` with the refitted member, or
+3. the engine enrichment would run with it (the ensemble with the refitted member, or
    ``linear-v3`` alone, as configured) and the engine it runs now are scored on the held-out
    corrections and on the shipped Wisesight test split;
 4. the new version is kept, and made active, only when it is not worse on either: held-out
@@ -40,7 +40,7 @@ import numpy as np
 from enrich.evaluate import metrics
 from enrich.normalize import normalize
 from enrich.model_versions import INFO_FILE, SHIPPED
-from enrich.sentiment import RETRAINABLE, get_model, load_trained, local_engine
+from enrich.sentiment import DEFAULT_ENGINE, RETRAINABLE, get_model, load_trained, local_engine
 from enrich.sentiment.versions import VERSIONS
 from enrich.sentiment.common import SentimentEngine
 from enrich.tokenize import tokenize
@@ -141,7 +141,7 @@ def fit_linear(norm: list[str], tok: list[list[str]], labels: list[str], weights
 def retrain(
     corrections: Sequence[Example],
     data_dir: Path,
-    engine: str = "ensemble-v3",
+    engine: str = DEFAULT_ENGINE,
     *,
     weight: float = DEFAULT_WEIGHT,
     holdout: float = DEFAULT_HOLDOUT,
@@ -149,12 +149,15 @@ def retrain(
     base: Sequence[tuple[str, str]] | None = None,
     test: Sequence[tuple[str, str]] | None = None,
     current: SentimentEngine | None = None,
+    also: tuple[Sequence[str], Sequence[str]] | None = None,
     progress: Callable[[str], None] = lambda msg: None,
 ) -> TrainReport:
     """Refit, check and (when not worse) keep and activate a new version in ``data_dir``.
 
     ``base`` and ``test`` replace the shipped training (train + valid) and test rows, and
-    ``current`` the engine to beat (default: what enrichment runs now), for simulations and tests."""
+    ``current`` the engine to beat (default: what enrichment runs now), for simulations and tests.
+    ``also`` (texts, gold labels) is one more set both engines are scored on, under ``"also"`` in
+    the report's scores, whether or not the new one is kept; it does not enter the decision."""
     t0 = time.perf_counter()
     if engine not in RETRAINABLE:
         raise InputError(f"sadap train refits {' or '.join(RETRAINABLE)}; the configured engine is {engine!r}")
@@ -194,6 +197,8 @@ def retrain(
     scores: dict[str, dict[str, dict[str, float]]] = {}
     for name, eng in (("current", current), ("new", candidate)):
         scores[name] = {"held_out": score(eng, check_texts, check_gold), "test": score(eng, test_texts, test_gold)}
+        if also is not None:
+            scores[name]["also"] = score(eng, also[0], also[1])
         progress(f"{name}: held-out corrections accuracy {scores[name]['held_out']['accuracy']:.3f} · "
                  f"Wisesight test accuracy {scores[name]['test']['accuracy']:.3f}, "
                  f"macro-F1 {scores[name]['test']['macro_f1']:.3f}")
