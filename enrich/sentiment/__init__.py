@@ -3,7 +3,7 @@
 Engines, picked with ``enrich.sentiment_model``:
 
 * ``ensemble-v4`` (default): ``linear-v3`` and ``mini-bert-v3`` combined (:mod:`.ensemble`), the
-  transformer asked only where ``linear-v3`` is less than 55 % sure;
+  transformer asked only where ``linear-v3`` is less than 65 % sure;
 * ``ensemble-v3``: the same combination with the gate at 75 % (the default before; slower);
 * ``mini-bert-v3``: the shipped Thai transformer alone (a ``transformers`` model, run from its
   int8 ONNX export by ONNX Runtime; :mod:`.onnx_model`);

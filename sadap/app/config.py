@@ -136,7 +136,7 @@ class EnrichConfig(Strict):
     sentiment_model: str = Field(
         "ensemble-v4",
         description="Sentiment engine: `ensemble-v4` (shipped default: `linear-v3` and the Thai transformer "
-        "combined, the transformer asked where `linear-v3` is less than 55 % sure), `ensemble-v3` (the same "
+        "combined, the transformer asked where `linear-v3` is less than 65 % sure), `ensemble-v3` (the same "
         "with the transformer asked below 75 %: slower, the default before), `mini-bert-v3` (the shipped transformer alone), "
         "`linear-v3` (fast classical model, for very high volume), `linear-v1` (an earlier one), or "
         "`transformers:<model directory or hub id>` for any Hugging Face sequence-classification model "
