@@ -144,23 +144,15 @@ def test_processes_starting_together_share_one_key(tmp_path, monkeypatch, which)
     """Workers started at once on a fresh data folder (a distributed crawl's first run) must all
     use the one key that lands first: none may fail on the file another just made, read it
     half-written, or keep a key of its own."""
-    import multiprocessing
+    from racing import released_together
 
     monkeypatch.delenv("SADAP_PSEUDONYM_KEY", raising=False)
     monkeypatch.delenv("SADAP_SESSION_SECRET", raising=False)
-    ctx = multiprocessing.get_context("fork")
     for round_ in range(5):
         data = tmp_path / f"data{round_}"
         data.mkdir()
-        start, out = ctx.Event(), ctx.Queue()
-        procs = [ctx.Process(target=_key_when_released, args=(str(data), which, start, out)) for _ in range(8)]
-        for p in procs:
-            p.start()
-        start.set()
-        keys = [out.get(timeout=30) for _ in procs]
-        for p in procs:
-            p.join(timeout=30)
-        assert all(p.exitcode == 0 for p in procs)
+        keys, exit_codes = released_together(_key_when_released, (str(data), which), 8, timeout=30)
+        assert all(code == 0 for code in exit_codes)
         name = "pseudonym.key" if which == "pseudonym_key" else "session.key"
         assert len(set(keys)) == 1 and len(keys[0]) == 64 and keys[0] == (data / name).read_bytes()
         assert sorted(f.name for f in data.iterdir()) == [name]  # no draft left behind

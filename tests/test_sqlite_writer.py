@@ -213,17 +213,9 @@ def _open_when_released(path: str, start, out) -> None:  # a racing process
 def test_processes_opening_a_new_store_together_all_open_it(tmp_path) -> None:
     """Workers starting together on a fresh data folder open one new SQLite file at once; SQLite
     can answer "database is locked" at once (no busy wait) while the file turns to WAL."""
-    import multiprocessing
+    from racing import released_together
 
-    ctx = multiprocessing.get_context("fork")
     for round_ in range(15):
         path = tmp_path / f"s{round_}.db"
-        start, out = ctx.Event(), ctx.Queue()
-        procs = [ctx.Process(target=_open_when_released, args=(str(path), start, out)) for _ in range(4)]
-        for p in procs:
-            p.start()
-        start.set()
-        results = [out.get(timeout=60) for _ in procs]
-        for p in procs:
-            p.join(timeout=60)
+        results, _ = released_together(_open_when_released, (str(path),), 4, timeout=60)
         assert results == ["ok"] * 4, results

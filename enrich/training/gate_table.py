@@ -58,10 +58,16 @@ def past_gate_shares(texts: list[str], gates: tuple[float, ...]) -> dict[float, 
     return {g: float((sure < g).mean()) for g in gates}
 
 
-def table(engine: str, gates: tuple[float, ...], reps: int) -> list[dict[str, Any]]:
+def gated(engine: str) -> EnsembleSentiment:
+    """The loaded ``engine``, which must be an ensemble with a gate."""
     model = get_model(engine)
     if not isinstance(model, EnsembleSentiment) or model.gate is None:
         raise SystemExit(f"{engine} is not a gated ensemble")
+    return model
+
+
+def table(engine: str, gates: tuple[float, ...], reps: int) -> list[dict[str, Any]]:
+    model = gated(engine)
     own = model.gate
     train = [t for t, _ in read_shipped("train")]
     test = [{"text": t, "label": lab} for t, lab in read_shipped("test")]
@@ -130,8 +136,8 @@ def main() -> None:
     print("gate | past gate: train | test | CPU ms a test message | test accuracy | macro-F1 "
           "| q F1 | dev accuracy | macro-F1 | q F1", flush=True)
     rows = table(args.engine, tuple(args.gates), args.reps)
-    own = get_model(args.engine).gate  # type: ignore[attr-defined]
-    if any(r["gate"] == own for r in rows):
+    own = gated(args.engine).gate
+    if own is not None and any(r["gate"] == own for r in rows):
         print(f"lowest gate down to which every gate is within {TOLERANCE} of {own}'s figures or better: "
               f"{choose(rows, own)}")
     if args.json:
