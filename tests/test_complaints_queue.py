@@ -287,7 +287,7 @@ def test_sync_runs_at_most_once_per_interval(tmp_path):
         assert complaints.SyncEvery(timedelta(0))(s, NOW) is True and len(s.list_cases()) == before + 3
 
         class Broken:
-            def search(self, *a, **kw):
+            def ids(self, *a, **kw):
                 raise RuntimeError("store down")
 
         failing = complaints.SyncEvery(timedelta(minutes=1))

@@ -108,8 +108,9 @@ def test_sqlite_store_made_before_the_join_keys_gets_them_when_opened(tmp_path):
     for case in CASES:
         s.save_case(case)
     s.close()
-    # Turn the file into what schema 7 was: complaint_cases without the three columns.
+    # Turn the file into what schema 7 was: complaint_cases without the three columns (nor case_mentions).
     db = sqlite3.connect(path)
+    db.execute("DROP TABLE case_mentions")
     for column in ("author_id", "thread", "incident_id"):
         db.execute(f"DROP INDEX complaint_cases_{column}")
         db.execute(f"ALTER TABLE complaint_cases DROP COLUMN {column}")
@@ -121,9 +122,10 @@ def test_sqlite_store_made_before_the_join_keys_gets_them_when_opened(tmp_path):
         assert _ids(s.open_cases_joining({"a_1", "a_3"}, incidents={"INC-1"})) == [
             "CASE-0004", "CASE-0007", "CASE-0005", "CASE-0001"]
         assert s.list_cases() == sorted(CASES, key=lambda c: (-c.received_at.timestamp(), c.id))
+        assert _ids(s.cases_holding(["m6", "m2"])) == ["CASE-0006", "CASE-0002"]
         s.close()
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
     assert db.execute("SELECT COUNT(*) FROM complaint_cases WHERE author_id IS NOT NULL").fetchone()[0] == 5
     plan = " ".join(r[3] for r in db.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM complaint_cases WHERE thread IN ('x', 'y') AND state='open'"))
@@ -157,7 +159,7 @@ def test_elasticsearch_index_made_before_the_join_keys_gets_them(request, tmp_pa
         assert _ids(new.open_cases_joining({"a_1", "a_3"}, incidents={"INC-1"})) == [
             "CASE-0004", "CASE-0007", "CASE-0005", "CASE-0001"]
         mapping = next(iter(client.indices.get_mapping(index=index).body.values()))["mappings"]
-        assert mapping["_meta"]["cases_layout"] == 2 and mapping["properties"]["thread"] == {"type": "keyword"}
+        assert mapping["_meta"]["cases_layout"] == 3 and mapping["properties"]["thread"] == {"type": "keyword"}
         new.save_case(_case(9, thread="pantip|4321", hours=7))  # writes with the keys are accepted
         assert _ids(new.open_cases_joining(threads={"pantip|4321"})) == ["CASE-0009", "CASE-0002", "CASE-0003"]
         assert new.list_cases(("open",))[1:] == [c for c in sorted(CASES, key=lambda c: (-c.received_at.timestamp(), c.id))

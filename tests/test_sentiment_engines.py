@@ -342,6 +342,19 @@ def test_the_gate_rule_takes_no_island_below_a_failing_gate():
     assert choose([row(0.7, 0.7), row(0.75, 0.8)], 0.75) == 0.75
 
 
+@pytest.mark.parametrize(("engine", "line"), [
+    ("nope", "--engine: unknown sentiment engine 'nope'; available engines: ensemble-v3, ensemble-v4,"),
+    ("linear-v3", "linear-v3 is not a gated ensemble"),
+])
+def test_the_gate_table_refuses_an_engine_without_a_gate_in_one_line(engine, line):
+    from enrich.training.gate_table import gated
+
+    with pytest.raises(SystemExit) as exc:
+        gated(engine)
+    assert str(exc.value).startswith(line) and "\n" not in str(exc.value)
+    assert gated("ensemble-v4").gate == 0.65
+
+
 def test_a_transformers_engine_without_the_extra_fails_at_start_up_with_one_line(tmp_path, monkeypatch):
     # As on a default install: the module the engine needs cannot be found.
     monkeypatch.setattr(sentiment, "TRANSFORMERS_EXTRA_MODULES", ("torch", "sadap_no_such_module"))

@@ -37,6 +37,7 @@ from enrich.sentiment.ensemble import EnsembleSentiment
 from enrich.tokenize import tokenize
 from enrich.training.retrain import read_shipped
 from enrich.voc_eval import check_enrich_row, evaluate_enrich, read_jsonl
+from sadap.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_DATA = (
@@ -59,8 +60,11 @@ def past_gate_shares(texts: list[str], gates: tuple[float, ...]) -> dict[float, 
 
 
 def gated(engine: str) -> EnsembleSentiment:
-    """The loaded ``engine``, which must be an ensemble with a gate."""
-    model = get_model(engine)
+    """The loaded ``engine``, which must be an ensemble with a gate (else one line and exit)."""
+    try:
+        model = get_model(engine)
+    except ConfigError as err:
+        raise SystemExit(f"--engine: {err}") from None
     if not isinstance(model, EnsembleSentiment) or model.gate is None:
         raise SystemExit(f"{engine} is not a gated ensemble")
     return model
@@ -133,6 +137,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     set_threads(1)
+    gated(args.engine)  # one line and exit before the table's header when it is not a gated ensemble
     print("gate | past gate: train | test | CPU ms a test message | test accuracy | macro-F1 "
           "| q F1 | dev accuracy | macro-F1 | q F1", flush=True)
     rows = table(args.engine, tuple(args.gates), args.reps)

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -91,25 +91,27 @@ def _add(case: ComplaintCase, m: Mention, at: datetime, why: str) -> None:
 def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None, *, fresh: bool = False) -> list[ComplaintCase]:
     """Put complaint mentions that are in no case yet into one: an open case with the same
     author, thread or incident takes them; else each starts a case. Returns the cases changed.
-    ``fresh``: the mentions were just stored (at ingest), so no case can hold them yet and only
-    the open cases sharing an author, thread or incident with them, and open incidents, are read
-    (the same cases result as from reading every open case: a case sharing none of them cannot
-    take any of these mentions, and the cases read keep their order)."""
+    Only the cases holding these mentions and the open cases sharing an author, thread or
+    incident with them are read (the same cases result as from reading every case: a case
+    sharing none of them cannot take any of these mentions, and the cases read keep their
+    order), so the cost stays flat as cases pile up. ``fresh``: the mentions were just stored
+    (at ingest), so no case can hold them yet (the store is not asked) and only open incidents
+    count (a catch-up also counts resolved ones)."""
     at = at or now_utc()
     complaints = sorted((m for m in mentions if m.complaint.is_complaint and m.duplicate_of is None),
                         key=lambda m: (m.published_at, m.id))
+    if complaints and not fresh:
+        held = store.held_mentions(m.id for m in complaints)
+        complaints = [m for m in complaints if m.id not in held]
     if not complaints:
         return []
     incident_of = _incident_of(store, ("open", "acknowledged") if fresh else ("open", "acknowledged", "resolved"))
-    if fresh:  # only the open cases these complaints can join (an ingest's cost stays flat as cases pile up)
-        cases = store.open_cases_joining(
-            {m.author_id for m in complaints if m.author_id and m.source_kind not in NEWS_SOURCE_KINDS},
-            {t for m in complaints if (t := thread_key(m.source_name, m.extras))},
-            {incident_of[m.id] for m in complaints if m.id in incident_of})
-    else:
-        cases = store.list_cases()
-    taken = set() if fresh else {mid for c in cases for mid in c.mention_ids}
-    open_cases = _OpenCases([c for c in cases if c.state == "open"])
+    cases = store.open_cases_joining(
+        {m.author_id for m in complaints if m.author_id and m.source_kind not in NEWS_SOURCE_KINDS},
+        {t for m in complaints if (t := thread_key(m.source_name, m.extras))},
+        {incident_of[m.id] for m in complaints if m.id in incident_of})
+    taken: set[str] = set()  # a mention given twice goes into one case
+    open_cases = _OpenCases(cases)
     changed: dict[str, ComplaintCase] = {}
     known = {c.id for c in cases}  # ids a new case must not take in this call
     created: set[str] = set()
@@ -150,11 +152,15 @@ def sync(store: Store, now: datetime | None = None, window: timedelta = SYNC_WIN
     """Bring cases up to date with what is stored: complaints in the window not in a case yet,
     and open cases' incidents. Returns how many cases changed."""
     now = now or now_utc()
-    found = store.search(MentionFilter(complaint=True, since=now - window, include_duplicates=False), 5000)
+    window_filter = MentionFilter(complaint=True, since=now - window, include_duplicates=False)
+    ids = store.ids(window_filter, 5000)
+    held = store.held_mentions(ids)  # most are in a case already: read only the others
+    new = tuple(i for i in ids if i not in held)
+    found = store.search(replace(window_filter, ids=new), len(new)) if new else []
     changed = {c.id for c in assign(store, found, now)}
     incident_of = _incident_of(store)
-    for case in store.list_cases(("open",)):
-        if case.incident_id is None:
+    for case in store.cases_holding(incident_of):  # not every case: those holding an incident's mentions
+        if case.state == "open" and case.incident_id is None:
             inc = next((incident_of[i] for i in case.mention_ids if i in incident_of), None)
             if inc:
                 case.incident_id = inc
@@ -209,7 +215,7 @@ def link(store: Store, case_id: str, mention_id: str, actor: str, at: datetime |
         raise InputError(f"no mention {mention_id!r}")
     if mention_id in case.mention_ids:
         return case
-    for other in store.list_cases():
+    for other in store.cases_holding([mention_id]):
         if other.id != case.id and mention_id in other.mention_ids:
             other.mention_ids.remove(mention_id)
             other.events.append(CaseEvent(at=at, kind="unlinked", actor=actor, text=f"ย้ายไป {case.id}",

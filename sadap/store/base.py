@@ -951,6 +951,22 @@ class Store(ABC):
         return [c for c in self.list_cases(("open",))
                 if {("a", c.author_id), ("t", c.thread), ("i", c.incident_id)} & wanted]
 
+    def cases_holding(self, mention_ids: Iterable[str]) -> list[ComplaintCase]:
+        """The cases (in any state) holding any of ``mention_ids``, in :meth:`list_cases` order:
+        which complaints are in a case already, and which case holds a mention, without reading
+        every case (sadap/app/complaints.py). This default filters :meth:`list_cases`; the
+        backends ask an index instead (SQLite's ``case_mentions`` table, Elasticsearch's
+        ``mention_ids`` field)."""
+        wanted = set(mention_ids)
+        return [c for c in self.list_cases() if wanted.intersection(c.mention_ids)] if wanted else []
+
+    def held_mentions(self, mention_ids: Iterable[str]) -> set[str]:
+        """Those of ``mention_ids`` that a case holds: which complaints are in a case already,
+        without reading the cases themselves. This default reads :meth:`cases_holding`; the
+        backends read only the cases' mention ids."""
+        wanted = set(mention_ids)
+        return {m for c in self.cases_holding(wanted) for m in c.mention_ids if m in wanted}
+
     # -- incidents -------------------------------------------------------
     def add_incident(self, incident: Incident) -> bool:
         """Insert a new incident unless one with its id is stored already (then nothing is

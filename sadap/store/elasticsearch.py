@@ -34,7 +34,7 @@ from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
 from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
-from sadap.store.es_mappings import CASE_KEYS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
+from sadap.store.es_mappings import CASE_FIELDS, CASE_KEYS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
 from sadap.store.es_seen import SeenTerms
 from sadap.store.es_spool import Spool
 from sadap.store.query import Query
@@ -1247,7 +1247,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
     def _case_source(case: ComplaintCase) -> Json:
         return {"id": case.id, "state": case.state, "received_at": _iso_ms(case.received_at),
                 "author_id": case.author_id, "thread": case.thread, "incident_id": case.incident_id,
-                "doc": case.model_dump_json()}
+                "mention_ids": case.mention_ids, "doc": case.model_dump_json()}
 
     def save_case(self, case: ComplaintCase) -> None:
         self._ensure_cases()
@@ -1301,9 +1301,28 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         hits = self._scan(self.names.complaint_cases, query, [{"received_at": "desc"}, {"id": "asc"}], ["doc"])
         return [ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits]
 
+    def _holding(self, ids: list[str], fields: list[str]) -> list[Json]:
+        """``fields`` of the cases holding any of ``ids`` (sorted, not empty), in list_cases' order."""
+        self._ensure_cases()
+        # terms takes up to 65,536 values (index.max_terms_count): a sync asks for up to 5,000
+        should = [{"terms": {"mention_ids": ids[i:i + 10_000]}} for i in range(0, len(ids), 10_000)]
+        query = {"bool": {"should": should, "minimum_should_match": 1}}
+        return [h["_source"] for h in self._scan(self.names.complaint_cases, query,
+                                                 [{"received_at": "desc"}, {"id": "asc"}], fields)]
+
+    def cases_holding(self, mention_ids: Iterable[str]) -> list[ComplaintCase]:
+        ids = sorted(set(mention_ids))
+        return [ComplaintCase.model_validate_json(src["doc"]) for src in self._holding(ids, ["doc"])] if ids else []
+
+    def held_mentions(self, mention_ids: Iterable[str]) -> set[str]:
+        ids = sorted(set(mention_ids))
+        wanted = set(ids)
+        return {m for src in self._holding(ids, ["mention_ids"]) for m in src.get("mention_ids") or () if m in wanted} \
+            if ids else set()
+
     def _ensure_cases(self) -> None:
         """The complaint-cases index is of this version's layout (es_mappings.CASES_LAYOUT): one
-        made before the join keys gets them here, once, by the first process to look."""
+        made before the join keys or mention_ids gets them here, once, by the first process to look."""
         if self._cases_ready:
             return
         self._ensure_ready()
@@ -1319,13 +1338,13 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
             self._cases_ready = True
 
     def _upgrade_cases(self, index: str, layout: int) -> None:
-        """Add the join keys to an older complaint-cases index: the fields (an additive change),
-        then every case indexed again with its keys (a case saved meanwhile by another process
-        already has them and is left alone), then the layout mark."""
+        """Add the join keys and ``mention_ids`` to an older complaint-cases index: the fields (an
+        additive change), then every case indexed again with them (a case saved meanwhile by
+        another process already has them and is left alone), then the layout mark."""
         from elasticsearch import helpers
 
         props = STATE_PROPERTIES["complaint_cases"]
-        self._call(self.client.indices.put_mapping, index=index, properties={k: props[k] for k in CASE_KEYS})
+        self._call(self.client.indices.put_mapping, index=index, properties={k: props[k] for k in CASE_FIELDS})
         actions = []
         for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], True, seq_no=True):
             src = h["_source"]
@@ -1333,7 +1352,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
                 data = json.loads(src.get("doc") or "{}")
             except ValueError:
                 continue
-            src.update({k: data.get(k) for k in CASE_KEYS})
+            src.update({k: data.get(k) for k in CASE_FIELDS})
             actions.append({"_op_type": "index", "_index": h["_index"], "_id": h["_id"], "_source": src,
                             "if_seq_no": h["_seq_no"], "if_primary_term": h["_primary_term"]})
         if actions:
@@ -1560,7 +1579,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         counts["events"] = self._rewrite_docs(self.names.incident_events, lambda d: scrub_ids(d.get("data"), gone))
         counts["alerts"] = self._rewrite_docs(self.names.alerts, lambda d: scrub_ids(d, gone))
         self._ensure_cases()
-        self._rewrite_docs(self.names.complaint_cases, lambda d: scrub_case(d, gone), CASE_KEYS)
+        self._rewrite_docs(self.names.complaint_cases, lambda d: scrub_case(d, gone), CASE_FIELDS)
         return counts
 
     def _referenced_ids(self) -> set[str]:

@@ -28,9 +28,10 @@ from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 8  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic;
+SCHEMA_VERSION = 9  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic;
 # 6: mention_hours (the rules' hourly rollup); 7: seen_terms (new_term's seen-terms table);
-# 8: complaint_cases.author_id/thread/incident_id (what joins a complaint to an open case, indexed)
+# 8: complaint_cases.author_id/thread/incident_id (what joins a complaint to an open case, indexed);
+# 9: case_mentions (which case holds a mention)
 DAY = 86400
 #: A complaint case's join keys, kept as indexed columns beside its document (schema 8).
 _CASE_KEYS = ("author_id", "thread", "incident_id")
@@ -244,6 +245,14 @@ CREATE TABLE IF NOT EXISTS complaint_cases (
     incident_id TEXT
 );
 CREATE INDEX IF NOT EXISTS complaint_cases_state ON complaint_cases(state, received_at);
+-- Which case holds each mention: copies of the cases' mention_ids, kept with every case write
+-- (Store.cases_holding), so that nothing reads every case to find one mention's (schema 9).
+CREATE TABLE IF NOT EXISTS case_mentions (
+    mention_id TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    PRIMARY KEY (mention_id, case_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS case_mentions_case ON case_mentions(case_id);
 -- What was shared with each partner, when, how and up to when (an audit; ids only).
 CREATE TABLE IF NOT EXISTS shares (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -540,6 +549,9 @@ class SQLiteStore(Store):
                 db.execute("UPDATE complaint_cases SET " + ", ".join(f"{c} = json_extract(doc, '$.{c}')" for c in _CASE_KEYS))
             for column in _CASE_KEYS:
                 db.execute(f"CREATE INDEX IF NOT EXISTS complaint_cases_{column} ON complaint_cases({column}, state)")
+            if version < 9:  # schema 9: which case holds each mention, from the case documents
+                db.execute("INSERT OR IGNORE INTO case_mentions (mention_id, case_id) SELECT j.value, c.id "
+                           "FROM complaint_cases c, json_each(c.doc, '$.mention_ids') j")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
@@ -584,7 +596,6 @@ class SQLiteStore(Store):
             ("language", flt.languages),
             ("id", flt.ids),
             ("author_id", flt.author_ids),
-            ("id", flt.ids),
         ):
             if values:
                 plus = "+" if column == "language" and not ordered else ""
@@ -1451,14 +1462,25 @@ class SQLiteStore(Store):
         return (case.id, case.state, _ts(case.received_at), case.model_dump_json(), case.author_id, case.thread,
                 case.incident_id)
 
+    def _hold(self, case_id: str, mention_ids: Iterable[str]) -> None:
+        """Set the case_mentions rows of one case (inside the caller's transaction)."""
+        self._db.execute("DELETE FROM case_mentions WHERE case_id=?", (case_id,))
+        self._db.executemany("INSERT OR IGNORE INTO case_mentions (mention_id, case_id) VALUES (?,?)",
+                             [(m, case_id) for m in mention_ids])
+
     def save_case(self, case: ComplaintCase) -> None:
-        self._query(self._CASE_INSERT + "UPDATE SET state=excluded.state, received_at=excluded.received_at, "
-                    "doc=excluded.doc, author_id=excluded.author_id, thread=excluded.thread, "
-                    "incident_id=excluded.incident_id", self._case_row(case))
+        with self._immediate():
+            self._db.execute(self._CASE_INSERT + "UPDATE SET state=excluded.state, received_at=excluded.received_at, "
+                             "doc=excluded.doc, author_id=excluded.author_id, thread=excluded.thread, "
+                             "incident_id=excluded.incident_id", self._case_row(case))
+            self._hold(case.id, case.mention_ids)
 
     def add_case(self, case: ComplaintCase) -> bool:
-        with self._lock:
-            return self._db.execute(self._CASE_INSERT + "NOTHING", self._case_row(case)).rowcount == 1
+        with self._immediate():
+            added = self._db.execute(self._CASE_INSERT + "NOTHING", self._case_row(case)).rowcount == 1
+            if added:
+                self._hold(case.id, case.mention_ids)
+            return added
 
     def get_case(self, case_id: str) -> ComplaintCase | None:
         rows = self._query("SELECT doc FROM complaint_cases WHERE id=?", (case_id,))
@@ -1493,8 +1515,26 @@ class SQLiteStore(Store):
                 rows = self._query(f"SELECT id, received_at, doc FROM complaint_cases WHERE {column} IN "
                                    f"({','.join('?' * len(chunk))}) AND state='open'", chunk)
                 found.update((case_id, (received, doc)) for case_id, received, doc in rows)
-        ordered = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))  # list_cases' order
-        return [ComplaintCase.model_validate_json(doc) for _, (_, doc) in ordered]
+        return _in_list_order(found)
+
+    def held_mentions(self, mention_ids: Iterable[str]) -> set[str]:
+        ids = sorted(set(mention_ids))
+        held: set[str] = set()
+        for i in range(0, len(ids), 500):  # SQLite's limit on parameters
+            chunk = ids[i:i + 500]
+            held.update(r[0] for r in self._query(
+                f"SELECT DISTINCT mention_id FROM case_mentions WHERE mention_id IN ({','.join('?' * len(chunk))})", chunk))
+        return held
+
+    def cases_holding(self, mention_ids: Iterable[str]) -> list[ComplaintCase]:
+        found: dict[str, tuple[float, str]] = {}  # case id → received_at, doc
+        ids = sorted(set(mention_ids))
+        for i in range(0, len(ids), 500):  # SQLite's limit on parameters
+            chunk = ids[i:i + 500]
+            rows = self._query("SELECT id, received_at, doc FROM complaint_cases WHERE id IN (SELECT case_id FROM "
+                               f"case_mentions WHERE mention_id IN ({','.join('?' * len(chunk))}))", chunk)
+            found.update((case_id, (received, doc)) for case_id, received, doc in rows)
+        return _in_list_order(found)
 
     # -- incidents ------------------------------------------------------------------
     def add_incident(self, incident: Incident) -> bool:
@@ -1668,6 +1708,7 @@ class SQLiteStore(Store):
                     if scrub_case(data, gone):
                         db.execute("UPDATE complaint_cases SET doc=?, author_id=?, thread=? WHERE id=?",
                                    (json.dumps(data, ensure_ascii=False), data.get("author_id"), data.get("thread"), row_id))
+                        self._hold(row_id, data.get("mention_ids") or [])
                 for row_id, doc in db.execute("SELECT id, doc FROM alerts").fetchall():
                     data = json.loads(doc)
                     if scrub_ids(data, gone):
@@ -1736,6 +1777,12 @@ def scrub_ids(data: object, gone: set[str]) -> bool:
         data["mention_id"] = None
         changed = True
     return changed
+
+
+def _in_list_order(found: dict[str, tuple[float, str]]) -> list[ComplaintCase]:
+    """Cases found by id (their received_at and document) in list_cases' order: latest received first, then id."""
+    ordered = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))
+    return [ComplaintCase.model_validate_json(doc) for _, (_, doc) in ordered]
 
 
 def scrub_case(data: dict[str, Any], gone: set[str]) -> bool:
