@@ -95,7 +95,20 @@ def test_sqlite_store_made_before_case_mentions_fills_it_when_opened(tmp_path):
         s.close()
     db = sqlite3.connect(path)
     assert db.execute("SELECT COUNT(*) FROM case_mentions").fetchone()[0] == 16
+    # A process of the version before opens it (marks it 8 again) and moves m1x to CASE-0002 in
+    # the documents alone; the next open of this version reads the table afresh from them.
+    docs = dict(db.execute("SELECT id, doc FROM complaint_cases WHERE id IN ('CASE-0001', 'CASE-0002')").fetchall())
+    one, two = (ComplaintCase.model_validate_json(docs[i]) for i in ("CASE-0001", "CASE-0002"))
+    one.mention_ids.remove("m1x")
+    two.mention_ids.append("m1x")
+    for case in (one, two):
+        db.execute("UPDATE complaint_cases SET doc=? WHERE id=?", (case.model_dump_json(), case.id))
+    db.execute("PRAGMA user_version=8")
+    db.commit()
     db.close()
+    s = SQLiteStore(path)
+    assert _ids(s.cases_holding(["m1x"])) == ["CASE-0002"] and s.held_mentions(["m1x", "m1"]) == {"m1x", "m1"}
+    s.close()
 
 
 @pytest.mark.es

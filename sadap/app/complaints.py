@@ -16,7 +16,7 @@ from sadap.core.complaint_case import CASE_SLA, CLOSE_REASONS, CaseEvent, Compla
 from sadap.core.errors import InputError
 from sadap.core.mention import Mention
 from sadap.core.timeutil import now_utc
-from sadap.store import NEWS_SOURCE_KINDS, CaseKey, MentionFilter, Store
+from sadap.store import NEWS_SOURCE_KINDS, CaseKey, MentionFilter, Store, case_first_responses
 
 log = logging.getLogger(__name__)
 #: How far back `sync` looks for complaint mentions not yet in a case.
@@ -305,7 +305,7 @@ def timeline(store: Store, case: ComplaintCase, limit: int = 200) -> list[dict[s
 
 
 def first_response(store: Store, case: ComplaintCase) -> datetime | None:
-    return first_responses(store, [case]).get(case.id)
+    return case_first_responses(store, [case]).get(case.id)
 
 
 def recovery_playbook(store: Store, case: ComplaintCase, playbooks: dict[str, Any]) -> Any:
@@ -326,22 +326,6 @@ def case_view(store: Store, case: ComplaintCase, playbooks: dict[str, Any], now:
     done = {int(e.data.get("step", -1)) for e in case.events if e.kind == "recovery_step"}
     return {"case": case, "clock": clock(case, first, now, sla), "timeline": timeline(store, case),
             "playbook": playbook, "steps_done": done}
-
-
-def first_responses(store: Store, cases: Sequence[ComplaintCase | CaseKey]) -> dict[str, datetime]:
-    """Each case's first response (the earliest response logged to any of its mentions), for
-    many cases in one store call: the cases without a response are not in the result."""
-    owners: dict[str, list[str]] = {}  # mention id → the cases holding it
-    for case in cases:
-        for mid in case.mention_ids:
-            owners.setdefault(mid, []).append(case.id)
-    first: dict[str, datetime] = {}
-    for r in store.responses_for(list(owners)) if owners else ():
-        at = datetime.fromisoformat(r["at"])
-        for case_id in owners.get(r["mention_id"], ()):
-            if case_id not in first or at < first[case_id]:
-                first[case_id] = at
-    return first
 
 
 #: Rows on one page of the complaint queue.
@@ -365,13 +349,11 @@ def queue_page(store: Store, now: datetime | None = None, days: int = 7, sla: ti
                page: int = 1, per_page: int = PAGE_SIZE) -> QueuePage:
     """One page of the queue: cases received in the last ``days`` days or still open, closed last,
     unanswered first, by due time (the order is over every case of the queue). Reads only the
-    cases of the queue (their keys: :meth:`Store.queue_case_keys`), their first responses in one
-    store call, and the whole case and head mention of the page's rows only. A page past the
-    last gives the last."""
+    cases of the queue (their keys and first responses: :meth:`Store.queue_case_keys`), and the
+    whole case and head mention of the page's rows only. A page past the last gives the last."""
     now = now or now_utc()
     keys = store.queue_case_keys(now - timedelta(days=days))
-    firsts = first_responses(store, keys)
-    clocks = [(key, clock(key, firsts.get(key.id), now, sla)) for key in keys]
+    clocks = [(key, clock(key, key.first_response, now, sla)) for key in keys]
 
     def order(row: tuple[CaseKey, dict[str, Any]]) -> tuple[bool, bool, datetime]:
         key, ticking = row

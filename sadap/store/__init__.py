@@ -15,10 +15,11 @@ from sadap.store.base import (
     Store,
     StoreSource,
     UpsertResult,
+    case_first_responses,
 )
 from sadap.store.sqlite import SQLiteStore
 
-__all__ = ["GROUP_FIELDS", "CaseKey", "NEWS_SOURCE_KINDS", "RULE_GROUP_FIELDS", "Delivery", "Fingerprint", "MentionFilter", "ResponseRow", "Store", "UpsertResult", "open_store"]
+__all__ = ["GROUP_FIELDS", "CaseKey", "NEWS_SOURCE_KINDS", "RULE_GROUP_FIELDS", "Delivery", "Fingerprint", "MentionFilter", "ResponseRow", "Store", "UpsertResult", "case_first_responses", "open_store"]
 
 
 def open_store(config: StoreSource) -> Store:

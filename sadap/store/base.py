@@ -490,12 +490,13 @@ class Fingerprint:
 @dataclass(frozen=True)
 class CaseKey:
     """What the complaint queue orders a case by and counts, without the case's whole document
-    (its events and all): :meth:`Store.queue_case_keys`."""
+    (its events and all): :meth:`Store.queue_case_keys`. ``first_response``: the earliest
+    response logged to any of its mentions (:func:`case_first_responses`), None before one."""
 
     id: str
     state: str
     received_at: datetime
-    mention_ids: tuple[str, ...]
+    first_response: datetime | None
 
 
 class Store(ABC):
@@ -937,8 +938,11 @@ class Store(ABC):
     def queue_case_keys(self, received_since: datetime) -> list[CaseKey]:
         """:meth:`queue_cases` as :class:`CaseKey` (the same cases, in the same order): all the
         queue needs of every case; it reads whole cases only for the rows it shows. This default
-        derives them from :meth:`queue_cases`; SQLite reads the fields alone."""
-        return [CaseKey(c.id, c.state, c.received_at, tuple(c.mention_ids)) for c in self.queue_cases(received_since)]
+        derives them from :meth:`queue_cases` and :func:`case_first_responses`; SQLite asks for
+        the fields and each case's earliest response in one query."""
+        cases = self.queue_cases(received_since)
+        first = case_first_responses(self, cases)
+        return [CaseKey(c.id, c.state, c.received_at, first.get(c.id)) for c in cases]
 
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
                            incidents: Iterable[str] = ()) -> list[ComplaintCase]:
@@ -1078,3 +1082,19 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def case_first_responses(store: Store, cases: Sequence[ComplaintCase]) -> dict[str, datetime]:
+    """Each case's first response (the earliest response logged to any of its mentions), for
+    many cases in one store call: the cases without a response are not in the result."""
+    owners: dict[str, list[str]] = {}  # mention id → the cases holding it
+    for case in cases:
+        for mid in case.mention_ids:
+            owners.setdefault(mid, []).append(case.id)
+    first: dict[str, datetime] = {}
+    for r in store.responses_for(list(owners)) if owners else ():
+        at = datetime.fromisoformat(r["at"])
+        for case_id in owners.get(r["mention_id"], ()):
+            if case_id not in first or at < first[case_id]:
+                first[case_id] = at
+    return first

@@ -549,7 +549,9 @@ class SQLiteStore(Store):
                 db.execute("UPDATE complaint_cases SET " + ", ".join(f"{c} = json_extract(doc, '$.{c}')" for c in _CASE_KEYS))
             for column in _CASE_KEYS:
                 db.execute(f"CREATE INDEX IF NOT EXISTS complaint_cases_{column} ON complaint_cases({column}, state)")
-            if version < 9:  # schema 9: which case holds each mention, from the case documents
+            if version < 9:  # schema 9: which case holds each mention, from the case documents (afresh:
+                # a process of the version before may have moved mentions since it marked the file 8)
+                db.execute("DELETE FROM case_mentions")
                 db.execute("INSERT OR IGNORE INTO case_mentions (mention_id, case_id) SELECT j.value, c.id "
                            "FROM complaint_cases c, json_each(c.doc, '$.mention_ids') j")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -1498,11 +1500,14 @@ class SQLiteStore(Store):
 
     def queue_case_keys(self, received_since: datetime) -> list[CaseKey]:
         # received_at is stored as a float: the query takes a second more and the exact bound is
-        # applied to the datetimes (a float's rounding cannot drop a case at the boundary)
-        rows = self._query("SELECT id, state, json_extract(doc, '$.received_at'), json_extract(doc, '$.mention_ids') "
-                           "FROM complaint_cases WHERE state != 'closed' OR received_at >= ? ORDER BY received_at DESC, id",
-                           (_ts(received_since) - 1,))
-        keys = (CaseKey(i, state, datetime.fromisoformat(at), tuple(json.loads(ids))) for i, state, at, ids in rows)
+        # applied to the datetimes (a float's rounding cannot drop a case at the boundary). The
+        # first response: the earliest logged to any mention the case holds (case_mentions).
+        rows = self._query("SELECT c.id, c.state, json_extract(c.doc, '$.received_at'), (SELECT MIN(r.at) "
+                           "FROM case_mentions cm JOIN responses r ON r.mention_id = cm.mention_id WHERE cm.case_id = c.id) "
+                           "FROM complaint_cases c WHERE c.state != 'closed' OR c.received_at >= ? "
+                           "ORDER BY c.received_at DESC, c.id", (_ts(received_since) - 1,))
+        keys = (CaseKey(i, state, datetime.fromisoformat(at), None if first is None else _dt(first))
+                for i, state, at, first in rows)
         return [k for k in keys if k.state != "closed" or k.received_at >= received_since]
 
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
