@@ -12,7 +12,9 @@ one untimed load: the first load runs the queue's sync, which later loads within
 and ``--loads`` calls of the queue function alone (CPU, ``time.process_time``: ``queue_page``
 for one page where the checkout has it, else ``queue``), then ``--loads`` calls of the queue's
 catch-up alone (CPU: ``complaints.sync``, which the first page load of each minute runs; every
-complaint is in a case by then, so this is what finding that out costs). Medians are printed, with the page's
+complaint is in a case by then, so this is what finding that out costs), then ``--loads`` builds
+of a stakeholder's page (CPU: ``stakeholders.profile`` for the Bank of Thailand, named by one
+complaint in 100, so in 1 % of the open cases). Medians are printed, with the page's
 size in bytes and how many rows it shows. ``--against CHECKOUT`` runs another checkout (with its
 ``.venv``) on the same data, taking turns.
 """
@@ -58,10 +60,12 @@ def child(n_cases: int, loads: int, data: Path) -> dict[str, object]:
     from starlette.testclient import TestClient
 
     from sadap.app import complaints
+    from sadap.app import stakeholders as registry
     from sadap.app.config import load_config_file
     from sadap.app.web import create_app
     from sadap.app.web.auth import add_user
     from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
+    from sadap.core.stakeholder import Stakeholder
     from sadap.store import open_store
 
     rng = random.Random(23)
@@ -74,7 +78,8 @@ def child(n_cases: int, loads: int, data: Path) -> dict[str, object]:
         started = time.monotonic()
         ms = [Mention(id=mention_id("facebook", f"w{i}"), source_kind="facebook", source_name="fb-page", native_id=f"w{i}",
                       author_id=f"a{i}", published_at=now - timedelta(days=rng.uniform(0, 25)), collected_at=now, text=text,
-                      sentiment=Sentiment(label="neg", score=0.9), complaint=Complaint(is_complaint=True, type="digital_outage"))
+                      sentiment=Sentiment(label="neg", score=0.9), complaint=Complaint(is_complaint=True, type="digital_outage"),
+                      stakeholders=["bot"] if i % 100 == 0 else [])
               for i, text in enumerate(texts)]
         for i in range(0, len(ms), 500):
             store.upsert(ms[i:i + 500])
@@ -118,12 +123,20 @@ def child(n_cases: int, loads: int, data: Path) -> dict[str, object]:
             changed = complaints.sync(store, now)
             synced.append(time.process_time() - started)
             assert changed == 0, changed
+        bot = Stakeholder(id="bot", name="ธนาคารแห่งประเทศไทย", status="government", group="regulators")
+        profiled = []
+        for _ in range(loads):
+            started = time.process_time()
+            page_of = registry.profile(store, bot, now)
+            profiled.append(time.process_time() - started)
+            assert len(page_of["cases"]) == len(texts) // 100, len(page_of["cases"])
         cases = len(store.list_cases())
         store.close()
     return {"cases": cases, "seed_s": round(seed_s, 1), "first_load_s": round(first_s, 3),
             "load_median_s": round(statistics.median(wall), 3), "load_min_s": round(min(wall), 3),
             "load_max_s": round(max(wall), 3), "queue_cpu_median_s": round(statistics.median(cpu), 3),
             "queue_fn": "queue_page" if paged else "queue", "sync_cpu_median_s": round(statistics.median(synced), 3),
+            "stakeholder_page_cpu_median_s": round(statistics.median(profiled), 3),
             "page_bytes": size, "rows_shown": rows,
             "module": sys.modules[complaints.__name__].__file__}
 
@@ -150,6 +163,7 @@ def main() -> None:
                   f"{r['load_median_s']:.3f} s a load ({r['load_min_s']:.3f}–{r['load_max_s']:.3f}; first {r['first_load_s']:.3f} s), "
                   f"{r['rows_shown']:,} rows, {r['page_bytes'] / 1e6:.2f} MB; {r['queue_fn']} alone median "
                   f"{r['queue_cpu_median_s']:.3f} s CPU; sync alone median {r['sync_cpu_median_s']:.3f} s CPU; "
+                  f"a stakeholder's page median {r['stakeholder_page_cpu_median_s']:.3f} s CPU; "
                   f"load {os.getloadavg()[0]:.1f}", flush=True)
             summary[f"{name} {n}"] = r
     summary["load_average"] = os.getloadavg()[0]

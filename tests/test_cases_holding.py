@@ -1,5 +1,5 @@
 """Which case holds a mention, without reading every case (issue #19): the store's
-``cases_holding`` on both backends (any state, list_cases' order, a mention moved or erased,
+``cases_holding`` (and a stakeholder's open cases, ``open_cases_of``) on both backends (any state, list_cases' order, a mention moved or erased,
 SQLite's parameter limit, stores and indices made before it), and the complaint queue's
 catch-up (``sync``) and linking by hand making exactly the cases that reading every case made."""
 
@@ -54,6 +54,23 @@ def test_cases_holding_finds_a_case_by_any_of_its_mentions_in_list_order(store):
     assert store.add_case(_case(9, hours=10).model_copy(update={"mention_ids": ["m9", "m9b"]}))
     assert not store.add_case(_case(9).model_copy(update={"mention_ids": ["m9c"]}))
     assert _ids(store.cases_holding(["m9b", "m9c"])) == ["CASE-0009"]
+
+
+def test_open_cases_of_a_stakeholder(store):  # noqa: F811
+    """A stakeholder's page lists the open cases whose complaints name it, in list_cases' order."""
+    named = {1: ["bot", "sec"], 2: ["sec"], 4: ["bot"], 6: ["bot"], 7: ["กสทช"], 8: ["bot", "กสทช"]}
+    for case in CASES:
+        n = int(case.id[5:])
+        store.save_case(case.model_copy(update={"stakeholders": named.get(n, [])}))
+    for sid, expected in (("bot", ["CASE-0008", "CASE-0004", "CASE-0001"]),  # not the closed CASE-0006
+                          ("sec", ["CASE-0002", "CASE-0001"]), ("กสทช", ["CASE-0008", "CASE-0007"]),
+                          ("bo", []), ("", []), ("nobody' OR '1'='1", [])):
+        got = _ids(store.open_cases_of(sid))
+        assert got == expected == _ids(Store.open_cases_of(store, sid)), sid
+    store.save_case(CASES[5].model_copy(update={"state": "open", "closed_at": None, "close_reason": None,
+                                                "stakeholders": ["bot"]}))
+    assert _ids(store.open_cases_of("bot")) == ["CASE-0006", "CASE-0008", "CASE-0004", "CASE-0001"]
+    assert store.open_cases_of("sec")[0].stakeholders == ["sec"]  # the whole case comes back
 
 
 def test_erased_mentions_no_longer_find_their_case(store):  # noqa: F811

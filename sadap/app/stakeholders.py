@@ -318,7 +318,7 @@ def profile(store: Store, s: Stakeholder, now: datetime | None = None, weeks: in
         if inc.state != "resolved" and inc.mention_ids and store.count(
                 MentionFilter(ids=tuple(inc.mention_ids), stakeholders=(s.id,))):
             incidents.append(inc)
-    cases = [c for c in store.list_cases(("open",)) if s.id in c.stakeholders]
+    cases = store.open_cases_of(s.id)
     responses = store.responses_for([m.id for m in recent])
     informed.sort(key=lambda x: x["event"].at, reverse=True)
     contact_times = [x["event"].at for x in informed] + [datetime.fromisoformat(r["at"]) for r in responses]

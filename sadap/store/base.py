@@ -964,6 +964,12 @@ class Store(ABC):
         wanted = set(mention_ids)
         return [c for c in self.list_cases() if wanted.intersection(c.mention_ids)] if wanted else []
 
+    def open_cases_of(self, stakeholder_id: str) -> list[ComplaintCase]:
+        """The open cases one of whose complaints names ``stakeholder_id`` (the case's
+        ``stakeholders``), in :meth:`list_cases` order: a stakeholder's page. This default filters
+        every open case; SQLite filters the documents in its query."""
+        return [c for c in self.list_cases(("open",)) if stakeholder_id in c.stakeholders]
+
     def held_mentions(self, mention_ids: Iterable[str]) -> set[str]:
         """Those of ``mention_ids`` that a case holds: which complaints are in a case already,
         without reading the cases themselves. This default reads :meth:`cases_holding`; the

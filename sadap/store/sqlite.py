@@ -1522,6 +1522,13 @@ class SQLiteStore(Store):
                 found.update((case_id, (received, doc)) for case_id, received, doc in rows)
         return _in_list_order(found)
 
+    def open_cases_of(self, stakeholder_id: str) -> list[ComplaintCase]:
+        # the documents are read in SQLite's JSON functions; only the stakeholder's are parsed here
+        rows = self._query("SELECT doc FROM complaint_cases WHERE state='open' AND EXISTS (SELECT 1 FROM "
+                           "json_each(doc, '$.stakeholders') WHERE value = ?) ORDER BY received_at DESC, id",
+                           (stakeholder_id,))
+        return [ComplaintCase.model_validate_json(r[0]) for r in rows]
+
     def held_mentions(self, mention_ids: Iterable[str]) -> set[str]:
         ids = sorted(set(mention_ids))
         held: set[str] = set()
