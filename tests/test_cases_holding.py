@@ -42,6 +42,11 @@ def test_cases_holding_finds_a_case_by_any_of_its_mentions_in_list_order(store):
         held = store.held_mentions(mention_ids)
         assert held == Store.held_mentions(store, mention_ids) == set(mention_ids) - {"nobody", ""}
     assert store.cases_holding(iter(["m5"])) == [CASES[4]]  # any iterable; the whole case comes back
+    for states in (("open",), ("closed",), ("open", "closed")):  # in these states only
+        got = _ids(store.cases_holding(["m1", "m6", "m2b", "m3"], states))
+        assert got == _ids(Store.cases_holding(store, ["m1", "m6", "m2b", "m3"], states))
+        assert got == [i for i in ["CASE-0006", "CASE-0002", "CASE-0003", "CASE-0001"]
+                       if (i == "CASE-0006") == (states == ("closed",)) or len(states) == 2]
     # a mention moved to another case is found in that one only
     store.save_case(CASES[1].model_copy(update={"mention_ids": ["m2", "m2c"]}))
     store.save_case(CASES[2].model_copy(update={"mention_ids": ["m3", "m2b"]}))
@@ -178,7 +183,7 @@ def _sync_all(store: Store, full_read: bool) -> tuple[list[ComplaintCase], int]:
 
     store.list_cases = counted  # type: ignore[method-assign]
     if full_read:
-        store.cases_holding = lambda ids: Store.cases_holding(store, ids)  # type: ignore[method-assign]
+        store.cases_holding = lambda ids, states=(): Store.cases_holding(store, ids, states)  # type: ignore[method-assign]
         store.held_mentions = lambda ids: Store.held_mentions(store, ids)  # type: ignore[method-assign]
         store.open_cases_joining = lambda *keys: Store.open_cases_joining(store, *keys)  # type: ignore[method-assign]
     batches = _batches()

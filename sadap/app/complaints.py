@@ -159,8 +159,8 @@ def sync(store: Store, now: datetime | None = None, window: timedelta = SYNC_WIN
     found = store.search(replace(window_filter, ids=new), len(new)) if new else []
     changed = {c.id for c in assign(store, found, now)}
     incident_of = _incident_of(store)
-    for case in store.cases_holding(incident_of):  # not every case: those holding an incident's mentions
-        if case.state == "open" and case.incident_id is None:
+    for case in store.cases_holding(incident_of, ("open",)):  # the open cases holding an incident's mentions
+        if case.incident_id is None:
             inc = next((incident_of[i] for i in case.mention_ids if i in incident_of), None)
             if inc:
                 case.incident_id = inc

@@ -955,14 +955,13 @@ class Store(ABC):
         return [c for c in self.list_cases(("open",))
                 if {("a", c.author_id), ("t", c.thread), ("i", c.incident_id)} & wanted]
 
-    def cases_holding(self, mention_ids: Iterable[str]) -> list[ComplaintCase]:
-        """The cases (in any state) holding any of ``mention_ids``, in :meth:`list_cases` order:
-        which complaints are in a case already, and which case holds a mention, without reading
-        every case (sadap/app/complaints.py). This default filters :meth:`list_cases`; the
-        backends ask an index instead (SQLite's ``case_mentions`` table, Elasticsearch's
-        ``mention_ids`` field)."""
+    def cases_holding(self, mention_ids: Iterable[str], states: tuple[str, ...] = ()) -> list[ComplaintCase]:
+        """The cases (all, or in these states) holding any of ``mention_ids``, in
+        :meth:`list_cases` order: which case holds a mention, without reading every case
+        (sadap/app/complaints.py). This default filters :meth:`list_cases`; the backends ask an
+        index instead (SQLite's ``case_mentions`` table, Elasticsearch's ``mention_ids`` field)."""
         wanted = set(mention_ids)
-        return [c for c in self.list_cases() if wanted.intersection(c.mention_ids)] if wanted else []
+        return [c for c in self.list_cases(states) if wanted.intersection(c.mention_ids)] if wanted else []
 
     def open_cases_of(self, stakeholder_id: str) -> list[ComplaintCase]:
         """The open cases one of whose complaints names ``stakeholder_id`` (the case's

@@ -1301,18 +1301,21 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         hits = self._scan(self.names.complaint_cases, query, [{"received_at": "desc"}, {"id": "asc"}], ["doc"])
         return [ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits]
 
-    def _holding(self, ids: list[str], fields: list[str]) -> list[Json]:
-        """``fields`` of the cases holding any of ``ids`` (sorted, not empty), in list_cases' order."""
+    def _holding(self, ids: list[str], fields: list[str], states: tuple[str, ...] = ()) -> list[Json]:
+        """``fields`` of the cases (all, or in ``states``) holding any of ``ids`` (sorted, not
+        empty), in list_cases' order."""
         self._ensure_cases()
         # terms takes up to 65,536 values (index.max_terms_count): a sync asks for up to 5,000
         should = [{"terms": {"mention_ids": ids[i:i + 10_000]}} for i in range(0, len(ids), 10_000)]
-        query = {"bool": {"should": should, "minimum_should_match": 1}}
+        query: Json = {"bool": {"should": should, "minimum_should_match": 1}}
+        if states:
+            query["bool"]["filter"] = [{"terms": {"state": list(states)}}]
         return [h["_source"] for h in self._scan(self.names.complaint_cases, query,
                                                  [{"received_at": "desc"}, {"id": "asc"}], fields)]
 
-    def cases_holding(self, mention_ids: Iterable[str]) -> list[ComplaintCase]:
+    def cases_holding(self, mention_ids: Iterable[str], states: tuple[str, ...] = ()) -> list[ComplaintCase]:
         ids = sorted(set(mention_ids))
-        return [ComplaintCase.model_validate_json(src["doc"]) for src in self._holding(ids, ["doc"])] if ids else []
+        return [ComplaintCase.model_validate_json(src["doc"]) for src in self._holding(ids, ["doc"], states)] if ids else []
 
     def held_mentions(self, mention_ids: Iterable[str]) -> set[str]:
         ids = sorted(set(mention_ids))

@@ -1538,13 +1538,15 @@ class SQLiteStore(Store):
                 f"SELECT DISTINCT mention_id FROM case_mentions WHERE mention_id IN ({','.join('?' * len(chunk))})", chunk))
         return held
 
-    def cases_holding(self, mention_ids: Iterable[str]) -> list[ComplaintCase]:
+    def cases_holding(self, mention_ids: Iterable[str], states: tuple[str, ...] = ()) -> list[ComplaintCase]:
         found: dict[str, tuple[float, str]] = {}  # case id → received_at, doc
         ids = sorted(set(mention_ids))
+        in_states = f" AND state IN ({','.join('?' * len(states))})" if states else ""
         for i in range(0, len(ids), 500):  # SQLite's limit on parameters
             chunk = ids[i:i + 500]
             rows = self._query("SELECT id, received_at, doc FROM complaint_cases WHERE id IN (SELECT case_id FROM "
-                               f"case_mentions WHERE mention_id IN ({','.join('?' * len(chunk))}))", chunk)
+                               f"case_mentions WHERE mention_id IN ({','.join('?' * len(chunk))})){in_states}",
+                               [*chunk, *states])
             found.update((case_id, (received, doc)) for case_id, received, doc in rows)
         return _in_list_order(found)
 
