@@ -135,8 +135,8 @@ def test_sqlite_store_made_before_case_mentions_fills_it_when_opened(tmp_path):
 
 @pytest.mark.es
 def test_elasticsearch_index_made_before_mention_ids_gets_them(request, tmp_path):
-    """An index of layout 2 (join keys, no mention_ids) is brought up to date by the first store
-    that writes or looks up cases."""
+    """An index of layout 2 (join keys, no mention_ids nor stakeholders) is brought up to date by
+    the first store that writes or looks up cases."""
     from tests.es_support import drop_test_store, es_test_url, make_test_store
 
     url = es_test_url()
@@ -150,6 +150,8 @@ def test_elasticsearch_index_made_before_mention_ids_gets_them(request, tmp_path
         "id": keyword, "state": keyword, "received_at": {"type": "date"}, "author_id": keyword, "thread": keyword,
         "incident_id": keyword, "doc": {"type": "keyword", "index": False, "doc_values": False}}})
     for case in CASES:  # as the version before wrote them
+        if case.id in ("CASE-0001", "CASE-0006"):  # one open, one closed, naming the Bank of Thailand
+            case = case.model_copy(update={"stakeholders": ["bot"]})
         client.index(index=index, id=case.id, document={
             "id": case.id, "state": case.state, "received_at": case.received_at.isoformat(), "author_id": case.author_id,
             "thread": case.thread, "incident_id": case.incident_id, "doc": case.model_dump_json()})
@@ -159,7 +161,9 @@ def test_elasticsearch_index_made_before_mention_ids_gets_them(request, tmp_path
     try:
         assert _ids(new.cases_holding(["m1", "m6", "m8"])) == ["CASE-0006", "CASE-0008", "CASE-0001"]
         mapping = next(iter(client.indices.get_mapping(index=index).body.values()))["mappings"]
-        assert mapping["_meta"]["cases_layout"] == 3 and mapping["properties"]["mention_ids"] == keyword
+        assert mapping["_meta"]["cases_layout"] == 4
+        assert mapping["properties"]["mention_ids"] == mapping["properties"]["stakeholders"] == keyword
+        assert _ids(new.open_cases_of("bot")) == ["CASE-0001"]
         assert _ids(new.open_cases_joining({"a_1"})) == ["CASE-0005", "CASE-0001"]  # the join keys kept
     finally:
         new.close()

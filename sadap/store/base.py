@@ -966,7 +966,7 @@ class Store(ABC):
     def open_cases_of(self, stakeholder_id: str) -> list[ComplaintCase]:
         """The open cases one of whose complaints names ``stakeholder_id`` (the case's
         ``stakeholders``), in :meth:`list_cases` order: a stakeholder's page. This default filters
-        every open case; SQLite filters the documents in its query."""
+        every open case; SQLite filters the documents in its query, Elasticsearch asks an index."""
         return [c for c in self.list_cases(("open",)) if stakeholder_id in c.stakeholders]
 
     def held_mentions(self, mention_ids: Iterable[str]) -> set[str]:

@@ -1247,7 +1247,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
     def _case_source(case: ComplaintCase) -> Json:
         return {"id": case.id, "state": case.state, "received_at": _iso_ms(case.received_at),
                 "author_id": case.author_id, "thread": case.thread, "incident_id": case.incident_id,
-                "mention_ids": case.mention_ids, "doc": case.model_dump_json()}
+                "mention_ids": case.mention_ids, "stakeholders": case.stakeholders, "doc": case.model_dump_json()}
 
     def save_case(self, case: ComplaintCase) -> None:
         self._ensure_cases()
@@ -1313,6 +1313,12 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         return [h["_source"] for h in self._scan(self.names.complaint_cases, query,
                                                  [{"received_at": "desc"}, {"id": "asc"}], fields)]
 
+    def open_cases_of(self, stakeholder_id: str) -> list[ComplaintCase]:
+        self._ensure_cases()
+        query = {"bool": {"filter": [{"term": {"state": "open"}}, {"term": {"stakeholders": stakeholder_id}}]}}
+        hits = self._scan(self.names.complaint_cases, query, [{"received_at": "desc"}, {"id": "asc"}], ["doc"])
+        return [ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits]
+
     def cases_holding(self, mention_ids: Iterable[str], states: tuple[str, ...] = ()) -> list[ComplaintCase]:
         ids = sorted(set(mention_ids))
         return [ComplaintCase.model_validate_json(src["doc"]) for src in self._holding(ids, ["doc"], states)] if ids else []
@@ -1325,7 +1331,8 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
 
     def _ensure_cases(self) -> None:
         """The complaint-cases index is of this version's layout (es_mappings.CASES_LAYOUT): one
-        made before the join keys or mention_ids gets them here, once, by the first process to look."""
+        made before the join keys, mention_ids or stakeholders gets them here, once, by the first
+        process to look."""
         if self._cases_ready:
             return
         self._ensure_ready()
@@ -1341,9 +1348,9 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
             self._cases_ready = True
 
     def _upgrade_cases(self, index: str, layout: int) -> None:
-        """Add the join keys and ``mention_ids`` to an older complaint-cases index: the fields (an
-        additive change), then every case indexed again with them (a case saved meanwhile by
-        another process already has them and is left alone), then the layout mark."""
+        """Add the join keys, ``mention_ids`` and ``stakeholders`` to an older complaint-cases
+        index: the fields (an additive change), then every case indexed again with them (a case
+        saved meanwhile by another process already has them and is left alone), then the mark."""
         from elasticsearch import helpers
 
         props = STATE_PROPERTIES["complaint_cases"]
