@@ -1270,11 +1270,18 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         src = self._get(self.names.complaint_cases, case_id)
         return ComplaintCase.model_validate_json(src["doc"]) if src else None
 
+    def _case_sources(self, query: Json, fields: list[str]) -> list[Json]:
+        """``fields`` of the cases matching ``query``, in list_cases' order (latest received
+        first, then id)."""
+        return [h["_source"] for h in self._scan(self.names.complaint_cases, query,
+                                                 [{"received_at": "desc"}, {"id": "asc"}], fields)]
+
+    def _cases(self, query: Json) -> list[ComplaintCase]:
+        return [ComplaintCase.model_validate_json(src["doc"]) for src in self._case_sources(query, ["doc"])]
+
     def list_cases(self, states: tuple[str, ...] = ()) -> list[ComplaintCase]:
         self._ensure_ready()
-        query = {"terms": {"state": list(states)}} if states else {"match_all": {}}
-        hits = self._scan(self.names.complaint_cases, query, [{"received_at": "desc"}, {"id": "asc"}], ["doc"])
-        return [ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits]
+        return self._cases({"terms": {"state": list(states)}} if states else {"match_all": {}})
 
     def queue_cases(self, received_since: datetime) -> list[ComplaintCase]:
         self._ensure_ready()
@@ -1283,9 +1290,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         query = {"bool": {"should": [{"bool": {"must_not": [{"term": {"state": "closed"}}]}},
                                      {"range": {"received_at": {"gte": _iso_ms(received_since - timedelta(seconds=1))}}}],
                           "minimum_should_match": 1}}
-        hits = self._scan(self.names.complaint_cases, query, [{"received_at": "desc"}, {"id": "asc"}], ["doc"])
-        cases = (ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits)
-        return [c for c in cases if c.state != "closed" or c.received_at >= received_since]
+        return [c for c in self._cases(query) if c.state != "closed" or c.received_at >= received_since]
 
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
                            incidents: Iterable[str] = ()) -> list[ComplaintCase]:
@@ -1298,36 +1303,33 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
             return []
         self._ensure_cases()
         query = {"bool": {"filter": [{"term": {"state": "open"}}], "should": should, "minimum_should_match": 1}}
-        hits = self._scan(self.names.complaint_cases, query, [{"received_at": "desc"}, {"id": "asc"}], ["doc"])
-        return [ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits]
+        return self._cases(query)
 
-    def _holding(self, ids: list[str], fields: list[str], states: tuple[str, ...] = ()) -> list[Json]:
-        """``fields`` of the cases (all, or in ``states``) holding any of ``ids`` (sorted, not
-        empty), in list_cases' order."""
+    def open_cases_of(self, stakeholder_id: str) -> list[ComplaintCase]:
+        self._ensure_cases()
+        return self._cases({"bool": {"filter": [{"term": {"state": "open"}},
+                                                {"term": {"stakeholders": stakeholder_id}}]}})
+
+    def _holding(self, ids: list[str], states: tuple[str, ...] = ()) -> Json:
+        """The query for the cases (all, or in ``states``) holding any of ``ids`` (not empty)."""
         self._ensure_cases()
         # terms takes up to 65,536 values (index.max_terms_count): a sync asks for up to 5,000
         should = [{"terms": {"mention_ids": ids[i:i + 10_000]}} for i in range(0, len(ids), 10_000)]
         query: Json = {"bool": {"should": should, "minimum_should_match": 1}}
         if states:
             query["bool"]["filter"] = [{"terms": {"state": list(states)}}]
-        return [h["_source"] for h in self._scan(self.names.complaint_cases, query,
-                                                 [{"received_at": "desc"}, {"id": "asc"}], fields)]
-
-    def open_cases_of(self, stakeholder_id: str) -> list[ComplaintCase]:
-        self._ensure_cases()
-        query = {"bool": {"filter": [{"term": {"state": "open"}}, {"term": {"stakeholders": stakeholder_id}}]}}
-        hits = self._scan(self.names.complaint_cases, query, [{"received_at": "desc"}, {"id": "asc"}], ["doc"])
-        return [ComplaintCase.model_validate_json(h["_source"]["doc"]) for h in hits]
+        return query
 
     def cases_holding(self, mention_ids: Iterable[str], states: tuple[str, ...] = ()) -> list[ComplaintCase]:
         ids = sorted(set(mention_ids))
-        return [ComplaintCase.model_validate_json(src["doc"]) for src in self._holding(ids, ["doc"], states)] if ids else []
+        return self._cases(self._holding(ids, states)) if ids else []
 
     def held_mentions(self, mention_ids: Iterable[str]) -> set[str]:
-        ids = sorted(set(mention_ids))
-        wanted = set(ids)
-        return {m for src in self._holding(ids, ["mention_ids"]) for m in src.get("mention_ids") or () if m in wanted} \
-            if ids else set()
+        wanted = set(mention_ids)
+        if not wanted:
+            return set()
+        sources = self._case_sources(self._holding(sorted(wanted)), ["mention_ids"])
+        return {m for src in sources for m in src.get("mention_ids") or () if m in wanted}
 
     def _ensure_cases(self) -> None:
         """The complaint-cases index is of this version's layout (es_mappings.CASES_LAYOUT): one
