@@ -13,6 +13,7 @@ import pytest
 
 from sadap.app import complaints
 from sadap.core.complaint_case import ComplaintCase
+from sadap.core.errors import StoreError
 from sadap.core.incident import Incident
 from sadap.core.mention import mention_id
 from sadap.store import Store
@@ -168,6 +169,33 @@ def test_elasticsearch_index_made_before_mention_ids_gets_them(request, tmp_path
     finally:
         new.close()
         drop_test_store(old) if url else old.close()
+
+
+@pytest.mark.es
+def test_elasticsearch_index_of_a_newer_layout_is_refused(request, tmp_path):
+    """A process of this version does not write cases into an index a newer Sadap laid out: its
+    cases would lack the newer fields and the newer processes' look-ups would miss them (the
+    same rule as SQLite's newer schema)."""
+    from sadap.store.es_mappings import CASES_LAYOUT
+    from tests.es_support import drop_test_store, es_test_url, make_test_store
+
+    url = es_test_url()
+    newer = make_test_store(url or request.getfixturevalue("osmem_clone").url, real=bool(url), spool_dir=tmp_path / "a")
+    newer.setup()
+    newer.client.indices.put_mapping(index=newer.names.complaint_cases, meta={"cases_layout": CASES_LAYOUT + 1})
+    store = make_test_store(url or request.getfixturevalue("osmem_clone").url, prefix=newer.names.prefix, real=bool(url),
+                            spool_dir=tmp_path / "b")
+    try:
+        with pytest.raises(StoreError) as refused:
+            store.add_case(CASES[0])
+        assert f"has layout {CASES_LAYOUT + 1}, made by a newer Sadap" in str(refused.value)
+        assert "upgrade Sadap" in str(refused.value)
+        with pytest.raises(StoreError):
+            store.held_mentions(["m1"])
+        assert store.list_cases() == []  # nothing was written
+    finally:
+        store.close()
+        drop_test_store(newer) if url else newer.close()
 
 
 # -- the queue's catch-up and linking: the same cases as reading every case ---------------------

@@ -1334,7 +1334,9 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
     def _ensure_cases(self) -> None:
         """The complaint-cases index is of this version's layout (es_mappings.CASES_LAYOUT): one
         made before the join keys, mention_ids or stakeholders gets them here, once, by the first
-        process to look."""
+        process to look. One of a newer layout is refused, as SQLite refuses a newer schema: a case
+        this version wrote would lack the newer fields, and the newer processes' look-ups would
+        miss it."""
         if self._cases_ready:
             return
         self._ensure_ready()
@@ -1345,6 +1347,9 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
             got: Json = self._call(self.client.indices.get_mapping, index=index).body
             mapping: Json = next(iter(got.values()), {})
             layout = int(((mapping.get("mappings") or {}).get("_meta") or {}).get("cases_layout", 1))
+            if layout > CASES_LAYOUT:  # its cases carry fields this version would not keep up to date
+                raise StoreError(f"{self.label}: {index} has layout {layout}, made by a newer Sadap (this version "
+                                 f"knows layouts up to {CASES_LAYOUT}); upgrade Sadap on this machine")
             if layout < CASES_LAYOUT:
                 self._upgrade_cases(index, layout)
             self._cases_ready = True
