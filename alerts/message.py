@@ -6,17 +6,12 @@ from typing import Any
 
 from playbooks.render import first_steps
 from playbooks.schema import Playbook
-from sadap.core.alert import FiredAlert
+from sadap.core.alert import EXAMPLES_HEADING, TERMS_LABEL, TEXT_EXAMPLES, FiredAlert, example_line, snippet
 from sadap.core.incident import Incident
 from sadap.core.mention import Mention
 from sadap.core.timeutil import show
 
 _SEVERITY_TH = {"P1": "วิกฤต", "P2": "สูง", "P3": "ปานกลาง", "P4": "ต่ำ", "P5": "แจ้งเพื่อทราบ"}
-
-
-def _snippet(text: str, size: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= size else text[: size - 1] + "…"
 
 
 def build_payload(alert: FiredAlert, incident: Incident | None, playbook: Playbook | None, examples: list[Mention]) -> dict[str, Any]:
@@ -48,7 +43,7 @@ def build_payload(alert: FiredAlert, incident: Incident | None, playbook: Playbo
                 "url": m.url,
                 "published_at": m.published_at.isoformat(),
                 "sentiment": m.sentiment.label if m.sentiment else None,
-                "text": _snippet(m.text, 280),
+                "text": snippet(m.text, 280),
             }
             for m in examples
         ],
@@ -67,12 +62,10 @@ def build_text(alert: FiredAlert, incident: Incident | None, playbook: Playbook 
         (f"{alert.count} ข้อความ ช่วง {window} (เวลาไทย)" if th else f"{alert.count} mentions, {window} (Bangkok time)")
     )
     if alert.terms:
-        lines.append(("คำที่พบบ่อย: " if th else "Top terms: ") + ", ".join(alert.terms[:8]))
+        lines.append(TERMS_LABEL["th" if th else "en"] + ", ".join(alert.terms[:8]))
     if examples:
-        lines.append("ตัวอย่าง:" if th else "Examples:")
-        for m in examples[:5]:
-            link = f" {m.url}" if m.url else ""
-            lines.append(f"  • [{m.source_name}] {_snippet(m.text)}{link}")
+        lines.append(EXAMPLES_HEADING["th" if th else "en"])
+        lines.extend(example_line(m.source_name, m.text, m.url) for m in examples[:TEXT_EXAMPLES])
     if playbook:
         lines.append((f"แผนรับมือ: {playbook.title.th} ({playbook.id})" if th else f"Playbook: {playbook.title.en} ({playbook.id})"))
         for step in first_steps(playbook, 3, "th" if th else "en"):

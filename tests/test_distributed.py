@@ -43,6 +43,11 @@ def test_redis_url_is_checked_and_never_carries_a_password(tmp_path):
         load_config_file(path)
     assert "distributed.redis_url" in str(err.value) and "redis_password_env" in str(err.value)
     assert "secret" not in str(err.value)
+    path = _config(tmp_path, 'store: {elasticsearch: {hosts: ["https://elastic:FAKE-PW-1234@10.0.0.6:9200"]}}\n')
+    with pytest.raises(ConfigError) as err:  # the same for the Elasticsearch cluster
+        load_config_file(path)
+    assert "store.elasticsearch.hosts" in str(err.value) and "password_env" in str(err.value)
+    assert "FAKE-PW" not in str(err.value)
     path = _config(tmp_path, 'distributed: {redis_url: "http://10.0.0.5:6379"}\n')
     with pytest.raises(ConfigError, match="redis://host:port/db"):
         load_config_file(path)

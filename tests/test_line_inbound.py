@@ -58,6 +58,7 @@ def test_signature_is_what_openssl_computes():
     assert not verify(body + b" ", expected, SECRET)  # one byte more: refused
     assert not verify(body, expected, "another-secret")
     assert not verify(body, None, SECRET)
+    assert not verify(body, "ค่ะ" + expected, SECRET)  # not ASCII: refused, not a TypeError
 
 
 def test_users_messages_are_stored_as_line_mentions(inbound, config):

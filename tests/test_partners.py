@@ -18,7 +18,7 @@ import feedparser
 import pytest
 from starlette.testclient import TestClient
 
-from sadap.app.config import Config
+from sadap.app.config import Config, load_config_file
 from sadap.app.partners import push
 from sadap.app.web import create_app
 from sadap.app.web.auth import add_user
@@ -200,6 +200,21 @@ def test_partner_config_errors():
         Config.model_validate({"sources": [{"name": "p", "kind": "partner_feed", "url": "https://x.example/f.json"}]})
     with pytest.raises(ConfigError, match="no partner named 'b'"):
         Config.model_validate({"partners": [{"name": "a", "token_env": "T"}]}).partner("b")
+
+
+def test_a_webhook_with_a_password_in_it_is_refused_without_repeating_it(tmp_path):
+    from sadap.app.web.pages.partners import _origin
+
+    path = tmp_path / "sadap.yaml"
+    path.write_text("partners:\n  - name: mcot\n    token_env: T\n    webhook: https://ops:Hunter2-pass@hooks.example/in\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config_file(path)
+    assert "sadap.yaml:4: partners[0].webhook: no user name or password" in str(err.value)
+    assert "Hunter2" not in str(err.value)
+    # the page shows scheme, host and port only, whatever the address holds
+    assert _origin("https://ops:Hunter2-pass@hooks.example:8443/in?key=1") == "https://hooks.example:8443"
+    assert _origin("http://[::1]:9/x") == "http://[::1]:9"
 
 
 # -- the other side: a partner's feed as a source ---------------------------------------------

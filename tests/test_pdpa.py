@@ -178,7 +178,10 @@ def test_spooled_mentions_are_erased_and_exported(tmp_path):
             return []
 
         def erase(self, ids):
-            return {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0}
+            return {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0, "notifications": 0}
+
+        def list_stakeholders(self):
+            return []
 
         def compact(self):
             pass

@@ -80,8 +80,15 @@ def test_sign_in_sets_a_safe_session_cookie_and_sign_out_ends_it(setup):
     assert PASSWORD not in r.headers["set-cookie"]
     page = client.get("/")
     assert page.status_code == 200 and "viewer · viewer" in page.text
+    session = client.cookies.get("sadap_session")
+    assert session
     client.post("/signout", data={"csrf_token": csrf_of(page.text)})
     assert client.get("/", follow_redirects=False).status_code == 303
+    # a copy of the cookie (another tab, or taken before sign-out) no longer works either
+    copy = client_for(setup)
+    copy.cookies.set("sadap_session", session)
+    assert copy.get("/", follow_redirects=False).status_code == 303
+    assert sign_in(client_for(setup), "viewer").status_code == 303  # signing in again works
 
 
 def test_cookie_is_secure_behind_tls(setup):
@@ -163,6 +170,21 @@ def test_host_allow_list(setup):
     assert client.get("/signin", headers={"host": "evil.example"}).status_code == 400
     assert client.get("/api/incidents", headers={"host": "evil.example"}).json()["error"].startswith("host not allowed")
     assert client.get("/signin", headers={"host": "localhost:8470"}).status_code == 200
+    assert client.get("/signin", headers={"host": "[::1]:8470"}).status_code == 400  # well formed, not allowed
+    # a port that is not a number, or user info, is not a Host header: refused, not read as localhost
+    for host in ("localhost:evil.example", "127.0.0.1:1@evil.example", "localhost:80:80", "localhost/x"):
+        assert client.get("/signin", headers={"host": host}).status_code == 400, host
+
+
+def test_non_ascii_in_tokens_and_numbers_gets_4xx_not_a_dead_handler(setup):
+    client = client_for(setup, base_url="http://localhost")
+    page = client.get("/signin")
+    r = client.post("/signin", data={"username": "viewer", "password": PASSWORD, "csrf_token": "ค่ะ" + csrf_of(page.text)},
+                    follow_redirects=False)
+    assert r.status_code == 403 and "CSRF" in r.text
+    viewer = signed_in(setup, "viewer")
+    for path in ("/mentions?limit=%C2%B2", "/api/mentions?limit=%C2%B2", "/complaints?days=%C2%B2&page=%E0%B9%92"):
+        assert viewer.get(path).status_code == 200, path
 
 
 def test_security_headers_on_every_response(setup):

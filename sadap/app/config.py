@@ -87,6 +87,20 @@ class ElasticsearchConfig(Strict):
             raise ValueError("use lower-case letters, digits, - and _ (start with a letter or digit)")
         return value
 
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            parts = urlsplit(host)
+            if parts.username is not None or parts.password is not None:  # the message does not repeat the value
+                raise PydanticCustomError(
+                    "secret_in_value",
+                    "no user name or password in a host URL: set `username` and the environment variable "
+                    "password_env names (or an API key in the one api_key_env names)",
+                    {"hide_input": True},
+                )
+        return value
+
 
 class StoreConfig(Strict):
     """Where mentions, alerts and incidents are kept."""

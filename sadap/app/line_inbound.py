@@ -60,7 +60,9 @@ def signature(body: bytes, secret: str) -> str:
 
 
 def verify(body: bytes, header: str | None, secret: str) -> bool:
-    return bool(header) and hmac.compare_digest(signature(body, secret), str(header).strip())
+    # as bytes: compare_digest refuses str with non-ASCII characters
+    return bool(header) and hmac.compare_digest(signature(body, secret).encode("ascii"),
+                                                str(header).strip().encode("utf-8", "surrogatepass"))
 
 
 class LineInbound:

@@ -20,10 +20,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import httpx
 from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from enrich.privacy import mask_personal_data
 from sadap.core.alert import SEVERITIES, Severity
@@ -79,6 +81,10 @@ class PartnerConfig(Strict):
     def _webhook(cls, value: str | None) -> str | None:
         if value is not None and not is_web_url(value):
             raise ValueError("use an http:// or https:// address")
+        if value is not None and urlsplit(value.strip()).netloc.rpartition("@")[1]:
+            raise PydanticCustomError(  # the message does not repeat the value (a secret)
+                "secret_in_value", "no user name or password in the address: the partner's token (token_env) "
+                "signs each push", {"hide_input": True})
         return value
 
     def token(self) -> str:

@@ -119,7 +119,7 @@ def erase(config: Config, store: Store, sel: Selection, *, actor: str, reference
         spool_removed, _ = spool.remove(lambda m: not (sel.matches(m) or m.id in gone or m.duplicate_of in gone))
     if compact:
         store.compact()
-    report = {
+    report: dict[str, Any] = {
         "action": "erase",
         "basis": basis or ("author" if sel.pseudonyms else "mention"),
         "reference": reference,
@@ -131,13 +131,25 @@ def erase(config: Config, store: Store, sel: Selection, *, actor: str, reference
         "incidents_updated": counts["incidents"],
         "events_updated": counts["events"],
         "alerts_updated": counts["alerts"],
+        "notifications_updated": counts["notifications"],
         "spool_entries": spool_removed,
         "ids_not_found": len([i for i in sel.requested_ids if i not in set(sel.ids)]),
+        # The registry is the organisation's own record: the handle is named, not deleted (see
+        # `sadap stakeholders`); the audit log keeps how many, not which.
+        "stakeholders_naming_author": _stakeholders_naming(store, sel),
         "compacted": bool(compact),
     }
-    report["audit_log"] = str(audit(config, {k: v for k, v in report.items()}))
+    report["audit_log"] = str(audit(config, {k: (len(v) if isinstance(v, list) else v) for k, v in report.items()}))
     log.info("privacy erase: %d mentions, %d copies, %d spool entries", counts["mentions"], len(copies), spool_removed)
     return report
+
+
+def _stakeholders_naming(store: Store, sel: Selection) -> list[str]:
+    """Ids of the registered stakeholders one of whose own accounts is the erased author's handle."""
+    names = {n.strip().lower() for n in sel.names if n.strip()}
+    if not names:
+        return []
+    return sorted(s.id for s in store.list_stakeholders() if any(a.handle.strip().lower() in names for a in s.accounts))
 
 
 def export(config: Config, store: Store, sel: Selection) -> dict[str, Any]:
@@ -170,7 +182,7 @@ def purge(config: Config, store: Store, *, days: int | None = None, now: datetim
     if days < 1:
         raise InputError(f"--days must be at least 1 (got {days})")
     cutoff = (now or now_utc()) - timedelta(days=days)
-    totals = {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0}
+    totals = {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0, "notifications": 0}
     while True:
         ids = store.ids_collected_before(cutoff, PURGE_BATCH)
         if not ids:
@@ -197,6 +209,7 @@ def purge(config: Config, store: Store, *, days: int | None = None, now: datetim
         "incidents_updated": totals["incidents"],
         "events_updated": totals["events"],
         "alerts_updated": totals["alerts"],
+        "notifications_updated": totals["notifications"],
         "spool_entries": spool_removed,
     }
     if totals["mentions"] or spool_removed:
@@ -255,7 +268,9 @@ def report(config: Config, store: Store) -> dict[str, Any]:
             "(enrich.mask_personal_data)",
             "extra fields: personal ones (phone, email, national_id, user_name, …) dropped unless keep_author_names",
             "responses: what staff replied to a mention, by mention id",
-            "incidents and alerts: mention ids (no text)",
+            "incidents, alerts and complaint cases: mention ids and the complainant's pseudonym; alerts also "
+            "their top terms and short excerpts of copied texts",
+            "notifications (queued and sent): excerpts of example mentions with their links",
         ],
     }
 

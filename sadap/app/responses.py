@@ -20,8 +20,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from enrich.privacy import mask_emails, mask_handles, mask_national_ids, mask_personal_data, mask_phones
 from sadap.app.config import Config
 from sadap.core.errors import InputError
+from sadap.core.timeutil import now_utc
 from sadap.store import GROUP_FIELDS, MentionFilter, ResponseRow, Store
 
 
@@ -52,6 +54,19 @@ DIMENSIONS: dict[str, Dimension] = {
     "group": Dimension("stakeholder", ("กลุ่มผู้มีส่วนได้ส่วนเสีย", "stakeholder group"), "stakeholder_group",
                        via_stakeholder_group=True),
 }
+
+
+RESPONSE_MASKS = (mask_emails, mask_national_ids, mask_phones, mask_handles)
+
+
+def record(store: Store, config: Config, mention_id: str, actor: str, channel: str, text: str,
+           at: datetime | None = None) -> None:
+    """Log a staff response to a mention, with e-mail addresses, national ID numbers, phone
+    numbers and @handles masked as in a mention (``enrich.mask_personal_data``): a reply may quote
+    the customer's number back to them. Links stay: they are the organisation's own pages."""
+    if config.enrich.mask_personal_data:
+        text = mask_personal_data(text, RESPONSE_MASKS)
+    store.log_response(mention_id, at or now_utc(), actor, channel, text)
 
 
 def response_sla(config: Config) -> timedelta:

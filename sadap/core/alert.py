@@ -10,6 +10,47 @@ Severity = Literal["P1", "P2", "P3", "P4", "P5"]
 SEVERITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4", "P5")
 
 
+#: A notification's text (alerts/message.py) lists at most this many example mentions, under this
+#: heading, one line each (:func:`example_line`); its top terms follow this label. Erasing a
+#: mention (PDPA) rewrites a queued or sent notification's examples with the same functions
+#: (:func:`replace_examples`), so the text stays what it would have been without the mention.
+TEXT_EXAMPLES = 5
+EXAMPLES_HEADING = {"th": "ตัวอย่าง:", "en": "Examples:"}
+TERMS_LABEL = {"th": "คำที่พบบ่อย: ", "en": "Top terms: "}
+_EXAMPLE_MARK = "  • ["
+
+
+def snippet(text: str, size: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def example_line(source: str, text: str, url: str | None) -> str:
+    """One example mention in a notification's text."""
+    link = f" {url}" if url else ""
+    return f"{_EXAMPLE_MARK}{source}] {snippet(text)}{link}"
+
+
+def replace_examples(text: str, examples: list[dict[str, Any]], lang: str, drop_terms: bool = False) -> str:
+    """A notification's ``text`` with its example lines made again from ``examples`` (a payload's
+    ``mentions``: ``source``, ``text``, ``url``), the heading dropped when none is left, and with
+    ``drop_terms`` its top-terms line too."""
+    heading = EXAMPLES_HEADING[lang]
+    kept: list[str] = []
+    at: int | None = None  # where the examples stood
+    for line in text.split("\n"):
+        if at is None and line == heading:
+            at = len(kept)
+        elif not (at is not None and line.startswith(_EXAMPLE_MARK)) and not (
+                drop_terms and line.startswith(TERMS_LABEL[lang])):
+            kept.append(line)
+    if at is None:
+        return "\n".join(kept)
+    block = [heading, *(example_line(str(m.get("source") or ""), str(m.get("text") or ""), m.get("url"))
+                        for m in examples[:TEXT_EXAMPLES])] if examples else []
+    return "\n".join(kept[:at] + block + kept[at:])
+
+
 def at_least(severity: str, minimum: str) -> bool:
     """``P1`` is the most severe: ``at_least("P2", "P3")`` is True."""
     return SEVERITIES.index(severity) <= SEVERITIES.index(minimum)

@@ -35,6 +35,8 @@ def check_signature(secret: str, body: bytes, given_signature: str | None, given
         return f"{TIMESTAMP_HEADER} is not a Unix time in seconds"
     if abs(now - timestamp) > MAX_SKEW_SECONDS:
         return f"signed {int(now - timestamp)} s ago; more than {MAX_SKEW_SECONDS} s apart is refused"
-    if not hmac.compare_digest(signature(secret, timestamp, body), given_signature.strip()):
+    # as bytes: compare_digest refuses str with non-ASCII characters
+    if not hmac.compare_digest(signature(secret, timestamp, body).encode("ascii"),
+                               given_signature.strip().encode("utf-8", "surrogatepass")):
         return "signature does not match the shared token"
     return None

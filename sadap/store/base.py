@@ -462,6 +462,8 @@ class Delivery:
 
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "gave_up")
+#: What :meth:`Store.save_delivery` writes: a delivery's state, never what it says.
+DELIVERY_STATE = ("status", "attempts", "next_at", "last_error", "sent_at")
 
 
 def delivery_json(d: Delivery) -> str:
@@ -745,7 +747,8 @@ class Store(ABC):
         raise NotImplementedError
 
     def save_delivery(self, delivery: Delivery) -> None:
-        """Write a delivery's new state (after an attempt)."""
+        """Write a delivery's new state (after an attempt): :data:`DELIVERY_STATE`, keeping its
+        texts and payload as stored (an erasure may have rewritten them meanwhile)."""
         raise NotImplementedError
 
     def deliveries(self, status: str | None = None, incident_id: str | None = None) -> list[Delivery]:
@@ -1065,9 +1068,10 @@ class Store(ABC):
         raise NotImplementedError
 
     def erase(self, ids: Sequence[str]) -> dict[str, int]:
-        """Delete these mentions with their responses and search entries, and remove their ids
-        from incidents, incident timelines and alerts. Returns counts of what changed:
-        ``mentions``, ``responses``, ``incidents``, ``events``, ``alerts``."""
+        """Delete these mentions with their responses and search entries, and remove them from
+        incidents, incident timelines, alerts, complaint cases and notifications (queued or sent).
+        Returns counts of what changed: ``mentions``, ``responses``, ``incidents``, ``events``,
+        ``alerts``, ``notifications``."""
         raise NotImplementedError
 
     def compact(self) -> None:

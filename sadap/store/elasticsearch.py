@@ -32,13 +32,13 @@ from sadap.core.complaint_case import ComplaintCase
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
-from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, DELIVERY_STATE, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import CASE_FIELDS, CASE_KEYS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
 from sadap.store.es_seen import SeenTerms
 from sadap.store.es_spool import Spool
 from sadap.store.query import Query
-from sadap.store.sqlite import scrub_case, scrub_ids
+from sadap.store.sqlite import scrub_case, scrub_delivery, scrub_ids
 
 if TYPE_CHECKING:
     from elastic_transport import BaseNode
@@ -1011,9 +1011,34 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         return claimed
 
     def save_delivery(self, delivery: Delivery) -> None:
+        # The state only: what it says stays as stored, which an erasure may have rewritten since
+        # this delivery was claimed (scrub_delivery); read, merged and written only if unchanged.
+        from elasticsearch import ConflictError, NotFoundError
+
         self._ensure_ready()
-        self._call(self.client.index, index=self.names.outbox, id=delivery.id,
-                   document=self._outbox_source(delivery), refresh=True)
+        state = {k: v for k, v in json.loads(delivery_json(delivery)).items() if k in DELIVERY_STATE}
+        for _ in range(10):
+            try:
+                got = self.client.get(index=self.names.outbox, id=delivery.id).body
+            except NotFoundError:
+                got = None
+            except Exception as err:
+                raise self._translate(err) from None
+            if got is None:
+                doc = delivery
+                conditions: dict[str, Any] = {}
+            else:
+                doc = delivery_from_json(json.dumps({**json.loads(got["_source"]["doc"]), **state}, ensure_ascii=False))
+                conditions = {"if_seq_no": got["_seq_no"], "if_primary_term": got["_primary_term"]}
+            try:
+                self.client.index(index=self.names.outbox, id=delivery.id, document=self._outbox_source(doc),
+                                  refresh=True, **conditions)
+                return
+            except ConflictError:
+                continue
+            except Exception as err:
+                raise self._translate(err) from None
+        raise StoreError(f"{self.label}: delivery {delivery.id} kept changing while its state was written")
 
     def deliveries(self, status: str | None = None, incident_id: str | None = None) -> list[Delivery]:
         self._ensure_ready()
@@ -1529,19 +1554,33 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
 
     def _rewrite_docs(self, index: str, fix: Callable[[dict[str, Any]], bool], fields: Sequence[str] = ()) -> int:
         """Re-index every document of a state index whose ``doc`` JSON ``fix`` changes (and its
-        ``fields``, copies of the doc's, with it)."""
+        ``fields``, copies of the doc's, with it); each write only if nobody changed the document
+        since it was read (else it is read and fixed again), so a delivery claimed meanwhile keeps
+        its state."""
+        from elasticsearch import ConflictError
+
         changed = 0
-        for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], True):
-            src = h["_source"]
-            try:
-                data = json.loads(src.get("doc") or "{}")
-            except ValueError:
-                continue
-            if fix(data):
+        for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], True, seq_no=True):
+            for _ in range(10):
+                src = h["_source"]
+                try:
+                    data = json.loads(src.get("doc") or "{}")
+                except ValueError:
+                    break
+                if not fix(data):
+                    break
                 src["doc"] = json.dumps(data, ensure_ascii=False)
                 src.update({k: data.get(k) for k in fields})
-                self._call(self.client.index, index=h["_index"], id=h["_id"], document=src)
+                try:
+                    self.client.index(index=h["_index"], id=h["_id"], document=src, if_seq_no=h["_seq_no"],
+                                      if_primary_term=h["_primary_term"])
+                except ConflictError:  # changed meanwhile: read it again
+                    h = self._call(self.client.get, index=h["_index"], id=h["_id"]).body
+                    continue
+                except Exception as err:
+                    raise self._translate(err) from None
                 changed += 1
+                break
         if changed:
             self._call(self.client.indices.refresh, index=index)
         return changed
@@ -1549,7 +1588,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
     def erase(self, ids: Sequence[str]) -> dict[str, int]:
 
         gone = set(ids)
-        counts = {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0}
+        counts = {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0, "notifications": 0}
         if not gone:
             return counts
         self._ensure_ready()
@@ -1595,8 +1634,15 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         counts["incidents"] = self._rewrite_docs(self.names.incidents, fix_incident)
         counts["events"] = self._rewrite_docs(self.names.incident_events, lambda d: scrub_ids(d.get("data"), gone))
         counts["alerts"] = self._rewrite_docs(self.names.alerts, lambda d: scrub_ids(d, gone))
+        counts["notifications"] = self._rewrite_docs(self.names.outbox, lambda d: scrub_delivery(d, gone))
         self._ensure_cases()
-        self._rewrite_docs(self.names.complaint_cases, lambda d: scrub_case(d, gone), CASE_FIELDS)
+
+        def author_left(ids: list[str], author: str) -> bool:
+            query = {"bool": {"filter": [{"terms": {"id": ids[i:i + 10_000]}}, {"term": {"author_id": author}}]}}
+            return any(self._call(self.client.count, index=self.names.mentions, query=query).body["count"]
+                       for i in range(0, len(ids), 10_000))
+
+        self._rewrite_docs(self.names.complaint_cases, lambda d: scrub_case(d, gone, author_left), CASE_FIELDS)
         return counts
 
     def _referenced_ids(self) -> set[str]:

@@ -8,6 +8,7 @@ import sys
 import click
 
 from alerts.notifiers.console import ConsoleNotifier
+from sadap.app import responses
 from sadap.app.alerting import build_engine
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.export import export_mentions
@@ -104,7 +105,7 @@ def mentions_respond(mention_id: str, text: str, config_path: str | None, channe
     with open_store(config) as store:
         if store.get(mention_id) is None:
             raise InputError(f"no mention {mention_id!r} (see `sadap search --json` for ids)")
-        store.log_response(mention_id, now_utc(), actor or getpass.getuser(), channel, text)
+        responses.record(store, config, mention_id, actor or getpass.getuser(), channel, text)
     click.echo("ok")
 
 

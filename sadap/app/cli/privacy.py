@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -49,7 +50,8 @@ def privacy() -> None:
 def privacy_erase(author: str | None, source: str | None, mention_ids: tuple[str, ...], config_path: str | None,
                   reference: str, dry_run: bool, no_compact: bool, as_json: bool) -> None:
     """Erase a person's mentions (by --author) or single mentions (by --mention): their copies,
-    responses, search entries, spool entries and ids in incidents and alerts go too. An audit
+    responses, search entries, spool entries, ids in incidents, alerts and complaint cases and
+    excerpts in notifications go too. An audit
     record without personal data is kept in data_dir/privacy-audit.jsonl."""
 
     config = _load(config_path)
@@ -57,7 +59,7 @@ def privacy_erase(author: str | None, source: str | None, mention_ids: tuple[str
         sel = pdpa.select(config, store, author=author, source=source, mention_ids=mention_ids)
         if dry_run:
             copies = [i for i in store.copies_of(sel.ids) if i not in set(sel.ids)]
-            result = {"dry_run": True, "mentions": len(sel.ids), "copies": len(copies)}
+            result: dict[str, Any] = {"dry_run": True, "mentions": len(sel.ids), "copies": len(copies)}
         else:
             result = pdpa.erase(config, store, sel, actor=_actor(), reference=reference, compact=not no_compact)
     if as_json:
@@ -69,8 +71,12 @@ def privacy_erase(author: str | None, source: str | None, mention_ids: tuple[str
     click.echo(
         f"erased {result['mentions']} mentions (copies of them included: {result['copies']}), {result['responses']} responses, "
         f"{result['spool_entries']} spool entries; ids removed from {result['incidents_updated']} incidents, "
-        f"{result['events_updated']} timeline events, {result['alerts_updated']} alerts"
+        f"{result['events_updated']} timeline events, {result['alerts_updated']} alerts, "
+        f"{result['notifications_updated']} notifications"
     )
+    if result["stakeholders_naming_author"]:
+        click.echo(f"  still named as an account of stakeholder(s) {', '.join(result['stakeholders_naming_author'])}: "
+                   "replace their accounts with `sadap stakeholders edit ID --account …` if the request covers the registry", err=True)
     if result["ids_not_found"]:
         click.echo(f"  {result['ids_not_found']} mention id(s) not found", err=True)
     click.echo(f"audit: {result['audit_log']}")

@@ -276,6 +276,12 @@ async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
     return await asyncio.to_thread(fn, *args)
 
 
+def whole_number(raw: str | None) -> int | None:
+    """``raw`` as a whole number when it is ASCII digits only, else None (``"²".isdigit()`` is
+    True, but ``int("²")`` fails)."""
+    return int(raw) if raw and raw.isascii() and raw.isdigit() else None
+
+
 def params(request: Request) -> dict[str, str]:
     return {k: v[:500] for k, v in request.query_params.items() if k in views.FILTER_KEYS or k in (
         "state", "days", "limit", "target", "step")}

@@ -102,6 +102,13 @@ def set_disabled(store: Store, username: str, disabled: bool = True) -> User:
     return user
 
 
+def end_sessions(store: Store, username: str) -> None:
+    """Sign ``username`` out everywhere: every session cookie made before stops working (a
+    signed cookie cannot be recalled one by one, so signing out ends them all)."""
+    user = _existing(store, username)
+    store.save_user(user.model_copy(update={"session_version": user.session_version + 1}))
+
+
 def set_role(store: Store, username: str, role: str) -> User:
     if role not in ROLES:
         raise InputError(f"role {role!r}: unknown (allowed: {', '.join(ROLES)})")
@@ -198,7 +205,8 @@ def csrf_token(secret: bytes, csrf_cookie: str) -> str:
 def csrf_ok(secret: bytes, csrf_cookie: str | None, given: str | None) -> bool:
     if not csrf_cookie or not given:
         return False
-    return hmac.compare_digest(csrf_token(secret, csrf_cookie), given.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+    # as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a dead handler)
+    return hmac.compare_digest(csrf_token(secret, csrf_cookie).encode("ascii"), given.encode("utf-8", "surrogatepass"))
 
 
 class SignInLimiter:

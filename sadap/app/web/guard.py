@@ -5,6 +5,7 @@ It answers bad requests itself (400, 413) so that no handler sees them."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -44,17 +45,19 @@ async def _reply(send: Send, status: int, message: str, api: bool) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# A Host header: a name or IPv4 address, or a bracketed IPv6 address, and an optional port
+# (RFC 9110 §7.2); anything else (``localhost:evil.example``, user info) is refused.
+_HOST = re.compile(r"(?P<name>[a-z0-9](?:[a-z0-9.\-]*[a-z0-9])?|\[[0-9a-f:.]+\])(?::[0-9]{0,5})?")
+
+
 def host_name(raw: bytes) -> str | None:
     """The host part of a Host header (port left out), or None where it is not plain ASCII."""
     try:
         text = raw.decode("ascii").strip().lower()
     except UnicodeDecodeError:
         return None
-    if not text or any(c.isspace() for c in text):
-        return None
-    if text.startswith("["):  # [::1]:8470
-        return text[: text.find("]") + 1] if "]" in text else None
-    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+    shape = _HOST.fullmatch(text)
+    return shape.group("name") if shape else None
 
 
 class Guard:

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from alerts.incidents import add_note, transition
 from sadap.app import complaints as complaint_cases
 from sadap.app.alerting import run_backtest
-from sadap.app import corrections
+from sadap.app import corrections, responses
 from sadap.app.stakeholders import who_to_inform
 from sadap.app.config import configured_playbooks
 from sadap.app.names import complaint_type_names, news_topic_names
@@ -31,6 +31,7 @@ from sadap.app.web.app import (
     in_thread,
     mention_filter,
     params,
+    whole_number,
 )
 from sadap.core.errors import InputError
 from sadap.core.incident import IncidentState
@@ -94,7 +95,9 @@ async def signin(ws: Workspace, request: Request) -> Response:
 
 
 async def signout(ws: Workspace, request: Request) -> Response:
-    await ws.form(request, "viewer")
+    user, _ = await ws.form(request, "viewer")
+    if not getattr(request.state, "via_token", False):  # a browser: its session, and any copy of the cookie, ends
+        await in_thread(auth.end_sessions, ws.store, user.username)
     response = back("/signin")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -133,8 +136,7 @@ async def overview(ws: Workspace, request: Request) -> Response:
 async def mentions(ws: Workspace, request: Request) -> Response:
     user = ws.need(request)
     flt = mention_filter(ws, request)
-    limit = min(max(int(request.query_params.get("limit", "50") or 50) if request.query_params.get(
-        "limit", "50").isdigit() else 50, 1), 500)
+    limit = min(max(whole_number(request.query_params.get("limit")) or 50, 1), 500)
 
     def load() -> tuple[list[Mention], int, dict[str, int]]:
         found = ws.store.search(flt, limit)
@@ -191,7 +193,7 @@ async def mention_respond(ws: Workspace, request: Request) -> Response:
         raise InputError("text: required (what was said in the response)")
     if ws.store.get(mid) is None:
         raise InputError(f"no mention {mid!r}")
-    ws.store.log_response(mid, now_utc(), user.username, data.get("channel", "social")[:40] or "social", text[:4000])
+    responses.record(ws.store, ws.config, mid, user.username, data.get("channel", "social")[:40] or "social", text[:4000])
     if getattr(request.state, "via_token", False):
         return JSONResponse({"ok": True, "responses": len(ws.store.responses(mid))})
     return back(local_path(data.get("next"), f"/mentions/{mid}"))
@@ -270,10 +272,10 @@ def _act(ws: Workspace, incident_id: str, action: str, actor: str, data: dict[st
         incident = ws.store.get_incident(incident_id)
         if incident is None:
             raise InputError(f"no incident {incident_id!r}")
-        raw = data.get("step", "")
-        if not raw.isdigit():
+        step = whole_number(data.get("step", ""))
+        if step is None:
             raise InputError("step: give the step number (1, 2, …)")
-        views.mark_step(ws.store, incident, playbooks_by_id(ws).get(incident.playbook), int(raw), actor, text)
+        views.mark_step(ws.store, incident, playbooks_by_id(ws).get(incident.playbook), step, actor, text)
     else:
         raise Denied(404, "use ack, resolve, reopen, note, respond or step")
 
@@ -290,10 +292,8 @@ async def incident_action(ws: Workspace, request: Request) -> Response:
 # -- complaints ------------------------------------------------------------------------------
 async def complaints(ws: Workspace, request: Request) -> Response:
     user = ws.need(request)
-    raw = request.query_params.get("days", "7")
-    days = min(int(raw), 90) if raw.isdigit() and int(raw) > 0 else 7
-    raw = request.query_params.get("page", "1")
-    page = min(int(raw), 1_000_000) if raw.isascii() and raw.isdigit() and int(raw) > 0 else 1  # past the last: the last
+    days = min(whole_number(request.query_params.get("days")) or 7, 90)
+    page = min(whole_number(request.query_params.get("page")) or 1, 1_000_000)  # past the last: the last
     sla = views.complaint_sla(ws.config)
 
     def load() -> complaint_cases.QueuePage:
@@ -482,8 +482,7 @@ async def api_incident_action(ws: Workspace, request: Request) -> Response:
 async def api_mentions(ws: Workspace, request: Request) -> Response:
     ws.need(request)
     flt = mention_filter(ws, request)
-    raw = request.query_params.get("limit", "50")
-    limit = min(int(raw), 1000) if raw.isdigit() and int(raw) > 0 else 50
+    limit = min(whole_number(request.query_params.get("limit")) or 50, 1000)
     exact = request.query_params.get("count") == "exact"
     found = await in_thread(ws.store.search, flt, limit)
     # Counted up to COUNT_CAP ("more": true beyond it, as the page's "10000+"); count=exact counts all.

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from sadap.app import complaints as cases
 from sadap.app.config import configured_playbooks
 from sadap.app.web import views
-from sadap.app.web.app import Denied, Workspace, in_thread
+from sadap.app.web.app import Denied, Workspace, in_thread, whole_number
 from sadap.core.complaint_case import CLOSE_REASON_WORDS, CLOSE_REASONS
 from sadap.core.errors import InputError
 
@@ -74,11 +74,11 @@ async def case_action(ws: Workspace, request: Request) -> Response:
     if action == "note":
         await in_thread(cases.note, ws.store, case_id, user.username, text)
     elif action == "step":
-        raw = data.get("step", "")
-        if not raw.isdigit():
+        step = whole_number(data.get("step", ""))
+        if step is None:
             raise InputError("step: give the step number (1, 2, …)")
-        await in_thread(cases.note, ws.store, case_id, user.username, text or f"step {raw}", "recovery_step",
-                        {"step": int(raw)})
+        await in_thread(cases.note, ws.store, case_id, user.username, text or f"step {step}", "recovery_step",
+                        {"step": step})
     elif action == "close":
         await in_thread(cases.close, ws.store, case_id, data.get("reason", ""), user.username, text)
     elif action == "reopen":

@@ -101,11 +101,16 @@ async def partner_push(ws: Workspace, request: Request) -> Response:
 
 
 def _origin(url: str | None) -> str | None:
-    """A webhook's scheme and host only: its path or query may hold a secret."""
+    """A webhook's scheme, host and port only: its user info, path or query may hold a secret."""
     if not url:
         return None
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname or ""
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}"
 
 
 ROUTES: list[tuple[str, Any, list[str]]] = [

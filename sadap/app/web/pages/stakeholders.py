@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sadap.app import stakeholders as registry
 from sadap.app.config import configured_playbooks
-from sadap.app.web.app import Workspace, in_thread
+from sadap.app.web.app import Workspace, in_thread, whole_number
 from sadap.core.errors import InputError
 from sadap.core.labels import SENTIMENT
 from sadap.core.stakeholder import CONTACT_CHANNELS, GROUP_WORDS, GROUPS, LEVEL_WORDS, LEVELS, STATUS_WORDS, STATUSES, Stakeholder
@@ -159,10 +159,10 @@ async def incident_inform(ws: Workspace, request: Request) -> Response:
     if incident is None:
         raise InputError(f"no incident {incident_id!r}")
     playbook = next((p for p in configured_playbooks(ws.config, check_references=False) if p.id == incident.playbook), None)
-    raw = data.get("entry", "")
-    if not raw.isdigit():
+    entry = whole_number(data.get("entry", ""))
+    if entry is None:
         raise InputError("entry: give the stakeholder entry number (0, 1, …)")
-    await in_thread(registry.mark_informed, ws.store, incident_id, playbook, int(raw), data.get("stakeholder", ""),
+    await in_thread(registry.mark_informed, ws.store, incident_id, playbook, entry, data.get("stakeholder", ""),
                     user.username, data.get("text", "").strip()[:1000])
     return RedirectResponse(f"/incidents/{incident_id}#inform", status_code=303)
 
