@@ -261,6 +261,18 @@ def note(store: Store, case_id: str, actor: str, text: str, kind: str = "note", 
     return case
 
 
+def mark_step(store: Store, case_id: str, actor: str, step: int, text: str, playbooks: dict[str, Any]) -> ComplaintCase:
+    """Mark service-recovery ``step`` (1, 2, …) of the case's recovery playbook done."""
+    case = _get(store, case_id)
+    playbook = recovery_playbook(store, case, playbooks)
+    count = len(playbook.steps) if playbook is not None else 0
+    if not 1 <= step <= count:
+        has = (f"its recovery playbook {playbook.id!r} has steps 1–{count}" if count
+               else "it has no recovery playbook (its incident's, or complaint-surge, is not loaded)")
+        raise InputError(f"step {step}: {has}")
+    return note(store, case_id, actor, text or f"step {step}", "recovery_step", {"step": step})
+
+
 def clock(case: ComplaintCase | CaseKey, first_response: datetime | None, now: datetime, sla: timedelta = CASE_SLA) -> dict[str, Any]:
     """The 24-hour clock: due, answered (when), answered in time, overdue, time left."""
     due = case.received_at + sla

@@ -530,6 +530,7 @@ class Config(Strict):
                 problems.extend(rule_playbook_problems(self, rules, known))
             except ConfigError as err:
                 problems.append(str(err))
+        problems.extend(rule_entity_problems(self, rules))
         if problems:
             raise ConfigError("\n".join(problems))
 
@@ -557,14 +558,31 @@ def rule_playbook_problems(config: Config, rules: list[Any], known: set[str]) ->
     ]
 
 
-def _rule_where(config: Config, rule_id: str) -> str:
-    """``file:line: `` of a configured rule's ``playbook`` key, when the config came from a file."""
+def rule_entity_problems(config: Config, rules: list[Any]) -> list[str]:
+    """One line per name in a rule's ``entities`` that is not a watched entity's name (mentions
+    carry the canonical names of ``watch``, so such a rule would never fire)."""
+    names = [e.name for e in config.watch]
+    canonical = {alias.strip().lower(): e.name for e in config.watch for alias in e.aliases}
+    problems = []
+    for rule in rules:
+        for entity in getattr(rule.options, "entities", None) or []:
+            if entity in names:
+                continue
+            hint = (f"it is an alias of {canonical[entity.strip().lower()]!r}: name that" if entity.strip().lower() in canonical
+                    else f"watched: {', '.join(names)}" if names else "nothing is watched: add it under watch:")
+            problems.append(f"{_rule_where(config, rule.id, 'entities')}rule {rule.id!r}: entity {entity!r} is not a "
+                            f"watched name, so the rule would never fire ({hint})")
+    return problems
+
+
+def _rule_where(config: Config, rule_id: str, key: str = "playbook") -> str:
+    """``file:line: `` of a configured rule's ``key``, when the config came from a file."""
     path = config._shown_path
     if not path:
         return ""
     for i, raw in enumerate(config.rules):
         if isinstance(raw, dict) and raw.get("id") == rule_id:
-            line = config._lines.line(("rules", i, "playbook"))
+            line = config._lines.line(("rules", i, key)) or config._lines.line(("rules", i))
             return f"{path}:{line}: " if line else f"{path}: "
     return f"{path}: "
 

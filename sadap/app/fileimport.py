@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -182,18 +183,29 @@ def _convert(number: int, row: object, source: str, stats: ReadStats, now: datet
         return Rejected(number, str(err))
 
 
+def _physical_lines(text: str) -> list[str]:
+    r"""The file's lines, each with its ending: a line ends at ``\n``, ``\r\n`` or ``\r`` only (as
+    ``open(newline="")`` reads), never at the other characters :meth:`str.splitlines` breaks at
+    (U+2028, U+2029, U+0085, ``\x0b``, ``\x0c``, ``\x1c``–``\x1e``), which sit inside pasted text
+    and which ``json.dumps(ensure_ascii=False)`` writes raw. So line N is the Nth line an editor shows."""
+    return io.StringIO(text, newline="").readlines()
+
+
 def _read_jsonl(text: str, source: str, stats: ReadStats, now: datetime) -> Iterator[tuple[int, RawMention | Rejected]]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    for number, line in enumerate(_physical_lines(text), start=1):
+        line = line.rstrip("\r\n")
+        body = line.strip()  # also drops a stray separator (U+2028, \x0c …) around the record
+        if not body:
             continue
         bad = _bad_bytes(line)
         if bad is not None:
             yield number, Rejected(number, f"not UTF-8 text (column {bad + 1}); save the file as UTF-8")
             continue
         try:
-            row = json.loads(line)
+            row = json.loads(body)
         except json.JSONDecodeError as err:
-            yield number, Rejected(number, f"not valid JSON: {err.msg} (column {err.colno})")
+            lead = len(line) - len(line.lstrip())
+            yield number, Rejected(number, f"not valid JSON: {err.msg} (column {err.colno + lead})")
             continue
         except RecursionError:
             yield number, Rejected(number, "not valid JSON: nested too deeply")
@@ -208,11 +220,19 @@ def _read_csv(
     every following line one value) rejects the row it starts and the lines after it are
     read again as rows. So does a quote closed only lines later when the lines it took in
     look like rows of their own (``_swallowed``): a value that ran on over whole rows."""
-    lines = text.splitlines(keepends=True)
+    lines = _physical_lines(text)  # a quoted value may hold U+2028 & co.: only line ends split rows
     header_reader = csv.reader(lines[:1])
     header = next(header_reader, [])
     if "text" not in header:
         raise InputError(f"{path}:1: CSV header has no `text` column (columns: {', '.join(header) or 'none'})")
+    named = [name for name in header if name.strip()]  # blank names (trailing commas) are not compared
+    twice = next((name for i, name in enumerate(named) if name in named[:i]), None)
+    if twice is not None:
+        where = [str(i) for i, name in enumerate(header, start=1) if name == twice]
+        raise InputError(
+            f"{path}:1: CSV header names column `{twice}` {len(where)} times (columns {', '.join(where)}); "
+            "column names must be unique: rename or remove the extra one"
+        )
     start = 1  # index into lines of the next line to read
     while start < len(lines):
         reader = csv.reader(lines[start:], strict=True)

@@ -268,6 +268,9 @@ def equal_response(
     dim = DIMENSIONS.get(by)
     if dim is None:
         raise InputError(f"--by {by!r}: unknown (allowed: {', '.join(DIMENSIONS)})")
+    if since is not None and until is not None and since >= until:
+        raise InputError(f"--since {since.isoformat()} is not before --until {until.isoformat()}: "
+                         "the period would be empty")
     sla = response_sla(config)
     base = MentionFilter(since=since, until=until, include_duplicates=False)
     # Complaints, then questions that are not complaints: each mention once.

@@ -172,9 +172,15 @@ def read_file(path: str | Path, actor: str, at: datetime | None = None) -> tuple
         unknown = [c for c in reader.fieldnames or [] if c not in CSV_COLUMNS]
         if unknown:
             raise InputError(f"{path}:1: unknown column {unknown[0]!r} (allowed: {', '.join(CSV_COLUMNS)})")
+        columns = len(reader.fieldnames or [])
         for row in reader:
             line = reader.line_num
-            items.append((_row_to_doc({k: v for k, v in row.items() if k is not None}), LineMap({(): line}), ()))
+            extra = row.pop(None, None)  # DictReader's key for values past the header
+            if extra is not None:
+                problems.append(f"{path}:{line}: {columns + len(extra)} values but the header has {columns} columns; "
+                                "remove the extra values (a value holding a comma must be quoted) — row skipped")
+                continue
+            items.append((_row_to_doc(row), LineMap({(): line}), ()))
     else:
         try:
             data, lines = parse_yaml(text, str(path))

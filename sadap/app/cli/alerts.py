@@ -80,6 +80,9 @@ def alerts_snooze(
     if bool(duration) == bool(until_text):
         raise SadapError("give exactly one of --for DURATION or --until TIME")
     until = parse_iso(until_text) if until_text else now_utc() + parse_duration(duration or "")
+    if until <= now_utc():
+        raise InputError(f"{'--until' if until_text else '--for'}: the snooze would end at {show(until)}, which has "
+                         "passed; give a later time or a positive duration")
     with open_store(config) as store:
         store.snooze(rule, key, until, actor or getpass.getuser(), reason)
     click.echo(f"{rule} [{key}] เงียบถึง {show(until)} (snoozed)")

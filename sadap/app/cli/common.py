@@ -28,6 +28,20 @@ def _fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
+_PATH_PROBLEMS: dict[type[OSError], str] = {
+    FileNotFoundError: "no such file or folder (create the folder first?)",
+    FileExistsError: "a file is in the way (a folder is needed there)",
+    IsADirectoryError: "is a folder (give a file name)",
+    NotADirectoryError: "a file stands where a folder is needed",
+    PermissionError: "permission denied",
+}
+
+
+def path_problem(err: OSError) -> str:
+    """One line for a file-system error on a path the user gave (an output file, a data folder)."""
+    return f"{err.filename}: {_PATH_PROBLEMS.get(type(err), err.strerror or type(err).__name__)}"
+
+
 def handled(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn domain errors into one line per problem on stderr and exit code 1."""
 
@@ -37,6 +51,10 @@ def handled(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except SadapError as err:
             _fail(str(err))
+        except (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError) as err:
+            if err.filename is None:  # not about a path the user gave: a fault, with its traceback
+                raise
+            _fail(path_problem(err))
         except KeyboardInterrupt:
             click.echo("sadap: interrupted", err=True)
             sys.exit(130)

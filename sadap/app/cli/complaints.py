@@ -160,7 +160,8 @@ def note(case_id: str, text: str, config_path: str | None, step: int | None, act
     config = _load(config_path)
     with open_store(config) as store:
         if step is not None:
-            cases.note(store, case_id, actor or getpass.getuser(), text, kind="recovery_step", data={"step": step})
+            playbooks = {p.id: p for p in configured_playbooks(config, check_references=False)}
+            cases.mark_step(store, case_id, actor or getpass.getuser(), step, text, playbooks)
         else:
             cases.note(store, case_id, actor or getpass.getuser(), text)
     click.echo("ok")

@@ -140,7 +140,9 @@ def search(
 
     Words must all appear; `A OR B` either; "a phrase"; -word excludes. A watched
     name also finds the aliases containing it (แสงทอง: ธนาคารแสงทอง); hashtags' words
-    are words (down: #SaengThongDown).
+    are words (down: #SaengThongDown). A query that starts with - goes after the options
+    and --:
+    sadap search --since 7d -- "-โปรโมชัน แอป".
     """
 
     config = _load(config_path)

@@ -78,6 +78,8 @@ def quarterly(quarter: str, fmt: str, out: str | None, config_path: str | None) 
     """The quarterly CRM report: satisfaction, engagement, image, voice of the customer, incidents,
     equal response and CSR balance against the previous quarter, each with a chart and a Thai summary."""
     config = _load(config_path)
+    if out and not Path(out).parent.is_dir():  # before the report is built, not after
+        raise InputError(f"--out {out}: no folder {Path(out).parent} (create it first)")
     with open_store(config) as store:
         data = quarterly_report(store, config, quarter)
     target = Path(out or f"sadap-report-{data['quarter']}.{fmt}")

@@ -77,8 +77,7 @@ async def case_action(ws: Workspace, request: Request) -> Response:
         step = whole_number(data.get("step", ""))
         if step is None:
             raise InputError("step: give the step number (1, 2, …)")
-        await in_thread(cases.note, ws.store, case_id, user.username, text or f"step {step}", "recovery_step",
-                        {"step": step})
+        await in_thread(cases.mark_step, ws.store, case_id, user.username, step, text, _playbooks(ws))
     elif action == "close":
         await in_thread(cases.close, ws.store, case_id, data.get("reason", ""), user.username, text)
     elif action == "reopen":
