@@ -13,6 +13,9 @@ from sadap.app.config import Config, configured_playbooks, rule_playbook_problem
 from sadap.core.errors import ConfigError
 from sadap.store import Store
 
+#: How many evaluations a backtest makes at most when no step is given (it picks a coarser one).
+DEFAULT_EVALUATIONS = 2000
+
 
 def build_engine(config: Config, store: Store, notifiers: list[Notifier] | None = None) -> AlertEngine:
     """The alert engine for ``config`` over ``store``; ``notifiers`` default to the configured ones
@@ -33,7 +36,12 @@ def build_engine(config: Config, store: Store, notifiers: list[Notifier] | None 
 def run_backtest(
     config: Config, store: Store, target: str, since: datetime, until: datetime, step: timedelta | None = None
 ) -> dict[str, Any]:
-    """``sadap playbooks test``: replay ``store`` through ``config``'s rules and playbooks."""
+    """``sadap playbooks test``: replay ``store`` through ``config``'s rules and playbooks, every
+    ``step`` (by default the live interval, or coarser so that the replay stays under
+    :data:`DEFAULT_EVALUATIONS` evaluations: a 30-day replay at the live minute would be 43,200)."""
+    if step is None:
+        minutes = -(-(until - since).total_seconds() // 60 // DEFAULT_EVALUATIONS)  # rounded up
+        step = max(config.schedule.alerts_every, timedelta(minutes=minutes))
     return backtest(
         store,
         config.alert_rules,
@@ -42,7 +50,7 @@ def run_backtest(
         target,
         since,
         until,
-        step or config.schedule.alerts_every,
+        step,
         custom_words=tuple(config.custom_words()),
         maintenance=list(config.maintenance),
     )

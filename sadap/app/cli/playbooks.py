@@ -42,7 +42,8 @@ def playbooks_validate(paths: tuple[str, ...], config_path: str | None) -> None:
 @config_option
 @click.option("--since", default="30d", show_default=True, help="How far back to replay, e.g. 7d, 30d.")
 @click.option("--until", "until_text", default=None, help="End of the replay, ISO 8601 (default: now).")
-@click.option("--step", default=None, help="Time between evaluations (default: schedule.alerts_every).")
+@click.option("--step", default=None, help="Time between evaluations (default: schedule.alerts_every, or coarser so the replay stays under "
+              "2,000 evaluations).")
 @click.option("--json", "as_json", is_flag=True)
 @handled
 def playbooks_test(

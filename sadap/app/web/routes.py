@@ -377,9 +377,6 @@ async def backtest(ws: Workspace, request: Request) -> Response:
     target = request.path_params["target"]
     since = views.parse_since(request.query_params.get("since", "7d"))
     step = views.parse_since(request.query_params["step"]) if request.query_params.get("step") else None
-    if step is None:  # the live interval, or coarser so a long replay stays under 2,000 evaluations
-        live = ws.config.schedule.alerts_every
-        step = max(live, timedelta(minutes=-(-since.total_seconds() // 60 // 2000)))
     until = now_utc()
     report = await in_thread(run_backtest, ws.config, ws.store, target, until - since, until, step)
     return ws.render(request, "backtest.html", user=user, target=target, report=report,
