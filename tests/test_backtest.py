@@ -78,6 +78,15 @@ def test_backtest_errors(setup):
         backtest(config, store, "surge", NOW - timedelta(days=30), NOW, timedelta(seconds=10))
 
 
+def test_backtest_without_a_step_stays_under_2000_evaluations(setup):
+    config, store = setup
+    short = backtest(config, store, "surge", NOW - timedelta(hours=2), NOW)  # the live minute
+    assert short["evaluations"] == 121
+    month = backtest(config, store, "complaint-surge", NOW - timedelta(days=30), NOW)  # 43,200 at the minute
+    assert month["step"] == "22m" and month["evaluations"] <= 2000
+    assert [a["rule"] for a in month["alerts"]] == ["surge", "surge"]  # both crises still found
+
+
 def test_backtest_cli(setup, tmp_path):
     config, _ = setup
     done = subprocess.run(
