@@ -63,6 +63,15 @@ def test_far_future_published_time_is_rejected(config, tmp_path):
     report = import_file(config, _jsonl(tmp_path / "f.jsonl", [_row(1, published_at=future), _row(2, published_at=soon)]))
     assert report["stored"] == 1
     assert report["rejected"][0]["line"] == 1 and "in the future" in report["rejected"][0]["error"]
+    assert "Buddhist-era" not in report["rejected"][0]["error"]
+
+
+def test_buddhist_era_year_in_an_iso_date_gets_a_hint(config, tmp_path):
+    be = now_utc().year + 543  # this year, written as Thai calendars do
+    report = import_file(config, _jsonl(tmp_path / "be.jsonl", [_row(1, published_at=f"{be}-01-01T10:30:00+07:00")]))
+    [bad] = report["rejected"]
+    assert "in the future" in bad["error"]
+    assert f"{be} looks like a Buddhist-era year: ISO dates take the Common Era year ({be - 543})" in bad["error"]
 
 
 def test_csv_unterminated_quote_is_reported_and_following_rows_kept(config, tmp_path):

@@ -60,9 +60,12 @@ def check_published(value: datetime, now: datetime | None = None) -> datetime:
     if value < EARLIEST:
         raise InputError(f"`published_at` {value.date().isoformat()} is before 1970-01-01 (allowed: 1970 to now)")
     if value > now + FUTURE_SLACK:
+        # A Buddhist-era year written in an ISO date (2569-12-01) is 543 years ahead.
+        era = (f"; {value.year} looks like a Buddhist-era year: ISO dates take the Common Era year "
+               f"({value.year - 543})" if 0 <= value.year - 543 - now.year <= 1 else "")
         raise InputError(
             f"`published_at` {value.isoformat()} is in the future (more than a day after now, "
-            f"{now.replace(microsecond=0).isoformat()}); check the time zone or the clock"
+            f"{now.replace(microsecond=0).isoformat()}); check the time zone or the clock{era}"
         )
     return value
 
