@@ -16,10 +16,25 @@ Loc = tuple[str | int, ...]
 # Mapping keys and sequence items in a document once its aliases are expanded. A real config has
 # a few thousand; an "alias bomb" (anchors nested in anchors) has billions.
 MAX_NODES = 100_000
+# Lists and mappings inside each other. A real config nests a few levels; hundreds would run
+# Python's recursion out while reading it.
+MAX_DEPTH = 100
 
 
 class _TooLarge(Exception):
     pass
+
+
+class _Loop(Exception):
+    """An alias (``*name``) inside the value its anchor (``&name``) names: a value containing itself."""
+
+    def __init__(self, line: int):
+        self.line = line
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int):
+        self.line = line
 
 
 class LineMap:
@@ -32,11 +47,24 @@ class LineMap:
     def from_node(cls, node: yaml.Node | None, duplicates: list[str] | None = None) -> "LineMap":
         """Lines of ``node``'s keys and items. Keys repeated in one mapping are appended to
         ``duplicates`` as ``(where, key, first line, second line)`` messages. Raises
-        ``_TooLarge`` past MAX_NODES (counted with aliases expanded)."""
+        ``_TooLarge`` past MAX_NODES (counted with aliases expanded), ``_Loop`` where a value
+        contains itself through an alias and ``_TooDeep`` past MAX_DEPTH levels."""
         lines: dict[Loc, int] = {}
         count = 0
+        inside: set[int] = set()  # the lists and mappings being walked: a value's ancestors
 
         def walk(n: yaml.Node, loc: Loc) -> None:
+            if not isinstance(n, (yaml.MappingNode, yaml.SequenceNode)):
+                return
+            if id(n) in inside:
+                raise _Loop(n.start_mark.line + 1)
+            if len(loc) >= MAX_DEPTH:
+                raise _TooDeep(n.start_mark.line + 1)
+            inside.add(id(n))
+            walk_items(n, loc)
+            inside.discard(id(n))
+
+        def walk_items(n: yaml.Node, loc: Loc) -> None:
             nonlocal count
             if isinstance(n, yaml.MappingNode):
                 seen: dict[str, int] = {}
@@ -120,15 +148,45 @@ def safe_load(text: str) -> Any:
     return yaml.SafeLoader("").construct_document(node) if node is not None else None
 
 
+def _too_deep(name: str, line: int | None = None) -> ConfigError:
+    where = f"{name}:{line}" if line else name
+    return ConfigError(
+        f"{where}: lists or mappings nest more than {MAX_DEPTH} levels deep; refused — write them flatter"
+    )
+
+
+def _reader_error(err: yaml.reader.ReaderError, text: str, name: str) -> ConfigError:
+    """One line for a character YAML does not allow (a control character, say): where and which."""
+    code = err.character if isinstance(err.character, int) else ord(str(err.character)[:1] or " ")
+    shown = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    kind = "control character" if code < 0x20 or 0x7F <= code <= 0x9F else "character"
+    if 0 <= err.position <= len(text):
+        line = text.count("\n", 0, err.position) + 1
+        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        return ConfigError(
+            f"{name}:{line}: {kind} {shown} (column {column}) is not allowed in YAML; remove it "
+            "(allowed: tab, line breaks and printable characters)"
+        )
+    return ConfigError(f"{name}: {kind} {shown} is not allowed in YAML; remove it "
+                       "(allowed: tab, line breaks and printable characters)")
+
+
 def parse_yaml(text: str, name: str) -> tuple[Any, LineMap]:
     """Parse ``text``; duplicate keys are errors (naming both lines), and a document that
-    expands (through aliases) past MAX_NODES values is refused at once."""
+    expands (through aliases) past MAX_NODES values is refused at once, as is one where a
+    value contains itself through an alias or that nests past MAX_DEPTH levels."""
     try:
         node = compose(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         line = mark.line + 1 if mark else "?"
         raise ConfigError(f"{name}:{line}: YAML syntax error: {err.problem}") from None
+    except yaml.reader.ReaderError as err:
+        raise _reader_error(err, text, name) from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{name}: YAML error: {' '.join(str(err).split())}") from None
+    except RecursionError:  # nesting that the pure-Python loader cannot follow
+        raise _too_deep(name) from None
     duplicates: list[str] = []
     try:
         lines = LineMap.from_node(node, duplicates)
@@ -137,6 +195,13 @@ def parse_yaml(text: str, name: str) -> tuple[Any, LineMap]:
             f"{name}: more than {MAX_NODES} values once its aliases (*name) are expanded; "
             "refused (an alias bomb?) — write the settings out or use fewer nested aliases"
         ) from None
+    except _Loop as err:
+        raise ConfigError(
+            f"{name}:{err.line}: an alias (*name) refers to the value that contains it (its own &name), "
+            "so the value would contain itself; refused — use an alias only outside the value it names"
+        ) from None
+    except _TooDeep as err:
+        raise _too_deep(name, err.line) from None
     if duplicates:
         raise ConfigError("\n".join(f"{name}:{d}" for d in duplicates))
     try:  # the values from the nodes just composed (as yaml.safe_load would, without parsing twice)
@@ -145,6 +210,8 @@ def parse_yaml(text: str, name: str) -> tuple[Any, LineMap]:
         mark = err.problem_mark
         line = mark.line + 1 if mark else "?"
         raise ConfigError(f"{name}:{line}: YAML syntax error: {err.problem}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{name}: YAML error: {' '.join(str(err).split())}") from None
     return data, lines
 
 

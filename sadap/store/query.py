@@ -49,7 +49,7 @@ def parse_query(text: str, custom_words: tuple[str, ...] = ()) -> Query:
     if text is None or not str(text).strip():
         return Query(text="")
     if text.count('"') % 2:
-        raise InputError(f"query {text!r}: unbalanced double quote")
+        raise InputError(f"query {_shown(text)}: unbalanced double quote")
     groups: list[list[tuple[str, ...]]] = []
     negatives: list[tuple[str, ...]] = []
     pending_or = False
@@ -57,7 +57,7 @@ def parse_query(text: str, custom_words: tuple[str, ...] = ()) -> Query:
     for part in _PART.findall(text):
         if part == "OR":
             if not groups:
-                raise InputError(f"query {text!r}: OR needs a term on each side")
+                raise InputError(f"query {_shown(text)}: OR needs a term on each side")
             pending_or = True
             continue
         negative = part.startswith("-") and len(part) > 1
@@ -75,8 +75,17 @@ def parse_query(text: str, custom_words: tuple[str, ...] = ()) -> Query:
             groups.append(alternatives)
         pending_or = False
     if pending_or:
-        raise InputError(f"query {text!r}: OR needs a term on each side")
+        raise InputError(f"query {_shown(text)}: OR needs a term on each side")
+    if not groups and not negatives:  # only signs or punctuation: not "everything"
+        raise InputError(
+            f'query {_shown(text)} has no words to search (give at least one word; quote phrases with "…")'
+        )
     return Query(tuple(tuple(g) for g in groups), tuple(negatives), text)
+
+
+def _shown(text: str, most: int = 60) -> str:
+    """``text`` quoted for an error line, cut after ``most`` characters (a query may be long)."""
+    return repr(text if len(text) <= most else text[:most] + "…")
 
 
 def spellings(phrase: tuple[str, ...], compounds: dict[str, tuple[str, ...]]) -> list[tuple[str, ...]]:
@@ -109,22 +118,50 @@ def spellings(phrase: tuple[str, ...], compounds: dict[str, tuple[str, ...]]) ->
             return list(parts[:k]) == run
         return list(parts) == run
 
-    def walk(i: int, done: tuple[str, ...]) -> bool:
-        if i == n:
+    # A compound's parts number at most ``longest``, so no stored word covers a longer run of
+    # the phrase's words: runs longer than that have no options and need no looking at.
+    longest = max(len(parts) for parts in compounds.values())
+    options_at: dict[int, list[tuple[int, str]]] = {}
+
+    def options(i: int) -> list[tuple[int, str]]:
+        """The stored words that can start at word ``i``, each with where the next one starts."""
+        if i not in options_at:
+            found: list[tuple[int, str]] = []
+            for j in range(i + 1, min(n, i + longest) + 1):
+                run = words[i:j]
+                if j == i + 1:
+                    found.append((j, run[0]))
+                found += [(j, w) for w, parts in compounds.items() if fits(parts, run, i == 0, j == n)]
+            options_at[i] = found
+        return options_at[i]
+
+    def walk() -> bool:
+        """Depth first over the ways to spell the words, in order, collecting each whole one
+        into ``out`` (a loop, not recursion: a phrase may have thousands of words). False
+        once there are more than MAX_SPELLINGS."""
+        path: list[str] = []
+        stack = [iter(options(0))]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            j, word = step
+            if j < n:
+                path.append(word)
+                stack.append(iter(options(j)))
+                continue
+            done = (*path, word)
             if done not in seen:
                 seen.add(done)
                 out.append(done)
-            return len(out) <= MAX_SPELLINGS
-        for j in range(i + 1, n + 1):
-            run = words[i:j]
-            options = [run[0]] if j == i + 1 else []
-            options += [w for w, parts in compounds.items() if fits(parts, run, i == 0, j == n)]
-            for word in options:
-                if not walk(j, (*done, word)):
-                    return False
+            if len(out) > MAX_SPELLINGS:
+                return False
         return True
 
-    if not walk(0, ()):
+    if not walk():
         del out[MAX_SPELLINGS:]
         log.warning("search phrase %r: more than %d spellings with compound words; using the first ones",
                     " ".join(phrase), MAX_SPELLINGS)
