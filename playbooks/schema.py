@@ -386,9 +386,11 @@ class Playbook(Strict):
     def _close_reasons(cls, value: list[str]) -> list[str]:
         if not value:
             raise ValueError("give at least one close reason (e.g. resolved)")
-        for item in value:
+        for i, item in enumerate(value):
             if not _NAME.fullmatch(item):
                 raise ValueError(f"close reason {item!r}: use lowercase letters, digits, - and _ (e.g. false_alarm)")
+            if item in value[:i]:
+                raise ValueError(f"close reason {item!r} is listed twice")
         return value
 
     @model_validator(mode="after")

@@ -115,3 +115,18 @@ def test_stakeholder_csv_row_with_extra_values_is_reported_and_skipped(config, t
     assert r.stderr.splitlines() == [f"sadap: {problem}"]
     with open_store(config) as store:
         assert sorted(s.id for s in store.list_stakeholders()) == ["huai-phueng", "sellers"]
+
+
+def test_stakeholder_csv_column_twice_is_refused_and_problems_name_csv_columns(tmp_path):
+    twice = tmp_path / "twice.csv"
+    twice.write_text("id,name,status,group,name\nhuai-phueng,ชุมชนบ้านห้วยผึ้ง,community,community,ห้วยผึ้ง\n",
+                     encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        registry.read_file(twice, "somsri")
+    assert str(err.value) == f"{twice}:1: column 'name' appears 2 times; column names must be unique: remove the extra one"
+    unsigned = tmp_path / "unsigned.csv"
+    unsigned.write_text("id,name,status,group,relationship,relationship_by\n"
+                        "huai-phueng,ชุมชนบ้านห้วยผึ้ง,community,community,good,\n", encoding="utf-8")
+    found, problems = registry.read_file(unsigned, "somsri")
+    assert found == [] and len(problems) == 1
+    assert problems[0].startswith(f"{unsigned}:2: relationship_by: ")  # the CSV column, not relationship.set_by

@@ -719,3 +719,10 @@ def test_yaml_values_are_those_of_safe_load():
         assert parse_yaml(text, str(path))[0] == yaml.safe_load(text), path
     assert parse_yaml("", "empty.yaml")[0] is None
     assert parse_yaml("a: &x [1, 2]\nb: *x\n", "alias.yaml")[0] == {"a": [1, 2], "b": [1, 2]}
+
+
+def test_a_close_reason_listed_twice_is_one_line(tmp_path):
+    text = good() + "close_reasons: [resolved, false_alarm, resolved]\n"
+    path = write(tmp_path, "twice.yaml", text)
+    msg = load_error([path], shipped=False)
+    assert f"{path}:{line_of(text, 'close_reasons')}: close_reasons: close reason 'resolved' is listed twice" in msg

@@ -147,6 +147,17 @@ def _row_to_doc(row: dict[str, str]) -> dict[str, Any]:
     return doc
 
 
+# A profile's fields as the CSV columns that hold them (export_csv, _row_to_doc).
+_CSV_FIELDS = {"relationship.level": "relationship", "relationship.set_by": "relationship_by",
+               "relationship.reason": "relationship_reason"}
+
+
+def _csv_names(problem: str) -> str:
+    for field, column in _CSV_FIELDS.items():
+        problem = problem.replace(f": {field}:", f": {column}:", 1)
+    return problem
+
+
 def _stamp(s: Stakeholder, actor: str, at: datetime) -> Stakeholder:
     rel = s.relationship
     if rel is not None and rel.set_at is None:
@@ -172,7 +183,12 @@ def read_file(path: str | Path, actor: str, at: datetime | None = None) -> tuple
         unknown = [c for c in reader.fieldnames or [] if c not in CSV_COLUMNS]
         if unknown:
             raise InputError(f"{path}:1: unknown column {unknown[0]!r} (allowed: {', '.join(CSV_COLUMNS)})")
-        columns = len(reader.fieldnames or [])
+        names = list(reader.fieldnames or [])
+        twice = next((c for c in names if names.count(c) > 1), None)
+        if twice is not None:  # DictReader would keep the last value only
+            raise InputError(f"{path}:1: column {twice!r} appears {names.count(twice)} times; column names must be "
+                             "unique: remove the extra one")
+        columns = len(names)
         for row in reader:
             line = reader.line_num
             extra = row.pop(None, None)  # DictReader's key for values past the header
@@ -203,7 +219,10 @@ def read_file(path: str | Path, actor: str, at: datetime | None = None) -> tuple
         try:
             s = Stakeholder.model_validate(doc)
         except ValidationError as err:
-            problems.extend(validation_lines(err, str(path), lines, Stakeholder, prefix))
+            found_lines = validation_lines(err, str(path), lines, Stakeholder, prefix)
+            if path.suffix.lower() == ".csv":  # name the CSV's columns, not the profile's fields
+                found_lines = [_csv_names(line) for line in found_lines]
+            problems.extend(found_lines)
             continue
         where = f"{path}:{lines.line(prefix)}"
         if s.id in seen:
