@@ -102,8 +102,16 @@ class RedirectLoopMiddleware(_Counting):
         location = response.headers.get("Location")
         if not (300 <= response.status < 400 and location):
             return response
-        target = urljoin(request.url, location.decode("latin-1"))
+        try:
+            target = urljoin(request.url, location.decode("latin-1"))
+        except ValueError:  # not a URL at all
+            target = location.decode("latin-1")
         chain = [*request.meta.get("redirect_urls", []), request.url]
+        if not is_web_url(target):  # javascript:, file:, a broken URL: one line, counted, never followed
+            self._log(logging.WARNING, "%s: refused a redirect to %s: only http/https URLs are followed (%s)",
+                      chain[0], target[:200], scheme_of(target) or "no scheme")
+            self._count("skipped/unsafe_url")
+            raise IgnoreRequest("redirect to a URL that is not http(s)")
         if target in chain:
             what = f"redirect loop ({len(chain)} redirects, back to {target})"
         elif len(chain) > self.max_times:

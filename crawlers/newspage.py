@@ -481,8 +481,16 @@ def _mostly_social_links(node: Any, text: str) -> bool:
     links = node.xpath(".//a[@href]")
     if not links:
         return False
-    social = [a for a in links if _SOCIAL_HOSTS.search(urlsplit(a.get("href")).hostname or "")]
+    social = [a for a in links if _SOCIAL_HOSTS.search(_host(a.get("href")))]
     return len(social) >= 2 and len(social) * 2 >= len(links) and len(text) < 200
+
+
+def _host(href: str) -> str:
+    """A link's host name, or "" for one that is not a URL urlsplit can read (``http://[broken/``)."""
+    try:
+        return urlsplit(href).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _tidy(text: str | None) -> str:

@@ -26,7 +26,7 @@ from crawlers.items import MentionItem
 from crawlers.options import SourceOptions as SourceOptions  # declared there, without Scrapy
 from crawlers.state import RedisState, SourceState
 from sadap.core.errors import InputError
-from sadap.core.thaidate import parse_thai_datetime
+from sadap.core.thaidate import from_epoch, parse_thai_datetime
 from sadap.core.timeutil import UTC
 from sadap.core.urls import UnsafeUrlError, check_source_url, is_web_url, scheme_of
 
@@ -114,7 +114,10 @@ class SourceSpider(scrapy.Spider):
         ``file://`` or ``javascript:`` link in a remote thread list is refused and the rest
         of the list still read. (``WebOnlyMiddleware`` refuses any other request too.)
         """
-        absolute = response.urljoin(url.strip()) if isinstance(url, str) else ""
+        try:
+            absolute = response.urljoin(url.strip()) if isinstance(url, str) else ""
+        except ValueError:  # not a URL at all (``http://[broken/``): refused like an unsafe one
+            absolute = ""
         if not is_web_url(absolute):
             self.logger.warning(
                 "refused %s: only http/https URLs are followed (%s)", str(url)[:200], scheme_of(str(url)) or "no scheme"
@@ -167,10 +170,28 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
 
+# Epoch values this large are milliseconds, as many JSON APIs give them: in seconds they would be
+# past the year 5000, and in milliseconds they are 1973 to 2286.
+_MILLISECONDS = 10**11
+
+
+def epoch_time(value: int | float | str) -> datetime:
+    """Epoch seconds, or milliseconds where the number is too large for seconds, as aware UTC;
+    InputError (one line) for a value that is neither."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= _MILLISECONDS:
+        value = value / 1000
+    return from_epoch(value)
+
+
 def html_to_text(markup: str | None) -> str:
-    """Visible text of an HTML fragment, one line per block, whitespace tidied."""
+    """Visible text of an HTML fragment, one line per block, whitespace tidied (a number or other
+    value where an API should have put text is read as its text)."""
     if not markup:
         return ""
+    if not isinstance(markup, str):
+        markup = str(markup)
     if "<" not in markup:
         return tidy(html.unescape(markup))
     try:

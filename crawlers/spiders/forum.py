@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any, Literal
 
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders.base import SourceOptions, SourceSpider, html_to_text, iso, register, tidy
-from sadap.core.timeutil import UTC
+from crawlers.spiders.base import SourceOptions, SourceSpider, epoch_time, html_to_text, iso, register, tidy
+from sadap.core.errors import InputError
 
 
 class ForumOptions(SourceOptions):
@@ -100,7 +99,12 @@ class ForumSpider(SourceSpider):
 
     def _time(self, value: Any, where: str) -> str | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return iso(datetime.fromtimestamp(value, UTC))
+            try:
+                return iso(epoch_time(value))
+            except InputError as err:  # one line; the post is kept without a time
+                self.logger.warning("%s: %s", where, err)
+                self.count("bad_dates")
+                return None
         return self.read_date(str(value), where) if value else None
 
 

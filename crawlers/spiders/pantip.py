@@ -31,7 +31,8 @@ from pydantic import Field, model_validator
 from scrapy.http import Request, Response
 
 from crawlers.items import MentionItem
-from crawlers.spiders.base import SourceOptions, SourceSpider, html_to_text, iso, register, tidy
+from crawlers.spiders.base import SourceOptions, SourceSpider, epoch_time, html_to_text, iso, register, tidy
+from sadap.core.errors import InputError
 from sadap.core.timeutil import BANGKOK, UTC
 
 _TOPIC = re.compile(r"/topic/(\d+)")
@@ -75,10 +76,12 @@ def _listed(value: Any) -> list[str]:
 
 def pantip_time(utime: Any, epoch: Any = None) -> datetime | None:
     """A comment's time: ``created_time`` (epoch seconds) or ``data_utime`` (MM/DD/YYYY, Bangkok)."""
-    if isinstance(epoch, (int, float)) and not isinstance(epoch, bool) and epoch > 0:
-        return datetime.fromtimestamp(epoch, UTC)
-    if isinstance(epoch, str) and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), UTC)
+    if (isinstance(epoch, (int, float)) and not isinstance(epoch, bool) and epoch > 0) or (
+            isinstance(epoch, str) and epoch.isdigit()):
+        try:
+            return epoch_time(epoch)
+        except InputError:  # out of any range: fall back to data_utime, else no time
+            pass
     match = _UTIME.match(str(utime or ""))
     if not match:
         return None
@@ -186,8 +189,9 @@ class PantipSpider(SourceSpider):
             yield self._topic_request(tid)
         left -= len(seen[:left])
         more = response.css("a[rel=next]::attr(href)").get()
-        if left > 0 and more and seen:
-            yield self._get(response.urljoin(more), self.parse, cb_kwargs={"left": left})
+        following = self.follow_url(response, more) if left > 0 and more and seen else None
+        if following is not None:  # a javascript: or broken link is refused (counted), not followed
+            yield self._get(following.url, self.parse, cb_kwargs={"left": left})
 
     # -- a topic's opening post -------------------------------------------
     async def parse_topic(self, response: Response, tid: str) -> AsyncIterator[MentionItem | Request]:

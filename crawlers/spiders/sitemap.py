@@ -31,6 +31,7 @@ from sadap.core.errors import InputError
 from sadap.core.settings_types import Duration, parse_duration_setting
 from sadap.core.thaidate import parse_thai_datetime
 from sadap.core.timeutil import UTC, now_utc
+from sadap.core.urls import is_web_url
 
 _NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
 #: Sitemaps are read before pages: an index fans out to every worker first, and each sitemap read
@@ -140,7 +141,7 @@ class NewsSitemapSpider(SitemapSpider, ArticleSpider):
         return self._pages(entries, response.url, since, meta)
 
     def _web(self, loc: str) -> bool:
-        if urlsplit(loc).scheme in ("http", "https"):
+        if is_web_url(loc):  # also False for a URL urlsplit cannot read (``http://[broken/``)
             return True
         self.logger.warning("sitemap entry %r: not an http(s) URL, skipped", loc[:80])
         self.count("skipped/not_http")

@@ -107,7 +107,8 @@ _PLAUSIBLE_YEAR = r"(?:19|20|24|25|26)\d{2}"
 _ISO_RE = re.compile(
     r"(?<![\d/.-])(?P<year>" + _PLAUSIBLE_YEAR + r")(?P<sep>[-/])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})"
     r"(?:[T\s]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?"
-    r"\s*(?P<tz>[Zz]|[+-]\d{2}:?\d{2})?)?(?!\d)"
+    r"(?:\s*(?P<ampm>[apAP])\.?[mM]\b\.?)?"  # "09:30 PM"
+    r"(?:\s*" + _ZONE + r")?)?(?!\d)"  # "+07:00", "Z", "UTC", "GMT+9", "ICT"
 )
 _DAY_MONTH_YEAR_RE = re.compile(
     r"(?<!\d)(?P<day>\d{1,2})\s*(?:-\s*)?(?P<month>" + _THAI_MONTH_RE + "|" + _EN_MONTH_RE + r")"
@@ -247,6 +248,10 @@ def _iso_datetime(source: str, match: re.Match[str]) -> datetime:
     month, day = int(match.group("month")), int(match.group("day"))
     _check_date(source, year, month, day)
     hour, minute, second = (int(match.group(g) or 0) for g in ("hour", "minute", "second"))
+    if match.group("ampm"):
+        if not 1 <= hour <= 12:
+            raise InputError(f"impossible time in {source!r}: hour {hour} with {match.group('ampm').upper()}M (use 1–12)")
+        hour = hour % 12 + (12 if match.group("ampm").lower() == "p" else 0)
     _check_time(source, hour, minute, second)
     micro = int((match.group("frac") or "0")[:6].ljust(6, "0"))
     zone = _zone(match.group("tz")) or BANGKOK
