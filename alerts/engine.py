@@ -23,12 +23,12 @@ from alerts.rules.buckets import BucketCounts
 from alerts.rules.running import RunningState
 from enrich.keywords import stopwords
 from playbooks.match import match_playbook
-from playbooks.render import render_template
+from playbooks.render import duration_words, render_template
 from playbooks.schema import Playbook
 from sadap.core.alert import FiredAlert
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
-from sadap.core.timeutil import format_duration, now_utc
+from sadap.core.timeutil import now_utc
 from sadap.store import MentionFilter, Store
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ class AlertEngine:
             return self.worker.run()
         except Exception:  # the store went away: what is queued stays queued for the next pass
             log.exception("outbox delivery pass failed")
-            return {"sent": 0, "failed": 0, "gave_up": 0}
+            return {"sent": 0, "failed": 0, "gave_up": 0, "cancelled": 0}
 
     def _in_maintenance(self, rule_id: str, at: datetime) -> bool:
         return any(window.silences(rule_id, at) for window in self.maintenance)
@@ -330,8 +330,10 @@ class AlertEngine:
                 level += 1
                 targets = [n for n in self.notifiers if not step.notify or n.id in step.notify]
                 roles = ", ".join(step.roles) if step.roles else ""
-                text_th = f"⚠️ ยกระดับ (ระดับ {level}): {incident.id} ยังไม่มีผู้รับทราบหลัง {format_duration(step.after)} — {incident.title}"
-                text_en = f"Escalation level {level}: {incident.id} not acknowledged after {format_duration(step.after)} — {incident.title}"
+                text_th = (f"⚠️ ยกระดับ (ระดับ {level}): {incident.id} ยังไม่มีผู้รับทราบหลัง {duration_words(step.after, 'th')} "
+                           f"— {incident.title}")
+                text_en = (f"Escalation level {level}: {incident.id} not acknowledged after {duration_words(step.after, 'en')} "
+                           f"— {incident.title}")
                 if step.message is not None:
                     text_th += "\n" + self._render(step.message.th, incident, "th", at)
                     text_en += "\n" + self._render(step.message.en or step.message.th, incident, "en", at)

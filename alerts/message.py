@@ -10,6 +10,7 @@ from sadap.core.alert import EXAMPLES_HEADING, TERMS_LABEL, TEXT_EXAMPLES, Fired
 from sadap.core.incident import Incident
 from sadap.core.mention import Mention
 from sadap.core.timeutil import show
+from sadap.core.urls import web_url_or_none
 
 _SEVERITY_TH = {"P1": "วิกฤต", "P2": "สูง", "P3": "ปานกลาง", "P4": "ต่ำ", "P5": "แจ้งเพื่อทราบ"}
 
@@ -40,7 +41,7 @@ def build_payload(alert: FiredAlert, incident: Incident | None, playbook: Playbo
             {
                 "id": m.id,
                 "source": m.source_name,
-                "url": m.url,
+                "url": web_url_or_none(m.url),
                 "published_at": m.published_at.isoformat(),
                 "sentiment": m.sentiment.label if m.sentiment else None,
                 "text": snippet(m.text, 280),

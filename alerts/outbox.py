@@ -97,19 +97,30 @@ class OutboxWorker:
         longest: timedelta = self.settings.max_backoff
         return min(wait, longest)
 
-    def run(self, limit: int = 100) -> dict[str, int]:
-        """One pass: send every due delivery once. Returns counts by outcome."""
-        counts = {"sent": 0, "failed": 0, "gave_up": 0}
-        at = self.clock()
+    def run(self, limit: int = 10_000) -> dict[str, int]:
+        """One pass: send every delivery due when it starts, once (at most ``limit``). Returns
+        counts by outcome.
+
+        Each delivery is claimed just before it is sent, for one send's lease: a batch claimed at
+        once would outlive its lease while the sends before it ran, and the next pass (or another
+        process) would claim and send its last ones a second time."""
+        counts = {"sent": 0, "failed": 0, "gave_up": 0, "cancelled": 0}
+        due = self.clock()
         lease = max((lease_for(n) for n in self.notifiers.values()), default=timedelta(seconds=60))
-        while True:
-            claimed = self.store.claim_due(at, lease, limit)
-            for delivery in claimed:
-                counts[self._attempt(delivery)] += 1
-            if len(claimed) < limit:
-                return counts
+        for _ in range(limit):
+            now = self.clock()
+            claimed = self.store.claim_due(due, lease + (now - due), 1)  # the lease runs from now
+            if not claimed:
+                break
+            counts[self._attempt(claimed[0])] += 1
+        return counts
 
     def _attempt(self, d: Delivery) -> str:
+        if d.kind == "escalation" and self._settled(d):
+            d.status, d.next_at, d.last_error = "cancelled", None, "the incident was acknowledged or resolved first"
+            self.store.save_delivery(d)
+            log.info("escalation %s to %s not sent: incident %s is no longer open", d.id, d.notifier, d.incident_id)
+            return "cancelled"
         notifier = self.notifiers.get(d.notifier)
         d.attempts += 1
         error = ""
@@ -148,6 +159,11 @@ class OutboxWorker:
                                      data={"delivery": d.id, "attempts": d.attempts, "notifier": d.notifier}),
                     fold=True)
         return "failed"
+
+    def _settled(self, d: Delivery) -> bool:
+        """Whether an escalation's incident is no longer open (someone acknowledged it meanwhile)."""
+        incident = self.store.get_incident(d.incident_id) if d.incident_id else None
+        return incident is not None and incident.state != "open"
 
     def _event(self, d: Delivery, event: IncidentEvent, fold: bool = False) -> None:
         if not d.incident_id:

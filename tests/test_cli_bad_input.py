@@ -82,3 +82,18 @@ def test_recovery_step_outside_the_playbook_empty_period_and_past_snooze(demo):
     _one_line(_run("alerts", "snooze", "brand-volume", "--until", "2020-01-01", "--config", str(demo)),
               "--until: the snooze would end at", "which has passed")
     _one_line(_run("alerts", "snooze", "brand-volume", "--for", "0m", "--config", str(demo)), "--for: the snooze would end")
+
+
+def test_two_notifiers_with_one_id_and_a_maintenance_window_for_no_rule(demo):
+    text = demo.read_text(encoding="utf-8")
+    config = demo.parent / "notifiers.yaml"
+    config.write_text(text.replace("notifiers:\n", "notifiers:\n  - {id: console, type: console}\n", 1)
+                      + "\nmaintenance:\n  - {start: '2026-12-01T00:00:00+07:00', end: '2026-12-02T00:00:00+07:00',"
+                        " rules: [outage-keywords, outage-keyword]}\n", encoding="utf-8")
+    result = _run("alerts", "check", "--dry-run", "--config", str(config))
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert any("notifiers[1].id: duplicate notifier id 'console' (first at notifiers[0])" in x for x in lines), result.output
+    assert any("maintenance[0].rules: no rule 'outage-keyword', so the window would silence nothing" in x
+               for x in lines), result.output
+    assert not any("'outage-keywords'" in x and "no rule" in x for x in lines)

@@ -111,7 +111,7 @@ def test_receiver_down_then_back_delivers_each_alert_exactly_once(setup, hook):
     assert len(fired) == 2 and hook.handler.requests == []
     assert {d.status for d in store.deliveries()} == {"pending"}
     clock.now += timedelta(seconds=10)
-    assert engine.deliver() == {"sent": 0, "failed": 0, "gave_up": 0}  # backing off
+    assert engine.deliver() == {"sent": 0, "failed": 0, "gave_up": 0, "cancelled": 0}  # backing off
     clock.now += timedelta(seconds=25)
     assert engine.deliver()["failed"] == 2  # still down: the wait doubles
     assert all(d.next_at == clock.now + timedelta(seconds=60) for d in store.deliveries())
@@ -119,7 +119,7 @@ def test_receiver_down_then_back_delivers_each_alert_exactly_once(setup, hook):
     clock.now += timedelta(seconds=61)
     assert engine.deliver()["sent"] == 2
     clock.now += timedelta(minutes=10)
-    assert engine.deliver() == {"sent": 0, "failed": 0, "gave_up": 0}  # nothing twice
+    assert engine.deliver() == {"sent": 0, "failed": 0, "gave_up": 0, "cancelled": 0}  # nothing twice
     ids = hook.delivery_ids()
     assert len(ids) == 2 and len(set(ids)) == 2
     assert sorted(ids) == sorted(d.id for d in store.deliveries("sent"))

@@ -531,6 +531,7 @@ class Config(Strict):
             except ConfigError as err:
                 problems.append(str(err))
         problems.extend(rule_entity_problems(self, rules))
+        problems.extend(maintenance_rule_problems(self, rules))
         if problems:
             raise ConfigError("\n".join(problems))
 
@@ -556,6 +557,20 @@ def rule_playbook_problems(config: Config, rules: list[Any], known: set[str]) ->
         for rule in rules
         if rule.options.playbook and rule.options.playbook not in known
     ]
+
+
+def maintenance_rule_problems(config: Config, rules: list[Any]) -> list[str]:
+    """One line per rule id a maintenance window names that no rule has (a typo would silence nothing)."""
+    known = [r.id for r in rules]
+    problems = []
+    for i, window in enumerate(config.maintenance):
+        for j, rule_id in enumerate(window.rules):
+            if rule_id not in known:
+                line = config._lines.line(("maintenance", i, "rules", j)) if config._shown_path else None
+                where = f"{config._shown_path}:{line}: " if line else (f"{config._shown_path}: " if config._shown_path else "")
+                problems.append(f"{where}maintenance[{i}].rules: no rule {rule_id!r}, so the window would silence nothing "
+                                f"(rules: {', '.join(known) or 'none'})")
+    return problems
 
 
 def rule_entity_problems(config: Config, rules: list[Any]) -> list[str]:
@@ -626,11 +641,13 @@ def load_config_file(path: str | Path, *, validate: bool = True) -> Config:
         config = Config.model_validate(data)
     except ValidationError as err:
         problems.extend(validation_lines(err, str(path), lines, Config))
-    sources = data.get("sources")
-    names = [s.get("name") for s in sources if isinstance(s, dict)] if isinstance(sources, list) else []
-    for i, name in enumerate(names):
-        if name is not None and name in names[:i]:
-            problems.append(f"{path}:{lines.line(('sources', i, 'name'))}: sources[{i}].name: duplicate source name {name!r}")
+    for section, field, what in (("sources", "name", "source name"), ("notifiers", "id", "notifier id")):
+        entries = data.get(section)
+        names = [s.get(field) if isinstance(s, dict) else None for s in entries] if isinstance(entries, list) else []
+        for i, name in enumerate(names):
+            if name is not None and name in names[:i]:  # (two notifiers with one id: one would never be used)
+                problems.append(f"{path}:{lines.line((section, i, field))}: {section}[{i}].{field}: duplicate {what} "
+                                f"{name!r} (first at {section}[{names.index(name)}])")
     if validate:
         # The rules are checked even when other settings are wrong, so one run shows every error.
         raw_rules = data.get("rules")

@@ -37,9 +37,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("sadap.distributed")
 
 
-def redis_client(config: Config) -> Redis:
-    """A client for ``distributed.redis_url`` (password from the environment); raises ConfigError
-    when Redis is not configured or the ``distributed`` extra is not installed."""
+def redis_client(config: Config, timeout_s: float = 30, retries: bool = True) -> Redis:
+    """A client for ``distributed.redis_url`` (password from the environment), waiting at most
+    ``timeout_s`` for an answer, and (without ``retries``) trying each command once where redis-py
+    would try it again and again; raises ConfigError when Redis is not configured or the
+    ``distributed`` extra is not installed."""
     url = config.distributed.redis_url
     if not url:
         raise ConfigError("distributed.redis_url is not set: several workers need a Redis they all reach")
@@ -47,7 +49,12 @@ def redis_client(config: Config) -> Redis:
         import redis
     except ImportError:
         raise ConfigError("distributed.redis_url needs the `distributed` extra: pip install 'sadap[distributed]'") from None
-    return redis.Redis.from_url(url, password=redis_password(config), socket_timeout=30, socket_connect_timeout=10)
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    once = {} if retries else {"retry": Retry(NoBackoff(), 0)}
+    return redis.Redis.from_url(url, password=redis_password(config), socket_timeout=timeout_s,
+                                socket_connect_timeout=min(10, timeout_s), **once)
 
 
 def redis_password(config: Config) -> str | None:
@@ -123,6 +130,13 @@ class Lease(Protocol):
     def release(self) -> None: ...
 
 
+def answer_within(ttl_s: float) -> float:
+    """How long a try to take or renew the lease may wait for Redis or the file: a third of the
+    lease. The loop tries every third, so a renewal that cannot get through fails (and the
+    scheduler pauses) before the lease can run out and a standby take it: never two active."""
+    return max(0.2, ttl_s / 3)
+
+
 def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -164,15 +178,18 @@ class SqliteLease:
     """The lease as a row in the SQLite store's file (schedulers on one machine, no Redis)."""
 
     def __init__(self, path: str, name: str, ttl_s: float, holder: str | None = None) -> None:
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS scheduler_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires REAL NOT NULL)"
-        )
+        # A renewal waits for a busy file at most a third of the lease (see answer_within).
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=answer_within(ttl_s), check_same_thread=False)
         self.name = name
         self.ttl_s = ttl_s
         self.holder = holder or _holder()
+        self._table = False
 
     def acquire(self) -> bool:
+        if not self._table:  # here, not at start: a locked file is then a failed try, retried
+            self.db.execute("CREATE TABLE IF NOT EXISTS scheduler_lease "
+                            "(name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires REAL NOT NULL)")
+            self._table = True
         now = time.time()
         self.db.execute("BEGIN IMMEDIATE")  # one writer decides at a time
         try:
@@ -197,7 +214,9 @@ def scheduler_lease(config: Config) -> Lease | None:
     else in the SQLite store; None on Elasticsearch without Redis (run one scheduler only)."""
     ttl = config.distributed.lease.total_seconds()
     if config.distributed.redis_url:
-        return RedisLease(redis_client(config), key(config, "scheduler", "lease"), ttl)
+        # One try a renewal, answered within a third of the lease: redis-py's own retries (10, with
+        # backoff) would hold a cut-off scheduler active past its lease.
+        return RedisLease(redis_client(config, answer_within(ttl), retries=False), key(config, "scheduler", "lease"), ttl)
     if config.store.backend == "sqlite":
         config.store_path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteLease(str(config.store_path), "scheduler", ttl)

@@ -91,7 +91,8 @@ def schedule(
     def deliver() -> None:
         counts = engine.deliver()
         if any(counts.values()):
-            log.info("outbox: %d sent, %d failed (will retry), %d given up", counts["sent"], counts["failed"], counts["gave_up"])
+            log.info("outbox: %d sent, %d failed (will retry), %d given up, %d escalations no longer needed",
+                     counts["sent"], counts["failed"], counts["gave_up"], counts.get("cancelled", 0))
 
     def ingest_file(path: str) -> None:
         report = import_file(config, path)
@@ -164,13 +165,22 @@ class LeaderLoop:
         self.every = max(0.2, ttl_s / 3)
         self.active = False
         self.stop = threading.Event()
+        self.failing: str | None = None  # the last error reaching the lease store, until a try works
 
     def step(self) -> None:
         try:
             held = self.lease.acquire()
         except Exception as err:  # Redis or the store unreachable: the lease can't be vouched for
-            log.error("scheduler lease: %s: %s", type(err).__name__, err)
+            problem = f"{type(err).__name__}: {err}"
+            if problem != self.failing:  # once, not every few seconds while it lasts
+                log.error("scheduler %s: cannot reach the lease store (%s); standing by and trying again every "
+                          "%.0f s", self.lease.holder, problem, self.every)
+            self.failing = problem
             held = False
+        else:
+            if self.failing is not None:
+                log.info("scheduler %s: the lease store answers again", self.lease.holder)
+            self.failing = None
         if held and not self.active:
             self.active = True
             log.info("scheduler %s: active (holds the lease); rules, notifications and crawl rounds run here", self.lease.holder)
@@ -186,7 +196,7 @@ class LeaderLoop:
             log.debug("scheduler %s: standing by", self.lease.holder)
 
     def run(self) -> None:
-        if not self.active:
+        if not self.active and self.failing is None:
             log.info("scheduler %s: standing by until the lease is free (another scheduler holds it)", self.lease.holder)
         while not self.stop.is_set():
             self.step()

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from sadap.core.urls import web_url_or_none
+
 Severity = Literal["P1", "P2", "P3", "P4", "P5"]
 SEVERITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4", "P5")
 
@@ -27,8 +29,8 @@ def snippet(text: str, size: int = 120) -> str:
 
 def example_line(source: str, text: str, url: str | None) -> str:
     """One example mention in a notification's text."""
-    link = f" {url}" if url else ""
-    return f"{_EXAMPLE_MARK}{source}] {snippet(text)}{link}"
+    link = web_url_or_none(url)  # only http(s) links are rendered
+    return f"{_EXAMPLE_MARK}{source}] {snippet(text)}{f' {link}' if link else ''}"
 
 
 def replace_examples(text: str, examples: list[dict[str, Any]], lang: str, drop_terms: bool = False) -> str:

@@ -453,7 +453,8 @@ class Delivery:
     payload: dict[str, Any]
     incident_id: str | None = None
     kind: str = "alert"  # alert | escalation | gave_up (the escalation of a delivery given up)
-    #: pending (waiting or retrying), sending (claimed by a worker until ``next_at``), sent, gave_up
+    #: pending (waiting or retrying), sending (claimed by a worker until ``next_at``), sent, gave_up,
+    #: cancelled (an escalation whose incident was acknowledged or resolved before it went out)
     status: str = "pending"
     attempts: int = 0
     next_at: datetime | None = None
@@ -461,7 +462,7 @@ class Delivery:
     sent_at: datetime | None = None
 
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "gave_up")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "gave_up", "cancelled")
 #: What :meth:`Store.save_delivery` writes: a delivery's state, never what it says.
 DELIVERY_STATE = ("status", "attempts", "next_at", "last_error", "sent_at")
 
