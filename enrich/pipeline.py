@@ -32,6 +32,7 @@ from sadap.core.mention import Complaint, Mention, Sentiment, SentimentLabel
 __all__ = ["MAX_TEXT", "Enricher", "hashtags"]  # hashtags: moved to enrich.hashtags, still importable here
 
 MAX_TEXT = 20_000  # characters analysed per mention; the full text is still stored.
+MAX_TITLE = 1_000  # of a title (a headline is a line; a 40,000-character "title" took 18 s)
 _SURROGATES = re.compile("[\ud800-\udfff]")
 # Emoji that carry a feeling: faces, hearts, hands. Without words or these, a text is neutral.
 _EXPRESSIVE = re.compile(
@@ -212,7 +213,7 @@ class Enricher:
         # A forum comment is about what its thread is about: "เข้าไม่ได้เหมือนกันค่ะ" under a
         # thread titled "แอปแสงทองล่ม" mentions the bank without naming it.
         thread = m.extras.get("thread_title")
-        return f"{normalize(thread)}\n{full}" if isinstance(thread, str) and thread else full
+        return f"{normalize(thread[:MAX_TITLE])}\n{full}" if isinstance(thread, str) and thread else full
 
     def _masked(self, m: Mention) -> Mention:
         """The mention with personal data masked in what is stored: text, title, thread title;
@@ -242,7 +243,7 @@ class Enricher:
             raw = m.text[:MAX_TEXT]
             m = self._masked(m)
             body = normalize(m.text[:MAX_TEXT])
-            title = normalize(m.title or "")
+            title = normalize((m.title or "")[:MAX_TITLE])
             if self.is_news(m, body):  # tokenised sentence by sentence: the same tokens, and the sentences
                 sentences = split_sentences(body)
                 sentence_tokens = [tokenize(s, self.custom_words) for s in sentences]
@@ -308,7 +309,7 @@ class Enricher:
         learned: list[tuple[Mention, Any, Features]] = []
         for i, (sentences, sentence_tokens) in news.items():
             m = out[i]
-            title = normalize(m.title or "")
+            title = normalize((m.title or "")[:MAX_TITLE])
             reading = read_article(self.news_reader, lexicons, self.matcher, title,
                                    list(m.extras.get("title_tokens") or []), sentences, sentence_tokens, m.entities)
             m.sentiment = Sentiment(label=reading.sentiment[0], score=reading.sentiment[1])

@@ -51,20 +51,24 @@ _EMAIL = re.compile(r"(?<![\w.+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?:[A-Za-z0-9\-
 # Not inside a longer number or code: no digit (or digit plus one separator) before or after,
 # no Latin letter right before.
 _BEFORE = rf"(?<![0-9๐-๙A-Za-z])(?<!{_D}[\-.])"
-_AFTER = rf"(?!{_D})(?![\-.]{_D})"
-_SEP = r"[ \-.]?"
+# Nor a date's digits run on into a time (08.12.2567 10:30): no ":" and a digit after it.
+_AFTER = rf"(?!{_D})(?![\-.:]{_D})"
+# One separator between digits: a space (also no-break, as scraped HTML has it), a dash (also
+# the en dash) or a dot.
+_SEPARATORS = " \u00a0-\u2013."
+_SEP = r"[ \u00a0\-\u2013.]?"
 _ZERO, _MOBILE, _LAND = "[0๐]", "[689๖๘๙]", "[2-7๒-๗]"  # first digits, Arabic or Thai
 _NATIONAL_ID = re.compile(rf"{_BEFORE}(?:{_D}{{13}}|{_D}([ \-]){_D}{{4}}\1{_D}{{5}}\1{_D}{{2}}\1{_D}){_AFTER}")
 _PHONE = re.compile(
     _BEFORE
     + r"(?:"
-    + rf"(?:\+|00)66[ \-]?(?:\(0\)[ \-]?)?(?:{_MOBILE}(?:{_SEP}{_D}){{8}}|{_LAND}(?:{_SEP}{_D}){{7}})"
+    + rf"(?:\+|[0๐]{{2}})[6๖]{{2}}[ \-]?(?:\([0๐]\)[ \-]?)?(?:{_MOBILE}(?:{_SEP}{_D}){{8}}|{_LAND}(?:{_SEP}{_D}){{7}})"
     + rf"|{_ZERO}{_MOBILE}(?:{_SEP}{_D}){{8}}"
-    + rf"|{_ZERO}{_LAND}(?:{_SEP}{_D}){{7}}"
+    + rf"|{_ZERO}{_SEP}{_LAND}(?:{_SEP}{_D}){{7}}"  # 02-123-4567, and 0 2202 4444 as offices print it
     + r")"
     + _AFTER
 )
-_COUNTRY = re.compile(r"^(?:\+|00)66[ \-]?(?:\(0\)[ \-]?)?")
+_COUNTRY = re.compile(r"^(?:\+|[0๐]{2})[6๖]{2}[ \-]?(?:\([0๐]\)[ \-]?)?")
 # Grouped differently from the card (``11017-0023-0708``): 13 digits in up to 5 groups joined
 # by the same dash or space; masked only with a right check digit (see mask_national_ids).
 _ID_GROUPS = re.compile(rf"{_BEFORE}{_D}+(?:([ \-]){_D}+(?:\1{_D}+){{0,3}})?{_AFTER}")
@@ -157,11 +161,11 @@ def mask_phones(text: str) -> str:
     def repl(match: re.Match[str]) -> str:
         found = match.group(0)
         body = _COUNTRY.sub("", found)
-        separators = sum(1 for ch in body if ch in " -.")
+        separators = sum(1 for ch in body if ch in _SEPARATORS)
         if separators <= _MAX_SEPARATORS:
             return PHONE_MASK
-        groups = re.split(r"[ \-.]", body)  # 08 88 88 88 88: pairs are a way of reading a number out
-        return PHONE_MASK if len(set(re.findall(r"[ \-.]", body))) == 1 and min(map(len, groups)) >= 2 else found
+        groups = re.split(f"[{re.escape(_SEPARATORS)}]", body)  # 08 88 88 88 88: pairs are a way of reading a number out
+        return PHONE_MASK if len(set(re.findall(f"[{re.escape(_SEPARATORS)}]", body))) == 1 and min(map(len, groups)) >= 2 else found
 
     def repl_bracketed(match: re.Match[str]) -> str:
         prefix, rest = _digits(match.group(1)), _digits(match.group(2))

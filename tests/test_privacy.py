@@ -59,6 +59,7 @@ def test_national_ids_masked(text, expected):
         "ยอดโอน 12345678.00 บาท",
         "สายด่วน 1111 กด 0",
         "ปี 2566-2567 กำไร 4,500 ล้านบาท",
+        "ปิดปรับปรุงระบบ วันที่ 08.12.2567 10:30 น. ถึง 09-12-2567 06:00 น.",  # a date, then a time
     ],
 )
 def test_numbers_that_are_not_personal_data_are_kept(text):
@@ -81,6 +82,12 @@ def test_numbers_that_are_not_personal_data_are_kept(text):
         ("0066-81-234-5678", "[โทร]"),
         ("โทร ๐๘๑-๒๓๔-๕๖๗๘ ค่ะ", "โทร [โทร] ค่ะ"),
         ("เบอร์ 081-234-5678 5 ชิ้นนะ", "เบอร์ [โทร] 5 ชิ้นนะ"),
+        ("สำนักงานใหญ่ โทร 0 2202 4444", "สำนักงานใหญ่ โทร [โทร]"),  # as offices print a landline
+        ("โทร 0-2202-4444 ค่ะ", "โทร [โทร] ค่ะ"),
+        ("เบอร์ 081\u00a0234\u00a05678", "เบอร์ [โทร]"),  # no-break spaces from scraped HTML
+        ("เบอร์ 081–234–5678", "เบอร์ [โทร]"),  # en dashes
+        ("+๖๖๘๑๒๓๔๕๖๗๘", "[โทร]"),  # the country code in Thai digits
+        ("0812345678: โทรได้ทั้งวัน", "[โทร]: โทรได้ทั้งวัน"),
     ],
 )
 def test_phones_masked(text, expected):

@@ -51,7 +51,24 @@ def export_mentions(config: Any, flt: MentionFilter, out: TextIO, fmt: str = "js
     return count
 
 
-def _cell(value: Any) -> Any:
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: one that would start a formula gets
+    a leading ``'`` (what Excel and LibreOffice read as "text"); :func:`from_spreadsheet_cell`
+    takes it off again."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in _FORMULA_STARTS else text
+
+
+def from_spreadsheet_cell(text: str) -> str:
+    """A cell :func:`spreadsheet_cell` wrote, as it was."""
+    return text[1:] if text[:1] == "'" and text[1:2] in _FORMULA_STARTS else text
+
+
+def _cell(value: Any) -> str:
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else value
+        return spreadsheet_cell(json.dumps(value, ensure_ascii=False))
+    return spreadsheet_cell(value)

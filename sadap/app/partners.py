@@ -119,11 +119,23 @@ class SharedItem:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+_X_POST = re.compile(r"https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/[^/?#]+/status(?:es)?/(\d+)", re.IGNORECASE)
+
+
+def shared_url(url: str | None) -> str | None:
+    """A mention's link as a partner gets it: http(s) only, and an X post's without the author's
+    handle (``x.com/<handle>/status/<id>`` → ``x.com/i/web/status/<id>``, which opens the same
+    post): no author, ever, in what is shared."""
+    url = web_url_or_none(url)
+    post = _X_POST.match(url or "")
+    return f"https://x.com/i/web/status/{post.group(1)}" if post else url
+
+
 def _mention_item(m: Mention) -> SharedItem:
     tags = [t for t in (m.category, m.sentiment.label if m.sentiment else None) if t] + list(m.entities)
     return SharedItem(
         id=f"mention:{m.id}", title=mask_personal_data(m.title or ""), text=mask_personal_data(m.text),
-        published=m.published_at, updated=m.collected_at, url=web_url_or_none(m.url), tags=tags,
+        published=m.published_at, updated=m.collected_at, url=shared_url(m.url), tags=tags,
         data={"kind": "mention", "source_kind": m.source_kind, "source_name": m.source_name,
               "sentiment": m.sentiment.label if m.sentiment else None, "category": m.category,
               "expectation": m.expectation, "complaint_type": m.complaint.type if m.complaint.is_complaint else None,

@@ -21,7 +21,7 @@ from sadap.app.names import category_names, complaint_type_names, source_kinds
 from sadap.app.responses import equal_response
 from sadap.core import labels
 from sadap.core.errors import ConfigError, InputError
-from sadap.core.timeutil import BANGKOK, UTC
+from sadap.core.timeutil import BANGKOK, UTC, now_utc
 from sadap.store import MentionFilter, Store
 
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
@@ -118,9 +118,14 @@ def change_th(now: float | int, before: float | int, unit: str = "") -> str:
     return f"{word} {abs(diff):.1f}% จากไตรมาสก่อน ({_num(before)}{unit})"
 
 
+INTERACTIONS = ("likes", "shares", "comments")
+
+
 def points_th(now: float | None, before: float | None) -> str:
     """A share's move in percentage points, in Thai."""
-    if now is None or before is None:
+    if now is None:
+        return "ไตรมาสนี้ไม่มีข้อมูล" if before is None else f"ไตรมาสนี้ไม่มีข้อมูล; ไตรมาสก่อน {_pct(before)}"
+    if before is None:
         return "ไตรมาสก่อนไม่มีข้อมูลให้เทียบ"
     diff = (now - before) * 100
     if abs(diff) < 0.05:
@@ -225,6 +230,9 @@ def incident_figures(store: Store, config: Config, p: Period) -> dict[str, Any]:
 def quarterly_report(store: Store, config: Config, quarter: str) -> dict[str, Any]:
     """The quarter's and the previous quarter's figures, with a Thai summary per section."""
     p = parse_quarter(quarter)
+    if p.since > now_utc():
+        raise InputError(f"--quarter {quarter}: {p.label_th} has not begun yet (it starts "
+                         f"{p.since.astimezone(BANGKOK).date().isoformat()}); give this quarter or an earlier one")
     org = organisation(config)
     now = _figures(store, config, p, org)
     before = _figures(store, config, p.previous(), org)
@@ -264,8 +272,10 @@ def summaries(report: dict[str, Any]) -> dict[str, str]:
         f"สัดส่วนผิดหวัง{points_th(_share(exp_now.get('disappointed', 0), rated), _share(before['expectation'].get('disappointed', 0), rated_before))}."
     )
     # engagement
-    inter = sum(now["interactions"].values())
-    inter_before = sum(before["interactions"].values())
+    # What the sentence names (likes, shares, comments), as the report's table: views are not
+    # interactions, and a platform's view counts would swamp them.
+    inter = sum(now["interactions"].get(k, 0) for k in INTERACTIONS)
+    inter_before = sum(before["interactions"].get(k, 0) for k in INTERACTIONS)
     resp, resp_before = now["responses"]["overall"], before["responses"]["overall"]
     median_h = resp["median_first_response_s"]
     out["engagement"] = (
@@ -331,7 +341,7 @@ def summaries(report: dict[str, Any]) -> dict[str, str]:
            + "."
            if flagged else "ไม่มีช่องทางใดที่ได้รับการตอบช้ากว่าช่องทางอื่นอย่างชัดเจน.")
         + (" ยังไม่ได้ตอบ: " + ", ".join(f"{labels.th(kinds, g['group'])} {_num(g['unanswered'])}" for g in unanswered) + "."
-           if unanswered else " ตอบครบทุกรายการ.")
+           if unanswered else (" ตอบครบทุกรายการ." if resp["count"] else " ไม่มีข้อร้องเรียนหรือคำถามในไตรมาสนี้."))
         + f" แก้ไขเสร็จสิ้นแล้ว {_num(resp['resolved'])} จาก {_num(resp['count'])} รายการ"
         + (f" มัธยฐานเวลาถึงการแก้ไขเสร็จ {resp['median_resolution_s'] / 3600:.1f} ชั่วโมง"
            if resp["median_resolution_s"] is not None else "")

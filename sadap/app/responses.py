@@ -23,7 +23,7 @@ from typing import Any
 from enrich.privacy import mask_emails, mask_handles, mask_national_ids, mask_personal_data, mask_phones
 from sadap.app.config import Config
 from sadap.core.errors import InputError
-from sadap.core.timeutil import now_utc
+from sadap.core.timeutil import now_utc, show
 from sadap.store import GROUP_FIELDS, MentionFilter, ResponseRow, Store
 
 
@@ -269,7 +269,7 @@ def equal_response(
     if dim is None:
         raise InputError(f"--by {by!r}: unknown (allowed: {', '.join(DIMENSIONS)})")
     if since is not None and until is not None and since >= until:
-        raise InputError(f"--since {since.isoformat()} is not before --until {until.isoformat()}: "
+        raise InputError(f"--since {show(since)} is not before --until {show(until)} (Bangkok time): "
                          "the period would be empty")
     sla = response_sla(config)
     base = MentionFilter(since=since, until=until, include_duplicates=False)

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from enrich.stakeholders import StakeholderTagger
 from sadap.app.config import Config
+from sadap.app.export import from_spreadsheet_cell, spreadsheet_cell
 from sadap.core.errors import InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention, pseudonymise
@@ -120,7 +121,7 @@ def _split(value: str) -> list[str]:
 def _row_to_doc(row: dict[str, str]) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     for k, v in row.items():
-        v = (v or "").strip()
+        v = from_spreadsheet_cell((v or "").strip())
         if k in _LISTS:
             doc[k] = _split(v)
         elif k == "contacts":
@@ -244,14 +245,14 @@ def export_csv(registry: Iterable[Stakeholder]) -> str:
     w.writerow(CSV_COLUMNS)
     for s in registry:
         rel = s.relationship
-        w.writerow([
+        w.writerow([spreadsheet_cell(cell) for cell in [
             s.id, s.name, s.name_en, s.status, s.group, s.role, "; ".join(s.key_issues), "; ".join(s.expectations),
             "; ".join("|".join([c.name, c.channel, c.address, c.title]).rstrip("|") for c in s.contacts),
             rel.level if rel else "", rel.set_by if rel else "", rel.reason if rel else "",
             "; ".join(s.watched), "; ".join(s.aliases),
             "; ".join(f"{a.source}:{a.handle}" if a.source else a.handle for a in s.accounts),
             "; ".join(s.inform_as), s.notes,
-        ])
+        ]])
     return out.getvalue()
 
 

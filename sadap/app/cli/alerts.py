@@ -129,7 +129,8 @@ def mentions_export(config_path: str | None, since: str | None, source: tuple[st
     config = _load(config_path)
     flt = MentionFilter(since=now_utc() - parse_duration(since) if since else None, source_names=tuple(source))
     if output:
-        with open(output, "w", encoding="utf-8", newline="") as fh:
+        # A CSV file starts with a BOM, so that Excel reads its Thai as UTF-8.
+        with open(output, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as fh:
             count = export_mentions(config, flt, fh, fmt)
         click.echo(f"ส่งออก {count} ข้อความ → {output}", err=True)
     else:

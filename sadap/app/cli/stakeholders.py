@@ -227,7 +227,8 @@ def export(config_path: str | None, fmt: str, output: str | None) -> None:
         found = store.list_stakeholders()
     text = registry.export_yaml(found) if fmt == "yaml" else registry.export_csv(found)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        # A CSV file starts with a BOM, so that Excel reads its Thai as UTF-8 (import skips it).
+        Path(output).write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
         click.echo(f"wrote {len(found)} stakeholder(s) to {output}")
     else:
         click.echo(text, nl=False)

@@ -14,6 +14,7 @@ from alerts.incidents import add_note
 from enrich.csr import PILLARS
 from playbooks.loader import load_playbooks
 from playbooks.render import render_template
+from sadap.app.export import spreadsheet_cell
 from sadap.app.names import complaint_type_names
 from sadap.core.errors import ConfigError, InputError
 from sadap.core.incident import Incident, IncidentEvent
@@ -171,9 +172,7 @@ CSV_FIELDS = ("id", "published_at", "source_name", "source_kind", "url", "author
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells that start with these as formulas.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return spreadsheet_cell(value)
 
 
 def csv_rows(mentions: list[Mention]) -> list[list[str]]:
