@@ -16,14 +16,7 @@ from sadap.core.mention import RawMention, to_mention
 from sadap.core.timeutil import now_utc
 from sadap.store import Delivery
 from sadap.store.sqlite import SQLiteStore
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = now_utc()
-
-    def __call__(self):
-        return self.now
+from tests.test_outbox import Clock
 
 
 class SlowNotifier(ConsoleNotifier):
