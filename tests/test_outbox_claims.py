@@ -12,7 +12,7 @@ from alerts.notifiers.console import ConsoleNotifier, ConsoleOptions
 from alerts.outbox import OutboxWorker
 from sadap.core.alert import FiredAlert
 from sadap.core.incident import Incident
-from sadap.core.mention import RawMention, to_mention
+from sadap.core.mention import RawMention, canonical_url, to_mention
 from sadap.core.timeutil import now_utc
 from sadap.store import Delivery
 from sadap.store.sqlite import SQLiteStore
@@ -82,6 +82,8 @@ def test_a_link_that_is_not_http_is_neither_stored_nor_shown():
                      text="แอปธนาคารแสงทองล่มอีกแล้ว โอนเงินไม่ได้")
     mention = to_mention(raw, pseudonym_key=b"k")
     assert mention.url is None
+    bare = to_mention(raw.model_copy(update={"url": "www.example.com/post/1"}), pseudonym_key=b"k")
+    assert bare.url == canonical_url("www.example.com/post/1")  # no scheme: kept as text, as before
     shown = mention.model_copy(update={"url": "javascript:alert(1)"})  # as an older store may hold it
     now = now_utc()
     alert = FiredAlert(rule="outage", rule_type="watch", title_th="แอปล่ม", title_en="Outage", severity="P2", count=1,

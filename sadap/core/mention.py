@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from sadap.core.timeutil import UTC, as_utc, now_utc
-from sadap.core.urls import is_web_url
+from sadap.core.urls import is_web_url, scheme_of
 
 SentimentLabel = Literal["pos", "neu", "neg", "q"]
 ExpectationLevel = Literal["delighted", "satisfied", "disappointed", "none"]
@@ -236,9 +236,10 @@ def to_mention(
         source_kind=raw.source_kind,
         source_name=raw.source_name,
         native_id=raw.native_id,
-        # Only http(s) links are stored (a javascript: link from an import or an API must never be
-        # shown as one); the id still comes from what arrived.
-        url=canonical_url(raw.url) if raw.url and is_web_url(raw.url) else None,
+        # A link of another scheme (javascript:, data:, file:) is not stored: it must never be shown
+        # as one. One without a scheme (www.example.com/a, as imported files have them) is kept as
+        # text, and shown as a link nowhere. The id still comes from what arrived.
+        url=canonical_url(raw.url) if raw.url and (is_web_url(raw.url) or not scheme_of(raw.url)) else None,
         author_id=author_id,
         author_name=raw.author if (keep_author_names and raw.author) else None,
         published_at=published,
