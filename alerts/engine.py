@@ -17,7 +17,7 @@ from alerts.maintenance import MaintenanceWindow
 from alerts.memo import CycleMemo
 from alerts.message import build_payload, build_text
 from alerts.notifiers import Notification, Notifier
-from alerts.outbox import OutboxSettings, OutboxWorker, new_deliveries, queued_events
+from alerts.outbox import OUTCOMES, OutboxSettings, OutboxWorker, new_deliveries, queued_events
 from alerts.rules.base import EvalContext, Match, Rule
 from alerts.rules.buckets import BucketCounts
 from alerts.rules.running import RunningState
@@ -143,7 +143,7 @@ class AlertEngine:
             return self.worker.run()
         except Exception:  # the store went away: what is queued stays queued for the next pass
             log.exception("outbox delivery pass failed")
-            return {"sent": 0, "failed": 0, "gave_up": 0, "cancelled": 0}
+            return dict.fromkeys(OUTCOMES, 0)
 
     def _in_maintenance(self, rule_id: str, at: datetime) -> bool:
         return any(window.silences(rule_id, at) for window in self.maintenance)

@@ -35,6 +35,10 @@ from sadap.store import Delivery, Store
 log = logging.getLogger(__name__)
 
 
+#: What a delivery attempt can come to (:meth:`OutboxWorker.run` counts them).
+OUTCOMES = ("sent", "failed", "gave_up", "cancelled")
+
+
 @dataclass(frozen=True)
 class OutboxSettings:
     """How long and how often the worker keeps trying (``delivery:`` in sadap.yaml)."""
@@ -104,7 +108,7 @@ class OutboxWorker:
         Each delivery is claimed just before it is sent, for one send's lease: a batch claimed at
         once would outlive its lease while the sends before it ran, and the next pass (or another
         process) would claim and send its last ones a second time."""
-        counts = {"sent": 0, "failed": 0, "gave_up": 0, "cancelled": 0}
+        counts = dict.fromkeys(OUTCOMES, 0)
         due = self.clock()
         lease = max((lease_for(n) for n in self.notifiers.values()), default=timedelta(seconds=60))
         for _ in range(limit):

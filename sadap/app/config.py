@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic_core import PydanticCustomError
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 
 from alerts.maintenance import MaintenanceWindow
@@ -35,7 +34,8 @@ from sadap.app.sources import LazySourceConfig
 from sadap.app.partners import PartnerConfig, check_unique_names
 from sadap.core.errors import ConfigError
 from sadap.core.files import private_dir, secret_once
-from sadap.core.settings_types import Duration, PositiveDuration, Strict
+from sadap.core.settings_types import Duration, PositiveDuration, Strict, secret_in_value
+from sadap.core.urls import has_user_info
 from sadap.core.yamlsource import LineMap, load_yaml, validation_lines
 
 __all__ = ["Config", "Duration", "NotifierConfig", "load_config"]
@@ -90,15 +90,9 @@ class ElasticsearchConfig(Strict):
     @field_validator("hosts")
     @classmethod
     def _hosts(cls, value: list[str]) -> list[str]:
-        for host in value:
-            parts = urlsplit(host)
-            if parts.username is not None or parts.password is not None:  # the message does not repeat the value
-                raise PydanticCustomError(
-                    "secret_in_value",
-                    "no user name or password in a host URL: set `username` and the environment variable "
-                    "password_env names (or an API key in the one api_key_env names)",
-                    {"hide_input": True},
-                )
+        if any(has_user_info(host) for host in value):
+            raise secret_in_value("no user name or password in a host URL: set `username` and the environment "
+                                  "variable password_env names (or an API key in the one api_key_env names)")
         return value
 
 
@@ -357,12 +351,8 @@ class DistributedConfig(Strict):
         parts = urlsplit(value)
         if parts.scheme not in ("redis", "rediss") or not parts.hostname:
             raise ValueError("use redis://host:port/db or rediss://host:port/db")
-        if parts.password:  # the message does not repeat the value (a secret)
-            raise PydanticCustomError(
-                "secret_in_value",
-                "no password in the URL: put it in the environment variable redis_password_env names",
-                {"hide_input": True},
-            )
+        if parts.password:
+            raise secret_in_value("no password in the URL: put it in the environment variable redis_password_env names")
         return value
 
     @field_validator("key_prefix", "worker_id")

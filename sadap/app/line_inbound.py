@@ -32,6 +32,7 @@ from typing import Any
 
 from sadap.app.ingest import IngestPipeline
 from sadap.core.errors import ConfigError
+from sadap.core.signing import same_secret
 from sadap.core.mention import RawMention
 from sadap.core.timeutil import UTC
 
@@ -60,9 +61,7 @@ def signature(body: bytes, secret: str) -> str:
 
 
 def verify(body: bytes, header: str | None, secret: str) -> bool:
-    # as bytes: compare_digest refuses str with non-ASCII characters
-    return bool(header) and hmac.compare_digest(signature(body, secret).encode("ascii"),
-                                                str(header).strip().encode("utf-8", "surrogatepass"))
+    return bool(header) and same_secret(signature(body, secret), str(header).strip())
 
 
 class LineInbound:

@@ -20,22 +20,20 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import httpx
 from pydantic import Field, field_validator
-from pydantic_core import PydanticCustomError
 
 from enrich.privacy import mask_personal_data
 from sadap.core.alert import SEVERITIES, Severity
 from sadap.core.errors import ConfigError, NotifyError
 from sadap.core.incident import Incident
 from sadap.core.mention import Mention
-from sadap.core.settings_types import PositiveDuration, Strict
+from sadap.core.settings_types import PositiveDuration, Strict, secret_in_value
 from sadap.core.signing import signed_headers
 from sadap.core.timeutil import UTC, now_utc
-from sadap.core.urls import is_web_url, web_url_or_none
+from sadap.core.urls import has_user_info, is_web_url, web_url_or_none
 from sadap.store import MentionFilter, Store
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -81,10 +79,9 @@ class PartnerConfig(Strict):
     def _webhook(cls, value: str | None) -> str | None:
         if value is not None and not is_web_url(value):
             raise ValueError("use an http:// or https:// address")
-        if value is not None and urlsplit(value.strip()).netloc.rpartition("@")[1]:
-            raise PydanticCustomError(  # the message does not repeat the value (a secret)
-                "secret_in_value", "no user name or password in the address: the partner's token (token_env) "
-                "signs each push", {"hide_input": True})
+        if value is not None and has_user_info(value):
+            raise secret_in_value("no user name or password in the address: the partner's token (token_env) "
+                                  "signs each push")
         return value
 
     def token(self) -> str:

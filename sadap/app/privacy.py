@@ -32,6 +32,7 @@ from sadap.core.files import open_private
 from sadap.core.mention import Mention, pseudonymise
 from sadap.core.timeutil import now_utc
 from sadap.store import MentionFilter, Store
+from sadap.store.base import ERASE_COUNTS
 from sadap.store.es_spool import Spool
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ def purge(config: Config, store: Store, *, days: int | None = None, now: datetim
     if days < 1:
         raise InputError(f"--days must be at least 1 (got {days})")
     cutoff = (now or now_utc()) - timedelta(days=days)
-    totals = {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0, "notifications": 0}
+    totals = dict.fromkeys(ERASE_COUNTS, 0)
     while True:
         ids = store.ids_collected_before(cutoff, PURGE_BATCH)
         if not ids:

@@ -27,7 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config
 from sadap.app.crawl_reports import load_reports, save_report
-from sadap.app.distributed import Lease, push_start, scheduler_lease
+from sadap.app.distributed import Lease, answer_within, push_start, scheduler_lease
 from sadap.app.importer import import_file
 from sadap.app.logs import show_service_logs
 from sadap.app.partners import push
@@ -162,7 +162,7 @@ class LeaderLoop:
     def __init__(self, scheduler: BaseScheduler, lease: Lease, ttl_s: float) -> None:
         self.scheduler = scheduler
         self.lease = lease
-        self.every = max(0.2, ttl_s / 3)
+        self.every = answer_within(ttl_s)  # as long as one try may wait: a try every third of the lease
         self.active = False
         self.stop = threading.Event()
         self.failing: str | None = None  # the last error reaching the lease store, until a try works

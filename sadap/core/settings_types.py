@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
 
 from sadap.core.errors import InputError
 from sadap.core.timeutil import parse_duration
@@ -61,3 +62,9 @@ def resolved(annotation: Any) -> Any:
         (inner,) = typing.get_args(annotation)
         return list[resolved(inner)]  # type: ignore[misc]
     return annotation
+
+
+def secret_in_value(message: str) -> PydanticCustomError:
+    """A settings error about a value that holds a secret (a password in a URL): its line says
+    ``message`` and never repeats the value (``hide_input``, read by yamlsource.validation_lines)."""
+    return PydanticCustomError("secret_in_value", message, {"hide_input": True})

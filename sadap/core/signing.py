@@ -15,6 +15,12 @@ TIMESTAMP_HEADER = "X-Sadap-Timestamp"
 MAX_SKEW_SECONDS = 15 * 60
 
 
+def same_secret(expected: str, given: str) -> bool:
+    """Whether ``given`` (from a request: any characters) is ``expected``, in constant time. As
+    bytes: ``hmac.compare_digest`` raises TypeError for a str with non-ASCII characters."""
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "surrogatepass"))
+
+
 def signature(secret: str, timestamp: int, body: bytes) -> str:
     mac = hmac.new(secret.encode("utf-8"), str(timestamp).encode("ascii") + b"." + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()
@@ -35,8 +41,6 @@ def check_signature(secret: str, body: bytes, given_signature: str | None, given
         return f"{TIMESTAMP_HEADER} is not a Unix time in seconds"
     if abs(now - timestamp) > MAX_SKEW_SECONDS:
         return f"signed {int(now - timestamp)} s ago; more than {MAX_SKEW_SECONDS} s apart is refused"
-    # as bytes: compare_digest refuses str with non-ASCII characters
-    if not hmac.compare_digest(signature(secret, timestamp, body).encode("ascii"),
-                               given_signature.strip().encode("utf-8", "surrogatepass")):
+    if not same_secret(signature(secret, timestamp, body), given_signature.strip()):
         return "signature does not match the shared token"
     return None

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from sadap.core.errors import InputError
 
-__all__ = ["WEB_SCHEMES", "UnsafeUrlError", "is_web_url", "check_source_url", "web_url_or_none", "scheme_of"]
+__all__ = ["WEB_SCHEMES", "UnsafeUrlError", "is_web_url", "check_source_url", "web_url_or_none", "scheme_of", "has_user_info"]
 
 WEB_SCHEMES = frozenset({"http", "https"})
 
@@ -28,6 +28,15 @@ def scheme_of(url: str) -> str:
         return urlsplit(url.strip()).scheme.lower()
     except ValueError:
         return ""
+
+
+def has_user_info(url: str) -> bool:
+    """Whether ``url`` holds a user name or password (``https://user:pw@host``)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.username is not None or parts.password is not None
 
 
 def is_web_url(url: object) -> bool:

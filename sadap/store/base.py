@@ -463,6 +463,8 @@ class Delivery:
 
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "gave_up", "cancelled")
+#: What :meth:`Store.erase` counts.
+ERASE_COUNTS = ("mentions", "responses", "incidents", "events", "alerts", "notifications")
 #: What :meth:`Store.save_delivery` writes: a delivery's state, never what it says.
 DELIVERY_STATE = ("status", "attempts", "next_at", "last_error", "sent_at")
 

@@ -32,13 +32,13 @@ from sadap.core.complaint_case import ComplaintCase
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
-from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, DELIVERY_STATE, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, DELIVERY_STATE, ERASE_COUNTS, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import CASE_FIELDS, CASE_KEYS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
 from sadap.store.es_seen import SeenTerms
 from sadap.store.es_spool import Spool
 from sadap.store.query import Query
-from sadap.store.sqlite import scrub_case, scrub_delivery, scrub_ids
+from sadap.store.erasure import scrub_case, scrub_delivery, scrub_ids
 
 if TYPE_CHECKING:
     from elastic_transport import BaseNode
@@ -1588,7 +1588,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
     def erase(self, ids: Sequence[str]) -> dict[str, int]:
 
         gone = set(ids)
-        counts = {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0, "notifications": 0}
+        counts = dict.fromkeys(ERASE_COUNTS, 0)
         if not gone:
             return counts
         self._ensure_ready()

@@ -9,13 +9,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import replace
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sadap.core.alert import replace_examples
 from sadap.core.errors import InputError, StoreError
 from sadap.core.files import private_file
 from sadap.core.complaint_case import ComplaintCase
@@ -23,8 +22,9 @@ from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import LabelCorrection, Mention
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
+from sadap.store.erasure import scrub_case, scrub_delivery, scrub_ids
 from sadap.store.query import Query
-from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, DELIVERY_STATE, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, DELIVERY_STATE, ERASE_COUNTS, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
 from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
@@ -1672,7 +1672,7 @@ class SQLiteStore(Store):
 
     def erase(self, ids: Sequence[str]) -> dict[str, int]:
         gone = set(ids)
-        counts = {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0, "notifications": 0}
+        counts = dict.fromkeys(ERASE_COUNTS, 0)
         if not gone:
             return counts
         chunks = [sorted(gone)[i:i + 500] for i in range(0, len(gone), 500)]
@@ -1790,84 +1790,10 @@ def _outbox_row(d: Delivery) -> tuple[object, ...]:
     return (d.id, d.notifier, d.incident_id, d.status, _ts(next_at), _ts(d.created_at), delivery_json(d))
 
 
-def scrub_ids(data: object, gone: set[str]) -> bool:
-    """Remove ``gone`` mention ids from the id lists (``mention_ids``, ``mentions``) and id
-    fields (``mention_id``) of an alert or event document, in place; True if any changed. An
-    alert's copied-text clusters (``detail.clusters``, with their ``texts``) lose the gone ones,
-    and an alert left with none of its example mentions loses its top terms, which may be the
-    erased person's words alone."""
-    if not isinstance(data, dict):
-        return False
-    changed = False
-    for key in ("mention_ids", "mentions"):
-        value = data.get(key)
-        if isinstance(value, list):
-            kept = [i for i in value if i not in gone]
-            if len(kept) != len(value):
-                data[key] = kept
-                changed = True
-                if key == "mention_ids" and not kept and data.get("terms"):
-                    data["terms"] = []
-    if data.get("mention_id") in gone:
-        data["mention_id"] = None
-        changed = True
-    detail = data.get("detail")
-    if isinstance(detail, dict) and isinstance(detail.get("clusters"), list):
-        clusters = detail["clusters"]
-        given = detail.get("texts")
-        texts: list[Any] = given if isinstance(given, list) else []
-        keep = [i for i, c in enumerate(clusters) if c not in gone]
-        if len(keep) != len(clusters):
-            detail["clusters"] = [clusters[i] for i in keep]
-            detail["texts"] = [texts[i] for i in keep if i < len(texts)]
-            changed = True
-    return changed
-
-
-def scrub_delivery(data: dict[str, Any], gone: set[str]) -> bool:
-    """Remove ``gone`` mentions from an outbox delivery's document (queued or sent): its payload's
-    example mentions (id, excerpt, link) and the example lines of its texts, made again from
-    those left (:func:`sadap.core.alert.replace_examples`); with none left, its top terms too."""
-    payload = data.get("payload")
-    mentions = payload.get("mentions") if isinstance(payload, dict) else None
-    if not isinstance(payload, dict) or not isinstance(mentions, list):
-        return False
-    kept = [m for m in mentions if not (isinstance(m, dict) and m.get("id") in gone)]
-    if len(kept) == len(mentions):
-        return False
-    payload["mentions"] = kept
-    if not kept:
-        payload["terms"] = []
-    for key, lang in (("text_th", "th"), ("text_en", "en")):
-        if isinstance(data.get(key), str):
-            data[key] = replace_examples(data[key], kept, lang, drop_terms=not kept)
-    return True
-
-
 def _in_list_order(found: dict[str, tuple[float, str]]) -> list[ComplaintCase]:
     """Cases found by id (their received_at and document) in list_cases' order: latest received first, then id."""
     ordered = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))
     return [ComplaintCase.model_validate_json(doc) for _, (_, doc) in ordered]
-
-
-def scrub_case(data: dict[str, Any], gone: set[str],
-               author_left: Callable[[list[str], str], bool] | None = None) -> bool:
-    """Remove ``gone`` mention ids from a complaint case document (its mentions and its events),
-    and the complainant's pseudonym once none of the mentions left is theirs (``author_left``:
-    whether any of these mention ids has this author; without it, once none is left at all), and
-    the thread once no mention is left; True if any changed."""
-    changed = scrub_ids(data, gone)
-    for event in data.get("events") or []:
-        changed = scrub_ids(event.get("data") if isinstance(event, dict) else None, gone) or changed
-    if not changed:
-        return False
-    left = data.get("mention_ids") or []
-    author = data.get("author_id")
-    if author and (not left or (author_left is not None and not author_left(left, author))):
-        data["author_id"] = None
-    if not left:
-        data["thread"] = None
-    return True
 
 
 def _signed(value: int | None) -> int | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sadap.core.errors import InputError
+from sadap.core.signing import same_secret
 from sadap.core.timeutil import now_utc
 from sadap.core.users import ROLES, ApiToken, User
 from sadap.store import Store
@@ -205,8 +206,7 @@ def csrf_token(secret: bytes, csrf_cookie: str) -> str:
 def csrf_ok(secret: bytes, csrf_cookie: str | None, given: str | None) -> bool:
     if not csrf_cookie or not given:
         return False
-    # as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a dead handler)
-    return hmac.compare_digest(csrf_token(secret, csrf_cookie).encode("ascii"), given.encode("utf-8", "surrogatepass"))
+    return same_secret(csrf_token(secret, csrf_cookie), given)
 
 
 class SignInLimiter:

@@ -3,7 +3,6 @@ planners see what is shared with whom (the audit) and push a webhook now."""
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from typing import Any
@@ -15,7 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from sadap.app.partners import ATOM_TYPE, JSON_FEED_TYPE, PartnerConfig, atom_feed, json_feed, push, record, select
 from sadap.app.web.app import Workspace, in_thread
 from sadap.core.errors import ConfigError
-from sadap.core.signing import signed_headers
+from sadap.core.signing import same_secret, signed_headers
 from sadap.core.timeutil import now_utc
 
 log = logging.getLogger("sadap.web.partners")
@@ -48,7 +47,7 @@ def _authorised(ws: Workspace, request: Request) -> PartnerConfig | None:
         if "environment variable" in str(err):
             log.error("%s", err)
         return None
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("utf-8"), expected.encode("utf-8")):
+    if scheme.lower() != "bearer" or not same_secret(expected, given.strip()):
         return None
     return partner
 
