@@ -1,6 +1,7 @@
 """News and long texts: the event's tone, the tone toward each watched name, the news topic.
 
-Articles (mentions from news source kinds) and long posts are not customers talking to a brand:
+Articles (mentions from news source kinds) and long posts are not customers talking to a brand
+(a long post in the first person is, and is read as a post: :meth:`NewsReader.tells_own_story`):
 a road crash reported by a newspaper is bad news, not a ``safety_health`` complaint, and a
 policy explainer is no ``digital_outage``. :class:`NewsReader` reads them with the word lists of
 ``enrich/lexicons/news.yaml`` (extended in ``sadap.yaml`` under ``enrich.news``):
@@ -54,7 +55,7 @@ NEWS_LEXICON = Path(__file__).resolve().parent / "lexicons" / "news.yaml"
 Tone = Literal["pos", "neu", "neg"]
 NewsWordsKey = Literal[
     "negative_events", "positive_events", "negations", "prevention", "improvements", "relief", "praise", "criticism",
-    "customers",
+    "customers", "first_person", "reporting",
 ]
 
 HEADLINE_WEIGHT = 3.0
@@ -69,6 +70,7 @@ TOPIC_HEADLINE_WEIGHT = 5.0
 BODY_SHARE = 0.25
 NEGATION_WINDOW = 12  # characters between a negation and the harm word it negates (ไม่พบเรือนจำระบาด)
 PREVENTION_WINDOW = 8  # how much the body counts when the headline has event words
+REPORTING_MAX = 1  # a personal story may quote the company once ("ธนาคารชี้แจงว่า"); news quotes more
 
 _SENTENCE = re.compile(r"\s*\n\s*|(?<=[.!?])\s+|(?<=[\u0e00-\u0e7f])\s+(?=[\u0e00-\u0e7f])")
 _lock = threading.Lock()
@@ -87,12 +89,19 @@ class NewsSettings(Strict):
     long_text_chars: int = Field(
         1500, ge=0,
         description="A mention from any other source whose text has at least this many characters is read as news "
-        "too (0: never).",
+        "too (0: never), unless it is written in the first person (`first_person_min`).",
+    )
+    first_person_min: int = Field(
+        3, ge=0,
+        description="A long text from a source that is not news, with at least this many first-person words (ผม, "
+        "ดิฉัน, เรา …, the `first_person` list) and at most one word of reported speech (กล่าว, เปิดเผย …, the "
+        "`reporting` list), is someone telling their own experience (a long complaint on Pantip): it is read as a "
+        "post, with sentiment, expectation and complaints (0: long texts are always news).",
     )
     words: dict[NewsWordsKey, list[str]] = Field(
         default_factory=dict,
         description="Words added to the shipped news lists: `negative_events`, `positive_events`, `negations`, "
-        "`prevention`, `improvements`, `relief`, `praise`, `criticism`, `customers`.",
+        "`prevention`, `improvements`, `relief`, `praise`, `criticism`, `customers`, `first_person`, `reporting`.",
     )
     topics: dict[str, list[str]] = Field(
         default_factory=dict,
@@ -177,6 +186,8 @@ class NewsReader:
         self.relief = WordSet({"relief": words.get("relief", ())})
         self.improvements = WordSet({"better": words.get("improvements", ())})
         self.customers = WordSet({"customer": words.get("customers", ())})
+        self.first_person = frozenset(_key(w) for w in words.get("first_person", ()))
+        self.reporting = frozenset(_key(w) for w in words.get("reporting", ()))
         self.topic_names = [n for n in topics if n != OTHER]
         self.topics = WordSet({n: topics[n] for n in self.topic_names})
 
@@ -186,7 +197,7 @@ class NewsReader:
         base = {} if settings.replace_default_lexicons else load_news_default()
         words: dict[str, list[str]] = {}
         for key in ("negative_events", "positive_events", "negations", "prevention", "improvements", "relief",
-                    "praise", "criticism", "customers"):
+                    "praise", "criticism", "customers", "first_person", "reporting"):
             words[key] = list(base.get(key, []) or []) + list(settings.words.get(key, []))
         topics = {k: list(v or ()) for k, v in (base.get("topics", {}) or {}).items()}
         for name, extra in settings.topics.items():
@@ -196,6 +207,20 @@ class NewsReader:
             topics.setdefault(name, [])
             topics[name].extend(w for w in extra if w not in topics[name])
         return cls(words, topics)
+
+    def tells_own_story(self, tokens: Iterable[str], first_person_min: int) -> bool:
+        """Whether ``tokens`` have at least ``first_person_min`` first-person words (``ผม``,
+        ``ดิฉัน``, ``เรา`` …) and at most :data:`REPORTING_MAX` words of reported speech."""
+        first = reporting = 0
+        for t in tokens:
+            t = t.lower()
+            if t in self.first_person:
+                first += 1
+            elif t in self.reporting:
+                reporting += 1
+                if reporting > REPORTING_MAX:
+                    return False
+        return first >= first_person_min > 0
 
     # -- the rules ---------------------------------------------------------------------
     def _events(self, words: Words) -> tuple[float, float, list[str]]:

@@ -172,11 +172,18 @@ class Enricher:
         return self._news_reader
 
     def is_news(self, m: Mention, body: str) -> bool:
-        """Whether ``m`` is read as news: a news source kind, or a long text (``enrich.news``)."""
+        """Whether ``m`` may be read as news: a news source kind, or a long text (``enrich.news``);
+        :meth:`tells_own_story` decides a long text once it is tokenised."""
         if not self.news.enabled:
             return False
         limit = self.news.long_text_chars
         return m.source_kind in self._news_kinds or (limit > 0 and len(body) >= limit)
+
+    def tells_own_story(self, m: Mention, tokens: Sequence[str]) -> bool:
+        """Whether a long text from a source that is not news is written in the first person
+        (``enrich.news.first_person_min``): a post, not news."""
+        return (m.source_kind not in self._news_kinds
+                and self.news_reader.tells_own_story(tokens, self.news.first_person_min))
 
     @property
     def lexicons(self) -> Lexicons:
@@ -248,7 +255,10 @@ class Enricher:
                 sentences = split_sentences(body)
                 sentence_tokens = [tokenize(s, self.custom_words) for s in sentences]
                 tokens = [t for words in sentence_tokens for t in words]
-                news[len(out)] = (sentences, sentence_tokens)
+                if self.tells_own_story(m, tokens):
+                    tokens = tokenize(body, self.custom_words)
+                else:
+                    news[len(out)] = (sentences, sentence_tokens)
             else:
                 tokens = tokenize(body, self.custom_words)
             title_tokens = tokenize(title, self.custom_words) if title else []

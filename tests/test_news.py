@@ -268,3 +268,39 @@ def test_threshold_rule_grouped_by_news_topic(tmp_path):
     alerts = engine.check(max(m.collected_at for m in got) + timedelta(minutes=1))
     assert [(a.key, a.count) for a in alerts] == [("crime", 3)]
     s.close()
+
+
+LONG_POST = json.loads((ROOT / "tests" / "data" / "long_posts" / "pantip-complaint.json").read_text(encoding="utf-8"))
+
+
+def test_a_long_post_in_the_first_person_is_read_as_a_post():
+    # A Pantip thread of 1,600 characters telling one's own double debit: a complaint, not news.
+    assert len(LONG_POST["text"]) >= NewsSettings().long_text_chars
+    bank = [Entity("ธนาคารสายฟ้า", ("สายฟ้า",))]
+    post, = read(LONG_POST, entities=bank, kind="pantip")
+    assert post.news_topic is None and post.entity_tones == {}
+    assert (post.sentiment.label, post.expectation, post.complaint.is_complaint) == ("neg", "disappointed", True)
+    assert post.complaint.type is not None and post.entities == ["ธนาคารสายฟ้า"]
+    # With the first-person reading off, every long text is news: the complaint is lost.
+    as_news, = read(LONG_POST, entities=bank, kind="pantip", first_person_min=0)
+    assert as_news.news_topic is not None and as_news.expectation == "none" and not as_news.complaint.is_complaint
+    # From a news source it stays news, pronouns or not.
+    article, = read(LONG_POST, entities=bank, kind="article")
+    assert article.news_topic is not None and article.expectation == "none"
+
+
+def test_a_first_person_quote_in_reposted_news_stays_news():
+    # Real government news quoting a minister ("เรา"), reposted by a page: its reported speech
+    # (เปิดเผย, กล่าว) keeps it news although it has enough first-person words.
+    row = rows("news-test.jsonl")["test-045"]
+    reader = NewsReader.build()
+    from enrich.normalize import normalize
+    from enrich.tokenize import tokenize
+
+    tokens = tokenize(normalize(row["text"]))
+    assert sum(t in reader.first_person for t in tokens) >= NewsSettings().first_person_min
+    assert not reader.tells_own_story(tokens, NewsSettings().first_person_min)
+    got, = read(row, kind="facebook_page", long_text_chars=1000)
+    assert got.news_topic is not None and got.expectation == "none"
+    # Without the reported speech the same pronouns would make it a post.
+    assert reader.tells_own_story([t for t in tokens if t not in reader.reporting], NewsSettings().first_person_min)
