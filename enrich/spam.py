@@ -10,9 +10,12 @@ signal         weight  value
 =============  ======  =================================================================
 links          0.7     ``L`` links (``[URL]`` masks, or URLs when masking is off):
                        ``5L / (5L + W)``: 1 for a bare link, 0.5 for a link and 5 words
-repetition     0.6     the larger of: distinct words / W (with W ≥ 5) below 0.6, scaled to
-                       1 at 0.2; and the longest run of one repeated character (emoji,
-                       punctuation; not digits) beyond 10, scaled to 1 at 30
+repetition     0.6     the larger of: the share of distinct words (with W ≥ 5; over a
+                       window of 50 words moved along the text when it is longer, so a
+                       long article's repeated function words do not count) below 0.6,
+                       scaled to 1 at 0.2; and the longest run of one repeated character
+                       (emoji, punctuation; not digits, not ``- = _ * . ~`` and dashes or
+                       box lines, which rule off sections) beyond 10, scaled to 1 at 30
 tags           0.5     share of the non-space characters inside #hashtags and @handles
                        (``[@]``) above 0.3, scaled to 1 at 0.7, times min(1, tags / 3)
 promo          0.7     distinct promotional phrases (:data:`PROMO_PHRASES`: ทักแชท, inbox,
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -42,6 +46,7 @@ from enrich.privacy import (
 )
 from enrich.tokenize import tokenize
 
+DIVERSITY_WINDOW = 50  # words; a whole short post is one window, as before
 WEIGHTS = {"links": 0.7, "repetition": 0.6, "tags": 0.5, "promo": 0.7, "short": 0.3}
 # Lower-case, without spaces (matched on the text with spaces removed).
 PROMO_PHRASES = (
@@ -60,7 +65,8 @@ PROMO_PHRASES = (
 _CONTACT_MASKS = (PHONE_MASK, EMAIL_MASK)
 _MASKS = (URL_MASK, HANDLE_MASK, PHONE_MASK, ID_MASK, EMAIL_MASK)
 _TAG = re.compile(r"#[0-9A-Za-z_\u0e00-\u0e7f]+")
-_RUN = re.compile(r"([^\s\d])\1{10,}")
+# a run of one character; not digits (5555: laughter), not the lines that rule off a section
+_RUN = re.compile(r"([^\s\d\-=_*.~\u2010-\u2015\u2500-\u257f])\1{10,}")
 _SPACE = re.compile(r"\s+")
 
 
@@ -80,6 +86,24 @@ def _mask_words(mask: str, custom_words: tuple[str, ...]) -> int:
     """How many tokens the tokenizer makes of a mask (``[URL]``: 1, ``[@]``: 0, ``[เลขบัตร]``: 2)."""
 
     return len(tokenize(mask, custom_words))
+
+
+def distinct_share(tokens: Sequence[str], window: int = DIVERSITY_WINDOW) -> float:
+    """The share of distinct words in ``tokens``; for more than ``window`` words, its mean over
+    every run of ``window`` consecutive words (the moving-average type-token ratio), which does
+    not fall as a text grows longer the way the plain share does."""
+    n = len(tokens)
+    if n <= window:
+        return len(set(tokens)) / n if n else 1.0
+    counts = Counter(tokens[:window])
+    distinct = total = len(counts)
+    for entering, leaving in zip(tokens[window:], tokens):
+        counts[entering] += 1
+        distinct += counts[entering] == 1
+        counts[leaving] -= 1
+        distinct -= counts[leaving] == 0
+        total += distinct
+    return total / ((n - window + 1) * window)
 
 
 def spam_signals(
@@ -105,8 +129,7 @@ def spam_signals(
 
     repetition = 0.0
     if words >= 5:
-        distinct = len(set(tokens)) / len(tokens)
-        repetition = _clamp((0.6 - distinct) / 0.4)
+        repetition = _clamp((0.6 - distinct_share(tokens)) / 0.4)
     runs = [len(m.group(0)) for m in _RUN.finditer(text)]
     if runs:
         repetition = max(repetition, _clamp((max(runs) - 10) / 20))
