@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -20,11 +21,23 @@ TEXT_EXAMPLES = 5
 EXAMPLES_HEADING = {"th": "ตัวอย่าง:", "en": "Examples:"}
 TERMS_LABEL = {"th": "คำที่พบบ่อย: ", "en": "Top terms: "}
 _EXAMPLE_MARK = "  • ["
+_ATTACHED = "\u0e33\u200d"  # sara am (a spacing letter that belongs to the syllable), zero-width joiner
 
 
 def snippet(text: str, size: int = 120) -> str:
+    """``text`` on one line, cut to at most ``size`` characters with "…"."""
     text = " ".join(text.split())
-    return text if len(text) <= size else text[: size - 1] + "…"
+    return text if len(text) <= size else cut(text, size - 1) + "…"
+
+
+def cut(text: str, size: int) -> str:
+    """``text``'s first ``size`` characters or fewer, never parting a letter from the vowel and
+    tone marks written on it (``น้ำ`` is cut whole or not at all)."""
+    end = min(size, len(text))
+    while 0 < end < len(text) and (unicodedata.category(text[end]).startswith("M") or text[end] in _ATTACHED
+                                   or "\U0001f3fb" <= text[end] <= "\U0001f3ff"):  # skin tones
+        end -= 1
+    return text[:end]
 
 
 def example_line(source: str, text: str, url: str | None) -> str:
