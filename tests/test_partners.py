@@ -24,7 +24,7 @@ from sadap.app.web import create_app
 from sadap.app.web.auth import add_user
 from sadap.core.errors import ConfigError, NotifyError
 from sadap.core.incident import Incident
-from sadap.core.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, check_signature
+from sadap.core.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, check_signature, signed_headers
 from sadap.core.timeutil import now_utc
 from sadap.store import open_store
 from tests.factories import ENTITY, mention
@@ -250,6 +250,29 @@ def test_partner_feed_spider_reads_a_signed_feed_and_refuses_a_tampered_one(setu
     assert "081 234 5678" not in outage["text"]
     assert not (tmp_path / "bad.jsonl").exists() or not (tmp_path / "bad.jsonl").read_text().strip()
     assert "signature does not match" in bad.stderr
+
+
+ATOM_WITH_AUTHOR = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>ข่าวพันธมิตร</title><id>urn:p</id><updated>2026-11-20T01:00:00Z</updated>
+<author><name>กองบรรณาธิการ</name></author>
+<entry><id>urn:p:1</id><title>แอปแสงทองล่ม</title><link href="https://partner.example/news/1"/>
+<author><name>นายสมชาย ใจดี</name><email>somchai@example.com</email></author>
+<updated>2026-11-20T01:00:00Z</updated><content type="text">ลูกค้าแจ้งว่าแอปแสงทองโอนเงินไม่ได้</content></entry>
+</feed>""".encode()
+
+
+def test_partner_feed_spider_takes_no_author_from_an_atom_feed(tmp_path):
+    # A partner's Atom feed (another system than Sadap) that names its entries' authors, e-mail and all.
+    def site(call):
+        return Answer(200, ATOM_WITH_AUTHOR, "application/atom+xml", signed_headers(TOKEN, int(time.time()), ATOM_WITH_AUTHOR))
+
+    with FakeServer(site) as server:
+        done = _crawl(server.url + "/feed.atom", tmp_path / "atom.jsonl", "PARTNER_TOKEN")
+    items = [json.loads(line) for line in (tmp_path / "atom.jsonl").read_text("utf-8").splitlines()]
+    assert done.returncode == 0 and len(items) == 1, done.stderr[-2000:]
+    assert items[0]["text"] == "ลูกค้าแจ้งว่าแอปแสงทองโอนเงินไม่ได้" and items[0].get("author") is None
+    assert "สมชาย" not in json.dumps(items, ensure_ascii=False) and "somchai@" not in json.dumps(items)
+    assert "กองบรรณาธิการ" not in json.dumps(items, ensure_ascii=False)
 
 
 @pytest.mark.es

@@ -251,6 +251,46 @@ def test_personal_extra_fields_are_dropped_or_masked(tmp_path, keep):
         assert not {"phone", "email", "national_id", "user_name", "Phone Number"} & set(m.extras)
 
 
+@pytest.mark.parametrize("keep", [False, True])
+def test_author_account_ids_and_links_are_not_stored_without_author_names(tmp_path, keep):
+    (tmp_path / "sadap.yaml").write_text(
+        f"data_dir: data\nrules: []\nnotifiers: []\nprivacy:\n  keep_author_names: {str(keep).lower()}\n", encoding="utf-8"
+    )
+    config = load_config_file(tmp_path / "sadap.yaml")
+    rows = [{"id": "1", "text": "แอปล่มค่ะ", "author": "somchai_k", "url": "https://twitter.com/somchai_k/status/777?s=20",
+             "channel_id": "UCsomchaiPersonal01", "Author Channel Id": "UCsomchaiPersonal01", "channel": "x"},
+            {"id": "2", "text": "แอปช้ามาก", "author": "malee", "url": "https://pantip.com/topic/43120001"}]
+    (tmp_path / "x.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    import_file(config, tmp_path / "x.jsonl")
+    with open_store(config) as store:
+        stored = {m.native_id: m for m in store.search(MentionFilter(), limit=5)}
+    x, other = stored["1"], stored["2"]
+    assert other.url == "https://pantip.com/topic/43120001" and x.extras["channel"] == "x"
+    if keep:
+        assert x.url == "https://twitter.com/somchai_k/status/777?s=20" and x.extras["channel_id"] == "UCsomchaiPersonal01"
+    else:
+        assert x.url == "https://x.com/i/web/status/777"  # the same post, without its author's handle
+        assert "somchai" not in x.model_dump_json().lower()
+
+
+def test_erasure_finds_a_handle_with_or_without_its_at_sign(tmp_path):
+    config = _config(tmp_path, "")
+    raws = [RawMention(source_kind="x", source_name="x", native_id="1", text=SECRET_TEXT, author="somchai_k"),
+            RawMention(source_kind="youtube", source_name="yt", native_id="2", text=OTHER_TEXTS[0], author="@somchai_k"),
+            RawMention(source_kind="pantip", source_name="pantip", native_id="3", text=OTHER_TEXTS[1], author="สมชาย")]
+    pipeline = IngestPipeline(config, alerts=False)
+    try:
+        pipeline.process(raws)
+    finally:
+        pipeline.close()
+    with open_store(config) as store:
+        ids = _ids(store)
+        for given in ("somchai_k", "@SOMCHAI_K", " @somchai_k "):
+            assert sorted(pdpa.select(config, store, author=given).ids) == sorted([ids["1"], ids["2"]]), given
+        assert pdpa.select(config, store, author="@สมชาย").ids == [ids["3"]]  # a name given with @ stands without it
+        assert pdpa.select(config, store, author="สมชาย").ids == [ids["3"]]  # a display name: only as it is
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [

@@ -114,10 +114,54 @@ def test_x_pages_of_posts_with_authors_and_metrics(x_runs):
     assert code == 0 and len(items) == 150 and not errors(log)
     newest = items[0]
     assert newest["native_id"] == "1149" and newest["text"] == "ขอบคุณแสงทองที่แก้ปัญหาให้เร็วมากครับ #1149"
-    assert newest["url"] == "https://x.com/customer0/status/1149" and newest["author"] == "ลูกค้าคนที่ 0"
+    # the author is the account's handle, not its display name; the link names no one
+    assert newest["url"] == "https://x.com/i/web/status/1149" and newest["author"] == "customer0"
     assert newest["engagement"] == {"likes": 9, "shares": 3, "comments": 1, "views": 100}
     assert newest["published_at"] == "2026-11-20T03:29:00+00:00"
     assert newest["extras"]["lang"] == "th"
+
+
+def test_x_author_is_the_account_so_namesakes_stay_apart_and_stakeholder_accounts_match(tmp_path):
+    # Two people both called สมชาย, and the bank's own account (registered as `@SaengThongBank`).
+    users = [{"id": "11", "name": "สมชาย", "username": "somchai_k"}, {"id": "22", "name": "สมชาย", "username": "somchai_bkk"},
+             {"id": "33", "name": "ธนาคารแสงทอง", "username": "SaengThongBank"}]
+    posts = [{"id": str(500 + n), "text": text, "author_id": uid, "created_at": f"2026-11-20T01:0{n}:00.000Z"}
+             for n, (uid, text) in enumerate([("11", "แอปแสงทองล่ม"), ("22", "แสงทองโอนไม่ได้"),
+                                              ("33", "แสงทองแจ้งปิดปรับปรุงระบบคืนนี้")])]
+    with FakeServer(lambda call: json_answer({"data": posts, "includes": {"users": users}, "meta": {"newest_id": "502"}})) as server:
+        items, log, code = crawl("x", tmp_path / "x.jsonl", {"X_BEARER_TOKEN": "t"}, query="แสงทอง",
+                                 base_url=server.url + "/2", source="x-bank", state_dir=str(tmp_path / "state"))
+    assert code == 0 and [i["author"] for i in items] == ["somchai_k", "somchai_bkk", "SaengThongBank"], log[-2000:]
+    assert all("/i/web/status/" in i["url"] for i in items)
+
+    from crawlers.pipelines import raw_mention
+    from sadap.app import privacy as pdpa
+    from sadap.app.config import load_config_file
+    from sadap.app.ingest import IngestPipeline
+    from sadap.core.stakeholder import Stakeholder
+    from sadap.store import MentionFilter, open_store
+
+    (tmp_path / "sadap.yaml").write_text("data_dir: data\nwatch:\n  - name: ธนาคารแสงทอง\n    aliases: [แสงทอง]\n"
+                                         "rules: []\nnotifiers: []\n", encoding="utf-8")
+    config = load_config_file(tmp_path / "sadap.yaml")  # privacy.keep_author_names off: the default
+    with open_store(config) as store:
+        store.save_stakeholder(Stakeholder(id="bank", name="ธนาคารแสงทอง", status="private_company", group="other",
+                                           accounts=[{"source": "x-bank", "handle": "@SaengThongBank"}]))
+    pipeline = IngestPipeline(config, alerts=False)
+    try:
+        pipeline.process([raw_mention(i) for i in items])
+    finally:
+        pipeline.close()
+    with open_store(config) as store:
+        stored = {m.native_id: m for m in store.search(MentionFilter(), limit=10)}
+        assert len({m.author_id for m in stored.values()}) == 3  # three accounts, three people
+        assert stored["502"].stakeholders == ["bank"] and stored["500"].stakeholders == []
+        assert all(m.author_name is None and m.url == f"https://x.com/i/web/status/{n}" for n, m in stored.items())
+        dumped = "".join(m.model_dump_json() for m in stored.values())
+        assert "somchai" not in dumped and "SaengThongBank" not in dumped and "สมชาย" not in dumped
+        # erasure by handle, with or without its @, finds that person only
+        assert pdpa.select(config, store, author="@somchai_k").ids == [stored["500"].id]
+        assert pdpa.select(config, store, author="somchai_bkk", source="x-bank").ids == [stored["501"].id]
 
 
 def test_x_waits_on_429_and_on_an_empty_rate_window(x_runs):
@@ -252,6 +296,14 @@ def test_youtube_videos_comments_and_replies(yt_runs):
     c7 = next(i for i in items if i["native_id"] == "vid1-c7")
     assert c7["text"] == "บัตรเดบิตแสงทองโดนตัดเงินซ้ำ ใครเป็นบ้าง (7)" and c7["published_at"] == "2026-11-20T01:07:00+00:00"
     assert c7["extras"]["thread_title"] == "แสงทองแนะนำแอปใหม่" and c7["author"] == "@ผู้ชม7"
+
+
+def test_youtube_keeps_a_channel_id_only_for_its_own_channels(yt_runs):
+    items, _, _ = yt_runs["first"]
+    videos = {i["extras"]["thread_id"]: i for i in items if i["extras"]["kind"] == "video"}
+    assert videos["vid1"]["extras"]["channel_id"] == "UCbank"  # the organisation's own (`channels:`)
+    assert "channel_id" not in videos["vid3"]["extras"]  # a searched video's uploader: a person, maybe
+    assert not any("UCrev" in json.dumps(i) for i in items)
 
 
 def test_youtube_comments_disabled_is_a_warning_and_rate_limit_is_waited(yt_runs):

@@ -16,6 +16,7 @@ from scrapy.http import Response
 from crawlers.items import MentionItem
 from crawlers.spiders.base import SourceOptions, html_to_text, origin, register, tidy
 from crawlers.spiders.rss import RssSpider
+from sadap.core.mention import personal_field
 from sadap.core.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, check_signature
 
 
@@ -48,6 +49,8 @@ class PartnerFeedSpider(RssSpider):
     name = "partner_feed"
     label = ("ฟีดพันธมิตร", "partner feed")
     Options: ClassVar[type[SourceOptions]] = PartnerFeedOptions
+    # Authors are not taken from a partner's feed, Atom or JSON Feed: a partner shares content, not people.
+    keep_entry_author: ClassVar[bool] = False
 
     def __init__(self, url: str | None = None, source: str | None = None, token_env: str | None = None,
                  verify_signature: Any = True, **kwargs: Any) -> None:
@@ -111,7 +114,8 @@ class PartnerFeedSpider(RssSpider):
             if isinstance(item.get("tags"), list):
                 extras["tags"] = [str(t) for t in item["tags"]][:20]
             if isinstance(item.get("_sadap"), dict):
-                extras["partner"] = {k: v for k, v in item["_sadap"].items() if isinstance(v, (str, int, float, list))}
+                extras["partner"] = {k: v for k, v in item["_sadap"].items()
+                                     if isinstance(v, (str, int, float, list)) and not personal_field(k)}
             link = item.get("url")
             yield self.mention(
                 native_id=str(item["id"]), url=response.urljoin(link) if isinstance(link, str) else None,

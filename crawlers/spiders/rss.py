@@ -27,6 +27,8 @@ class RssSpider(SourceSpider):
     name = "rss"
     label = ('ฟีดข่าว', 'news feed')
     Options: ClassVar[type[SourceOptions]] = RssOptions
+    #: Whether an entry's author (RSS ``<author>``, Atom ``<author><name>``/``<email>``) is kept.
+    keep_entry_author: ClassVar[bool] = True
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[MentionItem]:
         # Parse the bytes already downloaded: feedparser must never fetch anything itself.
@@ -60,7 +62,7 @@ class RssSpider(SourceSpider):
             url=response.urljoin(link) if link else None,
             title=html_to_text(entry.get("title")) or None,
             text=_entry_text(entry),
-            author=tidy(entry.get("author")) or None,
+            author=(tidy(entry.get("author")) or None) if self.keep_entry_author else None,
             published_at=self._published(entry, link or response.url),
             extras=extras,
         )

@@ -143,9 +143,9 @@ class XSpider(ApiSpider):
                     extras[key] = post[key]
             yield self.mention(
                 native_id=str(post["id"]),
-                url=f"https://x.com/{username or 'i/web'}/status/{post['id']}",
+                url=f"https://x.com/i/web/status/{post['id']}",  # no handle: sadap.core.urls.x_post_url
                 text=tidy(post["text"]),
-                author=tidy(user.get("name")) or username,
+                author=tidy(username) or None,  # the account (handle), not its display name
                 published_at=self.read_date(post.get("created_at"), "X post"),
                 engagement={
                     "likes": _n(metrics.get("like_count")),

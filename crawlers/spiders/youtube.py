@@ -235,7 +235,8 @@ class YoutubeSpider(ApiSpider):
                         (entry.get("contentDetails") or {}).get("videoPublishedAt") or snippet.get("publishedAt"),
                         "YouTube video",
                     ),
-                    extras={"thread_id": vid, "kind": "video", "channel_id": snippet.get("channelId")},
+                    extras={"thread_id": vid, "kind": "video", **(  # a channel id: only one of `channels:`
+                        {"channel_id": snippet["channelId"]} if snippet.get("channelId") in self.channels else {})},
                 )
                 known[vid] = {"title": title, "newest": ""}
             request = self._threads(vid, title, None, 1)

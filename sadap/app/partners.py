@@ -33,7 +33,7 @@ from sadap.core.mention import Mention
 from sadap.core.settings_types import PositiveDuration, Strict, secret_in_value
 from sadap.core.signing import signed_headers
 from sadap.core.timeutil import UTC, now_utc
-from sadap.core.urls import has_user_info, is_web_url, web_url_or_none
+from sadap.core.urls import has_user_info, is_web_url, web_url_or_none, without_author
 from sadap.store import MentionFilter, Store
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -116,16 +116,12 @@ class SharedItem:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-_X_POST = re.compile(r"https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/[^/?#]+/status(?:es)?/(\d+)", re.IGNORECASE)
-
-
 def shared_url(url: str | None) -> str | None:
     """A mention's link as a partner gets it: http(s) only, and an X post's without the author's
     handle (``x.com/<handle>/status/<id>`` → ``x.com/i/web/status/<id>``, which opens the same
     post): no author, ever, in what is shared."""
     url = web_url_or_none(url)
-    post = _X_POST.match(url or "")
-    return f"https://x.com/i/web/status/{post.group(1)}" if post else url
+    return without_author(url) if url else None
 
 
 def _mention_item(m: Mention) -> SharedItem:

@@ -29,7 +29,7 @@ from typing import Any
 from sadap.app.config import Config
 from sadap.core.errors import InputError
 from sadap.core.files import open_private
-from sadap.core.mention import Mention, pseudonymise
+from sadap.core.mention import Mention, author_forms, pseudonymise
 from sadap.core.timeutil import now_utc
 from sadap.store import MentionFilter, Store
 from sadap.store.base import ERASE_COUNTS
@@ -82,8 +82,9 @@ def select(config: Config, store: Store, *, author: str | None = None, source: s
             raise InputError("--author is empty")
         key = config.pseudonym_key()
         sources = {source} if source else _source_names(config, store)
-        sel.pseudonyms = sorted({pseudonymise(author, s, key) for s in sources})
-        sel.names = [author]
+        forms = author_forms(author)  # `somchai_k` also as `@somchai_k` (a YouTube comment's author), and back
+        sel.pseudonyms = sorted({pseudonymise(f, s, key) for s in sources for f in forms})
+        sel.names = forms
         sel.ids.extend(store.ids_by_author(sel.pseudonyms, sel.names))
     if mention_ids:
         sel.ids.extend(store.existing_ids(sel.requested_ids))
@@ -150,7 +151,8 @@ def _stakeholders_naming(store: Store, sel: Selection) -> list[str]:
     names = {n.strip().lower() for n in sel.names if n.strip()}
     if not names:
         return []
-    return sorted(s.id for s in store.list_stakeholders() if any(a.handle.strip().lower() in names for a in s.accounts))
+    return sorted(s.id for s in store.list_stakeholders()
+                  if any(f.lower() in names for a in s.accounts for f in author_forms(a.handle)))
 
 
 def export(config: Config, store: Store, sel: Selection) -> dict[str, Any]:

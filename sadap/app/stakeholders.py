@@ -22,7 +22,7 @@ from sadap.app.config import Config
 from sadap.app.export import from_spreadsheet_cell, spreadsheet_cell
 from sadap.core.errors import InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
-from sadap.core.mention import Mention, pseudonymise
+from sadap.core.mention import Mention, author_forms, pseudonymise
 from sadap.core.stakeholder import Stakeholder, StakeholderEntry, carry_history
 from sadap.core.timeutil import now_utc
 from sadap.core.yamlsource import LineMap, format_loc, parse_yaml, validation_lines
@@ -45,7 +45,8 @@ _LISTS = ("key_issues", "expectations", "watched", "aliases", "inform_as")
 def match_table(config: Config, store: Store, registry: Sequence[Stakeholder] | None = None) -> list[StakeholderEntry]:
     """The rows :class:`enrich.stakeholders.StakeholderTagger` matches on. Accounts are
     pseudonymised with this install's key, as authors are at ingest: for their source, or for
-    every configured and stored source when none is given."""
+    every configured and stored source when none is given; a handle with and without its ``@``
+    (:func:`sadap.core.mention.author_forms`)."""
     if registry is None:
         try:
             registry = store.list_stakeholders()
@@ -61,16 +62,17 @@ def match_table(config: Config, store: Store, registry: Sequence[Stakeholder] | 
     for s in registry:
         ids: list[str] = []
         for account in s.accounts:
+            forms = author_forms(account.handle)  # `SaengThongBank` or `@SaengThongBank`, as the source gives it
             if account.source:
-                ids.append(pseudonymise(account.handle, account.source, key))
+                ids += [pseudonymise(f, account.source, key) for f in forms]
                 continue
             if sources is None:
                 stored = list(store.count_by(MentionFilter(), "source_name", 1000))
                 sources = list(dict.fromkeys([c.name for c in config.sources] + stored))
-            ids += [pseudonymise(account.handle, src, key) for src in sources]
+            ids += [pseudonymise(f, src, key) for src in sources for f in forms]
         entries.append(StakeholderEntry(
             id=s.id, names=s.names(), watched=list(s.watched), author_ids=list(dict.fromkeys(ids)),
-            author_names=[a.handle.strip().lower() for a in s.accounts],
+            author_names=list(dict.fromkeys(f.lower() for a in s.accounts for f in author_forms(a.handle))),
         ))
     return entries
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -15,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from sadap.core.timeutil import UTC, as_utc, now_utc
-from sadap.core.urls import is_web_url, scheme_of
+from sadap.core.urls import is_web_url, scheme_of, without_author
 
 SentimentLabel = Literal["pos", "neu", "neg", "q"]
 ExpectationLevel = Literal["delighted", "satisfied", "disappointed", "none"]
@@ -196,9 +197,25 @@ def pseudonymise(author: str, source_name: str, key: bytes) -> str:
     return "a_" + digest.hexdigest()[:16]
 
 
+_HANDLE = re.compile(r"[A-Za-z0-9_.]+")
+
+
+def author_forms(author: str) -> list[str]:
+    """The ways one account's handle arrives from different sources, to pseudonymise each where a
+    person or account is named by hand (erasure, stakeholder accounts): X gives ``somchai_k``, a
+    YouTube comment ``@somchai_k``. A name given with ``@`` also stands without it, a handle
+    (Latin letters, digits, ``_``, ``.``) also with it; a display name only as it is."""
+    name = author.strip()
+    bare = name[1:].strip() if name.startswith("@") else name
+    forms = [name, bare] + (["@" + bare] if _HANDLE.fullmatch(bare) else [])
+    return [f for f in dict.fromkeys(forms) if f]
+
+
 # Extra fields (from imports and crawlers) that identify or contact a person. With
-# ``keep_author_names`` off they are dropped before anything is stored; with it on they are
-# kept, and enrichment still masks phone numbers, e-mail addresses and ID numbers in them.
+# ``keep_author_names`` off they are dropped before anything is stored (in :func:`to_mention`,
+# which every crawl and import goes through); with it on they are kept, and enrichment still
+# masks phone numbers, e-mail addresses and ID numbers in them. Erasure removes whole mentions,
+# extras and all, and partner feeds never carry extras.
 PERSONAL_FIELDS = frozenset({
     "name", "user", "user_name", "username", "user_id", "userid", "display_name", "screen_name", "full_name",
     "first_name", "last_name", "surname", "nickname", "nick", "author_name", "author_id", "handle", "profile",
@@ -206,6 +223,8 @@ PERSONAL_FIELDS = frozenset({
     "email", "e_mail", "mail", "email_address", "national_id", "citizen_id", "id_card", "id_card_number",
     "id_number", "passport", "passport_number", "tax_id", "address", "home_address", "line_id", "birthday",
     "birth_date", "date_of_birth", "dob", "ip", "ip_address", "location", "gps", "latitude", "longitude",
+    # account ids and links that lead to one person (a YouTube channel, an author's page)
+    "channel_id", "author_channel_id", "channel_url", "author_channel_url", "author_url", "user_url",
 })
 
 
@@ -231,6 +250,8 @@ def to_mention(
     collected = as_utc(collected_at) if collected_at else now_utc()
     published = as_utc(raw.published_at) if raw.published_at else collected
     author_id = pseudonymise(raw.author, raw.source_name, pseudonym_key) if raw.author else None
+    # Without author names no link names its author either (x.com/<handle>/status/<id>).
+    url = raw.url if (keep_author_names or not raw.url) else without_author(raw.url)
     return Mention(
         id=mention_id(raw.source_name, raw.native_id, raw.url, raw.text),
         source_kind=raw.source_kind,
@@ -239,7 +260,7 @@ def to_mention(
         # A link of another scheme (javascript:, data:, file:) is not stored: it must never be shown
         # as one. One without a scheme (www.example.com/a, as imported files have them) is kept as
         # text, and shown as a link nowhere. The id still comes from what arrived.
-        url=canonical_url(raw.url) if raw.url and (is_web_url(raw.url) or not scheme_of(raw.url)) else None,
+        url=canonical_url(url) if url and (is_web_url(url) or not scheme_of(url)) else None,
         author_id=author_id,
         author_name=raw.author if (keep_author_names and raw.author) else None,
         published_at=published,

@@ -8,11 +8,15 @@ asks :func:`is_web_url`, or :func:`check_source_url` where a bad URL is a user's
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from sadap.core.errors import InputError
 
-__all__ = ["WEB_SCHEMES", "UnsafeUrlError", "is_web_url", "check_source_url", "web_url_or_none", "scheme_of", "has_user_info"]
+__all__ = [
+    "WEB_SCHEMES", "UnsafeUrlError", "is_web_url", "check_source_url", "web_url_or_none", "scheme_of", "has_user_info",
+    "x_post_url", "without_author",
+]
 
 WEB_SCHEMES = frozenset({"http", "https"})
 
@@ -58,6 +62,23 @@ def is_web_url(url: object) -> bool:
 def web_url_or_none(url: str | None) -> str | None:
     """The URL if it is a web URL, else None (for links that are stored or shown)."""
     return url.strip() if url and is_web_url(url) else None
+
+
+# An X (Twitter) post's link names its author: x.com/<handle>/status/<id>.
+_X_POST = re.compile(r"https?://(?:www\.|mobile\.)?(?:x|twitter)\.com/[^/?#]+/status(?:es)?/(\d+)", re.IGNORECASE)
+
+
+def x_post_url(post_id: str) -> str:
+    """An X post's link without its author's handle: ``x.com/i/web/status/<id>`` opens the same post."""
+    return f"https://x.com/i/web/status/{post_id}"
+
+
+def without_author(url: str) -> str:
+    """``url`` with no author's account in it: an X post's ``x.com/<handle>/status/<id>`` (or
+    twitter.com, mobile., www.) becomes :func:`x_post_url`; any other URL is returned as it is.
+    Used where a link is stored without author names and where it is shared with partners."""
+    post = _X_POST.match(url.strip())
+    return x_post_url(post.group(1)) if post else url
 
 
 def check_source_url(url: str) -> str:
