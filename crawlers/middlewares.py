@@ -73,7 +73,10 @@ class WebOnlyMiddleware(_Counting):
 
     def _handled(self, request: Request, response: Response) -> bool:
         # A spider that asks for a 4xx status (handle_httpstatus_list) reports it itself;
-        # server errors, retried first, are reported here.
+        # server errors, retried first, are reported here, except to the API spiders, which report
+        # every error answer in one line of their own (``sadap_reports_errors``, set by ``api_request``).
+        if request.meta.get("sadap_reports_errors"):
+            return True
         if response.status >= 500:
             return False
         if request.meta.get("handle_httpstatus_all"):

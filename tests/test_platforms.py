@@ -44,15 +44,38 @@ def errors(log: str) -> list[str]:
 
 
 # -- X -----------------------------------------------------------------------------------
+TWEPOCH_MS = 1288834974657  # X ids are snowflakes: (id >> 22) + this is the post's time in ms
+
+
+def snowflake(when: datetime) -> int:
+    return (int(when.timestamp() * 1000) - TWEPOCH_MS) << 22
+
+
+# Post n of the fake has id X_BASE + n: a day old, in the order of n.
+X_BASE = snowflake(datetime.now(timezone.utc) - timedelta(days=1))
+
+
+def xid(n: int) -> str:
+    return str(X_BASE + n)
+
+
+def x_invalid(parameter: str, value: str, message: str) -> Answer:
+    return json_answer({"errors": [{"parameters": {parameter: [value]}, "message": message}],
+                        "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                        "type": "https://api.twitter.com/2/problems/invalid-request"}, 400)
+
+
 class FakeX:
-    def __init__(self) -> None:
+    def __init__(self, first_429: bool = True) -> None:
         self.posts = [self.post(1000 + i) for i in range(150)]  # oldest first
-        self.first_429 = True
+        self.first_429 = first_429
+        self.reset_in = 1  # seconds to the rate window's reset, told on a page that leaves no requests
+        self.refuse_since: set[str] = set()  # since_id values answered "Invalid 'since_id'" whatever their age
 
     @staticmethod
     def post(n: int) -> dict[str, Any]:
         return {
-            "id": str(n), "text": f"{SAYINGS[n % 4]} #{n}", "author_id": str(n % 3),
+            "id": xid(n), "text": f"{SAYINGS[n % 4]} #{n}", "author_id": str(n % 3),
             "created_at": (T0 + timedelta(minutes=n - 1000)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             "lang": "th", "conversation_id": str(n),
             "public_metrics": {"retweet_count": 2, "reply_count": 1, "like_count": n % 10, "quote_count": 1,
@@ -64,7 +87,16 @@ class FakeX:
             return json_answer({"title": "Not Found Error", "detail": "not found"}, 404)
         if call.headers.get("authorization") != "Bearer good-x-token":
             return json_answer({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}, 401)
-        reset = str(int(time.time()) + 1)
+        reset = str(int(time.time()) + self.reset_in)
+        week_ago = datetime.now(timezone.utc) - timedelta(days=7)
+        since_id, start_time = call.query.get("since_id"), call.query.get("start_time")
+        # What recent search does with a since_id or start_time older than its seven days.
+        if since_id and (since_id in self.refuse_since
+                         or (int(since_id) >> 22) + TWEPOCH_MS < week_ago.timestamp() * 1000):
+            return x_invalid("since_id", since_id, f"Invalid 'since_id':'{since_id}'. 'since_id' must be a tweet id "
+                             f"created after {week_ago:%Y-%m-%dT%H:%MZ}.")
+        if start_time and datetime.fromisoformat(start_time.replace("Z", "+00:00")) < week_ago:
+            return x_invalid("start_time", start_time, "Invalid 'start_time'")
         if self.first_429:
             self.first_429 = False
             return json_answer({"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429}, 429,
@@ -76,13 +108,15 @@ class FakeX:
                                 "type": "https://api.twitter.com/2/problems/invalid-request"}, 400)
         since = int(call.query.get("since_id", 0))
         found = [p for p in reversed(self.posts) if int(p["id"]) > since]
-        start = int(call.query.get("next_token", "0") or 0)
+        # A cursor, as X's are: the page after the post it names, whatever was posted since.
+        cursor = call.query.get("next_token")
+        start = next(n for n, p in enumerate(found) if p["id"] == cursor) + 1 if cursor else 0
         page = found[start : start + 100]
         meta: dict[str, Any] = {"result_count": len(page)}
         if page:
             meta.update(newest_id=page[0]["id"], oldest_id=page[-1]["id"])
         if start + 100 < len(found):
-            meta["next_token"] = str(start + 100)
+            meta["next_token"] = page[-1]["id"]
         users = [{"id": str(i), "name": f"ลูกค้าคนที่ {i}", "username": f"customer{i}"} for i in range(3)]
         body = {"data": page, "includes": {"users": users}, "meta": meta} if page else {"meta": meta}
         return json_answer(body, 200, {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0" if start == 0 else "449",
@@ -113,9 +147,9 @@ def test_x_pages_of_posts_with_authors_and_metrics(x_runs):
     items, log, code = x_runs["first"]
     assert code == 0 and len(items) == 150 and not errors(log)
     newest = items[0]
-    assert newest["native_id"] == "1149" and newest["text"] == "ขอบคุณแสงทองที่แก้ปัญหาให้เร็วมากครับ #1149"
+    assert newest["native_id"] == xid(1149) and newest["text"] == "ขอบคุณแสงทองที่แก้ปัญหาให้เร็วมากครับ #1149"
     # the author is the account's handle, not its display name; the link names no one
-    assert newest["url"] == "https://x.com/i/web/status/1149" and newest["author"] == "customer0"
+    assert newest["url"] == f"https://x.com/i/web/status/{xid(1149)}" and newest["author"] == "customer0"
     assert newest["engagement"] == {"likes": 9, "shares": 3, "comments": 1, "views": 100}
     assert newest["published_at"] == "2026-11-20T03:29:00+00:00"
     assert newest["extras"]["lang"] == "th"
@@ -167,7 +201,7 @@ def test_x_author_is_the_account_so_namesakes_stay_apart_and_stakeholder_account
 def test_x_waits_on_429_and_on_an_empty_rate_window(x_runs):
     calls = x_runs["first_calls"]
     assert len(calls) == 3  # 429, page 1, page 2
-    assert calls[2].query["next_token"] == "100"
+    assert calls[2].query["next_token"] == xid(1050)  # the last post of page 1
     assert all(c.headers["authorization"] == "Bearer good-x-token" for c in calls)
     assert all("good-x-token" not in c.path for c in calls)
     assert "'sadap/rate_limited': 1" in x_runs["first"][1]
@@ -176,8 +210,8 @@ def test_x_waits_on_429_and_on_an_empty_rate_window(x_runs):
 
 def test_x_recrawl_asks_only_after_since_id(x_runs):
     items, _, _ = x_runs["second"]
-    assert [i["native_id"] for i in items] == ["1151", "1150"]
-    assert x_runs["second_calls"][0].query["since_id"] == "1149"
+    assert [i["native_id"] for i in items] == [xid(1151), xid(1150)]
+    assert x_runs["second_calls"][0].query["since_id"] == xid(1149)
 
 
 def test_x_refused_token_and_bad_query_are_one_line_each(x_runs):
@@ -191,6 +225,82 @@ def test_x_missing_token_names_the_variable(x_runs):
     _, log, code = x_runs["missing"]
     assert code != 0 or "X_BEARER_TOKEN is not set" in log
     assert "environment variable X_BEARER_TOKEN is not set (bearer_token_env)" in log
+
+
+def x_state(state_dir: Path) -> dict[str, Any]:
+    return json.loads((state_dir / "x-x-bank.json").read_text(encoding="utf-8"))
+
+
+def test_x_since_id_older_than_seven_days_is_dropped_for_start_time(tmp_path):
+    fake = FakeX(first_429=False)
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    now = datetime.now(timezone.utc)
+    with FakeServer(fake) as server:
+        args = {"query": "แสงทอง", "base_url": server.url + "/2", "source": "x-bank", "state_dir": str(state_dir)}
+        good = {"X_BEARER_TOKEN": "good-x-token"}
+        # Six days old: still inside the window, asked as it is.
+        fresh = str(snowflake(now - timedelta(days=6)))
+        (state_dir / "x-x-bank.json").write_text(json.dumps({"since_id": fresh}))
+        crawl("x", tmp_path / "1.jsonl", good, **args)
+        assert server.calls[0].query["since_id"] == fresh and "start_time" not in server.calls[0].query
+        # Eight days old (a quiet query kept it that long): X would refuse it, crawl after crawl.
+        server.calls.clear()
+        old = str(snowflake(now - timedelta(days=8)))
+        (state_dir / "x-x-bank.json").write_text(json.dumps({"since_id": old}))
+        items, log, code = crawl("x", tmp_path / "2.jsonl", good, **args)
+        first = server.calls[0].query
+        assert "since_id" not in first
+        start = datetime.fromisoformat(first["start_time"].replace("Z", "+00:00"))
+        assert timedelta(days=6, hours=22) < now - start < timedelta(days=7)
+        assert code == 0 and not errors(log) and len(items) == 150
+        dropped = [line for line in log.splitlines() if f"since_id {old}" in line]
+        assert len(dropped) == 1 and "older than recent search's seven days: dropped" in dropped[0]
+        assert x_state(state_dir)["since_id"] == xid(1149)  # the next crawl starts from the newest post
+
+
+def test_x_since_id_refused_by_x_is_dropped_and_asked_again(tmp_path):
+    fake = FakeX(first_429=False)
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    refused = str(snowflake(datetime.now(timezone.utc) - timedelta(days=2)))
+    fake.refuse_since.add(refused)
+    (state_dir / "x-x-bank.json").write_text(json.dumps({"since_id": refused}))
+    with FakeServer(fake) as server:
+        args = {"query": "แสงทอง", "base_url": server.url + "/2", "source": "x-bank", "state_dir": str(state_dir)}
+        items, log, code = crawl("x", tmp_path / "1.jsonl", {"X_BEARER_TOKEN": "good-x-token"}, **args)
+        calls = list(server.calls)
+    assert calls[0].query["since_id"] == refused
+    assert "since_id" not in calls[1].query and calls[1].query["start_time"].endswith("Z")
+    assert code == 0 and not errors(log) and len(items) == 150
+    warned = [line for line in log.splitlines() if "X refused since_id" in line]
+    assert len(warned) == 1 and "dropped from the state" in warned[0] and "Invalid 'since_id'" in warned[0]
+    assert x_state(state_dir) == {"since_id": xid(1149)}
+
+
+def test_x_crawl_stopped_by_the_rate_limit_reads_on_next_crawl(tmp_path):
+    fake = FakeX(first_429=False)
+    fake.reset_in = 3600  # page 1 leaves no requests, and the reset is past max_wait
+    state_dir = tmp_path / "state"
+    with FakeServer(fake) as server:
+        args = {"query": "แสงทอง", "base_url": server.url + "/2", "source": "x-bank", "state_dir": str(state_dir)}
+        good = {"X_BEARER_TOKEN": "good-x-token"}
+        first, log, _ = crawl("x", tmp_path / "1.jsonl", good, **args)
+        assert len(first) == 100 and "next page next crawl" in log
+        assert x_state(state_dir) == {"resume": {"next_token": xid(1050), "newest_id": xid(1149)}}  # no since_id yet
+        # Between the crawls: two new posts, and the rate window opens again.
+        fake.posts += [FakeX.post(1150), FakeX.post(1151)]
+        fake.reset_in = 1
+        server.calls.clear()
+        second, log, code = crawl("x", tmp_path / "2.jsonl", good, **args)
+        calls = list(server.calls)
+    assert code == 0 and not errors(log)
+    assert calls[0].query["next_token"] == xid(1050) and "since_id" not in calls[0].query  # where crawl 1 stopped
+    assert calls[1].query["since_id"] == xid(1149) and "next_token" not in calls[1].query  # then what is new
+    ids = [i["native_id"] for i in second]
+    assert ids == [xid(n) for n in range(1049, 999, -1)] + [xid(1151), xid(1150)]  # nothing lost, nothing twice
+    assert {i["native_id"] for i in first} | set(ids) == {xid(n) for n in range(1000, 1152)}
+    assert x_state(state_dir) == {"since_id": xid(1151)}
 
 
 # -- YouTube ---------------------------------------------------------------------------------
@@ -342,6 +452,62 @@ def test_youtube_invalid_key_stops_with_one_line(yt_runs):
     assert "YouTube refused the key or token (HTTP 400: API key not valid" in errors(log)[0]
 
 
+def comment_ids(items: list[dict[str, Any]], vid: str, kind: str) -> set[str]:
+    return {i["native_id"] for i in items if i["extras"]["thread_id"] == vid and i["extras"]["kind"] == kind}
+
+
+def test_youtube_comments_the_quota_cut_off_are_read_next_crawl(tmp_path):
+    fake = FakeYoutube()
+    fake.rate_limited_once = False
+    with FakeServer(fake) as server:
+        args = {"channels": "UCbank", "base_url": server.url + "/youtube/v3", "source": "yt-bank"}
+        good = {"YOUTUBE_API_KEY": "good-yt-key"}
+        # 5 units: channels, playlistItems, vid1's and vid2's first pages, thread 55's replies; not vid1's page 2.
+        first, log, _ = crawl("youtube", tmp_path / "1.jsonl", good, **args, state_dir=str(tmp_path / "s1"),
+                              daily_quota="5")
+        assert "daily quota budget of 5 units reached" in log
+        state = json.loads((tmp_path / "s1" / "youtube-yt-bank.json").read_text(encoding="utf-8"))
+        assert state["videos"]["vid1"]["newest"] == "" and state["videos"]["vid1"]["resume"]["pageToken"] == "100"
+        server.calls.clear()
+        second, log, code = crawl("youtube", tmp_path / "2.jsonl", good, **args, state_dir=str(tmp_path / "s1"))
+        threads = [c.query.get("pageToken") for c in server.calls if "videoId=vid1" in c.path]
+        # 4 units: channels, playlistItems, thread 55's replies; the quota cut off the first page of vid1.
+        server.calls.clear()
+        cut, _, _ = crawl("youtube", tmp_path / "3.jsonl", good, **args, state_dir=str(tmp_path / "s2"),
+                          daily_quota="4")
+        again, _, _ = crawl("youtube", tmp_path / "4.jsonl", good, **args, state_dir=str(tmp_path / "s2"))
+    assert code == 0 and not errors(log)
+    assert threads == ["100", None]  # where crawl 1 stopped, then the newest (nothing new: one page)
+    assert comment_ids(first, "vid1", "comment") == {f"vid1-c{n}" for n in range(20, 120)}
+    assert comment_ids(second, "vid1", "comment") == {f"vid1-c{n}" for n in range(20)}  # the 20 left, only them
+    assert comment_ids(second, "vid1", "reply") == {f"vid1-c{n}.r{r}" for n in (0, 10) for r in range(2)}
+    state = json.loads((tmp_path / "s1" / "youtube-yt-bank.json").read_text(encoding="utf-8"))
+    assert state["videos"]["vid1"] == {"title": "แสงทองแนะนำแอปใหม่", "newest": "2026-11-20T02:59:00Z"}
+    # Replies the quota refused: the page is read again (its comments are repeats, dropped by id).
+    assert not {f"vid1-c55.r{r}" for r in range(7)} & comment_ids(cut, "vid1", "reply")
+    assert {f"vid1-c55.r{r}" for r in range(7)} <= comment_ids(again, "vid1", "reply")
+    assert comment_ids(cut, "vid1", "comment") | comment_ids(again, "vid1", "comment") == {
+        f"vid1-c{n}" for n in range(120)}
+
+
+def test_youtube_search_skipped_for_quota_does_not_move_last_search(tmp_path):
+    fake = FakeYoutube()
+    with FakeServer(fake) as server:
+        args = {"search": "แอปแสงทอง", "base_url": server.url + "/youtube/v3", "source": "yt-search",
+                "state_dir": str(tmp_path / "state")}
+        good = {"YOUTUBE_API_KEY": "good-yt-key"}
+        _, log, _ = crawl("youtube", tmp_path / "1.jsonl", good, **args, daily_quota="50")  # a search costs 100
+        assert not server.paths("/youtube/v3/search") and "daily quota budget of 50 units reached" in log
+        state = json.loads((tmp_path / "state" / "youtube-yt-search.json").read_text(encoding="utf-8"))
+        assert "last_search" not in state
+        items, _, _ = crawl("youtube", tmp_path / "2.jsonl", good, **args)
+        (search,) = [c for c in server.calls if c.path.startswith("/youtube/v3/search")]
+    assert "publishedAfter" not in search.query  # not after a search that was never made
+    assert [i["native_id"] for i in items if i["extras"]["kind"] == "video"] == ["video:vid3"]
+    state = json.loads((tmp_path / "state" / "youtube-yt-search.json").read_text(encoding="utf-8"))
+    assert state["last_search"].endswith("Z")  # made and answered: the next search asks for what is newer
+
+
 # -- Facebook Pages -----------------------------------------------------------------------
 class FakeGraph:
     def __init__(self) -> None:
@@ -353,6 +519,8 @@ class FakeGraph:
         }
         self.comments["111_1"][2]["parent"] = {"id": "111_1_c0"}
         self.rate_limited_once = True
+        self.transient_once = True  # the first comments request: Graph's temporary error (code 2)
+        self.failing: dict[str, Answer] = {}  # "<post>" or "<post>/after": what that page answers instead
 
     @staticmethod
     def comment(pid: str, n: int, when: datetime) -> dict[str, Any]:
@@ -385,6 +553,14 @@ class FakeGraph:
             ]
             return json_answer({"data": posts, "paging": {"cursors": {"before": "a", "after": "b"}}})
         pid = path.split("/")[2]
+        if path.endswith("/comments") and self.transient_once:
+            self.transient_once = False
+            return json_answer({"error": {"message": "An unexpected error has occurred. Please retry your request "
+                                          "later.", "type": "OAuthException", "is_transient": True, "code": 2,
+                                          "fbtrace_id": "A1"}}, 500)
+        failing = self.failing.get(f"{pid}/after" if "after" in q else pid)
+        if path.endswith("/comments") and failing:
+            return failing
         if path.endswith("/comments") and pid in self.comments:
             newest_first = sorted(self.comments[pid], key=lambda c: c["created_time"], reverse=True)
             start = int(q.get("after", "0"))
@@ -429,6 +605,8 @@ def test_facebook_token_only_in_the_header_and_rate_limit_waited(fb_runs):
     assert all("access_token" not in c.path and c.headers["authorization"] == "Bearer good-page-token" for c in calls)
     assert any("after=100" in c.path for c in calls)  # paging.next followed, its token removed
     assert "'sadap/rate_limited': 1" in fb_runs["first"][1]
+    # Graph's temporary error (code 2, typed OAuthException): waited and asked again, not a refused token
+    assert "'sadap/temporary_errors': 1" in fb_runs["first"][1] and "refused" not in fb_runs["first"][1]
 
 
 def test_facebook_recrawl_reads_only_new_comments(fb_runs):
@@ -440,6 +618,35 @@ def test_facebook_expired_token_is_one_line(fb_runs):
     items, log, _ = fb_runs["expired"]
     assert items == [] and len(errors(log)) == 1
     assert "Session has expired" in errors(log)[0] and "OAuthException 190/463" in errors(log)[0]
+
+
+def test_facebook_failed_comment_page_is_read_next_crawl_and_other_errors_go_on(tmp_path):
+    fake = FakeGraph()
+    fake.rate_limited_once = fake.transient_once = False
+    # A permission error (an OAuthException with its own code) on one post; a server error on the next page of another.
+    fake.failing["111_1"] = json_answer({"error": {"message": "(#10) Application does not have permission for this "
+                                                   "action", "type": "OAuthException", "code": 10}}, 403)
+    fake.failing["111_2/after"] = Answer(503, "Service Unavailable", "text/plain")
+    with FakeServer(fake) as server:
+        args = {"page_id": "sangthong", "base_url": server.url, "source": "fb-bank",
+                "state_dir": str(tmp_path / "state")}
+        good = {"FACEBOOK_PAGE_TOKEN": "good-page-token"}
+        first, log, code = crawl("facebook_page", tmp_path / "1.jsonl", good, **args)
+        fake.failing.clear()
+        server.calls.clear()
+        second, log2, _ = crawl("facebook_page", tmp_path / "2.jsonl", good, **args)
+        calls = [c.path for c in server.calls if "/comments" in c.path]
+    assert code == 0 and "'finish_reason': 'finished'" in log  # neither stopped the source
+    assert len(errors(log)) == 2 and not any("?" in line for line in errors(log))  # one line each, no query string
+    assert "does not have permission" in log and "Facebook error: HTTP 503" in log
+    read = {i["native_id"] for i in first if i["extras"]["kind"] == "comment"}
+    assert read == {f"111_2_c{n}" for n in range(20, 120)}
+    got = sorted(i["native_id"] for i in second if i["extras"]["kind"] in ("comment", "reply"))
+    # only what was not read
+    assert got == sorted([f"111_1_c{n}" for n in range(3)] + [f"111_2_c{n}" for n in range(20)])
+    assert any("111_2/comments" in c and "after=100" in c and "access_token" not in c for c in calls)
+    state = json.loads((tmp_path / "state" / "facebook_page-fb-bank.json").read_text(encoding="utf-8"))
+    assert "resume" not in state["posts"]["111_2"] and "SECRET-IN-URL" not in json.dumps(state)
 
 
 # -- keys at start-up -----------------------------------------------------------------------

@@ -55,7 +55,9 @@ class ApiSpider(SourceSpider):
         return value
 
     def api_request(self, url: str, callback: Any, *, headers: dict[str, str] | None = None, **kwargs: Any) -> Request:
-        meta = {"handle_httpstatus_all": True, **kwargs.pop("meta", {})}
+        # Every answer reaches the spider, which reports an error in one line of its own (without the
+        # query string): the download middleware does not report these again (``sadap_reports_errors``).
+        meta = {"handle_httpstatus_all": True, "sadap_reports_errors": True, **kwargs.pop("meta", {})}
         return Request(url, callback=callback, headers=headers, meta=meta, dont_filter=True, **kwargs)
 
     # -- per platform -----------------------------------------------------
@@ -66,6 +68,15 @@ class ApiSpider(SourceSpider):
     def error_message(self, response: Response, data: Any) -> str:
         """The platform's own words for an error answer."""
         return f"HTTP {response.status}"
+
+    def temporary(self, response: Response, data: Any) -> float | None:
+        """Seconds to wait when this answer is a temporary error worth asking again, else None."""
+        return None
+
+    def recover(self, response: Response, data: Any) -> Request | None:
+        """A request to send instead of this error answer, when the spider can mend what it asked
+        (after logging one line of its own), else None."""
+        return None
 
     def is_auth_error(self, response: Response, data: Any) -> bool:
         return response.status == 401
@@ -87,21 +98,42 @@ class ApiSpider(SourceSpider):
                 self.count("feed_errors")
                 return None, None
         wait = self.rate_limit(response, data)
+        temporary = False
+        if wait is None and response.status >= 400:
+            wait = self.temporary(response, data)
+            temporary = wait is not None
         if wait is not None:
             tries = int(response.meta.get("rate_waits", 0)) + 1
-            self.count("rate_limited")
-            if tries > _MAX_WAITS or wait > self.max_wait:
-                self.logger.error(
-                    "%s: %s rate limit: would wait %.0f s (try %d); stopped for this crawl",
-                    self._where(response), self.platform, wait, tries,
+            if temporary:
+                self.count("temporary_errors")
+                if tries > _MAX_WAITS:  # one line, and the source goes on with its other requests
+                    self.logger.error(
+                        "%s: %s temporary error, still there after %d tries: %s",
+                        self._where(response), self.platform, tries, self.error_message(response, data),
+                    )
+                    self.count("feed_errors")
+                    return None, None
+                self.logger.info(
+                    "%s: %s temporary error (%s); asking again in %.1f s",
+                    self._where(response), self.platform, self.error_message(response, data), wait,
                 )
-                raise CloseSpider("rate_limited")
-            self.logger.info("%s: %s rate limit; waiting %.1f s", self._where(response), self.platform, wait)
+            else:
+                self.count("rate_limited")
+                if tries > _MAX_WAITS or wait > self.max_wait:
+                    self.logger.error(
+                        "%s: %s rate limit: would wait %.0f s (try %d); stopped for this crawl",
+                        self._where(response), self.platform, wait, tries,
+                    )
+                    raise CloseSpider("rate_limited")
+                self.logger.info("%s: %s rate limit; waiting %.1f s", self._where(response), self.platform, wait)
             await asyncio.sleep(max(wait, 0.0))
             if response.request is None:
                 return None, None
             return None, response.request.replace(meta={**response.meta, "rate_waits": tries})
         if response.status >= 400:
+            again = self.recover(response, data)
+            if again is not None:
+                return None, again
             if self.is_auth_error(response, data):
                 if getattr(self, "_refused", False):  # requests already in flight: said once
                     raise CloseSpider("token_refused")
@@ -117,7 +149,11 @@ class ApiSpider(SourceSpider):
                 self.logger.warning("%s: %s", self._where(response), reason)
                 self.count(f"skipped/{reason.split(':')[0].replace(' ', '_')}")
                 return None, None
-            self.logger.error("%s: %s error: %s", self._where(response), self.platform, self.error_message(response, data))
+            retries = int(response.meta.get("retry_times", 0))
+            self.logger.error(
+                "%s: %s error: %s%s", self._where(response), self.platform, self.error_message(response, data),
+                f" (tried {retries + 1} times)" if retries else "",
+            )
             self.count("feed_errors")
             return None, None
         return data, None

@@ -6,11 +6,16 @@ then, per post, ``GET /<version>/<post-id>/comments?filter=stream&order=reverse_
 (comments and replies, each with ``parent`` when it answers another). Paging follows
 ``paging.next`` (its ``access_token`` parameter is removed: the token goes in the
 ``Authorization`` header, never in a URL or a log line). Errors are Graph's
-``{"error": {"message", "type", "code", "error_subcode"}}``: code 190 (expired or revoked
-token) stops the source with one line; codes 4, 17, 32 and 613 (rate limits) wait
-(``X-Business-Use-Case-Usage``/``X-App-Usage`` ``estimated_time_to_regain_access``, else a
-minute) and ask again. Re-crawls read posts of the last ``comments_for`` and only comments
-newer than the newest read per post.
+``{"error": {"message", "type", "code", "error_subcode", "is_transient"}}``: codes 190 and 102,
+HTTP 401 or an ``OAuthException`` without a code (a refused token) stop the source with one line;
+codes 4, 17, 32 and 613 (rate limits) wait (``X-Business-Use-Case-Usage``/``X-App-Usage``
+``estimated_time_to_regain_access``, else a minute) and ask again; codes 1 and 2 or
+``is_transient`` (temporary, even as ``OAuthException``) wait 1, 2, 4, 8 s and ask again; any other
+error is one line and the source goes on. Re-crawls read posts of the last ``comments_for`` and only
+comments newer than the newest read per post; that mark moves only once paging reached it (or the
+last page): where a page of comments fails, the post keeps its mark and a ``resume`` point (that
+page's ``paging.next`` URL, without the token, and the newest time read), and the next crawl reads
+on from there first.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from sadap.core.settings_types import Duration, parse_duration_setting
 from sadap.core.timeutil import now_utc
 
 _RATE_CODES = {4, 17, 32, 613, 80001}
+#: "An unknown error occurred" (1) and "Service temporarily unavailable" (2): ask again after a wait.
+_TEMPORARY_CODES = {1, 2}
 _POST_FIELDS = "id,message,created_time,permalink_url,shares,comments.summary(true).limit(0),reactions.summary(true).limit(0)"
 _COMMENT_FIELDS = "id,message,created_time,from,like_count,comment_count,permalink_url,parent{id}"
 
@@ -120,10 +127,18 @@ class FacebookPageSpider(ApiSpider):
         return f"{error.get('message', 'error')} ({error.get('type', 'error')} {error.get('code', '?')}{sub})"
 
     def is_auth_error(self, response: Response, data: Any) -> bool:
+        # Only these say the token itself is refused; Graph also types temporary and permission errors
+        # ``OAuthException`` (with their own codes), which must not stop the source.
         error = self._error(data)
-        return response.status == 401 or error.get("code") in (190, 102) or error.get("type") == "OAuthException" and (
-            error.get("code") not in _RATE_CODES
+        return response.status == 401 or error.get("code") in (190, 102) or (
+            error.get("type") == "OAuthException" and error.get("code") is None
         )
+
+    def temporary(self, response: Response, data: Any) -> float | None:
+        error = self._error(data)
+        if error.get("code") in _TEMPORARY_CODES or error.get("is_transient") is True:
+            return 2.0 ** int(response.meta.get("rate_waits", 0))  # 1, 2, 4, 8 s
+        return None
 
     def rate_limit(self, response: Response, data: Any) -> float | None:
         if response.status == 429 or self._error(data).get("code") in _RATE_CODES:
@@ -167,31 +182,45 @@ class FacebookPageSpider(ApiSpider):
                 )
                 posts[pid] = {"newest": "", "text": tidy(post.get("message"))[:200]}
             title = posts[pid].get("text") or None
-            params = {"fields": _COMMENT_FIELDS, "filter": "stream", "order": "reverse_chronological", "limit": 100}
-            yield self._get(
-                f"{self.api}/{pid}/comments?{urlencode(params)}", self.parse_comments, pid=pid, title=title,
-                before=str(posts[pid].get("newest", "")),
-            )
+            yield self._first_comments(pid, title)
         more = (data.get("paging") or {}).get("next")
         if more and seen < self.max_posts:
             yield self._get(more, self.parse, seen=seen)
 
+    def _first_comments(self, pid: str, title: str | None) -> Request:
+        """A post's first page of comments this crawl: where the last crawl stopped, else the newest."""
+        post = self.state.data.setdefault("posts", {}).setdefault(pid, {"newest": ""})
+        before = str(post.get("newest") or "")
+        resume = post.get("resume")
+        if isinstance(resume, dict) and isinstance(resume.get("next"), str):
+            if origin(resume["next"]) == origin(self.api):  # (never a URL elsewhere, where the token would not go)
+                return self._get(resume["next"], self.parse_comments, pid=pid, title=title, before=before,
+                                 pending=str(resume.get("pending") or ""), resumed=True)
+            post.pop("resume", None)
+        params = {"fields": _COMMENT_FIELDS, "filter": "stream", "order": "reverse_chronological", "limit": 100}
+        return self._get(f"{self.api}/{pid}/comments?{urlencode(params)}", self.parse_comments, pid=pid, title=title,
+                         before=before, first=True)
+
     async def parse_comments(
-        self, response: Response, pid: str, title: str | None, before: str
+        self, response: Response, pid: str, title: str | None, before: str, pending: str = "",
+        resumed: bool = False, first: bool = False,
     ) -> AsyncIterator[MentionItem | Request]:
+        # ``first``: the first page of the post's newest comments, not a page further on.
         data, retry = await self.read(response)
         if retry is not None:
             yield retry
         if not isinstance(data, dict):
+            if retry is None and not first:  # a page further on failed: read on from it next crawl
+                post = self.state.data.setdefault("posts", {}).setdefault(pid, {"newest": ""})
+                post["resume"] = {"next": _without_token(response.url), "pending": pending}
             return
-        post = self.state.data.setdefault("posts", {}).setdefault(pid, {"newest": ""})
         reached_old = False
         for comment in data.get("data") or []:
             created = str(comment.get("created_time") or "")
             if before and created <= before:
                 reached_old = True  # newest first: the rest was read before
                 break
-            post["newest"] = max(str(post.get("newest", "")), created)
+            pending = max(pending, created)
             parent = (comment.get("parent") or {}).get("id")
             extras: dict[str, Any] = {"thread_id": pid, "thread_title": title, "kind": "reply" if parent else "comment"}
             if parent:
@@ -208,7 +237,15 @@ class FacebookPageSpider(ApiSpider):
             )
         more = (data.get("paging") or {}).get("next")
         if more and not reached_old:
-            yield self._get(more, self.parse_comments, pid=pid, title=title, before=before)
+            yield self._get(more, self.parse_comments, pid=pid, title=title, before=before, pending=pending,
+                            resumed=resumed)
+            return
+        # Paging reached the old mark or the last page: the mark moves to the newest comment read.
+        post = self.state.data.setdefault("posts", {}).setdefault(pid, {"newest": ""})
+        post["newest"] = max(str(post.get("newest") or ""), pending)
+        post.pop("resume", None)
+        if resumed:  # then what is new since the crawl that stopped
+            yield self._first_comments(pid, title)
 
 
 def _without_token(url: str) -> str:

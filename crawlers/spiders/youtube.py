@@ -12,8 +12,11 @@ Quota: a daily budget of units for this source (``daily_quota``; YouTube gives a
 10,000 a day, reset at midnight Pacific time) is counted in the state (on several machines, one
 counter in Redis that every worker adds to: the fleet spends at most the budget); a request that
 would pass it is not made (``sadap/skipped/quota``). Incremental: the newest comment time read per
-video is kept, and a re-crawl stops paging at it; a search asks only for videos published
-after the last crawl.
+video is kept, and a re-crawl stops paging at it; the mark moves only once paging reached it (or
+the last page): where paging stops early (the quota, a failed page, ``max_comment_pages`` on a
+video read before), the video keeps its mark and a ``resume`` point (the ``pageToken`` and the
+newest time read), and the next crawl reads on from there first. A search asks only for videos
+published after the last search that was made and answered.
 """
 
 from __future__ import annotations
@@ -105,7 +108,6 @@ class YoutubeSpider(ApiSpider):
         self.daily_quota = int(daily_quota)
         self.region, self.language = region, language
         self.key = self.env_secret(api_key_env, "api_key_env")
-        self._started = now_utc()
         self._quota_noted = False
 
     # -- quota ------------------------------------------------------------
@@ -190,7 +192,9 @@ class YoutubeSpider(ApiSpider):
             last = self.state.data.get("last_search")
             if last:
                 params["publishedAfter"] = last
-            request = self._call("search", params, self.parse_videos)
+            # The next search starts here, once this one is answered (not when the quota skipped it).
+            asked = iso(now_utc().replace(microsecond=0)).replace("+00:00", "Z")  # type: ignore[union-attr]
+            request = self._call("search", params, self.parse_videos, searched_at=asked)
             if request:
                 yield request
 
@@ -210,12 +214,16 @@ class YoutubeSpider(ApiSpider):
                 if request:
                     yield request
 
-    async def parse_videos(self, response: Response) -> AsyncIterator[MentionItem | Request]:
+    async def parse_videos(
+        self, response: Response, searched_at: str | None = None
+    ) -> AsyncIterator[MentionItem | Request]:
         data, retry = await self.read(response)
         if retry is not None:
             yield retry
         if not isinstance(data, dict):
             return
+        if searched_at:  # the search was made and answered: the next one asks for what is newer
+            self.state.data["last_search"] = searched_at
         known = self.state.data.setdefault("videos", {})
         for entry in data.get("items") or []:
             snippet = entry.get("snippet") or {}
@@ -239,38 +247,66 @@ class YoutubeSpider(ApiSpider):
                         {"channel_id": snippet["channelId"]} if snippet.get("channelId") in self.channels else {})},
                 )
                 known[vid] = {"title": title, "newest": ""}
-            request = self._threads(vid, title, None, 1)
+            request = self._first_threads(vid, title)
             if request:
                 yield request
 
     # -- comments ---------------------------------------------------------
+    def _first_threads(self, vid: str, title: str | None) -> Request | None:
+        """A video's first page this crawl: where the last crawl stopped early, else the newest."""
+        video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": title, "newest": ""})
+        before = str(video.get("newest") or "")
+        resume = video.get("resume")
+        if isinstance(resume, dict) and resume.get("pageToken"):
+            return self._threads(
+                vid, title, str(resume["pageToken"]), 1, before, str(resume.get("pending") or ""), resumed=True
+            )
+        return self._threads(vid, title, None, 1, before)
+
     def _threads(
-        self, vid: str, title: str | None, page_token: str | None, page: int, before: str | None = None
+        self, vid: str, title: str | None, page_token: str | None, page: int, before: str, pending: str = "",
+        resumed: bool = False,
     ) -> Request | None:
         params: dict[str, Any] = {
             "part": "snippet,replies", "videoId": vid, "maxResults": 100, "order": "time", "textFormat": "plainText",
         }
         if page_token:
             params["pageToken"] = page_token
-        # The mark a page compares with travels with it (on several machines another worker may read it).
-        extra = {} if before is None else {"before": before}
-        return self._call("commentThreads", params, self.parse_threads, vid=vid, title=title, page=page, **extra)
+        # The mark a page compares with, and the newest time read before it, travel with it (on several
+        # machines another worker may read it).
+        return self._call(
+            "commentThreads", params, self.parse_threads, vid=vid, title=title, page=page, before=before,
+            page_token=page_token, pending=pending, resumed=resumed,
+        )
+
+    def _read_to_the_end(self, vid: str, title: str | None, pending: str) -> None:
+        """Paging reached the old mark or the last page: the mark moves to the newest time read."""
+        video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": title, "newest": ""})
+        video["newest"] = max(str(video.get("newest") or ""), pending)
+        video.pop("resume", None)
+
+    def _stopped(self, vid: str, title: str | None, page_token: str, pending: str) -> None:
+        """Paging stopped before the old mark: it stays, and the next crawl reads on from ``page_token``."""
+        video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": title, "newest": ""})
+        video["resume"] = {"pageToken": page_token, "pending": pending}
 
     async def parse_threads(
-        self, response: Response, vid: str, title: str | None, page: int, before: str | None = None
+        self, response: Response, vid: str, title: str | None, page: int, before: str | None = None,
+        page_token: str | None = None, pending: str = "", resumed: bool = False,
     ) -> AsyncIterator[MentionItem | Request]:
         data, retry = await self.read(response)
         if retry is not None:
             yield retry
         if not isinstance(data, dict):
+            if retry is None and page_token:  # a page after the first failed: read on from it next crawl
+                self._stopped(vid, title, page_token, pending)
             return
-        video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": title, "newest": ""})
-        if before is None:  # the first page: the mark this crawl compares with, before it moves
-            before = str(video.get("newest_read", video.get("newest", "")))
-        if page == 1:
-            video["newest_read"] = video.get("newest", "")
-            before = str(video["newest_read"])
+        if before is None:  # a page queued by an older version: the video's mark
+            video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": title, "newest": ""})
+            before = str(video.get("newest") or "")
         reached_old = False
+        replies_refused = False
+        pending_before = pending  # the newest time read before this page
         for thread in data.get("items") or []:
             snippet = thread.get("snippet") or {}
             top = snippet.get("topLevelComment") or {}
@@ -281,7 +317,7 @@ class YoutubeSpider(ApiSpider):
             if before and newest_here <= before:
                 reached_old = True  # newest first: everything from here on was read before
                 break
-            video["newest"] = max(str(video.get("newest", "")), newest_here)
+            pending = max(pending, newest_here)
             if updated > before:
                 yield self._comment(top, vid, title, "comment")
             for reply in replies if total_replies <= len(replies) else []:
@@ -295,11 +331,33 @@ class YoutubeSpider(ApiSpider):
                 )
                 if request:
                     yield request
+                else:
+                    replies_refused = True
+        if replies_refused:  # the quota: this page again next crawl (the comments read are dropped as repeats)
+            if page_token:
+                self._stopped(vid, title, page_token, pending_before)
+            return  # (on the first page the old mark simply stays)
         token = data.get("nextPageToken")
-        if token and not reached_old and page < self.max_comment_pages:
-            request = self._threads(vid, title, str(token), page + 1, before)
-            if request:
-                yield request
+        if not token or reached_old:
+            self._read_to_the_end(vid, title, pending)
+            if resumed and page < self.max_comment_pages:  # then what is new since the crawl that stopped
+                video = self.state.data["videos"][vid]
+                request = self._threads(vid, title, None, page + 1, str(video.get("newest") or ""))
+                if request:
+                    yield request
+            return
+        token = str(token)
+        if page >= self.max_comment_pages:
+            if not before:  # a video read for the first time: max_comment_pages is how far back
+                self._read_to_the_end(vid, title, pending)
+            else:
+                self._stopped(vid, title, token, pending)
+            return
+        request = self._threads(vid, title, token, page + 1, before, pending, resumed)
+        if request:
+            yield request
+        else:  # the quota: the rest of the pages next crawl
+            self._stopped(vid, title, token, pending)
 
     async def parse_replies(
         self, response: Response, vid: str, title: str | None, before: str
@@ -341,11 +399,8 @@ class YoutubeSpider(ApiSpider):
 
     def begin_round(self) -> None:
         super().begin_round()
-        self._started = now_utc()
         self._quota_noted = False
 
     def end_round(self, reason: str) -> None:
-        if self.search and reason == "finished" and self.round_owner:  # the search ran from this worker
-            self.state.data["last_search"] = iso(self._started.replace(microsecond=0)).replace("+00:00", "Z")  # type: ignore[union-attr]
         for video in self.state.data.get("videos", {}).values():
-            video.pop("newest_read", None)
+            video.pop("newest_read", None)  # kept by older versions during a crawl
