@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from alerts.cycle_writes import CycleWrites
-from alerts.incidents import open_or_update
-from alerts.maintenance import MaintenanceWindow
+from alerts.incidents import open_or_update, sla_overdue_event
+from alerts.maintenance import MaintenanceWindow, counted_from
 from alerts.memo import CycleMemo
 from alerts.message import build_payload, build_text
 from alerts.notifiers import Notification, Notifier
 from alerts.outbox import OUTCOMES, OutboxSettings, OutboxWorker, new_deliveries, queued_events
+from alerts.renewals import Alerted, renewed
 from alerts.rules.base import EvalContext, Match, Rule
 from alerts.rules.buckets import BucketCounts
 from alerts.rules.running import RunningState
@@ -69,6 +70,7 @@ class AlertEngine:
         # written). Their cool-down and incident are written at most every ``_keep_current``.
         self._firing: dict[tuple[str, str], tuple[datetime, datetime]] = {}
         self._snoozes: dict[tuple[str, str], datetime] | None = None
+        self._alerted = Alerted(store)  # what the alerts of renewing matches listed (Match.renew)
         # Active incidents by (playbook, key), read once per cycle when first needed.
         self._active: dict[tuple[str, str | None], Incident] | None = None
         self._read: list[Incident] = []
@@ -101,6 +103,7 @@ class AlertEngine:
             (rule, EvalContext(
                 memo, at - rule.options.query_delay, self.custom_words,
                 tuple(ids) if ids is not None else None, self.buckets, running=running, delay=rule.options.query_delay,
+                counted_from=counted_from(self.maintenance, rule.id, at),
             ))
             for rule in self.rules if rule.options.enabled and (ids is None or rule.at_ingest)
         ]
@@ -195,13 +198,14 @@ class AlertEngine:
             self._found.update((m.id, m) for m in self.store.search(MentionFilter(ids=missing), limit=len(missing)))
         return [self._found[i] for i in ids if i in self._found]
 
-    def _quiet(self, rule: Rule, key: str, at: datetime, dry_run: bool) -> str | None:
-        """Why a match of this rule and key is dropped before any read, if it is: a
-        maintenance window, a match still firing and written recently, or a snooze."""
+    def _quiet(self, rule: Rule, match: Match, at: datetime, dry_run: bool) -> str | None:
+        """Why a match is dropped before any read, if it is: a maintenance window, a match
+        still firing and written recently (unless it may list an id not alerted yet), or a snooze."""
+        key = match.key or "*"
         if self._in_maintenance(rule.id, at):
             return "maintenance"
         firing = self._firing.get((rule.id, key))
-        if not dry_run and firing is not None:
+        if not dry_run and firing is not None and not self._alerted.maybe_new(rule.id, key, match):
             last_match, last_written = firing
             cooldown = rule.options.cooldown
             if last_match <= at < last_match + cooldown and at - last_written < self._keep_current(cooldown):
@@ -214,7 +218,7 @@ class AlertEngine:
         match: their cool-downs, their example mentions and, for matches inside their
         cool-down, the timelines of their active incidents."""
         live = [(rule, match) for rule, matches in evaluated for match in matches
-                if self._quiet(rule, match.key or "*", at, dry_run) is None]
+                if self._quiet(rule, match, at, dry_run) is None]
         if not live:
             return
         pairs = [(rule.id, match.key or "*") for rule, match in live]
@@ -230,11 +234,23 @@ class AlertEngine:
                 continue
             alert = self._alert(rule, match, self._examples(match.mention_ids), True)
             self._built[(rule.id, match.key or "*")] = alert  # _fire uses it, not a second build
-            playbook = match_playbook(alert, self.playbooks)
+            playbook = self._playbook(alert, match)
             incident = self._incidents().get((playbook.id, alert.key)) if playbook is not None else None
             if incident is not None:
                 cooling.append(incident.id)
         self._writes.read_events(cooling)
+
+    def _playbook(self, alert: FiredAlert, match: Match) -> Playbook | None:
+        """The playbook the alert opens or updates an incident for: none for a match about an
+        existing incident (its alert goes on that incident's timeline instead)."""
+        return None if match.incident is not None else match_playbook(alert, self.playbooks)
+
+    def _incident_by_id(self, incident_id: str) -> Incident | None:
+        """An incident as this cycle read it (else from the store)."""
+        for incident in (*self._incidents().values(), *self._read):
+            if incident.id == incident_id:
+                return incident
+        return self.store.get_incident(incident_id)
 
     def _alert(self, rule: Rule, match: Match, examples: list[Mention], cooling: bool) -> FiredAlert:
         o = rule.options
@@ -261,21 +277,28 @@ class AlertEngine:
     def _fire(self, rule: Rule, match: Match, at: datetime, notify: bool, dry_run: bool = False) -> FiredAlert | None:
         o = rule.options
         key = match.key or "*"
-        quiet = self._quiet(rule, key, at, dry_run)
+        quiet = self._quiet(rule, match, at, dry_run)
         if quiet == "firing":  # still firing, cool-down and incident written recently: nothing to redo
             self._firing[(rule.id, key)] = (at, self._firing[(rule.id, key)][1])
         if quiet is not None:
             return None
         last = self._last[(rule.id, key)] if (rule.id, key) in self._last else self.store.last_fired(rule.id, key)
         cooling = last is not None and last <= at < last + o.cooldown
+        built = self._built.pop((rule.id, key), None)
+        if cooling and match.renew:
+            # Inside the cool-down, ids no alert listed yet (a complaint newly overdue) are a
+            # new alert: listed first, and counted in its detail (`new`).
+            new = self._alerted.new_ids(rule.id, key, match)
+            if new:
+                cooling, built, match = False, None, renewed(match, new)
         examples = self._examples(match.mention_ids)
-        alert = self._built.pop((rule.id, key), None) if cooling else None
-        alert = alert or self._alert(rule, match, examples, cooling)
-        playbook = match_playbook(alert, self.playbooks)
+        alert = (built if cooling else None) or self._alert(rule, match, examples, cooling)
+        playbook = self._playbook(alert, match)
         if dry_run:
             if cooling:
                 return None
             alert.playbook = playbook.id if playbook is not None else None
+            alert.incident = match.incident
             return alert
         if cooling:
             # Still matching inside the cool-down: no new notification, but an active
@@ -289,7 +312,12 @@ class AlertEngine:
             return None
         self._writes.flush()  # what earlier matches keep, before this alert's writes
         incident = None
-        if playbook is not None:
+        events: list[tuple[str, IncidentEvent]] = []
+        if match.incident is not None:  # about an existing incident: on its timeline, never a new one
+            incident = self._incident_by_id(match.incident)
+            alert.incident = match.incident
+            events.append((match.incident, sla_overdue_event(alert, at)))
+        elif playbook is not None:
             incident = self._open_or_update(alert, playbook, at)
             alert.playbook = playbook.id
             alert.incident = incident.id
@@ -303,9 +331,11 @@ class AlertEngine:
             deliveries = new_deliveries(self.notifiers, note, alert.incident, self.worker.clock())
         # The alert, its cool-down and its notifications, together: none without the others.
         self.store.record_fired(
-            alert.model_dump_json(), rule.id, key, at, alert.incident, deliveries, queued_events(deliveries, at)
+            alert.model_dump_json(), rule.id, key, at, alert.incident, deliveries, [*events, *queued_events(deliveries, at)]
         )
         self._firing.pop((rule.id, key), None)  # the next match inside the cool-down is written (still_active)
+        if match.renew:
+            self._alerted.fired(rule.id, key, alert.mention_ids)
         return alert
 
     # -- escalation -----------------------------------------------------------
@@ -324,7 +354,7 @@ class AlertEngine:
             playbook = by_id.get(incident.playbook)
             if playbook is None:
                 continue
-            due = playbook.escalation_due(at - incident.opened_at)
+            due = playbook.escalation_due(at - (incident.reopened_at or incident.opened_at))
             level = incident.escalation_level
             for step in due[level:]:
                 level += 1

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sadap.core.alert import FiredAlert
 from sadap.core.errors import InputError
+from playbooks.render import duration_words
 from playbooks.schema import Playbook
 from sadap.core.incident import EventKind, Incident, IncidentEvent, IncidentState, new_incident_id
 from sadap.store import Store
@@ -76,6 +77,16 @@ def open_or_update(store: Store, alert: FiredAlert, playbook: Playbook, at: date
     return incident, False
 
 
+def sla_overdue_event(alert: FiredAlert, at: datetime) -> IncidentEvent:
+    """``sla_overdue``: an alert about an incident itself (``complaint_sla``, ``scope:
+    incidents``), for that incident's timeline."""
+    sla = alert.detail.get("sla_seconds")
+    text = alert.title_th
+    if isinstance(sla, int):
+        text += f" — ยังไม่มีการตอบกลับภายใน {duration_words(timedelta(seconds=sla), 'th')} หลังเปิดเหตุการณ์"
+    return IncidentEvent(at=at, kind="sla_overdue", text=text, data={"rule": alert.rule, "sla_seconds": sla})
+
+
 def transition(store: Store, incident_id: str, state: IncidentState, actor: str, note: str = "", at: datetime | None = None) -> Incident:
     incident = store.get_incident(incident_id)
     if incident is None:
@@ -88,6 +99,9 @@ def transition(store: Store, incident_id: str, state: IncidentState, actor: str,
     at = at or now_utc()
     event_of: dict[IncidentState, EventKind] = {"acknowledged": "acknowledged", "resolved": "resolved", "open": "reopened"}
     kind = event_of[state]
+    if state == "open":  # reopened: its escalation starts again, from now
+        incident.reopened_at = at
+        incident.escalation_level = 0
     incident.state = state
     incident.updated_at = at
     store.save_incident(incident)

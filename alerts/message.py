@@ -62,6 +62,9 @@ def build_text(alert: FiredAlert, incident: Incident | None, playbook: Playbook 
     lines.append(
         (f"{alert.count} ข้อความ ช่วง {window} (เวลาไทย)" if th else f"{alert.count} mentions, {window} (Bangkok time)")
     )
+    new = alert.detail.get("new")
+    if isinstance(new, int) and new:  # a renewed match (alerts/renewals.py): what is new is listed first
+        lines.append(f"ใหม่ตั้งแต่การแจ้งครั้งก่อน {new} ข้อความ (อยู่ต้นรายการ)" if th else f"{new} new since the last alert (listed first)")
     if alert.terms:
         lines.append(TERMS_LABEL["th" if th else "en"] + ", ".join(alert.terms[:8]))
     if examples:

@@ -118,3 +118,20 @@ def test_newest_first_search_is_the_same_whether_the_words_are_common_or_rare(st
     if hasattr(store, "_walk"):  # SQLite: both ways were taken above
         assert store._walk(MentionFilter(query=parse_query("แอป", ())), 5) is True
         assert store._walk(MentionFilter(query=parse_query("ขอนแก่น", ())), 5) is False
+
+
+def test_a_reopened_incident_keeps_its_reopen_time(store):  # noqa: F811
+    """What escalation runs from after a reopen (docs/alerts.md) is kept by every backend."""
+    from alerts.incidents import transition
+    from sadap.core.incident import Incident
+
+    incident = Incident(playbook="service-outage", rule="r", key="แสงทอง", severity="P2", title="ระบบล่ม",
+                        opened_at=T0, updated_at=T0, escalation_level=2)
+    store.save_incident(incident)
+    transition(store, incident.id, "resolved", "somchai", at=T0 + timedelta(hours=1))
+    reopened = T0 + timedelta(days=1)
+    transition(store, incident.id, "open", "somsri", "กลับมาล่มอีก", at=reopened)
+    for got in (store.get_incident(incident.id), store.find_incident("service-outage", "แสงทอง"),
+                store.list_incidents(("open",))[0]):
+        assert got is not None and got.id == incident.id
+        assert (got.reopened_at, got.escalation_level, got.opened_at) == (reopened, 0, T0)

@@ -87,6 +87,13 @@ class Match:
     window_start: datetime
     window_end: datetime
     detail: dict[str, Any] = field(default_factory=dict)
+    #: An existing incident the match is about (``complaint_sla`` with ``scope: incidents``):
+    #: the alert goes on that incident's timeline and is notified; it is never matched to a
+    #: playbook, so it never opens an incident.
+    incident: str | None = None
+    #: Inside the cool-down, a match listing an id that no alert for its rule and key listed
+    #: yet is a new alert (``complaint_sla`` with ``scope: mentions``: a newly overdue complaint).
+    renew: bool = False
 
 
 @dataclass
@@ -99,6 +106,9 @@ class EvalContext:
     # Running state between cycles (the engine keeps one; a fresh one evaluates from scratch).
     running: RunningState = field(default_factory=RunningState)
     delay: timedelta = timedelta(0)  # the rule's query_delay: its own lane of running state
+    # The end of a maintenance window for this rule, over by now: the current window counts
+    # from there (alerts/maintenance.py, ``Rule.counting_from``).
+    counted_from: datetime | None = None
     _queries: dict[str, Query] = field(default_factory=dict)
 
     def query(self, text: str | None) -> Query | None:
@@ -134,6 +144,12 @@ class Rule:
         return None
 
     # -- shared helpers for subclasses ---------------------------------
+    def counting_from(self, ctx: EvalContext, start: datetime) -> datetime:
+        """Where the current window's count starts: ``start``, or the end of a maintenance window
+        for this rule when that is later (what was posted during planned work does not alert
+        once it is over). Baselines keep ``start``."""
+        return max(start, ctx.counted_from) if ctx.counted_from is not None else start
+
     def base_filter(self, ctx: EvalContext, **window: Any) -> MentionFilter:
         o = self.options
         return MentionFilter(

@@ -41,7 +41,7 @@ class CoordinatedRule(Rule):
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         o: CoordinatedOptions = self.options
-        start = ctx.at - o.window
+        start = self.counting_from(ctx, ctx.at - o.window)
         flt = self.base_filter(ctx, since=start, until=ctx.at + timedelta(microseconds=1), time_field="published_at")
         by_key: dict[str | None, Match] = {}
         for cluster, n in ctx.store.count_by(flt, "cluster", limit=500).items():

@@ -40,7 +40,8 @@ class NewTermRule(Rule):
         current = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
         half = (start + o.window / 2).timestamp()
         w = self.window(ctx, current, o.window, group_by=o.field)
-        rows = [r for r in w.between(start.timestamp(), ctx.at.timestamp()) if o.include_duplicates or not r.duplicate]
+        lo = self.counting_from(ctx, start)  # what is new is still judged before `start`
+        rows = [r for r in w.between(lo.timestamp(), ctx.at.timestamp()) if o.include_duplicates or not r.duplicate]
         per_term: dict[str, list[MentionRow]] = {}
         for r in rows:
             for term in r.keys:
@@ -60,5 +61,5 @@ class NewTermRule(Rule):
             late = sum(1 for r in term_rows if r.time(o.time_field) >= half)
             if late < n - late:
                 continue  # fading, not growing
-            matches.append(Match(term, n, self.sample_rows(term_rows, None, o.time_field), start, ctx.at))
+            matches.append(Match(term, n, self.sample_rows(term_rows, None, o.time_field), lo, ctx.at))
         return matches

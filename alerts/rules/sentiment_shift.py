@@ -48,14 +48,15 @@ class SentimentShiftRule(Rule):
         watched = {"expectations": tuple(o.expectations)} if o.expectations else {"sentiment": tuple(o.labels)}
         voices = not o.include_duplicates
         span = baseline_span(o.window)
+        lo = self.counting_from(ctx, start)  # the baseline keeps `start`
         w_all = self.window(ctx, current, span)
-        now_totals = {k: n for k, n in tally(w_all.between(start.timestamp(), ctx.at.timestamp()), o.group_by, voices).items()
+        now_totals = {k: n for k, n in tally(w_all.between(lo.timestamp(), ctx.at.timestamp()), o.group_by, voices).items()
                       if n >= o.min_count}
         if not now_totals:
             return []
         hits = replace(current, **watched)
         w_hits = self.window(ctx, hits, span)
-        hit_rows = list(w_hits.between(start.timestamp(), ctx.at.timestamp()))
+        hit_rows = list(w_hits.between(lo.timestamp(), ctx.at.timestamp()))
         now_hits = tally(hit_rows, o.group_by, voices)
         base_totals = {k: sum(v) for k, v in per_key(w_all.buckets(ctx.store, ctx.at, start - o.baseline, start, o.window, voices)).items()}
         base_hits = {k: sum(v) for k, v in per_key(w_hits.buckets(ctx.store, ctx.at, start - o.baseline, start, o.window, voices)).items()}
@@ -67,6 +68,6 @@ class SentimentShiftRule(Rule):
             share_now = now_hits.get(key, 0) / n
             share_base = base_hits.get(key, 0) / base_n
             if share_now - share_base >= o.margin:
-                matches.append(Match(key, n, self.sample_rows(hit_rows, key, o.time_field), start, ctx.at,
+                matches.append(Match(key, n, self.sample_rows(hit_rows, key, o.time_field), lo, ctx.at,
                                      detail={"share": round(share_now, 3), "baseline_share": round(share_base, 3)}))
         return matches

@@ -58,7 +58,8 @@ class SpikeRule(Rule):
         current = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
         voices = not o.include_duplicates
         w = self.window(ctx, current, baseline_span(o.window))
-        rows = list(w.between(start.timestamp(), ctx.at.timestamp()))
+        lo = self.counting_from(ctx, start)  # the baseline keeps `start`
+        rows = list(w.between(lo.timestamp(), ctx.at.timestamp()))
         now_counts = {k: n for k, n in tally(rows, o.group_by, voices).items() if n >= o.min_count}
         if not now_counts:
             return []
@@ -72,6 +73,6 @@ class SpikeRule(Rule):
                 continue  # no history for this key: not a spike
             mean, sd = baseline_stats(counts, buckets)
             if n >= o.ratio * mean and n >= mean + o.k * sd:
-                matches.append(Match(key, n, self.sample_rows(rows, key, o.time_field), start, ctx.at,
+                matches.append(Match(key, n, self.sample_rows(rows, key, o.time_field), lo, ctx.at,
                                      detail={"baseline_mean": round(mean, 2), "baseline_sd": round(sd, 2)}))
         return matches

@@ -36,7 +36,7 @@ class ThresholdRule(Rule):
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         o: ThresholdOptions = self.options
-        start = ctx.at - o.window
+        start = self.counting_from(ctx, ctx.at - o.window)
         flt = self.base_filter(ctx, since=start, until=ctx.at, time_field=o.time_field)
         if ctx.ids is not None:  # not an ingest-time rule; kept for direct calls
             return []

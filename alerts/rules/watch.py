@@ -26,7 +26,7 @@ class WatchRule(Rule):
 
     def evaluate(self, ctx: EvalContext) -> list[Match]:
         o: WatchOptions = self.options
-        start = ctx.at - o.window
+        start = self.counting_from(ctx, ctx.at - o.window)
         flt = self.base_filter(ctx, since=start, until=ctx.at + timedelta(microseconds=1), time_field="collected_at")
         window = replace(flt, ids=())
         every = replace(window, include_duplicates=True)

@@ -11,6 +11,7 @@ IncidentState = Literal["open", "acknowledged", "resolved"]
 EventKind = Literal[
     "opened", "alert", "still_active", "notified", "notify_failed", "escalated",
     "acknowledged", "resolved", "reopened", "note", "step_done", "response", "queued", "gave_up", "informed",
+    "sla_overdue",
 ]
 
 
@@ -41,5 +42,6 @@ class Incident(BaseModel):
     alert_count: int = 1
     #: Mentions behind the latest alert (what escalation messages say as {count}).
     mention_count: int = 0
-    escalation_level: int = Field(0, description="Escalation levels already notified.")
+    escalation_level: int = Field(0, description="Escalation levels already notified (since it was last reopened).")
+    reopened_at: AwareDatetime | None = Field(None, description="When it was last reopened: escalation runs from then.")
     mention_ids: list[str] = Field(default_factory=list)
