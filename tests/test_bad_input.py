@@ -284,6 +284,24 @@ def test_a_one_minute_cooldown_and_units_are_accepted(tmp_path):
     assert config.alert_rules[0].options.window == timedelta(seconds=90)
 
 
+@pytest.mark.parametrize("rule_type", ["sentiment_shift", "spike"])
+@pytest.mark.parametrize(
+    "periods, message",
+    [
+        ("window: 1d, baseline: 1d", "baseline (1d) must be at least twice the window (1d)"),
+        ("window: 3h, baseline: 5h", "baseline (5h) must be at least twice the window (3h)"),
+        ("window: 4d", "baseline (1w) must be at least twice the window (4d)"),  # the default baseline
+    ],
+)
+def test_baseline_shorter_than_two_windows_is_refused(tmp_path, rule_type, periods, message):
+    """Baselines are counted in whole window-wide buckets from Bangkok midnight: a shorter one
+    holds none, and the rule would never fire without a word."""
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, f"rules:\n  - {{id: r1, type: {rule_type}, title: t, {periods}}}\n")
+    assert f"c.yaml:2: rules[0]: {message}: it is counted in whole" in str(err.value)
+    assert str(err.value).count("\n") == 0
+
+
 def test_maintenance_window_must_end_after_it_starts(tmp_path):
     with pytest.raises(ConfigError) as err:
         _load(tmp_path, "maintenance:\n  - start: 2026-12-01T03:00:00+07:00\n    end: 2026-12-01T01:00:00+07:00\n")

@@ -113,6 +113,26 @@ def test_sentiment_shift_on_expectation(store):
     assert alert.detail["baseline_share"] == 0
 
 
+def test_sentiment_shift_day_against_days_before(store):
+    """`window: 1d` needs `baseline: 2d` or more (1d is refused at load, see test_bad_input):
+    two ordinary days, then a day of complaints, fires."""
+    ms, n = [], 0
+    for hour in range(72, 0, -1):
+        for k in range(2):
+            n += 1
+            angry = hour <= 24 or n % 10 == 0
+            ms.append(mention(n, ANGRY[n % 4] if angry else QUIET[n % 4], "neg" if angry else "neu",
+                              NOW - timedelta(hours=hour, minutes=k * 20)))
+    store.upsert(ms)
+    rule = {"id": "day-shift", "type": "sentiment_shift", "title": "เชิงลบเพิ่มขึ้น", "group_by": "entity",
+            "window": "1d", "baseline": "2d", "margin": 0.25, "min_count": 10, "min_baseline": 20}
+    for incremental in (True, False):
+        engine = engine_for(store, [rule])
+        engine.incremental = incremental
+        [alert] = engine.check(NOW, dry_run=True)
+        assert alert.key == ENTITY and alert.detail["share"] == 1.0 and alert.detail["baseline_share"] < 0.2
+
+
 def test_new_term_rumour(store):
     ordinary_fortnight(store)
     rule = {"id": "new-hashtag", "type": "new_term", "title": "แฮชแท็กใหม่", "field": "hashtag", "window": "3h",
