@@ -302,6 +302,15 @@ def test_baseline_shorter_than_two_windows_is_refused(tmp_path, rule_type, perio
     assert str(err.value).count("\n") == 0
 
 
+@pytest.mark.parametrize("item, got", [("null", "None"), ("watch", "'watch'"), ("[a, b]", "['a', 'b']")])
+def test_a_rule_that_is_not_a_mapping_is_one_line(tmp_path, item, got):
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, f"rules:\n  - {{id: ok, type: watch, title: t}}\n  - {item}\n")
+    assert str(err.value).count("\n") == 0, str(err.value)
+    assert "c.yaml:3: rules[1]: a rule must be a mapping of options, such as {id: outage, type: watch" in str(err.value)
+    assert str(err.value).endswith(f"(got {got})")
+
+
 def test_maintenance_window_must_end_after_it_starts(tmp_path):
     with pytest.raises(ConfigError) as err:
         _load(tmp_path, "maintenance:\n  - start: 2026-12-01T03:00:00+07:00\n    end: 2026-12-01T01:00:00+07:00\n")

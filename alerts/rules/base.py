@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from alerts.rules.buckets import BucketCounts
 from alerts.rules.running import RunningState, Window, newest
 from sadap.core.alert import Severity
+from sadap.core.errors import InputError
 from sadap.core.settings_types import Duration, at_least
 from sadap.store import GROUP_FIELDS, RULE_GROUP_FIELDS, MentionFilter, Store
 from sadap.store.base import MentionRow
@@ -81,7 +82,12 @@ class RuleOptions(BaseModel):
     @model_validator(mode="after")
     def _query(self) -> RuleOptions:
         if self.query:
-            parse_query(self.query)  # raises InputError on a malformed query
+            parsed = parse_query(self.query)  # raises InputError on a malformed query
+            if not parsed.all_of:  # `-ล่ม` alone would count every mention but those
+                raise InputError(
+                    f"query {self.query!r} only leaves words out: give at least one word to look for (e.g. "
+                    f"'แอป {self.query.strip()}'), or leave query out to count every mention the other filters keep"
+                )
         return self
 
 
