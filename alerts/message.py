@@ -15,6 +15,12 @@ from sadap.core.urls import web_url_or_none
 _SEVERITY_TH = {"P1": "วิกฤต", "P2": "สูง", "P3": "ปานกลาง", "P4": "ต่ำ", "P5": "แจ้งเพื่อทราบ"}
 
 
+def counts_accounts(alert: FiredAlert) -> bool:
+    """True when the alert's count is of accounts (``coordinated``, ``threshold`` with
+    ``metric: distinct_authors``), not of mentions."""
+    return alert.rule_type == "coordinated" or alert.detail.get("metric") == "distinct_authors"
+
+
 def build_payload(alert: FiredAlert, incident: Incident | None, playbook: Playbook | None, examples: list[Mention]) -> dict[str, Any]:
     """The machine-readable alert (what webhooks receive)."""
 
@@ -59,8 +65,10 @@ def build_text(alert: FiredAlert, incident: Incident | None, playbook: Playbook 
     title = alert.title_th if th else alert.title_en
     lines = [f"[{sev}] {title}" + (f" — {alert.key}" if alert.key else "")]
     window = f"{show(alert.window_start)} – {show(alert.window_end)}"
+    accounts = counts_accounts(alert)
     lines.append(
-        (f"{alert.count} ข้อความ ช่วง {window} (เวลาไทย)" if th else f"{alert.count} mentions, {window} (Bangkok time)")
+        (f"{alert.count} {'บัญชี' if accounts else 'ข้อความ'} ช่วง {window} (เวลาไทย)" if th
+         else f"{alert.count} {'accounts' if accounts else 'mentions'}, {window} (Bangkok time)")
     )
     new = alert.detail.get("new")
     if isinstance(new, int) and new:  # a renewed match (alerts/renewals.py): what is new is listed first

@@ -30,7 +30,8 @@ def build_rules(raw_rules: list[Any], path: str | None, lines: LineMap) -> list[
     for i, raw in enumerate(raw_rules):
         line = lines.line(("rules", i))
         if not isinstance(raw, dict):
-            errors.append(f"{where}:{line}: rules[{i}]: a rule must be a mapping of options")
+            errors.append(f"{where}:{line}: rules[{i}]: a rule must be a mapping of options, such as "
+                          f"{{id: outage, type: watch, title: แอปล่ม, query: ล่ม}} (got {raw!r})")
             continue
         type_name = raw.get("type")
         cls = types.get(type_name) if isinstance(type_name, str) else None

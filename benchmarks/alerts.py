@@ -65,11 +65,11 @@ def _config(tmp: Path, hook_url: str):
     text = render_config(watch, "  []\n").replace("data_dir: sadap-data", "data_dir: .")
     text = text.replace("notifiers:\n", f"notifiers:\n  - {{id: bench, type: webhook, url: \"{hook_url}\", retries: 0}}\n", 1)
     text = text.replace("  - id: console\n    type: console\n    lang: th\n", "")
-    # A watch rule with no cool-down, so that every matching batch sends a notification
-    # and the latency has a real sample.
+    # A watch rule with the shortest cool-down (1m; batches are minutes apart), so that every
+    # matching batch sends a notification and the latency has a real sample.
     text += (
         "\n  - {id: bench-watch, type: watch, title: ล่ม, query: 'ล่ม OR \"ใช้ไม่ได้\"', entities: [ธนาคารแสงทอง],"
-        " window: 10m, cooldown: 0s}\n"
+        " window: 10m, cooldown: 1m}\n"
     )
     (tmp / "sadap.yaml").write_text(text, encoding="utf-8")
     return load_config_file(tmp / "sadap.yaml")

@@ -250,6 +250,67 @@ def test_bad_windows_are_clear_errors(tmp_path, window, message):
     assert str(err.value).count("\n") == 0
 
 
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("window: 60", "rules[0].window: duration 60 has no unit: use a number and a unit"),
+        ("cooldown: 60", "rules[0].cooldown: duration 60 has no unit: use a number and a unit"),
+        ("cooldown: 1.5", "rules[0].cooldown: duration 1.5 has no unit: use a number and a unit"),
+        ("query_delay: '90'", "rules[0].query_delay: duration '90' has no unit: use a number and a unit"),
+        ("cooldown: 0s", "rules[0].cooldown: must be at least 1m (got '0s')"),
+        ("cooldown: 30s", "rules[0].cooldown: must be at least 1m (got '30s')"),
+    ],
+)
+def test_durations_need_a_unit_and_cooldowns_a_minute(tmp_path, setting, message):
+    """A bare number was read as seconds: `cooldown: 60` re-alerted every minute."""
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, f"rules:\n  - id: r1\n    type: threshold\n    title: t\n    limit: 3\n    {setting}\n")
+    assert f"c.yaml:6: {message}" in str(err.value)
+    assert str(err.value).count("\n") == 0
+
+
+def test_bare_numbers_are_refused_in_every_duration_setting(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, "schedule:\n  alerts_every: 60\nsources:\n  - {name: n, kind: rss, url: 'http://x', every: 900}\n")
+    lines = sorted(str(err.value).splitlines(), key=lambda line: line.split("c.yaml:")[1])
+    assert len(lines) == 2
+    assert "c.yaml:2: schedule.alerts_every: duration 60 has no unit" in lines[0]
+    assert "c.yaml:4: sources[0].every: duration 900 has no unit" in lines[1]
+
+
+def test_a_one_minute_cooldown_and_units_are_accepted(tmp_path):
+    config, _ = _load(tmp_path, "rules:\n  - {id: r1, type: threshold, title: t, limit: 3, window: 90s, cooldown: 1m}\n")
+    assert config.alert_rules[0].options.cooldown == timedelta(minutes=1)
+    assert config.alert_rules[0].options.window == timedelta(seconds=90)
+
+
+@pytest.mark.parametrize("rule_type", ["sentiment_shift", "spike"])
+@pytest.mark.parametrize(
+    "periods, message",
+    [
+        ("window: 1d, baseline: 1d", "baseline (1d) must be at least twice the window (1d)"),
+        ("window: 3h, baseline: 5h", "baseline (5h) must be at least twice the window (3h)"),
+        ("window: 4d", "baseline (1w) must be at least twice the window (4d)"),  # the default baseline
+    ],
+)
+def test_baseline_shorter_than_two_windows_is_refused(tmp_path, rule_type, periods, message):
+    """Baselines are counted in whole window-wide buckets from Bangkok midnight: a shorter one
+    holds none, and the rule would never fire without a word."""
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, f"rules:\n  - {{id: r1, type: {rule_type}, title: t, {periods}}}\n")
+    assert f"c.yaml:2: rules[0]: {message}: it is counted in whole" in str(err.value)
+    assert str(err.value).count("\n") == 0
+
+
+@pytest.mark.parametrize("item, got", [("null", "None"), ("watch", "'watch'"), ("[a, b]", "['a', 'b']")])
+def test_a_rule_that_is_not_a_mapping_is_one_line(tmp_path, item, got):
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, f"rules:\n  - {{id: ok, type: watch, title: t}}\n  - {item}\n")
+    assert str(err.value).count("\n") == 0, str(err.value)
+    assert "c.yaml:3: rules[1]: a rule must be a mapping of options, such as {id: outage, type: watch" in str(err.value)
+    assert str(err.value).endswith(f"(got {got})")
+
+
 def test_maintenance_window_must_end_after_it_starts(tmp_path):
     with pytest.raises(ConfigError) as err:
         _load(tmp_path, "maintenance:\n  - start: 2026-12-01T03:00:00+07:00\n    end: 2026-12-01T01:00:00+07:00\n")

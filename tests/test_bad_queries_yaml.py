@@ -153,6 +153,22 @@ def test_a_rule_whose_query_has_no_word_is_refused_at_load(tmp_path):
     assert done.exit_code == 1 and "rules[0]" in done.stderr and "Traceback" not in done.output
 
 
+@pytest.mark.parametrize("query", ["-ล่ม", "-ล่ม -\"โอนไม่ได้\""])
+def test_a_rule_whose_query_only_leaves_words_out_is_refused_in_one_line(tmp_path, query):
+    path = tmp_path / "sadap.yaml"
+    rule = f"rules:\n  - id: outage\n    type: watch\n    title: แอปล่ม\n    query: '{query}'\n"
+    path.write_text(CONFIG.replace("rules: []\n", rule), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config_file(path)
+    [line] = str(err.value).splitlines()
+    assert line.startswith(f"{path}:") and "rules[0]" in line
+    assert f"query {query!r} only leaves words out: give at least one word to look for" in line
+    # ...while search still takes one: "everything but ล่ม" is a fair thing to look at
+    assert parse_query(query).none_of and not parse_query(query).all_of
+    path.write_text(CONFIG.replace("rules: []\n", rule.replace(query, "แอป " + query)), encoding="utf-8")
+    assert [r.id for r in load_config_file(path).alert_rules] == ["outage"]
+
+
 def test_web_mentions_page_shows_a_query_with_no_word_as_a_message(config):
     pytest.importorskip("starlette.testclient")
     from starlette.testclient import TestClient

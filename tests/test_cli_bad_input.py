@@ -84,6 +84,23 @@ def test_recovery_step_outside_the_playbook_empty_period_and_past_snooze(demo):
     _one_line(_run("alerts", "snooze", "brand-volume", "--for", "0m", "--config", str(demo)), "--for: the snooze would end")
 
 
+def test_snooze_reads_the_key_as_the_rule_stores_it_and_refuses_one_it_cannot_produce(demo):
+    config = load_config_file(demo)
+    ok = _run("alerts", "snooze", "brand-volume", "--key", "แสงทอง", "--for", "2h", "--config", str(demo))
+    assert ok.exit_code == 0, ok.output
+    assert "brand-volume [ธนาคารแสงทอง] เงียบถึง" in ok.output  # the alias, read as the watched name
+    _one_line(_run("alerts", "snooze", "brand-volume", "--key", "ธนาคารไม่มีจริง", "--for", "2h", "--config", str(demo)),
+              "กฎ brand-volume ใช้คีย์ 'ธนาคารไม่มีจริง' ไม่ได้", "not a watched name or alias; allowed: ธนาคารแสงทอง")
+    warned = _run("alerts", "snooze", "source-silent", "--key", "no-such-source", "--for", "2h", "--config", str(demo))
+    assert warned.exit_code == 0, warned.output
+    assert "no stored mention has source 'no-such-source' yet" in warned.output
+    assert "source-silent [no-such-source] เงียบถึง" in warned.output
+    with open_store(config) as store:
+        keys = {(s["rule_id"], s["key"]) for s in store.snoozes()}
+    assert ("brand-volume", "ธนาคารแสงทอง") in keys and ("brand-volume", "แสงทอง") not in keys
+    assert not any(k == "ธนาคารไม่มีจริง" for _, k in keys)
+
+
 def test_two_notifiers_with_one_id_and_a_maintenance_window_for_no_rule(demo):
     text = demo.read_text(encoding="utf-8")
     config = demo.parent / "notifiers.yaml"

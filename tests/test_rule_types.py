@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from alerts.engine import AlertEngine
+from alerts.message import build_text
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config
 from sadap.store.sqlite import SQLiteStore
@@ -112,6 +113,26 @@ def test_sentiment_shift_on_expectation(store):
     assert alert.detail["baseline_share"] == 0
 
 
+def test_sentiment_shift_day_against_days_before(store):
+    """`window: 1d` needs `baseline: 2d` or more (1d is refused at load, see test_bad_input):
+    two ordinary days, then a day of complaints, fires."""
+    ms, n = [], 0
+    for hour in range(72, 0, -1):
+        for k in range(2):
+            n += 1
+            angry = hour <= 24 or n % 10 == 0
+            ms.append(mention(n, ANGRY[n % 4] if angry else QUIET[n % 4], "neg" if angry else "neu",
+                              NOW - timedelta(hours=hour, minutes=k * 20)))
+    store.upsert(ms)
+    rule = {"id": "day-shift", "type": "sentiment_shift", "title": "เชิงลบเพิ่มขึ้น", "group_by": "entity",
+            "window": "1d", "baseline": "2d", "margin": 0.25, "min_count": 10, "min_baseline": 20}
+    for incremental in (True, False):
+        engine = engine_for(store, [rule])
+        engine.incremental = incremental
+        [alert] = engine.check(NOW, dry_run=True)
+        assert alert.key == ENTITY and alert.detail["share"] == 1.0 and alert.detail["baseline_share"] < 0.2
+
+
 def test_new_term_rumour(store):
     ordinary_fortnight(store)
     rule = {"id": "new-hashtag", "type": "new_term", "title": "แฮชแท็กใหม่", "field": "hashtag", "window": "3h",
@@ -183,6 +204,44 @@ def test_coordinated_copy_paste(store):
     # One alert per entity (the situation), not per copied text: the texts are in the detail.
     assert alert.key == ENTITY and alert.count == 5
     assert alert.detail == {"copies": 5, "clusters": [first.id], "texts": [first.text[:39] + "…"]}
+
+
+def _pasted_by(store, accounts: int, text: str = "แอปแสงทองล่มอีกแล้ว โอนเงินไม่ได้เลย") -> list:
+    """One complaint posted by ``accounts`` accounts in the last hour: the first is the original,
+    the others near-duplicate copies of it."""
+    first = mention(97_000, text, "neg", NOW - timedelta(minutes=40), author="acct_0")
+    copies = []
+    for i in range(1, accounts):
+        c = mention(97_000 + i, text + "!!", "neg", NOW - timedelta(minutes=40 - i), author=f"acct_{i}")
+        c.duplicate_of = first.id
+        copies.append(c)
+    store.upsert([first, *copies])
+    return [first, *copies]
+
+
+def test_threshold_distinct_authors_counts_every_account_copies_included(store):
+    _pasted_by(store, 12)
+    rule = {"id": "authors", "type": "threshold", "title": "หลายบัญชี", "window": "1h", "limit": 10,
+            "metric": "distinct_authors", "group_by": "entity"}
+    for incremental in (True, False):
+        engine = engine_for(store, [rule])
+        engine.incremental = incremental
+        [alert] = engine.check(NOW, dry_run=True)
+        assert (alert.key, alert.count) == (ENTITY, 12), incremental  # twelve accounts, not one
+
+
+def test_alert_text_counts_accounts_for_coordinated_and_distinct_authors(store):
+    _pasted_by(store, 6, "แสงทองทำข้อมูลลูกค้ารั่ว!! ใครใช้อยู่รีบเปลี่ยนรหัสด่วนเลยนะทุกคน")
+    rules = [
+        {"id": "co", "type": "coordinated", "title": "ข้อความเดียวกันจากหลายบัญชี", "window": "1h", "min_authors": 4},
+        {"id": "authors", "type": "threshold", "title": "ผู้เขียนหลายคน", "window": "1h", "limit": 2, "metric": "distinct_authors"},
+        {"id": "count", "type": "threshold", "title": "ปริมาณ", "window": "1h", "limit": 2},
+    ]
+    fired = {a.rule: a for a in engine_for(store, rules).check(NOW, dry_run=True)}
+    for rule, th, en in (("co", "6 บัญชี ช่วง", "6 accounts,"), ("authors", "6 บัญชี ช่วง", "6 accounts,"),
+                         ("count", "6 ข้อความ ช่วง", "6 mentions,")):
+        assert th in build_text(fired[rule], None, None, [], "th").splitlines()[1], rule
+        assert en in build_text(fired[rule], None, None, [], "en").splitlines()[1], rule
 
 
 def test_snooze_maintenance_and_query_delay(store):

@@ -229,6 +229,31 @@ def test_roles(setup):
     assert signed_in(setup, "admin").get("/admin/users").status_code == 200
 
 
+def test_snooze_key_is_read_as_the_rule_stores_it(setup):
+    """The web's snooze uses the CLI's reading of the key (sadap/app/snooze_keys.py)."""
+    _, store = setup
+    planner = signed_in(setup, "planner")
+    page = planner.get("/rules")
+    csrf = csrf_of(page.text)
+    r = planner.post("/rules/outage-keywords/snooze", data={"csrf_token": csrf, "duration": "1h", "key": "แสงทอง"},
+                     follow_redirects=False)
+    assert r.status_code == 303 and ("outage-keywords", "ธนาคารแสงทอง") in {(s["rule_id"], s["key"]) for s in store.snoozes()}
+    assert "ธนาคารแสงทอง:" in planner.get("/rules").text  # shown under the rule as stored
+    r = planner.post("/rules/outage-keywords/snooze", data={"csrf_token": csrf, "duration": "1h", "key": "ธนาคารไม่มีจริง"},
+                     follow_redirects=False)
+    assert r.status_code == 400 and "not a watched name or alias; allowed: ธนาคารแสงทอง" in r.text
+    assert not any(s["key"] == "ธนาคารไม่มีจริง" for s in store.snoozes())
+    r = planner.post("/rules/source-silent/snooze", data={"csrf_token": csrf, "duration": "1h", "key": "no-such-source"},
+                     follow_redirects=False)
+    assert r.status_code == 200 and 'id="snooze-notice"' in r.text and "no stored mention has source" in r.text
+    viewer = signed_in(setup, "viewer")
+    r = viewer.post("/rules/outage-keywords/snooze", data={"csrf_token": csrf_of(viewer.get("/rules").text),
+                                                           "duration": "1h", "key": "แสงทอง"})
+    assert r.status_code == 403
+    for rule, key in (("outage-keywords", "ธนาคารแสงทอง"), ("source-silent", "no-such-source")):
+        planner.post(f"/rules/{rule}/unsnooze", data={"csrf_token": csrf, "key": key})
+
+
 # -- the JSON API with tokens -------------------------------------------------------------------------------
 def test_api_token_acts_as_its_user_never_the_body(setup):
     from sadap.app.web.auth import new_api_token

@@ -6,14 +6,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from alerts.rules.buckets import BucketCounts
 from alerts.rules.running import RunningState, Window, newest
 from sadap.core.alert import Severity
-from sadap.core.settings_types import Duration
+from sadap.core.errors import InputError
+from sadap.core.settings_types import Duration, at_least
 from sadap.store import GROUP_FIELDS, RULE_GROUP_FIELDS, MentionFilter, Store
 from sadap.store.base import MentionRow
 from sadap.store.query import Query, parse_query
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     GroupField = str
 else:
     GroupField = Literal[RULE_GROUP_FIELDS]
+
+MIN_COOLDOWN = timedelta(minutes=1)
+Cooldown = Annotated[timedelta, BeforeValidator(at_least(
+    MIN_COOLDOWN, "a shorter cool-down alerts again on every check (use for example 15m, 1h)"))]
 
 _KEY_FILTER = {name: GROUP_FIELDS[name].filter for name in RULE_GROUP_FIELDS}
 
@@ -43,7 +48,9 @@ class RuleOptions(BaseModel):
     severity: Severity = Field("P3", description="P1 (most severe) to P5.")
     enabled: bool = Field(True, description="Set false to keep the rule without evaluating it.")
     owner: str | None = Field(None, description="Role that owns alerts from this rule.")
-    cooldown: Duration = Field(timedelta(hours=1), description="No new alert for the same rule and key within this time.")
+    cooldown: Cooldown = Field(
+        timedelta(hours=1), description="No new alert for the same rule and key within this time (at least `1m`)."
+    )
     group_by: GroupField | None = Field(None, description="Split into one alert per value of this field.")
     playbook: str | None = Field(None, description="Playbook to open for this rule (else matched by the playbooks' `when`).")
     query: str | None = Field(None, description="Thai full-text query: words AND, `OR`, \"phrases\", -not.")
@@ -75,7 +82,12 @@ class RuleOptions(BaseModel):
     @model_validator(mode="after")
     def _query(self) -> RuleOptions:
         if self.query:
-            parse_query(self.query)  # raises InputError on a malformed query
+            parsed = parse_query(self.query)  # raises InputError on a malformed query
+            if not parsed.all_of:  # `-ล่ม` alone would count every mention but those
+                raise InputError(
+                    f"query {self.query!r} only leaves words out: give at least one word to look for (e.g. "
+                    f"'แอป {self.query.strip()}'), or leave query out to count every mention the other filters keep"
+                )
         return self
 
 

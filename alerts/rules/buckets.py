@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sadap.store import MentionFilter, Store
-from sadap.core.timeutil import UTC
+from sadap.core.timeutil import UTC, format_duration
 
 SETTLE = timedelta(hours=6)
 BANGKOK_OFFSET = timedelta(hours=7)
@@ -35,6 +35,18 @@ def grid(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
         out.append(b)
         b += step
     return out
+
+
+def check_baseline(window: timedelta, baseline: timedelta) -> None:
+    """Raise ValueError (for the options model) unless ``baseline`` holds at least one whole
+    bucket wherever the window ends: the buckets are one ``window`` wide on the Bangkok-midnight
+    grid, so a baseline shorter than twice the window can hold none and the rule never fires."""
+    if baseline < window * 2:
+        raise ValueError(
+            f"baseline ({format_duration(baseline)}) must be at least twice the window ({format_duration(window)}): "
+            f"it is counted in whole {format_duration(window)} buckets from Bangkok midnight; "
+            f"use baseline: {format_duration(window * 2)} or longer"
+        )
 
 
 class BucketCounts:

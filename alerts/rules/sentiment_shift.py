@@ -7,11 +7,11 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
 from sadap.store.query import Query
-from alerts.rules.buckets import per_key
+from alerts.rules.buckets import check_baseline, per_key
 from alerts.rules.running import baseline_span, tally
 from sadap.core.settings_types import PositiveDuration
 
@@ -27,6 +27,11 @@ class SentimentShiftOptions(RuleOptions):
     min_count: int = Field(10, ge=1, description="Mentions needed in the window.")
     min_baseline: int = Field(20, ge=1, description="Mentions needed in the baseline (no history, no alert).")
     time_field: Literal["published_at", "collected_at"] = Field("published_at", description="Which time the windows use.")
+
+    @model_validator(mode="after")
+    def _periods(self) -> SentimentShiftOptions:
+        check_baseline(self.window, self.baseline)
+        return self
 
 
 @register

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
 from sadap.store.query import Query
-from alerts.rules.buckets import per_key
+from alerts.rules.buckets import check_baseline, per_key
 from alerts.rules.running import baseline_span, tally
 from sadap.core.settings_types import PositiveDuration
 
@@ -27,8 +27,7 @@ class SpikeOptions(RuleOptions):
 
     @model_validator(mode="after")
     def _periods(self) -> SpikeOptions:
-        if self.baseline < self.window * 2:
-            raise ValueError("baseline must be at least twice the window")
+        check_baseline(self.window, self.baseline)
         return self
 
 

@@ -16,7 +16,11 @@ from sadap.core.settings_types import PositiveDuration
 class ThresholdOptions(RuleOptions):
     window: PositiveDuration = Field(timedelta(hours=1), description="How far back to count from the evaluation time.")
     limit: int = Field(ge=1, description="Fire when the count reaches this number.")
-    metric: Literal["count", "distinct_authors"] = Field("count", description="Count mentions or distinct authors.")
+    metric: Literal["count", "distinct_authors"] = Field(
+        "count",
+        description="Count mentions (voices unless `include_duplicates`) or distinct authors (every account "
+        "in the window, near-duplicate copies included).",
+    )
     time_field: Literal["published_at", "collected_at"] = Field(
         "published_at",
         description="Window on publication time (default) or collection time. Either way only mentions "
@@ -42,10 +46,10 @@ class ThresholdRule(Rule):
             return []
         rows = list(self.window(ctx, flt, o.window).between(start.timestamp(), ctx.at.timestamp()))
         if o.metric == "distinct_authors":
-            # distinct authors among the mentions counted (copies left out unless include_duplicates)
-            counted = [r for r in rows if o.include_duplicates or not r.duplicate]
+            # distinct accounts among every mention in the window, near-duplicate copies included:
+            # twelve accounts posting the same complaint are twelve authors
             authors: dict[str | None, set[str]] = {}
-            for r in counted:
+            for r in rows:
                 for key in (r.keys if o.group_by is not None else (None,)):
                     bucket = authors.setdefault(key, set())
                     if r.author is not None:
@@ -53,8 +57,9 @@ class ThresholdRule(Rule):
             counts = {k: len(v) for k, v in authors.items()}
         else:
             counts = tally(rows, o.group_by, voices=not o.include_duplicates)
+        detail = {"metric": o.metric} if o.metric == "distinct_authors" else {}
         matches = []
         for key, n in counts.items():
             if n >= o.limit:
-                matches.append(Match(key, n, self.sample_rows(rows, key, o.time_field), start, ctx.at))
+                matches.append(Match(key, n, self.sample_rows(rows, key, o.time_field), start, ctx.at, detail=dict(detail)))
         return matches

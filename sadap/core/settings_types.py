@@ -11,13 +11,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
 from sadap.core.errors import InputError
-from sadap.core.timeutil import parse_duration
+from sadap.core.timeutil import DURATION_HELP, format_duration, parse_duration
 
 
 def parse_duration_setting(value: Any) -> timedelta:
-    """A duration setting: raises ValueError (for pydantic) with the allowed form."""
+    """A duration setting: raises ValueError (for pydantic) with the allowed form. A YAML
+    number (``cooldown: 60``) has no unit and is refused."""
     if isinstance(value, bool) or value is None:  # YAML `yes`/`~` are not durations
-        raise ValueError("cannot read duration: use a number and a unit: s, m, h, d or w (for example 15m, 24h, 7d)")
+        raise ValueError(f"cannot read duration: use {DURATION_HELP}")
     try:
         return parse_duration(value)
     except InputError as err:
@@ -30,6 +31,18 @@ def parse_positive_duration(value: Any) -> timedelta:
     if delta <= timedelta(0):
         raise ValueError(f"must be longer than 0s (got {value!r}); use for example 15m, 1h or 7d")
     return delta
+
+
+def at_least(minimum: timedelta, why: str) -> Callable[[Any], timedelta]:
+    """A duration setting of at least ``minimum``; ``why`` ends the error line."""
+
+    def parse(value: Any) -> timedelta:
+        delta = parse_duration_setting(value)
+        if delta < minimum:
+            raise ValueError(f"must be at least {format_duration(minimum)} (got {value!r}); {why}")
+        return delta
+
+    return parse
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration_setting)]

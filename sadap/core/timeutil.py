@@ -12,19 +12,20 @@ UTC = timezone.utc
 BANGKOK = ZoneInfo("Asia/Bangkok")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_BARE_NUMBER = re.compile(r"^\s*[-+]?\d+(?:\.\d*)?\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX_DURATION_S = 36500 * 86400  # 100 years: far past any window, far below timedelta's limit
 DURATION_HELP = "a number and a unit: s, m, h, d or w (for example 15m, 24h, 7d)"
 
 
-def parse_duration(text: str | int | float | timedelta) -> timedelta:
-    """``"15m"`` → 15 minutes. Raises InputError naming the allowed form."""
+def parse_duration(text: str | timedelta) -> timedelta:
+    """``"15m"`` → 15 minutes. Raises InputError naming the allowed form. A number without a
+    unit (``60``, ``"60"``) is refused, not read as seconds: ``cooldown: 60`` meant to be an
+    hour must not re-alert every minute."""
     if isinstance(text, timedelta):
         return text
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        if not abs(float(text)) <= MAX_DURATION_S:  # also nan
-            raise InputError(f"duration {text!r} is out of range (at most {MAX_DURATION_S} seconds)")
-        return timedelta(seconds=float(text))
+    if isinstance(text, (int, float)) and not isinstance(text, bool) or _BARE_NUMBER.match(str(text)):
+        raise InputError(f"duration {text!r} has no unit: use {DURATION_HELP}")
     match = _DURATION.match(str(text))
     if not match:
         raise InputError(f"cannot read duration {text!r}: use {DURATION_HELP}")

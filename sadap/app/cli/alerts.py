@@ -12,6 +12,7 @@ from sadap.app import responses
 from sadap.app.alerting import build_engine
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.export import export_mentions
+from sadap.app.snooze_keys import snooze_key
 from sadap.core.errors import InputError, SadapError
 from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
 from sadap.store import MentionFilter, open_store
@@ -63,7 +64,9 @@ def alerts_check(config_path: str | None, at_text: str | None, as_json: bool, dr
 @alerts.command("snooze")
 @click.argument("rule")
 @config_option
-@click.option("--key", default="*", show_default=True, help="The key to silence (`*`: every key).")
+@click.option("--key", default="*", show_default=True,
+              help="The key to silence as the alert shows it (`*`: every key); a hashtag's # and case and an "
+              "entity's aliases are read as the rule stores them.")
 @click.option("--for", "duration", default=None, help="How long, e.g. 2h.")
 @click.option("--until", "until_text", default=None, help="Until when, ISO 8601.")
 @click.option("--by", "actor", default=None, help="Who (default: $USER).")
@@ -75,8 +78,9 @@ def alerts_snooze(
     """Silence RULE for a key until a time (kept in the store; survives restarts)."""
 
     config = _load(config_path)
-    if rule not in {r.id for r in config.alert_rules}:
-        raise SadapError(f"unknown rule {rule!r} (rules: {', '.join(r.id for r in config.alert_rules) or 'none'})")
+    found = {r.id: r for r in config.alert_rules}
+    if rule not in found:
+        raise SadapError(f"unknown rule {rule!r} (rules: {', '.join(found) or 'none'})")
     if bool(duration) == bool(until_text):
         raise SadapError("give exactly one of --for DURATION or --until TIME")
     until = parse_iso(until_text) if until_text else now_utc() + parse_duration(duration or "")
@@ -84,8 +88,11 @@ def alerts_snooze(
         raise InputError(f"{'--until' if until_text else '--for'}: the snooze would end at {show(until)}, which has "
                          "passed; give a later time or a positive duration")
     with open_store(config) as store:
-        store.snooze(rule, key, until, actor or getpass.getuser(), reason)
-    click.echo(f"{rule} [{key}] เงียบถึง {show(until)} (snoozed)")
+        checked = snooze_key(config, store, found[rule], key)
+        if checked.warning:
+            click.echo(checked.warning, err=True)
+        store.snooze(rule, checked.key, until, actor or getpass.getuser(), reason)
+    click.echo(f"{rule} [{checked.key}] เงียบถึง {show(until)} (snoozed)")
 
 
 # -- mentions ------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from sadap.app import corrections, responses
 from sadap.app.stakeholders import who_to_inform
 from sadap.app.config import configured_playbooks
 from sadap.app.names import complaint_type_names, news_topic_names
+from sadap.app.snooze_keys import snooze_key
 from sadap.app.summary import overview as summary
 from sadap.app.web import auth, views
 from sadap.app.web.app import (
@@ -383,7 +384,7 @@ async def backtest(ws: Workspace, request: Request) -> Response:
                      chart=views.backtest_chart(report), since=request.query_params.get("since", "7d"))
 
 
-async def rules(ws: Workspace, request: Request) -> Response:
+async def rules(ws: Workspace, request: Request, notice: str | None = None) -> Response:
     user = ws.need(request)
 
     def load() -> tuple[list[Any], dict[str, str], dict[str, list[Any]]]:
@@ -398,19 +399,23 @@ async def rules(ws: Workspace, request: Request) -> Response:
 
     found, last, snoozes = await in_thread(load)
     last_at = {k: datetime.fromisoformat(v) for k, v in last.items() if v}
-    return ws.render(request, "rules.html", user=user, rules=found, last=last_at, snoozes=snoozes)
+    return ws.render(request, "rules.html", user=user, rules=found, last=last_at, snoozes=snoozes, notice=notice)
 
 
 async def rule_snooze(ws: Workspace, request: Request) -> Response:
     user, data = await ws.form(request, "planner")
     rule = request.path_params["rule_id"]
-    if rule not in {r.id for r in ws.config.alert_rules}:
+    found = {r.id: r for r in ws.config.alert_rules}
+    if rule not in found:
         raise InputError(f"no rule {rule!r}")
     key = (data.get("key") or "*").strip()[:200] or "*"
     if request.path_params["action"] == "snooze":
         until = now_utc() + views.parse_since(data.get("duration") or "2h")
-        ws.store.snooze(rule, key, until, user.username, data.get("reason", "")[:500])
-    else:
+        checked = snooze_key(ws.config, ws.store, found[rule], key)  # the key as the rule's alerts carry it
+        ws.store.snooze(rule, checked.key, until, user.username, data.get("reason", "")[:500])
+        if checked.warning:  # kept, but said: the page shows it above the rules
+            return await rules(ws, request, notice=checked.warning)
+    else:  # the key exactly as stored (a snooze kept from before keys were normalised still lifts)
         ws.store.snooze(rule, key, now_utc(), user.username, "unsnoozed")
     return back("/rules")
 
