@@ -484,7 +484,7 @@ def test_complaint_response_stops_the_clock(setup):
     assert 'class="answered"' in row and "✓" in row
     assert store.responses(target.id)[0]["actor"] == "responder"
     r = client.post(f"/mentions/{target.id}/assign", data={"csrf_token": csrf_of(page.text), "assignee": "ghost"})
-    assert r.status_code == 400
+    assert r.status_code == 422 and store.assignments([target.id])[target.id]["assignee"] == "responder"
 
 
 def test_playbook_errors_are_those_of_sadap_playbooks_validate(setup, tmp_path):
@@ -720,4 +720,5 @@ def test_incident_page_lists_the_mentions_behind_each_alert_and_folds_failed_del
     assert "p0001a" in opened and "สมชาย" not in section  # the pseudonym, never the display name
     assert "3 ข้อความ" in again  # the alert's own count, though one of its mentions is gone
     timeline = page.split('id="timeline">', 1)[1].split("</ul>", 1)[0]
-    assert timeline.count("<b>notify_failed</b>") == 1 and "×3" in timeline and "×" not in timeline.split("notify_failed")[0] and "HTTP 502" in timeline
+    failed = "<b>ส่งการแจ้งเตือนไม่สำเร็จ</b>"  # notify_failed, in Thai
+    assert timeline.count(failed) == 1 and "×3" in timeline and "×" not in timeline.split(failed)[0] and "HTTP 502" in timeline

@@ -83,7 +83,7 @@ def test_editing_needs_a_responder_and_csrf(setup):
     assert "ระดับความสัมพันธ์ก่อนหน้า" in shown
     assert "ประชุมรายไตรมาสสม่ำเสมอ ส่งรายงานตรงเวลา" in shown.split('class="relationship-history"', 1)[1].split("</ul>", 1)[0]
     bad = client.post("/stakeholders/bot/edit", data={**form, "status": "club", "csrf_token": csrf_of(page.text)})
-    assert bad.status_code == 400 and "status" in bad.text
+    assert bad.status_code == 422 and "status" in bad.text  # the page again, the problem next to the field
     assert store.get_stakeholder("bot").status == "government"
 
 
@@ -123,7 +123,7 @@ def test_complaint_queue_shows_cases_and_the_case_page_its_events(setup):
     assert "การแก้ไขปัญหาบริการ" in page.text  # service-recovery steps of the playbook
     token = csrf_of(page.text)
     r = client.post(f"/cases/{multi.id}/close", data={"csrf_token": token, "reason": "whatever"})
-    assert r.status_code == 400 and "allowed: resolved" in r.text
+    assert r.status_code == 422 and "allowed: resolved" in r.text
     r = client.post(f"/cases/{multi.id}/note", data={"csrf_token": token, "text": "โทรกลับผู้ร้องทุกรายแล้ว"},
                     follow_redirects=False)
     assert r.status_code == 303
@@ -154,4 +154,4 @@ def test_adding_a_stakeholder_tags_the_stored_mentions(setup):
     assert tagged and all("สคบ" in m.text for m in tagged)  # "จะร้องเรียนไปที่ไหนได้บ้างครับ สคบ. หรือแบงก์ชาติ"
     assert "bot" in tagged[0].stakeholders  # the same post names the Bank of Thailand too
     again = client.post("/stakeholders/new", data=form)
-    assert again.status_code == 400 and "exists already" in again.text
+    assert again.status_code == 422 and "exists already" in again.text

@@ -35,10 +35,10 @@ def test_responder_corrects_labels_and_the_page_shows_them(setup):  # noqa: F811
     assert got.category == m.category  # blank: unchanged
     assert got.corrected.by == "responder"
     page = client.get(f"/mentions/{m.id}")
-    assert 'id="corrected"' in page.text and "responder" in page.text and "complaint_type=digital_outage" in page.text
+    assert 'id="corrected"' in page.text and "responder" in page.text and "ประเภทข้อร้องเรียน: ระบบดิจิทัลขัดข้อง" in page.text
 
     bad = client.post(f"/mentions/{m.id}/label", data={"csrf_token": csrf_of(page.text), "category": "weather"})
-    assert bad.status_code == 400 and "category &#39;weather&#39; is not one of: transaction, customer_support" in bad.text
+    assert bad.status_code == 422 and "category &#39;weather&#39; is not one of: transaction, customer_support" in bad.text
     assert store.get(m.id).category == m.category
 
 

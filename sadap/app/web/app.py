@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -32,7 +32,7 @@ from sadap.app import complaints as complaint_cases
 from sadap.app.line_inbound import LineInbound, ingest_sink
 from sadap.app.web import auth, views
 from sadap.app.web.guard import Guard
-from sadap.app.web.i18n import label, word
+from sadap.app.web.i18n import correction_value, label, word
 from sadap.core.errors import SadapError
 from sadap.core.timeutil import BANGKOK, show
 from sadap.core.users import User, role_at_least
@@ -172,6 +172,17 @@ class Workspace:
         mode = self.console.secure_cookies
         return mode == "always" or (mode == "auto" and request.url.scheme == "https")
 
+    @staticmethod
+    def back_here(request: Request) -> str:
+        """Where the language switch returns to: this page with its query string; for a form's
+        answer (a POST), the page the form was on, when the Referer names one on this site."""
+        if request.method in ("GET", "HEAD"):
+            return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc.lower() == request.headers.get("host", "").lower() and referer.path.startswith("/"):
+            return referer.path + (f"?{referer.query}" if referer.query else "")
+        return "/"
+
     def render(self, request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         csrf_cookie = request.cookies.get(CSRF_COOKIE)
         new_cookie = None
@@ -183,7 +194,8 @@ class Workspace:
             request=request, user=user, lang=lang, csrf=auth.csrf_token(self.secret, csrf_cookie),
             t=lambda k: word(k, lang), label=lambda table, k: label(table, k, lang),
             can=lambda role: user is not None and role_at_least(user.role, role),
-            public_read=self.console.public_read, path=request.url.path, page_nav=page_nav(), **ctx,
+            fix_value=lambda k, v: correction_value(k, v, lang), public_read=self.console.public_read,
+            path=request.url.path, back_here=self.back_here(request), page_nav=page_nav(), **ctx,
         )
         response = HTMLResponse(html, status_code=status)
         if new_cookie:

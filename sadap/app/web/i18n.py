@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from sadap.app.names import category_names, complaint_type_names, news_topic_names
@@ -146,7 +147,58 @@ WORDS: dict[str, tuple[str, str]] = {
     "queue_of": ("จาก", "of"),
     "queue_prev": ("← หน้าก่อน", "← previous"),
     "queue_next": ("หน้าถัดไป →", "next →"),
+    "days": ("จำนวนวัน", "Days"),
+    "spam_score": ("คะแนนสแปม", "Spam score"),
+    "rule": ("กฎ", "Rule"),
+    "alerts": ("การแจ้งเตือน", "Alerts"),
+    "alerts_word": ("การแจ้งเตือน", "alerts"),
+    "unassigned": ("— ยังไม่มอบหมาย —", "— not assigned —"),
+    # a form's problem, shown next to the field (the English detail follows it)
+    "pr_taken": ("รหัสนี้มีอยู่แล้ว โปรดใช้รหัสอื่น", "This id is taken already; choose another"),
+    "pr_nothing_chosen": ("ยังไม่ได้เลือกป้ายกำกับที่จะแก้ เลือกอย่างน้อยหนึ่งช่อง", "Nothing chosen: pick at least one label to change"),
+    "pr_no_mention": ("ไม่พบข้อความรหัสนี้ โปรดตรวจสอบรหัสอีกครั้ง", "No mention has this id; check it"),
+    "pr_not_allowed": ("ค่าที่เลือกใช้ไม่ได้ในช่องนี้", "This value is not allowed here"),
+    "pr_required": ("โปรดกรอกช่องนี้", "Please fill in this field"),
+    "pr_already_closed": ("เรื่องนี้ปิดไปแล้ว", "This case is closed already"),
+    "pr_type_needs_complaint": ("ข้อความที่ไม่ใช่ข้อร้องเรียนจะมีประเภทข้อร้องเรียนไม่ได้",
+                                "A mention that is not a complaint cannot have a complaint type"),
+    "pr_assign_empty": ("โปรดเลือกผู้รับเรื่องก่อนกดมอบหมาย", "Choose someone before pressing Assign"),
+    "pr_no_user": ("ไม่พบผู้ใช้นี้ หรือผู้ใช้ถูกระงับ", "No such active user"),
+    "pr_invalid": ("ข้อมูลในช่องนี้ไม่ถูกต้อง", "This field is not valid"),
+    "pr_see_form": ("บันทึกไม่สำเร็จ โปรดแก้ไขช่องที่มีข้อความสีแดงในแบบฟอร์มด้านล่าง",
+                    "Not saved: fix the fields marked in red in the form below"),
 }
+
+# Incident timeline event kinds (``sadap.core.incident.EventKind``).
+EVENT_KINDS: dict[str, tuple[str, str]] = {
+    "opened": ("เปิดเหตุการณ์", "opened"),
+    "alert": ("แจ้งเตือน", "alert"),
+    "still_active": ("ยังเกิดต่อเนื่อง", "still active"),
+    "notified": ("ส่งการแจ้งเตือนแล้ว", "notified"),
+    "notify_failed": ("ส่งการแจ้งเตือนไม่สำเร็จ", "notification failed"),
+    "escalated": ("ยกระดับ", "escalated"),
+    "acknowledged": ("รับทราบ", "acknowledged"),
+    "resolved": ("ปิดเหตุการณ์", "resolved"),
+    "reopened": ("เปิดใหม่", "reopened"),
+    "note": ("บันทึก", "note"),
+    "step_done": ("ทำขั้นตอนเสร็จ", "step done"),
+    "response": ("ตอบกลับ", "response"),
+    "queued": ("รอส่ง", "queued"),
+    "gave_up": ("เลิกพยายามส่ง", "gave up"),
+    "informed": ("แจ้งผู้มีส่วนได้ส่วนเสียแล้ว", "stakeholder informed"),
+}
+
+# The fields of a hand correction (``LabelCorrection.fields()``), and the table each value is named from.
+CORRECTION_FIELDS: dict[str, tuple[str, str]] = {
+    "sentiment": ("ความรู้สึก", "sentiment"),
+    "expectation": ("ระดับความคาดหวัง", "expectation"),
+    "category": ("หมวดเสียงลูกค้า", "category"),
+    "is_complaint": ("เป็นข้อร้องเรียน", "complaint"),
+    "complaint_type": ("ประเภทข้อร้องเรียน", "complaint type"),
+}
+_CORRECTION_TABLES = {"sentiment": "sentiment", "expectation": "expectation", "category": "category",
+                      "complaint_type": "complaint_type"}
+
 
 def _tables() -> dict[str, dict[str, tuple[str, str]]]:
     return {
@@ -159,6 +211,8 @@ def _tables() -> dict[str, dict[str, tuple[str, str]]]:
         "state": labels.INCIDENT_STATE,
         "csr": pillar_names(),
         "stakeholder_group": GROUP_WORDS,
+        "event_kind": EVENT_KINDS,
+        "correction_field": CORRECTION_FIELDS,
     }
 
 
@@ -186,3 +240,39 @@ def label(table: str, key: str | None, lang: str) -> str:
         _TABLES.update(_tables())
     pair = _TABLES[table].get(key, (key, key))
     return pair[0] if lang == "th" else pair[1]
+
+
+def correction_value(field: str, value: object, lang: str) -> str:
+    """A corrected label's value in words: yes/no for ``is_complaint``, else from the field's table."""
+    if isinstance(value, bool):
+        return word("yes" if value else "no", lang)
+    table = _CORRECTION_TABLES.get(field)
+    return label(table, str(value), lang) if table else str(value)
+
+
+# A form's problem (an InputError's one line) in words: the first pattern that matches names it.
+_PROBLEMS: tuple[tuple[str, str], ...] = (
+    (r"exists already", "pr_taken"),
+    (r"^nothing to correct", "pr_nothing_chosen"),
+    (r"has no complaint type", "pr_type_needs_complaint"),
+    (r"^no mention ", "pr_no_mention"),
+    (r"^assignee: required", "pr_assign_empty"),
+    (r"^assignee: no active user", "pr_no_user"),
+    (r"already closed", "pr_already_closed"),
+    (r"is not one of|is not a close reason|should be|: use yes or no", "pr_not_allowed"),
+    (r"required|must not be empty|at least 1 character", "pr_required"),
+)
+
+
+def form_problem(detail: str, lang: str, fields: tuple[str, ...] = (), field: str | None = None) -> dict[str, str]:
+    """What a form shows when it is refused: ``field`` (the form field it belongs next to: the
+    error's ``name:`` prefix when that is one of ``fields``, else ``field``, else "" for the top of
+    the form), ``message`` (short, in the page's language) and ``detail`` (the error in English,
+    without the command line's option names)."""
+    head = re.split(r"[:\s.\[]", detail.strip(), maxsplit=1)[0]
+    where = head if head in fields else (field or "")
+    key = next((k for pattern, k in _PROBLEMS if re.search(pattern, detail)), "pr_invalid")
+    clean = re.sub(r"\s*\(see `sadap[^)]*\)", "", detail)
+    clean = re.sub(r"\s*\((drop|use) --[^)]*\)", "", clean)
+    clean = re.sub(r"--([a-z][a-z_-]*)", r"\1", clean)
+    return {"field": where, "message": word(key, lang), "detail": clean}

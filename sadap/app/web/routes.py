@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -22,6 +22,7 @@ from sadap.app.names import complaint_type_names, news_topic_names
 from sadap.app.snooze_keys import snooze_key
 from sadap.app.summary import overview as summary
 from sadap.app.web import auth, views
+from sadap.app.web.i18n import form_problem
 from sadap.app.web.app import (
     CSRF_COOKIE,
     LANG_COOKIE,
@@ -162,7 +163,7 @@ async def mentions_csv(ws: Workspace, request: Request) -> Response:
     return csv_response(views.csv_rows(found), "sadap-mentions.csv")
 
 
-async def mention_page(ws: Workspace, request: Request) -> Response:
+async def mention_page(ws: Workspace, request: Request, refused: dict[str, Any] | None = None) -> Response:
     user = ws.need(request)
     mid = request.path_params["mention_id"]
 
@@ -183,7 +184,9 @@ async def mention_page(ws: Workspace, request: Request) -> Response:
 
     data = await in_thread(load)
     users = [u.username for u in ws.store.list_users() if not u.disabled and u.role != "viewer"]
-    return ws.render(request, "mention.html", user=user, users=users, choices=corrections.choices(ws.config), **data)
+    refused = refused or {"problems": [], "typed": {}}
+    return ws.render(request, "mention.html", user=user, users=users, choices=corrections.choices(ws.config),
+                     **refused, **data)
 
 
 async def mention_respond(ws: Workspace, request: Request) -> Response:
@@ -205,7 +208,16 @@ async def mention_label(ws: Workspace, request: Request) -> Response:
     user, data = await ws.form(request, "responder")
     mid = request.path_params["mention_id"]
     values = {name: data.get(name) for name in corrections.FIELDS}
-    fixed = await in_thread(corrections.correct, ws.store, ws.config, mid, values, user.username)
+    try:
+        fixed = await in_thread(corrections.correct, ws.store, ws.config, mid, values, user.username)
+    except InputError as err:
+        if getattr(request.state, "via_token", False):
+            raise
+        # The mention's page again, the choices kept and the problem next to its field (a
+        # mention that does not exist is still the error page).
+        problem = form_problem(str(err), ws.lang(request), tuple(corrections.FIELDS))
+        return await mention_page(ws, request, {"problems": [problem], "status": 422,
+                                                "typed": {k: str(v or "") for k, v in values.items()}})
     if getattr(request.state, "via_token", False):
         return JSONResponse({"ok": True, "id": fixed.id, "corrected": fixed.corrected.model_dump(mode="json")
                              if fixed.corrected else None})
@@ -218,9 +230,17 @@ async def mention_assign(ws: Workspace, request: Request) -> Response:
     assignee = data.get("assignee", "").strip()
     if ws.store.get(mid) is None:
         raise InputError(f"no mention {mid!r}")
-    target = ws.store.get_user(assignee)
+    target = ws.store.get_user(assignee) if assignee else None
     if target is None or target.disabled:
-        raise InputError(f"assignee: no active user {assignee!r}")
+        # "— not assigned —" (or someone gone since the page was drawn) is refused, never a quiet
+        # unassign: the queue again, the problem on the case's row (the store has no unassign).
+        err = "assignee: required (choose who answers)" if not assignee else f"assignee: no active user {assignee!r}"
+        if getattr(request.state, "via_token", False):
+            raise InputError(err)
+        query = parse_qs(urlsplit(local_path(data.get("next"), "/complaints")).query)
+        problem = {**form_problem(err, ws.lang(request), ("assignee",)), "mention": mid}
+        return await complaints_page(ws, request, whole_number((query.get("days") or [""])[0]),
+                                     whole_number((query.get("page") or [""])[0]), problem)
     ws.store.assign(mid, assignee, user.username, now_utc())
     return back(local_path(data.get("next"), "/complaints"))
 
@@ -292,9 +312,15 @@ async def incident_action(ws: Workspace, request: Request) -> Response:
 
 # -- complaints ------------------------------------------------------------------------------
 async def complaints(ws: Workspace, request: Request) -> Response:
+    return await complaints_page(ws, request, whole_number(request.query_params.get("days")),
+                                 whole_number(request.query_params.get("page")))
+
+
+async def complaints_page(ws: Workspace, request: Request, days_asked: int | None, page_asked: int | None,
+                          problem: dict[str, str] | None = None) -> Response:
     user = ws.need(request)
-    days = min(whole_number(request.query_params.get("days")) or 7, 90)
-    page = min(whole_number(request.query_params.get("page")) or 1, 1_000_000)  # past the last: the last
+    days = min(days_asked or 7, 90)
+    page = min(page_asked or 1, 1_000_000)  # past the last: the last
     sla = views.complaint_sla(ws.config)
 
     def load() -> complaint_cases.QueuePage:
@@ -308,8 +334,8 @@ async def complaints(ws: Workspace, request: Request) -> Response:
     found = await in_thread(load)
     users = [u.username for u in ws.store.list_users() if not u.disabled and u.role != "viewer"]
     here = views.link("/complaints", days=days, page=found.page if found.page > 1 else None)
-    return ws.render(request, "complaints.html", user=user, queue=found.rows, found=found, sla=sla, days=days,
-                     users=users, here=here, clock=lambda d: views.clock_words(d, ws.lang(request)),
+    return ws.render(request, "complaints.html", status=422 if problem else 200, user=user, queue=found.rows,
+                     found=found, sla=sla, days=days, users=users, here=here, problem=problem, clock=lambda d: views.clock_words(d, ws.lang(request)),
                      prev_link=views.link("/complaints", days=days, page=found.page - 1) if found.page > 1 else None,
                      next_link=views.link("/complaints", days=days, page=found.page + 1) if found.page < found.pages else None)
 

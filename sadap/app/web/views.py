@@ -179,7 +179,8 @@ def csv_rows(mentions: list[Mention]) -> list[list[str]]:
     rows = [list(CSV_FIELDS)]
     for m in mentions:
         rows.append([_cell(v) for v in (
-            m.id, m.published_at.isoformat(), m.source_name, m.source_kind, m.url, m.author_id, m.title, m.text,
+            m.id, m.published_at.astimezone(BANGKOK).isoformat(), m.source_name, m.source_kind, m.url, m.author_id,
+            m.title, m.text,
             m.language, m.sentiment.label if m.sentiment else None, m.expectation, m.category,
             int(m.complaint.is_complaint), m.complaint.type, ";".join(m.entities), ";".join(m.hashtags),
             m.spam_score, m.duplicate_of)])

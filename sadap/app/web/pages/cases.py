@@ -12,6 +12,7 @@ from sadap.app import complaints as cases
 from sadap.app.config import configured_playbooks
 from sadap.app.web import views
 from sadap.app.web.app import Denied, Workspace, in_thread, whole_number
+from sadap.app.web.i18n import form_problem
 from sadap.core.complaint_case import CLOSE_REASON_WORDS, CLOSE_REASONS
 from sadap.core.errors import InputError
 
@@ -50,7 +51,7 @@ def _playbooks(ws: Workspace) -> dict[str, Any]:
     return {p.id: p for p in configured_playbooks(ws.config, check_references=False)}
 
 
-async def case_page(ws: Workspace, request: Request) -> Response:
+async def case_page(ws: Workspace, request: Request, refused: dict[str, Any] | None = None) -> Response:
     user = ws.need(request)
     case_id = request.path_params["case_id"]
 
@@ -63,30 +64,43 @@ async def case_page(ws: Workspace, request: Request) -> Response:
     data = await in_thread(load)
     lang = ws.lang(request)
     reasons = {k: (v[0] if lang == "th" else v[1]) for k, v in CLOSE_REASON_WORDS.items()}
+    refused = refused or {"problems": [], "typed": {}, "form": ""}
     return ws.render(request, "case.html", user=user, reasons=reasons, reason_ids=CLOSE_REASONS,
-                     clockw=lambda d: views.clock_words(d, lang), **data)
+                     clockw=lambda d: views.clock_words(d, lang), **refused, **data)
 
 
 async def case_action(ws: Workspace, request: Request) -> Response:
     user, data = await ws.form(request, "responder")
     case_id, action = request.path_params["case_id"], request.path_params["action"]
+    try:
+        await _case_act(ws, case_id, action, user.username, data)
+    except InputError as err:
+        # The case's page again: the problem next to the form it came from, what was typed kept
+        # (a case that does not exist, or whose page cannot load, is still the error page).
+        field = {"link": "mention_id", "close": "reason", "step": "step"}.get(action, "text")
+        problem = form_problem(str(err), ws.lang(request), ("text", "reason", "step", "mention_id"), field)
+        return await case_page(ws, request, {"problems": [problem], "form": action, "status": 422,
+                                             "typed": {k: v[:4000] for k, v in data.items() if k != "csrf_token"}})
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+async def _case_act(ws: Workspace, case_id: str, action: str, actor: str, data: dict[str, str]) -> None:
     text = data.get("text", "").strip()[:4000]
     if action == "note":
-        await in_thread(cases.note, ws.store, case_id, user.username, text)
+        await in_thread(cases.note, ws.store, case_id, actor, text)
     elif action == "step":
         step = whole_number(data.get("step", ""))
         if step is None:
             raise InputError("step: give the step number (1, 2, …)")
-        await in_thread(cases.mark_step, ws.store, case_id, user.username, step, text, _playbooks(ws))
+        await in_thread(cases.mark_step, ws.store, case_id, actor, step, text, _playbooks(ws))
     elif action == "close":
-        await in_thread(cases.close, ws.store, case_id, data.get("reason", ""), user.username, text)
+        await in_thread(cases.close, ws.store, case_id, data.get("reason", ""), actor, text)
     elif action == "reopen":
-        await in_thread(cases.reopen, ws.store, case_id, user.username, text)
+        await in_thread(cases.reopen, ws.store, case_id, actor, text)
     elif action == "link":
-        await in_thread(cases.link, ws.store, case_id, data.get("mention_id", "").strip(), user.username)
+        await in_thread(cases.link, ws.store, case_id, data.get("mention_id", "").strip(), actor)
     else:
         raise Denied(404, "use note, step, close, reopen or link")
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
 ROUTES: list[tuple[str, Any, list[str]]] = [

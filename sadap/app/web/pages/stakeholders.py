@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from sadap.app import stakeholders as registry
 from sadap.app.config import configured_playbooks
 from sadap.app.web.app import Workspace, in_thread, whole_number
+from sadap.app.web.i18n import form_problem
 from sadap.core.errors import InputError
 from sadap.core.labels import SENTIMENT
 from sadap.core.stakeholder import CONTACT_CHANNELS, GROUP_WORDS, GROUPS, LEVEL_WORDS, LEVELS, STATUS_WORDS, STATUSES, Stakeholder
@@ -55,6 +56,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "sh_due": ("ภายใน", "By"),
     "sh_week": ("สัปดาห์เริ่ม", "Week from"),
 }
+FORM_FIELDS = ("id", "name", "name_en", "status", "group", "role", "key_issues", "expectations", "contacts", "level",
+               "reason", "watched", "aliases", "accounts", "inform_as", "notes")
 
 
 def _words(table: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:
@@ -68,7 +71,28 @@ def _ctx(ws: Workspace, request: Request) -> dict[str, Any]:
             "level_words": _words(LEVEL_WORDS, lang), "sentiment_words": _words(SENTIMENT, lang)}
 
 
-async def stakeholder_list(ws: Workspace, request: Request) -> Response:
+def _form_values(s: Stakeholder | None) -> dict[str, str]:
+    """The add/edit form's fields as text: a stakeholder's, or blank."""
+    if s is None:
+        return {k: "" for k in FORM_FIELDS}
+    return {"id": s.id, "name": s.name, "name_en": s.name_en or "", "status": s.status, "group": s.group,
+            "role": s.role or "", "key_issues": "; ".join(s.key_issues), "expectations": "; ".join(s.expectations),
+            "contacts": "".join(f"{c.name}|{c.channel}|{c.address}|{c.title or ''}\n" for c in s.contacts),
+            "level": s.relationship.level if s.relationship else "", "reason": "", "watched": "; ".join(s.watched),
+            "aliases": "; ".join(s.aliases),
+            "accounts": "; ".join(f"{a.source}:{a.handle}" if a.source else a.handle for a in s.accounts),
+            "inform_as": "; ".join(s.inform_as), "notes": s.notes or ""}
+
+
+def _refused(ws: Workspace, request: Request, err: InputError, data: dict[str, str]) -> dict[str, Any]:
+    """A refused add/edit: what was typed (kept) and the problems, one per field where the error names one."""
+    lang = ws.lang(request)
+    return {"fv": {k: data.get(k, "") for k in FORM_FIELDS},
+            "problems": [form_problem(part, lang, FORM_FIELDS + ("relationship",)) for part in str(err).split("; ")],
+            "status": 422}
+
+
+async def stakeholder_list(ws: Workspace, request: Request, refused: dict[str, Any] | None = None) -> Response:
     user = ws.need(request)
 
     def load() -> list[dict[str, Any]]:
@@ -85,10 +109,11 @@ async def stakeholder_list(ws: Workspace, request: Request) -> Response:
     group = request.query_params.get("group", "")
     if group in GROUPS:
         rows = [r for r in rows if r["s"].group == group]
-    return ws.render(request, "stakeholders.html", user=user, rows=rows, group=group, **_ctx(ws, request))
+    refused = refused or {"fv": _form_values(None), "problems": []}
+    return ws.render(request, "stakeholders.html", user=user, rows=rows, group=group, **refused, **_ctx(ws, request))
 
 
-async def stakeholder_page(ws: Workspace, request: Request) -> Response:
+async def stakeholder_page(ws: Workspace, request: Request, refused: dict[str, Any] | None = None) -> Response:
     user = ws.need(request)
     sid = request.path_params["stakeholder_id"]
 
@@ -99,7 +124,8 @@ async def stakeholder_page(ws: Workspace, request: Request) -> Response:
         return registry.profile(ws.store, s)
 
     data = await in_thread(load)
-    return ws.render(request, "stakeholder.html", user=user, p=data, **_ctx(ws, request))
+    refused = refused or {"fv": _form_values(data["s"]), "problems": []}
+    return ws.render(request, "stakeholder.html", user=user, p=data, **refused, **_ctx(ws, request))
 
 
 def _doc_from_form(data: dict[str, str]) -> dict[str, Any]:
@@ -130,10 +156,13 @@ def _save(ws: Workspace, doc: dict[str, Any], old: Stakeholder | None, actor: st
 
 async def stakeholder_new(ws: Workspace, request: Request) -> Response:
     user, data = await ws.form(request, "responder")
-    doc = _doc_from_form(data)
-    if ws.store.get_stakeholder(doc.get("id", "")) is not None:
-        raise InputError(f"id: {doc['id']!r} exists already")
-    s = await in_thread(_save, ws, doc, None, user.username, data.get("level", ""), data.get("reason", "").strip())
+    try:
+        doc = _doc_from_form(data)
+        if ws.store.get_stakeholder(doc.get("id", "")) is not None:
+            raise InputError(f"id: {doc['id']!r} exists already")
+        s = await in_thread(_save, ws, doc, None, user.username, data.get("level", ""), data.get("reason", "").strip())
+    except InputError as err:  # the list page again, with what was typed and what to fix
+        return await stakeholder_list(ws, request, _refused(ws, request, err, data))
     await in_thread(registry.retag, ws.config, ws.store)
     return RedirectResponse(f"/stakeholders/{s.id}", status_code=303)
 
@@ -144,8 +173,11 @@ async def stakeholder_edit(ws: Workspace, request: Request) -> Response:
     old = ws.store.get_stakeholder(sid)
     if old is None:
         raise InputError(f"no stakeholder {sid!r}")
-    doc = _doc_from_form({**data, "id": sid})
-    await in_thread(_save, ws, doc, old, user.username, data.get("level", ""), data.get("reason", "").strip())
+    try:
+        doc = _doc_from_form({**data, "id": sid})
+        await in_thread(_save, ws, doc, old, user.username, data.get("level", ""), data.get("reason", "").strip())
+    except InputError as err:  # the stakeholder's page again, with what was typed and what to fix
+        return await stakeholder_page(ws, request, _refused(ws, request, err, {**data, "id": sid}))
     if (set(doc.get("aliases", [])), doc.get("name"), set(doc.get("watched", []))) != (set(old.aliases), old.name, set(old.watched)) \
             or [a.model_dump() for a in old.accounts] != doc.get("accounts"):
         await in_thread(registry.retag, ws.config, ws.store)
