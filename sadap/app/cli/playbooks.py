@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 import click
 
+from alerts.backtest import Progress
 from playbooks.loader import load_playbooks
 from sadap.app.alerting import run_backtest as backtest
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.config import configured_playbooks
+from sadap.core.errors import InputError
 from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
 from sadap.store import open_store
 
@@ -58,9 +62,16 @@ def playbooks_test(
 
     config = _load(config_path)
     until = parse_iso(until_text) if until_text else now_utc()
-    start = until - parse_duration(since)
+    span = parse_duration(since)
+    try:
+        start = until - span
+    except OverflowError:
+        raise InputError(f"--since {since} before --until {until_text} falls before the year 1") from None
+    every = parse_duration(step) if step else None
     with open_store(config) as store:
-        report = backtest(config, store, target, start, until, parse_duration(step) if step else None)
+        report = backtest(config, store, target, start, until, every, progress=_progress_printer())
+    for warning in report["warnings"]:
+        click.echo(f"sadap: warning: {warning}", err=True)
     if as_json:
         _dump(report)
         return
@@ -71,6 +82,26 @@ def playbooks_test(
     for inc in report["incidents"]:
         click.echo(f"  {show(datetime.fromisoformat(inc['opened_at']))}  {inc['severity']}  {inc['playbook']}"
                    f"  key={inc['key'] or '-'}  rule={inc['rule']}  alerts={inc['alerts']}")
+
+
+#: Seconds between two progress lines of a backtest (on stderr).
+PROGRESS_EVERY = 2.0
+
+
+def _progress_printer(every: float = PROGRESS_EVERY) -> Callable[[Progress], None]:
+    """A progress callback printing one line to stderr every ``every`` seconds (stdout stays clean for --json)."""
+    last = time.monotonic()
+
+    def report(p: Progress) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < every or p.done == p.total:
+            return
+        last = now
+        click.echo(f"… ถึง {show(p.at)} (เวลาไทย) · ประเมินแล้ว {p.done}/{p.total} รอบ · แจ้งเตือน {p.alerts} ครั้ง",
+                   err=True)
+
+    return report
 
 
 @playbooks.command("list")
