@@ -33,9 +33,12 @@ def playbooks_validate(paths: tuple[str, ...], config_path: str | None) -> None:
 
     config = _load(config_path)
     if paths:
-        loaded = load_playbooks(list(paths), shipped=False, known_rules={r.id for r in config.alert_rules},
+        # with the shipped library (when the config loads it): an id it already uses is an error here too
+        loaded = load_playbooks(list(paths), shipped=config.playbooks.shipped,
+                                known_rules={r.id for r in config.alert_rules},
                                 known_notifiers={n.id for n in config.notifiers},
                                 known_rule_types=set(config.rule_type_names()))
+        loaded = [p for p in loaded if not p.shipped]
     else:
         loaded = configured_playbooks(config)
     click.echo(f"ok: {len(loaded)} playbook(s) valid")
