@@ -292,6 +292,30 @@ def test_validate_paths_checks_ids_against_the_shipped_library(tmp_path):
     assert done.exit_code == 0, done.output
 
 
+def test_list_shows_each_playbooks_source(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from sadap.app.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sadap.yaml").write_text("data_dir: .\nplaybooks: {paths: [mine/]}\n", encoding="utf-8")
+    (tmp_path / "mine").mkdir()
+    write(tmp_path / "mine", "booking.yaml", good())
+    runner = CliRunner()
+    done = runner.invoke(main, ["playbooks", "list", "--config", "sadap.yaml"])
+    assert done.exit_code == 0, done.output
+    lines = done.stdout.splitlines()
+    assert lines[0].endswith("  mine/booking.yaml:1") and lines[0].startswith("booking-outage ")
+    [outage] = [line for line in lines if line.startswith("service-outage ")]
+    assert outage.endswith("  playbooks/library/10-service-outage.yaml:2  (shipped)")
+    rows = json.loads(runner.invoke(main, ["playbooks", "list", "--json", "--config", "sadap.yaml"]).stdout)
+    assert {k: rows[0][k] for k in ("id", "source", "line", "shipped")} == {
+        "id": "booking-outage", "source": "mine/booking.yaml", "line": 1, "shipped": False}
+    assert [r for r in rows if r["id"] == "service-outage"][0]["shipped"] is True
+
+
 def test_step_owner_must_be_an_owner(tmp_path):
     text = good().replace("    owner: pr-lead", "    owner: โฆษก")
     path = write(tmp_path, "p.yaml", text)

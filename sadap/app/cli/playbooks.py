@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import click
 
 from alerts.backtest import Progress
-from playbooks.loader import load_playbooks
+from playbooks.loader import load_playbooks, shipped_dir
 from sadap.app.alerting import run_backtest as backtest
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.config import configured_playbooks
@@ -117,7 +118,22 @@ def playbooks_list(config_path: str | None, as_json: bool) -> None:
     config = _load(config_path)
     loaded = configured_playbooks(config)
     if as_json:
-        _dump([{"id": p.id, "title": {"th": p.title.th, "en": p.title.en}, "severity": p.severity} for p in loaded])
+        _dump([{"id": p.id, "title": {"th": p.title.th, "en": p.title.en}, "severity": p.severity,
+                "source": _shown_path(p.source, p.shipped), "line": p.line, "shipped": p.shipped} for p in loaded])
         return
     for p in loaded:
-        click.echo(f"{p.id:<22} {p.severity}  {p.title.th} / {p.title.en}")
+        where = f"{_shown_path(p.source, p.shipped)}:{p.line or 1}" + ("  (shipped)" if p.shipped else "")
+        click.echo(f"{p.id:<22} {p.severity}  {p.title.th} / {p.title.en}  {where}")
+
+
+def _shown_path(source: str | None, shipped: bool) -> str | None:
+    """A playbook's file as a person finds it: a shipped one inside the package (``playbooks/library/…``),
+    another relative to the working folder where it lies under it, else as loaded."""
+    if source is None:
+        return None
+    path = Path(source)
+    base = shipped_dir().parent.parent if shipped else Path.cwd()
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)
