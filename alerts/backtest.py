@@ -6,8 +6,9 @@ scratch in-memory store and counting notifiers, so a backtest changes nothing.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from alerts.engine import AlertEngine
@@ -18,12 +19,112 @@ from playbooks.schema import Playbook
 from sadap.core.errors import InputError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
-from sadap.core.timeutil import format_duration
+from sadap.core.timeutil import format_duration, now_utc, to_bangkok
 from sadap.store import Fingerprint, MentionFilter, Store, UpsertResult
 from sadap.store.base import BucketTable, Delivery, MentionRow
 from sadap.store.sqlite import SQLiteStore
 
 MAX_EVALUATIONS = 5000
+
+#: The earliest time a backtest replays: no stored history is older.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+#: How far past now a backtest may end (history is stored up to now; this leaves room for clocks).
+LATEST_AHEAD = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a running backtest is: handed to the ``progress`` callback after each evaluation."""
+
+    at: datetime  # the time just evaluated
+    done: int  # evaluations made
+    total: int  # evaluations in all
+    alerts: int  # alerts so far
+
+
+def rule_window(rule: Rule) -> timedelta | None:
+    """How far back one evaluation of ``rule`` looks (its ``window``), or None for a rule type without one."""
+    window = getattr(rule.options, "window", None)
+    return window if isinstance(window, timedelta) and window > timedelta(0) else None
+
+
+def feeding_rules(rules: list[Rule], playbooks: list[Playbook], target: str) -> list[Rule]:
+    """The enabled rules whose alerts a backtest of ``target`` counts: the rule itself, or for a
+    playbook the rules that name it (``playbook:``) and those its ``when.rules``/``when.rule_types``
+    admit (a rule naming another loaded playbook never opens this one)."""
+    enabled = [r for r in rules if r.options.enabled]
+    if any(r.id == target for r in rules):
+        return [r for r in enabled if r.id == target]
+    playbook = next((p for p in playbooks if p.id == target), None)
+    if playbook is None:
+        return []
+    loaded = {p.id for p in playbooks}
+    when = playbook.when
+    out = []
+    for rule in enabled:
+        hint = rule.options.playbook
+        if hint == target:
+            out.append(rule)
+        elif hint in loaded or when.is_empty():
+            continue
+        elif (not when.rules or rule.id in when.rules) and (not when.rule_types or rule.type_name in when.rule_types):
+            out.append(rule)
+    return out
+
+
+def shortest_window(rules: Iterable[Rule]) -> tuple[timedelta, str] | None:
+    """The shortest ``window`` among ``rules`` and the id of the rule with it (None: no rule has one)."""
+    found = [(w, r.id) for r in rules if (w := rule_window(r)) is not None]
+    return min(found) if found else None
+
+
+def evaluation_count(since: datetime, until: datetime, step: timedelta) -> int:
+    """Evaluations from ``since`` to ``until`` every ``step``: at since + k·step for k = 0 … n, never past until."""
+    return (until - since) // step + 1
+
+
+def _day(value: datetime) -> str:
+    """The date of ``value`` in Bangkok (in UTC at the very ends of the calendar, where Bangkok's is out of range)."""
+    try:
+        return to_bangkok(value).date().isoformat()
+    except OverflowError:
+        return value.date().isoformat()
+
+
+def check_period(since: datetime, until: datetime, step: timedelta) -> None:
+    """Raise InputError (one line) for a period or step a backtest cannot replay."""
+    if step <= timedelta(0):
+        raise InputError(f"--step {format_duration(step)}: the step must be longer than 0s (e.g. 15m)")
+    if step % timedelta(seconds=1):
+        raise InputError(
+            f"--step {step.total_seconds():g}s: give the step in whole seconds, at least 1s (e.g. 1m, 15m)"
+        )
+    if since < EARLIEST:
+        raise InputError(f"--since reaches back to {_day(since)}: a backtest starts in 1970 or later")
+    if until > now_utc() + LATEST_AHEAD:
+        raise InputError(
+            f"--until {_day(until)} is more than a year from now: a backtest replays stored history "
+            "(give a time up to now)"
+        )
+    if until <= since:
+        raise InputError("the backtest period is empty (--since must be before --until)")
+    if evaluation_count(since, until, step) > MAX_EVALUATIONS:
+        raise InputError(
+            f"{evaluation_count(since, until, step)} evaluations at a step of {format_duration(step)}; "
+            f"use a larger --step (at most {MAX_EVALUATIONS} evaluations)"
+        )
+
+
+def step_warnings(rules: Iterable[Rule], step: timedelta) -> list[str]:
+    """One line per rule whose window is shorter than ``step``: a burst between two evaluations
+    of the replay is never seen by it (live, the rule is evaluated every minute or so)."""
+    return [
+        f"--step {format_duration(step)} is longer than the {format_duration(w)} window of rule {rule.id}: "
+        f"mentions between two evaluations are never counted by it, so alerts can be missed "
+        f"(use --step {format_duration(w)} or less)"
+        for rule in rules
+        if (w := rule_window(rule)) is not None and step > w
+    ]
 
 
 class ReplayStore(Store):
@@ -197,9 +298,14 @@ def backtest(
     *,
     custom_words: tuple[str, ...] = (),
     maintenance: list[MaintenanceWindow] | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> dict[str, Any]:
     """Replay ``store`` from ``since`` to ``until`` every ``step`` through the same engine as live,
-    for one rule or one playbook (``target``), with notifiers that only count."""
+    for one rule or one playbook (``target``), with notifiers that only count.
+
+    Evaluates at ``since + k·step`` for k = 0 … n (never past ``until``). ``progress``, when
+    given, is called after each evaluation. The report's ``warnings`` name each rule whose
+    window is shorter than ``step`` (what falls between two evaluations is never counted)."""
     rule_ids = {r.id for r in rules}
     playbook_ids = {p.id for p in playbooks}
     if target in rule_ids:
@@ -211,28 +317,25 @@ def backtest(
             f"{target!r} is neither a rule nor a playbook (rules: {', '.join(sorted(rule_ids)) or 'none'}; "
             f"playbooks: {', '.join(sorted(playbook_ids))})"
         )
-    if until <= since:
-        raise InputError("the backtest period is empty (--since must be before --until)")
-    if (until - since) / step > MAX_EVALUATIONS:
-        raise InputError(
-            f"{int((until - since) / step)} evaluations at a step of {format_duration(step)}; "
-            f"use a larger --step (at most {MAX_EVALUATIONS} evaluations)"
-        )
+    check_period(since, until, step)
+    total = evaluation_count(since, until, step)
+    warnings = step_warnings(feeding_rules(rules, playbooks, target), step)
     replay = ReplayStore(store)
     counters = [CountingNotifier(notifier_id, only_playbook) for notifier_id in notifier_ids]
     engine = AlertEngine(replay, selected, playbooks, list(counters), custom_words, maintenance)
     fired = []
     evaluations = 0
-    at = since
     try:
-        while at <= until:
+        for k in range(total):
+            at = since + k * step
             evaluations += 1
             for alert in engine.check(at):
                 if only_playbook is None or alert.playbook == only_playbook:
                     fired.append({"at": at.isoformat(), "rule": alert.rule, "severity": alert.severity, "key": alert.key,
                                   "count": alert.count, "playbook": alert.playbook, "incident": alert.incident,
                                   "mentions": alert.mention_ids})
-            at += step
+            if progress is not None:
+                progress(Progress(at, evaluations, total, len(fired)))
         incidents = [
             {"id": i.id, "playbook": i.playbook, "rule": i.rule, "key": i.key, "severity": i.severity,
              "opened_at": i.opened_at.isoformat(), "alerts": i.alert_count}
@@ -251,4 +354,5 @@ def backtest(
         "incidents": incidents,
         "notifications": sum(c.sent for c in counters),
         "escalation_notifications": sum(c.escalations for c in counters),
+        "warnings": warnings,
     }

@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from playbooks.schema import Playbook, timing_problems
+from playbooks import schema
+from playbooks.schema import _NAME, Playbook, timing_problems
 from sadap.core.settings_types import parse_duration_setting as _duration
 from sadap.core.errors import ConfigError
 from sadap.core.yamlsource import LineMap, Loc, format_loc, load_yaml, validation_lines
@@ -34,6 +35,18 @@ def _where(path: Path, lines: LineMap, loc: Loc) -> str:
 
 
 _GOT = re.compile(r" \(got (.*)\)$", re.S)
+_NOT_A_MAPPING = re.compile(r"Input should be a valid dictionary or instance of (\w+)")
+
+
+def _plain(line: str) -> str:
+    """Say "must be a mapping with keys: …" where pydantic names its own class."""
+
+    def keys(match: re.Match[str]) -> str:
+        model = getattr(schema, match.group(1), None)
+        fields = getattr(model, "model_fields", None)
+        return "must be a mapping" + (f" with keys: {', '.join(fields)}" if fields else "")
+
+    return _NOT_A_MAPPING.sub(keys, line)
 
 
 def _shorten(line: str, limit: int = 80) -> str:
@@ -77,9 +90,10 @@ def _raw_duration(value: object) -> timedelta | None:
 def _clock_problems(path: Path, data: dict[str, Any], lines: LineMap) -> list[str]:
     """The checks across ``acknowledge_within``, ``sla`` and ``escalation``, each at its own line."""
     out: list[str] = []
-    sla = data.get("sla")
-    sla = sla if isinstance(sla, dict) else {}
-    if data.get("acknowledge_within") is None and sla.get("acknowledge") is None:
+    raw_sla = data.get("sla")
+    sla = raw_sla if isinstance(raw_sla, dict) else {}
+    sla_given = raw_sla is not None and not isinstance(raw_sla, dict)  # not a mapping: reported by the schema
+    if data.get("acknowledge_within") is None and sla.get("acknowledge") is None and not sla_given:
         loc: Loc = ("acknowledge_within",)
         out.append(
             f"{_where(path, lines, loc)}: acknowledge_within: required but missing "
@@ -135,7 +149,7 @@ def _check(
     try:
         playbook = Playbook.model_validate(data, context={"checked_by_loader": True})
     except ValidationError as err:
-        errors.extend(_shorten(line) for line in validation_lines(err, str(path), lines, Playbook))
+        errors.extend(_shorten(_plain(line)) for line in validation_lines(err, str(path), lines, Playbook))
         playbook = None
     # checks across fields, done on the raw data so they are reported with the schema errors
     owners = data.get("owners")
@@ -164,7 +178,8 @@ def _check(
     types = when.get("rule_types") if isinstance(when, dict) else None
     if known_rule_types is not None and isinstance(types, list):
         for i, type_name in enumerate(types):
-            if isinstance(type_name, str) and type_name not in known_rule_types:
+            # a name not in the allowed form is reported by the schema (once)
+            if isinstance(type_name, str) and _NAME.fullmatch(type_name) and type_name not in known_rule_types:
                 loc = ("when", "rule_types", i)
                 errors.append(
                     f"{_where(path, lines, loc)}: {format_loc(loc)}: unknown rule type {type_name!r} "
@@ -217,13 +232,18 @@ def _load(
         playbook._shipped = shipped
         other = first.get(playbook.id)
         if other is not None:
-            hint = ""
-            if other.shipped or shipped:
-                hint = " (to change a shipped playbook, copy it under a new id, or copy the library and set playbooks.shipped: false)"
-            errors.append(
-                f"{path}:{playbook.line or 1}: id: duplicate playbook id {playbook.id!r} "
-                f"(already defined in {other.source}:{other.line or 1}){hint}"
-            )
+            if other.shipped != shipped:  # the organisation's file is the one to change
+                mine, library = (other, playbook) if shipped else (playbook, other)
+                errors.append(
+                    f"{mine.source}:{mine.line or 1}: id: playbook id {playbook.id!r} is already used by the shipped "
+                    f"playbook {library.source}:{library.line or 1} (to change a shipped playbook, copy it under "
+                    "a new id, or copy the library and set playbooks.shipped: false)"
+                )
+            else:
+                errors.append(
+                    f"{path}:{playbook.line or 1}: id: duplicate playbook id {playbook.id!r} "
+                    f"(already defined in {other.source}:{other.line or 1})"
+                )
             continue
         first[playbook.id] = playbook
         playbooks.append(playbook)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import unicodedata
+from functools import lru_cache
 from typing import Iterable
 
+from enrich.normalize import normalize
 from sadap.core.alert import FiredAlert, at_least
 from playbooks.schema import Playbook, When
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
-
+@lru_cache(maxsize=4096)
 def _norm(text: str) -> str:
-    return unicodedata.normalize("NFC", text).translate(_INVISIBLE).casefold().strip()
+    """``text`` as mention text is normalised (NFC, Thai vowel and tone-mark order, ``ํ`` + ``า``
+    → ``ำ``, zero-width characters, Thai digits, …: :func:`enrich.normalize.normalize`), then
+    case-folded: a keyword or entity that looks the same as the text matches it."""
+    return normalize(text).casefold().strip()
 
 
 def _keyword_hit(keywords: Iterable[str], alert: FiredAlert) -> bool:

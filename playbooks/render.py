@@ -1,7 +1,9 @@
 """Response templates and step lists: fill a template, list a playbook's first steps.
 
 Templates use Python's ``str.format`` syntax with a fixed set of variables (see
-``TEMPLATE_VARIABLES``); write ``{{`` and ``}}`` for literal braces.
+``TEMPLATE_VARIABLES``), each written alone (``{count}``: no format spec or conversion, so a
+template cannot ask for a field millions of characters wide); write ``{{`` and ``}}`` for
+literal braces.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def template_problem(template: str) -> str | None:
             f"broken brace in template: {err} (write {{{{ and }}}} for a literal brace; "
             f"allowed variables: {_ALLOWED_TEXT})"
         )
-    for _literal, field, spec, _conversion in parts:
+    for _literal, field, spec, conversion in parts:
         if field is None:
             continue
         if field == "" or field.isdigit():
@@ -63,8 +65,12 @@ def template_problem(template: str) -> str | None:
             return f"unknown template variable {{{name}}} (allowed variables: {_ALLOWED_TEXT})"
         if name != field:
             return f"template variable {{{field}}}: attribute or index access is not allowed (use {{{name}}})"
-        if spec and ("{" in spec):
-            return f"template variable {{{field}}}: nested placeholders in a format spec are not allowed"
+        if spec or conversion:
+            written = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            return (
+                f"template variable {written}: a format spec or conversion (after : or !) is not allowed; "
+                f"write the variable alone, e.g. {{{name}}} (allowed variables: {_ALLOWED_TEXT})"
+            )
     try:
         template.format_map(SAMPLE_VARIABLES)
     except (ValueError, TypeError, KeyError, IndexError) as err:

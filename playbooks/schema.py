@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     PrivateAttr,
@@ -19,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from enrich.normalize import normalize
 from sadap.core.alert import Severity
 from sadap.core.settings_types import Duration, Strict
 from sadap.core.timeutil import format_duration
@@ -29,6 +31,16 @@ CHANNELS: tuple[str, ...] = ("social", "press", "email", "line", "internal", "sm
 Channel = Literal["social", "press", "email", "line", "internal", "sms"]
 
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _not_negative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError("must be 0s or longer (a time counted from the incident's opening)")
+    return value
+
+
+#: A duration counted from the incident's opening: 0s or longer.
+ClockDuration = Annotated[Duration, AfterValidator(_not_negative)]
 _NAME = re.compile(r"[a-z0-9][a-z0-9_\-]*")
 
 
@@ -83,11 +95,17 @@ class When(Strict):
 
     @field_validator("rules", "entities", "keywords")
     @classmethod
-    def _no_blank(cls, value: list[str]) -> list[str]:
+    def _no_blank(cls, value: list[str], info: ValidationInfo) -> list[str]:
         for item in value:
             if not item.strip():
                 raise ValueError("empty entries are not allowed")
-        return [item.strip() for item in value]
+        if info.field_name == "rules":
+            return [item.strip() for item in value]
+        # written as mention text is stored, so that what looks the same matches (ํ + า is ำ …)
+        out = [normalize(item).strip() for item in value]
+        if not all(out):
+            raise ValueError("empty entries are not allowed (an entry with only markup or invisible characters)")
+        return out
 
     def is_empty(self) -> bool:
         return not (self.rules or self.rule_types or self.min_severity or self.entities or self.keywords)
@@ -98,7 +116,7 @@ class Step(Strict):
 
     title: Text = Field(description="What to do, in a few words (`th`, `en`).")
     owner: str = Field(min_length=1, description="Who does it: one of the playbook's `owners`.")
-    due: Duration = Field(description="When it must be done, counted from the incident's opening (e.g. `15m`, `24h`).")
+    due: ClockDuration = Field(description="When it must be done, counted from the incident's opening (e.g. `15m`, `24h`).")
     checklist: list[str] = Field(default_factory=list, description="The concrete actions, in Thai, one per item.")
 
 
@@ -147,18 +165,18 @@ def _clean_names(value: list[str], what: str) -> list[str]:
 class Sla(Strict):
     """Service-level clocks, each counted from when the incident opened. All optional."""
 
-    acknowledge: Duration | None = Field(
+    acknowledge: ClockDuration | None = Field(
         None,
         description="Time allowed to acknowledge the incident (e.g. `15m`). Replaces the older top-level "
         "`acknowledge_within`; give one of the two (both only if they are equal).",
     )
-    first_response: Duration | None = Field(
+    first_response: ClockDuration | None = Field(
         None,
         description="Time by which the first response must reach the public or the complainants "
         "(e.g. `2h`; `24h` is the Thai PR standard's limit for following up a complaint). "
         "Not shorter than `acknowledge`.",
     )
-    resolve: Duration | None = Field(
+    resolve: ClockDuration | None = Field(
         None,
         description="Time by which the incident should be resolved (e.g. `3d`). Not shorter than "
         "`acknowledge` or `first_response`.",
@@ -168,7 +186,7 @@ class Sla(Strict):
 class EscalationLevel(Strict):
     """One level of escalation: who is called in when the incident is still not acknowledged."""
 
-    after: Duration = Field(
+    after: ClockDuration = Field(
         description="When this level starts, counted from the incident's opening, while it is still not "
         "acknowledged (e.g. `30m`). The first level's `after` is at least the time to acknowledge; "
         "each later level's is strictly later than the one before."
@@ -223,7 +241,7 @@ class Stakeholder(Strict):
         "`community-leader`, `local-authority`).",
     )
     how: Channel = Field(description="Channel to inform them by: " + ", ".join(f"`{c}`" for c in CHANNELS) + ".")
-    when: Duration | None = Field(
+    when: ClockDuration | None = Field(
         None,
         description="Inform them within this time of the incident's opening (e.g. `72h`). "
         "Missing: as soon as the facts are confirmed.",
@@ -324,7 +342,7 @@ class Playbook(Strict):
     when: When = Field(default_factory=When, description="Which alerts it applies to (see Matching).")
     severity: Severity = Field(description="Severity of the incident it opens: `P1` (most severe) … `P5`.")
     owners: list[str] = Field(min_length=1, description="Roles involved (e.g. `on-call`, `pr-lead`); step owners come from here.")
-    acknowledge_within: Duration | None = Field(
+    acknowledge_within: ClockDuration | None = Field(
         None,
         description="Time allowed to acknowledge the incident before it is escalated (e.g. `15m`). "
         "The older spelling of `sla.acknowledge`: give one of the two (both only if they are equal). "

@@ -222,6 +222,21 @@ def test_unknown_template_variable_lists_allowed(tmp_path):
     assert "{brand}, {key}, {count}, {rule}, {window}, {top_terms}, {since}, {playbook}" in msg
 
 
+@pytest.mark.parametrize("field", ["{brand:>2000000000}", "{count:,}", "{brand!r}", "{brand!s:>5}"])
+def test_format_spec_or_conversion_in_template_is_refused(tmp_path, field):
+    text = good().replace("({count} ข้อความ)", f"({field} ข้อความ)")
+    path = write(tmp_path, "p.yaml", text)
+    msg = load_error([path], shipped=False)
+    assert msg.startswith(f"{path}:{line_of(text, 'template:')}: responses[0].template: template variable {field}: "
+                          "a format spec or conversion (after : or !) is not allowed; write the variable alone, e.g. {")
+    assert "\n" not in msg
+    from playbooks.render import template_problem
+
+    assert "not allowed" in (template_problem("ภายใน {window:>99999999999}") or "")
+    with pytest.raises(ConfigError, match="not allowed"):
+        render_template("{brand:>2000000000}", SAMPLE)
+
+
 def test_broken_brace_in_template(tmp_path):
     text = good().replace("({count} ข้อความ)", "({count ข้อความ)")
     path = write(tmp_path, "p.yaml", text)
@@ -251,8 +266,54 @@ def test_duplicate_id_names_both_files(tmp_path):
 def test_duplicate_of_shipped_id(tmp_path):
     path = write(tmp_path, "mine.yaml", good("service-outage"))
     msg = load_error([path])
-    assert "duplicate playbook id 'service-outage'" in msg
-    assert str(path) in msg and str(shipped_dir()) in msg
+    # on the organisation's file (the one to change), not on the shipped one
+    assert msg.startswith(f"{path}:1: id: playbook id 'service-outage' is already used by the shipped playbook "
+                          f"{shipped_dir() / '10-service-outage.yaml'}:")
+    assert "copy it under a new id" in msg and "\n" not in msg
+
+
+def test_validate_paths_checks_ids_against_the_shipped_library(tmp_path):
+    from click.testing import CliRunner
+
+    from sadap.app.cli import main
+
+    (tmp_path / "sadap.yaml").write_text("data_dir: .\n", encoding="utf-8")
+    mine = write(tmp_path, "mine.yaml", good("service-outage"))
+    runner = CliRunner()
+    done = runner.invoke(main, ["playbooks", "validate", str(mine), "--config", str(tmp_path / "sadap.yaml")])
+    assert done.exit_code == 1
+    assert done.stderr.startswith(f"sadap: {mine}:1: id: playbook id 'service-outage' is already used by the shipped")
+    write(tmp_path, "mine.yaml", good("my-outage"))
+    done = runner.invoke(main, ["playbooks", "validate", str(mine), "--config", str(tmp_path / "sadap.yaml")])
+    assert (done.exit_code, done.stdout) == (0, "ok: 1 playbook(s) valid\n")
+    (tmp_path / "sadap.yaml").write_text("data_dir: .\nplaybooks: {shipped: false}\n", encoding="utf-8")
+    write(tmp_path, "mine.yaml", good("service-outage"))
+    done = runner.invoke(main, ["playbooks", "validate", str(mine), "--config", str(tmp_path / "sadap.yaml")])
+    assert done.exit_code == 0, done.output
+
+
+def test_list_shows_each_playbooks_source(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from sadap.app.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sadap.yaml").write_text("data_dir: .\nplaybooks: {paths: [mine/]}\n", encoding="utf-8")
+    (tmp_path / "mine").mkdir()
+    write(tmp_path / "mine", "booking.yaml", good())
+    runner = CliRunner()
+    done = runner.invoke(main, ["playbooks", "list", "--config", "sadap.yaml"])
+    assert done.exit_code == 0, done.output
+    lines = done.stdout.splitlines()
+    assert lines[0].endswith("  mine/booking.yaml:1") and lines[0].startswith("booking-outage ")
+    [outage] = [line for line in lines if line.startswith("service-outage ")]
+    assert outage.endswith("  playbooks/library/10-service-outage.yaml:2  (shipped)")
+    rows = json.loads(runner.invoke(main, ["playbooks", "list", "--json", "--config", "sadap.yaml"]).stdout)
+    assert {k: rows[0][k] for k in ("id", "source", "line", "shipped")} == {
+        "id": "booking-outage", "source": "mine/booking.yaml", "line": 1, "shipped": False}
+    assert [r for r in rows if r["id"] == "service-outage"][0]["shipped"] is True
 
 
 def test_step_owner_must_be_an_owner(tmp_path):
@@ -377,6 +438,33 @@ def test_entities_are_case_insensitive(tmp_path):
     assert match_playbook(alert(key=None, entities=["siampay"]), playbooks).id == "brand-x"
     assert match_playbook(alert(key="SIAMPAY"), playbooks).id == "brand-x"
     assert match_playbook(alert(key="อื่น"), playbooks) is None
+
+
+DECOMPOSED = "น\u0e49\u0e4d\u0e32ท\u0e48วม"  # น้ําท่วม: ้ then ํ + า (as copied from a PDF)
+OTHER_ORDER = "น\u0e4d\u0e49\u0e32ท\u0e48วม"  # ํ before ้
+COMPOSED = "น\u0e49\u0e33ท\u0e48วม"  # น้ำท่วม, as mention text is stored
+
+
+@pytest.mark.parametrize("keyword", [COMPOSED, DECOMPOSED, OTHER_ORDER, "น้ำท่วม\u200b"])
+def test_keywords_are_normalised_like_mention_text(tmp_path, keyword):
+    from enrich.normalize import normalize
+
+    write(tmp_path, "flood.yaml", good("branch-flood").replace("keywords: [จองคิวไม่ได้]", f"keywords: [{keyword}สาขา]"))
+    playbooks = load_playbooks([tmp_path], shipped=False)
+    assert playbooks[0].when.keywords == [COMPOSED + "สาขา"]
+    terms = [normalize("ลูกค้าแจ้งน้ำท่วมสาขา"), normalize("น้ำท่วมสาขา")]
+    assert match_playbook(alert(terms=terms), playbooks).id == "branch-flood"
+    # and the other way round: a keyword as stored, a title typed with ํ + า
+    stored = load_playbooks([write(tmp_path, "flood.yaml", good("branch-flood").replace(
+        "keywords: [จองคิวไม่ได้]", f"keywords: [{COMPOSED}]"))], shipped=False)
+    assert match_playbook(alert(title_th=f"รายงาน{keyword}สาขา"), stored).id == "branch-flood"
+
+
+def test_entities_are_normalised_like_mention_text():
+    from playbooks import When, conditions_hold
+
+    assert conditions_hold(When(entities=["ธนาคารน้\u0e4d\u0e32ใจ"]), alert(key="ธนาคารน้ำใจ"))
+    assert conditions_hold(When(entities=["ธนาคารน้ำใจ"]), alert(key=None, entities=["ธนาคารน\u0e4d\u0e49\u0e32ใจ"]))
 
 
 def test_empty_when_never_auto_matches(library):
@@ -662,6 +750,40 @@ def test_escalation_and_stakeholder_errors(tmp_path):
     missing = with_clocks().replace("    role: community-leader\n", "")
     msg = load_error([write(tmp_path, "m.yaml", missing)], shipped=False)
     assert "stakeholders[1].role: required but missing" in msg
+
+
+def test_negative_times_are_refused():
+    import yaml
+    from pydantic import ValidationError
+
+    from playbooks.schema import Playbook
+
+    for change in (
+        lambda d: d["steps"][0].update(due=timedelta(minutes=-5)),
+        lambda d: d.update(acknowledge_within=timedelta(minutes=-15)),
+        lambda d: d["escalation"][0].update(after=timedelta(seconds=-1)),
+    ):
+        data = yaml.safe_load(good())
+        data["escalation"] = [{"after": "30m"}]
+        change(data)
+        with pytest.raises(ValidationError, match="must be 0s or longer"):
+            Playbook.model_validate(data)
+    data = yaml.safe_load(good())
+    data["steps"][0]["due"] = timedelta(0)
+    assert Playbook.model_validate(data).steps[0].due == timedelta(0)
+
+
+def test_shape_errors_are_plain_and_said_once(tmp_path):
+    escalation = write(tmp_path, "e.yaml", good() + "escalation: [30m]\n")
+    msg = load_error([escalation], shipped=False)
+    assert msg == f"{escalation}:25: escalation[0]: must be a mapping with keys: after, notify, roles, message (got '30m')"
+    text = good().replace("acknowledge_within: 15m\n", "sla: 15m\n")
+    sla = write(tmp_path, "s.yaml", text)
+    msg = load_error([sla], shipped=False)  # not also "acknowledge_within: required but missing"
+    assert msg == f"{sla}:{line_of(text, 'sla:')}: sla: must be a mapping with keys: acknowledge, first_response, resolve (got '15m')"
+    types = write(tmp_path, "t.yaml", good().replace("keywords: [จองคิวไม่ได้]", "rule_types: [Watch]"))
+    msg = load_error([types], shipped=False, known_rule_types={"watch", "threshold"})
+    assert len(msg.splitlines()) == 1 and "rule type 'Watch'" in msg
 
 
 def test_playbook_built_in_code_checks_clocks():
