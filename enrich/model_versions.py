@@ -99,10 +99,17 @@ class ModelVersions:
         os.replace(tmp, pointer)  # atomic: a running service reads the old or the new name, never half
 
     def previous(self, data_dir: Path) -> str:
-        """What a rollback without a version goes back to: the version before the active one, else
-        the shipped model."""
+        """What a rollback without a version goes back to: the version that was active when the
+        active one was trained (``previous`` in its ``version.json``), so a rollback never
+        re-activates a version the team had rolled back away from; when that is not recorded or
+        no longer stored, the next lower stored version; else the shipped model (also when the
+        shipped model is active: check :meth:`active` first)."""
         current = self.active(data_dir)
-        stored = self.versions(data_dir)
-        if current is None or stored.index(current) == 0:
+        if current is None:
             return SHIPPED
-        return stored[stored.index(current) - 1]
+        stored = self.versions(data_dir)
+        recorded = self.info(data_dir, current).get("previous")
+        if recorded == SHIPPED or (isinstance(recorded, str) and recorded in stored and recorded != current):
+            return recorded
+        lower = [v for v in stored if int(v[1:]) < int(current[1:])]
+        return lower[-1] if lower else SHIPPED

@@ -94,3 +94,41 @@ def test_unknown_mention(env):
     cfg, _, _ = env
     r = CliRunner().invoke(main, ["label", "nope", "--config", str(cfg), "--sentiment", "neg"])
     assert r.exit_code == 1 and "no mention 'nope'" in r.output
+
+
+def test_search_shows_ids_that_label_and_respond_take_by_their_start(tmp_path: Path):
+    cfg = tmp_path / "sadap.yaml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    src = tmp_path / "posts.jsonl"
+    # 20 mentions: at least two ids share their first hex digit (a prefix of several)
+    src.write_text("".join(json.dumps({"id": str(i), "text": f"แอปแสงทองล่มอีกแล้ว ครั้งที่ {i}"}, ensure_ascii=False) + "\n"
+                           for i in range(20)), encoding="utf-8")
+    config = load_config_file(cfg)
+    assert import_file(config, src)["stored"] == 20
+    runner = CliRunner()
+    r = runner.invoke(main, ["search", "ล่ม", "--limit", "3", "--config", str(cfg)])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()[1:]
+    assert len(lines) == 3
+    with open_store(config) as store:
+        ids = sorted(m.id for m in store.page_by_id(MentionFilter(), limit=100))
+    short = lines[0].split()[0]
+    assert len(short) == 12 and sum(i.startswith(short) for i in ids) == 1, lines[0]
+    [full] = [i for i in ids if i.startswith(short)]
+
+    r = runner.invoke(main, ["label", short, "--sentiment", "neg", "--by", "ploy", "--config", str(cfg)])
+    assert r.exit_code == 0 and r.output.startswith(full), r.output
+    r = runner.invoke(main, ["mentions", "respond", short, "ขออภัยค่ะ กำลังแก้ไข", "--by", "ploy", "--config", str(cfg)])
+    assert r.exit_code == 0 and r.output == f"ok {full}\n", r.output
+    with open_store(config) as store:
+        assert store.get(full).corrected.by == "ploy" and len(store.responses(full)) == 1
+
+    shared = next(a[0] for a, b in zip(ids, ids[1:]) if a[0] == b[0])
+    for cmd in (lambda i: ["label", i, "--sentiment", "pos"], lambda i: ["mentions", "respond", i, "ตอบแล้ว"]):
+        r = runner.invoke(main, [*cmd(shared), "--config", str(cfg)])
+        assert r.exit_code == 1 and "is the start of several mention ids" in r.output, r.output
+        assert len(r.output.strip().splitlines()) == 1
+        r = runner.invoke(main, [*cmd("ffffzz"), "--config", str(cfg)])
+        assert r.exit_code == 1 and "no mention 'ffffzz'" in r.output and len(r.output.strip().splitlines()) == 1
+    with open_store(config) as store:
+        assert store.corrected_ids() == [full] and len(store.responses_for(ids)) == 1

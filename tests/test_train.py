@@ -123,11 +123,110 @@ def test_cli_list_rollback_and_reenrich_applies_the_active_version(tmp_path: Pat
     assert r.exit_code == 0, r.output
     assert _labels(config) == ["pos"] != before
     r = runner.invoke(main, ["train", "--rollback", "--config", str(cfg)])
-    assert r.exit_code == 0 and "active sentiment model: shipped" in r.output
+    assert r.exit_code == 0 and "sentiment model: v1 → shipped (run sadap reenrich to apply it)" in r.output
     r = runner.invoke(main, ["train", "--rollback", "v9", "--config", str(cfg)])
     assert r.exit_code == 1 and "no trained sentiment version 'v9'; stored: v1 (or shipped)" in r.output
     r = runner.invoke(main, ["train", "--rollback", "v1", "--config", str(cfg)])
-    assert r.exit_code == 0 and "active sentiment model: v1" in r.output
+    assert r.exit_code == 0 and "sentiment model: shipped → v1" in r.output
     # with no corrections in the store, train says what to do
     r = runner.invoke(main, ["train", "--config", str(cfg)])
     assert r.exit_code == 1 and "sadap label" in r.output
+
+
+# -- rollback: to the version active before, and what changed --------------------------------
+def _fake_version(data: Path, name: str, previous: str | None) -> None:
+    vdir = versions.root(data) / name
+    vdir.mkdir(parents=True)
+    (vdir / versions.model_file).write_bytes(b"")  # never loaded: only --rollback and --list read these
+    info = {"corrections": 40} if previous is None else {"corrections": 40, "previous": previous}
+    (vdir / "version.json").write_text(json.dumps(info), encoding="utf-8")
+
+
+def test_rollback_goes_to_the_version_active_before_and_says_what_changed(tmp_path: Path):
+    cfg = tmp_path / "sadap.yaml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    data = load_config_file(cfg).data_path
+    # v1 trained; v2 trained over it and rolled back (v1 again); v3 trained over v1
+    _fake_version(data, "v1", "shipped")
+    _fake_version(data, "v2", "v1")
+    _fake_version(data, "v3", "v1")
+    versions.activate(data, "v3")
+    runner = CliRunner()
+    r = runner.invoke(main, ["train", "--rollback", "--config", str(cfg)])
+    assert r.exit_code == 0 and r.output == "sentiment model: v3 → v1 (run sadap reenrich to apply it)\n", r.output
+    r = runner.invoke(main, ["train", "--rollback", "--config", str(cfg), "--json"])
+    assert r.exit_code == 0 and json.loads(r.output) == {"active": "shipped", "previous": "v1", "changed": True}
+    r = runner.invoke(main, ["train", "--rollback", "--config", str(cfg)])
+    assert r.exit_code == 1 and "already on the shipped model; nothing to roll back" in r.output, r.output
+    assert versions.active(data) is None
+    r = runner.invoke(main, ["train", "--rollback", "shipped", "--config", str(cfg)])
+    assert r.exit_code == 0 and r.output == "sentiment model: already shipped; nothing changed\n", r.output
+    r = runner.invoke(main, ["train", "--only", "voc", "--rollback", "--config", str(cfg)])
+    assert r.exit_code == 1 and "already on the shipped voice-of-customer classifier; nothing to roll back" in r.output
+
+
+def test_rollback_without_a_recorded_previous_goes_to_the_next_lower_version(tmp_path: Path):
+    _fake_version(tmp_path, "v1", "shipped")
+    _fake_version(tmp_path, "v2", None)  # trained before `previous` was recorded
+    _fake_version(tmp_path, "v4", "v3")  # v3 deleted since
+    versions.activate(tmp_path, "v4")
+    assert versions.previous(tmp_path) == "v2"
+    versions.activate(tmp_path, "v2")
+    assert versions.previous(tmp_path) == "v1"
+    versions.activate(tmp_path, "v1")
+    assert versions.previous(tmp_path) == "shipped"
+
+
+# -- which refits run, and why one did not -----------------------------------------------------
+COMPLAINTS = ["แอปสายฟ้าหมุนติ้ว{}", "สายฟ้าหมุนติ้วอีกละ{}", "โอนเงินสายฟ้าหมุนติ้ว{}"]
+
+
+def _store_with_corrections(tmp_path: Path, engine: str) -> Path:
+    """12 mentions: all with a corrected expectation and complaint flag, 3 with a sentiment too."""
+    from sadap.app.importer import import_file
+    from sadap.store import MentionFilter, open_store
+
+    cfg = tmp_path / "sadap.yaml"
+    cfg.write_text(CONFIG.replace("linear-v3", f"{engine}\n  voc: learned"), encoding="utf-8")
+    texts = [p.format(e) for p in COMPLAINTS for e in ENDINGS[:4]]
+    src = tmp_path / "posts.jsonl"
+    src.write_text("".join(json.dumps({"id": str(i), "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)),
+                   encoding="utf-8")
+    config = load_config_file(cfg)
+    assert import_file(config, src)["stored"] == len(texts)
+    with open_store(config) as store:
+        ids = [m.id for m in store.page_by_id(MentionFilter(), limit=100)]
+    runner = CliRunner()
+    for n, i in enumerate(ids):
+        args = ["label", i, "--config", str(cfg), "--complaint", "yes", "--expectation", "disappointed", "--by", "ploy"]
+        r = runner.invoke(main, args + (["--sentiment", "neg"] if n < 3 else []))
+        assert r.exit_code == 0, r.output
+    return cfg
+
+
+@pytest.mark.slow
+def test_train_says_which_refit_it_skipped_and_why(tmp_path: Path):
+    cfg = _store_with_corrections(tmp_path, "linear-v3")
+    r = CliRunner().invoke(main, ["train", "--config", str(cfg)])
+    assert r.exit_code == 0, r.output
+    assert ("sentiment: not refitted: 3 mentions with a corrected sentiment, needs 8 (sadap label ID --sentiment …)"
+            in r.stdout.splitlines()), r.stdout
+    assert "expectation and complaint: " in r.stdout  # the classifier was refitted
+    r = CliRunner().invoke(main, ["train", "--config", str(cfg), "--json"])
+    out = json.loads(r.stdout)
+    assert out["sentiment"] is None and out["voc"] is not None
+    assert out["skipped"] == {"sentiment": "sentiment: not refitted: 3 mentions with a corrected sentiment, needs 8 "
+                                           "(sadap label ID --sentiment …)"}
+
+
+@pytest.mark.slow
+def test_an_engine_that_cannot_be_retrained_leaves_the_classifier_refit(tmp_path: Path):
+    cfg = _store_with_corrections(tmp_path, "linear-v1")
+    r = CliRunner().invoke(main, ["train", "--config", str(cfg), "--json"])
+    assert r.exit_code == 0, r.output
+    assert r.stderr.splitlines() == ["sentiment: not refitted: the configured engine 'linear-v1' cannot be retrained "
+                                     "(sadap train refits linear-v3 or ensemble-v4 or ensemble-v3)"], r.stderr
+    out = json.loads(r.stdout)
+    assert out["sentiment"] is None and out["voc"]["corrections"] == 12 and "sentiment" in out["skipped"]
+    r = CliRunner().invoke(main, ["train", "--only", "sentiment", "--config", str(cfg)])
+    assert r.exit_code == 1 and "the configured engine is 'linear-v1' (use --only voc" in r.output, r.output

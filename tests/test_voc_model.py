@@ -158,7 +158,7 @@ def test_train_refits_on_thai_corrections_keeps_versions_reenrich_applies_and_ro
         assert fresh.complaint.type is not None
         assert store.get(ids[texts[0]]).corrected.by == "ploy"
     r = runner.invoke(main, ["train", "--only", "voc", "--rollback", "--config", str(cfg)])
-    assert r.exit_code == 0 and "active voice-of-customer classifier: shipped" in r.output
+    assert r.exit_code == 0 and "voice-of-customer classifier: v1 → shipped" in r.output
     assert runner.invoke(main, ["reenrich", "--config", str(cfg), "--json"]).exit_code == 0
     with open_store(config) as store:
         assert not store.get(ids[FRESH]).complaint.is_complaint

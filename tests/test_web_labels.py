@@ -53,3 +53,21 @@ def test_api_token_corrects_labels(setup):  # noqa: F811
     assert r.status_code == 200, r.text
     assert r.json()["corrected"]["sentiment"] == "q" and store.get(m.id).sentiment.label == "q"
     assert store.corrections(m.id)[-1]["actor"] == "responder"
+
+
+def test_the_page_credits_each_corrected_field_to_who_set_it(setup):  # noqa: F811
+    import re
+
+    _, store = setup
+    m = _praise(store)
+    responder = signed_in(setup, "responder")
+    page = responder.get(f"/mentions/{m.id}")
+    assert responder.post(f"/mentions/{m.id}/label", follow_redirects=False,
+                          data={"csrf_token": csrf_of(page.text), "sentiment": "neg"}).status_code == 303
+    admin = signed_in(setup, "admin")
+    page = admin.get(f"/mentions/{m.id}")
+    assert admin.post(f"/mentions/{m.id}/label", follow_redirects=False,
+                      data={"csrf_token": csrf_of(page.text), "category": "other"}).status_code == 303
+    cell = re.search(r'<td id="corrected">(.*?)</td>', admin.get(f"/mentions/{m.id}").text).group(1)
+    # the latest corrector first, then the field someone else set: not all credited to the admin
+    assert cell.startswith("admin (") and "ความรู้สึก: responder (" in cell, cell

@@ -41,9 +41,22 @@ class Complaint(BaseModel):
     type: str | None = None
 
 
+class FieldCredit(BaseModel):
+    """Who corrected one label, and when."""
+
+    model_config = ConfigDict(extra="forbid")
+    by: str
+    at: AwareDatetime
+
+
 class LabelCorrection(BaseModel):
     """Labels a person set by hand (``sadap label``, the workspace's mention page): who, when, and
-    each corrected field (``None``: not corrected). Re-enrichment never overwrites them."""
+    each corrected field (``None``: not corrected). Re-enrichment never overwrites them.
+
+    On a stored mention (several corrections merged, :func:`merge_correction`), ``by`` and ``at``
+    are the latest correction's and ``credits`` says who set each field and when (empty on
+    corrections stored before it existed, and on one correction as given: then ``by`` and ``at``
+    are every field's)."""
 
     model_config = ConfigDict(extra="forbid")
     sentiment: SentimentLabel | None = None
@@ -53,10 +66,35 @@ class LabelCorrection(BaseModel):
     complaint_type: str | None = None
     by: str
     at: AwareDatetime
+    credits: dict[str, FieldCredit] = Field(default_factory=dict)
 
     def fields(self) -> dict[str, Any]:
         """The corrected fields and their values."""
-        return {k: v for k, v in self.model_dump(exclude={"by", "at"}).items() if v is not None}
+        return {k: v for k, v in self.model_dump(exclude={"by", "at", "credits"}).items() if v is not None}
+
+    def credit(self, name: str) -> FieldCredit:
+        """Who set the field ``name`` and when."""
+        return self.credits.get(name) or FieldCredit(by=self.by, at=self.at)
+
+
+def merge_correction(stored: LabelCorrection | None, new: LabelCorrection) -> LabelCorrection:
+    """``new`` over an earlier (merged) correction: fields ``new`` leaves out keep their value and
+    who set them; a complaint turned off drops the complaint type, a complaint type turns the
+    complaint on. ``by`` and ``at`` are the latest correction's (never earlier than ``stored``'s)."""
+    fields = dict(stored.fields()) if stored else {}
+    credits = {k: stored.credit(k) for k in fields} if stored else {}
+    mine = FieldCredit(by=new.by, at=new.at)
+    for name, value in new.fields().items():
+        fields[name] = value
+        credits[name] = mine
+    if new.is_complaint is False:
+        fields.pop("complaint_type", None)
+        credits.pop("complaint_type", None)
+    elif new.complaint_type is not None:
+        fields["is_complaint"] = True
+        credits["is_complaint"] = mine
+    latest = mine if stored is None or new.at >= stored.at else FieldCredit(by=stored.by, at=stored.at)
+    return LabelCorrection(**fields, by=latest.by, at=latest.at, credits=credits)
 
 
 class Engagement(BaseModel):
@@ -162,6 +200,17 @@ def apply_correction(m: Mention) -> Mention:
         kind = c.complaint_type or (m.complaint.type if m.complaint.is_complaint else None) or "other"
         update["complaint"] = Complaint(is_complaint=True, type=kind)
     return m.model_copy(update=update)
+
+
+def keep_stored_correction(incoming: Mention, stored: Mention | None) -> Mention:
+    """What a write of ``incoming`` over ``stored`` must store: ``incoming``, unless the stored
+    mention carries a correction ``incoming`` lacks or has an older one of (a re-enrichment or
+    re-tagging that read the mention before someone corrected it); then ``incoming`` with the
+    stored correction applied over its labels."""
+    kept = stored.corrected if stored is not None else None
+    if kept is None or (incoming.corrected is not None and incoming.corrected.at >= kept.at):
+        return incoming
+    return apply_correction(incoming.model_copy(update={"corrected": kept}))
 
 
 def canonical_url(url: str) -> str:

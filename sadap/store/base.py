@@ -15,7 +15,7 @@ from sadap.core.errors import InputError
 from sadap.core.complaint_case import ComplaintCase
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import NEWS_SOURCE_KINDS as NEWS_SOURCE_KINDS  # re-exported: the store and the rules read it here
-from sadap.core.mention import LabelCorrection, Mention, apply_correction
+from sadap.core.mention import LabelCorrection, Mention, apply_correction, merge_correction
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
@@ -469,6 +469,11 @@ ERASE_COUNTS = ("mentions", "responses", "incidents", "events", "alerts", "notif
 DELIVERY_STATE = ("status", "attempts", "next_at", "last_error", "sent_at")
 
 
+def with_correction(m: Mention, correction: LabelCorrection) -> Mention:
+    """``m`` with ``correction`` merged over its earlier one (:func:`merge_correction`) and applied."""
+    return apply_correction(m.model_copy(update={"corrected": merge_correction(m.corrected, correction)}))
+
+
 def delivery_json(d: Delivery) -> str:
     doc = dict(d.__dict__)
     for name in ("created_at", "next_at", "sent_at"):
@@ -834,17 +839,16 @@ class Store(ABC):
         """Set a person's labels on a stored mention and record who and when; None when there is no
         such mention. Fields the correction leaves out keep an earlier correction, if any (a
         complaint turned off drops an earlier complaint type; a complaint type turns it on). The
-        mention is written at once with the corrected labels, which re-enrichment keeps."""
+        mention is written at once with the corrected labels, which re-enrichment keeps.
+
+        The stores do it atomically (SQLite: read, merge, write and history in one write
+        transaction; Elasticsearch: a write conditional on the version read, read again on a
+        conflict): two people correcting one mention at once keep each other's fields. This
+        default (for other stores) reads, merges and writes in turn."""
         m = self.get(mention_id)
         if m is None:
             return None
-        fields = {**(m.corrected.fields() if m.corrected else {}), **correction.fields()}
-        if correction.is_complaint is False:
-            fields.pop("complaint_type", None)
-        elif correction.complaint_type is not None:
-            fields["is_complaint"] = True
-        merged = LabelCorrection(**fields, by=correction.by, at=correction.at)
-        fixed = apply_correction(m.model_copy(update={"corrected": merged}))
+        fixed = with_correction(m, correction)
         self.upsert([fixed])
         self.record_correction(mention_id, correction)
         return fixed

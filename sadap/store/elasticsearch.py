@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from sadap.core.errors import ConfigError, InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
-from sadap.core.mention import LabelCorrection, Mention
+from sadap.core.mention import LabelCorrection, Mention, keep_stored_correction
 from sadap.core.complaint_case import ComplaintCase
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
-from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, DELIVERY_STATE, ERASE_COUNTS, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, DELIVERY_STATE, ERASE_COUNTS, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments, with_correction
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import CASE_FIELDS, CASE_KEYS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
 from sadap.store.es_seen import SeenTerms
@@ -56,6 +56,8 @@ PAGE = 5000
 #: Most terms ``terms_last_seen`` asks for in one aggregation (more: it reads rows instead).
 TERMS_LAST_SEEN_MAX = 50_000
 RETRY_STATUS = (429, 500, 502, 503, 504)
+#: How many times a mention changed meanwhile (a correction) is read and written again.
+CONFLICT_TRIES = 10
 
 _FIELD = {f.name: f.elasticsearch for f in GROUP_FIELDS.values()}
 _SINGLE = tuple(f.name for f in GROUP_FIELDS.values() if not f.multi)
@@ -456,8 +458,30 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
             found.update(b["key"] for b in res["aggregations"]["m"]["buckets"])
         return frozenset(found)
 
-    def _store_batch(self, mentions: list[Mention]) -> EsUpsertResult:
-        """Index one batch; raises StoreUnavailable if the cluster is gone, BulkRejected for refused items."""
+    def _keep_corrections(self, ids: list[str], located: dict[str, str], by_id: dict[str, Mention]) -> dict[str, tuple[int, int]]:
+        """Read the stored versions of these stored mentions (a realtime get: what is there now,
+        refreshed or not); each incoming mention keeps a stored correction it lacks or has an older
+        one of (:func:`keep_stored_correction`, replacing it in ``by_id``). Returns each one's
+        ``(seq_no, primary_term)``, for a write only if nobody changed it since."""
+        docs = [{"_index": located[i], "_id": i} for i in ids if i in located]
+        out: dict[str, tuple[int, int]] = {}
+        for k in range(0, len(docs), 1000):
+            got = self._call(self.client.mget, docs=docs[k:k + 1000], source=["doc"], realtime=True).body
+            for d in got.get("docs", []):
+                if not d.get("found"):
+                    continue
+                stored = Mention.model_validate_json(d["_source"]["doc"])
+                by_id[d["_id"]] = keep_stored_correction(by_id[d["_id"]], stored)
+                out[d["_id"]] = (d["_seq_no"], d["_primary_term"])
+        return out
+
+    def _store_batch(self, mentions: list[Mention], expect: dict[str, tuple[int, int]] | None = None) -> EsUpsertResult:
+        """Index one batch; raises StoreUnavailable if the cluster is gone, BulkRejected for refused items.
+
+        A stored mention is written only if unchanged since it was read (``if_seq_no``), keeping a
+        stored correction the incoming one lacks (:meth:`_keep_corrections`); changed meanwhile (a
+        correction), it is read and merged again. ``expect`` (:meth:`correct`): the versions the
+        caller read and merged itself; a conflict then raises :class:`_Conflict`."""
         from elasticsearch import helpers
 
         result = EsUpsertResult()
@@ -465,38 +489,54 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         write, _ = self._ensure_write_index()
         located, before = self._locate_seen(by_id)
         responded = self._responded(by_id)
-        actions = [
-            {"_op_type": "index", "_index": located.get(i, self.names.mentions_write), "_id": i,
-             "_source": self._source(m, responded)}
-            for i, m in by_id.items()
-        ]
         ok: list[str] = []
         retryable: list[str] = []
         rejected: list[Json] = []
+        pending = list(by_id)
         self._seen_begin()  # until the cells are written or kept, a crash leaves the table unsure
         try:
-            try:
-                for success, item in helpers.streaming_bulk(
-                    self.client, actions, chunk_size=self.chunk_size, max_retries=self.max_retries,
-                    initial_backoff=self.initial_backoff, max_backoff=30, retry_on_status=RETRY_STATUS,
-                    raise_on_error=False, raise_on_exception=True, yield_ok=True,
-                ):
-                    info = item.get("index", {})
-                    if success:
-                        ok.append(info["_id"])
-                    elif info.get("status") in RETRY_STATUS:
-                        retryable.append(info["_id"])
-                    else:
-                        err = info.get("error") or {}
-                        reason = f"{err.get('type', 'error')}: {err.get('reason', '')}" if isinstance(err, dict) else str(err)
-                        rejected.append({"id": info.get("_id"), "status": info.get("status"), "error": reason})
-            except Exception as err:  # connection lost mid-way: what was not confirmed goes to the spool
-                translated = self._translate(err)
-                if not isinstance(translated, StoreUnavailable):
-                    raise translated from None
-                self._cells_of(ok, by_id, before)  # kept for the next write (the cluster is gone)
-                done = set(ok) | {r["id"] for r in rejected}
-                raise _Partial(ok, located, [m for i, m in by_id.items() if i not in done], translated) from None
+            for attempt in range(CONFLICT_TRIES):
+                conditions = dict(expect) if expect is not None else self._keep_corrections(pending, located, by_id)
+                actions = [
+                    {"_op_type": "index", "_index": located.get(i, self.names.mentions_write), "_id": i,
+                     "_source": self._source(by_id[i], responded),
+                     **({"if_seq_no": conditions[i][0], "if_primary_term": conditions[i][1]} if i in conditions else {})}
+                    for i in pending
+                ]
+                conflicts: list[str] = []
+                try:
+                    for success, item in helpers.streaming_bulk(
+                        self.client, actions, chunk_size=self.chunk_size, max_retries=self.max_retries,
+                        initial_backoff=self.initial_backoff, max_backoff=30, retry_on_status=RETRY_STATUS,
+                        raise_on_error=False, raise_on_exception=True, yield_ok=True,
+                    ):
+                        info = item.get("index", {})
+                        if success:
+                            ok.append(info["_id"])
+                        elif info.get("status") == 409:  # changed since it was read
+                            conflicts.append(info["_id"])
+                        elif info.get("status") in RETRY_STATUS:
+                            retryable.append(info["_id"])
+                        else:
+                            err = info.get("error") or {}
+                            reason = f"{err.get('type', 'error')}: {err.get('reason', '')}" if isinstance(err, dict) else str(err)
+                            rejected.append({"id": info.get("_id"), "status": info.get("status"), "error": reason})
+                except Exception as err:  # connection lost mid-way: what was not confirmed goes to the spool
+                    translated = self._translate(err)
+                    if not isinstance(translated, StoreUnavailable):
+                        raise translated from None
+                    self._cells_of(ok, by_id, before)  # kept for the next write (the cluster is gone)
+                    done = set(ok) | {r["id"] for r in rejected}
+                    raise _Partial(ok, located, [m for i, m in by_id.items() if i not in done], translated) from None
+                if not conflicts:
+                    break
+                if expect is not None:
+                    self._cells_of(ok, by_id, before)
+                    raise _Conflict(conflicts)
+                pending = conflicts
+            else:
+                for i in conflicts:
+                    rejected.append({"id": i, "status": 409, "error": f"changed {CONFLICT_TRIES} times while it was written"})
             self._cells_of(ok, by_id, before)
         finally:
             self._seen_end()
@@ -1138,6 +1178,33 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         doc = {"mention_id": mention_id, "assignee": assignee, "actor": actor, "at": _iso_ms(at)}
         self._call(self.client.index, index=self.names.assignments, id=mention_id, document=doc, refresh=True)
 
+    def correct(self, mention_id: str, correction: LabelCorrection) -> Mention | None:
+        # Read (realtime), merge and write only if nobody changed the mention since (if_seq_no);
+        # changed meanwhile (another correction, a re-enrichment), read and merged again.
+        from elasticsearch import NotFoundError
+
+        self._ensure_ready()
+        for _ in range(CONFLICT_TRIES):
+            index = self._locate([mention_id]).get(mention_id)
+            if index is None:
+                return None
+            try:
+                got = self.client.get(index=index, id=mention_id, source=["doc"], realtime=True).body
+            except NotFoundError:
+                return None
+            except Exception as err:
+                raise self._translate(err) from None
+            fixed = with_correction(Mention.model_validate_json(got["_source"]["doc"]), correction)
+            try:
+                self._store_batch([fixed], expect={mention_id: (got["_seq_no"], got["_primary_term"])})
+            except _Conflict:
+                continue
+            except _Partial as part:  # the cluster went away: the correction is not stored
+                raise part.error from None
+            self.record_correction(mention_id, correction)
+            return fixed
+        raise StoreError(f"{self.label}: mention {mention_id} kept changing while the correction was written; try again")
+
     def record_correction(self, mention_id: str, correction: LabelCorrection) -> None:
         self._ensure_ready()
         doc = {"mention_id": mention_id, "actor": correction.by, "at": _iso_ms(correction.at), "seq": self._seq(),
@@ -1716,6 +1783,13 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
             )
             self._outage_spooled = 0
         self.client.close()
+
+
+class _Conflict(Exception):
+    """Internal: a conditional write found the mention changed since it was read."""
+
+    def __init__(self, ids: list[str]):
+        self.ids = ids
 
 
 class _Partial(Exception):

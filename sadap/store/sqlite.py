@@ -19,12 +19,12 @@ from sadap.core.errors import InputError, StoreError
 from sadap.core.files import private_file
 from sadap.core.complaint_case import ComplaintCase
 from sadap.core.incident import Incident, IncidentEvent
-from sadap.core.mention import LabelCorrection, Mention
+from sadap.core.mention import LabelCorrection, Mention, keep_stored_correction
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.erasure import scrub_case, scrub_delivery, scrub_ids
 from sadap.store.query import Query
-from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, DELIVERY_STATE, ERASE_COUNTS, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments
+from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, DELIVERY_STATE, ERASE_COUNTS, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments, with_correction
 from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
@@ -644,78 +644,88 @@ class SQLiteStore(Store):
 
     # -- mentions -------------------------------------------------------------
     def upsert(self, mentions: Sequence[Mention]) -> UpsertResult:
-        result = UpsertResult()
         if not mentions:
-            return result
-        by_id = {m.id: m for m in mentions}  # last one wins within a batch
+            return UpsertResult()
         with self._lock:
             self._writer_settings()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                # Inside the write lock: another process may have stored some of these meanwhile.
-                existing = self._existing(list(by_id))
-                newest = self._db.execute("SELECT MAX(collected_at) FROM mentions").fetchone()[0]
-                # Counters: adding a mention's keys is one C call (the same dictionaries otherwise).
-                deltas: Counter[tuple[str, str, int]] = Counter()
-                hours: Counter[tuple[int, str, str, str, int, int]] = Counter()
-                seen: SeenDelta = {}
-                fts: list[tuple[int, str]] = []
-                terms: list[tuple[str, str, str]] = []
-                # New mentions go in with one statement, each with the rowid SQLite would give it
-                # (one more than the largest; read once, inside the write lock), so their full-text
-                # rows need no RETURNING: the same rows and rowids as one INSERT each.
-                new_rows: list[tuple[object, ...]] = []
-                rowid = self._next_rowid() if len(existing) < len(by_id) else None
-                for m in by_id.values():
-                    kept: float | None = None  # an update keeps the first collection time
-                    old_doc = m.id in existing
-                    if old_doc:
-                        got = self._query("SELECT doc, collected_at FROM mentions WHERE id=?", (m.id,))
-                        old = Mention.model_validate_json(got[0][0]) if got else None
-                        kept = got[0][1] if got else None
-                        for key in _day_keys(old) if old else ():
-                            deltas[key] = deltas.get(key, 0) - 1
-                        for cell in _hour_keys(old, kept) if old else ():
-                            hours[cell] = hours.get(cell, 0) - 1
-                        if old is not None and kept is not None:
-                            seen_change(seen, old, kept, -1)
-                        for key, weight in _day_weights(old) if old else ():
-                            deltas[key] = deltas.get(key, 0) - weight
-                    published = _ts(m.published_at)
-                    collected = _ts(m.collected_at) if kept is None else kept
-                    day = _day_of(published)
-                    deltas.update(_day_keys(m, day))
-                    hours.update(_hour_keys(m, collected, published))
-                    seen_change(seen, m, collected, 1, published)
-                    for key, weight in _day_weights(m, day):
-                        deltas[key] = deltas.get(key, 0) + weight
-                    if old_doc or rowid is None:
-                        self._write(m, old_doc, fts, terms)
-                    else:
-                        new_rows.append((rowid, *_row(m)))
-                        _index_rows(m, rowid, fts, terms)
-                        rowid += 1
-                    (result.updated if old_doc else result.inserted).append(m.id)
-                if new_rows:
-                    self._db.executemany(_INSERT_NEW, new_rows)
-                # The batch's index rows at once (one statement each, not one per mention).
-                self._db.executemany("INSERT INTO mention_fts (rowid, tokens) VALUES (?, ?)", fts)
-                self._db.executemany("INSERT OR IGNORE INTO mention_terms (field, value, mention_id) VALUES (?,?,?)", terms)
-                self._db.executemany(
-                    "INSERT INTO mention_days (field, value, day, n) VALUES (?,?,?,?) "
-                    "ON CONFLICT(field, value, day) DO UPDATE SET n = n + excluded.n",
-                    [(f, v, d, n) for (f, v, d), n in deltas.items() if n],
-                )
-                self._add_hours(hours)
-                self._add_seen(seen)
-                late = newest is not None and any(_ts(by_id[i].collected_at) < newest - LATE_WRITE.total_seconds()
-                                                  for i in result.inserted)
-                if result.updated or late:  # rewritten, or older than what rule state has read
-                    self._mark()
+                result = self._upsert(mentions)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        return result
+
+    def _upsert(self, mentions: Sequence[Mention], keep_corrections: bool = True) -> UpsertResult:
+        """:meth:`upsert` inside the caller's write transaction. ``keep_corrections``: a mention
+        stored with a correction the incoming one lacks, or has an older one of (read before
+        someone corrected it: ``sadap reenrich``, re-tagging), keeps the stored correction
+        (:func:`keep_stored_correction`); :meth:`correct`, which merged it itself, passes False."""
+        result = UpsertResult()
+        by_id = {m.id: m for m in mentions}  # last one wins within a batch
+        # Inside the write lock: another process may have stored some of these meanwhile.
+        existing = self._existing(list(by_id))
+        newest = self._db.execute("SELECT MAX(collected_at) FROM mentions").fetchone()[0]
+        # Counters: adding a mention's keys is one C call (the same dictionaries otherwise).
+        deltas: Counter[tuple[str, str, int]] = Counter()
+        hours: Counter[tuple[int, str, str, str, int, int]] = Counter()
+        seen: SeenDelta = {}
+        fts: list[tuple[int, str]] = []
+        terms: list[tuple[str, str, str]] = []
+        # New mentions go in with one statement, each with the rowid SQLite would give it
+        # (one more than the largest; read once, inside the write lock), so their full-text
+        # rows need no RETURNING: the same rows and rowids as one INSERT each.
+        new_rows: list[tuple[object, ...]] = []
+        rowid = self._next_rowid() if len(existing) < len(by_id) else None
+        for m in by_id.values():
+            kept: float | None = None  # an update keeps the first collection time
+            old_doc = m.id in existing
+            if old_doc:
+                got = self._query("SELECT doc, collected_at FROM mentions WHERE id=?", (m.id,))
+                old = Mention.model_validate_json(got[0][0]) if got else None
+                kept = got[0][1] if got else None
+                if keep_corrections:
+                    m = by_id[m.id] = keep_stored_correction(m, old)
+                for key in _day_keys(old) if old else ():
+                    deltas[key] = deltas.get(key, 0) - 1
+                for cell in _hour_keys(old, kept) if old else ():
+                    hours[cell] = hours.get(cell, 0) - 1
+                if old is not None and kept is not None:
+                    seen_change(seen, old, kept, -1)
+                for key, weight in _day_weights(old) if old else ():
+                    deltas[key] = deltas.get(key, 0) - weight
+            published = _ts(m.published_at)
+            collected = _ts(m.collected_at) if kept is None else kept
+            day = _day_of(published)
+            deltas.update(_day_keys(m, day))
+            hours.update(_hour_keys(m, collected, published))
+            seen_change(seen, m, collected, 1, published)
+            for key, weight in _day_weights(m, day):
+                deltas[key] = deltas.get(key, 0) + weight
+            if old_doc or rowid is None:
+                self._write(m, old_doc, fts, terms)
+            else:
+                new_rows.append((rowid, *_row(m)))
+                _index_rows(m, rowid, fts, terms)
+                rowid += 1
+            (result.updated if old_doc else result.inserted).append(m.id)
+        if new_rows:
+            self._db.executemany(_INSERT_NEW, new_rows)
+        # The batch's index rows at once (one statement each, not one per mention).
+        self._db.executemany("INSERT INTO mention_fts (rowid, tokens) VALUES (?, ?)", fts)
+        self._db.executemany("INSERT OR IGNORE INTO mention_terms (field, value, mention_id) VALUES (?,?,?)", terms)
+        self._db.executemany(
+            "INSERT INTO mention_days (field, value, day, n) VALUES (?,?,?,?) "
+            "ON CONFLICT(field, value, day) DO UPDATE SET n = n + excluded.n",
+            [(f, v, d, n) for (f, v, d), n in deltas.items() if n],
+        )
+        self._add_hours(hours)
+        self._add_seen(seen)
+        late = newest is not None and any(_ts(by_id[i].collected_at) < newest - LATE_WRITE.total_seconds()
+                                          for i in result.inserted)
+        if result.updated or late:  # rewritten, or older than what rule state has read
+            self._mark()
         return result
 
     def _mark(self) -> None:
@@ -1348,6 +1358,20 @@ class SQLiteStore(Store):
             "DO UPDATE SET assignee=excluded.assignee, actor=excluded.actor, at=excluded.at",
             (mention_id, assignee, actor, _ts(at)),
         )
+
+    def correct(self, mention_id: str, correction: LabelCorrection) -> Mention | None:
+        # One write transaction (BEGIN IMMEDIATE: other processes wait) for the read, the merge,
+        # the write and the history row: two corrections at once both count.
+        with self._lock:
+            self._writer_settings()
+            with self._immediate():
+                got = self._db.execute("SELECT doc FROM mentions WHERE id=?", (mention_id,)).fetchone()
+                if got is None:
+                    return None
+                fixed = with_correction(Mention.model_validate_json(got[0]), correction)
+                self._upsert([fixed], keep_corrections=False)
+                self.record_correction(mention_id, correction)
+        return fixed
 
     def record_correction(self, mention_id: str, correction: LabelCorrection) -> None:
         self._query(

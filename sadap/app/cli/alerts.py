@@ -10,7 +10,7 @@ import click
 from alerts.notifiers.console import ConsoleNotifier
 from sadap.app import responses
 from sadap.app.alerting import build_engine
-from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.cli.common import _dump, _load, config_option, handled, resolve_mention_id
 from sadap.app.export import export_mentions
 from sadap.app.snooze_keys import snooze_key
 from sadap.core.errors import InputError, SadapError
@@ -109,14 +109,16 @@ def mentions() -> None:
 @click.option("--by", "actor", default=None, help="Who (default: $USER).")
 @handled
 def mentions_respond(mention_id: str, text: str, config_path: str | None, channel: str, actor: str | None) -> None:
-    """Log that MENTION_ID was answered (TEXT is what was said)."""
+    """Log that MENTION_ID was answered (TEXT is what was said).
+
+    MENTION_ID may be the start of an id that no other mention shares (`sadap search` shows the
+    first 12 characters)."""
 
     config = _load(config_path)
     with open_store(config) as store:
-        if store.get(mention_id) is None:
-            raise InputError(f"no mention {mention_id!r} (see `sadap search --json` for ids)")
+        mention_id = resolve_mention_id(store, mention_id)
         responses.record(store, config, mention_id, actor or getpass.getuser(), channel, text)
-    click.echo("ok")
+    click.echo(f"ok {mention_id}")
 
 
 @mentions.command("export")

@@ -9,17 +9,44 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
 from sadap.app.config import Config, load_config
-from sadap.core.errors import SadapError
+from sadap.core.errors import InputError, SadapError
+
+if TYPE_CHECKING:
+    from sadap.store import Store
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 CONFIG_HELP = "Config file (default: $SADAP_CONFIG, then ./sadap.yaml, else built-in defaults)."
+
+
+#: How much of a mention id `sadap search` shows (ids are 24 hex digits; `label` and
+#: `mentions respond` take any unique prefix).
+SHOWN_ID = 12
+
+
+def resolve_mention_id(store: Store, given: str) -> str:
+    """The stored mention id ``given`` is, or is the unique start of; one line when no mention,
+    or several, match."""
+    from sadap.store import MentionFilter
+
+    given = given.strip()
+    if not given:
+        raise InputError("no mention id given (`sadap search` shows them at the start of each line)")
+    if store.get(given) is not None:
+        return given
+    # Ids in order from just before the prefix: the first two that start with it say none, one or several.
+    matches = [m.id for m in store.page_by_id(MentionFilter(), after=given, limit=2) if m.id.startswith(given)]
+    if not matches:
+        raise InputError(f"no mention {given!r} (`sadap search` shows ids at the start of each line)")
+    if len(matches) > 1:
+        raise InputError(f"{given!r} is the start of several mention ids ({', '.join(matches)}, …); give more of the id")
+    return matches[0]
 
 
 def _fail(message: str) -> NoReturn:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from enrich.pipeline import Enricher
-from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.cli.common import SHOWN_ID, _dump, _load, config_option, handled
 from sadap.app.importer import import_file
 from sadap.app.names import category_names, complaint_type_names, news_topic_names
 from sadap.app.reenrich import reenrich as run
@@ -163,7 +163,7 @@ def search(
     for m in found:
         label = th(SENTIMENT, m.sentiment.label) if m.sentiment else "-"
         snippet = " ".join(m.text.split())[:140]
-        click.echo(f"{show(m.published_at)}  [{m.source_name}] ({label}) {snippet}")
+        click.echo(f"{m.id[:SHOWN_ID]}  {show(m.published_at)}  [{m.source_name}] ({label}) {snippet}")
 
 
 @click.command()

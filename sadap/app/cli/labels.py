@@ -6,7 +6,7 @@ import getpass
 
 import click
 
-from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.cli.common import _dump, _load, config_option, handled, resolve_mention_id
 from sadap.app.corrections import correct
 from sadap.core.errors import InputError
 from sadap.core.labels import EXPECTATION, SENTIMENT, th
@@ -46,12 +46,14 @@ def label(mention_id: str, config_path: str | None, sentiment: str | None, expec
     """Correct a mention's labels by hand; without options, show its labels and corrections.
 
     The corrected labels show at once, stay through `sadap reenrich`, and teach `sadap train`.
-    Example: sadap label 3f2a… --sentiment neg --complaint yes --type digital_outage
+    MENTION_ID may be the start of an id that no other mention shares (`sadap search` shows the
+    first 12 characters). Example: sadap label 3f2a9c01b7e4 --sentiment neg --complaint yes --type digital_outage
     """
     config = _load(config_path)
     values = {"sentiment": sentiment, "expectation": expectation, "category": category,
               "complaint": complaint, "type": complaint_type}
     with open_store(config) as store:
+        mention_id = resolve_mention_id(store, mention_id)
         if any(v is not None for v in values.values()):
             m = correct(store, config, mention_id, values, by or _who())
         else:

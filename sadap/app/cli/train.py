@@ -30,7 +30,8 @@ class _Kind:
     versions: ModelVersions
     score_key: str  # the second figure a version records next to the held-out corrections
     shipped_line: str
-    active_line: str
+    model_line: str  # the model's name in a rollback's line
+    shipped_noun: str  # "already on the shipped …"
 
     def scores(self, new: dict[str, Any]) -> str:
         if self.score_key == "test":
@@ -42,10 +43,27 @@ class _Kind:
 
 
 _KINDS = {
-    "sentiment": _Kind(SENTIMENT_VERSIONS, "test", "the models that came with Sadap", "active sentiment model"),
-    "voc": _Kind(VOC_VERSIONS, "shipped", "the classifier that came with Sadap",
-                 "active voice-of-customer classifier"),
+    "sentiment": _Kind(SENTIMENT_VERSIONS, "test", "the models that came with Sadap", "sentiment model", "model"),
+    "voc": _Kind(VOC_VERSIONS, "shipped", "the classifier that came with Sadap", "voice-of-customer classifier",
+                 "voice-of-customer classifier"),
 }
+
+
+def _rollback(config: Config, kind: _Kind, target: str, as_json: bool) -> None:
+    """Make ``target`` (empty: the version active before the active one) active and say what
+    changed. Already on the shipped model with no version given: one line, exit 1."""
+    versions = kind.versions
+    before = versions.active(config.data_path) or SHIPPED
+    if not target and before == SHIPPED:
+        raise InputError(f"already on the shipped {kind.shipped_noun}; nothing to roll back")
+    versions.activate(config.data_path, target or versions.previous(config.data_path))
+    after = versions.active(config.data_path) or SHIPPED
+    if as_json:
+        _dump({"active": after, "previous": before, "changed": after != before})
+    elif after == before:
+        click.echo(f"{kind.model_line}: already {after}; nothing changed")
+    else:
+        click.echo(f"{kind.model_line}: {before} → {after} (run sadap reenrich to apply it)")
 
 
 def _list(config: Config, as_json: bool, kind: _Kind) -> None:
@@ -108,13 +126,9 @@ def train(config_path: str | None, list_versions: bool, rollback: str | None, we
         _list(config, as_json, kind)
         return
     if rollback is not None:
-        kind.versions.activate(config.data_path, rollback or kind.versions.previous(config.data_path))
-        name = kind.versions.active(config.data_path) or SHIPPED
-        if as_json:
-            _dump({"active": name})
-        else:
-            click.echo(f"{kind.active_line}: {name}")
+        _rollback(config, kind, rollback, as_json)
         return
+    from enrich.sentiment import RETRAINABLE
     from enrich.training.retrain import MIN_CORRECTIONS, Example, retrain
     from enrich.training.retrain_voc import MIN_CORRECTIONS as MIN_VOC
     from enrich.training.retrain_voc import Correction, retrain_voc
@@ -131,21 +145,46 @@ def train(config_path: str | None, list_versions: bool, rollback: str | None, we
                 examples.append(Example(m.id, m.text, c.sentiment))
             if c.expectation is not None or c.is_complaint is not None:
                 voc.append(Correction(m.id, m.text, c.expectation, c.is_complaint))
-    do_sentiment = only != "voc" and (only == "sentiment" or len(examples) >= MIN_CORRECTIONS)
+    engine = config.enrich.sentiment_model
+    retrainable = engine in RETRAINABLE
+    if only == "sentiment" and not retrainable:
+        raise InputError(f"sadap train refits {' or '.join(RETRAINABLE)}; the configured engine is {engine!r} "
+                         "(use --only voc to refit the voice-of-customer classifier alone)")
+    do_sentiment = only != "voc" and retrainable and (only == "sentiment" or len(examples) >= MIN_CORRECTIONS)
     do_voc = only != "sentiment" and (only == "voc" or len(voc) >= MIN_VOC)
+    # Why a kind is not refitted when --only does not name one (the line `sadap train` prints).
+    skipped: dict[str, str] = {}
+    if only is None and not retrainable:
+        skipped["sentiment"] = (f"sentiment: not refitted: the configured engine {engine!r} cannot be retrained "
+                                f"(sadap train refits {' or '.join(RETRAINABLE)})")
+    elif only is None and not do_sentiment:
+        skipped["sentiment"] = (f"sentiment: not refitted: {len(examples)} mentions with a corrected sentiment, "
+                                f"needs {MIN_CORRECTIONS} (sadap label ID --sentiment …)")
+    if only is None and not do_voc:
+        skipped["voc"] = (f"expectation and complaint: not refitted: {len(voc)} mentions with a corrected expectation "
+                          f"or complaint flag, needs {MIN_VOC} (sadap label ID --expectation … --complaint yes|no)")
     if not do_sentiment and not do_voc:
+        if not retrainable:
+            raise InputError(f"{skipped['sentiment']}; and {skipped['voc']}")
         raise InputError(f"sadap train needs at least {MIN_CORRECTIONS} mentions with a corrected sentiment, or "
                          f"{MIN_VOC} with a corrected expectation or complaint flag; there are {len(examples)} and "
                          f"{len(voc)} (correct some with `sadap label ID --sentiment … --expectation … --complaint …`)")
     say = (lambda msg: None) if as_json else _say
-    out: dict[str, Any] = {"sentiment": None, "voc": None}
+    out: dict[str, Any] = {"sentiment": None, "voc": None, "skipped": skipped}
+    if "sentiment" in skipped and not retrainable:
+        # not a count that more corrections will change: a note on stderr, the run goes on
+        click.echo(skipped["sentiment"], err=True)
+    elif "sentiment" in skipped and not as_json:
+        click.echo(skipped["sentiment"])
+    if "voc" in skipped and not as_json:
+        click.echo(skipped["voc"])
     if do_sentiment:
         try:
             import sklearn  # noqa: F401
         except ImportError:
             raise InputError("refitting the sentiment engine needs scikit-learn: pip install scikit-learn "
                              "(or `sadap train --only voc`)") from None
-        report = retrain(examples, config.data_path, config.enrich.sentiment_model, weight=weight, holdout=holdout,
+        report = retrain(examples, config.data_path, engine, weight=weight, holdout=holdout,
                          tolerance=tolerance, progress=say)
         out["sentiment"] = report.as_dict()
         if not as_json:
