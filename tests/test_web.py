@@ -722,3 +722,12 @@ def test_incident_page_lists_the_mentions_behind_each_alert_and_folds_failed_del
     timeline = page.split('id="timeline">', 1)[1].split("</ul>", 1)[0]
     failed = "<b>ส่งการแจ้งเตือนไม่สำเร็จ</b>"  # notify_failed, in Thai
     assert timeline.count(failed) == 1 and "×3" in timeline and "×" not in timeline.split(failed)[0] and "HTTP 502" in timeline
+
+
+def test_backtest_page_warns_when_its_step_outruns_a_rule_window(setup):
+    planner = signed_in(setup, "admin")
+    plain = planner.get("/backtest/service-outage", params={"since": "1d"})
+    assert plain.status_code == 200 and 'class="notice"' not in plain.text  # the default step fits every window
+    coarse = planner.get("/backtest/service-outage", params={"since": "2d", "step": "12h"})
+    assert coarse.status_code == 200
+    assert 'class="notice"' in coarse.text and "--step 12h is longer than the" in coarse.text
