@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sadap.core.alert import FiredAlert
 from sadap.core.errors import InputError
+from alerts.message import counts_accounts
 from playbooks.render import duration_words
 from playbooks.schema import Playbook
 from sadap.core.incident import EventKind, Incident, IncidentEvent, IncidentState, new_incident_id
@@ -38,6 +39,8 @@ def open_or_update(store: Store, alert: FiredAlert, playbook: Playbook, at: date
     Returns (incident, opened_now)."""
     incident = store.find_incident(playbook.id, alert.key) if isinstance(active, _Ask) else active
     event_data = {"rule": alert.rule, "count": alert.count, "mentions": alert.mention_ids}
+    if counts_accounts(alert):
+        event_data["accounts"] = True  # the count is of accounts, not mentions
     if alert.detail.get("clusters"):
         event_data["clusters"] = sorted(alert.detail["clusters"])
     if incident is None:

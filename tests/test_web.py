@@ -731,3 +731,23 @@ def test_backtest_page_warns_when_its_step_outruns_a_rule_window(setup):
     coarse = planner.get("/backtest/service-outage", params={"since": "2d", "step": "12h"})
     assert coarse.status_code == 200
     assert 'class="notice"' in coarse.text and "--step 12h is longer than the" in coarse.text
+
+
+def test_incident_page_counts_accounts_for_a_coordinated_alert(setup):
+    from datetime import timedelta
+
+    from alerts.incidents import open_or_update
+    from sadap.app.config import configured_playbooks
+    from sadap.core.alert import FiredAlert
+    from sadap.core.timeutil import now_utc
+
+    config, store = setup
+    playbook = next(p for p in configured_playbooks(config) if p.id == "rumour-fake-news")
+    at = now_utc()
+    alert = FiredAlert(rule="copied-text", rule_type="coordinated", title_th="ข้อความเดียวกันจากหลายบัญชี",
+                       title_en="Same text from many accounts", severity="P2", key="บัญชีอวตาร", count=7,
+                       window_start=at - timedelta(hours=1), window_end=at)
+    incident, opened = open_or_update(store, alert, playbook, at)
+    assert opened and any(e.data.get("accounts") is True for e in store.events(incident.id))
+    page = signed_in(setup, "admin").get(f"/incidents/{incident.id}").text
+    assert "copied-text · 7 บัญชี" in page and "copied-text · 7 ข้อความ" not in page

@@ -77,6 +77,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "timeline": ("ลำดับเหตุการณ์", "Timeline"),
     "alert_mentions": ("การแจ้งเตือนและข้อความเบื้องหลัง", "Alerts and the mentions behind them"),
     "mentions_word": ("ข้อความ", "mentions"),
+    "accounts_word": ("บัญชี", "accounts"),
     "last_try": ("ครั้งล่าสุด", "last"),
     "steps": ("ขั้นตอน", "Steps"),
     "owner": ("ผู้รับผิดชอบ", "Owner"),

@@ -210,7 +210,7 @@ def alert_mentions(store: Store, events: list[IncidentEvent], per_alert: int = M
                 shown.append(cache[mid])
         count = e.data.get("count")
         out.append({"event": e, "rule": e.data.get("rule"), "count": count if isinstance(count, int) else len(ids),
-                    "mentions": shown, "more": max(len(ids) - per_alert, 0)})
+                    "accounts": bool(e.data.get("accounts")), "mentions": shown, "more": max(len(ids) - per_alert, 0)})
     return out
 
 
