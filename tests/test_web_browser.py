@@ -218,3 +218,41 @@ def test_thai_renders_with_the_shipped_font(server, browser):
         shots.append(page.locator("h1").screenshot())
         context.close()
     assert shots[0] != shots[1]
+
+
+# Coloured pixels of each drawn chart's canvas, below its legend row (the legend's icons are
+# coloured too): bars drawn without a colour leave only grey axes and labels.
+_COLOURED_PIXELS = """() => Array.from(document.querySelectorAll('[data-chart]')).map(el => {
+    const spec = JSON.parse(document.getElementById('chart-data').textContent)[Number(el.dataset.chart)];
+    const canvas = el.querySelector('canvas');
+    const ctx = canvas.getContext('2d');
+    const ratio = canvas.width / canvas.getBoundingClientRect().width;
+    const top = Math.ceil(40 * ratio);
+    const img = ctx.getImageData(0, top, canvas.width, canvas.height - top).data;
+    let coloured = 0;
+    for (let i = 0; i < img.length; i += 4) {
+        const [r, g, b, a] = [img[i], img[i + 1], img[i + 2], img[i + 3]];
+        if (a > 128 && Math.max(r, g, b) - Math.min(r, g, b) > 40) { coloured += 1; }
+    }
+    const points = spec.series.reduce((n, s) => n + s.data.filter(v => v > 0).length, 0);
+    return {id: el.id, drawn: el.getAttribute('data-drawn'), points: points, coloured: coloured};
+})"""
+
+
+def test_every_chart_draws_coloured_bars(server, page):
+    """Each chart with data draws its bars in colour: the overview's eleven and the backtest's
+    (only the volume chart names its own colours; the others use ECharts' default palette)."""
+    base, _ = server
+    sign_in_page(page, base, "planner", PASSWORD)
+    page.goto(base)
+    page.wait_for_selector("#chart-volume[data-drawn='1'] canvas")
+    charts = page.evaluate(_COLOURED_PIXELS)
+    assert len(charts) == 11
+    with_data = [c for c in charts if c["points"]]
+    assert len(with_data) >= 10, charts
+    assert [c["id"] for c in with_data if c["coloured"] < 100] == [], charts
+    page.goto(base + "backtest/outage-keywords?since=7d")
+    page.wait_for_selector("#chart-backtest[data-drawn='1'] canvas")
+    (chart,) = page.evaluate(_COLOURED_PIXELS)
+    assert chart["points"] > 0 and chart["coloured"] >= 100, chart
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
