@@ -5,6 +5,7 @@ for raw-socket cases)."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -696,3 +697,25 @@ def test_incident_page_lists_the_mentions_behind_each_alert_and_folds_failed_del
     assert "3 ข้อความ" in again  # the alert's own count, though one of its mentions is gone
     timeline = page.split('id="timeline">', 1)[1].split("</ul>", 1)[0]
     assert timeline.count("<b>notify_failed</b>") == 1 and "×3" in timeline and "×" not in timeline.split("notify_failed")[0] and "HTTP 502" in timeline
+
+
+def test_incident_ready_made_replies_fill_every_variable(setup):
+    """The ready-made replies on an incident's page are filled as its escalation messages are:
+    no ``{name}`` left, and {count} is the mentions behind the latest alert (not the alert count)."""
+    import html as html_lib
+
+    from sadap.app.config import configured_playbooks
+
+    _, store = setup
+    playbooks = {p.id: p for p in configured_playbooks(setup[0], check_references=False)}
+    incident = next(i for i in store.list_incidents()
+                    if i.playbook in playbooks and any("{count}" in r.template and "{top_terms}" in r.template
+                                                       and "{window}" in r.template for r in playbooks[i.playbook].responses))
+    assert incident.mention_count > 1 and incident.mention_count != incident.alert_count
+    page = signed_in(setup, "viewer").get(f"/incidents/{incident.id}")
+    texts = [html_lib.unescape(t) for t in re.findall(r'<div class="template">.*?<pre>(.*?)</pre>', page.text, re.S)]
+    assert len(texts) == len(playbooks[incident.playbook].responses)
+    assert [t for t in texts if re.search(r"\{\w+\}", t)] == []
+    counted = [t for t in texts if "ข้อความเกี่ยวกับ" in t]
+    assert counted and all(f" {incident.mention_count} ข้อความเกี่ยวกับ" in t for t in counted), counted
+    assert all(re.search(r"คำที่พบบ่อย: \S", t) for t in counted), counted

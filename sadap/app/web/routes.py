@@ -242,7 +242,8 @@ def _incident_context(ws: Workspace, incident_id: str, lang: str, alerts: bool =
     mentions = [m for m in (ws.store.get(i) for i in incident.mention_ids[:20]) if m]
     return {"incident": incident, "events": events, "playbook": playbook,
             "steps": views.steps_state(incident, events, playbook, lang),
-            "templates": views.response_templates(incident, playbook, lang), "mentions": mentions,
+            "templates": views.response_templates(incident, playbook, lang, mentions, ws.custom_words),
+            "mentions": mentions,
             "inform": who_to_inform(incident, playbook, ws.store.list_stakeholders(), events, lang),
             "alerts": views.alert_mentions(ws.store, events) if alerts else [], "now": now_utc()}
 

@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 
 from alerts.incidents import add_note
 from enrich.csr import PILLARS
+from enrich.keywords import stopwords
 from playbooks.loader import load_playbooks
-from playbooks.render import render_template
+from playbooks.render import incident_variables, render_template
 from sadap.app.export import spreadsheet_cell
 from sadap.app.names import complaint_type_names
 from sadap.core.errors import ConfigError, InputError
@@ -239,11 +240,17 @@ def mark_step(store: Store, incident: Incident, playbook: Any, number: int, acto
     return title
 
 
-def response_templates(incident: Incident, playbook: Any, lang: str) -> list[dict[str, str]]:
+def response_templates(incident: Incident, playbook: Any, lang: str, examples: list[Mention] | None = None,
+                       custom_words: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """An incident's ready-made replies, filled as the escalation messages are
+    (:func:`playbooks.render.incident_variables`): ``count`` is the mentions behind the latest
+    alert, ``window`` the time since it opened (to its close, once resolved), ``top_terms`` from
+    ``examples`` (its mentions)."""
     if playbook is None:
         return []
-    variables = {"brand": incident.key or "", "key": incident.key or "", "count": incident.alert_count,
-                 "rule": incident.rule, "since": incident.opened_at, "playbook": playbook.title.get(lang)}
+    at = incident.updated_at if incident.state == "resolved" else now_utc()
+    stop = stopwords() | {w.lower() for w in custom_words}
+    variables = incident_variables(incident, playbook, lang, examples or [], at, stop)
     out = []
     for r in playbook.responses:
         try:
