@@ -256,3 +256,44 @@ def test_every_chart_draws_coloured_bars(server, page):
     (chart,) = page.evaluate(_COLOURED_PIXELS)
     assert chart["points"] > 0 and chart["coloured"] >= 100, chart
     assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def _chart_link(page, chart_id: str) -> str:
+    """The link of the chart's fullest point (what a click on its tallest bar opens); on a time
+    chart, the fullest whose next bucket has mentions too (a range widened by one bucket
+    would find more)."""
+    return page.evaluate("""(id) => {
+        const spec = JSON.parse(document.getElementById('chart-data').textContent).find(c => c.id === id);
+        const next = (i) => spec.type !== 'time' || spec.series.some(s => (s.data[i + 1] || 0) > 0);
+        let best = [0, 0, -1];
+        spec.series.forEach((s, si) => s.data.forEach((v, i) => { if (v > best[2] && next(i)) best = [si, i, v]; }));
+        return spec.links[best[0]][best[1]];
+    }""", chart_id)
+
+
+def test_chart_click_through_then_search_keeps_the_range(server, page):
+    """After a chart's click-through, pressing ค้นหา without a change finds the same mentions:
+    a whole-day bar's range shows as inclusive dates; an hourly bar's exact times travel in
+    hidden fields, shown as a chip."""
+    from datetime import timedelta
+
+    from sadap.core.timeutil import BANGKOK, now_utc
+
+    base, _ = server
+    sign_in_page(page, base, "viewer", PASSWORD)
+    today = now_utc().astimezone(BANGKOK).date()
+    for overview, hourly in (("", False), (f"?since={today - timedelta(days=1)}&until={today}", True)):
+        page.goto(base + overview)
+        page.wait_for_selector("#chart-volume[data-drawn='1']")
+        for chart in ("volume", "sources"):
+            page.goto(base + _chart_link(page, chart).lstrip("/"))
+            found = int(page.locator("#found-count").inner_text())
+            assert found > 0, page.url
+            since, until = page.url.split("since=")[1].split("&")[0], page.url.split("until=")[1].split("&")[0]
+            assert page.locator("#time-range").count() == (1 if hourly and chart == "volume" else 0)
+            page.click("#mention-filters button[type=submit]")
+            page.wait_for_load_state("load")
+            assert int(page.locator("#found-count").inner_text()) == found, (chart, overview, page.url)
+            assert (page.url.split("since=")[1].split("&")[0], page.url.split("until=")[1].split("&")[0]) == (since, until)
+            page.goto(base + overview)
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
