@@ -21,7 +21,7 @@ from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.core.timeutil import format_duration, now_utc, to_bangkok
 from sadap.store import Fingerprint, MentionFilter, Store, UpsertResult
-from sadap.store.base import BucketTable, Delivery, MentionRow
+from sadap.store.base import BucketTable, Delivery, MentionRow, PageKey
 from sadap.store.sqlite import SQLiteStore
 
 MAX_EVALUATIONS = 5000
@@ -146,6 +146,10 @@ class ReplayStore(Store):
 
     def search(self, flt: MentionFilter, limit: int = 20) -> list[Mention]:
         return self.base.search(flt, limit)
+
+    def search_page(self, flt: MentionFilter, limit: int = 20, after: PageKey | None = None,
+                    before: PageKey | None = None) -> list[Mention]:
+        return self.base.search_page(flt, limit, after, before)
 
     def ids(self, flt: MentionFilter, limit: int = 20) -> list[str]:
         return self.base.ids(flt, limit)

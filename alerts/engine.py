@@ -6,7 +6,6 @@ Live evaluation, ``sadap alerts check --at`` and the ingest-time path all go thr
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import cast
@@ -24,7 +23,7 @@ from alerts.rules.buckets import BucketCounts
 from alerts.rules.running import RunningState
 from enrich.keywords import stopwords
 from playbooks.match import match_playbook
-from playbooks.render import duration_words, render_template
+from playbooks.render import duration_words, incident_variables, render_template, top_terms
 from playbooks.schema import Playbook
 from sadap.core.alert import FiredAlert
 from sadap.core.incident import Incident, IncidentEvent
@@ -383,30 +382,20 @@ class AlertEngine:
             self.deliver()
         return done
 
-    def _top_terms(self, mentions: list[Mention], n: int = 8) -> list[str]:
+    def _stopwords(self) -> frozenset[str]:
         if self._stop is None:
             # Stop words, and the watched names themselves: every example contains those.
             self._stop = stopwords() | {w.lower() for w in self.custom_words}
-        counts: Counter[str] = Counter()
-        for m in mentions:
-            counts.update(list(dict.fromkeys(t for t in m.tokens if len(t) > 1 and t not in self._stop and not t.isdigit())))
-        return [t for t, _ in counts.most_common(n)]
+        return self._stop
+
+    def _top_terms(self, mentions: list[Mention], n: int = 8) -> list[str]:
+        return top_terms(mentions, self._stopwords(), n)
 
     def _render(self, template: str, incident: Incident, lang: str, at: datetime | None = None) -> str:
         """Fill an escalation message: every template variable has a value (never a literal
         ``{key}``), and ``count`` is the mentions behind the incident's latest alert, not the
-        number of alerts."""
+        number of alerts (:func:`playbooks.render.incident_variables`, as the workspace does)."""
         examples = self._examples(incident.mention_ids[:20])
-        by_id = {p.id: p for p in self.playbooks}
-        playbook = by_id.get(incident.playbook)
-        key = incident.key or ""
-        variables = {
-            "brand": key, "key": key,
-            "count": incident.mention_count or len(incident.mention_ids),
-            "rule": incident.rule,
-            "window": (at - incident.opened_at) if at is not None else None,
-            "top_terms": ", ".join(self._top_terms(examples)[:5]),
-            "since": incident.opened_at,
-            "playbook": playbook.title.get(lang) if playbook is not None else incident.playbook,
-        }
-        return render_template(template, {k: ("" if v is None else v) for k, v in variables.items()}, lang)
+        playbook = {p.id: p for p in self.playbooks}.get(incident.playbook)
+        variables = incident_variables(incident, playbook, lang, examples, at, self._stopwords())
+        return render_template(template, variables, lang)

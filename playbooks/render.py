@@ -9,6 +9,8 @@ literal braces.
 from __future__ import annotations
 
 import string
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -18,6 +20,8 @@ from sadap.core.timeutil import show
 if TYPE_CHECKING:  # pragma: no cover
     from playbooks.schema import Playbook
     from sadap.core.alert import FiredAlert
+    from sadap.core.incident import Incident
+    from sadap.core.mention import Mention
 
 #: Variables a response template may use, with what each holds.
 TEMPLATE_VARIABLES: dict[str, str] = {
@@ -129,6 +133,40 @@ def alert_variables(
         "top_terms": ", ".join(alert.terms[:top]),
         "since": alert.window_start,
         "playbook": (playbook.title.get(lang) if playbook else ""),
+    }
+
+
+def top_terms(mentions: Iterable["Mention"], stop: Iterable[str] = (), n: int = 8) -> list[str]:
+    """The ``n`` terms found in the most of ``mentions`` (each mention counts a term once):
+    longer than one character, not a number, not in ``stop``."""
+    skip = set(stop)
+    counts: Counter[str] = Counter()
+    for m in mentions:
+        counts.update(list(dict.fromkeys(t for t in m.tokens if len(t) > 1 and t not in skip and not t.isdigit())))
+    return [t for t, _ in counts.most_common(n)]
+
+
+def incident_variables(
+    incident: "Incident", playbook: "Playbook | None", lang: str = "th", examples: Iterable["Mention"] = (),
+    at: datetime | None = None, stop: Iterable[str] = (), top: int = 5,
+) -> dict[str, Any]:
+    """The template variables for an incident, one way for every caller (escalation messages,
+    the workspace's ready-made replies): every variable has a value, never a literal ``{name}``.
+
+    ``count`` is the mentions behind the incident's latest alert (not the number of alerts);
+    ``window`` the time from its opening to ``at`` (no ``at``: an empty text); ``top_terms``
+    the most frequent terms in ``examples`` (its mentions), leaving out ``stop``."""
+    key = incident.key or ""
+    window: Any = (at - incident.opened_at) if at is not None else None
+    return {
+        "brand": key,
+        "key": key,
+        "count": incident.mention_count or len(incident.mention_ids),
+        "rule": incident.rule,
+        "window": window if window is not None else "",
+        "top_terms": ", ".join(top_terms(examples, stop)[:top]),
+        "since": incident.opened_at,
+        "playbook": playbook.title.get(lang) if playbook is not None else incident.playbook,
     }
 
 

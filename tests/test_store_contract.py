@@ -207,6 +207,37 @@ def test_page_by_id_walks_a_filter_in_stable_pages(filled):
     assert [m.id for m in filled.page_by_id(MentionFilter(), after=every[2], limit=10)] == every[3:]
 
 
+def test_search_page_reads_on_by_key_in_search_order(store):
+    from sadap.store import page_key
+
+    # ties: three at one time (one with microseconds), so the id orders them
+    ms = [make(i, *TEXTS[i % len(TEXTS)], minutes=[0, 10, 10, 10, 20, 30, 30][i]) for i in range(7)]
+    ms[3] = ms[3].model_copy(update={"published_at": ms[3].published_at + timedelta(microseconds=250)})
+    store.upsert(ms)
+    every = [m.id for m in store.search(MentionFilter(), limit=50)]
+    assert len(every) == 7
+    seen, after, pages = [], None, []
+    while page := store.search_page(MentionFilter(), limit=2, after=after):
+        pages.append([m.id for m in page])
+        seen.extend(pages[-1])
+        after = page_key(page[-1])
+        if len(pages) == 1:  # a newer mention arrives meanwhile: no row repeats or is skipped
+            store.upsert([make(99, *TEXTS[0], minutes=90)])
+    assert seen == every
+    # and back: the page ahead of each page's first mention is the page before it
+    for earlier, later in zip(pages, pages[1:]):
+        first = next(m for m in store.search(MentionFilter(), limit=50) if m.id == later[0])
+        assert [m.id for m in store.search_page(MentionFilter(), limit=2, before=page_key(first))] == earlier
+    newest = store.search(MentionFilter(), limit=1)[0]
+    assert store.search_page(MentionFilter(), limit=5, before=page_key(newest)) == []
+    # with a filter, and a key of a mention the filter leaves out
+    neg = MentionFilter(sentiment=("neg",))
+    walk = [m.id for m in store.search(neg, limit=50)]
+    assert [m.id for m in store.search_page(neg, limit=50, after=page_key(ms[2]))] == \
+        [i for i in every if i in walk and every.index(i) > every.index(ms[2].id)]
+    assert store.search_page(MentionFilter(), limit=3) == store.search(MentionFilter(), limit=3)
+
+
 def test_time_windows_and_as_of(filled):
     # published at T0, +30, +60, +90, +120 minutes; collected 5 minutes later
     assert filled.count(MentionFilter(since=T0 + timedelta(minutes=30), until=T0 + timedelta(minutes=90))) == 2

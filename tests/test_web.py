@@ -5,6 +5,7 @@ for raw-socket cases)."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -751,3 +752,115 @@ def test_incident_page_counts_accounts_for_a_coordinated_alert(setup):
     assert opened and any(e.data.get("accounts") is True for e in store.events(incident.id))
     page = signed_in(setup, "admin").get(f"/incidents/{incident.id}").text
     assert "copied-text · 7 บัญชี" in page and "copied-text · 7 ข้อความ" not in page
+
+
+def test_incident_ready_made_replies_fill_every_variable(setup):
+    """The ready-made replies on an incident's page are filled as its escalation messages are:
+    no ``{name}`` left, and {count} is the mentions behind the latest alert (not the alert count)."""
+    import html as html_lib
+
+    from sadap.app.config import configured_playbooks
+
+    _, store = setup
+    playbooks = {p.id: p for p in configured_playbooks(setup[0], check_references=False)}
+    incident = next(i for i in store.list_incidents()  # one the demo opened (other tests add more)
+                    if i.mention_count > 1 and i.mention_count != i.alert_count
+                    and i.playbook in playbooks and any("{count}" in r.template and "{top_terms}" in r.template
+                                                       and "{window}" in r.template for r in playbooks[i.playbook].responses))
+    page = signed_in(setup, "viewer").get(f"/incidents/{incident.id}")
+    texts = [html_lib.unescape(t) for t in re.findall(r'<div class="template">.*?<pre>(.*?)</pre>', page.text, re.S)]
+    assert len(texts) == len(playbooks[incident.playbook].responses)
+    assert [t for t in texts if re.search(r"\{\w+\}", t)] == []
+    counted = [t for t in texts if "ข้อความเกี่ยวกับ" in t]
+    assert counted and all(f" {incident.mention_count} ข้อความเกี่ยวกับ" in t for t in counted), counted
+    assert all(re.search(r"คำที่พบบ่อย: \S", t) for t in counted), counted
+
+
+def _showing(text: str) -> str:
+    import html as html_lib
+
+    match = re.search(r'id="showing">([^<]*)<', text)
+    return html_lib.unescape(match.group(1)) if match else ""
+
+
+def _rows(text: str) -> list[str]:
+    return re.findall(r'<td class="nowrap"><a href="/mentions/([^"]+)">', text)
+
+
+def _pager_link(text: str, rel: str) -> str | None:
+    import html as html_lib
+
+    match = re.search(rf'<a rel="{rel}" href="([^"]+)"', text)
+    return html_lib.unescape(match.group(1)) if match else None
+
+
+def test_mentions_page_by_page_keeping_every_filter(demo_store_dir, tmp_path):
+    """Older/newer links walk every mention of a filter (by key: a mention that arrives
+    meanwhile neither repeats nor skips a row), keep the filters and say "แสดง 21–40 จาก N"."""
+    from datetime import timedelta
+
+    from sadap.app.config import load_config_file
+    from sadap.core.mention import Mention
+    from sadap.core.timeutil import now_utc
+    from sadap.store import MentionFilter, open_store
+
+    config = load_config_file(workspace_copy(demo_store_dir, tmp_path / "ws"))
+    with open_store(config) as store:
+        client = signed_in((config, store), "viewer")
+        flt = MentionFilter(source_kinds=("forum",), max_spam_score=0.9, include_duplicates=False)
+        expected = [m.id for m in store.search(flt, 1000)]
+        assert len(expected) > 45
+        url: str | None = "/mentions?kind=forum&max_spam=0.9&limit=20"
+        seen: list[str] = []
+        pages: list[str] = []
+        while url:
+            assert "kind=forum" in url and "max_spam=0.9" in url and "limit=20" in url
+            page = client.get(url)
+            assert page.status_code == 200
+            rows = _rows(page.text)
+            start = len(seen) + 1
+            total = len(expected) + (1 if pages else 0)  # the count includes the late arrival
+            assert _showing(page.text) == f"แสดง {start}–{start + len(rows) - 1} จาก {total}"
+            seen.extend(rows)
+            pages.append(url)
+            if len(pages) == 1:  # a new forum post arrives while the person reads page 1
+                now = now_utc()
+                store.upsert([Mention(id="late-arrival", source_kind="forum", source_name="forum-x", text="เพิ่งโพสต์",
+                                      published_at=now - timedelta(seconds=1), collected_at=now)])
+                assert _pager_link(page.text, "prev") is None
+            url = _pager_link(page.text, "next")
+        assert seen == expected
+        # newer: back from the last page to the one before it
+        back = client.get(_pager_link(page.text, "prev") or "")
+        assert _rows(back.text) == expected[20 * (len(pages) - 2):20 * (len(pages) - 1)]
+        assert "kind=forum" in (_pager_link(back.text, "next") or "")
+        # the first page again shows the new post
+        assert "late-arrival" in _rows(client.get(pages[0]).text)
+        assert client.get("/mentions?after=not-a-key").status_code == 400
+
+
+def test_api_mentions_pages_with_next(setup):
+    from sadap.store import MentionFilter
+
+    _, store = setup
+    client = signed_in(setup, "viewer")
+    body = client.get("/api/mentions", params={"sentiment": "neg", "limit": 7}).json()
+    seen = [m["id"] for m in body["mentions"]]
+    while body["next"]:
+        body = client.get("/api/mentions", params={"sentiment": "neg", "limit": 7, "after": body["next"]}).json()
+        assert len(body["mentions"]) <= 7
+        seen.extend(m["id"] for m in body["mentions"])
+    assert seen == [m.id for m in store.search(MentionFilter(sentiment=("neg",), include_duplicates=False), 1000)]
+    assert len(seen) > 14 and body["total"] == len(seen)
+
+
+def test_mentions_search_that_cannot_be_read_keeps_the_page_and_filters(setup):
+    client = signed_in(setup, "viewer")
+    page = client.get("/mentions", params={"q": '"โอนเงิน ไม่ได้', "sentiment": "neg", "kind": "forum"})
+    assert page.status_code == 400
+    assert 'id="mention-filters"' in page.text  # the page, not a bare error
+    assert '<option value="neg" selected>' in page.text and '<option value="forum" selected>' in page.text
+    assert 'value="&#34;โอนเงิน ไม่ได้"' in page.text  # the search as typed, to fix it
+    problem = re.search(r'id="filter-problem"[^>]*>(.*?)</p>', page.text, re.S)
+    assert problem and "อ่านคำค้นไม่ได้" in problem.group(1) and "unbalanced double quote" in problem.group(1)
+    assert 'id="found-count"' not in page.text

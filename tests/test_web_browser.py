@@ -218,3 +218,82 @@ def test_thai_renders_with_the_shipped_font(server, browser):
         shots.append(page.locator("h1").screenshot())
         context.close()
     assert shots[0] != shots[1]
+
+
+# Coloured pixels of each drawn chart's canvas, below its legend row (the legend's icons are
+# coloured too): bars drawn without a colour leave only grey axes and labels.
+_COLOURED_PIXELS = """() => Array.from(document.querySelectorAll('[data-chart]')).map(el => {
+    const spec = JSON.parse(document.getElementById('chart-data').textContent)[Number(el.dataset.chart)];
+    const canvas = el.querySelector('canvas');
+    const ctx = canvas.getContext('2d');
+    const ratio = canvas.width / canvas.getBoundingClientRect().width;
+    const top = Math.ceil(40 * ratio);
+    const img = ctx.getImageData(0, top, canvas.width, canvas.height - top).data;
+    let coloured = 0;
+    for (let i = 0; i < img.length; i += 4) {
+        const [r, g, b, a] = [img[i], img[i + 1], img[i + 2], img[i + 3]];
+        if (a > 128 && Math.max(r, g, b) - Math.min(r, g, b) > 40) { coloured += 1; }
+    }
+    const points = spec.series.reduce((n, s) => n + s.data.filter(v => v > 0).length, 0);
+    return {id: el.id, drawn: el.getAttribute('data-drawn'), points: points, coloured: coloured};
+})"""
+
+
+def test_every_chart_draws_coloured_bars(server, page):
+    """Each chart with data draws its bars in colour: the overview's eleven and the backtest's
+    (only the volume chart names its own colours; the others use ECharts' default palette)."""
+    base, _ = server
+    sign_in_page(page, base, "planner", PASSWORD)
+    page.goto(base)
+    page.wait_for_selector("#chart-volume[data-drawn='1'] canvas")
+    charts = page.evaluate(_COLOURED_PIXELS)
+    assert len(charts) == 11
+    with_data = [c for c in charts if c["points"]]
+    assert len(with_data) >= 10, charts
+    assert [c["id"] for c in with_data if c["coloured"] < 100] == [], charts
+    page.goto(base + "backtest/outage-keywords?since=7d")
+    page.wait_for_selector("#chart-backtest[data-drawn='1'] canvas")
+    (chart,) = page.evaluate(_COLOURED_PIXELS)
+    assert chart["points"] > 0 and chart["coloured"] >= 100, chart
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def _chart_link(page, chart_id: str) -> str:
+    """The link of the chart's fullest point (what a click on its tallest bar opens); on a time
+    chart, the fullest whose next bucket has mentions too (a range widened by one bucket
+    would find more)."""
+    return page.evaluate("""(id) => {
+        const spec = JSON.parse(document.getElementById('chart-data').textContent).find(c => c.id === id);
+        const next = (i) => spec.type !== 'time' || spec.series.some(s => (s.data[i + 1] || 0) > 0);
+        let best = [0, 0, -1];
+        spec.series.forEach((s, si) => s.data.forEach((v, i) => { if (v > best[2] && next(i)) best = [si, i, v]; }));
+        return spec.links[best[0]][best[1]];
+    }""", chart_id)
+
+
+def test_chart_click_through_then_search_keeps_the_range(server, page):
+    """After a chart's click-through, pressing ค้นหา without a change finds the same mentions:
+    a whole-day bar's range shows as inclusive dates; an hourly bar's exact times travel in
+    hidden fields, shown as a chip."""
+    from datetime import timedelta
+
+    from sadap.core.timeutil import BANGKOK, now_utc
+
+    base, _ = server
+    sign_in_page(page, base, "viewer", PASSWORD)
+    today = now_utc().astimezone(BANGKOK).date()
+    for overview, hourly in (("", False), (f"?since={today - timedelta(days=1)}&until={today}", True)):
+        page.goto(base + overview)
+        page.wait_for_selector("#chart-volume[data-drawn='1']")
+        for chart in ("volume", "sources"):
+            page.goto(base + _chart_link(page, chart).lstrip("/"))
+            found = int(page.locator("#found-count").inner_text())
+            assert found > 0, page.url
+            since, until = page.url.split("since=")[1].split("&")[0], page.url.split("until=")[1].split("&")[0]
+            assert page.locator("#time-range").count() == (1 if hourly and chart == "volume" else 0)
+            page.click("#mention-filters button[type=submit]")
+            page.wait_for_load_state("load")
+            assert int(page.locator("#found-count").inner_text()) == found, (chart, overview, page.url)
+            assert (page.url.split("since=")[1].split("&")[0], page.url.split("until=")[1].split("&")[0]) == (since, until)
+            page.goto(base + overview)
+    assert not page.errors, page.errors  # type: ignore[attr-defined]

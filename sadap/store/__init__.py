@@ -11,15 +11,17 @@ from sadap.store.base import (
     Delivery,
     Fingerprint,
     MentionFilter,
+    PageKey,
     ResponseRow,
     Store,
     StoreSource,
     UpsertResult,
     case_first_responses,
+    page_key,
 )
 from sadap.store.sqlite import SQLiteStore
 
-__all__ = ["GROUP_FIELDS", "CaseKey", "NEWS_SOURCE_KINDS", "RULE_GROUP_FIELDS", "Delivery", "Fingerprint", "MentionFilter", "ResponseRow", "Store", "UpsertResult", "case_first_responses", "open_store"]
+__all__ = ["GROUP_FIELDS", "CaseKey", "NEWS_SOURCE_KINDS", "RULE_GROUP_FIELDS", "Delivery", "Fingerprint", "MentionFilter", "PageKey", "ResponseRow", "Store", "UpsertResult", "case_first_responses", "open_store", "page_key"]
 
 
 def open_store(config: StoreSource) -> Store:

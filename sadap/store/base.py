@@ -21,6 +21,14 @@ from sadap.core.users import ApiToken, User
 from sadap.store.query import Query
 
 TimeField = Literal["published_at", "collected_at"]
+#: A place in :meth:`Store.search`'s order (newest first, then id): a mention's time (the
+#: filter's time field) and its id. :meth:`Store.search_page` reads on from one.
+PageKey = tuple[datetime, str]
+
+
+def page_key(m: Mention, time_field: TimeField = "published_at") -> PageKey:
+    """Where ``m`` stands in :meth:`Store.search`'s order."""
+    return (m.published_at if time_field == "published_at" else m.collected_at, m.id)
 
 
 # -- what the store reads from the assembled config (the app layer's ``Config``), declared here
@@ -526,6 +534,17 @@ class Store(ABC):
     @abstractmethod
     def search(self, flt: MentionFilter, limit: int = 20) -> list[Mention]:
         """Matching mentions, newest first (by the filter's time field)."""
+
+    def search_page(self, flt: MentionFilter, limit: int = 20, after: PageKey | None = None,
+                    before: PageKey | None = None) -> list[Mention]:
+        """Keyset paging in :meth:`search`'s order (newest first by the filter's time field, then
+        id): with ``after``, the ``limit`` mentions that follow that key; with ``before``, the
+        ``limit`` that come just ahead of it (still newest first). A key is any
+        :func:`page_key`, even of a mention since removed; mentions that arrive meanwhile never
+        make a page repeat or skip one. Neither: :meth:`search`."""
+        if after is None and before is None:
+            return self.search(flt, limit)
+        raise NotImplementedError(f"{type(self).__name__} cannot page by key")
 
     @abstractmethod
     def ids(self, flt: MentionFilter, limit: int = 20) -> list[str]:

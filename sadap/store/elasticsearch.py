@@ -32,7 +32,7 @@ from sadap.core.complaint_case import ComplaintCase
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
-from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, DELIVERY_STATE, ERASE_COUNTS, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments, with_correction
+from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, DELIVERY_STATE, ERASE_COUNTS, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, PageKey, Store, UpsertResult, search_segments, with_correction
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import CASE_FIELDS, CASE_KEYS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
 from sadap.store.es_seen import SeenTerms
@@ -657,6 +657,24 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         self._ensure_ready()
         res = self._search(self.names.mentions, query=self._query(flt), sort=self._sort(flt), size=int(limit), source=["doc"])
         return [Mention.model_validate_json(h["_source"]["doc"]) for h in res["hits"]["hits"]]
+
+    def search_page(self, flt: MentionFilter, limit: int = 20, after: PageKey | None = None,
+                    before: PageKey | None = None) -> list[Mention]:
+        if after is None and before is None:
+            return self.search(flt, limit)
+        if after is not None and before is not None:
+            raise InputError("page by after or by before, not both")
+        if limit <= 0:
+            return []
+        key = after if after is not None else before
+        assert key is not None
+        self._ensure_ready()
+        # search_after on search's sort; for the page ahead, the reversed sort read backwards.
+        sort = self._sort(flt) if after is not None else [{flt.time_field: "asc"}, {"id": "desc"}]
+        res = self._search(self.names.mentions, query=self._query(flt), sort=sort, size=int(limit), source=["doc"],
+                           search_after=[_ms(key[0]), key[1]])
+        found = [Mention.model_validate_json(h["_source"]["doc"]) for h in res["hits"]["hits"]]
+        return found if after is not None else found[::-1]
 
     def ids(self, flt: MentionFilter, limit: int = 20) -> list[str]:
         if limit <= 0:

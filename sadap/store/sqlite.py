@@ -24,7 +24,7 @@ from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.store.erasure import scrub_case, scrub_delivery, scrub_ids
 from sadap.store.query import Query
-from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, DELIVERY_STATE, ERASE_COUNTS, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, Store, UpsertResult, search_segments, with_correction
+from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, DELIVERY_STATE, ERASE_COUNTS, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, PageKey, Store, UpsertResult, search_segments, with_correction
 from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
@@ -814,6 +814,28 @@ class SQLiteStore(Store):
         tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
         rows = self._query(f"SELECT m.doc FROM mentions m{where} ORDER BY m.{tcol} DESC, m.id LIMIT ?", [*params, int(limit)])
         return [Mention.model_validate_json(r[0]) for r in rows]
+
+    def search_page(self, flt: MentionFilter, limit: int = 20, after: PageKey | None = None,
+                    before: PageKey | None = None) -> list[Mention]:
+        if after is None and before is None:
+            return self.search(flt, limit)
+        if after is not None and before is not None:
+            raise InputError("page by after or by before, not both")
+        key = after if after is not None else before
+        assert key is not None
+        where, params = self._where(flt, ordered=True, walk=self._walk(flt, limit))
+        tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
+        # The same float as the mention's stored time: both are _ts of the same instant.
+        at, mid = _ts(key[0]), key[1]
+        if after is not None:
+            keyset, order = f"(m.{tcol} < ? OR (m.{tcol} = ? AND m.id > ?))", f"m.{tcol} DESC, m.id"
+        else:
+            keyset, order = f"(m.{tcol} > ? OR (m.{tcol} = ? AND m.id < ?))", f"m.{tcol}, m.id DESC"
+        where = f"{where}{' AND' if where else ' WHERE'} {keyset}"
+        rows = self._query(f"SELECT m.doc FROM mentions m{where} ORDER BY {order} LIMIT ?",
+                           [*params, at, at, mid, int(limit)])
+        found = [Mention.model_validate_json(r[0]) for r in rows]
+        return found if after is not None else found[::-1]
 
     def ids(self, flt: MentionFilter, limit: int = 20) -> list[str]:
         where, params = self._where(flt, ordered=True, walk=self._walk(flt, limit))

@@ -137,23 +137,42 @@ async def overview(ws: Workspace, request: Request) -> Response:
 # -- mentions --------------------------------------------------------------------------------
 async def mentions(ws: Workspace, request: Request) -> Response:
     user = ws.need(request)
-    flt = mention_filter(ws, request)
-    limit = min(max(whole_number(request.query_params.get("limit")) or 50, 1), 500)
-
-    def load() -> tuple[list[Mention], int, dict[str, int]]:
-        found = ws.store.search(flt, limit)
-        # Counted up to COUNT_CAP only: a common filter stops early on a big store.
-        total = ws.store.count_upto(flt, COUNT_CAP + 1)
-        return found, total, views.cluster_sizes(ws.store, found)
-
-    found, total, sizes = await in_thread(load)
     p = params(request)
+    limit = min(max(whole_number(request.query_params.get("limit")) or 50, 1), 500)
     sources = await in_thread(ws.store.count_by, MentionFilter(), "source_name", 50)
     languages = await in_thread(ws.store.count_by, MentionFilter(), "language", 30)
-    return ws.render(request, "mentions.html", user=user, found=found, total=min(total, COUNT_CAP),
-                     more=total > COUNT_CAP, sizes=sizes, p=p, languages=list(languages),
-                     complaint_types=list(complaint_type_names()), news_topics=list(news_topic_names()),
-                     limit=limit, sources=list(sources), csv_link=views.link("/mentions.csv", **p))
+    page_ctx: dict[str, Any] = {"user": user, "p": p, "languages": list(languages), "complaint_types": list(complaint_type_names()),
+                "news_topics": list(news_topic_names()), "limit": limit, "sources": list(sources),
+                "time_range": views.time_range(p),
+                "clear_range_link": views.link("/mentions", **{k: v for k, v in p.items() if k not in ("since", "until")})}
+    try:
+        flt = mention_filter(ws, request)
+        after = views.read_cursor(request.query_params.get("after"), "after")
+        before = views.read_cursor(request.query_params.get("before"), "before")
+    except InputError as err:
+        # The page again, every filter kept, with what could not be read beside the search box.
+        problem = "bad_query" if str(err).startswith("query ") else "bad_filter"
+        return ws.render(request, "mentions.html", status=400, found=[], total=0, more=False, sizes={},
+                         problem=problem, problem_detail=str(err), paging=None, csv_link=None, **page_ctx)
+    start = min(whole_number(request.query_params.get("start")) or 1, 10**9)  # for "51–100 of N" only
+
+    def load() -> tuple[dict[str, Any], int, dict[str, int]]:
+        page = views.mention_page(ws.store, flt, limit, after, before, start)
+        # Counted up to COUNT_CAP only: a common filter stops early on a big store.
+        total = ws.store.count_upto(flt, COUNT_CAP + 1)
+        return page, total, views.cluster_sizes(ws.store, page["rows"])
+
+    page, total, sizes = await in_thread(load)
+    here = {k: v for k, v in p.items() if k != "limit" or v != "50"}
+    paging = {
+        "start": page["start"], "end": page["end"],
+        "prev": views.link("/mentions", **here, before=page["before"], start=page["start"] - limit)
+        if page["before"] else (views.link("/mentions", **here) if after is not None and not page["rows"] else None),
+        "next": views.link("/mentions", **here, after=page["after"], start=page["end"] + 1) if page["after"] else None,
+    }
+    return ws.render(request, "mentions.html", found=page["rows"], total=min(total, COUNT_CAP),
+                     more=total > COUNT_CAP, sizes=sizes, problem=None, problem_detail=None, paging=paging,
+                     csv_link=views.link("/mentions.csv", **p), **page_ctx)
 
 
 async def mentions_csv(ws: Workspace, request: Request) -> Response:
@@ -263,7 +282,8 @@ def _incident_context(ws: Workspace, incident_id: str, lang: str, alerts: bool =
     mentions = [m for m in (ws.store.get(i) for i in incident.mention_ids[:20]) if m]
     return {"incident": incident, "events": events, "playbook": playbook,
             "steps": views.steps_state(incident, events, playbook, lang),
-            "templates": views.response_templates(incident, playbook, lang), "mentions": mentions,
+            "templates": views.response_templates(incident, playbook, lang, mentions, ws.custom_words),
+            "mentions": mentions,
             "inform": who_to_inform(incident, playbook, ws.store.list_stakeholders(), events, lang),
             "alerts": views.alert_mentions(ws.store, events) if alerts else [], "now": now_utc()}
 
@@ -512,11 +532,15 @@ async def api_mentions(ws: Workspace, request: Request) -> Response:
     flt = mention_filter(ws, request)
     limit = min(whole_number(request.query_params.get("limit")) or 50, 1000)
     exact = request.query_params.get("count") == "exact"
-    found = await in_thread(ws.store.search, flt, limit)
+    after = views.read_cursor(request.query_params.get("after"), "after")
+    found = await in_thread(ws.store.search_page, flt, limit + 1, after)
+    # The next page: the same filter with after=<next> (by key, so new mentions never repeat a row).
+    following = views.page_cursor(found[limit - 1], flt.time_field) if len(found) > limit else None
+    found = found[:limit]
     # Counted up to COUNT_CAP ("more": true beyond it, as the page's "10000+"); count=exact counts all.
     total = await in_thread(ws.store.count, flt) if exact else await in_thread(ws.store.count_upto, flt, COUNT_CAP + 1)
     more = total > COUNT_CAP and not exact
-    return JSONResponse({"total": min(total, COUNT_CAP) if more else total, "more": more,
+    return JSONResponse({"total": min(total, COUNT_CAP) if more else total, "more": more, "next": following,
                          "mentions": [m.model_dump(mode="json") for m in found]})
 
 

@@ -12,15 +12,16 @@ from urllib.parse import urlencode
 
 from alerts.incidents import add_note
 from enrich.csr import PILLARS
+from enrich.keywords import stopwords
 from playbooks.loader import load_playbooks
-from playbooks.render import render_template
+from playbooks.render import incident_variables, render_template
 from sadap.app.export import spreadsheet_cell
 from sadap.app.names import complaint_type_names
 from sadap.core.errors import ConfigError, InputError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.core.timeutil import BANGKOK, UTC, now_utc, parse_duration, parse_iso
-from sadap.store import MentionFilter, Store
+from sadap.store import MentionFilter, PageKey, Store, page_key
 from sadap.store.query import parse_query
 
 SENTIMENTS = ("pos", "neu", "neg", "q")
@@ -98,6 +99,37 @@ def _iso(value: datetime) -> str:
     return value.astimezone(BANGKOK).isoformat(timespec="minutes")
 
 
+def range_params(since: datetime, until: datetime) -> dict[str, str]:
+    """``since``/``until`` (``until`` exclusive) as the mentions page reads them back: whole
+    Bangkok days as dates (``until`` the last day, inclusive, as its date box shows it), any
+    other range as exact times (the page keeps those as they are, shown as a chip)."""
+    start, end = since.astimezone(BANGKOK), until.astimezone(BANGKOK)
+    if start.time() == time(0) and end.time() == time(0) and end > start:
+        return {"since": start.date().isoformat(), "until": (end.date() - timedelta(days=1)).isoformat()}
+    return {"since": _iso(since), "until": _iso(until)}
+
+
+def time_range(p: dict[str, str]) -> dict[str, str] | None:
+    """A ``since``/``until`` that is a time, not a date (a chart's hourly bar): the mentions
+    page carries it exactly (hidden fields) and shows it as a chip, instead of date boxes that
+    would widen it to whole days. None when both are dates or absent."""
+    since, until = p.get("since", "").strip(), p.get("until", "").strip()
+    if len(since) in (0, 10) and len(until) in (0, 10):
+        return None
+    shown = []
+    for text, end in ((since, False), (until, True)):
+        if not text:
+            shown.append("…")
+            continue
+        try:
+            at = parse_when(text, "until" if end else "since", end=end).astimezone(BANGKOK)
+        except InputError:
+            shown.append(text[:40])
+            continue
+        shown.append(at.strftime("%Y-%m-%d %H:%M"))
+    return {"since": since, "until": until, "text": f"{shown[0]} – {shown[1]}"}
+
+
 # -- overview -------------------------------------------------------------------------------
 def overview(store: Store, since: datetime, until: datetime, entity: str | None, lang: str) -> dict[str, Any]:
     from sadap.app.web.i18n import label, word
@@ -105,7 +137,7 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
     base = MentionFilter(since=since, until=until, entities=(entity,) if entity else ())
     span = until - since
     interval = timedelta(hours=1) if span <= timedelta(days=3) else timedelta(days=1)
-    common = {"since": _iso(since), "until": _iso(until), "entity": entity}
+    common = {**range_params(since, until), "entity": entity}
 
     def time_chart(cid: str, title: str, series: dict[str, list[tuple[datetime, int]]], names: dict[str, str],
                    key: str) -> dict[str, Any]:
@@ -115,7 +147,7 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
         for name, rows in series.items():
             by_time = dict(rows)
             out["series"].append({"name": names.get(name, name), "data": [by_time.get(t, 0) for t in times]})
-            out["links"].append([link("/mentions", **{**common, "since": _iso(t), "until": _iso(t + interval),
+            out["links"].append([link("/mentions", **{**common, **range_params(t, t + interval),
                                                       key: name, "copies": "1"}) for t in times])
         return out
 
@@ -159,6 +191,46 @@ def overview(store: Store, since: datetime, until: datetime, entity: str | None,
 
 
 # -- mentions -------------------------------------------------------------------------------
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def page_cursor(m: Mention, time_field: str = "published_at") -> str:
+    """A mention's place in the list, for a paging link: ``<microseconds since 1970>~<id>``."""
+    at, mid = page_key(m, "collected_at" if time_field == "collected_at" else "published_at")
+    return f"{(at - _EPOCH) // timedelta(microseconds=1)}~{mid}"
+
+
+def read_cursor(text: str | None, field: str) -> PageKey | None:
+    if not text:
+        return None
+    micros, sep, mid = text.partition("~")
+    if not sep or not mid or not micros.isascii() or not micros.isdigit() or len(micros) > 18:
+        raise InputError(f"{field}: not a page link this site made (reload the first page)")
+    return _EPOCH + timedelta(microseconds=int(micros)), mid[:200]
+
+
+def mention_page(store: Store, flt: MentionFilter, limit: int, after: PageKey | None = None,
+                 before: PageKey | None = None, start: int = 1) -> dict[str, Any]:
+    """One page of the mentions list, newest first, read by key (:meth:`Store.search_page`):
+    mentions that arrive while a person pages neither repeat nor skip a row. ``start`` is the
+    number of the page's first row, carried in the links (for "1–50 of 232" only)."""
+    if before is not None:
+        rows = store.search_page(flt, limit + 1, before=before)
+        if len(rows) > limit:  # more ahead: a page in the middle
+            rows, start, has_prev, has_next = rows[1:], max(start, 2), True, True
+        else:  # the newest: the first page, filled to its length
+            rows, start, has_prev = store.search_page(flt, limit + 1), 1, False
+            has_next = len(rows) > limit
+    else:
+        rows = store.search_page(flt, limit + 1, after=after)
+        has_next, has_prev = len(rows) > limit, after is not None
+        start = max(start, 2) if after is not None else 1
+    rows = rows[:limit]
+    return {"rows": rows, "start": start, "end": start + len(rows) - 1,
+            "after": page_cursor(rows[-1], flt.time_field) if rows and has_next else None,
+            "before": page_cursor(rows[0], flt.time_field) if rows and has_prev else None}
+
+
 def cluster_sizes(store: Store, mentions: list[Mention]) -> dict[str, int]:
     ids = tuple(m.duplicate_of or m.id for m in mentions)
     if not ids:
@@ -240,11 +312,17 @@ def mark_step(store: Store, incident: Incident, playbook: Any, number: int, acto
     return title
 
 
-def response_templates(incident: Incident, playbook: Any, lang: str) -> list[dict[str, str]]:
+def response_templates(incident: Incident, playbook: Any, lang: str, examples: list[Mention] | None = None,
+                       custom_words: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """An incident's ready-made replies, filled as the escalation messages are
+    (:func:`playbooks.render.incident_variables`): ``count`` is the mentions behind the latest
+    alert, ``window`` the time since it opened (to its close, once resolved), ``top_terms`` from
+    ``examples`` (its mentions)."""
     if playbook is None:
         return []
-    variables = {"brand": incident.key or "", "key": incident.key or "", "count": incident.alert_count,
-                 "rule": incident.rule, "since": incident.opened_at, "playbook": playbook.title.get(lang)}
+    at = incident.updated_at if incident.state == "resolved" else now_utc()
+    stop = stopwords() | {w.lower() for w in custom_words}
+    variables = incident_variables(incident, playbook, lang, examples or [], at, stop)
     out = []
     for r in playbook.responses:
         try:

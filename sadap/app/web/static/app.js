@@ -13,7 +13,6 @@
       var timeLike = spec.type === "time";
       var option = {
         animation: false,
-        color: spec.colors || undefined,
         textStyle: { fontFamily: "Sadap Noto Sans Thai, sans-serif" },
         // richText: the tooltip is drawn on the canvas, so no inline styles (the CSP allows none)
         tooltip: { trigger: timeLike ? "axis" : "item", renderMode: "richText" },
@@ -25,6 +24,9 @@
           return { name: s.name, type: timeLike ? "bar" : "bar", stack: timeLike ? "all" : undefined, data: s.data };
         })
       };
+      // Only a chart with its own colours sets them: `color: undefined` would replace ECharts'
+      // default palette, and the bars would be drawn without a colour (invisible).
+      if (spec.colors && spec.colors.length) { option.color = spec.colors; }
       var chart = echarts.init(el, null, { renderer: "canvas" });
       chart.setOption(option);
       chart.on("click", function (p) {
