@@ -734,15 +734,18 @@ def test_backtest_page_warns_when_its_step_outruns_a_rule_window(setup):
     assert 'class="notice"' in coarse.text and "--step 12h is longer than the" in coarse.text
 
 
-def test_incident_page_counts_accounts_for_a_coordinated_alert(setup):
+def test_incident_page_counts_accounts_for_a_coordinated_alert(demo_store_dir, tmp_path):
     from datetime import timedelta
 
     from alerts.incidents import open_or_update
-    from sadap.app.config import configured_playbooks
+    from sadap.app.config import configured_playbooks, load_config_file
     from sadap.core.alert import FiredAlert
     from sadap.core.timeutil import now_utc
+    from sadap.store import open_store
 
-    config, store = setup
+    config = load_config_file(workspace_copy(demo_store_dir, tmp_path / "ws"))  # its own copy: a new incident
+    store = open_store(config)
+    setup = (config, store)
     playbook = next(p for p in configured_playbooks(config) if p.id == "rumour-fake-news")
     at = now_utc()
     alert = FiredAlert(rule="copied-text", rule_type="coordinated", title_th="ข้อความเดียวกันจากหลายบัญชี",
@@ -752,6 +755,7 @@ def test_incident_page_counts_accounts_for_a_coordinated_alert(setup):
     assert opened and any(e.data.get("accounts") is True for e in store.events(incident.id))
     page = signed_in(setup, "admin").get(f"/incidents/{incident.id}").text
     assert "copied-text · 7 บัญชี" in page and "copied-text · 7 ข้อความ" not in page
+    store.close()
 
 
 def test_incident_ready_made_replies_fill_every_variable(setup):
