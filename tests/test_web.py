@@ -12,19 +12,14 @@ import sys
 
 import pytest
 
-from tests.web_support import PASSWORD, csrf_of, sign_in, workspace_copy
+from tests.web_support import PASSWORD, csrf_of, open_workspace, sign_in, workspace_copy
 
 starlette_testclient = pytest.importorskip("starlette.testclient")
 
 
 @pytest.fixture(scope="module")
 def setup(demo_store_dir, tmp_path_factory):
-    from sadap.app.config import load_config_file
-    from sadap.store import open_store
-
-    config_path = workspace_copy(demo_store_dir, tmp_path_factory.mktemp("web") / "ws")
-    config = load_config_file(config_path)
-    store = open_store(config)
+    config, store = open_workspace(demo_store_dir, tmp_path_factory.mktemp("web") / "ws")
     yield config, store
     store.close()
 
@@ -738,13 +733,11 @@ def test_incident_page_counts_accounts_for_a_coordinated_alert(demo_store_dir, t
     from datetime import timedelta
 
     from alerts.incidents import open_or_update
-    from sadap.app.config import configured_playbooks, load_config_file
+    from sadap.app.config import configured_playbooks
     from sadap.core.alert import FiredAlert
     from sadap.core.timeutil import now_utc
-    from sadap.store import open_store
 
-    config = load_config_file(workspace_copy(demo_store_dir, tmp_path / "ws"))  # its own copy: a new incident
-    store = open_store(config)
+    config, store = open_workspace(demo_store_dir, tmp_path / "ws")  # its own copy: a new incident
     setup = (config, store)
     playbook = next(p for p in configured_playbooks(config) if p.id == "rumour-fake-news")
     at = now_utc()

@@ -5,30 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web_support import csrf_of, sign_in, workspace_copy
+from tests.web_support import csrf_of, open_workspace, signed_in_client
 
 starlette_testclient = pytest.importorskip("starlette.testclient")
 
 
 @pytest.fixture(scope="module")
 def setup(demo_store_dir, tmp_path_factory):
-    from sadap.app.config import load_config_file
-    from sadap.store import open_store
-
-    config_path = workspace_copy(demo_store_dir, tmp_path_factory.mktemp("web-crm") / "ws")
-    config = load_config_file(config_path)
-    store = open_store(config)
+    config, store = open_workspace(demo_store_dir, tmp_path_factory.mktemp("web-crm") / "ws")
     yield config, store
     store.close()
 
 
 def signed_in(setup, role: str):
-    from sadap.app.web import create_app
-
-    cfg, store = setup
-    client = starlette_testclient.TestClient(create_app(cfg, store), base_url="http://127.0.0.1")
-    assert sign_in(client, role).status_code == 303
-    return client
+    return signed_in_client(*setup, role)
 
 
 def test_stakeholder_list_and_page(setup):

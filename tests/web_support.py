@@ -36,3 +36,23 @@ def sign_in(client, username: str, password: str = PASSWORD):
     page = client.get("/signin")
     return client.post("/signin", data={"username": username, "password": password, "csrf_token": csrf_of(page.text),
                                         "next": "/"}, follow_redirects=False)
+
+
+def open_workspace(demo_dir: Path, target: Path):
+    """A copy of the demo workspace at ``target``: (its config, its store open). Close the store."""
+    from sadap.app.config import load_config_file
+    from sadap.store import open_store
+
+    config = load_config_file(workspace_copy(demo_dir, target))
+    return config, open_store(config)
+
+
+def signed_in_client(config, store, role: str, base_url: str = "http://127.0.0.1"):
+    """A test client of the workspace app, signed in as ``role`` (the demo's users are named by role)."""
+    from starlette.testclient import TestClient
+
+    from sadap.app.web import create_app
+
+    client = TestClient(create_app(config, store), base_url=base_url)
+    assert sign_in(client, role).status_code == 303
+    return client

@@ -544,6 +544,18 @@ class Store(ABC):
         make a page repeat or skip one. Neither: :meth:`search`."""
         if after is None and before is None:
             return self.search(flt, limit)
+        if after is not None and before is not None:
+            raise InputError("page by after or by before, not both")
+        if limit <= 0:
+            return []
+        if after is not None:
+            return self._page(flt, limit, after, forward=True)
+        assert before is not None
+        return self._page(flt, limit, before, forward=False)
+
+    def _page(self, flt: MentionFilter, limit: int, key: PageKey, forward: bool) -> list[Mention]:
+        """:meth:`search_page`'s one page, newest first: the ``limit`` mentions after ``key``
+        (``forward``) or just ahead of it."""
         raise NotImplementedError(f"{type(self).__name__} cannot page by key")
 
     @abstractmethod

@@ -658,23 +658,14 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         res = self._search(self.names.mentions, query=self._query(flt), sort=self._sort(flt), size=int(limit), source=["doc"])
         return [Mention.model_validate_json(h["_source"]["doc"]) for h in res["hits"]["hits"]]
 
-    def search_page(self, flt: MentionFilter, limit: int = 20, after: PageKey | None = None,
-                    before: PageKey | None = None) -> list[Mention]:
-        if after is None and before is None:
-            return self.search(flt, limit)
-        if after is not None and before is not None:
-            raise InputError("page by after or by before, not both")
-        if limit <= 0:
-            return []
-        key = after if after is not None else before
-        assert key is not None
+    def _page(self, flt: MentionFilter, limit: int, key: PageKey, forward: bool) -> list[Mention]:
         self._ensure_ready()
         # search_after on search's sort; for the page ahead, the reversed sort read backwards.
-        sort = self._sort(flt) if after is not None else [{flt.time_field: "asc"}, {"id": "desc"}]
+        sort = self._sort(flt) if forward else [{flt.time_field: "asc"}, {"id": "desc"}]
         res = self._search(self.names.mentions, query=self._query(flt), sort=sort, size=int(limit), source=["doc"],
                            search_after=[_ms(key[0]), key[1]])
         found = [Mention.model_validate_json(h["_source"]["doc"]) for h in res["hits"]["hits"]]
-        return found if after is not None else found[::-1]
+        return found if forward else found[::-1]
 
     def ids(self, flt: MentionFilter, limit: int = 20) -> list[str]:
         if limit <= 0:

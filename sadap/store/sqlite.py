@@ -815,19 +815,12 @@ class SQLiteStore(Store):
         rows = self._query(f"SELECT m.doc FROM mentions m{where} ORDER BY m.{tcol} DESC, m.id LIMIT ?", [*params, int(limit)])
         return [Mention.model_validate_json(r[0]) for r in rows]
 
-    def search_page(self, flt: MentionFilter, limit: int = 20, after: PageKey | None = None,
-                    before: PageKey | None = None) -> list[Mention]:
-        if after is None and before is None:
-            return self.search(flt, limit)
-        if after is not None and before is not None:
-            raise InputError("page by after or by before, not both")
-        key = after if after is not None else before
-        assert key is not None
+    def _page(self, flt: MentionFilter, limit: int, key: PageKey, forward: bool) -> list[Mention]:
         where, params = self._where(flt, ordered=True, walk=self._walk(flt, limit))
         tcol = "published_at" if flt.time_field == "published_at" else "collected_at"
         # The same float as the mention's stored time: both are _ts of the same instant.
         at, mid = _ts(key[0]), key[1]
-        if after is not None:
+        if forward:
             keyset, order = f"(m.{tcol} < ? OR (m.{tcol} = ? AND m.id > ?))", f"m.{tcol} DESC, m.id"
         else:
             keyset, order = f"(m.{tcol} > ? OR (m.{tcol} = ? AND m.id < ?))", f"m.{tcol}, m.id DESC"
@@ -835,7 +828,7 @@ class SQLiteStore(Store):
         rows = self._query(f"SELECT m.doc FROM mentions m{where} ORDER BY {order} LIMIT ?",
                            [*params, at, at, mid, int(limit)])
         found = [Mention.model_validate_json(r[0]) for r in rows]
-        return found if after is not None else found[::-1]
+        return found if forward else found[::-1]
 
     def ids(self, flt: MentionFilter, limit: int = 20) -> list[str]:
         where, params = self._where(flt, ordered=True, walk=self._walk(flt, limit))
