@@ -30,7 +30,7 @@ from sadap.core.timeutil import now_utc
 from sadap.store.sqlite import SQLiteStore
 from tests.fake_http import FakeServer
 from tests.redis_support import redis_server, redis_url  # noqa: F401 (fixtures)
-from tests.test_platforms import FakeX
+from tests.test_platforms import FakeX, xid
 from tests.test_store_contract import store  # noqa: F401 (fixture: SQLite and osmem-server)
 
 PY = sys.executable
@@ -237,7 +237,7 @@ def two_rounds(redis_server, tmp_path_factory):  # noqa: F811
             def marked() -> bool:
                 raw = client.get("sadap:x-bank:state")
                 state.update(json.loads(raw) if raw else {})
-                return state.get("since_id") == "1149"
+                return state.get("since_id") == xid(1149)
 
             # Both workers still running: the round's end was shared through Redis, not at shutdown.
             _until(marked, "the newest id in the shared state")
@@ -289,9 +289,9 @@ def test_no_key_ever_reaches_redis_and_the_api_still_gets_it(two_rounds):
 
 @pytest.mark.slow
 def test_round_two_fetches_only_new_posts_whichever_worker_runs_it(two_rounds):
-    assert two_rounds["state"]["since_id"] == "1149"
+    assert two_rounds["state"]["since_id"] == xid(1149)
     round2 = [c for c in two_rounds["round2"] if c.path.startswith("/2/tweets/search/recent")]
-    assert round2 and all(c.query.get("since_id") == "1149" for c in round2)
+    assert round2 and all(c.query.get("since_id") == xid(1149) for c in round2)
     assert len(round2) == 1  # the two new posts: one page
     assert two_rounds["stored"] == 152
     assert not (two_rounds["data"] / "crawl-state").exists()  # no copy per worker

@@ -9,15 +9,13 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
 from sadap.app.config import Config, load_config
 from sadap.core.errors import InputError, SadapError
-
-if TYPE_CHECKING:
-    from sadap.store import Store
+from sadap.store import MentionFilter, Store
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -33,8 +31,6 @@ SHOWN_ID = 12
 def resolve_mention_id(store: Store, given: str) -> str:
     """The stored mention id ``given`` is, or is the unique start of; one line when no mention,
     or several, match."""
-    from sadap.store import MentionFilter
-
     given = given.strip()
     if not given:
         raise InputError("no mention id given (`sadap search` shows them at the start of each line)")

@@ -11,6 +11,7 @@ import click
 
 from enrich.model_versions import SHIPPED, ModelVersions
 from enrich.pipeline import Enricher
+from enrich.sentiment import RETRAINABLE
 from enrich.sentiment.versions import VERSIONS as SENTIMENT_VERSIONS
 from enrich.voc_versions import VERSIONS as VOC_VERSIONS
 from sadap.app.cli.common import _dump, _load, config_option, handled
@@ -128,7 +129,6 @@ def train(config_path: str | None, list_versions: bool, rollback: str | None, we
     if rollback is not None:
         _rollback(config, kind, rollback, as_json)
         return
-    from enrich.sentiment import RETRAINABLE
     from enrich.training.retrain import MIN_CORRECTIONS, Example, retrain
     from enrich.training.retrain_voc import MIN_CORRECTIONS as MIN_VOC
     from enrich.training.retrain_voc import Correction, retrain_voc
