@@ -255,8 +255,8 @@ class Enricher:
                 sentences = split_sentences(body)
                 sentence_tokens = [tokenize(s, self.custom_words) for s in sentences]
                 tokens = [t for words in sentence_tokens for t in words]
-                if self.tells_own_story(m, tokens):
-                    tokens = tokenize(body, self.custom_words)
+                if self.tells_own_story(m, tokens):  # a post: tokenised whole, as every post is (the
+                    tokens = tokenize(body, self.custom_words)  # sentence-wise tokens differ at a few clause edges)
                 else:
                     news[len(out)] = (sentences, sentence_tokens)
             else:

@@ -168,6 +168,17 @@ WORDS: dict[str, tuple[str, str]] = {
     "pr_invalid": ("ข้อมูลในช่องนี้ไม่ถูกต้อง", "This field is not valid"),
     "pr_see_form": ("บันทึกไม่สำเร็จ โปรดแก้ไขช่องที่มีข้อความสีแดงในแบบฟอร์มด้านล่าง",
                     "Not saved: fix the fields marked in red in the form below"),
+    # the mentions page's paging, time-range chip and filter problems
+    "mentions_showing": ("แสดง", "Showing"),
+    "mentions_newer": ("← ใหม่กว่า", "← newer"),
+    "mentions_older": ("เก่ากว่า →", "older →"),
+    "mentions_first": ("กลับหน้าแรก", "back to the first page"),
+    "mentions_none_here": ("ไม่มีข้อความในหน้านี้แล้ว", "No mentions on this page any more"),
+    "time_range": ("ช่วงเวลา", "Time range"),
+    "clear_time_range": ("ล้างช่วงเวลา", "clear the time range"),
+    "bad_query": ("อ่านคำค้นไม่ได้ โปรดตรวจเครื่องหมายคำพูด (\") ให้ครบคู่ และให้ OR มีคำทั้งสองข้าง",
+                  "Cannot read the search: close every double quote (\") and put a word on each side of OR"),
+    "bad_filter": ("อ่านตัวกรองไม่ได้ โปรดแก้แล้วค้นหาอีกครั้ง", "Cannot read a filter: fix it and search again"),
 }
 
 # Incident timeline event kinds (``sadap.core.incident.EventKind``).
@@ -220,21 +231,6 @@ def _tables() -> dict[str, dict[str, tuple[str, str]]]:
 _TABLES: dict[str, dict[str, tuple[str, str]]] = {}
 
 
-#: The mentions page's paging, time-range chip and filter problems.
-MENTIONS_WORDS: dict[str, tuple[str, str]] = {
-    "mentions_showing": ("แสดง", "Showing"),
-    "mentions_newer": ("← ใหม่กว่า", "← newer"),
-    "mentions_older": ("เก่ากว่า →", "older →"),
-    "mentions_first": ("กลับหน้าแรก", "back to the first page"),
-    "mentions_none_here": ("ไม่มีข้อความในหน้านี้แล้ว", "No mentions on this page any more"),
-    "time_range": ("ช่วงเวลา", "Time range"),
-    "clear_time_range": ("ล้างช่วงเวลา", "clear the time range"),
-    "bad_query": ("อ่านคำค้นไม่ได้ โปรดตรวจเครื่องหมายคำพูด (\") ให้ครบคู่ และให้ OR มีคำทั้งสองข้าง",
-                  "Cannot read the search: close every double quote (\") and put a word on each side of OR"),
-    "bad_filter": ("อ่านตัวกรองไม่ได้ โปรดแก้แล้วค้นหาอีกครั้ง", "Cannot read a filter: fix it and search again"),
-}
-
-
 @cache  # the pages are fixed once imported; word() runs for every t() in every template
 def page_words() -> dict[str, tuple[str, str]]:
     from sadap.app.web.pages import PAGES
@@ -243,7 +239,7 @@ def page_words() -> dict[str, tuple[str, str]]:
 
 
 def word(key: str, lang: str) -> str:
-    pair = WORDS.get(key) or MENTIONS_WORDS.get(key) or page_words().get(key)
+    pair = WORDS.get(key) or page_words().get(key)
     if pair is None:
         return key
     return pair[0] if lang == "th" else pair[1]
