@@ -316,6 +316,9 @@ class FakeYoutube:
             "vid3": [self.thread("vid3", n) for n in range(3)],
         }
         self.rate_limited_once = True
+        self.replies: dict[str, int] = {}  # thread id -> how many replies comments.list pages through (else 7)
+        self.failing_replies: set[str] = set()  # "<thread>@<pageToken>": that page answers 503
+        self.refused_tokens: set[str] = set()  # page tokens answered invalidPageToken (once: expired)
 
     @staticmethod
     def comment(cid: str, text: str, minute: int, parent: str | None = None) -> dict[str, Any]:
@@ -347,7 +350,12 @@ class FakeYoutube:
                              "channelTitle": "ธนาคารแสงทอง", "channelId": "UCbank"},
                  "contentDetails": {"videoId": vid, "videoPublishedAt": "2026-11-19T10:00:00Z"}}
                 for vid in ("vid1", "vid2")]})
+        if q.get("pageToken") in self.refused_tokens:  # expired once; the token given afresh works
+            self.refused_tokens.discard(q["pageToken"])
+            return yt_error(400, "invalidPageToken", "The request specifies an invalid page token.")
         if path.endswith("/search"):
+            if q.get("publishedAfter", "") >= "2026-11-20T00:00:00Z":  # vid3 is older: not listed again
+                return json_answer({"items": []})
             return json_answer({"items": [{"id": {"kind": "youtube#video", "videoId": "vid3"},
                                            "snippet": {"title": "รีวิวแอปแสงทอง", "description": "รีวิวจากผู้ใช้จริง",
                                                        "channelTitle": "รีวิวไทย", "channelId": "UCrev",
@@ -368,8 +376,15 @@ class FakeYoutube:
         if path.endswith("/comments"):
             parent = q["parentId"]
             n = int(parent.rsplit("c", 1)[1])
-            return json_answer({"items": [self.comment(f"{parent}.r{r}", f"ตอบ: เห็นด้วยครับ {r}", n, parent=parent)
-                                          for r in range(7)]})
+            start = int(q.get("pageToken", "0"))
+            if f"{parent}@{start}" in self.failing_replies:
+                return Answer(503, "Service Unavailable", "text/plain")
+            total = self.replies.get(parent, 7)
+            page: dict[str, Any] = {"items": [self.comment(f"{parent}.r{r}", f"ตอบ: เห็นด้วยครับ {r}", n, parent=parent)
+                                              for r in range(start, min(start + 100, total))]}
+            if start + 100 < total:
+                page["nextPageToken"] = str(start + 100)
+            return json_answer(page)
         return yt_error(404, "notFound", "not found")
 
 
@@ -490,6 +505,83 @@ def test_youtube_comments_the_quota_cut_off_are_read_next_crawl(tmp_path):
         f"vid1-c{n}" for n in range(120)}
 
 
+def test_youtube_replies_a_failed_page_cut_off_are_read_next_crawl(tmp_path):
+    fake = FakeYoutube()
+    fake.rate_limited_once = False
+    thread = fake.thread("vid1", 55, replies=250)  # 5 shown inline, all 250 from comments.list in three pages
+    fake.threads["vid1"][55] = thread
+    fake.replies["vid1-c55"] = 250
+    fake.failing_replies.add("vid1-c55@100")
+    with FakeServer(fake) as server:
+        args = {"channels": "UCbank", "base_url": server.url + "/youtube/v3", "source": "yt-bank",
+                "state_dir": str(tmp_path / "state")}
+        good = {"YOUTUBE_API_KEY": "good-yt-key"}
+        first, log, _ = crawl("youtube", tmp_path / "1.jsonl", good, **args)
+        state = json.loads((tmp_path / "state" / "youtube-yt-bank.json").read_text(encoding="utf-8"))
+        fake.failing_replies.clear()
+        server.calls.clear()
+        second, log2, code = crawl("youtube", tmp_path / "2.jsonl", good, **args)
+        asked = [c.query.get("pageToken") for c in server.calls if "parentId=vid1-c55" in c.path]
+    assert len(errors(log)) == 1 and "YouTube error: HTTP 503" in errors(log)[0]
+    assert comment_ids(first, "vid1", "reply") >= {f"vid1-c55.r{r}" for r in range(100)}
+    assert not comment_ids(first, "vid1", "reply") & {f"vid1-c55.r{r}" for r in range(100, 250)}
+    assert state["videos"]["vid1"]["replies"] == {"vid1-c55": {"pageToken": "100", "before": ""}}
+    assert code == 0 and not errors(log2)
+    assert asked == ["100", "200"]  # on from the failed page; the threads themselves were all read
+    assert comment_ids(second, "vid1", "reply") == {f"vid1-c55.r{r}" for r in range(100, 250)}
+    state = json.loads((tmp_path / "state" / "youtube-yt-bank.json").read_text(encoding="utf-8"))
+    assert "replies" not in state["videos"]["vid1"]
+
+
+def test_youtube_saved_page_token_no_longer_accepted_reads_from_the_newest(tmp_path):
+    fake = FakeYoutube()
+    fake.rate_limited_once = False
+    with FakeServer(fake) as server:
+        args = {"channels": "UCbank", "base_url": server.url + "/youtube/v3", "source": "yt-bank",
+                "state_dir": str(tmp_path / "state")}
+        good = {"YOUTUBE_API_KEY": "good-yt-key"}
+        first, _, _ = crawl("youtube", tmp_path / "1.jsonl", good, **args, daily_quota="5")  # page 2 cut off
+        fake.refused_tokens.add("100")  # its token has expired by the next crawl
+        server.calls.clear()
+        second, log, code = crawl("youtube", tmp_path / "2.jsonl", good, **args)
+        asked = [c.query.get("pageToken") for c in server.calls if "videoId=vid1" in c.path]
+        third, log3, _ = crawl("youtube", tmp_path / "3.jsonl", good, **args)
+    assert code == 0 and not errors(log), log
+    assert "saved page of comments on video vid1 is no longer accepted" in log
+    assert asked == ["100", None, "100"]  # the saved page refused; the newest, then on (a token just given)
+    assert comment_ids(first, "vid1", "comment") | comment_ids(second, "vid1", "comment") == {
+        f"vid1-c{n}" for n in range(120)}
+    state = json.loads((tmp_path / "state" / "youtube-yt-bank.json").read_text(encoding="utf-8"))
+    assert "resume" not in state["videos"]["vid1"] and state["videos"]["vid1"]["newest"] == "2026-11-20T02:59:00Z"
+    assert "no longer accepted" not in log3 and not errors(log3)  # said once, not at every crawl
+
+
+def test_youtube_searched_video_cut_off_is_read_on_though_no_search_lists_it_again(tmp_path):
+    fake = FakeYoutube()
+    fake.threads["vid3"] = [fake.thread("vid3", n) for n in range(150)]
+    with FakeServer(fake) as server:
+        args = {"search": "แอปแสงทอง", "base_url": server.url + "/youtube/v3", "source": "yt-search",
+                "state_dir": str(tmp_path / "state")}
+        good = {"YOUTUBE_API_KEY": "good-yt-key"}
+        first, _, _ = crawl("youtube", tmp_path / "1.jsonl", good, **args, daily_quota="101")  # search + one page
+        server.calls.clear()
+        second, log, code = crawl("youtube", tmp_path / "2.jsonl", good, **args)
+        searches = [c for c in server.calls if c.path.startswith("/youtube/v3/search")]
+        fake.threads["vid3"].append(fake.thread("vid3", 300))  # a new comment on the video the search found
+        third, _, _ = crawl("youtube", tmp_path / "3.jsonl", good, **args)
+        fake.threads["vid3"].append(fake.thread("vid3", 301))
+        time.sleep(2.5)
+        later, _, _ = crawl("youtube", tmp_path / "4.jsonl", good, **args, comments_for="2s")
+        recent, _, _ = crawl("youtube", tmp_path / "5.jsonl", good, **args)
+    assert comment_ids(third, "vid3", "comment") == {"vid3-c300"}  # still read while the video is recent
+    assert comment_ids(later, "vid3", "comment") == set()  # found longer ago than comments_for: not asked
+    assert comment_ids(recent, "vid3", "comment") == {"vid3-c301"}
+    assert code == 0 and not errors(log)
+    assert searches and "publishedAfter" in searches[0].query  # the search no longer lists vid3
+    assert comment_ids(first, "vid3", "comment") == {f"vid3-c{n}" for n in range(50, 150)}
+    assert comment_ids(second, "vid3", "comment") == {f"vid3-c{n}" for n in range(50)}
+
+
 def test_youtube_search_skipped_for_quota_does_not_move_last_search(tmp_path):
     fake = FakeYoutube()
     with FakeServer(fake) as server:
@@ -521,6 +613,7 @@ class FakeGraph:
         self.rate_limited_once = True
         self.transient_once = True  # the first comments request: Graph's temporary error (code 2)
         self.failing: dict[str, Answer] = {}  # "<post>" or "<post>/after": what that page answers instead
+        self.once: set[str] = set()  # keys of `failing` that answer so only once
 
     @staticmethod
     def comment(pid: str, n: int, when: datetime) -> dict[str, Any]:
@@ -558,7 +651,10 @@ class FakeGraph:
             return json_answer({"error": {"message": "An unexpected error has occurred. Please retry your request "
                                           "later.", "type": "OAuthException", "is_transient": True, "code": 2,
                                           "fbtrace_id": "A1"}}, 500)
-        failing = self.failing.get(f"{pid}/after" if "after" in q else pid)
+        key = f"{pid}/after" if "after" in q else pid
+        failing = self.failing.get(key)
+        if failing and key in self.once:
+            del self.failing[key]
         if path.endswith("/comments") and failing:
             return failing
         if path.endswith("/comments") and pid in self.comments:
@@ -647,6 +743,36 @@ def test_facebook_failed_comment_page_is_read_next_crawl_and_other_errors_go_on(
     assert any("111_2/comments" in c and "after=100" in c and "access_token" not in c for c in calls)
     state = json.loads((tmp_path / "state" / "facebook_page-fb-bank.json").read_text(encoding="utf-8"))
     assert "resume" not in state["posts"]["111_2"] and "SECRET-IN-URL" not in json.dumps(state)
+
+
+def test_facebook_saved_cursor_no_longer_accepted_reads_from_the_newest(tmp_path):
+    fake = FakeGraph()
+    fake.rate_limited_once = fake.transient_once = False
+    fake.failing["111_2/after"] = Answer(503, "Service Unavailable", "text/plain")
+    with FakeServer(fake) as server:
+        args = {"page_id": "sangthong", "base_url": server.url, "source": "fb-bank",
+                "state_dir": str(tmp_path / "state")}
+        good = {"FACEBOOK_PAGE_TOKEN": "good-page-token"}
+        first, _, _ = crawl("facebook_page", tmp_path / "1.jsonl", good, **args)
+        # By the next crawl the saved cursor has expired: Graph refuses it, once.
+        fake.failing["111_2/after"] = json_answer({"error": {"message": "(#2642) Invalid cursors values",
+                                                             "type": "OAuthException", "code": 2642}}, 400)
+        fake.once.add("111_2/after")
+        server.calls.clear()
+        second, log, code = crawl("facebook_page", tmp_path / "2.jsonl", good, **args)
+        calls = [c.path for c in server.calls if "111_2/comments" in c.path]
+        fake.failing.clear()
+        third, log3, _ = crawl("facebook_page", tmp_path / "3.jsonl", good, **args)
+    assert code == 0 and not errors(log), log
+    assert "saved page of comments on post 111_2 is no longer accepted ((#2642) Invalid cursors values" in log
+    # refused, then the newest, and on (with a cursor just given)
+    assert len(calls) == 3 and "after=100" in calls[0] and "after" not in calls[1] and "after=100" in calls[2]
+    state = json.loads((tmp_path / "state" / "facebook_page-fb-bank.json").read_text(encoding="utf-8"))
+    assert "resume" not in state["posts"]["111_2"]  # not asked again, and no error at every crawl
+    assert not errors(log3) and "no longer accepted" not in log3
+    assert {i["native_id"] for i in first if i["extras"]["kind"] == "comment" and i["extras"]["thread_id"] == "111_2"} \
+        == {f"111_2_c{n}" for n in range(20, 120)}
+    assert {i["native_id"] for i in second if i["extras"]["thread_id"] == "111_2"} >= {f"111_2_c{n}" for n in range(20)}
 
 
 # -- keys at start-up -----------------------------------------------------------------------

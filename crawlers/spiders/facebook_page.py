@@ -15,7 +15,8 @@ error is one line and the source goes on. Re-crawls read posts of the last ``com
 comments newer than the newest read per post; that mark moves only once paging reached it (or the
 last page): where a page of comments fails, the post keeps its mark and a ``resume`` point (that
 page's ``paging.next`` URL, without the token, and the newest time read), and the next crawl reads
-on from there first.
+on from there first. A saved page whose cursor Graph no longer accepts (codes 2642 and 100) is
+dropped with one line, and that post's comments are read again from the newest.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from sadap.core.timeutil import now_utc
 _RATE_CODES = {4, 17, 32, 613, 80001}
 #: "An unknown error occurred" (1) and "Service temporarily unavailable" (2): ask again after a wait.
 _TEMPORARY_CODES = {1, 2}
+#: "Invalid cursors values" (2642) and "Invalid parameter" (100): a saved cursor that has expired.
+_CURSOR_CODES = {100, 2642}
 _POST_FIELDS = "id,message,created_time,permalink_url,shares,comments.summary(true).limit(0),reactions.summary(true).limit(0)"
 _COMMENT_FIELDS = "id,message,created_time,from,like_count,comment_count,permalink_url,parent{id}"
 
@@ -139,6 +142,25 @@ class FacebookPageSpider(ApiSpider):
         if error.get("code") in _TEMPORARY_CODES or error.get("is_transient") is True:
             return 2.0 ** int(response.meta.get("rate_waits", 0))  # 1, 2, 4, 8 s
         return None
+
+    def recover(self, response: Response, data: Any) -> Request | None:
+        """A saved page of comments Graph no longer accepts (its cursor expired: ``(#2642) Invalid cursors
+        values`` or an invalid ``after``): dropped, and the post's comments read from the newest."""
+        kwargs = response.request.cb_kwargs if response.request is not None else {}
+        pid = kwargs.get("pid")
+        if not kwargs.get("resumed") or not pid or self._error(data).get("code") not in _CURSOR_CODES:
+            return None
+        post = self.state.data.setdefault("posts", {}).setdefault(pid, {"newest": ""})
+        saved = post.get("resume") or {}
+        if not isinstance(saved, dict) or saved.get("next") != _without_token(response.url):
+            return None  # a page this crawl was just given: an error like any other (never a loop)
+        post.pop("resume", None)
+        self.count("resume_dropped")
+        self.logger.warning(
+            "Facebook: the saved page of comments on post %s is no longer accepted (%s); its comments are read "
+            "from the newest", pid, self.error_message(response, data),
+        )
+        return self._first_comments(pid, kwargs.get("title"))
 
     def rate_limit(self, response: Response, data: Any) -> float | None:
         if response.status == 429 or self._error(data).get("code") in _RATE_CODES:

@@ -15,13 +15,21 @@ would pass it is not made (``sadap/skipped/quota``). Incremental: the newest com
 video is kept, and a re-crawl stops paging at it; the mark moves only once paging reached it (or
 the last page): where paging stops early (the quota, a failed page, ``max_comment_pages`` on a
 video read before), the video keeps its mark and a ``resume`` point (the ``pageToken`` and the
-newest time read), and the next crawl reads on from there first. A search asks only for videos
-published after the last search that was made and answered.
+newest time read), and the next crawl reads on from there first. Videos a search found are
+listed by it once: their new comments are read at each crawl for ``comments_for`` (7 days) after.
+A thread's replies that stop early
+(a failed page, the quota) keep a point of their own (``replies``: the ``pageToken``, empty for the
+first page, and the mark they compare with). Videos with such points are read at the start of the
+next crawl, whether or not a channel or the search lists them again. A saved ``pageToken`` YouTube
+no longer accepts (``invalidPageToken``) is dropped with one line, and that video's comments, or
+that thread's replies, are read again from the newest. A search asks only for videos published
+after the last search that was made and answered.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -32,6 +40,7 @@ from scrapy.http import Request, Response
 from crawlers.items import MentionItem
 from crawlers.spiders.api import ApiSpider
 from crawlers.spiders.base import SourceOptions, iso, origin, register, tidy
+from sadap.core.settings_types import Duration, parse_duration_setting
 from sadap.core.timeutil import now_utc
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -45,6 +54,10 @@ class YoutubeOptions(SourceOptions):
     url: str = Field("", description="Not used (the API address is `base_url`).")
     channels: list[str] = Field([], description="Channel ids (`UC...`) whose newest videos are read.")
     search: str | None = Field(None, description="A search whose newest videos are read (costs 100 units a crawl).")
+    comments_for: Duration = Field(
+        timedelta(days=7),
+        description="New comments are read on videos the search found up to this long ago (1 unit a video a crawl).",
+    )
     api_key_env: str = Field("YOUTUBE_API_KEY", description="Environment variable holding the API key.")
     max_videos: int = Field(10, ge=1, le=50, description="Newest videos read from each channel or the search.")
     max_comment_pages: int = Field(5, ge=1, description="At most this many pages of 100 comment threads per video a crawl.")
@@ -86,6 +99,7 @@ class YoutubeSpider(ApiSpider):
         self,
         channels: Any = None,
         search: str | None = None,
+        comments_for: Any = "7d",
         source: str | None = None,
         api_key_env: str = "YOUTUBE_API_KEY",
         max_videos: Any = 10,
@@ -100,6 +114,7 @@ class YoutubeSpider(ApiSpider):
         super().__init__(url=url or base_url, source=source, **kwargs)
         self.channels = _listed(channels)
         self.search = search
+        self.comments_for = parse_duration_setting(comments_for)
         if not self.channels and not self.search:
             raise ValueError("spider 'youtube' needs channels or a search: add -a channels=UC... or -a search=...")
         self.base = base_url.rstrip("/")
@@ -109,6 +124,8 @@ class YoutubeSpider(ApiSpider):
         self.region, self.language = region, language
         self.key = self.env_secret(api_key_env, "api_key_env")
         self._quota_noted = False
+        self._begun: set[str] = set()  # videos whose comments this crawl has started reading
+        self._refused_tokens: set[str] = set()  # saved page tokens YouTube no longer accepts
 
     # -- quota ------------------------------------------------------------
     def _spend(self, method: str) -> bool:
@@ -167,6 +184,40 @@ class YoutubeSpider(ApiSpider):
             return 2.0 ** int(response.meta.get("rate_waits", 0))
         return None
 
+    def recover(self, response: Response, data: Any) -> Request | None:
+        """A saved page token that YouTube no longer accepts: dropped, and that list read from its newest."""
+        error = data.get("error") if isinstance(data, dict) else None
+        message = str(error.get("message") or "") if isinstance(error, dict) else ""
+        if "invalidPageToken" not in self._reasons(data) and "invalid page token" not in message.lower():
+            return None
+        kwargs = response.request.cb_kwargs if response.request is not None else {}
+        vid, token = kwargs.get("vid"), kwargs.get("page_token")
+        if not vid or not token:
+            return None
+        title = kwargs.get("title")
+        video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": title, "newest": ""})
+        parent = kwargs.get("parent")
+        saved = ((video.get("replies") or {}).get(parent) or {}) if parent else (video.get("resume") or {})
+        if not isinstance(saved, dict) or saved.get("pageToken") != token:
+            return None  # a token this crawl was just given: an error like any other (never a loop)
+        self._refused_tokens.add(str(token))
+        self.count("resume_dropped")
+        if parent:
+            self.logger.warning(
+                "YouTube: a saved page of replies on video %s is no longer accepted; its replies are read from the first",
+                vid,
+            )
+            request = self._replies(vid, title, str(parent), None, str(kwargs.get("before") or ""))
+            if request is None:  # the quota: from the first page next crawl
+                self._replies_stopped(vid, str(parent), None, str(kwargs.get("before") or ""))
+            return request
+        self.logger.warning(
+            "YouTube: the saved page of comments on video %s is no longer accepted; its comments are read from the newest",
+            vid,
+        )
+        video.pop("resume", None)
+        return self._threads(vid, title, None, 1, str(video.get("newest") or ""))
+
     def skippable(self, response: Response, data: Any) -> str | None:
         reasons = set(self._reasons(data))
         if "commentsDisabled" in reasons:
@@ -197,6 +248,15 @@ class YoutubeSpider(ApiSpider):
             request = self._call("search", params, self.parse_videos, searched_at=asked)
             if request:
                 yield request
+        # A search lists a video once: its new comments are read while it is recent (``comments_for``),
+        # and videos where the last crawl stopped early are read on, listed again or not.
+        recent = iso((now_utc() - self.comments_for).replace(microsecond=0)).replace("+00:00", "Z")  # type: ignore[union-attr]
+        for vid, video in list(self.state.data.get("videos", {}).items()):
+            if isinstance(video, dict) and (
+                video.get("resume") or video.get("replies") or str(video.get("found") or "") >= recent
+            ):
+                for request in self._video_requests(vid, video.get("title")):
+                    yield request
 
     async def parse_channels(self, response: Response) -> AsyncIterator[Request]:
         data, retry = await self.read(response)
@@ -247,11 +307,27 @@ class YoutubeSpider(ApiSpider):
                         {"channel_id": snippet["channelId"]} if snippet.get("channelId") in self.channels else {})},
                 )
                 known[vid] = {"title": title, "newest": ""}
-            request = self._first_threads(vid, title)
-            if request:
+                if searched_at:
+                    known[vid]["found"] = searched_at
+            for request in self._video_requests(vid, title):
                 yield request
 
     # -- comments ---------------------------------------------------------
+    def _video_requests(self, vid: str, title: str | None) -> list[Request]:
+        """A video's first requests this crawl (once a crawl): its comments, and replies left unread."""
+        if vid in self._begun:
+            return []
+        self._begun.add(vid)
+        first = self._first_threads(vid, title)
+        requests = [first] if first else []
+        video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": title, "newest": ""})
+        for parent, point in list((video.get("replies") or {}).items()):
+            point = point if isinstance(point, dict) else {}
+            request = self._replies(vid, title, parent, point.get("pageToken") or None, str(point.get("before") or ""))
+            if request:
+                requests.append(request)
+        return requests
+
     def _first_threads(self, vid: str, title: str | None) -> Request | None:
         """A video's first page this crawl: where the last crawl stopped early, else the newest."""
         video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": title, "newest": ""})
@@ -288,7 +364,35 @@ class YoutubeSpider(ApiSpider):
     def _stopped(self, vid: str, title: str | None, page_token: str, pending: str) -> None:
         """Paging stopped before the old mark: it stays, and the next crawl reads on from ``page_token``."""
         video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": title, "newest": ""})
+        if page_token in self._refused_tokens:  # refused: the next crawl reads from the newest
+            video.pop("resume", None)
+            return
         video["resume"] = {"pageToken": page_token, "pending": pending}
+
+    def _replies(
+        self, vid: str, title: str | None, parent: str, page_token: str | None, before: str
+    ) -> Request | None:
+        params: dict[str, Any] = {"part": "snippet", "parentId": parent, "maxResults": 100, "textFormat": "plainText"}
+        if page_token:
+            params["pageToken"] = page_token
+        return self._call(
+            "comments", params, self.parse_replies, vid=vid, title=title, before=before, parent=parent,
+            page_token=page_token,
+        )
+
+    def _replies_stopped(self, vid: str, parent: str, page_token: str | None, before: str) -> None:
+        """A thread's replies stopped early: the next crawl reads them on from ``page_token`` (None: the first)."""
+        video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": None, "newest": ""})
+        if page_token in self._refused_tokens:
+            page_token = None
+        video.setdefault("replies", {})[parent] = {"pageToken": page_token or "", "before": before}
+
+    def _replies_done(self, vid: str, parent: str) -> None:
+        video = self.state.data.setdefault("videos", {}).setdefault(vid, {"title": None, "newest": ""})
+        pending = video.get("replies") or {}
+        pending.pop(parent, None)
+        if not pending:
+            video.pop("replies", None)
 
     async def parse_threads(
         self, response: Response, vid: str, title: str | None, page: int, before: str | None = None,
@@ -324,11 +428,7 @@ class YoutubeSpider(ApiSpider):
                 if str((reply.get("snippet") or {}).get("updatedAt") or "") > before:
                     yield self._comment(reply, vid, title, "reply")
             if total_replies > len(replies):  # more than the five shown: all of them from comments.list
-                request = self._call(
-                    "comments", {"part": "snippet", "parentId": top.get("id") or thread.get("id"), "maxResults": 100,
-                                 "textFormat": "plainText"},
-                    self.parse_replies, vid=vid, title=title, before=before,
-                )
+                request = self._replies(vid, title, str(top.get("id") or thread.get("id")), None, before)
                 if request:
                     yield request
                 else:
@@ -360,27 +460,32 @@ class YoutubeSpider(ApiSpider):
             self._stopped(vid, title, token, pending)
 
     async def parse_replies(
-        self, response: Response, vid: str, title: str | None, before: str
+        self, response: Response, vid: str, title: str | None, before: str, parent: str | None = None,
+        page_token: str | None = None,
     ) -> AsyncIterator[MentionItem | Request]:
         data, retry = await self.read(response)
         if retry is not None:
             yield retry
         if not isinstance(data, dict):
+            if retry is None and parent:  # a failed page: the next crawl reads this thread's replies on from it
+                self._replies_stopped(vid, parent, page_token, before)
             return
         for reply in data.get("items") or []:
             if str((reply.get("snippet") or {}).get("updatedAt") or "") > before:
                 yield self._comment(reply, vid, title, "reply")
+        # (a page queued by an older version names its thread only in its replies)
+        parent = parent or (data.get("items") or [{}])[0].get("snippet", {}).get("parentId")
+        if not parent:
+            return
         token = data.get("nextPageToken")
-        if token and response.request is not None:
-            parent = (data.get("items") or [{}])[0].get("snippet", {}).get("parentId")
-            if parent:
-                request = self._call(
-                    "comments", {"part": "snippet", "parentId": parent, "maxResults": 100, "pageToken": token,
-                                 "textFormat": "plainText"},
-                    self.parse_replies, vid=vid, title=title, before=before,
-                )
-                if request:
-                    yield request
+        if token:
+            request = self._replies(vid, title, parent, str(token), before)
+            if request:
+                yield request
+            else:  # the quota: the rest next crawl
+                self._replies_stopped(vid, parent, str(token), before)
+            return
+        self._replies_done(vid, parent)
 
     def _comment(self, comment: dict[str, Any], vid: str, title: str | None, kind: str) -> MentionItem:
         snippet = comment.get("snippet") or {}
@@ -400,6 +505,7 @@ class YoutubeSpider(ApiSpider):
     def begin_round(self) -> None:
         super().begin_round()
         self._quota_noted = False
+        self._begun.clear()
 
     def end_round(self, reason: str) -> None:
         for video in self.state.data.get("videos", {}).values():
