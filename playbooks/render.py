@@ -154,10 +154,12 @@ def incident_variables(
     the workspace's ready-made replies): every variable has a value, never a literal ``{name}``.
 
     ``count`` is the mentions behind the incident's latest alert (not the number of alerts);
-    ``window`` the time from its opening to ``at`` (no ``at``: an empty text); ``top_terms``
-    the most frequent terms in ``examples`` (its mentions), leaving out ``stop``."""
+    ``since`` its opening, or its last reopening (escalation runs from then too); ``window`` the
+    time from ``since`` to ``at`` (no ``at``: an empty text); ``top_terms`` the most frequent
+    terms in ``examples`` (its mentions), leaving out ``stop``."""
     key = incident.key or ""
-    window: Any = (at - incident.opened_at) if at is not None else None
+    since = incident.reopened_at or incident.opened_at
+    window: Any = (at - since) if at is not None else None
     return {
         "brand": key,
         "key": key,
@@ -165,7 +167,7 @@ def incident_variables(
         "rule": incident.rule,
         "window": window if window is not None else "",
         "top_terms": ", ".join(top_terms(examples, stop)[:top]),
-        "since": incident.opened_at,
+        "since": since,
         "playbook": playbook.title.get(lang) if playbook is not None else incident.playbook,
     }
 

@@ -52,3 +52,7 @@ def test_reopened_incident_escalates_from_the_reopening_one_level_at_a_time(stor
     levels = [e.data["level"] for e in store.events(alert.incident) if e.kind == "escalated"]
     assert levels == [1, 1, 2]
     assert out.getvalue().count("ยกระดับ (ระดับ 1)") == 2
+    # {since} says when it came back, not the first opening two days before
+    messages = [line for line in out.getvalue().splitlines() if "ยังไม่มีผู้รับทราบเหตุ" in line]
+    assert "ตั้งแต่ 2026-11-21 10:00 น." in messages[0]
+    assert len(messages) == 2 and "ตั้งแต่ 2026-11-23 10:00 น." in messages[1]  # (level 2 has a message of its own)
