@@ -10,8 +10,10 @@ Where each field comes from, most trusted first:
   then ``<time datetime>`` and printed Thai dates inside the article (its ``<header>``
   included), then htmldate. Some sites print Bangkok time with a ``+00:00`` offset in
   ``<time datetime>`` while their JSON-LD and meta tags are right, which is why
-  ``<time>`` comes after them. A day-only value borrows the time of a later candidate
-  of the same day.
+  ``<time>`` comes after them. Then a short line with a date and a clock anywhere in the
+  article (a byline with a generated class name). A day-only value borrows the time of a
+  later candidate of the same day. Times marked or labelled as the last update
+  (``<time class="updated">``, ``อัปเดตล่าสุด …``) are never the publication time.
 - **title**: JSON-LD ``headline``, ``og:title``, an ``<h1>`` (or ``itemprop=headline``)
   inside the article, then ``<title>``; a site-name suffix (" - ข่าวสด",
   " | ประชาไท Prachatai.com") is cut off. A logo ``<h1>`` outside the article is never
@@ -24,7 +26,8 @@ Where each field comes from, most trusted first:
   ``<article class="… author-…">``) has "author" in its class.
 
 A page that is a list of stories (home, category, tag pages) is reported as
-``kind="index"`` and gives no mention.
+``kind="index"`` and gives no mention. ``canonical`` is the page's ``<link rel="canonical">``
+on its own site, so that its AMP copy and the story are one mention.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml.etree import ParserError
@@ -44,6 +47,7 @@ from lxml.etree import ParserError
 from sadap.core.errors import InputError
 from sadap.core.thaidate import parse_thai_datetime
 from sadap.core.timeutil import BANGKOK
+from sadap.core.urls import is_web_url
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +86,21 @@ _SOCIAL_HOSTS = re.compile(
 _SEPARATORS = re.compile(r"\s+[|\-–—:»·]\s+")
 _BY_PREFIX = re.compile(r"^(?:เขียนโดย|รายงานโดย|โดย|ผู้เขียน|เรื่อง|by)\s*[:：]?\s*", re.IGNORECASE)
 _DATE_LINE = re.compile(r"\d")
+# A printed label that the date after it is when the story was changed, not published
+# ("อัปเดตล่าสุด 8 ธ.ค. 2569 09:00 น. | เผยแพร่ 7 ธ.ค. 2569 14:05 น."), and one that it is the
+# publication ("เผยแพร่", "โพสต์"): a text is cut at each, and the parts after an update label dropped.
+_UPDATED_LABEL = r"อัปเดต|อัพเดต|อัพเดท|อัปเดท|ปรับปรุง|แก้ไข|updated?\b|last[ -]modified|modified|edited"
+_PUBLISHED_LABEL = r"เผยแพร่|โพสต์|ลงข่าว|published|posted"
+_DATE_LABEL = re.compile(rf"(?=(?:{_UPDATED_LABEL}|{_PUBLISHED_LABEL}))", re.IGNORECASE)
+_UPDATED_START = re.compile(rf"^(?:{_UPDATED_LABEL})", re.IGNORECASE)
+# Class or itemprop words of an element that holds the time a story was changed.
+_UPDATED_MARK = re.compile(r"updated|modified|datemodified|last-?update", re.IGNORECASE)
+# A short element inside the article holding a date and a clock is a dateline, whatever its class
+# (bylines with generated class names: "<div class='x1y2'>7 ธ.ค. 2569 14:05 น.</div>").
+_DATELINE_MAX = 120
+_DATELINE_AFTER_H1 = 12
+# A clock as datelines print it ("14:05", "14.05 น.", "เวลา 14.05"), not a price ("35.50 บาท").
+_DATELINE_CLOCK = re.compile(r"\d{1,2}:\d{2}|\d{1,2}\.\d{2}\s*น|เวลา\s*\d{1,2}\.\d{2}")
 _CONTAINERS = frozenset({"html", "body", "main", "article", "section"})
 
 
@@ -96,6 +115,9 @@ class NewsPage:
     author: str | None = None
     published: datetime | None = None
     site_name: str | None = None
+    #: The page's ``<link rel="canonical">`` on the same site: the article's address whichever
+    #: copy was fetched (its AMP page, a link with tracking parameters).
+    canonical: str | None = None
     reason: str = ""
     # Where each field came from ("json-ld", "meta", "time", ...), for debugging and the benchmark.
     sources: dict[str, str] = field(default_factory=dict)
@@ -117,6 +139,7 @@ def read_news_page(html: str, url: str) -> NewsPage:
         page.kind, page.reason = "index", "a list of stories (home, category or tag page), not an article"
         return page
 
+    page.canonical = _canonical(root, url)
     article_root = _article_root(root)
     page.title, page.sources["title"] = _title(root, article_root, meta, articles, site)
     page.published, page.sources["published"] = _published(root, article_root, meta, objects, articles, html, url)
@@ -206,6 +229,32 @@ def _site_name(meta: dict[str, str], objects: list[dict[str, Any]], root: Any) -
     return None
 
 
+def _canonical(root: Any, url: str) -> str | None:
+    """``<link rel="canonical">``, when it is an http(s) address on the page's own site (``www.``,
+    ``m.`` and ``amp.`` hosts are one site) and not the site's home page standing for every page."""
+    for node in root.iter("link"):
+        href = str(node.get("href") or "").strip()
+        if "canonical" not in (node.get("rel") or "").lower().split() or not href:
+            continue
+        try:
+            target = urljoin(url, href)
+        except ValueError:
+            return None
+        if not is_web_url(target) or _site(target) != _site(url):
+            return None
+        if urlsplit(target).path in ("", "/") and urlsplit(url).path not in ("", "/"):
+            return None
+        return target
+    return None
+
+
+def _site(url: str) -> str:
+    host = _host(url).lower()
+    for prefix in ("www.", "m.", "amp."):
+        host = host.removeprefix(prefix)
+    return host
+
+
 # -- index pages ----------------------------------------------------------------------
 
 
@@ -213,20 +262,36 @@ def _is_index(root: Any, meta: dict[str, str], objects: list[dict[str, Any]], ar
     og_type = meta.get("og:type", "").lower()
     if articles or og_type == "article" or "article:published_time" in meta:
         return False
-    if og_type and og_type != "article":
-        return True
     if any(_types(o) & INDEX_TYPES for o in objects):
         return True
     if urlsplit(url).path in ("", "/"):
         return True
-    # No article markup at all: a page whose text is mostly link text is a list of stories.
     body = root.find("body")
     if body is None:
-        return False
+        return bool(og_type)
     text = len(_tidy(body.text_content()))
     linked = sum(len(_tidy(a.text_content())) for a in body.iter("a"))
+    mostly_links = text > 0 and linked / text > 0.5
+    if og_type:
+        # Sites whose template says og:type "website" on every page: a story told in paragraphs
+        # is still an article (losing it would lose a mention); a list of teasers is not.
+        return mostly_links or not _story_paragraphs(body)
+    # No article markup at all: a page whose text is mostly link text is a list of stories.
     paragraphs = [p for p in body.iter("p") if len(_tidy(p.text_content())) >= 120]
-    return text > 0 and linked / text > 0.5 and len(paragraphs) < 2
+    return mostly_links and len(paragraphs) < 2
+
+
+def _story_paragraphs(body: Any) -> bool:
+    """Whether two long paragraphs follow each other in one element, as a story's do (the
+    teasers of a list of stories each sit in a card of their own)."""
+    parents: dict[Any, int] = {}
+    for node in body.iter("p"):
+        if len(_tidy(node.text_content())) >= 80 and not node.xpath("ancestor::a"):
+            parent = node.getparent()
+            parents[parent] = parents.get(parent, 0) + 1
+            if parents[parent] >= 2:
+                return True
+    return False
 
 
 # -- title ----------------------------------------------------------------------------
@@ -332,18 +397,31 @@ def _published(
             candidates.append(("meta " + key, meta[key]))
     scope = article if article is not None else root
     for node in scope.xpath(".//time[@datetime] | .//*[@itemprop='datePublished'][@content]"):
-        candidates.append(("time", node.get("datetime") or node.get("content")))
+        if not _marks_update(node):
+            candidates.append(("time", node.get("datetime") or node.get("content")))
     for node in scope.xpath(
         ".//time | .//*[contains(@class, 'date') or contains(@class, 'time') or contains(@class, 'published')"
         " or contains(@class, 'submitted') or contains(@class, 'meta')]"
     ):
-        text = _tidy(node.text_content())
-        if text and len(text) < 160 and _DATE_LINE.search(text):
+        text = _published_part(_tidy(node.text_content()))
+        if text and len(text) < 160 and _DATE_LINE.search(text) and not _marks_update(node):
             candidates.append(("printed", text))
     for node in scope.xpath(".//*[not(self::script or self::style)][starts-with(normalize-space(.), 'วันที่')]"):
-        text = _tidy(node.text_content())
-        if len(text) < 120:
+        text = _published_part(_tidy(node.text_content()))
+        if text and len(text) < 120:
             candidates.append(("printed", text))
+    # Inside the story's own element; on a page without one, just after its headline (the site
+    # header's clock comes before it, sidebars long after).
+    if article is not None:
+        near = article.xpath(".//*[not(self::script or self::style or self::article or self::main or self::section)]")
+    else:
+        near = root.xpath("(//h1)[last()]/following::*[not(self::script or self::style)]")[:_DATELINE_AFTER_H1]
+    for node in near:
+        text = _tidy(node.text_content())
+        if text and len(text) <= _DATELINE_MAX and _DATELINE_CLOCK.search(text) and not _marks_update(node):
+            text = _published_part(text)
+            if _DATELINE_CLOCK.search(text):
+                candidates.append(("dateline", text))
 
     best: tuple[datetime, str] | None = None
     for where, text in candidates:
@@ -365,6 +443,20 @@ def _published(
 
 
 _CLOCK = re.compile(r"\d{1,2}[:.]\d{2}")
+
+
+def _marks_update(node: Any) -> bool:
+    """An element whose class or itemprop says it holds the time of the last change
+    (``<time class="updated">``, ``itemprop="dateModified"``), unless it also says published."""
+    marks = " ".join(filter(None, [node.get("class"), node.get("itemprop"), node.get("id")]))
+    return bool(_UPDATED_MARK.search(marks)) and "publish" not in marks.lower()
+
+
+def _published_part(text: str) -> str:
+    """``text`` without the parts an update label introduces: "อัปเดตล่าสุด 8 ธ.ค. 2569 09:00 น. |
+    เผยแพร่ 7 ธ.ค. 2569 14:05 น." → "เผยแพร่ 7 ธ.ค. 2569 14:05 น."; "" when it is only an update."""
+    parts = [part for part in _DATE_LABEL.split(text) if part.strip()]
+    return " ".join(part for part in parts if not _UPDATED_START.match(part.strip())).strip()
 
 
 def _has_time(text: str) -> bool:

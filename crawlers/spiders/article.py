@@ -92,8 +92,12 @@ class ArticleSpider(SourceSpider):
         extras: dict[str, Any] = {}
         if page.site_name:
             extras["site_name"] = page.site_name
+        # The canonical address, so the AMP copy and the page itself are one mention.
+        url = page.canonical or response.url
+        if url != response.url:
+            extras["fetched_url"] = response.url
         yield self.mention(
-            url=response.url,
+            url=url,
             title=page.title,
             text=page.text,
             author=page.author,
