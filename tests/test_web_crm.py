@@ -145,3 +145,25 @@ def test_adding_a_stakeholder_tags_the_stored_mentions(setup):
     assert "bot" in tagged[0].stakeholders  # the same post names the Bank of Thailand too
     again = client.post("/stakeholders/new", data=form)
     assert again.status_code == 422 and "exists already" in again.text
+
+
+def test_a_closed_unanswered_case_page_shows_no_time_left(setup):
+    import re
+
+    from sadap.app import complaints as cases
+
+    _, store = setup
+    client = signed_in(setup, "responder")
+    unanswered = next(c for c in store.list_cases(("open",)) if cases.first_response(store, c) is None)
+    page = client.get(f"/cases/{unanswered.id}").text
+    r = client.post(f"/cases/{unanswered.id}/close", data={"csrf_token": csrf_of(page), "reason": "no_contact"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(f"/cases/{unanswered.id}").text
+    clock = re.search(r'<td class="clock">(.*?)</td>', page, re.S).group(1)
+    assert "เหลือ" not in clock and "ชม." not in clock  # its clock stopped when it was closed
+    again = client.post(f"/cases/{unanswered.id}/reopen", data={"csrf_token": csrf_of(page)}, follow_redirects=False)
+    assert again.status_code == 303
+    twice = client.post(f"/cases/{unanswered.id}/reopen", data={"csrf_token": csrf_of(page)})
+    assert twice.status_code == 422 and "open already" in twice.text
+    assert [e.kind for e in store.get_case(unanswered.id).events].count("reopened") == 1
