@@ -167,3 +167,62 @@ def test_a_closed_unanswered_case_page_shows_no_time_left(setup):
     twice = client.post(f"/cases/{unanswered.id}/reopen", data={"csrf_token": csrf_of(page)})
     assert twice.status_code == 422 and "open already" in twice.text
     assert [e.kind for e in store.get_case(unanswered.id).events].count("reopened") == 1
+
+
+def _form_fields(page: str, form_id: str) -> dict[str, str]:
+    """What the browser would send for the form as drawn: inputs, textareas, selected options."""
+    from html.parser import HTMLParser
+
+    form = page[page.index(f'id="{form_id}"'):]
+    form = form[:form.index("</form>")]
+    fields: dict[str, str] = {}
+
+    class Fields(HTMLParser):
+        textarea: str | None = None
+        select: str | None = None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "input" and a.get("name"):
+                fields[a["name"]] = a.get("value") or ""
+            elif tag == "textarea":
+                self.textarea = a["name"]
+                fields[self.textarea] = ""
+            elif tag == "select":
+                self.select = a["name"]
+                fields.setdefault(self.select, "")
+            elif tag == "option" and self.select and "selected" in a:
+                fields[self.select] = a.get("value") or ""
+
+        def handle_endtag(self, tag):
+            if tag == "textarea":
+                self.textarea = None
+            elif tag == "select":
+                self.select = None
+
+        def handle_data(self, data):
+            if self.textarea:
+                fields[self.textarea] += data
+
+    Fields().feed(form)
+    return fields
+
+
+def test_saving_a_profile_unchanged_keeps_values_holding_separators(setup):
+    from sadap.app import stakeholders as registry
+    from sadap.core.stakeholder import Stakeholder
+
+    _, store = setup
+    s = Stakeholder(id="rimkhlong", name="ชุมชนริมคลองแสนแสบ", status="community", group="community",
+                    key_issues=["น้ำท่วม; ขยะในคลอง", "ค่าชดเชย"],
+                    contacts=[{"name": "ผู้ใหญ่สมหมาย", "channel": "phone", "address": "081-234-5678; 02-111-2222",
+                               "title": "ผู้ใหญ่บ้าน หมู่ 3"}],
+                    accounts=[{"handle": "https://www.facebook.com/rimkhlong"}])
+    registry.save(store, s)
+    client = signed_in(setup, "responder")
+    fields = _form_fields(client.get("/stakeholders/rimkhlong").text, "stakeholder-form")
+    r = client.post("/stakeholders/rimkhlong/edit", data=fields, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    saved = store.get_stakeholder("rimkhlong")
+    assert saved.key_issues == s.key_issues and saved.contacts == s.contacts
+    assert [(a.source, a.handle) for a in saved.accounts] == [(None, "https://www.facebook.com/rimkhlong")]
