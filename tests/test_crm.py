@@ -242,6 +242,47 @@ def test_csv_import_export_round_trip_and_bad_rows(tmp_path):
         s.model_dump(exclude={"updated_at"}) for s in found]
 
 
+RIMKHLONG = Stakeholder(  # values holding the CSV's own separators: ; | and :
+    id="rimkhlong", name="ชุมชนริมคลองแสนแสบ", status="community", group="community",
+    key_issues=["น้ำท่วม; ขยะในคลอง", "ค่าชดเชย"], expectations=["ตอบภายใน 24 ชม.: ทางไลน์"],
+    contacts=[{"name": "ผู้ใหญ่สมหมาย", "channel": "phone", "address": "081-234-5678; 02-111-2222",
+               "title": "ผู้ใหญ่บ้าน หมู่ 3"},
+              {"name": "กลุ่มเยาวชน|อาสา", "channel": "line", "address": "@rimkhlong\\youth"}],
+    accounts=[{"handle": "https://www.facebook.com/rimkhlong"}, {"source": "pantip", "handle": "ลุง:แดง ริมคลอง"}],
+    relationship={"level": "neutral", "set_by": "somsri", "reason": "ประชุมครั้งแรก; ยังไม่มีข้อตกลง"},
+)
+
+
+def test_csv_round_trip_keeps_values_holding_separators(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(registry.export_csv([RIMKHLONG]), encoding="utf-8")
+    [again], problems = registry.read_file(path, "anan")
+    assert problems == []
+    for field in ("key_issues", "expectations", "contacts", "accounts"):
+        assert getattr(again, field) == getattr(RIMKHLONG, field), field
+    assert again.relationship.reason == RIMKHLONG.relationship.reason
+    # a file written by hand, without escapes, reads as before
+    path.write_text("id,name,status,group,key_issues,contacts,accounts\n"
+                    "bot,ธนาคารแห่งประเทศไทย,government,regulators,ความเสี่ยง; ไอที,ฝ่ายกำกับ|email|it@example.org,"
+                    "x:@bot_th; สายตรงแบงก์ชาติ\n", encoding="utf-8")
+    [bot], problems = registry.read_file(path, "anan")
+    assert problems == [] and bot.key_issues == ["ความเสี่ยง", "ไอที"] and bot.contacts[0].address == "it@example.org"
+    assert [(a.source, a.handle) for a in bot.accounts] == [("x", "@bot_th"), (None, "สายตรงแบงก์ชาติ")]
+
+
+def test_cli_options_are_one_item_each(config):
+    runner = CliRunner()
+    r = runner.invoke(main, ["stakeholders", "add", "rimkhlong", "--name", "ชุมชนริมคลองแสนแสบ", "--status", "community",
+                             "--group", "community", "--issue", "น้ำท่วม; ขยะในคลอง",
+                             "--contact", "ผู้ใหญ่สมหมาย|phone|081-234-5678; 02-111-2222|ผู้ใหญ่บ้าน หมู่ 3",
+                             "--account", "pantip:ลุง:แดง ริมคลอง", "--config", str(config.path)])
+    assert r.exit_code == 0, r.output
+    with open_store(config) as store:
+        s = store.get_stakeholder("rimkhlong")
+    assert s.key_issues == ["น้ำท่วม; ขยะในคลอง"] and s.contacts == RIMKHLONG.contacts[:1]
+    assert [(a.source, a.handle) for a in s.accounts] == [("pantip", "ลุง:แดง ริมคลอง")]
+
+
 def test_cli_add_edit_list_import(config, tmp_path):
     runner = CliRunner()
     cfg = ["--config", str(config.path)]

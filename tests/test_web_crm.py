@@ -145,3 +145,84 @@ def test_adding_a_stakeholder_tags_the_stored_mentions(setup):
     assert "bot" in tagged[0].stakeholders  # the same post names the Bank of Thailand too
     again = client.post("/stakeholders/new", data=form)
     assert again.status_code == 422 and "exists already" in again.text
+
+
+def test_a_closed_unanswered_case_page_shows_no_time_left(setup):
+    import re
+
+    from sadap.app import complaints as cases
+
+    _, store = setup
+    client = signed_in(setup, "responder")
+    unanswered = next(c for c in store.list_cases(("open",)) if cases.first_response(store, c) is None)
+    page = client.get(f"/cases/{unanswered.id}").text
+    r = client.post(f"/cases/{unanswered.id}/close", data={"csrf_token": csrf_of(page), "reason": "no_contact"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(f"/cases/{unanswered.id}").text
+    clock = re.search(r'<td class="clock">(.*?)</td>', page, re.S).group(1)
+    assert "เหลือ" not in clock and "ชม." not in clock  # its clock stopped when it was closed
+    again = client.post(f"/cases/{unanswered.id}/reopen", data={"csrf_token": csrf_of(page)}, follow_redirects=False)
+    assert again.status_code == 303
+    twice = client.post(f"/cases/{unanswered.id}/reopen", data={"csrf_token": csrf_of(page)})
+    assert twice.status_code == 422 and "open already" in twice.text
+    assert [e.kind for e in store.get_case(unanswered.id).events].count("reopened") == 1
+
+
+def _form_fields(page: str, form_id: str) -> dict[str, str]:
+    """What the browser would send for the form as drawn: inputs, textareas, selected options."""
+    from html.parser import HTMLParser
+
+    form = page[page.index(f'id="{form_id}"'):]
+    form = form[:form.index("</form>")]
+    fields: dict[str, str] = {}
+
+    class Fields(HTMLParser):
+        textarea: str | None = None
+        select: str | None = None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "input" and a.get("name"):
+                fields[a["name"]] = a.get("value") or ""
+            elif tag == "textarea":
+                self.textarea = a["name"]
+                fields[self.textarea] = ""
+            elif tag == "select":
+                self.select = a["name"]
+                fields.setdefault(self.select, "")
+            elif tag == "option" and self.select and "selected" in a:
+                fields[self.select] = a.get("value") or ""
+
+        def handle_endtag(self, tag):
+            if tag == "textarea":
+                self.textarea = None
+            elif tag == "select":
+                self.select = None
+
+        def handle_data(self, data):
+            if self.textarea:
+                fields[self.textarea] += data
+
+    Fields().feed(form)
+    return fields
+
+
+def test_saving_a_profile_unchanged_keeps_values_holding_separators(setup):
+    from sadap.app import stakeholders as registry
+    from sadap.core.stakeholder import Stakeholder
+
+    _, store = setup
+    s = Stakeholder(id="rimkhlong", name="ชุมชนริมคลองแสนแสบ", status="community", group="community",
+                    key_issues=["น้ำท่วม; ขยะในคลอง", "ค่าชดเชย"],
+                    contacts=[{"name": "ผู้ใหญ่สมหมาย", "channel": "phone", "address": "081-234-5678; 02-111-2222",
+                               "title": "ผู้ใหญ่บ้าน หมู่ 3"}],
+                    accounts=[{"handle": "https://www.facebook.com/rimkhlong"}])
+    registry.save(store, s)
+    client = signed_in(setup, "responder")
+    fields = _form_fields(client.get("/stakeholders/rimkhlong").text, "stakeholder-form")
+    r = client.post("/stakeholders/rimkhlong/edit", data=fields, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    saved = store.get_stakeholder("rimkhlong")
+    assert saved.key_issues == s.key_issues and saved.contacts == s.contacts
+    assert [(a.source, a.handle) for a in saved.accounts] == [(None, "https://www.facebook.com/rimkhlong")]

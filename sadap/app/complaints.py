@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sadap.app.config import Config
 from sadap.core.complaint_case import CASE_SLA, CLOSE_REASONS, CaseEvent, ComplaintCase, new_case_id, thread_key
 from sadap.core.errors import InputError
 from sadap.core.mention import Mention
@@ -199,8 +200,19 @@ class SyncEvery:
         return True
 
 
-def _get(store: Store, case_id: str) -> ComplaintCase:
-    case = store.get_case(case_id)
+def case_sla(config: Config) -> timedelta:
+    """The case clock's time allowed: the ``complaint_sla`` rule's ``sla`` (``scope: mentions``),
+    else 24 hours; the CLI and the workspace both use it, so they agree on what is overdue."""
+    for rule in config.alert_rules:
+        sla = getattr(rule.options, "sla", None)
+        if rule.type_name == "complaint_sla" and getattr(rule.options, "scope", "") == "mentions" and isinstance(sla, timedelta):
+            return sla
+    return CASE_SLA
+
+
+def get_case(store: Store, case_id: str) -> ComplaintCase:
+    """The case ``case_id`` names, as typed or read out (``case-1a2b3c4d`` is ``CASE-1A2B3C4D``)."""
+    case = store.get_case(case_id.strip()) or store.get_case(case_id.strip().upper())
     if case is None:
         raise InputError(f"no complaint case {case_id!r} (see `sadap complaints list`)")
     return case
@@ -209,7 +221,7 @@ def _get(store: Store, case_id: str) -> ComplaintCase:
 def link(store: Store, case_id: str, mention_id: str, actor: str, at: datetime | None = None) -> ComplaintCase:
     """Add a mention to a case by hand (moved out of any other case it was in)."""
     at = at or now_utc()
-    case = _get(store, case_id)
+    case = get_case(store, case_id)
     m = store.get(mention_id)
     if m is None:
         raise InputError(f"no mention {mention_id!r}")
@@ -232,7 +244,7 @@ def link(store: Store, case_id: str, mention_id: str, actor: str, at: datetime |
 def close(store: Store, case_id: str, reason: str, actor: str, text: str = "", at: datetime | None = None) -> ComplaintCase:
     if reason not in CLOSE_REASONS:
         raise InputError(f"reason: {reason!r} is not a close reason (allowed: {', '.join(CLOSE_REASONS)})")
-    case = _get(store, case_id)
+    case = get_case(store, case_id)
     if case.state == "closed":
         raise InputError(f"{case_id} is already closed ({case.close_reason})")
     at = at or now_utc()
@@ -243,7 +255,9 @@ def close(store: Store, case_id: str, reason: str, actor: str, text: str = "", a
 
 
 def reopen(store: Store, case_id: str, actor: str, text: str = "") -> ComplaintCase:
-    case = _get(store, case_id)
+    case = get_case(store, case_id)
+    if case.state == "open":
+        raise InputError(f"{case.id} is open already (only a closed case can be reopened)")
     at = now_utc()
     case.state, case.close_reason, case.closed_at, case.closed_by = "open", None, None, None
     case.events.append(CaseEvent(at=at, kind="reopened", actor=actor, text=text))
@@ -254,7 +268,7 @@ def reopen(store: Store, case_id: str, actor: str, text: str = "") -> ComplaintC
 def note(store: Store, case_id: str, actor: str, text: str, kind: str = "note", data: dict[str, Any] | None = None) -> ComplaintCase:
     if not text.strip() and kind == "note":
         raise InputError("text: required (what to note on the case)")
-    case = _get(store, case_id)
+    case = get_case(store, case_id)
     case.events.append(CaseEvent(at=now_utc(), kind="recovery_step" if kind == "recovery_step" else "note",
                                  actor=actor, text=text.strip()[:4000], data=data or {}))
     store.save_case(case)
@@ -263,7 +277,7 @@ def note(store: Store, case_id: str, actor: str, text: str, kind: str = "note", 
 
 def mark_step(store: Store, case_id: str, actor: str, step: int, text: str, playbooks: dict[str, Any]) -> ComplaintCase:
     """Mark service-recovery ``step`` (1, 2, …) of the case's recovery playbook done."""
-    case = _get(store, case_id)
+    case = get_case(store, case_id)
     playbook = recovery_playbook(store, case, playbooks)
     count = len(playbook.steps) if playbook is not None else 0
     if not 1 <= step <= count:
@@ -274,12 +288,13 @@ def mark_step(store: Store, case_id: str, actor: str, step: int, text: str, play
 
 
 def clock(case: ComplaintCase | CaseKey, first_response: datetime | None, now: datetime, sla: timedelta = CASE_SLA) -> dict[str, Any]:
-    """The 24-hour clock: due, answered (when), answered in time, overdue, time left."""
+    """The 24-hour clock: due, answered (when), answered in time, overdue, time left (only while
+    it runs: open and unanswered; a closed case's clock is stopped)."""
     due = case.received_at + sla
     return {"due": due, "answered": first_response,
             "in_time": first_response is not None and first_response <= due,
             "overdue": first_response is None and case.state == "open" and now > due,
-            "left": (due - now) if first_response is None else None}
+            "left": (due - now) if first_response is None and case.state == "open" else None}
 
 
 def timeline(store: Store, case: ComplaintCase, limit: int = 200) -> list[dict[str, Any]]:

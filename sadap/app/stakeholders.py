@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from sadap.app.export import from_spreadsheet_cell, spreadsheet_cell
 from sadap.core.errors import InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention, author_forms, pseudonymise
-from sadap.core.stakeholder import Stakeholder, StakeholderEntry, carry_history
+from sadap.core.stakeholder import Account, Contact, Stakeholder, StakeholderEntry, carry_history
 from sadap.core.timeutil import now_utc
 from sadap.core.yamlsource import LineMap, format_loc, parse_yaml, validation_lines
 from sadap.store import MentionFilter, Store
@@ -31,7 +32,8 @@ from sadap.store import MentionFilter, Store
 log = logging.getLogger(__name__)
 
 #: CSV columns, in order. Lists are separated by ``;``; a contact is ``name|channel|address|title``;
-#: an account is ``source:handle`` (or a bare ``handle`` for any source).
+#: an account is ``source:handle`` (or a bare ``handle`` for any source); ``\`` escapes a separator
+#: inside a value.
 CSV_COLUMNS: tuple[str, ...] = (
     "id", "name", "name_en", "status", "group", "role", "key_issues", "expectations", "contacts",
     "relationship", "relationship_by", "relationship_reason", "watched", "aliases", "accounts", "inform_as", "notes",
@@ -116,8 +118,76 @@ def save(store: Store, s: Stakeholder) -> Stakeholder:
     return kept
 
 
-def _split(value: str) -> list[str]:
-    return [v.strip() for v in value.split(";") if v.strip()]
+# A value holding a separator — `;` between items, `|` between a contact's fields, `:` between
+# an account's source and handle — is written with a `\` before it (and `\` as `\\`), so an
+# export reads back as it was; a `\` before anything else is an ordinary character.
+_ESCAPED = re.compile(r"\\([\\;|:])")
+
+
+def _escape(text: str, separators: str) -> str:
+    text = text.replace("\\", "\\\\")
+    for sep in separators:
+        text = text.replace(sep, "\\" + sep)
+    return text
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(r"\1", text.strip())
+
+
+def _parts(value: str, sep: str, most: int = -1) -> list[str]:
+    """``value`` cut at each ``sep`` not escaped (at most ``most`` cuts), the escapes kept."""
+    parts: list[str] = []
+    current: list[str] = []
+    i = 0
+    while i < len(value):
+        if value[i] == "\\" and i + 1 < len(value):
+            current.append(value[i:i + 2])
+            i += 2
+            continue
+        if value[i] == sep and (most < 0 or len(parts) < most):
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(value[i])
+        i += 1
+    return [*parts, "".join(current)]
+
+
+def split_list(value: str) -> list[str]:
+    """``a; b; c\\; d`` → ``["a", "b", "c; d"]``."""
+    return [_unescape(p) for p in _parts(value, ";") if p.strip()]
+
+
+def join_list(items: Iterable[str]) -> str:
+    return "; ".join(_escape(item, ";") for item in items)
+
+
+def parse_contact(item: str) -> dict[str, str]:
+    """``name|channel|address|title`` (the last ones may be left out)."""
+    parts = [_unescape(p) for p in _parts(item, "|", 3)]
+    parts += [""] * (4 - len(parts))
+    return {"name": parts[0], "channel": parts[1], "address": parts[2], "title": parts[3]}
+
+
+def format_contact(contact: Contact) -> str:
+    fields = [contact.name, contact.channel, contact.address, contact.title]
+    while fields and not fields[-1]:
+        fields.pop()
+    return "|".join(_escape(f, ";|") for f in fields)
+
+
+def parse_account(item: str) -> dict[str, str]:
+    """``source:handle``, or a bare ``handle`` for any source."""
+    parts = _parts(item, ":", 1)
+    if len(parts) == 2:
+        return {"source": _unescape(parts[0]), "handle": _unescape(parts[1])}
+    return {"handle": _unescape(item)}
+
+
+def format_account(account: Account) -> str:
+    handle = _escape(account.handle, ";:")
+    return f"{_escape(account.source, ';:')}:{handle}" if account.source else handle
 
 
 def _row_to_doc(row: dict[str, str]) -> dict[str, Any]:
@@ -125,20 +195,11 @@ def _row_to_doc(row: dict[str, str]) -> dict[str, Any]:
     for k, v in row.items():
         v = from_spreadsheet_cell((v or "").strip())
         if k in _LISTS:
-            doc[k] = _split(v)
+            doc[k] = split_list(v)
         elif k == "contacts":
-            contacts = []
-            for item in _split(v):
-                parts = [p.strip() for p in item.split("|")]
-                parts += [""] * (4 - len(parts))
-                contacts.append({"name": parts[0], "channel": parts[1], "address": parts[2], "title": parts[3]})
-            doc[k] = contacts
+            doc[k] = [parse_contact(item) for item in _parts(v, ";") if item.strip()]
         elif k == "accounts":
-            accounts = []
-            for item in _split(v):
-                src, sep, handle = item.partition(":")
-                accounts.append({"source": src.strip(), "handle": handle.strip()} if sep else {"handle": item})
-            doc[k] = accounts
+            doc[k] = [parse_account(item) for item in _parts(v, ";") if item.strip()]
         elif k in ("relationship_by", "relationship_reason"):
             continue
         elif k == "relationship":
@@ -248,12 +309,11 @@ def export_csv(registry: Iterable[Stakeholder]) -> str:
     for s in registry:
         rel = s.relationship
         w.writerow([spreadsheet_cell(cell) for cell in [
-            s.id, s.name, s.name_en, s.status, s.group, s.role, "; ".join(s.key_issues), "; ".join(s.expectations),
-            "; ".join("|".join([c.name, c.channel, c.address, c.title]).rstrip("|") for c in s.contacts),
+            s.id, s.name, s.name_en, s.status, s.group, s.role, join_list(s.key_issues), join_list(s.expectations),
+            "; ".join(format_contact(c) for c in s.contacts),
             rel.level if rel else "", rel.set_by if rel else "", rel.reason if rel else "",
-            "; ".join(s.watched), "; ".join(s.aliases),
-            "; ".join(f"{a.source}:{a.handle}" if a.source else a.handle for a in s.accounts),
-            "; ".join(s.inform_as), s.notes,
+            join_list(s.watched), join_list(s.aliases), "; ".join(format_account(a) for a in s.accounts),
+            join_list(s.inform_as), s.notes,
         ]])
     return out.getvalue()
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import getpass
 import json
+from typing import Any
 
 import click
 
 from sadap.app import complaints as cases
-from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.cli.common import SHOWN_ID, _dump, _load, config_option, handled, resolve_mention_id
 from sadap.app.config import configured_playbooks
 from sadap.app.names import complaint_type_names
 from sadap.core.complaint_case import CLOSE_REASON_WORDS, CLOSE_REASONS
-from sadap.core.errors import InputError
 from sadap.core.labels import th
 from sadap.core.timeutil import show
 from sadap.store import open_store
@@ -23,14 +23,13 @@ def complaints() -> None:
     """Complaint cases: related complaint mentions handled as one case (standard 002, ISO 10002)."""
 
 
-def _clock_words(c: dict[str, object]) -> str:
-    clock = c
+def _clock_words(clock: dict[str, Any]) -> str:
     if clock["answered"] is not None:
         return "ตอบแล้ว" + ("ทันเวลา" if clock["in_time"] else "เกินเวลา")
     if clock["overdue"]:
-        return "เกิน 24 ชม."
+        return "เลยกำหนด"
     left = clock["left"]
-    return f"เหลือ {int(left.total_seconds() // 3600)} ชม." if left is not None else "-"  # type: ignore[attr-defined]
+    return f"เหลือ {int(left.total_seconds() // 3600)} ชม." if left is not None else "ปิดโดยไม่ได้ตอบ"
 
 
 @complaints.command("list")
@@ -44,7 +43,7 @@ def list_(config_path: str | None, state: str | None, days: int, as_json: bool) 
     config = _load(config_path)
     with open_store(config) as store:
         cases.sync(store)
-        rows = [r for r in cases.queue(store, days=days) if state is None or r["case"].state == state]
+        rows = [r for r in cases.queue(store, days=days, sla=cases.case_sla(config)) if state is None or r["case"].state == state]
     if as_json:
         _dump([{**r["case"].model_dump(mode="json", exclude={"events"}),
                 "due": r["clock"]["due"].isoformat(),
@@ -70,10 +69,8 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
     config = _load(config_path)
     playbooks = {p.id: p for p in configured_playbooks(config, check_references=False)}
     with open_store(config) as store:
-        case = store.get_case(case_id)
-        if case is None:
-            raise InputError(f"no complaint case {case_id!r} (see `sadap complaints list`)")
-        view = cases.case_view(store, case, playbooks)
+        case = cases.get_case(store, case_id)
+        view = cases.case_view(store, case, playbooks, sla=cases.case_sla(config))
     clock = view["clock"]
     if as_json:
         data = case.model_dump(mode="json")
@@ -87,7 +84,7 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
     click.echo(f"{case.id}  {case.state}  ช่องทาง {case.channel}/{case.source_name}  "
                f"ประเภท {th(complaint_type_names(), case.type)}")
     click.echo(f"รับเรื่อง {show(case.received_at)} · ครบกำหนดตอบ {show(clock['due'])} · "
-               + (f"ตอบครั้งแรก {show(clock['answered'])}" if clock["answered"] else ("เกินกำหนด" if clock["overdue"] else "ยังไม่ตอบ")))
+               + (f"ตอบครั้งแรก {show(clock['answered'])}" if clock["answered"] else _clock_words(clock)))
     if case.incident_id:
         click.echo(f"เหตุการณ์: {case.incident_id}")
     if case.stakeholders:
@@ -96,7 +93,7 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
         click.echo(f"ปิดเรื่อง: {th(CLOSE_REASON_WORDS, case.close_reason)} โดย {case.closed_by} {show(case.closed_at)}")
     click.echo("ลำดับเหตุการณ์:")
     for item in view["timeline"]:
-        mid = f" ({item['mention'].id[:8]})" if item["mention"] else ""
+        mid = f" ({item['mention'].id[:SHOWN_ID]})" if item["mention"] else ""
         click.echo(f"  {show(item['at'])}  {item['kind']:<12} {item['actor'][:14]:<14} {' '.join(item['text'].split())[:90]}{mid}")
     if view["playbook"]:
         click.echo(f"การแก้ไขปัญหาบริการ ({view['playbook'].id}):")
@@ -112,12 +109,15 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
 @click.option("--by", "actor", default=None, help="Who (default: $USER).")
 @handled
 def link(case_id: str, mention_ids: tuple[str, ...], config_path: str | None, actor: str | None) -> None:
-    """Add mentions to a case by hand (from any other case they were in)."""
+    """Add mentions to a case by hand (from any other case they were in).
+
+    A MENTION_ID may be the start of an id that no other mention shares (`complaints show` and
+    `sadap search` show the first 12 characters)."""
     config = _load(config_path)
     with open_store(config) as store:
         for mid in mention_ids:
-            case = cases.link(store, case_id, mid, actor or getpass.getuser())
-    click.echo(f"{case_id}: {len(case.mention_ids)} mention(s)")
+            case = cases.link(store, case_id, resolve_mention_id(store, mid), actor or getpass.getuser())
+    click.echo(f"{case.id}: {len(case.mention_ids)} mention(s)")
 
 
 @complaints.command("close")

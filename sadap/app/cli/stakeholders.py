@@ -53,15 +53,18 @@ def _profile_options(fn: Any) -> Any:
 
 def _changes(opts: dict[str, Any]) -> dict[str, Any]:
     """The profile fields the options give (lists replace what was there)."""
-    row: dict[str, str] = {}
+    doc: dict[str, Any] = {}
     for key in ("name", "name_en", "status", "group", "role", "notes"):
         if opts.get(key) is not None:
-            row[key] = opts[key]
-    for key in ("key_issues", "expectations", "watched", "aliases", "inform_as", "contacts", "accounts"):
-        if opts.get(key):
-            row[key] = ";".join(opts[key])
-    doc = registry._row_to_doc(row)
-    return {k: v for k, v in doc.items() if k in row}
+            doc[key] = opts[key].strip()
+    for key in ("key_issues", "expectations", "watched", "aliases", "inform_as"):
+        if opts.get(key):  # each option given is one item, `;` and all
+            doc[key] = [v.strip() for v in opts[key] if v.strip()]
+    if opts.get("contacts"):
+        doc["contacts"] = [registry.parse_contact(v) for v in opts["contacts"]]
+    if opts.get("accounts"):
+        doc["accounts"] = [registry.parse_account(v) for v in opts["accounts"]]
+    return doc
 
 
 def _save(store: Any, config: Any, doc: dict[str, Any], actor: str, level: str | None, reason: str) -> Stakeholder:

@@ -341,7 +341,7 @@ async def complaints_page(ws: Workspace, request: Request, days_asked: int | Non
     user = ws.need(request)
     days = min(days_asked or 7, 90)
     page = min(page_asked or 1, 1_000_000)  # past the last: the last
-    sla = views.complaint_sla(ws.config)
+    sla = complaint_cases.case_sla(ws.config)
 
     def load() -> complaint_cases.QueuePage:
         ws.complaint_sync(ws.store)  # complaints not in a case yet (an import, another process); once a minute

@@ -334,14 +334,6 @@ def response_templates(incident: Incident, playbook: Any, lang: str, examples: l
 
 
 # -- complaints -----------------------------------------------------------------------------
-def complaint_sla(config: Any) -> timedelta:
-    for rule in config.alert_rules:
-        if rule.type_name == "complaint_sla" and getattr(rule.options, "scope", "") == "mentions":
-            sla: timedelta = rule.options.sla
-            return sla
-    return timedelta(hours=24)
-
-
 def complaint_queue(store: Store, sla: timedelta, days: int, limit: int = 200) -> list[dict[str, Any]]:
     now = now_utc()
     found = store.search(MentionFilter(complaint=True, since=now - timedelta(days=days), include_duplicates=False), limit)

@@ -20,7 +20,7 @@ NAV: tuple[str, str, str] | None = None
 WORDS: dict[str, tuple[str, str]] = {
     "case": ("เรื่องร้องเรียน", "Complaint case"),
     "case_received": ("รับเรื่อง", "Received"),
-    "case_due": ("ครบกำหนดตอบ (24 ชม.)", "Answer due (24 h)"),
+    "case_due": ("ครบกำหนดตอบ", "Answer due"),
     "case_first_response": ("ตอบครั้งแรก", "First response"),
     "case_in_time": ("ทันเวลา", "in time"),
     "case_late": ("เกินเวลา", "late"),
@@ -59,7 +59,7 @@ async def case_page(ws: Workspace, request: Request, refused: dict[str, Any] | N
         case = ws.store.get_case(case_id)
         if case is None:
             raise InputError(f"no complaint case {case_id!r}")
-        return cases.case_view(ws.store, case, _playbooks(ws), sla=views.complaint_sla(ws.config))
+        return cases.case_view(ws.store, case, _playbooks(ws), sla=cases.case_sla(ws.config))
 
     data = await in_thread(load)
     lang = ws.lang(request)

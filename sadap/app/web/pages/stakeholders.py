@@ -76,12 +76,13 @@ def _form_values(s: Stakeholder | None) -> dict[str, str]:
     if s is None:
         return {k: "" for k in FORM_FIELDS}
     return {"id": s.id, "name": s.name, "name_en": s.name_en or "", "status": s.status, "group": s.group,
-            "role": s.role or "", "key_issues": "; ".join(s.key_issues), "expectations": "; ".join(s.expectations),
-            "contacts": "".join(f"{c.name}|{c.channel}|{c.address}|{c.title or ''}\n" for c in s.contacts),
-            "level": s.relationship.level if s.relationship else "", "reason": "", "watched": "; ".join(s.watched),
-            "aliases": "; ".join(s.aliases),
-            "accounts": "; ".join(f"{a.source}:{a.handle}" if a.source else a.handle for a in s.accounts),
-            "inform_as": "; ".join(s.inform_as), "notes": s.notes or ""}
+            "role": s.role or "", "key_issues": registry.join_list(s.key_issues),
+            "expectations": registry.join_list(s.expectations),
+            "contacts": "".join(registry.format_contact(c) + "\n" for c in s.contacts),
+            "level": s.relationship.level if s.relationship else "", "reason": "",
+            "watched": registry.join_list(s.watched), "aliases": registry.join_list(s.aliases),
+            "accounts": "; ".join(registry.format_account(a) for a in s.accounts),
+            "inform_as": registry.join_list(s.inform_as), "notes": s.notes or ""}
 
 
 def _refused(ws: Workspace, request: Request, err: InputError, data: dict[str, str]) -> dict[str, Any]:
@@ -131,8 +132,9 @@ async def stakeholder_page(ws: Workspace, request: Request, refused: dict[str, A
 def _doc_from_form(data: dict[str, str]) -> dict[str, Any]:
     row = {k: data.get(k, "") for k in ("id", "name", "name_en", "status", "group", "role", "key_issues", "expectations",
                                        "watched", "aliases", "accounts", "inform_as", "notes")}
-    row["contacts"] = ";".join(line.strip() for line in data.get("contacts", "").splitlines() if line.strip())
     doc = registry._row_to_doc(row)
+    # One contact a line: a `;` in a line is part of it (an address with two numbers).
+    doc["contacts"] = [registry.parse_contact(line) for line in data.get("contacts", "").splitlines() if line.strip()]
     for k in ("key_issues", "expectations", "watched", "aliases", "accounts", "inform_as", "contacts", "name_en", "role", "notes"):
         doc.setdefault(k, [] if k not in ("name_en", "role", "notes") else "")
     return doc

@@ -1,0 +1,110 @@
+"""`sadap complaints` as a complaint handler uses it (docs/pr-crm.md, "Complaint cases"): the
+case clock runs on the configured ``complaint_sla`` (as the workspace's does), a closed case's
+clock is stopped, reopening an open case is refused, and the ids `complaints show` prints are the
+ids `complaints link` takes. A real SQLite store, real Thai complaints."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from sadap.app import complaints as cases
+from sadap.app.cli import main
+from sadap.app.config import load_config_file
+from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
+from sadap.core.timeutil import now_utc
+from sadap.store import open_store
+
+COMPLAINTS = [  # (native id, author, hours ago, text)
+    ("p1", "a_ชายกลางซอย", 6, "โดนตัดเงินซ้ำสองรอบ โอนค่าเช่าห้องครั้งเดียว เงินหายไป แย่มาก"),
+    ("p2", "a_ป้าแดงของชำ", 1, "แอปแสงทองโอนเงินไม่ได้ตั้งแต่เช้า ลูกค้ารอหน้าร้านอยู่เลยค่ะ"),
+    ("p3", "a_ลุงหมาน", 2, "ตู้เอทีเอ็มหน้าตลาดกลืนบัตร โทรคอลเซ็นเตอร์ก็ไม่มีใครรับสาย"),
+]
+
+
+@pytest.fixture
+def config(tmp_path):
+    (tmp_path / "sadap.yaml").write_text(
+        "data_dir: data\nwatch:\n  - name: ธนาคารแสงทอง\n    aliases: [แสงทอง]\n"
+        "rules:\n  - id: sla\n    type: complaint_sla\n    title: ข้อร้องเรียนเกิน 4 ชม.\n    sla: 4h\n"
+        "notifiers: []\n", encoding="utf-8")
+    config = load_config_file(tmp_path / "sadap.yaml")
+    now = now_utc()
+    found = [Mention(id=mention_id("pantip", native), source_kind="pantip", source_name="pantip", native_id=native,
+                     author_id=author, published_at=now - timedelta(hours=ago), collected_at=now, text=text,
+                     sentiment=Sentiment(label="neg", score=0.9),
+                     complaint=Complaint(is_complaint=True, type="price_billing"))
+             for native, author, ago, text in COMPLAINTS]
+    with open_store(config) as store:
+        store.upsert(found)
+        cases.assign(store, found, now)
+    return config
+
+
+def _run(config, *args: str):
+    return CliRunner().invoke(main, [*args, "--config", str(config.path)])
+
+
+def _case_of(config, native: str) -> str:
+    with open_store(config) as store:
+        return next(c.id for c in store.list_cases() if mention_id("pantip", native) in c.mention_ids)
+
+
+def test_the_case_clock_runs_on_the_configured_sla(config):
+    listed = _run(config, "complaints", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    rows = {r["mention_ids"][0]: r for r in json.loads(listed.output)}
+    late = rows[mention_id("pantip", "p1")]  # six hours old, four allowed: overdue, as the alert and the page say
+    assert late["overdue"] is True
+    text = _run(config, "complaints", "list").output
+    line = next(x for x in text.splitlines() if x.startswith(late["id"]))
+    assert "เลยกำหนด" in line and "เหลือ" not in line
+    assert "เหลือ 2 ชม." in next(x for x in text.splitlines() if x.startswith(rows[mention_id("pantip", "p2")]["id"]))
+    shown = _run(config, "complaints", "show", late["id"]).output
+    assert "เลยกำหนด" in shown.splitlines()[1]
+    with open_store(config) as store:
+        case = store.get_case(late["id"])
+        assert cases.case_sla(config) == timedelta(hours=4)
+        assert cases.case_view(store, case, {}, sla=cases.case_sla(config))["clock"]["due"].isoformat() == late["due"]
+
+
+def test_a_closed_unanswered_case_has_no_time_left(config):
+    case_id = _case_of(config, "p2")
+    closed = _run(config, "complaints", "close", case_id, "--reason", "no_contact", "--by", "somsri")
+    assert closed.exit_code == 0, closed.output
+    line = next(x for x in _run(config, "complaints", "list").output.splitlines() if x.startswith(case_id))
+    assert "ปิดโดยไม่ได้ตอบ" in line and "เหลือ" not in line
+    assert "ปิดโดยไม่ได้ตอบ" in _run(config, "complaints", "show", case_id).output.splitlines()[1]
+    with open_store(config) as store:
+        clock = cases.clock(store.get_case(case_id), None, now_utc() + timedelta(days=2), timedelta(hours=4))
+    assert clock["left"] is None and not clock["overdue"]
+
+
+def test_reopening_an_open_case_is_refused(config):
+    case_id = _case_of(config, "p3")
+    refused = _run(config, "complaints", "reopen", case_id)
+    assert refused.exit_code == 1
+    assert refused.output.strip() == f"sadap: {case_id} is open already (only a closed case can be reopened)"
+    with open_store(config) as store:
+        assert [e.kind for e in store.get_case(case_id).events] == ["opened"]
+    assert _run(config, "complaints", "close", case_id, "--reason", "resolved").exit_code == 0
+    again = _run(config, "complaints", "reopen", case_id)
+    assert again.exit_code == 0 and again.output.strip() == f"{case_id}: open"
+
+
+def test_link_takes_the_ids_show_prints_and_a_case_id_as_read_out(config):
+    target, other = _case_of(config, "p3"), _case_of(config, "p1")
+    moved = mention_id("pantip", "p1")
+    shown = _run(config, "complaints", "show", other).output
+    assert f"({moved[:12]})" in shown  # what the handler copies from the timeline
+    linked = _run(config, "complaints", "link", target.lower(), moved[:12], "--by", "somsri")
+    assert linked.exit_code == 0, linked.output
+    assert linked.output.strip() == f"{target}: 2 mention(s)"
+    with open_store(config) as store:
+        assert moved in store.get_case(target).mention_ids
+        assert store.get_case(other).state == "closed" and store.get_case(other).close_reason == "duplicate"
+    missing = _run(config, "complaints", "link", target, "ffff0000")
+    assert missing.exit_code == 1 and "no mention 'ffff0000'" in missing.output
