@@ -117,6 +117,38 @@ def test_monthly_rollover_keeps_updates_in_place_and_applies_retention(new_store
     assert store.mention_indices() == [f"{p}-mentions-2026.11", f"{p}-mentions-2026.12"]
 
 
+def test_indices_of_an_earlier_version_get_the_fields_added_since(new_store, monkeypatch):
+    from sadap.core.errors import StoreError
+    from sadap.store import es_admin, es_mappings
+
+    added = ("csr", "news_topic", "entity_tones")  # fields that came after the first monthly indices
+    old = {k: v for k, v in es_mappings.MENTION_PROPERTIES.items() if k not in added}
+    clock = Clock(datetime(2026, 10, 5, tzinfo=UTC))
+    with monkeypatch.context() as m:
+        m.setattr(es_mappings, "MENTION_PROPERTIES", old)
+        m.setattr(es_admin, "MENTION_PROPERTIES", old, raising=False)
+        earlier = new_store(clock=clock)
+        earlier.setup()
+        clock.at = datetime(2026, 11, 2, tzinfo=UTC)
+        earlier.setup()  # October and November made from the earlier templates
+    p = earlier.names.prefix
+    mention = _mentions(1)[0].model_copy(update={"news_topic": "economy", "csr": ["environment"]})
+
+    manual = new_store(prefix=p, clock=clock, auto_setup=False)
+    with pytest.raises(StoreError, match=rf"{p}-mentions-2026.11 has no fields news_topic, entity_tones, csr .*"
+                                         r"; run `sadap es setup`") as info:
+        manual.upsert([mention])
+    assert "\n" not in str(info.value)
+
+    store = new_store(prefix=p, clock=clock)  # auto_setup: brought up to date at first use
+    assert store.upsert([mention]).inserted == [mention.id]
+    assert store.ids(MentionFilter(news_topics=("economy",))) == [mention.id]
+    for index in (f"{p}-mentions-2026.10", f"{p}-mentions-2026.11"):
+        props = next(iter(store.client.indices.get_mapping(index=index).body.values()))["mappings"]["properties"]
+        assert all(props[f] == es_mappings.MENTION_PROPERTIES[f] for f in added), index
+    assert store.status()["templates_current"] is True
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -77,7 +77,8 @@ class ElasticsearchConfig(Strict):
         None, ge=1, description="Delete monthly mentions indices older than this many months (PDPA); none: keep all."
     )
     auto_setup: bool = Field(
-        True, description="Create missing templates, aliases and indices on first use (else run `sadap es setup`)."
+        True, description="Create missing templates, aliases and indices on first use, and give indices made by an "
+        "earlier version the fields added since (else run `sadap es setup`)."
     )
 
     @field_validator("index_prefix")
