@@ -364,6 +364,16 @@ def test_es_commands_fail_with_one_line(tmp_path):
     assert res.exit_code == 1 and "unreachable" in res.output and len(res.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("hosts", ["[es1.example.internal:9200]", "['http://127.0.0.1:92OO']", "[ftp://es1:9200]", "[]"])
+def test_a_host_that_is_no_node_url_is_refused_in_one_line(tmp_path, hosts):
+    path = _config(tmp_path, "http://127.0.0.1:9200", "cfg")
+    path.write_text(path.read_text(encoding="utf-8").replace("[http://127.0.0.1:9200]", hosts), encoding="utf-8")
+    res = CliRunner().invoke(main, ["es", "status", "--config", str(path)])
+    assert res.exit_code == 1, res.output
+    assert len(res.output.strip().splitlines()) == 1, res.output
+    assert "sadap.yaml:5: store.elasticsearch.hosts:" in res.output and "https://" in res.output
+
+
 def test_config_validates_prefix_and_reads_secrets_from_environment(tmp_path, monkeypatch):
     from sadap.app.config import load_config
     from sadap.core.errors import ConfigError
