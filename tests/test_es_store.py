@@ -185,6 +185,47 @@ def test_unreachable_cluster_spools_and_replays_without_loss(cluster_url, new_st
     assert not list(spool.glob("mentions-*"))
 
 
+def test_a_spooled_mention_the_cluster_refuses_is_kept_aside_and_holds_back_nothing(new_store, tmp_path, monkeypatch):
+    from elasticsearch import Elasticsearch
+
+    from sadap.store.elasticsearch import ElasticsearchStore
+
+    spool = tmp_path / "spool"
+    dead = ElasticsearchStore(
+        Elasticsearch(f"http://127.0.0.1:{_closed_port()}", node_class=PlainJsonNode, max_retries=0, request_timeout=2),
+        prefix="sadap-dead", spool_dir=spool, label="dead cluster",
+    )
+    batch = _mentions(3)
+    assert len(dead.upsert(batch).spooled) == 3
+    dead.close()
+
+    original = ElasticsearchStore._source
+
+    def broken(self, m, *args):
+        src = original(self, m, *args)
+        if m.id == batch[1].id:
+            src["not_in_mapping"] = 1  # refused for good, as a mapping conflict is
+        return src
+
+    monkeypatch.setattr(ElasticsearchStore, "_source", broken)
+    store = new_store(spool_dir=spool)
+    for n in range(2):  # the refused one no longer stops every later write
+        later = _mentions(1, start=40 + n)
+        assert store.upsert(later).inserted == [later[0].id]
+    assert store.count(MentionFilter()) == 4
+    assert not list(spool.glob("mentions-*"))
+    (kept,) = spool.glob("refused-*.jsonl")
+    assert [json.loads(line)["id"] for line in kept.read_text(encoding="utf-8").splitlines()] == [batch[1].id]
+    st = store.status()
+    assert st["spool_pending"] == 0 and st["spool_refused"] == 1
+    assert [m.id for m in store.spool.mentions()] == [batch[1].id]  # erasure and exports still see it
+
+    monkeypatch.setattr(ElasticsearchStore, "_source", original)  # the cause fixed: put it back in line
+    kept.rename(kept.with_name(kept.name.replace("refused-", "mentions-")))
+    assert store.replay_spool() == 1 and store.get(batch[1].id) == batch[1]
+    assert not list(spool.glob("*.jsonl"))
+
+
 class _FlakyProxy(ForwardingProxy):
     """Forwards to the test cluster; answers the first `fail_bulk` bulk requests with 503 and
     the next `busy_items` with per-item 429s."""

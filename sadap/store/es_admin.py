@@ -232,4 +232,5 @@ class IndexAdmin:
             "mentions": sum(i["docs"] for i in indices),
             "state_indices": state,
             "spool_pending": self.spool.pending() if self.spool else 0,
+            "spool_refused": self.spool.refused() if self.spool else 0,
         }
