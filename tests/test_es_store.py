@@ -117,6 +117,38 @@ def test_monthly_rollover_keeps_updates_in_place_and_applies_retention(new_store
     assert store.mention_indices() == [f"{p}-mentions-2026.11", f"{p}-mentions-2026.12"]
 
 
+def test_indices_of_an_earlier_version_get_the_fields_added_since(new_store, monkeypatch):
+    from sadap.core.errors import StoreError
+    from sadap.store import es_admin, es_mappings
+
+    added = ("csr", "news_topic", "entity_tones")  # fields that came after the first monthly indices
+    old = {k: v for k, v in es_mappings.MENTION_PROPERTIES.items() if k not in added}
+    clock = Clock(datetime(2026, 10, 5, tzinfo=UTC))
+    with monkeypatch.context() as m:
+        m.setattr(es_mappings, "MENTION_PROPERTIES", old)
+        m.setattr(es_admin, "MENTION_PROPERTIES", old, raising=False)
+        earlier = new_store(clock=clock)
+        earlier.setup()
+        clock.at = datetime(2026, 11, 2, tzinfo=UTC)
+        earlier.setup()  # October and November made from the earlier templates
+    p = earlier.names.prefix
+    mention = _mentions(1)[0].model_copy(update={"news_topic": "economy", "csr": ["environment"]})
+
+    manual = new_store(prefix=p, clock=clock, auto_setup=False)
+    with pytest.raises(StoreError, match=rf"{p}-mentions-2026.11 has no fields news_topic, entity_tones, csr .*"
+                                         r"; run `sadap es setup`") as info:
+        manual.upsert([mention])
+    assert "\n" not in str(info.value)
+
+    store = new_store(prefix=p, clock=clock)  # auto_setup: brought up to date at first use
+    assert store.upsert([mention]).inserted == [mention.id]
+    assert store.ids(MentionFilter(news_topics=("economy",))) == [mention.id]
+    for index in (f"{p}-mentions-2026.10", f"{p}-mentions-2026.11"):
+        props = next(iter(store.client.indices.get_mapping(index=index).body.values()))["mappings"]["properties"]
+        assert all(props[f] == es_mappings.MENTION_PROPERTIES[f] for f in added), index
+    assert store.status()["templates_current"] is True
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -151,6 +183,47 @@ def test_unreachable_cluster_spools_and_replays_without_loss(cluster_url, new_st
     assert alive.count(MentionFilter()) == 6
     assert alive.get(batch[3].id) == batch[3]
     assert not list(spool.glob("mentions-*"))
+
+
+def test_a_spooled_mention_the_cluster_refuses_is_kept_aside_and_holds_back_nothing(new_store, tmp_path, monkeypatch):
+    from elasticsearch import Elasticsearch
+
+    from sadap.store.elasticsearch import ElasticsearchStore
+
+    spool = tmp_path / "spool"
+    dead = ElasticsearchStore(
+        Elasticsearch(f"http://127.0.0.1:{_closed_port()}", node_class=PlainJsonNode, max_retries=0, request_timeout=2),
+        prefix="sadap-dead", spool_dir=spool, label="dead cluster",
+    )
+    batch = _mentions(3)
+    assert len(dead.upsert(batch).spooled) == 3
+    dead.close()
+
+    original = ElasticsearchStore._source
+
+    def broken(self, m, *args):
+        src = original(self, m, *args)
+        if m.id == batch[1].id:
+            src["not_in_mapping"] = 1  # refused for good, as a mapping conflict is
+        return src
+
+    monkeypatch.setattr(ElasticsearchStore, "_source", broken)
+    store = new_store(spool_dir=spool)
+    for n in range(2):  # the refused one no longer stops every later write
+        later = _mentions(1, start=40 + n)
+        assert store.upsert(later).inserted == [later[0].id]
+    assert store.count(MentionFilter()) == 4
+    assert not list(spool.glob("mentions-*"))
+    (kept,) = spool.glob("refused-*.jsonl")
+    assert [json.loads(line)["id"] for line in kept.read_text(encoding="utf-8").splitlines()] == [batch[1].id]
+    st = store.status()
+    assert st["spool_pending"] == 0 and st["spool_refused"] == 1
+    assert [m.id for m in store.spool.mentions()] == [batch[1].id]  # erasure and exports still see it
+
+    monkeypatch.setattr(ElasticsearchStore, "_source", original)  # the cause fixed: put it back in line
+    kept.rename(kept.with_name(kept.name.replace("refused-", "mentions-")))
+    assert store.replay_spool() == 1 and store.get(batch[1].id) == batch[1]
+    assert not list(spool.glob("*.jsonl"))
 
 
 class _FlakyProxy(ForwardingProxy):
@@ -330,6 +403,16 @@ def test_es_commands_fail_with_one_line(tmp_path):
     down.write_text(text, encoding="utf-8")
     res = runner.invoke(main, ["es", "status", "--config", str(down)])
     assert res.exit_code == 1 and "unreachable" in res.output and len(res.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("hosts", ["[es1.example.internal:9200]", "['http://127.0.0.1:92OO']", "[ftp://es1:9200]", "[]"])
+def test_a_host_that_is_no_node_url_is_refused_in_one_line(tmp_path, hosts):
+    path = _config(tmp_path, "http://127.0.0.1:9200", "cfg")
+    path.write_text(path.read_text(encoding="utf-8").replace("[http://127.0.0.1:9200]", hosts), encoding="utf-8")
+    res = CliRunner().invoke(main, ["es", "status", "--config", str(path)])
+    assert res.exit_code == 1, res.output
+    assert len(res.output.strip().splitlines()) == 1, res.output
+    assert "sadap.yaml:5: store.elasticsearch.hosts:" in res.output and "https://" in res.output
 
 
 def test_config_validates_prefix_and_reads_secrets_from_environment(tmp_path, monkeypatch):

@@ -35,7 +35,7 @@ from sadap.app.partners import PartnerConfig, check_unique_names
 from sadap.core.errors import ConfigError
 from sadap.core.files import private_dir, secret_once
 from sadap.core.settings_types import Duration, PositiveDuration, Strict, secret_in_value
-from sadap.core.urls import has_user_info
+from sadap.core.urls import has_user_info, is_web_url
 from sadap.core.yamlsource import LineMap, load_yaml, validation_lines
 
 __all__ = ["Config", "Duration", "NotifierConfig", "load_config"]
@@ -77,7 +77,8 @@ class ElasticsearchConfig(Strict):
         None, ge=1, description="Delete monthly mentions indices older than this many months (PDPA); none: keep all."
     )
     auto_setup: bool = Field(
-        True, description="Create missing templates, aliases and indices on first use (else run `sadap es setup`)."
+        True, description="Create missing templates, aliases and indices on first use, and give indices made by an "
+        "earlier version the fields added since (else run `sadap es setup`)."
     )
 
     @field_validator("index_prefix")
@@ -93,6 +94,12 @@ class ElasticsearchConfig(Strict):
         if any(has_user_info(host) for host in value):
             raise secret_in_value("no user name or password in a host URL: set `username` and the environment "
                                   "variable password_env names (or an API key in the one api_key_env names)")
+        if not value:
+            raise ValueError("name at least one node URL, e.g. [https://es1.example.internal:9200]")
+        for host in value:
+            if not is_web_url(host):
+                raise ValueError(f"{host!r} is not a node URL: use an http:// or https:// URL with the host (and port), "
+                                 "e.g. https://es1.example.internal:9200")
         return value
 
 

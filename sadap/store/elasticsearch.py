@@ -36,7 +36,7 @@ from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_S
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import CASE_FIELDS, CASE_KEYS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
 from sadap.store.es_seen import SeenTerms
-from sadap.store.es_spool import Spool
+from sadap.store.es_spool import REFUSED, Spool
 from sadap.store.query import Query
 from sadap.store.erasure import scrub_case, scrub_delivery, scrub_ids
 
@@ -299,7 +299,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         if not cells and not self.spool.files():
             return 0
         self._ensure_ready()
-        n = self.spool.replay(self._store_batch, self.chunk_size)
+        n = self.spool.replay(self._replay_batch, self.chunk_size)
         if cells:  # and the seen-terms cells kept on disk
             self._write_seen({})
             if self.refresh_on_write:
@@ -307,6 +307,20 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         if n:
             log.warning("replayed %d spooled mentions into %s", n, self.label)
         return n
+
+    def _replay_batch(self, mentions: list[Mention]) -> int:
+        """A spooled batch stored (how many); what the cluster refuses for good is kept aside
+        (``refused-*``), not replayed before every write: one such mention must not hold back the rest."""
+        try:
+            self._store_batch(mentions)
+            return len(mentions)
+        except BulkRejected as err:
+            assert self.spool is not None
+            refused = {str(r["id"]) for r in err.errors}
+            path = self.spool.write([m for m in mentions if m.id in refused], REFUSED)
+            log.warning("%s; kept in %s, not replayed again (fix the cause, then rename the file to mentions-….jsonl)",
+                        err, path)
+            return len(mentions) - len(refused)
 
     def _spool(self, mentions: Sequence[Mention], err: StoreError) -> list[str]:
         if self.spool is None:

@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from sadap.core.errors import StoreError
-from sadap.store.es_mappings import Json, Names, TemplateOptions, component_templates, index_templates, template_digest
+from sadap.store.es_mappings import (
+    MENTION_PROPERTIES, Json, Names, TemplateOptions, component_templates, index_templates, template_digest,
+)
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -71,8 +73,11 @@ class IndexAdmin:
             self._call(self.client.indices.put_index_template, name=name, **body)
         if self._call(self.client.indices.exists_alias, name=self.names.mentions):
             # Fields added since the existing monthly indices were made (additive, so allowed).
-            self._call(self.client.indices.put_mapping, index=self.names.mentions,
-                       properties={"stakeholders": {"type": "keyword"}})
+            for index, missing in self._missing_fields().items():
+                self._call(self.client.indices.put_mapping, index=index,
+                           properties={f: MENTION_PROPERTIES[f] for f in missing})
+                log.warning("%s: added the fields %s to %s (made by an earlier version)",
+                            self.label, ", ".join(missing), index)
         created = []
         for index in self.names.state_indices:
             if not self._call(self.client.indices.exists, index=index):
@@ -112,7 +117,28 @@ class IndexAdmin:
                 if not self.auto_setup:
                     raise StoreError(f"{self.label}: indices for prefix {self.names.prefix!r} are missing; run `sadap es setup`")
                 self.setup()
+            else:
+                # Made by an earlier version: its strict mapping would refuse every mention
+                # carrying a field added since (and its templates would make next month's alike).
+                missing = self._missing_fields(self.names.mentions_write)
+                if missing:
+                    if not self.auto_setup:
+                        (index, fields), = list(missing.items())[:1]
+                        raise StoreError(f"{self.label}: {index} has no fields {', '.join(fields)} (made by an "
+                                         "earlier version); run `sadap es setup`")
+                    self.setup()
             self._ready = True
+
+    def _missing_fields(self, index: str | None = None) -> dict[str, list[str]]:
+        """The mention fields each monthly index (of ``index``, by default the read alias) lacks."""
+        found = self._call(self.client.indices.get_mapping, index=index or self.names.mentions).body
+        out = {}
+        for name, body in sorted(found.items()):
+            have = (body.get("mappings") or {}).get("properties") or {}
+            missing = [f for f in MENTION_PROPERTIES if f not in have]
+            if missing:
+                out[name] = missing
+        return out
 
     def _write_indices(self) -> list[str]:
         from elasticsearch import NotFoundError
@@ -206,4 +232,5 @@ class IndexAdmin:
             "mentions": sum(i["docs"] for i in indices),
             "state_indices": state,
             "spool_pending": self.spool.pending() if self.spool else 0,
+            "spool_refused": self.spool.refused() if self.spool else 0,
         }

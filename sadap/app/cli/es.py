@@ -83,7 +83,8 @@ def es_status(config_path: str | None, as_json: bool) -> None:
         _dump(st)
         return
     click.echo(f"cluster {st['cluster']} ({st['distribution']} {st['version']}): {st['health']}")
-    click.echo(f"write index: {st['write_index'] or '-'} · mentions: {st['mentions']} · spooled: {st['spool_pending']}")
+    refused = f" · refused on replay: {st['spool_refused']} (refused-*.jsonl in the spool)" if st.get("spool_refused") else ""
+    click.echo(f"write index: {st['write_index'] or '-'} · mentions: {st['mentions']} · spooled: {st['spool_pending']}{refused}")
     click.echo(f"templates current: {'yes' if st['templates_current'] else 'no (run `sadap es setup`)'}")
     for row in st["mention_indices"]:
         click.echo(f"  {row['index']}: {row['docs']}")
