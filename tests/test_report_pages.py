@@ -139,3 +139,20 @@ def test_a_response_clock_under_an_hour_is_written_in_minutes(q4: dict):
     short["now"]["responses"]["sla_s"] = 1800.0
     assert summaries(short)["equal_response"].startswith("ตอบภายในเวลาที่กำหนด (30 นาที)")
 
+
+
+def test_long_names_on_a_chart_wrap_between_thai_words(q4: dict):
+    """A long watched name took the share-of-voice chart's width and left a sliver of bar."""
+    from sadap.app.report_render import LABEL_CHARS, figures, wrap_label
+
+    name = "บริษัทพัฒนาอสังหาริมทรัพย์และนิคมอุตสาหกรรมแห่งหนึ่ง"
+    lines = wrap_label(name).split("\n")
+    assert len(lines) > 1 and "".join(lines) == name
+    assert lines[0] == "บริษัทพัฒนา" and all(len(line) <= LABEL_CHARS for line in lines)
+    assert wrap_label("ธนาคารแสงทอง") == "ธนาคารแสงทอง"
+    assert wrap_label("Siam Commercial Bank Public Company") == "Siam Commercial\nBank Public\nCompany"
+    wide = copy.deepcopy(q4)
+    wide["now"]["entities"] = {"ธนาคารแสงทอง": 1234, name: 345}
+    ax = figures(wide)["image"].axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()][1] == wrap_label(name)
+    assert len(_tick_labels(ax, "x")) <= 8  # 1,234 on a half-width axis: numbers that do not run together

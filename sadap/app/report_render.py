@@ -174,12 +174,30 @@ def _counts(ax: Any, values: Sequence[float], axis: str = "y") -> None:
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_locator(MaxNLocator(integer=True))
+    target.set_major_locator(MaxNLocator(nbins="auto", integer=True))  # "auto": as many as the axis has room for
     target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     top = max(values, default=0)
     (ax.set_ylim if axis == "y" else ax.set_xlim)(0, top * 1.05 if top else 1)
     if not top:
         ax.text(0.5, 0.5, NO_DATA, transform=ax.transAxes, ha="center", va="center", color="#5b6475")
+
+
+LABEL_CHARS = 18
+
+
+def wrap_label(name: str, width: int = LABEL_CHARS) -> str:
+    """A long name on a chart's axis in lines of about ``width`` characters, broken between Thai
+    words (Thai has no spaces to break at): a long name would otherwise squeeze the bars away."""
+    if len(name) <= width:
+        return name
+    from pythainlp.tokenize import word_tokenize
+
+    lines = [""]
+    for word in word_tokenize(name, engine="newmm", keep_whitespace=True):
+        if lines[-1] and len(lines[-1]) + len(word.rstrip()) > width:
+            lines.append("")
+        lines[-1] += word if lines[-1] else word.lstrip()
+    return "\n".join(line.rstrip() for line in lines)
 
 
 @contextmanager
@@ -226,7 +244,7 @@ def _figures(report: dict[str, Any]) -> dict[str, Any]:
         if horizontal:
             ax.barh([i + w / 2 for i in idx], va, w, label=q_before, color=COLOURS["before"])
             ax.barh([i - w / 2 for i in idx], vb, w, label=q_now, color=COLOURS["now"])
-            ax.set_yticks(idx, names)
+            ax.set_yticks(idx, [wrap_label(n) for n in names])
             ax.invert_yaxis()
         else:
             ax.bar([i - w / 2 for i in idx], va, w, label=q_before, color=COLOURS["before"])
@@ -262,7 +280,7 @@ def _figures(report: dict[str, Any]) -> dict[str, Any]:
     ax1, ax2 = fig.subplots(1, 2)
     ents = list(now["entities"].items())[:8]
     if ents:
-        ax1.barh([k for k, _ in ents], [v for _, v in ents],
+        ax1.barh([wrap_label(k) for k, _ in ents], [v for _, v in ents],
                  color=[COLOURS["now"] if k == report["organisation"] else COLOURS["before"] for k, _ in ents])
         ax1.invert_yaxis()
     else:
