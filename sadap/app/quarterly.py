@@ -65,8 +65,21 @@ class Period:
             out.append((f"{THAI_MONTHS[month - 1]} {start.astimezone(BANGKOK).year + 543 - 2500}", start, end))
         return out
 
+    @property
+    def dates_th(self) -> str:
+        """The quarter's first and last day as Thai staff write them: ``1 ต.ค. – 31 ธ.ค. 2569``."""
+        first, last = self.since.astimezone(BANGKOK), (self.until.astimezone(BANGKOK) - timedelta(days=1))
+        return f"{first.day} {THAI_MONTHS[first.month - 1]} – {thai_date(last)}"
+
     def previous(self) -> "Period":
         return Period(self.year - 1, 4) if self.quarter == 1 else Period(self.year, self.quarter - 1)
+
+
+def thai_date(at: datetime, time: bool = False) -> str:
+    """``7 ธ.ค. 2569`` (``7 ธ.ค. 2569 21:54 น.`` with ``time``), in Asia/Bangkok."""
+    local = at.astimezone(BANGKOK)
+    out = f"{local.day} {THAI_MONTHS[local.month - 1]} {local.year + 543}"
+    return f"{out} {local:%H:%M} น." if time else out
 
 
 def parse_quarter(text: str) -> Period:
@@ -105,6 +118,15 @@ def _pct(value: float | None) -> str:
 
 def _num(value: int | float) -> str:
     return f"{value:,.0f}"
+
+
+def duration_th(seconds: float) -> str:
+    """A clock such as the response SLA in Thai: ``24 ชั่วโมง``, ``30 นาที``, ``1 ชั่วโมง 30 นาที``."""
+    minutes = round(seconds / 60)
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} นาที"
+    return f"{hours:,} ชั่วโมง" + (f" {rest} นาที" if rest else "")
 
 
 def change_th(now: float | int, before: float | int, unit: str = "") -> str:
@@ -227,17 +249,25 @@ def incident_figures(store: Store, config: Config, p: Period) -> dict[str, Any]:
     return out
 
 
-def quarterly_report(store: Store, config: Config, quarter: str) -> dict[str, Any]:
-    """The quarter's and the previous quarter's figures, with a Thai summary per section."""
+def quarterly_report(store: Store, config: Config, quarter: str, now: datetime | None = None) -> dict[str, Any]:
+    """The quarter's and the previous quarter's figures, with a Thai summary per section. A quarter
+    still running is marked (``partial``): its counts are not yet a whole quarter's."""
     p = parse_quarter(quarter)
-    if p.since > now_utc():
+    at = now or now_utc()
+    if p.since > at:
         raise InputError(f"--quarter {quarter}: {p.label_th} has not begun yet (it starts "
                          f"{p.since.astimezone(BANGKOK).date().isoformat()}); give this quarter or an earlier one")
     org = organisation(config)
-    now = _figures(store, config, p, org)
+    figures_now = _figures(store, config, p, org)
     before = _figures(store, config, p.previous(), org)
     report: dict[str, Any] = {"quarter": p.label, "quarter_th": p.label_th, "previous": p.previous().label,
-                              "previous_th": p.previous().label_th, "organisation": org, "now": now, "before": before}
+                              "previous_th": p.previous().label_th, "organisation": org, "now": figures_now, "before": before,
+                              "dates_th": p.dates_th, "previous_dates_th": p.previous().dates_th,
+                              "generated": at.astimezone(UTC).isoformat(), "generated_th": thai_date(at, time=True), "partial": None}
+    if at < p.until:
+        days = (p.until - p.since).days
+        report["partial"] = {"through": at.astimezone(UTC).isoformat(), "through_th": thai_date(at, time=True),
+                             "days": min(days, (at - p.since).days + 1), "of_days": days}
     report["summaries"] = summaries(report)
     return report
 
@@ -284,7 +314,7 @@ def summaries(report: dict[str, Any]) -> dict[str, str]:
         f"การมีส่วนร่วม (ถูกใจ แชร์ ความคิดเห็น) รวม {_num(inter)} ครั้ง ({change_th(inter, inter_before)}). "
         f"ข้อร้องเรียนและคำถาม {_num(resp['count'])} รายการ ได้รับการตอบ {_num(resp['answered'])} รายการ "
         f"({_pct(_share(resp['answered'], resp['count']))}; ไตรมาสก่อน {_pct(_share(resp_before['answered'], resp_before['count']))})"
-        + (f" ตอบครั้งแรกภายในมัธยฐาน {median_h / 3600:.1f} ชั่วโมง." if median_h is not None else ".")
+        + (f" ตอบครั้งแรกภายในมัธยฐาน {median_h / 3600:,.1f} ชั่วโมง." if median_h is not None else ".")
     )
     # image
     org = report["organisation"]
@@ -334,21 +364,21 @@ def summaries(report: dict[str, Any]) -> dict[str, str]:
     unanswered = [g for g in groups if g["unanswered"]]
     within = resp["within_sla_share"]
     out["equal_response"] = (
-        f"ตอบภายในเวลาที่กำหนด ({now['responses']['sla_s'] / 3600:.0f} ชั่วโมง) {_pct(within)} "
+        f"ตอบภายในเวลาที่กำหนด ({duration_th(now['responses']['sla_s'])}) {_pct(within)} "
         f"ของข้อร้องเรียนและคำถามทั้งหมด ({points_th(within, resp_before['within_sla_share'])}). "
         + (f"ช่องทางที่ได้รับการตอบช้ากว่าช่องทางอื่นอย่างชัดเจน: "
-           + ", ".join(f"{labels.th(kinds, g['group'])} (มัธยฐาน {g['median_first_response_s'] / 3600:.1f} ชม.)" for g in flagged)
+           + ", ".join(f"{labels.th(kinds, g['group'])} (มัธยฐาน {g['median_first_response_s'] / 3600:,.1f} ชม.)" for g in flagged)
            + "."
            if flagged else "ไม่มีช่องทางใดที่ได้รับการตอบช้ากว่าช่องทางอื่นอย่างชัดเจน.")
         + (" ยังไม่ได้ตอบ: " + ", ".join(f"{labels.th(kinds, g['group'])} {_num(g['unanswered'])}" for g in unanswered) + "."
            if unanswered else (" ตอบครบทุกรายการ." if resp["count"] else " ไม่มีข้อร้องเรียนหรือคำถามในไตรมาสนี้."))
         + f" แก้ไขเสร็จสิ้นแล้ว {_num(resp['resolved'])} จาก {_num(resp['count'])} รายการ"
-        + (f" มัธยฐานเวลาถึงการแก้ไขเสร็จ {resp['median_resolution_s'] / 3600:.1f} ชั่วโมง"
+        + (f" มัธยฐานเวลาถึงการแก้ไขเสร็จ {resp['median_resolution_s'] / 3600:,.1f} ชั่วโมง"
            if resp["median_resolution_s"] is not None else "")
-        + (f" (ไตรมาสก่อน {resp_before['median_resolution_s'] / 3600:.1f} ชั่วโมง)."
+        + (f" (ไตรมาสก่อน {resp_before['median_resolution_s'] / 3600:,.1f} ชั่วโมง)."
            if resp["median_resolution_s"] is not None and resp_before.get("median_resolution_s") is not None else ".")
         + (" ช่องทางที่แก้ไขเสร็จช้ากว่าช่องทางอื่นอย่างชัดเจน: "
-           + ", ".join(f"{labels.th(kinds, g['group'])} (มัธยฐาน {g['median_resolution_s'] / 3600:.1f} ชม.)"
+           + ", ".join(f"{labels.th(kinds, g['group'])} (มัธยฐาน {g['median_resolution_s'] / 3600:,.1f} ชม.)"
                        for g in groups if g["flagged_slower_resolution"]) + "."
            if any(g["flagged_slower_resolution"] for g in groups) else "")
     )

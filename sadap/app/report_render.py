@@ -14,6 +14,8 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -163,124 +165,195 @@ def _png(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def charts(report: dict[str, Any]) -> dict[str, str]:
-    """One PNG (as a data URI) per section."""
+NO_DATA = "ไม่มีข้อมูล"
+
+
+def _counts(ax: Any, values: Sequence[float], axis: str = "y") -> None:
+    """A count axis: whole numbers with thousands separators, from 0 (never 0.5 of a mention, nor
+    a negative axis when the quarter is empty); an empty chart says so."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(MaxNLocator(nbins="auto", integer=True))  # "auto": as many as the axis has room for
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    top = max(values, default=0)
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(0, top * 1.05 if top else 1)
+    if not top:
+        ax.text(0.5, 0.5, NO_DATA, transform=ax.transAxes, ha="center", va="center", color="#5b6475")
+
+
+LABEL_CHARS = 18
+
+
+def wrap_label(name: str, width: int = LABEL_CHARS) -> str:
+    """A long name on a chart's axis in lines of about ``width`` characters, broken between Thai
+    words (Thai has no spaces to break at): a long name would otherwise squeeze the bars away."""
+    if len(name) <= width:
+        return name
+    from pythainlp.tokenize import word_tokenize
+
+    lines = [""]
+    for word in word_tokenize(name, engine="newmm", keep_whitespace=True):
+        if lines[-1] and len(lines[-1]) + len(word.rstrip()) > width:
+            lines.append("")
+        lines[-1] += word if lines[-1] else word.lstrip()
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@contextmanager
+def _chart_style() -> Iterator[Any]:
     try:
         import matplotlib
 
         matplotlib.use("Agg")
-        from matplotlib.figure import Figure
     except ImportError:
         _need("matplotlib")
     families = chart_fonts()
     # text.parse_math off: a name with $ signs is drawn as written, never read as TeX
     rc: Any = {"font.family": families, "font.size": 9, "text.parse_math": False, "axes.spines.top": False, "axes.spines.right": False}
+    with matplotlib.rc_context(rc):
+        yield matplotlib
+
+
+def charts(report: dict[str, Any]) -> dict[str, str]:
+    """One PNG (as a data URI) per section."""
+    with _chart_style():
+        return {key: _png(fig) for key, fig in figures(report).items()}
+
+
+def figures(report: dict[str, Any]) -> dict[str, Any]:
+    """One matplotlib figure per section."""
+    with _chart_style():
+        return _figures(report)
+
+
+def _figures(report: dict[str, Any]) -> dict[str, Any]:
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     now, before = report["now"], report["before"]
     q_now, q_before = report["quarter_th"], report["previous_th"]
-    out: dict[str, str] = {}
-    with matplotlib.rc_context(rc):
+    out: dict[str, Any] = {}
 
-        def paired(ax: Any, keys: list[str], names: list[str], a: dict[str, Any], b: dict[str, Any], horizontal: bool = False) -> None:
-            idx = list(range(len(keys)))
-            w = 0.4
-            va = [b.get(k, 0) for k in keys]
-            vb = [a.get(k, 0) for k in keys]
-            if horizontal:
-                ax.barh([i + w / 2 for i in idx], va, w, label=q_before, color=COLOURS["before"])
-                ax.barh([i - w / 2 for i in idx], vb, w, label=q_now, color=COLOURS["now"])
-                ax.set_yticks(idx, names)
-                ax.invert_yaxis()
-            else:
-                ax.bar([i - w / 2 for i in idx], va, w, label=q_before, color=COLOURS["before"])
-                ax.bar([i + w / 2 for i in idx], vb, w, label=q_now, color=COLOURS["now"])
-                ax.set_xticks(idx, names)
+    def paired(ax: Any, keys: list[str], names: list[str], a: dict[str, Any], b: dict[str, Any], horizontal: bool = False) -> None:
+        idx = list(range(len(keys)))
+        w = 0.4
+        va = [b.get(k, 0) for k in keys]
+        vb = [a.get(k, 0) for k in keys]
+        if horizontal:
+            ax.barh([i + w / 2 for i in idx], va, w, label=q_before, color=COLOURS["before"])
+            ax.barh([i - w / 2 for i in idx], vb, w, label=q_now, color=COLOURS["now"])
+            ax.set_yticks(idx, [wrap_label(n) for n in names])
+            ax.invert_yaxis()
+        else:
+            ax.bar([i - w / 2 for i in idx], va, w, label=q_before, color=COLOURS["before"])
+            ax.bar([i + w / 2 for i in idx], vb, w, label=q_now, color=COLOURS["now"])
+            ax.set_xticks(idx, names)
+        _counts(ax, va + vb, "x" if horizontal else "y")
+        if any(va + vb):
             ax.legend(frameon=False)
 
-        # satisfaction: sentiment and the three expectation levels, quarter against quarter
-        fig = Figure(figsize=(8, 2.8), layout="constrained")
-        ax1, ax2 = fig.subplots(1, 2)
-        sent = ["pos", "neu", "neg", "q"]
-        paired(ax1, sent, [labels.th(labels.SENTIMENT, k) for k in sent], now["sentiment"], before["sentiment"])
-        ax1.set_title("ความรู้สึก (จำนวนข้อความ)")
-        exp = ["delighted", "satisfied", "disappointed"]
-        paired(ax2, exp, [labels.th(labels.EXPECTATION, k) for k in exp], now["expectation"], before["expectation"])
-        ax2.set_title("ระดับความคาดหวัง")
-        out["satisfaction"] = _png(fig)
+    # satisfaction: sentiment and the three expectation levels, quarter against quarter
+    fig = Figure(figsize=(8, 2.8), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    sent = ["pos", "neu", "neg", "q"]
+    paired(ax1, sent, [labels.th(labels.SENTIMENT, k) for k in sent], now["sentiment"], before["sentiment"])
+    ax1.set_title("ความรู้สึก (จำนวนข้อความ)")
+    exp = ["delighted", "satisfied", "disappointed"]
+    paired(ax2, exp, [labels.th(labels.EXPECTATION, k) for k in exp], now["expectation"], before["expectation"])
+    ax2.set_title("ระดับความคาดหวัง")
+    out["satisfaction"] = fig
 
-        # engagement: mentions per month over the two quarters
-        fig = Figure(figsize=(8, 2.6), layout="constrained")
-        ax = fig.subplots()
-        months = before["months"] + now["months"]
-        ax.bar([m["label"] for m in months], [m["mentions"] for m in months],
-               color=[COLOURS["before"]] * len(before["months"]) + [COLOURS["now"]] * len(now["months"]))
-        ax.set_title("จำนวนการกล่าวถึงรายเดือน")
-        out["engagement"] = _png(fig)
+    # engagement: mentions per month over the two quarters
+    fig = Figure(figsize=(8, 2.6), layout="constrained")
+    ax = fig.subplots()
+    months = before["months"] + now["months"]
+    ax.bar([m["label"] for m in months], [m["mentions"] for m in months],
+           color=[COLOURS["before"]] * len(before["months"]) + [COLOURS["now"]] * len(now["months"]))
+    _counts(ax, [m["mentions"] for m in months])
+    ax.set_title("จำนวนการกล่าวถึงรายเดือน")
+    out["engagement"] = fig
 
-        # image: share of voice among watched names, and the organisation's positive / negative coverage
-        fig = Figure(figsize=(8, 2.8), layout="constrained")
-        ax1, ax2 = fig.subplots(1, 2)
-        ents = list(now["entities"].items())[:8]
-        if ents:
-            ax1.barh([k for k, _ in ents], [v for _, v in ents],
-                     color=[COLOURS["now"] if k == report["organisation"] else COLOURS["before"] for k, _ in ents])
-            ax1.invert_yaxis()
-        ax1.set_title("ส่วนแบ่งการกล่าวถึง (share of voice)")
-        paired(ax2, ["pos", "neg"], ["เชิงบวก", "เชิงลบ"], now["org_sentiment"], before["org_sentiment"])
-        ax2.set_title("ข้อความเชิงบวก/ลบเกี่ยวกับองค์กร")
-        out["image"] = _png(fig)
+    # image: share of voice among watched names, and the organisation's positive / negative coverage
+    fig = Figure(figsize=(8, 2.8), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    ents = list(now["entities"].items())[:8]
+    if ents:
+        ax1.barh([wrap_label(k) for k, _ in ents], [v for _, v in ents],
+                 color=[COLOURS["now"] if k == report["organisation"] else COLOURS["before"] for k, _ in ents])
+        ax1.invert_yaxis()
+    else:
+        ax1.set_yticks([])
+    _counts(ax1, [v for _, v in ents], "x")
+    ax1.set_title("ส่วนแบ่งการกล่าวถึง (share of voice)")
+    paired(ax2, ["pos", "neg"], ["เชิงบวก", "เชิงลบ"], now["org_sentiment"], before["org_sentiment"])
+    ax2.set_title("ข้อความเชิงบวก/ลบเกี่ยวกับองค์กร")
+    out["image"] = fig
 
-        # voice of the customer: categories and complaint types
-        fig = Figure(figsize=(8, 3.2), layout="constrained")
-        ax1, ax2 = fig.subplots(1, 2)
-        cats = [k for k in dict.fromkeys([*now["categories"], *before["categories"]]) if k != "other"][:6]
-        paired(ax1, cats, [labels.th(category_names(), k) for k in cats], now["categories"], before["categories"], True)
-        ax1.set_title("หมวดเสียงลูกค้า")
-        types = list(dict.fromkeys([*now["complaint_types"], *before["complaint_types"]]))[:6]
-        paired(ax2, types, [labels.th(complaint_type_names(), k) for k in types], now["complaint_types"],
-               before["complaint_types"], True)
-        ax2.set_title("ประเภทข้อร้องเรียน")
-        out["voc"] = _png(fig)
+    # voice of the customer: categories and complaint types
+    fig = Figure(figsize=(8, 3.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    cats = [k for k in dict.fromkeys([*now["categories"], *before["categories"]]) if k != "other"][:6]
+    paired(ax1, cats, [labels.th(category_names(), k) for k in cats], now["categories"], before["categories"], True)
+    ax1.set_title("หมวดเสียงลูกค้า")
+    types = list(dict.fromkeys([*now["complaint_types"], *before["complaint_types"]]))[:6]
+    paired(ax2, types, [labels.th(complaint_type_names(), k) for k in types], now["complaint_types"],
+           before["complaint_types"], True)
+    ax2.set_title("ประเภทข้อร้องเรียน")
+    out["voc"] = fig
 
-        # incidents: opened, acknowledged and resolved (within SLA)
-        fig = Figure(figsize=(8, 2.6), layout="constrained")
-        ax = fig.subplots()
-        keys = ["opened", "acknowledged", "ack_within_sla", "resolved", "resolved_within_sla"]
-        names = ["เปิด", "รับทราบ", "รับทราบทันเวลา", "ปิดแล้ว", "ปิดทันเวลา"]
-        paired(ax, keys, names, now["incidents"], before["incidents"])
-        ax.set_title("เหตุการณ์และการจัดการ")
-        out["incidents"] = _png(fig)
+    # incidents: opened, acknowledged and resolved (within SLA)
+    fig = Figure(figsize=(8, 2.6), layout="constrained")
+    ax = fig.subplots()
+    keys = ["opened", "acknowledged", "ack_within_sla", "resolved", "resolved_within_sla"]
+    names = ["เปิด", "รับทราบ", "รับทราบทันเวลา", "ปิดแล้ว", "ปิดทันเวลา"]
+    paired(ax, keys, names, now["incidents"], before["incidents"])
+    ax.set_title("เหตุการณ์และการจัดการ")
+    out["incidents"] = fig
 
-        # equal response: median first-response and resolution times per channel, with the SLA
-        fig = Figure(figsize=(8, 2.8), layout="constrained")
-        ax = fig.subplots()
-        groups = [g for g in now["responses"]["groups"]
-                  if g["median_first_response_s"] is not None or g.get("median_resolution_s") is not None]
-        if groups:
-            xs = list(range(len(groups)))
-            ax.bar([x - 0.2 for x in xs], [(g["median_first_response_s"] or 0) / 3600 for g in groups], width=0.4,
-                   color=[COLOURS["neg"] if g["flagged_slower"] else COLOURS["now"] for g in groups], label="ตอบครั้งแรก")
-            ax.bar([x + 0.2 for x in xs], [(g.get("median_resolution_s") or 0) / 3600 for g in groups], width=0.4,
-                   color=[COLOURS["neg"] if g.get("flagged_slower_resolution") else COLOURS["before"] for g in groups],
-                   label="แก้ไขเสร็จ")
-            ax.set_xticks(xs, [labels.th(source_kinds(), g["group"]) for g in groups])
-        ax.axhline(now["responses"]["sla_s"] / 3600, color="#5b6475", linestyle="--", linewidth=1, label="เวลาที่กำหนด (SLA)")
-        ax.set_ylabel("ชั่วโมง")
-        ax.set_title("มัธยฐานเวลาตอบครั้งแรกและเวลาถึงการแก้ไขเสร็จตามช่องทาง")
-        ax.legend(frameon=False)
-        out["equal_response"] = _png(fig)
+    # equal response: median first-response and resolution times per channel, with the SLA
+    fig = Figure(figsize=(8, 2.8), layout="constrained")
+    ax = fig.subplots()
+    groups = [g for g in now["responses"]["groups"]
+              if g["median_first_response_s"] is not None or g.get("median_resolution_s") is not None]
+    sla_h = now["responses"]["sla_s"] / 3600
+    # The legend names the bars by their usual colours: a flagged group's bar is drawn red, and a
+    # legend taken from the bars would show the first group's colour for every group.
+    handles: list[Any] = [Line2D([], [], color="#5b6475", linestyle="--", linewidth=1, label="เวลาที่กำหนด (SLA)")]
+    if groups:
+        xs = list(range(len(groups)))
+        ax.bar([x - 0.2 for x in xs], [(g["median_first_response_s"] or 0) / 3600 for g in groups], width=0.4,
+               color=[COLOURS["neg"] if g["flagged_slower"] else COLOURS["now"] for g in groups])
+        ax.bar([x + 0.2 for x in xs], [(g.get("median_resolution_s") or 0) / 3600 for g in groups], width=0.4,
+               color=[COLOURS["neg"] if g.get("flagged_slower_resolution") else COLOURS["before"] for g in groups])
+        ax.set_xticks(xs, [labels.th(source_kinds(), g["group"]) for g in groups])
+        handles += [Patch(color=COLOURS["now"], label="ตอบครั้งแรก"), Patch(color=COLOURS["before"], label="แก้ไขเสร็จ")]
+        if any(g["flagged_slower"] or g.get("flagged_slower_resolution") for g in groups):
+            handles.append(Patch(color=COLOURS["neg"], label="ช้ากว่าช่องทางอื่นอย่างชัดเจน"))
+    else:
+        ax.set_xticks([])
+        ax.text(0.5, 0.5, NO_DATA, transform=ax.transAxes, ha="center", va="center", color="#5b6475")
+    ax.axhline(sla_h, color="#5b6475", linestyle="--", linewidth=1)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("ชั่วโมง")
+    ax.set_title("มัธยฐานเวลาตอบครั้งแรกและเวลาถึงการแก้ไขเสร็จตามช่องทาง")
+    ax.legend(handles=handles, frameon=False)
+    out["equal_response"] = fig
 
-        # CSR balance: pillars per month
-        fig = Figure(figsize=(8, 2.8), layout="constrained")
-        ax = fig.subplots()
-        pillars = pillar_names()
-        bottom = [0] * len(months)
-        for p in PILLARS:
-            values = [m["csr"].get(p, 0) for m in months]
-            ax.bar([m["label"] for m in months], values, bottom=bottom, label=f"ด้าน{pillars[p][0]}", color=COLOURS[p])
-            bottom = [a + b for a, b in zip(bottom, values)]
-        ax.set_title("ข้อความเกี่ยวกับกิจกรรม CSR รายเดือน แยกตามด้าน")
-        ax.legend(frameon=False, ncols=3)
-        out["csr"] = _png(fig)
+    # CSR balance: pillars per month
+    fig = Figure(figsize=(8, 2.8), layout="constrained")
+    ax = fig.subplots()
+    pillars = pillar_names()
+    bottom = [0] * len(months)
+    for p in PILLARS:
+        values = [m["csr"].get(p, 0) for m in months]
+        ax.bar([m["label"] for m in months], values, bottom=bottom, label=f"ด้าน{pillars[p][0]}", color=COLOURS[p])
+        bottom = [a + b for a, b in zip(bottom, values)]
+    _counts(ax, bottom)
+    ax.set_title("ข้อความเกี่ยวกับกิจกรรม CSR รายเดือน แยกตามด้าน")
+    ax.legend(frameon=False, ncols=3)
+    out["csr"] = fig
     return out
 
 
@@ -302,6 +375,8 @@ def render_html(report: dict[str, Any]) -> str:
     except ImportError:  # pragma: no cover - jinja2 is a dependency
         _need("jinja2")
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+    env.filters["n"] = lambda v: f"{v:,}"  # counts: 12,345
+    env.filters["h"] = lambda seconds: f"{seconds / 3600:,.1f}"  # a delay in hours: 1,234.5
     pillars = pillar_names()
     return env.get_template("quarterly.html").render(
         r=report, now=report["now"], before=report["before"], sections=SECTIONS, charts=charts(report),
