@@ -141,9 +141,11 @@ def test_time_to_resolution_per_channel(store, config):
     # Facebook: f1's case is open (answered, not resolved); f2, f3 in no case
     assert (fb.answered, fb.resolved, fb.unresolved) == (3, 2, 1)
     assert (x.unanswered, x.unresolved) == (1, 1)
-    # Pantip is served markedly slower on both counts; the others are not
-    assert [g.group for g in result.flagged] == ["pantip"]
+    # Pantip is served markedly slower on both counts; X's first responses too: x2 has waited weeks
+    # unanswered, so its median (5 h, 6 h, weeks) is past 1.5 times the others' answered median
+    assert [g.group for g in result.flagged] == ["pantip", "x"]
     assert [g.group for g in result.flagged_resolution] == ["pantip"]
+    # (before, X was never tested: only 2 of its 3 complaints were answered, under min_answered)
     data = result.as_dict()
     assert data["flagged_resolution"] == ["pantip"]
     assert data["overall"]["unresolved"] == 3 and data["overall"]["resolved"] == 11
@@ -286,19 +288,40 @@ def test_relationship_history_in_the_cli(tmp_path, config):
         assert s.get_stakeholder("huai-phueng") is None  # the history goes with the profile
 
 
+def test_a_channel_nobody_answers_is_flagged_once_it_has_waited_longer_than_the_others_took(store, config):
+    fill(store)
+    silent = [_mention(20 + i, f"r{i}", "rss", text, "price_billing", [], 0) for i, text in enumerate([
+        "ค่าธรรมเนียมโอนเงินต่างธนาคารของแสงทองแพงขึ้นโดยไม่แจ้งล่วงหน้า",
+        "ลูกค้าแสงทองร้องเรียนถูกหักค่าบริการรายเดือนซ้ำ",
+        "ผู้ใช้บัตรแสงทองบ่นค่าธรรมเนียมรายปีแพงเกินไป",
+    ])]  # published T0 + 60, 63, 66 h; never answered
+    store.upsert(silent)
+    last = T0 + timedelta(hours=66)
+    soon = equal_response(store, config, "channel", at=last + timedelta(minutes=30))
+    late = equal_response(store, config, "channel", at=last + timedelta(days=3))
+    rss_soon = next(g for g in soon.groups if g.group == "rss")
+    assert (rss_soon.count, rss_soon.answered, rss_soon.median_s) == (3, 0, None)
+    assert "rss" not in [g.group for g in soon.flagged]  # waited 0.5-6.5 h: not yet past the others' answers
+    assert "rss" in [g.group for g in late.flagged] and "rss" in [g.group for g in late.flagged_resolution]
+    # the figures shown stay those of the answered items
+    assert next(g for g in late.groups if g.group == "rss").median_s is None
+
+
 # -- the demo story ---------------------------------------------------------------------------------
 def test_the_demo_has_a_spread_across_channels_and_groups(demo_store_dir):
     cfg = str(demo_store_dir / "sadap.yaml")
     by_channel = json.loads(CliRunner().invoke(main, ["report", "responses", "--config", cfg, "--by", "channel", "--json"]).output)
     groups = {g["group"]: g for g in by_channel["groups"]}
     assert {"line", "facebook_page", "x", "pantip", "forum"} <= set(groups)
-    assert by_channel["flagged"] == ["pantip"] and by_channel["flagged_resolution"] == ["pantip"]
+    # the forum's 75 complaints are never answered (they have waited longer than the others took), and X
+    # leaves half its complaints unanswered; Pantip answers slowly
+    assert by_channel["flagged"] == ["forum", "pantip", "x"] and by_channel["flagged_resolution"] == ["pantip"]
     assert groups["line"]["median_first_response_s"] < 3600 < groups["pantip"]["median_first_response_s"]
     assert groups["x"]["unanswered"] >= 1 and groups["pantip"]["unresolved"] >= 1
     assert groups["line"]["resolved"] >= 3 and groups["forum"]["answered"] == 0
     by_group = json.loads(CliRunner().invoke(main, ["report", "responses", "--config", cfg, "--by", "group", "--json"]).output)
     assert {"customers", "community", "regulators", "media"} <= {g["group"] for g in by_group["groups"]}
-    assert by_group["flagged"] == ["community"]
+    assert by_group["flagged"] == ["regulators", "community"]  # regulators: 4 of 5 never answered
     with open_store(load_config(cfg)) as store:
         closed = store.list_cases(("closed",))
         assert {c.close_reason for c in closed} >= {"resolved", "explained", "compensated"}

@@ -389,7 +389,8 @@ class ReportConfig(Strict):
         "than this many times the median over all groups.",
     )
     min_answered: int = Field(
-        3, ge=1, description="Groups with fewer answered complaints and questions than this are never flagged."
+        3, ge=1, description="Groups with fewer complaints and questions than this are never flagged (those not yet "
+        "answered count, with the time they have waited so far).",
     )
     top_topics: int = Field(10, ge=1, le=50, description="How many top topics the quarterly report lists.")
 

@@ -143,6 +143,12 @@ def change_th(now: float | int, before: float | int, unit: str = "") -> str:
 INTERACTIONS = ("likes", "shares", "comments")
 
 
+def _median_th(seconds: float | None, none: str) -> str:
+    """A flagged group's median in hours; ``none`` for a group flagged with nothing answered yet
+    (it is flagged for how long its items have waited)."""
+    return none if seconds is None else f"มัธยฐาน {seconds / 3600:,.1f} ชม."
+
+
 def points_th(now: float | None, before: float | None) -> str:
     """A share's move in percentage points, in Thai."""
     if now is None:
@@ -155,7 +161,7 @@ def points_th(now: float | None, before: float | None) -> str:
     return f"{'เพิ่มขึ้น' if diff > 0 else 'ลดลง'} {abs(diff):.1f} จุด จากไตรมาสก่อน ({_pct(before)})"
 
 
-def _figures(store: Store, config: Config, p: Period, org: str | None) -> dict[str, Any]:
+def _figures(store: Store, config: Config, p: Period, org: str | None, at: datetime) -> dict[str, Any]:
     """One quarter's figures, from aggregate queries only."""
     flt = MentionFilter(since=p.since, until=p.until)
     top = config.report.top_topics
@@ -169,7 +175,7 @@ def _figures(store: Store, config: Config, p: Period, org: str | None) -> dict[s
         csr = store.count_by(csr_flt, "csr", 10)
         months.append({"label": label, "mentions": store.count(mflt), "csr": {k: csr.get(k, 0) for k in PILLARS}})
     csr_total = store.count_by(org_flt, "csr", 10)
-    resp = equal_response(store, config, "channel", p.since, p.until)
+    resp = equal_response(store, config, "channel", p.since, p.until, at=at)
     return {
         "period": p.label,
         "period_th": p.label_th,
@@ -258,8 +264,8 @@ def quarterly_report(store: Store, config: Config, quarter: str, now: datetime |
         raise InputError(f"--quarter {quarter}: {p.label_th} has not begun yet (it starts "
                          f"{p.since.astimezone(BANGKOK).date().isoformat()}); give this quarter or an earlier one")
     org = organisation(config)
-    figures_now = _figures(store, config, p, org)
-    before = _figures(store, config, p.previous(), org)
+    figures_now = _figures(store, config, p, org, at)
+    before = _figures(store, config, p.previous(), org, at)
     report: dict[str, Any] = {"quarter": p.label, "quarter_th": p.label_th, "previous": p.previous().label,
                               "previous_th": p.previous().label_th, "organisation": org, "now": figures_now, "before": before,
                               "dates_th": p.dates_th, "previous_dates_th": p.previous().dates_th,
@@ -367,7 +373,8 @@ def summaries(report: dict[str, Any]) -> dict[str, str]:
         f"ตอบภายในเวลาที่กำหนด ({duration_th(now['responses']['sla_s'])}) {_pct(within)} "
         f"ของข้อร้องเรียนและคำถามทั้งหมด ({points_th(within, resp_before['within_sla_share'])}). "
         + (f"ช่องทางที่ได้รับการตอบช้ากว่าช่องทางอื่นอย่างชัดเจน: "
-           + ", ".join(f"{labels.th(kinds, g['group'])} (มัธยฐาน {g['median_first_response_s'] / 3600:,.1f} ชม.)" for g in flagged)
+           + ", ".join(f"{labels.th(kinds, g['group'])} ({_median_th(g['median_first_response_s'], 'ยังไม่ได้ตอบเลย')})"
+                       for g in flagged)
            + "."
            if flagged else "ไม่มีช่องทางใดที่ได้รับการตอบช้ากว่าช่องทางอื่นอย่างชัดเจน.")
         + (" ยังไม่ได้ตอบ: " + ", ".join(f"{labels.th(kinds, g['group'])} {_num(g['unanswered'])}" for g in unanswered) + "."
@@ -378,7 +385,7 @@ def summaries(report: dict[str, Any]) -> dict[str, str]:
         + (f" (ไตรมาสก่อน {resp_before['median_resolution_s'] / 3600:,.1f} ชั่วโมง)."
            if resp["median_resolution_s"] is not None and resp_before.get("median_resolution_s") is not None else ".")
         + (" ช่องทางที่แก้ไขเสร็จช้ากว่าช่องทางอื่นอย่างชัดเจน: "
-           + ", ".join(f"{labels.th(kinds, g['group'])} (มัธยฐาน {g['median_resolution_s'] / 3600:,.1f} ชม.)"
+           + ", ".join(f"{labels.th(kinds, g['group'])} ({_median_th(g['median_resolution_s'], 'ยังไม่แก้ไขเสร็จเลย')})"
                        for g in groups if g["flagged_slower_resolution"]) + "."
            if any(g["flagged_slower_resolution"] for g in groups) else "")
     )

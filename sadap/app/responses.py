@@ -190,24 +190,34 @@ class ResponseReport:
         }
 
 
-#: One complaint or question: seconds to its first response and to its resolution (None: not yet).
-Times = tuple[float | None, float | None]
+#: One complaint or question: seconds to its first response and to its resolution (None: not
+#: yet), and seconds it has waited since publication (to the report's making).
+Times = tuple[float | None, float | None, float]
 
 
 @dataclass
 class _Delays:
-    """One group's items: how many, and the sorted (non-negative) delays of those answered and resolved."""
+    """One group's items: how many, the sorted (non-negative) delays of those answered and resolved,
+    and for the flag test every item's delay, or for one not yet answered (resolved) the time it
+    has waited so far: at least its delay will be."""
 
     count: int
     answered: list[float]
     resolved: list[float]
+    answered_or_waiting: list[float]
+    resolved_or_waiting: list[float]
 
 
 def _delays(times: list[Times]) -> _Delays:
+    def at_least(delay: float | None, waited: float) -> float:
+        return max(0.0, waited if delay is None else delay)
+
     return _Delays(
         len(times),
-        sorted([f if f > 0.0 else 0.0 for f, _ in times if f is not None]),
-        sorted([r if r > 0.0 else 0.0 for _, r in times if r is not None]),
+        sorted([f if f > 0.0 else 0.0 for f, _, _ in times if f is not None]),
+        sorted([r if r > 0.0 else 0.0 for _, r, _ in times if r is not None]),
+        sorted(at_least(f, w) for f, _, w in times),
+        sorted(at_least(r, w) for _, r, w in times),
     )
 
 
@@ -232,18 +242,23 @@ def resolution_times(store: Store) -> dict[str, float | None]:
     return out
 
 
-def _flag_slower(groups: list[GroupFigures], values: dict[str, list[float]], everyone: list[float], config: Config,
+def _flag_slower(groups: list[GroupFigures], delays: dict[str, _Delays], everyone: list[float], config: Config,
                  resolution: bool) -> None:
     """Flag the groups whose median is more than ``slower_factor`` times the median of everyone
-    else's values (at least a minute), among groups with ``min_answered`` values or more.
-    ``values``: each group's sorted values; ``everyone``: all of them, sorted."""
+    else's delays (at least a minute), among groups with ``min_answered`` items or more.
+
+    A group's median counts its items not yet answered (resolved) with the time they have waited
+    so far, which their delay will at least be: a group nobody answers is flagged once it has
+    waited markedly longer than the others took. The others' median counts only delays that are
+    known (``everyone``: all answered or resolved delays, sorted)."""
     if len(groups) < 2:
         return
     factor = config.report.slower_factor
     for g in groups:
-        own = values[g.group]
-        median = g.resolution_median_s if resolution else g.median_s
-        reference = median_without(everyone, own)
+        d = delays[g.group]
+        own = d.resolved_or_waiting if resolution else d.answered_or_waiting
+        median = percentile(own, 0.5)
+        reference = median_without(everyone, d.resolved if resolution else d.answered)
         slower = (len(own) >= config.report.min_answered and median is not None and reference is not None
                   and median > factor * max(reference, 60.0))
         if resolution:
@@ -258,8 +273,10 @@ def equal_response(
     by: str = "channel",
     since: datetime | None = None,
     until: datetime | None = None,
+    at: datetime | None = None,
 ) -> ResponseReport:
-    """The equal-response figures for complaints and questions published in ``[since, until)``.
+    """The equal-response figures for complaints and questions published in ``[since, until)``,
+    as of ``at`` (default now: how long the unanswered ones have waited).
 
     Time to first response: from publication to the first logged response. Time to resolution:
     to the close of the complaint case that holds the mention (unresolved while the case is open);
@@ -277,13 +294,14 @@ def equal_response(
     rows = store.response_rows(replace(base, complaint=True), dim.group_field)
     rows += store.response_rows(replace(base, complaint=False, sentiment=("q",)), dim.group_field)
     closed = resolution_times(store)
+    now = (at or now_utc()).timestamp()
     registry = {s.id: s.group for s in store.list_stakeholders()} if dim.via_stakeholder_group else {}
     every: list[Times] = []  # each mention once
     per_group: dict[str, list[Times]] = {}
     if not GROUP_FIELDS[dim.group_field].multi and not dim.via_stakeholder_group:
         # One row per mention (complaints and questions are disjoint): no de-duplication needed.
         for row in rows:
-            t = (row[3], _resolution(row, closed))
+            t = (row[3], _resolution(row, closed), now - row[2])
             every.append(t)
             per_group.setdefault(row[1] or "-", []).append(t)
     else:
@@ -292,7 +310,7 @@ def equal_response(
         for row in rows:
             mention_id, value = row[0], row[1]
             if mention_id not in times:
-                times[mention_id] = (row[3], _resolution(row, closed))
+                times[mention_id] = (row[3], _resolution(row, closed), now - row[2])
             group = registry.get(value, "") if dim.via_stakeholder_group else value
             members.setdefault(group or "-", {})[mention_id] = None
         every = list(times.values())
@@ -306,12 +324,11 @@ def equal_response(
     groups.sort(key=lambda g: (-g.count, g.group))
     single = sum(d.count for d in delays.values()) == overall_delays.count  # every mention in one group
     for resolution in (False, True):
-        values = {g: d.resolved if resolution else d.answered for g, d in delays.items()}
         if single:
             everyone = overall_delays.resolved if resolution else overall_delays.answered
         else:
-            everyone = sorted(v for vs in values.values() for v in vs)
-        _flag_slower(groups, values, everyone, config, resolution)
+            everyone = sorted(v for d in delays.values() for v in (d.resolved if resolution else d.answered))
+        _flag_slower(groups, delays, everyone, config, resolution)
     return ResponseReport(by=by, since=since, until=until, sla=sla, slower_factor=config.report.slower_factor,
                           overall=overall, groups=groups)
 
