@@ -34,7 +34,7 @@ from alerts.notifiers.line import LineOptions
 from alerts.notifiers.slack import SlackOptions
 from alerts.notifiers.teams import TeamsOptions
 from alerts.notifiers.webhook import WebhookOptions
-from alerts.notifiers.delivery import GiveUp, Retry, deliver
+from alerts.notifiers.delivery import DeliveryFailed, GiveUp, Retry, deliver
 from alerts.notifiers.email import EmailNotifier
 from alerts.notifiers.line import LineNotifier, truncate
 from alerts.notifiers.slack import SlackNotifier
@@ -387,6 +387,13 @@ class Mailbox:
     def __init__(self):
         self.messages: list[tuple[object, list[str], email.message.EmailMessage]] = []
         self.logins: list[str] = []
+        self.rcpt_answers: list[str] = []  # answers to RCPT TO, in turn, before "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.rcpt_answers:
+            return self.rcpt_answers.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
@@ -484,6 +491,21 @@ def test_email_wrong_password_is_refused_without_retrying_or_leaking(note, smtp,
     assert box.messages == [] and SMTP_PASSWORD not in caplog.text
 
 
+def test_email_recipient_busy_is_tried_again_and_unknown_is_refused(note, smtp, tls, monkeypatch):
+    """RCPT answered 450 (mailbox busy, greylisting) is temporary: tried again; 550 is not."""
+    box, port = smtp()
+    monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
+    box.rcpt_answers = ["450 4.2.1 Mailbox busy"]
+    mail = _quick(EmailNotifier(_email(port, tls, to=["oncall@example.co.th"], retries=1)))
+    mail.send(note)
+    assert mail.waits == [0.5] and [rcpts for _, rcpts, _ in box.messages] == [["oncall@example.co.th"]]
+    box.rcpt_answers = ["550 5.1.1 No such user"] * 3
+    mail = _quick(EmailNotifier(_email(port, tls, to=["nobody@example.co.th"], retries=2)))
+    with pytest.raises(DeliveryFailed, match=r"after 1 attempt\(s\): recipients refused \(SMTP 550\)$") as err:
+        mail.send(note)
+    assert err.value.permanent and mail.waits == []
+
+
 # -- secrets never leak; failures never crash ----------------------------------
 
 
@@ -506,8 +528,11 @@ def test_failures_name_the_notifier_but_no_secret_in_errors_logs_or_timeline(not
     notifiers = [_quick(n) for n in build_notifiers(configs)]
     with caplog.at_level(logging.DEBUG):
         store, alert = _fire(tmp_path, notifiers)  # the alert and incident stand
-    failed = [e.text for e in store.events(alert.incident) if e.kind == "notify_failed"]
+    events = store.events(alert.incident)
     store.close()
+    # All refused (401, 535): given up at once, not tried again for a day.
+    failed = [e.text for e in events if e.kind == "gave_up"]
+    assert "notify_failed" not in [e.kind for e in events]
     assert failed == [
         "webhook 'ops-hook': delivery failed after 2 attempt(s): HTTP 401",
         "slack 'ops-slack': delivery failed after 1 attempt(s): HTTP 401",
@@ -516,7 +541,7 @@ def test_failures_name_the_notifier_but_no_secret_in_errors_logs_or_timeline(not
         "email 'ops-mail': delivery failed after 1 attempt(s): login refused (SMTP 535)",
     ]
     assert "HTTP Request: POST http://127.0.0.1" in caplog.text  # httpx did log the requests …
-    logged = caplog.text + "\n".join(failed)
+    logged = caplog.text + "\n".join(e.text for e in events)
     for secret in ALL_SECRETS:  # … but never a token, a secret URL or a password
         assert secret not in logged
     assert "/services/" not in logged and "sig=" not in logged

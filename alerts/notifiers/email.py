@@ -139,7 +139,10 @@ class EmailNotifier(Notifier):
                 raise GiveUp(f"the server does not support it ({str(err)[:80]})") from None
             except smtplib.SMTPRecipientsRefused as err:
                 codes = sorted({code for code, _ in err.recipients.values()})
-                raise GiveUp(f"recipients refused (SMTP {', '.join(map(str, codes))})") from None
+                reason = f"recipients refused (SMTP {', '.join(map(str, codes))})"
+                if all(400 <= code < 500 for code in codes):  # mailbox busy, greylisted: for now
+                    raise Retry(reason) from None
+                raise GiveUp(reason) from None
             except smtplib.SMTPResponseException as err:
                 reason = f"{type(err).__name__} (SMTP {err.smtp_code})"
                 if 400 <= err.smtp_code < 500:

@@ -35,7 +35,8 @@ def retries_field() -> Any:
 def max_retry_after_field() -> Any:
     return Field(
         timedelta(seconds=60),
-        description="Longest `Retry-After` (on HTTP 429/503) to wait for; a longer one ends the retries at once.",
+        description="Longest `Retry-After` (on HTTP 429/503) to wait for within one try; a longer one ends "
+        "the try at once, and the outbox tries again after the wait asked.",
     )
 
 
