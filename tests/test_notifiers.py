@@ -275,6 +275,26 @@ def test_slack_error_code_is_reported_and_not_retried(note, http, monkeypatch):
         slack.send(note)
 
 
+def test_slack_escapes_the_notification_text_and_cuts_thai_whole(http, monkeypatch):
+    """A mention quoting "<!channel>" must not ping the channel from the notification text;
+    a headline past Slack's 150 characters is cut before น้ำ, not between น and its marks."""
+    rx = http()
+    monkeypatch.setenv("SLACK_URL", rx.url(f"/services/{SLACK_TOKEN}"))
+    head = "ข" * 147 + "น้ำท่วมสาขา"
+    quoted = "  • [pantip] <!channel> แสงทองโอนเงินไม่ได้ & <https://evil.example|ธนาคารแสงทอง>"
+    shown = quoted.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    long_body = "ค" * (2996 - len(shown) - 1) + "&ง"  # Slack's cut at 3,000 falls inside "&amp;"
+    note = Notification(text_th=f"{head}\n{quoted}\n{long_body}", text_en="x", payload={})
+    SlackNotifier(SlackOptions(id="ops-slack", type="slack", url_env="SLACK_URL")).send(note)
+    body = rx.requests[0].json()
+    assert "<!channel>" not in body["text"] and "&lt;!channel&gt;" in body["text"]
+    assert "<https://evil" not in json.dumps(body, ensure_ascii=False)
+    header, section = body["blocks"]
+    assert header["text"]["text"] == "ข" * 147 + "…"
+    text = section["text"]["text"]
+    assert len(text) <= 3000 and text.endswith("ค…")  # not "ค&am…": half an escape is dropped
+
+
 def test_teams_posts_an_adaptive_card(note, http, monkeypatch):
     rx = http((202, {}, b""))  # Workflows webhooks answer 202 Accepted
     monkeypatch.setenv("TEAMS_URL", rx.url(f"/workflows/abc/triggers/manual/paths/invoke?sig={TEAMS_TOKEN}"))
@@ -323,6 +343,15 @@ def test_line_text_is_cut_to_5000_characters(http, monkeypatch):
     assert len(text.encode("utf-16-le")) // 2 <= 5000 and text.endswith("…") and text.startswith("ล่ม ล่ม")
     assert truncate("🔥" * 3000).count("🔥") == 2499  # emoji are two UTF-16 units each
     assert truncate("สั้น") == "สั้น"
+
+
+def test_line_text_is_cut_at_a_thai_syllable(http, monkeypatch):
+    rx = http()
+    monkeypatch.setenv("LINE_TOKEN", LINE_TOKEN)
+    long = Notification(text_th="ก" * 4997 + "น้ำท่วมไม่ไหว", text_en="x", payload={})
+    LineNotifier(LineOptions(id="l", type="line", to="U1", token_env="LINE_TOKEN", api_base=rx.base)).send(long)
+    assert rx.requests[0].json()["messages"][0]["text"] == "ก" * 4997 + "…"  # น้ำ whole or not at all
+    assert truncate("ข" * 4998 + "ไม่") == "ข" * 4998 + "…"  # no ไ left without its letter
 
 
 # -- email -------------------------------------------------------------------
@@ -470,6 +499,14 @@ def test_email_over_implicit_tls_in_english(note, smtp, tls):
     ((session, rcpts, msg),) = box.messages
     assert msg["Subject"] == note.text_en.split("\n")[0] and "ธนาคารแสงทอง" in msg["Subject"]
     assert "Playbook: Service outage" in msg.get_content() and "แผนรับมือ" not in msg.get_content()
+
+
+def test_email_subject_past_200_characters_is_cut_at_a_thai_syllable(smtp, tls):
+    box, port = smtp(implicit_tls=True)
+    cfg = _email(port, tls, ssl=True, starttls=False, username=None, password_env=None, lang="th")
+    EmailNotifier(cfg).send(Notification(text_th="ค" * 198 + "ที่นี่น้ำท่วม\nรายละเอียด", text_en="x", payload={}))
+    ((_, _, msg),) = box.messages
+    assert msg["Subject"] == "ค" * 198 + "…"  # not คท…, a letter without its marks
 
 
 def test_email_certificate_is_verified(note, smtp, tls, monkeypatch):

@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 
 from alerts.notifiers.base import Notification, Notifier, register
+from alerts.notifiers.chat import clip
 from alerts.notifiers.options import NotifierOptions, id_field, retries_field, timeout_field
 from sadap.core.settings_types import Duration
 from sadap.core.errors import ConfigError
@@ -27,7 +28,7 @@ _ENGLISH_DIVIDER = "\n\n———— English ————\n\n"
 
 def _subject(text: str) -> str:
     line = text.split("\n", 1)[0].strip()
-    return line if len(line) <= 200 else line[:199] + "…"
+    return clip(line, 200)
 
 
 class EmailOptions(NotifierOptions):
