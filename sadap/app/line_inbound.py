@@ -123,8 +123,8 @@ class LineInbound:
         message = _dict(event.get("message"))
         kind = message.get("type")
         if kind == "text":
-            text = message.get("text") if isinstance(message.get("text"), str) else ""
-            text = text.strip()
+            said = message.get("text")
+            text = said.strip() if isinstance(said, str) else ""
         elif kind == "location":
             text = " ".join(str(message.get(k) or "") for k in ("title", "address")).strip()
         else:
