@@ -74,13 +74,15 @@ def queued_events(deliveries: Sequence[Delivery], at: datetime) -> list[tuple[st
 
 
 def lease_for(notifier: Notifier | None) -> timedelta:
-    """How long one ``send`` may take: every in-process attempt with its timeout and waits, plus a margin."""
+    """How long one ``send`` may take: every in-process attempt with its timeout and waits (each
+    as long as the receiver's ``Retry-After`` may ask, up to ``max_retry_after``), plus a margin."""
     config = getattr(notifier, "config", None)
     if notifier is None or config is None:
         return timedelta(seconds=60)
     attempts = getattr(config, "retries", 0) + 1
     timeout = getattr(config, "timeout", timedelta(0)).total_seconds()
-    waits = sum(min(notifier.backoff_seconds * 2**i, notifier.max_backoff_seconds) for i in range(attempts - 1))
+    asked = getattr(config, "max_retry_after", timedelta(0)).total_seconds()
+    waits = sum(max(min(notifier.backoff_seconds * 2**i, notifier.max_backoff_seconds), asked) for i in range(attempts - 1))
     return timedelta(seconds=attempts * timeout + waits + 30)
 
 
