@@ -584,6 +584,16 @@ def test_failures_name_the_notifier_but_no_secret_in_errors_logs_or_timeline(not
     assert "/services/" not in logged and "sig=" not in logged
 
 
+def test_a_host_name_that_cannot_be_encoded_is_refused_not_a_crash(note, monkeypatch):
+    """``https://a..b/`` passes the start-up check but no IDNA encoding: a refusal, given up at once."""
+    monkeypatch.setenv("HOOK_URL", f"https://sadap..example/hook?token={HOOK_TOKEN}")
+    hook = _quick(WebhookNotifier(WebhookOptions(id="ops-hook", type="webhook", url_env="HOOK_URL")))
+    with pytest.raises(DeliveryFailed) as err:
+        hook.send(note)
+    assert str(err.value) == "webhook 'ops-hook': delivery failed after 1 attempt(s): invalid URL"
+    assert err.value.permanent and hook.waits == []
+
+
 def test_missing_secret_at_send_time_is_a_notify_error(note, monkeypatch):
     monkeypatch.delenv("LINE_TOKEN", raising=False)
     line = LineNotifier(LineOptions(id="ops-line", type="line", to="U1", token_env="LINE_TOKEN"))
@@ -617,6 +627,10 @@ def test_engine_refuses_to_load_when_a_notifier_secret_is_missing(tmp_path, monk
         ({"type": "webhook", "url_env": "X_URL"}, {}, "environment variable X_URL is not set (url_env)"),
         ({"type": "webhook", "url": "http://h/", "secret_env": "X_SECRET"}, {}, "X_SECRET is not set (secret_env)"),
         ({"type": "webhook", "url_env": "X_URL"}, {"X_URL": "hooks.example/" + HOOK_TOKEN}, "url_env must give a URL starting with https://"),
+        ({"type": "webhook", "url_env": "X_URL"}, {"X_URL": "https://xn--.example/" + HOOK_TOKEN}, "url_env must give a URL"),
+        ({"type": "slack", "url_env": "X_URL"}, {"X_URL": "https:///services/" + HOOK_TOKEN}, "naming a host"),
+        ({"type": "webhook", "url": "http://:8080/hook"}, {}, "url must give a URL starting with https:// or http:// and naming a host"),
+        ({"type": "line", "to": "U1", "token_env": "X_TOKEN", "api_base": "https://[::1/"}, {"X_TOKEN": "t"}, "api_base must give a URL"),
         ({"type": "slack", "url_env": "X_URL"}, {}, "X_URL is not set (url_env)"),
         ({"type": "teams", "url_env": "X_URL"}, {}, "X_URL is not set (url_env)"),
         ({"type": "line", "to": "U1", "token_env": "X_TOKEN"}, {}, "X_TOKEN is not set (token_env)"),

@@ -168,10 +168,10 @@ def post_json(
     _posting.active = True
     try:
         response = httpx.post(url, content=body, headers=sent, timeout=config.timeout.total_seconds())
-    except httpx.InvalidURL:
+    except (httpx.InvalidURL, UnicodeError):  # UnicodeError: a host name IDNA cannot encode
         raise GiveUp("invalid URL") from None
     except httpx.UnsupportedProtocol:
-        raise GiveUp("the URL must start with https:// or http://") from None
+        raise GiveUp("the URL must start with https:// or http:// and name a host") from None
     except httpx.TimeoutException as err:
         raise Retry(f"timed out ({type(err).__name__})") from None
     except httpx.HTTPError as err:  # the message may contain the URL: name the kind only
