@@ -9,9 +9,11 @@ this worker sends it, so an alert that fired always reaches someone.
 * **Sent** once per delivery id: the id is the idempotency key the receiver sees
   (``X-Sadap-Delivery`` on webhooks, ``X-Line-Retry-Key`` on LINE), the same across
   retries, processes and restarts, so a receiver drops the copy a crash may cause.
-* **Retried** with backoff (``first_retry`` doubling up to ``max_backoff``) while the receiver
-  is down, for up to ``max_age`` after it was queued; then ``gave_up``, and the other
-  notifiers are told (an escalation), so on-call learns that a channel is broken.
+* **Retried** with backoff (``first_retry`` doubling up to ``max_backoff``, or longer when the
+  receiver's ``Retry-After`` asks) while the receiver is down, for up to ``max_age`` after it
+  was queued; then ``gave_up``, and the other notifiers are told (an escalation), so on-call
+  learns that a channel is broken. A delivery the receiver refuses (HTTP 400, 401, 403, 404,
+  a refused SMTP login …) is given up at once: sending it again would fail the same way.
 
 Every step is on the incident's timeline: ``queued``, ``notified`` (sent), ``notify_failed``
 (an attempt failed, will retry), ``gave_up``. A delivery that fails again and again is one
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerts.notifiers import Notification, Notifier
+from alerts.notifiers.delivery import DeliveryFailed
 from sadap.core.errors import NotifyError
 from sadap.core.incident import IncidentEvent
 from sadap.core.timeutil import now_utc
@@ -71,13 +74,15 @@ def queued_events(deliveries: Sequence[Delivery], at: datetime) -> list[tuple[st
 
 
 def lease_for(notifier: Notifier | None) -> timedelta:
-    """How long one ``send`` may take: every in-process attempt with its timeout and waits, plus a margin."""
+    """How long one ``send`` may take: every in-process attempt with its timeout and waits (each
+    as long as the receiver's ``Retry-After`` may ask, up to ``max_retry_after``), plus a margin."""
     config = getattr(notifier, "config", None)
     if notifier is None or config is None:
         return timedelta(seconds=60)
     attempts = getattr(config, "retries", 0) + 1
     timeout = getattr(config, "timeout", timedelta(0)).total_seconds()
-    waits = sum(min(notifier.backoff_seconds * 2**i, notifier.max_backoff_seconds) for i in range(attempts - 1))
+    asked = getattr(config, "max_retry_after", timedelta(0)).total_seconds()
+    waits = sum(max(min(notifier.backoff_seconds * 2**i, notifier.max_backoff_seconds), asked) for i in range(attempts - 1))
     return timedelta(seconds=attempts * timeout + waits + 30)
 
 
@@ -128,12 +133,16 @@ class OutboxWorker:
         notifier = self.notifiers.get(d.notifier)
         d.attempts += 1
         error = ""
+        refused = False  # the receiver refused it: sending it again would fail the same way
+        asked = 0.0  # seconds the receiver asked to wait (Retry-After)
         if notifier is None:
             error = f"notifier {d.notifier!r} is no longer configured"
         else:
             note = Notification(text_th=d.text_th, text_en=d.text_en, payload=d.payload, delivery_id=d.id)
             try:
                 notifier.send(note)
+            except DeliveryFailed as err:
+                error, refused, asked = str(err), err.permanent, err.retry_after or 0.0
             except NotifyError as err:
                 error = str(err)
             except Exception as err:  # never let a notifier crash the worker
@@ -147,7 +156,7 @@ class OutboxWorker:
                                          data={"delivery": d.id, "attempts": d.attempts}))
             return "sent"
         d.last_error = error
-        if notifier is None or now - d.created_at >= self.settings.max_age:
+        if notifier is None or refused or now - d.created_at >= self.settings.max_age:
             d.status, d.next_at = "gave_up", None
             self.store.save_delivery(d)
             log.error("gave up delivering %s to %s after %d attempt(s): %s", d.id, d.notifier, d.attempts, error)
@@ -155,7 +164,7 @@ class OutboxWorker:
                                          data={"delivery": d.id, "attempts": d.attempts, "notifier": d.notifier}))
             self._escalate(d, now)
             return "gave_up"
-        d.status, d.next_at = "pending", now + self.backoff(d.attempts)
+        d.status, d.next_at = "pending", now + max(self.backoff(d.attempts), timedelta(seconds=asked))
         self.store.save_delivery(d)
         log.error("%s (attempt %d; next try at %s)", error, d.attempts, d.next_at.isoformat(timespec="seconds"))
         # One line per delivery however often it fails: the count, the last error and when.

@@ -109,6 +109,24 @@ def test_verify_button_and_bad_bodies(inbound):
     assert result.status == 400 and result.body == {"error": "not a LINE webhook body"}
 
 
+def test_odd_fields_from_a_signed_call_skip_or_store_never_crash(inbound, config):
+    """A timestamp out of range, a text that is not a string, an event sent twice in one call:
+    the call is answered 200 and what can be taken is stored once."""
+    ok = text_event("560020", "แอปแสงทองค้างหน้าโอนเงินค่ะ", timestamp=10**20)
+    body = webhook(
+        ok,
+        dict(ok, deliveryContext={"isRedelivery": True}),
+        text_event("560021", "x", message={"id": "560021", "type": "text", "text": ["ไม่ใช่", "ข้อความ"]}),
+        text_event("560022", "y", timestamp=-10**15),
+    )
+    result = inbound.handle(body, {"X-Line-Signature": signature(body, SECRET)})
+    assert result.status == 200 and result.body["stored"] == 2
+    assert result.body["skipped"] == {"empty_message": 1}
+    with open_store(config) as store:
+        stored = store.search(MentionFilter(source_kinds=("line",)), limit=10)
+    assert sorted(m.native_id for m in stored) == ["560020", "560022"]
+
+
 def test_missing_secret_is_one_line_at_start(monkeypatch, config):
     monkeypatch.delenv("LINE_CHANNEL_SECRET", raising=False)
     with pytest.raises(ConfigError, match="environment variable LINE_CHANNEL_SECRET is not set"):

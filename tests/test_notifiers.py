@@ -34,7 +34,7 @@ from alerts.notifiers.line import LineOptions
 from alerts.notifiers.slack import SlackOptions
 from alerts.notifiers.teams import TeamsOptions
 from alerts.notifiers.webhook import WebhookOptions
-from alerts.notifiers.delivery import GiveUp, Retry, deliver
+from alerts.notifiers.delivery import DeliveryFailed, GiveUp, Retry, deliver
 from alerts.notifiers.email import EmailNotifier
 from alerts.notifiers.line import LineNotifier, truncate
 from alerts.notifiers.slack import SlackNotifier
@@ -275,6 +275,26 @@ def test_slack_error_code_is_reported_and_not_retried(note, http, monkeypatch):
         slack.send(note)
 
 
+def test_slack_escapes_the_notification_text_and_cuts_thai_whole(http, monkeypatch):
+    """A mention quoting "<!channel>" must not ping the channel from the notification text;
+    a headline past Slack's 150 characters is cut before น้ำ, not between น and its marks."""
+    rx = http()
+    monkeypatch.setenv("SLACK_URL", rx.url(f"/services/{SLACK_TOKEN}"))
+    head = "ข" * 147 + "น้ำท่วมสาขา"
+    quoted = "  • [pantip] <!channel> แสงทองโอนเงินไม่ได้ & <https://evil.example|ธนาคารแสงทอง>"
+    shown = quoted.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    long_body = "ค" * (2996 - len(shown) - 1) + "&ง"  # Slack's cut at 3,000 falls inside "&amp;"
+    note = Notification(text_th=f"{head}\n{quoted}\n{long_body}", text_en="x", payload={})
+    SlackNotifier(SlackOptions(id="ops-slack", type="slack", url_env="SLACK_URL")).send(note)
+    body = rx.requests[0].json()
+    assert "<!channel>" not in body["text"] and "&lt;!channel&gt;" in body["text"]
+    assert "<https://evil" not in json.dumps(body, ensure_ascii=False)
+    header, section = body["blocks"]
+    assert header["text"]["text"] == "ข" * 147 + "…"
+    text = section["text"]["text"]
+    assert len(text) <= 3000 and text.endswith("ค…")  # not "ค&am…": half an escape is dropped
+
+
 def test_teams_posts_an_adaptive_card(note, http, monkeypatch):
     rx = http((202, {}, b""))  # Workflows webhooks answer 202 Accepted
     monkeypatch.setenv("TEAMS_URL", rx.url(f"/workflows/abc/triggers/manual/paths/invoke?sig={TEAMS_TOKEN}"))
@@ -323,6 +343,15 @@ def test_line_text_is_cut_to_5000_characters(http, monkeypatch):
     assert len(text.encode("utf-16-le")) // 2 <= 5000 and text.endswith("…") and text.startswith("ล่ม ล่ม")
     assert truncate("🔥" * 3000).count("🔥") == 2499  # emoji are two UTF-16 units each
     assert truncate("สั้น") == "สั้น"
+
+
+def test_line_text_is_cut_at_a_thai_syllable(http, monkeypatch):
+    rx = http()
+    monkeypatch.setenv("LINE_TOKEN", LINE_TOKEN)
+    long = Notification(text_th="ก" * 4997 + "น้ำท่วมไม่ไหว", text_en="x", payload={})
+    LineNotifier(LineOptions(id="l", type="line", to="U1", token_env="LINE_TOKEN", api_base=rx.base)).send(long)
+    assert rx.requests[0].json()["messages"][0]["text"] == "ก" * 4997 + "…"  # น้ำ whole or not at all
+    assert truncate("ข" * 4998 + "ไม่") == "ข" * 4998 + "…"  # no ไ left without its letter
 
 
 # -- email -------------------------------------------------------------------
@@ -387,6 +416,13 @@ class Mailbox:
     def __init__(self):
         self.messages: list[tuple[object, list[str], email.message.EmailMessage]] = []
         self.logins: list[str] = []
+        self.rcpt_answers: list[str] = []  # answers to RCPT TO, in turn, before "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.rcpt_answers:
+            return self.rcpt_answers.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
@@ -465,6 +501,14 @@ def test_email_over_implicit_tls_in_english(note, smtp, tls):
     assert "Playbook: Service outage" in msg.get_content() and "แผนรับมือ" not in msg.get_content()
 
 
+def test_email_subject_past_200_characters_is_cut_at_a_thai_syllable(smtp, tls):
+    box, port = smtp(implicit_tls=True)
+    cfg = _email(port, tls, ssl=True, starttls=False, username=None, password_env=None, lang="th")
+    EmailNotifier(cfg).send(Notification(text_th="ค" * 198 + "ที่นี่น้ำท่วม\nรายละเอียด", text_en="x", payload={}))
+    ((_, _, msg),) = box.messages
+    assert msg["Subject"] == "ค" * 198 + "…"  # not คท…, a letter without its marks
+
+
 def test_email_certificate_is_verified(note, smtp, tls, monkeypatch):
     box, port = smtp()
     monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
@@ -482,6 +526,21 @@ def test_email_wrong_password_is_refused_without_retrying_or_leaking(note, smtp,
         mail.send(note)
     assert str(err.value) == "email 'ops-mail': delivery failed after 1 attempt(s): login refused (SMTP 535)"
     assert box.messages == [] and SMTP_PASSWORD not in caplog.text
+
+
+def test_email_recipient_busy_is_tried_again_and_unknown_is_refused(note, smtp, tls, monkeypatch):
+    """RCPT answered 450 (mailbox busy, greylisting) is temporary: tried again; 550 is not."""
+    box, port = smtp()
+    monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
+    box.rcpt_answers = ["450 4.2.1 Mailbox busy"]
+    mail = _quick(EmailNotifier(_email(port, tls, to=["oncall@example.co.th"], retries=1)))
+    mail.send(note)
+    assert mail.waits == [0.5] and [rcpts for _, rcpts, _ in box.messages] == [["oncall@example.co.th"]]
+    box.rcpt_answers = ["550 5.1.1 No such user"] * 3
+    mail = _quick(EmailNotifier(_email(port, tls, to=["nobody@example.co.th"], retries=2)))
+    with pytest.raises(DeliveryFailed, match=r"after 1 attempt\(s\): recipients refused \(SMTP 550\)$") as err:
+        mail.send(note)
+    assert err.value.permanent and mail.waits == []
 
 
 # -- secrets never leak; failures never crash ----------------------------------
@@ -506,8 +565,11 @@ def test_failures_name_the_notifier_but_no_secret_in_errors_logs_or_timeline(not
     notifiers = [_quick(n) for n in build_notifiers(configs)]
     with caplog.at_level(logging.DEBUG):
         store, alert = _fire(tmp_path, notifiers)  # the alert and incident stand
-    failed = [e.text for e in store.events(alert.incident) if e.kind == "notify_failed"]
+    events = store.events(alert.incident)
     store.close()
+    # All refused (401, 535): given up at once, not tried again for a day.
+    failed = [e.text for e in events if e.kind == "gave_up"]
+    assert "notify_failed" not in [e.kind for e in events]
     assert failed == [
         "webhook 'ops-hook': delivery failed after 2 attempt(s): HTTP 401",
         "slack 'ops-slack': delivery failed after 1 attempt(s): HTTP 401",
@@ -516,10 +578,20 @@ def test_failures_name_the_notifier_but_no_secret_in_errors_logs_or_timeline(not
         "email 'ops-mail': delivery failed after 1 attempt(s): login refused (SMTP 535)",
     ]
     assert "HTTP Request: POST http://127.0.0.1" in caplog.text  # httpx did log the requests …
-    logged = caplog.text + "\n".join(failed)
+    logged = caplog.text + "\n".join(e.text for e in events)
     for secret in ALL_SECRETS:  # … but never a token, a secret URL or a password
         assert secret not in logged
     assert "/services/" not in logged and "sig=" not in logged
+
+
+def test_a_host_name_that_cannot_be_encoded_is_refused_not_a_crash(note, monkeypatch):
+    """``https://a..b/`` passes the start-up check but no IDNA encoding: a refusal, given up at once."""
+    monkeypatch.setenv("HOOK_URL", f"https://sadap..example/hook?token={HOOK_TOKEN}")
+    hook = _quick(WebhookNotifier(WebhookOptions(id="ops-hook", type="webhook", url_env="HOOK_URL")))
+    with pytest.raises(DeliveryFailed) as err:
+        hook.send(note)
+    assert str(err.value) == "webhook 'ops-hook': delivery failed after 1 attempt(s): invalid URL"
+    assert err.value.permanent and hook.waits == []
 
 
 def test_missing_secret_at_send_time_is_a_notify_error(note, monkeypatch):
@@ -555,6 +627,10 @@ def test_engine_refuses_to_load_when_a_notifier_secret_is_missing(tmp_path, monk
         ({"type": "webhook", "url_env": "X_URL"}, {}, "environment variable X_URL is not set (url_env)"),
         ({"type": "webhook", "url": "http://h/", "secret_env": "X_SECRET"}, {}, "X_SECRET is not set (secret_env)"),
         ({"type": "webhook", "url_env": "X_URL"}, {"X_URL": "hooks.example/" + HOOK_TOKEN}, "url_env must give a URL starting with https://"),
+        ({"type": "webhook", "url_env": "X_URL"}, {"X_URL": "https://xn--.example/" + HOOK_TOKEN}, "url_env must give a URL"),
+        ({"type": "slack", "url_env": "X_URL"}, {"X_URL": "https:///services/" + HOOK_TOKEN}, "naming a host"),
+        ({"type": "webhook", "url": "http://:8080/hook"}, {}, "url must give a URL starting with https:// or http:// and naming a host"),
+        ({"type": "line", "to": "U1", "token_env": "X_TOKEN", "api_base": "https://[::1/"}, {"X_TOKEN": "t"}, "api_base must give a URL"),
         ({"type": "slack", "url_env": "X_URL"}, {}, "X_URL is not set (url_env)"),
         ({"type": "teams", "url_env": "X_URL"}, {}, "X_URL is not set (url_env)"),
         ({"type": "line", "to": "U1", "token_env": "X_TOKEN"}, {}, "X_TOKEN is not set (token_env)"),

@@ -39,11 +39,14 @@ class Receiver(BaseHTTPRequestHandler):
 
     requests: list = []
     status = 200
+    answer_headers: dict = {}
 
     def do_POST(self):  # noqa: N802
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).requests.append((self.headers[DELIVERY_HEADER], json.loads(body)))
         self.send_response(type(self).status)
+        for name, value in type(self).answer_headers.items():
+            self.send_header(name, value)
         self.end_headers()
 
     def log_message(self, *args):
@@ -62,7 +65,7 @@ class Hook:
     def __init__(self) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.handler = type("R", (Receiver,), {"requests": [], "status": 200})
+        self.handler = type("R", (Receiver,), {"requests": [], "status": 200, "answer_headers": {}})
         self.server: ThreadingHTTPServer | None = None
 
     def up(self) -> None:
@@ -217,6 +220,52 @@ def test_gives_up_after_max_age_and_tells_the_other_notifiers(setup, hook):
     kinds = [e.kind for e in store.events(fired["outage"].incident)]
     assert "gave_up" in kinds and kinds.count("notified") == 2  # the alert, then the give-up notice
     assert not store.deliveries("pending") and not store.deliveries("sending")
+
+
+def test_a_refused_delivery_is_given_up_at_once_and_the_others_are_told(setup, hook):
+    """A 404 (a deleted webhook, a wrong URL) fails the same way every time: it is not tried again
+    for max_age (24 h) before on-call hears that the channel is broken."""
+    config, store = setup
+    quiet_week_and_crisis(store)
+    hook.handler.status = 404
+    hook.up()
+    clock = Clock()
+    web = WebhookNotifier(_webhook_config(hook.url).model_copy(update={"retries": 3}))
+    out = io.StringIO()
+    console = ConsoleNotifier(ConsoleOptions(id="console", type="console"), stream=out)
+    engine = _engine(config, store, [web, console], clock)
+    fired = {a.rule: a for a in engine.check(NOW)}
+    clock.now += timedelta(seconds=1)
+    engine.deliver()  # the give-up notices queued during the first pass
+    assert len(hook.handler.requests) == 2  # one request per alert: 404 is not retried
+    assert {d.notifier for d in store.deliveries("gave_up")} == {"hook"} and not store.deliveries("pending")
+    assert out.getvalue().count("ส่งการแจ้งเตือนทาง hook ไม่สำเร็จหลังพยายาม 1 ครั้ง") == 2
+    events = store.events(fired["outage"].incident)
+    assert "HTTP 404" in next(e.text for e in events if e.kind == "gave_up")
+    clock.now += timedelta(hours=1)
+    engine.deliver()
+    assert len(hook.handler.requests) == 2
+
+
+def test_the_outbox_waits_as_long_as_retry_after_asks(setup, hook):
+    """A Retry-After longer than the notifier may wait within one send is not a refusal: the
+    outbox tries again, and not before the receiver said it would take requests."""
+    config, store = setup
+    quiet_week_and_crisis(store)
+    hook.handler.status = 429
+    hook.handler.answer_headers = {"Retry-After": "900"}
+    hook.up()
+    clock = Clock()
+    web = WebhookNotifier(_webhook_config(hook.url).model_copy(update={"retries": 0}))
+    engine = _engine(config, store, [web], clock, first_retry=timedelta(seconds=30))
+    engine.check(NOW)
+    pending = store.deliveries("pending")
+    assert len(pending) == 2 and all(d.next_at == clock.now + timedelta(seconds=900) for d in pending)
+    hook.handler.status, hook.handler.answer_headers = 200, {}
+    clock.now += timedelta(minutes=10)
+    assert engine.deliver()["sent"] == 0 and len(hook.handler.requests) == 2
+    clock.now += timedelta(minutes=5, seconds=1)
+    assert engine.deliver()["sent"] == 2
 
 
 def test_json_sends_notifications_and_keeps_stdout_json(tmp_path, hook):

@@ -1,14 +1,17 @@
 """The outbox claims each delivery just before it sends it, so a long pass never leaves its last
-deliveries for another pass to send twice; an escalation whose incident was acknowledged before
-it went out is cancelled, not sent; a link that is not http(s) is neither stored nor shown (found
-by a review of the notifications)."""
+deliveries for another pass to send twice, and a claim outlasts a send waiting on `Retry-After`;
+an escalation whose incident was acknowledged before it went out is cancelled, not sent; a link
+that is not http(s) is neither stored nor shown (found by a review of the notifications)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from alerts.message import build_payload, build_text
 from alerts.notifiers.console import ConsoleNotifier, ConsoleOptions
+from alerts.notifiers.webhook import DELIVERY_HEADER, WebhookNotifier, WebhookOptions
 from alerts.outbox import OutboxWorker
 from sadap.core.alert import FiredAlert
 from sadap.core.incident import Incident
@@ -56,6 +59,50 @@ def test_a_long_pass_and_another_pass_meanwhile_send_each_delivery_once(tmp_path
     assert sorted(notifier.sent) == sorted(f"alert-{i:02d}" for i in range(45))  # each once
     assert len(notifier.sent) == 45 and counts["sent"] + 10 == 45  # the other pass sent the last 10
     assert {d.status for d in store.deliveries()} == {"sent"}
+    store.close()
+
+
+def test_a_send_waiting_on_retry_after_keeps_its_claim(tmp_path):
+    """A receiver answering 429 with ``Retry-After: 60`` makes one send last minutes; its claim
+    must outlast it, or another pass (``sadap alerts check`` beside the service) sends it again."""
+    answers = [(429, "60"), (429, "60"), (200, None)]
+    got: list[tuple[str, int]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            status, after = answers.pop(0) if len(answers) > 1 else answers[0]
+            got.append((self.headers[DELIVERY_HEADER], status))
+            self.send_response(status)
+            if after:
+                self.send_header("Retry-After", after)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    store = SQLiteStore(tmp_path / "s.db")
+    clock = Clock()
+    hook = WebhookNotifier(WebhookOptions(id="slow", type="webhook", url=f"http://127.0.0.1:{server.server_address[1]}/"))
+    other = OutboxWorker(store, [hook], clock=clock)
+
+    def wait(seconds: float) -> None:  # the wait passes on the test's clock; another pass runs meanwhile
+        clock.now += timedelta(seconds=seconds)
+        other.run()
+
+    hook.sleep = wait
+    _queue(store, clock.now, 1)
+    clock.now += timedelta(seconds=1)
+    try:
+        assert OutboxWorker(store, [hook], clock=clock).run()["sent"] == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [status for _, status in got] == [429, 429, 200]  # sent once: the other pass claimed nothing
+    assert [d.status for d in store.deliveries()] == ["sent"]
     store.close()
 
 

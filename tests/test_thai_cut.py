@@ -13,6 +13,8 @@ def test_a_syllable_is_cut_whole_or_not_at_all():
     assert cut("น้ำประปา", 2) == "" and cut("น้ำประปา", 3) == "น้ำ"  # sara am belongs to the syllable
     assert cut("abc", 10) == "abc" and cut("abc", 2) == "ab"
     assert cut("ดี👍🏽มาก", 3) == "ดี"  # an emoji keeps its skin tone
+    assert cut("ระบบล่มไม่ได้", 8) == "ระบบล่ม" and cut("แอปเสีย", 4) == "แอป"  # ไ, เ go with the letter after
+    assert cut("เเเ", 2) == ""
 
 
 def test_snippet_ends_on_a_whole_syllable():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sadap.core.alert import cut
+
 
 def split_text(text: str) -> tuple[str, list[str]]:
     """The headline (first line) and the remaining lines, blank lines dropped."""
@@ -10,4 +12,5 @@ def split_text(text: str) -> tuple[str, list[str]]:
 
 
 def clip(text: str, size: int) -> str:
-    return text if len(text) <= size else text[: size - 1] + "…"
+    """``text`` in at most ``size`` characters, ending in … when cut (never inside a Thai syllable)."""
+    return text if len(text) <= size else cut(text, size - 1) + "…"

@@ -49,7 +49,23 @@ class Retry(Exception):
 
 
 class GiveUp(Exception):
-    """This attempt failed and retrying will not help (refused, bad credentials, …)."""
+    """This attempt failed and retrying will not help (refused, bad credentials, …); or, with
+    ``after``, not within this send: the receiver asked for a longer wait than it may take."""
+
+    def __init__(self, reason: str, after: float | None = None):
+        super().__init__(reason)
+        self.after = after
+
+
+class DeliveryFailed(NotifyError):
+    """What :func:`deliver` raises when a send finally fails. ``permanent``: the receiver refused
+    it, so a later send would fail the same way (the outbox gives it up at once and tells the
+    other notifiers); ``retry_after``: seconds the receiver last asked to wait."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
@@ -62,17 +78,20 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
 
 
 def deliver(notifier: Notifier, attempt: Callable[[], object], *, secrets: Iterable[str | None] = ()) -> None:
-    """Run ``attempt`` up to ``1 + config.retries`` times; raise NotifyError after the last."""
+    """Run ``attempt`` up to ``1 + config.retries`` times; raise DeliveryFailed after the last."""
     secrets = [s for s in secrets if s]
     attempts = cast(RetryOptions, notifier.config).retries + 1
     reason = "not attempted"
+    permanent = False
+    wait: float | None = None
     n = 0
     for n in range(1, attempts + 1):
         try:
             attempt()
             return
         except GiveUp as err:
-            reason = str(err)
+            reason, wait = str(err), err.after
+            permanent = wait is None
             break
         except Retry as err:
             reason, wait = str(err), err.after
@@ -85,8 +104,9 @@ def deliver(notifier: Notifier, attempt: Callable[[], object], *, secrets: Itera
             notifier.type_name, notifier.id, n, attempts, redact(reason, secrets), wait,
         )
         notifier.sleep(wait)
-    raise NotifyError(
-        redact(f"{notifier.type_name} {notifier.id!r}: delivery failed after {n} attempt(s): {reason}", secrets)
+    raise DeliveryFailed(
+        redact(f"{notifier.type_name} {notifier.id!r}: delivery failed after {n} attempt(s): {reason}", secrets),
+        permanent=permanent, retry_after=wait,
     )
 
 
@@ -148,10 +168,10 @@ def post_json(
     _posting.active = True
     try:
         response = httpx.post(url, content=body, headers=sent, timeout=config.timeout.total_seconds())
-    except httpx.InvalidURL:
+    except (httpx.InvalidURL, UnicodeError):  # UnicodeError: a host name IDNA cannot encode
         raise GiveUp("invalid URL") from None
     except httpx.UnsupportedProtocol:
-        raise GiveUp("the URL must start with https:// or http://") from None
+        raise GiveUp("the URL must start with https:// or http:// and name a host") from None
     except httpx.TimeoutException as err:
         raise Retry(f"timed out ({type(err).__name__})") from None
     except httpx.HTTPError as err:  # the message may contain the URL: name the kind only
@@ -167,6 +187,6 @@ def post_json(
         after = _retry_after(response.headers.get("Retry-After")) if status in (429, 503) else None
         cap = config.max_retry_after.total_seconds()
         if after is not None and after > cap:
-            raise GiveUp(f"{reason}; Retry-After {after:.0f} s is longer than max_retry_after ({cap:.0f} s)")
+            raise GiveUp(f"{reason}; Retry-After {after:.0f} s is longer than max_retry_after ({cap:.0f} s)", after)
         raise Retry(reason, after)
     raise GiveUp(reason)  # the receiver refuses this request; retrying will not help

@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 
 from alerts.notifiers.base import Notification, Notifier, register
+from alerts.notifiers.chat import clip
 from alerts.notifiers.options import NotifierOptions, id_field, retries_field, timeout_field
 from sadap.core.settings_types import Duration
 from sadap.core.errors import ConfigError
@@ -27,7 +28,7 @@ _ENGLISH_DIVIDER = "\n\n———— English ————\n\n"
 
 def _subject(text: str) -> str:
     line = text.split("\n", 1)[0].strip()
-    return line if len(line) <= 200 else line[:199] + "…"
+    return clip(line, 200)
 
 
 class EmailOptions(NotifierOptions):
@@ -139,7 +140,10 @@ class EmailNotifier(Notifier):
                 raise GiveUp(f"the server does not support it ({str(err)[:80]})") from None
             except smtplib.SMTPRecipientsRefused as err:
                 codes = sorted({code for code, _ in err.recipients.values()})
-                raise GiveUp(f"recipients refused (SMTP {', '.join(map(str, codes))})") from None
+                reason = f"recipients refused (SMTP {', '.join(map(str, codes))})"
+                if all(400 <= code < 500 for code in codes):  # mailbox busy, greylisted: for now
+                    raise Retry(reason) from None
+                raise GiveUp(reason) from None
             except smtplib.SMTPResponseException as err:
                 reason = f"{type(err).__name__} (SMTP {err.smtp_code})"
                 if 400 <= err.smtp_code < 500:

@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr
 
 from alerts.notifiers.base import Notification, Notifier, register
 from alerts.notifiers.options import NotifierOptions, id_field, lang_field, max_retry_after_field, retries_field, timeout_field
+from sadap.core.alert import cut
 from sadap.core.settings_types import Duration
 from alerts.notifiers.delivery import deliver, post_json
 
@@ -29,12 +30,13 @@ def _utf16_len(text: str) -> int:
 
 
 def truncate(text: str, limit: int = TEXT_MAX) -> str:
-    """``text`` cut to LINE's limit (counted in UTF-16 units, so emoji count safely), ending in …"""
+    """``text`` cut to LINE's limit (counted in UTF-16 units, so emoji count safely), ending in …,
+    never inside a Thai syllable."""
     if _utf16_len(text) <= limit:
         return text
-    out = text[: limit - 1]
+    out = cut(text, limit - 1)
     while _utf16_len(out) > limit - 1:
-        out = out[:-1]
+        out = cut(out, len(out) - 1)
     return out + "…"
 
 

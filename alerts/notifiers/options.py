@@ -12,6 +12,7 @@ import os
 from datetime import timedelta
 from typing import Any, Literal
 
+import httpx
 from pydantic import Field, SecretStr
 
 from sadap.core.errors import ConfigError
@@ -35,7 +36,8 @@ def retries_field() -> Any:
 def max_retry_after_field() -> Any:
     return Field(
         timedelta(seconds=60),
-        description="Longest `Retry-After` (on HTTP 429/503) to wait for; a longer one ends the retries at once.",
+        description="Longest `Retry-After` (on HTTP 429/503) to wait for within one try; a longer one ends "
+        "the try at once, and the outbox tries again after the wait asked.",
     )
 
 
@@ -61,8 +63,16 @@ class NotifierOptions(Strict):
         return SecretStr(value)
 
     def _check_url(self, setting: str, value: str) -> None:
-        if not value.startswith(("https://", "http://")):  # never echo the value: it may hold a token
-            raise ConfigError(f"notifier {self.id!r}: {setting} must give a URL starting with https:// or http://")
+        host = ""
+        if value.startswith(("https://", "http://")):
+            try:
+                host = httpx.URL(value).host
+            except (httpx.InvalidURL, UnicodeError):  # a malformed port, bracket or host name
+                host = ""
+        if not host:  # never echo the value: it may hold a token
+            raise ConfigError(
+                f"notifier {self.id!r}: {setting} must give a URL starting with https:// or http:// and naming a host"
+            )
 
 
 class ChatWebhookOptions(NotifierOptions):

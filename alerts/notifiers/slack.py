@@ -20,12 +20,20 @@ from alerts.notifiers.delivery import deliver, post_json
 
 HEADER_MAX = 150  # Slack's limit for a header block's text
 SECTION_MAX = 3000  # … and for a section's text
+TEXT_MAX = 40000  # Slack cuts a message's `text` beyond this
 _ERROR_CODE = re.compile(r"[a-z_]{1,60}")
 
 
 def _escape(text: str) -> str:
     """Slack mrkdwn treats &, < and > as control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _mrkdwn(text: str, size: int) -> str:
+    """``text`` escaped and clipped to ``size``, never ending in half an escape (``&am…``)."""
+    escaped = _escape(text)
+    clipped = clip(escaped, size)
+    return clipped if clipped == escaped else re.sub(r"&[a-z]*…$", "…", clipped)
 
 
 def _slack_error(response: httpx.Response) -> str | None:
@@ -38,12 +46,12 @@ def slack_message(text: str, payload: dict[str, Any]) -> dict[str, Any]:
     head, lines = split_text(text)
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": clip(head, HEADER_MAX), "emoji": True}}]
     if lines:
-        body = "\n".join(_escape(line) for line in lines)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(body, SECTION_MAX)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn("\n".join(lines), SECTION_MAX)}})
     incident = payload.get("incident")
     if incident:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"`{_escape(incident['ack'])}`"}]})
-    return {"text": clip(text, 40000), "blocks": blocks}
+    # `text` (shown in notifications) is mrkdwn too: unescaped, a mention's "<!channel>" would ping everyone.
+    return {"text": _mrkdwn(text, TEXT_MAX), "blocks": blocks}
 
 
 class SlackOptions(ChatWebhookOptions):

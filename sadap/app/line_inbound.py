@@ -123,7 +123,8 @@ class LineInbound:
         message = _dict(event.get("message"))
         kind = message.get("type")
         if kind == "text":
-            text = str(message.get("text") or "").strip()
+            said = message.get("text")
+            text = said.strip() if isinstance(said, str) else ""
         elif kind == "location":
             text = " ".join(str(message.get(k) or "") for k in ("title", "address")).strip()
         else:
@@ -132,7 +133,10 @@ class LineInbound:
             return None, "empty_message"
         published = None
         if isinstance(event.get("timestamp"), (int, float)):
-            published = datetime.fromtimestamp(event["timestamp"] / 1000, UTC)
+            try:
+                published = datetime.fromtimestamp(event["timestamp"] / 1000, UTC)
+            except (ValueError, OverflowError, OSError):  # out of range: taken as received now
+                published = None
         extras: dict[str, Any] = {"kind": "message", "channel": "line_oa", "message_type": kind}
         if event.get("webhookEventId"):
             extras["webhook_event_id"] = event["webhookEventId"]

@@ -22,6 +22,7 @@ EXAMPLES_HEADING = {"th": "ตัวอย่าง:", "en": "Examples:"}
 TERMS_LABEL = {"th": "คำที่พบบ่อย: ", "en": "Top terms: "}
 _EXAMPLE_MARK = "  • ["
 _ATTACHED = "\u0e33\u200d"  # sara am (a spacing letter that belongs to the syllable), zero-width joiner
+_LEADING = "\u0e40\u0e41\u0e42\u0e43\u0e44"  # vowels written before the consonant they follow in speech
 
 
 def snippet(text: str, size: int = 120) -> str:
@@ -32,10 +33,13 @@ def snippet(text: str, size: int = 120) -> str:
 
 def cut(text: str, size: int) -> str:
     """``text``'s first ``size`` characters or fewer, never parting a letter from the vowel and
-    tone marks written on it (``น้ำ`` is cut whole or not at all)."""
+    tone marks written on it (``น้ำ`` is cut whole or not at all), nor from a vowel written before
+    it (``ไ`` of ``ไม่`` is not left at the end)."""
     end = min(size, len(text))
     while 0 < end < len(text) and (unicodedata.category(text[end]).startswith("M") or text[end] in _ATTACHED
                                    or "\U0001f3fb" <= text[end] <= "\U0001f3ff"):  # skin tones
+        end -= 1
+    while 0 < end < len(text) and text[end - 1] in _LEADING:  # เ แ โ ใ ไ belong to the letter after them
         end -= 1
     return text[:end]
 
