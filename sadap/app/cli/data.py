@@ -47,7 +47,8 @@ def ingest(file: str, config_path: str | None, as_json: bool, batch_size: int, h
 
     Fields: text (required), published_at (ISO 8601, without an offset Asia/Bangkok; or a
     Thai date such as `1 ธ.ค. 2569 10:30` or `01/12/2569 10:30`, day first; or epoch
-    seconds), id, source (default: the file name), url, author, title; other fields
+    seconds), id, source (default: the `file` source configured for this file, else the
+    file name), url, author, title; other fields
     are kept as extras (personal ones dropped unless privacy.keep_author_names). Bad lines
     are reported and skipped — a published time before 1970 or more than a day in the future
     is rejected, an unterminated CSV quote rejects its row and the rows after it are still
