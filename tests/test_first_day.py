@@ -60,3 +60,24 @@ def test_crawl_all_crawls_the_feeds_and_says_how_to_import_a_file_source(tmp_pat
     assert named.returncode == 1 and "Traceback" not in named.stderr
     assert named.stderr.strip() == ("sadap: source 'callcentre' is a file source, not crawled: import it now with "
                                     "`sadap ingest exports/inbox.csv --config sadap.yaml` (`sadap run` imports it every 1h)")
+
+
+def test_next_steps_call_sadap_the_way_it_was_called(tmp_path):
+    # The README installs into .venv and runs `.venv/bin/sadap demo` without activating it; the
+    # next steps printed then said `sadap …`, which the shell does not find.
+    script = Path(sys.executable).parent / "sadap"
+    if not script.is_file():
+        pytest.skip(f"no console script at {script} (sadap not installed into this environment)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    elsewhere = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                if p and Path(p).resolve() != script.parent.resolve())
+    done = subprocess.run([str(script), "init", "org"], cwd=tmp_path, env={**env, "PATH": elsewhere},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1] == f"next: edit `watch:` and `sources:`, then `{script} crawl SOURCE --config org/sadap.yaml`"
+    on_path = subprocess.run([str(script), "init", "org2"], cwd=tmp_path, env={**env, "PATH": str(script.parent)},
+                             capture_output=True, text=True, timeout=120)
+    assert on_path.stdout.splitlines()[1].endswith("then `sadap crawl SOURCE --config org2/sadap.yaml`")
+    assert _sadap("init", "org3", cwd=tmp_path).stdout.splitlines()[1].endswith(  # python -m sadap
+        "then `sadap crawl SOURCE --config org3/sadap.yaml`")
