@@ -30,7 +30,8 @@ def _score(ctx: click.Context, param: click.Parameter, value: float | None) -> f
 @click.argument("file", type=click.Path(dir_okay=False))
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--batch-size", type=click.IntRange(1, 10000), default=500, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 10000), default=500, show_default=True,
+              help="Mentions stored (and checked by watch rules) together; an interrupted import keeps whole batches.")
 @click.option(
     "--history", is_flag=True,
     help="Past data: each mention counts as collected when it was published and no alert fires; "
@@ -124,7 +125,8 @@ def enrich(text: str, config_path: str | None, kind: str, title: str | None, as_
     "--max-spam-score", type=click.FloatRange(0, 1), default=None, metavar="FLOAT", callback=_score,
     help="Hide spam/bot-like mentions scored above this (0 to 1, e.g. 0.5); unscored mentions are kept.",
 )
-@click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True,
+              help="Show at most this many mentions, newest first (the first line says how many matched).")
 @click.option("--json", "as_json", is_flag=True, help="Print mentions as JSON.")
 @handled
 def search(
