@@ -32,6 +32,17 @@ def test_starter_config_is_valid_and_has_default_rules(tmp_path):
         write_starter(tmp_path)
 
 
+def test_starter_comments_name_the_default_engine_and_every_source_kind(tmp_path):
+    # The starter listed 4 of the 11 source kinds, and called ensemble-v3 the one choice besides linear-v3.
+    path = write_starter(tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert load_config_file(path).enrich.sentiment_model == "ensemble-v3"  # chosen for questions: docs/enrichment.md
+    engine_comment = " ".join(line for line in lines if line.lstrip().startswith("#") and "ensemble-v3" in line)
+    assert f"{Config().enrich.sentiment_model}, the built-in default" in engine_comment
+    kinds_line = next(line for line in lines if line.startswith("# Where mentions come from"))
+    assert all(f" {kind} " in kinds_line for kind in source_models())
+
+
 def test_discovery_order(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SADAP_CONFIG", raising=False)

@@ -113,6 +113,29 @@ def test_csv_with_header(config, tmp_path):
         assert store.count_by(MentionFilter(), "source_name") == {"call-center": 2}
 
 
+def test_a_configured_file_source_names_its_rows(tmp_path):
+    # Rows of the file a `file` source names were stored under the file's name ("inbox"), so a
+    # rule's `sources: [callcentre]`, a silence rule by source_name and the Sources page missed them.
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "sadap.yaml").write_text(
+        "data_dir: data\nrules: []\nnotifiers: []\n"
+        "sources:\n  - {name: callcentre, kind: file, url: exports/inbox.csv, every: 1h}\n", encoding="utf-8",
+    )
+    config = load_config_file(tmp_path / "sadap.yaml")
+    path = tmp_path / "exports" / "inbox.csv"
+    path.write_text(
+        "id,text,published_at,source\n"
+        "c1,น้ำไม่ไหลตั้งแต่เช้า ซอยลาดพร้าว 71,1 ธ.ค. 2569 10:30,\n"
+        "c2,ค่าน้ำเดือนนี้แพงผิดปกติ,01/12/2569 10:45,line-oa\n",  # a row's own source still wins
+        encoding="utf-8",
+    )
+    assert import_file(config, path)["stored"] == 2
+    other = write_jsonl(tmp_path / "other.jsonl", GOOD[:1])  # a file no source names keeps its file name
+    assert import_file(config, other)["stored"] == 1
+    with open_store(config) as store:
+        assert store.count_by(MentionFilter(), "source_name") == {"callcentre": 1, "line-oa": 1, "other": 1}
+
+
 def test_exact_copies_are_marked_not_dropped(config, tmp_path):
     text = "ธนาคารแสงทองขอแจ้งว่าระบบแอปพลิเคชันขัดข้องชั่วคราว ทีมงานกำลังเร่งแก้ไข ขออภัยในความไม่สะดวก"
     rows = [{"id": str(i), "text": text + ("" if i == 0 else " !!"), "author": f"user{i}"} for i in range(3)]

@@ -153,10 +153,13 @@ def _decode(data: bytes, path: Path, stats: ReadStats) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def read_file(path: str | Path, stats: ReadStats | None = None) -> Iterator[tuple[int, RawMention | Rejected]]:
+def read_file(
+    path: str | Path, stats: ReadStats | None = None, *, source: str | None = None
+) -> Iterator[tuple[int, RawMention | Rejected]]:
     """Yield (line number, mention or rejection). CSV line numbers count the header as line 1.
 
-    ``stats`` (if given) collects what reading changed: lone surrogates dropped, the encoding."""
+    ``stats`` (if given) collects what reading changed: lone surrogates dropped, the encoding.
+    ``source``: the source name of rows without one (default: the file name without its suffix)."""
     path = Path(path)
     stats = stats if stats is not None else ReadStats()
     try:
@@ -166,7 +169,7 @@ def read_file(path: str | Path, stats: ReadStats | None = None) -> Iterator[tupl
     except IsADirectoryError:
         raise InputError(f"{path}: is a folder, not a file") from None
     text = _decode(data, path, stats)
-    source = path.stem
+    source = source or path.stem
     now = now_utc()
     if path.suffix.lower() == ".csv":
         yield from _read_csv(text, source, path, stats, now)

@@ -18,6 +18,16 @@ from sadap.core.mention import RawMention
 PROGRESS_EVERY = 2000
 
 
+def file_source_name(config: Config, path: str | Path) -> str | None:
+    """The name of the ``file`` source configured for ``path``, if one is: its rows without a
+    ``source`` are that source's, whether `sadap run` or `sadap ingest` imports the file."""
+    target = Path(path).resolve()
+    for source in config.sources:
+        if source.kind == "file" and (config.base_dir / source.url).resolve() == target:
+            return source.name
+    return None
+
+
 def import_file(
     config: Config,
     path: str | Path,
@@ -31,6 +41,7 @@ def import_file(
     """Import ``path``. ``history=True``: past data, each mention collected when it was
     published and no alert fired (``sadap playbooks test`` then replays it). ``workers``:
     enrichment processes (default one per core; 1 enriches in this process)."""
+    source = file_source_name(config, path)
     own = pipeline is None
     pipeline = pipeline or IngestPipeline(config, history=history, workers=workers or default_workers())
     total = BatchResult()
@@ -42,7 +53,7 @@ def import_file(
     def batches() -> Iterator[list[RawMention]]:
         nonlocal records
         batch: list[RawMention] = []
-        for _number, item in read_file(path, stats):
+        for _number, item in read_file(path, stats, source=source):
             records += 1
             if isinstance(item, Rejected):
                 rejected.append({"line": item.line, "error": item.error})

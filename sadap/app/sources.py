@@ -20,7 +20,8 @@ from sadap.core.settings_types import LazyAnnotation
 
 class FileSourceOptions(SourceOptions):
     """A JSONL or CSV file imported on the schedule, as `sadap ingest` does (`url`: the file
-    path, relative to the config file)."""
+    path, relative to the config file); its rows without a `source` are stored under this
+    source's name, by `sadap run` and `sadap ingest` alike."""
 
     kind: Literal["file"]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from sadap.app.config import EnrichConfig
+from sadap.app.sources import source_models
 from sadap.core.errors import InputError
 
 EXAMPLE_WATCH = """  - name: บริษัทตัวอย่าง
@@ -24,7 +26,16 @@ def _template(name: str) -> str:
 
 
 def render_config(watch_block: str, sources_block: str) -> str:
-    text = _template("starter.yaml").replace("$WATCH", watch_block.rstrip("\n")).replace("$SOURCES", sources_block.rstrip("\n"))
+    # The default engine and the kinds come from the code, so the comments follow a new default or spider.
+    values = {
+        "$DEFAULT_ENGINE": str(EnrichConfig.model_fields["sentiment_model"].default),
+        "$KINDS": " | ".join(source_models()),
+        "$WATCH": watch_block.rstrip("\n"),
+        "$SOURCES": sources_block.rstrip("\n"),
+    }
+    text = _template("starter.yaml")
+    for placeholder, value in values.items():
+        text = text.replace(placeholder, value)
     return text + _template("rules.yaml")
 
 

@@ -30,7 +30,8 @@ def _score(ctx: click.Context, param: click.Parameter, value: float | None) -> f
 @click.argument("file", type=click.Path(dir_okay=False))
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--batch-size", type=click.IntRange(1, 10000), default=500, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 10000), default=500, show_default=True,
+              help="Mentions stored (and checked by watch rules) together; an interrupted import keeps whole batches.")
 @click.option(
     "--history", is_flag=True,
     help="Past data: each mention counts as collected when it was published and no alert fires; "
@@ -47,7 +48,8 @@ def ingest(file: str, config_path: str | None, as_json: bool, batch_size: int, h
 
     Fields: text (required), published_at (ISO 8601, without an offset Asia/Bangkok; or a
     Thai date such as `1 ธ.ค. 2569 10:30` or `01/12/2569 10:30`, day first; or epoch
-    seconds), id, source (default: the file name), url, author, title; other fields
+    seconds), id, source (default: the `file` source configured for this file, else the
+    file name), url, author, title; other fields
     are kept as extras (personal ones dropped unless privacy.keep_author_names). Bad lines
     are reported and skipped — a published time before 1970 or more than a day in the future
     is rejected, an unterminated CSV quote rejects its row and the rows after it are still
@@ -123,7 +125,8 @@ def enrich(text: str, config_path: str | None, kind: str, title: str | None, as_
     "--max-spam-score", type=click.FloatRange(0, 1), default=None, metavar="FLOAT", callback=_score,
     help="Hide spam/bot-like mentions scored above this (0 to 1, e.g. 0.5); unscored mentions are kept.",
 )
-@click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10000), default=20, show_default=True,
+              help="Show at most this many mentions, newest first (the first line says how many matched).")
 @click.option("--json", "as_json", is_flag=True, help="Print mentions as JSON.")
 @handled
 def search(

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import click
 
+from crawlers.options import SourceOptions
 from sadap.app.cli.common import _load, config_option, handled
+from sadap.app.config import Config
 from sadap.app.crawl import crawl as run_crawl
 from sadap.app.service import ROLES, run_service
 from sadap.app.worker import run_worker, worker_config
-from sadap.core.errors import SadapError
+from sadap.core.errors import InputError, SadapError
+from sadap.core.timeutil import format_duration
 
 
 # -- crawl / run / serve ---------------------------------------------------------------
@@ -20,12 +24,21 @@ from sadap.core.errors import SadapError
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="WARNING", show_default=True)
 @handled
 def crawl(source: str, config_path: str | None, log_level: str) -> None:
-    """Crawl one configured SOURCE now (use `all` for every enabled source)."""
+    """Crawl one configured SOURCE now (use `all` for every enabled source; `file` sources are
+    imported by `sadap ingest` and `sadap run`, not crawled)."""
 
     config = _load(config_path)
     sources = [s for s in config.sources if s.enabled] if source == "all" else [config.source(source)]
     if not sources:
         raise SadapError("no enabled sources in the config (add some under `sources:`)")
+    files = [s for s in sources if s.kind == "file"]
+    if source != "all" and files:
+        raise InputError(f"source {source!r} is a file source, not crawled: {_import_hint(config, files[0], config_path)}")
+    for file_source in files:
+        click.echo(f"{file_source.name}: file source, not crawled: {_import_hint(config, file_source, config_path)}")
+    sources = [s for s in sources if s.kind != "file"]
+    if not sources:
+        return
     stats = run_crawl(config, sources, log_level=log_level)
     for name, st in stats.items():
         skipped = st.get("skipped") or {}
@@ -35,6 +48,11 @@ def crawl(source: str, config_path: str | None, log_level: str) -> None:
             f" · skipped {sum(skipped.values())}{f' ({reasons})' if reasons else ''}"
             f" · alerts {st.get('alerts', 0)} · errors {st.get('errors', 0)}"
         )
+
+
+def _import_hint(config: Config, source: SourceOptions, config_path: str | None) -> str:
+    command = f"sadap ingest {os.path.relpath(config.base_dir / source.url)}" + (f" --config {config_path}" if config_path else "")
+    return f"import it now with `{command}` (`sadap run` imports it every {format_duration(source.every)})"
 
 
 @click.command()

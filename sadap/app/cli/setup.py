@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from sadap.app.cli.common import handled
-from sadap.app.demo.run import run_demo
+from sadap.app.demo.run import command_name, run_demo
 from sadap.app.starter import write_starter
 
 
@@ -38,4 +38,4 @@ def init(directory: str, force: bool) -> None:
 
     path = write_starter(Path(directory), force=force)
     click.echo(f"wrote {path}")
-    click.echo("next: edit `watch:` and `sources:`, then `sadap crawl SOURCE --config " + str(path) + "`")
+    click.echo(f"next: edit `watch:` and `sources:`, then `{command_name()} crawl SOURCE --config {path}`")

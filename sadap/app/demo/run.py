@@ -31,6 +31,19 @@ from sadap.store import MentionFilter, open_store
 MARKER = ".sadap-demo"
 
 
+def command_name(argv0: str | None = None) -> str:
+    """How the printed next steps call Sadap: `sadap` where that is the one on PATH, else the
+    script as it was called (`.venv/bin/sadap` after the README's install, which activates no
+    virtual environment)."""
+    invoked = Path(sys.argv[0] if argv0 is None else argv0)
+    if invoked.name != "sadap":  # python -m sadap
+        return "sadap"
+    found = shutil.which("sadap")
+    if found and Path(found).resolve() == invoked.resolve():
+        return "sadap"
+    return str(invoked)
+
+
 def _say(text: str = "") -> None:
     print(text, flush=True)
 
@@ -162,21 +175,22 @@ def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
             for step in first_steps(playbook, 3, "th"):
                 _say(f"    {step}")
     elapsed = time.monotonic() - started
+    sadap = command_name()
     cfg = f"--config {data_dir / 'sadap.yaml'}"
     _say(f"\nเสร็จใน {elapsed:.1f} วินาที · ข้อมูลอยู่ที่ {data_dir}")
     _say("\nลองต่อ:")
-    _say(f'  sadap search "แอป ล่ม" {cfg}')
-    _say(f"  sadap incidents list {cfg}")
+    _say(f'  {sadap} search "แอป ล่ม" {cfg}')
+    _say(f"  {sadap} incidents list {cfg}")
     if incidents:
-        _say(f"  sadap incidents show {incidents[0].id} {cfg}")
-    _say(f"  sadap alerts check {cfg} --json")
-    _say(f"  sadap stakeholders show sme-sellers {cfg}")
-    _say(f"  sadap complaints list {cfg}")
-    _say(f"  sadap report responses --by channel {cfg}   (ตอบสนองเท่าเทียม: เวลาตอบและเวลาแก้ไขเสร็จ แยกช่องทาง)")
-    _say(f"  sadap report responses --by group {cfg}")
-    _say(f"  sadap partners feed demo-media {cfg}   (ฟีดที่พันธมิตรจะได้รับ ปิดบังข้อมูลส่วนบุคคลแล้ว)")
-    _say("  sadap demo --serve            (เปิดพื้นที่ทำงานบนเว็บ)")
-    _say("  sadap init                    (สร้าง sadap.yaml ของคุณเอง)")
+        _say(f"  {sadap} incidents show {incidents[0].id} {cfg}")
+    _say(f"  {sadap} alerts check {cfg} --json")
+    _say(f"  {sadap} stakeholders show sme-sellers {cfg}")
+    _say(f"  {sadap} complaints list {cfg}")
+    _say(f"  {sadap} report responses --by channel {cfg}   (ตอบสนองเท่าเทียม: เวลาตอบและเวลาแก้ไขเสร็จ แยกช่องทาง)")
+    _say(f"  {sadap} report responses --by group {cfg}")
+    _say(f"  {sadap} partners feed demo-media {cfg}   (ฟีดที่พันธมิตรจะได้รับ ปิดบังข้อมูลส่วนบุคคลแล้ว)")
+    _say(f"  {sadap} demo --serve   (เปิดพื้นที่ทำงานบนเว็บ)")
+    _say(f"  {sadap} init           (สร้าง sadap.yaml ของคุณเอง)")
     if serve:
         url, user, password = serve_workspace(config, port)
         _say(f"\nพื้นที่ทำงานบนเว็บ (workspace): {url}  (Ctrl-C เพื่อหยุด)")
