@@ -17,7 +17,15 @@ from scrapy import Request
 
 from crawlers import distributed as wire
 from sadap.app.config import load_config_file
-from sadap.app.distributed import RedisLease, SqliteLease, key, push_start, scheduler_lease, scrapy_settings
+from sadap.app.distributed import (
+    RedisLease,
+    SqliteLease,
+    key,
+    push_start,
+    redis_problem,
+    scheduler_lease,
+    scrapy_settings,
+)
 from sadap.core.errors import ConfigError
 from sadap.store import MentionFilter, open_store
 from sadap.store.es_spool import Spool
@@ -376,3 +384,53 @@ def test_worker_without_redis_or_with_a_bad_setting_is_one_clear_line(tmp_path):
     assert result.exit_code == 2 and "NAME=VALUE" in result.output
     result = CliRunner().invoke(main, ["run", "--config", str(path), "--role", "boss"])
     assert result.exit_code == 2 and "scheduler" in result.output
+
+
+def test_worker_that_cannot_reach_or_sign_in_to_redis_says_so_in_one_line(tmp_path, redis_server, monkeypatch, caplog):  # noqa: F811
+    """A wrong port, a missing or wrong password: one line naming what to fix, no traceback, no password."""
+    from click.testing import CliRunner
+
+    from sadap.app.cli import main
+    from tests.redis_support import free_port
+
+    source = '  - {name: news, kind: rss, url: "https://example.com/feed.xml"}\n'
+    nowhere = _config(tmp_path, f'distributed: {{redis_url: "redis://127.0.0.1:{free_port()}/0"}}\n', source)
+    result = CliRunner().invoke(main, ["worker", "--config", str(nowhere)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("sadap: cannot reach Redis at redis://127.0.0.1:") and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    client = redis_server.client()
+    client.config_set("requirepass", "รหัสลับ-7431")
+    try:
+        path = _config(tmp_path, f'distributed: {{redis_url: "{redis_server.url}"}}\n', source)
+        monkeypatch.delenv("SADAP_REDIS_PASSWORD", raising=False)
+        result = CliRunner().invoke(main, ["worker", "--config", str(path)])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.output.strip() == (
+            f"sadap: Redis at {redis_server.url} asks for a password: put it in $SADAP_REDIS_PASSWORD "
+            "(distributed.redis_password_env)")
+        monkeypatch.setenv("SADAP_REDIS_PASSWORD", "ผิด-0000")
+        result = CliRunner().invoke(main, ["worker", "--config", str(path)])
+        assert result.exit_code == 1 and "Traceback" not in result.output and "ผิด-0000" not in result.output
+        assert result.output.startswith(f"sadap: Redis at {redis_server.url} refused the password in $SADAP_REDIS_PASSWORD")
+        assert len(result.output.strip().splitlines()) == 1
+        # A scheduler stands by (Redis may come back with the password), saying the same once.
+        import logging
+
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        from sadap.app.service import LeaderLoop
+
+        config = load_config_file(path)
+        scheduler = BackgroundScheduler()
+        loop = LeaderLoop(scheduler, scheduler_lease(config), 3, lambda err: redis_problem(config, err))
+        with caplog.at_level(logging.ERROR, logger="sadap.run"):
+            loop.step()
+            loop.step()
+        assert not loop.active
+        assert [r.getMessage().count("refused the password in $SADAP_REDIS_PASSWORD") for r in caplog.records] == [1]
+        assert "ผิด-0000" not in caplog.text
+    finally:
+        import redis
+
+        redis.Redis(host="127.0.0.1", port=redis_server.port, password="รหัสลับ-7431").config_set("requirepass", "")

@@ -29,7 +29,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sadap.app.config import Config
-from sadap.core.errors import ConfigError
+from sadap.core.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -59,6 +59,29 @@ def redis_client(config: Config, timeout_s: float = 30, retries: bool = True) ->
 
 def redis_password(config: Config) -> str | None:
     return os.environ.get(config.distributed.redis_password_env) or None
+
+
+def redis_problem(config: Config, err: Exception) -> str:
+    """One line for an error reaching ``distributed.redis_url`` (no password in it: the URL holds
+    none, and redis-py's messages name none)."""
+    from redis.exceptions import AuthenticationError
+
+    url, env = config.distributed.redis_url, config.distributed.redis_password_env
+    if isinstance(err, AuthenticationError):
+        if redis_password(config) is None:
+            return f"Redis at {url} asks for a password: put it in ${env} (distributed.redis_password_env)"
+        return f"Redis at {url} refused the password in ${env}: {err}"
+    return f"cannot reach Redis at {url} (distributed.redis_url): {err}"
+
+
+def check_redis(config: Config, client: Redis) -> None:
+    """Raise StoreError (one line, :func:`redis_problem`) unless Redis answers ``client``."""
+    from redis.exceptions import RedisError
+
+    try:
+        client.ping()
+    except RedisError as err:
+        raise StoreError(redis_problem(config, err)) from None
 
 
 def key(config: Config, *parts: str) -> str:
