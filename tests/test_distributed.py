@@ -70,7 +70,7 @@ def test_worker_settings_name_keys_per_source_and_take_the_password_from_the_env
     monkeypatch.setenv("SADAP_REDIS_PASSWORD", "s3cret")
     config = load_config_file(_config(tmp_path, 'distributed: {redis_url: "redis://10.0.0.5:6379/1", key_prefix: bank}\n'))
     settings = scrapy_settings(config, "pantip-bank")
-    assert settings["SCHEDULER"] == "scrapy_redis.scheduler.Scheduler"
+    assert settings["SCHEDULER"] == "crawlers.redis_queue.Scheduler"  # scrapy-redis's, through an outage
     assert settings["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
     assert settings["SCHEDULER_QUEUE_KEY"] == "bank:pantip-bank:requests"
     assert settings["SCHEDULER_DUPEFILTER_KEY"] == "bank:pantip-bank:dupefilter"
@@ -434,3 +434,55 @@ def test_worker_that_cannot_reach_or_sign_in_to_redis_says_so_in_one_line(tmp_pa
         import redis
 
         redis.Redis(host="127.0.0.1", port=redis_server.port, password="รหัสลับ-7431").config_set("requirepass", "")
+
+
+@pytest.mark.slow
+def test_a_worker_rides_out_a_redis_outage_in_two_lines_and_stores_what_it_downloaded(tmp_path):
+    """Redis stopped mid-round: one line when it goes and one when it is back, not a traceback at
+    every poll; the pages downloaded meanwhile are stored; stopping during an outage is clean."""
+    from tests.redis_support import RedisServer
+
+    server = RedisServer()
+    pages = 60
+    try:
+        with ThaiNewsSite(pages) as site:
+            config_path = _config(
+                tmp_path, f'distributed: {{redis_url: "{server.url}"}}\n',
+                f'  - {{name: news, kind: article, url: "{site.base_url}/", follow: "/news/"}}\n',
+            )
+            log = tmp_path / "w1.log"
+            worker = subprocess.Popen(
+                [PY, "-m", "sadap", "worker", "--config", str(config_path), "--id", "w1",
+                 "-s", "DOWNLOAD_DELAY=0.2", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"],
+                cwd=tmp_path, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            )
+            try:
+                _wait_for(log, "Spider opened")
+                assert push_start(load_config_file(config_path), "news")
+                deadline = time.monotonic() + 60
+                while site.requests < 8 and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                server.stop()  # mid-round: the queue still holds most of the pages
+                time.sleep(4)  # four polls of the queue
+                _wait_for(log, "Redis unreachable")
+                server = RedisServer(server.port)  # back, empty (no persistence here)
+                _wait_for(log, "Redis answers again", timeout=30)
+                server.stop()
+                time.sleep(3)
+                worker.send_signal(signal.SIGINT)
+                assert worker.wait(60) == 0
+            finally:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait(10)
+            downloaded = {path for path, _ in site.served if path.startswith("/news/")}
+    finally:
+        server.stop()
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, text[-3000:]
+    assert text.count("sadap:news: Redis unreachable") == 2 and text.count("sadap:news: Redis answers again") == 1
+    assert "crawl state not saved, Redis unreachable" in text  # at the stop, during the second outage
+    assert 0 < len(downloaded) < pages
+    with open_store(load_config_file(config_path)) as store:
+        stored = store.search(MentionFilter(), limit=pages + 10)
+    assert len(stored) == len(downloaded)  # what was in hand when Redis went is stored, none lost

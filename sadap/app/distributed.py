@@ -98,7 +98,7 @@ def scrapy_settings(config: Config, source: str) -> dict[str, Any]:
     if password:
         params["password"] = password
     return {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER": "crawlers.redis_queue.Scheduler",  # scrapy-redis's, through a Redis outage
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         # Keys per source, not per spider kind: two sources of one kind are two crawls.
         "SCHEDULER_QUEUE_KEY": key(config, source, "requests"),
