@@ -168,6 +168,10 @@ def test_compose_runs_redis_one_scheduler_and_n_workers():
     compose = yaml.safe_load((root / "infra" / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
     assert "requirepass" in " ".join(services["redis"]["command"])
+    # Redis holds each source's crawl state and the day's API budgets, not only queues: kept on disk.
+    assert "--appendonly yes" in " ".join(services["redis"]["command"])
+    volume, _, folder = services["redis"]["volumes"][0].partition(":")
+    assert folder == "/data" and volume in compose["volumes"]
     assert services["sadap"]["command"][-1].strip().endswith("sadap run --role scheduler")
     assert services["worker"]["command"] == ["sadap", "worker"]
     assert services["worker"]["deploy"]["replicas"] == "${SADAP_WORKERS:-2}"
