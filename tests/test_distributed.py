@@ -146,14 +146,20 @@ def test_the_lease_is_in_redis_when_set_else_in_the_sqlite_store(tmp_path, redis
 
 
 # -- crawl rounds ----------------------------------------------------------------------------
-def test_a_round_is_pushed_once_while_the_previous_one_is_queued(tmp_path, redis_url):  # noqa: F811
+def test_a_round_is_pushed_once_while_the_previous_one_is_queued(tmp_path, redis_url, caplog):  # noqa: F811
+    import logging
+
     import redis
 
     config = load_config_file(_config(tmp_path, f'distributed: {{redis_url: "{redis_url}"}}\n'))
     client = redis.Redis.from_url(redis_url)
     client.sadd(key(config, "news", "dupefilter"), "seen-last-round")
     assert push_start(config, "news", client)
-    assert not push_start(config, "news", client)  # the token is still waiting for a worker
+    with caplog.at_level(logging.INFO, logger="sadap.distributed"):
+        assert not push_start(config, "news", client)  # the token is still waiting for a worker
+    # No worker took the last round: `sadap run` with distributed.redis_url crawls nothing itself.
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert re.search(r"crawl news: no worker took the round queued \d+ s ago; is `sadap worker` running", caplog.text)
     assert client.llen("sadap:news:start") == 1
     assert not client.exists("sadap:news:dupefilter")  # a new round starts with an empty filter
     client.delete("sadap:news:start")

@@ -119,11 +119,19 @@ def scrapy_settings(config: Config, source: str) -> dict[str, Any]:
 
 def push_start(config: Config, source: str, client: Redis | None = None) -> bool:
     """Start a crawl round of ``source`` on the workers: a token on its start list. Skipped (False)
-    while the previous round still has requests queued; a new round starts with an empty
-    duplicate filter, as a crawl on one machine does."""
+    while the previous round still has requests queued, or its token waits for a worker (a
+    warning: no worker runs for the source); a new round starts with an empty duplicate filter,
+    as a crawl on one machine does."""
     client = client or redis_client(config)
-    queue = key(config, source, "requests")
-    if client.zcard(queue) or client.llen(key(config, source, "start")):
+    if client.llen(key(config, source, "start")):
+        # Not one worker has looked at the source since: the rounds would wait in Redis forever.
+        raw = client.get(key(config, source, "round"))
+        ago = f" {time.time() - float(raw):.0f} s ago" if raw is not None else ""
+        log.warning("crawl %s: no worker took the round queued%s; is `sadap worker` running against this "
+                    "Redis (%s, key_prefix %s)?", source, ago, config.distributed.redis_url,
+                    config.distributed.key_prefix)
+        return False
+    if client.zcard(key(config, source, "requests")):
         log.info("crawl %s: the previous round is still queued, not started again", source)
         return False
     started = str(time.time())
