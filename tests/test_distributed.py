@@ -394,6 +394,9 @@ def test_worker_without_redis_or_with_a_bad_setting_is_one_clear_line(tmp_path):
     assert result.exit_code == 2 and "NAME=VALUE" in result.output
     result = CliRunner().invoke(main, ["run", "--config", str(path), "--role", "boss"])
     assert result.exit_code == 2 and "scheduler" in result.output
+    result = CliRunner().invoke(main, ["worker", "--config", str(path), "--id", "../etc"])
+    assert result.exit_code == 1 and result.output == (
+        "sadap: worker id '../etc': use letters, digits, ., - and _ (start with a letter or digit)\n")
 
 
 def test_worker_that_cannot_reach_or_sign_in_to_redis_says_so_in_one_line(tmp_path, redis_server, monkeypatch, caplog):  # noqa: F811

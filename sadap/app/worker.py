@@ -47,7 +47,7 @@ def worker_config(config: Config, worker_id: str | None = None) -> Config:
     try:  # the id is checked as the file's would be
         distributed = type(config.distributed).model_validate({**config.distributed.model_dump(), "worker_id": wid})
     except ValidationError as err:
-        raise ConfigError(f"worker id {wid!r}: {err.errors()[0]['msg']}") from None
+        raise ConfigError(f"worker id {wid!r}: {err.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     return config.model_copy(update={"distributed": distributed})  # private attributes (the file's path) kept
 
 
