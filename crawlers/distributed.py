@@ -9,6 +9,9 @@ the spider crawls on its own, as ``sadap crawl`` does.
 
 - :class:`StartOnSchedule` (spider middleware): a worker's spider does not crawl its start
   requests when it opens; rounds start from Redis.
+- ``crawlers.redis_queue.Scheduler``: scrapy-redis's scheduler through a Redis outage (one line when
+  Redis stops answering and one when it is back, :class:`RedisOutage`, rather than a traceback at
+  every poll of the queue).
 - :class:`RedisRounds` (extension): while the spider is idle, pops a token from the start list;
   the worker that gets it runs the spider's own start requests into the shared queue. Keeps the
   spider open between rounds. When a worker that took part in a round goes idle, the spider's
@@ -27,6 +30,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
+import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -53,6 +58,44 @@ def _redis(crawler: Crawler) -> Redis:
     return client
 
 
+def outage_errors() -> tuple[type[Exception], ...]:
+    """What redis-py raises when Redis cannot be reached or stops answering."""
+    from redis.exceptions import ConnectionError, TimeoutError
+
+    return ConnectionError, TimeoutError
+
+
+class RedisOutage:
+    """Whether one crawl's Redis answers: one line when it stops and one when it is back."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.since: float | None = None
+
+    def failed(self, err: Exception) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            logger.error("%s: Redis unreachable (%s: %s); nothing is taken from the shared queue or started until "
+                         "it answers (trying every poll)", self.name, type(err).__name__, err)
+
+    def answered(self) -> None:
+        if self.since is not None:
+            logger.info("%s: Redis answers again after %.0f s; the crawl goes on", self.name, time.monotonic() - self.since)
+            self.since = None
+
+
+_outages: weakref.WeakKeyDictionary[Crawler, RedisOutage] = weakref.WeakKeyDictionary()
+
+
+def outage(crawler: Crawler) -> RedisOutage:
+    """The crawl's one :class:`RedisOutage`, shared by its scheduler and :class:`RedisRounds`."""
+    found = _outages.get(crawler)
+    if found is None:
+        name = str(crawler.settings.get(START_KEY) or crawler.settings.get("SCHEDULER_QUEUE_KEY") or "crawl")
+        found = _outages[crawler] = RedisOutage(name.removesuffix(":start"))
+    return found
+
+
 class StartOnSchedule:
     """Hold back the spider's start requests when its rounds come from Redis."""
 
@@ -75,6 +118,7 @@ class RedisRounds:
         self.crawler = crawler
         self.client = client
         self.key = key
+        self.outage = outage(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisRounds:
@@ -104,8 +148,17 @@ class RedisRounds:
         self.took_part = True
 
     def spider_idle(self, spider: Spider) -> None:
+        try:
+            self._idle(spider)
+        except outage_errors() as err:  # Redis went away just now: the spider stays open all the same
+            self.outage.failed(err)
+        raise DontCloseSpider("waiting for the next crawl round from Redis")
+
+    def _idle(self, spider: Spider) -> None:
         # Nothing queued and nothing in hand: this worker's part in a round (if it had one) is over.
         # It notes what the next round starts from, and shares its state with the other workers.
+        if self.outage.since is not None:
+            return  # the queue could not be read: the round may well go on when Redis is back
         if self.took_part:
             self.took_part = False
             end_round = getattr(spider, "end_round", None)
@@ -122,7 +175,6 @@ class RedisRounds:
             if begin_round is not None:
                 begin_round()
             deferred_from_coro(self._start(spider))
-        raise DontCloseSpider("waiting for the next crawl round from Redis")
 
     async def _start(self, spider: Spider) -> None:
         engine = self.crawler.engine

@@ -237,4 +237,10 @@ class RedisState(SourceState):
         logger.warning("%s: crawl state not saved (other workers kept writing); this round's marks are lost", self.key)
 
     def save(self) -> None:
-        self.sync()
+        from redis.exceptions import ConnectionError, TimeoutError
+
+        try:
+            self.sync()
+        except (ConnectionError, TimeoutError) as err:  # a worker stopping during an outage of Redis
+            logger.warning("%s: crawl state not saved, Redis unreachable (%s); the next round starts from the last "
+                           "state saved", self.key, err)

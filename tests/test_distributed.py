@@ -17,7 +17,15 @@ from scrapy import Request
 
 from crawlers import distributed as wire
 from sadap.app.config import load_config_file
-from sadap.app.distributed import RedisLease, SqliteLease, key, push_start, scheduler_lease, scrapy_settings
+from sadap.app.distributed import (
+    RedisLease,
+    SqliteLease,
+    key,
+    push_start,
+    redis_problem,
+    scheduler_lease,
+    scrapy_settings,
+)
 from sadap.core.errors import ConfigError
 from sadap.store import MentionFilter, open_store
 from sadap.store.es_spool import Spool
@@ -62,7 +70,7 @@ def test_worker_settings_name_keys_per_source_and_take_the_password_from_the_env
     monkeypatch.setenv("SADAP_REDIS_PASSWORD", "s3cret")
     config = load_config_file(_config(tmp_path, 'distributed: {redis_url: "redis://10.0.0.5:6379/1", key_prefix: bank}\n'))
     settings = scrapy_settings(config, "pantip-bank")
-    assert settings["SCHEDULER"] == "scrapy_redis.scheduler.Scheduler"
+    assert settings["SCHEDULER"] == "crawlers.redis_queue.Scheduler"  # scrapy-redis's, through an outage
     assert settings["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
     assert settings["SCHEDULER_QUEUE_KEY"] == "bank:pantip-bank:requests"
     assert settings["SCHEDULER_DUPEFILTER_KEY"] == "bank:pantip-bank:dupefilter"
@@ -138,14 +146,20 @@ def test_the_lease_is_in_redis_when_set_else_in_the_sqlite_store(tmp_path, redis
 
 
 # -- crawl rounds ----------------------------------------------------------------------------
-def test_a_round_is_pushed_once_while_the_previous_one_is_queued(tmp_path, redis_url):  # noqa: F811
+def test_a_round_is_pushed_once_while_the_previous_one_is_queued(tmp_path, redis_url, caplog):  # noqa: F811
+    import logging
+
     import redis
 
     config = load_config_file(_config(tmp_path, f'distributed: {{redis_url: "{redis_url}"}}\n'))
     client = redis.Redis.from_url(redis_url)
     client.sadd(key(config, "news", "dupefilter"), "seen-last-round")
     assert push_start(config, "news", client)
-    assert not push_start(config, "news", client)  # the token is still waiting for a worker
+    with caplog.at_level(logging.INFO, logger="sadap.distributed"):
+        assert not push_start(config, "news", client)  # the token is still waiting for a worker
+    # No worker took the last round: `sadap run` with distributed.redis_url crawls nothing itself.
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert re.search(r"crawl news: no worker took the round queued \d+ s ago; is `sadap worker` running", caplog.text)
     assert client.llen("sadap:news:start") == 1
     assert not client.exists("sadap:news:dupefilter")  # a new round starts with an empty filter
     client.delete("sadap:news:start")
@@ -160,6 +174,10 @@ def test_compose_runs_redis_one_scheduler_and_n_workers():
     compose = yaml.safe_load((root / "infra" / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
     assert "requirepass" in " ".join(services["redis"]["command"])
+    # Redis holds each source's crawl state and the day's API budgets, not only queues: kept on disk.
+    assert "--appendonly yes" in " ".join(services["redis"]["command"])
+    volume, _, folder = services["redis"]["volumes"][0].partition(":")
+    assert folder == "/data" and volume in compose["volumes"]
     assert services["sadap"]["command"][-1].strip().endswith("sadap run --role scheduler")
     assert services["worker"]["command"] == ["sadap", "worker"]
     assert services["worker"]["deploy"]["replicas"] == "${SADAP_WORKERS:-2}"
@@ -376,3 +394,108 @@ def test_worker_without_redis_or_with_a_bad_setting_is_one_clear_line(tmp_path):
     assert result.exit_code == 2 and "NAME=VALUE" in result.output
     result = CliRunner().invoke(main, ["run", "--config", str(path), "--role", "boss"])
     assert result.exit_code == 2 and "scheduler" in result.output
+    result = CliRunner().invoke(main, ["worker", "--config", str(path), "--id", "../etc"])
+    assert result.exit_code == 1 and result.output == (
+        "sadap: worker id '../etc': use letters, digits, ., - and _ (start with a letter or digit)\n")
+
+
+def test_worker_that_cannot_reach_or_sign_in_to_redis_says_so_in_one_line(tmp_path, redis_server, monkeypatch, caplog):  # noqa: F811
+    """A wrong port, a missing or wrong password: one line naming what to fix, no traceback, no password."""
+    from click.testing import CliRunner
+
+    from sadap.app.cli import main
+    from tests.redis_support import free_port
+
+    source = '  - {name: news, kind: rss, url: "https://example.com/feed.xml"}\n'
+    nowhere = _config(tmp_path, f'distributed: {{redis_url: "redis://127.0.0.1:{free_port()}/0"}}\n', source)
+    result = CliRunner().invoke(main, ["worker", "--config", str(nowhere)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("sadap: cannot reach Redis at redis://127.0.0.1:") and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    client = redis_server.client()
+    client.config_set("requirepass", "รหัสลับ-7431")
+    try:
+        path = _config(tmp_path, f'distributed: {{redis_url: "{redis_server.url}"}}\n', source)
+        monkeypatch.delenv("SADAP_REDIS_PASSWORD", raising=False)
+        result = CliRunner().invoke(main, ["worker", "--config", str(path)])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.output.strip() == (
+            f"sadap: Redis at {redis_server.url} asks for a password: put it in $SADAP_REDIS_PASSWORD "
+            "(distributed.redis_password_env)")
+        monkeypatch.setenv("SADAP_REDIS_PASSWORD", "ผิด-0000")
+        result = CliRunner().invoke(main, ["worker", "--config", str(path)])
+        assert result.exit_code == 1 and "Traceback" not in result.output and "ผิด-0000" not in result.output
+        assert result.output.startswith(f"sadap: Redis at {redis_server.url} refused the password in $SADAP_REDIS_PASSWORD")
+        assert len(result.output.strip().splitlines()) == 1
+        # A scheduler stands by (Redis may come back with the password), saying the same once.
+        import logging
+
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        from sadap.app.service import LeaderLoop
+
+        config = load_config_file(path)
+        scheduler = BackgroundScheduler()
+        loop = LeaderLoop(scheduler, scheduler_lease(config), 3, lambda err: redis_problem(config, err))
+        with caplog.at_level(logging.ERROR, logger="sadap.run"):
+            loop.step()
+            loop.step()
+        assert not loop.active
+        assert [r.getMessage().count("refused the password in $SADAP_REDIS_PASSWORD") for r in caplog.records] == [1]
+        assert "ผิด-0000" not in caplog.text
+    finally:
+        import redis
+
+        redis.Redis(host="127.0.0.1", port=redis_server.port, password="รหัสลับ-7431").config_set("requirepass", "")
+
+
+@pytest.mark.slow
+def test_a_worker_rides_out_a_redis_outage_in_two_lines_and_stores_what_it_downloaded(tmp_path):
+    """Redis stopped mid-round: one line when it goes and one when it is back, not a traceback at
+    every poll; the pages downloaded meanwhile are stored; stopping during an outage is clean."""
+    from tests.redis_support import RedisServer
+
+    server = RedisServer()
+    pages = 60
+    try:
+        with ThaiNewsSite(pages) as site:
+            config_path = _config(
+                tmp_path, f'distributed: {{redis_url: "{server.url}"}}\n',
+                f'  - {{name: news, kind: article, url: "{site.base_url}/", follow: "/news/"}}\n',
+            )
+            log = tmp_path / "w1.log"
+            worker = subprocess.Popen(
+                [PY, "-m", "sadap", "worker", "--config", str(config_path), "--id", "w1",
+                 "-s", "DOWNLOAD_DELAY=0.2", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"],
+                cwd=tmp_path, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            )
+            try:
+                _wait_for(log, "Spider opened")
+                assert push_start(load_config_file(config_path), "news")
+                deadline = time.monotonic() + 60
+                while site.requests < 8 and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                server.stop()  # mid-round: the queue still holds most of the pages
+                time.sleep(4)  # four polls of the queue
+                _wait_for(log, "Redis unreachable")
+                server = RedisServer(server.port)  # back, empty (no persistence here)
+                _wait_for(log, "Redis answers again", timeout=30)
+                server.stop()
+                time.sleep(3)
+                worker.send_signal(signal.SIGINT)
+                assert worker.wait(60) == 0
+            finally:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait(10)
+            downloaded = {path for path, _ in site.served if path.startswith("/news/")}
+    finally:
+        server.stop()
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, text[-3000:]
+    assert text.count("sadap:news: Redis unreachable") == 2 and text.count("sadap:news: Redis answers again") == 1
+    assert "crawl state not saved, Redis unreachable" in text  # at the stop, during the second outage
+    assert 0 < len(downloaded) < pages
+    with open_store(load_config_file(config_path)) as store:
+        stored = store.search(MentionFilter(), limit=pages + 10)
+    assert len(stored) == len(downloaded)  # what was in hand when Redis went is stored, none lost

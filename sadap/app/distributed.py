@@ -29,7 +29,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sadap.app.config import Config
-from sadap.core.errors import ConfigError
+from sadap.core.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -61,6 +61,29 @@ def redis_password(config: Config) -> str | None:
     return os.environ.get(config.distributed.redis_password_env) or None
 
 
+def redis_problem(config: Config, err: Exception) -> str:
+    """One line for an error reaching ``distributed.redis_url`` (no password in it: the URL holds
+    none, and redis-py's messages name none)."""
+    from redis.exceptions import AuthenticationError
+
+    url, env = config.distributed.redis_url, config.distributed.redis_password_env
+    if isinstance(err, AuthenticationError):
+        if redis_password(config) is None:
+            return f"Redis at {url} asks for a password: put it in ${env} (distributed.redis_password_env)"
+        return f"Redis at {url} refused the password in ${env}: {err}"
+    return f"cannot reach Redis at {url} (distributed.redis_url): {err}"
+
+
+def check_redis(config: Config, client: Redis) -> None:
+    """Raise StoreError (one line, :func:`redis_problem`) unless Redis answers ``client``."""
+    from redis.exceptions import RedisError
+
+    try:
+        client.ping()
+    except RedisError as err:
+        raise StoreError(redis_problem(config, err)) from None
+
+
 def key(config: Config, *parts: str) -> str:
     return ":".join((config.distributed.key_prefix, *parts))
 
@@ -75,7 +98,7 @@ def scrapy_settings(config: Config, source: str) -> dict[str, Any]:
     if password:
         params["password"] = password
     return {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER": "crawlers.redis_queue.Scheduler",  # scrapy-redis's, through a Redis outage
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         # Keys per source, not per spider kind: two sources of one kind are two crawls.
         "SCHEDULER_QUEUE_KEY": key(config, source, "requests"),
@@ -96,11 +119,19 @@ def scrapy_settings(config: Config, source: str) -> dict[str, Any]:
 
 def push_start(config: Config, source: str, client: Redis | None = None) -> bool:
     """Start a crawl round of ``source`` on the workers: a token on its start list. Skipped (False)
-    while the previous round still has requests queued; a new round starts with an empty
-    duplicate filter, as a crawl on one machine does."""
+    while the previous round still has requests queued, or its token waits for a worker (a
+    warning: no worker runs for the source); a new round starts with an empty duplicate filter,
+    as a crawl on one machine does."""
     client = client or redis_client(config)
-    queue = key(config, source, "requests")
-    if client.zcard(queue) or client.llen(key(config, source, "start")):
+    if client.llen(key(config, source, "start")):
+        # Not one worker has looked at the source since: the rounds would wait in Redis forever.
+        raw = client.get(key(config, source, "round"))
+        ago = f" {time.time() - float(raw):.0f} s ago" if raw is not None else ""
+        log.warning("crawl %s: no worker took the round queued%s; is `sadap worker` running against this "
+                    "Redis (%s, key_prefix %s)?", source, ago, config.distributed.redis_url,
+                    config.distributed.key_prefix)
+        return False
+    if client.zcard(key(config, source, "requests")):
         log.info("crawl %s: the previous round is still queued, not started again", source)
         return False
     started = str(time.time())

@@ -27,7 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config
 from sadap.app.crawl_reports import load_reports, save_report
-from sadap.app.distributed import Lease, answer_within, push_start, scheduler_lease
+from sadap.app.distributed import Lease, answer_within, push_start, redis_problem, scheduler_lease
 from sadap.app.importer import import_file
 from sadap.app.logs import show_service_logs
 from sadap.app.partners import push
@@ -159,8 +159,11 @@ class LeaderLoop:
     """Runs the scheduler's jobs only while ``lease`` is held: tries to take it every third of its
     length, pauses the jobs when it is lost, and runs them at once when it is taken over."""
 
-    def __init__(self, scheduler: BaseScheduler, lease: Lease, ttl_s: float) -> None:
+    def __init__(
+        self, scheduler: BaseScheduler, lease: Lease, ttl_s: float, describe: Callable[[Exception], str] | None = None
+    ) -> None:
         self.scheduler = scheduler
+        self.describe = describe or (lambda err: f"{type(err).__name__}: {err}")
         self.lease = lease
         self.every = answer_within(ttl_s)  # as long as one try may wait: a try every third of the lease
         self.active = False
@@ -171,7 +174,7 @@ class LeaderLoop:
         try:
             held = self.lease.acquire()
         except Exception as err:  # Redis or the store unreachable: the lease can't be vouched for
-            problem = f"{type(err).__name__}: {err}"
+            problem = self.describe(err)
             if problem != self.failing:  # once, not every few seconds while it lasts
                 log.error("scheduler %s: cannot reach the lease store (%s); standing by and trying again every "
                           "%.0f s", self.lease.holder, problem, self.every)
@@ -258,7 +261,8 @@ def run_service(
         loop = None
     else:
         scheduler.start(paused=True)
-        loop = LeaderLoop(scheduler, lease, config.distributed.lease.total_seconds())
+        describe = (lambda err: redis_problem(config, err)) if config.distributed.redis_url else None
+        loop = LeaderLoop(scheduler, lease, config.distributed.lease.total_seconds(), describe)
         loop.step()  # take a free lease now, so that the jobs start at once
     if not block:
         if loop is not None:

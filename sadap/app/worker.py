@@ -29,7 +29,7 @@ from crawlers.spiders import SPIDERS
 from sadap.app.config import Config
 from sadap.app.crawl import _check, _ErrorCounter
 from sadap.app.crawl_reports import save_report
-from sadap.app.distributed import default_worker_id, key, redis_client, scrapy_settings
+from sadap.app.distributed import check_redis, default_worker_id, key, redis_client, scrapy_settings
 from sadap.app.logs import remove_cli_logging
 from sadap.core.errors import ConfigError, StoreError
 from sadap.core.timeutil import UTC, now_utc
@@ -47,7 +47,7 @@ def worker_config(config: Config, worker_id: str | None = None) -> Config:
     try:  # the id is checked as the file's would be
         distributed = type(config.distributed).model_validate({**config.distributed.model_dump(), "worker_id": wid})
     except ValidationError as err:
-        raise ConfigError(f"worker id {wid!r}: {err.errors()[0]['msg']}") from None
+        raise ConfigError(f"worker id {wid!r}: {err.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     return config.model_copy(update={"distributed": distributed})  # private attributes (the file's path) kept
 
 
@@ -130,7 +130,7 @@ def run_worker(
         _check(source)
         source.check()
     client = redis_client(config)
-    client.ping()  # one clear line now rather than a traceback per spider
+    check_redis(config, client)  # one clear line now rather than a traceback per spider
 
     # scrapy-redis 0.9 passes `spider` to the stats collector, which Scrapy 2.19 warns about on every request.
     warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")

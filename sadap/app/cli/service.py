@@ -63,7 +63,7 @@ def _import_hint(config: Config, source: SourceOptions, config_path: str | None)
     type=click.Choice(ROLES),
     default="all",
     show_default=True,
-    help="all: everything on one machine; scheduler: rules, notifications and crawl rounds (one active at a "
+    help="all: everything on one machine (with distributed.redis_url, crawls go to `sadap worker`); scheduler: rules, notifications and crawl rounds (one active at a "
     "time, others stand by); worker: as `sadap worker`; web: the workspace only.",
 )
 @handled
