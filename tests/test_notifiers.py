@@ -543,6 +543,46 @@ def test_email_recipient_busy_is_tried_again_and_unknown_is_refused(note, smtp, 
     assert err.value.permanent and mail.waits == []
 
 
+def test_email_connection_dropped_in_the_tls_handshake_is_tried_again_not_given_up(note):
+    """A server (or a middlebox) that reads the TLS greeting and closes the connection: SSLEOFError,
+    a network failure like a reset, not refused settings."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted: list[int] = []
+
+    def drop_after_hello() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            with conn:
+                conn.settimeout(2)
+                data = b""
+                try:  # the whole ClientHello record, then a clean close
+                    while len(data) < 5 or len(data) < 5 + int.from_bytes(data[3:5], "big"):
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                except OSError:
+                    pass
+                conn.shutdown(socket.SHUT_RDWR)
+
+    threading.Thread(target=drop_after_hello, daemon=True).start()
+    try:
+        cfg = EmailOptions(id="ops-mail", type="email", host="127.0.0.1", port=server.getsockname()[1], ssl=True,
+                           starttls=False, sender="alerts@example.co.th", to=["oncall@example.co.th"], retries=2)
+        mail = _quick(EmailNotifier(cfg))
+        with pytest.raises(DeliveryFailed, match=r"after 3 attempt\(s\): TLS connection closed \(SSLEOFError\)") as err:
+            mail.send(note)
+    finally:
+        server.close()
+    assert not err.value.permanent and len(mail.waits) == 2 and len(accepted) == 3
+
+
 # -- secrets never leak; failures never crash ----------------------------------
 
 

@@ -151,6 +151,9 @@ class EmailNotifier(Notifier):
                 raise GiveUp(reason) from None
             except ssl.SSLCertVerificationError as err:
                 raise GiveUp(f"TLS certificate not trusted: {err.verify_message}") from None
+            except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError) as err:
+                # the connection dropped during or after the handshake: the network, not the settings
+                raise Retry(f"TLS connection closed ({type(err).__name__})") from None
             except ssl.SSLError as err:
                 raise GiveUp(f"TLS failed: {err.reason or type(err).__name__}") from None
             except (smtplib.SMTPException, OSError) as err:  # connection refused, timeout, dropped
