@@ -8,6 +8,7 @@ when SADAP_TEST_ES_URL is set.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from datetime import datetime
 from pathlib import Path
@@ -280,10 +281,10 @@ def test_bulk_retries_on_5xx_and_429_then_succeeds(flaky_proxy, tmp_path):
     store.close()
 
 
-def test_refused_items_are_reported_one_by_one_and_the_rest_stored(new_store, monkeypatch):
+def test_refused_items_are_reported_one_by_one_and_the_rest_stored(new_store, monkeypatch, caplog):
     from sadap.store.elasticsearch import BulkRejected, ElasticsearchStore
 
-    store = new_store()
+    store = new_store(spool_dir=None)  # no spool folder to keep them in: the write says so
     batch = _mentions(3)
     original = ElasticsearchStore._source
 
@@ -301,6 +302,12 @@ def test_refused_items_are_reported_one_by_one_and_the_rest_stored(new_store, mo
     assert batch[1].id in str(err) and "1 of 3" in str(err)
     assert sorted(err.result.inserted) == sorted([batch[0].id, batch[2].id])
     assert store.count(MentionFilter()) == 2
+    kept = new_store()  # with a spool folder: kept aside there, one warning line, the write goes on
+    with caplog.at_level(logging.WARNING):
+        result = kept.upsert(batch)
+    assert result.refused == [batch[1].id] and sorted(result.inserted) == sorted([batch[0].id, batch[2].id])
+    (line,) = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert batch[1].id in line and "strict" in line and "refused-" in line
 
 
 def test_simhash_keeps_unsigned_64_bits_and_cardinality_is_exact_when_small(new_store):
@@ -552,3 +559,36 @@ def test_retention_days_purge_on_elasticsearch(new_store, tmp_path):
     assert store.ids_collected_before(now - timedelta(days=30)) == []
     again = pdpa.purge(config, store, now=now)
     assert again["mentions"] == 0
+
+
+def test_a_fresh_mention_the_cluster_refuses_is_kept_aside_and_the_import_goes_on(new_store, tmp_path, monkeypatch):
+    """Before, the refused mention raised out of upsert: `sadap ingest` stopped there, and a re-run
+    stopped at the same mention, so the rest of the file was never imported."""
+    from sadap.app.config import Config
+    from sadap.app.importer import import_file
+    from sadap.app.ingest import IngestPipeline
+    from sadap.store.elasticsearch import ElasticsearchStore
+
+    rows = [{"id": f"r{i}", "text": text, "published_at": f"2026-11-20T0{i % 10}:00:00+07:00"}
+            for i, text in enumerate(["แอปแสงทองล่มอีกแล้ว โอนเงินไม่ได้", "ขอบคุณแสงทองที่แก้ปัญหาให้เร็ว",
+                                      "สาขาแสงทองคนเยอะมาก รอคิวนาน", "บัตรแสงทองโดนตัดเงินซ้ำ"])]
+    path = tmp_path / "posts.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    original = ElasticsearchStore._source
+
+    def broken(self, m, *args):
+        src = original(self, m, *args)
+        if "ขอบคุณ" in m.text:
+            src["not_in_mapping"] = 1  # refused for good, as a mapping conflict is
+        return src
+
+    monkeypatch.setattr(ElasticsearchStore, "_source", broken)
+    store = new_store()
+    config = Config.model_validate({"data_dir": str(tmp_path / "data"), "rules": [], "notifiers": []})
+    report = import_file(config, path, batch_size=2, pipeline=IngestPipeline(config, store=store, alerts=False))
+    assert (report["stored"], report["refused"], report["spooled"]) == (3, 1, 0)
+    assert sorted(m.text for m in store.search(MentionFilter(), limit=10)) == sorted(
+        r["text"] for r in rows if "ขอบคุณ" not in r["text"])
+    (kept,) = (tmp_path / "spool").glob("refused-*.jsonl")
+    assert ["ขอบคุณแสงทองที่แก้ปัญหาให้เร็ว"] == [json.loads(line)["text"] for line in kept.read_text(encoding="utf-8").splitlines()]
+    assert store.status()["spool_refused"] == 1

@@ -80,6 +80,7 @@ def import_file(
         "duplicates": total.duplicates,
         "near_duplicates": total.near_duplicates,
         "spooled": total.spooled,
+        "refused": total.refused,
         "rejected": rejected,
         "surrogates_dropped": stats.surrogates_dropped,
         "encoding": stats.encoding,

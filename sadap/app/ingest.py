@@ -47,6 +47,7 @@ class BatchResult:
     duplicates: int = 0  # already stored (same id): nothing new
     near_duplicates: int = 0  # stored, but marked as a copy of an earlier mention
     spooled: int = 0  # Elasticsearch unreachable: waiting on local disk, stored when it is back
+    refused: int = 0  # refused by Elasticsearch for good: kept aside in the spool's refused-* file
     alerts: list[FiredAlert] = field(default_factory=list)
 
     def add(self, other: "BatchResult") -> None:
@@ -55,6 +56,7 @@ class BatchResult:
         self.duplicates += other.duplicates
         self.near_duplicates += other.near_duplicates
         self.spooled += other.spooled
+        self.refused += other.refused
         self.alerts.extend(other.alerts)
 
 
@@ -204,6 +206,7 @@ class IngestPipeline:
         self._in_flight.difference_update(m.id for m in prepared.fresh)
         spooled = set(getattr(stored, "spooled", ()))
         result.spooled = len(spooled)
+        result.refused = len(getattr(stored, "refused", ()))
         result.stored = len([i for i in stored.inserted if i not in spooled])
         # Stored meanwhile by another process (two imports of one file at once): not new here.
         result.duplicates += len(stored.updated)

@@ -81,6 +81,8 @@ class EsUpsertResult(UpsertResult):
     """What ``upsert`` did; ``spooled`` mentions wait on disk until the cluster is back."""
 
     spooled: list[str] = field(default_factory=list)
+    #: Refused by the cluster for good (a mapping conflict…): kept aside in the spool's ``refused-*``.
+    refused: list[str] = field(default_factory=list)
 
 
 # -- small helpers -----------------------------------------------------------------
@@ -315,12 +317,17 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
             self._store_batch(mentions)
             return len(mentions)
         except BulkRejected as err:
-            assert self.spool is not None
-            refused = {str(r["id"]) for r in err.errors}
-            path = self.spool.write([m for m in mentions if m.id in refused], REFUSED)
-            log.warning("%s; kept in %s, not replayed again (fix the cause, then rename the file to mentions-….jsonl)",
-                        err, path)
-            return len(mentions) - len(refused)
+            return len(mentions) - len(self._set_aside(mentions, err))
+
+    def _set_aside(self, mentions: Sequence[Mention], err: BulkRejected) -> list[str]:
+        """The mentions the cluster refused for good, written to the spool's ``refused-*`` file with
+        one warning line (their ids and the cluster's reasons); their ids."""
+        assert self.spool is not None
+        refused = {str(r["id"]) for r in err.errors}
+        path = self.spool.write([m for m in mentions if m.id in refused], REFUSED)
+        log.warning("%s; kept in %s, not replayed again (fix the cause, then rename the file to mentions-….jsonl)",
+                    err, path)
+        return sorted(refused)
 
     def _spool(self, mentions: Sequence[Mention], err: StoreError) -> list[str]:
         if self.spool is None:
@@ -589,6 +596,12 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         except StoreUnavailable as err:
             result.spooled = self._spool(batch, err)
             return result
+        except BulkRejected as err:  # the others were stored: set these aside, and the import goes on
+            if self.spool is None:
+                raise
+            stored = err.result
+            stored.refused = self._set_aside(batch, err)
+            return stored
 
     def _degrade(self, what: str, err: StoreUnavailable, empty: _T) -> _T:
         """Duplicate lookups at ingest go on without the cluster (its batches are spooled)."""

@@ -62,6 +62,8 @@ def ingest(file: str, config_path: str | None, as_json: bool, batch_size: int, h
         _dump(report)
         return
     spooled = f" · รอใน spool {report['spooled']}" if report.get("spooled") else ""
+    if report.get("refused"):  # the warning line above names them and the file
+        spooled += f" · Elasticsearch ไม่รับ {report['refused']} (เก็บไว้ใน spool refused-*.jsonl)"
     click.echo(
         f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']}{spooled} · "
         f"ข้ามบรรทัดเสีย {len(report['rejected'])} · "
