@@ -122,6 +122,38 @@ def test_staff_responses_are_masked_like_mentions(tmp_path):
     assert stored["text"] == "คุณสมศรีคะ ทีมงานจะโทรกลับที่ [โทร] หรืออีเมล [อีเมล] ดูขั้นตอนที่ https://bank.example/help"
 
 
+def test_case_and_incident_notes_are_masked_like_responses(tmp_path):
+    """Staff note a customer's number on a case or an incident (before, kept as typed: erasure
+    never reached it)."""
+    from sadap.app import complaints as cases
+    from sadap.core.incident import Incident
+    from sadap.app.ingest import IngestPipeline
+
+    config = _config(tmp_path)
+    pipeline = IngestPipeline(config, alerts=False)
+    pipeline.process(_raws())
+    pipeline.close()
+    with _open(config) as store:
+        mention = store.get(_ids(store)["o0"])
+        [case] = cases.assign(store, [mention.model_copy(update={"complaint": mention.complaint.model_copy(
+            update={"is_complaint": True})})], now_utc())
+        at = now_utc()
+        incident = Incident(playbook="service-outage", rule="r1", severity="P2", title="แอปล่ม", opened_at=at,
+                            updated_at=at, mention_ids=[mention.id])
+        store.save_incident(incident)
+    note = "โทรหาคุณสมศรีที่ 081-234-5678 แล้ว ส่งอีเมลถึง somsri@example.com และแท็ก @somsri_k"
+    masked = "โทรหาคุณสมศรีที่ [โทร] แล้ว ส่งอีเมลถึง [อีเมล] และแท็ก [@]"
+    runs = [["complaints", "note", case.id, note], ["complaints", "close", case.id, "--reason", "resolved", "--note", note],
+            ["incidents", "note", incident.id, note], ["incidents", "ack", incident.id, "--note", note]]
+    for args in runs:
+        result = CliRunner().invoke(main, [*args, "--by", "staff", "--config", str(config.path)])
+        assert result.exit_code == 0, result.output
+    with _open(config) as store:
+        texts = [e.text for e in store.get_case(case.id).events if e.actor == "staff"]
+        texts += [e.text for e in store.events(incident.id) if e.actor == "staff"]
+    assert texts == [masked] * 4, texts
+
+
 def _open(config):
     from sadap.store import open_store
 

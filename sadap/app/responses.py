@@ -64,9 +64,14 @@ def record(store: Store, config: Config, mention_id: str, actor: str, channel: s
     """Log a staff response to a mention, with e-mail addresses, national ID numbers, phone
     numbers and @handles masked as in a mention (``enrich.mask_personal_data``): a reply may quote
     the customer's number back to them. Links stay: they are the organisation's own pages."""
-    if config.enrich.mask_personal_data:
-        text = mask_personal_data(text, RESPONSE_MASKS)
-    store.log_response(mention_id, at or now_utc(), actor, channel, text)
+    store.log_response(mention_id, at or now_utc(), actor, channel, staff_text(config, text))
+
+
+def staff_text(config: Config, text: str) -> str:
+    """What staff write to a timeline (a response, a case's or an incident's note, a closing
+    note), with e-mail addresses, national ID numbers, phone numbers and @handles masked as in a
+    mention (``enrich.mask_personal_data``): staff quote a customer's number back, or note it."""
+    return mask_personal_data(text, RESPONSE_MASKS) if config.enrich.mask_personal_data else text
 
 
 def response_sla(config: Config) -> timedelta:

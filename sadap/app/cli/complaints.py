@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from sadap.app import complaints as cases
+from sadap.app.responses import staff_text
 from sadap.app.cli.common import SHOWN_ID, _dump, _load, config_option, handled, resolve_mention_id
 from sadap.app.config import configured_playbooks
 from sadap.app.names import complaint_type_names
@@ -131,7 +132,7 @@ def close(case_id: str, reason: str, note: str, config_path: str | None, actor: 
     """Close a case with a reason."""
     config = _load(config_path)
     with open_store(config) as store:
-        case = cases.close(store, case_id, reason, actor or getpass.getuser(), note)
+        case = cases.close(store, case_id, reason, actor or getpass.getuser(), staff_text(config, note))
     click.echo(f"{case.id}: closed ({case.close_reason})")
 
 
@@ -161,7 +162,7 @@ def note(case_id: str, text: str, config_path: str | None, step: int | None, act
     with open_store(config) as store:
         if step is not None:
             playbooks = {p.id: p for p in configured_playbooks(config, check_references=False)}
-            cases.mark_step(store, case_id, actor or getpass.getuser(), step, text, playbooks)
+            cases.mark_step(store, case_id, actor or getpass.getuser(), step, staff_text(config, text), playbooks)
         else:
-            cases.note(store, case_id, actor or getpass.getuser(), text)
+            cases.note(store, case_id, actor or getpass.getuser(), staff_text(config, text))
     click.echo("ok")

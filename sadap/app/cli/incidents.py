@@ -11,6 +11,7 @@ from alerts.incidents import add_note, transition
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.config import configured_playbooks
 from sadap.app.incident_view import show_incident
+from sadap.app.responses import staff_text
 from sadap.core.errors import InputError
 from sadap.core.incident import EventKind, IncidentState
 from sadap.core.labels import INCIDENT_STATE, th
@@ -65,7 +66,7 @@ def _transition(state: IncidentState) -> Callable[..., None]:
     def command(incident_id: str, config_path: str | None, actor: str | None, note: str) -> None:
         config = _load(config_path)
         with open_store(config) as store:
-            incident = transition(store, incident_id, state, actor or getpass.getuser(), note)
+            incident = transition(store, incident_id, state, actor or getpass.getuser(), staff_text(config, note))
         click.echo(f"{incident.id}: {incident.state}")
 
     return command
@@ -87,7 +88,7 @@ def _timeline_entry(kind: EventKind) -> Callable[..., None]:
     ) -> None:
         config = _load(config_path)
         with open_store(config) as store:
-            add_note(store, incident_id, actor or getpass.getuser(), text, kind=kind, channel=channel)
+            add_note(store, incident_id, actor or getpass.getuser(), staff_text(config, text), kind=kind, channel=channel)
         click.echo("ok")
 
     return command
@@ -116,7 +117,8 @@ def incidents_step(incident_id: str, number: int, config_path: str | None, actor
         if number > len(steps):
             raise InputError(f"playbook {incident.playbook!r} has {len(steps)} step(s); choose 1 to {len(steps)}")
         title = steps[number - 1].title.th
-        add_note(store, incident_id, actor or getpass.getuser(), f"{number}. {title}" + (f" — {note}" if note else ""), kind="step_done")
+        done = f"{number}. {title}" + (f" — {staff_text(config, note)}" if note else "")
+        add_note(store, incident_id, actor or getpass.getuser(), done, kind="step_done")
     click.echo(f"{incident_id}: step {number} done ({title})")
 incidents.command("respond", help="Log a response sent to the public (stops the incident SLA clock).")(
     click.option("--channel", default="social", show_default=True, help="Where the response went.")(_timeline_entry("response"))

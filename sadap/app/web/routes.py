@@ -301,7 +301,7 @@ async def incident_live(ws: Workspace, request: Request) -> Response:
 
 
 def _act(ws: Workspace, incident_id: str, action: str, actor: str, data: dict[str, str]) -> None:
-    text = data.get("text", "").strip()[:4000]
+    text = responses.staff_text(ws.config, data.get("text", "").strip()[:4000])
     if action in ACTIONS:
         transition(ws.store, incident_id, ACTIONS[action], actor, text)
     elif action in ("note", "respond"):

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sadap.app import complaints as cases
+from sadap.app.responses import staff_text
 from sadap.app.config import configured_playbooks
 from sadap.app.web import views
 from sadap.app.web.app import Denied, Workspace, in_thread, whole_number
@@ -85,7 +86,7 @@ async def case_action(ws: Workspace, request: Request) -> Response:
 
 
 async def _case_act(ws: Workspace, case_id: str, action: str, actor: str, data: dict[str, str]) -> None:
-    text = data.get("text", "").strip()[:4000]
+    text = staff_text(ws.config, data.get("text", "").strip()[:4000])
     if action == "note":
         await in_thread(cases.note, ws.store, case_id, actor, text)
     elif action == "step":
