@@ -53,6 +53,34 @@ def test_quarters_are_bangkok_calendar_quarters_and_buddhist_years_are_read():
             parse_quarter(bad)
 
 
+def test_fiscal_quarters_follow_the_thai_government_year():
+    q1 = parse_quarter("2570Q1", first_month=10)  # ปีงบประมาณ 2570, quarter 1: October-December 2569
+    assert (q1.since, q1.until) == (Q4[0], Q4[1])
+    assert parse_quarter("FY2027Q1", 10) == q1 and parse_quarter("fy2027-q1", 10) == q1
+    assert q1.label == "FY2027Q1" and q1.label_th == "ไตรมาส 1 ปีงบประมาณ 2570"
+    assert q1.previous() == parse_quarter("2569Q4", 10)  # July-September 2026, the end of the year before
+    assert q1.previous().since == datetime(2026, 7, 1, tzinfo=BANGKOK)
+    q2 = parse_quarter("2570Q2", 10)
+    assert [label for label, _, _ in q2.months()] == ["ม.ค. 70", "ก.พ. 70", "มี.ค. 70"]
+    assert q2.dates_th == "1 ม.ค. – 31 มี.ค. 2570"
+    with pytest.raises(InputError, match="ปีงบประมาณ"):
+        parse_quarter("2026", 10)
+    with pytest.raises(InputError, match="e.g. 2026Q4"):
+        parse_quarter("FY2027Q1")  # calendar quarters: no fiscal year to name
+
+
+def test_the_quarterly_report_in_fiscal_quarters(report_store: tuple[Path, Config], report: dict):
+    _, config = report_store
+    fiscal = config.model_copy(update={"report": config.report.model_copy(update={"fiscal_year_start": 10})})
+    with open_store(config) as store:
+        data = quarterly_report(store, fiscal, "2570Q1", now=Q4[1])
+    assert (data["quarter"], data["quarter_th"]) == ("FY2027Q1", "ไตรมาส 1 ปีงบประมาณ 2570")
+    assert (data["previous"], data["previous_th"]) == ("FY2026Q4", "ไตรมาส 4 ปีงบประมาณ 2569")
+    # the same months as calendar 2026Q4 against 2026Q3: the same figures
+    assert data["now"]["mentions"] == report["now"]["mentions"] and data["before"]["mentions"] == report["before"]["mentions"]
+    assert data["dates_th"] == "1 ต.ค. – 31 ธ.ค. 2569" and data["partial"] is None
+
+
 # -- the store's aggregate for first responses ------------------------------------------------
 def test_first_responses_sqlite_matches_the_generic_default(report_store: tuple[Path, Config]):
     _, config = report_store

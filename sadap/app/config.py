@@ -372,6 +372,12 @@ class ReportConfig(Strict):
     """Reports: equal response (`sadap report responses`) and the quarterly CRM report
     (`sadap report quarterly`; see docs/pr-crm.md)."""
 
+    fiscal_year_start: int = Field(
+        1, ge=1, le=12,
+        description="The month the organisation's year begins, for `sadap report quarterly`: 1, calendar quarters "
+        "(`2026Q4`: October–December 2026); 10, the Thai government's fiscal year (ปีงบประมาณ), named by the year "
+        "it ends (`2570Q1` or `FY2027Q1`: October–December 2026), as state enterprises report.",
+    )
     organisation: str | None = Field(
         None,
         description="The watched name (`watch[].name`) that is the organisation itself: the report's share of voice "

@@ -24,28 +24,37 @@ from sadap.core.errors import ConfigError, InputError
 from sadap.core.timeutil import BANGKOK, UTC, now_utc
 from sadap.store import MentionFilter, Store
 
-_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
+_QUARTER = re.compile(r"^\s*(FY|fy|Fy)?\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 THAI_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
 
 
 @dataclass(frozen=True)
 class Period:
-    """A calendar quarter in Asia/Bangkok: ``[since, until)`` in UTC, with its months."""
+    """A quarter in Asia/Bangkok: ``[since, until)`` in UTC, with its months. ``first_month``:
+    the month the organisation's year begins (1: calendar quarters; 10: the Thai government's
+    fiscal year, ปีงบประมาณ, named by the year it ends: quarter 1 of 2027 is October–December 2026)."""
 
     year: int
     quarter: int
+    first_month: int = 1
+
+    @property
+    def fiscal(self) -> bool:
+        return self.first_month != 1
 
     @property
     def label(self) -> str:
-        return f"{self.year}Q{self.quarter}"
+        return f"{'FY' if self.fiscal else ''}{self.year}Q{self.quarter}"
 
     @property
     def label_th(self) -> str:
+        if self.fiscal:
+            return f"ไตรมาส {self.quarter} ปีงบประมาณ {self.year + 543}"
         return f"ไตรมาส {self.quarter}/{self.year + 543}"
 
     def _start(self, month_offset: int) -> datetime:
-        month0 = (self.quarter - 1) * 3 + month_offset
-        year = self.year + month0 // 12
+        month0 = (self.first_month - 1) + (self.quarter - 1) * 3 + month_offset
+        year = self.year - (1 if self.fiscal else 0) + month0 // 12
         return datetime(year, month0 % 12 + 1, 1, tzinfo=BANGKOK).astimezone(UTC)
 
     @property
@@ -72,7 +81,9 @@ class Period:
         return f"{first.day} {THAI_MONTHS[first.month - 1]} – {thai_date(last)}"
 
     def previous(self) -> "Period":
-        return Period(self.year - 1, 4) if self.quarter == 1 else Period(self.year, self.quarter - 1)
+        if self.quarter == 1:
+            return Period(self.year - 1, 4, self.first_month)
+        return Period(self.year, self.quarter - 1, self.first_month)
 
 
 def thai_date(at: datetime, time: bool = False) -> str:
@@ -82,17 +93,20 @@ def thai_date(at: datetime, time: bool = False) -> str:
     return f"{out} {local:%H:%M} น." if time else out
 
 
-def parse_quarter(text: str) -> Period:
-    """``2026Q4`` (also ``2026-Q4``, ``2569Q4`` in the Buddhist era) → the quarter."""
+def parse_quarter(text: str, first_month: int = 1) -> Period:
+    """``2026Q4`` (also ``2026-Q4``, ``2569Q4`` in the Buddhist era) → the quarter. With a fiscal
+    year (``first_month`` past 1) the year is the fiscal year's (``2570Q1``, ``FY2570Q1``: Oct–Dec 2569)."""
     match = _QUARTER.match(text or "")
-    if not match:
-        raise InputError(f"--quarter {text!r}: write the year and quarter, e.g. 2026Q4 (or 2569Q4)")
-    year = int(match.group(1))
+    fiscal = first_month != 1
+    example = "2570Q1 (ปีงบประมาณ 2570, ไตรมาส 1) or FY2027Q1" if fiscal else "2026Q4 (or 2569Q4)"
+    if not match or (match.group(1) and not fiscal):
+        raise InputError(f"--quarter {text!r}: write the year and quarter, e.g. {example}")
+    year = int(match.group(2))
     if year >= 2400:  # Buddhist era
         year -= 543
     if not 1971 <= year <= 9998:
         raise InputError(f"--quarter {text!r}: the year must be between 1971 and 9998 (or 2514 and 10541 BE)")
-    return Period(year, int(match.group(2)))
+    return Period(year, int(match.group(3)), first_month)
 
 
 def organisation(config: Config) -> str | None:
@@ -258,7 +272,7 @@ def incident_figures(store: Store, config: Config, p: Period) -> dict[str, Any]:
 def quarterly_report(store: Store, config: Config, quarter: str, now: datetime | None = None) -> dict[str, Any]:
     """The quarter's and the previous quarter's figures, with a Thai summary per section. A quarter
     still running is marked (``partial``): its counts are not yet a whole quarter's."""
-    p = parse_quarter(quarter)
+    p = parse_quarter(quarter, config.report.fiscal_year_start)
     at = now or now_utc()
     if p.since > at:
         raise InputError(f"--quarter {quarter}: {p.label_th} has not begun yet (it starts "

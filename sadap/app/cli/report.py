@@ -68,7 +68,9 @@ def responses(since: str | None, until: str | None, by: str, config_path: str | 
 
 
 @report.command("quarterly")
-@click.option("--quarter", required=True, help="The quarter, e.g. 2026Q4 (or 2569Q4); compared with the one before.")
+@click.option("--quarter", required=True,
+              help="The quarter, e.g. 2026Q4 (or 2569Q4); compared with the one before. With report.fiscal_year_start "
+              "(10: ปีงบประมาณ), the fiscal year's: 2570Q1 or FY2027Q1 is October-December 2026.")
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf", "json"]), default="html", show_default=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
               help="Write here (default: sadap-report-<quarter>.<format> in the current folder).")
