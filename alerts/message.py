@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from playbooks.render import first_steps
@@ -11,6 +12,9 @@ from sadap.core.incident import Incident
 from sadap.core.mention import Mention
 from sadap.core.timeutil import show
 from sadap.core.urls import web_url_or_none
+
+#: Examples posted this long before the alert's window: their posting time is said too.
+OLDER_POSTS = timedelta(hours=1)
 
 _SEVERITY_TH = {"P1": "วิกฤต", "P2": "สูง", "P3": "ปานกลาง", "P4": "ต่ำ", "P5": "แจ้งเพื่อทราบ"}
 
@@ -70,6 +74,11 @@ def build_text(alert: FiredAlert, incident: Incident | None, playbook: Playbook 
         (f"{alert.count} {'บัญชี' if accounts else 'ข้อความ'} ช่วง {window} (เวลาไทย)" if th
          else f"{alert.count} {'accounts' if accounts else 'mentions'}, {window} (Bangkok time)")
     )
+    posted = [m.published_at for m in examples]
+    if posted and min(posted) < alert.window_start - OLDER_POSTS:
+        # counted when collected (a first crawl, a backlog): say when they were posted, not only the window
+        span = f"{show(min(posted))} – {show(max(posted))}"
+        lines.append(f"โพสต์เมื่อ {span} (ก่อนช่วงที่เก็บได้)" if th else f"posted {span} (before they were collected)")
     new = alert.detail.get("new")
     if isinstance(new, int) and new:  # a renewed match (alerts/renewals.py): what is new is listed first
         lines.append(f"ใหม่ตั้งแต่การแจ้งครั้งก่อน {new} ข้อความ (อยู่ต้นรายการ)" if th else f"{new} new since the last alert (listed first)")

@@ -1,5 +1,6 @@
-"""Reopening an incident starts its escalation again, from the reopening (real SQLite store,
-the shipped service-outage playbook and its escalation chain)."""
+"""Reopening an incident starts its escalation again, from the reopening; an alert on posts
+collected late says when they were posted (real SQLite store, the shipped service-outage
+playbook and its escalation chain)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,24 @@ def test_reopened_incident_escalates_from_the_reopening_one_level_at_a_time(stor
     messages = [line for line in out.getvalue().splitlines() if "ยังไม่มีผู้รับทราบเหตุ" in line]
     assert "ตั้งแต่ 2026-11-21 10:00 น." in messages[0]
     assert len(messages) == 2 and "ตั้งแต่ 2026-11-23 10:00 น." in messages[1]  # (level 2 has a message of its own)
+
+
+def test_an_alert_on_posts_collected_late_says_when_they_were_posted(store):
+    """A first crawl brings in posts from days before: the watch rule counts them when collected
+    (its window is the last hour), and the text says when they were posted, not only the window."""
+    posted = NOW - timedelta(days=6)  # 2026-11-15 10:00 Bangkok
+    store.upsert([mention(1 + i, TEXTS[i % 3], "neg", posted + timedelta(minutes=10 * i), collected=NOW - timedelta(minutes=5))
+                  for i in range(4)])
+    out = io.StringIO()
+    engine = build_engine(Config.model_validate({"rules": [RULE], "notifiers": []}), store,
+                          notifiers=[ConsoleNotifier(ConsoleOptions(id="con", type="console"), stream=out)])
+    [alert] = engine.check(NOW)
+    assert alert.window_start >= NOW - timedelta(hours=1)
+    assert "โพสต์เมื่อ 2026-11-15 10:00 – 2026-11-15 10:30 (ก่อนช่วงที่เก็บได้)" in out.getvalue()
+    fresh = io.StringIO()  # posts made in the window: no such line
+    other = SQLiteStore(store.path.parent / "fresh.db")
+    other.upsert([mention(1 + i, TEXTS[i % 3], "neg", NOW - timedelta(minutes=30 - i)) for i in range(4)])
+    build_engine(Config.model_validate({"rules": [RULE], "notifiers": []}), other,
+                 notifiers=[ConsoleNotifier(ConsoleOptions(id="con", type="console"), stream=fresh)]).check(NOW)
+    other.close()
+    assert "ช่วง" in fresh.getvalue() and "โพสต์เมื่อ" not in fresh.getvalue()
