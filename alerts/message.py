@@ -77,7 +77,8 @@ def build_text(alert: FiredAlert, incident: Incident | None, playbook: Playbook 
     posted = [m.published_at for m in examples]
     if posted and min(posted) < alert.window_start - OLDER_POSTS:
         # counted when collected (a first crawl, a backlog): say when they were posted, not only the window
-        span = f"{show(min(posted))} – {show(max(posted))}"
+        first, last = show(min(posted)), show(max(posted))
+        span = first if first == last else f"{first} – {last}"
         lines.append(f"โพสต์เมื่อ {span} (ก่อนช่วงที่เก็บได้)" if th else f"posted {span} (before they were collected)")
     new = alert.detail.get("new")
     if isinstance(new, int) and new:  # a renewed match (alerts/renewals.py): what is new is listed first
