@@ -610,6 +610,11 @@ def test_users_cli(setup, monkeypatch):
     assert r.exit_code == 1 and "already exists" in r.output
     r = runner.invoke(main, ["users", "add", "Bad Name!", "--password-env", "NEW_PW", *args])
     assert r.exit_code == 1 and "user name" in r.output
+    # no terminal and no --password-env (a script, a pipe): one line, not getpass's warning and "Aborted!"
+    r = runner.invoke(main, ["users", "add", "somsri", *args])
+    assert r.exit_code == 1 and r.output.strip().splitlines() == [
+        "sadap: no terminal to type the password at: put it in an environment variable and name it with "
+        "--password-env VAR"], r.output
     r = runner.invoke(main, ["users", "list", "--json", *args])
     rows = json.loads(r.output)
     assert {"username": "kasem", "role": "planner"}.items() <= next(x for x in rows if x["username"] == "kasem").items()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
@@ -20,8 +21,9 @@ def _password(prompt: bool, from_env: str | None) -> str:
         if not value:
             raise InputError(f"${from_env} is not set (it should hold the password)")
         return value
-    if not prompt:
-        raise InputError("give the password at the prompt, or name an environment variable with --password-env")
+    if not prompt or not sys.stdin.isatty():  # (no terminal: getpass would echo a warning, then abort)
+        raise InputError("no terminal to type the password at: put it in an environment variable and name it "
+                         "with --password-env VAR")
     return click.prompt("password", hide_input=True, confirmation_prompt=True)
 
 
