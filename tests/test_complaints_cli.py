@@ -6,6 +6,7 @@ ids `complaints link` takes. A real SQLite store, real Thai complaints."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import timedelta
 
 import pytest
@@ -92,7 +93,7 @@ def test_reopening_an_open_case_is_refused(config):
         assert [e.kind for e in store.get_case(case_id).events] == ["opened"]
     assert _run(config, "complaints", "close", case_id, "--reason", "resolved").exit_code == 0
     again = _run(config, "complaints", "reopen", case_id)
-    assert again.exit_code == 0 and again.output.strip() == f"{case_id}: open"
+    assert again.exit_code == 0 and again.output.strip() == f"{case_id}: เปิดอยู่"
 
 
 def test_link_takes_the_ids_show_prints_and_a_case_id_as_read_out(config):
@@ -108,3 +109,19 @@ def test_link_takes_the_ids_show_prints_and_a_case_id_as_read_out(config):
         assert store.get_case(other).state == "closed" and store.get_case(other).close_reason == "duplicate"
     missing = _run(config, "complaints", "link", target, "ffff0000")
     assert missing.exit_code == 1 and "no mention 'ffff0000'" in missing.output
+
+
+def test_list_and_show_read_in_thai_and_line_up(config):
+    """States and timeline kinds in Thai, as `incidents list` shows them and the workspace does;
+    columns line up although Thai vowels and tone marks take no column of their own."""
+    listed = _run(config, "complaints", "list")
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.strip().splitlines()
+    assert len(lines) == 3 and all("เปิดอยู่" in line and " open " not in line for line in lines)
+    def column(line: str, text: str) -> int:  # as a terminal shows it
+        return sum(1 for ch in line[: line.index(text)] if unicodedata.category(ch) != "Mn")
+
+    assert {"เลยกำหนด", "เหลือ"} <= {word for line in lines for word in ("เลยกำหนด", "เหลือ") if word in line}
+    assert len({column(line, "pantip/") for line in lines}) == 1  # the channel starts in one column on every line
+    shown = _run(config, "complaints", "show", _case_of(config, "p1"))
+    assert shown.exit_code == 0 and "ร้องเรียน" in shown.output and " complaint " not in shown.output

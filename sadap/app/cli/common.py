@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import unicodedata
 from collections.abc import Callable
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
@@ -95,3 +96,10 @@ def _load(config_path: str | None) -> Config:
 
 def _dump(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` columns as a terminal shows it: Thai vowels and tone marks
+    above or below a letter take no column of their own (``str.ljust`` counts them)."""
+    columns = sum(1 for ch in text if unicodedata.category(ch) != "Mn")
+    return text + " " * max(0, width - columns)

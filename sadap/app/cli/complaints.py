@@ -10,11 +10,11 @@ import click
 
 from sadap.app import complaints as cases
 from sadap.app.responses import staff_text
-from sadap.app.cli.common import SHOWN_ID, _dump, _load, config_option, handled, resolve_mention_id
+from sadap.app.cli.common import SHOWN_ID, _dump, _load, config_option, handled, pad, resolve_mention_id
 from sadap.app.config import configured_playbooks
 from sadap.app.names import complaint_type_names
 from sadap.core.complaint_case import CLOSE_REASON_WORDS, CLOSE_REASONS
-from sadap.core.labels import th
+from sadap.core.labels import CASE_STATE, CASE_TIMELINE, th
 from sadap.core.timeutil import show
 from sadap.store import open_store
 
@@ -56,7 +56,8 @@ def list_(config_path: str | None, state: str | None, days: int, as_json: bool) 
     for r in rows:
         c = r["case"]
         head = " ".join(r["head"].text.split())[:70] if r["head"] else ""
-        click.echo(f"{c.id}  {c.state:<6} {show(c.received_at)}  {_clock_words(r['clock']):<14} {c.channel}/{c.source_name}"
+        click.echo(f"{c.id}  {pad(th(CASE_STATE, c.state), 8)} {show(c.received_at)}  {pad(_clock_words(r['clock']), 16)} "
+                   f"{c.channel}/{c.source_name}"
                    f"  {th(complaint_type_names(), c.type)}  ×{len(c.mention_ids)}  {head}")
 
 
@@ -82,7 +83,7 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
         data["recovery_playbook"] = view["playbook"].id if view["playbook"] else None
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{case.id}  {case.state}  ช่องทาง {case.channel}/{case.source_name}  "
+    click.echo(f"{case.id}  {th(CASE_STATE, case.state)}  ช่องทาง {case.channel}/{case.source_name}  "
                f"ประเภท {th(complaint_type_names(), case.type)}")
     click.echo(f"รับเรื่อง {show(case.received_at)} · ครบกำหนดตอบ {show(clock['due'])} · "
                + (f"ตอบครั้งแรก {show(clock['answered'])}" if clock["answered"] else _clock_words(clock)))
@@ -95,7 +96,7 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
     click.echo("ลำดับเหตุการณ์:")
     for item in view["timeline"]:
         mid = f" ({item['mention'].id[:SHOWN_ID]})" if item["mention"] else ""
-        click.echo(f"  {show(item['at'])}  {item['kind']:<12} {item['actor'][:14]:<14} {' '.join(item['text'].split())[:90]}{mid}")
+        click.echo(f"  {show(item['at'])}  {pad(th(CASE_TIMELINE, item['kind']), 16)} {pad(item['actor'][:14], 14)} {' '.join(item['text'].split())[:90]}{mid}")
     if view["playbook"]:
         click.echo(f"การแก้ไขปัญหาบริการ ({view['playbook'].id}):")
         for n, step in enumerate(view["playbook"].steps, 1):
@@ -146,7 +147,7 @@ def reopen(case_id: str, config_path: str | None, actor: str | None) -> None:
     config = _load(config_path)
     with open_store(config) as store:
         case = cases.reopen(store, case_id, actor or getpass.getuser())
-    click.echo(f"{case.id}: {case.state}")
+    click.echo(f"{case.id}: {th(CASE_STATE, case.state)}")
 
 
 @complaints.command("note")

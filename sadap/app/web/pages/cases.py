@@ -16,6 +16,7 @@ from sadap.app.web.app import Denied, Workspace, in_thread, whole_number
 from sadap.app.web.i18n import form_problem
 from sadap.core.complaint_case import CLOSE_REASON_WORDS, CLOSE_REASONS
 from sadap.core.errors import InputError
+from sadap.core.labels import CASE_TIMELINE
 
 NAV: tuple[str, str, str] | None = None
 WORDS: dict[str, tuple[str, str]] = {
@@ -35,16 +36,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "case_mentions": ("ข้อความ", "mentions"),
     "case_stakeholders": ("ผู้มีส่วนได้ส่วนเสีย", "Stakeholders"),
     "case_done": ("ทำแล้ว", "Done"),
-    "ev_complaint": ("ร้องเรียน", "complaint"),
-    "ev_same_author": ("ผู้ร้องโพสต์อีก", "same author"),
-    "ev_same_thread": ("ในกระทู้เดียวกัน", "same thread"),
-    "ev_response": ("ตอบกลับ", "response"),
-    "ev_note": ("บันทึก", "note"),
-    "ev_linked": ("เชื่อมโยง", "linked"),
-    "ev_unlinked": ("ย้ายออก", "moved out"),
-    "ev_closed": ("ปิดเรื่อง", "closed"),
-    "ev_reopened": ("เปิดอีกครั้ง", "reopened"),
-    "ev_recovery_step": ("ขั้นตอนแก้ไข", "recovery step"),
+    **{f"ev_{kind}": words for kind, words in CASE_TIMELINE.items()},
 }
 
 
