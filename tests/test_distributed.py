@@ -189,6 +189,12 @@ def test_compose_runs_redis_one_scheduler_and_n_workers():
     assert "[distributed]" in services["sadap"]["build"]["dockerfile_inline"]
     config = yaml.safe_load(compose["configs"]["sadap_config"]["content"])
     assert config["distributed"]["redis_url"] == "redis://redis:6379/0"
+    # The console keeps no data volume: its session key comes from the environment, or every
+    # recreation of the container would sign everyone out.
+    console = services["console"]
+    assert not any(v.startswith("sadapdata") for v in console["volumes"])
+    assert console["environment"]["SADAP_SESSION_SECRET"].startswith("${SADAP_SESSION_SECRET:?")
+    assert console["environment"]["SADAP_ES_PASSWORD"] == services["sadap"]["environment"]["SADAP_ES_PASSWORD"]
 
 
 # -- the ES spool: one folder per worker ------------------------------------------------------
