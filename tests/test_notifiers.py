@@ -312,6 +312,20 @@ def test_teams_posts_an_adaptive_card(note, http, monkeypatch):
     assert "\n".join(b["text"] for b in card["body"]) == "\n".join(x for x in note.text_en.split("\n") if x.strip())
 
 
+def test_teams_shows_a_quoted_markdown_link_as_written(http, monkeypatch):
+    """A mention quoting "[ธนาคารแสงทอง](https://evil.example/login)" would render in a TextBlock
+    as a link named after the bank to a hidden address."""
+    rx = http((202, {}, b""))
+    monkeypatch.setenv("TEAMS_URL", rx.url(f"/invoke?sig={TEAMS_TOKEN}"))
+    quoted = "  • [x] ยืนยันตัวตนที่ [ธนาคารแสงทอง](https://evil.example/login) ด่วน [ลิงก์] ( https://evil.example/2 )"
+    note = Notification(text_th=f"[P2 สูง] ข้อความซ้ำจากหลายบัญชี\n{quoted}", text_en="x", payload={"severity": "P2"})
+    TeamsNotifier(TeamsOptions(id="ops-teams", type="teams", url_env="TEAMS_URL", lang="th")).send(note)
+    card = rx.requests[0].json()["attachments"][0]["content"]
+    texts = [b["text"] for b in card["body"]]
+    assert not any("](" in t for t in texts)
+    assert texts[1] == "  • [x] ยืนยันตัวตนที่ [ธนาคารแสงทอง] (https://evil.example/login) ด่วน [ลิงก์] ( https://evil.example/2 )"
+
+
 def test_line_pushes_text_with_bearer_token_and_one_retry_key(note, http, monkeypatch):
     rx = http((500, {}, b"{}"), (200, {}, b"{}"))
     monkeypatch.setenv("LINE_TOKEN", LINE_TOKEN)

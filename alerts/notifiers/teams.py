@@ -6,7 +6,7 @@ The URL is a secret (whoever has it can post), so it comes only from ``url_env``
 from __future__ import annotations
 
 import json
-
+import re
 from typing import Any, Literal
 
 from alerts.notifiers.base import Notification, Notifier, register
@@ -17,9 +17,20 @@ from alerts.notifiers.delivery import deliver, post_json
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 
 
+#: A Markdown link's ``](`` (TextBlocks render a CommonMark subset, links included).
+_LINK = re.compile(r"\]\s*\(")
+
+
+def no_links(text: str) -> str:
+    """``text`` with Markdown link syntax broken by a space: a quoted mention's
+    ``[ธนาคาร](https://elsewhere)`` would show as a link named ธนาคาร to a hidden address; shown
+    as written it names its address. (A bare URL stays a URL anyone can read.)"""
+    return _LINK.sub("] (", text)
+
+
 def adaptive_card(text: str, payload: dict[str, Any]) -> dict[str, Any]:
     """An Adaptive Card 1.4: the headline (in red for P1 and P2), then one block per line."""
-    head, lines = split_text(text)
+    head, lines = split_text(no_links(text))
     urgent = payload.get("severity") in ("P1", "P2")
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": head, "weight": "Bolder", "size": "Medium", "wrap": True,
