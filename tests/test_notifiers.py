@@ -340,6 +340,23 @@ def test_line_pushes_text_with_bearer_token_and_one_retry_key(note, http, monkey
     assert rx.requests[0].headers["x-line-retry-key"] == req.headers["x-line-retry-key"]
 
 
+def test_line_monthly_quota_spent_is_given_up_at_once_and_a_rate_limit_is_waited(note, http, monkeypatch):
+    """Both answer 429. The month's quota will not come back on a retry: on-call should hear now,
+    through the other notifiers, not after a day of retries."""
+    rx = http((429, {}, b'{"message": "You have reached your monthly limit."}'))
+    monkeypatch.setenv("LINE_TOKEN", LINE_TOKEN)
+    cfg = LineOptions(id="ops-line", type="line", to="C1234567890abcdef", token_env="LINE_TOKEN", api_base=rx.base,
+                      retries=2)
+    line = _quick(LineNotifier(cfg))
+    with pytest.raises(DeliveryFailed, match=r"after 1 attempt\(s\): HTTP 429 You have reached your monthly limit") as err:
+        line.send(note)
+    assert err.value.permanent and line.waits == [] and len(rx.requests) == 1
+    rx = http((429, {}, b'{"message": "The API rate limit has been exceeded. Try again later."}'), (200, {}, b"{}"))
+    line = _quick(LineNotifier(cfg.model_copy(update={"api_base": rx.base})))
+    line.send(note)
+    assert len(rx.requests) == 2 and len(line.waits) == 1
+
+
 def test_line_already_accepted_retry_counts_as_delivered(note, http, monkeypatch):
     rx = http((409, {"x-line-accepted-request-id": "abc-123"}, b'{"message": "The retry key is already accepted"}'))
     monkeypatch.setenv("LINE_TOKEN", LINE_TOKEN)

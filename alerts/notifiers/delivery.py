@@ -159,10 +159,13 @@ def post_json(
     headers: dict[str, str] | None = None,
     detail: Callable[[httpx.Response], str | None] | None = None,
     ok: Callable[[httpx.Response], bool] | None = None,
+    refused: Callable[[httpx.Response], bool] | None = None,
 ) -> httpx.Response:
     """One attempt: POST ``body`` (JSON bytes). Returns the response on 2xx (or when ``ok``
     says so); raises Retry on network errors, 408, 429 and 5xx, else GiveUp. ``detail`` may
-    add a receiver's error code to the reason; it must never return anything secret."""
+    add a receiver's error code to the reason; it must never return anything secret.
+    ``refused``: an answer that says no retry can succeed, whatever its status (a quota spent
+    for the month answers 429 too)."""
     config = cast(PostOptions, notifier.config)
     sent = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT, **(headers or {})}
     _posting.active = True
@@ -183,6 +186,8 @@ def post_json(
         return response
     extra = detail(response) if detail else None
     reason = f"HTTP {status}" + (f" {extra}" if extra else "")
+    if refused is not None and refused(response):
+        raise GiveUp(reason)
     if status in (408, 429) or status >= 500:
         after = _retry_after(response.headers.get("Retry-After")) if status in (429, 503) else None
         cap = config.max_retry_after.total_seconds()

@@ -49,6 +49,12 @@ def _line_error(response: httpx.Response) -> str | None:
     return " ".join(str(message).split())[:120] if message else None
 
 
+def _quota_spent(response: httpx.Response) -> bool:
+    """429 "You have reached your monthly limit.": no retry succeeds before next month (a rate
+    limit, 429 "The API rate limit has been exceeded…", is waited out as usual)."""
+    return response.status_code == 429 and "monthly limit" in (_line_error(response) or "").lower()
+
+
 def _already_accepted(response: httpx.Response) -> bool:
     """409 with ``x-line-accepted-request-id``: an earlier attempt with this retry key got through."""
     return response.status_code == 409 and "x-line-accepted-request-id" in response.headers
@@ -89,6 +95,7 @@ class LineNotifier(Notifier):
         headers = {"Authorization": f"Bearer {token}", "X-Line-Retry-Key": notification.delivery_id or str(uuid.uuid4())}
         deliver(
             self,
-            lambda: post_json(self, url, body, headers=headers, detail=_line_error, ok=_already_accepted),
+            lambda: post_json(self, url, body, headers=headers, detail=_line_error, ok=_already_accepted,
+                              refused=_quota_spent),
             secrets=[token],
         )
