@@ -45,7 +45,7 @@ import lxml.html
 from lxml.etree import ParserError
 
 from sadap.core.errors import InputError
-from sadap.core.thaidate import parse_thai_datetime
+from sadap.core.thaidate import THAI_MONTHS, parse_thai_datetime
 from sadap.core.timeutil import BANGKOK
 from sadap.core.urls import is_web_url
 
@@ -102,6 +102,15 @@ _DATELINE_AFTER_H1 = 12
 # A clock as datelines print it ("14:05", "14.05 น.", "เวลา 14.05"), not a price ("35.50 บาท").
 _DATELINE_CLOCK = re.compile(r"\d{1,2}:\d{2}|\d{1,2}\.\d{2}\s*น|เวลา\s*\d{1,2}\.\d{2}")
 _CONTAINERS = frozenset({"html", "body", "main", "article", "section"})
+# What a bare dateline holds besides its date: labels, day names, separators ("วันพฤหัสบดีที่ 7
+# ธ.ค. 2569 เวลา 14:05 น. | อัปเดต …"). A line that is nothing else is not part of the story.
+_DATELINE_WORDS = re.compile(
+    "|".join(sorted((re.escape(w) for pair in THAI_MONTHS for w in pair), key=len, reverse=True))
+    + rf"|{_UPDATED_LABEL}|{_PUBLISHED_LABEL}|วันที่|วัน(?:จันทร์|อังคาร|พุธ|พฤหัสบดี|พฤหัส|ศุกร์|เสาร์|อาทิตย์)(?:ที่)?"
+    r"|เวลา|น\.|พ\.ศ\.|ค\.ศ\.|ล่าสุด|[\d\s:/.,|\-–—()]",
+    re.IGNORECASE,
+)
+_DATELINE_LINES = 2  # looked for among the text's first lines only
 
 
 @dataclass
@@ -550,7 +559,15 @@ def _body(root: Any, url: str, title: str | None) -> str:
     lines = _tidy_lines(text)
     if title:
         lines = [line for line in lines if line != title]
-    return "\n".join(lines)
+    head = [line for line in lines[:_DATELINE_LINES] if not _bare_dateline(line)]
+    return "\n".join(head + lines[_DATELINE_LINES:])
+
+
+def _bare_dateline(line: str) -> bool:
+    """A line that holds a date with its clock and nothing else (``7 ธ.ค. 2569 14:05 น.``): read
+    as the publication time, not the story's first words."""
+    return (len(line) <= _DATELINE_MAX and bool(_DATELINE_CLOCK.search(line))
+            and not _DATELINE_WORDS.sub("", line).strip())
 
 
 def _without_junk(root: Any) -> Any:

@@ -174,3 +174,20 @@ def test_a_feed_in_tis_620_is_read_as_thai(declaration: str, content_type: str, 
         assert [(item["title"], item["text"]) for item in items] == [(TITLE, STORY[0])]
         assert items[0]["extras"]["feed_title"] == "ข่าวเดลี่ เศรษฐกิจ"
         assert items[0]["published_at"] == PUBLISHED.isoformat()
+
+
+@pytest.mark.parametrize("dateline", [
+    "<p class='date'>7 ธ.ค. 2569 14:05 น.</p>",
+    "<p>วันจันทร์ที่ 7 ธันวาคม 2569 เวลา 14.05 น.</p>",
+    "<p>เผยแพร่: 7 ธ.ค. 2569 - 14:05 | อัปเดตล่าสุด 8 ธ.ค. 2569 09:00 น.</p>",
+])
+def test_a_dateline_paragraph_is_the_time_not_the_story_s_first_line(dateline):
+    read = read_news_page(page("", f"<article><h1>{TITLE}</h1>{dateline}{PARAGRAPHS}</article>"), URL)
+    assert read.published == PUBLISHED
+    assert read.text.split("\n")[0] == STORY[0]  # before, the dateline opened the text and every snippet
+
+
+def test_a_story_that_opens_with_its_time_keeps_that_sentence():
+    lead = "เมื่อเวลา 14.05 น. วันที่ 7 ธ.ค. 2569 ดร.สุทธิพล ทวีชัยการ เลขาธิการ คปภ. แถลงข่าวเปิดตัวแชตบอต"
+    read = read_news_page(page("", f"<article><h1>{TITLE}</h1><p>{lead}</p>{PARAGRAPHS}</article>"), URL)
+    assert read.text.split("\n")[0] == lead
