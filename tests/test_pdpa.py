@@ -345,5 +345,6 @@ def test_privacy_report(tmp_path):
     assert rep["counts"]["mentions"] == 4 and rep["counts"]["with_author_name"] == 4
     assert rep["counts"]["distinct_author_pseudonyms"] == 4 and rep["data_dir_mode"] == "0o700"
     assert any(p["where"] == str(config.store_path) and p["mode"] == "0o600" for p in rep["places"])
+    assert rep["counts"]["stakeholders"] == 0 and any("stakeholder registry" in line for line in rep["personal_data"])
     text = CliRunner().invoke(main, ["privacy", "report", "--config", str(config.path)])
-    assert "with display name: 4" in text.output
+    assert "มีชื่อที่แสดง: 4" in text.output and "ทะเบียนผู้มีส่วนได้ส่วนเสีย" in text.output  # the DPO reads Thai

@@ -231,27 +231,30 @@ def report(config: Config, store: Store) -> dict[str, Any]:
     """What personal data is stored where, with counts."""
     counts = store.privacy_counts()
     places: list[dict[str, Any]] = []
+    stored = {"what": "mentions, responses, incidents, alerts, complaint cases, stakeholders",
+              "what_th": "ข้อความ การตอบกลับ เหตุการณ์ การแจ้งเตือน เรื่องร้องเรียน ผู้มีส่วนได้ส่วนเสีย"}
     if config.store.backend == "sqlite":
-        places.append({"what": "mentions, responses, incidents, alerts", "where": str(config.store_path),
-                       "mode": _mode(config.store_path)})
+        places.append({**stored, "where": str(config.store_path), "mode": _mode(config.store_path)})
     else:
         es = config.store.elasticsearch
-        places.append({"what": "mentions, responses, incidents, alerts", "where": f"{', '.join(es.hosts)} "
-                       f"(indices {es.index_prefix}-*)", "mode": None})
+        places.append({**stored, "where": f"{', '.join(es.hosts)} (indices {es.index_prefix}-*)", "mode": None})
     spool = _spool(store)
     pending = spool.pending() if spool is not None else 0
     if spool is not None:
-        places.append({"what": "mentions waiting for the cluster", "where": str(spool.folder), "count": pending,
-                       "mode": _mode(spool.folder)})
+        places.append({"what": "mentions waiting for the cluster", "what_th": "ข้อความที่รอส่งเข้าคลัสเตอร์",
+                       "where": str(spool.folder), "count": pending, "mode": _mode(spool.folder)})
     key_env = config.privacy.pseudonym_key_env
     key_file = config.data_path / "pseudonym.key"
     places.append({"what": "pseudonym key (links a handle to its pseudonym)",
+                   "what_th": "กุญแจนามแฝง (เชื่อมชื่อบัญชีกับนามแฝง)",
                    "where": f"${key_env}" if os.environ.get(key_env) else str(key_file),
                    "mode": None if os.environ.get(key_env) else _mode(key_file)})
     audit_path = config.data_path / AUDIT_FILE
     entries = sum(1 for _ in audit_path.open(encoding="utf-8")) if audit_path.exists() else 0
-    places.append({"what": "privacy audit log (no personal data)", "where": str(audit_path), "count": entries,
-                   "mode": _mode(audit_path)})
+    places.append({"what": "privacy audit log (no personal data)", "what_th": "บันทึกการตรวจสอบ (ไม่มีข้อมูลส่วนบุคคล)",
+                   "where": str(audit_path), "count": entries, "mode": _mode(audit_path)})
+    registry = store.list_stakeholders()
+    contacts = sum(len(sh.contacts) for sh in registry)
     return {
         "data_dir": str(config.data_path),
         "data_dir_mode": _mode(config.data_path),
@@ -262,18 +265,36 @@ def report(config: Config, store: Store) -> dict[str, Any]:
             "retention_days": config.privacy.retention_days,
             "retention_months": config.store.elasticsearch.retention_months if config.store.backend == "elasticsearch" else None,
         },
-        "counts": {**counts, "spool_pending": pending},
+        "counts": {**counts, "spool_pending": pending, "stakeholders": len(registry), "stakeholder_contacts": contacts},
         "places": places,
-        "personal_data": [
-            "author pseudonym (author_id): keyed hash of the handle, per source",
-            "author display name (author_name): only with privacy.keep_author_names",
-            "text and title: as posted, with URLs, @handles, phone numbers, e-mail addresses and ID numbers masked "
-            "(enrich.mask_personal_data)",
-            "extra fields: personal ones (phone, email, national_id, user_name, …) dropped unless keep_author_names",
-            "responses: what staff replied to a mention, by mention id",
-            "incidents, alerts and complaint cases: mention ids and the complainant's pseudonym; alerts also "
-            "their top terms and short excerpts of copied texts",
-            "notifications (queued and sent): excerpts of example mentions with their links",
-        ],
+        "personal_data": [en for _, en in PERSONAL_DATA],
+        "personal_data_th": [th for th, _ in PERSONAL_DATA],
     }
+
+
+#: What personal data Sadap holds, (Thai, English), for the data protection officer's record.
+PERSONAL_DATA: tuple[tuple[str, str], ...] = (
+    ("นามแฝงของผู้เขียน (author_id): ค่าแฮชของชื่อบัญชีด้วยกุญแจของระบบ แยกตามแหล่งข้อมูล",
+     "author pseudonym (author_id): keyed hash of the handle, per source"),
+    ("ชื่อที่แสดงของผู้เขียน (author_name): เก็บเฉพาะเมื่อเปิด privacy.keep_author_names",
+     "author display name (author_name): only with privacy.keep_author_names"),
+    ("ข้อความและหัวเรื่อง: ตามที่โพสต์ โดยปิดบัง URL, @บัญชี, เบอร์โทร, อีเมล และเลขบัตรประชาชน (enrich.mask_personal_data)",
+     "text and title: as posted, with URLs, @handles, phone numbers, e-mail addresses and ID numbers masked "
+     "(enrich.mask_personal_data)"),
+    ("ฟิลด์เพิ่มเติม: ฟิลด์ส่วนบุคคล (phone, email, national_id, user_name, …) ถูกตัดทิ้ง เว้นแต่เปิด keep_author_names",
+     "extra fields: personal ones (phone, email, national_id, user_name, …) dropped unless keep_author_names"),
+    ("การตอบกลับและบันทึกของเจ้าหน้าที่ (ข้อความ เรื่องร้องเรียน เหตุการณ์): ปิดบังเบอร์โทร อีเมล เลขบัตร และ @บัญชี",
+     "staff responses and notes (on mentions, complaint cases, incidents): phone numbers, e-mail addresses, "
+     "ID numbers and @handles masked"),
+    ("เหตุการณ์ การแจ้งเตือน และเรื่องร้องเรียน: รหัสข้อความและนามแฝงของผู้ร้อง การแจ้งเตือนมีคำที่พบบ่อยและข้อความที่คัดลอกกันสั้น ๆ ด้วย",
+     "incidents, alerts and complaint cases: mention ids and the complainant's pseudonym; alerts also "
+     "their top terms and short excerpts of copied texts"),
+    ("การแจ้งเตือน (รอส่งและส่งแล้ว): ข้อความตัวอย่างสั้น ๆ พร้อมลิงก์",
+     "notifications (queued and sent): excerpts of example mentions with their links"),
+    ("ทะเบียนผู้มีส่วนได้ส่วนเสีย: ชื่อ ตำแหน่ง และช่องทางติดต่อ (อีเมล LINE เบอร์โทร) ของผู้แทนและผู้ประสานงาน "
+     "เก็บจนกว่าจะแก้ไข การลบข้อมูลตามผู้เขียนไม่แก้ทะเบียน แต่บอกชื่อผู้มีส่วนได้ส่วนเสียที่มีบัญชีนั้น",
+     "stakeholder registry: names, positions and contact addresses (e-mail, LINE, phone) of representatives and "
+     "coordinators, kept until edited; an erasure by author does not change it, but names the stakeholders "
+     "with that account"),
+)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import click
@@ -12,6 +13,7 @@ import click
 from sadap.app import privacy as pdpa
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.core.files import open_private
+from sadap.core.timeutil import show
 from sadap.store import open_store
 
 _WHO = [
@@ -139,25 +141,29 @@ def privacy_report(config_path: str | None, as_json: bool) -> None:
         _dump(result)
         return
     c, st = result["counts"], result["settings"]
-    click.echo(f"data folder: {result['data_dir']} (mode {result['data_dir_mode']}) · backend: {result['backend']}")
+    click.echo("ข้อมูลส่วนบุคคลที่จัดเก็บ (PDPA) · personal data held")
+    click.echo(f"โฟลเดอร์ข้อมูล: {result['data_dir']} (สิทธิ์ {result['data_dir_mode']}) · ที่เก็บ: {result['backend']}")
     click.echo(
-        f"mentions: {c['mentions']} · with author pseudonym: {c['with_author_pseudonym']} "
-        f"({c['distinct_author_pseudonyms']} people) · with display name: {c['with_author_name']} · "
-        f"with extra fields: {'-' if c['with_extra_fields'] is None else c['with_extra_fields']}"
+        f"ข้อความ: {c['mentions']} · มีนามแฝงผู้เขียน: {c['with_author_pseudonym']} "
+        f"({c['distinct_author_pseudonyms']} คน) · มีชื่อที่แสดง: {c['with_author_name']} · "
+        f"มีฟิลด์เพิ่มเติม: {'-' if c['with_extra_fields'] is None else c['with_extra_fields']}"
     )
     click.echo(
-        f"responses: {c['responses']} · incidents: {c['incidents']} ({c['incident_events']} timeline events) · "
-        f"alerts: {c['alerts']} · waiting in spool: {c['spool_pending']} · oldest collected: {c['oldest_collected_at'] or '-'}"
+        f"การตอบกลับ: {c['responses']} · เหตุการณ์: {c['incidents']} (บันทึกในลำดับเหตุการณ์ {c['incident_events']}) · "
+        f"การแจ้งเตือน: {c['alerts']} · รอใน spool: {c['spool_pending']} · "
+        f"ผู้มีส่วนได้ส่วนเสีย: {c['stakeholders']} (ผู้ติดต่อ {c['stakeholder_contacts']} คน) · "
+        f"เก็บเก่าที่สุด: {show(datetime.fromisoformat(c['oldest_collected_at'])) if c['oldest_collected_at'] else '-'}"
     )
     click.echo(
-        f"settings: keep_author_names={st['keep_author_names']} · mask_personal_data={st['mask_personal_data']} · "
+        f"การตั้งค่า: keep_author_names={st['keep_author_names']} · mask_personal_data={st['mask_personal_data']} · "
         f"retention_days={st['retention_days']}" + (f" · retention_months={st['retention_months']}" if st["retention_months"] else "")
     )
-    click.echo("where:")
+    click.echo("เก็บที่ไหน:")
     for place in result["places"]:
-        extra = f" · {place['count']} entries" if "count" in place else ""
-        mode = f" (mode {place['mode']})" if place.get("mode") else ""
-        click.echo(f"  {place['what']}: {place['where']}{mode}{extra}")
-    click.echo("what:")
-    for line in result["personal_data"]:
+        extra = f" · {place['count']} รายการ" if "count" in place else ""
+        mode = f" (สิทธิ์ {place['mode']})" if place.get("mode") else ""
+        click.echo(f"  {place['what_th']}: {place['where']}{mode}{extra}")
+    click.echo("เก็บอะไร:")
+    for line in result["personal_data_th"]:
         click.echo(f"  - {line}")
+    click.echo("(--json: the same report in English keys and words)")
