@@ -98,8 +98,17 @@ def _dump(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
+def columns(text: str) -> int:
+    """How many columns a terminal gives ``text``: Thai vowels and tone marks above or below a
+    letter take none of their own (``len`` and ``str.ljust`` count them)."""
+    return sum(1 for ch in text if unicodedata.category(ch) != "Mn")
+
+
 def pad(text: str, width: int) -> str:
-    """``text`` padded to ``width`` columns as a terminal shows it: Thai vowels and tone marks
-    above or below a letter take no column of their own (``str.ljust`` counts them)."""
-    columns = sum(1 for ch in text if unicodedata.category(ch) != "Mn")
-    return text + " " * max(0, width - columns)
+    """``text`` padded on the right to ``width`` columns as a terminal shows it."""
+    return text + " " * max(0, width - columns(text))
+
+
+def pad_left(text: str, width: int) -> str:
+    """``text`` padded on the left to ``width`` columns as a terminal shows it."""
+    return " " * max(0, width - columns(text)) + text

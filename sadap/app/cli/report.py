@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.cli.common import _dump, _load, config_option, handled, pad, pad_left
 from sadap.app.quarterly import quarterly_report
 from sadap.app.report_render import render_html, render_pdf
 from sadap.app.responses import DIMENSIONS, equal_response, hours
@@ -55,15 +55,17 @@ def responses(since: str | None, until: str | None, by: str, config_path: str | 
     if as_json:
         _dump(result.as_dict())
         return
-    click.echo(f"ตอบสนองอย่างเท่าเทียม (equal response) · by {by} · SLA {hours(result.sla.total_seconds())} h")
-    click.echo(f"{'group':<28} {'count':>6} {'1st med h':>9} {'1st p90 h':>9} {'in SLA':>7} {'unanswered':>10} "
-               f"{'res med h':>9} {'res p90 h':>9} {'unresolved':>10}")
+    click.echo(f"ตอบสนองอย่างเท่าเทียม (equal response) · แยกตาม {by} · SLA {hours(result.sla.total_seconds())} ชม.")
+    click.echo("(ชม. = ชั่วโมง; ตอบแรก = เวลาถึงการตอบครั้งแรก, แก้เสร็จ = เวลาถึงการแก้ไขเสร็จ; มัธยฐาน / P90)")
+    heads = [("กลุ่ม", 28), ("จำนวน", 6), ("ตอบแรก", 9), ("P90", 9), ("ทันSLA", 7), ("ยังไม่ตอบ", 10),
+             ("แก้เสร็จ", 9), ("P90", 9), ("ยังไม่เสร็จ", 10)]
+    click.echo(" ".join(pad(h, w) if i == 0 else pad_left(h, w) for i, (h, w) in enumerate(heads)))
     for g in [*result.groups, result.overall]:
         share = "-" if g.within_sla_share is None else f"{g.within_sla_share * 100:.0f}%"
-        flags = [w for w, on in (("first response", g.flagged), ("resolution", g.flagged_resolution)) if on]
-        flag = f"  ← slower than the rest: {', '.join(flags)}" if flags else ""
-        name = "all" if g.group == "*" else g.group
-        click.echo(f"{name:<28} {g.count:>6} {hours(g.median_s):>9} {hours(g.p90_s):>9} {share:>7} {g.unanswered:>10} "
+        flags = [w for w, on in (("ตอบครั้งแรก", g.flagged), ("แก้ไขเสร็จ", g.flagged_resolution)) if on]
+        flag = f"  ← ช้ากว่ากลุ่มอื่นอย่างชัดเจน: {', '.join(flags)}" if flags else ""
+        name = "รวม" if g.group == "*" else g.group
+        click.echo(f"{pad(name, 28)} {g.count:>6} {hours(g.median_s):>9} {hours(g.p90_s):>9} {share:>7} {g.unanswered:>10} "
                    f"{hours(g.resolution_median_s):>9} {hours(g.resolution_p90_s):>9} {g.unresolved:>10}{flag}")
 
 
