@@ -73,6 +73,13 @@ class ValidatePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
+        text = ItemAdapter(item).get("text")
+        if text is None or (isinstance(text, str) and not text.strip()):
+            # A comment of a picture or a sticker only: nothing to read, and nothing wrong with the
+            # page; counted, not warned about one by one.
+            self.stats.inc_value("sadap/skipped/no_text")
+            raise DropItem(f"{_where(item)}: text: empty (a picture or sticker only?), nothing to store",
+                           log_level="INFO")
         try:
             raw = raw_mention(item)
         except ValidationError as err:
@@ -80,9 +87,9 @@ class ValidatePipeline:
             field = ".".join(str(part) for part in first["loc"]) or "item"
             self.stats.inc_value("sadap/invalid")
             raise DropItem(f"{_where(item)}: {field}: {first['msg']}") from None
-        if not raw.text.strip():
-            self.stats.inc_value("sadap/invalid")
-            raise DropItem(f"{_where(item)}: text: empty, nothing to store")
+        if not raw.text.strip():  # (emptied by tidying: only spaces of other kinds)
+            self.stats.inc_value("sadap/skipped/no_text")
+            raise DropItem(f"{_where(item)}: text: empty, nothing to store", log_level="INFO")
         if raw.url is not None and not is_web_url(raw.url):
             # Kept without its link: a javascript: or file: link must never be shown as one.
             logger.warning("%s: link refused, only http/https links are stored (%s)", _where(item), scheme_of(raw.url) or "no scheme")

@@ -396,7 +396,7 @@ def test_run_crawls_sources_in_one_process_and_hands_off_batches(crawls):
     assert stats["news"] == {
         "items": 3, "dropped": 2, "stored": 2, "duplicates": 1, "alerts": 1,
         "feed_errors": 0, "empty_pages": 0, "errors": 0,
-        "new": 2, "skipped": {"already stored": 1, "invalid item": 1, "repeated in this crawl": 1},
+        "new": 2, "skipped": {"already stored": 1, "no text": 1, "repeated in this crawl": 1},
     }
     assert stats["old-feed"]["feed_errors"] == 1 and stats["old-feed"]["errors"] == 1
     assert stats["old-feed"]["items"] == 0
@@ -452,14 +452,20 @@ def _item(**fields: Any) -> MentionItem:
 
 
 def test_validate_pipeline_drops_with_one_line_reason():
-    pipeline = ValidatePipeline.from_crawler(get_crawler())
+    crawler = get_crawler()
+    pipeline = ValidatePipeline.from_crawler(crawler)
     item = _item(published_at="2026-11-21T09:30:00+07:00")
     assert pipeline.process_item(item) is item
     with pytest.raises(DropItem) as err:
         pipeline.process_item(_item(engagement={"likes": "เยอะมาก"}))
     assert str(err.value).startswith("https://example.co.th/a: engagement.likes: ")
-    with pytest.raises(DropItem, match=r"^https://example.co.th/a \[x1\]: text: empty"):
+    with pytest.raises(DropItem, match=r"^https://example.co.th/a \[x1\]: text: empty") as empty:
         pipeline.process_item(_item(text=" \n ", native_id="x1"))
+    # A comment that is a picture or a sticker only: counted, logged at INFO, not a warning each
+    assert empty.value.log_level == "INFO"
+    with pytest.raises(DropItem, match="text: empty"):
+        pipeline.process_item(_item(text="", native_id="x2"))
+    assert crawler.stats.get_value("sadap/skipped/no_text") == 2 and crawler.stats.get_value("sadap/invalid") == 1  # (the likes)
     with pytest.raises(DropItem, match="published_at"):
         pipeline.process_item(_item(published_at="ไม่ทราบ"))
 
