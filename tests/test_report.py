@@ -194,6 +194,24 @@ def test_quarterly_html_has_every_section_chart_and_thai(report: dict):
     assert "http://" not in html and "https://" not in html  # self-contained: nothing fetched
 
 
+def test_the_image_section_shows_the_top_hashtags(report: dict):
+    """The figures held the quarter's top hashtags; the report never showed them."""
+    import copy
+
+    from sadap.app.quarterly import summaries
+    from sadap.app.report_render import render_html
+
+    assert report["now"]["hashtags"] == {}  # this store's posts carry none: the table says so
+    assert "แฮชแท็ก" not in report["summaries"]["image"]
+    tagged = copy.deepcopy(report)
+    tagged["now"]["hashtags"] = {"แสงทองล่ม": 1250, "คืนเงินแสงทอง": 40}
+    tagged["summaries"] = summaries(tagged)
+    assert tagged["summaries"]["image"].endswith("แฮชแท็กที่ใช้มากที่สุด: #แสงทองล่ม 1,250, #คืนเงินแสงทอง 40.")
+    image = render_html(tagged).split('<section id="image">', 1)[1].split("</section>", 1)[0]
+    assert "<td>#แสงทองล่ม</td><td class=\"n\">1,250</td>" in image
+    assert "แฮชแท็กที่ใช้มากที่สุด" in render_html(report) and "ไม่มีในไตรมาสนี้" in render_html(report)
+
+
 @pytest.mark.slow
 def test_quarterly_pdf_has_sections_charts_and_thai_text_that_reads_back(report_store: tuple[Path, Config], tmp_path: Path):
     import pypdf

@@ -351,6 +351,7 @@ def summaries(report: dict[str, Any]) -> dict[str, str]:
         + f"ข่าวและข้อความเกี่ยวกับ{who} {_num(org_n)} ครั้ง: เชิงบวก {_pct(_share(org_sent.get('pos', 0), org_n))} "
         f"เชิงลบ {_pct(_share(org_sent.get('neg', 0), org_n))}. "
         f"หัวข้อที่พูดถึงมากที่สุด: {_top(now['keywords'])}."
+        + (f" แฮชแท็กที่ใช้มากที่สุด: {_top({f'#{k}': v for k, v in now['hashtags'].items()})}." if now["hashtags"] else "")
     )
     # voice of the customer
     cats = category_names()
