@@ -218,7 +218,7 @@ def _chart_style() -> Iterator[Any]:
 def charts(report: dict[str, Any]) -> dict[str, str]:
     """One PNG (as a data URI) per section."""
     with _chart_style():
-        return {key: _png(fig) for key, fig in figures(report).items()}
+        return {key: _png(fig) for key, fig in _figures(report).items()}
 
 
 def figures(report: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from enrich.privacy import mask_emails, mask_handles, mask_national_ids, mask_personal_data, mask_phones
+from sadap.app.complaints import case_sla
 from sadap.app.config import Config
 from sadap.core.errors import InputError
 from sadap.core.timeutil import now_utc, show
@@ -78,11 +79,7 @@ def response_sla(config: Config) -> timedelta:
     """``report.response_sla``, else the ``complaint_sla`` rule's SLA on mentions, else 24 hours."""
     if config.report.response_sla is not None:
         return config.report.response_sla
-    for rule in config.alert_rules:
-        sla = getattr(rule.options, "sla", None)
-        if rule.type_name == "complaint_sla" and getattr(rule.options, "scope", "") == "mentions" and isinstance(sla, timedelta):
-            return sla
-    return timedelta(hours=24)
+    return case_sla(config)
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float | None:

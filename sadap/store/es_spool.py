@@ -23,6 +23,7 @@ from sadap.core.mention import Mention
 
 SUFFIX = ".jsonl"
 CLAIMED = ".replaying"
+PENDING = "mentions-"
 REFUSED = "refused-"
 
 
@@ -30,7 +31,7 @@ class Spool:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
 
-    def files(self, prefix: str = "mentions-") -> list[Path]:
+    def files(self, prefix: str = PENDING) -> list[Path]:
         """Unclaimed spool files here and in the workers' folders below, oldest first
         (``prefix`` ``REFUSED``: the files of refused mentions)."""
         if not self.folder.is_dir():
@@ -57,7 +58,7 @@ class Spool:
         """Mentions waiting (lines in unclaimed spool files)."""
         return sum(self._lines(p) for p in self.files())
 
-    def write(self, mentions: Sequence[Mention], prefix: str = "mentions-") -> Path:
+    def write(self, mentions: Sequence[Mention], prefix: str = PENDING) -> Path:
         private_dir(self.folder)
         name = f"{prefix}{time.time_ns():020d}-{os.getpid()}{SUFFIX}"
         tmp = self.folder / (name + ".part")
@@ -83,7 +84,7 @@ class Spool:
         if not self.folder.is_dir():
             return
         now = time.time()
-        claimed = [p for prefix in ("mentions-", REFUSED) for pattern in (prefix, "*/" + prefix)
+        claimed = [p for prefix in (PENDING, REFUSED) for pattern in (prefix, "*/" + prefix)
                    for p in self.folder.glob(pattern + "*" + SUFFIX + CLAIMED)]
         for p in claimed:
             if now - p.stat().st_mtime > older_than_s:

@@ -648,13 +648,8 @@ class SQLiteStore(Store):
             return UpsertResult()
         with self._lock:
             self._writer_settings()
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
+            with self._immediate():
                 result = self._upsert(mentions)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
         return result
 
     def _upsert(self, mentions: Sequence[Mention], keep_corrections: bool = True) -> UpsertResult:

@@ -316,7 +316,7 @@ def response_templates(incident: Incident, playbook: Any, lang: str, examples: l
                        custom_words: tuple[str, ...] = ()) -> list[dict[str, str]]:
     """An incident's ready-made replies, filled as the escalation messages are
     (:func:`playbooks.render.incident_variables`): ``count`` is the mentions behind the latest
-    alert, ``window`` the time since it opened (to its close, once resolved), ``top_terms`` from
+    alert, ``window`` the time since it opened or was last reopened (to its close, once resolved), ``top_terms`` from
     ``examples`` (its mentions)."""
     if playbook is None:
         return []
