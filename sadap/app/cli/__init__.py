@@ -28,6 +28,7 @@ COMMANDS = {
     "stakeholders": "sadap.app.cli.stakeholders:stakeholders",
     "complaints": "sadap.app.cli.complaints:complaints",
     "privacy": "sadap.app.cli.privacy:privacy",
+    "backup": "sadap.app.cli.backup:backup",
     "crawl": "sadap.app.cli.service:crawl",
     "run": "sadap.app.cli.service:run",
     "worker": "sadap.app.cli.service:worker",

@@ -1,0 +1,99 @@
+"""``sadap backup``: archive the data folder while the service runs, list archives, restore one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sadap.app import backup as backups
+from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.core.timeutil import show
+
+_COUNT_TH = {"mentions": "ข้อความ", "incidents": "เหตุการณ์", "complaint_cases": "เรื่องร้องเรียน",
+             "responses": "การตอบกลับ", "stakeholders": "ผู้มีส่วนได้ส่วนเสีย", "users": "ผู้ใช้"}
+
+
+def _counts_th(counts: dict[str, int]) -> str:
+    return ", ".join(f"{_COUNT_TH.get(k, k)} {v:,}" for k, v in counts.items()) or "ไม่มีที่เก็บ SQLite (Elasticsearch)"
+
+
+def _progress(line: str) -> None:
+    click.echo(f"… {line}", err=True)
+
+
+@click.group()
+def backup() -> None:
+    """Back up the data folder (a consistent copy of the SQLite store, taken while `sadap run`
+    works, with the pseudonym key, crawl state, models and audit log), list backups, restore one."""
+
+
+@backup.command("create")
+@config_option
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the archive (default: backups/ beside the config file).")
+@click.option("--keep", type=click.IntRange(min=1), default=None,
+              help="Then delete all but the newest KEEP archives in that folder (PDPA: backups hold personal data).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@handled
+def backup_create(config_path: str | None, folder: Path | None, keep: int | None, as_json: bool) -> None:
+    """Write sadap-backup-<Bangkok time>.tar.gz (mode 0600)."""
+    config = _load(config_path)
+    result = backups.backup(config, folder, progress=_progress)
+    removed = backups.prune(result.path.parent, keep) if keep else []
+    if as_json:
+        _dump({"archive": str(result.path), "bytes": result.size, "counts": result.counts, "files": result.files,
+               "key_in_environment": result.key_in_environment, "seconds": round(result.seconds, 2),
+               "removed": [str(p) for p in removed]})
+        return
+    click.echo(f"สำรองข้อมูลแล้ว: {result.path} ({result.size / 1e6:,.1f} MB, {result.seconds:.1f} วินาที)")
+    click.echo(f"  {_counts_th(result.counts)}; ไฟล์อื่นในโฟลเดอร์ข้อมูล {result.files}")
+    if result.key_in_environment:
+        click.echo(f"  กุญแจนามแฝงอยู่ใน ${config.privacy.pseudonym_key_env} ไม่ได้อยู่ในไฟล์สำรอง: เก็บไว้แยกต่างหาก")
+    click.echo("  ไฟล์สำรองมีข้อมูลส่วนบุคคลและกุญแจนามแฝง: เก็บอย่างปลอดภัยเท่ากับโฟลเดอร์ข้อมูล")
+    for path in removed:
+        click.echo(f"  ลบไฟล์สำรองเก่า: {path}")
+
+
+@backup.command("list")
+@config_option
+@click.option("--from", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of archives (default: backups/ beside the config file).")
+@handled
+def backup_list(config_path: str | None, folder: Path | None) -> None:
+    """The archives in the folder, newest first, with when each was taken and what it holds."""
+    config = _load(config_path)
+    folder = folder or backups.default_folder(config)
+    found = backups.list_backups(folder)
+    if not found:
+        click.echo(f"ไม่มีไฟล์สำรองใน {folder} (`sadap backup create` สร้างไฟล์แรก)")
+        return
+    for path, manifest in found:
+        if isinstance(manifest, str):
+            click.echo(f"{path.name}  อ่านไม่ได้: {manifest}")
+            continue
+        taken = show(backups.parse_iso(str(manifest["created_at"])))
+        click.echo(f"{path.name}  {taken}  Sadap {manifest.get('sadap_version')}  {_counts_th(manifest.get('counts') or {})}")
+
+
+@backup.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@config_option
+@click.option("--replace", is_flag=True,
+              help="Set aside what the data folder holds now (moved to <folder>.before-restore-<time>) and restore.")
+@handled
+def backup_restore(archive: Path, config_path: str | None, replace: bool) -> None:
+    """Restore ARCHIVE into this config's data folder. Stop `sadap run`, `worker` and `serve` first.
+    The archive is checked whole before anything is written; nothing is deleted."""
+    config = _load(config_path)
+    result = backups.restore(config, archive, replace=replace, progress=_progress)
+    click.echo(f"กู้คืนแล้วจากไฟล์สำรองเมื่อ {show(result.created_at)}: {_counts_th(result.counts)}")
+    for path in result.set_aside:
+        click.echo(f"  ข้อมูลเดิมย้ายไปไว้ที่ {path}")
+    if result.later_erasures:
+        click.echo(f"  คำเตือน (PDPA): มีการลบข้อมูลส่วนบุคคล {len(result.later_erasures)} ครั้งหลังจากสำรองไฟล์นี้ "
+                   "ข้อมูลเหล่านั้นกลับมาในที่เก็บแล้ว ต้องสั่งลบซ้ำ (`sadap privacy erase …`):")
+        for record in result.later_erasures:
+            at = show(backups.parse_iso(str(record.get("at"))))
+            click.echo(f"    {at}  อ้างอิง {record.get('reference') or '-'}  ตาม {record.get('basis')}  "
+                       f"ข้อความ {record.get('mentions', 0)}")

@@ -1,0 +1,258 @@
+"""`sadap backup` (docs/deploy.md, "Backup and restore on one machine"): a consistent copy of the
+SQLite store taken while another process writes to it, restored into a fresh folder with the same
+mentions and pseudonym key; damaged or hostile archives refused before anything is written; what a
+restore replaces set aside, never deleted; erasures made after a backup named on restore (PDPA).
+A real SQLite file, real Thai messages."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import textwrap
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from enrich.pipeline import Enricher
+from sadap.app import backup as backups
+from sadap.app.cli import main
+from sadap.app.config import load_config_file
+from sadap.app.distributed import SqliteLease
+from sadap.core.errors import InputError, StoreError
+from sadap.core.mention import Mention, mention_id
+from sadap.core.timeutil import now_utc
+from sadap.store import MentionFilter, open_store
+from sadap.store.query import parse_query
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "wisesight-sentiment" / "train.jsonl"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _texts(n: int, skip: int = 0) -> list[str]:
+    out: list[str] = []
+    with SHARED.open(encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            if i >= skip:
+                out.append(json.loads(line)["text"])
+            if len(out) == n:
+                break
+    return out
+
+
+def _mentions(texts: list[str], prefix: str) -> list[Mention]:
+    now = now_utc()
+    return [Mention(id=mention_id("pantip", f"{prefix}{i}"), source_kind="pantip", source_name="pantip",
+                    native_id=f"{prefix}{i}", author_id=f"a_{i % 7}", published_at=now - timedelta(minutes=i),
+                    collected_at=now, text=text) for i, text in enumerate(texts)]
+
+
+def _config(folder: Path, data_dir: str = "data"):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sadap.yaml").write_text(f"data_dir: {data_dir}\nnotifiers: []\n", encoding="utf-8")
+    return load_config_file(folder / "sadap.yaml")
+
+
+@pytest.fixture
+def config(tmp_path):
+    config = _config(tmp_path / "site")
+    with open_store(config) as store:
+        store.upsert(Enricher().enrich(_mentions(_texts(300), "p")))  # tokens: the full-text index has words
+    config.pseudonym_key()
+    return config
+
+
+def _ids(config) -> set[str]:
+    with open_store(config) as store:
+        return {m.id for m in store.search(MentionFilter(), limit=10_000)}
+
+
+def _run(config, *args: str):
+    return CliRunner().invoke(main, [*args, "--config", str(config.path)])
+
+
+def test_the_copy_is_consistent_while_another_process_writes(config, tmp_path):
+    # A writer process commits batches of 50 as fast as it can; the copy must hold whole batches.
+    texts = tmp_path / "texts.json"
+    texts.write_text(json.dumps(_texts(2_000, skip=300), ensure_ascii=False), encoding="utf-8")
+    writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import json, sys
+        sys.path.insert(0, {str(REPO)!r}); sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_backup import _mentions
+        from sadap.app.config import load_config_file
+        from sadap.store import open_store
+        config = load_config_file({str(config.path)!r})
+        texts = json.load(open({str(texts)!r}, encoding="utf-8"))
+        with open_store(config) as store:
+            for start in range(0, len(texts), 50):
+                store.upsert(_mentions(texts[start:start + 50], f"w{{start}}-"))
+                print(start + 50, flush=True)
+    """)], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert writer.stdout is not None
+    assert int(writer.stdout.readline()) == 50  # writing has begun
+    result = backups.backup(config)
+    written = [int(line) for line in writer.stdout]
+    assert writer.wait(timeout=120) == 0
+    assert written and written[-1] == 2_000
+    with tarfile.open(result.path) as tar:
+        tar.extract("store.db", tmp_path / "x", filter="data")
+    copy = sqlite3.connect(tmp_path / "x" / "store.db")
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    held = copy.execute("SELECT count(*) FROM mentions").fetchone()[0]
+    assert held == result.counts["mentions"]
+    assert 300 + 50 <= held <= 2_300 and (held - 300) % 50 == 0, held  # whole batches only
+
+
+def test_restore_into_a_fresh_folder_gives_the_same_store_and_key(config, tmp_path):
+    result = backups.backup(config)
+    assert result.path.stat().st_mode & 0o777 == 0o600
+    assert result.counts["mentions"] == 300 and result.files >= 1  # the pseudonym key at least
+    fresh = _config(tmp_path / "elsewhere")
+    restored = backups.restore(fresh, result.path)
+    assert restored.counts["mentions"] == 300 and not restored.set_aside
+    assert _ids(fresh) == _ids(config)
+    assert (fresh.data_path / "pseudonym.key").read_bytes() == (config.data_path / "pseudonym.key").read_bytes()
+    assert fresh.data_path.stat().st_mode & 0o777 == 0o700
+    assert fresh.store_path.stat().st_mode & 0o777 == 0o600
+    with open_store(fresh) as store, open_store(config) as before:  # the full-text index came too
+        query = MentionFilter(query=parse_query("ชอบ", ()))
+        found = [m.id for m in store.search(query, limit=50)]
+        assert found and found == [m.id for m in before.search(query, limit=50)]
+
+
+def test_a_folder_with_data_is_set_aside_only_when_asked(config, tmp_path):
+    archive = backups.backup(config).path
+    other = _config(tmp_path / "other")
+    with open_store(other) as store:
+        store.upsert(_mentions(["แอปโอนเงินไม่ได้ตั้งแต่เช้า"], "o"))
+    with pytest.raises(InputError, match="already holds data; restore with --replace"):
+        backups.restore(other, archive)
+    assert len(_ids(other)) == 1  # untouched
+    restored = backups.restore(other, archive, replace=True)
+    assert len(_ids(other)) == 300
+    [aside] = restored.set_aside
+    assert aside.name.startswith("data.before-restore-")
+    db = sqlite3.connect(aside / "sadap.db")
+    assert db.execute("SELECT id FROM mentions").fetchall() == [(mention_id("pantip", "o0"),)]
+    assert (other.path.read_text(encoding="utf-8")).startswith("data_dir: data")  # the config stays
+
+
+def _tamper(archive: Path, target: Path, member: str, body: bytes, *, listed: bool = True) -> Path:
+    """A copy of ``archive`` with ``member`` replaced (or added) by ``body``; the manifest lists it
+    with the old checksum, or with the new one when ``listed`` is False (a hostile archive)."""
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        members = {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}  # type: ignore[union-attr]
+    if member != "manifest.json" and (not listed or member not in manifest["files"]):
+        import hashlib
+        manifest["files"][member] = {"sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}
+    members[member] = body
+    if member != "manifest.json":
+        members["manifest.json"] = json.dumps(manifest).encode()
+    with tarfile.open(target, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return target
+
+
+def test_a_damaged_archive_is_refused_before_anything_is_written(config, tmp_path):
+    archive = backups.backup(config).path
+    with tarfile.open(archive) as tar:
+        store = bytearray(tar.extractfile("store.db").read())  # type: ignore[union-attr]
+    store[len(store) // 2] ^= 0xFF
+    damaged = _tamper(archive, tmp_path / "damaged.tar.gz", "store.db", bytes(store))
+    fresh = _config(tmp_path / "fresh")
+    with pytest.raises(InputError, match="store.db does not match its checksum"):
+        backups.restore(fresh, damaged)
+    assert not fresh.store_path.exists()
+    result = _run(fresh, "backup", "restore", str(damaged))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("sadap: ") and "checksum" in result.output
+
+
+def test_a_member_outside_the_folder_is_refused(config, tmp_path):
+    archive = backups.backup(config).path
+    hostile = _tamper(archive, tmp_path / "hostile.tar.gz", "data/../../escaped.txt", b"x", listed=False)
+    fresh = _config(tmp_path / "fresh")
+    with pytest.raises(InputError, match="outside the data folder"):
+        backups.restore(fresh, hostile)
+    assert not list(tmp_path.rglob("escaped.txt"))
+    assert not fresh.store_path.exists()
+
+
+def test_a_backup_from_a_newer_sadap_is_refused(config, tmp_path):
+    archive = backups.backup(config).path
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+    manifest["schema_version"] = backups.SCHEMA_VERSION + 1
+    newer = _tamper(archive, tmp_path / "newer.tar.gz", "manifest.json", json.dumps(manifest).encode())
+    with pytest.raises(InputError, match="upgrade Sadap first"):
+        backups.restore(_config(tmp_path / "fresh"), newer)
+
+
+def test_not_an_archive_is_one_line(config, tmp_path):
+    bogus = tmp_path / "notes.tar.gz"
+    bogus.write_text("ไม่ใช่ไฟล์สำรอง", encoding="utf-8")
+    result = _run(config, "backup", "restore", str(bogus))
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "not a Sadap backup" in result.output
+
+
+def test_a_running_scheduler_stops_a_restore(config):
+    archive = backups.backup(config).path
+    lease = SqliteLease(str(config.store_path), "scheduler", ttl_s=60)
+    assert lease.acquire()
+    try:
+        with pytest.raises(StoreError, match="a scheduler .* is running on this store; stop `sadap run` first"):
+            backups.restore(config, archive, replace=True)
+    finally:
+        lease.release()
+        lease.db.close()
+    # the lease row is not carried into copies: a restored store starts with no scheduler
+    assert backups.restore(config, backups.backup(config).path, replace=True).counts["mentions"] == 300
+
+
+def test_erasures_after_the_backup_are_named_on_restore(config):
+    archive = backups.backup(config).path
+    erased = mention_id("pantip", "p3")
+    result = _run(config, "privacy", "erase", "--mention", erased, "--reference", "PDPA-2569-041")
+    assert result.exit_code == 0, result.output
+    result = _run(config, "backup", "restore", str(archive), "--replace")
+    assert result.exit_code == 0, result.output
+    assert "ลบข้อมูลส่วนบุคคล 1 ครั้งหลังจากสำรองไฟล์นี้" in result.output and "PDPA-2569-041" in result.output
+    assert erased in _ids(config)  # back from the backup, as the warning says
+    audit = [json.loads(line) for line in (config.data_path / "privacy-audit.jsonl").read_text().splitlines()]
+    assert [r["action"] for r in audit] == ["backup", "erase", "restore"]  # the log is kept, not rolled back
+
+
+def test_keep_deletes_all_but_the_newest_archives(config):
+    made = []
+    for _ in range(3):
+        result = _run(config, "backup", "create", "--keep", "2", "--json")
+        assert result.exit_code == 0, result.output
+        made.append(json.loads(result.stdout)["archive"])
+    left = sorted(p.name for p in backups.default_folder(config).glob("*.tar.gz"))
+    assert left == sorted(Path(p).name for p in made[1:])
+    listed = _run(config, "backup", "list")
+    assert listed.exit_code == 0 and listed.output.count("ข้อความ 300") == 2
+
+
+def test_the_backups_folder_inside_the_data_folder_is_not_archived(tmp_path):
+    config = _config(tmp_path / "demo", data_dir=".")  # as `sadap demo` lays out its folder
+    with open_store(config) as store:
+        store.upsert(_mentions(_texts(5), "d"))
+    first = backups.backup(config).path
+    second = backups.backup(config).path
+    with tarfile.open(second) as tar:
+        names = tar.getnames()
+    assert not any("backups" in n for n in names) and "data/sadap.yaml" in names
+    assert first.exists() and os.path.getsize(second) < 10 * os.path.getsize(first)
