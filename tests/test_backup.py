@@ -256,3 +256,24 @@ def test_the_backups_folder_inside_the_data_folder_is_not_archived(tmp_path):
         names = tar.getnames()
     assert not any("backups" in n for n in names) and "data/sadap.yaml" in names
     assert first.exists() and os.path.getsize(second) < 10 * os.path.getsize(first)
+
+
+def test_an_elasticsearch_config_archives_the_local_files_only(config, tmp_path):
+    es = tmp_path / "es"
+    es.mkdir()
+    (es / "sadap.yaml").write_text("data_dir: data\nnotifiers: []\nstore:\n  backend: elasticsearch\n", encoding="utf-8")
+    es_config = load_config_file(es / "sadap.yaml")
+    es_config.pseudonym_key()
+    (es_config.data_path / "es-spool").mkdir()
+    (es_config.data_path / "es-spool" / "mentions-1.jsonl").write_text('{"text": "รอส่งเข้าคลัสเตอร์"}\n', encoding="utf-8")
+    result = backups.backup(es_config)
+    assert result.counts == {} and result.files == 2
+    with tarfile.open(result.path) as tar:
+        assert sorted(tar.getnames()) == ["data/es-spool/mentions-1.jsonl", "data/pseudonym.key", "manifest.json"]
+    with pytest.raises(InputError, match="a backup of a sqlite store; this config's store is elasticsearch"):
+        backups.restore(es_config, backups.backup(config).path)
+    again = tmp_path / "es2"
+    again.mkdir()
+    (again / "sadap.yaml").write_text((es / "sadap.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    backups.restore(load_config_file(again / "sadap.yaml"), result.path)
+    assert (again / "data" / "es-spool" / "mentions-1.jsonl").read_text(encoding="utf-8").count("รอส่ง") == 1
