@@ -277,3 +277,33 @@ def test_an_elasticsearch_config_archives_the_local_files_only(config, tmp_path)
     (again / "sadap.yaml").write_text((es / "sadap.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     backups.restore(load_config_file(again / "sadap.yaml"), result.path)
     assert (again / "data" / "es-spool" / "mentions-1.jsonl").read_text(encoding="utf-8").count("รอส่ง") == 1
+
+
+def test_sadap_run_backs_up_when_the_newest_archive_is_old_enough(config):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from sadap.app.service import schedule
+    from sadap.core.timeutil import BANGKOK
+
+    config.path.write_text(config.path.read_text(encoding="utf-8") + "backup:\n  every: 1d\n  keep: 2\n  folder: nightly\n",
+                           encoding="utf-8")
+    config = load_config_file(config.path)
+    scheduler = BackgroundScheduler(timezone=BANGKOK)
+    with open_store(config) as store:
+        schedule(scheduler, config, store, clock=now_utc, crawler=lambda cfg, name: 0)
+        job = scheduler.get_job("backup")
+        folder = config.base_dir / "nightly"
+        job.func()
+        assert len(list(folder.glob("*.tar.gz"))) == 1
+        job.func()  # the newest archive is minutes old: not due
+        assert len(list(folder.glob("*.tar.gz"))) == 1
+        for age_days in (3, 2):  # two runs, each a day after the last archive
+            for p in folder.glob("*.tar.gz"):
+                os.utime(p, (time.time() - age_days * 86_400,) * 2)
+            job.func()
+        assert len(list(folder.glob("*.tar.gz"))) == 2  # keep: 2
+    without = _config(config.base_dir / "plain")  # no backup.every: no job
+    plain = BackgroundScheduler(timezone=BANGKOK)
+    with open_store(without) as store:
+        schedule(plain, without, store, clock=now_utc, crawler=lambda cfg, name: 0)
+    assert plain.get_job("backup") is None and plain.get_job("alerts") is not None

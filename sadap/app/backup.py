@@ -30,7 +30,7 @@ from sadap.core.errors import InputError, StoreError
 from sadap.core.files import FILE_MODE, open_private, private_dir
 from sadap.core.timeutil import now_utc, parse_iso, to_bangkok
 
-__all__ = ["BackupResult", "RestoreResult", "backup", "default_folder", "list_backups", "parse_iso", "prune", "read_manifest",
+__all__ = ["BackupResult", "RestoreResult", "backup", "default_folder", "due", "list_backups", "parse_iso", "prune", "read_manifest",
            "restore"]
 from sadap.store.sqlite import SCHEMA_VERSION
 
@@ -66,8 +66,19 @@ class RestoreResult:
 
 
 def default_folder(config: Config) -> Path:
-    """``backups/`` beside the config file: outside the data folder unless the two are one."""
-    return config.base_dir / "backups"
+    """``backup.folder`` (``backups/`` beside the config file unless set)."""
+    folder = Path(config.backup.folder)
+    return folder if folder.is_absolute() else config.base_dir / folder
+
+
+def due(config: Config, now: datetime) -> bool:
+    """Whether a scheduled backup is due: ``backup.every`` set and no archive in the folder as recent."""
+    every = config.backup.every
+    if every is None:
+        return False
+    folder = default_folder(config)
+    newest = _archives(folder)[:1] if folder.is_dir() else []
+    return not newest or now.timestamp() - newest[0].stat().st_mtime >= every.total_seconds()
 
 
 def _sadap_version() -> str:

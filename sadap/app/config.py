@@ -137,6 +137,18 @@ class PrivacyConfig(Strict):
     )
 
 
+class BackupConfig(Strict):
+    """Backups of the data folder: by `sadap backup create`, and on a schedule in `sadap run` (docs/deploy.md)."""
+
+    every: PositiveDuration | None = Field(
+        None, description="Back up when the newest archive is older than this (e.g. `1d`), checked by `sadap run` "
+        "every 10 minutes and at start; none: only by `sadap backup create`."
+    )
+    folder: str = Field("backups", description="Folder for the archives, relative to the config file.")
+    keep: int = Field(14, ge=1, le=10000, description="Archives kept in `folder` after a scheduled backup; older ones are "
+                      "deleted (backups hold personal data: keep them no longer than your retention period).")
+
+
 class EntityConfig(Strict):
     """Something the organisation watches: a brand, product, person or topic, with its spellings."""
 
@@ -411,6 +423,7 @@ class Config(Strict):
     data_dir: str = Field("sadap-data", description="Folder for the store and keys, relative to the config file.")
     store: StoreConfig = Field(default_factory=StoreConfig, description="Storage backend and file.")
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, description="Personal data handling (PDPA).")
+    backup: BackupConfig = Field(default_factory=BackupConfig, description="Backups of the data folder.")
     enrich: EnrichConfig = Field(default_factory=EnrichConfig, description="Thai enrichment settings.")
     watch: list[EntityConfig] = Field(default_factory=list, description="Brands, products, people and topics to watch.")
     sources: list[LazySourceConfig] = Field(default_factory=list, description="Where mentions are collected from.")

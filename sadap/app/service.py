@@ -24,6 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from sadap.app import backup as backups
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config
 from sadap.app.crawl_reports import load_reports, save_report
@@ -119,6 +120,14 @@ def schedule(
         if result.sent:
             log.info("partner %s: %d item(s) pushed", name, result.sent)
 
+    def back_up() -> None:
+        if not backups.due(config, clock()):
+            return
+        result = backups.backup(config)
+        removed = backups.prune(result.path.parent, config.backup.keep)
+        log.info("backup: %s (%.1f MB, %s mentions) in %.1f s; %d older archive(s) removed", result.path,
+                 result.size / 1e6, result.counts.get("mentions", "-"), result.seconds, len(removed))
+
     def retention() -> None:
 
         report = purge(config, store, now=clock())
@@ -135,6 +144,8 @@ def schedule(
     scheduler.add_job(
         deliver, IntervalTrigger(seconds=config.delivery.every.total_seconds()), id="outbox", **common
     )
+    if config.backup.every:  # at start, then every 10 minutes: backs up when the newest archive is old enough
+        scheduler.add_job(back_up, IntervalTrigger(minutes=10), id="backup", **common)
     if config.privacy.retention_days:  # PDPA: at start, then daily
         scheduler.add_job(retention, IntervalTrigger(days=1), id="retention", **common)
     for partner in config.partners:

@@ -31,7 +31,7 @@ def backup() -> None:
 @backup.command("create")
 @config_option
 @click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the archive (default: backups/ beside the config file).")
+              help="Folder for the archive (default: `backup.folder`, backups/ beside the config file).")
 @click.option("--keep", type=click.IntRange(min=1), default=None,
               help="Then delete all but the newest KEEP archives in that folder (PDPA: backups hold personal data).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -58,7 +58,7 @@ def backup_create(config_path: str | None, folder: Path | None, keep: int | None
 @backup.command("list")
 @config_option
 @click.option("--from", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder of archives (default: backups/ beside the config file).")
+              help="Folder of archives (default: `backup.folder`).")
 @handled
 def backup_list(config_path: str | None, folder: Path | None) -> None:
     """The archives in the folder, newest first, with when each was taken and what it holds."""
