@@ -386,7 +386,8 @@ def summaries(report: dict[str, Any]) -> dict[str, str]:
     within = resp["within_sla_share"]
     out["equal_response"] = (
         f"ตอบภายในเวลาที่กำหนด ({duration_th(now['responses']['sla_s'])}) {_pct(within)} "
-        f"ของข้อร้องเรียนและคำถามทั้งหมด ({points_th(within, resp_before['within_sla_share'])}). "
+        f"ของข้อร้องเรียนและคำถามที่ถึงกำหนดแล้ว ({points_th(within, resp_before['within_sla_share'])})"
+        + (f"; อีก {_num(resp['not_yet_due'])} รายการยังไม่ได้ตอบแต่ยังไม่ถึงกำหนด. " if resp.get("not_yet_due") else ". ")
         + (f"ช่องทางที่ได้รับการตอบช้ากว่าช่องทางอื่นอย่างชัดเจน: "
            + ", ".join(f"{labels.th(kinds, g['group'])} ({_median_th(g['median_first_response_s'], 'ยังไม่ได้ตอบเลย')})"
                        for g in flagged)

@@ -1,0 +1,72 @@
+"""What the Thai standards in ../shared/domain/ ask of Sadap's figures and words, checked on a
+real SQLite store of Thai complaints (docs/pr-crm.md):
+
+* 000 (ติดต่อสื่อสารภายนอกองค์กร, 03204.01): follow complaints around the clock and answer every
+  group equally — the share answered within the SLA counts only the complaints that are due;
+* 003 (SE-AM, customer management FAQ 8): the voice of the customer in the standard's four areas,
+  named with the standard's words;
+* 000 (03204.03): CSR activities continuous and regular, balanced across three pillars — a month
+  of the quarter with no CSR activity is named.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from enrich.normalize import normalize
+from enrich.tokenize import tokenize
+from sadap.app.cli import main
+from sadap.app.config import Config, load_config
+from sadap.app.responses import equal_response
+from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
+from sadap.core.timeutil import UTC
+from sadap.store import open_store
+
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+def _config(folder: Path) -> Config:
+    (folder / "sadap.yaml").write_text("data_dir: data\nwatch:\n  - name: ธนาคารแสงทอง\n    aliases: [แสงทอง]\n",
+                                       encoding="utf-8")
+    return load_config(folder / "sadap.yaml")
+
+
+def _complaint(key: str, kind: str, text: str, at: datetime) -> Mention:
+    return Mention(
+        id=mention_id(f"{kind}-saengthong", key), source_kind=kind, source_name=f"{kind}-saengthong", native_id=key,
+        author_id=f"a_{key}", published_at=at, collected_at=at, text=text, tokens=tokenize(normalize(text), ["แสงทอง"]),
+        entities=["ธนาคารแสงทอง"], sentiment=Sentiment(label="neg", score=0.9),
+        complaint=Complaint(is_complaint=True, type="digital_outage"),
+    )
+
+
+# -- 000: the 24-hour clock --------------------------------------------------------------------
+def test_a_complaint_still_within_its_24_hours_is_not_counted_as_missed(tmp_path: Path):
+    """Before, the share answered in time divided by every complaint: one received two hours ago
+    and not answered yet counted as late, so a team that had answered everything due showed 50%."""
+    config = _config(tmp_path)
+    answered = _complaint("l1", "line", "แอปแสงทองโอนเงินไม่ได้ตั้งแต่เมื่อวาน ขึ้นว่าทำรายการไม่สำเร็จ", NOW - timedelta(hours=30))
+    fresh = _complaint("l2", "line", "แอปแสงทองเข้าไม่ได้ค่ะ ขึ้น error ตลอด", NOW - timedelta(hours=2))
+    late = _complaint("x1", "x", "แอปแสงทองล่มอีกแล้ว ร้องเรียนไปก็เงียบ", NOW - timedelta(hours=40))
+    with open_store(config) as store:
+        store.upsert([answered, fresh, late])
+        store.log_response(answered.id, answered.published_at + timedelta(hours=1), "somsri", "line", "ขออภัยค่ะ")
+        report = equal_response(store, config, "channel", at=NOW)
+    groups = {g.group: g for g in report.groups}
+    # LINE: one answered in an hour, one not yet due: all that is due was answered in time
+    assert groups["line"].not_yet_due == 1 and groups["line"].within_sla_share == 1.0
+    # X: unanswered for 40 hours: due, and missed
+    assert groups["x"].not_yet_due == 0 and groups["x"].within_sla_share == 0.0
+    assert report.overall.as_dict()["not_yet_due"] == 1
+    assert report.overall.within_sla_share == 0.5  # one of the two due
+    # nothing due yet: no share to show, rather than 0%
+    only_fresh = equal_response_at(config, NOW - timedelta(hours=3))
+    assert only_fresh.overall.count == 1 and only_fresh.overall.within_sla_share is None
+
+
+def equal_response_at(config: Config, since: datetime):
+    with open_store(config) as store:
+        return equal_response(store, config, "channel", since=since, at=NOW)
