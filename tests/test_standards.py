@@ -70,3 +70,36 @@ def test_a_complaint_still_within_its_24_hours_is_not_counted_as_missed(tmp_path
 def equal_response_at(config: Config, since: datetime):
     with open_store(config) as store:
         return equal_response(store, config, "channel", since=since, at=NOW)
+
+
+# -- 003: the voice of the customer's four areas ---------------------------------------------------
+#: SE-AM customer management, FAQ 8: the areas the voice of the customer is compared in.
+VOC_AREAS = {"product_service": "ผลิตภัณฑ์และบริการ", "customer_support": "การสนับสนุนลูกค้า",
+             "transaction": "การทำธุรกรรม", "relationship": "การจัดการความสัมพันธ์"}
+
+
+def test_voice_of_the_customer_areas_carry_the_standards_names_everywhere_they_are_read():
+    """Before, the workspace, reports and quarterly summary said สินค้าและบริการ, การดูแลลูกค้า,
+    ธุรกรรม and ความสัมพันธ์และภาพลักษณ์; the complaint-surge playbook a third set
+    (การบริการลูกค้า, การบริหารความสัมพันธ์); Kibana showed the English keys."""
+    import json
+
+    import yaml
+
+    from sadap.app.kibana import saved_objects
+    from sadap.app.names import category_names, complaint_type_names
+
+    names = category_names()
+    assert {k: names[k][0] for k in VOC_AREAS} == VOC_AREAS
+    # the playbook's sorting step names the areas as the labels do
+    book = yaml.safe_load((Path(__file__).resolve().parents[1] / "playbooks" / "library" / "90-complaint-surge.yaml")
+                          .read_text(encoding="utf-8"))
+    sorting = " ".join(book["steps"][0]["checklist"])
+    assert all(th in sorting for th in VOC_AREAS.values()), sorting
+    # Kibana's mentions data view shows the Thai names of categories and complaint types
+    view = next(o for o in saved_objects() if o["id"] == "sadap-mentions")
+    formats = json.loads(view["attributes"]["fieldFormatMap"])
+    shown = {e["key"]: e["value"] for e in formats["category"]["params"]["lookupEntries"]}
+    assert {k: shown[k] for k in VOC_AREAS} == VOC_AREAS
+    types = {e["key"]: e["value"] for e in formats["complaint_type"]["params"]["lookupEntries"]}
+    assert types["digital_outage"] == complaint_type_names()["digital_outage"][0] == "ระบบดิจิทัลขัดข้อง"
