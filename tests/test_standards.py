@@ -103,3 +103,39 @@ def test_voice_of_the_customer_areas_carry_the_standards_names_everywhere_they_a
     assert {k: shown[k] for k in VOC_AREAS} == VOC_AREAS
     types = {e["key"]: e["value"] for e in formats["complaint_type"]["params"]["lookupEntries"]}
     assert types["digital_outage"] == complaint_type_names()["digital_outage"][0] == "ระบบดิจิทัลขัดข้อง"
+
+
+# -- 000 (03204.03): CSR continuous and regular -------------------------------------------------------
+def _csr(key: str, text: str, at: datetime, pillars: list[str]) -> Mention:
+    return Mention(
+        id=mention_id("rss-news", key), source_kind="rss", source_name="rss-news", native_id=key, author_id=f"a_{key}",
+        published_at=at, collected_at=at, text=text, tokens=tokenize(normalize(text), ["แสงทอง"]),
+        entities=["ธนาคารแสงทอง"], sentiment=Sentiment(label="pos", score=0.8), csr=pillars,
+    )
+
+
+def test_the_quarterly_report_names_the_months_without_any_csr_activity(tmp_path: Path):
+    """Before, the report flagged a pillar missing from the whole quarter only: a quarter whose
+    CSR all happened in one month read as balanced, though the standard asks for CSR that is
+    continuous and regular. A month still running is not judged."""
+    from sadap.app.quarterly import quarterly_report
+
+    config = _config(tmp_path)
+    bangkok = timedelta(hours=7)
+    with open_store(config) as store:
+        store.upsert([
+            # October: the bank is in the news, but no CSR activity
+            _csr("o1", "ธนาคารแสงทองเปิดสาขาใหม่ที่ขอนแก่น", datetime(2026, 10, 12, 3, tzinfo=UTC), []),
+            # November: all three pillars
+            _csr("n1", "ธนาคารแสงทองมอบทุนการศึกษาแก่นักเรียนยากไร้ 100 ทุน", datetime(2026, 11, 5, 3, tzinfo=UTC), ["society"]),
+            _csr("n2", "ธนาคารแสงทองจัดโครงการส่งเสริมอาชีพวิสาหกิจชุมชนน่าน", datetime(2026, 11, 12, 3, tzinfo=UTC), ["economy"]),
+            _csr("n3", "พนักงานจิตอาสาธนาคารแสงทองปลูกป่าชายเลนที่สมุทรสาคร", datetime(2026, 11, 20, 3, tzinfo=UTC), ["environment"]),
+            # December: none
+            _csr("d1", "ธนาคารแสงทองปรับดอกเบี้ยเงินฝากประจำ", datetime(2026, 12, 3, 3, tzinfo=UTC), []),
+        ])
+        running = quarterly_report(store, config, "2026Q4", now=datetime(2026, 12, 15, tzinfo=UTC))
+        whole = quarterly_report(store, config, "2026Q4", now=datetime(2027, 1, 1, tzinfo=UTC) - bangkok + timedelta(days=1))
+    assert running["now"]["csr_quiet_months"] == ["ต.ค. 69"]  # December has not ended
+    assert whole["now"]["csr_quiet_months"] == ["ต.ค. 69", "ธ.ค. 69"]
+    assert "มีการกล่าวถึงครบทั้งสามด้าน" in whole["summaries"]["csr"]
+    assert "เดือนที่ไม่มีการกล่าวถึงกิจกรรม CSR เลย: ต.ค. 69, ธ.ค. 69." in whole["summaries"]["csr"]
