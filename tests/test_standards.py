@@ -139,3 +139,16 @@ def test_the_quarterly_report_names_the_months_without_any_csr_activity(tmp_path
     assert whole["now"]["csr_quiet_months"] == ["ต.ค. 69", "ธ.ค. 69"]
     assert "มีการกล่าวถึงครบทั้งสามด้าน" in whole["summaries"]["csr"]
     assert "เดือนที่ไม่มีการกล่าวถึงกิจกรรม CSR เลย: ต.ค. 69, ธ.ค. 69." in whole["summaries"]["csr"]
+
+
+# -- 004: the quarterly follow-up's three KPIs ------------------------------------------------------
+def test_the_quarterly_sections_name_the_three_kpis_of_standard_004():
+    """Standard 004 (section 11) follows satisfaction (ความพึงพอใจ), engagement (ความผูกพัน) and
+    image (ภาพลักษณ์) each quarter; the engagement section was headed การมีส่วนร่วม only, so the
+    committee's KPI had no section by its name."""
+    from sadap.app.quarterly import SECTIONS
+
+    titles = {key: th for key, th, _ in SECTIONS}
+    assert "ความพึงพอใจ" in titles["satisfaction"]
+    assert "ความผูกพัน" in titles["engagement"]
+    assert "ภาพลักษณ์" in titles["image"]

@@ -433,7 +433,8 @@ def csr_missing(report: dict[str, Any]) -> list[str]:
 
 SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("satisfaction", "ความพึงพอใจ", "Satisfaction"),
-    ("engagement", "การมีส่วนร่วม", "Engagement"),
+    # Standard 004's engagement KPI is ความผูกพัน; what the section counts is online engagement.
+    ("engagement", "ความผูกพันและการมีส่วนร่วม", "Engagement"),
     ("image", "ภาพลักษณ์", "Image"),
     ("voc", "เสียงของลูกค้าและข้อร้องเรียน", "Voice of the customer and complaints"),
     ("incidents", "เหตุการณ์และการจัดการ", "Incidents and handling"),
