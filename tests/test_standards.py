@@ -152,3 +152,34 @@ def test_the_quarterly_sections_name_the_three_kpis_of_standard_004():
     assert "ความพึงพอใจ" in titles["satisfaction"]
     assert "ความผูกพัน" in titles["engagement"]
     assert "ภาพลักษณ์" in titles["image"]
+
+
+# -- 003: the stakeholder profile, current and in a digital database ----------------------------------
+def test_a_stakeholder_csv_export_keeps_when_each_relationship_level_was_set(tmp_path: Path):
+    """Standard 003 asks for a stakeholder profile kept current; whether a level is current is
+    when it was set. The CSV export had who and why but not when, so a registry moved to a new
+    install through CSV had every level stamped with the import's time."""
+    from sadap.app import stakeholders as registry
+    from sadap.core.stakeholder import Stakeholder
+
+    set_at = datetime(2025, 3, 14, 2, 30, tzinfo=UTC)
+    community = Stakeholder(
+        id="huai-phueng", name="ชุมชนบ้านห้วยผึ้ง", status="community", group="community",
+        relationship={"level": "strained", "set_by": "somsri", "reason": "งบดูแลป่าต้นน้ำยังไม่โอน", "set_at": set_at},
+    )
+    path = tmp_path / "stakeholders.csv"
+    path.write_text(registry.export_csv([community]), encoding="utf-8")
+    header, row = path.read_text(encoding="utf-8").splitlines()
+    assert "relationship_at" in header.split(",") and set_at.isoformat() in row
+    found, problems = registry.read_file(path, "anan", at=datetime(2026, 12, 7, tzinfo=UTC))
+    assert not problems and found[0].relationship is not None and found[0].relationship.set_at == set_at
+    # a time without an offset, as a spreadsheet may leave it, is Bangkok time
+    path.write_text("id,name,status,group,relationship,relationship_by,relationship_at\n"
+                    "huai-phueng,ชุมชนบ้านห้วยผึ้ง,community,community,good,somsri,2025-03-14 09:30\n", encoding="utf-8")
+    found, problems = registry.read_file(path, "anan")
+    assert not problems and found[0].relationship is not None and found[0].relationship.set_at == set_at
+    # a cell that is no time is one line naming the column
+    path.write_text("id,name,status,group,relationship,relationship_by,relationship_at\n"
+                    "huai-phueng,ชุมชนบ้านห้วยผึ้ง,community,community,good,somsri,เมื่อวาน\n", encoding="utf-8")
+    found, problems = registry.read_file(path, "anan")
+    assert not found and len(problems) == 1 and problems[0].startswith(f"{path}:2: relationship_at: ")
