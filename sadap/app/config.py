@@ -404,7 +404,8 @@ class ReportConfig(Strict):
     slower_factor: float = Field(
         1.5, gt=1.0,
         description="A group is flagged as served markedly slower when its median first-response time is more "
-        "than this many times the median over all groups.",
+        "than this many times the median of the other groups' first responses (at least a minute); the same test "
+        "on time to resolution flags a group resolved markedly slower.",
     )
     min_answered: int = Field(
         3, ge=1, description="Groups with fewer complaints and questions than this are never flagged (those not yet "

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from sadap.app.names import news_topic_names
+from sadap.app.names import category_names, complaint_type_names, news_topic_names
 from sadap.app.sources import source_kinds
 from sadap.core.errors import SadapError
 from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT
@@ -174,7 +174,8 @@ def saved_objects(prefix: str = "sadap") -> list[dict[str, Any]]:
     views = [
         _data_view(dv_m, names.mentions, "สดับ · ข้อความที่กล่าวถึง (mentions)", "published_at", MENTION_LABELS,
                    {"sentiment": _lookup(SENTIMENT), "expectation": _lookup(EXPECTATION), "source_kind": _lookup(source_kinds()),
-                    "responded": _lookup(RESPONDED), "news_topic": _lookup(news_topic_names())},
+                    "responded": _lookup(RESPONDED), "news_topic": _lookup(news_topic_names()),
+                    "category": _lookup(category_names()), "complaint_type": _lookup(complaint_type_names())},
                    ["doc", "tokens", "simhash"]),
         _data_view(dv_a, names.alerts, "สดับ · การแจ้งเตือน (alerts)", "fired_at", ALERT_LABELS,
                    {"severity": _lookup(SEVERITY)}, ["doc", "seq"]),

@@ -183,11 +183,14 @@ def _figures(store: Store, config: Config, p: Period, org: str | None, at: datet
     complaints_flt = replace(flt, complaint=True)
     org_flt = replace(flt, entities=(org,)) if org else flt
     months = []
+    quiet = []  # whole months with no CSR activity at all (standard 000: continuous and regular)
     for label, since, until in p.months():
         mflt = MentionFilter(since=since, until=until)
         csr_flt = replace(mflt, entities=(org,)) if org else mflt
         csr = store.count_by(csr_flt, "csr", 10)
         months.append({"label": label, "mentions": store.count(mflt), "csr": {k: csr.get(k, 0) for k in PILLARS}})
+        if until <= at and not any(csr.get(k, 0) for k in PILLARS):
+            quiet.append(label)
     csr_total = store.count_by(org_flt, "csr", 10)
     resp = equal_response(store, config, "channel", p.since, p.until, at=at)
     return {
@@ -213,6 +216,7 @@ def _figures(store: Store, config: Config, p: Period, org: str | None, at: datet
         "responses": resp.as_dict(),
         "incidents": incident_figures(store, config, p),
         "csr": {k: csr_total.get(k, 0) for k in PILLARS},
+        "csr_quiet_months": quiet,
     }
 
 
@@ -386,7 +390,8 @@ def summaries(report: dict[str, Any]) -> dict[str, str]:
     within = resp["within_sla_share"]
     out["equal_response"] = (
         f"ตอบภายในเวลาที่กำหนด ({duration_th(now['responses']['sla_s'])}) {_pct(within)} "
-        f"ของข้อร้องเรียนและคำถามทั้งหมด ({points_th(within, resp_before['within_sla_share'])}). "
+        f"ของข้อร้องเรียนและคำถามที่ถึงกำหนดแล้ว ({points_th(within, resp_before['within_sla_share'])})"
+        + (f"; อีก {_num(resp['not_yet_due'])} รายการยังไม่ได้ตอบแต่ยังไม่ถึงกำหนด. " if resp.get("not_yet_due") else ". ")
         + (f"ช่องทางที่ได้รับการตอบช้ากว่าช่องทางอื่นอย่างชัดเจน: "
            + ", ".join(f"{labels.th(kinds, g['group'])} ({_median_th(g['median_first_response_s'], 'ยังไม่ได้ตอบเลย')})"
                        for g in flagged)
@@ -415,6 +420,8 @@ def summaries(report: dict[str, Any]) -> dict[str, str]:
         + f" ({change_th(csr_sum, sum(before['csr'].values()), ' ครั้ง')}). "
         + (("ไม่มีการกล่าวถึงด้าน" + " และด้าน".join(pillars[p][0] for p in missing) + "ในไตรมาสนี้.") if missing
            else "มีการกล่าวถึงครบทั้งสามด้าน.")
+        + (" เดือนที่ไม่มีการกล่าวถึงกิจกรรม CSR เลย: " + ", ".join(now["csr_quiet_months"]) + "."
+           if now.get("csr_quiet_months") else "")
     )
     return out
 
@@ -426,7 +433,8 @@ def csr_missing(report: dict[str, Any]) -> list[str]:
 
 SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("satisfaction", "ความพึงพอใจ", "Satisfaction"),
-    ("engagement", "การมีส่วนร่วม", "Engagement"),
+    # Standard 004's engagement KPI is ความผูกพัน; what the section counts is online engagement.
+    ("engagement", "ความผูกพันและการมีส่วนร่วม", "Engagement"),
     ("image", "ภาพลักษณ์", "Image"),
     ("voc", "เสียงของลูกค้าและข้อร้องเรียน", "Voice of the customer and complaints"),
     ("incidents", "เหตุการณ์และการจัดการ", "Incidents and handling"),

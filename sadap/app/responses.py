@@ -130,6 +130,8 @@ class GroupFigures:
     resolution_median_s: float | None = None
     resolution_p90_s: float | None = None
     flagged_resolution: bool = False
+    #: Not answered yet and still within the SLA: neither in time nor late so far.
+    not_yet_due: int = 0
 
     @property
     def unanswered(self) -> int:
@@ -141,13 +143,17 @@ class GroupFigures:
 
     @property
     def within_sla_share(self) -> float | None:
-        return self.within_sla / self.count if self.count else None
+        """Of the items that are due (answered, or unanswered past the SLA), the share answered
+        within it: one received an hour ago and not answered yet has not missed anything."""
+        due = self.count - self.not_yet_due
+        return self.within_sla / due if due else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "group": self.group, "count": self.count, "answered": self.answered, "unanswered": self.unanswered,
             "median_first_response_s": _round(self.median_s), "p90_first_response_s": _round(self.p90_s),
-            "within_sla": self.within_sla, "within_sla_share": _round(self.within_sla_share, 3),
+            "within_sla": self.within_sla, "not_yet_due": self.not_yet_due,
+            "within_sla_share": _round(self.within_sla_share, 3),
             "resolved": self.resolved, "unresolved": self.unresolved,
             "median_resolution_s": _round(self.resolution_median_s), "p90_resolution_s": _round(self.resolution_p90_s),
             "flagged_slower": self.flagged, "flagged_slower_resolution": self.flagged_resolution,
@@ -208,6 +214,8 @@ class _Delays:
     resolved: list[float]
     answered_or_waiting: list[float]
     resolved_or_waiting: list[float]
+    #: How long each item not yet answered has waited, sorted.
+    waiting: list[float]
 
 
 def _delays(times: list[Times]) -> _Delays:
@@ -220,6 +228,7 @@ def _delays(times: list[Times]) -> _Delays:
         sorted([r if r > 0.0 else 0.0 for _, r, _ in times if r is not None]),
         sorted(at_least(f, w) for f, _, w in times),
         sorted(at_least(r, w) for _, r, w in times),
+        sorted(w for f, _, w in times if f is None),
     )
 
 
@@ -230,6 +239,7 @@ def _figures(group: str, d: _Delays, sla_s: float) -> GroupFigures:
         median_s=percentile(d.answered, 0.5), p90_s=percentile(d.answered, 0.9),
         resolved=len(d.resolved), resolution_median_s=percentile(d.resolved, 0.5),
         resolution_p90_s=percentile(d.resolved, 0.9),
+        not_yet_due=bisect.bisect_left(d.waiting, sla_s),
     )
 
 

@@ -25,7 +25,7 @@ from sadap.core.errors import InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention, author_forms, pseudonymise
 from sadap.core.stakeholder import Account, Contact, Stakeholder, StakeholderEntry, carry_history
-from sadap.core.timeutil import now_utc
+from sadap.core.timeutil import now_utc, parse_iso
 from sadap.core.yamlsource import LineMap, format_loc, parse_yaml, validation_lines
 from sadap.store import MentionFilter, Store
 
@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 #: inside a value.
 CSV_COLUMNS: tuple[str, ...] = (
     "id", "name", "name_en", "status", "group", "role", "key_issues", "expectations", "contacts",
-    "relationship", "relationship_by", "relationship_reason", "watched", "aliases", "accounts", "inform_as", "notes",
+    "relationship", "relationship_by", "relationship_reason", "relationship_at", "watched", "aliases", "accounts",
+    "inform_as", "notes",
 )
 #: How many of the latest incidents a stakeholder's page looks through (open ones, informed ticks).
 RECENT_INCIDENTS = 200
@@ -200,20 +201,32 @@ def _row_to_doc(row: dict[str, str]) -> dict[str, Any]:
             doc[k] = [parse_contact(item) for item in _parts(v, ";") if item.strip()]
         elif k == "accounts":
             doc[k] = [parse_account(item) for item in _parts(v, ";") if item.strip()]
-        elif k in ("relationship_by", "relationship_reason"):
+        elif k in ("relationship_by", "relationship_reason", "relationship_at"):
             continue
         elif k == "relationship":
             if v:
                 doc[k] = {"level": v, "set_by": (row.get("relationship_by") or "").strip(),
                           "reason": (row.get("relationship_reason") or "").strip()}
+                at = from_spreadsheet_cell((row.get("relationship_at") or "").strip())
+                if at:  # an older export has no such column
+                    doc[k]["set_at"] = _csv_time(at)
         elif v or k in ("id", "name", "status", "group"):
             doc[k] = v
     return doc
 
 
+def _csv_time(text: str) -> str:
+    """A ``relationship_at`` cell: ISO 8601, naive meaning Bangkok time (a spreadsheet may drop the
+    offset); a cell that is no time is left for validation to name."""
+    try:
+        return parse_iso(text).isoformat()
+    except InputError:
+        return text
+
+
 # A profile's fields as the CSV columns that hold them (export_csv, _row_to_doc).
 _CSV_FIELDS = {"relationship.level": "relationship", "relationship.set_by": "relationship_by",
-               "relationship.reason": "relationship_reason"}
+               "relationship.reason": "relationship_reason", "relationship.set_at": "relationship_at"}
 
 
 def _csv_names(problem: str) -> str:
@@ -312,6 +325,7 @@ def export_csv(registry: Iterable[Stakeholder]) -> str:
             s.id, s.name, s.name_en, s.status, s.group, s.role, join_list(s.key_issues), join_list(s.expectations),
             "; ".join(format_contact(c) for c in s.contacts),
             rel.level if rel else "", rel.set_by if rel else "", rel.reason if rel else "",
+            rel.set_at.isoformat() if rel and rel.set_at else "",
             join_list(s.watched), join_list(s.aliases), "; ".join(format_account(a) for a in s.accounts),
             join_list(s.inform_as), s.notes,
         ]])

@@ -25,7 +25,9 @@ CLOSE_REASON_WORDS: dict[str, tuple[str, str]] = {
     "not_a_complaint": ("ไม่ใช่ข้อร้องเรียน", "not a complaint"),
     "no_contact": ("ติดต่อผู้ร้องไม่ได้", "no contact"),
 }
-#: The clock standard 002 sets for a first answer.
+#: The default clock for a first answer (the `complaint_sla` rule's ``sla`` replaces it). Standard
+#: 000 asks that complaints be followed around the clock (ตลอด 24 ชั่วโมง); no standard sets the
+#: deadline itself.
 CASE_SLA = timedelta(hours=24)
 
 

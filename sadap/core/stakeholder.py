@@ -148,7 +148,7 @@ def carry_history(new: Stakeholder, old: Stakeholder | None) -> Stakeholder:
     """``new`` with the relationship history kept: the stored profile's history and any the new
     one brings (an imported export), plus the stored level when the new one differs from it
     (level, who or why); oldest first, each entry once. A level that is the stored one (level,
-    who and why) keeps the time it was set: re-importing an export (whose CSV has no times) does
+    who and why) keeps the time it was set: re-importing an export (an older CSV has no times) does
     not move it to the import's time."""
     if (old is not None and old.relationship is not None and new.relationship is not None
             and _same_level(old.relationship, new.relationship) and old.relationship.set_at is not None):
