@@ -147,7 +147,7 @@ def test_report_responses_cli(report_store: tuple[Path, Config]):
     data = json.loads(res.output)
     assert data["flagged"] == ["forum", "x"] and data["overall"]["count"] == 24
     res = CliRunner().invoke(main, ["report", "responses", "--config", cfg, "--by", "complaint_type", "--since", "2026-10-01"])
-    assert res.exit_code == 0 and "price_billing" in res.output
+    assert res.exit_code == 0 and "ราคา/การเรียกเก็บเงิน" in res.output  # the Thai name, as the workspace shows it
     res = CliRunner().invoke(main, ["report", "responses", "--config", cfg, "--since", "yesterday"])
     assert res.exit_code == 1 and "--since 'yesterday'" in res.output
 

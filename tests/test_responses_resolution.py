@@ -189,7 +189,7 @@ def test_report_responses_cli_by_group(tmp_path, config):
     assert data["by"] == "group" and data["flagged"] == ["community"]
     res = CliRunner().invoke(main, ["report", "responses", "--config", cfg, "--by", "channel"])
     assert res.exit_code == 0, res.output
-    pantip = next(line for line in res.output.splitlines() if line.startswith("pantip"))
+    pantip = next(line for line in res.output.splitlines() if line.startswith("พันทิป"))
     assert "44.0" in pantip and "117.0" in pantip and "ช้ากว่ากลุ่มอื่นอย่างชัดเจน: ตอบครั้งแรก, แก้ไขเสร็จ" in pantip
     assert "แก้เสร็จ" in res.output and "ยังไม่เสร็จ" in res.output and "รวม" in res.output
 

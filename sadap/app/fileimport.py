@@ -15,12 +15,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sadap.app.sources import RECEIVED_CHANNELS
 from sadap.core.errors import InputError
 from sadap.core.mention import RawMention
 from sadap.core.thaidate import from_epoch, parse_thai_datetime
 from sadap.core.timeutil import UTC, now_utc, parse_iso
 
-FIELDS = ("text", "published_at", "id", "source", "url", "author", "title")
+FIELDS = ("text", "published_at", "id", "source", "url", "author", "title", "channel")
 # Published times accepted: from the Unix epoch to a day after now (clock skew, time zones).
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
@@ -117,10 +118,14 @@ def row_to_raw(row: dict[str, Any], default_source: str, now: datetime | None = 
     if published not in (None, ""):
         published_at = read_time(published)
         check_published(published_at, now)
+    channel = str(row.get("channel") or "").strip() or "file"
+    if channel != "file" and channel not in RECEIVED_CHANNELS:
+        raise InputError(f"`channel`: {channel!r} is not a channel (allowed: {', '.join(RECEIVED_CHANNELS)}, "
+                         "or empty for a plain import)")
     extras = {k: v for k, v in row.items() if k not in FIELDS and v not in (None, "")}
     try:
         return RawMention(
-            source_kind="file",
+            source_kind=channel,
             source_name=str(row.get("source") or default_source),
             text=text,
             native_id=str(row["id"]) if row.get("id") not in (None, "") else None,

@@ -36,14 +36,25 @@ FILE_LABEL = ("นำเข้าจากไฟล์", "file import")
 
 # Kinds that arrive by themselves (webhooks), not from `sources:`: labelled, not configured.
 INBOUND_LABELS = {"line": ("ไลน์ทางการ (ช่องทางร้องเรียน)", "LINE Official Account")}
+# Channels outside the internet through which complaints reach the organisation (standard 003's
+# many complaint channels): an imported row's `channel` column stores it as the mention's kind,
+# so equal response and complaint cases tell a call centre's complaints from a counter's.
+RECEIVED_CHANNELS = {
+    "phone": ("โทรศัพท์ / ศูนย์บริการลูกค้า", "phone / call centre"),
+    "email": ("อีเมล", "e-mail"),
+    "walk_in": ("ติดต่อด้วยตนเอง", "walk-in"),
+    "letter": ("หนังสือ / จดหมาย", "letter"),
+    "web_form": ("แบบฟอร์มบนเว็บไซต์", "web form"),
+}
 
 
 def source_kinds() -> dict[str, tuple[str, str]]:
     """Every kind of mention source with its (Thai, English) label: the crawled and imported
-    kinds `sources:` accepts, and the inbound ones (LINE)."""
+    kinds `sources:` accepts, the inbound ones (LINE) and the channels an import names."""
     from crawlers.spiders import SPIDERS  # the spiders import Scrapy: only when asked
 
-    return {**{kind: spider.label for kind, spider in SPIDERS.items()}, "file": FILE_LABEL, **INBOUND_LABELS}
+    return {**{kind: spider.label for kind, spider in SPIDERS.items()}, "file": FILE_LABEL, **INBOUND_LABELS,
+            **RECEIVED_CHANNELS}
 
 
 def source_models() -> dict[str, type[SourceOptions]]:

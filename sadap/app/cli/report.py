@@ -55,7 +55,11 @@ def responses(since: str | None, until: str | None, by: str, config_path: str | 
     if as_json:
         _dump(result.as_dict())
         return
-    click.echo(f"ตอบสนองอย่างเท่าเทียม (equal response) · แยกตาม {by} · SLA {hours(result.sla.total_seconds())} ชม.")
+    from sadap.app.web.i18n import label  # the workspace's Thai names of channels, categories, types
+
+    dimension = DIMENSIONS[by]
+    click.echo(f"ตอบสนองอย่างเท่าเทียม (equal response) · แยกตาม{dimension.words[0]} ({by}) · "
+               f"SLA {hours(result.sla.total_seconds())} ชม.")
     click.echo("(ชม. = ชั่วโมง; ตอบแรก = เวลาถึงการตอบครั้งแรก, แก้เสร็จ = เวลาถึงการแก้ไขเสร็จ; มัธยฐาน / P90)")
     heads = [("กลุ่ม", 28), ("จำนวน", 6), ("ตอบแรก", 9), ("P90", 9), ("ทันSLA", 7), ("ยังไม่ตอบ", 10),
              ("แก้เสร็จ", 9), ("P90", 9), ("ยังไม่เสร็จ", 10)]
@@ -64,7 +68,7 @@ def responses(since: str | None, until: str | None, by: str, config_path: str | 
         share = "-" if g.within_sla_share is None else f"{g.within_sla_share * 100:.0f}%"
         flags = [w for w, on in (("ตอบครั้งแรก", g.flagged), ("แก้ไขเสร็จ", g.flagged_resolution)) if on]
         flag = f"  ← ช้ากว่ากลุ่มอื่นอย่างชัดเจน: {', '.join(flags)}" if flags else ""
-        name = "รวม" if g.group == "*" else g.group
+        name = "รวม" if g.group == "*" else label(dimension.label_kind, g.group, "th") if dimension.label_kind else g.group
         click.echo(f"{pad(name, 28)} {g.count:>6} {hours(g.median_s):>9} {hours(g.p90_s):>9} {share:>7} {g.unanswered:>10} "
                    f"{hours(g.resolution_median_s):>9} {hours(g.resolution_p90_s):>9} {g.unresolved:>10}{flag}")
 
