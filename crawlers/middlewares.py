@@ -16,6 +16,8 @@
 - :class:`CrawlDelayMiddleware` (just after robots.txt): a site's robots.txt ``Crawl-delay`` for
   our user agent spaces the requests to that site (never closer than ``DOWNLOAD_DELAY``, never
   further apart than ``SADAP_CRAWL_DELAY_MAX``); Scrapy itself obeys only Allow and Disallow.
+- :class:`ThaiCharsetMiddleware` (after decompression): a page or feed that declares a Latin-1
+  charset but is TIS-620 Thai (:mod:`crawlers.charset`) is read as windows-874.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Request, Response
+from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import (
     ConnectError,
@@ -38,6 +40,7 @@ from twisted.internet.error import (
     TimeoutError,
 )
 
+from crawlers.charset import is_latin_1_family, looks_like_tis_620
 from sadap.core.urls import is_web_url, scheme_of
 
 if TYPE_CHECKING:
@@ -237,6 +240,26 @@ class CrawlDelayMiddleware(_Counting):
         if self.delays and self.crawler.engine.downloader.get_slot_key(request) in self.delays:
             request.meta["autothrottle_dont_adjust_delay"] = True
         return None
+
+
+class ThaiCharsetMiddleware(_Counting):
+    """Read TIS-620 Thai declared as Latin-1 (``charset=iso-8859-1``, old PHP defaults) as windows-874."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.told: set[str] = set()
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        if not (isinstance(response, TextResponse) and is_latin_1_family(response.encoding)
+                and looks_like_tis_620(response.body)):
+            return response
+        site = urlparse_cached(request).netloc
+        if site not in self.told:
+            self.told.add(site)
+            self._log(logging.INFO, "%s: pages declared Latin-1 but in Thai (TIS-620) are read as windows-874 (first: %s)",
+                      site, response.url)
+        self._count("thai_charset")
+        return response.replace(encoding="cp874")
 
 
 def _describe(exception: BaseException, request: Request) -> tuple[str, str]:

@@ -43,6 +43,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.WebOnlyMiddleware": 50,
     # Right after Scrapy's RobotsTxtMiddleware (100), which reads robots.txt first.
     "crawlers.middlewares.CrawlDelayMiddleware": 110,
+    # Below Scrapy's decompression (590): answers come back through it first, so this sees plain bytes.
+    "crawlers.middlewares.ThaiCharsetMiddleware": 580,
     "crawlers.middlewares.RedirectLoopMiddleware": 650,
     # API keys go on just before the download and come off as the answer returns (after Scrapy's
     # retry and redirect middlewares in the request's way, before them on the way back), so that no
