@@ -13,16 +13,25 @@
   (``spider.auth_headers()``, read from this process's environment) to requests for the API's
   own origin only, and takes it off again when the answer (or the failure) comes back, so that
   a request retried, redirected or queued again (in Redis, on several machines) never carries it.
+- :class:`CrawlDelayMiddleware` (just after robots.txt): a site's robots.txt ``Crawl-delay`` for
+  our user agent spaces the requests to that site (never closer than ``DOWNLOAD_DELAY``, never
+  further apart than ``SADAP_CRAWL_DELAY_MAX``); Scrapy itself obeys only Allow and Disallow.
+- :class:`ThaiCharsetMiddleware` (after decompression): a page or feed that declares a Latin-1
+  charset but is TIS-620 Thai (:mod:`crawlers.charset`) is read as windows-874.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Request, Response
+from scrapy.http import Request, Response, TextResponse
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import (
     ConnectError,
     ConnectionRefusedError,
@@ -31,10 +40,12 @@ from twisted.internet.error import (
     TimeoutError,
 )
 
+from crawlers.charset import is_latin_1_family, looks_like_tis_620
 from sadap.core.urls import is_web_url, scheme_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.robotstxt import RobotParser
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +179,87 @@ class ApiAuthMiddleware:
     def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> None:
         self._strip(request)
         return None
+
+
+class CrawlDelayMiddleware(_Counting):
+    """Honour robots.txt's ``Crawl-delay``: Scrapy reads robots.txt for Allow and Disallow only."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        settings = crawler.settings
+        self.floor = settings.getfloat("DOWNLOAD_DELAY")
+        self.maximum = settings.getfloat("SADAP_CRAWL_DELAY_MAX", 60.0)
+        self.robots_agent: str | None = settings.get("ROBOTSTXT_USER_AGENT")
+        self.agent: str = settings.get("USER_AGENT") or ""
+        self.delays: dict[str, float] = {}  # downloader slot (host) -> seconds between requests
+        crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(self._answered, signal=signals.response_downloaded)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlDelayMiddleware:
+        if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            raise NotConfigured  # robots.txt is not read (API spiders, or switched off on purpose)
+        return cls(crawler)
+
+    def _robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
+        agent = self.robots_agent or (request.headers.get(b"User-Agent") or b"").decode("latin-1") or self.agent
+        asked = robotparser.crawl_delay(agent)
+        if asked is None or not math.isfinite(asked) or asked <= 0:
+            return
+        site = urlparse_cached(request).netloc
+        delay = max(min(asked, self.maximum), self.floor)
+        if asked > self.maximum:
+            self._log(logging.WARNING, "%s: robots.txt Crawl-delay %gs is more than SADAP_CRAWL_DELAY_MAX: "
+                      "one request every %gs", site, asked, delay)
+        else:
+            self._log(logging.INFO, "%s: robots.txt Crawl-delay %gs: one request every %gs%s", site, asked, delay,
+                      " (DOWNLOAD_DELAY)" if delay > asked else "")
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        self.delays[key] = max(delay, self.delays.get(key, 0.0))  # two ports of one host share a slot
+        # One request at a time, without jitter: no two reach the site closer than asked. Kept for
+        # the host's slot should the downloader drop it while idle and make it again.
+        settings = {"delay": self.delays[key], "jitter": 0.0, "concurrency": 1}
+        downloader.per_slot_settings[key] = {**downloader.per_slot_settings.get(key, {}), **settings}
+        slot = downloader.slots.get(key)
+        if slot is not None:  # the slot robots.txt came through, its answer just in
+            slot.delay, slot.jitter, slot.concurrency = self.delays[key], 0.0, 1
+            slot.lastseen = time.monotonic()
+
+    def _answered(self, response: Response, request: Request, spider: Any = None) -> None:
+        # Scrapy counts the delay from when the last request left; counted from when its answer came
+        # back, the next request cannot reach the site sooner, however late the last one got there.
+        key = request.meta.get("download_slot")
+        slot = self.crawler.engine.downloader.slots.get(key) if key in self.delays else None
+        if slot is not None:
+            slot.lastseen = time.monotonic()
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        # Runs after robots.txt was read for this request's site. AutoThrottle would otherwise set
+        # the site's delay from its answer times, below Crawl-delay for a fast site.
+        if self.delays and self.crawler.engine.downloader.get_slot_key(request) in self.delays:
+            request.meta["autothrottle_dont_adjust_delay"] = True
+        return None
+
+
+class ThaiCharsetMiddleware(_Counting):
+    """Read TIS-620 Thai declared as Latin-1 (``charset=iso-8859-1``, old PHP defaults) as windows-874."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.told: set[str] = set()
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        if not (isinstance(response, TextResponse) and is_latin_1_family(response.encoding)
+                and looks_like_tis_620(response.body)):
+            return response
+        site = urlparse_cached(request).netloc
+        if site not in self.told:
+            self.told.add(site)
+            self._log(logging.INFO, "%s: pages declared Latin-1 but in Thai (TIS-620) are read as windows-874 (first: %s)",
+                      site, response.url)
+        self._count("thai_charset")
+        return response.replace(encoding="cp874")
 
 
 def _describe(exception: BaseException, request: Request) -> tuple[str, str]:

@@ -22,6 +22,9 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 2
+# robots.txt's Crawl-delay is obeyed (crawlers.middlewares.CrawlDelayMiddleware), never below
+# DOWNLOAD_DELAY and at most this many seconds: one robots.txt must not stall a crawl.
+SADAP_CRAWL_DELAY_MAX = 60.0
 
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -38,6 +41,10 @@ DEFAULT_REQUEST_HEADERS = {
 # and refused before robots.txt is asked); failed downloads are one counted line each.
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.WebOnlyMiddleware": 50,
+    # Right after Scrapy's RobotsTxtMiddleware (100), which reads robots.txt first.
+    "crawlers.middlewares.CrawlDelayMiddleware": 110,
+    # Below Scrapy's decompression (590): answers come back through it first, so this sees plain bytes.
+    "crawlers.middlewares.ThaiCharsetMiddleware": 580,
     "crawlers.middlewares.RedirectLoopMiddleware": 650,
     # API keys go on just before the download and come off as the answer returns (after Scrapy's
     # retry and redirect middlewares in the request's way, before them on the way back), so that no
