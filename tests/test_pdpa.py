@@ -180,6 +180,9 @@ def test_spooled_mentions_are_erased_and_exported(tmp_path):
         def erase(self, ids):
             return {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0, "notifications": 0}
 
+        def erase_keys(self, keys):
+            return {"alerts": 0, "incidents": 0, "events": 0, "notifications": 0, "snoozes": 0}
+
         def list_stakeholders(self):
             return []
 
