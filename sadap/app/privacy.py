@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +41,10 @@ from sadap.store.es_spool import Spool
 log = logging.getLogger(__name__)
 
 AUDIT_FILE = "privacy-audit.jsonl"
+#: A stored author pseudonym (``sadap.core.mention.pseudonymise``), as the workspace shows it:
+#: ``--author`` takes one as it is, for an account whose id the person cannot tell (a Facebook
+#: user id) or posts stored under an older pseudonym.
+PSEUDONYM = re.compile(r"a_[0-9a-f]{16}")
 PURGE_BATCH = 5000
 
 
@@ -85,7 +90,8 @@ def select(config: Config, store: Store, *, author: str | None = None, source: s
         key = config.pseudonym_key()
         sources = {source} if source else _source_names(config, store)
         forms = author_forms(author)  # `somchai_k` also as `@somchai_k` (a YouTube comment's author), and back
-        sel.pseudonyms = sorted({pseudonymise(f, s, key) for s in sources for f in forms})
+        sel.pseudonyms = sorted({pseudonymise(f, s, key) for s in sources for f in forms}
+                                | ({author.strip()} if PSEUDONYM.fullmatch(author.strip()) else set()))
         sel.names = forms
         sel.ids.extend(store.ids_by_author(sel.pseudonyms, sel.names))
     if mention_ids:
