@@ -180,6 +180,9 @@ def test_spooled_mentions_are_erased_and_exported(tmp_path):
         def erase(self, ids):
             return {"mentions": 0, "responses": 0, "incidents": 0, "events": 0, "alerts": 0, "notifications": 0}
 
+        def erase_keys(self, keys):
+            return {"alerts": 0, "incidents": 0, "events": 0, "notifications": 0, "snoozes": 0}
+
         def list_stakeholders(self):
             return []
 
@@ -348,3 +351,27 @@ def test_privacy_report(tmp_path):
     assert rep["counts"]["stakeholders"] == 0 and any("stakeholder registry" in line for line in rep["personal_data"])
     text = CliRunner().invoke(main, ["privacy", "report", "--config", str(config.path)])
     assert "มีชื่อที่แสดง: 4" in text.output and "ทะเบียนผู้มีส่วนได้ส่วนเสีย" in text.output  # the DPO reads Thai
+
+
+def test_x_posts_stored_before_handles_are_found_by_their_link_not_by_a_shared_name(tmp_path):
+    """X posts stored before the author was the handle carry the pseudonym of the display name,
+    shared by namesakes, and a link with the handle: the export by the display name lists both
+    namesakes' posts with their links, and only the person's are erased by id
+    (docs/deploy.md, "Upgrading")."""
+    from sadap.core.mention import to_mention
+
+    config = _config(tmp_path).model_copy(update={"privacy": _config(tmp_path).privacy.model_copy(
+        update={"keep_author_names": False})})
+    key = config.pseudonym_key()
+    old = [to_mention(RawMention(source_kind="x", source_name="x-bank", native_id=n, text=t, author="สมชาย",
+                                 url=f"https://x.com/{handle}/status/{n}"), pseudonym_key=key, keep_author_names=True)
+           for n, handle, t in (("500", "somchai_k", SECRET_TEXT), ("501", "somchai_bkk", OTHER_TEXTS[0]))]
+    with open_store(config) as store:
+        store.upsert([m.model_copy(update={"author_name": None}) for m in old])  # as the old version stored them
+        assert pdpa.select(config, store, author="somchai_k").ids == []  # the handle's pseudonym is new
+        listed = pdpa.export(config, store, pdpa.select(config, store, author="สมชาย"))["mentions"]
+        assert len(listed) == 2  # the name is shared: both namesakes
+        theirs = [m["id"] for m in listed if "/somchai_k/" in m["url"]]
+        result = pdpa.erase(config, store, pdpa.select(config, store, mention_ids=theirs), actor="dpo")
+        assert result["mentions"] == 1
+        assert [m.native_id for m in store.search(MentionFilter(), limit=10)] == ["501"]

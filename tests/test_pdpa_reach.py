@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from click.testing import CliRunner
 
 from alerts.message import build_payload, build_text
@@ -158,3 +159,100 @@ def _open(config):
     from sadap.store import open_store
 
     return open_store(config)
+
+
+HANDLE = "somchai_k"
+KEYED_CONFIG = """data_dir: data
+rules:
+  - {id: new-tag, type: new_term, title: แฮชแท็กใหม่, field: hashtag, min_count: 3, min_authors: 3,
+     time_field: collected_at, playbook: rumour-fake-news}
+notifiers:
+  - {id: hook, type: webhook, url: "http://127.0.0.1:9/hook", retries: 0}
+"""
+ABOUT_HIM = ["รู้จักไหม #somchai_k คนนี้โพสต์เรื่องแอปทั้งวัน", "#somchai_k รีวิวบัตรเครดิตใบใหม่ได้ละเอียดมาก",
+             "ใครตาม #somchai_k บ้าง เขาว่าดอกเบี้ยขึ้นอีกแล้ว", "ดูคลิปของ #somchai_k แล้วอยากเปิดบัญชีออมทรัพย์"]
+ABOUT_APP = ["เข้าแอปไม่ได้ตั้งแต่เช้า #แอปล่ม", "โอนเงินค้างอยู่ครึ่งชั่วโมงแล้ว #แอปล่ม",
+             "ใครเป็นเหมือนกันบ้าง สแกนจ่ายไม่ผ่าน #แอปล่ม", "สิ้นเดือนทีไรระบบช้าทุกที #แอปล่ม"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.es)])
+def keyed(request, tmp_path):
+    """A new_term rule has fired on the hashtag #somchai_k (others' posts about him) and on
+    #แอปล่ม; somchai_k posted too. Both alerts opened an incident and queued a webhook; each key
+    has a snooze."""
+    from sadap.app.alerting import build_engine
+    from sadap.app.ingest import IngestPipeline
+    from sadap.app.config import load_config_file
+    from sadap.core.mention import RawMention
+    from sadap.store import open_store
+
+    (tmp_path / "sadap.yaml").write_text(KEYED_CONFIG, encoding="utf-8")
+    config = load_config_file(tmp_path / "sadap.yaml")
+    if request.param == "sqlite":
+        store = open_store(config)
+    else:
+        from tests.es_support import drop_test_store, es_test_url, make_test_store
+
+        url = es_test_url()
+        store = make_test_store(url or request.getfixturevalue("osmem_clone").url, real=bool(url),
+                                spool_dir=tmp_path / "spool")
+    at = now_utc()
+    raws = [RawMention(source_kind="file", source_name="social", native_id=f"own{i}", author=HANDLE,
+                       text=f"แอปธนาคารล่มอีกแล้ว ครั้งที่ {i} โอนเงินไม่ได้เลย", published_at=at - timedelta(minutes=10 * i))
+            for i in range(3)]
+    raws += [RawMention(source_kind="file", source_name="social", native_id=f"{tag}{i}", author=f"{tag}{i}", text=text,
+                        published_at=at - timedelta(minutes=5 * i))
+             for tag, texts in (("him", ABOUT_HIM), ("app", ABOUT_APP)) for i, text in enumerate(texts)]
+    IngestPipeline(config, store=store, alerts=False).process(raws)
+    fired = build_engine(config, store).check(now_utc())
+    assert sorted(a.key for a in fired) == [HANDLE, "แอปล่ม"]
+    for key in (HANDLE, "แอปล่ม"):
+        store.snooze("new-tag", key, at + timedelta(days=1), "oncall", f"เฝ้าดู {key} แล้ว")
+    yield config, store
+    if request.param == "elasticsearch" and es_test_url():
+        drop_test_store(store)
+    else:
+        store.close()
+
+
+def _state(store: Store) -> dict[str, object]:
+    """What the alerting state holds: alerts, incidents with their timelines, notifications, snoozes."""
+    incidents = store.list_incidents()
+    return {"alerts": store.alerts_since(now_utc() - timedelta(days=1)),
+            "incidents": [i.model_dump(mode="json") for i in incidents],
+            "events": [e.model_dump(mode="json") for i in incidents for e in store.events(i.id)],
+            "deliveries": [d.__dict__ for d in store.deliveries()], "snoozes": store.snoozes()}
+
+
+def test_erase_by_author_masks_their_handle_where_it_is_an_alert_key(keyed):
+    config, store = keyed
+    before = json.dumps(_state(store), ensure_ascii=False, default=str)
+    assert before.count(HANDLE) > 5 and "แอปล่ม" in before  # there before: the checks below can fail
+    assert store.last_fired("new-tag", HANDLE) is not None
+
+    result = pdpa.erase(config, store, pdpa.select(config, store, author="@Somchai_K"), actor="dpo")
+    assert result["mentions"] == 3
+    # the alert, its incident and the queued webhook (its timeline names the alert's title only)
+    assert result["keys_masked"] == 3 and result["snoozes_removed"] == 2  # the snooze and the cool-down
+
+    state = _state(store)
+    after = json.dumps(state, ensure_ascii=False, default=str)
+    assert HANDLE not in after.lower()
+    titles = sorted(i["title"] for i in state["incidents"])  # type: ignore[union-attr]
+    assert titles == ["ข่าวลือ/ข่าวปลอม — [ลบแล้ว]", "ข่าวลือ/ข่าวปลอม — แอปล่ม"]
+    assert sorted(a["key"] for a in state["alerts"]) == ["[ลบแล้ว]", "แอปล่ม"]  # type: ignore[union-attr]
+    assert [s["key"] for s in state["snoozes"]] == ["แอปล่ม"]  # type: ignore[union-attr]
+    assert pdpa.report(config, store)["counts"]["snoozes"] == 1
+    assert store.last_fired("new-tag", HANDLE) is None and store.last_fired("new-tag", "แอปล่ม") is not None
+    texts = [d["text_th"] for d in state["deliveries"]]  # type: ignore[union-attr, index]
+    assert sum("— [ลบแล้ว]" in t for t in texts) == 1 and sum("— แอปล่ม" in t for t in texts) == 1
+    audit = (config.data_path / pdpa.AUDIT_FILE).read_text(encoding="utf-8")
+    assert HANDLE not in audit.lower() and json.loads(audit.splitlines()[-1])["keys_masked"] == 3
+
+
+def test_erase_by_mention_id_leaves_alert_keys(keyed):
+    config, store = keyed
+    own = [m.id for m in store.search(MentionFilter(), limit=100) if m.native_id.startswith("own")]
+    result = pdpa.erase(config, store, pdpa.select(config, store, mention_ids=own), actor="dpo")
+    assert result["mentions"] == 3 and result["keys_masked"] == 0 and result["snoozes_removed"] == 0
+    assert sorted(s["key"] for s in store.snoozes()) == [HANDLE, "แอปล่ม"]

@@ -428,7 +428,9 @@ def test_youtube_keeps_a_channel_id_only_for_its_own_channels(yt_runs):
     videos = {i["extras"]["thread_id"]: i for i in items if i["extras"]["kind"] == "video"}
     assert videos["vid1"]["extras"]["channel_id"] == "UCbank"  # the organisation's own (`channels:`)
     assert "channel_id" not in videos["vid3"]["extras"]  # a searched video's uploader: a person, maybe
-    assert not any("UCrev" in json.dumps(i) for i in items)
+    # its channel id comes only to be pseudonymised at ingest (never stored: see the namesakes test below)
+    assert videos["vid3"]["author_account"] == "UCrev"
+    assert not any("UCrev" in json.dumps({**i, "author_account": None}) for i in items)
 
 
 def test_youtube_comments_disabled_is_a_warning_and_rate_limit_is_waited(yt_runs):
@@ -810,3 +812,108 @@ def test_crawl_skips_a_source_without_its_key_with_one_line(monkeypatch, caplog,
     with open_store(Config()) as store:
         report = load_reports(store)["x-bank"]  # the Sources page says why
     assert report["errors"] == 1 and "X_BEARER_TOKEN is not set" in report["first_error"]
+
+
+# -- who the author is: the account, where the platform gives its id -----------------------------
+def _stored(tmp_path: Path, items: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
+    """The crawled items ingested into a fresh SQLite store (author names not kept: the default)."""
+    from crawlers.pipelines import raw_mention
+    from sadap.app.config import load_config_file
+    from sadap.app.ingest import IngestPipeline
+    from sadap.store import MentionFilter, open_store
+
+    (tmp_path / "sadap.yaml").write_text("data_dir: data\nrules: []\nnotifiers: []\n", encoding="utf-8")
+    config = load_config_file(tmp_path / "sadap.yaml")
+    pipeline = IngestPipeline(config, alerts=False)
+    try:
+        pipeline.process([raw_mention(i) for i in items])
+    finally:
+        pipeline.close()
+    with open_store(config) as store:
+        return config, {m.native_id: m for m in store.search(MentionFilter(), limit=100)}
+
+
+def test_youtube_authors_are_their_channels_so_namesakes_stay_apart_and_renames_keep_them(tmp_path):
+    def comment(cid: str, name: str, channel: str | None, text: str) -> dict[str, Any]:
+        snippet: dict[str, Any] = {"textDisplay": text, "textOriginal": text, "authorDisplayName": name,
+                                   "publishedAt": "2026-11-20T02:00:00Z", "updatedAt": "2026-11-20T02:00:00Z"}
+        if channel:
+            snippet["authorChannelId"] = {"value": channel}
+        return {"kind": "youtube#commentThread", "id": cid, "snippet": {
+            "videoId": "vidA", "totalReplyCount": 0, "topLevelComment": {"kind": "youtube#comment", "id": cid, "snippet": snippet}}}
+
+    # Two channels both called สมชาย ใจดี upload; two viewers both shown as สมชาย comment, and the
+    # first renames himself; a comment whose channel the API did not give keeps its name.
+    threads = [comment("c1", "สมชาย", "UCviewerOne", "แอปแสงทองล่มอีกแล้ว"), comment("c2", "สมชาย", "UCviewerTwo", "ขอบคุณแสงทองครับ"),
+               comment("c3", "@somchai_new", "UCviewerOne", "ยังโอนเงินไม่ได้เลย"), comment("c4", "ผู้ชมเก่า", None, "รอคิวนานมาก")]
+    videos = [{"id": {"kind": "youtube#video", "videoId": vid}, "snippet": {
+        "title": f"รีวิวแอปแสงทอง {vid}", "description": "รีวิวจากผู้ใช้จริง", "channelTitle": "สมชาย ใจดี",
+        "channelId": channel, "publishedAt": "2026-11-20T00:00:00Z"}} for vid, channel in (("vidA", "UCuploaderOne"),
+                                                                                        ("vidB", "UCuploaderTwo"))]
+
+    def site(call: Call) -> Answer:
+        path = call.path.split("?")[0]
+        if path.endswith("/search"):
+            return json_answer({"items": videos})
+        if path.endswith("/commentThreads"):
+            return json_answer({"items": threads if call.query["videoId"] == "vidA" else []})
+        return yt_error(404, "notFound", "not found")
+
+    with FakeServer(site) as server:
+        items, log, code = crawl("youtube", tmp_path / "yt.jsonl", {"YOUTUBE_API_KEY": "k"}, search="แอปแสงทอง",
+                                 base_url=server.url + "/youtube/v3", source="yt", state_dir=str(tmp_path / "state"))
+    assert code == 0 and not errors(log) and len(items) == 6, log[-2000:]
+    config, stored = _stored(tmp_path, items)
+    author = {n: m.author_id for n, m in stored.items()}
+    assert author["video:vidA"] != author["video:vidB"]  # namesakes: two channels, two people
+    assert author["c1"] != author["c2"] and author["c1"] == author["c3"]  # the rename kept his pseudonym
+    assert author["c4"] is not None and len(set(author.values())) == 5
+    dumped = "".join(m.model_dump_json() for m in stored.values())
+    assert "UCviewer" not in dumped and "UCuploader" not in dumped and "สมชาย" not in dumped
+
+    from sadap.app import privacy as pdpa
+    from sadap.store import open_store
+
+    with open_store(config) as store:  # erasure by the channel id finds his comments under both names
+        assert sorted(pdpa.select(config, store, author="UCviewerOne").ids) == sorted([stored["c1"].id, stored["c3"].id])
+        assert pdpa.select(config, store, author="ผู้ชมเก่า").ids == [stored["c4"].id]
+
+
+def test_facebook_comment_authors_are_their_user_ids_where_the_token_sees_them(tmp_path):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+
+    def comment(n: int, sender: dict[str, Any] | None) -> dict[str, Any]:
+        body = {"id": f"111_9_c{n}", "message": SAYINGS[n % 4], "permalink_url": f"https://www.facebook.com/111_9?comment_id={n}",
+                "created_time": (now - timedelta(minutes=10 - n)).strftime("%Y-%m-%dT%H:%M:%S+0000")}
+        return {**body, "from": sender} if sender is not None else body
+
+    # สมชาย ใจดี twice (two people), the first again after renaming, a name without an id, no sender at all
+    comments = [comment(0, {"id": "1001", "name": "สมชาย ใจดี"}), comment(1, {"id": "1002", "name": "สมชาย ใจดี"}),
+                comment(2, {"id": "1001", "name": "สมชาย ใจดีมาก"}), comment(3, {"name": "ผู้ติดตามเก่า"}), comment(4, None)]
+    post = {"id": "111_9", "message": "ประกาศ: แอปแสงทองปิดปรับปรุงคืนนี้", "permalink_url": "https://www.facebook.com/sangthong/posts/9",
+            "created_time": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S+0000")}
+
+    def site(call: Call) -> Answer:
+        path = call.path.split("?")[0]
+        if path.endswith("/posts"):
+            return json_answer({"data": [post], "paging": {"cursors": {}}})
+        return json_answer({"data": list(reversed(comments)), "paging": {"cursors": {}}})
+
+    with FakeServer(site) as server:
+        items, log, code = crawl("facebook_page", tmp_path / "fb.jsonl", {"FACEBOOK_PAGE_TOKEN": "t"}, page_id="sangthong",
+                                 base_url=server.url, source="fb", state_dir=str(tmp_path / "state"))
+    assert code == 0 and not errors(log) and len(items) == 6, log[-2000:]
+    config, stored = _stored(tmp_path, items)
+    author = {n: m.author_id for n, m in stored.items()}
+    assert author["111_9_c0"] != author["111_9_c1"] and author["111_9_c0"] == author["111_9_c2"]
+    assert author["111_9_c3"] is not None and author["111_9_c4"] is None
+    dumped = "".join(m.model_dump_json() for m in stored.values())
+    assert "1001" not in dumped and "สมชาย" not in dumped
+
+    from sadap.app import privacy as pdpa
+    from sadap.store import open_store
+
+    with open_store(config) as store:  # the person cannot tell their user id: the pseudonym the workspace shows will do
+        assert sorted(pdpa.select(config, store, author=author["111_9_c0"]).ids) == sorted(
+            [stored["111_9_c0"].id, stored["111_9_c2"].id])
+        assert pdpa.select(config, store, author="สมชาย ใจดี").ids == []  # a shared name finds no one

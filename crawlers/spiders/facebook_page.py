@@ -244,6 +244,7 @@ class FacebookPageSpider(ApiSpider):
                 break
             pending = max(pending, created)
             parent = (comment.get("parent") or {}).get("id")
+            commenter = comment.get("from") if isinstance(comment.get("from"), dict) else {}
             extras: dict[str, Any] = {"thread_id": pid, "thread_title": title, "kind": "reply" if parent else "comment"}
             if parent:
                 extras["parent_id"] = parent
@@ -251,7 +252,9 @@ class FacebookPageSpider(ApiSpider):
                 native_id=str(comment.get("id")),
                 url=_http(comment.get("permalink_url")),
                 text=tidy(comment.get("message")),
-                author=tidy((comment.get("from") or {}).get("name")) or None,
+                author=tidy(commenter.get("name")) or None,
+                # The user id, where the Page token may see it: a name is shared and can change.
+                author_account=(str(commenter["id"]).strip() or None) if isinstance(commenter.get("id"), (str, int)) else None,
                 published_at=self.read_date(created, "Facebook comment"),
                 engagement={"likes": int(comment.get("like_count") or 0),
                             "comments": int(comment.get("comment_count") or 0)},

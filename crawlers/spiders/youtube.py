@@ -299,6 +299,7 @@ class YoutubeSpider(ApiSpider):
                     title=title,
                     text=tidy(snippet.get("description")) or title or "",
                     author=tidy(snippet.get("channelTitle")) or None,
+                    author_account=_text(snippet.get("channelId")),  # pseudonymised at ingest, never stored
                     published_at=self.read_date(
                         (entry.get("contentDetails") or {}).get("videoPublishedAt") or snippet.get("publishedAt"),
                         "YouTube video",
@@ -497,6 +498,7 @@ class YoutubeSpider(ApiSpider):
             url=f"https://www.youtube.com/watch?v={vid}&lc={comment.get('id')}",
             text=tidy(snippet.get("textOriginal") or snippet.get("textDisplay")),
             author=tidy(snippet.get("authorDisplayName")) or None,
+            author_account=_text(_value(snippet.get("authorChannelId"))),  # the channel: a handle can change
             published_at=self.read_date(snippet.get("publishedAt"), "YouTube comment"),
             engagement={"likes": int(snippet.get("likeCount") or 0)},
             extras=extras,
@@ -510,3 +512,15 @@ class YoutubeSpider(ApiSpider):
     def end_round(self, reason: str) -> None:
         for video in self.state.data.get("videos", {}).values():
             video.pop("newest_read", None)  # kept by older versions during a crawl
+
+
+def _value(field: Any) -> Any:
+    """``authorChannelId`` is ``{"value": "UC…"}``."""
+    return field.get("value") if isinstance(field, dict) else field
+
+
+def _text(value: Any) -> str | None:
+    """An id from the API as text; absent, empty or not a string or number: None."""
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        return None
+    return str(value).strip() or None

@@ -5,7 +5,8 @@ as long as allowed, and report what is held where (``sadap privacy``).
   with this install's key for every source, so the stored pseudonym is found — or by mention
   id. Removes the mentions, their copies (mentions marked as duplicates of them: they hold the
   same text), responses logged to them, their search index entries, their spool entries
-  (Elasticsearch) and their ids in incidents, incident timelines and alerts; on SQLite the file
+  (Elasticsearch) and their ids in incidents, incident timelines and alerts; by author, also
+  their handle where it is an alert's or incident's key (masked) or a snooze's (deleted); on SQLite the file
   is then compacted (search index merged, ``VACUUM``, write-ahead log emptied) so nothing of
   them is left in the file's bytes. An audit record without personal data is appended to
   ``data_dir/privacy-audit.jsonl``.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,12 +34,17 @@ from sadap.core.files import open_private
 from sadap.core.mention import Mention, author_forms, pseudonymise
 from sadap.core.timeutil import now_utc
 from sadap.store import MentionFilter, Store
-from sadap.store.base import ERASE_COUNTS
+from sadap.store.base import ERASE_COUNTS, KEY_COUNTS
+from sadap.store.erasure import person_keys
 from sadap.store.es_spool import Spool
 
 log = logging.getLogger(__name__)
 
 AUDIT_FILE = "privacy-audit.jsonl"
+#: A stored author pseudonym (``sadap.core.mention.pseudonymise``), as the workspace shows it:
+#: ``--author`` takes one as it is, for an account whose id the person cannot tell (a Facebook
+#: user id) or posts stored under an older pseudonym.
+PSEUDONYM = re.compile(r"a_[0-9a-f]{16}")
 PURGE_BATCH = 5000
 
 
@@ -83,7 +90,8 @@ def select(config: Config, store: Store, *, author: str | None = None, source: s
         key = config.pseudonym_key()
         sources = {source} if source else _source_names(config, store)
         forms = author_forms(author)  # `somchai_k` also as `@somchai_k` (a YouTube comment's author), and back
-        sel.pseudonyms = sorted({pseudonymise(f, s, key) for s in sources for f in forms})
+        sel.pseudonyms = sorted({pseudonymise(f, s, key) for s in sources for f in forms}
+                                | ({author.strip()} if PSEUDONYM.fullmatch(author.strip()) else set()))
         sel.names = forms
         sel.ids.extend(store.ids_by_author(sel.pseudonyms, sel.names))
     if mention_ids:
@@ -119,6 +127,9 @@ def erase(config: Config, store: Store, sel: Selection, *, actor: str, reference
     if spool is not None:
         gone = set(every)
         spool_removed, _ = spool.remove(lambda m: not (sel.matches(m) or m.id in gone or m.duplicate_of in gone))
+    # An alert, incident or snooze keyed by the person's handle (a hashtag or keyword that is
+    # their handle) names them after their mentions are gone; an erase by mention id names nobody.
+    keyed = store.erase_keys(person_keys(sel.names, sel.pseudonyms)) if sel.names else dict.fromkeys(KEY_COUNTS, 0)
     if compact:
         store.compact()
     report: dict[str, Any] = {
@@ -135,6 +146,8 @@ def erase(config: Config, store: Store, sel: Selection, *, actor: str, reference
         "alerts_updated": counts["alerts"],
         "notifications_updated": counts["notifications"],
         "spool_entries": spool_removed,
+        "keys_masked": keyed["alerts"] + keyed["incidents"] + keyed["events"] + keyed["notifications"],
+        "snoozes_removed": keyed["snoozes"],
         "ids_not_found": len([i for i in sel.requested_ids if i not in set(sel.ids)]),
         # The registry is the organisation's own record: the handle is named, not deleted (see
         # `sadap stakeholders`); the audit log keeps how many, not which.
@@ -265,7 +278,8 @@ def report(config: Config, store: Store) -> dict[str, Any]:
             "retention_days": config.privacy.retention_days,
             "retention_months": config.store.elasticsearch.retention_months if config.store.backend == "elasticsearch" else None,
         },
-        "counts": {**counts, "spool_pending": pending, "stakeholders": len(registry), "stakeholder_contacts": contacts},
+        "counts": {**counts, "snoozes": len(store.snoozes()), "spool_pending": pending, "stakeholders": len(registry),
+                   "stakeholder_contacts": contacts},
         "places": places,
         "personal_data": [en for _, en in PERSONAL_DATA],
         "personal_data_th": [th for th, _ in PERSONAL_DATA],
@@ -289,6 +303,10 @@ PERSONAL_DATA: tuple[tuple[str, str], ...] = (
     ("เหตุการณ์ การแจ้งเตือน และเรื่องร้องเรียน: รหัสข้อความและนามแฝงของผู้ร้อง การแจ้งเตือนมีคำที่พบบ่อยและข้อความที่คัดลอกกันสั้น ๆ ด้วย",
      "incidents, alerts and complaint cases: mention ids and the complainant's pseudonym; alerts also "
      "their top terms and short excerpts of copied texts"),
+    ("คีย์ของการแจ้งเตือน เหตุการณ์ และการพักการแจ้งเตือน (แฮชแท็กหรือคำสำคัญ) อาจเป็นชื่อบัญชีของบุคคล "
+     "การลบตามผู้เขียนปิดบังคีย์นั้นเป็น [ลบแล้ว] และลบการพักการแจ้งเตือนของคีย์นั้น",
+     "alert, incident and snooze keys (a hashtag or keyword) may be a person's handle: an erasure by author "
+     "masks that key as [ลบแล้ว] and deletes its snoozes"),
     ("การแจ้งเตือน (รอส่งและส่งแล้ว): ข้อความตัวอย่างสั้น ๆ พร้อมลิงก์",
      "notifications (queued and sent): excerpts of example mentions with their links"),
     ("ทะเบียนผู้มีส่วนได้ส่วนเสีย: ชื่อ ตำแหน่ง และช่องทางติดต่อ (อีเมล LINE เบอร์โทร) ของผู้แทนและผู้ประสานงาน "

@@ -115,6 +115,11 @@ class RawMention(BaseModel):
     native_id: str | None = None
     url: str | None = None
     author: str | None = None
+    #: The platform's permanent id of the author's account (a YouTube channel id, a Facebook
+    #: user id), where it gives one: pseudonymised instead of ``author``, so namesakes stay two
+    #: people and a renamed account keeps its pseudonym; ``author`` is then only the name shown
+    #: (kept with ``keep_author_names``). Never stored in clear.
+    author_account: str | None = None
     title: str | None = None
     published_at: datetime | None = None
     engagement: Engagement = Field(default_factory=Engagement)
@@ -298,7 +303,8 @@ def to_mention(
     """Give a raw mention its id, UTC times and a pseudonymised author."""
     collected = as_utc(collected_at) if collected_at else now_utc()
     published = as_utc(raw.published_at) if raw.published_at else collected
-    author_id = pseudonymise(raw.author, raw.source_name, pseudonym_key) if raw.author else None
+    account = (raw.author_account or "").strip() or raw.author
+    author_id = pseudonymise(account, raw.source_name, pseudonym_key) if account else None
     # Without author names no link names its author either (x.com/<handle>/status/<id>).
     url = raw.url if (keep_author_names or not raw.url) else without_author(raw.url)
     return Mention(

@@ -473,6 +473,8 @@ class Delivery:
 OUTBOX_STATUSES = ("pending", "sending", "sent", "gave_up", "cancelled")
 #: What :meth:`Store.erase` counts.
 ERASE_COUNTS = ("mentions", "responses", "incidents", "events", "alerts", "notifications")
+#: What :meth:`Store.erase_keys` counts.
+KEY_COUNTS = ("alerts", "incidents", "events", "notifications", "snoozes")
 #: What :meth:`Store.save_delivery` writes: a delivery's state, never what it says.
 DELIVERY_STATE = ("status", "attempts", "next_at", "last_error", "sent_at")
 
@@ -1110,6 +1112,14 @@ class Store(ABC):
         incidents, incident timelines, alerts, complaint cases and notifications (queued or sent).
         Returns counts of what changed: ``mentions``, ``responses``, ``incidents``, ``events``,
         ``alerts``, ``notifications``."""
+        raise NotImplementedError
+
+    def erase_keys(self, keys: frozenset[str]) -> dict[str, int]:
+        """Where an alert, incident or notification is keyed by an erased person (its key is one
+        of ``keys``, :func:`sadap.store.erasure.person_keys`), mask the key wherever it is written
+        (the key, titles, texts, the incident's timeline and notifications), and delete the
+        snoozes and cool-downs for it. Returns counts of what changed: ``alerts``, ``incidents``,
+        ``events``, ``notifications``, ``snoozes`` (cool-downs included)."""
         raise NotImplementedError
 
     def compact(self) -> None:

@@ -32,13 +32,13 @@ from sadap.core.complaint_case import ComplaintCase
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
-from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, DELIVERY_STATE, ERASE_COUNTS, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, PageKey, Store, UpsertResult, search_segments, with_correction
+from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, DELIVERY_STATE, ERASE_COUNTS, KEY_COUNTS, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, PageKey, Store, UpsertResult, search_segments, with_correction
 from sadap.store.es_admin import IndexAdmin
 from sadap.store.es_mappings import CASE_FIELDS, CASE_KEYS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
 from sadap.store.es_seen import SeenTerms
 from sadap.store.es_spool import REFUSED, Spool
 from sadap.store.query import Query
-from sadap.store.erasure import scrub_case, scrub_delivery, scrub_ids
+from sadap.store.erasure import names_person, scrub_case, scrub_delivery, scrub_ids, scrub_keyed
 
 if TYPE_CHECKING:
     from elastic_transport import BaseNode
@@ -1655,7 +1655,8 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         ok, _ = self._call(helpers.bulk, self.client, actions, raise_on_error=False, chunk_size=self.chunk_size)
         return int(ok)
 
-    def _rewrite_docs(self, index: str, fix: Callable[[dict[str, Any]], bool], fields: Sequence[str] = ()) -> int:
+    def _rewrite_docs(self, index: str, fix: Callable[[dict[str, Any]], bool], fields: Sequence[str] = (),
+                      query: Json | None = None) -> int:
         """Re-index every document of a state index whose ``doc`` JSON ``fix`` changes (and its
         ``fields``, copies of the doc's, with it); each write only if nobody changed the document
         since it was read (else it is read and fixed again), so a delivery claimed meanwhile keeps
@@ -1663,7 +1664,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         from elasticsearch import ConflictError
 
         changed = 0
-        for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], True, seq_no=True):
+        for h in self._scan(index, query or {"match_all": {}}, [{"_doc": "asc"}], True, seq_no=True):
             for _ in range(10):
                 src = h["_source"]
                 try:
@@ -1746,6 +1747,31 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
                        for i in range(0, len(ids), 10_000))
 
         self._rewrite_docs(self.names.complaint_cases, lambda d: scrub_case(d, gone, author_left), CASE_FIELDS)
+        return counts
+
+    def erase_keys(self, keys: frozenset[str]) -> dict[str, int]:
+        counts = dict.fromkeys(KEY_COUNTS, 0)
+        if not keys:
+            return counts
+        self._ensure_ready()
+        masked = {h["_id"]: h["_source"]["key"] for h in self._scan(self.names.incidents, {"match_all": {}}, [{"_doc": "asc"}], ["key"])
+                  if names_person(h["_source"].get("key"), keys)}
+        counts["incidents"] = self._rewrite_docs(self.names.incidents, lambda d: scrub_keyed(d, keys), ("key", "title"))
+        counts["alerts"] = self._rewrite_docs(self.names.alerts, lambda d: scrub_keyed(d, keys), ("key",))
+        counts["notifications"] = self._rewrite_docs(self.names.outbox, lambda d: scrub_keyed(d, keys))
+        for incident, key in masked.items():  # what the incident's timeline and notifications wrote of its key
+            def scrub(data: dict[str, Any], key: str = key) -> bool:
+                return scrub_keyed(data, frozenset(), key)
+
+            only = {"term": {"incident_id": incident}}
+            for index, count in ((self.names.incident_events, "events"), (self.names.alerts, "alerts"),
+                                 (self.names.outbox, "notifications")):
+                counts[count] += self._rewrite_docs(index, scrub, query=only)
+        for index in (self.names.snoozes, self.names.rule_state):
+            gone = [(h["_index"], h["_id"]) for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], ["rule_id", "key"])
+                    if h["_source"].get("rule_id") != self._MARK[0] and names_person(h["_source"].get("key"), keys)]
+            counts["snoozes"] += self._bulk_delete(gone)
+            self._call(self.client.indices.refresh, index=index)
         return counts
 
     def _referenced_ids(self) -> set[str]:

@@ -1,10 +1,13 @@
 """Erasure (PDPA) in the documents that refer to mentions: alerts, incident timelines,
-notifications and complaint cases lose what named or quoted the erased mentions. Plain functions
-on a document's JSON, shared by the backends (each applies them to its own rows or documents)."""
+notifications and complaint cases lose what named or quoted the erased mentions, and alerts,
+incidents and notifications keyed by the erased person's handle (a hashtag or keyword that is
+their handle, e.g. a ``new_term`` alert on ``#somchai_k``) lose that key. Plain functions on a
+document's JSON, shared by the backends (each applies them to its own rows or documents)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sadap.core.alert import replace_examples
@@ -81,3 +84,58 @@ def scrub_case(data: dict[str, Any], gone: set[str], author_left: Callable[[list
     if not left:
         data["thread"] = None
     return True
+
+
+#: What an erased person's handle becomes where an alert, incident or notification was keyed by it.
+ERASED_KEY = "[ลบแล้ว]"
+
+
+def person_keys(names: Iterable[str], pseudonyms: Iterable[str] = ()) -> frozenset[str]:
+    """The alert keys that name the person: each form of their handle or name as a hashtag or
+    keyword key is stored (lower-cased, without ``#`` or ``@``), and their pseudonyms."""
+    forms = {n.strip().lstrip("#@").strip().lower() for n in names}
+    return frozenset(f for f in forms | {p for p in pseudonyms} if f)
+
+
+def names_person(key: object, keys: frozenset[str]) -> bool:
+    """Whether an alert's, incident's, snooze's or cool-down's key is one of ``keys``."""
+    return isinstance(key, str) and key.strip().lstrip("#@").strip().lower() in keys
+
+
+def mask_key(data: Any, key: str) -> tuple[Any, bool]:
+    """``data`` (a document's JSON) with ``key`` (any case) replaced by :data:`ERASED_KEY` in every
+    string: the key itself, titles (``… — key``), notification texts and rendered escalations."""
+    pattern = re.compile(re.escape(key.strip().lstrip("#@").strip()), re.IGNORECASE)
+    changed = False
+
+    def walk(value: Any) -> Any:
+        nonlocal changed
+        if isinstance(value, str):
+            new = pattern.sub(ERASED_KEY, value)
+            changed = changed or new != value
+            return new
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        return value
+
+    return walk(data), changed
+
+
+def scrub_keyed(data: dict[str, Any], keys: frozenset[str], incident_key: str | None = None) -> bool:
+    """Mask, in place, the key of an alert, incident or delivery document (a delivery's is its
+    payload's) when it names the person, wherever the document writes it; and ``incident_key``,
+    the masked key of the incident the document belongs to (a timeline event, an escalation),
+    given by the caller. True if any changed."""
+    payload = data.get("payload")
+    own = data.get("key") if "key" in data else payload.get("key") if isinstance(payload, dict) else None
+    found = [k for k in (own if names_person(own, keys) else None, incident_key) if isinstance(k, str) and k.strip()]
+    changed = False
+    for key in found:
+        masked, hit = mask_key(data, key)
+        if hit:
+            data.clear()
+            data.update(masked)
+            changed = True
+    return changed

@@ -22,9 +22,9 @@ from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import LabelCorrection, Mention, keep_stored_correction
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
-from sadap.store.erasure import scrub_case, scrub_delivery, scrub_ids
+from sadap.store.erasure import names_person, scrub_case, scrub_delivery, scrub_ids, scrub_keyed
 from sadap.store.query import Query
-from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, DELIVERY_STATE, ERASE_COUNTS, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, PageKey, Store, UpsertResult, search_segments, with_correction
+from sadap.store.base import LATE_WRITE, CaseKey, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, BucketTable, HourCells, MentionRow, ResponseRow, RuleRead, RuleRow, SeenDelta, TermCell, hour_lag, seen_change, seen_rows, SEGMENT_BREAK, DELIVERY_STATE, ERASE_COUNTS, KEY_COUNTS, Delivery, Fingerprint, delivery_from_json, delivery_json, MentionFilter, PageKey, Store, UpsertResult, search_segments, with_correction
 from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
@@ -1778,6 +1778,42 @@ class SQLiteStore(Store):
                     if scrub_delivery(data, gone):
                         db.execute("UPDATE outbox SET doc=? WHERE id=?", (json.dumps(data, ensure_ascii=False), row_id))
                         counts["notifications"] += 1
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return counts
+
+    def erase_keys(self, keys: frozenset[str]) -> dict[str, int]:
+        counts = dict.fromkeys(KEY_COUNTS, 0)
+        if not keys:
+            return counts
+        with self._lock:
+            db = self._db
+            db.execute("PRAGMA secure_delete=ON")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                masked: dict[str, str] = {}  # incident id -> its key before masking
+                for row_id, doc in db.execute("SELECT id, doc FROM incidents").fetchall():
+                    data = json.loads(doc)
+                    key = data.get("key")
+                    if names_person(key, keys) and scrub_keyed(data, keys):
+                        masked[row_id] = key
+                        db.execute("UPDATE incidents SET doc=?, key=? WHERE id=?", (json.dumps(data, ensure_ascii=False), data.get("key"), row_id))
+                        counts["incidents"] += 1
+                for table, count, column in (("incident_events", "events", "incident_id"), ("alerts", "alerts", "incident_id"),
+                                             ("outbox", "notifications", "incident_id")):
+                    for row_id, incident, doc in db.execute(f"SELECT id, {column}, doc FROM {table}").fetchall():
+                        data = json.loads(doc)
+                        if scrub_keyed(data, keys, masked.get(incident)):
+                            sets = "doc=?, key=?" if table == "alerts" else "doc=?"
+                            values = (json.dumps(data, ensure_ascii=False), *((data.get("key") or "*",) if table == "alerts" else ()))
+                            db.execute(f"UPDATE {table} SET {sets} WHERE id=?", (*values, row_id))
+                            counts[count] += 1
+                for table in ("snoozes", "rule_state"):
+                    gone = [(r, k) for r, k in db.execute(f"SELECT rule_id, key FROM {table}").fetchall() if names_person(k, keys)]
+                    db.executemany(f"DELETE FROM {table} WHERE rule_id=? AND key=?", gone)
+                    counts["snoozes"] += len(gone)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

@@ -76,6 +76,9 @@ def privacy_erase(author: str | None, source: str | None, mention_ids: tuple[str
         f"{result['events_updated']} timeline events, {result['alerts_updated']} alerts, "
         f"{result['notifications_updated']} notifications"
     )
+    if result["keys_masked"] or result["snoozes_removed"]:
+        click.echo(f"  the handle as an alert key: masked in {result['keys_masked']} alerts, incidents, timeline events and "
+                   f"notifications; {result['snoozes_removed']} snoozes and cool-downs for it removed")
     if result["stakeholders_naming_author"]:
         click.echo(f"  still named as an account of stakeholder(s) {', '.join(result['stakeholders_naming_author'])}: "
                    "replace their accounts with `sadap stakeholders edit ID --account …` if the request covers the registry", err=True)
@@ -150,7 +153,7 @@ def privacy_report(config_path: str | None, as_json: bool) -> None:
     )
     click.echo(
         f"การตอบกลับ: {c['responses']} · เหตุการณ์: {c['incidents']} (บันทึกในลำดับเหตุการณ์ {c['incident_events']}) · "
-        f"การแจ้งเตือน: {c['alerts']} · รอใน spool: {c['spool_pending']} · "
+        f"การแจ้งเตือน: {c['alerts']} (พักไว้ {c['snoozes']} คีย์) · รอใน spool: {c['spool_pending']} · "
         f"ผู้มีส่วนได้ส่วนเสีย: {c['stakeholders']} (ผู้ติดต่อ {c['stakeholder_contacts']} คน) · "
         f"เก็บเก่าที่สุด: {show(datetime.fromisoformat(c['oldest_collected_at'])) if c['oldest_collected_at'] else '-'}"
     )
