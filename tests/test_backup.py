@@ -226,6 +226,10 @@ def test_erasures_after_the_backup_are_named_on_restore(config):
     erased = mention_id("pantip", "p3")
     result = _run(config, "privacy", "erase", "--mention", erased, "--reference", "PDPA-2569-041")
     assert result.exit_code == 0, result.output
+    assert "1 backup(s) in" in result.output and "still hold it until rotated out" in result.output
+    held = json.loads(_run(config, "privacy", "report", "--json").stdout)
+    [place] = [p for p in held["places"] if p["what"].startswith("backups")]
+    assert place["count"] == 1 and place["oldest"] == archive.name and held["counts"]["complaint_cases"] == 0
     result = _run(config, "backup", "restore", str(archive), "--replace")
     assert result.exit_code == 0, result.output
     assert "ลบข้อมูลส่วนบุคคล 1 ครั้งหลังจากสำรองไฟล์นี้" in result.output and "PDPA-2569-041" in result.output

@@ -1,5 +1,5 @@
 """Complaints received by phone, e-mail, letter or at the counter, imported from a file with a
-`channel` column (standard 003: many complaint channels; docs/pr-crm.md): each is stored under its
+`received_via` column (standard 003: many complaint channels; docs/pr-crm.md): each is stored under its
 channel, so equal response compares the call centre with the counter and LINE, and a case says
 where the complaint came in. A real SQLite store, real Thai complaints."""
 
@@ -13,7 +13,7 @@ from sadap.app.cli import main
 from sadap.app.fileimport import read_file
 from sadap.app.fileimport import Rejected
 
-CSV = """id,published_at,channel,author,text
+CSV = """id,published_at,received_via,author,text
 c1,2026-12-01T09:10:00+07:00,phone,cc-0141,โทรมาร้องเรียนว่าแอปโอนเงินไม่ได้ตั้งแต่เช้า เงินถูกตัดแต่ปลายทางไม่ได้รับ แย่มาก
 c2,2026-12-01T10:25:00+07:00,walk_in,br-ลาดพร้าว,มาร้องเรียนที่สาขาว่าตู้เอทีเอ็มกลืนบัตร รอเจ้าหน้าที่นานมาก ไม่มีใครช่วยเลย
 c3,2026-12-01T11:40:00+07:00,email,mail-77,ส่งอีเมลร้องเรียนเรื่องถูกหักค่าธรรมเนียมซ้ำสองครั้งในเดือนนี้ ขอคืนเงินด้วยค่ะ
@@ -29,7 +29,7 @@ def test_a_rows_channel_is_its_kind_and_a_wrong_one_is_one_line(tmp_path):
     kinds = [item.source_kind for _, item in rows if not isinstance(item, Rejected)]
     assert kinds == ["phone", "walk_in", "email", "file"]
     [(line, rejected)] = [(n, item) for n, item in rows if isinstance(item, Rejected)]
-    assert line == 6 and rejected.error == ("`channel`: 'fax' is not a channel (allowed: phone, email, walk_in, letter, "
+    assert line == 6 and rejected.error == ("`received_via`: 'fax' is not a channel (allowed: phone, email, walk_in, letter, "
                                             "web_form, or empty for a plain import)")
 
 

@@ -67,8 +67,7 @@ class RestoreResult:
 
 def default_folder(config: Config) -> Path:
     """``backup.folder`` (``backups/`` beside the config file unless set)."""
-    folder = Path(config.backup.folder)
-    return folder if folder.is_absolute() else config.base_dir / folder
+    return config.backup_path
 
 
 def due(config: Config, now: datetime) -> bool:

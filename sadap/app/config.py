@@ -468,6 +468,12 @@ class Config(Strict):
         return p if p.is_absolute() else self.base_dir / p
 
     @property
+    def backup_path(self) -> Path:
+        """``backup.folder``, relative to the config file unless absolute."""
+        p = Path(self.backup.folder)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
     def store_path(self) -> Path:
         p = Path(self.store.path)
         return p if p.is_absolute() else self.data_path / p

@@ -21,7 +21,7 @@ from sadap.core.mention import RawMention
 from sadap.core.thaidate import from_epoch, parse_thai_datetime
 from sadap.core.timeutil import UTC, now_utc, parse_iso
 
-FIELDS = ("text", "published_at", "id", "source", "url", "author", "title", "channel")
+FIELDS = ("text", "published_at", "id", "source", "url", "author", "title", "received_via")
 # Published times accepted: from the Unix epoch to a day after now (clock skew, time zones).
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
@@ -118,9 +118,10 @@ def row_to_raw(row: dict[str, Any], default_source: str, now: datetime | None = 
     if published not in (None, ""):
         published_at = read_time(published)
         check_published(published_at, now)
-    channel = str(row.get("channel") or "").strip() or "file"
+    # Not `channel`: exports from other tools carry a `channel` of their own, kept as an extra field.
+    channel = str(row.get("received_via") or "").strip() or "file"
     if channel != "file" and channel not in RECEIVED_CHANNELS:
-        raise InputError(f"`channel`: {channel!r} is not a channel (allowed: {', '.join(RECEIVED_CHANNELS)}, "
+        raise InputError(f"`received_via`: {channel!r} is not a channel (allowed: {', '.join(RECEIVED_CHANNELS)}, "
                          "or empty for a plain import)")
     extras = {k: v for k, v in row.items() if k not in FIELDS and v not in (None, "")}
     try:

@@ -266,8 +266,15 @@ def report(config: Config, store: Store) -> dict[str, Any]:
     entries = sum(1 for _ in audit_path.open(encoding="utf-8")) if audit_path.exists() else 0
     places.append({"what": "privacy audit log (no personal data)", "what_th": "บันทึกการตรวจสอบ (ไม่มีข้อมูลส่วนบุคคล)",
                    "where": str(audit_path), "count": entries, "mode": _mode(audit_path)})
+    folder = config.backup_path
+    archives = sorted(folder.glob("sadap-backup-*.tar.gz")) if folder.is_dir() else []
+    places.append({"what": "backups (the store and the pseudonym key; `sadap backup`)",
+                   "what_th": "ไฟล์สำรอง (ที่เก็บข้อมูลและกุญแจนามแฝง; `sadap backup`)",
+                   "where": str(folder), "count": len(archives), "mode": _mode(folder) if folder.is_dir() else None,
+                   "oldest": archives[0].name if archives else None})
     registry = store.list_stakeholders()
     contacts = sum(len(sh.contacts) for sh in registry)
+    cases = store.list_cases()
     return {
         "data_dir": str(config.data_path),
         "data_dir_mode": _mode(config.data_path),
@@ -279,7 +286,7 @@ def report(config: Config, store: Store) -> dict[str, Any]:
             "retention_months": config.store.elasticsearch.retention_months if config.store.backend == "elasticsearch" else None,
         },
         "counts": {**counts, "snoozes": len(store.snoozes()), "spool_pending": pending, "stakeholders": len(registry),
-                   "stakeholder_contacts": contacts},
+                   "stakeholder_contacts": contacts, "complaint_cases": len(cases)},
         "places": places,
         "personal_data": [en for _, en in PERSONAL_DATA],
         "personal_data_th": [th for th, _ in PERSONAL_DATA],

@@ -37,7 +37,7 @@ FILE_LABEL = ("นำเข้าจากไฟล์", "file import")
 # Kinds that arrive by themselves (webhooks), not from `sources:`: labelled, not configured.
 INBOUND_LABELS = {"line": ("ไลน์ทางการ (ช่องทางร้องเรียน)", "LINE Official Account")}
 # Channels outside the internet through which complaints reach the organisation (standard 003's
-# many complaint channels): an imported row's `channel` column stores it as the mention's kind,
+# many complaint channels): an imported row's `received_via` column stores it as the mention's kind,
 # so equal response and complaint cases tell a call centre's complaints from a counter's.
 RECEIVED_CHANNELS = {
     "phone": ("โทรศัพท์ / ศูนย์บริการลูกค้า", "phone / call centre"),

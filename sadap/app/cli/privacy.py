@@ -84,6 +84,10 @@ def privacy_erase(author: str | None, source: str | None, mention_ids: tuple[str
                    "replace their accounts with `sadap stakeholders edit ID --account …` if the request covers the registry", err=True)
     if result["ids_not_found"]:
         click.echo(f"  {result['ids_not_found']} mention id(s) not found", err=True)
+    archives = sorted(config.backup_path.glob("sadap-backup-*.tar.gz")) if config.backup_path.is_dir() else []
+    if archives:
+        click.echo(f"  {len(archives)} backup(s) in {config.backup_path} still hold it until rotated out (backup.keep, "
+                   "`sadap backup create --keep`); a restore lists this erasure to repeat", err=True)
     click.echo(f"audit: {result['audit_log']}")
 
 
@@ -155,6 +159,7 @@ def privacy_report(config_path: str | None, as_json: bool) -> None:
         f"การตอบกลับ: {c['responses']} · เหตุการณ์: {c['incidents']} (บันทึกในลำดับเหตุการณ์ {c['incident_events']}) · "
         f"การแจ้งเตือน: {c['alerts']} (พักไว้ {c['snoozes']} คีย์) · รอใน spool: {c['spool_pending']} · "
         f"ผู้มีส่วนได้ส่วนเสีย: {c['stakeholders']} (ผู้ติดต่อ {c['stakeholder_contacts']} คน) · "
+        f"เรื่องร้องเรียน: {c['complaint_cases']} · "
         f"เก็บเก่าที่สุด: {show(datetime.fromisoformat(c['oldest_collected_at'])) if c['oldest_collected_at'] else '-'}"
     )
     click.echo(
@@ -164,6 +169,8 @@ def privacy_report(config_path: str | None, as_json: bool) -> None:
     click.echo("เก็บที่ไหน:")
     for place in result["places"]:
         extra = f" · {place['count']} รายการ" if "count" in place else ""
+        if place.get("oldest"):
+            extra += f" · เก่าที่สุด {place['oldest']}"
         mode = f" (สิทธิ์ {place['mode']})" if place.get("mode") else ""
         click.echo(f"  {place['what_th']}: {place['where']}{mode}{extra}")
     click.echo("เก็บอะไร:")
