@@ -311,3 +311,20 @@ def test_sadap_run_backs_up_when_the_newest_archive_is_old_enough(config):
     with open_store(without) as store:
         schedule(plain, without, store, clock=now_utc, crawler=lambda cfg, name: 0)
     assert plain.get_job("backup") is None and plain.get_job("alerts") is not None
+
+
+def test_the_backups_page_says_when_the_newest_archive_is_overdue(config):
+    from types import SimpleNamespace
+
+    from sadap.app.web.pages.backups import _rows
+
+    config.path.write_text(config.path.read_text(encoding="utf-8") + "backup:\n  every: 1d\n", encoding="utf-8")
+    scheduled = load_config_file(config.path)
+    ws = SimpleNamespace(config=scheduled)
+    assert _rows(ws)["overdue"] and _rows(ws)["every"] == "1d"  # scheduled, and nothing yet
+    archive = backups.backup(scheduled).path
+    assert not _rows(ws)["overdue"]
+    manifest = backups.read_manifest(archive)
+    manifest["created_at"] = (now_utc() - timedelta(days=2, hours=1)).isoformat()
+    _tamper(archive, archive, "manifest.json", json.dumps(manifest).encode())
+    assert _rows(ws)["overdue"]  # two runs missed

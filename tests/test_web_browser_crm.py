@@ -93,3 +93,33 @@ def test_case_page_timeline_and_closing(server, page):
     assert "เยียวยาแล้ว" in page.locator("h1").inner_text()
     assert store.get_case(multi.id).state == "closed"
     assert not page.errors, page.errors
+
+
+def test_backups_page_for_admins_only_and_backing_up_now(server, page):
+    import json
+    from pathlib import Path
+
+    from sadap.store import MentionFilter
+
+    base, store = server
+    sign_in_page(page, base, "planner", PASSWORD)
+    assert page.locator("nav >> text=สำรองข้อมูล").count() == 0
+    assert page.request.get(base + "backups").status == 403
+    token = page.get_attribute("body", "data-csrf")
+    assert page.request.post(base + "backups", form={"csrf_token": token}).status == 403
+    page.context.clear_cookies()
+    sign_in_page(page, base, "admin", PASSWORD)
+    page.click("nav >> text=สำรองข้อมูล")
+    page.wait_for_load_state("load")
+    assert page.locator("#backup-none").count() == 1 and "ยังไม่ได้ตั้งสำรองอัตโนมัติ" in page.content()
+    page.click("#backup-form button[type=submit]")
+    page.wait_for_load_state("load")
+    made = page.locator("#backup-made").inner_text()
+    assert made.startswith("สำรองข้อมูลแล้ว: sadap-backup-")
+    row = page.locator("#backups tbody tr")
+    assert row.count() == 1 and f"ข้อความ {store.count(MentionFilter()):,}" in row.inner_text()
+    archive = Path(store.path).parent / "backups" / made.split(": ", 1)[1]
+    assert archive.exists() and archive.stat().st_mode & 0o777 == 0o600
+    audit = [json.loads(line) for line in (archive.parent.parent / "privacy-audit.jsonl").read_text().splitlines()]
+    assert audit[-1]["action"] == "backup" and audit[-1]["actor"] == "admin"
+    assert not page.errors, page.errors

@@ -30,7 +30,7 @@ from sadap.core.errors import InputError, StoreError
 from sadap.core.files import FILE_MODE, open_private, private_dir
 from sadap.core.timeutil import now_utc, parse_iso, to_bangkok
 
-__all__ = ["BackupResult", "RestoreResult", "backup", "default_folder", "due", "list_backups", "parse_iso", "prune", "read_manifest",
+__all__ = ["COUNT_NAMES", "BackupResult", "RestoreResult", "backup", "default_folder", "due", "list_backups", "parse_iso", "prune", "read_manifest",
            "restore"]
 from sadap.store.sqlite import SCHEMA_VERSION
 
@@ -41,6 +41,11 @@ DATA_PREFIX = "data/"
 SUFFIX = ".tar.gz"
 # Tables counted in the manifest and in what backup and restore print (those that exist).
 COUNTED = ("mentions", "incidents", "complaint_cases", "responses", "stakeholders", "users")
+COUNT_NAMES: dict[str, tuple[str, str]] = {
+    "mentions": ("ข้อความ", "mentions"), "incidents": ("เหตุการณ์", "incidents"),
+    "complaint_cases": ("เรื่องร้องเรียน", "complaint cases"), "responses": ("การตอบกลับ", "responses"),
+    "stakeholders": ("ผู้มีส่วนได้ส่วนเสีย", "stakeholders"), "users": ("ผู้ใช้", "users"),
+}
 _SQLITE_SIDE = ("-wal", "-shm", "-journal")
 
 Progress = Callable[[str], None]
@@ -142,7 +147,7 @@ def _data_files(config: Config, skip: set[Path]) -> Iterator[Path]:
             yield path
 
 
-def backup(config: Config, folder: Path | None = None, progress: Progress = lambda _: None) -> BackupResult:
+def backup(config: Config, folder: Path | None = None, progress: Progress = lambda _: None, actor: str = "") -> BackupResult:
     """Write ``sadap-backup-<Bangkok time>.tar.gz`` into ``folder`` (0600) and return what it holds."""
     started = time.monotonic()
     folder = Path(folder) if folder is not None else default_folder(config)
@@ -195,7 +200,7 @@ def backup(config: Config, folder: Path | None = None, progress: Progress = lamb
             for path in data:
                 tar.add(path, arcname=DATA_PREFIX + path.relative_to(config.data_path).as_posix(), recursive=False)
         os.replace(partial, target)  # whole or absent: never a half-written archive under the name
-    audit(config, {"action": "backup", "archive": str(target), "mentions": counts.get("mentions")})
+    audit(config, {"action": "backup", "archive": str(target), "mentions": counts.get("mentions"), "actor": actor})
     return BackupResult(path=target, size=target.stat().st_size, counts=counts, files=len(data),
                         key_in_environment=bool(os.environ.get(config.privacy.pseudonym_key_env)),
                         seconds=time.monotonic() - started)
@@ -282,7 +287,8 @@ def _kept(config: Config) -> set[Path]:
     return kept
 
 
-def restore(config: Config, archive: Path, *, replace: bool = False, progress: Progress = lambda _: None) -> RestoreResult:
+def restore(config: Config, archive: Path, *, replace: bool = False, progress: Progress = lambda _: None,
+            actor: str = "") -> RestoreResult:
     """Put an archive's store and files back where ``config`` keeps them. Everything is checked
     first; with ``replace``, what is there now moves to ``<data folder>.before-restore-<time>``."""
     manifest = read_manifest(archive)
@@ -344,7 +350,7 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
             with open_private(audit_path, "w") as fh:
                 fh.write(kept_audit.decode("utf-8"))
     audit(config, {"action": "restore", "backup_created_at": created.isoformat(), "archive": archive.name,
-                   "mentions": counts.get("mentions")})
+                   "mentions": counts.get("mentions"), "actor": actor})
     return RestoreResult(created_at=created, counts=counts, files=len(manifest.get("files") or {}) - (1 if sqlite else 0),
                          set_aside=set_aside, later_erasures=later)
 

@@ -123,7 +123,7 @@ def schedule(
     def back_up() -> None:
         if not backups.due(config, clock()):
             return
-        result = backups.backup(config)
+        result = backups.backup(config, actor="sadap run")
         removed = backups.prune(result.path.parent, config.backup.keep)
         log.info("backup: %s (%.1f MB, %s mentions) in %.1f s; %d older archive(s) removed", result.path,
                  result.size / 1e6, result.counts.get("mentions", "-"), result.seconds, len(removed))

@@ -8,14 +8,11 @@ import click
 
 from sadap.app import backup as backups
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.cli.privacy import _actor
 from sadap.core.timeutil import show
 
-_COUNT_TH = {"mentions": "ข้อความ", "incidents": "เหตุการณ์", "complaint_cases": "เรื่องร้องเรียน",
-             "responses": "การตอบกลับ", "stakeholders": "ผู้มีส่วนได้ส่วนเสีย", "users": "ผู้ใช้"}
-
-
 def _counts_th(counts: dict[str, int]) -> str:
-    return ", ".join(f"{_COUNT_TH.get(k, k)} {v:,}" for k, v in counts.items()) or "ไม่มีที่เก็บ SQLite (Elasticsearch)"
+    return ", ".join(f"{backups.COUNT_NAMES.get(k, (k, k))[0]} {v:,}" for k, v in counts.items()) or "ไม่มีที่เก็บ SQLite (Elasticsearch)"
 
 
 def _progress(line: str) -> None:
@@ -39,7 +36,7 @@ def backup() -> None:
 def backup_create(config_path: str | None, folder: Path | None, keep: int | None, as_json: bool) -> None:
     """Write sadap-backup-<Bangkok time>.tar.gz (mode 0600)."""
     config = _load(config_path)
-    result = backups.backup(config, folder, progress=_progress)
+    result = backups.backup(config, folder, progress=_progress, actor=_actor())
     removed = backups.prune(result.path.parent, keep) if keep else []
     if as_json:
         _dump({"archive": str(result.path), "bytes": result.size, "counts": result.counts, "files": result.files,
@@ -86,7 +83,7 @@ def backup_restore(archive: Path, config_path: str | None, replace: bool) -> Non
     """Restore ARCHIVE into this config's data folder. Stop `sadap run`, `worker` and `serve` first.
     The archive is checked whole before anything is written; nothing is deleted."""
     config = _load(config_path)
-    result = backups.restore(config, archive, replace=replace, progress=_progress)
+    result = backups.restore(config, archive, replace=replace, progress=_progress, actor=_actor())
     click.echo(f"กู้คืนแล้วจากไฟล์สำรองเมื่อ {show(result.created_at)}: {_counts_th(result.counts)}")
     for path in result.set_aside:
         click.echo(f"  ข้อมูลเดิมย้ายไปไว้ที่ {path}")

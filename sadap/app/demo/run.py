@@ -81,6 +81,8 @@ def write_demo_config(data_dir: Path, base: str, story: dict[str, Any]) -> Path:
 
     path = data_dir / "sadap.yaml"
     text = render_config(watch_block(story), sources_block(base)).replace("data_dir: sadap-data", "data_dir: .", 1)
+    # Replaced on each run: nothing to back up (the workspace's backups page then says none are scheduled).
+    text = text.replace("  every: 1d\n", "  every: null             # the demo is replaced on each run\n", 1)
     text += PARTNERS_BLOCK
     path.write_text(text, encoding="utf-8")
     return path

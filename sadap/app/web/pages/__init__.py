@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sadap.app.web.pages import cases, partners, responses, sources, stakeholders
+from sadap.app.web.pages import backups, cases, partners, responses, sources, stakeholders
 
 PAGES: tuple[ModuleType, ...] = (
     sources,
@@ -22,4 +22,5 @@ PAGES: tuple[ModuleType, ...] = (
     stakeholders,
     cases,
     responses,
+    backups,
 )
