@@ -260,6 +260,14 @@ def test_the_backups_folder_inside_the_data_folder_is_not_archived(tmp_path):
         names = tar.getnames()
     assert not any("backups" in n for n in names) and "data/sadap.yaml" in names
     assert first.exists() and os.path.getsize(second) < 10 * os.path.getsize(first)
+    # restoring in place keeps this config and the backups folder where they are; the rest is set aside
+    config.path.write_text(config.path.read_text(encoding="utf-8") + "# edited after the backup\n", encoding="utf-8")
+    restored = backups.restore(config, second, replace=True)
+    assert "edited after the backup" in config.path.read_text(encoding="utf-8")
+    assert sorted(p.name for p in backups.default_folder(config).iterdir()) == sorted([first.name, second.name])
+    [aside] = restored.set_aside
+    assert (aside / "sadap.db").exists() and not (aside / "sadap.yaml").exists() and not (aside / "backups").exists()
+    assert len(_ids(config)) == 5
 
 
 def test_an_elasticsearch_config_archives_the_local_files_only(config, tmp_path):
