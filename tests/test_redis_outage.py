@@ -1,5 +1,7 @@
-"""A worker's Redis that stalls (connections open, no answer: SIGSTOP of redis-server). Noticed in
-a few seconds with one line, not after a minute per call; no alarm when Redis is only busy. Against a real redis-server (tests/redis_support.py)."""
+"""A worker's Redis that stalls (connections open, no answer: SIGSTOP of redis-server) or goes away
+and comes back empty. Noticed in a few seconds with one line, not after a minute per call; no alarm
+when Redis is only busy; the worker's share of a round's crawl report is kept through the outage and
+sent when Redis answers again, counted once. Against a real redis-server (tests/redis_support.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +20,9 @@ from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
 from sadap.app.config import Config, load_config_file
+from sadap.app.crawl import _ErrorCounter
 from sadap.app.crawl_reports import load_reports
-from sadap.app.distributed import ANSWER_WITHIN_S, push_start, scrapy_settings
+from sadap.app.distributed import ANSWER_WITHIN_S, key, push_start, redis_client, scrapy_settings
 from sadap.store import MentionFilter, open_store
 from tests.redis_support import REDIS_SERVER, RedisServer
 from tests.thai_site import ThaiNewsSite
@@ -116,6 +120,100 @@ def test_a_busy_redis_that_answers_within_the_timeout_is_no_alarm(tmp_path, serv
         blocker.join()
     assert 1.5 < waited < ANSWER_WITHIN_S, waited  # it did wait for the busy server, and got its answer
     assert not _outage_lines(caplog, "Redis unreachable")
+
+
+# -- the worker's share of a round's crawl report -------------------------------------------------
+def _reports(config: Config, crawler: Any, client: Any) -> Any:
+    from sadap.app.worker import RoundReports
+
+    store = open_store(config)
+    return RoundReports(config, "news", crawler, client, store, _ErrorCounter()), store
+
+
+def _part(reports: Any, spider: Spider, items: int, stored: int) -> None:
+    """One part of a round on this worker: its responses, its counts, then idle (its part is over)."""
+    stats = reports.crawler.stats
+    reports.response()
+    stats.inc_value("item_scraped_count", items)
+    stats.inc_value("sadap/stored", stored)
+    reports.idle(spider)  # idle after taking part: written at the next idle tick
+
+
+def test_a_share_not_sent_in_an_outage_is_kept_and_sent_to_its_round_when_redis_is_back(tmp_path, server, caplog):
+    """Redis stops just as this worker's part of a round ends, and comes back (empty, here); the
+    share is sent then, to the round it belongs to: the round's report in the store is complete."""
+    config = _config(tmp_path, server.url)
+    crawler, spider = _crawler(config)
+    reports, store = _reports(config, crawler, redis_client(config))
+    back = None
+    try:
+        assert push_start(config, "news")
+        round_id = server.client().get(key(config, "news", "round")).decode()
+        _part(reports, spider, items=12, stored=9)
+        server.stop()
+        with caplog.at_level(logging.INFO):
+            reports.idle(spider)  # the share's tick: Redis gone
+            for _ in range(3):  # the idle ticks of the outage
+                reports.idle(spider)
+            assert load_reports(store) == {}
+            back = RedisServer(server.port)
+            time.sleep(0.6)  # SADAP_REDIS_RETRY
+            reports.idle(spider)
+        report = load_reports(store)["news"]
+        assert (report["items"], report["new"], report["errors"]) == (12, 9, 0)
+        assert report["started_at"] == datetime.fromtimestamp(float(round_id), report["started_at"].tzinfo)
+        assert len(_outage_lines(caplog, "Redis unreachable")) == 1
+        assert len(_outage_lines(caplog, "Redis answers again")) == 1
+    finally:
+        store.close()
+        if back is not None:
+            back.stop()
+
+
+def test_a_share_sent_again_after_a_timeout_is_counted_once(tmp_path, server):
+    """Redis stalls while the share is on its way: it takes the share when it wakes, after the
+    worker gave up waiting; the worker sends it again, and the round's report counts it once."""
+    config = _config(tmp_path, server.url)
+    crawler, spider = _crawler(config)
+    reports, store = _reports(config, crawler, redis_client(config))
+    try:
+        assert push_start(config, "news")
+        round_id = server.client().get(key(config, "news", "round")).decode()
+        # Another worker's share of the round, already in.
+        server.client().hset(f"{key(config, 'news', 'report', round_id)}",
+                             mapping={"items:w2:0a1b2c3d": 30, "new:w2:0a1b2c3d": 25, "errors:w2:0a1b2c3d": 1})
+        _part(reports, spider, items=7, stored=7)
+        server.pause()
+        try:
+            reports.idle(spider)  # times out (after ANSWER_WITHIN_S)
+        finally:
+            server.resume()
+        time.sleep(0.6)
+        reports.idle(spider)  # sent again
+        assert load_reports(store)["news"]["items"] == 37
+        _part(reports, spider, items=3, stored=1)  # a second part in the same round
+        reports.idle(spider)
+        report = load_reports(store)["news"]
+        assert (report["items"], report["new"], report["errors"]) == (40, 33, 1)
+    finally:
+        store.close()
+
+
+def test_a_worker_stopped_during_an_outage_says_which_counts_are_missing(tmp_path, server, caplog):
+    config = _config(tmp_path, server.url)
+    crawler, spider = _crawler(config)
+    reports, store = _reports(config, crawler, redis_client(config))
+    try:
+        assert push_start(config, "news")
+        reports.response()
+        crawler.stats.inc_value("item_scraped_count", 5)
+        server.stop()
+        with caplog.at_level(logging.WARNING, logger="sadap.worker"):
+            reports.closed(spider)  # stopped mid-part, Redis gone
+        [line] = _outage_lines(caplog, "crawl report not sent")
+        assert "this worker's 5 items, 0 new and 0 errors are missing from round" in line
+    finally:
+        store.close()
 
 
 # -- a whole worker through a stall -----------------------------------------------------------------
