@@ -11,7 +11,7 @@ the spider crawls on its own, as ``sadap crawl`` does.
   requests when it opens; rounds start from Redis.
 - ``crawlers.redis_queue.Scheduler``: scrapy-redis's scheduler through a Redis outage (one line when
   Redis stops answering and one when it is back, :class:`RedisOutage`, rather than a traceback at
-  every poll of the queue).
+  every poll of the queue; tried again every few seconds, not at every call).
 - :class:`RedisRounds` (extension): while the spider is idle, pops a token from the start list;
   the worker that gets it runs the spider's own start requests into the shared queue. Keeps the
   spider open between rounds. When a worker that took part in a round goes idle, the spider's
@@ -66,17 +66,52 @@ def outage_errors() -> tuple[type[Exception], ...]:
 
 
 class RedisOutage:
-    """Whether one crawl's Redis answers: one line when it stops and one when it is back."""
+    """Whether one crawl's Redis answers: one line when it stops and one when it is back.
 
-    def __init__(self, name: str) -> None:
+    While it does not, Redis is tried again once every ``retry_s`` (``SADAP_REDIS_RETRY``), not at
+    each call the crawl makes: against a Redis that stalls, each call waits the whole answer timeout
+    (``REDIS_PARAMS["socket_timeout"]``) with the crawl stopped, and a page's links are a call each.
+    In between, :meth:`reachable` says to fail at once, so the downloads in hand go on."""
+
+    def __init__(self, name: str, retry_s: float = 5.0, timeout_s: float | None = None) -> None:
         self.name = name
+        self.retry_s = retry_s
+        self.timeout_s = timeout_s
         self.since: float | None = None
+        self.tried = 0.0
+
+    def waiting(self) -> bool:
+        """True while Redis is out and the next try is not due: do not call it now."""
+        return self.since is not None and time.monotonic() - self.tried < self.retry_s
+
+    def reachable(self, client: Redis) -> bool:
+        """Whether to call Redis now: yes unless it is out; then only when a try is due and it
+        answers a PING. The try is a PING, not the call itself: a pop from the queue sent to a Redis
+        that stalls is done when it wakes, and its request lost, the worker having stopped waiting."""
+        if self.since is None:
+            return True
+        if self.waiting():
+            return False
+        try:
+            client.ping()
+        except outage_errors() as err:
+            self.failed(err)
+            return False
+        return True
 
     def failed(self, err: Exception) -> None:
+        self.tried = time.monotonic()
         if self.since is None:
-            self.since = time.monotonic()
-            logger.error("%s: Redis unreachable (%s: %s); nothing is taken from the shared queue or started until "
-                         "it answers (trying every poll)", self.name, type(err).__name__, err)
+            self.since = self.tried
+            logger.error("%s: Redis unreachable (%s); nothing is taken from the shared queue or started until "
+                         "it answers (trying again every %g s)", self.name, self._why(err), self.retry_s)
+
+    def _why(self, err: Exception) -> str:
+        from redis.exceptions import TimeoutError
+
+        if isinstance(err, TimeoutError) and self.timeout_s:
+            return f"no answer within {self.timeout_s:g} s: {err}"  # connected, but it stalls
+        return f"{type(err).__name__}: {err}"
 
     def answered(self) -> None:
         if self.since is not None:
@@ -88,11 +123,17 @@ _outages: weakref.WeakKeyDictionary[Crawler, RedisOutage] = weakref.WeakKeyDicti
 
 
 def outage(crawler: Crawler) -> RedisOutage:
-    """The crawl's one :class:`RedisOutage`, shared by its scheduler and :class:`RedisRounds`."""
+    """The crawl's one :class:`RedisOutage`, shared by its scheduler, :class:`RedisRounds` and the
+    worker's crawl reports."""
     found = _outages.get(crawler)
     if found is None:
-        name = str(crawler.settings.get(START_KEY) or crawler.settings.get("SCHEDULER_QUEUE_KEY") or "crawl")
-        found = _outages[crawler] = RedisOutage(name.removesuffix(":start"))
+        settings = crawler.settings
+        name = str(settings.get(START_KEY) or settings.get("SCHEDULER_QUEUE_KEY") or "crawl")
+        timeout = settings.getdict("REDIS_PARAMS").get("socket_timeout")
+        found = _outages[crawler] = RedisOutage(
+            name.removesuffix(":start"), settings.getfloat("SADAP_REDIS_RETRY", 5.0),
+            float(timeout) if isinstance(timeout, (int, float)) else None,
+        )
     return found
 
 

@@ -6,7 +6,9 @@ Scrapy logged each as a traceback, every second (each poll of the queue). Here a
 line when it starts and one when it ends (:class:`~crawlers.distributed.RedisOutage`); meanwhile
 nothing is taken from the queue, the spider is not idle (its round is not over: the queue may
 still hold it), and a request found then is dropped (counted in ``sadap/redis_dropped``: the next
-round finds it again). Imported only with the ``distributed`` extra.
+round finds it again). Redis is tried again every ``SADAP_REDIS_RETRY`` seconds, not at every call:
+a Redis that stalls holds each call for the whole answer timeout. Imported only with the
+``distributed`` extra.
 """
 
 from __future__ import annotations
@@ -30,17 +32,24 @@ class Scheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis ships no 
         return instance
 
     def enqueue_request(self, request: Request) -> bool:
+        if not self.outage.reachable(self.server):
+            return self._dropped()
         try:
             queued = bool(super().enqueue_request(request))
         except outage_errors() as err:
             self.outage.failed(err)
-            if self.stats:
-                self.stats.inc_value("sadap/redis_dropped")
-            return False
+            return self._dropped()
         self.outage.answered()
         return queued
 
+    def _dropped(self) -> bool:
+        if self.stats:
+            self.stats.inc_value("sadap/redis_dropped")
+        return False
+
     def next_request(self) -> Any:
+        if not self.outage.reachable(self.server):
+            return None
         try:
             request = super().next_request()
         except outage_errors() as err:
@@ -50,6 +59,8 @@ class Scheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis ships no 
         return request
 
     def has_pending_requests(self) -> bool:
+        if not self.outage.reachable(self.server):
+            return True  # as below
         try:
             pending = bool(super().has_pending_requests())
         except outage_errors() as err:

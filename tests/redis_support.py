@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -51,7 +52,17 @@ class RedisServer:
 
         return redis.Redis.from_url(self.url)
 
+    def pause(self) -> None:
+        """Stop answering, connections left open (SIGSTOP): Redis stalled rather than gone."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Answer again, with what was sent meanwhile (SIGCONT)."""
+        self.proc.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.resume()  # a paused server would not see SIGTERM
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)

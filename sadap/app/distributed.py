@@ -33,15 +33,33 @@ from sadap.core.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     from redis import Redis
+    from redis.retry import Retry
 
 log = logging.getLogger("sadap.distributed")
 
 
-def redis_client(config: Config, timeout_s: float = 30, retries: bool = True) -> Redis:
+#: How long a worker, or a scheduler pushing a round, waits for Redis to answer one command before
+#: calling it unreachable: a Redis that stalls (its connection open, no answer) is noticed in this
+#: time. A busy but healthy one answers well within it (docs/deploy.md, "When Redis goes away").
+ANSWER_WITHIN_S = 5.0
+
+
+def _retry(again: bool) -> Retry:
+    """redis-py's retries: (with ``again``) one more try after a lost connection, such as a pooled
+    one that a restarted Redis closed; none after a timeout, where a second wait for a Redis that
+    stalls would only double the time before anyone hears of it."""
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError
+    from redis.retry import Retry
+
+    return Retry(NoBackoff(), 1 if again else 0, supported_errors=(ConnectionError,))
+
+
+def redis_client(config: Config, timeout_s: float = ANSWER_WITHIN_S, retries: bool = True) -> Redis:
     """A client for ``distributed.redis_url`` (password from the environment), waiting at most
-    ``timeout_s`` for an answer, and (without ``retries``) trying each command once where redis-py
-    would try it again and again; raises ConfigError when Redis is not configured or the
-    ``distributed`` extra is not installed."""
+    ``timeout_s`` for an answer, and (without ``retries``) trying each command once, also after a
+    lost connection; raises ConfigError when Redis is not configured or the ``distributed`` extra
+    is not installed."""
     url = config.distributed.redis_url
     if not url:
         raise ConfigError("distributed.redis_url is not set: several workers need a Redis they all reach")
@@ -49,12 +67,8 @@ def redis_client(config: Config, timeout_s: float = 30, retries: bool = True) ->
         import redis
     except ImportError:
         raise ConfigError("distributed.redis_url needs the `distributed` extra: pip install 'sadap[distributed]'") from None
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    once = {} if retries else {"retry": Retry(NoBackoff(), 0)}
     return redis.Redis.from_url(url, password=redis_password(config), socket_timeout=timeout_s,
-                                socket_connect_timeout=min(10, timeout_s), **once)
+                                socket_connect_timeout=min(ANSWER_WITHIN_S, timeout_s), retry=_retry(retries))
 
 
 def redis_password(config: Config) -> str | None:
@@ -93,7 +107,9 @@ def scrapy_settings(config: Config, source: str) -> dict[str, Any]:
     crawler gets these on top of ``crawlers.settings``; see crawlers/distributed.py)."""
     if not config.distributed.redis_url:
         return {}
-    params: dict[str, Any] = {"socket_timeout": 30, "socket_connect_timeout": 10, "retry_on_timeout": True}
+    # As redis_client's (scrapy-redis's own are 30 s and a retry after a timeout: a minute's stall a call).
+    params: dict[str, Any] = {"socket_timeout": ANSWER_WITHIN_S, "socket_connect_timeout": ANSWER_WITHIN_S,
+                              "retry_on_timeout": False, "retry": _retry(True)}
     password = redis_password(config)
     if password:
         params["password"] = password
@@ -136,7 +152,8 @@ def push_start(config: Config, source: str, client: Redis | None = None) -> bool
         return False
     started = str(time.time())
     pipe = client.pipeline()
-    pipe.delete(key(config, source, "dupefilter"))
+    # UNLINK: freed in the background; DEL of a filter of millions holds every worker's Redis for seconds.
+    pipe.unlink(key(config, source, "dupefilter"))
     pipe.set(key(config, source, "round"), started)  # the workers' crawl reports add up under it
     pipe.rpush(key(config, source, "start"), started)
     pipe.execute()
