@@ -80,6 +80,9 @@ def check_window(s: Store) -> None:
     expected = [c.id for c in s.list_cases() if dict(zip((m.id for m in made), (w for _, w in WINDOW)))[c.id]]
     assert _ids(s.queue_cases(WEEK)) == expected == _ids(Store.queue_cases(s, WEEK))
     assert _ids(s.queue_case_keys(WEEK)) == expected
+    # erasing a mention rewrites the case (PDPA) and keeps its closing time
+    s.erase([made[4].mention_ids[0]])
+    assert s.get_case(made[4].id).mention_ids == [] and _ids(s.queue_cases(WEEK)) == expected
     # reopened: open again, whenever it was closed; closed again: by the new closing
     again = s.get_case(made[2].id)
     again.state, again.closed_at = "open", None

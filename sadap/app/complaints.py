@@ -296,11 +296,11 @@ def clock(case: ComplaintCase | CaseKey, posted: Sequence[tuple[datetime, str]],
     left (only while it runs: open and unanswered; a closed case's clock is stopped);
     ``follow_up``: the mention whose posting started a wait after a response (None for the
     first); ``first_response``: the earliest response of all."""
-    since, answered = current_wait(case.received_at, [at for at, _ in posted], responses)
+    since, answered = current_wait(case.received_at, [at for at, _ in posted] if posted else (), responses)
     due = since + sla
     follow_up = next((mid for at, mid in posted if at == since), None) if since > case.received_at else None
     return {"since": since, "due": due, "answered": answered, "follow_up": follow_up,
-            "first_response": min(responses, default=None),
+            "first_response": min(responses) if responses else None,
             "in_time": answered is not None and answered <= due,
             "overdue": answered is None and case.state == "open" and now > due,
             "left": (due - now) if answered is None and case.state == "open" else None}

@@ -92,8 +92,10 @@ def current_wait(received_at: datetime, posted: Iterable[datetime], responses: I
     the complaints before any response wait from ``received_at`` (the first); a response at or
     after the latest complaint answers them all. ``posted``: the case's complaints' publication
     times; ``responses``: the times of the responses logged to any of them."""
-    times = sorted(posted)
     answers = sorted(responses)
+    if not answers:  # most cases of a queue: nothing to read in the complaints' times
+        return received_at, None
+    times = sorted(posted)
     latest = max(times[-1], received_at) if times else received_at
     before = [r for r in answers if r < latest]
     start = received_at if not before else next((p for p in times if p > before[-1]), latest)

@@ -509,8 +509,10 @@ class Fingerprint:
 class CaseKey:
     """What the complaint queue orders a case by and counts, without the case's whole document
     (its events and all): :meth:`Store.queue_case_keys`. ``posted``: its complaints as (publication
-    time, mention id), oldest first; ``responses``: the times of the responses logged to any of
-    them, earliest first (:func:`case_times`); what the case clock is read from."""
+    time, mention id), oldest first, where it has more than one (a single complaint waits from
+    ``received_at``, so most cases need no look-up of it); ``responses``: the times of the
+    responses logged to any of them, earliest first (:func:`case_times`); what the case clock is
+    read from."""
 
     id: str
     state: str
@@ -1147,10 +1149,10 @@ def case_first_responses(store: Store, cases: Sequence[ComplaintCase]) -> dict[s
 
 def case_times(store: Store, cases: Sequence[ComplaintCase], *, posted: bool = True
                ) -> dict[str, tuple[tuple[tuple[datetime, str], ...], tuple[datetime, ...]]]:
-    """Each case's complaints as (publication time, mention id) and the times of the responses
-    logged to any of them, both oldest first (what :class:`CaseKey` carries), for many cases in
-    two store calls (one without ``posted``: then no complaint times); a mention erased since is
-    not among the complaints."""
+    """Each case's complaints as (publication time, mention id) where it has more than one, and
+    the times of the responses logged to any of them, both oldest first (what :class:`CaseKey`
+    carries), for many cases in two store calls (one without ``posted``: then no complaint
+    times); a mention erased since is not among the complaints."""
     owners: dict[str, list[str]] = {}  # mention id → the cases holding it
     for case in cases:
         for mid in case.mention_ids:
@@ -1161,10 +1163,12 @@ def case_times(store: Store, cases: Sequence[ComplaintCase], *, posted: bool = T
         at = datetime.fromisoformat(r["at"])
         for case_id in owners.get(r["mention_id"], ()):
             answers[case_id].append(at)
-    ids = list(owners) if posted else []
+    several = {c.id for c in cases if len(set(c.mention_ids)) > 1} if posted else set()
+    ids = list(dict.fromkeys(m for c in cases if c.id in several for m in c.mention_ids))
     for i in range(0, len(ids), 500):  # SQLite's limit on parameters
         for row in store.mention_rows(MentionFilter(ids=tuple(ids[i:i + 500]))):
             at = datetime.fromtimestamp(row.published, timezone.utc)
             for case_id in owners.get(row.id, ()):
-                times[case_id].append((at, row.id))
+                if case_id in several:
+                    times[case_id].append((at, row.id))
     return {c.id: (tuple(sorted(times[c.id])), tuple(sorted(answers[c.id]))) for c in cases}

@@ -34,7 +34,7 @@ from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
 from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, DELIVERY_STATE, ERASE_COUNTS, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, PageKey, Store, UpsertResult, search_segments, with_correction
 from sadap.store.es_admin import IndexAdmin
-from sadap.store.es_mappings import CASE_FIELDS, CASE_KEYS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
+from sadap.store.es_mappings import CASE_FIELDS, CASE_KEYS, CASE_SOURCE_FIELDS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
 from sadap.store.es_seen import SeenTerms
 from sadap.store.es_spool import Spool
 from sadap.store.query import Query
@@ -1464,7 +1464,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         from elasticsearch import helpers
 
         props = STATE_PROPERTIES["complaint_cases"]
-        self._call(self.client.indices.put_mapping, index=index, properties={k: props[k] for k in CASE_FIELDS})
+        self._call(self.client.indices.put_mapping, index=index, properties={k: props[k] for k in CASE_SOURCE_FIELDS})
         actions = []
         for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], True, seq_no=True):
             src = h["_source"]
@@ -1473,7 +1473,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
             except ValueError:
                 continue
             fields = self._case_source(case)
-            src.update({k: fields[k] for k in CASE_FIELDS})
+            src.update({k: fields[k] for k in CASE_SOURCE_FIELDS})
             actions.append({"_op_type": "index", "_index": h["_index"], "_id": h["_id"], "_source": src,
                             "if_seq_no": h["_seq_no"], "if_primary_term": h["_primary_term"]})
         if actions:

@@ -217,9 +217,11 @@ SEEN_TERMS_LAYOUT = 2
 CASES_LAYOUT = 5
 #: The join keys of a case (layout 2), what :meth:`Store.open_cases_joining` looks up.
 CASE_KEYS = ("author_id", "thread", "incident_id")
-#: Every field a case's source copies from its document (layouts 2 to 5; ``closed_at`` is its
-#: closing time, with the timeline's closing where the document has none).
-CASE_FIELDS = (*CASE_KEYS, "mention_ids", "stakeholders", "closed_at")
+#: Every field a case's source copies from its document (layouts 2 to 4).
+CASE_FIELDS = (*CASE_KEYS, "mention_ids", "stakeholders")
+#: Every field a case's source has beside its document (layout 5: ``closed_at``, its closing
+#: time, from ``closed_at`` or, where the document has none, its timeline's closing).
+CASE_SOURCE_FIELDS = (*CASE_FIELDS, "closed_at")
 STATE_MAPPING_META: dict[str, Json] = {"seen_terms": {"seen_terms_layout": SEEN_TERMS_LAYOUT},
                                        "complaint_cases": {"cases_layout": CASES_LAYOUT}}
 

@@ -1575,7 +1575,9 @@ class SQLiteStore(Store):
                                         "ORDER BY c.received_at DESC, c.id", bound).fetchall()
                 posted = self._db.execute("SELECT cm.case_id, m.published_at, m.id FROM case_mentions cm "
                                           "JOIN mentions m ON m.id = cm.mention_id WHERE cm.case_id IN "
-                                          f"(SELECT c.id {queue}) ORDER BY m.published_at, m.id", bound).fetchall()
+                                          f"(SELECT c.id {queue}) AND cm.case_id IN (SELECT case_id FROM case_mentions "
+                                          "GROUP BY case_id HAVING COUNT(*) > 1) ORDER BY m.published_at, m.id",
+                                          bound).fetchall()
                 answers = self._db.execute("SELECT cm.case_id, r.at FROM case_mentions cm JOIN responses r ON "
                                            f"r.mention_id = cm.mention_id WHERE cm.case_id IN (SELECT c.id {queue}) "
                                            "ORDER BY r.at", bound).fetchall()
