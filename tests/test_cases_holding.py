@@ -162,7 +162,7 @@ def test_elasticsearch_index_made_before_mention_ids_gets_them(request, tmp_path
     try:
         assert _ids(new.cases_holding(["m1", "m6", "m8"])) == ["CASE-0006", "CASE-0008", "CASE-0001"]
         mapping = next(iter(client.indices.get_mapping(index=index).body.values()))["mappings"]
-        assert mapping["_meta"]["cases_layout"] == 4
+        assert mapping["_meta"]["cases_layout"] == 5
         assert mapping["properties"]["mention_ids"] == mapping["properties"]["stakeholders"] == keyword
         assert _ids(new.open_cases_of("bot")) == ["CASE-0001"]
         assert _ids(new.open_cases_joining({"a_1"})) == ["CASE-0005", "CASE-0001"]  # the join keys kept

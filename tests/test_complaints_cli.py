@@ -80,7 +80,7 @@ def test_a_closed_unanswered_case_has_no_time_left(config):
     assert "ปิดโดยไม่ได้ตอบ" in line and "เหลือ" not in line
     assert "ปิดโดยไม่ได้ตอบ" in _run(config, "complaints", "show", case_id).output.splitlines()[1]
     with open_store(config) as store:
-        clock = cases.clock(store.get_case(case_id), None, now_utc() + timedelta(days=2), timedelta(hours=4))
+        clock = cases.case_clock(store, store.get_case(case_id), now_utc() + timedelta(days=2), timedelta(hours=4))
     assert clock["left"] is None and not clock["overdue"]
 
 

@@ -1,7 +1,8 @@
 """The complaint queue at scale: one page of rows with totals and previous/next links, read
-from only the cases of the queue (``Store.queue_cases``), their first responses in one call and
-the head mentions of the shown rows; the rows are those of the old full computation (a copy is
-kept here); the page's sync runs at most once a minute. Real SQLite file, real Thai texts."""
+from only the cases of the queue (``Store.queue_cases``: open, or closed within the window),
+their complaints' and responses' times in one read and the head mentions of the shown rows; the
+rows are those of the plain full computation (every case read, each clock on its own, kept
+here); the page's sync runs at most once a minute. Real SQLite file, real Thai texts."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from sadap.app import complaints
-from sadap.core.complaint_case import CASE_SLA, ComplaintCase
+from sadap.core.complaint_case import CASE_SLA, ComplaintCase, closed_time
 from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
 from sadap.store import Store, case_first_responses
 from sadap.store.sqlite import SQLiteStore
@@ -27,15 +28,14 @@ NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
 def old_queue(store: Store, now: datetime, days: int = 7, sla: timedelta = CASE_SLA) -> list[dict[str, Any]]:
-    """The queue as it was before paging (every case read, one responses call per case), kept
-    to check the new one against."""
+    """The queue computed the plain way (every case read, each case's clock read on its own),
+    to check the paged one against."""
     out = []
     for case in store.list_cases():
-        if case.state == "closed" and case.received_at < now - timedelta(days=days):
+        if case.state == "closed" and closed_time(case) < now - timedelta(days=days):  # type: ignore[operator]
             continue
-        first = complaints.first_response(store, case)
         head = store.get(case.mention_ids[0]) if case.mention_ids else None
-        out.append({"case": case, "clock": complaints.clock(case, first, now, sla), "head": head})
+        out.append({"case": case, "clock": complaints.case_clock(store, case, now, sla), "head": head})
 
     def order(row: dict[str, Any]) -> tuple[bool, bool, datetime]:
         case: ComplaintCase = row["case"]
@@ -136,9 +136,10 @@ def test_queue_reads_only_the_queue_and_the_rows_shown(store):
             return counted
 
     page = complaints.queue_page(Counting(), NOW, 7, page=2, per_page=50)  # type: ignore[arg-type]
-    # SQLite reads the queue's keys with their first responses in one query, not whole cases;
-    # whole cases only for the rows shown
-    assert calls == {"responses_for": 0, "get": 50, "get_case": 50, "list_cases": 0, "queue_cases": 0}
+    # SQLite reads the queue's keys with their complaints' and responses' times in one read, not
+    # whole cases; whole cases (and their head and waiting follow-up) only for the rows shown
+    follow_ups = sum(1 for r in page.rows if r["follow_up"] is not None)
+    assert calls == {"responses_for": 0, "get": 50 + follow_ups, "get_case": 50, "list_cases": 0, "queue_cases": 0}
     assert len(page.rows) == 50
 
 

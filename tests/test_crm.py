@@ -147,15 +147,14 @@ def test_ingest_tags_mentions_and_groups_complaints_into_cases(config, tmp_path)
         assert other.id != seller.id and other.mention_ids == [by_native["c3"].id]
         # the sequence of events: both complaints, then a response, then a note; the clock stops
         now = by_native["c1"].published_at + timedelta(hours=30)
-        assert cases.clock(seller, None, now)["overdue"]
+        assert cases.case_clock(store, seller, now)["overdue"]
         store.log_response(by_native["c2"].id, by_native["c2"].published_at + timedelta(hours=2), "somsri", "forum",
                            "ขออภัยค่ะ ทีมงานกำลังตรวจสอบรายการให้")
         cases.note(store, seller.id, "somsri", "โทรกลับลูกค้าแล้ว ยืนยันคืนเงินภายใน 24 ชม.")
         seller = store.get_case(seller.id)
         events = cases.timeline(store, seller)
         assert [e["kind"] for e in events] == ["complaint", "complaint", "response", "note"]
-        first = cases.first_response(store, seller)
-        clock = cases.clock(seller, first, now)
+        clock = cases.case_clock(store, seller, now)
         assert clock["in_time"] and not clock["overdue"]
         # link by hand: c3 moves over, its old case is closed as a duplicate
         cases.link(store, seller.id, by_native["c3"].id, "somsri")

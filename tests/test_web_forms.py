@@ -219,7 +219,7 @@ def test_thai_pages_show_thai_words(setup):
     for kind in ("opened", "queued", "notified", "acknowledged", "step_done", "note", "alert"):
         assert f"<b>{kind}</b>" not in page, kind
     assert "<b>แจ้งเตือน</b>" in page.split('id="alerts"', 1)[1] or "<b>เปิดเหตุการณ์</b>" in page.split('id="alerts"', 1)[1]
-    assert "<label>จำนวนวัน" in client.get("/complaints").text
+    assert ">เรื่องที่ปิดภายใน (วัน) <input" in client.get("/complaints").text
     m = next(m for m in store.search(MentionFilter(), 50) if m.language)
     page = client.get(f"/mentions/{m.id}").text
     assert "<th>lang</th>" not in page and "<th>spam</th>" not in page and "<th>คะแนนสแปม</th>" in page

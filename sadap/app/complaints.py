@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sadap.app.config import Config
-from sadap.core.complaint_case import CASE_SLA, CLOSE_REASONS, CaseEvent, ComplaintCase, new_case_id, thread_key
+from sadap.core.complaint_case import (CASE_SLA, CLOSE_REASONS, CaseEvent, ComplaintCase, current_wait, new_case_id,
+                                       thread_key)
 from sadap.core.errors import InputError
 from sadap.core.mention import Mention
 from sadap.core.timeutil import now_utc
-from sadap.store import NEWS_SOURCE_KINDS, CaseKey, MentionFilter, Store, case_first_responses
+from sadap.store import NEWS_SOURCE_KINDS, CaseKey, MentionFilter, Store, case_first_responses, case_times
 
 log = logging.getLogger(__name__)
 #: How far back `sync` looks for complaint mentions not yet in a case.
@@ -287,14 +288,22 @@ def mark_step(store: Store, case_id: str, actor: str, step: int, text: str, play
     return note(store, case_id, actor, text or f"step {step}", "recovery_step", {"step": step})
 
 
-def clock(case: ComplaintCase | CaseKey, first_response: datetime | None, now: datetime, sla: timedelta = CASE_SLA) -> dict[str, Any]:
-    """The 24-hour clock: due, answered (when), answered in time, overdue, time left (only while
-    it runs: open and unanswered; a closed case's clock is stopped)."""
-    due = case.received_at + sla
-    return {"due": due, "answered": first_response,
-            "in_time": first_response is not None and first_response <= due,
-            "overdue": first_response is None and case.state == "open" and now > due,
-            "left": (due - now) if first_response is None and case.state == "open" else None}
+def clock(case: ComplaintCase | CaseKey, posted: Sequence[tuple[datetime, str]], responses: Sequence[datetime],
+          now: datetime, sla: timedelta = CASE_SLA) -> dict[str, Any]:
+    """The 24-hour clock of the case's current wait (:func:`current_wait`): since (the first
+    complaint, or a follow-up posted after our last response: the customer writing again waits
+    anew), due, answered (the response that ended the wait), answered in time, overdue, time
+    left (only while it runs: open and unanswered; a closed case's clock is stopped);
+    ``follow_up``: the mention whose posting started a wait after a response (None for the
+    first); ``first_response``: the earliest response of all."""
+    since, answered = current_wait(case.received_at, [at for at, _ in posted] if posted else (), responses)
+    due = since + sla
+    follow_up = next((mid for at, mid in posted if at == since), None) if since > case.received_at else None
+    return {"since": since, "due": due, "answered": answered, "follow_up": follow_up,
+            "first_response": min(responses) if responses else None,
+            "in_time": answered is not None and answered <= due,
+            "overdue": answered is None and case.state == "open" and now > due,
+            "left": (due - now) if answered is None and case.state == "open" else None}
 
 
 def timeline(store: Store, case: ComplaintCase, limit: int = 200) -> list[dict[str, Any]]:
@@ -335,6 +344,12 @@ def first_response(store: Store, case: ComplaintCase) -> datetime | None:
     return case_first_responses(store, [case]).get(case.id)
 
 
+def case_clock(store: Store, case: ComplaintCase, now: datetime | None = None, sla: timedelta = CASE_SLA) -> dict[str, Any]:
+    """:func:`clock` of one case, its complaints' and responses' times read from the store."""
+    posted, responses = case_times(store, [case])[case.id]
+    return clock(case, posted, responses, now or now_utc(), sla)
+
+
 def recovery_playbook(store: Store, case: ComplaintCase, playbooks: dict[str, Any]) -> Any:
     """The playbook whose steps are the service recovery: the case's incident's, else the
     complaint playbook (``complaint-surge``) where it is loaded."""
@@ -347,11 +362,9 @@ def recovery_playbook(store: Store, case: ComplaintCase, playbooks: dict[str, An
 
 def case_view(store: Store, case: ComplaintCase, playbooks: dict[str, Any], now: datetime | None = None,
               sla: timedelta = CASE_SLA) -> dict[str, Any]:
-    now = now or now_utc()
-    first = first_response(store, case)
     playbook = recovery_playbook(store, case, playbooks)
     done = {int(e.data.get("step", -1)) for e in case.events if e.kind == "recovery_step"}
-    return {"case": case, "clock": clock(case, first, now, sla), "timeline": timeline(store, case),
+    return {"case": case, "clock": case_clock(store, case, now, sla), "timeline": timeline(store, case),
             "playbook": playbook, "steps_done": done}
 
 
@@ -374,13 +387,14 @@ class QueuePage:
 
 def queue_page(store: Store, now: datetime | None = None, days: int = 7, sla: timedelta = CASE_SLA,
                page: int = 1, per_page: int = PAGE_SIZE) -> QueuePage:
-    """One page of the queue: cases received in the last ``days`` days or still open, closed last,
-    unanswered first, by due time (the order is over every case of the queue). Reads only the
-    cases of the queue (their keys and first responses: :meth:`Store.queue_case_keys`), and the
-    whole case and head mention of the page's rows only. A page past the last gives the last."""
+    """One page of the queue: cases still open and those closed in the last ``days`` days (by
+    when they were closed, not received), closed last, unanswered first, by due time (the order
+    is over every case of the queue). Reads only the cases of the queue (their keys, complaint
+    and response times: :meth:`Store.queue_case_keys`), and the whole case, head mention and
+    follow-up waiting for an answer of the page's rows only. A page past the last gives the last."""
     now = now or now_utc()
     keys = store.queue_case_keys(now - timedelta(days=days))
-    clocks = [(key, clock(key, key.first_response, now, sla)) for key in keys]
+    clocks = [(key, clock(key, key.posted, key.responses, now, sla)) for key in keys]
 
     def order(row: tuple[CaseKey, dict[str, Any]]) -> tuple[bool, bool, datetime]:
         key, ticking = row
@@ -396,7 +410,8 @@ def queue_page(store: Store, now: datetime | None = None, days: int = 7, sla: ti
         if case is None:  # deleted since (an erase): not shown
             continue
         head = store.get(case.mention_ids[0]) if case.mention_ids else None
-        rows.append({"case": case, "clock": ticking, "head": head})
+        waiting = ticking["follow_up"] if ticking["answered"] is None else None
+        rows.append({"case": case, "clock": ticking, "head": head, "follow_up": store.get(waiting) if waiting else None})
     open_clocks = [t for k, t in clocks if k.state == "open"]
     return QueuePage(rows=rows, page=page, pages=pages, total=len(clocks), open=len(open_clocks),
                      overdue=sum(1 for _, t in clocks if t["overdue"]),
@@ -404,6 +419,6 @@ def queue_page(store: Store, now: datetime | None = None, days: int = 7, sla: ti
 
 
 def queue(store: Store, now: datetime | None = None, days: int = 7, sla: timedelta = CASE_SLA) -> list[dict[str, Any]]:
-    """Cases received in the last ``days`` days or still open: unanswered first, by due time
-    (every row: :func:`queue_page` gives one page of them)."""
+    """Cases still open or closed in the last ``days`` days: unanswered first, by due time (every
+    row: :func:`queue_page` gives one page of them)."""
     return queue_page(store, now, days, sla, page=1, per_page=1_000_000_000).rows

@@ -5,7 +5,8 @@ hand — handled as one case with its channel, type, timeline, 24-hour clock and
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -72,3 +73,32 @@ def thread_key(source_name: str, extras: dict[str, Any]) -> str | None:
     """A mention's thread (forum topic, page post), as ``source|thread id``, if it has one."""
     tid = extras.get("thread_id")
     return f"{source_name}|{tid}" if tid not in (None, "") else None
+
+
+def closed_time(case: ComplaintCase) -> datetime | None:
+    """When a closed case was closed (None while open): its ``closed_at``, else the last closing
+    on its timeline (a case written without one), else when it was received. The complaint
+    queue's window on closed cases is on this time."""
+    if case.state != "closed":
+        return None
+    if case.closed_at is not None:
+        return case.closed_at
+    closings = [e.at for e in case.events if e.kind == "closed"]
+    return max(closings) if closings else case.received_at
+
+
+def current_wait(received_at: datetime, posted: Iterable[datetime], responses: Iterable[datetime]) -> tuple[datetime, datetime | None]:
+    """The case clock's current round: since when the complainant has been waiting for us, and
+    the response that ended that wait (None while they still wait). A complaint posted after the
+    last response — the same customer writing again — starts a new wait from its own posting;
+    the complaints before any response wait from ``received_at`` (the first); a response at or
+    after the latest complaint answers them all. ``posted``: the case's complaints' publication
+    times; ``responses``: the times of the responses logged to any of them."""
+    answers = sorted(responses)
+    if not answers:  # most cases of a queue: nothing to read in the complaints' times
+        return received_at, None
+    times = sorted(posted)
+    latest = max(times[-1], received_at) if times else received_at
+    before = [r for r in answers if r < latest]
+    start = received_at if not before else next((p for p in times if p > before[-1]), latest)
+    return start, next((r for r in answers if r >= latest), None)

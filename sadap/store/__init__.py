@@ -17,11 +17,12 @@ from sadap.store.base import (
     StoreSource,
     UpsertResult,
     case_first_responses,
+    case_times,
     page_key,
 )
 from sadap.store.sqlite import SQLiteStore
 
-__all__ = ["GROUP_FIELDS", "CaseKey", "NEWS_SOURCE_KINDS", "RULE_GROUP_FIELDS", "Delivery", "Fingerprint", "MentionFilter", "PageKey", "ResponseRow", "Store", "UpsertResult", "case_first_responses", "open_store", "page_key"]
+__all__ = ["GROUP_FIELDS", "CaseKey", "NEWS_SOURCE_KINDS", "RULE_GROUP_FIELDS", "Delivery", "Fingerprint", "MentionFilter", "PageKey", "ResponseRow", "Store", "UpsertResult", "case_first_responses", "case_times", "open_store", "page_key"]
 
 
 def open_store(config: StoreSource) -> Store:

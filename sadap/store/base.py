@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, Self
 
 from sadap.core.errors import InputError
-from sadap.core.complaint_case import ComplaintCase
+from sadap.core.complaint_case import ComplaintCase, closed_time
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import NEWS_SOURCE_KINDS as NEWS_SOURCE_KINDS  # re-exported: the store and the rules read it here
 from sadap.core.mention import LabelCorrection, Mention, apply_correction, merge_correction
@@ -510,13 +510,22 @@ class Fingerprint:
 @dataclass(frozen=True)
 class CaseKey:
     """What the complaint queue orders a case by and counts, without the case's whole document
-    (its events and all): :meth:`Store.queue_case_keys`. ``first_response``: the earliest
-    response logged to any of its mentions (:func:`case_first_responses`), None before one."""
+    (its events and all): :meth:`Store.queue_case_keys`. ``posted``: its complaints as (publication
+    time, mention id), oldest first, where it has more than one (a single complaint waits from
+    ``received_at``, so most cases need no look-up of it); ``responses``: the times of the
+    responses logged to any of them, earliest first (:func:`case_times`); what the case clock is
+    read from."""
 
     id: str
     state: str
     received_at: datetime
-    first_response: datetime | None
+    posted: tuple[tuple[datetime, str], ...] = ()
+    responses: tuple[datetime, ...] = ()
+
+    @property
+    def first_response(self) -> datetime | None:
+        """The earliest response logged to any of its mentions, None before one."""
+        return self.responses[0] if self.responses else None
 
 
 class Store(ABC):
@@ -970,22 +979,23 @@ class Store(ABC):
         case must not replace another (:meth:`save_case` would)."""
         raise NotImplementedError
 
-    def queue_cases(self, received_since: datetime) -> list[ComplaintCase]:
-        """The cases of the complaint queue: those not closed, and those received at or after
-        ``received_since``, in :meth:`list_cases` order (latest received first, then id) — the
-        queue reads only these, not every case (sadap/app/complaints.py). This default filters
-        :meth:`list_cases` (SQLite's queue reads :meth:`queue_case_keys` alone); Elasticsearch asks an
-        index."""
-        return [c for c in self.list_cases() if c.state != "closed" or c.received_at >= received_since]
+    def queue_cases(self, closed_since: datetime) -> list[ComplaintCase]:
+        """The cases of the complaint queue: those not closed, and those closed at or after
+        ``closed_since`` (:func:`~sadap.core.complaint_case.closed_time`: a case received a month
+        ago and closed yesterday is in a week's queue), in :meth:`list_cases` order (latest
+        received first, then id) — the queue reads only these, not every case
+        (sadap/app/complaints.py). This default filters :meth:`list_cases` (SQLite's queue reads
+        :meth:`queue_case_keys` alone); Elasticsearch asks an index."""
+        return [c for c in self.list_cases() if (closed_time(c) or closed_since) >= closed_since]
 
-    def queue_case_keys(self, received_since: datetime) -> list[CaseKey]:
+    def queue_case_keys(self, closed_since: datetime) -> list[CaseKey]:
         """:meth:`queue_cases` as :class:`CaseKey` (the same cases, in the same order): all the
         queue needs of every case; it reads whole cases only for the rows it shows. This default
-        derives them from :meth:`queue_cases` and :func:`case_first_responses`; SQLite asks for
-        the fields and each case's earliest response in one query."""
-        cases = self.queue_cases(received_since)
-        first = case_first_responses(self, cases)
-        return [CaseKey(c.id, c.state, c.received_at, first.get(c.id)) for c in cases]
+        derives them from :meth:`queue_cases` and :func:`case_times`; SQLite asks for the fields,
+        the complaints' times and the responses' in one read."""
+        cases = self.queue_cases(closed_since)
+        times = case_times(self, cases)
+        return [CaseKey(c.id, c.state, c.received_at, *times[c.id]) for c in cases]
 
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
                            incidents: Iterable[str] = ()) -> list[ComplaintCase]:
@@ -1144,14 +1154,31 @@ class Store(ABC):
 def case_first_responses(store: Store, cases: Sequence[ComplaintCase]) -> dict[str, datetime]:
     """Each case's first response (the earliest response logged to any of its mentions), for
     many cases in one store call: the cases without a response are not in the result."""
+    return {case_id: answers[0] for case_id, (_, answers) in case_times(store, cases, posted=False).items() if answers}
+
+
+def case_times(store: Store, cases: Sequence[ComplaintCase], *, posted: bool = True
+               ) -> dict[str, tuple[tuple[tuple[datetime, str], ...], tuple[datetime, ...]]]:
+    """Each case's complaints as (publication time, mention id) where it has more than one, and
+    the times of the responses logged to any of them, both oldest first (what :class:`CaseKey`
+    carries), for many cases in two store calls (one without ``posted``: then no complaint
+    times); a mention erased since is not among the complaints."""
     owners: dict[str, list[str]] = {}  # mention id → the cases holding it
     for case in cases:
         for mid in case.mention_ids:
             owners.setdefault(mid, []).append(case.id)
-    first: dict[str, datetime] = {}
+    times: dict[str, list[tuple[datetime, str]]] = {c.id: [] for c in cases}
+    answers: dict[str, list[datetime]] = {c.id: [] for c in cases}
     for r in store.responses_for(list(owners)) if owners else ():
         at = datetime.fromisoformat(r["at"])
         for case_id in owners.get(r["mention_id"], ()):
-            if case_id not in first or at < first[case_id]:
-                first[case_id] = at
-    return first
+            answers[case_id].append(at)
+    several = {c.id for c in cases if len(set(c.mention_ids)) > 1} if posted else set()
+    ids = list(dict.fromkeys(m for c in cases if c.id in several for m in c.mention_ids))
+    for i in range(0, len(ids), 500):  # SQLite's limit on parameters
+        for row in store.mention_rows(MentionFilter(ids=tuple(ids[i:i + 500]))):
+            at = datetime.fromtimestamp(row.published, timezone.utc)
+            for case_id in owners.get(row.id, ()):
+                if case_id in several:
+                    times[case_id].append((at, row.id))
+    return {c.id: (tuple(sorted(times[c.id])), tuple(sorted(answers[c.id]))) for c in cases}

@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 from sadap.core.errors import ConfigError, InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import LabelCorrection, Mention, keep_stored_correction
-from sadap.core.complaint_case import ComplaintCase
+from sadap.core.complaint_case import ComplaintCase, closed_time
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
 from sadap.store.base import LATE_WRITE, ENGAGEMENT_FIELDS, GROUP_FIELDS, NEWS_SOURCE_KINDS, SeenDelta, seen_change, seen_change_of, DELIVERY_STATE, ERASE_COUNTS, KEY_COUNTS, Delivery, MentionRow, ResponseRow, RuleRead, RuleRow, Fingerprint, delivery_from_json, delivery_json, MentionFilter, PageKey, Store, UpsertResult, search_segments, with_correction
 from sadap.store.es_admin import IndexAdmin
-from sadap.store.es_mappings import CASE_FIELDS, CASE_KEYS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
+from sadap.store.es_mappings import CASE_FIELDS, CASE_KEYS, CASE_SOURCE_FIELDS, CASES_LAYOUT, STATE_PROPERTIES, Json, Names
 from sadap.store.es_seen import SeenTerms
 from sadap.store.es_spool import REFUSED, Spool
 from sadap.store.query import Query
@@ -1375,7 +1375,8 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
     def _case_source(case: ComplaintCase) -> Json:
         return {"id": case.id, "state": case.state, "received_at": _iso_ms(case.received_at),
                 "author_id": case.author_id, "thread": case.thread, "incident_id": case.incident_id,
-                "mention_ids": case.mention_ids, "stakeholders": case.stakeholders, "doc": case.model_dump_json()}
+                "mention_ids": case.mention_ids, "stakeholders": case.stakeholders,
+                "closed_at": None if (closed := closed_time(case)) is None else _iso_ms(closed), "doc": case.model_dump_json()}
 
     def save_case(self, case: ComplaintCase) -> None:
         self._ensure_cases()
@@ -1411,14 +1412,14 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         self._ensure_ready()
         return self._cases({"terms": {"state": list(states)}} if states else {"match_all": {}})
 
-    def queue_cases(self, received_since: datetime) -> list[ComplaintCase]:
-        self._ensure_ready()
-        # received_at is indexed to the millisecond: the query takes a second more and the exact
+    def queue_cases(self, closed_since: datetime) -> list[ComplaintCase]:
+        self._ensure_cases()
+        # closed_at is indexed to the millisecond: the query takes a second more and the exact
         # bound is applied to the cases' own datetimes
         query = {"bool": {"should": [{"bool": {"must_not": [{"term": {"state": "closed"}}]}},
-                                     {"range": {"received_at": {"gte": _iso_ms(received_since - timedelta(seconds=1))}}}],
+                                     {"range": {"closed_at": {"gte": _iso_ms(closed_since - timedelta(seconds=1))}}}],
                           "minimum_should_match": 1}}
-        return [c for c in self._cases(query) if c.state != "closed" or c.received_at >= received_since]
+        return [c for c in self._cases(query) if (closed_time(c) or closed_since) >= closed_since]
 
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
                            incidents: Iterable[str] = ()) -> list[ComplaintCase]:
@@ -1483,21 +1484,23 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
             self._cases_ready = True
 
     def _upgrade_cases(self, index: str, layout: int) -> None:
-        """Add the join keys, ``mention_ids`` and ``stakeholders`` to an older complaint-cases
-        index: the fields (an additive change), then every case indexed again with them (a case
-        saved meanwhile by another process already has them and is left alone), then the mark."""
+        """Add the join keys, ``mention_ids``, ``stakeholders`` and ``closed_at`` to an older
+        complaint-cases index: the fields (an additive change), then every case indexed again with
+        them (a case saved meanwhile by another process already has them and is left alone), then
+        the mark."""
         from elasticsearch import helpers
 
         props = STATE_PROPERTIES["complaint_cases"]
-        self._call(self.client.indices.put_mapping, index=index, properties={k: props[k] for k in CASE_FIELDS})
+        self._call(self.client.indices.put_mapping, index=index, properties={k: props[k] for k in CASE_SOURCE_FIELDS})
         actions = []
         for h in self._scan(index, {"match_all": {}}, [{"_doc": "asc"}], True, seq_no=True):
             src = h["_source"]
             try:
-                data = json.loads(src.get("doc") or "{}")
+                case = ComplaintCase.model_validate_json(src.get("doc") or "{}")
             except ValueError:
                 continue
-            src.update({k: data.get(k) for k in CASE_FIELDS})
+            fields = self._case_source(case)
+            src.update({k: fields[k] for k in CASE_SOURCE_FIELDS})
             actions.append({"_op_type": "index", "_index": h["_index"], "_id": h["_id"], "_source": src,
                             "if_seq_no": h["_seq_no"], "if_primary_term": h["_primary_term"]})
         if actions:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sadap.core.errors import InputError, StoreError
 from sadap.core.files import private_file
-from sadap.core.complaint_case import ComplaintCase
+from sadap.core.complaint_case import ComplaintCase, closed_time
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import LabelCorrection, Mention, keep_stored_correction
 from sadap.core.stakeholder import Stakeholder
@@ -29,10 +29,10 @@ from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 9  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic;
+SCHEMA_VERSION = 10  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic;
 # 6: mention_hours (the rules' hourly rollup); 7: seen_terms (new_term's seen-terms table);
 # 8: complaint_cases.author_id/thread/incident_id (what joins a complaint to an open case, indexed);
-# 9: case_mentions (which case holds a mention)
+# 9: case_mentions (which case holds a mention); 10: complaint_cases.closed_at (the queue's window on closed cases)
 DAY = 86400
 #: A complaint case's join keys, kept as indexed columns beside its document (schema 8).
 _CASE_KEYS = ("author_id", "thread", "incident_id")
@@ -235,7 +235,9 @@ CREATE TABLE IF NOT EXISTS stakeholders (
     doc TEXT NOT NULL
 );
 -- author_id, thread, incident_id: copies of the doc's, what joins a new complaint to an open
--- case (Store.open_cases_joining); their indexes are made by _migrate (schema 8).
+-- case (Store.open_cases_joining); their indexes are made by _migrate (schema 8). closed_at: when a
+-- closed case was closed (core.complaint_case.closed_time; NULL while open), what the queue's
+-- window on closed cases reads (Store.queue_cases; schema 10, its index made by _migrate).
 CREATE TABLE IF NOT EXISTS complaint_cases (
     id TEXT PRIMARY KEY,
     state TEXT NOT NULL,
@@ -243,7 +245,8 @@ CREATE TABLE IF NOT EXISTS complaint_cases (
     doc TEXT NOT NULL,
     author_id TEXT,
     thread TEXT,
-    incident_id TEXT
+    incident_id TEXT,
+    closed_at REAL
 );
 CREATE INDEX IF NOT EXISTS complaint_cases_state ON complaint_cases(state, received_at);
 -- Which case holds each mention: copies of the cases' mention_ids, kept with every case write
@@ -392,6 +395,11 @@ def _ts(value: datetime) -> float:
 
 def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
+
+
+def _closed_ts(case: ComplaintCase) -> float | None:
+    closed = closed_time(case)
+    return None if closed is None else _ts(closed)
 
 
 def _fts_phrase(phrase: tuple[str, ...]) -> str:
@@ -550,6 +558,15 @@ class SQLiteStore(Store):
                 db.execute("UPDATE complaint_cases SET " + ", ".join(f"{c} = json_extract(doc, '$.{c}')" for c in _CASE_KEYS))
             for column in _CASE_KEYS:
                 db.execute(f"CREATE INDEX IF NOT EXISTS complaint_cases_{column} ON complaint_cases({column}, state)")
+            if "closed_at" not in case_columns:
+                db.execute("ALTER TABLE complaint_cases ADD COLUMN closed_at REAL")
+            if version < 10:  # schema 10: when each closed case was closed, from its document (its
+                # closed_at, else its timeline's closing), afresh as for schema 9
+                closed = db.execute("SELECT id, doc FROM complaint_cases WHERE state='closed'").fetchall()
+                db.execute("UPDATE complaint_cases SET closed_at=NULL WHERE state!='closed'")
+                db.executemany("UPDATE complaint_cases SET closed_at=? WHERE id=?",
+                               [(_closed_ts(ComplaintCase.model_validate_json(doc)), i) for i, doc in closed])
+            db.execute("CREATE INDEX IF NOT EXISTS complaint_cases_closed ON complaint_cases(state, closed_at)")
             if version < 9:  # schema 9: which case holds each mention, from the case documents (afresh:
                 # a process of the version before may have moved mentions since it marked the file 8)
                 db.execute("DELETE FROM case_mentions")
@@ -1496,13 +1513,13 @@ class SQLiteStore(Store):
         with self._lock:
             return self._db.execute("DELETE FROM stakeholders WHERE id=?", (stakeholder_id,)).rowcount > 0
 
-    _CASE_INSERT = ("INSERT INTO complaint_cases (id, state, received_at, doc, author_id, thread, incident_id) "
-                    "VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO ")
+    _CASE_INSERT = ("INSERT INTO complaint_cases (id, state, received_at, doc, author_id, thread, incident_id, closed_at) "
+                    "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO ")
 
     @staticmethod
     def _case_row(case: ComplaintCase) -> tuple[object, ...]:
         return (case.id, case.state, _ts(case.received_at), case.model_dump_json(), case.author_id, case.thread,
-                case.incident_id)
+                case.incident_id, _closed_ts(case))
 
     def _hold(self, case_id: str, mention_ids: Iterable[str]) -> None:
         """Set the case_mentions rows of one case (inside the caller's transaction)."""
@@ -1514,7 +1531,7 @@ class SQLiteStore(Store):
         with self._immediate():
             self._db.execute(self._CASE_INSERT + "UPDATE SET state=excluded.state, received_at=excluded.received_at, "
                              "doc=excluded.doc, author_id=excluded.author_id, thread=excluded.thread, "
-                             "incident_id=excluded.incident_id", self._case_row(case))
+                             "incident_id=excluded.incident_id, closed_at=excluded.closed_at", self._case_row(case))
             self._hold(case.id, case.mention_ids)
 
     def add_case(self, case: ComplaintCase) -> bool:
@@ -1538,17 +1555,38 @@ class SQLiteStore(Store):
             rows = self._query("SELECT doc FROM complaint_cases ORDER BY received_at DESC, id")
         return [ComplaintCase.model_validate_json(r[0]) for r in rows]
 
-    def queue_case_keys(self, received_since: datetime) -> list[CaseKey]:
-        # received_at is stored as a float: the query takes a second more and the exact bound is
+    def queue_case_keys(self, closed_since: datetime) -> list[CaseKey]:
+        # The times are stored as floats: the query takes a second more and the exact bound is
         # applied to the datetimes (a float's rounding cannot drop a case at the boundary). The
-        # first response: the earliest logged to any mention the case holds (case_mentions).
-        rows = self._query("SELECT c.id, c.state, json_extract(c.doc, '$.received_at'), (SELECT MIN(r.at) "
-                           "FROM case_mentions cm JOIN responses r ON r.mention_id = cm.mention_id WHERE cm.case_id = c.id) "
-                           "FROM complaint_cases c WHERE c.state != 'closed' OR c.received_at >= ? "
-                           "ORDER BY c.received_at DESC, c.id", (_ts(received_since) - 1,))
-        keys = (CaseKey(i, state, datetime.fromisoformat(at), None if first is None else _dt(first))
-                for i, state, at, first in rows)
-        return [k for k in keys if k.state != "closed" or k.received_at >= received_since]
+        # complaints' publication times and the responses to them come from case_mentions, in
+        # the same read transaction (one snapshot: a case saved meanwhile is not half read).
+        queue = "FROM complaint_cases c WHERE c.state = 'open' OR (c.state = 'closed' AND c.closed_at >= ?)"
+        bound = (_ts(closed_since) - 1,)
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                rows = self._db.execute("SELECT c.id, c.state, json_extract(c.doc, '$.received_at'), "
+                                        f"json_extract(c.doc, '$.closed_at'), c.closed_at {queue} "
+                                        "ORDER BY c.received_at DESC, c.id", bound).fetchall()
+                posted = self._db.execute("SELECT cm.case_id, m.published_at, m.id FROM case_mentions cm "
+                                          "JOIN mentions m ON m.id = cm.mention_id WHERE cm.case_id IN "
+                                          f"(SELECT c.id {queue}) AND cm.case_id IN (SELECT case_id FROM case_mentions "
+                                          "GROUP BY case_id HAVING COUNT(*) > 1) ORDER BY m.published_at, m.id",
+                                          bound).fetchall()
+                answers = self._db.execute("SELECT cm.case_id, r.at FROM case_mentions cm JOIN responses r ON "
+                                           f"r.mention_id = cm.mention_id WHERE cm.case_id IN (SELECT c.id {queue}) "
+                                           "ORDER BY r.at", bound).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        times: dict[str, list[tuple[datetime, str]]] = {}
+        for case_id, at, mid in posted:
+            times.setdefault(case_id, []).append((_dt(at), mid))
+        responses: dict[str, list[datetime]] = {}
+        for case_id, at in answers:
+            responses.setdefault(case_id, []).append(_dt(at))
+        return [CaseKey(i, state, datetime.fromisoformat(at), tuple(times.get(i, ())), tuple(responses.get(i, ())))
+                for i, state, at, closed_iso, closed_ts in rows
+                if state != "closed" or (datetime.fromisoformat(closed_iso) if closed_iso else _dt(closed_ts)) >= closed_since]
 
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
                            incidents: Iterable[str] = ()) -> list[ComplaintCase]:

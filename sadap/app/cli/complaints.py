@@ -27,28 +27,38 @@ def complaints() -> None:
 def _clock_words(clock: dict[str, Any]) -> str:
     if clock["answered"] is not None:
         return "ตอบแล้ว" + ("ทันเวลา" if clock["in_time"] else "เกินเวลา")
+    again = "ติดตามซ้ำ " if clock["follow_up"] else ""  # the customer wrote again after our answer
     if clock["overdue"]:
-        return "เลยกำหนด"
+        return again + "เลยกำหนด"
     left = clock["left"]
-    return f"เหลือ {int(left.total_seconds() // 3600)} ชม." if left is not None else "ปิดโดยไม่ได้ตอบ"
+    return again + (f"เหลือ {int(left.total_seconds() // 3600)} ชม." if left is not None else "ปิดโดยไม่ได้ตอบ")
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 @complaints.command("list")
 @config_option
 @click.option("--state", type=click.Choice(["open", "closed"]), default=None)
-@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="Closed cases this recent.")
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True,
+              help="Closed cases: those closed in the last N days (by when they were closed, not received). "
+                   "Open cases are all listed, however old.")
 @click.option("--json", "as_json", is_flag=True)
 @handled
 def list_(config_path: str | None, state: str | None, days: int, as_json: bool) -> None:
-    """List cases, unanswered first (complaints not yet in a case are put in one first)."""
+    """List open cases and those closed in the last --days days, unanswered first (complaints not
+    yet in a case are put in one first). A case whose customer wrote again after our answer is
+    unanswered again, its clock running from that follow-up."""
     config = _load(config_path)
     with open_store(config) as store:
         cases.sync(store)
         rows = [r for r in cases.queue(store, days=days, sla=cases.case_sla(config)) if state is None or r["case"].state == state]
     if as_json:
         _dump([{**r["case"].model_dump(mode="json", exclude={"events"}),
-                "due": r["clock"]["due"].isoformat(),
-                "answered": r["clock"]["answered"].isoformat() if r["clock"]["answered"] else None,
+                "waiting_since": r["clock"]["since"].isoformat(), "follow_up": r["clock"]["follow_up"],
+                "due": r["clock"]["due"].isoformat(), "answered": _iso(r["clock"]["answered"]),
+                "first_response": _iso(r["clock"]["first_response"]),
                 "in_time": r["clock"]["in_time"], "overdue": r["clock"]["overdue"]} for r in rows])
         return
     if not rows:
@@ -67,7 +77,8 @@ def list_(config_path: str | None, state: str | None, days: int, as_json: bool) 
 @click.option("--json", "as_json", is_flag=True)
 @handled
 def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
-    """Show a case: channel, type, the 24-hour clock, the sequence of events, recovery steps."""
+    """Show a case: channel, type, the 24-hour clock (from the first complaint, or from the
+    customer's follow-up after our answer), the sequence of events, recovery steps."""
     config = _load(config_path)
     playbooks = {p.id: p for p in configured_playbooks(config, check_references=False)}
     with open_store(config) as store:
@@ -85,8 +96,14 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
         return
     click.echo(f"{case.id}  {th(CASE_STATE, case.state)}  ช่องทาง {case.channel}/{case.source_name}  "
                f"ประเภท {th(complaint_type_names(), case.type)}")
-    click.echo(f"รับเรื่อง {show(case.received_at)} · ครบกำหนดตอบ {show(clock['due'])} · "
-               + (f"ตอบครั้งแรก {show(clock['answered'])}" if clock["answered"] else _clock_words(clock)))
+    if clock["follow_up"]:  # answered before; the customer wrote again, and the clock runs from then
+        click.echo(f"รับเรื่อง {show(case.received_at)} · ตอบครั้งแรก {show(clock['first_response'])} · "
+                   f"ผู้ร้องติดตามอีกครั้ง {show(clock['since'])} ({clock['follow_up'][:SHOWN_ID]}) · "
+                   f"ครบกำหนดตอบ {show(clock['due'])} · "
+                   + (f"ตอบแล้ว {show(clock['answered'])}" if clock["answered"] else _clock_words(clock)))
+    else:
+        click.echo(f"รับเรื่อง {show(case.received_at)} · ครบกำหนดตอบ {show(clock['due'])} · "
+                   + (f"ตอบครั้งแรก {show(clock['answered'])}" if clock["answered"] else _clock_words(clock)))
     if case.incident_id:
         click.echo(f"เหตุการณ์: {case.incident_id}")
     if case.stakeholders:

@@ -24,6 +24,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "case_received": ("รับเรื่อง", "Received"),
     "case_due": ("ครบกำหนดตอบ", "Answer due"),
     "case_first_response": ("ตอบครั้งแรก", "First response"),
+    "case_follow_up": ("ผู้ร้องติดตามอีกครั้ง", "Customer wrote again"),
+    "case_answered_again": ("ตอบการติดตาม", "Follow-up answered"),
     "case_in_time": ("ทันเวลา", "in time"),
     "case_late": ("เกินเวลา", "late"),
     "case_events": ("ลำดับเหตุการณ์", "Sequence of events"),
