@@ -112,6 +112,9 @@ def test_the_copy_is_consistent_while_another_process_writes(config, tmp_path):
 
 def test_restore_into_a_fresh_folder_gives_the_same_store_and_key(config, tmp_path):
     result = backups.backup(config)
+    odd = _config(tmp_path / "ข้อมูล #1 ?ทดสอบ")  # a folder name that is no URI
+    assert backups.restore(odd, result.path).counts["mentions"] == 300
+    assert backups.backup(odd).counts["mentions"] == 300
     assert result.path.stat().st_mode & 0o777 == 0o600
     assert result.counts["mentions"] == 300 and result.files >= 1  # the pseudonym key at least
     fresh = _config(tmp_path / "elsewhere")

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sqlite3
 import tarfile
 import tempfile
@@ -105,13 +106,18 @@ def _counts(db: sqlite3.Connection) -> dict[str, int]:
     return {t: int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in COUNTED if t in tables}
 
 
+def _read_only(path: Path) -> str:
+    """A SQLite URI opening ``path`` read-only (percent-encoded: a ``?`` or ``#`` in a folder name is no query)."""
+    return f"{path.resolve().as_uri()}?mode=ro"
+
+
 def _copy_store(source: Path, target: Path) -> dict[str, int]:
     """Copy the store with SQLite's online backup in one step: one read transaction, so the copy
     is consistent while `sadap run` writes (WAL lets the writer go on). Never opens the file
     other than through SQLite (closing a plain descriptor would drop this process's locks)."""
     if not source.exists():
         raise StoreError(f"{source}: no SQLite store here (is `data_dir` or `store.path` right?)")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    src = sqlite3.connect(_read_only(source), uri=True, timeout=30)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     os.close(fd)
     dst = sqlite3.connect(str(target))
@@ -253,7 +259,7 @@ def _check_members(archive: Path, manifest: dict[str, Any], into: Path) -> None:
 def _live_scheduler(store_path: Path) -> str | None:
     if not store_path.exists():
         return None
-    db = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True, timeout=5)
+    db = sqlite3.connect(_read_only(store_path), uri=True, timeout=5)
     try:
         if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'scheduler_lease'").fetchone():
             return None
@@ -332,7 +338,7 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
         if present or outside:
             aside = private_dir(data_path.with_name(f"{data_path.name}.before-restore-{stamp}"))
             for p in present + outside:
-                os.replace(p, aside / p.name)
+                shutil.move(p, aside / p.name)  # the store may sit on another disk than the data folder
             set_aside.append(aside)
         progress(f"writing {data_path} …")
         restored = staging / "data"
@@ -343,7 +349,7 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
             os.replace(entry, destination)
         if sqlite:
             private_dir(store_path.parent)
-            os.replace(staging / STORE_MEMBER, store_path)
+            shutil.move(staging / STORE_MEMBER, store_path)
             os.chmod(store_path, FILE_MODE)
         if kept_audit is not None:
             # The audit log records what was done, and newest wins: the backup's older copy would lose entries.
