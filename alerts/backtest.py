@@ -16,6 +16,7 @@ from alerts.maintenance import MaintenanceWindow
 from alerts.notifiers import Notification, Notifier
 from alerts.rules.base import Rule
 from playbooks.schema import Playbook
+from sadap.core.complaint_case import ComplaintCase
 from sadap.core.errors import InputError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
@@ -195,6 +196,17 @@ class ReplayStore(Store):
 
     def fingerprints_since(self, since: datetime) -> list[Fingerprint]:
         return self.base.fingerprints_since(since)
+
+    # complaint cases and responses, read-only from the real store (``complaint_sla`` judges a
+    # complaint in a case by the case's clock)
+    def held_mentions(self, mention_ids: Iterable[str]) -> set[str]:
+        return self.base.held_mentions(mention_ids)
+
+    def cases_holding(self, mention_ids: Iterable[str], states: tuple[str, ...] = ()) -> list[ComplaintCase]:
+        return self.base.cases_holding(mention_ids, states)
+
+    def responses_for(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        return self.base.responses_for(ids)
 
     # state: scratch only
     def last_fired(self, rule_id: str, key: str) -> datetime | None:

@@ -106,6 +106,11 @@ class Match:
     #: Inside the cool-down, a match listing an id that no alert for its rule and key listed
     #: yet is a new alert (``complaint_sla`` with ``scope: mentions``: a newly overdue complaint).
     renew: bool = False
+    #: With ``renew``: the ids that make the match a new alert when no alert listed them yet
+    #: (None: any of ``mention_ids``). ``complaint_sla`` names one per wait — a complaint in
+    #: no case, the first listed complaint of a case's overdue wait — so a customer writing
+    #: again while their case is overdue is listed, not alerted anew.
+    renew_on: list[str] | None = None
 
 
 @dataclass

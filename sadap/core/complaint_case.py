@@ -102,3 +102,15 @@ def current_wait(received_at: datetime, posted: Iterable[datetime], responses: I
     before = [r for r in answers if r < latest]
     start = received_at if not before else next((p for p in times if p > before[-1]), latest)
     return start, next((r for r in answers if r >= latest), None)
+
+
+def wait_complaints(received_at: datetime, since: datetime, posted: Iterable[tuple[datetime, str]],
+                    mention_ids: Iterable[str]) -> list[str]:
+    """The complaints the customer is waiting on in the wait that began at ``since``
+    (:func:`current_wait`): every one of the case's in its first wait (nothing answered yet),
+    else those posted at or after ``since`` (the earlier ones were answered). ``posted``: the
+    complaints as (publication time, mention id), empty for a case of one complaint."""
+    times = list(posted)
+    if since <= received_at or not times:
+        return list(dict.fromkeys(mention_ids))
+    return [mid for at, mid in times if at >= since]

@@ -1,0 +1,160 @@
+"""``complaint_sla`` (``scope: mentions``) and complaint cases: a complaint that belongs to a case
+is overdue by the case's clock — the one the complaint queue reads (docs/pr-crm.md, "Complaint
+cases") — not by the responses logged to that mention alone; a complaint in no case keeps its own
+clock. Through the real engine, on a real SQLite file and on osmem-server (Elasticsearch)."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from alerts.notifiers.console import ConsoleNotifier, ConsoleOptions
+from sadap.app import complaints as cases
+from sadap.app.alerting import build_engine
+from sadap.app.config import Config
+from sadap.core.mention import Mention
+from sadap.store import Store
+from tests.factories import mention
+from tests.test_alerts import NOW
+from tests.test_store_contract import store  # noqa: F401  (the backend fixture: SQLite, Elasticsearch)
+
+SLA = {"id": "sla", "type": "complaint_sla", "title": {"th": "ข้อร้องเรียนเกิน 24 ชม.", "en": "Complaint past SLA"},
+       "sla": "24h"}
+H = timedelta(hours=1)
+
+
+def engine_for(s: Store, out: io.StringIO | None = None, **options: object):  # type: ignore[no-untyped-def]
+    config = Config.model_validate({"rules": [{**SLA, **options}], "notifiers": []})
+    notifiers = [ConsoleNotifier(ConsoleOptions(id="con", type="console"), stream=out)] if out is not None else []
+    return build_engine(config, s, notifiers=notifiers)
+
+
+def complaint(n: int, text: str, hours_ago: float, author: str = "a_ป้าแดงของชำ") -> Mention:
+    m = mention(n, text, "neg", NOW - hours_ago * H, author=author)
+    m.complaint.is_complaint = True
+    return m
+
+
+def into_cases(s: Store, *ms: Mention) -> None:
+    """Stored and put into cases as ingest does (the same author's complaints join one case)."""
+    s.upsert(list(ms))
+    cases.assign(s, list(ms), max(m.collected_at for m in ms), fresh=True)
+
+
+def respond(s: Store, m: Mention, hours_ago: float) -> None:
+    s.log_response(m.id, NOW - hours_ago * H, "somsri", "pantip", "ขออภัยค่ะ ทางธนาคารกำลังตรวจสอบให้นะคะ")
+
+
+def test_a_follow_up_answered_on_another_mention_of_its_case_is_not_overdue(store):  # noqa: F811
+    first = complaint(1, "ตู้เอทีเอ็มแสงทองหน้าตลาดกลืนบัตร ช่วยด้วยค่ะ", 60)
+    into_cases(store, first)
+    respond(store, first, 59)
+    follow = complaint(2, "ผ่านมาวันนึงแล้วยังไม่ได้บัตรคืนเลย ติดต่อใครได้บ้างคะ", 40)
+    into_cases(store, follow)
+    respond(store, first, 30)  # the answer to the follow-up, logged to the first post
+    (case,) = store.list_cases()
+    assert cases.case_clock(store, case, NOW)["answered"] == NOW - 30 * H  # the queue: answered
+    assert engine_for(store).check(NOW) == []
+
+
+def test_a_complaint_posted_before_the_answer_to_its_case_is_not_overdue(store):  # noqa: F811
+    first = complaint(1, "แอปแสงทองโอนเงินไม่ได้ตั้งแต่เช้า", 50)
+    second = complaint(2, "ยังโอนไม่ได้อยู่ดี ค่าเทอมลูกต้องจ่ายวันนี้", 48)
+    into_cases(store, first, second)
+    respond(store, first, 47)  # answered on the first post only
+    (case,) = store.list_cases()
+    assert cases.case_clock(store, case, NOW)["in_time"]
+    assert engine_for(store).check(NOW) == []
+
+
+def test_a_closed_case_is_not_overdue(store):  # noqa: F811
+    one = complaint(1, "โดนตัดเงินซ้ำสองรอบ โอนค่าเช่าห้องครั้งเดียว", 30)
+    two = complaint(2, "แสงทองเก็บค่าธรรมเนียมแพงเกินไป", 30, author="a_ลุงหมาน")
+    three = complaint(3, "บัตรถูกระงับโดยไม่แจ้ง ไม่มีใครตอบ", 30, author="a_แม่ค้าออนไลน์")
+    into_cases(store, one, two, three)
+    by_first = {c.mention_ids[0]: c.id for c in store.list_cases()}
+    cases.close(store, by_first[one.id], "duplicate", "somsri", at=NOW - 2 * H)
+    cases.close(store, by_first[two.id], "not_a_complaint", "somsri", at=NOW - 2 * H)
+    [alert] = engine_for(store).check(NOW)
+    assert alert.mention_ids == [three.id] and alert.count == 1
+
+
+def test_an_unanswered_follow_up_is_overdue_from_its_posting(store):  # noqa: F811
+    first = complaint(1, "ตู้เอทีเอ็มแสงทองหน้าตลาดกลืนบัตร ช่วยด้วยค่ะ", 60)
+    into_cases(store, first)
+    respond(store, first, 59)
+    follow = complaint(2, "ผ่านมาวันนึงแล้วยังไม่ได้บัตรคืนเลย ติดต่อใครได้บ้างคะ", 20)
+    into_cases(store, follow)
+    engine = engine_for(store)
+    assert engine.check(NOW) == []  # waiting 20 hours of 24
+    [alert] = engine.check(NOW + 5 * H)
+    assert alert.mention_ids == [follow.id]  # the first post was answered: not listed
+
+
+def test_a_case_waiting_since_its_first_complaint_lists_its_later_ones(store):  # noqa: F811
+    """The customer has waited since the first complaint: the case is overdue from it, and what
+    they wrote since in the same wait is listed with it (the queue counts one overdue case)."""
+    first = complaint(1, "แอปแสงทองโอนเงินไม่ได้ตั้งแต่เช้า", 30)
+    later = complaint(2, "ยังโอนไม่ได้อยู่ดี ค่าเทอมลูกต้องจ่ายวันนี้", 3)
+    into_cases(store, first, later)
+    [alert] = engine_for(store).check(NOW)
+    assert alert.mention_ids == [later.id, first.id] and alert.count == 2  # newest first, as before
+    assert alert.window_end == NOW - 24 * H
+
+
+def test_one_alert_per_wait(store):  # noqa: F811
+    """Writing again while the case is overdue is listed, not alerted again; a follow-up after our
+    answer is a new wait, a new alert once overdue, even inside the cool-down."""
+    out = io.StringIO()
+    first = complaint(1, "ตู้เอทีเอ็มแสงทองหน้าตลาดกลืนบัตร ช่วยด้วยค่ะ", 25)
+    into_cases(store, first)
+    engine = engine_for(store, out, cooldown="48h")
+    [alert] = engine.check(NOW)
+    assert alert.mention_ids == [first.id]
+    again = complaint(2, "ทักมาอีกรอบนะคะ บัตรยังไม่ได้คืน", -1)
+    into_cases(store, again)
+    assert engine.check(NOW + 2 * H) == []  # the same wait: in the cool-down
+    respond(store, again, -3)
+    follow = complaint(3, "ได้บัตรใหม่แล้วแต่ใช้ไม่ได้ค่ะ", -4)
+    into_cases(store, follow)
+    fired = {h: a for h in range(4, 30) for a in engine.check(NOW + h * H)}
+    assert list(fired) == [29]  # overdue 24 hours after the follow-up, 25 after the first alert
+    assert fired[29].mention_ids == [follow.id] and fired[29].detail["new"] == 1
+    assert out.getvalue().count("ข้อร้องเรียนเกิน 24 ชม.") == 2
+
+
+def test_complaints_in_no_case_and_in_cases_together(store):  # noqa: F811
+    alone = complaint(1, "โดนตัดเงินซ้ำ ติดต่อไม่ได้เลย", 26, author="a_ชายกลางซอย")
+    store.upsert([alone])  # in no case: its own clock
+    first = complaint(2, "แอปแสงทองโอนเงินไม่ได้ตั้งแต่เช้า", 50)
+    second = complaint(3, "ยังโอนไม่ได้อยู่ดี", 48)
+    into_cases(store, first, second)
+    respond(store, first, 47)
+    [alert] = engine_for(store, group_by="entity").check(NOW)
+    assert alert.mention_ids == [alone.id] and alert.count == 1
+
+
+def test_a_backtest_judges_cases_by_their_clock(tmp_path):
+    """`sadap playbooks test` replays the rule through a read-only view of the store: it reads the
+    cases too (it failed to evaluate the rule, and so found nothing, when it could not)."""
+    from sadap.app.alerting import run_backtest
+    from sadap.app.config import load_config_file
+    from sadap.store.sqlite import SQLiteStore
+
+    (tmp_path / "sadap.yaml").write_text(
+        "data_dir: .\nnotifiers: [{id: console, type: console}]\n"
+        "rules:\n  - {id: sla, type: complaint_sla, title: ข้อร้องเรียนเกิน 24 ชม., sla: 24h, cooldown: 3d}\n",
+        encoding="utf-8")
+    config = load_config_file(tmp_path / "sadap.yaml")
+    s = SQLiteStore(config.store_path)
+    try:
+        waiting = complaint(1, "ตู้เอทีเอ็มแสงทองหน้าตลาดกลืนบัตร ช่วยด้วยค่ะ", 30, author="a_ลุงหมาน")
+        first = complaint(2, "แอปแสงทองโอนเงินไม่ได้ตั้งแต่เช้า", 50)
+        second = complaint(3, "ยังโอนไม่ได้อยู่ดี ค่าเทอมลูกต้องจ่ายวันนี้", 48)
+        into_cases(s, waiting, first, second)
+        respond(s, first, 47)  # answers the second complaint too
+        report = run_backtest(config, s, "sla", NOW - 3 * timedelta(days=1), NOW, timedelta(hours=1))
+        assert [a["at"] for a in report["alerts"]] == [(NOW - 5 * H).isoformat()]
+        assert report["alerts"][0]["mentions"] == [waiting.id]
+    finally:
+        s.close()
