@@ -26,6 +26,7 @@ from sadap.core.complaint_case import CaseEvent, ComplaintCase
 from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
 from sadap.core.timeutil import now_utc
 from sadap.store import Store, open_store
+from sadap.store.es_mappings import CASES_LAYOUT
 from sadap.store.sqlite import SQLiteStore
 from tests.test_store_contract import store  # noqa: F401  (the backend fixture: SQLite, Elasticsearch)
 
@@ -147,7 +148,7 @@ def test_elasticsearch_index_made_before_closed_at_gets_it(request, tmp_path):
         assert _ids(new.queue_cases(WEEK)) == [c.id for c in new.list_cases() if c.id in
                                                {m.id for m, (_, w) in zip(made, WINDOW, strict=True) if w}]
         mapping = next(iter(client.indices.get_mapping(index=index).body.values()))["mappings"]
-        assert mapping["_meta"]["cases_layout"] == 5 and mapping["properties"]["closed_at"] == {"type": "date"}
+        assert mapping["_meta"]["cases_layout"] == CASES_LAYOUT and mapping["properties"]["closed_at"] == {"type": "date"}
     finally:
         new.close()
         drop_test_store(old) if url else old.close()

@@ -17,6 +17,7 @@ from sadap.core.errors import StoreError
 from sadap.core.incident import Incident
 from sadap.core.mention import mention_id
 from sadap.store import Store
+from sadap.store.es_mappings import CASES_LAYOUT
 from sadap.store.sqlite import SQLiteStore
 from tests.test_open_cases_joining import CASES, _batches, _case, _ids, ids  # noqa: F401  (ids: a fixture)
 from tests.test_store_contract import T0, store  # noqa: F401  (the backend fixture)
@@ -162,7 +163,7 @@ def test_elasticsearch_index_made_before_mention_ids_gets_them(request, tmp_path
     try:
         assert _ids(new.cases_holding(["m1", "m6", "m8"])) == ["CASE-0006", "CASE-0008", "CASE-0001"]
         mapping = next(iter(client.indices.get_mapping(index=index).body.values()))["mappings"]
-        assert mapping["_meta"]["cases_layout"] == 5
+        assert mapping["_meta"]["cases_layout"] == CASES_LAYOUT
         assert mapping["properties"]["mention_ids"] == mapping["properties"]["stakeholders"] == keyword
         assert _ids(new.open_cases_of("bot")) == ["CASE-0001"]
         assert _ids(new.open_cases_joining({"a_1"})) == ["CASE-0005", "CASE-0001"]  # the join keys kept
@@ -176,7 +177,6 @@ def test_elasticsearch_index_of_a_newer_layout_is_refused(request, tmp_path):
     """A process of this version does not write cases into an index a newer Sadap laid out: its
     cases would lack the newer fields and the newer processes' look-ups would miss them (the
     same rule as SQLite's newer schema)."""
-    from sadap.store.es_mappings import CASES_LAYOUT
     from tests.es_support import drop_test_store, es_test_url, make_test_store
 
     url = es_test_url()

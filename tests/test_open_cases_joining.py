@@ -18,6 +18,7 @@ from sadap.core.complaint_case import ComplaintCase
 from sadap.core.incident import Incident
 from sadap.core.mention import Complaint, Mention, mention_id
 from sadap.store import Store
+from sadap.store.es_mappings import CASES_LAYOUT
 from sadap.store.sqlite import SCHEMA_VERSION, SQLiteStore
 from tests.test_store_contract import T0, store  # noqa: F401  (the backend fixture)
 
@@ -125,7 +126,7 @@ def test_sqlite_store_made_before_the_join_keys_gets_them_when_opened(tmp_path):
         assert _ids(s.cases_holding(["m6", "m2"])) == ["CASE-0006", "CASE-0002"]
         s.close()
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
     assert db.execute("SELECT COUNT(*) FROM complaint_cases WHERE author_id IS NOT NULL").fetchone()[0] == 5
     plan = " ".join(r[3] for r in db.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM complaint_cases WHERE thread IN ('x', 'y') AND state='open'"))
@@ -159,7 +160,7 @@ def test_elasticsearch_index_made_before_the_join_keys_gets_them(request, tmp_pa
         assert _ids(new.open_cases_joining({"a_1", "a_3"}, incidents={"INC-1"})) == [
             "CASE-0004", "CASE-0007", "CASE-0005", "CASE-0001"]
         mapping = next(iter(client.indices.get_mapping(index=index).body.values()))["mappings"]
-        assert mapping["_meta"]["cases_layout"] == 5 and mapping["properties"]["thread"] == {"type": "keyword"}
+        assert mapping["_meta"]["cases_layout"] == CASES_LAYOUT and mapping["properties"]["thread"] == {"type": "keyword"}
         new.save_case(_case(9, thread="pantip|4321", hours=7))  # writes with the keys are accepted
         assert _ids(new.open_cases_joining(threads={"pantip|4321"})) == ["CASE-0009", "CASE-0002", "CASE-0003"]
         assert new.list_cases(("open",))[1:] == [c for c in sorted(CASES, key=lambda c: (-c.received_at.timestamp(), c.id))

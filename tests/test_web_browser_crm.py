@@ -95,6 +95,34 @@ def test_case_page_timeline_and_closing(server, page):
     assert not page.errors, page.errors
 
 
+def test_case_page_records_and_changes_the_cause(server, page):
+    base, store = server
+    sign_in_page(page, base, "responder", PASSWORD)
+    case = next(c for c in store.list_cases(("open",)) if c.cause is None)
+    page.goto(base + f"cases/{case.id}")
+    assert "ยังไม่ได้บันทึก" in page.locator("td.cause").inner_text()
+    page.select_option("#case-cause select[name=cause]", "communication")
+    page.fill("#case-cause input[name=cause_note]", "หน้าแอปไม่บอกว่าการโอนต่างธนาคารใช้เวลาถึงสองชั่วโมง")
+    page.click("#case-cause button[type=submit]")
+    page.wait_for_load_state("load")
+    shown = page.locator("td.cause").inner_text()
+    assert "การสื่อสารหรือข้อมูลไม่ชัดเจน" in shown and "ใช้เวลาถึงสองชั่วโมง" in shown and "responder" in shown
+    # the form shows what is recorded; a new cause replaces it and the old one stays on the timeline
+    assert page.locator("#case-cause select[name=cause]").input_value() == "communication"
+    page.select_option("#case-cause select[name=cause]", "system_failure")
+    page.fill("#case-cause input[name=cause_note]", "ระบบโอนต่างธนาคารค้างจริง ตามบันทึกของฝ่ายไอที")
+    page.click("#case-cause button[type=submit]")
+    page.wait_for_load_state("load")
+    assert "ระบบขัดข้อง" in page.locator("td.cause").inner_text()
+    changes = page.locator("ol.case-timeline li.ev-cause").all_inner_texts()
+    assert len(changes) == 2 and "การสื่อสารหรือข้อมูลไม่ชัดเจน → ระบบขัดข้อง: ระบบโอนต่างธนาคารค้างจริง" in changes[1]
+    assert "สาเหตุของปัญหา" in changes[0] and "- → การสื่อสารหรือข้อมูลไม่ชัดเจน" in changes[0]
+    saved = store.get_case(case.id)
+    assert saved.cause == "system_failure" and [e.data["from"] for e in saved.events if e.kind == "cause"] == [
+        None, "communication"]
+    assert not page.errors, page.errors
+
+
 def test_backups_page_for_admins_only_and_backing_up_now(server, page):
     import json
     from pathlib import Path

@@ -169,6 +169,30 @@ def test_a_closed_unanswered_case_page_shows_no_time_left(setup):
     assert [e.kind for e in store.get_case(unanswered.id).events].count("reopened") == 1
 
 
+def test_recording_a_cause_needs_a_responder_and_csrf_and_a_known_cause(setup):
+    _, store = setup
+    case = next(c for c in store.list_cases(("open",)) if c.cause is None)
+    viewer = signed_in(setup, "viewer")
+    page = viewer.get(f"/cases/{case.id}").text
+    assert 'id="case-cause"' not in page and "ยังไม่ได้บันทึก" in page  # shown, not offered
+    r = viewer.post(f"/cases/{case.id}/cause", data={"csrf_token": csrf_of(page), "cause": "policy"})
+    assert r.status_code == 403
+    client = signed_in(setup, "responder")
+    page = client.get(f"/cases/{case.id}").text
+    assert client.post(f"/cases/{case.id}/cause", data={"csrf_token": "x", "cause": "policy"}).status_code == 403
+    bad = client.post(f"/cases/{case.id}/cause", data={"csrf_token": csrf_of(page), "cause": "bug",
+                                                        "cause_note": "ยังไม่แน่ใจ"})
+    assert bad.status_code == 422 and "is not a cause (allowed: system_failure" in bad.text
+    assert 'value="ยังไม่แน่ใจ"' in bad.text  # what was typed is kept
+    assert store.get_case(case.id).cause is None
+    r = client.post(f"/cases/{case.id}/cause", data={"csrf_token": csrf_of(page), "cause": "third_party",
+                                                      "cause_note": "ผู้ให้บริการเครือข่ายล่ม โทร 02-123-4567"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    saved = store.get_case(case.id)
+    assert (saved.cause, saved.cause_by, saved.cause_note) == ("third_party", "responder", "ผู้ให้บริการเครือข่ายล่ม โทร [โทร]")
+
+
 def _form_fields(page: str, form_id: str) -> dict[str, str]:
     """What the browser would send for the form as drawn: inputs, textareas, selected options."""
     from html.parser import HTMLParser

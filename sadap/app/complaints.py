@@ -1,6 +1,6 @@
 """Complaint cases (docs/pr-crm.md): complaint mentions grouped into cases, each case's
-reconstructed sequence of events, its 24-hour clock, linking by hand, closing with a reason,
-and the service-recovery steps of a playbook where one applies."""
+reconstructed sequence of events, its 24-hour clock, linking by hand, the cause of the problem,
+closing with a reason, and the service-recovery steps of a playbook where one applies."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sadap.app.config import Config
-from sadap.core.complaint_case import (CASE_SLA, CLOSE_REASONS, CaseEvent, ComplaintCase, current_wait, new_case_id,
-                                       thread_key)
+from sadap.core.complaint_case import (CASE_SLA, CAUSE_NOTE_MAX, CAUSE_WORDS, CAUSES, CLOSE_REASONS, CaseEvent,
+                                       ComplaintCase, current_wait, new_case_id, thread_key)
+from sadap.core.labels import th
 from sadap.core.errors import InputError
 from sadap.core.mention import Mention
 from sadap.core.timeutil import now_utc
@@ -242,13 +243,60 @@ def link(store: Store, case_id: str, mention_id: str, actor: str, at: datetime |
     return case
 
 
-def close(store: Store, case_id: str, reason: str, actor: str, text: str = "", at: datetime | None = None) -> ComplaintCase:
+def check_cause(cause: str) -> str:
+    """``cause`` if it is one of :data:`CAUSES`, else one line saying which are."""
+    if cause not in CAUSE_WORDS:
+        raise InputError(f"cause: {cause!r} is not a cause (allowed: {', '.join(CAUSES)})")
+    return cause
+
+
+def _set_cause(case: ComplaintCase, cause: str, actor: str, note: str | None, at: datetime) -> bool:
+    """Record ``cause`` on ``case`` (not saved): a ``cause`` event on its timeline with who, when,
+    from and to, so an earlier cause stays in the history. ``note``: None keeps the note while
+    the cause stays the same (a new cause starts without one). False when nothing changes."""
+    if note is None:
+        note = case.cause_note if cause == case.cause else ""
+    note = note.strip()[:CAUSE_NOTE_MAX]
+    if cause == case.cause and note == case.cause_note:
+        return False
+    case.events.append(CaseEvent(at=at, kind="cause", actor=actor, text=note, data={"from": case.cause, "to": cause}))
+    case.cause, case.cause_note, case.cause_by, case.cause_at = cause, note, actor, at
+    return True
+
+
+def set_cause(store: Store, case_id: str, cause: str, actor: str, note: str | None = None,
+              at: datetime | None = None) -> ComplaintCase:
+    """Set the cause of the problem behind a case (open or closed), with a note (staff text:
+    the caller masks personal data); the same cause and note again changes nothing."""
+    check_cause(cause)
+    case = get_case(store, case_id)
+    if _set_cause(case, cause, actor, note, at or now_utc()):
+        store.save_case(case)
+    return case
+
+
+def cause_counts(store: Store, since: datetime, until: datetime | None = None) -> list[tuple[str | None, int]]:
+    """How many cases closed in [since, until) (until: now) had each cause, most first (then in
+    :data:`CAUSES` order; None, no cause recorded, last): what a planner reads for the top
+    causes of a period, and what the quarterly report counts."""
+    counts = store.case_cause_counts(since, until or now_utc())
+    order = {c: n for n, c in enumerate(CAUSES)}
+    return sorted(counts.items(), key=lambda kv: (kv[0] is None, -kv[1], order.get(kv[0] or "", len(order))))
+
+
+def close(store: Store, case_id: str, reason: str, actor: str, text: str = "", at: datetime | None = None,
+          cause: str | None = None) -> ComplaintCase:
+    """Close a case with a reason; ``cause``: its cause recorded with it (:func:`set_cause`)."""
     if reason not in CLOSE_REASONS:
         raise InputError(f"reason: {reason!r} is not a close reason (allowed: {', '.join(CLOSE_REASONS)})")
+    if cause is not None:
+        check_cause(cause)
     case = get_case(store, case_id)
     if case.state == "closed":
         raise InputError(f"{case_id} is already closed ({case.close_reason})")
     at = at or now_utc()
+    if cause is not None:
+        _set_cause(case, cause, actor, None, at)
     case.state, case.close_reason, case.closed_at, case.closed_by = "closed", reason, at, actor
     case.events.append(CaseEvent(at=at, kind="closed", actor=actor, text=text, data={"reason": reason}))
     store.save_case(case)
@@ -333,9 +381,12 @@ def timeline(store: Store, case: ComplaintCase, limit: int = 200) -> list[dict[s
         items.append({"at": datetime.fromisoformat(r["at"]), "kind": "response", "mention": mentions.get(r["mention_id"]),
                       "text": r["text"], "actor": r["actor"], "channel": r["channel"]})
     for e in case.events:
-        if e.kind in ("note", "linked", "unlinked", "closed", "reopened", "recovery_step"):
-            items.append({"at": e.at, "kind": e.kind, "mention": None, "text": e.text, "actor": e.actor,
-                          "data": e.data})
+        if e.kind in ("note", "linked", "unlinked", "closed", "reopened", "recovery_step", "cause"):
+            text = e.text
+            if e.kind == "cause":  # from → to, in Thai (the workspace shows them in its language from data)
+                text = f"{th(CAUSE_WORDS, e.data.get('from'))} → {th(CAUSE_WORDS, e.data.get('to'))}" + (f": {text}" if text else "")
+            items.append({"at": e.at, "kind": e.kind, "mention": None, "text": text, "actor": e.actor,
+                          "data": e.data, "note": e.text})
     items.sort(key=lambda x: x["at"])
     return items[:limit]
 

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 CaseState = Literal["open", "closed"]
-CaseEventKind = Literal["opened", "mention", "linked", "unlinked", "note", "closed", "reopened", "recovery_step"]
+CaseEventKind = Literal["opened", "mention", "linked", "unlinked", "note", "closed", "reopened", "recovery_step", "cause"]
 #: Why a case was closed (what ``sadap complaints close --reason`` accepts).
 CLOSE_REASONS: tuple[str, ...] = (
     "resolved", "explained", "compensated", "referred", "duplicate", "not_a_complaint", "no_contact",
@@ -26,6 +26,23 @@ CLOSE_REASON_WORDS: dict[str, tuple[str, str]] = {
     "not_a_complaint": ("ไม่ใช่ข้อร้องเรียน", "not a complaint"),
     "no_contact": ("ติดต่อผู้ร้องไม่ได้", "no contact"),
 }
+#: The cause of the problem behind a case (standard 002 A4013.01: วิเคราะห์สาเหตุของปัญหา; ISO 10002's
+#: root cause), what ``sadap complaints cause`` and ``close --cause`` accept: its Thai and English names.
+CAUSE_WORDS: dict[str, tuple[str, str]] = {
+    "system_failure": ("ระบบขัดข้อง", "system failure"),
+    "process": ("กระบวนการหรือขั้นตอนการทำงาน", "process or procedure"),
+    "staff_conduct": ("การปฏิบัติงานของพนักงาน", "staff conduct"),
+    "product_defect": ("สินค้าหรือบริการบกพร่อง", "product or service defect"),
+    "communication": ("การสื่อสารหรือข้อมูลไม่ชัดเจน", "unclear communication or information"),
+    "third_party": ("คู่ค้าหรือบุคคลภายนอก", "partner or third party"),
+    "policy": ("นโยบายหรือเงื่อนไข", "policy or terms"),
+    "misunderstanding": ("ผู้ร้องเข้าใจคลาดเคลื่อน", "the complainant's misunderstanding"),
+    "external": ("เหตุนอกเหนือการควบคุมขององค์กร", "outside the organisation's control"),
+    "undetermined": ("ยังระบุสาเหตุไม่ได้", "not determined"),
+}
+CAUSES: tuple[str, ...] = tuple(CAUSE_WORDS)
+#: The longest cause note kept (as a case note).
+CAUSE_NOTE_MAX = 4000
 #: The default clock for a first answer (the `complaint_sla` rule's ``sla`` replaces it). Standard
 #: 000 asks that complaints be followed around the clock (ตลอด 24 ชั่วโมง); no standard sets the
 #: deadline itself.
@@ -66,7 +83,20 @@ class ComplaintCase(BaseModel):
     close_reason: str | None = None
     closed_at: AwareDatetime | None = None
     closed_by: str | None = None
+    #: The cause of the problem (a key of :data:`CAUSE_WORDS`), a note on it, and who set it when;
+    #: each change is also a ``cause`` event on the timeline (from, to), so none is lost.
+    cause: str | None = None
+    cause_note: str = ""
+    cause_by: str | None = None
+    cause_at: AwareDatetime | None = None
     events: list[CaseEvent] = Field(default_factory=list)
+
+    @field_validator("cause")
+    @classmethod
+    def _known_cause(cls, value: str | None) -> str | None:
+        if value is not None and value not in CAUSE_WORDS:
+            raise ValueError(f"{value!r} is not a cause (allowed: {', '.join(CAUSES)})")
+        return value
 
 
 def thread_key(source_name: str, extras: dict[str, Any]) -> str | None:

@@ -36,6 +36,7 @@ CASE_TIMELINE = {
     "closed": ("ปิดเรื่อง", "closed"),
     "reopened": ("เปิดอีกครั้ง", "reopened"),
     "recovery_step": ("ขั้นตอนแก้ไข", "recovery step"),
+    "cause": ("สาเหตุของปัญหา", "cause"),
 }
 
 

@@ -988,6 +988,17 @@ class Store(ABC):
         :meth:`queue_case_keys` alone); Elasticsearch asks an index."""
         return [c for c in self.list_cases() if (closed_time(c) or closed_since) >= closed_since]
 
+    def case_cause_counts(self, closed_since: datetime, closed_until: datetime) -> dict[str | None, int]:
+        """How many of the cases closed at or after ``closed_since`` and before ``closed_until``
+        (:func:`~sadap.core.complaint_case.closed_time`) have each cause (None: none recorded);
+        causes no such case has are left out. This default reads every closed case; SQLite counts
+        its ``cause`` column over its closed_at index, Elasticsearch asks an index."""
+        counts: dict[str | None, int] = {}
+        for c in self.list_cases(("closed",)):
+            if closed_since <= (closed_time(c) or closed_until) < closed_until:
+                counts[c.cause] = counts.get(c.cause, 0) + 1
+        return counts
+
     def queue_case_keys(self, closed_since: datetime) -> list[CaseKey]:
         """:meth:`queue_cases` as :class:`CaseKey` (the same cases, in the same order): all the
         queue needs of every case; it reads whole cases only for the rows it shows. This default

@@ -1375,7 +1375,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
     def _case_source(case: ComplaintCase) -> Json:
         return {"id": case.id, "state": case.state, "received_at": _iso_ms(case.received_at),
                 "author_id": case.author_id, "thread": case.thread, "incident_id": case.incident_id,
-                "mention_ids": case.mention_ids, "stakeholders": case.stakeholders,
+                "mention_ids": case.mention_ids, "stakeholders": case.stakeholders, "cause": case.cause,
                 "closed_at": None if (closed := closed_time(case)) is None else _iso_ms(closed), "doc": case.model_dump_json()}
 
     def save_case(self, case: ComplaintCase) -> None:
@@ -1421,6 +1421,18 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
                           "minimum_should_match": 1}}
         return [c for c in self._cases(query) if (closed_time(c) or closed_since) >= closed_since]
 
+    def case_cause_counts(self, closed_since: datetime, closed_until: datetime) -> dict[str | None, int]:
+        self._ensure_cases()
+        # as queue_cases: closed_at is indexed to the millisecond, so the query takes a second
+        # more either side and the exact bounds are applied to the cases' own datetimes
+        query = {"bool": {"filter": [{"term": {"state": "closed"}}, {"range": {"closed_at": {
+            "gte": _iso_ms(closed_since - timedelta(seconds=1)), "lt": _iso_ms(closed_until + timedelta(seconds=1))}}}]}}
+        counts: dict[str | None, int] = {}
+        for case in self._cases(query):
+            if closed_since <= (closed_time(case) or closed_until) < closed_until:
+                counts[case.cause] = counts.get(case.cause, 0) + 1
+        return counts
+
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
                            incidents: Iterable[str] = ()) -> list[ComplaintCase]:
         should: list[Json] = []
@@ -1462,7 +1474,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
 
     def _ensure_cases(self) -> None:
         """The complaint-cases index is of this version's layout (es_mappings.CASES_LAYOUT): one
-        made before the join keys, mention_ids or stakeholders gets them here, once, by the first
+        made before the join keys, mention_ids, stakeholders, closed_at or cause gets them here, once, by the first
         process to look. One of a newer layout is refused, as SQLite refuses a newer schema: a case
         this version wrote would lack the newer fields, and the newer processes' look-ups would
         miss it."""
@@ -1484,7 +1496,7 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
             self._cases_ready = True
 
     def _upgrade_cases(self, index: str, layout: int) -> None:
-        """Add the join keys, ``mention_ids``, ``stakeholders`` and ``closed_at`` to an older
+        """Add the join keys, ``mention_ids``, ``stakeholders``, ``closed_at`` and ``cause`` to an older
         complaint-cases index: the fields (an additive change), then every case indexed again with
         them (a case saved meanwhile by another process already has them and is left alone), then
         the mark."""

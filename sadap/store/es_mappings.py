@@ -160,11 +160,11 @@ STATE_PROPERTIES: Json = {
     # author_id, thread, incident_id: copies of the doc's, what joins a new complaint to an open
     # case (Store.open_cases_joining); mention_ids: which case holds a mention (Store.cases_holding);
     # stakeholders: a stakeholder's open cases (Store.open_cases_of); closed_at: when a closed case
-    # was closed (core.complaint_case.closed_time), the queue's window (Store.queue_cases;
-    # CASES_LAYOUT below).
+    # was closed (core.complaint_case.closed_time), the queue's window (Store.queue_cases);
+    # cause: the cause of the problem, counted by Store.case_cause_counts (CASES_LAYOUT below).
     "complaint_cases": {"id": KEYWORD, "state": KEYWORD, "received_at": DATE, "author_id": KEYWORD, "thread": KEYWORD,
                         "incident_id": KEYWORD, "mention_ids": KEYWORD, "stakeholders": KEYWORD, "closed_at": DATE,
-                        "doc": STORED_ONLY},
+                        "cause": KEYWORD, "doc": STORED_ONLY},
     # new_term's seen-terms table (Store.term_sightings), kept with every mention write: one
     # document per term (hashtag, keyword, entity; nothing personal), published hour, source and
     # copy or not, with the mentions and the latest publication and collection time among them.
@@ -210,15 +210,15 @@ STATE_PROPERTIES: Json = {
 SEEN_TERMS_LAYOUT = 2
 #: The complaint-cases index's layout, in its mapping's ``_meta`` (an index without it is layout 1:
 #: no join keys; layout 2 had no ``mention_ids``, layout 3 no ``stakeholders``, layout 4 no
-#: ``closed_at``). Adding fields is
+#: ``closed_at``, layout 5 no ``cause``). Adding fields is
 #: allowed on an existing index, so the store itself brings an older one up to date the first
 #: time it writes or looks up cases (the fields added, every case indexed again with them, then
 #: the mark).
-CASES_LAYOUT = 5
+CASES_LAYOUT = 6
 #: The join keys of a case (layout 2), what :meth:`Store.open_cases_joining` looks up.
 CASE_KEYS = ("author_id", "thread", "incident_id")
-#: Every field a case's source copies from its document (layouts 2 to 4).
-CASE_FIELDS = (*CASE_KEYS, "mention_ids", "stakeholders")
+#: Every field a case's source copies from its document (layouts 2 to 4, and 6: ``cause``).
+CASE_FIELDS = (*CASE_KEYS, "mention_ids", "stakeholders", "cause")
 #: Every field a case's source has beside its document (layout 5: ``closed_at``, its closing
 #: time, from ``closed_at`` or, where the document has none, its timeline's closing).
 CASE_SOURCE_FIELDS = (*CASE_FIELDS, "closed_at")

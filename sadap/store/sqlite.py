@@ -29,10 +29,11 @@ from sadap.core.timeutil import UTC
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 10  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic;
+SCHEMA_VERSION = 11  # 2: mentions.spam_score column; 3: mention_days (daily counts); 4: engagement sums per day; 5: mentions.news_topic;
 # 6: mention_hours (the rules' hourly rollup); 7: seen_terms (new_term's seen-terms table);
 # 8: complaint_cases.author_id/thread/incident_id (what joins a complaint to an open case, indexed);
-# 9: case_mentions (which case holds a mention); 10: complaint_cases.closed_at (the queue's window on closed cases)
+# 9: case_mentions (which case holds a mention); 10: complaint_cases.closed_at (the queue's window on closed cases);
+# 11: complaint_cases.cause (the cause of the problem, counted by Store.case_cause_counts)
 DAY = 86400
 #: A complaint case's join keys, kept as indexed columns beside its document (schema 8).
 _CASE_KEYS = ("author_id", "thread", "incident_id")
@@ -237,7 +238,9 @@ CREATE TABLE IF NOT EXISTS stakeholders (
 -- author_id, thread, incident_id: copies of the doc's, what joins a new complaint to an open
 -- case (Store.open_cases_joining); their indexes are made by _migrate (schema 8). closed_at: when a
 -- closed case was closed (core.complaint_case.closed_time; NULL while open), what the queue's
--- window on closed cases reads (Store.queue_cases; schema 10, its index made by _migrate).
+-- window on closed cases reads (Store.queue_cases; schema 10, its index made by _migrate). cause:
+-- the doc's, counted over closed_at's index (Store.case_cause_counts; schema 11; no index of its own:
+-- a count reads the period's closed cases, and the queue filters the cases it has read).
 CREATE TABLE IF NOT EXISTS complaint_cases (
     id TEXT PRIMARY KEY,
     state TEXT NOT NULL,
@@ -246,7 +249,8 @@ CREATE TABLE IF NOT EXISTS complaint_cases (
     author_id TEXT,
     thread TEXT,
     incident_id TEXT,
-    closed_at REAL
+    closed_at REAL,
+    cause TEXT
 );
 CREATE INDEX IF NOT EXISTS complaint_cases_state ON complaint_cases(state, received_at);
 -- Which case holds each mention: copies of the cases' mention_ids, kept with every case write
@@ -567,6 +571,10 @@ class SQLiteStore(Store):
                 db.executemany("UPDATE complaint_cases SET closed_at=? WHERE id=?",
                                [(_closed_ts(ComplaintCase.model_validate_json(doc)), i) for i, doc in closed])
             db.execute("CREATE INDEX IF NOT EXISTS complaint_cases_closed ON complaint_cases(state, closed_at)")
+            if "cause" not in case_columns:  # schema 11: the cause of each case, from its document
+                db.execute("ALTER TABLE complaint_cases ADD COLUMN cause TEXT")
+            if version < 11:
+                db.execute("UPDATE complaint_cases SET cause = json_extract(doc, '$.cause')")
             if version < 9:  # schema 9: which case holds each mention, from the case documents (afresh:
                 # a process of the version before may have moved mentions since it marked the file 8)
                 db.execute("DELETE FROM case_mentions")
@@ -1513,13 +1521,13 @@ class SQLiteStore(Store):
         with self._lock:
             return self._db.execute("DELETE FROM stakeholders WHERE id=?", (stakeholder_id,)).rowcount > 0
 
-    _CASE_INSERT = ("INSERT INTO complaint_cases (id, state, received_at, doc, author_id, thread, incident_id, closed_at) "
-                    "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO ")
+    _CASE_INSERT = ("INSERT INTO complaint_cases (id, state, received_at, doc, author_id, thread, incident_id, closed_at, "
+                    "cause) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO ")
 
     @staticmethod
     def _case_row(case: ComplaintCase) -> tuple[object, ...]:
         return (case.id, case.state, _ts(case.received_at), case.model_dump_json(), case.author_id, case.thread,
-                case.incident_id, _closed_ts(case))
+                case.incident_id, _closed_ts(case), case.cause)
 
     def _hold(self, case_id: str, mention_ids: Iterable[str]) -> None:
         """Set the case_mentions rows of one case (inside the caller's transaction)."""
@@ -1531,7 +1539,8 @@ class SQLiteStore(Store):
         with self._immediate():
             self._db.execute(self._CASE_INSERT + "UPDATE SET state=excluded.state, received_at=excluded.received_at, "
                              "doc=excluded.doc, author_id=excluded.author_id, thread=excluded.thread, "
-                             "incident_id=excluded.incident_id, closed_at=excluded.closed_at", self._case_row(case))
+                             "incident_id=excluded.incident_id, closed_at=excluded.closed_at, cause=excluded.cause",
+                             self._case_row(case))
             self._hold(case.id, case.mention_ids)
 
     def add_case(self, case: ComplaintCase) -> bool:
@@ -1587,6 +1596,18 @@ class SQLiteStore(Store):
         return [CaseKey(i, state, datetime.fromisoformat(at), tuple(times.get(i, ())), tuple(responses.get(i, ())))
                 for i, state, at, closed_iso, closed_ts in rows
                 if state != "closed" or (datetime.fromisoformat(closed_iso) if closed_iso else _dt(closed_ts)) >= closed_since]
+
+    def case_cause_counts(self, closed_since: datetime, closed_until: datetime) -> dict[str | None, int]:
+        # as queue_case_keys: a second more either side in the query, the exact bounds applied
+        # to the datetimes (the document's closed_at, else the column: its timeline's closing)
+        rows = self._query("SELECT cause, json_extract(doc, '$.closed_at'), closed_at FROM complaint_cases "
+                           "WHERE state = 'closed' AND closed_at >= ? AND closed_at < ?",
+                           (_ts(closed_since) - 1, _ts(closed_until) + 1))
+        counts: dict[str | None, int] = {}
+        for cause, closed_iso, closed_ts in rows:
+            if closed_since <= (datetime.fromisoformat(closed_iso) if closed_iso else _dt(closed_ts)) < closed_until:
+                counts[cause] = counts.get(cause, 0) + 1
+        return counts
 
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
                            incidents: Iterable[str] = ()) -> list[ComplaintCase]:

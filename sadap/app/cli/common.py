@@ -10,12 +10,14 @@ import json
 import sys
 import unicodedata
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
 from sadap.app.config import Config, load_config
 from sadap.core.errors import InputError, SadapError
+from sadap.core.timeutil import now_utc, parse_duration, parse_iso
 from sadap.store import MentionFilter, Store
 
 P = ParamSpec("P")
@@ -44,6 +46,21 @@ def resolve_mention_id(store: Store, given: str) -> str:
     if len(matches) > 1:
         raise InputError(f"{given!r} is the start of several mention ids ({', '.join(matches)}, …); give more of the id")
     return matches[0]
+
+
+def point_in_time(text: str | None, option: str) -> datetime | None:
+    """A duration back from now (``30d``) or an ISO date or time (naive: Asia/Bangkok)."""
+    if not text:
+        return None
+    try:
+        return now_utc() - parse_duration(text)
+    except (InputError, ValueError):
+        pass
+    try:
+        return parse_iso(text)
+    except InputError:
+        raise InputError(f"{option} {text!r}: give a duration back from now (30d, 12h) or a date/time "
+                         "(2026-10-01, 2026-10-01T09:00+07:00)") from None
 
 
 def _fail(message: str) -> NoReturn:

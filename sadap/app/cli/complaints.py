@@ -1,21 +1,24 @@
-"""Commands: complaints list, show, link, close, reopen, note."""
+"""Commands: complaints list, show, link, cause, close, reopen, note, causes."""
 
 from __future__ import annotations
 
 import getpass
 import json
+from datetime import timedelta
 from typing import Any
 
 import click
 
 from sadap.app import complaints as cases
 from sadap.app.responses import staff_text
-from sadap.app.cli.common import SHOWN_ID, _dump, _load, config_option, handled, pad, resolve_mention_id
+from sadap.app.cli.common import (SHOWN_ID, _dump, _load, columns, config_option, handled, pad, pad_left,
+                                  point_in_time, resolve_mention_id)
 from sadap.app.config import configured_playbooks
 from sadap.app.names import complaint_type_names
-from sadap.core.complaint_case import CLOSE_REASON_WORDS, CLOSE_REASONS
+from sadap.core.complaint_case import CAUSE_WORDS, CAUSES, CLOSE_REASON_WORDS, CLOSE_REASONS, ComplaintCase
+from sadap.core.errors import InputError
 from sadap.core.labels import CASE_STATE, CASE_TIMELINE, th
-from sadap.core.timeutil import show
+from sadap.core.timeutil import now_utc, show
 from sadap.store import open_store
 
 
@@ -38,24 +41,42 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _cause_names(cause: str | None) -> dict[str, str | None]:
+    """The cause's Thai and English names, for the JSON beside its key."""
+    th_en = CAUSE_WORDS.get(cause) if cause else None
+    return {"cause_th": th_en[0] if th_en else None, "cause_en": th_en[1] if th_en else None}
+
+
+def _cause_line(case: ComplaintCase) -> str:
+    words = CAUSE_WORDS.get(case.cause or "")
+    if words is None:
+        return "สาเหตุของปัญหา: ยังไม่ได้บันทึก (not recorded)"
+    note = " ".join(case.cause_note.split())
+    return (f"สาเหตุของปัญหา: {words[0]} ({words[1]})" + (f" — {note}" if note else "")
+            + f" · โดย {case.cause_by} {show(case.cause_at)}")
+
+
 @complaints.command("list")
 @config_option
 @click.option("--state", type=click.Choice(["open", "closed"]), default=None)
 @click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True,
               help="Closed cases: those closed in the last N days (by when they were closed, not received). "
                    "Open cases are all listed, however old.")
+@click.option("--cause", type=click.Choice(CAUSES), default=None, metavar="CAUSE",
+              help="Only the cases of this cause (see `complaints cause --help`).")
 @click.option("--json", "as_json", is_flag=True)
 @handled
-def list_(config_path: str | None, state: str | None, days: int, as_json: bool) -> None:
+def list_(config_path: str | None, state: str | None, days: int, cause: str | None, as_json: bool) -> None:
     """List open cases and those closed in the last --days days, unanswered first (complaints not
     yet in a case are put in one first). A case whose customer wrote again after our answer is
     unanswered again, its clock running from that follow-up."""
     config = _load(config_path)
     with open_store(config) as store:
         cases.sync(store)
-        rows = [r for r in cases.queue(store, days=days, sla=cases.case_sla(config)) if state is None or r["case"].state == state]
+        rows = [r for r in cases.queue(store, days=days, sla=cases.case_sla(config))
+                if (state is None or r["case"].state == state) and (cause is None or r["case"].cause == cause)]
     if as_json:
-        _dump([{**r["case"].model_dump(mode="json", exclude={"events"}),
+        _dump([{**r["case"].model_dump(mode="json", exclude={"events"}), **_cause_names(r["case"].cause),
                 "waiting_since": r["clock"]["since"].isoformat(), "follow_up": r["clock"]["follow_up"],
                 "due": r["clock"]["due"].isoformat(), "answered": _iso(r["clock"]["answered"]),
                 "first_response": _iso(r["clock"]["first_response"]),
@@ -68,7 +89,8 @@ def list_(config_path: str | None, state: str | None, days: int, as_json: bool) 
         head = " ".join(r["head"].text.split())[:70] if r["head"] else ""
         click.echo(f"{c.id}  {pad(th(CASE_STATE, c.state), 8)} {show(c.received_at)}  {pad(_clock_words(r['clock']), 16)} "
                    f"{c.channel}/{c.source_name}"
-                   f"  {th(complaint_type_names(), c.type)}  ×{len(c.mention_ids)}  {head}")
+                   f"  {th(complaint_type_names(), c.type)}" + (f"  สาเหตุ: {th(CAUSE_WORDS, c.cause)}" if c.cause else "")
+                   + f"  ×{len(c.mention_ids)}  {head}")
 
 
 @complaints.command("show")
@@ -86,7 +108,7 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
         view = cases.case_view(store, case, playbooks, sla=cases.case_sla(config))
     clock = view["clock"]
     if as_json:
-        data = case.model_dump(mode="json")
+        data = {**case.model_dump(mode="json"), **_cause_names(case.cause)}
         data["clock"] = {k: (v.isoformat() if hasattr(v, "isoformat") else (str(v) if v is not None else None))
                          for k, v in clock.items()}
         data["timeline"] = [{"at": i["at"].isoformat(), "kind": i["kind"], "actor": i["actor"], "text": i["text"],
@@ -108,6 +130,7 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
         click.echo(f"เหตุการณ์: {case.incident_id}")
     if case.stakeholders:
         click.echo(f"ผู้มีส่วนได้ส่วนเสีย: {', '.join(case.stakeholders)}")
+    click.echo(_cause_line(case))
     if case.state == "closed":
         click.echo(f"ปิดเรื่อง: {th(CLOSE_REASON_WORDS, case.close_reason)} โดย {case.closed_by} {show(case.closed_at)}")
     click.echo("ลำดับเหตุการณ์:")
@@ -139,19 +162,40 @@ def link(case_id: str, mention_ids: tuple[str, ...], config_path: str | None, ac
     click.echo(f"{case.id}: {len(case.mention_ids)} mention(s)")
 
 
+@complaints.command("cause", help=(
+    "Record the cause of the problem behind a case, open or closed (standard 002: วิเคราะห์สาเหตุของปัญหา). "
+    "A change is kept on the case's timeline (who, when, from → to).\n\n\b\nCAUSE:\n"
+    + "\n".join(f"  {k:<17} {th} ({en})" for k, (th, en) in CAUSE_WORDS.items())))
+@click.argument("case_id")
+@click.argument("cause", type=click.Choice(CAUSES), metavar="CAUSE")
+@click.option("--note", default=None, help="What was found, in a sentence (personal data masked as in notes; "
+              "default: the note kept while the cause stays the same).")
+@config_option
+@click.option("--by", "actor", default=None, help="Who (default: $USER).")
+@handled
+def cause(case_id: str, cause: str, note: str | None, config_path: str | None, actor: str | None) -> None:
+    config = _load(config_path)
+    with open_store(config) as store:
+        case = cases.set_cause(store, case_id, cause, actor or getpass.getuser(),
+                               None if note is None else staff_text(config, note))
+    click.echo(f"{case.id}: สาเหตุ {th(CAUSE_WORDS, case.cause)} ({case.cause})")
+
+
 @complaints.command("close")
 @click.argument("case_id")
 @click.option("--reason", type=click.Choice(CLOSE_REASONS), required=True)
+@click.option("--cause", type=click.Choice(CAUSES), default=None, metavar="CAUSE",
+              help="The cause of the problem, recorded with the closing (as `complaints cause`).")
 @click.option("--note", default="", help="The resolution, in a sentence.")
 @config_option
 @click.option("--by", "actor", default=None, help="Who (default: $USER).")
 @handled
-def close(case_id: str, reason: str, note: str, config_path: str | None, actor: str | None) -> None:
-    """Close a case with a reason."""
+def close(case_id: str, reason: str, cause: str | None, note: str, config_path: str | None, actor: str | None) -> None:
+    """Close a case with a reason (and, with --cause, the cause of its problem)."""
     config = _load(config_path)
     with open_store(config) as store:
-        case = cases.close(store, case_id, reason, actor or getpass.getuser(), staff_text(config, note))
-    click.echo(f"{case.id}: closed ({case.close_reason})")
+        case = cases.close(store, case_id, reason, actor or getpass.getuser(), staff_text(config, note), cause=cause)
+    click.echo(f"{case.id}: closed ({case.close_reason})" + (f", cause {case.cause}" if case.cause else ""))
 
 
 @complaints.command("reopen")
@@ -184,3 +228,38 @@ def note(case_id: str, text: str, config_path: str | None, step: int | None, act
         else:
             cases.note(store, case_id, actor or getpass.getuser(), staff_text(config, text))
     click.echo("ok")
+
+
+@complaints.command("causes")
+@click.option("--since", default="90d", show_default=True,
+              help="Cases closed from: a duration back from now (90d) or an ISO date/time.")
+@click.option("--until", default=None, help="Until (not included): a duration back from now or an ISO date/time "
+              "(default: now).")
+@config_option
+@click.option("--json", "as_json", is_flag=True)
+@handled
+def causes(since: str, until: str | None, config_path: str | None, as_json: bool) -> None:
+    """The causes of the cases closed in a period, most first: the top causes to plan against
+    (cases closed without a cause are counted as not recorded)."""
+    start = point_in_time(since, "--since") or now_utc() - timedelta(days=90)
+    end = point_in_time(until, "--until") or now_utc()
+    if end <= start:
+        raise InputError(f"--until {until!r}: not after --since {since!r}")
+    config = _load(config_path)
+    with open_store(config) as store:
+        counted = cases.cause_counts(store, start, end)
+    total = sum(n for _, n in counted)
+    if as_json:
+        _dump({"since": start.isoformat(), "until": end.isoformat(), "closed": total,
+               "causes": [{"cause": c, **_cause_names(c), "cases": n, "share": round(n / total, 4)}
+                          for c, n in counted]})
+        return
+    click.echo(f"สาเหตุของปัญหาในเรื่องร้องเรียนที่ปิดแล้ว {show(start)} – {show(end)}: {total} เรื่อง")
+    if not counted:
+        click.echo("ไม่มีเรื่องที่ปิดในช่วงนี้ (no cases closed in this period)")
+        return
+    width = max(28, *(columns(th(CAUSE_WORDS, c)) + 2 for c, _ in counted))
+    click.echo(f"{pad('สาเหตุ', width)}{pad_left('เรื่อง', 7)}{pad_left('สัดส่วน', 9)}")
+    for c, n in counted:
+        name = th(CAUSE_WORDS, c) if c else "ยังไม่ได้บันทึก"
+        click.echo(f"{pad(name, width)}{pad_left(str(n), 7)}{pad_left(f'{n / total * 100:.0f}%', 9)}")

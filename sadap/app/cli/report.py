@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from sadap.app.cli.common import _dump, _load, config_option, handled, pad, pad_left
+from sadap.app.cli.common import point_in_time as _when
 from sadap.app.quarterly import quarterly_report
 from sadap.app.report_render import render_html, render_pdf
 from sadap.app.responses import DIMENSIONS, equal_response, hours
 from sadap.core.errors import InputError
-from sadap.core.timeutil import now_utc, parse_duration, parse_iso
 from sadap.store import open_store
 
 
 @click.group("report")
 def report() -> None:
     """Reports: equal response, the quarterly CRM report."""
-
-
-def _when(text: str | None, option: str) -> datetime | None:
-    """A duration back from now (``30d``) or an ISO date or time (naive: Asia/Bangkok)."""
-    if not text:
-        return None
-    try:
-        return now_utc() - parse_duration(text)
-    except (InputError, ValueError):
-        pass
-    try:
-        return parse_iso(text)
-    except InputError:
-        raise InputError(f"{option} {text!r}: give a duration back from now (30d, 12h) or a date/time "
-                         "(2026-10-01, 2026-10-01T09:00+07:00)") from None
 
 
 @report.command("responses")

@@ -1,5 +1,6 @@
 """A complaint case's page: channel, type, the 24-hour clock, the reconstructed sequence of
-events, service-recovery steps; notes, linking, closing (the queue itself is ``/complaints``)."""
+events, service-recovery steps, the cause of the problem; notes, linking, recording the cause,
+closing (the queue itself is ``/complaints``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sadap.app.config import configured_playbooks
 from sadap.app.web import views
 from sadap.app.web.app import Denied, Workspace, in_thread, whole_number
 from sadap.app.web.i18n import form_problem
-from sadap.core.complaint_case import CLOSE_REASON_WORDS, CLOSE_REASONS
+from sadap.core.complaint_case import CAUSE_NOTE_MAX, CAUSE_WORDS, CAUSES, CLOSE_REASON_WORDS, CLOSE_REASONS
 from sadap.core.errors import InputError
 from sadap.core.labels import CASE_TIMELINE
 
@@ -38,6 +39,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "case_mentions": ("ข้อความ", "mentions"),
     "case_stakeholders": ("ผู้มีส่วนได้ส่วนเสีย", "Stakeholders"),
     "case_done": ("ทำแล้ว", "Done"),
+    "case_cause": ("สาเหตุของปัญหา", "Cause of the problem"),
+    "case_cause_note": ("สิ่งที่พบ", "What was found"),
+    "case_cause_none": ("ยังไม่ได้บันทึก", "not recorded"),
+    "case_cause_pick": ("เลือกสาเหตุ", "Choose a cause"),
+    "case_cause_save": ("บันทึกสาเหตุ", "Record the cause"),
     **{f"ev_{kind}": words for kind, words in CASE_TIMELINE.items()},
 }
 
@@ -59,8 +65,10 @@ async def case_page(ws: Workspace, request: Request, refused: dict[str, Any] | N
     data = await in_thread(load)
     lang = ws.lang(request)
     reasons = {k: (v[0] if lang == "th" else v[1]) for k, v in CLOSE_REASON_WORDS.items()}
+    causes = {k: (v[0] if lang == "th" else v[1]) for k, v in CAUSE_WORDS.items()}
     refused = refused or {"problems": [], "typed": {}, "form": ""}
     return ws.render(request, "case.html", user=user, reasons=reasons, reason_ids=CLOSE_REASONS,
+                     causes=causes, cause_ids=CAUSES,
                      clockw=lambda d: views.clock_words(d, lang), **refused, **data)
 
 
@@ -72,8 +80,8 @@ async def case_action(ws: Workspace, request: Request) -> Response:
     except InputError as err:
         # The case's page again: the problem next to the form it came from, what was typed kept
         # (a case that does not exist, or whose page cannot load, is still the error page).
-        field = {"link": "mention_id", "close": "reason", "step": "step"}.get(action, "text")
-        problem = form_problem(str(err), ws.lang(request), ("text", "reason", "step", "mention_id"), field)
+        field = {"link": "mention_id", "close": "reason", "step": "step", "cause": "cause"}.get(action, "text")
+        problem = form_problem(str(err), ws.lang(request), ("text", "reason", "step", "mention_id", "cause"), field)
         return await case_page(ws, request, {"problems": [problem], "form": action, "status": 422,
                                              "typed": {k: v[:4000] for k, v in data.items() if k != "csrf_token"}})
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
@@ -92,10 +100,13 @@ async def _case_act(ws: Workspace, case_id: str, action: str, actor: str, data: 
         await in_thread(cases.close, ws.store, case_id, data.get("reason", ""), actor, text)
     elif action == "reopen":
         await in_thread(cases.reopen, ws.store, case_id, actor, text)
+    elif action == "cause":
+        note = staff_text(ws.config, data.get("cause_note", "").strip()[:CAUSE_NOTE_MAX])
+        await in_thread(cases.set_cause, ws.store, case_id, data.get("cause", ""), actor, note)
     elif action == "link":
         await in_thread(cases.link, ws.store, case_id, data.get("mention_id", "").strip(), actor)
     else:
-        raise Denied(404, "use note, step, close, reopen or link")
+        raise Denied(404, "use note, step, cause, close, reopen or link")
 
 
 ROUTES: list[tuple[str, Any, list[str]]] = [
