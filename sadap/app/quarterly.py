@@ -26,8 +26,8 @@ from sadap.core.timeutil import BANGKOK, UTC, now_utc
 from sadap.store import MentionFilter, Store
 
 __all__ = ["SECTIONS", "THAI_MONTHS", "YEAR_SECTIONS", "Period", "csr_missing", "duration_th", "incident_figures",
-           "key_figures", "organisation",
-           "parse_quarter", "parse_year", "quarterly_report", "sections", "summaries", "thai_date", "yearly_report"]
+           "key_figures", "organisation", "parse_quarter", "parse_year", "quarterly_report", "sections", "summaries",
+           "thai_date", "yearly_report"]
 
 
 def organisation(config: Config) -> str | None:
