@@ -1,7 +1,9 @@
 """A realistic Thai store for the report tests: two quarters (2026Q3 and 2026Q4) of mentions of a
 bank (ธนาคารแสงทอง) and a competitor, enriched by the real pipeline, with complaints and questions
 answered at different speeds on different channels, an incident, and CSR activities (all three
-pillars in Q3; no environment in Q4)."""
+pillars in Q3; no environment in Q4). ``build_report_store(folder, year=True)`` fills the whole of
+2026 and 2025 (for the yearly report) and registers two stakeholders, a community and the bank's
+SME customers, whose complaints are answered at different speeds."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from pathlib import Path
 from enrich.pipeline import Enricher
 from sadap.app.config import Config, load_config
 from sadap.core.incident import Incident, IncidentEvent
+from sadap.app.stakeholders import tagger
 from sadap.core.mention import Engagement, RawMention, to_mention
+from sadap.core.stakeholder import Stakeholder
 from sadap.core.timeutil import BANGKOK
 from sadap.store import open_store
 
@@ -52,15 +56,30 @@ CSR = {
 }
 
 
+# (text, channel kind, answered after hours): the yearly store's stakeholders, one complaint each a month
+COMMUNITY = ("ชาวชุมชนคลองเตยเดือดร้อน ธนาคารแสงทองปิดตู้เอทีเอ็มในชุมชนโดยไม่แจ้งล่วงหน้า แย่มาก", "forum", 30.0)
+SME = ("ร้านค้า SME ที่ใช้เครื่องรูดบัตรแสงทองโดนหักค่าธรรมเนียมเกิน รบกวนตรวจสอบด่วน", "line", 1.0)
+STAKEHOLDERS = [
+    Stakeholder(id="community-khlong-toei", name="ชุมชนคลองเตย", status="community", group="community"),
+    Stakeholder(id="sme-customers", name="ลูกค้าร้านค้า SME", aliases=["ร้านค้า SME"], status="private_company",
+                group="customers"),
+]
+
+
 def _at(year: int, month: int, day: int, hour: int = 10) -> datetime:
     return datetime(year, month, day, hour, tzinfo=BANGKOK)
 
 
-def build_report_store(folder: Path) -> Config:
+def build_report_store(folder: Path, year: bool = False) -> Config:
     """Write ``sadap.yaml`` into ``folder``, fill its store, and return the loaded config."""
     (folder / "sadap.yaml").write_text(CONFIG, encoding="utf-8")
     config = load_config(str(folder / "sadap.yaml"))
     enricher = Enricher.from_config(config)
+    if year:
+        with open_store(config) as store:
+            for s in STAKEHOLDERS:
+                store.save_stakeholder(s)
+            enricher.stakeholders = tagger(config, store)
     raws: list[tuple[RawMention, float | None]] = []
     n = 0
 
@@ -87,6 +106,25 @@ def build_report_store(folder: Path) -> Config:
         for i, (text, kind) in enumerate(PRAISE[:3]):
             add(text, kind, _at(2026, month, 15 + i))
         add(CSR["society" if month != 11 else "economy"], "rss", _at(2026, month, 25))
+    if year:
+        # 2025, quieter: a complaint answered within the hour and a word of praise a month, CSR each quarter
+        for month in range(1, 13):
+            add(COMPLAINTS[0][0], "line", _at(2025, month, 5), 1.0)
+            add(PRAISE[0][0], "forum", _at(2025, month, 12))
+            if month % 3 == 0:
+                add(CSR["society"], "rss", _at(2025, month, 20))
+        # January-June 2026: complaints and praise each month, CSR in March and May only
+        for month in range(1, 7):
+            for i, (text, kind, hours) in enumerate(COMPLAINTS[:3]):
+                add(text, kind, _at(2026, month, 4 + i), hours)
+            for i, (text, kind) in enumerate(PRAISE[:2]):
+                add(text, kind, _at(2026, month, 12 + i))
+            if month in (3, 5):
+                add(CSR["economy" if month == 3 else "environment"], "rss", _at(2026, month, 22))
+        # every month of 2026: the community's complaint answered after 30 hours, the SME customers' within one
+        for month in range(1, 13):
+            for i, (text, kind, hours) in enumerate((COMMUNITY, SME)):
+                add(text, kind, _at(2026, month, 26 + i), hours)
     mentions = enricher.enrich([to_mention(r, pseudonym_key=b"report-test", collected_at=r.published_at) for r, _ in raws])
     with open_store(config) as store:
         store.upsert(mentions)

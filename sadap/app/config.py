@@ -381,14 +381,15 @@ class DistributedConfig(Strict):
             raise ValueError("use letters, digits, ., - and _ (start with a letter or digit)")
         return value
 class ReportConfig(Strict):
-    """Reports: equal response (`sadap report responses`) and the quarterly CRM report
-    (`sadap report quarterly`; see docs/pr-crm.md)."""
+    """Reports: equal response (`sadap report responses`) and the quarterly and yearly CRM reports
+    (`sadap report quarterly`, `sadap report yearly`; see docs/pr-crm.md)."""
 
     fiscal_year_start: int = Field(
         1, ge=1, le=12,
-        description="The month the organisation's year begins, for `sadap report quarterly`: 1, calendar quarters "
-        "(`2026Q4`: October–December 2026); 10, the Thai government's fiscal year (ปีงบประมาณ), named by the year "
-        "it ends (`2570Q1` or `FY2027Q1`: October–December 2026), as state enterprises report.",
+        description="The month the organisation's year begins, for `sadap report quarterly` and `sadap report yearly`: "
+        "1, calendar quarters and years (`2026Q4`: October–December 2026); 10, the Thai government's fiscal year "
+        "(ปีงบประมาณ), named by the year it ends (`2570Q1` or `FY2027Q1`: October–December 2026; `2570` or `FY2027`: "
+        "October 2026–September 2027), as state enterprises report.",
     )
     organisation: str | None = Field(
         None,
@@ -411,7 +412,7 @@ class ReportConfig(Strict):
         3, ge=1, description="Groups with fewer complaints and questions than this are never flagged (those not yet "
         "answered count, with the time they have waited so far).",
     )
-    top_topics: int = Field(10, ge=1, le=50, description="How many top topics the quarterly report lists.")
+    top_topics: int = Field(10, ge=1, le=50, description="How many top topics the quarterly and yearly reports list.")
 
 
 def _console_only() -> list[NotifierConfig]:
@@ -446,7 +447,7 @@ class Config(Strict):
     distributed: DistributedConfig = Field(
         default_factory=DistributedConfig, description="Several machines: the shared crawl queue and one scheduler."
     )
-    report: ReportConfig = Field(default_factory=ReportConfig, description="Equal-response and quarterly CRM reports.")
+    report: ReportConfig = Field(default_factory=ReportConfig, description="Equal-response and the quarterly and yearly CRM reports.")
 
     _path: Path | None = PrivateAttr(None)
     _shown_path: str | None = PrivateAttr(None)

@@ -1,4 +1,4 @@
-"""Rendering the quarterly CRM report: one chart per section (matplotlib, Agg backend, PNG
+"""Rendering the CRM reports (quarterly and yearly): one chart per section (matplotlib, Agg backend, PNG
 embedded in the page), the page itself (Jinja2, ``sadap/app/templates/quarterly.html``) and the
 PDF (WeasyPrint). Thai is set in the Noto Sans Thai the workspace already vendors
 (``sadap/app/web/static/vendor/fonts``), embedded in the page, so the report looks the same on a
@@ -14,14 +14,15 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from enrich.csr import PILLARS, pillar_names
 from sadap.app.names import category_names, complaint_type_names, source_kinds
-from sadap.app.quarterly import SECTIONS
+from sadap.app.quarterly import sections
+from sadap.app.report_summaries import NO_GROUP, group_name, tagged_groups
 from sadap.core import labels
 from sadap.core.errors import ConfigError
 
@@ -40,7 +41,7 @@ _chart_fonts: list[str] | None = None
 
 
 def _need(module: str) -> None:
-    raise ConfigError(f"the quarterly report needs {module}: pip install 'sadap[report]'")
+    raise ConfigError(f"the CRM report needs {module}: pip install 'sadap[report]'")
 
 
 # SARA AM (ำ) is drawn by the shaper as two glyphs, NIKHAHIT and SARA AA, and a PDF maps each
@@ -192,8 +193,14 @@ def wrap_label(name: str, width: int = LABEL_CHARS) -> str:
         return name
     from pythainlp.tokenize import word_tokenize
 
+    words: list[str] = []
+    for token in word_tokenize(name, engine="newmm", keep_whitespace=True):
+        if words and words[-1][-1] in "([{“‘":  # an opening bracket stays with what it opens
+            words[-1] += token
+        else:
+            words.append(token)
     lines = [""]
-    for word in word_tokenize(name, engine="newmm", keep_whitespace=True):
+    for word in words:
         if lines[-1] and len(lines[-1]) + len(word.rstrip()) > width:
             lines.append("")
         lines[-1] += word if lines[-1] else word.lstrip()
@@ -229,11 +236,10 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
 
 def _figures(report: dict[str, Any]) -> dict[str, Any]:
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     now, before = report["now"], report["before"]
-    q_now, q_before = report["quarter_th"], report["previous_th"]
+    q_now, q_before = report["period_th"], report["previous_th"]
+    year = report.get("kind") == "year"
     out: dict[str, Any] = {}
 
     def paired(ax: Any, keys: list[str], names: list[str], a: dict[str, Any], b: dict[str, Any], horizontal: bool = False) -> None:
@@ -265,13 +271,21 @@ def _figures(report: dict[str, Any]) -> dict[str, Any]:
     ax2.set_title("ระดับความคาดหวัง")
     out["satisfaction"] = fig
 
-    # engagement: mentions per month over the two quarters
+    # engagement: mentions per month over the two quarters; a year's months beside the same
+    # months of the year before (24 bars in a row would not leave room for their names)
     fig = Figure(figsize=(8, 2.6), layout="constrained")
     ax = fig.subplots()
-    months = before["months"] + now["months"]
-    ax.bar([m["label"] for m in months], [m["mentions"] for m in months],
-           color=[COLOURS["before"]] * len(before["months"]) + [COLOURS["now"]] * len(now["months"]))
-    _counts(ax, [m["mentions"] for m in months])
+    if year:
+        months = now["months"]
+        names = [m["label"] for m in months]
+        paired(ax, names, names, {m["label"]: m["mentions"] for m in months},
+               {n: m["mentions"] for n, m in zip(names, before["months"])})
+        ax.tick_params(axis="x", labelsize=8)
+    else:
+        months = before["months"] + now["months"]
+        ax.bar([m["label"] for m in months], [m["mentions"] for m in months],
+               color=[COLOURS["before"]] * len(before["months"]) + [COLOURS["now"]] * len(now["months"]))
+        _counts(ax, [m["mentions"] for m in months])
     ax.set_title("จำนวนการกล่าวถึงรายเดือน")
     out["engagement"] = fig
 
@@ -312,12 +326,54 @@ def _figures(report: dict[str, Any]) -> dict[str, Any]:
     ax.set_title("เหตุการณ์และการจัดการ")
     out["incidents"] = fig
 
-    # equal response: median first-response and resolution times per channel, with the SLA
+    out["equal_response"] = _response_figure(now)
+    if year:
+        out["trend"] = _trend_figure(report)
+
+    # CSR balance: pillars per month (a year: its own twelve)
     fig = Figure(figsize=(8, 2.8), layout="constrained")
     ax = fig.subplots()
-    groups = [g for g in now["responses"]["groups"]
+    months = now["months"] if year else before["months"] + now["months"]
+    pillars = pillar_names()
+    bottom = [0] * len(months)
+    for p in PILLARS:
+        values = [m["csr"].get(p, 0) for m in months]
+        ax.bar([m["label"] for m in months], values, bottom=bottom, label=f"ด้าน{pillars[p][0]}", color=COLOURS[p])
+        bottom = [a + b for a, b in zip(bottom, values)]
+    _counts(ax, bottom)
+    if year:
+        ax.tick_params(axis="x", labelsize=8)
+    ax.set_title("ข้อความเกี่ยวกับกิจกรรม CSR รายเดือน แยกตามด้าน")
+    ax.legend(frameon=False, ncols=3)
+    out["csr"] = fig
+    return out
+
+
+def _response_figure(now: dict[str, Any]) -> Any:
+    """Median first-response and resolution times per channel against the SLA, and per
+    stakeholder group (standard 000: every target group answered equally) when some complaint
+    or question is tied to one."""
+    from matplotlib.figure import Figure
+
+    by_group = tagged_groups(now)
+    fig = Figure(figsize=(8, 5.2 if by_group else 2.8), layout="constrained")
+    axes = fig.subplots(2, 1) if by_group else [fig.subplots()]
+    _response_axes(axes[0], now["responses"]["groups"], now["responses"]["sla_s"],
+                   lambda k: labels.th(source_kinds(), k), "ช่องทาง", "ช่องทางอื่น")
+    if by_group:
+        _response_axes(axes[1], now["responses_by_group"]["groups"], now["responses"]["sla_s"], group_name,
+                       "กลุ่มผู้มีส่วนได้ส่วนเสีย", "กลุ่มอื่น")
+    return fig
+
+
+def _response_axes(ax: Any, all_groups: list[dict[str, Any]], sla_s: float, name: Callable[[str], str], by: str,
+                   others: str) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    groups = [g for g in all_groups
               if g["median_first_response_s"] is not None or g.get("median_resolution_s") is not None]
-    sla_h = now["responses"]["sla_s"] / 3600
+    sla_h = sla_s / 3600
     # The legend names the bars by their usual colours: a flagged group's bar is drawn red, and a
     # legend taken from the bars would show the first group's colour for every group.
     handles: list[Any] = [Line2D([], [], color="#5b6475", linestyle="--", linewidth=1, label="เวลาที่กำหนด (SLA)")]
@@ -327,34 +383,53 @@ def _figures(report: dict[str, Any]) -> dict[str, Any]:
                color=[COLOURS["neg"] if g["flagged_slower"] else COLOURS["now"] for g in groups])
         ax.bar([x + 0.2 for x in xs], [(g.get("median_resolution_s") or 0) / 3600 for g in groups], width=0.4,
                color=[COLOURS["neg"] if g.get("flagged_slower_resolution") else COLOURS["before"] for g in groups])
-        ax.set_xticks(xs, [labels.th(source_kinds(), g["group"]) for g in groups])
+        ax.set_xticks(xs, [wrap_label(name(g["group"]), 14) for g in groups])
         handles += [Patch(color=COLOURS["now"], label="ตอบครั้งแรก"), Patch(color=COLOURS["before"], label="แก้ไขเสร็จ")]
         if any(g["flagged_slower"] or g.get("flagged_slower_resolution") for g in groups):
-            handles.append(Patch(color=COLOURS["neg"], label="ช้ากว่าช่องทางอื่นอย่างชัดเจน"))
+            handles.append(Patch(color=COLOURS["neg"], label=f"ช้ากว่า{others}อย่างชัดเจน"))
     else:
         ax.set_xticks([])
         ax.text(0.5, 0.5, NO_DATA, transform=ax.transAxes, ha="center", va="center", color="#5b6475")
     ax.axhline(sla_h, color="#5b6475", linestyle="--", linewidth=1)
     ax.set_ylim(bottom=0)
     ax.set_ylabel("ชั่วโมง")
-    ax.set_title("มัธยฐานเวลาตอบครั้งแรกและเวลาถึงการแก้ไขเสร็จตามช่องทาง")
-    ax.legend(handles=handles, frameon=False)
-    out["equal_response"] = fig
+    ax.set_title(f"มัธยฐานเวลาตอบครั้งแรกและเวลาถึงการแก้ไขเสร็จตาม{by}")
+    # beside the chart, not over it: the slowest groups' bars are the tallest
+    ax.legend(handles=handles, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
-    # CSR balance: pillars per month
+
+def _trend_figure(report: dict[str, Any]) -> Any:
+    """A year's quarters side by side: mentions and complaints, and the shares that say how
+    they went (positive, negative, answered within the SLA). A quarter not begun is left empty."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+
+    quarters = report["quarters"]
+    names = [q["short_th"] + (" *" if q["state"] == "running" else "") for q in quarters]
     fig = Figure(figsize=(8, 2.8), layout="constrained")
-    ax = fig.subplots()
-    pillars = pillar_names()
-    bottom = [0] * len(months)
-    for p in PILLARS:
-        values = [m["csr"].get(p, 0) for m in months]
-        ax.bar([m["label"] for m in months], values, bottom=bottom, label=f"ด้าน{pillars[p][0]}", color=COLOURS[p])
-        bottom = [a + b for a, b in zip(bottom, values)]
-    _counts(ax, bottom)
-    ax.set_title("ข้อความเกี่ยวกับกิจกรรม CSR รายเดือน แยกตามด้าน")
-    ax.legend(frameon=False, ncols=3)
-    out["csr"] = fig
-    return out
+    ax1, ax2 = fig.subplots(1, 2)
+    xs = list(range(len(quarters)))
+    counts = {k: [q["figures"][k] if q["figures"] else 0 for q in quarters] for k in ("mentions", "complaints")}
+    ax1.bar([x - 0.2 for x in xs], counts["mentions"], 0.4, label="การกล่าวถึง", color=COLOURS["now"])
+    ax1.bar([x + 0.2 for x in xs], counts["complaints"], 0.4, label="ข้อร้องเรียน", color=COLOURS["neg"])
+    ax1.set_xticks(xs, names)
+    _counts(ax1, counts["mentions"] + counts["complaints"])
+    if any(counts["mentions"]):
+        ax1.legend(frameon=False)
+    ax1.set_title("การกล่าวถึงและข้อร้องเรียนรายไตรมาส")
+    for key, word, colour in (("pos_share", "เชิงบวก", COLOURS["pos"]), ("neg_share", "เชิงลบ", COLOURS["neg"]),
+                              ("within_sla_share", "ตอบทันเวลา", COLOURS["now"])):
+        points = [(x, q["figures"][key] * 100) for x, q in zip(xs, quarters)
+                  if q["figures"] and q["figures"][key] is not None]
+        ax2.plot([x for x, _ in points], [v for _, v in points], marker="o", label=word, color=colour)
+    ax2.set_xticks(xs, names)
+    ax2.set_ylim(0, 105)
+    ax2.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax2.legend(frameon=False, fontsize=8)
+    ax2.set_title("สัดส่วนรายไตรมาส")
+    if any(q["state"] == "running" for q in quarters):
+        fig.supxlabel("* ไตรมาสที่ยังไม่สิ้นสุด", fontsize=8, color="#5b6475")
+    return fig
 
 
 def _font_faces() -> str:
@@ -368,6 +443,32 @@ def _font_faces() -> str:
     return "\n".join(faces)
 
 
+def words(report: dict[str, Any]) -> dict[str, str]:
+    """What the page calls its period (ไตรมาส, ปี, ปีงบประมาณ) and itself."""
+    unit = report.get("unit_th", "ไตรมาส")
+    if report.get("kind") == "year":
+        title, title_en = f"รายงานประเมินประสิทธิผลลูกค้าสัมพันธ์ประจำ{report['period_th']}", "Yearly CRM effectiveness report"
+    else:
+        title, title_en = f"รายงานลูกค้าสัมพันธ์รายไตรมาส {report['period_th']}", "Quarterly CRM report"
+    return {"unit": unit, "this": f"{unit}นี้", "prev": f"{unit}ก่อน", "both": f"ทั้งสอง{unit}",
+            "title": title, "title_en": f"{title_en} {report['period']}"}
+
+
+def _trend_rows(env: Any) -> list[tuple[str, str, Callable[[Any], str]]]:
+    """The rows of a year's quarters table: ``(key_figures key, Thai name, format)``."""
+    n, pct = env.filters["n"], env.filters["pct"]
+
+    def hours(seconds: float | None) -> str:
+        return "-" if seconds is None else env.filters["h"](seconds)
+
+    return [("mentions", "การกล่าวถึง", n), ("authors", "ผู้เขียน (ไม่ซ้ำ)", n),
+            ("interactions", "การมีส่วนร่วม (ถูกใจ แชร์ ความคิดเห็น)", n), ("pos_share", "ข้อความเชิงบวก", pct),
+            ("neg_share", "ข้อความเชิงลบ", pct), ("disappointed_share", "ผิดหวัง (ของที่ประเมินได้)", pct),
+            ("complaints", "ข้อร้องเรียน", n), ("asked", "ข้อร้องเรียนและคำถาม", n), ("answered_share", "ได้รับการตอบ", pct),
+            ("within_sla_share", "ตอบภายในเวลาที่กำหนด", pct), ("median_first_response_s", "มัธยฐานเวลาตอบครั้งแรก (ชม.)", hours),
+            ("incidents", "เหตุการณ์ที่เปิด", n), ("csr", "ข้อความเกี่ยวกับกิจกรรม CSR", n)]
+
+
 def render_html(report: dict[str, Any]) -> str:
     """The report as one self-contained HTML page (fonts and charts embedded)."""
     try:
@@ -377,9 +478,12 @@ def render_html(report: dict[str, Any]) -> str:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
     env.filters["n"] = lambda v: f"{v:,}"  # counts: 12,345
     env.filters["h"] = lambda seconds: f"{seconds / 3600:,.1f}"  # a delay in hours: 1,234.5
+    env.filters["pct"] = lambda share: "-" if share is None else f"{share * 100:.1f}%"
     pillars = pillar_names()
     return env.get_template("quarterly.html").render(
-        r=report, now=report["now"], before=report["before"], sections=SECTIONS, charts=charts(report),
+        r=report, now=report["now"], before=report["before"], sections=sections(report), charts=charts(report),
+        w=words(report), group_name=group_name, no_group=NO_GROUP, tagged=tagged_groups(report["now"]),
+        channel_name=lambda k: labels.th(source_kinds(), k), trend_rows=_trend_rows(env),
         summaries=report["summaries"], font_faces=_font_faces(),
         families=", ".join(f'"{f}"' for f, _ in FONT_FAMILIES),
         sentiment=labels.SENTIMENT, expectation=labels.EXPECTATION, th=labels.th,
