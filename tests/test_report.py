@@ -18,6 +18,7 @@ from report_support import build_report_store
 from sadap.app.cli import main
 from sadap.app.config import Config, load_config
 from sadap.app.quarterly import SECTIONS, parse_quarter, quarterly_report
+from sadap.app.report_render import render_html
 from sadap.app.responses import DIMENSIONS, equal_response, percentile
 from sadap.core.errors import ConfigError, InputError
 from sadap.core.timeutil import BANGKOK
@@ -378,3 +379,24 @@ def test_chart_labels_are_drawn_as_written(report: dict):
     odd["now"]["entities"] = {"แบรนด์ $\\frac{": 5, **odd["now"]["entities"]}  # not TeX: no parse error
     drawn = charts(odd)
     assert set(drawn) == {key for key, _, _ in SECTIONS} and all(v.startswith("data:image/png;base64,") for v in drawn.values())
+
+
+def test_the_report_counts_the_causes_of_the_cases_closed_in_each_quarter(tmp_path: Path):
+    # Standard 002: the cause of the problem is analysed; the report shows which causes the closed cases had.
+    from sadap.app import complaints as cases
+
+    config = build_report_store(tmp_path)
+    with open_store(config) as store:
+        found = store.search(MentionFilter(complaint=True), limit=100)
+        cases.assign(store, found, datetime(2026, 12, 1, tzinfo=BANGKOK))
+        ids = [c.id for c in store.list_cases()]
+        assert len(ids) >= 5
+        for case_id, (cause, month) in zip(ids, [("system_failure", 11), ("system_failure", 11), ("staff_conduct", 10),
+                                                 (None, 10), ("policy", 8)]):
+            cases.close(store, case_id, "resolved", "somsri", at=datetime(2026, month, 20, 10, tzinfo=BANGKOK), cause=cause)
+        report = quarterly_report(store, config, "2026Q4", now=datetime(2026, 12, 6, tzinfo=BANGKOK))
+    assert report["now"]["case_causes"] == {"system_failure": 2, "staff_conduct": 1, "unrecorded": 1}
+    assert report["before"]["case_causes"] == {"policy": 1}
+    assert "สาเหตุที่พบมากที่สุดของเรื่องร้องเรียนที่ปิด: ระบบขัดข้อง 2, " in report["summaries"]["voc"]
+    html = render_html(report)
+    assert "สาเหตุของปัญหา (เรื่องร้องเรียนที่ปิด)" in html and "ไม่ได้บันทึกสาเหตุ" in html

@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from enrich.csr import PILLARS
+from sadap.app.complaints import cause_counts
 from sadap.app.config import Config, configured_playbooks
 from sadap.app.periods import THAI_MONTHS, Period, parse_quarter, parse_year, thai_date
-from sadap.app.report_summaries import INTERACTIONS, _share, duration_th, summaries
+from sadap.app.report_summaries import INTERACTIONS, UNRECORDED, _share, duration_th, summaries
 from sadap.app.responses import equal_response
 from sadap.core.errors import ConfigError, InputError
 from sadap.core.timeutil import BANGKOK, UTC, now_utc
@@ -122,6 +123,8 @@ def _figures(store: Store, config: Config, p: Period, org: str | None, at: datet
         "hashtags": store.count_by(org_flt, "hashtag", top),
         "categories": store.count_by(flt, "category", 50),
         "complaint_types": store.count_by(complaints_flt, "complaint_type", 50),
+        # The causes recorded on the cases closed in the period (standard 002: analyse the cause).
+        "case_causes": {cause or UNRECORDED: n for cause, n in cause_counts(store, p.since, min(p.until, at))},
         "responses_by_group": by_group,
         "csr_quiet_months": quiet,
         "empty_months": empty,

@@ -22,7 +22,7 @@ from typing import Any
 from enrich.csr import PILLARS, pillar_names
 from sadap.app.names import category_names, complaint_type_names, source_kinds
 from sadap.app.quarterly import sections
-from sadap.app.report_summaries import NO_GROUP, group_name, tagged_groups
+from sadap.app.report_summaries import CAUSE_NAMES, NO_GROUP, group_name, tagged_groups
 from sadap.core import labels
 from sadap.core.errors import ConfigError
 
@@ -487,7 +487,7 @@ def render_html(report: dict[str, Any]) -> str:
         summaries=report["summaries"], font_faces=_font_faces(),
         families=", ".join(f'"{f}"' for f, _ in FONT_FAMILIES),
         sentiment=labels.SENTIMENT, expectation=labels.EXPECTATION, th=labels.th,
-        categories=category_names(), types=complaint_type_names(), kinds=source_kinds(),
+        categories=category_names(), types=complaint_type_names(), kinds=source_kinds(), causes=CAUSE_NAMES,
         pillars=pillars, pillar_keys=PILLARS,
         missing=[p for p in PILLARS if not report["now"]["csr"].get(p)],
     )

@@ -9,12 +9,17 @@ from typing import Any
 from enrich.csr import PILLARS, pillar_names
 from sadap.app.names import category_names, complaint_type_names, source_kinds
 from sadap.core import labels
+from sadap.core.complaint_case import CAUSE_WORDS
 from sadap.core.stakeholder import GROUP_WORDS
 
 INTERACTIONS = ("likes", "shares", "comments")
 #: The equal-response group of complaints and questions tied to no stakeholder group in the registry.
 NO_GROUP = "-"
 NO_GROUP_TH = "ไม่ได้ระบุกลุ่ม"
+
+#: The cause key of cases closed without one, and every cause's (Thai, English) names.
+UNRECORDED = "unrecorded"
+CAUSE_NAMES: dict[str, tuple[str, str]] = {**CAUSE_WORDS, UNRECORDED: ("ไม่ได้บันทึกสาเหตุ", "no cause recorded")}
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -144,10 +149,13 @@ def summaries(report: dict[str, Any]) -> dict[str, str]:
         if d:
             biggest_move = (f" ประเภทที่เปลี่ยนมากที่สุด: {labels.th(types, k)} "
                             f"{'เพิ่มขึ้น' if d > 0 else 'ลดลง'} {_num(abs(d))} รายการ.")
+    recorded = {k: v for k, v in now.get("case_causes", {}).items() if k != UNRECORDED}
+    causes = (f" สาเหตุที่พบมากที่สุดของเรื่องร้องเรียนที่ปิด: {_top(recorded, CAUSE_NAMES)}." if recorded else
+              " เรื่องร้องเรียนที่ปิดยังไม่ได้บันทึกสาเหตุ." if now.get("case_causes") else "")
     out["voc"] = (
         f"หมวดเสียงลูกค้าที่มากที่สุด: {_top(now['categories'], category_names())}. "
         f"ข้อร้องเรียน {_num(now['complaints'])} รายการ {change_th(now['complaints'], before['complaints'], ' รายการ', u)}; "
-        f"ประเภทที่มากที่สุด: {_top(now['complaint_types'], types)}." + biggest_move
+        f"ประเภทที่มากที่สุด: {_top(now['complaint_types'], types)}." + biggest_move + causes
     )
     # incidents
     inc, inc_before = now["incidents"], before["incidents"]
