@@ -109,6 +109,11 @@ def test_link_takes_the_ids_show_prints_and_a_case_id_as_read_out(config):
         assert store.get_case(other).state == "closed" and store.get_case(other).close_reason == "duplicate"
     missing = _run(config, "complaints", "link", target, "ffff0000")
     assert missing.exit_code == 1 and "no mention 'ffff0000'" in missing.output
+    bare = target.removeprefix("CASE-").lower()  # read out without its CASE-
+    shown = _run(config, "complaints", "show", bare)
+    assert shown.exit_code == 0 and target in shown.output
+    unknown = _run(config, "complaints", "show", "ABCD")
+    assert unknown.exit_code == 1 and "ids look like CASE-1A2B3C4D" in unknown.output
 
 
 def test_list_and_show_read_in_thai_and_line_up(config):

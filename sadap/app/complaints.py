@@ -213,11 +213,14 @@ def case_sla(config: Config) -> timedelta:
 
 
 def get_case(store: Store, case_id: str) -> ComplaintCase:
-    """The case ``case_id`` names, as typed or read out (``case-1a2b3c4d`` is ``CASE-1A2B3C4D``)."""
-    case = store.get_case(case_id.strip()) or store.get_case(case_id.strip().upper())
-    if case is None:
-        raise InputError(f"no complaint case {case_id!r} (see `sadap complaints list`)")
-    return case
+    """The case ``case_id`` names, as typed or read out (``case-1a2b3c4d`` and ``1a2b3c4d`` are
+    ``CASE-1A2B3C4D``)."""
+    typed = case_id.strip()
+    for candidate in dict.fromkeys((typed, typed.upper(), f"CASE-{typed.upper()}")):
+        case = store.get_case(candidate)
+        if case is not None:
+            return case
+    raise InputError(f"no complaint case {case_id!r} (ids look like CASE-1A2B3C4D; see `sadap complaints list`)")
 
 
 def link(store: Store, case_id: str, mention_id: str, actor: str, at: datetime | None = None) -> ComplaintCase:
