@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -109,8 +109,9 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
     clock = view["clock"]
     if as_json:
         data = {**case.model_dump(mode="json"), **_cause_names(case.cause)}
-        data["clock"] = {k: (v.isoformat() if hasattr(v, "isoformat") else (str(v) if v is not None else None))
-                         for k, v in clock.items()}
+        # true/false stay JSON booleans (a string "False" reads as true); the time left in seconds
+        data["clock"] = {k: _iso(v) if isinstance(v, datetime) else v for k, v in clock.items() if k != "left"}
+        data["clock"]["left_s"] = int(clock["left"].total_seconds()) if clock["left"] is not None else None
         data["timeline"] = [{"at": i["at"].isoformat(), "kind": i["kind"], "actor": i["actor"], "text": i["text"],
                              "mention_id": i["mention"].id if i["mention"] else None} for i in view["timeline"]]
         data["recovery_playbook"] = view["playbook"].id if view["playbook"] else None
@@ -244,7 +245,7 @@ def causes(since: str, until: str | None, config_path: str | None, as_json: bool
     start = point_in_time(since, "--since") or now_utc() - timedelta(days=90)
     end = point_in_time(until, "--until") or now_utc()
     if end <= start:
-        raise InputError(f"--until {until!r}: not after --since {since!r}")
+        raise InputError(f"--until {repr(until) if until else '(now)'}: not after --since {since!r}")
     config = _load(config_path)
     with open_store(config) as store:
         counted = cases.cause_counts(store, start, end)

@@ -36,6 +36,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "case_link": ("เชื่อมข้อความ (รหัสข้อความ)", "Link a mention (its id)"),
     "case_reopen": ("เปิดเรื่องอีกครั้ง", "Reopen"),
     "case_closed": ("ปิดแล้ว", "Closed"),
+    "case_closed_unanswered": ("ปิดโดยไม่ได้ตอบ", "closed, not answered"),
     "case_mentions": ("ข้อความ", "mentions"),
     "case_stakeholders": ("ผู้มีส่วนได้ส่วนเสีย", "Stakeholders"),
     "case_done": ("ทำแล้ว", "Done"),
@@ -57,7 +58,7 @@ async def case_page(ws: Workspace, request: Request, refused: dict[str, Any] | N
     case_id = request.path_params["case_id"]
 
     def load() -> dict[str, Any]:
-        case = ws.store.get_case(case_id)
+        case = ws.store.get_case(case_id) or ws.store.get_case(case_id.strip().upper())  # as read out: case-1a2b3c4d
         if case is None:
             raise InputError(f"no complaint case {case_id!r}")
         return cases.case_view(ws.store, case, _playbooks(ws), sla=cases.case_sla(ws.config))
