@@ -127,6 +127,6 @@ def test_list_and_show_read_in_thai_and_line_up(config):
         return sum(1 for ch in line[: line.index(text)] if unicodedata.category(ch) != "Mn")
 
     assert {"เลยกำหนด", "เหลือ"} <= {word for line in lines for word in ("เลยกำหนด", "เหลือ") if word in line}
-    assert len({column(line, "pantip/") for line in lines}) == 1  # the channel starts in one column on every line
+    assert len({column(line, "พันทิป/") for line in lines}) == 1  # the channel (in Thai) starts in one column on every line
     shown = _run(config, "complaints", "show", _case_of(config, "p1"))
     assert shown.exit_code == 0 and "ร้องเรียน" in shown.output and " complaint " not in shown.output

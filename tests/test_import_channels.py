@@ -49,3 +49,10 @@ def test_equal_response_and_cases_tell_the_channels_apart(tmp_path):
     cases = runner.invoke(main, ["complaints", "list", "--json", *config])
     assert cases.exit_code == 0, cases.output
     assert {"phone", "walk_in", "email"} <= {c["channel"] for c in json.loads(cases.stdout)}
+
+
+def test_a_channel_written_as_people_write_it_is_read(tmp_path):
+    path = tmp_path / "call-centre.csv"
+    path.write_text("received_via,text\nPhone,โทรมาร้องเรียนว่าแอปโอนเงินไม่ได้\nWalk-in,มาร้องเรียนที่สาขา\n"
+                    "Web Form,ส่งแบบฟอร์มร้องเรียน\n", encoding="utf-8")
+    assert [item.source_kind for _, item in read_file(path)] == ["phone", "walk_in", "web_form"]

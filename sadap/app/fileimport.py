@@ -119,7 +119,8 @@ def row_to_raw(row: dict[str, Any], default_source: str, now: datetime | None = 
         published_at = read_time(published)
         check_published(published_at, now)
     # Not `channel`: exports from other tools carry a `channel` of their own, kept as an extra field.
-    channel = str(row.get("received_via") or "").strip() or "file"
+    # "Phone", "walk-in", "Web form": call-centre sheets write them as people do.
+    channel = re.sub(r"[\s-]+", "_", str(row.get("received_via") or "").strip().lower()) or "file"
     if channel != "file" and channel not in RECEIVED_CHANNELS:
         raise InputError(f"`received_via`: {channel!r} is not a channel (allowed: {', '.join(RECEIVED_CHANNELS)}, "
                          "or empty for a plain import)")

@@ -14,7 +14,7 @@ from sadap.app.responses import staff_text
 from sadap.app.cli.common import (SHOWN_ID, _dump, _load, columns, config_option, handled, pad, pad_left,
                                   point_in_time, resolve_mention_id)
 from sadap.app.config import configured_playbooks
-from sadap.app.names import complaint_type_names
+from sadap.app.names import complaint_type_names, source_kinds
 from sadap.core.complaint_case import CAUSE_WORDS, CAUSES, CLOSE_REASON_WORDS, CLOSE_REASONS, ComplaintCase
 from sadap.core.errors import InputError
 from sadap.core.labels import CASE_STATE, CASE_TIMELINE, th
@@ -87,8 +87,8 @@ def list_(config_path: str | None, state: str | None, days: int, cause: str | No
     for r in rows:
         c = r["case"]
         head = " ".join(r["head"].text.split())[:70] if r["head"] else ""
-        click.echo(f"{c.id}  {pad(th(CASE_STATE, c.state), 8)} {show(c.received_at)}  {pad(_clock_words(r['clock']), 16)} "
-                   f"{c.channel}/{c.source_name}"
+        click.echo(f"{c.id}  {pad(th(CASE_STATE, c.state), 8)} {show(c.received_at)}  {pad(_clock_words(r['clock']), 20)} "
+                   f"{th(source_kinds(), c.channel)}/{c.source_name}"
                    f"  {th(complaint_type_names(), c.type)}" + (f"  สาเหตุ: {th(CAUSE_WORDS, c.cause)}" if c.cause else "")
                    + f"  ×{len(c.mention_ids)}  {head}")
 
@@ -117,7 +117,7 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
         data["recovery_playbook"] = view["playbook"].id if view["playbook"] else None
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{case.id}  {th(CASE_STATE, case.state)}  ช่องทาง {case.channel}/{case.source_name}  "
+    click.echo(f"{case.id}  {th(CASE_STATE, case.state)}  ช่องทาง {th(source_kinds(), case.channel)}/{case.source_name}  "
                f"ประเภท {th(complaint_type_names(), case.type)}")
     if clock["follow_up"]:  # answered before; the customer wrote again, and the clock runs from then
         click.echo(f"รับเรื่อง {show(case.received_at)} · ตอบครั้งแรก {show(clock['first_response'])} · "
