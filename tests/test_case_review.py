@@ -53,3 +53,27 @@ def test_the_case_page_says_closed_unanswered_and_opens_from_a_lower_case_id(con
                             "csrf_token": page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]},
                             follow_redirects=True)
         assert noted.status_code == 200 and "โทรกลับลูกค้าแล้ว" in noted.text
+
+
+def test_a_case_whose_every_mention_is_erased_is_closed_not_overdue_for_ever(config):  # noqa: F811
+    from datetime import timedelta
+
+    from sadap.app import privacy
+    from sadap.core.mention import mention_id
+    from sadap.core.timeutil import now_utc
+
+    emptied = _case_of(config, "p1")
+    erased = _run(config, "privacy", "erase", "--mention", mention_id("pantip", "p1"))
+    assert erased.exit_code == 0 and "1 complaint case(s) left with no mention closed" in erased.output
+    with open_store(config) as store:
+        case = store.get_case(emptied)
+        assert (case.state, case.close_reason, case.mention_ids) == ("closed", "erased", [])
+        assert [c.state for c in store.list_cases() if c.id != emptied] == ["open", "open"]
+    shown = json.loads(_run(config, "complaints", "list", "--json").stdout)
+    assert emptied not in [c["id"] for c in shown if c["overdue"]]
+    shown = _run(config, "complaints", "show", emptied).output
+    assert "ข้อความถูกลบทั้งหมด (PDPA)" in shown
+    with open_store(config) as store:  # retention removing the rest closes their cases the same way
+        report = privacy.purge(config, store, days=1, now=now_utc() + timedelta(days=3))
+        assert report["cases_closed_empty"] == 2
+        assert {c.close_reason for c in store.list_cases()} == {"erased"}

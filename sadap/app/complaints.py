@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sadap.app.config import Config
-from sadap.core.complaint_case import (CASE_SLA, CAUSE_NOTE_MAX, CAUSE_WORDS, CAUSES, CLOSE_REASONS, CaseEvent,
+from sadap.core.complaint_case import (CASE_SLA, CAUSE_NOTE_MAX, CAUSE_WORDS, CAUSES, CLOSE_REASONS, ERASED, CaseEvent,
                                        ComplaintCase, current_wait, new_case_id, thread_key)
 from sadap.core.labels import th
 from sadap.core.errors import InputError
@@ -285,6 +285,18 @@ def cause_counts(store: Store, since: datetime, until: datetime | None = None) -
     counts = store.case_cause_counts(since, until or now_utc())
     order = {c: n for n, c in enumerate(CAUSES)}
     return sorted(counts.items(), key=lambda kv: (kv[0] is None, -kv[1], order.get(kv[0] or "", len(order))))
+
+
+def close_emptied(store: Store, actor: str, at: datetime | None = None) -> int:
+    """Close every open case an erasure or retention left without a mention (reason ``erased``):
+    with nothing to answer it would wait, overdue, for ever. How many were closed."""
+    at = at or now_utc()
+    emptied = [c for c in store.list_cases(("open",)) if not c.mention_ids]
+    for case in emptied:
+        case.state, case.close_reason, case.closed_at, case.closed_by = "closed", ERASED, at, actor
+        case.events.append(CaseEvent(at=at, kind="closed", actor=actor, data={"reason": ERASED}))
+        store.save_case(case)
+    return len(emptied)
 
 
 def close(store: Store, case_id: str, reason: str, actor: str, text: str = "", at: datetime | None = None,

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sadap.app.complaints import close_emptied
 from sadap.app.config import Config
 from sadap.core.errors import InputError
 from sadap.core.files import open_private
@@ -130,6 +131,7 @@ def erase(config: Config, store: Store, sel: Selection, *, actor: str, reference
     # An alert, incident or snooze keyed by the person's handle (a hashtag or keyword that is
     # their handle) names them after their mentions are gone; an erase by mention id names nobody.
     keyed = store.erase_keys(person_keys(sel.names, sel.pseudonyms)) if sel.names else dict.fromkeys(KEY_COUNTS, 0)
+    cases_closed = close_emptied(store, actor)
     if compact:
         store.compact()
     report: dict[str, Any] = {
@@ -148,6 +150,7 @@ def erase(config: Config, store: Store, sel: Selection, *, actor: str, reference
         "spool_entries": spool_removed,
         "keys_masked": keyed["alerts"] + keyed["incidents"] + keyed["events"] + keyed["notifications"],
         "snoozes_removed": keyed["snoozes"],
+        "cases_closed_empty": cases_closed,
         "ids_not_found": len([i for i in sel.requested_ids if i not in set(sel.ids)]),
         # The registry is the organisation's own record: the handle is named, not deleted (see
         # `sadap stakeholders`); the audit log keeps how many, not which.
@@ -208,6 +211,7 @@ def purge(config: Config, store: Store, *, days: int | None = None, now: datetim
             totals[k] += counts[k]
         if counts["mentions"] == 0:  # nothing could be removed: do not loop for ever
             break
+    totals_closed = close_emptied(store, actor)
     spool_removed = 0
     spool = _spool(store)
     if spool is not None:
@@ -227,6 +231,7 @@ def purge(config: Config, store: Store, *, days: int | None = None, now: datetim
         "alerts_updated": totals["alerts"],
         "notifications_updated": totals["notifications"],
         "spool_entries": spool_removed,
+        "cases_closed_empty": totals_closed,
     }
     if totals["mentions"] or spool_removed:
         audit(config, report)

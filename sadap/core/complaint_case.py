@@ -13,6 +13,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 CaseState = Literal["open", "closed"]
 CaseEventKind = Literal["opened", "mention", "linked", "unlinked", "note", "closed", "reopened", "recovery_step", "cause"]
+#: The close reason of an open case left with no mention by an erasure or retention.
+ERASED = "erased"
 #: Why a case was closed (what ``sadap complaints close --reason`` accepts).
 CLOSE_REASONS: tuple[str, ...] = (
     "resolved", "explained", "compensated", "referred", "duplicate", "not_a_complaint", "no_contact",
@@ -25,6 +27,8 @@ CLOSE_REASON_WORDS: dict[str, tuple[str, str]] = {
     "duplicate": ("ซ้ำกับเรื่องอื่น", "duplicate"),
     "not_a_complaint": ("ไม่ใช่ข้อร้องเรียน", "not a complaint"),
     "no_contact": ("ติดต่อผู้ร้องไม่ได้", "no contact"),
+    # Not a reason staff give: an open case whose every mention was erased (PDPA) or retention removed.
+    ERASED: ("ข้อความถูกลบทั้งหมด (PDPA)", "every mention erased"),
 }
 #: The cause of the problem behind a case (standard 002 A4013.01: วิเคราะห์สาเหตุของปัญหา; ISO 10002's
 #: root cause), what ``sadap complaints cause`` and ``close --cause`` accept: its Thai and English names.

@@ -79,6 +79,8 @@ def privacy_erase(author: str | None, source: str | None, mention_ids: tuple[str
     if result["keys_masked"] or result["snoozes_removed"]:
         click.echo(f"  the handle as an alert key: masked in {result['keys_masked']} alerts, incidents, timeline events and "
                    f"notifications; {result['snoozes_removed']} snoozes and cool-downs for it removed")
+    if result["cases_closed_empty"]:
+        click.echo(f"  {result['cases_closed_empty']} complaint case(s) left with no mention closed (reason: erased)")
     if result["stakeholders_naming_author"]:
         click.echo(f"  still named as an account of stakeholder(s) {', '.join(result['stakeholders_naming_author'])}: "
                    "replace their accounts with `sadap stakeholders edit ID --account …` if the request covers the registry", err=True)
