@@ -131,7 +131,7 @@ def erase(config: Config, store: Store, sel: Selection, *, actor: str, reference
     # An alert, incident or snooze keyed by the person's handle (a hashtag or keyword that is
     # their handle) names them after their mentions are gone; an erase by mention id names nobody.
     keyed = store.erase_keys(person_keys(sel.names, sel.pseudonyms)) if sel.names else dict.fromkeys(KEY_COUNTS, 0)
-    cases_closed = close_emptied(store, actor)
+    cases_closed = close_emptied(store, actor) if counts["mentions"] else 0  # no mention gone, no case emptied
     if compact:
         store.compact()
     report: dict[str, Any] = {
@@ -211,7 +211,7 @@ def purge(config: Config, store: Store, *, days: int | None = None, now: datetim
             totals[k] += counts[k]
         if counts["mentions"] == 0:  # nothing could be removed: do not loop for ever
             break
-    totals_closed = close_emptied(store, actor)
+    totals_closed = close_emptied(store, actor) if totals["mentions"] else 0
     spool_removed = 0
     spool = _spool(store)
     if spool is not None:
