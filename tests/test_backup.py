@@ -502,3 +502,21 @@ def test_the_privacy_report_names_the_oldest_archive_by_when_it_was_written(conf
     report = json.loads(_run(config, "privacy", "report", "--json").stdout)
     [place] = [p for p in report["places"] if p["what"].startswith("backups")]
     assert place["count"] == 3 and place["oldest"] == made[0].name
+
+
+def test_a_store_outside_the_data_folder_is_set_aside_beside_what_the_folder_held(config, tmp_path):
+    # The store moved to another disk (an absolute store.path); its old file still in the data folder.
+    site = tmp_path / "moved"
+    site.mkdir()
+    (site / "sadap.yaml").write_text(f"data_dir: data\nnotifiers: []\nstore:\n  path: {tmp_path / 'fast' / 'sadap.db'}\n",
+                                     encoding="utf-8")
+    moved = load_config_file(site / "sadap.yaml")
+    with open_store(moved) as store:
+        store.upsert(_mentions(["ร้านนี้ส่งของช้ามาก"], "m"))
+    (moved.data_path / "sadap.db").write_text("ที่เก็บก่อนย้ายไปดิสก์อื่น", encoding="utf-8")
+    archive = backups.backup(moved).path
+    assert "data/sadap.db" in backups.read_manifest(archive)["files"] and backups.read_manifest(archive)["counts"]["mentions"] == 1
+    [aside] = backups.restore(moved, archive, replace=True).set_aside
+    assert (aside / "sadap.db").read_text(encoding="utf-8") == "ที่เก็บก่อนย้ายไปดิสก์อื่น"
+    assert _ids_in(aside / "store" / "sadap.db") == {mention_id("pantip", "m0")}
+    assert _ids(moved) == {mention_id("pantip", "m0")}

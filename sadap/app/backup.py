@@ -411,8 +411,13 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
         set_aside: list[Path] = []
         if present or outside:
             aside = _new_dir(data_path.with_name(f"{data_path.name}.before-restore-{stamp}"))
-            for p in present + outside:
-                shutil.move(p, aside / p.name)  # the store may sit on another disk than the data folder
+            for p in present:
+                shutil.move(p, aside / p.name)
+            # A store kept outside the data folder goes in a folder of its own: the data folder may
+            # hold a file of its name (the store before it was moved out).
+            store_aside = _new_dir(aside / "store") if outside else aside
+            for p in outside:
+                shutil.move(p, store_aside / p.name)  # the store may sit on another disk than the data folder
             set_aside.append(aside)
         progress(f"writing {data_path} …")
         restored = staging / "data"
