@@ -520,3 +520,24 @@ def test_a_store_outside_the_data_folder_is_set_aside_beside_what_the_folder_hel
     assert (aside / "sadap.db").read_text(encoding="utf-8") == "ที่เก็บก่อนย้ายไปดิสก์อื่น"
     assert _ids_in(aside / "store" / "sadap.db") == {mention_id("pantip", "m0")}
     assert _ids(moved) == {mention_id("pantip", "m0")}
+
+
+def test_folders_keep_private_modes_and_a_shared_folder_keeps_its_own(config, tmp_path):
+    state = config.data_path / "crawl-state" / "pantip"
+    state.mkdir(parents=True, mode=0o700)
+    (state / "resume.json").write_text('{"หน้า": 3}', encoding="utf-8")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)  # like /tmp: `--to /tmp` must not lock everyone else out of it
+    result = _run(config, "backup", "create", "--to", str(shared), "--json")
+    assert result.exit_code == 0, result.output
+    archive = Path(json.loads(result.stdout)["archive"])
+    assert shared.stat().st_mode & 0o7777 == 0o1777 and archive.stat().st_mode & 0o777 == 0o600
+    old = os.umask(0o022)
+    try:
+        fresh = _config(tmp_path / "fresh")
+        backups.restore(fresh, archive)
+    finally:
+        os.umask(old)
+    for folder in (fresh.data_path / "crawl-state", fresh.data_path / "crawl-state" / "pantip"):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder

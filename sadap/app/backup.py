@@ -213,8 +213,10 @@ def _snapshot(root: Path, paths: list[Path], into: Path) -> dict[str, Path]:
 def backup(config: Config, folder: Path | None = None, progress: Progress = lambda _: None, actor: str = "") -> BackupResult:
     """Write ``sadap-backup-<Bangkok time>.tar.gz`` into ``folder`` (0600) and return what it holds."""
     started = time.monotonic()
-    folder = Path(folder) if folder is not None else default_folder(config)
-    private_dir(folder)
+    if folder is None or not Path(folder).is_dir():
+        folder = private_dir(default_folder(config) if folder is None else folder)
+    # else a folder given with --to keeps its mode (it may be /tmp or a shared mount); the archive is 0600 there
+    folder = Path(folder)
     created = now_utc()
     stamp = to_bangkok(created).strftime("%Y%m%d-%H%M%S")
     target = folder / f"sadap-backup-{stamp}{SUFFIX}"
@@ -316,6 +318,9 @@ def _check_members(archive: Path, manifest: dict[str, Any], into: Path) -> None:
             if _sha256(into / member.name) != files[member.name]["sha256"]:
                 raise InputError(f"{archive}: {member.name} does not match its checksum (the archive is damaged)")
             seen.add(member.name)
+    for folder in into.rglob("*"):  # tar made subfolders by the umask (0755): private, as the data folder
+        if folder.is_dir() and not folder.is_symlink():
+            os.chmod(folder, 0o700)
     missing = sorted(set(files) - seen)
     if missing:
         raise InputError(f"{archive}: {len(missing)} listed file(s) missing, first {missing[0]!r} (the archive is cut short)")
