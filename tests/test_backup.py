@@ -411,11 +411,17 @@ def test_work_folders_of_a_killed_backup_or_restore_are_removed(config, tmp_path
     (stale / "store.db").write_bytes(config.store_path.read_bytes())
     running = folder / f".backup-{os.getpid()}-busy"  # a backup still running (here, in this process)
     running.mkdir()
+    other_machine = folder / f".backup-{dead.pid}-fresh"  # minutes old: another machine's, on a shared folder
+    other_machine.mkdir()
+    hour_ago = time.time() - backups.STALE_AFTER_S - 60
+    for work in (stale, running):
+        os.utime(work, (hour_ago, hour_ago))
     archive = backups.backup(config).path
-    assert not stale.exists() and running.exists()
+    assert not stale.exists() and running.exists() and other_machine.exists()
     stale_restore = config.data_path / f".restore-{dead.pid}-k1ll3d"
     stale_restore.mkdir()
     (stale_restore / "store.db").write_bytes(b"x")
+    os.utime(stale_restore, (hour_ago, hour_ago))
     restored = backups.restore(config, archive, replace=True)
     assert not stale_restore.exists()
     assert not any(p.name.startswith(".restore-") for p in restored.set_aside[0].iterdir())

@@ -48,6 +48,7 @@ COUNT_NAMES: dict[str, tuple[str, str]] = {
     "stakeholders": ("ผู้มีส่วนได้ส่วนเสีย", "stakeholders"), "users": ("ผู้ใช้", "users"),
 }
 _SQLITE_SIDE = ("-wal", "-shm", "-journal")
+STALE_AFTER_S = 3600
 
 Progress = Callable[[str], None]
 
@@ -119,10 +120,16 @@ def _temp_dir(parent: Path, kind: str) -> tempfile.TemporaryDirectory[str]:
 
 def _clear_stale(parent: Path, kind: str) -> None:
     """Remove the work folders of a backup or restore whose process died mid-way (killed, the
-    machine stopped): each may hold a whole copy of the store, which nothing else would delete."""
+    machine stopped): each may hold a whole copy of the store, which nothing else would delete.
+    Only those an hour old: a folder shared by two machines (``--to`` a NAS) holds the other's
+    work folder under a process id this machine does not know."""
     for stale in parent.glob(f".{kind}-*-*"):
         pid = stale.name.split("-")[1]
-        if stale.is_dir() and pid.isdigit() and not _alive(int(pid)):
+        try:
+            old = time.time() - stale.stat().st_mtime > STALE_AFTER_S
+        except FileNotFoundError:  # its own process removed it meanwhile
+            continue
+        if old and stale.is_dir() and pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
 
 
