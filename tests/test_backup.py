@@ -390,6 +390,9 @@ def test_a_second_restore_never_moves_into_a_folder_set_aside_before(config):
     places = json.loads(_run(config, "privacy", "report", "--json").stdout)["places"]
     [aside] = [p for p in places if p["what"].startswith("data set aside")]
     assert aside["count"] == len(earlier) + 2 and aside["oldest"] == earlier[0].name
+    erased = _run(config, "privacy", "erase", "--mention", mention_id("pantip", "p3"), "--reference", "PDPA-2569-052")
+    assert erased.exit_code == 0, erased.output
+    assert f"{len(earlier) + 2} folder(s) set aside by `sadap backup restore --replace` still hold it" in erased.output
 
 
 def _ids_in(db_path: Path) -> set[str]:

@@ -240,6 +240,13 @@ def _mode(path: Path) -> str | None:
         return None
 
 
+def set_aside(config: Config) -> list[Path]:
+    """The folders ``sadap backup restore --replace`` moved a data folder's contents to (each a
+    whole store), oldest first; named beside the data folder (or the link to it), as restore does."""
+    data = config.data_path
+    return sorted(p for p in data.parent.glob(f"{data.name}.before-restore-*") if p.is_dir())
+
+
 def report(config: Config, store: Store) -> dict[str, Any]:
     """What personal data is stored where, with counts."""
     counts = store.privacy_counts()
@@ -273,9 +280,9 @@ def report(config: Config, store: Store) -> dict[str, Any]:
                    "what_th": "ไฟล์สำรอง (ที่เก็บข้อมูลและกุญแจนามแฝง; `sadap backup`)",
                    "where": str(folder), "count": len(archives), "mode": _mode(folder) if folder.is_dir() else None,
                    "oldest": archives[0].name if archives else None})
-    data = config.data_path  # as restore names it: beside the folder (or the link to it)
-    aside = sorted(p for p in data.parent.glob(f"{data.name}.before-restore-*") if p.is_dir())
+    aside = set_aside(config)
     if aside:
+        data = config.data_path
         places.append({"what": "data set aside by `sadap backup restore --replace` (a whole store; delete once not needed)",
                        "what_th": "ข้อมูลเดิมที่ย้ายไว้เมื่อกู้คืน (ที่เก็บข้อมูลทั้งชุด ลบทิ้งเมื่อไม่ต้องใช้แล้ว)",
                        "where": str(data.parent / f"{data.name}.before-restore-*"), "count": len(aside),
