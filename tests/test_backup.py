@@ -550,3 +550,22 @@ def test_folders_keep_private_modes_and_a_shared_folder_keeps_its_own(config, tm
         os.umask(old)
     for folder in (fresh.data_path / "crawl-state", fresh.data_path / "crawl-state" / "pantip"):
         assert folder.stat().st_mode & 0o777 == 0o700, folder
+
+
+def test_a_manifest_without_its_time_is_one_line_in_list_and_restore(config, tmp_path):
+    folder = backups.default_folder(config)
+    folder.mkdir(mode=0o700)
+    made = backups.backup(config).path
+    body = json.dumps({"format": 1, "backend": "sqlite", "files": {}, "note": "ทำด้วยมือ"}, ensure_ascii=False).encode()
+    odd = folder / "sadap-backup-20261201-020000.tar.gz"
+    with tarfile.open(odd, "w:gz") as tar:
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(body)
+        tar.addfile(info, io.BytesIO(body))
+    os.utime(odd, (time.time() - 86_400,) * 2)
+    listed = _run(config, "backup", "list")
+    assert listed.exit_code == 0, listed.output
+    assert f"{odd.name}  อ่านไม่ได้: " in listed.output and "no valid created_at" in listed.output
+    assert f"{made.name}  " in listed.output
+    restored = _run(_config(tmp_path / "fresh"), "backup", "restore", str(odd))
+    assert restored.exit_code == 1 and restored.output.count("\n") == 1 and "no valid created_at" in restored.output

@@ -301,8 +301,15 @@ def read_manifest(archive: Path) -> dict[str, Any]:
         raise InputError(f"{archive}: not a Sadap backup (no {MANIFEST} inside)") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"{archive}: {MANIFEST} is not valid JSON ({err})") from err
-    if manifest.get("format") != FORMAT:
-        raise InputError(f"{archive}: backup format {manifest.get('format')!r}; this Sadap reads format {FORMAT}")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise InputError(f"{archive}: backup format {found!r}; this Sadap reads format {FORMAT}")
+    try:  # `backup list`, the backups page and restore all read it
+        parse_iso(str(manifest.get("created_at", "")))
+    except (ValueError, InputError):
+        raise InputError(f"{archive}: {MANIFEST} has no valid created_at (the archive was not made by `sadap backup`)") from None
+    if not isinstance(manifest.get("files"), dict):
+        raise InputError(f"{archive}: {MANIFEST} has no list of files (the archive was not made by `sadap backup`)")
     return manifest
 
 
