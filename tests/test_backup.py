@@ -569,3 +569,19 @@ def test_a_manifest_without_its_time_is_one_line_in_list_and_restore(config, tmp
     assert f"{made.name}  " in listed.output
     restored = _run(_config(tmp_path / "fresh"), "backup", "restore", str(odd))
     assert restored.exit_code == 1 and restored.output.count("\n") == 1 and "no valid created_at" in restored.output
+
+
+def test_links_in_the_data_folder_are_named_as_left_out(config, tmp_path):
+    models = tmp_path / "big-disk" / "models"
+    models.mkdir(parents=True)
+    (models / "sentiment.bin").write_bytes(b"weights")
+    (config.data_path / "models").symlink_to(models)
+    (config.data_path / "current.bin").symlink_to(models / "sentiment.bin")
+    result = _run(config, "backup", "create")
+    assert result.exit_code == 0, result.output
+    for link in ("models", "current.bin"):
+        assert f"ไม่ได้สำรอง (เป็นลิงก์ ไม่ได้ตามไป): {config.data_path / link} -> " in result.stderr
+    made = json.loads(_run(config, "backup", "create", "--json").stdout)
+    assert sorted(Path(p).name for p in made["links_left_out"]) == ["current.bin", "models"]
+    with tarfile.open(made["archive"]) as tar:
+        assert not any("sentiment" in n or "models" in n for n in tar.getnames())

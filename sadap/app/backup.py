@@ -60,6 +60,7 @@ class BackupResult:
     counts: dict[str, int]
     files: int
     key_in_environment: bool
+    links: list[Path]  # links in the data folder, left out: what they point to is not in the archive
     seconds: float
 
 
@@ -184,18 +185,24 @@ def _copy_store(source: Path, target: Path) -> tuple[dict[str, int], int]:
         src.close()
 
 
-def _data_files(config: Config, skip: set[Path]) -> Iterator[Path]:
+def _data_files(config: Config, skip: set[Path], links: list[Path]) -> Iterator[Path]:
+    """The data folder's files; the links in it are not followed (one may lead anywhere, or back
+    into the folder) but added to ``links``, for the operator to back up what they point to."""
     root = config.data_path
     if not root.is_dir():
         return
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if (here / d).resolve() not in skip)
+        links.extend(here / d for d in sorted(dirnames) if (here / d).is_symlink() and (here / d).resolve() not in skip)
+        dirnames[:] = sorted(d for d in dirnames if (here / d).resolve() not in skip and not (here / d).is_symlink())
         for name in sorted(filenames):
             path = here / name
-            if path.resolve() in skip or path.is_symlink() or not path.is_file():
+            if path.resolve() in skip:
                 continue
-            yield path
+            if path.is_symlink():
+                links.append(path)
+            elif path.is_file():
+                yield path
 
 
 def _snapshot(root: Path, paths: list[Path], into: Path) -> dict[str, Path]:
@@ -248,7 +255,8 @@ def backup(config: Config, folder: Path | None = None, progress: Progress = lamb
                 copy = Path(tmp) / STORE_MEMBER
                 counts, schema = _copy_store(store_path, copy)
                 files[STORE_MEMBER] = {"sha256": _sha256(copy), "size": copy.stat().st_size}
-            data = list(_data_files(config, skip))
+            links: list[Path] = []
+            data = list(_data_files(config, skip, links))
             progress(f"adding {len(data)} files from {config.data_path} …")
             snapshot = _snapshot(config.data_path, data, Path(tmp))
             for name, copy in snapshot.items():
@@ -282,7 +290,7 @@ def backup(config: Config, folder: Path | None = None, progress: Progress = lamb
                              "there: free some space, or choose another folder with --to") from err
     audit(config, {"action": "backup", "archive": str(target), "mentions": counts.get("mentions"), "actor": actor})
     return BackupResult(path=target, size=target.stat().st_size, counts=counts, files=len(snapshot),
-                        key_in_environment=bool(os.environ.get(config.privacy.pseudonym_key_env)),
+                        key_in_environment=bool(os.environ.get(config.privacy.pseudonym_key_env)), links=links,
                         seconds=time.monotonic() - started)
 
 
