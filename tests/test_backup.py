@@ -448,6 +448,25 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(config, tmp_path):
     assert list(backups.default_folder(config).iterdir()) == []
 
 
+def test_a_full_disk_during_a_restore_is_one_line_and_changes_nothing(config, tmp_path):
+    archive = backups.backup(config).path
+    fresh = _config(tmp_path / "fresh")
+    script = textwrap.dedent(f"""
+        import resource, runpy, signal, sys
+        sys.path.insert(0, {str(REPO)!r})
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        limit = {config.store_path.stat().st_size // 2}
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        sys.argv = ["sadap", "backup", "restore", {str(archive)!r}, "--config", {str(fresh.path)!r}]
+        runpy.run_module("sadap", run_name="__main__")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in done.stderr and last.startswith("sadap: ") and "nothing was changed" in last
+    assert list(fresh.data_path.iterdir()) == []
+
+
 def test_an_archive_written_elsewhere_leaves_out_the_backups_folder(tmp_path):
     config = _config(tmp_path / "demo", data_dir=".")
     with open_store(config) as store:

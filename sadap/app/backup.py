@@ -424,10 +424,16 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
     with _temp_dir(data_path, "restore") as tmp:
         staging = Path(tmp)
         kept_audit = staging / "audit-now.jsonl"  # beside "data/" and "store.db", never an archive member
-        if audit_path.exists():
-            shutil.copyfile(audit_path, kept_audit)
         progress(f"checking {archive} ({archive.stat().st_size / 1e6:,.1f} MB) …")
-        _check_members(archive, manifest, staging)
+        try:
+            if audit_path.exists():
+                shutil.copyfile(audit_path, kept_audit)
+            _check_members(archive, manifest, staging)
+        except OSError as err:
+            if isinstance(err, PermissionError | FileNotFoundError | NotADirectoryError) and err.filename is not None:
+                raise
+            raise StoreError(f"{data_path}: cannot unpack {archive.name} there ({err.strerror or err}); nothing was "
+                             "changed: free some space (the archive unpacked needs about the store's size)") from err
         counts: dict[str, int] = {}
         if sqlite:
             db = sqlite3.connect(str(staging / STORE_MEMBER))
@@ -436,31 +442,36 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
             finally:
                 db.close()
         set_aside: list[Path] = []
-        if present or outside:
-            aside = _new_dir(data_path.with_name(f"{data_path.name}.before-restore-{stamp}"))
-            for p in present:
-                shutil.move(p, aside / p.name)
-            # A store kept outside the data folder goes in a folder of its own: the data folder may
-            # hold a file of its name (the store before it was moved out).
-            store_aside = _new_dir(aside / "store") if outside else aside
-            for p in outside:
-                shutil.move(p, store_aside / p.name)  # the store may sit on another disk than the data folder
-            set_aside.append(aside)
-        progress(f"writing {data_path} …")
-        restored = staging / "data"
-        for entry in sorted(restored.iterdir()) if restored.is_dir() else []:
-            destination = data_path / entry.name
-            if destination.resolve() in kept and destination.exists():
-                continue  # this config and these backups stay as they are
-            os.replace(entry, destination)
-        if sqlite:
-            private_dir(store_path.parent)
-            shutil.move(staging / STORE_MEMBER, store_path)
-            os.chmod(store_path, FILE_MODE)
-        if kept_audit.exists():
-            # The audit log records what was done, and newest wins: the backup's older copy would lose entries.
-            os.chmod(kept_audit, FILE_MODE)
-            os.replace(kept_audit, audit_path)
+        try:
+            if present or outside:
+                aside = _new_dir(data_path.with_name(f"{data_path.name}.before-restore-{stamp}"))
+                set_aside.append(aside)
+                for p in present:
+                    shutil.move(p, aside / p.name)
+                # A store kept outside the data folder goes in a folder of its own: the data folder may
+                # hold a file of its name (the store before it was moved out).
+                store_aside = _new_dir(aside / "store") if outside else aside
+                for p in outside:
+                    shutil.move(p, store_aside / p.name)  # the store may sit on another disk than the data folder
+            progress(f"writing {data_path} …")
+            restored = staging / "data"
+            for entry in sorted(restored.iterdir()) if restored.is_dir() else []:
+                destination = data_path / entry.name
+                if destination.resolve() in kept and destination.exists():
+                    continue  # this config and these backups stay as they are
+                os.replace(entry, destination)
+            if sqlite:
+                private_dir(store_path.parent)
+                shutil.move(staging / STORE_MEMBER, store_path)
+                os.chmod(store_path, FILE_MODE)
+            if kept_audit.exists():
+                # The audit log records what was done, and newest wins: the backup's older copy would lose entries.
+                os.chmod(kept_audit, FILE_MODE)
+                os.replace(kept_audit, audit_path)
+        except OSError as err:
+            held = f"what it held is in {set_aside[0]}" if set_aside else "nothing was set aside"
+            raise StoreError(f"{data_path}: the restore stopped part-way ({err.strerror or err}); {held}: "
+                             "free some space and restore again with --replace") from err
     audit(config, {"action": "restore", "backup_created_at": created.isoformat(), "archive": archive.name,
                    "mentions": counts.get("mentions"), "actor": actor})
     return RestoreResult(created_at=created, counts=counts, files=len(manifest.get("files") or {}) - (1 if sqlite else 0),
