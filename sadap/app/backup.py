@@ -329,8 +329,10 @@ def _check_members(archive: Path, manifest: dict[str, Any], into: Path) -> None:
         for member in tar:
             if member.name == MANIFEST:
                 continue
-            if member.name not in files or not (member.name == STORE_MEMBER or member.name.startswith(DATA_PREFIX)):
+            if member.name not in files:
                 raise InputError(f"{archive}: holds {member.name!r}, which its manifest does not list")
+            if not (member.name == STORE_MEMBER or member.name.startswith(DATA_PREFIX)):
+                raise InputError(f"{archive}: holds {member.name!r}; a backup holds only {STORE_MEMBER} and {DATA_PREFIX}…")
             if not member.isfile():
                 raise InputError(f"{archive}: {member.name!r} is not a plain file")
             try:
