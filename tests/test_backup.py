@@ -28,7 +28,7 @@ from sadap.app.config import load_config_file
 from sadap.app.distributed import SqliteLease
 from sadap.core.errors import InputError, StoreError
 from sadap.core.mention import Mention, mention_id
-from sadap.core.timeutil import now_utc
+from sadap.core.timeutil import BANGKOK, now_utc
 from sadap.store import MentionFilter, open_store
 from sadap.store.query import parse_query
 
@@ -339,3 +339,268 @@ def test_the_backups_page_says_when_the_newest_archive_is_overdue(config):
     manifest["created_at"] = (now_utc() - timedelta(days=2, hours=1)).isoformat()
     _tamper(archive, archive, "manifest.json", json.dumps(manifest).encode())
     assert _rows(ws)["overdue"]  # two runs missed
+
+
+def test_a_file_appended_to_during_the_backup_is_archived_as_checksummed(config, tmp_path):
+    # `sadap run` appends to the audit log and the spool while a backup reads them: each file is
+    # copied first, so the checksum in the manifest is that of the bytes in the archive.
+    stop = tmp_path / "stop"
+    log = config.data_path / "privacy-audit.jsonl"
+    writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import json, os, time
+        n = 0
+        while not os.path.exists({str(stop)!r}):
+            with open({str(log)!r}, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({{"at": "2026-12-01T02:00:00+00:00", "action": "export", "note": "ส่งออก " + str(n)}}, ensure_ascii=False) + "\\n")
+            n += 1
+            if n == 20:
+                print("writing", flush=True)
+            time.sleep(0.0005)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+        archives = [backups.backup(config).path for _ in range(3)]
+    finally:
+        stop.touch()
+        writer.wait(timeout=30)
+    for n, archive in enumerate(archives):
+        fresh = _config(tmp_path / f"fresh{n}")
+        assert backups.restore(fresh, archive).counts["mentions"] == 300
+        assert "ส่งออก" in (fresh.data_path / "privacy-audit.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_second_restore_never_moves_into_a_folder_set_aside_before(config):
+    # Two restores within one second, or a folder left by an earlier one: what was set aside stays as it was.
+    archive = backups.backup(config).path
+    data = config.data_path
+    earlier = []
+    for seconds in range(-1, 6):
+        stamp = (now_utc() + timedelta(seconds=seconds)).astimezone(BANGKOK).strftime("%Y%m%d-%H%M%S")
+        folder = data.with_name(f"{data.name}.before-restore-{stamp}")
+        folder.mkdir()
+        (folder / "sadap.db").write_text("ที่เก็บเดิมก่อนกู้คืนครั้งแรก", encoding="utf-8")
+        earlier.append(folder)
+    first = backups.restore(config, archive, replace=True).set_aside
+    second = backups.restore(config, archive, replace=True).set_aside
+    for folder in earlier:
+        assert [p.name for p in folder.iterdir()] == ["sadap.db"]
+        assert (folder / "sadap.db").read_text(encoding="utf-8") == "ที่เก็บเดิมก่อนกู้คืนครั้งแรก"
+    assert first != second and all(len(_ids_in(p[0] / "sadap.db")) == 300 for p in (first, second))
+    assert first[0].stat().st_mode & 0o777 == 0o700
+    places = json.loads(_run(config, "privacy", "report", "--json").stdout)["places"]
+    [aside] = [p for p in places if p["what"].startswith("data set aside")]
+    assert aside["count"] == len(earlier) + 2 and aside["oldest"] == earlier[0].name
+    erased = _run(config, "privacy", "erase", "--mention", mention_id("pantip", "p3"), "--reference", "PDPA-2569-052")
+    assert erased.exit_code == 0, erased.output
+    assert f"{len(earlier) + 2} folder(s) set aside by `sadap backup restore --replace` still hold it" in erased.output
+
+
+def _ids_in(db_path: Path) -> set[str]:
+    db = sqlite3.connect(db_path)
+    try:
+        return {r[0] for r in db.execute("SELECT id FROM mentions")}
+    finally:
+        db.close()
+
+
+def test_work_folders_of_a_killed_backup_or_restore_are_removed(config, tmp_path):
+    # A backup killed mid-way (`sadap run` stopped during its nightly one) leaves a whole copy of the store.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder = backups.default_folder(config)
+    folder.mkdir(mode=0o700)
+    stale = folder / f".backup-{dead.pid}-k1ll3d"
+    stale.mkdir()
+    (stale / "store.db").write_bytes(config.store_path.read_bytes())
+    running = folder / f".backup-{os.getpid()}-busy"  # a backup still running (here, in this process)
+    running.mkdir()
+    other_machine = folder / f".backup-{dead.pid}-fresh"  # minutes old: another machine's, on a shared folder
+    other_machine.mkdir()
+    hour_ago = time.time() - backups.STALE_AFTER_S - 60
+    for work in (stale, running):
+        os.utime(work, (hour_ago, hour_ago))
+    archive = backups.backup(config).path
+    assert not stale.exists() and running.exists() and other_machine.exists()
+    stale_restore = config.data_path / f".restore-{dead.pid}-k1ll3d"
+    stale_restore.mkdir()
+    (stale_restore / "store.db").write_bytes(b"x")
+    os.utime(stale_restore, (hour_ago, hour_ago))
+    restored = backups.restore(config, archive, replace=True)
+    assert not stale_restore.exists()
+    assert not any(p.name.startswith(".restore-") for p in restored.set_aside[0].iterdir())
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing(config, tmp_path):
+    # RLIMIT_FSIZE stands in for a full disk: the archive (random bytes, 3 MB) cannot be written.
+    (config.data_path / "model.bin").write_bytes(os.urandom(3_000_000))
+    script = textwrap.dedent(f"""
+        import resource, runpy, signal, sys
+        sys.path.insert(0, {str(REPO)!r})
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))
+        sys.argv = ["sadap", "backup", "create", "--config", {str(config.path)!r}]
+        runpy.run_module("sadap", run_name="__main__")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in done.stderr and last.startswith("sadap: ") and "could not be written" in last
+    assert list(backups.default_folder(config).iterdir()) == []
+
+
+def test_a_full_disk_during_a_restore_is_one_line_and_changes_nothing(config, tmp_path):
+    archive = backups.backup(config).path
+    fresh = _config(tmp_path / "fresh")
+    script = textwrap.dedent(f"""
+        import resource, runpy, signal, sys
+        sys.path.insert(0, {str(REPO)!r})
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        limit = {config.store_path.stat().st_size // 2}
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        sys.argv = ["sadap", "backup", "restore", {str(archive)!r}, "--config", {str(fresh.path)!r}]
+        runpy.run_module("sadap", run_name="__main__")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in done.stderr and last.startswith("sadap: ") and "nothing was changed" in last
+    assert list(fresh.data_path.iterdir()) == []
+
+
+def test_an_archive_written_elsewhere_leaves_out_the_backups_folder(tmp_path):
+    config = _config(tmp_path / "demo", data_dir=".")
+    with open_store(config) as store:
+        store.upsert(_mentions(_texts(5), "d"))
+    backups.backup(config)  # into backups/, inside the data folder
+    other = backups.backup(config, tmp_path / "nas").path
+    with tarfile.open(other) as tar:
+        names = tar.getnames()
+    assert "data/sadap.yaml" in names and not any("backups" in n for n in names), names
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="needs a second file system at /dev/shm")
+def test_restore_into_a_data_folder_linked_to_another_disk(config, tmp_path):
+    import tempfile
+    other_disk = Path(tempfile.mkdtemp(dir="/dev/shm", prefix="sadap-test-"))
+    if other_disk.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("/dev/shm is on the same file system here")
+    try:
+        site = tmp_path / "site2"
+        site.mkdir()
+        (site / "data").symlink_to(other_disk)
+        linked = _config(site)
+        archive = backups.backup(config).path
+        assert backups.restore(linked, archive).counts["mentions"] == 300
+        assert _ids(linked) == _ids(config) and sorted(p.name for p in other_disk.iterdir()) == [
+            "privacy-audit.jsonl", "pseudonym.key", "sadap.db"]
+        assert backups.restore(linked, archive, replace=True).counts["mentions"] == 300  # the data set aside first
+    finally:
+        import shutil
+        shutil.rmtree(other_disk)
+
+
+def test_the_manifest_names_the_schema_of_the_store_copied(config, tmp_path):
+    db = sqlite3.connect(config.store_path)
+    db.execute(f"PRAGMA user_version={backups.SCHEMA_VERSION + 1}")  # a newer Sadap wrote it, an older one backs up
+    db.close()
+    archive = backups.backup(config).path
+    assert backups.read_manifest(archive)["schema_version"] == backups.SCHEMA_VERSION + 1
+    with pytest.raises(InputError, match="upgrade Sadap first"):
+        backups.restore(_config(tmp_path / "fresh"), archive)
+
+
+def test_hand_written_audit_lines_do_not_stop_a_restore(config):
+    archive = backups.backup(config).path
+    with (config.data_path / "privacy-audit.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write('{"action": "erase", "note": "เพิ่มด้วยมือ ไม่มีเวลา"}\n"บันทึกด้วยมือ"\n{"action": "erase", "at": "เมื่อวาน"}\n')
+    assert backups.restore(config, archive, replace=True).later_erasures == []
+
+
+def test_only_the_store_and_data_members_are_restored(config, tmp_path):
+    archive = backups.backup(config).path
+    hostile = _tamper(archive, tmp_path / "hostile.tar.gz", "audit-now.jsonl", b'{"action": "x"}\n', listed=False)
+    with pytest.raises(InputError, match="audit-now.jsonl"):
+        backups.restore(_config(tmp_path / "fresh"), hostile)
+
+
+def test_the_privacy_report_names_the_oldest_archive_by_when_it_was_written(config):
+    made = [backups.backup(config).path for _ in range(3)]  # within a second: …-2, …-3 after the first
+    for age, path in zip((300, 200, 100), made, strict=True):
+        os.utime(path, (time.time() - age,) * 2)
+    report = json.loads(_run(config, "privacy", "report", "--json").stdout)
+    [place] = [p for p in report["places"] if p["what"].startswith("backups")]
+    assert place["count"] == 3 and place["oldest"] == made[0].name
+
+
+def test_a_store_outside_the_data_folder_is_set_aside_beside_what_the_folder_held(config, tmp_path):
+    # The store moved to another disk (an absolute store.path); its old file still in the data folder.
+    site = tmp_path / "moved"
+    site.mkdir()
+    (site / "sadap.yaml").write_text(f"data_dir: data\nnotifiers: []\nstore:\n  path: {tmp_path / 'fast' / 'sadap.db'}\n",
+                                     encoding="utf-8")
+    moved = load_config_file(site / "sadap.yaml")
+    with open_store(moved) as store:
+        store.upsert(_mentions(["ร้านนี้ส่งของช้ามาก"], "m"))
+    (moved.data_path / "sadap.db").write_text("ที่เก็บก่อนย้ายไปดิสก์อื่น", encoding="utf-8")
+    archive = backups.backup(moved).path
+    assert "data/sadap.db" in backups.read_manifest(archive)["files"] and backups.read_manifest(archive)["counts"]["mentions"] == 1
+    [aside] = backups.restore(moved, archive, replace=True).set_aside
+    assert (aside / "sadap.db").read_text(encoding="utf-8") == "ที่เก็บก่อนย้ายไปดิสก์อื่น"
+    assert _ids_in(aside / "store" / "sadap.db") == {mention_id("pantip", "m0")}
+    assert _ids(moved) == {mention_id("pantip", "m0")}
+
+
+def test_folders_keep_private_modes_and_a_shared_folder_keeps_its_own(config, tmp_path):
+    state = config.data_path / "crawl-state" / "pantip"
+    state.mkdir(parents=True, mode=0o700)
+    (state / "resume.json").write_text('{"หน้า": 3}', encoding="utf-8")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)  # like /tmp: `--to /tmp` must not lock everyone else out of it
+    result = _run(config, "backup", "create", "--to", str(shared), "--json")
+    assert result.exit_code == 0, result.output
+    archive = Path(json.loads(result.stdout)["archive"])
+    assert shared.stat().st_mode & 0o7777 == 0o1777 and archive.stat().st_mode & 0o777 == 0o600
+    old = os.umask(0o022)
+    try:
+        fresh = _config(tmp_path / "fresh")
+        backups.restore(fresh, archive)
+    finally:
+        os.umask(old)
+    for folder in (fresh.data_path / "crawl-state", fresh.data_path / "crawl-state" / "pantip"):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+
+
+def test_a_manifest_without_its_time_is_one_line_in_list_and_restore(config, tmp_path):
+    folder = backups.default_folder(config)
+    folder.mkdir(mode=0o700)
+    made = backups.backup(config).path
+    body = json.dumps({"format": 1, "backend": "sqlite", "files": {}, "note": "ทำด้วยมือ"}, ensure_ascii=False).encode()
+    odd = folder / "sadap-backup-20261201-020000.tar.gz"
+    with tarfile.open(odd, "w:gz") as tar:
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(body)
+        tar.addfile(info, io.BytesIO(body))
+    os.utime(odd, (time.time() - 86_400,) * 2)
+    listed = _run(config, "backup", "list")
+    assert listed.exit_code == 0, listed.output
+    assert f"{odd.name}  อ่านไม่ได้: " in listed.output and "no valid created_at" in listed.output
+    assert f"{made.name}  " in listed.output
+    restored = _run(_config(tmp_path / "fresh"), "backup", "restore", str(odd))
+    assert restored.exit_code == 1 and restored.output.count("\n") == 1 and "no valid created_at" in restored.output
+
+
+def test_links_in_the_data_folder_are_named_as_left_out(config, tmp_path):
+    models = tmp_path / "big-disk" / "models"
+    models.mkdir(parents=True)
+    (models / "sentiment.bin").write_bytes(b"weights")
+    (config.data_path / "models").symlink_to(models)
+    (config.data_path / "current.bin").symlink_to(models / "sentiment.bin")
+    result = _run(config, "backup", "create")
+    assert result.exit_code == 0, result.output
+    for link in ("models", "current.bin"):
+        assert f"ไม่ได้สำรอง (เป็นลิงก์ ไม่ได้ตามไป): {config.data_path / link} -> " in result.stderr
+    made = json.loads(_run(config, "backup", "create", "--json").stdout)
+    assert sorted(Path(p).name for p in made["links_left_out"]) == ["current.bin", "models"]
+    with tarfile.open(made["archive"]) as tar:
+        assert not any("sentiment" in n or "models" in n for n in tar.getnames())

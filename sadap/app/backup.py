@@ -28,7 +28,7 @@ from typing import Any
 from sadap.app.config import Config
 from sadap.app.privacy import AUDIT_FILE, audit
 from sadap.core.errors import InputError, StoreError
-from sadap.core.files import FILE_MODE, open_private, private_dir
+from sadap.core.files import FILE_MODE, private_dir
 from sadap.core.timeutil import now_utc, parse_iso, to_bangkok
 
 __all__ = ["COUNT_NAMES", "BackupResult", "RestoreResult", "backup", "default_folder", "due", "list_backups", "parse_iso", "prune", "read_manifest",
@@ -48,6 +48,7 @@ COUNT_NAMES: dict[str, tuple[str, str]] = {
     "stakeholders": ("ผู้มีส่วนได้ส่วนเสีย", "stakeholders"), "users": ("ผู้ใช้", "users"),
 }
 _SQLITE_SIDE = ("-wal", "-shm", "-journal")
+STALE_AFTER_S = 3600
 
 Progress = Callable[[str], None]
 
@@ -59,6 +60,7 @@ class BackupResult:
     counts: dict[str, int]
     files: int
     key_in_environment: bool
+    links: list[Path]  # links in the data folder, left out: what they point to is not in the archive
     seconds: float
 
 
@@ -111,7 +113,50 @@ def _read_only(path: Path) -> str:
     return f"{path.resolve().as_uri()}?mode=ro"
 
 
-def _copy_store(source: Path, target: Path) -> dict[str, int]:
+def _temp_dir(parent: Path, kind: str) -> tempfile.TemporaryDirectory[str]:
+    """A private work folder ``.<kind>-<pid>-…`` in ``parent``, once those of dead processes are gone."""
+    _clear_stale(parent, kind)
+    return tempfile.TemporaryDirectory(dir=parent, prefix=f".{kind}-{os.getpid()}-")
+
+
+def _clear_stale(parent: Path, kind: str) -> None:
+    """Remove the work folders of a backup or restore whose process died mid-way (killed, the
+    machine stopped): each may hold a whole copy of the store, which nothing else would delete.
+    Only those an hour old: a folder shared by two machines (``--to`` a NAS) holds the other's
+    work folder under a process id this machine does not know."""
+    for stale in parent.glob(f".{kind}-*-*"):
+        pid = stale.name.split("-")[1]
+        try:
+            old = time.time() - stale.stat().st_mtime > STALE_AFTER_S
+        except FileNotFoundError:  # its own process removed it meanwhile
+            continue
+        if old and stale.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _new_dir(base: Path) -> Path:
+    """``base`` made new (0700), or ``base-2``, ``base-3``…: never into a folder set aside before."""
+    n, path = 1, base
+    while True:
+        try:
+            path.mkdir(mode=0o700)
+            return private_dir(path)
+        except FileExistsError:
+            n += 1
+            path = base.with_name(f"{base.name}-{n}")
+
+
+def _copy_store(source: Path, target: Path) -> tuple[dict[str, int], int]:
     """Copy the store with SQLite's online backup in one step: one read transaction, so the copy
     is consistent while `sadap run` writes (WAL lets the writer go on). Never opens the file
     other than through SQLite (closing a plain descriptor would drop this process's locks)."""
@@ -131,33 +176,61 @@ def _copy_store(source: Path, target: Path) -> dict[str, int]:
         if check != "ok":
             raise StoreError(f"{source}: the copy fails SQLite's check ({check}); run `sqlite3 {source} 'PRAGMA integrity_check'`")
         dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file in the archive
-        return _counts(dst)
+        # The copy's own schema (a store not yet opened by this Sadap is older, one from a newer Sadap newer).
+        return _counts(dst), int(dst.execute("PRAGMA user_version").fetchone()[0])
     except sqlite3.DatabaseError as err:
-        raise StoreError(f"{source}: cannot copy the store: {err}") from err
+        raise StoreError(f"{source}: cannot copy the store into {target.parent.parent}: {err}") from err
     finally:
         dst.close()
         src.close()
 
 
-def _data_files(config: Config, skip: set[Path]) -> Iterator[Path]:
+def _data_files(config: Config, skip: set[Path], links: list[Path]) -> Iterator[Path]:
+    """The data folder's files; the links in it are not followed (one may lead anywhere, or back
+    into the folder) but added to ``links``, for the operator to back up what they point to."""
     root = config.data_path
     if not root.is_dir():
         return
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if (here / d).resolve() not in skip)
+        links.extend(here / d for d in sorted(dirnames) if (here / d).is_symlink() and (here / d).resolve() not in skip)
+        dirnames[:] = sorted(d for d in dirnames if (here / d).resolve() not in skip and not (here / d).is_symlink())
         for name in sorted(filenames):
             path = here / name
-            if path.resolve() in skip or path.is_symlink() or not path.is_file():
+            if path.resolve() in skip:
                 continue
-            yield path
+            if path.is_symlink():
+                links.append(path)
+            elif path.is_file():
+                yield path
+
+
+def _snapshot(root: Path, paths: list[Path], into: Path) -> dict[str, Path]:
+    """Copy each file under ``into/data/`` first, then checksum and archive the copies: a file that
+    `sadap run` appends to meanwhile (the audit log, the spool) is archived as checksummed. A file
+    gone since the folder was listed (a spool file sent) is left out."""
+    out: dict[str, Path] = {}
+    for path in paths:
+        name = DATA_PREFIX + path.relative_to(root).as_posix()
+        copy = into / name
+        private_dir(copy.parent)
+        try:
+            shutil.copy2(path, copy)
+        except FileNotFoundError as err:
+            if err.filename is not None and Path(err.filename) == path:
+                continue
+            raise
+        out[name] = copy
+    return out
 
 
 def backup(config: Config, folder: Path | None = None, progress: Progress = lambda _: None, actor: str = "") -> BackupResult:
     """Write ``sadap-backup-<Bangkok time>.tar.gz`` into ``folder`` (0600) and return what it holds."""
     started = time.monotonic()
-    folder = Path(folder) if folder is not None else default_folder(config)
-    private_dir(folder)
+    if folder is None or not Path(folder).is_dir():
+        folder = private_dir(default_folder(config) if folder is None else folder)
+    # else a folder given with --to keeps its mode (it may be /tmp or a shared mount); the archive is 0600 there
+    folder = Path(folder)
     created = now_utc()
     stamp = to_bangkok(created).strftime("%Y%m%d-%H%M%S")
     target = folder / f"sadap-backup-{stamp}{SUFFIX}"
@@ -167,48 +240,57 @@ def backup(config: Config, folder: Path | None = None, progress: Progress = lamb
         target = folder / f"sadap-backup-{stamp}-{n}{SUFFIX}"
     sqlite = config.store.backend == "sqlite"
     store_path = config.store_path
-    skip = {folder.resolve()}
+    # Neither this folder nor `backup.folder` goes in (archives inside archives).
+    skip = {folder.resolve(), default_folder(config).resolve()}
     if sqlite:
         skip |= {Path(str(store_path) + s).resolve() for s in ("", *_SQLITE_SIDE)}
     files: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {}
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".backup-") as tmp:
-        if sqlite:
-            size = store_path.stat().st_size if store_path.exists() else 0
-            progress(f"copying the store {store_path} ({size / 1e6:,.1f} MB) …")
-            copy = Path(tmp) / STORE_MEMBER
-            counts = _copy_store(store_path, copy)
-            files[STORE_MEMBER] = {"sha256": _sha256(copy), "size": copy.stat().st_size}
-        data = list(_data_files(config, skip))
-        progress(f"adding {len(data)} files from {config.data_path} …")
-        for path in data:
-            name = DATA_PREFIX + path.relative_to(config.data_path).as_posix()
-            files[name] = {"sha256": _sha256(path), "size": path.stat().st_size}
-        manifest = {
-            "format": FORMAT,
-            "sadap_version": _sadap_version(),
-            "created_at": created.isoformat(),
-            "backend": config.store.backend,
-            "schema_version": SCHEMA_VERSION if sqlite else None,
-            "counts": counts,
-            "files": files,
-        }
-        partial = Path(tmp) / target.name
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        # gzip level 6 (its own default): on an 80 MB store half the time of level 9, a 1 % larger file.
-        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
-            body = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
-            info = tarfile.TarInfo(MANIFEST)
-            info.size, info.mode, info.mtime = len(body), FILE_MODE, int(created.timestamp())
-            tar.addfile(info, io.BytesIO(body))
+    schema: int | None = None
+    with _temp_dir(folder, "backup") as tmp:
+        try:
             if sqlite:
-                tar.add(Path(tmp) / STORE_MEMBER, arcname=STORE_MEMBER)
-            for path in data:
-                tar.add(path, arcname=DATA_PREFIX + path.relative_to(config.data_path).as_posix(), recursive=False)
-        os.replace(partial, target)  # whole or absent: never a half-written archive under the name
+                size = store_path.stat().st_size if store_path.exists() else 0
+                progress(f"copying the store {store_path} ({size / 1e6:,.1f} MB) …")
+                copy = Path(tmp) / STORE_MEMBER
+                counts, schema = _copy_store(store_path, copy)
+                files[STORE_MEMBER] = {"sha256": _sha256(copy), "size": copy.stat().st_size}
+            links: list[Path] = []
+            data = list(_data_files(config, skip, links))
+            progress(f"adding {len(data)} files from {config.data_path} …")
+            snapshot = _snapshot(config.data_path, data, Path(tmp))
+            for name, copy in snapshot.items():
+                files[name] = {"sha256": _sha256(copy), "size": copy.stat().st_size}
+            manifest = {
+                "format": FORMAT,
+                "sadap_version": _sadap_version(),
+                "created_at": created.isoformat(),
+                "backend": config.store.backend,
+                "schema_version": schema,
+                "counts": counts,
+                "files": files,
+            }
+            partial = Path(tmp) / target.name
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            # gzip level 6 (its own default): on an 80 MB store half the time of level 9, a 1 % larger file.
+            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
+                body = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
+                info = tarfile.TarInfo(MANIFEST)
+                info.size, info.mode, info.mtime = len(body), FILE_MODE, int(created.timestamp())
+                tar.addfile(info, io.BytesIO(body))
+                if sqlite:
+                    tar.add(Path(tmp) / STORE_MEMBER, arcname=STORE_MEMBER)
+                for name, copy in snapshot.items():
+                    tar.add(copy, arcname=name, recursive=False)
+            os.replace(partial, target)  # whole or absent: never a half-written archive under the name
+        except OSError as err:
+            if isinstance(err, PermissionError | FileNotFoundError | NotADirectoryError) and err.filename is not None:
+                raise
+            raise StoreError(f"{folder}: the backup could not be written ({err.strerror or err}); nothing was left "
+                             "there: free some space, or choose another folder with --to") from err
     audit(config, {"action": "backup", "archive": str(target), "mentions": counts.get("mentions"), "actor": actor})
-    return BackupResult(path=target, size=target.stat().st_size, counts=counts, files=len(data),
-                        key_in_environment=bool(os.environ.get(config.privacy.pseudonym_key_env)),
+    return BackupResult(path=target, size=target.stat().st_size, counts=counts, files=len(snapshot),
+                        key_in_environment=bool(os.environ.get(config.privacy.pseudonym_key_env)), links=links,
                         seconds=time.monotonic() - started)
 
 
@@ -227,8 +309,15 @@ def read_manifest(archive: Path) -> dict[str, Any]:
         raise InputError(f"{archive}: not a Sadap backup (no {MANIFEST} inside)") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"{archive}: {MANIFEST} is not valid JSON ({err})") from err
-    if manifest.get("format") != FORMAT:
-        raise InputError(f"{archive}: backup format {manifest.get('format')!r}; this Sadap reads format {FORMAT}")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise InputError(f"{archive}: backup format {found!r}; this Sadap reads format {FORMAT}")
+    try:  # `backup list`, the backups page and restore all read it
+        parse_iso(str(manifest.get("created_at", "")))
+    except (ValueError, InputError):
+        raise InputError(f"{archive}: {MANIFEST} has no valid created_at (the archive was not made by `sadap backup`)") from None
+    if not isinstance(manifest.get("files"), dict):
+        raise InputError(f"{archive}: {MANIFEST} has no list of files (the archive was not made by `sadap backup`)")
     return manifest
 
 
@@ -242,6 +331,8 @@ def _check_members(archive: Path, manifest: dict[str, Any], into: Path) -> None:
                 continue
             if member.name not in files:
                 raise InputError(f"{archive}: holds {member.name!r}, which its manifest does not list")
+            if not (member.name == STORE_MEMBER or member.name.startswith(DATA_PREFIX)):
+                raise InputError(f"{archive}: holds {member.name!r}; a backup holds only {STORE_MEMBER} and {DATA_PREFIX}…")
             if not member.isfile():
                 raise InputError(f"{archive}: {member.name!r} is not a plain file")
             try:
@@ -251,6 +342,9 @@ def _check_members(archive: Path, manifest: dict[str, Any], into: Path) -> None:
             if _sha256(into / member.name) != files[member.name]["sha256"]:
                 raise InputError(f"{archive}: {member.name} does not match its checksum (the archive is damaged)")
             seen.add(member.name)
+    for folder in into.rglob("*"):  # tar made subfolders by the umask (0755): private, as the data folder
+        if folder.is_dir() and not folder.is_symlink():
+            os.chmod(folder, 0o700)
     missing = sorted(set(files) - seen)
     if missing:
         raise InputError(f"{archive}: {len(missing)} listed file(s) missing, first {missing[0]!r} (the archive is cut short)")
@@ -273,14 +367,17 @@ def _erasures_since(audit: Path, since: datetime) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if not audit.exists():
         return out
-    for line in audit.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-            at = parse_iso(str(record.get("at", "")))
-        except (json.JSONDecodeError, ValueError):
-            continue
-        if record.get("action") == "erase" and at > since:
-            out.append(record)
+    with audit.open(encoding="utf-8", errors="replace") as fh:  # line by line: the log only grows
+        for line in fh:
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict) or record.get("action") != "erase":
+                    continue
+                at = parse_iso(str(record.get("at", "")))
+            except (ValueError, InputError):  # a line written by hand, or cut short
+                continue
+            if at > since:
+                out.append(record)
     return out
 
 
@@ -312,6 +409,8 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
     if holder:
         raise StoreError(f"{store_path}: a scheduler ({holder}) is running on this store; stop `sadap run` first")
     kept = _kept(config)
+    if data_path.is_dir():
+        _clear_stale(data_path, "restore")
     present = sorted(p for p in data_path.iterdir() if p.resolve() not in kept) if data_path.is_dir() else []
     outside = [Path(str(store_path) + s) for s in ("", *_SQLITE_SIDE)] if sqlite and not store_path.is_relative_to(data_path) else []
     outside = [p for p in outside if p.exists()]
@@ -320,13 +419,23 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
                          f"(moved to *.before-restore-<time>, nothing deleted), or point --config at an empty folder")
     audit_path = data_path / AUDIT_FILE
     later = _erasures_since(audit_path, created)
-    kept_audit = audit_path.read_bytes() if audit_path.exists() else None
     stamp = to_bangkok(now_utc()).strftime("%Y%m%d-%H%M%S")
     private_dir(data_path)
-    with tempfile.TemporaryDirectory(dir=data_path.parent, prefix=".restore-") as tmp:
+    # Staged inside the data folder: on its disk, so the files are renamed into place (the folder
+    # may be a mount point or a link to another disk), and as private as the folder.
+    with _temp_dir(data_path, "restore") as tmp:
         staging = Path(tmp)
+        kept_audit = staging / "audit-now.jsonl"  # beside "data/" and "store.db", never an archive member
         progress(f"checking {archive} ({archive.stat().st_size / 1e6:,.1f} MB) …")
-        _check_members(archive, manifest, staging)
+        try:
+            if audit_path.exists():
+                shutil.copyfile(audit_path, kept_audit)
+            _check_members(archive, manifest, staging)
+        except OSError as err:
+            if isinstance(err, PermissionError | FileNotFoundError | NotADirectoryError) and err.filename is not None:
+                raise
+            raise StoreError(f"{data_path}: cannot unpack {archive.name} there ({err.strerror or err}); nothing was "
+                             "changed: free some space (the archive unpacked needs about the store's size)") from err
         counts: dict[str, int] = {}
         if sqlite:
             db = sqlite3.connect(str(staging / STORE_MEMBER))
@@ -335,26 +444,36 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
             finally:
                 db.close()
         set_aside: list[Path] = []
-        if present or outside:
-            aside = private_dir(data_path.with_name(f"{data_path.name}.before-restore-{stamp}"))
-            for p in present + outside:
-                shutil.move(p, aside / p.name)  # the store may sit on another disk than the data folder
-            set_aside.append(aside)
-        progress(f"writing {data_path} …")
-        restored = staging / "data"
-        for entry in sorted(restored.iterdir()) if restored.is_dir() else []:
-            destination = data_path / entry.name
-            if destination.resolve() in kept and destination.exists():
-                continue  # this config and these backups stay as they are
-            os.replace(entry, destination)
-        if sqlite:
-            private_dir(store_path.parent)
-            shutil.move(staging / STORE_MEMBER, store_path)
-            os.chmod(store_path, FILE_MODE)
-        if kept_audit is not None:
-            # The audit log records what was done, and newest wins: the backup's older copy would lose entries.
-            with open_private(audit_path, "w") as fh:
-                fh.write(kept_audit.decode("utf-8"))
+        try:
+            if present or outside:
+                aside = _new_dir(data_path.with_name(f"{data_path.name}.before-restore-{stamp}"))
+                set_aside.append(aside)
+                for p in present:
+                    shutil.move(p, aside / p.name)
+                # A store kept outside the data folder goes in a folder of its own: the data folder may
+                # hold a file of its name (the store before it was moved out).
+                store_aside = _new_dir(aside / "store") if outside else aside
+                for p in outside:
+                    shutil.move(p, store_aside / p.name)  # the store may sit on another disk than the data folder
+            progress(f"writing {data_path} …")
+            restored = staging / "data"
+            for entry in sorted(restored.iterdir()) if restored.is_dir() else []:
+                destination = data_path / entry.name
+                if destination.resolve() in kept and destination.exists():
+                    continue  # this config and these backups stay as they are
+                os.replace(entry, destination)
+            if sqlite:
+                private_dir(store_path.parent)
+                shutil.move(staging / STORE_MEMBER, store_path)
+                os.chmod(store_path, FILE_MODE)
+            if kept_audit.exists():
+                # The audit log records what was done, and newest wins: the backup's older copy would lose entries.
+                os.chmod(kept_audit, FILE_MODE)
+                os.replace(kept_audit, audit_path)
+        except OSError as err:
+            held = f"what it held is in {set_aside[0]}" if set_aside else "nothing was set aside"
+            raise StoreError(f"{data_path}: the restore stopped part-way ({err.strerror or err}); {held}: "
+                             "free some space and restore again with --replace") from err
     audit(config, {"action": "restore", "backup_created_at": created.isoformat(), "archive": archive.name,
                    "mentions": counts.get("mentions"), "actor": actor})
     return RestoreResult(created_at=created, counts=counts, files=len(manifest.get("files") or {}) - (1 if sqlite else 0),

@@ -127,6 +127,8 @@ def schedule(
         removed = backups.prune(result.path.parent, config.backup.keep)
         log.info("backup: %s (%.1f MB, %s mentions) in %.1f s; %d older archive(s) removed", result.path,
                  result.size / 1e6, result.counts.get("mentions", "-"), result.seconds, len(removed))
+        for link in result.links:
+            log.warning("backup: %s is a link, left out of the archive: back up what it points to separately", link)
 
     def retention() -> None:
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -41,6 +42,7 @@ def backup_create(config_path: str | None, folder: Path | None, keep: int | None
     if as_json:
         _dump({"archive": str(result.path), "bytes": result.size, "counts": result.counts, "files": result.files,
                "key_in_environment": result.key_in_environment, "seconds": round(result.seconds, 2),
+               "links_left_out": [str(p) for p in result.links],
                "removed": [str(p) for p in removed]})
         return
     click.echo(f"สำรองข้อมูลแล้ว: {result.path} ({result.size / 1e6:,.1f} MB, {result.seconds:.1f} วินาที)")
@@ -48,6 +50,9 @@ def backup_create(config_path: str | None, folder: Path | None, keep: int | None
     if result.key_in_environment:
         click.echo(f"  กุญแจนามแฝงอยู่ใน ${config.privacy.pseudonym_key_env} ไม่ได้อยู่ในไฟล์สำรอง: เก็บไว้แยกต่างหาก")
     click.echo("  ไฟล์สำรองมีข้อมูลส่วนบุคคลและกุญแจนามแฝง: เก็บอย่างปลอดภัยเท่ากับโฟลเดอร์ข้อมูล")
+    for link in result.links:
+        click.echo(f"  ไม่ได้สำรอง (เป็นลิงก์ ไม่ได้ตามไป): {link} -> {os.readlink(link)}: สำรองสิ่งที่ลิงก์ชี้ไปแยกต่างหาก",
+                   err=True)
     for path in removed:
         click.echo(f"  ลบไฟล์สำรองเก่า: {path}")
 

@@ -90,6 +90,10 @@ def privacy_erase(author: str | None, source: str | None, mention_ids: tuple[str
     if archives:
         click.echo(f"  {len(archives)} backup(s) in {config.backup_path} still hold it until rotated out (backup.keep, "
                    "`sadap backup create --keep`); a restore lists this erasure to repeat", err=True)
+    aside = pdpa.set_aside(config)
+    if aside:
+        click.echo(f"  {len(aside)} folder(s) set aside by `sadap backup restore --replace` still hold it "
+                   f"(oldest {aside[0]}): delete them once not needed", err=True)
     click.echo(f"audit: {result['audit_log']}")
 
 
