@@ -127,7 +127,7 @@ def test_sqlite_store_needs_no_migration(tmp_path):
     assert store.count(MentionFilter(query=parse_query("down", words))) == 1
     version = store._query("PRAGMA user_version")[0][0]
     store.close()
-    assert version == SCHEMA_VERSION == 9  # 3: the daily counts (mention_days), 4: engagement sums, 5: news topics, 6: the rules' hourly rollup, 7: seen terms, 8: complaint-case join keys, 9: which case holds a mention; not these words
+    assert version == SCHEMA_VERSION == 11  # 3: the daily counts (mention_days), 4: engagement sums, 5: news topics, 6: the rules' hourly rollup, 7: seen terms, 8: complaint-case join keys, 9: which case holds a mention, 10: when a case closed, 11: its cause; not these words
 
 
 # -- the command line, over the real enrichment ------------------------------------------

@@ -66,7 +66,7 @@ def test_keys_are_read_the_same_whatever_the_field(setup):
     config, store = setup
     rule = {r.id: r for r in config.alert_rules}
     assert snooze_key(config, store, rule["new-tags"], "#SaengThongDown").key == "saengthongdown"  # new_term: its field
-    assert snooze_key(config, store, rule["topics"], "ธุรกรรม").key == "transaction"  # a category's Thai name
+    assert snooze_key(config, store, rule["topics"], "การทำธุรกรรม").key == "transaction"  # a category's Thai name (standard 003's words)
     assert snooze_key(config, store, rule["everything"], " * ").key == "*"
     assert snooze_key(config, store, rule["brand-volume"], ENTITY).warning is None
 

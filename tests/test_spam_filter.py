@@ -67,7 +67,7 @@ def test_store_made_before_the_column_gains_it_from_the_stored_documents(tmp_pat
         assert {m.id for m in store.search(MentionFilter(max_spam_score=0.5))} == {ham.id, unscored.id}
         store.close()
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
     assert dict(db.execute("SELECT id, spam_score FROM mentions").fetchall()) == {
         ham.id: 0.0, spam.id: spam.spam_score, unscored.id: None,
     }
