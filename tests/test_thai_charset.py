@@ -139,15 +139,21 @@ def test_the_middleware_counts_each_thai_page_it_reads_again() -> None:
     crawler = get_crawler()
     crawler.stats.open_spider(None)
     middleware = ThaiCharsetMiddleware.from_crawler(crawler)
-    read = {}
+    read, latin = {}, []
     for path, (_, content_type, body) in PAGES.items():
         if path.endswith(".html"):
             url = f"http://127.0.0.1/{path}"
             response = HtmlResponse(url, body=body, headers={"Content-Type": content_type})
+            if response.encoding == "cp1252":
+                latin.append(path)
             read[path] = middleware.process_response(Request(url), response).encoding
     assert read == {"/th-header.html": "cp874", "/th-1252.html": "cp874", "/th-meta.html": "cp874",
                     "/fr.html": "cp1252", "/de.html": "cp1252"}
-    assert crawler.stats.get_value("sadap/thai_charset") == 3  # the three Thai pages; French and German untouched
+    # Counted where Scrapy itself read Thai as Latin-1: always the two declared so in the header; the
+    # <meta>-declared one too with w3lib 2.5, while w3lib 2.6 already reads that body as cp874 itself.
+    assert {"/th-header.html", "/th-1252.html"} <= set(latin)
+    thai_read_as_latin = [p for p in latin if p.startswith("/th")]
+    assert crawler.stats.get_value("sadap/thai_charset") == len(thai_read_as_latin)  # French and German untouched
 
 
 @pytest.mark.parametrize("path", ["/th.rss", "/th-declared.rss"])
