@@ -26,20 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from sadap.app.config import Config
-from sadap.app.privacy import AUDIT_FILE, audit
+from sadap.app.privacy import AUDIT_FILE, archives, audit
 from sadap.core.errors import InputError, StoreError
 from sadap.core.files import FILE_MODE, private_dir
 from sadap.core.timeutil import now_utc, parse_iso, to_bangkok
-
-__all__ = ["COUNT_NAMES", "BackupResult", "RestoreResult", "backup", "default_folder", "due", "list_backups", "parse_iso", "prune", "read_manifest",
-           "restore"]
 from sadap.store.sqlite import SCHEMA_VERSION
+
+__all__ = ["COUNT_NAMES", "BackupResult", "RestoreResult", "archives", "backup", "default_folder", "due", "list_backups",
+           "parse_iso", "prune", "read_manifest", "restore"]
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 STORE_MEMBER = "store.db"
 DATA_PREFIX = "data/"
-SUFFIX = ".tar.gz"
+SUFFIX = ".tar.gz"  # of the archives: sadap.app.privacy.archives lists them
 # Tables counted in the manifest and in what backup and restore print (those that exist).
 COUNTED = ("mentions", "incidents", "complaint_cases", "responses", "stakeholders", "users")
 COUNT_NAMES: dict[str, tuple[str, str]] = {
@@ -84,7 +84,7 @@ def due(config: Config, now: datetime) -> bool:
     if every is None:
         return False
     folder = default_folder(config)
-    newest = _archives(folder)[:1] if folder.is_dir() else []
+    newest = archives(folder)[:1]
     return not newest or now.timestamp() - newest[0].stat().st_mtime >= every.total_seconds()
 
 
@@ -480,17 +480,12 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
                          set_aside=set_aside, later_erasures=later)
 
 
-def _archives(folder: Path) -> list[Path]:
-    """Newest first, by when each was written."""
-    return sorted(folder.glob(f"sadap-backup-*{SUFFIX}"), key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
-
-
 def list_backups(folder: Path) -> list[tuple[Path, dict[str, Any] | str]]:
     """The archives in ``folder``, newest first, each with its manifest or why it cannot be read."""
     out: list[tuple[Path, dict[str, Any] | str]] = []
     if not folder.is_dir():
         return out
-    for path in _archives(folder):
+    for path in archives(folder):
         try:
             out.append((path, read_manifest(path)))
         except InputError as err:
@@ -500,7 +495,7 @@ def list_backups(folder: Path) -> list[tuple[Path, dict[str, Any] | str]]:
 
 def prune(folder: Path, keep: int) -> list[Path]:
     """Delete all but the newest ``keep`` archives in ``folder``; return those deleted."""
-    removed = _archives(folder)[keep:]
+    removed = archives(folder)[keep:]
     for path in removed:
         path.unlink()
     return removed

@@ -245,6 +245,15 @@ def _mode(path: Path) -> str | None:
         return None
 
 
+def archives(folder: Path) -> list[Path]:
+    """The backup archives in ``folder`` (none if it does not exist), newest first, by when each
+    was written: by name, a second archive of one second (``…-2.tar.gz``) would sort first. Here,
+    not in :mod:`sadap.app.backup`, which imports this module."""
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("sadap-backup-*.tar.gz"), key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+
+
 def set_aside(config: Config) -> list[Path]:
     """The folders ``sadap backup restore --replace`` moved a data folder's contents to (each a
     whole store), oldest first; named beside the data folder (or the link to it), as restore does."""
@@ -279,12 +288,11 @@ def report(config: Config, store: Store) -> dict[str, Any]:
     places.append({"what": "privacy audit log (no personal data)", "what_th": "บันทึกการตรวจสอบ (ไม่มีข้อมูลส่วนบุคคล)",
                    "where": str(audit_path), "count": entries, "mode": _mode(audit_path)})
     folder = config.backup_path
-    # Oldest by when written: by name, a second archive of one second (``…-2.tar.gz``) sorts first.
-    archives = sorted(folder.glob("sadap-backup-*.tar.gz"), key=lambda p: (p.stat().st_mtime_ns, p.name)) if folder.is_dir() else []
+    held = archives(folder)[::-1]  # oldest first
     places.append({"what": "backups (the store and the pseudonym key; `sadap backup`)",
                    "what_th": "ไฟล์สำรอง (ที่เก็บข้อมูลและกุญแจนามแฝง; `sadap backup`)",
-                   "where": str(folder), "count": len(archives), "mode": _mode(folder) if folder.is_dir() else None,
-                   "oldest": archives[0].name if archives else None})
+                   "where": str(folder), "count": len(held), "mode": _mode(folder) if folder.is_dir() else None,
+                   "oldest": held[0].name if held else None})
     aside = set_aside(config)
     if aside:
         data = config.data_path

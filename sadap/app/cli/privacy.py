@@ -86,7 +86,7 @@ def privacy_erase(author: str | None, source: str | None, mention_ids: tuple[str
                    "replace their accounts with `sadap stakeholders edit ID --account …` if the request covers the registry", err=True)
     if result["ids_not_found"]:
         click.echo(f"  {result['ids_not_found']} mention id(s) not found", err=True)
-    archives = sorted(config.backup_path.glob("sadap-backup-*.tar.gz")) if config.backup_path.is_dir() else []
+    archives = pdpa.archives(config.backup_path)
     if archives:
         click.echo(f"  {len(archives)} backup(s) in {config.backup_path} still hold it until rotated out (backup.keep, "
                    "`sadap backup create --keep`); a restore lists this erasure to repeat", err=True)
