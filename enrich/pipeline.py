@@ -273,7 +273,7 @@ class Enricher:
                 extras["hashtag_tokens"] = tag_tokens
             else:
                 extras.pop("hashtag_tokens", None)
-            kw = keywords(title_tokens + tokens)
+            kw = keywords(title_tokens + tokens, text=full)
             kw += [w for w in keywords(tag_words) if w not in kw]  # hashtag words count as terms
             context = self._context(full, m)
             if tag_words:

@@ -37,6 +37,7 @@ EMAIL_MASK = "[อีเมล]"
 ID_MASK = "[เลขบัตร]"
 PHONE_MASK = "[โทร]"
 HANDLE_MASK = "[@]"
+MASKS = (URL_MASK, EMAIL_MASK, ID_MASK, PHONE_MASK, HANDLE_MASK)
 
 _D = "[0-9๐-๙]"
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")

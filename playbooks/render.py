@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Mapping
 
+from enrich.keywords import without_masks
 from sadap.core.errors import ConfigError
 from sadap.core.timeutil import show
 
@@ -138,11 +139,13 @@ def alert_variables(
 
 def top_terms(mentions: Iterable["Mention"], stop: Iterable[str] = (), n: int = 8) -> list[str]:
     """The ``n`` terms found in the most of ``mentions`` (each mention counts a term once):
-    longer than one character, not a number, not in ``stop``."""
+    longer than one character, not a number, not in ``stop``, not what a personal-data mask
+    (``[URL]``, ``[โทร]``) became."""
     skip = set(stop)
     counts: Counter[str] = Counter()
     for m in mentions:
-        counts.update(list(dict.fromkeys(t for t in m.tokens if len(t) > 1 and t not in skip and not t.isdigit())))
+        words = without_masks(m.tokens, m.text)
+        counts.update(list(dict.fromkeys(t for t in words if len(t) > 1 and t not in skip and not t.isdigit())))
     return [t for t, _ in counts.most_common(n)]
 
 

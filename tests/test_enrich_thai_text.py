@@ -16,6 +16,7 @@ from enrich.normalize import normalize, strip_html
 from enrich.pipeline import Enricher
 from enrich.spam import spam_score, spam_signals
 from enrich.tokenize import tokenize
+from playbooks.render import top_terms
 from sadap.core.mention import Mention
 
 NOW = datetime(2026, 3, 25, 9, 0, tzinfo=timezone.utc)
@@ -65,6 +66,26 @@ def test_enricher_uses_hashtag_words_for_keywords_and_entities():
     assert thai.hashtags == ["แสงทองล่ม"] and thai.entities == ["ธนาคารแสงทอง"]
     assert "ล่ม" in thai.keywords
     assert plain.entities == []
+
+
+def test_personal_data_masks_are_no_terms_but_the_same_words_written_are():
+    """A masked link, phone number, e-mail or ID card number is a placeholder, not a word the
+    author wrote: no keyword (term counts, new_term) and no top term of an alert lists it; the
+    everyday word โทร, written beside a masked number, still counts."""
+    enricher = Enricher([BANK])
+    masked, written, none = enricher.enrich([
+        _mention("แอปแสงทองล่มอีกแล้ว ดูที่ https://x.co/a ติดต่อ 0812345678 หรือ somchai@mail.co บัตร 1101700203450", 1),
+        _mention("โทรไปคอลเซ็นเตอร์ก็ไม่รับ โทร 0812345678", 2),
+        _mention("โทรไปคอลเซ็นเตอร์ก็ไม่รับ", 3),
+    ])
+    assert "[URL]" in masked.text and "[โทร]" in masked.text and "[อีเมล]" in masked.text and "[เลขบัตร]" in masked.text
+    assert "[url]" in masked.tokens and "โทร" in masked.tokens  # the tokens themselves are unchanged
+    for word in ("[url]", "url", "โทร", "อีเมล", "เลขบัตร", "เลข"):
+        assert word not in masked.keywords, word
+    assert {"แอป", "ล่ม", "ติดต่อ", "บัตร"} <= set(masked.keywords)  # บัตร written by the author
+    assert written.tokens.count("โทร") == 3 and "โทร" in written.keywords and written.keywords == none.keywords
+    assert "[url]" not in top_terms([masked, masked], n=20) and "โทร" not in top_terms([masked], n=20)
+    assert "โทร" in top_terms([written], n=20)
 
 
 # -- entities --------------------------------------------------------------------------------
