@@ -21,7 +21,7 @@ from sadap.core.errors import InputError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention
 from sadap.core.timeutil import format_duration, now_utc, to_bangkok
-from sadap.store import Fingerprint, MentionFilter, Store, UpsertResult
+from sadap.store import CaseKey, Fingerprint, MentionFilter, Store, UpsertResult
 from sadap.store.base import BucketTable, Delivery, MentionRow, PageKey
 from sadap.store.sqlite import SQLiteStore
 
@@ -204,6 +204,9 @@ class ReplayStore(Store):
 
     def cases_holding(self, mention_ids: Iterable[str], states: tuple[str, ...] = ()) -> list[ComplaintCase]:
         return self.base.cases_holding(mention_ids, states)
+
+    def open_case_keys(self) -> list[CaseKey]:
+        return self.base.open_case_keys()
 
     def responses_for(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         return self.base.responses_for(ids)

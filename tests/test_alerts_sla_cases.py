@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from random import Random
 
 from alerts.notifiers.console import ConsoleNotifier, ConsoleOptions
 from sadap.app import complaints as cases
@@ -14,6 +15,7 @@ from sadap.app.alerting import build_engine
 from sadap.app.config import Config
 from sadap.core.mention import Mention
 from sadap.store import Store
+from sadap.store.sqlite import SQLiteStore
 from tests.factories import mention
 from tests.test_alerts import NOW
 from tests.test_store_contract import store  # noqa: F401  (the backend fixture: SQLite, Elasticsearch)
@@ -158,3 +160,87 @@ def test_a_backtest_judges_cases_by_their_clock(tmp_path):
         assert report["alerts"][0]["mentions"] == [waiting.id]
     finally:
         s.close()
+
+
+# -- the queue and the rule read one clock ---------------------------------------------------------
+def test_a_follow_up_linked_by_hand_is_a_wait_for_the_queue_and_the_rule_alike(store):  # noqa: F811
+    """A post that enrichment did not call a complaint, linked into an open case by a person after
+    our answer, is the customer waiting again: the queue shows the case overdue from its posting,
+    and the rule alerts on it (it used to stay silent: it read only complaint-flagged mentions)."""
+    first = complaint(1, "ตู้เอทีเอ็มแสงทองหน้าตลาดกลืนบัตร ช่วยด้วยค่ะ", 60)
+    into_cases(store, first)
+    respond(store, first, 59)
+    again = mention(2, "ไปสาขาตามที่บอกแล้วนะคะ ยังไม่มีใครโทรกลับเลย", "neu", NOW - 30 * H, author="a_ป้าแดงของชำ")
+    assert not again.complaint.is_complaint
+    store.upsert([again])
+    (case,) = store.list_cases()
+    cases.link(store, case.id, again.id, "somsri", NOW - 29 * H)
+    engine = engine_for(store)
+    early = cases.queue_page(store, NOW - 7 * H, sla=24 * H)  # 23 hours after the follow-up
+    assert early.overdue == 0 and engine.check(NOW - 7 * H) == []
+    page = cases.queue_page(store, NOW, sla=24 * H)
+    assert page.overdue == 1 and page.rows[0]["clock"]["follow_up"] == again.id
+    [alert] = engine.check(NOW)
+    assert alert.mention_ids == [again.id]  # the first complaint was answered: not listed
+
+
+def test_the_rule_lists_the_cases_the_queue_shows_overdue(tmp_path):
+    """On one SQLite file of assorted cases (answered or not, follow-ups, posts linked by hand,
+    closed ones), the cases whose mentions the rule lists are those the queue counts overdue."""
+    rng = Random(7)
+    s = SQLiteStore(tmp_path / "agree.db")
+    try:
+        n = 0
+        for person in range(40):
+            author = f"a_ลูกค้า{person:02d}"
+            hours = sorted((rng.uniform(0, 200) for _ in range(rng.randint(1, 4))), reverse=True)
+            for k, ago in enumerate(hours):
+                n += 1
+                m = complaint(n, f"เรื่องที่ {n}: แอปแสงทองโอนเงินไม่ได้ ติดต่อไม่ได้", ago, author=author)
+                if k and rng.random() < 0.3:  # a follow-up enrichment did not call a complaint, linked by hand
+                    m.complaint.is_complaint = False
+                    s.upsert([m])
+                    (case,) = [c for c in s.list_cases(("open",)) if c.author_id == author]
+                    cases.link(s, case.id, m.id, "somsri", NOW - ago * H)
+                else:
+                    into_cases(s, m)
+                if rng.random() < 0.4:
+                    respond(s, m, ago - rng.uniform(1, 40))
+        for case in s.list_cases(("open",)):
+            if rng.random() < 0.1:
+                cases.close(s, case.id, "resolved", "somsri", at=NOW - H)
+        page = cases.queue_page(s, NOW, days=30, sla=24 * H, per_page=1000)
+        overdue = {r["case"].id for r in page.rows if r["clock"]["overdue"]}
+        assert page.overdue == len(overdue) >= 5
+        [alert] = engine_for(s).check(NOW)
+        assert {c.id for c in s.cases_holding(alert.mention_ids)} == overdue
+    finally:
+        s.close()
+
+
+# -- a wait found overdue however long ago it began ------------------------------------------------
+def test_a_wait_overdue_for_longer_than_lookback_still_alerts(store):  # noqa: F811
+    """sla 2d, lookback 1d: a case that waited 80 hours — closed by mistake and reopened, so no
+    alert listed it — is overdue in the queue, and the rule alerts on it (it looked at waits that
+    began within lookback of their deadline only, so it never did); once, not again after a
+    restart inside the cool-down, though the alert is older than the rule's window."""
+    old = complaint(1, "โดนตัดเงินซ้ำสองรอบ โอนค่าเช่าห้องครั้งเดียว ติดต่อไม่ได้เลย", 80)
+    into_cases(store, old)
+    (case,) = store.list_cases()
+    cases.close(store, case.id, "not_a_complaint", "somsri", at=NOW - 70 * H)
+    cases.reopen(store, case.id, "somsri", "ปิดผิดเรื่อง")
+    assert cases.queue_page(store, NOW, sla=48 * H).overdue == 1
+    options = {"sla": "2d", "lookback": "1d", "cooldown": "7d"}
+    [alert] = engine_for(store, **options).check(NOW)
+    assert alert.mention_ids == [old.id]
+    assert alert.window_start <= old.published_at  # the listed wait dates from there
+    assert engine_for(store, **options).check(NOW + 4 * 24 * H) == []  # a restart: the same wait, cooling
+
+
+def test_a_complaint_in_no_case_keeps_its_lookback(store):  # noqa: F811
+    """Outside cases nothing changes: a complaint in no case overdue for longer than lookback
+    (history imported late) is not listed."""
+    store.upsert([complaint(1, "โดนตัดเงินซ้ำสองรอบ ติดต่อไม่ได้เลย", 80)])
+    assert engine_for(store, sla="2d", lookback="1d").check(NOW) == []
+    [alert] = engine_for(store, sla="2d", lookback="2d").check(NOW)
+    assert alert.count == 1

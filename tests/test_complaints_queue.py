@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,11 @@ def check_queue_cases(s: Store) -> None:
     assert [(k.id, k.state, k.received_at, k.first_response) for k in keys] == [
         (c.id, c.state, c.received_at, firsts.get(c.id)) for c in expected]
     assert Store.queue_case_keys(s, since) == keys  # the base class's derivation from the whole cases
+    # the open cases' keys (what complaint_sla reads): the queue's, with the ids each case holds
+    opened = s.open_case_keys()
+    assert [replace(k, mention_ids=()) for k in opened] == [k for k in keys if k.state == "open"]
+    assert {k.id: set(k.mention_ids) for k in opened} == {c.id: set(c.mention_ids) for c in s.list_cases(("open",))}
+    assert Store.open_case_keys(s) == opened
 
 
 def test_queue_cases_sqlite(tmp_path):

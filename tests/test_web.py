@@ -470,17 +470,17 @@ def test_complaint_response_stops_the_clock(setup):
     row = page.text.split(f'id="c-{case.id}"', 1)[1].split("</tr>", 1)[0]
     assert f'/mentions/{target.id}' in row
     assert "answered" not in row.split(">", 1)[0]
-    r = client.post(f"/mentions/{target.id}/assign", data={"csrf_token": csrf_of(page.text), "assignee": "responder"},
+    r = client.post(f"/cases/{case.id}/assign", data={"csrf_token": csrf_of(page.text), "assignee": "responder"},
                     follow_redirects=False)
-    assert r.status_code == 303 and store.assignments([target.id])[target.id]["assignee"] == "responder"
+    assert r.status_code == 303 and store.get_case(case.id).assignee == "responder"
     client.post(f"/mentions/{target.id}/respond", data={"csrf_token": csrf_of(page.text), "text": "ขออภัยค่ะ",
                                                         "channel": "forum"})
     after = client.get("/complaints", params={"days": "90"}).text
     row = after.split(f'id="c-{case.id}"', 1)[1].split("</tr>", 1)[0]
     assert 'class="answered"' in row and "✓" in row
     assert store.responses(target.id)[0]["actor"] == "responder"
-    r = client.post(f"/mentions/{target.id}/assign", data={"csrf_token": csrf_of(page.text), "assignee": "ghost"})
-    assert r.status_code == 422 and store.assignments([target.id])[target.id]["assignee"] == "responder"
+    r = client.post(f"/cases/{case.id}/assign", data={"csrf_token": csrf_of(page.text), "assignee": "ghost"})
+    assert r.status_code == 422 and store.get_case(case.id).assignee == "responder"
 
 
 def test_playbook_errors_are_those_of_sadap_playbooks_validate(setup, tmp_path):

@@ -151,3 +151,24 @@ def test_backups_page_for_admins_only_and_backing_up_now(server, page):
     audit = [json.loads(line) for line in (archive.parent.parent / "privacy-audit.jsonl").read_text().splitlines()]
     assert audit[-1]["action"] == "backup" and audit[-1]["actor"] == "admin"
     assert not page.errors, page.errors
+
+
+def test_the_queue_assigns_the_case(server, page):
+    """Choosing someone in a queue row and pressing Assign gives the case to them: the row shows
+    them, the case's page names them, its timeline says who gave it."""
+    base, store = server
+    sign_in_page(page, base, "responder", PASSWORD)
+    page.goto(base + "complaints?days=30")
+    case = next(c for c in store.list_cases(("open",)) if not c.assignee and page.locator(f"#c-{c.id}").count())
+    row = page.locator(f"#c-{case.id}")
+    row.locator("form.assign select[name=assignee]").select_option("planner")
+    row.locator("form.assign button").click()
+    page.wait_for_load_state("load")
+    assert page.locator(f"#c-{case.id} form.assign select[name=assignee]").input_value() == "planner"
+    assert store.get_case(case.id).assignee == "planner"
+    page.click(f"#c-{case.id} a[href='/cases/{case.id}']")
+    page.wait_for_load_state("load")
+    assert page.locator("td.assignee").inner_text() == "planner"
+    given = page.locator("ol.case-timeline li.ev-assigned").last.inner_text()
+    assert "มอบหมาย" in given and "responder" in given and "planner" in given
+    assert not page.errors, page.errors

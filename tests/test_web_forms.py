@@ -8,10 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
 
+from sadap.app import complaints as complaint_cases
+from sadap.core.complaint_case import ComplaintCase
+from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
 from tests.web_support import csrf_of, open_workspace, signed_in_client
 
 starlette_testclient = pytest.importorskip("starlette.testclient")
@@ -45,29 +49,84 @@ def test_complaint_queue_shows_unassigned_cases_as_not_assigned_and_refuses_an_e
     _, store = setup
     client = signed_in(setup, "responder")
     queue = client.get("/complaints", params={"days": "30"})
-    rows = [(c, c.mention_ids[0]) for c in store.list_cases(("open",))]
-    assigned = store.assignments([mid for _, mid in rows])
-    free = [(c, mid) for c, mid in rows if mid not in assigned and f'id="c-{c.id}"' in queue.text]
+    free = [c for c in store.list_cases(("open",)) if not c.assignee and f'id="c-{c.id}"' in queue.text
+            and not store.assignments(c.mention_ids[:1])]
     assert len(free) >= 2
-    for case, _ in free:
+    for case in free:
         row = _row(queue.text, case.id)
         assert "— ยังไม่มอบหมาย —" in row
         assert _selected(row) == [""], row  # not the first user ("admin")
-    case, mid = free[0]
+    case = free[0]
     token = csrf_of(queue.text)
-    # "not assigned" is refused (the store has no unassign): the queue again, the problem on the row
-    r = client.post(f"/mentions/{mid}/assign", data={"csrf_token": token, "assignee": "", "next": "/complaints?days=30"})
+    # "not assigned" is refused (there is no unassign): the queue again, the problem on the row
+    r = client.post(f"/cases/{case.id}/assign", data={"csrf_token": token, "assignee": "", "next": "/complaints?days=30"})
     assert r.status_code == 422
     assert "โปรดเลือกผู้รับเรื่องก่อนกดมอบหมาย" in _row(r.text, case.id)
-    assert 'id="assign-problem"' in r.text and mid not in store.assignments([mid])
-    r = client.post(f"/mentions/{mid}/assign", data={"csrf_token": token, "assignee": "nobody", "next": "/complaints"})
-    assert r.status_code == 422 and "ไม่พบผู้ใช้นี้" in r.text and mid not in store.assignments([mid])
-    r = client.post(f"/mentions/{mid}/assign", data={"csrf_token": token, "assignee": "planner",
-                                                     "next": "/complaints?days=30"}, follow_redirects=False)
+    assert 'id="assign-problem"' in r.text and store.get_case(case.id).assignee is None
+    r = client.post(f"/cases/{case.id}/assign", data={"csrf_token": token, "assignee": "nobody", "next": "/complaints"})
+    assert r.status_code == 422 and "ไม่พบผู้ใช้นี้" in _row(r.text, case.id) and store.get_case(case.id).assignee is None
+    r = client.post(f"/cases/{case.id}/assign", data={"csrf_token": token, "assignee": "planner",
+                                                      "next": "/complaints?days=30"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/complaints?days=30"
     row = _row(client.get("/complaints", params={"days": "30"}).text, case.id)
     assert _selected(row) == ["planner"]  # the current assignee
-    assert _selected(_row(client.get("/complaints", params={"days": "30"}).text, free[1][0].id)) == [""]
+    assert _selected(_row(client.get("/complaints", params={"days": "30"}).text, free[1].id)) == [""]
+
+
+def _complaint(n: int, text: str, author: str, hours_ago: float) -> Mention:
+    now = datetime.now(UTC)
+    return Mention(id=mention_id("facebook", f"assign-{n}"), source_kind="facebook", source_name="fb-page",
+                   native_id=f"assign-{n}", author_id=author, published_at=now - timedelta(hours=hours_ago),
+                   collected_at=now, text=text, sentiment=Sentiment(label="neg", score=0.9),
+                   complaint=Complaint(is_complaint=True, type="digital_outage"))
+
+
+def test_the_queue_assigns_the_case_not_its_first_complaint(setup):
+    """The queue's assign form gives the case to someone: the case's assignee, an `assigned` event
+    on its timeline (who, when, from, to), nothing on its first complaint; the case keeps it when
+    that complaint is moved to another case, and a case whose first complaint was erased can be
+    assigned too. Only a responder may."""
+    _, store = setup
+    first = _complaint(1, "แอปแสงทองโอนเงินไม่ได้ตั้งแต่เช้า เงินหายไปไหน", "a_ป้าแดงมอบหมาย", 3)
+    again = _complaint(2, "ยังโอนไม่ได้อยู่ดี ค่าเทอมลูกต้องจ่ายวันนี้", "a_ป้าแดงมอบหมาย", 2)
+    elsewhere = _complaint(3, "บัตรถูกระงับโดยไม่แจ้ง ไม่มีใครตอบ", "a_ลุงหมานมอบหมาย", 1)
+    store.upsert([first, again, elsewhere])
+    made = {c.author_id: c for c in complaint_cases.assign(store, [first, again, elsewhere])}
+    case, other = made["a_ป้าแดงมอบหมาย"], made["a_ลุงหมานมอบหมาย"]
+    erased = ComplaintCase(received_at=first.published_at, updated_at=first.published_at, channel="facebook",
+                           source_name="fb-page", mention_ids=["erased-since"])
+    store.save_case(erased)
+    client = signed_in(setup, "responder")
+    queue = client.get("/complaints", params={"days": "30"})
+    token = csrf_of(queue.text)
+    for c in (case, erased):
+        form = re.search(r'<form method="post" action="([^"]*/assign)"', _row(queue.text, c.id))
+        assert form is not None and form.group(1) == f"/cases/{c.id}/assign", c.id  # the case's, not a mention's
+    r = client.post(f"/cases/{case.id}/assign", data={"csrf_token": token, "assignee": "planner",
+                                                      "next": "/complaints?days=30"}, follow_redirects=False)
+    assert r.status_code == 303
+    stored = store.get_case(case.id)
+    assert stored.assignee == "planner" and store.assignments(stored.mention_ids) == {}
+    [given] = [e for e in stored.events if e.kind == "assigned"]
+    assert given.actor == "responder" and given.data == {"from": None, "to": "planner"}
+    client.post(f"/cases/{case.id}/assign", data={"csrf_token": token, "assignee": "responder"})
+    assert [e.data for e in store.get_case(case.id).events if e.kind == "assigned"][-1] == {"from": "planner", "to": "responder"}
+    page = client.get(f"/cases/{case.id}").text
+    assert '<td class="assignee">responder</td>' in page and "planner → responder" in page  # and on the timeline
+
+    complaint_cases.link(store, other.id, first.id, "somsri")  # its first complaint moved by hand
+    queue = client.get("/complaints", params={"days": "30"}).text
+    assert _selected(_row(queue, case.id)) == ["responder"] and _selected(_row(queue, other.id)) == [""]
+
+    r = client.post(f"/cases/{erased.id}/assign", data={"csrf_token": token, "assignee": "planner"}, follow_redirects=False)
+    assert r.status_code == 303 and store.get_case(erased.id).assignee == "planner"
+
+    viewer = signed_in(setup, "viewer")
+    seen = viewer.get("/complaints", params={"days": "30"})
+    assert f'action="/cases/{other.id}/assign"' not in seen.text  # no form for a viewer
+    r = viewer.post(f"/cases/{other.id}/assign", data={"csrf_token": csrf_of(seen.text), "assignee": "planner"})
+    assert r.status_code == 403 and store.get_case(other.id).assignee is None
+    assert client.post("/cases/CASE-00000000/assign", data={"csrf_token": token, "assignee": "planner"}).status_code == 404
 
 
 # -- 2: a refused form comes back with what was typed ----------------------------------------------------

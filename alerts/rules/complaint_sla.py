@@ -1,16 +1,18 @@
 """``complaint_sla``: a complaint not answered within its SLA (default 24 hours: the Thai
 PR standard asks organisations to follow complaints around the clock).
 
-``scope: mentions`` — complaint mentions published more than ``sla`` ago (within
-``lookback``) with no response logged (`sadap mentions respond`). A complaint in a complaint
-case is judged by the case's clock instead, the one the complaint queue reads
-(:func:`~sadap.core.complaint_case.current_wait`): it is overdue while the case is open and
-its current wait — since the first complaint, or since a follow-up posted after our last
-response — is unanswered past ``sla`` (a response logged to any of the case's mentions at or
-after the customer's latest message ends it), and then every complaint of that wait is listed.
-The alert lists every overdue complaint; a complaint newly overdue (in no case), or a case's
-wait newly overdue, is a new alert even while older ones keep the rule in its cool-down; the
-customer writing again while their case is overdue is listed, not alerted anew. ``scope: incidents`` — open or acknowledged incidents with no
+``scope: mentions`` — complaints in no case published more than ``sla`` ago (within
+``lookback``) with no response logged (`sadap mentions respond`), and every open complaint
+case whose current wait is overdue by the complaint queue's clock, however long ago it began:
+the same reading of the case (every mention it holds, a complaint or one linked by hand:
+:meth:`~sadap.store.Store.open_case_keys`) and the same decision
+(:func:`~sadap.core.complaint_case.current_wait`, :func:`~sadap.core.complaint_case.wait_overdue`).
+A case's wait runs since its first mention, or since one posted after our last response (the
+customer writing again), until a response is logged to any of its mentions at or after the
+latest; then every mention of that wait is listed. The alert lists every overdue complaint; a
+complaint newly overdue (in no case), or a case's wait newly overdue, is a new alert even while
+older ones keep the rule in its cool-down; the customer writing again while their case is
+overdue is listed, not alerted anew. ``scope: incidents`` — open or acknowledged incidents with no
 `response` on their timeline ``sla`` after opening: the alert goes on that incident's own
 timeline (`sla_overdue`) and is notified; it never opens an incident, so such a rule names
 no ``playbook``."""
@@ -25,15 +27,17 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
-from sadap.core.complaint_case import current_wait, wait_complaints
+from sadap.core.complaint_case import current_wait, wait_complaints, wait_overdue
 from sadap.core.settings_types import PositiveDuration
-from sadap.store import case_times
+from sadap.store.base import MentionRow
 
 
 class ComplaintSlaOptions(RuleOptions):
     scope: Literal["mentions", "incidents"] = Field("mentions", description="What the SLA clock runs on.")
     sla: PositiveDuration = Field(timedelta(hours=24), description="Time allowed before a response must be logged.")
-    lookback: PositiveDuration = Field(timedelta(days=7), description="`mentions`: how far back past the SLA to look.")
+    lookback: PositiveDuration = Field(timedelta(days=7), description=(
+        "`mentions`: how far back past the SLA to look for complaints in no case (a complaint case's "
+        "overdue wait is found however long ago it began)."))
     min_count: int = Field(1, ge=1, description="`mentions`: overdue complaints needed to fire (per key).")
 
     @model_validator(mode="after")
@@ -59,44 +63,54 @@ class ComplaintSlaRule(Rule):
         if o.scope == "incidents":
             return self._incidents(ctx, due)
         start = due - o.lookback
-        # Unanswered complaints that may be overdue: on their own clock those published before
-        # `due`, in a case any of the case's current wait (a follow-up posted since `due` too).
-        flt = replace(self.base_filter(ctx, since=start, time_field="published_at"), complaint=True, responded=False)
-        rows = sorted(ctx.store.mention_rows(flt, o.group_by), key=lambda r: (-r.published, r.id))  # newest first
-        waits = self._waits(ctx, [r.id for r in rows], start, due)
+        # Complaints in no case, on their own clock: unanswered, published in [start, due).
+        flt = replace(self.base_filter(ctx, since=start, until=due, time_field="published_at"),
+                      complaint=True, responded=False)
+        alone = ctx.store.mention_rows(flt, o.group_by)
+        held = ctx.store.held_mentions([r.id for r in alone]) if alone else set()
+        waits, began = self._overdue_waits(ctx, o.sla)
+        rows = [r for r in alone if r.id not in held] + self._rows(ctx, list(waits))
+        rows.sort(key=lambda r: (-r.published, r.id))  # newest first
         by_key: dict[str | None, list[str]] = {}
         for r in rows:
-            if waits[r.id] is not None if r.id in waits else r.published < due.timestamp():
-                for key in (r.keys if o.group_by is not None else (None,)):
-                    by_key.setdefault(key, []).append(r.id)
+            for key in (r.keys if o.group_by is not None else (None,)):
+                by_key.setdefault(key, []).append(r.id)
         matches = []
         for key, every in by_key.items():
             if len(every) >= o.min_count:
                 # One new alert per wait: a complaint in no case, a case's wait by its first listed complaint.
-                first = {waits[i]: i for i in every if waits.get(i) is not None}  # newest first: the oldest stays
+                first = {waits[i]: i for i in every if i in waits}  # newest first: the oldest stays
                 renew_on = [i for i in every if i not in waits or first[waits[i]] == i]
-                matches.append(Match(key, len(every), every, start, due, renew=True, renew_on=renew_on))
+                # The window reaches back to the oldest wait listed: no alert before it can list
+                # one of its mentions (what the engine reads to tell a new wait from one alerted).
+                since = min([start, *(began[waits[i]] for i in first.values())])
+                matches.append(Match(key, len(every), every, since, due, renew=True, renew_on=renew_on))
         return matches
 
-    def _waits(self, ctx: EvalContext, ids: list[str], start: datetime, due: datetime) -> dict[str, str | None]:
-        """Of ``ids``, those a case holds: to the case's id where they are in its current wait
-        and that wait is overdue (began in [``start``, ``due``), unanswered, the case open: the
-        complaint queue's clock, :func:`~sadap.core.complaint_case.current_wait`), else to None
-        (answered, or the case closed). Complaints in no case are not in it."""
-        held = ctx.store.held_mentions(ids) if ids else set()
-        if not held:
-            return {}
-        waits: dict[str, str | None] = dict.fromkeys(held)
-        open_cases = ctx.store.cases_holding(held, ("open",))
-        times = case_times(ctx.store, open_cases)
-        for case in open_cases:
-            posted, responses = times[case.id]
-            since, answered = current_wait(case.received_at, [at for at, _ in posted], responses)
-            if answered is None and start <= since < due:
-                for mid in wait_complaints(case.received_at, since, posted, case.mention_ids):
-                    if mid in waits:
-                        waits[mid] = case.id
-        return waits
+    def _overdue_waits(self, ctx: EvalContext, sla: timedelta) -> tuple[dict[str, str], dict[str, datetime]]:
+        """The open cases' overdue waits, however long ago they began (the complaint queue's clock
+        on the same reading of every open case: :meth:`~sadap.store.Store.open_case_keys`,
+        :func:`~sadap.core.complaint_case.current_wait`, :func:`~sadap.core.complaint_case.wait_overdue`):
+        each mention of such a wait to its case's id, and each such case's id to when its wait began."""
+        waits: dict[str, str] = {}
+        began: dict[str, datetime] = {}
+        for key in ctx.store.open_case_keys():
+            since, answered = current_wait(key.received_at, [at for at, _ in key.posted], key.responses)
+            if wait_overdue(key.state, since, answered, ctx.at, sla):
+                began[key.id] = since
+                for mid in wait_complaints(key.received_at, since, key.posted, key.mention_ids):
+                    waits.setdefault(mid, key.id)
+        return waits, began
+
+    def _rows(self, ctx: EvalContext, ids: list[str]) -> list[MentionRow]:
+        """The rows of the overdue waits' mentions that the rule's filters keep (sources, query,
+        entities …). Whether each is a complaint, answered on its own or a near-duplicate is the
+        case's to say: a person put it in the case."""
+        flt = replace(self.base_filter(ctx), include_duplicates=True)
+        out: list[MentionRow] = []
+        for i in range(0, len(ids), 500):  # SQLite's limit on parameters
+            out.extend(ctx.store.mention_rows(replace(flt, ids=tuple(ids[i:i + 500])), self.options.group_by))
+        return out
 
     def _incidents(self, ctx: EvalContext, due: datetime) -> list[Match]:
         matches = []

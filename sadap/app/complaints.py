@@ -14,7 +14,7 @@ from typing import Any
 
 from sadap.app.config import Config
 from sadap.core.complaint_case import (CASE_SLA, CAUSE_NOTE_MAX, CAUSE_WORDS, CAUSES, CLOSE_REASONS, ERASED, CaseEvent,
-                                       ComplaintCase, current_wait, new_case_id, thread_key)
+                                       ComplaintCase, current_wait, new_case_id, thread_key, wait_overdue)
 from sadap.core.labels import th
 from sadap.core.errors import InputError
 from sadap.core.mention import Mention
@@ -246,6 +246,26 @@ def link(store: Store, case_id: str, mention_id: str, actor: str, at: datetime |
     return case
 
 
+def assign_case(store: Store, case_id: str, assignee: str, actor: str, at: datetime | None = None) -> ComplaintCase:
+    """Give a case (open or closed) to an active workspace user to answer: its ``assignee``, and
+    an ``assigned`` event on its timeline (who gave it, when, from whom to whom) so that each
+    change stays in the history. There is no unassign: the case is given to someone else. The
+    same assignee again changes nothing."""
+    case = get_case(store, case_id)
+    assignee = assignee.strip()
+    if not assignee:
+        raise InputError("assignee: required (choose who answers)")
+    target = store.get_user(assignee)
+    if target is None or target.disabled:
+        raise InputError(f"assignee: no active user {assignee!r}")
+    if assignee != case.assignee:
+        case.events.append(CaseEvent(at=at or now_utc(), kind="assigned", actor=actor,
+                                     data={"from": case.assignee, "to": assignee}))
+        case.assignee = assignee
+        store.save_case(case)
+    return case
+
+
 def check_cause(cause: str) -> str:
     """``cause`` if it is one of :data:`CAUSES`, else one line saying which are."""
     if cause not in CAUSE_WORDS:
@@ -365,7 +385,7 @@ def clock(case: ComplaintCase | CaseKey, posted: Sequence[tuple[datetime, str]],
     return {"since": since, "due": due, "answered": answered, "follow_up": follow_up,
             "first_response": min(responses) if responses else None,
             "in_time": answered is not None and answered <= due,
-            "overdue": answered is None and case.state == "open" and now > due,
+            "overdue": wait_overdue(case.state, since, answered, now, sla),
             "left": (due - now) if answered is None and case.state == "open" else None}
 
 
@@ -396,10 +416,12 @@ def timeline(store: Store, case: ComplaintCase, limit: int = 200) -> list[dict[s
         items.append({"at": datetime.fromisoformat(r["at"]), "kind": "response", "mention": mentions.get(r["mention_id"]),
                       "text": r["text"], "actor": r["actor"], "channel": r["channel"]})
     for e in case.events:
-        if e.kind in ("note", "linked", "unlinked", "closed", "reopened", "recovery_step", "cause"):
+        if e.kind in ("note", "linked", "unlinked", "closed", "reopened", "recovery_step", "cause", "assigned"):
             text = e.text
             if e.kind == "cause":  # from → to, in Thai (the workspace shows them in its language from data)
                 text = f"{th(CAUSE_WORDS, e.data.get('from'))} → {th(CAUSE_WORDS, e.data.get('to'))}" + (f": {text}" if text else "")
+            elif e.kind == "assigned":
+                text = f"{e.data.get('from') or '-'} → {e.data.get('to')}"
             items.append({"at": e.at, "kind": e.kind, "mention": None, "text": text, "actor": e.actor,
                           "data": e.data, "note": e.text})
     items.sort(key=lambda x: x["at"])

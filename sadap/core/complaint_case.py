@@ -9,10 +9,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (AwareDatetime, BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator,
+                      model_serializer)
 
 CaseState = Literal["open", "closed"]
-CaseEventKind = Literal["opened", "mention", "linked", "unlinked", "note", "closed", "reopened", "recovery_step", "cause"]
+CaseEventKind = Literal["opened", "mention", "linked", "unlinked", "note", "closed", "reopened", "recovery_step", "cause",
+                        "assigned"]
 #: The close reason of an open case left with no mention by an erasure or retention.
 ERASED = "erased"
 #: Why a case was closed (what ``sadap complaints close --reason`` accepts).
@@ -84,6 +86,9 @@ class ComplaintCase(BaseModel):
     incident_id: str | None = None
     mention_ids: list[str] = Field(default_factory=list)
     stakeholders: list[str] = Field(default_factory=list)
+    #: Who was given the case to answer (a workspace user); each change is also an ``assigned``
+    #: event on the timeline (who gave it, when, from, to).
+    assignee: str | None = None
     close_reason: str | None = None
     closed_at: AwareDatetime | None = None
     closed_by: str | None = None
@@ -101,6 +106,15 @@ class ComplaintCase(BaseModel):
         if value is not None and value not in CAUSE_WORDS:
             raise ValueError(f"{value!r} is not a cause (allowed: {', '.join(CAUSES)})")
         return value
+
+    @model_serializer(mode="wrap")
+    def _assignee_only_when_given(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A case given to no one is written as before cases had an assignee, so that a store
+        # stays readable by the release before (extra fields are refused) until one is assigned.
+        out: dict[str, Any] = handler(self)
+        if out.get("assignee") is None:
+            out.pop("assignee", None)
+        return out
 
 
 def thread_key(source_name: str, extras: dict[str, Any]) -> str | None:
@@ -136,6 +150,14 @@ def current_wait(received_at: datetime, posted: Iterable[datetime], responses: I
     before = [r for r in answers if r < latest]
     start = received_at if not before else next((p for p in times if p > before[-1]), latest)
     return start, next((r for r in answers if r >= latest), None)
+
+
+def wait_overdue(state: str, since: datetime, answered: datetime | None, now: datetime, sla: timedelta) -> bool:
+    """Whether a case's current wait (:func:`current_wait`: ``since``, ``answered``) is overdue at
+    ``now``: the case open, the wait unanswered and begun more than ``sla`` ago, however long
+    ago that was. The complaint queue's clock and the ``complaint_sla`` rule both decide with it,
+    on the same reading of the case (every mention it holds, a complaint or one linked by hand)."""
+    return state == "open" and answered is None and now > since + sla
 
 
 def wait_complaints(received_at: datetime, since: datetime, posted: Iterable[tuple[datetime, str]],

@@ -37,6 +37,7 @@ CASE_TIMELINE = {
     "reopened": ("เปิดอีกครั้ง", "reopened"),
     "recovery_step": ("ขั้นตอนแก้ไข", "recovery step"),
     "cause": ("สาเหตุของปัญหา", "cause"),
+    "assigned": ("มอบหมาย", "assigned"),
 }
 
 

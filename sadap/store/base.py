@@ -514,13 +514,15 @@ class CaseKey:
     time, mention id), oldest first, where it has more than one (a single complaint waits from
     ``received_at``, so most cases need no look-up of it); ``responses``: the times of the
     responses logged to any of them, earliest first (:func:`case_times`); what the case clock is
-    read from."""
+    read from. ``mention_ids``: the ids it holds, sorted, where asked for
+    (:meth:`Store.open_case_keys`: what the ``complaint_sla`` rule lists)."""
 
     id: str
     state: str
     received_at: datetime
     posted: tuple[tuple[datetime, str], ...] = ()
     responses: tuple[datetime, ...] = ()
+    mention_ids: tuple[str, ...] = ()
 
     @property
     def first_response(self) -> datetime | None:
@@ -1007,6 +1009,16 @@ class Store(ABC):
         cases = self.queue_cases(closed_since)
         times = case_times(self, cases)
         return [CaseKey(c.id, c.state, c.received_at, *times[c.id]) for c in cases]
+
+    def open_case_keys(self) -> list[CaseKey]:
+        """Every open case as :class:`CaseKey` (the queue's reading of it: the same clock), with its
+        ``mention_ids``, in :meth:`list_cases` order: what the ``complaint_sla`` rule reads to find
+        the overdue waits, however long ago they began. This default derives them from the open
+        cases and :func:`case_times`; SQLite asks for the fields and times in one read."""
+        cases = self.list_cases(("open",))
+        times = case_times(self, cases)
+        return [CaseKey(c.id, c.state, c.received_at, *times[c.id], mention_ids=tuple(sorted(set(c.mention_ids))))
+                for c in cases]
 
     def open_cases_joining(self, authors: Iterable[str] = (), threads: Iterable[str] = (),
                            incidents: Iterable[str] = ()) -> list[ComplaintCase]:

@@ -1566,25 +1566,39 @@ class SQLiteStore(Store):
 
     def queue_case_keys(self, closed_since: datetime) -> list[CaseKey]:
         # The times are stored as floats: the query takes a second more and the exact bound is
-        # applied to the datetimes (a float's rounding cannot drop a case at the boundary). The
-        # complaints' publication times and the responses to them come from case_mentions, in
-        # the same read transaction (one snapshot: a case saved meanwhile is not half read).
-        queue = "FROM complaint_cases c WHERE c.state = 'open' OR (c.state = 'closed' AND c.closed_at >= ?)"
-        bound = (_ts(closed_since) - 1,)
+        # applied to the datetimes (a float's rounding cannot drop a case at the boundary).
+        keys = self._case_keys("c.state = 'open' OR (c.state = 'closed' AND c.closed_at >= ?)",
+                               (_ts(closed_since) - 1,), with_ids=False)
+        return [k for k, closed in keys if closed is None or closed >= closed_since]
+
+    def open_case_keys(self) -> list[CaseKey]:
+        return [k for k, _ in self._case_keys("c.state = 'open'", (), with_ids=True)]
+
+    def _case_keys(self, where: str, bound: tuple[object, ...],
+                   with_ids: bool) -> list[tuple[CaseKey, datetime | None]]:
+        """The cases ``where`` picks as :class:`CaseKey`, each with when it was closed (None while
+        open), in list_cases order. The complaints' publication times and the responses to them
+        come from case_mentions, in the same read transaction (one snapshot: a case saved
+        meanwhile is not half read); ``with_ids``: the ids each case holds as well."""
+        cases = f"FROM complaint_cases c WHERE {where}"
+        held: list[tuple[str, str]] = []
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 rows = self._db.execute("SELECT c.id, c.state, json_extract(c.doc, '$.received_at'), "
-                                        f"json_extract(c.doc, '$.closed_at'), c.closed_at {queue} "
+                                        f"json_extract(c.doc, '$.closed_at'), c.closed_at {cases} "
                                         "ORDER BY c.received_at DESC, c.id", bound).fetchall()
                 posted = self._db.execute("SELECT cm.case_id, m.published_at, m.id FROM case_mentions cm "
                                           "JOIN mentions m ON m.id = cm.mention_id WHERE cm.case_id IN "
-                                          f"(SELECT c.id {queue}) AND cm.case_id IN (SELECT case_id FROM case_mentions "
+                                          f"(SELECT c.id {cases}) AND cm.case_id IN (SELECT case_id FROM case_mentions "
                                           "GROUP BY case_id HAVING COUNT(*) > 1) ORDER BY m.published_at, m.id",
                                           bound).fetchall()
                 answers = self._db.execute("SELECT cm.case_id, r.at FROM case_mentions cm JOIN responses r ON "
-                                           f"r.mention_id = cm.mention_id WHERE cm.case_id IN (SELECT c.id {queue}) "
+                                           f"r.mention_id = cm.mention_id WHERE cm.case_id IN (SELECT c.id {cases}) "
                                            "ORDER BY r.at", bound).fetchall()
+                if with_ids:
+                    held = self._db.execute("SELECT cm.case_id, cm.mention_id FROM case_mentions cm WHERE "
+                                            f"cm.case_id IN (SELECT c.id {cases})", bound).fetchall()
             finally:
                 self._db.execute("COMMIT")
         times: dict[str, list[tuple[datetime, str]]] = {}
@@ -1593,9 +1607,13 @@ class SQLiteStore(Store):
         responses: dict[str, list[datetime]] = {}
         for case_id, at in answers:
             responses.setdefault(case_id, []).append(_dt(at))
-        return [CaseKey(i, state, datetime.fromisoformat(at), tuple(times.get(i, ())), tuple(responses.get(i, ())))
-                for i, state, at, closed_iso, closed_ts in rows
-                if state != "closed" or (datetime.fromisoformat(closed_iso) if closed_iso else _dt(closed_ts)) >= closed_since]
+        ids: dict[str, list[str]] = {}
+        for case_id, mid in held:
+            ids.setdefault(case_id, []).append(mid)
+        return [(CaseKey(i, state, datetime.fromisoformat(at), tuple(times.get(i, ())), tuple(responses.get(i, ())),
+                         tuple(sorted(ids.get(i, ())))),
+                 None if state != "closed" else datetime.fromisoformat(closed_iso) if closed_iso else _dt(closed_ts))
+                for i, state, at, closed_iso, closed_ts in rows]
 
     def case_cause_counts(self, closed_since: datetime, closed_until: datetime) -> dict[str | None, int]:
         # as queue_case_keys: a second more either side in the query, the exact bounds applied

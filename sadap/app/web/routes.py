@@ -243,24 +243,22 @@ async def mention_label(ws: Workspace, request: Request) -> Response:
     return back(local_path(data.get("next"), f"/mentions/{mid}"))
 
 
-async def mention_assign(ws: Workspace, request: Request) -> Response:
+async def case_assign(ws: Workspace, request: Request) -> Response:
+    """The complaint queue's assign form: gives the case (not one of its mentions) to someone."""
     user, data = await ws.form(request, "responder")
-    mid = request.path_params["mention_id"]
-    assignee = data.get("assignee", "").strip()
-    if ws.store.get(mid) is None:
-        raise InputError(f"no mention {mid!r}")
-    target = ws.store.get_user(assignee) if assignee else None
-    if target is None or target.disabled:
+    case_id = request.path_params["case_id"]
+    case = await in_thread(complaint_cases.get_case, ws.store, case_id)  # none such: the error page
+    try:
+        await in_thread(complaint_cases.assign_case, ws.store, case.id, data.get("assignee", ""), user.username)
+    except InputError as err:
         # "— not assigned —" (or someone gone since the page was drawn) is refused, never a quiet
-        # unassign: the queue again, the problem on the case's row (the store has no unassign).
-        err = "assignee: required (choose who answers)" if not assignee else f"assignee: no active user {assignee!r}"
+        # unassign: the queue again, the problem on the case's row.
         if getattr(request.state, "via_token", False):
-            raise InputError(err)
+            raise
         query = parse_qs(urlsplit(local_path(data.get("next"), "/complaints")).query)
-        problem = {**form_problem(err, ws.lang(request), ("assignee",)), "mention": mid}
+        problem = {**form_problem(str(err), ws.lang(request), ("assignee",)), "case": case.id}
         return await complaints_page(ws, request, whole_number((query.get("days") or [""])[0]),
                                      whole_number((query.get("page") or [""])[0]), problem)
-    ws.store.assign(mid, assignee, user.username, now_utc())
     return back(local_path(data.get("next"), "/complaints"))
 
 
@@ -346,9 +344,12 @@ async def complaints_page(ws: Workspace, request: Request, days_asked: int | Non
     def load() -> complaint_cases.QueuePage:
         ws.complaint_sync(ws.store)  # complaints not in a case yet (an import, another process); once a minute
         found = complaint_cases.queue_page(ws.store, days=days, sla=sla, page=page)
-        assigned = ws.store.assignments([r["head"].id for r in found.rows if r["head"] is not None])
+        # A case given to no one through the queue yet may have been before cases had an
+        # assignee, on its first complaint: shown until the case is given to someone.
+        before = ws.store.assignments([r["head"].id for r in found.rows
+                                       if r["head"] is not None and not r["case"].assignee])
         for r in found.rows:
-            r["assigned"] = assigned.get(r["head"].id) if r["head"] is not None else None
+            r["assignee"] = r["case"].assignee or (before.get(r["head"].id, {}).get("assignee") if r["head"] else None)
         return found
 
     found = await in_thread(load)
@@ -559,13 +560,13 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/mentions.csv", mentions_csv, ["GET"]),
     ("/mentions/{mention_id}", mention_page, ["GET"]),
     ("/mentions/{mention_id}/respond", mention_respond, ["POST"]),
-    ("/mentions/{mention_id}/assign", mention_assign, ["POST"]),
     ("/mentions/{mention_id}/label", mention_label, ["POST"]),
     ("/incidents", incidents, ["GET"]),
     ("/incidents/{incident_id}", incident_page, ["GET"]),
     ("/incidents/{incident_id}/live", incident_live, ["GET"]),
     ("/incidents/{incident_id}/{action}", incident_action, ["POST"]),
     ("/complaints", complaints, ["GET"]),
+    ("/cases/{case_id}/assign", case_assign, ["POST"]),  # before the case page's /cases/{case_id}/{action}
     ("/playbooks", playbooks, ["GET"]),
     ("/playbooks/{playbook_id}", playbook_page, ["GET"]),
     ("/playbooks/{playbook_id}", playbook_edit, ["POST"]),
