@@ -334,22 +334,6 @@ def response_templates(incident: Incident, playbook: Any, lang: str, examples: l
 
 
 # -- complaints -----------------------------------------------------------------------------
-def complaint_queue(store: Store, sla: timedelta, days: int, limit: int = 200) -> list[dict[str, Any]]:
-    now = now_utc()
-    found = store.search(MentionFilter(complaint=True, since=now - timedelta(days=days), include_duplicates=False), limit)
-    assigned = store.assignments([m.id for m in found])
-    out = []
-    for m in found:
-        responses = store.responses(m.id)
-        due = m.published_at + sla
-        answered = responses[0]["at"] if responses else None
-        out.append({"m": m, "responses": responses, "due": due, "answered": answered,
-                    "left": (due - now) if answered is None else None,
-                    "overdue": answered is None and now > due, "assigned": assigned.get(m.id)})
-    out.sort(key=lambda c: (c["answered"] is not None, c["due"]))
-    return out
-
-
 def clock_words(delta: timedelta, lang: str) -> str:
     seconds = abs(int(delta.total_seconds()))
     hours, rest = divmod(seconds, 3600)
