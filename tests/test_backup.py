@@ -464,7 +464,7 @@ def test_a_full_disk_during_a_restore_is_one_line_and_changes_nothing(config, tm
     assert done.returncode == 1, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert "Traceback" not in done.stderr and last.startswith("sadap: ") and "nothing was changed" in last
-    assert list(fresh.data_path.iterdir()) == []
+    assert [p.name for p in fresh.data_path.iterdir()] == [".running"]  # the lock the restore held
 
 
 def test_an_archive_written_elsewhere_leaves_out_the_backups_folder(tmp_path):
@@ -492,7 +492,7 @@ def test_restore_into_a_data_folder_linked_to_another_disk(config, tmp_path):
         archive = backups.backup(config).path
         assert backups.restore(linked, archive).counts["mentions"] == 300
         assert _ids(linked) == _ids(config) and sorted(p.name for p in other_disk.iterdir()) == [
-            "privacy-audit.jsonl", "pseudonym.key", "sadap.db"]
+            ".running", "privacy-audit.jsonl", "pseudonym.key", "sadap.db"]
         assert backups.restore(linked, archive, replace=True).counts["mentions"] == 300  # the data set aside first
     finally:
         import shutil

@@ -1,7 +1,9 @@
 """Backups of a data folder: one archive holding a consistent copy of the SQLite store, taken
 while the service runs, and every other file of the folder (the pseudonym key, crawl state, the
 spool, trained models, the privacy audit log). Restore checks the archive before writing anything
-and sets aside what it replaces; nothing is deleted.
+and sets aside what it replaces; nothing is deleted. It refuses while a Sadap process uses the
+data folder (:mod:`sadap.app.restore_guard`) and ends every web session
+(:mod:`sadap.app.restore_accounts`). Archive names: :mod:`sadap.app.backup_names`.
 
 An archive is a ``.tar.gz`` with ``manifest.json`` (what, when, which schema, each file's SHA-256),
 ``store.db`` (SQLite stores) and ``data/`` (the folder's other files, as they were).
@@ -25,21 +27,24 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from sadap.app import restore_accounts, restore_guard
+from sadap.app.backup_names import SUFFIX, claim
 from sadap.app.config import Config
 from sadap.app.privacy import AUDIT_FILE, archives, audit
+from sadap.app.restore_accounts import AccountChange
+from sadap.core.datalock import LOCK_DIR, alive
 from sadap.core.errors import InputError, StoreError
 from sadap.core.files import FILE_MODE, private_dir
 from sadap.core.timeutil import now_utc, parse_iso, to_bangkok
 from sadap.store.sqlite import SCHEMA_VERSION
 
-__all__ = ["COUNT_NAMES", "BackupResult", "RestoreResult", "archives", "backup", "default_folder", "due", "list_backups",
-           "parse_iso", "prune", "read_manifest", "restore"]
+__all__ = ["COUNT_NAMES", "AccountChange", "BackupResult", "RestoreResult", "archives", "backup", "default_folder", "due",
+           "list_backups", "parse_iso", "prune", "read_manifest", "restore"]
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 STORE_MEMBER = "store.db"
 DATA_PREFIX = "data/"
-SUFFIX = ".tar.gz"  # of the archives: sadap.app.privacy.archives lists them
 # Tables counted in the manifest and in what backup and restore print (those that exist).
 COUNTED = ("mentions", "incidents", "complaint_cases", "responses", "stakeholders", "users")
 COUNT_NAMES: dict[str, tuple[str, str]] = {
@@ -71,6 +76,9 @@ class RestoreResult:
     files: int
     set_aside: list[Path] = field(default_factory=list)
     later_erasures: list[dict[str, Any]] = field(default_factory=list)
+    # Web accounts that differ from those of the store set aside (None: no store was there to compare).
+    accounts: list[AccountChange] | None = None
+    tokens_revoked: list[str] = field(default_factory=list)  # API tokens revoked since the backup, kept revoked
 
 
 def default_folder(config: Config) -> Path:
@@ -130,18 +138,8 @@ def _clear_stale(parent: Path, kind: str) -> None:
             old = time.time() - stale.stat().st_mtime > STALE_AFTER_S
         except FileNotFoundError:  # its own process removed it meanwhile
             continue
-        if old and stale.is_dir() and pid.isdigit() and not _alive(int(pid)):
+        if old and stale.is_dir() and pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def _new_dir(base: Path) -> Path:
@@ -233,15 +231,10 @@ def backup(config: Config, folder: Path | None = None, progress: Progress = lamb
     folder = Path(folder)
     created = now_utc()
     stamp = to_bangkok(created).strftime("%Y%m%d-%H%M%S")
-    target = folder / f"sadap-backup-{stamp}{SUFFIX}"
-    n = 1
-    while target.exists():  # two backups in one second
-        n += 1
-        target = folder / f"sadap-backup-{stamp}-{n}{SUFFIX}"
     sqlite = config.store.backend == "sqlite"
     store_path = config.store_path
     # Neither this folder nor `backup.folder` goes in (archives inside archives).
-    skip = {folder.resolve(), default_folder(config).resolve()}
+    skip = {folder.resolve(), default_folder(config).resolve(), (config.data_path / LOCK_DIR).resolve()}
     if sqlite:
         skip |= {Path(str(store_path) + s).resolve() for s in ("", *_SQLITE_SIDE)}
     files: dict[str, dict[str, Any]] = {}
@@ -270,7 +263,7 @@ def backup(config: Config, folder: Path | None = None, progress: Progress = lamb
                 "counts": counts,
                 "files": files,
             }
-            partial = Path(tmp) / target.name
+            partial = Path(tmp) / f"archive{SUFFIX}"
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             # gzip level 6 (its own default): on an 80 MB store half the time of level 9, a 1 % larger file.
             with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
@@ -282,7 +275,7 @@ def backup(config: Config, folder: Path | None = None, progress: Progress = lamb
                     tar.add(Path(tmp) / STORE_MEMBER, arcname=STORE_MEMBER)
                 for name, copy in snapshot.items():
                     tar.add(copy, arcname=name, recursive=False)
-            os.replace(partial, target)  # whole or absent: never a half-written archive under the name
+            target = claim(partial, folder, stamp)
         except OSError as err:
             if isinstance(err, PermissionError | FileNotFoundError | NotADirectoryError) and err.filename is not None:
                 raise
@@ -350,19 +343,6 @@ def _check_members(archive: Path, manifest: dict[str, Any], into: Path) -> None:
         raise InputError(f"{archive}: {len(missing)} listed file(s) missing, first {missing[0]!r} (the archive is cut short)")
 
 
-def _live_scheduler(store_path: Path) -> str | None:
-    if not store_path.exists():
-        return None
-    db = sqlite3.connect(_read_only(store_path), uri=True, timeout=5)
-    try:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'scheduler_lease'").fetchone():
-            return None
-        row = db.execute("SELECT holder FROM scheduler_lease WHERE expires > ?", (time.time(),)).fetchone()
-        return str(row[0]) if row else None
-    finally:
-        db.close()
-
-
 def _erasures_since(audit: Path, since: datetime) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if not audit.exists():
@@ -383,8 +363,9 @@ def _erasures_since(audit: Path, since: datetime) -> list[dict[str, Any]]:
 
 def _kept(config: Config) -> set[Path]:
     """Entries of the data folder a restore leaves as they are: the config file and the backups
-    folder, when they live in it (the demo keeps its sadap.yaml there)."""
-    kept = {default_folder(config).resolve()}
+    folder, when they live in it (the demo keeps its sadap.yaml there), and the lock of the
+    processes using the folder (held by the restore itself)."""
+    kept = {default_folder(config).resolve(), (config.data_path / LOCK_DIR).resolve()}
     if config.path is not None:
         kept.add(config.path.resolve())
     return kept
@@ -402,12 +383,17 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
     if isinstance(schema, int) and schema > SCHEMA_VERSION:
         raise InputError(f"{archive}: made by Sadap {manifest.get('sadap_version')} (store schema {schema}); "
                          f"this Sadap reads schema {SCHEMA_VERSION} or older: upgrade Sadap first")
+    private_dir(config.data_path)
+    # Held to the end: no `sadap run`, `serve` or `worker` uses the folder, and none starts meanwhile.
+    with restore_guard.quiet(config):
+        return _restore(config, archive, manifest, replace, progress, actor)
+
+
+def _restore(config: Config, archive: Path, manifest: dict[str, Any], replace: bool, progress: Progress,
+             actor: str) -> RestoreResult:
     created = parse_iso(str(manifest.get("created_at")))
     data_path, store_path = config.data_path, config.store_path
-    sqlite = backend == "sqlite"
-    holder = _live_scheduler(store_path) if sqlite else None
-    if holder:
-        raise StoreError(f"{store_path}: a scheduler ({holder}) is running on this store; stop `sadap run` first")
+    sqlite = manifest.get("backend") == "sqlite"
     kept = _kept(config)
     if data_path.is_dir():
         _clear_stale(data_path, "restore")
@@ -420,7 +406,7 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
     audit_path = data_path / AUDIT_FILE
     later = _erasures_since(audit_path, created)
     stamp = to_bangkok(now_utc()).strftime("%Y%m%d-%H%M%S")
-    private_dir(data_path)
+    accounts_now = restore_accounts.read(store_path) if sqlite else None
     # Staged inside the data folder: on its disk, so the files are renamed into place (the folder
     # may be a mount point or a link to another disk), and as private as the folder.
     with _temp_dir(data_path, "restore") as tmp:
@@ -437,12 +423,19 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
             raise StoreError(f"{data_path}: cannot unpack {archive.name} there ({err.strerror or err}); nothing was "
                              "changed: free some space (the archive unpacked needs about the store's size)") from err
         counts: dict[str, int] = {}
+        accounts: list[AccountChange] | None = None
+        revoked: list[str] = []
+        (staging / DATA_PREFIX / restore_accounts.SESSION_KEY).unlink(missing_ok=True)  # every session ends
         if sqlite:
             db = sqlite3.connect(str(staging / STORE_MEMBER))
             try:
                 counts = _counts(db)
             finally:
                 db.close()
+            if accounts_now is not None:
+                accounts = restore_accounts.compare(accounts_now, restore_accounts.read(staging / STORE_MEMBER)
+                                                    or restore_accounts.Accounts())
+            revoked = restore_accounts.end_sessions(staging / STORE_MEMBER, accounts_now)
         set_aside: list[Path] = []
         try:
             if present or outside:
@@ -477,7 +470,7 @@ def restore(config: Config, archive: Path, *, replace: bool = False, progress: P
     audit(config, {"action": "restore", "backup_created_at": created.isoformat(), "archive": archive.name,
                    "mentions": counts.get("mentions"), "actor": actor})
     return RestoreResult(created_at=created, counts=counts, files=len(manifest.get("files") or {}) - (1 if sqlite else 0),
-                         set_aside=set_aside, later_erasures=later)
+                         set_aside=set_aside, later_erasures=later, accounts=accounts, tokens_revoked=revoked)
 
 
 def list_backups(folder: Path) -> list[tuple[Path, dict[str, Any] | str]]:
@@ -488,6 +481,8 @@ def list_backups(folder: Path) -> list[tuple[Path, dict[str, Any] | str]]:
     for path in archives(folder):
         try:
             out.append((path, read_manifest(path)))
+        except FileNotFoundError:  # deleted since the folder was listed (a --keep)
+            continue
         except InputError as err:
             out.append((path, str(err)))
     return out
@@ -495,7 +490,11 @@ def list_backups(folder: Path) -> list[tuple[Path, dict[str, Any] | str]]:
 
 def prune(folder: Path, keep: int) -> list[Path]:
     """Delete all but the newest ``keep`` archives in ``folder``; return those deleted."""
-    removed = archives(folder)[keep:]
-    for path in removed:
-        path.unlink()
+    removed: list[Path] = []
+    for path in archives(folder)[keep:]:
+        try:
+            path.unlink()
+        except FileNotFoundError:  # another backup's --keep, at the same time, deleted it
+            continue
+        removed.append(path)
     return removed

@@ -257,6 +257,27 @@ class SqliteLease:
         self.db.execute("DELETE FROM scheduler_lease WHERE name = ? AND holder = ?", (self.name, self.holder))
 
 
+def redis_lease_holder(config: Config) -> tuple[str, float] | None:
+    """Who holds the schedulers' lease in Redis now, and for how many more seconds unless renewed;
+    None when nobody does. Raises StoreError (one line) when Redis does not answer."""
+    from redis.exceptions import RedisError
+
+    name = key(config, "scheduler", "lease")
+    client = redis_client(config)
+    try:
+        pipe = client.pipeline(transaction=True)  # the holder and its time left, read together
+        pipe.get(name)
+        pipe.pttl(name)
+        holder, left_ms = pipe.execute()
+    except RedisError as err:
+        raise StoreError(redis_problem(config, err)) from None
+    finally:
+        client.close()
+    if holder is None:
+        return None
+    return holder.decode("utf-8", "replace") if isinstance(holder, bytes) else str(holder), max(0, int(left_ms)) / 1000
+
+
 def scheduler_lease(config: Config) -> Lease | None:
     """The lease this config's schedulers share: in Redis when ``distributed.redis_url`` is set,
     else in the SQLite store; None on Elasticsearch without Redis (run one scheduler only)."""

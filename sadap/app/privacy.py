@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sadap.app.backup_names import GLOB, order
 from sadap.app.complaints import close_emptied
 from sadap.app.config import Config
 from sadap.core.errors import InputError
@@ -247,11 +248,18 @@ def _mode(path: Path) -> str | None:
 
 def archives(folder: Path) -> list[Path]:
     """The backup archives in ``folder`` (none if it does not exist), newest first, by when each
-    was written: by name, a second archive of one second (``…-2.tar.gz``) would sort first. Here,
-    not in :mod:`sadap.app.backup`, which imports this module."""
+    was written (:func:`sadap.app.backup_names.order`: by name alone, a second archive of one
+    second, ``…-2.tar.gz``, would sort first); one deleted meanwhile is left out. Here, not in
+    :mod:`sadap.app.backup`, which imports this module."""
     if not folder.is_dir():
         return []
-    return sorted(folder.glob("sadap-backup-*.tar.gz"), key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+    found: list[tuple[tuple[int, str, int, str], Path]] = []
+    for path in folder.glob(GLOB):
+        try:
+            found.append((order(path, path.stat().st_mtime_ns), path))
+        except FileNotFoundError:  # deleted since the folder was read (another backup's --keep)
+            continue
+    return [path for _, path in sorted(found, reverse=True)]
 
 
 def set_aside(config: Config) -> list[Path]:

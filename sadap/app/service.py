@@ -34,6 +34,7 @@ from sadap.app.logs import show_service_logs
 from sadap.app.partners import push
 from sadap.app.privacy import purge
 from sadap.app.worker import run_worker, worker_config
+from sadap.core.datalock import hold
 from sadap.core.errors import ConfigError, NotifyError
 from sadap.core.timeutil import BANGKOK, now_utc
 from sadap.store import Store, open_store
@@ -239,18 +240,29 @@ def run_service(
 ) -> BaseScheduler | None:
     """Start the service in ``role``; with ``block`` (``sadap run``) until interrupted, else in the
     background. Returns the scheduler (None for the ``worker`` and ``web`` roles)."""
-    from sadap.app.web import serve_forever, start_console  # the console is only started when asked
+    from sadap.app.web import serve_forever  # the workspace is only started when asked
 
     if role not in ROLES:
         raise ConfigError(f"role {role!r}: use one of {', '.join(ROLES)}")
     if role == "worker":
-        run_worker(worker_config(config))
+        run_worker(worker_config(config), role="sadap run --role worker")
         return None
     if role == "web":
-        serve_forever(config, None, port)
+        serve_forever(config, None, port, role="sadap run --role web")
         return None
     if config.path is None and config.sources:
         raise ConfigError("`sadap run` needs a config file (see `sadap init`)")
+    if not block:
+        return _scheduled(config, port, block=False, role=role)
+    # Held while the process lives: `sadap backup restore` refuses meanwhile.
+    with hold(config.data_path, "sadap run" if role == "all" else f"sadap run --role {role}"):
+        return _scheduled(config, port, block=True, role=role)
+
+
+def _scheduled(config: Config, port: int | None, *, block: bool, role: str) -> BaseScheduler:
+    """The scheduler's part of :func:`run_service` (roles ``all`` and ``scheduler``)."""
+    from sadap.app.web import start_console  # the console is only started when asked
+
     show_service_logs()
     lease = scheduler_lease(config)
     store = open_store(config)

@@ -27,12 +27,14 @@ from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy.utils.project import get_project_settings
 
 from crawlers.distributed import outage, outage_errors
+from crawlers.options import SourceOptions
 from crawlers.spiders import SPIDERS
 from sadap.app.config import Config
 from sadap.app.crawl import _check, _ErrorCounter
 from sadap.app.crawl_reports import save_report
 from sadap.app.distributed import check_redis, default_worker_id, key, redis_client, scrapy_settings
 from sadap.app.logs import remove_cli_logging
+from sadap.core.datalock import hold
 from sadap.core.errors import ConfigError, StoreError
 from sadap.core.timeutil import UTC
 from sadap.store import Store, open_store
@@ -204,10 +206,12 @@ def run_worker(
     sources: list[str] | None = None,
     log_level: str = "INFO",
     settings: dict[str, Any] | None = None,
+    role: str = "sadap worker",
 ) -> None:
     """Run until stopped. ``sources``: names to work on (default: every enabled crawled source);
     ``settings``: Scrapy settings on top of ``crawlers.settings`` (tests and benchmarks use
-    ``{"DOWNLOAD_DELAY": 0}`` against a local site)."""
+    ``{"DOWNLOAD_DELAY": 0}`` against a local site); ``role``: how a restore names this process
+    while it holds the data folder's lock."""
     chosen = [s for s in config.sources if s.enabled and s.kind != "file"]
     if sources:
         chosen = [config.source(name) for name in sources]
@@ -216,6 +220,11 @@ def run_worker(
     for source in chosen:
         _check(source)
         source.check()
+    with hold(config.data_path, role):
+        _work(config, chosen, log_level, settings or {})
+
+
+def _work(config: Config, chosen: list[SourceOptions], log_level: str, settings: dict[str, Any]) -> None:
     client = redis_client(config)
     check_redis(config, client)  # one clear line now rather than a traceback per spider
 
@@ -224,7 +233,7 @@ def run_worker(
     remove_cli_logging()
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
     project = get_project_settings()
-    project.setdict(settings or {}, priority="cmdline")
+    project.setdict(settings, priority="cmdline")
     project.set("SADAP_CONFIG", config, priority="cmdline")
     if not project.get("SADAP_STATE_DIR"):  # read only to seed the state in Redis (crawls on one machine wrote it)
         project.set("SADAP_STATE_DIR", str(config.data_path / "crawl-state"), priority="cmdline")

@@ -16,6 +16,18 @@ def _counts_th(counts: dict[str, int]) -> str:
     return ", ".join(f"{backups.COUNT_NAMES.get(k, (k, k))[0]} {v:,}" for k, v in counts.items()) or "ไม่มีที่เก็บ SQLite (Elasticsearch)"
 
 
+def _account_th(change: backups.AccountChange) -> str:
+    name = change.username
+    return {
+        "gone": f"สร้างหลังการสำรอง ไม่มีในข้อมูลที่กู้คืน: `sadap users add {name} --role {change.before}`",
+        "back": f"มีในไฟล์สำรองแต่ไม่มีในข้อมูลที่ย้ายไว้ (บทบาท {change.after})",
+        "role": f"บทบาท {change.before} → {change.after} (เปลี่ยนได้ที่หน้า /admin/users)",
+        "enabled": f"ปิดใช้งานหลังการสำรอง ตอนนี้ใช้งานได้อีก: `sadap users disable {name}`",
+        "disabled": f"เปิดใช้งานหลังการสำรอง ตอนนี้ปิดใช้งาน: `sadap users enable {name}`",
+        "password": f"รหัสผ่านที่เปลี่ยนหลังการสำรองกลับเป็นรหัสเดิม: `sadap users passwd {name}`",
+    }[change.what]
+
+
 def _progress(line: str) -> None:
     click.echo(f"… {line}", err=True)
 
@@ -85,13 +97,22 @@ def backup_list(config_path: str | None, folder: Path | None) -> None:
               help="Set aside what the data folder holds now (moved to <folder>.before-restore-<time>) and restore.")
 @handled
 def backup_restore(archive: Path, config_path: str | None, replace: bool) -> None:
-    """Restore ARCHIVE into this config's data folder. Stop `sadap run`, `worker` and `serve` first.
-    The archive is checked whole before anything is written; nothing is deleted."""
+    """Restore ARCHIVE into this config's data folder. Stop `sadap run`, `worker` and `serve` first
+    (a restore refuses while any runs). The archive is checked whole before anything is written;
+    nothing is deleted. Every web session ends; web accounts that differ from the data set aside
+    are listed."""
     config = _load(config_path)
     result = backups.restore(config, archive, replace=replace, progress=_progress, actor=_actor())
     click.echo(f"กู้คืนแล้วจากไฟล์สำรองเมื่อ {show(result.created_at)}: {_counts_th(result.counts)}")
     for path in result.set_aside:
         click.echo(f"  ข้อมูลเดิมย้ายไปไว้ที่ {path}")
+    click.echo("  การลงชื่อเข้าใช้เว็บทั้งหมดสิ้นสุดแล้ว: ทุกคนต้องลงชื่อเข้าใช้ใหม่")
+    if result.accounts:
+        click.echo("  บัญชีเว็บที่ต่างจากข้อมูลที่ย้ายไว้ (ทำซ้ำสิ่งที่เปลี่ยนหลังการสำรอง):")
+        for change in result.accounts:
+            click.echo(f"    {change.username}: {_account_th(change)}")
+    if result.tokens_revoked:
+        click.echo(f"  โทเค็น API ที่เพิกถอนหลังการสำรองยังถูกเพิกถอน: {', '.join(result.tokens_revoked)}")
     if result.later_erasures:
         click.echo(f"  คำเตือน (PDPA): มีการลบข้อมูลส่วนบุคคล {len(result.later_erasures)} ครั้งหลังจากสำรองไฟล์นี้ "
                    "ข้อมูลเหล่านั้นกลับมาในที่เก็บแล้ว ต้องสั่งลบซ้ำ (`sadap privacy erase …`):")

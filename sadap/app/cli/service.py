@@ -13,6 +13,7 @@ from sadap.app.config import Config
 from sadap.app.crawl import crawl as run_crawl
 from sadap.app.service import ROLES, run_service
 from sadap.app.worker import run_worker, worker_config
+from sadap.core.datalock import hold
 from sadap.core.errors import InputError, SadapError
 from sadap.core.timeutil import format_duration
 
@@ -39,7 +40,8 @@ def crawl(source: str, config_path: str | None, log_level: str) -> None:
     sources = [s for s in sources if s.kind != "file"]
     if not sources:
         return
-    stats = run_crawl(config, sources, log_level=log_level)
+    with hold(config.data_path, f"sadap crawl {source}"):  # a restore refuses while a crawl writes
+        stats = run_crawl(config, sources, log_level=log_level)
     for name, st in stats.items():
         skipped = st.get("skipped") or {}
         reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items(), key=lambda kv: -kv[1]))

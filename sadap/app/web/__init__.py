@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+from sadap.core.datalock import hold
 from sadap.store import open_store
 
 log = logging.getLogger("sadap.web")
@@ -73,11 +74,13 @@ def start_console(config: Any, host: str | None = None, port: int | None = None,
     return Console(config, host, port, store).start()
 
 
-def serve_forever(config: Any, host: str | None = None, port: int | None = None) -> None:
-    store = open_store(config)
-    url = start_console(config, host, port, store)
-    if not store.list_users():
-        log.warning("no users yet: add one with `sadap users add NAME --role admin`")
-        print("no users yet: add one with `sadap users add NAME --role admin`", flush=True)
-    print(f"workspace: {url} (Ctrl-C to stop)", flush=True)
-    threading.Event().wait()
+def serve_forever(config: Any, host: str | None = None, port: int | None = None, role: str = "sadap serve") -> None:
+    """Serve until the process ends, holding the data folder's lock as ``role`` (a restore waits for it)."""
+    with hold(config.data_path, role):
+        store = open_store(config)
+        url = start_console(config, host, port, store)
+        if not store.list_users():
+            log.warning("no users yet: add one with `sadap users add NAME --role admin`")
+            print("no users yet: add one with `sadap users add NAME --role admin`", flush=True)
+        print(f"workspace: {url} (Ctrl-C to stop)", flush=True)
+        threading.Event().wait()

@@ -1,0 +1,119 @@
+"""A restore never writes under a running Sadap: `sadap serve`, `sadap run`, `sadap worker` and crawls
+hold a shared lock on the data folder for their lifetime (gone with the process, kill -9 too), and a
+scheduler's lease in Redis (another machine's) stops it too; nothing starts while a restore works.
+Real processes, a real redis-server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sadap.app import backup as backups
+from sadap.app.config import load_config_file
+from sadap.app.distributed import RedisLease, key
+from sadap.core import datalock
+from sadap.core.errors import StoreError
+from tests.redis_support import free_port, redis_server, redis_url  # noqa: F401 (fixtures)
+from tests.test_backup import REPO, _ids, _run, config  # noqa: F401 (fixture)
+
+
+def _sadap(config, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "sadap", *args, "--config", str(config.path)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _until_running(folder: Path, *procs: subprocess.Popen[str]) -> None:
+    """Until each process has left its note (it holds the lock by then)."""
+    deadline = time.monotonic() + 90
+    while {r.pid for r in datalock.running(folder)} < {p.pid for p in procs}:
+        for p in procs:
+            assert p.poll() is None, p.stdout.read() if p.stdout else p.returncode
+        assert time.monotonic() < deadline, "the processes did not start"
+        time.sleep(0.1)
+
+
+def test_a_running_serve_and_run_stop_a_restore_until_they_end(config):
+    archive = backups.backup(config).path
+    serve = _sadap(config, "serve", "--port", "0")
+    run = _sadap(config, "run")
+    try:
+        _until_running(config.data_path, serve, run)
+        with pytest.raises(StoreError) as refused:
+            backups.restore(config, archive, replace=True)
+        message = str(refused.value)
+        assert f"`sadap serve` (pid {serve.pid})" in message and f"`sadap run` (pid {run.pid})" in message
+        assert message.startswith(f"{config.data_path}: in use by ") and "stop it first" in message
+        result = _run(config, "backup", "restore", str(archive), "--replace")
+        assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+        assert result.output.startswith("sadap: ") and f"(pid {serve.pid})" in result.output
+        assert not list(config.data_path.parent.glob("data.before-restore-*"))  # nothing moved
+        run.send_signal(signal.SIGTERM)  # stopped as systemd does: its lease released
+        assert run.wait(timeout=60) is not None
+        with pytest.raises(StoreError, match=rf"in use by `sadap serve` \(pid {serve.pid}\); stop it first"):
+            backups.restore(config, archive, replace=True)
+        serve.send_signal(signal.SIGKILL)  # no clean-up at all: the kernel drops its lock
+        serve.wait(timeout=30)
+    finally:
+        for p in (serve, run):
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=30)
+    restored = backups.restore(config, archive, replace=True)
+    assert restored.counts["mentions"] == 300 and len(_ids(config)) == 300
+    assert list((config.data_path / datalock.LOCK_DIR).glob("*.json")) == []  # the killed one's note is gone too
+
+
+def test_nothing_starts_while_a_restore_works(config):
+    config.path.write_text(config.path.read_text(encoding="utf-8") + f"sources:\n  - {{name: news, kind: rss, url: "
+                           f"'http://127.0.0.1:{free_port()}/feed'}}\n", encoding="utf-8")
+    with datalock.exclusive(config.data_path, "sadap backup restore"):
+        serve = _sadap(config, "serve", "--port", "0")
+        output, _ = serve.communicate(timeout=90)
+        crawl = subprocess.run([sys.executable, "-m", "sadap", "crawl", "all", "--config", str(config.path)],
+                               env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=90)
+    assert serve.returncode == 1, output
+    last = output.strip().splitlines()[-1]
+    assert last == (f"sadap: {config.data_path}: `sadap backup restore` (pid {os.getpid()}) is working on this "
+                    "data folder; start `sadap serve` again when it has finished"), output
+    assert crawl.returncode == 1, crawl.stderr
+    assert crawl.stderr.strip().endswith("start `sadap crawl all` again when it has finished"), crawl.stderr
+    assert "Traceback" not in output + crawl.stderr
+
+
+def _redis_config(config, url: str):
+    config.path.write_text(config.path.read_text(encoding="utf-8") + f"distributed:\n  redis_url: {url}\n",
+                           encoding="utf-8")
+    return load_config_file(config.path)
+
+
+def test_a_scheduler_holding_the_lease_in_redis_stops_a_restore(config, redis_server, redis_url):  # noqa: F811
+    shared = _redis_config(config, redis_url)
+    archive = backups.backup(shared).path
+    # The active scheduler runs on another machine: no lock here, only its lease in Redis.
+    lease = RedisLease(redis_server.client(), key(shared, "scheduler", "lease"), 60, holder="sadap-2:4242:a1b2")
+    assert lease.acquire()
+    with pytest.raises(StoreError) as refused:
+        backups.restore(shared, archive, replace=True)
+    assert str(refused.value).startswith(f"a scheduler (sadap-2:4242:a1b2) holds the lease in Redis ({redis_url}); "
+                                         "stop `sadap run` there first")
+    result = _run(shared, "backup", "restore", str(archive), "--replace")
+    assert result.exit_code == 1 and result.output.count("\n") == 1 and "holds the lease in Redis" in result.output
+    lease.release()
+    assert backups.restore(shared, archive, replace=True).counts["mentions"] == 300
+
+
+def test_a_restore_that_cannot_ask_redis_is_one_line(config):
+    unreachable = _redis_config(config, f"redis://127.0.0.1:{free_port()}/0")
+    archive = backups.backup(unreachable).path
+    result = _run(unreachable, "backup", "restore", str(archive), "--replace")
+    assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+    assert "cannot reach Redis at" in result.output
+    assert result.output.rstrip().endswith("start Redis (or fix the URL), then restore again")
+    assert len(_ids(unreachable)) == 300 and not list(config.data_path.parent.glob("data.before-restore-*"))
