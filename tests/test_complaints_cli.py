@@ -1,7 +1,8 @@
 """`sadap complaints` as a complaint handler uses it (docs/pr-crm.md, "Complaint cases"): the
 case clock runs on the configured ``complaint_sla`` (as the workspace's does), a closed case's
-clock is stopped, reopening an open case is refused, and the ids `complaints show` prints are the
-ids `complaints link` takes. A real SQLite store, real Thai complaints."""
+clock is stopped, reopening an open case is refused, the ids `complaints show` prints are the
+ids `complaints link` takes, and `complaints assign` gives a case to someone as the workspace's
+Assign does. A real SQLite store, real Thai complaints."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from sadap.app import complaints as cases
 from sadap.app.cli import main
 from sadap.app.config import load_config_file
+from sadap.app.web.auth import add_user, set_disabled
 from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
 from sadap.core.timeutil import now_utc
 from sadap.store import open_store
@@ -130,3 +132,74 @@ def test_list_and_show_read_in_thai_and_line_up(config):
     assert len({column(line, "พันทิป/") for line in lines}) == 1  # the channel (in Thai) starts in one column on every line
     shown = _run(config, "complaints", "show", _case_of(config, "p1"))
     assert shown.exit_code == 0 and "ร้องเรียน" in shown.output and " complaint " not in shown.output
+
+
+@pytest.fixture
+def people(config):
+    """Workspace users on the same store: two who answer, one disabled since."""
+    with open_store(config) as store:
+        for name in ("somsri", "wichai", "pranee"):
+            add_user(store, name, "responder", "ลองรหัสผ่านยาว-2026")
+        set_disabled(store, "pranee")
+    return config
+
+
+def test_assign_gives_the_case_to_a_user_as_the_workspace_does(people):
+    """`complaints assign CASE --to USER` is the workspace's Assign: the case's assignee, an
+    `assigned` event (who, from → to) on its timeline, the id as read out; no one, someone who
+    is not a user or a disabled user is refused in one line (exit 1), the case unchanged."""
+    config = people
+    case_id = _case_of(config, "p1")
+    given = _run(config, "complaints", "assign", case_id.removeprefix("CASE-").lower(), "--to", "somsri", "--by", "lek")
+    assert given.exit_code == 0, given.output
+    assert given.output.strip() == f"{case_id}: มอบหมายให้ somsri"
+    again = _run(config, "complaints", "assign", case_id.lower(), "--to", "wichai", "--by", "lek")
+    assert again.exit_code == 0, again.output
+    with open_store(config) as store:
+        case = store.get_case(case_id)
+    assert case.assignee == "wichai"
+    assert [(e.actor, e.data) for e in case.events if e.kind == "assigned"] == [
+        ("lek", {"from": None, "to": "somsri"}), ("lek", {"from": "somsri", "to": "wichai"})]
+    for to, why in (("", "assignee: required"), ("nobody", "assignee: no active user 'nobody'"),
+                    ("pranee", "assignee: no active user 'pranee'")):
+        refused = _run(config, "complaints", "assign", case_id, "--to", to)
+        assert refused.exit_code == 1 and refused.output.startswith(f"sadap: {why}"), (to, refused.output)
+        assert len(refused.output.strip().splitlines()) == 1
+    with open_store(config) as store:
+        assert store.get_case(case_id).assignee == "wichai"
+    missing = _run(config, "complaints", "assign", "ABCD", "--to", "somsri")
+    assert missing.exit_code == 1 and "ids look like CASE-1A2B3C4D" in missing.output
+    assert _run(config, "complaints", "assign", case_id).exit_code == 2  # --to is required (click's usage error)
+    shown = _run(config, "complaints", "show", case_id)
+    assert "ผู้รับเรื่อง: wichai" in shown.output
+    assert any("มอบหมาย" in line and "somsri → wichai" in line for line in shown.output.splitlines())
+
+
+def test_list_and_show_give_the_assignee_and_list_filters_by_it(people):
+    config = people
+    given, legacy, free = _case_of(config, "p1"), _case_of(config, "p2"), _case_of(config, "p3")
+    assert _run(config, "complaints", "assign", given, "--to", "somsri").exit_code == 0
+    with open_store(config) as store:  # assigned before cases had an assignee: on its first complaint
+        store.assign(mention_id("pantip", "p2"), "wichai", "lek", now_utc())
+    rows = {r["id"]: r for r in json.loads(_run(config, "complaints", "list", "--json").output)}
+    assert {i: r["assignee"] for i, r in rows.items()} == {given: "somsri", legacy: "wichai", free: None}
+    text = _run(config, "complaints", "list").output.splitlines()
+    line = {i: next(x for x in text if x.startswith(i)) for i in rows}
+    assert "ผู้รับเรื่อง: somsri" in line[given] and "ผู้รับเรื่อง: wichai" in line[legacy]
+    assert "ผู้รับเรื่อง" not in line[free]
+
+    def ids(*args: str) -> list[str]:
+        out = _run(config, "complaints", "list", "--json", *args)
+        assert out.exit_code == 0, out.output
+        return [r["id"] for r in json.loads(out.output)]
+
+    assert ids("--assignee", "somsri") == [given] and ids("--assignee", "wichai") == [legacy]
+    assert ids("--unassigned") == [free] and ids("--assignee", "nobody") == []
+    both = _run(config, "complaints", "list", "--assignee", "somsri", "--unassigned")
+    assert both.exit_code == 1 and both.output.strip() == "sadap: --assignee and --unassigned: choose one"
+
+    shown = json.loads(_run(config, "complaints", "show", given, "--json").output)
+    assert shown["assignee"] == "somsri" and any(i["kind"] == "assigned" for i in shown["timeline"])
+    assert json.loads(_run(config, "complaints", "show", legacy, "--json").output)["assignee"] == "wichai"
+    assert json.loads(_run(config, "complaints", "show", free, "--json").output)["assignee"] is None
+    assert "ผู้รับเรื่อง: ยังไม่มอบหมาย" in _run(config, "complaints", "show", free).output

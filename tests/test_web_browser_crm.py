@@ -172,3 +172,32 @@ def test_the_queue_assigns_the_case(server, page):
     given = page.locator("ol.case-timeline li.ev-assigned").last.inner_text()
     assert "มอบหมาย" in given and "responder" in given and "planner" in given
     assert not page.errors, page.errors
+
+
+def test_the_case_page_assigns_the_case(server, page):
+    """On a case's page, choosing someone in its assign form and pressing Assign gives the case to
+    them and comes back to the case page, which names them and says on the timeline who gave it;
+    pressing Assign with "not assigned" chosen is refused next to the form."""
+    base, store = server
+    case = next(c for c in store.list_cases(("open",)) if not c.assignee and not store.assignments(c.mention_ids[:1]))
+    sign_in_page(page, base, "responder", PASSWORD)
+    page.goto(base + f"cases/{case.id}")
+    form = page.locator("#case-assign")
+    assert form.locator("select[name=assignee]").input_value() == ""
+    form.locator("button").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith(f"/cases/{case.id}/assign")  # the refused form's answer, the case page again
+    assert "โปรดเลือกผู้รับเรื่อง" in page.locator("#case-assign .problem").inner_text()
+    assert store.get_case(case.id).assignee is None
+    page.locator("#case-assign select[name=assignee]").select_option("planner")
+    page.locator("#case-assign button").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith(f"/cases/{case.id}")
+    assert page.locator("td.assignee").inner_text() == "planner"
+    assert page.locator("#case-assign select[name=assignee]").input_value() == "planner"
+    assert page.locator("#case-assign .problem").count() == 0
+    given = page.locator("ol.case-timeline li.ev-assigned").last.inner_text()
+    assert "มอบหมาย" in given and "responder" in given and "planner" in given
+    assert store.get_case(case.id).assignee == "planner"
+    # the refused form's answer is logged by the browser as a 422; nothing else went wrong
+    assert [e for e in page.errors if "status of 422" not in e] == [] and len(page.errors) == 1, page.errors

@@ -293,3 +293,50 @@ def test_thai_pages_show_thai_words(setup):
     client.post("/lang", data={"csrf_token": csrf_of(page), "lang": "en", "next": "/"})
     history = client.get(f"/mentions/{m.id}").text.split('id="corrections"', 1)[1].split("</ul>", 1)[0]
     assert "sentiment: " in history and "complaint: yes" in history
+
+
+def test_the_case_page_assigns_the_case_as_the_queue_row_does(setup):
+    """The case page has the queue row's assign form (responder and up, CSRF): it gives the case
+    to someone and comes back to the case page; "not assigned" is refused there (422, the message
+    next to the form, nothing changed). A viewer sees the assignee, no form. A case assigned
+    before cases had an assignee (on its first complaint) shows that assignee here too."""
+    _, store = setup
+    first = _complaint(11, "สมัครบัตรเครดิตแสงทองแล้วไม่มีใครโทรกลับเลย", "a_พี่ต่ายหน้าเคส", 5)
+    store.upsert([first])
+    [case] = complaint_cases.assign(store, [first])
+    client = signed_in(setup, "responder")
+    page = client.get(f"/cases/{case.id}")
+    assert page.status_code == 200 and 'id="case-assign"' in page.text
+    form = _field(page.text, "case-assign")
+    assert f'action="/cases/{case.id}/assign"' in page.text.split('id="case-assign"', 1)[0].rsplit("<form", 1)[1]
+    assert f'name="next" value="/cases/{case.id}"' in form and 'name="csrf_token"' in form
+    assert _selected(form) == [""] and '<option value="planner"' in form and '<option value="viewer"' not in form
+    token = csrf_of(page.text)
+
+    r = client.post(f"/cases/{case.id}/assign", data={"csrf_token": token, "assignee": "", "next": f"/cases/{case.id}"})
+    assert r.status_code == 422 and f"{case.id}" in r.text.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert "โปรดเลือกผู้รับเรื่องก่อนกดมอบหมาย" in _field(r.text, "case-assign")
+    assert 'aria-invalid="true"' in _field(r.text, "case-assign") and store.get_case(case.id).assignee is None
+    r = client.post(f"/cases/{case.id}/assign", data={"csrf_token": "forged", "assignee": "planner", "next": f"/cases/{case.id}"})
+    assert r.status_code == 403 and store.get_case(case.id).assignee is None
+
+    r = client.post(f"/cases/{case.id}/assign", data={"csrf_token": token, "assignee": "planner", "next": f"/cases/{case.id}"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/cases/{case.id}"
+    page = client.get(f"/cases/{case.id}").text
+    assert '<td class="assignee">planner</td>' in page and _selected(_field(page, "case-assign")) == ["planner"]
+    [given] = [e for e in store.get_case(case.id).events if e.kind == "assigned"]
+    assert given.actor == "responder" and given.data == {"from": None, "to": "planner"}
+
+    viewer = signed_in(setup, "viewer")
+    seen = viewer.get(f"/cases/{case.id}").text
+    assert '<td class="assignee">planner</td>' in seen and 'id="case-assign"' not in seen and "/assign" not in seen
+
+    legacy = _complaint(12, "ถอนเงินตู้แล้วเงินไม่ออกแต่ยอดถูกตัด", "a_ลุงชัยหน้าเคส", 4)
+    store.upsert([legacy])
+    [old] = complaint_cases.assign(store, [legacy])
+    store.assign(legacy.id, "responder", "somsri", datetime.now(UTC))  # the queue's way before cases had an assignee
+    page = client.get(f"/cases/{old.id}").text
+    assert '<td class="assignee">responder</td>' in page and _selected(_field(page, "case-assign")) == ["responder"]
+    read_out = client.get(f"/cases/{old.id.removeprefix('CASE-').lower()}")  # as `sadap complaints` takes it
+    assert read_out.status_code == 200 and '<td class="assignee">responder</td>' in read_out.text

@@ -266,6 +266,15 @@ def assign_case(store: Store, case_id: str, assignee: str, actor: str, at: datet
     return case
 
 
+def shown_assignees(store: Store, cases: Sequence[ComplaintCase]) -> dict[str, str | None]:
+    """Who each case is with, as the queue, the case page and ``sadap complaints`` show it (case
+    id → user, None for no one): its ``assignee``, else, for a case given to no one since cases
+    had an assignee, the assignment made before on its first complaint (one store call for all)."""
+    before = store.assignments([c.mention_ids[0] for c in cases if not c.assignee and c.mention_ids])
+    return {c.id: c.assignee or (before.get(c.mention_ids[0], {}).get("assignee") if c.mention_ids else None)
+            for c in cases}
+
+
 def check_cause(cause: str) -> str:
     """``cause`` if it is one of :data:`CAUSES`, else one line saying which are."""
     if cause not in CAUSE_WORDS:

@@ -1,4 +1,4 @@
-"""Commands: complaints list, show, link, cause, close, reopen, note, causes."""
+"""Commands: complaints list, show, assign, link, cause, close, reopen, note, causes."""
 
 from __future__ import annotations
 
@@ -64,19 +64,31 @@ def _cause_line(case: ComplaintCase) -> str:
                    "Open cases are all listed, however old.")
 @click.option("--cause", type=click.Choice(CAUSES), default=None, metavar="CAUSE",
               help="Only the cases of this cause (see `complaints cause --help`).")
+@click.option("--assignee", default=None, metavar="USER", help="Only the cases given to this user (`complaints assign`).")
+@click.option("--unassigned", is_flag=True, help="Only the cases given to no one.")
 @click.option("--json", "as_json", is_flag=True)
 @handled
-def list_(config_path: str | None, state: str | None, days: int, cause: str | None, as_json: bool) -> None:
+def list_(config_path: str | None, state: str | None, days: int, cause: str | None, assignee: str | None,
+          unassigned: bool, as_json: bool) -> None:
     """List open cases and those closed in the last --days days, unanswered first (complaints not
     yet in a case are put in one first). A case whose customer wrote again after our answer is
     unanswered again, its clock running from that follow-up."""
+    if assignee is not None and unassigned:
+        raise InputError("--assignee and --unassigned: choose one")
+    if assignee is not None and not assignee.strip():
+        raise InputError("--assignee: empty (name a user, or use --unassigned)")
     config = _load(config_path)
     with open_store(config) as store:
         cases.sync(store)
         rows = [r for r in cases.queue(store, days=days, sla=cases.case_sla(config))
                 if (state is None or r["case"].state == state) and (cause is None or r["case"].cause == cause)]
+        with_whom = cases.shown_assignees(store, [r["case"] for r in rows])
+    if assignee is not None or unassigned:
+        wanted = assignee.strip() if assignee is not None else None
+        rows = [r for r in rows if with_whom[r["case"].id] == wanted]
     if as_json:
-        _dump([{**r["case"].model_dump(mode="json", exclude={"events"}), **_cause_names(r["case"].cause),
+        _dump([{**r["case"].model_dump(mode="json", exclude={"events"}), "assignee": with_whom[r["case"].id],
+                **_cause_names(r["case"].cause),
                 "waiting_since": r["clock"]["since"].isoformat(), "follow_up": r["clock"]["follow_up"],
                 "due": r["clock"]["due"].isoformat(), "answered": _iso(r["clock"]["answered"]),
                 "first_response": _iso(r["clock"]["first_response"]),
@@ -90,6 +102,7 @@ def list_(config_path: str | None, state: str | None, days: int, cause: str | No
         click.echo(f"{c.id}  {pad(th(CASE_STATE, c.state), 8)} {show(c.received_at)}  {pad(_clock_words(r['clock']), 20)} "
                    f"{th(source_kinds(), c.channel)}/{c.source_name}"
                    f"  {th(complaint_type_names(), c.type)}" + (f"  สาเหตุ: {th(CAUSE_WORDS, c.cause)}" if c.cause else "")
+                   + (f"  ผู้รับเรื่อง: {with_whom[c.id]}" if with_whom[c.id] else "")
                    + f"  ×{len(c.mention_ids)}  {head}")
 
 
@@ -106,9 +119,10 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
     with open_store(config) as store:
         case = cases.get_case(store, case_id)
         view = cases.case_view(store, case, playbooks, sla=cases.case_sla(config))
+        assignee = cases.shown_assignees(store, [case])[case.id]
     clock = view["clock"]
     if as_json:
-        data = {**case.model_dump(mode="json"), **_cause_names(case.cause)}
+        data = {**case.model_dump(mode="json"), "assignee": assignee, **_cause_names(case.cause)}
         # true/false stay JSON booleans (a string "False" reads as true); the time left in seconds
         data["clock"] = {k: _iso(v) if isinstance(v, datetime) else v for k, v in clock.items() if k != "left"}
         data["clock"]["left_s"] = int(clock["left"].total_seconds()) if clock["left"] is not None else None
@@ -131,6 +145,7 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
         click.echo(f"เหตุการณ์: {case.incident_id}")
     if case.stakeholders:
         click.echo(f"ผู้มีส่วนได้ส่วนเสีย: {', '.join(case.stakeholders)}")
+    click.echo(f"ผู้รับเรื่อง: {assignee or 'ยังไม่มอบหมาย (not assigned)'}")
     click.echo(_cause_line(case))
     if case.state == "closed":
         click.echo(f"ปิดเรื่อง: {th(CLOSE_REASON_WORDS, case.close_reason)} โดย {case.closed_by} {show(case.closed_at)}")
@@ -143,6 +158,23 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
         for n, step in enumerate(view["playbook"].steps, 1):
             mark = "✓" if n in view["steps_done"] else " "
             click.echo(f"  [{mark}] {n}. {step.title.th}")
+
+
+@complaints.command("assign")
+@click.argument("case_id")
+@click.option("--to", "assignee", required=True, metavar="USER",
+              help="The workspace user who answers the case (an existing, enabled user: `sadap users list`).")
+@config_option
+@click.option("--by", "actor", default=None, help="Who (default: $USER).")
+@handled
+def assign(case_id: str, assignee: str, config_path: str | None, actor: str | None) -> None:
+    """Give a case, open or closed, to a workspace user to answer (as the workspace's Assign):
+    each change is kept on the case's timeline (who, when, from → to). There is no unassign: give
+    the case to someone else."""
+    config = _load(config_path)
+    with open_store(config) as store:
+        case = cases.assign_case(store, case_id, assignee, actor or getpass.getuser())
+    click.echo(f"{case.id}: มอบหมายให้ {case.assignee}")
 
 
 @complaints.command("link")

@@ -23,6 +23,7 @@ from sadap.app.snooze_keys import snooze_key
 from sadap.app.summary import overview as summary
 from sadap.app.web import auth, views
 from sadap.app.web.i18n import form_problem
+from sadap.app.web.pages import cases as cases_page
 from sadap.app.web.app import (
     CSRF_COOKIE,
     LANG_COOKIE,
@@ -244,22 +245,27 @@ async def mention_label(ws: Workspace, request: Request) -> Response:
 
 
 async def case_assign(ws: Workspace, request: Request) -> Response:
-    """The complaint queue's assign form: gives the case (not one of its mentions) to someone."""
+    """The assign form of the complaint queue's rows and of the case page: gives the case (not
+    one of its mentions) to someone, then back to the page the form was on (``next``)."""
     user, data = await ws.form(request, "responder")
     case_id = request.path_params["case_id"]
     case = await in_thread(complaint_cases.get_case, ws.store, case_id)  # none such: the error page
+    to = local_path(data.get("next"), "/complaints")
     try:
         await in_thread(complaint_cases.assign_case, ws.store, case.id, data.get("assignee", ""), user.username)
     except InputError as err:
         # "— not assigned —" (or someone gone since the page was drawn) is refused, never a quiet
-        # unassign: the queue again, the problem on the case's row.
+        # unassign: the page again, the problem next to the form (the queue: on the case's row).
         if getattr(request.state, "via_token", False):
             raise
-        query = parse_qs(urlsplit(local_path(data.get("next"), "/complaints")).query)
         problem = {**form_problem(str(err), ws.lang(request), ("assignee",)), "case": case.id}
+        if urlsplit(to).path.rstrip("/").lower() == f"/cases/{case.id}".lower():
+            return await cases_page.case_page(ws, request, {"problems": [problem], "form": "assign", "status": 422,
+                                                            "typed": {}})
+        query = parse_qs(urlsplit(to).query)
         return await complaints_page(ws, request, whole_number((query.get("days") or [""])[0]),
                                      whole_number((query.get("page") or [""])[0]), problem)
-    return back(local_path(data.get("next"), "/complaints"))
+    return back(to)
 
 
 # -- incidents -------------------------------------------------------------------------------
@@ -344,16 +350,13 @@ async def complaints_page(ws: Workspace, request: Request, days_asked: int | Non
     def load() -> complaint_cases.QueuePage:
         ws.complaint_sync(ws.store)  # complaints not in a case yet (an import, another process); once a minute
         found = complaint_cases.queue_page(ws.store, days=days, sla=sla, page=page)
-        # A case given to no one through the queue yet may have been before cases had an
-        # assignee, on its first complaint: shown until the case is given to someone.
-        before = ws.store.assignments([r["head"].id for r in found.rows
-                                       if r["head"] is not None and not r["case"].assignee])
+        with_whom = complaint_cases.shown_assignees(ws.store, [r["case"] for r in found.rows])
         for r in found.rows:
-            r["assignee"] = r["case"].assignee or (before.get(r["head"].id, {}).get("assignee") if r["head"] else None)
+            r["assignee"] = with_whom[r["case"].id]
         return found
 
     found = await in_thread(load)
-    users = [u.username for u in ws.store.list_users() if not u.disabled and u.role != "viewer"]
+    users = await in_thread(views.assignable_users, ws.store)
     here = views.link("/complaints", days=days, page=found.page if found.page > 1 else None)
     return ws.render(request, "complaints.html", status=422 if problem else 200, user=user, queue=found.rows,
                      found=found, sla=sla, days=days, users=users, here=here, problem=problem, clock=lambda d: views.clock_words(d, ws.lang(request)),

@@ -334,6 +334,12 @@ def response_templates(incident: Incident, playbook: Any, lang: str, examples: l
 
 
 # -- complaints -----------------------------------------------------------------------------
+def assignable_users(store: Store) -> list[str]:
+    """Whom a complaint case can be given to in the workspace's assign forms: the enabled users
+    who may answer (responder and above)."""
+    return [u.username for u in store.list_users() if not u.disabled and u.role != "viewer"]
+
+
 def clock_words(delta: timedelta, lang: str) -> str:
     seconds = abs(int(delta.total_seconds()))
     hours, rest = divmod(seconds, 3600)

@@ -1,6 +1,7 @@
 """A complaint case's page: channel, type, the 24-hour clock, the reconstructed sequence of
-events, service-recovery steps, the cause of the problem; notes, linking, recording the cause,
-closing (the queue itself is ``/complaints``)."""
+events, service-recovery steps, the cause of the problem, the assignee; notes, linking,
+recording the cause, closing (the queue itself is ``/complaints``; assigning, the queue row's
+and this page's form, is ``POST /cases/<id>/assign`` in ``sadap.app.web.routes``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sadap.app.web.i18n import form_problem
 from sadap.core.complaint_case import CAUSE_NOTE_MAX, CAUSE_WORDS, CAUSES, CLOSE_REASON_WORDS, CLOSE_REASONS
 from sadap.core.errors import InputError
 from sadap.core.labels import CASE_TIMELINE
+from sadap.core.users import role_at_least
 
 NAV: tuple[str, str, str] | None = None
 WORDS: dict[str, tuple[str, str]] = {
@@ -58,10 +60,10 @@ async def case_page(ws: Workspace, request: Request, refused: dict[str, Any] | N
     case_id = request.path_params["case_id"]
 
     def load() -> dict[str, Any]:
-        case = ws.store.get_case(case_id) or ws.store.get_case(case_id.strip().upper())  # as read out: case-1a2b3c4d
-        if case is None:
-            raise InputError(f"no complaint case {case_id!r}")
-        return cases.case_view(ws.store, case, _playbooks(ws), sla=cases.case_sla(ws.config))
+        case = cases.get_case(ws.store, case_id)  # as read out too: case-1a2b3c4d, 1a2b3c4d
+        view = cases.case_view(ws.store, case, _playbooks(ws), sla=cases.case_sla(ws.config))
+        return {**view, "assignee": cases.shown_assignees(ws.store, [case])[case.id],
+                "users": views.assignable_users(ws.store) if user is not None and role_at_least(user.role, "responder") else []}
 
     data = await in_thread(load)
     lang = ws.lang(request)
@@ -69,7 +71,7 @@ async def case_page(ws: Workspace, request: Request, refused: dict[str, Any] | N
     causes = {k: (v[0] if lang == "th" else v[1]) for k, v in CAUSE_WORDS.items()}
     refused = refused or {"problems": [], "typed": {}, "form": ""}
     return ws.render(request, "case.html", user=user, reasons=reasons, reason_ids=CLOSE_REASONS,
-                     causes=causes, cause_ids=CAUSES,
+                     causes=causes, cause_ids=CAUSES, here=f"/cases/{data['case'].id}",
                      clockw=lambda d: views.clock_words(d, lang), **refused, **data)
 
 
