@@ -9,12 +9,16 @@ import io
 from datetime import timedelta
 from random import Random
 
+import pytest
+
 from alerts.notifiers.console import ConsoleNotifier, ConsoleOptions
+from alerts.rules.base import EvalContext
 from sadap.app import complaints as cases
 from sadap.app.alerting import build_engine
 from sadap.app.config import Config
+from sadap.core.complaint_case import ComplaintCase
 from sadap.core.mention import Mention
-from sadap.store import Store
+from sadap.store import CaseKey, MentionFilter, Store
 from sadap.store.sqlite import SQLiteStore
 from tests.factories import mention
 from tests.test_alerts import NOW
@@ -244,3 +248,102 @@ def test_a_complaint_in_no_case_keeps_its_lookback(store):  # noqa: F811
     assert engine_for(store, sla="2d", lookback="1d").check(NOW) == []
     [alert] = engine_for(store, sla="2d", lookback="2d").check(NOW)
     assert alert.count == 1
+
+
+# -- Elasticsearch reads the open cases as SQLite does, for less --------------------------------
+def _assorted(s: Store, seed: int = 11) -> None:
+    """Cases of every kind the clock reads, the same on any store for a seed: one to four
+    complaints a person, follow-ups linked by hand that are no complaint, responses before and
+    after follow-ups, a tenth of the cases closed, and a few complaints in no case. Times to the
+    second (what both backends keep)."""
+    rng = Random(seed)
+    n = 0
+    for person in range(30):
+        author = f"a_ลูกค้าเทียบ{person:02d}"
+        agos = sorted((rng.randrange(3600, 200 * 3600) for _ in range(rng.randint(1, 4))), reverse=True)
+        for k, ago in enumerate(agos):
+            n += 1
+            m = mention(n, f"เรื่องที่ {n}: แอปแสงทองโอนเงินไม่ได้ ติดต่อไม่ได้", "neg", NOW - timedelta(seconds=ago),
+                        author=author)
+            m.complaint.is_complaint = True
+            if k and rng.random() < 0.3:
+                m.complaint.is_complaint = False
+                s.upsert([m])
+                (case,) = [c for c in s.list_cases(("open",)) if c.author_id == author]
+                cases.link(s, case.id, m.id, "somsri", NOW - timedelta(seconds=ago))
+            else:
+                into_cases(s, m)
+            if rng.random() < 0.4:
+                s.log_response(m.id, NOW - timedelta(seconds=ago - rng.randrange(600, 40 * 3600)), "somsri", "pantip",
+                               "ขออภัยค่ะ ทางธนาคารกำลังตรวจสอบให้นะคะ")
+    for case in sorted(s.list_cases(("open",)), key=lambda c: c.mention_ids[0]):
+        if rng.random() < 0.1:
+            cases.close(s, case.id, "resolved", "somsri", at=NOW - H)
+    for k in range(6):  # stored another way: in no case, on their own clock
+        n += 1
+        m = mention(n, f"เรื่องที่ {n}: บัตรถูกระงับโดยไม่แจ้ง", "neg", NOW - timedelta(seconds=(k + 1) * 9 * 3600),
+                    author=f"a_ไม่มีเรื่อง{k}")
+        m.complaint.is_complaint = True
+        s.upsert([m])
+
+
+def _by_mentions(keys: list[CaseKey]) -> dict[tuple[str, ...], tuple[object, ...]]:
+    """The keys by what the case holds (case ids are drawn at random: not the same in two stores)."""
+    return {k.mention_ids: (k.state, k.received_at, k.posted, k.responses) for k in keys}
+
+
+@pytest.mark.es
+def test_elasticsearch_reads_the_open_cases_as_sqlite_does_without_whole_cases(request, tmp_path, monkeypatch):
+    """The open cases' keys (what the rule and the queue's clock read) on Elasticsearch are what
+    the base class derives from the whole cases, and SQLite's on the same data, and so are the
+    rule's alerts; read without a whole case (the document as plain JSON for its exact received
+    time only), in one search for the cases, one for the responses and one for the complaints'
+    times for up to ID_CHUNK ids each. held_mentions (the rule's complaints in no case) asks
+    ID_CHUNK ids at a time, with the same answer."""
+    from sadap.store import elasticsearch as es_module
+    from tests.es_support import drop_test_store, es_test_url, make_test_store
+
+    url = es_test_url() or request.getfixturevalue("osmem_clone").url
+    es = make_test_store(url, real=bool(es_test_url()), spool_dir=tmp_path / "spool")
+    lite = SQLiteStore(tmp_path / "same.db")
+    try:
+        _assorted(lite)
+        _assorted(es)
+        keys = es.open_case_keys()
+        assert len(keys) >= 20 and any(k.posted for k in keys) and any(k.responses for k in keys)
+        assert keys == Store.open_case_keys(es)  # the base class's derivation from the whole cases
+        assert _by_mentions(keys) == _by_mentions(lite.open_case_keys())
+        rule = Config.model_validate({"rules": [SLA], "notifiers": []}).alert_rules[0]
+        found = [[(m.key, m.count, sorted(m.mention_ids), m.window_start, m.window_end, sorted(m.renew_on or ())) for m in rule.evaluate(EvalContext(s, NOW))]
+                 for s in (lite, es)]
+        assert found[0] == found[1] and found[0][0][1] >= 5
+
+        searched: list[str] = []
+        search = es._search
+
+        def counted(index: str, **body: object) -> dict[str, object]:
+            searched.append(index)
+            return search(index, **body)
+
+        def whole_cases(*_: object) -> list[ComplaintCase]:
+            raise AssertionError("open_case_keys read whole cases")
+
+        monkeypatch.setattr(es, "_search", counted)
+        monkeypatch.setattr(es, "list_cases", whole_cases)
+        assert es.open_case_keys() == keys
+        assert searched == [es.names.complaint_cases, es.names.responses, es.names.mentions]
+        monkeypatch.setattr(es_module, "ID_CHUNK", 7)  # many ids: a search per chunk, the same answers
+        searched.clear()
+        assert es.open_case_keys() == keys
+        held = {m for k in keys for m in k.mention_ids}
+        several = {m for k in keys if len(k.mention_ids) > 1 for m in k.mention_ids}
+        assert searched.count(es.names.responses) == -(-len(held) // 7)
+        assert searched.count(es.names.mentions) == -(-len(several) // 7)
+        every = [m.id for m in es.search(MentionFilter(), 1000)]
+        held = {m for c in lite.list_cases() for m in c.mention_ids}
+        assert len(every) == len(held) + 6 and es.held_mentions(every) == lite.held_mentions(every) == held
+        assert [(m.key, m.count, sorted(m.mention_ids), m.window_start, m.window_end, sorted(m.renew_on or ()))
+                for m in rule.evaluate(EvalContext(es, NOW))] == found[0]
+    finally:
+        lite.close()
+        drop_test_store(es) if es_test_url() else es.close()
