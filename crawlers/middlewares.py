@@ -40,7 +40,7 @@ from twisted.internet.error import (
     TimeoutError,
 )
 
-from crawlers.charset import is_latin_1_family, looks_like_tis_620
+from crawlers.charset import THAI_CHARSET_FLAG, is_latin_1_family, looks_like_tis_620
 from sadap.core.urls import is_web_url, scheme_of
 
 if TYPE_CHECKING:
@@ -259,7 +259,7 @@ class ThaiCharsetMiddleware(_Counting):
             self._log(logging.INFO, "%s: pages declared Latin-1 but in Thai (TIS-620) are read as windows-874 (first: %s)",
                       site, response.url)
         self._count("thai_charset")
-        return response.replace(encoding="cp874")
+        return response.replace(encoding="cp874", flags=[*response.flags, THAI_CHARSET_FLAG])
 
 
 def _describe(exception: BaseException, request: Request) -> tuple[str, str]:
