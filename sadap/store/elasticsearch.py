@@ -648,6 +648,8 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         ):
             if values:
                 filters.append({"terms": {name: list(values)}})
+        if flt.exclude_source_kinds:
+            must_not.append({"terms": {"source_kind": list(flt.exclude_source_kinds)}})
         if flt.complaint is not None:
             filters.append({"term": {"is_complaint": bool(flt.complaint)}})
         if flt.responded is True:

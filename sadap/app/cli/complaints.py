@@ -68,11 +68,13 @@ def _cause_line(case: ComplaintCase) -> str:
 @handled
 def list_(config_path: str | None, state: str | None, days: int, cause: str | None, as_json: bool) -> None:
     """List open cases and those closed in the last --days days, unanswered first (complaints not
-    yet in a case are put in one first). A case whose customer wrote again after our answer is
+    yet in a case are put in one first; news coverage forms no case, and what older versions put
+    in open cases is taken out). A case whose customer wrote again after our answer is
     unanswered again, its clock running from that follow-up."""
     config = _load(config_path)
     with open_store(config) as store:
         cases.sync(store)
+        cases.clear_press(store)
         rows = [r for r in cases.queue(store, days=days, sla=cases.case_sla(config))
                 if (state is None or r["case"].state == state) and (cause is None or r["case"].cause == cause)]
     if as_json:
