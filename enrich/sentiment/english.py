@@ -15,6 +15,7 @@ import threading
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from enrich.privacy import MASKS
 from sadap.core.mention import SentimentLabel
 
 #: Fewer English words than this ("Beer Leo 55555", "New Nissan Leaf") keep the engine's label.
@@ -45,7 +46,10 @@ def _vader() -> SentimentIntensityAnalyzer:
 
 
 def is_plain_english(text: str) -> bool:
-    """No Thai letter and at least :data:`MIN_WORDS` English words outside tags, handles and masks."""
+    """No Thai letter and at least :data:`MIN_WORDS` English words outside tags, handles and masks.
+    The personal-data masks (``[โทร]``, ``[อีเมล]``, ``[เลขบัตร]``) are Sadap's Thai, not the author's."""
+    for mask in MASKS:
+        text = text.replace(mask, " ")
     return not _THAI.search(text) and len(_WORD.findall(_NOT_WORDS.sub(" ", text))) >= MIN_WORDS
 
 
