@@ -117,3 +117,16 @@ def test_a_restore_that_cannot_ask_redis_is_one_line(config):
     assert "cannot reach Redis at" in result.output
     assert result.output.rstrip().endswith("start Redis (or fix the URL), then restore again")
     assert len(_ids(unreachable)) == 300 and not list(config.data_path.parent.glob("data.before-restore-*"))
+
+
+def test_a_restore_replaces_a_store_that_is_no_longer_a_database(config):
+    """The store damaged (a disk fault, a half-copied file): what a restore is for. It is not asked
+    for a scheduler's lease or its accounts (it has none to give); it is set aside whole."""
+    archive = backups.backup(config).path
+    damaged = b"SQLite format 3\x00" + os.urandom(4096)
+    config.store_path.write_bytes(damaged)
+    result = _run(config, "backup", "restore", str(archive), "--replace")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and len(_ids(config)) == 300
+    [aside] = config.data_path.parent.glob("data.before-restore-*")
+    assert (aside / config.store_path.name).read_bytes() == damaged  # nothing deleted
