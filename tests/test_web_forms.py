@@ -143,9 +143,9 @@ def test_a_case_is_never_given_to_a_viewer_who_cannot_answer_it(setup):
     assert '<option value="viewer"' not in _row(queue.text, made.id)  # not offered
     r = client.post(f"/cases/{made.id}/assign", data={"csrf_token": csrf_of(queue.text), "assignee": "viewer",
                                                       "next": "/complaints?days=30"})
-    assert r.status_code == 422 and "ไม่พบผู้ใช้นี้" in _row(r.text, made.id)
+    assert r.status_code == 422 and "ผู้ชม (viewer) ตอบเรื่องไม่ได้" in _row(r.text, made.id)
     assert store.get_case(made.id).assignee is None
-    with pytest.raises(InputError, match=r"^assignee: no active user 'viewer' who may answer"):
+    with pytest.raises(InputError, match=r"^assignee: 'viewer' is a viewer, who cannot answer"):
         complaint_cases.assign_case(store, made.id, "viewer", "responder")
 
 # -- 2: a refused form comes back with what was typed ----------------------------------------------------

@@ -259,7 +259,7 @@ def assign_case(store: Store, case_id: str, assignee: str, actor: str, at: datet
     if target is None or target.disabled:
         raise InputError(f"assignee: no active user {assignee!r}")
     if target.role == "viewer":  # cannot log a response: never offered by the queue either
-        raise InputError(f"assignee: no active user {assignee!r} who may answer (a viewer cannot; choose a responder)")
+        raise InputError(f"assignee: {assignee!r} is a viewer, who cannot answer (choose a responder or above)")
     if assignee != case.assignee:
         case.events.append(CaseEvent(at=at or now_utc(), kind="assigned", actor=actor,
                                      data={"from": case.assignee, "to": assignee}))
