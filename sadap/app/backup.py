@@ -432,10 +432,10 @@ def _restore(config: Config, archive: Path, manifest: dict[str, Any], replace: b
                 counts = _counts(db)
             finally:
                 db.close()
+            revoked = restore_accounts.end_sessions(staging / STORE_MEMBER, accounts_now)
             if accounts_now is not None:
                 accounts = restore_accounts.compare(accounts_now, restore_accounts.read(staging / STORE_MEMBER)
                                                     or restore_accounts.Accounts())
-            revoked = restore_accounts.end_sessions(staging / STORE_MEMBER, accounts_now)
         set_aside: list[Path] = []
         try:
             if present or outside:
