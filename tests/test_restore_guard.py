@@ -130,3 +130,19 @@ def test_a_restore_replaces_a_store_that_is_no_longer_a_database(config):
     assert "Traceback" not in result.output and len(_ids(config)) == 300
     [aside] = config.data_path.parent.glob("data.before-restore-*")
     assert (aside / config.store_path.name).read_bytes() == damaged  # nothing deleted
+
+
+def test_a_backup_waits_for_a_restore_and_a_restore_for_a_backup(config):
+    """`sadap backup create` (cron, by hand) while a restore works would archive a half-restored
+    folder and the restore's own work folder (a whole store): it stops with one line instead, and
+    holds the folder while it copies, so a restore does not start under it."""
+    with datalock.exclusive(config.data_path, "sadap backup restore"):
+        made = subprocess.run([sys.executable, "-m", "sadap", "backup", "create", "--config", str(config.path)],
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 1, made.stdout + made.stderr
+    assert made.stderr.strip() == (f"sadap: {config.data_path}: `sadap backup restore` (pid {os.getpid()}) is working "
+                                   "on this data folder; start `sadap backup create` again when it has finished")
+    assert backups.archives(backups.default_folder(config)) == []
+    seen: list[list[datalock.Running]] = []
+    result = backups.backup(config, progress=lambda _: seen.append(datalock.running(config.data_path)))
+    assert result.path.exists() and seen and all(r.role == "sadap backup create" for r in seen[-1])
