@@ -80,3 +80,39 @@ def test_a_misspelt_setting_is_one_clear_line(tmp_path):
         load_config_file(path)
     message = str(err.value)
     assert "english_sentiment" in message and "vader" in message and "engine" in message
+
+
+def test_a_masked_phone_number_or_email_keeps_an_english_post_english():
+    """The personal-data masks are Sadap's Thai placeholders, not Thai the author wrote: an English
+    complaint that gave a phone number or an e-mail address is still read by VADER."""
+    plain, phone, email, card = _enrich([
+        "Terrible service, nobody at your call centre answers my calls at all",
+        "Terrible service, nobody at your call centre answers my calls at all. Call me on 0812345678",
+        "Terrible service, nobody answers my emails at all, write to john@example.com",
+        "Terrible service, you charged my card twice, my ID is 1101700203450",
+    ])
+    assert "[โทร]" in phone.text and "[อีเมล]" in email.text and "[เลขบัตร]" in card.text
+    assert is_plain_english(phone.text) and is_plain_english(email.text) and is_plain_english(card.text)
+    assert plain.sentiment.label == phone.sentiment.label == email.sentiment.label == card.sentiment.label == "neg"
+    assert not is_plain_english("[โทร] [อีเมล] [เลขบัตร] [URL] call me")  # masks are no English words either
+    assert not is_plain_english("Call me on [โทร] about it ขอบคุณครับ")  # Thai the author wrote: the engine's
+
+
+def test_a_complaint_that_opens_like_a_question_is_no_question():
+    """English complaints often drop the subject ("Have been waiting…", "Did not receive…") or open
+    with "When I…": statements, read by their tone, not questions. Real questions stay questions."""
+    statements = [
+        "Have been waiting three hours at the front desk and nobody came.",
+        "Did not receive my parcel after two weeks, the tracking says delivered.",
+        "Will not use this airline again after they lost my bag.",
+        "Can't believe they charged my card twice for one ticket.",
+        "When I arrived at the hotel the room was not ready and nobody helped us.",
+    ]
+    for text in statements:
+        found = english_sentiment(text)
+        assert found is not None and found[0] != "q", (text, found)
+    for text in ["Has anyone else been charged twice by Saengthong this month?", "Does MetroLine accept contactless cards",
+                 "Is the Saengthong app down for anyone else", "When will SiamFly refund my cancelled ticket",
+                 "How do I reset my Saengthong app PIN", "Can I pay my NakornNet bill at 7-Eleven"]:
+        assert english_sentiment(text) == ("q", pytest.approx(1, abs=0.5)), text
+    assert "q" not in [m.sentiment.label for m in _enrich(statements)]

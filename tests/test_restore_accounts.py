@@ -99,3 +99,26 @@ def test_a_restore_names_the_accounts_that_differ_from_the_data_set_aside(config
     changes = backups.restore(other, archive, replace=True).accounts
     assert changes == [AccountChange("dao", "back", after="planner"), AccountChange("kanya", "back", after="responder"),
                        AccountChange("malee", "back", after="viewer"), AccountChange("somchai", "password")]
+
+
+def test_a_restore_never_gives_back_access_taken_away_since_the_backup(config):
+    """An account disabled since the backup (someone who left) stays disabled, with its API
+    tokens; one whose role was lowered keeps the lower role: as a revoked token, access taken
+    away is never given back by a restore. Access granted since the backup is what an admin redoes."""
+    with open_store(config) as store:
+        add_user(store, "anan", "responder", PASSWORD)
+        add_user(store, "wichai", "admin", PASSWORD)
+        add_user(store, "malee", "viewer", PASSWORD)
+        token, _ = new_api_token(store, "anan", "สคริปต์ของอนันต์")
+    archive = backups.backup(config).path
+    with open_store(config) as store:
+        set_disabled(store, "anan")  # left the company
+        set_role(store, "wichai", "viewer")  # moved to another team
+        set_role(store, "malee", "planner")  # promoted
+    result = backups.restore(config, archive, replace=True)
+    with open_store(config) as store:
+        anan, wichai, malee = store.get_user("anan"), store.get_user("wichai"), store.get_user("malee")
+    assert anan is not None and anan.disabled and _answers(config, token=token) == 401
+    assert wichai is not None and wichai.role == "viewer"
+    assert malee is not None and malee.role == "viewer"  # the backup's: the promotion is redone by an admin
+    assert result.accounts == [AccountChange("malee", "role", "planner", "viewer")]

@@ -15,6 +15,7 @@ import threading
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from enrich.privacy import MASKS
 from sadap.core.mention import SentimentLabel
 
 #: Fewer English words than this ("Beer Leo 55555", "New Nissan Leaf") keep the engine's label.
@@ -30,8 +31,13 @@ CLEARLY_POSITIVE = 0.5
 _THAI = re.compile("[\u0e00-\u0e7f]")
 _NOT_WORDS = re.compile(r"[#@]\w+|\[[^\]]*\]|https?://\S+")
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
-_ASKS = re.compile(r"\s*(why|how|when|where|what|who|which|is|are|can|could|does|do|did|will|would|should|has|have)\b",
-                   re.IGNORECASE)
+# A question's opening: a question word (not "When I arrived …", a complaint's), or an auxiliary verb
+# before its subject ("Has anyone …", "Does MetroLine …"); without one ("Have been waiting …", "Did not
+# receive …", "Can't believe …") it opens a statement whose subject was left out.
+_SUBJECT = (r"(?i:i|you|we|they|he|she|it|there|anyone|anybody|someone|somebody|everyone|anything|this|that|these"
+            r"|those|the|a|an|my|your|our|their|his|her|its)\b|(?!(?i:not|never)\b)[A-Z0-9]")
+_ASKS = re.compile(r"\s*(?:(?i:why|how|when|where|what|who|which)\b(?!\s+(?i:i|we|they|he|she)\b)"
+                   rf"|(?i:is|are|was|were|can|could|does|do|did|will|would|should|has|have)\s+(?:{_SUBJECT}))")
 _lock = threading.Lock()
 _analyzer: SentimentIntensityAnalyzer | None = None
 
@@ -45,14 +51,17 @@ def _vader() -> SentimentIntensityAnalyzer:
 
 
 def is_plain_english(text: str) -> bool:
-    """No Thai letter and at least :data:`MIN_WORDS` English words outside tags, handles and masks."""
+    """No Thai letter and at least :data:`MIN_WORDS` English words outside tags, handles and masks.
+    The personal-data masks (``[โทร]``, ``[อีเมล]``, ``[เลขบัตร]``) are Sadap's Thai, not the author's."""
+    for mask in MASKS:
+        text = text.replace(mask, " ")
     return not _THAI.search(text) and len(_WORD.findall(_NOT_WORDS.sub(" ", text))) >= MIN_WORDS
 
 
 def english_sentiment(text: str) -> tuple[SentimentLabel, float] | None:
     """``(label, score)`` of a plainly English post, else None (the engine's label stands).
 
-    A question (``?`` at the end, or it opens with a question word) is ``q`` unless VADER reads it
+    A question (``?`` at the end, or it opens like one: :data:`_ASKS`) is ``q`` unless VADER reads it
     strongly; otherwise ``pos`` or ``neg`` from the compound score's sign past :data:`THRESHOLD`,
     else ``neu``. The score is the compound's strength, or 1 less it for ``neu`` and ``q``."""
     if not is_plain_english(text):

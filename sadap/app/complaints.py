@@ -334,9 +334,9 @@ def link(store: Store, case_id: str, mention_id: str, actor: str, at: datetime |
 
 
 def assign_case(store: Store, case_id: str, assignee: str, actor: str, at: datetime | None = None) -> ComplaintCase:
-    """Give a case (open or closed) to an active workspace user to answer: its ``assignee``, and
-    an ``assigned`` event on its timeline (who gave it, when, from whom to whom) so that each
-    change stays in the history. There is no unassign: the case is given to someone else. The
+    """Give a case (open or closed) to an active workspace user who may answer it (responder or
+    above, as the queue offers): its ``assignee``, and an ``assigned`` event on its timeline (who
+    gave it, when, from whom to whom) so that each change stays in the history. There is no unassign: the case is given to someone else. The
     same assignee again changes nothing."""
     case = get_case(store, case_id)
     assignee = assignee.strip()
@@ -345,6 +345,8 @@ def assign_case(store: Store, case_id: str, assignee: str, actor: str, at: datet
     target = store.get_user(assignee)
     if target is None or target.disabled:
         raise InputError(f"assignee: no active user {assignee!r}")
+    if target.role == "viewer":  # cannot log a response: never offered by the queue either
+        raise InputError(f"assignee: {assignee!r} is a viewer, who cannot answer (choose a responder or above)")
     if assignee != case.assignee:
         case.events.append(CaseEvent(at=at or now_utc(), kind="assigned", actor=actor,
                                      data={"from": case.assignee, "to": assignee}))
