@@ -79,7 +79,7 @@ def test_a_restore_names_the_accounts_that_differ_from_the_data_set_aside(config
     start = lines.index("  บัญชีเว็บที่ต่างจากข้อมูลที่ย้ายไว้ (ทำซ้ำสิ่งที่เปลี่ยนหลังการสำรอง):")
     assert lines[start + 1:start + 5] == [
         "    dao: เปิดใช้งานหลังการสำรอง ตอนนี้ปิดใช้งาน: `sadap users enable dao`",
-        "    malee: บทบาท admin → viewer (เปลี่ยนได้ที่หน้า /admin/users)",
+        "    malee: บทบาท admin → viewer: `sadap users role malee admin`",
         "    preecha: สร้างหลังการสำรอง ไม่มีในข้อมูลที่กู้คืน: `sadap users add preecha --role planner`",
         "    somchai: รหัสผ่านที่เปลี่ยนหลังการสำรองกลับเป็นรหัสเดิม: `sadap users passwd somchai`",
     ]

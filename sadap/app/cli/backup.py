@@ -21,7 +21,7 @@ def _account_th(change: backups.AccountChange) -> str:
     return {
         "gone": f"สร้างหลังการสำรอง ไม่มีในข้อมูลที่กู้คืน: `sadap users add {name} --role {change.before}`",
         "back": f"มีในไฟล์สำรองแต่ไม่มีในข้อมูลที่ย้ายไว้ (บทบาท {change.after})",
-        "role": f"บทบาท {change.before} → {change.after} (เปลี่ยนได้ที่หน้า /admin/users)",
+        "role": f"บทบาท {change.before} → {change.after}: `sadap users role {name} {change.before}`",
         "enabled": f"ปิดใช้งานหลังการสำรอง ตอนนี้ใช้งานได้อีก: `sadap users disable {name}`",
         "disabled": f"เปิดใช้งานหลังการสำรอง ตอนนี้ปิดใช้งาน: `sadap users enable {name}`",
         "password": f"รหัสผ่านที่เปลี่ยนหลังการสำรองกลับเป็นรหัสเดิม: `sadap users passwd {name}`",
