@@ -169,13 +169,6 @@ class EnrichConfig(Strict):
         "`transformers:<model directory or hub id>` for any Hugging Face sequence-classification model "
         "(see `docs/enrichment.md`).",
     )
-    english_sentiment: Literal["vader", "engine"] = Field(
-        "vader",
-        description="Plainly English posts (no Thai letter, 5+ English words): `vader` reads them with VADER, "
-        "an English sentiment lexicon (the shipped Thai engines call nearly every English sentence neutral), "
-        "and makes one the lexicons read as a complaint negative; `engine` leaves them to `sentiment_model` "
-        "(see `docs/enrichment.md`, \"English posts\").",
-    )
     sentiment_label_map: dict[str, Literal["pos", "neu", "neg", "q"]] = Field(
         default_factory=dict,
         description="For a `transformers:` model whose labels are not named positive/neutral/negative/question: "
@@ -188,6 +181,13 @@ class EnrichConfig(Strict):
     )
     near_duplicate_distance: int = Field(
         6, ge=0, le=16, description="Largest SimHash bit distance at which two texts count as near-duplicates."
+    )
+    english_sentiment: Literal["vader", "engine"] = Field(
+        "vader",
+        description="Plainly English posts (no Thai letter, 5+ English words): `vader` reads them with VADER, "
+        "an English sentiment lexicon (the shipped Thai engines call nearly every English sentence neutral), "
+        "and makes one the lexicons read as a complaint negative; `engine` leaves them to `sentiment_model` "
+        "(see `docs/enrichment.md`, \"English posts\").",
     )
     custom_words: list[str] = Field(
         default_factory=list, description="Extra words kept whole by the tokeniser (entity names are added automatically)."
