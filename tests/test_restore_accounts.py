@@ -72,19 +72,23 @@ def test_a_restore_names_the_accounts_that_differ_from_the_data_set_aside(config
         set_password(store, "somchai", "รหัสผ่านใหม่หลังสำรอง-2569")
         revoke_api_token(store, record.token_hash)
         set_disabled(store, "kanya", False)  # enabled again: only the token stays revoked
+        later, later_record = new_api_token(store, "somchai", "แดชบอร์ดสาขา")  # made after the backup
     result = _run(config, "backup", "restore", str(archive), "--replace")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert "  การลงชื่อเข้าใช้เว็บทั้งหมดสิ้นสุดแล้ว: ทุกคนต้องลงชื่อเข้าใช้ใหม่" in lines
     start = lines.index("  บัญชีเว็บที่ต่างจากข้อมูลที่ย้ายไว้ (ทำซ้ำสิ่งที่เปลี่ยนหลังการสำรอง):")
-    assert lines[start + 1:start + 5] == [
+    assert lines[start + 1:start + 6] == [
         "    dao: เปิดใช้งานหลังการสำรอง ตอนนี้ปิดใช้งาน: `sadap users enable dao`",
         "    malee: บทบาท admin → viewer: `sadap users role malee admin`",
         "    preecha: สร้างหลังการสำรอง ไม่มีในข้อมูลที่กู้คืน: `sadap users add preecha --role planner`",
         "    somchai: รหัสผ่านที่เปลี่ยนหลังการสำรองกลับเป็นรหัสเดิม: `sadap users passwd somchai`",
+        f"    somchai: โทเค็น API {later_record.prefix}… (แดชบอร์ดสาขา) สร้างหลังการสำรอง ไม่มีในข้อมูลที่กู้คืน: "
+        "`sadap users token somchai` แล้วเปลี่ยนในระบบที่ใช้",
     ]
     assert "  โทเค็น API ที่เพิกถอนหลังการสำรองยังถูกเพิกถอน: sdp_" in result.stdout
     assert _answers(config, token=token) == 401  # not back from the backup
+    assert _answers(config, token=later) == 401  # not in the backup: named above, to make again
     with open_store(config) as store:
         malee = store.get_user("malee")
         assert store.get_user("preecha") is None and malee is not None and malee.role == "viewer"

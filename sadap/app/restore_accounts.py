@@ -34,7 +34,8 @@ class AccountChange:
     """``what``: ``gone`` (made after the backup: not in it), ``back`` (in the backup, not in the
     data set aside), ``role`` (raised after the backup: the restore keeps the lower), ``disabled``
     (enabled after the backup, disabled in it), ``enabled`` (the reverse: never after
-    :func:`end_sessions`, which keeps a disable) or ``password`` (the backup's password is back)."""
+    :func:`end_sessions`, which keeps a disable), ``password`` (the backup's password is back) or
+    ``token`` (an API token made after the backup, not in it: ``before`` its prefix, ``after`` its name)."""
 
     username: str
     what: str
@@ -85,6 +86,10 @@ def compare(before: Accounts, after: Accounts) -> list[AccountChange]:
             changes.append(AccountChange(name, "disabled" if new.get("disabled") else "enabled"))
         if old.get("password_hash") != new.get("password_hash"):
             changes.append(AccountChange(name, "password"))
+    for hashed, token in sorted(before.tokens.items(), key=lambda t: (str(t[1].get("username")), t[0])):
+        if hashed not in after.tokens and not token.get("revoked"):
+            changes.append(AccountChange(str(token.get("username")), "token", str(token.get("prefix", "")),
+                                         str(token.get("name", ""))))
     return changes
 
 
