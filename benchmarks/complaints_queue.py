@@ -12,7 +12,9 @@ one untimed load: the first load runs the queue's sync, which later loads within
 and ``--loads`` calls of the queue function alone (CPU, ``time.process_time``: ``queue_page``
 for one page where the checkout has it, else ``queue``), then ``--loads`` calls of the queue's
 catch-up alone (CPU: ``complaints.sync``, which the first page load of each minute runs; every
-complaint is in a case by then, so this is what finding that out costs), then ``--loads`` builds
+complaint is in a case by then, so this is what finding that out costs), then ``--loads`` calls
+of ``complaints.clear_press`` alone where the checkout has it (CPU: what `sadap complaints list`
+and a workspace process's first sync add to find no news in the open cases), then ``--loads`` builds
 of a stakeholder's page (CPU: ``stakeholders.profile`` for the Bank of Thailand, named by one
 complaint in 100, so in 1 % of the open cases). Medians are printed, with the page's
 size in bytes and how many rows it shows. ``--against CHECKOUT`` runs another checkout (with its
@@ -123,6 +125,11 @@ def child(n_cases: int, loads: int, data: Path) -> dict[str, object]:
             changed = complaints.sync(store, now)
             synced.append(time.process_time() - started)
             assert changed == 0, changed
+        pressed = []  # taking news out of open cases (none here): what the CLI list and a process's first sync add
+        for _ in range(loads if hasattr(complaints, "clear_press") else 0):
+            started = time.process_time()
+            assert complaints.clear_press(store, now) == set()  # type: ignore[attr-defined]
+            pressed.append(time.process_time() - started)
         bot = Stakeholder(id="bot", name="ธนาคารแห่งประเทศไทย", status="government", group="regulators")
         profiled = []
         for _ in range(loads):
@@ -136,6 +143,7 @@ def child(n_cases: int, loads: int, data: Path) -> dict[str, object]:
             "load_median_s": round(statistics.median(wall), 3), "load_min_s": round(min(wall), 3),
             "load_max_s": round(max(wall), 3), "queue_cpu_median_s": round(statistics.median(cpu), 3),
             "queue_fn": "queue_page" if paged else "queue", "sync_cpu_median_s": round(statistics.median(synced), 3),
+            "clear_press_cpu_median_s": round(statistics.median(pressed), 3) if pressed else None,
             "stakeholder_page_cpu_median_s": round(statistics.median(profiled), 3),
             "page_bytes": size, "rows_shown": rows,
             "module": sys.modules[complaints.__name__].__file__}
@@ -163,6 +171,8 @@ def main() -> None:
                   f"{r['load_median_s']:.3f} s a load ({r['load_min_s']:.3f}–{r['load_max_s']:.3f}; first {r['first_load_s']:.3f} s), "
                   f"{r['rows_shown']:,} rows, {r['page_bytes'] / 1e6:.2f} MB; {r['queue_fn']} alone median "
                   f"{r['queue_cpu_median_s']:.3f} s CPU; sync alone median {r['sync_cpu_median_s']:.3f} s CPU; "
+                  + (f"clear_press alone median {r['clear_press_cpu_median_s']:.3f} s CPU; "
+                     if r.get("clear_press_cpu_median_s") is not None else "") +
                   f"a stakeholder's page median {r['stakeholder_page_cpu_median_s']:.3f} s CPU; "
                   f"load {os.getloadavg()[0]:.1f}", flush=True)
             summary[f"{name} {n}"] = r

@@ -1,7 +1,10 @@
-"""The quarterly CRM report's render time (figures, HTML, PDF; medians) on a SQLite store of many
-mentions (default 1,000,000), and the equal-response report's time.
+"""The CRM report's render time (figures, HTML, PDF; medians) on a SQLite store of many mentions
+(default 1,000,000), and the equal-response report's time; or, with --demo, the wall time of the
+command itself on the demo's store.
 
-    python benchmarks/report.py [--mentions 1000000] [--runs 3] [--store-dir DIR] [--copy-from DB]
+    python benchmarks/report.py [--period quarter|year] [--mentions 1000000] [--runs 3] [--store-dir DIR] [--copy-from DB]
+    python benchmarks/report.py --demo [--period year|quarter] [--format html|pdf|json] [--runs 5]
+                                [--store-dir DIR] [--compare CHECKOUT]
 
 The store is benchmarks/web.py's synthetic store (Thai mentions over the 60 days up to when it
 was built, 5 sources, 20,000 authors, 6 watched brands, 10% complaints, 5% near-duplicates:
@@ -12,18 +15,30 @@ forum answered about five times slower than the other sources) and CSR pillars o
 mentions, written with plain SQL into the same tables the store keeps.
 
 The report covers the quarter the mentions are in (all of them, when built within a quarter's
-last two months) against the one before; the first run includes the imports (matplotlib,
-WeasyPrint) and is shown apart.
+last two months) against the one before, or with --period year that quarter's year against the
+year before (its four quarters side by side and its twelve months); the first run includes the
+imports (matplotlib, WeasyPrint) and is shown apart.
+
+--demo times `sadap report yearly --year Y` (or `quarterly --quarter Q` with --period quarter) for
+the current year or quarter, a new process each run, on the store `sadap demo` wrote (once, kept in
+--store-dir, default a temp folder): the whole command as a user runs it, imports and the loading
+of the configuration included. --compare runs another checkout's sadap on the same store (its
+folder on PYTHONPATH, e.g. --compare /work/main for the code before a change) in turn with this
+one's, run by run, and prints both; the two reports' outputs are compared, but for the time they
+were made.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import re
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -74,16 +89,77 @@ def augment(db: Path) -> None:
     print(f"added {len(responses):,} responses and {len(terms):,} CSR tags", file=sys.stderr)
 
 
+#: What differs between two runs of the same report: when it was made (the JSON's ``generated``
+#: and ``generated_th``, the page's Thai time and "as of" line).
+_MADE = re.compile(r'\d{1,2} \S+ \d{4} \d{2}:\d{2} น\.|"generated": "[^"]*"|"through": "[^"]*"')
+
+
+def demo_cli(args: argparse.Namespace) -> None:
+    """The command's wall time on the demo's store, a new process each run, interleaved with --compare's."""
+    from sadap.core.timeutil import BANGKOK, now_utc
+
+    folder = Path(args.store_dir or Path(tempfile.gettempdir()) / "sadap-bench-report-demo")
+    if not (folder / "sadap.yaml").exists():
+        done = subprocess.run([sys.executable, "-m", "sadap", "demo", "--data-dir", str(folder)], capture_output=True,
+                              text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        if done.returncode:
+            raise SystemExit(f"sadap demo failed: {done.stderr.strip()[-500:]}")
+    today = now_utc().astimezone(BANGKOK)
+    if args.period == "year":
+        command = ["yearly", "--year", str(today.year)]
+    else:
+        command = ["quarterly", "--quarter", f"{today.year}Q{(today.month - 1) // 3 + 1}"]
+    checkouts = {"this": ROOT, **({"compare": Path(args.compare).resolve()} if args.compare else {})}
+    walls: dict[str, list[float]] = {name: [] for name in checkouts}
+    outputs: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(args.runs):
+            for name, checkout in checkouts.items():
+                out = Path(tmp) / f"{name}.{args.format}"
+                started = time.perf_counter()
+                done = subprocess.run(
+                    [sys.executable, "-m", "sadap", "report", *command, "--format", args.format, "--out", str(out),
+                     "--config", str(folder / "sadap.yaml")],
+                    capture_output=True, text=True, cwd=tmp, env={**os.environ, "PYTHONPATH": str(checkout)})
+                wall = time.perf_counter() - started
+                if done.returncode:
+                    raise SystemExit(f"{name}: sadap report failed: {(done.stdout + done.stderr).strip()[-500:]}")
+                walls[name].append(wall)
+                outputs[name] = out.read_bytes()
+                print(f"run {run + 1} {name}: {wall:.2f} s", file=sys.stderr, flush=True)
+    result: dict[str, object] = {"command": f"sadap report {' '.join(command)} --format {args.format}",
+                                 "runs": args.runs}
+    for name, checkout in checkouts.items():
+        result[name] = {"checkout": str(checkout), "median_s": round(statistics.median(walls[name]), 2),
+                        "min_s": round(min(walls[name]), 2), "max_s": round(max(walls[name]), 2)}
+    if args.compare and args.format != "pdf":  # a PDF's text is compared by the tests, not here
+        same = {_MADE.sub("", outputs[n].decode("utf-8")) for n in checkouts}
+        result["same_output"] = len(same) == 1
+    print(json.dumps(result, ensure_ascii=False))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--period", choices=("quarter", "year"), default=None,
+                        help="The quarterly or the yearly report (default: quarter; with --demo, year).")
     parser.add_argument("--mentions", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=None, help="Runs (default: 3; with --demo, 5).")
     parser.add_argument("--store-dir", default=None, help="Where the store is kept (default: a temp folder per size).")
     parser.add_argument("--copy-from", default=None, help="Copy this sadap.db (built by benchmarks/web.py) instead of building.")
+    parser.add_argument("--demo", action="store_true", help="Time the command on the demo's store, a new process each run.")
+    parser.add_argument("--format", choices=("html", "pdf", "json"), default="html", help="With --demo: the report's format.")
+    parser.add_argument("--compare", default=None, help="With --demo: another checkout to run in turn with this one.")
     args = parser.parse_args()
+    if args.demo:
+        args.period = args.period or "year"
+        args.runs = args.runs or 5
+        demo_cli(args)
+        return
+    args.period = args.period or "quarter"
+    args.runs = args.runs or 3
 
     from sadap.app.config import load_config
-    from sadap.app.quarterly import Period, quarterly_report
+    from sadap.app.quarterly import Period, quarterly_report, yearly_report
     from sadap.app.report_render import render_html, render_pdf
     from sadap.app.responses import equal_response
     from sadap.core.timeutil import BANGKOK, UTC
@@ -108,6 +184,8 @@ def main() -> None:
     con.close()
     last = datetime.fromtimestamp(latest, UTC).astimezone(BANGKOK)
     quarter = Period(last.year, (last.month - 1) // 3 + 1).label
+    period = str(last.year) if args.period == "year" else quarter
+    make = yearly_report if args.period == "year" else quarterly_report
     timings: dict[str, list[float]] = {"figures": [], "html": [], "pdf": [], "responses": []}
     first: dict[str, float] = {}
     report = None
@@ -115,7 +193,7 @@ def main() -> None:
         total = store.count(MentionFilter())
         for run in range(args.runs + 1):
             t = time.perf_counter()
-            report = quarterly_report(store, config, quarter)
+            report = make(store, config, period)
             figures = time.perf_counter() - t
             t = time.perf_counter()
             html = render_html(report)
@@ -136,8 +214,8 @@ def main() -> None:
     assert report is not None
     out = {
         "mentions_in_store": total,
-        "quarter": quarter,
-        "mentions_in_quarter": report["now"]["mentions"],
+        "period": period,
+        "mentions_in_period": report["now"]["mentions"],
         "complaints_and_questions": report["now"]["responses"]["overall"]["count"],
         "runs": args.runs,
         "median_s": {k: round(statistics.median(v), 2) for k, v in timings.items()},

@@ -6,12 +6,22 @@ every page, Thai ones included; read as declared, TIS-620 Thai is mojibake (``¢
 tell them apart: what does is that Thai read from them is in a possible order (a tone mark or an
 above vowel after a consonant, a leading vowel before one, letters in runs), which the accented
 letters of French or German read as Thai never are (``é`` is a tone mark after a Latin letter).
+
+Sitemaps and feeds are XML, read from their bytes (lxml, feedparser) rather than as Scrapy decodes
+them: :func:`xml_charset` says what they are in, TIS-620 Thai that declares nothing (or Latin-1) included,
+and :func:`xml_as_utf8` rewrites them as UTF-8 for the parser.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
+from typing import NamedTuple
 
+from w3lib.encoding import read_bom, resolve_encoding
+
+#: In ``Response.flags`` of a page or feed that :class:`crawlers.middlewares.ThaiCharsetMiddleware` re-read.
+THAI_CHARSET_FLAG = "thai_charset"
 #: Encodings whose declaration Thai sites get wrong; Scrapy reads ``latin-1`` as windows-1252.
 LATIN_1_FAMILY = frozenset({"iso8859-1", "cp1252", "iso8859-15", "ascii"})
 
@@ -75,3 +85,61 @@ def _in_place(char: str, before: str, after: str) -> bool:
     if char in _FOLLOWING:
         return before in _LETTERS
     return before in _LETTERS or after in _LETTERS  # a consonant: Thai words are runs of letters
+
+
+# -- sitemaps and feeds ---------------------------------------------------------------------------
+# The encoding an XML declaration names, at the very start of the bytes (after a BOM, if any).
+_XML_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:\-]+)["']""")
+# The same declaration in decoded text, to drop once the text is UTF-8 again.
+_XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""")
+
+
+class XmlCharset(NamedTuple):
+    """What a sitemap or feed is read as. ``encoding`` None: nothing to go by (not UTF-8, nothing
+    declared, not Thai); the caller guesses. ``thai``: read as windows-874 although it declared
+    Latin-1 or UTF-8, or declared nothing."""
+
+    encoding: str | None
+    thai: bool = False
+
+
+def xml_declared_encoding(body: bytes) -> str | None:
+    """The encoding named in ``body``'s XML declaration (``<?xml version="1.0" encoding="TIS-620"?>``)."""
+    found = _XML_DECLARED.match(body[:1024])
+    return found.group(1).decode("ascii") if found else None
+
+
+def xml_charset(body: bytes, header_charset: str | None = None) -> XmlCharset:
+    """The encoding of an XML sitemap or feed, which lxml and feedparser would take from its XML
+    declaration alone (a sitemap) or as windows-1252 (a feed served as ``application/octet-stream``).
+
+    In order: a BOM; UTF-8 when the bytes are UTF-8 (whatever a template declared); the XML
+    declaration, else the Content-Type charset, when it names an encoding (a Latin-1 one on bytes that
+    look like TIS-620 Thai, :func:`looks_like_tis_620`, is windows-874); undeclared, windows-874 when
+    the bytes look like TIS-620, else nothing decided."""
+    bom, _ = read_bom(body)
+    if bom is not None:
+        return XmlCharset(bom)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return XmlCharset("utf-8")
+    thai = looks_like_tis_620(body)
+    for declared in (xml_declared_encoding(body), header_charset):
+        encoding = resolve_encoding(declared) if declared else None
+        if encoding is None or encoding == "utf-8":  # unknown, or UTF-8 that the bytes are not: not a declaration
+            continue
+        if thai and is_latin_1_family(encoding):
+            return XmlCharset("cp874", thai=True)
+        return XmlCharset(encoding)
+    return XmlCharset("cp874", thai=True) if thai else XmlCharset(None)
+
+
+def xml_as_utf8(body: bytes, encoding: str) -> bytes:
+    """``body`` read as ``encoding`` and written as UTF-8, the encoding its XML declaration named
+    dropped (a parser given the bytes then reads them as UTF-8, the default)."""
+    _, bom = read_bom(body)
+    text = body[len(bom or b""):].decode(encoding, errors="replace")
+    return _XML_ENCODING.sub(r"\1", text, count=1).encode("utf-8")

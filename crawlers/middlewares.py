@@ -15,7 +15,8 @@
   a request retried, redirected or queued again (in Redis, on several machines) never carries it.
 - :class:`CrawlDelayMiddleware` (just after robots.txt): a site's robots.txt ``Crawl-delay`` for
   our user agent spaces the requests to that site (never closer than ``DOWNLOAD_DELAY``, never
-  further apart than ``SADAP_CRAWL_DELAY_MAX``); Scrapy itself obeys only Allow and Disallow.
+  further apart than ``SADAP_CRAWL_DELAY_MAX``); Scrapy itself obeys only Allow and Disallow. On several
+  machines (``SADAP_REDIS_CRAWL_DELAY_KEY``) the workers keep it together (:mod:`crawlers.shared_delay`).
 - :class:`ThaiCharsetMiddleware` (after decompression): a page or feed that declares a Latin-1
   charset but is TIS-620 Thai (:mod:`crawlers.charset`) is read as windows-874.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import weakref
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -40,7 +42,8 @@ from twisted.internet.error import (
     TimeoutError,
 )
 
-from crawlers.charset import is_latin_1_family, looks_like_tis_620
+from crawlers.charset import THAI_CHARSET_FLAG, is_latin_1_family, looks_like_tis_620
+from crawlers.shared_delay import SharedCrawlDelay
 from sadap.core.urls import is_web_url, scheme_of
 
 if TYPE_CHECKING:
@@ -192,8 +195,15 @@ class CrawlDelayMiddleware(_Counting):
         self.robots_agent: str | None = settings.get("ROBOTSTXT_USER_AGENT")
         self.agent: str = settings.get("USER_AGENT") or ""
         self.delays: dict[str, float] = {}  # downloader slot (host) -> seconds between requests
+        self.timeout = settings.getfloat("DOWNLOAD_TIMEOUT", 180.0)
         crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(self._answered, signal=signals.response_downloaded)
+        # Several workers: the delay kept by all of them together, through Redis (crawlers/shared_delay.py).
+        self.shared = SharedCrawlDelay.from_crawler(crawler)
+        self.turns: weakref.WeakKeyDictionary[Request, tuple[str, str]] = weakref.WeakKeyDictionary()
+        if self.shared is not None:
+            crawler.signals.connect(self._left, signal=signals.request_left_downloader)
+            crawler.signals.connect(self.shared.close, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlDelayMiddleware:
@@ -212,8 +222,8 @@ class CrawlDelayMiddleware(_Counting):
             self._log(logging.WARNING, "%s: robots.txt Crawl-delay %gs is more than SADAP_CRAWL_DELAY_MAX: "
                       "one request every %gs", site, asked, delay)
         else:
-            self._log(logging.INFO, "%s: robots.txt Crawl-delay %gs: one request every %gs%s", site, asked, delay,
-                      " (DOWNLOAD_DELAY)" if delay > asked else "")
+            self._log(logging.INFO, "%s: robots.txt Crawl-delay %gs: one request every %gs%s%s", site, asked, delay,
+                      " (DOWNLOAD_DELAY)" if delay > asked else "", " by all the workers together" if self.shared else "")
         downloader = self.crawler.engine.downloader
         key = downloader.get_slot_key(request)
         self.delays[key] = max(delay, self.delays.get(key, 0.0))  # two ports of one host share a slot
@@ -234,11 +244,35 @@ class CrawlDelayMiddleware(_Counting):
         if slot is not None:
             slot.lastseen = time.monotonic()
 
-    def process_request(self, request: Request, spider: Any = None) -> None:
+    async def process_request(self, request: Request, spider: Any = None) -> None:
         # Runs after robots.txt was read for this request's site. AutoThrottle would otherwise set
         # the site's delay from its answer times, below Crawl-delay for a fast site.
-        if self.delays and self.crawler.engine.downloader.get_slot_key(request) in self.delays:
-            request.meta["autothrottle_dont_adjust_delay"] = True
+        if not self.delays:
+            return None
+        key = self.crawler.engine.downloader.get_slot_key(request)
+        if key not in self.delays:
+            return None
+        request.meta["autothrottle_dont_adjust_delay"] = True
+        if self.shared is not None:
+            # The site's turn among all the workers; none while Redis is out (this worker's delay only).
+            hold = float(request.meta.get("download_timeout") or self.timeout) + self.delays[key]
+            token = await self.shared.turn(key, self.delays[key], hold)
+            if token is not None:
+                self.turns[request] = (key, token)
+        return None
+
+    def _left(self, request: Request, spider: Any = None) -> None:
+        # The answer or the failure is in (or, below, the request went no further): the turn ends a delay later.
+        turn = self.turns.pop(request, None)
+        if turn is not None and self.shared is not None:
+            self.shared.give_back(turn[0], turn[1], self.delays.get(turn[0], 0.0))
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        self._left(request)  # answered by a middleware further on, not downloaded
+        return response
+
+    def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> None:
+        self._left(request)  # refused by a middleware further on
         return None
 
 
@@ -259,7 +293,7 @@ class ThaiCharsetMiddleware(_Counting):
             self._log(logging.INFO, "%s: pages declared Latin-1 but in Thai (TIS-620) are read as windows-874 (first: %s)",
                       site, response.url)
         self._count("thai_charset")
-        return response.replace(encoding="cp874")
+        return response.replace(encoding="cp874", flags=[*response.flags, THAI_CHARSET_FLAG])
 
 
 def _describe(exception: BaseException, request: Request) -> tuple[str, str]:

@@ -25,6 +25,9 @@ RETRY_TIMES = 2
 # robots.txt's Crawl-delay is obeyed (crawlers.middlewares.CrawlDelayMiddleware), never below
 # DOWNLOAD_DELAY and at most this many seconds: one robots.txt must not stall a crawl.
 SADAP_CRAWL_DELAY_MAX = 60.0
+# Several machines: the prefix of the Redis keys through which all the workers keep a site's
+# Crawl-delay together (crawlers/shared_delay.py); `sadap worker` sets it. Unset, each keeps its own.
+SADAP_REDIS_CRAWL_DELAY_KEY = None
 
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False

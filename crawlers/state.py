@@ -22,7 +22,8 @@ where two workers' counts would overwrite each other: in a file they are a ``{"d
 object of the state; in Redis one counter per budget and day (``<prefix>:<source>:counter:<name>:<day>``,
 the ``SADAP_REDIS_COUNTER_KEY`` setting), checked and added to in one step on the server
 (``INCRBY`` in a Lua script) by every worker, and expired a few days later. So N workers together
-spend at most the budget, not N times it.
+spend at most the budget, not N times it. While Redis does not answer, a worker counts on its own and
+adds what it counted when Redis is back (:mod:`crawlers.counters`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from crawlers.counters import COUNTER_KEPT_S, SharedCounters
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -117,48 +120,20 @@ def merge(theirs: Any, base: Any, mine: Any) -> Any:
     return mine
 
 
-# Check and add in one step on the server: KEYS[1] the counter; ARGV cost, limit, seconds kept, and
-# the count to start from when the counter does not exist yet (a count carried over from a file).
-_TAKE = """
-local used = tonumber(redis.call('get', KEYS[1]) or '-1')
-if used < 0 then
-  used = tonumber(ARGV[4])
-  redis.call('set', KEYS[1], used, 'EX', tonumber(ARGV[3]))
-end
-local cost, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
-if used + cost > limit then
-  return {0, used}
-end
-used = used + cost
-redis.call('set', KEYS[1], used, 'EX', tonumber(ARGV[3]))
-return {1, used}
-"""
-
-# As much of ARGV[1] as is left under the limit ARGV[2] (possibly nothing), taken in one step.
-_TAKE_UP_TO = """
-local used = tonumber(redis.call('get', KEYS[1]) or '0')
-local grant = math.max(0, math.min(tonumber(ARGV[1]), tonumber(ARGV[2]) - used))
-if grant > 0 then
-  redis.call('set', KEYS[1], used + grant, 'EX', tonumber(ARGV[3]))
-end
-return grant
-"""
-
-#: How long a day's budget counter is kept in Redis (a day in any time zone, and then some).
-COUNTER_KEPT_S = 3 * 24 * 3600
-
-
 class RedisState(SourceState):
     """The state as one JSON value in Redis, shared by every worker (see the module docstring)."""
 
     shared = True
 
-    def __init__(self, client: Redis, key: str, seed: SourceState | None = None, counters: str | None = None) -> None:
+    def __init__(self, client: Redis, key: str, seed: SourceState | None = None, counters: str | None = None,
+                 retry_s: float = 5.0, timeout_s: float | None = None) -> None:
         super().__init__(None)
         self.client = client
         self.key = key
         #: Prefix of the budget counters (``<prefix>:<source>:counter``).
         self.counters = counters or f"{key}:counter"
+        #: The budgets themselves, counted by this worker alone while Redis does not answer (crawlers/counters.py).
+        self.budgets = SharedCounters(client, self.counters, retry_s, timeout_s)
         self._base: dict[str, Any] = {}
         self._read()
         if seed is not None and seed.data and not self.client.exists(self.key):
@@ -171,19 +146,20 @@ class RedisState(SourceState):
         # scrapy-redis's connection helper: REDIS_URL and REDIS_PARAMS (password from the environment).
         from scrapy_redis.connection import get_redis_from_settings
 
-        return cls(get_redis_from_settings(settings), key, seed, settings.get("SADAP_REDIS_COUNTER_KEY"))
+        timeout = settings.getdict("REDIS_PARAMS").get("socket_timeout")
+        return cls(get_redis_from_settings(settings), key, seed, settings.get("SADAP_REDIS_COUNTER_KEY"),
+                   settings.getfloat("SADAP_REDIS_RETRY", 5.0), float(timeout) if isinstance(timeout, (int, float)) else None)
 
     def take(self, name: str, cost: int, limit: int, kept_s: int = COUNTER_KEPT_S, start: int = 0) -> tuple[bool, int]:
         """Take ``cost`` from the counter ``name`` (shared by every worker) unless it would pass
         ``limit``, in one step on the server: ``(taken, the count now)``. ``start``: where a counter
-        that does not exist yet begins."""
-        taken, used = self.client.eval(_TAKE, 1, f"{self.counters}:{name}", cost, limit, kept_s, start)
-        return bool(taken), int(used)
+        that does not exist yet begins. While Redis does not answer, counted by this worker alone."""
+        return self.budgets.take(name, cost, limit, kept_s, start)
 
     def take_up_to(self, name: str, wanted: int, limit: int, kept_s: int = COUNTER_KEPT_S) -> int:
         """As many of ``wanted`` units of the counter ``name`` as are left under ``limit`` (every
         worker takes from the same counter, in one step on the server)."""
-        return int(self.client.eval(_TAKE_UP_TO, 1, f"{self.counters}:{name}", wanted, limit, kept_s))
+        return self.budgets.take_up_to(name, wanted, limit, kept_s)
 
     def spend(self, budget: str, day: str, cost: int, limit: int) -> tuple[bool, int]:
         start = 0

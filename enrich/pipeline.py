@@ -18,6 +18,7 @@ from enrich.news import NewsReader, NewsSettings, read_article, split_sentences
 from enrich.normalize import normalize
 from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
 from enrich.sentiment import DEFAULT_ENGINE, configure, local_engine, predict, predict_proba
+from enrich.sentiment.english import CLEARLY_POSITIVE, english_sentiment
 from enrich.spam import spam_score
 from enrich.stakeholders import StakeholderTagger
 from enrich.tokenize import tokenize
@@ -54,6 +55,9 @@ class EnrichSettings(LexiconSettings, Protocol):
 
     @property
     def sentiment_hub_download(self) -> bool: ...
+
+    @property
+    def english_sentiment(self) -> str: ...
 
     @property
     def custom_words(self) -> Sequence[str]: ...
@@ -138,6 +142,7 @@ class Enricher:
         news: NewsSettings | None = None,
         voc: str = DEFAULT_VOC,
         voc_model: Path | None = None,
+        english_sentiment: str = "vader",
     ):
         entities = list(entities)
         words = set(custom_words)
@@ -147,6 +152,9 @@ class Enricher:
         self.custom_words = tuple(sorted(words))
         self.matcher = EntityMatcher(entities, custom_words=self.custom_words)
         self.sentiment_model = sentiment_model
+        #: ``vader``: plainly English posts read by :mod:`enrich.sentiment.english`; ``engine``: by
+        #: the sentiment engine, as every other post.
+        self.english_sentiment = english_sentiment
         self.mask_personal_data = mask_personal_data
         self._lexicons = lexicons
         self._csr = csr
@@ -211,9 +219,24 @@ class Enricher:
             csr=CsrLexicon(config.enrich.csr),
             news=config.enrich.news,
             voc=config.enrich.voc,
+            english_sentiment=config.enrich.english_sentiment,
             # the organisation's own trained classifier (`sadap train`) when one is active
             voc_model=VOC_VERSIONS.active_model(config.data_path),
         )
+
+    def _english(self, words: list[str], full: str, body: str, label: SentimentLabel,
+                 score: float) -> tuple[SentimentLabel, float]:
+        """A plainly English post's sentiment (:func:`english_sentiment`; else the engine's), made
+        negative where the lexicons read a complaint in it and VADER does not read it clearly
+        positive ("The app has been down all morning ... Terrible service": VADER 0.37)."""
+        found = english_sentiment(body)
+        if found is None:
+            return label, score
+        label, score = found
+        if label == "neu" or (label == "pos" and score < CLEARLY_POSITIVE):
+            if self.lexicons.analyze(words, full, "neu").is_complaint:
+                return "neg", score
+        return label, score
 
     @staticmethod
     def _context(full: str, m: Mention) -> str:
@@ -336,6 +359,8 @@ class Enricher:
             if i in news:
                 continue
             m.news_topic, m.entity_tones = None, {}
+            if m.language == "en" and self.english_sentiment == "vader":
+                label, score = self._english(words, full, texts[i], label, score)
             m.sentiment = Sentiment(label=label, score=round(float(score), 4))
             voc = lexicons.analyze(words, full, label)
             if voc.sentiment is not None:  # praise words around a failure: sarcasm (enrich.voc rule 5)

@@ -44,11 +44,12 @@ _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
 _URL = re.compile(
     rf"(?:https?://|www\.){_URL_CHARS}+"
-    rf"|(?<![\w@.\-])(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{{2,}}/{_URL_CHARS}*",
+    rf"|(?<![A-Za-z0-9_@.\-])(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{{2,}}/{_URL_CHARS}*",
     re.IGNORECASE,
 )
 _URL_TRAILING = ".,;:!?)]'\""
-_EMAIL = re.compile(r"(?<![\w.+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9])")
+# Not inside a longer address; a Thai letter may come right before (Thai runs words together).
+_EMAIL = re.compile(r"(?<![A-Za-z0-9_.+%\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9])")
 # Not inside a longer number or code: no digit (or digit plus one separator) before or after,
 # no Latin letter right before.
 _BEFORE = rf"(?<![0-9๐-๙A-Za-z])(?<!{_D}[\-.])"
@@ -85,7 +86,7 @@ _PHONE_SPACED = re.compile(
 # somchai แอท gmail ดอท com, somchai at gmail dot com (plain words only with a spelled "dot").
 _AT_BRACKETED = r"\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|แอท)\s*"
 _DOT_ANY = r"(?:\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}|ดอท)\s*|\.)"
-_LOCAL = r"(?<![\w.+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*"
+_LOCAL = r"(?<![A-Za-z0-9_.+%\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*"
 _EMAIL_SPELLED = re.compile(
     rf"{_LOCAL}{_AT_BRACKETED}[A-Za-z0-9\-]+(?:{_DOT_ANY}[A-Za-z0-9\-]+)*{_DOT_ANY}[A-Za-z]{{2,}}(?![A-Za-z0-9])"
     rf"|{_LOCAL}\s+at\s+[A-Za-z0-9\-]+(?:\s+dot\s+[A-Za-z0-9\-]+)*\s+dot\s+[A-Za-z]{{2,}}(?![A-Za-z0-9])",

@@ -94,7 +94,8 @@ class FakeServer:
                     body = json.dumps(body, ensure_ascii=False)
                 data = body.encode("utf-8") if isinstance(body, str) else body
                 self.send_response(answer.status)
-                self.send_header("Content-Type", answer.content_type)
+                if answer.content_type:  # "": no Content-Type at all
+                    self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in answer.headers.items():
                     self.send_header(key, value)

@@ -273,7 +273,7 @@ def test_the_backups_folder_inside_the_data_folder_is_not_archived(tmp_path):
     assert len(_ids(config)) == 5
 
 
-def test_an_elasticsearch_config_archives_the_local_files_only(config, tmp_path):
+def test_an_elasticsearch_config_archives_the_local_files_only(config, tmp_path, monkeypatch):
     es = tmp_path / "es"
     es.mkdir()
     (es / "sadap.yaml").write_text("data_dir: data\nnotifiers: []\nstore:\n  backend: elasticsearch\n", encoding="utf-8")
@@ -292,6 +292,16 @@ def test_an_elasticsearch_config_archives_the_local_files_only(config, tmp_path)
     (again / "sadap.yaml").write_text((es / "sadap.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     backups.restore(load_config_file(again / "sadap.yaml"), result.path)
     assert (again / "data" / "es-spool" / "mentions-1.jsonl").read_text(encoding="utf-8").count("รอส่ง") == 1
+    # The accounts are the cluster's, not restored: with the signing key from the environment no
+    # session ended, and the restore says so instead of claiming it.
+    for folder, secret, said in (("es3", "", "การลงชื่อเข้าใช้เว็บทั้งหมดสิ้นสุดแล้ว"),
+                                 ("es4", "กุญแจลงนาม-0123456789abcdef-ทดสอบ", "การลงชื่อเข้าใช้เว็บยังไม่สิ้นสุด")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "sadap.yaml").write_text((es / "sadap.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        target = load_config_file(tmp_path / folder / "sadap.yaml")
+        monkeypatch.setenv(target.console.session_secret_env, secret)
+        restored = _run(target, "backup", "restore", str(result.path))
+        assert restored.exit_code == 0 and said in restored.output, restored.output
 
 
 def test_sadap_run_backs_up_when_the_newest_archive_is_old_enough(config):

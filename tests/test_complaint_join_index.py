@@ -1,7 +1,7 @@
 """Complaint cases at ingest: the open cases are looked up by author, thread and incident
 instead of scanned one by one; the cases made are the ones the scan made (the rule of
 ``_joins``, the first open case in order), with the three ways of joining mixed, the join
-window, news authors who never join, and incidents learnt along the way."""
+window, news that forms no case, and incidents learnt along the way."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sadap.app import complaints
 from sadap.core.incident import Incident
-from sadap.core.mention import Complaint, Mention, mention_id
+from sadap.core.mention import NEWS_SOURCE_KINDS, Complaint, Mention, mention_id
 from sadap.store.sqlite import SQLiteStore
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -37,6 +37,8 @@ def _scan_assign(store: SQLiteStore, mentions: list[Mention], at: datetime) -> l
     cases: list[tuple[dict, list[str]]] = []
     incident_of = complaints._incident_of(store, ("open", "acknowledged"))
     for m in sorted(mentions, key=lambda m: (m.published_at, m.id)):
+        if m.source_kind in NEWS_SOURCE_KINDS:  # news coverage: no case
+            continue
         incident = incident_of.get(m.id)
         found = next((c for c in cases if complaints._joins(c[0]["case"], m, incident)), None)
         if found is None:

@@ -136,10 +136,10 @@ def test_list_and_show_read_in_thai_and_line_up(config):
 
 @pytest.fixture
 def people(config):
-    """Workspace users on the same store: two who answer, one disabled since."""
+    """Workspace users on the same store: two who answer, one disabled since, one viewer."""
     with open_store(config) as store:
-        for name in ("somsri", "wichai", "pranee"):
-            add_user(store, name, "responder", "ลองรหัสผ่านยาว-2026")
+        for name, role in (("somsri", "responder"), ("wichai", "planner"), ("pranee", "responder"), ("nok", "viewer")):
+            add_user(store, name, role, "ลองรหัสผ่านยาว-2026")
         set_disabled(store, "pranee")
     return config
 
@@ -147,7 +147,7 @@ def people(config):
 def test_assign_gives_the_case_to_a_user_as_the_workspace_does(people):
     """`complaints assign CASE --to USER` is the workspace's Assign: the case's assignee, an
     `assigned` event (who, from → to) on its timeline, the id as read out; no one, someone who
-    is not a user or a disabled user is refused in one line (exit 1), the case unchanged."""
+    is not a user, a disabled user or a viewer is refused in one line (exit 1), the case unchanged."""
     config = people
     case_id = _case_of(config, "p1")
     given = _run(config, "complaints", "assign", case_id.removeprefix("CASE-").lower(), "--to", "somsri", "--by", "lek")
@@ -161,7 +161,7 @@ def test_assign_gives_the_case_to_a_user_as_the_workspace_does(people):
     assert [(e.actor, e.data) for e in case.events if e.kind == "assigned"] == [
         ("lek", {"from": None, "to": "somsri"}), ("lek", {"from": "somsri", "to": "wichai"})]
     for to, why in (("", "assignee: required"), ("nobody", "assignee: no active user 'nobody'"),
-                    ("pranee", "assignee: no active user 'pranee'")):
+                    ("pranee", "assignee: no active user 'pranee'"), ("nok", "assignee: 'nok' is a viewer")):
         refused = _run(config, "complaints", "assign", case_id, "--to", to)
         assert refused.exit_code == 1 and refused.output.startswith(f"sadap: {why}"), (to, refused.output)
         assert len(refused.output.strip().splitlines()) == 1

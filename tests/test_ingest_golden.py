@@ -16,6 +16,11 @@ from sadap.app.importer import import_file
 from tests.data.ingest_golden import make
 
 GOLDEN = Path(make.__file__).resolve().parent / "valid500.jsonl"
+# ONNX Runtime's int8 kernels differ by processor (AVX512-VNNI, AVX2 ...): the same model, inputs
+# and batches give the transformer's probabilities a few ten-thousandths apart on another machine
+# (up to 0.0023 between the machine that recorded the file and an AMD EPYC). Everything else,
+# the labels included, must be the same.
+SCORE_TOLERANCE = 0.005
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -32,6 +37,7 @@ def test_ingest_stores_the_recorded_labels(tmp_path: Path, workers: int) -> None
     got = make.stored(config.store_path)
     assert len(got) == len(expected) == report["stored"]
     for mine, theirs in zip(got, expected):
-        assert mine == theirs, mine["id"]
+        assert mine["score"] == pytest.approx(theirs["score"], abs=SCORE_TOLERANCE), mine["id"]
+        assert {**mine, "score": None} == {**theirs, "score": None}, mine["id"]
     assert {"pos", "neu", "neg", "q"} <= {row["sentiment"] for row in got}  # real, varied messages
     assert any(row["duplicate_of"] for row in got) or report["near_duplicates"] == 0

@@ -90,12 +90,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first), None when gone."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def _identity(pid: int) -> tuple[int, str]:
+    """A process as pid and start time: with 32,768 pids and a busy machine, a worker's pid can
+    belong to another process seconds after the worker exits."""
+    fields = _stat(pid)
+    return pid, fields[19] if fields else ""
+
+
+def _alive(process: int | tuple[int, str]) -> bool:
+    pid, started = process if isinstance(process, tuple) else (process, None)
+    fields = _stat(pid)
+    if fields is None or fields[0] == "Z":
         return False
-    return state != "Z"
+    return started is None or fields[19] == started
 
 
 @pytest.mark.slow
@@ -121,12 +136,13 @@ def test_killed_parallel_import_leaves_no_worker_and_rerun_stores_each_once(tmp_
                 if store.count(MentionFilter()) >= 400:
                     break
     assert len(workers) == 2, f"expected two enrichment workers, saw {workers}"
+    known = [_identity(w) for w in workers]
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     deadline = time.monotonic() + 10
-    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+    while any(_alive(w) for w in known) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_alive(w) for w in workers), "a worker outlived the killed import"
+    assert not any(_alive(w) for w in known), "a worker outlived the killed import"
     with open_store(config) as store:
         partial = store.count(MentionFilter())
     assert 0 < partial < 6000
@@ -151,8 +167,9 @@ def test_crawl_style_submit_and_drain_store_what_process_stores(tmp_path):
     serial.close()
     parallel = IngestPipeline(two, alerts=False, workers=2)
     assert parallel.pool is not None
-    counts_two = [r for b in batches for r in parallel.submit(b)]
-    assert len(counts_two) < len(batches)  # some were still with the workers
+    counts_two = parallel.submit(batches[0])
+    assert counts_two == []  # handed over: submit returns at once, before the workers are done with it
+    counts_two += [r for b in batches[1:] for r in parallel.submit(b)]
     counts_two += parallel.drain()
     parallel.close()
     assert [(r.read, r.stored, r.duplicates, r.near_duplicates) for r in counts_two] == \
@@ -170,7 +187,8 @@ def test_pipelines_of_one_config_share_their_workers(tmp_path):
     a = IngestPipeline(config, alerts=False, workers=2)
     b = IngestPipeline(config, alerts=False, workers=2)
     assert a.pool is b.pool and a.pool is not None
-    pids = list(a.pool.pids)
+    pids = [_identity(p) for p in a.pool.pids]
+    assert pids and all(started for _, started in pids)
     a.close()
     raw = RawMention(source_kind="file", source_name="t", text="แอปแสงทองล่มอีกแล้ว โอนเงินไม่ได้")
     assert b.process([raw]).stored == 1  # still served after the other closed

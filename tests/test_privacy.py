@@ -113,6 +113,14 @@ def test_each_step_alone():
     assert mask_national_ids(VALID_ID) == "[เลขบัตร]"
 
 
+def test_an_email_or_link_written_straight_after_thai_is_masked():
+    """Thai runs words together without spaces: an address or a bare link right after a Thai
+    letter is still one (a Thai letter is a word character to ``\\w``, which used to hide it)."""
+    assert mask_personal_data("ส่งมาที่อีเมลsomchai.j@mail.co.thนะคะ") == "ส่งมาที่อีเมล[อีเมล]นะคะ"
+    assert mask_personal_data("ติดต่อsomchai แอท gmail ดอท com ได้เลย") == "ติดต่อ[อีเมล] ได้เลย"
+    assert mask_personal_data("ดูรายละเอียดที่sangthong.co.th/help/42ค่ะ") == "ดูรายละเอียดที่[URL]ค่ะ"
+    assert mask_personal_data("ราคา 20@ชิ้น ส่งฟรี") == "ราคา 20@ชิ้น ส่งฟรี"  # still no address
+
 def test_what_is_not_a_handle_or_email():
     for text in ["เจอกันที่ @สยาม", "ราคา 20@ชิ้น", "user@localhost ไม่ใช่อีเมลจริง", "A@B"]:
         assert mask_personal_data(text) == text

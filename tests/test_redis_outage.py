@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 from scrapy import Request, Spider
+from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
+from crawlers.state import RedisState
 from sadap.app.config import Config, load_config_file
 from sadap.app.crawl import _ErrorCounter
 from sadap.app.crawl_reports import load_reports
@@ -120,6 +122,61 @@ def test_a_busy_redis_that_answers_within_the_timeout_is_no_alarm(tmp_path, serv
         blocker.join()
     assert 1.5 < waited < ANSWER_WITHIN_S, waited  # it did wait for the busy server, and got its answer
     assert not _outage_lines(caplog, "Redis unreachable")
+
+
+# -- a stalled Redis: the budget counters (YouTube's quota, a sitemap's pages) ----------------------
+def _state(config: Config) -> RedisState:
+    # As a worker's spider makes it: the worker's Redis settings, trying Redis again every half second here.
+    settings = Settings({**scrapy_settings(config, "news"), "SADAP_REDIS_RETRY": 0.5})
+    return RedisState.from_settings(settings, key(config, "news", "state"))
+
+
+def test_a_stalled_redis_costs_the_quota_one_wait_and_the_budget_still_adds_up(tmp_path, server, caplog):
+    config = _config(tmp_path, server.url)
+    state, other = _state(config), _state(config)  # this worker, and another one
+    day, limit = "2026-12-07", 30
+    counter = key(config, "news", "counter", "quota", day)
+    assert state.spend("quota", day, 3, limit) == (True, 3)
+    server.pause()
+    try:
+        with caplog.at_level(logging.INFO, logger="crawlers.counters"):
+            started = time.monotonic()
+            spent = [state.spend("quota", day, 1, limit) for _ in range(30)]
+            waited = time.monotonic() - started
+    finally:
+        server.resume()
+    # One wait for the answer timeout, not one per call (30 × 5 s); counted on from the last count read,
+    # up to the budget.
+    assert ANSWER_WITHIN_S - 0.5 < waited < ANSWER_WITHIN_S + 1, waited
+    assert spent == [(True, 4 + n) for n in range(27)] + [(False, 30)] * 3
+    [line] = _outage_lines(caplog, "Redis unreachable")
+    assert line.startswith(f"sadap:news:counter: Redis unreachable (no answer within {ANSWER_WITHIN_S:g} s")
+    assert "counted by this worker alone until it answers" in line
+    # Redis is back: another worker spends at once; this one adds its 27 units at its next call, after the PING.
+    assert other.spend("quota", day, 5, 100)[0]
+    time.sleep(0.7)
+    with caplog.at_level(logging.INFO, logger="crawlers.counters"):
+        assert state.spend("quota", day, 1, limit) == (False, 35)
+    # 3 + 27 here, 5 there: exactly, although Redis, waking, also applied the call that had timed out.
+    assert int(server.client().get(counter)) == 35
+    [back] = _outage_lines(caplog, "Redis answers again")
+    assert "27 units counted by this worker meanwhile are added to the shared budgets" in back
+
+
+def test_a_sitemaps_page_count_goes_on_through_a_stall_and_adds_up(tmp_path, server):
+    config = _config(tmp_path, server.url)
+    state = _state(config)
+    assert state.take_up_to("pages:r1", 7, 10) == 7
+    server.pause()
+    try:
+        started = time.monotonic()
+        assert [state.take_up_to("pages:r1", 5, 10), state.take_up_to("pages:r1", 2, 10)] == [3, 0]
+        assert time.monotonic() - started < ANSWER_WITHIN_S + 1
+    finally:
+        server.resume()
+    time.sleep(0.7)
+    assert state.take_up_to("pages:r1", 1, 10) == 0
+    assert int(server.client().get(key(config, "news", "counter", "pages:r1"))) == 10
 
 
 # -- the worker's share of a round's crawl report -------------------------------------------------

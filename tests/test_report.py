@@ -373,7 +373,7 @@ def test_median_without_equals_the_median_of_the_difference():
 def test_chart_labels_are_drawn_as_written(report: dict):
     import copy
 
-    from sadap.app.report_render import charts
+    from sadap.app.report_charts import charts
 
     odd = copy.deepcopy(report)
     odd["now"]["entities"] = {"แบรนด์ $\\frac{": 5, **odd["now"]["entities"]}  # not TeX: no parse error

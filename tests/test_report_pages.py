@@ -60,7 +60,8 @@ def test_the_equal_response_legend_names_bars_by_their_own_colours(q4: dict):
     """The forum is flagged (its bars red): the legend showed both bar kinds in red."""
     from matplotlib.colors import to_hex
 
-    from sadap.app.report_render import COLOURS, figures
+    from sadap.app.report_axes import COLOURS
+    from sadap.app.report_charts import figures
 
     legend = figures(q4)["equal_response"].axes[0].get_legend()
     colours = {t.get_text(): h for t, h in zip(legend.get_texts(), legend.legend_handles)}
@@ -71,7 +72,8 @@ def test_the_equal_response_legend_names_bars_by_their_own_colours(q4: dict):
 
 def test_count_axes_are_whole_numbers_from_zero(q4: dict, empty: dict):
     """Counts drawn as 2.5 or 0.2 incidents, and an empty quarter drawn from -0.04 to 0.04."""
-    from sadap.app.report_render import NO_DATA, figures
+    from sadap.app.report_axes import NO_DATA
+    from sadap.app.report_charts import figures
 
     for report in (q4, empty):
         figs = figures(report)
@@ -85,7 +87,8 @@ def test_count_axes_are_whole_numbers_from_zero(q4: dict, empty: dict):
 
 
 def test_large_counts_have_thousands_separators(q4: dict):
-    from sadap.app.report_render import figures, render_html
+    from sadap.app.report_charts import figures
+    from sadap.app.report_render import render_html
 
     big = copy.deepcopy(q4)
     big["now"]["complaint_types"] = {"price_billing": 12345}
@@ -141,9 +144,36 @@ def test_a_response_clock_under_an_hour_is_written_in_minutes(q4: dict):
 
 
 
+def test_long_names_are_cut_as_by_the_whole_dictionary_without_building_its_trie():
+    """PyThaiNLP's dictionary trie (60,000 words) was built for the first long chart label: over
+    a second of every report. The labels are cut where they were."""
+    from pythainlp.tokenize import word_dict_trie
+
+    from sadap.app.report_axes import wrap_label
+
+    word_dict_trie.cache_clear()
+    cut = {  # name: (at 18 characters, at 14), as cut with the whole dictionary's trie
+        "บริษัทพัฒนาอสังหาริมทรัพย์และนิคมอุตสาหกรรมแห่งหนึ่ง": (
+            "บริษัทพัฒนา\nอสังหาริมทรัพย์และ\nนิคมอุตสาหกรรมแห่ง\nหนึ่ง",
+            "บริษัทพัฒนา\nอสังหาริมทรัพย์\nและ\nนิคมอุตสาหกรรม\nแห่งหนึ่ง"),
+        "ไลน์ทางการ (ช่องทางร้องเรียน)": ("ไลน์ทางการ\n(ช่องทางร้องเรียน)", "ไลน์ทางการ\n(ช่องทาง\nร้องเรียน)"),
+        "ระบบดิจิทัลขัดข้อง แอปล่ม โอนเงินไม่ได้": (
+            "ระบบดิจิทัลขัดข้อง\nแอปล่ม โอนเงินไม่\nได้", "ระบบดิจิทัล\nขัดข้อง แอปล่ม\nโอนเงินไม่ได้"),
+        "ผู้ประกอบการวิสาหกิจขนาดกลางและขนาดย่อม": (
+            "ผู้ประกอบการ\nวิสาหกิจขนาดกลาง\nและขนาดย่อม", "ผู้ประกอบการ\nวิสาหกิจขนาด\nกลางและ\nขนาดย่อม"),
+        "ธนาคารแสงทอง จำกัด (มหาชน) สาขาเชียงใหม่": (
+            "ธนาคารแสงทอง จำกัด\n(มหาชน) สาขา\nเชียงใหม่", "ธนาคารแสงทอง\nจำกัด (มหาชน)\nสาขาเชียงใหม่"),
+        "Siam Commercial Bank Public Company": ("Siam Commercial\nBank Public\nCompany", "Siam\nCommercial\nBank Public\nCompany"),
+        "ฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮ": ("ฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮ", "ฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮฮ"),  # no dictionary word in it
+    }
+    assert {name: (wrap_label(name), wrap_label(name, 14)) for name in cut} == cut
+    assert word_dict_trie.cache_info().currsize == 0
+
+
 def test_long_names_on_a_chart_wrap_between_thai_words(q4: dict):
     """A long watched name took the share-of-voice chart's width and left a sliver of bar."""
-    from sadap.app.report_render import LABEL_CHARS, figures, wrap_label
+    from sadap.app.report_axes import LABEL_CHARS, wrap_label
+    from sadap.app.report_charts import figures
 
     name = "บริษัทพัฒนาอสังหาริมทรัพย์และนิคมอุตสาหกรรมแห่งหนึ่ง"
     lines = wrap_label(name).split("\n")

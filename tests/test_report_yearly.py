@@ -88,6 +88,24 @@ def test_the_year_against_the_year_before_with_its_quarters_side_by_side(config:
     assert y2026["previous_figures"]["mentions"] == 28
 
 
+def test_a_years_report_reads_the_playbooks_and_the_incidents_once(config: Config, y2026: dict,
+                                                                   monkeypatch: pytest.MonkeyPatch):
+    """Each of a year's six periods (the year, the year before, the four quarters) loaded the
+    playbooks again (a tenth of a second each) and read every incident."""
+    import sadap.app.quarterly as quarterly
+
+    loads: list[int] = []
+    load = quarterly.configured_playbooks
+    monkeypatch.setattr(quarterly, "configured_playbooks", lambda *a, **k: loads.append(1) or load(*a, **k))
+    with open_store(config) as store:
+        reads: list[int] = []
+        read = store.list_incidents
+        monkeypatch.setattr(store, "list_incidents", lambda *a, **k: reads.append(1) or read(*a, **k))
+        again = yearly_report(store, config, "2569", now=NOW)
+    assert (len(loads), len(reads)) == (1, 1)
+    assert again == y2026 and sum(q["figures"]["incidents"] for q in again["quarters"]) == again["now"]["incidents"]["opened"] > 0
+
+
 def test_the_thai_summaries_speak_of_the_year(y2026: dict):
     s = y2026["summaries"]
     assert set(s) == {key for key, _, _ in YEAR_SECTIONS}
@@ -138,7 +156,8 @@ def test_equal_response_compares_stakeholder_groups_and_flags_the_slower(y2026: 
 
 
 def test_the_quarterly_report_has_the_group_comparison_too(config: Config):
-    from sadap.app.report_render import figures, render_html
+    from sadap.app.report_charts import figures
+    from sadap.app.report_render import render_html
 
     with open_store(config) as store:
         q = quarterly_report(store, config, "2026Q4", now=NOW)
@@ -179,7 +198,7 @@ def test_months_with_no_mention_at_all_are_not_called_months_without_csr(tmp_pat
 
 
 def test_a_bracket_on_a_chart_label_stays_with_what_it_opens():
-    from sadap.app.report_render import wrap_label
+    from sadap.app.report_axes import wrap_label
 
     lines = wrap_label("ไลน์ทางการ (ช่องทางร้องเรียน)", 14).split("\n")
     assert lines[0] == "ไลน์ทางการ" and lines[1].startswith("(") and not any(line.endswith("(") for line in lines)

@@ -117,3 +117,32 @@ def test_a_restore_that_cannot_ask_redis_is_one_line(config):
     assert "cannot reach Redis at" in result.output
     assert result.output.rstrip().endswith("start Redis (or fix the URL), then restore again")
     assert len(_ids(unreachable)) == 300 and not list(config.data_path.parent.glob("data.before-restore-*"))
+
+
+def test_a_restore_replaces_a_store_that_is_no_longer_a_database(config):
+    """The store damaged (a disk fault, a half-copied file): what a restore is for. It is not asked
+    for a scheduler's lease or its accounts (it has none to give); it is set aside whole."""
+    archive = backups.backup(config).path
+    damaged = b"SQLite format 3\x00" + os.urandom(4096)
+    config.store_path.write_bytes(damaged)
+    result = _run(config, "backup", "restore", str(archive), "--replace")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and len(_ids(config)) == 300
+    [aside] = config.data_path.parent.glob("data.before-restore-*")
+    assert (aside / config.store_path.name).read_bytes() == damaged  # nothing deleted
+
+
+def test_a_backup_waits_for_a_restore_and_a_restore_for_a_backup(config):
+    """`sadap backup create` (cron, by hand) while a restore works would archive a half-restored
+    folder and the restore's own work folder (a whole store): it stops with one line instead, and
+    holds the folder while it copies, so a restore does not start under it."""
+    with datalock.exclusive(config.data_path, "sadap backup restore"):
+        made = subprocess.run([sys.executable, "-m", "sadap", "backup", "create", "--config", str(config.path)],
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 1, made.stdout + made.stderr
+    assert made.stderr.strip() == (f"sadap: {config.data_path}: `sadap backup restore` (pid {os.getpid()}) is working "
+                                   "on this data folder; start `sadap backup create` again when it has finished")
+    assert backups.archives(backups.default_folder(config)) == []
+    seen: list[list[datalock.Running]] = []
+    result = backups.backup(config, progress=lambda _: seen.append(datalock.running(config.data_path)))
+    assert result.path.exists() and seen and all(r.role == "sadap backup create" for r in seen[-1])

@@ -627,6 +627,11 @@ def test_users_cli(setup, monkeypatch):
     assert runner.invoke(main, ["users", "disable", "kasem", *args]).exit_code == 0
     assert store.get_user("kasem").disabled
     assert runner.invoke(main, ["users", "disable", "ghost", *args]).exit_code == 1
+    r = runner.invoke(main, ["users", "role", "kasem", "admin", *args])
+    assert r.exit_code == 0 and r.output.strip() == "kasem: admin" and store.get_user("kasem").role == "admin"
+    assert runner.invoke(main, ["users", "role", "ghost", "admin", *args]).exit_code == 1
+    r = runner.invoke(main, ["users", "role", "kasem", "root", *args])
+    assert r.exit_code == 2 and "viewer" in r.output and store.get_user("kasem").role == "admin"
 
 
 def test_demo_serve_workspace_has_a_demo_user(setup):

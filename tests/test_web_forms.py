@@ -15,6 +15,7 @@ import pytest
 
 from sadap.app import complaints as complaint_cases
 from sadap.core.complaint_case import ComplaintCase
+from sadap.core.errors import InputError
 from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
 from tests.web_support import csrf_of, open_workspace, signed_in_client
 
@@ -128,6 +129,24 @@ def test_the_queue_assigns_the_case_not_its_first_complaint(setup):
     assert r.status_code == 403 and store.get_case(other.id).assignee is None
     assert client.post("/cases/CASE-00000000/assign", data={"csrf_token": token, "assignee": "planner"}).status_code == 404
 
+
+
+def test_a_case_is_never_given_to_a_viewer_who_cannot_answer_it(setup):
+    """The queue offers responders and above only (a viewer cannot log a response); a form written
+    by hand, or an API call, that names a viewer is refused in the same way, on the case's row."""
+    _, store = setup
+    case = _complaint(20, "แอปแสงทองค้าง กดโอนแล้วหมุนอยู่อย่างนั้น", "a_ป้าแดงผู้ชม", 2)
+    store.upsert([case])
+    [made] = complaint_cases.assign(store, [case])
+    client = signed_in(setup, "responder")
+    queue = client.get("/complaints", params={"days": "30"})
+    assert '<option value="viewer"' not in _row(queue.text, made.id)  # not offered
+    r = client.post(f"/cases/{made.id}/assign", data={"csrf_token": csrf_of(queue.text), "assignee": "viewer",
+                                                      "next": "/complaints?days=30"})
+    assert r.status_code == 422 and "ผู้ชม (viewer) ตอบเรื่องไม่ได้" in _row(r.text, made.id)
+    assert store.get_case(made.id).assignee is None
+    with pytest.raises(InputError, match=r"^assignee: 'viewer' is a viewer, who cannot answer"):
+        complaint_cases.assign_case(store, made.id, "viewer", "responder")
 
 # -- 2: a refused form comes back with what was typed ----------------------------------------------------
 def test_adding_a_stakeholder_with_a_taken_id_keeps_the_form_and_says_why_in_thai(setup):

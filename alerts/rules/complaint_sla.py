@@ -2,7 +2,9 @@
 PR standard asks organisations to follow complaints around the clock).
 
 ``scope: mentions`` — complaints in no case published more than ``sla`` ago (within
-``lookback``) with no response logged (`sadap mentions respond`), and every open complaint
+``lookback``) with no response logged (`sadap mentions respond`) — news coverage
+(``NEWS_SOURCE_KINDS``) left out: a news article is answered through press relations, not as a
+customer waiting —, and every open complaint
 case whose current wait is overdue by the complaint queue's clock, however long ago it began:
 the same reading of the case (every mention it holds, a complaint or one linked by hand:
 :meth:`~sadap.store.Store.open_case_keys`) and the same decision
@@ -29,7 +31,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from alerts.rules.base import EvalContext, Match, register, Rule, RuleOptions
 from sadap.core.complaint_case import current_wait, wait_complaints, wait_overdue
 from sadap.core.settings_types import PositiveDuration
-from sadap.store.base import MentionRow
+from sadap.store.base import NEWS_SOURCE_KINDS, MentionRow
 
 
 class ComplaintSlaOptions(RuleOptions):
@@ -63,9 +65,10 @@ class ComplaintSlaRule(Rule):
         if o.scope == "incidents":
             return self._incidents(ctx, due)
         start = due - o.lookback
-        # Complaints in no case, on their own clock: unanswered, published in [start, due).
+        # Complaints in no case, on their own clock: unanswered, published in [start, due); news
+        # coverage only by its case's clock, where a person linked it into one.
         flt = replace(self.base_filter(ctx, since=start, until=due, time_field="published_at"),
-                      complaint=True, responded=False)
+                      complaint=True, responded=False, exclude_source_kinds=NEWS_SOURCE_KINDS)
         alone = ctx.store.mention_rows(flt, o.group_by)
         held = ctx.store.held_mentions([r.id for r in alone]) if alone else set()
         waits, began = self._overdue_waits(ctx, o.sla)

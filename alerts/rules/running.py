@@ -82,6 +82,7 @@ def predicate(flt: MentionFilter) -> Predicate | None:
     single = [(attr, frozenset(getattr(flt, name))) for name, attr in _SINGLE.items() if getattr(flt, name)]
     multi = [(attr, frozenset(getattr(flt, name))) for name, attr in _MULTI.items() if getattr(flt, name)]
     originals = not flt.include_duplicates
+    left_out = frozenset(flt.exclude_source_kinds)
     spam = flt.max_spam_score
     queried = flt.query is not None and not flt.query.empty
 
@@ -89,6 +90,8 @@ def predicate(flt: MentionFilter) -> Predicate | None:
         if queried and (hits is None or r.id not in hits):
             return False
         if originals and r.duplicate_of is not None:
+            return False
+        if r.source_kind in left_out:
             return False
         if spam is not None and r.spam is not None and r.spam > spam:
             return False
@@ -516,7 +519,8 @@ class Window:
             return False
         if f.query is not None and not f.query.empty:
             return False
-        if (f.source_kinds or f.categories or f.expectations or f.news_topics or f.hashtags or f.keywords or f.stakeholders
+        if (f.source_kinds or f.exclude_source_kinds or f.categories or f.expectations or f.news_topics or f.hashtags
+                or f.keywords or f.stakeholders
                 or f.max_spam_score is not None):
             return False
         gb = self.question.group_by

@@ -20,8 +20,11 @@ from urllib.parse import urlsplit
 import lxml.html
 import scrapy
 from lxml.etree import ParserError
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
+from scrapy.utils.httpobj import urlparse_cached
+from w3lib.encoding import http_content_type_encoding
 
+from crawlers.charset import THAI_CHARSET_FLAG, xml_as_utf8, xml_charset
 from crawlers.items import MentionItem
 from crawlers.options import SourceOptions as SourceOptions  # declared there, without Scrapy
 from crawlers.state import RedisState, SourceState
@@ -67,6 +70,7 @@ class SourceSpider(scrapy.Spider):
         #: True while this process runs the crawl round it started: always on one machine; on several,
         #: only the worker that took the round's start from Redis (others take part in its requests).
         self.round_owner = True
+        self._thai_sites: set[str] = set()  # named once each, see xml_as_utf8
 
     @property
     def state(self) -> SourceState:
@@ -125,6 +129,23 @@ class SourceSpider(scrapy.Spider):
             self.count("skipped/unsafe_url")
             return None
         return response.follow(absolute, **kwargs)
+
+    def xml_as_utf8(self, body: bytes, response: Response) -> bytes:
+        """A sitemap's or feed's ``body`` (``response``'s, or what it unpacked to) as UTF-8, for a
+        parser that reads bytes: in the charset :func:`crawlers.charset.xml_charset` finds, else as
+        Scrapy guesses. TIS-620 Thai read against its declaration, or without one, is counted in
+        ``sadap/thai_charset`` (unless the downloader middleware already did) and the site named once."""
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        found = xml_charset(body, http_content_type_encoding(content_type))
+        encoding = found.encoding or TextResponse(response.url, body=body, headers={"Content-Type": content_type}).encoding
+        if found.thai and THAI_CHARSET_FLAG not in response.flags:
+            self.count("thai_charset")
+            site = urlparse_cached(response).netloc
+            if site not in self._thai_sites:
+                self._thai_sites.add(site)
+                self.logger.info("%s: sitemaps and feeds in Thai (TIS-620) declared Latin-1, UTF-8 or not at all are "
+                                 "read as windows-874 (first: %s)", site, response.url)
+        return xml_as_utf8(body, encoding)
 
     def mention(self, **fields: Any) -> MentionItem:
         return MentionItem(source_kind=self.source_kind, source_name=self.source, **fields)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 
 from crawlers.items import MentionItem
 from crawlers.spiders.base import SourceOptions, SourceSpider, html_to_text, iso, register, tidy
@@ -35,7 +34,11 @@ class RssSpider(SourceSpider):
         # Parse what was already downloaded: feedparser must never fetch anything itself.
         import feedparser  # heavy-ish: only when a feed is read, not when the config loads
 
-        body, content_type = _as_utf8(response)
+        # As UTF-8, in the charset the feed is really in: given the bytes, feedparser reads a TIS-620 feed
+        # that declares nothing, or Latin-1, as windows-1252 (mojibake, and its Thai dates unreadable).
+        body = self.xml_as_utf8(response.body, response)
+        media = (response.headers.get("Content-Type", b"") or b"").decode("latin-1").split(";")[0].strip()
+        content_type = f"{media}; charset=utf-8" if media else ""
         feed = feedparser.parse(body, response_headers={"content-type": content_type, "content-location": response.url})
         if not feed.entries and (feed.bozo or not feed.version):
             self.logger.error("%s: not an RSS/Atom feed (%s)", response.url, _why_not_a_feed(response, feed))
@@ -76,22 +79,6 @@ class RssSpider(SourceSpider):
             if parsed:
                 return iso(datetime.fromtimestamp(calendar.timegm(parsed), UTC))
         return None
-
-
-# The encoding named in an XML declaration: dropped once the feed is re-encoded as UTF-8.
-_XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""")
-
-
-def _as_utf8(response: Response) -> tuple[bytes, str]:
-    """The feed as UTF-8 and its content type saying so. Decoded by Scrapy, which knows the names
-    browsers use that Python's codecs lack (``encoding="windows-874"``, what Thai sites declare) and
-    guesses an undeclared TIS-620 feed: given the bytes, feedparser reads both as windows-1252
-    (mojibake, and the Thai dates in them unreadable)."""
-    if not isinstance(response, TextResponse):
-        response = TextResponse(response.url, body=response.body, headers=response.headers)
-    text = _XML_ENCODING.sub(r"\1", response.text, count=1)
-    media = (response.headers.get("Content-Type", b"") or b"").decode("latin-1").split(";")[0].strip()
-    return text.encode("utf-8"), f"{media}; charset=utf-8" if media else ""
 
 
 def _entry_text(entry: Any) -> str:

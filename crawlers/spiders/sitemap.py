@@ -12,6 +12,7 @@ undated pages already read are remembered per sitemap, by the worker that read i
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -34,6 +35,8 @@ from sadap.core.timeutil import UTC, now_utc
 from sadap.core.urls import is_web_url
 
 _NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
+# How a sitemap starts (a BOM, an XML declaration, comments and the root element's prefix allowed).
+_SITEMAP_START = re.compile(rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<([\w.\-]+:)?(urlset|sitemapindex)\b", re.S)
 #: Sitemaps are read before pages: an index fans out to every worker first, and each sitemap read
 #: early puts its pages in the queue for all of them.
 SITEMAP_PRIORITY = 10
@@ -121,7 +124,7 @@ class NewsSitemapSpider(SitemapSpider, ArticleSpider):
             return [Request(url, self._parse_sitemap, meta=meta, priority=SITEMAP_PRIORITY)
                     for url in sitemap_urls_from_robots(response.body, base_url=response.url)]
         body = self._get_sitemap_body(response)
-        read = self._read(body, response.url) if body else None
+        read = self._read(self.xml_as_utf8(body, response), response.url) if body else None
         if read is None:
             self.logger.error("%s: not a sitemap", response.url)
             self.count("feed_errors")
@@ -140,6 +143,14 @@ class NewsSitemapSpider(SitemapSpider, ArticleSpider):
             return requests
         return self._pages(entries, response.url, since, meta)
 
+    def _get_sitemap_body(self, response: Response) -> bytes | None:
+        # Scrapy takes an XML answer, a gzip file or a URL ending in .xml; a sitemap served as
+        # application/octet-stream (or with no type) at another URL is read too when it is one.
+        body: bytes | None = super()._get_sitemap_body(response)
+        if body is None and _SITEMAP_START.match(response.body[:1024]):
+            body = response.body
+        return body
+
     def _web(self, loc: str) -> bool:
         if is_web_url(loc):  # also False for a URL urlsplit cannot read (``http://[broken/``)
             return True
@@ -148,7 +159,7 @@ class NewsSitemapSpider(SitemapSpider, ArticleSpider):
         return False
 
     def _read(self, body: bytes, where: str) -> tuple[str, list[dict[str, Any]]] | None:
-        """``(root element, entries)`` of a sitemap: each entry's ``loc`` and its date (Google News
+        """``(root element, entries)`` of a sitemap (``body`` in UTF-8): each entry's ``loc`` and its date (Google News
         ``news:publication_date``, else ``lastmod``) and ``news:title``; None when not a sitemap."""
         try:
             root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False, recover=True, huge_tree=False))

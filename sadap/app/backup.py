@@ -32,7 +32,7 @@ from sadap.app.backup_names import SUFFIX, claim
 from sadap.app.config import Config
 from sadap.app.privacy import AUDIT_FILE, archives, audit
 from sadap.app.restore_accounts import AccountChange
-from sadap.core.datalock import LOCK_DIR, alive
+from sadap.core.datalock import LOCK_DIR, alive, hold
 from sadap.core.errors import InputError, StoreError
 from sadap.core.files import FILE_MODE, private_dir
 from sadap.core.timeutil import now_utc, parse_iso, to_bangkok
@@ -223,7 +223,14 @@ def _snapshot(root: Path, paths: list[Path], into: Path) -> dict[str, Path]:
 
 
 def backup(config: Config, folder: Path | None = None, progress: Progress = lambda _: None, actor: str = "") -> BackupResult:
-    """Write ``sadap-backup-<Bangkok time>.tar.gz`` into ``folder`` (0600) and return what it holds."""
+    """Write ``sadap-backup-<Bangkok time>.tar.gz`` into ``folder`` (0600) and return what it holds.
+    Holds the data folder's shared lock meanwhile: never while a restore rewrites the folder (it
+    would archive a half-restored folder and the restore's work folder), and none starts under it."""
+    with hold(config.data_path, "sadap backup create"):
+        return _backup(config, folder, progress, actor)
+
+
+def _backup(config: Config, folder: Path | None, progress: Progress, actor: str) -> BackupResult:
     started = time.monotonic()
     if folder is None or not Path(folder).is_dir():
         folder = private_dir(default_folder(config) if folder is None else folder)
@@ -432,10 +439,10 @@ def _restore(config: Config, archive: Path, manifest: dict[str, Any], replace: b
                 counts = _counts(db)
             finally:
                 db.close()
+            revoked = restore_accounts.end_sessions(staging / STORE_MEMBER, accounts_now)
             if accounts_now is not None:
                 accounts = restore_accounts.compare(accounts_now, restore_accounts.read(staging / STORE_MEMBER)
                                                     or restore_accounts.Accounts())
-            revoked = restore_accounts.end_sessions(staging / STORE_MEMBER, accounts_now)
         set_aside: list[Path] = []
         try:
             if present or outside:

@@ -1,6 +1,9 @@
 """Complaint cases (docs/pr-crm.md): complaint mentions grouped into cases, each case's
 reconstructed sequence of events, its 24-hour clock, linking by hand, the cause of the problem,
-closing with a reason, and the service-recovery steps of a playbook where one applies."""
+closing with a reason, and the service-recovery steps of a playbook where one applies. News
+coverage (``NEWS_SOURCE_KINDS``) forms no case: a news article reporting customers' complaints is
+counted as voice of the customer, but it is answered through press relations, not the queue; a
+person may still link one into a case by hand."""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sadap.app.config import Config
-from sadap.core.complaint_case import (CASE_SLA, CAUSE_NOTE_MAX, CAUSE_WORDS, CAUSES, CLOSE_REASONS, ERASED, CaseEvent,
-                                       ComplaintCase, current_wait, new_case_id, thread_key, wait_overdue)
+from sadap.core.complaint_case import (CASE_SLA, CAUSE_NOTE_MAX, CAUSE_WORDS, CAUSES, CLOSE_REASONS, ERASED, PRESS_COVERAGE,
+                                       CaseEvent, ComplaintCase, current_wait, new_case_id, thread_key, wait_overdue)
 from sadap.core.labels import th
 from sadap.core.errors import InputError
 from sadap.core.mention import Mention
@@ -39,8 +42,8 @@ def _incident_of(store: Store, states: tuple[str, ...] = ("open", "acknowledged"
 def _joins(case: ComplaintCase, m: Mention, incident: str | None) -> bool:
     if m.published_at - case.updated_at > JOIN_WINDOW and m.published_at - case.received_at > JOIN_WINDOW:
         return False
-    if m.author_id and case.author_id == m.author_id and m.source_kind not in NEWS_SOURCE_KINDS:
-        return True  # a person's follow-ups (a news outlet's reporter is not a complainant)
+    if m.author_id and case.author_id == m.author_id:
+        return True  # a person's follow-ups
     thread = thread_key(m.source_name, m.extras)
     if thread and case.thread == thread:
         return True
@@ -76,9 +79,7 @@ class _OpenCases:
 
     def first_joining(self, m: Mention, incident: str | None) -> ComplaintCase | None:
         """The first open case (in order) that :func:`_joins` ``m``."""
-        keys = [("thread", thread_key(m.source_name, m.extras)), ("incident", incident)]
-        if m.source_kind not in NEWS_SOURCE_KINDS:
-            keys.append(("author", m.author_id))
+        keys = [("thread", thread_key(m.source_name, m.extras)), ("incident", incident), ("author", m.author_id)]
         positions = sorted({i for kind, value in keys if value for i in self._by.get((kind, value), ())})
         return next((self.cases[i] for i in positions if _joins(self.cases[i], m, incident)), None)
 
@@ -93,7 +94,9 @@ def _add(case: ComplaintCase, m: Mention, at: datetime, why: str) -> None:
 
 def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None, *, fresh: bool = False) -> list[ComplaintCase]:
     """Put complaint mentions that are in no case yet into one: an open case with the same
-    author, thread or incident takes them; else each starts a case. Returns the cases changed.
+    author, thread or incident takes them; else each starts a case. News coverage
+    (``NEWS_SOURCE_KINDS``) is left out: it neither starts a case nor joins one (a person may link
+    it by hand: :func:`link`). Returns the cases changed.
     Only the cases holding these mentions and the open cases sharing an author, thread or
     incident with them are read (the same cases result as from reading every case: a case
     sharing none of them cannot take any of these mentions, and the cases read keep their
@@ -101,8 +104,8 @@ def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None
     (at ingest), so no case can hold them yet (the store is not asked) and only open incidents
     count (a catch-up also counts resolved ones)."""
     at = at or now_utc()
-    complaints = sorted((m for m in mentions if m.complaint.is_complaint and m.duplicate_of is None),
-                        key=lambda m: (m.published_at, m.id))
+    complaints = sorted((m for m in mentions if m.complaint.is_complaint and m.duplicate_of is None
+                         and m.source_kind not in NEWS_SOURCE_KINDS), key=lambda m: (m.published_at, m.id))
     if complaints and not fresh:
         held = store.held_mentions(m.id for m in complaints)
         complaints = [m for m in complaints if m.id not in held]
@@ -110,7 +113,7 @@ def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None
         return []
     incident_of = _incident_of(store, ("open", "acknowledged") if fresh else ("open", "acknowledged", "resolved"))
     cases = store.open_cases_joining(
-        {m.author_id for m in complaints if m.author_id and m.source_kind not in NEWS_SOURCE_KINDS},
+        {m.author_id for m in complaints if m.author_id},
         {t for m in complaints if (t := thread_key(m.source_name, m.extras))},
         {incident_of[m.id] for m in complaints if m.id in incident_of})
     taken: set[str] = set()  # a mention given twice goes into one case
@@ -152,10 +155,11 @@ def assign(store: Store, mentions: Sequence[Mention], at: datetime | None = None
 
 
 def sync(store: Store, now: datetime | None = None, window: timedelta = SYNC_WINDOW) -> int:
-    """Bring cases up to date with what is stored: complaints in the window not in a case yet,
-    and open cases' incidents. Returns how many cases changed."""
+    """Bring cases up to date with what is stored: complaints in the window not in a case yet
+    (news coverage left out), and open cases' incidents. Returns how many cases changed."""
     now = now or now_utc()
-    window_filter = MentionFilter(complaint=True, since=now - window, include_duplicates=False)
+    window_filter = MentionFilter(complaint=True, since=now - window, include_duplicates=False,
+                                  exclude_source_kinds=NEWS_SOURCE_KINDS)
     ids = store.ids(window_filter, 5000)
     held = store.held_mentions(ids)  # most are in a case already: read only the others
     new = tuple(i for i in ids if i not in held)
@@ -172,17 +176,97 @@ def sync(store: Store, now: datetime | None = None, window: timedelta = SYNC_WIN
     return len(changed)
 
 
+def _news_held_open(store: Store) -> set[str]:
+    """The news mentions (``NEWS_SOURCE_KINDS``) that open cases hold: the open cases' mention
+    ids (the queue's reading), then which of them are news, by id."""
+    held = sorted({mid for key in store.open_case_keys() for mid in key.mention_ids})
+    news: set[str] = set()
+    for i in range(0, len(held), 500):  # SQLite's limit on parameters
+        chunk = tuple(held[i:i + 500])
+        news.update(store.ids(MentionFilter(ids=chunk, source_kinds=NEWS_SOURCE_KINDS), len(chunk)))
+    return news
+
+
+def _stored(store: Store, ids: Sequence[str]) -> dict[str, Mention]:
+    found: dict[str, Mention] = {}
+    for i in range(0, len(ids), 500):  # SQLite's limit on parameters
+        chunk = tuple(ids[i:i + 500])
+        found.update((m.id, m) for m in store.search(MentionFilter(ids=chunk), len(chunk)))
+    return found
+
+
+def clear_press(store: Store, at: datetime | None = None) -> set[str]:
+    """Take news coverage out of the open cases where case forming put it before news stopped
+    forming cases (docs/pr-crm.md): a case holding nothing else is closed with the reason
+    :data:`PRESS_COVERAGE` (the mentions stay in it, on its timeline); from a case that also holds
+    a customer's complaint, the news mentions are taken out (an ``unlinked`` event each) and its
+    clock, channel and stakeholders are read again from the complaints left. A news mention a
+    person linked by hand stays (their deliberate act), and a case a person reopened after this
+    closed it is left to them. Reads every open case's mention ids (:meth:`Store.open_case_keys`),
+    so it runs where the whole queue is read anyway (`sadap complaints list`) and on a workspace
+    process's first sync, not on each: no news enters a case automatically any more. The ids of
+    the cases changed."""
+    news = _news_held_open(store)
+    if not news:
+        return set()
+    at = at or now_utc()
+    changed: set[str] = set()
+    for case in store.cases_holding(news, ("open",)):
+        if any(e.kind == "closed" and e.data.get("reason") == PRESS_COVERAGE for e in case.events):
+            continue
+        by_hand = {e.data.get("mention_id") for e in case.events if e.kind == "linked"}
+        press = {mid for mid in case.mention_ids if mid in news and mid not in by_hand}
+        if not press:
+            continue
+        left = [mid for mid in case.mention_ids if mid not in press]
+        if not left:
+            case.state, case.close_reason, case.closed_at, case.closed_by = "closed", PRESS_COVERAGE, at, "sadap"
+            case.events.append(CaseEvent(at=at, kind="closed", text="ข่าวจากสื่อไม่ใช่เรื่องที่ลูกค้ารอคำตอบ",
+                                         data={"reason": PRESS_COVERAGE}))
+        else:
+            _take_out(store, case, press, left, at)
+        store.save_case(case)
+        changed.add(case.id)
+    return changed
+
+
+def _take_out(store: Store, case: ComplaintCase, press: set[str], left: list[str], at: datetime) -> None:
+    """Take the ``press`` mentions out of ``case`` (not saved), keeping ``left``: the case's times
+    and stakeholders from the mentions left, and its channel, source, type, author and thread
+    from the first of them where a news mention was the first."""
+    head_gone = case.mention_ids[0] in press
+    for mid in case.mention_ids:
+        if mid in press:
+            case.events.append(CaseEvent(at=at, kind="unlinked", text="ข่าวจากสื่อ ตอบผ่านงานสื่อสัมพันธ์",
+                                         data={"mention_id": mid, "reason": PRESS_COVERAGE}))
+    case.mention_ids = left
+    stored = _stored(store, left)
+    kept = [stored[mid] for mid in left if mid in stored]
+    if not kept:  # erased since: the times it had stay
+        return
+    case.received_at = min(m.published_at for m in kept)
+    case.updated_at = max(m.published_at for m in kept)
+    case.stakeholders = list(dict.fromkeys(s for m in kept for s in m.stakeholders))
+    if head_gone:
+        head = kept[0]
+        case.channel, case.source_name, case.type = head.source_kind, head.source_name, head.complaint.type
+        case.author_id, case.thread = head.author_id, thread_key(head.source_name, head.extras)
+
+
 class SyncEvery:
     """:func:`sync` at most once per ``interval`` (thread-safe): what the workspace's complaint
     queue runs on each page load. Ingest puts new complaints into cases as it stores them, so
     the page's sync only catches what came another way (an import, another process, an incident
     opened on complaints already in a case); that waits at most ``interval``, and a page load no
-    longer reads every case each time. A sync that fails is tried again on the next call."""
+    longer reads every case each time. The first sync also takes news coverage out of the open
+    cases made before news stopped forming cases (:func:`clear_press`). A sync that fails is
+    tried again on the next call."""
 
     def __init__(self, interval: timedelta = timedelta(minutes=1)) -> None:
         self.interval = interval.total_seconds()
         self._lock = threading.Lock()
         self._last: float | None = None  # time.monotonic() of the last sync started
+        self._press_cleared = False  # clear_press ran (once per process: nothing adds news to a case since)
 
     def __call__(self, store: Store, now: datetime | None = None) -> bool:
         """Sync unless one started less than ``interval`` ago; True when it synced."""
@@ -194,6 +278,9 @@ class SyncEvery:
             self._last = started
         try:
             sync(store, now)
+            if not self._press_cleared:
+                clear_press(store, now)
+                self._press_cleared = True
         except BaseException:
             with self._lock:
                 if self._last == started:
@@ -247,9 +334,9 @@ def link(store: Store, case_id: str, mention_id: str, actor: str, at: datetime |
 
 
 def assign_case(store: Store, case_id: str, assignee: str, actor: str, at: datetime | None = None) -> ComplaintCase:
-    """Give a case (open or closed) to an active workspace user to answer: its ``assignee``, and
-    an ``assigned`` event on its timeline (who gave it, when, from whom to whom) so that each
-    change stays in the history. There is no unassign: the case is given to someone else. The
+    """Give a case (open or closed) to an active workspace user who may answer it (responder or
+    above, as the queue offers): its ``assignee``, and an ``assigned`` event on its timeline (who
+    gave it, when, from whom to whom) so that each change stays in the history. There is no unassign: the case is given to someone else. The
     same assignee again changes nothing."""
     case = get_case(store, case_id)
     assignee = assignee.strip()
@@ -258,6 +345,8 @@ def assign_case(store: Store, case_id: str, assignee: str, actor: str, at: datet
     target = store.get_user(assignee)
     if target is None or target.disabled:
         raise InputError(f"assignee: no active user {assignee!r}")
+    if target.role == "viewer":  # cannot log a response: never offered by the queue either
+        raise InputError(f"assignee: {assignee!r} is a viewer, who cannot answer (choose a responder or above)")
     if assignee != case.assignee:
         case.events.append(CaseEvent(at=at or now_utc(), kind="assigned", actor=actor,
                                      data={"from": case.assignee, "to": assignee}))

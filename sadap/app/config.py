@@ -182,6 +182,13 @@ class EnrichConfig(Strict):
     near_duplicate_distance: int = Field(
         6, ge=0, le=16, description="Largest SimHash bit distance at which two texts count as near-duplicates."
     )
+    english_sentiment: Literal["vader", "engine"] = Field(
+        "vader",
+        description="Plainly English posts (no Thai letter, 5+ English words): `vader` reads them with VADER, "
+        "an English sentiment lexicon (the shipped Thai engines call nearly every English sentence neutral), "
+        "and makes one the lexicons read as a complaint negative; `engine` leaves them to `sentiment_model` "
+        "(see `docs/enrichment.md`, \"English posts\").",
+    )
     custom_words: list[str] = Field(
         default_factory=list, description="Extra words kept whole by the tokeniser (entity names are added automatically)."
     )

@@ -13,7 +13,9 @@
 Redis keys (prefix ``distributed.key_prefix``): ``<prefix>:<source>:requests`` (the queue),
 ``<prefix>:<source>:dupefilter``, ``<prefix>:<source>:start``, ``<prefix>:<source>:state`` (the
 source's incremental state, crawlers/state.py), ``<prefix>:<source>:counter:<name>:<day or round>``
-(budgets every worker adds to: YouTube's daily quota, a sitemap's pages a round), ``<prefix>:<source>:round`` (when the current round
+(budgets every worker adds to: YouTube's daily quota, a sitemap's pages a round), ``<prefix>:crawl-delay:<host>``
+(whose turn it is to send a request to a site that asks robots.txt's Crawl-delay, crawlers/shared_delay.py),
+``<prefix>:<source>:round`` (when the current round
 was pushed) with ``<prefix>:<source>:report:<round>`` (the workers' counts for its crawl report,
 kept a week) and ``<prefix>:scheduler:lease``.
 """
@@ -130,6 +132,8 @@ def scrapy_settings(config: Config, source: str) -> dict[str, Any]:
         "SADAP_REDIS_STATE_KEY": key(config, source, "state"),
         # Budgets every worker adds to in one step (YouTube's daily quota, a sitemap's pages a round).
         "SADAP_REDIS_COUNTER_KEY": key(config, source, "counter"),
+        # robots.txt's Crawl-delay kept by all the workers together: one turn per host, for every source.
+        "SADAP_REDIS_CRAWL_DELAY_KEY": key(config, "crawl-delay"),
     }
 
 

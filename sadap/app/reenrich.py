@@ -6,8 +6,10 @@ stricter entity matching) or after ``watch:``, custom words, lexicons or
 Only what enrichment produces changes. A mention keeps its id, source, times, URL, author
 pseudonym, extras, duplicate link (``duplicate_of``, hence its cluster), logged responses and
 incident links. Labels a person corrected (``sadap label``, the workspace) stay as corrected.
-Stored text is already PDPA-masked; masking it again changes nothing. No alert rule is
-evaluated: re-labelling old mentions sends no notifications."""
+Stored text is PDPA-masked as it was stored; masking it again changes nothing, except what an
+earlier release's masks missed (an e-mail address written straight after Thai letters), which
+is masked now, in the text and the search index. No alert rule is evaluated: re-labelling old
+mentions sends no notifications."""
 
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ class ReenrichReport:
     category: int = 0
     complaint: int = 0  # changed complaint flag or type
     entities: int = 0  # changed set of watched entities
+    masked: int = 0  # text or title masked further (personal data an earlier release's masks missed)
     dry_run: bool = False
     examples: list[dict[str, Any]] = field(default_factory=list)  # the first few changes, old → new
 
@@ -92,6 +95,7 @@ def reenrich(
                 report.category += old.category != new.category
                 report.complaint += _complaint(old) != _complaint(new)
                 report.entities += set(old.entities) != set(new.entities)
+                report.masked += old.text != new.text or old.title != new.title
                 example = _example(old, new)
                 if len(example) > 1 and len(report.examples) < max_examples:
                     report.examples.append(example)
@@ -100,6 +104,8 @@ def reenrich(
             report.checked += len(page)
             if progress is not None:
                 progress(report.checked, report.total)
+        if report.masked and not dry_run:
+            store.compact()  # what was masked must not stay in free pages or old index segments (PDPA)
     finally:
         if own:
             store.close()

@@ -1,5 +1,5 @@
 """Equal response (standard 000: respond to every target group equally): for the complaints and
-questions of a period, per group, how many there were, how fast the first response came and how
+questions of a period (news coverage left out: ``NEWS_SOURCE_KINDS``), per group, how many there were, how fast the first response came and how
 fast they were resolved (median and 90th percentile of each), the share answered within the SLA,
 and how many are still unanswered and unresolved; a group served markedly slower than the rest
 (first response, or resolution) is flagged.
@@ -25,7 +25,7 @@ from sadap.app.complaints import case_sla
 from sadap.app.config import Config
 from sadap.core.errors import InputError
 from sadap.core.timeutil import now_utc, show
-from sadap.store import GROUP_FIELDS, MentionFilter, ResponseRow, Store
+from sadap.store import GROUP_FIELDS, NEWS_SOURCE_KINDS, MentionFilter, ResponseRow, Store
 
 
 @dataclass(frozen=True)
@@ -293,7 +293,8 @@ def equal_response(
     Time to first response: from publication to the first logged response. Time to resolution:
     to the close of the complaint case that holds the mention (unresolved while the case is open);
     a mention in no case (most questions; complaints stored before cases existed) is resolved by
-    its first response, the only settlement the store records for it."""
+    its first response, the only settlement the store records for it. News coverage
+    (``NEWS_SOURCE_KINDS``) is not counted, even where a person linked it into a case."""
     dim = DIMENSIONS.get(by)
     if dim is None:
         raise InputError(f"--by {by!r}: unknown (allowed: {', '.join(DIMENSIONS)})")
@@ -301,7 +302,9 @@ def equal_response(
         raise InputError(f"--since {show(since)} is not before --until {show(until)} (Bangkok time): "
                          "the period would be empty")
     sla = response_sla(config)
-    base = MentionFilter(since=since, until=until, include_duplicates=False)
+    # News coverage is no customer waiting for the organisation's answer (press relations answers
+    # it): counted as voice of the customer elsewhere, not here.
+    base = MentionFilter(since=since, until=until, include_duplicates=False, exclude_source_kinds=NEWS_SOURCE_KINDS)
     # Complaints, then questions that are not complaints: each mention once.
     rows = store.response_rows(replace(base, complaint=True), dim.group_field)
     rows += store.response_rows(replace(base, complaint=False, sentiment=("q",)), dim.group_field)

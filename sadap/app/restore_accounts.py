@@ -3,9 +3,10 @@ disabled, password hash, ``session_version``) and its ``session.key``: a session
 before a sign-out, a password change or a disable that came after the backup would work again.
 So a restore ends every web session (the restored key is dropped, a new one is made on the next
 start, and every account's ``session_version`` goes past both its restored and its current value,
-which also covers a key set in the environment), keeps API tokens revoked since the backup
-revoked (a revocation is never undone), and names the accounts whose state differs from the data
-it set aside, for an admin to redo what was changed since the backup."""
+which also covers a key set in the environment), never gives back access taken away since the
+backup (an API token revoked stays revoked, an account disabled stays disabled, a role lowered
+stays lowered), and names the accounts whose state differs from the data it set aside, for an
+admin to redo what was granted since the backup."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sadap.core.users import ROLES
 
 SESSION_KEY = "session.key"  # Config.session_secret's file in the data folder
 
@@ -29,8 +32,10 @@ class Accounts:
 @dataclass(frozen=True)
 class AccountChange:
     """``what``: ``gone`` (made after the backup: not in it), ``back`` (in the backup, not in the
-    data set aside), ``role``, ``enabled`` (disabled after the backup, enabled by the restore),
-    ``disabled`` (the reverse) or ``password`` (the backup's password is back)."""
+    data set aside), ``role`` (raised after the backup: the restore keeps the lower), ``disabled``
+    (enabled after the backup, disabled in it), ``enabled`` (the reverse: never after
+    :func:`end_sessions`, which keeps a disable), ``password`` (the backup's password is back) or
+    ``token`` (an API token made after the backup, not in it: ``before`` its prefix, ``after`` its name)."""
 
     username: str
     what: str
@@ -81,21 +86,37 @@ def compare(before: Accounts, after: Accounts) -> list[AccountChange]:
             changes.append(AccountChange(name, "disabled" if new.get("disabled") else "enabled"))
         if old.get("password_hash") != new.get("password_hash"):
             changes.append(AccountChange(name, "password"))
+    for hashed, token in sorted(before.tokens.items(), key=lambda t: (str(t[1].get("username")), t[0])):
+        if hashed not in after.tokens and not token.get("revoked"):
+            changes.append(AccountChange(str(token.get("username")), "token", str(token.get("prefix", "")),
+                                         str(token.get("name", ""))))
     return changes
+
+
+def _lower(role: Any, other: Any) -> Any:
+    """The less privileged of two roles (an unknown one counts as the least)."""
+    rank = {name: n for n, name in enumerate(ROLES)}
+    return min(role, other, key=lambda r: rank.get(r, -1))
 
 
 def end_sessions(staged: Path, before: Accounts | None) -> list[str]:
     """In the restored store ``staged`` (not yet in place): every account's ``session_version``
-    past its restored and its current one, and each API token revoked in ``before`` revoked here
-    too. Returns the prefixes of the tokens revoked again."""
+    past its restored and its current one; an account disabled in ``before`` disabled, its role
+    the lower of the two; each API token revoked in ``before`` revoked here too. Returns the
+    prefixes of the tokens revoked again."""
     db = sqlite3.connect(str(staged))
     try:
         with db:
             restored = Accounts(_docs(db, "users", "username"), _docs(db, "api_tokens", "token_hash"))
             now = before or Accounts()
             for name, doc in restored.users.items():
-                current = int((now.users.get(name) or {}).get("session_version") or 0)
-                doc["session_version"] = max(int(doc.get("session_version") or 0), current) + 1
+                current = now.users.get(name) or {}
+                doc["session_version"] = max(int(doc.get("session_version") or 0),
+                                             int(current.get("session_version") or 0)) + 1
+                if current.get("disabled"):
+                    doc["disabled"] = True
+                if "role" in current and "role" in doc:
+                    doc["role"] = _lower(doc["role"], current["role"])
                 db.execute("UPDATE users SET doc = ? WHERE username = ?", (_dump(doc), name))
             revoked: list[str] = []
             for hashed, doc in restored.tokens.items():

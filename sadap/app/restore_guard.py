@@ -27,6 +27,11 @@ def _store_lease(store_path: Path) -> tuple[str, float] | None:
         now = time.time()
         row = db.execute("SELECT holder, expires FROM scheduler_lease WHERE expires > ?", (now,)).fetchone()
         return (str(row[0]), float(row[1]) - now) if row else None
+    except sqlite3.OperationalError as err:  # locked, unreadable: a scheduler may hold it
+        raise StoreError(f"{store_path}: cannot read whether a scheduler runs on this store ({err}); stop `sadap "
+                         "run` and restore again") from None
+    except sqlite3.DatabaseError:  # damaged (what a restore is for): no scheduler runs on it
+        return None
     finally:
         db.close()
 

@@ -17,6 +17,9 @@ CaseEventKind = Literal["opened", "mention", "linked", "unlinked", "note", "clos
                         "assigned"]
 #: The close reason of an open case left with no mention by an erasure or retention.
 ERASED = "erased"
+#: The close reason of an open case that held only news coverage, put there automatically before
+#: news stopped forming cases: media coverage is answered through press relations, not the queue.
+PRESS_COVERAGE = "press_coverage"
 #: Why a case was closed (what ``sadap complaints close --reason`` accepts).
 CLOSE_REASONS: tuple[str, ...] = (
     "resolved", "explained", "compensated", "referred", "duplicate", "not_a_complaint", "no_contact",
@@ -31,6 +34,8 @@ CLOSE_REASON_WORDS: dict[str, tuple[str, str]] = {
     "no_contact": ("ติดต่อผู้ร้องไม่ได้", "no contact"),
     # Not a reason staff give: an open case whose every mention was erased (PDPA) or retention removed.
     ERASED: ("ข้อความถูกลบทั้งหมด (PDPA)", "every mention erased"),
+    # Not a reason staff give either: news coverage, which no longer forms cases (docs/pr-crm.md).
+    PRESS_COVERAGE: ("ข่าวจากสื่อ ตอบผ่านงานสื่อสัมพันธ์", "press coverage, answered through press relations"),
 }
 #: The cause of the problem behind a case (standard 002 A4013.01: วิเคราะห์สาเหตุของปัญหา; ISO 10002's
 #: root cause), what ``sadap complaints cause`` and ``close --cause`` accept: its Thai and English names.

@@ -159,6 +159,9 @@ class MentionFilter:
     sentiment: tuple[str, ...] = ()
     source_names: tuple[str, ...] = ()
     source_kinds: tuple[str, ...] = ()
+    # Source kinds left out (the equal-response report and the `complaint_sla` rule leave out
+    # NEWS_SOURCE_KINDS: press coverage is no customer waiting for an answer).
+    exclude_source_kinds: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     expectations: tuple[str, ...] = ()

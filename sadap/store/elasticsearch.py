@@ -654,6 +654,8 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
                 filters.append({"terms": {name: list(values)}})
         if flt.ids:  # a mention's id is its document's: looked up, not matched against every id (4x faster on osmem-server)
             filters.append({"ids": {"values": list(flt.ids)}})
+        if flt.exclude_source_kinds:
+            must_not.append({"terms": {"source_kind": list(flt.exclude_source_kinds)}})
         if flt.complaint is not None:
             filters.append({"term": {"is_complaint": bool(flt.complaint)}})
         if flt.responded is True:

@@ -629,6 +629,9 @@ class SQLiteStore(Store):
                 plus = "+" if column == "language" and not ordered else ""
                 clauses.append(f"{plus}m.{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
+        if flt.exclude_source_kinds:
+            clauses.append(f"m.source_kind NOT IN ({','.join('?' * len(flt.exclude_source_kinds))})")
+            params.extend(flt.exclude_source_kinds)
         bounded = (flt.since is not None or bool(flt.ids)) and not terms_first
         for fld, values in (("entity", flt.entities), ("hashtag", flt.hashtags), ("keyword", flt.keywords),
                             ("stakeholder", flt.stakeholders)):

@@ -21,10 +21,12 @@ def _account_th(change: backups.AccountChange) -> str:
     return {
         "gone": f"สร้างหลังการสำรอง ไม่มีในข้อมูลที่กู้คืน: `sadap users add {name} --role {change.before}`",
         "back": f"มีในไฟล์สำรองแต่ไม่มีในข้อมูลที่ย้ายไว้ (บทบาท {change.after})",
-        "role": f"บทบาท {change.before} → {change.after} (เปลี่ยนได้ที่หน้า /admin/users)",
+        "role": f"บทบาท {change.before} → {change.after}: `sadap users role {name} {change.before}`",
         "enabled": f"ปิดใช้งานหลังการสำรอง ตอนนี้ใช้งานได้อีก: `sadap users disable {name}`",
         "disabled": f"เปิดใช้งานหลังการสำรอง ตอนนี้ปิดใช้งาน: `sadap users enable {name}`",
         "password": f"รหัสผ่านที่เปลี่ยนหลังการสำรองกลับเป็นรหัสเดิม: `sadap users passwd {name}`",
+        "token": f"โทเค็น API {change.before}… ({change.after or '-'}) สร้างหลังการสำรอง ไม่มีในข้อมูลที่กู้คืน: "
+                 f"`sadap users token {name}` แล้วเปลี่ยนในระบบที่ใช้",
     }[change.what]
 
 
@@ -106,7 +108,13 @@ def backup_restore(archive: Path, config_path: str | None, replace: bool) -> Non
     click.echo(f"กู้คืนแล้วจากไฟล์สำรองเมื่อ {show(result.created_at)}: {_counts_th(result.counts)}")
     for path in result.set_aside:
         click.echo(f"  ข้อมูลเดิมย้ายไปไว้ที่ {path}")
-    click.echo("  การลงชื่อเข้าใช้เว็บทั้งหมดสิ้นสุดแล้ว: ทุกคนต้องลงชื่อเข้าใช้ใหม่")
+    secret_env = config.console.session_secret_env
+    if config.store.backend == "elasticsearch" and os.environ.get(secret_env):
+        # The accounts live in the cluster (not restored) and the key in the environment: nothing ended them.
+        click.echo(f"  การลงชื่อเข้าใช้เว็บยังไม่สิ้นสุด: กุญแจลงนามมาจาก ${secret_env} และบัญชีอยู่ใน Elasticsearch "
+                   f"(เปลี่ยนค่า ${secret_env} เพื่อให้ทุกคนลงชื่อเข้าใช้ใหม่)")
+    else:
+        click.echo("  การลงชื่อเข้าใช้เว็บทั้งหมดสิ้นสุดแล้ว: ทุกคนต้องลงชื่อเข้าใช้ใหม่")
     if result.accounts:
         click.echo("  บัญชีเว็บที่ต่างจากข้อมูลที่ย้ายไว้ (ทำซ้ำสิ่งที่เปลี่ยนหลังการสำรอง):")
         for change in result.accounts:

@@ -71,7 +71,8 @@ def _cause_line(case: ComplaintCase) -> str:
 def list_(config_path: str | None, state: str | None, days: int, cause: str | None, assignee: str | None,
           unassigned: bool, as_json: bool) -> None:
     """List open cases and those closed in the last --days days, unanswered first (complaints not
-    yet in a case are put in one first). A case whose customer wrote again after our answer is
+    yet in a case are put in one first; news coverage forms no case, and what older versions put
+    in open cases is taken out). A case whose customer wrote again after our answer is
     unanswered again, its clock running from that follow-up."""
     if assignee is not None and unassigned:
         raise InputError("--assignee and --unassigned: choose one")
@@ -80,6 +81,7 @@ def list_(config_path: str | None, state: str | None, days: int, cause: str | No
     config = _load(config_path)
     with open_store(config) as store:
         cases.sync(store)
+        cases.clear_press(store)
         rows = [r for r in cases.queue(store, days=days, sla=cases.case_sla(config))
                 if (state is None or r["case"].state == state) and (cause is None or r["case"].cause == cause)]
         with_whom = cases.shown_assignees(store, [r["case"] for r in rows])
@@ -163,7 +165,8 @@ def show_(case_id: str, config_path: str | None, as_json: bool) -> None:
 @complaints.command("assign")
 @click.argument("case_id")
 @click.option("--to", "assignee", required=True, metavar="USER",
-              help="The workspace user who answers the case (an existing, enabled user: `sadap users list`).")
+              help="The workspace user who answers the case: an existing user, not disabled, responder or above "
+                   "(`sadap users list`).")
 @config_option
 @click.option("--by", "actor", default=None, help="Who (default: $USER).")
 @handled

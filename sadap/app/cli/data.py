@@ -206,6 +206,7 @@ def reenrich(
     click.echo(
         f"ตรวจ {report.checked} ข้อความ · {verb} {report.changed} · ความรู้สึก {report.sentiment} · "
         f"หมวด {report.category} · ข้อร้องเรียน {report.complaint} · สิ่งที่ติดตาม {report.entities}"
+        + (f" · ปิดบังข้อมูลส่วนบุคคลเพิ่ม {report.masked}" if report.masked else "")
     )
     if dry_run:
         for ex in report.examples:

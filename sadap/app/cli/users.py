@@ -1,4 +1,4 @@
-"""Commands: users add, list, passwd, disable, enable, token (people who sign in to the workspace)."""
+"""Commands: users add, list, passwd, role, disable, enable, token (people who sign in to the workspace)."""
 
 from __future__ import annotations
 
@@ -87,6 +87,22 @@ def users_passwd(username: str, password_env: str | None, config_path: str | Non
     with open_store(config) as store:
         set_password(store, username, password)
     click.echo(f"{username}: password changed")
+
+
+@users.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["viewer", "responder", "planner", "admin"]))
+@config_option
+@handled
+def users_role(username: str, role: str, config_path: str | None) -> None:
+    """Change a user's role (ROLE: viewer, responder, planner or admin), e.g. to give an admin back
+    the role a restore lowered (docs/deploy.md)."""
+    from sadap.app.web.auth import set_role
+
+    config = _load(config_path)
+    with open_store(config) as store:
+        set_role(store, username, role)
+    click.echo(f"{username}: {role}")
 
 
 @users.command("disable")

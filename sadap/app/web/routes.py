@@ -203,7 +203,7 @@ async def mention_page(ws: Workspace, request: Request, refused: dict[str, Any] 
                 "assigned": ws.store.assignments([m.id]).get(m.id), "corrections": ws.store.corrections(m.id)}
 
     data = await in_thread(load)
-    users = [u.username for u in ws.store.list_users() if not u.disabled and u.role != "viewer"]
+    users = await in_thread(views.assignable_users, ws.store)
     refused = refused or {"problems": [], "typed": {}}
     return ws.render(request, "mention.html", user=user, users=users, choices=corrections.choices(ws.config),
                      **refused, **data)

@@ -32,9 +32,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "slower_than_rest": ("ช้ากว่ากลุ่มอื่นอย่างชัดเจน", "markedly slower than the rest"),
     "all_groups": ("ทุกกลุ่ม", "All groups"),
     "equal_response_note": (
-        "ข้อร้องเรียนและคำถามที่เผยแพร่ในช่วงเวลานี้ (ไม่นับสำเนา) เวลาตอบนับจากเวลาเผยแพร่ถึงการตอบครั้งแรก "
+        "ข้อร้องเรียนและคำถามที่เผยแพร่ในช่วงเวลานี้ (ไม่นับสำเนาและข่าวจากสื่อ) เวลาตอบนับจากเวลาเผยแพร่ถึงการตอบครั้งแรก "
         "เวลาแก้ไขเสร็จนับถึงการปิดเรื่องร้องเรียน (ข้อความที่ไม่อยู่ในเรื่องใด: ถึงการตอบครั้งแรก)",
-        "Complaints and questions published in the range (copies left out); response time from publication to the "
+        "Complaints and questions published in the range (copies and news coverage left out); response time from publication to the "
         "first logged response, resolution time to the close of its complaint case (in no case: to the first response)",
     ),
 }
