@@ -24,6 +24,8 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
+from crawlers.redis_errors import outage_errors, outage_reason
+
 if TYPE_CHECKING:
     from redis import Redis
 
@@ -80,12 +82,6 @@ return used
 """
 
 
-def _outage_errors() -> tuple[type[Exception], ...]:
-    from redis.exceptions import ConnectionError, TimeoutError
-
-    return ConnectionError, TimeoutError
-
-
 class SharedCounters:
     """The budget counters under one prefix (``<prefix>:<source>:counter``), for one worker."""
 
@@ -117,7 +113,7 @@ class SharedCounters:
             token = uuid.uuid4().hex
             try:
                 taken, used = self.client.eval(_TAKE, 2, *self._keys(name), cost, limit, kept_s, start, token)
-            except _outage_errors() as err:
+            except outage_errors() as err:
                 self._failed(err)
                 self.unsure[name] = token
             else:
@@ -135,7 +131,7 @@ class SharedCounters:
             token = uuid.uuid4().hex
             try:
                 grant, used = self.client.eval(_TAKE_UP_TO, 2, *self._keys(name), wanted, limit, kept_s, token)
-            except _outage_errors() as err:
+            except outage_errors() as err:
                 self._failed(err)
                 self.unsure[name] = token
             else:
@@ -155,7 +151,7 @@ class SharedCounters:
             return False
         try:
             added = self._add_pending(kept_s)
-        except _outage_errors():  # out again at once: the same outage, no second line
+        except outage_errors():  # out again at once: the same outage, no second line
             self._watch()
             return False
         logger.info("%s: Redis answers again after %.0f s; %d units counted by this worker meanwhile are added to "
@@ -180,7 +176,7 @@ class SharedCounters:
         self.out_since = time.monotonic()
         logger.error("%s: Redis unreachable (%s); budgets (YouTube's quota, a sitemap's pages) are counted by this "
                      "worker alone until it answers, from the last count it read (trying again every %g s)",
-                     self.prefix, self._why(err), self.retry_s)
+                     self.prefix, outage_reason(err, self.timeout_s), self.retry_s)
         self._watch()
 
     def _watch(self) -> None:
@@ -192,14 +188,7 @@ class SharedCounters:
             time.sleep(self.retry_s)
             try:
                 self.client.ping()
-            except _outage_errors():
+            except outage_errors():
                 continue
             self._answers.set()
             return
-
-    def _why(self, err: Exception) -> str:
-        from redis.exceptions import TimeoutError
-
-        if isinstance(err, TimeoutError) and self.timeout_s:
-            return f"no answer within {self.timeout_s:g} s: {err}"
-        return f"{type(err).__name__}: {err}"

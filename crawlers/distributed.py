@@ -40,6 +40,8 @@ from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
+from crawlers.redis_errors import outage_errors as outage_errors, outage_reason
+
 if TYPE_CHECKING:
     from redis import Redis
     from scrapy import Spider
@@ -56,13 +58,6 @@ def _redis(crawler: Crawler) -> Redis:
 
     client: Redis = get_redis_from_settings(crawler.settings)
     return client
-
-
-def outage_errors() -> tuple[type[Exception], ...]:
-    """What redis-py raises when Redis cannot be reached or stops answering."""
-    from redis.exceptions import ConnectionError, TimeoutError
-
-    return ConnectionError, TimeoutError
 
 
 class RedisOutage:
@@ -104,14 +99,8 @@ class RedisOutage:
         if self.since is None:
             self.since = self.tried
             logger.error("%s: Redis unreachable (%s); nothing is taken from the shared queue or started until "
-                         "it answers (trying again every %g s)", self.name, self._why(err), self.retry_s)
-
-    def _why(self, err: Exception) -> str:
-        from redis.exceptions import TimeoutError
-
-        if isinstance(err, TimeoutError) and self.timeout_s:
-            return f"no answer within {self.timeout_s:g} s: {err}"  # connected, but it stalls
-        return f"{type(err).__name__}: {err}"
+                         "it answers (trying again every %g s)", self.name, outage_reason(err, self.timeout_s),
+                         self.retry_s)
 
     def answered(self) -> None:
         if self.since is not None:

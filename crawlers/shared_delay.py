@@ -27,7 +27,8 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
-from crawlers.distributed import _redis, outage_errors
+from crawlers.distributed import _redis
+from crawlers.redis_errors import outage_errors, outage_reason
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -124,15 +125,9 @@ class SharedCrawlDelay:
         if self.out_since is None:
             self.out_since = time.monotonic()
             log.error("%s: Redis unreachable (%s); each worker keeps robots.txt's Crawl-delay on its own until it "
-                      "answers (trying again every %g s)", self.prefix, self._why(err), self.retry_s)
+                      "answers (trying again every %g s)", self.prefix, outage_reason(err, self.timeout_s),
+                      self.retry_s)
             self._watching = asyncio.ensure_future(self._watch())
-
-    def _why(self, err: Exception) -> str:
-        from redis.exceptions import TimeoutError
-
-        if isinstance(err, TimeoutError) and self.timeout_s:
-            return f"no answer within {self.timeout_s:g} s: {err}"
-        return f"{type(err).__name__}: {err}"
 
     async def _watch(self) -> None:
         """Every ``retry_s``, a PING from a thread (a Redis that stalls holds no request meanwhile)."""

@@ -16,7 +16,7 @@ from enrich.keywords import keywords
 from enrich.language import detect_language
 from enrich.news import NewsReader, NewsSettings, read_article, split_sentences
 from enrich.normalize import normalize
-from enrich.privacy import EMAIL_MASK, HANDLE_MASK, ID_MASK, PHONE_MASK, URL_MASK, mask_personal_data
+from enrich.privacy import MASKS, mask_personal_data
 from enrich.sentiment import DEFAULT_ENGINE, configure, local_engine, predict, predict_proba
 from enrich.sentiment.english import CLEARLY_POSITIVE, english_sentiment
 from enrich.spam import spam_score
@@ -40,7 +40,7 @@ _EXPRESSIVE = re.compile(
     "[\U0001F600-\U0001F64F\U0001F910-\U0001F92F\U0001F970-\U0001F97A\U0001F440-\U0001F450"
     "\U0001F480-\U0001F49F\U0001F5A4\U0001F90D-\U0001F90F\U0001F9E1\u2639\u263a\u2665\u2763\u2764]"
 )
-_MASKS = re.compile("|".join(re.escape(m) for m in (URL_MASK, HANDLE_MASK, PHONE_MASK, ID_MASK, EMAIL_MASK)))
+_MASKS = re.compile("|".join(re.escape(m) for m in MASKS))
 _WORDY = re.compile(r"[^\W_]")
 
 
