@@ -111,14 +111,19 @@ def test_a_years_report_reads_its_equal_response_once_for_the_year_and_its_quart
         config: Config, fiscal: Config, y2026: dict, monkeypatch: pytest.MonkeyPatch):
     """Each quarter read the complaints' and questions' response rows and every case's close time
     again (0.5-0.7 s a quarter on 200,000 mentions): the year's are read once and split by
-    publication time, with the same figures as reading each quarter."""
+    publication time, with the same figures as reading each quarter; the close times, the same
+    for every period, once per report."""
     with open_store(config) as store:
         rows: list[int] = []
         read = store.response_rows
         monkeypatch.setattr(store, "response_rows", lambda *a, **k: rows.append(1) or read(*a, **k))
+        cases: list[int] = []
+        list_cases = store.list_cases
+        monkeypatch.setattr(store, "list_cases", lambda *a, **k: cases.append(1) or list_cases(*a, **k))
         again = yearly_report(store, config, "2569", now=NOW)
         # complaints and questions (two reads) by channel and by group, for the year and the year before
         assert len(rows) == 2 * 2 * 2
+        assert len(cases) == 1  # the cases' close times: once for the whole report, not per period
         assert again == y2026
         for q in parse_year("2569").quarters():
             alone = quarterly_report(store, config, q.label, now=NOW)

@@ -302,8 +302,10 @@ def read_responses(
     since: datetime | None = None,
     until: datetime | None = None,
     at: datetime | None = None,
+    closed: dict[str, float | None] | None = None,
 ) -> ResponseData:
-    """What :func:`equal_response` counts, read once (see :class:`ResponseData`)."""
+    """What :func:`equal_response` counts, read once (see :class:`ResponseData`); ``closed``:
+    :func:`resolution_times` where the caller read them already (they do not depend on the period)."""
     dim = DIMENSIONS.get(by)
     if dim is None:
         raise InputError(f"--by {by!r}: unknown (allowed: {', '.join(DIMENSIONS)})")
@@ -317,7 +319,8 @@ def read_responses(
     rows = store.response_rows(replace(base, complaint=True), dim.group_field)
     rows += store.response_rows(replace(base, complaint=False, sentiment=("q",)), dim.group_field)
     registry: dict[str, str] = {s.id: s.group for s in store.list_stakeholders()} if dim.via_stakeholder_group else {}
-    return ResponseData(by, since, until, rows, resolution_times(store), registry, (at or now_utc()).timestamp())
+    return ResponseData(by, since, until, rows, resolution_times(store) if closed is None else closed, registry,
+                        (at or now_utc()).timestamp())
 
 
 def response_report(data: ResponseData, config: Config, since: datetime | None = None,
