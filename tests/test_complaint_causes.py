@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sadap.app import complaints as cases
 from sadap.app.cli import main
 from sadap.app.config import load_config_file
-from sadap.core.complaint_case import CAUSE_WORDS, CaseEvent, ComplaintCase
+from sadap.core.complaint_case import CAUSE_WORDS, PRESS_COVERAGE, CaseEvent, ComplaintCase
 from sadap.core.errors import InputError
 from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
 from sadap.core.timeutil import now_utc
@@ -29,13 +29,13 @@ NOW = datetime.fromisoformat("2026-11-20T03:00:00.250000+00:00")
 SINCE = NOW - timedelta(days=90)
 
 
-def closed_case(n: int, closed_days: float | None, cause: str | None) -> ComplaintCase:
+def closed_case(n: int, closed_days: float | None, cause: str | None, reason: str = "resolved") -> ComplaintCase:
     received = NOW - timedelta(days=100)
     case = ComplaintCase(id=f"CASE-{n:08X}", received_at=received, updated_at=received, channel="pantip",
                          source_name="pantip", mention_ids=[f"m{n}"], cause=cause,
                          events=[CaseEvent(at=received, kind="opened", text="รับเรื่องร้องเรียน")])
     if closed_days is not None:
-        case.state, case.close_reason, case.closed_by = "closed", "resolved", "somsri"
+        case.state, case.close_reason, case.closed_by = "closed", reason, "somsri"
         case.closed_at = NOW - timedelta(days=closed_days)
     return case
 
@@ -52,6 +52,9 @@ CASES = [
     ((90 + 1e-6, "policy"), False),  # a moment before it opened
     ((90 - 1e-6, "process"), True),  # and a moment after
     ((-1e-6, "policy"), False),  # at the end of the period: not included
+    # news coverage the system closed (clear_press): not a customer's complaint, so no cause to count
+    ((3, None, PRESS_COVERAGE), False),
+    ((4, "external", PRESS_COVERAGE), False),  # even one someone gave a cause to
 ]
 
 
@@ -59,7 +62,7 @@ def check_counts(s: Store) -> None:
     for n, (spec, _) in enumerate(CASES):
         s.save_case(closed_case(n, *spec))
     expected: dict[str | None, int] = {}
-    for (_, cause), counted in CASES:
+    for (_, cause, *_), counted in CASES:
         if counted:
             expected[cause] = expected.get(cause, 0) + 1
     assert s.case_cause_counts(SINCE, NOW) == expected

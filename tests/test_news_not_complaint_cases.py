@@ -201,6 +201,12 @@ def test_complaints_list_clears_news_from_open_cases(tmp_path):
     assert "CASE-PRESS  ปิดแล้ว" in listed.output
     shown = CliRunner().invoke(main, ["complaints", "show", "CASE-PRESS", "--config", cfg])
     assert "ปิดเรื่อง: ข่าวจากสื่อ ตอบผ่านงานสื่อสัมพันธ์ โดย sadap" in shown.output, shown.output
+    # not a customer's complaint: not counted as a closed case without a cause (docs/pr-crm.md)
+    counted = CliRunner().invoke(main, ["complaints", "causes", "--since", "30d", "--config", cfg, "--json"])
+    assert counted.exit_code == 0, counted.output
+    assert (json.loads(counted.output)["closed"], json.loads(counted.output)["causes"]) == (0, [])
+    shown = CliRunner().invoke(main, ["complaints", "causes", "--since", "30d", "--config", cfg])
+    assert "ยังไม่ได้บันทึก" not in shown.output and "ไม่มีเรื่องที่ปิดในช่วงนี้" in shown.output, shown.output
 
 
 # -- the demo ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sadap.app.config import Config, load_config
 from sadap.app.quarterly import SECTIONS, parse_quarter, quarterly_report
 from sadap.app.report_render import render_html
 from sadap.app.responses import DIMENSIONS, equal_response, percentile
+from sadap.core.complaint_case import PRESS_COVERAGE, CaseEvent, ComplaintCase
 from sadap.core.errors import ConfigError, InputError
 from sadap.core.timeutil import BANGKOK
 from sadap.store import GROUP_FIELDS, MentionFilter, Store, open_store
@@ -394,6 +395,14 @@ def test_the_report_counts_the_causes_of_the_cases_closed_in_each_quarter(tmp_pa
         for case_id, (cause, month) in zip(ids, [("system_failure", 11), ("system_failure", 11), ("staff_conduct", 10),
                                                  (None, 10), ("policy", 8)]):
             cases.close(store, case_id, "resolved", "somsri", at=datetime(2026, month, 20, 10, tzinfo=BANGKOK), cause=cause)
+        # news coverage an older Sadap put in a case, closed by the system (clear_press): no complaint, no cause
+        received = datetime(2026, 11, 2, 9, tzinfo=BANGKOK)
+        store.save_case(ComplaintCase(
+            id="CASE-PRESS", received_at=received, updated_at=received, channel="rss", source_name="rss-outlet",
+            mention_ids=["rss-press-1"], state="closed", close_reason=PRESS_COVERAGE, closed_by="sadap",
+            closed_at=datetime(2026, 11, 21, 10, tzinfo=BANGKOK),
+            events=[CaseEvent(at=received, kind="opened"), CaseEvent(at=datetime(2026, 11, 21, 10, tzinfo=BANGKOK),
+                                                                     kind="closed", data={"reason": PRESS_COVERAGE})]))
         report = quarterly_report(store, config, "2026Q4", now=datetime(2026, 12, 6, tzinfo=BANGKOK))
     assert report["now"]["case_causes"] == {"system_failure": 2, "staff_conduct": 1, "unrecorded": 1}
     assert report["before"]["case_causes"] == {"policy": 1}

@@ -16,7 +16,8 @@ from report_support import build_report_store
 from sadap.app.cli import main
 from sadap.app.config import Config
 from sadap.app.periods import parse_quarter, parse_year
-from sadap.app.quarterly import YEAR_SECTIONS, quarterly_report, yearly_report
+from sadap.app.quarterly import YEAR_SECTIONS, key_figures, quarterly_report, yearly_report
+from sadap.app.responses import equal_response, read_responses, response_report
 from sadap.core.errors import InputError
 from sadap.core.timeutil import BANGKOK
 from sadap.store import open_store
@@ -104,6 +105,39 @@ def test_a_years_report_reads_the_playbooks_and_the_incidents_once(config: Confi
         again = yearly_report(store, config, "2569", now=NOW)
     assert (len(loads), len(reads)) == (1, 1)
     assert again == y2026 and sum(q["figures"]["incidents"] for q in again["quarters"]) == again["now"]["incidents"]["opened"] > 0
+
+
+def test_a_years_report_reads_its_equal_response_once_for_the_year_and_its_quarters(
+        config: Config, fiscal: Config, y2026: dict, monkeypatch: pytest.MonkeyPatch):
+    """Each quarter read the complaints' and questions' response rows and every case's close time
+    again (0.5-0.7 s a quarter on 200,000 mentions): the year's are read once and split by
+    publication time, with the same figures as reading each quarter; the close times, the same
+    for every period, once per report."""
+    with open_store(config) as store:
+        rows: list[int] = []
+        read = store.response_rows
+        monkeypatch.setattr(store, "response_rows", lambda *a, **k: rows.append(1) or read(*a, **k))
+        cases: list[int] = []
+        list_cases = store.list_cases
+        monkeypatch.setattr(store, "list_cases", lambda *a, **k: cases.append(1) or list_cases(*a, **k))
+        again = yearly_report(store, config, "2569", now=NOW)
+        # complaints and questions (two reads) by channel and by group, for the year and the year before
+        assert len(rows) == 2 * 2 * 2
+        assert len(cases) == 1  # the cases' close times: once for the whole report, not per period
+        assert again == y2026
+        for q in parse_year("2569").quarters():
+            alone = quarterly_report(store, config, q.label, now=NOW)
+            [figures] = [x["figures"] for x in again["quarters"] if x["period"] == q.label]
+            assert figures == key_figures(alone["now"])  # the quarterly report's, read alone
+            for by in ("channel", "group", "stakeholder"):
+                year = read_responses(store, config, by, parse_year("2569").since, parse_year("2569").until, NOW)
+                assert response_report(year, config, q.since, q.until).as_dict() == equal_response(
+                    store, config, by, q.since, q.until, NOW).as_dict()
+        assert sum(x["figures"]["asked"] for x in again["quarters"]) == again["year_figures"]["asked"] > 0
+    with open_store(fiscal) as store:  # a year still running: its quarter so far, and those not begun
+        fy = yearly_report(store, fiscal, "FY2027", now=RUNNING)
+        q1 = quarterly_report(store, fiscal, "FY2027Q1", now=RUNNING)
+    assert fy["quarters"][0]["figures"] == key_figures(q1["now"])
 
 
 def test_the_thai_summaries_speak_of_the_year(y2026: dict):

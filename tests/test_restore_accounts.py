@@ -57,6 +57,35 @@ def test_a_restore_ends_every_web_session(config, monkeypatch, key_from):
             aside / SESSION_KEY).read_bytes()  # a new key, made at the first start after the restore
 
 
+def test_a_restore_into_a_new_folder_ends_the_old_machines_sessions_with_the_same_env_key(config, monkeypatch,
+                                                                                          tmp_path):
+    """Moving to a new machine: the key in the environment is the same on both, and the new folder
+    has no accounts to go past; a cookie the old machine signed after a sign-out that came after
+    the backup (its counter one past the backup's) must not work on the restored one either."""
+    monkeypatch.setenv(config.console.session_secret_env, "กุญแจลงนามคุกกี้-ทดสอบ-0123456789abcdef")
+    with open_store(config) as store:
+        add_user(store, "somchai", "admin", PASSWORD)
+        add_user(store, "malee", "viewer", PASSWORD)
+    before = _signed_in(config, "somchai")
+    archive = backups.backup(config).path
+    with open_store(config) as store:
+        end_sessions(store, "somchai")  # signed out everywhere after the backup, on the old machine
+    newest = _signed_in(config, "somchai")  # and signed in again there
+    kept = _signed_in(config, "malee")  # never signed out: the backup's counter
+    assert _answers(config, cookie=newest) == 200 and _answers(config, cookie=kept) == 200
+    new = _config(tmp_path / "new-machine")
+    restored = _run(new, "backup", "restore", str(archive))
+    assert restored.exit_code == 0 and "ทุกคนต้องลงชื่อเข้าใช้ใหม่" in restored.stdout, restored.output
+    for cookie in (before, newest, kept):
+        assert _answers(new, cookie=cookie) == 401
+    signed_here = _signed_in(new, "somchai")
+    assert _answers(new, cookie=signed_here) == 200
+    # the same backup restored on a third machine: the second one's sessions end there too
+    third = _config(tmp_path / "third-machine")
+    backups.restore(third, archive)
+    assert _answers(third, cookie=signed_here) == 401 and _answers(third, cookie=newest) == 401
+
+
 def test_a_restore_names_the_accounts_that_differ_from_the_data_set_aside(config, tmp_path):
     with open_store(config) as store:
         for name, role in (("somchai", "admin"), ("malee", "viewer"), ("kanya", "responder"), ("dao", "planner")):

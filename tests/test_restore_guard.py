@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -146,3 +147,80 @@ def test_a_backup_waits_for_a_restore_and_a_restore_for_a_backup(config):
     seen: list[list[datalock.Running]] = []
     result = backups.backup(config, progress=lambda _: seen.append(datalock.running(config.data_path)))
     assert result.path.exists() and seen and all(r.role == "sadap backup create" for r in seen[-1])
+
+
+def test_commands_that_write_the_data_folder_wait_for_a_restore(config, tmp_path):
+    """`sadap ingest`, `reenrich`, `train` and `privacy purge` write the store or the models for
+    minutes: each holds the data folder's lock like `sadap run`, so one does not start while a
+    restore works (and a restore refuses while one runs)."""
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"id": "x1", "text": "แอปแสงทองโอนเงินไม่ได้ตั้งแต่เช้า", "published_at": "2026-11-20T10:00:00"}\n',
+                     encoding="utf-8")
+    before = _ids(config)
+    with datalock.exclusive(config.data_path, "sadap backup restore"):
+        for args, role in ((("ingest", str(posts)), "sadap ingest"), (("reenrich",), "sadap reenrich"),
+                           (("train",), "sadap train"), (("privacy", "purge", "--days", "1"), "sadap privacy purge")):
+            result = _run(config, *args)
+            assert result.exit_code == 1, (args, result.output)
+            assert result.output.strip() == (f"sadap: {config.data_path}: `sadap backup restore` (pid {os.getpid()}) is "
+                                             f"working on this data folder; start `{role}` again when it has finished")
+    assert _ids(config) == before  # nothing written
+    assert _run(config, "ingest", str(posts)).exit_code == 0  # and each works once the restore is done
+    assert len(_ids(config)) == len(before) + 1
+
+
+def _read_until(proc: subprocess.Popen[str], text: str, timeout: float = 300) -> str:
+    """What ``proc`` printed up to the line holding ``text`` (the demo crawls first: a minute or so)."""
+    seen: list[str] = []
+    found = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            seen.append(line)
+            if text in line:
+                found.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    assert found.wait(timeout), "".join(seen)
+    return "".join(seen)
+
+
+def _ctrl_c_stops() -> None:
+    """Ctrl-C (SIGINT) as in a terminal: a test run in the background inherits it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.slow
+def test_a_demo_serving_its_workspace_stops_a_restore_and_a_second_demo(tmp_path):
+    """`sadap demo --serve` writes its folder (the crawl, the inbox) and then serves it until Ctrl-C:
+    it holds the folder's lock all that time, as `sadap serve` does."""
+    folder = tmp_path / "sadap-demo"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    demo = subprocess.Popen([sys.executable, "-m", "sadap", "demo", "--serve", "--port", "0", "--data-dir", str(folder)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_ctrl_c_stops)
+    try:
+        _read_until(demo, "พื้นที่ทำงานบนเว็บ (workspace)")
+        config = load_config_file(folder / "sadap.yaml")
+        assert [(r.pid, r.role) for r in datalock.running(folder)] == [(demo.pid, "sadap demo --serve")]
+        archive = backups.backup(config, folder=tmp_path / "backups").path
+        with pytest.raises(StoreError, match=rf"in use by `sadap demo --serve` \(pid {demo.pid}\); stop it first"):
+            backups.restore(config, archive, replace=True)
+        result = _run(config, "backup", "restore", str(archive), "--replace")
+        assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+        # a second demo in the same folder would delete the one being served: it refuses, deleting nothing
+        again = subprocess.run([sys.executable, "-m", "sadap", "demo", "--data-dir", str(folder)], env=env,
+                               capture_output=True, text=True, timeout=120)
+        assert again.returncode == 1, again.stdout + again.stderr
+        assert f"in use by `sadap demo --serve` (pid {demo.pid}); stop it first" in again.stderr
+        assert again.stderr.strip().endswith("then run `sadap demo` again") and "Traceback" not in again.stderr
+        assert config.store_path.exists() and (folder / "sadap.yaml").exists()
+        demo.send_signal(signal.SIGINT)  # Ctrl-C
+        assert demo.wait(timeout=60) == 0
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait(timeout=30)
+    assert backups.restore(config, archive, replace=True).counts["mentions"] > 0  # the lock went with it

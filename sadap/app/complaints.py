@@ -399,7 +399,8 @@ def set_cause(store: Store, case_id: str, cause: str, actor: str, note: str | No
 def cause_counts(store: Store, since: datetime, until: datetime | None = None) -> list[tuple[str | None, int]]:
     """How many cases closed in [since, until) (until: now) had each cause, most first (then in
     :data:`CAUSES` order; None, no cause recorded, last): what a planner reads for the top
-    causes of a period, and what the quarterly report counts."""
+    causes of a period, and what the quarterly report counts. Cases closed as news coverage
+    (:data:`PRESS_COVERAGE`) are not counted: no customer complained, so there is no cause."""
     counts = store.case_cause_counts(since, until or now_utc())
     order = {c: n for n, c in enumerate(CAUSES)}
     return sorted(counts.items(), key=lambda kv: (kv[0] is None, -kv[1], order.get(kv[0] or "", len(order))))

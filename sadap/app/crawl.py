@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 from datetime import datetime
 from typing import Any
@@ -119,10 +120,17 @@ def crawl(
         done.addErrback(_failed, source.name, failed)
 
     logging.root.addHandler(errors)
+    main = threading.current_thread() is threading.main_thread()
+    # Scrapy's Ctrl-C and SIGTERM handlers stay after its reactor stopped, and then stop nothing:
+    # the caller's come back (`sadap demo --serve` serves on after its crawl until Ctrl-C).
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)} if main else {}
     try:
-        process.start(install_signal_handlers=threading.current_thread() is threading.main_thread())
+        process.start(install_signal_handlers=main)
     finally:
         logging.root.removeHandler(errors)
+        for sig, handler in handlers.items():
+            if handler is not None:  # None: set outside Python, nothing to put back
+                signal.signal(sig, handler)
 
     for name, crawler in crawlers.items():
         # A crawler that failed to start has no stats: read the attribute behind the property.

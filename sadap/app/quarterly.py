@@ -7,7 +7,8 @@ Every figure comes from an aggregate store query (counts, counts by a field, dis
 sums, first-response delays): no mention is loaded, so a quarter of a million mentions is as
 quick as a small one. Periods (:mod:`sadap.app.periods`) are calendar or fiscal quarters and
 years in Asia/Bangkok; on SQLite their whole-day windows are read from the daily counts table.
-What every period of a report reads alike (the playbooks, the incidents) is read once per report.
+What every period of a report reads alike (the playbooks, the incidents, the complaint cases' close
+times) is read once per report, and a year's equal response once for the year and its four quarters.
 Rendering (charts, HTML, PDF) is in :mod:`sadap.app.report_render`.
 """
 
@@ -23,7 +24,7 @@ from sadap.app.complaints import cause_counts
 from sadap.app.config import Config, configured_playbooks
 from sadap.app.periods import THAI_MONTHS, Period, parse_quarter, parse_year, thai_date
 from sadap.app.report_summaries import INTERACTIONS, UNRECORDED, _share, duration_th, summaries
-from sadap.app.responses import equal_response
+from sadap.app.responses import ResponseData, ResponseReport, read_responses, resolution_times, response_report
 from sadap.core.errors import ConfigError, InputError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.timeutil import BANGKOK, UTC, now_utc
@@ -57,6 +58,10 @@ class _Shared:
     books: dict[str, Playbook]
     #: The incidents opened in the periods the report covers, each with its events.
     incidents: list[tuple[Incident, list[IncidentEvent]]]
+    #: When each mention in a complaint case was resolved (every case read: the same for every period).
+    closed: dict[str, float | None]
+    #: A year's equal-response data by channel, read once for the year and its four quarters.
+    responses: ResponseData | None = None
 
 
 def _shared(store: Store, config: Config, since: datetime, until: datetime, at: datetime) -> _Shared:
@@ -67,7 +72,7 @@ def _shared(store: Store, config: Config, since: datetime, until: datetime, at: 
         books = {}
     opened = [i for i in store.list_incidents() if since <= i.opened_at < until]
     events = store.events_many(i.id for i in opened)
-    return _Shared(org, at, books, [(i, events[i.id]) for i in opened])
+    return _Shared(org, at, books, [(i, events[i.id]) for i in opened], resolution_times(store))
 
 
 def _core(store: Store, config: Config, p: Period, shared: _Shared) -> dict[str, Any]:
@@ -86,10 +91,20 @@ def _core(store: Store, config: Config, p: Period, shared: _Shared) -> dict[str,
         "sentiment": store.count_by(flt, "sentiment", 10),
         "expectation": store.count_by(flt, "expectation", 10),
         "complaints": store.count(replace(flt, complaint=True)),
-        "responses": equal_response(store, config, "channel", p.since, p.until, at=at).as_dict(),
+        "responses": _responses(store, config, p, shared).as_dict(),
         "incidents": incident_figures(shared.incidents, shared.books, p),
         "csr": {k: csr_total.get(k, 0) for k in PILLARS},
     }
+
+
+def _responses(store: Store, config: Config, p: Period, shared: _Shared) -> ResponseReport:
+    """The period's equal response by channel: split from the year's data where the report read
+    it (a year's quarters: the same figures as reading each quarter), else read."""
+    data = shared.responses
+    if data is not None and data.since is not None and data.until is not None and data.since <= p.since \
+            and p.until <= data.until:
+        return response_report(data, config, p.since, p.until)
+    return response_report(read_responses(store, config, "channel", p.since, p.until, shared.at, shared.closed), config)
 
 
 def key_figures(figures: dict[str, Any]) -> dict[str, Any]:
@@ -139,8 +154,8 @@ def _figures(store: Store, config: Config, p: Period, shared: _Shared) -> dict[s
             quiet.append(label)
     # Equal response by target group (standard 000 03204.01-4), once the registry has stakeholders
     # (each has a group): None says there is no registry to compare by.
-    by_group = (equal_response(store, config, "group", p.since, p.until, at=at).as_dict()
-                if store.list_stakeholders() else None)
+    by_group = (response_report(read_responses(store, config, "group", p.since, p.until, at, shared.closed),
+                                config).as_dict() if store.list_stakeholders() else None)
     out.update({
         "unique": store.count(replace(flt, include_duplicates=False)),
         "months": months,
@@ -220,6 +235,8 @@ def _report(store: Store, config: Config, p: Period, option: str, at: datetime) 
                          "or an earlier one")
     prev = p.previous()
     shared = _shared(store, config, prev.since, p.until, at)
+    if p.is_year:  # its four quarters' equal response is split from the year's (read once, not five times)
+        shared = replace(shared, responses=read_responses(store, config, "channel", p.since, p.until, at, shared.closed))
     org = shared.org
     report: dict[str, Any] = {
         "kind": "year" if p.is_year else "quarter", "period": p.label, "period_th": p.label_th, "unit_th": p.unit_th,

@@ -279,38 +279,65 @@ def _flag_slower(groups: list[GroupFigures], delays: dict[str, _Delays], everyon
             g.flagged = slower
 
 
-def equal_response(
+@dataclass(frozen=True)
+class ResponseData:
+    """What :func:`equal_response` reads from the store for one dimension and period: the
+    complaints' and questions' rows, the cases' close times, and (``group``) the registry, as of
+    ``now`` (epoch seconds). :func:`response_report` makes the figures of it, or of a part of
+    its period: a year's report reads the year once and splits it into its quarters."""
+
+    by: str
+    since: datetime | None
+    until: datetime | None
+    rows: list[ResponseRow]
+    closed: dict[str, float | None]
+    registry: dict[str, str]
+    now: float
+
+
+def read_responses(
     store: Store,
     config: Config,
     by: str = "channel",
     since: datetime | None = None,
     until: datetime | None = None,
     at: datetime | None = None,
-) -> ResponseReport:
-    """The equal-response figures for complaints and questions published in ``[since, until)``,
-    as of ``at`` (default now: how long the unanswered ones have waited).
-
-    Time to first response: from publication to the first logged response. Time to resolution:
-    to the close of the complaint case that holds the mention (unresolved while the case is open);
-    a mention in no case (most questions; complaints stored before cases existed) is resolved by
-    its first response, the only settlement the store records for it. News coverage
-    (``NEWS_SOURCE_KINDS``) is not counted, even where a person linked it into a case."""
+    closed: dict[str, float | None] | None = None,
+) -> ResponseData:
+    """What :func:`equal_response` counts, read once (see :class:`ResponseData`); ``closed``:
+    :func:`resolution_times` where the caller read them already (they do not depend on the period)."""
     dim = DIMENSIONS.get(by)
     if dim is None:
         raise InputError(f"--by {by!r}: unknown (allowed: {', '.join(DIMENSIONS)})")
     if since is not None and until is not None and since >= until:
         raise InputError(f"--since {show(since)} is not before --until {show(until)} (Bangkok time): "
                          "the period would be empty")
-    sla = response_sla(config)
     # News coverage is no customer waiting for the organisation's answer (press relations answers
     # it): counted as voice of the customer elsewhere, not here.
     base = MentionFilter(since=since, until=until, include_duplicates=False, exclude_source_kinds=NEWS_SOURCE_KINDS)
     # Complaints, then questions that are not complaints: each mention once.
     rows = store.response_rows(replace(base, complaint=True), dim.group_field)
     rows += store.response_rows(replace(base, complaint=False, sentiment=("q",)), dim.group_field)
-    closed = resolution_times(store)
-    now = (at or now_utc()).timestamp()
-    registry = {s.id: s.group for s in store.list_stakeholders()} if dim.via_stakeholder_group else {}
+    registry: dict[str, str] = {s.id: s.group for s in store.list_stakeholders()} if dim.via_stakeholder_group else {}
+    return ResponseData(by, since, until, rows, resolution_times(store) if closed is None else closed, registry,
+                        (at or now_utc()).timestamp())
+
+
+def response_report(data: ResponseData, config: Config, since: datetime | None = None,
+                    until: datetime | None = None) -> ResponseReport:
+    """The equal-response figures of ``data``, or of the mentions in it published in ``[since,
+    until)`` (within its period; each None: its period's): the same as :func:`equal_response`
+    reading that part alone, as the store's publication window compares (epoch seconds)."""
+    dim = DIMENSIONS[data.by]
+    rows = data.rows
+    if since is not None or until is not None:
+        low = -math.inf if since is None else since.timestamp()
+        high = math.inf if until is None else until.timestamp()
+        rows = [row for row in rows if low <= row[2] < high]
+    since = data.since if since is None else since
+    until = data.until if until is None else until
+    closed, registry, now = data.closed, data.registry, data.now
+    sla = response_sla(config)
     every: list[Times] = []  # each mention once
     per_group: dict[str, list[Times]] = {}
     if not GROUP_FIELDS[dim.group_field].multi and not dim.via_stakeholder_group:
@@ -344,8 +371,27 @@ def equal_response(
         else:
             everyone = sorted(v for d in delays.values() for v in (d.resolved if resolution else d.answered))
         _flag_slower(groups, delays, everyone, config, resolution)
-    return ResponseReport(by=by, since=since, until=until, sla=sla, slower_factor=config.report.slower_factor,
+    return ResponseReport(by=data.by, since=since, until=until, sla=sla, slower_factor=config.report.slower_factor,
                           overall=overall, groups=groups)
+
+
+def equal_response(
+    store: Store,
+    config: Config,
+    by: str = "channel",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    at: datetime | None = None,
+) -> ResponseReport:
+    """The equal-response figures for complaints and questions published in ``[since, until)``,
+    as of ``at`` (default now: how long the unanswered ones have waited).
+
+    Time to first response: from publication to the first logged response. Time to resolution:
+    to the close of the complaint case that holds the mention (unresolved while the case is open);
+    a mention in no case (most questions; complaints stored before cases existed) is resolved by
+    its first response, the only settlement the store records for it. News coverage
+    (``NEWS_SOURCE_KINDS``) is not counted, even where a person linked it into a case."""
+    return response_report(read_responses(store, config, by, since, until, at), config)
 
 
 def _resolution(row: ResponseRow, closed: dict[str, float | None]) -> float | None:

@@ -2,8 +2,10 @@
 disabled, password hash, ``session_version``) and its ``session.key``: a session cookie signed
 before a sign-out, a password change or a disable that came after the backup would work again.
 So a restore ends every web session (the restored key is dropped, a new one is made on the next
-start, and every account's ``session_version`` goes past both its restored and its current value,
-which also covers a key set in the environment), never gives back access taken away since the
+start, and every account's ``session_version`` goes past both its restored and its current value
+by a random step of at least :data:`SESSION_STEP_MIN`, which also covers a key set in the
+environment, even restoring into a new folder on a new machine while the old one still signs
+cookies with that key), never gives back access taken away since the
 backup (an API token revoked stays revoked, an account disabled stays disabled, a role lowered
 stays lowered), and names the accounts whose state differs from the data it set aside, for an
 admin to redo what was granted since the backup."""
@@ -11,6 +13,7 @@ admin to redo what was granted since the backup."""
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +22,14 @@ from typing import Any
 from sadap.core.users import ROLES
 
 SESSION_KEY = "session.key"  # Config.session_secret's file in the data folder
+#: How far a restore moves each account's session counter past both the restored and the current
+#: value: a random step, not one. Restoring into a new folder there is no current value, and the
+#: old machine, signing with the same key from the environment, may have moved its counter on since
+#: the backup (one sign-out makes it the backup's + 1); it would take tens of thousands of sign-outs
+#: there to reach the restored value, and then only by luck. Two restores of one backup (two new
+#: machines) draw different steps. Below 2**31 after a hundred restores (a counter in 32 bits).
+SESSION_STEP_MIN = 2**16
+SESSION_STEP_SPAN = 2**24
 
 Docs = dict[str, dict[str, Any]]
 
@@ -101,7 +112,7 @@ def _lower(role: Any, other: Any) -> Any:
 
 def end_sessions(staged: Path, before: Accounts | None) -> list[str]:
     """In the restored store ``staged`` (not yet in place): every account's ``session_version``
-    past its restored and its current one; an account disabled in ``before`` disabled, its role
+    past its restored and its current one by a random step (:data:`SESSION_STEP_MIN`); an account disabled in ``before`` disabled, its role
     the lower of the two; each API token revoked in ``before`` revoked here too. Returns the
     prefixes of the tokens revoked again."""
     db = sqlite3.connect(str(staged))
@@ -111,8 +122,8 @@ def end_sessions(staged: Path, before: Accounts | None) -> list[str]:
             now = before or Accounts()
             for name, doc in restored.users.items():
                 current = now.users.get(name) or {}
-                doc["session_version"] = max(int(doc.get("session_version") or 0),
-                                             int(current.get("session_version") or 0)) + 1
+                doc["session_version"] = max(int(doc.get("session_version") or 0), int(
+                    current.get("session_version") or 0)) + SESSION_STEP_MIN + secrets.randbelow(SESSION_STEP_SPAN)
                 if current.get("disabled"):
                     doc["disabled"] = True
                 if "role" in current and "role" in doc:

@@ -1,5 +1,5 @@
 """What `sadap backup restore` makes sure of before it writes: no Sadap process uses the data folder
-(`sadap run`, `serve`, `worker` and crawls hold its shared lock, :mod:`sadap.core.datalock`), and
+(`sadap run`, `serve`, `worker`, crawls and the other long-running writers hold its shared lock, :mod:`sadap.core.datalock`), and
 no scheduler holds the lease, neither in the SQLite store (a scheduler of an older Sadap, which
 took no lock) nor in Redis (``distributed.redis_url``: a scheduler on another machine)."""
 

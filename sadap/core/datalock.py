@@ -1,5 +1,5 @@
 """Which Sadap processes use a data folder. Each long-running one (`sadap run`, `serve`, `worker`,
-a crawl, a backup while it copies) holds a shared lock on ``<data folder>/.running/lock`` for its lifetime and leaves a note
+a crawl, an ingest, reenrich, train or purge, the demo, a backup while it copies) holds a shared lock on ``<data folder>/.running/lock`` for its lifetime and leaves a note
 beside it (``<pid>-….json``: its process id, role and host); a restore takes the lock exclusively,
 so it fails while any of them runs and none starts while it works. The kernel drops a lock when
 its process ends, however it ends (``kill -9`` too): a note left by a killed process means

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, Self
 
 from sadap.core.errors import InputError
-from sadap.core.complaint_case import ComplaintCase, closed_time
+from sadap.core.complaint_case import PRESS_COVERAGE, ComplaintCase, closed_time
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import NEWS_SOURCE_KINDS as NEWS_SOURCE_KINDS  # re-exported: the store and the rules read it here
 from sadap.core.mention import LabelCorrection, Mention, apply_correction, merge_correction
@@ -996,11 +996,13 @@ class Store(ABC):
     def case_cause_counts(self, closed_since: datetime, closed_until: datetime) -> dict[str | None, int]:
         """How many of the cases closed at or after ``closed_since`` and before ``closed_until``
         (:func:`~sadap.core.complaint_case.closed_time`) have each cause (None: none recorded);
-        causes no such case has are left out. This default reads every closed case; SQLite counts
+        causes no such case has are left out, and so are the cases the system closed as news
+        coverage (:data:`~sadap.core.complaint_case.PRESS_COVERAGE`): no customer's complaint, so
+        no cause to analyse (docs/pr-crm.md). This default reads every closed case; SQLite counts
         its ``cause`` column over its closed_at index, Elasticsearch asks an index."""
         counts: dict[str | None, int] = {}
         for c in self.list_cases(("closed",)):
-            if closed_since <= (closed_time(c) or closed_until) < closed_until:
+            if c.close_reason != PRESS_COVERAGE and closed_since <= (closed_time(c) or closed_until) < closed_until:
                 counts[c.cause] = counts.get(c.cause, 0) + 1
         return counts
 

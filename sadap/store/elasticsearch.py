@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 from sadap.core.errors import ConfigError, InputError, StoreError
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import LabelCorrection, Mention, keep_stored_correction
-from sadap.core.complaint_case import ComplaintCase, closed_time
+from sadap.core.complaint_case import PRESS_COVERAGE, ComplaintCase, closed_time
 from sadap.core.stakeholder import Stakeholder
 from sadap.core.users import ApiToken, User
 from sadap.core.timeutil import UTC, now_utc
@@ -1471,8 +1471,8 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         query = {"bool": {"filter": [{"term": {"state": "closed"}}, {"range": {"closed_at": {
             "gte": _iso_ms(closed_since - timedelta(seconds=1)), "lt": _iso_ms(closed_until + timedelta(seconds=1))}}}]}}
         counts: dict[str | None, int] = {}
-        for case in self._cases(query):
-            if closed_since <= (closed_time(case) or closed_until) < closed_until:
+        for case in self._cases(query):  # news coverage the system closed: no complaint (as the base class)
+            if case.close_reason != PRESS_COVERAGE and closed_since <= (closed_time(case) or closed_until) < closed_until:
                 counts[case.cause] = counts.get(case.cause, 0) + 1
         return counts
 

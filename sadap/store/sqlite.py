@@ -17,7 +17,7 @@ from typing import Any
 
 from sadap.core.errors import InputError, StoreError
 from sadap.core.files import private_file
-from sadap.core.complaint_case import ComplaintCase, closed_time
+from sadap.core.complaint_case import PRESS_COVERAGE, ComplaintCase, closed_time
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import LabelCorrection, Mention, keep_stored_correction
 from sadap.core.stakeholder import Stakeholder
@@ -1622,8 +1622,9 @@ class SQLiteStore(Store):
         # as queue_case_keys: a second more either side in the query, the exact bounds applied
         # to the datetimes (the document's closed_at, else the column: its timeline's closing)
         rows = self._query("SELECT cause, json_extract(doc, '$.closed_at'), closed_at FROM complaint_cases "
-                           "WHERE state = 'closed' AND closed_at >= ? AND closed_at < ?",
-                           (_ts(closed_since) - 1, _ts(closed_until) + 1))
+                           "WHERE state = 'closed' AND closed_at >= ? AND closed_at < ? "
+                           "AND json_extract(doc, '$.close_reason') IS NOT ?",
+                           (_ts(closed_since) - 1, _ts(closed_until) + 1, PRESS_COVERAGE))
         counts: dict[str | None, int] = {}
         for cause, closed_iso, closed_ts in rows:
             if closed_since <= (datetime.fromisoformat(closed_iso) if closed_iso else _dt(closed_ts)) < closed_until:

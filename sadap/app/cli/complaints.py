@@ -276,7 +276,8 @@ def note(case_id: str, text: str, config_path: str | None, step: int | None, act
 @handled
 def causes(since: str, until: str | None, config_path: str | None, as_json: bool) -> None:
     """The causes of the cases closed in a period, most first: the top causes to plan against
-    (cases closed without a cause are counted as not recorded)."""
+    (cases closed without a cause are counted as not recorded; news coverage the system closed
+    is no complaint and is not counted)."""
     start = point_in_time(since, "--since") or now_utc() - timedelta(days=90)
     end = point_in_time(until, "--until") or now_utc()
     if end <= start:

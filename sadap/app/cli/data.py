@@ -12,6 +12,7 @@ from sadap.app.cli.common import SHOWN_ID, _dump, _load, config_option, handled
 from sadap.app.importer import import_file
 from sadap.app.names import category_names, complaint_type_names, news_topic_names
 from sadap.app.reenrich import reenrich as run
+from sadap.core.datalock import hold
 from sadap.core.labels import EXPECTATION, SENTIMENT, th
 from sadap.core.mention import RawMention, to_mention
 from sadap.core.timeutil import now_utc, parse_duration, show
@@ -57,7 +58,9 @@ def ingest(file: str, config_path: str | None, as_json: bool, batch_size: int, h
     """
 
     config = _load(config_path)
-    report = import_file(config, file, batch_size=batch_size, progress=not as_json, history=history, workers=workers)
+    with hold(config.data_path, "sadap ingest"):  # a restore refuses while it writes
+        report = import_file(config, file, batch_size=batch_size, progress=not as_json, history=history,
+                             workers=workers)
     if as_json:
         _dump(report)
         return
@@ -198,7 +201,8 @@ def reenrich(
     def progress(done: int, total: int) -> None:
         click.echo(f"… ปรับข้อมูลแล้ว {done}/{total}", err=True)
 
-    report = run(config, flt, batch_size=batch_size, dry_run=dry_run, progress=None if as_json else progress)
+    with hold(config.data_path, "sadap reenrich"):  # a restore refuses while it reads and writes
+        report = run(config, flt, batch_size=batch_size, dry_run=dry_run, progress=None if as_json else progress)
     if as_json:
         _dump(report.as_dict())
         return

@@ -12,6 +12,7 @@ import click
 
 from sadap.app import privacy as pdpa
 from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.core.datalock import hold
 from sadap.core.files import open_private
 from sadap.core.timeutil import show
 from sadap.store import open_store
@@ -129,7 +130,7 @@ def privacy_purge(config_path: str | None, days: int | None, compact: bool, as_j
     """Apply the retention period now (`sadap run` does it daily when privacy.retention_days is set)."""
 
     config = _load(config_path)
-    with open_store(config) as store:
+    with hold(config.data_path, "sadap privacy purge"), open_store(config) as store:  # a restore waits for it
         result = pdpa.purge(config, store, days=days, actor=_actor(), compact=compact)
     if as_json:
         _dump(result)

@@ -16,6 +16,7 @@ from enrich.sentiment.versions import VERSIONS as SENTIMENT_VERSIONS
 from enrich.voc_versions import VERSIONS as VOC_VERSIONS
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.config import Config
+from sadap.core.datalock import hold
 from sadap.core.errors import InputError
 from sadap.store import open_store
 
@@ -133,6 +134,8 @@ def train(config_path: str | None, list_versions: bool, rollback: str | None, we
     from enrich.training.retrain_voc import MIN_CORRECTIONS as MIN_VOC
     from enrich.training.retrain_voc import Correction, retrain_voc
 
+    # it writes models to the data folder: a restore waits for it (released as the command ends)
+    click.get_current_context().call_on_close(hold(config.data_path, "sadap train").release)
     with open_store(config) as store:
         examples: list[Example] = []
         voc: list[Correction] = []

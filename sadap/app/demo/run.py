@@ -23,6 +23,7 @@ from sadap.app import stakeholders as stakeholder_registry
 from sadap.app.stakeholders import read_file as read_stakeholders
 from sadap.app.starter import render_config
 from sadap.app.summary import overview
+from sadap.core.datalock import LOCK_DIR, Held, exclusive, hold
 from sadap.core.errors import InputError
 from sadap.core.labels import EXPECTATION, INCIDENT_STATE, SENTIMENT, th
 from sadap.core.timeutil import now_utc
@@ -48,13 +49,25 @@ def _say(text: str = "") -> None:
     print(text, flush=True)
 
 
-def _prepare(data_dir: Path) -> None:
+def _prepare(data_dir: Path, role: str) -> Held:
+    """Empty the demo folder and hold its lock as ``role`` (:mod:`sadap.core.datalock`), so a
+    restore refuses while the demo writes or serves it; refuses a folder another Sadap process
+    (a demo still serving) uses. The lock folder itself stays: a process that opened the lock
+    file before must lock the same file."""
     if data_dir.exists():
-        if not (data_dir / MARKER).exists() and any(data_dir.iterdir()):
+        if not (data_dir / MARKER).exists() and any(p.name != LOCK_DIR for p in data_dir.iterdir()):
             raise InputError(f"{data_dir} exists and is not a Sadap demo folder; choose another --data-dir")
-        shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True)
+        with exclusive(data_dir, role):
+            for old in data_dir.iterdir():
+                if old.name == LOCK_DIR:
+                    continue
+                if old.is_dir() and not old.is_symlink():
+                    shutil.rmtree(old)
+                else:
+                    old.unlink()
+    held = hold(data_dir, role)
     (data_dir / MARKER).write_text("made by `sadap demo`; replaced on each run\n", encoding="utf-8")
+    return held
 
 
 def _flow(items: list[str]) -> str:
@@ -116,10 +129,15 @@ def serve_workspace(config: Config, port: int) -> tuple[str, str, str]:
 
 
 def run_demo(data_dir: Path, *, serve: bool = False, port: int = 8470) -> None:
-
+    """The demo in ``data_dir`` (emptied first), holding the folder's lock until it ends (with
+    ``serve``, until Ctrl-C), as `sadap serve` does."""
     started = time.monotonic()
     data_dir = data_dir.resolve()
-    _prepare(data_dir)
+    with _prepare(data_dir, "sadap demo --serve" if serve else "sadap demo"):
+        _demo(data_dir, serve, port, started)
+
+
+def _demo(data_dir: Path, serve: bool, port: int, started: float) -> None:
     site = DemoSite()
     base = site.start()
     story = site.story
