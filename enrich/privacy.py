@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 URL_MASK = "[URL]"
 EMAIL_MASK = "[อีเมล]"
@@ -235,3 +236,25 @@ def mask_personal_data(text: str, steps: Iterable[Callable[[str], str]] = STEPS)
     for step in steps:
         text = step(text)
     return text
+
+
+_VALUE_STEPS: tuple[Callable[[str], str], ...] = (fold_disguises, mask_emails, mask_national_ids, mask_phones)
+
+
+def mask_link_query(url: str) -> str:
+    """``url`` with each query value that is an e-mail address, a phone number or an ID number
+    (the whole value, so that a post's or product's own number is kept) replaced by its mask: a
+    shop's review page may carry its reviewer's contacts (``?email=…&tel=…``)."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    masked = [(k, _whole_mask(v)) for k, v in pairs]
+    if masked == pairs:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(masked), parts.fragment))
+
+
+def _whole_mask(value: str) -> str:
+    masked = mask_personal_data(value.strip(), _VALUE_STEPS)
+    return masked if masked in MASKS else value

@@ -14,12 +14,14 @@ from click.testing import CliRunner
 
 from enrich.privacy import mask_personal_data
 from sadap.app import backup as backups
+from sadap.app import erasure_register
 from sadap.app.cli import main
 from sadap.app.config import load_config_file
 from sadap.app.ingest import IngestPipeline
-from sadap.core.mention import RawMention, mention_id
+from sadap.core.mention import Mention, RawMention, mention_id
 from sadap.core.timeutil import now_utc
 from sadap.store import MentionFilter, open_store
+from sadap.store.es_spool import Spool
 
 NAME = "somchai_jaidee"
 SECRET_TEXT = "ร้านขนมปังลุงทองหล่อซอยเจ็ดปิดถาวรแล้วหรือครับ"
@@ -111,3 +113,42 @@ def test_restoring_an_older_backup_does_not_bring_erased_data_back(tmp_path):
     assert register and NAME.encode() not in register and b"p1" not in register and b"p2" not in register
     audit = [json.loads(line) for line in (config.data_path / "privacy-audit.jsonl").read_text().splitlines()]
     assert [r["action"] for r in audit][-2:] == ["restore", "erase"] and audit[-1]["basis"] == "restore"
+
+
+def test_personal_data_in_a_mentions_link_query_is_masked_in_the_store(tmp_path):
+    """A review imported with its page's link: the shop put the reviewer's e-mail address and
+    phone number in the query string. The text is masked; the link must be too."""
+    config = _config(tmp_path)
+    url = "https://shop.example.co.th/review?item=55&email=somchai%40gmail.com&tel=081-234-5678&page=2"
+    pipeline = IngestPipeline(config, alerts=False)
+    pipeline.process([RawMention(source_kind="file", source_name="reviews", native_id="r1", url=url,
+                                 text="ส่งของช้ามาก โทรไปก็ไม่มีคนรับ", author="somchai")])
+    pipeline.close()
+    with open_store(config) as store:
+        [stored] = store.search(MentionFilter(), limit=10)
+    assert stored.url is not None and "somchai" not in stored.url and "5678" not in stored.url, stored.url
+    assert "item=55" in stored.url and "page=2" in stored.url  # the rest of the link still opens the page
+    data = _file_bytes(config)
+    assert b"somchai%40gmail.com" not in data and b"081-234-5678" not in data
+
+
+def test_restoring_an_older_backup_on_elasticsearch_does_not_put_erased_mentions_back_in_the_spool(tmp_path):
+    """On Elasticsearch the archive holds the spool (mentions waiting for the cluster): an older
+    one would replay an erased person's posts into the cluster."""
+    (tmp_path / "sadap.yaml").write_text("data_dir: data\nnotifiers: []\nstore:\n  backend: elasticsearch\n",
+                                         encoding="utf-8")
+    config = load_config_file(tmp_path / "sadap.yaml")
+    config.pseudonym_key()
+    now = now_utc()
+    waiting = [Mention(id=mention_id("social", n), source_kind="file", source_name="social", native_id=n, author_id=a,
+                       published_at=now, collected_at=now, text=t)
+               for n, a, t in (("p1", "a_1111111111111111", SECRET_TEXT), ("o1", "a_2222222222222222", OTHER))]
+    spool = Spool(config.data_path / config.store.elasticsearch.spool_dir)
+    spool.write(waiting)
+    archive = backups.backup(config).path
+    # what `sadap privacy erase --author` does to the spool (the cluster is not needed for it)
+    erasure_register.record(config.data_path, ids=[], authors=["a_1111111111111111"])
+    spool.remove(lambda m: m.author_id != "a_1111111111111111")
+    result = backups.restore(config, archive, replace=True)
+    assert [m.native_id for m in spool.mentions()] == ["o1"]
+    assert result.erased_again is not None and result.erased_again["spool_entries"] == 1
