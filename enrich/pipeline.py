@@ -16,7 +16,7 @@ from enrich.keywords import keywords
 from enrich.language import detect_language
 from enrich.news import NewsReader, NewsSettings, read_article, split_sentences
 from enrich.normalize import normalize
-from enrich.privacy import MASKS, mask_personal_data
+from enrich.privacy import MASKS, mask_link_query, mask_personal_data
 from enrich.sentiment import DEFAULT_ENGINE, configure, local_engine, predict, predict_proba
 from enrich.sentiment.english import CLEARLY_POSITIVE, english_sentiment
 from enrich.spam import spam_score
@@ -252,6 +252,8 @@ class Enricher:
         if not self.mask_personal_data:
             return m
         update: dict[str, Any] = {"text": mask_personal_data(m.text)}
+        if m.url:  # the mention's own link is kept, but not a contact in its query string
+            update["url"] = mask_link_query(m.url)
         if m.title:
             update["title"] = mask_personal_data(m.title)
         if m.extras:  # every string in the extra fields (thread title, imported columns…)

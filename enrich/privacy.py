@@ -11,7 +11,7 @@ e-mail addresses            ``[อีเมล]``      ``name@host.tld``; spelle
                                             ``(at)``/``{at}``/``แอท`` and ``(dot)``/``ดอท``/``.``,
                                             ``name at host dot com``
 Thai national ID numbers    ``[เลขบัตร]``    13 digits, plain or grouped ``1-2345-67890-12-3``
-                                            (dashes or spaces), or other dash groupings
+                                            (dashes, spaces or dots), or other dash groupings
                                             (``11017-0023-0708``); only with a right check digit
 Thai phone numbers          ``[โทร]``        mobile ``0[689]x-xxx-xxxx`` (any single space, dash
                                             or dot between digits), landline ``0[2-7]x-xxx-xxx``,
@@ -21,7 +21,9 @@ Thai phone numbers          ``[โทร]``        mobile ``0[689]x-xxx-xxxx`` (
 @handles                    ``[@]``         ``@name`` (Latin letters, digits, ``_`` and ``.``)
 ==========================  ==============  =================================================
 
-Thai digits (``๐๘๑…``) are recognised as well. Prices (``1,299 บาท``), dates
+Thai digits (``๐๘๑…``) are recognised as well, and, by :func:`fold_disguises` first, full-width
+forms, zero-width characters inside a number or an address and other dashes between digits;
+``(+66)``, and an ID number broken over a line. Prices (``1,299 บาท``), dates
 (``12/03/2567``), times and numbers of other lengths (order numbers, tracking codes) are left
 alone: a number is only masked when it is a whole number, not part of a longer run of digits
 or of a code that starts with Latin letters.
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 URL_MASK = "[URL]"
 EMAIL_MASK = "[อีเมล]"
@@ -60,17 +63,20 @@ _AFTER = rf"(?!{_D})(?![\-.:]{_D})"
 _SEPARATORS = " \u00a0-\u2013."
 _SEP = r"[ \u00a0\-\u2013.]?"
 _ZERO, _MOBILE, _LAND = "[0๐]", "[689๖๘๙]", "[2-7๒-๗]"  # first digits, Arabic or Thai
-_NATIONAL_ID = re.compile(rf"{_BEFORE}(?:{_D}{{13}}|{_D}([ \-]){_D}{{4}}\1{_D}{{5}}\1{_D}{{2}}\1{_D}){_AFTER}")
+_NATIONAL_ID = re.compile(rf"{_BEFORE}(?:{_D}{{13}}|{_D}([ \-.]){_D}{{4}}\1{_D}{{5}}\1{_D}{{2}}\1{_D}){_AFTER}")
+# An ID number broken over a line (``1-1017-⏎00230-70-8``, ``1101700⏎230708``): masked only when
+# its 13 digits have a right check digit.
+_ID_SPLIT = re.compile(rf"{_BEFORE}{_D}(?:[ \-]?{_D})*[ \-]?[ \t]*\r?\n[ \t]*[ \-]?{_D}(?:[ \-]?{_D})*{_AFTER}")
 _PHONE = re.compile(
     _BEFORE
     + r"(?:"
-    + rf"(?:\+|[0๐]{{2}})[6๖]{{2}}[ \-]?(?:\([0๐]\)[ \-]?)?(?:{_MOBILE}(?:{_SEP}{_D}){{8}}|{_LAND}(?:{_SEP}{_D}){{7}})"
+    + rf"(?:\(\s?(?:\+|[0๐]{{2}})[6๖]{{2}}\s?\)|(?:\+|[0๐]{{2}})[6๖]{{2}})[ \-]?(?:\([0๐]\)[ \-]?)?(?:{_MOBILE}(?:{_SEP}{_D}){{8}}|{_LAND}(?:{_SEP}{_D}){{7}})"
     + rf"|{_ZERO}{_MOBILE}(?:{_SEP}{_D}){{8}}"
     + rf"|{_ZERO}{_SEP}{_LAND}(?:{_SEP}{_D}){{7}}"  # 02-123-4567, and 0 2202 4444 as offices print it
     + r")"
     + _AFTER
 )
-_COUNTRY = re.compile(r"^(?:\+|[0๐]{2})[6๖]{2}[ \-]?(?:\([0๐]\)[ \-]?)?")
+_COUNTRY = re.compile(r"^(?:\(\s?(?:\+|[0๐]{2})[6๖]{2}\s?\)|(?:\+|[0๐]{2})[6๖]{2})[ \-]?(?:\([0๐]\)[ \-]?)?")
 # Grouped differently from the card (``11017-0023-0708``): 13 digits in up to 5 groups joined
 # by the same dash or space; masked only with a right check digit (see mask_national_ids).
 _ID_GROUPS = re.compile(rf"{_BEFORE}{_D}+(?:([ \-]){_D}+(?:\1{_D}+){{0,3}})?{_AFTER}")
@@ -94,6 +100,27 @@ _EMAIL_SPELLED = re.compile(
 )
 _HANDLE = re.compile(r"(?<![A-Za-z0-9_.@\-])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![A-Za-z0-9_])")
 _MAX_SEPARATORS = 3  # "081 234 5678" has 2; "0 8 1 2 3 4 5 6 7 8" is not a phone number
+
+
+# Written to slip past the patterns: full-width forms (a Thai or CJK input method's ０８１, ＠, ．),
+# zero-width characters inside a number or an address, and other dashes between digits
+# (hyphen, non-breaking hyphen, figure dash, em dash, minus). Folded first, so every step sees
+# 081-234-5678; the stored text keeps the folded form where it changed (NFKC would do the same).
+_FULL_WIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff20\uff0e\uff0d\uff0b\uff3f\uff08\uff09]")  # not ｀ in (´･ω･｀)
+_WORD_CHAR = "[0-9๐-๙A-Za-z@._+\\-]"
+_ZERO_WIDTH = re.compile(f"(?<={_WORD_CHAR})[\u200b\u200c\u200d\u2060\ufeff\u00ad]+(?={_WORD_CHAR})")
+_OTHER_DASH = re.compile("(?<=[0-9๐-๙])[\u2010\u2011\u2012\u2014\u2015\u2212\ufe63](?=[0-9๐-๙])")
+_FOLD_NEEDED = re.compile("[\uff08-\uff5a\u200b\u200c\u200d\u2060\ufeff\u00ad\u2010\u2011\u2012\u2014\u2015\u2212\ufe63]")
+
+
+def fold_disguises(text: str) -> str:
+    """``text`` with full-width letters, digits, ``@ . - + _ ( )`` as ASCII, zero-width characters inside
+    numbers and addresses removed, and other dashes between digits as ``-``."""
+    if not _FOLD_NEEDED.search(text):
+        return text
+    text = _FULL_WIDTH.sub(lambda m: chr(ord(m.group(0)) - 0xFEE0), text)
+    text = _ZERO_WIDTH.sub("", text)
+    return _OTHER_DASH.sub("-", text)
 
 
 def _digits(text: str) -> str:
@@ -156,7 +183,15 @@ def mask_national_ids(text: str) -> str:
             return ID_MASK
         return found
 
-    return _ID_GROUPS.sub(repl_groups, _NATIONAL_ID.sub(repl, text))
+    text = _ID_GROUPS.sub(repl_groups, _NATIONAL_ID.sub(repl, text))
+    if "\n" in text:
+        text = _ID_SPLIT.sub(_split_id, text)
+    return text
+
+
+def _split_id(match: re.Match[str]) -> str:
+    found: str = match.group(0)
+    return ID_MASK if valid_national_id(found) else found
 
 
 def mask_phones(text: str) -> str:
@@ -191,7 +226,7 @@ def mask_handles(text: str) -> str:
     return _HANDLE.sub(HANDLE_MASK, text) if "@" in text else text
 
 
-STEPS: tuple[Callable[[str], str], ...] = (mask_urls, mask_emails, mask_national_ids, mask_phones, mask_handles)
+STEPS: tuple[Callable[[str], str], ...] = (fold_disguises, mask_urls, mask_emails, mask_national_ids, mask_phones, mask_handles)
 
 
 def mask_personal_data(text: str, steps: Iterable[Callable[[str], str]] = STEPS) -> str:
@@ -201,3 +236,25 @@ def mask_personal_data(text: str, steps: Iterable[Callable[[str], str]] = STEPS)
     for step in steps:
         text = step(text)
     return text
+
+
+_VALUE_STEPS: tuple[Callable[[str], str], ...] = (fold_disguises, mask_emails, mask_national_ids, mask_phones)
+
+
+def mask_link_query(url: str) -> str:
+    """``url`` with each query value that is an e-mail address, a phone number or an ID number
+    (the whole value, so that a post's or product's own number is kept) replaced by its mask: a
+    shop's review page may carry its reviewer's contacts (``?email=…&tel=…``)."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    masked = [(k, _whole_mask(v)) for k, v in pairs]
+    if masked == pairs:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(masked), parts.fragment))
+
+
+def _whole_mask(value: str) -> str:
+    masked = mask_personal_data(value.strip(), _VALUE_STEPS)
+    return masked if masked in MASKS else value

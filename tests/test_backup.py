@@ -236,9 +236,10 @@ def test_erasures_after_the_backup_are_named_on_restore(config):
     result = _run(config, "backup", "restore", str(archive), "--replace")
     assert result.exit_code == 0, result.output
     assert "ลบข้อมูลส่วนบุคคล 1 ครั้งหลังจากสำรองไฟล์นี้" in result.output and "PDPA-2569-041" in result.output
-    assert erased in _ids(config)  # back from the backup, as the warning says
+    assert "ลบซ้ำแล้ว: ข้อความ 1" in result.output
+    assert erased not in _ids(config) and len(_ids(config)) == 299  # erased again from the register, not back
     audit = [json.loads(line) for line in (config.data_path / "privacy-audit.jsonl").read_text().splitlines()]
-    assert [r["action"] for r in audit] == ["backup", "erase", "restore"]  # the log is kept, not rolled back
+    assert [r["action"] for r in audit] == ["backup", "erase", "restore", "erase"]  # the log is kept, not rolled back
 
 
 def test_keep_deletes_all_but_the_newest_archives(config):

@@ -27,15 +27,17 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from sadap.app import restore_accounts, restore_guard
+from sadap.app import erasure_register, restore_accounts, restore_guard
 from sadap.app.backup_names import SUFFIX, claim
 from sadap.app.config import Config
-from sadap.app.privacy import AUDIT_FILE, archives, audit
+from sadap.app.privacy import AUDIT_FILE, Selection, archives, audit, erase, purge
 from sadap.app.restore_accounts import AccountChange
 from sadap.core.datalock import LOCK_DIR, alive, hold
 from sadap.core.errors import InputError, StoreError
 from sadap.core.files import FILE_MODE, private_dir
 from sadap.core.timeutil import now_utc, parse_iso, to_bangkok
+from sadap.store import open_store
+from sadap.store.es_spool import Spool
 from sadap.store.sqlite import SCHEMA_VERSION
 
 __all__ = ["COUNT_NAMES", "AccountChange", "BackupResult", "RestoreResult", "archives", "backup", "default_folder", "due",
@@ -79,6 +81,9 @@ class RestoreResult:
     # Web accounts that differ from those of the store set aside (None: no store was there to compare).
     accounts: list[AccountChange] | None = None
     tokens_revoked: list[str] = field(default_factory=list)  # API tokens revoked since the backup, kept revoked
+    # What erasures made after the backup removed again (the erasure register): the erase's counts, or None.
+    erased_again: dict[str, Any] | None = None
+    purged: int = 0  # mentions past `privacy.retention_days` in the restored store, erased
 
 
 def default_folder(config: Config) -> Path:
@@ -419,10 +424,14 @@ def _restore(config: Config, archive: Path, manifest: dict[str, Any], replace: b
     with _temp_dir(data_path, "restore") as tmp:
         staging = Path(tmp)
         kept_audit = staging / "audit-now.jsonl"  # beside "data/" and "store.db", never an archive member
+        register_path = erasure_register.path_in(data_path)
+        kept_register = staging / "erased-now.jsonl"  # the same: the current register wins, as the audit log
         progress(f"checking {archive} ({archive.stat().st_size / 1e6:,.1f} MB) …")
         try:
             if audit_path.exists():
                 shutil.copyfile(audit_path, kept_audit)
+            if register_path.exists():
+                shutil.copyfile(register_path, kept_register)
             _check_members(archive, manifest, staging)
         except OSError as err:
             if isinstance(err, PermissionError | FileNotFoundError | NotADirectoryError) and err.filename is not None:
@@ -470,14 +479,70 @@ def _restore(config: Config, archive: Path, manifest: dict[str, Any], replace: b
                 # The audit log records what was done, and newest wins: the backup's older copy would lose entries.
                 os.chmod(kept_audit, FILE_MODE)
                 os.replace(kept_audit, audit_path)
+            if kept_register.exists():
+                # What was erased since the backup, erased again below: the archive's register is older.
+                os.chmod(kept_register, FILE_MODE)
+                os.replace(kept_register, register_path)
         except OSError as err:
             held = f"what it held is in {set_aside[0]}" if set_aside else "nothing was set aside"
             raise StoreError(f"{data_path}: the restore stopped part-way ({err.strerror or err}); {held}: "
                              "free some space and restore again with --replace") from err
     audit(config, {"action": "restore", "backup_created_at": created.isoformat(), "archive": archive.name,
                    "mentions": counts.get("mentions"), "actor": actor})
+    erased_again, purged = _erase_again(config, actor)
     return RestoreResult(created_at=created, counts=counts, files=len(manifest.get("files") or {}) - (1 if sqlite else 0),
-                         set_aside=set_aside, later_erasures=later, accounts=accounts, tokens_revoked=revoked)
+                         set_aside=set_aside, later_erasures=later, accounts=accounts, tokens_revoked=revoked,
+                         erased_again=erased_again, purged=purged)
+
+
+def _erase_again(config: Config, actor: str) -> tuple[dict[str, Any] | None, int]:
+    """Erase from the restored data what the erasure register says was erased (PDPA: an erasure
+    must survive a restore of a backup taken before it), and apply the retention limit. SQLite:
+    the store's mentions of an erased id or pseudonym, with the same cascade as ``sadap privacy
+    erase``, and alert keys that are an erased handle; Elasticsearch (the cluster is not in the
+    archive): the restored spool's mentions. Returns the erase's counts (None: nothing to erase)
+    and the mentions purged by retention."""
+    register = erasure_register.load(config.data_path) or erasure_register.Register(b"")
+    if config.store.backend != "sqlite":
+        es = config.store.elasticsearch
+        folder = Path(es.spool_dir) if Path(es.spool_dir).is_absolute() else config.data_path / es.spool_dir
+        removed = 0
+        if register:
+            removed, _ = Spool(folder).remove(lambda m: not (register.has_id(m.id) or register.has_id(m.duplicate_of)
+                                                             or register.has_author(m.author_id)))
+        if not removed:
+            return None, 0
+        audit(config, {"action": "erase", "basis": "restore", "actor": actor, "backend": config.store.backend,
+                       "mentions": 0, "spool_entries": removed})
+        return {"mentions": 0, "spool_entries": removed}, 0
+    with open_store(config) as store:
+        again: dict[str, Any] | None = None
+        if register:
+            ids, keys = _registered(config.store_path, register)
+            if ids or keys:
+                again = erase(config, store, Selection(ids=ids, names=keys), actor=actor, basis="restore",
+                              reference="restore", register=False)
+        purged = purge(config, store, actor=actor, compact=True)["mentions"] if config.privacy.retention_days else 0
+    return again, purged
+
+
+def _registered(store: Path, register: erasure_register.Register) -> tuple[list[str], list[str]]:
+    """The mention ids in the SQLite ``store`` whose id or author the register holds, and the
+    alert, incident, snooze and notification keys that are an erased handle (as stored)."""
+    db = sqlite3.connect(_read_only(store), uri=True)
+    try:
+        ids = [i for i, author in db.execute("SELECT id, author_id FROM mentions")
+               if register.has_id(i) or register.has_author(author)]
+        keys: set[str] = set()
+        for sql in ("SELECT key FROM incidents", "SELECT key FROM alerts", "SELECT key FROM snoozes",
+                    "SELECT key FROM rule_state", "SELECT json_extract(doc, '$.payload.key') FROM outbox"):
+            try:
+                keys.update(k for (k,) in db.execute(sql) if isinstance(k, str) and k.strip() and register.has_key(k))
+            except sqlite3.OperationalError:  # a table an older schema lacks
+                continue
+    finally:
+        db.close()
+    return ids, sorted(keys)
 
 
 def list_backups(folder: Path) -> list[tuple[Path, dict[str, Any] | str]]:

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sadap.app import erasure_register
 from sadap.app.backup_names import GLOB, order
 from sadap.app.complaints import close_emptied
 from sadap.app.config import Config
@@ -120,18 +121,29 @@ def audit(config: Config, record: dict[str, Any]) -> Path:
 
 
 def erase(config: Config, store: Store, sel: Selection, *, actor: str, reference: str = "", compact: bool = True,
-          basis: str = "") -> dict[str, Any]:
+          basis: str = "", register: bool = True) -> dict[str, Any]:
+    """Erase the selection everywhere (see the module's doc). ``register``: add it to the erasure
+    register (:mod:`sadap.app.erasure_register`), so that restoring an older backup erases it again."""
     copies = [i for i in store.copies_of(sel.ids) if i not in set(sel.ids)]
     every = sel.ids + copies
+    gone = set(every)
+    spool = _spool(store)
+
+    def spooled(m: Mention) -> bool:
+        return sel.matches(m) or m.id in gone or m.duplicate_of in gone
+
+    keys = person_keys(sel.names, sel.pseudonyms) if sel.names else frozenset()
+    if register:  # first: an erase stopped part-way is still erased again after a restore
+        waiting = [m.id for m in spool.mentions() if spooled(m)] if spool is not None else []
+        erasure_register.record(config.data_path, ids=[*every, *sel.requested_ids, *waiting],
+                                authors=sel.pseudonyms, keys=keys)
     counts = store.erase(every)
     spool_removed = 0
-    spool = _spool(store)
     if spool is not None:
-        gone = set(every)
-        spool_removed, _ = spool.remove(lambda m: not (sel.matches(m) or m.id in gone or m.duplicate_of in gone))
+        spool_removed, _ = spool.remove(lambda m: not spooled(m))
     # An alert, incident or snooze keyed by the person's handle (a hashtag or keyword that is
     # their handle) names them after their mentions are gone; an erase by mention id names nobody.
-    keyed = store.erase_keys(person_keys(sel.names, sel.pseudonyms)) if sel.names else dict.fromkeys(KEY_COUNTS, 0)
+    keyed = store.erase_keys(keys) if keys else dict.fromkeys(KEY_COUNTS, 0)
     cases_closed = close_emptied(store, actor) if counts["mentions"] else 0  # no mention gone, no case emptied
     if compact:
         store.compact()

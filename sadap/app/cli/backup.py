@@ -121,9 +121,16 @@ def backup_restore(archive: Path, config_path: str | None, replace: bool) -> Non
             click.echo(f"    {change.username}: {_account_th(change)}")
     if result.tokens_revoked:
         click.echo(f"  โทเค็น API ที่เพิกถอนหลังการสำรองยังถูกเพิกถอน: {', '.join(result.tokens_revoked)}")
+    again = result.erased_again
+    if again:
+        click.echo(f"  PDPA: ข้อมูลที่ถูกลบหลังการสำรองไฟล์นี้ลบซ้ำแล้ว: ข้อความ {again.get('mentions', 0)}, "
+                   f"ในคิว (spool) {again.get('spool_entries', 0)}, คีย์การแจ้งเตือน {again.get('keys_masked', 0)} "
+                   f"(erased again from the erasure register)")
+    if result.purged:
+        click.echo(f"  PDPA: ลบข้อความที่เกินระยะเวลาเก็บรักษาแล้ว {result.purged} (retention)")
     if result.later_erasures:
-        click.echo(f"  คำเตือน (PDPA): มีการลบข้อมูลส่วนบุคคล {len(result.later_erasures)} ครั้งหลังจากสำรองไฟล์นี้ "
-                   "ข้อมูลเหล่านั้นกลับมาในที่เก็บแล้ว ต้องสั่งลบซ้ำ (`sadap privacy erase …`):")
+        click.echo(f"  PDPA: มีการลบข้อมูลส่วนบุคคล {len(result.later_erasures)} ครั้งหลังจากสำรองไฟล์นี้ "
+                   "(ลบซ้ำจากทะเบียนการลบ ไม่ต้องสั่งซ้ำ):")
         for record in result.later_erasures:
             at = show(backups.parse_iso(str(record.get("at"))))
             click.echo(f"    {at}  อ้างอิง {record.get('reference') or '-'}  ตาม {record.get('basis')}  "
