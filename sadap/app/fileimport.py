@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sadap.app.csvrows import allow_cells_of
 from sadap.app.sources import RECEIVED_CHANNELS
 from sadap.core.errors import InputError
 from sadap.core.mention import RawMention
@@ -233,6 +234,7 @@ def _read_csv(
     every following line one value) rejects the row it starts and the lines after it are
     read again as rows. So does a quote closed only lines later when the lines it took in
     look like rows of their own (``_swallowed``): a value that ran on over whole rows."""
+    allow_cells_of(text)  # a long post is a long cell: read it, as JSON lines read it
     lines = _physical_lines(text)  # a quoted value may hold U+2028 & co.: only line ends split rows
     header_reader = csv.reader(lines[:1])
     header = next(header_reader, [])
