@@ -152,3 +152,19 @@ def test_a_key_given_twice_on_one_line_is_refused(tmp_path):
         load_config_file(path)
     [line] = str(err.value).splitlines()
     assert line.startswith(f"{path}:2: watch[0].name: duplicate key 'name'") and "column" in line
+
+
+# -- files that are not UTF-8 text ------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["mentions.jsonl", "mentions.csv"])
+def test_a_spreadsheet_workbook_given_to_ingest_is_one_line_saying_to_save_it_as_csv(folder, name):
+    # An Excel file was read as JSON lines: "line 1: not valid JSON", exit 0.
+    (folder / name).write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 64 + "[Content_Types].xml".encode())
+    _one_line(sadap("ingest", name, "--workers", "1", cwd=folder), f"{name}: ", "workbook", "CSV UTF-8")
+
+
+def test_a_config_in_thai_windows_encoding_names_its_line_and_the_encoding_to_use(tmp_path):
+    path = tmp_path / "sadap.yaml"
+    path.write_bytes("data_dir: data\nwatch:\n  - name: ธนาคารแสงทอง\n".encode("cp874"))
+    with pytest.raises(ConfigError) as err:
+        load_config_file(path)
+    assert str(err.value).startswith(f"{path}:3: not UTF-8 text (column 11)") and "save the file as UTF-8" in str(err.value)

@@ -24,6 +24,7 @@ from sadap.app.csvrows import BadRow, allow_cells_of, physical_lines
 from sadap.app.csvrows import rows as csv_rows
 from sadap.app.export import from_spreadsheet_cell, spreadsheet_cell
 from sadap.core.errors import InputError, StoreError
+from sadap.core.files import not_utf8
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention, author_forms, pseudonymise
 from sadap.core.stakeholder import ID_PATTERN, STATUSES, Account, Contact, Stakeholder, StakeholderEntry, carry_history
@@ -259,11 +260,13 @@ def read_file(path: str | Path, actor: str, at: datetime | None = None) -> tuple
     path = Path(path)
     at = at or now_utc()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not UTF-8 text (byte {err.start})") from None
+        raise InputError(not_utf8(path, data, err)) from None
     items: list[tuple[dict[str, Any], LineMap, tuple[str | int, ...]]] = []
     problems: list[str] = []
     if path.suffix.lower() == ".csv":

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sadap.core.errors import ConfigError
+from sadap.core.files import not_utf8
 from sadap.core.settings_types import LazyAnnotation
 
 Loc = tuple[str | int, ...]
@@ -115,11 +116,13 @@ class LineMap:
 def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start})") from None
+        raise ConfigError(not_utf8(path, data, err)) from None
     return parse_yaml(text, str(path))
 
 
