@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sadap.app.csvrows import allow_cells_of
 from sadap.app.sources import RECEIVED_CHANNELS
 from sadap.core.errors import InputError
 from sadap.core.mention import RawMention
@@ -27,6 +28,8 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+# How .xlsx/.ods (zip) and .xls (OLE2) files begin: a workbook given where its CSV export was meant.
+_WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
 @dataclass
@@ -151,6 +154,9 @@ def _decode(data: bytes, path: Path, stats: ReadStats) -> str:
             raise InputError(f"{path}: UTF-16 file (by its BOM) with a bad byte at {err.start}; save it as UTF-8") from None
         stats.encoding = "utf-16"
         return text.lstrip("\ufeff")
+    if data.startswith(_WORKBOOKS):
+        raise InputError(f"{path}: a spreadsheet workbook (Excel, LibreOffice) or zip file, not text: save it as "
+                         "CSV UTF-8 (.csv, a `text` column) or JSON lines (.jsonl)")
     if data.startswith(codecs.BOM_UTF32_LE) or data.startswith(codecs.BOM_UTF32_BE):
         raise InputError(f"{path}: UTF-32 text is not supported; save the file as UTF-8")
     head = data[:4096]
@@ -233,6 +239,7 @@ def _read_csv(
     every following line one value) rejects the row it starts and the lines after it are
     read again as rows. So does a quote closed only lines later when the lines it took in
     look like rows of their own (``_swallowed``): a value that ran on over whole rows."""
+    allow_cells_of(text)  # a long post is a long cell: read it, as JSON lines read it
     lines = _physical_lines(text)  # a quoted value may hold U+2028 & co.: only line ends split rows
     header_reader = csv.reader(lines[:1])
     header = next(header_reader, [])

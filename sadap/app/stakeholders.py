@@ -20,11 +20,14 @@ from pydantic import ValidationError
 
 from enrich.stakeholders import StakeholderTagger
 from sadap.app.config import Config
+from sadap.app.csvrows import BadRow, allow_cells_of, physical_lines
+from sadap.app.csvrows import rows as csv_rows
 from sadap.app.export import from_spreadsheet_cell, spreadsheet_cell
 from sadap.core.errors import InputError, StoreError
+from sadap.core.files import not_utf8
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import Mention, author_forms, pseudonymise
-from sadap.core.stakeholder import Account, Contact, Stakeholder, StakeholderEntry, carry_history
+from sadap.core.stakeholder import ID_PATTERN, STATUSES, Account, Contact, Stakeholder, StakeholderEntry, carry_history
 from sadap.core.timeutil import now_utc, parse_iso
 from sadap.core.yamlsource import LineMap, format_loc, parse_yaml, validation_lines
 from sadap.store import MentionFilter, Store
@@ -215,6 +218,15 @@ def _row_to_doc(row: dict[str, str]) -> dict[str, Any]:
     return doc
 
 
+def _looks_like_profile(names: list[str], values: list[str]) -> bool:
+    """Whether a line that a quoted value took in is a profile row of its own: as many values as
+    the header, an id and a status of the shapes they take."""
+    if len(values) != len(names) or "id" not in names or "status" not in names:
+        return False
+    row = dict(zip(names, (v.strip() for v in values)))
+    return bool(ID_PATTERN.fullmatch(row["id"])) and row["status"] in STATUSES
+
+
 def _csv_time(text: str) -> str:
     """A ``relationship_at`` cell: ISO 8601, naive meaning Bangkok time (a spreadsheet may drop the
     offset); a cell that is no time is left for validation to name."""
@@ -248,31 +260,38 @@ def read_file(path: str | Path, actor: str, at: datetime | None = None) -> tuple
     path = Path(path)
     at = at or now_utc()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not UTF-8 text (byte {err.start})") from None
+        raise InputError(not_utf8(path, data, err)) from None
     items: list[tuple[dict[str, Any], LineMap, tuple[str | int, ...]]] = []
     problems: list[str] = []
     if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        unknown = [c for c in reader.fieldnames or [] if c not in CSV_COLUMNS]
+        allow_cells_of(text)
+        lines_of = physical_lines(text)
+        names = next(csv.reader(lines_of[:1]), [])
+        unknown = [c for c in names if c not in CSV_COLUMNS]
         if unknown:
             raise InputError(f"{path}:1: unknown column {unknown[0]!r} (allowed: {', '.join(CSV_COLUMNS)})")
-        names = list(reader.fieldnames or [])
         twice = next((c for c in names if names.count(c) > 1), None)
-        if twice is not None:  # DictReader would keep the last value only
+        if twice is not None:  # a row as a mapping would keep the last value only
             raise InputError(f"{path}:1: column {twice!r} appears {names.count(twice)} times; column names must be "
                              "unique: remove the extra one")
         columns = len(names)
-        for row in reader:
-            line = reader.line_num
-            extra = row.pop(None, None)  # DictReader's key for values past the header
-            if extra is not None:
-                problems.append(f"{path}:{line}: {columns + len(extra)} values but the header has {columns} columns; "
+        for line, values in csv_rows(lines_of, lambda values: _looks_like_profile(names, values)):
+            if isinstance(values, BadRow):
+                problems.append(f"{path}:{line}: {values}")
+                continue
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) > columns:
+                problems.append(f"{path}:{line}: {len(values)} values but the header has {columns} columns; "
                                 "remove the extra values (a value holding a comma must be quoted) — row skipped")
                 continue
+            row = dict(zip(names, values + [""] * (columns - len(values))))
             items.append((_row_to_doc(row), LineMap({(): line}), ()))
     else:
         try:

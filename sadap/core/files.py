@@ -77,3 +77,13 @@ def secret_once(path: str | Path) -> bytes:
     finally:
         draft.unlink()
     return key
+
+
+def not_utf8(path: str | Path, data: bytes, err: UnicodeDecodeError) -> str:
+    """One line for a file that is not UTF-8: its line and column, and what to do (Thai files
+    are often TIS-620 or Windows-874, as older Thai Windows programs save them)."""
+    line_start = data.rfind(b"\n", 0, err.start) + 1
+    line = data.count(b"\n", 0, err.start) + 1
+    column = len(data[line_start:err.start].decode("utf-8", "replace")) + 1
+    return (f"{path}:{line}: not UTF-8 text (column {column}); save the file as UTF-8 "
+            "(Thai text saved as TIS-620 or Windows-874 must be converted)")

@@ -219,10 +219,14 @@ def keep_stored_correction(incoming: Mention, stored: Mention | None) -> Mention
 
 
 def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, drop fragments, default ports and tracking parameters."""
-    parts = urlsplit(url.strip())
+    """Lower-case scheme and host, drop fragments, default ports and tracking parameters. A URL
+    that cannot be parsed (``http://[x``, a port past 65535) comes back as it is, stripped."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
     host = (parts.hostname or "").lower()
-    port = parts.port
     if port and not ((parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     query = [
@@ -232,6 +236,14 @@ def canonical_url(url: str) -> str:
     ]
     path = parts.path or "/"
     return urlunsplit((parts.scheme.lower(), host, path, urlencode(sorted(query)), ""))
+
+
+def _parses(url: str) -> bool:
+    try:
+        urlsplit(url.strip()).port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return True
 
 
 def mention_id(source_name: str, native_id: str | None = None, url: str | None = None, text: str = "") -> str:
@@ -314,8 +326,9 @@ def to_mention(
         native_id=raw.native_id,
         # A link of another scheme (javascript:, data:, file:) is not stored: it must never be shown
         # as one. One without a scheme (www.example.com/a, as imported files have them) is kept as
-        # text, and shown as a link nowhere. The id still comes from what arrived.
-        url=canonical_url(url) if url and (is_web_url(url) or not scheme_of(url)) else None,
+        # text, and shown as a link nowhere; one that cannot be parsed (http://[x) is not kept.
+        # The id still comes from what arrived.
+        url=canonical_url(url) if url and (is_web_url(url) or not scheme_of(url) and _parses(url)) else None,
         author_id=author_id,
         author_name=raw.author if (keep_author_names and raw.author) else None,
         published_at=published,

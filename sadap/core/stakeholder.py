@@ -65,7 +65,8 @@ LEVEL_WORDS: dict[str, tuple[str, str]] = {
     "strained": ("ตึงเครียด", "strained"),
 }
 
-_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # a stakeholder id
+_ID = ID_PATTERN
 
 
 class _Strict(BaseModel):

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sadap.core.errors import ConfigError
+from sadap.core.files import not_utf8
 from sadap.core.settings_types import LazyAnnotation
 
 Loc = tuple[str | int, ...]
@@ -67,7 +68,7 @@ class LineMap:
         def walk_items(n: yaml.Node, loc: Loc) -> None:
             nonlocal count
             if isinstance(n, yaml.MappingNode):
-                seen: dict[str, int] = {}
+                seen: dict[str, tuple[int, int]] = {}
                 for key_node, value_node in n.value:
                     count += 1
                     if count > MAX_NODES:
@@ -75,12 +76,13 @@ class LineMap:
                     key = key_node.value
                     line = key_node.start_mark.line + 1
                     if duplicates is not None and key_node.tag != "tag:yaml.org,2002:merge" and isinstance(key, str):
-                        if key in seen and seen[key] != line:
-                            duplicates.append(
-                                f"{line}: {format_loc(loc + (key,))}: duplicate key {key!r} (first at line {seen[key]}); "
-                                "keep one"
-                            )
-                        seen.setdefault(key, line)
+                        at = (line, key_node.start_mark.column + 1)
+                        if key in seen and seen[key] != at:
+                            # `{name: a, name: b}` repeats a key on one line: say the columns.
+                            first = (f"first at line {seen[key][0]}" if seen[key][0] != line
+                                     else f"first at column {seen[key][1]}, again at column {at[1]}")
+                            duplicates.append(f"{line}: {format_loc(loc + (key,))}: duplicate key {key!r} ({first}); keep one")
+                        seen.setdefault(key, at)
                     lines.setdefault(loc + (key,), line)
                     walk(value_node, loc + (key,))
             elif isinstance(n, yaml.SequenceNode):
@@ -114,11 +116,13 @@ class LineMap:
 def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start})") from None
+        raise ConfigError(not_utf8(path, data, err)) from None
     return parse_yaml(text, str(path))
 
 

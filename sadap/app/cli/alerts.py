@@ -10,11 +10,11 @@ import click
 from alerts.notifiers.console import ConsoleNotifier
 from sadap.app import responses
 from sadap.app.alerting import build_engine
-from sadap.app.cli.common import _dump, _load, config_option, handled, resolve_mention_id
+from sadap.app.cli.common import _dump, _load, config_option, duration_of, handled, resolve_mention_id, since_of, time_of
 from sadap.app.export import export_mentions
 from sadap.app.snooze_keys import snooze_key
 from sadap.core.errors import InputError, SadapError
-from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
+from sadap.core.timeutil import now_utc, show
 from sadap.store import MentionFilter, open_store
 
 
@@ -36,7 +36,7 @@ def alerts_check(config_path: str | None, at_text: str | None, as_json: bool, dr
     what is due in it, earlier notifications still waiting included); print the alerts fired."""
 
     config = _load(config_path)
-    at = parse_iso(at_text) if at_text else now_utc()
+    at = time_of(at_text, "--at") if at_text else now_utc()
     with open_store(config) as store:
         engine = build_engine(config, store, notifiers=[] if dry_run else None)
         for notifier in engine.notifiers:
@@ -83,7 +83,7 @@ def alerts_snooze(
         raise SadapError(f"unknown rule {rule!r} (rules: {', '.join(found) or 'none'})")
     if bool(duration) == bool(until_text):
         raise SadapError("give exactly one of --for DURATION or --until TIME")
-    until = parse_iso(until_text) if until_text else now_utc() + parse_duration(duration or "")
+    until = time_of(until_text, "--until") if until_text else now_utc() + duration_of(duration or "", "--for")
     if until <= now_utc():
         raise InputError(f"{'--until' if until_text else '--for'}: the snooze would end at {show(until)}, which has "
                          "passed; give a later time or a positive duration")
@@ -136,7 +136,7 @@ def mentions_export(config_path: str | None, since: str | None, source: tuple[st
     Mentions come in id order, a page at a time, so any number can be exported.
     """
     config = _load(config_path)
-    flt = MentionFilter(since=now_utc() - parse_duration(since) if since else None, source_names=tuple(source))
+    flt = MentionFilter(since=since_of(since), source_names=tuple(source))
     if output:
         # A CSV file starts with a BOM, so that Excel reads its Thai as UTF-8.
         with open(output, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as fh:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
@@ -57,10 +58,45 @@ def point_in_time(text: str | None, option: str) -> datetime | None:
     except (InputError, ValueError):
         pass
     try:
-        return parse_iso(text)
+        value = parse_iso(text)
     except InputError:
         raise InputError(f"{option} {text!r}: give a duration back from now (30d, 12h) or a date/time "
                          "(2026-10-01, 2026-10-01T09:00+07:00)") from None
+    return _common_era(value, text, option)
+
+
+def duration_of(text: str, option: str) -> timedelta:
+    """An option's duration (``7d``); a bad one is one line naming the option."""
+    try:
+        return parse_duration(text)
+    except InputError as err:
+        raise InputError(f"{option}: {err}") from None
+
+
+def since_of(text: str | None, option: str = "--since") -> datetime | None:
+    """``--since 7d``: that long before now; None when not given."""
+    return now_utc() - duration_of(text, option) if text else None
+
+
+def time_of(text: str, option: str) -> datetime:
+    """An option's ISO 8601 time (naive: Asia/Bangkok); a bad one is one line naming the option."""
+    try:
+        value = parse_iso(text)
+    except InputError as err:
+        raise InputError(f"{option}: {err}") from None
+    return _common_era(value, text, option)
+
+
+def _common_era(value: datetime, text: str, option: str) -> datetime:
+    """``value``, unless its year is a Buddhist-era year (2569 for 2026, as Thai staff write it):
+    read as the Common Era it lies five centuries ahead, and a report or check would be empty."""
+    written = re.match(r"\s*(\d{4})", text)
+    year, now_year = (int(written.group(1)) if written else value.year), now_utc().year
+    if year > now_year + 100 and 1970 <= year - 543 <= now_year + 100:
+        common = str(year - 543)
+        raise InputError(f"{option} {text!r}: {year} looks like a Buddhist-era year; dates here take the "
+                         f"Common Era year ({common}: {text.strip().replace(str(year), common, 1)})")
+    return value
 
 
 def _fail(message: str) -> NoReturn:

@@ -8,14 +8,14 @@ from typing import Any
 import click
 
 from enrich.pipeline import Enricher
-from sadap.app.cli.common import SHOWN_ID, _dump, _load, config_option, handled
+from sadap.app.cli.common import SHOWN_ID, _dump, _load, config_option, handled, since_of
 from sadap.app.importer import import_file
 from sadap.app.names import category_names, complaint_type_names, news_topic_names
 from sadap.app.reenrich import reenrich as run
 from sadap.core.datalock import hold
 from sadap.core.labels import EXPECTATION, SENTIMENT, th
 from sadap.core.mention import RawMention, to_mention
-from sadap.core.timeutil import now_utc, parse_duration, show
+from sadap.core.timeutil import show
 from sadap.store import MentionFilter, open_store
 from sadap.store.query import parse_query
 
@@ -156,7 +156,7 @@ def search(
     config = _load(config_path)
     flt = MentionFilter(
         query=parse_query(query, tuple(config.custom_words())),
-        since=now_utc() - parse_duration(since) if since else None,
+        since=since_of(since),
         sentiment=tuple(sentiment),
         source_names=tuple(source),
         max_spam_score=max_spam_score,
@@ -196,7 +196,7 @@ def reenrich(
     """
 
     config = _load(config_path)
-    flt = MentionFilter(since=now_utc() - parse_duration(since) if since else None, source_names=tuple(source))
+    flt = MentionFilter(since=since_of(since), source_names=tuple(source))
 
     def progress(done: int, total: int) -> None:
         click.echo(f"… ปรับข้อมูลแล้ว {done}/{total}", err=True)

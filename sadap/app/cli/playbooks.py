@@ -12,10 +12,10 @@ import click
 from alerts.backtest import Progress
 from playbooks.loader import load_playbooks, shipped_dir
 from sadap.app.alerting import run_backtest as backtest
-from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.cli.common import _dump, _load, config_option, duration_of, handled, time_of
 from sadap.app.config import configured_playbooks
 from sadap.core.errors import InputError
-from sadap.core.timeutil import now_utc, parse_duration, parse_iso, show
+from sadap.core.timeutil import now_utc, show
 from sadap.store import open_store
 
 
@@ -65,13 +65,13 @@ def playbooks_test(
     """
 
     config = _load(config_path)
-    until = parse_iso(until_text) if until_text else now_utc()
-    span = parse_duration(since)
+    until = time_of(until_text, "--until") if until_text else now_utc()
+    span = duration_of(since, "--since")
     try:
         start = until - span
     except OverflowError:
         raise InputError(f"--since {since} before --until {until_text} falls before the year 1") from None
-    every = parse_duration(step) if step else None
+    every = duration_of(step, "--step") if step else None
     with open_store(config) as store:
         report = backtest(config, store, target, start, until, every, progress=_progress_printer())
     for warning in report["warnings"]:

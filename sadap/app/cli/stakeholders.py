@@ -11,13 +11,13 @@ import click
 from pydantic import ValidationError
 
 from sadap.app import stakeholders as registry
-from sadap.app.cli.common import _dump, _load, config_option, handled
+from sadap.app.cli.common import _dump, _load, config_option, handled, since_of
 from sadap.app.config import configured_playbooks
 from sadap.app.responses import staff_text
 from sadap.core.errors import InputError
 from sadap.core.stakeholder import CONTACT_CHANNELS, GROUPS, LEVEL_WORDS, LEVELS, STATUSES, Stakeholder
 from sadap.core.labels import th
-from sadap.core.timeutil import now_utc, parse_duration, show
+from sadap.core.timeutil import now_utc, show
 from sadap.core.yamlsource import LineMap, validation_lines
 from sadap.store import open_store
 
@@ -246,7 +246,7 @@ def retag(config_path: str | None, since: str | None) -> None:
     """Tag stored mentions with the registry as it is now."""
     config = _load(config_path)
     with open_store(config) as store:
-        done = registry.retag(config, store, now_utc() - parse_duration(since) if since else None)
+        done = registry.retag(config, store, since_of(since))
     click.echo(f"read {done['read']}, changed {done['changed']}")
 
 
