@@ -10,8 +10,8 @@ the spider crawls on its own, as ``sadap crawl`` does.
 - :class:`StartOnSchedule` (spider middleware): a worker's spider does not crawl its start
   requests when it opens; rounds start from Redis.
 - ``crawlers.redis_queue.Scheduler``: scrapy-redis's scheduler through a Redis outage (one line when
-  Redis stops answering and one when it is back, :class:`RedisOutage`, rather than a traceback at
-  every poll of the queue; tried again every few seconds, not at every call).
+  Redis stops answering and one when it is back, :func:`outage`, rather than a traceback at
+  every poll of the queue; a ``PING`` every few seconds from a thread, not a call each time).
 - :class:`RedisRounds` (extension): while the spider is idle, pops a token from the start list;
   the worker that gets it runs the spider's own start requests into the shared queue. Keeps the
   spider open between rounds. When a worker that took part in a round goes idle, the spider's
@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import time
 import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -40,7 +39,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from crawlers.redis_errors import outage_errors as outage_errors, outage_reason
+from crawlers.redis_errors import Outage, outage_errors as outage_errors
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -60,69 +59,29 @@ def _redis(crawler: Crawler) -> Redis:
     return client
 
 
-class RedisOutage:
-    """Whether one crawl's Redis answers: one line when it stops and one when it is back.
-
-    While it does not, Redis is tried again once every ``retry_s`` (``SADAP_REDIS_RETRY``), not at
-    each call the crawl makes: against a Redis that stalls, each call waits the whole answer timeout
-    (``REDIS_PARAMS["socket_timeout"]``) with the crawl stopped, and a page's links are a call each.
-    In between, :meth:`reachable` says to fail at once, so the downloads in hand go on."""
-
-    def __init__(self, name: str, retry_s: float = 5.0, timeout_s: float | None = None) -> None:
-        self.name = name
-        self.retry_s = retry_s
-        self.timeout_s = timeout_s
-        self.since: float | None = None
-        self.tried = 0.0
-
-    def waiting(self) -> bool:
-        """True while Redis is out and the next try is not due: do not call it now."""
-        return self.since is not None and time.monotonic() - self.tried < self.retry_s
-
-    def reachable(self, client: Redis) -> bool:
-        """Whether to call Redis now: yes unless it is out; then only when a try is due and it
-        answers a PING. The try is a PING, not the call itself: a pop from the queue sent to a Redis
-        that stalls is done when it wakes, and its request lost, the worker having stopped waiting."""
-        if self.since is None:
-            return True
-        if self.waiting():
-            return False
-        try:
-            client.ping()
-        except outage_errors() as err:
-            self.failed(err)
-            return False
-        return True
-
-    def failed(self, err: Exception) -> None:
-        self.tried = time.monotonic()
-        if self.since is None:
-            self.since = self.tried
-            logger.error("%s: Redis unreachable (%s); nothing is taken from the shared queue or started until "
-                         "it answers (trying again every %g s)", self.name, outage_reason(err, self.timeout_s),
-                         self.retry_s)
-
-    def answered(self) -> None:
-        if self.since is not None:
-            logger.info("%s: Redis answers again after %.0f s; the crawl goes on", self.name, time.monotonic() - self.since)
-            self.since = None
+_outages: weakref.WeakKeyDictionary[Crawler, Outage] = weakref.WeakKeyDictionary()
 
 
-_outages: weakref.WeakKeyDictionary[Crawler, RedisOutage] = weakref.WeakKeyDictionary()
+def answer_timeout(settings: Any) -> float | None:
+    """How long a worker's client waits for Redis to answer (``REDIS_PARAMS["socket_timeout"]``)."""
+    timeout = settings.getdict("REDIS_PARAMS").get("socket_timeout")
+    return float(timeout) if isinstance(timeout, (int, float)) else None
 
 
-def outage(crawler: Crawler) -> RedisOutage:
-    """The crawl's one :class:`RedisOutage`, shared by its scheduler, :class:`RedisRounds` and the
-    worker's crawl reports."""
+def outage(crawler: Crawler) -> Outage:
+    """The crawl's one outage of the shared queue (:class:`~crawlers.redis_errors.Outage`), shared by
+    its scheduler, :class:`RedisRounds` and the worker's crawl reports. While it lasts, nothing is
+    taken from the queue: a call to a Redis that stalls waits the whole answer timeout with the crawl
+    stopped, and a page's links are a call each; the downloads in hand go on."""
     found = _outages.get(crawler)
     if found is None:
         settings = crawler.settings
         name = str(settings.get(START_KEY) or settings.get("SCHEDULER_QUEUE_KEY") or "crawl")
-        timeout = settings.getdict("REDIS_PARAMS").get("socket_timeout")
-        found = _outages[crawler] = RedisOutage(
-            name.removesuffix(":start"), settings.getfloat("SADAP_REDIS_RETRY", 5.0),
-            float(timeout) if isinstance(timeout, (int, float)) else None,
-        )
+        found = _outages[crawler] = Outage(
+            name.removesuffix(":start"), _redis(crawler), logger,
+            "nothing is taken from the shared queue or started until it answers",
+            settings.getfloat("SADAP_REDIS_RETRY", 5.0), answer_timeout(settings))
+        crawler.signals.connect(found.close, signal=signals.spider_closed)
     return found
 
 
@@ -187,7 +146,7 @@ class RedisRounds:
     def _idle(self, spider: Spider) -> None:
         # Nothing queued and nothing in hand: this worker's part in a round (if it had one) is over.
         # It notes what the next round starts from, and shares its state with the other workers.
-        if self.outage.since is not None:
+        if not self.outage.usable():
             return  # the queue could not be read: the round may well go on when Redis is back
         if self.took_part:
             self.took_part = False
@@ -198,6 +157,7 @@ class RedisRounds:
                 spider.round_owner = False
         _sync_state(spider)
         token = self.client.lpop(self.key)
+        self.outage.answered()
         if token is not None:
             self.crawler.stats.inc_value("sadap/rounds")
             logger.info("crawl round started here (%s)", self.key, extra={"spider": spider})

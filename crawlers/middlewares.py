@@ -201,6 +201,9 @@ class CrawlDelayMiddleware(_Counting):
         # Several workers: the delay kept by all of them together, through Redis (crawlers/shared_delay.py).
         self.shared = SharedCrawlDelay.from_crawler(crawler)
         self.turns: weakref.WeakKeyDictionary[Request, tuple[str, str]] = weakref.WeakKeyDictionary()
+        #: Per site whose robots.txt is being fetched, the turns its fetch holds (a redirect to another
+        #: host takes that host's too): given back once robots.txt is read, with the delay it asks for.
+        self.robots_turns: dict[str, list[tuple[str, str]]] = {}
         if self.shared is not None:
             crawler.signals.connect(self._left, signal=signals.request_left_downloader)
             crawler.signals.connect(self.shared.close, signal=signals.spider_closed)
@@ -212,6 +215,13 @@ class CrawlDelayMiddleware(_Counting):
         return cls(crawler)
 
     def _robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
+        try:
+            self._read_delay(robotparser, request)
+        finally:  # robots.txt is in: its turns end the delay it asks for (or DOWNLOAD_DELAY) from now
+            key = self.crawler.engine.downloader.get_slot_key(request)
+            self._robots_done(key, self.delays.get(key, self.floor))
+
+    def _read_delay(self, robotparser: RobotParser, request: Request) -> None:
         agent = self.robots_agent or (request.headers.get(b"User-Agent") or b"").decode("latin-1") or self.agent
         asked = robotparser.crawl_delay(agent)
         if asked is None or not math.isfinite(asked) or asked <= 0:
@@ -247,6 +257,9 @@ class CrawlDelayMiddleware(_Counting):
     async def process_request(self, request: Request, spider: Any = None) -> None:
         # Runs after robots.txt was read for this request's site. AutoThrottle would otherwise set
         # the site's delay from its answer times, below Crawl-delay for a fast site.
+        if self.shared is not None and _is_robots_txt(request):
+            await self._robots_turn(request)
+            return None
         if not self.delays:
             return None
         key = self.crawler.engine.downloader.get_slot_key(request)
@@ -254,12 +267,43 @@ class CrawlDelayMiddleware(_Counting):
             return None
         request.meta["autothrottle_dont_adjust_delay"] = True
         if self.shared is not None:
-            # The site's turn among all the workers; none while Redis is out (this worker's delay only).
+            # The site's turn among all the workers; none while Redis is out: then this worker keeps the
+            # delay times the number of workers Redis last saw on the site, so that together they still
+            # send about one request per delay (not one each).
             hold = float(request.meta.get("download_timeout") or self.timeout) + self.delays[key]
             token = await self.shared.turn(key, self.delays[key], hold)
             if token is not None:
                 self.turns[request] = (key, token)
+            self._pace(key, 1 if token is not None else self.shared.workers.get(key, 1))
         return None
+
+    def _pace(self, key: str, workers: int) -> None:
+        delay = self.delays[key] * workers
+        downloader = self.crawler.engine.downloader
+        downloader.per_slot_settings.setdefault(key, {})["delay"] = delay
+        slot = downloader.slots.get(key)
+        if slot is not None:
+            slot.delay = delay
+
+    async def _robots_turn(self, request: Request) -> None:
+        """robots.txt takes a turn of its site like any request of the workers': N workers starting on a
+        site ask it one after the other, each the delay it asks for after the answer to the one before
+        (the delay is not known yet: the turn is looked at again every :data:`ROBOTS_POLL_S`)."""
+        assert self.shared is not None
+        key = self.crawler.engine.downloader.get_slot_key(request)
+        origin = _robots_origin(request, self.crawler.engine.downloader.get_slot_key)
+        held = self.robots_turns.setdefault(origin, [])
+        if any(host == key for host, _ in held):
+            return  # a redirect of this fetch to the same host (http to https): its turn is already held
+        hold = float(request.meta.get("download_timeout") or self.timeout) + ROBOTS_POLL_S
+        token = await self.shared.turn(key, ROBOTS_POLL_S, hold)
+        if token is not None:
+            held.append((key, token))
+
+    def _robots_done(self, origin: str, delay: float) -> None:
+        for host, token in self.robots_turns.pop(origin, []):
+            assert self.shared is not None
+            self.shared.give_back(host, token, delay)
 
     def _left(self, request: Request, spider: Any = None) -> None:
         # The answer or the failure is in (or, below, the request went no further): the turn ends a delay later.
@@ -273,7 +317,24 @@ class CrawlDelayMiddleware(_Counting):
 
     def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> None:
         self._left(request)  # refused by a middleware further on
+        if self.shared is not None and _is_robots_txt(request):  # robots.txt not read: no delay known
+            self._robots_done(_robots_origin(request, self.crawler.engine.downloader.get_slot_key), self.floor)
         return None
+
+
+#: How often (seconds) a worker whose robots.txt waits for the site's turn looks at it again.
+ROBOTS_POLL_S = 0.25
+
+
+def _is_robots_txt(request: Request) -> bool:
+    # Scrapy's RobotsTxtMiddleware asks for it with this flag (and so do redirects of it).
+    return bool(request.meta.get("dont_obey_robotstxt")) and urlparse_cached(request).path == "/robots.txt"
+
+
+def _robots_origin(request: Request, slot_key: Any) -> str:
+    """The slot of the site whose robots.txt ``request`` fetches (the first URL of a redirect chain)."""
+    first = (request.meta.get("redirect_urls") or [request.url])[0]
+    return str(slot_key(Request(first)))
 
 
 class ThaiCharsetMiddleware(_Counting):

@@ -12,8 +12,16 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from sadap.core.errors import ConfigError
-from sadap.core.settings_types import PositiveDuration, Strict
-from sadap.core.urls import check_source_url, is_web_url
+from sadap.core.settings_types import PositiveDuration, Strict, secret_in_value
+from sadap.core.urls import check_source_url, has_user_info, is_web_url
+
+
+def _no_user_info(url: str) -> None:
+    # A password in a source's address would be shown on the workspace's Sources page (to every
+    # viewer) and in crawl logs: secrets come only from the environment (the kind's `*_env`).
+    if url and has_user_info(url):
+        raise secret_in_value("no user name or password in a source's address: a kind that needs a key reads it "
+                              "from the environment variable its *_env setting names")
 
 
 class SourceOptions(Strict):
@@ -29,6 +37,7 @@ class SourceOptions(Strict):
     @classmethod
     def _web_url(cls, value: str) -> str:
         # Only http/https is ever crawled (kinds that read an API leave `url` empty).
+        _no_user_info(value)
         return check_source_url(value) if value else value
 
     @field_validator("base_url", check_fields=False)
@@ -36,6 +45,7 @@ class SourceOptions(Strict):
     def _web_base_url(cls, value: str) -> str:
         # Kinds that read a site or an API at a fixed address declare `base_url` (tests point it
         # at a local server); it is checked here, once for all of them.
+        _no_user_info(value)
         if not is_web_url(value):
             raise ValueError("use an http:// or https:// address")
         return value.rstrip("/")

@@ -3,11 +3,11 @@
 scrapy-redis's scheduler (``SCHEDULER = "crawlers.redis_queue.Scheduler"``, set by ``sadap
 worker``; see crawlers/distributed.py) raises at every call while Redis is unreachable, and
 Scrapy logged each as a traceback, every second (each poll of the queue). Here an outage is one
-line when it starts and one when it ends (:class:`~crawlers.distributed.RedisOutage`); meanwhile
+line when it starts and one when it ends (:func:`crawlers.distributed.outage`); meanwhile
 nothing is taken from the queue, the spider is not idle (its round is not over: the queue may
 still hold it), and a request found then is dropped (counted in ``sadap/redis_dropped``: the next
-round finds it again). Redis is tried again every ``SADAP_REDIS_RETRY`` seconds, not at every call:
-a Redis that stalls holds each call for the whole answer timeout. Imported only with the
+round finds it again). Redis is tried again with a ``PING`` every ``SADAP_REDIS_RETRY`` seconds, from a
+thread, not at every call: a Redis that stalls holds each call for the whole answer timeout. Imported only with the
 ``distributed`` extra.
 """
 
@@ -32,7 +32,7 @@ class Scheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis ships no 
         return instance
 
     def enqueue_request(self, request: Request) -> bool:
-        if not self.outage.reachable(self.server):
+        if not self.outage.usable():
             return self._dropped()
         try:
             queued = bool(super().enqueue_request(request))
@@ -48,7 +48,7 @@ class Scheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis ships no 
         return False
 
     def next_request(self) -> Any:
-        if not self.outage.reachable(self.server):
+        if not self.outage.usable():
             return None
         try:
             request = super().next_request()
@@ -59,7 +59,7 @@ class Scheduler(RedisScheduler):  # type: ignore[misc]  # scrapy-redis ships no 
         return request
 
     def has_pending_requests(self) -> bool:
-        if not self.outage.reachable(self.server):
+        if not self.outage.usable():
             return True  # as below
         try:
             pending = bool(super().has_pending_requests())

@@ -69,7 +69,7 @@ EXTENSIONS = {"crawlers.distributed.RedisRounds": 500}
 SADAP_REDIS_START_KEY = None
 # How often (seconds) an idle worker looks at the shared queue and the start list.
 SADAP_REDIS_POLL = 1.0
-# While Redis does not answer, how often (seconds) a worker tries it again (crawlers.distributed.RedisOutage).
+# While Redis does not answer, how often (seconds) a worker tries it again with a PING (crawlers.redis_errors.Outage).
 SADAP_REDIS_RETRY = 5.0
 
 ITEM_PIPELINES = {

@@ -8,27 +8,30 @@ is not (``SET NX PX``) with a token of the request's own, to expire after the do
 the delay. When the answer (or the failure) is back, the worker that holds the turn lets the key expire
 the delay later (``PEXPIRE``, only while the token is still its own). So the site has at most one
 request of the fleet on its way at a time, and the next one leaves at least the delay after the
-answer to the one before, as on one machine; robots.txt itself, asked once by each worker before the
-delay is known, is outside the count. A worker that finds the turn taken waits what the key has left
-(at most the delay, then looks again).
+answer to the one before, as on one machine. robots.txt takes the host's turn too, before its delay
+is known (:class:`crawlers.middlewares.CrawlDelayMiddleware` gives it back once robots.txt is read,
+with the delay it asks for), so N workers starting on a site ask it one after the other. A worker that
+finds the turn taken waits what the key has left (at most the delay, then looks again).
 
 Redis is asked from a thread, so a Redis that stalls holds only the requests waiting for a turn, and
-only once: the first call that finds no answer within the client's timeout (``REDIS_PARAMS``; 5 s
-from ``sadap worker``) is one line, and the worker keeps the delay on its own (as without Redis)
-until a PING, sent in the background every ``SADAP_REDIS_RETRY`` seconds, answers: one line again.
-Turns that a stalled Redis may still have taken when it woke are let go then.
+only once (:class:`crawlers.redis_errors.Outage`): the first call that finds no answer within the
+client's timeout (``REDIS_PARAMS``; 5 s from ``sadap worker``) is one line, and the worker keeps the
+delay on its own until a PING, sent in the background every ``SADAP_REDIS_RETRY`` seconds, answers:
+one line again. Turns that a stalled Redis may still have taken when it woke are let go then.
+Meanwhile it keeps the delay times the number of crawls that asked for the host's turns in the last
+:data:`LIVE_S` seconds (``<prefix>:<host>:workers``, noted at each ask), so N workers together still
+send about one request per delay, not N.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from typing import TYPE_CHECKING
 
-from crawlers.distributed import _redis
-from crawlers.redis_errors import outage_errors, outage_reason
+from crawlers.distributed import _redis, answer_timeout
+from crawlers.redis_errors import Outage, outage_errors
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -38,17 +41,32 @@ log = logging.getLogger(__name__)
 
 KEY_SETTING = "SADAP_REDIS_CRAWL_DELAY_KEY"
 
-# KEYS[1] the host's turn; ARGV token, how long (ms) the turn is held at most. 0: taken; else the ms it has left.
+#: A crawl that asked for a host's turn within this many seconds counts as one of those crawling it
+#: (a crawl waiting for a turn asks again at least every Crawl-delay, at most SADAP_CRAWL_DELAY_MAX).
+LIVE_S = 120
+
+#: What a worker does while Redis is out (the end of the outage's one line).
+ALONE = ("each worker keeps robots.txt's Crawl-delay on its own until it answers, times the number of workers "
+         "last seen on the site")
+
+# KEYS[1] the host's turn, KEYS[2] the crawls asking for it (score: when each last did, the server's clock);
+# ARGV token, how long (ms) the turn is held at most, this crawl, LIVE_S. {0: taken, else the ms it has
+# left; how many crawls asked for the host's turns lately, this one included}.
 _TAKE = """
+local now = tonumber(redis.call('time')[1])
+redis.call('zadd', KEYS[2], now, ARGV[3])
+redis.call('zremrangebyscore', KEYS[2], '-inf', now - tonumber(ARGV[4]))
+redis.call('expire', KEYS[2], tonumber(ARGV[4]))
+local workers = redis.call('zcard', KEYS[2])
 if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return 0
+  return {0, workers}
 end
 local left = redis.call('pttl', KEYS[1])
 if left < 0 then
   redis.call('pexpire', KEYS[1], ARGV[2])
-  return tonumber(ARGV[2])
+  return {tonumber(ARGV[2]), workers}
 end
-return math.max(left, 1)
+return {math.max(left, 1), workers}
 """
 
 # The turn ends ARGV[2] ms from now, if it is still ARGV[1]'s.
@@ -67,45 +85,46 @@ class SharedCrawlDelay:
     def __init__(self, client: Redis, prefix: str, retry_s: float = 5.0, timeout_s: float | None = None) -> None:
         self.client = client
         self.prefix = prefix
-        self.retry_s = retry_s
-        self.timeout_s = timeout_s
-        self.out_since: float | None = None
-        self._watching: asyncio.Future[None] | None = None
+        self.crawl = uuid.uuid4().hex[:16]
+        self.outage = Outage(prefix, client, log, ALONE, retry_s, timeout_s)
         self._background: set[asyncio.Future[None]] = set()
         #: Turns asked for or given back while Redis did not answer: Redis may hold them when it wakes.
         self._unsure: set[tuple[str, str]] = set()
+        #: Per host: how many crawls (workers) asked for its turns in the last LIVE_S, as Redis last said.
+        self.workers: dict[str, int] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedCrawlDelay | None:
         prefix = crawler.settings.get(KEY_SETTING)
         if not prefix:
             return None
-        timeout = crawler.settings.getdict("REDIS_PARAMS").get("socket_timeout")
         return cls(_redis(crawler), str(prefix), crawler.settings.getfloat("SADAP_REDIS_RETRY", 5.0),
-                   float(timeout) if isinstance(timeout, (int, float)) else None)
+                   answer_timeout(crawler.settings))
 
     def _key(self, host: str) -> str:
         return f"{self.prefix}:{host}"
 
     def shared(self) -> bool:
         """Whether turns go through Redis now (not while it is out)."""
-        return self.out_since is None
+        return self.outage.since is None
 
     async def turn(self, host: str, delay: float, hold: float) -> str | None:
         """Wait for ``host``'s turn and take it: its token, or None while Redis is out (the worker's own
         delay then). ``hold``: seconds the turn is kept at most, should the answer never be reported."""
         token = uuid.uuid4().hex
         key = self._key(host)
-        while self.shared():
+        while await self._usable():
             try:
-                left_ms = int(await asyncio.to_thread(self.client.eval, _TAKE, 1, key, token, int(hold * 1000)))
+                left_ms, workers = await asyncio.to_thread(
+                    self.client.eval, _TAKE, 2, key, f"{key}:workers", token, int(hold * 1000), self.crawl, LIVE_S)
             except outage_errors() as err:
                 self._unsure.add((key, token))
-                self.failed(err)
+                self.outage.failed(err)
                 return None
-            if left_ms <= 0:
+            self.workers[host] = max(1, int(workers))
+            if int(left_ms) <= 0:
                 return token
-            await asyncio.sleep(min(left_ms / 1000, delay))
+            await asyncio.sleep(min(int(left_ms) / 1000, delay))
         return None
 
     def give_back(self, host: str, token: str, delay: float) -> None:
@@ -115,42 +134,35 @@ class SharedCrawlDelay:
         future.add_done_callback(self._background.discard)
 
     async def _give_back(self, key: str, token: str, delay: float) -> None:
+        if not self.outage.usable():
+            self._unsure.add((key, token))  # let go when Redis is back
+            return
         try:
             await asyncio.to_thread(self.client.eval, _GIVE_BACK, 1, key, token, int(delay * 1000))
         except outage_errors() as err:
             self._unsure.add((key, token))
-            self.failed(err)
+            self.outage.failed(err)
 
-    def failed(self, err: Exception) -> None:
-        if self.out_since is None:
-            self.out_since = time.monotonic()
-            log.error("%s: Redis unreachable (%s); each worker keeps robots.txt's Crawl-delay on its own until it "
-                      "answers (trying again every %g s)", self.prefix, outage_reason(err, self.timeout_s),
-                      self.retry_s)
-            self._watching = asyncio.ensure_future(self._watch())
+    async def _usable(self) -> bool:
+        """Whether to ask Redis for a turn now: not while it is out; once its PING answers, after the
+        turns that the stalled Redis may have taken on waking are let go (the outage's last line)."""
+        if not self.outage.usable():
+            return False
+        if self.outage.since is None:
+            return True
+        try:
+            await asyncio.to_thread(self._let_go)
+        except outage_errors() as err:  # out again at once: the same outage
+            self.outage.failed(err)
+            return False
+        self.outage.answered("Crawl-delay is shared by the workers again")
+        return True
 
-    async def _watch(self) -> None:
-        """Every ``retry_s``, a PING from a thread (a Redis that stalls holds no request meanwhile)."""
-        while True:
-            await asyncio.sleep(self.retry_s)
-            try:
-                await asyncio.to_thread(self._recover)
-            except outage_errors():
-                continue
-            assert self.out_since is not None
-            log.info("%s: Redis answers again after %.0f s; Crawl-delay is shared by the workers again",
-                     self.prefix, time.monotonic() - self.out_since)
-            self.out_since = None
-            return
-
-    def _recover(self) -> None:
-        self.client.ping()
-        # What Redis may have done on waking: a turn taken for a request that went on without it.
+    def _let_go(self) -> None:
         for key, token in list(self._unsure):
             self.client.eval(_GIVE_BACK, 1, key, token, 1)
             self._unsure.discard((key, token))
 
     def close(self) -> None:
         """The crawl is closing: no more PINGs (turns still being given back are, so no worker waits for them)."""
-        if self._watching is not None:
-            self._watching.cancel()
+        self.outage.close()

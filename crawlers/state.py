@@ -22,8 +22,10 @@ where two workers' counts would overwrite each other: in a file they are a ``{"d
 object of the state; in Redis one counter per budget and day (``<prefix>:<source>:counter:<name>:<day>``,
 the ``SADAP_REDIS_COUNTER_KEY`` setting), checked and added to in one step on the server
 (``INCRBY`` in a Lua script) by every worker, and expired a few days later. So N workers together
-spend at most the budget, not N times it. While Redis does not answer, a worker counts on its own and
-adds what it counted when Redis is back (:mod:`crawlers.counters`).
+spend at most the budget, not N times it. While Redis does not answer, a worker counts on its own
+(its share of what was left) and adds what it counted when Redis is back (:mod:`crawlers.counters`).
+The state shares that outage (one wait and one line for both): its read, sync and save are skipped
+until a PING answers, and the changes made meanwhile are merged at the next sync.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawlers.counters import COUNTER_KEPT_S, SharedCounters
+from crawlers.redis_errors import outage_errors
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -134,9 +137,21 @@ class RedisState(SourceState):
         self.counters = counters or f"{key}:counter"
         #: The budgets themselves, counted by this worker alone while Redis does not answer (crawlers/counters.py).
         self.budgets = SharedCounters(client, self.counters, retry_s, timeout_s)
+        #: One outage for the state and its budgets: one wait and one line, then no call until a PING answers.
+        self.outage = self.budgets.outage
         self._base: dict[str, Any] = {}
-        self._read()
-        if seed is not None and seed.data and not self.client.exists(self.key):
+        try:
+            self._read()
+            fresh = seed is not None and bool(seed.data) and not self.client.exists(self.key)
+        except outage_errors() as err:
+            # Not read: this worker starts from the file (or nothing), and shares only its own changes
+            # to it when Redis is back (sync merges them onto whatever Redis holds then).
+            self.outage.failed(err)
+            self.data = copy.deepcopy(seed.data) if seed is not None else {}
+            self._base = copy.deepcopy(self.data)
+            return
+        if fresh:
+            assert seed is not None
             # Moving from one machine to several: the state file carries on (written at the next sync).
             self.data = copy.deepcopy(seed.data)
             logger.info("%s: crawl state taken from %s", self.key, seed.path)
@@ -148,7 +163,8 @@ class RedisState(SourceState):
 
         timeout = settings.getdict("REDIS_PARAMS").get("socket_timeout")
         return cls(get_redis_from_settings(settings), key, seed, settings.get("SADAP_REDIS_COUNTER_KEY"),
-                   settings.getfloat("SADAP_REDIS_RETRY", 5.0), float(timeout) if isinstance(timeout, (int, float)) else None)
+                   settings.getfloat("SADAP_REDIS_RETRY", 5.0),
+                   float(timeout) if isinstance(timeout, (int, float)) else None)
 
     def take(self, name: str, cost: int, limit: int, kept_s: int = COUNTER_KEPT_S, start: int = 0) -> tuple[bool, int]:
         """Take ``cost`` from the counter ``name`` (shared by every worker) unless it would pass
@@ -191,6 +207,22 @@ class RedisState(SourceState):
         self._base = copy.deepcopy(self.data)
 
     def sync(self) -> None:
+        self._shared()
+
+    def _shared(self) -> bool:
+        """Share this copy's changes and take the others': False while Redis is out (the changes are
+        kept and shared at a later sync), at most one wait per outage."""
+        if not (self.outage.usable() and self.budgets.flush()):
+            return False
+        try:
+            self._sync()
+        except outage_errors() as err:
+            self.outage.failed(err)
+            return False
+        self.outage.answered("the crawl state is shared by the workers again")
+        return True
+
+    def _sync(self) -> None:
         if self.data == self._base:
             self._read()
             return
@@ -213,10 +245,6 @@ class RedisState(SourceState):
         logger.warning("%s: crawl state not saved (other workers kept writing); this round's marks are lost", self.key)
 
     def save(self) -> None:
-        from redis.exceptions import ConnectionError, TimeoutError
-
-        try:
-            self.sync()
-        except (ConnectionError, TimeoutError) as err:  # a worker stopping during an outage of Redis
-            logger.warning("%s: crawl state not saved, Redis unreachable (%s); the next round starts from the last "
-                           "state saved", self.key, err)
+        if not self._shared():  # a worker stopping during an outage of Redis: no second wait
+            logger.warning("%s: crawl state not saved, Redis unreachable; the next round starts from the last "
+                           "state saved", self.key)

@@ -21,7 +21,10 @@ measured on the held-out ``tests/data/enrich_dev``. The rules, in order (see doc
    fault construction (:data:`FAULT_MARKS`: too much, "not really", hard to, something missing, a
    repeated bad experience: ``แบนไปหน่อย``, ``ไม่ค่อยเย็น``, ``แปะยาก``) (a ``neg``
    message that only names a product, ``จับบุหรี่ไฟฟ้ายัดตูดแม้ง``, is no complaint), or, when it is
-   ``q``, a why-question about a fault (``ทำไมเข้าเว็บไม่ได้``); ``pos`` complains only by rules 5 and 7. It is a complaint when it also names something an organisation provides
+   ``q``, a why-question about a fault (``ทำไมเข้าเว็บไม่ได้``); ``pos`` complains only by rules 5 and 7. A failed
+   action with its object in between (:data:`FAILED_ACTIONS`: ``โอนเงินค่าแรงให้คนงานไม่ได้``) is a signal of a
+   digital outage; a signal just after a repair word (:data:`REPAIRS`: ``แก้ระบบขัดข้องแล้ว``) is none; an
+   organisation's reply that opens with its apology (:data:`REPLY_OPENINGS`) complains of nothing. It is a complaint when it also names something an organisation provides
    (a category or complaint-type hit). Its type is the complaint type
    with most hits (ties: the first listed), else the type its category implies
    (``category_complaint_types``: product_service → product_quality ...), else ``other``.
@@ -146,6 +149,24 @@ GLUED = {"ดีแต่": 2, "มันดี": 3}
 # question about an offer that also negates or names a fault is a complaint (the guidelines' "a
 # defect asked about as a question").
 WHY = ("ทำไม", "ทำไง", "เพราะอะไร", "เกิดจากอะไร", "เกิดจากไร", "เป็นเพราะ")
+# An organisation's reply opens with its apology ("ขออภัยในความไม่สะดวกค่ะ", "ขออภัยคุณลูกค้าค่ะ ทีมงาน
+# กำลังตรวจสอบ"); customers open with ขอโทษ. A reply that names the fault it answers ("หากเงินค้างในตู้")
+# blames no one: no complaint. Within the first REPLY_WITHIN characters of the joined words
+# ("แอดมินขออภัย…", "ธนาคารขออภัย…").
+REPLY_OPENINGS = ("ขออภัย", "ต้องขออภัย")
+REPLY_WITHIN = 12
+# A failed action with its object in between ("โอนเงินค่าแรงให้คนงานไม่ได้", "เข้าแอปธนาคารไม่ได้"): an
+# action of a digital service, then ไม่ได้ in the same clause (no space between), within
+# FAILED_WITHIN characters. A complaint signal of a digital outage, like โอนไม่ได้ next to each other;
+# not a question whether it can be done ("โอนได้ไม่ได้", "โอนได้หรือไม่ได้").
+FAILED_ACTIONS = ("โอน", "ถอนเงิน", "กดเงิน", "เข้าแอป", "เข้าแอพ", "เข้าระบบ", "ล็อกอิน", "ล็อคอิน", "login",
+                  "สแกนจ่าย", "ทำรายการ", "จ่ายบิล", "ชำระบิล")
+FAILED_WITHIN = 30
+_FAILED = re.compile("(?:" + "|".join(FAILED_ACTIONS) + r")\S{0," + str(FAILED_WITHIN) + r"}?(?<!ได้)(?<!หรือ)ไม่ได้")
+# Repair words: a complaint signal just after one (within REPAIR_WINDOW characters) reports a failure
+# put right ("แก้ระบบขัดข้องเสร็จแล้ว", "มาซ่อมท่อแตกให้"), not a failure: it is no signal.
+REPAIRS = ("แก้", "แก้ไข", "ซ่อม", "ซ่อมแซม")
+REPAIR_WINDOW = 8
 _MASK_TOKENS = {"[url]", "url", "@", "โทร", "เลขบัตร", "อีเมล", "เลข", "บัตร"}
 _lock = threading.Lock()
 _default: dict[str, Any] | None = None
@@ -427,16 +448,19 @@ class Lexicons:
         return best if best is not None and counts[best] > 0 else None
 
     @staticmethod
-    def _fault_mark(words: Words, negated: Callable[[int], bool], faults: Sequence[tuple[str, str, int]]) -> bool:
+    def _fault_mark(words: Words, negated: Callable[[int], bool], faults: Sequence[tuple[str, str, int]],
+                    praised: Sequence[tuple[int, int]] = ()) -> bool:
         """Whether a fault construction (:data:`FAULT_MARKS`) stands in ``words`` as whole words;
-        ``faults``: the complaint-type and signal hits, negated ones too (ไม่มี + a fault denies it)."""
+        ``faults``: the complaint-type and signal hits, negated ones too (ไม่มี + a fault denies it);
+        ``praised``: the spans of praise words, where a mark is part of the praise (แบบนี้หายาก)."""
         joined, bounds = words.joined, words.bounds
         for mark in FAULT_MARKS:
             if mark not in joined:  # a substring test first: most posts have none
                 continue
             for start in words.starts(mark):
                 end = start + len(mark)
-                if end not in bounds or (mark == "ยาก" and negated(start)) or (mark == "ไม่มี" and (
+                if end not in bounds or any(s <= start < e for s, e in praised) or (
+                        mark == "ยาก" and negated(start)) or (mark == "ไม่มี" and (
                         any(hit[2] == end for hit in faults) or words.followed_by(end, ("ปัญหา",), 0))):
                     continue
                 return True
@@ -454,6 +478,7 @@ class Lexicons:
         satisfied: list[str] = []
         disappointed: list[str] = []
         praise_at: list[int] = []
+        praised: list[tuple[int, int]] = []  # spans of praise words (not negated)
         fault_at: list[int] = []
         for key, label, start in self.expectation.find(words):
             if start == 0 and key in ("ดี", "ดีนะ") and words.joined.startswith("ดีนะ") and len(words.joined) > 8:
@@ -473,11 +498,16 @@ class Lexicons:
                 strong = label == "delighted" or words.followed_by(start + len(key), INTENSIFIERS, 12)
                 (delighted if strong else satisfied).append(key)
                 praise_at.append(start)
+                praised.append((start, start + len(key)))
         categories = self.categories.find(words)
         # A complaint word right after a negation is no complaint: ไม่แพง, ไม่ค้าง, ไม่แพ้.
         all_types, all_signals = self.types.find(words), self.signals.find(words)
         types = [hit for hit in all_types if not negated(hit[2], self.complaint_negations)]
         signal_hits = [(k, start) for k, _, start in all_signals if not negated(start, self.complaint_negations)]
+        if signal_hits and any(w in words.joined for w in REPAIRS):
+            # "ขอบคุณที่แก้ระบบขัดข้องให้เร็ว", "ซ่อมท่อแตกเสร็จแล้ว": a failure reported repaired is no failure
+            repaired = [i + len(w) for w in REPAIRS for i in words.starts(w) if i + len(w) in words.bounds]
+            signal_hits = [(k, st) for k, st in signal_hits if not any(0 <= st - e <= REPAIR_WINDOW for e in repaired)]
         signals = [k for k, _ in signal_hits]
         best_type = self._best(self.type_names, types)
         category = self._best(self.category_names, categories) or self.type_categories.get(best_type or "") or OTHER
@@ -520,9 +550,15 @@ class Lexicons:
             wish = words.first(WISHES)
             if wish >= 0 and words.followed_by(wish, BETTER, 40):
                 signals.append("กว่านี้")
+        # "โอนเงินค่าแรงให้คนงานไม่ได้": a failed action, its object between (a substring test first: most have none)
+        if "ไม่ได้" in words.raw and _FAILED.search(words.raw):
+            signals.append("ไม่ได้")
+            if "digital_outage" in self.type_names and not types:
+                types.append(("ไม่ได้", "digital_outage", -1))
+                best_type = "digital_outage"
         if sentiment == "neg":
             complaining = bool(signals or types or [k for k in disappointed if k not in self.mood_words]) or (
-                about_org and self._fault_mark(words, negated, all_types + all_signals))
+                about_org and self._fault_mark(words, negated, all_types + all_signals, praised))
         else:
             complaining = (sentiment in ("neu", "q", None) and bool(signals)) or mixed
             if not complaining and sentiment == "q" and about_org and not (delighted or satisfied):
@@ -530,6 +566,8 @@ class Lexicons:
                 why = words.first(WHY) if any(w in words.joined for w in WHY) else -1
                 complaining = why >= 0 and (any(start > why for _, _, start in types)
                                             or words.followed_by(why, self.negations, 40))
+        if complaining and words.first(REPLY_OPENINGS) in range(REPLY_WITHIN):
+            complaining = False  # "ขออภัยคุณยายค่ะ … หากเงินค้างในตู้จะคืน…": the organisation's reply
         is_complaint = complaining and about_org
         fallback_type = best_type or self.category_types.get(category) or OTHER
         complaint_type = fallback_type if is_complaint else None

@@ -63,6 +63,30 @@ class Site:
         return [b - a for a, b in zip(times, times[1:], strict=False)]
 
 
+@dataclass
+class SlowRobotsSite(Site):
+    """A site whose robots.txt takes a while to answer: workers that ask it at once overlap."""
+
+    answered: list[tuple[float, float, str]] = field(default_factory=list)  # (asked, answered, path)
+
+    def __call__(self, call: Call) -> Answer:
+        asked = time.monotonic()
+        if call.path == "/robots.txt":
+            time.sleep(ROBOTS_S)
+        answer = super().__call__(call)
+        with self.lock:
+            self.answered.append((asked, time.monotonic(), call.path))
+        return answer
+
+    def after_answers(self) -> list[float]:
+        """For each request, how long after the answer to the one before it reached the site."""
+        spans = sorted(self.answered)
+        return [b[0] - a[1] for a, b in zip(spans, spans[1:], strict=False)]
+
+
+ROBOTS_S = 1.0
+
+
 @pytest.fixture
 def server() -> Iterator[RedisServer]:
     """A redis-server of the test's own: the stall test pauses it."""
@@ -165,3 +189,55 @@ def test_a_stalled_redis_is_one_wait_and_one_line_and_the_worker_keeps_the_delay
     spent = paced[-1][0] - robots
     assert spent < ANSWER_WITHIN_S + (site.pages + 1) * DELAY + 4, (spent, site.gaps())
     assert "Traceback" not in text, text[-3000:]
+
+
+@pytest.mark.slow
+def test_three_workers_starting_on_a_site_ask_its_robots_txt_one_turn_at_a_time(tmp_path: Path,
+                                                                                  server: RedisServer) -> None:
+    """robots.txt was outside the shared turns: three workers starting on a site asked it at once."""
+    site = SlowRobotsSite(pages=2)
+    config = _config(tmp_path, server.url)
+    with FakeServer(site) as http:
+        logs = [tmp_path / f"w{n}.log" for n in (1, 2, 3)]
+        crawls = [_crawl(config, f"{http.url}/", f"w{n + 1}", log) for n, log in enumerate(logs)]
+        for crawl, log in zip(crawls, logs, strict=True):
+            _finish(crawl, log)
+    assert [path for _, _, path in site.answered].count("/robots.txt") == 3
+    # Every request, robots.txt included, reached the site at least the delay after the answer to the one before.
+    assert min(site.after_answers()) >= DELAY - SLACK, sorted(site.answered)
+
+
+@pytest.mark.slow
+def test_during_a_stall_two_workers_together_keep_about_one_request_per_delay(tmp_path: Path,
+                                                                               server: RedisServer) -> None:
+    """Each worker kept the delay alone during an outage: two workers, two requests per delay. Now each
+    keeps the delay times the workers Redis last saw on the site."""
+    site = Site(pages=24)
+    config = _config(tmp_path, server.url)
+    logs = [tmp_path / "w1.log", tmp_path / "w2.log"]
+    with FakeServer(site) as http:
+        crawls = [_crawl(config, f"{http.url}/", f"w{n + 1}", log, "SADAP_REDIS_RETRY=0.5")
+                  for n, log in enumerate(logs)]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all(
+                sum(agent == f"Sadap-test/w{n}" for _, path, agent in site.paced()) >= 2 for n in (1, 2)):
+            time.sleep(0.02)  # both on the site, on shared turns
+        server.pause()
+        try:
+            for log in logs:
+                _wait_for(log, "Redis unreachable", 30)
+            start = time.monotonic()
+            time.sleep(OUTAGE_S)
+            end = time.monotonic()
+        finally:
+            server.resume()
+        texts = [_finish(crawl, log) for crawl, log in zip(crawls, logs, strict=True)]
+    during = [when for when, _, _ in site.paced() if start <= when <= end]
+    # Alone, each would send OUTAGE_S / DELAY (8); two workers 16. Together now about 8.
+    assert len(during) <= OUTAGE_S / DELAY + 2, (len(during), site.gaps())
+    for text in texts:
+        assert "times the number of workers last seen on the site" in text
+        assert len([line for line in text.splitlines() if "Redis answers again" in line]) == 1
+
+
+OUTAGE_S = 4.0

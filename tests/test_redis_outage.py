@@ -5,6 +5,7 @@ sent when Redis answers again, counted once. Against a real redis-server (tests/
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import subprocess
@@ -333,3 +334,65 @@ def test_a_worker_notices_a_stalled_redis_in_seconds_and_finishes_the_round_afte
     # when it wakes, to a worker that stopped waiting (one only: later tries are a PING).
     assert len(downloaded) >= pages - 1 and len(stored) == len(downloaded)
     assert report() == (len(downloaded), len(downloaded))
+
+
+# -- a stalled Redis: the crawl state, and the budgets of several workers ---------------------------
+def test_the_crawl_state_through_a_stall_is_one_wait_for_it_and_its_budgets(tmp_path, server, caplog):
+    """Each call of the state to a stalled Redis (its read, its sync at each idle tick, its save)
+    waited the whole answer timeout and raised; now the state and its budgets share one outage: one
+    wait and one line, the changes shared when Redis is back."""
+    config = _config(tmp_path, server.url)
+    state = _state(config)
+    state.data["topics"] = {"43000001": {"title": "น้ำท่วมเชียงใหม่", "page": 1}}
+    state.sync()
+    server.pause()
+    try:
+        with caplog.at_level(logging.INFO, logger="crawlers.counters"):
+            started = time.monotonic()
+            state.data["topics"]["43000002"] = {"title": "ค่าไฟแพง", "page": 2}
+            state.sync()  # the one wait
+            for _ in range(5):
+                state.sync()  # the idle ticks of the outage
+            assert state.spend("quota", "2026-12-07", 1, 10) == (True, 1)
+            state.save()
+            waited = time.monotonic() - started
+            late = RedisState.from_settings(  # a spider opened during the stall: its state is one wait too
+                Settings({**scrapy_settings(config, "news"), "SADAP_REDIS_RETRY": 0.5}), key(config, "news", "state"))
+            assert late.data == {}
+    finally:
+        server.resume()
+    assert ANSWER_WITHIN_S - 0.5 < waited < ANSWER_WITHIN_S + 1, waited
+    assert len(_outage_lines(caplog, "Redis unreachable (")) == 2  # the two states, one line each
+    assert len(_outage_lines(caplog, "crawl state not saved, Redis unreachable")) == 1
+    time.sleep(0.7)  # SADAP_REDIS_RETRY
+    with caplog.at_level(logging.INFO, logger="crawlers.counters"):
+        state.sync()
+    shared = json.loads(server.client().get(key(config, "news", "state")))
+    assert set(shared["topics"]) == {"43000001", "43000002"}
+    assert int(server.client().get(key(config, "news", "counter", "quota", "2026-12-07"))) == 1
+    [back] = _outage_lines(caplog, "Redis answers again")
+    assert "1 units counted by this worker meanwhile are added" in back
+
+
+def test_during_a_stall_each_worker_spends_at_most_its_share_of_what_was_left(tmp_path, server):
+    """Two workers spend from one budget; during a stall each counted on alone up to the whole budget
+    (together twice what was left). Now each takes at most half of it: together they stay within it."""
+    config = _config(tmp_path, server.url)
+    first, second = _state(config), _state(config)
+    day, limit = "2026-12-07", 100
+    assert first.spend("quota", day, 10, limit) == (True, 10)
+    assert second.spend("quota", day, 10, limit) == (True, 20)
+    assert first.spend("quota", day, 1, limit) == (True, 21)
+    assert first.budgets.workers == 2 and second.budgets.workers == 2
+    server.pause()
+    try:
+        spent = {name: sum(state.spend("quota", day, 1, limit)[0] for _ in range(100))
+                 for name, state in (("first", first), ("second", second))}
+    finally:
+        server.resume()
+    # first last read 21, second 20: (100 - 21) // 2 and (100 - 20) // 2 (before: 79 and 80).
+    assert spent == {"first": 39, "second": 40}
+    time.sleep(0.7)
+    for state in (first, second):
+        state.sync()
+    assert int(server.client().get(key(config, "news", "counter", "quota", day))) == 21 + 39 + 40 <= limit

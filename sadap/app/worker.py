@@ -70,7 +70,7 @@ class RoundReports:
     and when the worker stops.
 
     A share that Redis did not take (unreachable) is kept and sent when it answers again, tried
-    with the crawl's other calls to Redis (one outage line for all, crawlers.distributed.RedisOutage).
+    with the crawl's other calls to Redis (one outage line for all, crawlers.distributed.outage).
     It counts under the round the worker was in when its part began (read then), not whichever
     round is current when Redis is back. Each worker process writes its running totals for the
     round (fields ``items:<worker id>:<process>`` …) rather than adding to the round's, so a share
@@ -93,7 +93,7 @@ class RoundReports:
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
     def response(self, *args: Any, **kwargs: Any) -> None:
-        if not self.active and self.part_round is None and self.outage.reachable(self.client):
+        if not self.active and self.part_round is None and self.outage.usable():
             try:
                 self.part_round = self._round()
             except outage_errors() as err:
@@ -109,7 +109,7 @@ class RoundReports:
         if self.ended:
             self.ended = False
             self._count(spider)
-        if self.unsent and self.outage.reachable(self.client):
+        if self.unsent and self.outage.usable():
             self._send()
 
     def closed(self, spider: Any, reason: str = "") -> None:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sadap.app import stakeholders as registry
 from sadap.app.cli.common import _dump, _load, config_option, handled
 from sadap.app.config import configured_playbooks
+from sadap.app.responses import staff_text
 from sadap.core.errors import InputError
 from sadap.core.stakeholder import CONTACT_CHANNELS, GROUPS, LEVEL_WORDS, LEVELS, STATUSES, Stakeholder
 from sadap.core.labels import th
@@ -265,5 +266,6 @@ def inform(incident_id: str, entry: int, stakeholder_id: str, note: str, actor: 
         if incident is None:
             raise InputError(f"no incident {incident_id!r} (see `sadap incidents list`)")
         playbook = next((p for p in configured_playbooks(config, check_references=False) if p.id == incident.playbook), None)
-        event = registry.mark_informed(store, incident_id, playbook, entry, stakeholder_id, actor or getpass.getuser(), note)
+        event = registry.mark_informed(store, incident_id, playbook, entry, stakeholder_id, actor or getpass.getuser(),
+                                       staff_text(config, note))
     click.echo(f"{incident_id}: {event.text}")

@@ -140,10 +140,19 @@ class Workspace:
         elif getattr(request.state, "via_token", False) and ctype.startswith("application/json"):
             data = await self.json_body(request)
         if not getattr(request.state, "via_token", False):
-            given = data.get("csrf_token") or request.headers.get("x-csrf-token")
-            if not auth.csrf_ok(self.secret, request.cookies.get(CSRF_COOKIE), given):
-                raise Denied(403, "missing or wrong CSRF token: reload the page and try again")
+            self.check_csrf(request, data.get("csrf_token") or request.headers.get("x-csrf-token"))
         return user, data
+
+    def check_csrf(self, request: Request, given: str | None, signed_out_page: bool = False) -> None:
+        """``given`` must be the token this browser's pages carry: bound to its CSRF cookie and
+        its session cookie (``auth.csrf_token``). ``signed_out_page``: a page drawn before
+        signing in (in another tab) is good too: sign-in and the language switch, where a
+        session planted with the CSRF cookie would do no more than a token bound to none."""
+        cookie, session = request.cookies.get(CSRF_COOKIE), request.cookies.get(SESSION_COOKIE)
+        if auth.csrf_ok(self.secret, cookie, given, session):
+            return
+        if not (signed_out_page and session and auth.csrf_ok(self.secret, cookie, given)):
+            raise Denied(403, "missing or wrong CSRF token: reload the page and try again")
 
     async def json_body(self, request: Request) -> dict[str, str]:
         try:
@@ -190,8 +199,9 @@ class Workspace:
             csrf_cookie = new_cookie = secrets.token_urlsafe(24)
         lang = self.lang(request)
         user = ctx.pop("user", None)
+        csrf = auth.csrf_token(self.secret, csrf_cookie, request.cookies.get(SESSION_COOKIE))
         html = self.env.get_template(name).render(
-            request=request, user=user, lang=lang, csrf=auth.csrf_token(self.secret, csrf_cookie),
+            request=request, user=user, lang=lang, csrf=csrf,
             t=lambda k: word(k, lang), label=lambda table, k: label(table, k, lang),
             can=lambda role: user is not None and role_at_least(user.role, role),
             fix_value=lambda k, v: correction_value(k, v, lang), public_read=self.console.public_read,

@@ -198,15 +198,20 @@ def read_session(secret: bytes, cookie: str | None) -> Session | None:
         return None
 
 
-def csrf_token(secret: bytes, csrf_cookie: str) -> str:
-    """The token forms and htmx send back: bound to the browser's random CSRF cookie."""
-    return hmac.new(secret, b"csrf|" + csrf_cookie.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+def csrf_token(secret: bytes, csrf_cookie: str, session_cookie: str | None = None) -> str:
+    """The token forms and htmx send back: bound to the browser's random CSRF cookie and to its
+    session cookie (none before sign-in). Bound to the cookie alone, a token would be forged by
+    whoever can plant a cookie in the browser (a sibling subdomain, a plain-http answer): they
+    fetch the sign-in page, plant its CSRF cookie and send its token with the victim's session.
+    The session cookie is HttpOnly and never planted with a known value, so that pair fails."""
+    bound = csrf_cookie + "|" + (session_cookie or "")
+    return hmac.new(secret, b"csrf|" + bound.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
-def csrf_ok(secret: bytes, csrf_cookie: str | None, given: str | None) -> bool:
+def csrf_ok(secret: bytes, csrf_cookie: str | None, given: str | None, session_cookie: str | None = None) -> bool:
     if not csrf_cookie or not given:
         return False
-    return same_secret(csrf_token(secret, csrf_cookie), given)
+    return same_secret(csrf_token(secret, csrf_cookie, session_cookie), given)
 
 
 class SignInLimiter:
@@ -224,20 +229,31 @@ class SignInLimiter:
             q.popleft()
         return q
 
-    def blocked(self, *keys: str) -> bool:
+    def begin(self, *keys: str) -> float | None:
+        """Start one sign-in attempt: None when a key is blocked, else the attempt is counted as
+        a failure at once (its stamp returned, for :meth:`succeeded` to take back). Checking
+        and counting in one step: checked first and counted after the (slow) password hash,
+        attempts sent side by side would all pass the check before any was counted."""
         now = time.monotonic()
         with self._lock:
-            return any(len(self._recent(k, now)) >= self.attempts for k in keys)
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
+            if any(len(self._recent(k, now)) >= self.attempts for k in keys):
+                return None
             for k in keys:
                 self._recent(k, now).append(now)
-            if len(self._failures) > 10000:  # forget idle keys
-                for k in [k for k, q in self._failures.items() if not q]:
-                    del self._failures[k]
+            self._forget_idle()
+            return now
 
-    def succeeded(self, key: str) -> None:
+    def _forget_idle(self) -> None:
+        if len(self._failures) > 10000:
+            for k in [k for k, q in self._failures.items() if not q]:
+                del self._failures[k]
+
+    def succeeded(self, key: str, *others: str, stamp: float | None = None) -> None:
+        """A good password: ``key``'s failures are forgotten, and the attempt :meth:`begin`
+        counted (``stamp``) is taken back from ``others``."""
         with self._lock:
             self._failures.pop(key, None)
+            for k in others:
+                q = self._failures.get(k)
+                if q is not None and stamp is not None and stamp in q:
+                    q.remove(stamp)

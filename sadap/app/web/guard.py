@@ -1,4 +1,5 @@
-"""An ASGI layer in front of the workspace: Host allow-list, body size limits, security headers.
+"""An ASGI layer in front of the workspace: Host allow-list, body size limits, security headers
+(and ``Cache-Control: no-store`` on everything but ``/static/``).
 
 It answers bad requests itself (400, 413) so that no handler sees them."""
 
@@ -86,6 +87,9 @@ class Guard:
                 await _reply(send, 413, f"request body too large (at most {self.max_body} bytes)", api)
                 return
         secure = scope.get("scheme") == "https"
+        # Pages, the JSON API and the CSV export hold personal data: no browser or proxy keeps
+        # a copy (the shipped scripts, styles and fonts may be cached).
+        cached = str(scope.get("path", "")).startswith("/static/")
         received = 0
         started = False
 
@@ -105,6 +109,8 @@ class Guard:
                 extra = list(HEADERS)
                 if secure and self.hsts:
                     extra.append((b"strict-transport-security", b"max-age=31536000"))
+                if not cached:
+                    extra.append((b"cache-control", b"no-store"))
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [(k, v) for k, v in extra if k not in present]
             await send(message)

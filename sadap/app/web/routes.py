@@ -25,7 +25,6 @@ from sadap.app.web import auth, views
 from sadap.app.web.i18n import form_problem
 from sadap.app.web.pages import cases as cases_page
 from sadap.app.web.app import (
-    CSRF_COOKIE,
     LANG_COOKIE,
     SESSION_COOKIE,
     Denied,
@@ -76,20 +75,19 @@ async def signin(ws: Workspace, request: Request) -> Response:
     except Exception:
         raise Denied(400, "unreadable form") from None
     data = {k: v for k, v in form.items() if isinstance(v, str)}
-    if not auth.csrf_ok(ws.secret, request.cookies.get(CSRF_COOKIE), data.get("csrf_token")):
-        raise Denied(403, "missing or wrong CSRF token: reload the page and try again")
+    ws.check_csrf(request, data.get("csrf_token"), signed_out_page=True)
     username = data.get("username", "").strip().lower()[:64]
     password = data.get("password", "")[:1000]
     nxt = local_path(data.get("next"))
     client = request.client.host if request.client else "?"
     keys = (f"user:{username}", f"addr:{client}")
-    if ws.limiter.blocked(*keys):
+    stamp = ws.limiter.begin(*keys)  # counted as a failure until the password is found good
+    if stamp is None:
         return ws.render(request, "signin.html", status=429, next=nxt, problem="too_many")
     user = await in_thread(auth.authenticate, ws.store, username, password)
     if user is None:
-        ws.limiter.failed(*keys)
         return ws.render(request, "signin.html", status=401, next=nxt, problem="bad_sign_in")
-    ws.limiter.succeeded(keys[0])
+    ws.limiter.succeeded(keys[0], *keys[1:], stamp=stamp)
     response = back(nxt)
     hours = ws.console.session_hours
     response.set_cookie(SESSION_COOKIE, auth.sign_session(ws.secret, user, hours * 3600), max_age=hours * 3600,
@@ -109,11 +107,11 @@ async def signout(ws: Workspace, request: Request) -> Response:
 async def set_language(ws: Workspace, request: Request) -> Response:
     ws.check_origin(request)
     form = await request.form(max_files=0, max_fields=10)
-    if not auth.csrf_ok(ws.secret, request.cookies.get(CSRF_COOKIE), str(form.get("csrf_token") or "")):
-        raise Denied(403, "missing or wrong CSRF token")
+    ws.check_csrf(request, str(form.get("csrf_token") or ""), signed_out_page=True)
     lang = "en" if form.get("lang") == "en" else "th"
     response = back(local_path(str(form.get("next") or "/")))
-    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax", path="/")
+    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax", secure=ws.secure(request),
+                        path="/")
     return response
 
 

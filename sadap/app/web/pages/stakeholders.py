@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sadap.app import stakeholders as registry
 from sadap.app.config import configured_playbooks
+from sadap.app.responses import staff_text
 from sadap.app.web.app import Workspace, in_thread, whole_number
 from sadap.app.web.i18n import form_problem
 from sadap.core.errors import InputError
@@ -197,7 +198,7 @@ async def incident_inform(ws: Workspace, request: Request) -> Response:
     if entry is None:
         raise InputError("entry: give the stakeholder entry number (0, 1, …)")
     await in_thread(registry.mark_informed, ws.store, incident_id, playbook, entry, data.get("stakeholder", ""),
-                    user.username, data.get("text", "").strip()[:1000])
+                    user.username, staff_text(ws.config, data.get("text", "").strip()[:1000]))
     return RedirectResponse(f"/incidents/{incident_id}#inform", status_code=303)
 
 
