@@ -11,7 +11,8 @@ of the cases answered on their first complaint (some before the same person wrot
 case in twenty closed. Each round then runs this checkout and, with ``--against CHECKOUT``, that
 checkout (its code first on the path, the same Python), taking turns, each in its own process on
 the same file. Prints each run's medians, what the rule found (overdue complaints listed), and
-the load average.
+the load average; then the same for the first page of the complaint queue (``queue_page``, 7
+days) on the same store, with its totals and a digest of the rows it shows.
 
 ``--store es`` (or ``--store sqlite es``): the same data copied into the Elasticsearch backend on
 osmem-server (the contract tests' server, started here, in memory: :func:`copy_to_es`), and
@@ -137,6 +138,7 @@ def _open(path: Path, es_url: str | None, prefix: str | None) -> Any:
 
 def child(path: Path, at: datetime, evals: int, es_url: str | None = None, prefix: str | None = None) -> dict[str, object]:
     from alerts.rules.base import EvalContext
+    from sadap.app import complaints
     from sadap.app.config import Config
 
     rule = Config.model_validate({"rules": [RULE], "notifiers": []}).alert_rules[0]
@@ -148,9 +150,20 @@ def child(path: Path, at: datetime, evals: int, es_url: str | None = None, prefi
         matches = rule.evaluate(EvalContext(store, at))
         cpu.append(time.process_time() - c)
         wall.append(time.perf_counter() - w)
+    queue_wall, queue_cpu = [], []
+    page = complaints.queue_page(store, at, 7)  # the complaint queue's first page on the same store, as often
+    for _ in range(evals):
+        w, c = time.perf_counter(), time.process_time()
+        page = complaints.queue_page(store, at, 7)
+        queue_cpu.append(time.process_time() - c)
+        queue_wall.append(time.perf_counter() - w)
     store.close()
     return {"wall_median_s": round(statistics.median(wall), 4), "cpu_median_s": round(statistics.median(cpu), 4),
             "listed": sum(m.count for m in matches), "listed_digest": _digest(matches),
+            "queue_wall_median_s": round(statistics.median(queue_wall), 4),
+            "queue_cpu_median_s": round(statistics.median(queue_cpu), 4),
+            "queue": f"{page.total} cases, {page.overdue} overdue, rows " + hashlib.sha256(" ".join(
+                r["case"].id for r in page.rows).encode()).hexdigest()[:12],
             "module": sys.modules[type(rule).__module__].__file__}
 
 
@@ -203,7 +216,8 @@ def main() -> None:
                     res = json.loads(out.splitlines()[-1])
                     print(f"round {r + 1} {name} {backend} ({res['module']}): median {res['wall_median_s']:.4f} s wall, "
                           f"{res['cpu_median_s']:.4f} s CPU an evaluation; {res['listed']} overdue complaints listed "
-                          f"({res['listed_digest']}); load {os.getloadavg()[0]:.1f}", flush=True)
+                          f"({res['listed_digest']}); queue page median {res['queue_wall_median_s']:.4f} s wall, "
+                          f"{res['queue_cpu_median_s']:.4f} s CPU ({res['queue']}); load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

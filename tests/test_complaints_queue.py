@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from sadap.app import complaints
-from sadap.core.complaint_case import CASE_SLA, ComplaintCase, closed_time
+from sadap.core.complaint_case import CASE_SLA, CaseEvent, ComplaintCase, closed_time
 from sadap.core.mention import Complaint, Mention, Sentiment, mention_id
 from sadap.store import Store, case_first_responses
 from sadap.store.sqlite import SQLiteStore
@@ -144,6 +144,35 @@ def test_queue_reads_only_the_queue_and_the_rows_shown(store):
     assert len(page.rows) == 50
 
 
+@pytest.fixture
+def es_store(request, tmp_path):
+    from tests.es_support import drop_test_store, es_test_url, make_test_store
+
+    url = es_test_url() or request.getfixturevalue("osmem_clone").url
+    s = make_test_store(url, real=bool(es_test_url()), spool_dir=tmp_path / "spool")
+    seed(s, 260, NOW)
+    yield s
+    drop_test_store(s) if es_test_url() else s.close()
+
+
+@pytest.mark.es
+def test_the_queue_on_elasticsearch_is_the_old_full_queue_without_whole_cases(es_store, monkeypatch):
+    """On Elasticsearch the queue reads its keys as SQLite does (no whole case but the rows
+    shown, no response's text), and its pages are those of the plain full computation."""
+    old = old_queue(es_store, NOW, 7)
+    assert len(old) > 100 and any(r["case"].state == "closed" for r in old) and any(r["clock"]["answered"] for r in old)
+
+    def whole_cases(*_: object) -> list[ComplaintCase]:
+        raise AssertionError("whole cases read")
+
+    for name in ("list_cases", "queue_cases", "_cases", "responses_for"):
+        monkeypatch.setattr(es_store, name, whole_cases)
+    got = complaints.queue_page(es_store, NOW, 7, page=1, per_page=100)
+    assert got.total == len(old) and got.overdue == sum(1 for r in old if r["clock"]["overdue"]) > 0
+    for page in range(1, got.pages + 1):
+        same_rows(complaints.queue_page(es_store, NOW, 7, page=page, per_page=100).rows, old[(page - 1) * 100:page * 100])
+
+
 def test_first_responses_groups_by_case(store):
     cases = store.list_cases()
     firsts = case_first_responses(store, cases)
@@ -193,6 +222,57 @@ def check_queue_cases(s: Store) -> None:
     assert [replace(k, mention_ids=()) for k in opened] == [k for k in keys if k.state == "open"]
     assert {k.id: set(k.mention_ids) for k in opened} == {c.id: set(c.mention_ids) for c in s.list_cases(("open",))}
     assert Store.open_case_keys(s) == opened
+    check_keys_read_apart(s, base, since)
+
+
+def check_keys_read_apart(s: Store, base: datetime, since: datetime) -> None:
+    """Cases a reading of the keys apart from the whole cases could get wrong: closed at the bound
+    by ``closed_at`` (received long before), or only by the last closing on the timeline (none
+    on the case); several stored complaints (their times: a follow-up after a response starts a
+    new wait), one mention erased (not stored), responses to two of its mentions; one stored
+    complaint answered twice."""
+    texts = ["บัตรเครดิตโดนตัดเงินซ้ำสองรอบค่ะ", "ทวงถามอีกครั้ง ยังไม่มีใครติดต่อกลับเลย",
+             "ตอนนี้แอปก็เข้าไม่ได้อีก", "โอนเงินแล้วเงินไม่เข้าบัญชีปลายทาง"]
+    whole = base.replace(microsecond=0)  # what Elasticsearch keeps of a publication or response time: milliseconds
+    posted = [whole - timedelta(days=3), whole - timedelta(days=2), whole - timedelta(days=2, hours=-1), whole - timedelta(days=1)]
+    ms = [Mention(id=mention_id("facebook", f"k{i}"), source_kind="facebook", source_name="fb-page", native_id=f"k{i}",
+                  author_id="person-k", published_at=at, collected_at=base, text=text,
+                  sentiment=Sentiment(label="neg", score=0.9), complaint=Complaint(is_complaint=True, type="billing"))
+          for i, (at, text) in enumerate(zip(posted, texts, strict=True))]
+    s.upsert(ms)
+
+    def case(state: str, ids: list[str], **more: Any) -> ComplaintCase:
+        c = ComplaintCase(received_at=more.pop("received_at", base - timedelta(days=40)), updated_at=base,
+                          channel="facebook", source_name="fb-page", mention_ids=ids, state=state, **more)  # type: ignore[arg-type]
+        s.save_case(c)
+        return c
+
+    def closing(at: datetime) -> CaseEvent:
+        return CaseEvent(at=at, kind="closed", actor="somsri")
+
+    at_bound = case("closed", ["x1"], closed_at=since)
+    before_bound = case("closed", ["x2"], closed_at=since - timedelta(microseconds=1))
+    by_timeline = case("closed", ["x3"], events=[closing(since + timedelta(microseconds=1)), closing(since - timedelta(days=9))])
+    by_old_timeline = case("closed", ["x4"], events=[closing(since - timedelta(microseconds=1))])
+    several = case("open", [ms[0].id, ms[1].id, ms[2].id, "erased"], received_at=posted[0])
+    single = case("open", [ms[3].id], received_at=posted[3].replace(microsecond=654321))
+    s.log_response(ms[0].id, posted[0] + timedelta(hours=2), "somsri", "facebook", "ขออภัยค่ะ กำลังตรวจสอบ")
+    s.log_response(ms[2].id, posted[2] + timedelta(hours=3), "somsri", "facebook", "แก้ไขให้แล้วค่ะ")
+    s.log_response("erased", posted[0] + timedelta(hours=1), "somsri", "facebook", "รับเรื่องแล้วค่ะ")
+    for _ in range(2):
+        s.log_response(ms[3].id, posted[3] + timedelta(hours=5), "somsri", "facebook", "โอนคืนแล้วค่ะ")
+    keys = s.queue_case_keys(since)
+    assert keys == Store.queue_case_keys(s, since)  # the base class's derivation from the whole cases
+    shown = {k.id: k for k in keys}
+    assert {at_bound.id, by_timeline.id, several.id, single.id} <= set(shown)
+    assert not {before_bound.id, by_old_timeline.id} & set(shown)
+    assert shown[several.id].posted == tuple((m.published_at, m.id) for m in ms[:3])
+    assert shown[several.id].responses == (posted[0] + timedelta(hours=1), posted[0] + timedelta(hours=2),
+                                           posted[2] + timedelta(hours=3))
+    assert shown[single.id].posted == () and shown[single.id].received_at.microsecond == 654321
+    assert shown[single.id].responses == (posted[3] + timedelta(hours=5),) * 2
+    assert s.open_case_keys() == Store.open_case_keys(s)
+    assert s.queue_case_keys(base + timedelta(days=1)) == Store.queue_case_keys(s, base + timedelta(days=1))
 
 
 def test_queue_cases_sqlite(tmp_path):
@@ -204,13 +284,50 @@ def test_queue_cases_sqlite(tmp_path):
 
 
 @pytest.mark.es
-def test_queue_cases_elasticsearch(request, tmp_path):
+def test_queue_cases_elasticsearch(request, tmp_path, monkeypatch):
+    """As on SQLite, and the keys are read without a whole case: one search for the cases, one
+    for the responses and one for the complaints' times for up to ID_CHUNK ids each."""
+    from sadap.store import elasticsearch as es_module
     from tests.es_support import drop_test_store, es_test_url, make_test_store
 
     url = es_test_url() or request.getfixturevalue("osmem_clone").url
     s = make_test_store(url, real=bool(es_test_url()), spool_dir=tmp_path / "spool")
     try:
         check_queue_cases(s)
+        since = datetime(2026, 10, 27, 12, 0, 0, 123456, tzinfo=UTC)
+        # more ids asked about than responses stored (a case of many unanswered complaints)
+        total = int(s.client.count(index=s.names.responses).body["count"])
+        s.save_case(ComplaintCase(received_at=since, updated_at=since, channel="facebook", source_name="fb",
+                                  mention_ids=[f"w{i}" for i in range(total + 20)]))
+        keys, opened = Store.queue_case_keys(s, since), Store.open_case_keys(s)
+        asked = {m for k in opened for m in k.mention_ids}
+        several = {m for k in opened if len(k.mention_ids) > 1 for m in k.mention_ids}
+        searched: list[str] = []
+        search = s._search
+
+        def counted(index: str, **body: object) -> dict[str, object]:
+            searched.append(index)
+            return search(index, **body)
+
+        def whole_cases(*_: object) -> list[ComplaintCase]:
+            raise AssertionError("whole cases read")
+
+        monkeypatch.setattr(s, "_search", counted)
+        for name in ("list_cases", "queue_cases", "_cases", "get_case"):
+            monkeypatch.setattr(s, name, whole_cases)
+        assert s.queue_case_keys(since) == keys
+        assert searched == [s.names.complaint_cases, s.names.responses, s.names.mentions]
+        monkeypatch.setattr(es_module, "ID_CHUNK", 2)  # many ids: a search per chunk, the same answers
+        searched.clear()
+        assert s.open_case_keys() == opened  # every response read in one search
+        assert searched == [s.names.complaint_cases, s.names.responses, *[s.names.mentions] * -(-len(several) // 2)]
+        for i in range(len(asked)):  # more responses stored than ids asked about: a terms query per ID_CHUNK ids
+            s.log_response(f"elsewhere-{i}", since, "somsri", "facebook", "ตอบเรื่องอื่นค่ะ")
+        searched.clear()
+        assert s.open_case_keys() == opened
+        assert searched == [s.names.complaint_cases, *[s.names.responses] * -(-len(asked) // 2),
+                            *[s.names.mentions] * -(-len(several) // 2)]
+        assert s.queue_case_keys(since) == keys
     finally:
         drop_test_store(s) if es_test_url() else s.close()
 

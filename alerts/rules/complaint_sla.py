@@ -70,9 +70,15 @@ class ComplaintSlaRule(Rule):
         flt = replace(self.base_filter(ctx, since=start, until=due, time_field="published_at"),
                       complaint=True, responded=False, exclude_source_kinds=NEWS_SOURCE_KINDS)
         alone = ctx.store.mention_rows(flt, o.group_by)
-        held = ctx.store.held_mentions([r.id for r in alone]) if alone else set()
-        waits, began = self._overdue_waits(ctx, o.sla)
-        rows = [r for r in alone if r.id not in held] + self._rows(ctx, list(waits))
+        waits, began, in_open = self._overdue_waits(ctx, o.sla)
+        # An open case holds most of them: the store is asked only about the others
+        rest = [r.id for r in alone if r.id not in in_open]
+        held = ctx.store.held_mentions(rest) if rest else set()
+        # The window's rows are the overdue waits' too where they are among them (its filter keeps
+        # fewer: complaints, unanswered, in the window): only the others are read
+        known = {r.id: r for r in alone if r.id in waits}
+        rows = ([r for r in alone if r.id not in held and r.id not in in_open] + list(known.values())
+                + self._rows(ctx, [i for i in waits if i not in known]))
         rows.sort(key=lambda r: (-r.published, r.id))  # newest first
         by_key: dict[str | None, list[str]] = {}
         for r in rows:
@@ -90,20 +96,23 @@ class ComplaintSlaRule(Rule):
                 matches.append(Match(key, len(every), every, since, due, renew=True, renew_on=renew_on))
         return matches
 
-    def _overdue_waits(self, ctx: EvalContext, sla: timedelta) -> tuple[dict[str, str], dict[str, datetime]]:
+    def _overdue_waits(self, ctx: EvalContext, sla: timedelta) -> tuple[dict[str, str], dict[str, datetime], set[str]]:
         """The open cases' overdue waits, however long ago they began (the complaint queue's clock
         on the same reading of every open case: :meth:`~sadap.store.Store.open_case_keys`,
         :func:`~sadap.core.complaint_case.current_wait`, :func:`~sadap.core.complaint_case.wait_overdue`):
-        each mention of such a wait to its case's id, and each such case's id to when its wait began."""
+        each mention of such a wait to its case's id, each such case's id to when its wait began,
+        and every mention an open case holds."""
         waits: dict[str, str] = {}
         began: dict[str, datetime] = {}
+        in_open: set[str] = set()
         for key in ctx.store.open_case_keys():
+            in_open.update(key.mention_ids)
             since, answered = current_wait(key.received_at, [at for at, _ in key.posted], key.responses)
             if wait_overdue(key.state, since, answered, ctx.at, sla):
                 began[key.id] = since
                 for mid in wait_complaints(key.received_at, since, key.posted, key.mention_ids):
                     waits.setdefault(mid, key.id)
-        return waits, began
+        return waits, began, in_open
 
     def _rows(self, ctx: EvalContext, ids: list[str]) -> list[MentionRow]:
         """The rows of the overdue waits' mentions that the rule's filters keep (sources, query,

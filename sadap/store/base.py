@@ -1010,7 +1010,8 @@ class Store(ABC):
         """:meth:`queue_cases` as :class:`CaseKey` (the same cases, in the same order): all the
         queue needs of every case; it reads whole cases only for the rows it shows. This default
         derives them from :meth:`queue_cases` and :func:`case_times`; SQLite asks for the fields,
-        the complaints' times and the responses' in one read."""
+        the complaints' times and the responses' in one read, Elasticsearch for the fields and
+        times alone, many ids a request (no whole case)."""
         cases = self.queue_cases(closed_since)
         times = case_times(self, cases)
         return [CaseKey(c.id, c.state, c.received_at, *times[c.id]) for c in cases]
