@@ -5,7 +5,7 @@ back (pickled both ways, as multiprocessing does), duplicate links, the SQLite w
 complaint cases. CPU time of the process, the simulated worker's share left out.
 
     python benchmarks/writer.py [--messages 8000] [--runs 3] [--against /work/main] [--profile]
-                                [--data ../shared/data/wisesight-sentiment/train.jsonl]
+                                [--data ../shared/data/wisesight-sentiment/train.jsonl] [--register N]
 
 Each run is a fresh process of the checkout's own ``.venv`` importing the first N train messages
 through ``sadap.app.importer.import_file`` (batches of 500, clock and pseudonym key pinned) into a
@@ -13,7 +13,9 @@ fresh SQLite store. The enrichment is not run there: each batch's enriched menti
 cache made once by this checkout (``/tmp/sadap-bench-writer-N.pkl``, the same labels every
 checkout that stores the same rows gives them), handed over as a worker would hand them back.
 ``--against`` runs another checkout in the same rounds, taking turns; ``--profile`` prints the
-parent's top functions (cProfile, this checkout, one run).
+parent's top functions (cProfile, this checkout, one run). ``--register N``: the data folder
+holds a PDPA erasure register of N erased mention ids and N erased authors (none of the sample's),
+which the ingest checks each mention against.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def make_cache(data: Path, cache: Path) -> None:
     cache.write_bytes(pickle.dumps(enriched))
 
 
-def measure(data: Path, cache: Path, profile: bool) -> dict[str, object]:
+def measure(data: Path, cache: Path, profile: bool, register: int = 0) -> dict[str, object]:
     """One import of ``data`` in this process, enrichment from ``cache``; CPU seconds of the parent's part."""
     from multiprocessing.reduction import ForkingPickler
 
@@ -88,6 +90,11 @@ def measure(data: Path, cache: Path, profile: bool) -> dict[str, object]:
 
     with tempfile.TemporaryDirectory() as tmp:
         config, pipeline = _pipeline(Path(tmp))
+        if register:
+            from sadap.app import erasure_register
+
+            erasure_register.record(config.data_path, ids=[f"erased-{i:024x}" for i in range(register)],
+                                    authors=[f"a_{i:016x}" for i in range(register)])
         settle(pipeline.enricher, models=False)  # as the parent does before forking (start-up, not timed)
         ingest_module.settle = lambda *a, **k: None  # type: ignore[attr-defined,assignment]
         pipeline.enricher.enrich = enrich  # type: ignore[method-assign]
@@ -119,10 +126,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--against", type=Path, help="another checkout (with its .venv) to run in the same rounds")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--register", type=int, default=0, help="erased ids and authors in the erasure register")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]), args.profile)))
+        print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]), args.profile, args.register)))
         return
     sample = Path(tempfile.gettempdir()) / f"sadap-bench-writer-{args.messages}.jsonl"
     cache = Path(tempfile.gettempdir()) / f"sadap-bench-writer-{args.messages}.pkl"
@@ -135,6 +143,7 @@ def main() -> None:
     for i in range(args.runs):
         for name, python in interpreters(args.against).items():
             extra = ["--profile"] if args.profile and name == "this" and i == 0 else []
+            extra += ["--register", str(args.register)] if args.register else []
             r = child_result(python, script, "--child", str(sample), str(cache), *extra)
             runs.setdefault(name, []).append(r["ms_per_mention"])  # type: ignore[arg-type]
             print(f"round {i + 1}, {name}: {r['read']} read, {r['stored']} stored, importing process "

@@ -202,9 +202,12 @@ class SadapIngestPipeline:
         self.stats.inc_value("sadap/duplicates", result.duplicates)
         self.stats.inc_value("sadap/near_duplicates", result.near_duplicates)
         self.stats.inc_value("sadap/alerts", len(result.alerts))
+        erased = int(getattr(result, "erased", 0))  # Sadap's ingest has it; a test double may not
+        if erased:
+            self.stats.inc_value("sadap/erased", erased)
         logger.info(
-            "ingested %d mentions: %d stored, %d duplicates, %d near-duplicates, %d alerts",
-            result.read, result.stored, result.duplicates, result.near_duplicates, len(result.alerts),
+            "ingested %d mentions: %d stored, %d duplicates, %d near-duplicates, %d erased on request, %d alerts",
+            result.read, result.stored, result.duplicates, result.near_duplicates, erased, len(result.alerts),
         )
 
 

@@ -47,7 +47,7 @@ def write_jsonl(path: Path, rows, extra_lines: list[bytes] = ()) -> Path:
 def test_jsonl_import_stores_enriched_mentions(config, tmp_path):
     report = import_file(config, write_jsonl(tmp_path / "social.jsonl", GOOD))
     assert report == {
-        "read": 3, "stored": 3, "duplicates": 0, "near_duplicates": 0, "spooled": 0, "refused": 0, "rejected": [],
+        "read": 3, "stored": 3, "duplicates": 0, "near_duplicates": 0, "spooled": 0, "refused": 0, "erased": 0, "rejected": [],
         "surrogates_dropped": 0, "encoding": "utf-8", "alerts": 0,
     }
     with open_store(config) as store:

@@ -41,6 +41,7 @@ _STATS = {
 # Why items or pages were not stored, by the stat that counts them (see docs/crawlers.md).
 _SKIPPED = {
     "sadap/duplicates": "already stored",
+    "sadap/erased": "ลบตามคำขอ (erased on request)",
     "sadap/repeated": "repeated in this crawl",
     "sadap/invalid": "invalid item",
     "sadap/empty_pages": "no main text",

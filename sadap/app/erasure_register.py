@@ -7,6 +7,9 @@ appends one line with keyed hashes (HMAC-SHA256 under that salt) of the erased m
 the person's pseudonyms, and of their handle in the forms an alert key takes. So the register
 names nobody and no post: it can only answer "was this id, pseudonym or key erased?". A restore
 keeps the folder's current register, as it keeps the audit log (the archive's own copy is older).
+
+The ingest reads it too (:func:`current`): a mention whose id, or whose author's pseudonym, was
+erased is not stored again when it is collected again (the person asked to be erased).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +43,10 @@ class Register:
         return _digest(self.salt, value)
 
     def has_id(self, mention_id: str | None) -> bool:
-        return bool(mention_id) and self.digest(str(mention_id)) in self.ids
+        return bool(mention_id and self.ids) and self.digest(str(mention_id)) in self.ids
 
     def has_author(self, pseudonym: str | None) -> bool:
-        return bool(pseudonym) and self.digest(str(pseudonym)) in self.authors
+        return bool(pseudonym and self.authors) and self.digest(str(pseudonym)) in self.authors
 
     def has_key(self, key: str) -> bool:
         """Whether an alert's, incident's or snooze's key is an erased person's handle (the
@@ -85,6 +89,32 @@ def load(data_dir: Path) -> Register | None:
                 if isinstance(values, list):
                     getattr(register, name).update(v for v in values if isinstance(v, str))
     return register
+
+
+#: Per register file: what identified the file when it was read ((inode, size, mtime), None: no
+#: file), and what it held.
+_read: dict[Path, tuple[tuple[int, int, int] | None, Register | None]] = {}
+_read_lock = threading.Lock()  # the web server's threads ingest too (LINE inbound)
+
+
+def current(data_dir: Path) -> Register | None:
+    """:func:`load`, read once per process and again only once the file changed (an erase from
+    the CLI while `sadap run` or `sadap worker` goes on; a restore that replaced the folder):
+    one ``stat`` a call otherwise."""
+    path = path_in(data_dir)
+    try:
+        st = path.stat()
+        seen: tuple[int, int, int] | None = (st.st_ino, st.st_size, st.st_mtime_ns)
+    except FileNotFoundError:
+        seen = None
+    with _read_lock:
+        cached = _read.get(path)
+        if cached is not None and cached[0] == seen:
+            return cached[1]
+        # Appended to between the stat and the read: read again at the next call, no harm.
+        register = load(data_dir) if seen is not None else None
+        _read[path] = (seen, register)
+        return register
 
 
 def record(data_dir: Path, *, ids: Iterable[str], authors: Iterable[str] = (), keys: Iterable[str] = ()) -> Path:

@@ -64,7 +64,8 @@ def import_file(
                 batch = []
             if progress and records % PROGRESS_EVERY == 0:
                 rate = records / max(time.monotonic() - started, 1e-9)
-                print(f"… {records} lines, {total.stored} stored ({rate:.0f}/s)", file=sys.stderr, flush=True)
+                erased = f", {total.erased} erased on request" if total.erased else ""
+                print(f"… {records} lines, {total.stored} stored{erased} ({rate:.0f}/s)", file=sys.stderr, flush=True)
         if batch:
             yield batch
 
@@ -81,6 +82,7 @@ def import_file(
         "near_duplicates": total.near_duplicates,
         "spooled": total.spooled,
         "refused": total.refused,
+        "erased": total.erased,
         "rejected": rejected,
         "surrogates_dropped": stats.surrogates_dropped,
         "encoding": stats.encoding,

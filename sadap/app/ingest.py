@@ -14,6 +14,7 @@ from enrich.dedup import SimHashIndex
 from enrich.parallel import EnrichPool, default_workers, settle
 from enrich.pipeline import Enricher
 from sadap.app import complaints as complaint_cases
+from sadap.app import erasure_register
 from sadap.app.alerting import build_engine
 from sadap.app.stakeholders import tagger as stakeholder_tagger
 from sadap.app.config import Config, load_config_file
@@ -48,6 +49,7 @@ class BatchResult:
     near_duplicates: int = 0  # stored, but marked as a copy of an earlier mention
     spooled: int = 0  # Elasticsearch unreachable: waiting on local disk, stored when it is back
     refused: int = 0  # refused by Elasticsearch for good: kept aside in the spool's refused-* file
+    erased: int = 0  # not stored: erased on request (PDPA), by id or by author (the erasure register)
     alerts: list[FiredAlert] = field(default_factory=list)
 
     def add(self, other: "BatchResult") -> None:
@@ -57,6 +59,7 @@ class BatchResult:
         self.near_duplicates += other.near_duplicates
         self.spooled += other.spooled
         self.refused += other.refused
+        self.erased += other.erased
         self.alerts.extend(other.alerts)
 
 
@@ -178,11 +181,25 @@ class IngestPipeline:
             collected = min(as_utc(raw.published_at), at) if self.history and raw.published_at else at
             m = to_mention(raw, pseudonym_key=self.key, keep_author_names=self.config.privacy.keep_author_names, collected_at=collected)
             mentions.setdefault(m.id, m)
+        prepared.result.erased = self._drop_erased(mentions)
         existing = self.store.existing_ids(mentions) | (self._in_flight & mentions.keys())
         prepared.fresh = [m for i, m in mentions.items() if i not in existing]
-        prepared.result.duplicates = len(raws) - len(prepared.fresh)
+        prepared.result.duplicates = len(raws) - len(prepared.fresh) - prepared.result.erased
         self._in_flight.update(m.id for m in prepared.fresh)
         return prepared
+
+    def _drop_erased(self, mentions: dict[str, Mention]) -> int:
+        """Take out of ``mentions`` those erased on request (PDPA): the person asked to be erased,
+        so a post of theirs collected again — or, erased by author, a new one — is not stored."""
+        register = erasure_register.current(self.config.data_path)
+        if not register:
+            return 0
+        gone = [i for i, m in mentions.items() if register.has_id(i) or register.has_author(m.author_id)]
+        for i in gone:
+            del mentions[i]
+        if gone:  # a count only: no id, pseudonym or text
+            log.info("%d mention(s) not stored: erased on request (erasure register)", len(gone))
+        return len(gone)
 
     def _finish(self, prepared: "_Prepared", enriched: list[Mention]) -> None:
         """Link duplicates (in input order) and store the enriched batch: the one writer."""

@@ -98,7 +98,8 @@ def schedule(
 
     def ingest_file(path: str) -> None:
         report = import_file(config, path)
-        log.info("file %s: %s stored, %s rejected", path, report["stored"], len(report["rejected"]))
+        log.info("file %s: %s stored, %s rejected, %s erased on request (not stored again)", path, report["stored"],
+                 len(report["rejected"]), report["erased"])
 
     def crawl_source(name: str) -> int:
         """One crawl; a crawl process that dies before it records its report is recorded here."""

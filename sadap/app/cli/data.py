@@ -70,6 +70,7 @@ def ingest(file: str, config_path: str | None, as_json: bool, batch_size: int, h
     click.echo(
         f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']}{spooled} · "
         f"ข้ามบรรทัดเสีย {len(report['rejected'])} · "
+        + (f"ข้ามโพสต์ที่ถูกลบตามคำขอ {report['erased']} รายการ (erased on request) · " if report.get("erased") else "")
         + ("ข้อมูลย้อนหลัง: ไม่แจ้งเตือน (ทดสอบด้วย `sadap playbooks test`)" if history else f"แจ้งเตือน {report['alerts']}")
     )
     if report.get("surrogates_dropped"):
