@@ -16,7 +16,7 @@ from enrich.keywords import keywords
 from enrich.language import detect_language
 from enrich.news import NewsReader, NewsSettings, read_article, split_sentences
 from enrich.normalize import normalize
-from enrich.privacy import MASKS, mask_link_query, mask_personal_data
+from enrich.privacy import MASKS, mask_contacts, mask_link_query, mask_personal_data
 from enrich.sentiment import DEFAULT_ENGINE, configure, local_engine, predict, predict_proba
 from enrich.sentiment.english import CLEARLY_POSITIVE, english_sentiment
 from enrich.spam import spam_score
@@ -246,8 +246,8 @@ class Enricher:
         return f"{normalize(thread[:MAX_TITLE])}\n{full}" if isinstance(thread, str) and thread else full
 
     def _masked(self, m: Mention) -> Mention:
-        """The mention with personal data masked in what is stored: text, title, thread title;
-        and lone surrogates (from bad input) dropped, since they cannot be stored."""
+        """The mention with personal data masked in what is stored: text, title, thread title,
+        the contacts in a kept display name; and lone surrogates (from bad input) dropped, since they cannot be stored."""
         m = _storable(m)
         if not self.mask_personal_data:
             return m
@@ -256,6 +256,8 @@ class Enricher:
             update["url"] = mask_link_query(m.url)
         if m.title:
             update["title"] = mask_personal_data(m.title)
+        if m.author_name:  # kept (privacy.keep_author_names), but not a phone number written into it
+            update["author_name"] = mask_contacts(m.author_name)
         if m.extras:  # every string in the extra fields (thread title, imported columns…)
             update["extras"] = {k: _mask_value(v) for k, v in m.extras.items()}
         return m.model_copy(update=update)

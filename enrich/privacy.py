@@ -238,7 +238,15 @@ def mask_personal_data(text: str, steps: Iterable[Callable[[str], str]] = STEPS)
     return text
 
 
-_VALUE_STEPS: tuple[Callable[[str], str], ...] = (fold_disguises, mask_emails, mask_national_ids, mask_phones)
+#: The contacts alone: e-mail addresses, national ID numbers and phone numbers (no URL, no @handle).
+CONTACT_STEPS: tuple[Callable[[str], str], ...] = (fold_disguises, mask_emails, mask_national_ids, mask_phones)
+
+
+def mask_contacts(text: str) -> str:
+    """``text`` with e-mail addresses, national ID numbers and phone numbers masked as in a
+    text: for an author's display name where it is kept (``privacy.keep_author_names``), which
+    a shop or seller often writes its number into ("ร้านป้าแดง โทร 081-234-5678")."""
+    return mask_personal_data(text, CONTACT_STEPS)
 
 
 def mask_link_query(url: str) -> str:
@@ -256,5 +264,5 @@ def mask_link_query(url: str) -> str:
 
 
 def _whole_mask(value: str) -> str:
-    masked = mask_personal_data(value.strip(), _VALUE_STEPS)
+    masked = mask_personal_data(value.strip(), CONTACT_STEPS)
     return masked if masked in MASKS else value

@@ -136,12 +136,74 @@ def test_queue_reads_only_the_queue_and_the_rows_shown(store):
                 return real(*a, **kw)
             return counted
 
+    calls.update(get_many=0, get_cases=0)
     page = complaints.queue_page(Counting(), NOW, 7, page=2, per_page=50)  # type: ignore[arg-type]
     # SQLite reads the queue's keys with their complaints' and responses' times in one read, not
-    # whole cases; whole cases (and their head and waiting follow-up) only for the rows shown
-    follow_ups = sum(1 for r in page.rows if r["follow_up"] is not None)
-    assert calls == {"responses_for": 0, "get": 50 + follow_ups, "get_case": 50, "list_cases": 0, "queue_cases": 0}
+    # whole cases; whole cases (and their head and waiting follow-up) only for the rows shown,
+    # all of the page at once: one read of its cases, one of their mentions
+    assert calls == {"responses_for": 0, "get": 0, "get_case": 0, "get_many": 1, "get_cases": 1, "list_cases": 0,
+                     "queue_cases": 0}
     assert len(page.rows) == 50
+
+
+def per_row_page(store: Store, now: datetime, days: int, page: int, per_page: int) -> list[dict[str, Any]]:
+    """The rows of a page as queue_page read them before (a get_case and a get a row, and a get
+    for a waiting follow-up), from the same keys, to check the batched reads against."""
+    keys = store.queue_case_keys(now - timedelta(days=days))
+    clocks = [(k, complaints.clock(k, k.posted, k.responses, now, CASE_SLA)) for k in keys]
+    clocks.sort(key=lambda r: (r[0].state == "closed", r[1]["answered"] is not None, r[1]["due"]))
+    page = min(max(1, page), max(1, -(-len(clocks) // per_page)))
+    rows = []
+    for key, ticking in clocks[(page - 1) * per_page:page * per_page]:
+        case = store.get_case(key.id)
+        if case is None:
+            continue
+        head = store.get(case.mention_ids[0]) if case.mention_ids else None
+        waiting = ticking["follow_up"] if ticking["answered"] is None else None
+        rows.append({"case": case, "clock": ticking, "head": head, "follow_up": store.get(waiting) if waiting else None})
+    return rows
+
+
+def add_follow_ups(store: Store, now: datetime) -> int:
+    """A customer writing again after our answer, in a few answered open cases (the row then
+    shows the follow-up waiting), and a case whose head mention is not stored (erased): no head."""
+    answered = {k.id for k in store.queue_case_keys(now - timedelta(days=30)) if k.responses and k.state == "open"}
+    cases = [c for c in store.list_cases(("open",)) if c.id in answered][:6]
+    for n, case in enumerate(cases):
+        last = store.get(case.mention_ids[-1])
+        assert last is not None
+        again = last.model_copy(update={"id": mention_id("facebook", f"again{n}"), "native_id": f"again{n}",
+                                        "text": "ตอบมาแล้วแต่ยังโอนเงินไม่ได้เหมือนเดิมค่ะ ช่วยดูอีกทีนะคะ",
+                                        "published_at": min(now - timedelta(minutes=5), last.published_at + timedelta(days=2))})
+        store.upsert([again])
+        store.save_case(case.model_copy(update={"mention_ids": [*case.mention_ids, again.id]}))
+    store.save_case(ComplaintCase(received_at=now - timedelta(hours=3), updated_at=now, channel="facebook",
+                                  source_name="fb-page", mention_ids=["erased-head"]))
+    return len(cases)
+
+
+def check_batched_pages(store: Store) -> None:
+    """Every page of every window: the rows the per-row reads gave, field for field; and the
+    base class's loops give what the store's own batched reads give."""
+    assert add_follow_ups(store, NOW) >= 3
+    seen_follow_up = seen_headless = 0
+    for days, per_page in ((1, 100), (7, 37), (30, 100)):
+        first = complaints.queue_page(store, NOW, days, page=1, per_page=per_page)
+        for page in range(1, first.pages + 1):
+            got = complaints.queue_page(store, NOW, days, page=page, per_page=per_page).rows
+            assert got == per_row_page(store, NOW, days, page, per_page)
+            seen_follow_up += sum(1 for r in got if r["follow_up"] is not None)
+            seen_headless += sum(1 for r in got if r["head"] is None)
+    assert seen_follow_up >= 3 and seen_headless >= 1
+    ids = [c.id for c in store.list_cases()][:50] + ["no-such-case"]
+    assert store.get_cases(ids) == Store.get_cases(store, ids) and len(store.get_cases(ids)) == 50
+    mids = [m for c in store.list_cases()[:50] for m in c.mention_ids] + ["no-such-mention"]
+    assert store.get_many(mids) == Store.get_many(store, mids) and "no-such-mention" not in store.get_many(mids)
+    assert store.get_cases([]) == {} and store.get_many([]) == {}
+
+
+def test_batched_page_rows_are_the_per_row_rows_sqlite(store):
+    check_batched_pages(store)
 
 
 @pytest.fixture
@@ -171,6 +233,36 @@ def test_the_queue_on_elasticsearch_is_the_old_full_queue_without_whole_cases(es
     assert got.total == len(old) and got.overdue == sum(1 for r in old if r["clock"]["overdue"]) > 0
     for page in range(1, got.pages + 1):
         same_rows(complaints.queue_page(es_store, NOW, 7, page=page, per_page=100).rows, old[(page - 1) * 100:page * 100])
+
+
+@pytest.mark.es
+def test_batched_page_rows_are_the_per_row_rows_elasticsearch(es_store, monkeypatch):
+    """The same rows as the per-row reads, and a page costs a fixed number of requests, not two
+    a row: the queue's keys (cases, responses, complaints' times), then one mget for the page's
+    cases and one search for their heads and waiting follow-ups."""
+    check_batched_pages(es_store)
+    sent: list[tuple[str, str]] = []
+    transport = es_store.client.transport
+    perform = transport.perform_request
+
+    def counted(method: str, target: str, *a: object, **kw: object) -> object:
+        sent.append((method, target.split("?")[0]))
+        return perform(method, target, *a, **kw)
+
+    monkeypatch.setattr(transport, "perform_request", counted)
+    follow_ups = 0
+    for per_page in (10, 100):
+        pages = complaints.queue_page(es_store, NOW, 30, page=1, per_page=per_page).pages
+        for n in range(1, pages + 1):
+            sent.clear()
+            page = complaints.queue_page(es_store, NOW, 30, page=n, per_page=per_page)
+            follow_ups += sum(1 for r in page.rows if r["follow_up"] is not None)
+            assert sum(1 for _, t in sent if t.endswith("/_mget")) == 1, sent
+            assert not [t for _, t in sent if "/_doc/" in t], sent  # no get a row
+            # the complaints' times (a search per ID_CHUNK ids), then the page's mentions: one search
+            assert sum(1 for _, t in sent if t.startswith(f"/{es_store.names.mentions}/_search")) == 2, sent
+            assert len(sent) <= 6, sent  # cases (a search, a scroll's end), responses, complaints, mget, mentions
+    assert follow_ups >= 3
 
 
 def test_first_responses_groups_by_case(store):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from sadap.app.cli import main
 from sadap.app.config import load_config_file
 from sadap.app.importer import import_file
 from sadap.app.ingest import IngestPipeline
+from sadap.app.reenrich import reenrich
 from sadap.core.incident import Incident, IncidentEvent
 from sadap.core.mention import RawMention, pseudonymise
 from sadap.core.timeutil import now_utc
@@ -375,3 +377,53 @@ def test_x_posts_stored_before_handles_are_found_by_their_link_not_by_a_shared_n
         result = pdpa.erase(config, store, pdpa.select(config, store, mention_ids=theirs), actor="dpo")
         assert result["mentions"] == 1
         assert [m.native_id for m in store.search(MentionFilter(), limit=10)] == ["501"]
+
+
+def test_contacts_in_a_kept_display_name_are_masked_where_stored_and_shown(tmp_path):
+    """With display names kept, a shop's name with its number, a seller's with an e-mail address
+    and an ID number: stored (the SQLite file's every row) and shown with those masked, the rest of
+    the name kept; erasure by the name as it arrived still finds the posts."""
+    config = _config(tmp_path)
+    names = {"d1": ("ร้านป้าแดง โทร 081-234-5678", "ร้านป้าแดง โทร [โทร]"),
+             "d2": ("แม่ค้าออนไลน์ malee.shop@example.com", "แม่ค้าออนไลน์ [อีเมล]"),
+             "d3": ("สมศรี 1-1017-00230-70-8", "สมศรี [เลขบัตร]"),
+             "d4": ("ร้านลุงชัย ๐๘๙ ๘๗๖ ๕๔๓๒", "ร้านลุงชัย [โทร]"),
+             "d5": ("มาลี ใจดี", "มาลี ใจดี")}
+    raws = [RawMention(source_kind="facebook", source_name="fb-page", native_id=k, text=t, author=name,
+                       author_account=f"10000{i}")  # the account id is what is pseudonymised
+            for i, ((k, (name, _)), t) in enumerate(zip(names.items(), [SECRET_TEXT, *OTHER_TEXTS, "แอปล่มอีกแล้ว", "ขอบคุณค่ะ"],
+                                                         strict=True))]
+    pipeline = IngestPipeline(config, alerts=False)
+    try:
+        pipeline.process(raws)
+    finally:
+        pipeline.close()
+    with open_store(config) as store:
+        stored = {m.native_id: m for m in store.search(MentionFilter(), limit=10)}
+        assert {k: m.author_name for k, m in stored.items()} == {k: masked for k, (_, masked) in names.items()}
+        db = config.data_path / "sadap.db"
+        assert db.exists()
+
+        with sqlite3.connect(db) as con:
+            dump = "\n".join(con.iterdump())
+        for secret in ("081-234-5678", "malee.shop@example.com", "1-1017-00230-70-8", "๐๘๙ ๘๗๖ ๕๔๓๒"):
+            assert secret not in dump
+        assert "ร้านป้าแดง" in dump
+        # erasure by the display name as the person gives it: found as stored
+        assert pdpa.select(config, store, author="ร้านป้าแดง โทร 081-234-5678").ids == [stored["d1"].id]
+        assert pdpa.select(config, store, author="มาลี ใจดี").ids == [stored["d5"].id]
+        # one stored before names were masked: `sadap reenrich` masks it
+        store.upsert([stored["d5"].model_copy(update={"author_name": "มาลี ใจดี 0812345678"})])
+        reenrich(config, store=store)
+        assert store.get(stored["d5"].id).author_name == "มาลี ใจดี [โทร]"
+    from sadap.app.web import create_app
+    from sadap.app.web.auth import add_user
+    from tests.web_support import PASSWORD, sign_in
+
+    starlette = pytest.importorskip("starlette.testclient")
+    with open_store(config) as store:
+        add_user(store, "viewer", "viewer", PASSWORD)
+        client = starlette.TestClient(create_app(config, store), base_url="http://127.0.0.1")
+        assert sign_in(client, "viewer").status_code == 303
+        page = client.get(f"/mentions/{stored['d1'].id}")
+        assert page.status_code == 200 and "ร้านป้าแดง โทร [โทร]" in page.text and "081-234-5678" not in page.text

@@ -578,7 +578,8 @@ def queue_page(store: Store, now: datetime | None = None, days: int = 7, sla: ti
     when they were closed, not received), closed last, unanswered first, by due time (the order
     is over every case of the queue). Reads only the cases of the queue (their keys, complaint
     and response times: :meth:`Store.queue_case_keys`), and the whole case, head mention and
-    follow-up waiting for an answer of the page's rows only. A page past the last gives the last."""
+    follow-up waiting for an answer of the page's rows only (one :meth:`Store.get_cases` and one
+    :meth:`Store.get_many` for the page, not a read per row). A page past the last gives the last."""
     now = now or now_utc()
     keys = store.queue_case_keys(now - timedelta(days=days))
     clocks = [(key, clock(key, key.posted, key.responses, now, sla)) for key in keys]
@@ -591,14 +592,18 @@ def queue_page(store: Store, now: datetime | None = None, days: int = 7, sla: ti
     per_page = max(1, per_page)
     pages = max(1, -(-len(clocks) // per_page))
     page = min(max(1, page), pages)
+    shown = clocks[(page - 1) * per_page:page * per_page]
+    # whole cases for the rows shown only, then their heads and waiting follow-ups: one read each
+    cases = store.get_cases([key.id for key, _ in shown])
+    shown_cases = [(cases[key.id], ticking) for key, ticking in shown if key.id in cases]  # deleted since (an erase): not shown
+    wanted = [case.mention_ids[0] for case, _ in shown_cases if case.mention_ids]
+    wanted += [t["follow_up"] for _, t in shown_cases if t["answered"] is None and t["follow_up"]]
+    mentions = store.get_many(wanted)
     rows: list[dict[str, Any]] = []
-    for key, ticking in clocks[(page - 1) * per_page:page * per_page]:
-        case = store.get_case(key.id)  # whole cases for the rows shown only
-        if case is None:  # deleted since (an erase): not shown
-            continue
-        head = store.get(case.mention_ids[0]) if case.mention_ids else None
+    for case, ticking in shown_cases:
+        head = mentions.get(case.mention_ids[0]) if case.mention_ids else None
         waiting = ticking["follow_up"] if ticking["answered"] is None else None
-        rows.append({"case": case, "clock": ticking, "head": head, "follow_up": store.get(waiting) if waiting else None})
+        rows.append({"case": case, "clock": ticking, "head": head, "follow_up": mentions.get(waiting) if waiting else None})
     open_clocks = [t for k, t in clocks if k.state == "open"]
     return QueuePage(rows=rows, page=page, pages=pages, total=len(clocks), open=len(open_clocks),
                      overdue=sum(1 for _, t in clocks if t["overdue"]),

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from enrich.privacy import mask_contacts
 from sadap.app import erasure_register
 from sadap.app.backup_names import GLOB, order
 from sadap.app.complaints import close_emptied
@@ -95,7 +96,8 @@ def select(config: Config, store: Store, *, author: str | None = None, source: s
         forms = author_forms(author)  # `somchai_k` also as `@somchai_k` (a YouTube comment's author), and back
         sel.pseudonyms = sorted({pseudonymise(f, s, key) for s in sources for f in forms}
                                 | ({author.strip()} if PSEUDONYM.fullmatch(author.strip()) else set()))
-        sel.names = forms
+        # a display name is stored with its contacts masked (enrich.mask_personal_data): found as given and so
+        sel.names = list(dict.fromkeys([*forms, *(mask_contacts(f) for f in forms)]))
         sel.ids.extend(store.ids_by_author(sel.pseudonyms, sel.names))
     if mention_ids:
         sel.ids.extend(store.existing_ids(sel.requested_ids))
@@ -345,8 +347,10 @@ def report(config: Config, store: Store) -> dict[str, Any]:
 PERSONAL_DATA: tuple[tuple[str, str], ...] = (
     ("นามแฝงของผู้เขียน (author_id): ค่าแฮชของชื่อบัญชีด้วยกุญแจของระบบ แยกตามแหล่งข้อมูล",
      "author pseudonym (author_id): keyed hash of the handle, per source"),
-    ("ชื่อที่แสดงของผู้เขียน (author_name): เก็บเฉพาะเมื่อเปิด privacy.keep_author_names",
-     "author display name (author_name): only with privacy.keep_author_names"),
+    ("ชื่อที่แสดงของผู้เขียน (author_name): เก็บเฉพาะเมื่อเปิด privacy.keep_author_names "
+     "โดยปิดบังเบอร์โทร อีเมล และเลขบัตรประชาชนในชื่อ (enrich.mask_personal_data)",
+     "author display name (author_name): only with privacy.keep_author_names, its phone numbers, "
+     "e-mail addresses and ID numbers masked (enrich.mask_personal_data)"),
     ("ข้อความและหัวเรื่อง: ตามที่โพสต์ โดยปิดบัง URL, @บัญชี, เบอร์โทร, อีเมล และเลขบัตรประชาชน (enrich.mask_personal_data)",
      "text and title: as posted, with URLs, @handles, phone numbers, e-mail addresses and ID numbers masked "
      "(enrich.mask_personal_data)"),

@@ -8,7 +8,8 @@ pseudonym, extras, duplicate link (``duplicate_of``, hence its cluster), logged 
 incident links. Labels a person corrected (``sadap label``, the workspace) stay as corrected.
 Stored text is PDPA-masked as it was stored; masking it again changes nothing, except what an
 earlier release's masks missed (an e-mail address written straight after Thai letters), which
-is masked now, in the text and the search index. No alert rule is evaluated: re-labelling old
+is masked now, in the text and the search index, and a kept display name's phone number,
+e-mail address or ID number. No alert rule is evaluated: re-labelling old
 mentions sends no notifications."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sadap.store import MentionFilter, Store, open_store
 ENRICHED_FIELDS = (
     "text", "title", "language", "tokens", "sentiment", "expectation", "category", "complaint", "news_topic", "entity_tones",
     "entities", "hashtags", "keywords", "text_hash", "simhash", "spam_score", "extras",
+    "author_name",  # a kept display name's contacts masked (one stored before that was done, too)
     "stakeholders",
 )
 

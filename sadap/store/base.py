@@ -547,6 +547,17 @@ class Store(ABC):
     @abstractmethod
     def get(self, mention_id: str) -> Mention | None: ...
 
+    def get_many(self, mention_ids: Sequence[str]) -> dict[str, Mention]:
+        """The stored mentions among ``mention_ids``, by id (one not stored is left out): what
+        :meth:`get` gives for each. This default asks :meth:`get` once an id; SQLite reads them
+        in one query, Elasticsearch in one search (a page of the complaint queue)."""
+        out: dict[str, Mention] = {}
+        for mention_id in dict.fromkeys(mention_ids):
+            m = self.get(mention_id)
+            if m is not None:
+                out[mention_id] = m
+        return out
+
     @abstractmethod
     def search(self, flt: MentionFilter, limit: int = 20) -> list[Mention]:
         """Matching mentions, newest first (by the filter's time field)."""
@@ -972,6 +983,17 @@ class Store(ABC):
 
     def get_case(self, case_id: str) -> ComplaintCase | None:
         raise NotImplementedError
+
+    def get_cases(self, case_ids: Sequence[str]) -> dict[str, ComplaintCase]:
+        """The stored cases among ``case_ids``, by id (one not stored is left out): what
+        :meth:`get_case` gives for each. This default asks :meth:`get_case` once an id; SQLite
+        reads them in one query, Elasticsearch in one ``mget``."""
+        out: dict[str, ComplaintCase] = {}
+        for case_id in dict.fromkeys(case_ids):
+            case = self.get_case(case_id)
+            if case is not None:
+                out[case_id] = case
+        return out
 
     def list_cases(self, states: tuple[str, ...] = ()) -> list[ComplaintCase]:
         """Complaint cases (all, or in these states), latest received first."""

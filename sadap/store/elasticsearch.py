@@ -635,6 +635,20 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
         hits = self._search(self.names.mentions, query={"ids": {"values": [mention_id]}}, size=1, source=["doc"])["hits"]["hits"]
         return Mention.model_validate_json(hits[0]["_source"]["doc"]) if hits else None
 
+    def get_many(self, mention_ids: Sequence[str]) -> dict[str, Mention]:
+        """As :meth:`get` for each id (an ids search over the mention indices), ID_CHUNK ids a search."""
+        ids = list(dict.fromkeys(mention_ids))
+        if not ids:
+            return {}
+        self._ensure_ready()
+        out: dict[str, Mention] = {}
+        for i in range(0, len(ids), ID_CHUNK):
+            chunk = ids[i:i + ID_CHUNK]
+            res = self._search(self.names.mentions, query={"ids": {"values": chunk}}, size=len(chunk), source=["doc"])
+            for hit in res["hits"]["hits"]:
+                out.setdefault(hit["_id"], Mention.model_validate_json(hit["_source"]["doc"]))
+        return out
+
     def _query(self, flt: MentionFilter) -> Json:
         filters: list[Json] = []
         must: list[Json] = []
@@ -1412,6 +1426,20 @@ class ElasticsearchStore(SeenTerms, IndexAdmin, Store):
     def get_case(self, case_id: str) -> ComplaintCase | None:
         src = self._get(self.names.complaint_cases, case_id)
         return ComplaintCase.model_validate_json(src["doc"]) if src else None
+
+    def get_cases(self, case_ids: Sequence[str]) -> dict[str, ComplaintCase]:
+        """As :meth:`get_case` for each id (a realtime read), ID_CHUNK ids an ``mget``."""
+        ids = list(dict.fromkeys(case_ids))
+        if not ids:
+            return {}
+        self._ensure_cases()
+        out: dict[str, ComplaintCase] = {}
+        for i in range(0, len(ids), ID_CHUNK):
+            got = self._call(self.client.mget, index=self.names.complaint_cases, ids=ids[i:i + ID_CHUNK], source=["doc"]).body
+            for d in got.get("docs", []):
+                if d.get("found"):
+                    out[d["_id"]] = ComplaintCase.model_validate_json(d["_source"]["doc"])
+        return out
 
     def _case_sources(self, query: Json, fields: list[str]) -> list[Json]:
         """``fields`` of the cases matching ``query``, in list_cases' order (latest received

@@ -818,6 +818,9 @@ class SQLiteStore(Store):
         rows = self._query("SELECT doc FROM mentions WHERE id=?", (mention_id,))
         return Mention.model_validate_json(rows[0][0]) if rows else None
 
+    def get_many(self, mention_ids: Sequence[str]) -> dict[str, Mention]:
+        return {i: Mention.model_validate_json(doc) for i, doc in self._docs("mentions", mention_ids)}
+
     def _walk(self, flt: MentionFilter, limit: int) -> bool:
         """Whether a newest-first query should walk mentions in time order and test the full-text
         match on each (many matches: the first ``limit`` come soon) rather than fetch every
@@ -1556,6 +1559,18 @@ class SQLiteStore(Store):
     def get_case(self, case_id: str) -> ComplaintCase | None:
         rows = self._query("SELECT doc FROM complaint_cases WHERE id=?", (case_id,))
         return ComplaintCase.model_validate_json(rows[0][0]) if rows else None
+
+    def get_cases(self, case_ids: Sequence[str]) -> dict[str, ComplaintCase]:
+        return {i: ComplaintCase.model_validate_json(doc) for i, doc in self._docs("complaint_cases", case_ids)}
+
+    def _docs(self, table: str, ids: Sequence[str]) -> list[tuple[str, str]]:
+        """(id, doc) of the rows of ``table`` with these ids: an IN query per 500 ids."""
+        ids = list(dict.fromkeys(ids))
+        out: list[tuple[str, str]] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            out.extend(self._query(f"SELECT id, doc FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return out
 
     def list_cases(self, states: tuple[str, ...] = ()) -> list[ComplaintCase]:
         if states:
