@@ -168,3 +168,70 @@ def test_a_config_in_thai_windows_encoding_names_its_line_and_the_encoding_to_us
     with pytest.raises(ConfigError) as err:
         load_config_file(path)
     assert str(err.value).startswith(f"{path}:3: not UTF-8 text (column 11)") and "save the file as UTF-8" in str(err.value)
+
+
+# -- a second review: empty text, lists where a name goes, links dropped, watch names, snooze reasons ----
+@pytest.mark.parametrize("text", ["", "   "])
+def test_enrich_with_no_text_is_one_line_and_a_failure(folder, text):
+    # Exited 0, printing a language and a sentiment for nothing.
+    done = CliRunner().invoke(main, ["enrich", text, "--config", str(folder / "sadap.yaml")])
+    _one_line(done, "TEXT", "ไม่มีข้อความ")
+
+
+@pytest.mark.parametrize("field, value", [("id", ["x"]), ("author", {"name": "สมศรี"}), ("source", ["line", "x"]),
+                                          ("id", True)])
+def test_a_list_or_object_where_a_name_goes_is_refused_on_its_line(folder, field, value):
+    # Stored as the text "['x']" (an id, an author's pseudonym, a source name nobody configured).
+    rows = [{"id": "1", "text": "แอปแสงทองโอนเงินไม่ได้"}, {"id": "2", "text": "แสงทองล่มอีกแล้ว", field: value},
+            {"id": "3", "text": "แสงทองคืนเงินแล้ว ขอบคุณ", "author": 42}]
+    (folder / "m.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    done = sadap("ingest", "m.jsonl", "--workers", "1", cwd=folder)
+    problems = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 0 and len(problems) == 1, done.stderr
+    assert problems[0].startswith(f"m.jsonl:2: `{field}`: ") and "a string or number" in problems[0], problems
+    assert _stored(folder) == ["1", "3"]
+
+
+def test_links_that_are_dropped_are_counted_in_the_summary(folder):
+    # A javascript: link or one that cannot be parsed was dropped without a word.
+    rows = [{"id": "1", "text": "แอปแสงทองโอนเงินไม่ได้", "url": "javascript:alert(1)"},
+            {"id": "2", "text": "แสงทองล่มอีกแล้ว", "url": "http://[สาขา"},
+            {"id": "3", "text": "แสงทองคืนเงินแล้ว", "url": "https://saengthong.example/a"},
+            {"id": "4", "text": "แสงทองตอบเร็ว", "url": "www.saengthong.example/b"}]
+    (folder / "m.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    done = sadap("ingest", "m.jsonl", "--workers", "1", "--json", cwd=folder)
+    report = json.loads(done.stdout)
+    assert report["stored"] == 4 and report["urls_dropped"] == 2 and report["rejected"] == [], report
+    (folder / "again.jsonl").write_text((folder / "m.jsonl").read_text(encoding="utf-8").replace('"id": "', '"id": "b'),
+                                        encoding="utf-8")
+    done = sadap("ingest", "again.jsonl", "--workers", "1", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "ตัดลิงก์ที่ใช้ไม่ได้ 2 ·" in done.stdout, done.stdout
+    assert "again.jsonl:1, 2: url dropped" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("watch, where", [
+    ("  - name: ธนาคารแสงทอง\n  - name: แสงทอง\n  - name: ธนาคารแสงทอง\n", ":4: watch[2].name: duplicate watched name"),
+    ("  - name: ธนาคารแสงทอง\n  - name: ''\n", ":3: watch[1].name: empty"),
+    ("  - name: ธนาคารแสงทอง\n  - name: '   '\n", ":3: watch[1].name: empty"),
+])
+def test_a_watched_name_given_twice_or_empty_is_refused(tmp_path, watch, where):
+    path = tmp_path / "sadap.yaml"
+    path.write_text("watch:\n" + watch, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config_file(path)
+    [line] = str(err.value).splitlines()
+    assert line.startswith(f"{path}{where}"), line
+
+
+def test_a_snooze_reason_is_masked_like_a_staff_note(folder):
+    (folder / "sadap.yaml").write_text(CONFIG.replace("rules: []", "rules:\n  - {id: outage, type: threshold, title: แอปล่ม, "
+                                                      "query: ล่ม, limit: 5, window: 1h}"), encoding="utf-8")
+    done = CliRunner().invoke(main, ["alerts", "snooze", "outage", "--for", "2h", "--by", "somsri", "--reason",
+                                     "ลูกค้าโทรจาก 081-234-5678 อีเมล somsri@example.com แจ้งว่าแก้แล้ว",
+                                     "--config", str(folder / "sadap.yaml")])
+    assert done.exit_code == 0, done.output
+    with open_store(load_config_file(folder / "sadap.yaml")) as store:
+        [snooze] = store.snoozes()
+    assert "081-234-5678" not in snooze["reason"] and "somsri@example.com" not in snooze["reason"]
+    assert "[โทร]" in snooze["reason"] and "[อีเมล]" in snooze["reason"]

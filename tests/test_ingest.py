@@ -48,7 +48,7 @@ def test_jsonl_import_stores_enriched_mentions(config, tmp_path):
     report = import_file(config, write_jsonl(tmp_path / "social.jsonl", GOOD))
     assert report == {
         "read": 3, "stored": 3, "duplicates": 0, "near_duplicates": 0, "spooled": 0, "refused": 0, "erased": 0, "rejected": [],
-        "surrogates_dropped": 0, "encoding": "utf-8", "alerts": 0,
+        "surrogates_dropped": 0, "urls_dropped": 0, "url_dropped_lines": [], "encoding": "utf-8", "alerts": 0,
     }
     with open_store(config) as store:
         [m] = store.search(MentionFilter(query=None, source_names=("social",), ids=()), limit=1)  # newest

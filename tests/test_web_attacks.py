@@ -221,3 +221,70 @@ def test_the_sign_in_form_keeps_working_with_a_stale_session_cookie(setup):
     end_sessions(store, "viewer")
     assert client.get("/", follow_redirects=False).status_code == 303
     assert sign_in(client, "viewer").status_code == 303 and client.get("/").status_code == 200
+
+
+# -- bad query parameters (a review of the pages' and the API's filters) ---------------------------------
+@pytest.mark.parametrize("path, field", [
+    ("/api/mentions?since=2569-01-01", "since"), ("/api/mentions?until=2569-12-31", "until"),
+    ("/api/mentions?since=2569-01-01T09:00%2B07:00", "since"),
+    ("/mentions?since=2569-01-01", "since"), ("/mentions.csv?until=2569-01-31", "until"),
+    ("/?since=2569-01-01", "since"), ("/responses?until=2569-03-31", "until"),
+])
+def test_a_buddhist_era_year_in_a_date_filter_is_refused_not_an_empty_list(setup, path, field):
+    """``since=2569-01-01`` was read as the year 2569 CE: an empty list, as if nothing was said.
+    The CLI refuses such a year; the pages and the API now say it too (the CE year named)."""
+    client = signed_in_client(*setup, "viewer")
+    r = client.get(path)
+    assert r.status_code == 422, (path, r.status_code)
+    if path.startswith("/api/"):
+        error = r.json()["error"]
+        assert error.startswith(f"{field} ") and "Buddhist-era" in error and "2026" in error, error
+    else:
+        assert "ปีพุทธศักราช" in r.text and "2026" in r.text, path
+    assert client.get(path.replace("2569", "2026")).status_code == 200
+
+
+@pytest.mark.parametrize("path, field, allowed", [
+    ("/api/incidents?status=zz", "status", "open, acknowledged, resolved"),
+    ("/api/incidents?state=open,zz", "state", "open, acknowledged, resolved"),
+    ("/incidents?state=zz", "state", "open, acknowledged, resolved"),
+    ("/api/mentions?sentiment=bad", "sentiment", "pos, neu, neg, q"),
+    ("/api/mentions?expectation=angry", "expectation", "delighted, satisfied, disappointed, none"),
+    ("/api/mentions?complaint=maybe", "complaint", "1, true, 0, false"),
+    ("/api/mentions?responded=maybe", "responded", "1, true, 0, false"),
+    ("/api/mentions?count=all", "count", "exact"),
+])
+def test_an_unknown_filter_value_is_refused_naming_the_field_and_the_choices(setup, path, field, allowed):
+    """``/api/incidents?status=zz`` listed every incident; ``expectation=angry`` an empty list."""
+    client = signed_in_client(*setup, "viewer")
+    r = client.get(path)
+    assert r.status_code == 422, (path, r.status_code)
+    text = r.json()["error"] if path.startswith("/api/") else r.text
+    assert f"{field}: unknown" in text and allowed in text, text
+    if not path.startswith("/api/"):
+        assert "ค่าที่ให้ไม่อยู่ในตัวเลือกที่ใช้ได้" in text
+
+
+def test_api_incidents_filters_by_state(setup):
+    _, store = setup
+    client = signed_in_client(*setup, "viewer")
+    every = store.list_incidents()
+    for name in ("state", "status"):
+        found = client.get(f"/api/incidents?{name}=resolved").json()
+        assert [i["id"] for i in found] == [i.id for i in every if i.state == "resolved"]
+    assert len(client.get("/api/incidents").json()) == len(every)
+
+
+def test_a_snooze_reason_typed_in_the_rules_form_is_masked(setup):
+    """The reason went to the store as typed: a customer's phone number and e-mail with it."""
+    config, store = setup
+    rule = config.alert_rules[0].id
+    client = signed_in_client(*setup, "planner")
+    page = client.get("/rules")
+    r = client.post(f"/rules/{rule}/snooze", data={"csrf_token": csrf_of(page.text), "duration": "1h", "key": "*",
+                                                   "reason": "ลูกค้าโทรมาจาก 081-234-5678 (somsri@example.com) แจ้งว่าซ่อมแล้ว"},
+                    follow_redirects=False)
+    assert r.status_code in (200, 303)
+    reason = next(s["reason"] for s in store.snoozes() if s["rule_id"] == rule and s["key"] == "*")
+    assert "081-234-5678" not in reason and "somsri@example.com" not in reason
+    assert "[โทร]" in reason and "[อีเมล]" in reason

@@ -152,9 +152,17 @@ class BackupConfig(Strict):
 class EntityConfig(Strict):
     """Something the organisation watches: a brand, product, person or topic, with its spellings."""
 
-    name: str = Field(description="Canonical name, used as the entity's key in alerts and search.")
+    name: str = Field(description="Canonical name, used as the entity's key in alerts and search; not empty, and "
+                      "each entry's own (two entries with one name, capitals aside, are refused).")
     aliases: list[str] = Field(default_factory=list, description="Other spellings: Thai, English, short forms.")
     kind: Literal["brand", "product", "person", "organisation", "topic"] = Field("brand", description="What it is.")
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("empty: every watched entry needs a name (the name mentions carry and rules give)")
+        return value
 
 
 class EnrichConfig(Strict):
@@ -675,9 +683,12 @@ def load_config_file(path: str | Path, *, validate: bool = True) -> Config:
         config = Config.model_validate(data)
     except ValidationError as err:
         problems.extend(validation_lines(err, str(path), lines, Config))
-    for section, field, what in (("sources", "name", "source name"), ("notifiers", "id", "notifier id")):
+    for section, field, what in (("sources", "name", "source name"), ("notifiers", "id", "notifier id"),
+                                 ("watch", "name", "watched name")):
         entries = data.get(section)
         names = [s.get(field) if isinstance(s, dict) else None for s in entries] if isinstance(entries, list) else []
+        if section == "watch":  # one entity under two entries: its aliases and kind would be split between them
+            names = [n.strip().casefold() if isinstance(n, str) and n.strip() else None for n in names]
         for i, name in enumerate(names):
             if name is not None and name in names[:i]:  # (two notifiers with one id: one would never be used)
                 problems.append(f"{path}:{lines.line((section, i, field))}: {section}[{i}].{field}: duplicate {what} "

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sadap.app.csvrows import allow_cells_of
 from sadap.app.sources import RECEIVED_CHANNELS
 from sadap.core.errors import InputError
-from sadap.core.mention import RawMention
+from sadap.core.mention import RawMention, kept_url
 from sadap.core.thaidate import from_epoch, parse_thai_datetime
 from sadap.core.timeutil import UTC, now_utc, parse_iso
 
@@ -44,6 +44,7 @@ class ReadStats:
 
     surrogates_dropped: int = 0  # lone UTF-16 surrogates (e.g. JSON "\\ud800") removed
     lines_with_surrogates: list[int] = field(default_factory=list)
+    lines_with_dropped_urls: list[int] = field(default_factory=list)  # a `url` not kept (javascript:, unparseable)
     encoding: str = "utf-8"
 
 
@@ -127,6 +128,11 @@ def row_to_raw(row: dict[str, Any], default_source: str, now: datetime | None = 
     if channel != "file" and channel not in RECEIVED_CHANNELS:
         raise InputError(f"`received_via`: {channel!r} is not a channel (allowed: {', '.join(RECEIVED_CHANNELS)}, "
                          "or empty for a plain import)")
+    for name in ("id", "author", "source"):
+        value = row.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int, float))):
+            shown = "true/false" if isinstance(value, bool) else "a list" if isinstance(value, list) else "an object"
+            raise InputError(f"`{name}`: {shown} is not allowed here (give a string or number)")
     extras = {k: v for k, v in row.items() if k not in FIELDS and v not in (None, "")}
     try:
         return RawMention(
@@ -197,9 +203,12 @@ def _convert(number: int, row: object, source: str, stats: ReadStats, now: datet
             stats.surrogates_dropped += dropped
             stats.lines_with_surrogates.append(number)
     try:
-        return row_to_raw(row, source, now)  # type: ignore[arg-type]
+        raw = row_to_raw(row, source, now)  # type: ignore[arg-type]
     except InputError as err:
         return Rejected(number, str(err))
+    if raw.url and not kept_url(raw.url):  # stored without its link: said in the summary
+        stats.lines_with_dropped_urls.append(number)
+    return raw
 
 
 def _physical_lines(text: str) -> list[str]:

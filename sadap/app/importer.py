@@ -85,6 +85,8 @@ def import_file(
         "erased": total.erased,
         "rejected": rejected,
         "surrogates_dropped": stats.surrogates_dropped,
+        "urls_dropped": len(stats.lines_with_dropped_urls),
+        "url_dropped_lines": stats.lines_with_dropped_urls[:100],
         "encoding": stats.encoding,
         "alerts": len(total.alerts),
     }

@@ -15,6 +15,11 @@ class InputError(SadapError):
     """Input data (a file to ingest, a query, a time) is invalid."""
 
 
+class RefusedValue(InputError):
+    """A value that reads but is not one the field takes: a filter value outside its choices, a
+    Buddhist-era year where dates take the Common Era (the web answers 422, not 400)."""
+
+
 class StoreError(SadapError):
     """The store cannot be opened or used."""
 

@@ -246,6 +246,12 @@ def _parses(url: str) -> bool:
     return True
 
 
+def kept_url(url: str) -> bool:
+    """Whether :func:`to_mention` keeps this link: http/https, or one without a scheme that
+    parses (kept as text, shown as a link nowhere); javascript:, data: or ``http://[x`` are dropped."""
+    return is_web_url(url) or not scheme_of(url) and _parses(url)
+
+
 def mention_id(source_name: str, native_id: str | None = None, url: str | None = None, text: str = "") -> str:
     """Stable id: hash of source + native id, else of the canonical URL, else of the text."""
     if native_id:
@@ -328,7 +334,7 @@ def to_mention(
         # as one. One without a scheme (www.example.com/a, as imported files have them) is kept as
         # text, and shown as a link nowhere; one that cannot be parsed (http://[x) is not kept.
         # The id still comes from what arrived.
-        url=canonical_url(url) if url and (is_web_url(url) or not scheme_of(url) and _parses(url)) else None,
+        url=canonical_url(url) if url and kept_url(url) else None,
         author_id=author_id,
         author_name=raw.author if (keep_author_names and raw.author) else None,
         published_at=published,

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
-from sadap.core.errors import InputError
+from sadap.core.errors import InputError, RefusedValue
 
 UTC = timezone.utc
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -70,6 +70,19 @@ def parse_iso(text: str, naive_zone: tzinfo = BANGKOK) -> datetime:
         return as_utc(value, naive_zone)
     except (OverflowError, ValueError):  # 9999-12-31T23:59:59-05:00 is past year 9999 in UTC
         raise InputError(f"time {text!r} is out of range (in UTC it falls outside the years 1 to 9999)") from None
+
+
+def common_era(value: datetime, text: str, where: str) -> datetime:
+    """``value`` (read from ``text``), unless its year is a Buddhist-era year (2569 for 2026, as Thai
+    staff write it): read as the Common Era it lies five centuries ahead, and a filter, report or
+    check on it would be empty. Refused in one line naming ``where`` and the Common Era date."""
+    written = re.match(r"\s*(\d{4})", text)
+    year, now_year = (int(written.group(1)) if written else value.year), now_utc().year
+    if year > now_year + 100 and 1970 <= year - 543 <= now_year + 100:
+        common = str(year - 543)
+        raise RefusedValue(f"{where} {text!r}: {year} looks like a Buddhist-era year; dates here take the "
+                           f"Common Era year ({common}: {text.strip().replace(str(year), common, 1)})")
+    return value
 
 
 def to_bangkok(value: datetime) -> datetime:

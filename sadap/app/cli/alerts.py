@@ -91,7 +91,7 @@ def alerts_snooze(
         checked = snooze_key(config, store, found[rule], key)
         if checked.warning:
             click.echo(checked.warning, err=True)
-        store.snooze(rule, checked.key, until, actor or getpass.getuser(), reason)
+        store.snooze(rule, checked.key, until, actor or getpass.getuser(), responses.staff_text(config, reason.strip()))
     click.echo(f"{rule} [{checked.key}] เงียบถึง {show(until)} (snoozed)")
 
 

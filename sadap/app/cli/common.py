@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import sys
 import unicodedata
 from collections.abc import Callable
@@ -18,7 +17,7 @@ import click
 
 from sadap.app.config import Config, load_config
 from sadap.core.errors import InputError, SadapError
-from sadap.core.timeutil import now_utc, parse_duration, parse_iso
+from sadap.core.timeutil import common_era, now_utc, parse_duration, parse_iso
 from sadap.store import MentionFilter, Store
 
 P = ParamSpec("P")
@@ -62,7 +61,7 @@ def point_in_time(text: str | None, option: str) -> datetime | None:
     except InputError:
         raise InputError(f"{option} {text!r}: give a duration back from now (30d, 12h) or a date/time "
                          "(2026-10-01, 2026-10-01T09:00+07:00)") from None
-    return _common_era(value, text, option)
+    return common_era(value, text, option)
 
 
 def duration_of(text: str, option: str) -> timedelta:
@@ -84,19 +83,7 @@ def time_of(text: str, option: str) -> datetime:
         value = parse_iso(text)
     except InputError as err:
         raise InputError(f"{option}: {err}") from None
-    return _common_era(value, text, option)
-
-
-def _common_era(value: datetime, text: str, option: str) -> datetime:
-    """``value``, unless its year is a Buddhist-era year (2569 for 2026, as Thai staff write it):
-    read as the Common Era it lies five centuries ahead, and a report or check would be empty."""
-    written = re.match(r"\s*(\d{4})", text)
-    year, now_year = (int(written.group(1)) if written else value.year), now_utc().year
-    if year > now_year + 100 and 1970 <= year - 543 <= now_year + 100:
-        common = str(year - 543)
-        raise InputError(f"{option} {text!r}: {year} looks like a Buddhist-era year; dates here take the "
-                         f"Common Era year ({common}: {text.strip().replace(str(year), common, 1)})")
-    return value
+    return common_era(value, text, option)
 
 
 def _fail(message: str) -> NoReturn:

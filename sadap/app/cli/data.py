@@ -13,6 +13,7 @@ from sadap.app.importer import import_file
 from sadap.app.names import category_names, complaint_type_names, news_topic_names
 from sadap.app.reenrich import reenrich as run
 from sadap.core.datalock import hold
+from sadap.core.errors import InputError
 from sadap.core.labels import EXPECTATION, SENTIMENT, th
 from sadap.core.mention import RawMention, to_mention
 from sadap.core.timeutil import show
@@ -71,8 +72,13 @@ def ingest(file: str, config_path: str | None, as_json: bool, batch_size: int, h
         f"อ่าน {report['read']} · บันทึกใหม่ {report['stored']} · ซ้ำ {report['duplicates']}{spooled} · "
         f"ข้ามบรรทัดเสีย {len(report['rejected'])} · "
         + (f"ข้ามโพสต์ที่ถูกลบตามคำขอ {report['erased']} รายการ (erased on request) · " if report.get("erased") else "")
+        + (f"ตัดลิงก์ที่ใช้ไม่ได้ {report['urls_dropped']} · " if report.get("urls_dropped") else "")
         + ("ข้อมูลย้อนหลัง: ไม่แจ้งเตือน (ทดสอบด้วย `sadap playbooks test`)" if history else f"แจ้งเตือน {report['alerts']}")
     )
+    if report.get("urls_dropped"):
+        shown = ", ".join(map(str, report["url_dropped_lines"][:10])) + (", …" if report["urls_dropped"] > 10 else "")
+        click.echo(f"  {file}:{shown}: url dropped (not http/https, or cannot be read); the mentions are kept without it",
+                   err=True)
     if report.get("surrogates_dropped"):
         click.echo(f"  dropped {report['surrogates_dropped']} lone surrogate characters (invalid UTF-16 escapes)", err=True)
     for bad in report["rejected"][:20]:
@@ -92,6 +98,8 @@ def ingest(file: str, config_path: str | None, as_json: bool, batch_size: int, h
 def enrich(text: str, config_path: str | None, kind: str, title: str | None, as_json: bool) -> None:
     """Enrich TEXT as a mention and show what Sadap hears in it."""
 
+    if not text.strip():
+        raise InputError('TEXT: ไม่มีข้อความ (empty: give the words to read, e.g. sadap enrich "แอปโอนเงินไม่ได้")')
     config = _load(config_path)
     raw = RawMention(source_kind=kind, source_name="cli", text=text, title=title)
     mention = Enricher.from_config(config).enrich([to_mention(raw, pseudonym_key=b"cli")])[0]

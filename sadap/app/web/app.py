@@ -33,7 +33,7 @@ from sadap.app.line_inbound import LineInbound, ingest_sink
 from sadap.app.web import auth, views
 from sadap.app.web.guard import Guard
 from sadap.app.web.i18n import correction_value, label, word
-from sadap.core.errors import SadapError
+from sadap.core.errors import RefusedValue, SadapError
 from sadap.core.timeutil import BANGKOK, show
 from sadap.core.users import User, role_at_least
 from sadap.store import MentionFilter, Store, open_store
@@ -244,8 +244,9 @@ def create_app(config: Any, store: Store | None = None, extra_hosts: list[str] |
                 return error(ws, request, err.status, err.message, api)
             except SadapError as err:
                 text = str(err)
-                status = 409 if "can become" in text else 404 if text.startswith("no ") else 400
-                return error(ws, request, status, text, api)
+                status = 422 if isinstance(err, RefusedValue) else 409 if "can become" in text else \
+                    404 if text.startswith("no ") else 400
+                return error(ws, request, status, text, api, views.refused_word(err))
 
         return endpoint
 
@@ -284,14 +285,16 @@ def line_endpoint(config: Any) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
-def error(ws: Workspace, request: Request, status: int, message: str, api: bool) -> Response:
+def error(ws: Workspace, request: Request, status: int, message: str, api: bool, hint: str | None = None) -> Response:
+    """The API's ``{"error": …}``, or the error page: ``hint`` (an i18n key) says it in the page's
+    language above the English line."""
     if api:
         return JSONResponse({"error": message}, status_code=status)
     try:
         user = ws.user(request)
     except Denied:
         user = None
-    return ws.render(request, "error.html", status=status, user=user, status_code=status, message=message)
+    return ws.render(request, "error.html", status=status, user=user, status_code=status, message=message, hint=hint)
 
 
 async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:

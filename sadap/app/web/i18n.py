@@ -183,6 +183,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "bad_query": ("อ่านคำค้นไม่ได้ โปรดตรวจเครื่องหมายคำพูด (\") ให้ครบคู่ และให้ OR มีคำทั้งสองข้าง",
                   "Cannot read the search: close every double quote (\") and put a word on each side of OR"),
     "bad_filter": ("อ่านตัวกรองไม่ได้ โปรดแก้แล้วค้นหาอีกครั้ง", "Cannot read a filter: fix it and search again"),
+    "pr_buddhist_year": ("ปีที่ให้เป็นปีพุทธศักราช (พ.ศ.) วันที่ในช่องนี้ใช้ปีคริสต์ศักราช (ค.ศ. = พ.ศ. − 543) โปรดแก้แล้วลองอีกครั้ง",
+                         "The year given is a Buddhist-era year: dates here take the Common Era year (CE = BE − 543)"),
+    "pr_unknown_choice": ("ค่าที่ให้ไม่อยู่ในตัวเลือกที่ใช้ได้ โปรดเลือกจากค่าที่ระบุไว้", "The value given is not one of the choices listed"),
 }
 
 # Incident timeline event kinds (``sadap.core.incident.EventKind``).

@@ -6,7 +6,7 @@ import logging
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.requests import Request
@@ -35,7 +35,7 @@ from sadap.app.web.app import (
     params,
     whole_number,
 )
-from sadap.core.errors import InputError
+from sadap.core.errors import InputError, RefusedValue
 from sadap.core.incident import IncidentState
 from sadap.core.mention import Mention
 from sadap.core.timeutil import BANGKOK, now_utc
@@ -44,6 +44,7 @@ from sadap.store import MentionFilter
 
 log = logging.getLogger("sadap.web")
 COUNT_CAP = 10000  # the mentions page says "10000+" beyond this
+INCIDENT_STATES: tuple[str, ...] = get_args(IncidentState)
 ACTIONS: dict[str, IncidentState] = {"ack": "acknowledged", "resolve": "resolved", "reopen": "open"}
 
 
@@ -150,8 +151,9 @@ async def mentions(ws: Workspace, request: Request) -> Response:
         before = views.read_cursor(request.query_params.get("before"), "before")
     except InputError as err:
         # The page again, every filter kept, with what could not be read beside the search box.
-        problem = "bad_query" if str(err).startswith("query ") else "bad_filter"
-        return ws.render(request, "mentions.html", status=400, found=[], total=0, more=False, sizes={},
+        problem = "bad_query" if str(err).startswith("query ") else views.refused_word(err) or "bad_filter"
+        return ws.render(request, "mentions.html", status=422 if isinstance(err, RefusedValue) else 400,
+                         found=[], total=0, more=False, sizes={},
                          problem=problem, problem_detail=str(err), paging=None, csv_link=None, **page_ctx)
     start = min(whole_number(request.query_params.get("start")) or 1, 10**9)  # for "51–100 of N" only
 
@@ -270,9 +272,17 @@ async def case_assign(ws: Workspace, request: Request) -> Response:
 async def incidents(ws: Workspace, request: Request) -> Response:
     user = ws.need(request)
     state = request.query_params.get("state", "")
-    states = tuple(s for s in state.split(",") if s in ("open", "acknowledged", "resolved"))
-    found = await in_thread(ws.store.list_incidents, states)
+    found = await in_thread(ws.store.list_incidents, incident_states(request))
     return ws.render(request, "incidents.html", user=user, found=found, state=state)
+
+
+def incident_states(request: Request) -> tuple[IncidentState, ...]:
+    """The ``state`` filter (``status`` on the API is the same one): a comma list, each one of
+    the states; an unknown one is refused (once ignored, so every incident was listed)."""
+    field = "status" if "status" in request.query_params and request.url.path.startswith("/api/") else "state"
+    raw = request.query_params.get(field, "")
+    values = tuple(v for v in (part.strip() for part in raw.split(",")) if v)[:10]
+    return tuple(cast(IncidentState, views.choice(field, v, INCIDENT_STATES)) for v in values)
 
 
 def _incident_context(ws: Workspace, incident_id: str, lang: str, alerts: bool = False) -> dict[str, Any]:
@@ -460,7 +470,8 @@ async def rule_snooze(ws: Workspace, request: Request) -> Response:
     if request.path_params["action"] == "snooze":
         until = now_utc() + views.parse_since(data.get("duration") or "2h")
         checked = snooze_key(ws.config, ws.store, found[rule], key)  # the key as the rule's alerts carry it
-        ws.store.snooze(rule, checked.key, until, user.username, data.get("reason", "")[:500])
+        ws.store.snooze(rule, checked.key, until, user.username,
+                        responses.staff_text(ws.config, data.get("reason", "").strip()[:500]))
         if checked.warning:  # kept, but said: the page shows it above the rules
             return await rules(ws, request, notice=checked.warning)
     else:  # the key exactly as stored (a snooze kept from before keys were normalised still lifts)
@@ -507,7 +518,7 @@ async def api_summary(ws: Workspace, request: Request) -> Response:
 
 async def api_incidents(ws: Workspace, request: Request) -> Response:
     ws.need(request)
-    found = await in_thread(ws.store.list_incidents, ())
+    found = await in_thread(ws.store.list_incidents, incident_states(request))
     return JSONResponse([i.model_dump(mode="json") for i in found])
 
 
@@ -533,7 +544,7 @@ async def api_mentions(ws: Workspace, request: Request) -> Response:
     ws.need(request)
     flt = mention_filter(ws, request)
     limit = min(whole_number(request.query_params.get("limit")) or 50, 1000)
-    exact = request.query_params.get("count") == "exact"
+    exact = views.choice("count", request.query_params.get("count", ""), ("exact",)) == "exact"
     after = views.read_cursor(request.query_params.get("after"), "after")
     found = await in_thread(ws.store.search_page, flt, limit + 1, after)
     # The next page: the same filter with after=<next> (by key, so new mentions never repeat a row).

@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlencode
 
 from alerts.incidents import add_note
@@ -17,14 +17,15 @@ from playbooks.loader import load_playbooks
 from playbooks.render import incident_variables, render_template
 from sadap.app.export import spreadsheet_cell
 from sadap.app.names import complaint_type_names
-from sadap.core.errors import ConfigError, InputError
+from sadap.core.errors import ConfigError, InputError, RefusedValue
 from sadap.core.incident import Incident, IncidentEvent
-from sadap.core.mention import Mention
-from sadap.core.timeutil import BANGKOK, UTC, now_utc, parse_duration, parse_iso
+from sadap.core.mention import ExpectationLevel, Mention
+from sadap.core.timeutil import BANGKOK, UTC, common_era, now_utc, parse_duration, parse_iso
 from sadap.store import MentionFilter, PageKey, Store, page_key
 from sadap.store.query import parse_query
 
 SENTIMENTS = ("pos", "neu", "neg", "q")
+EXPECTATIONS: tuple[str, ...] = get_args(ExpectationLevel)
 FILTER_KEYS = ("q", "since", "until", "source", "kind", "sentiment", "expectation", "category", "news_topic",
                "complaint_type", "language", "entity", "hashtag", "keyword", "author", "cluster", "complaint", "responded",
                "max_spam", "copies")
@@ -38,15 +39,40 @@ def parse_when(text: str, field: str, end: bool = False) -> datetime:
         if len(text) == 10:
             day = date.fromisoformat(text)
             start = datetime.combine(day, time(0), BANGKOK)
-            return (start + timedelta(days=1) if end else start).astimezone(UTC)
-        return parse_iso(text)
-    except (ValueError, InputError):
+            value = (start + timedelta(days=1) if end else start).astimezone(UTC)
+        else:
+            value = parse_iso(text)
+    except (ValueError, InputError, OverflowError):
         raise InputError(f"{field}: cannot read {text[:40]!r} (use a date like 2026-12-01 or an ISO 8601 time)") from None
+    return common_era(value, text[:40], field)  # 2569-01-01, as Thai staff write a year: refused, not an empty list
 
 
 def _values(params: dict[str, str], key: str) -> tuple[str, ...]:
     raw = params.get(key, "")
     return tuple(v for v in (s.strip() for s in raw.split(",")) if v)[:20]
+
+
+def choice(field: str, value: str, allowed: tuple[str, ...]) -> str:
+    """``value`` when it is one of ``allowed`` (or empty: no filter); else one line naming the
+    field and the choices (an unknown value is refused, never read as "no filter" or "none match")."""
+    if value and value not in allowed:
+        raise RefusedValue(f"{field}: unknown {value[:40]!r} (allowed: {', '.join(allowed)})")
+    return value
+
+
+def refused_word(err: Exception) -> str | None:
+    """The page's words (an i18n key) for a refused value: a Buddhist-era year, a value outside
+    a filter's choices; None for other errors."""
+    if not isinstance(err, RefusedValue):
+        return None
+    return "pr_buddhist_year" if "Buddhist-era year" in str(err) else "pr_unknown_choice"
+
+
+def _choices(params: dict[str, str], key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    values = _values(params, key)
+    for value in values:
+        choice(key, value, allowed)
+    return values
 
 
 def mention_filter(params: dict[str, str], custom_words: tuple[str, ...], default_days: int | None = None) -> MentionFilter:
@@ -62,26 +88,22 @@ def mention_filter(params: dict[str, str], custom_words: tuple[str, ...], defaul
             raise InputError("max_spam: use a number from 0 to 1") from None
         if not 0 <= max_spam <= 1:
             raise InputError("max_spam: use a number from 0 to 1")
-    sentiment = _values(params, "sentiment")
-    bad = [s for s in sentiment if s not in SENTIMENTS]
-    if bad:
-        raise InputError(f"sentiment: unknown {bad[0]!r} (allowed: {', '.join(SENTIMENTS)})")
-    complaint_types = _values(params, "complaint_type")
-    known = complaint_type_names()
-    bad = [c for c in complaint_types if c not in known]
-    if bad:
-        raise InputError(f"complaint_type: unknown {bad[0][:40]!r} (allowed: {', '.join(known)})")
+    sentiment = _choices(params, "sentiment", SENTIMENTS)
+    complaint_types = _choices(params, "complaint_type", tuple(complaint_type_names()))
+    expectations = _choices(params, "expectation", EXPECTATIONS)
     languages = _values(params, "language")
     bad = [v for v in languages if not _LANGUAGE_TAG.fullmatch(v)]
     if bad:
         raise InputError(f"language: {bad[0][:40]!r} is not a language tag (e.g. th, en, mixed, und-Latn)")
     query = parse_query(params["q"], custom_words) if params.get("q", "").strip() else None
     flags = {"1": True, "true": True, "0": False, "false": False}
+    for name in ("complaint", "responded"):
+        choice(name, params.get(name, ""), tuple(flags))
     return MentionFilter(
         since=since, until=until, query=query, sentiment=sentiment,
         source_names=_values(params, "source"), source_kinds=_values(params, "kind"),
         entities=_values(params, "entity"), categories=_values(params, "category"),
-        expectations=_values(params, "expectation"), news_topics=_values(params, "news_topic"), hashtags=_values(params, "hashtag"),
+        expectations=expectations, news_topics=_values(params, "news_topic"), hashtags=_values(params, "hashtag"),
         keywords=_values(params, "keyword"), clusters=_values(params, "cluster"),
         complaint_types=complaint_types, languages=languages, author_ids=_values(params, "author"),
         complaint=flags.get(params.get("complaint", "")), responded=flags.get(params.get("responded", "")),
