@@ -2,7 +2,11 @@
 (function () {
   "use strict";
   var charts = [];
-  function sameSite(url) { return typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/"; }
+  // A path on this site only: browsers read `/\host` and `//host` as another site, so the resolved origin decides.
+  function sameSite(url) {
+    if (typeof url !== "string" || url.charAt(0) !== "/" || /[\\\s]/.test(url.slice(0, 2))) { return false; }
+    try { return new URL(url, window.location.origin).origin === window.location.origin; } catch (e) { return false; }
+  }
   function draw() {
     var holder = document.getElementById("chart-data");
     if (!holder || typeof echarts === "undefined") { return; }
