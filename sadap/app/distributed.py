@@ -17,7 +17,8 @@ source's incremental state, crawlers/state.py), ``<prefix>:<source>:counter:<nam
 (whose turn it is to send a request to a site that asks robots.txt's Crawl-delay, crawlers/shared_delay.py),
 ``<prefix>:<source>:round`` (when the current round
 was pushed) with ``<prefix>:<source>:report:<round>`` (the workers' counts for its crawl report,
-kept a week) and ``<prefix>:scheduler:lease``.
+kept a week), ``<prefix>:privacy:erased`` (erasure register lines, hashes only:
+sadap/app/erasure_share.py) and ``<prefix>:scheduler:lease``.
 """
 
 from __future__ import annotations

@@ -10,6 +10,11 @@ keeps the folder's current register, as it keeps the audit log (the archive's ow
 
 The ingest reads it too (:func:`current`): a mention whose id, or whose author's pseudonym, was
 erased is not stored again when it is collected again (the person asked to be erased).
+
+On several machines (``distributed.redis_url``) an erase hashes under a salt every machine derives
+from the pseudonym key (:func:`shared_salt`) instead of the folder's own, so its line means the same
+on every machine; :mod:`sadap.app.erasure_share` passes it on through Redis. Such a line names its
+salt (``"salt"``); a line without one is under the first line's.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sadap.core.files import open_private
 from sadap.core.timeutil import now_utc
@@ -38,27 +44,62 @@ class Register:
     ids: set[str] = field(default_factory=set)
     authors: set[str] = field(default_factory=set)
     keys: set[str] = field(default_factory=set)
+    #: Lines hashed under another salt (the one machines share), by salt.
+    under: dict[bytes, Register] = field(default_factory=dict)
 
     def digest(self, value: str) -> str:
         return _digest(self.salt, value)
 
+    def group(self, salt: bytes) -> Register:
+        """The hashes under ``salt`` (made empty when there are none yet)."""
+        if salt == self.salt:
+            return self
+        return self.under.setdefault(salt, Register(salt))
+
     def has_id(self, mention_id: str | None) -> bool:
-        return bool(mention_id and self.ids) and self.digest(str(mention_id)) in self.ids
+        if not self.under:  # one machine: one salt (the ingest asks this of every mention)
+            return bool(mention_id and self.ids) and self.digest(str(mention_id)) in self.ids
+        return bool(mention_id) and any(g.ids and g.digest(str(mention_id)) in g.ids for g in self._groups())
 
     def has_author(self, pseudonym: str | None) -> bool:
-        return bool(pseudonym and self.authors) and self.digest(str(pseudonym)) in self.authors
+        if not self.under:
+            return bool(pseudonym and self.authors) and self.digest(str(pseudonym)) in self.authors
+        return bool(pseudonym) and any(g.authors and g.digest(str(pseudonym)) in g.authors for g in self._groups())
 
     def has_key(self, key: str) -> bool:
         """Whether an alert's, incident's or snooze's key is an erased person's handle (the
         key compared as :func:`sadap.store.erasure.names_person` compares it)."""
-        return self.digest(key.strip().lstrip("#@").strip().lower()) in self.keys
+        value = key.strip().lstrip("#@").strip().lower()
+        return any(g.keys and g.digest(value) in g.keys for g in self._groups())
+
+    def knows(self, line: dict[str, Any]) -> bool:
+        """Whether every hash of ``line`` (under ``salt``, its ``"salt"``) is held already."""
+        group = self.under.get(bytes.fromhex(line["salt"])) if "salt" in line else self
+        if group is None:
+            return False
+        return all(set(line.get(name) or ()) <= getattr(group, name) for name in ("ids", "authors", "keys"))
+
+    def _groups(self) -> list[Register]:
+        return [self, *self.under.values()] if self.under else [self]
 
     def __bool__(self) -> bool:
-        return bool(self.ids or self.authors or self.keys)
+        return any(g.ids or g.authors or g.keys for g in self._groups())
 
 
 def _digest(salt: bytes, value: str) -> str:
     return hmac.new(salt, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:_DIGEST_CHARS]
+
+
+def shared_salt(pseudonym_key: bytes) -> bytes:
+    """The salt every machine of a deployment derives alike from the pseudonym key they share
+    (``$SADAP_PSEUDONYM_KEY``): their register lines compare; Redis never sees it or the key."""
+    return hmac.new(pseudonym_key, b"sadap erasure register: shared salt", hashlib.sha256).digest()[:16]
+
+
+def salt_id(salt: bytes) -> str:
+    """A short name for ``salt`` that gives it away no more than a hash does: lines in Redis carry
+    it, so a machine under another pseudonym key can tell that they are not its own."""
+    return _digest(salt, "sadap erasure register: salt id")[:12]
 
 
 def path_in(data_dir: Path) -> Path:
@@ -84,10 +125,16 @@ def load(data_dir: Path) -> Register | None:
                 if isinstance(salt, str):
                     register = Register(bytes.fromhex(salt))
                 continue
+            group = register
+            if isinstance(record.get("salt"), str):  # a line hashed under the machines' shared salt
+                try:
+                    group = register.group(bytes.fromhex(record["salt"]))
+                except ValueError:
+                    continue
             for name in ("ids", "authors", "keys"):
                 values = record.get(name)
                 if isinstance(values, list):
-                    getattr(register, name).update(v for v in values if isinstance(v, str))
+                    getattr(group, name).update(v for v in values if isinstance(v, str))
     return register
 
 
@@ -117,17 +164,36 @@ def current(data_dir: Path) -> Register | None:
         return register
 
 
-def record(data_dir: Path, *, ids: Iterable[str], authors: Iterable[str] = (), keys: Iterable[str] = ()) -> Path:
-    """Append one erasure to ``data_dir``'s register (made, with its salt, on first use)."""
-    path = path_in(data_dir)
-    register = load(data_dir)
-    with open_private(path, "a") as fh:
+def record(data_dir: Path, *, ids: Iterable[str], authors: Iterable[str] = (), keys: Iterable[str] = (),
+           salt: bytes | None = None) -> dict[str, Any]:
+    """Append one erasure to ``data_dir``'s register (made, with its salt, on first use), hashed
+    under the folder's salt or (several machines) ``salt``, :func:`shared_salt`; returns the line."""
+    line: dict[str, Any] = {"at": now_utc().isoformat()}
+    if salt is not None:
+        line["salt"] = salt.hex()
+    for name, values in (("ids", ids), ("authors", authors), ("keys", keys)):
+        line[name] = sorted({_digest(salt, v) for v in values if v}) if salt is not None else list(values)
+    with open_private(path_in(data_dir), "a") as fh:
+        register = load(data_dir)
         if register is None:
             register = Register(secrets.token_bytes(16))
             fh.write(json.dumps({"salt": register.salt.hex(), "created_at": now_utc().isoformat()}) + "\n")
-        line = {"at": now_utc().isoformat(),
-                "ids": sorted({register.digest(i) for i in ids if i}),
-                "authors": sorted({register.digest(a) for a in authors if a}),
-                "keys": sorted({register.digest(k) for k in keys if k})}
+        if salt is None:
+            for name in ("ids", "authors", "keys"):
+                line[name] = sorted({register.digest(v) for v in line[name] if v})
         fh.write(json.dumps(line) + "\n")
-    return path
+    return line
+
+
+def merge(data_dir: Path, lines: Iterable[dict[str, Any]]) -> int:
+    """Append to ``data_dir``'s register the lines (each naming its salt) that hold a hash it does not
+    hold yet: lines made on another machine, kept here so that they outlive the Redis they came by."""
+    register = load(data_dir)
+    new = [line for line in lines if register is None or not register.knows(line)]
+    if not new:
+        return 0
+    with open_private(path_in(data_dir), "a") as fh:
+        if register is None:
+            fh.write(json.dumps({"salt": secrets.token_bytes(16).hex(), "created_at": now_utc().isoformat()}) + "\n")
+        fh.write("".join(json.dumps(line) + "\n" for line in new))
+    return len(new)

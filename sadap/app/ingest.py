@@ -14,7 +14,7 @@ from enrich.dedup import SimHashIndex
 from enrich.parallel import EnrichPool, default_workers, settle
 from enrich.pipeline import Enricher
 from sadap.app import complaints as complaint_cases
-from sadap.app import erasure_register
+from sadap.app import erasure_register, erasure_share
 from sadap.app.alerting import build_engine
 from sadap.app.stakeholders import tagger as stakeholder_tagger
 from sadap.app.config import Config, load_config_file
@@ -93,6 +93,8 @@ class IngestPipeline:
         self.clock = clock
         self.history = history
         self.key = config.pseudonym_key()
+        # Several machines: erases made elsewhere come through Redis into this folder's register.
+        self.erasures = erasure_share.Follower(config) if config.distributed.redis_url else None
         if history:
             alerts, after_store = False, None
         if after_store is None and alerts:
@@ -191,6 +193,8 @@ class IngestPipeline:
     def _drop_erased(self, mentions: dict[str, Mention]) -> int:
         """Take out of ``mentions`` those erased on request (PDPA): the person asked to be erased,
         so a post of theirs collected again — or, erased by author, a new one — is not stored."""
+        if self.erasures is not None:
+            self.erasures.catch_up()
         register = erasure_register.current(self.config.data_path)
         if not register:
             return 0
@@ -248,6 +252,8 @@ class IngestPipeline:
             if self.pool is not None:
                 self.pool.close()
                 self.pool = None
+            if self.erasures is not None:
+                self.erasures.close()
             if self._own_store:
                 self.store.close()
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from enrich.privacy import mask_contacts
-from sadap.app import erasure_register
+from sadap.app import erasure_register, erasure_share
 from sadap.app.backup_names import GLOB, order
 from sadap.app.complaints import close_emptied
 from sadap.app.config import Config
@@ -135,10 +135,14 @@ def erase(config: Config, store: Store, sel: Selection, *, actor: str, reference
         return sel.matches(m) or m.id in gone or m.duplicate_of in gone
 
     keys = person_keys(sel.names, sel.pseudonyms) if sel.names else frozenset()
+    shared: bool | None = None
     if register:  # first: an erase stopped part-way is still erased again after a restore
         waiting = [m.id for m in spool.mentions() if spooled(m)] if spool is not None else []
-        erasure_register.record(config.data_path, ids=[*every, *sel.requested_ids, *waiting],
-                                authors=sel.pseudonyms, keys=keys)
+        # Several machines: under the salt they share, and passed on to them through Redis.
+        salt = erasure_register.shared_salt(config.pseudonym_key()) if config.distributed.redis_url else None
+        line = erasure_register.record(config.data_path, ids=[*every, *sel.requested_ids, *waiting],
+                                       authors=sel.pseudonyms, keys=keys, salt=salt)
+        shared = erasure_share.publish(config, line) if salt is not None else None
     counts = store.erase(every)
     spool_removed = 0
     if spool is not None:
@@ -172,6 +176,8 @@ def erase(config: Config, store: Store, sel: Selection, *, actor: str, reference
         "stakeholders_naming_author": _stakeholders_naming(store, sel),
         "compacted": bool(compact),
     }
+    if shared is not None:  # several machines: whether Redis took it for the others
+        report["register_shared"] = shared
     report["audit_log"] = str(audit(config, {k: (len(v) if isinstance(v, list) else v) for k, v in report.items()}))
     log.info("privacy erase: %d mentions, %d copies, %d spool entries", counts["mentions"], len(copies), spool_removed)
     return report

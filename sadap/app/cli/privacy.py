@@ -87,6 +87,10 @@ def privacy_erase(author: str | None, source: str | None, mention_ids: tuple[str
                    "replace their accounts with `sadap stakeholders edit ID --account …` if the request covers the registry", err=True)
     if result["ids_not_found"]:
         click.echo(f"  {result['ids_not_found']} mention id(s) not found", err=True)
+    if result.get("register_shared") is False:
+        click.echo("  ส่งการลบไปยังเครื่องอื่นทาง Redis ไม่ได้: เครื่องอื่นอาจเก็บโพสต์ของบุคคลนี้อีก สั่งลบซ้ำเมื่อ Redis กลับมา "
+                   "(Redis did not take the erase: run the same erase again once it answers, so the other machines "
+                   "know of it)", err=True)
     archives = pdpa.archives(config.backup_path)
     if archives:
         click.echo(f"  {len(archives)} backup(s) in {config.backup_path} still hold it until rotated out (backup.keep, "
