@@ -151,12 +151,21 @@ def test_redis_stopped_erase_and_ingest_go_on_locally(tmp_path, monkeypatch, cap
         server.stop()
 
 
-def test_a_machine_under_another_pseudonym_key_is_told(tmp_path, redis_url, monkeypatch, caplog):  # noqa: F811
+def test_a_machine_under_another_pseudonym_key_refuses_to_write(tmp_path, redis_url, monkeypatch, caplog):  # noqa: F811
+    """The same author would get another pseudonym there: its writers refuse in one line, before storing."""
     monkeypatch.setenv("SADAP_PSEUDONYM_KEY", KEY)
     a = _machine(tmp_path, "a", redis_url)
     _erase_on(a, tmp_path)
     monkeypatch.setenv("SADAP_PSEUDONYM_KEY", "อีกกุญแจหนึ่ง")
     b = _machine(tmp_path, "b", redis_url)
+    result = CliRunner().invoke(main, ["ingest", str(_jsonl(tmp_path / "again.jsonl", AGAIN)), "--config", str(b.path)])
+    assert result.exit_code != 0
+    line = result.output.strip().splitlines()[-1]
+    assert "$SADAP_PSEUDONYM_KEY" in line and "pseudonym-key" in line and "Traceback" not in result.output
+    assert KEY not in result.output and "อีกกุญแจหนึ่ง" not in result.output  # the keys themselves are never shown
+    assert not (b.data_path / "sadap.db").exists() or not _stored(b)
+    # Lines in Redis from another key are still skipped (a key check deleted on purpose, one machine left behind).
+    erasure_share.redis_client(b).delete(erasure_share.key_check_key(b))
     with caplog.at_level(logging.WARNING, logger="sadap.app.erasure_share"):
         follower = erasure_share.Follower(b)
         try:
@@ -165,4 +174,3 @@ def test_a_machine_under_another_pseudonym_key_is_told(tmp_path, redis_url, monk
             follower.close()
     lines = [r.getMessage() for r in caplog.records if "another pseudonym key" in r.getMessage()]
     assert len(lines) == 1 and "$SADAP_PSEUDONYM_KEY" in lines[0]
-

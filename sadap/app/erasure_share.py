@@ -9,6 +9,11 @@ its folder's file — which :func:`~sadap.app.erasure_register.current` then rea
 Redis emptied or restarted without its data. While Redis does not answer, the writer goes on with
 its local register (one line per outage, :class:`crawlers.redis_errors.Outage`) and catches up when
 it answers.
+
+Every machine must pseudonymise with the same key, or the same author gets another pseudonym on each
+(complaint cases joined by author, erasure by author and these lines would not meet). The first writer
+leaves its salt's id (a check value of the key, the id already in every line) at
+``<prefix>:privacy:pseudonym-key``; a writer under another key refuses to start (:class:`ConfigError`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from crawlers.redis_errors import Outage, outage_errors
 from sadap.app import erasure_register
 from sadap.app.config import Config
 from sadap.app.distributed import ANSWER_WITHIN_S, key, redis_client
+from sadap.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -32,6 +38,10 @@ _HASHES = ("ids", "authors", "keys")
 
 def list_key(config: Config) -> str:
     return key(config, "privacy", "erased")
+
+
+def key_check_key(config: Config) -> str:
+    return key(config, "privacy", "pseudonym-key")
 
 
 def publish(config: Config, line: dict[str, Any], client: Redis | None = None) -> bool:
@@ -70,6 +80,26 @@ class Follower:
                              float(os.environ.get("SADAP_REDIS_RETRY") or 5.0), ANSWER_WITHIN_S)
         self.seen = 0  # lines of the list read so far
         self._foreign_told = False
+        self._check_key()
+
+    def _check_key(self) -> None:
+        """Refuse (one line) when the other machines pseudonymise with another key; Redis silent: go on."""
+        check = key_check_key(self.config)
+        try:
+            self.client.set(check, self.salt_id, nx=True)
+            held = self.client.get(check)
+        except outage_errors() as err:
+            self.outage.failed(err)
+            return
+        held_id = held.decode() if isinstance(held, bytes) else held
+        if held_id and held_id != self.salt_id:
+            self.close()
+            env = self.config.privacy.pseudonym_key_env
+            raise ConfigError(
+                f"${env}: this machine's pseudonym key is not the one the other machines use (Redis "
+                f"{self.config.distributed.redis_url}, {check}): the same author would get another pseudonym here; "
+                f"set ${env} to the same value on every machine (or copy the first machine's "
+                f"{self.config.data_path / 'pseudonym.key'}); if every machine's key was changed on purpose, delete {check}")
 
     def catch_up(self) -> int:
         """Fetch the lines added to Redis since the last call and keep those this folder's register

@@ -87,14 +87,15 @@ class IngestPipeline:
         ``workers`` > 1 enriches in that many worker processes (:mod:`enrich.parallel`); this
         process still does all the store's reads and writes, in input order."""
         self.config = config
+        # Several machines: erases made elsewhere come through Redis into this folder's register (first:
+        # a machine under another pseudonym key refuses here, before anything is opened).
+        self.erasures = erasure_share.Follower(config) if config.distributed.redis_url else None
         self._own_store = store is None
         self.store = store or open_store(config)
         self.enricher = Enricher.from_config(config)
         self.clock = clock
         self.history = history
         self.key = config.pseudonym_key()
-        # Several machines: erases made elsewhere come through Redis into this folder's register.
-        self.erasures = erasure_share.Follower(config) if config.distributed.redis_url else None
         if history:
             alerts, after_store = False, None
         if after_store is None and alerts:
