@@ -174,3 +174,18 @@ def test_a_machine_under_another_pseudonym_key_refuses_to_write(tmp_path, redis_
             follower.close()
     lines = [r.getMessage() for r in caplog.records if "another pseudonym key" in r.getMessage()]
     assert len(lines) == 1 and "$SADAP_PSEUDONYM_KEY" in lines[0]
+
+
+def test_a_crawl_worker_under_another_pseudonym_key_refuses_before_crawling(tmp_path, redis_url, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("SADAP_PSEUDONYM_KEY", KEY)
+    a = _machine(tmp_path, "a", redis_url)
+    _run(a, "ingest", str(_jsonl(tmp_path / "first.jsonl", FIRST)))  # the first writer leaves its key's check value
+    monkeypatch.setenv("SADAP_PSEUDONYM_KEY", "อีกกุญแจหนึ่ง")
+    folder = tmp_path / "w"
+    folder.mkdir()
+    (folder / "sadap.yaml").write_text(
+        f"data_dir: data\nrules: []\nnotifiers: []\ndistributed: {{redis_url: '{redis_url}'}}\n"
+        "sources:\n  - {name: news, kind: rss, url: \"https://example.com/feed.xml\"}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["worker", "--config", str(folder / "sadap.yaml")])
+    assert result.exit_code != 0
+    assert "$SADAP_PSEUDONYM_KEY" in result.output.strip().splitlines()[-1] and "Traceback" not in result.output

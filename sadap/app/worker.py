@@ -29,6 +29,7 @@ from scrapy.utils.project import get_project_settings
 from crawlers.distributed import outage, outage_errors
 from crawlers.options import SourceOptions
 from crawlers.spiders import SPIDERS
+from sadap.app import erasure_share
 from sadap.app.config import Config
 from sadap.app.crawl import _check, _ErrorCounter
 from sadap.app.crawl_reports import save_report
@@ -227,6 +228,7 @@ def run_worker(
 def _work(config: Config, chosen: list[SourceOptions], log_level: str, settings: dict[str, Any]) -> None:
     client = redis_client(config)
     check_redis(config, client)  # one clear line now rather than a traceback per spider
+    erasure_share.Follower(config, client).outage.close()  # another machine's pseudonym key: one line now, too
 
     # scrapy-redis 0.9 passes `spider` to the stats collector, which Scrapy 2.19 warns about on every request.
     warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
