@@ -1,6 +1,6 @@
 """CSV rows that survive a bad one: an unterminated quote costs its own row, not every row after it,
-and a long cell is read whatever its length (for the stakeholder registry's import; ``sadap
-ingest`` reads mentions with its own checks in :mod:`sadap.app.fileimport`)."""
+and a long cell is read whatever its length (``sadap ingest``'s CSV, :mod:`sadap.app.fileimport`,
+and the stakeholder registry's import; each says what a whole row looks like)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ def allow_cells_of(text: str) -> None:
 
 
 def physical_lines(text: str) -> list[str]:
-    r"""The file's lines with their endings; a line ends at ``\n``, ``\r\n`` or ``\r`` only."""
+    r"""The file's lines, each with its ending: a line ends at ``\n``, ``\r\n`` or ``\r`` only (as
+    ``open(newline="")`` reads), never at the other characters :meth:`str.splitlines` breaks at
+    (U+2028, U+2029, U+0085, ``\x0b``, ``\x0c``, ``\x1c``–``\x1e``), which sit inside pasted text
+    and which ``json.dumps(ensure_ascii=False)`` writes raw. So line N is the Nth line an editor shows."""
     return io.StringIO(text, newline="").readlines()
 
 
@@ -43,10 +46,12 @@ def rows(
                 taken = lines[number:number - 1 + span]
                 inside = [number + i for i, line in enumerate(taken, start=1) if looks_like_row(next(csv.reader([line]), []))]
                 if inside:
+                    last = number + span - 1
                     shown = ", ".join(map(str, inside[:5])) + (", …" if len(inside) > 5 else "")
-                    yield number, BadRow(f"quote (\") opened in this row closes only on line {number + span - 1}: the "
-                                         f"value ran on over line(s) {shown}, which look like rows of their own; this "
-                                         "row is skipped and the lines after it are read as rows — close the quote")
+                    yield number, BadRow(
+                        f"quote (\") opened in this row closes only on line {last}: the value ran on over "
+                        f"line(s) {shown}, which look like rows of their own; this row is skipped and lines "
+                        f"{number + 1}–{last} are read as rows — close the quote on this line")
                     start = number
                     break
                 yield number, values
@@ -55,8 +60,9 @@ def rows(
         except csv.Error as err:
             number = start + consumed + 1
             if "unexpected end of data" in str(err):
-                yield number, BadRow("unterminated quote (\") in this row: it would run to the end of the file; close "
-                                     "the quote — row skipped, the lines after it are read as rows")
+                swallowed = len(lines) - start - consumed
+                yield number, BadRow(f"unterminated quote (\") in this row: it would run to the end of the file "
+                                     f"({swallowed} lines); close the quote — the lines after it are read as rows")
             else:
-                yield number, BadRow(f"bad CSV quoting: {err} — row skipped")
+                yield number, BadRow(f"bad CSV quoting: {err}")
             start = number

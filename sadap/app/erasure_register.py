@@ -27,7 +27,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sadap.core.files import open_private
 from sadap.core.timeutil import now_utc
@@ -57,20 +57,24 @@ class Register:
         return self.under.setdefault(salt, Register(salt))
 
     def has_id(self, mention_id: str | None) -> bool:
-        if not self.under:  # one machine: one salt (the ingest asks this of every mention)
-            return bool(mention_id and self.ids) and self.digest(str(mention_id)) in self.ids
-        return bool(mention_id) and any(g.ids and g.digest(str(mention_id)) in g.ids for g in self._groups())
+        return self._holds("ids", mention_id)
 
     def has_author(self, pseudonym: str | None) -> bool:
-        if not self.under:
-            return bool(pseudonym and self.authors) and self.digest(str(pseudonym)) in self.authors
-        return bool(pseudonym) and any(g.authors and g.digest(str(pseudonym)) in g.authors for g in self._groups())
+        return self._holds("authors", pseudonym)
 
     def has_key(self, key: str) -> bool:
         """Whether an alert's, incident's or snooze's key is an erased person's handle (the
         key compared as :func:`sadap.store.erasure.names_person` compares it)."""
-        value = key.strip().lstrip("#@").strip().lower()
-        return any(g.keys and g.digest(value) in g.keys for g in self._groups())
+        return self._holds("keys", key.strip().lstrip("#@").strip().lower())
+
+    def _holds(self, name: str, value: str | None) -> bool:
+        """Whether the hashes ``name`` (ids, authors, keys), under any salt, hold ``value``'s."""
+        if not value:
+            return False
+        if not self.under:  # one machine, one salt: the ingest asks this of every mention
+            held: set[str] = getattr(self, name)
+            return bool(held) and self.digest(value) in held
+        return any(getattr(g, name) and g.digest(value) in getattr(g, name) for g in self._groups())
 
     def knows(self, line: dict[str, Any]) -> bool:
         """Whether every hash of ``line`` (under ``salt``, its ``"salt"``) is held already."""
@@ -168,21 +172,22 @@ def record(data_dir: Path, *, ids: Iterable[str], authors: Iterable[str] = (), k
            salt: bytes | None = None) -> dict[str, Any]:
     """Append one erasure to ``data_dir``'s register (made, with its salt, on first use), hashed
     under the folder's salt or (several machines) ``salt``, :func:`shared_salt`; returns the line."""
-    line: dict[str, Any] = {"at": now_utc().isoformat()}
-    if salt is not None:
-        line["salt"] = salt.hex()
-    for name, values in (("ids", ids), ("authors", authors), ("keys", keys)):
-        line[name] = sorted({_digest(salt, v) for v in values if v}) if salt is not None else list(values)
+    line: dict[str, Any] = {"at": now_utc().isoformat(), **({"salt": salt.hex()} if salt is not None else {})}
     with open_private(path_in(data_dir), "a") as fh:
         register = load(data_dir)
         if register is None:
-            register = Register(secrets.token_bytes(16))
-            fh.write(json.dumps({"salt": register.salt.hex(), "created_at": now_utc().isoformat()}) + "\n")
-        if salt is None:
-            for name in ("ids", "authors", "keys"):
-                line[name] = sorted({register.digest(v) for v in line[name] if v})
+            register = Register(_new_salt(fh))
+        for name, values in (("ids", ids), ("authors", authors), ("keys", keys)):
+            line[name] = sorted({_digest(salt or register.salt, v) for v in values if v})
         fh.write(json.dumps(line) + "\n")
     return line
+
+
+def _new_salt(fh: IO[str]) -> bytes:
+    """Start a register file (``fh``, empty): its first line, a new random salt."""
+    salt = secrets.token_bytes(16)
+    fh.write(json.dumps({"salt": salt.hex(), "created_at": now_utc().isoformat()}) + "\n")
+    return salt
 
 
 def merge(data_dir: Path, lines: Iterable[dict[str, Any]]) -> int:
@@ -194,6 +199,6 @@ def merge(data_dir: Path, lines: Iterable[dict[str, Any]]) -> int:
         return 0
     with open_private(path_in(data_dir), "a") as fh:
         if register is None:
-            fh.write(json.dumps({"salt": secrets.token_bytes(16).hex(), "created_at": now_utc().isoformat()}) + "\n")
+            _new_salt(fh)
         fh.write("".join(json.dumps(line) + "\n" for line in new))
     return len(new)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sadap.app.csvrows import allow_cells_of
+from sadap.app.csvrows import BadRow, allow_cells_of, physical_lines
+from sadap.app.csvrows import rows as csv_rows
 from sadap.app.sources import RECEIVED_CHANNELS
 from sadap.core.errors import InputError
 from sadap.core.mention import RawMention, kept_url
@@ -211,16 +211,8 @@ def _convert(number: int, row: object, source: str, stats: ReadStats, now: datet
     return raw
 
 
-def _physical_lines(text: str) -> list[str]:
-    r"""The file's lines, each with its ending: a line ends at ``\n``, ``\r\n`` or ``\r`` only (as
-    ``open(newline="")`` reads), never at the other characters :meth:`str.splitlines` breaks at
-    (U+2028, U+2029, U+0085, ``\x0b``, ``\x0c``, ``\x1c``–``\x1e``), which sit inside pasted text
-    and which ``json.dumps(ensure_ascii=False)`` writes raw. So line N is the Nth line an editor shows."""
-    return io.StringIO(text, newline="").readlines()
-
-
 def _read_jsonl(text: str, source: str, stats: ReadStats, now: datetime) -> Iterator[tuple[int, RawMention | Rejected]]:
-    for number, line in enumerate(_physical_lines(text), start=1):
+    for number, line in enumerate(physical_lines(text), start=1):
         line = line.rstrip("\r\n")
         body = line.strip()  # also drops a stray separator (U+2028, \x0c …) around the record
         if not body:
@@ -247,9 +239,9 @@ def _read_csv(
     """Rows, each numbered by the line it starts on. An unterminated quote (which would make
     every following line one value) rejects the row it starts and the lines after it are
     read again as rows. So does a quote closed only lines later when the lines it took in
-    look like rows of their own (``_swallowed``): a value that ran on over whole rows."""
+    look like rows of their own (``_looks_like_row``): a value that ran on over whole rows."""
     allow_cells_of(text)  # a long post is a long cell: read it, as JSON lines read it
-    lines = _physical_lines(text)  # a quoted value may hold U+2028 & co.: only line ends split rows
+    lines = physical_lines(text)  # a quoted value may hold U+2028 & co.: only line ends split rows
     header_reader = csv.reader(lines[:1])
     header = next(header_reader, [])
     if "text" not in header:
@@ -262,83 +254,48 @@ def _read_csv(
             f"{path}:1: CSV header names column `{twice}` {len(where)} times (columns {', '.join(where)}); "
             "column names must be unique: rename or remove the extra one"
         )
-    start = 1  # index into lines of the next line to read
-    while start < len(lines):
-        reader = csv.reader(lines[start:], strict=True)
-        consumed = 0
-        try:
-            for values in reader:
-                number = start + consumed + 1
-                consumed = reader.line_num
-                if not values or not any(v.strip() for v in values):
-                    continue
-                span = consumed - (number - start - 1)  # physical lines this row took
-                if span > 1:
-                    rows_inside = [number + i for i in _swallowed(lines[number:number - 1 + span], header, source, now)]
-                    if rows_inside:
-                        last = number + span - 1
-                        shown = ", ".join(map(str, rows_inside[:5])) + (", …" if len(rows_inside) > 5 else "")
-                        yield number, Rejected(
-                            number,
-                            f"quote (\") opened in this row closes only on line {last}: the value ran on over "
-                            f"line(s) {shown}, which look like rows of their own; this row is skipped and lines "
-                            f"{number + 1}–{last} are read as rows — close the quote on this line",
-                        )
-                        start = number  # index of the line after this row's first line
-                        break
-                if len(values) > len(header):
-                    yield number, Rejected(number, f"more values than header columns ({len(header)})")
-                    continue
-                row = dict(zip(header, values + [""] * (len(header) - len(values))))
-                bad = _bad_bytes(" ".join(v for v in values if v))
-                if bad is not None:
-                    yield number, Rejected(number, "not UTF-8 text; save the file as UTF-8")
-                    continue
-                yield number, _convert(number, row, source, stats, now)
-            else:
-                return
-        except csv.Error as err:
-            number = start + consumed + 1
-            if "unexpected end of data" in str(err):
-                swallowed = len(lines) - start - consumed
-                yield number, Rejected(
-                    number,
-                    f"unterminated quote (\") in this row: it would run to the end of the file ({swallowed} lines); "
-                    "close the quote — the lines after it are read as rows",
-                )
-            else:
-                yield number, Rejected(number, f"bad CSV quoting: {err}")
-            start = start + consumed + 1
+    for number, values in csv_rows(lines, _looks_like_row(header, source, now)):
+        if isinstance(values, BadRow):
+            yield number, Rejected(number, str(values))
+            continue
+        if not values or not any(v.strip() for v in values):
+            continue
+        if len(values) > len(header):
+            yield number, Rejected(number, f"more values than header columns ({len(header)})")
+            continue
+        row = dict(zip(header, values + [""] * (len(header) - len(values))))
+        bad = _bad_bytes(" ".join(v for v in values if v))
+        if bad is not None:
+            yield number, Rejected(number, "not UTF-8 text; save the file as UTF-8")
+            continue
+        yield number, _convert(number, row, source, stats, now)
 
 
 _ID_LIKE = re.compile(r"[A-Za-z0-9_.:/#-]{1,200}")
 
 
-def _swallowed(taken: list[str], header: list[str], source: str, now: datetime) -> list[int]:
-    """Which of the lines after a row's first (``taken``: the rest of one quoted value that ran
-    over several lines) look like whole rows: as many values as the header, a valid mention,
-    at least one of the file's structured columns filled, each in the shape it takes (``id``
-    an ASCII token, ``published_at`` a time, ``url`` http/https). Their offsets in ``taken``, from 1.
-    A long post's own line breaks rarely make such lines; a file without any of those columns
-    cannot tell, so nothing is flagged there."""
+def _looks_like_row(header: list[str], source: str, now: datetime) -> Callable[[list[str]], bool]:
+    """Whether a line that a quoted value ran on over looks like a whole row: as many values as the
+    header, a valid mention, at least one of the file's structured columns filled, each in the shape
+    it takes (``id`` an ASCII token, ``published_at`` a time, ``url`` http/https). A long post's own
+    line breaks rarely make such lines; a file without any of those columns cannot tell, so no line
+    looks like a row there."""
     checks = [c for c in ("id", "published_at", "url") if c in header]
-    if not checks or len(header) < 2:
-        return []
-    found = []
-    for offset, line in enumerate(taken, start=1):
-        values = next(csv.reader([line]), [])
-        if len(values) != len(header):
-            continue
+
+    def looks(values: list[str]) -> bool:
+        if not checks or len(header) < 2 or len(values) != len(header):
+            return False
         row = {k: v.strip() for k, v in zip(header, values)}
         if not any(row[c] for c in checks):
-            continue
+            return False
         if row.get("id") and not _ID_LIKE.fullmatch(row["id"]):
-            continue
+            return False
         if row.get("url") and not row["url"].lower().startswith(("http://", "https://")):
-            continue
+            return False
         try:
             row_to_raw(row, source, now)
         except InputError:
-            continue
-        found.append(offset)
-    return found
+            return False
+        return True
+
+    return looks
