@@ -67,16 +67,18 @@ _NATIONAL_ID = re.compile(rf"{_BEFORE}(?:{_D}{{13}}|{_D}([ \-.]){_D}{{4}}\1{_D}{
 # An ID number broken over a line (``1-1017-⏎00230-70-8``, ``1101700⏎230708``): masked only when
 # its 13 digits have a right check digit.
 _ID_SPLIT = re.compile(rf"{_BEFORE}{_D}(?:[ \-]?{_D})*[ \-]?[ \t]*\r?\n[ \t]*[ \-]?{_D}(?:[ \-]?{_D})*{_AFTER}")
+# +66, 0066 or (+66), then an optional (0): ``+66 (0)81 …``.
+_COUNTRY_CODE = r"(?:\(\s?(?:\+|[0๐]{2})[6๖]{2}\s?\)|(?:\+|[0๐]{2})[6๖]{2})[ \-]?(?:\([0๐]\)[ \-]?)?"
 _PHONE = re.compile(
     _BEFORE
     + r"(?:"
-    + rf"(?:\(\s?(?:\+|[0๐]{{2}})[6๖]{{2}}\s?\)|(?:\+|[0๐]{{2}})[6๖]{{2}})[ \-]?(?:\([0๐]\)[ \-]?)?(?:{_MOBILE}(?:{_SEP}{_D}){{8}}|{_LAND}(?:{_SEP}{_D}){{7}})"
+    + rf"{_COUNTRY_CODE}(?:{_MOBILE}(?:{_SEP}{_D}){{8}}|{_LAND}(?:{_SEP}{_D}){{7}})"
     + rf"|{_ZERO}{_MOBILE}(?:{_SEP}{_D}){{8}}"
     + rf"|{_ZERO}{_SEP}{_LAND}(?:{_SEP}{_D}){{7}}"  # 02-123-4567, and 0 2202 4444 as offices print it
     + r")"
     + _AFTER
 )
-_COUNTRY = re.compile(r"^(?:\(\s?(?:\+|[0๐]{2})[6๖]{2}\s?\)|(?:\+|[0๐]{2})[6๖]{2})[ \-]?(?:\([0๐]\)[ \-]?)?")
+_COUNTRY = re.compile("^" + _COUNTRY_CODE)
 # Grouped differently from the card (``11017-0023-0708``): 13 digits in up to 5 groups joined
 # by the same dash or space; masked only with a right check digit (see mask_national_ids).
 _ID_GROUPS = re.compile(rf"{_BEFORE}{_D}+(?:([ \-]){_D}+(?:\1{_D}+){{0,3}})?{_AFTER}")
